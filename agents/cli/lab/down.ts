@@ -1,0 +1,75 @@
+// `hawser lab down`: removes everything `up` made. Pods first, through CRI, so that our CNI plugins
+// release their addresses and netns the way a real node would; then the processes, leftover
+// container shims and mounts, the network, and the state directory.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, rmSync, rmdirSync } from 'node:fs';
+import { CriClient } from '../../kubelet/cri/client.ts';
+import { controlPlaneProc, nodeProc, registryPaths } from './components.ts';
+import { destroyNetwork } from './network.ts';
+import { pidOf, stopProc } from './procs.ts';
+import { topology, type Lab, type LabOptions } from './topology.ts';
+
+export function savedOptions(stateRoot: string, name: string): LabOptions | undefined {
+  const f = `${stateRoot}/${name}/lab.json`;
+  if (!existsSync(f)) return undefined;
+  return { ...(JSON.parse(readFileSync(f, 'utf8')) as Omit<LabOptions, 'stateRoot'>), stateRoot };
+}
+
+async function removePods(socket: string): Promise<void> {
+  const cri = new CriClient(socket, { timeoutMs: 15_000 });
+  try {
+    for (const c of await cri.listContainers()) await cri.stopContainer(c.id, 0).catch(() => undefined);
+    for (const s of await cri.listPodSandbox()) {
+      await cri.stopPodSandbox(s.id).catch(() => undefined);
+      await cri.removePodSandbox(s.id).catch(() => undefined);
+    }
+  } finally {
+    cri.close();
+  }
+}
+
+/** Shims outlive containerd by design; the lab's are found by the containerd address they serve. */
+function killShims(lab: Lab): void {
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    let cmd = '';
+    try { cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' '); } catch { continue; }
+    if (cmd.includes('containerd-shim') && lab.nodes.some((n) => cmd.includes(n.socket))) {
+      try { process.kill(Number(pid), 'SIGKILL'); } catch { /* gone */ }
+    }
+  }
+}
+
+function unmountUnder(dir: string): void {
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
+    .map((l) => l.split(' ')[4]).filter((m) => m && (m === dir || m.startsWith(`${dir}/`)));
+  for (const m of mounts.reverse()) { try { execFileSync('umount', ['-l', m], { stdio: 'ignore' }); } catch { /* already gone */ } }
+}
+
+/** runc removes a container's cgroup but not the pod-level parents the kubelet named. */
+function removeCgroups(lab: Lab): void {
+  const root = '/sys/fs/cgroup';
+  const rmTree = (dir: string) => {
+    if (!existsSync(dir)) return;
+    for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) rmTree(`${dir}/${e.name}`);
+    try { rmdirSync(dir); } catch { /* still busy: a process lives in it */ }
+  };
+  for (const ctl of existsSync(root) ? readdirSync(root) : []) for (const n of lab.nodes) rmTree(`${root}/${ctl}/hawser/${n.name}`);
+}
+
+export async function labDown(o: LabOptions, bin = ''): Promise<void> {
+  const lab = topology(savedOptions(o.stateRoot, o.name) ?? o);
+  for (const n of lab.nodes) {
+    for (const c of ['kubelet', 'podnet'] as const) await stopProc(nodeProc(lab, n, c, bin).pidFile);
+    if (pidOf(nodeProc(lab, n, 'containerd', bin).pidFile)) await removePods(n.socket).catch(() => undefined);
+    await stopProc(nodeProc(lab, n, 'containerd', bin).pidFile, 10_000);
+  }
+  killShims(lab);
+  removeCgroups(lab);
+  await stopProc(controlPlaneProc(lab, bin).pidFile);
+  await stopProc(registryPaths(lab).pidFile);
+  destroyNetwork(lab);
+  if (existsSync(lab.dir)) {
+    unmountUnder(lab.dir);
+    rmSync(lab.dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,60 @@
+// Pure description of a lab: names, addresses and paths, all derived from the lab's name, its
+// /24 and its worker count, so that `up`, `down` and tests agree without shared state.
+export interface LabOptions { name: string; subnet: string; workers: number; stateRoot: string }
+
+export interface LabNode { name: string; netns: string; hostVeth: string; ip: string; dir: string; socket: string }
+
+export interface Lab {
+  name: string;
+  dir: string;
+  bridge: string;
+  bridgeIP: string;
+  prefix: number;
+  registry: string;          // ip:port of the lab registry
+  registryHost: string;      // the name images use
+  server: string;            // API server URL
+  serverDir: string;
+  adminKubeconfig: string;
+  cniBinDir: string;
+  clusterCIDR: string;
+  serviceCIDR: string;
+  nodes: LabNode[];
+}
+
+export const REGISTRY_HOST = 'registry.hawser.local';
+
+export function topology(o: LabOptions): Lab {
+  const m = /^(\d+)\.(\d+)\.(\d+)\.0\/24$/.exec(o.subnet);
+  if (!m) throw new Error(`lab subnet must be an IPv4 /24 such as 10.77.0.0/24, got "${o.subnet}"`);
+  if (!/^[a-z][a-z0-9]{0,7}$/.test(o.name)) throw new Error(`lab name must be 1-8 lowercase letters/digits, got "${o.name}"`);
+  if (o.workers < 1 || o.workers > 9) throw new Error('a lab has 1 to 9 workers');
+  const net = `${m[1]}.${m[2]}.${m[3]}`;
+  const dir = `${o.stateRoot}/${o.name}`;
+  const bridgeIP = `${net}.1`;
+  return {
+    name: o.name, dir,
+    bridge: `${o.name}-br`, bridgeIP, prefix: 24,
+    registry: `${bridgeIP}:5000`, registryHost: REGISTRY_HOST,
+    server: `https://${bridgeIP}:6443`, serverDir: `${dir}/server`, adminKubeconfig: `${dir}/server/admin.kubeconfig`,
+    cniBinDir: `${dir}/cni-bin`,
+    clusterCIDR: '10.244.0.0/16', serviceCIDR: '10.96.0.0/12',
+    nodes: Array.from({ length: o.workers }, (_, i) => {
+      const name = `${o.name}-worker${i + 1}`;
+      return { name, netns: name, hostVeth: `${o.name}-w${i + 1}`, ip: `${net}.${11 + i}`, dir: `${dir}/${name}`, socket: `${dir}/${name}/containerd.sock` };
+    }),
+  };
+}
+
+/** Overlap check for the trap in which a pod or lab network hides the host's own routes. */
+export function overlaps(a: string, b: string): boolean {
+  const parse = (c: string) => {
+    const [ip, len] = c.split('/');
+    const n = ip.split('.').reduce((acc, x) => (acc << 8) + Number(x), 0) >>> 0;
+    const bits = Number(len ?? 32);
+    const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
+    return { net: (n & mask) >>> 0, mask };
+  };
+  const x = parse(a), y = parse(b);
+  const mask = (x.mask & y.mask) >>> 0;
+  return ((x.net & mask) >>> 0) === ((y.net & mask) >>> 0);
+}

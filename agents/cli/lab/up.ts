@@ -1,0 +1,182 @@
+// `hawser lab up`: a whole cluster on one host. Network first, then the registry and the control
+// plane in the root namespace, then per node containerd, kubelet and podnet inside the node's
+// namespace; waits for Ready nodes, optionally runs one demo pod per node, and shows the result.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, symlinkSync, writeFileSync, rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { Listr } from 'listr2';
+import type { V1Node, V1Pod } from '@kubernetes/client-node';
+import { ApiClient } from '../../api/client.ts';
+import { loadKubeconfig } from '../../api/kubeconfig.ts';
+import { core } from '../../api/paths.ts';
+import { issueKubeconfig } from '../../control-plane/index.ts';
+import { renderContainerdConfig } from '../../kubelet/cri/containerd-config.ts';
+import { CriClient } from '../../kubelet/cri/client.ts';
+import { pushImage } from '../../../images/registry.ts';
+import { controlPlaneProc, nodeProc, registryPaths } from './components.ts';
+import { createNetwork, hostRoutes } from './network.ts';
+import { pidOf, startProc, waitFor } from './procs.ts';
+import { overlaps, topology, type Lab, type LabOptions } from './topology.ts';
+
+export interface UpOptions extends LabOptions { bin: string; repo: string; demo: boolean; quiet?: boolean }
+
+export const LAB_IMAGES = [{ name: 'pause', tag: '3.10' }, { name: 'testapp', tag: '1.0' }];
+export const imageRef = (lab: Lab, name: string, tag: string) => `${lab.registryHost}/${name}:${tag}`;
+
+const CNI_PLUGINS = ['bridge', 'host-local', 'loopback', 'portmap'];
+
+function preflight(lab: Lab, o: UpOptions): void {
+  if (process.getuid?.() !== 0) throw new Error('the lab needs root: run `sudo make lab`');
+  for (const tool of ['containerd', 'runc', 'docker-registry', 'skopeo', 'iptables', 'nsenter', 'ip']) {
+    try { execFileSync('which', [tool], { stdio: 'ignore' }); } catch { throw new Error(`${tool} is not installed: run \`sudo make deps\``); }
+  }
+  for (const img of LAB_IMAGES) {
+    if (!existsSync(join(o.repo, '.build/images', img.name, 'index.json'))) throw new Error(`image ${img.name} is not built: run \`sudo make deps\``);
+  }
+  const clash = hostRoutes().filter((r) => overlaps(r, `${lab.bridgeIP}/24`) || overlaps(r, lab.clusterCIDR));
+  const own = new Set([`${lab.bridgeIP.replace(/\.1$/, '.0')}/24`]);
+  const bad = clash.filter((r) => !own.has(r));
+  if (bad.length) throw new Error(`the lab network ${lab.bridgeIP}/24 or the pod network ${lab.clusterCIDR} overlaps this host's route(s) ${bad.join(', ')}: choose another --subnet`);
+}
+
+function linkCniPlugins(lab: Lab, repo: string): void {
+  mkdirSync(lab.cniBinDir, { recursive: true });
+  for (const p of CNI_PLUGINS) {
+    const target = resolve(repo, 'dist/cni', `${p}.cjs`);
+    const link = join(lab.cniBinDir, p);
+    rmSync(link, { force: true });
+    if (existsSync(target)) symlinkSync(target, link);
+  }
+}
+
+function registryConfig(dataDir: string, listen: string): string {
+  return ['version: 0.1', 'log:', '  level: warn', 'storage:', '  filesystem:', `    rootdirectory: ${dataDir}`,
+    '  delete:', '    enabled: true', 'http:', `  addr: ${listen}`, ''].join('\n');
+}
+
+async function httpOk(url: string): Promise<boolean> {
+  try { return (await fetch(url, { signal: AbortSignal.timeout(1000) })).ok; } catch { return false; }
+}
+
+function startRegistry(lab: Lab): void {
+  const r = registryPaths(lab);
+  if (pidOf(r.pidFile)) return;
+  mkdirSync(r.dataDir, { recursive: true });
+  const cfg = join(lab.dir, 'registry.yml');
+  writeFileSync(cfg, registryConfig(r.dataDir, lab.registry));
+  startProc({ id: 'registry', argv: ['docker-registry', 'serve', cfg], logFile: r.logFile, pidFile: r.pidFile });
+}
+
+function demoManifest(lab: Lab): string {
+  return lab.nodes.map((n) => `apiVersion: v1
+kind: Pod
+metadata:
+  name: demo-${n.name.replace(`${lab.name}-`, '')}
+  labels: {app: demo}
+spec:
+  nodeSelector: {kubernetes.io/hostname: ${n.name}}
+  containers:
+  - name: web
+    image: ${imageRef(lab, 'testapp', '1.0')}
+    ports: [{containerPort: 8080, name: http}]
+`).join('---\n');
+}
+
+export function kubectlPath(repo: string): string { return join(repo, '.build/bin/kubectl'); }
+
+export async function labUp(o: UpOptions): Promise<Lab> {
+  const lab = topology(o);
+  const api = () => new ApiClient(loadKubeconfig(lab.adminKubeconfig), 'hawser-lab');
+  const tasks = new Listr([
+    { title: 'Preflight checks', task: () => preflight(lab, o) },
+    {
+      title: `Lab network: bridge ${lab.bridge} ${lab.bridgeIP}/24, ${lab.nodes.length} node namespaces`,
+      task: () => {
+        mkdirSync(lab.dir, { recursive: true });
+        writeFileSync(join(lab.dir, 'lab.json'), JSON.stringify({ name: o.name, subnet: o.subnet, workers: o.workers }));
+        createNetwork(lab);
+        linkCniPlugins(lab, o.repo);
+      },
+    },
+    {
+      title: `Image registry on ${lab.registry}, with the locally built images`,
+      task: async () => {
+        startRegistry(lab);
+        await waitFor('the registry', () => httpOk(`http://${lab.registry}/v2/`), 20_000);
+        for (const img of LAB_IMAGES) await pushImage(join(o.repo, '.build/images', img.name), `${lab.registry}/${img.name}:${img.tag}`);
+      },
+    },
+    {
+      title: `Control plane on ${lab.server}`,
+      task: async () => {
+        const p = controlPlaneProc(lab, o.bin);
+        if (!pidOf(p.pidFile)) startProc(p);
+        await waitFor('the API server', async () => existsSync(lab.adminKubeconfig) && (await api().get('/readyz').then(() => true)), 60_000);
+      },
+    },
+    {
+      title: 'Node agents: containerd, kubelet, podnet in each node namespace',
+      task: async () => {
+        for (const n of lab.nodes) {
+          mkdirSync(`${n.dir}/cni/net.d`, { recursive: true });
+          writeFileSync(`${n.dir}/containerd.toml`, renderContainerdConfig({
+            root: `${n.dir}/containerd/root`, state: `${n.dir}/containerd/state`, socket: n.socket,
+            cniBinDir: lab.cniBinDir, cniConfDir: `${n.dir}/cni/net.d`,
+            sandboxImage: imageRef(lab, 'pause', '3.10'),
+            registryMirrors: { [lab.registryHost]: `http://${lab.registry}` },
+          }));
+          const kc = `${n.dir}/kubelet.kubeconfig`;
+          if (!existsSync(kc)) {
+            await issueKubeconfig({ dataDir: lab.serverDir, server: lab.server, user: `system:node:${n.name}`, groups: ['system:nodes'], outFile: kc });
+          }
+          const cd = nodeProc(lab, n, 'containerd', o.bin);
+          if (!pidOf(cd.pidFile)) startProc(cd);
+        }
+        for (const n of lab.nodes) {
+          const cri = new CriClient(n.socket, { timeoutMs: 2000 });
+          try { await waitFor(`containerd on ${n.name}`, () => cri.version().then(() => true), 30_000); } finally { cri.close(); }
+          for (const c of ['kubelet', 'podnet'] as const) {
+            const p = nodeProc(lab, n, c, o.bin);
+            if (!pidOf(p.pidFile)) startProc(p);
+          }
+        }
+      },
+    },
+    {
+      title: 'Nodes Ready',
+      task: async () => {
+        await waitFor('every node to be Ready', async () => {
+          const nodes = await api().list<V1Node>(core('nodes'));
+          const ready = nodes.items.filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+          return ready.length === lab.nodes.length;
+        }, 90_000, 500);
+      },
+    },
+    {
+      title: 'Demo pods, one per node',
+      enabled: () => o.demo,
+      task: async () => {
+        execFileSync(kubectlPath(o.repo), ['apply', '-f', '-'], { input: demoManifest(lab), env: { ...process.env, KUBECONFIG: lab.adminKubeconfig }, stdio: ['pipe', 'ignore', 'pipe'] });
+        await waitFor('the demo pods to be Running', async () => {
+          const pods = await api().list<V1Pod>(core('pods', 'default'), { labelSelector: 'app=demo' });
+          return pods.items.length === lab.nodes.length && pods.items.every((p) => p.status?.phase === 'Running' && p.status.podIP);
+        }, 120_000, 500);
+      },
+    },
+  ], { concurrent: false, exitOnError: true, rendererOptions: { collapseSubtasks: false }, fallbackRendererCondition: o.quiet ? () => true : undefined, silentRendererCondition: o.quiet ? () => true : undefined });
+  await tasks.run();
+  return lab;
+}
+
+export function showLab(lab: Lab, repo: string): string {
+  const kubectl = kubectlPath(repo);
+  const out = execFileSync(kubectl, ['get', 'nodes,pods', '-o', 'wide'], { encoding: 'utf8', env: { ...process.env, KUBECONFIG: lab.adminKubeconfig } });
+  return `${out}
+Point kubectl v1.35 at the lab:
+  export KUBECONFIG=${lab.adminKubeconfig}
+  ${kubectl} get nodes -o wide
+Logs of every component: ${lab.dir}/logs/    Tear down: sudo make lab-down
+`;
+}
+
+export const repoFromBin = (bin: string) => dirname(dirname(resolve(bin)));

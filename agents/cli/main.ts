@@ -1,0 +1,131 @@
+// The one `hawser` binary: a subcommand per role, as k3s has. Each role runs with no flags on a
+// standard host; every default can be changed by flag or by /etc/hawser/<role>.yaml.
+import os from 'node:os';
+import { resolve } from 'node:path';
+import { Command } from 'commander';
+import { parseKeyValues, parseTaints, withConfigFile } from './config.ts';
+
+const program = new Command('hawser').description('Kubernetes node agents and a bundled control plane').version('0.1.0');
+const bundlePath = (): string => resolve(process.argv[1]);
+
+function holdOpen(stop: () => Promise<void> | void): void {
+  const quit = async (sig: string) => {
+    process.stderr.write(`${sig}: shutting down\n`);
+    await stop();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void quit('SIGTERM'));
+  process.on('SIGINT', () => void quit('SIGINT'));
+}
+
+program.command('control-plane').alias('server')
+  .description('API server, storage, scheduler and controllers in one process')
+  .option('--config <file>', 'YAML file with any of these settings')
+  .option('--data-dir <dir>', 'state: database, certificates, kubeconfigs', '/var/lib/hawser/server')
+  .option('--bind-address <ip>', 'address to listen on', '0.0.0.0')
+  .option('--port <n>', 'HTTPS port', (v) => Number(v), 6443)
+  .option('--advertise-address <ip>', 'address other hosts reach the API server on (default: the host address of the default route)')
+  .option('--tls-san <names>', 'extra subject alternative names, comma separated', '')
+  .option('--cluster-cidr <cidr>', 'pod network', '10.244.0.0/16')
+  .option('--node-cidr-mask-size <n>', 'size of each node\'s podCIDR', (v) => Number(v), 24)
+  .option('--service-cidr <cidr>', 'service network', '10.96.0.0/12')
+  .action(async (_o, cmd: Command) => {
+    const o = withConfigFile<Record<string, any>>(cmd, 'control-plane');
+    const { startControlPlane } = await import('../control-plane/index.ts');
+    const { defaultHostAddress } = await import('./host-address.ts');
+    const cp = await startControlPlane({
+      dataDir: o.dataDir, bindAddress: o.bindAddress, port: o.port,
+      advertiseAddress: o.advertiseAddress ?? (o.bindAddress !== '0.0.0.0' ? o.bindAddress : defaultHostAddress()),
+      extraSANs: String(o.tlsSan ?? '').split(',').filter(Boolean),
+      clusterCIDR: o.clusterCidr, nodeCIDRMaskSize: o.nodeCidrMaskSize, serviceCIDR: o.serviceCidr,
+    });
+    process.stderr.write(`control plane serving on ${cp.url}; admin kubeconfig: ${o.dataDir}/admin.kubeconfig\n`);
+    holdOpen(() => cp.close());
+  });
+
+program.command('kubelet').alias('agent')
+  .description('register this node and run its pods through CRI')
+  .option('--config <file>', 'YAML file with any of these settings')
+  .option('--node-name <name>', 'node name', os.hostname().toLowerCase())
+  .option('--kubeconfig <file>', 'credentials for the API server', '/etc/hawser/kubelet.kubeconfig')
+  .option('--container-runtime-endpoint <socket>', 'CRI socket', '/run/containerd/containerd.sock')
+  .option('--root-dir <dir>', 'kubelet state', '/var/lib/hawser/kubelet')
+  .option('--pod-log-dir <dir>', 'container logs', '/var/log/pods')
+  .option('--cgroup-root <path>', 'parent cgroup of pods', '/kubepods')
+  .option('--node-ip <ip>', 'InternalIP (default: the address that routes to the API server)')
+  .option('--node-labels <k=v,...>', 'extra node labels')
+  .option('--register-with-taints <k=v:Effect,...>', 'taints to register with')
+  .option('--max-pods <n>', 'pod capacity', (v) => Number(v), 110)
+  .option('--port <n>', 'kubelet server port', (v) => Number(v), 10250)
+  .option('--resolv-conf <file>', 'resolver config for pods', '/etc/resolv.conf')
+  .action(async (_o, cmd: Command) => {
+    const o = withConfigFile<Record<string, any>>(cmd, 'kubelet');
+    const { startKubelet } = await import('../kubelet/kubelet.ts');
+    const k = await startKubelet({
+      nodeName: o.nodeName, kubeconfig: o.kubeconfig, runtimeEndpoint: o.containerRuntimeEndpoint, rootDir: o.rootDir,
+      podLogDir: o.podLogDir, cgroupRoot: o.cgroupRoot, nodeIP: o.nodeIp, nodeLabels: parseKeyValues(o.nodeLabels),
+      registerWithTaints: parseTaints(o.registerWithTaints), maxPods: o.maxPods, port: o.port, resolvConf: o.resolvConf, relistMs: 1000,
+    });
+    holdOpen(() => k.stop());
+  });
+
+program.command('podnet')
+  .description('pod network agent: CNI config for this node, routes to the other nodes\' pods')
+  .option('--config <file>', 'YAML file with any of these settings')
+  .option('--node-name <name>', 'node name', os.hostname().toLowerCase())
+  .option('--kubeconfig <file>', 'credentials for the API server', '/etc/hawser/kubelet.kubeconfig')
+  .option('--cni-conf-dir <dir>', 'where containerd reads CNI configs', '/etc/cni/net.d')
+  .option('--cni-bin-dir <dir>', 'where the CNI plugins are', '/opt/cni/bin')
+  .option('--ipam-data-dir <dir>', 'host-local allocations', '/var/lib/cni/networks')
+  .option('--bridge <name>', 'pod bridge', 'cni0')
+  .option('--cluster-cidr <cidr>', 'pod network (not masqueraded inside it)', '10.244.0.0/16')
+  .action(async (_o, cmd: Command) => {
+    const o = withConfigFile<Record<string, any>>(cmd, 'podnet');
+    const { startPodnet } = await import('../podnet/podnet.ts');
+    const p = await startPodnet({
+      nodeName: o.nodeName, kubeconfig: o.kubeconfig, cniConfDir: o.cniConfDir, cniBinDir: o.cniBinDir,
+      ipamDataDir: o.ipamDataDir, bridge: o.bridge, clusterCIDR: o.clusterCidr,
+    });
+    holdOpen(() => p.stop());
+  });
+
+program.command('kubeconfig')
+  .description('issue a kubeconfig with a client certificate signed by the cluster CA')
+  .requiredOption('--user <name>', 'user (certificate CN), e.g. system:node:worker1')
+  .option('--group <names>', 'groups (certificate O), comma separated', '')
+  .option('--data-dir <dir>', 'control plane data dir', '/var/lib/hawser/server')
+  .requiredOption('--server <url>', 'API server URL')
+  .requiredOption('--out <file>', 'where to write it')
+  .action(async (o) => {
+    const { issueKubeconfig } = await import('../control-plane/index.ts');
+    await issueKubeconfig({ dataDir: o.dataDir, server: o.server, user: o.user, groups: String(o.group).split(',').filter(Boolean), outFile: o.out });
+  });
+
+const lab = program.command('lab').description('a multi-node cluster in network namespaces on this host');
+const labOpts = (c: Command) => c
+  .option('--name <name>', 'lab name (prefix of its namespaces and links)', 'hawser')
+  .option('--subnet <cidr>', 'the /24 joining the nodes', '10.77.0.0/24')
+  .option('--workers <n>', 'worker nodes', (v) => Number(v), 2)
+  .option('--state-dir <dir>', 'where the lab keeps its state', '/var/lib/hawser-lab');
+
+labOpts(lab.command('up')).option('--no-demo', 'skip the demo pods')
+  .description('bring the lab up (idempotent) and show it')
+  .action(async (o) => {
+    const { labUp, showLab, repoFromBin } = await import('./lab/up.ts');
+    const bin = bundlePath();
+    const repo = repoFromBin(bin);
+    const l = await labUp({ name: o.name, subnet: o.subnet, workers: o.workers, stateRoot: o.stateDir, bin, repo, demo: o.demo });
+    process.stdout.write(`\n${showLab(l, repo)}`);
+  });
+
+labOpts(lab.command('down')).description('remove every namespace, link, rule, process and file of the lab')
+  .action(async (o) => {
+    const { labDown } = await import('./lab/down.ts');
+    await labDown({ name: o.name, subnet: o.subnet, workers: o.workers, stateRoot: o.stateDir }, bundlePath());
+    process.stdout.write(`lab ${o.name} removed\n`);
+  });
+
+program.parseAsync().catch((err: Error) => {
+  process.stderr.write(`hawser: ${err.message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,86 @@
+// Registers the Node (or reclaims it after a restart), then reports its status and renews its
+// Lease every 10 s, as the kubelet's node status manager and lease controller do.
+import type { V1Node } from '@kubernetes/client-node';
+import { ApiClient, isNotFound, ApiError } from '../../api/client.ts';
+import { core, leasePath } from '../../api/paths.ts';
+import type { Logger } from '../../api/log.ts';
+import { nodeObject, nodeStatus, type NodeSpecInput } from './node-object.ts';
+import type { RuntimeHealth } from '../pods/runtime.ts';
+import { rfc3339 } from '../pods/runtime-values.ts';
+
+const LEASE_NS = 'kube-node-lease';
+const microNow = () => new Date().toISOString().replace('Z', '000Z');
+
+export class NodeLoop {
+  private timer?: NodeJS.Timeout;
+  private lastHealth?: string;
+  private node?: V1Node;
+
+  constructor(private api: ApiClient, private spec: NodeSpecInput, private health: () => Promise<RuntimeHealth>,
+    private log: Logger, private intervalMs = 10_000) {}
+
+  async register(): Promise<V1Node> {
+    const now = rfc3339(new Date())!;
+    const h = await this.health();
+    try {
+      this.node = await this.api.create(core('nodes'), nodeObject(this.spec, h, now));
+      this.log.info({ node: this.spec.name }, 'node registered');
+    } catch (err) {
+      if (!(err instanceof ApiError && err.code === 409)) throw err;
+      // already there (a restart, or a re-join under the same name): take it over and refresh it
+      const cur = await this.api.get<V1Node>(core('nodes', undefined, this.spec.name));
+      const want = nodeObject(this.spec, h, now);
+      this.node = await this.api.patch<V1Node>(core('nodes', undefined, this.spec.name), { metadata: { labels: want.metadata!.labels } }, 'merge');
+      this.log.info({ node: this.spec.name, uid: cur.metadata?.uid }, 'node already registered; reclaimed');
+    }
+    await this.reportStatus();
+    return this.node!;
+  }
+
+  start(): void {
+    const tick = async () => {
+      await Promise.allSettled([this.reportStatus(), this.renewLease()]).then((rs) => {
+        for (const r of rs) if (r.status === 'rejected') this.log.warn({ err: String(r.reason) }, 'node heartbeat failed');
+      });
+      this.timer = setTimeout(tick, this.intervalMs);
+    };
+    void tick();
+  }
+
+  stop(): void { if (this.timer) clearTimeout(this.timer); }
+
+  /** Called when runtime health may have changed, so Ready flips without waiting for the tick. */
+  async poke(): Promise<void> {
+    const h = JSON.stringify(await this.health());
+    if (h !== this.lastHealth) await this.reportStatus();
+  }
+
+  private async reportStatus(): Promise<void> {
+    const h = await this.health();
+    this.lastHealth = JSON.stringify(h);
+    const prev = this.node?.status?.conditions ?? [];
+    const status = nodeStatus(this.spec, h, rfc3339(new Date())!, prev);
+    try {
+      this.node = await this.api.patch<V1Node>(core('nodes', undefined, this.spec.name, 'status'), { status }, 'merge');
+    } catch (err) {
+      if (isNotFound(err)) { this.log.warn('node object was deleted; registering again'); await this.register(); return; }
+      throw err;
+    }
+  }
+
+  private async renewLease(): Promise<void> {
+    const path = leasePath(LEASE_NS, this.spec.name);
+    const spec = { holderIdentity: this.spec.name, leaseDurationSeconds: 40, renewTime: microNow() };
+    try {
+      await this.api.patch(path, { spec }, 'merge');
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      const owner = this.node?.metadata?.uid
+        ? [{ apiVersion: 'v1', kind: 'Node', name: this.spec.name, uid: this.node.metadata.uid }] : undefined;
+      await this.api.create(leasePath(LEASE_NS), {
+        apiVersion: 'coordination.k8s.io/v1', kind: 'Lease',
+        metadata: { name: this.spec.name, namespace: LEASE_NS, ownerReferences: owner }, spec,
+      });
+    }
+  }
+}

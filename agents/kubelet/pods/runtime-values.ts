@@ -1,0 +1,22 @@
+// CRI enum and timestamp values as they arrive from @grpc/proto-loader (enums may be names or
+// numbers; int64 nanoseconds may be strings or numbers), normalised in one place.
+export type EnumValue = string | number | undefined | null;
+
+const sandboxStates = ['SANDBOX_READY', 'SANDBOX_NOTREADY'];
+const containerStates = ['CONTAINER_CREATED', 'CONTAINER_RUNNING', 'CONTAINER_EXITED', 'CONTAINER_UNKNOWN'];
+
+const enumName = (v: EnumValue, names: string[]): string => (typeof v === 'number' ? names[v] ?? 'UNKNOWN' : String(v ?? names[0]));
+
+export const sandboxState = (v: EnumValue): string => enumName(v, sandboxStates);
+export const containerState = (v: EnumValue): string => enumName(v, containerStates);
+
+/** CRI timestamps are int64 nanoseconds since the epoch; 0 means unset. */
+export function nsToDate(v: unknown): Date | undefined {
+  if (v === undefined || v === null) return undefined;
+  const n = typeof v === 'object' && 'toString' in (v as object) ? BigInt(String(v)) : BigInt(v as string | number);
+  if (n === 0n) return undefined;
+  return new Date(Number(n / 1_000_000n));
+}
+
+export const rfc3339 = (d: Date | undefined): string | undefined =>
+  d ? d.toISOString().replace(/\.\d{3}Z$/, 'Z') : undefined;

@@ -1,0 +1,85 @@
+// The pod network agent (host-gw): once the control plane gives this node a podCIDR, writes the CNI
+// config that containerd reads, and keeps a route to every other node's podCIDR via its InternalIP.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { V1Node } from '@kubernetes/client-node';
+import { ApiClient } from '../api/client.ts';
+import { Informer } from '../api/informer.ts';
+import { loadKubeconfig } from '../api/kubeconfig.ts';
+import { logger } from '../api/log.ts';
+import { core } from '../api/paths.ts';
+import { cniConflist, desiredRoutes, masqueradeRules, routeChanges, type Route } from './plan.ts';
+
+export interface PodnetOptions {
+  nodeName: string;
+  kubeconfig: string;
+  cniConfDir: string;
+  cniBinDir: string;
+  ipamDataDir: string;
+  bridge: string;
+  clusterCIDR: string;
+}
+
+// routes we own carry this protocol number, so that we never touch anyone else's
+const RT_PROTO = '66';
+
+const ip = (...args: string[]): string => execFileSync('ip', args, { encoding: 'utf8' });
+
+function currentRoutes(): Route[] {
+  const rows = JSON.parse(ip('-j', 'route', 'show', 'proto', RT_PROTO) || '[]') as { dst: string; gateway?: string }[];
+  return rows.filter((r) => r.gateway).map((r) => ({ dst: r.dst, via: r.gateway! }));
+}
+
+function writeIfChanged(path: string, text: string): boolean {
+  if (existsSync(path) && readFileSync(path, 'utf8') === text) return false;
+  writeFileSync(`${path}.tmp`, text);
+  renameSync(`${path}.tmp`, path);   // containerd must never read half a file
+  return true;
+}
+
+function ensureMasquerade(clusterCIDR: string): void {
+  execFileSync('iptables-restore', ['--noflush'], { input: masqueradeRules(clusterCIDR) });
+  const jump = ['-t', 'nat', 'POSTROUTING', '-m', 'comment', '--comment', 'hawser pod masquerade', '-j', 'HAWSER-POD-MASQ'];
+  try { execFileSync('iptables', ['-C', ...jump], { stdio: 'ignore' }); } catch { execFileSync('iptables', ['-A', ...jump]); }
+}
+
+export async function startPodnet(o: PodnetOptions): Promise<{ stop(): void }> {
+  const log = logger('podnet');
+  const api = new ApiClient(loadKubeconfig(o.kubeconfig), `hawser-podnet/${o.nodeName}`);
+  mkdirSync(o.cniConfDir, { recursive: true });
+  writeFileSync('/proc/sys/net/ipv4/ip_forward', '1');
+  ensureMasquerade(o.clusterCIDR);
+
+  const nodes = new Informer<V1Node>(api, core('nodes'), {}, log);
+  let pending = false;
+  const reconcile = () => {
+    if (pending) return;
+    pending = true;
+    setImmediate(() => {
+      pending = false;
+      try {
+        const all = nodes.list();
+        const self = all.find((n) => n.metadata?.name === o.nodeName);
+        const cidr = self?.spec?.podCIDR;
+        if (cidr) {
+          const conf = cniConflist({ podCIDR: cidr, bridge: o.bridge, ipamDataDir: o.ipamDataDir, portmap: existsSync(join(o.cniBinDir, 'portmap')) });
+          if (writeIfChanged(join(o.cniConfDir, '10-hawser.conflist'), `${JSON.stringify(conf, null, 2)}\n`)) {
+            log.info({ podCIDR: cidr }, 'CNI config written');
+          }
+        }
+        const { add, del } = routeChanges(currentRoutes(), desiredRoutes(all, o.nodeName));
+        for (const r of del) { ip('route', 'del', r.dst, 'via', r.via, 'proto', RT_PROTO); log.info(r, 'route removed'); }
+        for (const r of add) { ip('route', 'replace', r.dst, 'via', r.via, 'proto', RT_PROTO); log.info(r, 'route added'); }
+      } catch (err) {
+        log.error({ err: String(err) }, 'reconcile failed; retrying');
+        setTimeout(reconcile, 2000);
+      }
+    });
+  };
+  nodes.on({ add: reconcile, update: reconcile, delete: reconcile }).start();
+  await nodes.waitForSync();
+  const periodic = setInterval(reconcile, 30_000);
+  log.info({ node: o.nodeName }, 'podnet started (host-gw)');
+  return { stop() { clearInterval(periodic); nodes.stop(); } };
+}
