@@ -5,9 +5,9 @@ SHELL := /bin/bash
 NODE ?= node
 LAB_NAME ?= hawser
 APT_PACKAGES := containerd runc iptables conntrack iproute2 util-linux busybox-static docker-registry \
-                skopeo containernetworking-plugins gcc libc6-dev unzip procps
+                skopeo containernetworking-plugins gcc libc6-dev unzip procps nftables ipset ipvsadm
 
-.PHONY: help deps apt npm build kubectl images typecheck lab lab-down test test-unit test-integration test-e2e bench-cni clean
+.PHONY: help deps apt npm build kubectl images typecheck lab lab-down test test-unit test-integration test-e2e bench-cni bench-kube-proxy bench-apiserver clean
 
 help:
 	@echo "sudo make lab        bring up a 2-node cluster in network namespaces and show it"
@@ -67,6 +67,12 @@ test-e2e: deps
 
 bench-cni: deps
 	$(NODE) --import=tsx bench/cni.ts
+
+bench-kube-proxy: deps
+	$(NODE) --import=tsx bench/kube-proxy.ts
+
+bench-apiserver: deps
+	$(NODE) --import=tsx bench/apiserver.ts
 
 clean:
 	rm -rf dist .build

@@ -9,6 +9,7 @@ const entries = {
   'cni/bridge': 'cni-plugins/bridge/main.ts',
   'cni/host-local': 'cni-plugins/host-local/main.ts',
   'cni/loopback': 'cni-plugins/loopback/main.ts',
+  'cni/portmap': 'cni-plugins/portmap/main.ts',
 };
 
 for (const [out, entry] of Object.entries(entries)) {

@@ -40,8 +40,8 @@ function writeIfChanged(path: string, text: string): boolean {
 
 function ensureMasquerade(clusterCIDR: string): void {
   execFileSync('iptables-restore', ['--noflush'], { input: masqueradeRules(clusterCIDR) });
-  const jump = ['-t', 'nat', 'POSTROUTING', '-m', 'comment', '--comment', 'hawser pod masquerade', '-j', 'HAWSER-POD-MASQ'];
-  try { execFileSync('iptables', ['-C', ...jump], { stdio: 'ignore' }); } catch { execFileSync('iptables', ['-A', ...jump]); }
+  const jump = ['POSTROUTING', '-m', 'comment', '--comment', 'hawser pod masquerade', '-j', 'HAWSER-POD-MASQ'];
+  try { execFileSync('iptables', ['-t', 'nat', '-C', ...jump], { stdio: 'ignore' }); } catch { execFileSync('iptables', ['-t', 'nat', '-A', ...jump]); }
 }
 
 export async function startPodnet(o: PodnetOptions): Promise<{ stop(): void }> {

@@ -79,11 +79,11 @@ test.serial('pods run on their nodes with IPs from the node podCIDR and answer H
   t.true(overlaps(`${b.status.podIP}/32`, cidrOf(n2.name)), `${b.status.podIP} in ${cidrOf(n2.name)}`);
   // from inside each pod (CRI ExecSync in its container), fetch the other pod's page by IP
   const cb = await containerOf(n2.socket, b.metadata.uid);
-  const fromB = await crictl(n2.socket, (c) => c.execSync(cb.id, ['wget', '-qO-', '-T', '5', `http://${a.status.podIP}:8080/`], 20));
+  const fromB = await crictl(n2.socket, (c) => c.execSync(cb.id, ['timeout', '5', 'wget', '-qO-', `http://${a.status.podIP}:8080/`], 20));
   t.is(fromB.exitCode, 0, fromB.stderr.toString());
   t.regex(fromB.stdout.toString(), /web-a/);
   const ca = await containerOf(n1.socket, a.metadata.uid);
-  const fromA = await crictl(n1.socket, (c) => c.execSync(ca.id, ['wget', '-qO-', '-T', '5', `http://${b.status.podIP}:8080/`], 20));
+  const fromA = await crictl(n1.socket, (c) => c.execSync(ca.id, ['timeout', '5', 'wget', '-qO-', `http://${b.status.podIP}:8080/`], 20));
   t.is(fromA.exitCode, 0, fromA.stderr.toString());
   t.regex(fromA.stdout.toString(), /web-b/);
 });

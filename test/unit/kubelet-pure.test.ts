@@ -21,7 +21,7 @@ test('sandbox config carries the pod identity labels the kubelet finds it by', (
   const c = sandboxConfig(pod(), 2, { podLogRoot: '/logs', cgroupRoot: '/kp', dns: { servers: ['1.2.3.4'], searches: [], options: [] } });
   t.deepEqual(c.metadata, { name: 'web', uid: 'u1', namespace: 'default', attempt: 2 });
   t.is(c.labels['io.kubernetes.pod.uid'], 'u1');
-  t.is(c.labels.app, 'web');
+  t.is((c.labels as Record<string, string>).app, 'web');
   t.is(c.logDirectory, '/logs/default_web_u1');
   t.is(c.linux.cgroupParent, '/kp/podu1');
   t.deepEqual(c.portMappings, [{ protocol: 0, containerPort: 80, hostPort: 8080, hostIp: '' }]);

@@ -53,15 +53,23 @@ function removeCgroups(lab: Lab): void {
     for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) rmTree(`${dir}/${e.name}`);
     try { rmdirSync(dir); } catch { /* still busy: a process lives in it */ }
   };
-  for (const ctl of existsSync(root) ? readdirSync(root) : []) for (const n of lab.nodes) rmTree(`${root}/${ctl}/hawser/${n.name}`);
+  for (const ctl of existsSync(root) ? readdirSync(root) : []) {
+    for (const n of lab.nodes) rmTree(`${root}/${ctl}/hawser/${n.name}`);
+    try { rmdirSync(`${root}/${ctl}/hawser`); } catch { /* another lab still uses it, or never made */ }
+  }
 }
+
+const timed = async <T>(what: string, fn: () => Promise<T> | T): Promise<T> => {
+  const t0 = Date.now();
+  try { return await fn(); } finally { if (process.env.HAWSER_LAB_TRACE) process.stderr.write(`${what}: ${Date.now() - t0} ms\n`); }
+};
 
 export async function labDown(o: LabOptions, bin = ''): Promise<void> {
   const lab = topology(savedOptions(o.stateRoot, o.name) ?? o);
   for (const n of lab.nodes) {
-    for (const c of ['kubelet', 'podnet'] as const) await stopProc(nodeProc(lab, n, c, bin).pidFile);
-    if (pidOf(nodeProc(lab, n, 'containerd', bin).pidFile)) await removePods(n.socket).catch(() => undefined);
-    await stopProc(nodeProc(lab, n, 'containerd', bin).pidFile, 10_000);
+    for (const c of ['kubelet', 'podnet'] as const) await timed(`stop ${n.name} ${c}`, () => stopProc(nodeProc(lab, n, c, bin).pidFile));
+    if (pidOf(nodeProc(lab, n, 'containerd', bin).pidFile)) await timed(`remove pods on ${n.name}`, () => removePods(n.socket).catch(() => undefined));
+    await timed(`stop ${n.name} containerd`, () => stopProc(nodeProc(lab, n, 'containerd', bin).pidFile, 10_000));
   }
   killShims(lab);
   removeCgroups(lab);

@@ -22,8 +22,10 @@ export function startProc(p: ProcSpec): number {
   return child.pid;
 }
 
+/** A zombie counts as dead: our detached children are reaped by PID 1, which may take its time. */
 export function alive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch { return false; }
+  try { process.kill(pid, 0); } catch { return false; }
+  try { return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z'; } catch { return false; }
 }
 
 export function pidOf(pidFile: string): number | undefined {

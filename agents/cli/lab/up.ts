@@ -12,7 +12,7 @@ import { core } from '../../api/paths.ts';
 import { issueKubeconfig } from '../../control-plane/index.ts';
 import { renderContainerdConfig } from '../../kubelet/cri/containerd-config.ts';
 import { CriClient } from '../../kubelet/cri/client.ts';
-import { pushImage } from '../../../images/registry.ts';
+import { pushImage, registryAnswers, renderRegistryConfig } from '../../../images/registry.ts';
 import { controlPlaneProc, nodeProc, registryPaths } from './components.ts';
 import { createNetwork, hostRoutes } from './network.ts';
 import { pidOf, startProc, waitFor } from './procs.ts';
@@ -23,7 +23,8 @@ export interface UpOptions extends LabOptions { bin: string; repo: string; demo:
 export const LAB_IMAGES = [{ name: 'pause', tag: '3.10' }, { name: 'testapp', tag: '1.0' }];
 export const imageRef = (lab: Lab, name: string, tag: string) => `${lab.registryHost}/${name}:${tag}`;
 
-const CNI_PLUGINS = ['bridge', 'host-local', 'loopback', 'portmap'];
+// portmap joins when it is complete; podnet adds it to the conflist only when its binary is here
+const CNI_PLUGINS = ['bridge', 'host-local', 'loopback'];
 
 function preflight(lab: Lab, o: UpOptions): void {
   if (process.getuid?.() !== 0) throw new Error('the lab needs root: run `sudo make lab`');
@@ -49,21 +50,12 @@ function linkCniPlugins(lab: Lab, repo: string): void {
   }
 }
 
-function registryConfig(dataDir: string, listen: string): string {
-  return ['version: 0.1', 'log:', '  level: warn', 'storage:', '  filesystem:', `    rootdirectory: ${dataDir}`,
-    '  delete:', '    enabled: true', 'http:', `  addr: ${listen}`, ''].join('\n');
-}
-
-async function httpOk(url: string): Promise<boolean> {
-  try { return (await fetch(url, { signal: AbortSignal.timeout(1000) })).ok; } catch { return false; }
-}
-
 function startRegistry(lab: Lab): void {
   const r = registryPaths(lab);
   if (pidOf(r.pidFile)) return;
   mkdirSync(r.dataDir, { recursive: true });
   const cfg = join(lab.dir, 'registry.yml');
-  writeFileSync(cfg, registryConfig(r.dataDir, lab.registry));
+  writeFileSync(cfg, renderRegistryConfig({ listen: lab.registry, storageDir: r.dataDir }));
   startProc({ id: 'registry', argv: ['docker-registry', 'serve', cfg], logFile: r.logFile, pidFile: r.pidFile });
 }
 
@@ -102,7 +94,7 @@ export async function labUp(o: UpOptions): Promise<Lab> {
       title: `Image registry on ${lab.registry}, with the locally built images`,
       task: async () => {
         startRegistry(lab);
-        await waitFor('the registry', () => httpOk(`http://${lab.registry}/v2/`), 20_000);
+        await waitFor('the registry', () => registryAnswers(lab.registry), 20_000);
         for (const img of LAB_IMAGES) await pushImage(join(o.repo, '.build/images', img.name), `${lab.registry}/${img.name}:${img.tag}`);
       },
     },

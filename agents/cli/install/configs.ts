@@ -1,0 +1,108 @@
+// The settings of an install and the files they become: one YAML per component under /etc/hawser
+// (keys are the component's flag names, as `--config` reads them), containerd's config, sysctls
+// and kernel modules. Pure: the same settings give the same bytes, which makes a rerun a no-op.
+import YAML from 'yaml';
+import { renderContainerdConfig } from '../../kubelet/cri/containerd-config.ts';
+import { LAYOUT, type Component, type Role } from './layout.ts';
+
+export interface InstallSettings {
+  role: Role;
+  /** agent: the Node name (join sets it; default the host name) */
+  nodeName?: string;
+  /** InternalIP; unset = the address that routes to the API server (the kubelet finds it) */
+  nodeIP?: string;
+  /** server: the address in certificates and kubeconfigs; default --node-ip, else the default route's */
+  advertiseAddress?: string;
+  tlsSANs?: string[];
+  clusterCIDR: string;
+  serviceCIDR: string;
+  podnetBackend: 'host-gw' | 'vxlan';
+  proxyMode: 'iptables' | 'nftables' | 'ipvs';
+  /** containerd's pause image */
+  sandboxImage: string;
+  /** registry host as written in image names -> http(s) endpoint, e.g. registry.hawser.local -> http://192.168.56.10:5000 */
+  registryMirrors: Record<string, string>;
+}
+
+export const DEFAULT_SETTINGS: Omit<InstallSettings, 'role'> = {
+  clusterCIDR: '10.244.0.0/16',
+  serviceCIDR: '10.96.0.0/12',
+  podnetBackend: 'host-gw',
+  proxyMode: 'iptables',
+  sandboxImage: 'registry.k8s.io/pause:3.10',
+  registryMirrors: {},
+};
+
+type Values = Record<string, string | number | boolean | undefined>;
+
+/** A component's YAML: a header naming the file's reader, then the flag-name keys in a fixed order. */
+export function renderComponentConfig(component: Component, values: Values): string {
+  const doc: Record<string, string | number | boolean> = {};
+  for (const [k, v] of Object.entries(values)) if (v !== undefined && v !== '') doc[k] = v;
+  return `# Written by \`hawser install\`; read by \`hawser ${component} --config\`. Keys are its flag names.\n${YAML.stringify(doc)}`;
+}
+
+export function componentValues(c: Component, s: InstallSettings): Values {
+  const node = { 'node-name': s.nodeName, kubeconfig: LAYOUT.kubeconfig };
+  switch (c) {
+    case 'control-plane':
+      return {
+        'data-dir': LAYOUT.serverDataDir,
+        'advertise-address': s.advertiseAddress ?? s.nodeIP,
+        'tls-san': (s.tlsSANs ?? []).join(','),
+        'cluster-cidr': s.clusterCIDR,
+        'service-cidr': s.serviceCIDR,
+      };
+    case 'kubelet':
+      return { ...node, 'container-runtime-endpoint': '/run/containerd/containerd.sock', 'root-dir': `${LAYOUT.stateDir}/kubelet`, 'node-ip': s.nodeIP };
+    case 'podnet':
+      return {
+        ...node, 'cni-conf-dir': LAYOUT.cniConfDir, 'cni-bin-dir': LAYOUT.cniBinDir, 'cluster-cidr': s.clusterCIDR,
+        // written only when not the default, so a podnet without the flag still reads the file
+        backend: s.podnetBackend === 'host-gw' ? undefined : s.podnetBackend,
+      };
+    case 'kube-proxy':
+      return { ...node, 'cluster-cidr': s.clusterCIDR, 'node-ip': s.nodeIP, 'proxy-mode': s.proxyMode === 'iptables' ? undefined : s.proxyMode };
+  }
+}
+
+export const componentConfig = (c: Component, s: InstallSettings): string => renderComponentConfig(c, componentValues(c, s));
+
+export function containerdConfig(s: InstallSettings): string {
+  return renderContainerdConfig({
+    root: '/var/lib/containerd', state: '/run/containerd', socket: '/run/containerd/containerd.sock',
+    cniBinDir: LAYOUT.cniBinDir, cniConfDir: LAYOUT.cniConfDir,
+    sandboxImage: s.sandboxImage, registryMirrors: s.registryMirrors,
+  });
+}
+
+export const SYSCTL_CONF = [
+  '# Written by `hawser install`: nodes forward pod traffic, and bridged pod traffic passes iptables',
+  '# (kube-proxy\'s Service rules must see pod-to-Service packets that stay on the node\'s bridge).',
+  'net.ipv4.ip_forward = 1',
+  'net.bridge.bridge-nf-call-iptables = 1',
+  'net.bridge.bridge-nf-call-ip6tables = 1',
+  '',
+].join('\n');
+
+export const MODULES_CONF = [
+  '# Written by `hawser install`: the bridge netfilter hook (for the sysctls above) and overlayfs',
+  '# (containerd\'s snapshotter); vxlan for podnet\'s --backend vxlan.',
+  'br_netfilter',
+  'overlay',
+  'vxlan',
+  '',
+].join('\n');
+
+/** The wrapper on PATH: the suite's own node binary, so the native SQLite binding always matches it. */
+export function wrapperScript(): string {
+  return `#!/bin/sh\n# Written by \`hawser install\`.\nexec ${LAYOUT.libDir}/bin/node ${LAYOUT.libDir}/dist/hawser.cjs "$@"\n`;
+}
+
+/**
+ * A CNI plugin in /opt/cni/bin: containerd execs it with its own PATH, where `node` may be missing
+ * or another version, so the plugin bundle runs under the suite's node by absolute path.
+ */
+export function cniWrapper(plugin: string): string {
+  return `#!/bin/sh\n# Written by \`hawser install\`: hawser's ${plugin} CNI plugin.\nexec ${LAYOUT.libDir}/bin/node ${LAYOUT.libDir}/dist/cni/${plugin}.cjs "$@"\n`;
+}

@@ -1,0 +1,51 @@
+// Where an installed hawser lives on a host. Paths are absolute as seen by the host; `--root DIR`
+// prefixes every one of them when the install writes (a throwaway root in tests), never inside
+// the files' content, which always names the host's paths.
+export const LAYOUT = {
+  /** the suite: dist/, the runtime node_modules, the node binary, the unit sources */
+  libDir: '/usr/local/lib/hawser',
+  /** the wrapper every unit runs */
+  bin: '/usr/local/bin/hawser',
+  etcDir: '/etc/hawser',
+  unitDir: '/etc/systemd/system',
+  cniBinDir: '/opt/cni/bin',
+  cniConfDir: '/etc/cni/net.d',
+  stateDir: '/var/lib/hawser',
+  manifest: '/var/lib/hawser/install-manifest.json',
+  serverDataDir: '/var/lib/hawser/server',
+  kubeconfig: '/etc/hawser/kubelet.kubeconfig',
+  caCert: '/etc/hawser/ca.crt',
+  containerdConfig: '/etc/hawser/containerd.toml',
+  sysctl: '/etc/sysctl.d/90-hawser.conf',
+  modules: '/etc/modules-load.d/hawser.conf',
+} as const;
+
+export const configFile = (component: string): string => `${LAYOUT.etcDir}/${component}.yaml`;
+
+export type Role = 'server' | 'agent';
+export type Component = 'control-plane' | 'kubelet' | 'kube-proxy' | 'podnet';
+
+export const ROLE_COMPONENTS: Record<Role, Component[]> = {
+  server: ['control-plane'],
+  agent: ['podnet', 'kubelet', 'kube-proxy'],
+};
+
+export const unitName = (c: Component): string => `hawser-${c}.service`;
+
+/** Debian packages each role needs at run time. */
+export const ROLE_PACKAGES: Record<Role, string[]> = {
+  server: [],
+  agent: ['containerd', 'runc', 'iptables', 'conntrack'],
+};
+
+/** The CNI plugins hawser ships (portmap is listed only when its bundle exists). */
+export const CNI_PLUGINS = ['bridge', 'host-local', 'loopback', 'portmap'];
+
+/** Files of the build a host needs at run time, relative to the suite dir. */
+export const RUNTIME_MODULES: Record<string, string[]> = {
+  // the native SQLite binding and the two tiny modules that locate it; not its build tooling
+  // (prebuild-install and the C sources are install-time only)
+  'better-sqlite3': ['package.json', 'lib', 'build/Release/better_sqlite3.node', 'LICENSE'],
+  bindings: ['package.json', 'bindings.js', 'LICENSE.md'],
+  'file-uri-to-path': ['package.json', 'index.js', 'LICENSE'],
+};

@@ -1,0 +1,84 @@
+// What an install writes, as data: every file with its mode and content (text, or a copy of a build
+// artifact). Pure: the caller lists the build once (build.ts) and applies the plan (apply.ts).
+import { configFile, CNI_PLUGINS, LAYOUT, ROLE_COMPONENTS, unitName } from './layout.ts';
+import { cniWrapper, componentConfig, containerdConfig, MODULES_CONF, SYSCTL_CONF, wrapperScript, type InstallSettings } from './configs.ts';
+
+/** 'install' entries are pruned by a later install; 'join' entries (credentials) only by a later join. */
+export type Group = 'install' | 'join';
+
+export type PlanEntry =
+  | { group: Group; path: string; mode: number; text: string }
+  | { group: Group; path: string; mode: number; copyFrom: string };
+
+export interface BuildInfo {
+  /** holds dist/, node_modules/ and systemd/ */
+  sourceDir: string;
+  /** files of the suite, relative to sourceDir: dist/..., node_modules/..., systemd/... */
+  files: string[];
+  /** unit sources by path relative to systemd/, e.g. 'hawser-kubelet.service' -> text */
+  units: Record<string, string>;
+  /** the node binary the suite will run under */
+  nodeBinary: string;
+  /** the target's systemd version when known (decides the restart back-off drop-in) */
+  systemdVersion?: number;
+}
+
+/** RestartSteps/RestartMaxDelaySec exist from systemd 254 on. */
+export const BACKOFF_MIN_SYSTEMD = 254;
+export const BACKOFF_DROPIN = 'hawser-.service.d/10-restart-backoff.conf';
+export const CONTAINERD_DROPIN = 'containerd.service.d/10-hawser.conf';
+
+const EXEC = 0o755;
+const READ = 0o644;
+const SECRET = 0o600;
+
+function unit(b: BuildInfo, rel: string): string {
+  const text = b.units[rel];
+  if (text === undefined) throw new Error(`the build has no systemd/${rel}`);
+  return text;
+}
+
+export function installPlan(s: InstallSettings, b: BuildInfo): PlanEntry[] {
+  const g = 'install' as const;
+  const out: PlanEntry[] = [];
+  const text = (path: string, mode: number, t: string) => out.push({ group: g, path, mode, text: t });
+
+  // the suite: bundles, runtime modules, unit sources (so a rerun from the installed copy works), node
+  for (const f of b.files) {
+    const mode = f.startsWith('dist/') && f.endsWith('.cjs') ? EXEC : READ;
+    out.push({ group: g, path: `${LAYOUT.libDir}/${f}`, mode: /\.node$/.test(f) ? EXEC : mode, copyFrom: `${b.sourceDir}/${f}` });
+  }
+  out.push({ group: g, path: `${LAYOUT.libDir}/bin/node`, mode: EXEC, copyFrom: b.nodeBinary });
+  text(LAYOUT.bin, EXEC, wrapperScript());
+
+  const components = ROLE_COMPONENTS[s.role];
+  for (const c of components) {
+    text(`${LAYOUT.unitDir}/${unitName(c)}`, READ, unit(b, unitName(c)));
+    text(configFile(c), READ, componentConfig(c, s));
+  }
+  if ((b.systemdVersion ?? 0) >= BACKOFF_MIN_SYSTEMD) text(`${LAYOUT.unitDir}/${BACKOFF_DROPIN}`, READ, unit(b, BACKOFF_DROPIN));
+
+  if (s.role === 'agent') {
+    text(`${LAYOUT.unitDir}/${CONTAINERD_DROPIN}`, READ, unit(b, CONTAINERD_DROPIN));
+    text(LAYOUT.containerdConfig, READ, containerdConfig(s));
+    for (const p of CNI_PLUGINS) {
+      if (b.files.includes(`dist/cni/${p}.cjs`)) text(`${LAYOUT.cniBinDir}/${p}`, EXEC, cniWrapper(p));
+    }
+    text(LAYOUT.sysctl, READ, SYSCTL_CONF);
+    text(LAYOUT.modules, READ, MODULES_CONF);
+  }
+  return out.sort((a, b2) => a.path.localeCompare(b2.path));
+}
+
+/** The credentials `hawser join` writes. */
+export function joinEntries(o: { caPem: string; kubeconfig: string }): PlanEntry[] {
+  return [
+    { group: 'join', path: LAYOUT.caCert, mode: READ, text: o.caPem },
+    { group: 'join', path: LAYOUT.kubeconfig, mode: SECRET, text: o.kubeconfig },
+  ];
+}
+
+/** Units an install enables, in start order (containerd first on an agent). */
+export function roleUnits(s: InstallSettings): string[] {
+  return [...(s.role === 'agent' ? ['containerd.service'] : []), ...ROLE_COMPONENTS[s.role].map(unitName)];
+}

@@ -1,0 +1,46 @@
+// Request bodies: content types, decoding (JSON or YAML) and the malformed-body errors.
+import YAML from 'yaml';
+import { badRequest, unsupportedMediaType } from './errors.ts';
+
+export const MAX_BODY_BYTES = 3 * 1024 * 1024;
+
+export type PatchType = 'json' | 'merge' | 'strategic' | 'apply';
+
+export const PATCH_CONTENT_TYPES: Record<string, PatchType> = {
+  'application/json-patch+json': 'json',
+  'application/merge-patch+json': 'merge',
+  'application/strategic-merge-patch+json': 'strategic',
+  'application/apply-patch+yaml': 'apply',
+};
+
+export function mediaType(contentType: string | undefined): string {
+  return (contentType ?? '').split(';')[0].trim().toLowerCase();
+}
+
+/** Decodes an object body (create/update) as JSON or YAML. */
+export function decodeBody(buf: Buffer | undefined, contentType: string | undefined): unknown {
+  const mt = mediaType(contentType) || 'application/json';
+  const text = (buf ?? Buffer.alloc(0)).toString('utf8');
+  if (mt === 'application/json' || mt.endsWith('+json')) {
+    if (!text.trim()) throw badRequest('the body of the request was empty');
+    try {
+      return JSON.parse(text);
+    } catch (e) {
+      throw badRequest(`couldn't get version/kind; json parse error: ${(e as Error).message}`);
+    }
+  }
+  if (mt === 'application/yaml' || mt.endsWith('+yaml')) {
+    try {
+      return YAML.parse(text, { strict: true, uniqueKeys: true });
+    } catch (e) {
+      throw badRequest(`error converting YAML to JSON: ${(e as Error).message.split('\n')[0]}`);
+    }
+  }
+  throw unsupportedMediaType(mt);
+}
+
+export function requireObject(v: unknown): Record<string, any> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw badRequest(`Object 'Kind' is missing in '${JSON.stringify(v)?.slice(0, 200)}'`);
+  return v as Record<string, any>;
+}

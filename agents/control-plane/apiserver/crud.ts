@@ -1,0 +1,459 @@
+// The generic registry store: CRUD of one resource type over the revisioned Store, with the API's
+// object semantics (uid, generateName, creationTimestamp, generation, resourceVersion = store
+// revision, optimistic concurrency, status subresource split, graceful deletion and finalizers).
+// Every write path (HTTP, in-process clients, subresources) ends in commit(), so nothing skips
+// defaulting or validation.
+import { randomUUID } from 'node:crypto';
+import {
+  CompactedError,
+  ConflictError,
+  FutureRevisionError,
+  KeyExistsError,
+  KeyNotFoundError,
+  type KeyValue,
+  type Store,
+} from '../storage/types.ts';
+import {
+  alreadyExists,
+  ApiError,
+  badRequest,
+  conflict,
+  forbidden,
+  gone,
+  invalid,
+  notFound,
+  staleConflict,
+  tooLargeResourceVersion,
+} from './errors.ts';
+import { apiVersionOf, type ResourceInfo, storageKey } from './registry.ts';
+import { type FieldRequirement, matchFields, matchLabels, type Requirement } from './selectors.ts';
+import { isoNow, type Obj, type Strategy, type StrategyContext } from './strategies/types.ts';
+import { canon } from './validation/pod.ts';
+import { forbidden as forbiddenField, type FieldError } from './validation/field.ts';
+import { validateObjectMeta, validateObjectMetaUpdate } from './validation/meta.ts';
+
+export interface ListQuery {
+  labels?: Requirement[];
+  fields?: FieldRequirement[];
+  limit?: number;
+  continue?: string;
+  resourceVersion?: string;
+  resourceVersionMatch?: string;
+}
+
+export interface ListOut {
+  items: Obj[];
+  resourceVersion: string;
+  continue?: string;
+}
+
+export interface WriteOptions {
+  dryRun?: boolean;
+}
+
+export interface DeleteOptions extends WriteOptions {
+  gracePeriodSeconds?: number;
+  preconditions?: { uid?: string; resourceVersion?: string };
+}
+
+export interface StoreDeps {
+  store: Store;
+  ctx: StrategyContext;
+  /** the namespace object, for the NamespaceLifecycle admission check */
+  namespace(name: string): Promise<Obj | undefined>;
+}
+
+const MAX_RETRIES = 5;
+const SUFFIX_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
+
+function randomSuffix(): string {
+  let s = '';
+  for (let i = 0; i < 5; i++) s += SUFFIX_CHARS[Math.floor(Math.random() * SUFFIX_CHARS.length)];
+  return s;
+}
+
+export function encodeContinue(rev: number, lastKey: string): string {
+  return Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv: rev, start: lastKey })).toString('base64url');
+}
+
+export function decodeContinue(token: string): { rv: number; start: string } {
+  try {
+    const t = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+    if (typeof t.rv === 'number' && typeof t.start === 'string') return t;
+  } catch {
+    /* fall through */
+  }
+  throw badRequest('continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
+}
+
+export class ResourceStore {
+  constructor(
+    readonly res: ResourceInfo,
+    readonly strategy: Strategy,
+    private readonly deps: StoreDeps,
+  ) {}
+
+  get gr() {
+    return { group: this.res.group, plural: this.res.plural };
+  }
+
+  prefix(ns?: string): string {
+    return storageKey(this.res, ns);
+  }
+
+  key(ns: string | undefined, name: string): string {
+    return storageKey(this.res, ns, name);
+  }
+
+  decode(kv: KeyValue): Obj {
+    const o = JSON.parse(kv.value) as Obj;
+    o.metadata.resourceVersion = String(kv.modRevision);
+    return o;
+  }
+
+  private encode(o: Obj): string {
+    const { resourceVersion: _rv, selfLink: _sl, ...meta } = o.metadata;
+    return JSON.stringify({ ...o, metadata: meta });
+  }
+
+  finalizers(o: Obj): string[] {
+    return [...(o.metadata.finalizers ?? []), ...(this.strategy.extraFinalizers?.(o) ?? [])];
+  }
+
+  matcher(q: ListQuery): (o: Obj) => boolean {
+    const labels = q.labels ?? [];
+    const fields = q.fields ?? [];
+    if (!labels.length && !fields.length) return () => true;
+    return (o) => {
+      if (!matchLabels(labels, o.metadata.labels)) return false;
+      if (!fields.length) return true;
+      const f = { 'metadata.name': o.metadata.name ?? '', 'metadata.namespace': o.metadata.namespace ?? '', ...this.strategy.selectableFields?.(o) };
+      return matchFields(fields, f);
+    };
+  }
+
+  /** Field selectors on fields this type cannot select by are a 400, as upstream. */
+  checkFields(fields: FieldRequirement[] | undefined): void {
+    if (!fields?.length) return;
+    const probe = { metadata: {} } as Obj;
+    const known = new Set(['metadata.name', 'metadata.namespace', ...Object.keys(this.strategy.selectableFields?.(probe) ?? {})]);
+    for (const f of fields) if (!known.has(f.field)) throw badRequest(`field label not supported: ${f.field}`);
+  }
+
+  async getWithRev(ns: string | undefined, name: string): Promise<{ obj: Obj; rev: number }> {
+    const kv = await this.deps.store.get(this.key(ns, name));
+    if (!kv) throw notFound(this.gr, name);
+    return { obj: this.decode(kv), rev: kv.modRevision };
+  }
+
+  async get(ns: string | undefined, name: string): Promise<Obj> {
+    return (await this.getWithRev(ns, name)).obj;
+  }
+
+  async list(ns: string | undefined, q: ListQuery = {}): Promise<ListOut> {
+    this.checkFields(q.fields);
+    const base = this.prefix(undefined);
+    const prefix = this.prefix(ns);
+    let revision: number | undefined;
+    let startAfter: string | undefined;
+    if (q.continue) {
+      const t = decodeContinue(q.continue);
+      revision = t.rv;
+      startAfter = base + t.start;
+    } else if (q.resourceVersionMatch === 'Exact' && q.resourceVersion) revision = Number(q.resourceVersion);
+    const match = this.matcher(q);
+    const limit = q.limit && q.limit > 0 ? q.limit : 0;
+    const items: Obj[] = [];
+    let lastKey: string | undefined;
+    let more = false;
+    try {
+      for (let round = 0; ; round++) {
+        const page = await this.deps.store.list(prefix, { limit: limit || undefined, startAfter, revision });
+        revision = page.revision;
+        for (const kv of page.items) {
+          const o = this.decode(kv);
+          if (!match(o)) continue;
+          items.push(o);
+          lastKey = kv.key;
+          if (limit && items.length >= limit) break;
+        }
+        if (!limit) break;
+        if (items.length >= limit) {
+          more = page.more || page.items[page.items.length - 1].key !== lastKey;
+          break;
+        }
+        if (!page.more) break;
+        startAfter = page.items[page.items.length - 1].key;
+      }
+    } catch (e) {
+      if (e instanceof CompactedError) {
+        throw q.continue
+          ? gone('The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.')
+          : gone(`too old resource version: ${q.resourceVersion} (${e.compacted})`);
+      }
+      if (e instanceof FutureRevisionError) throw tooLargeResourceVersion(e.requested, e.current);
+      throw e;
+    }
+    const out: ListOut = { items, resourceVersion: String(revision) };
+    if (more && lastKey) out.continue = encodeContinue(revision!, lastKey.slice(base.length));
+    return out;
+  }
+
+  private async checkNamespace(ns: string): Promise<void> {
+    const n = await this.deps.namespace(ns);
+    if (!n) throw notFound({ group: '', plural: 'namespaces' }, ns);
+    if (n.metadata.deletionTimestamp || n.status?.phase === 'Terminating') {
+      throw forbidden(this.gr, '', `unable to create new content in namespace ${ns} because it is being terminated`);
+    }
+  }
+
+  private validateAll(o: Obj): FieldError[] {
+    return [...validateObjectMeta(o.metadata, this.res.namespaced, this.res.nameRule), ...(this.strategy.validate?.(o) ?? [])];
+  }
+
+  private invalid(o: Obj, errs: FieldError[]): ApiError {
+    return invalid(this.res.kind, this.res.group, o.metadata.name ?? o.metadata.generateName ?? '', errs);
+  }
+
+  /** Fills apiVersion/kind and the namespace from the request, rejecting mismatches. */
+  normalize(ns: string | undefined, o: Obj): void {
+    o.metadata ??= {};
+    const want = apiVersionOf(this.res);
+    if (o.apiVersion && o.apiVersion !== want)
+      throw badRequest(`the API version in the data (${o.apiVersion}) does not match the expected API version (${want})`);
+    if (o.kind && o.kind !== this.res.kind)
+      throw badRequest(`the kind in the data (${o.kind}) does not match the expected kind (${this.res.kind})`);
+    o.apiVersion = want;
+    o.kind = this.res.kind;
+    if (this.res.namespaced) {
+      if (o.metadata.namespace && ns && o.metadata.namespace !== ns)
+        throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+      o.metadata.namespace = ns ?? o.metadata.namespace;
+    }
+  }
+
+  async create(ns: string | undefined, o: Obj, opts: WriteOptions = {}): Promise<Obj> {
+    this.normalize(ns, o);
+    const m = o.metadata;
+    if (m.resourceVersion) throw badRequest('resourceVersion should not be set on objects to be created');
+    if (this.res.namespaced && m.namespace && !opts.dryRun) await this.checkNamespace(m.namespace);
+    if (!m.name && m.generateName) m.name = m.generateName + randomSuffix();
+    const now = this.deps.ctx.now();
+    m.uid = randomUUID();
+    m.creationTimestamp = isoNow(now);
+    delete m.deletionTimestamp;
+    delete m.deletionGracePeriodSeconds;
+    delete m.selfLink;
+    if (this.res.generation) m.generation = 1;
+    else delete m.generation;
+    this.strategy.defaults?.(o);
+    this.strategy.prepareForCreate?.(o);
+    const errs = this.validateAll(o);
+    if (errs.length) throw this.invalid(o, errs);
+    const key = this.key(m.namespace, m.name!);
+    // a duplicate is AlreadyExists, whatever else (allocations) would fail later
+    if (await this.deps.store.get(key)) throw alreadyExists(this.gr, m.name!);
+    await this.strategy.beforeCreate?.(o, this.deps.ctx);
+    if (opts.dryRun) return o;
+    try {
+      const kv = await this.deps.store.create(key, this.encode(o));
+      return this.decode(kv);
+    } catch (e) {
+      if (e instanceof KeyExistsError) throw alreadyExists(this.gr, m.name!);
+      throw e;
+    }
+  }
+
+  /** PUT: replace the object (or its status / finalizers through a subresource). */
+  async update(ns: string | undefined, name: string, body: Obj, opts: WriteOptions & { subresource?: string } = {}): Promise<{ obj: Obj; created: boolean }> {
+    this.normalize(ns, body);
+    body.metadata.name ||= name;
+    if (body.metadata.name !== name)
+      throw badRequest(`the name of the object (${body.metadata.name}) does not match the name on the URL (${name})`);
+    const kv = await this.deps.store.get(this.key(ns, name));
+    if (!kv) {
+      if (this.res.allowCreateOnUpdate && !opts.subresource) {
+        delete body.metadata.resourceVersion;
+        return { obj: await this.create(ns, body, opts), created: true };
+      }
+      throw notFound(this.gr, name);
+    }
+    const cur = this.decode(kv);
+    const wantRV = body.metadata.resourceVersion;
+    if (wantRV && wantRV !== cur.metadata.resourceVersion) throw staleConflict(this.gr, name);
+    return { obj: await this.commit(cur, kv.modRevision, this.merge(cur, body, opts.subresource), opts), created: false };
+  }
+
+  /**
+   * Read-modify-write with retries on conflicts: the basis of PATCH and of internal updates such
+   * as pods/binding. `internal` skips the user-facing update rules (e.g. pod spec immutability).
+   */
+  async guaranteedUpdate(
+    ns: string | undefined,
+    name: string,
+    mutate: (cur: Obj) => Obj | Promise<Obj>,
+    opts: WriteOptions & { subresource?: string; internal?: boolean } = {},
+  ): Promise<Obj> {
+    for (let attempt = 0; ; attempt++) {
+      const { obj: cur, rev } = await this.getWithRev(ns, name);
+      const body = await mutate(structuredClone(cur));
+      this.normalize(ns, body);
+      if (body.metadata.name !== name)
+        throw badRequest(`the name of the object (${body.metadata.name}) does not match the name on the URL (${name})`);
+      const wantRV = body.metadata.resourceVersion;
+      if (wantRV && wantRV !== cur.metadata.resourceVersion) throw staleConflict(this.gr, name);
+      try {
+        const next = opts.internal ? body : this.merge(cur, body, opts.subresource);
+        return await this.commit(cur, rev, next, { ...opts, skipUpdateRules: opts.internal });
+      } catch (e) {
+        // a concurrent writer won: retry against the new state unless the caller pinned a version
+        if (e instanceof ApiError && e.reason === 'Conflict' && !wantRV && attempt < MAX_RETRIES && (e as ApiError & { retriable?: boolean }).retriable) continue;
+        throw e;
+      }
+    }
+  }
+
+  /** The object a write proposes, with server-owned fields carried over from the current one. */
+  private merge(cur: Obj, body: Obj, subresource?: string): Obj {
+    if (subresource === 'status') {
+      const next = structuredClone(cur);
+      next.status = body.status;
+      next.metadata.resourceVersion = body.metadata.resourceVersion;
+      return next;
+    }
+    if (subresource === 'finalize') {
+      const next = structuredClone(cur);
+      next.spec = { ...(next.spec ?? {}), finalizers: body.spec?.finalizers ?? [] };
+      return next;
+    }
+    const next = body;
+    const m = next.metadata;
+    if (m.uid && m.uid !== cur.metadata.uid)
+      throw conflict(this.gr, cur.metadata.name!, `Precondition failed: UID in precondition: ${m.uid}, UID in object meta: ${cur.metadata.uid}`);
+    m.uid = cur.metadata.uid;
+    m.creationTimestamp = cur.metadata.creationTimestamp;
+    for (const f of ['deletionTimestamp', 'deletionGracePeriodSeconds', 'generation'] as const) {
+      if (cur.metadata[f] !== undefined) (m as Record<string, unknown>)[f] = cur.metadata[f];
+      else delete m[f];
+    }
+    if (this.res.subresources.includes('status')) {
+      if (cur.status !== undefined) next.status = cur.status;
+      else delete next.status;
+    }
+    return next;
+  }
+
+  private async commit(cur: Obj, rev: number, next: Obj, opts: WriteOptions & { skipUpdateRules?: boolean }): Promise<Obj> {
+    const name = cur.metadata.name!;
+    this.strategy.defaults?.(next);
+    this.strategy.prepareForUpdate?.(next, cur);
+    // internal writes (pods/binding) set server-owned fields and are not spec changes by a user
+    if (this.res.generation && !next.metadata.deletionTimestamp && !opts.skipUpdateRules) {
+      const gen = cur.metadata.generation ?? 1;
+      next.metadata.generation = JSON.stringify(canon(next.spec)) !== JSON.stringify(canon(cur.spec)) ? gen + 1 : gen;
+    }
+    const errs = [...validateObjectMetaUpdate(next.metadata, cur.metadata), ...this.validateAll(next)];
+    if (!opts.skipUpdateRules) errs.push(...(this.strategy.validateUpdate?.(next, cur) ?? []));
+    if (cur.metadata.deletionTimestamp) {
+      const added = (next.metadata.finalizers ?? []).filter((f) => !(cur.metadata.finalizers ?? []).includes(f));
+      if (added.length) errs.push(forbiddenField('metadata.finalizers', 'no new finalizers can be added if the object is being deleted'));
+    }
+    if (errs.length) throw this.invalid(next, errs);
+    await this.strategy.beforeUpdate?.(next, cur, this.deps.ctx);
+    // the last finalizer is gone from an object that waits for nothing else: remove it
+    if (next.metadata.deletionTimestamp && this.finalizers(next).length === 0 && (cur.metadata.deletionGracePeriodSeconds ?? 0) === 0) {
+      if (opts.dryRun) return next;
+      return this.removeNow(cur, rev);
+    }
+    if (this.encode(next) === this.encode(cur)) return cur;
+    if (opts.dryRun) return next;
+    try {
+      return this.decode(await this.deps.store.update(this.key(cur.metadata.namespace, name), this.encode(next), rev));
+    } catch (e) {
+      if (e instanceof ConflictError) throw Object.assign(staleConflict(this.gr, name), { retriable: true });
+      if (e instanceof KeyNotFoundError) throw notFound(this.gr, name);
+      throw e;
+    }
+  }
+
+  private async removeNow(cur: Obj, rev: number): Promise<Obj> {
+    try {
+      const kv = await this.deps.store.delete(this.key(cur.metadata.namespace, cur.metadata.name!), rev);
+      return this.decode(kv);
+    } catch (e) {
+      if (e instanceof ConflictError) throw Object.assign(staleConflict(this.gr, cur.metadata.name!), { retriable: true });
+      if (e instanceof KeyNotFoundError) throw notFound(this.gr, cur.metadata.name!);
+      throw e;
+    }
+  }
+
+  /**
+   * DELETE. Returns the object and whether it is gone; objects that must wait (graceful pods,
+   * finalizers, namespaces) only get deletionTimestamp and deletionGracePeriodSeconds.
+   */
+  async delete(ns: string | undefined, name: string, opts: DeleteOptions = {}): Promise<{ obj: Obj; gone: boolean }> {
+    for (let attempt = 0; ; attempt++) {
+      const { obj: cur, rev } = await this.getWithRev(ns, name);
+      try {
+        return await this.deleteOnce(cur, rev, opts);
+      } catch (e) {
+        if (e instanceof ApiError && (e as ApiError & { retriable?: boolean }).retriable && attempt < MAX_RETRIES) continue;
+        throw e;
+      }
+    }
+  }
+
+  private async deleteOnce(cur: Obj, rev: number, opts: DeleteOptions): Promise<{ obj: Obj; gone: boolean }> {
+    const name = cur.metadata.name!;
+    const pre = opts.preconditions;
+    if (pre?.uid && pre.uid !== cur.metadata.uid)
+      throw conflict(this.gr, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${cur.metadata.uid}`);
+    if (pre?.resourceVersion && pre.resourceVersion !== cur.metadata.resourceVersion)
+      throw conflict(this.gr, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${cur.metadata.resourceVersion}`);
+    const why = this.strategy.undeletable?.(cur);
+    if (why) throw forbidden(this.gr, name, why);
+    const grace = this.strategy.gracePeriod ? this.strategy.gracePeriod(cur, opts.gracePeriodSeconds) : 0;
+    const waiting = this.finalizers(cur).length > 0;
+    const now = this.deps.ctx.now();
+    const next = structuredClone(cur);
+    const m = next.metadata;
+    if (m.deletionTimestamp) {
+      const curGrace = m.deletionGracePeriodSeconds ?? 0;
+      if (grace >= curGrace && !(curGrace === 0 && !waiting)) return { obj: cur, gone: false };
+      // a shorter grace period (the kubelet's final grace-0 delete) wins
+      m.deletionGracePeriodSeconds = grace;
+      const sooner = new Date(now.getTime() + grace * 1000);
+      if (sooner < new Date(m.deletionTimestamp)) m.deletionTimestamp = isoNow(sooner);
+    } else if (grace > 0 || waiting) {
+      m.deletionTimestamp = isoNow(new Date(now.getTime() + grace * 1000));
+      m.deletionGracePeriodSeconds = grace;
+      if (this.res.generation && m.generation) m.generation += 1;
+      this.strategy.prepareForDelete?.(next);
+    }
+    if ((m.deletionGracePeriodSeconds ?? 0) === 0 && !waiting) {
+      if (opts.dryRun) return { obj: cur, gone: true };
+      return { obj: await this.removeNow(cur, rev), gone: true };
+    }
+    if (opts.dryRun) return { obj: next, gone: false };
+    try {
+      return { obj: this.decode(await this.deps.store.update(this.key(cur.metadata.namespace, name), this.encode(next), rev)), gone: false };
+    } catch (e) {
+      if (e instanceof ConflictError) throw Object.assign(staleConflict(this.gr, name), { retriable: true });
+      throw e;
+    }
+  }
+
+  async deleteCollection(ns: string | undefined, q: ListQuery, opts: DeleteOptions = {}): Promise<Obj[]> {
+    const { items } = await this.list(ns, { ...q, limit: undefined, continue: undefined });
+    const out: Obj[] = [];
+    for (const o of items) {
+      try {
+        const r = await this.delete(o.metadata.namespace, o.metadata.name!, { ...opts, preconditions: undefined });
+        out.push(r.obj);
+      } catch (e) {
+        if (!(e instanceof ApiError && e.code === 404)) throw e;
+      }
+    }
+    return out;
+  }
+}

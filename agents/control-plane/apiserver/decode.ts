@@ -1,0 +1,33 @@
+// Typed decoding of request objects against the resource schema, honouring fieldValidation:
+// Strict rejects unknown fields (400 "strict decoding error"), Warn reports them in Warning
+// headers, Ignore drops them silently. Unknown fields are never stored.
+import { badRequest } from './errors.ts';
+import type { ResourceInfo } from './registry.ts';
+import { conform } from './schema.ts';
+
+export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
+
+export function parseFieldValidation(v: string | null): FieldValidation {
+  if (v === null || v === '') return 'Warn';
+  if (v === 'Strict' || v === 'Warn' || v === 'Ignore') return v;
+  throw badRequest(`fieldValidation parameter unsupported: ${v}; supported values: Ignore, Strict, Warn`);
+}
+
+/**
+ * Conforms obj to the resource's model in place and returns the warnings to send.
+ * model defaults to the resource's own (pods/binding passes V1Binding).
+ */
+export function typedDecode(
+  obj: Record<string, unknown>,
+  res: ResourceInfo,
+  mode: FieldValidation,
+  model = res.model,
+  kind = res.kind,
+): string[] {
+  const { unknown, typeError } = conform(obj, model);
+  if (typeError) throw badRequest(`${kind} in version "${res.version}" cannot be handled as a ${kind}: ${typeError}`);
+  if (!unknown.length || mode === 'Ignore') return [];
+  const msgs = unknown.map((u) => `unknown field "${u}"`);
+  if (mode === 'Strict') throw badRequest(`strict decoding error: ${msgs.join(', ')}`);
+  return msgs;
+}

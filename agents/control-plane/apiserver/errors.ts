@@ -1,0 +1,116 @@
+// API errors carried as metav1.Status objects, with the reasons and codes clients switch on
+// (client-go's apierrors.IsNotFound, IsConflict, IsAlreadyExists, IsInvalid, IsGone ...).
+import type { FieldError } from './validation/field.ts';
+import { fieldErrorBody, fieldErrorString } from './validation/field.ts';
+
+export interface StatusCause {
+  reason?: string;
+  message?: string;
+  field?: string;
+}
+
+export interface StatusDetails {
+  name?: string;
+  group?: string;
+  kind?: string;
+  uid?: string;
+  causes?: StatusCause[];
+  retryAfterSeconds?: number;
+}
+
+export interface Status {
+  kind: 'Status';
+  apiVersion: 'v1';
+  metadata: Record<string, unknown>;
+  status: 'Success' | 'Failure';
+  message?: string;
+  reason?: string;
+  details?: StatusDetails;
+  code: number;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly code: number,
+    readonly reason: string,
+    message: string,
+    readonly details?: StatusDetails,
+  ) {
+    super(message);
+  }
+
+  toStatus(): Status {
+    const s: Status = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: this.message, reason: this.reason, code: this.code };
+    if (this.details) s.details = this.details;
+    return s;
+  }
+}
+
+export interface GroupResource {
+  group: string;
+  plural: string;
+}
+
+/** "pods" or "deployments.apps", as upstream qualifies resources in messages */
+export function qualified(gr: GroupResource): string {
+  return gr.group ? `${gr.plural}.${gr.group}` : gr.plural;
+}
+
+export const notFound = (gr: GroupResource, name: string) =>
+  new ApiError(404, 'NotFound', `${qualified(gr)} "${name}" not found`, { name, group: gr.group || undefined, kind: gr.plural });
+
+export const alreadyExists = (gr: GroupResource, name: string) =>
+  new ApiError(409, 'AlreadyExists', `${qualified(gr)} "${name}" already exists`, { name, group: gr.group || undefined, kind: gr.plural });
+
+export const conflict = (gr: GroupResource, name: string, why: string) =>
+  new ApiError(409, 'Conflict', `Operation cannot be fulfilled on ${qualified(gr)} "${name}": ${why}`, {
+    name,
+    group: gr.group || undefined,
+    kind: gr.plural,
+  });
+
+export const staleConflict = (gr: GroupResource, name: string) =>
+  conflict(gr, name, 'the object has been modified; please apply your changes to the latest version and try again');
+
+export function invalid(kind: string, group: string, name: string, errs: FieldError[]): ApiError {
+  const msgs = errs.map(fieldErrorString);
+  const joined = msgs.length === 1 ? msgs[0] : `[${msgs.join(', ')}]`;
+  const qualifiedKind = group ? `${kind}.${group}` : kind;
+  return new ApiError(422, 'Invalid', `${qualifiedKind} "${name}" is invalid: ${joined}`, {
+    name,
+    group: group || undefined,
+    kind,
+    causes: errs.map((e) => ({ reason: `FieldValue${e.type}`, message: fieldErrorBody(e), field: e.field })),
+  });
+}
+
+export const badRequest = (message: string) => new ApiError(400, 'BadRequest', message);
+export const forbidden = (gr: GroupResource, name: string, why: string) =>
+  new ApiError(403, 'Forbidden', `${qualified(gr)} "${name}" is forbidden: ${why}`, { name, group: gr.group || undefined, kind: gr.plural });
+export const methodNotSupported = (gr: GroupResource, action: string) =>
+  new ApiError(405, 'MethodNotAllowed', `${action} is not supported on resources of kind "${qualified(gr)}"`, {
+    group: gr.group || undefined,
+    kind: gr.plural,
+  });
+export const gone = (message: string) => new ApiError(410, 'Expired', message);
+export const unauthorized = () => new ApiError(401, 'Unauthorized', 'Unauthorized');
+export const tooLarge = (limit: number) =>
+  new ApiError(413, 'RequestEntityTooLarge', `Request entity too large: limit is ${limit}`);
+export const unsupportedMediaType = (ct: string) =>
+  new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`, {
+    causes: [{ reason: 'UnsupportedMediaType', message: ct }],
+  });
+export const notAcceptable = () =>
+  new ApiError(406, 'NotAcceptable', 'only the following media types are accepted: application/json, application/yaml');
+export const pathNotFound = () => new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+export const tooLargeResourceVersion = (requested: number, current: number) =>
+  new ApiError(504, 'Timeout', `Too large resource version: ${requested}, current: ${current}`, {
+    causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }],
+    retryAfterSeconds: 1,
+  });
+export const internalError = (err: unknown) =>
+  new ApiError(500, 'InternalError', `Internal error occurred: ${err instanceof Error ? err.message : String(err)}`);
+
+export function asApiError(err: unknown): ApiError {
+  return err instanceof ApiError ? err : internalError(err);
+}

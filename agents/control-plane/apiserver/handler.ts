@@ -1,0 +1,289 @@
+// The transport-independent API: one ApiRequest in, one ApiResponse out. The HTTPS server and
+// the in-process loopback client both call handle(), so every client goes through the same
+// decoding, defaulting, validation and storage code.
+import type { Store } from '../storage/types.ts';
+import { ResourceStore, type ListQuery } from './crud.ts';
+import { decodeBody, PATCH_CONTENT_TYPES, mediaType, requireObject } from './body.ts';
+import { parseFieldValidation, typedDecode } from './decode.ts';
+import { apiGroup, apiGroupList, apiResourceList, apiVersions, SERVER_VERSION } from './discovery.ts';
+import { ApiError, asApiError, badRequest, conflict, methodNotSupported, notAcceptable, pathNotFound } from './errors.ts';
+import { OpenAPIv3 } from './openapi.ts';
+import { applyPatch } from './patch/apply.ts';
+import { type OutputCtx, listObject, renderFrames, renderList, renderOne } from './output.ts';
+import { type Registry, type ResourceInfo } from './registry.ts';
+import { parseAccept, parseResourcePath, type ResourceRequest } from './request.ts';
+import { parseFieldSelector, parseLabelSelector, SelectorError } from './selectors.ts';
+import { strategyFor } from './strategies/index.ts';
+import { isoNow, type Obj, type StrategyContext } from './strategies/types.ts';
+import type { IncludeObject } from './tables/table.ts';
+import { type WatchOptions, watchFrames } from './watch.ts';
+
+export interface UserInfo {
+  name: string;
+  groups: string[];
+}
+
+export interface ApiRequest {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  headers: Record<string, string | undefined>;
+  body?: Buffer;
+  user: UserInfo;
+  signal?: AbortSignal;
+}
+
+export type ApiResponse =
+  | { kind: 'object'; status: number; body: unknown; warnings?: string[] }
+  | { kind: 'raw'; status: number; text: string; contentType: string }
+  | { kind: 'watch'; frames: AsyncIterable<unknown> };
+
+export interface HandlerOptions {
+  store: Store;
+  registry: Registry;
+  serverAddress: string;
+  serviceCIDR: string;
+  watch?: WatchOptions;
+  now?: () => Date;
+}
+
+const ok = (body: unknown, status = 200, warnings?: string[]): ApiResponse => ({ kind: 'object', status, body, warnings });
+
+export class ApiHandler {
+  private readonly stores = new Map<ResourceInfo, ResourceStore>();
+  private readonly openapi: OpenAPIv3;
+  readonly ctx: StrategyContext;
+
+  constructor(private readonly o: HandlerOptions) {
+    const now = o.now ?? (() => new Date());
+    this.ctx = {
+      now,
+      serviceCIDR: o.serviceCIDR,
+      list: async (plural, group = '') => (await this.storeFor(plural, group).list(undefined)).items,
+    };
+    const deps = {
+      store: o.store,
+      ctx: this.ctx,
+      namespace: async (name: string) => {
+        const kv = await o.store.get(this.storeFor('namespaces').key(undefined, name));
+        return kv ? (JSON.parse(kv.value) as Obj) : undefined;
+      },
+    };
+    for (const r of o.registry.resources) this.stores.set(r, new ResourceStore(r, strategyFor(r), deps));
+    this.openapi = new OpenAPIv3(o.registry);
+  }
+
+  /** The address discovery advertises (known only once the server listens). */
+  setServerAddress(addr: string): void {
+    this.o.serverAddress = addr;
+  }
+
+  registryResources(): ResourceInfo[] {
+    return this.o.registry.resources;
+  }
+
+  storeFor(plural: string, group = ''): ResourceStore {
+    const r = this.o.registry.resources.find((x) => x.plural === plural && x.group === group);
+    if (!r) throw new Error(`no resource ${plural}.${group}`);
+    return this.stores.get(r)!;
+  }
+
+  async handle(req: ApiRequest): Promise<ApiResponse> {
+    try {
+      return await this.route(req);
+    } catch (e) {
+      if (e instanceof SelectorError) return ok(badRequest(e.message).toStatus(), 400);
+      const err = asApiError(e);
+      return ok(err.toStatus(), err.code);
+    }
+  }
+
+  private async route(req: ApiRequest): Promise<ApiResponse> {
+    const path = req.path.replace(/\/+$/, '') || '/';
+    const reg = this.o.registry;
+    if (/^\/(healthz|livez|readyz)(\/.*)?$/.test(path)) return { kind: 'raw', status: 200, text: 'ok', contentType: 'text/plain; charset=utf-8' };
+    if (req.method !== 'GET' && !path.startsWith('/api')) throw methodNotSupported({ group: '', plural: path }, req.method);
+    switch (path) {
+      case '/version':
+        return ok(SERVER_VERSION);
+      case '/api':
+        return ok(apiVersions(this.o.serverAddress));
+      case '/apis':
+        return ok(apiGroupList(reg));
+      case '/openapi/v3':
+        return { kind: 'raw', status: 200, text: this.openapi.index(), contentType: 'application/json' };
+    }
+    if (path.startsWith('/openapi/v3/')) {
+      const doc = this.openapi.document(path.slice('/openapi/v3/'.length));
+      if (!doc) throw pathNotFound();
+      return { kind: 'raw', status: 200, text: doc, contentType: 'application/json' };
+    }
+    const gv = /^\/(?:api\/(v1)|apis\/([^/]+)(?:\/([^/]+))?)$/.exec(path);
+    if (gv && req.method === 'GET') {
+      const doc = gv[1] ? apiResourceList(reg, '', gv[1]) : gv[3] ? apiResourceList(reg, gv[2], gv[3]) : apiGroup(reg, gv[2]);
+      if (!doc) throw pathNotFound();
+      return ok(doc);
+    }
+    const rr = parseResourcePath(req.method, path, req.query);
+    if (!rr) throw pathNotFound();
+    return this.resource(req, rr);
+  }
+
+  private async resource(req: ApiRequest, rr: ResourceRequest): Promise<ApiResponse> {
+    const res = this.o.registry.lookup(rr.group, rr.version, rr.resource);
+    if (!res) throw pathNotFound();
+    if ((rr.namespace && !res.namespaced) || (!rr.namespace && res.namespaced && rr.name)) throw pathNotFound();
+    if (rr.subresource && !res.subresources.includes(rr.subresource)) throw pathNotFound();
+    const rs = this.stores.get(res)!;
+    const accept = parseAccept(req.headers['accept']);
+    if (!accept.acceptable) throw notAcceptable();
+    const include = (req.query.get('includeObject') as IncludeObject | null) ?? 'Metadata';
+    const out: OutputCtx = { res, strategy: rs.strategy, accept, include, now: this.ctx.now() };
+    const ns = rr.namespace;
+    const dryRun = this.dryRun(req.query);
+    const verbAllowed = res.verbs.includes(rr.verb === 'watch' ? 'watch' : rr.verb) || rr.subresource;
+    if (!verbAllowed) throw methodNotSupported(rs.gr, rr.verb);
+    switch (rr.verb) {
+      case 'get':
+        return ok(renderOne(out, await rs.get(ns, rr.name!)));
+      case 'list': {
+        const l = await rs.list(ns, this.listQuery(req.query));
+        return ok(renderList(out, l.items, { resourceVersion: l.resourceVersion, ...(l.continue ? { continue: l.continue } : {}) }));
+      }
+      case 'watch': {
+        const q = this.listQuery(req.query);
+        if (rr.name) q.fields = [...(q.fields ?? []), { field: 'metadata.name', op: '=', value: rr.name }];
+        const timeout = req.query.get('timeoutSeconds');
+        const frames = watchFrames(rs, this.o.store, ns, {
+          ...q,
+          sendInitialEvents: req.query.get('sendInitialEvents') === 'true',
+          allowWatchBookmarks: req.query.get('allowWatchBookmarks') === 'true',
+          timeoutSeconds: timeout ? Number(timeout) : undefined,
+        }, this.o.watch, req.signal);
+        // surface request errors (bad selectors ...) as a Status before the stream starts
+        const it = frames[Symbol.asyncIterator]();
+        const first = it.next();
+        let early: { e: unknown } | undefined;
+        first.catch((e) => (early = { e }));
+        await new Promise((r) => setImmediate(r));
+        if (early) throw early.e;
+        return { kind: 'watch', frames: renderFrames(out, resume(first, it)) };
+      }
+      case 'create': {
+        if (rr.subresource === 'binding') return this.bind(req, rs, ns, rr.name!, dryRun);
+        if (rr.name) throw methodNotSupported(rs.gr, 'create');
+        const mode = parseFieldValidation(req.query.get('fieldValidation'));
+        const body = requireObject(decodeBody(req.body, req.headers['content-type'])) as Obj;
+        const warnings = typedDecode(body, res, mode);
+        return ok(renderOne(out, await rs.create(ns, body, { dryRun })), 201, warnings);
+      }
+      case 'update': {
+        const mode = parseFieldValidation(req.query.get('fieldValidation'));
+        const body = requireObject(decodeBody(req.body, req.headers['content-type'])) as Obj;
+        const warnings = typedDecode(body, res, mode);
+        const r = await rs.update(ns, rr.name!, body, { dryRun, subresource: rr.subresource });
+        return ok(renderOne(out, r.obj), r.created ? 201 : 200, warnings);
+      }
+      case 'patch':
+        return this.patch(req, rs, out, ns, rr, dryRun);
+      case 'delete': {
+        const opts = this.deleteOptions(req);
+        const r = await rs.delete(ns, rr.name!, { ...opts, dryRun });
+        if (!r.gone || res.plural === 'pods' || res.plural === 'namespaces') return ok(renderOne(out, r.obj));
+        return ok({
+          kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success',
+          details: { name: rr.name, group: res.group || undefined, kind: res.plural, uid: r.obj.metadata.uid },
+        });
+      }
+      case 'deletecollection': {
+        const opts = this.deleteOptions(req);
+        const items = await rs.deleteCollection(ns, this.listQuery(req.query), { ...opts, dryRun });
+        return ok(listObject(res, items, {}));
+      }
+    }
+  }
+
+  private async patch(req: ApiRequest, rs: ResourceStore, out: OutputCtx, ns: string | undefined, rr: ResourceRequest, dryRun: boolean): Promise<ApiResponse> {
+    const type = PATCH_CONTENT_TYPES[mediaType(req.headers['content-type'])];
+    if (!type || type === 'apply') {
+      throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${Object.keys(PATCH_CONTENT_TYPES).slice(0, 3).join(', ')}`);
+    }
+    const mode = parseFieldValidation(req.query.get('fieldValidation'));
+    const doc = decodeBody(req.body, 'application/json');
+    let warnings: string[] = [];
+    const obj = await rs.guaranteedUpdate(ns, rr.name!, (cur) => {
+      const patched = applyPatch(type, cur, doc, rs.res.model) as Obj;
+      if (typeof patched !== 'object' || patched === null || Array.isArray(patched)) throw badRequest('patch produced a non-object');
+      patched.metadata ??= {};
+      // a patch that does not name a resourceVersion applies to whatever is current
+      if (patched.metadata.resourceVersion === cur.metadata.resourceVersion) delete patched.metadata.resourceVersion;
+      warnings = typedDecode(patched, rs.res, mode);
+      return patched;
+    }, { dryRun, subresource: rr.subresource });
+    return ok(renderOne(out, obj), 200, warnings);
+  }
+
+  /** POST pods/<name>/binding: assign the pod to a node, once. */
+  private async bind(req: ApiRequest, rs: ResourceStore, ns: string | undefined, name: string, dryRun: boolean): Promise<ApiResponse> {
+    const body = requireObject(decodeBody(req.body, req.headers['content-type']));
+    typedDecode(body, rs.res, 'Ignore', 'V1Binding', 'Binding');
+    if (body.metadata?.name && body.metadata.name !== name) throw badRequest(`the name of the object (${body.metadata.name}) does not match the name on the URL (${name})`);
+    const target = body.target?.name;
+    if (!target) throw badRequest('Binding target.name is required');
+    await rs.guaranteedUpdate(ns, name, (pod) => {
+      if (pod.metadata.deletionTimestamp) throw conflict(rs.gr, name, `pod ${name} is being deleted, cannot be assigned to a host`);
+      if (pod.spec?.nodeName) throw conflict(rs.gr, name, `pod ${name} is already assigned to node "${pod.spec.nodeName}"`);
+      if (body.metadata?.uid && body.metadata.uid !== pod.metadata.uid) throw conflict(rs.gr, name, 'Precondition failed: UID mismatch');
+      pod.spec.nodeName = target;
+      const conds = (pod.status.conditions ?? []).filter((c: { type: string }) => c.type !== 'PodScheduled');
+      conds.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: isoNow(this.ctx.now()) });
+      pod.status.conditions = conds;
+      delete pod.metadata.resourceVersion;
+      return pod;
+    }, { dryRun, internal: true });
+    return ok({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 }, 201);
+  }
+
+  private dryRun(q: URLSearchParams): boolean {
+    const v = q.getAll('dryRun');
+    if (v.some((x) => x !== 'All')) throw badRequest(`Invalid dry run value: ${v.join(',')}`);
+    return v.length > 0;
+  }
+
+  private listQuery(q: URLSearchParams): ListQuery {
+    const limit = q.get('limit');
+    return {
+      labels: parseLabelSelector(q.get('labelSelector') ?? undefined),
+      fields: parseFieldSelector(q.get('fieldSelector') ?? undefined),
+      limit: limit ? Number(limit) : undefined,
+      continue: q.get('continue') ?? undefined,
+      resourceVersion: q.get('resourceVersion') ?? undefined,
+      resourceVersionMatch: q.get('resourceVersionMatch') ?? undefined,
+    };
+  }
+
+  private deleteOptions(req: ApiRequest): { gracePeriodSeconds?: number; preconditions?: { uid?: string; resourceVersion?: string } } {
+    let body: Record<string, any> = {};
+    if (req.body?.length) body = requireObject(decodeBody(req.body, req.headers['content-type']));
+    const qg = req.query.get('gracePeriodSeconds');
+    const grace = qg !== null ? Number(qg) : body.gracePeriodSeconds;
+    if (grace !== undefined && !Number.isInteger(grace)) throw badRequest(`invalid gracePeriodSeconds: ${grace}`);
+    return { gracePeriodSeconds: grace, preconditions: body.preconditions };
+  }
+}
+
+/** Continues an iterator whose first next() was already called. */
+async function* resume<T>(first: Promise<IteratorResult<T>>, it: AsyncIterator<T>): AsyncGenerator<T> {
+  try {
+    const r0 = await first;
+    if (r0.done) return;
+    yield r0.value;
+    for (;;) {
+      const r = await it.next();
+      if (r.done) return;
+      yield r.value;
+    }
+  } finally {
+    await it.return?.();
+  }
+}

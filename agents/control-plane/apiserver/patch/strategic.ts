@@ -1,0 +1,152 @@
+// Strategic merge patch, driven by the model schema and the merge-key table: maps merge, null
+// deletes, lists with a merge key merge element-wise, other lists are replaced. Directives:
+// $patch (replace | delete | merge), $retainKeys, $setElementOrder/<list>, $deleteFromPrimitiveList/<list>.
+import { type FieldInfo, modelFields, type TypeRef } from '../schema.ts';
+import { isObject, type Json } from './merge.ts';
+import { listPatchMeta, type PatchMeta } from './meta.ts';
+import { PatchError } from './json.ts';
+
+type Obj = Record<string, Json>;
+
+const SET_ORDER = '$setElementOrder/';
+const DELETE_PRIMITIVE = '$deleteFromPrimitiveList/';
+
+function isDirective(k: string): boolean {
+  return k === '$patch' || k === '$retainKeys' || k.startsWith(SET_ORDER) || k.startsWith(DELETE_PRIMITIVE);
+}
+
+/** A patch value stored as-is: drop directives and nulls (as upstream does for new content). */
+function strip(v: Json): Json {
+  if (Array.isArray(v)) return v.filter((x) => !(isObject(x) && x.$patch === 'delete')).map(strip);
+  if (!isObject(v)) return v;
+  const out: Obj = {};
+  for (const [k, x] of Object.entries(v)) if (!isDirective(k) && x !== null) out[k] = strip(x);
+  return out;
+}
+
+/** The model of an object-typed value (through arrays and maps), if any. */
+function modelOf(t: TypeRef | undefined): string | undefined {
+  while (t && (t.t === 'array' || t.t === 'map')) t = t.t === 'array' ? t.items : t.values;
+  return t?.t === 'object' ? t.name : undefined;
+}
+
+function sameKey(a: Json, b: Json): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+export function strategicMergePatch(original: Json, patch: Json, model: string | undefined): Json {
+  if (!isObject(patch)) throw new PatchError('strategic merge patch must be a JSON object');
+  const out = mergeMap(isObject(original) ? original : {}, patch, model);
+  return out ?? {};
+}
+
+function mergeMap(orig: Obj, patch: Obj, model: string | undefined): Obj | undefined {
+  if (patch.$patch === 'delete') return undefined;
+  if (patch.$patch === 'replace') return strip(patch) as Obj;
+  const fields: Map<string, FieldInfo> | undefined = model ? modelFields(model) : undefined;
+  const out: Obj = { ...orig };
+  for (const [k, v] of Object.entries(patch)) {
+    if (isDirective(k)) continue;
+    if (v === null) {
+      delete out[k];
+      continue;
+    }
+    const ftype = fields?.get(k)?.type;
+    const sub = modelOf(ftype);
+    if (Array.isArray(v)) {
+      const meta = listPatchMeta(model, k);
+      const cur = out[k];
+      out[k] = meta && Array.isArray(cur) ? mergeList(cur, v, meta, sub) : mergeListOrReplace(v, meta, sub);
+    } else if (isObject(v)) {
+      const cur = out[k];
+      // maps (labels, resources ...) and structs both merge; a map's values have the value model
+      const merged = isObject(cur) ? mergeMap(cur, v, ftype?.t === 'map' ? undefined : sub) : mergeMap({}, v, sub);
+      if (merged === undefined) delete out[k];
+      else out[k] = ftype?.t === 'map' && sub ? mapOfModels(merged, v, cur, sub) : merged;
+    } else out[k] = v;
+  }
+  for (const [k, v] of Object.entries(patch)) {
+    if (k.startsWith(DELETE_PRIMITIVE) && Array.isArray(v)) {
+      const f = k.slice(DELETE_PRIMITIVE.length);
+      const cur = out[f];
+      if (Array.isArray(cur)) out[f] = cur.filter((x) => !v.some((d) => sameKey(d, x)));
+    }
+  }
+  for (const [k, v] of Object.entries(patch)) {
+    if (k.startsWith(SET_ORDER) && Array.isArray(v)) {
+      const f = k.slice(SET_ORDER.length);
+      const cur = out[f];
+      if (Array.isArray(cur)) out[f] = reorder(cur, v, listPatchMeta(model, f)?.key);
+    }
+  }
+  const retain = patch.$retainKeys;
+  if (Array.isArray(retain)) {
+    for (const k of Object.keys(out)) if (!retain.includes(k)) delete out[k];
+  }
+  return out;
+}
+
+/** A map whose values are structs: merge each value with its model. */
+function mapOfModels(merged: Obj, patch: Obj, cur: Json | undefined, sub: string): Obj {
+  const base = isObject(cur) ? cur : {};
+  const out: Obj = { ...merged };
+  for (const [k, v] of Object.entries(patch)) {
+    if (isDirective(k) || v === null || !isObject(v)) continue;
+    const orig = base[k];
+    const r = mergeMap(isObject(orig) ? orig : {}, v, sub);
+    if (r === undefined) delete out[k];
+    else out[k] = r;
+  }
+  return out;
+}
+
+function mergeListOrReplace(v: Json[], meta: PatchMeta | undefined, sub: string | undefined): Json {
+  if (meta) return mergeList([], v, meta, sub);
+  return strip(v);
+}
+
+function mergeList(orig: Json[], patch: Json[], meta: PatchMeta, sub: string | undefined): Json[] {
+  if (patch.some((e) => isObject(e) && e.$patch === 'replace')) {
+    return patch.filter((e) => !(isObject(e) && e.$patch === 'replace')).map(strip);
+  }
+  if (!meta.key) {
+    // a set of primitives: union, keeping the original order
+    const out = [...orig];
+    for (const v of patch) if (!out.some((x) => sameKey(x, v))) out.push(v);
+    return out;
+  }
+  const key = meta.key;
+  const out = [...orig];
+  for (const e of patch) {
+    if (!isObject(e)) throw new PatchError(`strategic merge patch: list element is not an object: ${JSON.stringify(e)}`);
+    if (!(key in e)) throw new PatchError(`map: ${JSON.stringify(e)} does not contain declared merge key: ${key}`);
+    const idx = out.findIndex((x) => isObject(x) && sameKey(x[key], e[key]));
+    if (e.$patch === 'delete') {
+      if (idx >= 0) {
+        for (let i = out.length - 1; i >= 0; i--) {
+          const x = out[i];
+          if (isObject(x) && sameKey(x[key], e[key])) out.splice(i, 1);
+        }
+      }
+      continue;
+    }
+    if (idx >= 0) {
+      const merged = mergeMap(out[idx] as Obj, e, sub);
+      if (merged === undefined) out.splice(idx, 1);
+      else out[idx] = merged;
+    } else out.push(strip(e));
+  }
+  return out;
+}
+
+/**
+ * $setElementOrder: the elements named in `order` take the slots that named elements occupy, in
+ * the given order; elements the order does not name (server-side additions) keep their places.
+ */
+function reorder(list: Json[], order: Json[], key: string | undefined): Json[] {
+  const idOf = (x: Json): string => JSON.stringify(key && isObject(x) ? x[key] : x);
+  const rank = new Map(order.map((o, i) => [idOf(o), i]));
+  const ranked = list.filter((x) => rank.has(idOf(x))).sort((a, b) => rank.get(idOf(a))! - rank.get(idOf(b))!);
+  let next = 0;
+  return list.map((x) => (rank.has(idOf(x)) ? ranked[next++] : x));
+}

@@ -1,0 +1,109 @@
+// The resource table: everything the generic machinery (routing, storage keys, discovery, OpenAPI,
+// schema pruning) needs to know about a type. Adding a type is one entry here (plus, optionally, a
+// strategy in strategies/ for defaulting, validation and printing).
+
+export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
+
+export type NameRule = 'subdomain' | 'label' | 'label1035' | 'path';
+
+export interface ResourceInfo {
+  group: string;
+  version: string;
+  kind: string;
+  plural: string;
+  singular: string;
+  namespaced: boolean;
+  shortNames?: string[];
+  categories?: string[];
+  verbs: Verb[];
+  /** subresources served besides the main resource, e.g. status, binding */
+  subresources: string[];
+  /** the @kubernetes/client-node model describing the schema (field names and types) */
+  model: string;
+  nameRule: NameRule;
+  /** PUT of a missing object creates it (upstream AllowCreateOnUpdate) */
+  allowCreateOnUpdate?: boolean;
+  /** metadata.generation tracks spec changes */
+  generation?: boolean;
+}
+
+const ALL: Verb[] = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
+
+export const RESOURCES: ResourceInfo[] = [
+  { group: '', version: 'v1', kind: 'Namespace', plural: 'namespaces', singular: 'namespace', namespaced: false,
+    shortNames: ['ns'], verbs: ALL.filter((v) => v !== 'deletecollection'), subresources: ['status', 'finalize'],
+    model: 'V1Namespace', nameRule: 'label' },
+  { group: '', version: 'v1', kind: 'Node', plural: 'nodes', singular: 'node', namespaced: false, shortNames: ['no'],
+    verbs: ALL, subresources: ['status'], model: 'V1Node', nameRule: 'subdomain' },
+  { group: '', version: 'v1', kind: 'Pod', plural: 'pods', singular: 'pod', namespaced: true, shortNames: ['po'],
+    categories: ['all'], verbs: ALL, subresources: ['status', 'binding'], model: 'V1Pod', nameRule: 'subdomain',
+    generation: true },
+  { group: '', version: 'v1', kind: 'Event', plural: 'events', singular: 'event', namespaced: true, shortNames: ['ev'],
+    verbs: ALL, subresources: [], model: 'CoreV1Event', nameRule: 'subdomain', allowCreateOnUpdate: true },
+  { group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', singular: 'configmap', namespaced: true,
+    shortNames: ['cm'], verbs: ALL, subresources: [], model: 'V1ConfigMap', nameRule: 'subdomain' },
+  { group: '', version: 'v1', kind: 'Secret', plural: 'secrets', singular: 'secret', namespaced: true, verbs: ALL,
+    subresources: [], model: 'V1Secret', nameRule: 'subdomain' },
+  { group: '', version: 'v1', kind: 'Service', plural: 'services', singular: 'service', namespaced: true,
+    shortNames: ['svc'], categories: ['all'], verbs: ALL, subresources: ['status'], model: 'V1Service',
+    nameRule: 'label1035', allowCreateOnUpdate: true },
+  { group: '', version: 'v1', kind: 'Endpoints', plural: 'endpoints', singular: 'endpoints', namespaced: true,
+    shortNames: ['ep'], verbs: ALL, subresources: [], model: 'V1Endpoints', nameRule: 'subdomain',
+    allowCreateOnUpdate: true },
+  { group: '', version: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts', singular: 'serviceaccount',
+    namespaced: true, shortNames: ['sa'], verbs: ALL, subresources: [], model: 'V1ServiceAccount',
+    nameRule: 'subdomain' },
+  { group: 'coordination.k8s.io', version: 'v1', kind: 'Lease', plural: 'leases', singular: 'lease', namespaced: true,
+    verbs: ALL, subresources: [], model: 'V1Lease', nameRule: 'subdomain', allowCreateOnUpdate: true },
+  { group: 'discovery.k8s.io', version: 'v1', kind: 'EndpointSlice', plural: 'endpointslices', singular: 'endpointslice',
+    namespaced: true, verbs: ALL, subresources: [], model: 'V1EndpointSlice', nameRule: 'subdomain',
+    allowCreateOnUpdate: true },
+  { group: 'apps', version: 'v1', kind: 'Deployment', plural: 'deployments', singular: 'deployment', namespaced: true,
+    shortNames: ['deploy'], categories: ['all'], verbs: ALL, subresources: ['status'], model: 'V1Deployment',
+    nameRule: 'subdomain', generation: true },
+  { group: 'apps', version: 'v1', kind: 'ReplicaSet', plural: 'replicasets', singular: 'replicaset', namespaced: true,
+    shortNames: ['rs'], categories: ['all'], verbs: ALL, subresources: ['status'], model: 'V1ReplicaSet',
+    nameRule: 'subdomain', generation: true },
+];
+
+export function apiVersionOf(r: { group: string; version: string }): string {
+  return r.group ? `${r.group}/${r.version}` : r.version;
+}
+
+export class Registry {
+  private readonly byPath = new Map<string, ResourceInfo>();
+  constructor(readonly resources: ResourceInfo[] = RESOURCES) {
+    for (const r of resources) this.byPath.set(`${r.group}/${r.version}/${r.plural}`, r);
+  }
+
+  lookup(group: string, version: string, plural: string): ResourceInfo | undefined {
+    return this.byPath.get(`${group}/${version}/${plural}`);
+  }
+
+  byKind(group: string, kind: string): ResourceInfo | undefined {
+    return this.resources.find((r) => r.group === group && r.kind === kind);
+  }
+
+  /** group -> versions, in table order */
+  groups(): Map<string, string[]> {
+    const out = new Map<string, string[]>();
+    for (const r of this.resources) {
+      const vs = out.get(r.group) ?? [];
+      if (!vs.includes(r.version)) vs.push(r.version);
+      out.set(r.group, vs);
+    }
+    return out;
+  }
+
+  inGroupVersion(group: string, version: string): ResourceInfo[] {
+    return this.resources.filter((r) => r.group === group && r.version === version);
+  }
+}
+
+/** Storage key: /registry/<group|core>/<plural>/[<namespace>/]<name> */
+export function storageKey(r: ResourceInfo, namespace: string | undefined, name?: string): string {
+  let k = `/registry/${r.group || 'core'}/${r.plural}/`;
+  if (r.namespaced && namespace) k += `${namespace}/`;
+  if (name !== undefined) k += name;
+  return k;
+}

@@ -1,0 +1,170 @@
+// The HTTPS transport: TLS with client-certificate authentication against the cluster CA (CN =
+// user, O = groups), body limits, and streaming of watch responses with chunked encoding.
+// Everything else is ApiHandler's job.
+import https from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import type { Logger } from '../../api/log.ts';
+import { ApiError, tooLarge, unauthorized } from './errors.ts';
+import { MAX_BODY_BYTES } from './body.ts';
+import type { ApiHandler, ApiResponse, UserInfo } from './handler.ts';
+
+export interface ServeOptions {
+  handler: ApiHandler;
+  host: string;
+  port: number;
+  key: string;
+  cert: string;
+  ca: string;
+  log: Logger;
+}
+
+const ANONYMOUS_OK = /^\/(healthz|livez|readyz)(\/.*)?$/;
+
+/** The user a verified client certificate names; undefined for anonymous requests. */
+export function userFromSocket(sock: TLSSocket): UserInfo | undefined {
+  if (!sock.authorized) return undefined;
+  const cert = sock.getPeerCertificate();
+  const cn = cert?.subject?.CN;
+  if (!cn) return undefined;
+  const o = cert.subject.O as string | string[] | undefined;
+  const groups = o === undefined ? [] : Array.isArray(o) ? o : [o];
+  return { name: Array.isArray(cn) ? cn[0] : cn, groups: [...groups, 'system:authenticated'] };
+}
+
+function sendStatus(res: ServerResponse, err: ApiError): void {
+  const body = JSON.stringify(err.toStatus());
+  res.writeHead(err.code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-cache, private' });
+  res.end(body);
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > limit) return reject(tooLarge(limit));
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) {
+        reject(tooLarge(limit));
+        req.pause();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+async function writeResponse(res: ServerResponse, r: ApiResponse, head: boolean): Promise<void> {
+  if (r.kind === 'raw') {
+    res.writeHead(r.status, { 'Content-Type': r.contentType, 'Content-Length': Buffer.byteLength(r.text), 'Cache-Control': 'no-cache, private' });
+    res.end(head ? undefined : r.text);
+    return;
+  }
+  if (r.kind === 'object') {
+    const body = JSON.stringify(r.body);
+    const headers: Record<string, string | string[] | number> = {
+      'Content-Type': 'application/json',
+      'Content-Length': Buffer.byteLength(body),
+      'Cache-Control': 'no-cache, private',
+    };
+    if (r.warnings?.length) headers['Warning'] = r.warnings.map((w) => `299 - ${JSON.stringify(w)}`);
+    res.writeHead(r.status, headers);
+    res.end(head ? undefined : body);
+    return;
+  }
+  res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
+  res.flushHeaders();
+  const it = r.frames[Symbol.asyncIterator]();
+  try {
+    for (;;) {
+      const n = await it.next();
+      if (n.done || res.destroyed) break;
+      const ok = res.write(JSON.stringify(n.value) + '\n');
+      if (!ok && !res.destroyed) await new Promise<void>((resolve) => {
+        res.once('drain', resolve);
+        res.once('close', resolve);
+      });
+    }
+  } finally {
+    await it.return?.(undefined);
+    if (!res.destroyed) res.end();
+  }
+}
+
+export async function serve(o: ServeOptions): Promise<{ server: https.Server; port: number; close(): Promise<void> }> {
+  const server = https.createServer({
+    key: o.key,
+    cert: o.cert,
+    ca: o.ca,
+    requestCert: true,
+    rejectUnauthorized: false,
+    minVersion: 'TLSv1.2',
+  });
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 70_000;
+  // watches are long: the per-request receive timeout must not cut them
+  server.requestTimeout = 0;
+  const sockets = new Set<import('node:stream').Duplex>();
+  server.on('secureConnection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const started = Date.now();
+    const url = new URL(req.url ?? '/', 'https://localhost');
+    const user = userFromSocket(req.socket as TLSSocket);
+    const abort = new AbortController();
+    res.on('close', () => abort.abort());
+    const done = (status: number) =>
+      o.log.debug({ method: req.method, path: url.pathname, status, ms: Date.now() - started, user: user?.name }, 'request');
+    void (async () => {
+      if (!user && !ANONYMOUS_OK.test(url.pathname)) {
+        sendStatus(res, unauthorized());
+        return done(401);
+      }
+      let body: Buffer | undefined;
+      if (req.method !== 'GET' && req.method !== 'HEAD') body = await readBody(req, MAX_BODY_BYTES);
+      const r = await o.handler.handle({
+        method: req.method ?? 'GET',
+        path: url.pathname,
+        query: url.searchParams,
+        headers: req.headers as Record<string, string | undefined>,
+        body,
+        user: user ?? { name: 'system:anonymous', groups: ['system:unauthenticated'] },
+        signal: abort.signal,
+      });
+      await writeResponse(res, r, req.method === 'HEAD');
+      done(r.kind === 'watch' ? 200 : r.status);
+    })().catch((e) => {
+      const err = e instanceof ApiError ? e : new ApiError(500, 'InternalError', String((e as Error)?.message ?? e));
+      if (err.code >= 500) o.log.error({ err: e, path: url.pathname }, 'request failed');
+      if (!res.headersSent) {
+        if (err.code === 413) res.setHeader('Connection', 'close');
+        sendStatus(res, err);
+      } else res.destroy();
+      done(err.code);
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port, o.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : o.port;
+  return {
+    server,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const s of sockets) s.destroy();
+      }),
+  };
+}

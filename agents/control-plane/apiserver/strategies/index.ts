@@ -1,0 +1,36 @@
+// Resource plural -> strategy. Types without an entry get the generic behaviour.
+import type { ResourceInfo } from '../registry.ts';
+import { deploymentStrategy, replicaSetStrategy } from './apps.ts';
+import {
+  configMapStrategy,
+  endpointSliceStrategy,
+  endpointsStrategy,
+  eventStrategy,
+  leaseStrategy,
+  secretStrategy,
+  serviceAccountStrategy,
+} from './misc.ts';
+import { namespaceStrategy, nodeStrategy } from './node.ts';
+import { podStrategy } from './pod.ts';
+import { serviceStrategy } from './service.ts';
+import type { Strategy } from './types.ts';
+
+const STRATEGIES: Record<string, Strategy> = {
+  '/pods': podStrategy,
+  '/nodes': nodeStrategy,
+  '/namespaces': namespaceStrategy,
+  '/services': serviceStrategy,
+  '/configmaps': configMapStrategy,
+  '/secrets': secretStrategy,
+  '/serviceaccounts': serviceAccountStrategy,
+  '/events': eventStrategy,
+  '/endpoints': endpointsStrategy,
+  'coordination.k8s.io/leases': leaseStrategy,
+  'discovery.k8s.io/endpointslices': endpointSliceStrategy,
+  'apps/deployments': deploymentStrategy,
+  'apps/replicasets': replicaSetStrategy,
+};
+
+export function strategyFor(r: ResourceInfo): Strategy {
+  return STRATEGIES[`${r.group}/${r.plural}`] ?? {};
+}

@@ -1,0 +1,156 @@
+// API watch: turns store events under a resource's prefix into ADDED/MODIFIED/DELETED/BOOKMARK/ERROR
+// frames, applying selectors with the previous value (an object that stops matching is DELETED,
+// one that starts matching is ADDED), initial state for resourceVersion ""/"0" or
+// sendInitialEvents=true, periodic bookmarks and the watch timeout.
+import { CompactedError, type Store, type WatchEvent } from '../storage/types.ts';
+import type { ResourceStore, ListQuery } from './crud.ts';
+import { apiVersionOf } from './registry.ts';
+import { badRequest, gone } from './errors.ts';
+import type { Obj } from './strategies/types.ts';
+
+export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+
+export interface WatchFrame {
+  type: EventType;
+  object: Obj | Record<string, unknown>;
+}
+
+export interface WatchQuery extends ListQuery {
+  sendInitialEvents?: boolean;
+  allowWatchBookmarks?: boolean;
+  timeoutSeconds?: number;
+}
+
+export interface WatchOptions {
+  bookmarkIntervalMs?: number;
+  defaultTimeoutSeconds?: number;
+}
+
+/** Pure: the frame a store event becomes for a watcher with this matcher (undefined: none). */
+export function frameFor(
+  ev: WatchEvent,
+  decode: (kv: WatchEvent['kv']) => Obj,
+  match: (o: Obj) => boolean,
+): WatchFrame | undefined {
+  const prev = ev.prev ? decode(ev.prev) : undefined;
+  const prevMatched = prev ? match(prev) : false;
+  if (ev.type === 'delete') {
+    if (!prevMatched || !prev) return undefined;
+    prev.metadata.resourceVersion = String(ev.revision);
+    return { type: 'DELETED', object: prev };
+  }
+  const cur = decode(ev.kv);
+  const nowMatches = match(cur);
+  if (nowMatches) return { type: prevMatched ? 'MODIFIED' : 'ADDED', object: cur };
+  if (prevMatched) return { type: 'DELETED', object: cur };
+  return undefined;
+}
+
+function bookmark(rs: ResourceStore, rev: number, initialEnd = false): WatchFrame {
+  return {
+    type: 'BOOKMARK',
+    object: {
+      kind: rs.res.kind,
+      apiVersion: apiVersionOf(rs.res),
+      metadata: {
+        resourceVersion: String(rev),
+        ...(initialEnd ? { annotations: { 'k8s.io/initial-events-end': 'true' } } : {}),
+      },
+    },
+  };
+}
+
+function errorFrame(code: number, reason: string, message: string): WatchFrame {
+  return { type: 'ERROR', object: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code } };
+}
+
+/**
+ * The frames of one watch request. Throws ApiError before the first frame for bad requests;
+ * a compacted start revision is an ERROR frame with a 410 Status, as upstream's watch cache sends.
+ */
+export async function* watchFrames(
+  rs: ResourceStore,
+  store: Store,
+  ns: string | undefined,
+  q: WatchQuery,
+  o: WatchOptions = {},
+  signal?: AbortSignal,
+): AsyncGenerator<WatchFrame> {
+  rs.checkFields(q.fields);
+  if (q.sendInitialEvents && !q.allowWatchBookmarks)
+    throw badRequest('sendInitialEvents requires allowWatchBookmarks=true');
+  const match = rs.matcher(q);
+  const rv = q.resourceVersion;
+  let start: number;
+  const initial: WatchFrame[] = [];
+  if (!rv || rv === '0' || q.sendInitialEvents) {
+    const list = await rs.list(ns, { labels: q.labels, fields: q.fields });
+    for (const obj of list.items) initial.push({ type: 'ADDED', object: obj });
+    start = Number(list.resourceVersion);
+    if (q.sendInitialEvents) initial.push(bookmark(rs, start, true));
+  } else {
+    start = Number(rv);
+    if (!Number.isInteger(start) || start < 0) throw badRequest(`invalid resource version: ${rv}`);
+  }
+  let w;
+  try {
+    w = store.watch(rs.prefix(ns), start);
+  } catch (e) {
+    if (e instanceof CompactedError) {
+      const g = gone(`too old resource version: ${start} (${e.compacted})`);
+      yield errorFrame(410, 'Expired', g.message);
+      return;
+    }
+    throw e;
+  }
+  const timeoutMs = (q.timeoutSeconds ?? o.defaultTimeoutSeconds ?? 1800 + Math.floor(Math.random() * 1800)) * 1000;
+  const deadline = Date.now() + timeoutMs;
+  const bookmarkEvery = o.bookmarkIntervalMs ?? 60_000;
+  const it = w[Symbol.asyncIterator]();
+  let lastRev = start;
+  try {
+    for (const f of initial) yield f;
+    let settled = false;
+    const pull = () => {
+      settled = false;
+      const p = it.next();
+      void p.then(() => (settled = true));
+      return p;
+    };
+    let next = pull();
+    let nextBookmark = Date.now() + bookmarkEvery;
+    // one listener for the whole stream (a listener per wait would pile up)
+    const aborted = signal ? new Promise<'tick'>((r) => signal.addEventListener('abort', () => r('tick'), { once: true })) : undefined;
+    for (;;) {
+      if (signal?.aborted) return;
+      const wait = Math.max(0, Math.min(deadline, q.allowWatchBookmarks ? nextBookmark : deadline) - Date.now());
+      let timer: NodeJS.Timeout | undefined;
+      const tick = new Promise<'tick'>((r) => (timer = setTimeout(() => r('tick'), wait)));
+      const r = await Promise.race([next, tick, ...(aborted ? [aborted] : [])]);
+      clearTimeout(timer);
+      if (r === 'tick') {
+        if (signal?.aborted || Date.now() >= deadline) return;
+        if (q.allowWatchBookmarks && Date.now() >= nextBookmark) {
+          // caught up: every event up to the store's revision has been delivered to this watcher
+          const rev = await store.currentRevision();
+          // an event that arrived meanwhile must go out before any bookmark past it
+          if (!settled) {
+            lastRev = Math.max(lastRev, rev);
+            yield bookmark(rs, lastRev);
+          }
+          nextBookmark = Date.now() + bookmarkEvery;
+        }
+        continue;
+      }
+      if (r.done) return;
+      next = pull();
+      const ev = r.value;
+      if (ev.revision <= start) continue;
+      lastRev = ev.revision;
+      const frame = frameFor(ev, (kv) => rs.decode(kv), match);
+      if (frame) yield frame;
+    }
+  } finally {
+    w.close();
+  }
+}

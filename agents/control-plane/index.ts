@@ -1,0 +1,132 @@
+// The control plane in one process (k3s-style): certificates, SQLite store with compaction, the
+// HTTPS API server, and the in-process controllers (scheduler, node IPAM, namespaces), each an API
+// client of the server.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { logger } from '../api/log.ts';
+import { ApiHandler } from './apiserver/handler.ts';
+import { Registry } from './apiserver/registry.ts';
+import { serve } from './apiserver/server.ts';
+import { bootstrap, firstServiceIP } from './bootstrap.ts';
+import { LoopbackClient } from './client/loopback.ts';
+import { parseCIDR } from './controllers/cidr.ts';
+import { NamespaceController } from './controllers/namespace.ts';
+import { NodeIpamController } from './controllers/nodeipam.ts';
+import { writeKubeconfig } from './kubeconfig.ts';
+import { ensureServingCert, issueCert, loadOrCreateCA, type KeyPair } from './pki.ts';
+import { Scheduler } from './scheduler/scheduler.ts';
+import { startCompactor } from './storage/compactor.ts';
+import { SqliteStore } from './storage/sqlite.ts';
+
+export interface ControlPlaneOptions {
+  dataDir: string;
+  bindAddress: string;
+  port: number;
+  advertiseAddress: string;
+  extraSANs?: string[];
+  clusterCIDR: string;
+  nodeCIDRMaskSize: number;
+  serviceCIDR: string;
+}
+
+const tlsDir = (dataDir: string) => join(dataDir, 'tls');
+
+function hostForUrl(addr: string): string {
+  return addr.includes(':') ? `[${addr}]` : addr;
+}
+
+/** The admin client certificate, issued once and reused across restarts. */
+async function adminPair(dataDir: string, ca: Awaited<ReturnType<typeof loadOrCreateCA>>): Promise<KeyPair> {
+  const certFile = join(tlsDir(dataDir), 'admin.crt');
+  const keyFile = join(tlsDir(dataDir), 'admin.key');
+  if (existsSync(certFile) && existsSync(keyFile)) return { certPem: readFileSync(certFile, 'utf8'), keyPem: readFileSync(keyFile, 'utf8') };
+  const pair = await issueCert(ca, { cn: 'admin', orgs: ['system:masters'], usage: 'client', days: 3650 });
+  writeFileSync(keyFile, pair.keyPem, { mode: 0o600 });
+  writeFileSync(certFile, pair.certPem, { mode: 0o644 });
+  return pair;
+}
+
+function checkCIDRs(o: ControlPlaneOptions): void {
+  for (const [flag, v] of [['cluster CIDR', o.clusterCIDR], ['service CIDR', o.serviceCIDR]] as const) {
+    if (!parseCIDR(v)) throw new Error(`invalid ${flag}: ${v}`);
+  }
+  const c = parseCIDR(o.clusterCIDR)!;
+  if (o.nodeCIDRMaskSize < c.prefix || o.nodeCIDRMaskSize > c.bits)
+    throw new Error(`node CIDR mask size /${o.nodeCIDRMaskSize} does not fit in cluster CIDR ${o.clusterCIDR}`);
+}
+
+export async function startControlPlane(o: ControlPlaneOptions): Promise<{ url: string; close(): Promise<void> }> {
+  const log = logger('control-plane');
+  checkCIDRs(o);
+  mkdirSync(o.dataDir, { recursive: true, mode: 0o700 });
+  const ca = await loadOrCreateCA(tlsDir(o.dataDir));
+  const wildcard = o.bindAddress === '0.0.0.0' || o.bindAddress === '::' || !o.bindAddress;
+  const sans = [
+    ...new Set([
+      o.advertiseAddress,
+      ...(wildcard ? [] : [o.bindAddress]),
+      '127.0.0.1',
+      'localhost',
+      'kubernetes',
+      'kubernetes.default',
+      'kubernetes.default.svc',
+      'kubernetes.default.svc.cluster.local',
+      firstServiceIP(o.serviceCIDR),
+      ...(o.extraSANs ?? []),
+    ]),
+  ].filter(Boolean);
+  const serving = await ensureServingCert(ca, tlsDir(o.dataDir), 'apiserver', sans);
+
+  const store = new SqliteStore(join(o.dataDir, 'state.db'));
+  const compactor = startCompactor(store);
+  const handler = new ApiHandler({
+    store,
+    registry: new Registry(),
+    serverAddress: `${hostForUrl(o.advertiseAddress)}:${o.port}`,
+    serviceCIDR: o.serviceCIDR,
+  });
+  const http = await serve({
+    handler,
+    host: wildcard ? (o.bindAddress || '0.0.0.0') : o.bindAddress,
+    port: o.port,
+    key: serving.keyPem,
+    cert: serving.certPem,
+    ca: ca.certPem,
+    log,
+  });
+  const url = `https://${hostForUrl(o.advertiseAddress)}:${http.port}`;
+  handler.setServerAddress(`${hostForUrl(o.advertiseAddress)}:${http.port}`);
+  const admin = await adminPair(o.dataDir, ca);
+  writeKubeconfig(join(o.dataDir, 'admin.kubeconfig'), { server: url, caPem: ca.certPem, user: 'admin', certPem: admin.certPem, keyPem: admin.keyPem });
+
+  const system = new LoopbackClient(handler, { name: 'system:apiserver', groups: ['system:masters', 'system:authenticated'] });
+  await bootstrap(system, { serviceCIDR: o.serviceCIDR, advertiseAddress: o.advertiseAddress, port: http.port });
+
+  const scheduler = new Scheduler(new LoopbackClient(handler, { name: 'system:kube-scheduler', groups: ['system:authenticated'] }), logger('scheduler'));
+  const controllerUser = { name: 'system:kube-controller-manager', groups: ['system:authenticated'] };
+  const ipam = new NodeIpamController(new LoopbackClient(handler, controllerUser), logger('node-ipam'), o);
+  const namespaces = new NamespaceController(new LoopbackClient(handler, controllerUser), logger('namespace-controller'), handler, ca.certPem);
+  await Promise.all([scheduler.start(), ipam.start(), namespaces.start()]);
+  log.info({ url, dataDir: o.dataDir }, 'control plane ready');
+
+  return {
+    url,
+    async close() {
+      scheduler.stop();
+      ipam.stop();
+      namespaces.stop();
+      compactor.stop();
+      await http.close();
+      await store.close();
+    },
+  };
+}
+
+/** A kubeconfig with a client certificate (CN = user, O = groups) signed by the cluster CA. */
+export async function issueKubeconfig(o: { dataDir: string; server: string; user: string; groups: string[]; outFile: string }): Promise<void> {
+  const dir = tlsDir(o.dataDir);
+  if (!existsSync(join(dir, 'ca.crt'))) throw new Error(`no cluster CA in ${dir}: start the control plane once first`);
+  const ca = await loadOrCreateCA(dir);
+  const pair = await issueCert(ca, { cn: o.user, orgs: o.groups, usage: 'client' });
+  writeKubeconfig(o.outFile, { server: o.server, caPem: ca.certPem, user: o.user, certPem: pair.certPem, keyPem: pair.keyPem });
+}

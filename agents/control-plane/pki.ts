@@ -1,0 +1,157 @@
+// The cluster's certificates: a long-lived CA, the API server's serving certificate and client
+// certificates (CN = user, O = groups), all ECDSA P-256 through @peculiar/x509 on node's webcrypto.
+// Files are PEM (PKCS#8 keys) under <dataDir>/tls; a restart reuses them, and the serving certificate
+// is re-issued only when its SANs changed or it nears expiry.
+import './reflect-polyfill.ts';
+import * as x509 from '@peculiar/x509';
+import { randomBytes, webcrypto, X509Certificate as NodeX509 } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { join } from 'node:path';
+
+const crypto = webcrypto as unknown as Crypto;
+x509.cryptoProvider.set(crypto);
+
+const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
+const DAY = 86_400_000;
+
+export interface KeyPair {
+  certPem: string;
+  keyPem: string;
+}
+
+interface LoadedCA extends KeyPair {
+  cert: x509.X509Certificate;
+  key: CryptoKey;
+}
+
+function toPem(der: ArrayBuffer, label: string): string {
+  return x509.PemConverter.encode(der, label) + '\n';
+}
+
+/** A positive serial (Go rejects negative ones): 16 random bytes with the top bit cleared. */
+function serial(): string {
+  const b = randomBytes(16);
+  b[0] &= 0x7f;
+  b[0] |= 0x01;
+  return b.toString('hex');
+}
+
+async function importKey(pem: string): Promise<CryptoKey> {
+  const der = x509.PemConverter.decodeFirst(pem);
+  return crypto.subtle.importKey('pkcs8', der, ALG, true, ['sign']);
+}
+
+function subject(cn: string, orgs: string[] = []): x509.JsonName {
+  const name: x509.JsonName = orgs.map((o) => ({ O: [o] }));
+  name.push({ CN: [cn] });
+  return name;
+}
+
+function write(file: string, text: string, mode: number): void {
+  writeFileSync(file, text, { mode });
+}
+
+export async function loadOrCreateCA(tlsDir: string): Promise<LoadedCA> {
+  mkdirSync(tlsDir, { recursive: true, mode: 0o700 });
+  const certFile = join(tlsDir, 'ca.crt');
+  const keyFile = join(tlsDir, 'ca.key');
+  if (existsSync(certFile) && existsSync(keyFile)) {
+    const certPem = readFileSync(certFile, 'utf8');
+    const keyPem = readFileSync(keyFile, 'utf8');
+    return { certPem, keyPem, cert: new x509.X509Certificate(certPem), key: await importKey(keyPem) };
+  }
+  const keys = (await crypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const now = Date.now();
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: serial(),
+    name: subject('hawser-ca'),
+    notBefore: new Date(now - 3600_000),
+    notAfter: new Date(now + 3650 * DAY),
+    keys,
+    signingAlgorithm: ALG,
+    extensions: [
+      new x509.BasicConstraintsExtension(true, undefined, true),
+      new x509.KeyUsagesExtension(
+        x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature,
+        true,
+      ),
+      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+    ],
+  });
+  const certPem = toPem(cert.rawData, 'CERTIFICATE');
+  const keyPem = toPem(await crypto.subtle.exportKey('pkcs8', keys.privateKey), 'PRIVATE KEY');
+  write(keyFile, keyPem, 0o600);
+  write(certFile, certPem, 0o644);
+  return { certPem, keyPem, cert, key: keys.privateKey };
+}
+
+export interface IssueOptions {
+  cn: string;
+  orgs?: string[];
+  /** DNS names and IP addresses for a serving certificate */
+  sans?: string[];
+  usage: 'server' | 'client';
+  days?: number;
+}
+
+export async function issueCert(ca: LoadedCA, o: IssueOptions): Promise<KeyPair> {
+  const keys = (await crypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const now = Date.now();
+  const extensions: x509.Extension[] = [
+    new x509.BasicConstraintsExtension(false, undefined, true),
+    new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+    new x509.ExtendedKeyUsageExtension([o.usage === 'server' ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth]),
+    await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+    await x509.AuthorityKeyIdentifierExtension.create(ca.cert.publicKey),
+  ];
+  if (o.sans?.length) {
+    extensions.push(
+      new x509.SubjectAlternativeNameExtension(
+        o.sans.map((s) => (isIP(s) ? { type: 'ip' as const, value: s } : { type: 'dns' as const, value: s })),
+      ),
+    );
+  }
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber: serial(),
+    subject: subject(o.cn, o.orgs),
+    issuer: ca.cert.subject,
+    notBefore: new Date(now - 3600_000),
+    notAfter: new Date(now + (o.days ?? 365) * DAY),
+    publicKey: keys.publicKey,
+    signingKey: ca.key,
+    signingAlgorithm: ALG,
+    extensions,
+  });
+  return {
+    certPem: toPem(cert.rawData, 'CERTIFICATE'),
+    keyPem: toPem(await crypto.subtle.exportKey('pkcs8', keys.privateKey), 'PRIVATE KEY'),
+  };
+}
+
+/** SANs of a PEM certificate, as plain strings (DNS names and IPs). */
+export function certSANs(certPem: string): string[] {
+  const c = new NodeX509(certPem);
+  return (c.subjectAltName ?? '')
+    .split(', ')
+    .filter(Boolean)
+    .map((s) => s.replace(/^(DNS|IP Address):/, ''));
+}
+
+/** Reuses <tlsDir>/<name>.crt/.key unless missing, issued for other SANs, or within 30 days of expiry. */
+export async function ensureServingCert(ca: LoadedCA, tlsDir: string, name: string, sans: string[]): Promise<KeyPair> {
+  const certFile = join(tlsDir, `${name}.crt`);
+  const keyFile = join(tlsDir, `${name}.key`);
+  if (existsSync(certFile) && existsSync(keyFile)) {
+    const certPem = readFileSync(certFile, 'utf8');
+    const c = new NodeX509(certPem);
+    const have = new Set(certSANs(certPem));
+    const fresh = new Date(c.validTo).getTime() - Date.now() > 30 * DAY;
+    const signedByCA = c.checkIssued(new NodeX509(ca.certPem));
+    if (fresh && signedByCA && sans.every((s) => have.has(s))) return { certPem, keyPem: readFileSync(keyFile, 'utf8') };
+  }
+  const pair = await issueCert(ca, { cn: 'kube-apiserver', sans, usage: 'server' });
+  write(keyFile, pair.keyPem, 0o600);
+  write(certFile, pair.certPem, 0o644);
+  return pair;
+}

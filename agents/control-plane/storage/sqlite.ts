@@ -1,0 +1,260 @@
+// SQLite implementation of the revisioned store, laid out like kine: an append-only log table with
+// one row per revision (key, value, create revision, previous revision, deleted flag), so any
+// retained revision can be read or watched from, plus a `live` index of each key's latest row.
+// WAL mode with synchronous=FULL: a write that returned has been fsynced and survives kill -9.
+// One process owns the file (exclusive locking); the revision counter is kept in memory.
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import {
+  CompactedError,
+  ConflictError,
+  FutureRevisionError,
+  KeyExistsError,
+  KeyNotFoundError,
+  type KeyValue,
+  type ListOptions,
+  type ListResult,
+  type Store,
+  type Watch,
+  type WatchEvent,
+} from './types.ts';
+import { WatcherSet } from './watchers.ts';
+
+interface Row {
+  id: number;
+  name: string;
+  created: number;
+  deleted: number;
+  create_revision: number;
+  prev_revision: number;
+  value: string;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS log (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  created INTEGER NOT NULL,
+  deleted INTEGER NOT NULL,
+  create_revision INTEGER NOT NULL,
+  prev_revision INTEGER NOT NULL,
+  value TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS log_name_id ON log (name, id);
+CREATE TABLE IF NOT EXISTS live (name TEXT PRIMARY KEY, id INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v INTEGER NOT NULL) WITHOUT ROWID;
+`;
+
+/** The smallest string greater than every string starting with prefix ('' = no bound). */
+export function prefixEnd(prefix: string): string {
+  if (prefix === '') return '';
+  const last = prefix.charCodeAt(prefix.length - 1);
+  return prefix.slice(0, -1) + String.fromCharCode(last + 1);
+}
+
+function toKv(r: Row): KeyValue {
+  return { key: r.name, value: r.value, createRevision: r.create_revision, modRevision: r.id };
+}
+
+export class SqliteStore implements Store {
+  private readonly db: Database.Database;
+  private readonly watchers = new WatcherSet();
+  private rev: number;
+  private compacted: number;
+  private readonly stmts;
+
+  constructor(readonly file: string) {
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    this.db = new Database(file);
+    // auto_vacuum must be chosen before the first table exists; it lets compaction give pages back
+    this.db.pragma('auto_vacuum = INCREMENTAL');
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('locking_mode = EXCLUSIVE');
+    this.db.exec(SCHEMA);
+    const db = this.db;
+    this.stmts = {
+      maxId: db.prepare('SELECT COALESCE(MAX(id), 0) AS m FROM log'),
+      meta: db.prepare('SELECT v FROM meta WHERE k = ?'),
+      setMeta: db.prepare('INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v'),
+      liveRow: db.prepare('SELECT l.* FROM live v JOIN log l ON l.id = v.id WHERE v.name = ?'),
+      rowAt: db.prepare('SELECT * FROM log WHERE name = ? AND id <= ? ORDER BY id DESC LIMIT 1'),
+      rowById: db.prepare('SELECT * FROM log WHERE id = ?'),
+      insert: db.prepare(
+        'INSERT INTO log (id, name, created, deleted, create_revision, prev_revision, value) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ),
+      setLive: db.prepare('INSERT INTO live (name, id) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET id = excluded.id'),
+      delLive: db.prepare('DELETE FROM live WHERE name = ?'),
+      listLive: db.prepare(
+        `SELECT l.* FROM live v JOIN log l ON l.id = v.id
+         WHERE v.name >= @lo AND (@hi = '' OR v.name < @hi) AND v.name > @after ORDER BY v.name LIMIT @limit`,
+      ),
+      countLive: db.prepare(
+        `SELECT COUNT(*) AS n FROM live WHERE name >= @lo AND (@hi = '' OR name < @hi) AND name > @after`,
+      ),
+      listAt: db.prepare(
+        `SELECT l.* FROM log l WHERE l.id IN (
+           SELECT MAX(id) FROM log WHERE name >= @lo AND (@hi = '' OR name < @hi) AND name > @after AND id <= @rev
+           GROUP BY name)
+         AND l.deleted = 0 ORDER BY l.name LIMIT @limit`,
+      ),
+      countAt: db.prepare(
+        `SELECT COUNT(*) AS n FROM log l WHERE l.id IN (
+           SELECT MAX(id) FROM log WHERE name >= @lo AND (@hi = '' OR name < @hi) AND name > @after AND id <= @rev
+           GROUP BY name)
+         AND l.deleted = 0`,
+      ),
+      history: db.prepare(
+        `SELECT * FROM log WHERE id > @after AND name >= @lo AND (@hi = '' OR name < @hi) ORDER BY id`,
+      ),
+      compact: db.prepare(
+        `DELETE FROM log WHERE id <= @c AND (deleted = 1 OR EXISTS (
+           SELECT 1 FROM log n WHERE n.name = log.name AND n.id > log.id AND n.id <= @c))`,
+      ),
+    };
+    const lastRev = (this.stmts.meta.get('rev') as { v: number } | undefined)?.v ?? 0;
+    this.rev = Math.max(lastRev, (this.stmts.maxId.get() as { m: number }).m);
+    this.compacted = (this.stmts.meta.get('compacted') as { v: number } | undefined)?.v ?? 0;
+  }
+
+  private checkReadable(rev: number): void {
+    if (rev < this.compacted) throw new CompactedError(rev, this.compacted);
+    if (rev > this.rev) throw new FutureRevisionError(rev, this.rev);
+  }
+
+  private prevOf(r: Row): KeyValue | undefined {
+    if (!r.prev_revision) return undefined;
+    if (r.deleted) return { key: r.name, value: r.value, createRevision: r.create_revision, modRevision: r.prev_revision };
+    const p = this.stmts.rowById.get(r.prev_revision) as Row | undefined;
+    return p ? toKv(p) : undefined;
+  }
+
+  private eventOf(r: Row, prev?: KeyValue): WatchEvent {
+    return { type: r.deleted ? 'delete' : 'put', kv: toKv(r), prev: prev ?? this.prevOf(r), revision: r.id };
+  }
+
+  /** Appends one row in its own transaction, then tells the watchers. */
+  private append(r: Omit<Row, 'id'>, prev: KeyValue | undefined): KeyValue {
+    const id = this.rev + 1;
+    const row: Row = { id, ...r, create_revision: r.created ? id : r.create_revision };
+    this.db.transaction(() => {
+      this.stmts.insert.run(id, row.name, row.created, row.deleted, row.create_revision, row.prev_revision, row.value);
+      if (row.deleted) this.stmts.delLive.run(row.name);
+      else this.stmts.setLive.run(row.name, id);
+    })();
+    this.rev = id;
+    this.watchers.notify(this.eventOf(row, prev));
+    return toKv(row);
+  }
+
+  async get(key: string, revision?: number): Promise<KeyValue | undefined> {
+    if (revision === undefined || revision === this.rev) {
+      const r = this.stmts.liveRow.get(key) as Row | undefined;
+      return r ? toKv(r) : undefined;
+    }
+    this.checkReadable(revision);
+    const r = this.stmts.rowAt.get(key, revision) as Row | undefined;
+    return r && !r.deleted ? toKv(r) : undefined;
+  }
+
+  async list(prefix: string, opts: ListOptions = {}): Promise<ListResult> {
+    const limit = opts.limit && opts.limit > 0 ? opts.limit : -1;
+    const base = { lo: prefix, hi: prefixEnd(prefix), after: opts.startAfter ?? '' };
+    const atRev = opts.revision !== undefined && opts.revision !== this.rev;
+    if (atRev) this.checkReadable(opts.revision!);
+    const revision = atRev ? opts.revision! : this.rev;
+    const rows = (atRev
+      ? this.stmts.listAt.all({ ...base, rev: revision, limit: limit < 0 ? -1 : limit + 1 })
+      : this.stmts.listLive.all({ ...base, limit: limit < 0 ? -1 : limit + 1 })) as Row[];
+    const more = limit > 0 && rows.length > limit;
+    const items = (more ? rows.slice(0, limit) : rows).map(toKv);
+    let remaining = 0;
+    if (more) {
+      const after = items[items.length - 1].key;
+      const q = atRev ? this.stmts.countAt.get({ ...base, after, rev: revision }) : this.stmts.countLive.get({ ...base, after });
+      remaining = (q as { n: number }).n;
+    }
+    return { items, revision, more, remaining };
+  }
+
+  async count(prefix: string): Promise<number> {
+    return (this.stmts.countLive.get({ lo: prefix, hi: prefixEnd(prefix), after: '' }) as { n: number }).n;
+  }
+
+  async create(key: string, value: string): Promise<KeyValue> {
+    if (this.stmts.liveRow.get(key)) throw new KeyExistsError(key);
+    return this.append({ name: key, created: 1, deleted: 0, create_revision: 0, prev_revision: 0, value }, undefined);
+  }
+
+  async update(key: string, value: string, expectedModRevision: number): Promise<KeyValue> {
+    const cur = this.stmts.liveRow.get(key) as Row | undefined;
+    if (!cur) throw new KeyNotFoundError(key);
+    if (cur.id !== expectedModRevision) throw new ConflictError(key, toKv(cur));
+    const prev = toKv(cur);
+    return this.append(
+      { name: key, created: 0, deleted: 0, create_revision: cur.create_revision, prev_revision: cur.id, value },
+      prev,
+    );
+  }
+
+  async delete(key: string, expectedModRevision?: number): Promise<KeyValue> {
+    const cur = this.stmts.liveRow.get(key) as Row | undefined;
+    if (!cur) throw new KeyNotFoundError(key);
+    if (expectedModRevision !== undefined && cur.id !== expectedModRevision) throw new ConflictError(key, toKv(cur));
+    const prev = toKv(cur);
+    return this.append(
+      { name: key, created: 0, deleted: 1, create_revision: cur.create_revision, prev_revision: cur.id, value: cur.value },
+      prev,
+    );
+  }
+
+  watch(prefix: string, afterRevision: number): Watch {
+    if (afterRevision < this.compacted) throw new CompactedError(afterRevision, this.compacted);
+    // better-sqlite3 is synchronous: reading the backlog and registering happen in one tick,
+    // so no write can fall between them.
+    const backlog =
+      afterRevision < this.rev
+        ? (this.stmts.history.all({ after: afterRevision, lo: prefix, hi: prefixEnd(prefix) }) as Row[]).map((r) =>
+            this.eventOf(r),
+          )
+        : [];
+    return this.watchers.add(prefix, backlog);
+  }
+
+  async currentRevision(): Promise<number> {
+    return this.rev;
+  }
+
+  async compactedRevision(): Promise<number> {
+    return this.compacted;
+  }
+
+  async compact(rev: number): Promise<void> {
+    const c = Math.min(rev, this.rev);
+    if (c <= this.compacted) return;
+    this.db.transaction(() => {
+      this.stmts.compact.run({ c });
+      this.stmts.setMeta.run('compacted', c);
+      this.stmts.setMeta.run('rev', this.rev);
+    })();
+    this.compacted = c;
+    // hand the freed pages back and keep the WAL from growing: the trap of Lease renewals
+    this.db.pragma('incremental_vacuum');
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
+  }
+
+  async close(): Promise<void> {
+    this.watchers.closeAll();
+    if (this.db.open) this.db.close();
+  }
+
+  /** For tests and metrics: rows in the log (history + live). */
+  logRows(): number {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM log').get() as { n: number }).n;
+  }
+
+  get watcherCount(): number {
+    return this.watchers.size;
+  }
+}

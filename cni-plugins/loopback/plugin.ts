@@ -1,0 +1,54 @@
+// loopback: bring "lo" up in the container (ADD), down (DEL), and check that it is up (CHECK).
+// The result lists lo with its loopback addresses, or passes a prevResult through unchanged.
+import { CniError, ErrCode } from '../skel/errors.ts';
+import { parseResult, resultToVersion, type IPConfig, type Result } from '../skel/result.ts';
+import type { CmdArgs, PluginFuncs } from '../skel/skel.ts';
+import { assertNetns, netnsGone, nsShell } from '../pkg/netns.ts';
+import type { AddrInfo } from '../pkg/ip.ts';
+import { parseIP } from '../pkg/ipaddr.ts';
+
+const UP_AND_LIST = 'ip link set dev lo up && exec ip -j addr show dev lo';
+
+function isLoopback(addr: string): boolean {
+  const ip = parseIP(addr);
+  if (!ip) return false;
+  return ip.v === 4 ? ip.n >> 24n === 127n : ip.n === 1n;
+}
+
+async function add(a: CmdArgs): Promise<Record<string, unknown>> {
+  assertNetns(a.netns);
+  const r = await nsShell(a.netns, UP_AND_LIST, []);
+  if (r.code !== 0) throw new Error(r.stderr.trim() || 'failed to set lo up');
+  const addrs = (JSON.parse(r.stdout) as Array<{ addr_info: AddrInfo[] }>)[0]?.addr_info ?? [];
+  const ips: IPConfig[] = [];
+  for (const fam of ['inet', 'inet6'] as const) {
+    const list = addrs.filter((x) => x.family === fam);
+    const bad = list.find((x) => !isLoopback(x.local));
+    if (bad) throw new Error(`loopback interface found with non-loopback address "${bad.local}"`);
+    if (list.length) ips.push({ interface: 0, address: `${list[0].local}/${list[0].prefixlen}` });
+  }
+  if (a.conf.prevResult && typeof a.conf.prevResult === 'object') {
+    return resultToVersion(parseResult(a.conf.prevResult as Record<string, unknown>), a.version);
+  }
+  const result: Result = { cniVersion: a.version, interfaces: [{ name: 'lo', mac: '00:00:00:00:00:00', sandbox: a.netns }], ips, dns: {} };
+  return resultToVersion(result, a.version);
+}
+
+async function del(a: CmdArgs): Promise<undefined> {
+  if (!a.netns || netnsGone(a.netns)) return undefined;
+  assertNetns(a.netns);
+  const r = await nsShell(a.netns, 'exec ip link set dev lo down', []);
+  if (r.code !== 0) throw new Error(r.stderr.trim());
+  return undefined;
+}
+
+async function check(a: CmdArgs): Promise<undefined> {
+  assertNetns(a.netns);
+  const r = await nsShell(a.netns, 'exec ip -j link show dev lo', []);
+  if (r.code !== 0) throw new CniError(ErrCode.internal, r.stderr.trim());
+  const flags = (JSON.parse(r.stdout) as Array<{ flags: string[] }>)[0]?.flags ?? [];
+  if (!flags.includes('UP')) throw new Error('loopback interface is down');
+  return undefined;
+}
+
+export const loopback: PluginFuncs = { add, del, check, about: 'hawser-cni-plugin loopback' };

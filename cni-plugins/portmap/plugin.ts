@@ -1,0 +1,3 @@
+// portmap: placeholder until the full implementation.
+import type { PluginFuncs } from '../skel/skel.ts';
+export const portmap: PluginFuncs = { add: async () => undefined, del: async () => undefined, about: 'hawser-cni-plugin portmap' };

@@ -1,0 +1,49 @@
+// Invoking a CNI plugin binary the way a runtime does: CNI_* environment, config on stdin, inside the
+// given "host" namespace. Returns the parsed output along with the exit code.
+import { run } from '../pkg/exec.ts';
+
+export const REFERENCE_BIN = '/usr/lib/cni';
+
+export interface Invocation {
+  command: 'ADD' | 'DEL' | 'CHECK' | 'VERSION' | 'STATUS' | 'GC';
+  containerId?: string;
+  netns?: string;
+  ifName?: string;
+  args?: string;
+  /** extra or overriding environment (set a key to undefined to drop it) */
+  env?: Record<string, string | undefined>;
+}
+
+export interface Outcome {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  json?: Record<string, unknown>;
+  ms: number;
+}
+
+export async function invoke(binDir: string, plugin: string, hostNs: string | null, inv: Invocation, conf: unknown): Promise<Outcome> {
+  const env: Record<string, string | undefined> = {
+    PATH: process.env.PATH,
+    CNI_COMMAND: inv.command,
+    CNI_CONTAINERID: inv.containerId,
+    CNI_NETNS: inv.netns,
+    CNI_IFNAME: inv.ifName ?? 'eth0',
+    CNI_ARGS: inv.args,
+    CNI_PATH: binDir,
+    ...inv.env,
+  };
+  for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
+  const stdin = typeof conf === 'string' ? conf : JSON.stringify(conf);
+  const bin = `${binDir}/${plugin}`;
+  const t0 = performance.now();
+  const r = hostNs ? await run('nsenter', [`--net=/run/netns/${hostNs}`, bin], { env, input: stdin }) : await run(bin, [], { env, input: stdin });
+  const ms = performance.now() - t0;
+  let json: Record<string, unknown> | undefined;
+  try {
+    json = r.stdout.trim() ? (JSON.parse(r.stdout) as Record<string, unknown>) : undefined;
+  } catch {
+    json = undefined;
+  }
+  return { exitCode: r.code, stdout: r.stdout, stderr: r.stderr, json, ms };
+}
