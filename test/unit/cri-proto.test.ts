@@ -90,7 +90,7 @@ test('messages encode to the expected wire bytes and decode with names and defau
 });
 
 // ---- the client against a fake runtime on a unix socket ----
-async function fakeRuntime(t: import('ava').ExecutionContext, impl: grpc.UntypedServiceImplementation) {
+async function fakeRuntime(t: import('ava').ExecutionContext, impl: grpc.UntypedServiceImplementation, timeoutMs = 10_000) {
   const dir = mkdtempSync(join(tmpdir(), 'hawser-cri-unit-'));
   const socket = join(dir, 'cri.sock');
   const server = new grpc.Server();
@@ -98,7 +98,8 @@ async function fakeRuntime(t: import('ava').ExecutionContext, impl: grpc.Untyped
   server.addService(RuntimeService.service, impl);
   server.addService(ImageService.service, impl);
   await new Promise<void>((ok, fail) => server.bindAsync(`unix://${socket}`, grpc.ServerCredentials.createInsecure(), (e) => (e ? fail(e) : ok())));
-  const client = new CriClient(socket, { timeoutMs: 300 });
+  // generous by default: under CI load the first connect alone can take a few hundred ms
+  const client = new CriClient(socket, { timeoutMs });
   t.teardown(() => {
     client.close();
     server.forceShutdown();
@@ -150,7 +151,7 @@ test('client calls, typed results and error codes', async (t) => {
 test('every call has a deadline', async (t) => {
   const client = await fakeRuntime(t, {
     Version: () => { /* never answers */ },
-  });
+  }, 300);
   const started = Date.now();
   const err = await t.throwsAsync(client.version(), { instanceOf: CriError });
   t.is(err!.code, grpc.status.DEADLINE_EXCEEDED);
