@@ -1,6 +1,7 @@
 // The kubelet: registers the node, keeps its status and Lease fresh, and runs the pods bound to it
 // through the container runtime. Pods are reconciled one worker per pod key from a queue fed by the
 // API watch and by a runtime relist (PLEG), so a container that dies is noticed within a second.
+import { join } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
 import { ApiClient } from '../api/client.ts';
 import { Informer } from '../api/informer.ts';
@@ -15,6 +16,8 @@ import { PodSync } from './pods/pod-sync.ts';
 import { hostDnsConfig } from './pods/resolv.ts';
 import type { PodRuntime } from './pods/runtime.ts';
 import { criRuntime } from './pods/cri-runtime.ts';
+import { CriClient } from './cri/client.ts';
+import { startKubeletServer } from './server/server.ts';
 
 export interface KubeletOptions {
   nodeName: string;
@@ -90,8 +93,16 @@ export async function startKubelet(o: KubeletOptions): Promise<{ stop(): Promise
     }
   }, o.relistMs);
 
+  const server = await startKubeletServer({
+    bindAddress: '0.0.0.0', port: o.port, tlsDir: join(o.rootDir, 'pki'),
+    clientCA: api.auth.ca ?? Buffer.alloc(0), nodeName: o.nodeName, nodeIP,
+    cri: new CriClient(o.runtimeEndpoint), podLogDir: o.podLogDir, pods: () => [...byUid.values()],
+  });
+  log.info({ port: server.port }, 'kubelet server listening');
+
   return {
     async stop() {
+      await server.close();
       clearInterval(relist);
       pods.stop();
       queue.stop();
