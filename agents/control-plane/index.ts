@@ -10,10 +10,13 @@ import { serve } from './apiserver/server.ts';
 import { bootstrap, firstServiceIP } from './bootstrap.ts';
 import { LoopbackClient } from './client/loopback.ts';
 import { parseCIDR } from './controllers/cidr.ts';
+import { startEventTTL } from './controllers/eventttl.ts';
 import { NamespaceController } from './controllers/namespace.ts';
 import { NodeIpamController } from './controllers/nodeipam.ts';
+import { NodeLifecycleController } from './controllers/nodelifecycle.ts';
+import { PodGC } from './controllers/podgc.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
-import { ensureServingCert, issueCert, loadOrCreateCA, type KeyPair } from './pki.ts';
+import { ensureClientCert, ensureServingCert, issueCert, loadOrCreateCA } from './pki.ts';
 import { Scheduler } from './scheduler/scheduler.ts';
 import { startCompactor } from './storage/compactor.ts';
 import { SqliteStore } from './storage/sqlite.ts';
@@ -27,23 +30,14 @@ export interface ControlPlaneOptions {
   clusterCIDR: string;
   nodeCIDRMaskSize: number;
   serviceCIDR: string;
+  /** seconds without a Lease renewal or status post before a node turns Ready=Unknown (default 50) */
+  nodeMonitorGracePeriodSeconds?: number;
 }
 
 const tlsDir = (dataDir: string) => join(dataDir, 'tls');
 
 function hostForUrl(addr: string): string {
   return addr.includes(':') ? `[${addr}]` : addr;
-}
-
-/** The admin client certificate, issued once and reused across restarts. */
-async function adminPair(dataDir: string, ca: Awaited<ReturnType<typeof loadOrCreateCA>>): Promise<KeyPair> {
-  const certFile = join(tlsDir(dataDir), 'admin.crt');
-  const keyFile = join(tlsDir(dataDir), 'admin.key');
-  if (existsSync(certFile) && existsSync(keyFile)) return { certPem: readFileSync(certFile, 'utf8'), keyPem: readFileSync(keyFile, 'utf8') };
-  const pair = await issueCert(ca, { cn: 'admin', orgs: ['system:masters'], usage: 'client', days: 3650 });
-  writeFileSync(keyFile, pair.keyPem, { mode: 0o600 });
-  writeFileSync(certFile, pair.certPem, { mode: 0o644 });
-  return pair;
 }
 
 function checkCIDRs(o: ControlPlaneOptions): void {
@@ -76,9 +70,11 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ url: 
     ]),
   ].filter(Boolean);
   const serving = await ensureServingCert(ca, tlsDir(o.dataDir), 'apiserver', sans);
+  // the identity kubelets accept for logs/exec/port-forward (upstream's name and group)
+  const kubeletClient = await ensureClientCert(ca, tlsDir(o.dataDir), 'apiserver-kubelet-client', 'kube-apiserver-kubelet-client', ['system:masters']);
 
   const store = new SqliteStore(join(o.dataDir, 'state.db'));
-  const compactor = startCompactor(store);
+  const compactor = startCompactor(store, { onError: (e) => log.warn({ err: e }, 'compaction failed') });
   const handler = new ApiHandler({
     store,
     registry: new Registry(),
@@ -93,10 +89,11 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ url: 
     cert: serving.certPem,
     ca: ca.certPem,
     log,
+    kubeletClient: { cert: kubeletClient.certPem, key: kubeletClient.keyPem },
   });
   const url = `https://${hostForUrl(o.advertiseAddress)}:${http.port}`;
   handler.setServerAddress(`${hostForUrl(o.advertiseAddress)}:${http.port}`);
-  const admin = await adminPair(o.dataDir, ca);
+  const admin = await ensureClientCert(ca, tlsDir(o.dataDir), 'admin', 'admin', ['system:masters'], 3650);
   writeKubeconfig(join(o.dataDir, 'admin.kubeconfig'), { server: url, caPem: ca.certPem, user: 'admin', certPem: admin.certPem, keyPem: admin.keyPem });
 
   const system = new LoopbackClient(handler, { name: 'system:apiserver', groups: ['system:masters', 'system:authenticated'] });
@@ -106,7 +103,12 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ url: 
   const controllerUser = { name: 'system:kube-controller-manager', groups: ['system:authenticated'] };
   const ipam = new NodeIpamController(new LoopbackClient(handler, controllerUser), logger('node-ipam'), o);
   const namespaces = new NamespaceController(new LoopbackClient(handler, controllerUser), logger('namespace-controller'), handler, ca.certPem);
-  await Promise.all([scheduler.start(), ipam.start(), namespaces.start()]);
+  const podgc = new PodGC(new LoopbackClient(handler, controllerUser), logger('pod-gc'));
+  const lifecycle = new NodeLifecycleController(new LoopbackClient(handler, controllerUser), logger('node-lifecycle'), {
+    gracePeriodMs: (o.nodeMonitorGracePeriodSeconds ?? 50) * 1000,
+  });
+  await Promise.all([scheduler.start(), ipam.start(), namespaces.start(), podgc.start(), lifecycle.start()]);
+  const eventTTL = startEventTTL(new LoopbackClient(handler, controllerUser), logger('event-ttl'));
   log.info({ url, dataDir: o.dataDir }, 'control plane ready');
 
   return {
@@ -115,6 +117,9 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ url: 
       scheduler.stop();
       ipam.stop();
       namespaces.stop();
+      podgc.stop();
+      lifecycle.stop();
+      eventTTL.stop();
       compactor.stop();
       await http.close();
       await store.close();

@@ -155,3 +155,20 @@ export async function ensureServingCert(ca: LoadedCA, tlsDir: string, name: stri
   write(certFile, pair.certPem, 0o644);
   return pair;
 }
+
+/** A client certificate kept in <tlsDir>/<name>.crt/.key, reissued when missing, foreign or near expiry. */
+export async function ensureClientCert(ca: LoadedCA, tlsDir: string, name: string, cn: string, orgs: string[], days = 365): Promise<KeyPair> {
+  const certFile = join(tlsDir, `${name}.crt`);
+  const keyFile = join(tlsDir, `${name}.key`);
+  if (existsSync(certFile) && existsSync(keyFile)) {
+    const certPem = readFileSync(certFile, 'utf8');
+    const c = new NodeX509(certPem);
+    if (new Date(c.validTo).getTime() - Date.now() > 30 * DAY && c.checkIssued(new NodeX509(ca.certPem))) {
+      return { certPem, keyPem: readFileSync(keyFile, 'utf8') };
+    }
+  }
+  const pair = await issueCert(ca, { cn, orgs, usage: 'client', days });
+  write(keyFile, pair.keyPem, 0o600);
+  write(certFile, pair.certPem, 0o644);
+  return pair;
+}

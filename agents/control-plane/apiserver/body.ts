@@ -1,6 +1,7 @@
 // Request bodies: content types, decoding (JSON or YAML) and the malformed-body errors.
 import YAML from 'yaml';
 import { badRequest, unsupportedMediaType } from './errors.ts';
+import { decodeK8sProtobuf, ProtobufError } from './protobuf/decode.ts';
 
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
 
@@ -17,9 +18,19 @@ export function mediaType(contentType: string | undefined): string {
   return (contentType ?? '').split(';')[0].trim().toLowerCase();
 }
 
-/** Decodes an object body (create/update) as JSON or YAML. */
-export function decodeBody(buf: Buffer | undefined, contentType: string | undefined): unknown {
+export const PROTOBUF = 'application/vnd.kubernetes.protobuf';
+
+/** Decodes an object body (create/update) as JSON, YAML or (given its message) Kubernetes protobuf. */
+export function decodeBody(buf: Buffer | undefined, contentType: string | undefined, protoMessage?: string): unknown {
   const mt = mediaType(contentType) || 'application/json';
+  if (mt === PROTOBUF && protoMessage) {
+    try {
+      return decodeK8sProtobuf(buf ?? Buffer.alloc(0), protoMessage);
+    } catch (e) {
+      if (e instanceof ProtobufError) throw badRequest(`unable to decode protobuf body: ${e.message}`);
+      throw e;
+    }
+  }
   const text = (buf ?? Buffer.alloc(0)).toString('utf8');
   if (mt === 'application/json' || mt.endsWith('+json')) {
     if (!text.trim()) throw badRequest('the body of the request was empty');

@@ -27,6 +27,7 @@ import {
 } from './errors.ts';
 import { apiVersionOf, type ResourceInfo, storageKey } from './registry.ts';
 import { type FieldRequirement, matchFields, matchLabels, type Requirement } from './selectors.ts';
+import { decodeContinue, encodeContinue, planDeletion } from './lifecycle.ts';
 import { isoNow, type Obj, type Strategy, type StrategyContext } from './strategies/types.ts';
 import { canon } from './validation/pod.ts';
 import { forbidden as forbiddenField, type FieldError } from './validation/field.ts';
@@ -70,20 +71,6 @@ function randomSuffix(): string {
   let s = '';
   for (let i = 0; i < 5; i++) s += SUFFIX_CHARS[Math.floor(Math.random() * SUFFIX_CHARS.length)];
   return s;
-}
-
-export function encodeContinue(rev: number, lastKey: string): string {
-  return Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv: rev, start: lastKey })).toString('base64url');
-}
-
-export function decodeContinue(token: string): { rv: number; start: string } {
-  try {
-    const t = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
-    if (typeof t.rv === 'number' && typeof t.start === 'string') return t;
-  } catch {
-    /* fall through */
-  }
-  throw badRequest('continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
 }
 
 export class ResourceStore {
@@ -315,6 +302,8 @@ export class ResourceStore {
 
   /** The object a write proposes, with server-owned fields carried over from the current one. */
   private merge(cur: Obj, body: Obj, subresource?: string): Obj {
+    if (body.metadata.uid && body.metadata.uid !== cur.metadata.uid)
+      throw conflict(this.gr, cur.metadata.name!, `Precondition failed: UID in precondition: ${body.metadata.uid}, UID in object meta: ${cur.metadata.uid}`);
     if (subresource === 'status') {
       const next = structuredClone(cur);
       next.status = body.status;
@@ -328,8 +317,6 @@ export class ResourceStore {
     }
     const next = body;
     const m = next.metadata;
-    if (m.uid && m.uid !== cur.metadata.uid)
-      throw conflict(this.gr, cur.metadata.name!, `Precondition failed: UID in precondition: ${m.uid}, UID in object meta: ${cur.metadata.uid}`);
     m.uid = cur.metadata.uid;
     m.creationTimestamp = cur.metadata.creationTimestamp;
     for (const f of ['deletionTimestamp', 'deletionGracePeriodSeconds', 'generation'] as const) {
@@ -412,31 +399,21 @@ export class ResourceStore {
       throw conflict(this.gr, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${cur.metadata.resourceVersion}`);
     const why = this.strategy.undeletable?.(cur);
     if (why) throw forbidden(this.gr, name, why);
-    const grace = this.strategy.gracePeriod ? this.strategy.gracePeriod(cur, opts.gracePeriodSeconds) : 0;
-    const waiting = this.finalizers(cur).length > 0;
-    const now = this.deps.ctx.now();
-    const next = structuredClone(cur);
-    const m = next.metadata;
-    if (m.deletionTimestamp) {
-      const curGrace = m.deletionGracePeriodSeconds ?? 0;
-      if (grace >= curGrace && !(curGrace === 0 && !waiting)) return { obj: cur, gone: false };
-      // a shorter grace period (the kubelet's final grace-0 delete) wins
-      m.deletionGracePeriodSeconds = grace;
-      const sooner = new Date(now.getTime() + grace * 1000);
-      if (sooner < new Date(m.deletionTimestamp)) m.deletionTimestamp = isoNow(sooner);
-    } else if (grace > 0 || waiting) {
-      m.deletionTimestamp = isoNow(new Date(now.getTime() + grace * 1000));
-      m.deletionGracePeriodSeconds = grace;
-      if (this.res.generation && m.generation) m.generation += 1;
-      this.strategy.prepareForDelete?.(next);
-    }
-    if ((m.deletionGracePeriodSeconds ?? 0) === 0 && !waiting) {
+    const plan = planDeletion(cur, {
+      grace: this.strategy.gracePeriod ? this.strategy.gracePeriod(cur, opts.gracePeriodSeconds) : 0,
+      waiting: this.finalizers(cur).length > 0,
+      now: this.deps.ctx.now(),
+      generation: !!this.res.generation,
+      prepare: this.strategy.prepareForDelete,
+    });
+    if (plan.action === 'none') return { obj: cur, gone: false };
+    if (plan.action === 'remove') {
       if (opts.dryRun) return { obj: cur, gone: true };
       return { obj: await this.removeNow(cur, rev), gone: true };
     }
-    if (opts.dryRun) return { obj: next, gone: false };
+    if (opts.dryRun) return { obj: plan.next, gone: false };
     try {
-      return { obj: this.decode(await this.deps.store.update(this.key(cur.metadata.namespace, name), this.encode(next), rev)), gone: false };
+      return { obj: this.decode(await this.deps.store.update(this.key(cur.metadata.namespace, name), this.encode(plan.next), rev)), gone: false };
     } catch (e) {
       if (e instanceof ConflictError) throw Object.assign(staleConflict(this.gr, name), { retriable: true });
       throw e;

@@ -3,11 +3,20 @@
 // back to these when the answer is plain application/json.
 import { apiVersionOf, type Registry, type ResourceInfo } from './registry.ts';
 
-const SUBRESOURCE_KIND: Record<string, string> = { binding: 'Binding' };
+const SUBRESOURCE_KIND: Record<string, string> = {
+  binding: 'Binding',
+  exec: 'PodExecOptions',
+  attach: 'PodAttachOptions',
+  portforward: 'PodPortForwardOptions',
+};
 const SUBRESOURCE_VERBS: Record<string, string[]> = {
   status: ['get', 'patch', 'update'],
   binding: ['create'],
   finalize: ['update'],
+  log: ['get'],
+  exec: ['create', 'get'],
+  attach: ['create', 'get'],
+  portforward: ['create', 'get'],
 };
 
 export const SERVER_VERSION = {

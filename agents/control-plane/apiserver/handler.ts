@@ -7,7 +7,10 @@ import { decodeBody, PATCH_CONTENT_TYPES, mediaType, requireObject } from './bod
 import { parseFieldValidation, typedDecode } from './decode.ts';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, SERVER_VERSION } from './discovery.ts';
 import { ApiError, asApiError, badRequest, conflict, methodNotSupported, notAcceptable, pathNotFound } from './errors.ts';
+import { ApiMetrics } from './metrics.ts';
+import { KUBELET_SUBRESOURCES, kubeletTarget, type KubeletTarget } from './kubelet-target.ts';
 import { OpenAPIv3 } from './openapi.ts';
+import { messageFor } from './protobuf/decode.ts';
 import { applyPatch } from './patch/apply.ts';
 import { type OutputCtx, listObject, renderFrames, renderList, renderOne } from './output.ts';
 import { type Registry, type ResourceInfo } from './registry.ts';
@@ -35,6 +38,7 @@ export interface ApiRequest {
 
 export type ApiResponse =
   | { kind: 'object'; status: number; body: unknown; warnings?: string[] }
+  | { kind: 'proxy'; target: KubeletTarget }
   | { kind: 'raw'; status: number; text: string; contentType: string }
   | { kind: 'watch'; frames: AsyncIterable<unknown> };
 
@@ -53,6 +57,7 @@ export class ApiHandler {
   private readonly stores = new Map<ResourceInfo, ResourceStore>();
   private readonly openapi: OpenAPIv3;
   readonly ctx: StrategyContext;
+  readonly metrics = new ApiMetrics();
 
   constructor(private readonly o: HandlerOptions) {
     const now = o.now ?? (() => new Date());
@@ -89,13 +94,49 @@ export class ApiHandler {
   }
 
   async handle(req: ApiRequest): Promise<ApiResponse> {
+    const started = process.hrtime.bigint();
+    let r: ApiResponse;
     try {
-      return await this.route(req);
+      r = await this.route(req);
     } catch (e) {
-      if (e instanceof SelectorError) return ok(badRequest(e.message).toStatus(), 400);
-      const err = asApiError(e);
-      return ok(err.toStatus(), err.code);
+      const err = e instanceof SelectorError ? badRequest(e.message) : asApiError(e);
+      r = ok(err.toStatus(), err.code);
     }
+    return this.observe(req, r, started);
+  }
+
+  private observe(req: ApiRequest, r: ApiResponse, started: bigint): ApiResponse {
+    const rr = parseResourcePath(req.method, req.path, req.query);
+    if (!rr) return r;
+    const labels = { verb: rr.verb, group: rr.group, resource: rr.resource };
+    this.metrics.requests.inc({ ...labels, subresource: rr.subresource ?? '', code: String(r.kind === 'object' || r.kind === 'raw' ? r.status : 200) });
+    if (r.kind === 'proxy') return r;
+    if (r.kind !== 'watch') {
+      this.metrics.latency.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
+      return r;
+    }
+    const gauge = this.metrics.watchers;
+    const frames = r.frames;
+    return {
+      kind: 'watch',
+      frames: (async function* () {
+        gauge.inc();
+        try {
+          yield* frames;
+        } finally {
+          gauge.dec();
+        }
+      })(),
+    };
+  }
+
+  private async metricsText(): Promise<string> {
+    const m = this.metrics;
+    m.storageRevision.set(await this.o.store.currentRevision());
+    m.storageCompacted.set(await this.o.store.compactedRevision());
+    const sized = this.o.store as { sizeBytes?: () => number };
+    if (sized.sizeBytes) m.storageBytes.set(sized.sizeBytes());
+    return m.registry.metrics();
   }
 
   private async route(req: ApiRequest): Promise<ApiResponse> {
@@ -110,6 +151,8 @@ export class ApiHandler {
         return ok(apiVersions(this.o.serverAddress));
       case '/apis':
         return ok(apiGroupList(reg));
+      case '/metrics':
+        return { kind: 'raw', status: 200, text: await this.metricsText(), contentType: this.metrics.registry.contentType };
       case '/openapi/v3':
         return { kind: 'raw', status: 200, text: this.openapi.index(), contentType: 'application/json' };
     }
@@ -141,6 +184,12 @@ export class ApiHandler {
     const out: OutputCtx = { res, strategy: rs.strategy, accept, include, now: this.ctx.now() };
     const ns = rr.namespace;
     const dryRun = this.dryRun(req.query);
+    if (rr.subresource && KUBELET_SUBRESOURCES.includes(rr.subresource)) {
+      // plain GET of pods/log is proxied here; exec/attach/portforward need an upgraded connection
+      if (rr.subresource !== 'log') throw badRequest('Upgrade request required');
+      if (rr.verb !== 'get') throw methodNotSupported(rs.gr, rr.verb);
+      return { kind: 'proxy', target: await this.kubeletTargetFor(ns!, rr.name!, rr.subresource, req.query) };
+    }
     const verbAllowed = res.verbs.includes(rr.verb === 'watch' ? 'watch' : rr.verb) || rr.subresource;
     if (!verbAllowed) throw methodNotSupported(rs.gr, rr.verb);
     switch (rr.verb) {
@@ -173,13 +222,13 @@ export class ApiHandler {
         if (rr.subresource === 'binding') return this.bind(req, rs, ns, rr.name!, dryRun);
         if (rr.name) throw methodNotSupported(rs.gr, 'create');
         const mode = parseFieldValidation(req.query.get('fieldValidation'));
-        const body = requireObject(decodeBody(req.body, req.headers['content-type'])) as Obj;
+        const body = requireObject(decodeBody(req.body, req.headers['content-type'], messageFor(res.group, res.kind))) as Obj;
         const warnings = typedDecode(body, res, mode);
         return ok(renderOne(out, await rs.create(ns, body, { dryRun })), 201, warnings);
       }
       case 'update': {
         const mode = parseFieldValidation(req.query.get('fieldValidation'));
-        const body = requireObject(decodeBody(req.body, req.headers['content-type'])) as Obj;
+        const body = requireObject(decodeBody(req.body, req.headers['content-type'], messageFor(res.group, res.kind))) as Obj;
         const warnings = typedDecode(body, res, mode);
         const r = await rs.update(ns, rr.name!, body, { dryRun, subresource: rr.subresource });
         return ok(renderOne(out, r.obj), r.created ? 201 : 200, warnings);
@@ -223,9 +272,17 @@ export class ApiHandler {
     return ok(renderOne(out, obj), 200, warnings);
   }
 
+  /** The kubelet URL serving a pod's log, exec, attach or portforward subresource. */
+  async kubeletTargetFor(ns: string, name: string, sub: string, query: URLSearchParams): Promise<KubeletTarget> {
+    const pod = await this.storeFor('pods').get(ns, name);
+    const nodeName = pod.spec?.nodeName;
+    const node = nodeName ? await this.storeFor('nodes').get(undefined, nodeName).catch(() => undefined) : undefined;
+    return kubeletTarget(pod, node, sub, query);
+  }
+
   /** POST pods/<name>/binding: assign the pod to a node, once. */
   private async bind(req: ApiRequest, rs: ResourceStore, ns: string | undefined, name: string, dryRun: boolean): Promise<ApiResponse> {
-    const body = requireObject(decodeBody(req.body, req.headers['content-type']));
+    const body = requireObject(decodeBody(req.body, req.headers['content-type'], 'core.Binding'));
     typedDecode(body, rs.res, 'Ignore', 'V1Binding', 'Binding');
     if (body.metadata?.name && body.metadata.name !== name) throw badRequest(`the name of the object (${body.metadata.name}) does not match the name on the URL (${name})`);
     const target = body.target?.name;
@@ -264,7 +321,7 @@ export class ApiHandler {
 
   private deleteOptions(req: ApiRequest): { gracePeriodSeconds?: number; preconditions?: { uid?: string; resourceVersion?: string } } {
     let body: Record<string, any> = {};
-    if (req.body?.length) body = requireObject(decodeBody(req.body, req.headers['content-type']));
+    if (req.body?.length) body = requireObject(decodeBody(req.body, req.headers['content-type'], 'meta.DeleteOptions'));
     const qg = req.query.get('gracePeriodSeconds');
     const grace = qg !== null ? Number(qg) : body.gracePeriodSeconds;
     if (grace !== undefined && !Number.isInteger(grace)) throw badRequest(`invalid gracePeriodSeconds: ${grace}`);

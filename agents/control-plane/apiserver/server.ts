@@ -4,10 +4,15 @@
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
+import type { Duplex } from 'node:stream';
 import type { Logger } from '../../api/log.ts';
 import { ApiError, tooLarge, unauthorized } from './errors.ts';
 import { MAX_BODY_BYTES } from './body.ts';
 import type { ApiHandler, ApiResponse, UserInfo } from './handler.ts';
+import { type KubeletCredentials, proxyPlain, proxyUpgrade, writeStatus } from './kubelet-proxy.ts';
+import { parseResourcePath } from './request.ts';
+
+const STREAMING = new Set(['exec', 'attach', 'portforward']);
 
 export interface ServeOptions {
   handler: ApiHandler;
@@ -17,6 +22,10 @@ export interface ServeOptions {
   cert: string;
   ca: string;
   log: Logger;
+  /** the client certificate presented to kubelets (logs, exec, attach, port-forward) */
+  kubeletClient?: KubeletCredentials;
+  /** routes served before authentication (the join endpoints); true when it answered the request */
+  preAuth?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
 
 const ANONYMOUS_OK = /^\/(healthz|livez|readyz)(\/.*)?$/;
@@ -58,7 +67,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
-async function writeResponse(res: ServerResponse, r: ApiResponse, head: boolean): Promise<void> {
+async function writeResponse(res: ServerResponse, r: Exclude<ApiResponse, { kind: 'proxy' }>, head: boolean): Promise<void> {
   if (r.kind === 'raw') {
     res.writeHead(r.status, { 'Content-Type': r.contentType, 'Content-Length': Buffer.byteLength(r.text), 'Cache-Control': 'no-cache, private' });
     res.end(head ? undefined : r.text);
@@ -114,6 +123,7 @@ export async function serve(o: ServeOptions): Promise<{ server: https.Server; po
     s.on('close', () => sockets.delete(s));
   });
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (o.preAuth?.(req, res)) return;
     const started = Date.now();
     const url = new URL(req.url ?? '/', 'https://localhost');
     const user = userFromSocket(req.socket as TLSSocket);
@@ -137,6 +147,11 @@ export async function serve(o: ServeOptions): Promise<{ server: https.Server; po
         user: user ?? { name: 'system:anonymous', groups: ['system:unauthenticated'] },
         signal: abort.signal,
       });
+      if (r.kind === 'proxy') {
+        if (!o.kubeletClient) throw new ApiError(503, 'ServiceUnavailable', 'no kubelet client credentials configured');
+        await proxyPlain(r.target, o.kubeletClient, req, res);
+        return done(res.statusCode);
+      }
       await writeResponse(res, r, req.method === 'HEAD');
       done(r.kind === 'watch' ? 200 : r.status);
     })().catch((e) => {
@@ -148,6 +163,24 @@ export async function serve(o: ServeOptions): Promise<{ server: https.Server; po
       } else res.destroy();
       done(err.code);
     });
+  });
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    void (async () => {
+      const url = new URL(req.url ?? '/', 'https://localhost');
+      const user = userFromSocket(req.socket as TLSSocket);
+      if (!user) return writeStatus(socket, unauthorized());
+      const rr = parseResourcePath(req.method ?? 'GET', url.pathname, url.searchParams);
+      if (!rr || rr.group !== '' || rr.resource !== 'pods' || !rr.namespace || !rr.name || !STREAMING.has(rr.subresource ?? ''))
+        return writeStatus(socket, new ApiError(400, 'BadRequest', `upgrade is not supported on ${url.pathname}`));
+      // kubectl tries WebSocket first and falls back to SPDY when the upgrade is refused; the
+      // kubelet's runtime streams speak SPDY, so refusing here keeps the whole path on SPDY
+      if (String(req.headers.upgrade ?? '').toLowerCase() === 'websocket')
+        return writeStatus(socket, new ApiError(400, 'BadRequest', 'WebSocket streaming is not supported by this server; use SPDY'));
+      if (!o.kubeletClient) return writeStatus(socket, new ApiError(503, 'ServiceUnavailable', 'no kubelet client credentials configured'));
+      const target = await o.handler.kubeletTargetFor(rr.namespace, rr.name, rr.subresource!, url.searchParams);
+      o.log.debug({ path: url.pathname, user: user.name, kubelet: `${target.host}:${target.port}` }, 'upgrade proxied');
+      proxyUpgrade(target, o.kubeletClient, req, socket, head);
+    })().catch((e) => writeStatus(socket, e instanceof ApiError ? e : new ApiError(500, 'InternalError', String((e as Error)?.message ?? e))));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -91,6 +91,12 @@ export async function* watchFrames(
   } else {
     start = Number(rv);
     if (!Number.isInteger(start) || start < 0) throw badRequest(`invalid resource version: ${rv}`);
+    const current = await store.currentRevision();
+    if (start > current) {
+      // a version from the future (another store, a restored backup): make the client relist
+      yield errorFrame(504, 'Timeout', `Too large resource version: ${start}, current: ${current}`);
+      return;
+    }
   }
   let w;
   try {

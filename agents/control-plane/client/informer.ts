@@ -10,6 +10,15 @@ export interface Handlers {
   delete?(o: Obj): void;
 }
 
+/** A handler that throws must not take the watch loop down with it. */
+function safe(log: Logger, fn: () => void): void {
+  try {
+    fn();
+  } catch (e) {
+    log.error({ err: e }, 'informer handler failed');
+  }
+}
+
 export const keyOf = (o: Obj) => (o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : o.metadata.name!);
 
 export class Informer {
@@ -43,13 +52,13 @@ export class Informer {
       seen.add(k);
       const old = this.cache.get(k);
       this.cache.set(k, o);
-      if (!old) this.handlers.add?.(o);
-      else if (old.metadata.resourceVersion !== o.metadata.resourceVersion) this.handlers.update?.(o, old);
+      if (!old) safe(this.log, () => this.handlers.add?.(o));
+      else if (old.metadata.resourceVersion !== o.metadata.resourceVersion) safe(this.log, () => this.handlers.update?.(o, old));
     }
     for (const [k, o] of [...this.cache]) {
       if (seen.has(k)) continue;
       this.cache.delete(k);
-      this.handlers.delete?.(o);
+      safe(this.log, () => this.handlers.delete?.(o));
     }
     return l.metadata.resourceVersion;
   }
@@ -73,11 +82,11 @@ export class Informer {
           const old = this.cache.get(k);
           if (ev.type === 'DELETED') {
             this.cache.delete(k);
-            if (old) this.handlers.delete?.(ev.object);
+            if (old) safe(this.log, () => this.handlers.delete?.(ev.object));
           } else {
             this.cache.set(k, ev.object);
-            if (old) this.handlers.update?.(ev.object, old);
-            else this.handlers.add?.(ev.object);
+            if (old) safe(this.log, () => this.handlers.update?.(ev.object, old));
+            else safe(this.log, () => this.handlers.add?.(ev.object));
           }
         }
       } catch (e) {

@@ -7,6 +7,7 @@ export interface CompactorOptions {
   keepRevisions?: number;
   keepMs?: number;
   now?: () => number;
+  onError?: (e: unknown) => void;
 }
 
 /** Pure: the revision to compact to, given the current one and (time, revision) samples. */
@@ -45,7 +46,7 @@ export function startCompactor(store: Store, o: CompactorOptions = {}): { stop()
       running = false;
     }
   };
-  const timer = setInterval(() => void runOnce().catch(() => undefined), intervalMs);
+  const timer = setInterval(() => void runOnce().catch((e) => o.onError?.(e)), intervalMs);
   timer.unref();
   return { stop: () => clearInterval(timer), runOnce };
 }

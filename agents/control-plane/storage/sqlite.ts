@@ -4,7 +4,7 @@
 // WAL mode with synchronous=FULL: a write that returned has been fsynced and survives kill -9.
 // One process owns the file (exclusive locking); the revision counter is kept in memory.
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import {
   CompactedError,
@@ -247,6 +247,13 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     this.watchers.closeAll();
     if (this.db.open) this.db.close();
+  }
+
+  /** Bytes on disk: the database file and its WAL. */
+  sizeBytes(): number {
+    if (this.file === ':memory:') return 0;
+    const size = (f: string) => statSync(f, { throwIfNoEntry: false })?.size ?? 0;
+    return size(this.file) + size(`${this.file}-wal`);
   }
 
   /** For tests and metrics: rows in the log (history + live). */

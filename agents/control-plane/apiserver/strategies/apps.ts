@@ -74,7 +74,8 @@ function defaultTemplate(o: Obj): void {
 export const deploymentStrategy: Strategy = {
   defaults(o) {
     defaultTemplate(o);
-    o.spec.strategy ??= { type: 'RollingUpdate' };
+    o.spec.strategy ??= {};
+    o.spec.strategy.type ||= 'RollingUpdate';
     if (o.spec.strategy.type === 'RollingUpdate') o.spec.strategy.rollingUpdate ??= { maxUnavailable: '25%', maxSurge: '25%' };
     o.spec.revisionHistoryLimit ??= 10;
     o.spec.progressDeadlineSeconds ??= 600;

@@ -1,0 +1,123 @@
+// The API server's half of `kubectl logs`, `exec`, `attach` and `port-forward`: requests are sent to
+// the pod's kubelet with the API server's kubelet-client certificate, plain responses are streamed
+// back, and upgraded connections (SPDY) are spliced byte for byte once the kubelet said 101.
+// The kubelet's serving certificate is self-signed, so it is not verified (upstream's default
+// without --kubelet-certificate-authority).
+import https from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { ApiError } from './errors.ts';
+import type { KubeletTarget } from './kubelet-target.ts';
+
+export interface KubeletCredentials {
+  cert: string;
+  key: string;
+}
+
+const CONNECT_TIMEOUT_MS = 10_000;
+// hop-by-hop and caller-identity headers stay on this side
+const DROP = new Set(['host', 'authorization', 'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'impersonate-user', 'impersonate-group']);
+
+function forwardHeaders(req: IncomingMessage, upgrade: boolean): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !DROP.has(k)) out[k] = v;
+  if (upgrade) out['connection'] = 'Upgrade';
+  return out;
+}
+
+function kubeletRequest(target: KubeletTarget, creds: KubeletCredentials, method: string, headers: Record<string, string | string[]>) {
+  const r = https.request({
+    host: target.host,
+    port: target.port,
+    path: target.path,
+    method,
+    headers,
+    cert: creds.cert,
+    key: creds.key,
+    rejectUnauthorized: false,
+    agent: false,
+  });
+  r.setTimeout(CONNECT_TIMEOUT_MS, () => {
+    // only the wait for a response is bounded; a streaming response clears this below
+    r.destroy(new Error(`kubelet at ${target.host}:${target.port} did not answer`));
+  });
+  return r;
+}
+
+function unreachable(target: KubeletTarget, e: unknown): ApiError {
+  return new ApiError(502, 'InternalError', `error trying to reach the kubelet at ${target.host}:${target.port}: ${(e as Error).message}`);
+}
+
+/** GET pods/<name>/log: the kubelet's answer, streamed as it comes (follow=true keeps it open). */
+export function proxyPlain(target: KubeletTarget, creds: KubeletCredentials, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const kr = kubeletRequest(target, creds, 'GET', forwardHeaders(req, false));
+    res.on('close', () => kr.destroy());
+    kr.on('response', (kres) => {
+      kr.setTimeout(0);
+      const headers: Record<string, string> = { 'Cache-Control': 'no-cache, private' };
+      if (kres.headers['content-type']) headers['Content-Type'] = String(kres.headers['content-type']);
+      res.writeHead(kres.statusCode ?? 502, headers);
+      res.flushHeaders();
+      kres.pipe(res);
+      kres.on('end', resolve);
+      kres.on('error', resolve);
+    });
+    kr.on('error', (e) => (res.headersSent ? (res.destroy(), resolve()) : reject(unreachable(target, e))));
+    kr.end();
+  });
+}
+
+function rawResponse(status: number, reason: string, headers: Record<string, string | string[] | undefined>): string {
+  const lines = [`HTTP/1.1 ${status} ${reason}`];
+  for (const [k, v] of Object.entries(headers)) {
+    if (v === undefined) continue;
+    for (const x of Array.isArray(v) ? v : [v]) lines.push(`${k}: ${x}`);
+  }
+  return `${lines.join('\r\n')}\r\n\r\n`;
+}
+
+/** An upgrade request (exec, attach, portforward): splice the client and the kubelet once it switched protocols. */
+export function proxyUpgrade(target: KubeletTarget, creds: KubeletCredentials, req: IncomingMessage, client: Duplex, head: Buffer): void {
+  const kr = kubeletRequest(target, creds, req.method ?? 'POST', forwardHeaders(req, true));
+  client.on('error', () => kr.destroy());
+  kr.on('upgrade', (kres, ksock, khead) => {
+    kr.setTimeout(0);
+    client.write(rawResponse(101, 'Switching Protocols', kres.headers));
+    if (khead.length) client.write(khead);
+    if (head.length) ksock.write(head);
+    ksock.pipe(client);
+    client.pipe(ksock);
+    const end = () => {
+      ksock.destroy();
+      client.destroy();
+    };
+    ksock.on('close', end);
+    client.on('close', end);
+    ksock.on('error', end);
+  });
+  kr.on('response', (kres) => {
+    // the kubelet refused the upgrade: hand its answer back as it is
+    kr.setTimeout(0);
+    const chunks: Buffer[] = [];
+    kres.on('data', (c: Buffer) => chunks.push(c));
+    kres.on('end', () => {
+      const body = Buffer.concat(chunks);
+      client.end(
+        Buffer.concat([
+          Buffer.from(rawResponse(kres.statusCode ?? 502, kres.statusMessage ?? '', { 'Content-Type': kres.headers['content-type'], 'Content-Length': String(body.length), Connection: 'close' })),
+          body,
+        ]),
+      );
+    });
+  });
+  kr.on('error', (e) => writeStatus(client, unreachable(target, e)));
+  kr.end();
+}
+
+/** A Status answer on a raw socket (upgrade requests have no ServerResponse). */
+export function writeStatus(client: Duplex, err: ApiError): void {
+  if (client.destroyed) return;
+  const body = JSON.stringify(err.toStatus());
+  client.end(rawResponse(err.code, err.reason, { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)), Connection: 'close' }) + body);
+}
