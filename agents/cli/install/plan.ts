@@ -82,3 +82,18 @@ export function joinEntries(o: { caPem: string; kubeconfig: string }): PlanEntry
 export function roleUnits(s: InstallSettings): string[] {
   return [...(s.role === 'agent' ? ['containerd.service'] : []), ...ROLE_COMPONENTS[s.role].map(unitName)];
 }
+
+/** Units whose inputs changed and that must restart to pick them up. */
+export function unitsToRestart(changedPaths: string[], s: InstallSettings): string[] {
+  const units = new Set<string>();
+  const hawserUnits = ROLE_COMPONENTS[s.role].map(unitName);
+  for (const p of changedPaths) {
+    if (p.startsWith(`${LAYOUT.libDir}/dist/`) || p.startsWith(`${LAYOUT.libDir}/bin/`) || p.startsWith(`${LAYOUT.libDir}/node_modules/`)
+      || p === LAYOUT.kubeconfig || p === LAYOUT.caCert) hawserUnits.forEach((u) => units.add(u));
+    if (s.role === 'agent' && (p === LAYOUT.containerdConfig || p.endsWith(CONTAINERD_DROPIN))) units.add('containerd.service');
+    for (const c of ROLE_COMPONENTS[s.role]) {
+      if (p === configFile(c) || p === `${LAYOUT.unitDir}/${unitName(c)}`) units.add(unitName(c));
+    }
+  }
+  return roleUnits(s).filter((u) => units.has(u));
+}

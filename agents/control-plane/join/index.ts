@@ -115,7 +115,7 @@ export function joinHandler(o: { dataDir: string; serverURL: string }): (req: In
     })().catch((e: unknown) => {
       const err = e instanceof HttpError ? e : new HttpError(500, 'InternalError', String((e as Error)?.message ?? e));
       if (err.code >= 500) log.error({ err: String(e) }, 'join request failed');
-      else log.warn({ path, code: err.code, msg: err.message }, 'join request refused');
+      else log.warn({ path, code: err.code, reason: err.message }, 'join request refused');
       if (!res.headersSent) sendStatus(res, err); else res.destroy();
     });
     return true;

@@ -1,0 +1,131 @@
+// `hawser join`: makes this host a worker of the cluster the token names. The CA is fetched over
+// TLS without trusting anything, and accepted only when its hash is the one pinned in the token;
+// from then on the server must prove itself with that CA, and the token's id.secret buys a client
+// certificate for system:node:<name>. Then the agent install runs with those credentials. A rerun
+// whose credentials are still good (same CA, server, name, over 30 days left) fetches nothing.
+import { X509Certificate } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import https from 'node:https';
+import { parseKubeconfig } from '../../api/kubeconfig.ts';
+import { renderKubeconfig } from '../../control-plane/kubeconfig.ts';
+import { CACERTS_PATH, JOIN_PATH, type JoinResponse } from '../../control-plane/join/index.ts';
+import { caHashOfPem, parseToken } from '../../control-plane/join/token.ts';
+import { under } from './apply.ts';
+import { install, type InstallOptions, type InstallReport } from './install.ts';
+import { LAYOUT } from './layout.ts';
+import { joinEntries } from './plan.ts';
+
+export interface JoinOptions extends Omit<InstallOptions, 'role'> {
+  server: string;
+  token: string;
+  nodeName: string;
+  /** how long to keep retrying while the server cannot be reached (it may still be starting) */
+  waitMs?: number;
+}
+
+const DAY = 86_400_000;
+
+interface HttpResult { status: number; body: string }
+
+function request(url: string, o: { method: string; ca?: string; headers?: Record<string, string>; body?: string }): Promise<HttpResult> {
+  return new Promise((resolve, reject) => {
+    const req = https.request(url, {
+      method: o.method, headers: o.headers, timeout: 10_000,
+      ...(o.ca ? { ca: o.ca, rejectUnauthorized: true } : { rejectUnauthorized: false }),
+    }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer from ${url} within 10 s`)));
+    req.on('error', reject);
+    req.end(o.body);
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Retries connection failures (not HTTP answers) until waitMs has passed. */
+async function withRetry<T>(what: string, waitMs: number, fn: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + waitMs;
+  for (let attempt = 1; ; attempt++) {
+    try { return await fn(); } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      const transient = code === 'ECONNREFUSED' || code === 'EHOSTUNREACH' || code === 'ECONNRESET' || code === 'ETIMEDOUT' || /no answer/.test(String(e));
+      if (!transient || Date.now() + 2000 > deadline) throw new Error(`${what}: ${(e as Error).message}`);
+      process.stderr.write(`${what}: ${(e as Error).message}; retrying (attempt ${attempt})\n`);
+      await sleep(2000);
+    }
+  }
+}
+
+const serverMessage = (r: HttpResult): string => {
+  try { return (JSON.parse(r.body) as { message?: string }).message ?? r.body; } catch { return r.body; }
+};
+
+/** Fetches the CA without trusting the connection, and refuses it unless its hash is the pinned one. */
+export async function fetchPinnedCA(server: string, caHash: string, waitMs = 0): Promise<string> {
+  const r = await withRetry(`fetching the CA from ${server}`, waitMs, () => request(`${server}${CACERTS_PATH}`, { method: 'GET' }));
+  if (r.status !== 200) throw new Error(`${server}${CACERTS_PATH} answered ${r.status}: ${serverMessage(r)}`);
+  let got: string;
+  try { got = caHashOfPem(r.body); } catch { throw new Error(`${server}${CACERTS_PATH} did not return a PEM certificate`); }
+  if (got !== caHash) {
+    throw new Error(`refusing to join: the CA of ${server} (sha256 ${got}) is not the one pinned in the token (sha256 ${caHash}): ` +
+      'a different cluster, or someone in between; check --server and the token');
+  }
+  return r.body;
+}
+
+/** Asks the (now authenticated) server for this node's client certificate. */
+export async function requestNodeCredentials(server: string, caPem: string, credential: string, nodeName: string): Promise<JoinResponse> {
+  const body = JSON.stringify({ nodeName });
+  const r = await request(`${server}${JOIN_PATH}`, {
+    method: 'POST', ca: caPem, body,
+    headers: { Authorization: `Bearer ${credential}`, 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)) },
+  });
+  if (r.status !== 200) throw new Error(`the server refused the join (${r.status}): ${serverMessage(r)}`);
+  const resp = JSON.parse(r.body) as JoinResponse;
+  const cert = new X509Certificate(resp.clientCert);
+  if (!cert.checkIssued(new X509Certificate(caPem)) || !cert.verify(new X509Certificate(caPem).publicKey)) {
+    throw new Error('the server returned a certificate not signed by the pinned CA');
+  }
+  if (!cert.subject.split('\n').includes(`CN=system:node:${nodeName}`)) throw new Error(`the server returned a certificate for ${cert.subject}, not system:node:${nodeName}`);
+  return resp;
+}
+
+/** The kubeconfig already on disk when it is still good for this server, name and CA. */
+export function reusableCredentials(root: string, o: { server: string; nodeName: string; caHash: string; now?: number }): { caPem: string; kubeconfig: string } | undefined {
+  const kcPath = under(root, LAYOUT.kubeconfig);
+  const caPath = under(root, LAYOUT.caCert);
+  if (!existsSync(kcPath) || !existsSync(caPath)) return undefined;
+  try {
+    const kubeconfig = readFileSync(kcPath, 'utf8');
+    const caPem = readFileSync(caPath, 'utf8');
+    const auth = parseKubeconfig(kubeconfig);
+    if (caHashOfPem(caPem) !== o.caHash || auth.server !== o.server.replace(/\/+$/, '') || !auth.cert || !auth.ca) return undefined;
+    if (caHashOfPem(auth.ca.toString('utf8')) !== o.caHash) return undefined;
+    const cert = new X509Certificate(auth.cert);
+    const fresh = Date.parse(cert.validTo) - (o.now ?? Date.now()) > 30 * DAY;
+    const named = cert.subject.split('\n').includes(`CN=system:node:${o.nodeName}`);
+    return fresh && named && cert.checkIssued(new X509Certificate(caPem)) ? { caPem, kubeconfig } : undefined;
+  } catch { return undefined; }
+}
+
+export async function join(o: JoinOptions): Promise<InstallReport> {
+  const t = parseToken(o.token);
+  const server = o.server.replace(/\/+$/, '');
+  if (!/^https:\/\//.test(server)) throw new Error(`--server must be an https:// URL, got ${JSON.stringify(o.server)}`);
+  const root = o.root ?? '/';
+  let creds = reusableCredentials(root, { server, nodeName: o.nodeName, caHash: t.caHash });
+  if (!creds) {
+    const caPem = await fetchPinnedCA(server, t.caHash, o.waitMs ?? 0);
+    const resp = await requestNodeCredentials(server, caPem, `${t.id}.${t.secret}`, o.nodeName);
+    // the URL this node reached the server on, which the advertised one may not be (NAT, names)
+    const kubeconfig = renderKubeconfig({ server, caPem, user: `system:node:${o.nodeName}`, certPem: resp.clientCert, keyPem: resp.clientKey });
+    creds = { caPem, kubeconfig };
+  }
+  return install({ ...o, role: 'agent', settings: { ...o.settings, nodeName: o.nodeName } }, {
+    entries: joinEntries(creds), groups: ['install', 'join'],
+  });
+}
