@@ -5,9 +5,12 @@ SHELL := /bin/bash
 NODE ?= node
 LAB_NAME ?= hawser
 APT_PACKAGES := containerd runc iptables conntrack iproute2 util-linux busybox-static docker-registry \
-                skopeo containernetworking-plugins gcc libc6-dev unzip procps nftables ipset ipvsadm
+                skopeo containernetworking-plugins gcc libc6-dev unzip procps nftables ipset ipvsadm \
+                systemd shellcheck dnsmasq-base openssl
+# vagrant only for `vagrant validate` in the tests: without recommends (no libvirt/qemu stack)
+APT_NORECOMMENDS := vagrant
 
-.PHONY: help deps apt npm build kubectl images typecheck lab lab-down test test-unit test-integration test-e2e bench-cni bench-kube-proxy bench-apiserver clean
+.PHONY: help deps apt npm build kubectl images typecheck lab lab-down test test-unit test-integration test-e2e bench-cni bench-kube-proxy bench-apiserver bench-dns clean
 
 help:
 	@echo "sudo make lab        bring up a 2-node cluster in network namespaces and show it"
@@ -18,10 +21,13 @@ help:
 deps: apt npm build kubectl images
 
 apt:
-	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
-	if [ -n "$$missing" ]; then \
-	  echo "installing Debian packages: $$missing"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	@missing() { for p in "$$@"; do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done; }; \
+	m1=$$(missing $(APT_PACKAGES)); m2=$$(missing $(APT_NORECOMMENDS)); \
+	if [ -n "$$m1$$m2" ]; then \
+	  echo "installing Debian packages: $$m1 $$m2"; \
+	  apt-get update -qq; \
+	  if [ -n "$$m1" ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$m1 >/dev/null; fi; \
+	  if [ -n "$$m2" ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$m2 >/dev/null; fi; \
 	fi
 
 npm: node_modules/.stamp
@@ -73,6 +79,9 @@ bench-kube-proxy: deps
 
 bench-apiserver: deps
 	$(NODE) --import=tsx bench/apiserver.ts
+
+bench-dns: deps
+	$(NODE) --import=tsx bench/dns.ts
 
 clean:
 	rm -rf dist .build

@@ -43,6 +43,7 @@ export class ApiClient {
     const agent = new https.Agent({
       ca: auth.ca, cert: auth.cert, key: auth.key, keepAlive: true, maxSockets: 32,
       rejectUnauthorized: !auth.insecureSkipTLSVerify,
+      noDelay: true,   // without it small requests wait on Nagle + delayed ACK: p50 20 ms instead of <1 ms
     });
     this.http = axios.create({
       baseURL: auth.server,

@@ -4,6 +4,7 @@ import os from 'node:os';
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { parseKeyValues, parseTaints, withConfigFile } from './config.ts';
+import { registerInstallCommands } from './install/commands.ts';
 
 const program = new Command('hawser').description('Kubernetes node agents and a bundled control plane').version('0.1.0');
 const bundlePath = (): string => resolve(process.argv[1]);
@@ -29,6 +30,10 @@ program.command('control-plane').alias('server')
   .option('--cluster-cidr <cidr>', 'pod network', '10.244.0.0/16')
   .option('--node-cidr-mask-size <n>', 'size of each node\'s podCIDR', (v) => Number(v), 24)
   .option('--service-cidr <cidr>', 'service network', '10.96.0.0/12')
+  .option('--cluster-dns <ip>', 'ClusterIP of the kube-dns Service ("" = no cluster DNS)', '10.96.0.10')
+  .option('--cluster-domain <domain>', 'cluster DNS domain', 'cluster.local')
+  .option('--dns-port <n>', 'port of the DNS server on the advertise address', (v) => Number(v), 53)
+  .option('--resolv-conf <file>', 'upstream resolvers for names outside the cluster', '/etc/resolv.conf')
   .action(async (_o, cmd: Command) => {
     const o = withConfigFile<Record<string, any>>(cmd, 'control-plane');
     const { startControlPlane } = await import('../control-plane/index.ts');
@@ -38,6 +43,7 @@ program.command('control-plane').alias('server')
       advertiseAddress: o.advertiseAddress ?? (o.bindAddress !== '0.0.0.0' ? o.bindAddress : defaultHostAddress()),
       extraSANs: String(o.tlsSan ?? '').split(',').filter(Boolean),
       clusterCIDR: o.clusterCidr, nodeCIDRMaskSize: o.nodeCidrMaskSize, serviceCIDR: o.serviceCidr,
+      clusterDNS: o.clusterDns ? { port: o.dnsPort, serviceIP: o.clusterDns, clusterDomain: o.clusterDomain, resolvConf: o.resolvConf } : undefined,
     });
     process.stderr.write(`control plane serving on ${cp.url}; admin kubeconfig: ${o.dataDir}/admin.kubeconfig\n`);
     holdOpen(() => cp.close());
@@ -79,12 +85,14 @@ program.command('podnet')
   .option('--ipam-data-dir <dir>', 'host-local allocations', '/var/lib/cni/networks')
   .option('--bridge <name>', 'pod bridge', 'cni0')
   .option('--cluster-cidr <cidr>', 'pod network (not masqueraded inside it)', '10.244.0.0/16')
+  .option('--backend <host-gw|vxlan>', 'how pod traffic crosses nodes: routes on one L2, or a VXLAN overlay', 'host-gw')
   .action(async (_o, cmd: Command) => {
     const o = withConfigFile<Record<string, any>>(cmd, 'podnet');
+    if (o.backend !== 'host-gw' && o.backend !== 'vxlan') throw new Error(`--backend must be host-gw or vxlan, not "${o.backend}"`);
     const { startPodnet } = await import('../podnet/podnet.ts');
     const p = await startPodnet({
       nodeName: o.nodeName, kubeconfig: o.kubeconfig, cniConfDir: o.cniConfDir, cniBinDir: o.cniBinDir,
-      ipamDataDir: o.ipamDataDir, bridge: o.bridge, clusterCIDR: o.clusterCidr,
+      ipamDataDir: o.ipamDataDir, bridge: o.bridge, clusterCIDR: o.clusterCidr, backend: o.backend,
     });
     holdOpen(() => p.stop());
   });
@@ -124,6 +132,8 @@ labOpts(lab.command('down')).description('remove every namespace, link, rule, pr
     await labDown({ name: o.name, subnet: o.subnet, workers: o.workers, stateRoot: o.stateDir }, bundlePath());
     process.stdout.write(`lab ${o.name} removed\n`);
   });
+
+registerInstallCommands(program);
 
 program.parseAsync().catch((err: Error) => {
   process.stderr.write(`hawser: ${err.message}\n`);

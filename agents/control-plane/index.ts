@@ -1,6 +1,11 @@
 // The control plane in one process (k3s-style): certificates, SQLite store with compaction, the
 // HTTPS API server, and the in-process controllers (scheduler, node IPAM, namespaces), each an API
 // client of the server.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { joinHandler } from './join/index.ts';
+import { startClusterDNS, ensureKubeDnsService } from './dns/index.ts';
+import { ApiClient } from '../api/client.ts';
+import { loadKubeconfig } from '../api/kubeconfig.ts';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { logger } from '../api/log.ts';
@@ -32,6 +37,8 @@ export interface ControlPlaneOptions {
   serviceCIDR: string;
   /** seconds without a Lease renewal or status post before a node turns Ready=Unknown (default 50) */
   nodeMonitorGracePeriodSeconds?: number;
+  /** cluster DNS on advertiseAddress:<port> behind Service kube-system/kube-dns; absent = no DNS */
+  clusterDNS?: { port: number; serviceIP: string; clusterDomain: string; resolvConf: string };
 }
 
 const tlsDir = (dataDir: string) => join(dataDir, 'tls');
@@ -81,8 +88,12 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ url: 
     serverAddress: `${hostForUrl(o.advertiseAddress)}:${o.port}`,
     serviceCIDR: o.serviceCIDR,
   });
+  // join endpoints (/cacerts, /v1-hawser/join) answer before client-cert login: a joining node
+  // has only its token; the handler needs the final URL, known once the port is bound
+  let joinRoutes: ((req: IncomingMessage, res: ServerResponse) => boolean) | undefined;
   const http = await serve({
     handler,
+    preAuth: (req, res) => joinRoutes?.(req, res) ?? false,
     host: wildcard ? (o.bindAddress || '0.0.0.0') : o.bindAddress,
     port: o.port,
     key: serving.keyPem,
@@ -93,6 +104,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ url: 
   });
   const url = `https://${hostForUrl(o.advertiseAddress)}:${http.port}`;
   handler.setServerAddress(`${hostForUrl(o.advertiseAddress)}:${http.port}`);
+  joinRoutes = joinHandler({ dataDir: o.dataDir, serverURL: url });
   const admin = await ensureClientCert(ca, tlsDir(o.dataDir), 'admin', 'admin', ['system:masters'], 3650);
   writeKubeconfig(join(o.dataDir, 'admin.kubeconfig'), { server: url, caPem: ca.certPem, user: 'admin', certPem: admin.certPem, keyPem: admin.keyPem });
 
@@ -109,11 +121,21 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ url: 
   });
   await Promise.all([scheduler.start(), ipam.start(), namespaces.start(), podgc.start(), lifecycle.start()]);
   const eventTTL = startEventTTL(new LoopbackClient(handler, controllerUser), logger('event-ttl'));
+  // DNS binds the advertise address, not a wildcard: :53 on 127.0.0.53 belongs to systemd-resolved
+  let dns: { close(): Promise<void> } | undefined;
+  if (o.clusterDNS) {
+    const dnsApi = new ApiClient(loadKubeconfig(join(o.dataDir, 'admin.kubeconfig')), 'hawser-cluster-dns');
+    const d = await startClusterDNS({ api: dnsApi, bindAddress: o.advertiseAddress, port: o.clusterDNS.port,
+      clusterDomain: o.clusterDNS.clusterDomain, resolvConf: o.clusterDNS.resolvConf });
+    await ensureKubeDnsService(dnsApi, { clusterIP: o.clusterDNS.serviceIP, endpointIPs: [o.advertiseAddress], port: d.port });
+    dns = d;
+  }
   log.info({ url, dataDir: o.dataDir }, 'control plane ready');
 
   return {
     url,
     async close() {
+      await dns?.close();
       scheduler.stop();
       ipam.stop();
       namespaces.stop();

@@ -1,5 +1,6 @@
-// The pod network agent (host-gw): once the control plane gives this node a podCIDR, writes the CNI
-// config that containerd reads, and keeps a route to every other node's podCIDR via its InternalIP.
+// The pod network agent: once the control plane gives this node a podCIDR, writes the CNI
+// config that containerd reads, and keeps every other node's podCIDR reachable: a route via its
+// InternalIP (host-gw, nodes on one L2) or through a VXLAN overlay (vxlan.ts).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,6 +10,7 @@ import { Informer } from '../api/informer.ts';
 import { loadKubeconfig } from '../api/kubeconfig.ts';
 import { logger } from '../api/log.ts';
 import { core } from '../api/paths.ts';
+import { startVxlan } from './vxlan.ts';
 import { cniConflist, desiredRoutes, masqueradeRules, routeChanges, type Route } from './plan.ts';
 
 export interface PodnetOptions {
@@ -19,6 +21,7 @@ export interface PodnetOptions {
   ipamDataDir: string;
   bridge: string;
   clusterCIDR: string;
+  backend: 'host-gw' | 'vxlan';
 }
 
 // routes we own carry this protocol number, so that we never touch anyone else's
@@ -51,26 +54,31 @@ export async function startPodnet(o: PodnetOptions): Promise<{ stop(): void }> {
   writeFileSync('/proc/sys/net/ipv4/ip_forward', '1');
   ensureMasquerade(o.clusterCIDR);
 
+  const vx = o.backend === 'vxlan' ? startVxlan({ nodeName: o.nodeName, api, log }) : undefined;
   const nodes = new Informer<V1Node>(api, core('nodes'), {}, log);
   let pending = false;
   const reconcile = () => {
     if (pending) return;
     pending = true;
-    setImmediate(() => {
+    setImmediate(async () => {
       pending = false;
       try {
         const all = nodes.list();
         const self = all.find((n) => n.metadata?.name === o.nodeName);
         const cidr = self?.spec?.podCIDR;
         if (cidr) {
-          const conf = cniConflist({ podCIDR: cidr, bridge: o.bridge, ipamDataDir: o.ipamDataDir, portmap: existsSync(join(o.cniBinDir, 'portmap')) });
+          const conf = cniConflist({ podCIDR: cidr, bridge: o.bridge, ipamDataDir: o.ipamDataDir, portmap: existsSync(join(o.cniBinDir, 'portmap')), mtu: vx?.mtu() });
           if (writeIfChanged(join(o.cniConfDir, '10-hawser.conflist'), `${JSON.stringify(conf, null, 2)}\n`)) {
             log.info({ podCIDR: cidr }, 'CNI config written');
           }
         }
-        const { add, del } = routeChanges(currentRoutes(), desiredRoutes(all, o.nodeName));
-        for (const r of del) { ip('route', 'del', r.dst, 'via', r.via, 'proto', RT_PROTO); log.info(r, 'route removed'); }
-        for (const r of add) { ip('route', 'replace', r.dst, 'via', r.via, 'proto', RT_PROTO); log.info(r, 'route added'); }
+        if (vx) {
+          await vx.reconcile(all);
+        } else {
+          const { add, del } = routeChanges(currentRoutes(), desiredRoutes(all, o.nodeName));
+          for (const r of del) { ip('route', 'del', r.dst, 'via', r.via, 'proto', RT_PROTO); log.info(r, 'route removed'); }
+          for (const r of add) { ip('route', 'replace', r.dst, 'via', r.via, 'proto', RT_PROTO); log.info(r, 'route added'); }
+        }
       } catch (err) {
         log.error({ err: String(err) }, 'reconcile failed; retrying');
         setTimeout(reconcile, 2000);
@@ -80,6 +88,6 @@ export async function startPodnet(o: PodnetOptions): Promise<{ stop(): void }> {
   nodes.on({ add: reconcile, update: reconcile, delete: reconcile }).start();
   await nodes.waitForSync();
   const periodic = setInterval(reconcile, 30_000);
-  log.info({ node: o.nodeName }, 'podnet started (host-gw)');
-  return { stop() { clearInterval(periodic); nodes.stop(); } };
+  log.info({ node: o.nodeName, backend: o.backend }, 'podnet started');
+  return { stop() { clearInterval(periodic); nodes.stop(); vx?.stop(); } };
 }
