@@ -129,7 +129,7 @@ labOpts(lab.command('up')).option('--no-demo', 'skip the demo pods')
 labOpts(lab.command('down')).description('remove every namespace, link, rule, process and file of the lab')
   .action(async (o) => {
     const { labDown } = await import('./lab/down.ts');
-    await labDown({ name: o.name, subnet: o.subnet, workers: o.workers, stateRoot: o.stateDir }, bundlePath());
+    await labDown({ name: o.name, subnet: o.subnet, workers: o.workers, stateRoot: o.stateDir });
     process.stdout.write(`lab ${o.name} removed\n`);
   });
 

@@ -48,7 +48,7 @@ test.before(async () => {
 });
 
 test.after.always(async () => {
-  await labDown({ ...opts }, bin);
+  await labDown({ ...opts });
 });
 
 test.serial('two nodes register and become Ready, each with its own podCIDR', (t) => {
@@ -141,7 +141,7 @@ test.serial('a malformed manifest gets a 4xx Status naming the problem and store
 });
 
 test.serial('lab down removes its namespaces and links', async (t) => {
-  await labDown({ ...opts }, bin);
+  await labDown({ ...opts });
   for (const n of lab.nodes) t.false(netnsExists(n.netns), `${n.netns} removed`);
   t.false(existsSync(lab.dir));
   // and the lab comes back after a down (idempotent set-up)

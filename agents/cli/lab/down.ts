@@ -4,7 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, rmSync, rmdirSync } from 'node:fs';
 import { CriClient } from '../../kubelet/cri/client.ts';
-import { controlPlaneProc, nodeProc, registryPaths } from './components.ts';
+import { nodeProcId, pidFileOf, registryPaths } from './components.ts';
 import { destroyNetwork } from './network.ts';
 import { pidOf, stopProc } from './procs.ts';
 import { topology, type Lab, type LabOptions } from './topology.ts';
@@ -64,16 +64,17 @@ const timed = async <T>(what: string, fn: () => Promise<T> | T): Promise<T> => {
   try { return await fn(); } finally { if (process.env.HAWSER_LAB_TRACE) process.stderr.write(`${what}: ${Date.now() - t0} ms\n`); }
 };
 
-export async function labDown(o: LabOptions, bin = ''): Promise<void> {
+export async function labDown(o: LabOptions): Promise<void> {
   const lab = topology(savedOptions(o.stateRoot, o.name) ?? o);
   for (const n of lab.nodes) {
-    for (const c of ['kubelet', 'podnet'] as const) await timed(`stop ${n.name} ${c}`, () => stopProc(nodeProc(lab, n, c, bin).pidFile));
-    if (pidOf(nodeProc(lab, n, 'containerd', bin).pidFile)) await timed(`remove pods on ${n.name}`, () => removePods(n.socket).catch(() => undefined));
-    await timed(`stop ${n.name} containerd`, () => stopProc(nodeProc(lab, n, 'containerd', bin).pidFile, 10_000));
+    for (const c of ['kubelet', 'podnet'] as const) await timed(`stop ${n.name} ${c}`, () => stopProc(pidFileOf(lab, nodeProcId(n, c))));
+    const containerd = pidFileOf(lab, nodeProcId(n, 'containerd'));
+    if (pidOf(containerd)) await timed(`remove pods on ${n.name}`, () => removePods(n.socket).catch(() => undefined));
+    await timed(`stop ${n.name} containerd`, () => stopProc(containerd, 10_000));
   }
   killShims(lab);
   removeCgroups(lab);
-  await stopProc(controlPlaneProc(lab, bin).pidFile);
+  await stopProc(pidFileOf(lab, 'control-plane'));
   await stopProc(registryPaths(lab).pidFile);
   destroyNetwork(lab);
   if (existsSync(lab.dir)) {

@@ -13,7 +13,7 @@ import { issueKubeconfig } from '../../control-plane/index.ts';
 import { renderContainerdConfig } from '../../kubelet/cri/containerd-config.ts';
 import { CriClient } from '../../kubelet/cri/client.ts';
 import { pushImage, registryAnswers, renderRegistryConfig } from '../../../images/registry.ts';
-import { controlPlaneProc, nodeProc, registryPaths } from './components.ts';
+import { controlPlaneConfig, controlPlaneProc, etcDirOf, nodeConfig, nodeProc, registryPaths, type ConfigFile } from './components.ts';
 import { createNetwork, hostRoutes } from './network.ts';
 import { pidOf, startProc, waitFor } from './procs.ts';
 import { overlaps, topology, type Lab, type LabOptions } from './topology.ts';
@@ -74,6 +74,11 @@ spec:
 `).join('---\n');
 }
 
+function writeConfig(f: ConfigFile): void {
+  mkdirSync(dirname(f.path), { recursive: true });
+  writeFileSync(f.path, f.text);
+}
+
 export function kubectlPath(repo: string): string { return join(repo, '.build/bin/kubectl'); }
 
 export async function labUp(o: UpOptions): Promise<Lab> {
@@ -101,6 +106,7 @@ export async function labUp(o: UpOptions): Promise<Lab> {
     {
       title: `Control plane on ${lab.server}`,
       task: async () => {
+        writeConfig(controlPlaneConfig(lab));
         const p = controlPlaneProc(lab, o.bin);
         if (!pidOf(p.pidFile)) startProc(p);
         await waitFor('the API server', async () => existsSync(lab.adminKubeconfig) && (await api().get('/readyz').then(() => true)), 60_000);
@@ -111,7 +117,9 @@ export async function labUp(o: UpOptions): Promise<Lab> {
       task: async () => {
         for (const n of lab.nodes) {
           mkdirSync(`${n.dir}/cni/net.d`, { recursive: true });
-          writeFileSync(`${n.dir}/containerd.toml`, renderContainerdConfig({
+          mkdirSync(etcDirOf(lab, n), { recursive: true });
+          for (const c of ['kubelet', 'podnet'] as const) writeConfig(nodeConfig(lab, n, c));
+          writeFileSync(`${etcDirOf(lab, n)}/containerd.toml`, renderContainerdConfig({
             root: `${n.dir}/containerd/root`, state: `${n.dir}/containerd/state`, socket: n.socket,
             cniBinDir: lab.cniBinDir, cniConfDir: `${n.dir}/cni/net.d`,
             sandboxImage: imageRef(lab, 'pause', '3.10'),
