@@ -34,6 +34,8 @@ program.command('control-plane').alias('server')
   .option('--cluster-domain <domain>', 'cluster DNS domain', 'cluster.local')
   .option('--dns-port <n>', 'port of the DNS server on the advertise address', (v) => Number(v), 53)
   .option('--resolv-conf <file>', 'upstream resolvers for names outside the cluster', '/etc/resolv.conf')
+  .option('--datastore-endpoint <urls>', 'etcd v3 client URLs, comma separated, e.g. http://127.0.0.1:2379 (default: SQLite in the data dir)')
+  .option('--token-auth-file <file>', 'static bearer tokens: CSV lines token,user,uid,"group1,group2"')
   .action(async (_o, cmd: Command) => {
     const o = withConfigFile<Record<string, any>>(cmd, 'control-plane');
     const { startControlPlane } = await import('../control-plane/index.ts');
@@ -44,6 +46,8 @@ program.command('control-plane').alias('server')
       extraSANs: String(o.tlsSan ?? '').split(',').filter(Boolean),
       clusterCIDR: o.clusterCidr, nodeCIDRMaskSize: o.nodeCidrMaskSize, serviceCIDR: o.serviceCidr,
       clusterDNS: o.clusterDns ? { port: o.dnsPort, serviceIP: o.clusterDns, clusterDomain: o.clusterDomain, resolvConf: o.resolvConf } : undefined,
+      datastoreEndpoint: o.datastoreEndpoint || undefined,
+      tokenAuthFile: o.tokenAuthFile || undefined,
     });
     process.stderr.write(`control plane serving on ${cp.url}; admin kubeconfig: ${o.dataDir}/admin.kubeconfig\n`);
     holdOpen(() => cp.close());
@@ -64,6 +68,15 @@ program.command('kubelet').alias('agent')
   .option('--max-pods <n>', 'pod capacity', (v) => Number(v), 110)
   .option('--port <n>', 'kubelet server port', (v) => Number(v), 10250)
   .option('--resolv-conf <file>', 'resolver config for pods', '/etc/resolv.conf')
+  .option('--cluster-dns <ips>', 'cluster DNS server IPs for ClusterFirst pods, comma separated ("" = the node\'s resolvers)', '')
+  .option('--cluster-domain <domain>', 'cluster DNS domain', 'cluster.local')
+  .option('--pod-manifest-path <dir>', 'static pod manifests (default: <root-dir>/pod-manifests)')
+  .option('--system-reserved <res=q,...>', 'resources kept for the OS, e.g. cpu=100m,memory=256Mi', '')
+  .option('--kube-reserved <res=q,...>', 'resources kept for the node agents', '')
+  .option('--eviction-hard <signal<q,...>', 'hard eviction thresholds (drive the pressure conditions)', 'memory.available<100Mi,nodefs.available<10%,imagefs.available<15%,nodefs.inodesFree<5%')
+  .option('--image-gc-high-threshold <percent>', 'image disk usage that starts image garbage collection', (v) => Number(v), 85)
+  .option('--image-gc-low-threshold <percent>', 'image disk usage image garbage collection frees down to', (v) => Number(v), 80)
+  .option('--minimum-image-ttl-duration <duration>', 'minimum age of an unused image before it may be collected', '2m')
   .action(async (_o, cmd: Command) => {
     const o = withConfigFile<Record<string, any>>(cmd, 'kubelet');
     const { startKubelet } = await import('../kubelet/kubelet.ts');
@@ -71,6 +84,9 @@ program.command('kubelet').alias('agent')
       nodeName: o.nodeName, kubeconfig: o.kubeconfig, runtimeEndpoint: o.containerRuntimeEndpoint, rootDir: o.rootDir,
       podLogDir: o.podLogDir, cgroupRoot: o.cgroupRoot, nodeIP: o.nodeIp, nodeLabels: parseKeyValues(o.nodeLabels),
       registerWithTaints: parseTaints(o.registerWithTaints), maxPods: o.maxPods, port: o.port, resolvConf: o.resolvConf, relistMs: 1000,
+      clusterDNS: String(o.clusterDns ?? '').split(',').map((s) => s.trim()).filter(Boolean), clusterDomain: o.clusterDomain,
+      podManifestPath: o.podManifestPath, systemReserved: o.systemReserved, kubeReserved: o.kubeReserved, evictionHard: o.evictionHard,
+      imageGCHighThreshold: o.imageGcHighThreshold, imageGCLowThreshold: o.imageGcLowThreshold, imageMinimumGCAge: String(o.minimumImageTtlDuration),
     });
     holdOpen(() => k.stop());
   });
@@ -95,6 +111,12 @@ program.command('podnet')
       ipamDataDir: o.ipamDataDir, bridge: o.bridge, clusterCIDR: o.clusterCidr, backend: o.backend,
     });
     holdOpen(() => p.stop());
+  });
+
+program.command('cni-daemon')
+  .description('serve the CNI plugins from a resident process in this network namespace (the exec\'d shims hand requests to it)')
+  .action(async () => {
+    await import('../../cni-plugins/daemon/main.ts');
   });
 
 program.command('kubeconfig')

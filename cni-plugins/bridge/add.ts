@@ -1,20 +1,19 @@
-// bridge ADD: IPAM first (so a config or exhaustion error leaves nothing behind), then the bridge and
-// its gateway address, the veth pair with its container end created straight in CNI_NETNS, the
-// container's addresses and routes, and masquerading. Any failure undoes what this call made.
-import { CniError, ErrCode } from '../skel/errors.ts';
+// bridge ADD: IPAM first (so a config or exhaustion error leaves nothing behind), then the host side
+// (bridge, gateway address, veth pair; host.ts), the container's addresses and routes, and
+// masquerading. Any failure undoes what this call made, IPAM allocation included.
+import { CniError } from '../skel/errors.ts';
 import { parseResult, resultToVersion, type Result } from '../skel/result.ts';
 import type { CmdArgs } from '../skel/skel.ts';
 import { validateIfName } from '../skel/env.ts';
 import { delegate } from '../pkg/delegate.ts';
-import { ipBatch, linkShow } from '../pkg/ip.ts';
+import { linkShow, type Link } from '../pkg/ip.ts';
 import { chainComment, chainName, setupIPMasq, teardownIPMasq } from '../pkg/ipmasq.ts';
 import { assertNetns, inNetns, writeSysctl } from '../pkg/netns.ts';
-import { randomMac, randomVethName } from '../pkg/random.ts';
 import { loadBridgeConf, type BridgeConf } from './config.ts';
 import { planGateways } from './gateways.ts';
-import { bridgeAddrLines, containerLines, containerSysctls, vethLines } from './plan.ts';
-import { ensureBridge, ensureVlanGateway, spoofCheck, waitPortUp } from './links.ts';
-import { ExecError, run } from '../pkg/exec.ts';
+import { setupHost } from './host.ts';
+import { ensureVlanGateway, spoofCheck, waitPortUp } from './links.ts';
+import { containerLines, containerSysctls } from './plan.ts';
 
 type Undo = () => Promise<unknown>;
 
@@ -47,40 +46,23 @@ async function addSteps(a: CmdArgs, conf: BridgeConf, undo: Undo[]): Promise<Rec
     if (!result.ips?.length) throw new Error('IPAM plugin returned missing IP config');
   }
   const gws = planGateways(result, conf);
-
-  const br = await ensureBridge(conf, undo);
-  const hostVeth = randomVethName();
-  const hostMac = randomMac();
-  const contMac = conf.mac || randomMac();
-  const lines = [`link set dev ${conf.bridge} up${conf.promiscMode ? ' promisc on' : ''}`];
-  lines.push(...vethLines({ conf, hostVeth, hostMac, contMac, ifName: a.ifName, netns: a.netns }));
-  const gwTarget = conf.vlan ? undefined : conf.bridge;
-  if (gwTarget) for (const gw of [...gws.v4, ...gws.v6]) lines.push(...bridgeAddrLines(gwTarget, br.addrs, gw, conf.forceAddress));
-  // Pin the bridge MAC so it stops following its lowest-numbered port as veths come and go.
-  if (conf.isGateway && !conf.vlan) lines.push(`link set dev ${conf.bridge} address ${br.link.address}`);
-  try {
-    await ipBatch(lines);
-  } catch (e) {
-    await run('ip', ['link', 'del', hostVeth]);
-    if (e instanceof ExecError && /File exists/.test(e.result.stderr) && (await linkShow(hostVeth)) === null) {
-      throw new Error(`container veth name provided (${a.ifName}) already exists`);
-    }
-    throw e;
-  }
-  undo.push(() => run('ip', ['link', 'del', hostVeth]));
-  writeSysctl(`net/ipv6/conf/${hostVeth}/accept_ra`, '0');
-  if (conf.vlan) await run('bridge', ['vlan', 'add', 'dev', hostVeth, 'vid', String(conf.vlan), 'pvid', 'untagged', 'master']).then(check('bridge vlan add'));
-
+  const host = await setupHost(conf, a.ifName, a.netns, gws, undo);
+  const refId = `${a.containerId}-${a.ifName}`;
   if (conf.macspoofchk) {
-    await spoofCheck.setup(hostVeth, contMac, `${a.containerId}-${a.ifName}`);
-    undo.push(() => spoofCheck.teardown(`${a.containerId}-${a.ifName}`));
+    undo.push(() => spoofCheck.teardown(refId));
+    await spoofCheck.setup(host.hostVeth, host.contMac, refId);
   }
 
+  // Container side, ending with a look at the container end: when it is up with carrier, so is the
+  // host end (each end's carrier is the other's admin state), which is what the reference waits for.
+  const lines = conf.ipamType ? containerLines(a.ifName, result) : [`link set dev ${a.ifName} up`];
+  const sysctls = conf.ipamType ? containerSysctls(a.ifName, conf, result) : [];
+  const out = await inNetns(a.netns, sysctls, [...lines, `link show dev ${a.ifName}`], { json: true });
+  const cont = (JSON.parse(out.trim().split('\n').pop() || '[]') as Link[])[0];
   if (conf.ipamType) {
-    await inNetns(a.netns, containerSysctls(a.ifName, conf, result), containerLines(a.ifName, result));
-    await waitPortUp(hostVeth);
+    if (cont?.operstate !== 'UP') await waitPortUp(host.hostVeth);
     if (conf.isGateway && (gws.v4.length || gws.v6.length)) {
-      if (conf.vlan) result.interfaces!.push(...(await ensureVlanGateway(conf, br.link, [...gws.v4, ...gws.v6])));
+      if (conf.vlan) result.interfaces!.push(...(await ensureVlanGateway(conf, [...gws.v4, ...gws.v6])));
       if (gws.v4.length) writeSysctl('net/ipv4/ip_forward', '1');
       if (gws.v6.length) writeSysctl('net/ipv6/conf/all/forwarding', '1');
     }
@@ -92,24 +74,14 @@ async function addSteps(a: CmdArgs, conf: BridgeConf, undo: Undo[]): Promise<Rec
         await setupIPMasq(ipc.address, chain, comment);
       }
     }
-  } else {
-    await inNetns(a.netns, [], [`link set dev ${a.ifName} up`]);
   }
-
-  // The bridge MAC is known unless it is free to follow its ports (not pinned): then read it again.
-  let brMac = br.link.address;
-  if (!conf.isGateway || conf.vlan) brMac = (await linkShow(conf.bridge))?.address ?? brMac;
+  // an unpinned bridge (VLAN mode) may have taken a new port's MAC since the host batch looked
+  if (conf.vlan) host.brMac = (await linkShow(conf.bridge))?.address ?? host.brMac;
   result.interfaces!.unshift(
-    { name: conf.bridge, mac: brMac },
-    { name: hostVeth, mac: hostMac },
-    { name: a.ifName, mac: contMac, sandbox: a.netns },
+    { name: conf.bridge, mac: host.brMac },
+    { name: host.hostVeth, mac: host.hostMac },
+    { name: a.ifName, mac: host.contMac, sandbox: a.netns },
   );
   result.dns = conf.dns;
   return resultToVersion(result, a.version);
-}
-
-function check(what: string) {
-  return (r: { code: number; stderr: string }) => {
-    if (r.code !== 0) throw new CniError(ErrCode.internal, `${what}: ${r.stderr.trim()}`);
-  };
 }

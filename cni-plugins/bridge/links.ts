@@ -37,13 +37,16 @@ export async function ensureBridge(conf: BridgeConf, undo: Array<() => Promise<u
     if (conf.vlan) args.push('vlan_filtering', '1');
     const r = await run('ip', args);
     if (r.code !== 0 && !/File exists/.test(r.stderr)) throw new Error(`failed to create bridge "${conf.bridge}": could not add "${conf.bridge}": ${r.stderr.trim()}`);
-    if (r.code === 0) undo.push(() => run('ip', ['link', 'del', conf.bridge]));
+    if (r.code === 0) {
+      undo.push(() => run('ip', ['link', 'del', conf.bridge]));
+      // we own the routes of this interface; set before it first comes up (an existing bridge gets it
+      // once the ADD has succeeded, so a failed ADD leaves it untouched)
+      writeSysctl(`net/ipv6/conf/${conf.bridge}/accept_ra`, '0');
+    }
     st = await bridgeState(conf.bridge);
     if (!st) throw new Error(`failed to create bridge "${conf.bridge}": could not lookup "${conf.bridge}": Link not found`);
   }
   if (st.link.linkinfo?.info_kind !== 'bridge') throw new Error(`failed to create bridge "${conf.bridge}": "${conf.bridge}" already exists but is not a bridge`);
-  // we own the routes of this interface
-  writeSysctl(`net/ipv6/conf/${conf.bridge}/accept_ra`, '0');
   return st;
 }
 
@@ -65,14 +68,15 @@ export async function waitPortUp(name: string): Promise<void> {
  * With a VLAN, the gateway address lives on "<bridge>.<vlan>", one end of a host-side veth pair whose
  * other end is a tagged bridge port. Returns the interface to report (once, when first made or found).
  */
-export async function ensureVlanGateway(conf: BridgeConf, br: Link, gws: string[]): Promise<Interface[]> {
+export async function ensureVlanGateway(conf: BridgeConf, gws: string[]): Promise<Interface[]> {
   const name = `${conf.bridge}.${conf.vlan}`;
   let link = await linkShow(name);
   if (!link) {
     const peer = randomVethName();
-    const mtu = br.mtu ? ` mtu ${br.mtu}` : '';
+    const brMtu = (await linkShow(conf.bridge))?.mtu;
+    const mtu = brMtu ? ` mtu ${brMtu}` : '';
     await ipBatch([
-      `link add ${name}${mtu} type veth peer name ${peer}${mtu}`,
+      `link add ${name}${mtu} txqueuelen 0 type veth peer name ${peer}${mtu} txqueuelen 0`,
       `link set dev ${peer} up`,
       `link set dev ${peer} master ${conf.bridge}`,
     ]);
@@ -84,6 +88,7 @@ export async function ensureVlanGateway(conf: BridgeConf, br: Link, gws: string[
   }
   const addrs = (await ipJson<{ addr_info: AddrInfo[] }>(['addr', 'show', 'dev', name]))[0]?.addr_info ?? [];
   const lines = gws.flatMap((gw) => bridgeAddrLines(name, addrs, gw, conf.forceAddress));
+  if (lines.length) lines.push(`link set dev ${name} address ${link.address}`);
   await ipBatch(lines);
   return [{ name, mac: link.address }];
 }

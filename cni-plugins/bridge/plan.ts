@@ -24,7 +24,9 @@ export function bridgeAddrLines(dev: string, existing: AddrInfo[], want: string,
       lines.push(`address del ${have} dev ${dev}`);
     }
   }
-  lines.push(fam === 'inet' ? `address add ${want} brd + dev ${dev}` : `address add ${want} dev ${dev}`);
+  // "replace": a concurrent ADD may have just added the same address, which is fine (EEXIST, as the
+  // reference treats it)
+  lines.push(fam === 'inet' ? `address replace ${want} brd + dev ${dev}` : `address replace ${want} dev ${dev}`);
   return lines;
 }
 

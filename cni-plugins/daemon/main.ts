@@ -2,21 +2,35 @@
 // namespace whose plugins it should serve (the host's, or a lab node's via nsenter --net).
 // Env: HAWSER_CNI_RUN_DIR (default /run/hawser/cni), HAWSER_CNID_IDLE_MS (default 0: run until stopped).
 import { realpathSync } from 'node:fs';
+import { logger } from '../../agents/api/log.ts';
 import { useInProcess } from '../pkg/inprocess.ts';
+import { enableBridgeCache } from '../bridge/host.ts';
+import { releaseAllLocks, setLockLinger } from '../host-local/lock.ts';
 import { CniDaemon, DEFAULT_RUN_DIR } from './server.ts';
 import { ALL_PLUGINS } from './plugins.ts';
 
+const log = logger('cnid');
 useInProcess(ALL_PLUGINS);
+enableBridgeCache();
+// keep a host-local lock for 200 ms after use: a burst of pod ADDs takes it once
+setLockLinger(Number(process.env.HAWSER_CNID_LOCK_LINGER_MS ?? 200));
 const daemon = new CniDaemon({
   runDir: process.env.HAWSER_CNI_RUN_DIR || DEFAULT_RUN_DIR,
   plugins: ALL_PLUGINS,
   idleMs: Number(process.env.HAWSER_CNID_IDLE_MS ?? 0),
   watchFile: process.argv[1] ? realpathSync(process.argv[1]) : undefined,
-  log: (m) => process.stderr.write(`hawser-cnid: ${m}\n`),
+  log: (m) => log.warn(m),
 });
 if (!daemon.start()) {
-  process.stderr.write(`hawser-cnid: another daemon already serves this network namespace (${daemon.dir})\n`);
+  log.info({ dir: daemon.dir }, 'another daemon already serves this network namespace');
+  log.flush();
   process.exit(0);
 }
-process.stderr.write(`hawser-cnid: serving ${daemon.dir}\n`);
-for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => daemon.stop());
+log.info({ dir: daemon.dir }, 'serving');
+for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+  process.on(sig, () => {
+    log.info({ served: daemon.served }, `stopping after ${daemon.served} requests`);
+    daemon.stop();
+    void releaseAllLocks();
+  });
+}

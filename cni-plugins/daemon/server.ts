@@ -1,7 +1,8 @@
 // The resident CNI daemon behind the exec shim (shim/shim.sh). One per network namespace: it owns
 // <runDir>/<netns inode>/ with `netns` (a symlink to its own /proc/<pid>/ns/net, which the shim tests
 // with `-ef`) and `q/`, where each shim makes a FIFO "<pid>.<plugin>". For each FIFO the daemon checks
-// the caller (root, same netns), reads its environment and stdin through /proc/<pid>/, runs the same
+// the caller (root, same netns), reads its environment and stdin through /proc/<pid>/ (the shim keeps
+// copies of its stdin/stdout/stderr on fds 7/8/9, since its `read <fifo` swaps fd 0), runs the same
 // dispatch as the one-shot plugin, writes stdout into the caller's stdout and the exit code into the
 // FIFO. A request it cannot serve faithfully gets "F" before anything is read: the shim then runs the
 // one-shot plugin itself.
@@ -12,6 +13,9 @@ import { dispatch, type PluginFuncs } from '../skel/skel.ts';
 
 export const DEFAULT_RUN_DIR = '/run/hawser/cni';
 const REQUEST_RE = /^(\d+)\.([a-z0-9-]+)$/;
+const CALLER_STDIN = 7;
+const CALLER_STDOUT = 8;
+const CALLER_STDERR = 9;
 
 export interface DaemonOptions {
   runDir?: string;
@@ -103,12 +107,12 @@ function writeAll(h: { fd: number; pipe: boolean }, text: string): Promise<void>
 
 /** Open the request FIFO for writing; the shim opens it for reading right after creating it. */
 async function openReply(path: string): Promise<number> {
-  for (let i = 0; i < 400; i++) {
+  for (let i = 0; i < 2000; i++) {
     try {
       return openSync(path, constants.O_WRONLY | constants.O_NONBLOCK);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENXIO') throw e;
-      await new Promise((r) => setTimeout(r, 5)); // no reader yet
+      await new Promise((r) => setTimeout(r, 1)); // no reader yet: it comes within a millisecond or so
     }
   }
   throw new Error(`no reader on ${path}`);
@@ -121,6 +125,8 @@ export class CniDaemon {
   private watcher?: FSWatcher;
   private readonly seen = new Set<string>();
   private inflight = 0;
+  /** requests answered (not declined) so far */
+  served = 0;
   private idleTimer?: NodeJS.Timeout;
   private watchedMtime = 0;
   private stopping = false;
@@ -228,33 +234,34 @@ export class CniDaemon {
     let env: Record<string, string>;
     try {
       env = readEnviron(pid);
-      stdout = openCallerFd(pid, 1, true);
+      stdout = openCallerFd(pid, CALLER_STDOUT, true);
     } catch {
       return this.decline(fifo);
     }
-    // Holding the FIFO open from here on means our death shows the shim an EOF instead of a hang.
-    console.error('D env ok');
-    const reply = await openReply(fifo);
-    console.error('D reply open');
-    unlinkSync(fifo);
+    // The FIFO is opened alongside the work (the shim opens its end just after creating it); holding
+    // it means our death shows the shim an EOF instead of a hang.
+    const reply = openReply(fifo).then((fd) => {
+      unlinkSync(fifo);
+      return fd;
+    });
+    reply.catch(() => rmSync(fifo, { force: true }));
     let code = 1;
     try {
       let res;
       try {
-        const stdin = env.CNI_COMMAND === 'VERSION' ? '' : await readAll(openCallerFd(pid, 0, false));
-        console.error('D stdin', stdin.length);
+        const stdin = env.CNI_COMMAND === 'VERSION' ? '' : await readAll(openCallerFd(pid, CALLER_STDIN, false));
         res = await dispatch(funcs, { env, stdin });
-        console.error('D dispatched', res.exitCode);
       } catch (e) {
         res = { stdout: JSON.stringify({ cniVersion: '1.0.0', code: 5, msg: `hawser CNI daemon: ${(e as Error).message}` }), stderr: '', exitCode: 1 };
       }
-      if (res.stderr) await writeAll(openCallerFd(pid, 2, true), res.stderr).catch(() => {});
+      if (res.stderr) await writeAll(openCallerFd(pid, CALLER_STDERR, true), res.stderr).catch(() => {});
       await writeAll(stdout, res.stdout);
-      console.error('D written');
       code = res.exitCode;
+      this.served++;
     } finally {
-      writeSync(reply, `${code}\n`);
-      closeSync(reply);
+      const fd = await reply;
+      writeSync(fd, `${code}\n`);
+      closeSync(fd);
     }
   }
 }

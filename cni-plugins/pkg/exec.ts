@@ -15,6 +15,16 @@ export interface ExecOptions {
 
 /** Run a program to completion; never rejects for a non-zero exit (callers decide what failure means). */
 export function run(cmd: string, args: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
+  const t0 = TRACE ? performance.now() : 0;
+  const p = spawnAndWait(cmd, args, opts);
+  if (TRACE) void p.then((r) => process.stderr.write(`hawser-cni trace: ${(performance.now() - t0).toFixed(1)} ms exit ${r.code}: ${cmd} ${args.join(' ')}\n`));
+  return p;
+}
+
+// HAWSER_CNI_TRACE=1 logs every helper program run with its duration, to see where a verb's time goes.
+const TRACE = !!process.env.HAWSER_CNI_TRACE;
+
+function spawnAndWait(cmd: string, args: readonly string[], opts: ExecOptions): Promise<ExecResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, {
       env: opts.env as NodeJS.ProcessEnv | undefined,

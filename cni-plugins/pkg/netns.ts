@@ -40,13 +40,14 @@ export function readSysctl(key: string): string | null {
 /**
  * In the namespace at `netns`: write best-effort sysctls, then run an `ip -batch` script, in one exec
  * chain (nsenter -> sh -> ip). Values travel as positional arguments, never inside the script text.
+ * With json, ip prints JSON for show commands in the batch; their output is returned.
  */
-export async function inNetns(netns: string, sysctls: ReadonlyArray<[string, string]>, ipLines: readonly string[]): Promise<void> {
+export async function inNetns(netns: string, sysctls: ReadonlyArray<[string, string]>, ipLines: readonly string[], opts: { json?: boolean } = {}): Promise<string> {
   const script =
     'while [ $# -ge 2 ]; do echo "$2" > "/proc/sys/$1" 2>/dev/null; shift 2; done; ' +
-    (ipLines.length ? 'exec ip -batch -' : 'exit 0');
+    (ipLines.length ? `exec ip${opts.json ? ' -j' : ''} -batch -` : 'exit 0');
   const args = ['--net=' + netns, 'sh', '-c', script, 'sh', ...sysctls.flat()];
-  await runOk('nsenter', args, { input: ipLines.join('\n') + '\n' });
+  return runOk('nsenter', args, { input: ipLines.join('\n') + '\n' });
 }
 
 /** Run a fixed /bin/sh script inside the namespace; data goes in as "$1".. so it is never parsed as code. */

@@ -1,6 +1,11 @@
 // Invoking a CNI plugin binary the way a runtime does: CNI_* environment, config on stdin, inside the
 // given "host" namespace. Returns the parsed output along with the exit code.
+import { readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { run } from '../pkg/exec.ts';
+
+let seq = 0;
 
 export const REFERENCE_BIN = '/usr/lib/cni';
 
@@ -36,9 +41,16 @@ export async function invoke(binDir: string, plugin: string, hostNs: string | nu
   for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
   const stdin = typeof conf === 'string' ? conf : JSON.stringify(conf);
   const bin = `${binDir}/${plugin}`;
+  // Real pipes for stdin and a file for stdout, as a Go runtime (containerd) gives its plugins; Node's
+  // own child stdio are socketpairs, which the daemon cannot reach through /proc (the shim then falls
+  // back to the one-shot plugin). The same wrapper runs around every flavour.
+  const out = join(tmpdir(), `hawser-cni-out-${process.pid}-${seq++}`);
+  const wrapper = ['sh', '-c', 'printf "%s" "$1" | "$2" > "$3"', 'sh', stdin, bin, out];
   const t0 = performance.now();
-  const r = hostNs ? await run('nsenter', [`--net=/run/netns/${hostNs}`, bin], { env, input: stdin }) : await run(bin, [], { env, input: stdin });
+  const r = hostNs ? await run('nsenter', [`--net=/run/netns/${hostNs}`, ...wrapper], { env }) : await run(wrapper[0], wrapper.slice(1), { env });
   const ms = performance.now() - t0;
+  r.stdout = readFileSync(out, 'utf8');
+  rmSync(out, { force: true });
   let json: Record<string, unknown> | undefined;
   try {
     json = r.stdout.trim() ? (JSON.parse(r.stdout) as Record<string, unknown>) : undefined;

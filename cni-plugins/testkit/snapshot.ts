@@ -10,12 +10,6 @@ type Json = Record<string, unknown>;
 const VETH_RE = /^veth[0-9a-f]{8}$/;
 export const maskName = (n: string | undefined): string | undefined => (n && VETH_RE.test(n) ? '<veth>' : n);
 
-async function ipJ(ns: string, args: string[]): Promise<Json[]> {
-  const r = await inNs(ns, 'ip', ['-j', ...args]);
-  if (r.code !== 0) throw new Error(`ip ${args.join(' ')} in ${ns}: ${r.stderr}`);
-  return r.stdout.trim() ? (JSON.parse(r.stdout) as Json[]) : [];
-}
-
 export interface NsSnapshot {
   links: Json[];
   addrs: Json[];
@@ -68,44 +62,84 @@ function routeView(r: Json): Json {
 
 const byJson = (a: Json, b: Json): number => JSON.stringify(a).localeCompare(JSON.stringify(b));
 
-async function sysctls(ns: string, ifnames: string[]): Promise<Record<string, string>> {
-  const keys = ['net/ipv4/ip_forward', 'net/ipv6/conf/all/forwarding'];
-  for (const i of ifnames) {
-    keys.push(`net/ipv4/conf/${i}/arp_notify`, `net/ipv6/conf/${i}/accept_ra`, `net/ipv6/conf/${i}/accept_dad`, `net/ipv6/conf/${i}/disable_ipv6`);
-  }
-  const script = 'for k; do printf "%s=%s\\n" "$k" "$(cat /proc/sys/$k 2>/dev/null)"; done';
-  const r = await inNs(ns, 'sh', ['-c', script, 'sh', ...keys]);
+// One exec per namespace: every section printed after a marker line.
+const SNAPSHOT_SCRIPT = [
+  'echo @links; ip -j -d link show',
+  'echo @addrs; ip -j addr show',
+  'echo @r4; ip -j -4 route show table main',
+  'echo @r6; ip -j -6 route show table main',
+  'echo @sysctls; for k in net/ipv4/ip_forward net/ipv6/conf/all/forwarding; do echo "$k=$(cat /proc/sys/$k)"; done',
+  'for d in /proc/sys/net/ipv4/conf/*; do i=${d##*/}; case $i in all|default) continue;; esac;' +
+    ' echo "net/ipv4/conf/$i/arp_notify=$(cat $d/arp_notify)";' +
+    ' for k in accept_ra accept_dad disable_ipv6; do echo "net/ipv6/conf/$i/$k=$(cat /proc/sys/net/ipv6/conf/$i/$k 2>/dev/null)"; done; done',
+  'echo @ipt; iptables-save',
+  'echo @ip6t; ip6tables-save',
+  'echo @nft; nft list ruleset',
+].join('\n');
+
+function sections(text: string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const line of r.stdout.trim().split('\n')) {
+  let cur = '';
+  for (const line of text.split('\n')) {
+    if (line.startsWith('@')) out[(cur = line.slice(1))] = '';
+    else if (cur) out[cur] += line + '\n';
+  }
+  return out;
+}
+
+const json = (s: string | undefined): Json[] => (s && s.trim() ? (JSON.parse(s) as Json[]) : []);
+
+function sysctlView(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.trim().split('\n')) {
     const eq = line.indexOf('=');
+    if (eq < 0) continue;
     const k = line.slice(0, eq).split('/').map((p) => maskName(p) ?? p).join('/');
     out[k] = line.slice(eq + 1);
   }
   return out;
 }
 
-/** iptables rules (both families, all tables) without counters and header comments. */
-async function rules(ns: string): Promise<string> {
-  const parts: string[] = [];
-  for (const tool of ['iptables-save', 'ip6tables-save']) {
-    const r = await inNs(ns, tool, []);
-    parts.push(r.stdout.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.replace(/\[\d+:\d+\]/g, '[*]')).join('\n'));
+/**
+ * iptables-save output without counters and comments, and without tables that hold nothing but empty
+ * built-in chains (a plugin merely looking at a table creates it; that is not state).
+ */
+export function rulesView(dump: string): string {
+  const tables: string[] = [];
+  let cur: string[] = [];
+  for (const l of dump.split('\n')) {
+    if (!l || l.startsWith('#')) continue;
+    cur.push(l.replace(/\[\d+:\d+\]/g, '[*]'));
+    if (l === 'COMMIT') {
+      const meaningful = cur.some((x) => x.startsWith('-') || (x.startsWith(':') && !/^:[A-Z]+ ACCEPT /.test(x)));
+      if (meaningful) tables.push(cur.join('\n'));
+      cur = [];
+    }
   }
-  return parts.join('\n');
+  return tables.join('\n');
 }
 
-export async function snapshotNs(ns: string): Promise<NsSnapshot> {
-  const links = await ipJ(ns, ['-d', 'link', 'show']);
-  const addrs = await ipJ(ns, ['addr', 'show']);
-  const routes = [...(await ipJ(ns, ['-4', 'route', 'show', 'table', 'main'])), ...(await ipJ(ns, ['-6', 'route', 'show', 'table', 'main']))];
-  const nft = await inNs(ns, 'nft', ['list', 'ruleset']);
+/** nft tables other than iptables-nft's own (ip/ip6 families are compared through iptables-save). */
+function nftView(text: string): string {
+  const blocks = text.split(/\n(?=table )/).filter((b) => b.trim() && !/^table ip6? /.test(b.trim()));
+  return blocks.join('\n').replace(/handle \d+/g, 'handle *');
+}
+
+/** @param kernelTimed drop address flags that depend on DAD timers (bridge gateway addresses) */
+export async function snapshotNs(ns: string, opts: { kernelTimed?: boolean } = {}): Promise<NsSnapshot> {
+  const r = await inNs(ns, 'sh', ['-c', SNAPSHOT_SCRIPT]);
+  if (r.code !== 0) throw new Error(`snapshot of ${ns}: ${r.stderr}`);
+  const sec = sections(r.stdout);
+  const links = json(sec.links);
+  const addrs = json(sec.addrs).flatMap(addrView);
+  if (opts.kernelTimed) for (const a of addrs) delete a.tentative;
   return {
     links: links.map(linkView).sort(byJson),
-    addrs: addrs.flatMap(addrView).sort(byJson),
-    routes: routes.filter((r) => !String(r.dst).startsWith('fe80:')).map(routeView).sort(byJson),
-    sysctls: await sysctls(ns, links.map((l) => String(l.ifname))),
-    iptables: await rules(ns),
-    nft: nft.stdout.replace(/handle \d+/g, 'handle *'),
+    addrs: addrs.sort(byJson),
+    routes: [...json(sec.r4), ...json(sec.r6)].filter((x) => !String(x.dst).startsWith('fe80:')).map(routeView).sort(byJson),
+    sysctls: sysctlView(sec.sysctls ?? ''),
+    iptables: rulesView(sec.ipt ?? '') + '\n' + rulesView(sec.ip6t ?? ''),
+    nft: nftView(sec.nft ?? ''),
   };
 }
 

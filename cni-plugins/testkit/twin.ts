@@ -4,6 +4,7 @@
 import { join } from 'node:path';
 import { invoke, REFERENCE_BIN, type Invocation, type Outcome } from './invoke.ts';
 import { Sandbox } from './netns.ts';
+import { startDaemon, type RunningDaemon } from './daemon.ts';
 import { snapshotFiles, snapshotNs, type NsSnapshot } from './snapshot.ts';
 
 export type Flavour = 'ours' | 'ref';
@@ -23,19 +24,31 @@ export class Twin {
   readonly sb = new Sandbox();
   readonly worlds = {} as Record<Flavour, World>;
 
-  constructor(private readonly oursBin: string) {}
+  daemon?: RunningDaemon;
+  private readonly oursEnv: Record<string, string> = {};
+
+  /** With `daemon`, ours runs as shim + resident daemon (the bin dir must hold the shim build). */
+  constructor(
+    private readonly oursBin: string,
+    private readonly opts: { daemon?: boolean } = {},
+  ) {}
 
   async init(): Promise<this> {
     for (const f of FLAVOURS) {
       const hostNs = await this.sb.netns(`${f}-h`);
       this.worlds[f] = { flavour: f, binDir: f === 'ours' ? this.oursBin : REFERENCE_BIN, hostNs, dataDir: join(this.sb.dir, f, 'ipam'), containers: new Map() };
     }
+    if (this.opts.daemon) {
+      const runDir = join(this.sb.dir, 'run');
+      this.oursEnv.HAWSER_CNI_RUN_DIR = runDir;
+      this.daemon = await startDaemon(this.oursBin, this.worlds.ours.hostNs, runDir);
+    }
     return this;
   }
 
-  /** The config for one flavour: its own IPAM dataDir substituted for "@DATADIR@". */
+  /** The config for one flavour: its own IPAM dataDir for "@DATADIR@", the shared sandbox dir for "@DIR@". */
   confFor(f: Flavour, conf: unknown): string {
-    return (typeof conf === 'string' ? conf : JSON.stringify(conf)).replaceAll('@DATADIR@', this.worlds[f].dataDir);
+    return (typeof conf === 'string' ? conf : JSON.stringify(conf)).replaceAll('@DATADIR@', this.worlds[f].dataDir).replaceAll('@DIR@', this.sb.dir);
   }
 
   async container(f: Flavour, id: string): Promise<string> {
@@ -55,7 +68,8 @@ export class Twin {
     if (inv.netns === null) netns = undefined;
     else if (inv.netns !== undefined) netns = inv.netns;
     else if (inv.containerId) netns = this.sb.path(await this.container(f, inv.containerId));
-    return invoke(w.binDir, plugin, w.hostNs, { ...inv, netns }, this.confFor(f, conf));
+    const env = f === 'ours' ? { ...this.oursEnv, ...inv.env } : inv.env;
+    return invoke(w.binDir, plugin, w.hostNs, { ...inv, netns, env }, this.confFor(f, conf));
   }
 
   async both(plugin: string, inv: Omit<Invocation, 'netns'> & { netns?: string | null }, conf: unknown): Promise<Record<Flavour, Outcome>> {
@@ -66,11 +80,12 @@ export class Twin {
     const w = this.worlds[f];
     const containers: Record<string, NsSnapshot> = {};
     for (const [id, ns] of w.containers) containers[id] = await snapshotNs(ns);
-    return { host: await snapshotNs(w.hostNs), containers, files: snapshotFiles(w.dataDir) };
+    return { host: await snapshotNs(w.hostNs, { kernelTimed: true }), containers, files: snapshotFiles(w.dataDir) };
   }
 
-  cleanup(): Promise<void> {
-    return this.sb.cleanup();
+  async cleanup(): Promise<void> {
+    await this.daemon?.stop();
+    await this.sb.cleanup();
   }
 }
 

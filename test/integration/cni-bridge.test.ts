@@ -10,6 +10,7 @@ import { Twin } from '../../cni-plugins/testkit/twin.ts';
 import { maskResult } from '../../cni-plugins/testkit/snapshot.ts';
 import { inNs, Sandbox } from '../../cni-plugins/testkit/netns.ts';
 import { invoke } from '../../cni-plugins/testkit/invoke.ts';
+import { bridgeConf } from '../../cni-plugins/testkit/cases.ts';
 
 const binDir = mkdtempSync(join(tmpdir(), 'hawser-cni-bin-'));
 test.before(async () => {
@@ -17,17 +18,7 @@ test.before(async () => {
 });
 test.after.always(() => rmSync(binDir, { recursive: true, force: true }));
 
-// the lab's per-node conflist entry, as a single-plugin config
-const labConf = (subnet: string) => ({
-  cniVersion: '1.0.0',
-  name: 'hawser',
-  type: 'bridge',
-  bridge: 'cni0',
-  isGateway: true,
-  ipMasq: false,
-  hairpinMode: true,
-  ipam: { type: 'host-local', ranges: [[{ subnet }]], routes: [{ dst: '0.0.0.0/0' }], dataDir: '@DATADIR@' },
-});
+const labConf = (subnet: string) => bridgeConf({}, { ranges: [[{ subnet }]] });
 
 test('ADD then DEL matches the reference: result, container and host state, IPAM files', async (t) => {
   const twin = await new Twin(binDir).init();

@@ -8,7 +8,7 @@ import { unitCommand } from '../install/units.ts';
 import type { ProcSpec } from './procs.ts';
 import type { Lab, LabNode } from './topology.ts';
 
-export type NodeComponent = 'containerd' | 'kubelet' | 'podnet';
+export type NodeComponent = 'cni-daemon' | 'containerd' | 'kubelet' | 'podnet';
 
 export const pidFileOf = (lab: Lab, id: string) => `${lab.dir}/run/${id}.pid`;
 const logFile = (lab: Lab, id: string) => `${lab.dir}/logs/${id}.log`;

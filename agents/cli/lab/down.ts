@@ -71,6 +71,8 @@ export async function labDown(o: LabOptions): Promise<void> {
     const containerd = pidFileOf(lab, nodeProcId(n, 'containerd'));
     if (pidOf(containerd)) await timed(`remove pods on ${n.name}`, () => removePods(n.socket).catch(() => undefined));
     await timed(`stop ${n.name} containerd`, () => stopProc(containerd, 10_000));
+    // a process inside a namespace keeps it alive: the daemon goes before the namespace
+    await timed(`stop ${n.name} cni-daemon`, () => stopProc(pidFileOf(lab, nodeProcId(n, 'cni-daemon'))));
   }
   killShims(lab);
   removeCgroups(lab);

@@ -23,8 +23,8 @@ export interface UpOptions extends LabOptions { bin: string; repo: string; demo:
 export const LAB_IMAGES = [{ name: 'pause', tag: '3.10' }, { name: 'testapp', tag: '1.0' }];
 export const imageRef = (lab: Lab, name: string, tag: string) => `${lab.registryHost}/${name}:${tag}`;
 
-// portmap joins when it is complete; podnet adds it to the conflist only when its binary is here
-const CNI_PLUGINS = ['bridge', 'host-local', 'loopback'];
+// each name is the shim (dist/cni/<name>), which falls back to dist/cni/<name>.cjs without a daemon
+const CNI_PLUGINS = ['bridge', 'host-local', 'loopback', 'portmap'];
 
 function preflight(lab: Lab, o: UpOptions): void {
   if (process.getuid?.() !== 0) throw new Error('the lab needs root: run `sudo make lab`');
@@ -43,7 +43,7 @@ function preflight(lab: Lab, o: UpOptions): void {
 function linkCniPlugins(lab: Lab, repo: string): void {
   mkdirSync(lab.cniBinDir, { recursive: true });
   for (const p of CNI_PLUGINS) {
-    const target = resolve(repo, 'dist/cni', `${p}.cjs`);
+    const target = resolve(repo, 'dist/cni', p);
     const link = join(lab.cniBinDir, p);
     rmSync(link, { force: true });
     if (existsSync(target)) symlinkSync(target, link);
@@ -113,7 +113,7 @@ export async function labUp(o: UpOptions): Promise<Lab> {
       },
     },
     {
-      title: 'Node agents: containerd, kubelet, podnet in each node namespace',
+      title: 'Node agents: CNI daemon, containerd, kubelet, podnet in each node namespace',
       task: async () => {
         for (const n of lab.nodes) {
           mkdirSync(`${n.dir}/cni/net.d`, { recursive: true });
@@ -129,8 +129,10 @@ export async function labUp(o: UpOptions): Promise<Lab> {
           if (!existsSync(kc)) {
             await issueKubeconfig({ dataDir: lab.serverDir, server: lab.server, user: `system:node:${n.name}`, groups: ['system:nodes'], outFile: kc });
           }
-          const cd = nodeProc(lab, n, 'containerd', o.bin);
-          if (!pidOf(cd.pidFile)) startProc(cd);
+          for (const c of ['cni-daemon', 'containerd'] as const) {
+            const p = nodeProc(lab, n, c, o.bin);
+            if (!pidOf(p.pidFile)) startProc(p);
+          }
         }
         for (const n of lab.nodes) {
           const cri = new CriClient(n.socket, { timeoutMs: 2000 });

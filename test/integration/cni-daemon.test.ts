@@ -1,0 +1,102 @@
+// The exec shim and the resident daemon: the shim only uses a live daemon of its own network namespace,
+// falls back to the one-shot plugin otherwise (no daemon, dead daemon, other namespace, stdio the
+// daemon cannot reach), and gives the same answers either way.
+import test from 'ava';
+import { mkdtempSync, rmSync, utimesSync, existsSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildPlugins } from '../../cni-plugins/testkit/build.ts';
+import { startDaemon } from '../../cni-plugins/testkit/daemon.ts';
+import { invoke } from '../../cni-plugins/testkit/invoke.ts';
+import { inNs, Sandbox } from '../../cni-plugins/testkit/netns.ts';
+import { run } from '../../cni-plugins/pkg/exec.ts';
+
+const bin = mkdtempSync(join(tmpdir(), 'hawser-cni-shim-'));
+test.before(async () => {
+  await buildPlugins(bin, { shim: true });
+});
+test.after.always(() => rmSync(bin, { recursive: true, force: true }));
+
+const loopConf = { cniVersion: '1.0.0', name: 'lo', type: 'loopback' };
+
+async function world(t: import('ava').ExecutionContext) {
+  const sb = new Sandbox();
+  t.teardown(() => sb.cleanup());
+  const host = await sb.netns('dh');
+  const pod = await sb.netns('dp');
+  const runDir = join(sb.dir, 'run');
+  return { sb, host, pod, runDir, env: { HAWSER_CNI_RUN_DIR: runDir } };
+}
+
+test.serial('without a daemon the shim runs the one-shot plugin', async (t) => {
+  const w = await world(t);
+  const o = await invoke(bin, 'loopback', w.host, { command: 'ADD', containerId: 'c1', netns: w.sb.path(w.pod), env: w.env }, loopConf);
+  t.is(o.exitCode, 0, o.stdout + o.stderr);
+  t.is((o.json?.interfaces as Array<{ name: string }>)[0].name, 'lo');
+});
+
+test.serial('a live daemon answers, errors included, with the one-shot answers', async (t) => {
+  const w = await world(t);
+  const d = await startDaemon(bin, w.host, w.runDir);
+  t.teardown(() => d.stop());
+  const ok = await invoke(bin, 'loopback', w.host, { command: 'ADD', containerId: 'c1', netns: w.sb.path(w.pod), env: w.env }, loopConf);
+  const bad = await invoke(bin, 'loopback', w.host, { command: 'ADD', containerId: 'c1', netns: w.sb.path(w.pod), env: w.env }, '{"cniVersion":');
+  const version = await invoke(bin, 'bridge', w.host, { command: 'VERSION', env: w.env }, '');
+  await d.stop();
+  t.regex(d.log(), /stopping after 3 requests/);
+  t.is(ok.exitCode, 0, ok.stdout);
+  t.is(bad.exitCode, 1);
+  t.is(bad.json?.code, 6);
+  t.deepEqual(version.json?.supportedVersions, ['0.1.0', '0.2.0', '0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0']);
+  // stopped cleanly: its spool dir is gone, so shims stop trying it
+  t.deepEqual(existsSync(w.runDir) ? readdirSync(w.runDir) : [], []);
+});
+
+test.serial('a daemon of another namespace, a dead daemon and socket stdio all mean fallback', async (t) => {
+  const w = await world(t);
+  const other = await w.sb.netns('do');
+  const d = await startDaemon(bin, other, w.runDir);
+  t.teardown(() => d.stop());
+  const a = await invoke(bin, 'loopback', w.host, { command: 'ADD', containerId: 'c1', netns: w.sb.path(w.pod), env: w.env }, loopConf);
+  t.is(a.exitCode, 0, a.stdout);
+
+  // same namespace, but the caller's stdio are sockets (Node's spawn): declined, then fallback
+  const d2 = await startDaemon(bin, w.host, join(w.sb.dir, 'run2'));
+  t.teardown(() => d2.stop());
+  const env = { PATH: process.env.PATH, HAWSER_CNI_RUN_DIR: join(w.sb.dir, 'run2'), CNI_COMMAND: 'ADD', CNI_CONTAINERID: 'c2', CNI_NETNS: w.sb.path(w.pod), CNI_IFNAME: 'eth0', CNI_PATH: bin };
+  const s = await run('nsenter', [`--net=/run/netns/${w.host}`, join(bin, 'loopback')], { env, input: JSON.stringify(loopConf) });
+  t.is(s.code, 0, s.stdout + s.stderr);
+
+  // a daemon killed outright leaves its dir; the shim sees it is dead and falls back
+  d2.child.kill('SIGKILL');
+  await new Promise((r) => d2.child.once('close', r));
+  const b = await invoke(bin, 'loopback', w.host, { command: 'ADD', containerId: 'c3', netns: w.sb.path(w.pod), env: { HAWSER_CNI_RUN_DIR: join(w.sb.dir, 'run2') } }, loopConf);
+  t.is(b.exitCode, 0, b.stdout);
+  // and a new daemon takes the stale dir over
+  const d3 = await startDaemon(bin, w.host, join(w.sb.dir, 'run2'));
+  t.teardown(() => d3.stop());
+  const c = await invoke(bin, 'loopback', w.host, { command: 'ADD', containerId: 'c4', netns: w.sb.path(w.pod), env: { HAWSER_CNI_RUN_DIR: join(w.sb.dir, 'run2') } }, loopConf);
+  t.is(c.exitCode, 0, c.stdout);
+  await d3.stop();
+  t.regex(d3.log(), /stopping after 1 requests/);
+  await d.stop();
+  t.regex(d.log(), /stopping after 0 requests/);
+  const lo = await inNs(w.pod, 'ip', ['-j', 'link', 'show', 'dev', 'lo']);
+  t.true((JSON.parse(lo.stdout) as Array<{ flags: string[] }>)[0].flags.includes('UP'));
+});
+
+test.serial('a second daemon for the same namespace steps aside; a rebuilt bundle retires the first', async (t) => {
+  const w = await world(t);
+  const d = await startDaemon(bin, w.host, w.runDir);
+  t.teardown(() => d.stop());
+  const second = await run('nsenter', [`--net=/run/netns/${w.host}`, process.execPath, join(bin, 'cnid.cjs')], { env: { ...process.env, ...w.env } });
+  t.is(second.code, 0);
+  t.regex(second.stderr, /another daemon already serves/);
+  // touching cnid.cjs (a rebuild) makes the daemon finish after its next request
+  const now = new Date();
+  utimesSync(join(bin, 'cnid.cjs'), now, new Date(now.getTime() + 5000));
+  const o = await invoke(bin, 'loopback', w.host, { command: 'ADD', containerId: 'c1', netns: w.sb.path(w.pod), env: w.env }, loopConf);
+  t.is(o.exitCode, 0, o.stdout);
+  for (let i = 0; i < 50 && d.child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 50));
+  t.not(d.child.exitCode, null, 'the daemon should have exited');
+});
