@@ -113,6 +113,43 @@ program.command('podnet')
     holdOpen(() => p.stop());
   });
 
+/** Go-style durations as kube-proxy's flags take them: 500ms, 1s, 30s, 1m. */
+function duration(v: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(v.trim());
+  if (!m) throw new Error(`bad duration "${v}": use e.g. 500ms, 1s, 30s, 1m`);
+  return Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
+}
+
+program.command('kube-proxy').alias('proxy')
+  .description('Services and EndpointSlices as kernel rules: iptables (default), nftables or ipvs')
+  .option('--config <file>', 'YAML file with any of these settings')
+  .option('--node-name <name>', 'node name', os.hostname().toLowerCase())
+  .option('--kubeconfig <file>', 'credentials for the API server', '/etc/hawser/kubelet.kubeconfig')
+  .option('--proxy-mode <mode>', 'iptables, nftables or ipvs', 'iptables')
+  .option('--cluster-cidr <cidr>', 'pod network: traffic from outside it to a Service is masqueraded', '10.244.0.0/16')
+  .option('--node-ip <ip>', 'this node\'s address (default: from the Node object)')
+  .option('--healthz-bind-address <ip:port>', 'healthz server', '0.0.0.0:10256')
+  .option('--metrics-bind-address <ip:port>', 'metrics server', '127.0.0.1:10249')
+  .option('--min-sync-period <duration>', 'least time between syncs (batches bursts)', '1s')
+  .option('--sync-period <duration>', 'how often every Service is re-checked', '30s')
+  .option('--masquerade-all', 'masquerade all Service traffic')
+  .option('--nodeport-addresses <cidrs>', 'addresses NodePorts answer on, comma separated (default: all)')
+  .option('--ipvs-scheduler <name>', 'ipvs mode: rr, lc, dh, sh, sed or nq', 'rr')
+  .option('--cleanup', 'remove every rule of the mode when stopping')
+  .action(async (_o, cmd: Command) => {
+    const o = withConfigFile<Record<string, any>>(cmd, 'kube-proxy');
+    if (!['iptables', 'nftables', 'ipvs'].includes(o.proxyMode)) throw new Error(`--proxy-mode must be iptables, nftables or ipvs, not "${o.proxyMode}"`);
+    const { startKubeProxy } = await import('../kube-proxy/index.ts');
+    const p = await startKubeProxy({
+      nodeName: o.nodeName, kubeconfig: o.kubeconfig, mode: o.proxyMode, clusterCIDR: o.clusterCidr, nodeIP: o.nodeIp,
+      healthzBindAddress: o.healthzBindAddress, metricsBindAddress: o.metricsBindAddress,
+      minSyncPeriodMs: duration(String(o.minSyncPeriod)), syncPeriodMs: duration(String(o.syncPeriod)),
+      masqueradeAll: !!o.masqueradeAll, nodePortAddresses: o.nodeportAddresses ? String(o.nodeportAddresses).split(',') : undefined,
+      ipvsScheduler: o.ipvsScheduler, cleanupOnStop: !!o.cleanup,
+    });
+    holdOpen(() => p.stop());
+  });
+
 program.command('cni-daemon')
   .description('serve the CNI plugins from a resident process in this network namespace (the exec\'d shims hand requests to it)')
   .action(async () => {

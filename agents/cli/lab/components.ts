@@ -8,7 +8,7 @@ import { unitCommand } from '../install/units.ts';
 import type { ProcSpec } from './procs.ts';
 import type { Lab, LabNode } from './topology.ts';
 
-export type NodeComponent = 'cni-daemon' | 'containerd' | 'kubelet' | 'podnet';
+export type NodeComponent = 'cni-daemon' | 'containerd' | 'kubelet' | 'podnet' | 'kube-proxy';
 
 export const pidFileOf = (lab: Lab, id: string) => `${lab.dir}/run/${id}.pid`;
 const logFile = (lab: Lab, id: string) => `${lab.dir}/logs/${id}.log`;
@@ -30,13 +30,15 @@ export function controlPlaneConfig(lab: Lab): ConfigFile {
   };
 }
 
-export function nodeConfig(lab: Lab, n: LabNode, c: 'kubelet' | 'podnet'): ConfigFile {
+export function nodeConfig(lab: Lab, n: LabNode, c: 'kubelet' | 'podnet' | 'kube-proxy'): ConfigFile {
   const common = { 'node-name': n.name, kubeconfig: `${n.dir}/kubelet.kubeconfig` };
-  const values = c === 'kubelet'
-    ? { ...common, 'container-runtime-endpoint': n.socket, 'root-dir': `${n.dir}/kubelet`, 'pod-log-dir': `${n.dir}/pods`,
-      'cgroup-root': `/hawser/${n.name}`, 'node-ip': n.ip }
-    : { ...common, 'cni-conf-dir': `${n.dir}/cni/net.d`, 'cni-bin-dir': lab.cniBinDir, 'ipam-data-dir': `${n.dir}/cni/ipam`,
-      'cluster-cidr': lab.clusterCIDR };
+  const values = {
+    kubelet: { ...common, 'container-runtime-endpoint': n.socket, 'root-dir': `${n.dir}/kubelet`, 'pod-log-dir': `${n.dir}/pods`,
+      'cgroup-root': `/hawser/${n.name}`, 'node-ip': n.ip },
+    podnet: { ...common, 'cni-conf-dir': `${n.dir}/cni/net.d`, 'cni-bin-dir': lab.cniBinDir, 'ipam-data-dir': `${n.dir}/cni/ipam`,
+      'cluster-cidr': lab.clusterCIDR },
+    'kube-proxy': { ...common, 'cluster-cidr': lab.clusterCIDR, 'node-ip': n.ip },
+  }[c];
   return { path: `${etcDirOf(lab, n)}/${c}.yaml`, text: renderComponentConfig(c, values) };
 }
 

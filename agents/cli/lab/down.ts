@@ -67,7 +67,7 @@ const timed = async <T>(what: string, fn: () => Promise<T> | T): Promise<T> => {
 export async function labDown(o: LabOptions): Promise<void> {
   const lab = topology(savedOptions(o.stateRoot, o.name) ?? o);
   for (const n of lab.nodes) {
-    for (const c of ['kubelet', 'podnet'] as const) await timed(`stop ${n.name} ${c}`, () => stopProc(pidFileOf(lab, nodeProcId(n, c))));
+    for (const c of ['kubelet', 'podnet', 'kube-proxy'] as const) await timed(`stop ${n.name} ${c}`, () => stopProc(pidFileOf(lab, nodeProcId(n, c))));
     const containerd = pidFileOf(lab, nodeProcId(n, 'containerd'));
     if (pidOf(containerd)) await timed(`remove pods on ${n.name}`, () => removePods(n.socket).catch(() => undefined));
     await timed(`stop ${n.name} containerd`, () => stopProc(containerd, 10_000));

@@ -113,12 +113,12 @@ export async function labUp(o: UpOptions): Promise<Lab> {
       },
     },
     {
-      title: 'Node agents: CNI daemon, containerd, kubelet, podnet in each node namespace',
+      title: 'Node agents: CNI daemon, containerd, kubelet, podnet, kube-proxy in each node namespace',
       task: async () => {
         for (const n of lab.nodes) {
           mkdirSync(`${n.dir}/cni/net.d`, { recursive: true });
           mkdirSync(etcDirOf(lab, n), { recursive: true });
-          for (const c of ['kubelet', 'podnet'] as const) writeConfig(nodeConfig(lab, n, c));
+          for (const c of ['kubelet', 'podnet', 'kube-proxy'] as const) writeConfig(nodeConfig(lab, n, c));
           writeFileSync(`${etcDirOf(lab, n)}/containerd.toml`, renderContainerdConfig({
             root: `${n.dir}/containerd/root`, state: `${n.dir}/containerd/state`, socket: n.socket,
             cniBinDir: lab.cniBinDir, cniConfDir: `${n.dir}/cni/net.d`,
@@ -137,7 +137,7 @@ export async function labUp(o: UpOptions): Promise<Lab> {
         for (const n of lab.nodes) {
           const cri = new CriClient(n.socket, { timeoutMs: 2000 });
           try { await waitFor(`containerd on ${n.name}`, () => cri.version().then(() => true), 30_000); } finally { cri.close(); }
-          for (const c of ['kubelet', 'podnet'] as const) {
+          for (const c of ['kubelet', 'podnet', 'kube-proxy'] as const) {
             const p = nodeProc(lab, n, c, o.bin);
             if (!pidOf(p.pidFile)) startProc(p);
           }

@@ -1,0 +1,158 @@
+// iptables mode, the I/O half: render (pure), plan the restore inputs (pure), feed them to
+// iptables-restore --noflush, and remember what the kernel now holds so the next partial sync can
+// diff against it without reading the kernel back (iptables-save of a 5,000-Service table costs
+// seconds; it is read only once, at the first sync, to find chains a previous run left).
+import type { Logger } from '../../api/log.ts';
+import type { Exec } from '../exec.ts';
+import { isIptablesServiceChain } from '../names.ts';
+import type { Backend } from '../proxier.ts';
+import type { ChangeTracker } from '../tracker.ts';
+import { MAX_CHAINS_PER_RESTORE, chainsRestore, finalRestores, partialSync, preludeRestore, ruleCounts } from './plan.ts';
+import { LARGE_CLUSTER_ENDPOINTS, renderService, type IptContext, type IptFragment } from './render.ts';
+import { CANARY, JUMPS, OWNED_CHAINS, hasJump, jumpRestore, topTails, type JumpRule } from './statics.ts';
+
+export interface IptablesOptions extends IptContext {
+  nodePortIPs: string[];
+  /** 'iptables' (default) or 'iptables-legacy' */
+  command?: string;
+}
+
+export class IptablesBackend implements Backend {
+  readonly mode = 'iptables' as const;
+  applied = new Map<string, IptFragment>();
+  private first = true;
+  /** restore inputs of the last sync, for tests and the benchmark */
+  lastRestores: string[] = [];
+  onRules?: (counts: { nat: number; filter: number }) => void;
+
+  constructor(private readonly tracker: ChangeTracker, private readonly exec: Exec,
+    private readonly o: IptablesOptions, private readonly log?: Logger) {}
+
+  private get cmd(): string { return this.o.command ?? 'iptables'; }
+
+  private restore(text: string): Promise<string> {
+    return this.exec(`${this.cmd}-restore`, ['--noflush', '-w', '5'], text);
+  }
+
+  private largeCluster = false;
+
+  async sync(full: boolean, changed?: Set<string>): Promise<void> {
+    const tails = topTails({ nodePortIPs: this.o.nodePortIPs });
+    let endpoints = 0;
+    for (const p of this.tracker.all()) endpoints += p.endpoints.length;
+    const large = endpoints > LARGE_CLUSTER_ENDPOINTS;
+    // every endpoint rule changes its text when the mode flips
+    if (large !== this.largeCluster) { this.largeCluster = large; full = true; }
+    const ctx = { ...this.o, largeCluster: large };
+    if (full) {
+      // chains a previous run left (read once), or the ones we wrote
+      const existing = this.first ? this.listServiceChains() : Promise.resolve([...this.applied.values()].flatMap((f) => [...f.chains.keys()]));
+      this.applied = new Map(); // the kernel stops matching our record with the first input
+      this.lastRestores = [];
+      // read the built-in chains while the Service chains load; the missing jumps go in with the
+      // shared chains, so the kernel validates the whole table once
+      const present = presentJumps(this.exec, JUMPS, this.cmd);
+      const fragments = await this.writeChains(ctx);
+      const wanted = new Set([...fragments.values()].flatMap((f) => [...f.chains.keys()]));
+      const [shared, ...stale] = finalRestores(fragments.values(), tails, (await existing).filter((c) => !wanted.has(c)));
+      const have = new Set(await present);
+      for (const text of [shared + jumpRestore(JUMPS.filter((j) => !have.has(j))), ...stale]) {
+        this.lastRestores.push(text);
+        await this.restore(text);
+      }
+      this.applied = fragments;
+      this.first = false;
+    } else {
+      const names = changed ?? new Set([...this.tracker.serviceNames(), ...this.applied.keys()]);
+      const next = new Map<string, IptFragment | undefined>();
+      for (const svc of names) {
+        const ports = this.tracker.service(svc);
+        next.set(svc, ports.length ? renderService(ports, ctx) : undefined);
+      }
+      this.lastRestores = partialSync({ applied: this.applied, changed: next, tails });
+      for (const text of this.lastRestores) await this.restore(text);
+      for (const [svc, f] of next) if (f) this.applied.set(svc, f); else this.applied.delete(svc);
+    }
+    this.onRules?.(ruleCounts(this.applied.values()));
+  }
+
+  /**
+   * Renders Services and writes their chains in chunks, rendering the next chunk while
+   * iptables-restore loads the previous one (the two run on different cores).
+   */
+  private async writeChains(ctx: IptContext): Promise<Map<string, IptFragment>> {
+    const fragments = new Map<string, IptFragment>();
+    let running: Promise<unknown> = Promise.resolve();
+    let prelude = preludeRestore(); // rides with the first chunk
+    let batch: Array<Array<[string, string[]]>> = [];
+    let n = 0;
+    const flush = async () => {
+      const text = prelude + chainsRestore(batch);
+      prelude = '';
+      batch = [];
+      n = 0;
+      await running;
+      this.lastRestores.push(text);
+      running = this.restore(text);
+    };
+    for (const svc of this.tracker.serviceNames()) {
+      const f = renderService(this.tracker.service(svc), ctx);
+      fragments.set(svc, f);
+      if (n && n + f.chains.size > MAX_CHAINS_PER_RESTORE) await flush();
+      batch.push([...f.chains]);
+      n += f.chains.size;
+    }
+    if (n || prelude) await flush();
+    await running;
+    return fragments;
+  }
+
+  private async listServiceChains(): Promise<string[]> {
+    const saved = await this.exec(`${this.cmd}-save`, ['-t', 'nat']);
+    return saved.split('\n').filter((l) => l.startsWith(':')).map((l) => l.slice(1).split(' ')[0]).filter(isIptablesServiceChain);
+  }
+
+  async intact(): Promise<boolean> {
+    for (const table of ['mangle', 'nat', 'filter']) {
+      try { await this.exec(this.cmd, ['-w', '5', '-t', table, '-S', CANARY]); } catch { return false; }
+    }
+    return true;
+  }
+
+  /** Removes every jump, chain and rule this proxy owns (upstream's --cleanup). */
+  async cleanup(): Promise<void> {
+    const lines = new Map<string, string[]>();
+    for (const j of await presentJumps(this.exec, JUMPS, this.cmd)) lines.set(j.table, [...(lines.get(j.table) ?? []), `-D ${j.chain} ${j.args}`]);
+    for (const table of ['nat', 'filter', 'mangle']) {
+      const saved = await this.exec(`${this.cmd}-save`, ['-t', table]);
+      const ours = saved.split('\n').filter((l) => l.startsWith(':')).map((l) => l.slice(1).split(' ')[0])
+        .filter((c) => OWNED_CHAINS[table].includes(c) || (table === 'nat' && isIptablesServiceChain(c)));
+      const t = lines.get(table) ?? [];
+      lines.set(table, [...t, ...ours.map((c) => `:${c} - [0:0]`), ...ours.map((c) => `-X ${c}`)]);
+    }
+    let text = '';
+    for (const [table, ls] of lines) if (ls.length) text += `*${table}\n${ls.join('\n')}\nCOMMIT\n`;
+    if (text) await this.restore(text);
+    this.applied = new Map();
+    this.first = true;
+    this.log?.info('iptables rules removed');
+  }
+}
+
+/** The jumps of the list that are in the kernel, read with one `iptables -S` per built-in chain. */
+export async function presentJumps(exec: Exec, jumps: JumpRule[], cmd = 'iptables'): Promise<JumpRule[]> {
+  const keys = [...new Set(jumps.map((j) => `${j.table} ${j.chain}`))];
+  const listed = await Promise.all(keys.map((k) => {
+    const [table, chain] = k.split(' ');
+    return exec(cmd, ['-w', '5', '-t', table, '-S', chain]).catch(() => '');
+  }));
+  const byKey = new Map(keys.map((k, i) => [k, listed[i]]));
+  return jumps.filter((j) => hasJump(byKey.get(`${j.table} ${j.chain}`) ?? '', j));
+}
+
+/** Inserts the missing jumps first in their built-in chains (upstream's EnsureRule(Prepend)). */
+export async function ensureJumps(exec: Exec, jumps: JumpRule[], cmd = 'iptables'): Promise<void> {
+  const present = new Set(await presentJumps(exec, jumps, cmd));
+  const text = jumpRestore(jumps.filter((j) => !present.has(j)));
+  if (text) await exec(`${cmd}-restore`, ['--noflush', '-w', '5'], text);
+}
