@@ -1,6 +1,6 @@
 // Pure description of a lab: names, addresses and paths, all derived from the lab's name, its
 // /24 and its worker count, so that `up`, `down` and tests agree without shared state.
-export interface LabOptions { name: string; subnet: string; workers: number; stateRoot: string }
+export interface LabOptions { name: string; subnet: string; workers: number; stateRoot: string; podnetBackend?: 'host-gw' | 'vxlan' }
 
 export interface LabNode { name: string; netns: string; hostVeth: string; ip: string; dir: string; socket: string }
 
@@ -18,6 +18,7 @@ export interface Lab {
   cniBinDir: string;
   clusterCIDR: string;
   serviceCIDR: string;
+  podnetBackend: 'host-gw' | 'vxlan';
   nodes: LabNode[];
 }
 
@@ -37,7 +38,7 @@ export function topology(o: LabOptions): Lab {
     registry: `${bridgeIP}:5000`, registryHost: REGISTRY_HOST,
     server: `https://${bridgeIP}:6443`, serverDir: `${dir}/server`, adminKubeconfig: `${dir}/server/admin.kubeconfig`,
     cniBinDir: `${dir}/cni-bin`,
-    clusterCIDR: '10.244.0.0/16', serviceCIDR: '10.96.0.0/12',
+    clusterCIDR: '10.244.0.0/16', serviceCIDR: '10.96.0.0/12', podnetBackend: o.podnetBackend ?? 'host-gw',
     nodes: Array.from({ length: o.workers }, (_, i) => {
       const name = `${o.name}-worker${i + 1}`;
       return { name, netns: name, hostVeth: `${o.name}-w${i + 1}`, ip: `${net}.${11 + i}`, dir: `${dir}/${name}`, socket: `${dir}/${name}/containerd.sock` };

@@ -90,7 +90,7 @@ export async function labUp(o: UpOptions): Promise<Lab> {
       title: `Lab network: bridge ${lab.bridge} ${lab.bridgeIP}/24, ${lab.nodes.length} node namespaces`,
       task: () => {
         mkdirSync(lab.dir, { recursive: true });
-        writeFileSync(join(lab.dir, 'lab.json'), JSON.stringify({ name: o.name, subnet: o.subnet, workers: o.workers }));
+        writeFileSync(join(lab.dir, 'lab.json'), JSON.stringify({ name: o.name, subnet: o.subnet, workers: o.workers, podnetBackend: lab.podnetBackend }));
         createNetwork(lab);
         linkCniPlugins(lab, o.repo);
       },
