@@ -1,6 +1,10 @@
 // The control plane in one process (k3s-style): certificates, SQLite store with compaction, the
 // HTTPS API server, and the in-process controllers (scheduler, node IPAM, namespaces), each an API
 // client of the server.
+import { createHash } from 'node:crypto';
+import { hostname } from 'node:os';
+import { runControllerManager } from './controllers/leader/controller-set.ts';
+import { runWhenLeader } from './controllers/leader/leader.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { joinHandler } from './join/index.ts';
 import { startClusterDNS, ensureKubeDnsService } from './dns/index.ts';
@@ -10,6 +14,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { logger } from '../api/log.ts';
 import { ApiHandler } from './apiserver/handler.ts';
+import { startAuthorization, TokenAuthenticator } from './auth/index.ts';
 import { Registry } from './apiserver/registry.ts';
 import { serve } from './apiserver/server.ts';
 import { bootstrap, firstServiceIP } from './bootstrap.ts';
@@ -24,7 +29,9 @@ import { writeKubeconfig } from './kubeconfig.ts';
 import { ensureClientCert, ensureServingCert, issueCert, loadOrCreateCA } from './pki.ts';
 import { Scheduler } from './scheduler/scheduler.ts';
 import { startCompactor } from './storage/compactor.ts';
+import { EtcdStore } from './storage/etcd.ts';
 import { SqliteStore } from './storage/sqlite.ts';
+import type { Store } from './storage/types.ts';
 
 export interface ControlPlaneOptions {
   dataDir: string;
@@ -37,6 +44,10 @@ export interface ControlPlaneOptions {
   serviceCIDR: string;
   /** seconds without a Lease renewal or status post before a node turns Ready=Unknown (default 50) */
   nodeMonitorGracePeriodSeconds?: number;
+  /** etcd client URLs (comma separated); absent = the embedded SQLite store in dataDir */
+  datastoreEndpoint?: string;
+  /** static bearer tokens, upstream's CSV format: token,user,uid,"group1,group2" */
+  tokenAuthFile?: string;
   /** cluster DNS on advertiseAddress:<port> behind Service kube-system/kube-dns; absent = no DNS */
   clusterDNS?: { port: number; serviceIP: string; clusterDomain: string; resolvConf: string };
 }
@@ -80,10 +91,13 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ url: 
   // the identity kubelets accept for logs/exec/port-forward (upstream's name and group)
   const kubeletClient = await ensureClientCert(ca, tlsDir(o.dataDir), 'apiserver-kubelet-client', 'kube-apiserver-kubelet-client', ['system:masters']);
 
-  const store = new SqliteStore(join(o.dataDir, 'state.db'));
+  const store: Store = o.datastoreEndpoint ? new EtcdStore({ endpoints: o.datastoreEndpoint }) : new SqliteStore(join(o.dataDir, 'state.db'));
   const compactor = startCompactor(store, { onError: (e) => log.warn({ err: e }, 'compaction failed') });
+  const authz = await startAuthorization(store);
   const handler = new ApiHandler({
     store,
+    authorizer: authz.authorizer,
+    admit: authz.admit,
     registry: new Registry(),
     serverAddress: `${hostForUrl(o.advertiseAddress)}:${o.port}`,
     serviceCIDR: o.serviceCIDR,
@@ -94,6 +108,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ url: 
   const http = await serve({
     handler,
     preAuth: (req, res) => joinRoutes?.(req, res) ?? false,
+    tokens: o.tokenAuthFile ? TokenAuthenticator.fromFile(o.tokenAuthFile) : undefined,
     host: wildcard ? (o.bindAddress || '0.0.0.0') : o.bindAddress,
     port: o.port,
     key: serving.keyPem,
@@ -111,15 +126,25 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ url: 
   const system = new LoopbackClient(handler, { name: 'system:apiserver', groups: ['system:masters', 'system:authenticated'] });
   await bootstrap(system, { serviceCIDR: o.serviceCIDR, advertiseAddress: o.advertiseAddress, port: http.port });
 
-  const scheduler = new Scheduler(new LoopbackClient(handler, { name: 'system:kube-scheduler', groups: ['system:authenticated'] }), logger('scheduler'));
   const controllerUser = { name: 'system:kube-controller-manager', groups: ['system:authenticated'] };
-  const ipam = new NodeIpamController(new LoopbackClient(handler, controllerUser), logger('node-ipam'), o);
-  const namespaces = new NamespaceController(new LoopbackClient(handler, controllerUser), logger('namespace-controller'), handler, ca.certPem);
-  const podgc = new PodGC(new LoopbackClient(handler, controllerUser), logger('pod-gc'));
-  const lifecycle = new NodeLifecycleController(new LoopbackClient(handler, controllerUser), logger('node-lifecycle'), {
-    gracePeriodMs: (o.nodeMonitorGracePeriodSeconds ?? 50) * 1000,
+  const schedulerUser = { name: 'system:kube-scheduler', groups: ['system:authenticated'] };
+  // the scheduler and the controllers run under Lease-based leader election, so that two control
+  // planes on one etcd run one active set; the identity is stable per host and data dir so that a
+  // restarted process takes its own lease back at once
+  const identity = `${hostname()}_${createHash('sha256').update(o.dataDir).digest('hex').slice(0, 8)}`;
+  let scheduler: Scheduler | undefined;
+  const schedulerElection = runWhenLeader(new LoopbackClient(handler, schedulerUser), { name: 'hawser-scheduler', identity, log: logger('scheduler') },
+    async () => { scheduler = new Scheduler(new LoopbackClient(handler, schedulerUser), logger('scheduler')); await scheduler.start(); },
+    () => { scheduler?.stop(); scheduler = undefined; });
+  const manager = runControllerManager(new LoopbackClient(handler, controllerUser), logger('controller-manager'), {
+    identity,
+    extra: [
+      () => new NodeIpamController(new LoopbackClient(handler, controllerUser), logger('node-ipam'), o),
+      () => new NamespaceController(new LoopbackClient(handler, controllerUser), logger('namespace-controller'), handler, ca.certPem),
+      () => new PodGC(new LoopbackClient(handler, controllerUser), logger('pod-gc')),
+      () => new NodeLifecycleController(new LoopbackClient(handler, controllerUser), logger('node-lifecycle'), { gracePeriodMs: (o.nodeMonitorGracePeriodSeconds ?? 50) * 1000 }),
+    ],
   });
-  await Promise.all([scheduler.start(), ipam.start(), namespaces.start(), podgc.start(), lifecycle.start()]);
   const eventTTL = startEventTTL(new LoopbackClient(handler, controllerUser), logger('event-ttl'));
   // DNS binds the advertise address, not a wildcard: :53 on 127.0.0.53 belongs to systemd-resolved
   let dns: { close(): Promise<void> } | undefined;
@@ -136,14 +161,12 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ url: 
     url,
     async close() {
       await dns?.close();
-      scheduler.stop();
-      ipam.stop();
-      namespaces.stop();
-      podgc.stop();
-      lifecycle.stop();
+      await manager.stop();
+      await schedulerElection.stop();
       eventTTL.stop();
       compactor.stop();
       await http.close();
+      authz.stop();
       await store.close();
     },
   };
