@@ -1,23 +1,40 @@
 // The kubelet: registers the node, keeps its status and Lease fresh, and runs the pods bound to it
-// through the container runtime. Pods are reconciled one worker per pod key from a queue fed by the
-// API watch and by a runtime relist (PLEG), so a container that dies is noticed within a second.
+// (from the API, and static pods from its manifest directory) through the container runtime.
+// Pods are reconciled one worker per pod key from a queue fed by the API watches, the probes and a
+// runtime relist (PLEG), so a container that dies is noticed within a second.
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { V1Pod } from '@kubernetes/client-node';
-import { ApiClient } from '../api/client.ts';
+import type { V1ConfigMap, V1Pod, V1PodStatus, V1Secret, V1Service } from '@kubernetes/client-node';
+import { ApiClient, isNotFound } from '../api/client.ts';
 import { Informer } from '../api/informer.ts';
 import { loadKubeconfig } from '../api/kubeconfig.ts';
 import { logger } from '../api/log.ts';
 import { core } from '../api/paths.ts';
 import { WorkQueue } from '../api/queue.ts';
+import { CriClient } from './cri/client.ts';
+import { ImageGC } from './images/image-gc.ts';
+import { ImageManager } from './images/image-manager.ts';
 import { sourceAddressFor } from './node/address.ts';
 import { readHostFacts } from './node/facts.ts';
 import { NodeLoop } from './node/node-loop.ts';
+import { nodeImages } from './node/node-object.ts';
+import { DEFAULT_EVICTION_HARD, parseThresholds, pressure, reserveOf } from './node/pressure.ts';
+import { readNodeStats } from './node/stats.ts';
+import { parseDuration, parsePercent, parseReserved } from './options.ts';
+import { criRuntime } from './pods/cri-runtime.ts';
+import type { PodDeps } from './pods/deps.ts';
+import { EventRecorder } from './pods/events.ts';
+import { PodCgroups } from './pods/pod-cgroups.ts';
 import { PodSync } from './pods/pod-sync.ts';
+import { podReferences } from './pods/references.ts';
 import { hostDnsConfig } from './pods/resolv.ts';
 import type { PodRuntime } from './pods/runtime.ts';
-import { criRuntime } from './pods/cri-runtime.ts';
-import { CriClient } from './cri/client.ts';
+import { ProbeManager } from './probes/probe-manager.ts';
 import { startKubeletServer } from './server/server.ts';
+import { ManifestSource } from './static/manifest-source.ts';
+import { MirrorPods } from './static/mirror-pods.ts';
+import { CONFIG_MIRROR, isMirrorPod } from './static/static-pods.ts';
+import { VolumeManager } from './volumes/volume-manager.ts';
 
 export interface KubeletOptions {
   nodeName: string;
@@ -33,39 +50,169 @@ export interface KubeletOptions {
   port: number;
   resolvConf: string;
   relistMs: number;
+  /** cluster DNS server IPs; empty: pods get the node's resolvers */
+  clusterDNS?: string[];
+  clusterDomain?: string;
+  /** static pod manifests; default <rootDir>/pod-manifests */
+  podManifestPath?: string;
+  systemReserved?: string;
+  kubeReserved?: string;
+  evictionHard?: string;
+  imageGCHighThreshold?: number;
+  imageGCLowThreshold?: number;
+  /** Go duration, e.g. 2m */
+  imageMinimumGCAge?: string;
+  podWorkers?: number;
+  /** runtime calls that fork processes (sandbox and container start/stop) allowed at once */
+  runtimeConcurrency?: number;
+}
+
+const IMAGE_GC_PERIOD_MS = 5 * 60_000;
+const KUBELET_CONDITIONS = new Set(['PodReadyToStartContainers', 'Initialized', 'Ready', 'ContainersReady', 'PodScheduled']);
+
+/** An update that changed only what the kubelet itself reports (status other than foreign conditions). */
+export function statusEcho(p: V1Pod, old: V1Pod): boolean {
+  const { resourceVersion: _a, managedFields: _b, ...m1 } = p.metadata ?? {};
+  const { resourceVersion: _c, managedFields: _d, ...m2 } = old.metadata ?? {};
+  const foreign = (x: V1Pod) => JSON.stringify((x.status?.conditions ?? []).filter((c) => !KUBELET_CONDITIONS.has(c.type)).map((c) => [c.type, c.status]));
+  return JSON.stringify(m1) === JSON.stringify(m2) && JSON.stringify(p.spec) === JSON.stringify(old.spec) && foreign(p) === foreign(old)
+    && p.status?.phase === old.status?.phase;
 }
 
 export async function startKubelet(o: KubeletOptions): Promise<{ stop(): Promise<void> }> {
   const log = logger('kubelet');
   const api = new ApiClient(loadKubeconfig(o.kubeconfig), `hawser-kubelet/${o.nodeName}`);
-  const rt: PodRuntime = criRuntime(o.runtimeEndpoint);
+  const rt: PodRuntime = criRuntime(o.runtimeEndpoint, { heavy: o.runtimeConcurrency ?? Number(process.env.HAWSER_RUNTIME_CONCURRENCY ?? 4) });
   const runtimeVersion = await rt.version();
   const nodeIP = o.nodeIP ?? await sourceAddressFor(api.auth.server);
   const facts = await readHostFacts(o.rootDir);
+  const reserved = parseReserved(o.systemReserved, o.kubeReserved);
+  const evictionHard = parseThresholds(o.evictionHard ?? DEFAULT_EVICTION_HARD);
+  const gc = {
+    highPercent: parsePercent('image-gc-high-threshold', o.imageGCHighThreshold, 85),
+    lowPercent: parsePercent('image-gc-low-threshold', o.imageGCLowThreshold, 80),
+    minAgeMs: parseDuration(o.imageMinimumGCAge ?? '2m'),
+  };
+  if (gc.lowPercent > gc.highPercent) throw new Error('--image-gc-low-threshold must not exceed --image-gc-high-threshold');
+  const allocatable = () => ({
+    cpuMillis: Math.max(0, facts.cpus * 1000 - reserved.cpuMillis),
+    memoryBytes: Math.max(0, facts.memoryBytes - reserved.memoryBytes - reserveOf(evictionHard['memory.available'], facts.memoryBytes)),
+    ephemeralStorageBytes: Math.max(0, facts.ephemeralStorageBytes - reserved.ephemeralStorageBytes - reserveOf(evictionHard['nodefs.available'], facts.ephemeralStorageBytes)),
+  });
+  const events = new EventRecorder(api, o.nodeName, log);
+
+  let imagefsMount: string | undefined;
   const nodeLoop = new NodeLoop(api, {
     name: o.nodeName, nodeIP, labels: o.nodeLabels, taints: o.registerWithTaints, facts, runtimeVersion,
-    maxPods: o.maxPods, reserved: { cpuMillis: 0, memoryBytes: 0 }, kubeletPort: o.port,
-  }, () => rt.health(), log);
+    maxPods: o.maxPods, reserved, evictionHard, kubeletPort: o.port,
+  }, () => rt.health(), log, 10_000, async () => {
+    imagefsMount ??= (await rt.imageFs().catch(() => undefined))?.mountpoint;
+    return {
+      pressure: pressure(readNodeStats(o.rootDir, imagefsMount), evictionHard),
+      images: nodeImages(await rt.listImages()),
+    };
+  }, (uid, type, reason, message) => events.nodeEvent(uid, type, reason, message));
   await nodeLoop.register();
   nodeLoop.start();
   log.info({ node: o.nodeName, nodeIP, runtimeVersion }, 'kubelet started');
 
+  // what pods read: ConfigMaps, Secrets and Services, cluster-wide (one watch each; per-object
+  // watches would each hold a connection on HTTP/1.1)
+  const configMaps = new Informer<V1ConfigMap>(api, core('configmaps'), {}, log);
+  const secrets = new Informer<V1Secret>(api, core('secrets'), {}, log);
+  const services = new Informer<V1Service>(api, core('services'), {}, log);
   const pods = new Informer<V1Pod>(api, core('pods'), { fieldSelector: `spec.nodeName=${o.nodeName}` }, log);
-  const byUid = new Map<string, V1Pod>();
-  const queue = new WorkQueue();
-  const track = (p: V1Pod) => { byUid.set(p.metadata!.uid!, p); queue.add(p.metadata!.uid!); };
-  pods.on({
-    add: track,
-    update: track,
-    delete: (p) => { byUid.delete(p.metadata!.uid!); queue.add(p.metadata!.uid!); },
-  }).start();
-  await pods.waitForSync();
 
-  const sync = new PodSync(rt, api, {
-    nodeName: o.nodeName, nodeIP, podLogRoot: o.podLogDir, cgroupRoot: o.cgroupRoot, dns: hostDnsConfig(o.resolvConf),
-  }, log);
-  queue.run(4, async (uid) => {
-    const again = await sync.sync(uid, byUid.get(uid));
+  let sync: PodSync | undefined;
+  const apiPods = new Map<string, V1Pod>();     // by uid, mirror pods excluded
+  const mirrors = new Map<string, V1Pod>();     // by namespace/name
+  const queue = new WorkQueue();
+  const manifests = new ManifestSource(o.podManifestPath ?? join(o.rootDir, 'pod-manifests'), o.nodeName, log, (changed) => {
+    for (const uid of changed) queue.add(uid);
+    void mirrorPods.sync(() => [...manifests.pods.values()], () => [...mirrors.values()]);
+  });
+  const podFor = (uid: string): V1Pod | undefined => manifests.pods.get(uid) ?? apiPods.get(uid);
+  const allPods = (): V1Pod[] => [...apiPods.values(), ...manifests.pods.values()];
+  const mirrorPods = new MirrorPods(api, () => ({ name: o.nodeName, uid: nodeLoop.uid() }), log);
+  const syncMirrors = () => void mirrorPods.sync(() => [...manifests.pods.values()], () => [...mirrors.values()]);
+
+  const trackPod = (p: V1Pod) => {
+    if (isMirrorPod(p)) {
+      const k = `${p.metadata!.namespace}/${p.metadata!.name}`;
+      // a new mirror object needs the static pod's status written again
+      if (mirrors.get(k)?.metadata?.uid !== p.metadata!.uid) sync?.statusStale(p.metadata!.annotations![CONFIG_MIRROR]);
+      mirrors.set(k, p);
+      queue.add(p.metadata!.annotations![CONFIG_MIRROR]);
+      syncMirrors();
+      return;
+    }
+    apiPods.set(p.metadata!.uid!, p);
+    queue.add(p.metadata!.uid!);
+  };
+  pods.on({
+    add: trackPod,
+    // our own status writes come back as updates: they need no new sync
+    update: (p, old) => { if (!statusEcho(p, old)) trackPod(p); },
+    delete: (p) => {
+      if (isMirrorPod(p)) { mirrors.delete(`${p.metadata!.namespace}/${p.metadata!.name}`); syncMirrors(); return; }
+      apiPods.delete(p.metadata!.uid!);
+      queue.add(p.metadata!.uid!);
+    },
+  });
+  // a changed ConfigMap or Secret resyncs the pods reading it (volumes follow, waiting starts retry)
+  const touched = (kind: 'configMaps' | 'secrets') => (obj: V1ConfigMap | V1Secret) => {
+    for (const p of allPods()) {
+      if (p.metadata?.namespace === obj.metadata?.namespace && podReferences(p)[kind].has(obj.metadata!.name!)) queue.add(p.metadata!.uid!);
+    }
+  };
+  configMaps.on({ add: touched('configMaps'), update: touched('configMaps'), delete: touched('configMaps') });
+  secrets.on({ add: touched('secrets'), update: touched('secrets'), delete: touched('secrets') });
+  for (const i of [configMaps, secrets, services, pods]) i.start();
+  await Promise.all([configMaps, secrets, services, pods].map((i) => i.waitForSync()));
+
+  const probes = new ProbeManager({
+    exec: (id, cmd, t) => rt.exec(id, cmd, t),
+    onChange: (uid) => queue.add(uid),
+    event: (pod, c, type, reason, message) => events.pod(pod, c, type, reason, message),
+  });
+  const cgroups = new PodCgroups(o.cgroupRoot, log);
+  cgroups.ensureQosRoots();
+  const objects = {
+    configMap: (ns: string, name: string) => configMaps.get(`${ns}/${name}`),
+    secret: (ns: string, name: string) => secrets.get(`${ns}/${name}`),
+    services: () => services.list(),
+  };
+  const volumes = new VolumeManager({ rootDir: o.rootDir, lookups: objects, allocatable });
+  const deps: PodDeps = {
+    rt, api, events, images: new ImageManager(rt, events), volumes, probes, cgroups, objects, log,
+    ctx: {
+      nodeName: o.nodeName, nodeIP, rootDir: o.rootDir, podLogRoot: o.podLogDir, cgroupRoot: o.cgroupRoot,
+      dns: hostDnsConfig(o.resolvConf), clusterDNS: o.clusterDNS, clusterDomain: o.clusterDomain ?? 'cluster.local',
+      memoryCapacity: facts.memoryBytes, allocatable,
+      nodeHostsFile: () => (existsSync('/etc/hosts') ? readFileSync('/etc/hosts', 'utf8') : ''),
+    },
+    writeStatus: (pod, status) => writeStatus(pod, status),
+  };
+  async function writeStatus(pod: V1Pod, status: V1PodStatus): Promise<boolean> {
+    const m = pod.metadata!;
+    if (manifests.pods.has(m.uid!)) {
+      const mirror = mirrors.get(`${m.namespace}/${m.name}`);
+      if (!mirror || mirror.metadata?.deletionTimestamp) return false;
+    }
+    try {
+      await api.patch(core('pods', m.namespace, m.name, 'status'), { status }, 'merge');
+      return true;
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
+  }
+
+  sync = new PodSync(deps);
+  manifests.start();
+  syncMirrors();
+  queue.run(o.podWorkers ?? 16, async (uid) => {
+    const again = await sync!.sync(uid, podFor(uid));
     if (again !== undefined) queue.addAfter(uid, again);
   }, (uid, err) => log.warn({ uid, err: String(err) }, 'pod sync failed; will retry'));
 
@@ -73,6 +220,7 @@ export async function startKubelet(o: KubeletOptions): Promise<{ stop(): Promise
   // leftovers whose pod is gone from the API (deleted while the kubelet was down).
   const seen = new Map<string, string>();
   let relisting = false;
+  let firstRelist = true;
   const relist = setInterval(async () => {
     if (relisting) return;
     relisting = true;
@@ -81,10 +229,16 @@ export async function startKubelet(o: KubeletOptions): Promise<{ stop(): Promise
       const sig = new Map<string, string>();
       for (const s of sbs) sig.set(s.uid, `${sig.get(s.uid) ?? ''}s${s.id}:${s.ready};`);
       for (const c of cs) sig.set(c.uid, `${sig.get(c.uid) ?? ''}c${c.id}:${c.state};`);
-      for (const [uid, s] of sig) if (seen.get(uid) !== s || !byUid.has(uid)) queue.add(uid);
+      for (const [uid, s] of sig) if (seen.get(uid) !== s || !podFor(uid)) queue.add(uid);
       for (const uid of seen.keys()) if (!sig.has(uid)) queue.add(uid);
       seen.clear();
       for (const [k, v] of sig) seen.set(k, v);
+      if (firstRelist) {
+        firstRelist = false;
+        // pod directories of pods gone while the kubelet was away
+        const known = new Set([...allPods().map((p) => p.metadata!.uid!), ...sig.keys()]);
+        for (const uid of volumes.leftovers(known)) queue.add(uid);
+      }
       await nodeLoop.poke();
     } catch (err) {
       log.warn({ err: String(err) }, 'runtime relist failed');
@@ -93,10 +247,19 @@ export async function startKubelet(o: KubeletOptions): Promise<{ stop(): Promise
     }
   }, o.relistMs);
 
+  const imageGC = new ImageGC(rt, gc, log, (wanted, found) => events.nodeEvent(nodeLoop.uid(), 'Warning', 'FreeDiskSpaceFailed',
+    `Failed to garbage collect required amount of images. Attempted to free ${wanted} bytes, but only found ${found} bytes eligible to free.`));
+  const runGC = () => imageGC.collect().catch((err) => {
+    log.warn({ err: String(err) }, 'image garbage collection failed');
+    events.nodeEvent(nodeLoop.uid(), 'Warning', 'ImageGCFailed', String((err as Error).message ?? err));
+  });
+  void runGC();
+  const gcTimer = setInterval(runGC, IMAGE_GC_PERIOD_MS);
+
   const server = await startKubeletServer({
     bindAddress: '0.0.0.0', port: o.port, tlsDir: join(o.rootDir, 'pki'),
     clientCA: api.auth.ca ?? Buffer.alloc(0), nodeName: o.nodeName, nodeIP,
-    cri: new CriClient(o.runtimeEndpoint), podLogDir: o.podLogDir, pods: () => [...byUid.values()],
+    cri: new CriClient(o.runtimeEndpoint), podLogDir: o.podLogDir, pods: allPods,
   });
   log.info({ port: server.port }, 'kubelet server listening');
 
@@ -104,9 +267,14 @@ export async function startKubelet(o: KubeletOptions): Promise<{ stop(): Promise
     async stop() {
       await server.close();
       clearInterval(relist);
-      pods.stop();
+      clearInterval(gcTimer);
+      manifests.stop();
+      mirrorPods.stop();
+      probes.stop();
+      for (const i of [configMaps, secrets, services, pods]) i.stop();
       queue.stop();
       nodeLoop.stop();
+      await events.flush(2000);
     },
   };
 }

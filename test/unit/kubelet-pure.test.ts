@@ -23,7 +23,7 @@ test('sandbox config carries the pod identity labels the kubelet finds it by', (
   t.is(c.labels['io.kubernetes.pod.uid'], 'u1');
   t.is((c.labels as Record<string, string>).app, 'web');
   t.is(c.logDirectory, '/logs/default_web_u1');
-  t.is(c.linux.cgroupParent, '/kp/podu1');
+  t.is(c.linux.cgroupParent, '/kp/besteffort/podu1', 'a BestEffort pod sits in the besteffort QoS cgroup');
   t.deepEqual(c.portMappings, [{ protocol: 0, containerPort: 80, hostPort: 8080, hostIp: '' }]);
   const hn = sandboxConfig(pod({ hostNetwork: true }), 0, { podLogRoot: '/l', cgroupRoot: '/k', dns: { servers: [], searches: [], options: [] } });
   t.is(hn.linux.securityContext.namespaceOptions.network, 2);
@@ -60,15 +60,18 @@ test('pod status: exit 0 with OnFailure is Succeeded; exit 1 with Never is Faile
   t.is(w.containerStatuses![0].state!.waiting!.reason, 'ErrImagePull');
 });
 
-test('back-off: first restart at once, then 10 s doubling to 5 min', (t) => {
+test('back-off: first restart at once, then 10 s doubling to 5 min, counted from when the container finished', (t) => {
   const b = new Backoff();
-  t.is(b.remaining('k', 0), 0);
+  t.false(b.inBackoffSince('k', 0, 0), 'first crash: restart at once');
   b.next('k', 0);
-  t.is(b.remaining('k', 0), 10_000);
-  b.next('k', 10_000);
-  t.is(b.remaining('k', 10_000), 20_000);
-  for (let i = 0; i < 10; i++) b.next('k', 0);
+  t.is(b.remainingSince('k', 1_000, 1_000), 10_000, 'second crash at 1 s waits 10 s from then');
+  t.true(b.inBackoffSince('k', 1_000, 10_999));
+  t.false(b.inBackoffSince('k', 1_000, 11_000));
+  b.next('k', 1_000);
+  t.is(b.remainingSince('k', 12_000, 12_000), 20_000);
+  for (let i = 0; i < 10; i++) b.next('k', 12_000);
   t.is(b.current('k'), 300_000);
+  t.false(b.inBackoffSince('k', 12_000 + 600_001, 12_000 + 600_001), 'forgotten after twice the maximum');
 });
 
 test('resolv.conf parsing', (t) => {
@@ -98,4 +101,14 @@ test('allocatable is capacity minus reservations', (t) => {
   t.is(r.allocatable.cpu, '1900m');
   t.is(r.allocatable.memory, `${3 * 1024 * 1024}Ki`);
   t.is(r.capacity.pods, '110');
+});
+
+test('sandbox DNS: the node\'s resolvers without --cluster-dns; with it, dnsPolicy decides', (t) => {
+  const host = { servers: ['192.0.2.1'], searches: ['corp'], options: [] };
+  const ctx = { podLogRoot: '/l', cgroupRoot: '/k', dns: host };
+  t.deepEqual(sandboxConfig(pod(), 0, ctx).dnsConfig, host);
+  const cluster = { ...ctx, clusterDNS: ['10.96.0.10'], clusterDomain: 'cluster.local' };
+  t.deepEqual(sandboxConfig(pod(), 0, cluster).dnsConfig, { servers: ['10.96.0.10'], searches: ['default.svc.cluster.local', 'svc.cluster.local', 'cluster.local', 'corp'], options: ['ndots:5'] });
+  t.deepEqual(sandboxConfig(pod({ hostNetwork: true }), 0, cluster).dnsConfig, host, 'ClusterFirst on the host network falls back to the node');
+  t.is(sandboxConfig(pod({ hostname: 'h', subdomain: 's' }), 0, cluster).hostname, 'h');
 });

@@ -1,23 +1,43 @@
-// Registers the Node (or reclaims it after a restart), then reports its status and renews its
-// Lease every 10 s, as the kubelet's node status manager and lease controller do.
-import type { V1Node } from '@kubernetes/client-node';
+// Registers the Node (or reclaims it after a restart), renews its Lease every 10 s, and reports its
+// status as upstream's node status manager does: checked every 10 s, sent when something other
+// than heartbeat times changed or 5 minutes passed (the Lease is the liveness signal), with
+// "Node <name> status is now: ..." events on transitions.
+import type { V1Node, V1NodeCondition } from '@kubernetes/client-node';
 import { ApiClient, isNotFound, ApiError } from '../../api/client.ts';
 import { core, leasePath } from '../../api/paths.ts';
 import type { Logger } from '../../api/log.ts';
-import { nodeObject, nodeStatus, type NodeSpecInput } from './node-object.ts';
+import { nodeObject, nodeStatus, type NodeExtras, type NodeSpecInput } from './node-object.ts';
 import type { RuntimeHealth } from '../pods/runtime.ts';
 import { rfc3339 } from '../pods/runtime-values.ts';
 
 const LEASE_NS = 'kube-node-lease';
+const REPORT_EVERY_MS = 5 * 60_000;
 const microNow = () => new Date().toISOString().replace('Z', '000Z');
+
+const TRANSITIONS: Record<string, [string, string]> = {
+  Ready: ['NodeReady', 'NodeNotReady'],
+  MemoryPressure: ['NodeHasInsufficientMemory', 'NodeHasSufficientMemory'],
+  DiskPressure: ['NodeHasDiskPressure', 'NodeHasNoDiskPressure'],
+  PIDPressure: ['NodeHasInsufficientPID', 'NodeHasSufficientPID'],
+};
+
+/** The status without heartbeat times: what decides whether it must be sent. */
+const essence = (s: V1Node['status']) => JSON.stringify({ ...s, conditions: s?.conditions?.map((c) => ({ ...c, lastHeartbeatTime: undefined })) });
+
+export type NodeEvent = (uid: string | undefined, type: 'Normal' | 'Warning', reason: string, message: string) => void;
 
 export class NodeLoop {
   private timer?: NodeJS.Timeout;
   private lastHealth?: string;
   private node?: V1Node;
+  private lastSent = '';
+  private lastSentAt = 0;
 
   constructor(private api: ApiClient, private spec: NodeSpecInput, private health: () => Promise<RuntimeHealth>,
-    private log: Logger, private intervalMs = 10_000) {}
+    private log: Logger, private intervalMs = 10_000, private extras: () => Promise<NodeExtras> = async () => ({}),
+    private event: NodeEvent = () => undefined) {}
+
+  uid(): string | undefined { return this.node?.metadata?.uid; }
 
   async register(): Promise<V1Node> {
     const now = rfc3339(new Date())!;
@@ -33,6 +53,8 @@ export class NodeLoop {
       this.node = await this.api.patch<V1Node>(core('nodes', undefined, this.spec.name), { metadata: { labels: want.metadata!.labels } }, 'merge');
       this.log.info({ node: this.spec.name, uid: cur.metadata?.uid }, 'node already registered; reclaimed');
     }
+    this.event(this.uid(), 'Normal', 'Starting', 'Starting kubelet.');
+    this.lastSent = '';
     await this.reportStatus();
     return this.node!;
   }
@@ -55,13 +77,28 @@ export class NodeLoop {
     if (h !== this.lastHealth) await this.reportStatus();
   }
 
+  private transitions(before: V1NodeCondition[], after: V1NodeCondition[]): void {
+    for (const c of after) {
+      const names = TRANSITIONS[c.type];
+      const old = before.find((b) => b.type === c.type);
+      if (!names || old?.status === c.status) continue;
+      if (!old && c.type !== 'Ready' && c.status === 'False') continue;
+      this.event(this.uid(), 'Normal', c.status === 'True' ? names[0] : names[1], `Node ${this.spec.name} status is now: ${c.status === 'True' ? names[0] : names[1]}`);
+    }
+  }
+
   private async reportStatus(): Promise<void> {
     const h = await this.health();
     this.lastHealth = JSON.stringify(h);
     const prev = this.node?.status?.conditions ?? [];
-    const status = nodeStatus(this.spec, h, rfc3339(new Date())!, prev);
+    const status = nodeStatus(this.spec, h, rfc3339(new Date())!, prev, await this.extras().catch(() => ({})));
+    const e = essence(status);
+    if (e === this.lastSent && Date.now() - this.lastSentAt < REPORT_EVERY_MS) return;
     try {
       this.node = await this.api.patch<V1Node>(core('nodes', undefined, this.spec.name, 'status'), { status }, 'merge');
+      this.lastSent = e;
+      this.lastSentAt = Date.now();
+      this.transitions(prev, status?.conditions ?? []);
     } catch (err) {
       if (isNotFound(err)) { this.log.warn('node object was deleted; registering again'); await this.register(); return; }
       throw err;

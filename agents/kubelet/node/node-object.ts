@@ -1,6 +1,7 @@
 // Pure builders for the Node object and its status, from host facts and runtime health.
 import type { V1Node, V1NodeCondition } from '@kubernetes/client-node';
 import type { HostFacts } from './facts.ts';
+import { reserveOf, type Thresholds } from './pressure.ts';
 
 export const KUBELET_VERSION = 'v1.35.0-hawser';
 
@@ -12,8 +13,23 @@ export interface NodeSpecInput {
   facts: HostFacts;
   runtimeVersion: string;           // e.g. containerd://1.6.20
   maxPods: number;
-  reserved: { cpuMillis: number; memoryBytes: number };
+  /** --system-reserved plus --kube-reserved */
+  reserved: { cpuMillis: number; memoryBytes: number; ephemeralStorageBytes?: number };
+  /** --eviction-hard: what it keeps back is not allocatable either */
+  evictionHard?: Thresholds;
   kubeletPort: number;
+}
+
+export interface NodeExtras {
+  pressure?: { memory: boolean; disk: boolean; pid: boolean };
+  images?: { names: string[]; sizeBytes: number }[];
+}
+
+/** At most 50 images, the largest first, as the kubelet reports them (nodeStatusMaxImages). */
+export function nodeImages(images: { tags: string[]; digests: string[]; size: number }[]): { names: string[]; sizeBytes: number }[] {
+  return [...images].sort((a, b) => b.size - a.size).slice(0, 50)
+    .map((i) => ({ names: [...i.digests, ...i.tags], sizeBytes: i.size }))
+    .filter((i) => i.names.length > 0);
 }
 
 export function baseLabels(i: NodeSpecInput): Record<string, string> {
@@ -36,22 +52,31 @@ export function resources(i: NodeSpecInput): { capacity: Record<string, string>;
     pods: String(i.maxPods),
     'hugepages-2Mi': '0',
   };
+  const evictMem = reserveOf(i.evictionHard?.['memory.available'], i.facts.memoryBytes);
+  const evictDisk = reserveOf(i.evictionHard?.['nodefs.available'], i.facts.ephemeralStorageBytes);
   const allocatable = {
     ...capacity,
     cpu: `${Math.max(0, i.facts.cpus * 1000 - i.reserved.cpuMillis)}m`,
-    memory: kib(Math.max(0, i.facts.memoryBytes - i.reserved.memoryBytes)),
+    memory: kib(Math.max(0, i.facts.memoryBytes - i.reserved.memoryBytes - evictMem)),
+    'ephemeral-storage': kib(Math.max(0, i.facts.ephemeralStorageBytes - (i.reserved.ephemeralStorageBytes ?? 0) - evictDisk)),
   };
   return { capacity, allocatable };
 }
 
 export interface Health { runtimeReady: boolean; networkReady: boolean; message: string }
 
-export function conditions(h: Health, now: string, previous: V1NodeCondition[] = []): V1NodeCondition[] {
+export function conditions(h: Health, now: string, previous: V1NodeCondition[] = [], p = { memory: false, disk: false, pid: false }): V1NodeCondition[] {
   const ready = h.runtimeReady && h.networkReady;
   const want: Omit<V1NodeCondition, 'lastHeartbeatTime' | 'lastTransitionTime'>[] = [
-    { type: 'MemoryPressure', status: 'False', reason: 'KubeletHasSufficientMemory', message: 'kubelet has sufficient memory available' },
-    { type: 'DiskPressure', status: 'False', reason: 'KubeletHasNoDiskPressure', message: 'kubelet has no disk pressure' },
-    { type: 'PIDPressure', status: 'False', reason: 'KubeletHasSufficientPID', message: 'kubelet has sufficient PID available' },
+    p.memory
+      ? { type: 'MemoryPressure', status: 'True', reason: 'KubeletHasInsufficientMemory', message: 'kubelet has insufficient memory available' }
+      : { type: 'MemoryPressure', status: 'False', reason: 'KubeletHasSufficientMemory', message: 'kubelet has sufficient memory available' },
+    p.disk
+      ? { type: 'DiskPressure', status: 'True', reason: 'KubeletHasDiskPressure', message: 'kubelet has disk pressure' }
+      : { type: 'DiskPressure', status: 'False', reason: 'KubeletHasNoDiskPressure', message: 'kubelet has no disk pressure' },
+    p.pid
+      ? { type: 'PIDPressure', status: 'True', reason: 'KubeletHasInsufficientPID', message: 'kubelet has insufficient PID available' }
+      : { type: 'PIDPressure', status: 'False', reason: 'KubeletHasSufficientPID', message: 'kubelet has sufficient PID available' },
     ready
       ? { type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status' }
       : { type: 'Ready', status: 'False', reason: 'KubeletNotReady', message: h.message },
@@ -63,11 +88,12 @@ export function conditions(h: Health, now: string, previous: V1NodeCondition[] =
   });
 }
 
-export function nodeStatus(i: NodeSpecInput, h: Health, now: string, previous: V1NodeCondition[] = []): V1Node['status'] {
+export function nodeStatus(i: NodeSpecInput, h: Health, now: string, previous: V1NodeCondition[] = [], x: NodeExtras = {}): V1Node['status'] {
   const f = i.facts;
   return {
     ...resources(i),
-    conditions: conditions(h, now, previous),
+    conditions: conditions(h, now, previous, x.pressure),
+    ...(x.images ? { images: x.images } : {}),
     addresses: [{ type: 'InternalIP', address: i.nodeIP }, { type: 'Hostname', address: i.name }],
     daemonEndpoints: { kubeletEndpoint: { Port: i.kubeletPort } },
     nodeInfo: {

@@ -1,66 +1,109 @@
-// Pure translation of a Pod and its containers into CRI PodSandboxConfig and ContainerConfig.
+// Pure translation of a Pod and its containers into CRI PodSandboxConfig and ContainerConfig: pod
+// identity labels (how the kubelet finds its sandboxes and containers again after a restart),
+// QoS cgroup parent, DNS per dnsPolicy, hostname, host ports, security contexts, Linux resources,
+// mounts, the resolved environment, and the annotations a kubelet needs to stop a container whose
+// pod it no longer knows (grace period, preStop handler).
 import { createHash } from 'node:crypto';
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
+import { podDnsConfigWithWarnings } from './dns-policy.ts';
+import { podHostname } from './hosts-file.ts';
 import * as L from './labels.ts';
+import { containerResources, podCgroupParent, type LinuxResources } from './qos.ts';
 import type { DnsConfig } from './resolv.ts';
+import { containerSecurityContext, sandboxSecurityContext, type ImageUser } from './security.ts';
 
-export interface SandboxContext { podLogRoot: string; cgroupRoot: string; dns: DnsConfig }
+export interface SandboxContext {
+  podLogRoot: string;
+  cgroupRoot: string;
+  /** the node's resolvers (dnsPolicy Default, and the fallback) */
+  dns: DnsConfig;
+  /** --cluster-dns; unset: every pod gets the node's resolvers */
+  clusterDNS?: string[];
+  clusterDomain?: string;
+}
 
 export const podLogDir = (root: string, pod: V1Pod): string =>
   `${root}/${pod.metadata!.namespace}_${pod.metadata!.name}_${pod.metadata!.uid}`;
 
-const NS_POD = 0;
-const NS_NODE = 2;
+const protoNum = (p: string | undefined): number => (p === 'UDP' ? 1 : p === 'SCTP' ? 2 : 0);
+
+/** The DNS settings of the pod's sandbox, and warnings for DNSConfigForming/MissingClusterDNS events. */
+export function sandboxDns(pod: V1Pod, ctx: SandboxContext): { config: DnsConfig; warnings: string[] } {
+  if (ctx.clusterDNS === undefined) return { config: ctx.dns, warnings: [] };
+  return podDnsConfigWithWarnings(pod, { clusterDNS: ctx.clusterDNS, clusterDomain: ctx.clusterDomain ?? 'cluster.local', host: ctx.dns });
+}
 
 export function sandboxConfig(pod: V1Pod, attempt: number, ctx: SandboxContext) {
   const m = pod.metadata!;
   const spec = pod.spec!;
   const hostNetwork = spec.hostNetwork === true;
-  const portMappings = hostNetwork ? [] : spec.containers.flatMap((c) => (c.ports ?? [])
+  const portMappings = hostNetwork ? [] : [...(spec.initContainers ?? []), ...spec.containers].flatMap((c) => (c.ports ?? [])
     .filter((p) => p.hostPort)
     .map((p) => ({ protocol: protoNum(p.protocol), containerPort: p.containerPort, hostPort: p.hostPort, hostIp: p.hostIP ?? '' })));
+  const sysctls = Object.fromEntries((spec.securityContext?.sysctls ?? []).map((s) => [s.name, s.value]));
   return {
     metadata: { name: m.name!, uid: m.uid!, namespace: m.namespace!, attempt },
-    hostname: hostNetwork ? '' : (spec.hostname ?? m.name!).slice(0, 63),
+    hostname: hostNetwork ? '' : podHostname(pod),
     logDirectory: podLogDir(ctx.podLogRoot, pod),
-    dnsConfig: ctx.dns,
+    dnsConfig: sandboxDns(pod, ctx).config,
     portMappings,
     labels: { ...(m.labels ?? {}), [L.POD_NAME]: m.name!, [L.POD_NAMESPACE]: m.namespace!, [L.POD_UID]: m.uid!, [L.MANAGED_BY]: 'true' },
     annotations: { ...(m.annotations ?? {}), [L.TERMINATION_GRACE]: String(spec.terminationGracePeriodSeconds ?? 30) },
     linux: {
-      cgroupParent: `${ctx.cgroupRoot}/pod${m.uid}`,
-      securityContext: {
-        namespaceOptions: { network: hostNetwork ? NS_NODE : NS_POD, pid: spec.hostPID ? NS_NODE : 1, ipc: spec.hostIPC ? NS_NODE : NS_POD },
-      },
+      cgroupParent: podCgroupParent(ctx.cgroupRoot, pod),
+      securityContext: sandboxSecurityContext(pod),
+      sysctls,
     },
   };
 }
 
-function protoNum(p: string | undefined): number {
-  return p === 'UDP' ? 1 : p === 'SCTP' ? 2 : 0;
-}
-
 /** A hash of the container spec: a changed spec means the running container is outdated. */
 export function containerHash(c: V1Container): string {
-  return createHash('sha256').update(JSON.stringify(c)).digest('hex').slice(0, 8);
+  // resources are left out: changing them is not a reason to restart (upstream excludes them too)
+  const { resources: _r, ...rest } = c;
+  return createHash('sha256').update(JSON.stringify(rest)).digest('hex').slice(0, 8);
 }
 
-export function containerConfig(pod: V1Pod, c: V1Container, attempt: number) {
+/** What the kubelet resolved for one container start; absent parts fall back to the spec alone. */
+export interface ContainerExtras {
+  env?: { key: string; value: string }[];
+  command?: string[];
+  args?: string[];
+  mounts?: { containerPath: string; hostPath: string; readonly: boolean; propagation?: number }[];
+  /** the image reference the runtime resolved (kept in the config as the user typed it too) */
+  imageRef?: string;
+  imageUser?: ImageUser;
+  /** node memory capacity, for the Burstable OOM score */
+  memoryCapacity?: number;
+}
+
+export function containerConfig(pod: V1Pod, c: V1Container, attempt: number, x: ContainerExtras = {}) {
   const m = pod.metadata!;
-  const env = (c.env ?? []).filter((e) => e.value !== undefined).map((e) => ({ key: e.name, value: e.value! }));
+  const env = x.env ?? (c.env ?? []).filter((e) => e.value !== undefined).map((e) => ({ key: e.name, value: e.value! }));
+  const resources: LinuxResources | Record<string, never> = x.memoryCapacity !== undefined ? containerResources(pod, c, x.memoryCapacity) : {};
+  const preStop = c.lifecycle?.preStop;
   return {
     metadata: { name: c.name, attempt },
-    image: { image: c.image! },
-    command: c.command ?? [],
-    args: c.args ?? [],
+    image: { image: x.imageRef ?? c.image!, userSpecifiedImage: c.image! },
+    command: x.command ?? c.command ?? [],
+    args: x.args ?? c.args ?? [],
     workingDir: c.workingDir ?? '',
     envs: env,
+    mounts: x.mounts ?? [],
     labels: { [L.POD_NAME]: m.name!, [L.POD_NAMESPACE]: m.namespace!, [L.POD_UID]: m.uid!, [L.CONTAINER_NAME]: c.name, [L.MANAGED_BY]: 'true' },
-    annotations: { [L.CONTAINER_HASH]: containerHash(c), [L.CONTAINER_RESTARTS]: String(attempt) },
+    annotations: {
+      [L.CONTAINER_HASH]: containerHash(c),
+      [L.CONTAINER_RESTARTS]: String(attempt),
+      [L.TERMINATION_GRACE]: String(pod.spec?.terminationGracePeriodSeconds ?? 30),
+      [L.TERMINATION_MESSAGE_PATH]: c.terminationMessagePath ?? '/dev/termination-log',
+      [L.TERMINATION_MESSAGE_POLICY]: c.terminationMessagePolicy ?? 'File',
+      ...(preStop ? { [L.PRESTOP_HANDLER]: JSON.stringify(preStop) } : {}),
+      ...(c.ports?.length ? { [L.CONTAINER_PORTS]: JSON.stringify(c.ports) } : {}),
+    },
     logPath: `${c.name}/${attempt}.log`,
     stdin: c.stdin ?? false,
     stdinOnce: c.stdinOnce ?? false,
     tty: c.tty ?? false,
-    linux: { resources: {}, securityContext: { privileged: c.securityContext?.privileged ?? false } },
+    linux: { resources, securityContext: containerSecurityContext(pod, c, x.imageUser ?? {}) },
   };
 }

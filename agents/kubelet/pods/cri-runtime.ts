@@ -1,7 +1,8 @@
 // PodRuntime over CRI v1: the only file where the pod logic meets gRPC messages.
-import { CriClient } from '../cri/client.ts';
-import type { ContainerView } from './pod-status.ts';
-import type { ContainerInfo, PodRuntime, RuntimeHealth, SandboxInfo } from './runtime.ts';
+import * as grpc from '@grpc/grpc-js';
+import { CriClient, CriError } from '../cri/client.ts';
+import type { Image } from '../cri/types.ts';
+import type { ContainerDetail, ContainerInfo, ImageInfo, PodRuntime, RuntimeHealth, SandboxInfo } from './runtime.ts';
 import * as L from './labels.ts';
 import { nsToDate, rfc3339 } from './runtime-values.ts';
 
@@ -9,10 +10,42 @@ const managed = { [L.MANAGED_BY]: 'true' };
 const iso = (ns: unknown) => rfc3339(nsToDate(ns));
 const ms = (ns: unknown) => nsToDate(ns)?.getTime() ?? 0;
 
-class ImageError extends Error { constructor(readonly reason: string, msg: string) { super(msg); } }
+const imageInfo = (i: Image): ImageInfo => ({
+  id: i.id, size: Number(i.size ?? 0), pinned: !!i.pinned, tags: i.repoTags ?? [], digests: i.repoDigests ?? [],
+  ...(i.uid ? { uid: Number(i.uid.value) } : {}), ...(i.username ? { username: i.username } : {}),
+});
 
-export function criRuntime(socket: string): PodRuntime {
+/**
+ * At most `n` of the given calls at once; the rest wait their turn, urgent ones first (finishing a
+ * pod that has its sandbox beats starting another pod's sandbox).
+ */
+export function gate(n: number) {
+  let active = 0;
+  const urgent: (() => void)[] = [];
+  const normal: (() => void)[] = [];
+  return async <T>(fn: () => Promise<T>, isUrgent = false): Promise<T> => {
+    if (active >= n) await new Promise<void>((r) => (isUrgent ? urgent : normal).push(r));
+    else active++;
+    try { return await fn(); } finally {
+      const next = urgent.shift() ?? normal.shift();
+      if (next) next(); else active--;
+    }
+  };
+}
+
+/**
+ * `heavy` bounds the calls that make the runtime fork shims, runc and CNI plugins (run/stop/remove
+ * sandbox, create/start container): on a small node, dozens at once only make each slower (and
+ * containerd 1.6 starts failing shim starts), while a few at a time finish the first pods sooner.
+ */
+export function criRuntime(socket: string, o: { heavy?: number } = {}): PodRuntime {
   const cri = new CriClient(socket, { timeoutMs: 120_000 });
+  const heavy = gate(o.heavy ?? 4);
+  // containerd 1.6 does not flag its sandbox (pause) image as pinned; its verbose status names it
+  let sandboxImage: Promise<string | undefined> | undefined;
+  const pause = () => (sandboxImage ??= cri.status(true)
+    .then((st) => (JSON.parse(st.info.config ?? '{}') as { sandboxImage?: string }).sandboxImage)
+    .catch(() => { sandboxImage = undefined; return undefined; }));
   return {
     async version() {
       const v = await cri.version();
@@ -38,37 +71,56 @@ export function criRuntime(socket: string): PodRuntime {
       return items.map((c) => ({
         id: c.id, sandboxId: c.podSandboxId, uid: c.labels[L.POD_UID] ?? '', name: c.labels[L.CONTAINER_NAME] ?? c.metadata?.name ?? '',
         attempt: c.metadata?.attempt ?? 0, state: c.state, createdAt: ms(c.createdAt), hash: c.annotations[L.CONTAINER_HASH] ?? '',
+        imageRef: c.imageRef || c.image?.image || '',
       }));
     },
     async sandboxIP(id) {
       const r = await cri.podSandboxStatus(id);
       return r.status?.network?.ip || undefined;
     },
-    async containerDetail(id): Promise<ContainerView> {
+    async containerDetail(id): Promise<ContainerDetail> {
       const r = await cri.containerStatus(id);
       const s = r.status!;
       return {
         id: s.id, state: s.state, attempt: s.metadata?.attempt ?? 0, exitCode: s.exitCode, reason: s.reason, message: s.message,
         createdAt: iso(s.createdAt), startedAt: iso(s.startedAt), finishedAt: iso(s.finishedAt),
-        image: s.image?.image ?? '', imageRef: s.imageRef,
+        startedAtMs: ms(s.startedAt), finishedAtMs: ms(s.finishedAt),
+        image: s.image?.image ?? '', imageRef: s.imageRef, logPath: s.logPath,
+        mounts: (s.mounts ?? []).map((m) => ({ containerPath: m.containerPath, hostPath: m.hostPath ?? '' })),
+        annotations: s.annotations ?? {},
       };
     },
-    async runSandbox(config) { return cri.runPodSandbox(config as never); },
-    async stopSandbox(id) { await cri.stopPodSandbox(id); },
-    async removeSandbox(id) { await cri.removePodSandbox(id); },
-    async ensureImage(image, policy, sandboxConfig) {
-      const present = policy === 'Always' ? false : !!(await cri.imageStatus(image)).image;
-      if (present) return;
-      if (policy === 'Never') throw new ImageError('ErrImageNeverPull', `Container image "${image}" is not present with pull policy of Never`);
-      try {
-        await cri.pullImage(image, undefined, sandboxConfig as never);
-      } catch (err) {
-        throw new ImageError('ErrImagePull', `failed to pull image "${image}": ${(err as Error).message}`);
-      }
-    },
-    async createContainer(sandboxId, config, sandboxConfig) { return cri.createContainer(sandboxId, config as never, sandboxConfig as never); },
-    async startContainer(id) { await cri.startContainer(id); },
+    async runSandbox(config) { return heavy(() => cri.runPodSandbox(config as never)); },
+    async stopSandbox(id) { await heavy(() => cri.stopPodSandbox(id)); },
+    async removeSandbox(id) { await heavy(() => cri.removePodSandbox(id)); },
+    async createContainer(sandboxId, config, sandboxConfig) { return heavy(() => cri.createContainer(sandboxId, config as never, sandboxConfig as never), true); },
+    async startContainer(id) { await heavy(() => cri.startContainer(id), true); },
     async stopContainer(id, timeoutSec) { await cri.stopContainer(id, timeoutSec); },
     async removeContainer(id) { await cri.removeContainer(id); },
+    async exec(id, cmd, timeoutSec) {
+      try {
+        const r = await cri.execSync(id, cmd, timeoutSec);
+        return { exitCode: r.exitCode, output: Buffer.concat([r.stdout, r.stderr]).toString('utf8') };
+      } catch (err) {
+        if (err instanceof CriError && err.code === grpc.status.DEADLINE_EXCEEDED) return { exitCode: -1, output: `command ${JSON.stringify(cmd.join(' '))} timed out` };
+        if (err instanceof CriError && /timeout .* exceeded|deadline exceeded/i.test(err.details)) return { exitCode: -1, output: `command ${JSON.stringify(cmd.join(' '))} timed out` };
+        throw err;
+      }
+    },
+    async imageStatus(image) {
+      const r = await cri.imageStatus(image);
+      return r.image ? imageInfo(r.image) : undefined;
+    },
+    async pullImage(image, auth, sandboxConfig) { return cri.pullImage(image, auth, sandboxConfig as never); },
+    async listImages() {
+      const p = await pause();
+      return (await cri.listImages()).map(imageInfo).map((i) => (p && i.tags.includes(p) ? { ...i, pinned: true } : i));
+    },
+    async removeImage(id) { await cri.removeImage(id); },
+    async imageFs() {
+      const r = await cri.imageFsInfo();
+      const f = r.imageFilesystems[0];
+      return f ? { usedBytes: Number(f.usedBytes?.value ?? 0), mountpoint: f.fsId?.mountpoint ?? '' } : undefined;
+    },
   };
 }

@@ -9,3 +9,7 @@ export const CONTAINER_HASH = 'io.kubernetes.container.hash';
 export const CONTAINER_RESTARTS = 'io.kubernetes.container.restartCount';
 export const TERMINATION_GRACE = 'io.kubernetes.pod.terminationGracePeriod';
 export const MANAGED_BY = 'hawser.io/managed';
+export const TERMINATION_MESSAGE_PATH = 'io.kubernetes.container.terminationMessagePath';
+export const TERMINATION_MESSAGE_POLICY = 'io.kubernetes.container.terminationMessagePolicy';
+export const PRESTOP_HANDLER = 'io.kubernetes.container.preStopHandler';
+export const CONTAINER_PORTS = 'io.kubernetes.container.ports';

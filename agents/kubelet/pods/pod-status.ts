@@ -1,6 +1,8 @@
-// Pure computation of a Pod's status from what the runtime reports, in the shape and with the
-// reasons kubectl users know (phase, conditions, containerStatuses).
-import type { V1ContainerStatus, V1Pod, V1PodCondition, V1PodStatus } from '@kubernetes/client-node';
+// Pure computation of a Pod's status from what the runtime and the probes report, in the shape and
+// with the reasons kubectl users know: phase by upstream's rules, the five conditions, and init and
+// app container statuses with state, lastState, restartCount, ready and started.
+import type { V1Container, V1ContainerState, V1ContainerStatus, V1Pod, V1PodCondition, V1PodStatus } from '@kubernetes/client-node';
+import { qosClass } from './qos.ts';
 
 export interface ContainerView {
   id: string;
@@ -16,97 +18,149 @@ export interface ContainerView {
   imageRef: string;
 }
 
+export interface Waiting { reason: string; message?: string }
+
 export interface RuntimeView {
   sandboxReady: boolean;
   podIP?: string;
-  containers: Map<string, ContainerView>;              // latest attempt per container name
-  previous: Map<string, ContainerView>;                // the attempt before it, for lastState
-  waiting: Map<string, { reason: string; message?: string }>;
+  containers: Map<string, ContainerView>;              // latest instance per container name (init and app)
+  previous: Map<string, ContainerView>;                // the instance before it, for lastState
+  waiting: Map<string, Waiting>;
+  /** probe verdicts per container name for the latest instance (absent: no probes, ready when running) */
+  probes?: Map<string, { ready: boolean; started: boolean }>;
 }
 
-function state(v: ContainerView | undefined, waiting?: { reason: string; message?: string }): V1ContainerStatus['state'] {
-  if (waiting && (!v || v.state !== 'CONTAINER_RUNNING')) return { waiting: { reason: waiting.reason, message: waiting.message } };
-  if (!v) return { waiting: { reason: 'ContainerCreating' } };
+export const isSidecar = (c: V1Container): boolean => c.restartPolicy === 'Always';
+
+function stateOf(v: ContainerView | undefined, waiting: Waiting | undefined, defaultWaiting: string): V1ContainerState {
+  if (waiting && (!v || v.state !== 'CONTAINER_RUNNING')) return { waiting: { reason: waiting.reason, ...(waiting.message ? { message: waiting.message } : {}) } };
+  if (!v) return { waiting: { reason: defaultWaiting } };
   if (v.state === 'CONTAINER_RUNNING') return { running: { startedAt: v.startedAt as never } };
-  if (v.state === 'CONTAINER_EXITED') {
-    return {
-      terminated: {
-        exitCode: v.exitCode ?? 0, reason: v.reason || (v.exitCode ? 'Error' : 'Completed'), message: v.message || undefined,
-        startedAt: v.startedAt as never, finishedAt: v.finishedAt as never, containerID: `containerd://${v.id}`,
-      },
-    };
-  }
-  return { waiting: { reason: 'ContainerCreating' } };
+  if (v.state === 'CONTAINER_EXITED') return { terminated: terminated(v) };
+  return { waiting: { reason: defaultWaiting } };
 }
 
-function phaseOf(pod: V1Pod, statuses: V1ContainerStatus[]): string {
+function terminated(v: ContainerView): NonNullable<V1ContainerState['terminated']> {
+  return {
+    exitCode: v.exitCode ?? 0, reason: v.reason || (v.exitCode ? 'Error' : 'Completed'),
+    ...(v.message ? { message: v.message } : {}),
+    startedAt: v.startedAt as never, finishedAt: v.finishedAt as never, containerID: `containerd://${v.id}`,
+  };
+}
+
+function containerStatus(c: V1Container, rt: RuntimeView, defaultWaiting: string, init: boolean): V1ContainerStatus {
+  const v = rt.containers.get(c.name);
+  const waiting = rt.waiting.get(c.name);
+  const state = stateOf(v, waiting, defaultWaiting);
+  // a container waiting to be restarted shows its last run as lastState
+  const last = state.waiting && v?.state === 'CONTAINER_EXITED' ? v : rt.previous.get(c.name);
+  const running = !!state.running;
+  const verdict = rt.probes?.get(c.name);
+  const started = running && (verdict?.started ?? true);
+  const ready = running && started && (verdict?.ready ?? true) && (!init || isSidecar(c));
+  return {
+    name: c.name,
+    image: c.image!,
+    imageID: v?.imageRef ?? '',
+    ...(v ? { containerID: `containerd://${v.id}` } : {}),
+    ready,
+    ...(init && !isSidecar(c) ? {} : { started }),
+    restartCount: v?.attempt ?? 0,
+    state,
+    lastState: last && last.state === 'CONTAINER_EXITED' ? { terminated: terminated(last) } : {},
+  } as V1ContainerStatus;
+}
+
+/** Upstream's getPhase: init containers first, then counts of running, waiting and stopped containers. */
+export function phaseOf(pod: V1Pod, init: V1ContainerStatus[], apps: V1ContainerStatus[]): string {
   const policy = pod.spec?.restartPolicy ?? 'Always';
-  const running = statuses.filter((s) => s.state?.running).length;
-  const done = statuses.filter((s) => s.state?.terminated);
-  const failed = done.filter((s) => s.state!.terminated!.exitCode !== 0).length;
-  if (statuses.length > 0 && done.length === statuses.length && policy !== 'Always') {
-    if (failed === 0) return 'Succeeded';
-    if (policy === 'Never') return 'Failed';
+  let pendingInit = 0;
+  let failedInit = 0;
+  for (const c of pod.spec?.initContainers ?? []) {
+    const s = init.find((x) => x.name === c.name);
+    if (isSidecar(c)) { if (!s?.started && !s?.state?.running) pendingInit++; continue; }
+    if (!s) { pendingInit++; continue; }
+    if (s.state?.running) pendingInit++;
+    else if (s.state?.terminated) { if (s.state.terminated.exitCode !== 0) failedInit++; }
+    else if (s.state?.waiting) {
+      if (s.lastState?.terminated) { if (s.lastState.terminated.exitCode !== 0) failedInit++; } else pendingInit++;
+    } else pendingInit++;
   }
-  if (running > 0 || (done.length > 0 && statuses.every((s) => s.state?.running || s.state?.terminated || s.lastState?.terminated))) return 'Running';
+  let running = 0, waiting = 0, stopped = 0, succeeded = 0;
+  for (const s of apps) {
+    if (s.state?.running) running++;
+    else if (s.state?.terminated) { stopped++; if (s.state.terminated.exitCode === 0) succeeded++; }
+    else if (s.state?.waiting) { if (s.lastState?.terminated) stopped++; else waiting++; }
+  }
+  if (failedInit > 0 && policy === 'Never') return 'Failed';
+  if (pendingInit > 0 || waiting > 0) return 'Pending';
+  if (running > 0) return 'Running';
+  if (stopped > 0) {
+    if (policy === 'Always') return 'Running';
+    if (stopped === succeeded) return 'Succeeded';
+    if (policy === 'Never') return 'Failed';
+    return 'Running';
+  }
   return 'Pending';
 }
 
-function condition(type: string, ok: boolean, prev: V1PodCondition[] | undefined, now: string, reason?: string): V1PodCondition {
+function condition(type: string, ok: boolean, prev: V1PodCondition[] | undefined, now: string, reason?: string, message?: string): V1PodCondition {
   const old = prev?.find((c) => c.type === type);
   const status = ok ? 'True' : 'False';
   return {
     type, status, lastProbeTime: null as never,
     lastTransitionTime: (old && old.status === status ? old.lastTransitionTime : now) as never,
-    ...(ok || !reason ? {} : { reason }),
+    ...(reason ? { reason } : {}), ...(message ? { message } : {}),
   };
 }
 
+const KUBELET_CONDITIONS = new Set(['PodReadyToStartContainers', 'Initialized', 'Ready', 'ContainersReady', 'PodScheduled']);
+
 export function podStatus(pod: V1Pod, rt: RuntimeView, hostIP: string, now: string): V1PodStatus {
   const prev = pod.status?.conditions;
-  const statuses: V1ContainerStatus[] = (pod.spec?.containers ?? []).map((c) => {
-    const v = rt.containers.get(c.name);
-    const last = rt.previous.get(c.name);
-    const st = state(v, rt.waiting.get(c.name));
-    const running = !!st?.running;
-    return {
-      name: c.name,
-      image: c.image!,
-      imageID: v?.imageRef ?? '',
-      containerID: v ? `containerd://${v.id}` : undefined,
-      ready: running,
-      started: running,
-      restartCount: v?.attempt ?? 0,
-      state: st,
-      lastState: last ? state(last) : {},
-    } as V1ContainerStatus;
-  });
-  const allReady = statuses.length > 0 && statuses.every((s) => s.ready);
-  const phase = phaseOf(pod, statuses);
-  const scheduled = prev?.find((c) => c.type === 'PodScheduled');
-  const conditions = [
+  const hasInit = (pod.spec?.initContainers ?? []).length > 0;
+  const defaultWaiting = hasInit ? 'PodInitializing' : 'ContainerCreating';
+  const initStatuses = (pod.spec?.initContainers ?? []).map((c) => containerStatus(c, rt, defaultWaiting, true));
+  const statuses = (pod.spec?.containers ?? []).map((c) => containerStatus(c, rt, defaultWaiting, false));
+  const phase = phaseOf(pod, initStatuses, statuses);
+  const completed = phase === 'Succeeded' || phase === 'Failed';
+
+  const notInit = (pod.spec?.initContainers ?? []).filter((c) => {
+    const s = initStatuses.find((x) => x.name === c.name)!;
+    return isSidecar(c) ? !s.started : !(s.state?.terminated?.exitCode === 0);
+  }).map((c) => c.name);
+  const initialized = notInit.length === 0 || statuses.some((s) => s.state?.running || s.lastState?.terminated || s.state?.terminated);
+  const unready = statuses.filter((s) => !s.ready).map((s) => s.name);
+  const containersReady = !completed && unready.length === 0 && statuses.length > 0;
+  const gates = (pod.spec?.readinessGates ?? []).map((g) => g.conditionType);
+  const missingGate = gates.find((g) => prev?.find((c) => c.type === g)?.status !== 'True');
+  const ready = containersReady && !missingGate;
+
+  const notReadyReason = completed ? 'PodCompleted' : 'ContainersNotReady';
+  const notReadyMsg = completed ? undefined : `containers with unready status: [${unready.join(' ')}]`;
+  const conditions: V1PodCondition[] = [
     condition('PodReadyToStartContainers', rt.sandboxReady, prev, now),
-    condition('Initialized', true, prev, now),
-    condition('Ready', allReady, prev, now, 'ContainersNotReady'),
-    condition('ContainersReady', allReady, prev, now, 'ContainersNotReady'),
-    scheduled ?? condition('PodScheduled', true, prev, now),
+    initialized
+      ? condition('Initialized', true, prev, now, completed && hasInit ? 'PodCompleted' : undefined)
+      : condition('Initialized', false, prev, now, 'ContainersNotInitialized', `containers with incomplete status: [${notInit.join(' ')}]`),
+    ready ? condition('Ready', true, prev, now)
+      : !containersReady ? condition('Ready', false, prev, now, notReadyReason, notReadyMsg)
+        : condition('Ready', false, prev, now, 'ReadinessGatesNotReady', `corresponding condition of pod readiness gate ${JSON.stringify(missingGate)} does not exist.`),
+    containersReady ? condition('ContainersReady', true, prev, now) : condition('ContainersReady', false, prev, now, notReadyReason, notReadyMsg),
+    prev?.find((c) => c.type === 'PodScheduled') ?? condition('PodScheduled', true, prev, now),
+    // conditions other writers own (readiness gates, DisruptionTarget ...) are kept as they are
+    ...(prev ?? []).filter((c) => !KUBELET_CONDITIONS.has(c.type)),
   ];
-  const podIP = rt.podIP || pod.status?.podIP;
+  const podIP = pod.spec?.hostNetwork ? hostIP : (rt.podIP || pod.status?.podIP);
   return {
     phase,
     conditions,
     hostIP,
     hostIPs: [{ ip: hostIP }],
-    podIP: pod.spec?.hostNetwork ? hostIP : podIP,
-    podIPs: (pod.spec?.hostNetwork ? hostIP : podIP) ? [{ ip: (pod.spec?.hostNetwork ? hostIP : podIP)! }] : undefined,
+    ...(podIP ? { podIP, podIPs: [{ ip: podIP }] } : {}),
     startTime: (pod.status?.startTime ?? now) as never,
-    qosClass: pod.status?.qosClass ?? 'BestEffort',
+    qosClass: pod.status?.qosClass ?? qosClass(pod),
+    ...(hasInit ? { initContainerStatuses: initStatuses } : {}),
     containerStatuses: statuses,
   };
 }
-
-/** Only the fields the kubelet owns; the comparison ignores heartbeat-like churn. */
-export const statusChanged = (a: V1PodStatus | undefined, b: V1PodStatus): boolean =>
-  JSON.stringify(a ? { ...a, conditions: a.conditions?.map(stripTime) } : null) !== JSON.stringify({ ...b, conditions: b.conditions?.map(stripTime) });
-
-const stripTime = (c: V1PodCondition) => ({ type: c.type, status: c.status, reason: c.reason });

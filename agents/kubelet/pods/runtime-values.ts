@@ -20,3 +20,16 @@ export function nsToDate(v: unknown): Date | undefined {
 
 export const rfc3339 = (d: Date | undefined): string | undefined =>
   d ? d.toISOString().replace(/\.\d{3}Z$/, 'Z') : undefined;
+
+const GRPC_CODES = ['OK', 'Canceled', 'Unknown', 'InvalidArgument', 'DeadlineExceeded', 'NotFound', 'AlreadyExists', 'PermissionDenied',
+  'ResourceExhausted', 'FailedPrecondition', 'Aborted', 'OutOfRange', 'Unimplemented', 'Internal', 'Unavailable', 'DataLoss', 'Unauthenticated'];
+
+/** A failed runtime call as Go's gRPC prints it: "rpc error: code = NotFound desc = ...". */
+export function rpcText(err: unknown): string {
+  const e = err as { code?: number; details?: string; message?: string };
+  if (typeof e?.code === 'number' && typeof e.details === 'string') return `rpc error: code = ${GRPC_CODES[e.code] ?? e.code} desc = ${e.details}`;
+  return String(e?.message ?? err);
+}
+
+/** Only the runtime's own description of the failure (what upstream puts in "Error: ..." events). */
+export const rpcDesc = (err: unknown): string => (err as { details?: string })?.details ?? String((err as Error)?.message ?? err);

@@ -3,8 +3,24 @@
 import type { ContainerView } from './pod-status.ts';
 
 export interface SandboxInfo { id: string; uid: string; namespace: string; name: string; attempt: number; ready: boolean; createdAt: number }
-export interface ContainerInfo { id: string; sandboxId: string; uid: string; name: string; attempt: number; state: string; createdAt: number; hash: string }
+export interface ContainerInfo {
+  id: string; sandboxId: string; uid: string; name: string; attempt: number; state: string; createdAt: number; hash: string;
+  /** the image the container runs (its resolved reference), for image GC */
+  imageRef: string;
+}
 export interface RuntimeHealth { runtimeReady: boolean; networkReady: boolean; message: string }
+
+export interface ContainerDetail extends ContainerView {
+  startedAtMs: number;
+  finishedAtMs: number;
+  logPath: string;
+  mounts: { containerPath: string; hostPath: string }[];
+  annotations: Record<string, string>;
+}
+
+export interface ImageInfo { id: string; size: number; pinned: boolean; tags: string[]; digests: string[]; uid?: number; username?: string }
+
+export interface PullAuth { username?: string; password?: string; auth?: string; serverAddress?: string; identityToken?: string; registryToken?: string }
 
 export interface PodRuntime {
   version(): Promise<string>;
@@ -12,14 +28,21 @@ export interface PodRuntime {
   listSandboxes(): Promise<SandboxInfo[]>;
   listContainers(): Promise<ContainerInfo[]>;
   sandboxIP(id: string): Promise<string | undefined>;
-  containerDetail(id: string): Promise<ContainerView>;
+  containerDetail(id: string): Promise<ContainerDetail>;
   runSandbox(config: object): Promise<string>;
   stopSandbox(id: string): Promise<void>;
   removeSandbox(id: string): Promise<void>;
-  /** Pulls per policy; rejects with an Error whose `reason` is ErrImagePull or ErrImageNeverPull. */
-  ensureImage(image: string, policy: string, sandboxConfig: object): Promise<void>;
   createContainer(sandboxId: string, config: object, sandboxConfig: object): Promise<string>;
   startContainer(id: string): Promise<void>;
   stopContainer(id: string, timeoutSec: number): Promise<void>;
   removeContainer(id: string): Promise<void>;
+  /** stdout and stderr together; a runtime timeout is a non-zero exit with upstream's message */
+  exec(id: string, cmd: string[], timeoutSec: number): Promise<{ exitCode: number; output: string }>;
+  /** undefined when the runtime does not have the image */
+  imageStatus(image: string): Promise<ImageInfo | undefined>;
+  pullImage(image: string, auth: PullAuth | undefined, sandboxConfig: object): Promise<string>;
+  listImages(): Promise<ImageInfo[]>;
+  removeImage(id: string): Promise<void>;
+  /** bytes used on the image filesystem and where it is mounted */
+  imageFs(): Promise<{ usedBytes: number; mountpoint: string } | undefined>;
 }

@@ -1,0 +1,96 @@
+// core/v1 Events from the kubelet, which `kubectl describe pod` lists: source kubelet/<node>, the
+// container named in involvedObject.fieldPath, and repeats of the same event folded into one
+// object whose count and lastTimestamp grow (upstream's event correlator does the same). Sending
+// is asynchronous and best effort, with a bounded backlog: events must never slow a pod down.
+import { randomBytes } from 'node:crypto';
+import type { V1Container, V1Pod } from '@kubernetes/client-node';
+import type { ApiClient } from '../../api/client.ts';
+import type { Logger } from '../../api/log.ts';
+import { core } from '../../api/paths.ts';
+
+export type EventType = 'Normal' | 'Warning';
+interface Ref { kind: string; apiVersion: string; name: string; namespace?: string; uid?: string; fieldPath?: string }
+
+const AGGREGATE_MS = 10 * 60_000;
+const MAX_BACKLOG = 1000;
+const SENDERS = 4;
+
+/** spec.containers{name} or spec.initContainers{name}, as upstream's GenerateContainerRef. */
+export function containerFieldPath(pod: V1Pod, c: V1Container | string): string {
+  const name = typeof c === 'string' ? c : c.name;
+  const init = (pod.spec?.initContainers ?? []).some((x) => x.name === name);
+  return `spec.${init ? 'initContainers' : 'containers'}{${name}}`;
+}
+
+export class EventRecorder {
+  private seen = new Map<string, { name: string; namespace: string; count: number; first: string; at: number }>();
+  private backlog: (() => Promise<void>)[] = [];
+  private active = 0;
+
+  constructor(private api: ApiClient, private node: string, private log: Logger, private component = 'kubelet') {}
+
+  pod(pod: V1Pod, container: V1Container | string | undefined, type: EventType, reason: string, message: string): void {
+    const m = pod.metadata!;
+    this.emit({
+      kind: 'Pod', apiVersion: 'v1', name: m.name!, namespace: m.namespace, uid: m.uid,
+      ...(container ? { fieldPath: containerFieldPath(pod, container) } : {}),
+    }, type, reason, message);
+  }
+
+  nodeEvent(uid: string | undefined, type: EventType, reason: string, message: string): void {
+    // node events live in the default namespace, about the Node named like this kubelet
+    this.emit({ kind: 'Node', apiVersion: 'v1', name: this.node, uid: uid ?? this.node }, type, reason, message, 'default');
+  }
+
+  private emit(ref: Ref, type: EventType, reason: string, message: string, namespace = ref.namespace ?? 'default'): void {
+    const key = `${ref.uid}|${ref.fieldPath ?? ''}|${type}|${reason}|${message}`;
+    const now = new Date();
+    const ts = now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+    for (const [k, v] of this.seen) if (now.getTime() - v.at > AGGREGATE_MS) this.seen.delete(k);
+    const prior = this.seen.get(key);
+    if (prior) {
+      prior.count++;
+      prior.at = now.getTime();
+      const { name, count } = prior;
+      this.enqueue(async () => {
+        await this.api.patch(core('events', prior.namespace, name), { count, lastTimestamp: ts }, 'merge')
+          .catch(() => undefined);
+      });
+      return;
+    }
+    const name = `${ref.name}.${randomBytes(8).toString('hex')}`;
+    this.seen.set(key, { name, namespace, count: 1, first: ts, at: now.getTime() });
+    this.enqueue(async () => {
+      await this.api.create(core('events', namespace), {
+        apiVersion: 'v1', kind: 'Event',
+        metadata: { name, namespace },
+        involvedObject: ref,
+        reason, message, type,
+        source: { component: this.component, host: this.node },
+        firstTimestamp: ts, lastTimestamp: ts, count: 1,
+        reportingComponent: this.component, reportingInstance: this.node,
+      } as never);
+    });
+  }
+
+  private enqueue(job: () => Promise<void>): void {
+    if (this.backlog.length >= MAX_BACKLOG) return;
+    this.backlog.push(job);
+    this.pump();
+  }
+
+  private pump(): void {
+    while (this.active < SENDERS && this.backlog.length) {
+      const job = this.backlog.shift()!;
+      this.active++;
+      job().catch((err) => this.log.debug({ err: String(err) }, 'event not recorded'))
+        .finally(() => { this.active--; this.pump(); });
+    }
+  }
+
+  /** Resolves when everything queued so far was sent (tests and shutdown). */
+  async flush(timeoutMs = 5000): Promise<void> {
+    const end = Date.now() + timeoutMs;
+    while ((this.active || this.backlog.length) && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -1,0 +1,152 @@
+// Sets up a pod's volumes on the node before its containers start, keeps API-sourced contents
+// current (configMap, secret, downwardAPI and projected volumes follow updates), turns volumeMounts
+// into CRI mounts (subPath and subPathExpr included), and removes it all when the pod goes.
+import { execFile } from 'node:child_process';
+import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { join, relative, isAbsolute } from 'node:path';
+import { promisify } from 'node:util';
+import type { V1Container, V1Pod, V1Volume } from '@kubernetes/client-node';
+import type { NodeAllocatable } from '../pods/env.ts';
+import { expand } from '../pods/env.ts';
+import { bytes } from '../pods/quantity.ts';
+import { writePayload } from './atomic-writer.ts';
+import { apiDataPlugin, inMemory, pluginOf, podDir, volumeDir, volumesDir, type Plugin } from './paths.ts';
+import {
+  checkRelative, configMapPayload, downwardAPIPayload, DEFAULT_MODE, projectedPayload, secretPayload, VolumeError,
+  type ObjectLookups, type Payload,
+} from './payload.ts';
+
+const run = promisify(execFile);
+
+export interface MountedVolume { name: string; hostPath: string; plugin: Plugin; readOnly: boolean }
+
+export interface CriMount { containerPath: string; hostPath: string; readonly: boolean; propagation?: number }
+
+export interface VolumeManagerOptions {
+  rootDir: string;
+  lookups: ObjectLookups;
+  allocatable(): NodeAllocatable;
+}
+
+/** Mount points under `dir`, deepest first, from the mount table. */
+export function mountsUnder(dir: string, mountinfo = readFileSync('/proc/self/mountinfo', 'utf8')): string[] {
+  const unescape = (s: string) => s.replace(/\\(\d{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+  return mountinfo.split('\n').map((l) => unescape(l.split(' ')[4] ?? ''))
+    .filter((m) => m && (m === dir || m.startsWith(`${dir}/`))).sort((a, b) => b.length - a.length);
+}
+
+const PROPAGATION: Record<string, number> = { None: 0, HostToContainer: 1, Bidirectional: 2 };
+
+function checkHostPath(path: string, type: string): void {
+  const st = existsSync(path) ? statSync(path) : undefined;
+  const fail = (what: string) => { throw new VolumeError(`hostPath type check failed: ${path} is not a ${what}`); };
+  switch (type) {
+    case 'DirectoryOrCreate': if (!st) mkdirSync(path, { recursive: true, mode: 0o755 }); else if (!st.isDirectory()) fail('directory'); return;
+    case 'Directory': if (!st?.isDirectory()) fail('directory'); return;
+    case 'FileOrCreate': if (!st) closeSync(openSync(path, 'a', 0o644)); else if (!st.isFile()) fail('file'); return;
+    case 'File': if (!st?.isFile()) fail('file'); return;
+    case 'Socket': if (!st?.isSocket()) fail('socket'); return;
+    case 'CharDevice': if (!st?.isCharacterDevice()) fail('character device'); return;
+    case 'BlockDevice': if (!st?.isBlockDevice()) fail('block device'); return;
+    default: return;
+  }
+}
+
+export class VolumeManager {
+  constructor(private o: VolumeManagerOptions) {}
+
+  private async ensureTmpfs(dir: string, sizeBytes: number | undefined): Promise<void> {
+    mkdirSync(dir, { recursive: true });
+    if (mountsUnder(dir).includes(dir)) return;
+    const opts = ['mode=0777', ...(sizeBytes ? [`size=${sizeBytes}`] : [])].join(',');
+    await run('mount', ['-t', 'tmpfs', '-o', opts, 'tmpfs', dir]);
+  }
+
+  private payloadOf(pod: V1Pod, v: V1Volume, podIPs: string[], hostIPs: string[]): Payload {
+    const ns = pod.metadata!.namespace!;
+    const ctx = { podIPs, hostIPs, allocatable: this.o.allocatable() };
+    if (v.configMap) return configMapPayload(ns, v.configMap, this.o.lookups, v.configMap.defaultMode ?? DEFAULT_MODE);
+    if (v.secret) return secretPayload(ns, v.secret, this.o.lookups, v.secret.defaultMode ?? DEFAULT_MODE);
+    if (v.downwardAPI) return downwardAPIPayload(pod, v.downwardAPI.items, v.downwardAPI.defaultMode ?? DEFAULT_MODE, ctx);
+    return projectedPayload(pod, v.projected!, this.o.lookups, ctx);
+  }
+
+  /**
+   * Makes every volume ready and refreshes API-sourced contents. Throws a VolumeError whose message
+   * is upstream's FailedMount text for the first volume that cannot be set up.
+   */
+  async setup(pod: V1Pod, podIPs: string[], hostIPs: string[]): Promise<Map<string, MountedVolume>> {
+    const uid = pod.metadata!.uid!;
+    const fsGroup = pod.spec?.securityContext?.fsGroup;
+    const out = new Map<string, MountedVolume>();
+    for (const v of pod.spec?.volumes ?? []) {
+      const plugin = pluginOf(v);
+      try {
+        if (!plugin) throw new VolumeError('volume type is not supported by this kubelet');
+        if (plugin === 'host-path') {
+          checkHostPath(v.hostPath!.path, v.hostPath!.type ?? '');
+          out.set(v.name, { name: v.name, hostPath: v.hostPath!.path, plugin, readOnly: false });
+          continue;
+        }
+        const dir = volumeDir(this.o.rootDir, uid, plugin, v.name);
+        if (inMemory(v)) await this.ensureTmpfs(dir, v.emptyDir?.sizeLimit ? bytes(v.emptyDir.sizeLimit) : undefined);
+        else mkdirSync(dir, { recursive: true });
+        if (plugin === 'empty-dir') {
+          chmodSync(dir, 0o777);
+          if (fsGroup !== undefined) { chownSync(dir, 0, fsGroup); chmodSync(dir, 0o2777); }
+        } else {
+          writePayload(dir, this.payloadOf(pod, v, podIPs, hostIPs), fsGroup);
+        }
+        out.set(v.name, { name: v.name, hostPath: dir, plugin, readOnly: apiDataPlugin(plugin) });
+      } catch (err) {
+        throw new VolumeError(`MountVolume.SetUp failed for volume ${JSON.stringify(v.name)} : ${(err as Error).message}`);
+      }
+    }
+    return out;
+  }
+
+  /** The CRI mounts of a container's volumeMounts; `env` expands subPathExpr. */
+  mountsFor(c: V1Container, vols: Map<string, MountedVolume>, env: Map<string, string>): CriMount[] {
+    const out: CriMount[] = [];
+    for (const m of c.volumeMounts ?? []) {
+      const v = vols.get(m.name);
+      if (!v) throw new VolumeError(`cannot find volume ${JSON.stringify(m.name)} to mount into container ${JSON.stringify(c.name)}`);
+      let hostPath = v.hostPath;
+      const sub = m.subPathExpr ? expand(m.subPathExpr, (n) => env.get(n)) : m.subPath;
+      if (sub) hostPath = this.subPath(v, sub);
+      out.push({ containerPath: m.mountPath, hostPath, readonly: !!m.readOnly || v.readOnly, propagation: PROPAGATION[m.mountPropagation ?? 'None'] ?? 0 });
+    }
+    return out;
+  }
+
+  /** A subPath inside a volume, created for writable volumes and resolved so it cannot leave it. */
+  private subPath(v: MountedVolume, sub: string): string {
+    checkRelative(sub);
+    const target = join(v.hostPath, sub);
+    if (!existsSync(target)) {
+      if (v.readOnly) throw new VolumeError(`subPath ${JSON.stringify(sub)} does not exist in volume ${JSON.stringify(v.name)}`);
+      mkdirSync(target, { recursive: true, mode: 0o750 });
+    }
+    const real = realpathSync(target);
+    const base = realpathSync(v.hostPath);
+    const rel = relative(base, real);
+    if (rel === '..' || rel.startsWith('../') || isAbsolute(rel)) throw new VolumeError(`subpath ${JSON.stringify(real)} not within volume path ${JSON.stringify(base)}`);
+    return real;
+  }
+
+  /** Unmounts and removes everything the kubelet made for the pod (never a hostPath). */
+  async teardown(uid: string): Promise<void> {
+    const dir = podDir(this.o.rootDir, uid);
+    if (!existsSync(dir)) return;
+    for (const m of mountsUnder(volumesDir(this.o.rootDir, uid))) {
+      await run('umount', [m]).catch(() => run('umount', ['-l', m]).catch(() => undefined));
+    }
+    if (mountsUnder(dir).length === 0) rmSync(dir, { recursive: true, force: true });
+  }
+
+  /** Pod directories of pods the kubelet no longer knows (deleted while it was down). */
+  leftovers(known: Set<string>): string[] {
+    const pods = join(this.o.rootDir, 'pods');
+    return existsSync(pods) ? readdirSync(pods).filter((uid) => !known.has(uid)) : [];
+  }
+}
