@@ -10,7 +10,7 @@ APT_PACKAGES := containerd runc iptables conntrack iproute2 util-linux busybox-s
 # vagrant only for `vagrant validate` in the tests: without recommends (no libvirt/qemu stack)
 APT_NORECOMMENDS := vagrant
 
-.PHONY: help deps apt npm build kubectl images typecheck lab lab-down test test-unit test-integration test-e2e bench-cni bench-kube-proxy bench-apiserver bench-dns clean
+.PHONY: help deps apt npm build kubectl images typecheck lab lab-down test test-unit test-integration test-e2e bench-cni bench-kube-proxy bench-apiserver bench-dns bench-pods bench-scheduler clean
 
 help:
 	@echo "sudo make lab        bring up a 2-node cluster in network namespaces and show it"
@@ -82,6 +82,12 @@ bench-apiserver: deps
 
 bench-dns: deps
 	$(NODE) --import=tsx bench/dns.ts
+
+bench-pods: deps
+	$(NODE) --import=tsx bench/pods.ts
+
+bench-scheduler: deps
+	$(NODE) --import=tsx bench/scheduler.ts
 
 clean:
 	rm -rf dist .build

@@ -176,12 +176,13 @@ const labOpts = (c: Command) => c
   .option('--state-dir <dir>', 'where the lab keeps its state', '/var/lib/hawser-lab');
 
 labOpts(lab.command('up')).option('--no-demo', 'skip the demo pods')
+  .option('--podnet-backend <host-gw|vxlan>', 'how pod traffic crosses nodes', 'host-gw')
   .description('bring the lab up (idempotent) and show it')
   .action(async (o) => {
     const { labUp, showLab, repoFromBin } = await import('./lab/up.ts');
     const bin = bundlePath();
     const repo = repoFromBin(bin);
-    const l = await labUp({ name: o.name, subnet: o.subnet, workers: o.workers, stateRoot: o.stateDir, bin, repo, demo: o.demo });
+    const l = await labUp({ name: o.name, subnet: o.subnet, workers: o.workers, stateRoot: o.stateDir, podnetBackend: o.podnetBackend, bin, repo, demo: o.demo });
     process.stdout.write(`\n${showLab(l, repo)}`);
   });
 

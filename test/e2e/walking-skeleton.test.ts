@@ -24,6 +24,7 @@ kind: Pod
 metadata: {name: ${name}, labels: {app: skeleton}}
 spec:
   nodeSelector: {kubernetes.io/hostname: ${node}}
+  terminationGracePeriodSeconds: 1   # busybox httpd is PID 1 in its own PID namespace: it ignores SIGTERM
   containers:
   - name: web
     image: ${imageRef(lab, 'testapp', '1.0')}

@@ -34,7 +34,7 @@ export function nodeConfig(lab: Lab, n: LabNode, c: 'kubelet' | 'podnet' | 'kube
   const common = { 'node-name': n.name, kubeconfig: `${n.dir}/kubelet.kubeconfig` };
   const values = {
     kubelet: { ...common, 'container-runtime-endpoint': n.socket, 'root-dir': `${n.dir}/kubelet`, 'pod-log-dir': `${n.dir}/pods`,
-      'cgroup-root': `/hawser/${n.name}`, 'node-ip': n.ip },
+      'cgroup-root': `/hawser/${n.name}`, 'node-ip': n.ip, 'cluster-dns': '10.96.0.10' },
     podnet: { ...common, 'cni-conf-dir': `${n.dir}/cni/net.d`, 'cni-bin-dir': lab.cniBinDir, 'ipam-data-dir': `${n.dir}/cni/ipam`,
       'cluster-cidr': lab.clusterCIDR, backend: lab.podnetBackend },
     'kube-proxy': { ...common, 'cluster-cidr': lab.clusterCIDR, 'node-ip': n.ip },

@@ -67,6 +67,7 @@ metadata:
   labels: {app: demo}
 spec:
   nodeSelector: {kubernetes.io/hostname: ${n.name}}
+  terminationGracePeriodSeconds: 2   # busybox httpd as PID 1 ignores SIGTERM
   containers:
   - name: web
     image: ${imageRef(lab, 'testapp', '1.0')}
