@@ -12,10 +12,10 @@ import tls from 'node:tls';
 import type { TLSSocket } from 'node:tls';
 import { startControlPlane } from '../../agents/control-plane/index.ts';
 import { issueCert, loadOrCreateCA } from '../../agents/control-plane/pki.ts';
+import { KUBECTL, runKubectl, until } from './_apiserver-kit.ts';
 
 const run = promisify(execFile);
 process.env.HAWSER_LOG_LEVEL ??= 'warn';
-const KUBECTL = join(process.cwd(), '.build/bin/kubectl');
 const dir = mkdtempSync(join(tmpdir(), 'hawser-cp-'));
 const kubeconfig = join(dir, 'admin.kubeconfig');
 const opts = { dataDir: dir, bindAddress: '127.0.0.1', port: 0, advertiseAddress: '127.0.0.1', clusterCIDR: '10.244.0.0/16', nodeCIDRMaskSize: 24, serviceCIDR: '10.96.0.0/12' };
@@ -29,42 +29,12 @@ test.after.always(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-interface Out {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function kubectl(args: string[], input?: string): Promise<Out> {
-  return new Promise((resolve) => {
-    const p = spawn(KUBECTL, args, { env: { ...process.env, KUBECONFIG: kubeconfig, HOME: dir } });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => p.kill('SIGKILL'), 30_000);
-    p.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? -1, stdout, stderr });
-    });
-    p.stdin.end(input ?? '');
-  });
-}
+const kubectl = (args: string[], input?: string) => runKubectl(kubeconfig, dir, args, input);
 
 async function ok(args: string[], input?: string): Promise<string> {
   const r = await kubectl(args, input);
   if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
   return r.stdout;
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 10_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 const readyNode = (name: string, ip: string, ready = true) =>

@@ -1,6 +1,6 @@
 // Request bodies: content types, decoding (JSON or YAML) and the malformed-body errors.
 import YAML from 'yaml';
-import { badRequest, unsupportedMediaType } from './errors.ts';
+import { ApiError, badRequest, unsupportedMediaType } from './errors.ts';
 import { decodeK8sProtobuf, ProtobufError } from './protobuf/decode.ts';
 
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
@@ -54,4 +54,26 @@ export function requireObject(v: unknown): Record<string, any> {
   if (typeof v !== 'object' || v === null || Array.isArray(v))
     throw badRequest(`Object 'Kind' is missing in '${JSON.stringify(v)?.slice(0, 200)}'`);
   return v as Record<string, any>;
+}
+
+const POLICIES = ['Orphan', 'Background', 'Foreground'] as const;
+
+/** DeleteOptions from a request body and query (query parameters win, as upstream). */
+export function parseDeleteOptions(body: Record<string, any>, query: URLSearchParams): {
+  gracePeriodSeconds?: number;
+  preconditions?: { uid?: string; resourceVersion?: string };
+  propagationPolicy?: (typeof POLICIES)[number];
+} {
+  const qg = query.get('gracePeriodSeconds');
+  const grace = qg !== null ? Number(qg) : body.gracePeriodSeconds;
+  if (grace !== undefined && grace !== null && !Number.isInteger(grace)) throw badRequest(`invalid gracePeriodSeconds: ${grace}`);
+  const policy = query.get('propagationPolicy') ?? body.propagationPolicy ?? undefined;
+  const qo = query.get('orphanDependents');
+  const orphan = qo !== null ? qo === 'true' : body.orphanDependents;
+  if (policy !== undefined && policy !== null && !POLICIES.includes(policy))
+    throw new ApiError(422, 'Invalid', `DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan", "nil"`);
+  if (policy && orphan !== undefined && orphan !== null)
+    throw new ApiError(422, 'Invalid', 'DeleteOptions.meta.k8s.io "" is invalid: orphanDependents: Invalid value: "": Cannot both set OrphanDependents and PropagationPolicy');
+  const propagationPolicy = policy ?? (orphan === true ? 'Orphan' : orphan === false ? 'Background' : undefined);
+  return { gracePeriodSeconds: grace ?? undefined, preconditions: body.preconditions ?? undefined, propagationPolicy };
 }

@@ -27,9 +27,10 @@ import {
 } from './errors.ts';
 import { apiVersionOf, type ResourceInfo, storageKey } from './registry.ts';
 import { type FieldRequirement, matchFields, matchLabels, type Requirement } from './selectors.ts';
-import { decodeContinue, encodeContinue, planDeletion } from './lifecycle.ts';
+import { decodeContinue, encodeContinue, planDeletion, withPropagationFinalizers } from './lifecycle.ts';
 import { isoNow, type Obj, type Strategy, type StrategyContext } from './strategies/types.ts';
 import { canon } from './validation/pod.ts';
+import { trackUpdate } from './apply/managed.ts';
 import { forbidden as forbiddenField, type FieldError } from './validation/field.ts';
 import { validateObjectMeta, validateObjectMetaUpdate } from './validation/meta.ts';
 
@@ -50,11 +51,17 @@ export interface ListOut {
 
 export interface WriteOptions {
   dryRun?: boolean;
+  /** the field manager to record in metadata.managedFields (absent: not tracked) */
+  manager?: string;
+  /** the body comes from a server-side apply, which set managedFields itself */
+  applied?: boolean;
 }
 
 export interface DeleteOptions extends WriteOptions {
   gracePeriodSeconds?: number;
   preconditions?: { uid?: string; resourceVersion?: string };
+  /** what happens to dependents (ownerReferences): the garbage collector acts on the finalizers */
+  propagationPolicy?: 'Orphan' | 'Background' | 'Foreground';
 }
 
 export interface StoreDeps {
@@ -65,6 +72,7 @@ export interface StoreDeps {
 }
 
 const MAX_RETRIES = 5;
+const DECODE_BATCH = 500;
 const SUFFIX_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
 
 function randomSuffix(): string {
@@ -157,7 +165,9 @@ export class ResourceStore {
       for (let round = 0; ; round++) {
         const page = await this.deps.store.list(prefix, { limit: limit || undefined, startAfter, revision });
         revision = page.revision;
-        for (const kv of page.items) {
+        for (const [i, kv] of page.items.entries()) {
+          // decoding thousands of objects is long: let other requests run now and then
+          if (i % DECODE_BATCH === DECODE_BATCH - 1) await new Promise((r) => setImmediate(r));
           const o = this.decode(kv);
           if (!match(o)) continue;
           items.push(o);
@@ -235,6 +245,7 @@ export class ResourceStore {
     else delete m.generation;
     this.strategy.defaults?.(o);
     this.strategy.prepareForCreate?.(o);
+    if (opts.manager && !opts.applied && !m.managedFields?.length) m.managedFields = trackUpdate(undefined, o, this.res.model, this.writer(opts.manager));
     const errs = this.validateAll(o);
     if (errs.length) throw this.invalid(o, errs);
     const key = this.key(m.namespace, m.name!);
@@ -291,7 +302,7 @@ export class ResourceStore {
       if (wantRV && wantRV !== cur.metadata.resourceVersion) throw staleConflict(this.gr, name);
       try {
         const next = opts.internal ? body : this.merge(cur, body, opts.subresource);
-        return await this.commit(cur, rev, next, { ...opts, skipUpdateRules: opts.internal });
+        return await this.commit(cur, rev, next, { ...opts, skipUpdateRules: opts.internal, manager: opts.internal ? undefined : opts.manager });
       } catch (e) {
         // a concurrent writer won: retry against the new state unless the caller pinned a version
         if (e instanceof ApiError && e.reason === 'Conflict' && !wantRV && attempt < MAX_RETRIES && (e as ApiError & { retriable?: boolean }).retriable) continue;
@@ -330,10 +341,21 @@ export class ResourceStore {
     return next;
   }
 
-  private async commit(cur: Obj, rev: number, next: Obj, opts: WriteOptions & { skipUpdateRules?: boolean }): Promise<Obj> {
+  private writer(manager: string, subresource?: string) {
+    return { manager, apiVersion: apiVersionOf(this.res), subresource, now: this.deps.ctx.now() };
+  }
+
+  private async commit(cur: Obj, rev: number, next: Obj, opts: WriteOptions & { skipUpdateRules?: boolean; subresource?: string }): Promise<Obj> {
     const name = cur.metadata.name!;
     this.strategy.defaults?.(next);
     this.strategy.prepareForUpdate?.(next, cur);
+    // a body may reset managedFields; one that leaves them out keeps what the object had
+    if (!next.metadata.managedFields?.length) next.metadata.managedFields = cur.metadata.managedFields;
+    if (opts.manager && !opts.applied) {
+      const base = { ...cur, metadata: { ...cur.metadata, managedFields: next.metadata.managedFields } };
+      next.metadata.managedFields = trackUpdate(base, next, this.res.model, this.writer(opts.manager, opts.subresource));
+    }
+    if (!next.metadata.managedFields?.length) delete next.metadata.managedFields;
     // internal writes (pods/binding) set server-owned fields and are not spec changes by a user
     if (this.res.generation && !next.metadata.deletionTimestamp && !opts.skipUpdateRules) {
       const gen = cur.metadata.generation ?? 1;
@@ -399,6 +421,8 @@ export class ResourceStore {
       throw conflict(this.gr, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${cur.metadata.resourceVersion}`);
     const why = this.strategy.undeletable?.(cur);
     if (why) throw forbidden(this.gr, name, why);
+    // a first delete records the propagation policy as a finalizer for the garbage collector
+    if (!cur.metadata.deletionTimestamp) cur = withPropagationFinalizers(cur, opts.propagationPolicy);
     const plan = planDeletion(cur, {
       grace: this.strategy.gracePeriod ? this.strategy.gracePeriod(cur, opts.gracePeriodSeconds) : 0,
       waiting: this.finalizers(cur).length > 0,

@@ -3,16 +3,21 @@
 // back to these when the answer is plain application/json.
 import { apiVersionOf, type Registry, type ResourceInfo } from './registry.ts';
 
-const SUBRESOURCE_KIND: Record<string, string> = {
-  binding: 'Binding',
-  exec: 'PodExecOptions',
-  attach: 'PodAttachOptions',
-  portforward: 'PodPortForwardOptions',
+/** subresources whose kind is not the parent's: [group, version, kind] */
+const SUBRESOURCE_KIND: Record<string, [string, string, string]> = {
+  binding: ['', 'v1', 'Binding'],
+  exec: ['', 'v1', 'PodExecOptions'],
+  attach: ['', 'v1', 'PodAttachOptions'],
+  portforward: ['', 'v1', 'PodPortForwardOptions'],
+  scale: ['autoscaling', 'v1', 'Scale'],
+  eviction: ['policy', 'v1', 'Eviction'],
 };
 const SUBRESOURCE_VERBS: Record<string, string[]> = {
   status: ['get', 'patch', 'update'],
   binding: ['create'],
   finalize: ['update'],
+  scale: ['get', 'patch', 'update'],
+  eviction: ['create'],
   log: ['get'],
   exec: ['create', 'get'],
   attach: ['create', 'get'],
@@ -72,8 +77,8 @@ function resourceEntries(r: ResourceInfo) {
     name: `${r.plural}/${s}`,
     singularName: '',
     namespaced: r.namespaced,
-    ...(SUBRESOURCE_KIND[s] ? { group: '', version: 'v1' } : {}),
-    kind: SUBRESOURCE_KIND[s] ?? r.kind,
+    ...(SUBRESOURCE_KIND[s] ? { group: SUBRESOURCE_KIND[s][0], version: SUBRESOURCE_KIND[s][1] } : {}),
+    kind: SUBRESOURCE_KIND[s]?.[2] ?? r.kind,
     verbs: SUBRESOURCE_VERBS[s] ?? ['get'],
   }));
   return [main, ...subs];

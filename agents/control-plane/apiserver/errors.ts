@@ -1,5 +1,6 @@
 // API errors carried as metav1.Status objects, with the reasons and codes clients switch on
 // (client-go's apierrors.IsNotFound, IsConflict, IsAlreadyExists, IsInvalid, IsGone ...).
+import { ValueTooLargeError } from '../storage/types.ts';
 import type { FieldError } from './validation/field.ts';
 import { fieldErrorBody, fieldErrorString } from './validation/field.ts';
 
@@ -112,5 +113,7 @@ export const internalError = (err: unknown) =>
   new ApiError(500, 'InternalError', `Internal error occurred: ${err instanceof Error ? err.message : String(err)}`);
 
 export function asApiError(err: unknown): ApiError {
+  // the datastore refused the value (etcd's request size limit), as upstream reports it
+  if (err instanceof ValueTooLargeError) return new ApiError(413, 'RequestEntityTooLarge', `Request entity too large: ${err.message}`);
   return err instanceof ApiError ? err : internalError(err);
 }

@@ -2,9 +2,15 @@
 // the in-process loopback client both call handle(), so every client goes through the same
 // decoding, defaulting, validation and storage code.
 import type { Store } from '../storage/types.ts';
-import { ResourceStore, type ListQuery } from './crud.ts';
-import { decodeBody, PATCH_CONTENT_TYPES, mediaType, requireObject } from './body.ts';
+import { type Attributes, attributesFor, type UserInfo } from '../auth/attributes.ts';
+import { type Authorizer, forbiddenError, type View } from '../auth/authorizer.ts';
+import { applyView } from '../auth/node-view.ts';
+import { review } from '../auth/reviews.ts';
+import { impersonatedUser, impersonationChecks, requestedImpersonation } from '../auth/impersonation.ts';
+import { type DeleteOptions, ResourceStore, type ListQuery } from './crud.ts';
+import { decodeBody, PATCH_CONTENT_TYPES, mediaType, parseDeleteOptions, requireObject } from './body.ts';
 import { parseFieldValidation, typedDecode } from './decode.ts';
+import { serverSideApply } from './apply/request.ts';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, SERVER_VERSION } from './discovery.ts';
 import { ApiError, asApiError, badRequest, conflict, methodNotSupported, notAcceptable, pathNotFound } from './errors.ts';
 import { ApiMetrics } from './metrics.ts';
@@ -12,6 +18,7 @@ import { KUBELET_SUBRESOURCES, kubeletTarget, type KubeletTarget } from './kubel
 import { OpenAPIv3 } from './openapi.ts';
 import { messageFor } from './protobuf/decode.ts';
 import { applyPatch } from './patch/apply.ts';
+import { evict, patchScale, scaleOf, updateScale } from './subresources.ts';
 import { type OutputCtx, listObject, renderFrames, renderList, renderOne } from './output.ts';
 import { type Registry, type ResourceInfo } from './registry.ts';
 import { parseAccept, parseResourcePath, type ResourceRequest } from './request.ts';
@@ -19,12 +26,11 @@ import { parseFieldSelector, parseLabelSelector, SelectorError } from './selecto
 import { strategyFor } from './strategies/index.ts';
 import { isoNow, type Obj, type StrategyContext } from './strategies/types.ts';
 import type { IncludeObject } from './tables/table.ts';
-import { type WatchOptions, watchFrames } from './watch.ts';
+import { type WatchFrame, type WatchOptions, watchFrames } from './watch.ts';
 
-export interface UserInfo {
-  name: string;
-  groups: string[];
-}
+const ALLOW_ALL: Authorizer = { authorize: () => ({ decision: 'allow' }) };
+
+export type { UserInfo } from '../auth/attributes.ts';
 
 export interface ApiRequest {
   method: string;
@@ -49,6 +55,25 @@ export interface HandlerOptions {
   serviceCIDR: string;
   watch?: WatchOptions;
   now?: () => Date;
+  /** absent: every authenticated request is allowed (unit tests of the API machinery) */
+  authorizer?: Authorizer;
+  /** checks of create bodies after authorization (NodeRestriction); returns the refusal */
+  admit?: (a: Attributes, body: Record<string, any>) => ApiError | undefined;
+}
+
+const unsupportedPatch = () =>
+  new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${Object.keys(PATCH_CONTENT_TYPES).join(', ')}`);
+
+/** The field manager of a write: ?fieldManager=, else the client's user agent name, else the user. */
+function fieldManager(req: ApiRequest): string {
+  const fm = req.query.get('fieldManager');
+  if (fm !== null && fm !== '') {
+    if (fm.length > 128) throw badRequest('fieldManager: Too long: must have at most 128 bytes');
+    return fm;
+  }
+  const ua = req.headers['user-agent'];
+  if (ua) return ua.split('/')[0].slice(0, 128);
+  return req.user.name.replace(/^system:/, '');
 }
 
 const ok = (body: unknown, status = 200, warnings?: string[]): ApiResponse => ({ kind: 'object', status, body, warnings });
@@ -97,7 +122,10 @@ export class ApiHandler {
     const started = process.hrtime.bigint();
     let r: ApiResponse;
     try {
-      r = await this.route(req);
+      req = await this.impersonate(req);
+      const attrs = attributesFor(req.method, req.path, req.query, req.user);
+      const view = await this.authorize(attrs);
+      r = await this.route(req, attrs, view);
     } catch (e) {
       const err = e instanceof SelectorError ? badRequest(e.message) : asApiError(e);
       r = ok(err.toStatus(), err.code);
@@ -130,6 +158,27 @@ export class ApiHandler {
     };
   }
 
+  /** Impersonate-User / Impersonate-Group (kubectl --as, --as-group), if the requester may. */
+  private async impersonate(req: ApiRequest): Promise<ApiRequest> {
+    let imp;
+    try {
+      imp = requestedImpersonation(req.headers);
+    } catch (e) {
+      throw badRequest((e as Error).message);
+    }
+    if (!imp) return req;
+    for (const a of impersonationChecks(req.user, imp, req.path)) await this.authorize(a);
+    return { ...req, user: impersonatedUser(imp) };
+  }
+
+  /** Throws the 403 for a request the authorizer does not allow; returns a view if it narrowed it. */
+  async authorize(a: Attributes): Promise<View | undefined> {
+    if (!this.o.authorizer) return undefined;
+    const d = await this.o.authorizer.authorize(a);
+    if (d.decision === 'allow') return d.view;
+    throw d.error ?? forbiddenError(a, d.reason);
+  }
+
   private async metricsText(): Promise<string> {
     const m = this.metrics;
     m.storageRevision.set(await this.o.store.currentRevision());
@@ -139,7 +188,7 @@ export class ApiHandler {
     return m.registry.metrics();
   }
 
-  private async route(req: ApiRequest): Promise<ApiResponse> {
+  private async route(req: ApiRequest, attrs: Attributes, view: View | undefined): Promise<ApiResponse> {
     const path = req.path.replace(/\/+$/, '') || '/';
     const reg = this.o.registry;
     if (/^\/(healthz|livez|readyz)(\/.*)?$/.test(path)) return { kind: 'raw', status: 200, text: 'ok', contentType: 'text/plain; charset=utf-8' };
@@ -169,10 +218,10 @@ export class ApiHandler {
     }
     const rr = parseResourcePath(req.method, path, req.query);
     if (!rr) throw pathNotFound();
-    return this.resource(req, rr);
+    return this.resource(req, rr, attrs, view);
   }
 
-  private async resource(req: ApiRequest, rr: ResourceRequest): Promise<ApiResponse> {
+  private async resource(req: ApiRequest, rr: ResourceRequest, attrs: Attributes, view: View | undefined): Promise<ApiResponse> {
     const res = this.o.registry.lookup(rr.group, rr.version, rr.resource);
     if (!res) throw pathNotFound();
     if ((rr.namespace && !res.namespaced) || (!rr.namespace && res.namespaced && rr.name)) throw pathNotFound();
@@ -190,6 +239,18 @@ export class ApiHandler {
       if (rr.verb !== 'get') throw methodNotSupported(rs.gr, rr.verb);
       return { kind: 'proxy', target: await this.kubeletTargetFor(ns!, rr.name!, rr.subresource, req.query) };
     }
+    if (res.virtual) {
+      if (rr.verb !== 'create' || rr.name) throw methodNotSupported(rs.gr, rr.verb);
+      const body = requireObject(decodeBody(req.body, req.headers['content-type'], messageFor(res.group, res.kind)));
+      typedDecode(body, res, 'Ignore');
+      rs.normalize(ns, body as Obj);
+      return ok(await review(this.o.authorizer ?? ALLOW_ALL, res.plural, body, req.user, ns), 201);
+    }
+    if (rr.subresource === 'scale') return this.scale(req, rs, ns, rr, dryRun);
+    if (rr.subresource === 'eviction') {
+      if (rr.verb !== 'create') throw methodNotSupported(rs.gr, rr.verb);
+      return ok(await evict(rs, ns!, rr.name!, req.body, req.headers['content-type'], dryRun), 201);
+    }
     const verbAllowed = res.verbs.includes(rr.verb === 'watch' ? 'watch' : rr.verb) || rr.subresource;
     if (!verbAllowed) throw methodNotSupported(rs.gr, rr.verb);
     switch (rr.verb) {
@@ -197,6 +258,7 @@ export class ApiHandler {
         return ok(renderOne(out, await rs.get(ns, rr.name!)));
       case 'list': {
         const l = await rs.list(ns, this.listQuery(req.query));
+        if (view) l.items = l.items.filter((o) => view.visible(o));
         return ok(renderList(out, l.items, { resourceVersion: l.resourceVersion, ...(l.continue ? { continue: l.continue } : {}) }));
       }
       case 'watch': {
@@ -216,7 +278,9 @@ export class ApiHandler {
         first.catch((e) => (early = { e }));
         await new Promise((r) => setImmediate(r));
         if (early) throw early.e;
-        return { kind: 'watch', frames: renderFrames(out, resume(first, it)) };
+        let stream: AsyncIterable<WatchFrame> = resume(first, it);
+        if (view) stream = applyView(stream, view, (vns, name) => rs.get(vns || undefined, name).catch(() => undefined), req.signal);
+        return { kind: 'watch', frames: renderFrames(out, stream) };
       }
       case 'create': {
         if (rr.subresource === 'binding') return this.bind(req, rs, ns, rr.name!, dryRun);
@@ -224,13 +288,15 @@ export class ApiHandler {
         const mode = parseFieldValidation(req.query.get('fieldValidation'));
         const body = requireObject(decodeBody(req.body, req.headers['content-type'], messageFor(res.group, res.kind))) as Obj;
         const warnings = typedDecode(body, res, mode);
-        return ok(renderOne(out, await rs.create(ns, body, { dryRun })), 201, warnings);
+        const refused = this.o.admit?.(attrs, body);
+        if (refused) throw refused;
+        return ok(renderOne(out, await rs.create(ns, body, { dryRun, manager: fieldManager(req) })), 201, warnings);
       }
       case 'update': {
         const mode = parseFieldValidation(req.query.get('fieldValidation'));
         const body = requireObject(decodeBody(req.body, req.headers['content-type'], messageFor(res.group, res.kind))) as Obj;
         const warnings = typedDecode(body, res, mode);
-        const r = await rs.update(ns, rr.name!, body, { dryRun, subresource: rr.subresource });
+        const r = await rs.update(ns, rr.name!, body, { dryRun, subresource: rr.subresource, manager: fieldManager(req) });
         return ok(renderOne(out, r.obj), r.created ? 201 : 200, warnings);
       }
       case 'patch':
@@ -254,10 +320,12 @@ export class ApiHandler {
 
   private async patch(req: ApiRequest, rs: ResourceStore, out: OutputCtx, ns: string | undefined, rr: ResourceRequest, dryRun: boolean): Promise<ApiResponse> {
     const type = PATCH_CONTENT_TYPES[mediaType(req.headers['content-type'])];
-    if (!type || type === 'apply') {
-      throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${Object.keys(PATCH_CONTENT_TYPES).slice(0, 3).join(', ')}`);
-    }
+    if (!type) throw unsupportedPatch();
     const mode = parseFieldValidation(req.query.get('fieldValidation'));
+    if (type === 'apply') {
+      const a = await serverSideApply(rs, { namespace: ns, name: rr.name!, subresource: rr.subresource, body: req.body, query: req.query, dryRun, mode, now: this.ctx.now() });
+      return ok(renderOne(out, a.obj), a.created ? 201 : 200, a.warnings);
+    }
     const doc = decodeBody(req.body, 'application/json');
     let warnings: string[] = [];
     const obj = await rs.guaranteedUpdate(ns, rr.name!, (cur) => {
@@ -268,8 +336,25 @@ export class ApiHandler {
       if (patched.metadata.resourceVersion === cur.metadata.resourceVersion) delete patched.metadata.resourceVersion;
       warnings = typedDecode(patched, rs.res, mode);
       return patched;
-    }, { dryRun, subresource: rr.subresource });
+    }, { dryRun, subresource: rr.subresource, manager: fieldManager(req) });
     return ok(renderOne(out, obj), 200, warnings);
+  }
+
+  private async scale(req: ApiRequest, rs: ResourceStore, ns: string | undefined, rr: ResourceRequest, dryRun: boolean): Promise<ApiResponse> {
+    const name = rr.name!;
+    switch (rr.verb) {
+      case 'get':
+        return ok(scaleOf(await rs.get(ns, name)));
+      case 'update':
+        return ok(await updateScale(rs, ns, name, req.body, req.headers['content-type'], dryRun, fieldManager(req)));
+      case 'patch': {
+        const type = PATCH_CONTENT_TYPES[mediaType(req.headers['content-type'])];
+        if (!type || type === 'apply') throw unsupportedPatch();
+        return ok(await patchScale(rs, ns, name, type, decodeBody(req.body, 'application/json'), dryRun, fieldManager(req)));
+      }
+      default:
+        throw methodNotSupported({ group: rs.res.group, plural: `${rs.res.plural}/scale` }, rr.verb);
+    }
   }
 
   /** The kubelet URL serving a pod's log, exec, attach or portforward subresource. */
@@ -319,13 +404,10 @@ export class ApiHandler {
     };
   }
 
-  private deleteOptions(req: ApiRequest): { gracePeriodSeconds?: number; preconditions?: { uid?: string; resourceVersion?: string } } {
+  private deleteOptions(req: ApiRequest): DeleteOptions {
     let body: Record<string, any> = {};
     if (req.body?.length) body = requireObject(decodeBody(req.body, req.headers['content-type'], 'meta.DeleteOptions'));
-    const qg = req.query.get('gracePeriodSeconds');
-    const grace = qg !== null ? Number(qg) : body.gracePeriodSeconds;
-    if (grace !== undefined && !Number.isInteger(grace)) throw badRequest(`invalid gracePeriodSeconds: ${grace}`);
-    return { gracePeriodSeconds: grace, preconditions: body.preconditions };
+    return parseDeleteOptions(body, req.query);
   }
 }
 

@@ -53,3 +53,24 @@ export function planDeletion(cur: Obj, d: DeletionInput): DeletionPlan {
   if ((m.deletionGracePeriodSeconds ?? 0) === 0 && !d.waiting) return { action: 'remove' };
   return { action: 'mark', next };
 }
+
+export const ORPHAN_FINALIZER = 'orphan';
+export const FOREGROUND_FINALIZER = 'foregroundDeletion';
+
+/**
+ * The object's finalizers as a delete with this propagation policy leaves them: Orphan adds
+ * "orphan", Foreground adds "foregroundDeletion", Background drops both; no policy keeps what the
+ * object already asks for (upstream's default for every type served here is Background).
+ */
+export function withPropagationFinalizers(o: Obj, policy: 'Orphan' | 'Background' | 'Foreground' | undefined): Obj {
+  if (!policy) return o;
+  const kept = (o.metadata.finalizers ?? []).filter((f) => f !== ORPHAN_FINALIZER && f !== FOREGROUND_FINALIZER);
+  if (policy === 'Orphan') kept.push(ORPHAN_FINALIZER);
+  if (policy === 'Foreground') kept.push(FOREGROUND_FINALIZER);
+  const before = o.metadata.finalizers ?? [];
+  if (kept.length === before.length && kept.every((f, i) => f === before[i])) return o;
+  const next = structuredClone(o);
+  if (kept.length) next.metadata.finalizers = kept;
+  else delete next.metadata.finalizers;
+  return next;
+}

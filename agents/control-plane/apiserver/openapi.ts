@@ -16,7 +16,7 @@ const LIST_PARAMS = [
   q('allowWatchBookmarks', 'boolean'), q('continue'), q('fieldSelector'), q('labelSelector'), q('limit', 'integer'),
   q('resourceVersion'), q('resourceVersionMatch'), q('sendInitialEvents', 'boolean'), q('timeoutSeconds', 'integer'), q('watch', 'boolean'),
 ];
-const PATCH_TYPES = ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json'];
+const PATCH_TYPES = ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json', 'application/apply-patch+yaml'];
 
 export function componentName(model: string): string {
   const m = /^(?:([A-Z][a-z]+)(V\d+(?:alpha\d+|beta\d+)?)|(V\d+(?:alpha\d+|beta\d+)?))(?=[A-Z])/.exec(model);
@@ -114,6 +114,7 @@ function pathsFor(r: ResourceInfo): Record<string, Doc> {
       parameters: [...WRITE_PARAMS, q('force', 'boolean')],
       requestBody: { content: Object.fromEntries(PATCH_TYPES.map((t) => [t, { schema: { type: 'object' } }])), required: true },
     });
+  if (r.virtual) return { [coll]: { post: op(r, 'create', 'post', { parameters: WRITE_PARAMS, ...body }), parameters: nsParam } };
   const out: Record<string, Doc> = {
     [coll]: {
       get: op(r, 'list', 'list', { parameters: LIST_PARAMS }),

@@ -25,6 +25,8 @@ export interface ResourceInfo {
   allowCreateOnUpdate?: boolean;
   /** metadata.generation tracks spec changes */
   generation?: boolean;
+  /** create-only and never stored: the review APIs, answered by auth/reviews.ts */
+  virtual?: boolean;
 }
 
 const ALL: Verb[] = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
@@ -36,7 +38,7 @@ export const RESOURCES: ResourceInfo[] = [
   { group: '', version: 'v1', kind: 'Node', plural: 'nodes', singular: 'node', namespaced: false, shortNames: ['no'],
     verbs: ALL, subresources: ['status'], model: 'V1Node', nameRule: 'subdomain' },
   { group: '', version: 'v1', kind: 'Pod', plural: 'pods', singular: 'pod', namespaced: true, shortNames: ['po'],
-    categories: ['all'], verbs: ALL, subresources: ['status', 'binding', 'log', 'exec', 'attach', 'portforward'],
+    categories: ['all'], verbs: ALL, subresources: ['status', 'binding', 'eviction', 'log', 'exec', 'attach', 'portforward'],
     model: 'V1Pod', nameRule: 'subdomain',
     generation: true },
   { group: '', version: 'v1', kind: 'Event', plural: 'events', singular: 'event', namespaced: true, shortNames: ['ev'],
@@ -60,11 +62,34 @@ export const RESOURCES: ResourceInfo[] = [
     namespaced: true, verbs: ALL, subresources: [], model: 'V1EndpointSlice', nameRule: 'subdomain',
     allowCreateOnUpdate: true },
   { group: 'apps', version: 'v1', kind: 'Deployment', plural: 'deployments', singular: 'deployment', namespaced: true,
-    shortNames: ['deploy'], categories: ['all'], verbs: ALL, subresources: ['status'], model: 'V1Deployment',
+    shortNames: ['deploy'], categories: ['all'], verbs: ALL, subresources: ['status', 'scale'], model: 'V1Deployment',
     nameRule: 'subdomain', generation: true },
   { group: 'apps', version: 'v1', kind: 'ReplicaSet', plural: 'replicasets', singular: 'replicaset', namespaced: true,
-    shortNames: ['rs'], categories: ['all'], verbs: ALL, subresources: ['status'], model: 'V1ReplicaSet',
+    shortNames: ['rs'], categories: ['all'], verbs: ALL, subresources: ['status', 'scale'], model: 'V1ReplicaSet',
     nameRule: 'subdomain', generation: true },
+  { group: 'apps', version: 'v1', kind: 'DaemonSet', plural: 'daemonsets', singular: 'daemonset', namespaced: true,
+    shortNames: ['ds'], categories: ['all'], verbs: ALL, subresources: ['status'], model: 'V1DaemonSet',
+    nameRule: 'subdomain', generation: true },
+  { group: 'apps', version: 'v1', kind: 'StatefulSet', plural: 'statefulsets', singular: 'statefulset', namespaced: true,
+    shortNames: ['sts'], categories: ['all'], verbs: ALL, subresources: ['status', 'scale'], model: 'V1StatefulSet',
+    nameRule: 'subdomain', generation: true },
+  { group: 'batch', version: 'v1', kind: 'Job', plural: 'jobs', singular: 'job', namespaced: true,
+    categories: ['all'], verbs: ALL, subresources: ['status'], model: 'V1Job', nameRule: 'subdomain', generation: true },
+  { group: 'batch', version: 'v1', kind: 'CronJob', plural: 'cronjobs', singular: 'cronjob', namespaced: true,
+    shortNames: ['cj'], categories: ['all'], verbs: ALL, subresources: ['status'], model: 'V1CronJob',
+    nameRule: 'subdomain', generation: true },
+  ...(
+    [
+      ['authorization.k8s.io', 'SelfSubjectAccessReview', false],
+      ['authorization.k8s.io', 'SelfSubjectRulesReview', false],
+      ['authorization.k8s.io', 'SubjectAccessReview', false],
+      ['authorization.k8s.io', 'LocalSubjectAccessReview', true],
+      ['authentication.k8s.io', 'SelfSubjectReview', false],
+    ] as const
+  ).map(([group, kind, namespaced]): ResourceInfo => ({
+    group, version: 'v1', kind, plural: `${kind.toLowerCase()}s`, singular: '', namespaced, verbs: ['create'],
+    subresources: [], model: `V1${kind}`, nameRule: 'subdomain', virtual: true,
+  })),
 ];
 
 export function apiVersionOf(r: { group: string; version: string }): string {

@@ -11,6 +11,7 @@ import { MAX_BODY_BYTES } from './body.ts';
 import type { ApiHandler, ApiResponse, UserInfo } from './handler.ts';
 import { type KubeletCredentials, proxyPlain, proxyUpgrade, writeStatus } from './kubelet-proxy.ts';
 import { parseResourcePath } from './request.ts';
+import { attributesFor } from '../auth/attributes.ts';
 
 const STREAMING = new Set(['exec', 'attach', 'portforward']);
 
@@ -26,6 +27,8 @@ export interface ServeOptions {
   kubeletClient?: KubeletCredentials;
   /** routes served before authentication (the join endpoints); true when it answered the request */
   preAuth?: (req: IncomingMessage, res: ServerResponse) => boolean;
+  /** bearer tokens (--token-auth-file); client certificates are always accepted */
+  tokens?: { authenticate(header: string | undefined): UserInfo | undefined };
 }
 
 const ANONYMOUS_OK = /^\/(healthz|livez|readyz)(\/.*)?$/;
@@ -39,6 +42,11 @@ export function userFromSocket(sock: TLSSocket): UserInfo | undefined {
   const o = cert.subject.O as string | string[] | undefined;
   const groups = o === undefined ? [] : Array.isArray(o) ? o : [o];
   return { name: Array.isArray(cn) ? cn[0] : cn, groups: [...groups, 'system:authenticated'] };
+}
+
+/** Client certificate first, then a bearer token, as upstream's union authenticator tries them. */
+export function authenticate(req: IncomingMessage, tokens?: ServeOptions['tokens']): UserInfo | undefined {
+  return userFromSocket(req.socket as TLSSocket) ?? tokens?.authenticate(req.headers.authorization);
 }
 
 function sendStatus(res: ServerResponse, err: ApiError): void {
@@ -67,12 +75,54 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
+const LIST_CHUNK = 500;
+
+/** Resolves when the response can take more (or is gone), leaving no listener behind. */
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
+function isLongList(body: unknown): body is { items: unknown[] } {
+  const items = (body as { items?: unknown })?.items;
+  return Array.isArray(items) && items.length > LIST_CHUNK;
+}
+
+/**
+ * A list of thousands of objects is serialized a chunk of items at a time, with a turn of the
+ * event loop in between, so one big list does not stall every other request while it is encoded.
+ */
+async function writeLongList(res: ServerResponse, status: number, body: { items: unknown[] }, warnings: string[] | undefined, head: boolean): Promise<void> {
+  const headers: Record<string, string | string[]> = { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' };
+  if (warnings?.length) headers['Warning'] = warnings.map((w) => `299 - ${JSON.stringify(w)}`);
+  res.writeHead(status, headers);
+  if (head) return void res.end();
+  const { items, ...rest } = body;
+  const open = JSON.stringify({ ...rest, items: [] });
+  res.write(open.slice(0, -2));
+  for (let i = 0; i < items.length && !res.destroyed; i += LIST_CHUNK) {
+    const chunk = items.slice(i, i + LIST_CHUNK).map((x) => JSON.stringify(x)).join(',');
+    const ok = res.write((i ? ',' : '') + chunk);
+    if (!ok && !res.destroyed) await drained(res);
+    else await new Promise((r) => setImmediate(r));
+  }
+  res.end(']}');
+}
+
 async function writeResponse(res: ServerResponse, r: Exclude<ApiResponse, { kind: 'proxy' }>, head: boolean): Promise<void> {
   if (r.kind === 'raw') {
     res.writeHead(r.status, { 'Content-Type': r.contentType, 'Content-Length': Buffer.byteLength(r.text), 'Cache-Control': 'no-cache, private' });
     res.end(head ? undefined : r.text);
     return;
   }
+  if (r.kind === 'object' && isLongList(r.body)) return writeLongList(res, r.status, r.body, r.warnings, head);
   if (r.kind === 'object') {
     const body = JSON.stringify(r.body);
     const headers: Record<string, string | string[] | number> = {
@@ -93,10 +143,7 @@ async function writeResponse(res: ServerResponse, r: Exclude<ApiResponse, { kind
       const n = await it.next();
       if (n.done || res.destroyed) break;
       const ok = res.write(JSON.stringify(n.value) + '\n');
-      if (!ok && !res.destroyed) await new Promise<void>((resolve) => {
-        res.once('drain', resolve);
-        res.once('close', resolve);
-      });
+      if (!ok && !res.destroyed) await drained(res);
     }
   } finally {
     await it.return?.(undefined);
@@ -126,7 +173,7 @@ export async function serve(o: ServeOptions): Promise<{ server: https.Server; po
     if (o.preAuth?.(req, res)) return;
     const started = Date.now();
     const url = new URL(req.url ?? '/', 'https://localhost');
-    const user = userFromSocket(req.socket as TLSSocket);
+    const user = authenticate(req, o.tokens);
     const abort = new AbortController();
     res.on('close', () => abort.abort());
     const done = (status: number) =>
@@ -167,11 +214,12 @@ export async function serve(o: ServeOptions): Promise<{ server: https.Server; po
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     void (async () => {
       const url = new URL(req.url ?? '/', 'https://localhost');
-      const user = userFromSocket(req.socket as TLSSocket);
+      const user = authenticate(req, o.tokens);
       if (!user) return writeStatus(socket, unauthorized());
       const rr = parseResourcePath(req.method ?? 'GET', url.pathname, url.searchParams);
       if (!rr || rr.group !== '' || rr.resource !== 'pods' || !rr.namespace || !rr.name || !STREAMING.has(rr.subresource ?? ''))
         return writeStatus(socket, new ApiError(400, 'BadRequest', `upgrade is not supported on ${url.pathname}`));
+      await o.handler.authorize(attributesFor(req.method ?? 'GET', url.pathname, url.searchParams, user));
       // kubectl tries WebSocket first and falls back to SPDY when the upgrade is refused; the
       // kubelet's runtime streams speak SPDY, so refusing here keeps the whole path on SPDY
       if (String(req.headers.upgrade ?? '').toLowerCase() === 'websocket')

@@ -117,9 +117,10 @@ export async function* watchFrames(
   try {
     for (const f of initial) yield f;
     let settled = false;
+    // a store may find out only once the watch runs that its start was compacted (etcd does)
     const pull = () => {
       settled = false;
-      const p = it.next();
+      const p = it.next().catch((e: unknown) => ({ done: false as const, value: undefined, error: e }));
       void p.then(() => (settled = true));
       return p;
     };
@@ -149,6 +150,11 @@ export async function* watchFrames(
         continue;
       }
       if (r.done) return;
+      if ('error' in r) {
+        if (!(r.error instanceof CompactedError)) throw r.error;
+        yield errorFrame(410, 'Expired', gone(`too old resource version: ${start} (${r.error.compacted})`).message);
+        return;
+      }
       next = pull();
       const ev = r.value;
       if (ev.revision <= start) continue;

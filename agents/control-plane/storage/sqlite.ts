@@ -19,6 +19,7 @@ import {
   type Watch,
   type WatchEvent,
 } from './types.ts';
+import { prefixEnd } from './keys.ts';
 import { WatcherSet } from './watchers.ts';
 
 interface Row {
@@ -30,6 +31,9 @@ interface Row {
   prev_revision: number;
   value: string;
 }
+
+/** rows per synchronous read of a list */
+const PAGE = 1000;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS log (
@@ -46,12 +50,7 @@ CREATE TABLE IF NOT EXISTS live (name TEXT PRIMARY KEY, id INTEGER NOT NULL) WIT
 CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v INTEGER NOT NULL) WITHOUT ROWID;
 `;
 
-/** The smallest string greater than every string starting with prefix ('' = no bound). */
-export function prefixEnd(prefix: string): string {
-  if (prefix === '') return '';
-  const last = prefix.charCodeAt(prefix.length - 1);
-  return prefix.slice(0, -1) + String.fromCharCode(last + 1);
-}
+export { prefixEnd };
 
 function toKv(r: Row): KeyValue {
   return { key: r.name, value: r.value, createRevision: r.create_revision, modRevision: r.id };
@@ -64,7 +63,10 @@ export class SqliteStore implements Store {
   private compacted: number;
   private readonly stmts;
 
-  constructor(readonly file: string) {
+  private readonly pageSize: number;
+
+  constructor(readonly file: string, o: { pageSize?: number } = {}) {
+    this.pageSize = o.pageSize ?? PAGE;
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
     this.db = new Database(file);
     // auto_vacuum must be chosen before the first table exists; it lets compaction give pages back
@@ -158,24 +160,41 @@ export class SqliteStore implements Store {
     return r && !r.deleted ? toKv(r) : undefined;
   }
 
+  /**
+   * Long lists are read in pages of pageSize rows with a turn of the event loop in between, so one big
+   * list never holds the (synchronous) database for long; later pages read at the first page's
+   * revision, so the result is one snapshot even if writes land in between.
+   */
   async list(prefix: string, opts: ListOptions = {}): Promise<ListResult> {
-    const limit = opts.limit && opts.limit > 0 ? opts.limit : -1;
-    const base = { lo: prefix, hi: prefixEnd(prefix), after: opts.startAfter ?? '' };
-    const atRev = opts.revision !== undefined && opts.revision !== this.rev;
-    if (atRev) this.checkReadable(opts.revision!);
-    const revision = atRev ? opts.revision! : this.rev;
+    const want = opts.limit && opts.limit > 0 ? opts.limit : Infinity;
+    const revision = opts.revision ?? this.rev;
+    let startAfter = opts.startAfter ?? '';
+    const items: KeyValue[] = [];
+    for (;;) {
+      const page = this.listPage(prefix, startAfter, revision, Math.min(this.pageSize, want - items.length));
+      items.push(...page.items);
+      if (!page.more || items.length >= want) return { items, revision, more: page.more, remaining: page.remaining };
+      startAfter = items[items.length - 1].key;
+      await new Promise((r) => setImmediate(r));
+    }
+  }
+
+  private listPage(prefix: string, after: string, revision: number, limit: number): { items: KeyValue[]; more: boolean; remaining: number } {
+    const base = { lo: prefix, hi: prefixEnd(prefix), after };
+    const atRev = revision !== this.rev;
+    if (atRev) this.checkReadable(revision);
     const rows = (atRev
-      ? this.stmts.listAt.all({ ...base, rev: revision, limit: limit < 0 ? -1 : limit + 1 })
-      : this.stmts.listLive.all({ ...base, limit: limit < 0 ? -1 : limit + 1 })) as Row[];
-    const more = limit > 0 && rows.length > limit;
+      ? this.stmts.listAt.all({ ...base, rev: revision, limit: limit + 1 })
+      : this.stmts.listLive.all({ ...base, limit: limit + 1 })) as Row[];
+    const more = rows.length > limit;
     const items = (more ? rows.slice(0, limit) : rows).map(toKv);
     let remaining = 0;
     if (more) {
-      const after = items[items.length - 1].key;
-      const q = atRev ? this.stmts.countAt.get({ ...base, after, rev: revision }) : this.stmts.countLive.get({ ...base, after });
+      const last = items[items.length - 1].key;
+      const q = atRev ? this.stmts.countAt.get({ ...base, after: last, rev: revision }) : this.stmts.countLive.get({ ...base, after: last });
       remaining = (q as { n: number }).n;
     }
-    return { items, revision, more, remaining };
+    return { items, more, remaining };
   }
 
   async count(prefix: string): Promise<number> {

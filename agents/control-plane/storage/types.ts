@@ -72,6 +72,9 @@ export class FutureRevisionError extends Error {
   }
 }
 
+/** The backend refused a value over its size limit (etcd's --max-request-bytes). */
+export class ValueTooLargeError extends Error {}
+
 export interface Store {
   get(key: string, revision?: number): Promise<KeyValue | undefined>;
   list(prefix: string, opts?: ListOptions): Promise<ListResult>;

@@ -5,9 +5,10 @@ import type { Watch, WatchEvent } from './types.ts';
 
 const MAX_QUEUE = 10_000;
 
-class QueueWatch implements Watch {
+export class QueueWatch implements Watch {
   private queue: WatchEvent[] = [];
   private wake: (() => void) | undefined;
+  private error: unknown;
   closed = false;
 
   constructor(readonly prefix: string, private readonly onClose: (w: QueueWatch) => void) {}
@@ -20,6 +21,13 @@ class QueueWatch implements Watch {
     }
     this.queue.push(ev);
     this.wake?.();
+  }
+
+  /** Ends the watch with an error its consumer sees after the events already queued. */
+  fail(err: unknown): void {
+    if (this.closed) return;
+    this.error = err;
+    this.close();
   }
 
   close(): void {
@@ -37,7 +45,10 @@ class QueueWatch implements Watch {
           yield ev;
           continue;
         }
-        if (this.closed) return;
+        if (this.closed) {
+          if (this.error) throw this.error;
+          return;
+        }
         await new Promise<void>((resolve) => (this.wake = resolve));
         this.wake = undefined;
       }

@@ -207,7 +207,17 @@ export function decodeK8sProtobuf(buf: Buffer, message: string): Record<string, 
   return { ...(apiVersion ? { apiVersion } : {}), ...(kind ? { kind } : {}), ...obj };
 }
 
-const GROUP_PACKAGE: Record<string, string> = { '': 'core', apps: 'apps', 'coordination.k8s.io': 'coordination', 'discovery.k8s.io': 'discovery' };
+const GROUP_PACKAGE: Record<string, string> = {
+  '': 'core',
+  apps: 'apps',
+  'coordination.k8s.io': 'coordination',
+  'discovery.k8s.io': 'discovery',
+  'authorization.k8s.io': 'authorization',
+  'authentication.k8s.io': 'authentication',
+  autoscaling: 'autoscaling',
+  batch: 'batch',
+  policy: 'policy',
+};
 
 /** The protobuf message of a kind, when this server knows its schema. */
 export function messageFor(group: string, kind: string): string | undefined {

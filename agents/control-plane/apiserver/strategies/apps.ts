@@ -1,4 +1,5 @@
-// apps/v1 Deployments and ReplicaSets: stored, defaulted and validated (their controllers come later).
+// apps/v1 Deployments, ReplicaSets, DaemonSets and StatefulSets: defaulting, validation and
+// printing (their controllers live in controllers/). The shared pieces serve batch.ts too.
 import { fromLabelSelector, matchLabels, SelectorError } from '../selectors.ts';
 import { AGE_COLUMN, NAME_COLUMN, age, col, type TableSpec } from '../tables/table.ts';
 import { type FieldError, invalid, required } from '../validation/field.ts';
@@ -7,7 +8,7 @@ import { validatePodSpec } from '../validation/pod.ts';
 import { defaultPodSpec } from './pod-defaults.ts';
 import type { Obj, Strategy } from './types.ts';
 
-function selectorString(sel: { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] } | undefined): string {
+export function selectorString(sel: { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] } | undefined): string {
   const parts = Object.entries(sel?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`);
   for (const e of sel?.matchExpressions ?? []) {
     if (e.operator === 'Exists') parts.push(e.key);
@@ -17,36 +18,42 @@ function selectorString(sel: { matchLabels?: Record<string, string>; matchExpres
   return parts.join(',') || '<none>';
 }
 
-function validateWorkload(o: Obj): FieldError[] {
-  const errs: FieldError[] = [];
-  const spec = o.spec ?? {};
-  if (spec.replicas !== undefined && spec.replicas < 0) errs.push(invalid('spec.replicas', spec.replicas, 'must be greater than or equal to 0'));
-  if (!spec.selector) errs.push(required('spec.selector'));
-  const labels = spec.template?.metadata?.labels ?? {};
-  errs.push(...validateLabels(labels, 'spec.template.metadata.labels'));
-  if (spec.selector) {
-    try {
-      const reqs = fromLabelSelector(spec.selector);
-      if (!reqs.length) errs.push(invalid('spec.selector', spec.selector, 'empty selector is invalid for deployment'));
-      else if (!matchLabels(reqs, labels)) errs.push(invalid('spec.template.metadata.labels', labels, '`selector` does not match template `labels`'));
-    } catch (e) {
-      if (e instanceof SelectorError) errs.push(invalid('spec.selector', spec.selector, e.message));
-      else throw e;
-    }
-  }
-  errs.push(...validatePodSpec(spec.template?.spec, 'spec.template.spec'));
+/** Selector, template labels and pod template of a workload whose pods restart Always. */
+export function validateWorkload(o: Obj, kind = 'deployment', spec = o.spec ?? {}, path = 'spec'): FieldError[] {
+  const errs = validateTemplate(kind, spec, path);
   if (spec.template?.spec?.restartPolicy && spec.template.spec.restartPolicy !== 'Always')
-    errs.push({ type: 'NotSupported', field: 'spec.template.spec.restartPolicy', value: spec.template.spec.restartPolicy, detail: 'supported values: "Always"' });
+    errs.push({ type: 'NotSupported', field: `${path}.template.spec.restartPolicy`, value: spec.template.spec.restartPolicy, detail: 'supported values: "Always"' });
   return errs;
 }
 
-function selectorImmutable(next: Obj, old: Obj): FieldError[] {
+/** Selector against template labels, and the pod template itself (pure). */
+export function validateTemplate(kind: string, spec: Record<string, any>, path: string): FieldError[] {
+  const errs: FieldError[] = [];
+  if (spec.replicas !== undefined && spec.replicas < 0) errs.push(invalid(`${path}.replicas`, spec.replicas, 'must be greater than or equal to 0'));
+  if (!spec.selector) errs.push(required(`${path}.selector`));
+  const labels = spec.template?.metadata?.labels ?? {};
+  errs.push(...validateLabels(labels, `${path}.template.metadata.labels`));
+  if (spec.selector) {
+    try {
+      const reqs = fromLabelSelector(spec.selector);
+      if (!reqs.length) errs.push(invalid(`${path}.selector`, spec.selector, `empty selector is invalid for ${kind}`));
+      else if (!matchLabels(reqs, labels)) errs.push(invalid(`${path}.template.metadata.labels`, labels, '`selector` does not match template `labels`'));
+    } catch (e) {
+      if (e instanceof SelectorError) errs.push(invalid(`${path}.selector`, spec.selector, e.message));
+      else throw e;
+    }
+  }
+  errs.push(...validatePodSpec(spec.template?.spec, `${path}.template.spec`));
+  return errs;
+}
+
+export function selectorImmutable(next: Obj, old: Obj): FieldError[] {
   return JSON.stringify(next.spec?.selector) === JSON.stringify(old.spec?.selector)
     ? []
     : [invalid('spec.selector', next.spec?.selector, 'field is immutable')];
 }
 
-function workloadTable(extra: TableSpec['columns'], cells: (o: Obj) => unknown[]): TableSpec {
+export function workloadTable(extra: TableSpec['columns'], cells: (o: Obj) => unknown[]): TableSpec {
   return {
     columns: [
       NAME_COLUMN,
@@ -63,9 +70,9 @@ function workloadTable(extra: TableSpec['columns'], cells: (o: Obj) => unknown[]
   };
 }
 
-function defaultTemplate(o: Obj): void {
+export function defaultTemplate(o: Obj, replicas = true): void {
   o.spec ??= {};
-  o.spec.replicas ??= 1;
+  if (replicas) o.spec.replicas ??= 1;
   o.spec.template ??= {};
   o.spec.template.spec ??= {};
   defaultPodSpec(o.spec.template.spec);
@@ -83,7 +90,7 @@ export const deploymentStrategy: Strategy = {
   prepareForCreate(o) {
     o.status = {};
   },
-  validate: validateWorkload,
+  validate: (o) => validateWorkload(o),
   validateUpdate: selectorImmutable,
   table: workloadTable(
     [
@@ -96,11 +103,11 @@ export const deploymentStrategy: Strategy = {
 };
 
 export const replicaSetStrategy: Strategy = {
-  defaults: defaultTemplate,
+  defaults: (o) => defaultTemplate(o),
   prepareForCreate(o) {
     o.status = { replicas: 0 };
   },
-  validate: validateWorkload,
+  validate: (o) => validateWorkload(o, 'replicaset'),
   validateUpdate: selectorImmutable,
   selectableFields: (o) => ({ 'status.replicas': String(o.status?.replicas ?? 0) }),
   table: workloadTable(
@@ -111,4 +118,87 @@ export const replicaSetStrategy: Strategy = {
     ],
     (o) => [o.spec?.replicas ?? 0, o.status?.replicas ?? 0, o.status?.readyReplicas ?? 0],
   ),
+};
+
+export const daemonSetStrategy: Strategy = {
+  defaults(o) {
+    defaultTemplate(o, false);
+    o.spec.updateStrategy ??= {};
+    o.spec.updateStrategy.type ||= 'RollingUpdate';
+    if (o.spec.updateStrategy.type === 'RollingUpdate') {
+      o.spec.updateStrategy.rollingUpdate ??= {};
+      o.spec.updateStrategy.rollingUpdate.maxUnavailable ??= 1;
+      o.spec.updateStrategy.rollingUpdate.maxSurge ??= 0;
+    }
+    o.spec.revisionHistoryLimit ??= 10;
+  },
+  prepareForCreate(o) {
+    o.status = { currentNumberScheduled: 0, numberMisscheduled: 0, desiredNumberScheduled: 0, numberReady: 0 };
+  },
+  validate(o) {
+    const errs = validateWorkload(o, 'daemonset');
+    const t = o.spec?.updateStrategy?.type;
+    if (t && t !== 'RollingUpdate' && t !== 'OnDelete')
+      errs.push({ type: 'NotSupported', field: 'spec.updateStrategy.type', value: t, detail: 'supported values: "OnDelete", "RollingUpdate"' });
+    return errs;
+  },
+  validateUpdate: selectorImmutable,
+  table: workloadTable(
+    [
+      col('Desired', 'The total number of nodes that should be running the daemon pod (including nodes correctly running the daemon pod).', 0, 'integer'),
+      col('Current', 'The number of nodes that are running at least 1 daemon pod and are supposed to run the daemon pod.', 0, 'integer'),
+      col('Ready', 'numberReady is the number of nodes that should be running the daemon pod and have one or more of the daemon pod running with a Ready Condition.', 0, 'integer'),
+      col('Up-to-date', 'The total number of nodes that are running updated daemon pod', 0, 'integer'),
+      col('Available', 'The number of nodes that should be running the daemon pod and have one or more of the daemon pod running and available (ready for at least spec.minReadySeconds)', 0, 'integer'),
+      col('Node Selector', 'NodeSelector is a selector which must be true for the pod to fit on a node. Selector which must match a node\'s labels for the pod to be scheduled on that node.'),
+    ],
+    (o) => {
+      const st = o.status ?? {};
+      const sel = Object.entries((o.spec?.template?.spec?.nodeSelector ?? {}) as Record<string, string>).map(([k, v]) => `${k}=${v}`).join(',') || '<none>';
+      return [st.desiredNumberScheduled ?? 0, st.currentNumberScheduled ?? 0, st.numberReady ?? 0, st.updatedNumberScheduled ?? 0, st.numberAvailable ?? 0, sel];
+    },
+  ),
+};
+
+export const statefulSetStrategy: Strategy = {
+  defaults(o) {
+    defaultTemplate(o);
+    o.spec.podManagementPolicy ||= 'OrderedReady';
+    o.spec.updateStrategy ??= {};
+    o.spec.updateStrategy.type ||= 'RollingUpdate';
+    if (o.spec.updateStrategy.type === 'RollingUpdate') {
+      o.spec.updateStrategy.rollingUpdate ??= {};
+      o.spec.updateStrategy.rollingUpdate.partition ??= 0;
+    }
+    o.spec.revisionHistoryLimit ??= 10;
+    o.spec.persistentVolumeClaimRetentionPolicy ??= {};
+    o.spec.persistentVolumeClaimRetentionPolicy.whenDeleted ||= 'Retain';
+    o.spec.persistentVolumeClaimRetentionPolicy.whenScaled ||= 'Retain';
+  },
+  prepareForCreate(o) {
+    o.status = { replicas: 0, availableReplicas: 0 };
+  },
+  validate(o) {
+    const errs = validateWorkload(o, 'statefulset');
+    const p = o.spec?.podManagementPolicy;
+    if (p && p !== 'OrderedReady' && p !== 'Parallel')
+      errs.push({ type: 'NotSupported', field: 'spec.podManagementPolicy', value: p, detail: 'supported values: "OrderedReady", "Parallel"' });
+    return errs;
+  },
+  validateUpdate(next, old) {
+    const errs = selectorImmutable(next, old);
+    const changed = ['serviceName', 'podManagementPolicy', 'volumeClaimTemplates'].some(
+      (f) => JSON.stringify(next.spec?.[f] ?? null) !== JSON.stringify(old.spec?.[f] ?? null),
+    );
+    if (changed)
+      errs.push({ type: 'Forbidden', field: 'spec', detail: "updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden" });
+    return errs;
+  },
+  table: {
+    columns: [NAME_COLUMN, col('Ready', 'Number of the pod with ready state'), AGE_COLUMN, col('Containers', 'Names of each container in the template.', 1), col('Images', 'Images referenced by each container in the template.', 1)],
+    row(o, now) {
+      const cs: { name: string; image?: string }[] = o.spec?.template?.spec?.containers ?? [];
+      return [o.metadata.name, `${o.status?.readyReplicas ?? 0}/${o.spec?.replicas ?? 0}`, age(o.metadata.creationTimestamp, now), cs.map((c) => c.name).join(','), cs.map((c) => c.image ?? '').join(',')];
+    },
+  },
 };

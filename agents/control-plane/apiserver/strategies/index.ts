@@ -1,6 +1,7 @@
 // Resource plural -> strategy. Types without an entry get the generic behaviour.
 import type { ResourceInfo } from '../registry.ts';
-import { deploymentStrategy, replicaSetStrategy } from './apps.ts';
+import { daemonSetStrategy, deploymentStrategy, replicaSetStrategy, statefulSetStrategy } from './apps.ts';
+import { cronJobStrategy, jobStrategy } from './batch.ts';
 import {
   configMapStrategy,
   endpointSliceStrategy,
@@ -29,6 +30,10 @@ const STRATEGIES: Record<string, Strategy> = {
   'discovery.k8s.io/endpointslices': endpointSliceStrategy,
   'apps/deployments': deploymentStrategy,
   'apps/replicasets': replicaSetStrategy,
+  'apps/daemonsets': daemonSetStrategy,
+  'apps/statefulsets': statefulSetStrategy,
+  'batch/jobs': jobStrategy,
+  'batch/cronjobs': cronJobStrategy,
 };
 
 export function strategyFor(r: ResourceInfo): Strategy {

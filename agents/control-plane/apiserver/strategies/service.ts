@@ -34,8 +34,13 @@ class Reservations {
     return true;
   }
 }
-const ipReservations = new Reservations();
-const portReservations = new Reservations();
+// per API server (its strategy context): two servers in one process share nothing
+const reservations = new WeakMap<StrategyContext, { ips: Reservations; ports: Reservations }>();
+function reservationsOf(ctx: StrategyContext): { ips: Reservations; ports: Reservations } {
+  let r = reservations.get(ctx);
+  if (!r) reservations.set(ctx, (r = { ips: new Reservations(), ports: new Reservations() }));
+  return r;
+}
 
 function allocError(o: Obj, field: string, value: unknown, detail: string) {
   return invalidError('Service', '', o.metadata.name ?? '', [invalid(field, value, detail)]);
@@ -55,6 +60,7 @@ export function pickFree(lo: number, hi: number, used: (n: number) => boolean, r
 
 async function allocate(svc: Obj, old: Obj | undefined, ctx: StrategyContext): Promise<void> {
   const spec = svc.spec;
+  const { ips: ipReservations, ports: portReservations } = reservationsOf(ctx);
   const others = (await ctx.list('services')).filter((s) => s.metadata.uid !== svc.metadata.uid);
   const cidr = parseCIDR(ctx.serviceCIDR)!;
   if (hasClusterIP(spec) && !old?.spec?.clusterIP) {

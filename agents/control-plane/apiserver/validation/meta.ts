@@ -19,6 +19,7 @@ export interface Meta {
   resourceVersion?: string;
   generation?: number;
   deletionGracePeriodSeconds?: number;
+  managedFields?: object[];
   [k: string]: unknown;
 }
 

@@ -1,0 +1,56 @@
+// A server-side apply request (PATCH, application/apply-patch+yaml): decode and check the applied
+// configuration, then create the object or apply it to the live one with conflict detection.
+import { decodeBody, requireObject } from '../body.ts';
+import type { ResourceStore } from '../crud.ts';
+import { type FieldValidation, typedDecode } from '../decode.ts';
+import { ApiError, badRequest, conflict, notFound } from '../errors.ts';
+import { apiVersionOf } from '../registry.ts';
+import type { Obj } from '../strategies/types.ts';
+import { applyConfig, conflictError } from './managed.ts';
+
+export interface ApplyRequest {
+  namespace?: string;
+  name: string;
+  subresource?: string;
+  body?: Buffer;
+  query: URLSearchParams;
+  dryRun: boolean;
+  mode: FieldValidation;
+  now: Date;
+}
+
+/** The stored object, whether it was created, and the decode warnings. */
+export async function serverSideApply(rs: ResourceStore, r: ApplyRequest): Promise<{ obj: Obj; created: boolean; warnings: string[] }> {
+  const manager = r.query.get('fieldManager');
+  if (!manager) throw badRequest('PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch');
+  const force = r.query.get('force') === 'true';
+  const cfg = requireObject(decodeBody(r.body, 'application/apply-patch+yaml')) as Obj;
+  if (!cfg.apiVersion) throw badRequest('apiVersion must be set in an applied configuration');
+  if (!cfg.kind) throw badRequest('kind must be set in an applied configuration');
+  const warnings = typedDecode(cfg, rs.res, r.mode);
+  cfg.metadata ??= {};
+  if (cfg.metadata.name && cfg.metadata.name !== r.name)
+    throw badRequest(`the name of the object (${cfg.metadata.name}) does not match the name on the URL (${r.name})`);
+  cfg.metadata.name = r.name;
+  rs.normalize(r.namespace, cfg);
+  // the main resource does not take status (the status subresource applies it)
+  if (rs.res.subresources.includes('status') && r.subresource !== 'status') delete cfg.status;
+  const wantRV = cfg.metadata.resourceVersion;
+  delete cfg.metadata.resourceVersion;
+  const w = { manager, apiVersion: apiVersionOf(rs.res), subresource: r.subresource, now: r.now, force };
+  const existing = await rs.get(r.namespace, r.name).catch((e) => (e instanceof ApiError && e.code === 404 ? undefined : Promise.reject(e)));
+  if (!existing) {
+    if (r.subresource) throw notFound(rs.gr, r.name);
+    const { obj } = applyConfig(undefined, cfg, rs.res.model, w);
+    return { obj: await rs.create(r.namespace, obj, { dryRun: r.dryRun, manager, applied: true }), created: true, warnings };
+  }
+  const obj = await rs.guaranteedUpdate(r.namespace, r.name, (cur) => {
+    if (wantRV && wantRV !== cur.metadata.resourceVersion)
+      throw conflict(rs.gr, r.name, 'the object has been modified; please apply your changes to the latest version and try again');
+    const a = applyConfig(cur, cfg, rs.res.model, w);
+    if (a.conflicts.length && !force) throw conflictError(rs.gr, r.name, a.conflicts);
+    delete a.obj.metadata.resourceVersion;
+    return a.obj;
+  }, { dryRun: r.dryRun, subresource: r.subresource, manager, applied: true });
+  return { obj, created: false, warnings };
+}

@@ -1,0 +1,88 @@
+// The scale subresource (autoscaling/v1 Scale over a workload's spec.replicas, as kubectl scale and
+// autoscalers use it) and pods/eviction (policy/v1 Eviction: a delete that disruption budgets may
+// refuse; this server has none, so an eviction is the pod's graceful deletion).
+import { decodeBody, type PatchType, requireObject } from './body.ts';
+import type { ResourceStore } from './crud.ts';
+import { badRequest, conflict, invalid } from './errors.ts';
+import { applyPatch } from './patch/apply.ts';
+import type { Obj } from './strategies/types.ts';
+
+export interface Scale {
+  kind: 'Scale';
+  apiVersion: 'autoscaling/v1';
+  metadata: Record<string, unknown>;
+  spec: { replicas: number };
+  status: { replicas: number; selector?: string };
+}
+
+/** metav1.FormatLabelSelector: "a=b,c in (x,y),!d" ('' for no selector). */
+export function formatSelector(sel: { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] } | undefined): string {
+  const parts = Object.entries(sel?.matchLabels ?? {}).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${k}=${v}`);
+  for (const e of sel?.matchExpressions ?? []) {
+    const vals = [...(e.values ?? [])].sort();
+    if (e.operator === 'In') parts.push(`${e.key} in (${vals.join(',')})`);
+    else if (e.operator === 'NotIn') parts.push(`${e.key} notin (${vals.join(',')})`);
+    else if (e.operator === 'Exists') parts.push(e.key);
+    else if (e.operator === 'DoesNotExist') parts.push(`!${e.key}`);
+  }
+  return parts.join(',');
+}
+
+/** The Scale view of a deployment, replica set or stateful set (pure). */
+export function scaleOf(o: Obj): Scale {
+  const m = o.metadata;
+  const selector = formatSelector(o.spec?.selector);
+  return {
+    kind: 'Scale',
+    apiVersion: 'autoscaling/v1',
+    metadata: { name: m.name, namespace: m.namespace, uid: m.uid, resourceVersion: m.resourceVersion, creationTimestamp: m.creationTimestamp },
+    spec: { replicas: o.spec?.replicas ?? 0 },
+    status: { replicas: o.status?.replicas ?? 0, ...(selector ? { selector } : {}) },
+  };
+}
+
+function replicasOf(scale: Record<string, any>, name: string): number {
+  const r = scale.spec?.replicas ?? 0;
+  if (typeof r !== 'number' || !Number.isInteger(r)) throw badRequest(`Scale in version "v1" cannot be handled as a Scale: json: cannot unmarshal ${typeof r} into Go struct field ScaleSpec.spec.replicas of type int32`);
+  if (r < 0) throw invalid('Scale', 'autoscaling', name, [{ type: 'Invalid', field: 'spec.replicas', value: r, detail: 'must be greater than or equal to 0' }]);
+  return r;
+}
+
+/** PUT .../scale: set spec.replicas, honouring the Scale's resourceVersion as a precondition. */
+export async function updateScale(rs: ResourceStore, ns: string | undefined, name: string, body: Buffer | undefined, contentType: string | undefined, dryRun: boolean, manager?: string): Promise<Scale> {
+  const scale = requireObject(decodeBody(body, contentType, 'autoscaling.Scale'));
+  if (scale.metadata?.name && scale.metadata.name !== name) throw badRequest(`the name of the object (${scale.metadata.name}) does not match the name on the URL (${name})`);
+  const replicas = replicasOf(scale, name);
+  const wantRV = scale.metadata?.resourceVersion;
+  const obj = await rs.guaranteedUpdate(ns, name, (cur) => {
+    if (wantRV && wantRV !== cur.metadata.resourceVersion)
+      throw conflict(rs.gr, name, 'the object has been modified; please apply your changes to the latest version and try again');
+    cur.spec.replicas = replicas;
+    delete cur.metadata.resourceVersion;
+    return cur;
+  }, { dryRun, manager, subresource: 'scale' });
+  return scaleOf(obj);
+}
+
+/** PATCH .../scale: the patch applies to the Scale; only its spec.replicas reaches the workload. */
+export async function patchScale(rs: ResourceStore, ns: string | undefined, name: string, type: PatchType, doc: unknown, dryRun: boolean, manager?: string): Promise<Scale> {
+  const obj = await rs.guaranteedUpdate(ns, name, (cur) => {
+    const patched = applyPatch(type, scaleOf(cur), doc, 'V1Scale') as Record<string, any>;
+    const wantRV = patched.metadata?.resourceVersion;
+    if (wantRV && wantRV !== cur.metadata.resourceVersion)
+      throw conflict(rs.gr, name, 'the object has been modified; please apply your changes to the latest version and try again');
+    cur.spec.replicas = replicasOf(patched, name);
+    delete cur.metadata.resourceVersion;
+    return cur;
+  }, { dryRun, manager, subresource: 'scale' });
+  return scaleOf(obj);
+}
+
+/** POST pods/<name>/eviction: the pod's deletion with the Eviction's delete options. */
+export async function evict(pods: ResourceStore, ns: string, name: string, body: Buffer | undefined, contentType: string | undefined, dryRun: boolean): Promise<Record<string, unknown>> {
+  const ev = requireObject(decodeBody(body, contentType, 'policy.Eviction'));
+  if (ev.metadata?.name && ev.metadata.name !== name) throw badRequest(`name in URL does not match name in Eviction object`);
+  const o = ev.deleteOptions ?? {};
+  await pods.delete(ns, name, { gracePeriodSeconds: o.gracePeriodSeconds ?? undefined, preconditions: o.preconditions ?? undefined, propagationPolicy: o.propagationPolicy ?? undefined, dryRun });
+  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 };
+}

@@ -1,0 +1,35 @@
+// Authorization for the API server, assembled: static rules (cluster admins, control-plane
+// components, discovery for everyone), then the Node authorizer over the pod graph, then refusal.
+import { RESOURCES, storageKey } from '../apiserver/registry.ts';
+import type { Store } from '../storage/types.ts';
+import type { Attributes } from './attributes.ts';
+import type { ApiError } from '../apiserver/errors.ts';
+import { type Authorizer, UnionAuthorizer } from './authorizer.ts';
+import { NodeGraph } from './graph.ts';
+import { NodeAuthorizer, nodeAdmission } from './node.ts';
+import { StaticRuleAuthorizer } from './rules.ts';
+
+export { TokenAuthenticator } from './tokens.ts';
+
+export interface Authorization {
+  authorizer: Authorizer;
+  admit(a: Attributes, body: Record<string, any>): ApiError | undefined;
+  stop(): void;
+}
+
+/** Starts the pod graph (resolves once it holds every stored pod) and returns the chain. */
+export async function startAuthorization(store: Store): Promise<Authorization> {
+  const pods = RESOURCES.find((r) => r.group === '' && r.plural === 'pods')!;
+  const prefix = storageKey(pods, undefined);
+  const graph = new NodeGraph(store, prefix);
+  await graph.start();
+  const source = {
+    pod: async (ns: string, name: string) => {
+      const kv = await store.get(storageKey(pods, ns, name));
+      return kv ? JSON.parse(kv.value) : undefined;
+    },
+    podsIn: async (ns: string) => (await store.list(storageKey(pods, ns))).items.map((kv) => JSON.parse(kv.value)),
+  };
+  const authorizer = new UnionAuthorizer([new StaticRuleAuthorizer(), new NodeAuthorizer(graph, source)]);
+  return { authorizer, admit: nodeAdmission, stop: () => graph.stop() };
+}

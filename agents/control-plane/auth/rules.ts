@@ -1,0 +1,113 @@
+// RBAC-style policy rules for the fixed identities of a hawser cluster: cluster admins
+// (system:masters), every authenticated user's discovery and self-review rights, and the control
+// plane's own components. Matching follows upstream's PolicyRule semantics (pure).
+import type { Attributes, UserInfo } from './attributes.ts';
+import { ALLOW, type Authorizer, type Decision, NO_OPINION, type PolicyRule, type RuleSet } from './authorizer.ts';
+
+const READ = ['get', 'list', 'watch'];
+const WRITE_EVENTS: PolicyRule[] = [
+  { verbs: ['create', 'patch', 'update'], apiGroups: ['', 'events.k8s.io'], resources: ['events'] },
+];
+
+export const ADMIN_RULES: PolicyRule[] = [
+  { verbs: ['*'], apiGroups: ['*'], resources: ['*'] },
+  { verbs: ['*'], nonResourceURLs: ['*'] },
+];
+
+/** system:basic-user, system:discovery and system:public-info-viewer, for every authenticated user */
+export const AUTHENTICATED_RULES: PolicyRule[] = [
+  { verbs: ['create'], apiGroups: ['authorization.k8s.io'], resources: ['selfsubjectaccessreviews', 'selfsubjectrulesreviews'] },
+  { verbs: ['create'], apiGroups: ['authentication.k8s.io'], resources: ['selfsubjectreviews'] },
+  {
+    verbs: ['get'],
+    nonResourceURLs: ['/api', '/api/*', '/apis', '/apis/*', '/healthz', '/healthz/*', '/livez', '/livez/*', '/readyz', '/readyz/*', '/version', '/version/', '/openapi', '/openapi/*'],
+  },
+];
+
+/** upstream's system:kube-scheduler role, for the resources this server has */
+export const SCHEDULER_RULES: PolicyRule[] = [
+  ...WRITE_EVENTS,
+  { verbs: READ, apiGroups: [''], resources: ['pods', 'nodes', 'namespaces', 'services', 'replicationcontrollers', 'persistentvolumeclaims', 'persistentvolumes'] },
+  { verbs: READ, apiGroups: ['apps'], resources: ['replicasets', 'statefulsets'] },
+  { verbs: ['delete'], apiGroups: [''], resources: ['pods'] },
+  { verbs: ['create'], apiGroups: [''], resources: ['bindings', 'pods/binding'] },
+  { verbs: ['patch', 'update'], apiGroups: [''], resources: ['pods/status'] },
+  { verbs: ['create', 'get', 'update', 'list', 'watch'], apiGroups: ['coordination.k8s.io'], resources: ['leases'] },
+];
+
+/** the controller manager runs every controller under one identity, so it may touch everything */
+export const CONTROLLER_MANAGER_RULES: PolicyRule[] = [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }];
+
+/** upstream's system:node-proxier role (kube-proxy) */
+export const PROXIER_RULES: PolicyRule[] = [
+  ...WRITE_EVENTS,
+  { verbs: READ, apiGroups: [''], resources: ['services', 'endpoints', 'nodes'] },
+  { verbs: READ, apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'] },
+];
+
+/** the API server's client identity towards kubelets (system:kubelet-api-admin) */
+export const KUBELET_API_RULES: PolicyRule[] = [
+  { verbs: READ, apiGroups: [''], resources: ['nodes'] },
+  { verbs: ['*'], apiGroups: [''], resources: ['nodes/proxy', 'nodes/log', 'nodes/stats', 'nodes/metrics'] },
+];
+
+/** system:public-info-viewer: what even an anonymous client may read */
+export const PUBLIC_RULES: PolicyRule[] = [{ verbs: ['get'], nonResourceURLs: ['/healthz', '/healthz/*', '/livez', '/livez/*', '/readyz', '/readyz/*', '/version', '/version/'] }];
+
+export const MONITORING_RULES: PolicyRule[] = [{ verbs: ['get'], nonResourceURLs: ['/metrics', '/livez', '/readyz', '/healthz'] }];
+
+function has(list: string[] | undefined, v: string): boolean {
+  return !!list && (list.includes('*') || list.includes(v));
+}
+
+function urlMatches(patterns: string[], path: string): boolean {
+  return patterns.some((p) => p === '*' || p === path || (p.endsWith('*') && path.startsWith(p.slice(0, -1))));
+}
+
+/** Whether one rule covers the request (upstream's RuleAllows). */
+export function ruleAllows(r: PolicyRule, a: Attributes): boolean {
+  if (!has(r.verbs, a.verb)) return false;
+  if (!a.resourceRequest) return !!r.nonResourceURLs && urlMatches(r.nonResourceURLs, a.path);
+  if (!r.resources || !has(r.apiGroups, a.apiGroup)) return false;
+  const combined = a.subresource ? `${a.resource}/${a.subresource}` : a.resource;
+  const resourceOk = r.resources.some((x) => x === '*' || x === combined || (a.subresource && x === `*/${a.subresource}`));
+  if (!resourceOk) return false;
+  return !r.resourceNames?.length || (!!a.name && r.resourceNames.includes(a.name));
+}
+
+/** The static rules an identity has (not counting what the Node authorizer adds). */
+export function staticRules(u: UserInfo): PolicyRule[] {
+  const out: PolicyRule[] = [];
+  if (u.groups.includes('system:masters')) out.push(...ADMIN_RULES);
+  if (u.groups.includes('system:authenticated')) out.push(...AUTHENTICATED_RULES);
+  if (u.groups.includes('system:monitoring')) out.push(...MONITORING_RULES);
+  if (u.groups.includes('system:unauthenticated')) out.push(...PUBLIC_RULES);
+  switch (u.name) {
+    case 'system:kube-scheduler':
+      out.push(...SCHEDULER_RULES);
+      break;
+    case 'system:kube-controller-manager':
+      out.push(...CONTROLLER_MANAGER_RULES);
+      break;
+    case 'system:kube-proxy':
+      out.push(...PROXIER_RULES);
+      break;
+    case 'kube-apiserver-kubelet-client':
+      out.push(...KUBELET_API_RULES);
+      break;
+  }
+  return out;
+}
+
+/** Allows what the static rules allow; no opinion otherwise (the next authorizer decides). */
+export class StaticRuleAuthorizer implements Authorizer {
+  constructor(private readonly rules: (u: UserInfo) => PolicyRule[] = staticRules) {}
+
+  authorize(a: Attributes): Decision {
+    return this.rules(a.user).some((r) => ruleAllows(r, a)) ? ALLOW : NO_OPINION;
+  }
+
+  rulesFor(user: UserInfo): RuleSet {
+    return { rules: this.rules(user), incomplete: false };
+  }
+}

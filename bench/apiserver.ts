@@ -1,0 +1,194 @@
+// API server benchmark: `node --import=tsx bench/apiserver.ts` (make bench-apiserver).
+// A real control plane on loopback, once over the embedded SQLite store and once over a real etcd
+// (Debian's etcd-server, started here), driven over HTTPS with the admin client certificate:
+//   create  10,000 pods (8 in flight), each a POST with defaulting, validation, managedFields
+//   get     2,000 single-pod GETs
+//   list    namespaced list of the 10,000 pods (20 times) and cluster-wide list (10 times)
+//   watch   1,000 updates while a watch is open: time from sending the write to its event
+// beside the Kubernetes API call latency SLOs (p99: mutating and single-object calls <= 1 s,
+// namespaced and cluster-scoped lists <= 30 s; watch latency has no SLO upstream).
+// Ends with: RESULT apiserver-p99-create ours=<ms> slo=1000 ratio=<r> (the worse backend).
+import { mkdtempSync, rmSync } from 'node:fs';
+import https from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadKubeconfig } from '../agents/api/kubeconfig.ts';
+import { startControlPlane } from '../agents/control-plane/index.ts';
+import { etcdAvailable, startEtcd } from '../agents/control-plane/storage/etcd-server.ts';
+
+process.env.HAWSER_LOG_LEVEL ??= 'warn';
+const PODS = Number(process.env.BENCH_PODS ?? 10_000);
+const GETS = 2000;
+const WATCH_EVENTS = 1000;
+const INFLIGHT = 8;
+const NS = 'bench';
+
+interface Row {
+  backend: string;
+  op: string;
+  n: number;
+  p50: number;
+  p99: number;
+  slo?: number;
+}
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((s.length * p) / 100) - 1)];
+};
+
+type Call = (method: string, path: string, body?: unknown, contentType?: string) => Promise<{ status: number; text: string }>;
+
+function client(kubeconfig: string, url: string): { call: Call; agent: https.Agent } {
+  const { ca, cert, key } = loadKubeconfig(kubeconfig);
+  const agent = new https.Agent({ keepAlive: true, maxSockets: INFLIGHT + 4, ca, cert, key });
+  const { hostname, port } = new URL(url);
+  const call: Call = (method, path, body, contentType = 'application/json') =>
+    new Promise((resolve, reject) => {
+      const data = body === undefined ? undefined : JSON.stringify(body);
+      const req = https.request({ host: hostname, port, path, method, agent, headers: data ? { 'content-type': contentType, 'content-length': Buffer.byteLength(data) } : {} }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end(data);
+    });
+  return { call, agent };
+}
+
+const podBody = (i: number) => ({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name: `p-${i}`, labels: { app: 'bench', shard: String(i % 10) } },
+  spec: { nodeName: 'bench-node', containers: [{ name: 'c', image: 'registry.local/app:1.0', command: ['sleep', '3600'], ports: [{ containerPort: 8080 }], resources: { requests: { cpu: '10m', memory: '16Mi' } } }] },
+});
+
+async function timed(n: number, inflight: number, one: (i: number) => Promise<void>): Promise<number[]> {
+  const lat: number[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < n) {
+      const i = next++;
+      const t0 = performance.now();
+      await one(i);
+      lat.push(performance.now() - t0);
+    }
+  };
+  await Promise.all(Array.from({ length: inflight }, worker));
+  return lat;
+}
+
+function expect(r: { status: number; text: string }, want: number, what: string): void {
+  if (r.status !== want) throw new Error(`${what}: HTTP ${r.status}: ${r.text.slice(0, 300)}`);
+}
+
+/** Update latencies as a watcher sees them: from sending the write to its MODIFIED event. */
+async function watchDelivery(call: Call, url: string, kubeconfig: string): Promise<number[]> {
+  const { ca, cert, key } = loadKubeconfig(kubeconfig);
+  const { hostname, port } = new URL(url);
+  const rv = JSON.parse((await call('GET', `/api/v1/namespaces/${NS}/pods?limit=1`)).text).metadata.resourceVersion;
+  const sent = new Map<string, number>();
+  const lat: number[] = [];
+  let done!: () => void;
+  const finished = new Promise<void>((r) => (done = r));
+  const req = https.request({
+    host: hostname, port, method: 'GET', path: `/api/v1/namespaces/${NS}/pods?watch=true&resourceVersion=${rv}&fieldSelector=metadata.name%3Dp-0`,
+    ca, cert, key,
+  }, (res) => {
+    let buf = '';
+    res.setEncoding('utf8');
+    res.on('data', (d: string) => {
+      buf += d;
+      let nl;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        const ev = JSON.parse(line);
+        const mark = ev.object?.metadata?.annotations?.mark;
+        const t0 = sent.get(mark);
+        if (ev.type === 'MODIFIED' && t0 !== undefined) {
+          lat.push(performance.now() - t0);
+          sent.delete(mark);
+          if (lat.length >= WATCH_EVENTS) done();
+        }
+      }
+    });
+  });
+  req.end();
+  await new Promise((r) => setTimeout(r, 200));
+  for (let i = 0; i < WATCH_EVENTS; i++) {
+    const mark = `m${i}`;
+    sent.set(mark, performance.now());
+    const r = await call('PATCH', `/api/v1/namespaces/${NS}/pods/p-0`, { metadata: { annotations: { mark } } }, 'application/merge-patch+json');
+    expect(r, 200, 'watch patch');
+  }
+  await Promise.race([finished, new Promise((r) => setTimeout(r, 30_000))]);
+  req.destroy();
+  if (lat.length < WATCH_EVENTS) throw new Error(`watch delivered ${lat.length} of ${WATCH_EVENTS} events`);
+  return lat;
+}
+
+async function runBackend(backend: 'sqlite' | 'etcd'): Promise<Row[]> {
+  const dir = mkdtempSync(join(tmpdir(), `hawser-bench-api-${backend}-`));
+  const etcd = backend === 'etcd' ? await startEtcd() : undefined;
+  const cp = await startControlPlane({
+    dataDir: dir, bindAddress: '127.0.0.1', port: 0, advertiseAddress: '127.0.0.1',
+    clusterCIDR: '10.244.0.0/16', nodeCIDRMaskSize: 24, serviceCIDR: '10.96.0.0/12',
+    // the benchmark's node posts no heartbeats: keep the lifecycle controller from reacting
+    nodeMonitorGracePeriodSeconds: 3600,
+    datastoreEndpoint: etcd?.endpoint,
+  });
+  const kubeconfig = join(dir, 'admin.kubeconfig');
+  const { call, agent } = client(kubeconfig, cp.url);
+  try {
+    expect(await call('POST', '/api/v1/namespaces', { metadata: { name: NS } }), 201, 'namespace');
+    expect(await call('POST', '/api/v1/nodes', { metadata: { name: 'bench-node' } }), 201, 'node');
+    const started = performance.now();
+    const create = await timed(PODS, INFLIGHT, async (i) => expect(await call('POST', `/api/v1/namespaces/${NS}/pods`, podBody(i)), 201, 'create'));
+    process.stderr.write(`${backend}: ${PODS} pods created in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+    const get = await timed(GETS, INFLIGHT, async () => expect(await call('GET', `/api/v1/namespaces/${NS}/pods/p-${Math.floor(Math.random() * PODS)}`), 200, 'get'));
+    const listOne = async (path: string) => {
+      const r = await call('GET', path);
+      expect(r, 200, 'list');
+      const n = JSON.parse(r.text).items.length;
+      if (n < PODS) throw new Error(`list returned ${n} pods`);
+    };
+    const listNs = await timed(20, 1, () => listOne(`/api/v1/namespaces/${NS}/pods`));
+    const listAll = await timed(10, 1, () => listOne('/api/v1/pods'));
+    const watch = await watchDelivery(call, cp.url, kubeconfig);
+    const row = (op: string, xs: number[], slo?: number): Row => ({ backend, op, n: xs.length, p50: pct(xs, 50), p99: pct(xs, 99), slo });
+    return [
+      row('create', create, 1000),
+      row('get', get, 1000),
+      row(`list ns (${PODS})`, listNs, 30_000),
+      row(`list all (${PODS})`, listAll, 30_000),
+      row('watch delivery', watch),
+    ];
+  } finally {
+    agent.destroy();
+    await cp.close();
+    await etcd?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const rows = await runBackend('sqlite');
+  if (etcdAvailable()) rows.push(...(await runBackend('etcd')));
+  else process.stderr.write('etcd is not installed (apt-get install etcd-server): etcd rows skipped\n');
+  const f = (x: number) => x.toFixed(1).padStart(9);
+  console.log(`${'backend'.padEnd(8)} ${'operation'.padEnd(20)} ${'n'.padStart(6)} ${'p50 ms'.padStart(9)} ${'p99 ms'.padStart(9)} ${'SLO p99'.padStart(9)} ${'p99/SLO'.padStart(8)}`);
+  for (const r of rows) {
+    const slo = r.slo ? String(r.slo).padStart(9) : '        -';
+    const ratio = r.slo ? (r.p99 / r.slo).toFixed(4).padStart(8) : '       -';
+    console.log(`${r.backend.padEnd(8)} ${r.op.padEnd(20)} ${String(r.n).padStart(6)} ${f(r.p50)} ${f(r.p99)} ${slo} ${ratio}`);
+  }
+  const worst = rows.filter((r) => r.slo).every((r) => r.p99 <= r.slo! / 10);
+  console.log(`target (every p99 at most a tenth of its SLO): ${worst ? 'met' : 'NOT met'}`);
+  const create = Math.max(...rows.filter((r) => r.op === 'create').map((r) => r.p99));
+  console.log(`RESULT apiserver-p99-create ours=${create.toFixed(1)} slo=1000 ratio=${(create / 1000).toFixed(4)}`);
+}
+
+await main();
