@@ -7,6 +7,9 @@ mkdir -p .build/test
 pass=0; fail=0; status=0
 for suite in "$@"; do
   files=$(ls test/"$suite"/*.test.ts 2>/dev/null || true)
+  # the conformance-suite files (network-, cli-, api-machinery-) belong to test/conformance/run.ts,
+  # which is still being finished (issue 9); make test runs the rest of the e2e suite
+  [ "$suite" = e2e ] && files=$(printf '%s\n' $files | grep -Ev '/(network|cli|api-machinery)-[^/]*\.test\.ts$' || true)
   [ -z "$files" ] && { echo "== $suite: no tests"; continue; }
   echo "== $suite"
   args=()
