@@ -1,11 +1,14 @@
 // Named subsets of the suite, by exact title. "core" is what `make test` runs in CI time: one or
-// two quick tests per area that matter most and pass today (pods reach each other across nodes,
-// kubectl works, the kubelet runs and restarts pods, the API's watch and namespace semantics hold).
-// Add "[sig-network] DNS should provide DNS for the cluster [Conformance]" and a Service test once
-// kube-proxy runs in the lab.
+// two quick tests per area that matter most (pods reach each other across nodes, Services answer
+// by ClusterIP and NodePort and track their pods, cluster DNS answers, kubectl works, the kubelet
+// runs and restarts pods, the API's watch and namespace semantics hold).
 export const SUBSETS: Record<string, string[]> = {
   core: [
     '[sig-network] Networking Granular Checks: Pods should function for intra-pod communication: http [NodeConformance] [Conformance]',
+    '[sig-network] Services should serve a basic endpoint from pods [Conformance]',
+    '[sig-network] Services should be able to create a functioning NodePort service [Conformance]',
+    '[sig-network] Services should be rejected when no endpoints exist',
+    '[sig-network] DNS should provide DNS for the cluster [Conformance]',
     '[sig-network] API Server should provide secure master service [Conformance]',
     '[sig-network] Services should find a service from listing all namespaces [Conformance]',
     '[sig-network] Endpoints should test the lifecycle of an Endpoint [Conformance]',
