@@ -139,6 +139,10 @@ async function runBackend(backend: 'sqlite' | 'etcd'): Promise<Row[]> {
     // the benchmark's node posts no heartbeats: keep the lifecycle controller from reacting
     nodeMonitorGracePeriodSeconds: 3600,
     datastoreEndpoint: etcd?.endpoint,
+  }).catch(async (e) => {
+    await etcd?.stop();
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
   });
   const kubeconfig = join(dir, 'admin.kubeconfig');
   const { call, agent } = client(kubeconfig, cp.url);

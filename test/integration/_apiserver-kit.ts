@@ -75,7 +75,11 @@ export async function startCluster(backend: 'sqlite' | 'etcd', extra: Partial<Co
     clusterCIDR: '10.244.0.0/16', nodeCIDRMaskSize: 24, serviceCIDR: '10.96.0.0/12',
     datastoreEndpoint: etcd?.endpoint, ...extra,
   };
-  let cp = await startControlPlane(opts);
+  let cp = await startControlPlane(opts).catch(async (e) => {
+    await etcd?.stop();
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  });
   const admin = join(dir, 'admin.kubeconfig');
   // kubeconfigs name the first URL; a restart binds the same port again
   opts.port = Number(new URL(cp.url).port);

@@ -2,18 +2,19 @@
 // (a kubelet's own Node, Lease and pods, and only the secrets its pods use), static bearer
 // tokens, anonymous refusal, and kubectl auth can-i / whoami.
 import test from 'ava';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Cluster, readyNode, startCluster, until } from './_apiserver-kit.ts';
+import { type Cluster, readyNode, startCluster } from './_apiserver-kit.ts';
 
 let c: Cluster;
 let n1: string; // kubeconfig of system:node:n1
 let alice: string; // token user without groups
 let ops: string; // token user in system:masters
+const tokenDir = mkdtempSync(join(tmpdir(), 'hawser-tokens-'));
 
 test.before(async () => {
-  const dir = (await import('node:fs')).mkdtempSync(join((await import('node:os')).tmpdir(), 'hawser-tokens-'));
-  const tokens = join(dir, 'tokens.csv');
+  const tokens = join(tokenDir, 'tokens.csv');
   writeFileSync(tokens, '# token,user,uid,"groups"\nalice-token-0123456789,alice,1001\nops-token-0123456789,ops,1002,"system:masters,ops"\n');
   c = await startCluster('sqlite', { tokenAuthFile: tokens });
   n1 = await c.identity('system:node:n1', ['system:nodes']);
@@ -32,6 +33,7 @@ test.before(async () => {
 });
 test.after.always(async () => {
   await c?.close();
+  rmSync(tokenDir, { recursive: true, force: true });
 });
 
 const as = (kubeconfig: string) => ({ kubeconfig });

@@ -249,8 +249,9 @@ export class ResourceStore {
     const errs = this.validateAll(o);
     if (errs.length) throw this.invalid(o, errs);
     const key = this.key(m.namespace, m.name!);
-    // a duplicate is AlreadyExists, whatever else (allocations) would fail later
-    if (await this.deps.store.get(key)) throw alreadyExists(this.gr, m.name!);
+    // a duplicate is AlreadyExists, whatever else (allocations, a dry run) would do: check first
+    // when something would happen before the store's own create-if-absent says so
+    if ((this.strategy.beforeCreate || opts.dryRun) && (await this.deps.store.get(key))) throw alreadyExists(this.gr, m.name!);
     await this.strategy.beforeCreate?.(o, this.deps.ctx);
     if (opts.dryRun) return o;
     try {
