@@ -10,12 +10,13 @@ APT_PACKAGES := containerd runc iptables conntrack iproute2 util-linux busybox-s
 # vagrant only for `vagrant validate` in the tests: without recommends (no libvirt/qemu stack)
 APT_NORECOMMENDS := vagrant
 
-.PHONY: help deps apt npm build kubectl images typecheck lab lab-down test test-unit test-integration test-e2e bench-cni bench-kube-proxy bench-apiserver bench-dns bench-pods bench-scheduler clean
+.PHONY: help deps apt npm build kubectl images typecheck lab lab-down test test-unit test-integration test-e2e test-conformance conformance bench-cni bench-kube-proxy bench-apiserver bench-dns bench-pods bench-scheduler clean
 
 help:
 	@echo "sudo make lab        bring up a 2-node cluster in network namespaces and show it"
 	@echo "sudo make lab-down   remove everything the lab made"
-	@echo "sudo make test       install dependencies, build, run unit, integration and e2e tests"
+	@echo "sudo make test       install dependencies, build, run unit, integration, e2e and the conformance ci subset"
+	@echo "sudo make conformance  the whole conformance-style suite on a fresh lab; writes docs/conformance/REPORT.md"
 
 # Idempotent: each step skips itself when its output is current.
 deps: apt npm build kubectl images
@@ -60,7 +61,7 @@ lab-down:
 	@if [ -f dist/hawser.cjs ]; then $(NODE) dist/hawser.cjs lab down --name $(LAB_NAME); else echo "nothing built, nothing to remove"; fi
 
 test: deps typecheck
-	bash test/run.sh unit integration e2e
+	bash test/run.sh unit integration e2e conformance
 
 test-unit: npm
 	bash test/run.sh unit
@@ -70,6 +71,13 @@ test-integration: deps
 
 test-e2e: deps
 	bash test/run.sh e2e
+
+test-conformance: deps
+	bash test/run.sh conformance
+
+# the whole suite on its own netns lab (or KUBECONFIG=... for any cluster); exits 1 if a test failed
+conformance: deps
+	$(NODE) --import=tsx test/conformance/run.ts
 
 bench-cni: deps
 	$(NODE) --import=tsx bench/cni.ts

@@ -1,6 +1,7 @@
 // Network helpers shared by the [sig-network] files: reading endpoints the way a user reads them,
 // and asking a Service for hostnames from inside a client pod, with failure reasons that separate
 // "no endpoints" (the endpoints controller) from "no answer" (kube-proxy's rules on the node).
+import { get } from 'node:http';
 import { until, type Ctx, type Kube } from './fixture.ts';
 
 export type ByPod = Record<string, string[]>;
@@ -92,3 +93,17 @@ export async function reachable(k: Kube, client: string, url: string, timeoutMs 
 }
 
 export const clusterIPOf = (c: Ctx, svc: string): string => c.k.json<any>(['get', 'service', svc]).spec.clusterIP;
+
+/** An HTTP GET from this process (the lab host, outside every node), retried until it answers 200; resolves to the body. */
+export function fromHost(url: string, timeoutMs = 5000): Promise<string> {
+  return until(`${url} to answer from outside the nodes`, () => new Promise<string | undefined>((resolve) => {
+    // a fresh connection each time: a kept-alive one would stay on one backend
+    const req = get(url, { timeout: timeoutMs, agent: false }, (res) => {
+      let body = '';
+      res.on('data', (d) => { body += d; });
+      res.on('end', () => resolve(res.statusCode === 200 ? body.trim() : undefined));
+    });
+    req.on('timeout', () => { req.destroy(); resolve(undefined); });
+    req.on('error', () => resolve(undefined));
+  }), 30_000, 1000);
+}

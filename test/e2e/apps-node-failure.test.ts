@@ -28,7 +28,7 @@ const until = <T>(what: string, fn: () => T | undefined | false, ms = 120_000) =
 const readyCondition = (n: Loose) => n.status.conditions.find((c: Loose) => c.type === 'Ready')?.status;
 const isReady = (p: Loose) => !p.metadata.deletionTimestamp && (p.status?.conditions ?? []).some((c: Loose) => c.type === 'Ready' && c.status === 'True');
 
-e2e('a node whose kubelet stops turns NotReady after the grace period and its pods are replaced on the other node', async (t) => {
+e2e('[sig-apps] [hawser] a node whose kubelet stops turns NotReady after the grace period and its pods are replaced on the other node', async (t) => {
   const lab = topology(opts!);
   const bin = resolve('dist/hawser.cjs');
   kubectlOk(kc, ['create', 'namespace', ns]);

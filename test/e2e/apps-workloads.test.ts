@@ -61,7 +61,7 @@ test.after.always(() => {
   if (kc) kubectlOk(kc, ['delete', 'namespace', ns, '--wait=false']);
 });
 
-e2e('a Deployment of 3 scales to 10 and to 2', async (t) => {
+e2e('[sig-apps] [hawser] a Deployment of 3 scales to 10 and to 2', async (t) => {
   k(['apply', '-f', '-'], deploymentYaml('scale', 3));
   k(['rollout', 'status', 'deployment/scale', '--timeout=180s']);
   k(['scale', 'deployment/scale', '--replicas=10']);
@@ -73,7 +73,7 @@ e2e('a Deployment of 3 scales to 10 and to 2', async (t) => {
   t.is(kubectlJson(kc, ['get', 'rs', '-n', ns, '-l', 'app=scale']).items.length, 1);
 });
 
-e2e('a rolling image update keeps replicas - maxUnavailable pods Ready; rollout undo returns to the old image', async (t) => {
+e2e('[sig-apps] [hawser] a rolling image update keeps replicas - maxUnavailable pods Ready; rollout undo returns to the old image', async (t) => {
   await tagSecondImage();
   k(['apply', '-f', '-'], deploymentYaml('roll', 4, '  strategy: {type: RollingUpdate, rollingUpdate: {maxSurge: 1, maxUnavailable: 1}}\n'));
   k(['rollout', 'status', 'deployment/roll', '--timeout=180s']);
@@ -99,7 +99,7 @@ e2e('a rolling image update keeps replicas - maxUnavailable pods Ready; rollout 
   t.regex(k(['rollout', 'history', 'deployment/roll']), /2\s+<none>\s*\n3\s+<none>/);
 });
 
-e2e('a DaemonSet runs one pod per node', async (t) => {
+e2e('[sig-apps] [hawser] a DaemonSet runs one pod per node', async (t) => {
   k(['apply', '-f', '-'], `apiVersion: apps/v1
 kind: DaemonSet
 metadata: {name: agent, namespace: ${ns}}
@@ -118,7 +118,7 @@ spec:
   t.deepEqual(onNodes, nodes);
 });
 
-e2e('a Job of 5 completions with parallelism 2 completes', async (t) => {
+e2e('[sig-apps] [hawser] a Job of 5 completions with parallelism 2 completes', async (t) => {
   k(['apply', '-f', '-'], `apiVersion: batch/v1
 kind: Job
 metadata: {name: work, namespace: ${ns}}
@@ -141,7 +141,7 @@ spec:
   t.true(overlapping <= 2, `at most parallelism pods at once (saw ${overlapping})`);
 });
 
-e2e('a StatefulSet creates its pods in order', async (t) => {
+e2e('[sig-apps] [hawser] a StatefulSet creates its pods in order', async (t) => {
   k(['apply', '-f', '-'], `apiVersion: apps/v1
 kind: StatefulSet
 metadata: {name: db, namespace: ${ns}}
@@ -163,7 +163,7 @@ spec:
   for (let i = 1; i < 3; i++) t.true(Date.parse(ps[i].metadata.creationTimestamp) >= readyAt(ps[i - 1]), `db-${i} after db-${i - 1} was Ready`);
 });
 
-e2e('deleting a Deployment removes its ReplicaSets and pods', async (t) => {
+e2e('[sig-apps] [hawser] deleting a Deployment removes its ReplicaSets and pods', async (t) => {
   k(['apply', '-f', '-'], deploymentYaml('gone', 2));
   k(['rollout', 'status', 'deployment/gone', '--timeout=180s']);
   t.is(kubectlJson(kc, ['get', 'rs', '-n', ns, '-l', 'app=gone']).items.length, 1);

@@ -108,7 +108,7 @@ test.after.always(() => {
   if (kc) kubectl(kc, ['delete', 'namespace', ns, '--wait=false']);
 });
 
-e2e('a ClusterFirst pod gets cluster DNS, the namespace search path and ndots:5 in /etc/resolv.conf', async (t) => {
+e2e('[sig-network] [hawser] a ClusterFirst pod gets cluster DNS, the namespace search path and ndots:5 in /etc/resolv.conf', async (t) => {
   const { out } = await exec(pods.querier, ['cat', '/etc/resolv.conf']);
   t.regex(out, /^nameserver 10\.96\.0\.10$/m);
   t.regex(out, new RegExp(`^search ${ns}\\.svc\\.${zone} svc\\.${zone} ${zone}( |$)`, 'm'));
@@ -175,7 +175,7 @@ e2e('[sig-network] DNS should support configurable pod DNS nameservers [Conforma
   t.regex(out, /^options ndots:2$/m);
 });
 
-e2e('a deleted Service stops resolving within a few seconds', async (t) => {
+e2e('[sig-network] [hawser] a deleted Service stops resolving within a few seconds', async (t) => {
   kubectlOk(kc, ['create', 'service', 'clusterip', 'dns-gone', '-n', ns, '--tcp=80:8080']);
   const ip = clusterIP('dns-gone');
   const name = `dns-gone.${ns}.svc.${zone}`;
@@ -188,7 +188,7 @@ e2e('a deleted Service stops resolving within a few seconds', async (t) => {
   t.true(ms < 10_000);
 });
 
-e2e('1,000 queries from a pod are answered with no loss', async (t) => {
+e2e('[sig-network] [hawser] 1,000 queries from a pod are answered with no loss', async (t) => {
   const ip = clusterIP('dns-test-service');
   const script = `ok=0; i=0; while [ $i -lt 1000 ]; do
     nslookup dns-test-service.${ns}.svc.${zone} 10.96.0.10 2>/dev/null | grep -q "Address: ${ip}" && ok=$((ok+1)); i=$((i+1)); done; echo ok=$ok`;

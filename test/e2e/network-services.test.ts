@@ -3,10 +3,9 @@
 // session affinity. All of these go through kube-proxy's rules on the nodes; each test first waits
 // for the Service's endpoints, so a failure names the missing piece (endpoints controller or
 // kube-proxy) rather than timing out silently.
-import { get } from 'node:http';
 import { conformance, internalIP, readyNodes, until, waitReady, type Ctx } from '../conformance/fixture.ts';
 import { pod, service, sleeper } from '../conformance/manifests.ts';
-import { clusterIPOf, hostnamesFrom, reachable, waitServiceEndpoints } from '../conformance/net.ts';
+import { clusterIPOf, fromHost, hostnamesFrom, reachable, waitServiceEndpoints } from '../conformance/net.ts';
 
 const it = conformance('net-svc', { timeoutMs: 240_000 });
 
@@ -135,15 +134,3 @@ it('[sig-network] Services should have session affinity work for NodePort servic
   t.pass();
 });
 
-/** An HTTP GET from this process (the lab host, outside every node); resolves to the body. */
-function fromHost(url: string, timeoutMs = 5000): Promise<string> {
-  return until(`${url} to answer from outside the nodes`, () => new Promise<string | undefined>((resolve) => {
-    const req = get(url, { timeout: timeoutMs }, (res) => {
-      let body = '';
-      res.on('data', (d) => { body += d; });
-      res.on('end', () => resolve(res.statusCode === 200 ? body.trim() : undefined));
-    });
-    req.on('timeout', () => { req.destroy(); resolve(undefined); });
-    req.on('error', () => resolve(undefined));
-  }), 30_000, 1000);
-}

@@ -3,12 +3,12 @@
 // every test its own namespace, and polls with bounded waits.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import type { ExecutionContext } from 'ava';
-import { labDown } from '../../../agents/cli/lab/down.ts';
+import { labDown, savedOptions } from '../../../agents/cli/lab/down.ts';
 import { waitFor } from '../../../agents/cli/lab/procs.ts';
 import { imageRef, labUp, repoFromBin } from '../../../agents/cli/lab/up.ts';
-import type { Lab } from '../../../agents/cli/lab/topology.ts';
+import { topology, type Lab } from '../../../agents/cli/lab/topology.ts';
 import { KUBECTL, type Run } from '../../helpers/kubectl.ts';
 
 /** HAWSER_BIN lets a run use another bundle (e.g. one built elsewhere); default the repo's own. */
@@ -16,14 +16,37 @@ export const bin = resolve(process.env.HAWSER_BIN ?? 'dist/hawser.cjs');
 
 export interface NodeLab { lab: Lab; kc: string; testapp: string; pause: string }
 
+/** The cluster given to the suite (the conformance runner sets it), if any. */
+const given = process.env.HAWSER_E2E_KUBECONFIG;
+
+/**
+ * The file's lab: the cluster of HAWSER_E2E_KUBECONFIG when one is given (a netns lab's admin
+ * kubeconfig, so that tests which restart node processes know the lab), else a fresh lab of its own.
+ */
 export async function upLab(name: string, subnet: string): Promise<NodeLab> {
+  if (given) return givenLab(given);
   const opts = { name, subnet, workers: 2, stateRoot: '/var/lib/hawser-lab' };
   await labDown(opts);                 // leftovers of an interrupted run
   const lab = await labUp({ ...opts, bin, repo: repoFromBin(bin), demo: false, quiet: true });
   return { lab, kc: lab.adminKubeconfig, testapp: imageRef(lab, 'testapp', '1.0'), pause: imageRef(lab, 'pause', '3.10') };
 }
 
-export const downLab = (name: string, subnet: string) => labDown({ name, subnet, workers: 2, stateRoot: '/var/lib/hawser-lab' });
+/** A given cluster is left as it was found; only a lab of the file's own is removed. */
+export const downLab = async (name: string, subnet: string) => {
+  if (!given) await labDown({ name, subnet, workers: 2, stateRoot: '/var/lib/hawser-lab' });
+};
+
+function givenLab(kc: string): NodeLab {
+  const dir = dirname(dirname(resolve(kc)));   // <stateRoot>/<name>/server/admin.kubeconfig
+  const opts = savedOptions(dirname(dir), basename(dir));
+  if (!opts) {
+    // any other cluster: the tests that use only kubectl run; those that reach into the nodes say why not
+    const lab = new Proxy({} as Lab, { get: () => { throw new Error(`${kc} is not a hawser netns lab's kubeconfig: this test restarts or inspects node processes`); } });
+    return { lab, kc, testapp: process.env.HAWSER_E2E_IMAGE ?? 'registry.hawser.local/testapp:1.0', pause: process.env.HAWSER_E2E_ALT_IMAGE ?? 'registry.hawser.local/pause:3.10' };
+  }
+  const lab = topology(opts);
+  return { lab, kc, testapp: imageRef(lab, 'testapp', '1.0'), pause: imageRef(lab, 'pause', '3.10') };
+}
 
 /** kubectl without blocking the event loop, bounded to `timeoutMs`. */
 export function kubectl(kc: string, args: string[], input?: string, timeoutMs = 120_000): Promise<Run> {
