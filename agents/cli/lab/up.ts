@@ -110,7 +110,8 @@ export async function labUp(o: UpOptions): Promise<Lab> {
         writeConfig(controlPlaneConfig(lab));
         const p = controlPlaneProc(lab, o.bin);
         if (!pidOf(p.pidFile)) startProc(p);
-        await waitFor('the API server', async () => existsSync(lab.adminKubeconfig) && (await api().get('/readyz').then(() => true)), 60_000);
+        // first start makes the CA and keys; on a loaded 2-core host that has taken over a minute
+        await waitFor('the API server', async () => existsSync(lab.adminKubeconfig) && (await api().get('/readyz').then(() => true)), 120_000);
       },
     },
     {
