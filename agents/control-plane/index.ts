@@ -119,11 +119,17 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ url: 
   });
   const url = `https://${hostForUrl(o.advertiseAddress)}:${http.port}`;
   handler.setServerAddress(`${hostForUrl(o.advertiseAddress)}:${http.port}`);
-  joinRoutes = joinHandler({ dataDir: o.dataDir, serverURL: url });
+  const system = new LoopbackClient(handler, { name: 'system:apiserver', groups: ['system:masters', 'system:authenticated'] });
+  joinRoutes = joinHandler({
+    dataDir: o.dataDir, serverURL: url,
+    nodeExists: (name) => system.request('GET', `/api/v1/nodes/${name}`).then(() => true, (e: unknown) => {
+      if ((e as { code?: number }).code === 404) return false;
+      throw e;
+    }),
+  });
   const admin = await ensureClientCert(ca, tlsDir(o.dataDir), 'admin', 'admin', ['system:masters'], 3650);
   writeKubeconfig(join(o.dataDir, 'admin.kubeconfig'), { server: url, caPem: ca.certPem, user: 'admin', certPem: admin.certPem, keyPem: admin.keyPem });
 
-  const system = new LoopbackClient(handler, { name: 'system:apiserver', groups: ['system:masters', 'system:authenticated'] });
   await bootstrap(system, { serviceCIDR: o.serviceCIDR, advertiseAddress: o.advertiseAddress, port: http.port });
 
   const controllerUser = { name: 'system:kube-controller-manager', groups: ['system:authenticated'] };

@@ -23,9 +23,9 @@ const built = existsSync(join(REPO, 'dist/hawser.cjs'));
 const tmp = mkdtempSync(join(tmpdir(), 'hawser-install-'));
 test.after.always(() => rmSync(tmp, { recursive: true, force: true }));
 
-interface Server { url: string; dataDir: string; requests: string[]; close(): Promise<void> }
+interface Server { url: string; dataDir: string; requests: string[]; nodes: Set<string>; close(): Promise<void> }
 
-/** A throwaway cluster endpoint: joinHandler in front, 404 for the rest (the API is not needed here). */
+/** A throwaway cluster endpoint: joinHandler in front, 404 for the rest; `nodes` stands in for the API's Node objects. */
 async function startServer(name: string): Promise<Server> {
   const dataDir = join(tmp, name);
   const ca = await loadOrCreateCA(join(dataDir, 'tls'));
@@ -38,8 +38,9 @@ async function startServer(name: string): Promise<Server> {
   });
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
   const url = `https://127.0.0.1:${(srv.address() as AddressInfo).port}`;
-  handle = joinHandler({ dataDir, serverURL: url });
-  return { url, dataDir, requests, close: () => new Promise((r) => { srv.closeAllConnections(); srv.close(() => r()); }) };
+  const nodes = new Set<string>();
+  handle = joinHandler({ dataDir, serverURL: url, nodeExists: async (n) => nodes.has(n) });
+  return { url, dataDir, requests, nodes, close: () => new Promise((r) => { srv.closeAllConnections(); srv.close(() => r()); }) };
 }
 
 /** path -> "mode sha256" (or "-> target") of every entry under a root: the whole observable result. */
@@ -156,7 +157,7 @@ test.serial('join refuses a server whose CA is not the pinned one, and writes no
   t.deepEqual(readdirSync(root), []);
 });
 
-test.serial('the join endpoint: unknown, expired and missing tokens get 401; bad names 400; a rejoin reclaims its name', async (t) => {
+test.serial('the join endpoint: unknown, expired and missing tokens get 401; bad names 400; a name is kept by its node password until its Node is deleted', async (t) => {
   if (!built) return t.fail('dist/hawser.cjs is missing: run `make build` first');
   const s = await startServer('auth');
   t.teardown(() => s.close());
@@ -183,11 +184,18 @@ test.serial('the join endpoint: unknown, expired and missing tokens get 401; bad
   const old = await post(cred(expired.token), { nodeName: 'w3' });
   t.is(old.status, 401);
   t.regex(JSON.parse(old.body).message, /expired/);
-  t.is((await post(cred(good.token), { nodeName: 'Not_A_Name' })).status, 400);
+  t.is((await post(cred(good.token), { nodeName: 'Not_A_Name', nodePassword: 'p'.repeat(20) })).status, 400);
+  const noPassword = await post(cred(good.token), { nodeName: 'w3' });
+  t.is(noPassword.status, 400);
+  t.regex(JSON.parse(noPassword.body).message, /nodePassword/);
 
   // a node joins, loses its credentials (reinstalled), and joins again under the same name
   const root = newRoot('rejoin');
   await joinCluster({ server: s.url, token: good.token, nodeName: 'w3', root, source: REPO });
+  s.nodes.add('w3');   // its kubelet registered
+  const password = readFileSync(join(root, 'etc/hawser/node-password'), 'utf8').trim();
+  t.regex(password, /^[0-9a-f]{48}$/);
+  t.is(statSync(join(root, 'etc/hawser/node-password')).mode & 0o777, 0o600);
   const firstCert = readFileSync(join(root, 'etc/hawser/kubelet.kubeconfig'), 'utf8');
   rmSync(join(root, 'etc/hawser/kubelet.kubeconfig'));
   const rejoin = await joinCluster({ server: s.url, token: good.token, nodeName: 'w3', root, source: REPO });
@@ -195,5 +203,17 @@ test.serial('the join endpoint: unknown, expired and missing tokens get 401; bad
   t.not(readFileSync(join(root, 'etc/hawser/kubelet.kubeconfig'), 'utf8'), firstCert);
   const joined = JSON.parse(readFileSync(join(s.dataDir, 'joined-nodes.json'), 'utf8'));
   t.is(joined.w3.joins, 2);
+  t.false(JSON.stringify(joined).includes(password), 'the server keeps a hash, not the password');
+
+  // another machine with a valid token cannot take the name while the Node is there
+  const other = newRoot('impostor-node');
+  const taken = await t.throwsAsync(joinCluster({ server: s.url, token: good.token, nodeName: 'w3', root: other, source: REPO }));
+  t.regex(taken!.message, /\(403\).*node w3 is already in the cluster.*kubectl delete node w3/);
+  t.false(existsSync(join(other, 'etc/hawser/kubelet.kubeconfig')), 'nothing installed on a refused join');
+  // once the Node is deleted, the name is free again (a reinstalled machine that lost its password)
+  s.nodes.delete('w3');
+  await joinCluster({ server: s.url, token: good.token, nodeName: 'w3', root: other, source: REPO });
+  t.is(JSON.parse(readFileSync(join(s.dataDir, 'joined-nodes.json'), 'utf8')).w3.joins, 3);
   await uninstall({ root });
+  await uninstall({ root: other });
 });

@@ -89,9 +89,9 @@ test('a change restarts only the units that read it', (t) => {
   t.deepEqual(unitsToRestart(['/etc/hawser/control-plane.yaml'], server), ['hawser-control-plane.service']);
 });
 
-test('join writes the CA and a private kubeconfig', (t) => {
-  const e = joinEntries({ caPem: 'CA', kubeconfig: 'KC' });
-  t.deepEqual(e.map((x) => [x.path, x.mode, x.group]), [['/etc/hawser/ca.crt', 0o644, 'join'], ['/etc/hawser/kubelet.kubeconfig', 0o600, 'join']]);
+test('join writes the CA, a private kubeconfig and the private node password', (t) => {
+  const e = joinEntries({ caPem: 'CA', kubeconfig: 'KC', nodePassword: 'pw' });
+  t.deepEqual(e.map((x) => [x.path, x.mode, x.group]), [['/etc/hawser/ca.crt', 0o644, 'join'], ['/etc/hawser/kubelet.kubeconfig', 0o600, 'join'], ['/etc/hawser/node-password', 0o600, 'join']]);
 });
 
 test('flags: unset ones stay unset (the previous install keeps its values); bad values are refused', (t) => {

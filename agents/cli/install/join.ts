@@ -3,7 +3,9 @@
 // from then on the server must prove itself with that CA, and the token's id.secret buys a client
 // certificate for system:node:<name>. Then the agent install runs with those credentials. A rerun
 // whose credentials are still good (same CA, server, name, over 30 days left) fetches nothing.
-import { X509Certificate } from 'node:crypto';
+// The node password kept in /etc/hawser/node-password goes with every join: it is what lets this
+// machine, and only it, come back under its name.
+import { randomBytes, X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import https from 'node:https';
 import { parseKubeconfig } from '../../api/kubeconfig.ts';
@@ -78,8 +80,8 @@ export async function fetchPinnedCA(server: string, caHash: string, waitMs = 0):
 }
 
 /** Asks the (now authenticated) server for this node's client certificate. */
-export async function requestNodeCredentials(server: string, caPem: string, credential: string, nodeName: string): Promise<JoinResponse> {
-  const body = JSON.stringify({ nodeName });
+export async function requestNodeCredentials(server: string, caPem: string, credential: string, nodeName: string, nodePassword: string): Promise<JoinResponse> {
+  const body = JSON.stringify({ nodeName, nodePassword });
   const r = await request(`${server}${JOIN_PATH}`, {
     method: 'POST', ca: caPem, body,
     headers: { Authorization: `Bearer ${credential}`, 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)) },
@@ -112,20 +114,28 @@ export function reusableCredentials(root: string, o: { server: string; nodeName:
   } catch { return undefined; }
 }
 
+/** The machine's node password: the one already on disk, else a new random one. */
+export function nodePasswordOf(root: string): string {
+  const f = under(root, LAYOUT.nodePassword);
+  const kept = existsSync(f) ? readFileSync(f, 'utf8').trim() : '';
+  return kept.length >= 16 ? kept : randomBytes(24).toString('hex');
+}
+
 export async function join(o: JoinOptions): Promise<InstallReport> {
   const t = parseToken(o.token);
   const server = o.server.replace(/\/+$/, '');
   if (!/^https:\/\//.test(server)) throw new Error(`--server must be an https:// URL, got ${JSON.stringify(o.server)}`);
   const root = o.root ?? '/';
+  const nodePassword = nodePasswordOf(root);
   let creds = reusableCredentials(root, { server, nodeName: o.nodeName, caHash: t.caHash });
   if (!creds) {
     const caPem = await fetchPinnedCA(server, t.caHash, o.waitMs ?? 0);
-    const resp = await requestNodeCredentials(server, caPem, `${t.id}.${t.secret}`, o.nodeName);
+    const resp = await requestNodeCredentials(server, caPem, `${t.id}.${t.secret}`, o.nodeName, nodePassword);
     // the URL this node reached the server on, which the advertised one may not be (NAT, names)
     const kubeconfig = renderKubeconfig({ server, caPem, user: `system:node:${o.nodeName}`, certPem: resp.clientCert, keyPem: resp.clientKey });
     creds = { caPem, kubeconfig };
   }
   return install({ ...o, role: 'agent', settings: { ...o.settings, nodeName: o.nodeName } }, {
-    entries: joinEntries(creds), groups: ['install', 'join'],
+    entries: joinEntries({ ...creds, nodePassword }), groups: ['install', 'join'],
   });
 }

@@ -15,6 +15,8 @@ export const LAYOUT = {
   serverDataDir: '/var/lib/hawser/server',
   kubeconfig: '/etc/hawser/kubelet.kubeconfig',
   caCert: '/etc/hawser/ca.crt',
+  /** this machine's node password (k3s: /etc/rancher/node/password): proves it owns its node name */
+  nodePassword: '/etc/hawser/node-password',
   containerdConfig: '/etc/hawser/containerd.toml',
   sysctl: '/etc/sysctl.d/90-hawser.conf',
   modules: '/etc/modules-load.d/hawser.conf',

@@ -71,10 +71,11 @@ export function installPlan(s: InstallSettings, b: BuildInfo): PlanEntry[] {
 }
 
 /** The credentials `hawser join` writes. */
-export function joinEntries(o: { caPem: string; kubeconfig: string }): PlanEntry[] {
+export function joinEntries(o: { caPem: string; kubeconfig: string; nodePassword: string }): PlanEntry[] {
   return [
     { group: 'join', path: LAYOUT.caCert, mode: READ, text: o.caPem },
     { group: 'join', path: LAYOUT.kubeconfig, mode: SECRET, text: o.kubeconfig },
+    { group: 'join', path: LAYOUT.nodePassword, mode: SECRET, text: `${o.nodePassword}\n` },
   ];
 }
 

@@ -1,15 +1,18 @@
 // The server side of joining a node, mounted in front of the API server's client-certificate auth:
 //   GET  /cacerts          the cluster CA (PEM), unauthenticated: the joining node checks its hash
 //                          against the token's pin before it trusts anything from this server;
-//   POST /v1-hawser/join   Authorization: Bearer <id>.<secret>, body {"nodeName": "..."}: a client
-//                          certificate for system:node:<name> (group system:nodes) signed by the CA.
-// A valid token is the trust boundary: a node that joins again under its old name (reinstalled, or
-// its Node object deleted) gets fresh credentials for that name, as k3s lets a node reclaim its name.
+//   POST /v1-hawser/join   Authorization: Bearer <id>.<secret>, body {"nodeName": "...",
+//                          "nodePassword": "..."}: a client certificate for system:node:<name>
+//                          (group system:nodes) signed by the CA.
+// A valid token lets a machine join; the node password (node-password.ts) decides who may use a
+// name: a node joining again under its name (its credentials lost) gets fresh ones only with the
+// same password, unless its Node object was deleted, as k3s does.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { logger } from '../../api/log.ts';
 import { issueCert, loadOrCreateCA } from '../pki.ts';
+import { decideJoin, hashPassword, MIN_PASSWORD, passwordMatches } from './node-password.ts';
 import { checkCredential, readTokens } from './store.ts';
 import { parseCredential } from './token.ts';
 
@@ -59,18 +62,25 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
-/** Records who joined under which name with which token: the audit trail of name reclaims. */
-function recordJoin(dataDir: string, nodeName: string, tokenId: string): boolean {
-  const f = join(dataDir, 'joined-nodes.json');
-  const doc = existsSync(f) ? (JSON.parse(readFileSync(f, 'utf8')) as Record<string, { tokenId: string; joinedAt: string; joins: number }>) : {};
-  const again = nodeName in doc;
-  doc[nodeName] = { tokenId, joinedAt: new Date().toISOString(), joins: (doc[nodeName]?.joins ?? 0) + 1 };
-  writeFileSync(`${f}.tmp`, `${JSON.stringify(doc, null, 2)}\n`, { mode: 0o600 });
-  renameSync(`${f}.tmp`, f);
-  return again;
+interface JoinRecord { tokenId: string; joinedAt: string; joins: number; passwordHash?: string }
+const joinedFile = (dataDir: string) => join(dataDir, 'joined-nodes.json');
+
+function readJoins(dataDir: string): Record<string, JoinRecord> {
+  const f = joinedFile(dataDir);
+  return existsSync(f) ? (JSON.parse(readFileSync(f, 'utf8')) as Record<string, JoinRecord>) : {};
 }
 
-export function joinHandler(o: { dataDir: string; serverURL: string }): (req: IncomingMessage, res: ServerResponse) => boolean {
+/** Records who joined under which name with which token (the audit trail) and the name's password hash. */
+function recordJoin(dataDir: string, nodeName: string, tokenId: string, passwordHash: string): void {
+  const f = joinedFile(dataDir);
+  const doc = readJoins(dataDir);
+  doc[nodeName] = { tokenId, joinedAt: new Date().toISOString(), joins: (doc[nodeName]?.joins ?? 0) + 1, passwordHash };
+  writeFileSync(`${f}.tmp`, `${JSON.stringify(doc, null, 2)}\n`, { mode: 0o600 });
+  renameSync(`${f}.tmp`, f);
+}
+
+/** `nodeExists` asks the API whether a Node of that name is there (a deleted Node frees its name). */
+export function joinHandler(o: { dataDir: string; serverURL: string; nodeExists: (name: string) => Promise<boolean> }): (req: IncomingMessage, res: ServerResponse) => boolean {
   const log = logger('join');
   let ca: ReturnType<typeof loadOrCreateCA> | undefined;
   const getCA = () => (ca ??= loadOrCreateCA(join(o.dataDir, 'tls')));
@@ -83,19 +93,29 @@ export function joinHandler(o: { dataDir: string; serverURL: string }): (req: In
     if (!check.ok) {
       throw new HttpError(401, 'Unauthorized', check.reason === 'expired' ? `join token ${cred.id} has expired: create a new one with \`hawser token create\`` : 'unknown join token');
     }
-    let body: { nodeName?: unknown };
+    let body: { nodeName?: unknown; nodePassword?: unknown };
     try { body = JSON.parse((await readBody(req)).toString('utf8') || '{}'); } catch (e) {
       if (e instanceof HttpError) throw e;
-      throw new HttpError(400, 'BadRequest', 'join request body must be JSON: {"nodeName": "..."}');
+      throw new HttpError(400, 'BadRequest', 'join request body must be JSON: {"nodeName": "...", "nodePassword": "..."}');
     }
     const nodeName = body?.nodeName;
     if (typeof nodeName !== 'string' || !NODE_NAME.test(nodeName)) {
       throw new HttpError(400, 'BadRequest', `node name ${JSON.stringify(nodeName)} is not a lowercase RFC 1123 subdomain`);
     }
+    const password = body.nodePassword;
+    if (typeof password !== 'string' || password.length < MIN_PASSWORD) {
+      throw new HttpError(400, 'BadRequest', `nodePassword must be a string of at least ${MIN_PASSWORD} characters (the joining node keeps it in /etc/hawser/node-password)`);
+    }
+    const storedHash = readJoins(o.dataDir)[nodeName]?.passwordHash;
+    const decision = decideJoin({ storedHash, nodeExists: await o.nodeExists(nodeName), passwordOk: () => passwordMatches(password, storedHash!) });
+    if (!decision.ok) {
+      throw new HttpError(403, 'Forbidden', `node ${nodeName} is already in the cluster and this machine's node password does not match its own: ` +
+        `use another --node-name, or, if that node is gone for good, \`kubectl delete node ${nodeName}\` and join again`);
+    }
     const authority = await getCA();
     const pair = await issueCert(authority, { cn: `system:node:${nodeName}`, orgs: ['system:nodes'], usage: 'client' });
-    const again = recordJoin(o.dataDir, nodeName, cred.id);
-    log.info({ node: nodeName, token: cred.id, rejoin: again }, again ? 'node re-joined and reclaimed its name' : 'node joined');
+    recordJoin(o.dataDir, nodeName, cred.id, decision.why === 'same-password' ? storedHash! : hashPassword(password));
+    log.info({ node: nodeName, token: cred.id, why: decision.why }, decision.why === 'new' ? 'node joined' : 'node re-joined under its name');
     return {
       apiVersion: 'hawser.io/v1', kind: 'JoinResponse', nodeName, server: o.serverURL,
       caCert: authority.certPem, clientCert: pair.certPem, clientKey: pair.keyPem,
