@@ -254,7 +254,7 @@ it('[sig-node] KubeletManagedEtcHosts should test kubelet managed /etc/hosts fil
   t.true(hostNet.includes(readFileSync('/etc/hosts', 'utf8').split('\n')[0]), 'the node\'s own hosts file');
 });
 
-it('[sig-network] DNS should provide DNS for pods for Hostname [LinuxOnly] [Conformance]', async (c, t) => {
+it('[sig-node] [hawser] the kubelet-managed /etc/hosts names a pod by its hostname and subdomain FQDN (the node half of DNS for pods for Hostname)', async (c, t) => {
   await c.apply(pod('dns-querier-2', sh('hostname; grep dns-querier-2 /etc/hosts'), { hostname: 'dns-querier-2', subdomain: 'dns-test-service-2' }));
   const out = await output(c, 'dns-querier-2');
   const p = await c.pod('dns-querier-2');
