@@ -54,7 +54,7 @@ export function componentValues(c: Component, s: InstallSettings): Values {
         'service-cidr': s.serviceCIDR,
       };
     case 'kubelet':
-      return { ...node, 'container-runtime-endpoint': '/run/containerd/containerd.sock', 'root-dir': `${LAYOUT.stateDir}/kubelet`, 'node-ip': s.nodeIP };
+      return { ...node, 'container-runtime-endpoint': LAYOUT.criSocket, 'root-dir': LAYOUT.kubeletDir, 'node-ip': s.nodeIP };
     case 'podnet':
       return {
         ...node, 'cni-conf-dir': LAYOUT.cniConfDir, 'cni-bin-dir': LAYOUT.cniBinDir, 'cluster-cidr': s.clusterCIDR,
@@ -70,7 +70,7 @@ export const componentConfig = (c: Component, s: InstallSettings): string => ren
 
 export function containerdConfig(s: InstallSettings): string {
   return renderContainerdConfig({
-    root: '/var/lib/containerd', state: '/run/containerd', socket: '/run/containerd/containerd.sock',
+    root: '/var/lib/containerd', state: '/run/containerd', socket: LAYOUT.criSocket,
     cniBinDir: LAYOUT.cniBinDir, cniConfDir: LAYOUT.cniConfDir,
     sandboxImage: s.sandboxImage, registryMirrors: s.registryMirrors,
   });

@@ -10,6 +10,7 @@ import { DEFAULT_SETTINGS, type InstallSettings } from './configs.ts';
 import { aptInstall, aptRemove, applyKernelSettings, systemctl, systemdIsInit } from './host.ts';
 import { LAYOUT, ROLE_PACKAGES, type Role } from './layout.ts';
 import { CONTAINERD_DROPIN, installPlan, roleUnits, unitsToRestart, type Group, type PlanEntry } from './plan.ts';
+import { removeAgentState } from './teardown.ts';
 
 export interface InstallOptions {
   role: Role;
@@ -104,6 +105,9 @@ export async function uninstall(o: UninstallOptions): Promise<{ changes: Change[
   const systemd = onHost && systemdIsInit();
   const ours = m.units.filter((u) => u !== 'containerd.service');
   if (systemd && ours.length) systemctl('disable', '--now', ...ours);
+  // pods and kernel state while the CNI plugins are still there to release what they made
+  if (onHost && m.settings.role === 'agent') notes.push(...await removeAgentState({ criSocket: LAYOUT.criSocket, kubeletDir: LAYOUT.kubeletDir }));
+  else if (m.settings.role === 'agent') notes.push('--root: pods, mounts and kernel state of a running agent are left to the host');
   const changes = m.files.flatMap((f) => removeFile(root, f));
   rmSync(under(root, LAYOUT.manifest), { force: true });
   if (o.purge) {
@@ -120,6 +124,5 @@ export async function uninstall(o: UninstallOptions): Promise<{ changes: Change[
   }
   if (onHost) aptRemove(m.packages.installed);
   else if (m.packages.installed.length) notes.push(`--root: would apt-get remove ${m.packages.installed.join(' ')}`);
-  notes.push('kernel state the agents made (routes, the pod bridge, the VXLAN device, iptables chains) goes with a reboot');
   return { changes, notes };
 }

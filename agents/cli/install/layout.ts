@@ -18,6 +18,9 @@ export const LAYOUT = {
   /** this machine's node password (k3s: /etc/rancher/node/password): proves it owns its node name */
   nodePassword: '/etc/hawser/node-password',
   containerdConfig: '/etc/hawser/containerd.toml',
+  /** the host's containerd, which an agent's kubelet drives */
+  criSocket: '/run/containerd/containerd.sock',
+  kubeletDir: '/var/lib/hawser/kubelet',
   sysctl: '/etc/sysctl.d/90-hawser.conf',
   modules: '/etc/modules-load.d/hawser.conf',
 } as const;

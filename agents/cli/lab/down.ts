@@ -3,7 +3,7 @@
 // container shims and mounts, the network, and the state directory.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, rmSync, rmdirSync } from 'node:fs';
-import { CriClient } from '../../kubelet/cri/client.ts';
+import { removeAllPods } from '../../kubelet/cri/remove-all.ts';
 import { nodeProcId, pidFileOf, registryPaths } from './components.ts';
 import { destroyNetwork } from './network.ts';
 import { pidOf, stopProc } from './procs.ts';
@@ -13,19 +13,6 @@ export function savedOptions(stateRoot: string, name: string): LabOptions | unde
   const f = `${stateRoot}/${name}/lab.json`;
   if (!existsSync(f)) return undefined;
   return { ...(JSON.parse(readFileSync(f, 'utf8')) as Omit<LabOptions, 'stateRoot'>), stateRoot };
-}
-
-async function removePods(socket: string): Promise<void> {
-  const cri = new CriClient(socket, { timeoutMs: 15_000 });
-  try {
-    for (const c of await cri.listContainers()) await cri.stopContainer(c.id, 0).catch(() => undefined);
-    for (const s of await cri.listPodSandbox()) {
-      await cri.stopPodSandbox(s.id).catch(() => undefined);
-      await cri.removePodSandbox(s.id).catch(() => undefined);
-    }
-  } finally {
-    cri.close();
-  }
 }
 
 /** Shims outlive containerd by design; the lab's are found by the containerd address they serve. */
@@ -69,7 +56,7 @@ export async function labDown(o: LabOptions): Promise<void> {
   for (const n of lab.nodes) {
     for (const c of ['kubelet', 'podnet', 'kube-proxy'] as const) await timed(`stop ${n.name} ${c}`, () => stopProc(pidFileOf(lab, nodeProcId(n, c))));
     const containerd = pidFileOf(lab, nodeProcId(n, 'containerd'));
-    if (pidOf(containerd)) await timed(`remove pods on ${n.name}`, () => removePods(n.socket).catch(() => undefined));
+    if (pidOf(containerd)) await timed(`remove pods on ${n.name}`, () => removeAllPods(n.socket).catch(() => undefined));
     await timed(`stop ${n.name} containerd`, () => stopProc(containerd, 10_000));
     // a process inside a namespace keeps it alive: the daemon goes before the namespace
     await timed(`stop ${n.name} cni-daemon`, () => stopProc(pidFileOf(lab, nodeProcId(n, 'cni-daemon'))));

@@ -1,0 +1,70 @@
+// What an uninstall takes back that is not a file: the pods the kubelet left running in containerd,
+// the kubelet's volume mounts, and the kernel state the agents made (iptables chains, kube-proxy's
+// nftables table, the pod bridge, the VXLAN device, podnet's routes). Runs after our units stopped
+// and before the files go: removing the pods needs the CNI plugins still installed.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { systemEnv } from '../../api/system-path.ts';
+import { removeAllPods } from '../../kubelet/cri/remove-all.ts';
+import { TABLE as KUBE_PROXY_NFT_TABLE } from '../../kube-proxy/nftables/render.ts';
+import { VXLAN_DEVICE } from '../../podnet/vxlan-plan.ts';
+import { RT_PROTO } from '../../podnet/vxlan.ts';
+import { removalScript } from './ruleset.ts';
+
+/** Runs a command (in the host's namespaces, or a test's); throws on a non-zero exit. */
+export type Exec = (cmd: string, args: string[], input?: string) => string;
+
+export const hostExec: Exec = (cmd, args, input) =>
+  execFileSync(cmd, args, { encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'], env: systemEnv() });
+
+const succeeds = (x: Exec, cmd: string, args: string[]): boolean => {
+  try { x(cmd, args); return true; } catch { return false; }
+};
+
+export const POD_BRIDGE = 'cni0';
+
+/** Mount points at or under `dir`, deepest first (so that nested mounts come off before their parents). */
+export function mountsUnder(mountinfo: string, dir: string): string[] {
+  const base = dir.replace(/\/+$/, '');
+  return mountinfo.split('\n')
+    .map((l) => l.split(' ')[4]?.replace(/\\040/g, ' '))
+    .filter((m): m is string => !!m && (m === base || m.startsWith(`${base}/`)))
+    .sort((a, b) => b.length - a.length);
+}
+
+/** Kernel state only: chains, the nftables table, links and routes. Returns what it removed. */
+export function removeKernelState(x: Exec): string[] {
+  const done: string[] = [];
+  for (const bin of ['iptables', 'iptables-legacy']) {
+    if (!succeeds(x, 'sh', ['-c', `command -v ${bin}-save`])) continue;
+    let script = '';
+    try { script = removalScript(x(`${bin}-save`, [])); } catch { continue; }   // e.g. legacy tables not loaded
+    if (!script) continue;
+    x(`${bin}-restore`, ['--noflush'], script);
+    done.push(`${bin}: ${script.split('\n').filter((l) => l.startsWith('-X ')).length} chains`);
+  }
+  const [family, name] = KUBE_PROXY_NFT_TABLE.split(' ');
+  if (succeeds(x, 'nft', ['list', 'table', family, name])) { x('nft', ['delete', 'table', family, name]); done.push(`nftables table ${KUBE_PROXY_NFT_TABLE}`); }
+  for (const link of [POD_BRIDGE, VXLAN_DEVICE]) {
+    if (succeeds(x, 'ip', ['link', 'show', link])) { x('ip', ['link', 'del', link]); done.push(`link ${link}`); }
+  }
+  const routes = x('ip', ['-4', 'route', 'show', 'proto', RT_PROTO]).trim();
+  if (routes) { x('ip', ['-4', 'route', 'flush', 'proto', RT_PROTO]); done.push(`${routes.split('\n').length} pod routes`); }
+  return done;
+}
+
+/** The whole teardown on this host; returns notes for the uninstall report. */
+export async function removeAgentState(o: { criSocket: string; kubeletDir: string; x?: Exec }): Promise<string[]> {
+  const x = o.x ?? hostExec;
+  const notes: string[] = [];
+  if (existsSync(o.criSocket)) {
+    const n = await removeAllPods(o.criSocket).catch(() => -1);
+    notes.push(n < 0 ? `containerd at ${o.criSocket} did not answer: its pods were left running` : `removed ${n} pods from containerd`);
+  }
+  const mounts = mountsUnder(readFileSync('/proc/self/mountinfo', 'utf8'), o.kubeletDir);
+  for (const m of mounts) if (!succeeds(x, 'umount', [m])) x('umount', ['-l', m]);
+  if (mounts.length) notes.push(`unmounted ${mounts.length} pod volumes`);
+  const removed = removeKernelState(x);
+  if (removed.length) notes.push(`removed ${removed.join(', ')}`);
+  return notes;
+}
