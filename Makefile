@@ -10,7 +10,7 @@ APT_PACKAGES := containerd runc iptables conntrack iproute2 util-linux busybox-s
 # vagrant only for `vagrant validate` in the tests: without recommends (no libvirt/qemu stack)
 APT_NORECOMMENDS := vagrant
 
-.PHONY: help deps apt npm build kubectl images typecheck lab lab-down test test-unit test-integration test-e2e test-conformance conformance bench-cni bench-kube-proxy bench-apiserver bench-dns bench-pods bench-scheduler clean
+.PHONY: help deps apt npm build kubectl images typecheck lab lab-down test test-unit test-integration test-e2e test-conformance conformance bench bench-cni bench-kube-proxy bench-apiserver bench-dns bench-pods bench-scheduler clean
 
 help:
 	@echo "sudo make lab        bring up a 2-node cluster in network namespaces and show it"
@@ -78,6 +78,10 @@ test-conformance: deps
 # the whole suite on its own netns lab (or KUBECONFIG=... for any cluster); exits 1 if a test failed
 conformance: deps
 	$(NODE) --import=tsx test/conformance/run.ts
+
+# every benchmark, one after another, with a summary of their RESULT lines
+bench: deps
+	NODE=$(NODE) bash bench/all.sh
 
 bench-cni: deps
 	$(NODE) --import=tsx bench/cni.ts
