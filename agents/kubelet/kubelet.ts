@@ -29,6 +29,7 @@ import { PodSync } from './pods/pod-sync.ts';
 import { podReferences } from './pods/references.ts';
 import { hostDnsConfig } from './pods/resolv.ts';
 import type { PodRuntime } from './pods/runtime.ts';
+import { StartupTrace } from './pods/startup-trace.ts';
 import { ProbeManager } from './probes/probe-manager.ts';
 import { startKubeletServer } from './server/server.ts';
 import { ManifestSource } from './static/manifest-source.ts';
@@ -67,6 +68,12 @@ export interface KubeletOptions {
   runtimeConcurrency?: number;
 }
 
+/** The status shows every container of the pod started (the pod startup SLI's end). */
+export function allStarted(pod: V1Pod, status: V1PodStatus): boolean {
+  const cs = status.containerStatuses ?? [];
+  return status.phase === 'Running' && cs.length === (pod.spec?.containers ?? []).length && cs.every((c) => !!c.state?.running);
+}
+
 const IMAGE_GC_PERIOD_MS = 5 * 60_000;
 const KUBELET_CONDITIONS = new Set(['PodReadyToStartContainers', 'Initialized', 'Ready', 'ContainersReady', 'PodScheduled']);
 
@@ -82,7 +89,11 @@ export function statusEcho(p: V1Pod, old: V1Pod): boolean {
 export async function startKubelet(o: KubeletOptions): Promise<{ stop(): Promise<void> }> {
   const log = logger('kubelet');
   const api = new ApiClient(loadKubeconfig(o.kubeconfig), `hawser-kubelet/${o.nodeName}`);
-  const rt: PodRuntime = criRuntime(o.runtimeEndpoint, { heavy: o.runtimeConcurrency ?? Number(process.env.HAWSER_RUNTIME_CONCURRENCY ?? 4) });
+  const trace = new StartupTrace();
+  const rt: PodRuntime = criRuntime(o.runtimeEndpoint, {
+    heavy: o.runtimeConcurrency ?? Number(process.env.HAWSER_RUNTIME_CONCURRENCY ?? 4),
+    onCall: (what, phase) => trace.mark(`${what}.${phase}`),
+  });
   const runtimeVersion = await rt.version();
   const nodeIP = o.nodeIP ?? await sourceAddressFor(api.auth.server);
   const facts = await readHostFacts(o.rootDir);
@@ -150,12 +161,19 @@ export async function startKubelet(o: KubeletOptions): Promise<{ stop(): Promise
     queue.add(p.metadata!.uid!);
   };
   pods.on({
-    add: trackPod,
+    add: (p) => {
+      // a pod new to this node (not one adopted after a restart) gets a start-up timeline
+      if (!isMirrorPod(p) && !p.metadata?.deletionTimestamp && !p.status?.containerStatuses?.length) {
+        trace.begin(p.metadata!.uid!, `${p.metadata!.namespace}/${p.metadata!.name}`);
+      }
+      trackPod(p);
+    },
     // our own status writes come back as updates: they need no new sync
     update: (p, old) => { if (!statusEcho(p, old)) trackPod(p); },
     delete: (p) => {
       if (isMirrorPod(p)) { mirrors.delete(`${p.metadata!.namespace}/${p.metadata!.name}`); syncMirrors(); return; }
       apiPods.delete(p.metadata!.uid!);
+      trace.forget(p.metadata!.uid!);
       queue.add(p.metadata!.uid!);
     },
   });
@@ -199,8 +217,15 @@ export async function startKubelet(o: KubeletOptions): Promise<{ stop(): Promise
       const mirror = mirrors.get(`${m.namespace}/${m.name}`);
       if (!mirror || mirror.metadata?.deletionTimestamp) return false;
     }
+    const running = trace.tracing(m.uid!) && allStarted(pod, status);
+    if (running) trace.mark('running.sent', m.uid);
     try {
       await api.patch(core('pods', m.namespace, m.name, 'status'), { status }, 'merge');
+      if (running) {
+        trace.mark('running.acked', m.uid);
+        const t = trace.finish(m.uid!);
+        if (t) log.info({ pod: t.name, marks: t.marks }, 'pod startup timeline');
+      }
       return true;
     } catch (err) {
       if (isNotFound(err)) return false;
@@ -212,7 +237,8 @@ export async function startKubelet(o: KubeletOptions): Promise<{ stop(): Promise
   manifests.start();
   syncMirrors();
   queue.run(o.podWorkers ?? 16, async (uid) => {
-    const again = await sync!.sync(uid, podFor(uid));
+    trace.mark('sync', uid);
+    const again = await trace.run(uid, () => sync!.sync(uid, podFor(uid)));
     if (again !== undefined) queue.addAfter(uid, again);
   }, (uid, err) => log.warn({ uid, err: String(err) }, 'pod sync failed; will retry'));
 

@@ -38,9 +38,20 @@ export function gate(n: number) {
  * sandbox, create/start container): on a small node, dozens at once only make each slower (and
  * containerd 1.6 starts failing shim starts), while a few at a time finish the first pods sooner.
  */
-export function criRuntime(socket: string, o: { heavy?: number } = {}): PodRuntime {
+export function criRuntime(socket: string, o: { heavy?: number; onCall?: (what: string, phase: 'queued' | 'rpc' | 'done') => void } = {}): PodRuntime {
   const cri = new CriClient(socket, { timeoutMs: 120_000 });
-  const heavy = gate(o.heavy ?? 4);
+  const limit = gate(o.heavy ?? 4);
+  const mark = o.onCall ?? (() => undefined);
+  // `what` names the call in the pod's start-up timeline: asked for, its turn came, returned
+  const heavy = <T>(what: string, fn: () => Promise<T>, urgent = false) => {
+    mark(what, 'queued');
+    return limit(async () => {
+      mark(what, 'rpc');
+      const r = await fn();
+      mark(what, 'done');
+      return r;
+    }, urgent);
+  };
   // containerd 1.6 does not flag its sandbox (pause) image as pinned; its verbose status names it
   let sandboxImage: Promise<string | undefined> | undefined;
   const pause = () => (sandboxImage ??= cri.status(true)
@@ -90,11 +101,11 @@ export function criRuntime(socket: string, o: { heavy?: number } = {}): PodRunti
         annotations: s.annotations ?? {},
       };
     },
-    async runSandbox(config) { return heavy(() => cri.runPodSandbox(config as never)); },
-    async stopSandbox(id) { await heavy(() => cri.stopPodSandbox(id)); },
-    async removeSandbox(id) { await heavy(() => cri.removePodSandbox(id)); },
-    async createContainer(sandboxId, config, sandboxConfig) { return heavy(() => cri.createContainer(sandboxId, config as never, sandboxConfig as never), true); },
-    async startContainer(id) { await heavy(() => cri.startContainer(id), true); },
+    async runSandbox(config) { return heavy('sandbox', () => cri.runPodSandbox(config as never)); },
+    async stopSandbox(id) { await heavy('stopSandbox', () => cri.stopPodSandbox(id)); },
+    async removeSandbox(id) { await heavy('removeSandbox', () => cri.removePodSandbox(id)); },
+    async createContainer(sandboxId, config, sandboxConfig) { return heavy('create', () => cri.createContainer(sandboxId, config as never, sandboxConfig as never), true); },
+    async startContainer(id) { await heavy('start', () => cri.startContainer(id), true); },
     async stopContainer(id, timeoutSec) { await cri.stopContainer(id, timeoutSec); },
     async removeContainer(id) { await cri.removeContainer(id); },
     async exec(id, cmd, timeoutSec) {

@@ -143,11 +143,14 @@ export class PodSync {
     const tStart = performance.now();
     let requeue = actions.requeueMs;
     const run: PodRun = { pod, sandboxId: sb.id, sandboxConfig: sbConfig, podIPs, volumes, pullSecrets: this.pullSecrets(pod), hostsFile: podIPs.length > 0 };
+    const made: ContainerInfo[] = [];
     for (const s of actions.start) {
       const name = s.container.name;
       const history = containers.filter((c) => c.name === name).sort(newestFirst);
       if (!s.afterKill && s.finishedAtMs !== undefined) this.backoff.next(key(name), s.finishedAtMs);
-      const r = await startContainer(this.d, run, s.container, history.length ? history[0].attempt + 1 : 0);
+      const attempt = history.length ? history[0].attempt + 1 : 0;
+      const r = await startContainer(this.d, run, s.container, attempt);
+      if (r.id) made.push({ id: r.id, sandboxId: sb.id, uid, name, attempt, state: r.ok ? 'CONTAINER_RUNNING' : 'CONTAINER_UNKNOWN', createdAt: Date.now(), hash: '', imageRef: '' });
       if (r.ok) { reasons.delete(name); waiting.delete(name); } else {
         reasons.set(name, r.waiting);
         waiting.set(name, r.waiting);
@@ -156,7 +159,9 @@ export class PodSync {
       }
     }
 
-    const after = (await this.d.rt.listContainers()).filter((c) => c.uid === uid);
+    // without kills, what changed is known: the containers just made (the status reads each one's
+    // state from the runtime anyway), so the status goes out one runtime round trip sooner
+    const after = actions.kill.length ? (await this.d.rt.listContainers()).filter((c) => c.uid === uid) : [...containers, ...made];
     await this.updateProbes(pod, after.filter((c) => c.sandboxId === sb!.id), podIP);
     await this.reporter.report(pod, after, true, podIP || undefined, waiting);
     await this.collectDead(after);

@@ -1,0 +1,132 @@
+// One pod worker pass over a fake runtime: a new pod gets its sandbox and container and its Running
+// status in the same pass, from the containers the pass made (no second ListContainers), and the
+// status still tells the truth when a container died at once or failed to start.
+import test from 'ava';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { V1Pod, V1PodStatus } from '@kubernetes/client-node';
+import { logger } from '../../agents/api/log.ts';
+import { ImageManager } from '../../agents/kubelet/images/image-manager.ts';
+import type { PodDeps } from '../../agents/kubelet/pods/deps.ts';
+import type { EventRecorder } from '../../agents/kubelet/pods/events.ts';
+import type { PodCgroups } from '../../agents/kubelet/pods/pod-cgroups.ts';
+import { PodSync } from '../../agents/kubelet/pods/pod-sync.ts';
+import type { ContainerDetail, ContainerInfo, PodRuntime, SandboxInfo } from '../../agents/kubelet/pods/runtime.ts';
+import { ProbeManager } from '../../agents/kubelet/probes/probe-manager.ts';
+import { VolumeManager } from '../../agents/kubelet/volumes/volume-manager.ts';
+
+interface Fake { rt: PodRuntime; calls: Map<string, number>; exitAtOnce: Set<string>; failStart: Set<string> }
+
+function fakeRuntime(): Fake {
+  const calls = new Map<string, number>();
+  const count = (k: string) => calls.set(k, (calls.get(k) ?? 0) + 1);
+  const sandboxes: SandboxInfo[] = [];
+  const containers: (ContainerInfo & { startedAt?: number })[] = [];
+  const exitAtOnce = new Set<string>();
+  const failStart = new Set<string>();
+  let n = 0;
+  const rt: Partial<PodRuntime> = {
+    async listSandboxes() { count('listSandboxes'); return sandboxes.map((s) => ({ ...s })); },
+    async listContainers() { count('listContainers'); return containers.map((c) => ({ ...c })); },
+    async sandboxIP() { return '10.244.0.5'; },
+    async runSandbox(config) {
+      const m = (config as { metadata: { uid: string; namespace: string; name: string; attempt: number } }).metadata;
+      const id = `sb${++n}`;
+      sandboxes.push({ id, uid: m.uid, namespace: m.namespace, name: m.name, attempt: m.attempt, ready: true, createdAt: Date.now() });
+      return id;
+    },
+    async imageStatus(image) { return { id: `sha256:${image.length}`, size: 1, pinned: false, tags: [image], digests: [] }; },
+    async createContainer(sandboxId, config) {
+      const c = config as { metadata: { name: string; attempt: number }; labels: Record<string, string> };
+      const id = `c${++n}`;
+      const uid = sandboxes.find((s) => s.id === sandboxId)!.uid;
+      containers.push({ id, sandboxId, uid, name: c.metadata.name, attempt: c.metadata.attempt, state: 'CONTAINER_CREATED', createdAt: Date.now(), hash: '', imageRef: '' });
+      return id;
+    },
+    async startContainer(id) {
+      const c = containers.find((x) => x.id === id)!;
+      if (failStart.has(c.name)) throw new Error('runc: exec format error');
+      c.state = exitAtOnce.has(c.name) ? 'CONTAINER_EXITED' : 'CONTAINER_RUNNING';
+      c.startedAt = Date.now();
+    },
+    async containerDetail(id): Promise<ContainerDetail> {
+      const c = containers.find((x) => x.id === id)!;
+      const at = new Date(c.startedAt ?? c.createdAt).toISOString();
+      const exited = c.state === 'CONTAINER_EXITED';
+      return {
+        id, state: c.state, attempt: c.attempt, exitCode: exited ? 3 : 0, reason: exited ? 'Error' : '', message: '',
+        createdAt: at, startedAt: c.startedAt ? at : undefined, finishedAt: exited ? at : undefined,
+        startedAtMs: c.startedAt ?? 0, finishedAtMs: exited ? Date.now() : 0, image: 'img:1', imageRef: 'sha256:x', logPath: '', mounts: [], annotations: {},
+      } as ContainerDetail;
+    },
+    async exec() { return { exitCode: 0, output: '' }; },
+  };
+  return { rt: rt as PodRuntime, calls, exitAtOnce, failStart };
+}
+
+function setup(t: import('ava').ExecutionContext) {
+  const dir = mkdtempSync(join(tmpdir(), 'kubelet-sync-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const f = fakeRuntime();
+  const events = { pod: () => undefined, nodeEvent: () => undefined } as unknown as EventRecorder;
+  const written: V1PodStatus[] = [];
+  const objects = { configMap: () => undefined, secret: () => undefined, services: () => [] };
+  const allocatable = () => ({ cpuMillis: 2000, memoryBytes: 4 << 30, ephemeralStorageBytes: 10 << 30 });
+  const probes = new ProbeManager({ exec: async () => ({ exitCode: 0, output: '' }), onChange: () => undefined, event: () => undefined });
+  t.teardown(() => probes.stop());
+  const deps: PodDeps = {
+    rt: f.rt, api: {} as PodDeps['api'], events, images: new ImageManager(f.rt, events),
+    volumes: new VolumeManager({ rootDir: dir, lookups: objects, allocatable }), probes,
+    cgroups: { ensure: () => undefined, remove: () => undefined } as unknown as PodCgroups, objects, log: logger('test', 'silent'),
+    ctx: {
+      nodeName: 'n1', nodeIP: '10.0.0.1', rootDir: dir, podLogRoot: join(dir, 'logs'), cgroupRoot: '/test',
+      dns: { servers: ['10.0.0.53'], searches: [], options: [] }, clusterDomain: 'cluster.local',
+      memoryCapacity: 4 << 30, allocatable, nodeHostsFile: () => '',
+    },
+    writeStatus: async (_pod, status) => { written.push(status); return true; },
+  };
+  return { f, sync: new PodSync(deps), written };
+}
+
+const newPod = (...names: string[]): V1Pod => ({
+  metadata: { name: 'p', namespace: 'ns', uid: 'u1' },
+  spec: { nodeName: 'n1', restartPolicy: 'Always', containers: names.map((name) => ({ name, image: 'img:1', imagePullPolicy: 'IfNotPresent' })) },
+  status: { phase: 'Pending' },
+});
+
+const settle = () => new Promise((r) => setTimeout(r, 20));
+const states = (s: V1PodStatus) => (s.containerStatuses ?? []).map((c) => Object.keys(c.state ?? {})[0]).join(',');
+
+test('a new pod is Running after one pass, with one ListContainers for the whole pass', async (t) => {
+  const { f, sync, written } = setup(t);
+  await sync.sync('u1', newPod('a', 'b'));
+  await settle();
+  t.is(f.calls.get('listContainers'), 1);
+  const last = written[written.length - 1];
+  t.is(last.phase, 'Running');
+  t.is(states(last), 'running,running');
+  t.is(last.podIP, '10.244.0.5');
+  t.is(states(written[0]), 'waiting,waiting', 'ContainerCreating goes out before the containers start');
+});
+
+test('a container that exits as it starts is reported terminated, not running', async (t) => {
+  const { f, sync, written } = setup(t);
+  f.exitAtOnce.add('b');
+  await sync.sync('u1', newPod('a', 'b'));
+  await settle();
+  const last = written[written.length - 1];
+  const b = last.containerStatuses!.find((c) => c.name === 'b')!;
+  t.is(b.state?.terminated?.exitCode, 3);
+  t.false(b.ready);
+});
+
+test('a container that fails to start shows RunContainerError', async (t) => {
+  const { f, sync, written } = setup(t);
+  f.failStart.add('a');
+  const again = await sync.sync('u1', newPod('a'));
+  await settle();
+  const a = written[written.length - 1].containerStatuses!.find((c) => c.name === 'a')!;
+  t.is(a.state?.waiting?.reason, 'RunContainerError');
+  t.true(typeof again === 'number' && again > 0);
+});
