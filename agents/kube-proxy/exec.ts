@@ -1,9 +1,8 @@
 // The one door to the outside: run a tool with optional stdin, in this process's network namespace
 // or (for tests and the lab) in a named one through nsenter.
 import { spawn } from 'node:child_process';
+import { SYSTEM_PATH } from '../api/system-path.ts';
 
-// System tools only: under npm, node_modules/.bin comes first in PATH and holds an unrelated `nft`.
-const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 export type Exec = (cmd: string, args: string[], input?: string) => Promise<string>;
 

@@ -10,6 +10,7 @@ import { logger } from '../api/log.ts';
 import { core, resourcePath } from '../api/paths.ts';
 import { makeExec, type Exec } from './exec.ts';
 import { ProxyHealth, ServiceHealthServers, startServers } from './health.ts';
+import { detectIptables, type IptablesCommand } from './iptables/detect.ts';
 import { IptablesBackend } from './iptables/syncer.ts';
 import { IpvsBackend } from './ipvs/syncer.ts';
 import { SCHEDULERS, type Scheduler } from './ipvs/render.ts';
@@ -56,12 +57,14 @@ export interface BackendInput {
   nodeIP?: string;
   nodePortIPs: string[];
   ipvsScheduler?: string;
+  /** iptables mode: which iptables to run (detectIptables); the host's default when absent */
+  iptablesCommand?: IptablesCommand;
   log?: ReturnType<typeof logger>;
 }
 
 export function makeBackend(i: BackendInput): Backend {
   const ctx = { clusterCIDR: i.clusterCIDR, masqueradeAll: i.masqueradeAll, nodeIP: i.nodeIP, nodePortIPs: i.nodePortIPs };
-  if (i.mode === 'iptables') return new IptablesBackend(i.tracker, i.exec, ctx, i.log);
+  if (i.mode === 'iptables') return new IptablesBackend(i.tracker, i.exec, { ...ctx, command: i.iptablesCommand }, i.log);
   if (i.mode === 'nftables') return new NftablesBackend(i.tracker, i.exec, ctx, i.log);
   const scheduler = (i.ipvsScheduler ?? 'rr') as Scheduler;
   if (!SCHEDULERS.includes(scheduler)) throw new Error(`ipvs scheduler must be one of ${SCHEDULERS.join(', ')}`);
@@ -81,9 +84,11 @@ export async function startKubeProxy(o: KubeProxyOptions): Promise<{ stop(): Pro
   const tracker = new ChangeTracker(o.nodeName);
   const metrics = new ProxyMetrics();
   const health = new ProxyHealth(2 * o.syncPeriodMs);
+  const iptablesCommand = o.mode === 'iptables' ? await detectIptables(exec) : undefined;
+  if (iptablesCommand) log.info({ iptablesCommand }, 'iptables backend chosen');
   const backend = makeBackend({
     mode: o.mode, tracker, exec, clusterCIDR: o.clusterCIDR, masqueradeAll: !!o.masqueradeAll, nodeIP,
-    nodePortIPs: nodePortIPs(o.nodePortAddresses), ipvsScheduler: o.ipvsScheduler, log,
+    nodePortIPs: nodePortIPs(o.nodePortAddresses), ipvsScheduler: o.ipvsScheduler, iptablesCommand, log,
   });
   if (backend instanceof IptablesBackend) {
     backend.onRules = (c) => { metrics.rulesTotal.set({ table: 'nat' }, c.nat); metrics.rulesTotal.set({ table: 'filter' }, c.filter); };

@@ -47,8 +47,10 @@ export const quote = (s: string): string => (/[\s"]/.test(s) ? `"${s.replace(/"/
 
 export const MARK_MASQ = 'KUBE-MARK-MASQ';
 
+const probabilities: string[] = [];
+/** 1/n as upstream prints it; remembered, as every Service with n endpoints needs the same ones */
 export function probability(n: number): string {
-  return (1 / n).toFixed(10);
+  return (probabilities[n] ??= (1 / n).toFixed(10));
 }
 
 /** Appends the rules of one Service port to a fragment (a Service's ports share one fragment). */

@@ -8,8 +8,23 @@ import { isIptablesServiceChain } from '../names.ts';
 import type { Backend } from '../proxier.ts';
 import type { ChangeTracker } from '../tracker.ts';
 import { MAX_CHAINS_PER_RESTORE, chainsRestore, finalRestores, partialSync, preludeRestore, ruleCounts } from './plan.ts';
-import { LARGE_CLUSTER_ENDPOINTS, renderService, type IptContext, type IptFragment } from './render.ts';
+import { RenderCache } from './cache.ts';
+import { LARGE_CLUSTER_ENDPOINTS, type IptContext, type IptFragment } from './render.ts';
 import { CANARY, JUMPS, OWNED_CHAINS, hasJump, jumpRestore, topTails, type JumpRule } from './statics.ts';
+
+/** Where the last sync's time went (wall ms), for the benchmark and debug logs. */
+export interface SyncTimings {
+  full: boolean;
+  /** reading the kernel before writing (first sync: iptables-save; later full syncs: iptables -S) */
+  readMs: number;
+  /** rendering Services (a full sync overlaps it with the restores) */
+  renderMs: number;
+  /** diffing against the applied state into restore inputs */
+  planMs: number;
+  /** each iptables-restore run: input size and wall time from spawn to exit */
+  restores: Array<{ bytes: number; ms: number }>;
+  totalMs: number;
+}
 
 export interface IptablesOptions extends IptContext {
   nodePortIPs: string[];
@@ -21,6 +36,11 @@ export class IptablesBackend implements Backend {
   readonly mode = 'iptables' as const;
   applied = new Map<string, IptFragment>();
   private first = true;
+  /** renders of unchanged Services are reused: periodic syncs re-derive every Service */
+  private readonly cache = new RenderCache();
+  lastTimings?: SyncTimings;
+  /** the sync in progress, filled as it goes */
+  private timings?: SyncTimings;
   /** restore inputs of the last sync, for tests and the benchmark */
   lastRestores: string[] = [];
   onRules?: (counts: { nat: number; filter: number }) => void;
@@ -30,32 +50,49 @@ export class IptablesBackend implements Backend {
 
   private get cmd(): string { return this.o.command ?? 'iptables'; }
 
-  private restore(text: string): Promise<string> {
-    return this.exec(`${this.cmd}-restore`, ['--noflush', '-w', '5'], text);
+  /**
+   * Chains per restore input. iptables-nft 1.8.9 slows down quadratically with the chains of one
+   * --noflush input, so its big writes are cut; iptables-legacy reads and rewrites the whole table
+   * on every input (~1 s at 5,000 Services even for an empty one), so it gets one input.
+   */
+  private get maxChains(): number { return this.cmd.includes('legacy') ? Infinity : MAX_CHAINS_PER_RESTORE; }
+
+  private async restore(text: string): Promise<string> {
+    const t0 = performance.now();
+    const out = await this.exec(`${this.cmd}-restore`, ['--noflush', '-w', '5'], text);
+    this.timings?.restores.push({ bytes: text.length, ms: performance.now() - t0 });
+    return out;
   }
 
   private largeCluster = false;
 
   async sync(full: boolean, changed?: Set<string>): Promise<void> {
+    const t0 = performance.now();
+    const tm: SyncTimings = { full, readMs: 0, renderMs: 0, planMs: 0, restores: [], totalMs: 0 };
+    this.timings = tm;
     const tails = topTails({ nodePortIPs: this.o.nodePortIPs });
     let endpoints = 0;
     for (const p of this.tracker.all()) endpoints += p.endpoints.length;
     const large = endpoints > LARGE_CLUSTER_ENDPOINTS;
     // every endpoint rule changes its text when the mode flips
-    if (large !== this.largeCluster) { this.largeCluster = large; full = true; }
+    if (large !== this.largeCluster) { this.largeCluster = large; full = true; tm.full = true; this.cache.clear(); }
     const ctx = { ...this.o, largeCluster: large };
     if (full) {
-      // chains a previous run left (read once), or the ones we wrote
-      const existing = this.first ? this.listServiceChains() : Promise.resolve([...this.applied.values()].flatMap((f) => [...f.chains.keys()]));
+      // What the kernel holds, read while the Service chains load: our chains a previous run left
+      // and the jumps from the built-in chains. The first sync reads both from one iptables-save
+      // per table; later ones know their chains and list only the built-in chains.
+      const read = timed(this.first ? this.readTables() : this.readJumps(), (ms) => { tm.readMs = ms; });
+      read.catch(() => { /* awaited below; a failure must not count as unhandled meanwhile */ });
       this.applied = new Map(); // the kernel stops matching our record with the first input
       this.lastRestores = [];
-      // read the built-in chains while the Service chains load; the missing jumps go in with the
-      // shared chains, so the kernel validates the whole table once
-      const present = presentJumps(this.exec, JUMPS, this.cmd);
       const fragments = await this.writeChains(ctx);
       const wanted = new Set([...fragments.values()].flatMap((f) => [...f.chains.keys()]));
-      const [shared, ...stale] = finalRestores(fragments.values(), tails, (await existing).filter((c) => !wanted.has(c)));
-      const have = new Set(await present);
+      const { chains, jumps } = await read;
+      const tp = performance.now();
+      // the missing jumps go in with the shared chains, so the kernel validates the whole table once
+      const have = new Set(jumps);
+      const [shared, ...stale] = finalRestores(fragments.values(), tails, chains.filter((c) => !wanted.has(c)), this.maxChains);
+      tm.planMs += performance.now() - tp;
       for (const text of [shared + jumpRestore(JUMPS.filter((j) => !have.has(j))), ...stale]) {
         this.lastRestores.push(text);
         await this.restore(text);
@@ -65,15 +102,36 @@ export class IptablesBackend implements Backend {
     } else {
       const names = changed ?? new Set([...this.tracker.serviceNames(), ...this.applied.keys()]);
       const next = new Map<string, IptFragment | undefined>();
+      const tr = performance.now();
       for (const svc of names) {
         const ports = this.tracker.service(svc);
-        next.set(svc, ports.length ? renderService(ports, ctx) : undefined);
+        next.set(svc, ports.length ? this.cache.render(svc, ports, ctx) : undefined);
       }
-      this.lastRestores = partialSync({ applied: this.applied, changed: next, tails });
+      const tp = performance.now();
+      tm.renderMs = tp - tr;
+      this.lastRestores = partialSync({ applied: this.applied, changed: next, tails, maxChains: this.maxChains });
+      tm.planMs = performance.now() - tp;
       for (const text of this.lastRestores) await this.restore(text);
       for (const [svc, f] of next) if (f) this.applied.set(svc, f); else this.applied.delete(svc);
     }
+    this.cache.retain(this.applied);
     this.onRules?.(ruleCounts(this.applied.values()));
+    tm.totalMs = performance.now() - t0;
+    this.lastTimings = tm;
+  }
+
+  /** First sync: one iptables-save per table gives our leftover chains and the present jumps. */
+  private async readTables(): Promise<{ chains: string[]; jumps: JumpRule[] }> {
+    const [nat, filter] = await Promise.all(['nat', 'filter'].map((t) => this.exec(`${this.cmd}-save`, ['-t', t])));
+    const chains = nat.split('\n').filter((l) => l.startsWith(':')).map((l) => l.slice(1).split(' ')[0]).filter(isIptablesServiceChain);
+    const listing: Record<string, string> = { nat, filter };
+    return { chains, jumps: JUMPS.filter((j) => hasJump(listing[j.table] ?? '', j)) };
+  }
+
+  /** Later full syncs: the chains we wrote, and the jumps listed from the built-in chains. */
+  private async readJumps(): Promise<{ chains: string[]; jumps: JumpRule[] }> {
+    const chains = [...this.applied.values()].flatMap((f) => [...f.chains.keys()]);
+    return { chains, jumps: await presentJumps(this.exec, JUMPS, this.cmd) };
   }
 
   /**
@@ -95,21 +153,19 @@ export class IptablesBackend implements Backend {
       this.lastRestores.push(text);
       running = this.restore(text);
     };
+    const tm = this.timings;
     for (const svc of this.tracker.serviceNames()) {
-      const f = renderService(this.tracker.service(svc), ctx);
+      const tr = performance.now();
+      const f = this.cache.render(svc, this.tracker.service(svc), ctx);
+      if (tm) tm.renderMs += performance.now() - tr;
       fragments.set(svc, f);
-      if (n && n + f.chains.size > MAX_CHAINS_PER_RESTORE) await flush();
+      if (n && n + f.chains.size > this.maxChains) await flush();
       batch.push([...f.chains]);
       n += f.chains.size;
     }
     if (n || prelude) await flush();
     await running;
     return fragments;
-  }
-
-  private async listServiceChains(): Promise<string[]> {
-    const saved = await this.exec(`${this.cmd}-save`, ['-t', 'nat']);
-    return saved.split('\n').filter((l) => l.startsWith(':')).map((l) => l.slice(1).split(' ')[0]).filter(isIptablesServiceChain);
   }
 
   async intact(): Promise<boolean> {
@@ -134,9 +190,16 @@ export class IptablesBackend implements Backend {
     for (const [table, ls] of lines) if (ls.length) text += `*${table}\n${ls.join('\n')}\nCOMMIT\n`;
     if (text) await this.restore(text);
     this.applied = new Map();
+    this.cache.clear();
     this.first = true;
     this.log?.info('iptables rules removed');
   }
+}
+
+/** Awaits p and reports its wall time. */
+async function timed<T>(p: Promise<T>, done: (ms: number) => void): Promise<T> {
+  const t0 = performance.now();
+  try { return await p; } finally { done(performance.now() - t0); }
 }
 
 /** The jumps of the list that are in the kernel, read with one `iptables -S` per built-in chain. */
