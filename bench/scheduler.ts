@@ -4,7 +4,9 @@
 // bound. Two runs on fresh stores: A creates pods while the control plane's scheduler works (what
 // a user sees; bounded by how fast the API takes creates in the same process), B starts a
 // scheduler on 3,000 pods already pending (the scheduler alone). The RESULT line is B, with A
-// beside it; the anchor is the issue's target of 300 pods/s.
+// beside it; the anchor is the issue's target of 300 pods/s. Beside B, the store's own fsynced
+// write rate (measured just before and after) says what the shared disk allowed at the time.
+// BENCH_ONLY=A or B runs one half (for profiling with --cpu-prof).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -66,7 +68,24 @@ interface Run {
   minPerNode: number;
   maxPerNode: number;
   nodesUsed: number;
+  /** Scheduled events already written when the last pod was bound (they are written in the background) */
+  events: number;
+  /** B only: the store's own write rate just before and just after the run (each write is fsynced) */
+  storeWrites?: [number, number];
 }
+
+/**
+ * The ceiling B works under: each binding and each Scheduled event is one fsynced SQLite write,
+ * and on this shared disk their cost swings with other processes' I/O, so measure it beside B.
+ */
+async function storeWritesPerSecond(store: SqliteStore, tag: string, n = 300): Promise<number> {
+  const value = JSON.stringify(pod(0)).padEnd(1500, ' ');
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) await store.create(`/bench/probe/${tag}/${i}`, value);
+  return n / ((performance.now() - t0) / 1000);
+}
+
+const scheduledEvents = (items: Obj[]) => items.filter((e) => e.reason === 'Scheduled').length;
 
 /**
  * A: a fresh control plane (startControlPlane, HTTPS); pods are created while its scheduler runs;
@@ -94,9 +113,10 @@ async function live(): Promise<Run> {
     });
     const createRate = PODS / ((performance.now() - start) / 1000);
     await bound.all();
+    const events = scheduledEvents((await api.list<Obj>('/api/v1/namespaces/default/events')).items);
     abort.abort();
     await watching;
-    return bound.figures(start, (n) => createdAt.get(n)!, createRate);
+    return { ...bound.figures(start, (n) => createdAt.get(n)!, createRate), events };
   } finally {
     abort.abort();
     await cp.close();
@@ -125,12 +145,15 @@ async function backlog(): Promise<Run> {
       for await (const e of api.watch('/api/v1/namespaces/default/pods', { resourceVersion: metadata.resourceVersion }, abort.signal)) bound.see(e.object);
     })().catch(() => undefined);
     scheduler = new Scheduler(new LoopbackClient(handler, { name: 'system:kube-scheduler', groups: ['system:authenticated'] }), logger('scheduler'));
+    const before = await storeWritesPerSecond(store, 'before');
     const start = performance.now();
     await scheduler.start();
     await bound.all();
+    const events = scheduledEvents((await api.list('/api/v1/namespaces/default/events')).items);
+    const after = await storeWritesPerSecond(store, 'after');
     abort.abort();
     await watching;
-    return bound.figures(start, () => start, NaN);
+    return { ...bound.figures(start, () => start, NaN), events, storeWrites: [before, after] };
   } finally {
     abort.abort();
     scheduler?.stop();
@@ -159,7 +182,7 @@ class Bindings {
     return Promise.race([this.done, timeout]);
   }
 
-  figures(start: number, from: (pod: string) => number, createRate: number): Run {
+  figures(start: number, from: (pod: string) => number, createRate: number): Omit<Run, 'events'> {
     const times = [...this.at.values()].sort((a, b) => a - b);
     const lat = [...this.at.entries()].map(([n, b]) => b - from(n)).sort((a, b) => a - b);
     const counts = [...this.perNode.values()];
@@ -174,8 +197,11 @@ class Bindings {
 
 async function main(): Promise<void> {
   console.log(`${PODS} pods onto ${NODES} nodes registered through the HTTPS API, ${CLIENTS} concurrent clients, no kubelets`);
-  const a = await live();
-  const b = await backlog();
+  // BENCH_ONLY=A or B runs one half (for profiling); the other prints as NaN
+  const only = process.env.BENCH_ONLY;
+  const skipped: Run = { throughput: NaN, steady: NaN, createRate: NaN, p50: NaN, p99: NaN, minPerNode: NaN, maxPerNode: NaN, nodesUsed: NaN, events: NaN };
+  const a = only === 'B' ? skipped : await live();
+  const b = only === 'A' ? skipped : await backlog();
   const row = (what: string, ours: string, anchor = '-') => console.log(`${what.padEnd(52)}${ours.padStart(14)}${anchor.padStart(14)}`);
   console.log('');
   row('figure', 'ours', 'anchor');
@@ -185,6 +211,10 @@ async function main(): Promise<void> {
   row('B. scheduler started on 3,000 pending pods: pods / s', b.throughput.toFixed(0), `target ${TARGET}`);
   row('   10th-90th percentile binding rate (pods / s)', b.steady.toFixed(0), `target ${TARGET}`);
   row('   start -> bound p50 / p99 (ms)', `${b.p50.toFixed(0)} / ${b.p99.toFixed(0)}`);
+  const [w0, w1] = b.storeWrites ?? [NaN, NaN];
+  row('   store: fsynced writes / s before / after B', `${w0.toFixed(0)} / ${w1.toFixed(0)}`);
+  row('   B ceiling at 2 writes per pod (binding + event)', `${(Math.min(w0, w1) / 2).toFixed(0)}-${(Math.max(w0, w1) / 2).toFixed(0)}`);
+  row('Scheduled events written by the last binding (A, B)', `${a.events}, ${b.events}`, `${PODS}`);
   row('pods per node min / max (A, B)', `${a.minPerNode}/${a.maxPerNode}, ${b.minPerNode}/${b.maxPerNode}`, `${PODS / NODES} even`);
   console.log('');
   console.log(`RESULT scheduler-throughput ours=${b.throughput.toFixed(0)} target=${TARGET} ratio=${(b.throughput / TARGET).toFixed(2)} with-concurrent-creates=${a.throughput.toFixed(0)}`);

@@ -2,16 +2,33 @@
 // default-scheduler) to fitting nodes through pods/binding. Unschedulable pods get PodScheduled=False
 // with the "0/N nodes are available" message and are retried at once whenever a node or pod
 // changes (a node turning Ready must never wait behind a back-off), and periodically anyway.
+//
+// Decisions read node usage from the SchedulerCache (kept by the informers and by the scheduler's
+// own assumptions), so each is one pass over the nodes. A decided pod is assumed at once and its
+// binding sent in the background, up to MAX_BINDING_IN_FLIGHT at a time, while the next pod is
+// decided; a failed binding forgets the assumption and retries the pod after a back-off.
 import type { Logger } from '../../api/log.ts';
 import { ApiError } from '../apiserver/errors.ts';
 import { isoNow, type Obj } from '../apiserver/strategies/types.ts';
 import { Informer, keyOf } from '../client/informer.ts';
 import type { LoopbackClient } from '../client/loopback.ts';
-import { recordEvent } from '../client/events.ts';
-import { emptyUsage, type NodeUsage, podRequests, schedule } from './filters.ts';
+import { SchedulerCache } from './cache.ts';
+import { EventQueue } from './event-queue.ts';
+import { schedule } from './filters.ts';
 
 const SCHEDULER_NAME = 'default-scheduler';
 const RETRY_MS = 15_000;
+const EXPIRE_EVERY_MS = 1_000;
+export const MAX_BINDING_IN_FLIGHT = 16;
+/** failed bindings back off like upstream's pod back-off: 1 s doubling to 10 s */
+const BACKOFF_MIN_MS = 1_000;
+const BACKOFF_MAX_MS = 10_000;
+/**
+ * In-process API calls resolve in microtasks, so a busy drain would never let timers and I/O run:
+ * the API server's sockets and watch deliveries in this same process would starve. Yield this often.
+ */
+const YIELD_EVERY_MS = 10;
+const nextTurn = () => new Promise<void>((r) => setImmediate(r));
 
 export function isPending(pod: Obj): boolean {
   const phase = pod.status?.phase;
@@ -25,6 +42,11 @@ export function isPending(pod: Obj): boolean {
   );
 }
 
+/** Queue order: higher priority first, then older first (upstream's PrioritySort). */
+export function queueOrder(a: Obj, b: Obj): number {
+  return (b.spec?.priority ?? 0) - (a.spec?.priority ?? 0) || (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '');
+}
+
 function nodeSignature(n: Obj): string {
   return JSON.stringify([n.spec, n.metadata.labels, n.status?.allocatable, n.status?.conditions?.map((c: { type: string; status: string }) => [c.type, c.status])]);
 }
@@ -32,33 +54,44 @@ function nodeSignature(n: Obj): string {
 export class Scheduler {
   private readonly nodes: Informer;
   private readonly pods: Informer;
+  private readonly cache = new SchedulerCache();
+  private readonly events: EventQueue;
   private readonly queue = new Set<string>();
   private readonly unschedulable = new Map<string, string>();
-  /** pods bound by us that the informer has not shown bound yet */
-  private readonly assumed = new Map<string, { node: string; pod: Obj }>();
+  private readonly backoff = new Map<string, { attempts: number; timer?: NodeJS.Timeout }>();
+  private readonly inFlight = new Set<Promise<void>>();
   private draining = false;
-  private timer: NodeJS.Timeout | undefined;
+  private timers: NodeJS.Timeout[] = [];
   private stopped = false;
 
   constructor(
     private readonly client: LoopbackClient,
     private readonly log: Logger,
   ) {
+    this.events = new EventQueue(client, SCHEDULER_NAME);
     this.nodes = new Informer(client, '/api/v1/nodes', {
-      add: () => this.flushUnschedulable(),
+      add: (n) => {
+        this.cache.setNode(n);
+        this.flushUnschedulable();
+      },
       update: (n, old) => {
+        this.cache.setNode(n);
         if (nodeSignature(n) !== nodeSignature(old)) this.flushUnschedulable();
       },
-      delete: () => this.flushUnschedulable(),
+      delete: (n) => {
+        this.cache.removeNode(n.metadata.name!);
+        this.flushUnschedulable();
+      },
     }, log);
     this.pods = new Informer(client, '/api/v1/pods', {
       add: (p) => this.onPod(p),
       update: (p) => this.onPod(p),
       delete: (p) => {
         const k = keyOf(p);
+        this.cache.deletePod(p);
         this.queue.delete(k);
         this.unschedulable.delete(k);
-        this.assumed.delete(k);
+        this.clearBackoff(k);
         this.flushUnschedulable();
       },
     }, log);
@@ -68,23 +101,26 @@ export class Scheduler {
     this.nodes.start();
     this.pods.start();
     await Promise.all([this.nodes.synced, this.pods.synced]);
-    this.timer = setInterval(() => this.flushUnschedulable(), RETRY_MS);
-    this.timer.unref();
+    this.timers = [setInterval(() => this.flushUnschedulable(), RETRY_MS), setInterval(() => this.expireAssumed(), EXPIRE_EVERY_MS)];
+    for (const t of this.timers) t.unref();
     this.kick();
   }
 
   stop(): void {
     this.stopped = true;
-    clearInterval(this.timer);
+    for (const t of this.timers) clearInterval(t);
+    for (const b of this.backoff.values()) clearTimeout(b.timer);
+    this.events.stop();
     this.nodes.stop();
     this.pods.stop();
   }
 
   private onPod(p: Obj): void {
     const k = keyOf(p);
-    if (p.spec?.nodeName) this.assumed.delete(k);
-    if (isPending(p) && !this.assumed.has(k)) {
-      if (!this.unschedulable.has(k)) this.queue.add(k);
+    this.cache.observePod(p);
+    if (p.spec?.nodeName) this.clearBackoff(k);
+    if (isPending(p) && !this.cache.isAssumed(k)) {
+      if (!this.unschedulable.has(k) && !this.backoff.get(k)?.timer) this.queue.add(k);
     } else {
       this.queue.delete(k);
       this.unschedulable.delete(k);
@@ -97,28 +133,19 @@ export class Scheduler {
     this.kick();
   }
 
+  /** Assumptions whose binding returned but never showed on the watch: release and look again. */
+  private expireAssumed(): void {
+    for (const k of this.cache.expire(Date.now())) {
+      this.log.warn({ pod: k }, 'assumed pod expired before the watch confirmed its binding');
+      this.queue.add(k);
+    }
+    this.kick();
+  }
+
   private kick(): void {
     if (this.draining || this.stopped || !this.queue.size) return;
     this.draining = true;
     setImmediate(() => void this.drain());
-  }
-
-  private usage(): Map<string, NodeUsage> {
-    const u = new Map<string, NodeUsage>();
-    const add = (node: string, pod: Obj) => {
-      const x = u.get(node) ?? emptyUsage();
-      const r = podRequests(pod);
-      x.pods += 1;
-      x.cpu += r.cpu;
-      x.memory += r.memory;
-      u.set(node, x);
-    };
-    for (const p of this.pods.cache.values()) {
-      const phase = p.status?.phase;
-      if (p.spec?.nodeName && phase !== 'Succeeded' && phase !== 'Failed') add(p.spec.nodeName, p);
-    }
-    for (const a of this.assumed.values()) add(a.node, a.pod);
-    return u;
   }
 
   private async drain(): Promise<void> {
@@ -127,11 +154,19 @@ export class Scheduler {
         const pending = [...this.queue]
           .map((k) => this.pods.cache.get(k))
           .filter((p): p is Obj => !!p)
-          .sort((a, b) => (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? ''));
+          .sort(queueOrder);
         this.queue.clear();
-        for (const pod of pending) {
+        let turn = performance.now();
+        for (const stale of pending) {
           if (this.stopped) return;
-          if (isPending(pod)) await this.scheduleOne(pod);
+          if (performance.now() - turn > YIELD_EVERY_MS) {
+            await nextTurn();
+            turn = performance.now();
+          }
+          while (this.inFlight.size >= MAX_BINDING_IN_FLIGHT) await Promise.race(this.inFlight);
+          // the informer may have moved on while we waited
+          const pod = this.pods.cache.get(keyOf(stale));
+          if (pod && isPending(pod) && !this.cache.isAssumed(keyOf(pod))) this.scheduleOne(pod);
         }
       }
     } finally {
@@ -140,46 +175,81 @@ export class Scheduler {
     }
   }
 
-  private async scheduleOne(pod: Obj): Promise<void> {
+  private track(p: Promise<void>): void {
+    this.inFlight.add(p);
+    void p.finally(() => this.inFlight.delete(p));
+  }
+
+  /** Decides synchronously; the API writes that follow run in the background. */
+  private scheduleOne(pod: Obj): void {
+    const decision = schedule(pod, this.cache.nodes(), (n) => this.cache.usage(n));
+    if (decision.node) {
+      this.cache.assume(pod, decision.node);
+      this.track(this.bind(pod, decision.node));
+    } else {
+      this.track(this.markUnschedulable(pod, decision.message!));
+    }
+  }
+
+  private async bind(pod: Obj, node: string): Promise<void> {
     const k = keyOf(pod);
-    const u = this.usage();
-    const decision = schedule(pod, [...this.nodes.cache.values()], (n) => u.get(n) ?? emptyUsage());
     const ns = pod.metadata.namespace!;
     const name = pod.metadata.name!;
-    if (decision.node) {
-      try {
-        await this.client.create(`/api/v1/namespaces/${ns}/pods/${name}/binding`, {
-          apiVersion: 'v1',
-          kind: 'Binding',
-          metadata: { name, namespace: ns, uid: pod.metadata.uid },
-          target: { apiVersion: 'v1', kind: 'Node', name: decision.node },
-        });
-        this.assumed.set(k, { node: decision.node, pod });
-        this.unschedulable.delete(k);
-        this.log.info({ pod: k, node: decision.node }, 'bound pod');
-        await recordEvent(this.client, pod, 'Normal', 'Scheduled', `Successfully assigned ${k} to ${decision.node}`, SCHEDULER_NAME);
-      } catch (e) {
-        if (e instanceof ApiError && (e.code === 409 || e.code === 404)) return;
-        this.log.warn({ err: e, pod: k }, 'binding failed; will retry');
-        this.unschedulable.set(k, '');
-      }
-      return;
+    try {
+      await this.client.create(`/api/v1/namespaces/${ns}/pods/${name}/binding`, {
+        apiVersion: 'v1',
+        kind: 'Binding',
+        metadata: { name, namespace: ns, uid: pod.metadata.uid },
+        target: { apiVersion: 'v1', kind: 'Node', name: node },
+      });
+      this.cache.finishBinding(k, Date.now());
+      this.unschedulable.delete(k);
+      this.log.debug({ pod: k, node }, 'bound pod');
+      this.events.record(pod, 'Normal', 'Scheduled', `Successfully assigned ${k} to ${node}`);
+    } catch (e) {
+      this.cache.forget(k);
+      // gone, bound by someone else or being deleted: the informer brings the pod's real state
+      if (e instanceof ApiError && (e.code === 409 || e.code === 404)) return;
+      this.log.warn({ err: e, pod: k, node }, 'binding failed; will retry');
+      this.retryLater(k);
     }
-    const message = decision.message!;
+  }
+
+  private retryLater(k: string): void {
+    if (this.stopped) return;
+    const b = this.backoff.get(k) ?? { attempts: 0 };
+    clearTimeout(b.timer);
+    const delay = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** b.attempts);
+    b.attempts++;
+    b.timer = setTimeout(() => {
+      b.timer = undefined;
+      this.queue.add(k);
+      this.kick();
+    }, delay);
+    b.timer.unref();
+    this.backoff.set(k, b);
+  }
+
+  private clearBackoff(k: string): void {
+    clearTimeout(this.backoff.get(k)?.timer);
+    this.backoff.delete(k);
+  }
+
+  private async markUnschedulable(pod: Obj, message: string): Promise<void> {
+    const k = keyOf(pod);
     const before = this.unschedulable.get(k);
     this.unschedulable.set(k, message);
     if (before === message) return;
     this.log.info({ pod: k, message }, 'pod unschedulable');
+    const cond = (pod.status?.conditions ?? []).find((c: { type: string }) => c.type === 'PodScheduled');
+    if (cond?.status === 'False' && cond.message === message) return;
     try {
-      const cond = (pod.status?.conditions ?? []).find((c: { type: string }) => c.type === 'PodScheduled');
-      if (!cond || cond.status !== 'False' || cond.message !== message) {
-        await this.client.patch(`/api/v1/namespaces/${ns}/pods/${name}/status`, {
-          status: {
-            conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message, lastProbeTime: null, lastTransitionTime: isoNow(new Date()) }],
-          },
-        }, 'strategic');
-        await recordEvent(this.client, pod, 'Warning', 'FailedScheduling', message, SCHEDULER_NAME);
-      }
+      await this.client.patch(`/api/v1/namespaces/${pod.metadata.namespace}/pods/${pod.metadata.name}/status`, {
+        status: {
+          conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message, lastProbeTime: null, lastTransitionTime: isoNow(new Date()) }],
+        },
+      }, 'strategic');
+      this.events.record(pod, 'Warning', 'FailedScheduling', message);
     } catch (e) {
       if (!(e instanceof ApiError && e.code === 404)) this.log.warn({ err: e, pod: k }, 'could not record unschedulable status');
     }
