@@ -12,6 +12,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
 import { loadKubeconfig } from '../agents/api/kubeconfig.ts';
 import { startControlPlane } from '../agents/control-plane/index.ts';
 import { etcdAvailable, startEtcd } from '../agents/control-plane/storage/etcd-server.ts';
@@ -65,15 +67,47 @@ const podBody = (i: number) => ({
   spec: { nodeName: 'bench-node', containers: [{ name: 'c', image: 'registry.local/app:1.0', command: ['sleep', '3600'], ports: [{ containerPort: 8080 }], resources: { requests: { cpu: '10m', memory: '16Mi' } } }] },
 });
 
-async function timed(n: number, inflight: number, one: (i: number) => Promise<void>): Promise<number[]> {
+/**
+ * The longest event-loop stall while `run` ran: server and bench share the process, so a stall
+ * (a big list encoded in one go, a synchronous database step) delays every request in flight.
+ */
+async function stalls<T>(label: string, run: () => Promise<T>): Promise<T> {
+  const h = monitorEventLoopDelay({ resolution: 5 });
+  h.enable();
+  // CPU time of this process (server and client): a figure that a busy host disturbs less than latency
+  const cpu0 = process.cpuUsage();
+  try {
+    return await run();
+  } finally {
+    h.disable();
+    const cpu = process.cpuUsage(cpu0);
+    process.stderr.write(`  ${label}: event-loop delay p99 ${(h.percentile(99) / 1e6).toFixed(1)} ms, max ${(h.max / 1e6).toFixed(1)} ms; process CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s\n`);
+  }
+}
+
+/**
+ * Items in a list response, parsed on another thread: the bench client shares the server's process,
+ * and parsing 20 MB of JSON on its event loop would stall the server it is measuring.
+ */
+function countItems(text: string): Promise<number> {
+  const w = new Worker(`require('node:worker_threads').parentPort.once('message', (t) => require('node:worker_threads').parentPort.postMessage(JSON.parse(t).items.length))`, { eval: true });
+  return new Promise<number>((resolve, reject) => {
+    w.once('message', resolve);
+    w.once('error', reject);
+    w.postMessage(text);
+  }).finally(() => void w.terminate());
+}
+
+/** Latencies of n calls of `one`, `inflight` at a time; a call may report its own latency (ms). */
+async function timed(n: number, inflight: number, one: (i: number) => Promise<void | number>): Promise<number[]> {
   const lat: number[] = [];
   let next = 0;
   const worker = async () => {
     while (next < n) {
       const i = next++;
       const t0 = performance.now();
-      await one(i);
-      lat.push(performance.now() - t0);
+      const own = await one(i);
+      lat.push(typeof own === 'number' ? own : performance.now() - t0);
     }
   };
   await Promise.all(Array.from({ length: inflight }, worker));
@@ -124,7 +158,7 @@ async function watchDelivery(call: Call, url: string, kubeconfig: string): Promi
     const r = await call('PATCH', `/api/v1/namespaces/${NS}/pods/p-0`, { metadata: { annotations: { mark } } }, 'application/merge-patch+json');
     expect(r, 200, 'watch patch');
   }
-  await Promise.race([finished, new Promise((r) => setTimeout(r, 30_000))]);
+  await Promise.race([finished, new Promise((r) => setTimeout(r, 30_000).unref())]);
   req.destroy();
   if (lat.length < WATCH_EVENTS) throw new Error(`watch delivered ${lat.length} of ${WATCH_EVENTS} events`);
   return lat;
@@ -150,18 +184,22 @@ async function runBackend(backend: 'sqlite' | 'etcd'): Promise<Row[]> {
     expect(await call('POST', '/api/v1/namespaces', { metadata: { name: NS } }), 201, 'namespace');
     expect(await call('POST', '/api/v1/nodes', { metadata: { name: 'bench-node' } }), 201, 'node');
     const started = performance.now();
-    const create = await timed(PODS, INFLIGHT, async (i) => expect(await call('POST', `/api/v1/namespaces/${NS}/pods`, podBody(i)), 201, 'create'));
+    const create = await stalls(`${backend} create`, () => timed(PODS, INFLIGHT, async (i) => expect(await call('POST', `/api/v1/namespaces/${NS}/pods`, podBody(i)), 201, 'create')));
     process.stderr.write(`${backend}: ${PODS} pods created in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
-    const get = await timed(GETS, INFLIGHT, async () => expect(await call('GET', `/api/v1/namespaces/${NS}/pods/p-${Math.floor(Math.random() * PODS)}`), 200, 'get'));
+    const get = await stalls(`${backend} get`, () => timed(GETS, INFLIGHT, async () => expect(await call('GET', `/api/v1/namespaces/${NS}/pods/p-${Math.floor(Math.random() * PODS)}`), 200, 'get')));
+    // an API call's latency, as the SLO counts it: until the response is complete, not decoded
     const listOne = async (path: string) => {
+      const t0 = performance.now();
       const r = await call('GET', path);
+      const ms = performance.now() - t0;
       expect(r, 200, 'list');
-      const n = JSON.parse(r.text).items.length;
+      const n = await countItems(r.text);
       if (n < PODS) throw new Error(`list returned ${n} pods`);
+      return ms;
     };
-    const listNs = await timed(20, 1, () => listOne(`/api/v1/namespaces/${NS}/pods`));
-    const listAll = await timed(10, 1, () => listOne('/api/v1/pods'));
-    const watch = await watchDelivery(call, cp.url, kubeconfig);
+    const listNs = await stalls(`${backend} list ns`, () => timed(20, 1, () => listOne(`/api/v1/namespaces/${NS}/pods`)));
+    const listAll = await stalls(`${backend} list all`, () => timed(10, 1, () => listOne('/api/v1/pods')));
+    const watch = await stalls(`${backend} watch`, () => watchDelivery(call, cp.url, kubeconfig));
     const row = (op: string, xs: number[], slo?: number): Row => ({ backend, op, n: xs.length, p50: pct(xs, 50), p99: pct(xs, 99), slo });
     return [
       row('create', create, 1000),

@@ -42,7 +42,8 @@ export function decodeBody(buf: Buffer | undefined, contentType: string | undefi
   }
   if (mt === 'application/yaml' || mt.endsWith('+yaml')) {
     try {
-      return YAML.parse(text, { strict: true, uniqueKeys: true });
+      // repeated keys keep the last value, as Go's decoder; fieldValidation judges them (duplicates.ts)
+      return YAML.parse(text, { strict: true, uniqueKeys: false });
     } catch (e) {
       throw badRequest(`error converting YAML to JSON: ${(e as Error).message.split('\n')[0]}`);
     }

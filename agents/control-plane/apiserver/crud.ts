@@ -30,6 +30,7 @@ import { type FieldRequirement, matchFields, matchLabels, type Requirement } fro
 import { decodeContinue, encodeContinue, planDeletion, withPropagationFinalizers } from './lifecycle.ts';
 import { isoNow, type Obj, type Strategy, type StrategyContext } from './strategies/types.ts';
 import { canon } from './validation/pod.ts';
+import { StoredItems, withResourceVersion } from './list-body.ts';
 import { trackUpdate } from './apply/managed.ts';
 import { forbidden as forbiddenField, type FieldError } from './validation/field.ts';
 import { validateObjectMeta, validateObjectMetaUpdate } from './validation/meta.ts';
@@ -47,6 +48,8 @@ export interface ListOut {
   items: Obj[];
   resourceVersion: string;
   continue?: string;
+  /** with `raw`: the items as JSON texts, decoded into `items` only when read */
+  stored?: StoredItems;
 }
 
 export interface WriteOptions {
@@ -72,7 +75,8 @@ export interface StoreDeps {
 }
 
 const MAX_RETRIES = 5;
-const DECODE_BATCH = 500;
+/** a list hands the event loop back after this much work (ms) */
+const LIST_SLICE_MS = 10;
 const SUFFIX_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
 
 function randomSuffix(): string {
@@ -145,7 +149,16 @@ export class ResourceStore {
     return (await this.getWithRev(ns, name)).obj;
   }
 
-  async list(ns: string | undefined, q: ListQuery = {}): Promise<ListOut> {
+  /** The JSON text of a stored object with its resourceVersion, without decoding it if it can. */
+  text(kv: KeyValue): string {
+    return withResourceVersion(kv.value, kv.modRevision) ?? JSON.stringify(this.decode(kv));
+  }
+
+  /**
+   * A list; with `raw` and no selectors, the items stay JSON texts (ListOut.stored) until someone
+   * reads `items`, so a list that is only sent out is never decoded and re-encoded.
+   */
+  async list(ns: string | undefined, q: ListQuery = {}, o: { raw?: boolean } = {}): Promise<ListOut> {
     this.checkFields(q.fields);
     const base = this.prefix(undefined);
     const prefix = this.prefix(ns);
@@ -157,25 +170,34 @@ export class ResourceStore {
       startAfter = base + t.start;
     } else if (q.resourceVersionMatch === 'Exact' && q.resourceVersion) revision = Number(q.resourceVersion);
     const match = this.matcher(q);
+    const texts = o.raw && !q.labels?.length && !q.fields?.length ? ([] as string[]) : undefined;
     const limit = q.limit && q.limit > 0 ? q.limit : 0;
     const items: Obj[] = [];
+    const taken = () => (texts ?? items).length;
     let lastKey: string | undefined;
     let more = false;
     try {
       for (let round = 0; ; round++) {
         const page = await this.deps.store.list(prefix, { limit: limit || undefined, startAfter, revision });
         revision = page.revision;
-        for (const [i, kv] of page.items.entries()) {
-          // decoding thousands of objects is long: let other requests run now and then
-          if (i % DECODE_BATCH === DECODE_BATCH - 1) await new Promise((r) => setImmediate(r));
-          const o = this.decode(kv);
-          if (!match(o)) continue;
-          items.push(o);
+        let slice = performance.now();
+        for (const kv of page.items) {
+          // thousands of objects take long: let other requests run now and then
+          if (performance.now() - slice > LIST_SLICE_MS) {
+            await new Promise((r) => setImmediate(r));
+            slice = performance.now();
+          }
+          if (texts) texts.push(this.text(kv));
+          else {
+            const obj = this.decode(kv);
+            if (!match(obj)) continue;
+            items.push(obj);
+          }
           lastKey = kv.key;
-          if (limit && items.length >= limit) break;
+          if (limit && taken() >= limit) break;
         }
         if (!limit) break;
-        if (items.length >= limit) {
+        if (taken() >= limit) {
           more = page.more || page.items[page.items.length - 1].key !== lastKey;
           break;
         }
@@ -191,7 +213,20 @@ export class ResourceStore {
       if (e instanceof FutureRevisionError) throw tooLargeResourceVersion(e.requested, e.current);
       throw e;
     }
-    const out: ListOut = { items, resourceVersion: String(revision) };
+    let out: ListOut = { items, resourceVersion: String(revision) };
+    if (texts) {
+      const stored = new StoredItems(texts);
+      out = {
+        get items() {
+          return stored.items;
+        },
+        set items(v: Obj[]) {
+          stored.items = v;
+        },
+        resourceVersion: String(revision),
+        stored,
+      };
+    }
     if (more && lastKey) out.continue = encodeContinue(revision!, lastKey.slice(base.length));
     return out;
   }
@@ -317,9 +352,15 @@ export class ResourceStore {
     if (body.metadata.uid && body.metadata.uid !== cur.metadata.uid)
       throw conflict(this.gr, cur.metadata.name!, `Precondition failed: UID in precondition: ${body.metadata.uid}, UID in object meta: ${cur.metadata.uid}`);
     if (subresource === 'status') {
+      // upstream's status strategies reset spec only: label and annotation changes go through
+      // (apps/v1 kinds keep their labels, as their status strategies reset those too)
       const next = structuredClone(cur);
       next.status = body.status;
       next.metadata.resourceVersion = body.metadata.resourceVersion;
+      for (const f of ['labels', 'annotations'] as const) {
+        if (f === 'labels' && this.res.group === 'apps') continue;
+        if (f in body.metadata) next.metadata[f] = body.metadata[f];
+      }
       return next;
     }
     if (subresource === 'finalize') {

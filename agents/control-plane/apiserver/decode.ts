@@ -31,3 +31,10 @@ export function typedDecode(
   if (mode === 'Strict') throw badRequest(`strict decoding error: ${msgs.join(', ')}`);
   return msgs;
 }
+
+/** Duplicate-field messages (duplicates.ts) under fieldValidation: Strict refuses, Warn warns. */
+export function checkDuplicates(dups: string[], mode: FieldValidation): string[] {
+  if (!dups.length || mode === 'Ignore') return [];
+  if (mode === 'Strict') throw badRequest(`strict decoding error: ${dups.join(', ')}`);
+  return dups;
+}

@@ -4,7 +4,7 @@
 import { apiVersionOf, type Registry, type ResourceInfo } from './registry.ts';
 
 /** subresources whose kind is not the parent's: [group, version, kind] */
-const SUBRESOURCE_KIND: Record<string, [string, string, string]> = {
+export const SUBRESOURCE_KIND: Record<string, [string, string, string]> = {
   binding: ['', 'v1', 'Binding'],
   exec: ['', 'v1', 'PodExecOptions'],
   attach: ['', 'v1', 'PodAttachOptions'],
@@ -12,7 +12,7 @@ const SUBRESOURCE_KIND: Record<string, [string, string, string]> = {
   scale: ['autoscaling', 'v1', 'Scale'],
   eviction: ['policy', 'v1', 'Eviction'],
 };
-const SUBRESOURCE_VERBS: Record<string, string[]> = {
+export const SUBRESOURCE_VERBS: Record<string, string[]> = {
   status: ['get', 'patch', 'update'],
   binding: ['create'],
   finalize: ['update'],

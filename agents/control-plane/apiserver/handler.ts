@@ -9,13 +9,17 @@ import { review } from '../auth/reviews.ts';
 import { impersonatedUser, impersonationChecks, requestedImpersonation } from '../auth/impersonation.ts';
 import { type DeleteOptions, ResourceStore, type ListQuery } from './crud.ts';
 import { decodeBody, PATCH_CONTENT_TYPES, mediaType, parseDeleteOptions, requireObject } from './body.ts';
-import { parseFieldValidation, typedDecode } from './decode.ts';
+import { checkDuplicates, parseFieldValidation, typedDecode } from './decode.ts';
+import { duplicateFields } from './duplicates.ts';
 import { serverSideApply } from './apply/request.ts';
+import { aggregatedContentType, aggregatedDiscovery, aggregatedVersion } from './discovery-aggregated.ts';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, SERVER_VERSION } from './discovery.ts';
 import { ApiError, asApiError, badRequest, conflict, methodNotSupported, notAcceptable, pathNotFound } from './errors.ts';
 import { ApiMetrics } from './metrics.ts';
 import { KUBELET_SUBRESOURCES, kubeletTarget, type KubeletTarget } from './kubelet-target.ts';
 import { OpenAPIv3 } from './openapi.ts';
+import { OpenAPIv2 } from './openapi-v2.ts';
+import { admitQuota } from './quota-admission.ts';
 import { messageFor } from './protobuf/decode.ts';
 import { applyPatch } from './patch/apply.ts';
 import { evict, patchScale, scaleOf, updateScale } from './subresources.ts';
@@ -45,7 +49,7 @@ export interface ApiRequest {
 export type ApiResponse =
   | { kind: 'object'; status: number; body: unknown; warnings?: string[] }
   | { kind: 'proxy'; target: KubeletTarget }
-  | { kind: 'raw'; status: number; text: string; contentType: string }
+  | { kind: 'raw'; status: number; text: string | Buffer; contentType: string }
   | { kind: 'watch'; frames: AsyncIterable<unknown> };
 
 export interface HandlerOptions {
@@ -81,6 +85,7 @@ const ok = (body: unknown, status = 200, warnings?: string[]): ApiResponse => ({
 export class ApiHandler {
   private readonly stores = new Map<ResourceInfo, ResourceStore>();
   private readonly openapi: OpenAPIv3;
+  private readonly openapiV2: OpenAPIv2;
   readonly ctx: StrategyContext;
   readonly metrics = new ApiMetrics();
 
@@ -101,6 +106,7 @@ export class ApiHandler {
     };
     for (const r of o.registry.resources) this.stores.set(r, new ResourceStore(r, strategyFor(r), deps));
     this.openapi = new OpenAPIv3(o.registry);
+    this.openapiV2 = new OpenAPIv2(o.registry);
   }
 
   /** The address discovery advertises (known only once the server listens). */
@@ -197,13 +203,17 @@ export class ApiHandler {
       case '/version':
         return ok(SERVER_VERSION);
       case '/api':
-        return ok(apiVersions(this.o.serverAddress));
-      case '/apis':
-        return ok(apiGroupList(reg));
+      case '/apis': {
+        const v = aggregatedVersion(req.headers['accept']);
+        if (v) return { kind: 'raw', status: 200, text: JSON.stringify(aggregatedDiscovery(reg, path === '/api', v)), contentType: aggregatedContentType(v) };
+        return ok(path === '/api' ? apiVersions(this.o.serverAddress) : apiGroupList(reg));
+      }
       case '/metrics':
         return { kind: 'raw', status: 200, text: await this.metricsText(), contentType: this.metrics.registry.contentType };
       case '/openapi/v3':
         return { kind: 'raw', status: 200, text: this.openapi.index(), contentType: 'application/json' };
+      case '/openapi/v2':
+        return this.openapiV2.respond(req.headers['accept']);
     }
     if (path.startsWith('/openapi/v3/')) {
       const doc = this.openapi.document(path.slice('/openapi/v3/'.length));
@@ -257,9 +267,9 @@ export class ApiHandler {
       case 'get':
         return ok(renderOne(out, await rs.get(ns, rr.name!)));
       case 'list': {
-        const l = await rs.list(ns, this.listQuery(req.query));
+        const l = await rs.list(ns, this.listQuery(req.query), { raw: true });
         if (view) l.items = l.items.filter((o) => view.visible(o));
-        return ok(renderList(out, l.items, { resourceVersion: l.resourceVersion, ...(l.continue ? { continue: l.continue } : {}) }));
+        return ok(renderList(out, l, { resourceVersion: l.resourceVersion, ...(l.continue ? { continue: l.continue } : {}) }));
       }
       case 'watch': {
         const q = this.listQuery(req.query);
@@ -287,15 +297,16 @@ export class ApiHandler {
         if (rr.name) throw methodNotSupported(rs.gr, 'create');
         const mode = parseFieldValidation(req.query.get('fieldValidation'));
         const body = requireObject(decodeBody(req.body, req.headers['content-type'], messageFor(res.group, res.kind))) as Obj;
-        const warnings = typedDecode(body, res, mode);
+        const warnings = [...checkDuplicates(duplicateFields(req.body, req.headers['content-type']), mode), ...typedDecode(body, res, mode)];
         const refused = this.o.admit?.(attrs, body);
         if (refused) throw refused;
+        await admitQuota((plural) => this.storeFor(plural), rs, ns, body);
         return ok(renderOne(out, await rs.create(ns, body, { dryRun, manager: fieldManager(req) })), 201, warnings);
       }
       case 'update': {
         const mode = parseFieldValidation(req.query.get('fieldValidation'));
         const body = requireObject(decodeBody(req.body, req.headers['content-type'], messageFor(res.group, res.kind))) as Obj;
-        const warnings = typedDecode(body, res, mode);
+        const warnings = [...checkDuplicates(duplicateFields(req.body, req.headers['content-type']), mode), ...typedDecode(body, res, mode)];
         const r = await rs.update(ns, rr.name!, body, { dryRun, subresource: rr.subresource, manager: fieldManager(req) });
         return ok(renderOne(out, r.obj), r.created ? 201 : 200, warnings);
       }
@@ -327,6 +338,7 @@ export class ApiHandler {
       return ok(renderOne(out, a.obj), a.created ? 201 : 200, a.warnings);
     }
     const doc = decodeBody(req.body, 'application/json');
+    const dups = checkDuplicates(duplicateFields(req.body, 'application/json'), mode);
     let warnings: string[] = [];
     const obj = await rs.guaranteedUpdate(ns, rr.name!, (cur) => {
       const patched = applyPatch(type, cur, doc, rs.res.model) as Obj;
@@ -337,7 +349,7 @@ export class ApiHandler {
       warnings = typedDecode(patched, rs.res, mode);
       return patched;
     }, { dryRun, subresource: rr.subresource, manager: fieldManager(req) });
-    return ok(renderOne(out, obj), 200, warnings);
+    return ok(renderOne(out, obj), 200, [...dups, ...warnings]);
   }
 
   private async scale(req: ApiRequest, rs: ResourceStore, ns: string | undefined, rr: ResourceRequest, dryRun: boolean): Promise<ApiResponse> {

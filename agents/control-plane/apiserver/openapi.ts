@@ -70,7 +70,7 @@ function schemaOf(t: TypeRef, owner: string, field: string, todo: string[]): Doc
  * x-kubernetes-group-version-kind, so kubectl explain finds them and kubectl apply computes its
  * strategic merge patches from the same merge keys this server applies them with.
  */
-function components(rs: ResourceInfo[]): Record<string, Doc> {
+export function components(rs: ResourceInfo[]): Record<string, Doc> {
   const out: Record<string, Doc> = {};
   const todo = rs.map((r) => r.model);
   while (todo.length) {
@@ -104,7 +104,7 @@ function op(r: ResourceInfo, action: string, verbName: string, extra: Doc = {}):
   };
 }
 
-function pathsFor(r: ResourceInfo): Record<string, Doc> {
+export function pathsFor(r: ResourceInfo): Record<string, Doc> {
   const root = r.group ? `/apis/${r.group}/${r.version}` : `/api/${r.version}`;
   const coll = r.namespaced ? `${root}/namespaces/{namespace}/${r.plural}` : `${root}/${r.plural}`;
   const nsParam = r.namespaced ? [p('namespace')] : [];

@@ -4,6 +4,7 @@ import { apiVersionOf, type ResourceInfo } from './registry.ts';
 import type { Obj, Strategy } from './strategies/types.ts';
 import { buildTable, DEFAULT_TABLE, type IncludeObject, partialMetadata } from './tables/table.ts';
 import type { WatchFrame } from './watch.ts';
+import { encoded, listBody, listBodyPieces, listPieces, type StoredItems } from './list-body.ts';
 
 export interface OutputCtx {
   res: ResourceInfo;
@@ -23,12 +24,26 @@ export function renderOne(o: OutputCtx, obj: Obj): unknown {
   return obj;
 }
 
-export function renderList(o: OutputCtx, items: Obj[], meta: Record<string, unknown>): unknown {
-  if (o.accept.table) return buildTable(o.strategy.table ?? DEFAULT_TABLE, items, { include: o.include, now: o.now, listMeta: meta });
+/** A list as the client asked for it; a plain list keeps stored JSON texts as they are (listBody). */
+export function renderList(o: OutputCtx, list: { items: Obj[]; stored?: StoredItems }, meta: Record<string, unknown>): unknown {
+  if (o.accept.table) return buildTable(o.strategy.table ?? DEFAULT_TABLE, list.items, { include: o.include, now: o.now, listMeta: meta });
   if (o.accept.partial) {
-    return { kind: 'PartialObjectMetadataList', apiVersion: 'meta.k8s.io/v1', metadata: meta, items: items.map(partialMetadata) };
+    return { kind: 'PartialObjectMetadataList', apiVersion: 'meta.k8s.io/v1', metadata: meta, items: list.items.map(partialMetadata) };
   }
-  return listObject(o.res, items, meta);
+  return listBody({ kind: `${o.res.kind}List`, apiVersion: apiVersionOf(o.res), metadata: meta }, list.stored ?? list.items);
+}
+
+/** items past which a list body is written in pieces, with turns of the event loop in between */
+const LONG_LIST = 500;
+
+/** A response body's JSON text in pieces when it is a list; undefined: send it whole. */
+export function bodyPieces(body: unknown): Iterable<string> | undefined {
+  const pieces = listBodyPieces(body);
+  if (pieces) return pieces;
+  const items = (body as { items?: unknown } | null)?.items;
+  if (!Array.isArray(items) || items.length <= LONG_LIST) return undefined;
+  const { items: _items, ...head } = body as Record<string, unknown>;
+  return listPieces(head, encoded(items));
 }
 
 /** Watch frames in the requested form; a Table watch carries column definitions only once. */

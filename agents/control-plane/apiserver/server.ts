@@ -11,6 +11,7 @@ import { MAX_BODY_BYTES } from './body.ts';
 import type { ApiHandler, ApiResponse, UserInfo } from './handler.ts';
 import { type KubeletCredentials, proxyPlain, proxyUpgrade, writeStatus } from './kubelet-proxy.ts';
 import { parseResourcePath } from './request.ts';
+import { bodyPieces } from './output.ts';
 import { attributesFor } from '../auth/attributes.ts';
 
 const STREAMING = new Set(['exec', 'attach', 'portforward']);
@@ -30,6 +31,9 @@ export interface ServeOptions {
   /** bearer tokens (--token-auth-file); client certificates are always accepted */
   tokens?: { authenticate(header: string | undefined): UserInfo | undefined };
 }
+
+/** Go's http.DefaultMaxHeaderBytes, as kube-apiserver: exec commands travel in the query string. */
+export const MAX_HEADER_BYTES = 1 << 20;
 
 const ANONYMOUS_OK = /^\/(healthz|livez|readyz)(\/.*)?$/;
 
@@ -75,8 +79,6 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
-const LIST_CHUNK = 500;
-
 /** Resolves when the response can take more (or is gone), leaving no listener behind. */
 function drained(res: ServerResponse): Promise<void> {
   return new Promise((resolve) => {
@@ -90,30 +92,34 @@ function drained(res: ServerResponse): Promise<void> {
   });
 }
 
-function isLongList(body: unknown): body is { items: unknown[] } {
-  const items = (body as { items?: unknown })?.items;
-  return Array.isArray(items) && items.length > LIST_CHUNK;
-}
-
 /**
- * A list of thousands of objects is serialized a chunk of items at a time, with a turn of the
- * event loop in between, so one big list does not stall every other request while it is encoded.
+ * A list body comes as JSON text in pieces (output.ts bodyPieces): a short one goes out whole with
+ * a Content-Length, a long one piece by piece with a turn of the event loop in between, so that
+ * encoding and sending thousands of objects does not stall every other request.
  */
-async function writeLongList(res: ServerResponse, status: number, body: { items: unknown[] }, warnings: string[] | undefined, head: boolean): Promise<void> {
-  const headers: Record<string, string | string[]> = { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' };
+async function writePieces(res: ServerResponse, status: number, pieces: Iterable<string>, warnings: string[] | undefined, head: boolean): Promise<void> {
+  const headers: Record<string, string | string[] | number> = { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' };
   if (warnings?.length) headers['Warning'] = warnings.map((w) => `299 - ${JSON.stringify(w)}`);
+  const it = pieces[Symbol.iterator]();
+  let first = '';
+  let n = it.next();
+  while (!n.done && first.length < 64 * 1024) {
+    first += n.value;
+    n = it.next();
+  }
+  if (n.done) {
+    res.writeHead(status, { ...headers, 'Content-Length': Buffer.byteLength(first) });
+    return void res.end(head ? undefined : first);
+  }
   res.writeHead(status, headers);
   if (head) return void res.end();
-  const { items, ...rest } = body;
-  const open = JSON.stringify({ ...rest, items: [] });
-  res.write(open.slice(0, -2));
-  for (let i = 0; i < items.length && !res.destroyed; i += LIST_CHUNK) {
-    const chunk = items.slice(i, i + LIST_CHUNK).map((x) => JSON.stringify(x)).join(',');
-    const ok = res.write((i ? ',' : '') + chunk);
+  res.write(first);
+  for (; !n.done && !res.destroyed; n = it.next()) {
+    const ok = res.write(n.value);
     if (!ok && !res.destroyed) await drained(res);
     else await new Promise((r) => setImmediate(r));
   }
-  res.end(']}');
+  res.end();
 }
 
 async function writeResponse(res: ServerResponse, r: Exclude<ApiResponse, { kind: 'proxy' }>, head: boolean): Promise<void> {
@@ -122,7 +128,8 @@ async function writeResponse(res: ServerResponse, r: Exclude<ApiResponse, { kind
     res.end(head ? undefined : r.text);
     return;
   }
-  if (r.kind === 'object' && isLongList(r.body)) return writeLongList(res, r.status, r.body, r.warnings, head);
+  const pieces = r.kind === 'object' ? bodyPieces(r.body) : undefined;
+  if (r.kind === 'object' && pieces) return writePieces(res, r.status, pieces, r.warnings, head);
   if (r.kind === 'object') {
     const body = JSON.stringify(r.body);
     const headers: Record<string, string | string[] | number> = {
@@ -159,6 +166,7 @@ export async function serve(o: ServeOptions): Promise<{ server: https.Server; po
     requestCert: true,
     rejectUnauthorized: false,
     minVersion: 'TLSv1.2',
+    maxHeaderSize: MAX_HEADER_BYTES,
   });
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 70_000;

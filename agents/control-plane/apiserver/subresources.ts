@@ -31,7 +31,8 @@ export function formatSelector(sel: { matchLabels?: Record<string, string>; matc
 /** The Scale view of a deployment, replica set or stateful set (pure). */
 export function scaleOf(o: Obj): Scale {
   const m = o.metadata;
-  const selector = formatSelector(o.spec?.selector);
+  // a ReplicationController's selector is a plain map of labels
+  const selector = formatSelector(o.kind === 'ReplicationController' ? { matchLabels: o.spec?.selector } : o.spec?.selector);
   return {
     kind: 'Scale',
     apiVersion: 'autoscaling/v1',

@@ -26,12 +26,17 @@ export interface WatchOptions {
   defaultTimeoutSeconds?: number;
 }
 
-/** Pure: the frame a store event becomes for a watcher with this matcher (undefined: none). */
+/**
+ * Pure: the frame a store event becomes for a watcher with this matcher (undefined: none).
+ * `everything`: the matcher takes every object, so a put's previous value need not be decoded.
+ */
 export function frameFor(
   ev: WatchEvent,
   decode: (kv: WatchEvent['kv']) => Obj,
   match: (o: Obj) => boolean,
+  everything = false,
 ): WatchFrame | undefined {
+  if (everything && ev.type === 'put') return { type: ev.prev ? 'MODIFIED' : 'ADDED', object: decode(ev.kv) };
   const prev = ev.prev ? decode(ev.prev) : undefined;
   const prevMatched = prev ? match(prev) : false;
   if (ev.type === 'delete') {
@@ -80,6 +85,7 @@ export async function* watchFrames(
   if (q.sendInitialEvents && !q.allowWatchBookmarks)
     throw badRequest('sendInitialEvents requires allowWatchBookmarks=true');
   const match = rs.matcher(q);
+  const everything = !q.labels?.length && !q.fields?.length;
   const rv = q.resourceVersion;
   let start: number;
   const initial: WatchFrame[] = [];
@@ -159,7 +165,7 @@ export async function* watchFrames(
       const ev = r.value;
       if (ev.revision <= start) continue;
       lastRev = ev.revision;
-      const frame = frameFor(ev, (kv) => rs.decode(kv), match);
+      const frame = frameFor(ev, (kv) => rs.decode(kv), match, everything);
       if (frame) yield frame;
     }
   } finally {

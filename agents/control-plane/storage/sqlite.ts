@@ -52,6 +52,13 @@ CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v INTEGER NOT NULL) WITHOUT
 
 export { prefixEnd };
 
+/** Above every key: the range end of the empty prefix. An explicit bound lets SQLite stop the index walk there. */
+const MAX_KEY = String.fromCodePoint(0x10ffff);
+
+function rangeEnd(prefix: string): string {
+  return prefixEnd(prefix) || MAX_KEY;
+}
+
 function toKv(r: Row): KeyValue {
   return { key: r.name, value: r.value, createRevision: r.create_revision, modRevision: r.id };
 }
@@ -90,30 +97,32 @@ export class SqliteStore implements Store {
       delLive: db.prepare('DELETE FROM live WHERE name = ?'),
       listLive: db.prepare(
         `SELECT l.* FROM live v JOIN log l ON l.id = v.id
-         WHERE v.name >= @lo AND (@hi = '' OR v.name < @hi) AND v.name > @after ORDER BY v.name LIMIT @limit`,
+         WHERE v.name >= @lo AND v.name < @hi AND v.name > @after ORDER BY v.name LIMIT @limit`,
       ),
       countLive: db.prepare(
-        `SELECT COUNT(*) AS n FROM live WHERE name >= @lo AND (@hi = '' OR name < @hi) AND name > @after`,
+        `SELECT COUNT(*) AS n FROM live WHERE name >= @lo AND name < @hi AND name > @after`,
       ),
+      // the rows that were live at @rev: no newer row of the same key at or below @rev. Walking
+      // the (name, id) index in order, a page costs its own size, not the whole range's
       listAt: db.prepare(
-        `SELECT l.* FROM log l WHERE l.id IN (
-           SELECT MAX(id) FROM log WHERE name >= @lo AND (@hi = '' OR name < @hi) AND name > @after AND id <= @rev
-           GROUP BY name)
-         AND l.deleted = 0 ORDER BY l.name LIMIT @limit`,
+        `SELECT l.* FROM log l WHERE l.name >= @lo AND l.name < @hi AND l.name > @after AND l.id <= @rev
+         AND l.deleted = 0 AND NOT EXISTS (SELECT 1 FROM log n WHERE n.name = l.name AND n.id > l.id AND n.id <= @rev)
+         ORDER BY l.name LIMIT @limit`,
       ),
       countAt: db.prepare(
-        `SELECT COUNT(*) AS n FROM log l WHERE l.id IN (
-           SELECT MAX(id) FROM log WHERE name >= @lo AND (@hi = '' OR name < @hi) AND name > @after AND id <= @rev
-           GROUP BY name)
-         AND l.deleted = 0`,
+        `SELECT COUNT(*) AS n FROM log l WHERE l.name >= @lo AND l.name < @hi AND l.name > @after AND l.id <= @rev
+         AND l.deleted = 0 AND NOT EXISTS (SELECT 1 FROM log n WHERE n.name = l.name AND n.id > l.id AND n.id <= @rev)`,
       ),
       history: db.prepare(
-        `SELECT * FROM log WHERE id > @after AND name >= @lo AND (@hi = '' OR name < @hi) ORDER BY id`,
+        `SELECT * FROM log WHERE id > @after AND name >= @lo AND name < @hi ORDER BY id`,
       ),
-      compact: db.prepare(
-        `DELETE FROM log WHERE id <= @c AND (deleted = 1 OR EXISTS (
-           SELECT 1 FROM log n WHERE n.name = log.name AND n.id > log.id AND n.id <= @c))`,
+      // compacting from @o to @c drops what the rows written in (@o, @c] superseded (each update
+      // or deletion names the row it replaced) and the tombstones among them: work in proportion
+      // to the writes since the last compaction, not to the whole store
+      compactSuperseded: db.prepare(
+        'DELETE FROM log WHERE id IN (SELECT prev_revision FROM log WHERE id > @o AND id <= @c AND prev_revision > 0)',
       ),
+      compactTombstones: db.prepare('DELETE FROM log WHERE id > @o AND id <= @c AND deleted = 1'),
     };
     const lastRev = (this.stmts.meta.get('rev') as { v: number } | undefined)?.v ?? 0;
     this.rev = Math.max(lastRev, (this.stmts.maxId.get() as { m: number }).m);
@@ -172,33 +181,34 @@ export class SqliteStore implements Store {
     const items: KeyValue[] = [];
     for (;;) {
       const page = this.listPage(prefix, startAfter, revision, Math.min(this.pageSize, want - items.length));
-      items.push(...page.items);
-      if (!page.more || items.length >= want) return { items, revision, more: page.more, remaining: page.remaining };
+      for (const kv of page.items) items.push(kv);
+      // only the caller's last page needs the count of what follows
+      if (!page.more || items.length >= want) return { items, revision, more: page.more, remaining: page.more ? this.remaining(prefix, items[items.length - 1].key, revision) : 0 };
       startAfter = items[items.length - 1].key;
       await new Promise((r) => setImmediate(r));
     }
   }
 
-  private listPage(prefix: string, after: string, revision: number, limit: number): { items: KeyValue[]; more: boolean; remaining: number } {
-    const base = { lo: prefix, hi: prefixEnd(prefix), after };
+  private listPage(prefix: string, after: string, revision: number, limit: number): { items: KeyValue[]; more: boolean } {
+    const base = { lo: prefix, hi: rangeEnd(prefix), after };
     const atRev = revision !== this.rev;
     if (atRev) this.checkReadable(revision);
     const rows = (atRev
       ? this.stmts.listAt.all({ ...base, rev: revision, limit: limit + 1 })
       : this.stmts.listLive.all({ ...base, limit: limit + 1 })) as Row[];
     const more = rows.length > limit;
-    const items = (more ? rows.slice(0, limit) : rows).map(toKv);
-    let remaining = 0;
-    if (more) {
-      const last = items[items.length - 1].key;
-      const q = atRev ? this.stmts.countAt.get({ ...base, after: last, rev: revision }) : this.stmts.countLive.get({ ...base, after: last });
-      remaining = (q as { n: number }).n;
-    }
-    return { items, more, remaining };
+    return { items: (more ? rows.slice(0, limit) : rows).map(toKv), more };
+  }
+
+  /** Keys after `after` under prefix as of revision. */
+  private remaining(prefix: string, after: string, revision: number): number {
+    const base = { lo: prefix, hi: rangeEnd(prefix), after };
+    const q = revision !== this.rev ? this.stmts.countAt.get({ ...base, rev: revision }) : this.stmts.countLive.get(base);
+    return (q as { n: number }).n;
   }
 
   async count(prefix: string): Promise<number> {
-    return (this.stmts.countLive.get({ lo: prefix, hi: prefixEnd(prefix), after: '' }) as { n: number }).n;
+    return (this.stmts.countLive.get({ lo: prefix, hi: rangeEnd(prefix), after: '' }) as { n: number }).n;
   }
 
   async create(key: string, value: string): Promise<KeyValue> {
@@ -234,7 +244,7 @@ export class SqliteStore implements Store {
     // so no write can fall between them.
     const backlog =
       afterRevision < this.rev
-        ? (this.stmts.history.all({ after: afterRevision, lo: prefix, hi: prefixEnd(prefix) }) as Row[]).map((r) =>
+        ? (this.stmts.history.all({ after: afterRevision, lo: prefix, hi: rangeEnd(prefix) }) as Row[]).map((r) =>
             this.eventOf(r),
           )
         : [];
@@ -253,7 +263,8 @@ export class SqliteStore implements Store {
     const c = Math.min(rev, this.rev);
     if (c <= this.compacted) return;
     this.db.transaction(() => {
-      this.stmts.compact.run({ c });
+      this.stmts.compactSuperseded.run({ o: this.compacted, c });
+      this.stmts.compactTombstones.run({ o: this.compacted, c });
       this.stmts.setMeta.run('compacted', c);
       this.stmts.setMeta.run('rev', this.rev);
     })();

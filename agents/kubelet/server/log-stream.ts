@@ -43,7 +43,8 @@ class Output {
     let buf = Buffer.from(lines.map((l) => formatLine(l, this.timestamps)).join(''));
     if (buf.length > this.left) buf = buf.subarray(0, this.left);
     this.left -= buf.length;
-    if (!this.out.write(buf)) await new Promise<void>((r) => { this.out.once('drain', r); this.out.once('close', r); });
+    // wait for drain or close, removing both listeners: once() would leave one per wait (listener leak)
+    if (!this.out.write(buf)) await new Promise<void>((r) => { const done = () => { this.out.off('drain', done); this.out.off('close', done); r(); }; this.out.on('drain', done); this.out.on('close', done); });
     return this.left > 0;
   }
 }

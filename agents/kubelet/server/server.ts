@@ -81,6 +81,8 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<Kubel
     rejectUnauthorized: false,
     minVersion: 'TLSv1.2',
     ALPNProtocols: ['http/1.1'],
+    // exec commands travel in the query string: allow Go's 1 MiB default, not Node's 16 KiB
+    maxHeaderSize: 1 << 20,
   });
 
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {

@@ -2,7 +2,8 @@
 // configuration, then create the object or apply it to the live one with conflict detection.
 import { decodeBody, requireObject } from '../body.ts';
 import type { ResourceStore } from '../crud.ts';
-import { type FieldValidation, typedDecode } from '../decode.ts';
+import { checkDuplicates, type FieldValidation, typedDecode } from '../decode.ts';
+import { duplicateFields } from '../duplicates.ts';
 import { ApiError, badRequest, conflict, notFound } from '../errors.ts';
 import { apiVersionOf } from '../registry.ts';
 import type { Obj } from '../strategies/types.ts';
@@ -27,7 +28,7 @@ export async function serverSideApply(rs: ResourceStore, r: ApplyRequest): Promi
   const cfg = requireObject(decodeBody(r.body, 'application/apply-patch+yaml')) as Obj;
   if (!cfg.apiVersion) throw badRequest('apiVersion must be set in an applied configuration');
   if (!cfg.kind) throw badRequest('kind must be set in an applied configuration');
-  const warnings = typedDecode(cfg, rs.res, r.mode);
+  const warnings = [...checkDuplicates(duplicateFields(r.body, 'application/apply-patch+yaml'), r.mode), ...typedDecode(cfg, rs.res, r.mode)];
   cfg.metadata ??= {};
   if (cfg.metadata.name && cfg.metadata.name !== r.name)
     throw badRequest(`the name of the object (${cfg.metadata.name}) does not match the name on the URL (${r.name})`);

@@ -2,6 +2,7 @@
 import type { ResourceInfo } from '../registry.ts';
 import { daemonSetStrategy, deploymentStrategy, replicaSetStrategy, statefulSetStrategy } from './apps.ts';
 import { cronJobStrategy, jobStrategy } from './batch.ts';
+import { podTemplateStrategy, replicationControllerStrategy, resourceQuotaStrategy } from './core-workloads.ts';
 import {
   configMapStrategy,
   endpointSliceStrategy,
@@ -26,6 +27,9 @@ const STRATEGIES: Record<string, Strategy> = {
   '/serviceaccounts': serviceAccountStrategy,
   '/events': eventStrategy,
   '/endpoints': endpointsStrategy,
+  '/replicationcontrollers': replicationControllerStrategy,
+  '/podtemplates': podTemplateStrategy,
+  '/resourcequotas': resourceQuotaStrategy,
   'coordination.k8s.io/leases': leaseStrategy,
   'discovery.k8s.io/endpointslices': endpointSliceStrategy,
   'apps/deployments': deploymentStrategy,

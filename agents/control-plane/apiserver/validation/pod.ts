@@ -209,7 +209,11 @@ export function validatePodUpdate(next: Any, old: Any): FieldError[] {
   a.activeDeadlineSeconds = b.activeDeadlineSeconds;
   const oldTols: Any[] = b.tolerations ?? [];
   const newTols: Any[] = a.tolerations ?? [];
-  const tolsOk = oldTols.every((t) => newTols.some((n) => JSON.stringify(n) === JSON.stringify(t)));
+  // compared canonically (a client may order keys differently) and apart from tolerationSeconds,
+  // which an update may change, as upstream's ValidateTolerationsInPodUpdate allows
+  const tolKey = (t: Any) => JSON.stringify(canon({ ...t, tolerationSeconds: undefined }));
+  const newKeys = new Set(newTols.map(tolKey));
+  const tolsOk = oldTols.every((t) => newKeys.has(tolKey(t)));
   if (!tolsOk) errs.push(forbidden('spec.tolerations', 'existing toleration can not be modified except its tolerationSeconds'));
   a.tolerations = b.tolerations;
   if ((a.schedulingGates ?? []).length <= (b.schedulingGates ?? []).length) a.schedulingGates = b.schedulingGates;

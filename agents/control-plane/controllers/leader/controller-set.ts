@@ -11,6 +11,8 @@ import { DaemonSetController } from '../workloads/daemonset.ts';
 import { DeploymentController } from '../workloads/deployment.ts';
 import { JobController } from '../workloads/job.ts';
 import { ReplicaSetController } from '../workloads/replicaset.ts';
+import { replicationControllerController } from '../workloads/replicationcontroller.ts';
+import { ResourceQuotaController } from '../workloads/resourcequota.ts';
 import { SharedInformers } from '../workloads/shared-informers.ts';
 import { StatefulSetController } from '../workloads/statefulset.ts';
 import { type Election, runWhenLeader } from './leader.ts';
@@ -39,6 +41,8 @@ type Factory = (client: LoopbackClient, log: Logger, o: { informers: SharedInfor
 /** name -> the resource it needs served (group/version/plural) and how to build it */
 const CONTROLLERS: [string, string, Factory][] = [
   ['replicaset', 'apps/v1/replicasets', (c, l, o) => new ReplicaSetController(c, l, o)],
+  ['replicationcontroller', 'v1/replicationcontrollers', (c, l, o) => replicationControllerController(c, l, o)],
+  ['resourcequota', 'v1/resourcequotas', (c, l, o) => new ResourceQuotaController(c, l, o)],
   ['deployment', 'apps/v1/deployments', (c, l, o) => new DeploymentController(c, l, o)],
   ['daemonset', 'apps/v1/daemonsets', (c, l, o) => new DaemonSetController(c, l, o)],
   ['statefulset', 'apps/v1/statefulsets', (c, l, o) => new StatefulSetController(c, l, o)],

@@ -4,16 +4,28 @@
 import type { Logger } from '../../../api/log.ts';
 import type { Obj } from '../../apiserver/strategies/types.ts';
 import type { LoopbackClient } from '../../client/loopback.ts';
-import { type ControllerOptions, inNamespace, OwnerController } from './controller.ts';
+import { type ControllerOptions, inNamespace, type OwnerKind, OwnerController } from './controller.ts';
 import { controllerRefTo, isActive, selectorMatcher } from './meta.ts';
 import { podFromTemplate } from './pod-template.ts';
 import { type Failure, nextAvailability, podsToDelete, replicaDiff, replicaSetStatus } from './replicaset-rules.ts';
 
-const COMPONENT = 'replicaset-controller';
+/** What differs between the replica-keeping kinds: where they live and how they select pods. */
+export interface ReplicaKind extends OwnerKind {
+  component: string;
+  selects(owner: Obj): (labels: Record<string, string> | undefined) => boolean;
+}
 
+export const REPLICA_SET: ReplicaKind = {
+  path: '/apis/apps/v1/replicasets', kind: 'ReplicaSet', apiVersion: 'apps/v1', childPath: '/api/v1/pods',
+  component: 'replicaset-controller', selects: (rs) => selectorMatcher(rs.spec?.selector),
+};
+
+/** A ReplicaSet or (with REPLICATION_CONTROLLER from replicationcontroller.ts) a ReplicationController. */
 export class ReplicaSetController extends OwnerController {
-  constructor(client: LoopbackClient, log: Logger, o: ControllerOptions & { burstReplicas?: number } = {}) {
-    super(client, log, o, { path: '/apis/apps/v1/replicasets', kind: 'ReplicaSet', apiVersion: 'apps/v1', childPath: '/api/v1/pods' });
+  private readonly flavour: ReplicaKind;
+  constructor(client: LoopbackClient, log: Logger, o: ControllerOptions & { burstReplicas?: number } = {}, flavour: ReplicaKind = REPLICA_SET) {
+    super(client, log, o, flavour);
+    this.flavour = flavour;
   }
 
   private get burst(): number {
@@ -21,7 +33,7 @@ export class ReplicaSetController extends OwnerController {
   }
 
   protected selects(rs: Obj, pod: Obj): boolean {
-    return selectorMatcher(rs.spec?.selector)(pod.metadata.labels);
+    return this.flavour.selects(rs)(pod.metadata.labels);
   }
 
   protected async sync(key: string): Promise<void> {
@@ -44,9 +56,9 @@ export class ReplicaSetController extends OwnerController {
   private async manage(rs: Obj, key: string, active: Obj[]): Promise<Failure | undefined> {
     const ns = rs.metadata.namespace!;
     const diff = replicaDiff(rs.spec?.replicas ?? 1, active.length, this.burst);
-    const src = this.eventSource(rs, COMPONENT);
+    const src = this.eventSource(rs, this.flavour.component);
     if (diff > 0) {
-      const owner = controllerRefTo(rs, 'apps/v1', 'ReplicaSet');
+      const owner = controllerRefTo(rs, this.flavour.apiVersion, this.flavour.kind);
       const pods = Array.from({ length: diff }, () => podFromTemplate(rs.spec?.template, { namespace: ns, owner }));
       const err = await this.podControl.create(src, key, pods);
       return err ? { reason: 'FailedCreate', message: (err as Error).message } : undefined;
