@@ -145,14 +145,20 @@ test('list with selectors and pagination', async (t) => {
   const names: string[] = [];
   let cont: string | undefined;
   let pages = 0;
+  const remaining: (number | undefined)[] = [];
   do {
     const l = await c.list(PODS, { limit: '3', ...(cont ? { continue: cont } : {}) });
     names.push(...l.items.map((p) => p.metadata.name!));
     cont = l.metadata.continue;
+    remaining.push((l.metadata as { remainingItemCount?: number }).remainingItemCount);
     pages++;
   } while (cont && pages < 10);
   t.is(pages, 3);
   t.deepEqual(names, ['p0', 'p1', 'p2', 'p3', 'p4', 'p5', 'p6']);
+  t.deepEqual(remaining, [4, 1, undefined], 'remainingItemCount on every page but the last');
+  const selected = await c.list(PODS, { limit: '1', labelSelector: 'app=odd' });
+  t.truthy(selected.metadata.continue);
+  t.is((selected.metadata as { remainingItemCount?: number }).remainingItemCount, undefined, 'not with a selector, as upstream');
   const bad = await apiError(t, c.list(PODS, { fieldSelector: 'spec.bogus=1' }));
   t.is(bad.code, 400);
 });

@@ -48,6 +48,8 @@ export interface ListOut {
   items: Obj[];
   resourceVersion: string;
   continue?: string;
+  /** how many items the rest of the list holds (only for lists without selectors, as upstream) */
+  remainingItemCount?: number;
   /** with `raw`: the items as JSON texts, decoded into `items` only when read */
   stored?: StoredItems;
 }
@@ -176,12 +178,13 @@ export class ResourceStore {
     const taken = () => (texts ?? items).length;
     let lastKey: string | undefined;
     let more = false;
+    let remaining: number | undefined;
     try {
       for (let round = 0; ; round++) {
         const page = await this.deps.store.list(prefix, { limit: limit || undefined, startAfter, revision });
         revision = page.revision;
         let slice = performance.now();
-        for (const kv of page.items) {
+        for (const [i, kv] of page.items.entries()) {
           // thousands of objects take long: let other requests run now and then
           if (performance.now() - slice > LIST_SLICE_MS) {
             await new Promise((r) => setImmediate(r));
@@ -194,7 +197,10 @@ export class ResourceStore {
             items.push(obj);
           }
           lastKey = kv.key;
-          if (limit && taken() >= limit) break;
+          if (limit && taken() >= limit) {
+            remaining = page.remaining + page.items.length - i - 1;
+            break;
+          }
         }
         if (!limit) break;
         if (taken() >= limit) {
@@ -227,7 +233,10 @@ export class ResourceStore {
         stored,
       };
     }
-    if (more && lastKey) out.continue = encodeContinue(revision!, lastKey.slice(base.length));
+    if (more && lastKey) {
+      out.continue = encodeContinue(revision!, lastKey.slice(base.length));
+      if (!q.labels?.length && !q.fields?.length && remaining) out.remainingItemCount = remaining;
+    }
     return out;
   }
 

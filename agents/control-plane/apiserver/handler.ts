@@ -269,7 +269,7 @@ export class ApiHandler {
       case 'list': {
         const l = await rs.list(ns, this.listQuery(req.query), { raw: true });
         if (view) l.items = l.items.filter((o) => view.visible(o));
-        return ok(renderList(out, l, { resourceVersion: l.resourceVersion, ...(l.continue ? { continue: l.continue } : {}) }));
+        return ok(renderList(out, l, { resourceVersion: l.resourceVersion, ...(l.continue ? { continue: l.continue } : {}), ...(l.remainingItemCount ? { remainingItemCount: l.remainingItemCount } : {}) }));
       }
       case 'watch': {
         const q = this.listQuery(req.query);
