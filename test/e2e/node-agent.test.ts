@@ -28,8 +28,10 @@ const pod = (name: string, node: LabNode, c: Spec = {}, spec: Spec = {}) => JSON
   apiVersion: 'v1', kind: 'Pod', metadata: { name },
   spec: { terminationGracePeriodSeconds: 1, nodeSelector: { 'kubernetes.io/hostname': node.name }, containers: [{ name: 'c', image: L.testapp, ...c }], ...spec },
 });
+// one at a time, as upstream runs [Disruptive] tests: these restart the kubelet and containerd,
+// change kubelet flags and garbage-collect images, which a test running beside them would feel
 const it = (name: string, body: (c: Cluster, t: import('ava').ExecutionContext) => Promise<void>) =>
-  test(name, async (t) => body(new Cluster(L.kc, await namespace(t, L.kc)), t));
+  test.serial(name, async (t) => body(new Cluster(L.kc, await namespace(t, L.kc)), t));
 
 async function cri<T>(n: LabNode, fn: (c: CriClient) => Promise<T>): Promise<T> {
   const c = new CriClient(n.socket, { timeoutMs: 10_000 });
