@@ -64,11 +64,13 @@ spec:
   t.true(notReadyAfter >= GRACE_S - 11, `NotReady after ${notReadyAfter.toFixed(0)} s (grace ${GRACE_S} s, lease renewed every 10 s)`);
   const taints = kubectlJson(kc, ['get', 'node', victim.name]).spec.taints.map((x: Loose) => `${x.key}:${x.effect}`).sort();
   t.deepEqual(taints, ['node.kubernetes.io/unreachable:NoExecute', 'node.kubernetes.io/unreachable:NoSchedule']);
+  let seen = '';
   await until('replaced on the other nodes', () => {
     const ps: Loose[] = kubectlJson(kc, ['get', 'pods', '-n', ns]).items;
+    seen = ps.map((p) => `${p.metadata.name}@${p.spec.nodeName ?? '-'}:${p.status?.phase}${isReady(p) ? ',ready' : ''}${p.metadata.deletionTimestamp ? ',deleting' : ''}`).join(' ');
     const ready = ps.filter(isReady);
     return ready.length === 4 && ready.every((p) => p.spec.nodeName !== victim.name) && onVictim.every((n) => ps.find((p) => p.metadata.name === n)?.metadata.deletionTimestamp);
-  }, 120_000);
+  }, 120_000).catch((e: Error) => { throw new Error(`${e.message}; victim ${victim.name}, pods then: ${seen}`); });
   startProc(stopped);
   stopped = undefined;
   await until('Ready again', () => readyCondition(kubectlJson(kc, ['get', 'node', victim.name])) === 'True', 120_000);
