@@ -83,6 +83,29 @@ test.serial('a ResourceQuota reports hard and used, and refuses a create past ha
   t.regex(await c.ok(['get', 'quota', '-n', 'quota-ns']), /q\s+\S+\s+configmaps: \d+\/1M, pods: 1\/1, requests.cpu: 250m\/1/);
 });
 
+test.serial('quota: concurrent creates cannot share one count; compute-only quotas refuse bare pods; scopes select pods', async (t) => {
+  await c.ok(['create', 'namespace', 'quota-race']);
+  await c.ok(['create', 'quota', 'q', '-n', 'quota-race', '--hard=pods=2']);
+  const runs = await Promise.all(Array.from({ length: 6 }, (_, i) => c.kubectl(['run', `r${i}`, '-n', 'quota-race', '--image=busybox'])));
+  t.is(runs.filter((r) => r.code === 0).length, 2, runs.map((r) => r.stderr.trim()).join(' | '));
+  t.true(runs.filter((r) => r.code !== 0).every((r) => /exceeded quota: q, requested: pods=1, used: pods=2, limited: pods=2/.test(r.stderr)));
+
+  await c.ok(['create', 'namespace', 'quota-compute']);
+  await c.ok(['create', 'quota', 'compute', '-n', 'quota-compute', '--hard=requests.cpu=1,requests.memory=1Gi']);
+  const bare = await c.kubectl(['run', 'bare', '-n', 'quota-compute', '--image=busybox']);
+  t.regex(bare.stderr, /failed quota: compute: must specify requests.cpu for: bare; requests.memory for: bare/);
+
+  await c.ok(['create', 'namespace', 'quota-scope']);
+  await c.ok(['create', 'quota', 'be', '-n', 'quota-scope', '--hard=pods=1', '--scopes=BestEffort']);
+  await c.ok(['run', 'be1', '-n', 'quota-scope', '--image=busybox']);
+  const sized = { spec: { containers: [{ name: 'c', image: 'busybox', resources: { requests: { cpu: '10m' } } }] } };
+  await c.ok(['run', 'sized', '-n', 'quota-scope', '--image=busybox', '--overrides', JSON.stringify(sized)]);
+  const be2 = await c.kubectl(['run', 'be2', '-n', 'quota-scope', '--image=busybox']);
+  t.regex(be2.stderr, /exceeded quota: be, requested: pods=1, used: pods=1, limited: pods=1/, 'the sized pod is outside the BestEffort scope');
+  const used = await until('scoped status.used', async () => (await json(['get', 'quota', 'be', '-n', 'quota-scope'])).status?.used, 20_000);
+  t.deepEqual(used, { pods: '1' });
+});
+
 test.serial('a 20 kB request line (exec arguments travel in the query) is accepted', async (t) => {
   const long = 'x'.repeat(20_000);
   const v = JSON.parse(await c.ok(['get', '--raw', `/version?pad=${long}`]));

@@ -19,7 +19,7 @@ import { ApiMetrics } from './metrics.ts';
 import { KUBELET_SUBRESOURCES, kubeletTarget, type KubeletTarget } from './kubelet-target.ts';
 import { OpenAPIv3 } from './openapi.ts';
 import { OpenAPIv2 } from './openapi-v2.ts';
-import { admitQuota } from './quota-admission.ts';
+import { createWithQuota } from './quota-admission.ts';
 import { messageFor } from './protobuf/decode.ts';
 import { applyPatch } from './patch/apply.ts';
 import { evict, patchScale, scaleOf, updateScale } from './subresources.ts';
@@ -269,7 +269,7 @@ export class ApiHandler {
       case 'list': {
         const l = await rs.list(ns, this.listQuery(req.query), { raw: true });
         if (view) l.items = l.items.filter((o) => view.visible(o));
-        return ok(renderList(out, l, { resourceVersion: l.resourceVersion, ...(l.continue ? { continue: l.continue } : {}), ...(l.remainingItemCount ? { remainingItemCount: l.remainingItemCount } : {}) }));
+        return ok(renderList(out, l, { resourceVersion: l.resourceVersion, ...(l.continue ? { continue: l.continue } : {}), ...(l.remainingItemCount && !view ? { remainingItemCount: l.remainingItemCount } : {}) }));
       }
       case 'watch': {
         const q = this.listQuery(req.query);
@@ -297,16 +297,16 @@ export class ApiHandler {
         if (rr.name) throw methodNotSupported(rs.gr, 'create');
         const mode = parseFieldValidation(req.query.get('fieldValidation'));
         const body = requireObject(decodeBody(req.body, req.headers['content-type'], messageFor(res.group, res.kind))) as Obj;
-        const warnings = [...checkDuplicates(duplicateFields(req.body, req.headers['content-type']), mode), ...typedDecode(body, res, mode)];
+        const warnings = [...checkDuplicates(duplicateFields(req.body, req.headers['content-type'], mode), mode), ...typedDecode(body, res, mode)];
         const refused = this.o.admit?.(attrs, body);
         if (refused) throw refused;
-        await admitQuota((plural) => this.storeFor(plural), rs, ns, body);
-        return ok(renderOne(out, await rs.create(ns, body, { dryRun, manager: fieldManager(req) })), 201, warnings);
+        const created = await createWithQuota((plural) => this.storeFor(plural), rs, ns, body, () => rs.create(ns, body, { dryRun, manager: fieldManager(req) }));
+        return ok(renderOne(out, created), 201, warnings);
       }
       case 'update': {
         const mode = parseFieldValidation(req.query.get('fieldValidation'));
         const body = requireObject(decodeBody(req.body, req.headers['content-type'], messageFor(res.group, res.kind))) as Obj;
-        const warnings = [...checkDuplicates(duplicateFields(req.body, req.headers['content-type']), mode), ...typedDecode(body, res, mode)];
+        const warnings = [...checkDuplicates(duplicateFields(req.body, req.headers['content-type'], mode), mode), ...typedDecode(body, res, mode)];
         const r = await rs.update(ns, rr.name!, body, { dryRun, subresource: rr.subresource, manager: fieldManager(req) });
         return ok(renderOne(out, r.obj), r.created ? 201 : 200, warnings);
       }
@@ -338,7 +338,7 @@ export class ApiHandler {
       return ok(renderOne(out, a.obj), a.created ? 201 : 200, a.warnings);
     }
     const doc = decodeBody(req.body, 'application/json');
-    const dups = checkDuplicates(duplicateFields(req.body, 'application/json'), mode);
+    const dups = checkDuplicates(duplicateFields(req.body, 'application/json', mode), mode);
     let warnings: string[] = [];
     const obj = await rs.guaranteedUpdate(ns, rr.name!, (cur) => {
       const patched = applyPatch(type, cur, doc, rs.res.model) as Obj;

@@ -109,3 +109,31 @@ export function missingCompute(quota: Obj, pod: Obj): string | undefined {
   }
   return parts.length ? `failed quota: ${quota.metadata.name}: must specify ${parts.join('; ')}` : undefined;
 }
+
+const SIMPLE_SCOPES = ['Terminating', 'NotTerminating', 'BestEffort', 'NotBestEffort'];
+
+/**
+ * The scopes a quota is limited to ([] for none), from spec.scopes and spec.scopeSelector; undefined
+ * when it names one this server does not evaluate (PriorityClass, CrossNamespacePodAffinity, or an
+ * operator other than Exists): such a quota is left alone rather than applied to the wrong objects.
+ */
+export function quotaScopes(q: Obj): string[] | undefined {
+  const scopes: string[] = [...(q.spec?.scopes ?? [])];
+  for (const e of q.spec?.scopeSelector?.matchExpressions ?? []) {
+    if (e.operator !== 'Exists') return undefined;
+    scopes.push(e.scopeName);
+  }
+  return scopes.every((s) => SIMPLE_SCOPES.includes(s)) ? scopes : undefined;
+}
+
+const bestEffort = (pod: Obj): boolean =>
+  [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])]
+    .every((c: Obj) => !Object.keys(c.resources?.requests ?? {}).length && !Object.keys(c.resources?.limits ?? {}).length);
+
+/** Whether an object counts against a quota with these scopes: scoped quotas count pods only, as upstream. */
+export function inScope(scopes: string[], plural: string, o: Obj): boolean {
+  if (!scopes.length) return true;
+  if (plural !== 'pods') return false;
+  const terminating = typeof o.spec?.activeDeadlineSeconds === 'number';
+  return scopes.every((s) => ({ Terminating: terminating, NotTerminating: !terminating, BestEffort: bestEffort(o), NotBestEffort: !bestEffort(o) })[s]);
+}
