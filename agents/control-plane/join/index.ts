@@ -107,14 +107,15 @@ export function joinHandler(o: { dataDir: string; serverURL: string; nodeExists:
       throw new HttpError(400, 'BadRequest', `nodePassword must be a string of at least ${MIN_PASSWORD} characters (the joining node keeps it in /etc/hawser/node-password)`);
     }
     const storedHash = readJoins(o.dataDir)[nodeName]?.passwordHash;
-    const decision = decideJoin({ storedHash, nodeExists: await o.nodeExists(nodeName), passwordOk: () => passwordMatches(password, storedHash!) });
+    const decision = await decideJoin({ storedHash, nodeExists: await o.nodeExists(nodeName), passwordOk: () => passwordMatches(password, storedHash!) });
     if (!decision.ok) {
-      throw new HttpError(403, 'Forbidden', `node ${nodeName} is already in the cluster and this machine's node password does not match its own: ` +
+      const why = decision.why === 'password-mismatch' ? "this machine's node password does not match its own" : 'no node password is on record for it';
+      throw new HttpError(403, 'Forbidden', `node ${nodeName} is already in the cluster and ${why}: ` +
         `use another --node-name, or, if that node is gone for good, \`kubectl delete node ${nodeName}\` and join again`);
     }
     const authority = await getCA();
     const pair = await issueCert(authority, { cn: `system:node:${nodeName}`, orgs: ['system:nodes'], usage: 'client' });
-    recordJoin(o.dataDir, nodeName, cred.id, decision.why === 'same-password' ? storedHash! : hashPassword(password));
+    recordJoin(o.dataDir, nodeName, cred.id, decision.why === 'same-password' ? storedHash! : await hashPassword(password));
     log.info({ node: nodeName, token: cred.id, why: decision.why }, decision.why === 'new' ? 'node joined' : 'node re-joined under its name');
     return {
       apiVersion: 'hawser.io/v1', kind: 'JoinResponse', nodeName, server: o.serverURL,
