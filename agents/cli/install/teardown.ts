@@ -35,7 +35,9 @@ export function mountsUnder(mountinfo: string, dir: string): string[] {
 /** Kernel state only: chains, the nftables table, links and routes. Returns what it removed. */
 export function removeKernelState(x: Exec): string[] {
   const done: string[] = [];
-  for (const bin of ['iptables', 'iptables-legacy']) {
+  // kube-proxy may have written through either backend, whichever `iptables` points at; a
+  // backend seen twice (iptables is iptables-nft) finds nothing left the second time
+  for (const bin of ['iptables', 'iptables-nft', 'iptables-legacy']) {
     if (!succeeds(x, 'sh', ['-c', `command -v ${bin}-save`])) continue;
     let script = '';
     try { script = removalScript(x(`${bin}-save`, [])); } catch { continue; }   // e.g. legacy tables not loaded
@@ -62,8 +64,9 @@ export async function removeAgentState(o: { criSocket: string; kubeletDir: strin
     notes.push(n < 0 ? `containerd at ${o.criSocket} did not answer: its pods were left running` : `removed ${n} pods from containerd`);
   }
   const mounts = mountsUnder(readFileSync('/proc/self/mountinfo', 'utf8'), o.kubeletDir);
-  for (const m of mounts) if (!succeeds(x, 'umount', [m])) x('umount', ['-l', m]);
-  if (mounts.length) notes.push(`unmounted ${mounts.length} pod volumes`);
+  const stuck = mounts.filter((m) => !succeeds(x, 'umount', [m]) && !succeeds(x, 'umount', ['-l', m]));
+  if (mounts.length) notes.push(`unmounted ${mounts.length - stuck.length} pod volumes`);
+  if (stuck.length) notes.push(`could not unmount ${stuck.join(', ')}`);
   const removed = removeKernelState(x);
   if (removed.length) notes.push(`removed ${removed.join(', ')}`);
   return notes;
