@@ -103,10 +103,17 @@ export class NodeLifecycleController {
       if (p.metadata.deletionTimestamp || this.evicted.has(key) || p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed') continue;
       const at = evictionTime(p, cur, now);
       if (at === undefined || at > now) continue;
-      this.evicted.add(key);
       this.log.info({ pod: key, node: name }, 'evicting pod from a tainted node');
-      await recordEvent(this.client, { ...p, kind: 'Pod' }, 'Normal', 'TaintManagerEviction', `Marking for deletion Pod ${p.metadata.namespace}/${p.metadata.name}`, 'taint-eviction-controller');
-      await this.client.delete(`/api/v1/namespaces/${p.metadata.namespace}/pods/${p.metadata.name}`).catch(() => undefined);
+      // remembered only once the delete went through: a failed one is tried again next tick
+      try {
+        await this.client.request('DELETE', `/api/v1/namespaces/${p.metadata.namespace}/pods/${p.metadata.name}`, { body: { preconditions: { uid: p.metadata.uid } } });
+      } catch (e) {
+        if (e instanceof ApiError && (e.code === 404 || e.code === 409)) continue;   // gone, or replaced by another pod of the name
+        this.log.warn({ err: e, pod: key }, 'eviction failed; will retry');
+        continue;
+      }
+      this.evicted.add(key);
+      await recordEvent(this.client, { ...p, kind: 'Pod' }, 'Normal', 'TaintManagerEviction', `Marking for deletion Pod ${p.metadata.namespace}/${p.metadata.name}`, 'taint-eviction-controller').catch(() => undefined);
     }
   }
 }
