@@ -147,8 +147,8 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ url: 
     extra: [
       () => new NodeIpamController(new LoopbackClient(handler, controllerUser), logger('node-ipam'), o),
       () => new NamespaceController(new LoopbackClient(handler, controllerUser), logger('namespace-controller'), handler, ca.certPem),
-      () => new PodGC(new LoopbackClient(handler, controllerUser), logger('pod-gc')),
-      () => new NodeLifecycleController(new LoopbackClient(handler, controllerUser), logger('node-lifecycle'), { gracePeriodMs: (o.nodeMonitorGracePeriodSeconds ?? 50) * 1000 }),
+      (informers) => new PodGC(new LoopbackClient(handler, controllerUser), logger('pod-gc'), undefined, informers),
+      (informers) => new NodeLifecycleController(new LoopbackClient(handler, controllerUser), logger('node-lifecycle'), { gracePeriodMs: (o.nodeMonitorGracePeriodSeconds ?? 50) * 1000, informers }),
     ],
   });
   const eventTTL = startEventTTL(new LoopbackClient(handler, controllerUser), logger('event-ttl'));

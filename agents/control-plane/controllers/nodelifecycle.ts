@@ -5,9 +5,9 @@
 import type { Logger } from '../../api/log.ts';
 import { ApiError } from '../apiserver/errors.ts';
 import { isoNow, type Obj } from '../apiserver/strategies/types.ts';
-import { Informer } from '../client/informer.ts';
 import type { LoopbackClient } from '../client/loopback.ts';
 import { recordEvent } from '../client/events.ts';
+import { type CacheSource, cacheFor, type SharedInformers } from './workloads/shared-informers.ts';
 import { desiredTaints, evictionTime, lastHeartbeat, readyStatus, sameTaints, unknownConditions } from './lifecycle-rules.ts';
 
 export interface NodeLifecycleOptions {
@@ -15,12 +15,14 @@ export interface NodeLifecycleOptions {
   gracePeriodMs?: number;
   tickMs?: number;
   now?: () => number;
+  /** the controller manager's shared informers (one pod cache for all controllers) */
+  informers?: SharedInformers;
 }
 
 export class NodeLifecycleController {
-  private readonly nodes: Informer;
-  private readonly leases: Informer;
-  private readonly pods: Informer;
+  private readonly nodes: CacheSource;
+  private readonly leases: CacheSource;
+  private readonly pods: CacheSource;
   private readonly startedAt: number;
   private readonly grace: number;
   private readonly now: () => number;
@@ -37,9 +39,9 @@ export class NodeLifecycleController {
     this.startedAt = this.now();
     this.grace = o.gracePeriodMs ?? 50_000;
     const kick = () => void this.tick();
-    this.nodes = new Informer(client, '/api/v1/nodes', { update: kick }, log);
-    this.leases = new Informer(client, '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases', {}, log);
-    this.pods = new Informer(client, '/api/v1/pods', {}, log);
+    this.nodes = cacheFor(client, log, '/api/v1/nodes', { update: kick }, o.informers);
+    this.leases = cacheFor(client, log, '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases', {}, o.informers);
+    this.pods = cacheFor(client, log, '/api/v1/pods', {}, o.informers);
   }
 
   async start(): Promise<void> {

@@ -6,8 +6,8 @@
 import type { Logger } from '../../api/log.ts';
 import { ApiError } from '../apiserver/errors.ts';
 import type { Obj } from '../apiserver/strategies/types.ts';
-import { Informer } from '../client/informer.ts';
 import type { LoopbackClient } from '../client/loopback.ts';
+import { type CacheSource, cacheFor, type SharedInformers } from './workloads/shared-informers.ts';
 
 /** Pure: the pods bound to nodes that do not exist. */
 export function orphanedPods(pods: Iterable<Obj>, nodeNames: Set<string>): Obj[] {
@@ -17,8 +17,8 @@ export function orphanedPods(pods: Iterable<Obj>, nodeNames: Set<string>): Obj[]
 }
 
 export class PodGC {
-  private readonly nodes: Informer;
-  private readonly pods: Informer;
+  private readonly nodes: CacheSource;
+  private readonly pods: CacheSource;
   private timer: NodeJS.Timeout | undefined;
   private running = false;
 
@@ -26,9 +26,10 @@ export class PodGC {
     private readonly client: LoopbackClient,
     private readonly log: Logger,
     private readonly intervalMs = 20_000,
+    informers?: SharedInformers,
   ) {
-    this.nodes = new Informer(client, '/api/v1/nodes', { delete: () => void this.sweep() }, log);
-    this.pods = new Informer(client, '/api/v1/pods', {}, log);
+    this.nodes = cacheFor(client, log, '/api/v1/nodes', { delete: () => void this.sweep() }, informers);
+    this.pods = cacheFor(client, log, '/api/v1/pods', {}, informers);
   }
 
   async start(): Promise<void> {

@@ -28,7 +28,8 @@ export interface ControllerSetOptions {
    * lifecycle, pod GC ...): made afresh each time leadership is won, since a stopped controller
    * is not restarted.
    */
-  extra?: (() => Controller)[];
+  /** controllers made outside the table above; they may read the set's shared informers */
+  extra?: ((informers: SharedInformers) => Controller)[];
 }
 
 export interface Controller {
@@ -93,7 +94,7 @@ export class ControllerSet {
       }
       this.running.push(make(this.client, this.log.child({ controller: name }), { informers, workers: this.o.workers }, this.o));
     }
-    for (const make of this.o.extra ?? []) this.running.push(make());
+    for (const make of this.o.extra ?? []) this.running.push(make(informers));
     await Promise.all(this.running.map((c) => c.start()));
     this.log.info({ controllers: this.running.length }, 'controllers started');
   }

@@ -85,3 +85,25 @@ export class SharedInformers {
     this.byPath.clear();
   }
 }
+
+/** What a controller reads: a cache, when it is filled, and how to run it. */
+export interface CacheSource {
+  readonly cache: Map<string, Obj>;
+  readonly synced: Promise<void>;
+  start(): void;
+  stop(): void;
+}
+
+/**
+ * The set's shared informer for `path` when there is a set (the controller manager), else one of
+ * the caller's own (a test, a controller run alone). A shared one is stopped by its set.
+ */
+export function cacheFor(client: LoopbackClient, log: Logger, path: string, handlers: Handlers, shared?: SharedInformers): CacheSource {
+  if (!shared) {
+    const own = new Informer(client, path, handlers, log);
+    return { cache: own.cache, get synced() { return own.synced; }, start: () => own.start(), stop: () => own.stop() };
+  }
+  const s = shared.get(path);
+  s.addHandlers(handlers);
+  return { cache: s.cache, get synced() { return s.synced; }, start: () => shared.start(), stop: () => undefined };
+}
