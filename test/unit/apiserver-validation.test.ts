@@ -4,7 +4,7 @@ import { fieldErrorString } from '../../agents/control-plane/apiserver/validatio
 import { validateObjectMeta } from '../../agents/control-plane/apiserver/validation/meta.ts';
 import { dns1035Label, dns1123Label, dns1123Subdomain, labelValue, qualifiedName } from '../../agents/control-plane/apiserver/validation/names.ts';
 import { validatePodSpec, validatePodUpdate } from '../../agents/control-plane/apiserver/validation/pod.ts';
-import { defaultPodSpec, defaultPullPolicy, qosClass } from '../../agents/control-plane/apiserver/strategies/pod-defaults.ts';
+import { defaultPodSpec, defaultPullPolicy, qosClass } from '../../agents/api/pod-defaults.ts';
 import { conform } from '../../agents/control-plane/apiserver/schema.ts';
 
 const strings = (errs: Parameters<typeof fieldErrorString>[0][]) => errs.map(fieldErrorString);

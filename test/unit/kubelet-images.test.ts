@@ -2,7 +2,8 @@
 import test from 'ava';
 import type { V1Secret } from '@kubernetes/client-node';
 import { bytesToFree, imagesToRemove, type ImageRecord } from '../../agents/kubelet/images/image-gc.ts';
-import { defaultPullPolicy, goSpan } from '../../agents/kubelet/images/image-manager.ts';
+import { defaultPullPolicy } from '../../agents/api/pod-defaults.ts';
+import { goSpan } from '../../agents/kubelet/images/image-manager.ts';
 import { credentialsFor, splitImage } from '../../agents/kubelet/images/pull-secrets.ts';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');

@@ -1,7 +1,7 @@
 // ResourceQuota arithmetic (pure): what an object uses of the quota-tracked resources, a
 // namespace's total, the refusal of a create that would pass spec.hard, and canonical quantities.
 // The quota admission (quota-admission.ts) and the resource quota controller both use it.
-import { parseQuantity } from './strategies/pod-defaults.ts';
+import { parseQuantity } from '../../api/pod-defaults.ts';
 import type { Obj } from './strategies/types.ts';
 
 export type Usage = Record<string, number>;

@@ -3,7 +3,7 @@
 // A decision is one pass over the nodes: node facts (readiness, allocatable, hard taints) are
 // parsed once per node version (nodeInfo) and usage comes from the scheduler cache, so nothing
 // here scans pods or re-parses quantities per node.
-import { parseQuantity } from '../apiserver/strategies/pod-defaults.ts';
+import { parseQuantity } from '../../api/pod-defaults.ts';
 import type { Obj } from '../apiserver/strategies/types.ts';
 import { fromLabelSelector, matchLabels, matchRequirement, type Requirement } from '../apiserver/selectors.ts';
 

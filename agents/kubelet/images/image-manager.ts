@@ -3,6 +3,7 @@
 // events users know: Pulling, Pulled ("already present on machine" / "Successfully pulled ..."),
 // Failed, BackOff, ErrImageNeverPull. Errors carry the waiting reason the container shows.
 import type { V1Container, V1Pod, V1Secret } from '@kubernetes/client-node';
+import { defaultPullPolicy } from '../../api/pod-defaults.ts';
 import { Backoff } from '../pods/backoff.ts';
 import type { EventRecorder } from '../pods/events.ts';
 import type { ImageInfo, PodRuntime } from '../pods/runtime.ts';
@@ -21,14 +22,6 @@ export function goSpan(ms: number): string {
 
 // a reference as docker parses it: optional host[:port]/, path components, optional :tag, optional @digest
 const REFERENCE = /^(?:[a-zA-Z0-9.-]+(?::\d+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?$/;
-
-/** The API's default: Always for :latest or no tag, IfNotPresent for other tags and digests. */
-export function defaultPullPolicy(image: string): string {
-  if (image.includes('@')) return 'IfNotPresent';
-  const last = image.slice(image.lastIndexOf('/') + 1);
-  const colon = last.indexOf(':');
-  return colon < 0 || last.slice(colon + 1) === 'latest' ? 'Always' : 'IfNotPresent';
-}
 
 export class ImageManager {
   private backoff = new Backoff();

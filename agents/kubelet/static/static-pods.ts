@@ -3,9 +3,9 @@
 // the file and the manifest (stable across kubelet restarts, new when the manifest changes), the
 // config annotations, the API's defaults, and a toleration of every NoExecute taint. Pure.
 import { createHash } from 'node:crypto';
-import type { V1Container, V1Pod, V1Probe } from '@kubernetes/client-node';
+import type { V1Pod } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
-import { defaultPullPolicy } from '../images/image-manager.ts';
+import { defaultPodSpec } from '../../api/pod-defaults.ts';
 import { qosClass } from '../pods/qos.ts';
 
 export const CONFIG_SOURCE = 'kubernetes.io/config.source';
@@ -30,33 +30,6 @@ export function parseManifest(text: string): V1Pod[] {
   return out;
 }
 
-function defaultProbe(p: V1Probe | undefined): void {
-  if (!p) return;
-  p.timeoutSeconds ??= 1;
-  p.periodSeconds ??= 10;
-  p.successThreshold ??= 1;
-  p.failureThreshold ??= 3;
-  if (p.httpGet) p.httpGet.scheme ??= 'HTTP';
-}
-
-function defaultContainer(c: V1Container, hostNetwork: boolean): void {
-  c.imagePullPolicy ??= defaultPullPolicy(c.image ?? '');
-  c.terminationMessagePath ??= '/dev/termination-log';
-  c.terminationMessagePolicy ??= 'File';
-  c.resources ??= {};
-  if (c.resources.limits) {
-    c.resources.requests ??= {};
-    for (const [k, v] of Object.entries(c.resources.limits)) c.resources.requests[k] ??= v;
-  }
-  for (const p of c.ports ?? []) {
-    p.protocol ??= 'TCP';
-    if (hostNetwork && p.hostPort === undefined) p.hostPort = p.containerPort;
-  }
-  defaultProbe(c.livenessProbe);
-  defaultProbe(c.readinessProbe);
-  defaultProbe(c.startupProbe);
-}
-
 export function staticPod(raw: V1Pod, nodeName: string, file: string, seen = new Date().toISOString()): V1Pod {
   if (!raw.metadata?.name) throw new Error('static pod manifest has no metadata.name');
   if (!raw.spec?.containers?.length) throw new Error('static pod manifest has no containers');
@@ -68,13 +41,7 @@ export function staticPod(raw: V1Pod, nodeName: string, file: string, seen = new
   m.namespace ||= 'default';
   const spec = pod.spec!;
   spec.nodeName = nodeName;
-  spec.restartPolicy ??= 'Always';
-  spec.dnsPolicy ??= 'ClusterFirst';
-  spec.terminationGracePeriodSeconds ??= 30;
-  spec.schedulerName ??= 'default-scheduler';
-  spec.enableServiceLinks ??= true;
-  spec.securityContext ??= {};
-  for (const c of [...(spec.initContainers ?? []), ...spec.containers]) defaultContainer(c, !!spec.hostNetwork);
+  defaultPodSpec(spec);
   // static pods are not evicted for NoExecute taints: they tolerate them all
   spec.tolerations = [...(spec.tolerations ?? []), { operator: 'Exists', effect: 'NoExecute' }];
   const uid = createHash('md5').update(`host:${nodeName}`).update(`file:${file}`).update(JSON.stringify(pod)).digest('hex');

@@ -5,7 +5,7 @@ import { AGE_COLUMN, NAME_COLUMN, age, col, type TableSpec } from '../tables/tab
 import { type FieldError, invalid, required } from '../validation/field.ts';
 import { validateLabels } from '../validation/meta.ts';
 import { validatePodSpec } from '../validation/pod.ts';
-import { defaultPodSpec } from './pod-defaults.ts';
+import { defaultPodSpec } from '../../../api/pod-defaults.ts';
 import type { Obj, Strategy } from './types.ts';
 
 export function selectorString(sel: { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] } | undefined): string {

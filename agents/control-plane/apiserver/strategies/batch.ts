@@ -3,7 +3,7 @@
 import { AGE_COLUMN, NAME_COLUMN, age, col, humanDuration } from '../tables/table.ts';
 import { type FieldError, invalid, required } from '../validation/field.ts';
 import { selectorString, validateTemplate } from './apps.ts';
-import { defaultPodSpec } from './pod-defaults.ts';
+import { defaultPodSpec } from '../../../api/pod-defaults.ts';
 import type { Obj, Strategy } from './types.ts';
 
 const JOB_UID_LABEL = 'batch.kubernetes.io/controller-uid';

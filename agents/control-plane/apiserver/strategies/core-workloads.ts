@@ -5,7 +5,7 @@ import { AGE_COLUMN, NAME_COLUMN, age, col } from '../tables/table.ts';
 import { type FieldError, invalid } from '../validation/field.ts';
 import { validatePodSpec } from '../validation/pod.ts';
 import { defaultTemplate, selectorString, validateWorkload } from './apps.ts';
-import { defaultPodSpec, parseQuantity } from './pod-defaults.ts';
+import { defaultPodSpec, parseQuantity } from '../../../api/pod-defaults.ts';
 import type { Obj, Strategy } from './types.ts';
 
 const names = (cs: { name: string; image?: string }[] | undefined, f: 'name' | 'image') => (cs ?? []).map((c) => c[f] ?? '').join(',');

@@ -1,7 +1,7 @@
 // Pods: defaulting, admission defaults, validation, graceful deletion, printing, field selectors.
 import { POD_TABLE } from '../tables/pods.ts';
 import { validatePodSpec, validatePodUpdate } from '../validation/pod.ts';
-import { admitPod, defaultPodSpec, qosClass } from './pod-defaults.ts';
+import { admitPod, defaultPodSpec, qosClass } from '../../../api/pod-defaults.ts';
 import type { Obj, Strategy } from './types.ts';
 
 export const podStrategy: Strategy = {

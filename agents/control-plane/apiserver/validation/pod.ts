@@ -1,6 +1,6 @@
 // Pod spec validation: the subset of upstream ValidatePodSpec that users trip over, with upstream's
 // field paths and messages, plus the pod update rule (spec is immutable but for a few fields).
-import { parseQuantity } from '../strategies/pod-defaults.ts';
+import { parseQuantity } from '../../../api/pod-defaults.ts';
 import {
   duplicate,
   type FieldError,

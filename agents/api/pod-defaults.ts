@@ -1,6 +1,7 @@
 // Pod defaulting as upstream applies it on the way in (SetDefaults_Pod/PodSpec/Container/Probe/
 // Volume, plus what the default admission chain adds: service account name, priority,
-// not-ready/unreachable tolerations). Also reused for pod templates.
+// not-ready/unreachable tolerations). Shared, as upstream's API defaults are: the API server
+// defaults pods and pod templates with it, the kubelet its static pods.
 
 type Any = Record<string, any>;
 
