@@ -7,8 +7,9 @@ import type { Exec } from '../exec.ts';
 import { isIptablesServiceChain } from '../names.ts';
 import type { Backend } from '../proxier.ts';
 import type { ChangeTracker } from '../tracker.ts';
-import { MAX_CHAINS_PER_RESTORE, chainsRestore, finalRestores, partialSync, preludeRestore, ruleCounts } from './plan.ts';
+import { MAX_CHAINS_PER_RESTORE, RESTORE_PARALLELISM, RESYNC_CHAINS_PER_RESTORE, chainsRestore, finalRestores, partialSync, preludeRestore, ruleCounts } from './plan.ts';
 import { RenderCache } from './cache.ts';
+import { RestorePool } from './pool.ts';
 import { LARGE_CLUSTER_ENDPOINTS, type IptContext, type IptFragment } from './render.ts';
 import { CANARY, JUMPS, OWNED_CHAINS, hasJump, jumpRestore, topTails, type JumpRule } from './statics.ts';
 
@@ -49,13 +50,21 @@ export class IptablesBackend implements Backend {
     private readonly o: IptablesOptions, private readonly log?: Logger) {}
 
   private get cmd(): string { return this.o.command ?? 'iptables'; }
+  private get legacy(): boolean { return this.cmd.includes('legacy'); }
 
   /**
    * Chains per restore input. iptables-nft 1.8.9 slows down quadratically with the chains of one
    * --noflush input, so its big writes are cut; iptables-legacy reads and rewrites the whole table
    * on every input (~1 s at 5,000 Services even for an empty one), so it gets one input.
    */
-  private get maxChains(): number { return this.cmd.includes('legacy') ? Infinity : MAX_CHAINS_PER_RESTORE; }
+  private get maxChains(): number { return this.legacy ? Infinity : MAX_CHAINS_PER_RESTORE; }
+
+  /**
+   * Restore inputs in flight at once. iptables-nft parses one input (user space, one core) while
+   * the kernel commits another; a commit that finds the ruleset changed since its cache was read
+   * is redone by iptables-restore itself. iptables-legacy serializes on the xtables lock anyway.
+   */
+  private get parallel(): number { return this.legacy ? 1 : RESTORE_PARALLELISM; }
 
   private async restore(text: string): Promise<string> {
     const t0 = performance.now();
@@ -83,9 +92,11 @@ export class IptablesBackend implements Backend {
       // per table; later ones know their chains and list only the built-in chains.
       const read = timed(this.first ? this.readTables() : this.readJumps(), (ms) => { tm.readMs = ms; });
       read.catch(() => { /* awaited below; a failure must not count as unhandled meanwhile */ });
+      // a resync rewrites chains the kernel walks on every commit: fewer, bigger inputs
+      const max = this.applied.size && !this.legacy ? RESYNC_CHAINS_PER_RESTORE : this.maxChains;
       this.applied = new Map(); // the kernel stops matching our record with the first input
       this.lastRestores = [];
-      const fragments = await this.writeChains(ctx);
+      const fragments = await this.writeChains(ctx, max);
       const wanted = new Set([...fragments.values()].flatMap((f) => [...f.chains.keys()]));
       const { chains, jumps } = await read;
       const tp = performance.now();
@@ -111,7 +122,11 @@ export class IptablesBackend implements Backend {
       tm.renderMs = tp - tr;
       this.lastRestores = partialSync({ applied: this.applied, changed: next, tails, maxChains: this.maxChains });
       tm.planMs = performance.now() - tp;
-      for (const text of this.lastRestores) await this.restore(text);
+      // chunks of a big change in parallel; the last input (shared chains, deletions) after them
+      const pool = new RestorePool((text) => this.restore(text), this.parallel);
+      for (const text of this.lastRestores.slice(0, -1)) await pool.run(text);
+      await pool.drain();
+      if (this.lastRestores.length) await this.restore(this.lastRestores[this.lastRestores.length - 1]);
       for (const [svc, f] of next) if (f) this.applied.set(svc, f); else this.applied.delete(svc);
     }
     this.cache.retain(this.applied);
@@ -136,22 +151,24 @@ export class IptablesBackend implements Backend {
 
   /**
    * Renders Services and writes their chains in chunks, rendering the next chunk while
-   * iptables-restore loads the previous one (the two run on different cores).
+   * iptables-restore loads the previous ones. The first chunk carries the static chains every
+   * Service chain jumps to, so it lands alone; the rest run `parallel` at a time.
    */
-  private async writeChains(ctx: IptContext): Promise<Map<string, IptFragment>> {
+  private async writeChains(ctx: IptContext, maxChains: number): Promise<Map<string, IptFragment>> {
     const fragments = new Map<string, IptFragment>();
-    let running: Promise<unknown> = Promise.resolve();
+    const pool = new RestorePool((text) => this.restore(text), this.parallel);
     let prelude = preludeRestore(); // rides with the first chunk
     let batch: Array<Array<[string, string[]]>> = [];
     let n = 0;
     const flush = async () => {
       const text = prelude + chainsRestore(batch);
+      const first = prelude !== '';
       prelude = '';
       batch = [];
       n = 0;
-      await running;
       this.lastRestores.push(text);
-      running = this.restore(text);
+      await pool.run(text);
+      if (first) await pool.drain();
     };
     const tm = this.timings;
     for (const svc of this.tracker.serviceNames()) {
@@ -159,12 +176,12 @@ export class IptablesBackend implements Backend {
       const f = this.cache.render(svc, this.tracker.service(svc), ctx);
       if (tm) tm.renderMs += performance.now() - tr;
       fragments.set(svc, f);
-      if (n && n + f.chains.size > this.maxChains) await flush();
+      if (n && n + f.chains.size > maxChains) await flush();
       batch.push([...f.chains]);
       n += f.chains.size;
     }
     if (n || prelude) await flush();
-    await running;
+    await pool.drain();
     return fragments;
   }
 
