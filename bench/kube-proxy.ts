@@ -6,7 +6,8 @@
 //   - the time from one EndpointSlice change at 5,000 Services to its rule being in the kernel, in
 //     iptables and nftables modes, beside a full resync of the same table.
 // Where the time goes is printed too: per phase (read, render, plan, each iptables-restore), the
-// share of one iptables-restore spent in the kernel's commit (strace of its netlink batch), CPU
+// share of one iptables-restore spent in the kernel's commit (strace of its netlink batch), the
+// same change input through a bare iptables-restore (the floor for this rule layout), CPU
 // time beside wall time (this host is shared: CPU seconds do not depend on the neighbours), and the
 // same figures for iptables-legacy at 1,000 Services.
 // It ends with: RESULT proxy-one-change-5k ours=<ms> full-resync=<ms> ratio=<r> (iptables mode).
@@ -195,6 +196,21 @@ async function kernelShare(t: ChangeTracker, proxier: Proxier, n: number, k: num
   }
 }
 
+/**
+ * The last change's restore input replayed by a bare iptables-restore: the floor any proxy with
+ * this rule layout pays on this kernel. Replaying is idempotent: the input flushes and rewrites the
+ * Service's chains, and declares the chain it deletes.
+ */
+async function bareReplay(inputs: string[]): Promise<number> {
+  const runs: number[] = [];
+  for (let k = 0; k < CHANGES; k++) {
+    const t0 = performance.now();
+    for (const text of inputs) await exec('iptables-restore', ['--noflush', '-w', '5'], text);
+    runs.push(ms(t0));
+  }
+  return median(runs);
+}
+
 async function main(): Promise<void> {
   console.log(`kube-proxy benchmark in netns ${process.env.KP_BENCH_NETNS}; ${ENDPOINTS} endpoints per Service; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
   console.log(`iptables: ${sh('iptables', ['--version']).trim()}; nft: ${sh('nft', ['--version']).trim()}\n`);
@@ -246,6 +262,7 @@ async function main(): Promise<void> {
     const runs = await oneChange(mode, t, proxier, 5000, mode === 'iptables' ? 1 : 1 + CHANGES);
     const change = median(runs.map((r) => r.total));
     const kernel = mode === 'iptables' ? await kernelShare(t, proxier, 5000, 1 + 2 * CHANGES) : '';
+    const floor = mode === 'iptables' ? await bareReplay((backend as IptablesBackend).lastRestores) : undefined;
     t0 = performance.now();
     await backend.sync(true);
     const resync = ms(t0);
@@ -255,6 +272,9 @@ async function main(): Promise<void> {
     const a = anatomy(runs);
     if (a) console.log(`            one change: ${a}`);
     if (kernel) console.log(`            ${kernel}`);
+    if (floor !== undefined) {
+      console.log(`            the same input through a bare iptables-restore: ${Math.round(floor)} ms (median of ${CHANGES}); ours adds ${Math.round(change - floor)} ms`);
+    }
     proxier.stop();
   }
   clean();
