@@ -117,6 +117,35 @@ export function finalRestores(fragments: Iterable<IptFragment>, tails: Tails, st
   return out;
 }
 
+/**
+ * Several restore inputs as one: per table, every chain declaration first (deduplicated), then the
+ * other lines in their order. Equivalent to running them one after another as long as no input
+ * declares, and so flushes, a chain that an earlier one wrote rules to: true of a full sync's
+ * inputs, where each chain is declared once and stale chains are only flushed and deleted.
+ */
+export function mergeRestores(texts: string[]): string {
+  const tables = new Map<string, { decls: Set<string>; lines: string[] }>();
+  for (const text of texts) {
+    let cur: { decls: Set<string>; lines: string[] } | undefined;
+    for (const line of text.split('\n')) {
+      if (line.startsWith('*')) {
+        const name = line.slice(1);
+        cur = tables.get(name);
+        if (!cur) tables.set(name, (cur = { decls: new Set(), lines: [] }));
+      } else if (!cur || !line || line === 'COMMIT') {
+        continue;
+      } else if (line.startsWith(':')) {
+        cur.decls.add(line);
+      } else {
+        cur.lines.push(line);
+      }
+    }
+  }
+  let out = '';
+  for (const [t, s] of tables) out += `*${t}\n${[...s.decls, ...s.lines].join('\n')}\nCOMMIT\n`;
+  return out;
+}
+
 export interface FullSyncInput {
   fragments: Map<string, IptFragment>;
   tails: Tails;

@@ -7,7 +7,7 @@ import type { Exec } from '../exec.ts';
 import { isIptablesServiceChain } from '../names.ts';
 import type { Backend } from '../proxier.ts';
 import type { ChangeTracker } from '../tracker.ts';
-import { MAX_CHAINS_PER_RESTORE, RESTORE_PARALLELISM, RESYNC_CHAINS_PER_RESTORE, chainsRestore, finalRestores, partialSync, preludeRestore, ruleCounts } from './plan.ts';
+import { MAX_CHAINS_PER_RESTORE, RESTORE_PARALLELISM, RESYNC_CHAINS_PER_RESTORE, chainsRestore, finalRestores, mergeRestores, partialSync, preludeRestore, ruleCounts } from './plan.ts';
 import { RenderCache } from './cache.ts';
 import { RestorePool } from './pool.ts';
 import { LARGE_CLUSTER_ENDPOINTS, type IptContext, type IptFragment } from './render.ts';
@@ -96,7 +96,9 @@ export class IptablesBackend implements Backend {
       const max = this.applied.size && !this.legacy ? RESYNC_CHAINS_PER_RESTORE : this.maxChains;
       this.applied = new Map(); // the kernel stops matching our record with the first input
       this.lastRestores = [];
-      const fragments = await this.writeChains(ctx, max);
+      // iptables-legacy replaces a whole table per input: it gets one input, written at the end
+      const held = this.legacy ? [] : undefined;
+      const fragments = await this.writeChains(ctx, max, held);
       const wanted = new Set([...fragments.values()].flatMap((f) => [...f.chains.keys()]));
       const { chains, jumps } = await read;
       const tp = performance.now();
@@ -104,9 +106,15 @@ export class IptablesBackend implements Backend {
       const have = new Set(jumps);
       const [shared, ...stale] = finalRestores(fragments.values(), tails, chains.filter((c) => !wanted.has(c)), this.maxChains);
       tm.planMs += performance.now() - tp;
-      for (const text of [shared + jumpRestore(JUMPS.filter((j) => !have.has(j))), ...stale]) {
-        this.lastRestores.push(text);
-        await this.restore(text);
+      const finals = [shared + jumpRestore(JUMPS.filter((j) => !have.has(j))), ...stale];
+      if (held) {
+        this.lastRestores = [mergeRestores([...held, ...finals])];
+        await this.restore(this.lastRestores[0]);
+      } else {
+        for (const text of finals) {
+          this.lastRestores.push(text);
+          await this.restore(text);
+        }
       }
       this.applied = fragments;
       this.first = false;
@@ -152,9 +160,10 @@ export class IptablesBackend implements Backend {
   /**
    * Renders Services and writes their chains in chunks, rendering the next chunk while
    * iptables-restore loads the previous ones. The first chunk carries the static chains every
-   * Service chain jumps to, so it lands alone; the rest run `parallel` at a time.
+   * Service chain jumps to, so it lands alone; the rest run `parallel` at a time. With `hold`,
+   * the inputs are collected there instead of written.
    */
-  private async writeChains(ctx: IptContext, maxChains: number): Promise<Map<string, IptFragment>> {
+  private async writeChains(ctx: IptContext, maxChains: number, hold?: string[]): Promise<Map<string, IptFragment>> {
     const fragments = new Map<string, IptFragment>();
     const pool = new RestorePool((text) => this.restore(text), this.parallel);
     let prelude = preludeRestore(); // rides with the first chunk
@@ -166,6 +175,7 @@ export class IptablesBackend implements Backend {
       prelude = '';
       batch = [];
       n = 0;
+      if (hold) { hold.push(text); return; }
       this.lastRestores.push(text);
       await pool.run(text);
       if (first) await pool.drain();
