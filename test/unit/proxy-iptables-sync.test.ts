@@ -11,24 +11,34 @@ import { ChangeTracker } from '../../agents/kube-proxy/tracker.ts';
 const ctx = { clusterCIDR: '10.244.0.0/16', masqueradeAll: false, nodePortIPs: [] as string[] };
 
 function service(i: number): V1Service {
-  return { metadata: { namespace: 'ns', name: `svc${i}` }, spec: { clusterIP: `10.96.0.${i}`, ports: [{ name: 'http', port: 80, protocol: 'TCP' }] } };
+  return { metadata: { namespace: 'ns', name: `svc${i}` }, spec: { clusterIP: `10.96.${i >> 8}.${i & 255}`, ports: [{ name: 'http', port: 80, protocol: 'TCP' }] } };
 }
 function slice(i: number, first = 1): V1EndpointSlice {
   return {
     addressType: 'IPv4',
     metadata: { namespace: 'ns', name: `svc${i}-x`, labels: { 'kubernetes.io/service-name': `svc${i}` } },
     ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
-    endpoints: [first, 2, 3].map((e) => ({ addresses: [`10.1.${i}.${e}`], conditions: { ready: true } })),
+    endpoints: [first, 2, 3].map((e) => ({ addresses: [`10.1.${i & 255}.${e}`], conditions: { ready: true } })),
   };
 }
 
-function setup(n: number, command?: string) {
+/** A backend over n Services whose exec records every run; restores take delayMs and are counted while in flight. */
+function setup(n: number, command?: string, delayMs = 0) {
   const tracker = new ChangeTracker('node0');
   for (let i = 0; i < n; i++) { tracker.setService(`ns/svc${i}`, service(i)); tracker.setSlice(slice(i)); }
   tracker.takeChanges();
-  const runs: Array<{ cmd: string; args: string[]; input: string }> = [];
-  const exec = async (cmd: string, args: string[], input?: string) => { runs.push({ cmd, args, input: input ?? '' }); return ''; };
-  return { tracker, runs, backend: new IptablesBackend(tracker, exec, { ...ctx, command }) };
+  const runs: Array<{ cmd: string; args: string[]; input: string; concurrent: number }> = [];
+  let inflight = 0;
+  let most = 0;
+  const exec = async (cmd: string, args: string[], input?: string) => {
+    const restore = cmd.endsWith('-restore');
+    if (restore) most = Math.max(most, ++inflight);
+    runs.push({ cmd, args, input: input ?? '', concurrent: inflight });
+    if (restore && delayMs) await new Promise((r) => setTimeout(r, delayMs));
+    if (restore) inflight--;
+    return '';
+  };
+  return { tracker, runs, most: () => most, backend: new IptablesBackend(tracker, exec, { ...ctx, command }) };
 }
 
 test('first full sync reads each table once with iptables-save, then restores', async (t) => {
@@ -111,4 +121,29 @@ test('iptables backend: marker chains decide, then rule counts, then the host de
   t.is(chooseIptables({ mangle: '', all: rules(2) }, { mangle: '', all: rules(0) }), 'iptables-nft');
   t.is(chooseIptables({ mangle: '', all: rules(0) }, { mangle: '', all: rules(0) }), 'iptables');
   t.is(chooseIptables({ mangle: '' }, { mangle: '' }), 'iptables');
+});
+
+test('full sync: the static chains land alone, Service chains two at a time, shared chains after all', async (t) => {
+  const s = setup(700, undefined, 2); // 2,800 chains: 4 inputs of Service chains, the static chains in the first
+  await s.backend.sync(true);
+  const log = s.runs.filter((r) => r.cmd.endsWith('-restore'));
+  const kinds = log.map((r) => (r.input.includes(':KUBE-MARK-MASQ') ? 'static' : r.input.includes(':KUBE-SEP-') ? 'chains' : 'shared'));
+  t.is(kinds[0], 'static');
+  t.is(log[0].concurrent, 1, 'nothing runs beside the first input: the others jump to its chains');
+  t.is(kinds[kinds.length - 1], 'shared');
+  t.is(log[log.length - 1].concurrent, 1, 'KUBE-SERVICES goes in once every Service chain is there');
+  t.is(s.most(), 2);
+  t.is(kinds.filter((k) => k === 'chains').length, 3);
+});
+
+test('a resync writes the same chains in fewer inputs; iptables-legacy one input at a time', async (t) => {
+  const s = setup(700, undefined, 2);
+  const restores = () => s.runs.filter((r) => r.cmd.endsWith('-restore')).length;
+  await s.backend.sync(true);
+  const first = restores();
+  await s.backend.sync(true);
+  t.true(restores() - first < first, `${restores() - first} inputs for the resync, ${first} for the first sync`);
+  const legacy = setup(700, 'iptables-legacy', 2);
+  await legacy.backend.sync(true);
+  t.is(legacy.most(), 1);
 });
