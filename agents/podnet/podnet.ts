@@ -10,6 +10,7 @@ import { Informer } from '../api/informer.ts';
 import { loadKubeconfig } from '../api/kubeconfig.ts';
 import { logger } from '../api/log.ts';
 import { core } from '../api/paths.ts';
+import { SyncRunner } from '../kube-proxy/runner.ts';
 import { startVxlan } from './vxlan.ts';
 import { cniConflist, desiredRoutes, masqueradeRules, routeChanges, type Route } from './plan.ts';
 
@@ -56,38 +57,35 @@ export async function startPodnet(o: PodnetOptions): Promise<{ stop(): void }> {
 
   const vx = o.backend === 'vxlan' ? startVxlan({ nodeName: o.nodeName, api, log }) : undefined;
   const nodes = new Informer<V1Node>(api, core('nodes'), {}, log);
-  let pending = false;
-  const reconcile = () => {
-    if (pending) return;
-    pending = true;
-    setImmediate(async () => {
-      pending = false;
-      try {
-        const all = nodes.list();
-        const self = all.find((n) => n.metadata?.name === o.nodeName);
-        const cidr = self?.spec?.podCIDR;
-        if (cidr) {
-          const conf = cniConflist({ podCIDR: cidr, bridge: o.bridge, ipamDataDir: o.ipamDataDir, portmap: existsSync(join(o.cniBinDir, 'portmap')), mtu: vx?.mtu() });
-          if (writeIfChanged(join(o.cniConfDir, '10-hawser.conflist'), `${JSON.stringify(conf, null, 2)}\n`)) {
-            log.info({ podCIDR: cidr }, 'CNI config written');
-          }
+  // One reconcile at a time, re-run when events came meanwhile: two overlapping runs could finish
+  // out of order, and the one that read the older node list would remove a peer's fresh route.
+  const runner = new SyncRunner(async () => {
+    try {
+      const all = nodes.list();
+      const self = all.find((n) => n.metadata?.name === o.nodeName);
+      const cidr = self?.spec?.podCIDR;
+      if (cidr) {
+        const conf = cniConflist({ podCIDR: cidr, bridge: o.bridge, ipamDataDir: o.ipamDataDir, portmap: existsSync(join(o.cniBinDir, 'portmap')), mtu: vx?.mtu() });
+        if (writeIfChanged(join(o.cniConfDir, '10-hawser.conflist'), `${JSON.stringify(conf, null, 2)}\n`)) {
+          log.info({ podCIDR: cidr }, 'CNI config written');
         }
-        if (vx) {
-          await vx.reconcile(all);
-        } else {
-          const { add, del } = routeChanges(currentRoutes(), desiredRoutes(all, o.nodeName));
-          for (const r of del) { ip('route', 'del', r.dst, 'via', r.via, 'proto', RT_PROTO); log.info(r, 'route removed'); }
-          for (const r of add) { ip('route', 'replace', r.dst, 'via', r.via, 'proto', RT_PROTO); log.info(r, 'route added'); }
-        }
-      } catch (err) {
-        log.error({ err: String(err) }, 'reconcile failed; retrying');
-        setTimeout(reconcile, 2000);
       }
-    });
-  };
+      if (vx) {
+        await vx.reconcile(all);
+      } else {
+        const { add, del } = routeChanges(currentRoutes(), desiredRoutes(all, o.nodeName));
+        for (const r of del) { ip('route', 'del', r.dst, 'via', r.via, 'proto', RT_PROTO); log.info(r, 'route removed'); }
+        for (const r of add) { ip('route', 'replace', r.dst, 'via', r.via, 'proto', RT_PROTO); log.info(r, 'route added'); }
+      }
+    } catch (err) {
+      log.error({ err: String(err) }, 'reconcile failed; retrying');
+      setTimeout(() => runner.run(), 2000);
+    }
+  }, 0, 30_000);
+  const reconcile = () => { setImmediate(() => runner.run()); }; // a burst of events: one run, then one more
   nodes.on({ add: reconcile, update: reconcile, delete: reconcile }).start();
   await nodes.waitForSync();
-  const periodic = setInterval(reconcile, 30_000);
+  runner.start();
   log.info({ node: o.nodeName, backend: o.backend }, 'podnet started');
-  return { stop() { clearInterval(periodic); nodes.stop(); vx?.stop(); } };
+  return { stop() { runner.stop(); nodes.stop(); vx?.stop(); } };
 }

@@ -26,8 +26,15 @@ test('pods on different nodes reach each other over the VXLAN overlay', async (t
   kubectlOk(kc, ['wait', '--for=condition=Ready', 'pod/vx-a', 'pod/vx-b', '--timeout=120s']);
   const a = kubectlJson(kc, ['get', 'pod', 'vx-a']);
   const b = kubectlJson(kc, ['get', 'pod', 'vx-b']);
-  // the route to the other node's podCIDR leaves through the VXLAN device, not eth0
-  const routes = execFileSync('ip', ['-n', n2.netns, 'route', 'get', a.status.podIP], { encoding: 'utf8' });
+  // the route to the other node's podCIDR leaves through the VXLAN device, not eth0; it follows
+  // the peer's VTEP annotation, so allow a bounded 10 s for that update to arrive under load
+  const routeGet = () => execFileSync('ip', ['-n', n2.netns, 'route', 'get', a.status.podIP], { encoding: 'utf8' });
+  const since = Date.now();
+  let routes = routeGet();
+  while (!/dev hawser\.vxlan/.test(routes) && Date.now() - since < 10_000) {
+    await new Promise((r) => setTimeout(r, 200));
+    routes = routeGet();
+  }
   t.regex(routes, /dev hawser\.vxlan/, routes);
   const cri = new CriClient(n2.socket, { timeoutMs: 30_000 });
   try {
