@@ -7,7 +7,7 @@ import { deleteFlows, staleFlows } from './conntrack.ts';
 import type { Exec } from './exec.ts';
 import type { HealthCheckService, ProxyHealth, ServiceHealthServers } from './health.ts';
 import type { ProxyMetrics } from './metrics.ts';
-import { SyncRunner, type SyncReason } from './runner.ts';
+import { SyncRunner, type SyncReason } from '../api/sync-runner.ts';
 import type { ChangeTracker, PortWithEndpoints } from './tracker.ts';
 
 export interface Backend {

@@ -10,7 +10,7 @@ import { Informer } from '../api/informer.ts';
 import { loadKubeconfig } from '../api/kubeconfig.ts';
 import { logger } from '../api/log.ts';
 import { core } from '../api/paths.ts';
-import { SyncRunner } from '../kube-proxy/runner.ts';
+import { SyncRunner } from '../api/sync-runner.ts';
 import { startVxlan } from './vxlan.ts';
 import { cniConflist, desiredRoutes, masqueradeRules, routeChanges, type Route } from './plan.ts';
 

@@ -7,7 +7,7 @@ import { ProxyHealth, ServiceHealthServers, splitHostPort, startServers } from '
 import { ProxyMetrics } from '../../agents/kube-proxy/metrics.ts';
 import { servicePorts, type Endpoint } from '../../agents/kube-proxy/model.ts';
 import { Proxier, type Backend } from '../../agents/kube-proxy/proxier.ts';
-import { SyncRunner } from '../../agents/kube-proxy/runner.ts';
+import { SyncRunner } from '../../agents/api/sync-runner.ts';
 import { httpGet } from '../../agents/kube-proxy/testbed.ts';
 import { ChangeTracker } from '../../agents/kube-proxy/tracker.ts';
 
