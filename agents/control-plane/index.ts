@@ -29,7 +29,6 @@ import { writeKubeconfig } from './kubeconfig.ts';
 import { ensureClientCert, ensureServingCert, issueCert, loadOrCreateCA } from './pki.ts';
 import { Scheduler } from './scheduler/scheduler.ts';
 import { startCompactor } from './storage/compactor.ts';
-import { EtcdStore } from './storage/etcd.ts';
 import { SqliteStore } from './storage/sqlite.ts';
 import type { Store } from './storage/types.ts';
 
@@ -91,7 +90,11 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ url: 
   // the identity kubelets accept for logs/exec/port-forward (upstream's name and group)
   const kubeletClient = await ensureClientCert(ca, tlsDir(o.dataDir), 'apiserver-kubelet-client', 'kube-apiserver-kubelet-client', ['system:masters']);
 
-  const store: Store = o.datastoreEndpoint ? new EtcdStore({ endpoints: o.datastoreEndpoint }) : new SqliteStore(join(o.dataDir, 'state.db'));
+  // etcd3 (and its gRPC stack) loads only for an etcd datastore: an installed server on SQLite
+  // does not carry it, and a static import made every start fail with "Cannot find module 'etcd3'"
+  const store: Store = o.datastoreEndpoint
+    ? new (await import('./storage/etcd.ts')).EtcdStore({ endpoints: o.datastoreEndpoint })
+    : new SqliteStore(join(o.dataDir, 'state.db'));
   const compactor = startCompactor(store, { onError: (e) => log.warn({ err: e }, 'compaction failed') });
   const authz = await startAuthorization(store);
   const handler = new ApiHandler({
