@@ -70,6 +70,7 @@ function upstreamSection(m: Measure): string[] {
 }
 
 function rowsSection(rows: Row[]): string[] {
+  if (!rows.length) return ['None in this run.', ''];
   const out: string[] = [];
   out.push('| SIG | tests | passed | failed | skipped |', '| --- | ---: | ---: | ---: | ---: |');
   for (const [sig, t] of bySig(rows)) out.push(`| ${sig} | ${t.total} | ${t.passed} | ${t.failed} | ${t.skipped} |`);

@@ -206,6 +206,7 @@ test('renderMarkdown: a partial run says what it ran and does not claim the whol
   t.regex(summaryLine(rows, m), /\(upstream conformance: 1 of 1 selected pass\)$/);
   t.regex(md, /^\| SIG \| upstream tests \| mirrored, passing \| mirrored, failing \| mirrored, not run \| not mirrored yet \|$/m);
   t.regex(md, /^\| \[sig-x\] fails \[Conformance\] \| sig-x \| v1\.9 \| ⏸️ not run \|  \| not selected in this run \|$/m);
+  t.regex(md, /^## The suite's other tests\n\n.*\n\nNone in this run\.$/m);
 });
 
 test('measure: a [Conformance] title not on the list is named in the report, never counted', (t) => {
