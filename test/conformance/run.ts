@@ -9,10 +9,12 @@ import { createInterface } from 'node:readline';
 import { parseArgs, reportPath, USAGE, type RunOptions } from './args.ts';
 import { clusterFacts, commitOf, provideCluster } from './cluster.ts';
 import { discover, selectTitles, type SuiteFile } from './discover.ts';
+import { measure } from './measure.ts';
 import { renderJunit, renderMarkdown, seconds, summaryLine, type RunFacts } from './report.ts';
 import { buildRows, totals, undeclaredRows } from './results.ts';
 import { SUBSETS } from './subsets.ts';
 import { parseTap, type TapLine } from './tap.ts';
+import { loadUpstream } from './upstream.ts';
 
 const OUT = '.build/conformance';
 const log = (s: string) => process.stdout.write(`conformance: ${s}\n`);
@@ -60,6 +62,7 @@ async function main(o: RunOptions): Promise<number> {
     subset = new Set(SUBSETS[o.subset]);
   }
   const all = discover();
+  const upstream = loadUpstream();
   const selected = selectTitles(all, { focus: o.focus, subset });
   const files = selected ? all.filter((f) => f.titles.some((t) => selected.has(t))) : all;
   if (!files.length) throw new Error('no test matches the selection');
@@ -91,12 +94,13 @@ async function main(o: RunOptions): Promise<number> {
     commit: commitOf(), durationMs: Date.now() - Date.parse(date),
     selection: [o.subset && `--subset ${o.subset}`, o.focus && `--focus ${o.focus.source}`].filter(Boolean).join(' ') || undefined,
   };
+  const measured = measure(rows, upstream, all.flatMap((f) => f.titles), selected !== undefined);
   const junit = o.junit ?? `${OUT}/junit.xml`;
   const report = reportPath(o);
   write(junit, renderJunit(rows, runFacts));
-  write(report, renderMarkdown(rows, runFacts));
+  write(report, renderMarkdown(rows, runFacts, measured));
   const t = totals(rows);
-  log(`${summaryLine(rows)} in ${seconds(runFacts.durationMs)}`);
+  log(`${summaryLine(rows, measured)} in ${seconds(runFacts.durationMs)}`);
   for (const r of rows.filter((x) => x.status === 'failed')) process.stdout.write(`  FAILED ${r.title}\n         ${(r.reason ?? '').split('\n')[0].slice(0, 300)}\n`);
   log(`report: ${report}; JUnit: ${junit}; raw TAP: ${OUT}/ava.tap`);
   if (run.code !== 0 && t.failed === 0) { log(`ava exited with ${run.code} although no test failed: see ${OUT}/ava.stderr.log`); return 1; }

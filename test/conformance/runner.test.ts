@@ -5,6 +5,8 @@ import test from 'ava';
 import { parseArgs, reportPath } from './args.ts';
 import { avaPrefix, declaredTitles, discover, fileSig, kindOf, selectTitles, sigOf, type SuiteFile } from './discover.ts';
 import { cell, renderJunit, renderMarkdown, summaryLine, xml, type RunFacts } from './report.ts';
+import { measure } from './measure.ts';
+import { parseUpstream } from './upstream.ts';
 import { buildRows, bySig, totals, undeclaredRows } from './results.ts';
 import { parseTap, reasonFromYaml, type TapLine } from './tap.ts';
 import { SUBSETS } from './subsets.ts';
@@ -155,26 +157,63 @@ test('selectTitles: focus and subset intersect; neither means everything', (t) =
   t.deepEqual([...selectTitles(files, { focus: /Conformance/, subset: new Set(['[sig-x] fails [Conformance]', '[sig-y] never runs']) })!], ['[sig-x] fails [Conformance]']);
 });
 
-test('the core subset names only titles that the suite\'s files declare, once each', (t) => {
-  const dup = SUBSETS.core.filter((x, i) => SUBSETS.core.indexOf(x) !== i);
-  t.deepEqual(dup, []);
+test('each subset names only titles that the suite\'s files declare, once each', (t) => {
   const declared = new Set(discover().flatMap((f) => f.titles));
-  t.deepEqual(SUBSETS.core.filter((x) => !declared.has(x)), [], 'renamed or removed tests');
+  for (const [name, titles] of Object.entries(SUBSETS)) {
+    t.deepEqual(titles.filter((x, i) => titles.indexOf(x) !== i), [], `${name}: duplicates`);
+    t.deepEqual(titles.filter((x) => !declared.has(x)), [], `${name}: renamed or removed tests`);
+  }
 });
 
 const facts: RunFacts = { date: '2026-11-23T10:00:00.000Z', cluster: 'netns lab `conf` (2 workers), 2 nodes', server: 'v1.35.0-hawser', kubectl: 'v1.35.2', commit: 'abc1234', durationMs: 75_000 };
 
-test('renderMarkdown: summary, per-SIG totals, one escaped row per test', (t) => {
+// a small upstream list: two of its tests are mirrored by the TAP fixture's file a, one is not
+const LIST = parseUpstream([
+  '# comment', 'sig\trelease\tfile\tcodename',
+  'sig-x\tv1.9\ttest/e2e/x/a.go\t[sig-x] passes [Conformance]',
+  'sig-x\tv1.9\ttest/e2e/x/a.go\t[sig-x] fails [Conformance]',
+  'sig-y\tv1.30\ttest/e2e/apimachinery/webhook.go\t[sig-y] AdmissionWebhook should mutate [Conformance]',
+].join('\n'), 'v9.99');
+
+test('renderMarkdown: headline against the whole list, states per SIG, capabilities, the suite\'s other rows escaped', (t) => {
   const rows = buildRows(files, parseTap(stamped(TAP)));
   rows.push({ title: '[sig-x] pipe | in title', sig: 'sig-x', kind: 'upstream', file: 'f', status: 'failed', ms: 61_000, reason: 'line one\nline | two' });
-  const md = renderMarkdown(rows, facts);
+  const m = measure(rows, LIST, files.flatMap((f) => f.titles), false);
+  const md = renderMarkdown(rows, facts, m);
   t.regex(md, /^# hawser conformance report$/m);
-  t.true(md.includes(`**${summaryLine(rows)}**`));
-  t.regex(summaryLine(rows), /^8 tests: 1 passed, 6 failed, 1 skipped \(upstream \[Conformance\] tests: 1 of 2 passed\)$/);
-  t.regex(md, /^\| sig-x \| 6 \| 1 \| 4 \| 1 \|$/m);
+  t.regex(md, /^\*\*1 of 3 upstream conformance tests pass \(Kubernetes v9\.99 list\): 1 mirrored and passing, 1 mirrored and failing, 1 not mirrored yet\.\*\*$/m);
+  t.regex(summaryLine(rows, m), /^8 tests: 1 passed, 6 failed, 1 skipped \(upstream conformance: 1 of 3 v9\.99 tests pass, 2 mirrored\)$/);
+  t.true(md.includes(`This run: ${summaryLine(rows)}.`));
+  t.regex(md, /^\| sig-x \| 2 \| 1 \| 1 \| 0 \|$/m);
+  t.regex(md, /^\| sig-y \| 1 \| 0 \| 0 \| 1 \|$/m);
+  t.regex(md, /^\| \*\*all\*\* \| 3 \| 1 \| 1 \| 1 \|$/m);
+  t.regex(md, /^\| needs admission webhooks \| 1 \| sig-y \|$/m);
+  t.regex(md, /^\| \[sig-y\] AdmissionWebhook should mutate \[Conformance\] \| sig-y \| v1\.30 \| ➖ not mirrored \|  \| needs admission webhooks \|$/m);
+  t.regex(md, /^\| \[sig-x\] fails \[Conformance\] \| sig-x \| v1\.9 \| ❌ fail \| [\d.]+ s \| one is not two/m);
+  // the suite's other rows: everything but the listed conformance tests, as before
   t.regex(md, /^\| \[sig-x\] pipe \\\| in title \| sig-x \| ❌ fail \| 1 min 1 s \| line one line \\\| two \|$/m);
   t.regex(md, /2026-11-23 10:00:00 UTC against netns lab `conf`/);
-  t.is(md.split('\n').filter((l) => l.startsWith('| [sig-') || l.startsWith('| before')).length, rows.length);
+  t.is(md.split('\n').filter((l) => l.startsWith('| [sig-') || l.startsWith('| before')).length, rows.length - 2 + LIST.tests.length);
+  t.false(md.includes('Not on the upstream'));
+});
+
+test('renderMarkdown: a partial run says what it ran and does not claim the whole list', (t) => {
+  const rows = buildRows([files[0]], parseTap(stamped('ok 1 - [sig-x] passes [Conformance]')), new Set(['[sig-x] passes [Conformance]']));
+  const m = measure(rows, LIST, files.flatMap((f) => f.titles), true);
+  const md = renderMarkdown(rows, { ...facts, selection: '--focus passes' }, m);
+  t.regex(md, /^\*\*Partial run \(--focus passes\): 1 of 1 selected upstream conformance tests pass\. Not a measure of the v9\.99 list: the suite mirrors 2 of its 3 tests/m);
+  t.notRegex(md, /of 3 upstream conformance tests pass/);
+  t.regex(summaryLine(rows, m), /\(upstream conformance: 1 of 1 selected pass\)$/);
+  t.regex(md, /^\| SIG \| upstream tests \| mirrored, passing \| mirrored, failing \| mirrored, not run \| not mirrored yet \|$/m);
+  t.regex(md, /^\| \[sig-x\] fails \[Conformance\] \| sig-x \| v1\.9 \| ⏸️ not run \|  \| not selected in this run \|$/m);
+  t.regex(md, /^## The suite's other tests\n\n.*\n\nNone in this run\.$/m);
+});
+
+test('measure: a [Conformance] title not on the list is named in the report, never counted', (t) => {
+  const rows = buildRows(files, parseTap(stamped('ok 1 - a › [sig-x] passes [Conformance]\nok 2 - b › [sig-y] renamed [Conformance]')));
+  const m = measure(rows, LIST, ['[sig-x] passes [Conformance]'], false);
+  t.deepEqual(m.unlisted.map((r) => r.title), ['[sig-y] renamed [Conformance]']);
+  t.regex(renderMarkdown(rows, facts, m), /Not on the upstream v9\.99 list although they claim `\[Conformance\]` \(rename them to the exact upstream name\): `\[sig-y\] renamed \[Conformance\]`/);
 });
 
 test('renderJunit: suites per SIG, failures carry the reason, XML is escaped', (t) => {

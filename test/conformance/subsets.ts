@@ -37,7 +37,7 @@ const LAB_ISSUES = [
   '[sig-network] DNS should provide DNS for the cluster [Conformance]',
   '[sig-network] DNS should provide DNS for services [Conformance]',
   '[sig-network] DNS should resolve DNS of partial qualified names for services [LinuxOnly] [Conformance]',
-  '[sig-network] DNS should provide DNS for pods for Hostname [LinuxOnly] [Conformance]',
+  '[sig-network] DNS should provide DNS for pods for Hostname [Conformance]',
   '[sig-network] DNS should provide DNS for pods for Subdomain [Conformance]',
   '[sig-network] DNS should provide DNS for ExternalName services [Conformance]',
   '[sig-network] DNS should support configurable pod DNS nameservers [Conformance]',

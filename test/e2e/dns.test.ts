@@ -143,7 +143,7 @@ e2e('[sig-network] DNS should resolve DNS of partial qualified names for service
   }
 });
 
-e2e('[sig-network] DNS should provide DNS for pods for Hostname [LinuxOnly] [Conformance]', async (t) => {
+e2e('[sig-network] DNS should provide DNS for pods for Hostname [Conformance]', async (t) => {
   t.deepEqual(await lookup(pods.querier, `dns-querier-1.dns-test-service-2.${ns}.svc.${zone}`), [pods.querier.ip]);
   t.is((await exec(pods.querier, ['hostname'])).out.trim(), 'dns-querier-1');
   const dashed = pods.querier.ip.replace(/\./g, '-');

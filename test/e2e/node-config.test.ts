@@ -225,7 +225,7 @@ it('[sig-node] Security Context When creating a pod with privileged should run t
   t.is(await output(c, 'cap-drop'), 'cannot-chown\n');
 });
 
-it('[sig-node] KubeletManagedEtcHosts should test kubelet managed /etc/hosts file [LinuxOnly] [NodeConformance] [Conformance]', async (c, t) => {
+it('[sig-node] KubeletManagedEtcHosts should test kubelet managed /etc/hosts file [NodeConformance] [Conformance]', async (c, t) => {
   const dir = mkdtempSync('/tmp/hawser-e2e-hosts-');
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(`${dir}/hosts`, '127.0.0.1 mine\n');

@@ -1,0 +1,92 @@
+// What an upstream conformance test that the suite does not mirror yet is waiting for, by a declared
+// rule table read top to bottom (the first rule whose patterns all match wins): a pattern on the
+// test's name and/or its upstream file -> a capability. "needs X": hawser lacks X (an API group,
+// a subresource, a kubelet feature); "test only: X": hawser's code has X as far as reading it
+// shows, and what is missing is the mirrored test (unverified until it runs). Anything no rule
+// matches is "unclassified": add a rule rather than let that grow.
+import type { UpstreamTest } from './upstream.ts';
+
+export interface CapabilityRule {
+  capability: string;
+  /** matched against the full test name */
+  name?: RegExp;
+  /** matched against the upstream file, e.g. test/e2e/apps/job.go */
+  file?: RegExp;
+}
+
+export const UNCLASSIFIED = 'unclassified';
+
+export const CAPABILITY_RULES: CapabilityRule[] = [
+  // API groups and API features hawser does not serve
+  { capability: 'needs admission webhooks', file: /\/apimachinery\/webhook\.go$/ },
+  { capability: 'needs ValidatingAdmissionPolicy (CEL admission)', name: /ValidatingAdmissionPolicy/ },
+  { capability: 'needs CRDs', name: /CustomResource|\bCRDs?\b|\bCRs?\b/ },
+  { capability: 'needs API aggregation', file: /\/apimachinery\/aggregator\.go$/ },
+  { capability: 'needs API priority and fairness (flowcontrol)', file: /\/apimachinery\/flowcontrol\.go$/ },
+  { capability: 'needs ordered namespace deletion (pods first)', name: /OrderedNamespaceDeletion/ },
+  { capability: 'needs RBAC (authorization of ServiceAccounts)', name: /SubjectReview should support SubjectReview API operations/ },
+  { capability: 'needs certificates API (CSR)', name: /Certificates API/ },
+  { capability: 'needs ServiceAccount tokens (TokenRequest, projected tokens)',
+    name: /OIDC discovery|API token automount|mount an API token|projected service account token|serviceAccountToken/ },
+  { capability: 'needs events.k8s.io/v1', name: /\] Events API / },
+  { capability: 'needs Ingress/IngressClass (networking.k8s.io)', name: /\] Ingress(Class)? API / },
+  { capability: 'needs ServiceCIDR/IPAddress (networking.k8s.io)', name: /ServiceCIDR and IPAddress API/ },
+  { capability: 'needs storage.k8s.io (CSIDriver, CSINode, StorageClass, VolumeAttachment ...)',
+    file: /\/storage\/(csi_inline|csi_node|csistoragecapacity|storageclass|volume_attachment|volumeattributesclass)\.go$/ },
+  { capability: 'needs PersistentVolumes', name: /PersistentVolumes/ },
+  { capability: 'needs RuntimeClass (node.k8s.io)', name: /RuntimeClass/ },
+  { capability: 'needs DRA (resource.k8s.io)', name: /\[DRA\]/ },
+  { capability: 'needs LimitRange', name: /LimitRange/ },
+  { capability: 'needs PodDisruptionBudgets (policy/v1)', name: /DisruptionController/ },
+  { capability: 'needs PriorityClass and preemption', name: /SchedulerPreemption/ },
+  { capability: 'needs ControllerRevisions',
+    name: /ControllerRevision|rollback without unnecessary restarts|rolling updates and roll backs|canary updates and phased rolling updates/ },
+  // subresources and node features
+  { capability: 'needs proxy subresources (pods/proxy, services/proxy)', name: /\] Proxy version v1 / },
+  { capability: 'needs WebSocket exec and logs', name: /over websockets/ },
+  { capability: 'needs ephemeral containers', name: /Ephemeral Containers/ },
+  { capability: 'needs in-place pod resize (pods/resize)', name: /InPlace Resize/ },
+  { capability: 'needs pod generation and observedGeneration', name: /Pod Generation/ },
+  { capability: 'needs hostPort conflicts in the scheduler', name: /hostPort/i },
+  { capability: 'needs EndpointSlice mirroring', name: /EndpointSliceMirroring/ },
+  { capability: 'needs Job failure and success policies', name: /pod failure policy|FailIndex|backoffLimitPerIndex|maxFailedIndexes|successPolicy/ },
+  { capability: 'needs a UDP server in the test image', name: /: udp \[|same port and different protocols/ },
+  // what hawser has, waiting only for a mirrored test
+  { capability: 'test only: ResourceQuota', name: /ResourceQuota|exceeded quota/ },
+  { capability: 'test only: workload controllers', file: /\/apps\// },
+  { capability: 'test only: API machinery (discovery, chunking, GC, tables, namespaces)', file: /\/apimachinery\// },
+  { capability: 'test only: ServiceAccounts', file: /\/auth\/service_accounts\.go$/ },
+  { capability: 'test only: kubectl', file: /\/kubectl\// },
+  { capability: 'test only: core Events', file: /\/instrumentation\/core_events\.go$/ },
+  { capability: 'test only: Services, endpoints and DNS', file: /\/network\/(service|service_latency|endpointslice|endpoints|dns|apiserver)\.go$/ },
+  { capability: 'test only: pod networking', file: /\/common\/network\// },
+  { capability: 'test only: pod volumes (configMap, secret, downwardAPI, projected, emptyDir, subPath)',
+    file: /\/common\/storage\/|\/storage\/(subpath|empty_dir_wrapper)\.go$/ },
+  { capability: 'test only: volume subpath expansion', name: /Variable Expansion .*subpath/ },
+  { capability: 'test only: nodes and taint eviction', file: /\/node\/(taints|node_lifecycle)\.go$/ },
+  { capability: 'test only: sysctls', name: /Sysctls/ },
+  { capability: 'test only: pods and containers', file: /\/(common\/)?node\// },
+  { capability: 'test only: scheduling', file: /\/scheduling\// },
+  { capability: 'test only: cluster shape (two untainted nodes)', file: /\/architecture\/conformance\.go$/ },
+];
+
+export function capabilityOf(t: Pick<UpstreamTest, 'codename' | 'file'>, rules = CAPABILITY_RULES): string {
+  const r = rules.find((x) => (!x.name || x.name.test(t.codename)) && (!x.file || x.file.test(t.file)));
+  return r?.capability ?? UNCLASSIFIED;
+}
+
+export interface CapabilityCount { capability: string; count: number; sigs: string[] }
+
+/** Capability -> how many tests and which SIGs, most tests first (ties by name). */
+export function byCapability(tests: Pick<UpstreamTest, 'codename' | 'file' | 'sig'>[], rules = CAPABILITY_RULES): CapabilityCount[] {
+  const m = new Map<string, { count: number; sigs: Set<string> }>();
+  for (const t of tests) {
+    const c = capabilityOf(t, rules);
+    const e = m.get(c) ?? { count: 0, sigs: new Set<string>() };
+    e.count++;
+    e.sigs.add(t.sig);
+    m.set(c, e);
+  }
+  return [...m.entries()].map(([capability, e]) => ({ capability, count: e.count, sigs: [...e.sigs].sort() }))
+    .sort((a, b) => b.count - a.count || a.capability.localeCompare(b.capability));
+}
