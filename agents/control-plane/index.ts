@@ -31,6 +31,7 @@ import { Scheduler } from './scheduler/scheduler.ts';
 import { startCompactor } from './storage/compactor.ts';
 import { EtcdStore } from './storage/etcd.ts';
 import { SqliteStore } from './storage/sqlite.ts';
+import { startSecretsEncryption } from './storage/secrets-encryption.ts';
 import type { Store } from './storage/types.ts';
 
 export interface ControlPlaneOptions {
@@ -46,6 +47,8 @@ export interface ControlPlaneOptions {
   nodeMonitorGracePeriodSeconds?: number;
   /** etcd client URLs (comma separated); absent = the embedded SQLite store in dataDir */
   datastoreEndpoint?: string;
+  /** Secrets encrypted at rest with the keys of <dataDir>/cred/encryption-config.json (written on first start) */
+  secretsEncryption?: boolean;
   /** static bearer tokens, upstream's CSV format: token,user,uid,"group1,group2" */
   tokenAuthFile?: string;
   /** cluster DNS on advertiseAddress:<port> behind Service kube-system/kube-dns; absent = no DNS */
@@ -91,7 +94,9 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ url: 
   // the identity kubelets accept for logs/exec/port-forward (upstream's name and group)
   const kubeletClient = await ensureClientCert(ca, tlsDir(o.dataDir), 'apiserver-kubelet-client', 'kube-apiserver-kubelet-client', ['system:masters']);
 
-  const store: Store = o.datastoreEndpoint ? new EtcdStore({ endpoints: o.datastoreEndpoint }) : new SqliteStore(join(o.dataDir, 'state.db'));
+  const backend: Store = o.datastoreEndpoint ? new EtcdStore({ endpoints: o.datastoreEndpoint }) : new SqliteStore(join(o.dataDir, 'state.db'));
+  const encryption = startSecretsEncryption(backend, { dataDir: o.dataDir, enabled: !!o.secretsEncryption, log });
+  const store: Store = encryption.store;
   const compactor = startCompactor(store, { onError: (e) => log.warn({ err: e }, 'compaction failed') });
   const authz = await startAuthorization(store);
   const handler = new ApiHandler({
@@ -173,6 +178,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ url: 
       compactor.stop();
       await http.close();
       authz.stop();
+      await encryption.stop();
       await store.close();
     },
   };
