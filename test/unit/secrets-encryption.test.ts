@@ -11,7 +11,7 @@ import { buildTransformers, parseEncryptionConfig, resourcePrefix, type Encrypti
 import { aescbc, aesgcm, identity, PrefixTransformers } from '../../agents/control-plane/storage/encryption-providers.ts';
 import { storeConformance } from '../../agents/control-plane/storage/conformance.ts';
 import { SqliteStore } from '../../agents/control-plane/storage/sqlite.ts';
-import { withoutOldKeys } from '../../agents/control-plane/storage/secrets-encryption.ts';
+import { withoutOldKeys, withRetired } from '../../agents/control-plane/storage/secrets-encryption.ts';
 
 const KEY = '/registry/core/secrets/default/s1';
 const PLAIN = '{"kind":"Secret","data":{"password":"aHVudGVyMg=="}}';
@@ -107,6 +107,17 @@ test('after reencryption only the writing key (and identity) is kept', (t) => {
     resources: [{ resources: ['secrets'], providers: [{ aescbc: { keys: [active, key('old')] } }, { aesgcm: { keys: [key('g')] } }, { identity: {} }] }],
   };
   t.deepEqual(withoutOldKeys(cfg).resources[0].providers, [{ aescbc: { keys: [active] } }, { identity: {} }]);
+});
+
+test('dropped keys stay readable in memory, behind identity, for watch events written before the drop', (t) => {
+  const old = aescbc('old', k32());
+  const written = new PrefixTransformers([old]).toStorage(KEY, PLAIN);
+  const prefix = resourcePrefix('secrets');
+  const next = [{ prefix, transformers: new PrefixTransformers([aescbc('new', k32()), identity]) }];
+  t.throws(() => next[0].transformers.fromStorage(KEY, written), { message: /identity transformer tried to read encrypted data/ });
+  const merged = withRetired(next, [{ prefix, transformers: new PrefixTransformers([aescbc('new', k32()), old, identity]) }]);
+  t.deepEqual(merged[0].transformers.list.map((x) => x.name), ['new', '', 'old']);
+  t.deepEqual(merged[0].transformers.fromStorage(KEY, written), { value: PLAIN, stale: true });
 });
 
 function encryptedSqlite(t: { teardown(fn: () => void | Promise<void>): void }, o: { pageSize?: number } = {}) {

@@ -25,6 +25,10 @@ export class EncryptingStore implements Store {
     this.resources = resources;
   }
 
+  currentResources(): readonly ResourceTransformer[] {
+    return this.resources;
+  }
+
   private transformerOf(key: string): ResourceTransformer | undefined {
     return this.resources.find((r) => key.startsWith(r.prefix));
   }

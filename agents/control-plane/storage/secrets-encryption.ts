@@ -5,7 +5,8 @@
 // carries out, then drops the keys nothing is written with any more.
 import type { Logger } from '../../api/log.ts';
 import { EncryptingStore } from './encrypting-store.ts';
-import { buildTransformers, defaultEncryptionConfig, PLAINTEXT, providerKeys, type EncryptionConfiguration, type ProviderConfig } from './encryption-config.ts';
+import { buildTransformers, defaultEncryptionConfig, PLAINTEXT, providerKeys, type EncryptionConfiguration, type ProviderConfig, type ResourceTransformer } from './encryption-config.ts';
+import { PrefixTransformers } from './encryption-providers.ts';
 import { configFile, fileStamp, readConfig, readState, writeConfig, writeState } from './encryption-files.ts';
 import type { Store } from './types.ts';
 
@@ -28,6 +29,19 @@ export function withoutOldKeys(cfg: EncryptionConfiguration): EncryptionConfigur
       return { ...r, providers: [kept, ...rest.filter((p) => type !== 'identity' && 'identity' in p)] };
     }),
   };
+}
+
+/**
+ * The new transformers, each followed by the keys it no longer lists: a watch event written just
+ * before the keys were dropped (a reencryption's own, whose previous value is under the old key)
+ * can still be read by a watcher that lags behind. Kept in memory only, until the process ends.
+ */
+export function withRetired(next: ResourceTransformer[], prev: readonly ResourceTransformer[]): ResourceTransformer[] {
+  return next.map((r) => {
+    const old = prev.find((p) => p.prefix === r.prefix)?.transformers.list ?? [];
+    const retired = old.filter((t) => !r.transformers.list.some((n) => n.prefix === t.prefix));
+    return retired.length ? { prefix: r.prefix, transformers: new PrefixTransformers([...r.transformers.list, ...retired]) } : r;
+  });
 }
 
 export function startSecretsEncryption(inner: Store, o: { dataDir: string; enabled: boolean; log: Logger; intervalMs?: number }): SecretsEncryption {
@@ -68,8 +82,11 @@ export function startSecretsEncryption(inner: Store, o: { dataDir: string; enabl
     writeState(o.dataDir, { ...state, stage: 'reencrypt_active' });
     try {
       const r = await store.reencrypt();
-      writeConfig(o.dataDir, withoutOldKeys(cfg!));
-      reload();
+      const pruned = withoutOldKeys(cfg!);
+      writeConfig(o.dataDir, pruned);
+      stamp = fileStamp(configFile(o.dataDir));
+      cfg = pruned;
+      store.setResources(withRetired(buildTransformers(pruned), store.currentResources()));
       // history rows still hold values under the dropped keys: forget them, as a watch from before
       // the rotation could not read them any more (such watchers get 410 Gone and relist)
       await store.compact(await store.currentRevision());
