@@ -5,7 +5,8 @@
 import './reflect-polyfill.ts';
 import * as x509 from '@peculiar/x509';
 import { randomBytes, webcrypto, X509Certificate as NodeX509 } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { writeFileAtomic } from './private-file.ts';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 
@@ -48,9 +49,7 @@ function subject(cn: string, orgs: string[] = []): x509.JsonName {
   return name;
 }
 
-function write(file: string, text: string, mode: number): void {
-  writeFileSync(file, text, { mode });
-}
+const write = writeFileAtomic;
 
 export async function loadOrCreateCA(tlsDir: string): Promise<LoadedCA> {
   mkdirSync(tlsDir, { recursive: true, mode: 0o700 });

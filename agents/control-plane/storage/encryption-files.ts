@@ -2,7 +2,8 @@
 // `hawser secrets-encrypt`: cred/encryption-config.json (the keys; k3s's path and name) and
 // cred/encryption-state.json (the rotation stage, and the reencryption the CLI asks the running
 // server for). Both are written whole (temp file + rename) at 0600 in a 0700 directory.
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { writeFileAtomic } from '../private-file.ts';
 import { join } from 'node:path';
 import { parseEncryptionConfig, type EncryptionConfiguration } from './encryption-config.ts';
 
@@ -25,14 +26,6 @@ export const credDir = (dataDir: string): string => join(dataDir, 'cred');
 export const configFile = (dataDir: string): string => join(credDir(dataDir), 'encryption-config.json');
 export const stateFile = (dataDir: string): string => join(credDir(dataDir), 'encryption-state.json');
 
-/** Writes the whole file or nothing, readable by root alone. */
-export function writePrivate(file: string, text: string): void {
-  mkdirSync(join(file, '..'), { recursive: true, mode: 0o700 });
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, text, { mode: 0o600 });
-  renameSync(tmp, file);
-}
-
 export function readConfig(dataDir: string): EncryptionConfiguration | undefined {
   const f = configFile(dataDir);
   if (!existsSync(f)) return undefined;
@@ -44,7 +37,7 @@ export function readConfig(dataDir: string): EncryptionConfiguration | undefined
 }
 
 export function writeConfig(dataDir: string, cfg: EncryptionConfiguration): void {
-  writePrivate(configFile(dataDir), `${JSON.stringify(cfg, null, 2)}\n`);
+  writeFileAtomic(configFile(dataDir), `${JSON.stringify(cfg, null, 2)}\n`);
 }
 
 export function readState(dataDir: string): EncryptionState {
@@ -54,7 +47,7 @@ export function readState(dataDir: string): EncryptionState {
 }
 
 export function writeState(dataDir: string, s: EncryptionState): void {
-  writePrivate(stateFile(dataDir), `${JSON.stringify(s, null, 2)}\n`);
+  writeFileAtomic(stateFile(dataDir), `${JSON.stringify(s, null, 2)}\n`);
 }
 
 /** Changes whenever a file is replaced: its modification time and inode. */
