@@ -5,6 +5,10 @@ import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { parseKeyValues, parseTaints, withConfigFile } from './config.ts';
 import { registerInstallCommands } from './install/commands.ts';
+import { installCrashPolicy } from './crash-policy.ts';
+import { logger } from '../api/log.ts';
+
+installCrashPolicy(logger('hawser'));
 
 const program = new Command('hawser').description('Kubernetes node agents and a bundled control plane').version('0.1.0');
 const bundlePath = (): string => resolve(process.argv[1]);
