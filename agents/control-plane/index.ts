@@ -91,8 +91,10 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ url: 
     ]),
   ].filter(Boolean);
   const serving = await ensureServingCert(ca, tlsDir(o.dataDir), 'apiserver', sans);
-  // the identity kubelets accept for logs/exec/port-forward (upstream's name and group)
-  const kubeletClient = await ensureClientCert(ca, tlsDir(o.dataDir), 'apiserver-kubelet-client', 'kube-apiserver-kubelet-client', ['system:masters']);
+  // the identity kubelets accept for logs/exec/port-forward: upstream's kube-apiserver-kubelet-client,
+  // in no group, so that the key grants the kubelet API (system:kubelet-api-admin) and nothing more;
+  // a certificate an older version issued with system:masters is replaced
+  const kubeletClient = await ensureClientCert(ca, tlsDir(o.dataDir), 'apiserver-kubelet-client', 'kube-apiserver-kubelet-client', []);
 
   const backend: Store = o.datastoreEndpoint ? new EtcdStore({ endpoints: o.datastoreEndpoint }) : new SqliteStore(join(o.dataDir, 'state.db'));
   const encryption = startSecretsEncryption(backend, { dataDir: o.dataDir, enabled: !!o.secretsEncryption, log });

@@ -155,14 +155,20 @@ export async function ensureServingCert(ca: LoadedCA, tlsDir: string, name: stri
   return pair;
 }
 
-/** A client certificate kept in <tlsDir>/<name>.crt/.key, reissued when missing, foreign or near expiry. */
+/** Whether a certificate's subject is exactly this CN and these O values (node's `subject` is "O=a\nCN=b"). */
+export function subjectIs(c: NodeX509, cn: string, orgs: string[]): boolean {
+  const have = c.subject.split('\n').filter(Boolean).sort();
+  return JSON.stringify(have) === JSON.stringify([...orgs.map((o) => `O=${o}`), `CN=${cn}`].sort());
+}
+
+/** A client certificate kept in <tlsDir>/<name>.crt/.key, reissued when missing, foreign, for another subject or near expiry. */
 export async function ensureClientCert(ca: LoadedCA, tlsDir: string, name: string, cn: string, orgs: string[], days = 365): Promise<KeyPair> {
   const certFile = join(tlsDir, `${name}.crt`);
   const keyFile = join(tlsDir, `${name}.key`);
   if (existsSync(certFile) && existsSync(keyFile)) {
     const certPem = readFileSync(certFile, 'utf8');
     const c = new NodeX509(certPem);
-    if (new Date(c.validTo).getTime() - Date.now() > 30 * DAY && c.checkIssued(new NodeX509(ca.certPem))) {
+    if (new Date(c.validTo).getTime() - Date.now() > 30 * DAY && c.checkIssued(new NodeX509(ca.certPem)) && subjectIs(c, cn, orgs)) {
       return { certPem, keyPem: readFileSync(keyFile, 'utf8') };
     }
   }

@@ -255,9 +255,10 @@ test.serial('bodies over 3 MiB are refused with 413', async (t) => {
 test.serial('logs and exec are proxied to the pod\'s kubelet with the API server\'s client certificate', async (t) => {
   const ca = await loadOrCreateCA(join(dir, 'tls'));
   const serving = await issueCert(ca, { cn: 'fake-kubelet', sans: ['127.0.0.1'], usage: 'server' });
-  const seen: { path: string; user: string; upgrade?: string }[] = [];
+  const seen: { path: string; user: string; groups?: unknown; upgrade?: string }[] = [];
   const kubelet = https.createServer({ key: serving.keyPem, cert: serving.certPem, ca: ca.certPem, requestCert: true, rejectUnauthorized: true }, (req, res) => {
-    seen.push({ path: req.url!, user: String((req.socket as TLSSocket).getPeerCertificate().subject.CN) });
+    const subject = (req.socket as TLSSocket).getPeerCertificate().subject;
+    seen.push({ path: req.url!, user: String(subject.CN), groups: subject.O });
     res.writeHead(200, { 'Content-Type': 'text/plain' }).end('line one\nline two\n');
   });
   kubelet.on('upgrade', (req, socket) => {
@@ -275,6 +276,7 @@ test.serial('logs and exec are proxied to the pod\'s kubelet with the API server
 
   t.is(await ok(['logs', 'logpod', '--tail=5', '--timestamps']), 'line one\nline two\n');
   t.like(seen[0], { path: '/containerLogs/default/logpod/main?timestamps=true&tailLines=5', user: 'kube-apiserver-kubelet-client' });
+  t.is(seen[0].groups, undefined, 'the API server\'s kubelet client is in no group (not system:masters)');
 
   // kubectl tries WebSocket, is refused, and comes back over SPDY, which reaches the kubelet
   // (the fake kubelet speaks no SPDY, so this kubectl is stopped once its upgrade arrived)
