@@ -122,7 +122,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ url: 
     cert: serving.certPem,
     ca: ca.certPem,
     log,
-    kubeletClient: { cert: kubeletClient.certPem, key: kubeletClient.keyPem },
+    kubeletClient: { cert: kubeletClient.certPem, key: kubeletClient.keyPem, ca: ca.certPem },
   });
   const url = `https://${hostForUrl(o.advertiseAddress)}:${http.port}`;
   handler.setServerAddress(`${hostForUrl(o.advertiseAddress)}:${http.port}`);

@@ -3,11 +3,14 @@
 //                          against the token's pin before it trusts anything from this server;
 //   POST /v1-hawser/join   Authorization: Bearer <id>.<secret>, body {"nodeName": "...",
 //                          "nodePassword": "..."}: a client certificate for system:node:<name>
-//                          (group system:nodes) signed by the CA.
+//                          (group system:nodes) signed by the CA;
+//   POST /v1-hawser/serving-cert  with a node's client certificate: its kubelet serving certificate
+//                          (serving-cert.ts).
 // A valid token lets a machine join; the node password (node-password.ts) decides who may use a
 // name: a node joining again under its name (its credentials lost) gets fresh ones only with the
 // same password, unless its Node object was deleted, as k3s does.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TLSSocket } from 'node:tls';
 import { existsSync, readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../private-file.ts';
 import { join } from 'node:path';
@@ -17,6 +20,8 @@ import { decideJoin, hashPassword, MIN_PASSWORD, passwordMatches } from './node-
 import { checkCredential, readTokens } from './store.ts';
 import { parseCredential } from './token.ts';
 import { FailureThrottle, type ThrottleOptions } from './throttle.ts';
+import { nodeOf, SERVING_CERT_PATH, servingSANs, type ServingCertResponse } from './serving-cert.ts';
+import { userFromSocket } from '../apiserver/server.ts';
 import { ApiError, internalError, tooLarge } from '../apiserver/errors.ts';
 
 export const CACERTS_PATH = '/cacerts';
@@ -137,15 +142,29 @@ export function joinHandler(o: { dataDir: string; serverURL: string; nodeExists:
     };
   }
 
+  async function handleServingCert(req: IncomingMessage): Promise<ServingCertResponse> {
+    const nodeName = nodeOf(userFromSocket(req.socket as TLSSocket));
+    let body: unknown;
+    try { body = JSON.parse((await readBody(req)).toString('utf8') || '{}'); } catch (e) {
+      if (e instanceof ApiError) throw e;
+      throw new ApiError(400, 'BadRequest', 'serving certificate request body must be JSON: {"addresses": ["<node IP>", ...]}');
+    }
+    const sans = servingSANs(nodeName, body);
+    const pair = await issueCert(await getCA(), { cn: `system:node:${nodeName}`, orgs: ['system:nodes'], sans, usage: 'server' });
+    log.info({ node: nodeName, sans }, 'issued a kubelet serving certificate');
+    return { apiVersion: 'hawser.io/v1', kind: 'ServingCertResponse', ...pair };
+  }
+
   return (req, res) => {
     const path = new URL(req.url ?? '/', 'https://localhost').pathname;
-    if (path !== CACERTS_PATH && path !== JOIN_PATH) return false;
+    if (path !== CACERTS_PATH && path !== JOIN_PATH && path !== SERVING_CERT_PATH) return false;
     void (async () => {
       if (path === CACERTS_PATH) {
         if (req.method !== 'GET' && req.method !== 'HEAD') throw new ApiError(405, 'MethodNotAllowed', `${req.method} ${path}: use GET`);
         return send(res, 200, (await getCA()).certPem, 'application/x-pem-file');
       }
       if (req.method !== 'POST') throw new ApiError(405, 'MethodNotAllowed', `${req.method} ${path}: use POST`);
+      if (path === SERVING_CERT_PATH) return send(res, 200, JSON.stringify(await handleServingCert(req)), 'application/json');
       send(res, 200, JSON.stringify(await handleJoin(req)), 'application/json');
     })().catch((e: unknown) => {
       const err = e instanceof ApiError ? e : internalError(e);

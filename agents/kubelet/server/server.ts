@@ -14,7 +14,7 @@ import { serveContainerLogs, serveSimple, streamTarget, type HandlerContext, typ
 import { createMetrics } from './metrics.ts';
 import { isStreamRoute, parseRoute, type Route } from './params.ts';
 import { relayUpgrade } from './relay.ts';
-import { ensureServingCert } from './serving-cert.ts';
+import { ensureServingCert, type ServingCertIssuer } from './serving-cert.ts';
 import { badRequest, HttpError, rawStatusResponse, toStatus } from './status.ts';
 
 export type { ServerCri } from './handlers.ts';
@@ -35,6 +35,8 @@ export interface KubeletServerOptions {
   podLogDir: string;
   /** the kubelet's current pods (from its informer) */
   pods(): V1Pod[];
+  /** a serving certificate signed by the cluster CA (absent, or when it fails: self-signed) */
+  servingCertIssuer?: ServingCertIssuer;
 }
 
 export interface KubeletServer {
@@ -66,8 +68,9 @@ const notFound = () => new HttpError(404, 'the server could not find the request
 const metricsPath = (route: Route | undefined) => route?.kind ?? 'other';
 
 export async function startKubeletServer(o: KubeletServerOptions): Promise<KubeletServer> {
-  const cert = await ensureServingCert(o.tlsDir, o.nodeName, o.nodeIP);
-  if (cert.created) log.info({ file: cert.certFile }, 'created a self-signed serving certificate');
+  const cert = await ensureServingCert(o.tlsDir, o.nodeName, o.nodeIP, o.servingCertIssuer,
+    (err) => log.warn({ err: String(err) }, 'no serving certificate from the control plane: using a self-signed one, which the API server will not accept for logs and exec'));
+  if (cert.created) log.info({ file: cert.certFile }, cert.selfSigned ? 'created a self-signed serving certificate' : 'got a serving certificate signed by the cluster CA');
   const metrics = createMetrics(o.nodeName);
   const closing = new AbortController();
   const ctx: HandlerContext = { cri: o.cri, pods: o.pods, podLogDir: o.podLogDir, metrics, closing: closing.signal };

@@ -1,0 +1,33 @@
+// The kubelet's serving certificate: signed by the cluster CA when the control plane gives one,
+// self-signed (with a warning) when it cannot, and a self-signed one is replaced once it can.
+import test from 'ava';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { issueCert, loadOrCreateCA } from '../../agents/control-plane/pki.ts';
+import { ensureServingCert, type ServingCertIssuer } from '../../agents/kubelet/server/serving-cert.ts';
+
+test('CA-signed when the control plane answers, self-signed when not, replaced once it answers', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'hawser-kcert-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const ca = await loadOrCreateCA(join(dir, 'ca'));
+  const asked: string[][] = [];
+  let up = false;
+  const issuer: ServingCertIssuer = {
+    ca: Buffer.from(ca.certPem),
+    async issue(addresses) {
+      asked.push(addresses);
+      if (!up) throw new Error('connection refused');
+      return issueCert(ca, { cn: 'system:node:n1', orgs: ['system:nodes'], sans: ['n1', ...addresses], usage: 'server' });
+    },
+  };
+  const errors: unknown[] = [];
+  const tls = join(dir, 'tls');
+  t.like(await ensureServingCert(tls, 'n1', '10.0.0.5', issuer, (e) => errors.push(e)), { created: true, selfSigned: true });
+  t.is(errors.length, 1);
+  up = true;
+  t.like(await ensureServingCert(tls, 'n1', '10.0.0.5', issuer), { created: true, selfSigned: false });
+  t.like(await ensureServingCert(tls, 'n1', '10.0.0.5', issuer), { created: false, selfSigned: false });
+  t.like(await ensureServingCert(tls, 'n1', '10.0.0.6', issuer), { created: true, selfSigned: false }, 'a new address: a new certificate');
+  t.deepEqual(asked, [['10.0.0.5', '127.0.0.1'], ['10.0.0.5', '127.0.0.1'], ['10.0.0.6', '127.0.0.1']]);
+});
