@@ -35,8 +35,10 @@ export interface KubeletServerOptions {
   podLogDir: string;
   /** the kubelet's current pods (from its informer) */
   pods(): V1Pod[];
-  /** a serving certificate signed by the cluster CA (absent, or when it fails: self-signed) */
+  /** a serving certificate signed by the cluster CA (absent, or while it fails: self-signed) */
   servingCertIssuer?: ServingCertIssuer;
+  /** how often to ask again while the control plane has not given one (default 30 s) */
+  servingCertRetryMs?: number;
 }
 
 export interface KubeletServer {
@@ -48,6 +50,7 @@ export interface KubeletServer {
 }
 
 const log = logger('kubelet-server');
+const SERVING_CERT_RETRY_MS = 30_000;
 
 function authenticate(socket: TLSSocket): UserInfo {
   // the handshake accepted any certificate (or none) so that refusals get a 401, not a TLS alert
@@ -141,6 +144,23 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<Kubel
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : o.port;
   log.info({ address: o.bindAddress, port }, 'kubelet server listening');
+  // the control plane was not reachable at start: keep asking, and swap the certificate in
+  let retry: NodeJS.Timeout | undefined;
+  if (cert.selfSigned && o.servingCertIssuer) {
+    const issuer = o.servingCertIssuer;
+    let busy = false;
+    retry = setInterval(() => {
+      if (busy) return;
+      busy = true;
+      void ensureServingCert(o.tlsDir, o.nodeName, o.nodeIP, issuer, () => undefined).then((next) => {
+        if (next.selfSigned) return;
+        server.setSecureContext({ key: next.keyPem, cert: next.certPem, ca: o.clientCA, minVersion: 'TLSv1.2' });
+        clearInterval(retry);
+        log.info({ file: next.certFile }, 'got a serving certificate signed by the cluster CA');
+      }).catch((err: unknown) => log.warn({ err: String(err) }, 'serving certificate retry failed')).finally(() => (busy = false));
+    }, o.servingCertRetryMs ?? SERVING_CERT_RETRY_MS);
+    retry.unref();
+  }
 
   return {
     port,
@@ -148,6 +168,7 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<Kubel
     close: () =>
       new Promise<void>((resolve) => {
         closing.abort();
+        clearInterval(retry);
         for (const s of upgraded) s.destroy();
         server.close(() => resolve());
         server.closeAllConnections();
