@@ -5,6 +5,10 @@ import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { parseKeyValues, parseTaints, withConfigFile } from './config.ts';
 import { registerInstallCommands } from './install/commands.ts';
+import { installCrashPolicy } from './crash-policy.ts';
+import { logger } from '../api/log.ts';
+
+installCrashPolicy(logger('hawser'));
 
 const program = new Command('hawser').description('Kubernetes node agents and a bundled control plane').version('0.1.0');
 const bundlePath = (): string => resolve(process.argv[1]);
@@ -36,6 +40,7 @@ program.command('control-plane').alias('server')
   .option('--resolv-conf <file>', 'upstream resolvers for names outside the cluster', '/etc/resolv.conf')
   .option('--datastore-endpoint <urls>', 'etcd v3 client URLs, comma separated, e.g. http://127.0.0.1:2379 (default: SQLite in the data dir)')
   .option('--token-auth-file <file>', 'static bearer tokens: CSV lines token,user,uid,"group1,group2"')
+  .option('--secrets-encryption', 'encrypt Secrets at rest (keys in <data-dir>/cred/encryption-config.json, made on first start)')
   .action(async (_o, cmd: Command) => {
     const o = withConfigFile<Record<string, any>>(cmd, 'control-plane');
     const { startControlPlane } = await import('../control-plane/index.ts');
@@ -48,6 +53,7 @@ program.command('control-plane').alias('server')
       clusterDNS: o.clusterDns ? { port: o.dnsPort, serviceIP: o.clusterDns, clusterDomain: o.clusterDomain, resolvConf: o.resolvConf } : undefined,
       datastoreEndpoint: o.datastoreEndpoint || undefined,
       tokenAuthFile: o.tokenAuthFile || undefined,
+      secretsEncryption: !!o.secretsEncryption,
     });
     process.stderr.write(`control plane serving on ${cp.url}; admin kubeconfig: ${o.dataDir}/admin.kubeconfig\n`);
     holdOpen(() => cp.close());
@@ -194,6 +200,34 @@ labOpts(lab.command('down')).description('remove every namespace, link, rule, pr
   });
 
 registerInstallCommands(program);
+
+const secrets = program.command('secrets-encrypt').description('secrets encryption at rest: status and key rotation (run on the server host)');
+const secretsOpts = (c: Command) => c.option('--data-dir <dir>', 'control plane data dir', '/var/lib/hawser/server');
+const waitOpts = (c: Command) => secretsOpts(c).option('--timeout <seconds>', 'how long to wait for the control plane', (v) => Number(v), 300);
+secretsOpts(secrets.command('status')).description('whether Secrets are encrypted, the rotation stage and the keys')
+  .action(async (o) => {
+    const { encryptionStatus } = await import('./secrets-encrypt.ts');
+    process.stdout.write(encryptionStatus(o.dataDir));
+  });
+secretsOpts(secrets.command('prepare')).description('add a new key that every server reads with (not yet written with)')
+  .action(async (o) => {
+    const { prepareKey } = await import('./secrets-encrypt.ts');
+    process.stdout.write(`prepared key ${prepareKey(o.dataDir)}\n`);
+  });
+secretsOpts(secrets.command('rotate')).description('make the prepared key the one new writes use')
+  .action(async (o) => {
+    const { rotateKey } = await import('./secrets-encrypt.ts');
+    process.stdout.write(`key ${rotateKey(o.dataDir)} is now active; run "hawser secrets-encrypt reencrypt" to rewrite the existing Secrets\n`);
+  });
+const reencryptAction = (verb: 'reencrypt' | 'rotate-keys') => async (o: { dataDir: string; timeout: number }) => {
+  const m = await import('./secrets-encrypt.ts');
+  const s = await (verb === 'reencrypt' ? m.reencrypt : m.rotateKeys)(o.dataDir, { timeoutMs: o.timeout * 1000 });
+  process.stdout.write(`reencryption finished: ${s.rewritten} of ${s.total} rewritten; older keys removed\n`);
+};
+waitOpts(secrets.command('reencrypt')).description('have the running control plane rewrite every Secret with the active key, then drop the others')
+  .action(reencryptAction('reencrypt'));
+waitOpts(secrets.command('rotate-keys')).description('prepare, rotate and reencrypt in one step')
+  .action(reencryptAction('rotate-keys'));
 
 program.parseAsync().catch((err: Error) => {
   process.stderr.write(`hawser: ${err.message}\n`);

@@ -30,6 +30,7 @@ import { ensureClientCert, ensureServingCert, issueCert, loadOrCreateCA } from '
 import { Scheduler } from './scheduler/scheduler.ts';
 import { startCompactor } from './storage/compactor.ts';
 import { SqliteStore } from './storage/sqlite.ts';
+import { startSecretsEncryption } from './storage/secrets-encryption.ts';
 import type { Store } from './storage/types.ts';
 
 export interface ControlPlaneOptions {
@@ -45,6 +46,8 @@ export interface ControlPlaneOptions {
   nodeMonitorGracePeriodSeconds?: number;
   /** etcd client URLs (comma separated); absent = the embedded SQLite store in dataDir */
   datastoreEndpoint?: string;
+  /** Secrets encrypted at rest with the keys of <dataDir>/cred/encryption-config.json (written on first start) */
+  secretsEncryption?: boolean;
   /** static bearer tokens, upstream's CSV format: token,user,uid,"group1,group2" */
   tokenAuthFile?: string;
   /** cluster DNS on advertiseAddress:<port> behind Service kube-system/kube-dns; absent = no DNS */
@@ -87,14 +90,18 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ url: 
     ]),
   ].filter(Boolean);
   const serving = await ensureServingCert(ca, tlsDir(o.dataDir), 'apiserver', sans);
-  // the identity kubelets accept for logs/exec/port-forward (upstream's name and group)
-  const kubeletClient = await ensureClientCert(ca, tlsDir(o.dataDir), 'apiserver-kubelet-client', 'kube-apiserver-kubelet-client', ['system:masters']);
+  // the identity kubelets accept for logs/exec/port-forward: upstream's kube-apiserver-kubelet-client,
+  // in no group, so that the key grants the kubelet API (system:kubelet-api-admin) and nothing more;
+  // a certificate an older version issued with system:masters is replaced
+  const kubeletClient = await ensureClientCert(ca, tlsDir(o.dataDir), 'apiserver-kubelet-client', 'kube-apiserver-kubelet-client', []);
 
   // etcd3 (and its gRPC stack) loads only for an etcd datastore: an installed server on SQLite
   // does not carry it, and a static import made every start fail with "Cannot find module 'etcd3'"
-  const store: Store = o.datastoreEndpoint
+  const backend: Store = o.datastoreEndpoint
     ? new (await import('./storage/etcd.ts')).EtcdStore({ endpoints: o.datastoreEndpoint })
     : new SqliteStore(join(o.dataDir, 'state.db'));
+  const encryption = startSecretsEncryption(backend, { dataDir: o.dataDir, enabled: !!o.secretsEncryption, log });
+  const store: Store = encryption.store;
   const compactor = startCompactor(store, { onError: (e) => log.warn({ err: e }, 'compaction failed') });
   const authz = await startAuthorization(store);
   const handler = new ApiHandler({
@@ -118,7 +125,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ url: 
     cert: serving.certPem,
     ca: ca.certPem,
     log,
-    kubeletClient: { cert: kubeletClient.certPem, key: kubeletClient.keyPem },
+    kubeletClient: { cert: kubeletClient.certPem, key: kubeletClient.keyPem, ca: ca.certPem },
   });
   const url = `https://${hostForUrl(o.advertiseAddress)}:${http.port}`;
   handler.setServerAddress(`${hostForUrl(o.advertiseAddress)}:${http.port}`);
@@ -176,6 +183,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ url: 
       compactor.stop();
       await http.close();
       authz.stop();
+      await encryption.stop();
       await store.close();
     },
   };

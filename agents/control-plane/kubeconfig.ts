@@ -1,6 +1,5 @@
 // Kubeconfig files with embedded credentials, in the shape kubectl and client-go read.
-import { writeFileSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { writeFileAtomic } from './private-file.ts';
 import YAML from 'yaml';
 
 export interface KubeconfigParams {
@@ -29,6 +28,5 @@ export function renderKubeconfig(p: KubeconfigParams): string {
 }
 
 export function writeKubeconfig(file: string, p: KubeconfigParams): void {
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, renderKubeconfig(p), { mode: 0o600 });
+  writeFileAtomic(file, renderKubeconfig(p));
 }

@@ -5,7 +5,8 @@
 import './reflect-polyfill.ts';
 import * as x509 from '@peculiar/x509';
 import { randomBytes, webcrypto, X509Certificate as NodeX509 } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { writeFileAtomic } from './private-file.ts';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 
@@ -48,9 +49,7 @@ function subject(cn: string, orgs: string[] = []): x509.JsonName {
   return name;
 }
 
-function write(file: string, text: string, mode: number): void {
-  writeFileSync(file, text, { mode });
-}
+const write = writeFileAtomic;
 
 export async function loadOrCreateCA(tlsDir: string): Promise<LoadedCA> {
   mkdirSync(tlsDir, { recursive: true, mode: 0o700 });
@@ -156,14 +155,20 @@ export async function ensureServingCert(ca: LoadedCA, tlsDir: string, name: stri
   return pair;
 }
 
-/** A client certificate kept in <tlsDir>/<name>.crt/.key, reissued when missing, foreign or near expiry. */
+/** Whether a certificate's subject is exactly this CN and these O values (node's `subject` is "O=a\nCN=b"). */
+export function subjectIs(c: NodeX509, cn: string, orgs: string[]): boolean {
+  const have = c.subject.split('\n').filter(Boolean).sort();
+  return JSON.stringify(have) === JSON.stringify([...orgs.map((o) => `O=${o}`), `CN=${cn}`].sort());
+}
+
+/** A client certificate kept in <tlsDir>/<name>.crt/.key, reissued when missing, foreign, for another subject or near expiry. */
 export async function ensureClientCert(ca: LoadedCA, tlsDir: string, name: string, cn: string, orgs: string[], days = 365): Promise<KeyPair> {
   const certFile = join(tlsDir, `${name}.crt`);
   const keyFile = join(tlsDir, `${name}.key`);
   if (existsSync(certFile) && existsSync(keyFile)) {
     const certPem = readFileSync(certFile, 'utf8');
     const c = new NodeX509(certPem);
-    if (new Date(c.validTo).getTime() - Date.now() > 30 * DAY && c.checkIssued(new NodeX509(ca.certPem))) {
+    if (new Date(c.validTo).getTime() - Date.now() > 30 * DAY && c.checkIssued(new NodeX509(ca.certPem)) && subjectIs(c, cn, orgs)) {
       return { certPem, keyPem: readFileSync(keyFile, 'utf8') };
     }
   }

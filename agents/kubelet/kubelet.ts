@@ -32,6 +32,7 @@ import type { PodRuntime } from './pods/runtime.ts';
 import { StartupTrace } from './pods/startup-trace.ts';
 import { ProbeManager } from './probes/probe-manager.ts';
 import { startKubeletServer } from './server/server.ts';
+import { servingCertIssuer } from './server/serving-cert-request.ts';
 import { ManifestSource } from './static/manifest-source.ts';
 import { MirrorPods } from './static/mirror-pods.ts';
 import { CONFIG_MIRROR, isMirrorPod } from './static/static-pods.ts';
@@ -286,6 +287,7 @@ export async function startKubelet(o: KubeletOptions): Promise<{ stop(): Promise
     bindAddress: '0.0.0.0', port: o.port, tlsDir: join(o.rootDir, 'pki'),
     clientCA: api.auth.ca ?? Buffer.alloc(0), nodeName: o.nodeName, nodeIP,
     cri: new CriClient(o.runtimeEndpoint), podLogDir: o.podLogDir, pods: allPods,
+    servingCertIssuer: servingCertIssuer(api.auth),
   });
   log.info({ port: server.port }, 'kubelet server listening');
 

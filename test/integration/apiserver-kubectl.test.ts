@@ -13,6 +13,9 @@ import type { TLSSocket } from 'node:tls';
 import { startControlPlane } from '../../agents/control-plane/index.ts';
 import { issueCert, loadOrCreateCA } from '../../agents/control-plane/pki.ts';
 import { KUBECTL, runKubectl, until } from './_apiserver-kit.ts';
+import { X509Certificate } from 'node:crypto';
+import { ensureServingCert as ensureKubeletServingCert } from '../../agents/kubelet/server/serving-cert.ts';
+import { servingCertIssuer } from '../../agents/kubelet/server/serving-cert-request.ts';
 
 const run = promisify(execFile);
 process.env.HAWSER_LOG_LEVEL ??= 'warn';
@@ -255,9 +258,10 @@ test.serial('bodies over 3 MiB are refused with 413', async (t) => {
 test.serial('logs and exec are proxied to the pod\'s kubelet with the API server\'s client certificate', async (t) => {
   const ca = await loadOrCreateCA(join(dir, 'tls'));
   const serving = await issueCert(ca, { cn: 'fake-kubelet', sans: ['127.0.0.1'], usage: 'server' });
-  const seen: { path: string; user: string; upgrade?: string }[] = [];
+  const seen: { path: string; user: string; groups?: unknown; upgrade?: string }[] = [];
   const kubelet = https.createServer({ key: serving.keyPem, cert: serving.certPem, ca: ca.certPem, requestCert: true, rejectUnauthorized: true }, (req, res) => {
-    seen.push({ path: req.url!, user: String((req.socket as TLSSocket).getPeerCertificate().subject.CN) });
+    const subject = (req.socket as TLSSocket).getPeerCertificate().subject;
+    seen.push({ path: req.url!, user: String(subject.CN), groups: subject.O });
     res.writeHead(200, { 'Content-Type': 'text/plain' }).end('line one\nline two\n');
   });
   kubelet.on('upgrade', (req, socket) => {
@@ -275,6 +279,7 @@ test.serial('logs and exec are proxied to the pod\'s kubelet with the API server
 
   t.is(await ok(['logs', 'logpod', '--tail=5', '--timestamps']), 'line one\nline two\n');
   t.like(seen[0], { path: '/containerLogs/default/logpod/main?timestamps=true&tailLines=5', user: 'kube-apiserver-kubelet-client' });
+  t.is(seen[0].groups, undefined, 'the API server\'s kubelet client is in no group (not system:masters)');
 
   // kubectl tries WebSocket, is refused, and comes back over SPDY, which reaches the kubelet
   // (the fake kubelet speaks no SPDY, so this kubectl is stopped once its upgrade arrived)
@@ -300,6 +305,52 @@ test.serial('logs and exec are proxied to the pod\'s kubelet with the API server
   t.regex(got, /^HTTP\/1\.1 101 /);
   await ok(['delete', 'pod', 'logpod', '--grace-period=0', '--force']);
   await ok(['delete', 'node', 'node-k']);
+});
+
+test.serial('the API server verifies the kubelet\'s serving certificate, which a kubelet gets from the control plane', async (t) => {
+  const ca = await loadOrCreateCA(join(dir, 'tls'));
+  const nodeCreds = await issueCert(ca, { cn: 'system:node:node-v', orgs: ['system:nodes'], usage: 'client' });
+  const auth = { server: cp!.url, ca: Buffer.from(ca.certPem), cert: Buffer.from(nodeCreds.certPem), key: Buffer.from(nodeCreds.keyPem) };
+  // what the kubelet does at start: a certificate for its name and IPs, signed by the cluster CA
+  const tlsDir = join(dir, 'kubelet-v');
+  const got = await ensureKubeletServingCert(tlsDir, 'node-v', '127.0.0.1', servingCertIssuer(auth));
+  t.like(got, { created: true, selfSigned: false });
+  const x = new X509Certificate(got.certPem);
+  t.true(x.checkIssued(new X509Certificate(ca.certPem)));
+  t.is(x.subjectAltName, 'DNS:node-v, IP Address:127.0.0.1');
+  t.like(await ensureKubeletServingCert(tlsDir, 'node-v', '127.0.0.1', servingCertIssuer(auth)), { created: false, selfSigned: false });
+  // only a node's own identity gets one
+  const admin = YAML.parse(readFileSync(kubeconfig, 'utf8')).users[0].user;
+  const asAdmin = servingCertIssuer({ ...auth, cert: Buffer.from(admin['client-certificate-data'], 'base64'), key: Buffer.from(admin['client-key-data'], 'base64') })!;
+  await t.throwsAsync(asAdmin.issue(['127.0.0.1']), { message: /refused a serving certificate \(403\): user "admin" cannot get a kubelet serving certificate/ });
+
+  const kubeletWith = async (pair: { certPem: string; keyPem: string }) => {
+    const k = https.createServer({ key: pair.keyPem, cert: pair.certPem, ca: ca.certPem, requestCert: true, rejectUnauthorized: true }, (_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/plain' }).end('from the kubelet\n');
+    });
+    await new Promise<void>((r) => k.listen(0, '127.0.0.1', r));
+    t.teardown(() => void k.close());
+    return (k.address() as { port: number }).port;
+  };
+  const logsVia = async (port: number) => {
+    await ok(['patch', 'node', 'node-v', '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { daemonEndpoints: { kubeletEndpoint: { Port: port } } } })]);
+    return kubectl(['logs', 'vpod']);
+  };
+  await ok(['create', '-f', '-'], JSON.stringify(JSON.parse(readyNode('node-v', '127.0.0.1'))));
+  await ok(['apply', '-f', '-'], podManifest('vpod', 'busybox', '\n  nodeName: node-v'));
+  t.teardown(async () => {
+    await kubectl(['delete', 'pod', 'vpod', '--grace-period=0', '--force']);
+    await kubectl(['delete', 'node', 'node-v', '--ignore-not-found']);
+  });
+  t.is((await logsVia(await kubeletWith(got))).stdout, 'from the kubelet\n');
+  // a self-signed certificate (a kubelet that got none, or someone in between) is refused
+  const self = await ensureKubeletServingCert(join(dir, 'kubelet-self'), 'node-v', '127.0.0.1');
+  const refused = await logsVia(await kubeletWith(self));
+  t.is(refused.code, 1);
+  t.regex(refused.stderr, /error trying to reach the kubelet at 127\.0\.0\.1:\d+: self-signed certificate/);
+  // one signed by the CA for another address too
+  const other = await issueCert(ca, { cn: 'system:node:node-w', orgs: ['system:nodes'], sans: ['node-w', '10.9.9.9'], usage: 'server' });
+  t.regex((await logsVia(await kubeletWith(other))).stderr, /IP: 127\.0\.0\.1 is not in the cert's list: 10\.9\.9\.9/);
 });
 
 test.serial('a restart keeps the data', async (t) => {

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteStore, prefixEnd } from '../../agents/control-plane/storage/sqlite.ts';
@@ -69,4 +69,24 @@ test('compactionTarget bounds history by count and by age', (t) => {
   t.is(compactionTarget(5000, [{ at: 0, rev: 4500 }], 400_000, 1000, 300_000), 4500);
   // a recent sample does not
   t.is(compactionTarget(5000, [{ at: 350_000, rev: 4900 }], 400_000, 1000, 300_000), 4000);
+});
+
+test('the database and its write-ahead log are readable by their owner alone, also when an older file was not', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'hawser-store-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'state.db');
+  const modes = () => Object.fromEntries(readdirSync(dir).map((f) => [f, (statSync(join(dir, f)).mode & 0o777).toString(8)]));
+  let store = new SqliteStore(file);
+  await store.create('/a', 'secret');
+  t.deepEqual(modes(), { 'state.db': '600', 'state.db-wal': '600' });
+  await store.close();
+  writeFileSync(`${file}-wal`, '');
+  chmodSync(file, 0o644);
+  chmodSync(`${file}-wal`, 0o644);
+  store = new SqliteStore(file);
+  await store.create('/b', 'secret');
+  // a WAL left behind makes SQLite open a -shm file too: it gets the database's mode as well
+  t.like(modes(), { 'state.db': '600', 'state.db-wal': '600' });
+  t.deepEqual(new Set(Object.values(modes())), new Set(['600']));
+  await store.close();
 });

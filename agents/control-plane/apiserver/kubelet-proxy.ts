@@ -1,8 +1,9 @@
 // The API server's half of `kubectl logs`, `exec`, `attach` and `port-forward`: requests are sent to
 // the pod's kubelet with the API server's kubelet-client certificate, plain responses are streamed
 // back, and upgraded connections (SPDY) are spliced byte for byte once the kubelet said 101.
-// The kubelet's serving certificate is self-signed, so it is not verified (upstream's default
-// without --kubelet-certificate-authority).
+// The kubelet's serving certificate must be signed by the cluster CA and name the address dialled
+// (upstream with --kubelet-certificate-authority): kubelets get one from the control plane
+// (join/serving-cert.ts), so nothing in between can pose as a kubelet and read exec sessions.
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -12,6 +13,8 @@ import type { KubeletTarget } from './kubelet-target.ts';
 export interface KubeletCredentials {
   cert: string;
   key: string;
+  /** the CA kubelets' serving certificates must chain to (the cluster CA) */
+  ca: string;
 }
 
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -34,7 +37,8 @@ function kubeletRequest(target: KubeletTarget, creds: KubeletCredentials, method
     headers,
     cert: creds.cert,
     key: creds.key,
-    rejectUnauthorized: false,
+    ca: creds.ca,
+    rejectUnauthorized: true,
     agent: false,
   });
   r.setTimeout(CONNECT_TIMEOUT_MS, () => {

@@ -3,22 +3,32 @@
 //                          against the token's pin before it trusts anything from this server;
 //   POST /v1-hawser/join   Authorization: Bearer <id>.<secret>, body {"nodeName": "...",
 //                          "nodePassword": "..."}: a client certificate for system:node:<name>
-//                          (group system:nodes) signed by the CA.
+//                          (group system:nodes) signed by the CA;
+//   POST /v1-hawser/serving-cert  with a node's client certificate: its kubelet serving certificate
+//                          (serving-cert.ts).
 // A valid token lets a machine join; the node password (node-password.ts) decides who may use a
 // name: a node joining again under its name (its credentials lost) gets fresh ones only with the
 // same password, unless its Node object was deleted, as k3s does.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import type { TLSSocket } from 'node:tls';
+import { existsSync, readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../private-file.ts';
 import { join } from 'node:path';
 import { logger } from '../../api/log.ts';
 import { issueCert, loadOrCreateCA } from '../pki.ts';
 import { decideJoin, hashPassword, MIN_PASSWORD, passwordMatches } from './node-password.ts';
 import { checkCredential, readTokens } from './store.ts';
 import { parseCredential } from './token.ts';
+import { FailureThrottle, type ThrottleOptions } from './throttle.ts';
+import { nodeOf, SERVING_CERT_PATH, servingSANs, type ServingCertResponse } from './serving-cert.ts';
+import { userFromSocket } from '../apiserver/server.ts';
+import { ApiError, internalError, tooLarge } from '../apiserver/errors.ts';
 
 export const CACERTS_PATH = '/cacerts';
 export const JOIN_PATH = '/v1-hawser/join';
 const MAX_BODY = 16 * 1024;
+/** a longer body is read and thrown away up to this size, so that the client gets its 413 rather than a reset */
+const DISCARD_LIMIT = 1024 * 1024;
 // RFC 1123 subdomain, as Node names must be
 const NODE_NAME = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
@@ -33,31 +43,33 @@ export interface JoinResponse {
   clientKey: string;
 }
 
-class HttpError extends Error {
-  constructor(readonly code: number, readonly reason: string, message: string) { super(message); }
-}
-
 function send(res: ServerResponse, code: number, body: string, type: string): void {
   res.writeHead(code, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-cache, private' });
   res.end(body);
 }
 
-function sendStatus(res: ServerResponse, e: HttpError): void {
-  const status = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: e.message, reason: e.reason, code: e.code };
+function sendStatus(res: ServerResponse, e: ApiError): void {
   if (e.code === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="hawser join"');
-  send(res, e.code, JSON.stringify(status), 'application/json');
+  if (e.details?.retryAfterSeconds) res.setHeader('Retry-After', String(e.details.retryAfterSeconds));
+  if (e.code === 413) res.setHeader('Connection', 'close');
+  send(res, e.code, JSON.stringify(e.toStatus()), 'application/json');
 }
 
+/** At most MAX_BODY bytes; a longer body is refused with 413 once read to its end (up to DISCARD_LIMIT). */
 function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
+    if (Number(req.headers['content-length'] ?? 0) > DISCARD_LIMIT) return reject(tooLarge(MAX_BODY));
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size > MAX_BODY) { reject(new HttpError(413, 'RequestEntityTooLarge', `join request over ${MAX_BODY} bytes`)); req.destroy(); return; }
-      chunks.push(c);
+      if (size <= MAX_BODY) chunks.push(c);
+      else if (size > DISCARD_LIMIT) {
+        req.pause();
+        reject(tooLarge(MAX_BODY));
+      }
     });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('end', () => (size > MAX_BODY ? reject(tooLarge(MAX_BODY)) : resolve(Buffer.concat(chunks))));
     req.on('error', reject);
   });
 }
@@ -75,42 +87,49 @@ function recordJoin(dataDir: string, nodeName: string, tokenId: string, password
   const f = joinedFile(dataDir);
   const doc = readJoins(dataDir);
   doc[nodeName] = { tokenId, joinedAt: new Date().toISOString(), joins: (doc[nodeName]?.joins ?? 0) + 1, passwordHash };
-  writeFileSync(`${f}.tmp`, `${JSON.stringify(doc, null, 2)}\n`, { mode: 0o600 });
-  renameSync(`${f}.tmp`, f);
+  writeFileAtomic(f, `${JSON.stringify(doc, null, 2)}\n`);
 }
 
 /** `nodeExists` asks the API whether a Node of that name is there (a deleted Node frees its name). */
-export function joinHandler(o: { dataDir: string; serverURL: string; nodeExists: (name: string) => Promise<boolean> }): (req: IncomingMessage, res: ServerResponse) => boolean {
+export function joinHandler(o: { dataDir: string; serverURL: string; nodeExists: (name: string) => Promise<boolean>; throttle?: ThrottleOptions }): (req: IncomingMessage, res: ServerResponse) => boolean {
   const log = logger('join');
+  const throttle = new FailureThrottle(o.throttle);
   let ca: ReturnType<typeof loadOrCreateCA> | undefined;
   const getCA = () => (ca ??= loadOrCreateCA(join(o.dataDir, 'tls')));
 
   async function handleJoin(req: IncomingMessage): Promise<JoinResponse> {
+    const addr = req.socket.remoteAddress ?? '';
+    const throttled = throttle.check(addr);
+    if (throttled) throw throttled;
     const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
     const cred = m ? parseCredential(m[1]) : undefined;
-    if (!cred) throw new HttpError(401, 'Unauthorized', 'a join needs "Authorization: Bearer <id>.<secret>" from `hawser token create`');
+    const refuse = (message: string) => {
+      throttle.fail(addr);
+      return new ApiError(401, 'Unauthorized', message);
+    };
+    if (!cred) throw refuse('a join needs "Authorization: Bearer <id>.<secret>" from `hawser token create`');
     const check = checkCredential(readTokens(o.dataDir), cred.id, cred.secret);
     if (!check.ok) {
-      throw new HttpError(401, 'Unauthorized', check.reason === 'expired' ? `join token ${cred.id} has expired: create a new one with \`hawser token create\`` : 'unknown join token');
+      throw refuse(check.reason === 'expired' ? `join token ${cred.id} has expired: create a new one with \`hawser token create\`` : 'unknown join token');
     }
     let body: { nodeName?: unknown; nodePassword?: unknown };
     try { body = JSON.parse((await readBody(req)).toString('utf8') || '{}'); } catch (e) {
-      if (e instanceof HttpError) throw e;
-      throw new HttpError(400, 'BadRequest', 'join request body must be JSON: {"nodeName": "...", "nodePassword": "..."}');
+      if (e instanceof ApiError) throw e;
+      throw new ApiError(400, 'BadRequest', 'join request body must be JSON: {"nodeName": "...", "nodePassword": "..."}');
     }
     const nodeName = body?.nodeName;
     if (typeof nodeName !== 'string' || !NODE_NAME.test(nodeName)) {
-      throw new HttpError(400, 'BadRequest', `node name ${JSON.stringify(nodeName)} is not a lowercase RFC 1123 subdomain`);
+      throw new ApiError(400, 'BadRequest', `node name ${JSON.stringify(nodeName)} is not a lowercase RFC 1123 subdomain`);
     }
     const password = body.nodePassword;
     if (typeof password !== 'string' || password.length < MIN_PASSWORD) {
-      throw new HttpError(400, 'BadRequest', `nodePassword must be a string of at least ${MIN_PASSWORD} characters (the joining node keeps it in /etc/hawser/node-password)`);
+      throw new ApiError(400, 'BadRequest', `nodePassword must be a string of at least ${MIN_PASSWORD} characters (the joining node keeps it in /etc/hawser/node-password)`);
     }
     const storedHash = readJoins(o.dataDir)[nodeName]?.passwordHash;
     const decision = await decideJoin({ storedHash, nodeExists: await o.nodeExists(nodeName), passwordOk: () => passwordMatches(password, storedHash!) });
     if (!decision.ok) {
       const why = decision.why === 'password-mismatch' ? "this machine's node password does not match its own" : 'no node password is on record for it';
-      throw new HttpError(403, 'Forbidden', `node ${nodeName} is already in the cluster and ${why}: ` +
+      throw new ApiError(403, 'Forbidden', `node ${nodeName} is already in the cluster and ${why}: ` +
         `use another --node-name, or, if that node is gone for good, \`kubectl delete node ${nodeName}\` and join again`);
     }
     const authority = await getCA();
@@ -123,18 +142,32 @@ export function joinHandler(o: { dataDir: string; serverURL: string; nodeExists:
     };
   }
 
+  async function handleServingCert(req: IncomingMessage): Promise<ServingCertResponse> {
+    const nodeName = nodeOf(userFromSocket(req.socket as TLSSocket));
+    let body: unknown;
+    try { body = JSON.parse((await readBody(req)).toString('utf8') || '{}'); } catch (e) {
+      if (e instanceof ApiError) throw e;
+      throw new ApiError(400, 'BadRequest', 'serving certificate request body must be JSON: {"addresses": ["<node IP>", ...]}');
+    }
+    const sans = servingSANs(nodeName, body);
+    const pair = await issueCert(await getCA(), { cn: `system:node:${nodeName}`, orgs: ['system:nodes'], sans, usage: 'server' });
+    log.info({ node: nodeName, sans }, 'issued a kubelet serving certificate');
+    return { apiVersion: 'hawser.io/v1', kind: 'ServingCertResponse', ...pair };
+  }
+
   return (req, res) => {
     const path = new URL(req.url ?? '/', 'https://localhost').pathname;
-    if (path !== CACERTS_PATH && path !== JOIN_PATH) return false;
+    if (path !== CACERTS_PATH && path !== JOIN_PATH && path !== SERVING_CERT_PATH) return false;
     void (async () => {
       if (path === CACERTS_PATH) {
-        if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, 'MethodNotAllowed', `${req.method} ${path}: use GET`);
+        if (req.method !== 'GET' && req.method !== 'HEAD') throw new ApiError(405, 'MethodNotAllowed', `${req.method} ${path}: use GET`);
         return send(res, 200, (await getCA()).certPem, 'application/x-pem-file');
       }
-      if (req.method !== 'POST') throw new HttpError(405, 'MethodNotAllowed', `${req.method} ${path}: use POST`);
+      if (req.method !== 'POST') throw new ApiError(405, 'MethodNotAllowed', `${req.method} ${path}: use POST`);
+      if (path === SERVING_CERT_PATH) return send(res, 200, JSON.stringify(await handleServingCert(req)), 'application/json');
       send(res, 200, JSON.stringify(await handleJoin(req)), 'application/json');
     })().catch((e: unknown) => {
-      const err = e instanceof HttpError ? e : new HttpError(500, 'InternalError', String((e as Error)?.message ?? e));
+      const err = e instanceof ApiError ? e : internalError(e);
       if (err.code >= 500) log.error({ err: String(e) }, 'join request failed');
       else log.warn({ path, code: err.code, reason: err.message }, 'join request refused');
       if (!res.headersSent) sendStatus(res, err); else res.destroy();

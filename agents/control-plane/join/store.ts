@@ -1,7 +1,8 @@
 // Join tokens kept in the control plane's data dir (<dataDir>/join-tokens.json, mode 0600). Only a
 // hash of each secret is stored, so the file does not hand out credentials; expired tokens are
 // dropped whenever the file is written. Writes go through a rename so a reader never sees half a file.
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../private-file.ts';
 import { join } from 'node:path';
 import { loadOrCreateCA } from '../pki.ts';
 import { caHashOfPem, formatToken, randomCredential, sameDigest, secretHash } from './token.ts';
@@ -30,8 +31,7 @@ const live = (t: StoredToken, now: number): boolean => !t.expires || Date.parse(
 function writeTokens(dataDir: string, tokens: StoredToken[]): void {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const f = tokensFile(dataDir);
-  writeFileSync(`${f}.tmp`, `${JSON.stringify({ tokens }, null, 2)}\n`, { mode: 0o600 });
-  renameSync(`${f}.tmp`, f);
+  writeFileAtomic(f, `${JSON.stringify({ tokens }, null, 2)}\n`);
 }
 
 export interface CreateTokenOptions { ttlMs: number; description?: string; now?: number }

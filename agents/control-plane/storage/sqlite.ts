@@ -4,7 +4,7 @@
 // WAL mode with synchronous=FULL: a write that returned has been fsynced and survives kill -9.
 // One process owns the file (exclusive locking); the revision counter is kept in memory.
 import Database from 'better-sqlite3';
-import { mkdirSync, statSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import {
   CompactedError,
@@ -63,6 +63,15 @@ function toKv(r: Row): KeyValue {
   return { key: r.name, value: r.value, createRevision: r.create_revision, modRevision: r.id };
 }
 
+/**
+ * The database holds every Secret: create it at 0600 before SQLite opens it (SQLite gives the WAL
+ * the database's mode), and take back to 0600 files an older version left at 0644.
+ */
+function ownerOnly(file: string): void {
+  closeSync(openSync(file, 'a', 0o600));
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
+}
+
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly watchers = new WatcherSet();
@@ -74,7 +83,10 @@ export class SqliteStore implements Store {
 
   constructor(readonly file: string, o: { pageSize?: number } = {}) {
     this.pageSize = o.pageSize ?? PAGE;
-    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    if (file !== ':memory:') {
+      mkdirSync(dirname(file), { recursive: true });
+      ownerOnly(file);
+    }
     this.db = new Database(file);
     // auto_vacuum must be chosen before the first table exists; it lets compaction give pages back
     this.db.pragma('auto_vacuum = INCREMENTAL');

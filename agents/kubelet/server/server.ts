@@ -14,7 +14,7 @@ import { serveContainerLogs, serveSimple, streamTarget, type HandlerContext, typ
 import { createMetrics } from './metrics.ts';
 import { isStreamRoute, parseRoute, type Route } from './params.ts';
 import { relayUpgrade } from './relay.ts';
-import { ensureServingCert } from './serving-cert.ts';
+import { ensureServingCert, type ServingCertIssuer } from './serving-cert.ts';
 import { badRequest, HttpError, rawStatusResponse, toStatus } from './status.ts';
 
 export type { ServerCri } from './handlers.ts';
@@ -35,6 +35,10 @@ export interface KubeletServerOptions {
   podLogDir: string;
   /** the kubelet's current pods (from its informer) */
   pods(): V1Pod[];
+  /** a serving certificate signed by the cluster CA (absent, or while it fails: self-signed) */
+  servingCertIssuer?: ServingCertIssuer;
+  /** how often to ask again while the control plane has not given one (default 30 s) */
+  servingCertRetryMs?: number;
 }
 
 export interface KubeletServer {
@@ -46,6 +50,7 @@ export interface KubeletServer {
 }
 
 const log = logger('kubelet-server');
+const SERVING_CERT_RETRY_MS = 30_000;
 
 function authenticate(socket: TLSSocket): UserInfo {
   // the handshake accepted any certificate (or none) so that refusals get a 401, not a TLS alert
@@ -66,8 +71,9 @@ const notFound = () => new HttpError(404, 'the server could not find the request
 const metricsPath = (route: Route | undefined) => route?.kind ?? 'other';
 
 export async function startKubeletServer(o: KubeletServerOptions): Promise<KubeletServer> {
-  const cert = await ensureServingCert(o.tlsDir, o.nodeName, o.nodeIP);
-  if (cert.created) log.info({ file: cert.certFile }, 'created a self-signed serving certificate');
+  const cert = await ensureServingCert(o.tlsDir, o.nodeName, o.nodeIP, o.servingCertIssuer,
+    (err) => log.warn({ err: String(err) }, 'no serving certificate from the control plane: using a self-signed one, which the API server will not accept for logs and exec'));
+  if (cert.created) log.info({ file: cert.certFile }, cert.selfSigned ? 'created a self-signed serving certificate' : 'got a serving certificate signed by the cluster CA');
   const metrics = createMetrics(o.nodeName);
   const closing = new AbortController();
   const ctx: HandlerContext = { cri: o.cri, pods: o.pods, podLogDir: o.podLogDir, metrics, closing: closing.signal };
@@ -138,6 +144,23 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<Kubel
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : o.port;
   log.info({ address: o.bindAddress, port }, 'kubelet server listening');
+  // the control plane was not reachable at start: keep asking, and swap the certificate in
+  let retry: NodeJS.Timeout | undefined;
+  if (cert.selfSigned && o.servingCertIssuer) {
+    const issuer = o.servingCertIssuer;
+    let busy = false;
+    retry = setInterval(() => {
+      if (busy) return;
+      busy = true;
+      void ensureServingCert(o.tlsDir, o.nodeName, o.nodeIP, issuer, () => undefined).then((next) => {
+        if (next.selfSigned) return;
+        server.setSecureContext({ key: next.keyPem, cert: next.certPem, ca: o.clientCA, minVersion: 'TLSv1.2' });
+        clearInterval(retry);
+        log.info({ file: next.certFile }, 'got a serving certificate signed by the cluster CA');
+      }).catch((err: unknown) => log.warn({ err: String(err) }, 'serving certificate retry failed')).finally(() => (busy = false));
+    }, o.servingCertRetryMs ?? SERVING_CERT_RETRY_MS);
+    retry.unref();
+  }
 
   return {
     port,
@@ -145,6 +168,7 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<Kubel
     close: () =>
       new Promise<void>((resolve) => {
         closing.abort();
+        clearInterval(retry);
         for (const s of upgraded) s.destroy();
         server.close(() => resolve());
         server.closeAllConnections();

@@ -1,13 +1,14 @@
-// The kubelet's serving certificate when none is given: self-signed, created on first start under
-// tlsDir as kubelet.crt / kubelet.key (upstream's names), and reused while it still names this node
-// and is more than 30 days from expiry. A node whose address changed gets a new one instead of a
+// The kubelet's serving certificate, under tlsDir as kubelet.crt / kubelet.key (upstream's names):
+// signed by the cluster CA when the control plane gives one (the API server verifies it), else
+// self-signed; reused while it still names this node, is more than 30 days from expiry and (given
+// an issuer) is signed by the cluster CA. A node whose address changed gets a new one instead of a
 // certificate that no longer matches what the API server dials.
 // tsyringe (inside @peculiar/x509) needs Reflect metadata at load time; this shim must come first.
 // It lives with the control plane's PKI today; both should take it from a shared place.
 import 'reflect-metadata';   // @peculiar/x509's tsyringe needs the Reflect metadata API
 import * as x509 from '@peculiar/x509';
 import { createPrivateKey, randomBytes, webcrypto, X509Certificate } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 
@@ -42,20 +43,53 @@ export function staleReason(certPem: string, keyPem: string, sans: string[], now
   return missing.length ? `does not name ${missing.join(', ')}` : undefined;
 }
 
-export async function ensureServingCert(tlsDir: string, nodeName: string, nodeIP: string): Promise<ServingCert & { created: boolean }> {
+/** Where a CA-signed serving certificate comes from: the cluster CA, and a request for the node's IPs. */
+export interface ServingCertIssuer {
+  ca: Buffer;
+  issue(addresses: string[]): Promise<{ certPem: string; keyPem: string }>;
+}
+
+function signedBy(certPem: string, ca: Buffer): boolean {
+  try {
+    return new X509Certificate(certPem).checkIssued(new X509Certificate(ca));
+  } catch {
+    return false;
+  }
+}
+
+export async function ensureServingCert(tlsDir: string, nodeName: string, nodeIP: string, issuer?: ServingCertIssuer, onIssueError?: (e: unknown) => void): Promise<ServingCert & { created: boolean; selfSigned: boolean }> {
   mkdirSync(tlsDir, { recursive: true, mode: 0o700 });
   const certFile = join(tlsDir, 'kubelet.crt');
   const keyFile = join(tlsDir, 'kubelet.key');
   const sans = servingSans(nodeName, nodeIP);
+  if (issuer) {
+    // the control plane signs the node name and IPs (not "localhost")
+    const want = sans.filter((s) => s === nodeName || isIP(s));
+    if (existsSync(certFile) && existsSync(keyFile)) {
+      const certPem = readFileSync(certFile, 'utf8');
+      const keyPem = readFileSync(keyFile, 'utf8');
+      if (!staleReason(certPem, keyPem, want) && signedBy(certPem, issuer.ca)) return { certPem, keyPem, certFile, keyFile, created: false, selfSigned: false };
+    }
+    try {
+      const { certPem, keyPem } = await issuer.issue(want.filter((s) => isIP(s)));
+      writeFileSync(keyFile, keyPem, { mode: 0o600 });
+      chmodSync(keyFile, 0o600);
+      writeFileSync(certFile, certPem, { mode: 0o644 });
+      return { certPem, keyPem, certFile, keyFile, created: true, selfSigned: false };
+    } catch (e) {
+      onIssueError?.(e);
+    }
+  }
   if (existsSync(certFile) && existsSync(keyFile)) {
     const certPem = readFileSync(certFile, 'utf8');
     const keyPem = readFileSync(keyFile, 'utf8');
-    if (!staleReason(certPem, keyPem, sans)) return { certPem, keyPem, certFile, keyFile, created: false };
+    if (!staleReason(certPem, keyPem, sans)) return { certPem, keyPem, certFile, keyFile, created: false, selfSigned: true };
   }
   const { certPem, keyPem } = await selfSigned(nodeName, sans);
   writeFileSync(keyFile, keyPem, { mode: 0o600 });
+  chmodSync(keyFile, 0o600);
   writeFileSync(certFile, certPem, { mode: 0o644 });
-  return { certPem, keyPem, certFile, keyFile, created: true };
+  return { certPem, keyPem, certFile, keyFile, created: true, selfSigned: true };
 }
 
 async function selfSigned(nodeName: string, sans: string[]): Promise<{ certPem: string; keyPem: string }> {
