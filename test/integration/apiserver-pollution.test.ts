@@ -8,6 +8,7 @@
 import test, { type ExecutionContext } from 'ava';
 import https from 'node:https';
 import { loadKubeconfig } from '../../agents/api/kubeconfig.ts';
+import { protoChanges } from '../unit/_prototypes.ts';
 import { type Cluster, readyNode, startCluster } from './_apiserver-kit.ts';
 
 let c: Cluster;
@@ -37,32 +38,6 @@ function send(kubeconfig: string, method: string, path: string, body?: string, c
     req.setTimeout(10_000, () => req.destroy(new Error(`${method} ${path} timed out`)));
     req.end(body);
   });
-}
-
-// ---- what a request may not change: the shared prototypes and the Object constructor ----
-
-const GUARDED: [string, object][] = [['Object.prototype', Object.prototype], ['Object', Object], ['Array.prototype', Array.prototype], ['Function.prototype', Function.prototype]];
-const snapshot = GUARDED.map(([, o]) => new Map(Reflect.ownKeys(o).map((k) => [k, Object.getOwnPropertyDescriptor(o, k)])));
-
-/** What requests changed on the guarded objects; put back at once, so one failure does not spread. */
-function protoChanges(): string[] {
-  const out: string[] = [];
-  GUARDED.forEach(([name, o], i) => {
-    const before = snapshot[i];
-    for (const k of Reflect.ownKeys(o)) {
-      const d = Object.getOwnPropertyDescriptor(o, k)!;
-      const was = before.get(k);
-      if (was && was.value === d.value && was.get === d.get && was.set === d.set) continue;
-      out.push(`${name}.${String(k)}`);
-      if (was) Object.defineProperty(o, k, was);
-      else delete (o as Record<PropertyKey, unknown>)[k];
-    }
-    for (const [k, d] of before) if (!Object.getOwnPropertyDescriptor(o, k)) {
-      out.push(`${name}.${String(k)} (deleted)`);
-      Object.defineProperty(o, k, d!);
-    }
-  });
-  return out;
 }
 
 /** After an attack: nothing polluted, the server still serves everyone, mallory is still refused. */
