@@ -12,6 +12,7 @@ import { duplicateFields } from '../../agents/control-plane/apiserver/duplicates
 import { ApiError } from '../../agents/control-plane/apiserver/errors.ts';
 import { applyPatch } from '../../agents/control-plane/apiserver/patch/apply.ts';
 import { jsonPatch, PatchError } from '../../agents/control-plane/apiserver/patch/json.ts';
+import { listPatchMeta } from '../../agents/control-plane/apiserver/patch/meta.ts';
 import { type Json, mergePatch } from '../../agents/control-plane/apiserver/patch/merge.ts';
 import { strategicMergePatch } from '../../agents/control-plane/apiserver/patch/strategic.ts';
 import { conform } from '../../agents/control-plane/apiserver/schema.ts';
@@ -20,6 +21,7 @@ import type { Obj } from '../../agents/control-plane/apiserver/strategies/types.
 import { nodeAdmission } from '../../agents/control-plane/auth/node.ts';
 import { reviewAttributes } from '../../agents/control-plane/auth/reviews.ts';
 import { ruleAllows, StaticRuleAuthorizer } from '../../agents/control-plane/auth/rules.ts';
+import { parseSchedule } from '../../agents/control-plane/controllers/workloads/cron.ts';
 import { protoChanges } from './_prototypes.ts';
 
 test.afterEach.always(() => {
@@ -206,5 +208,15 @@ test('the authorizer decides on the rules\' and the review\'s own fields only', 
     t.truthy(refused, 'an inherited mirror annotation does not make a mirror pod');
   } finally {
     t.true(protoChanges().length > 0);
+  }
+});
+
+test('lookup tables keyed by client strings see only their own entries', (t) => {
+  for (const k of [...KEYS, 'toString', 'hasOwnProperty']) {
+    t.is(listPatchMeta('V1PodSpec', k), undefined, `merge-key table, field ${k}`);
+    t.is(listPatchMeta(k, 'containers'), undefined, `merge-key table, model ${k}`);
+    // a one-word schedule is not a macro: a schedule error, not a TypeError
+    const e = t.throws(() => parseSchedule(k, 'UTC'));
+    t.regex(e!.message, /expected exactly 5 fields/, k);
   }
 });
