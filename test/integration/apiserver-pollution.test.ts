@@ -8,7 +8,7 @@
 import test, { type ExecutionContext } from 'ava';
 import https from 'node:https';
 import { loadKubeconfig } from '../../agents/api/kubeconfig.ts';
-import { protoChanges } from '../unit/_prototypes.ts';
+import { protoChanges, resetSnapshot } from '../unit/_prototypes.ts';
 import { type Cluster, readyNode, startCluster } from './_apiserver-kit.ts';
 
 let c: Cluster;
@@ -55,6 +55,8 @@ const nodeLabels = async () => (await send(c.admin, 'GET', '/api/v1/nodes/n1')).
 
 test.before(async () => {
   c = await startCluster('sqlite');
+  // the control plane closed the prototypes and removed the __proto__ accessor (harden.ts)
+  resetSnapshot();
   node = await c.identity('system:node:n1', ['system:nodes']);
   mallory = await c.identity('mallory', []);
   await c.ok(['create', '-f', '-'], { input: JSON.stringify(readyNode('n1', '10.0.0.1')) });
@@ -211,6 +213,15 @@ test.serial('selectors on "__proto__" or "constructor" are refused or match noth
   await unharmed(t, 'selectors');
 });
 
+test.serial('a patch content type naming an inherited member is an unsupported media type (415)', async (t) => {
+  for (const ct of ['constructor', '__proto__', 'toString']) {
+    const r = await send(node, 'PATCH', '/api/v1/nodes/n1', '{}', ct);
+    t.is(r.status, 415, `${ct}: ${r.body.message}`);
+    t.is(r.body.reason, 'UnsupportedMediaType', ct);
+  }
+  await unharmed(t, 'patch content types');
+});
+
 test.serial('review requests naming inherited members decide on their own fields only', async (t) => {
   const review = (spec: string) => send(mallory, 'POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', `{"apiVersion":"authorization.k8s.io/v1","kind":"SelfSubjectAccessReview","spec":${spec}}`);
   for (const spec of ['{"resourceAttributes":{"__proto__":{"verb":"get","resource":"secrets"}}}', '{"__proto__":{"resourceAttributes":{"verb":"get"}}}']) {
@@ -251,4 +262,17 @@ test.serial('junk strategic-merge directives are a 400 and change nothing', asyn
   t.deepEqual(ok.body.spec.strategy, { type: 'Recreate' });
   t.is(ok.body.spec.template.spec.containers[0].image, 'nginx:2');
   await c.ok(['delete', 'deployment', 'web']);
+});
+
+test.serial('the control-plane process lets no prototype gain members and keeps "__proto__" an ordinary key', (t) => {
+  for (const p of [Object.prototype, Array.prototype, Function.prototype]) t.false(Object.isExtensible(p));
+  const o: Record<string, unknown> = {};
+  o['__proto__'] = { polluted: 'yes' };
+  t.true(Object.hasOwn(o, '__proto__'), 'an assignment stores a key, as Go would');
+  t.is(Object.getPrototypeOf(o), Object.prototype);
+  t.throws(() => Object.defineProperty(Object.prototype, 'polluted', { value: 'yes' }), { instanceOf: TypeError });
+  // members stay writable on derived objects (no override mistake): what protobufjs relies on
+  const f = function named() {};
+  f.toString = () => 'mine';
+  t.is(String(f), 'mine');
 });

@@ -3,9 +3,15 @@
 // undoes, anything a request changed on them, so one failure does not spread to later cases.
 
 const GUARDED: [string, object][] = [['Object.prototype', Object.prototype], ['Object', Object], ['Array.prototype', Array.prototype], ['Function.prototype', Function.prototype]];
-const snapshot = GUARDED.map(([, o]) => new Map(Reflect.ownKeys(o).map((k) => [k, Object.getOwnPropertyDescriptor(o, k)!])));
+const take = () => GUARDED.map(([, o]) => new Map(Reflect.ownKeys(o).map((k) => [k, Object.getOwnPropertyDescriptor(o, k)!])));
+let snapshot = take();
 
-/** What changed on the guarded objects since this module loaded; each change is put back at once. */
+/** Takes the snapshot again (after the control plane hardened the prototypes on purpose). */
+export function resetSnapshot(): void {
+  snapshot = take();
+}
+
+/** What changed on the guarded objects since the snapshot; each change is put back at once. */
 export function protoChanges(): string[] {
   const out: string[] = [];
   GUARDED.forEach(([name, o], i) => {
@@ -21,7 +27,7 @@ export function protoChanges(): string[] {
     for (const [k, d] of before) {
       if (Object.getOwnPropertyDescriptor(o, k)) continue;
       out.push(`${name}.${String(k)} (deleted)`);
-      Object.defineProperty(o, k, d);
+      if (Object.isExtensible(o)) Object.defineProperty(o, k, d);
     }
   });
   return out;
