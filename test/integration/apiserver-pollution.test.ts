@@ -256,6 +256,13 @@ test.serial('junk strategic-merge directives are a 400 and change nothing', asyn
   }
   const after = (await send(c.admin, 'GET', '/apis/apps/v1/namespaces/default/deployments/web')).body;
   t.is(after.metadata.resourceVersion, before.metadata.resourceVersion, 'nothing stored');
+  // any other "$..." key is no directive upstream but a field like any other: unknown here
+  const strict = await send(c.admin, 'PATCH', '/apis/apps/v1/namespaces/default/deployments/web?fieldValidation=Strict', '{"spec":{"$foo":"x"}}', 'application/strategic-merge-patch+json');
+  t.is(strict.status, 400);
+  t.regex(String(strict.body.message), /strict decoding error: unknown field "spec\.\$foo"/);
+  const warned = await send(c.admin, 'PATCH', '/apis/apps/v1/namespaces/default/deployments/web', '{"spec":{"$foo":"x"}}', 'application/strategic-merge-patch+json');
+  t.is(warned.status, 200);
+  t.true(warned.warnings.some((w) => w.includes('spec.$foo')), warned.warnings.join('|'));
   // the directives that are right still work: retainKeys naming every patched key, an element order
   const ok = await send(c.admin, 'PATCH', '/apis/apps/v1/namespaces/default/deployments/web', '{"spec":{"strategy":{"$retainKeys":["type"],"type":"Recreate"},"template":{"spec":{"$setElementOrder/containers":[{"name":"nginx"}],"containers":[{"name":"nginx","image":"nginx:2"}]}}}}', 'application/strategic-merge-patch+json');
   t.is(ok.status, 200, ok.body.message);
