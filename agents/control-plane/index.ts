@@ -32,6 +32,7 @@ import { startCompactor } from './storage/compactor.ts';
 import { SqliteStore } from './storage/sqlite.ts';
 import { startSecretsEncryption } from './storage/secrets-encryption.ts';
 import type { Store } from './storage/types.ts';
+import { hardenPrototypes } from './harden.ts';
 
 export interface ControlPlaneOptions {
   dataDir: string;
@@ -70,6 +71,7 @@ function checkCIDRs(o: ControlPlaneOptions): void {
 }
 
 export async function startControlPlane(o: ControlPlaneOptions): Promise<{ url: string; close(): Promise<void> }> {
+  hardenPrototypes();
   const log = logger('control-plane');
   checkCIDRs(o);
   mkdirSync(o.dataDir, { recursive: true, mode: 0o700 });

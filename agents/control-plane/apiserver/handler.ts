@@ -31,6 +31,7 @@ import { strategyFor } from './strategies/index.ts';
 import { isoNow, type Obj, type StrategyContext } from './strategies/types.ts';
 import type { IncludeObject } from './tables/table.ts';
 import { type WatchFrame, type WatchOptions, watchFrames } from './watch.ts';
+import { getOwn } from './safe-keys.ts';
 
 const ALLOW_ALL: Authorizer = { authorize: () => ({ decision: 'allow' }) };
 
@@ -330,7 +331,7 @@ export class ApiHandler {
   }
 
   private async patch(req: ApiRequest, rs: ResourceStore, out: OutputCtx, ns: string | undefined, rr: ResourceRequest, dryRun: boolean): Promise<ApiResponse> {
-    const type = PATCH_CONTENT_TYPES[mediaType(req.headers['content-type'])];
+    const type = getOwn(PATCH_CONTENT_TYPES, mediaType(req.headers['content-type']));
     if (!type) throw unsupportedPatch();
     const mode = parseFieldValidation(req.query.get('fieldValidation'));
     if (type === 'apply') {
@@ -360,7 +361,7 @@ export class ApiHandler {
       case 'update':
         return ok(await updateScale(rs, ns, name, req.body, req.headers['content-type'], dryRun, fieldManager(req)));
       case 'patch': {
-        const type = PATCH_CONTENT_TYPES[mediaType(req.headers['content-type'])];
+        const type = getOwn(PATCH_CONTENT_TYPES, mediaType(req.headers['content-type']));
         if (!type || type === 'apply') throw unsupportedPatch();
         return ok(await patchScale(rs, ns, name, type, decodeBody(req.body, 'application/json'), dryRun, fieldManager(req)));
       }

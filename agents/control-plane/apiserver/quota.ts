@@ -3,6 +3,7 @@
 // The quota admission (quota-admission.ts) and the resource quota controller both use it.
 import { parseQuantity } from '../../api/pod-defaults.ts';
 import type { Obj } from './strategies/types.ts';
+import { getOwn, setOwn } from './safe-keys.ts';
 
 export type Usage = Record<string, number>;
 
@@ -65,25 +66,27 @@ export function usageOf(plural: string, o: Obj): Usage {
 
 export function addUsage(a: Usage, b: Usage): Usage {
   const out = { ...a };
-  for (const [k, v] of Object.entries(b)) out[k] = (out[k] ?? 0) + v;
+  for (const [k, v] of Object.entries(b)) setOwn(out, k, (getOwn(out, k) ?? 0) + v);
   return out;
 }
 
 /** status.used for a quota: every resource named in hard, zero when nothing uses it. */
 export function usedFor(hard: Record<string, unknown>, total: Usage): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const k of Object.keys(hard)) out[k] = formatQuantity(total[k] ?? 0, k.endsWith('memory'));
+  for (const k of Object.keys(hard)) setOwn(out, k, formatQuantity(getOwn(total, k) ?? 0, k.endsWith('memory')));
   return out;
 }
 
 /** Upstream's refusal text when adding `delta` to `used` passes the quota's hard limits. */
 export function exceeded(quota: Obj, used: Usage, delta: Usage): string | undefined {
   const hard: Record<string, unknown> = quota.spec?.hard ?? {};
-  const over = Object.keys(hard).filter((k) => delta[k] && (used[k] ?? 0) + delta[k] > (parseQuantity(hard[k]) ?? Infinity)).sort();
+  const d = (k: string) => getOwn(delta, k) ?? 0;
+  const u = (k: string) => getOwn(used, k) ?? 0;
+  const over = Object.keys(hard).filter((k) => d(k) && u(k) + d(k) > (parseQuantity(hard[k]) ?? Infinity)).sort();
   if (!over.length) return undefined;
   const list = (f: (k: string) => string) => over.map((k) => `${k}=${f(k)}`).join(',');
   const fmt = (k: string, v: number) => formatQuantity(v, k.endsWith('memory'));
-  return `exceeded quota: ${quota.metadata.name}, requested: ${list((k) => fmt(k, delta[k]))}, used: ${list((k) => fmt(k, used[k] ?? 0))}, limited: ${list((k) => String(hard[k]))}`;
+  return `exceeded quota: ${quota.metadata.name}, requested: ${list((k) => fmt(k, d(k)))}, used: ${list((k) => fmt(k, u(k)))}, limited: ${list((k) => String(hard[k]))}`;
 }
 
 const CONSTRAINED: Record<string, [string, 'requests' | 'limits']> = {
@@ -99,7 +102,7 @@ const CONSTRAINED: Record<string, [string, 'requests' | 'limits']> = {
 export function missingCompute(quota: Obj, pod: Obj): string | undefined {
   const parts: string[] = [];
   for (const k of Object.keys(quota.spec?.hard ?? {}).sort()) {
-    const c = CONSTRAINED[k];
+    const c = getOwn(CONSTRAINED, k);
     if (!c) continue;
     const [res, kind] = c;
     const missing = (pod.spec?.containers ?? [])

@@ -1,6 +1,8 @@
 // Label and field selectors: parsing of the query-string syntax and matching (pure).
 // Labels: "a=b", "a==b", "a!=b", "a in (x,y)", "a notin (x)", "a", "!a", "a>1", "a<1", comma-joined.
 // Fields: "f=v", "f==v", "f!=v", comma-joined, with backslash escapes.
+// Keys are the client's: labels and fields are read as own properties only (safe-keys.ts).
+import { getOwn, hasOwn } from './safe-keys.ts';
 
 export type Op = 'in' | 'notin' | 'exists' | '!' | 'gt' | 'lt';
 
@@ -70,8 +72,8 @@ export function parseLabelSelector(src: string | undefined): Requirement[] {
 }
 
 export function matchRequirement(r: Requirement, labels: Record<string, string> | undefined): boolean {
-  const has = labels !== undefined && Object.prototype.hasOwnProperty.call(labels, r.key);
-  const v = has ? labels![r.key] : undefined;
+  const has = labels !== undefined && hasOwn(labels, r.key);
+  const v = has ? getOwn(labels!, r.key) : undefined;
   switch (r.op) {
     case 'in':
       return has && r.values.includes(v!);
@@ -101,11 +103,13 @@ export interface LabelSelectorObject {
   matchExpressions?: { key: string; operator: string; values?: string[] }[];
 }
 
+const SELECTOR_OPS: Readonly<Record<string, Op>> = { In: 'in', NotIn: 'notin', Exists: 'exists', DoesNotExist: '!' };
+
 export function fromLabelSelector(sel: LabelSelectorObject | undefined): Requirement[] {
   const reqs: Requirement[] = [];
   for (const [k, v] of Object.entries(sel?.matchLabels ?? {})) reqs.push({ key: k, op: 'in', values: [v] });
   for (const e of sel?.matchExpressions ?? []) {
-    const op = ({ In: 'in', NotIn: 'notin', Exists: 'exists', DoesNotExist: '!' } as Record<string, Op>)[e.operator];
+    const op = getOwn(SELECTOR_OPS, e.operator);
     if (!op) throw new SelectorError(`${JSON.stringify(e.operator)} is not a valid label selector operator`);
     reqs.push({ key: e.key, op, values: e.values ?? [] });
   }
@@ -153,5 +157,5 @@ export function parseFieldSelector(src: string | undefined): FieldRequirement[] 
 }
 
 export function matchFields(reqs: FieldRequirement[], fields: Record<string, string>): boolean {
-  return reqs.every((r) => ((fields[r.field] ?? '') === r.value) === (r.op === '='));
+  return reqs.every((r) => ((getOwn(fields, r.field) ?? '') === r.value) === (r.op === '='));
 }

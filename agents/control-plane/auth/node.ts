@@ -6,6 +6,7 @@
 // wording. Relationships come from the in-memory graph; a miss is checked against the store
 // before it is refused, so a pod bound a moment ago is never refused for lagging state.
 import type { ApiError } from '../apiserver/errors.ts';
+import { getOwn } from '../apiserver/safe-keys.ts';
 import type { Attributes, UserInfo } from './attributes.ts';
 import { ALLOW, type Authorizer, type Decision, forbiddenFor, NO_OPINION, type PolicyRule, type RuleSet } from './authorizer.ts';
 import { type NodeGraph, podReferences, type RefKind } from './graph.ts';
@@ -141,7 +142,8 @@ export function nodeAdmission(a: Attributes, body: { metadata?: { name?: string;
   if (a.apiGroup === 'coordination.k8s.io' && a.resource === 'leases' && name !== node)
     return forbiddenFor(named, 'can only access node lease with the same name as the requesting node');
   if (a.apiGroup === '' && a.resource === 'pods') {
-    if (!body.metadata?.annotations?.[MIRROR_ANNOTATION])
+    const annotations = body.metadata?.annotations;
+    if (!annotations || !getOwn(annotations, MIRROR_ANNOTATION))
       return forbiddenFor(named, `pod does not have "${MIRROR_ANNOTATION}" annotation, node "${node}" can only create mirror pods`);
     if (body.spec?.nodeName !== node) return forbiddenFor(named, `node "${node}" can only create pods with spec.nodeName set to itself`);
     for (const r of podReferences(body)) {

@@ -5,35 +5,37 @@
 import { badRequest, invalid } from '../apiserver/errors.ts';
 import type { Attributes, UserInfo } from './attributes.ts';
 import type { Authorizer, PolicyRule } from './authorizer.ts';
+import { getOwn } from '../apiserver/safe-keys.ts';
+import { ruleList } from './rules.ts';
 
 type Body = Record<string, any>;
 
-interface ResourceAttributes {
-  namespace?: string;
-  verb?: string;
-  group?: string;
-  resource?: string;
-  subresource?: string;
-  name?: string;
+/** A member of a client-sent object: own members only, so nothing inherited is ever decided on. */
+function member(o: unknown, k: string): unknown {
+  return typeof o === 'object' && o !== null && !Array.isArray(o) ? getOwn(o as Record<string, unknown>, k) : undefined;
 }
+const text = (o: unknown, k: string): string => {
+  const v = member(o, k);
+  return typeof v === 'string' ? v : '';
+};
 
 /** Attributes to decide on from a review's spec (pure); throws 422 when the spec is unusable. */
 export function reviewAttributes(kind: string, spec: Body | undefined, user: UserInfo): Attributes {
-  const ra: ResourceAttributes | undefined = spec?.resourceAttributes;
-  const nra: { path?: string; verb?: string } | undefined = spec?.nonResourceAttributes;
+  const ra = member(spec, 'resourceAttributes');
+  const nra = member(spec, 'nonResourceAttributes');
   if (!!ra === !!nra)
     throw invalid(kind, 'authorization.k8s.io', '', [{ type: 'Invalid', field: 'spec.resourceAttributes', value: ra ?? null, detail: 'exactly one of nonResourceAttributes or resourceAttributes must be specified' }]);
-  if (nra) return { user, verb: nra.verb ?? '', resourceRequest: false, path: nra.path ?? '', apiGroup: '', resource: '', subresource: '', namespace: '', name: '' };
+  if (nra) return { user, verb: text(nra, 'verb'), resourceRequest: false, path: text(nra, 'path'), apiGroup: '', resource: '', subresource: '', namespace: '', name: '' };
   return {
     user,
-    verb: ra!.verb ?? '',
+    verb: text(ra, 'verb'),
     resourceRequest: true,
     path: '',
-    apiGroup: ra!.group ?? '',
-    resource: ra!.resource ?? '',
-    subresource: ra!.subresource ?? '',
-    namespace: ra!.namespace ?? '',
-    name: ra!.name ?? '',
+    apiGroup: text(ra, 'group'),
+    resource: text(ra, 'resource'),
+    subresource: text(ra, 'subresource'),
+    namespace: text(ra, 'namespace'),
+    name: text(ra, 'name'),
   };
 }
 
@@ -45,10 +47,17 @@ async function decide(z: Authorizer, a: Attributes): Promise<{ allowed: boolean;
 }
 
 function splitRules(rules: PolicyRule[]) {
-  return {
-    resourceRules: rules.filter((r) => r.resources).map((r) => ({ verbs: r.verbs, apiGroups: r.apiGroups ?? [], resources: r.resources, ...(r.resourceNames?.length ? { resourceNames: r.resourceNames } : {}) })),
-    nonResourceRules: rules.filter((r) => r.nonResourceURLs).map((r) => ({ verbs: r.verbs, nonResourceURLs: r.nonResourceURLs })),
-  };
+  const resourceRules = [];
+  const nonResourceRules = [];
+  for (const r of rules) {
+    const verbs = ruleList(r, 'verbs') ?? [];
+    const resources = ruleList(r, 'resources');
+    const names = ruleList(r, 'resourceNames');
+    const urls = ruleList(r, 'nonResourceURLs');
+    if (resources) resourceRules.push({ verbs, apiGroups: ruleList(r, 'apiGroups') ?? [], resources, ...(names?.length ? { resourceNames: names } : {}) });
+    if (urls) nonResourceRules.push({ verbs, nonResourceURLs: urls });
+  }
+  return { resourceRules, nonResourceRules };
 }
 
 /** Answers a create of one of the review resources; `namespace` is the URL's (local reviews). */
@@ -56,21 +65,26 @@ export async function review(z: Authorizer, resource: string, body: Body, reques
   const out: Body = { ...body, metadata: { ...(body.metadata ?? {}), creationTimestamp: null } };
   switch (resource) {
     case 'selfsubjectaccessreviews':
-      out.status = await decide(z, reviewAttributes('SelfSubjectAccessReview', body.spec, requester));
+      out.status = await decide(z, reviewAttributes('SelfSubjectAccessReview', member(body, 'spec') as Body | undefined, requester));
       return out;
     case 'subjectaccessreviews':
     case 'localsubjectaccessreviews': {
       const kind = resource === 'subjectaccessreviews' ? 'SubjectAccessReview' : 'LocalSubjectAccessReview';
-      const spec = body.spec ?? {};
-      if (!spec.user && !(spec.groups ?? []).length)
+      const spec = (member(body, 'spec') ?? {}) as Body;
+      const listed = member(spec, 'groups');
+      const groups = Array.isArray(listed) ? listed.filter((g): g is string => typeof g === 'string') : [];
+      const user = text(spec, 'user');
+      if (!user && !groups.length)
         throw invalid(kind, 'authorization.k8s.io', '', [{ type: 'Invalid', field: 'spec.user', value: '', detail: 'at least one of user or group must be specified' }]);
-      if (namespace && spec.resourceAttributes?.namespace !== namespace)
-        throw invalid(kind, 'authorization.k8s.io', '', [{ type: 'Invalid', field: 'spec.resourceAttributes.namespace', value: spec.resourceAttributes?.namespace ?? '', detail: 'must match metadata.namespace' }]);
-      out.status = await decide(z, reviewAttributes(kind, spec, { name: spec.user ?? '', groups: spec.groups ?? [], uid: spec.uid }));
+      const ns = text(member(spec, 'resourceAttributes'), 'namespace');
+      if (namespace && ns !== namespace)
+        throw invalid(kind, 'authorization.k8s.io', '', [{ type: 'Invalid', field: 'spec.resourceAttributes.namespace', value: ns, detail: 'must match metadata.namespace' }]);
+      const uid = text(spec, 'uid');
+      out.status = await decide(z, reviewAttributes(kind, spec, { name: user, groups, ...(uid ? { uid } : {}) }));
       return out;
     }
     case 'selfsubjectrulesreviews': {
-      const ns = body.spec?.namespace ?? '';
+      const ns = text(member(body, 'spec'), 'namespace');
       const rs = z.rulesFor?.(requester, ns) ?? { rules: [], incomplete: true };
       out.status = { ...splitRules(rs.rules), incomplete: rs.incomplete };
       return out;

@@ -1,6 +1,7 @@
 // RBAC-style policy rules for the fixed identities of a hawser cluster: cluster admins
 // (system:masters), every authenticated user's discovery and self-review rights, and the control
 // plane's own components. Matching follows upstream's PolicyRule semantics (pure).
+import { hasOwn } from '../apiserver/safe-keys.ts';
 import type { Attributes, UserInfo } from './attributes.ts';
 import { ALLOW, type Authorizer, type Decision, NO_OPINION, type PolicyRule, type RuleSet } from './authorizer.ts';
 
@@ -56,6 +57,21 @@ export const PUBLIC_RULES: PolicyRule[] = [{ verbs: ['get'], nonResourceURLs: ['
 
 export const MONITORING_RULES: PolicyRule[] = [{ verbs: ['get'], nonResourceURLs: ['/metrics', '/livez', '/readyz', '/healthz'] }];
 
+/**
+ * A rule's list if the rule itself defines it. Only own members count: a name inherited from
+ * Object.prototype (should anything ever put one there) can never widen a rule.
+ */
+export function ruleList(r: PolicyRule, k: keyof PolicyRule): string[] | undefined {
+  const v: unknown = hasOwn(r, k) ? r[k] : undefined;
+  return Array.isArray(v) ? v : undefined;
+}
+
+/** An attribute of the request, own members only ('' when absent). */
+export function attribute(a: Attributes, k: 'verb' | 'path' | 'apiGroup' | 'resource' | 'subresource' | 'name'): string {
+  const v: unknown = hasOwn(a, k) ? a[k] : undefined;
+  return typeof v === 'string' ? v : '';
+}
+
 function has(list: string[] | undefined, v: string): boolean {
   return !!list && (list.includes('*') || list.includes(v));
 }
@@ -66,13 +82,21 @@ function urlMatches(patterns: string[], path: string): boolean {
 
 /** Whether one rule covers the request (upstream's RuleAllows). */
 export function ruleAllows(r: PolicyRule, a: Attributes): boolean {
-  if (!has(r.verbs, a.verb)) return false;
-  if (!a.resourceRequest) return !!r.nonResourceURLs && urlMatches(r.nonResourceURLs, a.path);
-  if (!r.resources || !has(r.apiGroups, a.apiGroup)) return false;
-  const combined = a.subresource ? `${a.resource}/${a.subresource}` : a.resource;
-  const resourceOk = r.resources.some((x) => x === '*' || x === combined || (a.subresource && x === `*/${a.subresource}`));
+  if (!has(ruleList(r, 'verbs'), attribute(a, 'verb'))) return false;
+  if (!(hasOwn(a, 'resourceRequest') && a.resourceRequest === true)) {
+    const urls = ruleList(r, 'nonResourceURLs');
+    return !!urls && urlMatches(urls, attribute(a, 'path'));
+  }
+  const resources = ruleList(r, 'resources');
+  if (!resources || !has(ruleList(r, 'apiGroups'), attribute(a, 'apiGroup'))) return false;
+  const resource = attribute(a, 'resource');
+  const sub = attribute(a, 'subresource');
+  const combined = sub ? `${resource}/${sub}` : resource;
+  const resourceOk = resources.some((x) => x === '*' || x === combined || (sub && x === `*/${sub}`));
   if (!resourceOk) return false;
-  return !r.resourceNames?.length || (!!a.name && r.resourceNames.includes(a.name));
+  const names = ruleList(r, 'resourceNames');
+  const name = attribute(a, 'name');
+  return !names?.length || (!!name && names.includes(name));
 }
 
 /** The static rules an identity has (not counting what the Node authorizer adds). */

@@ -4,6 +4,7 @@
 // (membership entries, i.e. maps and list elements themselves, carry no value). FieldsV1 is the
 // nested-object form metadata.managedFields stores, with "." marking a member that has children.
 import { listPatchMeta } from '../patch/meta.ts';
+import { getOwn, setOwn } from '../safe-keys.ts';
 import { modelFields, type TypeRef } from '../schema.ts';
 
 /** JSON of a path's tokens: a Set/Map key. */
@@ -25,8 +26,11 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 
 /** The key token of a keyed-list element (k:{"name":"x"}); undefined if it lacks the key. */
 export function itemToken(item: unknown, key: string): string | undefined {
-  if (!isPlainObject(item) || item[key] === undefined) return undefined;
-  return `k:${JSON.stringify({ [key]: item[key] })}`;
+  const id = isPlainObject(item) ? getOwn(item, key) : undefined;
+  if (id === undefined) return undefined;
+  const token: Record<string, unknown> = {};
+  setOwn(token, key, id);
+  return `k:${JSON.stringify(token)}`;
 }
 
 /** Every path the value sets below a model (pure). */
@@ -84,24 +88,37 @@ function walk(v: unknown, ref: TypeRef | undefined, owner: string, field: string
   out.set(pathKey(path), JSON.stringify(v));
 }
 
-/** FieldsV1 (nested form) of a set of paths. */
-export function toFieldsV1(paths: Iterable<PathKey>): Record<string, unknown> {
-  const root: Record<string, any> = {};
-  const members: Record<string, any>[] = [];
+type FieldsNode = Record<string, unknown>;
+
+/** FieldsV1 (nested form) of a set of paths. Path tokens may be client keys: own members only. */
+export function toFieldsV1(paths: Iterable<PathKey>): FieldsNode {
+  const root: FieldsNode = {};
+  const members: FieldsNode[] = [];
   for (const k of paths) {
     let node = root;
-    for (const t of pathTokens(k)) node = node[t] ??= {};
+    for (const t of pathTokens(k)) {
+      const next = getOwn(node, t);
+      if (isPlainObject(next)) node = next;
+      else {
+        const child: FieldsNode = {};
+        setOwn(node, t, child);
+        node = child;
+      }
+    }
     members.push(node);
   }
   // a member that also has children says so with "."
-  for (const m of members) if (Object.keys(m).some((x) => x !== '.')) m['.'] = {};
+  for (const m of members) if (Object.keys(m).some((x) => x !== '.')) setOwn(m, '.', {});
   return ordered(root);
 }
 
 /** Keys sorted, "." first, as upstream serializes field sets. */
-function ordered(node: Record<string, any>): Record<string, any> {
-  const out: Record<string, any> = {};
-  for (const k of Object.keys(node).sort((a, b) => (a === '.' ? -1 : b === '.' ? 1 : a < b ? -1 : a > b ? 1 : 0))) out[k] = ordered(node[k]);
+function ordered(node: FieldsNode): FieldsNode {
+  const out: FieldsNode = {};
+  for (const k of Object.keys(node).sort((a, b) => (a === '.' ? -1 : b === '.' ? 1 : a < b ? -1 : a > b ? 1 : 0))) {
+    const child = getOwn(node, k);
+    setOwn(out, k, isPlainObject(child) ? ordered(child) : {});
+  }
   return out;
 }
 

@@ -4,6 +4,7 @@
 // change a value another manager owns unless forced (409 with the conflicts, as upstream), and
 // removes fields it set before and no longer sets, when nobody else owns them.
 import { ApiError } from '../errors.ts';
+import { getOwn } from '../safe-keys.ts';
 import { isoNow, type Obj } from '../strategies/types.ts';
 import { type FieldMap, fieldMapOf, fromFieldsV1, isUnder, type PathKey, pathTokens, toFieldsV1 } from './fields.ts';
 import { applyMerge, pruneEmpty, removePath } from './merge.ts';
@@ -34,11 +35,21 @@ export interface Writer {
   now: Date;
 }
 
+/** The entries of stored (or client-sent) managedFields, read from their own members only. */
 function decode(list: unknown): Entry[] {
   if (!Array.isArray(list)) return [];
-  return list
-    .filter((e) => e && typeof e.manager === 'string')
-    .map((e) => ({ manager: e.manager, operation: e.operation === 'Apply' ? 'Apply' : 'Update', apiVersion: e.apiVersion ?? '', time: e.time ?? '', subresource: e.subresource || undefined, set: fromFieldsV1(e.fieldsV1) }));
+  const out: Entry[] = [];
+  for (const e of list) {
+    if (typeof e !== 'object' || e === null || Array.isArray(e)) continue;
+    const str = (k: string): string | undefined => {
+      const v = getOwn<unknown>(e, k);
+      return typeof v === 'string' ? v : undefined;
+    };
+    const manager = str('manager');
+    if (manager === undefined) continue;
+    out.push({ manager, operation: str('operation') === 'Apply' ? 'Apply' : 'Update', apiVersion: str('apiVersion') ?? '', time: str('time') ?? '', subresource: str('subresource') || undefined, set: fromFieldsV1(getOwn<unknown>(e, 'fieldsV1')) });
+  }
+  return out;
 }
 
 function encode(entries: Entry[]): ManagedFieldsEntry[] {

@@ -2,6 +2,7 @@
 // and maps field by field, keyed lists element by element, sets by value, everything else
 // replaced), and removal of the paths an applier stopped setting (pure).
 import { listPatchMeta } from '../patch/meta.ts';
+import { deleteOwn, getOwn, setOwn } from '../safe-keys.ts';
 import { modelFields, type TypeRef } from '../schema.ts';
 import { itemToken, pathTokens, type PathKey } from './fields.ts';
 
@@ -18,7 +19,7 @@ function mergeStruct(live: Record<string, Json>, cfg: Record<string, Json>, mode
   const fields = model ? modelFields(model) : undefined;
   for (const [k, v] of Object.entries(cfg)) {
     if (v === undefined) continue;
-    out[k] = mergeValue(out[k], v, fields?.get(k)?.type, model, k);
+    setOwn(out, k, mergeValue(getOwn(out, k), v, fields?.get(k)?.type, model, k));
   }
   return out;
 }
@@ -28,7 +29,7 @@ function mergeValue(live: Json, cfg: Json, ref: TypeRef | undefined, owner: stri
   if (ref?.t === 'object' && isObj(cfg)) return mergeStruct(isObj(live) ? live : {}, cfg, ref.name);
   if (ref?.t === 'map' && isObj(cfg)) {
     const out: Record<string, Json> = isObj(live) ? { ...live } : {};
-    for (const [k, v] of Object.entries(cfg)) out[k] = mergeValue(out[k], v, ref.values, owner, k);
+    for (const [k, v] of Object.entries(cfg)) setOwn(out, k, mergeValue(getOwn(out, k), v, ref.values, owner, k));
     return out;
   }
   if (ref?.t === 'array' && Array.isArray(cfg) && Array.isArray(live)) {
@@ -63,15 +64,15 @@ export function removePath(obj: Record<string, Json>, path: PathKey): void {
       if (!isObj(node)) return;
       const k = t.slice(2);
       if (last) {
-        delete node[k];
+        deleteOwn(node, k);
         return;
       }
-      node = node[k];
+      node = getOwn(node, k);
     } else if (t.startsWith('k:') || t.startsWith('v:')) {
       if (!Array.isArray(node)) return;
       const want = t.startsWith('k:') ? (JSON.parse(t.slice(2)) as Record<string, Json>) : undefined;
       const idx = want
-        ? node.findIndex((x) => isObj(x) && Object.entries(want).every(([k, v]) => JSON.stringify(x[k]) === JSON.stringify(v)))
+        ? node.findIndex((x) => isObj(x) && Object.entries(want).every(([k, v]) => JSON.stringify(getOwn(x, k)) === JSON.stringify(v)))
         : node.findIndex((x) => `v:${JSON.stringify(x)}` === t);
       if (idx < 0) return;
       if (last) {
@@ -95,7 +96,7 @@ export function pruneEmpty(obj: Record<string, Json>, paths: PathKey[]): void {
           node = undefined;
           break;
         }
-        node = node[t.slice(2)];
+        node = getOwn(node, t.slice(2));
       }
       if (!isObj(node) || Object.keys(node).length) break;
       removePath(obj, JSON.stringify(parentTokens));

@@ -1,4 +1,5 @@
 // JSON patch (RFC 6902) over JSON pointers (RFC 6901): add, remove, replace, move, copy, test.
+import { deleteOwn, getOwn, hasOwn, setOwn } from '../safe-keys.ts';
 import type { Json } from './merge.ts';
 
 export class PatchError extends Error {}
@@ -25,7 +26,7 @@ function parentOf(doc: Json, tokens: string[], path: string): { parent: Json; ke
       const i = Number(t);
       if (!/^\d+$/.test(t) || i >= cur.length) throw new PatchError(`doc is missing path: "${path}"`);
       cur = cur[i];
-    } else if (cur && typeof cur === 'object' && t in cur) cur = (cur as Record<string, Json>)[t];
+    } else if (cur && typeof cur === 'object' && hasOwn(cur, t)) cur = getOwn(cur, t)!;
     else throw new PatchError(`doc is missing path: "${path}"`);
   }
   return { parent: cur, key: tokens[tokens.length - 1] };
@@ -40,7 +41,7 @@ function get(doc: Json, path: string): Json {
     if (!/^\d+$/.test(key) || i >= parent.length) throw new PatchError(`doc is missing path: "${path}"`);
     return parent[i];
   }
-  if (parent && typeof parent === 'object' && key in parent) return (parent as Record<string, Json>)[key];
+  if (parent && typeof parent === 'object' && hasOwn(parent, key)) return getOwn(parent, key)!;
   throw new PatchError(`doc is missing path: "${path}"`);
 }
 
@@ -52,7 +53,7 @@ function add(doc: Json, path: string, value: Json): Json {
     const i = key === '-' ? parent.length : Number(key);
     if ((key !== '-' && !/^\d+$/.test(key)) || i > parent.length) throw new PatchError(`add operation does not apply: doc is missing path: "${path}"`);
     parent.splice(i, 0, value);
-  } else if (parent && typeof parent === 'object') (parent as Record<string, Json>)[key] = value;
+  } else if (parent && typeof parent === 'object') setOwn(parent, key, value);
   else throw new PatchError(`add operation does not apply: doc is missing path: "${path}"`);
   return doc;
 }
@@ -65,7 +66,7 @@ function remove(doc: Json, path: string): Json {
     const i = Number(key);
     if (!/^\d+$/.test(key) || i >= parent.length) throw new PatchError(`remove operation does not apply: doc is missing path: "${path}"`);
     parent.splice(i, 1);
-  } else if (parent && typeof parent === 'object' && key in parent) delete (parent as Record<string, Json>)[key];
+  } else if (parent && typeof parent === 'object' && hasOwn(parent, key)) deleteOwn(parent, key);
   else throw new PatchError(`remove operation does not apply: doc is missing path: "${path}"`);
   return doc;
 }
@@ -75,25 +76,35 @@ function equal(a: Json, b: Json): boolean {
 }
 function canonical(v: Json): Json {
   if (Array.isArray(v)) return v.map(canonical);
-  if (v && typeof v === 'object') return Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical(v[k])]));
+  if (v && typeof v === 'object') return Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical(getOwn(v, k)!)]));
   return v;
+}
+
+/** One operation as the client sent it, read from its own members only. */
+function readOp(raw: unknown): Op & { hasValue: boolean } {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new PatchError('invalid JSON patch operation');
+  const o = raw as Record<string, Json>;
+  const path = getOwn(o, 'path');
+  if (typeof path !== 'string') throw new PatchError('invalid JSON patch operation');
+  const from = getOwn(o, 'from');
+  return { op: String(getOwn(o, 'op')), path, from: typeof from === 'string' ? from : undefined, value: getOwn(o, 'value'), hasValue: hasOwn(o, 'value') };
 }
 
 export function jsonPatch(doc: Json, ops: unknown): Json {
   if (!Array.isArray(ops)) throw new PatchError('json patch must be an array of operations');
   let out = clone(doc);
-  for (const raw of ops as Op[]) {
-    if (!raw || typeof raw !== 'object' || typeof raw.path !== 'string') throw new PatchError('invalid JSON patch operation');
+  for (const item of ops) {
+    const raw = readOp(item);
     switch (raw.op) {
       case 'add':
-        if (!('value' in raw)) throw new PatchError('missing value for add operation');
+        if (!raw.hasValue) throw new PatchError('missing value for add operation');
         out = add(out, raw.path, clone(raw.value!));
         break;
       case 'remove':
         out = remove(out, raw.path);
         break;
       case 'replace':
-        if (!('value' in raw)) throw new PatchError('missing value for replace operation');
+        if (!raw.hasValue) throw new PatchError('missing value for replace operation');
         get(out, raw.path);
         if (raw.path === '') out = clone(raw.value!);
         else {
@@ -114,7 +125,7 @@ export function jsonPatch(doc: Json, ops: unknown): Json {
         if (!equal(get(out, raw.path), raw.value ?? null)) throw new PatchError(`testing value ${raw.path} failed: test failed`);
         break;
       default:
-        throw new PatchError(`Unexpected kind: ${String(raw.op)}`);
+        throw new PatchError(`Unexpected kind: ${raw.op}`);
     }
   }
   return out;

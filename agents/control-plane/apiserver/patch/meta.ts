@@ -1,6 +1,7 @@
 // Strategic-merge metadata: which lists merge by which key (upstream's patchMergeKey and
 // patchStrategy struct tags), keyed by client-node model name and JSON field. Lists not named here
-// are atomic (replaced whole), as upstream.
+// are atomic (replaced whole), as upstream. Field names come from patches: own members only.
+import { getOwn } from '../safe-keys.ts';
 
 export interface PatchMeta {
   /** merge key for lists of objects; absent for primitive lists merged as sets */
@@ -48,7 +49,8 @@ const TABLE: Record<string, Record<string, PatchMeta>> = {
 const RETAIN_KEYS_MAPS = new Set(['V1DeploymentSpec.strategy']);
 
 export function listPatchMeta(model: string | undefined, field: string): PatchMeta | undefined {
-  return model ? TABLE[model]?.[field] : undefined;
+  const lists = model ? getOwn(TABLE, model) : undefined;
+  return lists && getOwn(lists, field);
 }
 
 export function mapRetainsKeys(model: string | undefined, field: string): boolean {

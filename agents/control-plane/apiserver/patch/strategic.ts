@@ -1,26 +1,22 @@
 // Strategic merge patch, driven by the model schema and the merge-key table: maps merge, null
-// deletes, lists with a merge key merge element-wise, other lists are replaced. Directives:
-// $patch (replace | delete | merge), $retainKeys, $setElementOrder/<list>, $deleteFromPrimitiveList/<list>.
+// deletes, lists with a merge key merge element-wise, other lists are replaced. Directives
+// (directives.ts): $patch (replace | delete | merge), $retainKeys, $setElementOrder/<list>,
+// $deleteFromPrimitiveList/<list>. Keys are the client's: own properties only (safe-keys.ts).
 import { type FieldInfo, modelFields, type TypeRef } from '../schema.ts';
+import { deleteOwn, getOwn, hasOwn, setOwn } from '../safe-keys.ts';
+import { checkDirectives, DELETE_PRIMITIVE, isDirective, patchDirective, retainedKeys, SET_ORDER } from './directives.ts';
 import { isObject, type Json } from './merge.ts';
 import { listPatchMeta, type PatchMeta } from './meta.ts';
 import { PatchError } from './json.ts';
 
 type Obj = Record<string, Json>;
 
-const SET_ORDER = '$setElementOrder/';
-const DELETE_PRIMITIVE = '$deleteFromPrimitiveList/';
-
-function isDirective(k: string): boolean {
-  return k === '$patch' || k === '$retainKeys' || k.startsWith(SET_ORDER) || k.startsWith(DELETE_PRIMITIVE);
-}
-
 /** A patch value stored as-is: drop directives and nulls (as upstream does for new content). */
 function strip(v: Json): Json {
-  if (Array.isArray(v)) return v.filter((x) => !(isObject(x) && x.$patch === 'delete')).map(strip);
+  if (Array.isArray(v)) return v.filter((x) => !(isObject(x) && patchDirective(x) === 'delete')).map(strip);
   if (!isObject(v)) return v;
   const out: Obj = {};
-  for (const [k, x] of Object.entries(v)) if (!isDirective(k) && x !== null) out[k] = strip(x);
+  for (const [k, x] of Object.entries(v)) if (!isDirective(k) && x !== null) setOwn(out, k, strip(x));
   return out;
 }
 
@@ -30,7 +26,7 @@ function modelOf(t: TypeRef | undefined): string | undefined {
   return t?.t === 'object' ? t.name : undefined;
 }
 
-function sameKey(a: Json, b: Json): boolean {
+function sameKey(a: Json | undefined, b: Json | undefined): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
@@ -41,47 +37,48 @@ export function strategicMergePatch(original: Json, patch: Json, model: string |
 }
 
 function mergeMap(orig: Obj, patch: Obj, model: string | undefined): Obj | undefined {
-  if (patch.$patch === 'delete') return undefined;
-  if (patch.$patch === 'replace') return strip(patch) as Obj;
+  const directive = patchDirective(patch);
+  if (directive === 'delete') return undefined;
+  if (directive === 'replace') return strip(patch) as Obj;
+  checkDirectives(patch);
   const fields: Map<string, FieldInfo> | undefined = model ? modelFields(model) : undefined;
   const out: Obj = { ...orig };
   for (const [k, v] of Object.entries(patch)) {
     if (isDirective(k)) continue;
     if (v === null) {
-      delete out[k];
+      deleteOwn(out, k);
       continue;
     }
     const ftype = fields?.get(k)?.type;
     const sub = modelOf(ftype);
+    const cur = getOwn(out, k);
     if (Array.isArray(v)) {
       const meta = listPatchMeta(model, k);
-      const cur = out[k];
-      out[k] = meta && Array.isArray(cur) ? mergeList(cur, v, meta, sub) : mergeListOrReplace(v, meta, sub);
+      setOwn(out, k, meta && Array.isArray(cur) ? mergeList(cur, v, meta, sub) : mergeListOrReplace(v, meta, sub));
     } else if (isObject(v)) {
-      const cur = out[k];
       // maps (labels, resources ...) and structs both merge; a map's values have the value model
       const merged = isObject(cur) ? mergeMap(cur, v, ftype?.t === 'map' ? undefined : sub) : mergeMap({}, v, sub);
-      if (merged === undefined) delete out[k];
-      else out[k] = ftype?.t === 'map' && sub ? mapOfModels(merged, v, cur, sub) : merged;
-    } else out[k] = v;
+      if (merged === undefined) deleteOwn(out, k);
+      else setOwn(out, k, ftype?.t === 'map' && sub ? mapOfModels(merged, v, cur, sub) : merged);
+    } else setOwn(out, k, v);
   }
   for (const [k, v] of Object.entries(patch)) {
     if (k.startsWith(DELETE_PRIMITIVE) && Array.isArray(v)) {
       const f = k.slice(DELETE_PRIMITIVE.length);
-      const cur = out[f];
-      if (Array.isArray(cur)) out[f] = cur.filter((x) => !v.some((d) => sameKey(d, x)));
+      const cur = getOwn(out, f);
+      if (Array.isArray(cur)) setOwn(out, f, cur.filter((x) => !v.some((d) => sameKey(d, x))));
     }
   }
   for (const [k, v] of Object.entries(patch)) {
     if (k.startsWith(SET_ORDER) && Array.isArray(v)) {
       const f = k.slice(SET_ORDER.length);
-      const cur = out[f];
-      if (Array.isArray(cur)) out[f] = reorder(cur, v, listPatchMeta(model, f)?.key);
+      const cur = getOwn(out, f);
+      if (Array.isArray(cur)) setOwn(out, f, reorder(cur, v, listPatchMeta(model, f)?.key));
     }
   }
-  const retain = patch.$retainKeys;
-  if (Array.isArray(retain)) {
-    for (const k of Object.keys(out)) if (!retain.includes(k)) delete out[k];
+  const retain = retainedKeys(patch);
+  if (retain) {
+    for (const k of Object.keys(out)) if (!retain.includes(k)) deleteOwn(out, k);
   }
   return out;
 }
@@ -92,10 +89,10 @@ function mapOfModels(merged: Obj, patch: Obj, cur: Json | undefined, sub: string
   const out: Obj = { ...merged };
   for (const [k, v] of Object.entries(patch)) {
     if (isDirective(k) || v === null || !isObject(v)) continue;
-    const orig = base[k];
+    const orig = getOwn(base, k);
     const r = mergeMap(isObject(orig) ? orig : {}, v, sub);
-    if (r === undefined) delete out[k];
-    else out[k] = r;
+    if (r === undefined) deleteOwn(out, k);
+    else setOwn(out, k, r);
   }
   return out;
 }
@@ -106,8 +103,9 @@ function mergeListOrReplace(v: Json[], meta: PatchMeta | undefined, sub: string 
 }
 
 function mergeList(orig: Json[], patch: Json[], meta: PatchMeta, sub: string | undefined): Json[] {
-  if (patch.some((e) => isObject(e) && e.$patch === 'replace')) {
-    return patch.filter((e) => !(isObject(e) && e.$patch === 'replace')).map(strip);
+  // every element's directive is checked before any of them applies
+  if (patch.map((e) => (isObject(e) ? patchDirective(e) : undefined)).includes('replace')) {
+    return patch.filter((e) => !(isObject(e) && patchDirective(e) === 'replace')).map(strip);
   }
   if (!meta.key) {
     // a set of primitives: union, keeping the original order
@@ -119,13 +117,14 @@ function mergeList(orig: Json[], patch: Json[], meta: PatchMeta, sub: string | u
   const out = [...orig];
   for (const e of patch) {
     if (!isObject(e)) throw new PatchError(`strategic merge patch: list element is not an object: ${JSON.stringify(e)}`);
-    if (!(key in e)) throw new PatchError(`map: ${JSON.stringify(e)} does not contain declared merge key: ${key}`);
-    const idx = out.findIndex((x) => isObject(x) && sameKey(x[key], e[key]));
-    if (e.$patch === 'delete') {
+    if (!hasOwn(e, key)) throw new PatchError(`map: ${JSON.stringify(e)} does not contain declared merge key: ${key}`);
+    const id = getOwn(e, key)!;
+    const idx = out.findIndex((x) => isObject(x) && sameKey(getOwn(x, key), id));
+    if (patchDirective(e) === 'delete') {
       if (idx >= 0) {
         for (let i = out.length - 1; i >= 0; i--) {
           const x = out[i];
-          if (isObject(x) && sameKey(x[key], e[key])) out.splice(i, 1);
+          if (isObject(x) && sameKey(getOwn(x, key), id)) out.splice(i, 1);
         }
       }
       continue;
@@ -144,7 +143,7 @@ function mergeList(orig: Json[], patch: Json[], meta: PatchMeta, sub: string | u
  * the given order; elements the order does not name (server-side additions) keep their places.
  */
 function reorder(list: Json[], order: Json[], key: string | undefined): Json[] {
-  const idOf = (x: Json): string => JSON.stringify(key && isObject(x) ? x[key] : x);
+  const idOf = (x: Json): string => JSON.stringify(key && isObject(x) ? getOwn(x, key) : x);
   const rank = new Map(order.map((o, i) => [idOf(o), i]));
   const ranked = list.filter((x) => rank.has(idOf(x))).sort((a, b) => rank.get(idOf(a))! - rank.get(idOf(b))!);
   let next = 0;

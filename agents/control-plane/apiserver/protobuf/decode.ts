@@ -4,6 +4,7 @@
 // followed by a runtime.Unknown {1: typeMeta{1: apiVersion, 2: kind}, 2: raw, 3: contentEncoding,
 // 4: contentType}; raw is the object message, read with the field table in messages.ts.
 import { MESSAGES } from './messages.ts';
+import { setOwn } from '../safe-keys.ts';
 
 export class ProtobufError extends Error {}
 
@@ -166,7 +167,7 @@ export function decodeMessage(buf: Buffer, message: string): Record<string, unkn
         if (e.num === 2) value = scalar(spec.kind, e.value);
       }
       const m = (out[spec.json] ??= {}) as Record<string, unknown>;
-      m[key] = value ?? (spec.kind === 's' ? '' : null);
+      setOwn(m, key, value ?? (spec.kind === 's' ? '' : null));
     } else if (spec.rep) {
       const list = (out[spec.json] ??= []) as unknown[];
       // tolerate packed encoding of repeated varints

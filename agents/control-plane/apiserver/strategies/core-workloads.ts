@@ -7,6 +7,7 @@ import { validatePodSpec } from '../validation/pod.ts';
 import { defaultTemplate, selectorString, validateWorkload } from './apps.ts';
 import { defaultPodSpec, parseQuantity } from '../../../api/pod-defaults.ts';
 import type { Obj, Strategy } from './types.ts';
+import { getOwn } from '../safe-keys.ts';
 
 const names = (cs: { name: string; image?: string }[] | undefined, f: 'name' | 'image') => (cs ?? []).map((c) => c[f] ?? '').join(',');
 
@@ -77,7 +78,7 @@ function validateQuota(o: Obj): FieldError[] {
 /** "pods: 1/10, services: 0/5": the used/hard pairs kubectl get quota prints. */
 function usage(o: Obj, keys: (k: string) => boolean): string {
   const hard: Record<string, string> = o.status?.hard ?? o.spec?.hard ?? {};
-  return Object.keys(hard).filter(keys).sort().map((k) => `${k}: ${o.status?.used?.[k] ?? '0'}/${hard[k]}`).join(', ');
+  return Object.keys(hard).filter(keys).sort().map((k) => `${k}: ${(o.status?.used && getOwn(o.status.used, k)) ?? '0'}/${hard[k]}`).join(', ');
 }
 
 export const resourceQuotaStrategy: Strategy = {

@@ -3,6 +3,7 @@ import { AGE_COLUMN, NAME_COLUMN, age, col } from '../tables/table.ts';
 import { type FieldError, invalid, required } from '../validation/field.ts';
 import { configMapKey } from '../validation/names.ts';
 import type { Obj, Strategy } from './types.ts';
+import { setOwn } from '../safe-keys.ts';
 
 const MAX_CONFIG_BYTES = 1024 * 1024;
 
@@ -49,7 +50,7 @@ export const secretStrategy: Strategy = {
     // stringData is write-only: fold it into data (base64) as upstream does
     if (o.stringData) {
       o.data = { ...(o.data ?? {}) };
-      for (const [k, v] of Object.entries(o.stringData as Record<string, string>)) o.data[k] = Buffer.from(String(v)).toString('base64');
+      for (const [k, v] of Object.entries(o.stringData as Record<string, string>)) setOwn(o.data, k, Buffer.from(String(v)).toString('base64'));
       delete o.stringData;
     }
   },

@@ -12,6 +12,7 @@ import {
 } from './field.ts';
 import { validateLabels } from './meta.ts';
 import { dns1123Label, dns1123Subdomain, qualifiedName } from './names.ts';
+import { getOwn } from '../safe-keys.ts';
 
 type Any = Record<string, any>;
 
@@ -50,7 +51,7 @@ function validateResources(r: Any | undefined, path: string): FieldError[] {
     }
   }
   for (const [k, v] of Object.entries(r.requests ?? {})) {
-    const lim = r.limits?.[k];
+    const lim = r.limits ? getOwn(r.limits, k) : undefined;
     if (lim === undefined) continue;
     const req = parseQuantity(v);
     const l = parseQuantity(lim);

@@ -3,6 +3,7 @@
 // @midnight/@hourly and @every <duration>), with an optional IANA time zone, and the next
 // activation after a given instant. As in the usual cron rule, when both day fields are
 // restricted a day matches if either does.
+import { getOwn } from '../../apiserver/safe-keys.ts';
 
 export interface Schedule {
   next(afterMs: number): number | undefined;
@@ -102,7 +103,7 @@ export function parseSchedule(text: string, timeZone?: string): Schedule {
     const every = parseDuration(spec.slice(7).trim());
     return { next: (after) => Math.floor(after / 1000) * 1000 + every };
   }
-  const fields = (MACROS[spec] ?? spec).split(/\s+/);
+  const fields = (getOwn(MACROS, spec) ?? spec).split(/\s+/);
   if (fields.length !== 5) throw new Error(`expected exactly 5 fields, found ${fields.length}: "${text}"`);
   const [min, hour, dom, mon, dow] = [
     parseField(fields[0], 0, 59), parseField(fields[1], 0, 23), parseField(fields[2], 1, 31),
