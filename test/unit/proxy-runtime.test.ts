@@ -30,7 +30,9 @@ test('runner: periodic runs, stop ends them', async (t) => {
   const reasons: string[] = [];
   const r = new SyncRunner(async (why) => { reasons.push(why); }, 0, 40);
   r.start();
-  await sleep(130);
+  // wait for two periods by count, not by a fixed sleep: on a loaded two-core machine 130 ms of
+  // wall time did not always hold two 40 ms periods (bounded, so a runner that never ticks fails)
+  for (const deadline = Date.now() + 3000; reasons.length < 2 && Date.now() < deadline;) await sleep(20);
   r.stop();
   const n = reasons.length;
   t.true(n >= 2 && reasons.every((x) => x === 'periodic'), reasons.join());
