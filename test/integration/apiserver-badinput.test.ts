@@ -114,3 +114,10 @@ test.serial('list and watch parameters parse as upstream: junk limit, resourceVe
   t.regex(w.headers['content-type'] as string, /json/);
   t.notRegex(w.text, /"kind":"ConfigMapList"/);
 });
+
+test.serial('a warning about a non-latin1 unknown field is sent as UTF-8, not a 500 (found by the fuzz suite)', async (t) => {
+  t.is((await send({ method: 'POST', path: '/api/v1/namespaces/default/configmaps', headers: JSON_CT, body: cm('warned') })).status, 201);
+  const r = await send({ method: 'PATCH', path: '/api/v1/namespaces/default/configmaps/warned', headers: { 'content-type': 'application/strategic-merge-patch+json' }, body: '{"Ā":0}' });
+  t.is(r.status, 200, r.text);
+  t.is(Buffer.from(String(r.headers.warning), 'latin1').toString('utf8'), '299 - "unknown field \\"Ā\\""');
+});
