@@ -20,7 +20,7 @@ const JSON_CT = { 'content-type': 'application/json' };
 const nested = (depth: number, leaf = '1') => '{"a":'.repeat(depth) + leaf + '}'.repeat(depth);
 const cm = (name: string, extra = '') => `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"${name}"}${extra}}`;
 
-test.serial('bodies nested deeper than 10000 are a 400 json parse error, for create, patch and YAML, and nothing is stored', async (t) => {
+test.serial('bodies nested deeper than 1000 (10000 and more too) are a 400 json parse error, for create, patch and YAML, and nothing is stored', async (t) => {
   const deep = nested(10_001);
   const create = await send({ method: 'POST', path: '/api/v1/namespaces/default/configmaps', headers: JSON_CT, body: cm('deep', `,"x":${deep}`) });
   t.is(create.status, 400, create.text.slice(0, 300));
@@ -45,9 +45,22 @@ test.serial('bodies nested deeper than 10000 are a 400 json parse error, for cre
   }
   const after = await send({ path: '/api/v1/namespaces/default/configmaps/target' });
   t.is(after.json?.data, undefined);
-  // at the limit upstream accepts: the unknown field is dropped, the object stored
-  const atLimit = await send({ method: 'POST', path: '/api/v1/namespaces/default/configmaps', headers: JSON_CT, body: cm('at-limit', `,"x":${nested(9_990)}`) });
+  // just past the limit (1000, below upstream's 10000: see body.ts), and within it for every patch type
+  const past = await send({ method: 'POST', path: '/api/v1/namespaces/default/configmaps', headers: JSON_CT, body: cm('past', `,"x":${nested(1_000)}`) });
+  t.is(past.status, 400, past.text.slice(0, 300));
+  t.is(past.json?.message, "couldn't get version/kind; json parse error: invalid character '{' exceeded max depth");
+  const atLimit = await send({ method: 'POST', path: '/api/v1/namespaces/default/configmaps', headers: JSON_CT, body: cm('at-limit', `,"x":${nested(998)}`) });
   t.is(atLimit.status, 201, atLimit.text.slice(0, 300));
+  const within = nested(990);
+  for (const [ct, body] of [
+    ['application/merge-patch+json', `{"x":${within}}`],
+    ['application/strategic-merge-patch+json', `{"x":${within}}`],
+    ['application/json-patch+json', `[{"op":"add","path":"/x","value":${within}}]`],
+    ['application/apply-patch+yaml', cm('target', `,"x":${within}`)],
+  ]) {
+    const r = await send({ method: 'PATCH', path: '/api/v1/namespaces/default/configmaps/target?fieldManager=t', headers: { 'content-type': ct }, body });
+    t.true(r.status < 500, `${ct}: ${r.text.slice(0, 300)}`);
+  }
 });
 
 test.serial('a malformed percent-escape in the path is a 400, not "URI malformed"', async (t) => {

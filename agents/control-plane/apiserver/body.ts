@@ -60,8 +60,13 @@ export function decodeBody(buf: Buffer | undefined, contentType: string | undefi
   throw unsupportedMediaType(mt);
 }
 
-/** Upstream's JSON and YAML decoders refuse nesting deeper than this (Go encoding/json's maxNestingDepth). */
-export const MAX_DEPTH = 10_000;
+/**
+ * Request bodies may nest objects and arrays this deep. Upstream's decoders stop at 10000 (Go
+ * encoding/json's maxNestingDepth; Go stacks grow), but here structuredClone and every recursive
+ * walk of an object (patches, managed fields, validation) overflow V8's stack near 1900 levels, so
+ * the limit sits well below that: 1000, far beyond any real object, with the same error upstream gives.
+ */
+export const MAX_DEPTH = 1_000;
 
 /**
  * Go's scanner error for JSON text nested deeper than MAX_DEPTH, found in one pass without recursion
