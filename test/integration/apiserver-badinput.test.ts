@@ -134,3 +134,13 @@ test.serial('a warning about a non-latin1 unknown field is sent as UTF-8, not a 
   t.is(r.status, 200, r.text);
   t.is(Buffer.from(String(r.headers.warning), 'latin1').toString('utf8'), '299 - "unknown field \\"Ā\\""');
 });
+
+test.serial('a request target starting with "//" is a path, and "//%zz" does not stop the server (found by the fuzz suite)', async (t) => {
+  const bad = await send({ path: '//%zz' });
+  t.is(bad.status, 400, bad.text);
+  t.is(bad.json?.message, 'invalid URL escape "%zz"');
+  // "//api/v1/..." is the path /api/v1/... with empty segments, not a request for host "api"
+  const doubled = await send({ path: '//api/v1/namespaces/default/configmaps' });
+  t.is(doubled.status, 200, doubled.text);
+  t.is((await send({ path: '/readyz' })).status, 200);
+});

@@ -94,6 +94,16 @@ export function parseAccept(header: string | undefined): Accept {
 }
 
 /**
+ * The path and query of a request's target, read as a path the way Go's server reads it: resolving
+ * it against a base would take "//host/x" for an authority, and "//%zz" threw an uncaught
+ * "Invalid URL" that stopped the whole server. Appended to a fixed origin, any target parses.
+ */
+export function requestURL(target: string | undefined): URL {
+  const t = target ?? '/';
+  return new URL(`https://localhost${t.startsWith('/') ? t : `/${t}`}`);
+}
+
+/**
  * A path segment unescaped as Go's url.PathUnescape does: "%" must be followed by two hex digits
  * (else 400 `invalid URL escape "%zz"`, which Go's server answers before routing), and the bytes
  * need not be UTF-8 (decodeURIComponent would throw on "%ff").

@@ -10,7 +10,7 @@ import { ApiError, tooLarge, unauthorized } from './errors.ts';
 import { MAX_BODY_BYTES } from './body.ts';
 import type { ApiHandler, ApiResponse, UserInfo } from './handler.ts';
 import { type KubeletCredentials, proxyPlain, proxyUpgrade, writeStatus } from './kubelet-proxy.ts';
-import { parseResourcePath } from './request.ts';
+import { parseResourcePath, requestURL } from './request.ts';
 import { bodyPieces } from './output.ts';
 import { attributesFor } from '../auth/attributes.ts';
 
@@ -189,7 +189,7 @@ export async function serve(o: ServeOptions): Promise<{ server: https.Server; po
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     if (o.preAuth?.(req, res)) return;
     const started = Date.now();
-    const url = new URL(req.url ?? '/', 'https://localhost');
+    const url = requestURL(req.url);
     const user = authenticate(req, o.tokens);
     const abort = new AbortController();
     res.on('close', () => abort.abort());
@@ -230,7 +230,7 @@ export async function serve(o: ServeOptions): Promise<{ server: https.Server; po
   });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     void (async () => {
-      const url = new URL(req.url ?? '/', 'https://localhost');
+      const url = requestURL(req.url);
       const user = authenticate(req, o.tokens);
       if (!user) return writeStatus(socket, unauthorized());
       const rr = parseResourcePath(req.method ?? 'GET', url.pathname, url.searchParams);

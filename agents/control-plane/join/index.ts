@@ -15,6 +15,7 @@ import { issueCert, loadOrCreateCA } from '../pki.ts';
 import { decideJoin, hashPassword, MIN_PASSWORD, passwordMatches } from './node-password.ts';
 import { checkCredential, readTokens } from './store.ts';
 import { parseCredential } from './token.ts';
+import { requestURL } from '../apiserver/request.ts';
 
 export const CACERTS_PATH = '/cacerts';
 export const JOIN_PATH = '/v1-hawser/join';
@@ -124,7 +125,7 @@ export function joinHandler(o: { dataDir: string; serverURL: string; nodeExists:
   }
 
   return (req, res) => {
-    const path = new URL(req.url ?? '/', 'https://localhost').pathname;
+    const path = requestURL(req.url).pathname;
     if (path !== CACERTS_PATH && path !== JOIN_PATH) return false;
     void (async () => {
       if (path === CACERTS_PATH) {
