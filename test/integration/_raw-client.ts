@@ -28,7 +28,9 @@ export function rawClient(kubeconfig: string): Send & { close(): void } {
   const agent = new https.Agent({ keepAlive: true, maxSockets: 4, ca: auth.ca, cert: auth.cert, key: auth.key, rejectUnauthorized: !auth.insecureSkipTLSVerify });
   const send = (r: RawRequest) =>
     new Promise<RawResponse>((resolve, reject) => {
-      const headers: Record<string, string> = { ...(auth.token ? { authorization: `Bearer ${auth.token}` } : {}), ...r.headers };
+      // a body goes with its length, as every Kubernetes client sends it
+      const length: Record<string, string> = r.body === undefined ? {} : { 'content-length': String(Buffer.byteLength(r.body)) };
+      const headers: Record<string, string> = { ...(auth.token ? { authorization: `Bearer ${auth.token}` } : {}), ...length, ...r.headers };
       const req = https.request({ host: hostname, port, agent, method: r.method ?? 'GET', path: r.path, headers }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (d: Buffer) => chunks.push(d));

@@ -144,3 +144,21 @@ test.serial('a request target starting with "//" is a path, and "//%zz" does not
   t.is(doubled.status, 200, doubled.text);
   t.is((await send({ path: '/readyz' })).status, 200);
 });
+
+test.serial('a scale patch that replaces the Scale with null, and evictions with junk or huge grace periods, are not 500s', async (t) => {
+  const dep = { metadata: { name: 'sc' }, spec: { replicas: 0, selector: { matchLabels: { a: 'sc' } }, template: { metadata: { labels: { a: 'sc' } }, spec: { containers: [{ name: 'c', image: 'i' }] } } } };
+  t.is((await send({ method: 'POST', path: '/apis/apps/v1/namespaces/default/deployments', headers: JSON_CT, body: JSON.stringify(dep) })).status, 201);
+  const nul = await send({ method: 'PATCH', path: '/apis/apps/v1/namespaces/default/deployments/sc/scale', headers: { 'content-type': 'application/json-patch+json' }, body: '[{"op":"replace","path":"","value":null}]' });
+  t.is(nul.status, 400, nul.text);
+  t.is(nul.json?.message, 'Scale in version "v1" cannot be handled as a Scale: json: cannot unmarshal null into Go value of type autoscaling.Scale');
+  for (const name of ['ev1', 'ev2'])
+    t.is((await send({ method: 'POST', path: '/api/v1/namespaces/default/pods', headers: JSON_CT, body: JSON.stringify({ metadata: { name }, spec: { nodeName: 'n1', containers: [{ name: 'c', image: 'i' }] } }) })).status, 201);
+  const junk = await send({ method: 'POST', path: '/api/v1/namespaces/default/pods/ev1/eviction', headers: JSON_CT, body: '{"deleteOptions":{"gracePeriodSeconds":"abc"}}' });
+  t.is(junk.status, 400, junk.text);
+  t.regex(junk.json?.message, /json: cannot unmarshal string into Go struct field .*gracePeriodSeconds of type int64/);
+  t.falsy((await send({ path: '/api/v1/namespaces/default/pods/ev1' })).json?.metadata?.deletionTimestamp);
+  // any int64 is a valid grace period: the deletion timestamp stops at year 9999
+  const huge = await send({ method: 'POST', path: '/api/v1/namespaces/default/pods/ev2/eviction', headers: JSON_CT, body: '{"deleteOptions":{"gracePeriodSeconds":1e300}}' });
+  t.is(huge.status, 201, huge.text);
+  t.is((await send({ path: '/api/v1/namespaces/default/pods/ev2' })).json?.metadata?.deletionTimestamp, '9999-12-31T23:59:59Z');
+});

@@ -41,6 +41,17 @@ function isCleanPath(p: string): boolean {
   return p.slice(1).split('/').every((seg) => seg !== '' && seg !== '.' && seg !== '..');
 }
 
+/** The latest time an RFC 3339 timestamp (and Go's time.MarshalJSON) can carry. */
+const LAST_TIME = Date.parse('9999-12-31T23:59:59Z');
+
+/**
+ * now + grace seconds, held at year 9999: any int64 grace is a valid DeleteOption, but most of
+ * them lie past what a Date holds ("Invalid time value" was a 500 for gracePeriodSeconds 1e300).
+ */
+function graceDeadline(now: Date, grace: number): Date {
+  return new Date(Math.min(now.getTime() + grace * 1000, LAST_TIME));
+}
+
 export type DeletionPlan = { action: 'none' } | { action: 'remove' } | { action: 'mark'; next: Obj };
 
 export interface DeletionInput {
@@ -66,10 +77,10 @@ export function planDeletion(cur: Obj, d: DeletionInput): DeletionPlan {
     const curGrace = m.deletionGracePeriodSeconds ?? 0;
     if (d.grace >= curGrace && !(curGrace === 0 && !d.waiting)) return { action: 'none' };
     m.deletionGracePeriodSeconds = d.grace;
-    const sooner = new Date(d.now.getTime() + d.grace * 1000);
+    const sooner = graceDeadline(d.now, d.grace);
     if (sooner < new Date(m.deletionTimestamp)) m.deletionTimestamp = isoNow(sooner);
   } else if (d.grace > 0 || d.waiting) {
-    m.deletionTimestamp = isoNow(new Date(d.now.getTime() + d.grace * 1000));
+    m.deletionTimestamp = isoNow(graceDeadline(d.now, d.grace));
     m.deletionGracePeriodSeconds = d.grace;
     if (d.generation && m.generation) m.generation += 1;
     d.prepare?.(next);
