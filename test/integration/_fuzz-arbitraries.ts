@@ -181,6 +181,25 @@ export const bodyCase: fc.Arbitrary<FuzzCase> = fc
 
 const ATTACKS = ['/__proto__/polluted', '/metadata/labels/__proto__/polluted', '/constructor/prototype/polluted', '/__proto__/resources',
   '/metadata/__proto__/apiGroups', '/spec/containers/0/__proto__/polluted', '/data/constructor/prototype/verbs'];
+/** Subresource bodies: Scale, Eviction, Binding and status writes, each from a valid template with planted values. */
+const SUBRESOURCES: { kind: Kind; method: string; sub: string; body: Record<string, unknown> }[] = [
+  { kind: KINDS[4], method: 'PUT', sub: 'scale', body: { apiVersion: 'autoscaling/v1', kind: 'Scale', metadata: { name: 'fz-deployments' }, spec: { replicas: 1 } } },
+  { kind: KINDS[2], method: 'POST', sub: 'eviction', body: { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: 'fz-pods' }, deleteOptions: { gracePeriodSeconds: 30, preconditions: { uid: 'x' } } } },
+  { kind: KINDS[2], method: 'POST', sub: 'binding', body: { apiVersion: 'v1', kind: 'Binding', metadata: { name: 'fz-pods' }, target: { kind: 'Node', name: 'fz-node' } } },
+  { kind: KINDS[2], method: 'PUT', sub: 'status', body: { ...fixture(KINDS[2]), status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }], containerStatuses: [{ name: 'c', ready: true, restartCount: 0, image: 'i', imageID: '' }] } } },
+  { kind: KINDS[4], method: 'PUT', sub: 'status', body: { ...fixture(KINDS[4]), status: { replicas: 1, readyReplicas: 1, conditions: [{ type: 'Available', status: 'True' }] } } },
+];
+export const subresourceCase: fc.Arbitrary<FuzzCase> = fc
+  .tuple(who, fc.constantFrom(...SUBRESOURCES), fc.constantFrom('', '?dryRun=All'))
+  .chain(([w, s, qs]) => mutated(toDoc(s.body)).map(render).chain(bytes).map((body): FuzzCase => ({
+    who: w,
+    kind: s.kind.plural,
+    method: s.method,
+    path: `${collection(s.kind)}/fz-${s.kind.plural}/${s.sub}${qs}`,
+    headers: { 'content-type': 'application/json' },
+    body,
+  })));
+
 const pointer = fc.oneof(
   { weight: 3, arbitrary: fc.array(fc.oneof(key, fc.constantFrom('0', '-', '1', '~0', '~1', 'a~1b')), { maxLength: 5 }).map((segs) => segs.map((s) => `/${s}`).join('')) },
   { weight: 2, arbitrary: fc.constantFrom(...ATTACKS) },

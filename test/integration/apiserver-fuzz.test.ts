@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { etcdAvailable } from '../../agents/control-plane/storage/etcd-server.ts';
 import { type Cluster, readyNode, startCluster } from './_apiserver-kit.ts';
 import { rawClient, type Send } from './_raw-client.ts';
-import { bodyCase, described, describe as describeCase, fixture, type FuzzCase, headerCase, KINDS, NODE, NS, patchCase, pathCase, queryCase, type Who } from './_fuzz-arbitraries.ts';
+import { bodyCase, subresourceCase, described, describe as describeCase, fixture, type FuzzCase, headerCase, KINDS, NODE, NS, patchCase, pathCase, queryCase, type Who } from './_fuzz-arbitraries.ts';
 
 const SEED = Number(process.env.HAWSER_FUZZ_SEED ?? 24_2026);
 const BUDGET_MS = Number(process.env.HAWSER_FUZZ_MS ?? 60_000);
@@ -139,11 +139,12 @@ const summary = (t: Tally) =>
   `${t.cases} cases (admin ${t.byWho.admin}, user ${t.byWho.user}, node ${t.byWho.node}); statuses ${[...t.byStatus].sort(([a], [b]) => a - b).map(([s, n]) => `${s}:${n}`).join(' ')}`;
 
 const FAMILIES: [string, fc.Arbitrary<FuzzCase>, number][] = [
-  ['bodies', bodyCase, 0.22],
-  ['patches', patchCase, 0.26],
-  ['paths', pathCase, 0.16],
-  ['query strings', queryCase, 0.2],
-  ['headers', headerCase, 0.16],
+  ['bodies', bodyCase, 0.2],
+  ['subresources', subresourceCase, 0.1],
+  ['patches', patchCase, 0.24],
+  ['paths', pathCase, 0.14],
+  ['query strings', queryCase, 0.18],
+  ['headers', headerCase, 0.14],
 ];
 
 async function fuzz(t: ExecutionContext, clients: Clients, name: string, arb: fc.Arbitrary<FuzzCase>, ms: number, tally: Tally): Promise<void> {
