@@ -119,6 +119,9 @@ test.serial('list and watch parameters parse as upstream: junk limit, resourceVe
     t.is(r.status, code, `${qs}: ${r.text}`);
     t.is(r.json?.message, message, qs);
   }
+  const table = await send({ path: '/api/v1/namespaces/default/configmaps?includeObject=junk', headers: { accept: 'application/json;as=Table;g=meta.k8s.io;v=v1' } });
+  t.is(table.status, 400, table.text);
+  t.is(table.json?.message, 'unrecognized includeObject value: "junk"');
   // a negative limit is no limit, as upstream
   t.is((await list('limit=-1')).status, 200);
   // a watch is a watch whatever the spelling of true (upstream converts all but "0" and "false")

@@ -3,7 +3,7 @@
 import test from 'ava';
 import { ApiError } from '../../agents/control-plane/apiserver/errors.ts';
 import { decodeContinue, encodeContinue } from '../../agents/control-plane/apiserver/lifecycle.ts';
-import { parseListParams, parseResourcePath, queryBool, unescapePath } from '../../agents/control-plane/apiserver/request.ts';
+import { parseIncludeObject, parseListParams, parseResourcePath, queryBool, unescapePath } from '../../agents/control-plane/apiserver/request.ts';
 
 const q = (s: string) => new URLSearchParams(s);
 const refused = (t: import('ava').ExecutionContext, fn: () => unknown, code: number, message: string) => {
@@ -70,4 +70,12 @@ test('continue tokens: forged, garbled or path-escaping tokens are 400 "invalid 
     [tok({ v: 'meta.k8s.io/v1', rv: 3, start: 'a//b' }), 'a//b'],
   ];
   for (const [token, why] of cases) refused(t, () => decodeContinue(token), 400, `invalid continue token: continue key is not valid: ${why}`);
+});
+
+test('includeObject: None, Metadata, Object; junk is a 400 only for a Table, as upstream', (t) => {
+  t.is(parseIncludeObject(q(''), true), 'Metadata');
+  t.is(parseIncludeObject(q('includeObject='), true), 'Metadata');
+  t.is(parseIncludeObject(q('includeObject=None'), true), 'None');
+  t.is(parseIncludeObject(q('includeObject=junk'), false), 'Metadata');
+  refused(t, () => parseIncludeObject(q('includeObject=junk'), true), 400, 'unrecognized includeObject value: "junk"');
 });

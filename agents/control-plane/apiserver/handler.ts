@@ -25,11 +25,10 @@ import { applyPatch } from './patch/apply.ts';
 import { evict, patchScale, scaleOf, updateScale } from './subresources.ts';
 import { type OutputCtx, listObject, renderFrames, renderList, renderOne } from './output.ts';
 import { type Registry, type ResourceInfo } from './registry.ts';
-import { parseAccept, parseListParams, parseResourcePath, type ResourceRequest } from './request.ts';
+import { parseAccept, parseIncludeObject, parseListParams, parseResourcePath, type ResourceRequest } from './request.ts';
 import { parseFieldSelector, parseLabelSelector, SelectorError } from './selectors.ts';
 import { strategyFor } from './strategies/index.ts';
 import { isoNow, type Obj, type StrategyContext } from './strategies/types.ts';
-import type { IncludeObject } from './tables/table.ts';
 import { type WatchFrame, type WatchOptions, watchFrames } from './watch.ts';
 
 const ALLOW_ALL: Authorizer = { authorize: () => ({ decision: 'allow' }) };
@@ -239,7 +238,7 @@ export class ApiHandler {
     const rs = this.stores.get(res)!;
     const accept = parseAccept(req.headers['accept']);
     if (!accept.acceptable) throw notAcceptable();
-    const include = (req.query.get('includeObject') as IncludeObject | null) ?? 'Metadata';
+    const include = parseIncludeObject(req.query, accept.table);
     const out: OutputCtx = { res, strategy: rs.strategy, accept, include, now: this.ctx.now() };
     const ns = rr.namespace;
     const dryRun = this.dryRun(req.query);

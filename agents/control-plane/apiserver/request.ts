@@ -3,6 +3,7 @@
 // place, so that a junk value is a 400 here instead of a NaN or a 500 deeper down.
 import { badRequest, invalid } from './errors.ts';
 import { forbidden, notSupported, type FieldError } from './validation/field.ts';
+import type { IncludeObject } from './tables/table.ts';
 
 export interface ResourceRequest {
   group: string;
@@ -206,4 +207,17 @@ export function parseListParams(q: URLSearchParams, watch: boolean): ListParams 
     allowWatchBookmarks,
     sendInitialEvents: sendInitialEvents ?? false,
   };
+}
+
+const INCLUDE: readonly string[] = ['None', 'Metadata', 'Object'];
+
+/**
+ * includeObject of a Table request: absent or "" is Metadata; another value than None, Metadata or
+ * Object is a 400 where upstream builds a Table (and unused elsewhere).
+ */
+export function parseIncludeObject(q: URLSearchParams, table: boolean): IncludeObject {
+  const v = q.get('includeObject') || 'Metadata';
+  if (INCLUDE.includes(v)) return v as IncludeObject;
+  if (table) throw badRequest(`unrecognized includeObject value: ${JSON.stringify(v)}`);
+  return 'Metadata';
 }
