@@ -25,7 +25,7 @@ import { applyPatch } from './patch/apply.ts';
 import { evict, patchScale, scaleOf, updateScale } from './subresources.ts';
 import { type OutputCtx, listObject, renderFrames, renderList, renderOne } from './output.ts';
 import { type Registry, type ResourceInfo } from './registry.ts';
-import { parseAccept, parseIncludeObject, parseListParams, parseResourcePath, type ResourceRequest } from './request.ts';
+import { type ListParams, parseAccept, parseIncludeObject, parseListParams, parseResourcePath, type ResourceRequest } from './request.ts';
 import { parseFieldSelector, parseLabelSelector, SelectorError } from './selectors.ts';
 import { strategyFor } from './strategies/index.ts';
 import { isoNow, type Obj, type StrategyContext } from './strategies/types.ts';
@@ -272,7 +272,7 @@ export class ApiHandler {
       }
       case 'watch': {
         const p = parseListParams(req.query, true);
-        const q = this.listQuery(req.query, true);
+        const q = this.listQuery(req.query, p);
         if (rr.name) q.fields = [...(q.fields ?? []), { field: 'metadata.name', op: '=', value: rr.name }];
         const frames = watchFrames(rs, this.o.store, ns, {
           ...q,
@@ -403,8 +403,7 @@ export class ApiHandler {
     return v.length > 0;
   }
 
-  private listQuery(q: URLSearchParams, watch = false): ListQuery {
-    const p = parseListParams(q, watch);
+  private listQuery(q: URLSearchParams, p: ListParams = parseListParams(q, false)): ListQuery {
     return {
       labels: parseLabelSelector(q.get('labelSelector') ?? undefined),
       fields: parseFieldSelector(q.get('fieldSelector') ?? undefined),
