@@ -2,6 +2,7 @@
 import YAML from 'yaml';
 import { ApiError, badRequest, unsupportedMediaType } from './errors.ts';
 import { decodeK8sProtobuf, ProtobufError } from './protobuf/decode.ts';
+import { queryBool, queryInt } from './request.ts';
 
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
 
@@ -34,6 +35,8 @@ export function decodeBody(buf: Buffer | undefined, contentType: string | undefi
   const text = (buf ?? Buffer.alloc(0)).toString('utf8');
   if (mt === 'application/json' || mt.endsWith('+json')) {
     if (!text.trim()) throw badRequest('the body of the request was empty');
+    const tooDeep = jsonDepthError(text);
+    if (tooDeep) throw badRequest(`couldn't get version/kind; json parse error: ${tooDeep}`);
     try {
       return JSON.parse(text);
     } catch (e) {
@@ -41,14 +44,60 @@ export function decodeBody(buf: Buffer | undefined, contentType: string | undefi
     }
   }
   if (mt === 'application/yaml' || mt.endsWith('+yaml')) {
+    let v: unknown;
     try {
       // repeated keys keep the last value, as Go's decoder; fieldValidation judges them (duplicates.ts)
-      return YAML.parse(text, { strict: true, uniqueKeys: false });
+      v = YAML.parse(text, { strict: true, uniqueKeys: false });
     } catch (e) {
+      // the YAML composer recurses: a document nested past the stack is as deep as upstream refuses
+      // (the library rewraps the RangeError with a position)
+      if (e instanceof RangeError || /Maximum call stack size exceeded/.test((e as Error).message)) throw badRequest(`error converting YAML to JSON: yaml: exceeded max depth of ${MAX_DEPTH}`);
       throw badRequest(`error converting YAML to JSON: ${(e as Error).message.split('\n')[0]}`);
     }
+    if (deeperThan(v, MAX_DEPTH)) throw badRequest(`error converting YAML to JSON: yaml: exceeded max depth of ${MAX_DEPTH}`);
+    return v;
   }
   throw unsupportedMediaType(mt);
+}
+
+/**
+ * Request bodies may nest objects and arrays this deep. Upstream's decoders stop at 10000 (Go
+ * encoding/json's maxNestingDepth; Go stacks grow), but here structuredClone and every recursive
+ * walk of an object (patches, managed fields, validation) overflow V8's stack near 1900 levels, so
+ * the limit sits well below that: 1000, far beyond any real object, with the same error upstream gives.
+ */
+export const MAX_DEPTH = 1_000;
+
+/**
+ * Go's scanner error for JSON text nested deeper than MAX_DEPTH, found in one pass without recursion
+ * (before JSON.parse, and before any recursive code meets the value); undefined if within bounds.
+ */
+export function jsonDepthError(text: string): string | undefined {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > MAX_DEPTH) return `invalid character '${text[i]}' exceeded max depth`;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return undefined;
+}
+
+/** Whether a decoded value nests objects or arrays deeper than max, walked with an explicit stack. */
+export function deeperThan(root: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[root, 0]];
+  for (let n = stack.pop(); n; n = stack.pop()) {
+    const [v, d] = n;
+    if (typeof v !== 'object' || v === null) continue;
+    if (d + 1 > max) return true;
+    for (const child of Object.values(v)) if (typeof child === 'object' && child !== null) stack.push([child, d + 1]);
+  }
+  return false;
 }
 
 export function requireObject(v: unknown): Record<string, any> {
@@ -65,12 +114,10 @@ export function parseDeleteOptions(body: Record<string, any>, query: URLSearchPa
   preconditions?: { uid?: string; resourceVersion?: string };
   propagationPolicy?: (typeof POLICIES)[number];
 } {
-  const qg = query.get('gracePeriodSeconds');
-  const grace = qg !== null ? Number(qg) : body.gracePeriodSeconds;
+  const grace = queryInt(query, 'gracePeriodSeconds') ?? body.gracePeriodSeconds;
   if (grace !== undefined && grace !== null && !Number.isInteger(grace)) throw badRequest(`invalid gracePeriodSeconds: ${grace}`);
   const policy = query.get('propagationPolicy') ?? body.propagationPolicy ?? undefined;
-  const qo = query.get('orphanDependents');
-  const orphan = qo !== null ? qo === 'true' : body.orphanDependents;
+  const orphan = queryBool(query, 'orphanDependents') ?? body.orphanDependents;
   if (policy !== undefined && policy !== null && !POLICIES.includes(policy))
     throw new ApiError(422, 'Invalid', `DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan", "nil"`);
   if (policy && orphan !== undefined && orphan !== null)

@@ -25,11 +25,10 @@ import { applyPatch } from './patch/apply.ts';
 import { evict, patchScale, scaleOf, updateScale } from './subresources.ts';
 import { type OutputCtx, listObject, renderFrames, renderList, renderOne } from './output.ts';
 import { type Registry, type ResourceInfo } from './registry.ts';
-import { parseAccept, parseResourcePath, type ResourceRequest } from './request.ts';
+import { type ListParams, parseAccept, parseIncludeObject, parseListParams, parseResourcePath, type ResourceRequest } from './request.ts';
 import { parseFieldSelector, parseLabelSelector, SelectorError } from './selectors.ts';
 import { strategyFor } from './strategies/index.ts';
 import { isoNow, type Obj, type StrategyContext } from './strategies/types.ts';
-import type { IncludeObject } from './tables/table.ts';
 import { type WatchFrame, type WatchOptions, watchFrames } from './watch.ts';
 import { getOwn } from './safe-keys.ts';
 
@@ -240,7 +239,7 @@ export class ApiHandler {
     const rs = this.stores.get(res)!;
     const accept = parseAccept(req.headers['accept']);
     if (!accept.acceptable) throw notAcceptable();
-    const include = (req.query.get('includeObject') as IncludeObject | null) ?? 'Metadata';
+    const include = parseIncludeObject(req.query, accept.table);
     const out: OutputCtx = { res, strategy: rs.strategy, accept, include, now: this.ctx.now() };
     const ns = rr.namespace;
     const dryRun = this.dryRun(req.query);
@@ -273,14 +272,14 @@ export class ApiHandler {
         return ok(renderList(out, l, { resourceVersion: l.resourceVersion, ...(l.continue ? { continue: l.continue } : {}), ...(l.remainingItemCount && !view ? { remainingItemCount: l.remainingItemCount } : {}) }));
       }
       case 'watch': {
-        const q = this.listQuery(req.query);
+        const p = parseListParams(req.query, true);
+        const q = this.listQuery(req.query, p);
         if (rr.name) q.fields = [...(q.fields ?? []), { field: 'metadata.name', op: '=', value: rr.name }];
-        const timeout = req.query.get('timeoutSeconds');
         const frames = watchFrames(rs, this.o.store, ns, {
           ...q,
-          sendInitialEvents: req.query.get('sendInitialEvents') === 'true',
-          allowWatchBookmarks: req.query.get('allowWatchBookmarks') === 'true',
-          timeoutSeconds: timeout ? Number(timeout) : undefined,
+          sendInitialEvents: p.sendInitialEvents,
+          allowWatchBookmarks: p.allowWatchBookmarks,
+          timeoutSeconds: p.timeoutSeconds,
         }, this.o.watch, req.signal);
         // surface request errors (bad selectors ...) as a Status before the stream starts
         const it = frames[Symbol.asyncIterator]();
@@ -405,15 +404,14 @@ export class ApiHandler {
     return v.length > 0;
   }
 
-  private listQuery(q: URLSearchParams): ListQuery {
-    const limit = q.get('limit');
+  private listQuery(q: URLSearchParams, p: ListParams = parseListParams(q, false)): ListQuery {
     return {
       labels: parseLabelSelector(q.get('labelSelector') ?? undefined),
       fields: parseFieldSelector(q.get('fieldSelector') ?? undefined),
-      limit: limit ? Number(limit) : undefined,
-      continue: q.get('continue') ?? undefined,
-      resourceVersion: q.get('resourceVersion') ?? undefined,
-      resourceVersionMatch: q.get('resourceVersionMatch') ?? undefined,
+      limit: p.limit,
+      continue: p.continue,
+      resourceVersion: p.resourceVersion,
+      resourceVersionMatch: p.resourceVersionMatch,
     };
   }
 

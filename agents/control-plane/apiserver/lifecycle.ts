@@ -7,14 +7,49 @@ export function encodeContinue(rev: number, lastKey: string): string {
   return Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv: rev, start: lastKey })).toString('base64url');
 }
 
+const INVALID_KEY = 'continue key is not valid';
+
+/**
+ * A continue token checked as upstream's storage.DecodeContinue checks it: strict unpadded
+ * base64url, a JSON object of the known version, a positive start resourceVersion and a start key
+ * that is already a clean path (no "..", so it cannot range outside the listed prefix). Any other
+ * token is a 400 "invalid continue token".
+ */
 export function decodeContinue(token: string): { rv: number; start: string } {
+  const fail = (why: string) => badRequest(`invalid continue token: ${why}`);
+  if (!/^[A-Za-z0-9_-]*$/.test(token) || token.length % 4 === 1) throw fail(`${INVALID_KEY}: illegal base64 data`);
+  let t: unknown;
   try {
-    const t = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
-    if (typeof t.rv === 'number' && typeof t.start === 'string') return t;
-  } catch {
-    /* fall through */
+    t = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+  } catch (e) {
+    throw fail(`${INVALID_KEY}: ${(e as Error).message}`);
   }
-  throw badRequest('continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
+  if (typeof t !== 'object' || t === null || Array.isArray(t)) throw fail(`${INVALID_KEY}: json: cannot unmarshal into Go value of type storage.continueToken`);
+  const { v, rv, start } = t as Record<string, unknown>;
+  if (v !== 'meta.k8s.io/v1') throw fail(`${INVALID_KEY}: server does not recognize this encoded version ${typeof v === 'string' ? v : ''}`);
+  if (typeof rv !== 'number' || !Number.isSafeInteger(rv) || rv <= 0) throw fail(`${INVALID_KEY}: incorrect encoded start resourceVersion (version meta.k8s.io/v1)`);
+  if (typeof start !== 'string' || !start) throw fail(`${INVALID_KEY}: encoded start key empty (version meta.k8s.io/v1)`);
+  const key = start.startsWith('/') ? start : `/${start}`;
+  if (!isCleanPath(key)) throw fail(`${INVALID_KEY}: ${start}`);
+  return { rv, start: key.slice(1) };
+}
+
+/** Whether Go's path.Clean would leave this absolute path as it is. */
+function isCleanPath(p: string): boolean {
+  if (p === '/') return true;
+  if (p.endsWith('/')) return false;
+  return p.slice(1).split('/').every((seg) => seg !== '' && seg !== '.' && seg !== '..');
+}
+
+/** The latest time an RFC 3339 timestamp (and Go's time.MarshalJSON) can carry. */
+const LAST_TIME = Date.parse('9999-12-31T23:59:59Z');
+
+/**
+ * now + grace seconds, held at year 9999: any int64 grace is a valid DeleteOption, but most of
+ * them lie past what a Date holds ("Invalid time value" was a 500 for gracePeriodSeconds 1e300).
+ */
+function graceDeadline(now: Date, grace: number): Date {
+  return new Date(Math.min(now.getTime() + grace * 1000, LAST_TIME));
 }
 
 export type DeletionPlan = { action: 'none' } | { action: 'remove' } | { action: 'mark'; next: Obj };
@@ -42,10 +77,10 @@ export function planDeletion(cur: Obj, d: DeletionInput): DeletionPlan {
     const curGrace = m.deletionGracePeriodSeconds ?? 0;
     if (d.grace >= curGrace && !(curGrace === 0 && !d.waiting)) return { action: 'none' };
     m.deletionGracePeriodSeconds = d.grace;
-    const sooner = new Date(d.now.getTime() + d.grace * 1000);
+    const sooner = graceDeadline(d.now, d.grace);
     if (sooner < new Date(m.deletionTimestamp)) m.deletionTimestamp = isoNow(sooner);
   } else if (d.grace > 0 || d.waiting) {
-    m.deletionTimestamp = isoNow(new Date(d.now.getTime() + d.grace * 1000));
+    m.deletionTimestamp = isoNow(graceDeadline(d.now, d.grace));
     m.deletionGracePeriodSeconds = d.grace;
     if (d.generation && m.generation) m.generation += 1;
     d.prepare?.(next);

@@ -207,6 +207,27 @@ function conformObject(obj: Record<string, unknown>, model: string, path: string
   }
 }
 
+/** What Go's decoder leaves for a JSON null in a slice element or map value of this type. */
+function zeroValue(ref: TypeRef): unknown {
+  switch (ref.t) {
+    case 'object':
+      return {};
+    case 'string':
+    case 'bytes':
+      return '';
+    case 'integer':
+    case 'number':
+      return 0;
+    case 'boolean':
+      return false;
+    case 'quantity':
+      return '0';
+    default:
+      // nil slices, maps, times, interfaces and int-or-strings stay null
+      return null;
+  }
+}
+
 function conformValue(v: unknown, ref: TypeRef, path: string, goPath: string, owner: string, ctx: Ctx): unknown {
   switch (ref.t) {
     case 'object':
@@ -216,7 +237,11 @@ function conformValue(v: unknown, ref: TypeRef, path: string, goPath: string, ow
     case 'array':
       if (!Array.isArray(v)) typeMismatch(ctx, v, owner, goPath, ref);
       else v.forEach((item, i) => {
-        if (item === null) return;
+        if (item === null) {
+          // Go decodes null into a slice element as the element's zero value ([null] -> [{}])
+          v[i] = zeroValue(ref.items);
+          return;
+        }
         const out = conformValue(item, ref.items, `${path}[${i}]`, goPath, owner, ctx);
         if (out !== item) v[i] = out;
       });
@@ -226,7 +251,10 @@ function conformValue(v: unknown, ref: TypeRef, path: string, goPath: string, ow
       else {
         const m = v as Record<string, unknown>;
         for (const k of Object.keys(m)) {
-          if (m[k] === null) continue;
+          if (m[k] === null) {
+            m[k] = zeroValue(ref.values);
+            continue;
+          }
           const out = conformValue(m[k], ref.values, `${path}.${k}`, goPath, owner, ctx);
           if (out !== m[k]) m[k] = out;
         }

@@ -10,7 +10,7 @@ import { ApiError, tooLarge, unauthorized } from './errors.ts';
 import { MAX_BODY_BYTES } from './body.ts';
 import type { ApiHandler, ApiResponse, UserInfo } from './handler.ts';
 import { type KubeletCredentials, proxyPlain, proxyUpgrade, writeStatus } from './kubelet-proxy.ts';
-import { parseResourcePath } from './request.ts';
+import { parseResourcePath, requestURL } from './request.ts';
 import { bodyPieces } from './output.ts';
 import { attributesFor } from '../auth/attributes.ts';
 
@@ -97,9 +97,18 @@ function drained(res: ServerResponse): Promise<void> {
  * a Content-Length, a long one piece by piece with a turn of the event loop in between, so that
  * encoding and sending thousands of objects does not stall every other request.
  */
+/**
+ * Warning header values as upstream writes them (code 299, agent "-", the text quoted), the text's
+ * UTF-8 bytes sent as they are: node refuses header strings beyond latin1, so they go as latin1
+ * characters of the same bytes (a warning naming an unknown field "Ā" was a 500). The body that
+ * follows must then be a Buffer: node sends headers glued to a string body in the body's encoding.
+ */
+const warningHeader = (warnings: string[]) => warnings.map((w) => Buffer.from(`299 - ${JSON.stringify(w)}`, 'utf8').toString('latin1'));
+const withWarnings = (body: string, warnings: string[] | undefined) => (warnings?.length ? Buffer.from(body) : body);
+
 async function writePieces(res: ServerResponse, status: number, pieces: Iterable<string>, warnings: string[] | undefined, head: boolean): Promise<void> {
   const headers: Record<string, string | string[] | number> = { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' };
-  if (warnings?.length) headers['Warning'] = warnings.map((w) => `299 - ${JSON.stringify(w)}`);
+  if (warnings?.length) headers['Warning'] = warningHeader(warnings);
   const it = pieces[Symbol.iterator]();
   let first = '';
   let n = it.next();
@@ -109,11 +118,11 @@ async function writePieces(res: ServerResponse, status: number, pieces: Iterable
   }
   if (n.done) {
     res.writeHead(status, { ...headers, 'Content-Length': Buffer.byteLength(first) });
-    return void res.end(head ? undefined : first);
+    return void res.end(head ? undefined : withWarnings(first, warnings));
   }
   res.writeHead(status, headers);
   if (head) return void res.end();
-  res.write(first);
+  res.write(withWarnings(first, warnings));
   for (; !n.done && !res.destroyed; n = it.next()) {
     const ok = res.write(n.value);
     if (!ok && !res.destroyed) await drained(res);
@@ -137,9 +146,9 @@ async function writeResponse(res: ServerResponse, r: Exclude<ApiResponse, { kind
       'Content-Length': Buffer.byteLength(body),
       'Cache-Control': 'no-cache, private',
     };
-    if (r.warnings?.length) headers['Warning'] = r.warnings.map((w) => `299 - ${JSON.stringify(w)}`);
+    if (r.warnings?.length) headers['Warning'] = warningHeader(r.warnings);
     res.writeHead(r.status, headers);
-    res.end(head ? undefined : body);
+    res.end(head ? undefined : withWarnings(body, r.warnings));
     return;
   }
   res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
@@ -180,7 +189,7 @@ export async function serve(o: ServeOptions): Promise<{ server: https.Server; po
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     if (o.preAuth?.(req, res)) return;
     const started = Date.now();
-    const url = new URL(req.url ?? '/', 'https://localhost');
+    const url = requestURL(req.url);
     const user = authenticate(req, o.tokens);
     const abort = new AbortController();
     res.on('close', () => abort.abort());
@@ -221,7 +230,7 @@ export async function serve(o: ServeOptions): Promise<{ server: https.Server; po
   });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     void (async () => {
-      const url = new URL(req.url ?? '/', 'https://localhost');
+      const url = requestURL(req.url);
       const user = authenticate(req, o.tokens);
       if (!user) return writeStatus(socket, unauthorized());
       const rr = parseResourcePath(req.method ?? 'GET', url.pathname, url.searchParams);

@@ -2,6 +2,7 @@
 // autoscalers use it) and pods/eviction (policy/v1 Eviction: a delete that disruption budgets may
 // refuse; this server has none, so an eviction is the pod's graceful deletion).
 import { decodeBody, type PatchType, requireObject } from './body.ts';
+import { typedDecode } from './decode.ts';
 import type { ResourceStore } from './crud.ts';
 import { badRequest, conflict, invalid } from './errors.ts';
 import { applyPatch } from './patch/apply.ts';
@@ -42,8 +43,11 @@ export function scaleOf(o: Obj): Scale {
   };
 }
 
-function replicasOf(scale: Record<string, any>, name: string): number {
-  const r = scale.spec?.replicas ?? 0;
+function replicasOf(scale: unknown, name: string): number {
+  // a JSON patch may replace the whole Scale with a non-object
+  if (typeof scale !== 'object' || scale === null || Array.isArray(scale))
+    throw badRequest(`Scale in version "v1" cannot be handled as a Scale: json: cannot unmarshal ${Array.isArray(scale) ? 'array' : scale === null ? 'null' : typeof scale} into Go value of type autoscaling.Scale`);
+  const r = (scale as Record<string, any>).spec?.replicas ?? 0;
   if (typeof r !== 'number' || !Number.isInteger(r)) throw badRequest(`Scale in version "v1" cannot be handled as a Scale: json: cannot unmarshal ${typeof r} into Go struct field ScaleSpec.spec.replicas of type int32`);
   if (r < 0) throw invalid('Scale', 'autoscaling', name, [{ type: 'Invalid', field: 'spec.replicas', value: r, detail: 'must be greater than or equal to 0' }]);
   return r;
@@ -68,11 +72,12 @@ export async function updateScale(rs: ResourceStore, ns: string | undefined, nam
 /** PATCH .../scale: the patch applies to the Scale; only its spec.replicas reaches the workload. */
 export async function patchScale(rs: ResourceStore, ns: string | undefined, name: string, type: PatchType, doc: unknown, dryRun: boolean, manager?: string): Promise<Scale> {
   const obj = await rs.guaranteedUpdate(ns, name, (cur) => {
-    const patched = applyPatch(type, scaleOf(cur), doc, 'V1Scale') as Record<string, any>;
-    const wantRV = patched.metadata?.resourceVersion;
+    const patched = applyPatch(type, scaleOf(cur), doc, 'V1Scale');
+    const replicas = replicasOf(patched, name);
+    const wantRV = (patched as Record<string, any>).metadata?.resourceVersion;
     if (wantRV && wantRV !== cur.metadata.resourceVersion)
       throw conflict(rs.gr, name, 'the object has been modified; please apply your changes to the latest version and try again');
-    cur.spec.replicas = replicasOf(patched, name);
+    cur.spec.replicas = replicas;
     delete cur.metadata.resourceVersion;
     return cur;
   }, { dryRun, manager, subresource: 'scale' });
@@ -82,6 +87,8 @@ export async function patchScale(rs: ResourceStore, ns: string | undefined, name
 /** POST pods/<name>/eviction: the pod's deletion with the Eviction's delete options. */
 export async function evict(pods: ResourceStore, ns: string, name: string, body: Buffer | undefined, contentType: string | undefined, dryRun: boolean): Promise<Record<string, unknown>> {
   const ev = requireObject(decodeBody(body, contentType, 'policy.Eviction'));
+  // typed as upstream decodes it: gracePeriodSeconds "abc" is a 400, not a delete without grace
+  typedDecode(ev, pods.res, 'Ignore', 'V1Eviction', 'Eviction');
   if (ev.metadata?.name && ev.metadata.name !== name) throw badRequest(`name in URL does not match name in Eviction object`);
   const o = ev.deleteOptions ?? {};
   await pods.delete(ns, name, { gracePeriodSeconds: o.gracePeriodSeconds ?? undefined, preconditions: o.preconditions ?? undefined, propagationPolicy: o.propagationPolicy ?? undefined, dryRun });

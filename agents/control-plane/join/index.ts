@@ -23,6 +23,7 @@ import { FailureThrottle, type ThrottleOptions } from './throttle.ts';
 import { nodeOf, SERVING_CERT_PATH, servingSANs, type ServingCertResponse } from './serving-cert.ts';
 import { userFromSocket } from '../apiserver/server.ts';
 import { ApiError, internalError, tooLarge } from '../apiserver/errors.ts';
+import { requestURL } from '../apiserver/request.ts';
 
 export const CACERTS_PATH = '/cacerts';
 export const JOIN_PATH = '/v1-hawser/join';
@@ -156,7 +157,7 @@ export function joinHandler(o: { dataDir: string; serverURL: string; nodeExists:
   }
 
   return (req, res) => {
-    const path = new URL(req.url ?? '/', 'https://localhost').pathname;
+    const path = requestURL(req.url).pathname;
     if (path !== CACERTS_PATH && path !== JOIN_PATH && path !== SERVING_CERT_PATH) return false;
     void (async () => {
       if (path === CACERTS_PATH) {

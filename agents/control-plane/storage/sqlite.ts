@@ -187,7 +187,9 @@ export class SqliteStore implements Store {
    * revision, so the result is one snapshot even if writes land in between.
    */
   async list(prefix: string, opts: ListOptions = {}): Promise<ListResult> {
-    const want = opts.limit && opts.limit > 0 ? opts.limit : Infinity;
+    // a limit that is not a positive whole number never reaches SQL (LIMIT 1.5 is a datatype mismatch)
+    const lim = opts.limit ?? 0;
+    const want = Number.isSafeInteger(lim) && lim > 0 ? lim : Infinity;
     const revision = opts.revision ?? this.rev;
     let startAfter = opts.startAfter ?? '';
     const items: KeyValue[] = [];
