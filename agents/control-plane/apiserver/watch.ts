@@ -26,6 +26,31 @@ export interface WatchOptions {
   defaultTimeoutSeconds?: number;
 }
 
+/** setTimeout's longest delay (2^31-1 ms, 24.8 days): a longer one fires after 1 ms instead */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+/** upstream's --min-request-timeout default (seconds) */
+const MIN_REQUEST_TIMEOUT_S = 1800;
+/** the longest time.Duration, in seconds: upstream's timeoutSeconds cannot reach further */
+const MAX_DURATION_S = Math.floor((2 ** 63 - 1) / 1e9);
+
+/**
+ * Pure: how long a watch lasts (ms), as upstream's GetTimeoutForWatch: timeoutSeconds as given,
+ * negative included (the watch ends at once), no cap below what a Go duration holds; 0 or absent
+ * (or a value that is not a number) is the default, between --min-request-timeout and twice that.
+ */
+export function watchTimeoutMs(timeoutSeconds: number | undefined, o: WatchOptions = {}, random = Math.random): number {
+  const s = timeoutSeconds !== undefined && Number.isFinite(timeoutSeconds) ? Math.trunc(timeoutSeconds) : 0;
+  if (s !== 0) return Math.max(-MAX_DURATION_S, Math.min(s, MAX_DURATION_S)) * 1000;
+  if (o.defaultTimeoutSeconds !== undefined) return o.defaultTimeoutSeconds * 1000;
+  return Math.floor(MIN_REQUEST_TIMEOUT_S * (random() + 1) * 1000);
+}
+
+/** Pure: the delay of a watch's next timer: the nearer of deadline and bookmark, within setTimeout's range. */
+export function timerDelay(now: number, deadline: number, nextBookmark?: number): number {
+  const at = nextBookmark === undefined ? deadline : Math.min(deadline, nextBookmark);
+  return Math.max(0, Math.min(at - now, MAX_TIMER_MS));
+}
+
 /**
  * Pure: the frame a store event becomes for a watcher with this matcher (undefined: none).
  * `everything`: the matcher takes every object, so a put's previous value need not be decoded.
@@ -115,8 +140,7 @@ export async function* watchFrames(
     }
     throw e;
   }
-  const timeoutMs = (q.timeoutSeconds ?? o.defaultTimeoutSeconds ?? 1800 + Math.floor(Math.random() * 1800)) * 1000;
-  const deadline = Date.now() + timeoutMs;
+  const deadline = Date.now() + watchTimeoutMs(q.timeoutSeconds, o);
   const bookmarkEvery = o.bookmarkIntervalMs ?? 60_000;
   const it = w[Symbol.asyncIterator]();
   let lastRev = start;
@@ -136,7 +160,7 @@ export async function* watchFrames(
     const aborted = signal ? new Promise<'tick'>((r) => signal.addEventListener('abort', () => r('tick'), { once: true })) : undefined;
     for (;;) {
       if (signal?.aborted) return;
-      const wait = Math.max(0, Math.min(deadline, q.allowWatchBookmarks ? nextBookmark : deadline) - Date.now());
+      const wait = timerDelay(Date.now(), deadline, q.allowWatchBookmarks ? nextBookmark : undefined);
       let timer: NodeJS.Timeout | undefined;
       const tick = new Promise<'tick'>((r) => (timer = setTimeout(() => r('tick'), wait)));
       const r = await Promise.race([next, tick, ...(aborted ? [aborted] : [])]);
