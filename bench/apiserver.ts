@@ -243,6 +243,32 @@ async function apiRows(): Promise<void> {
 
 const BURST = { configMaps: 993, watches: 500, getClients: 200, ns: 'burst', boundMs: 180_000 };
 
+/**
+ * The GET clients, on a thread of their own: their latencies must not include the time this
+ * thread spends reading 500 watch streams. Each loops GETs of random ConfigMaps until told to stop.
+ */
+const GET_CLIENTS = `
+const { parentPort, workerData: w } = require('node:worker_threads');
+const https = require('node:https');
+const agent = new https.Agent({ keepAlive: true, maxSockets: w.clients, ca: w.ca, cert: w.cert, key: w.key });
+const gets = [];
+let failed = 0;
+let stop = false;
+parentPort.once('message', () => (stop = true));
+const one = () => new Promise((resolve) => {
+  const t = performance.now();
+  const req = https.request({ host: w.host, port: w.port, agent, method: 'GET', path: '/api/v1/namespaces/' + w.ns + '/configmaps/cm-' + Math.floor(Math.random() * w.configMaps) }, (res) => {
+    res.resume();
+    res.on('end', () => { if (res.statusCode === 200) gets.push(performance.now() - t); else failed++; resolve(); });
+  });
+  req.on('error', () => { failed++; resolve(); });
+  req.end();
+});
+Promise.all(Array.from({ length: w.clients }, async () => {
+  for (let n = 0; n < 100000 && !stop; n++) await one();
+})).then(() => { agent.destroy(); parentPort.postMessage({ gets, failed }); });
+`;
+
 /** The child's side: a control plane over SQLite that answers `gc` with its RSS after a GC. */
 async function serveChild(dir: string): Promise<void> {
   const cp = await startControlPlane({
@@ -332,26 +358,11 @@ async function watchBurst(): Promise<void> {
     const sampler = setInterval(() => (peak = Math.max(peak, rssOf(child.pid!))), 50);
     const t0 = performance.now();
     const watches = paths.map((p) => rawWatch(url!, tls, p));
-    const getAgent = new https.Agent({ keepAlive: true, maxSockets: BURST.getClients, ca: tls.ca, cert: tls.cert, key: tls.key });
     const { hostname, port } = new URL(url!);
-    const gets: number[] = [];
-    let failed = 0;
-    let burstOver = false;
-    const getOne = () => new Promise<void>((resolve) => {
-      const t = performance.now();
-      const req = https.request({ host: hostname, port, agent: getAgent, method: 'GET', path: `/api/v1/namespaces/${BURST.ns}/configmaps/cm-${Math.floor(Math.random() * BURST.configMaps)}` }, (res) => {
-        res.resume();
-        res.on('end', () => {
-          if (res.statusCode === 200) gets.push(performance.now() - t);
-          else failed++;
-          resolve();
-        });
-      });
-      req.on('error', () => (failed++, resolve()));
-      req.end();
-    });
-    const getters = Array.from({ length: BURST.getClients }, async () => {
-      for (let n = 0; n < 100_000 && !burstOver; n++) await getOne();
+    const getters = new Worker(GET_CLIENTS, { eval: true, workerData: { host: hostname, port, ca: tls.ca, cert: tls.cert, key: tls.key, ns: BURST.ns, configMaps: BURST.configMaps, clients: BURST.getClients } });
+    const got = new Promise<{ gets: number[]; failed: number }>((resolve, reject) => {
+      getters.once('message', resolve);
+      getters.once('error', reject);
     });
     // over when every ConfigMap watch has its initial state and every other watch is open
     const full = (p: string) => p.includes('configmaps');
@@ -362,13 +373,13 @@ async function watchBurst(): Promise<void> {
       if (served) break;
     }
     const burstMs = performance.now() - t0;
-    burstOver = true;
-    await Promise.all(getters);
+    getters.postMessage('stop');
+    const { gets, failed } = await got;
+    await getters.terminate();
     clearInterval(sampler);
     peak = Math.max(peak, rssOf(child.pid!), rssOf(child.pid!, 'VmHWM'));
     const ended = watches.filter((w) => w.ended()).length;
     for (const w of watches) w.close();
-    getAgent.destroy();
     await new Promise((r) => setTimeout(r, 2000));
     const after = await gcRss();
     const getP99 = gets.length ? pct(gets, 99) : Number.POSITIVE_INFINITY;
