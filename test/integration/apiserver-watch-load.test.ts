@@ -87,3 +87,39 @@ test.serial('a watch ends at its timeoutSeconds; timeoutSeconds=0 means the serv
   const early = await Promise.race([z.ended.then(() => 'ended'), new Promise((r) => setTimeout(() => r('open'), 1500))]);
   t.is(early, 'open', 'upstream treats 0 as unset: between --min-request-timeout and twice that');
 });
+
+test.serial('watches without a resourceVersion share the resource\'s cache: memory does not grow per watch, and each gets every object', async (t) => {
+  const N = 400;
+  const data = Object.fromEntries(Array.from({ length: 16 }, (_, k) => [`k${k}`, 'v'.repeat(100)]));
+  const { hostname, port } = new URL(c.url);
+  const post = (i: number) => new Promise<number>((resolve, reject) => {
+    const body = JSON.stringify({ metadata: { name: `share-${i}` }, data });
+    const req = https.request({ host: hostname, port, ca: tls.ca, cert: tls.cert, key: tls.key, method: 'POST', path: '/api/v1/namespaces/default/configmaps',
+      headers: { 'content-type': 'application/json' } }, (res) => (res.resume(), res.on('end', () => resolve(res.statusCode ?? 0))));
+    req.on('error', reject);
+    req.end(body);
+  });
+  for (let i = 0; i < N; i += 20) t.deepEqual(new Set(await Promise.all(Array.from({ length: 20 }, (_, k) => post(i + k)))), new Set([201]));
+  const heap0 = process.memoryUsage().heapUsed;
+  // readers that do not read: the server may hold what it has not sent, but not a copy per watch
+  const stalled = await Promise.all(Array.from({ length: 100 }, () => openWatch('/api/v1/namespaces/default/configmaps?watch=true', { read: false })));
+  t.teardown(() => stalled.forEach((w) => w.close()));
+  await new Promise((r) => setTimeout(r, 2000));
+  const grown = (process.memoryUsage().heapUsed - heap0) / (1 << 20);
+  t.log(`heap growth with 100 stalled watches of ${N} ConfigMaps: ${grown.toFixed(0)} MB`);
+  t.true(grown < 70, `heap grew ${grown.toFixed(0)} MB`);
+  const w = await openWatch('/api/v1/namespaces/default/configmaps?watch=true');
+  t.teardown(() => w.close());
+  for (let i = 0; i < 100 && w.frames.filter((f) => f.object.metadata?.name?.startsWith('share-')).length < N; i++) await new Promise((r) => setTimeout(r, 100));
+  const names = w.frames.filter((f) => f.type === 'ADDED').map((f) => f.object.metadata!.name!).filter((n) => n.startsWith('share-'));
+  t.is(new Set(names).size, N);
+  t.is(names.length, N, 'each object once');
+  // a watch from a recent resourceVersion (the cache's window) sees exactly the later events
+  const from = String(Math.max(...w.frames.map((f) => Number(f.object.metadata?.resourceVersion))));
+  await c.ok(['label', 'configmap', 'share-1', 'x=1']);
+  await c.ok(['delete', 'configmap', 'share-2']);
+  const r = await openWatch(`/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=${from}`);
+  t.teardown(() => r.close());
+  for (let i = 0; i < 50 && r.frames.length < 2; i++) await new Promise((res) => setTimeout(res, 100));
+  t.deepEqual(r.frames.map((f) => `${f.type} ${f.object.metadata?.name}`), ['MODIFIED share-1', 'DELETED share-2']);
+});
