@@ -6,13 +6,14 @@ import test from 'ava';
 import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import { loadKubeconfig } from '../../agents/api/kubeconfig.ts';
+import { etcdAvailable } from '../../agents/control-plane/storage/etcd-server.ts';
 import { type Cluster, startCluster } from './_apiserver-kit.ts';
 
 let c: Cluster;
-let tls: ReturnType<typeof loadKubeconfig>;
+let tlsOf: ReturnType<typeof loadKubeconfig>;
 test.before(async () => {
   c = await startCluster('sqlite');
-  tls = loadKubeconfig(c.admin);
+  tlsOf = loadKubeconfig(c.admin);
 });
 test.after.always(async () => {
   await c?.close();
@@ -27,8 +28,10 @@ interface OpenWatch {
 }
 
 /** A raw watch over HTTPS with the admin certificate; frames are parsed as they arrive. */
-function openWatch(path: string, o: { read?: boolean } = {}): Promise<OpenWatch> {
-  const { hostname, port } = new URL(c.url);
+function openWatch(path: string, o: { read?: boolean; on?: Cluster } = {}): Promise<OpenWatch> {
+  const on = o.on ?? c;
+  const { hostname, port } = new URL(on.url);
+  const tls = on === c ? tlsOf : loadKubeconfig(on.admin);
   return new Promise((resolve, reject) => {
     const req = https.request({ host: hostname, port, ca: tls.ca, cert: tls.cert, key: tls.key, method: 'GET', path, agent: false }, (res) => {
       const frames: OpenWatch['frames'] = [];
@@ -94,7 +97,7 @@ test.serial('watches without a resourceVersion share the resource\'s cache: memo
   const { hostname, port } = new URL(c.url);
   const post = (i: number) => new Promise<number>((resolve, reject) => {
     const body = JSON.stringify({ metadata: { name: `share-${i}` }, data });
-    const req = https.request({ host: hostname, port, ca: tls.ca, cert: tls.cert, key: tls.key, method: 'POST', path: '/api/v1/namespaces/default/configmaps',
+    const req = https.request({ host: hostname, port, ca: tlsOf.ca, cert: tlsOf.cert, key: tlsOf.key, method: 'POST', path: '/api/v1/namespaces/default/configmaps',
       headers: { 'content-type': 'application/json' } }, (res) => (res.resume(), res.on('end', () => resolve(res.statusCode ?? 0))));
     req.on('error', reject);
     req.end(body);
@@ -122,4 +125,24 @@ test.serial('watches without a resourceVersion share the resource\'s cache: memo
   t.teardown(() => r.close());
   for (let i = 0; i < 50 && r.frames.length < 2; i++) await new Promise((res) => setTimeout(res, 100));
   t.deepEqual(r.frames.map((f) => `${f.type} ${f.object.metadata?.name}`), ['MODIFIED share-1', 'DELETED share-2']);
+});
+
+test.serial('over etcd too: initial state and live events from the cache, a recent resourceVersion from its window', async (t) => {
+  if (!etcdAvailable()) return t.pass('etcd is not installed');
+  const e = await startCluster('etcd');
+  t.teardown(() => e.close());
+  for (const n of ['e1', 'e2']) await e.ok(['create', 'configmap', n, '--from-literal=a=b']);
+  const w = await openWatch('/api/v1/namespaces/default/configmaps?watch=true&labelSelector=x%3D1', { on: e });
+  t.teardown(() => w.close());
+  const frames = w.frames;
+  const rv0 = JSON.parse(await e.ok(['get', '--raw', '/api/v1/namespaces/default/configmaps'])).metadata.resourceVersion;
+  await e.ok(['label', 'configmap', 'e1', 'x=1']);
+  await e.ok(['label', 'configmap', 'e1', 'x-']);
+  for (let i = 0; i < 50 && frames.length < 2; i++) await new Promise((r) => setTimeout(r, 100));
+  // a selector with previous values: entering is ADDED, leaving is DELETED
+  t.deepEqual(frames.map((f) => `${f.type} ${f.object.metadata?.name}`), ['ADDED e1', 'DELETED e1']);
+  const r = await openWatch(`/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=${rv0}`, { on: e });
+  t.teardown(() => r.close());
+  for (let i = 0; i < 50 && r.frames.length < 2; i++) await new Promise((res) => setTimeout(res, 100));
+  t.deepEqual(r.frames.map((f) => `${f.type} ${f.object.metadata?.name}`), ['MODIFIED e1', 'MODIFIED e1']);
 });
