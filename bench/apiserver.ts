@@ -284,7 +284,8 @@ async function serveChild(dir: string): Promise<void> {
           gc?.();
           await new Promise((r) => setTimeout(r, 200));
         }
-        process.send?.({ rss: process.memoryUsage().rss });
+        const m = process.memoryUsage();
+        process.send?.({ rss: m.rss, heap: m.heapUsed, external: m.external });
       })();
     }
     if (m.cmd === 'stop') void cp.close().then(() => process.exit(0));
@@ -322,16 +323,19 @@ function rawWatch(url: string, tls: { ca?: Buffer | string; cert?: Buffer | stri
 async function watchBurst(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'hawser-bench-burst-'));
   const child = fork(new URL(import.meta.url).pathname, ['--serve-child', dir], { execArgv: [...process.execArgv, '--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const replies: ((m: { url?: string; rss?: number }) => void)[] = [];
-  child.on('message', (m: { url?: string; rss?: number }) => replies.shift()?.(m));
-  const reply = () => new Promise<{ url?: string; rss?: number }>((resolve, reject) => {
+  type Reply = { url?: string; rss?: number; heap?: number; external?: number };
+  const replies: ((m: Reply) => void)[] = [];
+  child.on('message', (m: Reply) => replies.shift()?.(m));
+  const reply = () => new Promise<Reply>((resolve, reject) => {
     replies.push(resolve);
     child.once('exit', (code) => reject(new Error(`control plane exited (${code})`)));
   });
-  const gcRss = async () => {
+  const gcRss = async (label: string) => {
     const r = reply();
     child.send({ cmd: 'gc' });
-    return (await r).rss!;
+    const m = await r;
+    process.stderr.write(`  ${label}: RSS ${mb(m.rss!).toFixed(0)} MB, V8 heap used ${mb(m.heap!).toFixed(0)} MB, external ${mb(m.external!).toFixed(0)} MB\n`);
+    return m.rss!;
   };
   try {
     const { url } = await reply();
@@ -344,7 +348,7 @@ async function watchBurst(): Promise<void> {
       expect(await call('POST', `/api/v1/namespaces/${BURST.ns}/configmaps`, { metadata: { name: `cm-${i}`, labels: { app: 'burst' } }, data: data(i) }), 201, 'configmap'));
     agent.destroy();
     await new Promise((r) => setTimeout(r, 1000));
-    const start = await gcRss();
+    const start = await gcRss('start, after a GC');
     try {
       writeFileSync(`/proc/${child.pid}/clear_refs`, '5'); // resets VmHWM, so that it holds the burst's peak
     } catch {
@@ -381,7 +385,7 @@ async function watchBurst(): Promise<void> {
     const ended = watches.filter((w) => w.ended()).length;
     for (const w of watches) w.close();
     await new Promise((r) => setTimeout(r, 2000));
-    const after = await gcRss();
+    const after = await gcRss('after the watches closed and a GC');
     const getP99 = gets.length ? pct(gets, 99) : Number.POSITIVE_INFINITY;
     const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
     console.log(`watch burst (SQLite, ${BURST.configMaps} ConfigMaps in one namespace, ${BURST.watches} watches without resourceVersion, ${BURST.getClients} GET clients)`);
