@@ -285,7 +285,7 @@ async function serveChild(dir: string): Promise<void> {
           await new Promise((r) => setTimeout(r, 200));
         }
         const m = process.memoryUsage();
-        process.send?.({ rss: m.rss, heap: m.heapUsed, external: m.external });
+        process.send?.({ rss: m.rss, heap: m.heapUsed, heapTotal: m.heapTotal, external: m.external });
       })();
     }
     if (m.cmd === 'stop') void cp.close().then(() => process.exit(0));
@@ -323,7 +323,7 @@ function rawWatch(url: string, tls: { ca?: Buffer | string; cert?: Buffer | stri
 async function watchBurst(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'hawser-bench-burst-'));
   const child = fork(new URL(import.meta.url).pathname, ['--serve-child', dir], { execArgv: [...process.execArgv, '--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  type Reply = { url?: string; rss?: number; heap?: number; external?: number };
+  type Reply = { url?: string; rss?: number; heap?: number; heapTotal?: number; external?: number };
   const replies: ((m: Reply) => void)[] = [];
   child.on('message', (m: Reply) => replies.shift()?.(m));
   const reply = () => new Promise<Reply>((resolve, reject) => {
@@ -334,7 +334,7 @@ async function watchBurst(): Promise<void> {
     const r = reply();
     child.send({ cmd: 'gc' });
     const m = await r;
-    process.stderr.write(`  ${label}: RSS ${mb(m.rss!).toFixed(0)} MB, V8 heap used ${mb(m.heap!).toFixed(0)} MB, external ${mb(m.external!).toFixed(0)} MB\n`);
+    process.stderr.write(`  ${label}: RSS ${mb(m.rss!).toFixed(0)} MB, V8 heap used ${mb(m.heap!).toFixed(0)} MB of ${mb(m.heapTotal!).toFixed(0)} MB, external ${mb(m.external!).toFixed(0)} MB\n`);
     return m.rss!;
   };
   try {
