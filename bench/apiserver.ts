@@ -7,8 +7,16 @@
 //   watch   1,000 updates while a watch is open: time from sending the write to its event
 // beside the Kubernetes API call latency SLOs (p99: mutating and single-object calls <= 1 s,
 // namespaced and cluster-scoped lists <= 30 s; watch latency has no SLO upstream).
-// Ends with: RESULT apiserver-p99-create ours=<ms> slo=1000 ratio=<r> (the worse backend).
-import { mkdtempSync, rmSync } from 'node:fs';
+// Then the watch burst of issue 24, against a control plane in a child process (so that its RSS is
+// measured alone): 993 ConfigMaps in one namespace, 500 watches without a resourceVersion opened
+// at once (on that namespace, cluster-wide, other resources) while 200 clients GET ConfigMaps;
+// RSS at start, peak RSS in the burst (target < 400 MB), GET p99 in the burst (target < 1 s), RSS
+// after the watches close and a GC (target: within 20% of the start).
+// BENCH_APISERVER=api runs only the first part, BENCH_APISERVER=burst only the burst.
+// Prints RESULT apiserver-p99-create ours=<ms> slo=1000 ratio=<r> (the worse backend), and ends
+// with RESULT apiserver-watch-burst-rss ours=<peak MB> slo=400 ratio=<r>.
+import { fork } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -216,7 +224,7 @@ async function runBackend(backend: 'sqlite' | 'etcd'): Promise<Row[]> {
   }
 }
 
-async function main(): Promise<void> {
+async function apiRows(): Promise<void> {
   const rows = await runBackend('sqlite');
   if (etcdAvailable()) rows.push(...(await runBackend('etcd')));
   else process.stderr.write('etcd is not installed (apt-get install etcd-server): etcd rows skipped\n');
@@ -233,4 +241,173 @@ async function main(): Promise<void> {
   console.log(`RESULT apiserver-p99-create ours=${create.toFixed(1)} slo=1000 ratio=${(create / 1000).toFixed(4)}`);
 }
 
-await main();
+const BURST = { configMaps: 993, watches: 500, getClients: 200, ns: 'burst', boundMs: 180_000 };
+
+/**
+ * The GET clients, on a thread of their own: their latencies must not include the time this
+ * thread spends reading 500 watch streams. Each loops GETs of random ConfigMaps until told to stop.
+ */
+const GET_CLIENTS = `
+const { parentPort, workerData: w } = require('node:worker_threads');
+const https = require('node:https');
+const agent = new https.Agent({ keepAlive: true, maxSockets: w.clients, ca: w.ca, cert: w.cert, key: w.key });
+const gets = [];
+let failed = 0;
+let stop = false;
+parentPort.once('message', () => (stop = true));
+const one = () => new Promise((resolve) => {
+  const t = performance.now();
+  const req = https.request({ host: w.host, port: w.port, agent, method: 'GET', path: '/api/v1/namespaces/' + w.ns + '/configmaps/cm-' + Math.floor(Math.random() * w.configMaps) }, (res) => {
+    res.resume();
+    res.on('end', () => { if (res.statusCode === 200) gets.push(performance.now() - t); else failed++; resolve(); });
+  });
+  req.on('error', () => { failed++; resolve(); });
+  req.end();
+});
+Promise.all(Array.from({ length: w.clients }, async () => {
+  for (let n = 0; n < 100000 && !stop; n++) await one();
+})).then(() => { agent.destroy(); parentPort.postMessage({ gets, failed }); });
+`;
+
+/** The child's side: a control plane over SQLite that answers `gc` with its RSS after a GC. */
+async function serveChild(dir: string): Promise<void> {
+  const cp = await startControlPlane({
+    dataDir: dir, bindAddress: '127.0.0.1', port: 0, advertiseAddress: '127.0.0.1',
+    clusterCIDR: '10.244.0.0/16', nodeCIDRMaskSize: 24, serviceCIDR: '10.96.0.0/12', nodeMonitorGracePeriodSeconds: 3600,
+  });
+  const gc = (globalThis as { gc?: () => void }).gc;
+  process.on('message', (m: { cmd: string }) => {
+    if (m.cmd === 'gc') {
+      // a few full collections with turns in between, so that finalized buffers are freed too
+      void (async () => {
+        for (let i = 0; i < 3; i++) {
+          gc?.();
+          await new Promise((r) => setTimeout(r, 200));
+        }
+        const m = process.memoryUsage();
+        process.send?.({ rss: m.rss, heap: m.heapUsed, heapTotal: m.heapTotal, external: m.external });
+      })();
+    }
+    if (m.cmd === 'stop') void cp.close().then(() => process.exit(0));
+  });
+  process.send?.({ url: cp.url });
+}
+
+/** RSS of a process in bytes, from /proc (works while its event loop is busy). */
+function rssOf(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number {
+  const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) * 1024 : 0;
+}
+
+const mb = (b: number) => b / (1 << 20);
+
+/** A watch that reads everything and counts frames; `opened` once the response headers came. */
+function rawWatch(url: string, tls: { ca?: Buffer | string; cert?: Buffer | string; key?: Buffer | string }, path: string) {
+  const { hostname, port } = new URL(url);
+  let frames = 0;
+  let done = false;
+  let opened = false;
+  const req = https.request({ host: hostname, port, path, method: 'GET', agent: false, ca: tls.ca, cert: tls.cert, key: tls.key }, (res) => {
+    opened = true;
+    res.on('data', (d: Buffer) => {
+      for (let i = d.indexOf(10); i >= 0; i = d.indexOf(10, i + 1)) frames++;
+    });
+    res.on('end', () => (done = true));
+    res.on('error', () => (done = true));
+  });
+  req.on('error', () => (done = true));
+  req.end();
+  return { frames: () => frames, opened: () => opened, ended: () => done, close: () => req.destroy() };
+}
+
+async function watchBurst(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'hawser-bench-burst-'));
+  const child = fork(new URL(import.meta.url).pathname, ['--serve-child', dir], { execArgv: [...process.execArgv, '--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  type Reply = { url?: string; rss?: number; heap?: number; heapTotal?: number; external?: number };
+  const replies: ((m: Reply) => void)[] = [];
+  child.on('message', (m: Reply) => replies.shift()?.(m));
+  const reply = () => new Promise<Reply>((resolve, reject) => {
+    replies.push(resolve);
+    child.once('exit', (code) => reject(new Error(`control plane exited (${code})`)));
+  });
+  const gcRss = async (label: string) => {
+    const r = reply();
+    child.send({ cmd: 'gc' });
+    const m = await r;
+    process.stderr.write(`  ${label}: RSS ${mb(m.rss!).toFixed(0)} MB, V8 heap used ${mb(m.heap!).toFixed(0)} MB of ${mb(m.heapTotal!).toFixed(0)} MB, external ${mb(m.external!).toFixed(0)} MB\n`);
+    return m.rss!;
+  };
+  try {
+    const { url } = await reply();
+    const kubeconfig = join(dir, 'admin.kubeconfig');
+    const tls = loadKubeconfig(kubeconfig);
+    const { call, agent } = client(kubeconfig, url!);
+    expect(await call('POST', '/api/v1/namespaces', { metadata: { name: BURST.ns } }), 201, 'namespace');
+    const data = (i: number) => Object.fromEntries(Array.from({ length: 8 }, (_, k) => [`key-${k}`, `${i}-${k}-${'v'.repeat(100)}`]));
+    await timed(BURST.configMaps, INFLIGHT, async (i) =>
+      expect(await call('POST', `/api/v1/namespaces/${BURST.ns}/configmaps`, { metadata: { name: `cm-${i}`, labels: { app: 'burst' } }, data: data(i) }), 201, 'configmap'));
+    agent.destroy();
+    await new Promise((r) => setTimeout(r, 1000));
+    const start = await gcRss('start, after a GC');
+    try {
+      writeFileSync(`/proc/${child.pid}/clear_refs`, '5'); // resets VmHWM, so that it holds the burst's peak
+    } catch {
+      /* not permitted: the sampled maximum alone counts */
+    }
+    // the burst: watches on the namespace, cluster-wide and on other resources, opened at once
+    const others = ['/api/v1/secrets', '/api/v1/serviceaccounts', '/api/v1/pods', '/api/v1/services', '/api/v1/events'];
+    const paths = Array.from({ length: BURST.watches }, (_, i) =>
+      i % 10 < 4 ? `/api/v1/namespaces/${BURST.ns}/configmaps?watch=true` : i % 10 < 7 ? '/api/v1/configmaps?watch=true' : `${others[i % others.length]}?watch=true`);
+    let peak = rssOf(child.pid!);
+    const sampler = setInterval(() => (peak = Math.max(peak, rssOf(child.pid!))), 50);
+    const t0 = performance.now();
+    const watches = paths.map((p) => rawWatch(url!, tls, p));
+    const { hostname, port } = new URL(url!);
+    const getters = new Worker(GET_CLIENTS, { eval: true, workerData: { host: hostname, port, ca: tls.ca, cert: tls.cert, key: tls.key, ns: BURST.ns, configMaps: BURST.configMaps, clients: BURST.getClients } });
+    const got = new Promise<{ gets: number[]; failed: number }>((resolve, reject) => {
+      getters.once('message', resolve);
+      getters.once('error', reject);
+    });
+    // over when every ConfigMap watch has its initial state and every other watch is open
+    const full = (p: string) => p.includes('configmaps');
+    let served = false;
+    for (let i = 0; i < BURST.boundMs / 100; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      served = watches.every((w, k) => (full(paths[k]) ? w.frames() >= BURST.configMaps : w.opened()));
+      if (served) break;
+    }
+    const burstMs = performance.now() - t0;
+    getters.postMessage('stop');
+    const { gets, failed } = await got;
+    await getters.terminate();
+    clearInterval(sampler);
+    peak = Math.max(peak, rssOf(child.pid!), rssOf(child.pid!, 'VmHWM'));
+    const ended = watches.filter((w) => w.ended()).length;
+    for (const w of watches) w.close();
+    await new Promise((r) => setTimeout(r, 2000));
+    const after = await gcRss('after the watches closed and a GC');
+    const getP99 = gets.length ? pct(gets, 99) : Number.POSITIVE_INFINITY;
+    const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
+    console.log(`watch burst (SQLite, ${BURST.configMaps} ConfigMaps in one namespace, ${BURST.watches} watches without resourceVersion, ${BURST.getClients} GET clients)`);
+    console.log(`  initial state served to every watch: ${served ? `yes, in ${(burstMs / 1000).toFixed(1)} s` : `NO, not within ${BURST.boundMs / 1000} s`}; ${ended} watches ended early; ${gets.length} GETs (${failed} failed)`);
+    console.log(`  RSS at start          ${mb(start).toFixed(0).padStart(6)} MB`);
+    console.log(`  RSS peak in burst     ${mb(peak).toFixed(0).padStart(6)} MB   target < 400 MB              ${verdict(mb(peak) < 400)}`);
+    console.log(`  GET p99 in burst      ${getP99.toFixed(0).padStart(6)} ms   target < 1000 ms             ${verdict(getP99 < 1000)}`);
+    console.log(`  RSS after close + GC  ${mb(after).toFixed(0).padStart(6)} MB   target <= ${mb(start * 1.2).toFixed(0)} MB (start + 20%)  ${verdict(after <= start * 1.2)}`);
+    console.log(`RESULT apiserver-watch-burst-rss ours=${mb(peak).toFixed(1)} slo=400 ratio=${(mb(peak) / 400).toFixed(4)}`);
+  } finally {
+    child.send({ cmd: 'stop' });
+    await new Promise((r) => {
+      child.once('exit', r);
+      setTimeout(() => (child.kill('SIGKILL'), r(undefined)), 10_000).unref();
+    });
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[2] === '--serve-child') await serveChild(process.argv[3]);
+else {
+  const part = process.env.BENCH_APISERVER ?? 'all';
+  if (part !== 'burst') await apiRows();
+  if (part !== 'api') await watchBurst();
+}

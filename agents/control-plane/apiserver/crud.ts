@@ -44,6 +44,11 @@ export interface ListQuery {
   resourceVersionMatch?: string;
 }
 
+export interface SelectorAttrs {
+  labels: Record<string, string> | undefined;
+  fields: Record<string, string>;
+}
+
 export interface ListOut {
   items: Obj[];
   resourceVersion: string;
@@ -128,9 +133,24 @@ export class ResourceStore {
     return (o) => {
       if (!matchLabels(labels, o.metadata.labels)) return false;
       if (!fields.length) return true;
-      const f = { 'metadata.name': o.metadata.name ?? '', 'metadata.namespace': o.metadata.namespace ?? '', ...this.strategy.selectableFields?.(o) };
-      return matchFields(fields, f);
+      return matchFields(fields, this.selectableFields(o));
     };
+  }
+
+  private selectableFields(o: Obj): Record<string, string> {
+    return { 'metadata.name': o.metadata.name ?? '', 'metadata.namespace': o.metadata.namespace ?? '', ...this.strategy.selectableFields?.(o) };
+  }
+
+  /** What selectors read of an object: kept per object version by the watch cache, not the object. */
+  selectorAttrs(o: Obj): SelectorAttrs {
+    return { labels: o.metadata.labels, fields: this.selectableFields(o) };
+  }
+
+  /** The matcher of `matcher` over selectorAttrs. */
+  attrsMatcher(q: ListQuery): (a: SelectorAttrs) => boolean {
+    const labels = q.labels ?? [];
+    const fields = q.fields ?? [];
+    return (a) => matchLabels(labels, a.labels) && (!fields.length || matchFields(fields, a.fields));
   }
 
   /** Field selectors on fields this type cannot select by are a 400, as upstream. */

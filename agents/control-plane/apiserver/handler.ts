@@ -31,6 +31,7 @@ import { strategyFor } from './strategies/index.ts';
 import { isoNow, type Obj, type StrategyContext } from './strategies/types.ts';
 import { type WatchFrame, type WatchOptions, watchFrames } from './watch.ts';
 import { getOwn } from './safe-keys.ts';
+import { WatchCache } from './watch-cache.ts';
 
 const ALLOW_ALL: Authorizer = { authorize: () => ({ decision: 'allow' }) };
 
@@ -84,6 +85,8 @@ const ok = (body: unknown, status = 200, warnings?: string[]): ApiResponse => ({
 
 export class ApiHandler {
   private readonly stores = new Map<ResourceInfo, ResourceStore>();
+  /** one watch cache per resource, started by its first watch */
+  private readonly caches = new Map<ResourceInfo, WatchCache>();
   private readonly openapi: OpenAPIv3;
   private readonly openapiV2: OpenAPIv2;
   readonly ctx: StrategyContext;
@@ -275,7 +278,9 @@ export class ApiHandler {
         const p = parseListParams(req.query, true);
         const q = this.listQuery(req.query, p);
         if (rr.name) q.fields = [...(q.fields ?? []), { field: 'metadata.name', op: '=', value: rr.name }];
-        const frames = watchFrames(rs, this.o.store, ns, {
+        let cache = this.caches.get(res);
+        if (!cache) this.caches.set(res, (cache = new WatchCache(this.o.store, rs.prefix(undefined))));
+        const frames = watchFrames(rs, this.o.store, cache, ns, {
           ...q,
           sendInitialEvents: p.sendInitialEvents,
           allowWatchBookmarks: p.allowWatchBookmarks,

@@ -12,6 +12,7 @@ import type { ApiHandler, ApiResponse, UserInfo } from './handler.ts';
 import { type KubeletCredentials, proxyPlain, proxyUpgrade, writeStatus } from './kubelet-proxy.ts';
 import { parseResourcePath, requestURL } from './request.ts';
 import { bodyPieces } from './output.ts';
+import { drained, writeWatch } from './watch-write.ts';
 import { attributesFor } from '../auth/attributes.ts';
 
 const STREAMING = new Set(['exec', 'attach', 'portforward']);
@@ -79,19 +80,6 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
-/** Resolves when the response can take more (or is gone), leaving no listener behind. */
-function drained(res: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.on('drain', done);
-    res.on('close', done);
-  });
-}
-
 /**
  * A list body comes as JSON text in pieces (output.ts bodyPieces): a short one goes out whole with
  * a Content-Length, a long one piece by piece with a turn of the event loop in between, so that
@@ -153,18 +141,7 @@ async function writeResponse(res: ServerResponse, r: Exclude<ApiResponse, { kind
   }
   res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
   res.flushHeaders();
-  const it = r.frames[Symbol.asyncIterator]();
-  try {
-    for (;;) {
-      const n = await it.next();
-      if (n.done || res.destroyed) break;
-      const ok = res.write(JSON.stringify(n.value) + '\n');
-      if (!ok && !res.destroyed) await drained(res);
-    }
-  } finally {
-    await it.return?.(undefined);
-    if (!res.destroyed) res.end();
-  }
+  await writeWatch(res, r.frames);
 }
 
 export async function serve(o: ServeOptions): Promise<{ server: https.Server; port: number; close(): Promise<void> }> {
