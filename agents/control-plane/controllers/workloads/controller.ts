@@ -11,6 +11,7 @@ import type { LoopbackClient } from '../../client/loopback.ts';
 import { canon } from '../../apiserver/validation/pod.ts';
 import { Expectations } from './expectations.ts';
 import { PodControl } from './pod-control.ts';
+import type { TokenBucket } from '../../client/token-bucket.ts';
 import { controllerOf } from './meta.ts';
 import { type SharedInformer, SharedInformers } from './shared-informers.ts';
 
@@ -19,6 +20,8 @@ export interface ControllerOptions {
   informers?: SharedInformers;
   workers?: number;
   now?: () => number;
+  /** the pace of pod creations and deletions, shared by a controller set; a private one otherwise */
+  podPace?: TokenBucket;
 }
 
 export function splitKey(key: string): { namespace: string; name: string } {
@@ -125,7 +128,7 @@ export abstract class OwnerController extends QueueController {
   constructor(client: LoopbackClient, log: Logger, opts: ControllerOptions, protected readonly kind: OwnerKind) {
     super(client, log, opts);
     this.expectations = new Expectations(5 * 60_000, this.now);
-    this.podControl = new PodControl(client, this.expectations, log);
+    this.podControl = new PodControl(client, this.expectations, log, opts.podPace);
     this.owners = this.informers.get(kind.path);
     this.children = this.informers.get(kind.childPath);
     this.owners.addHandlers({

@@ -7,7 +7,9 @@ import { keyOf } from '../../client/informer.ts';
 import type { LoopbackClient } from '../../client/loopback.ts';
 import { recordEvent } from '../../client/events.ts';
 import type { Expectations } from './expectations.ts';
-import { createInBatches } from './pod-template.ts';
+import { createInBatches, yieldToIO } from './pod-template.ts';
+import type { TokenBucket } from '../../client/token-bucket.ts';
+import { podPace } from './rate-rules.ts';
 
 export interface EventSource {
   /** the owner with kind and apiVersion set, as events name it */
@@ -20,7 +22,18 @@ export class PodControl {
     private readonly client: LoopbackClient,
     private readonly expectations: Expectations,
     private readonly log: Logger,
+    private readonly bucket: TokenBucket = podPace(),
   ) {}
+
+  /**
+   * Waits for this controller's turn to write: its token, and in any case a turn of the event
+   * loop, which the API server shares (an in-process write may never wait on a socket).
+   */
+  private async paced(): Promise<void> {
+    const ms = this.bucket.reserve();
+    if (ms > 0) await new Promise((r) => setTimeout(r, ms).unref());
+    else await yieldToIO();
+  }
 
   private event(src: EventSource, type: 'Normal' | 'Warning', reason: string, message: string): void {
     void recordEvent(this.client, src.owner, type, reason, message, src.component);
@@ -36,6 +49,7 @@ export class PodControl {
     this.expectations.expect(key, pods.length);
     const r = await createInBatches(pods.length, async (i) => {
       try {
+        await this.paced();
         const made = await this.client.create(`/api/v1/namespaces/${ns}/pods`, pods[i]);
         this.event(src, 'Normal', 'SuccessfulCreate', o.message?.(made.metadata.name!) ?? `Created pod: ${made.metadata.name}`);
       } catch (e) {
@@ -58,6 +72,7 @@ export class PodControl {
     this.expectations.expect(key, 0, pods.map(keyOf));
     const results = await Promise.allSettled(pods.map(async (p) => {
       try {
+        await this.paced();
         await this.client.delete(`/api/v1/namespaces/${p.metadata.namespace}/pods/${p.metadata.name}`);
         this.event(src, 'Normal', 'SuccessfulDelete', o.message?.(p.metadata.name!) ?? `Deleted pod: ${p.metadata.name}`);
       } catch (e) {
