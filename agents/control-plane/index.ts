@@ -98,6 +98,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ url: 
     store,
     authorizer: authz.authorizer,
     admit: authz.admit,
+    admitWrite: authz.admitWrite,
     registry: new Registry(),
     serverAddress: `${hostForUrl(o.advertiseAddress)}:${o.port}`,
     serviceCIDR: o.serviceCIDR,
