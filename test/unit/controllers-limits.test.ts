@@ -3,6 +3,16 @@
 // pod writes keep upstream's client pace (20/s, bursts of 30); events about one object stop
 // after a burst of 25 (upstream's spam filter).
 import test from 'ava';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { logger } from '../../agents/api/log.ts';
+import { ApiHandler } from '../../agents/control-plane/apiserver/handler.ts';
+import { Registry } from '../../agents/control-plane/apiserver/registry.ts';
+import { LoopbackClient } from '../../agents/control-plane/client/loopback.ts';
+import { SqliteStore } from '../../agents/control-plane/storage/sqlite.ts';
+import { Expectations } from '../../agents/control-plane/controllers/workloads/expectations.ts';
+import { ControllerStopped, PodControl } from '../../agents/control-plane/controllers/workloads/pod-control.ts';
 import type { Obj } from '../../agents/control-plane/apiserver/strategies/types.ts';
 import { TokenBucket } from '../../agents/control-plane/client/token-bucket.ts';
 import { EventSpamFilter } from '../../agents/control-plane/client/event-spam.ts';
@@ -64,4 +74,28 @@ test('events about one object stop after 25, then one per five minutes; other ob
   t.false(f.allow('replicaset-controller', rs));
   now = 300_000;
   t.true(f.allow('replicaset-controller', rs));
+});
+
+test('creations still waiting for their turn are dropped once the controller stops (a lost lease)', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'hawser-pace-'));
+  const store = new SqliteStore(join(dir, 'state.db'));
+  const keepAlive = setInterval(() => {}, 50); // the pace's timers are unref'd: a server keeps the process up
+  try {
+    const handler = new ApiHandler({ store, registry: new Registry(), serverAddress: '127.0.0.1:6443', serviceCIDR: '10.96.0.0/12' });
+    const client = new LoopbackClient(handler, { name: 'admin', groups: ['system:masters'] });
+    await client.create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } }).catch(() => undefined);
+    let live = true;
+    const control = new PodControl(client, new Expectations(), logger('test'), new TokenBucket(10, 1), () => live);
+    const owner = { apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'rs', namespace: 'default', uid: 'u' } };
+    const pod = (n: number) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: `p${n}`, namespace: 'default' }, spec: { containers: [{ name: 'c', image: 'i' }] } });
+    const done = control.create({ owner, component: 'test' }, 'default/rs', [pod(0), pod(1), pod(2)]).catch((e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 20)); // the first went at once, the others wait 100 ms each
+    live = false;
+    t.true((await done) instanceof ControllerStopped, 'the pass ends without a FailedCreate event or a status write');
+    t.deepEqual((await client.list('/api/v1/namespaces/default/pods')).items.map((p) => p.metadata.name), ['p0']);
+  } finally {
+    clearInterval(keepAlive);
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -66,6 +66,10 @@ export abstract class QueueController {
     });
   }
 
+  protected get running(): boolean {
+    return !this.stopped;
+  }
+
   stop(): void {
     this.stopped = true;
     this.queue.stop();
@@ -128,7 +132,7 @@ export abstract class OwnerController extends QueueController {
   constructor(client: LoopbackClient, log: Logger, opts: ControllerOptions, protected readonly kind: OwnerKind) {
     super(client, log, opts);
     this.expectations = new Expectations(5 * 60_000, this.now);
-    this.podControl = new PodControl(client, this.expectations, log, opts.podPace);
+    this.podControl = new PodControl(client, this.expectations, log, opts.podPace, () => this.running);
     this.owners = this.informers.get(kind.path);
     this.children = this.informers.get(kind.childPath);
     this.owners.addHandlers({

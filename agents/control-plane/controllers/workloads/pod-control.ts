@@ -17,12 +17,21 @@ export interface EventSource {
   component: string;
 }
 
+/** A write dropped because its controller stopped while it waited for its turn. */
+export class ControllerStopped extends Error {
+  constructor() {
+    super('controller stopped');
+  }
+}
+
 export class PodControl {
   constructor(
     private readonly client: LoopbackClient,
     private readonly expectations: Expectations,
     private readonly log: Logger,
     private readonly bucket: TokenBucket = podPace(),
+    /** false once the controller stopped (lost its lease): writes still waiting for their turn are dropped */
+    private readonly live: () => boolean = () => true,
   ) {}
 
   /**
@@ -33,6 +42,7 @@ export class PodControl {
     const ms = this.bucket.reserve();
     if (ms > 0) await new Promise((r) => setTimeout(r, ms).unref());
     else await yieldToIO();
+    if (!this.live()) throw new ControllerStopped();
   }
 
   private event(src: EventSource, type: 'Normal' | 'Warning', reason: string, message: string): void {
@@ -59,6 +69,8 @@ export class PodControl {
       }
     });
     for (let i = 0; i < r.skipped; i++) this.expectations.creationObserved(key);
+    // a stopped controller (no longer the leader) writes nothing more: not the failure, not a status
+    if (r.error instanceof ControllerStopped) throw r.error;
     if (r.error) {
       this.event(src, 'Warning', 'FailedCreate', `Error creating: ${(r.error as Error).message}`);
       this.log.warn({ owner: key, err: r.error }, 'pod creation failed');
@@ -81,6 +93,7 @@ export class PodControl {
       }
     }));
     const failed = results.find((x): x is PromiseRejectedResult => x.status === 'rejected');
+    if (failed?.reason instanceof ControllerStopped) throw failed.reason;
     if (failed) this.log.warn({ owner: key, err: failed.reason }, 'pod deletion failed');
     return failed?.reason;
   }
