@@ -11,6 +11,7 @@ import type { LoopbackClient } from '../../client/loopback.ts';
 import { canon } from '../../apiserver/validation/pod.ts';
 import { Expectations } from './expectations.ts';
 import { PodControl } from './pod-control.ts';
+import { yieldToIO } from './pod-template.ts';
 import type { TokenBucket } from '../../client/token-bucket.ts';
 import { controllerOf } from './meta.ts';
 import { type SharedInformer, SharedInformers } from './shared-informers.ts';
@@ -93,6 +94,9 @@ export abstract class QueueController {
   }
 
   private async syncSafely(key: string): Promise<void> {
+    // the API server answers between two syncs: in-process requests may never wait on a socket,
+    // so a queue of syncs would otherwise run back to back on the loop the server shares
+    await yieldToIO();
     try {
       await this.sync(key);
     } catch (e) {
