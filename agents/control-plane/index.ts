@@ -17,6 +17,7 @@ import { ApiHandler } from './apiserver/handler.ts';
 import { startAuthorization, TokenAuthenticator } from './auth/index.ts';
 import { Registry } from './apiserver/registry.ts';
 import { serve } from './apiserver/server.ts';
+import type { ServerTimeouts } from './apiserver/timeouts.ts';
 import { bootstrap, firstServiceIP } from './bootstrap.ts';
 import { LoopbackClient } from './client/loopback.ts';
 import { parseCIDR } from './controllers/cidr.ts';
@@ -53,6 +54,8 @@ export interface ControlPlaneOptions {
   tokenAuthFile?: string;
   /** cluster DNS on advertiseAddress:<port> behind Service kube-system/kube-dns; absent = no DNS */
   clusterDNS?: { port: number; serviceIP: string; clusterDomain: string; resolvConf: string };
+  /** the API server's header, body and idle timeouts (apiserver/timeouts.ts); upstream's by default, tests shorten them */
+  httpTimeouts?: Partial<ServerTimeouts>;
 }
 
 const tlsDir = (dataDir: string) => join(dataDir, 'tls');
@@ -110,6 +113,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ url: 
     store,
     authorizer: authz.authorizer,
     admit: authz.admit,
+    admitWrite: authz.admitWrite,
     registry: new Registry(),
     serverAddress: `${hostForUrl(o.advertiseAddress)}:${o.port}`,
     serviceCIDR: o.serviceCIDR,
@@ -128,6 +132,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ url: 
     ca: ca.certPem,
     log,
     kubeletClient: { cert: kubeletClient.certPem, key: kubeletClient.keyPem, ca: ca.certPem },
+    timeouts: o.httpTimeouts,
   });
   const url = `https://${hostForUrl(o.advertiseAddress)}:${http.port}`;
   handler.setServerAddress(`${hostForUrl(o.advertiseAddress)}:${http.port}`);

@@ -65,6 +65,11 @@ export interface WriteOptions {
   manager?: string;
   /** the body comes from a server-side apply, which set managedFields itself */
   applied?: boolean;
+  /**
+   * Validating admission of the request (NodeRestriction): sees the object as it would be stored,
+   * after the strategy, and the current one (undefined on create); throws to refuse.
+   */
+  admit?: (next: Obj, cur: Obj | undefined) => void;
 }
 
 export interface DeleteOptions extends WriteOptions {
@@ -312,6 +317,7 @@ export class ResourceStore {
     if (opts.manager && !opts.applied && !m.managedFields?.length) m.managedFields = trackUpdate(undefined, o, this.res.model, this.writer(opts.manager));
     const errs = this.validateAll(o);
     if (errs.length) throw this.invalid(o, errs);
+    opts.admit?.(o, undefined);
     const key = this.key(m.namespace, m.name!);
     // a duplicate is AlreadyExists, whatever else (allocations, a dry run) would do: check first
     // when something would happen before the store's own create-if-absent says so
@@ -439,6 +445,7 @@ export class ResourceStore {
       if (added.length) errs.push(forbiddenField('metadata.finalizers', 'no new finalizers can be added if the object is being deleted'));
     }
     if (errs.length) throw this.invalid(next, errs);
+    opts.admit?.(next, cur);
     await this.strategy.beforeUpdate?.(next, cur, this.deps.ctx);
     // the last finalizer is gone from an object that waits for nothing else: remove it
     if (next.metadata.deletionTimestamp && this.finalizers(next).length === 0 && (cur.metadata.deletionGracePeriodSeconds ?? 0) === 0) {

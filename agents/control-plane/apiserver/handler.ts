@@ -7,7 +7,7 @@ import { type Authorizer, forbiddenError, type View } from '../auth/authorizer.t
 import { applyView } from '../auth/node-view.ts';
 import { review } from '../auth/reviews.ts';
 import { impersonatedUser, impersonationChecks, requestedImpersonation } from '../auth/impersonation.ts';
-import { type DeleteOptions, ResourceStore, type ListQuery } from './crud.ts';
+import { type DeleteOptions, ResourceStore, type ListQuery, type WriteOptions } from './crud.ts';
 import { decodeBody, PATCH_CONTENT_TYPES, mediaType, parseDeleteOptions, requireObject } from './body.ts';
 import { checkDuplicates, parseFieldValidation, typedDecode } from './decode.ts';
 import { duplicateFields } from './duplicates.ts';
@@ -64,6 +64,8 @@ export interface HandlerOptions {
   authorizer?: Authorizer;
   /** checks of create bodies after authorization (NodeRestriction); returns the refusal */
   admit?: (a: Attributes, body: Record<string, any>) => ApiError | undefined;
+  /** checks of the object an update, patch or apply would store, against the current one (NodeRestriction) */
+  admitWrite?: (a: Attributes, next: Record<string, any>, cur: Record<string, any> | undefined) => ApiError | undefined;
 }
 
 const unsupportedPatch = () =>
@@ -312,11 +314,11 @@ export class ApiHandler {
         const mode = parseFieldValidation(req.query.get('fieldValidation'));
         const body = requireObject(decodeBody(req.body, req.headers['content-type'], messageFor(res.group, res.kind))) as Obj;
         const warnings = [...checkDuplicates(duplicateFields(req.body, req.headers['content-type'], mode), mode), ...typedDecode(body, res, mode)];
-        const r = await rs.update(ns, rr.name!, body, { dryRun, subresource: rr.subresource, manager: fieldManager(req) });
+        const r = await rs.update(ns, rr.name!, body, { dryRun, subresource: rr.subresource, manager: fieldManager(req), admit: this.writeAdmission(attrs) });
         return ok(renderOne(out, r.obj), r.created ? 201 : 200, warnings);
       }
       case 'patch':
-        return this.patch(req, rs, out, ns, rr, dryRun);
+        return this.patch(req, rs, out, ns, rr, dryRun, this.writeAdmission(attrs));
       case 'delete': {
         const opts = this.deleteOptions(req);
         const r = await rs.delete(ns, rr.name!, { ...opts, dryRun });
@@ -334,12 +336,22 @@ export class ApiHandler {
     }
   }
 
-  private async patch(req: ApiRequest, rs: ResourceStore, out: OutputCtx, ns: string | undefined, rr: ResourceRequest, dryRun: boolean): Promise<ApiResponse> {
+  /** The request's validating admission of what a write would store, as crud.ts calls it. */
+  private writeAdmission(attrs: Attributes): WriteOptions['admit'] {
+    const check = this.o.admitWrite;
+    if (!check) return undefined;
+    return (next, cur) => {
+      const refused = check(attrs, next, cur);
+      if (refused) throw refused;
+    };
+  }
+
+  private async patch(req: ApiRequest, rs: ResourceStore, out: OutputCtx, ns: string | undefined, rr: ResourceRequest, dryRun: boolean, admit: WriteOptions['admit']): Promise<ApiResponse> {
     const type = getOwn(PATCH_CONTENT_TYPES, mediaType(req.headers['content-type']));
     if (!type) throw unsupportedPatch();
     const mode = parseFieldValidation(req.query.get('fieldValidation'));
     if (type === 'apply') {
-      const a = await serverSideApply(rs, { namespace: ns, name: rr.name!, subresource: rr.subresource, body: req.body, query: req.query, dryRun, mode, now: this.ctx.now() });
+      const a = await serverSideApply(rs, { namespace: ns, name: rr.name!, subresource: rr.subresource, body: req.body, query: req.query, dryRun, mode, now: this.ctx.now(), admit });
       return ok(renderOne(out, a.obj), a.created ? 201 : 200, a.warnings);
     }
     const doc = decodeBody(req.body, 'application/json');
@@ -353,7 +365,7 @@ export class ApiHandler {
       if (patched.metadata.resourceVersion === cur.metadata.resourceVersion) delete patched.metadata.resourceVersion;
       warnings = typedDecode(patched, rs.res, mode);
       return patched;
-    }, { dryRun, subresource: rr.subresource, manager: fieldManager(req) });
+    }, { dryRun, subresource: rr.subresource, manager: fieldManager(req), admit });
     return ok(renderOne(out, obj), 200, [...dups, ...warnings]);
   }
 

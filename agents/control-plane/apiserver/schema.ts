@@ -3,6 +3,7 @@
 // way the typed Go decoder does: unknown fields are dropped (and reported for fieldValidation),
 // wrong JSON types are a 400, quantities are checked and kept as strings.
 import * as models from '@kubernetes/client-node/dist/gen/models/all.js';
+import { fitsIntFormat, jsonValueDescription } from './validation/formats.ts';
 
 export type TypeRef =
   | { t: 'string' | 'number' | 'boolean' | 'date' | 'any' | 'intstr' | 'quantity' | 'bytes' }
@@ -52,9 +53,10 @@ const BYTES_FIELDS = new Set(['V1Secret.data', 'V1ConfigMap.binaryData']);
 
 export function parseTypeRef(type: string, format = ''): TypeRef {
   const s = type.trim();
-  if (s.startsWith('Array<') && s.endsWith('>')) return { t: 'array', items: parseTypeRef(s.slice(6, -1)) };
+  // a list's or map's format is its elements' (supplementalGroups: Array<number>, int64)
+  if (s.startsWith('Array<') && s.endsWith('>')) return { t: 'array', items: parseTypeRef(s.slice(6, -1), format) };
   const m = /^\{ \[key: string\]: (.+); \}$/.exec(s);
-  if (m) return { t: 'map', values: parseTypeRef(m[1]) };
+  if (m) return { t: 'map', values: parseTypeRef(m[1], format) };
   switch (s) {
     case 'string':
       return { t: 'string' };
@@ -184,8 +186,8 @@ function join(path: string, seg: string): string {
   return path ? `${path}.${seg}` : seg;
 }
 
-function typeMismatch(ctx: Ctx, v: unknown, owner: string, goPath: string, ref: TypeRef): void {
-  ctx.typeError ??= `json: cannot unmarshal ${jsonType(v)} into Go struct field ${goTypeName(owner)}.${goPath} of type ${goType(ref)}`;
+function typeMismatch(ctx: Ctx, v: unknown, owner: string, goPath: string, ref: TypeRef, what = jsonType(v)): void {
+  ctx.typeError ??= `json: cannot unmarshal ${what} into Go struct field ${goTypeName(owner)}.${goPath} of type ${goType(ref)}`;
 }
 
 function conformObject(obj: Record<string, unknown>, model: string, path: string, goPath: string, ctx: Ctx): void {
@@ -266,7 +268,9 @@ function conformValue(v: unknown, ref: TypeRef, path: string, goPath: string, ow
       if (typeof v !== 'string') typeMismatch(ctx, v, owner, goPath, ref);
       return v;
     case 'integer':
-      if (typeof v !== 'number' || !Number.isInteger(v)) typeMismatch(ctx, v, owner, goPath, ref);
+      // the schema's format bounds the value as the Go field type does: 1.5, 2147483648 and 1e20
+      // are no int32
+      if (!fitsIntFormat(v, ref.format)) typeMismatch(ctx, v, owner, goPath, ref, jsonValueDescription(v));
       return v;
     case 'number':
       if (typeof v !== 'number') typeMismatch(ctx, v, owner, goPath, ref);

@@ -14,6 +14,7 @@ import { parseResourcePath, requestURL } from './request.ts';
 import { bodyPieces } from './output.ts';
 import { drained, writeWatch } from './watch-write.ts';
 import { attributesFor } from '../auth/attributes.ts';
+import { checkInterval, DEFAULT_TIMEOUTS, headersTooLarge, requestTimedOut, type ServerTimeouts } from './timeouts.ts';
 
 const STREAMING = new Set(['exec', 'attach', 'portforward']);
 
@@ -31,6 +32,8 @@ export interface ServeOptions {
   preAuth?: (req: IncomingMessage, res: ServerResponse) => boolean;
   /** bearer tokens (--token-auth-file); client certificates are always accepted */
   tokens?: { authenticate(header: string | undefined): UserInfo | undefined };
+  /** upstream's limits by default (timeouts.ts); tests shorten them */
+  timeouts?: Partial<ServerTimeouts>;
 }
 
 /** Go's http.DefaultMaxHeaderBytes, as kube-apiserver: exec commands travel in the query string. */
@@ -60,23 +63,35 @@ function sendStatus(res: ServerResponse, err: ApiError): void {
   res.end(body);
 }
 
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+/** The body, within `limit` bytes and `timeoutMs` (a body trickling in byte by byte is a 504 then). */
+function readBody(req: IncomingMessage, limit: number, timeoutMs: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > limit) return reject(tooLarge(limit));
     const chunks: Buffer[] = [];
     let size = 0;
+    const timer = setTimeout(() => {
+      req.pause();
+      reject(requestTimedOut());
+    }, timeoutMs);
     req.on('data', (c: Buffer) => {
       size += c.length;
       if (size > limit) {
+        clearTimeout(timer);
         reject(tooLarge(limit));
         req.pause();
         return;
       }
       chunks.push(c);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
+    req.on('end', () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(chunks));
+    });
+    req.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
   });
 }
 
@@ -145,6 +160,7 @@ async function writeResponse(res: ServerResponse, r: Exclude<ApiResponse, { kind
 }
 
 export async function serve(o: ServeOptions): Promise<{ server: https.Server; port: number; close(): Promise<void> }> {
+  const t: ServerTimeouts = { ...DEFAULT_TIMEOUTS, ...o.timeouts };
   const server = https.createServer({
     key: o.key,
     cert: o.cert,
@@ -153,11 +169,24 @@ export async function serve(o: ServeOptions): Promise<{ server: https.Server; po
     rejectUnauthorized: false,
     minVersion: 'TLSv1.2',
     maxHeaderSize: MAX_HEADER_BYTES,
+    handshakeTimeout: t.readHeaderMs,
+    connectionsCheckingInterval: checkInterval(t),
   });
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 70_000;
-  // watches are long: the per-request receive timeout must not cut them
-  server.requestTimeout = 0;
+  server.keepAliveTimeout = t.idleMs;
+  server.headersTimeout = t.readHeaderMs;
+  // Node's limit on receiving a whole request backs up readBody's (routes served before
+  // authentication read their own bodies); a request without a body is complete with its
+  // headers, so this never cuts a watch, a streamed list or an upgraded connection
+  server.requestTimeout = t.readHeaderMs + t.requestMs;
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    // TLS failures (a handshake not done within readHeaderMs ...) come here too: no HTTP to speak
+    const http = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' || err.code?.startsWith('HPE_');
+    if (!http || !socket.writable) return void socket.destroy();
+    // Node would answer a bare status line; clients get a Status, then the connection closes
+    if (err.code === 'HPE_HEADER_OVERFLOW') return writeStatus(socket, headersTooLarge());
+    if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') return writeStatus(socket, new ApiError(408, 'Timeout', 'request headers or body were not received in time', {}));
+    writeStatus(socket, new ApiError(400, 'BadRequest', 'malformed HTTP request', {}));
+  });
   const sockets = new Set<import('node:stream').Duplex>();
   server.on('secureConnection', (s) => {
     sockets.add(s);
@@ -178,7 +207,7 @@ export async function serve(o: ServeOptions): Promise<{ server: https.Server; po
         return done(401);
       }
       let body: Buffer | undefined;
-      if (req.method !== 'GET' && req.method !== 'HEAD') body = await readBody(req, MAX_BODY_BYTES);
+      if (req.method !== 'GET' && req.method !== 'HEAD') body = await readBody(req, MAX_BODY_BYTES, t.requestMs);
       const r = await o.handler.handle({
         method: req.method ?? 'GET',
         path: url.pathname,
@@ -197,9 +226,10 @@ export async function serve(o: ServeOptions): Promise<{ server: https.Server; po
       done(r.kind === 'watch' ? 200 : r.status);
     })().catch((e) => {
       const err = e instanceof ApiError ? e : new ApiError(500, 'InternalError', String((e as Error)?.message ?? e));
-      if (err.code >= 500) o.log.error({ err: e, path: url.pathname }, 'request failed');
+      if (err.code >= 500 && err.code !== 504) o.log.error({ err: e, path: url.pathname }, 'request failed');
       if (!res.headersSent) {
-        if (err.code === 413) res.setHeader('Connection', 'close');
+        // the rest of the body is not read: this connection cannot carry another request
+        if (err.code === 413 || err.code === 504) res.setHeader('Connection', 'close');
         sendStatus(res, err);
       } else res.destroy();
       done(err.code);

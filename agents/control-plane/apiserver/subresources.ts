@@ -7,6 +7,7 @@ import type { ResourceStore } from './crud.ts';
 import { badRequest, conflict, invalid } from './errors.ts';
 import { applyPatch } from './patch/apply.ts';
 import type { Obj } from './strategies/types.ts';
+import { fitsIntFormat, jsonValueDescription } from './validation/formats.ts';
 
 export interface Scale {
   kind: 'Scale';
@@ -46,9 +47,9 @@ export function scaleOf(o: Obj): Scale {
 function replicasOf(scale: unknown, name: string): number {
   // a JSON patch may replace the whole Scale with a non-object
   if (typeof scale !== 'object' || scale === null || Array.isArray(scale))
-    throw badRequest(`Scale in version "v1" cannot be handled as a Scale: json: cannot unmarshal ${Array.isArray(scale) ? 'array' : scale === null ? 'null' : typeof scale} into Go value of type autoscaling.Scale`);
+    throw badRequest(`Scale in version "v1" cannot be handled as a Scale: json: cannot unmarshal ${jsonValueDescription(scale)} into Go value of type autoscaling.Scale`);
   const r = (scale as Record<string, any>).spec?.replicas ?? 0;
-  if (typeof r !== 'number' || !Number.isInteger(r)) throw badRequest(`Scale in version "v1" cannot be handled as a Scale: json: cannot unmarshal ${typeof r} into Go struct field ScaleSpec.spec.replicas of type int32`);
+  if (!fitsIntFormat(r, 'int32')) throw badRequest(`Scale in version "v1" cannot be handled as a Scale: json: cannot unmarshal ${jsonValueDescription(r)} into Go struct field ScaleSpec.spec.replicas of type int32`);
   if (r < 0) throw invalid('Scale', 'autoscaling', name, [{ type: 'Invalid', field: 'spec.replicas', value: r, detail: 'must be greater than or equal to 0' }]);
   return r;
 }

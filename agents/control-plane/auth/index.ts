@@ -6,7 +6,7 @@ import type { Attributes } from './attributes.ts';
 import type { ApiError } from '../apiserver/errors.ts';
 import { type Authorizer, UnionAuthorizer } from './authorizer.ts';
 import { NodeGraph } from './graph.ts';
-import { NodeAuthorizer, nodeAdmission } from './node.ts';
+import { NodeAuthorizer, nodeAdmission, nodeWriteAdmission } from './node.ts';
 import { StaticRuleAuthorizer } from './rules.ts';
 
 export { TokenAuthenticator } from './tokens.ts';
@@ -14,6 +14,8 @@ export { TokenAuthenticator } from './tokens.ts';
 export interface Authorization {
   authorizer: Authorizer;
   admit(a: Attributes, body: Record<string, any>): ApiError | undefined;
+  /** the object a write would store against the current one (undefined: an apply creates) */
+  admitWrite(a: Attributes, next: Record<string, any>, cur: Record<string, any> | undefined): ApiError | undefined;
   stop(): void;
 }
 
@@ -31,5 +33,5 @@ export async function startAuthorization(store: Store): Promise<Authorization> {
     podsIn: async (ns: string) => (await store.list(storageKey(pods, ns))).items.map((kv) => JSON.parse(kv.value)),
   };
   const authorizer = new UnionAuthorizer([new StaticRuleAuthorizer(), new NodeAuthorizer(graph, source)]);
-  return { authorizer, admit: nodeAdmission, stop: () => graph.stop() };
+  return { authorizer, admit: nodeAdmission, admitWrite: nodeWriteAdmission, stop: () => graph.stop() };
 }

@@ -11,6 +11,8 @@ import type { Attributes, UserInfo } from './attributes.ts';
 import { ALLOW, type Authorizer, type Decision, forbiddenFor, NO_OPINION, type PolicyRule, type RuleSet } from './authorizer.ts';
 import { type NodeGraph, podReferences, type RefKind } from './graph.ts';
 import { nodeView } from './node-view.ts';
+import { forbiddenNodeLabels } from './node-labels.ts';
+import { canon } from '../apiserver/validation/pod.ts';
 
 export const NODES_GROUP = 'system:nodes';
 export const NODE_USER_PREFIX = 'system:node:';
@@ -131,14 +133,26 @@ export class NodeAuthorizer implements Authorizer {
   }
 }
 
-/** NodeRestriction on create bodies: a kubelet creates only its own Node, Lease and mirror pods. */
-export function nodeAdmission(a: Attributes, body: { metadata?: { name?: string; annotations?: Record<string, string> }; spec?: any }): ApiError | undefined {
+interface AdmittedObject {
+  metadata?: { name?: string; annotations?: Record<string, string>; labels?: Record<string, string> };
+  spec?: any;
+}
+
+/**
+ * NodeRestriction on create bodies: a kubelet creates only its own Node (without restricted
+ * labels or a configSource), its Lease and mirror pods.
+ */
+export function nodeAdmission(a: Attributes, body: AdmittedObject): ApiError | undefined {
   const node = nodeNameOf(a.user);
   if (!node || a.verb !== 'create' || a.subresource) return undefined;
   const name = body.metadata?.name ?? '';
   const named = { ...a, name };
-  if (a.apiGroup === '' && a.resource === 'nodes' && name !== node)
-    return forbiddenFor(named, `node "${node}" is not allowed to modify node "${name}"`);
+  if (a.apiGroup === '' && a.resource === 'nodes') {
+    if (name !== node) return forbiddenFor(named, `node "${node}" is not allowed to modify node "${name}"`);
+    if (body.spec?.configSource) return forbiddenFor(named, `node "${node}" is not allowed to create pods with a non-nil configSource`);
+    const labels = forbiddenNodeLabels(body.metadata?.labels, undefined);
+    if (labels.length) return forbiddenFor(named, `node "${node}" is not allowed to set the following labels: ${labels.join(', ')}`);
+  }
   if (a.apiGroup === 'coordination.k8s.io' && a.resource === 'leases' && name !== node)
     return forbiddenFor(named, 'can only access node lease with the same name as the requesting node');
   if (a.apiGroup === '' && a.resource === 'pods') {
@@ -154,3 +168,24 @@ export function nodeAdmission(a: Attributes, body: { metadata?: { name?: string;
   }
   return undefined;
 }
+
+/**
+ * NodeRestriction on the object a write would store (update, every patch type, apply; `cur`
+ * undefined when an apply creates): a kubelet may not touch restricted labels, its taints or a
+ * set configSource of its own Node. A status write keeps the stored spec, so only labels count there.
+ */
+export function nodeWriteAdmission(a: Attributes, next: AdmittedObject, cur: AdmittedObject | undefined): ApiError | undefined {
+  const node = nodeNameOf(a.user);
+  if (!node || a.apiGroup !== '' || a.resource !== 'nodes') return undefined;
+  if (!cur) return nodeAdmission({ ...a, verb: 'create', subresource: '' }, next);
+  if (a.subresource !== 'status') {
+    if (next.spec?.configSource && !sameJSON(next.spec.configSource, cur.spec?.configSource))
+      return forbiddenFor(a, `node "${node}" is not allowed to update configSource to a new non-nil configSource`);
+    if (!sameJSON(next.spec?.taints ?? [], cur.spec?.taints ?? [])) return forbiddenFor(a, `node "${node}" is not allowed to modify taints`);
+  }
+  const labels = forbiddenNodeLabels(next.metadata?.labels, cur.metadata?.labels);
+  if (labels.length) return forbiddenFor(a, `is not allowed to modify labels: ${labels.join(', ')}`);
+  return undefined;
+}
+
+const sameJSON = (x: unknown, y: unknown): boolean => JSON.stringify(canon(x)) === JSON.stringify(canon(y));

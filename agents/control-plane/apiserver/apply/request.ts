@@ -1,7 +1,7 @@
 // A server-side apply request (PATCH, application/apply-patch+yaml): decode and check the applied
 // configuration, then create the object or apply it to the live one with conflict detection.
 import { decodeBody, requireObject } from '../body.ts';
-import type { ResourceStore } from '../crud.ts';
+import type { ResourceStore, WriteOptions } from '../crud.ts';
 import { checkDuplicates, type FieldValidation, typedDecode } from '../decode.ts';
 import { duplicateFields } from '../duplicates.ts';
 import { ApiError, badRequest, conflict, notFound } from '../errors.ts';
@@ -18,6 +18,8 @@ export interface ApplyRequest {
   dryRun: boolean;
   mode: FieldValidation;
   now: Date;
+  /** the request's validating admission (NodeRestriction), handed to the store */
+  admit?: WriteOptions['admit'];
 }
 
 /** The stored object, whether it was created, and the decode warnings. */
@@ -43,7 +45,7 @@ export async function serverSideApply(rs: ResourceStore, r: ApplyRequest): Promi
   if (!existing) {
     if (r.subresource) throw notFound(rs.gr, r.name);
     const { obj } = applyConfig(undefined, cfg, rs.res.model, w);
-    return { obj: await rs.create(r.namespace, obj, { dryRun: r.dryRun, manager, applied: true }), created: true, warnings };
+    return { obj: await rs.create(r.namespace, obj, { dryRun: r.dryRun, manager, applied: true, admit: r.admit }), created: true, warnings };
   }
   const obj = await rs.guaranteedUpdate(r.namespace, r.name, (cur) => {
     if (wantRV && wantRV !== cur.metadata.resourceVersion)
@@ -52,6 +54,6 @@ export async function serverSideApply(rs: ResourceStore, r: ApplyRequest): Promi
     if (a.conflicts.length && !force) throw conflictError(rs.gr, r.name, a.conflicts);
     delete a.obj.metadata.resourceVersion;
     return a.obj;
-  }, { dryRun: r.dryRun, subresource: r.subresource, manager, applied: true });
+  }, { dryRun: r.dryRun, subresource: r.subresource, manager, applied: true, admit: r.admit });
   return { obj, created: false, warnings };
 }

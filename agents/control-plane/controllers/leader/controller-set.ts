@@ -3,6 +3,8 @@
 // serves, and run under leader election so that one process of several is active.
 import type { Logger } from '../../../api/log.ts';
 import type { LoopbackClient } from '../../client/loopback.ts';
+import { podPace as newPodPace } from '../workloads/rate-rules.ts';
+import type { TokenBucket } from '../../client/token-bucket.ts';
 import { EndpointsController, EndpointSliceController } from '../endpoints/controllers.ts';
 import { GarbageCollector } from '../gc/gc.ts';
 import { ServiceAccountController } from '../serviceaccount/serviceaccount.ts';
@@ -37,7 +39,7 @@ export interface Controller {
   stop(): void;
 }
 
-type Factory = (client: LoopbackClient, log: Logger, o: { informers: SharedInformers; workers?: number }, set: ControllerSetOptions) => Controller;
+type Factory = (client: LoopbackClient, log: Logger, o: { informers: SharedInformers; workers?: number; podPace: TokenBucket }, set: ControllerSetOptions) => Controller;
 
 /** name -> the resource it needs served (group/version/plural) and how to build it */
 const CONTROLLERS: [string, string, Factory][] = [
@@ -86,13 +88,15 @@ export class ControllerSet {
     if (this.stopped) return;
     const informers = new SharedInformers(this.client, this.log);
     this.informers = informers;
+    // one pace for every pod the set creates or deletes: they all share the API server's event loop
+    const podPace = newPodPace();
     for (const [name, needs, make] of CONTROLLERS) {
       if (this.o.disable?.includes(name)) continue;
       if (!served.has(needs)) {
         this.log.warn({ controller: name, resource: needs }, 'resource not served; controller not started');
         continue;
       }
-      this.running.push(make(this.client, this.log.child({ controller: name }), { informers, workers: this.o.workers }, this.o));
+      this.running.push(make(this.client, this.log.child({ controller: name }), { informers, workers: this.o.workers, podPace }, this.o));
     }
     for (const make of this.o.extra ?? []) this.running.push(make(informers));
     await Promise.all(this.running.map((c) => c.start()));

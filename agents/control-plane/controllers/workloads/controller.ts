@@ -11,6 +11,8 @@ import type { LoopbackClient } from '../../client/loopback.ts';
 import { canon } from '../../apiserver/validation/pod.ts';
 import { Expectations } from './expectations.ts';
 import { PodControl } from './pod-control.ts';
+import { yieldToIO } from './pod-template.ts';
+import type { TokenBucket } from '../../client/token-bucket.ts';
 import { controllerOf } from './meta.ts';
 import { type SharedInformer, SharedInformers } from './shared-informers.ts';
 
@@ -19,6 +21,8 @@ export interface ControllerOptions {
   informers?: SharedInformers;
   workers?: number;
   now?: () => number;
+  /** the pace of pod creations and deletions, shared by a controller set; a private one otherwise */
+  podPace?: TokenBucket;
 }
 
 export function splitKey(key: string): { namespace: string; name: string } {
@@ -63,6 +67,10 @@ export abstract class QueueController {
     });
   }
 
+  protected get running(): boolean {
+    return !this.stopped;
+  }
+
   stop(): void {
     this.stopped = true;
     this.queue.stop();
@@ -86,6 +94,9 @@ export abstract class QueueController {
   }
 
   private async syncSafely(key: string): Promise<void> {
+    // the API server answers between two syncs: in-process requests may never wait on a socket,
+    // so a queue of syncs would otherwise run back to back on the loop the server shares
+    await yieldToIO();
     try {
       await this.sync(key);
     } catch (e) {
@@ -125,7 +136,7 @@ export abstract class OwnerController extends QueueController {
   constructor(client: LoopbackClient, log: Logger, opts: ControllerOptions, protected readonly kind: OwnerKind) {
     super(client, log, opts);
     this.expectations = new Expectations(5 * 60_000, this.now);
-    this.podControl = new PodControl(client, this.expectations, log);
+    this.podControl = new PodControl(client, this.expectations, log, opts.podPace, () => this.running);
     this.owners = this.informers.get(kind.path);
     this.children = this.informers.get(kind.childPath);
     this.owners.addHandlers({

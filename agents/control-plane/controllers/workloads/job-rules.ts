@@ -4,7 +4,7 @@
 // after failures), which to remove, and when the Job has met success or failure.
 import type { Obj } from '../../apiserver/strategies/types.ts';
 import { type Any, isTerminal, timeMs } from './meta.ts';
-import { deletionOrder } from './replicaset-rules.ts';
+import { BURST_REPLICAS, deletionOrder } from './replicaset-rules.ts';
 
 export const TRACKING_FINALIZER = 'batch.kubernetes.io/job-tracking';
 export const INDEX_KEY = 'batch.kubernetes.io/job-completion-index';
@@ -116,9 +116,10 @@ export interface Counts {
   lastFailure?: number;
 }
 
-export function planJob(job: Obj, active: Obj[], c: Counts, now: number, backoffBaseMs = 10_000): JobPlan {
+/** The plan of one pass: at most `burst` pods created or removed (the rest in later passes). */
+export function planJob(job: Obj, active: Obj[], c: Counts, now: number, backoffBaseMs = 10_000, burst = BURST_REPLICAS): JobPlan {
   const plan: JobPlan = { create: 0, indexes: [], remove: [] };
-  const stopAll = (target?: Target): JobPlan => ({ ...plan, remove: active, target });
+  const stopAll = (target?: Target): JobPlan => ({ ...plan, remove: deletionOrder(active).slice(0, burst), target });
   if (outcome(job)) return stopAll();
   if (job.spec?.suspend) return stopAll();
   const start = timeMs(job.status?.startTime);
@@ -133,11 +134,12 @@ export function planJob(job: Obj, active: Obj[], c: Counts, now: number, backoff
   const success: Target = { type: 'SuccessCriteriaMet', reason: 'CompletionsReached', message: 'Reached expected number of succeeded pods' };
   let want: number;
   if (job.spec?.completionMode === 'Indexed' && completions !== undefined) {
-    const missing: number[] = [];
-    const running = new Set(active.map(indexOf));
-    for (let i = 0; i < completions; i++) if (!c.completed.has(i) && !running.has(i)) missing.push(i);
     if (c.completed.size >= completions) return stopAll(success);
-    plan.indexes = missing.slice(0, Math.max(0, parallelism - active.length));
+    // the lowest indexes neither done nor running: the scan stops once it has this pass's share,
+    // so it costs what exists plus the burst, not `completions` (up to 2147483647)
+    const need = Math.min(Math.max(0, parallelism - active.length), burst);
+    const running = new Set(active.map(indexOf));
+    for (let i = 0; i < completions && plan.indexes.length < need; i++) if (!c.completed.has(i) && !running.has(i)) plan.indexes.push(i);
     want = active.length + plan.indexes.length;
   } else if (completions !== undefined) {
     if (c.succeeded >= completions) return stopAll(success);
@@ -147,13 +149,13 @@ export function planJob(job: Obj, active: Obj[], c: Counts, now: number, backoff
     want = c.succeeded > 0 ? active.length : parallelism;
   }
   const diff = want - active.length;
-  if (diff < 0) plan.remove = deletionOrder(active).slice(0, -diff);
+  if (diff < 0) plan.remove = deletionOrder(active).slice(0, Math.min(-diff, burst));
   if (diff > 0 || plan.indexes.length) {
     const ready = (c.lastFailure ?? 0) + backoffMs(c.failed, backoffBaseMs);
     if (c.failed > 0 && ready > now) {
       plan.indexes = [];
       plan.wakeAt = Math.min(plan.wakeAt ?? Infinity, ready);
-    } else if (!plan.indexes.length) plan.create = diff;
+    } else if (!plan.indexes.length) plan.create = Math.min(diff, burst);
   }
   return plan;
 }

@@ -49,8 +49,15 @@ export function podsToDelete(active: Obj[], n: number): Obj[] {
   return n <= 0 ? [] : deletionOrder(active).slice(0, n);
 }
 
+/**
+ * The most pods one controller pass creates or deletes for one owner (upstream's burstReplicas and
+ * the Job controller's MaxPodCreateDeletePerSync): an owner asking for 2147483647 gets them 500 at
+ * a time, each pass waiting for the informer to see the last one's pods.
+ */
+export const BURST_REPLICAS = 500;
+
 /** How many pods to create (>0) or delete (<0) to reach the desired count. */
-export function replicaDiff(desired: number, active: number, burst = 500): number {
+export function replicaDiff(desired: number, active: number, burst = BURST_REPLICAS): number {
   const d = desired - active;
   return d > 0 ? Math.min(d, burst) : Math.max(d, -burst);
 }

@@ -7,7 +7,7 @@ import type { LoopbackClient } from '../../client/loopback.ts';
 import { type ControllerOptions, inNamespace, type OwnerKind, OwnerController } from './controller.ts';
 import { controllerRefTo, isActive, selectorMatcher } from './meta.ts';
 import { podFromTemplate } from './pod-template.ts';
-import { type Failure, nextAvailability, podsToDelete, replicaDiff, replicaSetStatus } from './replicaset-rules.ts';
+import { BURST_REPLICAS, type Failure, nextAvailability, podsToDelete, replicaDiff, replicaSetStatus } from './replicaset-rules.ts';
 
 /** What differs between the replica-keeping kinds: where they live and how they select pods. */
 export interface ReplicaKind extends OwnerKind {
@@ -29,7 +29,7 @@ export class ReplicaSetController extends OwnerController {
   }
 
   private get burst(): number {
-    return (this.opts as { burstReplicas?: number }).burstReplicas ?? 500;
+    return (this.opts as { burstReplicas?: number }).burstReplicas ?? BURST_REPLICAS;
   }
 
   protected selects(rs: Obj, pod: Obj): boolean {

@@ -4,6 +4,7 @@
 // highest ordinal down to the partition, one at a time, each waiting for the previous to be Ready.
 import type { Obj } from '../../apiserver/strategies/types.ts';
 import { type Any, isAvailable, isReady, isTerminal } from './meta.ts';
+import { BURST_REPLICAS } from './replicaset-rules.ts';
 
 export const REVISION_LABEL = 'controller-revision-hash';
 export const POD_NAME_LABEL = 'statefulset.kubernetes.io/pod-name';
@@ -26,8 +27,12 @@ export interface SetPlan {
   delete: Obj[];
 }
 
-/** What to do next; `updateRevision` is the revision name pods of the current template carry. */
-export function planStatefulSet(set: Obj, pods: Obj[], updateRevision: string): SetPlan {
+/**
+ * What to do next; `updateRevision` is the revision name pods of the current template carry. A
+ * Parallel set creates at most `burst` pods a pass, so that the scan of ordinals costs the pods
+ * that exist plus the burst, never `replicas` (up to 2147483647).
+ */
+export function planStatefulSet(set: Obj, pods: Obj[], updateRevision: string, burst = BURST_REPLICAS): SetPlan {
   const name = set.metadata.name!;
   const replicas = set.spec?.replicas ?? 1;
   const start = set.spec?.ordinals?.start ?? 0;
@@ -39,14 +44,14 @@ export function planStatefulSet(set: Obj, pods: Obj[], updateRevision: string): 
   }
   const plan: SetPlan = { create: [], delete: [] };
   // finished pods are deleted and come back under the same name
-  for (const p of byOrdinal.values()) if (isTerminal(p) && !p.metadata.deletionTimestamp) plan.delete.push(p);
+  for (const p of byOrdinal.values()) if (isTerminal(p) && !p.metadata.deletionTimestamp && plan.delete.length < burst) plan.delete.push(p);
   if (plan.delete.length) return plan;
 
   for (let n = start; n < start + replicas; n++) {
     const p = byOrdinal.get(n);
     if (!p) {
       plan.create.push(n);
-      if (ordered) return plan;
+      if (ordered || plan.create.length >= burst) return plan;
       continue;
     }
     if (ordered && !healthy(p)) return plan;
@@ -60,7 +65,7 @@ export function planStatefulSet(set: Obj, pods: Obj[], updateRevision: string): 
       continue;
     }
     plan.delete.push(p);
-    if (ordered) return plan;
+    if (ordered || plan.delete.length >= burst) return plan;
   }
   if (plan.delete.length || condemned.length) return plan;
 
