@@ -160,8 +160,12 @@ test.serial('a scale patch that replaces the Scale with null, and evictions with
   t.is(junk.status, 400, junk.text);
   t.regex(junk.json?.message, /json: cannot unmarshal string into Go struct field .*gracePeriodSeconds of type int64/);
   t.falsy((await send({ path: '/api/v1/namespaces/default/pods/ev1' })).json?.metadata?.deletionTimestamp);
+  // a number past int64 is refused as Go's decoder refuses it
+  const past = await send({ method: 'POST', path: '/api/v1/namespaces/default/pods/ev2/eviction', headers: JSON_CT, body: '{"deleteOptions":{"gracePeriodSeconds":1e300}}' });
+  t.is(past.status, 400, past.text);
+  t.regex(past.json?.message, /cannot unmarshal number 1e\+?300 into Go struct field .*gracePeriodSeconds of type int64/);
   // any int64 is a valid grace period: the deletion timestamp stops at year 9999
-  const huge = await send({ method: 'POST', path: '/api/v1/namespaces/default/pods/ev2/eviction', headers: JSON_CT, body: '{"deleteOptions":{"gracePeriodSeconds":1e300}}' });
+  const huge = await send({ method: 'POST', path: '/api/v1/namespaces/default/pods/ev2/eviction', headers: JSON_CT, body: '{"deleteOptions":{"gracePeriodSeconds":9007199254740991}}' });
   t.is(huge.status, 201, huge.text);
   t.is((await send({ path: '/api/v1/namespaces/default/pods/ev2' })).json?.metadata?.deletionTimestamp, '9999-12-31T23:59:59Z');
 });

@@ -54,7 +54,9 @@ async function fingerprint(admin: Send, plural?: string): Promise<Fingerprint> {
       if (o.metadata.ownerReferences?.length) continue;
       const { resourceVersion: _rv, managedFields: _mf, annotations, ...meta } = o.metadata;
       const { 'deployment.kubernetes.io/revision': _rev, ...ann } = annotations ?? {};
-      out.set(`${k.plural}/${o.metadata.name}`, { fp: JSON.stringify({ ...o, status: undefined, metadata: { ...meta, annotations: ann } }), deleting: !!o.metadata.deletionTimestamp });
+      // the scheduler binds a pending pod on its own (spec.nodeName) whenever a node suits it
+      const spec = k.plural === 'pods' && o.spec ? { ...o.spec, nodeName: undefined } : o.spec;
+      out.set(`${k.plural}/${o.metadata.name}`, { fp: JSON.stringify({ ...o, spec, status: undefined, metadata: { ...meta, annotations: ann } }), deleting: !!o.metadata.deletionTimestamp });
     }
   }
   return out;

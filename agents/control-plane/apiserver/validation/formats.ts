@@ -24,6 +24,7 @@ export function fitsIntFormat(v: unknown, format: string): v is number {
 
 /** The value part of Go's UnmarshalTypeError: "number 1.5", "string", "bool", "object", "array". */
 export function jsonValueDescription(v: unknown): string {
+  if (v === null) return 'null';
   if (Array.isArray(v)) return 'array';
   if (typeof v === 'boolean') return 'bool';
   if (typeof v === 'number') return `number ${numberLiteral(v)}`;
