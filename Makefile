@@ -10,11 +10,12 @@ APT_PACKAGES := containerd runc iptables conntrack iproute2 util-linux busybox-s
 # vagrant only for `vagrant validate` in the tests: without recommends (no libvirt/qemu stack)
 APT_NORECOMMENDS := vagrant
 
-.PHONY: help deps apt npm build kubectl images typecheck lab lab-down test test-unit test-integration test-e2e test-conformance conformance bench bench-cni bench-kube-proxy bench-apiserver bench-dns bench-pods bench-scheduler clean
+.PHONY: help deps apt npm build kubectl images dist typecheck lab lab-down test test-unit test-integration test-e2e test-conformance conformance bench bench-cni bench-kube-proxy bench-apiserver bench-dns bench-pods bench-scheduler clean
 
 help:
 	@echo "sudo make lab        bring up a 2-node cluster in network namespaces and show it"
 	@echo "sudo make lab-down   remove everything the lab made"
+	@echo "make dist            the release tarball: dist/release/hawser-<version>-linux-amd64.tar.gz"
 	@echo "sudo make test       install dependencies, build, run unit, integration, e2e and the conformance ci subset"
 	@echo "sudo make conformance  the whole conformance-style suite on a fresh lab; writes docs/conformance/REPORT.md"
 
@@ -50,6 +51,11 @@ kubectl: .build/bin/kubectl
 
 images: npm
 	$(NODE) --import=tsx images/build.ts .build/images
+
+# the release tarball (bundles, runtime modules, Node.js, kubectl, units) a bare host installs from:
+# dist/release/hawser-<version>-linux-amd64.tar.gz; `hawser install --from <it>`
+dist: build kubectl
+	$(NODE) --import=tsx release/build.ts dist/release
 
 typecheck: npm
 	npx tsc --noEmit -p .

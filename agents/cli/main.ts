@@ -36,6 +36,7 @@ program.command('control-plane').alias('server')
   .option('--resolv-conf <file>', 'upstream resolvers for names outside the cluster', '/etc/resolv.conf')
   .option('--datastore-endpoint <urls>', 'etcd v3 client URLs, comma separated, e.g. http://127.0.0.1:2379 (default: SQLite in the data dir)')
   .option('--token-auth-file <file>', 'static bearer tokens: CSV lines token,user,uid,"group1,group2"')
+  .option('--write-kubeconfig <file>', 'also write the admin kubeconfig here (mode 0600) at each start, e.g. /etc/hawser/admin.kubeconfig')
   .action(async (_o, cmd: Command) => {
     const o = withConfigFile<Record<string, any>>(cmd, 'control-plane');
     const { startControlPlane } = await import('../control-plane/index.ts');
@@ -49,7 +50,9 @@ program.command('control-plane').alias('server')
       datastoreEndpoint: o.datastoreEndpoint || undefined,
       tokenAuthFile: o.tokenAuthFile || undefined,
     });
-    process.stderr.write(`control plane serving on ${cp.url}; admin kubeconfig: ${o.dataDir}/admin.kubeconfig\n`);
+    const adminKubeconfig = `${o.dataDir}/admin.kubeconfig`;
+    if (o.writeKubeconfig) (await import('./install/admin-kubeconfig.ts')).copyAdminKubeconfig(adminKubeconfig, o.writeKubeconfig);
+    process.stderr.write(`control plane serving on ${cp.url}; admin kubeconfig: ${o.writeKubeconfig || adminKubeconfig}\n`);
     holdOpen(() => cp.close());
   });
 

@@ -5,7 +5,7 @@ import { rmSync } from 'node:fs';
 import os from 'node:os';
 import { resolve } from 'node:path';
 import { applyPlan, readManifest, removeDirs, removeFile, under, writeManifest, type Change, type Manifest } from './apply.ts';
-import { readBuild, sourceOfBundle } from './build.ts';
+import { openSource, readBuild, sourceOfBundle } from './build.ts';
 import { DEFAULT_SETTINGS, type InstallSettings } from './configs.ts';
 import { aptInstall, aptRemove, applyKernelSettings, systemctl, systemdIsInit } from './host.ts';
 import { LAYOUT, ROLE_PACKAGES, type Role } from './layout.ts';
@@ -16,7 +16,7 @@ export interface InstallOptions {
   role: Role;
   /** prefix of every path written; '/' (default) is the real host */
   root?: string;
-  /** the build to install from (holds dist/); default: the running bundle's */
+  /** the build to install from: a dir holding dist/, or a release tarball; default: the running bundle's */
   source?: string;
   /** settings given on the command line; the rest come from the previous install, then defaults */
   settings?: Partial<InstallSettings>;
@@ -47,13 +47,22 @@ function mergeSettings(role: Role, old: Manifest | undefined, given: Partial<Ins
 
 /** The whole install; `extra` lets join add its credentials to the same run and manifest. */
 export async function install(o: InstallOptions, extra: { entries?: PlanEntry[]; groups?: Group[] } = {}): Promise<InstallReport> {
+  const source = o.source ?? sourceOfBundle();
+  if (!source) throw new Error('cannot tell where the build is: pass --from <release tarball, or dir holding dist/hawser.cjs>');
+  const opened = openSource(source);
+  try {
+    return await installFrom(o, opened.dir, extra);
+  } finally {
+    opened.done();
+  }
+}
+
+async function installFrom(o: InstallOptions, source: string, extra: { entries?: PlanEntry[]; groups?: Group[] }): Promise<InstallReport> {
   const root = resolve(o.root ?? '/');
   const onHost = root === '/';
   const notes: string[] = [];
   const old = readManifest(root);
   const settings = mergeSettings(o.role, old, o.settings ?? {});
-  const source = o.source ?? sourceOfBundle();
-  if (!source) throw new Error('cannot tell where the build is: pass --from <dir holding dist/hawser.cjs>');
   const build = readBuild(source, { nodeBinary: o.nodeBinary, systemdVersion: o.systemdVersion });
 
   const planned = ROLE_PACKAGES[o.role];
