@@ -180,8 +180,11 @@ const labOpts = (c: Command) => c
 
 labOpts(lab.command('up')).option('--no-demo', 'skip the demo pods')
   .option('--podnet-backend <host-gw|vxlan>', 'how pod traffic crosses nodes', 'host-gw')
+  .option('--machines', 'instead: three Debian machines booted with systemd-nspawn, the release installed in each (sudo make vm-lab)')
+  .option('--release <file>', 'with --machines: the release tarball (default: dist/release/ of this build)')
   .description('bring the lab up (idempotent) and show it')
   .action(async (o) => {
+    if (o.machines) return (await import('./machines/cli.ts')).machinesUpCommand(bundlePath(), o.release);
     const { labUp, showLab, repoFromBin } = await import('./lab/up.ts');
     const bin = bundlePath();
     const repo = repoFromBin(bin);
@@ -190,7 +193,9 @@ labOpts(lab.command('up')).option('--no-demo', 'skip the demo pods')
   });
 
 labOpts(lab.command('down')).description('remove every namespace, link, rule, process and file of the lab')
+  .option('--machines', 'the machine lab instead (make vm-lab-down)')
   .action(async (o) => {
+    if (o.machines) return (await import('./machines/cli.ts')).machinesDownCommand();
     const { labDown } = await import('./lab/down.ts');
     await labDown({ name: o.name, subnet: o.subnet, workers: o.workers, stateRoot: o.stateDir });
     process.stdout.write(`lab ${o.name} removed\n`);
