@@ -6,7 +6,8 @@ NODE ?= node
 LAB_NAME ?= hawser
 APT_PACKAGES := containerd runc iptables conntrack iproute2 util-linux busybox-static docker-registry \
                 skopeo containernetworking-plugins gcc libc6-dev unzip procps nftables ipset ipvsadm \
-                systemd shellcheck dnsmasq-base openssl etcd-server
+                systemd shellcheck dnsmasq-base openssl etcd-server \
+                systemd-container debootstrap zstd
 # vagrant only for `vagrant validate` in the tests: without recommends (no libvirt/qemu stack)
 APT_NORECOMMENDS := vagrant
 
@@ -66,7 +67,6 @@ lab: deps
 
 # three Debian machines booted with systemd-nspawn, the release installed in each as on a VM
 vm-lab: deps dist
-	@dpkg-query -W systemd-container debootstrap zstd >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq systemd-container debootstrap zstd >/dev/null
 	$(NODE) dist/hawser.cjs lab up --machines
 
 vm-lab-down:
@@ -75,8 +75,8 @@ vm-lab-down:
 lab-down:
 	@if [ -f dist/hawser.cjs ]; then $(NODE) dist/hawser.cjs lab down --name $(LAB_NAME); else echo "nothing built, nothing to remove"; fi
 
-test: deps typecheck
-	bash test/run.sh unit integration e2e conformance
+test: deps typecheck dist
+	bash test/run.sh unit integration e2e conformance machines
 
 test-unit: npm
 	bash test/run.sh unit

@@ -108,12 +108,14 @@ export function machineExec(m: Machine, argv: string[], o: { input?: string; tim
   if (!leader) return Promise.reject(new Error(`${m.name} is not running`));
   const child = spawn('nsenter', ['-t', String(leader), '-m', '-u', '-i', '-n', '-p', '-C', '--', 'env', '-i',
     'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOME=/root', 'LANG=C.UTF-8', ...argv],
-  { stdio: ['pipe', 'pipe', 'pipe'], timeout: o.timeoutMs ?? 120_000 });
+  { stdio: [o.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], timeout: o.timeoutMs ?? 120_000 });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (d: Buffer) => { if (stdout.length < 32 << 20) stdout += d; });
-  child.stderr.on('data', (d: Buffer) => { if (stderr.length < 1 << 20) stderr += d; });
-  child.stdin.end(o.input ?? '');
+  child.stdout?.on('data', (d: Buffer) => { if (stdout.length < 32 << 20) stdout += d; });
+  child.stderr?.on('data', (d: Buffer) => { if (stderr.length < 1 << 20) stderr += d; });
+  // a command that exits before reading its input closes the pipe: that is its answer, not a crash
+  child.stdin?.on('error', () => {});
+  child.stdin?.end(o.input);
   return new Promise((resolve, reject) => {
     child.on('error', (e) => reject(new Error(`${m.name}: ${argv.join(' ')}: ${e.message}`)));
     child.on('close', (code, sig) => resolve({ status: code ?? (sig ? 128 : 1), stdout, stderr: sig ? `${stderr}killed by ${sig}\n` : stderr }));

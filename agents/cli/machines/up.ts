@@ -19,7 +19,11 @@ import { boot, leaderPid, machineExec, machineRun, prepareRoot } from './nspawn.
 import { ensureRootfs } from './rootfs.ts';
 import { machineLab, type Machine, type MachineLab } from './topology.ts';
 
-export interface MachinesUpOptions { repo: string; release: string; stateDir?: string; cacheDir?: string; log?: (line: string) => void }
+export interface MachinesUpOptions {
+  repo: string; release: string; stateDir?: string; cacheDir?: string; log?: (line: string) => void;
+  /** runs once the machines are booted, before anything is installed (tests take a snapshot) */
+  beforeInstall?: (lab: MachineLab) => Promise<void>;
+}
 
 export interface MachinesUpResult { lab: MachineLab; seconds: Record<string, number>; rootfsBuilt: boolean }
 
@@ -85,6 +89,7 @@ export async function machinesUp(o: MachinesUpOptions): Promise<MachinesUpResult
   }
   await Promise.all(lab.machines.map((m) => waitBooted(m)));
   mark('3 machines booted (systemd running)');
+  await o.beforeInstall?.(lab);
 
   const [server, ...agents] = lab.machines;
   await hawser(server, o.release, ['install', '--role', 'server', '--from', releaseInMachine(o.release), '--node-ip', server.ip]);
