@@ -29,6 +29,9 @@ export const LAYOUT = {
   modules: '/etc/modules-load.d/hawser.conf',
 } as const;
 
+/** Directories the agents (kubelet: pod logs; containerd's CNI: IPAM and result cache) make at run time. */
+export const AGENT_RUNTIME_DIRS = ['/var/log/pods', '/var/lib/cni'];
+
 export const configFile = (component: string): string => `${LAYOUT.etcDir}/${component}.yaml`;
 
 export type Role = 'server' | 'agent';
