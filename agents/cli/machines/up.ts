@@ -45,7 +45,7 @@ function preflight(o: MachinesUpOptions): void {
 /** The release's own hawser, unpacked once per machine boot (as a user would before installing). */
 async function hawser(m: Machine, release: string, args: string[], timeoutMs = 180_000): Promise<string> {
   const rel = releaseInMachine(release);
-  const script = `set -e; if [ ! -x ${BOOTSTRAP}/hawser ]; then mkdir -p ${BOOTSTRAP}; tar -xzf ${rel} -C ${BOOTSTRAP};
+  const script = `set -e; if [ ! -x ${BOOTSTRAP}/hawser ]; then mkdir -p ${BOOTSTRAP}; tar -xzf ${rel} -C ${BOOTSTRAP} --exclude='*/bin/kubectl';
     printf '#!/bin/sh\\nexec ${BOOTSTRAP}/hawser-*/bin/node ${BOOTSTRAP}/hawser-*/dist/hawser.cjs "$@"\\n' > ${BOOTSTRAP}/hawser; chmod +x ${BOOTSTRAP}/hawser; fi
     exec ${BOOTSTRAP}/hawser "$@"`;
   return machineRun(m, ['sh', '-c', script, 'hawser', ...args], { timeoutMs });
@@ -92,15 +92,24 @@ export async function machinesUp(o: MachinesUpOptions): Promise<MachinesUpResult
   await o.beforeInstall?.(lab);
 
   const [server, ...agents] = lab.machines;
-  await hawser(server, o.release, ['install', '--role', 'server', '--from', releaseInMachine(o.release), '--node-ip', server.ip]);
-  await waitFor('the API server', async () => (await machineExec(server, ['hawser', 'kubectl', 'get', '--raw=/readyz'], { timeoutMs: 10_000 })).stdout.trim() === 'ok', 120_000, 500);
-  writeFileSync(lab.adminKubeconfig, readFileSync(join(server.root, LAYOUT.adminKubeconfig)), { mode: 0o600 });
-  mark(`server installed, API ready on ${lab.server}`);
+  const rel = releaseInMachine(o.release);
+  const mirror = `${lab.registryHost}=http://${lab.registry}`;
+  const agentFlags = (m: Machine) => ['--from', rel, '--node-name', m.name, '--node-ip', m.ip, '--registry-mirror', mirror, '--sandbox-image', `${lab.registryHost}/pause:3.10`];
+  // as on VMs brought up together: the agents install while the server starts (their node units
+  // wait for credentials: ConditionPathExists), and join once the server hands out a token
+  await Promise.all([
+    (async () => {
+      await hawser(server, o.release, ['install', '--role', 'server', '--from', rel, '--node-ip', server.ip]);
+      await waitFor('the API server', async () => (await machineExec(server, ['hawser', 'kubectl', 'get', '--raw=/readyz'], { timeoutMs: 10_000 })).stdout.trim() === 'ok', 120_000, 500);
+      writeFileSync(lab.adminKubeconfig, readFileSync(join(server.root, LAYOUT.adminKubeconfig)), { mode: 0o600 });
+      mark(`server installed, API ready on ${lab.server}`);
+    })(),
+    ...agents.map((m) => hawser(m, o.release, ['install', '--role', 'agent', ...agentFlags(m)])),
+  ]);
+  mark('agents installed');
 
   const token = (await machineRun(server, ['hawser', 'token', 'create', '--description', 'machine lab'])).trim();
-  const mirror = `${lab.registryHost}=http://${lab.registry}`;
-  await Promise.all(agents.map((m) => hawser(m, o.release, ['join', '--server', lab.server, '--token', token, '--from', releaseInMachine(o.release),
-    '--node-ip', m.ip, '--registry-mirror', mirror, '--sandbox-image', `${lab.registryHost}/pause:3.10`, '--wait', '60'])));
+  await Promise.all(agents.map((m) => hawser(m, o.release, ['join', '--server', lab.server, '--token', token, ...agentFlags(m), '--wait', '60'])));
   mark('agents joined');
   await waitFor(`${agents.length} Ready nodes`, async () => (await readyNodes(lab)).length === agents.length, 120_000, 500);
   mark(`${agents.length} nodes Ready`);
