@@ -74,7 +74,17 @@ export function boot(lab: MachineLab, m: Machine, binds: string[] = []): number 
   }
   const cgroups = machineCgroups(lab, m);
   for (const c of cgroups) makeCgroup(c);
-  const script = `for c in ${cgroups.map((c) => `'${c}'`).join(' ')}; do echo $$ > "$c/cgroup.procs" || exit 1; done; exec systemd-nspawn "$@"`;
+  // `systemctl reboot` inside makes nspawn exit 133: boot the machine again, as a host's firmware
+  // would; SIGTERM (lab down) powers it off and ends the loop
+  const script = `for c in ${cgroups.map((c) => `'${c}'`).join(' ')}; do echo $$ > "$c/cgroup.procs" || exit 1; done
+    stop=0; pid=
+    trap 'stop=1; [ -n "$pid" ] && kill -TERM "$pid"' TERM
+    while :; do
+      systemd-nspawn "$@" & pid=$!
+      wait "$pid"; rc=$?
+      while kill -0 "$pid" 2>/dev/null; do wait "$pid"; rc=$?; done
+      if [ "$stop" = 1 ] || [ "$rc" != 133 ]; then exit "$rc"; fi
+    done`;
   const out = openSync(logFile(m), 'a');
   const child = spawn('sh', ['-c', script, 'nspawn', ...nspawnArgs(lab, m, binds)], { detached: true, stdio: ['ignore', out, out] });
   child.unref();
@@ -90,14 +100,18 @@ export function nspawnPid(m: Machine): number | undefined {
   } catch { return undefined; }
 }
 
-/** The machine's PID 1 as the host sees it: nspawn's child (its only one once booting). */
-export function leaderPid(m: Machine): number | undefined {
-  const pid = nspawnPid(m);
-  if (!pid) return undefined;
+const childNamed = (pid: number, comm: string): number | undefined => {
   try {
     const kids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-    return kids.find((k) => { try { return readFileSync(`/proc/${k}/comm`, 'utf8').trim() === 'systemd'; } catch { return false; } });
+    return kids.find((k) => { try { return readFileSync(`/proc/${k}/comm`, 'utf8').trim() === comm; } catch { return false; } });
   } catch { return undefined; }
+};
+
+/** The machine's PID 1 as the host sees it: the systemd child of the launcher's current nspawn. */
+export function leaderPid(m: Machine): number | undefined {
+  const launcher = nspawnPid(m);
+  const nspawn = launcher && childNamed(launcher, 'systemd-nspawn');
+  return nspawn ? childNamed(nspawn, 'systemd') : undefined;
 }
 
 export interface ExecResult { status: number; stdout: string; stderr: string }
