@@ -44,7 +44,8 @@ function getReadyz(kubeconfig: string, url: string): Promise<{ status: number; b
   });
 }
 
-const installedEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', HAWSER_LOG_LEVEL: 'warn' };
+// HOME in the throwaway dir: kubectl keeps its discovery cache under $HOME/.kube
+const installedEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', HAWSER_LOG_LEVEL: 'warn', HOME: tmp };
 
 interface Installed { node: string; bundle: string; url: string; dataDir: string; stderr: () => string; proc: ChildProcess }
 
