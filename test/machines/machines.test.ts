@@ -3,7 +3,7 @@
 // `hawser token create` and `hawser join` exactly as on a VM (agents/cli/machines/up.ts). Checks
 // what a user sees: units systemd started are active and the nodes Ready, pods on the two agent
 // machines reach each other directly and through a Service, restarting a unit leaves running pods
-// alone, and `hawser uninstall --purge` leaves a machine's files and firewall rules as before.
+// alone, a rebooted machine comes back with its pod, and `hawser uninstall --purge` leaves a machine's files and firewall rules as before.
 // Everything booted is removed afterwards, also when a test fails (test.after.always).
 import test from 'ava';
 import { execFile } from 'node:child_process';
@@ -13,9 +13,9 @@ import { promisify } from 'node:util';
 import { defaultRelease } from '../../agents/cli/machines/cli.ts';
 import { machinesDown } from '../../agents/cli/machines/down.ts';
 import { bridgeExists } from '../../agents/cli/machines/network.ts';
-import { machineExec, machineRun } from '../../agents/cli/machines/nspawn.ts';
+import { leaderPid, machineExec, machineRun } from '../../agents/cli/machines/nspawn.ts';
 import { machineLab, type Machine } from '../../agents/cli/machines/topology.ts';
-import { machinesUp, readyNodes } from '../../agents/cli/machines/up.ts';
+import { machinesUp, readyNodes, waitBooted } from '../../agents/cli/machines/up.ts';
 import { snapshot, type Snapshot } from './_snapshot.ts';
 
 const REPO = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
@@ -116,6 +116,22 @@ test.serial('systemctl restart of each unit on an agent leaves its running pod a
     t.is(now.restarts, first.restarts, `${unit} restart: no container restart`);
     t.is(await eventually(`web-b -> web-a after restarting ${unit}`, () => fetchFrom('web-b', `http://${now.ip}:8080/`)), 'web-a');
   }
+});
+
+test.serial('a machine rebooted with `systemctl reboot` comes back with its units, Ready, and runs its pod again', async (t) => {
+  const was = await eventually('web-a Running', () => pod('web-a'));
+  const leader = leaderPid(agent1);
+  await machineExec(agent1, ['systemctl', 'reboot']).catch(() => undefined);
+  await eventually(`${agent1.name} going down`, async () => (leaderPid(agent1) !== leader ? true : undefined));
+  await waitBooted(agent1, 90_000);
+  t.deepEqual(await active(agent1, ['containerd', 'hawser-podnet', 'hawser-kubelet', 'hawser-kube-proxy']), ['active', 'active', 'active', 'active']);
+  // /run is gone with the boot: the sandbox and its container are made again
+  const now = await eventually('web-a Running in a new container', async () => {
+    const p = await pod('web-a');
+    return p && p.containerID !== was.containerID ? p : undefined;
+  }, 120_000);
+  t.true((await readyNodes(lab)).includes(agent1.name));
+  t.is(await eventually('web-b -> web-a after the reboot', () => fetchFrom('web-b', `http://${now.ip}:8080/`)), 'web-a');
 });
 
 test.serial('hawser uninstall --purge leaves an agent machine\'s files and firewall rules as before the install', async (t) => {

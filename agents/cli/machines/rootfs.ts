@@ -31,13 +31,31 @@ ExecStart=/bin/sh -c 'for d in /sys/fs/cgroup/*/; do mount -o remount,bind,rw "$
 WantedBy=sysinit.target
 `;
 
+const POD_REAPER_UNIT = `# hawser machine lab: a real host's reboot resets the kernel, which ends every pod; a container's
+# does not, and systemd-shutdown does not kill the pods' processes (they live in the kubelet's
+# cgroups, outside systemd's), so the machine would hang in shutdown. This kills them once the
+# kubelet and containerd have stopped (stop order is the reverse of Before=containerd.service).
+[Unit]
+Description=Kill what is left of the pods at shutdown
+Before=containerd.service
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/bin/true
+ExecStop=/bin/sh -c 'for i in 1 2 3 4 5 6 7 8 9 10; do p=$(find /sys/fs/cgroup/pids/kubepods -name cgroup.procs -exec cat {} + 2>/dev/null); [ -z "$p" ] && exit 0; kill -9 $p; sleep 0.5; done'
+
+[Install]
+WantedBy=multi-user.target
+`;
+
 /** Built-in modules named so that modprobe (and hawser install's modprobe) succeeds on them. */
 const BUILTIN_MODULES = ['br_netfilter', 'bridge', 'overlay', 'vxlan', 'ip_tables', 'iptable_filter', 'iptable_nat', 'iptable_mangle',
   'ip6_tables', 'nf_conntrack', 'nf_nat', 'nf_tables', 'xt_conntrack', 'xt_comment', 'xt_mark', 'veth', 'tun'];
 
 /** What the cached rootfs depends on: a change here makes a new cache entry. */
 export function rootfsKey(): string {
-  const h = createHash('sha256').update(JSON.stringify([ROOTFS_PACKAGES, CGROUP_RW_UNIT, BUILTIN_MODULES, release()])).digest('hex');
+  const h = createHash('sha256').update(JSON.stringify([ROOTFS_PACKAGES, CGROUP_RW_UNIT, POD_REAPER_UNIT, BUILTIN_MODULES, release()])).digest('hex');
   return `bookworm-${h.slice(0, 12)}`;
 }
 
@@ -45,7 +63,8 @@ const run = (cmd: string, args: string[]) => execFileSync(cmd, args, { stdio: ['
 
 function customize(dir: string): void {
   writeFileSync(join(dir, 'etc/systemd/system/hawser-cgroup-rw.service'), CGROUP_RW_UNIT);
-  run('systemctl', [`--root=${dir}`, 'enable', 'hawser-cgroup-rw.service', 'systemd-networkd.service']);
+  writeFileSync(join(dir, 'etc/systemd/system/hawser-lab-pod-reaper.service'), POD_REAPER_UNIT);
+  run('systemctl', [`--root=${dir}`, 'enable', 'hawser-cgroup-rw.service', 'hawser-lab-pod-reaper.service', 'systemd-networkd.service']);
   const mods = join(dir, 'lib/modules', release());
   mkdirSync(mods, { recursive: true });
   writeFileSync(join(mods, 'modules.builtin'), BUILTIN_MODULES.map((m) => `kernel/hawser/${m}.ko\n`).join(''));
