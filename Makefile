@@ -6,15 +6,18 @@ NODE ?= node
 LAB_NAME ?= hawser
 APT_PACKAGES := containerd runc iptables conntrack iproute2 util-linux busybox-static docker-registry \
                 skopeo containernetworking-plugins gcc libc6-dev unzip procps nftables ipset ipvsadm \
-                systemd shellcheck dnsmasq-base openssl etcd-server
+                systemd shellcheck dnsmasq-base openssl etcd-server \
+                systemd-container debootstrap zstd
 # vagrant only for `vagrant validate` in the tests: without recommends (no libvirt/qemu stack)
 APT_NORECOMMENDS := vagrant
 
-.PHONY: help deps apt npm build kubectl images typecheck lab lab-down test test-unit test-integration test-e2e test-conformance conformance bench bench-cni bench-kube-proxy bench-apiserver bench-dns bench-pods bench-scheduler clean
+.PHONY: help deps apt npm build kubectl images dist typecheck lab lab-down vm-lab vm-lab-down test test-unit test-integration test-e2e test-conformance conformance bench bench-cni bench-kube-proxy bench-apiserver bench-dns bench-pods bench-scheduler clean
 
 help:
 	@echo "sudo make lab        bring up a 2-node cluster in network namespaces and show it"
 	@echo "sudo make lab-down   remove everything the lab made"
+	@echo "sudo make vm-lab     three Debian machines (systemd-nspawn) with the release installed; vm-lab-down removes them"
+	@echo "make dist            the release tarball: dist/release/hawser-<version>-linux-amd64.tar.gz"
 	@echo "sudo make test       install dependencies, build, run unit, integration, e2e and the conformance ci subset"
 	@echo "sudo make conformance  the whole conformance-style suite on a fresh lab; writes docs/conformance/REPORT.md"
 
@@ -51,17 +54,29 @@ kubectl: .build/bin/kubectl
 images: npm
 	$(NODE) --import=tsx images/build.ts .build/images
 
+# the release tarball (bundles, runtime modules, Node.js, kubectl, units) a bare host installs from:
+# dist/release/hawser-<version>-linux-amd64.tar.gz; `hawser install --from <it>`
+dist: build kubectl
+	$(NODE) --import=tsx release/build.ts dist/release
+
 typecheck: npm
 	npx tsc --noEmit -p .
 
 lab: deps
 	$(NODE) dist/hawser.cjs lab up --name $(LAB_NAME)
 
+# three Debian machines booted with systemd-nspawn, the release installed in each as on a VM
+vm-lab: deps dist
+	$(NODE) dist/hawser.cjs lab up --machines
+
+vm-lab-down:
+	@if [ -f dist/hawser.cjs ]; then $(NODE) dist/hawser.cjs lab down --machines; else echo "nothing built, nothing to remove"; fi
+
 lab-down:
 	@if [ -f dist/hawser.cjs ]; then $(NODE) dist/hawser.cjs lab down --name $(LAB_NAME); else echo "nothing built, nothing to remove"; fi
 
-test: deps typecheck
-	bash test/run.sh unit integration e2e conformance
+test: deps typecheck dist
+	bash test/run.sh unit integration e2e conformance machines
 
 test-unit: npm
 	bash test/run.sh unit

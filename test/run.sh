@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the named ava suites (unit, integration, e2e, conformance) and ends with one plain line that any CI reads:
+# Runs the named ava suites (unit, integration, e2e, conformance, machines) and ends with one plain line that any CI reads:
 # "tests: N passed, N failed". Root suites run serially: they share the kernel.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -36,8 +36,12 @@ for suite in "$@"; do
   [ "$suite" != unit ] && args+=(--serial)
   [ "$suite" = e2e ] && args+=(--timeout=15m)
   [ "$suite" = integration ] && args+=(--timeout=5m)
+  # machines: one machine lab (systemd-nspawn) for the whole file, booted in its before hook
+  [ "$suite" = machines ] && args+=(--timeout=10m)
   npx ava --tap "${args[@]}" $files 2>&1 | tee ".build/test/$suite.tap"
   rc=${PIPESTATUS[0]}
+  # ava skips after.always hooks when a worker dies of an uncaught exception: remove the machines anyway
+  [ "$suite" = machines ] && node --import=tsx -e "import('./agents/cli/machines/down.ts').then((m) => m.machinesDown())"
   p=$(grep -E '^# pass ' ".build/test/$suite.tap" | awk '{print $3}'); p=${p:-0}
   f=$(grep -E '^# fail ' ".build/test/$suite.tap" | awk '{print $3}'); f=${f:-0}
   pass=$((pass + p)); fail=$((fail + f))

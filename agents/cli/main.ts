@@ -41,6 +41,7 @@ program.command('control-plane').alias('server')
   .option('--datastore-endpoint <urls>', 'etcd v3 client URLs, comma separated, e.g. http://127.0.0.1:2379 (default: SQLite in the data dir)')
   .option('--token-auth-file <file>', 'static bearer tokens: CSV lines token,user,uid,"group1,group2"')
   .option('--secrets-encryption', 'encrypt Secrets at rest (keys in <data-dir>/cred/encryption-config.json, made on first start)')
+  .option('--write-kubeconfig <file>', 'also write the admin kubeconfig here (mode 0600) at each start, e.g. /etc/hawser/admin.kubeconfig')
   .action(async (_o, cmd: Command) => {
     const o = withConfigFile<Record<string, any>>(cmd, 'control-plane');
     const { startControlPlane } = await import('../control-plane/index.ts');
@@ -55,7 +56,9 @@ program.command('control-plane').alias('server')
       tokenAuthFile: o.tokenAuthFile || undefined,
       secretsEncryption: !!o.secretsEncryption,
     });
-    process.stderr.write(`control plane serving on ${cp.url}; admin kubeconfig: ${o.dataDir}/admin.kubeconfig\n`);
+    const adminKubeconfig = `${o.dataDir}/admin.kubeconfig`;
+    if (o.writeKubeconfig) (await import('./install/admin-kubeconfig.ts')).copyAdminKubeconfig(adminKubeconfig, o.writeKubeconfig);
+    process.stderr.write(`control plane serving on ${cp.url}; admin kubeconfig: ${o.writeKubeconfig || adminKubeconfig}\n`);
     holdOpen(() => cp.close());
   });
 
@@ -183,8 +186,11 @@ const labOpts = (c: Command) => c
 
 labOpts(lab.command('up')).option('--no-demo', 'skip the demo pods')
   .option('--podnet-backend <host-gw|vxlan>', 'how pod traffic crosses nodes', 'host-gw')
+  .option('--machines', 'instead: three Debian machines booted with systemd-nspawn, the release installed in each (sudo make vm-lab)')
+  .option('--release <file>', 'with --machines: the release tarball (default: dist/release/ of this build)')
   .description('bring the lab up (idempotent) and show it')
   .action(async (o) => {
+    if (o.machines) return (await import('./machines/cli.ts')).machinesUpCommand(bundlePath(), o.release);
     const { labUp, showLab, repoFromBin } = await import('./lab/up.ts');
     const bin = bundlePath();
     const repo = repoFromBin(bin);
@@ -193,7 +199,9 @@ labOpts(lab.command('up')).option('--no-demo', 'skip the demo pods')
   });
 
 labOpts(lab.command('down')).description('remove every namespace, link, rule, process and file of the lab')
+  .option('--machines', 'the machine lab instead (make vm-lab-down)')
   .action(async (o) => {
+    if (o.machines) return (await import('./machines/cli.ts')).machinesDownCommand();
     const { labDown } = await import('./lab/down.ts');
     await labDown({ name: o.name, subnet: o.subnet, workers: o.workers, stateRoot: o.stateDir });
     process.stdout.write(`lab ${o.name} removed\n`);

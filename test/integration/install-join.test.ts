@@ -217,3 +217,27 @@ test.serial('the join endpoint: unknown, expired and missing tokens get 401; bad
   await uninstall({ root });
   await uninstall({ root: other });
 });
+
+test.serial('uninstall --purge removes the pod logs and CNI dirs the agents made, only where the install found none', async (t) => {
+  if (!built) return t.fail('dist/hawser.cjs is missing: run `make build` first');
+  const walk = (d: string, rel = ''): string[] => readdirSync(join(d, rel), { withFileTypes: true })
+    .flatMap((e) => [join(rel, e.name), ...(e.isDirectory() ? walk(d, join(rel, e.name)) : [])]);
+  const bare = newRoot('purge-bare');
+  const kept = newRoot('purge-kept');
+  // every host has /var/log and /var/lib
+  for (const r of [bare, kept]) for (const d of ['var/log', 'var/lib']) mkdirSync(join(r, d), { recursive: true });
+  mkdirSync(join(kept, 'var/log/pods/other_pod'), { recursive: true });
+  writeFileSync(join(kept, 'var/log/pods/other_pod/0.log'), 'not hawser\'s\n');
+  const before = { bare: walk(bare).sort(), kept: walk(kept).sort() };
+  for (const root of [bare, kept]) {
+    await install({ role: 'agent', root, source: REPO, settings: { nodeName: 'n1' } });
+    // what the kubelet and containerd's CNI leave while the node runs
+    mkdirSync(join(root, 'var/log/pods/default_web_uid/web'), { recursive: true });
+    writeFileSync(join(root, 'var/log/pods/default_web_uid/web/0.log'), 'log\n');
+    mkdirSync(join(root, 'var/lib/cni/results'), { recursive: true });
+    mkdirSync(join(root, 'var/lib/cni/networks/hawser'), { recursive: true });
+    await uninstall({ root, purge: true });
+  }
+  t.deepEqual(walk(bare).sort(), before.bare, 'a host without them before: gone');
+  t.true(existsSync(join(kept, 'var/log/pods/other_pod/0.log')), 'pod logs that were there before the install stay');
+});

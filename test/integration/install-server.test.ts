@@ -3,8 +3,11 @@
 // install into a throwaway root sits under /tmp, so no node_modules of this repository is on the
 // installed bundle's module path, as on a VM. A static import of etcd3 once made every installed
 // control plane (and `hawser kubeconfig`) die with "Cannot find module 'etcd3'" before serving.
-import test from 'ava';
-import { spawn, execFile } from 'node:child_process';
+// The release tarball (`make dist`) installs the same way and also carries etcd3 and kubectl: an
+// installed server on an etcd datastore serves, and the shipped kubectl works with the admin
+// kubeconfig the server writes to its documented path.
+import test, { type ExecutionContext } from 'ava';
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import https from 'node:https';
 import { createServer } from 'node:net';
@@ -13,6 +16,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parseKubeconfig } from '../../agents/api/kubeconfig.ts';
 import { install } from '../../agents/cli/install/install.ts';
+import { etcdAvailable, startEtcd } from '../../agents/control-plane/storage/etcd-server.ts';
+import { buildRelease } from '../../release/build.ts';
 
 const REPO = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
 const built = existsSync(join(REPO, 'dist/hawser.cjs'));
@@ -39,40 +44,73 @@ function getReadyz(kubeconfig: string, url: string): Promise<{ status: number; b
   });
 }
 
-test.serial('the installed control plane starts from the installed files alone and serves; the installed `hawser kubeconfig` works', async (t) => {
-  if (!built) return t.fail('dist/hawser.cjs is missing: run `make build` first');
-  const root = join(tmp, 'root');
-  mkdirSync(root);
-  await install({ role: 'server', root, source: REPO });
+// HOME in the throwaway dir: kubectl keeps its discovery cache under $HOME/.kube
+const installedEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', HAWSER_LOG_LEVEL: 'warn', HOME: tmp };
+
+interface Installed { node: string; bundle: string; url: string; dataDir: string; stderr: () => string; proc: ChildProcess }
+
+/** Starts the control plane installed under root with its own node and bundle; resolves once /readyz is 200. */
+async function startInstalled(t: ExecutionContext, root: string, name: string, extra: string[] = []): Promise<Installed> {
   const node = join(root, 'usr/local/lib/hawser/bin/node');
   const bundle = join(root, 'usr/local/lib/hawser/dist/hawser.cjs');
   t.true(existsSync(node) && existsSync(bundle), 'install wrote the node binary and the bundle');
-
-  const dataDir = join(tmp, 'data');
+  const dataDir = join(tmp, `${name}-data`);
   const port = await freePort();
-  const args = [bundle, 'control-plane', '--data-dir', dataDir, '--bind-address', '127.0.0.1', '--port', String(port), '--cluster-dns', ''];
-  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HAWSER_LOG_LEVEL: 'warn' };
-  const cp = spawn(node, args, { cwd: tmp, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const args = [bundle, 'control-plane', '--data-dir', dataDir, '--bind-address', '127.0.0.1', '--port', String(port), '--cluster-dns', '', ...extra];
+  const proc = spawn(node, args, { cwd: tmp, env: installedEnv, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
-  cp.stderr.on('data', (d) => (stderr += d));
-  t.teardown(() => { cp.kill('SIGKILL'); });
-  const exited = new Promise<number | null>((r) => cp.on('exit', (c) => r(c)));
-
+  proc.stderr?.on('data', (d) => (stderr += d));
+  t.teardown(() => { proc.kill('SIGKILL'); });
+  const exited = new Promise<number | null>((r) => proc.on('exit', (c) => r(c)));
   const url = `https://127.0.0.1:${port}`;
   const admin = join(dataDir, 'admin.kubeconfig');
   const deadline = Date.now() + 30_000;
   let ready: { status: number; body: string } | undefined;
   while (Date.now() < deadline && !ready) {
     const early = await Promise.race([exited, new Promise((r) => setTimeout(() => r('running'), 300))]);
-    if (early !== 'running') return t.fail(`the installed control plane exited (${String(early)}):\n${stderr}`);
+    if (early !== 'running') throw new Error(`the installed control plane exited (${String(early)}):\n${stderr}`);
     if (existsSync(admin)) ready = await getReadyz(admin, url).catch(() => undefined);
   }
   t.is(ready?.status, 200, `readyz from the installed server; its stderr:\n${stderr}`);
   t.is(ready?.body, 'ok');
+  return { node, bundle, url, dataDir, stderr: () => stderr, proc };
+}
+
+test.serial('the installed control plane starts from the installed files alone and serves; the installed `hawser kubeconfig` works', async (t) => {
+  if (!built) return t.fail('dist/hawser.cjs is missing: run `make build` first');
+  const root = join(tmp, 'root');
+  mkdirSync(root);
+  await install({ role: 'server', root, source: REPO });
+  const cp = await startInstalled(t, root, 'sqlite');
 
   // `hawser kubeconfig` is what an admin runs on the server to hand out credentials
   const out = join(tmp, 'viewer.kubeconfig');
-  await promisify(execFile)(node, [bundle, 'kubeconfig', '--user', 'jane', '--data-dir', dataDir, '--server', url, '--out', out], { cwd: tmp, env });
+  await promisify(execFile)(cp.node, [cp.bundle, 'kubeconfig', '--user', 'jane', '--data-dir', cp.dataDir, '--server', cp.url, '--out', out], { cwd: tmp, env: installedEnv });
   t.true(existsSync(out));
-  t.is((await getReadyz(out, url)).status, 200, 'the issued credentials authenticate');
+  t.is((await getReadyz(out, cp.url)).status, 200, 'the issued credentials authenticate');
+});
+
+test.serial('installed from the release tarball: the server runs on etcd, writes its admin kubeconfig, and the shipped kubectl uses it', async (t) => {
+  if (!built) return t.fail('dist/hawser.cjs is missing: run `make build` first');
+  if (!etcdAvailable()) return t.fail('etcd is not installed: apt-get install etcd-server');
+  const release = buildRelease({ sourceDir: REPO, outDir: join(tmp, 'release'), stageDir: join(tmp, 'stage') });
+  t.regex(release.file, /hawser-\d+\.\d+\.\d+-linux-amd64\.tar\.gz$/);
+  const root = join(tmp, 'release-root');
+  mkdirSync(root);
+  const t0 = Date.now();
+  await install({ role: 'server', root, source: release.file });
+  t.log(`release ${(release.bytes / 1048576).toFixed(1)} MiB; install --from it into a --root took ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  const kubectl = join(root, 'usr/local/lib/hawser/bin/kubectl');
+  t.true(existsSync(kubectl), 'kubectl installed beside hawser');
+  t.true(existsSync(join(root, 'usr/local/lib/hawser/node_modules/etcd3/proto/rpc.proto')), 'etcd3 ships with its .proto files');
+
+  const etcd = await startEtcd({});
+  t.teardown(() => etcd.stop());
+  const adminOut = join(tmp, 'etc-hawser/admin.kubeconfig');
+  const cp = await startInstalled(t, root, 'etcd', ['--datastore-endpoint', etcd.endpoint, '--write-kubeconfig', adminOut]);
+  // written once the server is up, just after /readyz first answers
+  for (let i = 0; i < 50 && !existsSync(adminOut); i++) await new Promise((r) => setTimeout(r, 200));
+  t.true(existsSync(adminOut), `--write-kubeconfig wrote ${adminOut}`);
+  const r = await promisify(execFile)(kubectl, ['--kubeconfig', adminOut, 'get', 'namespace', 'default', '-o', 'name'], { env: installedEnv });
+  t.is(r.stdout.trim(), 'namespace/default');
 });

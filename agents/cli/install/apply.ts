@@ -20,6 +20,8 @@ export interface Manifest {
   /** Debian packages: installed by hawser (removed by uninstall), planned (a --root install records them only) */
   packages: { installed: string[]; planned: string[] };
   units: string[];
+  /** directories the node agents create at run time that did not exist before the first install (--purge removes them) */
+  runtimeDirsAbsent?: string[];
 }
 
 export type Action = 'created' | 'updated' | 'removed' | 'restored' | 'kept-original';

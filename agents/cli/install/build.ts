@@ -1,19 +1,13 @@
-// The project's own build as an install source: the bundles in dist/, the few node_modules files
-// the bundle loads at run time, and the unit files in systemd/. The same layout is what an install
-// leaves in /usr/local/lib/hawser, so `hawser install` also works from an installed copy.
+// What an install copies, from one of three sources with the same layout: the project's own build
+// (dist/, node_modules, systemd/, .build/bin/kubectl), a release tarball from `make dist` (the same
+// plus bin/node and bin/kubectl, unpacked to a temp dir first), or an installed copy in
+// /usr/local/lib/hawser, so that `hawser install` also reruns from what it installed.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import { RUNTIME_MODULES } from './layout.ts';
 import type { BuildInfo } from './plan.ts';
-
-function walk(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
-    const p = join(dir, e.name);
-    return e.isDirectory() ? walk(p) : e.isFile() ? [p] : [];
-  });
-}
+import { runtimeModuleFiles, walkFiles } from './runtime-modules.ts';
 
 /** The source dir of a running bundle (<src>/dist/hawser.cjs), or undefined when run from sources. */
 export function sourceOfBundle(argv1 = process.argv[1] ?? ''): string | undefined {
@@ -29,30 +23,51 @@ export function localSystemdVersion(): number | undefined {
   } catch { return undefined; }
 }
 
+const firstExisting = (...paths: string[]): string | undefined => {
+  const p = paths.find((f) => existsSync(f));
+  return p && realpathSync(p);
+};
+
 export function readBuild(sourceDir: string, o: { nodeBinary?: string; systemdVersion?: number } = {}): BuildInfo {
   const src = resolve(sourceDir);
   const rel = (p: string) => relative(src, p);
   if (!existsSync(join(src, 'dist/hawser.cjs'))) throw new Error(`${src}/dist/hawser.cjs is missing: build first (make build)`);
-  const dist = walk(join(src, 'dist')).filter((f) => f.endsWith('.cjs')).map(rel);
-  const modules: string[] = [];
-  for (const [mod, parts] of Object.entries(RUNTIME_MODULES)) {
-    for (const part of parts) {
-      const p = join(src, 'node_modules', mod, part);
-      if (!existsSync(p)) {
-        if (part.startsWith('LICENSE')) continue;
-        throw new Error(`${p} is missing: the build needs node_modules with ${mod} built (make build)`);
-      }
-      modules.push(...(statSync(p).isDirectory() ? walk(p) : [p]).map(rel));
-    }
-  }
-  const unitFiles = walk(join(src, 'systemd'));
+  const dist = walkFiles(join(src, 'dist')).filter((f) => f.endsWith('.cjs')).map(rel);
+  const modules = runtimeModuleFiles(src);
+  const unitFiles = walkFiles(join(src, 'systemd'));
   if (!unitFiles.length) throw new Error(`${src}/systemd has no unit files`);
   const units = Object.fromEntries(unitFiles.map((f) => [relative(join(src, 'systemd'), f), readFileSync(f, 'utf8')]));
   return {
     sourceDir: src,
     files: [...dist, ...modules, ...unitFiles.map(rel)].sort(),
     units,
-    nodeBinary: o.nodeBinary ?? process.execPath,
+    // a release (or an installed copy) brings its own runtime; a dev build runs under this node
+    nodeBinary: o.nodeBinary ?? firstExisting(join(src, 'bin/node')) ?? process.execPath,
+    kubectlBinary: firstExisting(join(src, 'bin/kubectl'), join(src, '.build/bin/kubectl')),
     systemdVersion: o.systemdVersion ?? localSystemdVersion(),
   };
+}
+
+/** A release tarball's top directory name: hawser-<version>. */
+export const RELEASE_PREFIX = 'hawser-';
+
+/**
+ * The install source named by --from: a directory as is, or a release tarball unpacked into a
+ * temp dir (removed by `done`). Uses the host's tar and gzip, which every Debian/Ubuntu host has.
+ */
+export function openSource(from: string): { dir: string; done: () => void } {
+  const p = resolve(from);
+  if (!existsSync(p)) throw new Error(`--from ${from}: no such file or directory`);
+  if (statSync(p).isDirectory()) return { dir: p, done: () => {} };
+  const tmp = mkdtempSync(join(tmpdir(), 'hawser-release-'));
+  const done = () => rmSync(tmp, { recursive: true, force: true });
+  try {
+    execFileSync('tar', ['-xzf', p, '-C', tmp], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const tops = readdirSync(tmp).filter((d) => d.startsWith(RELEASE_PREFIX));
+    if (tops.length !== 1) throw new Error(`${from} is not a hawser release: expected one ${RELEASE_PREFIX}<version>/ directory inside`);
+    return { dir: join(tmp, tops[0]), done };
+  } catch (e) {
+    done();
+    throw e;
+  }
 }

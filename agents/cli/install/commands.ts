@@ -38,7 +38,7 @@ export function settingsFromFlags(o: Record<string, any>): Partial<InstallSettin
 
 const nodeFlags = (c: Command) => c
   .option('--root <dir>', 'install under this directory instead of / (no apt, no systemctl)')
-  .option('--from <dir>', 'the build to install (holds dist/hawser.cjs); default: this one')
+  .option('--from <file|dir>', 'what to install: a release tarball (make dist) or a build dir holding dist/hawser.cjs; default: this one')
   .option('--node-ip <ip>', 'InternalIP (default: the address that routes to the API server)')
   .option('--backend <host-gw|vxlan>', 'podnet backend')
   .option('--proxy-mode <iptables|nftables|ipvs>', 'kube-proxy mode')
@@ -85,6 +85,15 @@ export function registerInstallCommands(program: Command): void {
       const nodeName = String(o.nodeName ?? os.hostname()).toLowerCase();
       const r = await join({ server: o.server, token: o.token, nodeName, root: o.root, source: o.from, settings: settingsFromFlags(o), waitMs: o.wait * 1000 });
       process.stdout.write(`${formatReport('hawser join', r)}\n`);
+    });
+
+  program.command('kubectl')
+    .description(`the installed kubectl with the server's admin credentials (${LAYOUT.adminKubeconfig}) unless KUBECONFIG is set`)
+    .argument('[args...]', 'kubectl\'s arguments')
+    .allowUnknownOption().helpOption(false)
+    .action(async (args: string[]) => {
+      const { runKubectl } = await import('./kubectl.ts');
+      process.exitCode = runKubectl(args);
     });
 
   const token = program.command('token').description('join tokens (on the server)');

@@ -48,6 +48,7 @@ export function componentValues(c: Component, s: InstallSettings): Values {
     case 'control-plane':
       return {
         'data-dir': LAYOUT.serverDataDir,
+        'write-kubeconfig': LAYOUT.adminKubeconfig,
         'advertise-address': s.advertiseAddress ?? s.nodeIP,
         'tls-san': (s.tlsSANs ?? []).join(','),
         'cluster-cidr': s.clusterCIDR,

@@ -1,14 +1,14 @@
 // `hawser install` and `hawser uninstall`: the suite from the project's own build, configs, units,
 // containerd's config and CNI plugins, Debian packages through apt, and units enabled and started
 // where systemd runs. A rerun with the same settings changes nothing and says so.
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { resolve } from 'node:path';
 import { applyPlan, readManifest, removeDirs, removeFile, under, writeManifest, type Change, type Manifest } from './apply.ts';
-import { readBuild, sourceOfBundle } from './build.ts';
+import { openSource, readBuild, sourceOfBundle } from './build.ts';
 import { DEFAULT_SETTINGS, type InstallSettings } from './configs.ts';
 import { aptInstall, aptRemove, applyKernelSettings, systemctl, systemdIsInit } from './host.ts';
-import { LAYOUT, ROLE_PACKAGES, type Role } from './layout.ts';
+import { AGENT_RUNTIME_DIRS, LAYOUT, ROLE_PACKAGES, type Role } from './layout.ts';
 import { CONTAINERD_DROPIN, installPlan, roleUnits, unitsToRestart, type Group, type PlanEntry } from './plan.ts';
 import { removeAgentState } from './teardown.ts';
 
@@ -16,7 +16,7 @@ export interface InstallOptions {
   role: Role;
   /** prefix of every path written; '/' (default) is the real host */
   root?: string;
-  /** the build to install from (holds dist/); default: the running bundle's */
+  /** the build to install from: a dir holding dist/, or a release tarball; default: the running bundle's */
   source?: string;
   /** settings given on the command line; the rest come from the previous install, then defaults */
   settings?: Partial<InstallSettings>;
@@ -47,13 +47,22 @@ function mergeSettings(role: Role, old: Manifest | undefined, given: Partial<Ins
 
 /** The whole install; `extra` lets join add its credentials to the same run and manifest. */
 export async function install(o: InstallOptions, extra: { entries?: PlanEntry[]; groups?: Group[] } = {}): Promise<InstallReport> {
+  const source = o.source ?? sourceOfBundle();
+  if (!source) throw new Error('cannot tell where the build is: pass --from <release tarball, or dir holding dist/hawser.cjs>');
+  const opened = openSource(source);
+  try {
+    return await installFrom(o, opened.dir, extra);
+  } finally {
+    opened.done();
+  }
+}
+
+async function installFrom(o: InstallOptions, source: string, extra: { entries?: PlanEntry[]; groups?: Group[] }): Promise<InstallReport> {
   const root = resolve(o.root ?? '/');
   const onHost = root === '/';
   const notes: string[] = [];
   const old = readManifest(root);
   const settings = mergeSettings(o.role, old, o.settings ?? {});
-  const source = o.source ?? sourceOfBundle();
-  if (!source) throw new Error('cannot tell where the build is: pass --from <dir holding dist/hawser.cjs>');
   const build = readBuild(source, { nodeBinary: o.nodeBinary, systemdVersion: o.systemdVersion });
 
   const planned = ROLE_PACKAGES[o.role];
@@ -68,9 +77,12 @@ export async function install(o: InstallOptions, extra: { entries?: PlanEntry[];
 
   const entries = [...installPlan(settings, build), ...(extra.entries ?? [])];
   const applied = applyPlan(root, entries, old, extra.groups ?? ['install']);
+  // recorded at the first install only: a rerun would find the agents' own dirs
+  const absent = old ? (old.runtimeDirsAbsent ?? []) : o.role === 'agent' ? AGENT_RUNTIME_DIRS.filter((d) => !existsSync(under(root, d))) : [];
   const manifest: Manifest = {
     version: 1, settings, files: applied.files, dirs: applied.dirs,
     packages: { installed: installedPkgs, planned: [...planned].sort() }, units,
+    ...(absent.length ? { runtimeDirsAbsent: absent } : {}),
   };
   const manifestChanged = writeManifest(root, manifest);
 
@@ -111,7 +123,7 @@ export async function uninstall(o: UninstallOptions): Promise<{ changes: Change[
   const changes = m.files.flatMap((f) => removeFile(root, f));
   rmSync(under(root, LAYOUT.manifest), { force: true });
   if (o.purge) {
-    for (const p of [LAYOUT.stateDir, LAYOUT.etcDir, `${LAYOUT.cniConfDir}/10-hawser.conflist`, '/var/lib/cni/networks/hawser']) {
+    for (const p of [LAYOUT.stateDir, LAYOUT.etcDir, `${LAYOUT.cniConfDir}/10-hawser.conflist`, '/var/lib/cni/networks/hawser', ...(m.runtimeDirsAbsent ?? [])]) {
       rmSync(under(root, p), { recursive: true, force: true });
     }
   }

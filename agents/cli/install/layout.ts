@@ -2,7 +2,7 @@
 // prefixes every one of them when the install writes (a throwaway root in tests), never inside
 // the files' content, which always names the host's paths.
 export const LAYOUT = {
-  /** the suite: dist/, the runtime node_modules, the node binary, the unit sources */
+  /** the suite: dist/, the runtime node_modules, bin/node, bin/kubectl, the unit sources */
   libDir: '/usr/local/lib/hawser',
   /** the wrapper every unit runs */
   bin: '/usr/local/bin/hawser',
@@ -14,6 +14,10 @@ export const LAYOUT = {
   manifest: '/var/lib/hawser/install-manifest.json',
   serverDataDir: '/var/lib/hawser/server',
   kubeconfig: '/etc/hawser/kubelet.kubeconfig',
+  /** the server's admin credentials, written at each start (k3s: /etc/rancher/k3s/k3s.yaml) */
+  adminKubeconfig: '/etc/hawser/admin.kubeconfig',
+  /** the kubectl shipped with the release, which `hawser kubectl` runs */
+  kubectl: '/usr/local/lib/hawser/bin/kubectl',
   caCert: '/etc/hawser/ca.crt',
   /** this machine's node password (k3s: /etc/rancher/node/password): proves it owns its node name */
   nodePassword: '/etc/hawser/node-password',
@@ -24,6 +28,9 @@ export const LAYOUT = {
   sysctl: '/etc/sysctl.d/90-hawser.conf',
   modules: '/etc/modules-load.d/hawser.conf',
 } as const;
+
+/** Directories the agents (kubelet: pod logs; containerd's CNI: IPAM and result cache) make at run time. */
+export const AGENT_RUNTIME_DIRS = ['/var/log/pods', '/var/lib/cni'];
 
 export const configFile = (component: string): string => `${LAYOUT.etcDir}/${component}.yaml`;
 
@@ -54,3 +61,6 @@ export const RUNTIME_MODULES: Record<string, string[]> = {
   bindings: ['package.json', 'bindings.js', 'LICENSE.md'],
   'file-uri-to-path': ['package.json', 'index.js', 'LICENSE'],
 };
+
+/** Packages shipped whole with their dependencies (etcd3 loads its .proto files from its own dir). */
+export const WHOLE_RUNTIME_PACKAGES = ['etcd3'];

@@ -19,6 +19,8 @@ export interface BuildInfo {
   units: Record<string, string>;
   /** the node binary the suite will run under */
   nodeBinary: string;
+  /** the kubectl `hawser kubectl` runs, when the source has one */
+  kubectlBinary?: string;
   /** the target's systemd version when known (decides the restart back-off drop-in) */
   systemdVersion?: number;
 }
@@ -49,6 +51,7 @@ export function installPlan(s: InstallSettings, b: BuildInfo): PlanEntry[] {
     out.push({ group: g, path: `${LAYOUT.libDir}/${f}`, mode: /\.node$/.test(f) ? EXEC : mode, copyFrom: `${b.sourceDir}/${f}` });
   }
   out.push({ group: g, path: `${LAYOUT.libDir}/bin/node`, mode: EXEC, copyFrom: b.nodeBinary });
+  if (b.kubectlBinary) out.push({ group: g, path: LAYOUT.kubectl, mode: EXEC, copyFrom: b.kubectlBinary });
   text(LAYOUT.bin, EXEC, wrapperScript());
 
   const components = ROLE_COMPONENTS[s.role];

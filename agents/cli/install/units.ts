@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { LAYOUT } from './layout.ts';
 
 /** Logical lines of one section (continuations joined, comments dropped) as [key, value]. */
-function sectionEntries(text: string, section: string): [string, string][] {
+export function sectionEntries(text: string, section: string): [string, string][] {
   const out: [string, string][] = [];
   let current = '';
   let pending = '';

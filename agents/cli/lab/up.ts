@@ -50,13 +50,12 @@ function linkCniPlugins(lab: Lab, repo: string): void {
   }
 }
 
-function startRegistry(lab: Lab): void {
-  const r = registryPaths(lab);
+/** A detached docker-registry on `listen` (kept by its pid file); the machine lab starts one too. */
+export function startLabRegistry(r: { dataDir: string; logFile: string; pidFile: string }, listen: string, configFile: string): void {
   if (pidOf(r.pidFile)) return;
   mkdirSync(r.dataDir, { recursive: true });
-  const cfg = join(lab.dir, 'registry.yml');
-  writeFileSync(cfg, renderRegistryConfig({ listen: lab.registry, storageDir: r.dataDir }));
-  startProc({ id: 'registry', argv: ['docker-registry', 'serve', cfg], logFile: r.logFile, pidFile: r.pidFile });
+  writeFileSync(configFile, renderRegistryConfig({ listen, storageDir: r.dataDir }));
+  startProc({ id: 'registry', argv: ['docker-registry', 'serve', configFile], logFile: r.logFile, pidFile: r.pidFile });
 }
 
 function demoManifest(lab: Lab): string {
@@ -99,7 +98,7 @@ export async function labUp(o: UpOptions): Promise<Lab> {
     {
       title: `Image registry on ${lab.registry}, with the locally built images`,
       task: async () => {
-        startRegistry(lab);
+        startLabRegistry(registryPaths(lab), lab.registry, join(lab.dir, 'registry.yml'));
         await waitFor('the registry', () => registryAnswers(lab.registry), 20_000);
         for (const img of LAB_IMAGES) await pushImage(join(o.repo, '.build/images', img.name), `${lab.registry}/${img.name}:${img.tag}`);
       },
