@@ -58,7 +58,8 @@ export class ClusterRoleAggregationController {
       try {
         await this.client.update(`${PATH}/${role.metadata.name}`, { ...role, rules });
       } catch (e) {
-        // a conflict comes back as an informer update, which syncs again
+        // a conflict means a newer version is on its way through the informer, which syncs again
+        if ((e as { code?: number }).code === 409) continue;
         this.log.warn({ err: e, clusterRole: role.metadata.name }, 'aggregating cluster role failed');
       }
     }
