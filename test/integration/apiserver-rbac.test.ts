@@ -113,6 +113,15 @@ test.serial('escalation: a user cannot grant or bind what they do not hold', asy
   const bind = await c.kubectl(['create', 'rolebinding', 'jane-edit', '-n', 'team', '--clusterrole=edit', '--user=jane'], as(jane));
   t.regex(bind.stderr, /rolebindings.rbac.authorization.k8s.io "jane-edit" is forbidden: user "jane" .* is attempting to grant RBAC permissions not currently held/);
   t.regex((await c.kubectl(['get', 'rolebinding', 'jane-edit', 'role', '-n', 'team'])).stderr + (await c.kubectl(['get', 'role', 'pod-killer', '-n', 'team'])).stderr, /not found/);
+  // nor by patching a role she may patch, nor by server-side apply
+  const patched = await c.kubectl(['patch', 'role', 'pod-reader', '-n', 'team', '--type=json', '-p', '[{"op":"add","path":"/rules/0/verbs/-","value":"delete"}]'], as(jane));
+  t.regex(patched.stderr, /roles.rbac.authorization.k8s.io "pod-reader" is forbidden: user "jane" .* is attempting to grant RBAC permissions not currently held:\n\{APIGroups:\[""\], Resources:\["pods"\], Verbs:\["delete"\]\}/);
+  const applied = await c.kubectl(['apply', '--server-side', '--force-conflicts', '-f', '-'], { ...as(jane), input: JSON.stringify({
+    apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'pod-reader', namespace: 'team' },
+    rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'delete'] }],
+  }) });
+  t.regex(applied.stderr, /is attempting to grant RBAC permissions not currently held/);
+  t.deepEqual(JSON.parse(await c.ok(['get', 'role', 'pod-reader', '-n', 'team', '-o', 'json'])).rules[0].verbs, ['get', 'list']);
   // with the bind verb on that role, the same binding is allowed
   await c.ok(['create', 'role', 'binder', '-n', 'team', '--verb=bind', '--resource=clusterroles.rbac.authorization.k8s.io', '--resource-name=edit']);
   await c.ok(['create', 'rolebinding', 'jane-binder', '-n', 'team', '--role=binder', '--user=jane']);

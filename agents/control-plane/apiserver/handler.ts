@@ -336,8 +336,13 @@ export class ApiHandler {
     const type = getOwn(PATCH_CONTENT_TYPES, mediaType(req.headers['content-type']));
     if (!type) throw unsupportedPatch();
     const mode = parseFieldValidation(req.query.get('fieldValidation'));
+    // the object a patch produces is admitted like a created or replaced one
+    const admit = async (obj: Obj) => {
+      const refused = await this.o.admit?.(attrs, obj);
+      if (refused) throw refused;
+    };
     if (type === 'apply') {
-      const a = await serverSideApply(rs, { namespace: ns, name: rr.name!, subresource: rr.subresource, body: req.body, query: req.query, dryRun, mode, now: this.ctx.now() });
+      const a = await serverSideApply(rs, { namespace: ns, name: rr.name!, subresource: rr.subresource, body: req.body, query: req.query, dryRun, mode, now: this.ctx.now(), admit });
       return ok(renderOne(out, a.obj), a.created ? 201 : 200, a.warnings);
     }
     const doc = decodeBody(req.body, 'application/json');
@@ -350,8 +355,7 @@ export class ApiHandler {
       // a patch that does not name a resourceVersion applies to whatever is current
       if (patched.metadata.resourceVersion === cur.metadata.resourceVersion) delete patched.metadata.resourceVersion;
       warnings = typedDecode(patched, rs.res, mode);
-      const refused = await this.o.admit?.(attrs, patched);
-      if (refused) throw refused;
+      await admit(patched);
       return patched;
     }, { dryRun, subresource: rr.subresource, manager: fieldManager(req) });
     return ok(renderOne(out, obj), 200, [...dups, ...warnings]);
