@@ -157,3 +157,22 @@ subjects:
   await until('jane gets nodes', async () => (await c.kubectl(['get', 'nodes'], as(jane))).code === 0);
   t.pass();
 });
+
+test.serial('a restart restores missing bootstrap rules and subjects, keeps user additions, and leaves autoupdate=false roles alone', async (t) => {
+  const get = async (what: string) => JSON.parse(await c.ok(['get', what, '-o', 'json']));
+  const extra = { apiGroups: ['example.com'], resources: ['gadgets'], verbs: ['get'] };
+  const basic = await get('clusterrole/system:basic-user');
+  await c.ok(['replace', '-f', '-'], { input: JSON.stringify({ ...basic, rules: [basic.rules[0], extra] }) });
+  const discovery = await get('clusterrole/system:discovery');
+  discovery.metadata.annotations['rbac.authorization.kubernetes.io/autoupdate'] = 'false';
+  await c.ok(['replace', '-f', '-'], { input: JSON.stringify({ ...discovery, rules: [extra] }) });
+  const masters = await get('clusterrolebinding/cluster-admin');
+  await c.ok(['replace', '-f', '-'], { input: JSON.stringify({ ...masters, subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'root' }] }) });
+  await c.ok(['delete', 'clusterrole', 'system:public-info-viewer']);
+  await c.restart();
+  const after = await get('clusterrole/system:basic-user');
+  t.deepEqual(after.rules, [basic.rules[0], extra, ...basic.rules.slice(1)]);
+  t.deepEqual((await get('clusterrole/system:discovery')).rules, [extra]);
+  t.deepEqual((await get('clusterrolebinding/cluster-admin')).subjects.map((s: { name: string }) => s.name), ['root', 'system:masters']);
+  t.truthy(await get('clusterrole/system:public-info-viewer'));
+});

@@ -14,13 +14,21 @@ function meta(name: string, labels?: Record<string, string>) {
   return { name, annotations: { [AUTOUPDATE]: 'true' }, labels: { 'kubernetes.io/bootstrapping': 'rbac-defaults', ...(labels ?? {}) } };
 }
 
-/** The list with the wanted members it lacks appended (compared as JSON). */
+/** JSON with object keys sorted, so that stored and wanted members compare by content. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (typeof v === 'object' && v !== null)
+    return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`;
+  return JSON.stringify(v);
+}
+
+/** The list with the wanted members it lacks appended. */
 function union<T>(have: unknown, want: T[]): { list: T[]; changed: boolean } {
   const list = Array.isArray(have) ? [...(have as T[])] : [];
-  const seen = new Set(list.map((x) => JSON.stringify(x)));
+  const seen = new Set(list.map(canonical));
   let changed = false;
   for (const w of want)
-    if (!seen.has(JSON.stringify(w))) {
+    if (!seen.has(canonical(w))) {
       list.push(w);
       changed = true;
     }
