@@ -8,6 +8,11 @@ import { type Binding, escalationMessage, type RbacSnapshot, rbacAllows, rbacRul
 import { clusterRoleBindingStrategy, clusterRoleStrategy, roleBindingStrategy, roleStrategy } from '../../agents/control-plane/apiserver/strategies/rbac.ts';
 import { aggregatedRules } from '../../agents/control-plane/controllers/rbac-aggregation-rules.ts';
 import type { Obj } from '../../agents/control-plane/apiserver/strategies/types.ts';
+import { RbacIndex } from '../../agents/control-plane/auth/rbac.ts';
+import { SqliteStore } from '../../agents/control-plane/storage/sqlite.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const user = (name: string, ...groups: string[]) => ({ name, groups: [...groups, 'system:authenticated'] });
 const q = new URLSearchParams();
@@ -16,6 +21,7 @@ const READ_PODS: PolicyRule = { verbs: ['get', 'list'], apiGroups: [''], resourc
 function snapshot(roles: Record<string, PolicyRule[]>, bindings: Binding[]): RbacSnapshot {
   return {
     role: (ns, name) => roles[`${ns}/${name}`],
+    // every binding of the scope: the pure functions must filter by subject themselves
     clusterBindings: () => bindings.filter((b) => !b.namespace),
     bindingsIn: (ns) => bindings.filter((b) => b.namespace === ns),
   };
@@ -101,4 +107,39 @@ test('validation as upstream: verbs required, nonResourceURLs only in cluster ro
   t.deepEqual(fields(roleBindingStrategy.validate!(b)), ['subjects[2].kind:NotSupported']);
   t.deepEqual(fields(clusterRoleBindingStrategy.validate!(b)), ['roleRef.kind:NotSupported', 'subjects[1].namespace:Required', 'subjects[2].kind:NotSupported']);
   t.deepEqual(fields(roleBindingStrategy.validateUpdate!({ ...b, roleRef: { ...b.roleRef, name: 'other' } }, b)), ['roleRef:Invalid']);
+});
+
+test("the index follows the store: a binding's subjects change, its role goes and comes back", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'hawser-rbac-'));
+  const store = new SqliteStore(join(dir, 'state.db'));
+  const index = new RbacIndex(store);
+  t.teardown(async () => {
+    index.stop();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const put = (key: string, o: unknown) => store.create(`/registry/rbac.authorization.k8s.io/${key}`, JSON.stringify(o));
+  await put('roles/team/r', { rules: [READ_PODS] });
+  const b = await put('rolebindings/team/b', { roleRef: { kind: 'Role', name: 'r' }, subjects: [{ kind: 'User', name: 'amy' }] });
+  await index.start();
+  const may = (name: string) => rbacAllows(index, attributesFor('GET', '/api/v1/namespaces/team/pods', q, user(name)));
+  t.true(may('amy'));
+  t.false(may('ben'));
+  await store.update(b.key, JSON.stringify({ roleRef: { kind: 'Role', name: 'r' }, subjects: [{ kind: 'Group', name: 'system:authenticated' }, { kind: 'ServiceAccount', name: 'bot' }] }), b.modRevision);
+  const settle = async (ok: () => boolean) => {
+    for (let i = 0; i < 100 && !ok(); i++) await new Promise((r) => setTimeout(r, 20));
+  };
+  await settle(() => may('ben'));
+  t.true(may('ben'));
+  t.true(may('system:serviceaccount:team:bot'));
+  // amy was named only by the old subjects: outside system:authenticated she has nothing now
+  t.false(rbacAllows(index, attributesFor('GET', '/api/v1/namespaces/team/pods', q, { name: 'amy', groups: [] })));
+  const role = await store.get('/registry/rbac.authorization.k8s.io/roles/team/r');
+  await store.delete(role!.key);
+  await settle(() => !may('ben'));
+  t.false(may('ben'));
+  await put('roles/team/r', { rules: [READ_PODS] });
+  await settle(() => may('ben'));
+  t.true(may('ben'));
+  t.false(rbacAllows(index, attributesFor('GET', '/api/v1/namespaces/other/pods', q, user('ben'))));
 });

@@ -21,11 +21,32 @@ export interface Binding {
   subjects: Subject[];
 }
 
-/** What the authorizer reads: roles by key ("<ns>/<name>", "/<name>" for cluster roles) and bindings. */
+/**
+ * What the authorizer reads: roles by namespace ('' for cluster roles) and name, and the bindings
+ * that may apply to a user (a superset is fine: each is checked with subjectMatches).
+ */
 export interface RbacSnapshot {
   role(namespace: string, name: string): PolicyRule[] | undefined;
-  clusterBindings(): Iterable<Binding>;
-  bindingsIn(namespace: string): Iterable<Binding>;
+  clusterBindings(user: UserInfo): Iterable<Binding>;
+  bindingsIn(namespace: string, user: UserInfo): Iterable<Binding>;
+}
+
+/** The index keys a subject is found under ("u:<user name>" for users and service accounts, "g:<group>"). */
+export function subjectKey(s: Subject, bindingNamespace: string): string | undefined {
+  switch (str(s, 'kind')) {
+    case 'User':
+      return `u:${str(s, 'name')}`;
+    case 'Group':
+      return `g:${str(s, 'name')}`;
+    case 'ServiceAccount':
+      return `u:system:serviceaccount:${str(s, 'namespace') || bindingNamespace}:${str(s, 'name')}`;
+  }
+  return undefined;
+}
+
+/** The keys under which the bindings applying to a user are indexed. */
+export function userKeys(user: UserInfo): string[] {
+  return [`u:${user.name}`, ...user.groups.map((g) => `g:${g}`)];
 }
 
 const str = (o: object, k: string): string => {
@@ -52,9 +73,9 @@ function bindingRules(snap: RbacSnapshot, b: Binding): PolicyRule[] {
 
 /** Every binding applying to the user at cluster scope and (if given) in the namespace. */
 function* applying(snap: RbacSnapshot, user: UserInfo, namespace: string): Iterable<Binding> {
-  for (const b of snap.clusterBindings()) if (b.subjects.some((s) => subjectMatches(s, user, ''))) yield b;
+  for (const b of snap.clusterBindings(user)) if (b.subjects.some((s) => subjectMatches(s, user, ''))) yield b;
   if (!namespace) return;
-  for (const b of snap.bindingsIn(namespace)) if (b.subjects.some((s) => subjectMatches(s, user, namespace))) yield b;
+  for (const b of snap.bindingsIn(namespace, user)) if (b.subjects.some((s) => subjectMatches(s, user, namespace))) yield b;
 }
 
 /** The rules RBAC grants the user in a namespace ('' = cluster-scoped bindings only). */

@@ -6,7 +6,7 @@ import type { Store } from '../storage/types.ts';
 import { CompactedError } from '../storage/types.ts';
 import type { Attributes, UserInfo } from './attributes.ts';
 import { ALLOW, type Authorizer, type Decision, NO_OPINION, type PolicyRule, type RuleSet } from './authorizer.ts';
-import { type Binding, type RbacSnapshot, rbacAllows, rbacRules, type Subject } from './rbac-rules.ts';
+import { type Binding, type RbacSnapshot, rbacAllows, rbacRules, type Subject, subjectKey, userKeys } from './rbac-rules.ts';
 
 export const RBAC_PREFIX = '/registry/rbac.authorization.k8s.io/';
 
@@ -39,8 +39,10 @@ function toBinding(namespace: string, name: string, o: Stored): Binding {
 /** The in-memory roles and bindings, kept from the store's rbac history. */
 export class RbacIndex implements RbacSnapshot {
   private readonly roles = new Map<string, PolicyRule[]>();
-  private readonly clusterBinds = new Map<string, Binding>();
-  private readonly nsBinds = new Map<string, Map<string, Binding>>();
+  /** binding key ("<ns>/<name>", "/<name>" for cluster bindings) -> binding */
+  private readonly bindings = new Map<string, Binding>();
+  /** "<ns>|<subject key>" -> the bindings naming that subject, so a user's lookup is a few map reads */
+  private readonly bySubject = new Map<string, Set<Binding>>();
   private readonly keys = new Set<string>();
   private revision = 0;
   private stopped = false;
@@ -62,12 +64,39 @@ export class RbacIndex implements RbacSnapshot {
     return this.roles.get(`${namespace}/${name}`);
   }
 
-  clusterBindings(): Iterable<Binding> {
-    return this.clusterBinds.values();
+  clusterBindings(user: UserInfo): Iterable<Binding> {
+    return this.lookup('', user);
   }
 
-  bindingsIn(namespace: string): Iterable<Binding> {
-    return this.nsBinds.get(namespace)?.values() ?? [];
+  bindingsIn(namespace: string, user: UserInfo): Iterable<Binding> {
+    return this.lookup(namespace, user);
+  }
+
+  private lookup(namespace: string, user: UserInfo): Set<Binding> {
+    const out = new Set<Binding>();
+    for (const k of userKeys(user)) for (const b of this.bySubject.get(`${namespace}|${k}`) ?? []) out.add(b);
+    return out;
+  }
+
+  private setBinding(namespace: string, name: string, b: Binding | undefined): void {
+    const key = `${namespace}/${name}`;
+    const keysOf = (x: Binding) => x.subjects.map((s) => subjectKey(s, namespace)).filter((k): k is string => !!k);
+    const old = this.bindings.get(key);
+    if (old)
+      for (const k of keysOf(old)) {
+        const set = this.bySubject.get(`${namespace}|${k}`);
+        if (set?.delete(old) && !set.size) this.bySubject.delete(`${namespace}|${k}`);
+      }
+    if (!b) {
+      this.bindings.delete(key);
+      return;
+    }
+    this.bindings.set(key, b);
+    for (const k of keysOf(b)) {
+      let set = this.bySubject.get(`${namespace}|${k}`);
+      if (!set) this.bySubject.set(`${namespace}|${k}`, (set = new Set()));
+      set.add(b);
+    }
   }
 
   private async relist(): Promise<void> {
@@ -108,15 +137,8 @@ export class RbacIndex implements RbacSnapshot {
         else this.roles.delete(`${ns}/${name}`);
         return;
       case 'clusterrolebindings':
-        if (obj) this.clusterBinds.set(name, toBinding('', name, obj));
-        else this.clusterBinds.delete(name);
-        return;
-      case 'rolebindings': {
-        let m = this.nsBinds.get(ns);
-        if (!m) this.nsBinds.set(ns, (m = new Map()));
-        if (obj) m.set(name, toBinding(ns, name, obj));
-        else if (m.delete(name) && !m.size) this.nsBinds.delete(ns);
-      }
+      case 'rolebindings':
+        this.setBinding(ns, name, obj ? toBinding(ns, name, obj) : undefined);
     }
   }
 }
