@@ -25,6 +25,9 @@ test.serial('kubectl get clusterroles prints the bootstrap roles as a table', as
   for (const n of ['cluster-admin', 'admin', 'edit', 'view', 'system:discovery', 'system:basic-user', 'system:public-info-viewer', 'system:node-proxier'])
     t.regex(out, new RegExp(`^${n}\\s`, 'm'));
   t.regex(await c.ok(['get', 'clusterrolebinding', 'cluster-admin']), /cluster-admin\s+ClusterRole\/cluster-admin/);
+  t.regex(await c.ok(['describe', 'clusterrole', 'system:basic-user']), /selfsubjectaccessreviews.authorization.k8s.io\s+\[\]\s+\[\]\s+\[create\]/);
+  await c.ok(['create', 'clusterrole', 'monitoring', '--aggregation-rule=rbac.example.com/aggregate-to-monitoring=true']);
+  t.deepEqual(JSON.parse(await c.ok(['get', 'clusterrole', 'monitoring', '-o', 'json'])).aggregationRule, { clusterRoleSelectors: [{ matchLabels: { 'rbac.example.com/aggregate-to-monitoring': 'true' } }] });
 });
 
 test.serial('view aggregates the rules of the aggregate-to-view roles, and picks up new ones', async (t) => {
