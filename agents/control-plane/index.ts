@@ -15,6 +15,8 @@ import { join } from 'node:path';
 import { logger } from '../api/log.ts';
 import { ApiHandler } from './apiserver/handler.ts';
 import { startAuthorization, TokenAuthenticator } from './auth/index.ts';
+import { reconcileBootstrapPolicy } from './auth/reconcile-policy.ts';
+import { ClusterRoleAggregationController } from './controllers/rbac-aggregation.ts';
 import { Registry } from './apiserver/registry.ts';
 import { serve } from './apiserver/server.ts';
 import type { ServerTimeouts } from './apiserver/timeouts.ts';
@@ -148,6 +150,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ url: 
   writeKubeconfig(join(o.dataDir, 'admin.kubeconfig'), { server: url, caPem: ca.certPem, user: 'admin', certPem: admin.certPem, keyPem: admin.keyPem });
 
   await bootstrap(system, { serviceCIDR: o.serviceCIDR, advertiseAddress: o.advertiseAddress, port: http.port });
+  await reconcileBootstrapPolicy(system);
 
   const controllerUser = { name: 'system:kube-controller-manager', groups: ['system:authenticated'] };
   const schedulerUser = { name: 'system:kube-scheduler', groups: ['system:authenticated'] };
@@ -164,6 +167,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ url: 
     extra: [
       () => new NodeIpamController(new LoopbackClient(handler, controllerUser), logger('node-ipam'), o),
       () => new NamespaceController(new LoopbackClient(handler, controllerUser), logger('namespace-controller'), handler, ca.certPem),
+      (informers) => new ClusterRoleAggregationController(new LoopbackClient(handler, controllerUser), logger('clusterrole-aggregation'), informers),
       (informers) => new PodGC(new LoopbackClient(handler, controllerUser), logger('pod-gc'), undefined, informers),
       (informers) => new NodeLifecycleController(new LoopbackClient(handler, controllerUser), logger('node-lifecycle'), { gracePeriodMs: (o.nodeMonitorGracePeriodSeconds ?? 50) * 1000, informers }),
     ],

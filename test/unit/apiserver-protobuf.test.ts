@@ -58,5 +58,6 @@ test('bodies without the magic or with truncated fields are rejected', (t) => {
   t.throws(() => decodeK8sProtobuf(Buffer.from('{"kind":"Pod"}'), 'core.Pod'), { instanceOf: ProtobufError });
   t.throws(() => decodeK8sProtobuf(Buffer.from([0x6b, 0x38, 0x73, 0x00, 0x12, 0x05, 0x0a]), 'core.Pod'), { instanceOf: ProtobufError });
   t.is(messageFor('batch', 'Job'), 'batch.Job');
-  t.is(messageFor('rbac.authorization.k8s.io', 'Role'), undefined);
+  t.is(messageFor('rbac.authorization.k8s.io', 'Role'), 'rbac.Role');
+  t.is(messageFor('example.com', 'Widget'), undefined);
 });

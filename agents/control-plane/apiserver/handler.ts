@@ -62,8 +62,8 @@ export interface HandlerOptions {
   now?: () => Date;
   /** absent: every authenticated request is allowed (unit tests of the API machinery) */
   authorizer?: Authorizer;
-  /** checks of create bodies after authorization (NodeRestriction); returns the refusal */
-  admit?: (a: Attributes, body: Record<string, any>) => ApiError | undefined;
+  /** checks of written bodies after authorization (NodeRestriction, RBAC escalation); returns the refusal */
+  admit?: (a: Attributes, body: Record<string, any>) => ApiError | undefined | Promise<ApiError | undefined>;
   /** checks of the object an update, patch or apply would store, against the current one (NodeRestriction) */
   admitWrite?: (a: Attributes, next: Record<string, any>, cur: Record<string, any> | undefined) => ApiError | undefined;
 }
@@ -305,7 +305,7 @@ export class ApiHandler {
         const mode = parseFieldValidation(req.query.get('fieldValidation'));
         const body = requireObject(decodeBody(req.body, req.headers['content-type'], messageFor(res.group, res.kind))) as Obj;
         const warnings = [...checkDuplicates(duplicateFields(req.body, req.headers['content-type'], mode), mode), ...typedDecode(body, res, mode)];
-        const refused = this.o.admit?.(attrs, body);
+        const refused = await this.o.admit?.(attrs, body);
         if (refused) throw refused;
         const created = await createWithQuota((plural) => this.storeFor(plural), rs, ns, body, () => rs.create(ns, body, { dryRun, manager: fieldManager(req) }));
         return ok(renderOne(out, created), 201, warnings);
@@ -314,11 +314,13 @@ export class ApiHandler {
         const mode = parseFieldValidation(req.query.get('fieldValidation'));
         const body = requireObject(decodeBody(req.body, req.headers['content-type'], messageFor(res.group, res.kind))) as Obj;
         const warnings = [...checkDuplicates(duplicateFields(req.body, req.headers['content-type'], mode), mode), ...typedDecode(body, res, mode)];
+        const refused = await this.o.admit?.(attrs, body);
+        if (refused) throw refused;
         const r = await rs.update(ns, rr.name!, body, { dryRun, subresource: rr.subresource, manager: fieldManager(req), admit: this.writeAdmission(attrs) });
         return ok(renderOne(out, r.obj), r.created ? 201 : 200, warnings);
       }
       case 'patch':
-        return this.patch(req, rs, out, ns, rr, dryRun, this.writeAdmission(attrs));
+        return this.patch(req, rs, out, ns, rr, dryRun, attrs);
       case 'delete': {
         const opts = this.deleteOptions(req);
         const r = await rs.delete(ns, rr.name!, { ...opts, dryRun });
@@ -346,26 +348,33 @@ export class ApiHandler {
     };
   }
 
-  private async patch(req: ApiRequest, rs: ResourceStore, out: OutputCtx, ns: string | undefined, rr: ResourceRequest, dryRun: boolean, admit: WriteOptions['admit']): Promise<ApiResponse> {
+  private async patch(req: ApiRequest, rs: ResourceStore, out: OutputCtx, ns: string | undefined, rr: ResourceRequest, dryRun: boolean, attrs: Attributes): Promise<ApiResponse> {
+    const admitWrite = this.writeAdmission(attrs);
     const type = getOwn(PATCH_CONTENT_TYPES, mediaType(req.headers['content-type']));
     if (!type) throw unsupportedPatch();
     const mode = parseFieldValidation(req.query.get('fieldValidation'));
+    // the object a patch produces is admitted like a created or replaced one
+    const admit = async (obj: Obj) => {
+      const refused = await this.o.admit?.(attrs, obj);
+      if (refused) throw refused;
+    };
     if (type === 'apply') {
-      const a = await serverSideApply(rs, { namespace: ns, name: rr.name!, subresource: rr.subresource, body: req.body, query: req.query, dryRun, mode, now: this.ctx.now(), admit });
+      const a = await serverSideApply(rs, { namespace: ns, name: rr.name!, subresource: rr.subresource, body: req.body, query: req.query, dryRun, mode, now: this.ctx.now(), admit, admitWrite });
       return ok(renderOne(out, a.obj), a.created ? 201 : 200, a.warnings);
     }
     const doc = decodeBody(req.body, 'application/json');
     const dups = checkDuplicates(duplicateFields(req.body, 'application/json', mode), mode);
     let warnings: string[] = [];
-    const obj = await rs.guaranteedUpdate(ns, rr.name!, (cur) => {
+    const obj = await rs.guaranteedUpdate(ns, rr.name!, async (cur) => {
       const patched = applyPatch(type, cur, doc, rs.res.model) as Obj;
       if (typeof patched !== 'object' || patched === null || Array.isArray(patched)) throw badRequest('patch produced a non-object');
       patched.metadata ??= {};
       // a patch that does not name a resourceVersion applies to whatever is current
       if (patched.metadata.resourceVersion === cur.metadata.resourceVersion) delete patched.metadata.resourceVersion;
       warnings = typedDecode(patched, rs.res, mode);
+      await admit(patched);
       return patched;
-    }, { dryRun, subresource: rr.subresource, manager: fieldManager(req), admit });
+    }, { dryRun, subresource: rr.subresource, manager: fieldManager(req), admit: admitWrite });
     return ok(renderOne(out, obj), 200, [...dups, ...warnings]);
   }
 

@@ -87,6 +87,17 @@ export const RESOURCES: ResourceInfo[] = [
     nameRule: 'subdomain', generation: true },
   ...(
     [
+      ['Role', 'roles', true],
+      ['ClusterRole', 'clusterroles', false],
+      ['RoleBinding', 'rolebindings', true],
+      ['ClusterRoleBinding', 'clusterrolebindings', false],
+    ] as const
+  ).map(([kind, plural, namespaced]): ResourceInfo => ({
+    group: 'rbac.authorization.k8s.io', version: 'v1', kind, plural, singular: kind.toLowerCase(), namespaced, verbs: ALL,
+    subresources: [], model: `V1${kind}`, nameRule: 'path', allowCreateOnUpdate: true,
+  })),
+  ...(
+    [
       ['authorization.k8s.io', 'SelfSubjectAccessReview', false],
       ['authorization.k8s.io', 'SelfSubjectRulesReview', false],
       ['authorization.k8s.io', 'SubjectAccessReview', false],

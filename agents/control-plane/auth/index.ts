@@ -1,5 +1,6 @@
 // Authorization for the API server, assembled: static rules (cluster admins, control-plane
-// components, discovery for everyone), then the Node authorizer over the pod graph, then refusal.
+// components, discovery for everyone), then the Node authorizer over the pod graph, then RBAC over
+// the in-memory roles and bindings, then refusal. Admission: NodeRestriction and RBAC escalation.
 import { RESOURCES, storageKey } from '../apiserver/registry.ts';
 import type { Store } from '../storage/types.ts';
 import type { Attributes } from './attributes.ts';
@@ -7,13 +8,15 @@ import type { ApiError } from '../apiserver/errors.ts';
 import { type Authorizer, UnionAuthorizer } from './authorizer.ts';
 import { NodeGraph } from './graph.ts';
 import { NodeAuthorizer, nodeAdmission, nodeWriteAdmission } from './node.ts';
+import { RbacAuthorizer, RbacIndex } from './rbac.ts';
+import { rbacAdmission } from './rbac-admission.ts';
 import { StaticRuleAuthorizer } from './rules.ts';
 
 export { TokenAuthenticator } from './tokens.ts';
 
 export interface Authorization {
   authorizer: Authorizer;
-  admit(a: Attributes, body: Record<string, any>): ApiError | undefined;
+  admit(a: Attributes, body: Record<string, any>): Promise<ApiError | undefined>;
   /** the object a write would store against the current one (undefined: an apply creates) */
   admitWrite(a: Attributes, next: Record<string, any>, cur: Record<string, any> | undefined): ApiError | undefined;
   stop(): void;
@@ -32,6 +35,17 @@ export async function startAuthorization(store: Store): Promise<Authorization> {
     },
     podsIn: async (ns: string) => (await store.list(storageKey(pods, ns))).items.map((kv) => JSON.parse(kv.value)),
   };
-  const authorizer = new UnionAuthorizer([new StaticRuleAuthorizer(), new NodeAuthorizer(graph, source)]);
-  return { authorizer, admit: nodeAdmission, admitWrite: nodeWriteAdmission, stop: () => graph.stop() };
+  const rbac = new RbacIndex(store);
+  await rbac.start();
+  const authorizer = new UnionAuthorizer([new StaticRuleAuthorizer(), new NodeAuthorizer(graph, source), new RbacAuthorizer(rbac)]);
+  const admit = async (a: Attributes, body: Record<string, any>) => nodeAdmission(a, body) ?? (await rbacAdmission(authorizer, rbac, a, body));
+  return {
+    authorizer,
+    admit,
+    admitWrite: nodeWriteAdmission,
+    stop: () => {
+      graph.stop();
+      rbac.stop();
+    },
+  };
 }

@@ -18,8 +18,10 @@ export interface ApplyRequest {
   dryRun: boolean;
   mode: FieldValidation;
   now: Date;
-  /** the request's validating admission (NodeRestriction), handed to the store */
-  admit?: WriteOptions['admit'];
+  /** admission of the object about to be stored (RBAC escalation); throws its refusal */
+  admit?: (obj: Obj) => Promise<void>;
+  /** the request's validating admission against the current object (NodeRestriction), handed to the store */
+  admitWrite?: WriteOptions['admit'];
 }
 
 /** The stored object, whether it was created, and the decode warnings. */
@@ -45,15 +47,17 @@ export async function serverSideApply(rs: ResourceStore, r: ApplyRequest): Promi
   if (!existing) {
     if (r.subresource) throw notFound(rs.gr, r.name);
     const { obj } = applyConfig(undefined, cfg, rs.res.model, w);
-    return { obj: await rs.create(r.namespace, obj, { dryRun: r.dryRun, manager, applied: true, admit: r.admit }), created: true, warnings };
+    await r.admit?.(obj);
+    return { obj: await rs.create(r.namespace, obj, { dryRun: r.dryRun, manager, applied: true, admit: r.admitWrite }), created: true, warnings };
   }
-  const obj = await rs.guaranteedUpdate(r.namespace, r.name, (cur) => {
+  const obj = await rs.guaranteedUpdate(r.namespace, r.name, async (cur) => {
     if (wantRV && wantRV !== cur.metadata.resourceVersion)
       throw conflict(rs.gr, r.name, 'the object has been modified; please apply your changes to the latest version and try again');
     const a = applyConfig(cur, cfg, rs.res.model, w);
     if (a.conflicts.length && !force) throw conflictError(rs.gr, r.name, a.conflicts);
     delete a.obj.metadata.resourceVersion;
+    await r.admit?.(a.obj);
     return a.obj;
-  }, { dryRun: r.dryRun, subresource: r.subresource, manager, applied: true, admit: r.admit });
+  }, { dryRun: r.dryRun, subresource: r.subresource, manager, applied: true, admit: r.admitWrite });
   return { obj, created: false, warnings };
 }

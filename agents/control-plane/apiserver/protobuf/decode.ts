@@ -218,6 +218,7 @@ const GROUP_PACKAGE: Record<string, string> = {
   autoscaling: 'autoscaling',
   batch: 'batch',
   policy: 'policy',
+  'rbac.authorization.k8s.io': 'rbac',
 };
 
 /** The protobuf message of a kind, when this server knows its schema. */

@@ -14,6 +14,7 @@ import {
 } from './misc.ts';
 import { namespaceStrategy, nodeStrategy } from './node.ts';
 import { podStrategy } from './pod.ts';
+import { clusterRoleBindingStrategy, clusterRoleStrategy, roleBindingStrategy, roleStrategy } from './rbac.ts';
 import { serviceStrategy } from './service.ts';
 import type { Strategy } from './types.ts';
 
@@ -38,6 +39,10 @@ const STRATEGIES: Record<string, Strategy> = {
   'apps/statefulsets': statefulSetStrategy,
   'batch/jobs': jobStrategy,
   'batch/cronjobs': cronJobStrategy,
+  'rbac.authorization.k8s.io/roles': roleStrategy,
+  'rbac.authorization.k8s.io/clusterroles': clusterRoleStrategy,
+  'rbac.authorization.k8s.io/rolebindings': roleBindingStrategy,
+  'rbac.authorization.k8s.io/clusterrolebindings': clusterRoleBindingStrategy,
 };
 
 export function strategyFor(r: ResourceInfo): Strategy {
