@@ -385,7 +385,10 @@ async function watchBurst(): Promise<void> {
     const ended = watches.filter((w) => w.ended()).length;
     for (const w of watches) w.close();
     await new Promise((r) => setTimeout(r, 2000));
-    const after = await gcRss('after the watches closed and a GC');
+    const soon = await gcRss('2 s after the watches closed, after a GC');
+    const settleMs = Number(process.env.BENCH_SETTLE_MS ?? 30_000);
+    await new Promise((r) => setTimeout(r, settleMs));
+    const after = await gcRss(`${settleMs / 1000} s after the watches closed, after a GC`);
     const getP99 = gets.length ? pct(gets, 99) : Number.POSITIVE_INFINITY;
     const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
     console.log(`watch burst (SQLite, ${BURST.configMaps} ConfigMaps in one namespace, ${BURST.watches} watches without resourceVersion, ${BURST.getClients} GET clients)`);
@@ -393,7 +396,8 @@ async function watchBurst(): Promise<void> {
     console.log(`  RSS at start          ${mb(start).toFixed(0).padStart(6)} MB`);
     console.log(`  RSS peak in burst     ${mb(peak).toFixed(0).padStart(6)} MB   target < 400 MB              ${verdict(mb(peak) < 400)}`);
     console.log(`  GET p99 in burst      ${getP99.toFixed(0).padStart(6)} ms   target < 1000 ms             ${verdict(getP99 < 1000)}`);
-    console.log(`  RSS after close + GC  ${mb(after).toFixed(0).padStart(6)} MB   target <= ${mb(start * 1.2).toFixed(0)} MB (start + 20%)  ${verdict(after <= start * 1.2)}`);
+    console.log(`  RSS 2 s after close   ${mb(soon).toFixed(0).padStart(6)} MB   (V8 keeps its grown heap until its idle memory reducer runs)`);
+    console.log(`  RSS after close + GC  ${mb(after).toFixed(0).padStart(6)} MB   target <= ${mb(start * 1.2).toFixed(0)} MB (start + 20%)  ${verdict(after <= start * 1.2)}   (${settleMs / 1000} s idle)`);
     console.log(`RESULT apiserver-watch-burst-rss ours=${mb(peak).toFixed(1)} slo=400 ratio=${(mb(peak) / 400).toFixed(4)}`);
   } finally {
     child.send({ cmd: 'stop' });
