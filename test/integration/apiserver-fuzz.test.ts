@@ -125,6 +125,15 @@ async function setUp(backend: 'sqlite' | 'etcd'): Promise<{ c: Cluster; clients:
   await post('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
   await post('/api/v1/nodes', readyNode(NODE, '127.0.0.2'));
   for (const k of KINDS) await post(`${k.prefix}/namespaces/${NS}/${k.plural}`, fixture(k));
+  // The namespace controller adds the default ServiceAccount and kube-root-ca.crt on its own
+  // time; wait for both, or the first case's "nothing stored" check sees them appear (it did, on etcd).
+  for (const path of [`/api/v1/namespaces/${NS}/serviceaccounts/default`, `/api/v1/namespaces/${NS}/configmaps/kube-root-ca.crt`]) {
+    const until = Date.now() + 30_000;
+    while ((await clients.admin({ path })).status !== 200) {
+      if (Date.now() > until) throw new Error(`fixture: ${path} never appeared`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
   return { c, clients };
 }
 
