@@ -209,6 +209,20 @@ labOpts(lab.command('down')).description('remove every namespace, link, rule, pr
 
 registerInstallCommands(program);
 
+program.command('check-config')
+  .description('check this host for what hawser needs: kernel features, cgroups, iptables, ports, CIDR overlaps (exit 1 if something fails)')
+  .option('--role <server|agent>', 'what to check for (default: the installed role, else agent)')
+  .option('--cluster-cidr <cidr>', 'pod network (default: the installed setting)')
+  .option('--service-cidr <cidr>', 'service network (default: the installed setting)')
+  .option('--podnet-backend <host-gw|vxlan>', 'pod network backend (default: the installed setting)')
+  .option('--proxy-mode <mode>', 'iptables, nftables or ipvs (default: the installed setting)')
+  .action(async (o) => {
+    const { checkConfig } = await import('./check/command.ts');
+    const r = checkConfig(o);
+    process.stdout.write(r.text);
+    process.exitCode = r.code;
+  });
+
 const secrets = program.command('secrets-encrypt').description('secrets encryption at rest: status and key rotation (run on the server host)');
 const secretsOpts = (c: Command) => c.option('--data-dir <dir>', 'control plane data dir', '/var/lib/hawser/server');
 const waitOpts = (c: Command) => secretsOpts(c).option('--timeout <seconds>', 'how long to wait for the control plane', (v) => Number(v), 300);
