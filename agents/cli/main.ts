@@ -209,6 +209,16 @@ labOpts(lab.command('down')).description('remove every namespace, link, rule, pr
 
 registerInstallCommands(program);
 
+program.command('status')
+  .description('what is installed and running here, versions, nodes and pods, certificate expiry (exit 1 on a problem)')
+  .action(async () => {
+    const { gatherStatus } = await import('./status/gather.ts');
+    const { renderStatus } = await import('./status/report.ts');
+    const r = renderStatus(await gatherStatus(program.version() ?? 'unknown'));
+    process.stdout.write(r.text);
+    process.exitCode = r.code;
+  });
+
 program.command('check-config')
   .description('check this host for what hawser needs: kernel features, cgroups, iptables, ports, CIDR overlaps (exit 1 if something fails)')
   .option('--role <server|agent>', 'what to check for (default: the installed role, else agent)')

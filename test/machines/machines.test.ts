@@ -68,6 +68,29 @@ test.serial('units started by systemd are active on each machine and the agents 
   t.deepEqual((await machineRun(server, ['hawser', 'kubectl', 'get', 'nodes', '-o', 'name'])).trim().split('\n').sort(), [`node/${agent1.name}`, `node/${agent2.name}`]);
 });
 
+test.serial('hawser status and hawser check-config on the installed machines report what runs and pass', async (t) => {
+  const st = await machineExec(server, ['hawser', 'status']);
+  t.is(st.status, 0, st.stdout + st.stderr);
+  t.regex(st.stdout, /installed as server/);
+  t.regex(st.stdout, /hawser-control-plane\.service +active \(running\)/);
+  t.regex(st.stdout, /nodes: 2 of 2 Ready\n  pods: \d+ \(\d+ Running\)/);
+  t.regex(st.stdout, /\/var\/lib\/hawser\/server\/tls\/apiserver\.crt \(.*\): \d{4}-\d\d-\d\d, \d+ days left/);
+  const ag = await machineExec(agent1, ['hawser', 'status']);
+  t.is(ag.status, 0, ag.stdout + ag.stderr);
+  t.regex(ag.stdout, new RegExp(`installed as agent \\(node ${agent1.name}\\)`));
+  t.regex(ag.stdout, /this node: Ready\n  pods on this node: \d+ \(\d+ Running\)/);
+  for (const u of ['podnet', 'kubelet', 'kube-proxy']) t.regex(ag.stdout, new RegExp(`hawser-${u}\\.service +active \\(running\\)`));
+  // the installed agent's ports are held by hawser itself, and nothing else fails on a Debian machine
+  const cc = await machineExec(agent1, ['hawser', 'check-config']);
+  t.is(cc.status, 0, cc.stdout + cc.stderr);
+  t.regex(cc.stdout, /\[ok\] +10250 +the kubelet already listens/);
+  t.regex(cc.stdout, /\[ok\] +systemd +systemd is PID 1/);
+  // and a setting that clashes with the machines' own network is caught
+  const clash = await machineExec(agent1, ['hawser', 'check-config', '--cluster-cidr', '10.79.0.0/16']);
+  t.is(clash.status, 1);
+  t.regex(clash.stdout, /\[fail\] cluster CIDR +10\.79\.0\.0\/16 overlaps the host's route\(s\) 10\.79\.0\.0\/24/);
+});
+
 const podManifest = (name: string, node: string) => `apiVersion: v1
 kind: Pod
 metadata: {name: ${name}, labels: {app: ${name}}}

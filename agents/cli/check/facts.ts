@@ -9,12 +9,14 @@ import type { HostFacts, Listener, Route } from './rules.ts';
 
 const read = (p: string): string | undefined => { try { return readFileSync(p, 'utf8'); } catch { return undefined; } };
 
+const RTF_GATEWAY = 0x2;
+
 /** /proc/net/route: hex little-endian destination and mask per interface (default route left out). */
 export function parseProcRoutes(text: string): Route[] {
   const ip = (hex: string) => [0, 1, 2, 3].map((i) => parseInt(hex.slice(6 - 2 * i, 8 - 2 * i), 16)).join('.');
   const prefix = (hex: string) => [...ip(hex).split('.')].reduce((n, o) => n + Number(o).toString(2).split('').filter((b) => b === '1').length, 0);
   return text.split('\n').slice(1).map((l) => l.trim().split(/\s+/)).filter((f) => f.length >= 8 && f[1] !== '00000000')
-    .map((f) => ({ dst: `${ip(f[1])}/${prefix(f[7])}`, dev: f[0] }));
+    .map((f) => ({ dst: `${ip(f[1])}/${prefix(f[7])}`, dev: f[0], ...(parseInt(f[3], 16) & RTF_GATEWAY ? { via: true } : {}) }));
 }
 
 /** Listening TCP ports and their socket inodes, from /proc/net/tcp{,6} (state 0A is LISTEN). */

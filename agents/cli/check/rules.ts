@@ -5,11 +5,12 @@
 // is something the install fixes itself or that only some setups need.
 import { overlaps, parseCIDR, type CIDR } from '../../control-plane/controllers/cidr.ts';
 import type { Role } from '../install/layout.ts';
+import { VXLAN_DEVICE } from '../../podnet/vxlan-plan.ts';
 
 export type Verdict = 'ok' | 'warn' | 'fail';
 export interface Check { group: string; name: string; verdict: Verdict; detail: string }
 
-export interface Route { dst: string; dev: string }
+export interface Route { dst: string; dev: string; /** via a gateway (another host), not directly connected */ via?: boolean }
 export interface Listener { port: number; process?: string; /** the process's command line names hawser */ hawser?: boolean }
 
 export interface HostFacts {
@@ -48,6 +49,9 @@ export const ROLE_COMMANDS: Record<Role, string[]> = {
   agent: ['containerd', 'runc', 'iptables', 'conntrack', 'ip'],
 };
 
+/** Devices whose routes podnet makes (the bridge's default name and the VXLAN device). */
+export const OWN_DEVICES = ['cni0', VXLAN_DEVICE];
+
 const REQUIRED_CONTROLLERS = ['cpu', 'memory', 'pids'];
 
 const check = (group: string, name: string, verdict: Verdict, detail: string): Check => ({ group, name, verdict, detail });
@@ -57,11 +61,13 @@ function cidrChecks(f: HostFacts, o: CheckOptions): Check[] {
   const nets: [string, string, CIDR | undefined][] = [['cluster CIDR', o.clusterCIDR, parseCIDR(o.clusterCIDR)], ['service CIDR', o.serviceCIDR, parseCIDR(o.serviceCIDR)]];
   for (const [label, text, c] of nets) {
     if (!c) { out.push(check('network', label, 'fail', `"${text}" is not a CIDR`)); continue; }
-    // a route inside the pod network is hawser's own (a node's podCIDR); one that contains it or
-    // crosses it would send pod or Service traffic to the wrong place
+    // hawser's own routes lie inside the pod network: this node's podCIDR on the bridge or the
+    // VXLAN device, the other nodes' through a gateway (host-gw). Any other route that overlaps
+    // it, a LAN inside it or one containing it, sends pod or Service traffic to the wrong place.
+    const own = (r: Route, rc: CIDR) => label === 'cluster CIDR' && rc.prefix >= c.prefix && (r.via || OWN_DEVICES.includes(r.dev));
     const clash = f.routes.filter((r) => {
       const rc = parseCIDR(r.dst);
-      return rc && overlaps(rc, c) && !(label === 'cluster CIDR' && rc.prefix >= c.prefix);
+      return rc && overlaps(rc, c) && !own(r, rc);
     });
     out.push(clash.length
       ? check('network', label, 'fail', `${text} overlaps the host's route(s) ${clash.map((r) => `${r.dst} dev ${r.dev}`).join(', ')}: choose another with --${label === 'cluster CIDR' ? 'cluster-cidr' : 'service-cidr'}`)
