@@ -1,9 +1,9 @@
 // The one `hawser` binary: a subcommand per role, as k3s has. Each role runs with no flags on a
 // standard host; every default can be changed by flag or by /etc/hawser/<role>.yaml.
-import os from 'node:os';
 import { resolve } from 'node:path';
 import { Command } from 'commander';
-import { parseKeyValues, parseTaints, withConfigFile } from './config.ts';
+import { withConfigFile } from './config.ts';
+import { kubeletFlags, kubeletOptions, podnetFlags, podnetOptions, proxyFlags, proxyOptions, sharedNodeFlags } from './node-flags.ts';
 import { registerInstallCommands } from './install/commands.ts';
 import { installCrashPolicy } from './crash-policy.ts';
 import { logger } from '../api/log.ts';
@@ -62,102 +62,42 @@ program.command('control-plane').alias('server')
     holdOpen(() => cp.close());
   });
 
-program.command('kubelet').alias('agent')
+program.command('kubelet')
   .description('register this node and run its pods through CRI')
-  .option('--config <file>', 'YAML file with any of these settings')
-  .option('--node-name <name>', 'node name', os.hostname().toLowerCase())
-  .option('--kubeconfig <file>', 'credentials for the API server', '/etc/hawser/kubelet.kubeconfig')
-  .option('--container-runtime-endpoint <socket>', 'CRI socket', '/run/containerd/containerd.sock')
-  .option('--root-dir <dir>', 'kubelet state', '/var/lib/hawser/kubelet')
-  .option('--pod-log-dir <dir>', 'container logs', '/var/log/pods')
-  .option('--cgroup-root <path>', 'parent cgroup of pods', '/kubepods')
-  .option('--node-ip <ip>', 'InternalIP (default: the address that routes to the API server)')
-  .option('--node-labels <k=v,...>', 'extra node labels')
-  .option('--register-with-taints <k=v:Effect,...>', 'taints to register with')
-  .option('--max-pods <n>', 'pod capacity', (v) => Number(v), 110)
-  .option('--port <n>', 'kubelet server port', (v) => Number(v), 10250)
-  .option('--resolv-conf <file>', 'resolver config for pods', '/etc/resolv.conf')
-  .option('--cluster-dns <ips>', 'cluster DNS server IPs for ClusterFirst pods, comma separated ("" = the node\'s resolvers)', '')
-  .option('--cluster-domain <domain>', 'cluster DNS domain', 'cluster.local')
-  .option('--pod-manifest-path <dir>', 'static pod manifests (default: <root-dir>/pod-manifests)')
-  .option('--system-reserved <res=q,...>', 'resources kept for the OS, e.g. cpu=100m,memory=256Mi', '')
-  .option('--kube-reserved <res=q,...>', 'resources kept for the node agents', '')
-  .option('--eviction-hard <signal<q,...>', 'hard eviction thresholds (drive the pressure conditions)', 'memory.available<100Mi,nodefs.available<10%,imagefs.available<15%,nodefs.inodesFree<5%')
-  .option('--image-gc-high-threshold <percent>', 'image disk usage that starts image garbage collection', (v) => Number(v), 85)
-  .option('--image-gc-low-threshold <percent>', 'image disk usage image garbage collection frees down to', (v) => Number(v), 80)
-  .option('--minimum-image-ttl-duration <duration>', 'minimum age of an unused image before it may be collected', '2m')
+  .addHelpText('after', '\n`hawser agent` runs the kubelet, podnet and kube-proxy in one process.')
   .action(async (_o, cmd: Command) => {
-    const o = withConfigFile<Record<string, any>>(cmd, 'kubelet');
     const { startKubelet } = await import('../kubelet/kubelet.ts');
-    const k = await startKubelet({
-      nodeName: o.nodeName, kubeconfig: o.kubeconfig, runtimeEndpoint: o.containerRuntimeEndpoint, rootDir: o.rootDir,
-      podLogDir: o.podLogDir, cgroupRoot: o.cgroupRoot, nodeIP: o.nodeIp, nodeLabels: parseKeyValues(o.nodeLabels),
-      registerWithTaints: parseTaints(o.registerWithTaints), maxPods: o.maxPods, port: o.port, resolvConf: o.resolvConf, relistMs: 1000,
-      clusterDNS: String(o.clusterDns ?? '').split(',').map((s) => s.trim()).filter(Boolean), clusterDomain: o.clusterDomain,
-      podManifestPath: o.podManifestPath, systemReserved: o.systemReserved, kubeReserved: o.kubeReserved, evictionHard: o.evictionHard,
-      imageGCHighThreshold: o.imageGcHighThreshold, imageGCLowThreshold: o.imageGcLowThreshold, imageMinimumGCAge: String(o.minimumImageTtlDuration),
-    });
+    const k = await startKubelet(kubeletOptions(withConfigFile(cmd, 'kubelet')));
     holdOpen(() => k.stop());
   });
+kubeletFlags(sharedNodeFlags(program.commands.at(-1)!));
 
 program.command('podnet')
   .description('pod network agent: CNI config for this node, routes to the other nodes\' pods')
-  .option('--config <file>', 'YAML file with any of these settings')
-  .option('--node-name <name>', 'node name', os.hostname().toLowerCase())
-  .option('--kubeconfig <file>', 'credentials for the API server', '/etc/hawser/kubelet.kubeconfig')
-  .option('--cni-conf-dir <dir>', 'where containerd reads CNI configs', '/etc/cni/net.d')
-  .option('--cni-bin-dir <dir>', 'where the CNI plugins are', '/opt/cni/bin')
-  .option('--ipam-data-dir <dir>', 'host-local allocations', '/var/lib/cni/networks')
-  .option('--bridge <name>', 'pod bridge', 'cni0')
-  .option('--cluster-cidr <cidr>', 'pod network (not masqueraded inside it)', '10.244.0.0/16')
-  .option('--backend <host-gw|vxlan>', 'how pod traffic crosses nodes: routes on one L2, or a VXLAN overlay', 'host-gw')
   .action(async (_o, cmd: Command) => {
-    const o = withConfigFile<Record<string, any>>(cmd, 'podnet');
-    if (o.backend !== 'host-gw' && o.backend !== 'vxlan') throw new Error(`--backend must be host-gw or vxlan, not "${o.backend}"`);
     const { startPodnet } = await import('../podnet/podnet.ts');
-    const p = await startPodnet({
-      nodeName: o.nodeName, kubeconfig: o.kubeconfig, cniConfDir: o.cniConfDir, cniBinDir: o.cniBinDir,
-      ipamDataDir: o.ipamDataDir, bridge: o.bridge, clusterCIDR: o.clusterCidr, backend: o.backend,
-    });
+    const p = await startPodnet(podnetOptions(withConfigFile(cmd, 'podnet')));
     holdOpen(() => p.stop());
   });
-
-/** Go-style durations as kube-proxy's flags take them: 500ms, 1s, 30s, 1m. */
-function duration(v: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(v.trim());
-  if (!m) throw new Error(`bad duration "${v}": use e.g. 500ms, 1s, 30s, 1m`);
-  return Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
-}
+podnetFlags(sharedNodeFlags(program.commands.at(-1)!));
 
 program.command('kube-proxy').alias('proxy')
   .description('Services and EndpointSlices as kernel rules: iptables (default), nftables or ipvs')
-  .option('--config <file>', 'YAML file with any of these settings')
-  .option('--node-name <name>', 'node name', os.hostname().toLowerCase())
-  .option('--kubeconfig <file>', 'credentials for the API server', '/etc/hawser/kubelet.kubeconfig')
-  .option('--proxy-mode <mode>', 'iptables, nftables or ipvs', 'iptables')
-  .option('--cluster-cidr <cidr>', 'pod network: traffic from outside it to a Service is masqueraded', '10.244.0.0/16')
-  .option('--node-ip <ip>', 'this node\'s address (default: from the Node object)')
-  .option('--healthz-bind-address <ip:port>', 'healthz server', '0.0.0.0:10256')
-  .option('--metrics-bind-address <ip:port>', 'metrics server', '127.0.0.1:10249')
-  .option('--min-sync-period <duration>', 'least time between syncs (batches bursts)', '1s')
-  .option('--sync-period <duration>', 'how often every Service is re-checked', '30s')
-  .option('--masquerade-all', 'masquerade all Service traffic')
-  .option('--nodeport-addresses <cidrs>', 'addresses NodePorts answer on, comma separated (default: all)')
-  .option('--ipvs-scheduler <name>', 'ipvs mode: rr, lc, dh, sh, sed or nq', 'rr')
-  .option('--cleanup', 'remove every rule of the mode when stopping')
   .action(async (_o, cmd: Command) => {
-    const o = withConfigFile<Record<string, any>>(cmd, 'kube-proxy');
-    if (!['iptables', 'nftables', 'ipvs'].includes(o.proxyMode)) throw new Error(`--proxy-mode must be iptables, nftables or ipvs, not "${o.proxyMode}"`);
     const { startKubeProxy } = await import('../kube-proxy/index.ts');
-    const p = await startKubeProxy({
-      nodeName: o.nodeName, kubeconfig: o.kubeconfig, mode: o.proxyMode, clusterCIDR: o.clusterCidr, nodeIP: o.nodeIp,
-      healthzBindAddress: o.healthzBindAddress, metricsBindAddress: o.metricsBindAddress,
-      minSyncPeriodMs: duration(String(o.minSyncPeriod)), syncPeriodMs: duration(String(o.syncPeriod)),
-      masqueradeAll: !!o.masqueradeAll, nodePortAddresses: o.nodeportAddresses ? String(o.nodeportAddresses).split(',') : undefined,
-      ipvsScheduler: o.ipvsScheduler, cleanupOnStop: !!o.cleanup,
-    });
+    const p = await startKubeProxy(proxyOptions(withConfigFile(cmd, 'kube-proxy')));
     holdOpen(() => p.stop());
   });
+proxyFlags(sharedNodeFlags(program.commands.at(-1)!));
+
+program.command('agent')
+  .description('every node agent in one process, as k3s runs its agent: podnet, the kubelet and kube-proxy')
+  .action(async (_o, cmd: Command) => {
+    const { startAgent } = await import('./agent.ts');
+    const a = await startAgent(withConfigFile(cmd, 'agent'));
+    holdOpen(() => a.stop());
+  });
+proxyFlags(podnetFlags(kubeletFlags(sharedNodeFlags(program.commands.at(-1)!))), false);
 
 program.command('cni-daemon')
   .description('serve the CNI plugins from a resident process in this network namespace (the exec\'d shims hand requests to it)')

@@ -98,18 +98,19 @@ test.serial('install, then join: the expected files; a second join and a second 
   // the expected files
   for (const f of ['usr/local/bin/hawser', 'usr/local/lib/hawser/bin/node', 'usr/local/lib/hawser/dist/hawser.cjs',
     'usr/local/lib/hawser/node_modules/better-sqlite3/build/Release/better_sqlite3.node',
-    'etc/systemd/system/hawser-kubelet.service', 'etc/systemd/system/hawser-podnet.service', 'etc/systemd/system/hawser-kube-proxy.service',
-    'etc/systemd/system/containerd.service.d/10-hawser.conf', 'etc/hawser/containerd.toml', 'etc/hawser/kubelet.yaml',
-    'etc/hawser/podnet.yaml', 'etc/hawser/kube-proxy.yaml', 'etc/hawser/ca.crt', 'etc/hawser/kubelet.kubeconfig',
+    'etc/systemd/system/hawser-agent.service',
+    'etc/systemd/system/containerd.service.d/10-hawser.conf', 'etc/hawser/containerd.toml', 'etc/hawser/agent.yaml', 'etc/hawser/ca.crt', 'etc/hawser/kubelet.kubeconfig',
     'opt/cni/bin/bridge', 'opt/cni/bin/host-local', 'opt/cni/bin/loopback', 'etc/sysctl.d/90-hawser.conf',
     'etc/modules-load.d/hawser.conf', 'var/lib/hawser/install-manifest.json']) {
     t.true(existsSync(join(root, f)), `${f} exists`);
   }
   t.false(existsSync(join(root, 'etc/systemd/system/hawser-control-plane.service')), 'an agent has no control plane unit');
-  t.deepEqual(parse(readFileSync(join(root, 'etc/hawser/kubelet.yaml'), 'utf8')), {
-    'node-name': 'w1', kubeconfig: '/etc/hawser/kubelet.kubeconfig', 'container-runtime-endpoint': '/run/containerd/containerd.sock',
+  t.deepEqual(parse(readFileSync(join(root, 'etc/hawser/agent.yaml'), 'utf8')), {
+    'node-name': 'w1', kubeconfig: '/etc/hawser/kubelet.kubeconfig', 'cni-conf-dir': '/etc/cni/net.d', 'cni-bin-dir': '/opt/cni/bin',
+    'cluster-cidr': '10.244.0.0/16', 'container-runtime-endpoint': '/run/containerd/containerd.sock',
     'root-dir': '/var/lib/hawser/kubelet', 'node-ip': '10.9.8.7',
   });
+  t.false(existsSync(join(root, 'etc/hawser/kubelet.yaml')), 'no per-component configs unless --separate-units');
   t.is(statSync(join(root, 'etc/hawser/kubelet.kubeconfig')).mode & 0o777, 0o600);
   t.is(statSync(join(root, 'usr/local/bin/hawser')).mode & 0o777, 0o755);
 
@@ -137,7 +138,7 @@ test.serial('install, then join: the expected files; a second join and a second 
   const reinstall = await install({ role: 'agent', root, source: REPO });
   t.false(reportChanged(reinstall), JSON.stringify(reinstall.changes));
   t.deepEqual(snapshot(root), after, 'byte for byte the same tree');
-  t.is(parse(readFileSync(join(root, 'etc/hawser/kubelet.yaml'), 'utf8'))['node-name'], 'w1', 'the joined name survives a reinstall');
+  t.is(parse(readFileSync(join(root, 'etc/hawser/agent.yaml'), 'utf8'))['node-name'], 'w1', 'the joined name survives a reinstall');
 
   // uninstall: everything hawser added is gone, the original file is back
   const removed = await uninstall({ root });

@@ -38,11 +38,11 @@ const haveTools = existsSync('/usr/bin/systemd-analyze') && existsSync('/usr/bin
 
 test.serial('every unit of a server and of an agent install passes systemd-analyze verify', async (t) => {
   if (!haveTools) return t.fail('needs Debian\'s systemd and containerd packages (make apt)');
-  for (const role of ['server', 'agent'] as const) {
-    const root = debianLikeRoot(role);
-    await install({ role, root, source: REPO, settings: { nodeName: 'n1' } });
+  for (const [role, separateUnits] of [['server', false], ['agent', false], ['agent', true]] as const) {
+    const root = debianLikeRoot(`${role}${separateUnits ? '-separate' : ''}`);
+    await install({ role, root, source: REPO, settings: { nodeName: 'n1', ...(separateUnits ? { separateUnits } : {}) } });
     const units = readdirSync(join(root, 'etc/systemd/system')).filter((f) => f.endsWith('.service'));
-    t.deepEqual(units.sort(), role === 'server' ? ['hawser-control-plane.service'] : ['hawser-kube-proxy.service', 'hawser-kubelet.service', 'hawser-podnet.service']);
+    t.deepEqual(units.sort(), role === 'server' ? ['hawser-control-plane.service'] : separateUnits ? ['hawser-kube-proxy.service', 'hawser-kubelet.service', 'hawser-podnet.service'] : ['hawser-agent.service']);
     for (const u of [...units.map((f) => `/etc/systemd/system/${f}`), ...(role === 'agent' ? ['containerd.service'] : [])]) {
       const v = verify(root, u.startsWith('/') ? join(root, u) : u);
       t.true(v.ok, `${role}: ${u}: ${v.out}`);
@@ -59,7 +59,7 @@ test.serial('verify catches a broken unit (the check can fail)', async (t) => {
   if (!haveTools) return t.fail('needs Debian\'s systemd and containerd packages (make apt)');
   const root = debianLikeRoot('broken');
   await install({ role: 'agent', root, source: REPO, settings: { nodeName: 'n1' } });
-  const unit = join(root, 'etc/systemd/system/hawser-kubelet.service');
+  const unit = join(root, 'etc/systemd/system/hawser-agent.service');
   // the wrapper gone: ExecStart points at nothing
   rmSync(join(root, 'usr/local/bin/hawser'));
   const missing = verify(root, unit);
@@ -79,7 +79,7 @@ test.serial('the restart back-off drop-in is installed only where systemd knows 
   // write the drop-in regardless of version, to see what this systemd makes of it
   await install({ role: 'agent', root, source: REPO, settings: { nodeName: 'n1' }, systemdVersion: BACKOFF_MIN_SYSTEMD });
   t.true(existsSync(join(root, 'etc/systemd/system', BACKOFF_DROPIN)));
-  const v = verify(root, join(root, 'etc/systemd/system/hawser-kubelet.service'));
+  const v = verify(root, join(root, 'etc/systemd/system/hawser-agent.service'));
   if (version >= BACKOFF_MIN_SYSTEMD) t.true(v.ok, v.out);
   else t.regex(v.out, /Unknown key 'RestartSteps'/, `systemd ${version} does not know RestartSteps: that is why the drop-in is gated`);
   // with this host's version, the install decides by itself

@@ -59,10 +59,18 @@ test.after.always(async (t) => {
 });
 
 const active = async (m: Machine, units: string[]) => (await machineExec(m, ['systemctl', 'is-active', ...units])).stdout.trim().split('\n');
+/** The hawser units an agent machine runs: one `hawser agent`, or three with --separate-units. */
+const agentUnits = (m: Machine) => (m.separateUnits ? ['hawser-podnet', 'hawser-kubelet', 'hawser-kube-proxy'] : ['hawser-agent']);
+const allActive = (units: string[]) => units.map(() => 'active');
 
 test.serial('units started by systemd are active on each machine and the agents are Ready nodes', async (t) => {
   t.deepEqual(await active(server, ['hawser-control-plane']), ['active']);
-  for (const m of [agent1, agent2]) t.deepEqual(await active(m, ['containerd', 'hawser-podnet', 'hawser-kubelet', 'hawser-kube-proxy']), ['active', 'active', 'active', 'active'], m.name);
+  t.not(agent1.separateUnits, true);
+  t.true(agent2.separateUnits);
+  for (const m of [agent1, agent2]) t.deepEqual(await active(m, ['containerd', ...agentUnits(m)]), allActive(['containerd', ...agentUnits(m)]), m.name);
+  // one process on agent1, three on agent2
+  t.deepEqual((await machineRun(agent1, ['pgrep', '-f', 'hawser.cjs (agent|kubelet|podnet|kube-proxy) ']).catch(() => '')).trim().split('\n').filter(Boolean).length, 1);
+  t.deepEqual((await machineRun(agent2, ['pgrep', '-f', 'hawser.cjs (agent|kubelet|podnet|kube-proxy) ']).catch(() => '')).trim().split('\n').filter(Boolean).length, 3);
   t.deepEqual((await readyNodes(lab)).sort(), [agent1.name, agent2.name]);
   // the documented admin path on the server: the installed kubectl with /etc/hawser/admin.kubeconfig
   t.deepEqual((await machineRun(server, ['hawser', 'kubectl', 'get', 'nodes', '-o', 'name'])).trim().split('\n').sort(), [`node/${agent1.name}`, `node/${agent2.name}`]);
@@ -79,7 +87,9 @@ test.serial('hawser status and hawser check-config on the installed machines rep
   t.is(ag.status, 0, ag.stdout + ag.stderr);
   t.regex(ag.stdout, new RegExp(`installed as agent \\(node ${agent1.name}\\)`));
   t.regex(ag.stdout, /this node: Ready\n  pods on this node: \d+ \(\d+ Running\)/);
-  for (const u of ['podnet', 'kubelet', 'kube-proxy']) t.regex(ag.stdout, new RegExp(`hawser-${u}\\.service +active \\(running\\)`));
+  t.regex(ag.stdout, /hawser-agent\.service +active \(running\)/);
+  const ag2 = await machineRun(agent2, ['hawser', 'status']);
+  for (const u of ['podnet', 'kubelet', 'kube-proxy']) t.regex(ag2, new RegExp(`hawser-${u}\\.service +active \\(running\\)`));
   // the installed agent's ports are held by hawser itself, and nothing else fails on a Debian machine
   const cc = await machineExec(agent1, ['hawser', 'check-config']);
   t.is(cc.status, 0, cc.stdout + cc.stderr);
@@ -130,7 +140,7 @@ test.serial('a pod on each agent machine: they reach each other across machines 
 
 test.serial('systemctl restart of each unit on an agent leaves its running pod alone', async (t) => {
   const first = await eventually('web-a Running', () => pod('web-a'));
-  for (const unit of ['hawser-kubelet', 'hawser-podnet', 'hawser-kube-proxy', 'containerd']) {
+  for (const unit of [...agentUnits(agent1), 'containerd']) {
     await machineRun(agent1, ['systemctl', 'restart', `${unit}.service`]);
     await eventually(`${unit} active again`, async () => ((await active(agent1, [unit]))[0] === 'active' ? true : undefined));
     await eventually(`${agent1.name} Ready after restarting ${unit}`, async () => ((await readyNodes(lab)).includes(agent1.name) ? true : undefined));
@@ -147,7 +157,7 @@ test.serial('a machine rebooted with `systemctl reboot` comes back with its unit
   await machineExec(agent1, ['systemctl', 'reboot']).catch(() => undefined);
   await eventually(`${agent1.name} going down`, async () => (leaderPid(agent1) !== leader ? true : undefined));
   await waitBooted(agent1, 90_000);
-  t.deepEqual(await active(agent1, ['containerd', 'hawser-podnet', 'hawser-kubelet', 'hawser-kube-proxy']), ['active', 'active', 'active', 'active']);
+  t.deepEqual(await active(agent1, ['containerd', ...agentUnits(agent1)]), allActive(['containerd', ...agentUnits(agent1)]));
   // /run is gone with the boot: the sandbox and its container are made again
   const now = await eventually('web-a Running in a new container', async () => {
     const p = await pod('web-a');
@@ -161,7 +171,7 @@ test.serial('hawser uninstall --purge leaves an agent machine\'s files and firew
   const was = before.get(agent2.name);
   if (!was) return t.fail('no snapshot from before the install');
   await machineRun(agent2, ['hawser', 'uninstall', '--purge'], { timeoutMs: 180_000 });
-  t.deepEqual(await active(agent2, ['hawser-kubelet', 'hawser-podnet', 'hawser-kube-proxy']), ['inactive', 'inactive', 'inactive']);
+  t.deepEqual(await active(agent2, agentUnits(agent2)), agentUnits(agent2).map(() => 'inactive'));
   const now = await snapshot(agent2);
   const diff = (a: string[], b: string[]) => { const s = new Set(b); return a.filter((x) => !s.has(x)); };
   t.deepEqual({ added: diff(now.files, was.files), removed: diff(was.files, now.files) }, { added: [], removed: [] }, 'files');

@@ -33,7 +33,7 @@ test('a missing cgroup controller, no overlay filesystem or no iptables fail; wh
 });
 
 test('a host route containing or crossing the pod or service network fails; a node podCIDR route inside it does not', (t) => {
-  const routes = [{ dst: '10.244.1.0/24', dev: 'cni0' }, { dst: '10.96.0.0/16', dev: 'eth0' }];
+  const routes = [{ dst: '10.244.1.0/24', dev: 'cni0' }, { dst: '10.244.2.0/24', dev: 'eth0', via: true }, { dst: '10.96.0.0/16', dev: 'eth0' }];
   const checks = evaluate({ ...good, routes }, agent);
   t.is(checks.find((c) => c.name === 'cluster CIDR')?.verdict, 'ok');
   const svc = checks.find((c) => c.name === 'service CIDR')!;
@@ -41,6 +41,8 @@ test('a host route containing or crossing the pod or service network fails; a no
   t.regex(svc.detail, /overlaps the host's route\(s\) 10\.96\.0\.0\/16 dev eth0: choose another with --service-cidr/);
   const wide = verdict({ ...good, routes: [{ dst: '10.0.0.0/8', dev: 'eth0' }] }, agent, 'cluster CIDR')!;
   t.is(wide.verdict, 'fail');
+  // a LAN directly connected inside the pod network is not a podCIDR of hawser's
+  t.regex(verdict({ ...good, routes: [{ dst: '10.244.7.0/24', dev: 'eth1' }] }, agent, 'cluster CIDR')!.detail, /overlaps the host's route\(s\) 10\.244\.7\.0\/24 dev eth1/);
   t.is(verdict(good, { ...agent, clusterCIDR: '10.0.0.0/8' }, 'cluster and service CIDRs')?.verdict, 'fail');
   t.is(verdict(good, { ...agent, clusterCIDR: 'ten/8' }, 'cluster CIDR')?.detail, '"ten/8" is not a CIDR');
 });
@@ -76,8 +78,9 @@ test('/proc/net/route and /proc/net/tcp parse as the kernel writes them', (t) =>
     'eth0\t00000000\t0101A8C0\t0003\t0\t0\t0\t00000000\t0\t0\t0',
     'eth0\t0001A8C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0',
     'cni0\t0001F40A\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0',
+    'eth0\t0002F40A\t0B01A8C0\t0003\t0\t0\t0\t00FFFFFF\t0\t0\t0',
   ].join('\n');
-  t.deepEqual(parseProcRoutes(route), [{ dst: '192.168.1.0/24', dev: 'eth0' }, { dst: '10.244.1.0/24', dev: 'cni0' }]);
+  t.deepEqual(parseProcRoutes(route), [{ dst: '192.168.1.0/24', dev: 'eth0' }, { dst: '10.244.1.0/24', dev: 'cni0' }, { dst: '10.244.2.0/24', dev: 'eth0', via: true }]);
   const tcp = [
     '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode',
     '   0: 00000000:280A 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 31337 1 0000000000000000 100 0 0 10 0',

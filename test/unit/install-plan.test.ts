@@ -3,7 +3,10 @@
 // and which units a change restarts.
 import test from 'ava';
 import { readFileSync } from 'node:fs';
+import { Command } from 'commander';
 import { parse } from 'yaml';
+import { kubeletFlags, podnetFlags, proxyFlags, sharedNodeFlags } from '../../agents/cli/node-flags.ts';
+import type { Component } from '../../agents/cli/install/layout.ts';
 import { componentValues, DEFAULT_SETTINGS, type InstallSettings } from '../../agents/cli/install/configs.ts';
 import { settingsFromFlags } from '../../agents/cli/install/commands.ts';
 import { BACKOFF_DROPIN, installPlan, joinEntries, roleUnits, unitsToRestart, type BuildInfo } from '../../agents/cli/install/plan.ts';
@@ -11,12 +14,13 @@ import { BACKOFF_DROPIN, installPlan, joinEntries, roleUnits, unitsToRestart, ty
 const build = (systemdVersion?: number): BuildInfo => ({
   sourceDir: '/src',
   files: ['dist/hawser.cjs', 'dist/cni/bridge.cjs', 'dist/cni/host-local.cjs', 'dist/cni/loopback.cjs', 'node_modules/better-sqlite3/lib/index.js', 'systemd/hawser-kubelet.service'],
-  units: Object.fromEntries(['hawser-control-plane.service', 'hawser-kubelet.service', 'hawser-kube-proxy.service', 'hawser-podnet.service',
+  units: Object.fromEntries(['hawser-control-plane.service', 'hawser-agent.service', 'hawser-kubelet.service', 'hawser-kube-proxy.service', 'hawser-podnet.service',
     'containerd.service.d/10-hawser.conf', BACKOFF_DROPIN].map((u) => [u, `# ${u}\n`])),
   nodeBinary: '/usr/bin/node',
   systemdVersion,
 });
 const agent: InstallSettings = { ...DEFAULT_SETTINGS, role: 'agent', nodeName: 'w1' };
+const separate: InstallSettings = { ...agent, separateUnits: true };
 const server: InstallSettings = { ...DEFAULT_SETTINGS, role: 'server' };
 const paths = (s: InstallSettings, v?: number) => installPlan(s, build(v)).map((e) => e.path).filter((p) => !p.startsWith('/usr/local/lib/hawser/'));
 
@@ -25,15 +29,28 @@ test('a server gets the suite, the control plane unit and its config; nothing of
   t.deepEqual(roleUnits(server), ['hawser-control-plane.service']);
 });
 
-test('an agent gets containerd\'s drop-in and config, the node units and configs, CNI plugins present in the build, kernel settings', (t) => {
+test('an agent gets containerd\'s drop-in and config, one agent unit and config, CNI plugins present in the build, kernel settings', (t) => {
   t.deepEqual(paths(agent, 252), [
+    '/etc/hawser/agent.yaml', '/etc/hawser/containerd.toml',
+    '/etc/modules-load.d/hawser.conf', '/etc/sysctl.d/90-hawser.conf', '/etc/systemd/system/containerd.service.d/10-hawser.conf',
+    '/etc/systemd/system/hawser-agent.service',
+    '/opt/cni/bin/bridge', '/opt/cni/bin/host-local', '/opt/cni/bin/loopback', '/usr/local/bin/hawser',
+  ]);
+  t.deepEqual(roleUnits(agent), ['containerd.service', 'hawser-agent.service']);
+  // one YAML holds every component's settings
+  const yaml = parse((installPlan({ ...agent, nodeIP: '10.0.0.5', proxyMode: 'nftables', podnetBackend: 'vxlan' }, build()).find((e) => e.path === '/etc/hawser/agent.yaml') as { text: string }).text);
+  t.like(yaml, { 'node-name': 'w1', 'node-ip': '10.0.0.5', 'root-dir': '/var/lib/hawser/kubelet', 'cni-conf-dir': '/etc/cni/net.d', backend: 'vxlan', 'proxy-mode': 'nftables', 'cluster-cidr': '10.244.0.0/16' });
+});
+
+test('--separate-units: podnet, kubelet and kube-proxy as units of their own', (t) => {
+  t.deepEqual(paths(separate, 252), [
     '/etc/hawser/containerd.toml', '/etc/hawser/kube-proxy.yaml', '/etc/hawser/kubelet.yaml', '/etc/hawser/podnet.yaml',
     '/etc/modules-load.d/hawser.conf', '/etc/sysctl.d/90-hawser.conf', '/etc/systemd/system/containerd.service.d/10-hawser.conf',
     '/etc/systemd/system/hawser-kube-proxy.service', '/etc/systemd/system/hawser-kubelet.service', '/etc/systemd/system/hawser-podnet.service',
     '/opt/cni/bin/bridge', '/opt/cni/bin/host-local', '/opt/cni/bin/loopback', '/usr/local/bin/hawser',
   ]);
-  t.deepEqual(roleUnits(agent), ['containerd.service', 'hawser-podnet.service', 'hawser-kubelet.service', 'hawser-kube-proxy.service']);
-  const suite = installPlan(agent, build(252)).filter((e) => e.path.startsWith('/usr/local/lib/hawser/'));
+  t.deepEqual(roleUnits(separate), ['containerd.service', 'hawser-podnet.service', 'hawser-kubelet.service', 'hawser-kube-proxy.service']);
+  const suite = installPlan(separate, build(252)).filter((e) => e.path.startsWith('/usr/local/lib/hawser/'));
   t.true(suite.some((e) => e.path === '/usr/local/lib/hawser/bin/node' && 'copyFrom' in e && e.copyFrom === '/usr/bin/node' && e.mode === 0o755));
   t.true(suite.some((e) => e.path === '/usr/local/lib/hawser/dist/hawser.cjs' && e.mode === 0o755));
 });
@@ -45,11 +62,11 @@ test('the restart back-off drop-in only for systemd >= 254', (t) => {
 });
 
 test('--node-ip reaches the kubelet and kube-proxy configs; without it the kubelet picks the address itself', (t) => {
-  const withIP = installPlan({ ...agent, nodeIP: '192.168.56.11' }, build());
+  const withIP = installPlan({ ...separate, nodeIP: '192.168.56.11' }, build());
   const yaml = (p: string, plan = withIP) => parse((plan.find((e) => e.path === p) as { text: string }).text);
   t.is(yaml('/etc/hawser/kubelet.yaml')['node-ip'], '192.168.56.11');
   t.is(yaml('/etc/hawser/kube-proxy.yaml')['node-ip'], '192.168.56.11');
-  t.false('node-ip' in yaml('/etc/hawser/kubelet.yaml', installPlan(agent, build())));
+  t.false('node-ip' in yaml('/etc/hawser/kubelet.yaml', installPlan(separate, build())));
   const cp = parse((installPlan({ ...server, nodeIP: '192.168.56.10' }, build()).find((e) => e.path === '/etc/hawser/control-plane.yaml') as { text: string }).text);
   t.is(cp['advertise-address'], '192.168.56.10', 'a server advertises its --node-ip');
 });
@@ -63,29 +80,37 @@ test('containerd config: the sandbox image and registry mirrors from the setting
 });
 
 // the YAML keys must be flags of the command that reads them, or `hawser <cmd> --config` refuses the file
-test('every config key is a flag of its command in main.ts', (t) => {
+test('every config key is a flag of its command', (t) => {
   const main = readFileSync(new URL('../../agents/cli/main.ts', import.meta.url), 'utf8');
-  const flagsOf = (cmd: string): Set<string> | undefined => {
+  const mainFlags = (cmd: string): Set<string> => {
     const start = main.indexOf(`program.command('${cmd}')`);
-    if (start < 0) return undefined;
-    const end = main.indexOf('.action(', start);
-    return new Set([...main.slice(start, end).matchAll(/\.option\('--([a-z-]+)/g)].map((m) => m[1]));
+    return new Set([...main.slice(start, main.indexOf('.action(', start)).matchAll(/\.option\('--([a-z-]+)/g)].map((m) => m[1]));
   };
+  // the node components' flags are declared once in node-flags.ts
+  const declared = (add: (c: Command) => Command): Set<string> => new Set(add(new Command()).options.map((o) => o.long!.slice(2)));
+  const flags: Record<Component, Set<string>> = {
+    'control-plane': mainFlags('control-plane'),
+    kubelet: declared((c) => kubeletFlags(sharedNodeFlags(c))),
+    podnet: declared((c) => podnetFlags(sharedNodeFlags(c))),
+    'kube-proxy': declared((c) => proxyFlags(sharedNodeFlags(c))),
+    agent: declared((c) => proxyFlags(podnetFlags(kubeletFlags(sharedNodeFlags(c))), false)),
+  };
+  t.true(flags['control-plane'].has('data-dir'));
   // every optional key set, so that each one is checked (backend: vxlan, proxy-mode: nftables)
   const full: InstallSettings = { ...agent, nodeIP: '10.0.0.1', tlsSANs: ['x'], advertiseAddress: '10.0.0.1', podnetBackend: 'vxlan', proxyMode: 'nftables' };
-  for (const c of ['control-plane', 'kubelet', 'podnet', 'kube-proxy'] as const) {
-    const flags = flagsOf(c);
-    if (!flags) { t.log(`\`hawser ${c}\` is not in main.ts yet: its config keys are unchecked`); continue; }
-    for (const [k, v] of Object.entries(componentValues(c, full))) if (v !== undefined) t.true(flags.has(k), `${c}: --${k}`);
+  for (const c of Object.keys(flags) as Component[]) {
+    for (const [k, v] of Object.entries(componentValues(c, full))) if (v !== undefined) t.true(flags[c].has(k), `${c}: --${k}`);
   }
 });
 
 test('a change restarts only the units that read it', (t) => {
-  t.deepEqual(unitsToRestart(['/etc/hawser/kubelet.yaml'], agent), ['hawser-kubelet.service']);
-  t.deepEqual(unitsToRestart(['/etc/hawser/containerd.toml'], agent), ['containerd.service']);
-  t.deepEqual(unitsToRestart(['/usr/local/lib/hawser/dist/hawser.cjs'], agent), ['hawser-podnet.service', 'hawser-kubelet.service', 'hawser-kube-proxy.service']);
-  t.deepEqual(unitsToRestart(['/etc/hawser/kubelet.kubeconfig'], agent), ['hawser-podnet.service', 'hawser-kubelet.service', 'hawser-kube-proxy.service']);
-  t.deepEqual(unitsToRestart(['/etc/sysctl.d/90-hawser.conf'], agent), []);
+  t.deepEqual(unitsToRestart(['/etc/hawser/kubelet.yaml'], separate), ['hawser-kubelet.service']);
+  t.deepEqual(unitsToRestart(['/etc/hawser/containerd.toml'], separate), ['containerd.service']);
+  t.deepEqual(unitsToRestart(['/usr/local/lib/hawser/dist/hawser.cjs'], separate), ['hawser-podnet.service', 'hawser-kubelet.service', 'hawser-kube-proxy.service']);
+  t.deepEqual(unitsToRestart(['/etc/hawser/kubelet.kubeconfig'], separate), ['hawser-podnet.service', 'hawser-kubelet.service', 'hawser-kube-proxy.service']);
+  t.deepEqual(unitsToRestart(['/etc/sysctl.d/90-hawser.conf'], separate), []);
+  t.deepEqual(unitsToRestart(['/etc/hawser/agent.yaml'], agent), ['hawser-agent.service']);
+  t.deepEqual(unitsToRestart(['/usr/local/lib/hawser/dist/hawser.cjs', '/etc/hawser/containerd.toml'], agent), ['containerd.service', 'hawser-agent.service']);
   t.deepEqual(unitsToRestart(['/etc/hawser/control-plane.yaml'], server), ['hawser-control-plane.service']);
 });
 

@@ -33,6 +33,7 @@ export function settingsFromFlags(o: Record<string, any>): Partial<InstallSettin
     podnetBackend: oneOf('--backend', o.backend, ['host-gw', 'vxlan'] as const),
     proxyMode: oneOf('--proxy-mode', o.proxyMode, ['iptables', 'nftables', 'ipvs'] as const),
     sandboxImage: o.sandboxImage, registryMirrors: parseMirrors(o.registryMirror),
+    separateUnits: o.separateUnits === true ? true : undefined,
   };
 }
 
@@ -44,7 +45,8 @@ const nodeFlags = (c: Command) => c
   .option('--proxy-mode <iptables|nftables|ipvs>', 'kube-proxy mode')
   .option('--cluster-cidr <cidr>', 'pod network')
   .option('--sandbox-image <ref>', 'containerd\'s pause image (default registry.k8s.io/pause:3.10)')
-  .option('--registry-mirror <host=endpoint>', 'pull images named host/... from endpoint (repeatable)', collect);
+  .option('--registry-mirror <host=endpoint>', 'pull images named host/... from endpoint (repeatable)', collect)
+  .option('--separate-units', 'agent: run podnet, the kubelet and kube-proxy as three units instead of one `hawser agent`');
 
 export function registerInstallCommands(program: Command): void {
   nodeFlags(program.command('install'))

@@ -22,6 +22,8 @@ export interface InstallSettings {
   sandboxImage: string;
   /** registry host as written in image names -> http(s) endpoint, e.g. registry.hawser.local -> http://192.168.56.10:5000 */
   registryMirrors: Record<string, string>;
+  /** agent: podnet, kubelet and kube-proxy as three units instead of one `hawser agent` */
+  separateUnits?: boolean;
 }
 
 export const DEFAULT_SETTINGS: Omit<InstallSettings, 'role'> = {
@@ -64,6 +66,9 @@ export function componentValues(c: Component, s: InstallSettings): Values {
       };
     case 'kube-proxy':
       return { ...node, 'cluster-cidr': s.clusterCIDR, 'node-ip': s.nodeIP, 'proxy-mode': s.proxyMode === 'iptables' ? undefined : s.proxyMode };
+    case 'agent':
+      // the shared keys (node-name, kubeconfig, node-ip, cluster-cidr) mean the same to each component
+      return { ...componentValues('podnet', s), ...componentValues('kubelet', s), ...componentValues('kube-proxy', s) };
   }
 }
 

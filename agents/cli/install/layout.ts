@@ -35,12 +35,16 @@ export const AGENT_RUNTIME_DIRS = ['/var/log/pods', '/var/lib/cni'];
 export const configFile = (component: string): string => `${LAYOUT.etcDir}/${component}.yaml`;
 
 export type Role = 'server' | 'agent';
-export type Component = 'control-plane' | 'kubelet' | 'kube-proxy' | 'podnet';
+export type Component = 'control-plane' | 'agent' | 'kubelet' | 'kube-proxy' | 'podnet';
 
-export const ROLE_COMPONENTS: Record<Role, Component[]> = {
-  server: ['control-plane'],
-  agent: ['podnet', 'kubelet', 'kube-proxy'],
-};
+/** The node agents as separate units, in start order (podnet writes the CNI config the kubelet needs). */
+export const SEPARATE_AGENT_COMPONENTS: Component[] = ['podnet', 'kubelet', 'kube-proxy'];
+
+/** What a role runs: an agent's components in one process (`hawser agent`, as k3s) unless asked for one unit each. */
+export function roleComponents(role: Role, separateUnits?: boolean): Component[] {
+  if (role === 'server') return ['control-plane'];
+  return separateUnits ? SEPARATE_AGENT_COMPONENTS : ['agent'];
+}
 
 export const unitName = (c: Component): string => `hawser-${c}.service`;
 

@@ -1,6 +1,6 @@
 // What an install writes, as data: every file with its mode and content (text, or a copy of a build
 // artifact). Pure: the caller lists the build once (build.ts) and applies the plan (apply.ts).
-import { configFile, CNI_PLUGINS, LAYOUT, ROLE_COMPONENTS, unitName } from './layout.ts';
+import { configFile, CNI_PLUGINS, LAYOUT, roleComponents, unitName } from './layout.ts';
 import { cniWrapper, componentConfig, containerdConfig, MODULES_CONF, SYSCTL_CONF, wrapperScript, type InstallSettings } from './configs.ts';
 
 /** 'install' entries are pruned by a later install; 'join' entries (credentials) only by a later join. */
@@ -54,7 +54,7 @@ export function installPlan(s: InstallSettings, b: BuildInfo): PlanEntry[] {
   if (b.kubectlBinary) out.push({ group: g, path: LAYOUT.kubectl, mode: EXEC, copyFrom: b.kubectlBinary });
   text(LAYOUT.bin, EXEC, wrapperScript());
 
-  const components = ROLE_COMPONENTS[s.role];
+  const components = roleComponents(s.role, s.separateUnits);
   for (const c of components) {
     text(`${LAYOUT.unitDir}/${unitName(c)}`, READ, unit(b, unitName(c)));
     text(configFile(c), READ, componentConfig(c, s));
@@ -84,18 +84,18 @@ export function joinEntries(o: { caPem: string; kubeconfig: string; nodePassword
 
 /** Units an install enables, in start order (containerd first on an agent). */
 export function roleUnits(s: InstallSettings): string[] {
-  return [...(s.role === 'agent' ? ['containerd.service'] : []), ...ROLE_COMPONENTS[s.role].map(unitName)];
+  return [...(s.role === 'agent' ? ['containerd.service'] : []), ...roleComponents(s.role, s.separateUnits).map(unitName)];
 }
 
 /** Units whose inputs changed and that must restart to pick them up. */
 export function unitsToRestart(changedPaths: string[], s: InstallSettings): string[] {
   const units = new Set<string>();
-  const hawserUnits = ROLE_COMPONENTS[s.role].map(unitName);
+  const hawserUnits = roleComponents(s.role, s.separateUnits).map(unitName);
   for (const p of changedPaths) {
     if (p.startsWith(`${LAYOUT.libDir}/dist/`) || p.startsWith(`${LAYOUT.libDir}/bin/`) || p.startsWith(`${LAYOUT.libDir}/node_modules/`)
       || p === LAYOUT.kubeconfig || p === LAYOUT.caCert) hawserUnits.forEach((u) => units.add(u));
     if (s.role === 'agent' && (p === LAYOUT.containerdConfig || p.endsWith(CONTAINERD_DROPIN))) units.add('containerd.service');
-    for (const c of ROLE_COMPONENTS[s.role]) {
+    for (const c of roleComponents(s.role, s.separateUnits)) {
       if (p === configFile(c) || p === `${LAYOUT.unitDir}/${unitName(c)}`) units.add(unitName(c));
     }
   }

@@ -3,7 +3,11 @@
 // from the netns lab's 10.77/10.80. `up`, `down` and the tests derive every name from here.
 export type MachineRole = 'server' | 'agent';
 
-export interface Machine { name: string; role: MachineRole; ip: string; dir: string; root: string }
+export interface Machine {
+  name: string; role: MachineRole; ip: string; dir: string; root: string;
+  /** an agent installed with --separate-units (three units) instead of the default one `hawser agent` unit */
+  separateUnits?: boolean;
+}
 
 export interface MachineLab {
   /** prefix of every machine, link and cgroup: hawser-m */
@@ -35,7 +39,8 @@ export function machineLab(o: { stateDir?: string; cacheDir?: string } = {}): Ma
     const full = `${MACHINE_PREFIX}-${name}`;
     return { name: full, role, ip: `${net}.${host}`, dir: `${stateDir}/${full}`, root: `${stateDir}/${full}/root` };
   };
-  const machines = [m('server', 'server', 10), m('agent1', 'agent', 11), m('agent2', 'agent', 12)];
+  // agent1 runs the default single agent unit, agent2 the three separate ones: both installs are proven
+  const machines = [m('server', 'server', 10), m('agent1', 'agent', 11), { ...m('agent2', 'agent', 12), separateUnits: true }];
   return {
     prefix: MACHINE_PREFIX, bridge: `${MACHINE_PREFIX}-br`, bridgeIP: `${net}.1`, prefixLen: 24, gateway: `${net}.1`,
     stateDir, cacheDir: o.cacheDir ?? '/var/cache/hawser', cgroupParent: MACHINE_PREFIX,

@@ -94,7 +94,8 @@ export async function machinesUp(o: MachinesUpOptions): Promise<MachinesUpResult
   const [server, ...agents] = lab.machines;
   const rel = releaseInMachine(o.release);
   const mirror = `${lab.registryHost}=http://${lab.registry}`;
-  const agentFlags = (m: Machine) => ['--from', rel, '--node-name', m.name, '--node-ip', m.ip, '--registry-mirror', mirror, '--sandbox-image', `${lab.registryHost}/pause:3.10`];
+  const agentFlags = (m: Machine) => ['--from', rel, '--node-name', m.name, '--node-ip', m.ip, '--registry-mirror', mirror, '--sandbox-image', `${lab.registryHost}/pause:3.10`,
+    ...(m.separateUnits ? ['--separate-units'] : [])];
   // as on VMs brought up together: the agents install while the server starts (their node units
   // wait for credentials: ConditionPathExists), and join once the server hands out a token
   await Promise.all([
