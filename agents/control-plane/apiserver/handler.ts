@@ -252,6 +252,7 @@ export class ApiHandler {
     const dryRun = this.dryRun(req.query);
     if (rr.subresource === 'proxy') return this.proxyFor(req, rr);
     if (rr.verb === '') throw methodNotSupported(rs.gr, req.method);
+    if (rr.subresource === 'ephemeralcontainers' && !['get', 'update', 'patch'].includes(rr.verb)) throw methodNotSupported({ group: '', plural: 'pods/ephemeralcontainers' }, rr.verb);
     if (rr.subresource && KUBELET_SUBRESOURCES.includes(rr.subresource)) {
       // plain GET of pods/log is proxied here; exec/attach/portforward need an upgraded connection
       if (rr.subresource !== 'log') throw badRequest('Upgrade request required');

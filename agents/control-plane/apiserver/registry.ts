@@ -38,7 +38,7 @@ export const RESOURCES: ResourceInfo[] = [
   { group: '', version: 'v1', kind: 'Node', plural: 'nodes', singular: 'node', namespaced: false, shortNames: ['no'],
     verbs: ALL, subresources: ['status', 'proxy'], model: 'V1Node', nameRule: 'subdomain' },
   { group: '', version: 'v1', kind: 'Pod', plural: 'pods', singular: 'pod', namespaced: true, shortNames: ['po'],
-    categories: ['all'], verbs: ALL, subresources: ['status', 'binding', 'eviction', 'log', 'exec', 'attach', 'portforward', 'proxy'],
+    categories: ['all'], verbs: ALL, subresources: ['status', 'binding', 'eviction', 'log', 'exec', 'attach', 'portforward', 'proxy', 'ephemeralcontainers'],
     model: 'V1Pod', nameRule: 'subdomain',
     generation: true },
   { group: '', version: 'v1', kind: 'Event', plural: 'events', singular: 'event', namespaced: true, shortNames: ['ev'],
