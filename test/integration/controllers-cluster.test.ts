@@ -434,6 +434,24 @@ test.serial('a Job whose pods fail stops at backoffLimit and is Failed', async (
   t.is((await podsOf(ns)).length, 2);
 });
 
+test.serial('a Job deleted while its pod is pending leaves no pod behind: the job-tracking finalizer of an orphaned pod is removed', async (t) => {
+  const ns = await namespace('jobgone');
+  // the pod stays Pending (bound, never started) for the whole test
+  kubelets.behaviour = (p) => (p.metadata.namespace === ns ? { readyAfterMs: 120_000 } : {});
+  await api.create(`/apis/batch/v1/namespaces/${ns}/jobs`, {
+    apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'gone', namespace: ns },
+    spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'registry.local/work:1' }] } } },
+  });
+  const pod = await until('a bound pod holding the finalizer', async () => (await podsOf(ns)).find((p) => p.spec.nodeName && (p.metadata.finalizers ?? []).includes('batch.kubernetes.io/job-tracking')));
+  t.is(pod.status.phase, 'Pending');
+  await ok(['delete', 'job/gone', '-n', ns, '--wait=false']);
+  // the garbage collector deletes the pod, the (simulated) kubelet finishes its deletion; only the
+  // job controller can lift the finalizer, after the Job itself is gone
+  const left = await until('the pod to be gone', async () => ((await podsOf(ns)).length === 0 ? 'gone' : undefined), 15_000)
+    .catch(async () => JSON.stringify((await podsOf(ns)).map((p) => ({ name: p.metadata.name, deleting: !!p.metadata.deletionTimestamp, finalizers: p.metadata.finalizers }))));
+  t.is(left, 'gone');
+});
+
 test.serial('a StatefulSet creates <name>-0,1,2 in order, each after the previous is Ready, and scales down in reverse', async (t) => {
   const ns = await namespace('sts');
   kubelets.behaviour = (p) => (p.metadata.namespace === ns ? { readyAfterMs: 200 } : {});

@@ -3,10 +3,11 @@
 // schedules with time zones, due activations, concurrency policy, history.
 import test from 'ava';
 import type { Obj } from '../../agents/control-plane/apiserver/strategies/types.ts';
+import type { OwnerRef } from '../../agents/control-plane/controllers/workloads/meta.ts';
 import { parseDuration, parseSchedule } from '../../agents/control-plane/controllers/workloads/cron.ts';
 import { decide, dueTimes, historyVictims, jobFor, jobNameFor } from '../../agents/control-plane/controllers/workloads/cronjob-rules.ts';
 import {
-  backoffMs, formatIndexes, outcome, parseIndexes, planJob, tally, TRACKING_FINALIZER,
+  backoffMs, formatIndexes, orphanFinalizerRemovable, outcome, parseIndexes, planJob, tally, TRACKING_FINALIZER,
 } from '../../agents/control-plane/controllers/workloads/job-rules.ts';
 
 const F = TRACKING_FINALIZER;
@@ -16,6 +17,21 @@ const jpod = (uid: string, phase: string, o: { fin?: boolean; deleting?: boolean
 });
 const job = (spec: Record<string, unknown> = {}, status: Record<string, unknown> = {}): Obj => ({ metadata: { name: 'j', uid: 'ju' }, spec, status });
 const counts = (succeeded = 0, failed = 0, extra: Record<string, unknown> = {}) => ({ succeeded, failed, completed: new Set<number>(), ...extra });
+
+test('orphanFinalizerRemovable: the finalizer goes when the Job is gone, replaced or finished, never from another controller\'s pod', (t) => {
+  const owned = (kind = 'Job', apiVersion = 'batch/v1', uid = 'ju'): Obj => {
+    const p = jpod('p', 'Pending', { deleting: true });
+    const ref: OwnerRef = { apiVersion, kind, name: 'j', uid, controller: true };
+    return { ...p, metadata: { ...p.metadata, ownerReferences: [ref] } };
+  };
+  t.true(orphanFinalizerRemovable(owned(), undefined), 'Job gone');
+  t.true(orphanFinalizerRemovable(owned('Job', 'batch/v1', 'old'), job()), 'a new Job of the same name');
+  t.false(orphanFinalizerRemovable(owned(), job()), 'a live Job keeps tracking its pod');
+  t.true(orphanFinalizerRemovable(owned(), job({}, { conditions: [{ type: 'Complete', status: 'True' }] })), 'finished Job');
+  t.false(orphanFinalizerRemovable(owned('ReplicaSet', 'apps/v1'), undefined), 'not ours');
+  t.true(orphanFinalizerRemovable(jpod('p', 'Running'), undefined), 'no controller at all');
+  t.false(orphanFinalizerRemovable(jpod('p', 'Running', { fin: false }), undefined), 'nothing to remove');
+});
 
 test('tally: finished pods are recorded first, then released, then settled into the counters', (t) => {
   const pods = [jpod('a', 'Succeeded'), jpod('b', 'Failed'), jpod('c', 'Running'), jpod('d', 'Running', { deleting: true }), jpod('e', 'Succeeded', { fin: false })];

@@ -78,3 +78,12 @@ test('sidecars start in order and must be started before the next init container
   const later = plan(p, [inst('side', 'CONTAINER_EXITED', { exitCode: 1 }), inst('i2', 'CONTAINER_EXITED', { exitCode: 0 }), inst('app', 'CONTAINER_RUNNING')]);
   t.deepEqual(names(later).start, ['side'], 'a sidecar that exits is restarted while the app runs');
 });
+
+test('an ephemeral container starts once, after initialization, and is never restarted', (t) => {
+  const dbg = { name: 'dbg', image: 'img', targetContainerName: 'app' };
+  const p = pod({ initContainers: [c('i1')], ephemeralContainers: [dbg] });
+  t.deepEqual(names(plan(p, [inst('i1', 'CONTAINER_RUNNING')])), { start: [], kill: [] }, 'not while init containers run');
+  t.deepEqual(names(plan(p, [inst('i1', 'CONTAINER_EXITED', { exitCode: 0 }), inst('app', 'CONTAINER_RUNNING')])), { start: ['dbg'], kill: [] });
+  const done = [inst('i1', 'CONTAINER_EXITED', { exitCode: 0 }), inst('app', 'CONTAINER_RUNNING'), inst('dbg', 'CONTAINER_EXITED', { exitCode: 1 })];
+  t.deepEqual(names(plan(p, done)), { start: [], kill: [] });
+});

@@ -38,6 +38,23 @@ test('container config: attempt in metadata and log path, spec hash changes with
   t.not(containerHash({ name: 'c', image: 'a' }), containerHash({ name: 'c', image: 'b' }));
 });
 
+test('an ephemeral container with a target joins the target\'s pid namespace (CRI TARGET with target_id)', (t) => {
+  const p = pod();
+  const c = containerConfig(p, { name: 'dbg', image: 'img' }, 0, { targetId: 'abc123' });
+  t.deepEqual(c.linux.securityContext.namespaceOptions, { network: 0, pid: 3, ipc: 0, targetId: 'abc123' });
+  t.is(containerConfig(p, p.spec!.containers[0], 0).linux.securityContext.namespaceOptions.pid, 1);
+});
+
+test('pod status: ephemeral containers get ephemeralContainerStatuses, never ready', (t) => {
+  const p = pod();
+  p.spec!.ephemeralContainers = [{ name: 'dbg', image: 'img', targetContainerName: 'c' }];
+  const s = podStatus(p, { sandboxReady: true, podIP: '10.244.1.5', containers: new Map([['c', view('CONTAINER_RUNNING')], ['dbg', view('CONTAINER_RUNNING')]]), previous: new Map(), waiting: new Map() }, '10.0.0.1', '2026-01-01T00:00:00Z');
+  t.is(s.ephemeralContainerStatuses?.length, 1);
+  t.like(s.ephemeralContainerStatuses![0], { name: 'dbg', ready: false, image: 'img' });
+  t.truthy(s.ephemeralContainerStatuses![0].state?.running);
+  t.is(podStatus(pod(), { sandboxReady: true, podIP: '', containers: new Map(), previous: new Map(), waiting: new Map() }, '10.0.0.1', '2026-01-01T00:00:00Z').ephemeralContainerStatuses, undefined);
+});
+
 test('pod status: running container makes the pod Running and Ready with its IP', (t) => {
   const s = podStatus(pod(), { sandboxReady: true, podIP: '10.244.1.5', containers: new Map([['c', view('CONTAINER_RUNNING')]]), previous: new Map(), waiting: new Map() }, '10.0.0.1', '2026-01-01T00:00:00Z');
   t.is(s.phase, 'Running');

@@ -315,7 +315,7 @@ export class ResourceStore {
     this.strategy.defaults?.(o);
     this.strategy.prepareForCreate?.(o);
     if (opts.manager && !opts.applied && !m.managedFields?.length) m.managedFields = trackUpdate(undefined, o, this.res.model, this.writer(opts.manager));
-    const errs = this.validateAll(o);
+    const errs = [...this.validateAll(o), ...(this.strategy.validateCreate?.(o) ?? [])];
     if (errs.length) throw this.invalid(o, errs);
     opts.admit?.(o, undefined);
     const key = this.key(m.namespace, m.name!);
@@ -398,6 +398,14 @@ export class ResourceStore {
       }
       return next;
     }
+    if (subresource === 'ephemeralcontainers') {
+      // upstream's dropNonEphemeralContainerUpdates: only the list changes
+      const next = structuredClone(cur);
+      next.spec = { ...(next.spec ?? {}), ephemeralContainers: body.spec?.ephemeralContainers };
+      if (!next.spec.ephemeralContainers) delete next.spec.ephemeralContainers;
+      next.metadata.resourceVersion = body.metadata.resourceVersion;
+      return next;
+    }
     if (subresource === 'finalize') {
       const next = structuredClone(cur);
       next.spec = { ...(next.spec ?? {}), finalizers: body.spec?.finalizers ?? [] };
@@ -439,7 +447,7 @@ export class ResourceStore {
       next.metadata.generation = JSON.stringify(canon(next.spec)) !== JSON.stringify(canon(cur.spec)) ? gen + 1 : gen;
     }
     const errs = [...validateObjectMetaUpdate(next.metadata, cur.metadata), ...this.validateAll(next)];
-    if (!opts.skipUpdateRules) errs.push(...(this.strategy.validateUpdate?.(next, cur) ?? []));
+    if (!opts.skipUpdateRules) errs.push(...(this.strategy.validateUpdate?.(next, cur, opts.subresource) ?? []));
     if (cur.metadata.deletionTimestamp) {
       const added = (next.metadata.finalizers ?? []).filter((f) => !(cur.metadata.finalizers ?? []).includes(f));
       if (added.length) errs.push(forbiddenField('metadata.finalizers', 'no new finalizers can be added if the object is being deleted'));

@@ -2,7 +2,7 @@
 // version, resource and subresource in one answer on /api (the core group) or /apis (the rest),
 // which kubectl v1.35 asks for first. Other Accepts keep the legacy documents of discovery.ts.
 import { type Registry, type ResourceInfo } from './registry.ts';
-import { SUBRESOURCE_KIND, SUBRESOURCE_VERBS } from './discovery.ts';
+import { subresourceKind, SUBRESOURCE_VERBS } from './discovery.ts';
 
 const VERSIONS = ['v2', 'v2beta1'];
 
@@ -34,7 +34,7 @@ function resourceEntry(r: ResourceInfo) {
     ...(r.subresources.length
       ? {
           subresources: r.subresources.map((s) => {
-            const k = SUBRESOURCE_KIND[s];
+            const k = subresourceKind(r.plural, s);
             return {
               subresource: s,
               responseKind: k ? { group: k[0], version: k[1], kind: k[2] } : { group: r.group, version: r.version, kind: r.kind },

@@ -11,7 +11,13 @@ export const SUBRESOURCE_KIND: Record<string, [string, string, string]> = {
   portforward: ['', 'v1', 'PodPortForwardOptions'],
   scale: ['autoscaling', 'v1', 'Scale'],
   eviction: ['policy', 'v1', 'Eviction'],
+  'pods/proxy': ['', 'v1', 'PodProxyOptions'],
+  'services/proxy': ['', 'v1', 'ServiceProxyOptions'],
+  'nodes/proxy': ['', 'v1', 'NodeProxyOptions'],
 };
+/** The kind a subresource answers with, when it is not its parent's. */
+export const subresourceKind = (plural: string, sub: string): [string, string, string] | undefined =>
+  SUBRESOURCE_KIND[`${plural}/${sub}`] ?? SUBRESOURCE_KIND[sub];
 export const SUBRESOURCE_VERBS: Record<string, string[]> = {
   status: ['get', 'patch', 'update'],
   binding: ['create'],
@@ -22,6 +28,8 @@ export const SUBRESOURCE_VERBS: Record<string, string[]> = {
   exec: ['create', 'get'],
   attach: ['create', 'get'],
   portforward: ['create', 'get'],
+  proxy: ['create', 'delete', 'get', 'patch', 'update'],
+  ephemeralcontainers: ['get', 'patch', 'update'],
 };
 
 export const SERVER_VERSION = {
@@ -77,8 +85,8 @@ function resourceEntries(r: ResourceInfo) {
     name: `${r.plural}/${s}`,
     singularName: '',
     namespaced: r.namespaced,
-    ...(SUBRESOURCE_KIND[s] ? { group: SUBRESOURCE_KIND[s][0], version: SUBRESOURCE_KIND[s][1] } : {}),
-    kind: SUBRESOURCE_KIND[s]?.[2] ?? r.kind,
+    ...(subresourceKind(r.plural, s) ? { group: subresourceKind(r.plural, s)![0], version: subresourceKind(r.plural, s)![1] } : {}),
+    kind: subresourceKind(r.plural, s)?.[2] ?? r.kind,
     verbs: SUBRESOURCE_VERBS[s] ?? ['get'],
   }));
   return [main, ...subs];

@@ -17,6 +17,7 @@ import { apiGroup, apiGroupList, apiResourceList, apiVersions, SERVER_VERSION } 
 import { ApiError, asApiError, badRequest, conflict, methodNotSupported, notAcceptable, pathNotFound } from './errors.ts';
 import { ApiMetrics } from './metrics.ts';
 import { KUBELET_SUBRESOURCES, kubeletTarget, type KubeletTarget } from './kubelet-target.ts';
+import { type ProxyResolution, resolveProxy } from './proxy-route.ts';
 import { OpenAPIv3 } from './openapi.ts';
 import { OpenAPIv2 } from './openapi-v2.ts';
 import { createWithQuota } from './quota-admission.ts';
@@ -50,6 +51,7 @@ export interface ApiRequest {
 export type ApiResponse =
   | { kind: 'object'; status: number; body: unknown; warnings?: string[] }
   | { kind: 'proxy'; target: KubeletTarget }
+  | ProxyResolution
   | { kind: 'raw'; status: number; text: string | Buffer; contentType: string }
   | { kind: 'watch'; frames: AsyncIterable<unknown> };
 
@@ -149,7 +151,7 @@ export class ApiHandler {
     if (!rr) return r;
     const labels = { verb: rr.verb, group: rr.group, resource: rr.resource };
     this.metrics.requests.inc({ ...labels, subresource: rr.subresource ?? '', code: String(r.kind === 'object' || r.kind === 'raw' ? r.status : 200) });
-    if (r.kind === 'proxy') return r;
+    if (r.kind === 'proxy' || r.kind === 'backend' || r.kind === 'redirect') return r;
     if (r.kind !== 'watch') {
       this.metrics.latency.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
       return r;
@@ -248,6 +250,9 @@ export class ApiHandler {
     const out: OutputCtx = { res, strategy: rs.strategy, accept, include, now: this.ctx.now() };
     const ns = rr.namespace;
     const dryRun = this.dryRun(req.query);
+    if (rr.subresource === 'proxy') return this.proxyFor(req, rr);
+    if (rr.verb === '') throw methodNotSupported(rs.gr, req.method);
+    if (rr.subresource === 'ephemeralcontainers' && !['get', 'update', 'patch'].includes(rr.verb)) throw methodNotSupported({ group: '', plural: 'pods/ephemeralcontainers' }, rr.verb);
     if (rr.subresource && KUBELET_SUBRESOURCES.includes(rr.subresource)) {
       // plain GET of pods/log is proxied here; exec/attach/portforward need an upgraded connection
       if (rr.subresource !== 'log') throw badRequest('Upgrade request required');
@@ -393,6 +398,14 @@ export class ApiHandler {
       default:
         throw methodNotSupported({ group: rs.res.group, plural: `${rs.res.plural}/scale` }, rr.verb);
     }
+  }
+
+  /** pods/proxy, services/proxy, nodes/proxy: the backend the request goes to. */
+  private proxyFor(req: ApiRequest, rr: ResourceRequest): Promise<ProxyResolution> {
+    return resolveProxy(req.method, req.path, req.query, rr, {
+      get: (plural, ns, name) => this.storeFor(plural).get(ns, name),
+      slicesOf: async (ns, service) => (await this.storeFor('endpointslices', 'discovery.k8s.io').list(ns, { labels: parseLabelSelector(`kubernetes.io/service-name=${service}`) })).items,
+    });
   }
 
   /** The kubelet URL serving a pod's log, exec, attach or portforward subresource. */

@@ -21,7 +21,7 @@ const CONNECT_TIMEOUT_MS = 10_000;
 // hop-by-hop and caller-identity headers stay on this side
 const DROP = new Set(['host', 'authorization', 'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'impersonate-user', 'impersonate-group']);
 
-function forwardHeaders(req: IncomingMessage, upgrade: boolean): Record<string, string | string[]> {
+export function forwardHeaders(req: IncomingMessage, upgrade: boolean): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !DROP.has(k)) out[k] = v;
   if (upgrade) out['connection'] = 'Upgrade';

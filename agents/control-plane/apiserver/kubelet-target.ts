@@ -45,15 +45,21 @@ function withQuery(path: string, q: URLSearchParams): string {
   return s ? `${path}?${s}` : path;
 }
 
+/** The address the API server dials a node's kubelet at (InternalIP, ExternalIP, Hostname). */
+export function preferredNodeAddress(node: Obj): string {
+  const addrs: { type: string; address: string }[] = node.status?.addresses ?? [];
+  const host = ADDRESS_ORDER.map((t) => addrs.find((a) => a.type === t)?.address).find(Boolean);
+  if (!host) throw new ApiError(500, 'InternalError', `no preferred addresses found; known addresses: ${JSON.stringify(addrs)}`);
+  return host;
+}
+
 export function kubeletTarget(pod: Obj, node: Obj | undefined, sub: string, query: URLSearchParams): KubeletTarget {
   const ns = pod.metadata.namespace!;
   const name = pod.metadata.name!;
   const nodeName: string | undefined = pod.spec?.nodeName;
   if (!nodeName) throw badRequest(`pod ${name} does not have a host assigned`);
   if (!node) throw notFound({ group: '', plural: 'nodes' }, nodeName);
-  const addrs: { type: string; address: string }[] = node.status?.addresses ?? [];
-  const host = ADDRESS_ORDER.map((t) => addrs.find((a) => a.type === t)?.address).find(Boolean);
-  if (!host) throw new ApiError(500, 'InternalError', `no preferred addresses found; known addresses: ${JSON.stringify(addrs)}`);
+  const host = preferredNodeAddress(node);
   const port = Number(node.status?.daemonEndpoints?.kubeletEndpoint?.Port) || 10250;
   const enc = encodeURIComponent;
   switch (sub) {

@@ -12,7 +12,8 @@ export interface ResourceRequest {
   resource: string;
   name?: string;
   subresource?: string;
-  verb: 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
+  /** '' for a method without a verb (OPTIONS through a proxy subresource), as upstream's RequestInfo */
+  verb: 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection' | '';
 }
 
 const NAMESPACE_SUBRESOURCES = new Set(['status', 'finalize']);
@@ -42,7 +43,8 @@ export function parseResourcePath(method: string, path: string, query: URLSearch
       rest = rest.slice(2);
     }
   }
-  if (rest.length === 0 || rest.length > 3) return undefined;
+  // a proxy subresource carries the backend's path after it (pods/x/proxy/some/path)
+  if (rest.length === 0 || (rest.length > 3 && rest[2] !== 'proxy')) return undefined;
   const [resource, name, subresource] = rest;
   const isWatch = legacyWatch || queryBool(query, 'watch') === true;
   let verb: ResourceRequest['verb'];
@@ -64,7 +66,8 @@ export function parseResourcePath(method: string, path: string, query: URLSearch
       verb = name ? 'delete' : 'deletecollection';
       break;
     default:
-      return undefined;
+      if (subresource !== 'proxy') return undefined;
+      verb = '';
   }
   return { group, version, namespace, resource, name, subresource, verb };
 }

@@ -10,6 +10,7 @@ import { ApiError, tooLarge, unauthorized } from './errors.ts';
 import { MAX_BODY_BYTES } from './body.ts';
 import type { ApiHandler, ApiResponse, UserInfo } from './handler.ts';
 import { type KubeletCredentials, proxyPlain, proxyUpgrade, writeStatus } from './kubelet-proxy.ts';
+import { proxyToBackend } from './backend-proxy.ts';
 import { parseResourcePath, requestURL } from './request.ts';
 import { bodyPieces } from './output.ts';
 import { drained, writeWatch } from './watch-write.ts';
@@ -134,7 +135,7 @@ async function writePieces(res: ServerResponse, status: number, pieces: Iterable
   res.end();
 }
 
-async function writeResponse(res: ServerResponse, r: Exclude<ApiResponse, { kind: 'proxy' }>, head: boolean): Promise<void> {
+async function writeResponse(res: ServerResponse, r: Exclude<ApiResponse, { kind: 'proxy' | 'backend' | 'redirect' }>, head: boolean): Promise<void> {
   if (r.kind === 'raw') {
     res.writeHead(r.status, { 'Content-Type': r.contentType, 'Content-Length': Buffer.byteLength(r.text), 'Cache-Control': 'no-cache, private' });
     res.end(head ? undefined : r.text);
@@ -220,6 +221,15 @@ export async function serve(o: ServeOptions): Promise<{ server: https.Server; po
       if (r.kind === 'proxy') {
         if (!o.kubeletClient) throw new ApiError(503, 'ServiceUnavailable', 'no kubelet client credentials configured');
         await proxyPlain(r.target, o.kubeletClient, req, res);
+        return done(res.statusCode);
+      }
+      if (r.kind === 'redirect') {
+        res.writeHead(301, { Location: r.location, 'Content-Length': 0 });
+        res.end();
+        return done(301);
+      }
+      if (r.kind === 'backend') {
+        await proxyToBackend(r.target, o.kubeletClient, req, res, body);
         return done(res.statusCode);
       }
       await writeResponse(res, r, req.method === 'HEAD');

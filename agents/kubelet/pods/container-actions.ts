@@ -42,6 +42,9 @@ export interface Actions {
   requeueMs?: number;
 }
 
+/** An ephemeral container as the container it runs as (the same fields, plus targetContainerName). */
+export const ephemeralSpecs = (pod: V1Pod): V1Container[] => pod.spec?.ephemeralContainers ?? [];
+
 const running = (i: Instance | undefined) => i?.state === 'CONTAINER_RUNNING';
 const exited = (i: Instance | undefined) => i?.state === 'CONTAINER_EXITED' || i?.state === 'CONTAINER_UNKNOWN';
 
@@ -124,5 +127,7 @@ export function computeActions(input: ActionInput): Actions {
     const restart = policy === 'Always' || (policy === 'OnFailure' && (inst.state === 'CONTAINER_UNKNOWN' || inst.exitCode !== 0));
     if (restart) restartExited(c, inst, false);
   }
+  // ephemeral containers (kubectl debug) start once the pod is initialized and never restart
+  for (const c of ephemeralSpecs(pod)) if (!latest(c.name)) out.start.push({ container: c, init: false, afterKill: false });
   return out;
 }

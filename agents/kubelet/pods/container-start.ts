@@ -28,12 +28,23 @@ export interface PodRun {
   pullSecrets: V1Secret[];
   /** the pod has a kubelet-written /etc/hosts to mount */
   hostsFile: boolean;
+  /** running containers of the sandbox by name: an ephemeral container's target is found here */
+  runningIds?: Map<string, string>;
 }
 
 export type StartResult = { ok: true; id: string } | { ok: false; waiting: Waiting; retryMs: number; id?: string };
 
 const CONFIG_RETRY_MS = 5000;
 const CREATE_RETRY_MS = 10_000;
+
+/** The running container an ephemeral container names in targetContainerName (its pid namespace is shared). */
+function targetOf(run: PodRun, c: V1Container): string | undefined {
+  const target = (run.pod.spec?.ephemeralContainers ?? []).find((e) => e.name === c.name)?.targetContainerName;
+  if (!target) return undefined;
+  const id = run.runningIds?.get(target);
+  if (!id) throw new ConfigError(`target container ${JSON.stringify(target)} is not running`);
+  return id;
+}
 
 export async function startContainer(d: PodDeps, run: PodRun, c: V1Container, attempt: number): Promise<StartResult> {
   const { pod } = run;
@@ -83,6 +94,7 @@ export async function startContainer(d: PodDeps, run: PodRun, c: V1Container, at
     const { command, args } = expandCommand(c, env);
     config = containerConfig(pod, c, attempt, {
       env, command, args, mounts, imageRef: image.ref, imageUser: image, memoryCapacity: d.ctx.memoryCapacity,
+      targetId: targetOf(run, c),
     });
   } catch (err) {
     if (err instanceof ConfigError || (err as Error).name === 'VolumeError' || err instanceof Error) {

@@ -75,6 +75,8 @@ export interface ContainerExtras {
   imageUser?: ImageUser;
   /** node memory capacity, for the Burstable OOM score */
   memoryCapacity?: number;
+  /** an ephemeral container's target: the runtime id whose process namespace it shares */
+  targetId?: string;
 }
 
 export function containerConfig(pod: V1Pod, c: V1Container, attempt: number, x: ContainerExtras = {}) {
@@ -104,6 +106,6 @@ export function containerConfig(pod: V1Pod, c: V1Container, attempt: number, x: 
     stdin: c.stdin ?? false,
     stdinOnce: c.stdinOnce ?? false,
     tty: c.tty ?? false,
-    linux: { resources, securityContext: containerSecurityContext(pod, c, x.imageUser ?? {}) },
+    linux: { resources, securityContext: containerSecurityContext(pod, c, x.imageUser ?? {}, x.targetId) },
   };
 }

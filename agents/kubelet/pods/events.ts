@@ -15,11 +15,12 @@ const AGGREGATE_MS = 10 * 60_000;
 const MAX_BACKLOG = 1000;
 const SENDERS = 4;
 
-/** spec.containers{name} or spec.initContainers{name}, as upstream's GenerateContainerRef. */
+/** spec.containers{name}, spec.initContainers{name} or spec.ephemeralContainers{name}, as upstream's GenerateContainerRef. */
 export function containerFieldPath(pod: V1Pod, c: V1Container | string): string {
   const name = typeof c === 'string' ? c : c.name;
   const init = (pod.spec?.initContainers ?? []).some((x) => x.name === name);
-  return `spec.${init ? 'initContainers' : 'containers'}{${name}}`;
+  const ephemeral = (pod.spec?.ephemeralContainers ?? []).some((x) => x.name === name);
+  return `spec.${init ? 'initContainers' : ephemeral ? 'ephemeralContainers' : 'containers'}{${name}}`;
 }
 
 export class EventRecorder {

@@ -40,7 +40,7 @@ export class PodReporter {
   async view(pod: V1Pod, containers: ContainerInfo[], sandboxReady: boolean, podIP: string | undefined, waiting: Map<string, Waiting>): Promise<RuntimeView> {
     const uid = pod.metadata!.uid!;
     const view: RuntimeView = { sandboxReady, podIP, containers: new Map(), previous: new Map(), waiting, probes: new Map() };
-    for (const c of [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])]) {
+    for (const c of [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? []), ...(pod.spec?.ephemeralContainers ?? [])]) {
       const [latest, prev] = containers.filter((x) => x.name === c.name).sort(newestFirst);
       const det = latest && await this.detail(latest);
       if (det) {

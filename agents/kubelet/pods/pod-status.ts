@@ -162,5 +162,8 @@ export function podStatus(pod: V1Pod, rt: RuntimeView, hostIP: string, now: stri
     qosClass: pod.status?.qosClass ?? qosClass(pod),
     ...(hasInit ? { initContainerStatuses: initStatuses } : {}),
     containerStatuses: statuses,
+    ...(pod.spec?.ephemeralContainers?.length
+      ? { ephemeralContainerStatuses: pod.spec.ephemeralContainers.map((c) => ({ ...containerStatus(c, rt, 'ContainerCreating', true), ready: false })) }
+      : {}),
   };
 }

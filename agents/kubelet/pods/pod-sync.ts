@@ -11,7 +11,7 @@ import { etcHostsPath } from '../volumes/paths.ts';
 import { VolumeError } from '../volumes/payload.ts';
 import type { MountedVolume } from '../volumes/volume-manager.ts';
 import { Backoff } from './backoff.ts';
-import { computeActions, type Instance } from './container-actions.ts';
+import { computeActions, ephemeralSpecs, type Instance } from './container-actions.ts';
 import { killContainer, restoreFromAnnotations } from './container-kill.ts';
 import { startContainer, type PodRun } from './container-start.ts';
 import { containerHash, podLogDir, sandboxConfig, sandboxDns } from './cri-config.ts';
@@ -29,7 +29,7 @@ const VOLUME_RETRY_MS = 2000;
 /** dead instances kept per container: the newest one and the one before it (`logs --previous`) */
 const KEEP_PER_CONTAINER = 2;
 
-const specs = (pod: V1Pod): V1Container[] => [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
+const specs = (pod: V1Pod): V1Container[] => [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? []), ...ephemeralSpecs(pod)];
 const isStatic = (pod: V1Pod) => pod.metadata?.annotations?.['kubernetes.io/config.source'] === 'file';
 
 export class PodSync {
@@ -142,7 +142,8 @@ export class PodSync {
 
     const tStart = performance.now();
     let requeue = actions.requeueMs;
-    const run: PodRun = { pod, sandboxId: sb.id, sandboxConfig: sbConfig, podIPs, volumes, pullSecrets: this.pullSecrets(pod), hostsFile: podIPs.length > 0 };
+    const run: PodRun = { pod, sandboxId: sb.id, sandboxConfig: sbConfig, podIPs, volumes, pullSecrets: this.pullSecrets(pod), hostsFile: podIPs.length > 0,
+      runningIds: new Map([...current].filter(([, l]) => l[0]?.state === 'CONTAINER_RUNNING').map(([name, l]) => [name, l[0].id])) };
     const made: ContainerInfo[] = [];
     for (const s of actions.start) {
       const name = s.container.name;

@@ -7,6 +7,8 @@ import { ConfigError } from './env.ts';
 export const NS_POD = 0;
 export const NS_CONTAINER = 1;
 export const NS_NODE = 2;
+/** another container's namespace (CRI NamespaceMode TARGET): an ephemeral container's targetContainerName */
+export const NS_TARGET = 3;
 
 /** upstream's format.Pod: name_namespace(uid) */
 export const podRef = (pod: V1Pod): string => `${pod.metadata?.name}_${pod.metadata?.namespace}(${pod.metadata?.uid})`;
@@ -65,14 +67,15 @@ const groups = (pod: V1Pod): number[] => {
   return out;
 };
 
-export function containerSecurityContext(pod: V1Pod, c: V1Container, image: ImageUser) {
+/** targetId: the running container whose process namespace an ephemeral container joins. */
+export function containerSecurityContext(pod: V1Pod, c: V1Container, image: ImageUser, targetId?: string) {
   const s = c.securityContext ?? {};
   const e = effective(pod, c);
   const uid = e.runAsUser ?? image.uid;
   const privileged = s.privileged ?? false;
   return {
     privileged,
-    namespaceOptions: namespaceOptions(pod),
+    namespaceOptions: targetId ? { ...namespaceOptions(pod), pid: NS_TARGET, targetId } : namespaceOptions(pod),
     capabilities: s.capabilities ? { addCapabilities: s.capabilities.add ?? [], dropCapabilities: s.capabilities.drop ?? [] } : undefined,
     ...(uid !== undefined ? { runAsUser: { value: uid } } : image.username ? { runAsUsername: image.username } : {}),
     ...(e.runAsGroup !== undefined ? { runAsGroup: { value: e.runAsGroup } } : {}),

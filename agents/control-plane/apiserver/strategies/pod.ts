@@ -1,6 +1,7 @@
 // Pods: defaulting, admission defaults, validation, graceful deletion, printing, field selectors.
 import { POD_TABLE } from '../tables/pods.ts';
 import { validatePodSpec, validatePodUpdate } from '../validation/pod.ts';
+import { validateEphemeralUpdate, validateNoEphemeralOnCreate } from '../validation/ephemeral.ts';
 import { admitPod, defaultPodSpec, qosClass } from '../../../api/pod-defaults.ts';
 import type { Obj, Strategy } from './types.ts';
 
@@ -18,7 +19,8 @@ export const podStrategy: Strategy = {
     if (old.status?.qosClass && next.status) next.status.qosClass ??= old.status.qosClass;
   },
   validate: (pod) => validatePodSpec(pod.spec),
-  validateUpdate: (next, old) => validatePodUpdate(next, old),
+  validateCreate: (pod) => validateNoEphemeralOnCreate(pod.spec),
+  validateUpdate: (next, old, sub) => (sub === 'ephemeralcontainers' ? validateEphemeralUpdate(next, old) : validatePodUpdate(next, old)),
   selectableFields(pod: Obj) {
     return {
       'spec.nodeName': pod.spec?.nodeName ?? '',

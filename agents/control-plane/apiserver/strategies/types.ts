@@ -27,7 +27,10 @@ export interface Strategy {
   prepareForCreate?(obj: Obj): void;
   prepareForUpdate?(next: Obj, old: Obj): void;
   validate?(obj: Obj): FieldError[];
-  validateUpdate?(next: Obj, old: Obj): FieldError[];
+  /** rules only a creation must meet (besides validate) */
+  validateCreate?(obj: Obj): FieldError[];
+  /** subresource: the update came through it (status, ephemeralcontainers ...) */
+  validateUpdate?(next: Obj, old: Obj, subresource?: string): FieldError[];
   /** runs just before the object is stored on create (allocations); may throw ApiError */
   beforeCreate?(obj: Obj, ctx: StrategyContext): Promise<void>;
   beforeUpdate?(next: Obj, old: Obj, ctx: StrategyContext): Promise<void>;

@@ -11,6 +11,7 @@ import {
   required,
 } from './field.ts';
 import { validateLabels } from './meta.ts';
+import { validateEphemeralContainers } from './ephemeral.ts';
 import { dns1123Label, dns1123Subdomain, qualifiedName } from './names.ts';
 import { getOwn } from '../safe-keys.ts';
 
@@ -169,6 +170,8 @@ export function validatePodSpec(spec: Any | undefined, path = 'spec', requireIma
     });
   checkList(spec.initContainers, 'initContainers');
   checkList(containers, 'containers');
+  (spec.ephemeralContainers ?? []).forEach((c: Any, i: number) => errs.push(...validateContainer(c, `${path}.ephemeralContainers[${i}]`, volumes, requireImage)));
+  errs.push(...validateEphemeralContainers(spec, path));
   if (spec.restartPolicy && !RESTART_POLICIES.includes(spec.restartPolicy))
     errs.push(notSupported(`${path}.restartPolicy`, spec.restartPolicy, RESTART_POLICIES));
   if (spec.dnsPolicy && !DNS_POLICIES.includes(spec.dnsPolicy)) errs.push(notSupported(`${path}.dnsPolicy`, spec.dnsPolicy, DNS_POLICIES));

@@ -168,6 +168,9 @@ export abstract class OwnerController extends QueueController {
   /** Hook for controllers that care about more than membership (e.g. readiness timers). */
   protected childChanged(_child: Obj, _ownerKey: string): void {}
 
+  /** Hook for a child event no owner in our cache controls (an orphan, or its owner is gone). */
+  protected childUnowned(_child: Obj): void {}
+
   /** The key of the owner in our cache that controls this child, if any. */
   protected ownerKeyOf(child: Obj): string | undefined {
     const ref = controllerOf(child);
@@ -189,7 +192,10 @@ export abstract class OwnerController extends QueueController {
       this.expectations.creationObserved(key);
       this.childChanged(c, key);
       this.enqueue(key);
-    } else if (!controllerOf(c)) this.wakeOrphanOwners(c);
+      return;
+    }
+    if (!controllerOf(c)) this.wakeOrphanOwners(c);
+    this.childUnowned(c);
   }
 
   private childUpdated(c: Obj, old: Obj): void {
@@ -203,12 +209,18 @@ export abstract class OwnerController extends QueueController {
     if (key) {
       this.childChanged(c, key);
       this.enqueue(key);
-    } else if (!controllerOf(c)) this.wakeOrphanOwners(c);
+      return;
+    }
+    if (!controllerOf(c)) this.wakeOrphanOwners(c);
+    this.childUnowned(c);
   }
 
   private childGone(c: Obj): void {
     const key = this.ownerKeyOf(c);
-    if (!key) return;
+    if (!key) {
+      this.childUnowned(c);
+      return;
+    }
     this.expectations.deletionObserved(key, keyOf(c));
     this.childChanged(c, key);
     this.enqueue(key);

@@ -3,7 +3,7 @@
 // still counted exactly once. The plan: how many pods to start (parallelism, completions, backoff
 // after failures), which to remove, and when the Job has met success or failure.
 import type { Obj } from '../../apiserver/strategies/types.ts';
-import { type Any, isTerminal, timeMs } from './meta.ts';
+import { type Any, controllerOf, isTerminal, timeMs } from './meta.ts';
 import { BURST_REPLICAS, deletionOrder } from './replicaset-rules.ts';
 
 export const TRACKING_FINALIZER = 'batch.kubernetes.io/job-tracking';
@@ -35,7 +35,21 @@ export interface Tally {
   settledFailed: string[];
 }
 
-const holds = (p: Obj) => (p.metadata.finalizers ?? []).includes(TRACKING_FINALIZER);
+export const holds = (p: Obj) => (p.metadata.finalizers ?? []).includes(TRACKING_FINALIZER);
+
+/**
+ * May the finalizer of a pod no live Job tracks go (upstream's syncOrphanPod)? Yes when it has no
+ * controller, or its controlling batch/v1 Job is gone (`job` undefined, or another uid) or
+ * finished; never for a pod another kind of controller owns.
+ */
+export function orphanFinalizerRemovable(pod: Obj, job: Obj | undefined): boolean {
+  if (!holds(pod)) return false;
+  const ref = controllerOf(pod);
+  if (!ref) return true;
+  if (ref.kind !== 'Job' || ref.apiVersion !== 'batch/v1') return false;
+  if (!job || job.metadata.uid !== ref.uid) return true;
+  return hasCondition(job, 'Complete') || hasCondition(job, 'Failed');
+}
 
 /**
  * Which finished pods are new, which can be released, which recorded ones are settled. Once a

@@ -7,12 +7,14 @@ import { isoNow, type Obj } from '../../apiserver/strategies/types.ts';
 import { keyOf } from '../../client/informer.ts';
 import type { LoopbackClient } from '../../client/loopback.ts';
 import { recordEvent } from '../../client/events.ts';
-import { type ControllerOptions, inNamespace, isConflict, isNotFound, OwnerController } from './controller.ts';
-import { type Any, controllerRefTo, isActive, isReady, isTerminal, selectorMatcher, timeMs } from './meta.ts';
-import { formatIndexes, indexOf, INDEX_KEY, jobPodLabels, outcome, parseIndexes, planJob, tally, TRACKING_FINALIZER } from './job-rules.ts';
+import { type ControllerOptions, inNamespace, splitKey, isConflict, isNotFound, OwnerController } from './controller.ts';
+import { type Any, controllerOf, controllerRefTo, isActive, isReady, isTerminal, selectorMatcher, timeMs } from './meta.ts';
+import { formatIndexes, holds, indexOf, INDEX_KEY, jobPodLabels, orphanFinalizerRemovable, outcome, parseIndexes, planJob, tally, TRACKING_FINALIZER } from './job-rules.ts';
 import { podFromTemplate } from './pod-template.ts';
 
 const COMPONENT = 'job-controller';
+/** queue keys of pods whose finalizer may outlive their Job (a namespace never holds ':') */
+const ORPHAN_POD = 'pod:';
 
 export interface JobControllerOptions extends ControllerOptions {
   /** first back-off after a pod failure (upstream 10 s); tests shorten it */
@@ -52,10 +54,46 @@ export class JobController extends OwnerController {
     return `${inNamespace(this.kind.path, job.metadata.namespace!)}/${job.metadata.name}`;
   }
 
+  /** A pod holding the finalizer that no Job in our cache controls: check it on its own key. */
+  protected childUnowned(pod: Obj): void {
+    if (holds(pod)) this.enqueue(ORPHAN_POD + keyOf(pod));
+  }
+
+  /** The Job is gone: its pods' events may have come while it was still cached, so look at each (upstream's deleteJob). */
+  private checkPodsOfGoneJob(key: string): void {
+    const { namespace, name } = splitKey(key);
+    for (const p of this.children.cache.values()) {
+      if (p.metadata.namespace === namespace && controllerOf(p)?.name === name) this.childUnowned(p);
+    }
+  }
+
+  /** Lifts the finalizer of an orphaned pod, or one whose Job is gone or finished. */
+  private async syncOrphanPod(podKey: string): Promise<void> {
+    const pod = this.children.cache.get(podKey);
+    if (!pod) return;
+    const ref = controllerOf(pod);
+    const job = ref ? this.owners.cache.get(`${pod.metadata.namespace}/${ref.name}`) : undefined;
+    if (orphanFinalizerRemovable(pod, job)) await this.releaseFinalizer(pod);
+  }
+
+  /** Removes the tracking finalizer (the resourceVersion makes a stale view a 409); false on 409. */
+  private async releaseFinalizer(p: Obj): Promise<boolean> {
+    const rest = (p.metadata.finalizers ?? []).filter((f: string) => f !== TRACKING_FINALIZER);
+    try {
+      await this.client.patch(`/api/v1/namespaces/${p.metadata.namespace}/pods/${p.metadata.name}`, { metadata: { resourceVersion: p.metadata.resourceVersion, finalizers: rest.length ? rest : null } }, 'merge');
+    } catch (e) {
+      if (isConflict(e)) return false;
+      if (!isNotFound(e)) throw e;
+    }
+    return true;
+  }
+
   protected async sync(key: string): Promise<void> {
+    if (key.startsWith(ORPHAN_POD)) return this.syncOrphanPod(key.slice(ORPHAN_POD.length));
     let job = this.owners.cache.get(key);
     if (!job) {
       this.lastFailure.delete(key);
+      this.checkPodsOfGoneJob(key);
       return;
     }
     const now = this.now();
@@ -88,7 +126,7 @@ export class JobController extends OwnerController {
       if (plan.target.type === 'FailureTarget') void recordEvent(this.client, asEvent, 'Warning', plan.target.reason, plan.target.message, COMPONENT);
     }
     const remaining = active.length - plan.remove.length;
-    const holding = pods.some((p) => (p.metadata.finalizers ?? []).includes(TRACKING_FINALIZER) && (isTerminal(p) || p.metadata.deletionTimestamp));
+    const holding = pods.some((p) => holds(p) && (isTerminal(p) || p.metadata.deletionTimestamp));
     const decided = outcome({ ...job, status });
     const finished = (status.conditions ?? []).some((c: Any) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True');
     if (decided && !finished && remaining === 0 && !holding && !(unc.succeeded ?? []).length && !(unc.failed ?? []).length) {
@@ -120,14 +158,7 @@ export class JobController extends OwnerController {
     }
     const released = new Set<string>();
     await Promise.all(t.release.map(async (p) => {
-      try {
-        const rest = (p.metadata.finalizers ?? []).filter((f: string) => f !== TRACKING_FINALIZER);
-        await this.client.patch(`/api/v1/namespaces/${p.metadata.namespace}/pods/${p.metadata.name}`, { metadata: { resourceVersion: p.metadata.resourceVersion, finalizers: rest.length ? rest : null } }, 'merge');
-        released.add(p.metadata.uid!);
-      } catch (e) {
-        if (isNotFound(e)) released.add(p.metadata.uid!);
-        else if (!isConflict(e)) throw e;
-      }
+      if (await this.releaseFinalizer(p)) released.add(p.metadata.uid!);
     }));
     const unc = job.status?.uncountedTerminatedPods ?? {};
     const settledS = new Set([...t.settledSucceeded, ...(unc.succeeded ?? []).filter((u: string) => released.has(u))]);
