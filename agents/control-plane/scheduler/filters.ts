@@ -91,11 +91,16 @@ function termMatches(term: Any, labels: Record<string, string>, name: string): b
   return exprs.every((e) => ok(e, labels)) && fields.every((e) => ok(e, { 'metadata.name': name }));
 }
 
+/** A required NodeSelector (a pod's node affinity, a PV's nodeAffinity): any term matching is enough. */
+export function nodeSelectorMatches(terms: Any[], labels: Record<string, string>, name: string): boolean {
+  return terms.some((t) => termMatches(t, labels, name));
+}
+
 function selectorMatches(pod: Obj, labels: Record<string, string>, name: string): boolean {
   const sel = pod.spec?.nodeSelector as Record<string, string> | undefined;
   if (sel) for (const k in sel) if (labels[k] !== sel[k]) return false;
   const terms: Any[] | undefined = pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
-  return !terms || terms.some((t) => termMatches(t, labels, name));
+  return !terms || nodeSelectorMatches(terms, labels, name);
 }
 
 export function matchesNodeSelector(pod: Obj, node: Obj): boolean {
