@@ -221,3 +221,29 @@ test.serial('the default local-path class waits for the first consumer, then pro
   await until('Released', async () => (await phase(['pv', pv.metadata.name])) === 'Released');
   await c.ok(['delete', 'pv', pv.metadata.name]);
 });
+
+test.serial('the scheduler selects the node of a WaitForFirstConsumer claim and keeps later pods on its volume\'s node', async (t) => {
+  for (const [n, ip] of [['n-a', '10.0.0.11'], ['n-b', '10.0.0.12']]) await c.ok(['create', '-f', '-'], { input: JSON.stringify(readyNode(n, ip)) });
+  const pod = (name: string, claimName: string, nodeName?: string) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { ...(nodeName ? { nodeSelector: { 'kubernetes.io/hostname': nodeName } } : {}), containers: [{ name: 'c', image: 'busybox' }], volumes: [{ name: 'd', persistentVolumeClaim: { claimName } }] } });
+  await c.ok(['create', '-f', '-'], { input: JSON.stringify(claim('wffc', { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } }, storageClassName: 'local-path' })) });
+  // not Bound before a consumer exists
+  await new Promise((r) => setTimeout(r, 1000));
+  t.is(await phase(['pvc', 'wffc']), 'Pending');
+  await c.ok(['create', '-f', '-'], { input: JSON.stringify(pod('first', 'wffc', 'n-b')) });
+  await until('Bound', async () => (await phase(['pvc', 'wffc'])) === 'Bound', 15_000);
+  const pvc = await json(['get', 'pvc', 'wffc']);
+  t.is(pvc.metadata.annotations['volume.kubernetes.io/selected-node'], 'n-b');
+  t.deepEqual((await json(['get', 'pv', pvc.spec.volumeName])).spec.nodeAffinity.required.nodeSelectorTerms[0].matchExpressions[0].values, ['n-b']);
+  await until('first scheduled on n-b', async () => (await json(['get', 'pod', 'first'])).spec.nodeName === 'n-b');
+  // a second pod of the claim, free to go anywhere, lands where the volume lives
+  for (let i = 0; i < 3; i++) await c.ok(['create', '-f', '-'], { input: JSON.stringify(pod(`next-${i}`, 'wffc')) });
+  for (let i = 0; i < 3; i++) await until(`next-${i} scheduled`, async () => (await json(['get', 'pod', `next-${i}`])).spec.nodeName === 'n-b');
+  // a pod whose claim does not exist stays Pending and says why
+  await c.ok(['create', '-f', '-'], { input: JSON.stringify(pod('orphan', 'nope')) });
+  const why = await until('unschedulable', async () => (await json(['get', 'pod', 'orphan'])).status?.conditions?.find((x: any) => x.type === 'PodScheduled')?.message);
+  t.is(why, '0/2 nodes are available: 2 persistentvolumeclaim "nope" not found.');
+  await c.ok(['delete', 'pod', 'first', 'next-0', 'next-1', 'next-2', 'orphan', '--grace-period=0', '--force']);
+  await c.ok(['delete', 'pvc', 'wffc']);
+  await c.ok(['delete', 'pv', pvc.spec.volumeName, '--wait=false']);
+  await c.ok(['delete', 'node', 'n-a', 'n-b']);
+});

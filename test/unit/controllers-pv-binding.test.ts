@@ -91,3 +91,21 @@ test('a claim is in use only by a scheduled pod that has not finished', (t) => {
   t.is(releaseFinalizer(deleting, 'kubernetes.io/pvc-protection', true), undefined);
   t.deepEqual(releaseFinalizer(deleting, 'kubernetes.io/pvc-protection', false), ['other']);
 });
+
+test('scheduler VolumeBinding: a bound local volume pins the pod; an unbound Immediate claim waits; WaitForFirstConsumer claims get the node', async (t) => {
+  const { podVolumes, volumeUnfitReason, claimsToAnnotate } = await import('../../agents/control-plane/scheduler/volume-binding.ts');
+  const { nodeInfo } = await import('../../agents/control-plane/scheduler/filters.ts');
+  const claim = (name: string, cls: string, volumeName?: string): Obj => ({ metadata: { name, namespace: 'ns' }, spec: { storageClassName: cls, volumeName } });
+  const w = {
+    claims: new Map([['ns/bound', claim('bound', 'manual', 'on-a')], ['ns/late', claim('late', 'wffc')], ['ns/now', claim('now', 'manual')]]),
+    volumes: new Map([['on-a', pv('on-a', '1Gi', { node: 'a' })]]),
+    classes: new Map([['wffc', { metadata: { name: 'wffc' }, volumeBindingMode: 'WaitForFirstConsumer' }], ['manual', { metadata: { name: 'manual' }, volumeBindingMode: 'Immediate' }]]),
+  };
+  const pod = (...names: string[]): Obj => ({ metadata: { name: 'p', namespace: 'ns' }, spec: { volumes: names.map((n) => ({ name: n, persistentVolumeClaim: { claimName: n } })) } });
+  const vols = podVolumes(pod('bound', 'late'), w);
+  t.is(volumeUnfitReason(vols, nodeInfo(node('a'))), undefined);
+  t.is(volumeUnfitReason(vols, nodeInfo(node('b'))), 'node(s) had volume node affinity conflict');
+  t.deepEqual(claimsToAnnotate(vols, 'a').map((c) => c.metadata.name), ['late']);
+  t.is(volumeUnfitReason(podVolumes(pod('now'), w), nodeInfo(node('a'))), 'pod has unbound immediate PersistentVolumeClaims');
+  t.is(volumeUnfitReason(podVolumes(pod('absent'), w), nodeInfo(node('a'))), 'persistentvolumeclaim "absent" not found');
+});

@@ -159,7 +159,7 @@ function better(a: NodeUsage, an: string, b: NodeUsage, bn: string): boolean {
 }
 
 /** Filter and score in one pass over the nodes. */
-export function schedule(pod: Obj, nodes: Iterable<NodeInfo>, usage: (node: string) => NodeUsage): Decision {
+export function schedule(pod: Obj, nodes: Iterable<NodeInfo>, usage: (node: string) => NodeUsage, extra?: (n: NodeInfo) => string | undefined): Decision {
   const req = podRequests(pod);
   let reasons: string[] | undefined;
   let total = 0;
@@ -168,7 +168,7 @@ export function schedule(pod: Obj, nodes: Iterable<NodeInfo>, usage: (node: stri
   for (const n of nodes) {
     total++;
     const u = usage(n.name);
-    const why = unfitReason(pod, n, u, req);
+    const why = unfitReason(pod, n, u, req) ?? extra?.(n);
     if (why) (reasons ??= []).push(why);
     else if (!best || better(u, n.name, bestUsage!, best.name)) {
       best = n;
