@@ -247,3 +247,50 @@ test.serial('the scheduler selects the node of a WaitForFirstConsumer claim and 
   await c.ok(['delete', 'pv', pvc.spec.volumeName, '--wait=false']);
   await c.ok(['delete', 'node', 'n-a', 'n-b']);
 });
+
+test.serial('a StatefulSet makes <template>-<set>-<ordinal> claims before its pods, keeps them across pod replacement and honours whenScaled=Delete', async (t) => {
+  for (const [n, ip] of [['s-a', '10.0.0.21'], ['s-b', '10.0.0.22']]) await c.ok(['create', '-f', '-'], { input: JSON.stringify(readyNode(n, ip)) });
+  const bad = await post('/apis/apps/v1/namespaces/default/statefulsets', {
+    apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'bad' },
+    spec: { selector: { matchLabels: { app: 'bad' } }, serviceName: 'bad', template: { metadata: { labels: { app: 'bad' } }, spec: { containers: [{ name: 'c', image: 'busybox', volumeMounts: [{ name: 'data', mountPath: '/data' }] }] } },
+      volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '-1Gi' } } } }] },
+  });
+  t.is(bad.status, 422);
+  t.deepEqual(causes(bad), ['spec.volumeClaimTemplates[0].spec.resources[storage]: Invalid value: "-1Gi": must be greater than zero']);
+  const set = {
+    apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'web' },
+    spec: {
+      replicas: 2, podManagementPolicy: 'Parallel', serviceName: 'web', selector: { matchLabels: { app: 'web' } },
+      persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Delete', whenScaled: 'Delete' },
+      template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'busybox', volumeMounts: [{ name: 'data', mountPath: '/data' }] }] } },
+      volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } }],
+    },
+  };
+  await c.ok(['create', '-f', '-'], { input: JSON.stringify(set) });
+  for (const i of [0, 1]) await until(`data-web-${i} Bound`, async () => (await phase(['pvc', `data-web-${i}`])) === 'Bound', 20_000);
+  const claim0 = await json(['get', 'pvc', 'data-web-0']);
+  t.is(claim0.spec.storageClassName, 'local-path');
+  t.is(claim0.metadata.labels.app, 'web');
+  t.like(claim0.metadata.ownerReferences[0], { kind: 'StatefulSet', name: 'web' });
+  const pod0 = await until('web-0 scheduled', async () => { const p = await json(['get', 'pod', 'web-0']); return p.spec.nodeName && p; });
+  t.deepEqual(pod0.spec.volumes.find((v: any) => v.name === 'data'), { name: 'data', persistentVolumeClaim: { claimName: 'data-web-0' } });
+  t.is(claim0.metadata.annotations['volume.kubernetes.io/selected-node'], pod0.spec.nodeName);
+  // the pod goes and comes back: same claim, same node as its volume
+  await c.ok(['delete', 'pod', 'web-0', '--grace-period=0', '--force']);
+  const again = await until('web-0 back', async () => { const p = await json(['get', 'pod', 'web-0']); return p.metadata.uid !== pod0.metadata.uid && p.spec.nodeName && p; }, 20_000);
+  t.is(again.spec.nodeName, pod0.spec.nodeName);
+  t.is((await json(['get', 'pvc', 'data-web-0'])).metadata.uid, claim0.metadata.uid);
+  // scaled to one: data-web-1 goes once web-1 has
+  await c.ok(['scale', 'sts', 'web', '--replicas=1']);
+  await until('web-1 terminating', async () => !!(await json(['get', 'pod', 'web-1'])).metadata.deletionTimestamp);
+  await c.ok(['delete', 'pod', 'web-1', '--grace-period=0', '--force']);
+  await until('data-web-1 gone', async () => (await send({ path: '/api/v1/namespaces/default/persistentvolumeclaims/data-web-1' })).status === 404, 20_000);
+  t.is(await phase(['pvc', 'data-web-0']), 'Bound');
+  // whenDeleted=Delete: the set's claims go with it
+  await c.ok(['delete', 'sts', 'web', '--wait=false']);
+  await until('web-0 terminating', async () => { const r = await send({ path: '/api/v1/namespaces/default/pods/web-0' }); return r.status === 404 || !!r.json?.metadata?.deletionTimestamp; }, 20_000);
+  await c.kubectl(['delete', 'pod', 'web-0', '--grace-period=0', '--force']);
+  await until('data-web-0 gone', async () => (await send({ path: '/api/v1/namespaces/default/persistentvolumeclaims/data-web-0' })).status === 404, 20_000);
+  await c.ok(['delete', 'pv', '--all', '--wait=false']);
+  await c.ok(['delete', 'node', 's-a', 's-b']);
+});

@@ -109,3 +109,23 @@ test('scheduler VolumeBinding: a bound local volume pins the pod; an unbound Imm
   t.is(volumeUnfitReason(podVolumes(pod('now'), w), nodeInfo(node('a'))), 'pod has unbound immediate PersistentVolumeClaims');
   t.is(volumeUnfitReason(podVolumes(pod('absent'), w), nodeInfo(node('a'))), 'persistentvolumeclaim "absent" not found');
 });
+
+test('StatefulSet claims: <template>-<set>-<ordinal>, owned by the set under whenDeleted=Delete, condemned past replicas under whenScaled=Delete', async (t) => {
+  const { claimsForOrdinal, podClaimVolumes, condemnedClaims } = await import('../../agents/control-plane/controllers/workloads/statefulset-claims-rules.ts');
+  const set: Obj = { metadata: { name: 'web', namespace: 'ns', uid: 's1' }, spec: { replicas: 1, selector: { matchLabels: { app: 'web' } },
+    persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Delete' },
+    volumeClaimTemplates: [{ metadata: { name: 'data', labels: { tier: 'db' } }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } }] } };
+  const [c] = claimsForOrdinal(set, 3);
+  t.is(c.metadata.name, 'data-web-3');
+  t.deepEqual(c.metadata.labels, { tier: 'db', app: 'web' });
+  t.is(c.metadata.ownerReferences, undefined);
+  set.spec.persistentVolumeClaimRetentionPolicy.whenDeleted = 'Delete';
+  t.like(claimsForOrdinal(set, 0)[0].metadata.ownerReferences?.[0], { kind: 'StatefulSet', name: 'web', uid: 's1' });
+  const spec = { volumes: [{ name: 'data', emptyDir: {} }, { name: 'other', emptyDir: {} }] };
+  podClaimVolumes(set, 2, spec);
+  t.deepEqual(spec.volumes, [{ name: 'other', emptyDir: {} }, { name: 'data', persistentVolumeClaim: { claimName: 'data-web-2' } }]);
+  const claims = ['data-web-0', 'data-web-1', 'data-web-2', 'data-web-x', 'data-webby-5'].map((name): Obj => ({ metadata: { name, namespace: 'ns' } }));
+  t.deepEqual(condemnedClaims(set, claims, new Set([0, 1])).map((x) => x.metadata.name), ['data-web-2']);
+  set.spec.persistentVolumeClaimRetentionPolicy.whenScaled = 'Retain';
+  t.deepEqual(condemnedClaims(set, claims, new Set()), []);
+});
