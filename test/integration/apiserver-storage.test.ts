@@ -217,9 +217,21 @@ test.serial('the default local-path class waits for the first consumer, then pro
   t.deepEqual(pv.spec.nodeAffinity.required.nodeSelectorTerms, [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: ['n-lazy'] }] }]);
   t.is(pv.spec.persistentVolumeReclaimPolicy, 'Delete');
   await until('event', async () => (await events('lazy')).includes(`ProvisioningSucceeded: Successfully provisioned volume ${pv.metadata.name}`));
+  // the claim goes: the Released volume is deleted, held by the cleanup finalizer its node's kubelet removes
   await c.ok(['delete', 'pvc', 'lazy']);
-  await until('Released', async () => (await phase(['pv', pv.metadata.name])) === 'Released');
-  await c.ok(['delete', 'pv', pv.metadata.name]);
+  const held = await until('deleting', async () => { const x = await json(['get', 'pv', pv.metadata.name]); return x.metadata.deletionTimestamp && x; });
+  t.is(held.status.phase, 'Released');
+  t.deepEqual(held.metadata.finalizers, ['hawser.io/local-path-cleanup']);
+  // only the volume's own node may finish the cleanup, and it may change nothing else
+  const other = await c.identity('system:node:n-other', ['system:nodes']);
+  const own = await c.identity('system:node:n-lazy', ['system:nodes']);
+  const drop = ['patch', 'pv', pv.metadata.name, '--type=merge', '-p', '{"metadata":{"finalizers":null}}'];
+  const denied = await c.kubectl(drop, { kubeconfig: other });
+  t.regex(denied.stderr, /Forbidden.*node "n-other" may only remove the hawser.io\/local-path-cleanup finalizer of its own local-path volumes/);
+  const relabel = await c.kubectl(['label', 'pv', pv.metadata.name, 'x=y'], { kubeconfig: own });
+  t.regex(relabel.stderr, /Forbidden/);
+  await c.ok(drop, { kubeconfig: own });
+  await until('gone', async () => (await send({ path: `/api/v1/persistentvolumes/${pv.metadata.name}` })).status === 404);
 });
 
 test.serial('the scheduler selects the node of a WaitForFirstConsumer claim and keeps later pods on its volume\'s node', async (t) => {

@@ -99,6 +99,11 @@ export class PersistentVolumeController extends QueueController {
     if (v.status?.phase !== plan.phase) status.lastPhaseTransitionTime = new Date(this.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
     await this.writeStatus(`${VOLUMES}/${name}`, v, status);
     await this.event(key, v, plan.event);
+    // a released volume of the built-in provisioner with reclaim Delete goes; its node's kubelet
+    // removes the directory before the cleanup finalizer lets the object go
+    if (plan.phase === 'Released' && v.spec?.persistentVolumeReclaimPolicy === 'Delete' && !v.metadata.deletionTimestamp) {
+      await this.client.delete(`${VOLUMES}/${name}`);
+    }
   }
 
   private async syncClaim(key: string, nsName: string): Promise<void> {
