@@ -67,3 +67,26 @@ it('[sig-storage] a WaitForFirstConsumer claim binds only once its pod is schedu
   await c.ok(['delete', 'pvc', 'late']);
   await eventually('directory removed', async () => !existsSync(pv.spec.hostPath.path), 60_000);
 });
+
+// upstream test/e2e/storage/storageclass.go, driven through kubectl
+test.serial('[sig-storage] StorageClasses CSI Conformance should run through the lifecycle of a StorageClass [Conformance]', async (t) => {
+  const k = (args: string[], input?: string) => new Cluster(L.kc, 'default').ok(args, input);
+  const sc = (generateName: string) => JSON.stringify({ apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { generateName }, provisioner: 'e2e-fake-provisioner' });
+  const created = JSON.parse(await k(['create', '-f', '-', '-o', 'json'], sc('e2e-')));
+  t.regex(created.metadata.resourceVersion, /^\d+$/);
+  const name = created.metadata.name;
+  const got = await kubectlJson(L.kc, ['get', 'sc', name]);
+  const patched = JSON.parse(await k(['patch', 'sc', name, '--type=strategic', '-p', JSON.stringify({ metadata: { labels: { [name]: 'patched' } } }), '-o', 'json']));
+  t.is(patched.metadata.labels[name], 'patched');
+  t.true(BigInt(patched.metadata.resourceVersion) > BigInt(got.metadata.resourceVersion));
+  await k(['delete', 'sc', name]);
+  await eventually('deletion confirmed', async () => (await kubectlJson(L.kc, ['get', 'sc', '-l', `${name}=patched`])).items.length === 0, 30_000);
+  const replacement = JSON.parse(await k(['create', '-f', '-', '-o', 'json'], sc('e2e-v2-')));
+  const r = replacement.metadata.name;
+  const updated = JSON.parse(await k(['replace', '-f', '-', '-o', 'json'], JSON.stringify({ ...replacement, metadata: { ...replacement.metadata, labels: { [r]: 'updated' } } })));
+  t.is(updated.metadata.labels[r], 'updated');
+  t.is((await kubectlJson(L.kc, ['get', 'sc', '-l', `${r}=updated`])).items.length, 1);
+  // DeleteCollection, as upstream calls it
+  await k(['delete', '--raw', `/apis/storage.k8s.io/v1/storageclasses?labelSelector=${encodeURIComponent(`${r}=updated`)}`]);
+  await eventually('deletion confirmed', async () => (await kubectlJson(L.kc, ['get', 'sc', '-l', `${r}=updated`])).items.length === 0, 30_000);
+});
