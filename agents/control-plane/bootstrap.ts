@@ -3,6 +3,7 @@
 import { ApiError } from './apiserver/errors.ts';
 import type { LoopbackClient } from './client/loopback.ts';
 import { nthIP, parseCIDR } from './controllers/cidr.ts';
+import { localPathClass } from './controllers/storage/local-path-rules.ts';
 
 export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
@@ -25,6 +26,9 @@ export async function bootstrap(client: LoopbackClient, o: { serviceCIDR: string
   for (const name of SYSTEM_NAMESPACES) {
     await ensure(() => client.create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }));
   }
+  // the built-in default StorageClass, as k3s ships local-path: made when missing, a user's edits
+  // (say, dropping its default-class annotation) are kept
+  await ensure(() => client.create('/apis/storage.k8s.io/v1/storageclasses', localPathClass()));
   const labels = { component: 'apiserver', provider: 'kubernetes' };
   const ports = [{ name: 'https', port: 443, protocol: 'TCP', targetPort: o.port }];
   try {

@@ -36,6 +36,7 @@ import { servingCertIssuer } from './server/serving-cert-request.ts';
 import { ManifestSource } from './static/manifest-source.ts';
 import { MirrorPods } from './static/mirror-pods.ts';
 import { CONFIG_MIRROR, isMirrorPod } from './static/static-pods.ts';
+import { ClaimSource } from './volumes/claim-source.ts';
 import { VolumeManager } from './volumes/volume-manager.ts';
 
 export interface KubeletOptions {
@@ -201,7 +202,9 @@ export async function startKubelet(o: KubeletOptions): Promise<{ stop(): Promise
     secret: (ns: string, name: string) => secrets.get(`${ns}/${name}`),
     services: () => services.list(),
   };
-  const volumes = new VolumeManager({ rootDir: o.rootDir, lookups: objects, allocatable });
+  const claims = new ClaimSource(api, o.nodeName, log, allPods, (uid) => queue.add(uid));
+  await claims.start();
+  const volumes = new VolumeManager({ rootDir: o.rootDir, lookups: objects, allocatable, claims });
   const deps: PodDeps = {
     rt, api, events, images: new ImageManager(rt, events), volumes, probes, cgroups, objects, log,
     ctx: {
@@ -300,6 +303,7 @@ export async function startKubelet(o: KubeletOptions): Promise<{ stop(): Promise
       mirrorPods.stop();
       probes.stop();
       for (const i of [configMaps, secrets, services, pods]) i.stop();
+      claims.stop();
       queue.stop();
       nodeLoop.stop();
       await events.flush(2000);

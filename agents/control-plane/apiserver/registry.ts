@@ -63,6 +63,10 @@ export const RESOURCES: ResourceInfo[] = [
     verbs: ALL, subresources: [], model: 'V1PodTemplate', nameRule: 'subdomain' },
   { group: '', version: 'v1', kind: 'ResourceQuota', plural: 'resourcequotas', singular: 'resourcequota', namespaced: true,
     shortNames: ['quota'], verbs: ALL, subresources: ['status'], model: 'V1ResourceQuota', nameRule: 'subdomain' },
+  { group: '', version: 'v1', kind: 'PersistentVolume', plural: 'persistentvolumes', singular: 'persistentvolume', namespaced: false,
+    shortNames: ['pv'], verbs: ALL, subresources: ['status'], model: 'V1PersistentVolume', nameRule: 'subdomain' },
+  { group: '', version: 'v1', kind: 'PersistentVolumeClaim', plural: 'persistentvolumeclaims', singular: 'persistentvolumeclaim',
+    namespaced: true, shortNames: ['pvc'], verbs: ALL, subresources: ['status'], model: 'V1PersistentVolumeClaim', nameRule: 'subdomain' },
   { group: 'coordination.k8s.io', version: 'v1', kind: 'Lease', plural: 'leases', singular: 'lease', namespaced: true,
     verbs: ALL, subresources: [], model: 'V1Lease', nameRule: 'subdomain', allowCreateOnUpdate: true },
   { group: 'discovery.k8s.io', version: 'v1', kind: 'EndpointSlice', plural: 'endpointslices', singular: 'endpointslice',
@@ -85,6 +89,19 @@ export const RESOURCES: ResourceInfo[] = [
   { group: 'batch', version: 'v1', kind: 'CronJob', plural: 'cronjobs', singular: 'cronjob', namespaced: true,
     shortNames: ['cj'], categories: ['all'], verbs: ALL, subresources: ['status'], model: 'V1CronJob',
     nameRule: 'subdomain', generation: true },
+  ...(
+    [
+      ['StorageClass', 'storageclasses', false, ['sc'], []],
+      ['CSIDriver', 'csidrivers', false, [], []],
+      ['CSINode', 'csinodes', false, [], []],
+      ['VolumeAttachment', 'volumeattachments', false, [], ['status']],
+      ['CSIStorageCapacity', 'csistoragecapacities', true, [], []],
+      ['VolumeAttributesClass', 'volumeattributesclasses', false, ['vac'], []],
+    ] as const
+  ).map(([kind, plural, namespaced, shortNames, subresources]): ResourceInfo => ({
+    group: 'storage.k8s.io', version: 'v1', kind, plural, singular: kind.toLowerCase(), namespaced, verbs: ALL,
+    ...(shortNames.length ? { shortNames: [...shortNames] } : {}), subresources: [...subresources], model: `V1${kind}`, nameRule: 'subdomain',
+  })),
   ...(
     [
       ['Role', 'roles', true],

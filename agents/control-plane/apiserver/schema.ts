@@ -47,6 +47,8 @@ const QUANTITY_FIELDS = new Set([
   'V1PersistentVolumeSpec.capacity',
   'V1PersistentVolumeClaimStatus.capacity',
   'V1PersistentVolumeClaimStatus.allocatedResources',
+  'V1CSIStorageCapacity.capacity',
+  'V1CSIStorageCapacity.maximumVolumeSize',
 ]);
 // []byte fields: base64 in JSON
 const BYTES_FIELDS = new Set(['V1Secret.data', 'V1ConfigMap.binaryData']);

@@ -13,6 +13,7 @@ import { type NodeGraph, podReferences, type RefKind } from './graph.ts';
 import { nodeView } from './node-view.ts';
 import { forbiddenNodeLabels } from './node-labels.ts';
 import { canon } from '../apiserver/validation/pod.ts';
+import { LOCAL_PATH_CLEANUP, localPathNode } from '../controllers/storage/local-path-rules.ts';
 
 export const NODES_GROUP = 'system:nodes';
 export const NODE_USER_PREFIX = 'system:node:';
@@ -59,6 +60,9 @@ export class NodeAuthorizer implements Authorizer {
       if (g === 'discovery.k8s.io' && a.resource === 'endpointslices') return ALLOW;
     }
     if (g === '' && REF_KINDS.has(a.resource) && !a.subresource && READ.includes(a.verb)) return this.referenced(a, node, a.resource as RefKind);
+    // the kubelet reads volumes to mount them and finishes the cleanup of its local-path volumes;
+    // what it may change is checked against the stored volume (nodeWriteAdmission)
+    if (g === '' && a.resource === 'persistentvolumes' && !a.subresource && [...READ, 'update', 'patch'].includes(a.verb)) return ALLOW;
     return NO_OPINION;
   }
 
@@ -134,7 +138,7 @@ export class NodeAuthorizer implements Authorizer {
 }
 
 interface AdmittedObject {
-  metadata?: { name?: string; annotations?: Record<string, string>; labels?: Record<string, string> };
+  metadata?: { name?: string; annotations?: Record<string, string>; labels?: Record<string, string>; finalizers?: string[] };
   spec?: any;
 }
 
@@ -176,6 +180,7 @@ export function nodeAdmission(a: Attributes, body: AdmittedObject): ApiError | u
  */
 export function nodeWriteAdmission(a: Attributes, next: AdmittedObject, cur: AdmittedObject | undefined): ApiError | undefined {
   const node = nodeNameOf(a.user);
+  if (node && a.apiGroup === '' && a.resource === 'persistentvolumes') return localPathCleanupOnly(a, node, next, cur);
   if (!node || a.apiGroup !== '' || a.resource !== 'nodes') return undefined;
   if (!cur) return nodeAdmission({ ...a, verb: 'create', subresource: '' }, next);
   if (a.subresource !== 'status') {
@@ -189,3 +194,11 @@ export function nodeWriteAdmission(a: Attributes, next: AdmittedObject, cur: Adm
 }
 
 const sameJSON = (x: unknown, y: unknown): boolean => JSON.stringify(canon(x)) === JSON.stringify(canon(y));
+
+/** A node may only drop the local-path cleanup finalizer of a volume on itself, and change nothing else. */
+function localPathCleanupOnly(a: Attributes, node: string, next: AdmittedObject, cur: AdmittedObject | undefined): ApiError | undefined {
+  const deny = forbiddenFor(a, `node "${node}" may only remove the ${LOCAL_PATH_CLEANUP} finalizer of its own local-path volumes`);
+  if (!cur || localPathNode(cur) !== node) return deny;
+  const strip = (o: AdmittedObject) => ({ ...o, metadata: { ...o.metadata, resourceVersion: undefined, managedFields: undefined, finalizers: (o.metadata?.finalizers ?? []).filter((f) => f !== LOCAL_PATH_CLEANUP) } });
+  return sameJSON(strip(next), strip(cur)) ? undefined : deny;
+}

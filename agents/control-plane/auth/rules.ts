@@ -34,6 +34,9 @@ export const SCHEDULER_RULES: PolicyRule[] = [
   { verbs: ['create'], apiGroups: [''], resources: ['bindings', 'pods/binding'] },
   { verbs: ['patch', 'update'], apiGroups: [''], resources: ['pods/status'] },
   { verbs: ['create', 'get', 'update', 'list', 'watch'], apiGroups: ['coordination.k8s.io'], resources: ['leases'] },
+  // upstream's system:volume-scheduler and the storage reads of system:kube-scheduler
+  { verbs: ['patch', 'update'], apiGroups: [''], resources: ['persistentvolumeclaims', 'persistentvolumes'] },
+  { verbs: READ, apiGroups: ['storage.k8s.io'], resources: ['storageclasses', 'csinodes', 'csidrivers', 'csistoragecapacities'] },
 ];
 
 /** the controller manager runs every controller under one identity, so it may touch everything */

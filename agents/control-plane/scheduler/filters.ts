@@ -91,11 +91,16 @@ function termMatches(term: Any, labels: Record<string, string>, name: string): b
   return exprs.every((e) => ok(e, labels)) && fields.every((e) => ok(e, { 'metadata.name': name }));
 }
 
+/** A required NodeSelector (a pod's node affinity, a PV's nodeAffinity): any term matching is enough. */
+export function nodeSelectorMatches(terms: Any[], labels: Record<string, string>, name: string): boolean {
+  return terms.some((t) => termMatches(t, labels, name));
+}
+
 function selectorMatches(pod: Obj, labels: Record<string, string>, name: string): boolean {
   const sel = pod.spec?.nodeSelector as Record<string, string> | undefined;
   if (sel) for (const k in sel) if (labels[k] !== sel[k]) return false;
   const terms: Any[] | undefined = pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
-  return !terms || terms.some((t) => termMatches(t, labels, name));
+  return !terms || nodeSelectorMatches(terms, labels, name);
 }
 
 export function matchesNodeSelector(pod: Obj, node: Obj): boolean {
@@ -154,7 +159,7 @@ function better(a: NodeUsage, an: string, b: NodeUsage, bn: string): boolean {
 }
 
 /** Filter and score in one pass over the nodes. */
-export function schedule(pod: Obj, nodes: Iterable<NodeInfo>, usage: (node: string) => NodeUsage): Decision {
+export function schedule(pod: Obj, nodes: Iterable<NodeInfo>, usage: (node: string) => NodeUsage, extra?: (n: NodeInfo) => string | undefined): Decision {
   const req = podRequests(pod);
   let reasons: string[] | undefined;
   let total = 0;
@@ -163,7 +168,7 @@ export function schedule(pod: Obj, nodes: Iterable<NodeInfo>, usage: (node: stri
   for (const n of nodes) {
     total++;
     const u = usage(n.name);
-    const why = unfitReason(pod, n, u, req);
+    const why = unfitReason(pod, n, u, req) ?? extra?.(n);
     if (why) (reasons ??= []).push(why);
     else if (!best || better(u, n.name, bestUsage!, best.name)) {
       best = n;

@@ -11,6 +11,8 @@ import type { Logger } from '../../api/log.ts';
 import { ApiError } from '../apiserver/errors.ts';
 import { isoNow, type Obj } from '../apiserver/strategies/types.ts';
 import { Informer, keyOf } from '../client/informer.ts';
+import { ANN_SELECTED_NODE } from '../controllers/storage/binding-rules.ts';
+import { claimsToAnnotate, podVolumes, volumeUnfitReason, type VolumeWorld } from './volume-binding.ts';
 import type { LoopbackClient } from '../client/loopback.ts';
 import { SchedulerCache } from './cache.ts';
 import { EventQueue } from './event-queue.ts';
@@ -54,6 +56,8 @@ function nodeSignature(n: Obj): string {
 export class Scheduler {
   private readonly nodes: Informer;
   private readonly pods: Informer;
+  /** claims, volumes and classes for the VolumeBinding filter */
+  private readonly storage: Informer[];
   private readonly cache = new SchedulerCache();
   private readonly events: EventQueue;
   private readonly queue = new Set<string>();
@@ -95,12 +99,21 @@ export class Scheduler {
         this.flushUnschedulable();
       },
     }, log);
+    // a claim bound or a volume made may let an unschedulable pod go
+    const flush = { add: () => this.flushUnschedulable(), update: () => this.flushUnschedulable() };
+    this.storage = ['/api/v1/persistentvolumeclaims', '/api/v1/persistentvolumes', '/apis/storage.k8s.io/v1/storageclasses'].map((path) => new Informer(client, path, flush, log));
+  }
+
+  private get volumeWorld(): VolumeWorld {
+    const [claims, volumes, classes] = this.storage.map((i) => i.cache);
+    return { claims, volumes, classes };
   }
 
   async start(): Promise<void> {
     this.nodes.start();
     this.pods.start();
-    await Promise.all([this.nodes.synced, this.pods.synced]);
+    for (const i of this.storage) i.start();
+    await Promise.all([this.nodes.synced, this.pods.synced, ...this.storage.map((i) => i.synced)]);
     this.timers = [setInterval(() => this.flushUnschedulable(), RETRY_MS), setInterval(() => this.expireAssumed(), EXPIRE_EVERY_MS)];
     for (const t of this.timers) t.unref();
     this.kick();
@@ -113,6 +126,7 @@ export class Scheduler {
     this.events.stop();
     this.nodes.stop();
     this.pods.stop();
+    for (const i of this.storage) i.stop();
   }
 
   private onPod(p: Obj): void {
@@ -182,20 +196,24 @@ export class Scheduler {
 
   /** Decides synchronously; the API writes that follow run in the background. */
   private scheduleOne(pod: Obj): void {
-    const decision = schedule(pod, this.cache.nodes(), (n) => this.cache.usage(n));
+    const vols = podVolumes(pod, this.volumeWorld);
+    const decision = schedule(pod, this.cache.nodes(), (n) => this.cache.usage(n), (n) => volumeUnfitReason(vols, n));
     if (decision.node) {
       this.cache.assume(pod, decision.node);
-      this.track(this.bind(pod, decision.node));
+      this.track(this.bind(pod, decision.node, claimsToAnnotate(vols, decision.node)));
     } else {
       this.track(this.markUnschedulable(pod, decision.message!));
     }
   }
 
-  private async bind(pod: Obj, node: string): Promise<void> {
+  private async bind(pod: Obj, node: string, claims: Obj[] = []): Promise<void> {
     const k = keyOf(pod);
     const ns = pod.metadata.namespace!;
     const name = pod.metadata.name!;
     try {
+      // upstream's VolumeBinding PreBind: the claims learn their node before the pod is bound
+      for (const c of claims)
+        await this.client.patch(`/api/v1/namespaces/${ns}/persistentvolumeclaims/${c.metadata.name}`, { metadata: { annotations: { [ANN_SELECTED_NODE]: node } } }, 'merge');
       await this.client.create(`/api/v1/namespaces/${ns}/pods/${name}/binding`, {
         apiVersion: 'v1',
         kind: 'Binding',

@@ -10,6 +10,7 @@ import type { NodeAllocatable } from '../pods/env.ts';
 import { expand } from '../pods/env.ts';
 import { bytes } from '../pods/quantity.ts';
 import { writePayload } from './atomic-writer.ts';
+import { type ClaimLookups, resolveClaim } from './claims.ts';
 import { apiDataPlugin, inMemory, pluginOf, podDir, volumeDir, volumesDir, type Plugin } from './paths.ts';
 import {
   checkRelative, configMapPayload, downwardAPIPayload, DEFAULT_MODE, projectedPayload, secretPayload, VolumeError,
@@ -25,6 +26,8 @@ export interface CriMount { containerPath: string; hostPath: string; readonly: b
 export interface VolumeManagerOptions {
   rootDir: string;
   lookups: ObjectLookups;
+  /** claims and volumes for persistentVolumeClaim volumes, and the node they must be on */
+  claims?: ClaimLookups & { nodeName: string };
   allocatable(): NodeAllocatable;
 }
 
@@ -82,6 +85,15 @@ export class VolumeManager {
     for (const v of pod.spec?.volumes ?? []) {
       const plugin = pluginOf(v);
       try {
+        if (v.persistentVolumeClaim) {
+          if (!this.o.claims) throw new VolumeError('persistentVolumeClaim volumes are not supported by this kubelet');
+          const m = resolveClaim(pod.metadata!.namespace!, v, this.o.claims, this.o.claims.nodeName);
+          if (m.create) mkdirSync(m.path, { recursive: true, mode: 0o777 });
+          checkHostPath(m.path, m.type);
+          // a host directory like a hostPath volume: teardown never removes it
+          out.set(v.name, { name: v.name, hostPath: m.path, plugin: 'host-path', readOnly: m.readOnly });
+          continue;
+        }
         if (!plugin) throw new VolumeError('volume type is not supported by this kubelet');
         if (plugin === 'host-path') {
           checkHostPath(v.hostPath!.path, v.hostPath!.type ?? '');

@@ -7,6 +7,7 @@ import { validateLabels } from '../validation/meta.ts';
 import { validatePodSpec } from '../validation/pod.ts';
 import { defaultPodSpec } from '../../../api/pod-defaults.ts';
 import type { Obj, Strategy } from './types.ts';
+import { validateClaimSpec } from './volumes.ts';
 
 export function selectorString(sel: { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] } | undefined): string {
   const parts = Object.entries(sel?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`);
@@ -179,10 +180,17 @@ export const statefulSetStrategy: Strategy = {
     o.status = { replicas: 0, availableReplicas: 0 };
   },
   validate(o) {
-    const errs = validateWorkload(o, 'statefulset');
+    // volumeMounts may name a claim template: the pods get those volumes (upstream validates the same way)
+    const claimTemplates: { metadata?: { name?: string }; spec?: Record<string, unknown> }[] = o.spec?.volumeClaimTemplates ?? [];
+    const tspec = o.spec?.template?.spec;
+    const withClaims = tspec && claimTemplates.length
+      ? { ...o.spec, template: { ...o.spec.template, spec: { ...tspec, volumes: [...(tspec.volumes ?? []), ...claimTemplates.map((t) => ({ name: t.metadata?.name, persistentVolumeClaim: { claimName: t.metadata?.name } }))] } } }
+      : o.spec;
+    const errs = validateWorkload(o, 'statefulset', withClaims ?? {});
     const p = o.spec?.podManagementPolicy;
     if (p && p !== 'OrderedReady' && p !== 'Parallel')
       errs.push({ type: 'NotSupported', field: 'spec.podManagementPolicy', value: p, detail: 'supported values: "OrderedReady", "Parallel"' });
+    claimTemplates.forEach((t, i) => errs.push(...validateClaimSpec(t.spec, `spec.volumeClaimTemplates[${i}].spec`)));
     return errs;
   },
   validateUpdate(next, old) {

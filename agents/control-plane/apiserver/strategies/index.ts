@@ -16,6 +16,15 @@ import { namespaceStrategy, nodeStrategy } from './node.ts';
 import { podStrategy } from './pod.ts';
 import { clusterRoleBindingStrategy, clusterRoleStrategy, roleBindingStrategy, roleStrategy } from './rbac.ts';
 import { serviceStrategy } from './service.ts';
+import {
+  csiDriverStrategy,
+  csiNodeStrategy,
+  csiStorageCapacityStrategy,
+  storageClassStrategy,
+  volumeAttachmentStrategy,
+  volumeAttributesClassStrategy,
+} from './storage.ts';
+import { persistentVolumeClaimStrategy, persistentVolumeStrategy } from './volumes.ts';
 import type { Strategy } from './types.ts';
 
 const STRATEGIES: Record<string, Strategy> = {
@@ -31,6 +40,8 @@ const STRATEGIES: Record<string, Strategy> = {
   '/replicationcontrollers': replicationControllerStrategy,
   '/podtemplates': podTemplateStrategy,
   '/resourcequotas': resourceQuotaStrategy,
+  '/persistentvolumes': persistentVolumeStrategy,
+  '/persistentvolumeclaims': persistentVolumeClaimStrategy,
   'coordination.k8s.io/leases': leaseStrategy,
   'discovery.k8s.io/endpointslices': endpointSliceStrategy,
   'apps/deployments': deploymentStrategy,
@@ -43,6 +54,12 @@ const STRATEGIES: Record<string, Strategy> = {
   'rbac.authorization.k8s.io/clusterroles': clusterRoleStrategy,
   'rbac.authorization.k8s.io/rolebindings': roleBindingStrategy,
   'rbac.authorization.k8s.io/clusterrolebindings': clusterRoleBindingStrategy,
+  'storage.k8s.io/storageclasses': storageClassStrategy,
+  'storage.k8s.io/csidrivers': csiDriverStrategy,
+  'storage.k8s.io/csinodes': csiNodeStrategy,
+  'storage.k8s.io/volumeattachments': volumeAttachmentStrategy,
+  'storage.k8s.io/csistoragecapacities': csiStorageCapacityStrategy,
+  'storage.k8s.io/volumeattributesclasses': volumeAttributesClassStrategy,
 };
 
 export function strategyFor(r: ResourceInfo): Strategy {

@@ -8,6 +8,8 @@ import type { TokenBucket } from '../../client/token-bucket.ts';
 import { EndpointsController, EndpointSliceController } from '../endpoints/controllers.ts';
 import { GarbageCollector } from '../gc/gc.ts';
 import { ServiceAccountController } from '../serviceaccount/serviceaccount.ts';
+import { StorageProtectionController } from '../storage/protection.ts';
+import { PersistentVolumeController } from '../storage/pv-controller.ts';
 import { CronJobController } from '../workloads/cronjob.ts';
 import { DaemonSetController } from '../workloads/daemonset.ts';
 import { DeploymentController } from '../workloads/deployment.ts';
@@ -55,6 +57,8 @@ const CONTROLLERS: [string, string, Factory][] = [
   ['endpointslice', 'discovery.k8s.io/v1/endpointslices', (c, l, o) => new EndpointSliceController(c, l, o)],
   ['garbagecollector', 'v1/pods', (c, l, o) => new GarbageCollector(c, l, o)],
   ['serviceaccount', 'v1/serviceaccounts', (c, l, o) => new ServiceAccountController(c, l, o)],
+  ['persistentvolume-binder', 'v1/persistentvolumes', (c, l, o) => new PersistentVolumeController(c, l, o)],
+  ['pvc-protection', 'v1/persistentvolumeclaims', (c, l, o) => new StorageProtectionController(c, l, o)],
 ];
 
 export const CONTROLLER_NAMES = CONTROLLERS.map(([n]) => n);

@@ -2,6 +2,7 @@
 // is created only once 0..n-1 are Running and Ready, scale-down removes the highest ordinal first
 // and one at a time; Parallel does both at once; RollingUpdate replaces outdated pods from the
 // highest ordinal down to the partition, one at a time, each waiting for the previous to be Ready.
+import { podClaimVolumes } from './statefulset-claims-rules.ts';
 import type { Obj } from '../../apiserver/strategies/types.ts';
 import { type Any, isAvailable, isReady, isTerminal } from './meta.ts';
 import { BURST_REPLICAS } from './replicaset-rules.ts';
@@ -111,6 +112,7 @@ export function podIdentity(set: Obj, ordinal: number, updateRevision: string): 
     spec: (s) => {
       s.hostname = name;
       if (set.spec?.serviceName) s.subdomain = set.spec.serviceName;
+      podClaimVolumes(set, ordinal, s);
     },
   };
 }
