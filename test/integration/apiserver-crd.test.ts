@@ -123,6 +123,19 @@ test.serial('patch (merge and server-side), status and scale on a custom object'
   t.deepEqual([scale.spec.replicas, scale.status.replicas, scale.status.selector], [5, 4, 'app=w1']);
 });
 
+test.serial('kubectl explain reads the published schema (OpenAPI v3), and v2 names the kind', async (t) => {
+  const out = await c.ok(['explain', 'widgets.spec']);
+  t.regex(out, /KIND:\s+Widget/);
+  t.regex(out, /color\s+<string> -required-/);
+  t.regex(out, /replicas\s+<integer>/);
+  t.regex(await c.ok(['explain', 'widget.metadata.labels']), /map\[string\]string/);
+  const v2 = JSON.parse(await c.ok(['get', '--raw', '/openapi/v2']));
+  t.deepEqual(v2.definitions['com.example.v1.Widget']['x-kubernetes-group-version-kind'], [{ group: 'example.com', version: 'v1', kind: 'Widget' }]);
+  // client-side apply of a change takes the merge-patch path (no strategic merge for custom resources)
+  await c.ok(['apply', '-f', '-'], { input: widget('w2', { color: 'red', replicas: 3 }) });
+  t.is(JSON.parse(await c.ok(['get', 'widget', 'w2', '-o', 'json'])).spec.color, 'red');
+});
+
 test.serial('versions: another served version reads the same objects, deprecated warns, unserved is 404', async (t) => {
   const r = await c.kubectl(['get', 'widgets.v1beta1.example.com', 'w2', '-o', 'json']);
   t.is(r.code, 0, r.stderr);

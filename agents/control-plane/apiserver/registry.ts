@@ -5,6 +5,7 @@
 export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
 
 import type { Strategy } from './strategies/types.ts';
+import type { JSONSchemaProps } from './crd/types.ts';
 
 export type NameRule = 'subdomain' | 'label' | 'label1035' | 'path';
 
@@ -50,6 +51,8 @@ export interface CustomInfo {
   deprecationWarning?: string;
   /** the CRD is being deleted: creates are refused */
   terminating?: boolean;
+  /** the version's structural schema, published in OpenAPI */
+  schema?: JSONSchemaProps;
 }
 
 const ALL: Verb[] = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];

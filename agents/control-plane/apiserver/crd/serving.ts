@@ -35,6 +35,7 @@ export function customResourceInfos(crd: CRD): ResourceInfo[] {
     ...(v.subresources?.scale ? { scale: v.subresources.scale } : {}),
     custom: {
       crd: crd.metadata.name!,
+      ...(v.schema?.openAPIV3Schema ? { schema: v.schema.openAPIV3Schema } : {}),
       ...(v.deprecated ? { deprecationWarning: v.deprecationWarning ?? `${crd.spec.group}/${v.name} ${names.kind} is deprecated` } : {}),
       ...(crd.metadata.deletionTimestamp ? { terminating: true } : {}),
     },
