@@ -32,9 +32,10 @@ function walkPrune(v: Json, s: JSONSchemaProps | undefined, resource: boolean, p
   const preserve = s['x-kubernetes-preserve-unknown-fields'] === true;
   const props = s.properties;
   for (const k of Object.keys(v)) {
+    // apiVersion, kind and ObjectMeta of a resource are the generic store's, whatever the schema says
+    if (embedded && TYPE_META.includes(k)) continue;
     const p = props?.[k] ?? (typeof s.additionalProperties === 'object' ? s.additionalProperties : undefined);
     if (p) walkPrune(v[k], p, false, join(path, k), out);
-    else if (embedded && TYPE_META.includes(k)) continue;
     else if (!preserve && s.additionalProperties !== true) {
       delete v[k];
       out.push(join(path, k));
@@ -43,18 +44,19 @@ function walkPrune(v: Json, s: JSONSchemaProps | undefined, resource: boolean, p
 }
 
 /** Fills absent (and non-nullable null) fields with their schema defaults, in place. */
-export function applyDefaults(v: Json, s: JSONSchemaProps | undefined): void {
+export function applyDefaults(v: Json, s: JSONSchemaProps | undefined, root = true): void {
   if (!s) return;
   if (Array.isArray(v)) {
-    for (const x of v) applyDefaults(x, s.items);
+    for (const x of v) applyDefaults(x, s.items, false);
     return;
   }
   if (!isObject(v)) return;
   for (const [k, p] of Object.entries(s.properties ?? {})) {
+    if (root && k === 'metadata') continue;
     if (p.default !== undefined && (v[k] === undefined || (v[k] === null && !p.nullable))) v[k] = structuredClone(p.default);
-    applyDefaults(v[k], p);
+    applyDefaults(v[k], p, false);
   }
-  if (typeof s.additionalProperties === 'object') for (const k of Object.keys(v)) if (!s.properties?.[k]) applyDefaults(v[k], s.additionalProperties);
+  if (typeof s.additionalProperties === 'object') for (const k of Object.keys(v)) if (!s.properties?.[k]) applyDefaults(v[k], s.additionalProperties, false);
 }
 
 function jsonTypeOf(v: Json): string {
@@ -93,6 +95,24 @@ function canonical(v: Json): string {
   return JSON.stringify(v);
 }
 
+/**
+ * A Go (RE2) pattern as a JavaScript RegExp: inline flag groups such as (?i) or (?s) become
+ * flags; undefined if JavaScript cannot read it.
+ */
+export function goRegExp(pattern: string): RegExp | undefined {
+  let flags = 'u';
+  // Go allows flag groups anywhere (^(?i)(abort|warn)?$); they are applied to the whole pattern
+  const p = pattern.replace(/\(\?([imsU]+)\)/g, (_all, fs: string) => {
+    for (const f of fs) if ('ims'.includes(f) && !flags.includes(f)) flags += f;
+    return '';
+  });
+  try {
+    return new RegExp(p, flags);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Every schema violation of v at path (empty path: the object root). */
 export function validateValue(v: Json, s: JSONSchemaProps, path: string): FieldError[] {
   const errs: FieldError[] = [];
@@ -122,12 +142,7 @@ function validateString(v: string, s: JSONSchemaProps, path: string, where: stri
   if (s.maxLength !== undefined && len > s.maxLength) errs.push(tooLong(path, s.maxLength));
   if (s.minLength !== undefined && len < s.minLength) errs.push(invalid(path, v, `${where} in body should be at least ${s.minLength} chars long`));
   if (s.pattern !== undefined) {
-    let re: RegExp | undefined;
-    try {
-      re = new RegExp(s.pattern, 'u');
-    } catch {
-      re = undefined;
-    }
+    const re = goRegExp(s.pattern);
     if (re && !re.test(v)) errs.push(invalid(path, v, `${where} in body should match '${s.pattern}'`));
   }
   const check = s.format ? FORMATS[s.format] : undefined;

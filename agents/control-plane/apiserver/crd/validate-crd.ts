@@ -4,6 +4,7 @@
 import { dns1035Label, dns1123Subdomain } from '../validation/names.ts';
 import { type FieldError, forbidden, invalid, notSupported, required } from '../validation/field.ts';
 import type { CRD, CRDNames, CRDVersion, JSONSchemaProps } from './types.ts';
+import { goRegExp } from './structural.ts';
 
 const APPROVAL = 'api-approved.kubernetes.io';
 const PRINTER_TYPES = ['integer', 'number', 'string', 'boolean', 'date'];
@@ -104,13 +105,7 @@ export function validateSchema(s: JSONSchemaProps, path: string, lvl: number): F
   }
   if (s['x-kubernetes-list-map-keys'] !== undefined && lt !== 'map')
     errs.push(forbidden(`${path}.x-kubernetes-list-map-keys`, 'must be empty if x-kubernetes-list-type is not map'));
-  if (s.pattern !== undefined) {
-    try {
-      new RegExp(s.pattern, 'u');
-    } catch {
-      errs.push(invalid(`${path}.pattern`, s.pattern, 'must be a valid regular expression'));
-    }
-  }
+  if (s.pattern !== undefined && !goRegExp(s.pattern)) errs.push(invalid(`${path}.pattern`, s.pattern, 'must be a valid regular expression'));
   if (lvl === 0 && s.properties?.metadata) {
     const m = s.properties.metadata;
     const extra = Object.keys(m.properties ?? {}).filter((k) => k !== 'name' && k !== 'generateName');
@@ -124,18 +119,21 @@ export function validateSchema(s: JSONSchemaProps, path: string, lvl: number): F
     else errs.push(...validateSchema(s.items, `${path}.items`, lvl + 1));
   }
   // logic junctors may not declare types or other structure of their own (structural schema)
-  for (const j of ['allOf', 'anyOf', 'oneOf'] as const) (s[j] ?? []).forEach((x, i) => errs.push(...validateJunctor(x, `${path}.${j}[${i}]`)));
-  if (s.not) errs.push(...validateJunctor(s.not, `${path}.not`));
+  // (an int-or-string's anyOf [{type: integer}, {type: string}] is the one allowed form with types)
+  for (const j of ['allOf', 'anyOf', 'oneOf'] as const) (s[j] ?? []).forEach((x, i) => errs.push(...validateJunctor(x, `${path}.${j}[${i}]`, intOrString)));
+  if (s.not) errs.push(...validateJunctor(s.not, `${path}.not`, false));
   return errs;
 }
 
-function validateJunctor(s: JSONSchemaProps, path: string): FieldError[] {
+function validateJunctor(s: JSONSchemaProps, path: string, intOrString: boolean): FieldError[] {
   const errs: FieldError[] = [];
   for (const k of ['type', 'additionalProperties', 'default', 'nullable', 'description', 'title'] as const) {
+    if (k === 'type' && intOrString && (s.type === 'integer' || s.type === 'string')) continue;
     if (s[k] !== undefined) errs.push(forbidden(`${path}.${k}`, 'must be empty to be structural'));
   }
-  for (const [k, p] of Object.entries(s.properties ?? {})) errs.push(...validateJunctor(p, `${path}.properties[${k}]`));
-  if (s.items && !Array.isArray(s.items)) errs.push(...validateJunctor(s.items, `${path}.items`));
+  for (const [k, p] of Object.entries(s.properties ?? {})) errs.push(...validateJunctor(p, `${path}.properties[${k}]`, false));
+  if (s.items && !Array.isArray(s.items)) errs.push(...validateJunctor(s.items, `${path}.items`, false));
+  for (const j of ['allOf', 'anyOf', 'oneOf'] as const) (s[j] ?? []).forEach((x, i) => errs.push(...validateJunctor(x, `${path}.${j}[${i}]`, intOrString)));
   return errs;
 }
 
