@@ -72,7 +72,7 @@ test.serial('a CRD is Established with its accepted names, and its objects are s
   t.like(crd.status.conditions.find((x: { type: string }) => x.type === 'NamesAccepted'), { status: 'True', reason: 'NoConflicts' });
   t.deepEqual(crd.status.storedVersions, ['v1']);
 
-  await c.ok(['apply', '-f', '-'], { input: widget('w1', { color: 'red', unknownField: 1, extra: { anything: { goes: true } } }) });
+  await c.ok(['apply', '--validate=false', '-f', '-'], { input: widget('w1', { color: 'red', unknownField: 1, extra: { anything: { goes: true } } }) });
   await c.ok(['apply', '-f', '-'], { input: widget('w2', { color: 'blue', replicas: 3 }) });
   const w1 = JSON.parse(await c.ok(['get', 'widget', 'w1', '-o', 'json']));
   t.is(w1.spec.replicas, 1, 'defaulted');
@@ -84,6 +84,13 @@ test.serial('a CRD is Established with its accepted names, and its objects are s
   t.regex(await c.ok(['get', 'all']), /widget\.example\.com\/w1/);
   t.regex(await c.ok(['get', 'widgets', '-l', 'app=w2', '-o', 'name']), /^widget\.example\.com\/w2\n$/);
   t.is(await c.ok(['get', 'widgets', '--field-selector', 'spec.color=blue', '-o', 'name']), 'widget.example.com/w2\n');
+  // unknown fields: a warning by default, refused under --validate=strict, as for built-in kinds
+  const warned = await c.kubectl(['create', '--validate=warn', '-f', '-'], { input: widget('w9', { color: 'red', bogus: 1 }) });
+  t.regex(warned.stderr, /Warning: unknown field "spec.bogus"/);
+  const strict = await c.kubectl(['create', '--validate=strict', '-f', '-'], { input: widget('w10', { color: 'red', bogus: 1 }) });
+  t.regex(strict.stderr, /strict decoding error: unknown field "spec.bogus"/);
+  t.is((await c.kubectl(['get', 'widget', 'w10'])).code, 1);
+  await c.ok(['delete', 'widget', 'w9']);
   const badField = await c.kubectl(['get', 'widgets', '--field-selector', 'spec.size=1m']);
   t.regex(badField.stderr, /field label not supported: spec.size/);
 });
