@@ -137,3 +137,30 @@ it('[sig-api-machinery] CustomResourceFieldSelectors [Privileged:ClusterAdmin] C
     await deleteCRD(c.kc, crd.metadata.name);
   }
 });
+
+it('[sig-api-machinery] CustomResourceDefinition Watch [Privileged:ClusterAdmin] CustomResourceDefinition Watch watch on custom resource definition objects [Conformance]', async (t, c) => {
+  const crd = await createCRD(c.kc, randomCRD('Cluster'));
+  const kind = crd.spec.names.kind;
+  const plural = crd.spec.names.plural;
+  try {
+    // the watch runs in its own kubectl while this test writes through others
+    const { spawn } = await import('node:child_process');
+    const w = spawn('.build/bin/kubectl', ['--kubeconfig', c.env.kubeconfig, 'get', '--raw', `/apis/${GROUP}/v1beta1/${plural}?watch=1&timeoutSeconds=8`]);
+    let out = '';
+    w.stdout.on('data', (d) => (out += d));
+    const ended = new Promise((r) => w.on('close', r));
+    await new Promise((r) => setTimeout(r, 1000));
+    const mk = (name: string) => ({ apiVersion: `${GROUP}/v1beta1`, kind, metadata: { name }, content: { key: 'value' } });
+    c.kc.create(mk('name1'));
+    c.kc.create(mk('name2'));
+    c.kc.ok(['patch', `${plural}.${GROUP}`, 'name1', '--type=merge', '-p', '{"dummy":"test"}']);
+    c.kc.ok(['patch', `${plural}.${GROUP}`, 'name2', '--type=merge', '-p', '{"dummy":"test"}']);
+    c.kc.ok(['delete', `${plural}.${GROUP}`, 'name1']);
+    c.kc.ok(['delete', `${plural}.${GROUP}`, 'name2']);
+    await ended;
+    const events = out.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)).map((e) => `${e.type} ${e.object.metadata.name}`);
+    t.deepEqual(events, ['ADDED name1', 'ADDED name2', 'MODIFIED name1', 'MODIFIED name2', 'DELETED name1', 'DELETED name2']);
+  } finally {
+    await deleteCRD(c.kc, crd.metadata.name);
+  }
+});
