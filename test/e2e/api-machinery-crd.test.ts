@@ -164,3 +164,111 @@ it('[sig-api-machinery] CustomResourceDefinition Watch [Privileged:ClusterAdmin]
     await deleteCRD(c.kc, crd.metadata.name);
   }
 });
+
+// crd_publish_openapi.go: every served version of a CRD is published in OpenAPI v2 as
+// <reversed group>.<version>.<kind>, with its schema, and leaves when it stops being served
+const schemaFoo = { type: 'object', description: 'Foo CRD for Testing', properties: { spec: { type: 'object', description: 'Specification of Foo', properties: { bars: { type: 'array', description: 'List of Bars and their specs.', items: { type: 'object', required: ['name'], properties: { name: { type: 'string', description: 'Name of Bar.' }, age: { type: 'string', description: 'Age of Bar.' }, bazs: { type: 'array', description: 'List of Bazs.', items: { type: 'string' } } } } } } }, status: { type: 'object', description: 'Status of Foo', properties: { bars: { type: 'array', description: 'List of Bars and their statuses.', items: { type: 'object', properties: { name: { type: 'string', description: 'Name of Bar.' }, available: { type: 'boolean', description: 'Whether the Bar is installed.' }, quxType: { type: 'string', description: 'Indicates to external qux type.', pattern: 'in-tree|out-of-tree' } } } } } } } };
+const schemaWaldo = { type: 'object', description: 'Waldo CRD for Testing', properties: { spec: { type: 'object', description: 'Specification of Waldo', properties: { dummy: { type: 'string', description: 'Dummy property.' } } }, status: { type: 'object', description: 'Status of Waldo', properties: { bars: { type: 'array', description: 'List of Bars and their statuses.', items: { type: 'object' } } } } } };
+
+function publishCRD(group: string, versions: string[], schema: Record<string, unknown>): any {
+  const crd = randomCRD('Namespaced', schema);
+  const base = crd.spec.names.singular;
+  crd.spec.group = `crd-publish-openapi-test-${group}.example.com`;
+  crd.metadata.name = `${crd.spec.names.plural}.${crd.spec.group}`;
+  crd.spec.versions = versions.map((v, i) => ({ name: v, served: true, storage: i === 0, schema: { openAPIV3Schema: schema } }));
+  crd.spec.names.kind = `E2e-test-${base.replace(/^e2e-test-/, '')}`;
+  crd.spec.names.listKind = `${crd.spec.names.kind}List`;
+  return crd;
+}
+
+const definitionName = (crd: any, version: string) => `${crd.spec.group.split('.').reverse().join('.')}.${version}.${crd.spec.names.kind}`;
+const definitions = (kc: Kube) => JSON.parse(kc.ok(['get', '--raw', '/openapi/v2'])).definitions as Record<string, any>;
+
+async function waitForDefinition(kc: Kube, name: string, schema: any): Promise<void> {
+  const d = await until(`definition ${name}`, () => definitions(kc)[name], 30_000);
+  if (d.description !== schema.description || Object.keys(schema.properties).some((p) => !d.properties?.[p])) throw new Error(`definition ${name} does not carry the schema: ${JSON.stringify(d)}`);
+}
+
+async function waitForNoDefinition(kc: Kube, name: string): Promise<void> {
+  await until(`definition ${name} removed`, () => !definitions(kc)[name], 30_000);
+}
+
+async function setupCRD(kc: Kube, group: string, versions: string[], schema: any): Promise<any> {
+  const crd = publishCRD(group, versions, schema);
+  kc.create(crd);
+  await until(`${crd.metadata.name} served`, () => kc.run(['get', '--raw', `/apis/${crd.spec.group}/${versions[0]}`]).code === 0, 30_000);
+  return crd;
+}
+
+it('[sig-api-machinery] CustomResourcePublishOpenAPI [Privileged:ClusterAdmin] works for multiple CRDs of different groups [Conformance]', async (t, c) => {
+  const foo = await setupCRD(c.kc, 'multi-group-foo', ['v1'], schemaFoo);
+  const waldo = await setupCRD(c.kc, 'multi-group-waldo', ['v1'], schemaWaldo);
+  try {
+    await waitForDefinition(c.kc, definitionName(foo, 'v1'), schemaFoo);
+    await waitForDefinition(c.kc, definitionName(waldo, 'v1'), schemaWaldo);
+    t.pass();
+  } finally {
+    await deleteCRD(c.kc, foo.metadata.name);
+    await deleteCRD(c.kc, waldo.metadata.name);
+  }
+});
+
+it('[sig-api-machinery] CustomResourcePublishOpenAPI [Privileged:ClusterAdmin] works for multiple CRDs of same group but different versions [Conformance]', async (t, c) => {
+  const multi = await setupCRD(c.kc, 'multi-ver', ['v2', 'v3'], schemaFoo);
+  try {
+    await waitForDefinition(c.kc, definitionName(multi, 'v3'), schemaFoo);
+    await waitForDefinition(c.kc, definitionName(multi, 'v2'), schemaFoo);
+  } finally {
+    await deleteCRD(c.kc, multi.metadata.name);
+  }
+  const foo = await setupCRD(c.kc, 'common-group', ['v4'], schemaFoo);
+  const waldo = await setupCRD(c.kc, 'common-group', ['v5'], schemaWaldo);
+  try {
+    await waitForDefinition(c.kc, definitionName(waldo, 'v5'), schemaWaldo);
+    await waitForDefinition(c.kc, definitionName(foo, 'v4'), schemaFoo);
+    t.pass();
+  } finally {
+    await deleteCRD(c.kc, foo.metadata.name);
+    await deleteCRD(c.kc, waldo.metadata.name);
+  }
+});
+
+it('[sig-api-machinery] CustomResourcePublishOpenAPI [Privileged:ClusterAdmin] works for multiple CRDs of same group and version but different kinds [Conformance]', async (t, c) => {
+  const foo = await setupCRD(c.kc, 'common-group', ['v6'], schemaFoo);
+  const waldo = await setupCRD(c.kc, 'common-group', ['v6'], schemaWaldo);
+  try {
+    await waitForDefinition(c.kc, definitionName(waldo, 'v6'), schemaWaldo);
+    await waitForDefinition(c.kc, definitionName(foo, 'v6'), schemaFoo);
+    t.pass();
+  } finally {
+    await deleteCRD(c.kc, foo.metadata.name);
+    await deleteCRD(c.kc, waldo.metadata.name);
+  }
+});
+
+it('[sig-api-machinery] CustomResourcePublishOpenAPI [Privileged:ClusterAdmin] updates the published spec when one version gets renamed [Conformance]', async (t, c) => {
+  const crd = await setupCRD(c.kc, 'multi-ver', ['v2', 'v3'], schemaFoo);
+  try {
+    await waitForDefinition(c.kc, definitionName(crd, 'v3'), schemaFoo);
+    await waitForDefinition(c.kc, definitionName(crd, 'v2'), schemaFoo);
+    c.kc.ok(['patch', 'crd', crd.metadata.name, '--type=json', '-p', '[{"op":"test","path":"/spec/versions/1/name","value":"v3"},{"op":"replace","path":"/spec/versions/1/name","value":"v4"}]']);
+    await waitForDefinition(c.kc, definitionName(crd, 'v4'), schemaFoo);
+    await waitForNoDefinition(c.kc, definitionName(crd, 'v3'));
+    t.truthy(definitions(c.kc)[definitionName(crd, 'v2')], 'the other version stays');
+  } finally {
+    await deleteCRD(c.kc, crd.metadata.name);
+  }
+});
+
+it('[sig-api-machinery] CustomResourcePublishOpenAPI [Privileged:ClusterAdmin] removes definition from spec when one version gets changed to not be served [Conformance]', async (t, c) => {
+  const crd = await setupCRD(c.kc, 'multi-to-single-ver', ['v5', 'v6alpha1'], schemaFoo);
+  try {
+    await waitForDefinition(c.kc, definitionName(crd, 'v5'), schemaFoo);
+    await waitForDefinition(c.kc, definitionName(crd, 'v6alpha1'), schemaFoo);
+    c.kc.ok(['patch', 'crd', crd.metadata.name, '--type=json', '-p', '[{"op":"test","path":"/spec/versions/1/name","value":"v6alpha1"},{"op":"replace","path":"/spec/versions/1/served","value":false}]']);
+    await waitForNoDefinition(c.kc, definitionName(crd, 'v6alpha1'));
+    t.truthy(definitions(c.kc)[definitionName(crd, 'v5')], 'the served version stays');
+  } finally {
+    await deleteCRD(c.kc, crd.metadata.name);
+  }
+});
