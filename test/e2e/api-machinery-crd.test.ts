@@ -200,17 +200,22 @@ async function setupCRD(kc: Kube, group: string, versions: string[], schema: any
   return crd;
 }
 
-it('[sig-api-machinery] CustomResourcePublishOpenAPI [Privileged:ClusterAdmin] works for multiple CRDs of different groups [Conformance]', async (t, c) => {
-  const foo = await setupCRD(c.kc, 'multi-group-foo', ['v1'], schemaFoo);
-  const waldo = await setupCRD(c.kc, 'multi-group-waldo', ['v1'], schemaWaldo);
+/** upstream's pair of CRDs (Foo and Waldo schemas) in the given groups and versions, both published, then removed */
+async function fooAndWaldo(kc: Kube, [gFoo, vFoo]: [string, string], [gWaldo, vWaldo]: [string, string]): Promise<void> {
+  const foo = await setupCRD(kc, gFoo, [vFoo], schemaFoo);
+  const waldo = await setupCRD(kc, gWaldo, [vWaldo], schemaWaldo);
   try {
-    await waitForDefinition(c.kc, definitionName(foo, 'v1'), schemaFoo);
-    await waitForDefinition(c.kc, definitionName(waldo, 'v1'), schemaWaldo);
-    t.pass();
+    await waitForDefinition(kc, definitionName(waldo, vWaldo), schemaWaldo);
+    await waitForDefinition(kc, definitionName(foo, vFoo), schemaFoo);
   } finally {
-    await deleteCRD(c.kc, foo.metadata.name);
-    await deleteCRD(c.kc, waldo.metadata.name);
+    await deleteCRD(kc, foo.metadata.name);
+    await deleteCRD(kc, waldo.metadata.name);
   }
+}
+
+it('[sig-api-machinery] CustomResourcePublishOpenAPI [Privileged:ClusterAdmin] works for multiple CRDs of different groups [Conformance]', async (t, c) => {
+  await fooAndWaldo(c.kc, ['multi-group-foo', 'v1'], ['multi-group-waldo', 'v1']);
+  t.pass();
 });
 
 it('[sig-api-machinery] CustomResourcePublishOpenAPI [Privileged:ClusterAdmin] works for multiple CRDs of same group but different versions [Conformance]', async (t, c) => {
@@ -221,29 +226,13 @@ it('[sig-api-machinery] CustomResourcePublishOpenAPI [Privileged:ClusterAdmin] w
   } finally {
     await deleteCRD(c.kc, multi.metadata.name);
   }
-  const foo = await setupCRD(c.kc, 'common-group', ['v4'], schemaFoo);
-  const waldo = await setupCRD(c.kc, 'common-group', ['v5'], schemaWaldo);
-  try {
-    await waitForDefinition(c.kc, definitionName(waldo, 'v5'), schemaWaldo);
-    await waitForDefinition(c.kc, definitionName(foo, 'v4'), schemaFoo);
-    t.pass();
-  } finally {
-    await deleteCRD(c.kc, foo.metadata.name);
-    await deleteCRD(c.kc, waldo.metadata.name);
-  }
+  await fooAndWaldo(c.kc, ['common-group', 'v4'], ['common-group', 'v5']);
+  t.pass();
 });
 
 it('[sig-api-machinery] CustomResourcePublishOpenAPI [Privileged:ClusterAdmin] works for multiple CRDs of same group and version but different kinds [Conformance]', async (t, c) => {
-  const foo = await setupCRD(c.kc, 'common-group', ['v6'], schemaFoo);
-  const waldo = await setupCRD(c.kc, 'common-group', ['v6'], schemaWaldo);
-  try {
-    await waitForDefinition(c.kc, definitionName(waldo, 'v6'), schemaWaldo);
-    await waitForDefinition(c.kc, definitionName(foo, 'v6'), schemaFoo);
-    t.pass();
-  } finally {
-    await deleteCRD(c.kc, foo.metadata.name);
-    await deleteCRD(c.kc, waldo.metadata.name);
-  }
+  await fooAndWaldo(c.kc, ['common-group', 'v6'], ['common-group', 'v6']);
+  t.pass();
 });
 
 it('[sig-api-machinery] CustomResourcePublishOpenAPI [Privileged:ClusterAdmin] updates the published spec when one version gets renamed [Conformance]', async (t, c) => {
