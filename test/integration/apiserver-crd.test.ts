@@ -207,3 +207,15 @@ test.serial('deleting a CRD deletes its objects and stops serving it', async (t)
   });
   t.deepEqual(list.items, []);
 });
+
+test.serial('the garbage collector deletes a custom object whose owner is gone', async (t) => {
+  await c.ok(['create', 'configmap', 'owner']);
+  const owner = JSON.parse(await c.ok(['get', 'configmap', 'owner', '-o', 'json']));
+  const dependent = JSON.parse(widget('owned', { color: 'red' }));
+  dependent.metadata.ownerReferences = [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'owner', uid: owner.metadata.uid }];
+  await c.ok(['create', '-f', '-'], { input: JSON.stringify(dependent) });
+  await c.ok(['delete', 'configmap', 'owner']);
+  // the collector finds the new resource at its next discovery (every 30 s)
+  await until('owned widget collected', async () => (await c.kubectl(['get', 'widget', 'owned'])).code === 1, 60_000);
+  t.pass();
+});
