@@ -3,7 +3,7 @@
 // additionalPrinterColumns, and storage in the storage version (conversion None rewrites apiVersion).
 import { evaluate } from '../crd/jsonpath.ts';
 import { applyDefaults, prune, validateValue } from '../crd/structural.ts';
-import type { CRD, CRDVersion, PrinterColumn } from '../crd/types.ts';
+import type { CRD, CRDVersion, JSONSchemaProps, PrinterColumn } from '../crd/types.ts';
 import { age, AGE_COLUMN, type Column, NAME_COLUMN, type TableSpec } from '../tables/table.ts';
 import type { Obj, Strategy } from './types.ts';
 
@@ -69,9 +69,24 @@ export function customStrategy(crd: CRD, v: CRDVersion): Strategy {
         }
       : {}),
     table: customTable(v),
-    fromStorage(o) {
-      o.apiVersion = apiVersion;
-      applyDefaults(o, schema);
-    },
+    // the storage version without defaults reads stored objects as they are: lists and watches
+    // then send the stored texts without decoding them
+    ...(v.name !== storage || hasDefaults(schema)
+      ? {
+          fromStorage(o: Obj) {
+            o.apiVersion = apiVersion;
+            applyDefaults(o, schema);
+          },
+        }
+      : {}),
   };
+}
+
+/** Whether any node of the schema declares a default (bounded by the schema's own depth). */
+function hasDefaults(s: JSONSchemaProps | undefined): boolean {
+  if (!s || typeof s !== 'object') return false;
+  if (s.default !== undefined) return true;
+  if (Object.values(s.properties ?? {}).some(hasDefaults)) return true;
+  if (typeof s.additionalProperties === 'object' && hasDefaults(s.additionalProperties)) return true;
+  return hasDefaults(s.items);
 }
