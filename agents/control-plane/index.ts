@@ -17,6 +17,8 @@ import { ApiHandler } from './apiserver/handler.ts';
 import { startAuthorization, TokenAuthenticator } from './auth/index.ts';
 import { reconcileBootstrapPolicy } from './auth/reconcile-policy.ts';
 import { ClusterRoleAggregationController } from './controllers/rbac-aggregation.ts';
+import { CRDController } from './controllers/crd.ts';
+import { CustomResourceServing } from './apiserver/crd/serving.ts';
 import { Registry } from './apiserver/registry.ts';
 import { serve } from './apiserver/server.ts';
 import type { ServerTimeouts } from './apiserver/timeouts.ts';
@@ -149,6 +151,12 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ url: 
   const admin = await ensureClientCert(ca, tlsDir(o.dataDir), 'admin', 'admin', ['system:masters'], 3650);
   writeKubeconfig(join(o.dataDir, 'admin.kubeconfig'), { server: url, caPem: ca.certPem, user: 'admin', certPem: admin.certPem, keyPem: admin.keyPem });
 
+  // custom resources are served by every control plane, as the apiextensions server in every API server
+  const customResources = new CustomResourceServing(handler.registry, system, logger('custom-resources'));
+  await customResources.start();
+  const crdController = new CRDController(system, logger('crd-controller'));
+  await crdController.start();
+
   await bootstrap(system, { serviceCIDR: o.serviceCIDR, advertiseAddress: o.advertiseAddress, port: http.port });
   await reconcileBootstrapPolicy(system);
 
@@ -191,6 +199,8 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ url: 
       await manager.stop();
       await schedulerElection.stop();
       eventTTL.stop();
+      crdController.stop();
+      customResources.stop();
       compactor.stop();
       await http.close();
       authz.stop();

@@ -20,7 +20,9 @@ export const CAPABILITY_RULES: CapabilityRule[] = [
   // API groups and API features hawser does not serve
   { capability: 'needs admission webhooks', file: /\/apimachinery\/webhook\.go$/ },
   { capability: 'needs ValidatingAdmissionPolicy (CEL admission)', name: /ValidatingAdmissionPolicy/ },
-  { capability: 'needs CRDs', name: /CustomResource|\bCRDs?\b|\bCRs?\b/ },
+  { capability: 'needs CRD conversion webhooks', name: /CustomResourceConversionWebhook/ },
+  { capability: 'needs CEL (x-kubernetes-validations)', name: /CustomResourceValidationRules/ },
+  { capability: 'test only: CRDs (apiextensions.k8s.io/v1 served)', name: /CustomResource|\bCRDs?\b|\bCRs?\b/ },
   { capability: 'needs API aggregation', file: /\/apimachinery\/aggregator\.go$/ },
   { capability: 'needs API priority and fairness (flowcontrol)', file: /\/apimachinery\/flowcontrol\.go$/ },
   { capability: 'needs ordered namespace deletion (pods first)', name: /OrderedNamespaceDeletion/ },

@@ -119,6 +119,7 @@ export class ResourceStore {
   decode(kv: KeyValue): Obj {
     const o = JSON.parse(kv.value) as Obj;
     o.metadata.resourceVersion = String(kv.modRevision);
+    this.strategy.fromStorage?.(o);
     return o;
   }
 
@@ -178,7 +179,8 @@ export class ResourceStore {
 
   /** The JSON text of a stored object with its resourceVersion, without decoding it if it can. */
   text(kv: KeyValue): string {
-    return withResourceVersion(kv.value, kv.modRevision) ?? JSON.stringify(this.decode(kv));
+    const spliced = this.strategy.fromStorage ? undefined : withResourceVersion(kv.value, kv.modRevision);
+    return spliced ?? JSON.stringify(this.decode(kv));
   }
 
   /**

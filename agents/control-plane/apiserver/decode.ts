@@ -4,6 +4,7 @@
 import { badRequest } from './errors.ts';
 import type { ResourceInfo } from './registry.ts';
 import { conform } from './schema.ts';
+import { prune } from './crd/structural.ts';
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
 
@@ -24,7 +25,9 @@ export function typedDecode(
   model = res.model,
   kind = res.kind,
 ): string[] {
-  const { unknown, typeError } = conform(obj, model);
+  // a custom resource's unknown fields are those its structural schema prunes
+  const schema = res.custom && model === res.model ? res.custom.schema : undefined;
+  const { unknown, typeError } = schema ? { unknown: prune(obj, schema), typeError: undefined } : conform(obj, model);
   if (typeError) throw badRequest(`${kind} in version "${res.version}" cannot be handled as a ${kind}: ${typeError}`);
   if (!unknown.length || mode === 'Ignore') return [];
   const msgs = unknown.map((u) => `unknown field "${u}"`);

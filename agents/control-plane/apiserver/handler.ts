@@ -25,7 +25,7 @@ import { messageFor } from './protobuf/decode.ts';
 import { applyPatch } from './patch/apply.ts';
 import { evict, patchScale, scaleOf, updateScale } from './subresources.ts';
 import { type OutputCtx, listObject, renderFrames, renderList, renderOne } from './output.ts';
-import { type Registry, type ResourceInfo } from './registry.ts';
+import type { Registry, ResourceInfo } from './registry.ts';
 import { type ListParams, parseAccept, parseIncludeObject, parseListParams, parseResourcePath, type ResourceRequest } from './request.ts';
 import { parseFieldSelector, parseLabelSelector, SelectorError } from './selectors.ts';
 import { strategyFor } from './strategies/index.ts';
@@ -70,8 +70,8 @@ export interface HandlerOptions {
   admitWrite?: (a: Attributes, next: Record<string, any>, cur: Record<string, any> | undefined) => ApiError | undefined;
 }
 
-const unsupportedPatch = () =>
-  new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${Object.keys(PATCH_CONTENT_TYPES).join(', ')}`);
+const unsupportedPatch = (types = Object.keys(PATCH_CONTENT_TYPES)) =>
+  new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${types.join(', ')}`);
 
 /** The field manager of a write: ?fieldManager=, else the client's user agent name, else the user. */
 function fieldManager(req: ApiRequest): string {
@@ -89,12 +89,13 @@ const ok = (body: unknown, status = 200, warnings?: string[]): ApiResponse => ({
 
 export class ApiHandler {
   private readonly stores = new Map<ResourceInfo, ResourceStore>();
-  /** one watch cache per resource, started by its first watch */
-  private readonly caches = new Map<ResourceInfo, WatchCache>();
+  /** one watch cache per storage prefix (all versions of a custom resource share one), started by its first watch */
+  private readonly caches = new Map<string, WatchCache>();
   private readonly openapi: OpenAPIv3;
   private readonly openapiV2: OpenAPIv2;
   readonly ctx: StrategyContext;
   readonly metrics = new ApiMetrics();
+  private readonly deps: ConstructorParameters<typeof ResourceStore>[2];
 
   constructor(private readonly o: HandlerOptions) {
     const now = o.now ?? (() => new Date());
@@ -111,7 +112,13 @@ export class ApiHandler {
         return kv ? (JSON.parse(kv.value) as Obj) : undefined;
       },
     };
+    this.deps = deps;
     for (const r of o.registry.resources) this.stores.set(r, new ResourceStore(r, strategyFor(r), deps));
+    // a CRD's change replaces its registry entries: their stores go with them
+    o.registry.onChange(() => {
+      const live = new Set(o.registry.resources);
+      for (const r of this.stores.keys()) if (!live.has(r)) this.stores.delete(r);
+    });
     this.openapi = new OpenAPIv3(o.registry);
     this.openapiV2 = new OpenAPIv2(o.registry);
   }
@@ -128,7 +135,19 @@ export class ApiHandler {
   storeFor(plural: string, group = ''): ResourceStore {
     const r = this.o.registry.resources.find((x) => x.plural === plural && x.group === group);
     if (!r) throw new Error(`no resource ${plural}.${group}`);
-    return this.stores.get(r)!;
+    return this.storeOf(r);
+  }
+
+  /** The store of a registry entry (custom resources get theirs when first asked). */
+  private storeOf(r: ResourceInfo): ResourceStore {
+    let rs = this.stores.get(r);
+    if (!rs) this.stores.set(r, (rs = new ResourceStore(r, strategyFor(r), this.deps)));
+    return rs;
+  }
+
+  /** The registry (custom resources come and go with their CRDs). */
+  get registry(): Registry {
+    return this.o.registry;
   }
 
   async handle(req: ApiRequest): Promise<ApiResponse> {
@@ -243,7 +262,14 @@ export class ApiHandler {
     if (!res) throw pathNotFound();
     if ((rr.namespace && !res.namespaced) || (!rr.namespace && res.namespaced && rr.name)) throw pathNotFound();
     if (rr.subresource && !res.subresources.includes(rr.subresource)) throw pathNotFound();
-    const rs = this.stores.get(res)!;
+    const rs = this.storeOf(res);
+    const warning = res.custom?.deprecationWarning;
+    const r = await this.resourceVerb(req, rr, attrs, view, res, rs);
+    if (warning && r.kind === 'object') r.warnings = [warning, ...(r.warnings ?? [])];
+    return r;
+  }
+
+  private async resourceVerb(req: ApiRequest, rr: ResourceRequest, attrs: Attributes, view: View | undefined, res: ResourceInfo, rs: ResourceStore): Promise<ApiResponse> {
     const accept = parseAccept(req.headers['accept']);
     if (!accept.acceptable) throw notAcceptable();
     const include = parseIncludeObject(req.query, accept.table);
@@ -285,8 +311,9 @@ export class ApiHandler {
         const p = parseListParams(req.query, true);
         const q = this.listQuery(req.query, p);
         if (rr.name) q.fields = [...(q.fields ?? []), { field: 'metadata.name', op: '=', value: rr.name }];
-        let cache = this.caches.get(res);
-        if (!cache) this.caches.set(res, (cache = new WatchCache(this.o.store, rs.prefix(undefined))));
+        const prefix = rs.prefix(undefined);
+        let cache = this.caches.get(prefix);
+        if (!cache) this.caches.set(prefix, (cache = new WatchCache(this.o.store, prefix)));
         const frames = watchFrames(rs, this.o.store, cache, ns, {
           ...q,
           sendInitialEvents: p.sendInitialEvents,
@@ -302,11 +329,13 @@ export class ApiHandler {
         if (early) throw early.e;
         let stream: AsyncIterable<WatchFrame> = resume(first, it);
         if (view) stream = applyView(stream, view, (vns, name) => rs.get(vns || undefined, name).catch(() => undefined), req.signal);
+        if (rs.strategy.fromStorage) stream = fromStorage(stream, rs.strategy.fromStorage);
         return { kind: 'watch', frames: renderFrames(out, stream) };
       }
       case 'create': {
         if (rr.subresource === 'binding') return this.bind(req, rs, ns, rr.name!, dryRun);
         if (rr.name) throw methodNotSupported(rs.gr, 'create');
+        if (res.custom?.terminating) throw new ApiError(405, 'MethodNotAllowed', 'create not allowed while custom resource definition is terminating');
         const mode = parseFieldValidation(req.query.get('fieldValidation'));
         const body = requireObject(decodeBody(req.body, req.headers['content-type'], messageFor(res.group, res.kind))) as Obj;
         const warnings = [...checkDuplicates(duplicateFields(req.body, req.headers['content-type'], mode), mode), ...typedDecode(body, res, mode)];
@@ -357,6 +386,8 @@ export class ApiHandler {
     const admitWrite = this.writeAdmission(attrs);
     const type = getOwn(PATCH_CONTENT_TYPES, mediaType(req.headers['content-type']));
     if (!type) throw unsupportedPatch();
+    // custom resources have no patch strategies: upstream refuses a strategic merge patch
+    if (type === 'strategic' && rs.res.custom) throw unsupportedPatch(Object.keys(PATCH_CONTENT_TYPES).filter((t) => PATCH_CONTENT_TYPES[t] !== 'strategic'));
     const mode = parseFieldValidation(req.query.get('fieldValidation'));
     // the object a patch produces is admitted like a created or replaced one
     const admit = async (obj: Obj) => {
@@ -387,7 +418,7 @@ export class ApiHandler {
     const name = rr.name!;
     switch (rr.verb) {
       case 'get':
-        return ok(scaleOf(await rs.get(ns, name)));
+        return ok(scaleOf(await rs.get(ns, name), rs.res.scale));
       case 'update':
         return ok(await updateScale(rs, ns, name, req.body, req.headers['content-type'], dryRun, fieldManager(req)));
       case 'patch': {
@@ -458,6 +489,14 @@ export class ApiHandler {
     let body: Record<string, any> = {};
     if (req.body?.length) body = requireObject(decodeBody(req.body, req.headers['content-type'], 'meta.DeleteOptions'));
     return parseDeleteOptions(body, req.query);
+  }
+}
+
+/** Watch frames of a custom resource in the requested version, defaulted (conversion None). */
+async function* fromStorage(frames: AsyncIterable<WatchFrame>, convert: (o: Obj) => void): AsyncGenerator<WatchFrame> {
+  for await (const f of frames) {
+    if (f.type !== 'ERROR' && f.type !== 'BOOKMARK') convert(f.object as Obj);
+    yield f;
   }
 }
 

@@ -78,7 +78,11 @@ const PROTOBUF_CONTENT_TYPE = 'application/com.github.proto-openapi.spec.v2.v1.0
 export class OpenAPIv2 {
   private json?: string;
   private pb?: Buffer;
-  constructor(private readonly reg: Registry) {}
+  constructor(private readonly reg: Registry) {
+    reg.onChange(() => {
+      this.json = this.pb = this.doc = undefined;
+    });
+  }
 
   respond(accept: string | undefined): { kind: 'raw'; status: number; text: string | Buffer; contentType: string } {
     const doc = () => (this.doc ??= buildOpenAPIv2(this.reg));

@@ -3,6 +3,7 @@
 // and which patch types each kind takes.
 import { createHash } from 'node:crypto';
 import type { Registry, ResourceInfo } from './registry.ts';
+import type { JSONSchemaProps } from './crd/types.ts';
 import { goTypeName, modelFields, type TypeRef } from './schema.ts';
 import { listPatchMeta } from './patch/meta.ts';
 
@@ -19,6 +20,9 @@ const LIST_PARAMS = [
 const PATCH_TYPES = ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json', 'application/apply-patch+yaml'];
 
 export function componentName(model: string): string {
+  // a custom resource's model is <group>/<version>/<kind>: upstream names it com.example.v1.Widget
+  const custom = /^([^/]+)\/([^/]+)\/([^/]+)$/.exec(model);
+  if (custom) return `${custom[1].split('.').reverse().join('.')}.${custom[2]}.${custom[3]}`;
   const m = /^(?:([A-Z][a-z]+)(V\d+(?:alpha\d+|beta\d+)?)|(V\d+(?:alpha\d+|beta\d+)?))(?=[A-Z])/.exec(model);
   const version = (m?.[2] ?? m?.[3] ?? 'v1').toLowerCase();
   const group = m?.[1]?.toLowerCase() ?? 'core';
@@ -72,7 +76,8 @@ function schemaOf(t: TypeRef, owner: string, field: string, todo: string[]): Doc
  */
 export function components(rs: ResourceInfo[]): Record<string, Doc> {
   const out: Record<string, Doc> = {};
-  const todo = rs.map((r) => r.model);
+  const todo = rs.filter((r) => !r.custom).map((r) => r.model);
+  for (const r of rs) if (r.custom) out[componentName(r.model)] = customSchema(r.custom.schema, todo);
   while (todo.length) {
     const model = todo.pop()!;
     const name = componentName(model);
@@ -88,6 +93,22 @@ export function components(rs: ResourceInfo[]): Record<string, Doc> {
   }
   for (const r of rs) out[componentName(r.model)]['x-kubernetes-group-version-kind'] = [gvk(r)];
   return out;
+}
+
+/** A custom resource's published schema: its CRD schema with apiVersion, kind and ObjectMeta. */
+function customSchema(s: JSONSchemaProps | undefined, todo: string[]): Doc {
+  todo.push('V1ObjectMeta');
+  const base: JSONSchemaProps = s ?? { type: 'object', 'x-kubernetes-preserve-unknown-fields': true };
+  return {
+    ...base,
+    type: 'object',
+    properties: {
+      ...(base.properties ?? {}),
+      apiVersion: { type: 'string', description: 'APIVersion defines the versioned schema of this representation of an object.' },
+      kind: { type: 'string', description: 'Kind is a string value representing the REST resource this object represents.' },
+      metadata: { description: 'Standard object\'s metadata.', allOf: [refTo('V1ObjectMeta')] },
+    },
+  };
 }
 
 function gvk(r: ResourceInfo) {
@@ -112,7 +133,8 @@ export function pathsFor(r: ResourceInfo): Record<string, Doc> {
   const patch = (sub = '') =>
     op(r, `patch${sub}`, 'patch', {
       parameters: [...WRITE_PARAMS, q('force', 'boolean')],
-      requestBody: { content: Object.fromEntries(PATCH_TYPES.map((t) => [t, { schema: { type: 'object' } }])), required: true },
+      // custom resources take no strategic merge patch (kubectl apply then sends a merge patch)
+      requestBody: { content: Object.fromEntries(PATCH_TYPES.filter((t) => !r.custom || !t.includes('strategic')).map((t) => [t, { schema: { type: 'object' } }])), required: true },
     });
   if (r.virtual) return { [coll]: { post: op(r, 'create', 'post', { parameters: WRITE_PARAMS, ...body }), parameters: nsParam } };
   const out: Record<string, Doc> = {
@@ -145,7 +167,9 @@ export function pathsFor(r: ResourceInfo): Record<string, Doc> {
 export class OpenAPIv3 {
   private readonly docs = new Map<string, { json: string; hash: string }>();
 
-  constructor(private readonly reg: Registry) {}
+  constructor(private readonly reg: Registry) {
+    reg.onChange(() => this.docs.clear());
+  }
 
   /** "api/v1" or "apis/<group>/<version>" */
   private key(r: { group: string; version: string }): string {

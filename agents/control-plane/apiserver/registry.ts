@@ -4,6 +4,9 @@
 
 export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
 
+import type { Strategy } from './strategies/types.ts';
+import type { JSONSchemaProps } from './crd/types.ts';
+
 export type NameRule = 'subdomain' | 'label' | 'label1035' | 'path';
 
 export interface ResourceInfo {
@@ -27,6 +30,29 @@ export interface ResourceInfo {
   generation?: boolean;
   /** create-only and never stored: the review APIs, answered by auth/reviews.ts */
   virtual?: boolean;
+  /** the strategy of a type defined at run time (a custom resource); built-ins use strategies/ */
+  strategy?: Strategy;
+  /** where the scale subresource reads and writes (absent: spec.replicas, status.replicas, spec.selector) */
+  scale?: ScalePaths;
+  /** served from a CustomResourceDefinition */
+  custom?: CustomInfo;
+}
+
+export interface ScalePaths {
+  specReplicasPath: string;
+  statusReplicasPath: string;
+  labelSelectorPath?: string;
+}
+
+export interface CustomInfo {
+  /** the CRD's name (<plural>.<group>) */
+  crd: string;
+  /** the Warning header of a deprecated version */
+  deprecationWarning?: string;
+  /** the CRD is being deleted: creates are refused */
+  terminating?: boolean;
+  /** the version's structural schema, published in OpenAPI */
+  schema?: JSONSchemaProps;
 }
 
 const ALL: Verb[] = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
@@ -84,6 +110,9 @@ export const RESOURCES: ResourceInfo[] = [
   { group: 'apps', version: 'v1', kind: 'StatefulSet', plural: 'statefulsets', singular: 'statefulset', namespaced: true,
     shortNames: ['sts'], categories: ['all'], verbs: ALL, subresources: ['status', 'scale'], model: 'V1StatefulSet',
     nameRule: 'subdomain', generation: true },
+  { group: 'apiextensions.k8s.io', version: 'v1', kind: 'CustomResourceDefinition', plural: 'customresourcedefinitions',
+    singular: 'customresourcedefinition', namespaced: false, shortNames: ['crd', 'crds'], categories: ['api-extensions'],
+    verbs: ALL, subresources: ['status'], model: 'V1CustomResourceDefinition', nameRule: 'subdomain', generation: true },
   { group: 'batch', version: 'v1', kind: 'Job', plural: 'jobs', singular: 'job', namespaced: true,
     categories: ['all'], verbs: ALL, subresources: ['status'], model: 'V1Job', nameRule: 'subdomain', generation: true },
   { group: 'batch', version: 'v1', kind: 'CronJob', plural: 'cronjobs', singular: 'cronjob', namespaced: true,
@@ -133,8 +162,30 @@ export function apiVersionOf(r: { group: string; version: string }): string {
 
 export class Registry {
   private readonly byPath = new Map<string, ResourceInfo>();
-  constructor(readonly resources: ResourceInfo[] = RESOURCES) {
-    for (const r of resources) this.byPath.set(`${r.group}/${r.version}/${r.plural}`, r);
+  /** built-ins first, then custom resources in the order their CRDs were established */
+  readonly resources: ResourceInfo[];
+  private readonly changed: (() => void)[] = [];
+  constructor(resources: ResourceInfo[] = RESOURCES) {
+    this.resources = [...resources];
+    this.index();
+  }
+
+  private index(): void {
+    this.byPath.clear();
+    for (const r of this.resources) this.byPath.set(`${r.group}/${r.version}/${r.plural}`, r);
+  }
+
+  /** Serves exactly `infos` for the CRD `crd` from now on (none: stop serving it). */
+  setCustom(crd: string, infos: ResourceInfo[]): void {
+    const kept = this.resources.filter((r) => r.custom?.crd !== crd);
+    this.resources.splice(0, this.resources.length, ...kept, ...infos);
+    this.index();
+    for (const fn of this.changed) fn();
+  }
+
+  /** Runs fn after every change of the served custom resources (OpenAPI rebuilds). */
+  onChange(fn: () => void): void {
+    this.changed.push(fn);
   }
 
   lookup(group: string, version: string, plural: string): ResourceInfo | undefined {

@@ -7,6 +7,8 @@ import type { ResourceStore } from './crud.ts';
 import { badRequest, conflict, invalid } from './errors.ts';
 import { applyPatch } from './patch/apply.ts';
 import type { Obj } from './strategies/types.ts';
+import { setAt, valueAt } from './crd/jsonpath.ts';
+import type { ScalePaths } from './registry.ts';
 import { fitsIntFormat, jsonValueDescription } from './validation/formats.ts';
 
 export interface Scale {
@@ -30,18 +32,36 @@ export function formatSelector(sel: { matchLabels?: Record<string, string>; matc
   return parts.join(',');
 }
 
-/** The Scale view of a deployment, replica set or stateful set (pure). */
-export function scaleOf(o: Obj): Scale {
+/**
+ * The Scale view of a deployment, replica set or stateful set, or of a custom resource through
+ * its CRD's scale paths (the label selector path holds a selector string there) (pure).
+ */
+export function scaleOf(o: Obj, paths?: ScalePaths): Scale {
   const m = o.metadata;
+  const meta = { name: m.name, namespace: m.namespace, uid: m.uid, resourceVersion: m.resourceVersion, creationTimestamp: m.creationTimestamp };
+  if (paths) {
+    const sel = paths.labelSelectorPath ? valueAt(o, paths.labelSelectorPath) : undefined;
+    const num = (v: unknown) => (typeof v === 'number' ? v : 0);
+    return {
+      kind: 'Scale', apiVersion: 'autoscaling/v1', metadata: meta,
+      spec: { replicas: num(valueAt(o, paths.specReplicasPath)) },
+      status: { replicas: num(valueAt(o, paths.statusReplicasPath)), ...(typeof sel === 'string' && sel ? { selector: sel } : {}) },
+    };
+  }
   // a ReplicationController's selector is a plain map of labels
   const selector = formatSelector(o.kind === 'ReplicationController' ? { matchLabels: o.spec?.selector } : o.spec?.selector);
   return {
     kind: 'Scale',
     apiVersion: 'autoscaling/v1',
-    metadata: { name: m.name, namespace: m.namespace, uid: m.uid, resourceVersion: m.resourceVersion, creationTimestamp: m.creationTimestamp },
+    metadata: meta,
     spec: { replicas: o.spec?.replicas ?? 0 },
     status: { replicas: o.status?.replicas ?? 0, ...(selector ? { selector } : {}) },
   };
+}
+
+function setReplicas(rs: ResourceStore, o: Obj, replicas: number): void {
+  if (rs.res.scale) setAt(o, rs.res.scale.specReplicasPath, replicas);
+  else o.spec.replicas = replicas;
 }
 
 function replicasOf(scale: unknown, name: string): number {
@@ -63,26 +83,26 @@ export async function updateScale(rs: ResourceStore, ns: string | undefined, nam
   const obj = await rs.guaranteedUpdate(ns, name, (cur) => {
     if (wantRV && wantRV !== cur.metadata.resourceVersion)
       throw conflict(rs.gr, name, 'the object has been modified; please apply your changes to the latest version and try again');
-    cur.spec.replicas = replicas;
+    setReplicas(rs, cur, replicas);
     delete cur.metadata.resourceVersion;
     return cur;
   }, { dryRun, manager, subresource: 'scale' });
-  return scaleOf(obj);
+  return scaleOf(obj, rs.res.scale);
 }
 
 /** PATCH .../scale: the patch applies to the Scale; only its spec.replicas reaches the workload. */
 export async function patchScale(rs: ResourceStore, ns: string | undefined, name: string, type: PatchType, doc: unknown, dryRun: boolean, manager?: string): Promise<Scale> {
   const obj = await rs.guaranteedUpdate(ns, name, (cur) => {
-    const patched = applyPatch(type, scaleOf(cur), doc, 'V1Scale');
+    const patched = applyPatch(type, scaleOf(cur, rs.res.scale), doc, 'V1Scale');
     const replicas = replicasOf(patched, name);
     const wantRV = (patched as Record<string, any>).metadata?.resourceVersion;
     if (wantRV && wantRV !== cur.metadata.resourceVersion)
       throw conflict(rs.gr, name, 'the object has been modified; please apply your changes to the latest version and try again');
-    cur.spec.replicas = replicas;
+    setReplicas(rs, cur, replicas);
     delete cur.metadata.resourceVersion;
     return cur;
   }, { dryRun, manager, subresource: 'scale' });
-  return scaleOf(obj);
+  return scaleOf(obj, rs.res.scale);
 }
 
 /** POST pods/<name>/eviction: the pod's deletion with the Eviction's delete options. */

@@ -51,6 +51,14 @@ export function fieldMapOf(obj: Record<string, unknown>, model: string): FieldMa
 }
 
 function walk(v: unknown, ref: TypeRef | undefined, owner: string, field: string, path: string[], out: FieldMap): void {
+  // a schema the models do not know (a custom resource's): objects are granular, as
+  // structured-merge-diff's deduced type makes them; lists and scalars stay atomic
+  if (ref === undefined && isPlainObject(v)) {
+    const keys = Object.keys(v).filter((k) => v[k] !== undefined && v[k] !== null);
+    if (!keys.length) out.set(pathKey(path), '{}');
+    for (const k of keys) walk(v[k], undefined, owner, k, [...path, `f:${k}`], out);
+    return;
+  }
   if (ref?.t === 'object' && isPlainObject(v)) {
     const keys = Object.keys(v).filter((k) => v[k] !== undefined && v[k] !== null);
     if (!keys.length) out.set(pathKey(path), '{}');

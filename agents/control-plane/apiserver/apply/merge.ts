@@ -27,6 +27,8 @@ function mergeStruct(live: Record<string, Json>, cfg: Record<string, Json>, mode
 function mergeValue(live: Json, cfg: Json, ref: TypeRef | undefined, owner: string | undefined, field: string): Json {
   if (cfg === null) return live;
   if (ref?.t === 'object' && isObj(cfg)) return mergeStruct(isObj(live) ? live : {}, cfg, ref.name);
+  // a custom resource's objects merge field by field (fields.ts: the deduced type)
+  if (ref === undefined && isObj(cfg)) return mergeStruct(isObj(live) ? live : {}, cfg, undefined);
   if (ref?.t === 'map' && isObj(cfg)) {
     const out: Record<string, Json> = isObj(live) ? { ...live } : {};
     for (const [k, v] of Object.entries(cfg)) setOwn(out, k, mergeValue(getOwn(out, k), v, ref.values, owner, k));

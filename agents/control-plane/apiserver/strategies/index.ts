@@ -2,6 +2,7 @@
 import type { ResourceInfo } from '../registry.ts';
 import { daemonSetStrategy, deploymentStrategy, replicaSetStrategy, statefulSetStrategy } from './apps.ts';
 import { cronJobStrategy, jobStrategy } from './batch.ts';
+import { crdStrategy } from './crd.ts';
 import { podTemplateStrategy, replicationControllerStrategy, resourceQuotaStrategy } from './core-workloads.ts';
 import {
   configMapStrategy,
@@ -48,6 +49,7 @@ const STRATEGIES: Record<string, Strategy> = {
   'apps/replicasets': replicaSetStrategy,
   'apps/daemonsets': daemonSetStrategy,
   'apps/statefulsets': statefulSetStrategy,
+  'apiextensions.k8s.io/customresourcedefinitions': crdStrategy,
   'batch/jobs': jobStrategy,
   'batch/cronjobs': cronJobStrategy,
   'rbac.authorization.k8s.io/roles': roleStrategy,
@@ -63,5 +65,5 @@ const STRATEGIES: Record<string, Strategy> = {
 };
 
 export function strategyFor(r: ResourceInfo): Strategy {
-  return STRATEGIES[`${r.group}/${r.plural}`] ?? {};
+  return r.strategy ?? STRATEGIES[`${r.group}/${r.plural}`] ?? {};
 }

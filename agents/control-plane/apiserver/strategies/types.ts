@@ -39,6 +39,8 @@ export interface Strategy {
   /** graceful deletion: seconds to wait, or 0 to delete now (absent: always immediate) */
   gracePeriod?(obj: Obj, requested: number | undefined): number;
   table?: TableSpec;
+  /** read-side conversion of a stored object (custom resources: apiVersion of the request, defaults); idempotent */
+  fromStorage?(obj: Obj): void;
   /** names that may not be deleted (default namespaces) */
   undeletable?(obj: Obj): string | undefined;
   /** finalizers kept outside metadata.finalizers (a namespace's spec.finalizers) */

@@ -31,7 +31,7 @@ const TEXT: Record<FieldErrorType, string> = {
 };
 
 // types whose text carries the offending value
-const WITH_VALUE = new Set<FieldErrorType>(['Invalid', 'NotSupported', 'Duplicate', 'NotFound', 'TypeInvalid']);
+const WITH_VALUE = new Set<FieldErrorType>(['Invalid', 'NotSupported', 'Duplicate', 'NotFound', 'TypeInvalid', 'TooMany']);
 
 /** Go's %#v-ish rendering of a value: strings quoted, numbers and booleans bare. */
 export function renderValue(v: unknown): string {

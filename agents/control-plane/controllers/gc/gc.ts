@@ -20,6 +20,7 @@ interface Resource {
   namespaced: boolean;
 }
 
+const REDISCOVER_MS = 30_000;
 const IGNORED = new Set(['v1/events', 'events.k8s.io/v1/events']);
 
 interface DiscoveryList {
@@ -30,6 +31,7 @@ export class GarbageCollector extends QueueController {
   private readonly graph = new Graph();
   private readonly kinds = new Map<string, Resource>();
   private informerList: SharedInformer[] = [];
+  private rediscovery: NodeJS.Timeout | undefined;
 
   constructor(client: LoopbackClient, log: Logger, o: ControllerOptions = {}) {
     super(client, log, o);
@@ -38,6 +40,16 @@ export class GarbageCollector extends QueueController {
   async start(): Promise<void> {
     await this.discover();
     await super.start();
+    // resources come and go with CRDs: look at discovery again, as upstream's GC does every 30 s
+    this.rediscovery = setInterval(() => {
+      this.discover().catch((e: unknown) => this.log.warn({ err: e }, 'garbage collector discovery failed'));
+    }, REDISCOVER_MS);
+    this.rediscovery.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.rediscovery);
+    super.stop();
   }
 
   protected watched(): SharedInformer[] {
@@ -60,6 +72,7 @@ export class GarbageCollector extends QueueController {
         if (r.name.includes('/') || IGNORED.has(`${gv}/${r.name}`)) continue;
         if (!['list', 'watch', 'delete'].every((v) => r.verbs.includes(v))) continue;
         const res: Resource = { path: gv === 'v1' ? `/api/v1/${r.name}` : `/apis/${gv}/${r.name}`, namespaced: r.namespaced };
+        if (this.kinds.get(`${gv}/${r.kind}`)?.path === res.path) continue;
         this.kinds.set(`${gv}/${r.kind}`, res);
         const inf = this.informers.get(res.path);
         inf.addHandlers({
