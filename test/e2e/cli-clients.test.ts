@@ -5,6 +5,7 @@
 import test from 'ava';
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type * as K from '@kubernetes/client-node';
 import WebSocket from 'ws';
@@ -16,6 +17,7 @@ import { clientNode } from '../integration/_apiserver-kit.ts';
 const NAME = 'wsk';
 const SUBNET = '10.84.0.0/24';
 const NS = 'ws-clients';
+const PY = resolve('test/e2e/helpers/python-clients.py');
 let nl: NodeLab;
 let kc: K.KubeConfig;
 // loaded in before(): client-node needs Node 22 APIs filled in first (clientNode)
@@ -183,15 +185,37 @@ test.serial('bad streaming input gets the upstream answer and leaks no socket in
   after.forEach((n, i) => t.true(n <= before[i]! + 5, `process ${i}: ${before[i]} fds before, ${n} after`));
 });
 
-/** python3 running the given program with the lab's kubeconfig; resolves with its stdout. */
-function python(program: string, args: string[] = []): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn('python3', ['-c', program, ...args], { env: { ...process.env, KUBECONFIG: nl.kc } });
+/** Debian's python3 (the one python3-kubernetes is installed for) running helpers/python-clients.py; its JSON answer. */
+function python<T>(args: string[]): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const p = spawn('/usr/bin/python3', [PY, ...args], { env: { ...process.env, KUBECONFIG: nl.kc } });
     let stdout = '';
     let stderr = '';
-    const timer = setTimeout(() => p.kill('SIGKILL'), 120_000);
+    const timer = setTimeout(() => p.kill('SIGKILL'), 150_000);
     p.stdout.on('data', (d) => (stdout += d));
     p.stderr.on('data', (d) => (stderr += d));
-    p.on('close', (code) => { clearTimeout(timer); resolve({ code: code ?? -1, stdout, stderr }); });
+    p.on('close', (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(JSON.parse(stdout) as T);
+      else reject(new Error(`python3 ${args.join(' ')} exited ${code}: ${stderr}`));
+    });
   });
 }
+
+test.serial('python3-kubernetes stream(): exec output, stdin and the exit code', async (t) => {
+  const r = await python<{ preloaded: string; stdout: string; returncode: number }>(['exec', NS, 'web']);
+  t.is(r.preloaded, 'out\nerr\n');
+  t.is(r.stdout, 'got:hello\n');
+  t.is(r.returncode, 5);
+});
+
+test.serial('python3-kubernetes portforward(): an HTTP request through the forwarded port', async (t) => {
+  const r = await python<{ response: string; error: string | null }>(['portforward', NS, 'web']);
+  t.regex(r.response, /^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\nweb\n$/);
+  t.is(r.error, null);
+});
+
+test.serial('python3-kubernetes watch (watch=True) sees every add, change and delete', async (t) => {
+  const r = await python<{ seen: string[] }>(['watch', NS, '4']);
+  t.deepEqual(r.seen, [0, 1, 2, 3].flatMap((i) => [`ADDED py-${i} 0`, `MODIFIED py-${i} 1`, `DELETED py-${i} 1`]));
+});
