@@ -7,7 +7,7 @@
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { ApiError } from './errors.ts';
+import { ApiError, statusBody } from './errors.ts';
 import type { KubeletTarget } from './kubelet-target.ts';
 
 export interface KubeletCredentials {
@@ -162,6 +162,6 @@ function statusOf(code: number, body: Buffer): ApiError {
 /** A Status answer on a raw socket (upgrade requests have no ServerResponse). */
 export function writeStatus(client: Duplex, err: ApiError): void {
   if (client.destroyed) return;
-  const body = JSON.stringify(err.toStatus());
+  const body = statusBody(err.toStatus());
   client.end(rawResponse(err.code, err.reason, { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)), Connection: 'close' }) + body);
 }

@@ -7,7 +7,7 @@ import type { TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import type { Logger } from '../../api/log.ts';
-import { ApiError, tooLarge, unauthorized } from './errors.ts';
+import { ApiError, type Status, statusBody, tooLarge, unauthorized } from './errors.ts';
 import { MAX_BODY_BYTES } from './body.ts';
 import type { ApiHandler, ApiResponse, UserInfo } from './handler.ts';
 import { type KubeletCredentials, proxyPlain, proxyUpgrade, writeStatus } from './kubelet-proxy.ts';
@@ -68,8 +68,10 @@ export function authenticate(req: IncomingMessage, tokens?: ServeOptions['tokens
   return userFromSocket(req.socket as TLSSocket) ?? tokens?.authenticate(req.headers.authorization);
 }
 
+const isStatus = (b: unknown): b is Status => typeof b === 'object' && b !== null && (b as { kind?: unknown }).kind === 'Status';
+
 function sendStatus(res: ServerResponse, err: ApiError): void {
-  const body = JSON.stringify(err.toStatus());
+  const body = statusBody(err.toStatus());
   res.writeHead(err.code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-cache, private' });
   res.end(body);
 }
@@ -154,7 +156,7 @@ async function writeResponse(res: ServerResponse, r: Exclude<ApiResponse, { kind
   const pieces = r.kind === 'object' ? bodyPieces(r.body) : undefined;
   if (r.kind === 'object' && pieces) return writePieces(res, r.status, pieces, r.warnings, head);
   if (r.kind === 'object') {
-    const body = JSON.stringify(r.body);
+    const body = isStatus(r.body) ? statusBody(r.body) : JSON.stringify(r.body);
     const headers: Record<string, string | string[] | number> = {
       'Content-Type': 'application/json',
       'Content-Length': Buffer.byteLength(body),
