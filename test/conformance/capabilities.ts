@@ -43,7 +43,6 @@ export const CAPABILITY_RULES: CapabilityRule[] = [
     name: /ControllerRevision|rollback without unnecessary restarts|rolling updates and roll backs|canary updates and phased rolling updates/ },
   // subresources and node features
   { capability: 'needs proxy subresources (pods/proxy, services/proxy)', name: /\] Proxy version v1 / },
-  { capability: 'needs WebSocket exec and logs', name: /over websockets/ },
   { capability: 'needs ephemeral containers', name: /Ephemeral Containers/ },
   { capability: 'needs in-place pod resize (pods/resize)', name: /InPlace Resize/ },
   { capability: 'needs pod generation and observedGeneration', name: /Pod Generation/ },

@@ -7,6 +7,7 @@ import { FrameReader, HeaderWriter, dataFrames, headerBlock, synStream } from '.
 import { upgradeRoute } from '../../agents/control-plane/apiserver/upgrade-route.ts';
 import { streamsFor } from '../../agents/control-plane/apiserver/stream-translator.ts';
 import { kubeletTarget } from '../../agents/control-plane/apiserver/kubelet-target.ts';
+import { logProtocol } from '../../agents/control-plane/apiserver/log-websocket.ts';
 
 test('SPDY header blocks form one zlib stream, each block readable as soon as its frame arrived', (t) => {
   const w = new HeaderWriter();
@@ -58,4 +59,12 @@ test('a port-forward\'s ports reach the kubelet as upstream sends them: one "por
   const node = { metadata: { name: 'n1' }, status: { addresses: [{ type: 'InternalIP', address: '10.0.0.1' }] } };
   const target = kubeletTarget(pod, node, 'portforward', new URLSearchParams('ports=8080,9090&ports=7070'));
   t.is(target.path, '/portForward/ns/web?port=8080&port=9090&port=7070');
+});
+
+test('a log WebSocket: no subprotocol or binary.k8s.io is binary, base64.binary.k8s.io text, another refused', (t) => {
+  const ws = (protocols?: string) => ({ upgrade: 'websocket', connection: 'Upgrade', ...(protocols ? { 'sec-websocket-protocol': protocols } : {}) });
+  t.is(logProtocol(ws()), '');
+  t.is(logProtocol(ws('binary.k8s.io')), 'binary.k8s.io');
+  t.is(logProtocol(ws('bogus, base64.binary.k8s.io')), 'base64.binary.k8s.io');
+  t.is(logProtocol(ws('v4.channel.k8s.io')), undefined);
 });

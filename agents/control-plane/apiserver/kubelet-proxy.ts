@@ -148,6 +148,23 @@ export function dialKubeletUpgrade(target: KubeletTarget, creds: KubeletCredenti
   });
 }
 
+/** GET on the kubelet (pods/log for a WebSocket client): its streaming answer once it said 200, else its refusal. */
+export function kubeletGet(target: KubeletTarget, creds: KubeletCredentials): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const kr = kubeletRequest(target, creds, 'GET', {});
+    kr.on('response', (kres) => {
+      kr.setTimeout(0);
+      if (kres.statusCode === 200) return resolve(kres);
+      const chunks: Buffer[] = [];
+      kres.on('data', (c: Buffer) => chunks.push(c));
+      kres.on('end', () => reject(statusOf(kres.statusCode ?? 502, Buffer.concat(chunks))));
+      kres.on('error', (e) => reject(unreachable(target, e)));
+    });
+    kr.on('error', (e) => reject(unreachable(target, e)));
+    kr.end();
+  });
+}
+
 /** The kubelet's refusal as an ApiError: its Status when the body is one, else the text. */
 function statusOf(code: number, body: Buffer): ApiError {
   try {

@@ -10,11 +10,12 @@ import type { Logger } from '../../api/log.ts';
 import { ApiError, type Status, statusBody, tooLarge, unauthorized } from './errors.ts';
 import { MAX_BODY_BYTES } from './body.ts';
 import type { ApiHandler, ApiResponse, UserInfo } from './handler.ts';
-import { type KubeletCredentials, proxyPlain, proxyUpgrade, writeStatus } from './kubelet-proxy.ts';
+import { type KubeletCredentials, kubeletGet, proxyPlain, proxyUpgrade, writeStatus } from './kubelet-proxy.ts';
 import { parseResourcePath, queryBool, requestURL } from './request.ts';
 import { translateRemoteCommand, V5_PROTOCOL } from './stream-translator.ts';
 import { tunnelPortForward } from './portforward-tunnel.ts';
-import { TUNNEL_PROTOCOL, TUNNEL_TOKEN, upgradeRoute } from './upgrade-route.ts';
+import { TUNNEL_PROTOCOL, TUNNEL_TOKEN, isWebSocket, upgradeRoute } from './upgrade-route.ts';
+import { LOG_PROTOCOLS, logProtocol, streamLog } from './log-websocket.ts';
 import { bodyPieces } from './output.ts';
 import { drained, writeWatch } from './watch-write.ts';
 import { attributesFor } from '../auth/attributes.ts';
@@ -252,7 +253,7 @@ export async function serve(o: ServeOptions): Promise<{ server: https.Server; po
   const webSockets = new WebSocketServer({
     noServer: true,
     perMessageDeflate: false,
-    handleProtocols: (offered) => (offered.has(V5_PROTOCOL) ? V5_PROTOCOL : offered.has(TUNNEL_TOKEN) ? TUNNEL_PROTOCOL : false),
+    handleProtocols: (offered) => [V5_PROTOCOL, ...LOG_PROTOCOLS].find((p) => offered.has(p)) ?? (offered.has(TUNNEL_TOKEN) ? TUNNEL_PROTOCOL : false),
   });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     void (async () => {
@@ -260,11 +261,18 @@ export async function serve(o: ServeOptions): Promise<{ server: https.Server; po
       const user = authenticate(req, o.tokens);
       if (!user) return writeStatus(socket, unauthorized());
       const rr = parseResourcePath(req.method ?? 'GET', url.pathname, url.searchParams);
-      if (!rr || rr.group !== '' || rr.resource !== 'pods' || !rr.namespace || !rr.name || !STREAMING.has(rr.subresource ?? ''))
+      const sub = rr?.subresource ?? '';
+      if (!rr || rr.group !== '' || rr.resource !== 'pods' || !rr.namespace || !rr.name || !(STREAMING.has(sub) || (sub === 'log' && isWebSocket(req.headers))))
         return writeStatus(socket, new ApiError(400, 'BadRequest', `upgrade is not supported on ${url.pathname}`));
       await o.handler.authorize(attributesFor(req.method ?? 'GET', url.pathname, url.searchParams, user));
       if (!o.kubeletClient) return writeStatus(socket, new ApiError(503, 'ServiceUnavailable', 'no kubelet client credentials configured'));
       const target = await o.handler.kubeletTargetFor(rr.namespace, rr.name, rr.subresource!, url.searchParams);
+      if (sub === 'log') {
+        const protocol = logProtocol(req.headers);
+        if (protocol === undefined) return void socket.end('HTTP/1.1 403 Forbidden\r\n\r\n');
+        const log = await kubeletGet(target, o.kubeletClient);
+        return webSockets.handleUpgrade(req, socket, head, (ws) => (ws.protocol === protocol ? streamLog(ws, log) : (log.destroy(), ws.close(1002))));
+      }
       const route = upgradeRoute(rr.subresource!, req.headers);
       o.log.debug({ path: url.pathname, user: user.name, kubelet: `${target.host}:${target.port}`, route }, 'upgrade');
       if (route === 'proxy') return proxyUpgrade(target, o.kubeletClient, req, socket, head);
