@@ -7,7 +7,7 @@ LAB_NAME ?= hawser
 APT_PACKAGES := containerd runc iptables conntrack iproute2 util-linux busybox-static docker-registry \
                 skopeo containernetworking-plugins gcc libc6-dev unzip procps nftables ipset ipvsadm \
                 systemd shellcheck dnsmasq-base openssl etcd-server \
-                systemd-container debootstrap zstd
+                systemd-container debootstrap zstd python3-kubernetes
 # vagrant only for `vagrant validate` in the tests: without recommends (no libvirt/qemu stack)
 APT_NORECOMMENDS := vagrant
 

@@ -42,7 +42,6 @@ export const CAPABILITY_RULES: CapabilityRule[] = [
     name: /ControllerRevision|rollback without unnecessary restarts|rolling updates and roll backs|canary updates and phased rolling updates/ },
   // subresources and node features
   { capability: 'needs a route from the lab API server to pod IPs and an agnhost-like porter image (the proxy subresources are served)', name: /\] Proxy version v1 / },
-  { capability: 'needs WebSocket exec and logs', name: /over websockets/ },
   { capability: 'test only: ephemeral containers are served and run (test/e2e/cli-debug-proxy.test.ts)', name: /Ephemeral Containers/ },
   { capability: 'needs in-place pod resize (pods/resize)', name: /InPlace Resize/ },
   { capability: 'needs pod generation and observedGeneration', name: /Pod Generation/ },

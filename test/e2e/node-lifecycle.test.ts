@@ -4,7 +4,7 @@
 // is named after the upstream conformance test it mirrors and runs in its own namespace.
 import test from 'ava';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { Cluster, condition, cstatus, downLab, eventually, limiter, namespace, upLab, type NodeLab } from './helpers/node-e2e.ts';
+import { Cluster, condition, cstatus, downLab, eventually, limiter, namespace, upLab, wsMessages, type NodeLab } from './helpers/node-e2e.ts';
 
 const LAB = ['node', '10.79.0.0/24'] as const;
 let L: NodeLab;
@@ -271,6 +271,12 @@ it('[sig-node] Pods should support remote command execution over websockets [Nod
   t.is(failed.stdout, 'out\n');
   t.regex(failed.stderr, /err\n[\s\S]*command terminated with exit code 3/);
   t.is((await c.run(['exec', '-i', 'exec', '--', 'cat'], 'from stdin\n')).stdout, 'from stdin\n');
+  // upstream's own check: a WebSocket with channel.k8s.io; stdout on channel 1, other channels only empty frames
+  const q = 'stderr=1&stdout=1&container=c&command=echo&command=remote+execution+test';
+  const ws = await wsMessages(c.kc, `/api/v1/namespaces/${c.ns}/pods/exec/exec?${q}`, ['channel.k8s.io']);
+  t.is(ws.protocol, 'channel.k8s.io');
+  t.true(ws.messages.every((m) => m.length <= 1 || m[0] === 1), JSON.stringify(ws.messages.map((m) => [...m])));
+  t.is(Buffer.concat(ws.messages.filter((m) => m[0] === 1).map((m) => m.subarray(1))).toString(), 'remote execution test\n');
 });
 
 it('[sig-node] Pods should support retrieving logs from the container over websockets [NodeConformance] [Conformance]', async (c, t) => {
@@ -281,4 +287,10 @@ it('[sig-node] Pods should support retrieving logs from the container over webso
   t.is(await c.ok(['logs', 'logs', '--tail=1']), 'tick 3\n');
   const follow = await c.run(['logs', '-f', 'logs', '--request-timeout=2s']);
   t.regex(follow.stdout, /^container is alive\ntick 1\n/);
+  // upstream's own check: the log over a WebSocket with binary.k8s.io, the messages' bytes in order
+  const ws = await wsMessages(c.kc, `/api/v1/namespaces/${c.ns}/pods/logs/log?container=c`, ['binary.k8s.io']);
+  t.is(ws.protocol, 'binary.k8s.io');
+  t.is(Buffer.concat(ws.messages).toString(), out);
+  const b64 = await wsMessages(c.kc, `/api/v1/namespaces/${c.ns}/pods/logs/log?container=c&tailLines=1`, ['base64.binary.k8s.io']);
+  t.is(Buffer.from(b64.messages.map(String).join(''), 'base64').toString(), 'tick 3\n');
 });

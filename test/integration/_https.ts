@@ -7,6 +7,8 @@ import { loadKubeconfig } from '../../agents/api/kubeconfig.ts';
 export interface Reply {
   status: number;
   body: any;
+  /** the body's bytes as sent */
+  text: string;
   ms: number;
 }
 
@@ -36,7 +38,7 @@ export function rawClient(kubeconfig: string, timeoutMs = 10_000): RawClient {
             } catch {
               // plain text (healthz)
             }
-            resolve({ status: r.statusCode ?? 0, body: parsed, ms: Date.now() - started });
+            resolve({ status: r.statusCode ?? 0, body: parsed, text, ms: Date.now() - started });
           });
           r.on('error', reject);
         });

@@ -40,12 +40,14 @@ export class ApiError extends Error {
     super(message);
   }
 
+  /** metav1.Status with its fields in Go's struct order, as kube-apiserver's encoder writes them */
   toStatus(): Status {
-    const s: Status = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: this.message, reason: this.reason, code: this.code };
-    if (this.details) s.details = this.details;
-    return s;
+    return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: this.message, reason: this.reason, ...(this.details ? { details: this.details } : {}), code: this.code };
   }
 }
+
+/** A Status as a response body: JSON ending in a newline, as Go's json.Encoder ends every value. */
+export const statusBody = (s: Status): string => `${JSON.stringify(s)}\n`;
 
 export interface GroupResource {
   group: string;

@@ -7,7 +7,7 @@
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { ApiError } from './errors.ts';
+import { ApiError, statusBody } from './errors.ts';
 import type { KubeletTarget } from './kubelet-target.ts';
 
 export interface KubeletCredentials {
@@ -28,7 +28,7 @@ export function forwardHeaders(req: IncomingMessage, upgrade: boolean): Record<s
   return out;
 }
 
-function kubeletRequest(target: KubeletTarget, creds: KubeletCredentials, method: string, headers: Record<string, string | string[]>) {
+export function kubeletRequest(target: KubeletTarget, creds: KubeletCredentials, method: string, headers: Record<string, string | string[]>) {
   const r = https.request({
     host: target.host,
     port: target.port,
@@ -119,9 +119,66 @@ export function proxyUpgrade(target: KubeletTarget, creds: KubeletCredentials, r
   kr.end();
 }
 
+export interface KubeletUpgrade {
+  socket: Duplex;
+  head: Buffer;
+  headers: IncomingMessage['headers'];
+}
+
+/**
+ * Dials the kubelet with an upgrade request of our own (the API server's half of a translated
+ * stream). A refusal rejects with the kubelet's Status when it sent one.
+ */
+export function dialKubeletUpgrade(target: KubeletTarget, creds: KubeletCredentials, headers: Record<string, string>): Promise<KubeletUpgrade> {
+  return new Promise((resolve, reject) => {
+    const kr = kubeletRequest(target, creds, 'POST', { ...headers, connection: 'Upgrade' });
+    kr.on('upgrade', (kres, socket, head) => {
+      kr.setTimeout(0);
+      resolve({ socket, head, headers: kres.headers });
+    });
+    kr.on('response', (kres) => {
+      kr.setTimeout(0);
+      const chunks: Buffer[] = [];
+      kres.on('data', (c: Buffer) => chunks.push(c));
+      kres.on('end', () => reject(statusOf(kres.statusCode ?? 502, Buffer.concat(chunks))));
+      kres.on('error', (e) => reject(unreachable(target, e)));
+    });
+    kr.on('error', (e) => reject(unreachable(target, e)));
+    kr.end();
+  });
+}
+
+/** GET on the kubelet (pods/log for a WebSocket client): its streaming answer once it said 200, else its refusal. */
+export function kubeletGet(target: KubeletTarget, creds: KubeletCredentials): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const kr = kubeletRequest(target, creds, 'GET', {});
+    kr.on('response', (kres) => {
+      kr.setTimeout(0);
+      if (kres.statusCode === 200) return resolve(kres);
+      const chunks: Buffer[] = [];
+      kres.on('data', (c: Buffer) => chunks.push(c));
+      kres.on('end', () => reject(statusOf(kres.statusCode ?? 502, Buffer.concat(chunks))));
+      kres.on('error', (e) => reject(unreachable(target, e)));
+    });
+    kr.on('error', (e) => reject(unreachable(target, e)));
+    kr.end();
+  });
+}
+
+/** The kubelet's refusal as an ApiError: its Status when the body is one, else the text. */
+function statusOf(code: number, body: Buffer): ApiError {
+  try {
+    const s = JSON.parse(body.toString('utf8')) as { kind?: string; reason?: string; message?: string; code?: number };
+    if (s.kind === 'Status') return new ApiError(s.code || code, s.reason || 'InternalError', s.message ?? '');
+  } catch {
+    // not JSON: the text itself is the message
+  }
+  return new ApiError(code, code === 404 ? 'NotFound' : 'InternalError', body.toString('utf8').trim() || `the kubelet answered ${code}`);
+}
+
 /** A Status answer on a raw socket (upgrade requests have no ServerResponse). */
 export function writeStatus(client: Duplex, err: ApiError): void {
   if (client.destroyed) return;
-  const body = JSON.stringify(err.toStatus());
+  const body = statusBody(err.toStatus());
   client.end(rawResponse(err.code, err.reason, { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)), Connection: 'close' }) + body);
 }

@@ -76,8 +76,12 @@ export function kubeletTarget(pod: Obj, node: Obj | undefined, sub: string, quer
       const c = containerFor(pod, query);
       return { host, port, path: withQuery(`/attach/${enc(ns)}/${enc(name)}/${enc(c)}`, pick(query, STREAM_PARAMS)) };
     }
-    case 'portforward':
-      return { host, port, path: withQuery(`/portForward/${enc(ns)}/${enc(name)}`, pick(query, ['ports'])) };
+    case 'portforward': {
+      // PodPortForwardOptions' "ports" reach the kubelet as "port", one value each (upstream's PortForwardLocation)
+      const ports = new URLSearchParams();
+      for (const v of query.getAll('ports').flatMap((s) => s.split(','))) ports.append('port', v.trim());
+      return { host, port, path: withQuery(`/portForward/${enc(ns)}/${enc(name)}`, ports) };
+    }
     default:
       throw badRequest(`unsupported subresource ${sub}`);
   }

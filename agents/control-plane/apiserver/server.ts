@@ -5,19 +5,31 @@ import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
 import type { Logger } from '../../api/log.ts';
-import { ApiError, tooLarge, unauthorized } from './errors.ts';
+import { ApiError, type Status, statusBody, tooLarge, unauthorized } from './errors.ts';
 import { MAX_BODY_BYTES } from './body.ts';
 import type { ApiHandler, ApiResponse, UserInfo } from './handler.ts';
-import { type KubeletCredentials, proxyPlain, proxyUpgrade, writeStatus } from './kubelet-proxy.ts';
+import { type KubeletCredentials, kubeletGet, proxyPlain, proxyUpgrade, writeStatus } from './kubelet-proxy.ts';
 import { proxyToBackend } from './backend-proxy.ts';
-import { parseResourcePath, requestURL } from './request.ts';
+import { parseResourcePath, queryBool, requestURL } from './request.ts';
+import { translateRemoteCommand, V5_PROTOCOL } from './stream-translator.ts';
+import { tunnelPortForward } from './portforward-tunnel.ts';
+import { TUNNEL_PROTOCOL, TUNNEL_TOKEN, isWebSocket, upgradeRoute } from './upgrade-route.ts';
+import { LOG_PROTOCOLS, logProtocol, streamLog } from './log-websocket.ts';
 import { bodyPieces } from './output.ts';
 import { drained, writeWatch } from './watch-write.ts';
 import { attributesFor } from '../auth/attributes.ts';
 import { checkInterval, DEFAULT_TIMEOUTS, headersTooLarge, requestTimedOut, type ServerTimeouts } from './timeouts.ts';
 
 const STREAMING = new Set(['exec', 'attach', 'portforward']);
+
+const streamOptions = (q: URLSearchParams) => ({
+  stdin: queryBool(q, 'stdin') ?? false,
+  stdout: queryBool(q, 'stdout') ?? false,
+  stderr: queryBool(q, 'stderr') ?? false,
+  tty: queryBool(q, 'tty') ?? false,
+});
 
 export interface ServeOptions {
   handler: ApiHandler;
@@ -58,8 +70,10 @@ export function authenticate(req: IncomingMessage, tokens?: ServeOptions['tokens
   return userFromSocket(req.socket as TLSSocket) ?? tokens?.authenticate(req.headers.authorization);
 }
 
+const isStatus = (b: unknown): b is Status => typeof b === 'object' && b !== null && (b as { kind?: unknown }).kind === 'Status';
+
 function sendStatus(res: ServerResponse, err: ApiError): void {
-  const body = JSON.stringify(err.toStatus());
+  const body = statusBody(err.toStatus());
   res.writeHead(err.code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-cache, private' });
   res.end(body);
 }
@@ -144,7 +158,7 @@ async function writeResponse(res: ServerResponse, r: Exclude<ApiResponse, { kind
   const pieces = r.kind === 'object' ? bodyPieces(r.body) : undefined;
   if (r.kind === 'object' && pieces) return writePieces(res, r.status, pieces, r.warnings, head);
   if (r.kind === 'object') {
-    const body = JSON.stringify(r.body);
+    const body = isStatus(r.body) ? statusBody(r.body) : JSON.stringify(r.body);
     const headers: Record<string, string | string[] | number> = {
       'Content-Type': 'application/json',
       'Content-Length': Buffer.byteLength(body),
@@ -245,23 +259,41 @@ export async function serve(o: ServeOptions): Promise<{ server: https.Server; po
       done(err.code);
     });
   });
+  // ends the WebSocket of translated (v5) and tunnelled (port-forward) streams; upgradeRoute chose the path
+  const webSockets = new WebSocketServer({
+    noServer: true,
+    perMessageDeflate: false,
+    handleProtocols: (offered) => [V5_PROTOCOL, ...LOG_PROTOCOLS].find((p) => offered.has(p)) ?? (offered.has(TUNNEL_TOKEN) ? TUNNEL_PROTOCOL : false),
+  });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     void (async () => {
       const url = requestURL(req.url);
       const user = authenticate(req, o.tokens);
       if (!user) return writeStatus(socket, unauthorized());
       const rr = parseResourcePath(req.method ?? 'GET', url.pathname, url.searchParams);
-      if (!rr || rr.group !== '' || rr.resource !== 'pods' || !rr.namespace || !rr.name || !STREAMING.has(rr.subresource ?? ''))
+      const sub = rr?.subresource ?? '';
+      if (!rr || rr.group !== '' || rr.resource !== 'pods' || !rr.namespace || !rr.name || !(STREAMING.has(sub) || (sub === 'log' && isWebSocket(req.headers))))
         return writeStatus(socket, new ApiError(400, 'BadRequest', `upgrade is not supported on ${url.pathname}`));
       await o.handler.authorize(attributesFor(req.method ?? 'GET', url.pathname, url.searchParams, user));
-      // kubectl tries WebSocket first and falls back to SPDY when the upgrade is refused; the
-      // kubelet's runtime streams speak SPDY, so refusing here keeps the whole path on SPDY
-      if (String(req.headers.upgrade ?? '').toLowerCase() === 'websocket')
-        return writeStatus(socket, new ApiError(400, 'BadRequest', 'WebSocket streaming is not supported by this server; use SPDY'));
       if (!o.kubeletClient) return writeStatus(socket, new ApiError(503, 'ServiceUnavailable', 'no kubelet client credentials configured'));
       const target = await o.handler.kubeletTargetFor(rr.namespace, rr.name, rr.subresource!, url.searchParams);
-      o.log.debug({ path: url.pathname, user: user.name, kubelet: `${target.host}:${target.port}` }, 'upgrade proxied');
-      proxyUpgrade(target, o.kubeletClient, req, socket, head);
+      if (sub === 'log') {
+        const protocol = logProtocol(req.headers);
+        if (protocol === undefined) return void socket.end('HTTP/1.1 403 Forbidden\r\n\r\n');
+        const log = await kubeletGet(target, o.kubeletClient);
+        return webSockets.handleUpgrade(req, socket, head, (ws) => (ws.protocol === protocol ? streamLog(ws, log) : (log.destroy(), ws.close(1002))));
+      }
+      const route = upgradeRoute(rr.subresource!, req.headers);
+      o.log.debug({ path: url.pathname, user: user.name, kubelet: `${target.host}:${target.port}`, route }, 'upgrade');
+      if (route === 'proxy') return proxyUpgrade(target, o.kubeletClient, req, socket, head);
+      const creds = o.kubeletClient;
+      const protocol = route === 'translate' ? V5_PROTOCOL : TUNNEL_PROTOCOL;
+      // "/" is not a token character, so ws would refuse the tunnel's subprotocol name: it is offered under a token here
+      if (route === 'tunnel') req.headers['sec-websocket-protocol'] = TUNNEL_TOKEN;
+      webSockets.handleUpgrade(req, socket, head, (ws) => {
+        if (ws.protocol !== protocol) return ws.close(1002);
+        void (route === 'translate' ? translateRemoteCommand(ws, target, creds, streamOptions(url.searchParams)) : tunnelPortForward(ws, target, creds));
+      });
     })().catch((e) => writeStatus(socket, e instanceof ApiError ? e : new ApiError(500, 'InternalError', String((e as Error)?.message ?? e))));
   });
   await new Promise<void>((resolve, reject) => {

@@ -22,7 +22,7 @@ import { parseCredential } from './token.ts';
 import { FailureThrottle, type ThrottleOptions } from './throttle.ts';
 import { nodeOf, SERVING_CERT_PATH, servingSANs, type ServingCertResponse } from './serving-cert.ts';
 import { userFromSocket } from '../apiserver/server.ts';
-import { ApiError, internalError, tooLarge } from '../apiserver/errors.ts';
+import { ApiError, internalError, statusBody, tooLarge } from '../apiserver/errors.ts';
 import { requestURL } from '../apiserver/request.ts';
 
 export const CACERTS_PATH = '/cacerts';
@@ -53,7 +53,7 @@ function sendStatus(res: ServerResponse, e: ApiError): void {
   if (e.code === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="hawser join"');
   if (e.details?.retryAfterSeconds) res.setHeader('Retry-After', String(e.details.retryAfterSeconds));
   if (e.code === 413) res.setHeader('Connection', 'close');
-  send(res, e.code, JSON.stringify(e.toStatus()), 'application/json');
+  send(res, e.code, statusBody(e.toStatus()), 'application/json');
 }
 
 /** At most MAX_BODY bytes; a longer body is refused with 413 once read to its end (up to DISCARD_LIMIT). */

@@ -9,6 +9,8 @@ import { labDown, savedOptions } from '../../../agents/cli/lab/down.ts';
 import { waitFor } from '../../../agents/cli/lab/procs.ts';
 import { imageRef, labUp, repoFromBin } from '../../../agents/cli/lab/up.ts';
 import { topology, type Lab } from '../../../agents/cli/lab/topology.ts';
+import WebSocket from 'ws';
+import { loadKubeconfig } from '../../../agents/api/kubeconfig.ts';
 import { KUBECTL, type Run } from '../../helpers/kubectl.ts';
 
 /** HAWSER_BIN lets a run use another bundle (e.g. one built elsewhere); default the repo's own. */
@@ -93,6 +95,23 @@ export async function namespace(t: ExecutionContext, kc: string): Promise<string
   await kubectlOk(kc, ['create', 'namespace', ns]);
   t.teardown(async () => { await kubectl(kc, ['delete', 'namespace', ns, '--wait=false']); });
   return ns;
+}
+
+/**
+ * What upstream's e2e websocket helper (OpenWebSocketForURL) reads: a WebSocket to `path` with
+ * the kubeconfig's identity offering `protocols`, every message until the server closes, bounded.
+ */
+export function wsMessages(kc: string, path: string, protocols: string[], timeoutMs = 30_000): Promise<{ protocol: string; messages: Buffer[] }> {
+  const { server, ca, cert, key, token } = loadKubeconfig(kc);
+  const ws = new WebSocket(`${server.replace(/^http/, 'ws')}${path}`, protocols, { ca, cert, key, headers: token ? { Authorization: `Bearer ${token}` } : {} });
+  return new Promise((resolve, reject) => {
+    const messages: Buffer[] = [];
+    const timer = setTimeout(() => { ws.terminate(); reject(new Error(`${path}: not closed within ${timeoutMs} ms`)); }, timeoutMs);
+    ws.on('message', (m: Buffer) => messages.push(m));
+    ws.on('unexpected-response', (_req, res) => { clearTimeout(timer); reject(new Error(`${path}: upgrade refused with ${res.statusCode}`)); });
+    ws.on('error', (e) => { clearTimeout(timer); reject(e); });
+    ws.on('close', () => { clearTimeout(timer); resolve({ protocol: ws.protocol, messages }); });
+  });
 }
 
 export class Cluster {

@@ -5,6 +5,7 @@ import type { ResourceStore, WriteOptions } from '../crud.ts';
 import { checkDuplicates, type FieldValidation, typedDecode } from '../decode.ts';
 import { duplicateFields } from '../duplicates.ts';
 import { ApiError, badRequest, conflict, notFound } from '../errors.ts';
+import { queryBool } from '../request.ts';
 import { apiVersionOf } from '../registry.ts';
 import type { Obj } from '../strategies/types.ts';
 import { applyConfig, conflictError } from './managed.ts';
@@ -28,7 +29,8 @@ export interface ApplyRequest {
 export async function serverSideApply(rs: ResourceStore, r: ApplyRequest): Promise<{ obj: Obj; created: boolean; warnings: string[] }> {
   const manager = r.query.get('fieldManager');
   if (!manager) throw badRequest('PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch');
-  const force = r.query.get('force') === 'true';
+  // PatchOptions.force as the parameter codec reads a *bool: only "0" and "false" (any case) are false
+  const force = queryBool(r.query, 'force') ?? false;
   const cfg = requireObject(decodeBody(r.body, 'application/apply-patch+yaml')) as Obj;
   if (!cfg.apiVersion) throw badRequest('apiVersion must be set in an applied configuration');
   if (!cfg.kind) throw badRequest('kind must be set in an applied configuration');
