@@ -11,6 +11,7 @@ export const SUBRESOURCE_KIND: Record<string, [string, string, string]> = {
   portforward: ['', 'v1', 'PodPortForwardOptions'],
   scale: ['autoscaling', 'v1', 'Scale'],
   eviction: ['policy', 'v1', 'Eviction'],
+  token: ['authentication.k8s.io', 'v1', 'TokenRequest'],
 };
 export const SUBRESOURCE_VERBS: Record<string, string[]> = {
   status: ['get', 'patch', 'update'],
@@ -18,6 +19,7 @@ export const SUBRESOURCE_VERBS: Record<string, string[]> = {
   finalize: ['update'],
   scale: ['get', 'patch', 'update'],
   eviction: ['create'],
+  token: ['create'],
   log: ['get'],
   exec: ['create', 'get'],
   attach: ['create', 'get'],

@@ -11,8 +11,18 @@ import { NodeAuthorizer, nodeAdmission, nodeWriteAdmission } from './node.ts';
 import { RbacAuthorizer, RbacIndex } from './rbac.ts';
 import { rbacAdmission } from './rbac-admission.ts';
 import { StaticRuleAuthorizer } from './rules.ts';
+import type { ObjectLookup } from './sa-tokens.ts';
 
 export { TokenAuthenticator } from './tokens.ts';
+
+/** Objects as stored now, by plural of the core group (what token authentication checks against). */
+export function storedObjects(store: Store): ObjectLookup {
+  return async (plural, namespace, name) => {
+    const r = RESOURCES.find((x) => x.group === '' && x.plural === plural)!;
+    const kv = await store.get(storageKey(r, namespace, name));
+    return kv ? JSON.parse(kv.value) : undefined;
+  };
+}
 
 export interface Authorization {
   authorizer: Authorizer;

@@ -59,6 +59,8 @@ export class NodeAuthorizer implements Authorizer {
       if (g === 'discovery.k8s.io' && a.resource === 'endpointslices') return ALLOW;
     }
     if (g === '' && REF_KINDS.has(a.resource) && !a.subresource && READ.includes(a.verb)) return this.referenced(a, node, a.resource as RefKind);
+    // tokens for the service accounts of its pods (token-request.ts checks the pod binding)
+    if (g === '' && a.resource === 'serviceaccounts' && a.subresource === 'token' && a.verb === 'create') return this.referenced(a, node, 'serviceaccounts');
     return NO_OPINION;
   }
 
