@@ -16,7 +16,7 @@ export class BearerAuthenticator {
   /** The user a token authenticates for `audiences` (default: the API server's), or why not. */
   async authenticateToken(token: string, audiences?: string[]): Promise<Authenticated | Error> {
     const user = this.staticTokens?.byToken(token);
-    if (user) return { user: { ...user, groups: [...user.groups, 'system:authenticated'] }, audiences: audiences ?? this.serviceAccounts?.audiences ?? [] };
+    if (user) return { user, audiences: audiences ?? this.serviceAccounts?.audiences ?? [] };
     if (this.serviceAccounts?.owns(token)) return this.serviceAccounts.authenticate(token, audiences);
     return new Error('invalid bearer token');
   }
