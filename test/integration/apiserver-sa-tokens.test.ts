@@ -4,7 +4,7 @@
 // ServiceAccount, expiry, another key, alg none, malformed), TokenReview, and the signing key
 // on disk (0600, kept across a restart).
 import test from 'ava';
-import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, verify } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { signJws } from '../../agents/control-plane/auth/jws.ts';
@@ -44,7 +44,7 @@ test.before(async () => {
   c = await startCluster('sqlite');
   await until('the default ServiceAccount', async () => (await c.kubectl(['get', 'sa', 'default'])).code === 0);
   for (const n of ['n1', 'n2']) await c.ok(['create', '-f', '-'], { input: JSON.stringify(readyNode(n, n === 'n1' ? '10.0.0.1' : '10.0.0.2')) });
-  // pods are full users of cluster-admin rights: list pods to the cluster's own reader
+  // the tokens' users may read pods (view), so a 200 shows that a token authenticated
   await c.ok(['create', 'clusterrolebinding', 'sa-view', '--clusterrole=view', '--group=system:serviceaccounts']);
 });
 test.after.always(async () => {
@@ -191,4 +191,34 @@ test.serial('creating a token needs create on serviceaccounts/token; a node gets
   t.regex(unbound.stderr, /node requested token not bound to a pod/);
   const unrelated = await c.kubectl(['create', 'token', 'other', '--bound-object-kind', 'Pod', '--bound-object-name', 'on-n1'], { kubeconfig: n1 });
   t.regex(unrelated.stderr, /forbidden/);
+});
+
+test.serial('OIDC discovery: a ServiceAccount reads the configuration and the JWKS, and the JWKS verifies its token', async (t) => {
+  const token = (await c.ok(['create', 'token', 'default'])).trim();
+  const config = await callWith(token, '/.well-known/openid-configuration');
+  t.is(config.status, 200);
+  t.deepEqual(config.body, {
+    issuer: ISSUER,
+    jwks_uri: `${c.url}/openid/v1/jwks`,
+    response_types_supported: ['id_token'],
+    subject_types_supported: ['public'],
+    id_token_signing_alg_values_supported: ['RS256'],
+  });
+  const set = await callWith(token, '/openid/v1/jwks');
+  t.is(set.status, 200);
+  const [header, payload, sig] = token.split('.');
+  const kid = JSON.parse(Buffer.from(header, 'base64url').toString('utf8')).kid;
+  const jwk = set.body.keys.find((k: { kid: string }) => k.kid === kid);
+  t.like(jwk, { kty: 'RSA', alg: 'RS256', use: 'sig', e: 'AQAB' });
+  const key = createPublicKey({ key: jwk, format: 'jwk' });
+  t.true(verify('RSA-SHA256', Buffer.from(`${header}.${payload}`), key, Buffer.from(sig, 'base64url')));
+  // the bootstrap policy grants it to every ServiceAccount, not to other users
+  const nobody = await c.identity('nobody', []);
+  const cl = rawClient(nobody);
+  try {
+    t.is((await cl.request('GET', '/openid/v1/jwks')).status, 403);
+  } finally {
+    cl.close();
+  }
+  t.regex(await c.ok(['get', 'clusterrolebinding', 'system:service-account-issuer-discovery', '-o', 'jsonpath={.subjects[0].name}']), /^system:serviceaccounts$/);
 });

@@ -8,6 +8,7 @@ import { applyView } from '../auth/node-view.ts';
 import { review } from '../auth/reviews.ts';
 import type { BearerAuthenticator } from '../auth/authn.ts';
 import { createTokenRequest, type Getter } from '../auth/token-request.ts';
+import { JWKS_PATH, jwks, OIDC_CONFIG_PATH, openIDConfiguration } from '../auth/oidc-discovery.ts';
 import { impersonatedUser, impersonationChecks, requestedImpersonation } from '../auth/impersonation.ts';
 import { type DeleteOptions, ResourceStore, type ListQuery, type WriteOptions } from './crud.ts';
 import { decodeBody, PATCH_CONTENT_TYPES, mediaType, parseDeleteOptions, requireObject } from './body.ts';
@@ -223,6 +224,13 @@ export class ApiHandler {
         return { kind: 'raw', status: 200, text: this.openapi.index(), contentType: 'application/json' };
       case '/openapi/v2':
         return this.openapiV2.respond(req.headers['accept']);
+      case OIDC_CONFIG_PATH:
+      case JWKS_PATH: {
+        const sa = this.o.authn?.serviceAccounts;
+        if (!sa) throw pathNotFound();
+        if (path === JWKS_PATH) return { kind: 'raw', status: 200, text: JSON.stringify(jwks(sa.signingKey)), contentType: 'application/jwk-set+json' };
+        return { kind: 'raw', status: 200, text: JSON.stringify(openIDConfiguration(sa.issuer, this.o.serverAddress)), contentType: 'application/json' };
+      }
     }
     if (path.startsWith('/openapi/v3/')) {
       const doc = this.openapi.document(path.slice('/openapi/v3/'.length));
