@@ -28,6 +28,7 @@ import { LoopbackClient } from './client/loopback.ts';
 import { parseCIDR } from './controllers/cidr.ts';
 import { startEventTTL } from './controllers/eventttl.ts';
 import { NamespaceController } from './controllers/namespace.ts';
+import { RootCAPublisher } from './controllers/serviceaccount/root-ca.ts';
 import { NodeIpamController } from './controllers/nodeipam.ts';
 import { NodeLifecycleController } from './controllers/nodelifecycle.ts';
 import { PodGC } from './controllers/podgc.ts';
@@ -177,6 +178,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ url: 
     extra: [
       () => new NodeIpamController(new LoopbackClient(handler, controllerUser), logger('node-ipam'), o),
       () => new NamespaceController(new LoopbackClient(handler, controllerUser), logger('namespace-controller'), handler, ca.certPem),
+      (informers) => new RootCAPublisher(new LoopbackClient(handler, controllerUser), logger('root-ca-publisher'), ca.certPem, { informers }),
       (informers) => new ClusterRoleAggregationController(new LoopbackClient(handler, controllerUser), logger('clusterrole-aggregation'), informers),
       (informers) => new PodGC(new LoopbackClient(handler, controllerUser), logger('pod-gc'), undefined, informers),
       (informers) => new NodeLifecycleController(new LoopbackClient(handler, controllerUser), logger('node-lifecycle'), { gracePeriodMs: (o.nodeMonitorGracePeriodSeconds ?? 50) * 1000, informers }),

@@ -1,7 +1,8 @@
 // ServiceAccount admission on pod create against the real API server: the default
 // ServiceAccount, upstream's kube-api-access-<5> projected volume mounted in every container,
 // automountServiceAccountToken on the pod and the ServiceAccount, a path already mounted, a
-// missing ServiceAccount (403 with upstream's message, nothing stored), and mirror pods.
+// missing ServiceAccount (403 with upstream's message, nothing stored), mirror pods, and the
+// kube-root-ca.crt ConfigMap the volume projects (recreated, set back).
 import test from 'ava';
 import { type Cluster, readyNode, startCluster, until } from './_apiserver-kit.ts';
 
@@ -83,4 +84,21 @@ test.serial('a mirror pod needs no ServiceAccount and gets no token', async (t) 
   const r = await create({ metadata: { name: 'mirror', namespace: 'static', annotations: { 'kubernetes.io/config.mirror': 'abc' } }, spec: { nodeName: 'n1', containers: containers('a') } }, n1);
   t.is(r.code, 0, r.stderr);
   t.is(r.pod.spec.volumes, undefined);
+});
+
+test.serial('kube-root-ca.crt comes back when deleted and is set back when changed', async (t) => {
+  await c.ok(['create', 'namespace', 'ca-check']);
+  const ca = await until('the root CA ConfigMap', async () => {
+    const r = await c.kubectl(['get', 'configmap', 'kube-root-ca.crt', '-n', 'ca-check', '-o', 'json']);
+    return r.code === 0 ? JSON.parse(r.stdout).data['ca.crt'] as string : undefined;
+  });
+  t.regex(ca, /BEGIN CERTIFICATE/);
+  await c.ok(['delete', 'configmap', 'kube-root-ca.crt', '-n', 'ca-check']);
+  await until('the ConfigMap recreated', async () => (await c.kubectl(['get', 'configmap', 'kube-root-ca.crt', '-n', 'ca-check'])).code === 0);
+  await c.ok(['patch', 'configmap', 'kube-root-ca.crt', '-n', 'ca-check', '--type=merge', '-p', '{"data":{"ca.crt":"fake"}}']);
+  const back = await until('the CA set back', async () => {
+    const cm = JSON.parse(await c.ok(['get', 'configmap', 'kube-root-ca.crt', '-n', 'ca-check', '-o', 'json']));
+    return cm.data['ca.crt'] === ca ? cm : undefined;
+  });
+  t.is(back.data['ca.crt'], ca);
 });
