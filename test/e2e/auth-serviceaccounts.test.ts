@@ -130,3 +130,16 @@ it('[sig-auth] ServiceAccounts should create a serviceAccountToken and ensure a 
   t.true(review.status.authenticated);
   t.is(review.status.user.username, `system:serviceaccount:${c.ns}:e2e-sa`);
 });
+
+it('[sig-auth] ServiceAccounts should guarantee kube-root-ca.crt exist in any namespace [Conformance]', async (c, t) => {
+  const get = async () => {
+    const r = await c.run(['get', 'configmap', 'kube-root-ca.crt', '-o', 'json']);
+    return r.code === 0 ? JSON.parse(r.stdout) : undefined;
+  };
+  const ca = (await eventually('root ca configmap', get, 30_000)).data['ca.crt'];
+  await c.ok(['delete', 'configmap', 'kube-root-ca.crt', '--grace-period=0']);
+  await eventually('root ca configmap recreated', get, 30_000);
+  await c.ok(['create', 'configmap', 'kube-root-ca.crt', '--from-literal=ca.crt=fake', '--dry-run=client', '-o', 'json']).then((cm) => c.ok(['replace', '-f', '-'], cm));
+  const back = await eventually('root ca configmap reconciled', async () => ((await get())?.data?.['ca.crt'] === ca ? true : undefined), 30_000);
+  t.true(back);
+});
