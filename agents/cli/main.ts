@@ -40,6 +40,7 @@ program.command('control-plane').alias('server')
   .option('--resolv-conf <file>', 'upstream resolvers for names outside the cluster', '/etc/resolv.conf')
   .option('--datastore-endpoint <urls>', 'etcd v3 client URLs, comma separated, e.g. http://127.0.0.1:2379 (default: SQLite in the data dir)')
   .option('--token-auth-file <file>', 'static bearer tokens: CSV lines token,user,uid,"group1,group2"')
+  .option('--service-account-issuer <url>', 'iss of service-account tokens and the API server\'s audience', 'https://kubernetes.default.svc.cluster.local')
   .option('--secrets-encryption', 'encrypt Secrets at rest (keys in <data-dir>/cred/encryption-config.json, made on first start)')
   .option('--write-kubeconfig <file>', 'also write the admin kubeconfig here (mode 0600) at each start, e.g. /etc/hawser/admin.kubeconfig')
   .action(async (_o, cmd: Command) => {
@@ -54,6 +55,7 @@ program.command('control-plane').alias('server')
       clusterDNS: o.clusterDns ? { port: o.dnsPort, serviceIP: o.clusterDns, clusterDomain: o.clusterDomain, resolvConf: o.resolvConf } : undefined,
       datastoreEndpoint: o.datastoreEndpoint || undefined,
       tokenAuthFile: o.tokenAuthFile || undefined,
+      serviceAccountIssuer: o.serviceAccountIssuer || undefined,
       secretsEncryption: !!o.secretsEncryption,
     });
     const adminKubeconfig = `${o.dataDir}/admin.kubeconfig`;

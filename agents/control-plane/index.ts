@@ -14,7 +14,10 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { logger } from '../api/log.ts';
 import { ApiHandler } from './apiserver/handler.ts';
-import { startAuthorization, TokenAuthenticator } from './auth/index.ts';
+import { startAuthorization, storedObjects, TokenAuthenticator } from './auth/index.ts';
+import { BearerAuthenticator } from './auth/authn.ts';
+import { loadOrCreateSigningKey } from './auth/sa-key.ts';
+import { DEFAULT_ISSUER, ServiceAccountTokens } from './auth/sa-tokens.ts';
 import { reconcileBootstrapPolicy } from './auth/reconcile-policy.ts';
 import { ClusterRoleAggregationController } from './controllers/rbac-aggregation.ts';
 import { CRDController } from './controllers/crd.ts';
@@ -27,6 +30,7 @@ import { LoopbackClient } from './client/loopback.ts';
 import { parseCIDR } from './controllers/cidr.ts';
 import { startEventTTL } from './controllers/eventttl.ts';
 import { NamespaceController } from './controllers/namespace.ts';
+import { RootCAPublisher } from './controllers/serviceaccount/root-ca.ts';
 import { NodeIpamController } from './controllers/nodeipam.ts';
 import { NodeLifecycleController } from './controllers/nodelifecycle.ts';
 import { PodGC } from './controllers/podgc.ts';
@@ -56,6 +60,8 @@ export interface ControlPlaneOptions {
   secretsEncryption?: boolean;
   /** static bearer tokens, upstream's CSV format: token,user,uid,"group1,group2" */
   tokenAuthFile?: string;
+  /** the iss of service-account tokens and the API server's audience (upstream --service-account-issuer) */
+  serviceAccountIssuer?: string;
   /** cluster DNS on advertiseAddress:<port> behind Service kube-system/kube-dns; absent = no DNS */
   clusterDNS?: { port: number; serviceIP: string; clusterDomain: string; resolvConf: string };
   /** the API server's header, body and idle timeouts (apiserver/timeouts.ts); upstream's by default, tests shorten them */
@@ -113,11 +119,16 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ url: 
   const store: Store = encryption.store;
   const compactor = startCompactor(store, { onError: (e) => log.warn({ err: e }, 'compaction failed') });
   const authz = await startAuthorization(store);
+  // service-account tokens: signed by a key made on first start; the issuer is also the API's audience
+  const issuer = o.serviceAccountIssuer || DEFAULT_ISSUER;
+  const saTokens = new ServiceAccountTokens(loadOrCreateSigningKey(tlsDir(o.dataDir)), issuer, [issuer], storedObjects(store));
+  const authn = new BearerAuthenticator(o.tokenAuthFile ? TokenAuthenticator.fromFile(o.tokenAuthFile) : undefined, saTokens);
   const handler = new ApiHandler({
     store,
     authorizer: authz.authorizer,
     admit: authz.admit,
     admitWrite: authz.admitWrite,
+    authn,
     registry: new Registry(),
     serverAddress: `${hostForUrl(o.advertiseAddress)}:${o.port}`,
     serviceCIDR: o.serviceCIDR,
@@ -128,7 +139,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ url: 
   const http = await serve({
     handler,
     preAuth: (req, res) => joinRoutes?.(req, res) ?? false,
-    tokens: o.tokenAuthFile ? TokenAuthenticator.fromFile(o.tokenAuthFile) : undefined,
+    tokens: authn,
     host: wildcard ? (o.bindAddress || '0.0.0.0') : o.bindAddress,
     port: o.port,
     key: serving.keyPem,
@@ -175,6 +186,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ url: 
     extra: [
       () => new NodeIpamController(new LoopbackClient(handler, controllerUser), logger('node-ipam'), o),
       () => new NamespaceController(new LoopbackClient(handler, controllerUser), logger('namespace-controller'), handler, ca.certPem),
+      (informers) => new RootCAPublisher(new LoopbackClient(handler, controllerUser), logger('root-ca-publisher'), ca.certPem, { informers }),
       (informers) => new ClusterRoleAggregationController(new LoopbackClient(handler, controllerUser), logger('clusterrole-aggregation'), informers),
       (informers) => new PodGC(new LoopbackClient(handler, controllerUser), logger('pod-gc'), undefined, informers),
       (informers) => new NodeLifecycleController(new LoopbackClient(handler, controllerUser), logger('node-lifecycle'), { gracePeriodMs: (o.nodeMonitorGracePeriodSeconds ?? 50) * 1000, informers }),

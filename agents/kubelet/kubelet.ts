@@ -38,6 +38,7 @@ import { MirrorPods } from './static/mirror-pods.ts';
 import { CONFIG_MIRROR, isMirrorPod } from './static/static-pods.ts';
 import { ClaimSource } from './volumes/claim-source.ts';
 import { VolumeManager } from './volumes/volume-manager.ts';
+import { type TokenRequestAnswer, TokenManager } from './volumes/token-manager.ts';
 
 export interface KubeletOptions {
   nodeName: string;
@@ -197,7 +198,13 @@ export async function startKubelet(o: KubeletOptions): Promise<{ stop(): Promise
   });
   const cgroups = new PodCgroups(o.cgroupRoot, log);
   cgroups.ensureQosRoots();
+  // bound service-account tokens for projected volumes, fetched before a pod's volumes are written
+  const tokens = new TokenManager(
+    (ns, sa, body) => api.create<TokenRequestAnswer>(core('serviceaccounts', ns, sa, 'token'), body),
+    (uid) => queue.add(uid),
+  );
   const objects = {
+    serviceAccountToken: tokens.token.bind(tokens),
     configMap: (ns: string, name: string) => configMaps.get(`${ns}/${name}`),
     secret: (ns: string, name: string) => secrets.get(`${ns}/${name}`),
     services: () => services.list(),
@@ -242,6 +249,9 @@ export async function startKubelet(o: KubeletOptions): Promise<{ stop(): Promise
   syncMirrors();
   queue.run(o.podWorkers ?? 16, async (uid) => {
     trace.mark('sync', uid);
+    const synced = podFor(uid);
+    if (synced) await tokens.prepare(synced);
+    else tokens.forget(uid);
     const again = await trace.run(uid, () => sync!.sync(uid, podFor(uid)));
     if (again !== undefined) queue.addAfter(uid, again);
   }, (uid, err) => log.warn({ uid, err: String(err) }, 'pod sync failed; will retry'));
@@ -302,6 +312,7 @@ export async function startKubelet(o: KubeletOptions): Promise<{ stop(): Promise
       manifests.stop();
       mirrorPods.stop();
       probes.stop();
+      tokens.stop();
       for (const i of [configMaps, secrets, services, pods]) i.stop();
       claims.stop();
       queue.stop();

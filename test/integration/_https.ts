@@ -18,15 +18,16 @@ export interface RawClient {
 }
 
 export function rawClient(kubeconfig: string, timeoutMs = 10_000): RawClient {
-  const { server, ca, cert, key } = loadKubeconfig(kubeconfig);
+  const { server, ca, cert, key, token, insecureSkipTLSVerify } = loadKubeconfig(kubeconfig);
   const u = new URL(server);
-  const agent = new https.Agent({ keepAlive: true, ca, cert, key });
+  const agent = new https.Agent({ keepAlive: true, ca, cert, key, rejectUnauthorized: !insecureSkipTLSVerify });
+  const auth: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
   return {
     request: (method, path, body, contentType = 'application/json') =>
       new Promise((resolve, reject) => {
         const started = Date.now();
         const data = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
-        const headers = data === undefined ? {} : { 'content-type': contentType, 'content-length': String(Buffer.byteLength(data)) };
+        const headers = data === undefined ? auth : { ...auth, 'content-type': contentType, 'content-length': String(Buffer.byteLength(data)) };
         const req = https.request({ host: u.hostname, port: u.port, path, method, agent, timeout: timeoutMs, headers }, (r) => {
           let text = '';
           r.setEncoding('utf8');

@@ -14,6 +14,7 @@ export const SUBRESOURCE_KIND: Record<string, [string, string, string]> = {
   'pods/proxy': ['', 'v1', 'PodProxyOptions'],
   'services/proxy': ['', 'v1', 'ServiceProxyOptions'],
   'nodes/proxy': ['', 'v1', 'NodeProxyOptions'],
+  token: ['authentication.k8s.io', 'v1', 'TokenRequest'],
 };
 /** The kind a subresource answers with, when it is not its parent's. */
 export const subresourceKind = (plural: string, sub: string): [string, string, string] | undefined =>
@@ -24,6 +25,7 @@ export const SUBRESOURCE_VERBS: Record<string, string[]> = {
   finalize: ['update'],
   scale: ['get', 'patch', 'update'],
   eviction: ['create'],
+  token: ['create'],
   log: ['get'],
   exec: ['create', 'get'],
   attach: ['create', 'get'],

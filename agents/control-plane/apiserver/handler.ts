@@ -6,6 +6,9 @@ import { type Attributes, attributesFor, type UserInfo } from '../auth/attribute
 import { type Authorizer, forbiddenError, type View } from '../auth/authorizer.ts';
 import { applyView } from '../auth/node-view.ts';
 import { review } from '../auth/reviews.ts';
+import type { BearerAuthenticator } from '../auth/authn.ts';
+import { createTokenRequest, type Getter } from '../auth/token-request.ts';
+import { JWKS_PATH, jwks, OIDC_CONFIG_PATH, openIDConfiguration } from '../auth/oidc-discovery.ts';
 import { impersonatedUser, impersonationChecks, requestedImpersonation } from '../auth/impersonation.ts';
 import { type DeleteOptions, ResourceStore, type ListQuery, type WriteOptions } from './crud.ts';
 import { decodeBody, PATCH_CONTENT_TYPES, mediaType, parseDeleteOptions, requireObject } from './body.ts';
@@ -68,6 +71,8 @@ export interface HandlerOptions {
   admit?: (a: Attributes, body: Record<string, any>) => ApiError | undefined | Promise<ApiError | undefined>;
   /** checks of the object an update, patch or apply would store, against the current one (NodeRestriction) */
   admitWrite?: (a: Attributes, next: Record<string, any>, cur: Record<string, any> | undefined) => ApiError | undefined;
+  /** bearer tokens: TokenReview answers from it, serviceaccounts/token issues through it (absent: both 404) */
+  authn?: BearerAuthenticator;
 }
 
 const unsupportedPatch = (types = Object.keys(PATCH_CONTENT_TYPES)) =>
@@ -240,6 +245,13 @@ export class ApiHandler {
         return { kind: 'raw', status: 200, text: this.openapi.index(), contentType: 'application/json' };
       case '/openapi/v2':
         return this.openapiV2.respond(req.headers['accept']);
+      case OIDC_CONFIG_PATH:
+      case JWKS_PATH: {
+        const sa = this.o.authn?.serviceAccounts;
+        if (!sa) throw pathNotFound();
+        if (path === JWKS_PATH) return { kind: 'raw', status: 200, text: JSON.stringify(jwks(sa.signingKey)), contentType: 'application/jwk-set+json' };
+        return { kind: 'raw', status: 200, text: JSON.stringify(openIDConfiguration(sa.issuer, this.o.serverAddress)), contentType: 'application/json' };
+      }
     }
     if (path.startsWith('/openapi/v3/')) {
       const doc = this.openapi.document(path.slice('/openapi/v3/'.length));
@@ -290,7 +302,20 @@ export class ApiHandler {
       const body = requireObject(decodeBody(req.body, req.headers['content-type'], messageFor(res.group, res.kind)));
       typedDecode(body, res, 'Ignore');
       rs.normalize(ns, body as Obj);
+      if (res.plural === 'tokenreviews') {
+        if (!this.o.authn) throw pathNotFound();
+        return ok(await this.o.authn.review(body), 201);
+      }
       return ok(await review(this.o.authorizer ?? ALLOW_ALL, res.plural, body, req.user, ns), 201);
+    }
+    if (rr.subresource === 'token') {
+      const issuer = this.o.authn?.serviceAccounts;
+      if (!issuer) throw pathNotFound();
+      if (rr.verb !== 'create') throw methodNotSupported({ group: '', plural: 'serviceaccounts/token' }, rr.verb);
+      const body = requireObject(decodeBody(req.body, req.headers['content-type'], messageFor('authentication.k8s.io', 'TokenRequest')));
+      typedDecode(body, res, 'Ignore', 'AuthenticationV1TokenRequest', 'TokenRequest');
+      const get: Getter = (plural, gns, name) => this.storeFor(plural).get(gns, name);
+      return ok(await createTokenRequest(issuer, get, attrs, ns!, rr.name!, body), 201);
     }
     if (rr.subresource === 'scale') return this.scale(req, rs, ns, rr, dryRun);
     if (rr.subresource === 'eviction') {

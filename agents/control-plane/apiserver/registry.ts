@@ -28,7 +28,7 @@ export interface ResourceInfo {
   allowCreateOnUpdate?: boolean;
   /** metadata.generation tracks spec changes */
   generation?: boolean;
-  /** create-only and never stored: the review APIs, answered by auth/reviews.ts */
+  /** create-only and never stored: the review APIs, answered by auth/reviews.ts and auth/authn.ts */
   virtual?: boolean;
   /** the strategy of a type defined at run time (a custom resource); built-ins use strategies/ */
   strategy?: Strategy;
@@ -80,7 +80,7 @@ export const RESOURCES: ResourceInfo[] = [
     shortNames: ['ep'], verbs: ALL, subresources: [], model: 'V1Endpoints', nameRule: 'subdomain',
     allowCreateOnUpdate: true },
   { group: '', version: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts', singular: 'serviceaccount',
-    namespaced: true, shortNames: ['sa'], verbs: ALL, subresources: [], model: 'V1ServiceAccount',
+    namespaced: true, shortNames: ['sa'], verbs: ALL, subresources: ['token'], model: 'V1ServiceAccount',
     nameRule: 'subdomain' },
   { group: '', version: 'v1', kind: 'ReplicationController', plural: 'replicationcontrollers', singular: 'replicationcontroller',
     namespaced: true, shortNames: ['rc'], categories: ['all'], verbs: ALL, subresources: ['status', 'scale'],
@@ -149,6 +149,7 @@ export const RESOURCES: ResourceInfo[] = [
       ['authorization.k8s.io', 'SubjectAccessReview', false],
       ['authorization.k8s.io', 'LocalSubjectAccessReview', true],
       ['authentication.k8s.io', 'SelfSubjectReview', false],
+      ['authentication.k8s.io', 'TokenReview', false],
     ] as const
   ).map(([group, kind, namespaced]): ResourceInfo => ({
     group, version: 'v1', kind, plural: `${kind.toLowerCase()}s`, singular: '', namespaced, verbs: ['create'],

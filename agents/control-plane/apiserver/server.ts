@@ -43,8 +43,8 @@ export interface ServeOptions {
   kubeletClient?: KubeletCredentials;
   /** routes served before authentication (the join endpoints); true when it answered the request */
   preAuth?: (req: IncomingMessage, res: ServerResponse) => boolean;
-  /** bearer tokens (--token-auth-file); client certificates are always accepted */
-  tokens?: { authenticate(header: string | undefined): UserInfo | undefined };
+  /** bearer tokens (--token-auth-file, service-account tokens); client certificates are always accepted */
+  tokens?: { authenticate(header: string | undefined): UserInfo | undefined | Promise<UserInfo | undefined> };
   /** upstream's limits by default (timeouts.ts); tests shorten them */
   timeouts?: Partial<ServerTimeouts>;
 }
@@ -66,8 +66,8 @@ export function userFromSocket(sock: TLSSocket): UserInfo | undefined {
 }
 
 /** Client certificate first, then a bearer token, as upstream's union authenticator tries them. */
-export function authenticate(req: IncomingMessage, tokens?: ServeOptions['tokens']): UserInfo | undefined {
-  return userFromSocket(req.socket as TLSSocket) ?? tokens?.authenticate(req.headers.authorization);
+export async function authenticate(req: IncomingMessage, tokens?: ServeOptions['tokens']): Promise<UserInfo | undefined> {
+  return userFromSocket(req.socket as TLSSocket) ?? (await tokens?.authenticate(req.headers.authorization));
 }
 
 const isStatus = (b: unknown): b is Status => typeof b === 'object' && b !== null && (b as { kind?: unknown }).kind === 'Status';
@@ -211,12 +211,13 @@ export async function serve(o: ServeOptions): Promise<{ server: https.Server; po
     if (o.preAuth?.(req, res)) return;
     const started = Date.now();
     const url = requestURL(req.url);
-    const user = authenticate(req, o.tokens);
+    let user: UserInfo | undefined;
     const abort = new AbortController();
     res.on('close', () => abort.abort());
     const done = (status: number) =>
       o.log.debug({ method: req.method, path: url.pathname, status, ms: Date.now() - started, user: user?.name }, 'request');
     void (async () => {
+      user = await authenticate(req, o.tokens);
       if (!user && !ANONYMOUS_OK.test(url.pathname)) {
         sendStatus(res, unauthorized());
         return done(401);
@@ -268,7 +269,7 @@ export async function serve(o: ServeOptions): Promise<{ server: https.Server; po
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     void (async () => {
       const url = requestURL(req.url);
-      const user = authenticate(req, o.tokens);
+      const user = await authenticate(req, o.tokens);
       if (!user) return writeStatus(socket, unauthorized());
       const rr = parseResourcePath(req.method ?? 'GET', url.pathname, url.searchParams);
       const sub = rr?.subresource ?? '';

@@ -7,6 +7,8 @@ export interface UserInfo {
   name: string;
   groups: string[];
   uid?: string;
+  /** upstream's user.Info extra (a service-account token's pod, node and credential id) */
+  extra?: Record<string, string[]>;
 }
 
 export interface Attributes {

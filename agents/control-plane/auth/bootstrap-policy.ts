@@ -61,6 +61,7 @@ const ADMIN_RULES: PolicyRule[] = [
 
 const DISCOVERY_URLS = ['/healthz', '/livez', '/readyz', '/version', '/version/', '/openapi', '/openapi/*', '/api', '/api/*', '/apis', '/apis/*'];
 const PUBLIC_URLS = ['/healthz', '/livez', '/readyz', '/version', '/version/'];
+const ISSUER_DISCOVERY_URLS = ['/.well-known/openid-configuration', '/.well-known/openid-configuration/', '/openid/v1/jwks', '/openid/v1/jwks/'];
 
 export const CLUSTER_ROLES: ClusterRoleSpec[] = [
   { name: 'cluster-admin', rules: [r(['*'], ['*'], ['*']), { verbs: ['*'], nonResourceURLs: ['*'] }] },
@@ -70,6 +71,7 @@ export const CLUSTER_ROLES: ClusterRoleSpec[] = [
     rules: [r(['create'], ['authorization.k8s.io'], ['selfsubjectaccessreviews', 'selfsubjectrulesreviews']), r(['create'], ['authentication.k8s.io'], ['selfsubjectreviews'])],
   },
   { name: 'system:public-info-viewer', rules: [{ verbs: ['get'], nonResourceURLs: PUBLIC_URLS }] },
+  { name: 'system:service-account-issuer-discovery', rules: [{ verbs: ['get'], nonResourceURLs: ISSUER_DISCOVERY_URLS }] },
   { name: 'admin', rules: [], aggregateFrom: [AGG('admin')] },
   { name: 'edit', labels: AGG('admin'), rules: [], aggregateFrom: [AGG('edit')] },
   { name: 'view', labels: { ...AGG('admin'), ...AGG('edit') }, rules: [], aggregateFrom: [AGG('view')] },
@@ -130,6 +132,7 @@ export const CLUSTER_ROLE_BINDINGS: ClusterRoleBindingSpec[] = [
       { kind: 'Group', name: 'system:unauthenticated' },
     ],
   },
+  { name: 'system:service-account-issuer-discovery', role: 'system:service-account-issuer-discovery', subjects: [{ kind: 'Group', name: 'system:serviceaccounts' }] },
   { name: 'system:node-proxier', role: 'system:node-proxier', subjects: [{ kind: 'User', name: 'system:kube-proxy' }] },
   { name: 'system:kube-scheduler', role: 'system:kube-scheduler', subjects: [{ kind: 'User', name: 'system:kube-scheduler' }] },
   { name: 'system:kube-controller-manager', role: 'system:kube-controller-manager', subjects: [{ kind: 'User', name: 'system:kube-controller-manager' }] },

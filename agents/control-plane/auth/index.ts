@@ -1,6 +1,7 @@
 // Authorization for the API server, assembled: static rules (cluster admins, control-plane
 // components, discovery for everyone), then the Node authorizer over the pod graph, then RBAC over
-// the in-memory roles and bindings, then refusal. Admission: NodeRestriction and RBAC escalation.
+// the in-memory roles and bindings, then refusal. Admission: NodeRestriction, RBAC escalation and
+// ServiceAccount (pods get their ServiceAccount and its token volume).
 import { RESOURCES, storageKey } from '../apiserver/registry.ts';
 import type { Store } from '../storage/types.ts';
 import type { Attributes } from './attributes.ts';
@@ -11,8 +12,19 @@ import { NodeAuthorizer, nodeAdmission, nodeWriteAdmission } from './node.ts';
 import { RbacAuthorizer, RbacIndex } from './rbac.ts';
 import { rbacAdmission } from './rbac-admission.ts';
 import { StaticRuleAuthorizer } from './rules.ts';
+import type { ObjectLookup } from './sa-tokens.ts';
+import { serviceAccountAdmission } from './serviceaccount-admission.ts';
 
 export { TokenAuthenticator } from './tokens.ts';
+
+/** Objects as stored now, by plural of the core group (what token authentication checks against). */
+export function storedObjects(store: Store): ObjectLookup {
+  return async (plural, namespace, name) => {
+    const r = RESOURCES.find((x) => x.group === '' && x.plural === plural)!;
+    const kv = await store.get(storageKey(r, namespace, name));
+    return kv ? JSON.parse(kv.value) : undefined;
+  };
+}
 
 export interface Authorization {
   authorizer: Authorizer;
@@ -38,7 +50,9 @@ export async function startAuthorization(store: Store): Promise<Authorization> {
   const rbac = new RbacIndex(store);
   await rbac.start();
   const authorizer = new UnionAuthorizer([new StaticRuleAuthorizer(), new NodeAuthorizer(graph, source), new RbacAuthorizer(rbac)]);
-  const admit = async (a: Attributes, body: Record<string, any>) => nodeAdmission(a, body) ?? (await rbacAdmission(authorizer, rbac, a, body));
+  const objects = storedObjects(store);
+  const admit = async (a: Attributes, body: Record<string, any>) =>
+    nodeAdmission(a, body) ?? (await rbacAdmission(authorizer, rbac, a, body)) ?? (await serviceAccountAdmission(a, body, objects));
   return {
     authorizer,
     admit,

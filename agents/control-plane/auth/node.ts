@@ -63,6 +63,8 @@ export class NodeAuthorizer implements Authorizer {
     // the kubelet reads volumes to mount them and finishes the cleanup of its local-path volumes;
     // what it may change is checked against the stored volume (nodeWriteAdmission)
     if (g === '' && a.resource === 'persistentvolumes' && !a.subresource && [...READ, 'update', 'patch'].includes(a.verb)) return ALLOW;
+    // tokens for the service accounts of its pods (token-request.ts checks the pod binding)
+    if (g === '' && a.resource === 'serviceaccounts' && a.subresource === 'token' && a.verb === 'create') return this.referenced(a, node, 'serviceaccounts');
     return NO_OPINION;
   }
 

@@ -90,7 +90,7 @@ export async function review(z: Authorizer, resource: string, body: Body, reques
       return out;
     }
     case 'selfsubjectreviews':
-      out.status = { userInfo: { username: requester.name, ...(requester.uid ? { uid: requester.uid } : {}), groups: requester.groups } };
+      out.status = { userInfo: { username: requester.name, ...(requester.uid ? { uid: requester.uid } : {}), groups: requester.groups, ...(requester.extra ? { extra: requester.extra } : {}) } };
       return out;
   }
   throw badRequest(`no review resource ${resource}`);

@@ -43,6 +43,11 @@ export function parseTokenFile(text: string, file = 'token file'): Map<string, U
   return out;
 }
 
+/** The token of an Authorization header ("Bearer <token>"), if it carries one. */
+export function bearerToken(header: string | undefined): string | undefined {
+  return /^Bearer\s+(\S+)\s*$/i.exec(header ?? '')?.[1];
+}
+
 export class TokenAuthenticator {
   constructor(private readonly tokens: Map<string, UserInfo>) {}
 
@@ -52,9 +57,13 @@ export class TokenAuthenticator {
 
   /** The user of an Authorization header's bearer token; undefined if absent or unknown. */
   authenticate(header: string | undefined): UserInfo | undefined {
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
-    if (!m) return undefined;
-    const given = Buffer.from(m[1]);
+    const token = bearerToken(header);
+    return token === undefined ? undefined : this.byToken(token);
+  }
+
+  /** The user of a token; undefined if unknown. */
+  byToken(token: string): UserInfo | undefined {
+    const given = Buffer.from(token);
     for (const [token, user] of this.tokens) {
       const t = Buffer.from(token);
       if (t.length === given.length && timingSafeEqual(t, given)) return { ...user, groups: [...user.groups, 'system:authenticated'] };

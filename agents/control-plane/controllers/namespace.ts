@@ -9,6 +9,7 @@ import type { ResourceInfo } from '../apiserver/registry.ts';
 import type { Obj } from '../apiserver/strategies/types.ts';
 import { Informer } from '../client/informer.ts';
 import type { LoopbackClient } from '../client/loopback.ts';
+import { rootCAConfigMap } from './serviceaccount/root-ca.ts';
 
 const RETRY_MS = 2000;
 
@@ -73,12 +74,7 @@ export class NamespaceController {
 
   private async populate(ns: string): Promise<boolean> {
     await this.createIfMissing(`/api/v1/namespaces/${ns}/serviceaccounts`, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace: ns } });
-    await this.createIfMissing(`/api/v1/namespaces/${ns}/configmaps`, {
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      metadata: { name: 'kube-root-ca.crt', namespace: ns, annotations: { 'kubernetes.io/description': 'Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters.' } },
-      data: { 'ca.crt': this.caPem },
-    });
+    await this.createIfMissing(`/api/v1/namespaces/${ns}/configmaps`, rootCAConfigMap(ns, this.caPem));
     return false;
   }
 

@@ -2,7 +2,7 @@
 // with `items` selecting and renaming keys, per-item modes over defaultMode, optional sources, and
 // upstream's error messages (they end up in FailedMount events). Pure.
 import type {
-  V1ConfigMap, V1DownwardAPIVolumeFile, V1KeyToPath, V1Pod, V1ProjectedVolumeSource, V1Secret,
+  V1ConfigMap, V1DownwardAPIVolumeFile, V1KeyToPath, V1Pod, V1ProjectedVolumeSource, V1Secret, V1ServiceAccountTokenProjection,
 } from '@kubernetes/client-node';
 import { fieldRefValue, resourceFieldValue, type NodeAllocatable } from '../pods/env.ts';
 
@@ -16,6 +16,8 @@ export const DEFAULT_MODE = 0o644;
 export interface ObjectLookups {
   configMap(namespace: string, name: string): V1ConfigMap | undefined;
   secret(namespace: string, name: string): V1Secret | undefined;
+  /** a bound token for the pod (token-manager.ts), or why there is none */
+  serviceAccountToken?(pod: V1Pod, src: V1ServiceAccountTokenProjection): string | Error;
 }
 
 function keysToPayload(all: Map<string, Buffer>, items: V1KeyToPath[] | undefined, mode: number, missing: (key: string) => VolumeError, optional: boolean): Payload {
@@ -79,6 +81,13 @@ export function downwardAPIPayload(pod: V1Pod, items: V1DownwardAPIVolumeFile[] 
   return out;
 }
 
+function tokenPayload(pod: V1Pod, src: V1ServiceAccountTokenProjection, l: ObjectLookups, mode: number): Payload {
+  if (!l.serviceAccountToken) throw new VolumeError('serviceAccountToken projections are not supported by this kubelet');
+  const t = l.serviceAccountToken(pod, src);
+  if (t instanceof Error) throw new VolumeError(t.message);
+  return new Map([[src.path, { data: Buffer.from(t, 'utf8'), mode }]]);
+}
+
 export function projectedPayload(pod: V1Pod, src: V1ProjectedVolumeSource, l: ObjectLookups, ctx: DownwardContext): Payload {
   const ns = pod.metadata!.namespace!;
   const mode = src.defaultMode ?? DEFAULT_MODE;
@@ -88,7 +97,7 @@ export function projectedPayload(pod: V1Pod, src: V1ProjectedVolumeSource, l: Ob
     if (s.configMap) part = configMapPayload(ns, s.configMap, l, mode);
     else if (s.secret) part = secretPayload(ns, s.secret, l, mode);
     else if (s.downwardAPI) part = downwardAPIPayload(pod, s.downwardAPI.items, mode, ctx);
-    else if (s.serviceAccountToken) throw new VolumeError('serviceAccountToken projections are not supported by this kubelet');
+    else if (s.serviceAccountToken) part = tokenPayload(pod, s.serviceAccountToken, l, mode);
     for (const [k, v] of part) {
       if (out.has(k)) throw new VolumeError(`projected volume has conflicting paths: ${k}`);
       out.set(k, v);
