@@ -58,3 +58,42 @@ it('[sig-storage] EmptyDir volumes pod should support shared volumes between con
   const r = await v.c.exec('pod-sharedvolume', ['/bin/sh', '-c', 'cat /usr/share/volumeshare/shareddata.txt'], 'busybox-main-container');
   v.t.is(r.stdout.trim(), message);
 });
+
+// ---- upstream's [NodeConformance] tests of the same file that are not [Conformance] ----
+
+const FS_GROUP = 123;
+/** testPodWithVolume with pod.Spec.SecurityContext.FSGroup set, optionally with the mount's subPath. */
+const fsGroupPod = (v: V, uid: number, medium: Medium, fsGroup: number, m: Parameters<typeof mounttest>[0], subPath?: string) => {
+  const p = JSON.parse(testPod(v, uid, medium, m));
+  p.spec.securityContext.fsGroup = fsGroup;
+  if (subPath) p.spec.containers[0].volumeMounts[0].subPath = subPath;
+  return JSON.stringify(p);
+};
+
+it('[sig-storage] EmptyDir volumes when FSGroup is specified [LinuxOnly] [NodeConformance] new files should be created with FSGroup ownership when container is root', (v) => containerOutput(v,
+  fsGroupPod(v, 0, 'Memory', FS_GROUP, { fsType: VOLUME, newFile: [FILE, 0o660], perm: FILE, owner: FILE }), 'test-container',
+  [`perms of file "${FILE}": -rw-rw----`, `content of file "${FILE}": mount-tester new file`, `owner GID of "${FILE}": ${FS_GROUP}`, ...tmpfs('Memory')]));
+it('[sig-storage] EmptyDir volumes when FSGroup is specified [LinuxOnly] [NodeConformance] new files should be created with FSGroup ownership when container is non-root', (v) => containerOutput(v,
+  fsGroupPod(v, N, 'Memory', FS_GROUP, { fsType: VOLUME, newFile: [FILE, 0o660], perm: FILE, owner: FILE }), 'test-container',
+  [`perms of file "${FILE}": -rw-rw----`, `content of file "${FILE}": mount-tester new file`, `owner GID of "${FILE}": ${FS_GROUP}`, ...tmpfs('Memory')]));
+it('[sig-storage] EmptyDir volumes when FSGroup is specified [LinuxOnly] [NodeConformance] nonexistent volume subPath should have the correct mode and owner using FSGroup', (v) => containerOutput(v,
+  fsGroupPod(v, N, 'Memory', FS_GROUP, { fsType: VOLUME, perm: VOLUME, owner: VOLUME, mode: VOLUME }, 'test-sub'), 'test-container',
+  [`perms of file "${VOLUME}": -rwxrwxrwx`, `owner UID of "${VOLUME}": 0`, `owner GID of "${VOLUME}": ${FS_GROUP}`, `mode of file "${VOLUME}": dgtrwxrwxrwx`, ...tmpfs('Memory')]));
+it('[sig-storage] EmptyDir volumes when FSGroup is specified [LinuxOnly] [NodeConformance] files with FSGroup ownership should support (root,0644,tmpfs)', (v) => containerOutput(v,
+  fsGroupPod(v, 0, 'Memory', FS_GROUP, { fsType: VOLUME, newFile: [FILE, 0o644], perm: FILE }), 'test-container',
+  [`perms of file "${FILE}": -rw-r--r--`, `content of file "${FILE}": mount-tester new file`, ...tmpfs('Memory')]));
+it('[sig-storage] EmptyDir volumes when FSGroup is specified [LinuxOnly] [NodeConformance] volume on default medium should have the correct mode using FSGroup', (v) => containerOutput(v,
+  fsGroupPod(v, 0, '', 1001, { fsType: VOLUME, perm: VOLUME }), 'test-container', [`perms of file "${VOLUME}": -rwxrwxrwx`]));
+it('[sig-storage] EmptyDir volumes when FSGroup is specified [LinuxOnly] [NodeConformance] volume on tmpfs should have the correct mode using FSGroup', (v) => containerOutput(v,
+  fsGroupPod(v, 0, 'Memory', 1001, { fsType: VOLUME, perm: VOLUME }), 'test-container', [`perms of file "${VOLUME}": -rwxrwxrwx`, ...tmpfs('Memory')]));
+
+it('[sig-storage] EmptyDir volumes pod should support memory backed volumes of specified size [NodeConformance]', async (v) => {
+  await v.c.apply(podOf('pod-size-memory-volume', {
+    terminationGracePeriodSeconds: 0,
+    volumes: [{ name: 'shared-data', emptyDir: { medium: 'Memory', sizeLimit: '10Mi' } }],
+    containers: [{ name: 'busybox-main-container', image: v.lab.testapp, command: ['/bin/sh'], args: ['-c', 'sleep 100000'], volumeMounts: [{ name: 'shared-data', mountPath: '/usr/share/volumeshare' }] }],
+  }));
+  await v.c.waitRunning('pod-size-memory-volume', 60_000);
+  const r = await v.c.exec('pod-size-memory-volume', ['/bin/sh', '-c', "df | grep /usr/share/volumeshare | awk '{print $2}'"], 'busybox-main-container');
+  v.t.is(r.stdout.trim(), '10240');
+});
