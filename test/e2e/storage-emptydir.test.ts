@@ -59,7 +59,7 @@ it('[sig-storage] EmptyDir volumes pod should support shared volumes between con
   v.t.is(r.stdout.trim(), message);
 });
 
-// ---- upstream's [NodeConformance] tests of the same file that are not [Conformance] ----
+// ---- upstream's NodeConformance tests of the same file outside the conformance list ----
 
 const FS_GROUP = 123;
 /** testPodWithVolume with pod.Spec.SecurityContext.FSGroup set, optionally with the mount's subPath. */

@@ -77,7 +77,7 @@ test('capabilities: the rule table classifies the list, first matching rule wins
   t.is(of('should support remote command execution over websockets'), 'needs WebSocket exec and logs');
   t.is(of('Proxy version v1 should proxy through a service and a pod'), 'needs proxy subresources (pods/proxy, services/proxy)');
   t.is(of('Ephemeral Containers [NodeConformance] will start'), 'needs ephemeral containers');
-  t.is(of('ConfigMap should be consumable from pods in volume [NodeConformance]'), 'test only: pod volumes (configMap, secret, downwardAPI, projected, emptyDir, subPath)');
+  t.is(of('ConfigMap should be consumable from pods in volume [NodeConformance]'), 'mirrored: pod volumes (configMap, secret, downwardAPI, projected, emptyDir, subPath)');
   t.is(capabilityOf({ codename: '[sig-z] something new [Conformance]', file: 'test/e2e/z/new.go' }), UNCLASSIFIED);
   const unclassified = list.tests.filter((x) => capabilityOf(x) === UNCLASSIFIED).map((x) => x.codename);
   t.true(unclassified.length <= 5, `add rules for these to test/conformance/capabilities.ts:\n${unclassified.join('\n')}`);
