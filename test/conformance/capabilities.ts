@@ -2,7 +2,8 @@
 // rule table read top to bottom (the first rule whose patterns all match wins): a pattern on the
 // test's name and/or its upstream file -> a capability. "needs X": hawser lacks X (an API group,
 // a subresource, a kubelet feature); "test only: X": hawser's code has X as far as reading it
-// shows, and what is missing is the mirrored test (unverified until it runs). Anything no rule
+// shows, and what is missing is the mirrored test (unverified until it runs); "mirrored: X": every
+// listed test of X has its mirror, so only a new or renamed upstream test lands there. Anything no rule
 // matches is "unclassified": add a rule rather than let that grow.
 import type { UpstreamTest } from './upstream.ts';
 
@@ -58,9 +59,11 @@ export const CAPABILITY_RULES: CapabilityRule[] = [
   { capability: 'test only: core Events', file: /\/instrumentation\/core_events\.go$/ },
   { capability: 'test only: Services, endpoints and DNS', file: /\/network\/(service|service_latency|endpointslice|endpoints|dns|apiserver)\.go$/ },
   { capability: 'test only: pod networking', file: /\/common\/network\// },
-  { capability: 'test only: pod volumes (configMap, secret, downwardAPI, projected, emptyDir, subPath)',
+  // every v1.35 test these two match is mirrored (test/e2e/storage-*.test.ts): they speak only for a
+  // test upstream adds or renames, whose code hawser has
+  { capability: 'mirrored: pod volumes (configMap, secret, downwardAPI, projected, emptyDir, subPath)',
     file: /\/common\/storage\/|\/storage\/(subpath|empty_dir_wrapper)\.go$/ },
-  { capability: 'test only: volume subpath expansion', name: /Variable Expansion .*subpath/ },
+  { capability: 'mirrored: volume subpath expansion', name: /Variable Expansion .*subpath/ },
   { capability: 'test only: storage.k8s.io API operations (CSIDriver, CSINode, CSIStorageCapacity, StorageClass, VolumeAttachment)',
     file: /\/storage\/(csi_inline|csi_node|csistoragecapacity|storageclass|volume_attachment|volumeattributesclass)\.go$/ },
   { capability: 'test only: PersistentVolumes API operations', name: /PersistentVolumes/ },

@@ -162,7 +162,7 @@ it('[sig-storage] EmptyDir volumes should support (root,0666,tmpfs) [LinuxOnly] 
     { volumes: [{ name: 'tv', emptyDir: { medium: 'Memory' } }, { name: 'dv', emptyDir: {} }] }));
   const out = (await output(c, 'emptydir')).split('\n');
   t.is(out[0], '666');
-  t.is(out[1], '777', 'emptyDir is world-writable');
+  t.is(out[1], '1777', 'a tmpfs emptyDir is world-writable, with the sticky bit of tmpfs as upstream leaves it');
   t.regex(out[2], /^tmpfs on \/test-volume type tmpfs \(rw/);
   t.notRegex(out[3], /tmpfs/, 'the default medium is the node\'s disk');
   t.is(out[4], '777');

@@ -114,9 +114,35 @@ test('subPath: created in writable volumes, resolved to real paths, and never ou
   // a symlink planted in the volume must not lead a subPath out of it
   symlinkSync(outside, join(vols.get('scratch')!.hostPath, 'escape'));
   t.throws(() => vm.mountsFor(c([{ name: 'scratch', mountPath: '/y', subPath: 'escape' }]), vols, new Map()), { message: /not within volume path/ });
+  // ... nor make a directory out there on its way to being refused
+  t.throws(() => vm.mountsFor(c([{ name: 'scratch', mountPath: '/y', subPath: 'escape/made-outside/deeper' }]), vols, new Map()), { message: /not within volume path/ });
+  t.false(existsSync(join(outside, 'made-outside')), 'nothing created outside the volume');
   t.throws(() => vm.mountsFor(c([{ name: 'scratch', mountPath: '/y', subPath: '../../etc' }]), vols, new Map()), { instanceOf: VolumeError });
   t.throws(() => vm.mountsFor(c([{ name: 'cfg', mountPath: '/y', subPath: 'missing' }]), vols, new Map()), { message: /does not exist/ });
   await vm.teardown('u2');
+});
+
+test('emptyDir modes as upstream: tmpfs keeps its sticky 1777, fsGroup adds setgid, a new subPath takes the volume\'s mode', async (t) => {
+  const root = scratch(t);
+  const { vm } = manager(root);
+  const mode = (p: string) => (statSync(p).mode & 0o7777).toString(8);
+  const plain = await vm.setup(pod('u5', [{ name: 'mem', emptyDir: { medium: 'Memory' } }, { name: 'disk', emptyDir: {} }]), [], []);
+  t.is(mode(plain.get('mem')!.hostPath), '1777');
+  t.is(mode(plain.get('disk')!.hostPath), '777');
+  const p = pod('u6', [{ name: 'mem', emptyDir: { medium: 'Memory' } }, { name: 'disk', emptyDir: {} }]);
+  p.spec!.securityContext = { fsGroup: 123 };
+  const grouped = await vm.setup(p, [], []);
+  t.is(mode(grouped.get('mem')!.hostPath), '3777');
+  t.is(mode(grouped.get('disk')!.hostPath), '2777');
+  // upstream's "nonexistent volume subPath should have the correct mode and owner using FSGroup": dgtrwxrwxrwx, 0:123
+  const [m] = vm.mountsFor({ name: 'c', volumeMounts: [{ name: 'mem', mountPath: '/v', subPath: 'test-sub/deeper' }] }, grouped, new Map());
+  for (const d of [join(grouped.get('mem')!.hostPath, 'test-sub'), m.hostPath]) {
+    t.is(mode(d), '3777', d);
+    t.is(statSync(d).uid, 0);
+    t.is(statSync(d).gid, 123);
+  }
+  await vm.teardown('u5');
+  await vm.teardown('u6');
 });
 
 test('hostPath types: DirectoryOrCreate and FileOrCreate create, the others check', async (t) => {

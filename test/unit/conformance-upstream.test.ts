@@ -77,7 +77,7 @@ test('capabilities: the rule table classifies the list, first matching rule wins
   t.is(of('should support remote command execution over websockets'), 'test only: pods and containers', 'served over WebSocket since #16: no rule of its own');
   t.is(of('Proxy version v1 should proxy through a service and a pod'), 'needs a route from the lab API server to pod IPs and an agnhost-like porter image (the proxy subresources are served)');
   t.is(of('Ephemeral Containers [NodeConformance] will start'), 'test only: ephemeral containers are served and run (test/e2e/cli-debug-proxy.test.ts)');
-  t.is(of('ConfigMap should be consumable from pods in volume [NodeConformance]'), 'test only: pod volumes (configMap, secret, downwardAPI, projected, emptyDir, subPath)');
+  t.is(of('ConfigMap should be consumable from pods in volume [NodeConformance]'), 'mirrored: pod volumes (configMap, secret, downwardAPI, projected, emptyDir, subPath)');
   t.is(capabilityOf({ codename: '[sig-z] something new [Conformance]', file: 'test/e2e/z/new.go' }), UNCLASSIFIED);
   const unclassified = list.tests.filter((x) => capabilityOf(x) === UNCLASSIFIED).map((x) => x.codename);
   t.true(unclassified.length <= 5, `add rules for these to test/conformance/capabilities.ts:\n${unclassified.join('\n')}`);

@@ -2,8 +2,8 @@
 // current (configMap, secret, downwardAPI and projected volumes follow updates), turns volumeMounts
 // into CRI mounts (subPath and subPathExpr included), and removes it all when the pod goes.
 import { execFile } from 'node:child_process';
-import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
-import { join, relative, isAbsolute } from 'node:path';
+import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { V1Container, V1Pod, V1Volume } from '@kubernetes/client-node';
 import type { NodeAllocatable } from '../pods/env.ts';
@@ -11,9 +11,10 @@ import { expand } from '../pods/env.ts';
 import { bytes } from '../pods/quantity.ts';
 import { writePayload } from './atomic-writer.ts';
 import { type ClaimLookups, resolveClaim } from './claims.ts';
+import { resolveSubPath } from './subpath.ts';
 import { apiDataPlugin, inMemory, pluginOf, podDir, volumeDir, volumesDir, type Plugin } from './paths.ts';
 import {
-  checkRelative, configMapPayload, downwardAPIPayload, DEFAULT_MODE, projectedPayload, secretPayload, VolumeError,
+  configMapPayload, downwardAPIPayload, DEFAULT_MODE, projectedPayload, secretPayload, VolumeError,
   type ObjectLookups, type Payload,
 } from './payload.ts';
 
@@ -55,13 +56,16 @@ function checkHostPath(path: string, type: string): void {
   }
 }
 
+/** An emptyDir's root, as upstream leaves it: 0777 (tmpfs: its default 1777), setgid with an fsGroup. */
+export const emptyDirMode = (v: V1Volume, fsGroup?: number) => (v.emptyDir?.medium === 'Memory' ? 0o1777 : 0o777) | (fsGroup !== undefined ? 0o2000 : 0);
+
 export class VolumeManager {
   constructor(private o: VolumeManagerOptions) {}
 
   private async ensureTmpfs(dir: string, sizeBytes: number | undefined): Promise<void> {
     mkdirSync(dir, { recursive: true });
     if (mountsUnder(dir).includes(dir)) return;
-    const opts = ['mode=0777', ...(sizeBytes ? [`size=${sizeBytes}`] : [])].join(',');
+    const opts = ['mode=1777', ...(sizeBytes ? [`size=${sizeBytes}`] : [])].join(',');
     await run('mount', ['-t', 'tmpfs', '-o', opts, 'tmpfs', dir]);
   }
 
@@ -104,8 +108,8 @@ export class VolumeManager {
         if (inMemory(v)) await this.ensureTmpfs(dir, v.emptyDir?.sizeLimit ? bytes(v.emptyDir.sizeLimit) : undefined);
         else mkdirSync(dir, { recursive: true });
         if (plugin === 'empty-dir') {
-          chmodSync(dir, 0o777);
-          if (fsGroup !== undefined) { chownSync(dir, 0, fsGroup); chmodSync(dir, 0o2777); }
+          if (fsGroup !== undefined) chownSync(dir, 0, fsGroup);
+          chmodSync(dir, emptyDirMode(v, fsGroup));
         } else {
           writePayload(dir, this.payloadOf(pod, v, podIPs, hostIPs), fsGroup);
         }
@@ -125,25 +129,10 @@ export class VolumeManager {
       if (!v) throw new VolumeError(`cannot find volume ${JSON.stringify(m.name)} to mount into container ${JSON.stringify(c.name)}`);
       let hostPath = v.hostPath;
       const sub = m.subPathExpr ? expand(m.subPathExpr, (n) => env.get(n)) : m.subPath;
-      if (sub) hostPath = this.subPath(v, sub);
+      if (sub) hostPath = resolveSubPath(v.hostPath, sub, v.name, !v.readOnly);
       out.push({ containerPath: m.mountPath, hostPath, readonly: !!m.readOnly || v.readOnly, propagation: PROPAGATION[m.mountPropagation ?? 'None'] ?? 0 });
     }
     return out;
-  }
-
-  /** A subPath inside a volume, created for writable volumes and resolved so it cannot leave it. */
-  private subPath(v: MountedVolume, sub: string): string {
-    checkRelative(sub);
-    const target = join(v.hostPath, sub);
-    if (!existsSync(target)) {
-      if (v.readOnly) throw new VolumeError(`subPath ${JSON.stringify(sub)} does not exist in volume ${JSON.stringify(v.name)}`);
-      mkdirSync(target, { recursive: true, mode: 0o750 });
-    }
-    const real = realpathSync(target);
-    const base = realpathSync(v.hostPath);
-    const rel = relative(base, real);
-    if (rel === '..' || rel.startsWith('../') || isAbsolute(rel)) throw new VolumeError(`subpath ${JSON.stringify(real)} not within volume path ${JSON.stringify(base)}`);
-    return real;
   }
 
   /** Unmounts and removes everything the kubelet made for the pod (never a hostPath). */
