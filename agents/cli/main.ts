@@ -7,6 +7,7 @@ import { parseKeyValues, parseTaints, withConfigFile } from './config.ts';
 import { registerInstallCommands } from './install/commands.ts';
 import { installCrashPolicy } from './crash-policy.ts';
 import { logger } from '../api/log.ts';
+import { parseCgroupDriver } from '../kubelet/pods/cgroup-plan.ts';
 
 installCrashPolicy(logger('hawser'));
 
@@ -71,6 +72,8 @@ program.command('kubelet').alias('agent')
   .option('--root-dir <dir>', 'kubelet state', '/var/lib/hawser/kubelet')
   .option('--pod-log-dir <dir>', 'container logs', '/var/log/pods')
   .option('--cgroup-root <path>', 'parent cgroup of pods', '/kubepods')
+  .option('--cgroup-driver <cgroupfs|systemd>', 'who makes the pod cgroups: the kubelet (cgroupfs) or systemd (slices); must match containerd\'s SystemdCgroup', 'cgroupfs')
+  .option('--pod-max-pids <n>', 'pids.max of each pod (-1: no limit)', (v) => Number(v), -1)
   .option('--node-ip <ip>', 'InternalIP (default: the address that routes to the API server)')
   .option('--node-labels <k=v,...>', 'extra node labels')
   .option('--register-with-taints <k=v:Effect,...>', 'taints to register with')
@@ -91,7 +94,7 @@ program.command('kubelet').alias('agent')
     const { startKubelet } = await import('../kubelet/kubelet.ts');
     const k = await startKubelet({
       nodeName: o.nodeName, kubeconfig: o.kubeconfig, runtimeEndpoint: o.containerRuntimeEndpoint, rootDir: o.rootDir,
-      podLogDir: o.podLogDir, cgroupRoot: o.cgroupRoot, nodeIP: o.nodeIp, nodeLabels: parseKeyValues(o.nodeLabels),
+      podLogDir: o.podLogDir, cgroupRoot: o.cgroupRoot, cgroupDriver: parseCgroupDriver(o.cgroupDriver), podPidsLimit: Number(o.podMaxPids), nodeIP: o.nodeIp, nodeLabels: parseKeyValues(o.nodeLabels),
       registerWithTaints: parseTaints(o.registerWithTaints), maxPods: o.maxPods, port: o.port, resolvConf: o.resolvConf, relistMs: 1000,
       clusterDNS: String(o.clusterDns ?? '').split(',').map((s) => s.trim()).filter(Boolean), clusterDomain: o.clusterDomain,
       podManifestPath: o.podManifestPath, systemReserved: o.systemReserved, kubeReserved: o.kubeReserved, evictionHard: o.evictionHard,
