@@ -72,7 +72,7 @@ test('every config key is a flag of its command in main.ts', (t) => {
     return new Set([...main.slice(start, end).matchAll(/\.option\('--([a-z-]+)/g)].map((m) => m[1]));
   };
   // every optional key set, so that each one is checked (backend: vxlan, proxy-mode: nftables)
-  const full: InstallSettings = { ...agent, nodeIP: '10.0.0.1', tlsSANs: ['x'], advertiseAddress: '10.0.0.1', podnetBackend: 'vxlan', proxyMode: 'nftables' };
+  const full: InstallSettings = { ...agent, nodeIP: '10.0.0.1', tlsSANs: ['x'], advertiseAddress: '10.0.0.1', podnetBackend: 'vxlan', proxyMode: 'nftables', cgroupDriver: 'systemd' };
   for (const c of ['control-plane', 'kubelet', 'podnet', 'kube-proxy'] as const) {
     const flags = flagsOf(c);
     if (!flags) { t.log(`\`hawser ${c}\` is not in main.ts yet: its config keys are unchecked`); continue; }
@@ -101,4 +101,18 @@ test('flags: unset ones stay unset (the previous install keeps its values); bad 
   t.is(s.podnetBackend, undefined);
   t.throws(() => settingsFromFlags({ backend: 'flannel' }), { message: /host-gw, vxlan/ });
   t.throws(() => settingsFromFlags({ registryMirror: ['nohost'] }), { message: /host=endpoint/ });
+});
+
+test('the cgroup driver goes to the kubelet\'s config and containerd\'s runc options alike', (t) => {
+  const sd: InstallSettings = { ...agent, cgroupDriver: 'systemd' };
+  const file = (s: InstallSettings, p: string) => {
+    const e = installPlan(s, build(252)).find((x) => x.path === p);
+    return e && 'text' in e ? e.text : '';
+  };
+  t.is(parse(file(sd, '/etc/hawser/kubelet.yaml'))['cgroup-driver'], 'systemd');
+  t.regex(file(sd, '/etc/hawser/containerd.toml'), /\n\s*SystemdCgroup = true\n/);
+  t.is(parse(file(agent, '/etc/hawser/kubelet.yaml'))['cgroup-driver'], undefined, 'unset: the kubelet\'s default, cgroupfs');
+  t.regex(file(agent, '/etc/hawser/containerd.toml'), /\n\s*SystemdCgroup = false\n/);
+  t.is(settingsFromFlags({ cgroupDriver: 'systemd' }).cgroupDriver, 'systemd');
+  t.throws(() => settingsFromFlags({ cgroupDriver: 'v2' }), { message: '--cgroup-driver must be one of cgroupfs, systemd; got "v2"' });
 });
