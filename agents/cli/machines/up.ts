@@ -42,13 +42,17 @@ function preflight(o: MachinesUpOptions): void {
   for (const img of LAB_IMAGES) if (!existsSync(join(o.repo, '.build/images', img.name, 'index.json'))) throw new Error(`image ${img.name} is not built: run \`sudo make deps\``);
 }
 
-/** The release's own hawser, unpacked once per machine boot (as a user would before installing). */
-async function hawser(m: Machine, release: string, args: string[], timeoutMs = 180_000): Promise<string> {
-  const rel = releaseInMachine(release);
-  const script = `set -e; if [ ! -x ${BOOTSTRAP}/hawser ]; then mkdir -p ${BOOTSTRAP}; tar -xzf ${rel} -C ${BOOTSTRAP} --exclude='*/bin/kubectl';
+/**
+ * A shell script that runs the release's own hawser with its arguments ("$@"), unpacking the
+ * tarball at `rel` once per boot (as a user would before installing). Shared with the VM test.
+ */
+export const bootstrapScript = (rel: string): string => `set -e; if [ ! -x ${BOOTSTRAP}/hawser ]; then mkdir -p ${BOOTSTRAP}; tar -xzf ${rel} -C ${BOOTSTRAP} --exclude='*/bin/kubectl';
     printf '#!/bin/sh\\nexec ${BOOTSTRAP}/hawser-*/bin/node ${BOOTSTRAP}/hawser-*/dist/hawser.cjs "$@"\\n' > ${BOOTSTRAP}/hawser; chmod +x ${BOOTSTRAP}/hawser; fi
     exec ${BOOTSTRAP}/hawser "$@"`;
-  return machineRun(m, ['sh', '-c', script, 'hawser', ...args], { timeoutMs });
+
+/** The release's own hawser, unpacked once per machine boot. */
+async function hawser(m: Machine, release: string, args: string[], timeoutMs = 180_000): Promise<string> {
+  return machineRun(m, ['sh', '-c', bootstrapScript(releaseInMachine(release)), 'hawser', ...args], { timeoutMs });
 }
 
 export async function waitBooted(m: Machine, timeoutMs = 60_000): Promise<void> {
