@@ -75,7 +75,7 @@ test.before(async (t) => {
     execFileSync('tar', ['-C', join(REPO, '.build/images', img.name), '-cf', join(tars, `${img.name}.tar`), '.']);
     await scp(vm, join(tars, `${img.name}.tar`), `/root/${img.name}.tar`);
   }
-  await run(`cat > /usr/local/sbin/hawser-release <<'EOF'\n#!/bin/sh\n${bootstrapScript(rel)}\nEOF\nchmod +x /usr/local/sbin/hawser-release`);
+  await run(`cat > /usr/local/sbin/hawser-release <<'EOF'\n#!/bin/sh\n${bootstrapScript(rel, '/var/tmp/hawser-bootstrap')}\nEOF\nchmod +x /usr/local/sbin/hawser-release`);
   const agentFlags = `--from ${rel} --node-name ${NODE} --node-ip ${NODE_IP} --sandbox-image ${REGISTRY_HOST}/pause:3.10`;
   await run(`hawser-release install --role agent ${agentFlags}`, 300_000);
   for (const img of LAB_IMAGES) await run(`ctr -n k8s.io images import --base-name ${REGISTRY_HOST}/${img.name} /root/${img.name}.tar >/dev/null`);
