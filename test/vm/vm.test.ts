@@ -29,6 +29,9 @@ let vm: Vm | undefined;
 let imageBuilt = false;
 const seen: string[] = [];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** The release unpacked once in the VM (whole, kubectl too): installs take it as is, no unpacking each time. */
+const BOOT = '/var/tmp/hawser-release';
+const unpacked = (rel: string) => `${BOOT}/${basename(rel).replace(/-linux-amd64\.tar\.gz$/, '')}`;
 const q = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
 
 const run = (script: string, timeoutMs?: number) => ssh(vm!, script, timeoutMs);
@@ -45,10 +48,10 @@ const nodeReady = async () => (await kubectl(`get node ${NODE} -o jsonpath='{.st
  * the agent's: the same config and unit a server host gets, running on the node's VM.
  */
 async function installServer(rel: string): Promise<void> {
-  await run(`hawser-release install --role server --from ${rel} --node-ip ${NODE_IP} --root /srv/hawser-server >/dev/null
+  await run(`hawser-release install --role server --from ${unpacked(rel)} --node-ip ${NODE_IP} --root /srv/hawser-server >/dev/null
     install -m 0644 /srv/hawser-server/etc/hawser/control-plane.yaml /etc/hawser/control-plane.yaml
     install -m 0644 /srv/hawser-server/etc/systemd/system/hawser-control-plane.service /etc/systemd/system/hawser-control-plane.service
-    systemctl daemon-reload && systemctl enable --now hawser-control-plane.service`, 300_000);
+    systemctl daemon-reload && systemctl enable --now hawser-control-plane.service`, 900_000);
   await eventually('the API server', async () => ((await run('hawser kubectl get --raw=/readyz 2>/dev/null || true')).trim() === 'ok') || undefined);
 }
 
@@ -75,15 +78,16 @@ test.before(async (t) => {
     execFileSync('tar', ['-C', join(REPO, '.build/images', img.name), '-cf', join(tars, `${img.name}.tar`), '.']);
     await scp(vm, join(tars, `${img.name}.tar`), `/root/${img.name}.tar`);
   }
-  await run(`cat > /usr/local/sbin/hawser-release <<'EOF'\n#!/bin/sh\n${bootstrapScript(rel, '/var/tmp/hawser-bootstrap')}\nEOF\nchmod +x /usr/local/sbin/hawser-release`);
-  const agentFlags = `--from ${rel} --node-name ${NODE} --node-ip ${NODE_IP} --sandbox-image ${REGISTRY_HOST}/pause:3.10`;
-  await run(`hawser-release install --role agent ${agentFlags}`, 300_000);
+  await run(`cat > /usr/local/sbin/hawser-release <<'EOF'\n#!/bin/sh\n${bootstrapScript(rel, BOOT, '')}\nEOF\nchmod +x /usr/local/sbin/hawser-release`);
+  await run('hawser-release --version >/dev/null', 900_000);
+  const agentFlags = `--from ${unpacked(rel)} --node-name ${NODE} --node-ip ${NODE_IP} --sandbox-image ${REGISTRY_HOST}/pause:3.10`;
+  await run(`hawser-release install --role agent ${agentFlags}`, 900_000);
   for (const img of LAB_IMAGES) await run(`ctr -n k8s.io images import --base-name ${REGISTRY_HOST}/${img.name} /root/${img.name}.tar >/dev/null`);
   t.log(`${since()}  agent installed, images imported`);
   await installServer(rel);
   t.log(`${since()}  server up`);
   const token = (await run(`hawser token create --description vm-test`)).trim();
-  await run(`hawser-release join --server https://${NODE_IP}:6443 --token ${q(token)} ${agentFlags} --wait 120 >/dev/null`, 300_000);
+  await run(`hawser-release join --server https://${NODE_IP}:6443 --token ${q(token)} ${agentFlags} --wait 120 >/dev/null`, 900_000);
   await eventually('the node Ready', nodeReady);
   t.log(`${since()}  node ${NODE} Ready`);
 });
@@ -172,7 +176,7 @@ test.serial('systemd driver (what install picks on a systemd host with cgroup v2
 test.serial('cgroupfs driver after reconfiguring both and restarting: /kubepods paths, limits, OOMKilled, kubelet restart', async (t) => {
   const token = (await run(`hawser token create --description vm-test-cgroupfs`)).trim();
   const rel = (await run('ls /root/hawser-*.tar.gz')).trim();
-  await run(`hawser-release join --server https://${NODE_IP}:6443 --token ${q(token)} --from ${rel} --node-name ${NODE} --node-ip ${NODE_IP} --sandbox-image ${REGISTRY_HOST}/pause:3.10 --cgroup-driver cgroupfs --wait 120 >/dev/null`, 300_000);
+  await run(`hawser-release join --server https://${NODE_IP}:6443 --token ${q(token)} --from ${unpacked(rel)} --node-name ${NODE} --node-ip ${NODE_IP} --sandbox-image ${REGISTRY_HOST}/pause:3.10 --cgroup-driver cgroupfs --wait 120 >/dev/null`, 900_000);
   t.regex(await run('cat /etc/hawser/containerd.toml'), /SystemdCgroup = false/);
   await eventually('the node Ready', nodeReady);
   await checkDriver(t, 'cgroupfs');

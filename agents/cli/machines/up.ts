@@ -47,7 +47,7 @@ function preflight(o: MachinesUpOptions): void {
  * tarball at `rel` into `dir` once (as a user would before installing). Shared with the VM test,
  * whose /run is noexec (Debian's initramfs mounts it so; nspawn does not).
  */
-export const bootstrapScript = (rel: string, dir: string = BOOTSTRAP): string => `set -e; if [ ! -x ${dir}/hawser ]; then mkdir -p ${dir}; tar -xzf ${rel} -C ${dir} --exclude='*/bin/kubectl';
+export const bootstrapScript = (rel: string, dir: string = BOOTSTRAP, exclude = "--exclude='*/bin/kubectl'"): string => `set -e; if [ ! -x ${dir}/hawser ]; then mkdir -p ${dir}; tar -xzf ${rel} -C ${dir} ${exclude};
     printf '#!/bin/sh\\nexec ${dir}/hawser-*/bin/node ${dir}/hawser-*/dist/hawser.cjs "$@"\\n' > ${dir}/hawser; chmod +x ${dir}/hawser; fi
     exec ${dir}/hawser "$@"`;
 
