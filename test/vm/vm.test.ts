@@ -48,7 +48,7 @@ const nodeReady = async () => (await kubectl(`get node ${NODE} -o jsonpath='{.st
  * the agent's: the same config and unit a server host gets, running on the node's VM.
  */
 async function installServer(rel: string): Promise<void> {
-  await run(`hawser-release install --role server --from ${unpacked(rel)} --node-ip ${NODE_IP} --root /srv/hawser-server >/dev/null
+  await run(`mkdir -p /srv/hawser-server && hawser-release install --role server --from ${unpacked(rel)} --node-ip ${NODE_IP} --root /srv/hawser-server >/dev/null
     install -m 0644 /srv/hawser-server/etc/hawser/control-plane.yaml /etc/hawser/control-plane.yaml
     install -m 0644 /srv/hawser-server/etc/systemd/system/hawser-control-plane.service /etc/systemd/system/hawser-control-plane.service
     systemctl daemon-reload && systemctl enable --now hawser-control-plane.service`, 900_000);
