@@ -7,16 +7,17 @@ LAB_NAME ?= hawser
 APT_PACKAGES := containerd runc iptables conntrack iproute2 util-linux busybox-static docker-registry \
                 skopeo containernetworking-plugins gcc libc6-dev unzip procps nftables ipset ipvsadm \
                 systemd shellcheck dnsmasq-base openssl etcd-server \
-                systemd-container debootstrap zstd python3-kubernetes
+                systemd-container debootstrap zstd python3-kubernetes qemu-utils openssh-client e2fsprogs
 # vagrant only for `vagrant validate` in the tests: without recommends (no libvirt/qemu stack)
-APT_NORECOMMENDS := vagrant
+APT_NORECOMMENDS := vagrant qemu-system-x86
 
-.PHONY: help deps apt npm build kubectl images dist typecheck lab lab-down vm-lab vm-lab-down test test-unit test-integration test-e2e test-conformance conformance bench bench-cni bench-kube-proxy bench-apiserver bench-dns bench-pods bench-scheduler clean
+.PHONY: help deps apt npm build kubectl images dist typecheck lab lab-down vm-lab vm-lab-down vm-test test test-unit test-integration test-e2e test-conformance conformance bench bench-cni bench-kube-proxy bench-apiserver bench-dns bench-pods bench-scheduler clean
 
 help:
 	@echo "sudo make lab        bring up a 2-node cluster in network namespaces and show it"
 	@echo "sudo make lab-down   remove everything the lab made"
 	@echo "sudo make vm-lab     three Debian machines (systemd-nspawn) with the release installed; vm-lab-down removes them"
+	@echo "sudo make vm-test    a Debian VM (QEMU, cgroup v2) with the release installed: the kubelet under both cgroup drivers"
 	@echo "make dist            the release tarball: dist/release/hawser-<version>-linux-amd64.tar.gz"
 	@echo "sudo make test       install dependencies, build, run unit, integration, e2e and the conformance ci subset"
 	@echo "sudo make conformance  the whole conformance-style suite on a fresh lab; writes docs/conformance/REPORT.md"
@@ -69,7 +70,11 @@ lab: deps
 vm-lab: deps dist
 	$(NODE) dist/hawser.cjs lab up --machines
 
-vm-lab-down:
+vm-# a QEMU VM (cgroup v2) from the cached image, the release installed inside, both cgroup drivers checked
+vm-test: deps dist
+	bash test/run.sh vm
+
+lab-down:
 	@if [ -f dist/hawser.cjs ]; then $(NODE) dist/hawser.cjs lab down --machines; else echo "nothing built, nothing to remove"; fi
 
 lab-down:

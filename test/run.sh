@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the named ava suites (unit, integration, e2e, conformance, machines) and ends with one plain line that any CI reads:
+# Runs the named ava suites (unit, integration, e2e, conformance, machines, vm) and ends with one plain line that any CI reads:
 # "tests: N passed, N failed". Root suites run serially: they share the kernel.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -38,10 +38,13 @@ for suite in "$@"; do
   [ "$suite" = integration ] && args+=(--timeout=5m)
   # machines: one machine lab (systemd-nspawn) for the whole file, booted in its before hook
   [ "$suite" = machines ] && args+=(--timeout=10m)
+  # vm: one QEMU VM for the whole file, booted in its before hook (software emulation: minutes)
+  [ "$suite" = vm ] && args+=(--timeout=20m)
   npx ava --tap "${args[@]}" $files 2>&1 | tee ".build/test/$suite.tap"
   rc=${PIPESTATUS[0]}
   # ava skips after.always hooks when a worker dies of an uncaught exception: remove the machines anyway
   [ "$suite" = machines ] && node --import=tsx -e "import('./agents/cli/machines/down.ts').then((m) => m.machinesDown())"
+  [ "$suite" = vm ] && node --import=tsx -e "import('./agents/cli/vm/qemu.ts').then((m) => m.stopVmIn('/var/lib/hawser-vm-test'))"
   p=$(grep -E '^# pass ' ".build/test/$suite.tap" | awk '{print $3}'); p=${p:-0}
   f=$(grep -E '^# fail ' ".build/test/$suite.tap" | awk '{print $3}'); f=${f:-0}
   pass=$((pass + p)); fail=$((fail + f))

@@ -8,6 +8,7 @@ import type { KubeletOptions } from '../kubelet/kubelet.ts';
 import type { KubeProxyOptions } from '../kube-proxy/index.ts';
 import type { PodnetOptions } from '../podnet/podnet.ts';
 import { parseKeyValues, parseTaints } from './config.ts';
+import { parseCgroupDriver } from '../kubelet/pods/cgroup-plan.ts';
 
 type Flags = Record<string, unknown>;
 const str = (v: unknown): string => (v === undefined || v === null ? '' : String(v));
@@ -35,6 +36,8 @@ export const kubeletFlags = (c: Command) => nodeIpFlag(c)
   .option('--root-dir <dir>', 'kubelet state', '/var/lib/hawser/kubelet')
   .option('--pod-log-dir <dir>', 'container logs', '/var/log/pods')
   .option('--cgroup-root <path>', 'parent cgroup of pods', '/kubepods')
+  .option('--cgroup-driver <cgroupfs|systemd>', 'who makes the pod cgroups: the kubelet (cgroupfs) or systemd (slices); must match containerd\'s SystemdCgroup', 'cgroupfs')
+  .option('--pod-max-pids <n>', 'pids.max of each pod (-1: no limit)', num, -1)
   .option('--node-labels <k=v,...>', 'extra node labels')
   .option('--register-with-taints <k=v:Effect,...>', 'taints to register with')
   .option('--max-pods <n>', 'pod capacity', num, 110)
@@ -72,7 +75,7 @@ export const proxyFlags = (c: Command, withShared = true) => (withShared ? nodeI
 export function kubeletOptions(o: Flags): KubeletOptions {
   return {
     nodeName: str(o.nodeName), kubeconfig: str(o.kubeconfig), runtimeEndpoint: str(o.containerRuntimeEndpoint), rootDir: str(o.rootDir),
-    podLogDir: str(o.podLogDir), cgroupRoot: str(o.cgroupRoot), nodeIP: o.nodeIp ? str(o.nodeIp) : undefined, nodeLabels: parseKeyValues(str(o.nodeLabels)),
+    podLogDir: str(o.podLogDir), cgroupRoot: str(o.cgroupRoot), cgroupDriver: parseCgroupDriver(str(o.cgroupDriver)), podPidsLimit: Number(o.podMaxPids), nodeIP: o.nodeIp ? str(o.nodeIp) : undefined, nodeLabels: parseKeyValues(str(o.nodeLabels)),
     registerWithTaints: parseTaints(str(o.registerWithTaints)), maxPods: Number(o.maxPods), port: Number(o.port), resolvConf: str(o.resolvConf), relistMs: 1000,
     clusterDNS: str(o.clusterDns).split(',').map((s) => s.trim()).filter(Boolean), clusterDomain: str(o.clusterDomain),
     podManifestPath: o.podManifestPath ? str(o.podManifestPath) : undefined, systemReserved: str(o.systemReserved), kubeReserved: str(o.kubeReserved), evictionHard: str(o.evictionHard),

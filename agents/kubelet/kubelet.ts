@@ -24,6 +24,8 @@ import { parseDuration, parsePercent, parseReserved } from './options.ts';
 import { criRuntime } from './pods/cri-runtime.ts';
 import type { PodDeps } from './pods/deps.ts';
 import { EventRecorder } from './pods/events.ts';
+import { cgroupDriverMismatch } from './cri/cgroup-driver.ts';
+import type { CgroupDriver } from './pods/cgroup-plan.ts';
 import { PodCgroups } from './pods/pod-cgroups.ts';
 import { PodSync } from './pods/pod-sync.ts';
 import { podReferences } from './pods/references.ts';
@@ -47,6 +49,10 @@ export interface KubeletOptions {
   rootDir: string;               // /var/lib/hawser/kubelet
   podLogDir: string;             // /var/log/pods
   cgroupRoot: string;            // parent cgroup of the pods
+  /** --cgroup-driver: who makes the pod cgroups, the kubelet (cgroupfs) or systemd (slices); default cgroupfs */
+  cgroupDriver?: CgroupDriver;
+  /** --pod-max-pids: pids.max of each pod; unset or -1 = no limit */
+  podPidsLimit?: number;
   nodeIP?: string;
   nodeLabels: Record<string, string>;
   registerWithTaints: { key: string; value?: string; effect: string }[];
@@ -98,6 +104,9 @@ export async function startKubelet(o: KubeletOptions): Promise<{ stop(): Promise
     onCall: (what, phase) => trace.mark(`${what}.${phase}`),
   });
   const runtimeVersion = await rt.version();
+  const cgroupDriver = o.cgroupDriver ?? 'cgroupfs';
+  const mismatch = cgroupDriverMismatch(cgroupDriver, await rt.cgroupDriver?.());
+  if (mismatch) throw new Error(mismatch);
   const nodeIP = o.nodeIP ?? await sourceAddressFor(api.auth.server);
   const facts = await readHostFacts(o.rootDir);
   const reserved = parseReserved(o.systemReserved, o.kubeReserved);
@@ -196,7 +205,7 @@ export async function startKubelet(o: KubeletOptions): Promise<{ stop(): Promise
     onChange: (uid) => queue.add(uid),
     event: (pod, c, type, reason, message) => events.pod(pod, c, type, reason, message),
   });
-  const cgroups = new PodCgroups(o.cgroupRoot, log);
+  const cgroups = new PodCgroups({ cgroupRoot: o.cgroupRoot, driver: cgroupDriver, podPidsLimit: o.podPidsLimit }, log);
   cgroups.ensureQosRoots();
   // bound service-account tokens for projected volumes, fetched before a pod's volumes are written
   const tokens = new TokenManager(
@@ -215,7 +224,7 @@ export async function startKubelet(o: KubeletOptions): Promise<{ stop(): Promise
   const deps: PodDeps = {
     rt, api, events, images: new ImageManager(rt, events), volumes, probes, cgroups, objects, log,
     ctx: {
-      nodeName: o.nodeName, nodeIP, rootDir: o.rootDir, podLogRoot: o.podLogDir, cgroupRoot: o.cgroupRoot,
+      nodeName: o.nodeName, nodeIP, rootDir: o.rootDir, podLogRoot: o.podLogDir, cgroupRoot: o.cgroupRoot, cgroupDriver,
       dns: hostDnsConfig(o.resolvConf), clusterDNS: o.clusterDNS, clusterDomain: o.clusterDomain ?? 'cluster.local',
       memoryCapacity: facts.memoryBytes, allocatable,
       nodeHostsFile: () => (existsSync('/etc/hosts') ? readFileSync('/etc/hosts', 'utf8') : ''),

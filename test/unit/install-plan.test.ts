@@ -97,7 +97,7 @@ test('every config key is a flag of its command', (t) => {
   };
   t.true(flags['control-plane'].has('data-dir'));
   // every optional key set, so that each one is checked (backend: vxlan, proxy-mode: nftables)
-  const full: InstallSettings = { ...agent, nodeIP: '10.0.0.1', tlsSANs: ['x'], advertiseAddress: '10.0.0.1', podnetBackend: 'vxlan', proxyMode: 'nftables' };
+  const full: InstallSettings = { ...agent, nodeIP: '10.0.0.1', tlsSANs: ['x'], advertiseAddress: '10.0.0.1', podnetBackend: 'vxlan', proxyMode: 'nftables', cgroupDriver: 'systemd' };
   for (const c of Object.keys(flags) as Component[]) {
     for (const [k, v] of Object.entries(componentValues(c, full))) if (v !== undefined) t.true(flags[c].has(k), `${c}: --${k}`);
   }
@@ -126,4 +126,18 @@ test('flags: unset ones stay unset (the previous install keeps its values); bad 
   t.is(s.podnetBackend, undefined);
   t.throws(() => settingsFromFlags({ backend: 'flannel' }), { message: /host-gw, vxlan/ });
   t.throws(() => settingsFromFlags({ registryMirror: ['nohost'] }), { message: /host=endpoint/ });
+});
+
+test('the cgroup driver goes to the kubelet\'s config and containerd\'s runc options alike', (t) => {
+  const sd: InstallSettings = { ...agent, cgroupDriver: 'systemd' };
+  const file = (s: InstallSettings, p: string) => {
+    const e = installPlan(s, build(252)).find((x) => x.path === p);
+    return e && 'text' in e ? e.text : '';
+  };
+  t.is(parse(file(sd, '/etc/hawser/agent.yaml'))['cgroup-driver'], 'systemd');
+  t.regex(file(sd, '/etc/hawser/containerd.toml'), /\n\s*SystemdCgroup = true\n/);
+  t.is(parse(file(agent, '/etc/hawser/agent.yaml'))['cgroup-driver'], undefined, 'unset: the kubelet\'s default, cgroupfs');
+  t.regex(file(agent, '/etc/hawser/containerd.toml'), /\n\s*SystemdCgroup = false\n/);
+  t.is(settingsFromFlags({ cgroupDriver: 'systemd' }).cgroupDriver, 'systemd');
+  t.throws(() => settingsFromFlags({ cgroupDriver: 'v2' }), { message: '--cgroup-driver must be one of cgroupfs, systemd; got "v2"' });
 });

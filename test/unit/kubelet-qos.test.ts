@@ -1,9 +1,10 @@
 // QoS classes, pod cgroup placement and the Linux resources the kubelet gives containers and pods.
 import test from 'ava';
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
-import { cgroupFiles, sharesToWeight } from '../../agents/kubelet/pods/pod-cgroups.ts';
+import { cgroupPath, podComponents } from '../../agents/kubelet/pods/cgroup-plan.ts';
+import { v1Files } from '../../agents/kubelet/pods/pod-cgroups.ts';
 import {
-  containerResources, milliToQuota, milliToShares, oomScoreAdj, podCgroupConfig, podCgroupParent, qosClass,
+  containerResources, milliToQuota, milliToShares, oomScoreAdj, podCgroupConfig, qosClass,
 } from '../../agents/kubelet/pods/qos.ts';
 import { milliCPU, parseQuantity } from '../../agents/kubelet/pods/quantity.ts';
 
@@ -36,9 +37,10 @@ test('QoS class: Guaranteed only when every container has equal cpu and memory l
 });
 
 test('pod cgroups: Guaranteed under the root, the others under their class', (t) => {
-  t.is(podCgroupParent('/kubepods', pod([res({ cpu: '1', memory: '1Gi' }, { cpu: '1', memory: '1Gi' })])), '/kubepods/podu1');
-  t.is(podCgroupParent('/kubepods/', pod([res({ cpu: '1' })])), '/kubepods/burstable/podu1');
-  t.is(podCgroupParent('/hawser/n1', pod([{}])), '/hawser/n1/besteffort/podu1');
+  const parent = (root: string, p: V1Pod) => cgroupPath(podComponents(root, p), 'cgroupfs');
+  t.is(parent('/kubepods', pod([res({ cpu: '1', memory: '1Gi' }, { cpu: '1', memory: '1Gi' })])), '/kubepods/podu1');
+  t.is(parent('/kubepods/', pod([res({ cpu: '1' })])), '/kubepods/burstable/podu1');
+  t.is(parent('/hawser/n1', pod([{}])), '/hawser/n1/besteffort/podu1');
 });
 
 test('cpu shares and CFS quota with upstream\'s bounds', (t) => {
@@ -73,13 +75,11 @@ test('pod cgroup config: summed requests, limits only when every container has o
   t.deepEqual(podCgroupConfig(pod([{}])), { cpuShares: 2 });
 });
 
-test('cgroup files for v1 and v2', (t) => {
-  t.deepEqual(cgroupFiles({ cpuShares: 512, cpuPeriod: 100000, cpuQuota: 50000, memoryLimitInBytes: 1024 }, false), [
+test('cgroup files for v1', (t) => {
+  t.deepEqual(v1Files({ cpuShares: 512, cpuPeriod: 100000, cpuQuota: 50000, memoryLimitInBytes: 1024 }), [
     { controller: 'cpu', file: 'cpu.shares', value: '512' },
     { controller: 'cpu', file: 'cpu.cfs_period_us', value: '100000' },
     { controller: 'cpu', file: 'cpu.cfs_quota_us', value: '50000' },
     { controller: 'memory', file: 'memory.limit_in_bytes', value: '1024' },
   ]);
-  t.deepEqual(cgroupFiles({ cpuShares: 2 }, true).map((f) => `${f.file}=${f.value}`), ['cpu.weight=1', 'cpu.max=max 100000', 'memory.max=max']);
-  t.is(sharesToWeight(1024), 39);
 });

@@ -34,6 +34,7 @@ export function settingsFromFlags(o: Record<string, any>): Partial<InstallSettin
     proxyMode: oneOf('--proxy-mode', o.proxyMode, ['iptables', 'nftables', 'ipvs'] as const),
     sandboxImage: o.sandboxImage, registryMirrors: parseMirrors(o.registryMirror),
     separateUnits: o.separateUnits === true ? true : undefined,
+    cgroupDriver: oneOf('--cgroup-driver', o.cgroupDriver, ['cgroupfs', 'systemd'] as const),
   };
 }
 
@@ -44,6 +45,7 @@ const nodeFlags = (c: Command) => c
   .option('--backend <host-gw|vxlan>', 'podnet backend')
   .option('--proxy-mode <iptables|nftables|ipvs>', 'kube-proxy mode')
   .option('--cluster-cidr <cidr>', 'pod network')
+  .option('--cgroup-driver <cgroupfs|systemd>', 'agent: the kubelet\'s and containerd\'s cgroup driver (default: systemd on a systemd host with cgroup v2, else cgroupfs)')
   .option('--sandbox-image <ref>', 'containerd\'s pause image (default registry.k8s.io/pause:3.10)')
   .option('--registry-mirror <host=endpoint>', 'pull images named host/... from endpoint (repeatable)', collect)
   .option('--separate-units', 'agent: run podnet, the kubelet and kube-proxy as three units instead of one `hawser agent`');

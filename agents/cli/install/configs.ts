@@ -18,6 +18,8 @@ export interface InstallSettings {
   serviceCIDR: string;
   podnetBackend: 'host-gw' | 'vxlan';
   proxyMode: 'iptables' | 'nftables' | 'ipvs';
+  /** agent: the kubelet's and containerd's cgroup driver; unset = cgroupfs (install picks it from the host) */
+  cgroupDriver?: 'cgroupfs' | 'systemd';
   /** containerd's pause image */
   sandboxImage: string;
   /** registry host as written in image names -> http(s) endpoint, e.g. registry.hawser.local -> http://192.168.56.10:5000 */
@@ -57,7 +59,7 @@ export function componentValues(c: Component, s: InstallSettings): Values {
         'service-cidr': s.serviceCIDR,
       };
     case 'kubelet':
-      return { ...node, 'container-runtime-endpoint': LAYOUT.criSocket, 'root-dir': LAYOUT.kubeletDir, 'node-ip': s.nodeIP };
+      return { ...node, 'container-runtime-endpoint': LAYOUT.criSocket, 'root-dir': LAYOUT.kubeletDir, 'node-ip': s.nodeIP, 'cgroup-driver': s.cgroupDriver };
     case 'podnet':
       return {
         ...node, 'cni-conf-dir': LAYOUT.cniConfDir, 'cni-bin-dir': LAYOUT.cniBinDir, 'cluster-cidr': s.clusterCIDR,
@@ -78,7 +80,7 @@ export function containerdConfig(s: InstallSettings): string {
   return renderContainerdConfig({
     root: '/var/lib/containerd', state: '/run/containerd', socket: LAYOUT.criSocket,
     cniBinDir: LAYOUT.cniBinDir, cniConfDir: LAYOUT.cniConfDir,
-    sandboxImage: s.sandboxImage, registryMirrors: s.registryMirrors,
+    sandboxImage: s.sandboxImage, registryMirrors: s.registryMirrors, cgroupDriver: s.cgroupDriver,
   });
 }
 

@@ -32,6 +32,14 @@ export function aptRemove(pkgs: string[]): void {
 /** sd_booted(): systemd is PID 1 when /run/systemd/system exists. */
 export const systemdIsInit = (): boolean => existsSync('/run/systemd/system');
 
+/**
+ * The cgroup driver for an agent on this host, as k3s picks it: systemd where systemd is PID 1 on
+ * the unified (v2) hierarchy, which then owns the tree; cgroupfs on v1/hybrid hosts, where the
+ * kubelet's own /kubepods tree is what has always run (and nspawn machines delegate no v1 slices).
+ */
+export const hostCgroupDriver = (): 'cgroupfs' | 'systemd' =>
+  (systemdIsInit() && existsSync('/sys/fs/cgroup/cgroup.controllers') ? 'systemd' : 'cgroupfs');
+
 export const systemctl = (...args: string[]): string => run('systemctl', args);
 
 /** Loads kernel settings now (the files make them permanent); failures are reported, not fatal. */

@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { applyPlan, readManifest, removeDirs, removeFile, under, writeManifest, type Change, type Manifest } from './apply.ts';
 import { openSource, readBuild, sourceOfBundle } from './build.ts';
 import { DEFAULT_SETTINGS, type InstallSettings } from './configs.ts';
-import { aptInstall, aptRemove, applyKernelSettings, systemctl, systemdIsInit } from './host.ts';
+import { aptInstall, aptRemove, applyKernelSettings, hostCgroupDriver, systemctl, systemdIsInit } from './host.ts';
 import { AGENT_RUNTIME_DIRS, LAYOUT, ROLE_PACKAGES, type Role } from './layout.ts';
 import { CONTAINERD_DROPIN, installPlan, roleUnits, unitsToRestart, type Group, type PlanEntry } from './plan.ts';
 import { removeAgentState } from './teardown.ts';
@@ -36,11 +36,12 @@ export function formatReport(cmd: string, r: InstallReport): string {
   return [...lines, ...r.notes.map((n) => `note: ${n}`)].join('\n');
 }
 
-function mergeSettings(role: Role, old: Manifest | undefined, given: Partial<InstallSettings>): InstallSettings {
+function mergeSettings(role: Role, old: Manifest | undefined, given: Partial<InstallSettings>, onHost: boolean): InstallSettings {
   const kept = old && old.settings.role === role ? old.settings : undefined;
   const defined = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as Partial<InstallSettings>;
   const s: InstallSettings = { ...DEFAULT_SETTINGS, ...kept, ...defined, role };
   if (role === 'agent' && !s.nodeName) s.nodeName = os.hostname().toLowerCase();
+  if (role === 'agent' && !s.cgroupDriver && onHost) s.cgroupDriver = hostCgroupDriver();
   // sorted keys: the manifest's bytes depend on the settings, not on the order flags came in
   return Object.fromEntries(Object.entries(s).sort(([a], [b]) => a.localeCompare(b))) as unknown as InstallSettings;
 }
@@ -62,7 +63,7 @@ async function installFrom(o: InstallOptions, source: string, extra: { entries?:
   const onHost = root === '/';
   const notes: string[] = [];
   const old = readManifest(root);
-  const settings = mergeSettings(o.role, old, o.settings ?? {});
+  const settings = mergeSettings(o.role, old, o.settings ?? {}, onHost);
   const build = readBuild(source, { nodeBinary: o.nodeBinary, systemdVersion: o.systemdVersion });
 
   const planned = ROLE_PACKAGES[o.role];

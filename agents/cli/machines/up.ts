@@ -42,13 +42,18 @@ function preflight(o: MachinesUpOptions): void {
   for (const img of LAB_IMAGES) if (!existsSync(join(o.repo, '.build/images', img.name, 'index.json'))) throw new Error(`image ${img.name} is not built: run \`sudo make deps\``);
 }
 
-/** The release's own hawser, unpacked once per machine boot (as a user would before installing). */
+/**
+ * A shell script that runs the release's own hawser with its arguments ("$@"), unpacking the
+ * tarball at `rel` into `dir` once (as a user would before installing). Shared with the VM test,
+ * whose /run is noexec (Debian's initramfs mounts it so; nspawn does not).
+ */
+export const bootstrapScript = (rel: string, dir: string = BOOTSTRAP, exclude = "--exclude='*/bin/kubectl'"): string => `set -e; if [ ! -x ${dir}/hawser ]; then mkdir -p ${dir}; tar -xzf ${rel} -C ${dir} ${exclude};
+    printf '#!/bin/sh\\nexec ${dir}/hawser-*/bin/node ${dir}/hawser-*/dist/hawser.cjs "$@"\\n' > ${dir}/hawser; chmod +x ${dir}/hawser; fi
+    exec ${dir}/hawser "$@"`;
+
+/** The release's own hawser, unpacked once per machine boot. */
 async function hawser(m: Machine, release: string, args: string[], timeoutMs = 180_000): Promise<string> {
-  const rel = releaseInMachine(release);
-  const script = `set -e; if [ ! -x ${BOOTSTRAP}/hawser ]; then mkdir -p ${BOOTSTRAP}; tar -xzf ${rel} -C ${BOOTSTRAP} --exclude='*/bin/kubectl';
-    printf '#!/bin/sh\\nexec ${BOOTSTRAP}/hawser-*/bin/node ${BOOTSTRAP}/hawser-*/dist/hawser.cjs "$@"\\n' > ${BOOTSTRAP}/hawser; chmod +x ${BOOTSTRAP}/hawser; fi
-    exec ${BOOTSTRAP}/hawser "$@"`;
-  return machineRun(m, ['sh', '-c', script, 'hawser', ...args], { timeoutMs });
+  return machineRun(m, ['sh', '-c', bootstrapScript(releaseInMachine(release)), 'hawser', ...args], { timeoutMs });
 }
 
 export async function waitBooted(m: Machine, timeoutMs = 60_000): Promise<void> {

@@ -1,5 +1,5 @@
 // containerd 1.6 configuration (config version 2) for one hawser node: its own root, state and
-// socket, the CRI plugin set up for a kubelet on a cgroup v1 host without systemd, and plain-HTTP
+// socket, the CRI plugin set up for the kubelet's cgroup driver (runc's SystemdCgroup), and plain-HTTP
 // registry mirrors so that image pulls reach the local registry. A pure function: same input, same text.
 
 export interface ContainerdConfigInput {
@@ -17,6 +17,8 @@ export interface ContainerdConfigInput {
   /** Where CRI's streaming server (exec/attach/port-forward URLs) listens. Default 127.0.0.1, random port. */
   streamServerAddress?: string;
   streamServerPort?: number;
+  /** runc's cgroup driver, which the kubelet's --cgroup-driver must match. Default cgroupfs. */
+  cgroupDriver?: 'cgroupfs' | 'systemd';
   /** containerd's own log level. Default info. */
   logLevel?: 'trace' | 'debug' | 'info' | 'warn' | 'error';
 }
@@ -98,8 +100,8 @@ export function renderContainerdConfig(o: ContainerdConfigInput): string {
     '        runtime_type = "io.containerd.runc.v2"',
     '',
     `        [${cri}.containerd.runtimes.runc.options]`,
-    // cgroupfs driver: no systemd on this host (and cgroup v1)
-    '          SystemdCgroup = false',
+    // the kubelet refuses to start when its --cgroup-driver differs from this
+    `          SystemdCgroup = ${o.cgroupDriver === 'systemd'}`,
     // runc's state per node, not the shared /run/containerd/runc
     `          Root = ${str(`${o.state}/runc`)}`,
     '',

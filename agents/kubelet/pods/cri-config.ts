@@ -8,13 +8,16 @@ import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { podDnsConfigWithWarnings } from './dns-policy.ts';
 import { podHostname } from './hosts-file.ts';
 import * as L from './labels.ts';
-import { containerResources, podCgroupParent, type LinuxResources } from './qos.ts';
+import { criCgroupParent, podComponents, type CgroupDriver } from './cgroup-plan.ts';
+import { containerResources, type LinuxResources } from './qos.ts';
 import type { DnsConfig } from './resolv.ts';
 import { containerSecurityContext, sandboxSecurityContext, type ImageUser } from './security.ts';
 
 export interface SandboxContext {
   podLogRoot: string;
   cgroupRoot: string;
+  /** --cgroup-driver; unset = cgroupfs */
+  cgroupDriver?: CgroupDriver;
   /** the node's resolvers (dnsPolicy Default, and the fallback) */
   dns: DnsConfig;
   /** --cluster-dns; unset: every pod gets the node's resolvers */
@@ -50,7 +53,7 @@ export function sandboxConfig(pod: V1Pod, attempt: number, ctx: SandboxContext) 
     labels: { ...(m.labels ?? {}), [L.POD_NAME]: m.name!, [L.POD_NAMESPACE]: m.namespace!, [L.POD_UID]: m.uid!, [L.MANAGED_BY]: 'true' },
     annotations: { ...(m.annotations ?? {}), [L.TERMINATION_GRACE]: String(spec.terminationGracePeriodSeconds ?? 30) },
     linux: {
-      cgroupParent: podCgroupParent(ctx.cgroupRoot, pod),
+      cgroupParent: criCgroupParent(podComponents(ctx.cgroupRoot, pod), ctx.cgroupDriver ?? 'cgroupfs'),
       securityContext: sandboxSecurityContext(pod),
       sysctls,
     },

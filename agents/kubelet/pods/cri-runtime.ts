@@ -1,6 +1,7 @@
 // PodRuntime over CRI v1: the only file where the pod logic meets gRPC messages.
 import * as grpc from '@grpc/grpc-js';
 import { CriClient, CriError } from '../cri/client.ts';
+import { runtimeCgroupDriver } from '../cri/cgroup-driver.ts';
 import type { Image } from '../cri/types.ts';
 import type { ContainerDetail, ContainerInfo, ImageInfo, PodRuntime, RuntimeHealth, SandboxInfo } from './runtime.ts';
 import * as L from './labels.ts';
@@ -61,6 +62,9 @@ export function criRuntime(socket: string, o: { heavy?: number; onCall?: (what: 
     async version() {
       const v = await cri.version();
       return `${v.runtimeName}://${v.runtimeVersion}`;
+    },
+    async cgroupDriver() {
+      return runtimeCgroupDriver((await cri.status(true)).info);
     },
     async health(): Promise<RuntimeHealth> {
       const s = await cri.status();

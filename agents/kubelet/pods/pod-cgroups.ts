@@ -1,27 +1,26 @@
 // Pod-level cgroups under --cgroup-root, in the QoS layout (<root>/pod<uid> for Guaranteed,
 // <root>/burstable/pod<uid>, <root>/besteffort/pod<uid>), limited to the pod's summed requests and
 // limits before its containers start, so that a pod as a whole cannot exceed what it declared.
-// cgroupfs driver: v1 hierarchies (cpu, memory, pids) or the unified v2 tree.
-import { existsSync, mkdirSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
+// cgroupfs driver: the kubelet makes the directories (v1 hierarchies cpu, memory, pids, or the
+// unified v2 tree). systemd driver: the slices are transient units systemd creates (cgroup-plan.ts
+// names them), then the same files are written, as runc's systemd driver does.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { Logger } from '../../api/log.ts';
-import { MIN_SHARES, podCgroupConfig, podCgroupParent, type PodCgroupConfig } from './qos.ts';
+import {
+  cgroupPath, podComponents, podComponentsAnyQos, podMemoryRequest, podV2Files, qosComponents, sharesToWeight, sliceName,
+  sliceProperties, setSliceArgs, startSliceArgs, subtreeControlPlan, type CgroupDriver, type CgroupOptions,
+} from './cgroup-plan.ts';
+import { MIN_SHARES, podCgroupConfig, type PodCgroupConfig } from './qos.ts';
 
 const V1_CONTROLLERS = ['cpu', 'cpuacct', 'memory', 'pids'];
 
-/** cgroup v2 cpu.weight from v1 shares, the conversion runc and the kubelet use. */
-export const sharesToWeight = (shares: number): number => Math.max(1, Math.min(10000, 1 + Math.floor(((shares - 2) * 9999) / 262142)));
+/** The v1 files to write and their values for a pod cgroup config. Pure. */
+type ControllerFile = { controller: string; file: string; value: string };
 
-/** The files to write and their values for a pod cgroup config. Pure. */
-export function cgroupFiles(cfg: PodCgroupConfig, v2: boolean): { controller: string; file: string; value: string }[] {
-  if (v2) {
-    return [
-      { controller: '', file: 'cpu.weight', value: String(sharesToWeight(cfg.cpuShares)) },
-      { controller: '', file: 'cpu.max', value: `${cfg.cpuQuota ?? 'max'} ${cfg.cpuPeriod ?? 100000}` },
-      { controller: '', file: 'memory.max', value: cfg.memoryLimitInBytes ? String(cfg.memoryLimitInBytes) : 'max' },
-    ];
-  }
+export function v1Files(cfg: PodCgroupConfig): ControllerFile[] {
   return [
     { controller: 'cpu', file: 'cpu.shares', value: String(cfg.cpuShares) },
     ...(cfg.cpuQuota ? [{ controller: 'cpu', file: 'cpu.cfs_period_us', value: String(cfg.cpuPeriod ?? 100000) }] : []),
@@ -30,10 +29,16 @@ export function cgroupFiles(cfg: PodCgroupConfig, v2: boolean): { controller: st
   ];
 }
 
+/** Runs busctl for the systemd driver (a seam for tests). */
+export type Busctl = (args: string[]) => void;
+const busctl: Busctl = (args) => { execFileSync('busctl', args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: 15_000 }); };
+
+export interface PodCgroupsOptions extends CgroupOptions { cgroupRoot: string; driver: CgroupDriver }
+
 export class PodCgroups {
   private readonly v2: boolean;
 
-  constructor(private cgroupRoot: string, private log: Logger, private fsRoot = '/sys/fs/cgroup') {
+  constructor(private o: PodCgroupsOptions, private log: Logger, private fsRoot = '/sys/fs/cgroup', private bus: Busctl = busctl) {
     this.v2 = existsSync(join(fsRoot, 'cgroup.controllers'));
   }
 
@@ -42,13 +47,36 @@ export class PodCgroups {
     return V1_CONTROLLERS.filter((c) => existsSync(join(this.fsRoot, c))).map((c) => ({ controller: c, dir: join(this.fsRoot, c, path) }));
   }
 
-  private write(path: string, files: { controller: string; file: string; value: string }[]): void {
+  /** The systemd driver's slice: created, or its limits updated when it exists (a kubelet restart). */
+  private slice(name: string[], cfg?: PodCgroupConfig, memoryRequest = 0): void {
+    const unit = sliceName(name);
+    const props = sliceProperties(name, cfg, this.o, memoryRequest);
+    try { this.bus(startSliceArgs(unit, props)); return; } catch (err) {
+      if (!/already exists|File exists/i.test(String((err as { stderr?: Buffer }).stderr ?? err))) {
+        this.log.warn({ unit, err: String((err as { stderr?: Buffer }).stderr ?? err) }, 'systemd did not create a pod slice');
+        return;
+      }
+    }
+    try { this.bus(setSliceArgs(unit, props.filter(([p]) => !['Description', 'Wants', 'DefaultDependencies'].includes(p)))); } catch (err) {
+      this.log.debug({ unit, err: String(err) }, 'could not update a pod slice');
+    }
+  }
+
+  private files(cfg: PodCgroupConfig, memoryRequest: number): ControllerFile[] {
+    return this.v2 ? podV2Files(cfg, this.o, memoryRequest).map((f) => ({ controller: '', ...f })) : v1Files(cfg);
+  }
+
+  private write(name: string[], files: ControllerFile[], cfg?: PodCgroupConfig, memoryRequest = 0): void {
+    if (this.o.driver === 'systemd') this.slice(name, cfg, memoryRequest);
+    const path = cgroupPath(name, this.o.driver);
+    if (this.v2) {
+      // controllers must be enabled on every ancestor for the pod's cgroup to get them
+      for (const s of subtreeControlPlan(path, this.read('cgroup.controllers').split(/\s+/))) {
+        try { writeFileSync(join(this.fsRoot, s.dir, 'cgroup.subtree_control'), s.value); } catch { /* already, or not delegable */ }
+      }
+    }
     for (const { controller, dir } of this.dirs(path)) {
       mkdirSync(dir, { recursive: true });
-      if (this.v2) {
-        // controllers must be enabled on every ancestor for the pod's cgroup to get them
-        try { writeFileSync(join(dir, '..', 'cgroup.subtree_control'), '+cpu +memory +pids'); } catch { /* already, or not delegable */ }
-      }
       for (const f of files.filter((x) => x.controller === controller)) {
         try { writeFileSync(join(dir, f.file), f.value); } catch (err) {
           this.log.debug({ file: join(dir, f.file), err: String(err) }, 'could not set a pod cgroup limit');
@@ -57,22 +85,31 @@ export class PodCgroups {
     }
   }
 
+  private read(file: string): string {
+    try { return readFileSync(join(this.fsRoot, file), 'utf8'); } catch { return ''; }
+  }
+
   /** Creates the QoS-level cgroups; BestEffort pods share the minimum CPU weight. */
   ensureQosRoots(): void {
-    this.write(this.cgroupRoot, []);
-    this.write(`${this.cgroupRoot}/burstable`, []);
-    this.write(`${this.cgroupRoot}/besteffort`, cgroupFiles({ cpuShares: MIN_SHARES }, this.v2).filter((f) => /shares|weight/.test(f.file)));
+    this.write(qosComponents(this.o.cgroupRoot, 'Guaranteed'), []);
+    this.write(qosComponents(this.o.cgroupRoot, 'Burstable'), []);
+    const min = this.v2 ? { controller: '', file: 'cpu.weight', value: String(sharesToWeight(MIN_SHARES)) } : { controller: 'cpu', file: 'cpu.shares', value: String(MIN_SHARES) };
+    this.write(qosComponents(this.o.cgroupRoot, 'BestEffort'), [min]);
   }
 
   ensure(pod: V1Pod): void {
-    this.write(podCgroupParent(this.cgroupRoot, pod), cgroupFiles(podCgroupConfig(pod), this.v2));
+    const cfg = podCgroupConfig(pod);
+    const memoryRequest = podMemoryRequest(pod);
+    this.write(podComponents(this.o.cgroupRoot, pod), this.files(cfg, memoryRequest), cfg, memoryRequest);
   }
 
   /** Removes the pod's cgroup wherever its QoS class put it (the class of a vanished pod is unknown). */
   remove(uid: string): void {
-    const root = this.cgroupRoot.replace(/\/+$/, '');
-    for (const path of [`${root}/pod${uid}`, `${root}/burstable/pod${uid}`, `${root}/besteffort/pod${uid}`]) {
-      for (const { dir } of this.dirs(path)) rmTree(dir);
+    for (const name of podComponentsAnyQos(this.o.cgroupRoot, uid)) {
+      if (this.o.driver === 'systemd') {
+        try { this.bus(['call', 'org.freedesktop.systemd1', '/org/freedesktop/systemd1', 'org.freedesktop.systemd1.Manager', 'StopUnit', 'ss', sliceName(name), 'replace']); } catch { /* not loaded */ }
+      }
+      for (const { dir } of this.dirs(cgroupPath(name, this.o.driver))) rmTree(dir);
     }
   }
 }

@@ -32,14 +32,6 @@ export function qosClass(pod: V1Pod): QosClass {
   return guaranteed ? 'Guaranteed' : 'Burstable';
 }
 
-/** Where the pod's cgroup lives: Guaranteed pods directly under the root, the others per class. */
-export function podCgroupParent(cgroupRoot: string, pod: V1Pod): string {
-  const root = cgroupRoot.replace(/\/+$/, '');
-  const uid = pod.metadata!.uid!;
-  const q = qosClass(pod);
-  return q === 'Guaranteed' ? `${root}/pod${uid}` : `${root}/${q.toLowerCase()}/pod${uid}`;
-}
-
 export function milliToShares(milli: number): number {
   if (milli <= 0) return MIN_SHARES;
   return Math.min(MAX_SHARES, Math.max(MIN_SHARES, Math.floor((milli * 1024) / 1000)));

@@ -1,5 +1,6 @@
 // The narrow view of the container runtime that the pod logic needs. cri-runtime.ts implements it
 // over CRI; keeping it narrow keeps the sync logic readable and the CRI details in one place.
+import type { CgroupDriver } from './cgroup-plan.ts';
 import type { ContainerView } from './pod-status.ts';
 
 export interface SandboxInfo { id: string; uid: string; namespace: string; name: string; attempt: number; ready: boolean; createdAt: number }
@@ -25,6 +26,8 @@ export interface PullAuth { username?: string; password?: string; auth?: string;
 export interface PodRuntime {
   version(): Promise<string>;
   health(): Promise<RuntimeHealth>;
+  /** the runtime's own cgroup driver, when its status says (containerd's SystemdCgroup) */
+  cgroupDriver?(): Promise<CgroupDriver | undefined>;
   listSandboxes(): Promise<SandboxInfo[]>;
   listContainers(): Promise<ContainerInfo[]>;
   sandboxIP(id: string): Promise<string | undefined>;
