@@ -11,7 +11,7 @@ APT_PACKAGES := containerd runc iptables conntrack iproute2 util-linux busybox-s
 # vagrant only for `vagrant validate` in the tests: without recommends (no libvirt/qemu stack)
 APT_NORECOMMENDS := vagrant qemu-system-x86
 
-.PHONY: help deps apt npm build kubectl images dist typecheck lab lab-down vm-lab vm-lab-down vm-test test test-unit test-integration test-e2e test-conformance conformance bench bench-cni bench-kube-proxy bench-apiserver bench-dns bench-pods bench-scheduler clean
+.PHONY: help deps apt npm build kubectl images dist typecheck lab lab-down vm-lab vm-lab-down vm-test test test-unit test-integration test-e2e test-conformance conformance bench bench-cni bench-kube-proxy bench-apiserver bench-dns bench-pods bench-scheduler bench-agent-rss clean
 
 help:
 	@echo "sudo make lab        bring up a 2-node cluster in network namespaces and show it"
@@ -70,12 +70,12 @@ lab: deps
 vm-lab: deps dist
 	$(NODE) dist/hawser.cjs lab up --machines
 
-vm-# a QEMU VM (cgroup v2) from the cached image, the release installed inside, both cgroup drivers checked
+vm-lab-down:
+	@if [ -f dist/hawser.cjs ]; then $(NODE) dist/hawser.cjs lab down --machines; else echo "nothing built, nothing to remove"; fi
+
+# a QEMU VM (cgroup v2) from the cached image, the release installed inside, both cgroup drivers checked
 vm-test: deps dist
 	bash test/run.sh vm
-
-lab-down:
-	@if [ -f dist/hawser.cjs ]; then $(NODE) dist/hawser.cjs lab down --machines; else echo "nothing built, nothing to remove"; fi
 
 lab-down:
 	@if [ -f dist/hawser.cjs ]; then $(NODE) dist/hawser.cjs lab down --name $(LAB_NAME); else echo "nothing built, nothing to remove"; fi
@@ -120,6 +120,10 @@ bench-pods: deps
 
 bench-scheduler: deps
 	$(NODE) --import=tsx bench/scheduler.ts
+
+# node agents' RSS with 30 pods: one `hawser agent` process against three units, on the machine lab
+bench-agent-rss: deps dist
+	$(NODE) --import=tsx bench/agent-rss.ts
 
 clean:
 	rm -rf dist .build

@@ -50,6 +50,18 @@ const LAB_ISSUES = [
   '[sig-apps] [hawser] a StatefulSet creates its pods in order',
   '[sig-apps] [hawser] deleting a Deployment removes its ReplicaSets and pods',
   '[sig-apps] [hawser] a node whose kubelet stops turns NotReady after the grace period and its pods are replaced on the other node',
+  // #15 ServiceAccount tokens: an in-cluster client with its own identity
+  '[sig-auth] [hawser] a pod lists pods in its namespace with its ServiceAccount token, is refused secrets, and loses pods with the binding',
+  '[sig-auth] ServiceAccounts should mount an API token into pods [Conformance]',
+  // #18 storage: claims bound where their pods run, data kept across pod deletion; a pod volume updating live
+  '[sig-storage] a StatefulSet with a claim template keeps each pod\'s data across pod deletion; deleting the claims removes the directories',
+  '[sig-storage] a WaitForFirstConsumer claim binds only once its pod is scheduled, on that node',
+  // #16 clients other than kubectl, and kubectl debug
+  '[sig-cli] [hawser] client-node Exec over WebSocket v5: output, stderr and the exit code in the status channel',
+  '[sig-cli] [hawser] python3-kubernetes stream(): exec output, stdin and the exit code',
+  '[sig-cli] [hawser] kubectl debug --target starts an ephemeral container that sees the target\'s processes',
+  // #17 custom resources
+  '[sig-api-machinery] CustomResourceDefinition resources [Privileged:ClusterAdmin] Simple CustomResourceDefinition creating/deleting custom resource definition objects works [Conformance]',
 ];
 
 export const SUBSETS: Record<string, string[]> = {

@@ -36,7 +36,7 @@ async function inCluster(c: Cluster, podName: string, args: string[]): Promise<{
   return { code: r.code, out: r.stdout + r.stderr };
 }
 
-it('a pod lists pods in its namespace with its ServiceAccount token, is refused secrets, and loses pods with the binding', async (c, t) => {
+it('[sig-auth] [hawser] a pod lists pods in its namespace with its ServiceAccount token, is refused secrets, and loses pods with the binding', async (c, t) => {
   await c.ok(['create', 'serviceaccount', 'lister']);
   await c.ok(['create', 'role', 'pod-reader', '--verb=list', '--resource=pods']);
   await c.ok(['create', 'rolebinding', 'lister-pods', '--role=pod-reader', `--serviceaccount=${c.ns}:lister`]);
@@ -57,7 +57,7 @@ it('a pod lists pods in its namespace with its ServiceAccount token, is refused 
   t.regex(after.out, /pods is forbidden: User "system:serviceaccount:[^"]+:lister" cannot list resource "pods"/);
 });
 
-it('automountServiceAccountToken: false leaves no token in the pod', async (c, t) => {
+it('[sig-auth] [hawser] automountServiceAccountToken: false leaves no token in the pod', async (c, t) => {
   await c.apply(sleeper('quiet', { automountServiceAccountToken: false }));
   await c.waitRunning('quiet', 90_000);
   const r = await c.exec('quiet', ['ls', MOUNT]);

@@ -66,7 +66,7 @@ async function nodeExec(command: string[], o: { stdin?: string; tty?: { rows: nu
   return { stdout, stderr, status, protocol: ws.protocol };
 }
 
-test.serial('client-node Exec over WebSocket v5: output, stderr and the exit code in the status channel', async (t) => {
+test.serial('[sig-cli] [hawser] client-node Exec over WebSocket v5: output, stderr and the exit code in the status channel', async (t) => {
   const ok = await nodeExec(['sh', '-c', 'echo out; echo err >&2']);
   t.is(ok.protocol, 'v5.channel.k8s.io');
   t.is(ok.stdout, 'out\n');
@@ -78,19 +78,19 @@ test.serial('client-node Exec over WebSocket v5: output, stderr and the exit cod
   t.deepEqual(failed.status?.details?.causes, [{ reason: 'ExitCode', message: '7' }]);
 });
 
-test.serial('client-node Exec: stdin reaches the command and its end (v5 close signal) ends it', async (t) => {
+test.serial('[sig-cli] [hawser] client-node Exec: stdin reaches the command and its end (v5 close signal) ends it', async (t) => {
   const r = await nodeExec(['sh', '-c', 'cat; echo done'], { stdin: 'line one\nline two\n' });
   t.is(r.stdout, 'line one\nline two\ndone\n');
   t.is(r.status?.status, 'Success');
 });
 
-test.serial('client-node Exec with a TTY: the terminal size sent on the resize channel is the one the command sees', async (t) => {
+test.serial('[sig-cli] [hawser] client-node Exec with a TTY: the terminal size sent on the resize channel is the one the command sees', async (t) => {
   const r = await nodeExec(['sh', '-c', 'sleep 1; stty size'], { tty: { rows: 37, columns: 101 } });
   t.is(r.stdout.trim(), '37 101');
   t.is(r.status?.status, 'Success');
 });
 
-test.serial('client-node Attach: stdin goes to the running container and its output comes back', async (t) => {
+test.serial('[sig-cli] [hawser] client-node Attach: stdin goes to the running container and its output comes back', async (t) => {
   const out = new PassThrough();
   let stdout = '';
   out.on('data', (d) => (stdout += d));
@@ -102,7 +102,7 @@ test.serial('client-node Attach: stdin goes to the running container and its out
   t.is(ws.protocol, 'v5.channel.k8s.io');
 });
 
-test.serial('client-node PortForward: an HTTP request through the forwarded port gets the pod\'s answer', async (t) => {
+test.serial('[sig-cli] [hawser] client-node PortForward: an HTTP request through the forwarded port gets the pod\'s answer', async (t) => {
   const out = new PassThrough();
   let body = '';
   out.on('data', (d) => (body += d));
@@ -114,7 +114,7 @@ test.serial('client-node PortForward: an HTTP request through the forwarded port
   t.regex(body, /^HTTP\/1\.1 200/);
 });
 
-test.serial('client-node informer sees every add, update and delete', async (t) => {
+test.serial('[sig-cli] [hawser] client-node informer sees every add, update and delete', async (t) => {
   const core = kc.makeApiClient(k8s.CoreV1Api);
   const informer = k8s.makeInformer(kc, `/api/v1/namespaces/${NS}/configmaps`, () => core.listNamespacedConfigMap({ namespace: NS, labelSelector: 'informer-test=1' }), 'informer-test=1');
   const seen: string[] = [];
@@ -160,7 +160,7 @@ function wsRequest(path: string, protocols: string[]): Promise<Answer> {
   });
 }
 
-test.serial('bad streaming input gets the upstream answer and leaks no socket in the API server or the kubelet', async (t) => {
+test.serial('[sig-cli] [hawser] bad streaming input gets the upstream answer and leaks no socket in the API server or the kubelet', async (t) => {
   const base = `/api/v1/namespaces/${NS}/pods/web`;
   const unknown = () => wsRequest(`${base}/exec?command=true&stdout=true`, ['bogus.k8s.io']);
   const missing = () => wsRequest(`${base}/exec?command=true&stdout=true&container=nope`, ['v5.channel.k8s.io']);
@@ -202,20 +202,20 @@ function python<T>(args: string[]): Promise<T> {
   });
 }
 
-test.serial('python3-kubernetes stream(): exec output, stdin and the exit code', async (t) => {
+test.serial('[sig-cli] [hawser] python3-kubernetes stream(): exec output, stdin and the exit code', async (t) => {
   const r = await python<{ preloaded: string; stdout: string; returncode: number }>(['exec', NS, 'web']);
   t.is(r.preloaded, 'out\nerr\n');
   t.is(r.stdout, 'got:hello\n');
   t.is(r.returncode, 5);
 });
 
-test.serial('python3-kubernetes portforward(): an HTTP request through the forwarded port', async (t) => {
+test.serial('[sig-cli] [hawser] python3-kubernetes portforward(): an HTTP request through the forwarded port', async (t) => {
   const r = await python<{ response: string; error: string | null }>(['portforward', NS, 'web']);
   t.regex(r.response, /^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\nweb\n$/);
   t.is(r.error, null);
 });
 
-test.serial('python3-kubernetes watch (watch=True) sees every add, change and delete', async (t) => {
+test.serial('[sig-cli] [hawser] python3-kubernetes watch (watch=True) sees every add, change and delete', async (t) => {
   const r = await python<{ seen: string[] }>(['watch', NS, '4']);
   t.deepEqual(r.seen, [0, 1, 2, 3].flatMap((i) => [`ADDED py-${i} 0`, `MODIFIED py-${i} 1`, `DELETED py-${i} 1`]));
 });
