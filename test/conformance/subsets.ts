@@ -59,6 +59,7 @@ const LAB_ISSUES = [
   // #16 clients other than kubectl, and kubectl debug
   '[sig-cli] [hawser] client-node Exec over WebSocket v5: output, stderr and the exit code in the status channel',
   '[sig-cli] [hawser] python3-kubernetes stream(): exec output, stdin and the exit code',
+  '[sig-cli] [hawser] helm v4 installs, upgrades, rolls back, tests and uninstalls a chart made by helm create',
   '[sig-cli] [hawser] kubectl debug --target starts an ephemeral container that sees the target\'s processes',
   // #17 custom resources
   '[sig-api-machinery] CustomResourceDefinition resources [Privileged:ClusterAdmin] Simple CustomResourceDefinition creating/deleting custom resource definition objects works [Conformance]',
