@@ -128,10 +128,11 @@ for (const mode of ['iptables', 'iptables-legacy', 'nftables'] as const) {
   test.serial(`${mode}: a Service with no endpoints refuses at once`, async (t) => {
     await apply(() => tracker.setService('default/empty', service('empty', { clusterIP: '10.96.10.13', nodePort: 30082 })));
     for (const [ns, ip, port] of [[cli(), '10.96.10.13', 80], [bed.node2, bed.node1IP, 30082]] as const) {
-      const started = Date.now();
+      // "at once": the kernel answers with a reset (REJECT). A dropped SYN would end in nc's 2 s
+      // timeout with another message, so the text decides, not a wall-clock bound (CI at 9cbd05b
+      // saw 466 ms on a loaded machine)
       const out = bed.tcp(ns, ip, port);
       t.regex(out, /refused/i, out);
-      t.true(Date.now() - started < 300, `took ${Date.now() - started} ms`);
     }
   });
 
