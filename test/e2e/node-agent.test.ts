@@ -11,7 +11,7 @@ import { nodeProc } from '../../agents/cli/lab/components.ts';
 import { startProc, stopProc } from '../../agents/cli/lab/procs.ts';
 import type { LabNode } from '../../agents/cli/lab/topology.ts';
 import { CriClient } from '../../agents/kubelet/cri/client.ts';
-import { bin, Cluster, condition, cstatus, downLab, eventually, kubectlJson, kubectlOk, namespace, upLab, type NodeLab } from './helpers/node-e2e.ts';
+import { bin, Cluster, condition, cstatus, downLab, eventually, kubectl, kubectlJson, kubectlOk, namespace, upLab, type NodeLab } from './helpers/node-e2e.ts';
 
 const LAB = ['nodeag', '10.84.0.0/24'] as const;
 let L: NodeLab;
@@ -201,7 +201,13 @@ it('[sig-node] Kubelet registers with the taints and labels of --register-with-t
   const n = L.lab.nodes[1];
   const cfg = `${n.dir}/etc/kubelet.yaml`;
   const original = readFileSync(cfg, 'utf8');
-  t.teardown(() => writeFileSync(cfg, original));
+  // the node keeps what it registered with: take the taint and label off it too, or every later
+  // test on this lab (the conformance runner shares one) finds the node tainted
+  t.teardown(async () => {
+    writeFileSync(cfg, original);
+    await kubectl(L.kc, ['taint', 'node', n.name, 'dedicated-']);
+    await kubectl(L.kc, ['label', 'node', n.name, 'hawser.io/e2e-']);
+  });
   appendFileSync(cfg, 'register-with-taints: "dedicated=e2e:NoSchedule"\nnode-labels: "hawser.io/e2e=yes"\n');
   const since = Date.now();
   // taints apply when the node registers: a node object that already exists keeps its own
