@@ -3,11 +3,10 @@
 // default server-side apply, upgraded, rolled back, its test hook run, and uninstalled. The chart's
 // images point at the lab registry (no registry outside is reachable here); nothing else changes.
 import test from 'ava';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Cluster, downLab, namespace, type NodeLab, upLab } from './helpers/node-e2e.ts';
+import { Cluster, downLab, namespace, type NodeLab, runClient, upLab } from './helpers/node-e2e.ts';
 import type { Run } from '../helpers/kubectl.ts';
 
 const NAME = 'hlm';
@@ -26,15 +25,7 @@ test.after.always(async () => {
 });
 
 function helm(args: string[], timeoutMs = 300_000): Promise<Run> {
-  return new Promise((res) => {
-    const p = spawn(HELM, args, { env: { ...process.env, KUBECONFIG: L.kc, HELM_CACHE_HOME: join(dir, 'cache'), HELM_CONFIG_HOME: join(dir, 'config'), HELM_DATA_HOME: join(dir, 'data') } });
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    p.on('close', (code) => { clearTimeout(timer); res({ code: code ?? -1, stdout, stderr }); });
-  });
+  return runClient(HELM, args, { KUBECONFIG: L.kc, HELM_CACHE_HOME: join(dir, 'cache'), HELM_CONFIG_HOME: join(dir, 'config'), HELM_DATA_HOME: join(dir, 'data') }, undefined, timeoutMs);
 }
 
 async function helmOk(args: string[]): Promise<string> {

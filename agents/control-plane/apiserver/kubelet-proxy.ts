@@ -138,14 +138,19 @@ export function dialKubeletUpgrade(target: KubeletTarget, creds: KubeletCredenti
     });
     kr.on('response', (kres) => {
       kr.setTimeout(0);
-      const chunks: Buffer[] = [];
-      kres.on('data', (c: Buffer) => chunks.push(c));
-      kres.on('end', () => reject(statusOf(kres.statusCode ?? 502, Buffer.concat(chunks))));
-      kres.on('error', (e) => reject(unreachable(target, e)));
+      refuse(kres, target, reject);
     });
     kr.on('error', (e) => reject(unreachable(target, e)));
     kr.end();
   });
+}
+
+/** The kubelet's refusal (a plain answer where a stream was asked for) as the caller's error. */
+function refuse(kres: IncomingMessage, target: KubeletTarget, reject: (e: Error) => void): void {
+  const chunks: Buffer[] = [];
+  kres.on('data', (c: Buffer) => chunks.push(c));
+  kres.on('end', () => reject(statusOf(kres.statusCode ?? 502, Buffer.concat(chunks))));
+  kres.on('error', (e) => reject(unreachable(target, e)));
 }
 
 /** GET on the kubelet (pods/log for a WebSocket client): its streaming answer once it said 200, else its refusal. */
@@ -155,10 +160,7 @@ export function kubeletGet(target: KubeletTarget, creds: KubeletCredentials): Pr
     kr.on('response', (kres) => {
       kr.setTimeout(0);
       if (kres.statusCode === 200) return resolve(kres);
-      const chunks: Buffer[] = [];
-      kres.on('data', (c: Buffer) => chunks.push(c));
-      kres.on('end', () => reject(statusOf(kres.statusCode ?? 502, Buffer.concat(chunks))));
-      kres.on('error', (e) => reject(unreachable(target, e)));
+      refuse(kres, target, reject);
     });
     kr.on('error', (e) => reject(unreachable(target, e)));
     kr.end();

@@ -50,10 +50,10 @@ function givenLab(kc: string): NodeLab {
   return { lab, kc, testapp: imageRef(lab, 'testapp', '1.0'), pause: imageRef(lab, 'pause', '3.10') };
 }
 
-/** kubectl without blocking the event loop, bounded to `timeoutMs`. */
-export function kubectl(kc: string, args: string[], input?: string, timeoutMs = 120_000): Promise<Run> {
+/** A client binary (kubectl, helm) without blocking the event loop, bounded to `timeoutMs`. */
+export function runClient(bin: string, args: string[], env: NodeJS.ProcessEnv, input?: string, timeoutMs = 120_000): Promise<Run> {
   return new Promise((res) => {
-    const p = spawn(KUBECTL, args, { env: { ...process.env, KUBECONFIG: kc }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const p = spawn(bin, args, { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
@@ -63,6 +63,10 @@ export function kubectl(kc: string, args: string[], input?: string, timeoutMs = 
     p.stdin.end(input ?? '');
   });
 }
+
+/** kubectl without blocking the event loop, bounded to `timeoutMs`. */
+export const kubectl = (kc: string, args: string[], input?: string, timeoutMs = 120_000): Promise<Run> =>
+  runClient(KUBECTL, args, { KUBECONFIG: kc }, input, timeoutMs);
 
 export async function kubectlOk(kc: string, args: string[], input?: string): Promise<string> {
   const r = await kubectl(kc, args, input);
