@@ -54,6 +54,8 @@ export interface ControlPlaneOptions {
   serviceCIDR: string;
   /** seconds without a Lease renewal or status post before a node turns Ready=Unknown (default 50) */
   nodeMonitorGracePeriodSeconds?: number;
+  /** the garbage collector's discovery period in ms (upstream 30 s); not a flag, tests shorten it */
+  gcRediscoverMs?: number;
   /** etcd client URLs (comma separated); absent = the embedded SQLite store in dataDir */
   datastoreEndpoint?: string;
   /** Secrets encrypted at rest with the keys of <dataDir>/cred/encryption-config.json (written on first start) */
@@ -183,6 +185,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ url: 
     () => { scheduler?.stop(); scheduler = undefined; });
   const manager = runControllerManager(new LoopbackClient(handler, controllerUser), logger('controller-manager'), {
     identity,
+    gcRediscoverMs: o.gcRediscoverMs,
     extra: [
       () => new NodeIpamController(new LoopbackClient(handler, controllerUser), logger('node-ipam'), o),
       () => new NamespaceController(new LoopbackClient(handler, controllerUser), logger('namespace-controller'), handler, ca.certPem),

@@ -8,7 +8,8 @@ import { type Cluster, startCluster, until } from './_apiserver-kit.ts';
 let c: Cluster;
 
 test.before(async () => {
-  c = await startCluster('sqlite');
+  // the collector reads discovery every 500 ms here (30 s by default) so that it sees CRDs come and go
+  c = await startCluster('sqlite', { gcRediscoverMs: 500 });
 });
 test.after.always(async () => {
   await c?.close();
@@ -215,7 +216,35 @@ test.serial('the garbage collector deletes a custom object whose owner is gone',
   dependent.metadata.ownerReferences = [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'owner', uid: owner.metadata.uid }];
   await c.ok(['create', '-f', '-'], { input: JSON.stringify(dependent) });
   await c.ok(['delete', 'configmap', 'owner']);
-  // the collector finds the new resource at its next discovery (every 30 s)
-  await until('owned widget collected', async () => (await c.kubectl(['get', 'widget', 'owned'])).code === 1, 60_000);
+  // the collector finds the new resource at its next discovery
+  await until('owned widget collected', async () => (await c.kubectl(['get', 'widget', 'owned'])).code === 1, 20_000);
   t.pass();
+});
+
+/** apiserver_request_total and apiserver_longrunning_requests (open watches) for one resource. */
+async function requestsFor(resource: string): Promise<{ total: number; watching: number }> {
+  const text = await c.ok(['get', '--raw', '/metrics']);
+  const sum = (metric: string) => text.split('\n')
+    .filter((l) => l.startsWith(`${metric}{`) && l.includes(`resource="${resource}"`))
+    .reduce((n, l) => n + Number(l.split(' ').pop()), 0);
+  return { total: sum('apiserver_request_total'), watching: sum('apiserver_longrunning_requests') };
+}
+
+test.serial('the garbage collector stops watching a custom resource once its CRD is deleted', async (t) => {
+  const crd = widgetCRD();
+  crd.metadata.name = 'gadgets.example.com';
+  crd.spec.names = { plural: 'gadgets', singular: 'gadget', kind: 'Gadget', shortNames: [], categories: [] };
+  await c.ok(['apply', '-f', '-'], { input: JSON.stringify(crd) });
+  await c.ok(['wait', '--for=condition=Established', 'crd/gadgets.example.com', '--timeout=20s']);
+  // the collector lists and watches the new resource
+  await until('collector watching gadgets', async () => (await requestsFor('gadgets')).watching >= 1, 20_000);
+  await c.ok(['delete', 'crd', 'gadgets.example.com', '--timeout=30s']);
+  await until('gadgets no longer served', async () => (await c.kubectl(['get', '--raw', '/apis/example.com/v1/gadgets'])).code !== 0, 20_000);
+  // after a discovery pass or two nothing watches or lists the gone resource any more
+  await new Promise((r) => setTimeout(r, 2_000));
+  const before = await requestsFor('gadgets');
+  await new Promise((r) => setTimeout(r, 3_000));
+  const after = await requestsFor('gadgets');
+  t.is(after.watching, 0, 'a watch on a deleted CRD\'s resource stayed open');
+  t.is(after.total, before.total, 'requests for a deleted CRD\'s resource kept coming');
 });

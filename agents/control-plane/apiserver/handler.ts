@@ -185,11 +185,12 @@ export class ApiHandler {
     return {
       kind: 'watch',
       frames: (async function* () {
-        gauge.inc();
+        const open = { ...labels, verb: 'WATCH', subresource: rr.subresource ?? '' };
+        gauge.inc(open);
         try {
           yield* frames;
         } finally {
-          gauge.dec();
+          gauge.dec(open);
         }
       })(),
     };

@@ -19,7 +19,8 @@ export class ApiMetrics {
   });
   readonly watchers = new Gauge({
     name: 'apiserver_longrunning_requests',
-    help: 'Number of open watch requests.',
+    help: 'Number of open watch requests, by resource as upstream labels them.',
+    labelNames: ['verb', 'group', 'resource', 'subresource'] as const,
     registers: [this.registry],
   });
   readonly storageRevision = new Gauge({ name: 'hawser_storage_revision', help: 'Current revision of the store.', registers: [this.registry] });

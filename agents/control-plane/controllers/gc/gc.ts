@@ -9,6 +9,7 @@ import type { LoopbackClient } from '../../client/loopback.ts';
 import { type ControllerOptions, inNamespace, isNotFound, QueueController } from '../workloads/controller.ts';
 import type { OwnerRef } from '../workloads/meta.ts';
 import type { SharedInformer } from '../workloads/shared-informers.ts';
+import type { Handlers } from '../../client/informer.ts';
 import {
   blockingDependents, deletingDependents, FOREGROUND, Graph, type GraphNode, judgeDependent, ORPHAN, orphaning,
   ownerState, type OwnerState, withoutFinalizer, withoutOwners,
@@ -18,6 +19,14 @@ interface Resource {
   /** cluster-wide collection path, e.g. /apis/apps/v1/replicasets */
   path: string;
   namespaced: boolean;
+  /** that path's informer and the handlers it feeds, given back when the resource goes away */
+  informer: SharedInformer;
+  handlers: Handlers;
+}
+
+export interface GarbageCollectorOptions extends ControllerOptions {
+  /** how often discovery is read again for resources that came or went (upstream: 30 s) */
+  rediscoverMs?: number;
 }
 
 const REDISCOVER_MS = 30_000;
@@ -33,8 +42,8 @@ export class GarbageCollector extends QueueController {
   private informerList: SharedInformer[] = [];
   private rediscovery: NodeJS.Timeout | undefined;
 
-  constructor(client: LoopbackClient, log: Logger, o: ControllerOptions = {}) {
-    super(client, log, o);
+  constructor(client: LoopbackClient, log: Logger, private readonly gcOpts: GarbageCollectorOptions = {}) {
+    super(client, log, gcOpts);
   }
 
   async start(): Promise<void> {
@@ -43,7 +52,7 @@ export class GarbageCollector extends QueueController {
     // resources come and go with CRDs: look at discovery again, as upstream's GC does every 30 s
     this.rediscovery = setInterval(() => {
       this.discover().catch((e: unknown) => this.log.warn({ err: e }, 'garbage collector discovery failed'));
-    }, REDISCOVER_MS);
+    }, this.gcOpts.rediscoverMs ?? REDISCOVER_MS);
     this.rediscovery.unref();
   }
 
@@ -67,22 +76,37 @@ export class GarbageCollector extends QueueController {
       const gv = g.preferredVersion?.groupVersion;
       if (gv) lists.push({ gv, list: await this.client.request<DiscoveryList>('GET', `/apis/${gv}`) });
     }
+    const seen = new Set<string>();
     for (const { gv, list } of lists) {
       for (const r of list.resources ?? []) {
         if (r.name.includes('/') || IGNORED.has(`${gv}/${r.name}`)) continue;
         if (!['list', 'watch', 'delete'].every((v) => r.verbs.includes(v))) continue;
-        const res: Resource = { path: gv === 'v1' ? `/api/v1/${r.name}` : `/apis/${gv}/${r.name}`, namespaced: r.namespaced };
-        if (this.kinds.get(`${gv}/${r.kind}`)?.path === res.path) continue;
-        this.kinds.set(`${gv}/${r.kind}`, res);
-        const inf = this.informers.get(res.path);
-        inf.addHandlers({
-          add: (o) => this.touch(this.graph.upsert(o, res.path)),
-          update: (o) => this.touch(this.graph.upsert(o, res.path)),
+        const path = gv === 'v1' ? `/api/v1/${r.name}` : `/apis/${gv}/${r.name}`;
+        const key = `${gv}/${r.kind}`;
+        seen.add(key);
+        const known = this.kinds.get(key);
+        if (known?.path === path) continue;
+        if (known) this.forget(key, known);
+        const handlers: Handlers = {
+          add: (o) => this.touch(this.graph.upsert(o, path)),
+          update: (o) => this.touch(this.graph.upsert(o, path)),
           delete: (o) => this.touch(this.graph.remove(o)),
-        });
-        this.informerList.push(inf);
+        };
+        const informer = this.informers.get(path);
+        informer.addHandlers(handlers);
+        this.kinds.set(key, { path, namespaced: r.namespaced, informer, handlers });
+        this.informerList.push(informer);
       }
     }
+    // a resource no longer served (its CRD deleted, its group removed): stop watching it, as
+    // upstream's collector drops the monitors of resources discovery stops listing
+    for (const [key, res] of [...this.kinds]) if (!seen.has(key)) this.forget(key, res);
+  }
+
+  private forget(key: string, res: Resource): void {
+    this.kinds.delete(key);
+    this.informerList = this.informerList.filter((i) => i !== res.informer);
+    this.informers.release(res.path, res.handlers);
   }
 
   private touch(uids: string[]): void {

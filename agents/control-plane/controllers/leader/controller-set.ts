@@ -27,6 +27,8 @@ export interface ControllerSetOptions {
   jobBackoffBaseMs?: number;
   /** controller names to leave out */
   disable?: string[];
+  /** the garbage collector's discovery period (upstream 30 s; tests shorten it) */
+  gcRediscoverMs?: number;
   /**
    * More controllers to run only while leading (the scheduler, node IPAM, namespace, node
    * lifecycle, pod GC ...): made afresh each time leadership is won, since a stopped controller
@@ -55,7 +57,7 @@ const CONTROLLERS: [string, string, Factory][] = [
   ['cronjob', 'batch/v1/cronjobs', (c, l, o) => new CronJobController(c, l, o)],
   ['endpoints', 'v1/endpoints', (c, l, o) => new EndpointsController(c, l, o)],
   ['endpointslice', 'discovery.k8s.io/v1/endpointslices', (c, l, o) => new EndpointSliceController(c, l, o)],
-  ['garbagecollector', 'v1/pods', (c, l, o) => new GarbageCollector(c, l, o)],
+  ['garbagecollector', 'v1/pods', (c, l, o, s) => new GarbageCollector(c, l, { ...o, rediscoverMs: s.gcRediscoverMs })],
   ['serviceaccount', 'v1/serviceaccounts', (c, l, o) => new ServiceAccountController(c, l, o)],
   ['persistentvolume-binder', 'v1/persistentvolumes', (c, l, o) => new PersistentVolumeController(c, l, o)],
   ['pvc-protection', 'v1/persistentvolumeclaims', (c, l, o) => new StorageProtectionController(c, l, o)],

@@ -12,6 +12,7 @@ export interface SharedInformer {
   addHandlers(h: Handlers): void;
 }
 
+
 class Shared implements SharedInformer {
   private readonly handlers: Handlers[] = [];
   readonly informer: Informer;
@@ -45,6 +46,13 @@ class Shared implements SharedInformer {
   addHandlers(h: Handlers): void {
     this.handlers.push(h);
   }
+
+  /** Takes one set of handlers off; true when none are left. */
+  removeHandlers(h: Handlers): boolean {
+    const i = this.handlers.indexOf(h);
+    if (i >= 0) this.handlers.splice(i, 1);
+    return this.handlers.length === 0;
+  }
 }
 
 export class SharedInformers {
@@ -65,6 +73,17 @@ export class SharedInformers {
       if (this.running) this.startOne(s);
     }
     return s;
+  }
+
+  /**
+   * Gives back handlers added to `path`'s informer; the last one out stops its list and watch
+   * (a resource that is no longer served, such as a deleted CRD's, would relist forever).
+   */
+  release(path: string, h: Handlers): void {
+    const s = this.byPath.get(path);
+    if (!s || !s.removeHandlers(h)) return;
+    s.informer.stop();
+    this.byPath.delete(path);
   }
 
   private startOne(s: Shared): void {
