@@ -238,7 +238,12 @@ test.serial('the garbage collector stops watching a custom resource once its CRD
   await c.ok(['wait', '--for=condition=Established', 'crd/gadgets.example.com', '--timeout=20s']);
   // the collector lists and watches the new resource
   await until('collector watching gadgets', async () => (await requestsFor('gadgets')).watching >= 1, 20_000);
+  // a client's watch ends when the resource goes, as upstream ends it with the CRD's storage
+  const clientWatch = c.kubectl(['get', '--raw', '/apis/example.com/v1/gadgets?watch=true'], { timeoutMs: 40_000 });
+  await until('the client watching too', async () => (await requestsFor('gadgets')).watching >= 2, 20_000);
   await c.ok(['delete', 'crd', 'gadgets.example.com', '--timeout=30s']);
+  const ended = await clientWatch;
+  t.is(ended.code, 0, `the client's watch did not end cleanly: ${ended.stderr}`);
   await until('gadgets no longer served', async () => (await c.kubectl(['get', '--raw', '/apis/example.com/v1/gadgets'])).code !== 0, 20_000);
   // after a discovery pass or two nothing watches or lists the gone resource any more
   await new Promise((r) => setTimeout(r, 2_000));

@@ -345,7 +345,7 @@ export class ApiHandler {
           sendInitialEvents: p.sendInitialEvents,
           allowWatchBookmarks: p.allowWatchBookmarks,
           timeoutSeconds: p.timeoutSeconds,
-        }, this.o.watch, req.signal);
+        }, this.o.watch, res.custom ? AbortSignal.any([this.o.registry.servedSignal(res), ...(req.signal ? [req.signal] : [])]) : req.signal);
         // surface request errors (bad selectors ...) as a Status before the stream starts
         const it = frames[Symbol.asyncIterator]();
         const first = it.next();

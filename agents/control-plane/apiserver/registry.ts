@@ -166,6 +166,8 @@ export class Registry {
   /** built-ins first, then custom resources in the order their CRDs were established */
   readonly resources: ResourceInfo[];
   private readonly changed: (() => void)[] = [];
+  /** group/version/plural -> aborted when that custom resource stops being served */
+  private readonly served = new Map<string, AbortController>();
   constructor(resources: ResourceInfo[] = RESOURCES) {
     this.resources = [...resources];
     this.index();
@@ -181,7 +183,24 @@ export class Registry {
     const kept = this.resources.filter((r) => r.custom?.crd !== crd);
     this.resources.splice(0, this.resources.length, ...kept, ...infos);
     this.index();
+    for (const [k, c] of this.served) {
+      if (this.byPath.has(k)) continue;
+      this.served.delete(k);
+      c.abort();
+    }
     for (const fn of this.changed) fn();
+  }
+
+  /**
+   * Aborted once group/version/plural is no longer served (its CRD deleted, the version no longer
+   * served): open watches on it end then, as upstream tears down a removed CRD's storage.
+   */
+  servedSignal(r: Pick<ResourceInfo, 'group' | 'version' | 'plural'>): AbortSignal {
+    const k = `${r.group}/${r.version}/${r.plural}`;
+    let c = this.served.get(k);
+    if (!c) this.served.set(k, (c = new AbortController()));
+    if (!this.byPath.has(k)) c.abort();
+    return c.signal;
   }
 
   /** Runs fn after every change of the served custom resources (OpenAPI rebuilds). */
