@@ -9,6 +9,7 @@ import type { KubeProxyOptions } from '../kube-proxy/index.ts';
 import type { PodnetOptions } from '../podnet/podnet.ts';
 import { parseKeyValues, parseTaints } from './config.ts';
 import { parseCgroupDriver } from '../kubelet/pods/cgroup-plan.ts';
+import { criSocketPath } from '../kubelet/cri/endpoint.ts';
 
 type Flags = Record<string, unknown>;
 const str = (v: unknown): string => (v === undefined || v === null ? '' : String(v));
@@ -32,7 +33,7 @@ const clusterCidrFlag = (c: Command) => c.option('--cluster-cidr <cidr>', 'pod n
 const nodeIpFlag = (c: Command) => c.option('--node-ip <ip>', 'InternalIP (default: the address that routes to the API server)');
 
 export const kubeletFlags = (c: Command) => nodeIpFlag(c)
-  .option('--container-runtime-endpoint <socket>', 'CRI socket', '/run/containerd/containerd.sock')
+  .option('--container-runtime-endpoint <endpoint>', 'CRI socket: unix:///path or a path', '/run/containerd/containerd.sock')
   .option('--root-dir <dir>', 'kubelet state', '/var/lib/hawser/kubelet')
   .option('--pod-log-dir <dir>', 'container logs', '/var/log/pods')
   .option('--cgroup-root <path>', 'parent cgroup of pods', '/kubepods')
@@ -74,7 +75,7 @@ export const proxyFlags = (c: Command, withShared = true) => (withShared ? nodeI
 
 export function kubeletOptions(o: Flags): KubeletOptions {
   return {
-    nodeName: str(o.nodeName), kubeconfig: str(o.kubeconfig), runtimeEndpoint: str(o.containerRuntimeEndpoint), rootDir: str(o.rootDir),
+    nodeName: str(o.nodeName), kubeconfig: str(o.kubeconfig), runtimeEndpoint: criSocketPath(str(o.containerRuntimeEndpoint)), rootDir: str(o.rootDir),
     podLogDir: str(o.podLogDir), cgroupRoot: str(o.cgroupRoot), cgroupDriver: parseCgroupDriver(str(o.cgroupDriver)), podPidsLimit: Number(o.podMaxPids), nodeIP: o.nodeIp ? str(o.nodeIp) : undefined, nodeLabels: parseKeyValues(str(o.nodeLabels)),
     registerWithTaints: parseTaints(str(o.registerWithTaints)), maxPods: Number(o.maxPods), port: Number(o.port), resolvConf: str(o.resolvConf), relistMs: 1000,
     clusterDNS: str(o.clusterDns).split(',').map((s) => s.trim()).filter(Boolean), clusterDomain: str(o.clusterDomain),
