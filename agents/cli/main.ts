@@ -83,9 +83,19 @@ program.command('podnet')
   });
 podnetFlags(sharedNodeFlags(program.commands.at(-1)!));
 
+/** --cleanup on kube-proxy (and the agent that runs it): remove every mode's rules and exit, as upstream. */
+async function proxyCleanupAndExit(): Promise<void> {
+  const { cleanupLeftovers } = await import('../kube-proxy/cleanup.ts');
+  const { makeExec } = await import('../kube-proxy/exec.ts');
+  const failures = await cleanupLeftovers(makeExec(), logger('kube-proxy'));
+  for (const f of failures) process.stderr.write(`cleanup failed: ${f}\n`);
+  process.exit(failures.length ? 1 : 0);
+}
+
 program.command('kube-proxy').alias('proxy')
   .description('Services and EndpointSlices as kernel rules: iptables (default), nftables or ipvs')
   .action(async (_o, cmd: Command) => {
+    if (cmd.opts().cleanup) return proxyCleanupAndExit();
     const { startKubeProxy } = await import('../kube-proxy/index.ts');
     const p = await startKubeProxy(proxyOptions(withConfigFile(cmd, 'kube-proxy')));
     holdOpen(() => p.stop());
@@ -95,6 +105,7 @@ proxyFlags(sharedNodeFlags(program.commands.at(-1)!));
 program.command('agent')
   .description('every node agent in one process, as k3s runs its agent: podnet, the kubelet and kube-proxy')
   .action(async (_o, cmd: Command) => {
+    if (cmd.opts().cleanup) return proxyCleanupAndExit();
     const { startAgent } = await import('./agent.ts');
     const a = await startAgent(withConfigFile(cmd, 'agent'));
     holdOpen(() => a.stop());

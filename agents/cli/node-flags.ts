@@ -71,7 +71,7 @@ export const proxyFlags = (c: Command, withShared = true) => (withShared ? nodeI
   .option('--masquerade-all', 'masquerade all Service traffic')
   .option('--nodeport-addresses <cidrs>', 'addresses NodePorts answer on, comma separated (default: all)')
   .option('--ipvs-scheduler <name>', 'ipvs mode: rr, lc, dh, sh, sed or nq', 'rr')
-  .option('--cleanup', 'remove every rule of the mode when stopping');
+  .option('--cleanup', 'remove the rules every proxy mode made (iptables, ipvs, nftables) and exit, as upstream kube-proxy --cleanup');
 
 export function kubeletOptions(o: Flags): KubeletOptions {
   return {
@@ -101,6 +101,6 @@ export function proxyOptions(o: Flags): KubeProxyOptions {
     healthzBindAddress: str(o.healthzBindAddress), metricsBindAddress: str(o.metricsBindAddress),
     minSyncPeriodMs: duration(str(o.minSyncPeriod)), syncPeriodMs: duration(str(o.syncPeriod)),
     masqueradeAll: !!o.masqueradeAll, nodePortAddresses: o.nodeportAddresses ? str(o.nodeportAddresses).split(',') : undefined,
-    ipvsScheduler: str(o.ipvsScheduler), cleanupOnStop: !!o.cleanup,
+    ipvsScheduler: str(o.ipvsScheduler),
   };
 }

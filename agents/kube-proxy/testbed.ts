@@ -5,9 +5,12 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
+import { systemEnv } from '../api/system-path.ts';
 
+// the system's tools, not node_modules/.bin's (whose `nft` is @vercel/nft: a check through it
+// read "0 tables" whatever the kernel held)
 const run = (cmd: string, args: string[], input?: string): string =>
-  execFileSync(cmd, args, { encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'], timeout: 20_000 });
+  execFileSync(cmd, args, { encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'], timeout: 20_000, env: systemEnv() });
 const inNs = (ns: string, cmd: string, ...args: string[]): string => run('ip', ['netns', 'exec', ns, cmd, ...args]);
 
 /** Answers TCP on PORT and UDP on PORT+1 with "<name> <client address>". */

@@ -2,7 +2,7 @@
 // EndpointSlices from an API server (a small fake one here, HTTPS on loopback, serving the real API
 // shapes), and keeps a node namespace's rules in step; /healthz and /metrics answer.
 import test from 'ava';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import https from 'node:https';
@@ -126,3 +126,35 @@ for (const mode of ['iptables', 'nftables'] as const) {
     t.is(left.trim(), '0');
   });
 }
+
+test.serial('`hawser kube-proxy --cleanup` removes what both iptables and nftables modes left, keeps other rules, and exits 0 without an API server', async (t) => {
+  api.emit('services', 'ADDED', service);
+  api.emit('endpointslices', 'ADDED', slice(['a']));
+  const cli = bed.pods.get('cli')!.ns;
+  for (const mode of ['iptables', 'nftables'] as const) {
+    const port = 30000 + Math.floor(Math.random() * 10000);
+    const proxy = await startKubeProxy({
+      nodeName: 'node1', kubeconfig: join(dir, 'kubeconfig'), mode, clusterCIDR: '10.244.0.0/16',
+      healthzBindAddress: `127.0.0.1:${port}`, metricsBindAddress: `127.0.0.1:${port + 1}`,
+      minSyncPeriodMs: 100, syncPeriodMs: 30_000, netns: bed.node1,
+    });
+    try {
+      // the mode's own rules, not the other mode's leftovers, answer
+      const own = mode === 'iptables' ? 'iptables-save | grep -c "^:KUBE-SVC-" || true' : 'nft list tables | grep -c kube-proxy || true';
+      await until(`${mode}: its rules are in`, () => bed.sh(bed.node1, own).trim() !== '0');
+      await until(`${mode}: the Service answers`, () => bed.tcp(cli, '10.96.20.10', 80).startsWith('a '));
+    } finally {
+      await proxy.stop(); // no cleanupOnStop: the rules stay, as after a crash or a mode switch
+    }
+  }
+  bed.sh(bed.node1, 'iptables -N HAWSER-TEST-KEEP && iptables -A INPUT -j HAWSER-TEST-KEEP');
+  t.teardown(() => { bed.sh(bed.node1, 'iptables -D INPUT -j HAWSER-TEST-KEEP; iptables -X HAWSER-TEST-KEEP; true'); });
+  const main = new URL('../../agents/cli/main.ts', import.meta.url).pathname;
+  const r = spawnSync('ip', ['netns', 'exec', bed.node1, process.execPath, '--import=tsx', main, 'kube-proxy', '--cleanup', '--kubeconfig', '/nonexistent'], { encoding: 'utf8', timeout: 60_000 });
+  t.is(r.status, 0, r.stderr);
+  t.is(bed.sh(bed.node1, 'iptables-save | grep -E "^:KUBE-(SERVICES|SVC-|SEP-|NODEPORTS|POSTROUTING|MARK-MASQ|FORWARD|EXTERNAL-SERVICES|PROXY-FIREWALL)" || true').trim(), '');
+  t.is(bed.sh(bed.node1, 'nft list tables | grep -c kube-proxy || true').trim(), '0');
+  t.regex(bed.sh(bed.node1, 'iptables -S INPUT'), /-j HAWSER-TEST-KEEP/);
+  api.emit('services', 'DELETED', service);
+  api.emit('endpointslices', 'DELETED', slice(['a']));
+});
