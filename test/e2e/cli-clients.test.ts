@@ -1,7 +1,7 @@
 // [sig-cli] clients other than kubectl against real pods: @kubernetes/client-node (WebSocket only:
 // exec with exit codes, stdin and resize, attach, port-forward, an informer) and Debian's
-// python3-kubernetes (stream() exec, port-forward, watch=True), plus bad streaming input with the
-// API server's and the kubelet's open file descriptors counted before and after.
+// python3-kubernetes (stream() exec, port-forward, watch=True), plus bad streaming and proxy input
+// with the API server's and the kubelet's open file descriptors counted before and after.
 import test from 'ava';
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
@@ -13,6 +13,7 @@ import { downLab, eventually, kubectl, kubectlOk, type NodeLab, upLab } from './
 import { nodeProcId, pidFileOf } from '../../agents/cli/lab/components.ts';
 import { pidOf } from '../../agents/cli/lab/procs.ts';
 import { clientNode } from '../integration/_apiserver-kit.ts';
+import { rawRequest } from '../conformance/raw.ts';
 
 const NAME = 'wsk';
 const SUBNET = '10.84.0.0/24';
@@ -165,6 +166,17 @@ test.serial('[sig-cli] [hawser] bad streaming input gets the upstream answer and
   const unknown = () => wsRequest(`${base}/exec?command=true&stdout=true`, ['bogus.k8s.io']);
   const missing = () => wsRequest(`${base}/exec?command=true&stdout=true&container=nope`, ['v5.channel.k8s.io']);
   const closedPort = () => wsRequest(`${base}/portforward?ports=9999`, ['v4.channel.k8s.io']);
+  // proxies: a Service with no endpoints, and a pod port nothing listens on (the lab's API server routes to pods)
+  await kubectlOk(nl.kc, ['create', 'service', 'clusterip', 'empty', '--tcp=80:8080', '-n', NS]);
+  const noEndpoints = () => rawRequest(nl.kc, 'GET', `/api/v1/namespaces/${NS}/services/empty:80/proxy/`);
+  const refused = () => rawRequest(nl.kc, 'GET', `${base}:9999/proxy/`);
+  const ne = await noEndpoints();
+  t.is(ne.status, 503);
+  t.like(JSON.parse(ne.text), { kind: 'Status', reason: 'ServiceUnavailable', message: 'no endpoints available for service "empty"', code: 503 });
+  const rf = await refused();
+  t.is(rf.status, 503);
+  t.like(JSON.parse(rf.text), { kind: 'Status', reason: 'ServiceUnavailable', code: 503 });
+  t.regex(JSON.parse(rf.text).message, /^error trying to reach service: .*ECONNREFUSED/);
   // an unknown subprotocol reaches the runtime's WebSocket handshake, which refuses it with 403 (golang.org/x/net/websocket)
   t.is((await unknown()).status, 403);
   const m = await missing();
@@ -178,10 +190,10 @@ test.serial('[sig-cli] [hawser] bad streaming input gets the upstream answer and
   const server = pidOf(pidFileOf(nl.lab, 'control-plane'))!;
   const kubelets = nl.lab.nodes.map((n) => pidOf(pidFileOf(nl.lab, nodeProcId(n, 'kubelet')))!);
   const before = [fds(server), ...kubelets.map(fds)];
-  for (let i = 0; i < 100; i++) await Promise.all([unknown(), missing(), closedPort()]);
+  for (let i = 0; i < 100; i++) await Promise.all([unknown(), missing(), closedPort(), noEndpoints(), refused()]);
   await new Promise((r) => setTimeout(r, 2000));
   const after = [fds(server), ...kubelets.map(fds)];
-  t.log(`open fds (API server, kubelets) before ${before.join(', ')}, after 300 bad requests ${after.join(', ')}`);
+  t.log(`open fds (API server, kubelets) before ${before.join(', ')}, after 500 bad requests ${after.join(', ')}`);
   after.forEach((n, i) => t.true(n <= before[i]! + 5, `process ${i}: ${before[i]} fds before, ${n} after`));
 });
 
