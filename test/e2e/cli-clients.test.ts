@@ -4,7 +4,7 @@
 // with the API server's and the kubelet's open file descriptors counted before and after.
 import test from 'ava';
 import { spawn } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type * as K from '@kubernetes/client-node';
@@ -195,6 +195,34 @@ test.serial('[sig-cli] [hawser] bad streaming input gets the upstream answer and
   const after = [fds(server), ...kubelets.map(fds)];
   t.log(`open fds (API server, kubelets) before ${before.join(', ')}, after 500 bad requests ${after.join(', ')}`);
   after.forEach((n, i) => t.true(n <= before[i]! + 5, `process ${i}: ${before[i]} fds before, ${n} after`));
+});
+
+/** A process's resident memory in bytes. */
+const rss = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
+
+test.serial('[sig-cli] [hawser] a WebSocket exec client that stops reading does not make the API server buffer the output', async (t) => {
+  const MB = 1 << 20;
+  const total = 64 * MB;
+  const server = pidOf(pidFileOf(nl.lab, 'control-plane'))!;
+  const tls = kc.getCurrentUser()!;
+  const cluster = kc.getCurrentCluster()!;
+  const cmd = ['head', '-c', String(total), '/dev/zero'].map((c) => `command=${c}`).join('&');
+  const ws = new WebSocket(`${cluster.server.replace(/^https/, 'wss')}/api/v1/namespaces/${NS}/pods/web/exec?${cmd}&stdout=true`, ['v5.channel.k8s.io'], {
+    cert: Buffer.from(tls.certData!, 'base64'), key: Buffer.from(tls.keyData!, 'base64'), ca: Buffer.from(cluster.caData!, 'base64'),
+  });
+  let got = 0;
+  let before = 0;
+  ws.on('message', (m: Buffer) => { if (m[0] === 1) got += m.length - 1; });
+  const closed = new Promise<void>((r) => { ws.on('close', () => r()); ws.on('error', () => r()); });
+  // the client stops reading as soon as the session is up: the container writes 64 MB at once
+  await new Promise<void>((r) => ws.on('open', () => { before = rss(server); ws.pause(); r(); }));
+  await new Promise((r) => setTimeout(r, 8000));
+  const held = rss(server) - before;
+  ws.resume();
+  await closed;
+  t.log(`API server RSS grew ${(held / MB).toFixed(1)} MB while the client read nothing of ${total / MB} MB`);
+  t.is(got, total, 'every byte arrives once the client reads again');
+  t.true(held < 24 * MB, `the API server held ${(held / MB).toFixed(1)} MB for a client that read nothing`);
 });
 
 /** Debian's python3 (the one python3-kubernetes is installed for) running helpers/python-clients.py; its JSON answer. */
