@@ -61,6 +61,11 @@ const LAB_ISSUES = [
   '[sig-cli] [hawser] python3-kubernetes stream(): exec output, stdin and the exit code',
   '[sig-cli] [hawser] helm v4 installs, upgrades, rolls back, tests and uninstalls a chart made by helm create',
   '[sig-cli] [hawser] kubectl debug --target starts an ephemeral container that sees the target\'s processes',
+  // #16 the lab's API server reaches pods: kubectl proxy, services/proxy, the Proxy mirrors; kubectl debug -i
+  '[sig-cli] [hawser] kubectl debug -i --target runs a shell fed on stdin that prints the target\'s processes',
+  '[sig-cli] [hawser] kubectl proxy and get --raw reach a Service\'s and a pod\'s HTTP through the API server; no endpoints is a 503',
+  '[sig-network] Proxy version v1 A set of valid responses are returned for both pod and service ProxyWithPath [Conformance]',
+  '[sig-network] Proxy version v1 A set of valid responses are returned for both pod and service Proxy [Conformance]',
   // #17 custom resources
   '[sig-api-machinery] CustomResourceDefinition resources [Privileged:ClusterAdmin] Simple CustomResourceDefinition creating/deleting custom resource definition objects works [Conformance]',
 ];

@@ -1,10 +1,10 @@
 // [sig-cli] clients other than kubectl against real pods: @kubernetes/client-node (WebSocket only:
 // exec with exit codes, stdin and resize, attach, port-forward, an informer) and Debian's
-// python3-kubernetes (stream() exec, port-forward, watch=True), plus bad streaming input with the
-// API server's and the kubelet's open file descriptors counted before and after.
+// python3-kubernetes (stream() exec, port-forward, watch=True), plus bad streaming and proxy input
+// with the API server's and the kubelet's open file descriptors counted before and after.
 import test from 'ava';
 import { spawn } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type * as K from '@kubernetes/client-node';
@@ -13,6 +13,7 @@ import { downLab, eventually, kubectl, kubectlOk, type NodeLab, upLab } from './
 import { nodeProcId, pidFileOf } from '../../agents/cli/lab/components.ts';
 import { pidOf } from '../../agents/cli/lab/procs.ts';
 import { clientNode } from '../integration/_apiserver-kit.ts';
+import { rawRequest } from '../conformance/raw.ts';
 
 const NAME = 'wsk';
 const SUBNET = '10.84.0.0/24';
@@ -165,6 +166,17 @@ test.serial('[sig-cli] [hawser] bad streaming input gets the upstream answer and
   const unknown = () => wsRequest(`${base}/exec?command=true&stdout=true`, ['bogus.k8s.io']);
   const missing = () => wsRequest(`${base}/exec?command=true&stdout=true&container=nope`, ['v5.channel.k8s.io']);
   const closedPort = () => wsRequest(`${base}/portforward?ports=9999`, ['v4.channel.k8s.io']);
+  // proxies: a Service with no endpoints, and a pod port nothing listens on (the lab's API server routes to pods)
+  await kubectlOk(nl.kc, ['create', 'service', 'clusterip', 'empty', '--tcp=80:8080', '-n', NS]);
+  const noEndpoints = () => rawRequest(nl.kc, 'GET', `/api/v1/namespaces/${NS}/services/empty:80/proxy/`);
+  const refused = () => rawRequest(nl.kc, 'GET', `${base}:9999/proxy/`);
+  const ne = await noEndpoints();
+  t.is(ne.status, 503);
+  t.like(JSON.parse(ne.text), { kind: 'Status', reason: 'ServiceUnavailable', message: 'no endpoints available for service "empty"', code: 503 });
+  const rf = await refused();
+  t.is(rf.status, 503);
+  t.like(JSON.parse(rf.text), { kind: 'Status', reason: 'ServiceUnavailable', code: 503 });
+  t.regex(JSON.parse(rf.text).message, /^error trying to reach service: .*ECONNREFUSED/);
   // an unknown subprotocol reaches the runtime's WebSocket handshake, which refuses it with 403 (golang.org/x/net/websocket)
   t.is((await unknown()).status, 403);
   const m = await missing();
@@ -178,11 +190,39 @@ test.serial('[sig-cli] [hawser] bad streaming input gets the upstream answer and
   const server = pidOf(pidFileOf(nl.lab, 'control-plane'))!;
   const kubelets = nl.lab.nodes.map((n) => pidOf(pidFileOf(nl.lab, nodeProcId(n, 'kubelet')))!);
   const before = [fds(server), ...kubelets.map(fds)];
-  for (let i = 0; i < 100; i++) await Promise.all([unknown(), missing(), closedPort()]);
+  for (let i = 0; i < 100; i++) await Promise.all([unknown(), missing(), closedPort(), noEndpoints(), refused()]);
   await new Promise((r) => setTimeout(r, 2000));
   const after = [fds(server), ...kubelets.map(fds)];
-  t.log(`open fds (API server, kubelets) before ${before.join(', ')}, after 300 bad requests ${after.join(', ')}`);
+  t.log(`open fds (API server, kubelets) before ${before.join(', ')}, after 500 bad requests ${after.join(', ')}`);
   after.forEach((n, i) => t.true(n <= before[i]! + 5, `process ${i}: ${before[i]} fds before, ${n} after`));
+});
+
+/** A process's resident memory in bytes. */
+const rss = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
+
+test.serial('[sig-cli] [hawser] a WebSocket exec client that stops reading does not make the API server buffer the output', async (t) => {
+  const MB = 1 << 20;
+  const total = 64 * MB;
+  const server = pidOf(pidFileOf(nl.lab, 'control-plane'))!;
+  const tls = kc.getCurrentUser()!;
+  const cluster = kc.getCurrentCluster()!;
+  const cmd = ['head', '-c', String(total), '/dev/zero'].map((c) => `command=${c}`).join('&');
+  const ws = new WebSocket(`${cluster.server.replace(/^https/, 'wss')}/api/v1/namespaces/${NS}/pods/web/exec?${cmd}&stdout=true`, ['v5.channel.k8s.io'], {
+    cert: Buffer.from(tls.certData!, 'base64'), key: Buffer.from(tls.keyData!, 'base64'), ca: Buffer.from(cluster.caData!, 'base64'),
+  });
+  let got = 0;
+  let before = 0;
+  ws.on('message', (m: Buffer) => { if (m[0] === 1) got += m.length - 1; });
+  const closed = new Promise<void>((r) => { ws.on('close', () => r()); ws.on('error', () => r()); });
+  // the client stops reading as soon as the session is up: the container writes 64 MB at once
+  await new Promise<void>((r) => ws.on('open', () => { before = rss(server); ws.pause(); r(); }));
+  await new Promise((r) => setTimeout(r, 8000));
+  const held = rss(server) - before;
+  ws.resume();
+  await closed;
+  t.log(`API server RSS grew ${(held / MB).toFixed(1)} MB while the client read nothing of ${total / MB} MB`);
+  t.is(got, total, 'every byte arrives once the client reads again');
+  t.true(held < 24 * MB, `the API server held ${(held / MB).toFixed(1)} MB for a client that read nothing`);
 });
 
 /** Debian's python3 (the one python3-kubernetes is installed for) running helpers/python-clients.py; its JSON answer. */

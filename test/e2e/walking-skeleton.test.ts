@@ -57,7 +57,7 @@ test.serial('two nodes register and become Ready, each with its own podCIDR', (t
   t.deepEqual(nodes.map((n) => n.metadata.name).sort(), lab.nodes.map((n) => n.name));
   for (const n of nodes) {
     t.is(n.status.conditions.find((c: any) => c.type === 'Ready').status, 'True', `${n.metadata.name} Ready`);
-    t.regex(n.spec.podCIDR, /^10\.244\.\d+\.0\/24$/);
+    t.regex(n.spec.podCIDR, /^10\.206\.\d+\.0\/24$/, 'inside the lab\'s pod network (10.78 -> 10.206)');
     t.is(n.status.addresses.find((a: any) => a.type === 'InternalIP').address, lab.nodes.find((x) => x.name === n.metadata.name)!.ip);
   }
   t.not(nodes[0].spec.podCIDR, nodes[1].spec.podCIDR);
@@ -69,7 +69,7 @@ test.serial('pods run on their nodes with IPs from the node podCIDR and answer H
   kubectlOk(kc, ['apply', '-f', '-'], `${podManifest('web-a', n1.name)}---\n${podManifest('web-b', n2.name)}`);
   kubectlOk(kc, ['wait', '--for=condition=Ready', 'pod/web-a', 'pod/web-b', '--timeout=120s']);
   const wide = kubectlOk(kc, ['get', 'pods', '-o', 'wide']);
-  t.regex(wide, /web-a\s+1\/1\s+Running\s+0\s+\S+\s+10\.244\.\d+\.\d+\s+e2e-worker1/);
+  t.regex(wide, /web-a\s+1\/1\s+Running\s+0\s+\S+\s+10\.206\.\d+\.\d+\s+e2e-worker1/);
   const nodes = kubectlJson(kc, ['get', 'nodes']).items as any[];
   const cidrOf = (name: string) => nodes.find((n) => n.metadata.name === name).spec.podCIDR as string;
   const a = kubectlJson(kc, ['get', 'pod', 'web-a']);

@@ -1,6 +1,10 @@
 // The pure half of the proxy subresources: upstream's `[scheme:]name[:port]` split, the
 // addresses it refuses to proxy to, the endpoint a Service proxy picks and the link rewriting.
 import test from 'ava';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { proxyToBackend } from '../../agents/control-plane/apiserver/backend-proxy.ts';
+import { ApiError, logLevelOf } from '../../agents/control-plane/apiserver/errors.ts';
 import { checkProxyable, serviceProxyTarget, splitSchemeNamePort } from '../../agents/control-plane/apiserver/proxy-target.ts';
 import { rewriteHtml, rewriteURL } from '../../agents/control-plane/apiserver/proxy-rewrite.ts';
 import type { Obj } from '../../agents/control-plane/apiserver/strategies/types.ts';
@@ -41,4 +45,27 @@ test('rewriteURL prefixes absolute paths on the backend and leaves relative link
   t.is(rewriteURL('http://elsewhere/x', p, 'h'), 'http://elsewhere/x');
   t.is(rewriteURL('//cdn.example/x', p, 'h'), '//cdn.example/x');
   t.is(rewriteHtml(`<p title="/t"><a class='x' href='/r'>/text</a>`, p), `<p title="/t"><a class='x' href='${p}/r'>/text</a>`);
+});
+
+test('a backend that cannot answer is logged as a warning, other 5xx as errors, 4xx and timeouts not at all', async (t) => {
+  const svc: Obj = { metadata: { name: 's' }, spec: { ports: [{ name: 'http', port: 80 }] } };
+  const q = new URLSearchParams();
+  const caught = (fn: () => unknown): ApiError => { try { fn(); } catch (e) { if (e instanceof ApiError) return e; } throw new Error('no ApiError thrown'); };
+  t.is(logLevelOf(caught(() => serviceProxyTarget(svc, [], { scheme: '', name: 's', port: '80' }, '', q))), 'warn', 'no endpoints');
+  t.is(logLevelOf(caught(() => serviceProxyTarget(svc, [], { scheme: '', name: 's', port: '81' }, '', q))), 'warn', 'no such Service port');
+  // a refused connection to the backend (port 1 on loopback answers RST), from a real request
+  const server = http.createServer((req, res) => {
+    proxyToBackend({ scheme: 'http', host: '127.0.0.1', port: 1, path: '/', kubelet: false }, undefined, req, res, undefined)
+      .then(() => res.end('proxied?'), (e: unknown) => res.end(e instanceof ApiError ? `${e.code} ${logLevelOf(e)}` : String(e)));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.teardown(() => server.close());
+  const { port } = server.address() as AddressInfo;
+  const refused = await new Promise<string>((resolve, reject) => {
+    http.get({ host: '127.0.0.1', port, path: '/' }, (r) => { let b = ''; r.on('data', (d) => (b += d)); r.on('end', () => resolve(b)); }).on('error', reject);
+  });
+  t.is(refused, '503 warn', 'a refused backend connection');
+  t.is(logLevelOf(new ApiError(500, 'InternalError', 'x')), 'error');
+  t.is(logLevelOf(new ApiError(504, 'Timeout', 'x')), undefined);
+  t.is(logLevelOf(new ApiError(404, 'NotFound', 'x')), undefined);
 });

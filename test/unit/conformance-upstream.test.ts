@@ -75,7 +75,8 @@ test('capabilities: the rule table classifies the list, first matching rule wins
   t.is(of('AdmissionWebhook [Privileged:ClusterAdmin] should mutate custom resource [Conformance]'), 'needs admission webhooks', 'the file rule comes before CRDs');
   t.is(of('FieldValidation should detect duplicates in a CR'), 'test only: CRDs (apiextensions.k8s.io/v1 served)');
   t.is(of('should support remote command execution over websockets'), 'test only: pods and containers', 'served over WebSocket since #16: no rule of its own');
-  t.is(of('Proxy version v1 should proxy through a service and a pod'), 'needs a route from the lab API server to pod IPs and an agnhost-like porter image (the proxy subresources are served)');
+  t.is(of('Proxy version v1 should proxy through a service and a pod'), 'needs an HTTPS responder in the test image (agnhost porter\'s SERVE_TLS_PORT_*; the lab API server reaches pods, the HTTP Proxy tests are mirrored)');
+  t.is(of('Proxy version v1 A set of valid responses are returned for both pod and service Proxy'), 'mirrored: Proxy (test/e2e/network-proxy.test.ts)');
   t.is(of('Ephemeral Containers [NodeConformance] will start'), 'test only: ephemeral containers are served and run (test/e2e/cli-debug-proxy.test.ts)');
   t.is(of('ConfigMap should be consumable from pods in volume [NodeConformance]'), 'mirrored: pod volumes (configMap, secret, downwardAPI, projected, emptyDir, subPath)');
   t.is(capabilityOf({ codename: '[sig-z] something new [Conformance]', file: 'test/e2e/z/new.go' }), UNCLASSIFIED);

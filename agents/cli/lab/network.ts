@@ -3,7 +3,7 @@
 // frames traverse iptables, where a DROP policy would cut the nodes apart).
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import type { Lab, LabNode } from './topology.ts';
+import type { Lab, LabNode, PodRoute } from './topology.ts';
 
 const run = (cmd: string, ...args: string[]): string => execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 const tryRun = (cmd: string, ...args: string[]): boolean => { try { run(cmd, ...args); return true; } catch { return false; } };
@@ -40,7 +40,18 @@ function createNode(lab: Lab, n: LabNode): void {
   run('ip', 'netns', 'exec', n.netns, 'sysctl', '-qw', 'net.ipv4.ip_forward=1');
 }
 
+/** Root-namespace routes to the nodes' podCIDRs over the lab bridge (replaced, so a rerun changes nothing). */
+export function addPodRoutes(lab: Lab, routes: PodRoute[]): void {
+  for (const r of routes) run('ip', 'route', 'replace', r.dst, 'via', r.via, 'dev', lab.bridge);
+}
+
+/** Every root-namespace route inside the lab's pod network, whatever state a failed `up` left. */
+export function removePodRoutes(lab: Lab): void {
+  tryRun('ip', 'route', 'flush', 'root', lab.clusterCIDR);
+}
+
 export function destroyNetwork(lab: Lab): void {
+  removePodRoutes(lab);
   for (const n of lab.nodes) {
     if (linkExists(n.hostVeth)) tryRun('ip', 'link', 'del', n.hostVeth);
     if (netnsExists(n.netns)) tryRun('ip', 'netns', 'del', n.netns);
@@ -50,7 +61,7 @@ export function destroyNetwork(lab: Lab): void {
 }
 
 /** The host's IPv4 routes, to refuse a lab or pod network that would shadow one of them. */
-export function hostRoutes(): string[] {
+export function hostRoutes(): { dst: string; dev: string }[] {
   const rows = JSON.parse(run('ip', '-j', '-4', 'route', 'show')) as { dst: string; dev: string }[];
-  return rows.map((r) => r.dst).filter((d) => d !== 'default');
+  return rows.filter((r) => r.dst !== 'default');
 }

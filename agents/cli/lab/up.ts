@@ -14,9 +14,9 @@ import { renderContainerdConfig } from '../../kubelet/cri/containerd-config.ts';
 import { CriClient } from '../../kubelet/cri/client.ts';
 import { pushImage, registryAnswers, renderRegistryConfig } from '../../../images/registry.ts';
 import { controlPlaneConfig, controlPlaneProc, etcDirOf, nodeConfig, nodeProc, registryPaths, type ConfigFile } from './components.ts';
-import { createNetwork, hostRoutes } from './network.ts';
+import { addPodRoutes, createNetwork, hostRoutes } from './network.ts';
 import { pidOf, startProc, waitFor } from './procs.ts';
-import { overlaps, topology, type Lab, type LabOptions } from './topology.ts';
+import { overlaps, podRoutes, topology, type Lab, type LabOptions } from './topology.ts';
 
 export interface UpOptions extends LabOptions { bin: string; repo: string; demo: boolean; quiet?: boolean }
 
@@ -34,9 +34,8 @@ function preflight(lab: Lab, o: UpOptions): void {
   for (const img of LAB_IMAGES) {
     if (!existsSync(join(o.repo, '.build/images', img.name, 'index.json'))) throw new Error(`image ${img.name} is not built: run \`sudo make deps\``);
   }
-  const clash = hostRoutes().filter((r) => overlaps(r, `${lab.bridgeIP}/24`) || overlaps(r, lab.clusterCIDR));
-  const own = new Set([`${lab.bridgeIP.replace(/\.1$/, '.0')}/24`]);
-  const bad = clash.filter((r) => !own.has(r));
+  // the lab's own routes (its /24 and, on a rerun, those to its pod CIDRs) are on its bridge
+  const bad = hostRoutes().filter((r) => r.dev !== lab.bridge && (overlaps(r.dst, `${lab.bridgeIP}/24`) || overlaps(r.dst, lab.clusterCIDR))).map((r) => r.dst);
   if (bad.length) throw new Error(`the lab network ${lab.bridgeIP}/24 or the pod network ${lab.clusterCIDR} overlaps this host's route(s) ${bad.join(', ')}: choose another --subnet`);
 }
 
@@ -146,13 +145,15 @@ export async function labUp(o: UpOptions): Promise<Lab> {
       },
     },
     {
-      title: 'Nodes Ready',
+      title: `Nodes Ready, routes from the control plane to their pod CIDRs in ${lab.clusterCIDR}`,
       task: async () => {
-        await waitFor('every node to be Ready', async () => {
-          const nodes = await api().list<V1Node>(core('nodes'));
-          const ready = nodes.items.filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
-          return ready.length === lab.nodes.length;
+        // a node is Ready only once podnet has its podCIDR, so every route is known then
+        const nodes = await waitFor('every node to be Ready', async () => {
+          const list = await api().list<V1Node>(core('nodes'));
+          const ready = list.items.filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+          return ready.length === lab.nodes.length ? ready : undefined;
         }, 90_000, 500);
+        addPodRoutes(lab, podRoutes(lab, nodes.map((n) => ({ name: n.metadata?.name ?? '', podCIDR: n.spec?.podCIDR }))));
       },
     },
     {

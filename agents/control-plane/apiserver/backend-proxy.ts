@@ -6,7 +6,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ApiError } from './errors.ts';
+import { BackendError } from './errors.ts';
 import { type KubeletCredentials, forwardHeaders } from './kubelet-proxy.ts';
 import type { ProxyTarget } from './proxy-target.ts';
 import { rewriteHtml, rewriteLocation } from './proxy-rewrite.ts';
@@ -77,7 +77,7 @@ export function proxyToBackend(t: ProxyTarget, creds: KubeletCredentials | undef
     br.on('error', (e) => {
       if (res.headersSent) return void (res.destroy(), resolve());
       // upstream's proxy ErrorResponder answers a dial failure as 503 with the Go error text
-      reject(new ApiError(503, 'ServiceUnavailable', `error trying to reach service: ${e.message}`));
+      reject(new BackendError(503, 'ServiceUnavailable', `error trying to reach service: ${e.message}`));
     });
     br.end(body);
   });

@@ -46,6 +46,19 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * A backend behind a proxy (a pod, a Service's endpoints, a kubelet) that cannot answer: the
+ * caller's 5xx, not a fault of the API server, so it is logged as a warning (logLevelOf) rather
+ * than an error, as upstream logs its proxy's backend failures.
+ */
+export class BackendError extends ApiError {}
+
+/** How the API server logs a failed request: 5xx errors, except timeouts and backends' failures, at error. */
+export function logLevelOf(err: ApiError): 'error' | 'warn' | undefined {
+  if (err.code < 500 || err.code === 504) return undefined;
+  return err instanceof BackendError ? 'warn' : 'error';
+}
+
 /** A Status as a response body: JSON ending in a newline, as Go's json.Encoder ends every value. */
 export const statusBody = (s: Status): string => `${JSON.stringify(s)}\n`;
 

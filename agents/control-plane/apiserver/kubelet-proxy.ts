@@ -7,7 +7,7 @@
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { ApiError, statusBody } from './errors.ts';
+import { ApiError, BackendError, statusBody } from './errors.ts';
 import type { KubeletTarget } from './kubelet-target.ts';
 
 export interface KubeletCredentials {
@@ -49,7 +49,7 @@ export function kubeletRequest(target: KubeletTarget, creds: KubeletCredentials,
 }
 
 function unreachable(target: KubeletTarget, e: unknown): ApiError {
-  return new ApiError(502, 'InternalError', `error trying to reach the kubelet at ${target.host}:${target.port}: ${(e as Error).message}`);
+  return new BackendError(502, 'InternalError', `error trying to reach the kubelet at ${target.host}:${target.port}: ${(e as Error).message}`);
 }
 
 /** GET pods/<name>/log: the kubelet's answer, streamed as it comes (follow=true keeps it open). */

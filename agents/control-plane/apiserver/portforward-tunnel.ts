@@ -7,6 +7,7 @@ import type WebSocket from 'ws';
 import { ApiError } from './errors.ts';
 import { dialKubeletUpgrade, type KubeletCredentials } from './kubelet-proxy.ts';
 import type { KubeletTarget } from './kubelet-target.ts';
+import { sendPaced } from './ws-paced.ts';
 
 const PORT_FORWARD_PROTOCOL = 'portforward.k8s.io';
 /** a kubelet refusal is reported in the close frame, whose reason is bounded to 123 bytes */
@@ -37,7 +38,7 @@ export function tunnelPortForward(ws: WebSocket, target: KubeletTarget, creds: K
         send = (b) => socket.write(b);
         if (head.length) ws.send(head);
         for (const b of pending.splice(0)) socket.write(b);
-        socket.on('data', (c: Buffer) => ws.send(c));
+        socket.on('data', (c: Buffer) => sendPaced(ws, socket, c));
         socket.on('error', () => socket.destroy());
         socket.on('close', () => ws.close(1000));
       },

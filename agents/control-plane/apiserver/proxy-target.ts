@@ -5,7 +5,7 @@
 // kubelet-client certificate) or, for another port, plainly. Loopback and link-local addresses are
 // refused as upstream's IsProxyableIP does, so a proxy cannot reach the API server's own host.
 import { isIP } from 'node:net';
-import { ApiError, badRequest } from './errors.ts';
+import { BackendError, badRequest } from './errors.ts';
 import { preferredNodeAddress } from './kubelet-target.ts';
 import type { Obj } from './strategies/types.ts';
 
@@ -92,7 +92,7 @@ export function podProxyTarget(pod: Obj, n: ProxyName, subpath: string, query: U
 }
 
 
-const noEndpoints = (svc: string) => new ApiError(503, 'ServiceUnavailable', `no endpoints available for service ${JSON.stringify(svc)}`);
+const noEndpoints = (svc: string) => new BackendError(503, 'ServiceUnavailable', `no endpoints available for service ${JSON.stringify(svc)}`);
 
 /**
  * A Service's backend: a numeric port names the Service port that carries it; then a ready
@@ -103,7 +103,7 @@ export function serviceProxyTarget(svc: Obj, slices: Obj[], n: ProxyName, subpat
   const num = portNumber(n.port);
   if (num !== undefined) {
     const sp = (svc.spec?.ports ?? []).find((p: { port?: number }) => p.port === num);
-    if (!sp) throw new ApiError(503, 'ServiceUnavailable', `no service port ${num} found for service ${JSON.stringify(n.name)}`);
+    if (!sp) throw new BackendError(503, 'ServiceUnavailable', `no service port ${num} found for service ${JSON.stringify(n.name)}`);
     portName = sp.name ?? '';
   }
   const candidates: { ip: string; port: number }[] = [];

@@ -7,7 +7,7 @@ import type { TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import type { Logger } from '../../api/log.ts';
-import { ApiError, type Status, statusBody, tooLarge, unauthorized } from './errors.ts';
+import { ApiError, logLevelOf, type Status, statusBody, tooLarge, unauthorized } from './errors.ts';
 import { MAX_BODY_BYTES } from './body.ts';
 import type { ApiHandler, ApiResponse, UserInfo } from './handler.ts';
 import { type KubeletCredentials, kubeletGet, proxyPlain, proxyUpgrade, writeStatus } from './kubelet-proxy.ts';
@@ -251,7 +251,8 @@ export async function serve(o: ServeOptions): Promise<{ server: https.Server; po
       done(r.kind === 'watch' ? 200 : r.status);
     })().catch((e) => {
       const err = e instanceof ApiError ? e : new ApiError(500, 'InternalError', String((e as Error)?.message ?? e));
-      if (err.code >= 500 && err.code !== 504) o.log.error({ err: e, path: url.pathname }, 'request failed');
+      const level = logLevelOf(err);
+      if (level) o.log[level]({ err: e, path: url.pathname }, 'request failed');
       if (!res.headersSent) {
         // the rest of the body is not read: this connection cannot carry another request
         if (err.code === 413 || err.code === 504) res.setHeader('Connection', 'close');

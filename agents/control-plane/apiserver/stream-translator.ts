@@ -11,6 +11,7 @@ import { ApiError } from './errors.ts';
 import { dialKubeletUpgrade, type KubeletCredentials } from './kubelet-proxy.ts';
 import type { KubeletTarget } from './kubelet-target.ts';
 import { SpdySession } from './spdy/session.ts';
+import { sendPaced } from './ws-paced.ts';
 
 export const V5_PROTOCOL = 'v5.channel.k8s.io';
 /** the remote-command protocol asked of the kubelet */
@@ -75,7 +76,7 @@ export function translateRemoteCommand(ws: WebSocket, target: KubeletTarget, cre
             data: (id, data) => {
               const ch = channelOf.get(id);
               if (ch === Channel.Error) status.push(data);
-              else if (ch === Channel.Stdout || ch === Channel.Stderr) ws.send(framed(ch, data));
+              else if (ch === Channel.Stdout || ch === Channel.Stderr) sendPaced(ws, socket, framed(ch, data));
             },
             end: () => undefined,
             close: (err) => {

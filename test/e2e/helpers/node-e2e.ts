@@ -50,22 +50,31 @@ function givenLab(kc: string): NodeLab {
   return { lab, kc, testapp: imageRef(lab, 'testapp', '1.0'), pause: imageRef(lab, 'pause', '3.10') };
 }
 
+/** What a client reads on stdin: all at once then EOF, or text whose EOF waits until stdout shows `endWhen` (a user at a terminal). */
+export type ClientInput = string | { text: string; endWhen: RegExp };
+
 /** A client binary (kubectl, helm) without blocking the event loop, bounded to `timeoutMs`. */
-export function runClient(bin: string, args: string[], env: NodeJS.ProcessEnv, input?: string, timeoutMs = 120_000): Promise<Run> {
+export function runClient(bin: string, args: string[], env: NodeJS.ProcessEnv, input?: ClientInput, timeoutMs = 120_000): Promise<Run> {
   return new Promise((res) => {
     const p = spawn(bin, args, { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
-    p.stdout.on('data', (d) => (stdout += d));
+    const held = typeof input === 'object' ? input : undefined;
+    p.stdout.on('data', (d) => {
+      stdout += d;
+      if (held && held.endWhen.test(stdout)) p.stdin.end();
+    });
     p.stderr.on('data', (d) => (stderr += d));
+    p.stdin.on('error', () => undefined);   // the client may exit before its stdin ends
     p.on('close', (code) => { clearTimeout(timer); res({ code: code ?? -1, stdout, stderr }); });
-    p.stdin.end(input ?? '');
+    if (held) p.stdin.write(held.text);
+    else p.stdin.end(input ?? '');
   });
 }
 
 /** kubectl without blocking the event loop, bounded to `timeoutMs`. */
-export const kubectl = (kc: string, args: string[], input?: string, timeoutMs = 120_000): Promise<Run> =>
+export const kubectl = (kc: string, args: string[], input?: ClientInput, timeoutMs = 120_000): Promise<Run> =>
   runClient(KUBECTL, args, { KUBECONFIG: kc }, input, timeoutMs);
 
 export async function kubectlOk(kc: string, args: string[], input?: string): Promise<string> {
@@ -121,7 +130,7 @@ export function wsMessages(kc: string, path: string, protocols: string[], timeou
 export class Cluster {
   constructor(readonly kc: string, readonly ns: string) {}
   apply(yaml: string) { return kubectlOk(this.kc, ['-n', this.ns, 'apply', '-f', '-'], yaml); }
-  run(args: string[], input?: string) { return kubectl(this.kc, ['-n', this.ns, ...args], input); }
+  run(args: string[], input?: ClientInput) { return kubectl(this.kc, ['-n', this.ns, ...args], input); }
   ok(args: string[], input?: string) { return kubectlOk(this.kc, ['-n', this.ns, ...args], input); }
   pod(name: string): Promise<any> { return kubectlJson(this.kc, ['-n', this.ns, 'get', 'pod', name]); }
   async waitPod(name: string, what: string, pred: (p: any) => unknown, timeoutMs = 60_000): Promise<any> {
