@@ -34,6 +34,7 @@ import type { PodRuntime } from './pods/runtime.ts';
 import { StartupTrace } from './pods/startup-trace.ts';
 import { ProbeManager } from './probes/probe-manager.ts';
 import { startKubeletServer } from './server/server.ts';
+import { StatsProvider } from './stats/provider.ts';
 import { servingCertIssuer } from './server/serving-cert-request.ts';
 import { ManifestSource } from './static/manifest-source.ts';
 import { MirrorPods } from './static/mirror-pods.ts';
@@ -305,11 +306,16 @@ export async function startKubelet(o: KubeletOptions): Promise<{ stop(): Promise
   void runGC();
   const gcTimer = setInterval(runGC, IMAGE_GC_PERIOD_MS);
 
+  const serverCri = new CriClient(o.runtimeEndpoint);
   const server = await startKubeletServer({
     bindAddress: '0.0.0.0', port: o.port, tlsDir: join(o.rootDir, 'pki'),
     clientCA: api.auth.ca ?? Buffer.alloc(0), nodeName: o.nodeName, nodeIP,
-    cri: new CriClient(o.runtimeEndpoint), podLogDir: o.podLogDir, pods: allPods,
+    cri: serverCri, podLogDir: o.podLogDir, pods: allPods,
     servingCertIssuer: servingCertIssuer(api.auth),
+    stats: new StatsProvider({
+      nodeName: o.nodeName, cri: serverCri, cgroupRoot: o.cgroupRoot, cgroupDriver,
+      rootDir: o.rootDir, podLogDir: o.podLogDir, pods: allPods,
+    }),
   });
   log.info({ port: server.port }, 'kubelet server listening');
 
