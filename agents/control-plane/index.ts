@@ -149,6 +149,11 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ url: 
     kubeletClient: { cert: kubeletClient.certPem, key: kubeletClient.keyPem, ca: ca.certPem },
     timeouts: o.httpTimeouts,
   });
+  // readyz fails until these start-up steps are done (the server already answers meanwhile)
+  const crdInformer = handler.health.informer('customresourcedefinitions');
+  const crdHook = handler.health.postStartHook('crd-informer-synced');
+  const bootstrapHook = handler.health.postStartHook('bootstrap-controller');
+  const rbacHook = handler.health.postStartHook('rbac/bootstrap-roles');
   const url = `https://${hostForUrl(o.advertiseAddress)}:${http.port}`;
   handler.setServerAddress(`${hostForUrl(o.advertiseAddress)}:${http.port}`);
   const system = new LoopbackClient(handler, { name: 'system:apiserver', groups: ['system:masters', 'system:authenticated'] });
@@ -165,11 +170,15 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ url: 
   // custom resources are served by every control plane, as the apiextensions server in every API server
   const customResources = new CustomResourceServing(handler.registry, system, logger('custom-resources'));
   await customResources.start();
+  crdInformer.synced();
   const crdController = new CRDController(system, logger('crd-controller'));
   await crdController.start();
+  crdHook.done();
 
   await bootstrap(system, { serviceCIDR: o.serviceCIDR, advertiseAddress: o.advertiseAddress, port: http.port });
+  bootstrapHook.done();
   await reconcileBootstrapPolicy(system);
+  rbacHook.done();
 
   const controllerUser = { name: 'system:kube-controller-manager', groups: ['system:authenticated'] };
   const schedulerUser = { name: 'system:kube-scheduler', groups: ['system:authenticated'] };
@@ -207,6 +216,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ url: 
   return {
     url,
     async close() {
+      handler.health.shutdown();
       await dns?.close();
       await manager.stop();
       await schedulerElection.stop();

@@ -36,6 +36,11 @@ import { isoNow, type Obj, type StrategyContext } from './strategies/types.ts';
 import { type WatchFrame, type WatchOptions, watchFrames } from './watch.ts';
 import { getOwn } from './safe-keys.ts';
 import { WatchCache } from './watch-cache.ts';
+import { healthReply } from '../../api/healthz.ts';
+import { logger } from '../../api/log.ts';
+import { ApiHealth, isHealthEndpoint } from './health.ts';
+
+const healthLog = logger('apiserver-health');
 
 const ALLOW_ALL: Authorizer = { authorize: () => ({ decision: 'allow' }) };
 
@@ -73,6 +78,8 @@ export interface HandlerOptions {
   admitWrite?: (a: Attributes, next: Record<string, any>, cur: Record<string, any> | undefined) => ApiError | undefined;
   /** bearer tokens: TokenReview answers from it, serviceaccounts/token issues through it (absent: both 404) */
   authn?: BearerAuthenticator;
+  /** the checks behind /livez, /readyz, /healthz (absent: ping, log and the store) */
+  health?: ApiHealth;
 }
 
 const unsupportedPatch = (types = Object.keys(PATCH_CONTENT_TYPES)) =>
@@ -100,10 +107,12 @@ export class ApiHandler {
   private readonly openapiV2: OpenAPIv2;
   readonly ctx: StrategyContext;
   readonly metrics = new ApiMetrics();
+  readonly health: ApiHealth;
   private readonly deps: ConstructorParameters<typeof ResourceStore>[2];
 
   constructor(private readonly o: HandlerOptions) {
     const now = o.now ?? (() => new Date());
+    this.health = o.health ?? new ApiHealth(o.store);
     this.ctx = {
       now,
       serviceCIDR: o.serviceCIDR,
@@ -228,7 +237,13 @@ export class ApiHandler {
   private async route(req: ApiRequest, attrs: Attributes, view: View | undefined): Promise<ApiResponse> {
     const path = req.path.replace(/\/+$/, '') || '/';
     const reg = this.o.registry;
-    if (/^\/(healthz|livez|readyz)(\/.*)?$/.test(path)) return { kind: 'raw', status: 200, text: 'ok', contentType: 'text/plain; charset=utf-8' };
+    const health = /^\/(healthz|livez|readyz)(?:\/(.+))?$/.exec(path);
+    if (health && isHealthEndpoint(health[1]!)) {
+      const r = await healthReply(health[1]!, this.health.checks(health[1]!), health[2] ?? '', req.query,
+        (failed) => healthLog.warn({ failed }, `${health[1]} check failed`));
+      if (!r) throw pathNotFound();
+      return { kind: 'raw', status: r.status, text: r.body, contentType: r.headers['Content-Type']! };
+    }
     if (req.method !== 'GET' && !path.startsWith('/api')) throw methodNotSupported({ group: '', plural: path }, req.method);
     switch (path) {
       case '/version':
