@@ -19,6 +19,8 @@ import { BearerAuthenticator } from './auth/authn.ts';
 import { loadOrCreateSigningKey } from './auth/sa-key.ts';
 import { DEFAULT_ISSUER, ServiceAccountTokens } from './auth/sa-tokens.ts';
 import { reconcileBootstrapPolicy } from './auth/reconcile-policy.ts';
+import { MetricsScraper } from './metrics/scraper.ts';
+import { MetricsStore } from './metrics/store.ts';
 import { ClusterRoleAggregationController } from './controllers/rbac-aggregation.ts';
 import { CRDController } from './controllers/crd.ts';
 import { CustomResourceServing } from './apiserver/crd/serving.ts';
@@ -66,6 +68,8 @@ export interface ControlPlaneOptions {
   clusterDNS?: { port: number; serviceIP: string; clusterDomain: string; resolvConf: string };
   /** the API server's header, body and idle timeouts (apiserver/timeouts.ts); upstream's by default, tests shorten them */
   httpTimeouts?: Partial<ServerTimeouts>;
+  /** how often the built-in metrics API scrapes the kubelets (metrics-server's --metric-resolution, default 15 s) */
+  metricResolutionMs?: number;
 }
 
 const tlsDir = (dataDir: string) => join(dataDir, 'tls');
@@ -123,7 +127,9 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ url: 
   const issuer = o.serviceAccountIssuer || DEFAULT_ISSUER;
   const saTokens = new ServiceAccountTokens(loadOrCreateSigningKey(tlsDir(o.dataDir)), issuer, [issuer], storedObjects(store));
   const authn = new BearerAuthenticator(o.tokenAuthFile ? TokenAuthenticator.fromFile(o.tokenAuthFile) : undefined, saTokens);
+  const metrics = new MetricsStore();
   const handler = new ApiHandler({
+    metrics,
     store,
     authorizer: authz.authorizer,
     admit: authz.admit,
@@ -180,6 +186,13 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ url: 
   await reconcileBootstrapPolicy(system);
   rbacHook.done();
 
+  // the built-in metrics-server behind metrics.k8s.io, in every control plane (each serves the API)
+  const scraper = new MetricsScraper({
+    store: metrics, creds: { cert: kubeletClient.certPem, key: kubeletClient.keyPem, ca: ca.certPem },
+    nodes: async () => (await system.list('/api/v1/nodes')).items, log: logger('metrics-scraper'), resolutionMs: o.metricResolutionMs,
+  });
+  scraper.start();
+
   const controllerUser = { name: 'system:kube-controller-manager', groups: ['system:authenticated'] };
   const schedulerUser = { name: 'system:kube-scheduler', groups: ['system:authenticated'] };
   // the scheduler and the controllers run under Lease-based leader election, so that two control
@@ -217,6 +230,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ url: 
     url,
     async close() {
       handler.health.shutdown();
+      scraper.stop();
       await dns?.close();
       await manager.stop();
       await schedulerElection.stop();

@@ -39,6 +39,8 @@ import { WatchCache } from './watch-cache.ts';
 import { healthReply } from '../../api/healthz.ts';
 import { logger } from '../../api/log.ts';
 import { ApiHealth, isHealthEndpoint } from './health.ts';
+import { serveMetrics } from '../metrics/api.ts';
+import type { MetricsStore } from '../metrics/store.ts';
 
 const healthLog = logger('apiserver-health');
 
@@ -80,6 +82,8 @@ export interface HandlerOptions {
   authn?: BearerAuthenticator;
   /** the checks behind /livez, /readyz, /healthz (absent: ping, log and the store) */
   health?: ApiHealth;
+  /** the kubelets' resource metrics behind metrics.k8s.io (absent: 503 as without metrics-server) */
+  metrics?: MetricsStore;
 }
 
 const unsupportedPatch = (types = Object.keys(PATCH_CONTENT_TYPES)) =>
@@ -284,6 +288,14 @@ export class ApiHandler {
     return this.resource(req, rr, attrs, view);
   }
 
+  private metricsApi(rr: ResourceRequest, query: URLSearchParams): Promise<Obj> {
+    const store = this.o.metrics;
+    if (!store) throw new ApiError(503, 'ServiceUnavailable', 'the server is currently unable to handle the request');
+    const list = async (plural: 'nodes' | 'pods', ns?: string) => (await this.storeFor(plural).list(ns)).items as Obj[];
+    return serveMetrics({ store, list, nowMs: () => this.ctx.now().getTime() },
+      { plural: rr.resource as 'nodes' | 'pods', verb: rr.verb, namespace: rr.namespace, name: rr.name, query });
+  }
+
   private async resource(req: ApiRequest, rr: ResourceRequest, attrs: Attributes, view: View | undefined): Promise<ApiResponse> {
     const res = this.o.registry.lookup(rr.group, rr.version, rr.resource);
     if (!res) throw pathNotFound();
@@ -312,6 +324,7 @@ export class ApiHandler {
       if (rr.verb !== 'get') throw methodNotSupported(rs.gr, rr.verb);
       return { kind: 'proxy', target: await this.kubeletTargetFor(ns!, rr.name!, rr.subresource, req.query) };
     }
+    if (res.metrics) return ok(await this.metricsApi(rr, req.query));
     if (res.virtual) {
       if (rr.verb !== 'create' || rr.name) throw methodNotSupported(rs.gr, rr.verb);
       const body = requireObject(decodeBody(req.body, req.headers['content-type'], messageFor(res.group, res.kind)));
