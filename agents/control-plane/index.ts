@@ -68,7 +68,9 @@ export interface ControlPlaneOptions {
   clusterDNS?: { port: number; serviceIP: string; clusterDomain: string; resolvConf: string };
   /** the API server's header, body and idle timeouts (apiserver/timeouts.ts); upstream's by default, tests shorten them */
   httpTimeouts?: Partial<ServerTimeouts>;
-  /** how often the built-in metrics API scrapes the kubelets (metrics-server's --metric-resolution, default 15 s) */
+  /** how often the built-in metrics API scrapes the kubelets (metrics-server's --metric-resolution; the CLI's
+   * default is 15 s); unset or 0: no metrics API (503, as without metrics-server), so in-process test
+   * clusters never dial the made-up addresses of their fake nodes */
   metricResolutionMs?: number;
 }
 
@@ -127,7 +129,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ url: 
   const issuer = o.serviceAccountIssuer || DEFAULT_ISSUER;
   const saTokens = new ServiceAccountTokens(loadOrCreateSigningKey(tlsDir(o.dataDir)), issuer, [issuer], storedObjects(store));
   const authn = new BearerAuthenticator(o.tokenAuthFile ? TokenAuthenticator.fromFile(o.tokenAuthFile) : undefined, saTokens);
-  const metrics = new MetricsStore();
+  const metrics = o.metricResolutionMs ? new MetricsStore() : undefined;
   const handler = new ApiHandler({
     metrics,
     store,
@@ -187,11 +189,11 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ url: 
   rbacHook.done();
 
   // the built-in metrics-server behind metrics.k8s.io, in every control plane (each serves the API)
-  const scraper = new MetricsScraper({
+  const scraper = metrics && new MetricsScraper({
     store: metrics, creds: { cert: kubeletClient.certPem, key: kubeletClient.keyPem, ca: ca.certPem },
     nodes: async () => (await system.list('/api/v1/nodes')).items, log: logger('metrics-scraper'), resolutionMs: o.metricResolutionMs,
   });
-  scraper.start();
+  scraper?.start();
 
   const controllerUser = { name: 'system:kube-controller-manager', groups: ['system:authenticated'] };
   const schedulerUser = { name: 'system:kube-scheduler', groups: ['system:authenticated'] };
@@ -230,7 +232,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ url: 
     url,
     async close() {
       handler.health.shutdown();
-      scraper.stop();
+      scraper?.stop();
       await dns?.close();
       await manager.stop();
       await schedulerElection.stop();

@@ -95,3 +95,11 @@ test.serial('authorization: get/list on nodes.metrics.k8s.io and pods.metrics.k8
   await until('view aggregates the metrics reader', async () => (await c!.kubectl(['top', 'pods'], { kubeconfig: viewer })).code === 0, 10_000);
   t.regex(await c!.ok(['top', 'pods'], { kubeconfig: viewer }), /^web\s/m);
 });
+
+test.serial('without a metric resolution there is no metrics API: 503 ServiceUnavailable, as without metrics-server', async (t) => {
+  const plain = await startCluster('sqlite');
+  t.teardown(() => plain.close());
+  const r = await plain.kubectl(['get', '--raw', '/apis/metrics.k8s.io/v1beta1/nodes']);
+  t.not(r.code, 0);
+  t.regex(r.stderr, /ServiceUnavailable|unable to handle the request/);
+});
