@@ -3,7 +3,7 @@
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { withConfigFile } from './config.ts';
-import { kubeletFlags, kubeletOptions, podnetFlags, podnetOptions, proxyFlags, proxyOptions, sharedNodeFlags } from './node-flags.ts';
+import { duration, kubeletFlags, kubeletOptions, podnetFlags, podnetOptions, proxyFlags, proxyOptions, sharedNodeFlags } from './node-flags.ts';
 import { registerInstallCommands } from './install/commands.ts';
 import { installCrashPolicy } from './crash-policy.ts';
 import { logger } from '../api/log.ts';
@@ -43,6 +43,7 @@ program.command('control-plane').alias('server')
   .option('--service-account-issuer <url>', 'iss of service-account tokens and the API server\'s audience', 'https://kubernetes.default.svc.cluster.local')
   .option('--secrets-encryption', 'encrypt Secrets at rest (keys in <data-dir>/cred/encryption-config.json, made on first start)')
   .option('--write-kubeconfig <file>', 'also write the admin kubeconfig here (mode 0600) at each start, e.g. /etc/hawser/admin.kubeconfig')
+  .option('--metric-resolution <duration>', 'how often the metrics API scrapes each kubelet\'s /metrics/resource', '15s')
   .action(async (_o, cmd: Command) => {
     const o = withConfigFile<Record<string, any>>(cmd, 'control-plane');
     const { startControlPlane } = await import('../control-plane/index.ts');
@@ -57,6 +58,7 @@ program.command('control-plane').alias('server')
       tokenAuthFile: o.tokenAuthFile || undefined,
       serviceAccountIssuer: o.serviceAccountIssuer || undefined,
       secretsEncryption: !!o.secretsEncryption,
+      metricResolutionMs: duration(String(o.metricResolution)),
     });
     const adminKubeconfig = `${o.dataDir}/admin.kubeconfig`;
     if (o.writeKubeconfig) (await import('./install/admin-kubeconfig.ts')).copyAdminKubeconfig(adminKubeconfig, o.writeKubeconfig);

@@ -43,6 +43,7 @@ export const kubeletFlags = (c: Command) => nodeIpFlag(c)
   .option('--register-with-taints <k=v:Effect,...>', 'taints to register with')
   .option('--max-pods <n>', 'pod capacity', num, 110)
   .option('--port <n>', 'kubelet server port', num, 10250)
+  .option('--healthz-port <n>', 'port of the unauthenticated 127.0.0.1 /healthz (0: none)', num, 10248)
   .option('--resolv-conf <file>', 'resolver config for pods', '/etc/resolv.conf')
   .option('--cluster-dns <ips>', 'cluster DNS server IPs for ClusterFirst pods, comma separated ("" = the node\'s resolvers)', '')
   .option('--cluster-domain <domain>', 'cluster DNS domain', 'cluster.local')
@@ -77,7 +78,7 @@ export function kubeletOptions(o: Flags): KubeletOptions {
   return {
     nodeName: str(o.nodeName), kubeconfig: str(o.kubeconfig), runtimeEndpoint: criSocketPath(str(o.containerRuntimeEndpoint)), rootDir: str(o.rootDir),
     podLogDir: str(o.podLogDir), cgroupRoot: str(o.cgroupRoot), cgroupDriver: parseCgroupDriver(str(o.cgroupDriver)), podPidsLimit: Number(o.podMaxPids), nodeIP: o.nodeIp ? str(o.nodeIp) : undefined, nodeLabels: parseKeyValues(str(o.nodeLabels)),
-    registerWithTaints: parseTaints(str(o.registerWithTaints)), maxPods: Number(o.maxPods), port: Number(o.port), resolvConf: str(o.resolvConf), relistMs: 1000,
+    registerWithTaints: parseTaints(str(o.registerWithTaints)), maxPods: Number(o.maxPods), port: Number(o.port), healthzPort: Number(o.healthzPort), resolvConf: str(o.resolvConf), relistMs: 1000,
     clusterDNS: str(o.clusterDns).split(',').map((s) => s.trim()).filter(Boolean), clusterDomain: str(o.clusterDomain),
     podManifestPath: o.podManifestPath ? str(o.podManifestPath) : undefined, systemReserved: str(o.systemReserved), kubeReserved: str(o.kubeReserved), evictionHard: str(o.evictionHard),
     imageGCHighThreshold: Number(o.imageGcHighThreshold), imageGCLowThreshold: Number(o.imageGcLowThreshold), imageMinimumGCAge: str(o.minimumImageTtlDuration),

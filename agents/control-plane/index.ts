@@ -19,6 +19,8 @@ import { BearerAuthenticator } from './auth/authn.ts';
 import { loadOrCreateSigningKey } from './auth/sa-key.ts';
 import { DEFAULT_ISSUER, ServiceAccountTokens } from './auth/sa-tokens.ts';
 import { reconcileBootstrapPolicy } from './auth/reconcile-policy.ts';
+import { MetricsScraper } from './metrics/scraper.ts';
+import { MetricsStore } from './metrics/store.ts';
 import { ClusterRoleAggregationController } from './controllers/rbac-aggregation.ts';
 import { CRDController } from './controllers/crd.ts';
 import { CustomResourceServing } from './apiserver/crd/serving.ts';
@@ -68,6 +70,10 @@ export interface ControlPlaneOptions {
   clusterDNS?: { port: number; serviceIP: string; clusterDomain: string; resolvConf: string };
   /** the API server's header, body and idle timeouts (apiserver/timeouts.ts); upstream's by default, tests shorten them */
   httpTimeouts?: Partial<ServerTimeouts>;
+  /** how often the built-in metrics API scrapes the kubelets (metrics-server's --metric-resolution; the CLI's
+   * default is 15 s); unset or 0: no metrics API (503, as without metrics-server), so in-process test
+   * clusters never dial the made-up addresses of their fake nodes */
+  metricResolutionMs?: number;
 }
 
 const tlsDir = (dataDir: string) => join(dataDir, 'tls');
@@ -125,7 +131,9 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ url: 
   const issuer = o.serviceAccountIssuer || DEFAULT_ISSUER;
   const saTokens = new ServiceAccountTokens(loadOrCreateSigningKey(tlsDir(o.dataDir)), issuer, [issuer], storedObjects(store));
   const authn = new BearerAuthenticator(o.tokenAuthFile ? TokenAuthenticator.fromFile(o.tokenAuthFile) : undefined, saTokens);
+  const metrics = o.metricResolutionMs ? new MetricsStore() : undefined;
   const handler = new ApiHandler({
+    metrics,
     store,
     authorizer: authz.authorizer,
     admit: authz.admit,
@@ -151,6 +159,11 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ url: 
     kubeletClient: { cert: kubeletClient.certPem, key: kubeletClient.keyPem, ca: ca.certPem },
     timeouts: o.httpTimeouts,
   });
+  // readyz fails until these start-up steps are done (the server already answers meanwhile)
+  const crdInformer = handler.health.informer('customresourcedefinitions');
+  const crdHook = handler.health.postStartHook('crd-informer-synced');
+  const bootstrapHook = handler.health.postStartHook('bootstrap-controller');
+  const rbacHook = handler.health.postStartHook('rbac/bootstrap-roles');
   const url = `https://${hostForUrl(o.advertiseAddress)}:${http.port}`;
   handler.setServerAddress(`${hostForUrl(o.advertiseAddress)}:${http.port}`);
   const system = new LoopbackClient(handler, { name: 'system:apiserver', groups: ['system:masters', 'system:authenticated'] });
@@ -167,11 +180,22 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ url: 
   // custom resources are served by every control plane, as the apiextensions server in every API server
   const customResources = new CustomResourceServing(handler.registry, system, logger('custom-resources'));
   await customResources.start();
+  crdInformer.synced();
   const crdController = new CRDController(system, logger('crd-controller'));
   await crdController.start();
+  crdHook.done();
 
   await bootstrap(system, { serviceCIDR: o.serviceCIDR, advertiseAddress: o.advertiseAddress, port: http.port });
+  bootstrapHook.done();
   await reconcileBootstrapPolicy(system);
+  rbacHook.done();
+
+  // the built-in metrics-server behind metrics.k8s.io, in every control plane (each serves the API)
+  const scraper = metrics && new MetricsScraper({
+    store: metrics, creds: { cert: kubeletClient.certPem, key: kubeletClient.keyPem, ca: ca.certPem },
+    nodes: async () => (await system.list('/api/v1/nodes')).items, log: logger('metrics-scraper'), resolutionMs: o.metricResolutionMs,
+  });
+  scraper?.start();
 
   const controllerUser = { name: 'system:kube-controller-manager', groups: ['system:authenticated'] };
   const schedulerUser = { name: 'system:kube-scheduler', groups: ['system:authenticated'] };
@@ -210,6 +234,8 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ url: 
   return {
     url,
     async close() {
+      handler.health.shutdown();
+      scraper?.stop();
       await dns?.close();
       await manager.stop();
       await schedulerElection.stop();

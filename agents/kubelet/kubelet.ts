@@ -34,6 +34,8 @@ import type { PodRuntime } from './pods/runtime.ts';
 import { StartupTrace } from './pods/startup-trace.ts';
 import { ProbeManager } from './probes/probe-manager.ts';
 import { startKubeletServer } from './server/server.ts';
+import { startHealthzServer, syncLoopCheck } from './server/healthz-server.ts';
+import { StatsProvider } from './stats/provider.ts';
 import { servingCertIssuer } from './server/serving-cert-request.ts';
 import { ManifestSource } from './static/manifest-source.ts';
 import { MirrorPods } from './static/mirror-pods.ts';
@@ -58,6 +60,8 @@ export interface KubeletOptions {
   registerWithTaints: { key: string; value?: string; effect: string }[];
   maxPods: number;
   port: number;
+  /** --healthz-port: the unauthenticated 127.0.0.1:<port>/healthz (upstream 10248); 0 or unset: none */
+  healthzPort?: number;
   resolvConf: string;
   relistMs: number;
   /** cluster DNS server IPs; empty: pods get the node's resolvers */
@@ -270,6 +274,7 @@ export async function startKubelet(o: KubeletOptions): Promise<{ stop(): Promise
   const seen = new Map<string, string>();
   let relisting = false;
   let firstRelist = true;
+  let lastRelist = Date.now();
   const relist = setInterval(async () => {
     if (relisting) return;
     relisting = true;
@@ -289,6 +294,7 @@ export async function startKubelet(o: KubeletOptions): Promise<{ stop(): Promise
         for (const uid of volumes.leftovers(known)) queue.add(uid);
       }
       await nodeLoop.poke();
+      lastRelist = Date.now();
     } catch (err) {
       log.warn({ err: String(err) }, 'runtime relist failed');
     } finally {
@@ -305,17 +311,24 @@ export async function startKubelet(o: KubeletOptions): Promise<{ stop(): Promise
   void runGC();
   const gcTimer = setInterval(runGC, IMAGE_GC_PERIOD_MS);
 
+  const serverCri = new CriClient(o.runtimeEndpoint);
   const server = await startKubeletServer({
     bindAddress: '0.0.0.0', port: o.port, tlsDir: join(o.rootDir, 'pki'),
     clientCA: api.auth.ca ?? Buffer.alloc(0), nodeName: o.nodeName, nodeIP,
-    cri: new CriClient(o.runtimeEndpoint), podLogDir: o.podLogDir, pods: allPods,
+    cri: serverCri, podLogDir: o.podLogDir, pods: allPods,
     servingCertIssuer: servingCertIssuer(api.auth),
+    stats: new StatsProvider({
+      nodeName: o.nodeName, cri: serverCri, cgroupRoot: o.cgroupRoot, cgroupDriver,
+      rootDir: o.rootDir, podLogDir: o.podLogDir, pods: allPods,
+    }),
   });
   log.info({ port: server.port }, 'kubelet server listening');
+  const healthz = await startHealthzServer(o.healthzPort ?? 0, [syncLoopCheck(() => lastRelist)], log);
 
   return {
     async stop() {
       await server.close();
+      await healthz?.close();
       clearInterval(relist);
       clearInterval(gcTimer);
       manifests.stop();

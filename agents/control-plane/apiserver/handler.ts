@@ -36,6 +36,13 @@ import { isoNow, type Obj, type StrategyContext } from './strategies/types.ts';
 import { type WatchFrame, type WatchOptions, watchFrames } from './watch.ts';
 import { getOwn } from './safe-keys.ts';
 import { WatchCache } from './watch-cache.ts';
+import { healthReply } from '../../api/healthz.ts';
+import { logger } from '../../api/log.ts';
+import { ApiHealth, isHealthEndpoint } from './health.ts';
+import { serveMetrics } from '../metrics/api.ts';
+import type { MetricsStore } from '../metrics/store.ts';
+
+const healthLog = logger('apiserver-health');
 
 const ALLOW_ALL: Authorizer = { authorize: () => ({ decision: 'allow' }) };
 
@@ -73,6 +80,10 @@ export interface HandlerOptions {
   admitWrite?: (a: Attributes, next: Record<string, any>, cur: Record<string, any> | undefined) => ApiError | undefined;
   /** bearer tokens: TokenReview answers from it, serviceaccounts/token issues through it (absent: both 404) */
   authn?: BearerAuthenticator;
+  /** the checks behind /livez, /readyz, /healthz (absent: ping, log and the store) */
+  health?: ApiHealth;
+  /** the kubelets' resource metrics behind metrics.k8s.io (absent: 503 as without metrics-server) */
+  metrics?: MetricsStore;
 }
 
 const unsupportedPatch = (types = Object.keys(PATCH_CONTENT_TYPES)) =>
@@ -100,10 +111,12 @@ export class ApiHandler {
   private readonly openapiV2: OpenAPIv2;
   readonly ctx: StrategyContext;
   readonly metrics = new ApiMetrics();
+  readonly health: ApiHealth;
   private readonly deps: ConstructorParameters<typeof ResourceStore>[2];
 
   constructor(private readonly o: HandlerOptions) {
     const now = o.now ?? (() => new Date());
+    this.health = o.health ?? new ApiHealth(o.store);
     this.ctx = {
       now,
       serviceCIDR: o.serviceCIDR,
@@ -229,7 +242,13 @@ export class ApiHandler {
   private async route(req: ApiRequest, attrs: Attributes, view: View | undefined): Promise<ApiResponse> {
     const path = req.path.replace(/\/+$/, '') || '/';
     const reg = this.o.registry;
-    if (/^\/(healthz|livez|readyz)(\/.*)?$/.test(path)) return { kind: 'raw', status: 200, text: 'ok', contentType: 'text/plain; charset=utf-8' };
+    const health = /^\/(healthz|livez|readyz)(?:\/(.+))?$/.exec(path);
+    if (health && isHealthEndpoint(health[1]!)) {
+      const r = await healthReply(health[1]!, this.health.checks(health[1]!), health[2] ?? '', req.query,
+        (failed) => healthLog.warn({ failed }, `${health[1]} check failed`));
+      if (!r) throw pathNotFound();
+      return { kind: 'raw', status: r.status, text: r.body, contentType: r.headers['Content-Type']! };
+    }
     if (req.method !== 'GET' && !path.startsWith('/api')) throw methodNotSupported({ group: '', plural: path }, req.method);
     switch (path) {
       case '/version':
@@ -270,6 +289,14 @@ export class ApiHandler {
     return this.resource(req, rr, attrs, view);
   }
 
+  private metricsApi(rr: ResourceRequest, query: URLSearchParams): Promise<Obj> {
+    const store = this.o.metrics;
+    if (!store) throw new ApiError(503, 'ServiceUnavailable', 'the server is currently unable to handle the request');
+    const list = async (plural: 'nodes' | 'pods', ns?: string) => (await this.storeFor(plural).list(ns)).items as Obj[];
+    return serveMetrics({ store, list, nowMs: () => this.ctx.now().getTime() },
+      { plural: rr.resource as 'nodes' | 'pods', verb: rr.verb, namespace: rr.namespace, name: rr.name, query });
+  }
+
   private async resource(req: ApiRequest, rr: ResourceRequest, attrs: Attributes, view: View | undefined): Promise<ApiResponse> {
     const res = this.o.registry.lookup(rr.group, rr.version, rr.resource);
     if (!res) throw pathNotFound();
@@ -298,6 +325,7 @@ export class ApiHandler {
       if (rr.verb !== 'get') throw methodNotSupported(rs.gr, rr.verb);
       return { kind: 'proxy', target: await this.kubeletTargetFor(ns!, rr.name!, rr.subresource, req.query) };
     }
+    if (res.metrics) return ok(await this.metricsApi(rr, req.query));
     if (res.virtual) {
       if (rr.verb !== 'create' || rr.name) throw methodNotSupported(rs.gr, rr.verb);
       const body = requireObject(decodeBody(req.body, req.headers['content-type'], messageFor(res.group, res.kind)));

@@ -30,6 +30,8 @@ export interface ResourceInfo {
   generation?: boolean;
   /** create-only and never stored: the review APIs, answered by auth/reviews.ts and auth/authn.ts */
   virtual?: boolean;
+  /** get/list only and never stored: metrics.k8s.io, answered from the kubelets' metrics (control-plane/metrics/) */
+  metrics?: boolean;
   /** the strategy of a type defined at run time (a custom resource); built-ins use strategies/ */
   strategy?: Strategy;
   /** where the scale subresource reads and writes (absent: spec.replicas, status.replicas, spec.selector) */
@@ -155,6 +157,11 @@ export const RESOURCES: ResourceInfo[] = [
     group, version: 'v1', kind, plural: `${kind.toLowerCase()}s`, singular: '', namespaced, verbs: ['create'],
     subresources: [], model: `V1${kind}`, nameRule: 'subdomain', virtual: true,
   })),
+  // metrics.k8s.io/v1beta1 as metrics-server registers it (no singular, no short names)
+  { group: 'metrics.k8s.io', version: 'v1beta1', kind: 'NodeMetrics', plural: 'nodes', singular: '', namespaced: false,
+    verbs: ['get', 'list'], subresources: [], model: 'V1beta1NodeMetrics', nameRule: 'subdomain', metrics: true },
+  { group: 'metrics.k8s.io', version: 'v1beta1', kind: 'PodMetrics', plural: 'pods', singular: '', namespaced: true,
+    verbs: ['get', 'list'], subresources: [], model: 'V1beta1PodMetrics', nameRule: 'subdomain', metrics: true },
 ];
 
 export function apiVersionOf(r: { group: string; version: string }): string {

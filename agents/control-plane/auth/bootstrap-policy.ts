@@ -118,6 +118,8 @@ export const CLUSTER_ROLES: ClusterRoleSpec[] = [
     ],
   },
   { name: 'system:kubelet-api-admin', rules: [r(['get', 'list', 'watch', 'proxy'], [''], ['nodes']), r(['*'], [''], ['nodes/log', 'nodes/metrics', 'nodes/proxy', 'nodes/stats'])] },
+  // metrics-server's reader role, aggregated into view, edit and admin, for the built-in metrics.k8s.io
+  { name: 'system:aggregated-metrics-reader', labels: { ...AGG('view'), ...AGG('edit'), ...AGG('admin') }, rules: [r(['get', 'list', 'watch'], ['metrics.k8s.io'], ['pods', 'nodes'])] },
 ];
 
 export const CLUSTER_ROLE_BINDINGS: ClusterRoleBindingSpec[] = [

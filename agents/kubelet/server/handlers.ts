@@ -9,6 +9,9 @@ import { findPod, logInstance, readySandbox, requireContainer, runningInstance }
 import { writeContainerLog } from './log-stream.ts';
 import type { KubeletMetrics } from './metrics.ts';
 import { runtimeCounts } from './metrics.ts';
+import { summaryJson, type StatsProvider } from '../stats/provider.ts';
+import { renderResourceMetrics } from '../stats/resource-metrics.ts';
+import { logger } from '../../api/log.ts';
 import { parseLogQuery, parsePorts, parseStreamQuery, type Route, type StreamRoute } from './params.ts';
 import { HttpError } from './status.ts';
 
@@ -20,6 +23,8 @@ export interface HandlerContext {
   pods(): V1Pod[];
   podLogDir: string;
   metrics: KubeletMetrics;
+  /** /stats/summary and /metrics/resource (404 without) */
+  stats?: Pick<StatsProvider, 'summary'>;
   /** aborted when the server closes: ends log follows */
   closing: AbortSignal;
 }
@@ -29,7 +34,10 @@ const json = (res: ServerResponse, body: unknown) => {
   res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) }).end(text);
 };
 
-export async function serveSimple(ctx: HandlerContext, route: Route, res: ServerResponse): Promise<void> {
+const log = logger('kubelet-server');
+const PROMETHEUS_TEXT = 'text/plain; version=0.0.4; charset=utf-8';
+
+export async function serveSimple(ctx: HandlerContext, route: Route, res: ServerResponse, query = new URLSearchParams()): Promise<void> {
   switch (route.kind) {
     case 'healthz':
       res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' }).end('ok');
@@ -43,6 +51,20 @@ export async function serveSimple(ctx: HandlerContext, route: Route, res: Server
         return runtimeCounts(sandboxes, containers);
       });
       res.writeHead(200, { 'Content-Type': ctx.metrics.registry.contentType }).end(text);
+      return;
+    }
+    case 'statsSummary': {
+      if (!ctx.stats) throw new HttpError(404, 'the server could not find the requested resource');
+      const only = query.get('only_cpu_and_memory') === 'true';
+      const text = summaryJson(await ctx.stats.summary(only));
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) }).end(text);
+      return;
+    }
+    case 'metricsResource': {
+      if (!ctx.stats) throw new HttpError(404, 'the server could not find the requested resource');
+      // as upstream's collector: a failed summary is a 200 with the scrape errors at 1
+      const summary = await ctx.stats.summary(true).catch((err: unknown) => void log.warn({ err: String(err) }, 'resource metrics: stats failed'));
+      res.writeHead(200, { 'Content-Type': PROMETHEUS_TEXT }).end(renderResourceMetrics(summary ?? undefined));
       return;
     }
     default:

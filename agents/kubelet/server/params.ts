@@ -5,7 +5,7 @@ import type { LogOptions, LogStream } from './cri-log.ts';
 import { badRequest, HttpError } from './status.ts';
 
 export type Route =
-  | { kind: 'healthz' | 'pods' | 'metrics' }
+  | { kind: 'healthz' | 'pods' | 'metrics' | 'metricsResource' | 'statsSummary' }
   | { kind: 'containerLogs'; namespace: string; pod: string; container: string }
   | { kind: 'exec' | 'attach'; namespace: string; pod: string; uid?: string; container: string }
   | { kind: 'portForward'; namespace: string; pod: string; uid?: string };
@@ -28,8 +28,12 @@ export function parseRoute(pathname: string): Route | undefined {
     case 'healthz': // also /healthz/ping and the like
       return { kind: 'healthz' };
     case 'pods':
-    case 'metrics':
       return rest.length === 0 ? { kind: head } : undefined;
+    case 'metrics':
+      if (rest.length === 1 && rest[0] === 'resource') return { kind: 'metricsResource' };
+      return rest.length === 0 ? { kind: head } : undefined;
+    case 'stats':
+      return rest.length === 1 && rest[0] === 'summary' ? { kind: 'statsSummary' } : undefined;
     case 'containerLogs':
       return rest.length === 3 ? { kind: 'containerLogs', namespace: rest[0]!, pod: rest[1]!, container: rest[2]! } : undefined;
     case 'exec':

@@ -1,6 +1,6 @@
 // The kubelet's HTTPS API on :10250, the one the API server proxies `kubectl logs`, `exec`,
-// `attach` and `port-forward` to: /healthz, /pods, /metrics, /containerLogs, /exec, /attach and
-// /portForward, at upstream's paths with upstream's query parameters. Every request needs a client
+// `attach` and `port-forward` to: /healthz, /pods, /metrics, /metrics/resource, /stats/summary,
+// /containerLogs, /exec, /attach and /portForward, at upstream's paths with upstream's query parameters. Every request needs a client
 // certificate signed by the cluster CA (401 otherwise) whose user may use the kubelet (403
 // otherwise); errors are metav1 Status JSON. Streams are relayed to the runtime's own server.
 import { createServer, type Server } from 'node:https';
@@ -39,6 +39,8 @@ export interface KubeletServerOptions {
   servingCertIssuer?: ServingCertIssuer;
   /** how often to ask again while the control plane has not given one (default 30 s) */
   servingCertRetryMs?: number;
+  /** the source of /stats/summary and /metrics/resource */
+  stats?: HandlerContext['stats'];
 }
 
 export interface KubeletServer {
@@ -76,7 +78,7 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<Kubel
   if (cert.created) log.info({ file: cert.certFile }, cert.selfSigned ? 'created a self-signed serving certificate' : 'got a serving certificate signed by the cluster CA');
   const metrics = createMetrics(o.nodeName);
   const closing = new AbortController();
-  const ctx: HandlerContext = { cri: o.cri, pods: o.pods, podLogDir: o.podLogDir, metrics, closing: closing.signal };
+  const ctx: HandlerContext = { cri: o.cri, pods: o.pods, podLogDir: o.podLogDir, metrics, stats: o.stats, closing: closing.signal };
   const upgraded = new Set<Duplex>();
 
   const server: Server = createServer({
@@ -101,7 +103,7 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<Kubel
       if (isStreamRoute(route)) throw badRequest('Upgrade request required');
       if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, `method ${req.method} is not allowed on ${url.pathname}`);
       if (route.kind === 'containerLogs') await serveContainerLogs(ctx, route, url.searchParams, res);
-      else await serveSimple(ctx, route, res);
+      else await serveSimple(ctx, route, res, url.searchParams);
     })().catch((err: unknown) => {
       const status = toStatus(err);
       if (status.code >= 500) log.warn({ path: url.pathname, err: String(err) }, 'request failed');

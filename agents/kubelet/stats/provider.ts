@@ -1,0 +1,250 @@
+// Builds /stats/summary for the node: containers' CPU, memory and writable layer from the runtime
+// (CRI ListContainerStats; a container the runtime gives no CPU or memory for is read from its
+// cgroup), pods' totals from their pod cgroups, the node's from the root cgroup (or /proc), network
+// from each pod's network namespace, filesystems by statfs and a bounded du. usageNanoCores comes
+// from the previous reading of the same counter (cpu-rate.ts); scrapes run one at a time so that
+// each sees the rates of the one before.
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { V1Pod } from '@kubernetes/client-node';
+import type { CriClient } from '../cri/client.ts';
+import type { Container, ContainerStats as CriContainerStats, PodSandbox } from '../cri/types.ts';
+import type { CgroupStats } from '../pods/cgroup-stats.ts';
+import { cgroupPath, podComponents, podComponentsAnyQos, type CgroupDriver } from '../pods/cgroup-plan.ts';
+import { pluginOf, volumeDir } from '../volumes/paths.ts';
+import { CgroupReader } from './cgroup-reader.ts';
+import { CpuRates } from './cpu-rate.ts';
+import { fsOf, treeFs } from './disk-usage.ts';
+import { parseMeminfo, parseNetDev, parseProcStatCpu } from './proc.ts';
+import type { ContainerStats, CPUStats, FsStats, MemoryStats, NetworkStats, NodeStats, PodStats, Summary, VolumeStats } from './types.ts';
+
+export type StatsCri = Pick<CriClient, 'listPodSandbox' | 'listContainers' | 'listContainerStats' | 'imageFsInfo'>;
+
+export interface StatsOptions {
+  nodeName: string;
+  cri: StatsCri;
+  cgroupRoot: string;
+  cgroupDriver: CgroupDriver;
+  rootDir: string;
+  podLogDir: string;
+  pods(): V1Pod[];
+  reader?: CgroupReader;
+  procRoot?: string;
+}
+
+const read = (file: string): string | undefined => {
+  try { return readFileSync(file, 'utf8'); } catch { return undefined; }
+};
+/** Times keep milliseconds here (the /metrics/resource timestamps); summaryJson writes whole seconds as metav1.Time does. */
+const iso = (ns: number) => new Date(Math.floor(ns / 1e6)).toISOString();
+const nowNs = () => Date.now() * 1e6;
+const u64 = (v: { value: number } | null | undefined) => (v ? Number(v.value) : undefined);
+
+/** The default interface's figures inline (eth0 when there is one, as upstream), every one listed. */
+export function networkStats(netDev: string | undefined, time: string): NetworkStats | undefined {
+  if (netDev === undefined) return undefined;
+  const interfaces = parseNetDev(netDev);
+  const main = interfaces.find((i) => i.name === 'eth0') ?? interfaces[0];
+  return main ? { time, ...main, interfaces } : undefined;
+}
+
+export function memoryStats(s: CgroupStats, time: string, capacity?: number): MemoryStats | undefined {
+  if (s.memoryWorkingSetBytes === undefined) return undefined;
+  const limit = s.memoryLimitBytes ?? capacity;
+  return {
+    time, ...(limit !== undefined ? { availableBytes: Math.max(0, limit - s.memoryWorkingSetBytes) } : {}),
+    usageBytes: s.memoryUsageBytes, workingSetBytes: s.memoryWorkingSetBytes, rssBytes: s.memoryRssBytes,
+    pageFaults: s.pageFaults, majorPageFaults: s.majorPageFaults,
+  };
+}
+
+const sumFs = (time: string, base: FsStats | undefined, parts: (FsStats | undefined)[]): FsStats => ({
+  ...(base ?? { time }), time,
+  usedBytes: parts.reduce((a, p) => a + (p?.usedBytes ?? 0), 0),
+  inodesUsed: parts.reduce((a, p) => a + (p?.inodesUsed ?? 0), 0),
+});
+
+export class StatsProvider {
+  private rates = new CpuRates();
+  private reader: CgroupReader;
+  private procRoot: string;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(private o: StatsOptions) {
+    this.reader = o.reader ?? new CgroupReader();
+    this.procRoot = o.procRoot ?? '/proc';
+  }
+
+  /** The summary (CPU and memory only for `onlyCpuAndMemory`, as /metrics/resource and upstream's ?only_cpu_and_memory=true). */
+  summary(onlyCpuAndMemory = false): Promise<Summary> {
+    const run = this.queue.then(() => this.build(onlyCpuAndMemory));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private cpu(key: string, usage: number | undefined, atNs: number): CPUStats | undefined {
+    if (usage === undefined) return undefined;
+    const rate = this.rates.rate(key, { usageCoreNanoSeconds: usage, atNs });
+    return { time: iso(atNs), ...(rate !== undefined ? { usageNanoCores: rate } : {}), usageCoreNanoSeconds: usage };
+  }
+
+  private async build(only: boolean): Promise<Summary> {
+    const [sandboxes, containers, criStats] = await Promise.all([
+      this.o.cri.listPodSandbox({ state: { state: 'SANDBOX_READY' } }),
+      this.o.cri.listContainers({ state: { state: 'CONTAINER_RUNNING' } }),
+      this.o.cri.listContainerStats(),
+    ]);
+    const now = nowNs();
+    const time = iso(now);
+    const imageFs = only ? undefined : await this.imageFs(time);
+    const node = this.node(now, only, imageFs);
+    const statsById = new Map(criStats.map((s) => [s.attributes?.id ?? '', s]));
+    const podObjects = new Map(this.o.pods().map((p) => [p.metadata?.uid ?? '', p]));
+    const pods = latestSandboxes(sandboxes).map((sb) => this.pod(sb, containers.filter((c) => c.podSandboxId === sb.id), statsById, podObjects.get(sb.metadata?.uid ?? ''), now, only, imageFs));
+    this.rates.sweep();
+    return { node, pods };
+  }
+
+  private async imageFs(time: string): Promise<FsStats | undefined> {
+    const info = await this.o.cri.imageFsInfo().catch(() => undefined);
+    const f = info?.imageFilesystems[0];
+    if (!f) return undefined;
+    return { ...(fsOf(f.fsId?.mountpoint ?? '', time) ?? { time }), usedBytes: u64(f.usedBytes), inodesUsed: u64(f.inodesUsed) };
+  }
+
+  private node(now: number, only: boolean, imageFs: FsStats | undefined): NodeStats {
+    const time = iso(now);
+    const root = this.reader.stats('/');
+    const meminfo = parseMeminfo(read(join(this.procRoot, 'meminfo')) ?? '');
+    const total = meminfo.MemTotal;
+    // the v2 root cgroup has no memory.current: cAdvisor then reads /proc/meminfo
+    const mem: CgroupStats = root?.memoryWorkingSetBytes !== undefined ? root : (() => {
+      const usage = (meminfo.MemTotal ?? 0) - (meminfo.MemFree ?? 0);
+      return { oomKills: 0, memoryUsageBytes: usage, memoryWorkingSetBytes: Math.max(0, usage - (meminfo['Inactive(file)'] ?? 0)), memoryRssBytes: root?.memoryRssBytes };
+    })();
+    const procStat = read(join(this.procRoot, 'stat')) ?? '';
+    const cpuNs = root?.cpuUsageCoreNanoSeconds ?? parseProcStatCpu(procStat);
+    const btime = Number(/^btime\s+(\d+)$/m.exec(procStat)?.[1] ?? 0);
+    const out: NodeStats = {
+      nodeName: this.o.nodeName,
+      startTime: iso(btime * 1e9),
+      cpu: this.cpu('node', cpuNs, now),
+      memory: memoryStats({ ...mem, memoryLimitBytes: undefined }, time, total),
+    };
+    if (only) return out;
+    const network = networkStats(read(join(this.procRoot, 'self/net/dev')), time);
+    if (network) out.network = network;
+    const fs = fsOf(this.o.rootDir, time);
+    if (fs) out.fs = fs;
+    out.runtime = { ...(imageFs ? { imageFs, containerFs: imageFs } : {}) };
+    return out;
+  }
+
+  private podCgroup(uid: string, pod: V1Pod | undefined): string | undefined {
+    if (pod) {
+      const path = cgroupPath(podComponents(this.o.cgroupRoot, pod), this.o.cgroupDriver);
+      if (this.reader.exists(path)) return path;
+    }
+    return podComponentsAnyQos(this.o.cgroupRoot, uid).map((n) => cgroupPath(n, this.o.cgroupDriver)).find((p) => this.reader.exists(p));
+  }
+
+  /** A container's own cgroup under its pod's, as containerd names it for each driver. */
+  private containerCgroup(podPath: string | undefined, id: string): string | undefined {
+    if (!podPath) return undefined;
+    return [join(podPath, id), join(podPath, `cri-containerd-${id}.scope`)].find((p) => this.reader.exists(p));
+  }
+
+  private container(c: Container, s: CriContainerStats | undefined, podPath: string | undefined, now: number, only: boolean, logDir: string, imageFs: FsStats | undefined): ContainerStats {
+    const out: ContainerStats = { name: c.metadata?.name ?? '', startTime: iso(c.createdAt) };
+    let cpuNs = u64(s?.cpu?.usageCoreNanoSeconds);
+    let cpuAt = s?.cpu?.timestamp || now;
+    let memory: MemoryStats | undefined = s?.memory?.workingSetBytes ? {
+      time: iso(s.memory.timestamp || now), availableBytes: u64(s.memory.availableBytes), usageBytes: u64(s.memory.usageBytes),
+      workingSetBytes: u64(s.memory.workingSetBytes), rssBytes: u64(s.memory.rssBytes), pageFaults: u64(s.memory.pageFaults), majorPageFaults: u64(s.memory.majorPageFaults),
+    } : undefined;
+    if (cpuNs === undefined || !memory) {
+      const path = this.containerCgroup(podPath, c.id);
+      const cg = path ? this.reader.stats(path) : undefined;
+      if (cg && cpuNs === undefined) { cpuNs = cg.cpuUsageCoreNanoSeconds; cpuAt = now; }
+      if (cg && !memory) memory = memoryStats(cg, iso(now));
+    }
+    const cpu = this.cpu(`c:${c.id}`, cpuNs, cpuAt);
+    if (cpu) out.cpu = cpu;
+    if (memory) out.memory = memory;
+    if (only) return out;
+    const time = iso(now);
+    const layer = s?.writableLayer;
+    out.rootfs = { ...(imageFs ?? { time }), time, usedBytes: u64(layer?.usedBytes) ?? 0, inodesUsed: u64(layer?.inodesUsed) ?? 0 };
+    out.logs = treeFs(join(logDir, out.name), time);
+    return out;
+  }
+
+  private pod(sb: PodSandbox, containers: Container[], stats: Map<string, CriContainerStats>, pod: V1Pod | undefined, now: number, only: boolean, imageFs: FsStats | undefined): PodStats {
+    const uid = sb.metadata?.uid ?? '';
+    const name = sb.metadata?.name ?? '';
+    const namespace = sb.metadata?.namespace ?? '';
+    const time = iso(now);
+    const podPath = this.podCgroup(uid, pod);
+    const logDir = join(this.o.podLogDir, `${namespace}_${name}_${uid}`);
+    const cs = containers.map((c) => this.container(c, stats.get(c.id), podPath, now, only, logDir, imageFs)).sort((a, b) => (a.name < b.name ? -1 : 1));
+    const out: PodStats = { podRef: { name, namespace, uid }, startTime: iso(sb.createdAt), containers: cs };
+    const cg = podPath ? this.reader.stats(podPath) : undefined;
+    const cpu = this.cpu(`p:${uid}`, cg?.cpuUsageCoreNanoSeconds ?? sumOf(cs.map((c) => c.cpu?.usageCoreNanoSeconds)), now);
+    if (cpu) out.cpu = cpu;
+    const memory = cg ? memoryStats(cg, time) : sumMemory(cs, time);
+    if (memory) out.memory = memory;
+    if (only) return out;
+    const pids = podPath ? this.reader.pids(podPath) : [];
+    const network = pids.length ? networkStats(read(join(this.procRoot, String(pids[0]), 'net/dev')), time) : undefined;
+    if (network) out.network = network;
+    const volumes = this.volumes(uid, pod, time);
+    if (volumes.length) out.volume = volumes;
+    const nodeFs = fsOf(this.o.rootDir, time);
+    const scratch = volumes.filter((v) => pod?.spec?.volumes?.some((pv) => pv.name === v.name && pv.emptyDir && pv.emptyDir.medium !== 'Memory'));
+    out['ephemeral-storage'] = sumFs(time, nodeFs, [...cs.flatMap((c) => [c.rootfs, c.logs]), ...scratch]);
+    out.process_stats = { process_count: pids.length };
+    return out;
+  }
+
+  private volumes(uid: string, pod: V1Pod | undefined, time: string): VolumeStats[] {
+    const out: VolumeStats[] = [];
+    for (const v of pod?.spec?.volumes ?? []) {
+      const plugin = pluginOf(v);
+      if (!plugin || plugin === 'host-path') continue;
+      const dir = volumeDir(this.o.rootDir, uid, plugin, v.name);
+      if (!existsDir(dir)) continue;
+      out.push({ ...treeFs(dir, time), name: v.name });
+    }
+    return out;
+  }
+}
+
+function existsDir(dir: string): boolean {
+  try { readdirSync(dir); return true; } catch { return false; }
+}
+
+function sumOf(values: (number | undefined)[]): number | undefined {
+  const known = values.filter((v): v is number => v !== undefined);
+  return known.length ? known.reduce((a, b) => a + b, 0) : undefined;
+}
+
+function sumMemory(cs: ContainerStats[], time: string): MemoryStats | undefined {
+  const ws = sumOf(cs.map((c) => c.memory?.workingSetBytes));
+  if (ws === undefined) return undefined;
+  return { time, workingSetBytes: ws, usageBytes: sumOf(cs.map((c) => c.memory?.usageBytes)), rssBytes: sumOf(cs.map((c) => c.memory?.rssBytes)) };
+}
+
+/** The newest ready sandbox of each pod uid (a pod being recreated may briefly have two). */
+export function latestSandboxes(sandboxes: PodSandbox[]): PodSandbox[] {
+  const byUid = new Map<string, PodSandbox>();
+  for (const s of sandboxes) {
+    const uid = s.metadata?.uid ?? s.id;
+    const prev = byUid.get(uid);
+    if (!prev || s.createdAt > prev.createdAt) byUid.set(uid, s);
+  }
+  return [...byUid.values()];
+}
+
+/** The summary as the kubelet sends it: times in RFC 3339 with whole seconds, as metav1.Time marshals. */
+export const summaryJson = (s: Summary): string =>
+  JSON.stringify(s, (k, v: unknown) => ((k === 'time' || k === 'startTime') && typeof v === 'string' ? v.replace(/\.\d+Z$/, 'Z') : v));
