@@ -33,12 +33,13 @@ release_tarball() {
 
 # Runs the release's own hawser (its Node.js and bundle), unpacked once per boot as a user would
 # before installing: the machine lab's bootstrap (bootstrapScript in agents/cli/machines/up.ts).
+# Unpacked whole, the directory is itself the release `hawser install` and `join` take (no --from).
 hawser_release() {
   local rel dir=/run/hawser-bootstrap
   rel="$(release_tarball)"
   if [ ! -x "$dir/hawser" ]; then
     mkdir -p "$dir"
-    tar -xzf "$rel" -C "$dir" --exclude='*/bin/kubectl'
+    tar -xzf "$rel" -C "$dir"
     # shellcheck disable=SC2016 # "$@" is for the wrapper, not expanded here
     printf '#!/bin/sh\nexec %s/hawser-*/bin/node %s/hawser-*/dist/hawser.cjs "$@"\n' "$dir" "$dir" > "$dir/hawser"
     chmod +x "$dir/hawser"

@@ -11,7 +11,7 @@ set -euo pipefail
 : "${HAWSER_IP:?HAWSER_IP is not set}"
 
 log "hawser install --role server (from $(release_tarball))"
-hawser_release install --role server --from "$(release_tarball)" --node-ip "$HAWSER_IP" --tls-san "$(hostname)"
+hawser_release install --role server --node-ip "$HAWSER_IP" --tls-san "$(hostname)"
 
 log "waiting for the API server"
 for _ in $(seq 1 60); do

@@ -23,12 +23,12 @@ agent_flags=(
 )
 
 log "hawser install --role agent"
-hawser_release install --role agent --from "$(release_tarball)" --node-name "$HAWSER_NODE_NAME" "${agent_flags[@]}"
+hawser_release install --role agent --node-name "$HAWSER_NODE_NAME" "${agent_flags[@]}"
 
 log "waiting for the server's join token"
 wait_for_file "$SHARE/join-token" 1800
 
 log "hawser join"
-hawser_release join --from "$(release_tarball)" --server "https://$HAWSER_SERVER_IP:6443" --token "$(cat "$SHARE/join-token")" \
+hawser_release join --server "https://$HAWSER_SERVER_IP:6443" --token "$(cat "$SHARE/join-token")" \
   --node-name "$HAWSER_NODE_NAME" --wait 300 "${agent_flags[@]}"
 echo "$HAWSER_NODE_NAME joined"
