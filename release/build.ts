@@ -32,9 +32,10 @@ export function buildRelease(o: { sourceDir: string; outDir: string; stageDir: s
   writeFileSync(join(top, 'README'), [
     `hawser ${version} for linux-amd64: Node.js runtime, kubectl, bundles and systemd units.`,
     'Needs a Debian/Ubuntu host with systemd (>= 249); agents also need containerd and runc (apt-get install containerd runc).',
-    '  server: sudo hawser-<version>/bin/node hawser-<version>/dist/hawser.cjs install --role server --from <this tarball>',
+    '  server: sudo hawser-<version>/bin/node hawser-<version>/dist/hawser.cjs install --role server',
     '          then: sudo hawser token create; sudo hawser kubectl get nodes (admin kubeconfig: /etc/hawser/admin.kubeconfig)',
-    '  agent:  sudo hawser-<version>/bin/node hawser-<version>/dist/hawser.cjs join --server https://<server>:6443 --token <token> --from <this tarball>',
+    '  agent:  sudo hawser-<version>/bin/node hawser-<version>/dist/hawser.cjs join --server https://<server>:6443 --token <token>',
+    '          (run from the unpacked directory, hawser installs that directory; --from <tarball or dir> installs another)',
     '',
   ].join('\n'));
   mkdirSync(o.outDir, { recursive: true });

@@ -4,9 +4,8 @@
 set -euo pipefail
 
 export DEBIAN_FRONTEND=noninteractive
-# where the VM builds hawser, and the shared-folder directory through which the VMs and the host
-# exchange the join token and the admin kubeconfig
-export SRC=/opt/hawser-src
+# the shared-folder directory through which the VMs and the host exchange the join token and the
+# admin kubeconfig
 export SHARE=/vagrant/.vagrant/hawser
 
 log() { printf '\n==> %s\n' "$*"; }
@@ -23,41 +22,29 @@ apt_install() {
   fi
 }
 
-# Node.js >= 20 (Debian 12 ships 18): the official build, checked against its published SHA-256.
-ensure_node() {
-  local want="${HAWSER_NODE_VERSION:-20.20.2}" have=""
-  have="$(node --version 2>/dev/null || true)"
-  if [ -n "$have" ] && [ "${have#v}" = "$want" ]; then return; fi
-  local arch
-  case "$(uname -m)" in
-    x86_64) arch=x64 ;;
-    aarch64) arch=arm64 ;;
-    *) echo "unsupported CPU $(uname -m)" >&2; exit 1 ;;
-  esac
-  local name="node-v${want}-linux-${arch}"
-  local base="https://nodejs.org/dist/v${want}"
-  log "installing Node.js v${want}"
-  apt_install ca-certificates curl xz-utils
-  local tmp
-  tmp="$(mktemp -d)"
-  curl -fsSLo "$tmp/$name.tar.xz" "$base/$name.tar.xz"
-  curl -fsSLo "$tmp/SHASUMS256.txt" "$base/SHASUMS256.txt"
-  (cd "$tmp" && grep " $name.tar.xz\$" SHASUMS256.txt | sha256sum -c -)
-  rm -rf "/usr/local/lib/nodejs/$name"
-  mkdir -p /usr/local/lib/nodejs
-  tar -xJf "$tmp/$name.tar.xz" -C /usr/local/lib/nodejs
-  for b in node npm npx; do ln -sf "/usr/local/lib/nodejs/$name/bin/$b" "/usr/local/bin/$b"; done
-  rm -rf "$tmp"
+# The release tarball the host built (`make dist`), from the shared folder: the same artifact the
+# machine lab installs (agents/cli/machines/up.ts). The VMs need no Node.js, npm or compiler.
+release_tarball() {
+  local rel
+  rel="$(find /vagrant/dist/release -maxdepth 1 -name 'hawser-*-linux-amd64.tar.gz' 2>/dev/null | sort | tail -1)"
+  if [ -z "$rel" ]; then echo "no release tarball in dist/release: run \`make dist\` on the host first" >&2; return 1; fi
+  printf '%s\n' "$rel"
 }
 
-# The project's own build, made on the VM from a copy of the shared folder (node_modules holds a
-# native SQLite binding that must match this VM's Node and libc, whatever the host is).
-build_hawser() {
-  apt_install rsync make g++ python3 ca-certificates
-  log "building hawser in $SRC"
-  mkdir -p "$SRC"
-  rsync -a --delete --exclude node_modules --exclude dist --exclude .build --exclude .vagrant --exclude .git /vagrant/ "$SRC/"
-  (cd "$SRC" && npm ci --no-audit --no-fund --loglevel=error && node build.mjs)
+# Runs the release's own hawser (its Node.js and bundle), unpacked once per boot as a user would
+# before installing: the machine lab's bootstrap (bootstrapScript in agents/cli/machines/up.ts).
+# Unpacked whole, the directory is itself the release `hawser install` and `join` take (no --from).
+hawser_release() {
+  local rel dir=/run/hawser-bootstrap
+  rel="$(release_tarball)"
+  if [ ! -x "$dir/hawser" ]; then
+    mkdir -p "$dir"
+    tar -xzf "$rel" -C "$dir"
+    # shellcheck disable=SC2016 # "$@" is for the wrapper, not expanded here
+    printf '#!/bin/sh\nexec %s/hawser-*/bin/node %s/hawser-*/dist/hawser.cjs "$@"\n' "$dir" "$dir" > "$dir/hawser"
+    chmod +x "$dir/hawser"
+  fi
+  "$dir/hawser" "$@"
 }
 
 # Waits (bounded) for a file another VM writes into the shared folder.

@@ -2,7 +2,7 @@
 # Provisions the control plane VM: hawser's control plane as a systemd unit through
 # `hawser install --role server`, a local image registry with the project's images, a join token
 # and the admin kubeconfig in the shared folder for the workers and the host.
-# Environment (from the Vagrantfile): HAWSER_IP, HAWSER_NODE_VERSION.
+# Environment (from the Vagrantfile): HAWSER_IP.
 set -euo pipefail
 # Vagrant uploads this script alone and runs it from /tmp: the library comes from the shared folder.
 # shellcheck source=vagrant/lib.sh
@@ -10,11 +10,8 @@ set -euo pipefail
 
 : "${HAWSER_IP:?HAWSER_IP is not set}"
 
-ensure_node
-build_hawser
-
-log "hawser install --role server"
-node "$SRC/dist/hawser.cjs" install --role server --from "$SRC" --node-ip "$HAWSER_IP" --tls-san "$(hostname)"
+log "hawser install --role server (from $(release_tarball))"
+hawser_release install --role server --node-ip "$HAWSER_IP" --tls-san "$(hostname)"
 
 log "waiting for the API server"
 for _ in $(seq 1 60); do
@@ -24,13 +21,14 @@ done
 curl -fsSk "https://$HAWSER_IP:6443/readyz" >/dev/null
 
 # Images come from this VM's registry (Debian's docker-registry on :5000): the pause and test app
-# images are built from Debian packages by the project itself, as in the netns lab.
+# images the host built from Debian packages (`make deps`: .build/images), as the machine lab pushes them.
 log "image registry with hawser's images"
-apt_install docker-registry skopeo gcc libc6-dev busybox-static
+apt_install docker-registry skopeo
 systemctl enable --now docker-registry
-(cd "$SRC" && node --import=tsx images/build.ts .build/images)
 for img in pause:3.10 testapp:1.0; do
-  skopeo copy --quiet --dest-tls-verify=false "oci:$SRC/.build/images/${img%%:*}" "docker://127.0.0.1:5000/$img"
+  src="/vagrant/.build/images/${img%%:*}"
+  [ -f "$src/index.json" ] || { echo "$src is missing: run \`make deps\` on the host first" >&2; exit 1; }
+  skopeo copy --quiet --dest-tls-verify=false "oci:$src" "docker://127.0.0.1:5000/$img"
 done
 
 log "join token and admin kubeconfig for the workers and the host"

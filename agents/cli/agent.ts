@@ -6,7 +6,7 @@
 import { logger } from '../api/log.ts';
 import { kubeletOptions, podnetOptions, proxyOptions } from './node-flags.ts';
 
-export async function startAgent(flags: Record<string, unknown>): Promise<{ stop(): Promise<void> }> {
+export async function startAgent(flags: Record<string, unknown>, status: (text: string) => void = () => {}): Promise<{ ready: Promise<void>; stop(): Promise<void> }> {
   const log = logger('agent');
   // parse every component's options before starting any, so a bad flag starts nothing
   const opts = { podnet: podnetOptions(flags), kubelet: kubeletOptions(flags), proxy: proxyOptions(flags) };
@@ -19,17 +19,27 @@ export async function startAgent(flags: Record<string, unknown>): Promise<{ stop
       try { await s(); } catch (e) { log.warn({ err: e }, 'stopping a component failed'); }
     }
   };
+  // ready (systemd's READY=1) once every part is: podnet reconciled, the kubelet registered and
+  // its runtime listed, kube-proxy's first sync in the kernel
+  const ready: Promise<void>[] = [];
   try {
+    status('starting the pod network');
     const podnet = await startPodnet(opts.podnet);
     stops.push(() => podnet.stop());
+    ready.push(podnet.ready);
+    status(`registering node ${opts.kubelet.nodeName}`);
     const kubelet = await startKubelet(opts.kubelet);
     stops.push(() => kubelet.stop());
+    ready.push(kubelet.ready);
+    status(`node ${opts.kubelet.nodeName} registered; starting kube-proxy`);
     const proxy = await startKubeProxy(opts.proxy);
     stops.push(() => proxy.stop());
+    ready.push(proxy.ready);
+    status('waiting for the first pod network reconcile, runtime relist and Service rules sync');
   } catch (e) {
     await stop();
     throw e;
   }
   log.info({ node: opts.kubelet.nodeName }, 'podnet, kubelet and kube-proxy running');
-  return { stop };
+  return { ready: Promise.all(ready).then(() => undefined), stop };
 }

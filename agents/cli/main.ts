@@ -7,15 +7,21 @@ import { duration, kubeletFlags, kubeletOptions, podnetFlags, podnetOptions, pro
 import { registerInstallCommands } from './install/commands.ts';
 import { installCrashPolicy } from './crash-policy.ts';
 import { logger } from '../api/log.ts';
+import { systemdNotifier } from './sd-notify.ts';
 
 installCrashPolicy(logger('hawser'));
+// taken at start, before anything could hand NOTIFY_SOCKET on to a child
+const systemd = systemdNotifier();
 
 const program = new Command('hawser').description('Kubernetes node agents and a bundled control plane').version('0.1.0');
 const bundlePath = (): string => resolve(process.argv[1]);
 
-function holdOpen(stop: () => Promise<void> | void): void {
+/** Tells systemd (Type=notify) the component serves once its ready promise settles, then runs until a signal. */
+function holdOpen(stop: () => Promise<void> | void, ready?: { when: Promise<void>; status: string }): void {
+  if (ready) void ready.when.then(() => systemd.ready(ready.status));
   const quit = async (sig: string) => {
     process.stderr.write(`${sig}: shutting down\n`);
+    await systemd.stopping();
     await stop();
     process.exit(0);
   };
@@ -63,7 +69,7 @@ program.command('control-plane').alias('server')
     const adminKubeconfig = `${o.dataDir}/admin.kubeconfig`;
     if (o.writeKubeconfig) (await import('./install/admin-kubeconfig.ts')).copyAdminKubeconfig(adminKubeconfig, o.writeKubeconfig);
     process.stderr.write(`control plane serving on ${cp.url}; admin kubeconfig: ${o.writeKubeconfig || adminKubeconfig}\n`);
-    holdOpen(() => cp.close());
+    holdOpen(() => cp.close(), { when: Promise.resolve(), status: `serving on ${cp.url}` });
   });
 
 program.command('kubelet')
@@ -71,8 +77,11 @@ program.command('kubelet')
   .addHelpText('after', '\n`hawser agent` runs the kubelet, podnet and kube-proxy in one process.')
   .action(async (_o, cmd: Command) => {
     const { startKubelet } = await import('../kubelet/kubelet.ts');
-    const k = await startKubelet(kubeletOptions(withConfigFile(cmd, 'kubelet')));
-    holdOpen(() => k.stop());
+    const o = kubeletOptions(withConfigFile(cmd, 'kubelet'));
+    await systemd.status(`registering node ${o.nodeName}`);
+    const k = await startKubelet(o);
+    await systemd.status(`node ${o.nodeName} registered; listing the runtime`);
+    holdOpen(() => k.stop(), { when: k.ready, status: `node ${o.nodeName} registered, runtime listed` });
   });
 kubeletFlags(sharedNodeFlags(program.commands.at(-1)!));
 
@@ -81,7 +90,7 @@ program.command('podnet')
   .action(async (_o, cmd: Command) => {
     const { startPodnet } = await import('../podnet/podnet.ts');
     const p = await startPodnet(podnetOptions(withConfigFile(cmd, 'podnet')));
-    holdOpen(() => p.stop());
+    holdOpen(() => p.stop(), { when: p.ready, status: 'pod network reconciled' });
   });
 podnetFlags(sharedNodeFlags(program.commands.at(-1)!));
 
@@ -100,7 +109,7 @@ program.command('kube-proxy').alias('proxy')
     if (cmd.opts().cleanup) return proxyCleanupAndExit();
     const { startKubeProxy } = await import('../kube-proxy/index.ts');
     const p = await startKubeProxy(proxyOptions(withConfigFile(cmd, 'kube-proxy')));
-    holdOpen(() => p.stop());
+    holdOpen(() => p.stop(), { when: p.ready, status: 'Service rules synced' });
   });
 proxyFlags(sharedNodeFlags(program.commands.at(-1)!));
 
@@ -109,15 +118,16 @@ program.command('agent')
   .action(async (_o, cmd: Command) => {
     if (cmd.opts().cleanup) return proxyCleanupAndExit();
     const { startAgent } = await import('./agent.ts');
-    const a = await startAgent(withConfigFile(cmd, 'agent'));
-    holdOpen(() => a.stop());
+    const a = await startAgent(withConfigFile(cmd, 'agent'), (s) => void systemd.status(s));
+    holdOpen(() => a.stop(), { when: a.ready, status: 'pod network reconciled, node registered, runtime listed, Service rules synced' });
   });
 proxyFlags(podnetFlags(kubeletFlags(sharedNodeFlags(program.commands.at(-1)!))), false);
 
 program.command('cni-daemon')
   .description('serve the CNI plugins from a resident process in this network namespace (the exec\'d shims hand requests to it)')
   .action(async () => {
-    await import('../../cni-plugins/daemon/main.ts');
+    await import('../../cni-plugins/daemon/main.ts');   // exits at once when another daemon serves
+    await systemd.ready('serving CNI requests');
   });
 
 program.command('kubeconfig')

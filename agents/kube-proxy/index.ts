@@ -72,7 +72,7 @@ export function makeBackend(i: BackendInput): Backend {
   return new IpvsBackend(i.tracker, i.exec, { ...ctx, nodeIPs, scheduler }, i.log);
 }
 
-export async function startKubeProxy(o: KubeProxyOptions): Promise<{ stop(): Promise<void> }> {
+export async function startKubeProxy(o: KubeProxyOptions): Promise<{ ready: Promise<void>; stop(): Promise<void> }> {
   const log = logger('kube-proxy');
   const api = new ApiClient(loadKubeconfig(o.kubeconfig), `hawser-kube-proxy/${o.nodeName}`);
   const exec = makeExec(o.netns);
@@ -121,6 +121,7 @@ export async function startKubeProxy(o: KubeProxyOptions): Promise<{ stop(): Pro
   log.info({ node: o.nodeName, mode: o.mode, nodeIP, healthz: servers.healthzPort, metrics: servers.metricsPort }, 'kube-proxy started');
 
   return {
+    ready: proxier.firstSync.promise,
     async stop() {
       services.stop();
       slices.stop();

@@ -9,6 +9,7 @@ import type { HealthCheckService, ProxyHealth, ServiceHealthServers } from './he
 import type { ProxyMetrics } from './metrics.ts';
 import { SyncRunner, type SyncReason } from '../api/sync-runner.ts';
 import type { ChangeTracker, PortWithEndpoints } from './tracker.ts';
+import { Latch } from '../api/latch.ts';
 
 export interface Backend {
   readonly mode: 'iptables' | 'nftables' | 'ipvs';
@@ -31,6 +32,8 @@ export interface ProxierOptions {
 
 export class Proxier {
   readonly runner: SyncRunner;
+  /** opened by the first sync that reached the kernel */
+  readonly firstSync = new Latch();
   private needFull = true;
   private lastFull = 0;
   private applied = new Map<string, PortWithEndpoints[]>();
@@ -89,6 +92,7 @@ export class Proxier {
       return;
     }
     this.needFull = false;
+    this.firstSync.open();
     if (full) { this.lastFull = Date.now(); this.syncs.full++; } else this.syncs.partial++;
     const seconds = (performance.now() - started) / 1000;
     this.metrics.syncDuration.observe(seconds);

@@ -11,6 +11,7 @@ import { loadKubeconfig } from '../api/kubeconfig.ts';
 import { logger } from '../api/log.ts';
 import { core } from '../api/paths.ts';
 import { WorkQueue } from '../api/queue.ts';
+import { Latch } from '../api/latch.ts';
 import { CriClient } from './cri/client.ts';
 import { ImageGC } from './images/image-gc.ts';
 import { ImageManager } from './images/image-manager.ts';
@@ -99,7 +100,7 @@ export function statusEcho(p: V1Pod, old: V1Pod): boolean {
     && p.status?.phase === old.status?.phase;
 }
 
-export async function startKubelet(o: KubeletOptions): Promise<{ stop(): Promise<void> }> {
+export async function startKubelet(o: KubeletOptions): Promise<{ ready: Promise<void>; stop(): Promise<void> }> {
   const log = logger('kubelet');
   const api = new ApiClient(loadKubeconfig(o.kubeconfig), `hawser-kubelet/${o.nodeName}`);
   const trace = new StartupTrace();
@@ -275,6 +276,7 @@ export async function startKubelet(o: KubeletOptions): Promise<{ stop(): Promise
   let relisting = false;
   let firstRelist = true;
   let lastRelist = Date.now();
+  const relisted = new Latch();   // ready: registered, and the runtime listed once
   const relist = setInterval(async () => {
     if (relisting) return;
     relisting = true;
@@ -292,6 +294,7 @@ export async function startKubelet(o: KubeletOptions): Promise<{ stop(): Promise
         // pod directories of pods gone while the kubelet was away
         const known = new Set([...allPods().map((p) => p.metadata!.uid!), ...sig.keys()]);
         for (const uid of volumes.leftovers(known)) queue.add(uid);
+        relisted.open();
       }
       await nodeLoop.poke();
       lastRelist = Date.now();
@@ -326,6 +329,7 @@ export async function startKubelet(o: KubeletOptions): Promise<{ stop(): Promise
   const healthz = await startHealthzServer(o.healthzPort ?? 0, [syncLoopCheck(() => lastRelist)], log);
 
   return {
+    ready: relisted.promise,
     async stop() {
       await server.close();
       await healthz?.close();

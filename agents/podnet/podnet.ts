@@ -9,6 +9,7 @@ import { ApiClient } from '../api/client.ts';
 import { Informer } from '../api/informer.ts';
 import { loadKubeconfig } from '../api/kubeconfig.ts';
 import { logger } from '../api/log.ts';
+import { Latch } from '../api/latch.ts';
 import { core } from '../api/paths.ts';
 import { SyncRunner } from '../api/sync-runner.ts';
 import { startVxlan } from './vxlan.ts';
@@ -48,7 +49,7 @@ function ensureMasquerade(clusterCIDR: string): void {
   try { execFileSync('iptables', ['-t', 'nat', '-C', ...jump], { stdio: 'ignore' }); } catch { execFileSync('iptables', ['-t', 'nat', '-A', ...jump]); }
 }
 
-export async function startPodnet(o: PodnetOptions): Promise<{ stop(): void }> {
+export async function startPodnet(o: PodnetOptions): Promise<{ ready: Promise<void>; stop(): void }> {
   const log = logger('podnet');
   const api = new ApiClient(loadKubeconfig(o.kubeconfig), `hawser-podnet/${o.nodeName}`);
   mkdirSync(o.cniConfDir, { recursive: true });
@@ -59,6 +60,7 @@ export async function startPodnet(o: PodnetOptions): Promise<{ stop(): void }> {
   const nodes = new Informer<V1Node>(api, core('nodes'), {}, log);
   // One reconcile at a time, re-run when events came meanwhile: two overlapping runs could finish
   // out of order, and the one that read the older node list would remove a peer's fresh route.
+  const reconciled = new Latch();   // ready: the first reconcile went through
   const runner = new SyncRunner(async () => {
     try {
       const all = nodes.list();
@@ -77,6 +79,7 @@ export async function startPodnet(o: PodnetOptions): Promise<{ stop(): void }> {
         for (const r of del) { ip('route', 'del', r.dst, 'via', r.via, 'proto', RT_PROTO); log.info(r, 'route removed'); }
         for (const r of add) { ip('route', 'replace', r.dst, 'via', r.via, 'proto', RT_PROTO); log.info(r, 'route added'); }
       }
+      reconciled.open();
     } catch (err) {
       log.error({ err: String(err) }, 'reconcile failed; retrying');
       setTimeout(() => runner.run(), 2000);
@@ -87,5 +90,5 @@ export async function startPodnet(o: PodnetOptions): Promise<{ stop(): void }> {
   await nodes.waitForSync();
   runner.start();
   log.info({ node: o.nodeName, backend: o.backend }, 'podnet started');
-  return { stop() { runner.stop(); nodes.stop(); vx?.stop(); } };
+  return { ready: reconciled.promise, stop() { runner.stop(); nodes.stop(); vx?.stop(); } };
 }

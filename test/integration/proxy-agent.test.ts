@@ -108,7 +108,9 @@ for (const mode of ['iptables', 'nftables'] as const) {
     });
     let stopped = false;
     t.teardown(async () => { if (!stopped) await proxy.stop(); });
-    await until('the Service answers from a', () => bed.tcp(cli, '10.96.20.10', 80).startsWith('a '));
+    // ready (systemd's READY=1) means the first sync is in the kernel: the Service answers at once
+    await proxy.ready;
+    t.true(bed.tcp(cli, '10.96.20.10', 80).startsWith('a '), 'the Service answers as soon as ready resolved');
     api.emit('endpointslices', 'MODIFIED', slice(['a', 'b']));
     await until('both endpoints answer', () => new Set(bed.tcpMany(cli, '10.96.20.10', 80, 10).map((l) => l.split(' ')[0])).size === 2);
     const hz = await httpGet(healthz, '/healthz');

@@ -4,18 +4,23 @@
 // what a user sees: units systemd started are active and the nodes Ready, pods on the two agent
 // machines reach each other directly and through a Service, restarting a unit leaves running pods
 // alone, a rebooted machine comes back with its pod, and `hawser uninstall --purge` leaves a machine's files and firewall rules as before.
+// The machines are installed from the previous release artifact (_previous-release.ts) and the first
+// test upgrades them to this one, as a user upgrades a cluster; every later test runs on the upgraded
+// machines. Type=notify: a unit is active only once its process said READY=1, with a STATUS= line, and
+// the watchdog restarts a process whose event loop stops; log lines reach the journal with priorities.
 // Everything booted is removed afterwards, also when a test fails (test.after.always).
 import test from 'ava';
 import { execFile } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import { defaultRelease } from '../../agents/cli/machines/cli.ts';
 import { machinesDown } from '../../agents/cli/machines/down.ts';
 import { bridgeExists } from '../../agents/cli/machines/network.ts';
 import { leaderPid, machineExec, machineRun } from '../../agents/cli/machines/nspawn.ts';
 import { machineLab, type Machine } from '../../agents/cli/machines/topology.ts';
-import { machinesUp, readyNodes, waitBooted } from '../../agents/cli/machines/up.ts';
+import { bootstrapScript, machinesUp, readyNodes, waitBooted } from '../../agents/cli/machines/up.ts';
+import { previousRelease } from './_previous-release.ts';
 import { snapshot, type Snapshot } from './_snapshot.ts';
 
 const REPO = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
@@ -23,6 +28,7 @@ const KUBECTL = join(REPO, '.build/bin/kubectl');
 const lab = machineLab();
 const [server, agent1, agent2] = lab.machines;
 const before = new Map<string, Snapshot>();
+let release = '';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function kubectl(...args: string[]): Promise<string> {
@@ -42,12 +48,13 @@ async function eventually<T>(what: string, fn: () => Promise<T | undefined>, tim
 }
 
 test.before(async (t) => {
-  const release = defaultRelease(REPO);
+  release = defaultRelease(REPO);
   if (!existsSync(release)) throw new Error(`${release} is missing: make dist`);
   if (statSync(release).mtimeMs < statSync(join(REPO, 'dist/hawser.cjs')).mtimeMs) throw new Error(`${release} is older than dist/hawser.cjs: make dist`);
   if (bridgeExists(lab)) throw new Error(`a machine lab is up (${lab.bridge} exists): make vm-lab-down first`);
+  const previous = previousRelease(REPO, undefined, (l) => t.log(l));
   const r = await machinesUp({
-    repo: REPO, release, log: (l) => t.log(l),
+    repo: REPO, release: previous, log: (l) => t.log(l),
     beforeInstall: async () => { before.set(agent2.name, await snapshot(agent2)); },
   });
   t.log(`machine lab up in ${Object.values(r.seconds).at(-1)?.toFixed(1)} s (rootfs ${r.rootfsBuilt ? 'built' : 'cached'})`);
@@ -62,6 +69,101 @@ const active = async (m: Machine, units: string[]) => (await machineExec(m, ['sy
 /** The hawser units an agent machine runs: one `hawser agent`, or three with --separate-units. */
 const agentUnits = (m: Machine) => (m.separateUnits ? ['hawser-podnet', 'hawser-kubelet', 'hawser-kube-proxy'] : ['hawser-agent']);
 const allActive = (units: string[]) => units.map(() => 'active');
+
+/** `hawser install` from this release's own unpacked hawser, over the machine's install (k3s: rerun its install script). */
+async function upgrade(m: Machine): Promise<string> {
+  const inMachine = `/root/upgrade/${basename(release)}`;
+  mkdirSync(join(m.root, '/root/upgrade'), { recursive: true });
+  copyFileSync(release, join(m.root, inMachine));
+  const script = bootstrapScript(inMachine, '/run/hawser-upgrade');
+  try {
+    return await machineRun(m, ['sh', '-c', script, 'hawser', 'install', '--role', m.role, '--from', inMachine], { timeoutMs: 300_000 });
+  } finally {
+    rmSync(join(m.root, '/root/upgrade'), { recursive: true, force: true });   // the download, not the install's
+  }
+}
+
+const unitProps = async (m: Machine, unit: string) => Object.fromEntries((await machineRun(m, ['systemctl', 'show', '-p', 'Type,StatusText,NotifyAccess,WatchdogUSec,MainPID,NRestarts', unit]))
+  .trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+
+test.serial('upgrade from the previous release artifact keeps the cluster\'s objects and running pods; the new units are Type=notify', async (t) => {
+  const manifest = [podManifest('keep-a', agent1.name), podManifest('keep-b', agent2.name), serviceManifest('keep-b'),
+    'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: kept}\ndata: {release: previous}\n'].join('---\n');
+  await promisify(execFile)('sh', ['-c', `printf '%s' "$M" | ${KUBECTL} apply -f -`], { env: { ...process.env, KUBECONFIG: lab.adminKubeconfig, M: manifest } });
+  const pods = { a: await eventually('keep-a Running', () => pod('keep-a'), 120_000), b: await eventually('keep-b Running', () => pod('keep-b'), 120_000) };
+  const uids = (await kubectl('get', 'pod/keep-a', 'pod/keep-b', 'service/keep-b', 'configmap/kept', '-o', 'jsonpath={.items[*].metadata.uid}')).trim();
+  t.is((await unitProps(agent1, 'hawser-agent')).Type, 'exec', 'the previous release is what runs');
+
+  const started = Date.now();
+  // servers first, then agents, as k3s upgrades a cluster
+  for (const m of [server, agent1, agent2]) t.log(`${m.name}: ${(await upgrade(m)).trim().split('\n').at(-1)}`);
+  t.log(`3 machines upgraded in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+
+  t.is((await kubectl('get', 'pod/keep-a', 'pod/keep-b', 'service/keep-b', 'configmap/kept', '-o', 'jsonpath={.items[*].metadata.uid}')).trim(), uids, 'the same objects');
+  t.is((await kubectl('get', 'configmap/kept', '-o', 'jsonpath={.data.release}')).trim(), 'previous');
+  for (const [name, was] of [['keep-a', pods.a], ['keep-b', pods.b]] as const) {
+    const now = await eventually(`${name} Running`, () => pod(name));
+    t.deepEqual(now, was, `${name}: the same container, not restarted`);
+  }
+  await eventually('both agents Ready', async () => ((await readyNodes(lab)).length === 2 ? true : undefined));
+  t.is(await eventually('keep-a -> Service keep-b after the upgrade', async () => fetchFrom('keep-a', `http://${(await kubectl('get', 'service', 'keep-b', '-o', 'jsonpath={.spec.clusterIP}')).trim()}/`)), 'keep-b');
+  // the upgraded units: Type=notify, each process has said READY=1 (the unit is active) with a STATUS= line
+  for (const [m, unit] of [[server, 'hawser-control-plane'], [agent1, 'hawser-agent'], ...agentUnits(agent2).map((u) => [agent2, u] as const)] as const) {
+    const p = await unitProps(m, unit);
+    t.like(p, { Type: 'notify', NotifyAccess: 'all', WatchdogUSec: '1min' }, `${m.name} ${unit}`);
+    t.not(p.StatusText, '', `${m.name} ${unit} StatusText`);
+  }
+  t.regex((await unitProps(agent1, 'hawser-agent')).StatusText, /pod network reconciled, node registered, runtime listed, Service rules synced/);
+  t.regex((await unitProps(server, 'hawser-control-plane')).StatusText, /^serving on https:/);
+});
+
+test.serial('an agent unit stays activating until its process is ready (here: until the API server answers)', async (t) => {
+  await machineRun(server, ['systemctl', 'stop', 'hawser-control-plane']);
+  try {
+    await machineRun(agent1, ['systemctl', 'restart', '--no-block', 'hawser-agent']);
+    // the kubelet cannot register: the unit is started but not up, and says why
+    await sleep(8000);
+    t.deepEqual(await active(agent1, ['hawser-agent']), ['activating']);
+    t.regex((await unitProps(agent1, 'hawser-agent')).StatusText, /registering node|starting the pod network/);
+  } finally {
+    await machineRun(server, ['systemctl', 'start', 'hawser-control-plane'], { timeoutMs: 180_000 });
+  }
+  t.deepEqual(await active(server, ['hawser-control-plane']), ['active'], '`systemctl start` returns once READY=1 came');
+  await eventually('hawser-agent active once the API answers', async () => ((await active(agent1, ['hawser-agent']))[0] === 'active' ? true : undefined), 120_000);
+  t.regex((await unitProps(agent1, 'hawser-agent')).StatusText, /Service rules synced/);
+  await eventually(`${agent1.name} Ready`, async () => ((await readyNodes(lab)).includes(agent1.name) ? true : undefined));
+});
+
+test.serial('the watchdog restarts a unit whose process stops answering; log lines reach the journal with their priority', async (t) => {
+  const unit = 'hawser-kube-proxy';
+  const dropin = `/run/systemd/system/${unit}.service.d/50-watchdog-test.conf`;
+  // a short watchdog for the test (pings at half of it), SIGKILL soon after the SIGABRT a stopped
+  // process cannot act on, and debug logging (for the journal's priorities below)
+  await machineRun(agent2, ['sh', '-c', `mkdir -p ${dropin.replace(/\/[^/]+$/, '')} && printf '[Service]\\nWatchdogSec=4s\\nTimeoutAbortSec=2s\\nEnvironment=HAWSER_LOG_LEVEL=debug\\n' > ${dropin} && systemctl daemon-reload && systemctl restart ${unit}`]);
+  try {
+    const was = await unitProps(agent2, unit);
+    t.is(was.WatchdogUSec, '4s');
+    await sleep(6000);
+    t.is((await unitProps(agent2, unit)).MainPID, was.MainPID, 'a process that pings is left alone');
+    await machineRun(agent2, ['kill', '-STOP', was.MainPID]);
+    const now = await eventually('restarted by the watchdog', async () => {
+      const p = await unitProps(agent2, unit);
+      return p.MainPID !== '0' && p.MainPID !== was.MainPID && (await active(agent2, [unit]))[0] === 'active' ? p : undefined;
+    }, 60_000);
+    t.is(Number(now.NRestarts), Number(was.NRestarts) + 1);
+    t.regex(await machineRun(agent2, ['journalctl', '-u', unit, '--no-pager', '-o', 'cat']), /Watchdog timeout/);
+  } finally {
+    await machineRun(agent2, ['sh', '-c', `rm -f ${dropin} && systemctl daemon-reload && systemctl restart ${unit}`], { timeoutMs: 180_000 });
+  }
+  // journald read the "<N>" prefix as the priority and took it off the message: info is 6, debug 7
+  const entries = (await machineRun(agent2, ['journalctl', '-u', unit, '--no-pager', '-o', 'json'])).trim().split('\n')
+    .map((l) => JSON.parse(l) as { MESSAGE?: string; PRIORITY?: string }).filter((e) => typeof e.MESSAGE === 'string');
+  for (const [msg, priority] of [['"msg":"kube-proxy started"', '6'], ['"msg":"synced"', '7']]) {
+    const lines = entries.filter((e) => e.MESSAGE!.includes(msg));
+    t.true(lines.length > 0, msg);
+    for (const e of lines) { t.is(e.PRIORITY, priority, msg); t.true(e.MESSAGE!.startsWith('{'), e.MESSAGE); }
+  }
+});
 
 test.serial('units started by systemd are active on each machine and the agents are Ready nodes', async (t) => {
   t.deepEqual(await active(server, ['hawser-control-plane']), ['active']);
