@@ -22,6 +22,7 @@ import { reconcileBootstrapPolicy } from './auth/reconcile-policy.ts';
 import { ClusterRoleAggregationController } from './controllers/rbac-aggregation.ts';
 import { CRDController } from './controllers/crd.ts';
 import { CustomResourceServing } from './apiserver/crd/serving.ts';
+import { WebhookSource } from './apiserver/admission/source.ts';
 import { Registry } from './apiserver/registry.ts';
 import { serve } from './apiserver/server.ts';
 import type { ServerTimeouts } from './apiserver/timeouts.ts';
@@ -123,12 +124,14 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ url: 
   const issuer = o.serviceAccountIssuer || DEFAULT_ISSUER;
   const saTokens = new ServiceAccountTokens(loadOrCreateSigningKey(tlsDir(o.dataDir)), issuer, [issuer], storedObjects(store));
   const authn = new BearerAuthenticator(o.tokenAuthFile ? TokenAuthenticator.fromFile(o.tokenAuthFile) : undefined, saTokens);
+  const webhooks = new WebhookSource();
   const handler = new ApiHandler({
     store,
     authorizer: authz.authorizer,
     admit: authz.admit,
     admitWrite: authz.admitWrite,
     authn,
+    webhooks,
     registry: new Registry(),
     serverAddress: `${hostForUrl(o.advertiseAddress)}:${o.port}`,
     serviceCIDR: o.serviceCIDR,
@@ -167,6 +170,8 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ url: 
   await customResources.start();
   const crdController = new CRDController(system, logger('crd-controller'));
   await crdController.start();
+  // every API server calls the admission webhooks, from its own informer-fed copy of their configurations
+  await webhooks.start(system, logger('admission-webhooks'));
 
   await bootstrap(system, { serviceCIDR: o.serviceCIDR, advertiseAddress: o.advertiseAddress, port: http.port });
   await reconcileBootstrapPolicy(system);
@@ -212,6 +217,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ url: 
       await schedulerElection.stop();
       eventTTL.stop();
       crdController.stop();
+      webhooks.stop();
       customResources.stop();
       compactor.stop();
       await http.close();
