@@ -26,6 +26,7 @@ test.before(async () => {
     '/deny403': () => ({ allowed: false, result: { code: 403, reason: 'Forbidden', message: 'no thanks' } }),
     '/mutate': () => ({ ...jsonPatchResponse([{ op: 'add', path: '/metadata/labels', value: { mutated: 'true' } }]), warnings: ['mutated by the test webhook'] }),
     '/allow': () => ({ allowed: true }),
+    '/label-b': () => jsonPatchResponse([{ op: 'add', path: '/metadata/labels/b', value: 'set' }]),
     '/hang': 'hang',
     '/garbage': { raw: 'this is not an AdmissionReview' },
   }, ['hooksvc.hooks-svc.svc']);
@@ -250,4 +251,29 @@ test.serial('a webhook behind a Service is called at its EndpointSlice address w
   const r = await refused('hooks-svc');
   t.is(r.body.message, 'admission webhook "svc.hawser.test" denied the request: configmaps need the ok label');
   t.is((await createCM('hooks-svc', 'labelled', { ok: 'yes' })).status, 201);
+});
+
+test.serial('UPDATE webhooks see the old and new object; an IfNeeded webhook is called again once when a later one changed the object', async (t) => {
+  await namespace('hooks-upd');
+  await config(t, 'mutating', 'a-first', [webhook({ name: 'first.hawser.test', path: '/allow', namespace: 'hooks-upd', operations: ['CREATE', 'UPDATE'], extra: { reinvocationPolicy: 'IfNeeded' } })]);
+  await config(t, 'mutating', 'b-second', [webhook({ name: 'second.hawser.test', path: '/label-b', namespace: 'hooks-upd', operations: ['CREATE', 'UPDATE'] })]);
+  const created = await until('both mutating webhooks', async () => {
+    const x = await createCM('hooks-upd', `u-${Date.now()}`, { a: '1' });
+    return x.body.metadata?.labels?.b === 'set' && hook.received('/allow').some((r) => r.request.object?.metadata?.name === x.body.metadata.name) ? x : undefined;
+  });
+  const name = created.body.metadata.name;
+  const calls = hook.received('/allow').filter((r) => r.request.object?.metadata?.name === name);
+  t.is(calls.length, 2, 'called, then called again after the second webhook added a label');
+  t.is(calls[0].request.object.metadata.labels.b, undefined);
+  t.is(calls[1].request.object.metadata.labels.b, 'set');
+  // a merge patch is an UPDATE with both objects
+  const before = hook.received('/label-b').length;
+  const p = await api.request('PATCH', `/api/v1/namespaces/hooks-upd/configmaps/${name}`, { metadata: { labels: { b: null, c: '3' } } }, 'application/merge-patch+json');
+  t.is(p.status, 200, p.text);
+  t.like(p.body.metadata.labels, { b: 'set', c: '3' });
+  const upd = hook.received('/label-b').slice(before)[0].request;
+  t.is(upd.operation, 'UPDATE');
+  t.is(upd.oldObject.metadata.labels.b, 'set');
+  t.is(upd.object.metadata.labels.b, undefined);
+  t.is(upd.options.kind, 'UpdateOptions');
 });

@@ -62,7 +62,7 @@ function failed(h: Webhook, e: CallFailure): undefined {
 
 export class WebhookDispatcher {
   constructor(
-    private readonly source: WebhookSource,
+    private readonly source: Pick<WebhookSource, 'webhooks'>,
     private readonly lookups: WebhookLookups,
   ) {}
 
