@@ -122,3 +122,52 @@ it('[sig-api-machinery] AdmissionWebhook [Privileged:ClusterAdmin] patching/upda
 it('[sig-api-machinery] AdmissionWebhook [Privileged:ClusterAdmin] patching/updating a mutating webhook should work [Conformance]', (t, c) => patchingUpdating('mutating', t, c));
 it('[sig-api-machinery] AdmissionWebhook [Privileged:ClusterAdmin] listing validating webhooks should work [Conformance]', (t, c) => listing('validating', t, c));
 it('[sig-api-machinery] AdmissionWebhook [Privileged:ClusterAdmin] listing mutating webhooks should work [Conformance]', (t, c) => listing('mutating', t, c));
+
+it('[sig-api-machinery] AdmissionWebhook [Privileged:ClusterAdmin] should mutate configmap [Conformance]', async (t, c) => {
+  const name = `${c.ns}-mutate-configmap`;
+  c.kc.create({ apiVersion: 'admissionregistration.k8s.io/v1', kind: 'MutatingWebhookConfiguration', metadata: { name }, webhooks: [
+    configMapHook(c.ns, 'adding-configmap-data-stage-1.k8s.io', '/mutating-configmaps'),
+    configMapHook(c.ns, 'adding-configmap-data-stage-2.k8s.io', '/mutating-configmaps'),
+  ] });
+  t.teardown(() => { c.kc.run(['delete', 'mutatingwebhookconfiguration', name]); });
+  const data = await until('both stages applied', () => {
+    const cmName = uid();
+    const created = JSON.parse(c.k.ok(['create', '-f', '-', '-o', 'json'], JSON.stringify(toBeMutated(cmName))));
+    c.k.ok(['delete', 'configmap', cmName]);
+    return created.data?.['mutation-stage-2'] ? created.data : undefined;
+  }, 30_000, 100);
+  t.deepEqual(data, { 'mutation-start': 'yes', 'mutation-stage-1': 'yes', 'mutation-stage-2': 'yes' });
+});
+
+it('[sig-api-machinery] AdmissionWebhook [Privileged:ClusterAdmin] should honor timeout [Conformance]', async (t, c) => {
+  const name = `${c.ns}-slow`;
+  const register = (failurePolicy: string, timeoutSeconds?: number) => {
+    c.kc.run(['delete', 'validatingwebhookconfiguration', name]);
+    const h = { ...configMapHook(c.ns, 'allow-configmap-with-delay-webhook.k8s.io', '/always-allow-delay-5s'), failurePolicy, ...(timeoutSeconds ? { timeoutSeconds } : {}) };
+    c.kc.create({ apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingWebhookConfiguration', metadata: { name }, webhooks: [h] });
+  };
+  t.teardown(() => { c.kc.run(['delete', 'validatingwebhookconfiguration', name]); });
+  /** a configmap create: its error text (undefined when created, then deleted) and how long it took */
+  const attempt = () => {
+    const started = Date.now();
+    const r = c.k.run(['create', 'configmap', 'e2e-test-slow-webhook-configmap']);
+    const ms = Date.now() - started;
+    if (r.code === 0) c.k.ok(['delete', 'configmap', 'e2e-test-slow-webhook-configmap']);
+    return { err: r.code === 0 ? undefined : r.stderr, ms };
+  };
+  // timeout 1s shorter than the webhook's 5s, Fail: the request fails early naming the call
+  register('Fail', 1);
+  const early = await until('the slow webhook to time out', () => { const a = attempt(); return a.err ? a : undefined; }, 30_000, 100);
+  t.true(early.err!.includes('context deadline exceeded') && early.err!.includes('/always-allow-delay-5s?timeout=1s'), early.err);
+  t.true(early.ms < 5000, `failed after ${early.ms} ms`);
+  // Ignore: no error, after the 1s timeout
+  register('Ignore', 1);
+  const ignored = await until('the Ignore webhook to be called', () => { const a = attempt(); return !a.err && a.ms >= 900 ? a : undefined; }, 30_000, 100);
+  t.true(ignored.ms < 5000);
+  // 10s (and the default, 10s) is longer than the webhook's 5s: no error, after the webhook answered
+  for (const timeout of [10, undefined]) {
+    register('Fail', timeout);
+    await until(`the ${timeout ?? 'default'} timeout webhook to admit after 5s`, () => { const a = attempt(); if (a.err) throw new Error(a.err); return a.ms >= 4900 ? a : undefined; }, 60_000, 100);
+  }
+  t.pass();
+});

@@ -14,8 +14,8 @@ export interface Review {
   request: Record<string, any>;
 }
 
-/** What a path answers: a response object (uid and envelope are added), raw text, or never. */
-export type Answer = ((r: Review) => Record<string, unknown>) | { raw: string } | 'hang';
+/** What a path answers: a response object (uid and envelope are added), raw text, never, or a response after a delay. */
+export type Answer = ((r: Review) => Record<string, unknown>) | { raw: string } | 'hang' | { delayMs: number; then: (r: Review) => Record<string, unknown> };
 
 export interface WebhookServer {
   port: number;
@@ -46,8 +46,16 @@ export async function startWebhookServer(answers: Record<string, Answer>, dnsNam
       }
       res.setHeader('content-type', 'application/json');
       if (!a) return res.writeHead(404).end('no such webhook');
-      if (typeof a === 'object') return res.end(a.raw);
-      res.end(JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: review.request.uid, ...a(review) } }));
+      if ('raw' in a) return res.end(a.raw);
+      const reply = (fn: (r: Review) => Record<string, unknown>) =>
+        res.end(JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: review.request.uid, ...fn(review) } }));
+      if ('delayMs' in a) {
+        hanging.add(res);
+        const timer = setTimeout(() => reply(a.then), a.delayMs);
+        res.on('close', () => clearTimeout(timer));
+        return;
+      }
+      reply(a);
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
