@@ -171,3 +171,34 @@ it('[sig-api-machinery] AdmissionWebhook [Privileged:ClusterAdmin] should honor 
   }
   t.pass();
 });
+
+it('[sig-api-machinery] AdmissionWebhook [Privileged:ClusterAdmin] should not be able to mutate or prevent deletion of webhook configuration objects [Conformance]', async (t, c) => {
+  const url = (path: string) => ({ url: `https://127.0.0.1:${hook!.port}${path}`, caBundle: hook!.caBundle });
+  const onConfigs = (name: string, path: string, operations: string[]) => ({
+    name, clientConfig: url(path), sideEffects: 'None', admissionReviewVersions: ['v1'],
+    rules: [{ operations, apiGroups: ['admissionregistration.k8s.io'], apiVersions: ['*'], resources: ['validatingwebhookconfigurations', 'mutatingwebhookconfigurations'] }],
+  });
+  const deny = `${c.ns}-deny-configs`;
+  // it also denies configmaps in the test's namespace, which shows when it is in effect
+  const denyConfigs = onConfigs('deny-webhook-configuration-deletions.k8s.io', '/always-deny', ['CREATE', 'UPDATE', 'DELETE']);
+  const denyAlso = { ...denyConfigs, rules: [...denyConfigs.rules, rule(['CREATE'])], namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': c.ns } } };
+  const label = `${c.ns}-label-configs`;
+  c.kc.create(
+    { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingWebhookConfiguration', metadata: { name: deny }, webhooks: [denyAlso] },
+    { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'MutatingWebhookConfiguration', metadata: { name: label }, webhooks: [onConfigs('add-label-to-webhook-configurations.k8s.io', '/add-label', ['CREATE'])] },
+  );
+  t.teardown(() => {
+    c.kc.run(['delete', 'validatingwebhookconfiguration', deny]);
+    c.kc.run(['delete', 'mutatingwebhookconfiguration', label]);
+  });
+  await until('the deny webhook in effect', () => c.k.run(['create', 'configmap', uid()]).stderr.includes('this webhook denies all requests'), 30_000, 100);
+  for (const kind of ['ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration'] as const) {
+    const name = `${c.ns}-dummy-${kind.toLowerCase()}`;
+    const dummy = { ...onConfigs('dummy.k8s.io', '/always-deny', ['CREATE']), rules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['invalid'] }] };
+    c.kc.create({ apiVersion: 'admissionregistration.k8s.io/v1', kind, metadata: { name, labels: { dummy: 'yes' } }, webhooks: [dummy] });
+    const got = c.kc.json(['get', kind.toLowerCase(), name]);
+    t.is(got.metadata.labels['added-label'], undefined, `${kind} was not mutated`);
+    c.kc.ok(['delete', kind.toLowerCase(), name]);
+    t.is(c.kc.get(kind.toLowerCase(), name), undefined, `${kind} deletion was not prevented`);
+  }
+});
