@@ -24,6 +24,7 @@ import { MetricsStore } from './metrics/store.ts';
 import { ClusterRoleAggregationController } from './controllers/rbac-aggregation.ts';
 import { CRDController } from './controllers/crd.ts';
 import { CustomResourceServing } from './apiserver/crd/serving.ts';
+import { WebhookSource } from './apiserver/admission/source.ts';
 import { Registry } from './apiserver/registry.ts';
 import { serve } from './apiserver/server.ts';
 import type { ServerTimeouts } from './apiserver/timeouts.ts';
@@ -132,6 +133,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ url: 
   const saTokens = new ServiceAccountTokens(loadOrCreateSigningKey(tlsDir(o.dataDir)), issuer, [issuer], storedObjects(store));
   const authn = new BearerAuthenticator(o.tokenAuthFile ? TokenAuthenticator.fromFile(o.tokenAuthFile) : undefined, saTokens);
   const metrics = o.metricResolutionMs ? new MetricsStore() : undefined;
+  const webhooks = new WebhookSource();
   const handler = new ApiHandler({
     metrics,
     store,
@@ -139,6 +141,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ url: 
     admit: authz.admit,
     admitWrite: authz.admitWrite,
     authn,
+    webhooks,
     registry: new Registry(),
     serverAddress: `${hostForUrl(o.advertiseAddress)}:${o.port}`,
     serviceCIDR: o.serviceCIDR,
@@ -184,6 +187,8 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ url: 
   const crdController = new CRDController(system, logger('crd-controller'));
   await crdController.start();
   crdHook.done();
+  // every API server calls the admission webhooks, from its own informer-fed copy of their configurations
+  await webhooks.start(system, logger('admission-webhooks'));
 
   await bootstrap(system, { serviceCIDR: o.serviceCIDR, advertiseAddress: o.advertiseAddress, port: http.port });
   bootstrapHook.done();
@@ -241,6 +246,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ url: 
       await schedulerElection.stop();
       eventTTL.stop();
       crdController.stop();
+      webhooks.stop();
       customResources.stop();
       compactor.stop();
       await http.close();

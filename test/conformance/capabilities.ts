@@ -19,7 +19,9 @@ export const UNCLASSIFIED = 'unclassified';
 
 export const CAPABILITY_RULES: CapabilityRule[] = [
   // API groups and API features hawser does not serve
-  { capability: 'needs admission webhooks', file: /\/apimachinery\/webhook\.go$/ },
+  { capability: 'needs CEL (webhook matchConditions are refused with a 422)', name: /AdmissionWebhook .*match conditions/ },
+  { capability: 'needs CONNECT admission (webhooks on pods/attach)', name: /AdmissionWebhook .*deny attaching pod/ },
+  { capability: 'test only: admission webhooks (admissionregistration.k8s.io/v1 served; url and Service webhooks called)', file: /\/apimachinery\/webhook\.go$/ },
   { capability: 'needs ValidatingAdmissionPolicy (CEL admission)', name: /ValidatingAdmissionPolicy/ },
   { capability: 'needs CRD conversion webhooks', name: /CustomResourceConversionWebhook/ },
   { capability: 'needs CEL (x-kubernetes-validations)', name: /CustomResourceValidationRules/ },

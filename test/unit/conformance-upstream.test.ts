@@ -72,7 +72,8 @@ test('capabilities: the rule table classifies the list, first matching rule wins
     if (!x) throw new Error(`no upstream test named like ${name}`);
     return capabilityOf(x);
   };
-  t.is(of('AdmissionWebhook [Privileged:ClusterAdmin] should mutate custom resource [Conformance]'), 'needs admission webhooks', 'the file rule comes before CRDs');
+  t.is(of('AdmissionWebhook [Privileged:ClusterAdmin] should mutate custom resource [Conformance]'), 'test only: admission webhooks (admissionregistration.k8s.io/v1 served; url and Service webhooks called)', 'the file rule comes before CRDs');
+  t.is(of('AdmissionWebhook [Privileged:ClusterAdmin] should be able to create and update validating webhook configurations with match conditions'), 'needs CEL (webhook matchConditions are refused with a 422)');
   t.is(of('FieldValidation should detect duplicates in a CR'), 'test only: CRDs (apiextensions.k8s.io/v1 served)');
   t.is(of('should support remote command execution over websockets'), 'test only: pods and containers', 'served over WebSocket since #16: no rule of its own');
   t.is(of('Proxy version v1 should proxy through a service and a pod'), 'needs an HTTPS responder in the test image (agnhost porter\'s SERVE_TLS_PORT_*; the lab API server reaches pods, the HTTP Proxy tests are mirrored)');

@@ -34,6 +34,7 @@ import { StoredItems, withResourceVersion } from './list-body.ts';
 import { trackUpdate } from './apply/managed.ts';
 import { forbidden as forbiddenField, type FieldError } from './validation/field.ts';
 import { validateObjectMeta, validateObjectMetaUpdate } from './validation/meta.ts';
+import type { WebhookAdmission } from './admission/dispatcher.ts';
 
 export interface ListQuery {
   labels?: Requirement[];
@@ -70,6 +71,8 @@ export interface WriteOptions {
    * after the strategy, and the current one (undefined on create); throws to refuse.
    */
   admit?: (next: Obj, cur: Obj | undefined) => void;
+  /** the request's admission webhooks: mutating after defaulting, validating after validation */
+  webhooks?: WebhookAdmission;
 }
 
 export interface DeleteOptions extends WriteOptions {
@@ -302,7 +305,7 @@ export class ResourceStore {
 
   async create(ns: string | undefined, o: Obj, opts: WriteOptions = {}): Promise<Obj> {
     this.normalize(ns, o);
-    const m = o.metadata;
+    let m = o.metadata;
     if (m.resourceVersion) throw badRequest('resourceVersion should not be set on objects to be created');
     if (this.res.namespaced && m.namespace && !opts.dryRun) await this.checkNamespace(m.namespace);
     if (!m.name && m.generateName) m.name = m.generateName + randomSuffix();
@@ -315,11 +318,16 @@ export class ResourceStore {
     if (this.res.generation) m.generation = 1;
     else delete m.generation;
     this.strategy.defaults?.(o);
+    if (opts.webhooks) {
+      o = (await opts.webhooks.mutate('CREATE', o, undefined, (x) => this.strategy.defaults?.(x))) ?? o;
+      m = o.metadata;
+    }
     this.strategy.prepareForCreate?.(o);
     if (opts.manager && !opts.applied && !m.managedFields?.length) m.managedFields = trackUpdate(undefined, o, this.res.model, this.writer(opts.manager));
     const errs = [...this.validateAll(o), ...(this.strategy.validateCreate?.(o) ?? [])];
     if (errs.length) throw this.invalid(o, errs);
     opts.admit?.(o, undefined);
+    await opts.webhooks?.validate('CREATE', o, undefined);
     const key = this.key(m.namespace, m.name!);
     // a duplicate is AlreadyExists, whatever else (allocations, a dry run) would do: check first
     // when something would happen before the store's own create-if-absent says so
@@ -435,6 +443,7 @@ export class ResourceStore {
   private async commit(cur: Obj, rev: number, next: Obj, opts: WriteOptions & { skipUpdateRules?: boolean; subresource?: string }): Promise<Obj> {
     const name = cur.metadata.name!;
     this.strategy.defaults?.(next);
+    if (opts.webhooks) next = (await opts.webhooks.mutate('UPDATE', next, cur, (x) => this.strategy.defaults?.(x))) ?? next;
     this.strategy.prepareForUpdate?.(next, cur);
     // a body may reset managedFields; one that leaves them out keeps what the object had
     if (!next.metadata.managedFields?.length) next.metadata.managedFields = cur.metadata.managedFields;
@@ -456,6 +465,7 @@ export class ResourceStore {
     }
     if (errs.length) throw this.invalid(next, errs);
     opts.admit?.(next, cur);
+    await opts.webhooks?.validate('UPDATE', next, cur);
     await this.strategy.beforeUpdate?.(next, cur, this.deps.ctx);
     // the last finalizer is gone from an object that waits for nothing else: remove it
     if (next.metadata.deletionTimestamp && this.finalizers(next).length === 0 && (cur.metadata.deletionGracePeriodSeconds ?? 0) === 0) {
@@ -489,6 +499,8 @@ export class ResourceStore {
    * finalizers, namespaces) only get deletionTimestamp and deletionGracePeriodSeconds.
    */
   async delete(ns: string | undefined, name: string, opts: DeleteOptions = {}): Promise<{ obj: Obj; gone: boolean }> {
+    // mutating webhooks see a DELETE without objects, as upstream's delete handler admits it
+    await opts.webhooks?.mutate('DELETE', undefined, undefined);
     for (let attempt = 0; ; attempt++) {
       const { obj: cur, rev } = await this.getWithRev(ns, name);
       try {
@@ -509,6 +521,7 @@ export class ResourceStore {
       throw conflict(this.gr, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${cur.metadata.resourceVersion}`);
     const why = this.strategy.undeletable?.(cur);
     if (why) throw forbidden(this.gr, name, why);
+    await opts.webhooks?.validate('DELETE', undefined, cur);
     // a first delete records the propagation policy as a finalizer for the garbage collector
     if (!cur.metadata.deletionTimestamp) cur = withPropagationFinalizers(cur, opts.propagationPolicy);
     const plan = planDeletion(cur, {

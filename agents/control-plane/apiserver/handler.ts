@@ -41,6 +41,9 @@ import { logger } from '../../api/log.ts';
 import { ApiHealth, isHealthEndpoint } from './health.ts';
 import { serveMetrics } from '../metrics/api.ts';
 import type { MetricsStore } from '../metrics/store.ts';
+import { type WebhookAdmission, WebhookDispatcher } from './admission/dispatcher.ts';
+import type { WebhookSource } from './admission/source.ts';
+import type { Operation } from './admission/types.ts';
 
 const healthLog = logger('apiserver-health');
 
@@ -84,6 +87,8 @@ export interface HandlerOptions {
   health?: ApiHealth;
   /** the kubelets' resource metrics behind metrics.k8s.io (absent: 503 as without metrics-server) */
   metrics?: MetricsStore;
+  /** the admission webhook configurations (absent: no webhooks are called) */
+  webhooks?: WebhookSource;
 }
 
 const unsupportedPatch = (types = Object.keys(PATCH_CONTENT_TYPES)) =>
@@ -113,6 +118,7 @@ export class ApiHandler {
   readonly metrics = new ApiMetrics();
   readonly health: ApiHealth;
   private readonly deps: ConstructorParameters<typeof ResourceStore>[2];
+  private readonly webhooks: WebhookDispatcher | undefined;
 
   constructor(private readonly o: HandlerOptions) {
     const now = o.now ?? (() => new Date());
@@ -136,6 +142,14 @@ export class ApiHandler {
     o.registry.onChange(() => {
       const live = new Set(o.registry.resources);
       for (const r of this.stores.keys()) if (!live.has(r)) this.stores.delete(r);
+    });
+    this.webhooks = o.webhooks && new WebhookDispatcher(o.webhooks, {
+      namespace: (name) => deps.namespace(name),
+      service: (ns, name) => this.storeFor('services').get(ns, name).catch((e: unknown) => {
+        if (e instanceof ApiError && e.code === 404) return undefined;
+        throw e;
+      }),
+      slices: async (ns, service) => (await this.storeFor('endpointslices', 'discovery.k8s.io').list(ns, { labels: parseLabelSelector(`kubernetes.io/service-name=${service}`) })).items,
     });
     this.openapi = new OpenAPIv3(o.registry);
     this.openapiV2 = new OpenAPIv2(o.registry);
@@ -395,7 +409,8 @@ export class ApiHandler {
         const warnings = [...checkDuplicates(duplicateFields(req.body, req.headers['content-type'], mode), mode), ...typedDecode(body, res, mode)];
         const refused = await this.o.admit?.(attrs, body);
         if (refused) throw refused;
-        const created = await createWithQuota((plural) => this.storeFor(plural), rs, ns, body, () => rs.create(ns, body, { dryRun, manager: fieldManager(req) }));
+        const webhooks = this.webhooksFor(req, rr, res, dryRun, warnings);
+        const created = await createWithQuota((plural) => this.storeFor(plural), rs, ns, body, () => rs.create(ns, body, { dryRun, manager: fieldManager(req), webhooks }));
         return ok(renderOne(out, created), 201, warnings);
       }
       case 'update': {
@@ -404,26 +419,38 @@ export class ApiHandler {
         const warnings = [...checkDuplicates(duplicateFields(req.body, req.headers['content-type'], mode), mode), ...typedDecode(body, res, mode)];
         const refused = await this.o.admit?.(attrs, body);
         if (refused) throw refused;
-        const r = await rs.update(ns, rr.name!, body, { dryRun, subresource: rr.subresource, manager: fieldManager(req), admit: this.writeAdmission(attrs) });
+        const webhooks = this.webhooksFor(req, rr, res, dryRun, warnings);
+        const r = await rs.update(ns, rr.name!, body, { dryRun, subresource: rr.subresource, manager: fieldManager(req), admit: this.writeAdmission(attrs), webhooks });
         return ok(renderOne(out, r.obj), r.created ? 201 : 200, warnings);
       }
       case 'patch':
         return this.patch(req, rs, out, ns, rr, dryRun, attrs);
       case 'delete': {
         const opts = this.deleteOptions(req);
-        const r = await rs.delete(ns, rr.name!, { ...opts, dryRun });
-        if (!r.gone || res.plural === 'pods' || res.plural === 'namespaces') return ok(renderOne(out, r.obj));
+        const warnings: string[] = [];
+        const r = await rs.delete(ns, rr.name!, { ...opts, dryRun, webhooks: this.webhooksFor(req, rr, res, dryRun, warnings) });
+        if (!r.gone || res.plural === 'pods' || res.plural === 'namespaces') return ok(renderOne(out, r.obj), 200, warnings);
         return ok({
           kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success',
           details: { name: rr.name, group: res.group || undefined, kind: res.plural, uid: r.obj.metadata.uid },
-        });
+        }, 200, warnings);
       }
       case 'deletecollection': {
         const opts = this.deleteOptions(req);
-        const items = await rs.deleteCollection(ns, this.listQuery(req.query), { ...opts, dryRun });
-        return ok(listObject(res, items, {}));
+        const warnings: string[] = [];
+        const items = await rs.deleteCollection(ns, this.listQuery(req.query), { ...opts, dryRun, webhooks: this.webhooksFor(req, rr, res, dryRun, warnings) });
+        return ok(listObject(res, items, {}), 200, warnings);
       }
     }
+  }
+
+  /** The request's admission webhooks (their Warning headers go to `warnings`). */
+  private webhooksFor(req: ApiRequest, rr: ResourceRequest, res: ResourceInfo, dryRun: boolean, warnings: string[]): WebhookAdmission | undefined {
+    return this.webhooks?.forRequest({
+      group: res.group, version: res.version, kind: res.kind, resource: res.plural, subresource: rr.subresource ?? '',
+      name: rr.name ?? '', namespace: rr.namespace ?? '', user: req.user, dryRun, warnings,
+      options: (op) => operationOptions(op, req, dryRun),
+    });
   }
 
   /** The request's validating admission of what a write would store, as crud.ts calls it. */
@@ -443,14 +470,16 @@ export class ApiHandler {
     // custom resources have no patch strategies: upstream refuses a strategic merge patch
     if (type === 'strategic' && rs.res.custom) throw unsupportedPatch(Object.keys(PATCH_CONTENT_TYPES).filter((t) => PATCH_CONTENT_TYPES[t] !== 'strategic'));
     const mode = parseFieldValidation(req.query.get('fieldValidation'));
+    const hookWarnings: string[] = [];
+    const webhooks = this.webhooksFor(req, rr, rs.res, dryRun, hookWarnings);
     // the object a patch produces is admitted like a created or replaced one
     const admit = async (obj: Obj) => {
       const refused = await this.o.admit?.(attrs, obj);
       if (refused) throw refused;
     };
     if (type === 'apply') {
-      const a = await serverSideApply(rs, { namespace: ns, name: rr.name!, subresource: rr.subresource, body: req.body, query: req.query, dryRun, mode, now: this.ctx.now(), admit, admitWrite });
-      return ok(renderOne(out, a.obj), a.created ? 201 : 200, a.warnings);
+      const a = await serverSideApply(rs, { namespace: ns, name: rr.name!, subresource: rr.subresource, body: req.body, query: req.query, dryRun, mode, now: this.ctx.now(), admit, admitWrite, webhooks });
+      return ok(renderOne(out, a.obj), a.created ? 201 : 200, [...a.warnings, ...hookWarnings]);
     }
     const doc = decodeBody(req.body, 'application/json');
     const dups = checkDuplicates(duplicateFields(req.body, 'application/json', mode), mode);
@@ -464,8 +493,8 @@ export class ApiHandler {
       warnings = typedDecode(patched, rs.res, mode);
       await admit(patched);
       return patched;
-    }, { dryRun, subresource: rr.subresource, manager: fieldManager(req), admit: admitWrite });
-    return ok(renderOne(out, obj), 200, [...dups, ...warnings]);
+    }, { dryRun, subresource: rr.subresource, manager: fieldManager(req), admit: admitWrite, webhooks });
+    return ok(renderOne(out, obj), 200, [...dups, ...warnings, ...hookWarnings]);
   }
 
   private async scale(req: ApiRequest, rs: ResourceStore, ns: string | undefined, rr: ResourceRequest, dryRun: boolean): Promise<ApiResponse> {
@@ -544,6 +573,21 @@ export class ApiHandler {
     if (req.body?.length) body = requireObject(decodeBody(req.body, req.headers['content-type'], 'meta.DeleteOptions'));
     return parseDeleteOptions(body, req.query);
   }
+}
+
+/** The CreateOptions, UpdateOptions or DeleteOptions an AdmissionReview carries. */
+function operationOptions(op: Operation, req: ApiRequest, dryRun: boolean): Record<string, unknown> {
+  const kind = op === 'CREATE' ? 'CreateOptions' : op === 'UPDATE' ? 'UpdateOptions' : op === 'DELETE' ? 'DeleteOptions' : 'ConnectOptions';
+  const fm = req.query.get('fieldManager');
+  const gp = req.query.get('gracePeriodSeconds');
+  const pp = req.query.get('propagationPolicy');
+  return {
+    kind, apiVersion: 'meta.k8s.io/v1',
+    ...(dryRun ? { dryRun: ['All'] } : {}),
+    ...(fm && op !== 'DELETE' ? { fieldManager: fm } : {}),
+    ...(op === 'DELETE' && gp !== null ? { gracePeriodSeconds: Number(gp) } : {}),
+    ...(op === 'DELETE' && pp ? { propagationPolicy: pp } : {}),
+  };
 }
 
 /** Watch frames of a custom resource in the requested version, defaulted (conversion None). */

@@ -95,15 +95,15 @@ export function podProxyTarget(pod: Obj, n: ProxyName, subpath: string, query: U
 const noEndpoints = (svc: string) => new BackendError(503, 'ServiceUnavailable', `no endpoints available for service ${JSON.stringify(svc)}`);
 
 /**
- * A Service's backend: a numeric port names the Service port that carries it; then a ready
- * endpoint whose slice serves that port name, picked at random as upstream does.
+ * A ready endpoint of a Service: a numeric port names the Service port that carries it; then a
+ * ready endpoint whose slice serves that port name, picked at random as upstream does.
  */
-export function serviceProxyTarget(svc: Obj, slices: Obj[], n: ProxyName, subpath: string, query: URLSearchParams, rand = Math.random): ProxyTarget {
-  let portName = n.port;
-  const num = portNumber(n.port);
+export function serviceEndpoint(svc: Obj, slices: Obj[], port: string, service: string, rand = Math.random): { ip: string; port: number } {
+  let portName = port;
+  const num = portNumber(port);
   if (num !== undefined) {
     const sp = (svc.spec?.ports ?? []).find((p: { port?: number }) => p.port === num);
-    if (!sp) throw new BackendError(503, 'ServiceUnavailable', `no service port ${num} found for service ${JSON.stringify(n.name)}`);
+    if (!sp) throw new BackendError(503, 'ServiceUnavailable', `no service port ${num} found for service ${JSON.stringify(service)}`);
     portName = sp.name ?? '';
   }
   const candidates: { ip: string; port: number }[] = [];
@@ -115,8 +115,13 @@ export function serviceProxyTarget(svc: Obj, slices: Obj[], n: ProxyName, subpat
       for (const ip of (e.addresses ?? []).slice(0, 1)) candidates.push({ ip, port: p.port });
     }
   }
-  if (!candidates.length) throw noEndpoints(n.name);
-  const c = candidates[Math.floor(rand() * candidates.length)];
+  if (!candidates.length) throw noEndpoints(service);
+  return candidates[Math.floor(rand() * candidates.length)];
+}
+
+/** A Service's backend for services/proxy: one of its ready endpoints, if proxyable. */
+export function serviceProxyTarget(svc: Obj, slices: Obj[], n: ProxyName, subpath: string, query: URLSearchParams, rand = Math.random): ProxyTarget {
+  const c = serviceEndpoint(svc, slices, n.port, n.name, rand);
   checkProxyable(c.ip);
   return { scheme: n.scheme || 'http', host: c.ip, port: c.port, path: join(subpath, query), kubelet: false };
 }

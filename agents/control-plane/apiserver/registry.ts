@@ -115,6 +115,10 @@ export const RESOURCES: ResourceInfo[] = [
   { group: 'apiextensions.k8s.io', version: 'v1', kind: 'CustomResourceDefinition', plural: 'customresourcedefinitions',
     singular: 'customresourcedefinition', namespaced: false, shortNames: ['crd', 'crds'], categories: ['api-extensions'],
     verbs: ALL, subresources: ['status'], model: 'V1CustomResourceDefinition', nameRule: 'subdomain', generation: true },
+  ...(['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration'] as const).map((kind): ResourceInfo => ({
+    group: 'admissionregistration.k8s.io', version: 'v1', kind, plural: `${kind.toLowerCase()}s`, singular: kind.toLowerCase(),
+    namespaced: false, categories: ['api-extensions'], verbs: ALL, subresources: [], model: `V1${kind}`, nameRule: 'subdomain',
+  })),
   { group: 'batch', version: 'v1', kind: 'Job', plural: 'jobs', singular: 'job', namespaced: true,
     categories: ['all'], verbs: ALL, subresources: ['status'], model: 'V1Job', nameRule: 'subdomain', generation: true },
   { group: 'batch', version: 'v1', kind: 'CronJob', plural: 'cronjobs', singular: 'cronjob', namespaced: true,

@@ -23,6 +23,8 @@ export interface ApplyRequest {
   admit?: (obj: Obj) => Promise<void>;
   /** the request's validating admission against the current object (NodeRestriction), handed to the store */
   admitWrite?: WriteOptions['admit'];
+  /** the request's admission webhooks */
+  webhooks?: WriteOptions['webhooks'];
 }
 
 /** The stored object, whether it was created, and the decode warnings. */
@@ -50,7 +52,7 @@ export async function serverSideApply(rs: ResourceStore, r: ApplyRequest): Promi
     if (r.subresource) throw notFound(rs.gr, r.name);
     const { obj } = applyConfig(undefined, cfg, rs.res.model, w);
     await r.admit?.(obj);
-    return { obj: await rs.create(r.namespace, obj, { dryRun: r.dryRun, manager, applied: true, admit: r.admitWrite }), created: true, warnings };
+    return { obj: await rs.create(r.namespace, obj, { dryRun: r.dryRun, manager, applied: true, admit: r.admitWrite, webhooks: r.webhooks }), created: true, warnings };
   }
   const obj = await rs.guaranteedUpdate(r.namespace, r.name, async (cur) => {
     if (wantRV && wantRV !== cur.metadata.resourceVersion)
@@ -60,6 +62,6 @@ export async function serverSideApply(rs: ResourceStore, r: ApplyRequest): Promi
     delete a.obj.metadata.resourceVersion;
     await r.admit?.(a.obj);
     return a.obj;
-  }, { dryRun: r.dryRun, subresource: r.subresource, manager, applied: true, admit: r.admitWrite });
+  }, { dryRun: r.dryRun, subresource: r.subresource, manager, applied: true, admit: r.admitWrite, webhooks: r.webhooks });
   return { obj, created: false, warnings };
 }

@@ -3,6 +3,7 @@ import type { ResourceInfo } from '../registry.ts';
 import { daemonSetStrategy, deploymentStrategy, replicaSetStrategy, statefulSetStrategy } from './apps.ts';
 import { cronJobStrategy, jobStrategy } from './batch.ts';
 import { crdStrategy } from './crd.ts';
+import { mutatingWebhookConfigurationStrategy, validatingWebhookConfigurationStrategy } from './admissionregistration.ts';
 import { podTemplateStrategy, replicationControllerStrategy, resourceQuotaStrategy } from './core-workloads.ts';
 import {
   configMapStrategy,
@@ -50,6 +51,8 @@ const STRATEGIES: Record<string, Strategy> = {
   'apps/daemonsets': daemonSetStrategy,
   'apps/statefulsets': statefulSetStrategy,
   'apiextensions.k8s.io/customresourcedefinitions': crdStrategy,
+  'admissionregistration.k8s.io/mutatingwebhookconfigurations': mutatingWebhookConfigurationStrategy,
+  'admissionregistration.k8s.io/validatingwebhookconfigurations': validatingWebhookConfigurationStrategy,
   'batch/jobs': jobStrategy,
   'batch/cronjobs': cronJobStrategy,
   'rbac.authorization.k8s.io/roles': roleStrategy,

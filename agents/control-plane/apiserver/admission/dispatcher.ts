@@ -1,0 +1,230 @@
+// Admission webhooks in the write path, as kube-apiserver's MutatingAdmissionWebhook and
+// ValidatingAdmissionWebhook plugins: crud.ts calls mutate() after defaulting (webhooks one at a
+// time in order, JSONPatch answers applied and defaulted again, IfNeeded webhooks called once more
+// when a later one changed the object) and validate() after validation (all matching webhooks at
+// once). failurePolicy decides what a failed call does; a denial carries the webhook's Status.
+// Webhook configurations themselves are never sent to webhooks, so a broken webhook can always be
+// removed. matchPolicy Equivalent has no pair to act on: every built-in here is served under one
+// group and version (deployments only as apps/v1), and custom resources' other versions are not
+// yet converted for webhooks.
+import { randomUUID } from 'node:crypto';
+import { ApiError, badRequest, internalError, notFound } from '../errors.ts';
+import { jsonPatch, PatchError } from '../patch/json.ts';
+import type { Json } from '../patch/merge.ts';
+import { serviceEndpoint } from '../proxy-target.ts';
+import type { Obj } from '../strategies/types.ts';
+import { CallError, type CallTarget, post } from './client.ts';
+import { namespaceToCheck, objectSelectorMatches, type RequestTarget, rulesMatch, selectorMatches } from './match.ts';
+import { admissionReview, type ReviewResponse, type ReviewStatus, type ReviewTarget, verifyResponse } from './review.ts';
+import type { WebhookSource } from './source.ts';
+import type { Operation, Webhook } from './types.ts';
+
+export interface WebhookLookups {
+  namespace(name: string): Promise<Obj | undefined>;
+  service(namespace: string, name: string): Promise<Obj | undefined>;
+  slices(namespace: string, service: string): Promise<Obj[]>;
+}
+
+/** What a request is about, fixed by the handler before the store runs. */
+export interface RequestScope extends ReviewTarget {
+  /** the Warning headers the webhooks asked for */
+  warnings: string[];
+  /** CreateOptions / UpdateOptions / DeleteOptions of the request, by operation */
+  options(op: Operation): Record<string, unknown>;
+}
+
+/** The request's webhooks, as crud.ts calls them. */
+export interface WebhookAdmission {
+  /** returns the object after the mutating webhooks (undefined for a DELETE); `redefault` fills defaults after a patch */
+  mutate(op: Operation, obj: Obj | undefined, old: Obj | undefined, redefault?: (o: Obj) => void): Promise<Obj | undefined>;
+  validate(op: Operation, obj: Obj | undefined, old: Obj | undefined): Promise<void>;
+}
+
+const EXEMPT_GROUP = 'admissionregistration.k8s.io';
+
+/** upstream's webhookerrors.ToStatusErr */
+function denial(name: string, result: ReviewStatus | undefined): ApiError {
+  const r = result ?? {};
+  const by = `admission webhook ${JSON.stringify(name)} denied the request`;
+  const message = r.message ? `${by}: ${r.message}` : r.reason ? `${by}: ${r.reason}` : `${by} without explanation`;
+  const code = typeof r.code === 'number' && r.code >= 400 ? r.code : 400;
+  return new ApiError(code, typeof r.reason === 'string' ? r.reason : '', message, r.details);
+}
+
+/** A failed call (no answer, an unusable one): failurePolicy decides. */
+class CallFailure extends Error {}
+
+/** failurePolicy Ignore goes on (undefined); Fail answers 500 with upstream's message. */
+function failed(h: Webhook, e: CallFailure): undefined {
+  if (h.failurePolicy === 'Ignore') return undefined;
+  throw internalError(new Error(`failed calling webhook ${JSON.stringify(h.name)}: ${e.message}`));
+}
+
+export class WebhookDispatcher {
+  constructor(
+    private readonly source: Pick<WebhookSource, 'webhooks'>,
+    private readonly lookups: WebhookLookups,
+  ) {}
+
+  /** The request's webhooks; undefined when none could apply (configurations themselves, none configured). */
+  forRequest(scope: RequestScope): WebhookAdmission | undefined {
+    if (scope.group === EXEMPT_GROUP) return undefined;
+    const set = this.source.webhooks;
+    if (!set.mutating.length && !set.validating.length) return undefined;
+    return {
+      mutate: (op, obj, old, redefault) => this.mutate(set.mutating, scope, op, obj, old, redefault),
+      validate: (op, obj, old) => this.validate(set.validating, scope, op, obj, old),
+    };
+  }
+
+  private target(scope: RequestScope, op: Operation, obj: Obj | undefined, old: Obj | undefined): RequestTarget {
+    const meta = obj?.metadata ?? old?.metadata;
+    const isNamespace = scope.group === '' && scope.resource === 'namespaces';
+    const namespace = isNamespace ? (meta?.name ?? scope.name) : (meta?.namespace ?? scope.namespace);
+    return { operation: op, group: scope.group, version: scope.version, resource: scope.resource, subresource: scope.subresource, namespace: namespace ?? '' };
+  }
+
+  /** The webhooks that apply, in order (a missing namespace is a 404, as upstream's namespace matcher says). */
+  private async matching(hooks: Webhook[], t: RequestTarget, obj: Obj | undefined, old: Obj | undefined): Promise<Webhook[]> {
+    const out: Webhook[] = [];
+    let nsLabels: Record<string, string> | undefined;
+    for (const h of hooks) {
+      if (!rulesMatch(h, t) || !objectSelectorMatches(h, obj, old)) continue;
+      const ns = namespaceToCheck(h, t);
+      if (ns !== undefined) {
+        if (!nsLabels) {
+          // a Namespace's own labels decide on its create and update
+          const own = t.group === '' && t.resource === 'namespaces' && !t.subresource && (t.operation === 'CREATE' || t.operation === 'UPDATE');
+          const n = own ? obj : await this.lookups.namespace(ns);
+          if (!n) throw notFound({ group: '', plural: 'namespaces' }, ns);
+          nsLabels = n.metadata.labels ?? {};
+        }
+        if (!selectorMatches(h.namespaceSelector, nsLabels)) continue;
+      }
+      out.push(h);
+    }
+    return out;
+  }
+
+  private async mutate(hooks: Webhook[], scope: RequestScope, op: Operation, obj: Obj | undefined, old: Obj | undefined, redefault?: (o: Obj) => void): Promise<Obj | undefined> {
+    const t = this.target(scope, op, obj, old);
+    const matched = await this.matching(hooks, t, obj, old);
+    let cur = obj;
+    const again = new Set<Webhook>();
+    const run = async (h: Webhook) => {
+      const before = JSON.stringify(cur);
+      const r = await this.invoke(h, scope, op, cur, old, true);
+      if (!r) return false;
+      if (!r.allowed) throw denial(h.name, r.result);
+      if (r.patch && cur) {
+        if (r.patchType !== 'JSONPatch') return failed(h, new CallFailure(`unsupported patch type ${JSON.stringify(r.patchType)}`)) ?? false;
+        cur = applyReviewPatch(h.name, r.patch, cur, redefault);
+      }
+      return JSON.stringify(cur) !== before;
+    };
+    for (const [i, h] of matched.entries()) {
+      if (await run(h)) for (const earlier of matched.slice(0, i)) if (earlier.reinvocationPolicy === 'IfNeeded') again.add(earlier);
+    }
+    // reinvoked once at most, in order, when a later webhook changed the object
+    for (const h of matched) if (again.has(h)) await run(h);
+    return cur;
+  }
+
+  private async validate(hooks: Webhook[], scope: RequestScope, op: Operation, obj: Obj | undefined, old: Obj | undefined): Promise<void> {
+    const matched = await this.matching(hooks, this.target(scope, op, obj, old), obj, old);
+    const outcomes = await Promise.allSettled(matched.map(async (h) => {
+      const r = await this.invoke(h, scope, op, obj, old, false);
+      if (r && !r.allowed) throw denial(h.name, r.result);
+    }));
+    for (const o of outcomes) if (o.status === 'rejected') throw o.reason;
+  }
+
+  /** One webhook call; undefined when it failed and its failurePolicy is Ignore. */
+  private async invoke(h: Webhook, scope: RequestScope, op: Operation, obj: Obj | undefined, old: Obj | undefined, mutating: boolean): Promise<ReviewResponse | undefined> {
+    if (scope.dryRun && h.sideEffects !== 'None' && h.sideEffects !== 'NoneOnDryRun') throw badRequest(`admission webhook ${JSON.stringify(h.name)} does not support dry run`);
+    try {
+      const r = await this.call(h, scope, op, obj, old, mutating);
+      scope.warnings.push(...r.warnings);
+      return r;
+    } catch (e) {
+      if (!(e instanceof CallFailure)) throw e;
+      return failed(h, e);
+    }
+  }
+
+  private async call(h: Webhook, scope: RequestScope, op: Operation, obj: Obj | undefined, old: Obj | undefined, mutating: boolean): Promise<ReviewResponse> {
+    const version = (h.admissionReviewVersions ?? []).find((v) => v === 'v1' || v === 'v1beta1');
+    if (!version) throw new CallFailure('webhook does not accept known AdmissionReview versions (v1, v1beta1)');
+    const timeoutSeconds = h.timeoutSeconds ?? 10;
+    const target = await this.resolve(h, timeoutSeconds);
+    const uid = randomUUID();
+    const meta = obj?.metadata ?? old?.metadata;
+    const review = admissionReview({
+      ...scope, uid, name: meta?.name ?? scope.name, namespace: meta?.namespace ?? scope.namespace, operation: op,
+      object: obj, oldObject: old, options: scope.options(op),
+    }, version);
+    let text: string;
+    try {
+      text = await post(target, JSON.stringify(review), timeoutSeconds * 1000);
+    } catch (e) {
+      if (e instanceof CallError) throw new CallFailure(`${e.message.startsWith('unable to load root') ? 'could not get REST client' : 'failed to call webhook'}: ${e.message}`);
+      throw e;
+    }
+    try {
+      return verifyResponse(text, uid, version, mutating);
+    } catch (e) {
+      const decode = (e as { decode?: boolean }).decode;
+      throw new CallFailure(`${decode ? 'failed to call webhook' : 'received invalid webhook response'}: ${(e as Error).message}`);
+    }
+  }
+
+  /** Where the call goes: the URL, or a ready endpoint of the Service (the API server cannot reach ClusterIPs). */
+  private async resolve(h: Webhook, timeoutSeconds: number): Promise<CallTarget> {
+    const cc = h.clientConfig ?? {};
+    const q = `timeout=${timeoutSeconds}s`;
+    if (cc.url) {
+      const url = new URL(cc.url);
+      url.search = q;
+      return { url, caBundle: cc.caBundle };
+    }
+    const s = cc.service ?? {};
+    const ns = s.namespace ?? '';
+    const name = s.name ?? '';
+    const port = s.port ?? 443;
+    const host = `${name}.${ns}.svc`;
+    const url = new URL(`https://${host}:${port}${s.path ?? ''}?${q}`);
+    const where = `failed to call webhook: Post ${JSON.stringify(url.toString())}`;
+    const svc = await this.lookups.service(ns, name);
+    if (!svc) throw new CallFailure(`${where}: service "${name}" not found`);
+    let ep: { ip: string; port: number };
+    try {
+      ep = serviceEndpoint(svc, await this.lookups.slices(ns, name), String(port), name);
+    } catch (e) {
+      if (e instanceof ApiError) throw new CallFailure(`${where}: ${e.message}`);
+      throw e;
+    }
+    return { url, connect: { host: ep.ip, port: ep.port }, servername: host, caBundle: cc.caBundle };
+  }
+}
+
+/** The object after a mutating webhook's JSONPatch, defaulted again (upstream decodes it with defaulting). */
+function applyReviewPatch(name: string, patch: string, obj: Obj, redefault?: (o: Obj) => void): Obj {
+  let ops: unknown;
+  try {
+    ops = JSON.parse(Buffer.from(patch, 'base64').toString('utf8'));
+  } catch (e) {
+    throw internalError(e);
+  }
+  let next: unknown;
+  try {
+    next = jsonPatch(obj as Json, ops);
+  } catch (e) {
+    if (e instanceof PatchError || e instanceof ApiError) throw internalError(e);
+    throw e;
+  }
+  if (typeof next !== 'object' || next === null || Array.isArray(next)) throw internalError(new Error(`admission webhook ${JSON.stringify(name)} patched the object into a non-object`));
+  const out = next as Obj;
+  out.metadata ??= {};
+  redefault?.(out);
+  return out;
+}
