@@ -3,7 +3,7 @@
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { withConfigFile } from './config.ts';
-import { kubeletFlags, kubeletOptions, podnetFlags, podnetOptions, proxyFlags, proxyOptions, sharedNodeFlags } from './node-flags.ts';
+import { agentCredentialFlags, kubeletFlags, kubeletOptions, podnetFlags, podnetOptions, proxyFlags, proxyOptions, sharedNodeFlags } from './node-flags.ts';
 import { registerInstallCommands } from './install/commands.ts';
 import { installCrashPolicy } from './crash-policy.ts';
 import { logger } from '../api/log.ts';
@@ -99,7 +99,7 @@ program.command('agent')
     const a = await startAgent(withConfigFile(cmd, 'agent'));
     holdOpen(() => a.stop());
   });
-proxyFlags(podnetFlags(kubeletFlags(sharedNodeFlags(program.commands.at(-1)!))), false);
+agentCredentialFlags(proxyFlags(podnetFlags(kubeletFlags(sharedNodeFlags(program.commands.at(-1)!))), false));
 
 program.command('cni-daemon')
   .description('serve the CNI plugins from a resident process in this network namespace (the exec\'d shims hand requests to it)')
