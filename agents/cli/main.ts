@@ -41,11 +41,14 @@ program.command('control-plane').alias('server')
   .option('--datastore-endpoint <urls>', 'etcd v3 client URLs, comma separated, e.g. http://127.0.0.1:2379 (default: SQLite in the data dir)')
   .option('--token-auth-file <file>', 'static bearer tokens: CSV lines token,user,uid,"group1,group2"')
   .option('--service-account-issuer <url>', 'iss of service-account tokens and the API server\'s audience', 'https://kubernetes.default.svc.cluster.local')
+  .option('--service-account-max-token-expiration <duration>', 'longest lifetime of a requested service-account token, e.g. 24h (1h to 2^32 s; default: no cap)')
+  .option('--service-account-extend-token-expiration <bool>', 'give the kubelet\'s projected tokens a year of life, warning after the requested 3607 s', 'true')
   .option('--secrets-encryption', 'encrypt Secrets at rest (keys in <data-dir>/cred/encryption-config.json, made on first start)')
   .option('--write-kubeconfig <file>', 'also write the admin kubeconfig here (mode 0600) at each start, e.g. /etc/hawser/admin.kubeconfig')
   .action(async (_o, cmd: Command) => {
     const o = withConfigFile<Record<string, any>>(cmd, 'control-plane');
     const { startControlPlane } = await import('../control-plane/index.ts');
+    const { parseMaxExpiration } = await import('../control-plane/auth/token-expiration.ts');
     const { defaultHostAddress } = await import('./host-address.ts');
     const cp = await startControlPlane({
       dataDir: o.dataDir, bindAddress: o.bindAddress, port: o.port,
@@ -56,6 +59,8 @@ program.command('control-plane').alias('server')
       datastoreEndpoint: o.datastoreEndpoint || undefined,
       tokenAuthFile: o.tokenAuthFile || undefined,
       serviceAccountIssuer: o.serviceAccountIssuer || undefined,
+      serviceAccountMaxTokenExpirationSeconds: parseMaxExpiration(o.serviceAccountMaxTokenExpiration === undefined ? undefined : String(o.serviceAccountMaxTokenExpiration)),
+      serviceAccountExtendTokenExpiration: String(o.serviceAccountExtendTokenExpiration) !== 'false',
       secretsEncryption: !!o.secretsEncryption,
     });
     const adminKubeconfig = `${o.dataDir}/admin.kubeconfig`;

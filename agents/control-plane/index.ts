@@ -63,6 +63,10 @@ export interface ControlPlaneOptions {
   tokenAuthFile?: string;
   /** the iss of service-account tokens and the API server's audience (upstream --service-account-issuer) */
   serviceAccountIssuer?: string;
+  /** upstream --service-account-max-token-expiration in seconds (0/absent: no cap) */
+  serviceAccountMaxTokenExpirationSeconds?: number;
+  /** upstream --service-account-extend-token-expiration (default true) */
+  serviceAccountExtendTokenExpiration?: boolean;
   /** cluster DNS on advertiseAddress:<port> behind Service kube-system/kube-dns; absent = no DNS */
   clusterDNS?: { port: number; serviceIP: string; clusterDomain: string; resolvConf: string };
   /** the API server's header, body and idle timeouts (apiserver/timeouts.ts); upstream's by default, tests shorten them */
@@ -123,6 +127,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ url: 
   // service-account tokens: signed by a key made on first start; the issuer is also the API's audience
   const issuer = o.serviceAccountIssuer || DEFAULT_ISSUER;
   const saTokens = new ServiceAccountTokens(loadOrCreateSigningKey(tlsDir(o.dataDir)), issuer, [issuer], storedObjects(store));
+  saTokens.expiration = { maxSeconds: o.serviceAccountMaxTokenExpirationSeconds ?? 0, extend: o.serviceAccountExtendTokenExpiration ?? true };
   const authn = new BearerAuthenticator(o.tokenAuthFile ? TokenAuthenticator.fromFile(o.tokenAuthFile) : undefined, saTokens);
   const handler = new ApiHandler({
     store,

@@ -315,7 +315,8 @@ export class ApiHandler {
       const body = requireObject(decodeBody(req.body, req.headers['content-type'], messageFor('authentication.k8s.io', 'TokenRequest')));
       typedDecode(body, res, 'Ignore', 'AuthenticationV1TokenRequest', 'TokenRequest');
       const get: Getter = (plural, gns, name) => this.storeFor(plural).get(gns, name);
-      return ok(await createTokenRequest(issuer, get, attrs, ns!, rr.name!, body), 201);
+      const answer = await createTokenRequest(issuer, get, attrs, ns!, rr.name!, body);
+      return ok(answer.body, 201, answer.warnings);
     }
     if (rr.subresource === 'scale') return this.scale(req, rs, ns, rr, dryRun);
     if (rr.subresource === 'eviction') {
