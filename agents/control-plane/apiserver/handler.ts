@@ -415,9 +415,10 @@ export class ApiHandler {
     // custom resources have no patch strategies: upstream refuses a strategic merge patch
     if (type === 'strategic' && rs.res.custom) throw unsupportedPatch(Object.keys(PATCH_CONTENT_TYPES).filter((t) => PATCH_CONTENT_TYPES[t] !== 'strategic'));
     const mode = parseFieldValidation(req.query.get('fieldValidation'));
-    // the object a patch produces is admitted like a created or replaced one
-    const admit = async (obj: Obj) => {
-      const refused = await this.o.admit?.(attrs, obj);
+    // the object a patch produces is admitted like a created or replaced one (an apply that
+    // creates is a create to admission, as upstream's admission.Create)
+    const admit = async (obj: Obj, operation: 'create' | 'update' = 'update') => {
+      const refused = await this.o.admit?.(operation === 'create' ? { ...attrs, verb: 'create' } : attrs, obj);
       if (refused) throw refused;
     };
     if (type === 'apply') {
