@@ -12,9 +12,12 @@
 // at once (on that namespace, cluster-wide, other resources) while 200 clients GET ConfigMaps;
 // RSS at start, peak RSS in the burst (target < 400 MB), GET p99 in the burst (target < 1 s), RSS
 // after the watches close and a GC (target: within 20% of the start).
-// BENCH_APISERVER=api runs only the first part, BENCH_APISERVER=burst only the burst.
+// Then the authorization figure (authzRows): a GET as a ServiceAccount bound through 1 of 1,000
+// RoleBindings beside the same GET as cluster-admin (target: p99 at most 1.2x).
+// BENCH_APISERVER=api runs only the first part, BENCH_APISERVER=authz only the authorization rows,
+// BENCH_APISERVER=burst only the burst.
 // Prints RESULT apiserver-p99-create ours=<ms> slo=1000 ratio=<r> (the worse backend), and ends
-// with RESULT apiserver-watch-burst-rss ours=<peak MB> slo=400 ratio=<r>.
+// with RESULT apiserver-authz-p99-get ours=<ms> cluster-admin=<ms> ratio=<r> and RESULT apiserver-watch-burst-rss ours=<peak MB> slo=400 ratio=<r>.
 import { fork } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
@@ -49,14 +52,16 @@ const pct = (xs: number[], p: number) => {
 
 type Call = (method: string, path: string, body?: unknown, contentType?: string) => Promise<{ status: number; text: string }>;
 
-function client(kubeconfig: string, url: string): { call: Call; agent: https.Agent } {
+/** A client with the kubeconfig's CA and certificate, or, given `bearer`, that token instead of the certificate. */
+function client(kubeconfig: string, url: string, bearer?: string): { call: Call; agent: https.Agent } {
   const { ca, cert, key } = loadKubeconfig(kubeconfig);
-  const agent = new https.Agent({ keepAlive: true, maxSockets: INFLIGHT + 4, ca, cert, key });
+  const agent = new https.Agent({ keepAlive: true, maxSockets: INFLIGHT + 4, ca, ...(bearer ? {} : { cert, key }) });
   const { hostname, port } = new URL(url);
+  const auth = bearer ? { authorization: `Bearer ${bearer}` } : {};
   const call: Call = (method, path, body, contentType = 'application/json') =>
     new Promise((resolve, reject) => {
       const data = body === undefined ? undefined : JSON.stringify(body);
-      const req = https.request({ host: hostname, port, path, method, agent, headers: data ? { 'content-type': contentType, 'content-length': Buffer.byteLength(data) } : {} }, (res) => {
+      const req = https.request({ host: hostname, port, path, method, agent, headers: data ? { ...auth, 'content-type': contentType, 'content-length': Buffer.byteLength(data) } : auth }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
@@ -241,6 +246,64 @@ async function apiRows(): Promise<void> {
   console.log(`RESULT apiserver-p99-create ours=${create.toFixed(1)} slo=1000 ratio=${(create / 1000).toFixed(4)}`);
 }
 
+const AUTHZ = { bindings: 1000, gets: 4000, ns: 'authz' };
+
+/**
+ * Issue 15's authorization figure: the same GET of one ConfigMap as cluster-admin (client
+ * certificate, allowed by the static system:masters rule) and as a ServiceAccount (its bearer
+ * token) whose only grant is the last of 1,000 RoleBindings in the namespace, each binding another
+ * ServiceAccount to a Role that allows get configmaps. Both through the whole request path.
+ */
+async function authzRows(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'hawser-bench-authz-'));
+  const cp = await startControlPlane({
+    dataDir: dir, bindAddress: '127.0.0.1', port: 0, advertiseAddress: '127.0.0.1',
+    clusterCIDR: '10.244.0.0/16', nodeCIDRMaskSize: 24, serviceCIDR: '10.96.0.0/12', nodeMonitorGracePeriodSeconds: 3600,
+  });
+  const kubeconfig = join(dir, 'admin.kubeconfig');
+  const admin = client(kubeconfig, cp.url);
+  let sa: ReturnType<typeof client> | undefined;
+  try {
+    const { call } = admin;
+    const ns = `/api/v1/namespaces/${AUTHZ.ns}`;
+    const rbac = `/apis/rbac.authorization.k8s.io/v1/namespaces/${AUTHZ.ns}`;
+    expect(await call('POST', '/api/v1/namespaces', { metadata: { name: AUTHZ.ns } }), 201, 'namespace');
+    expect(await call('POST', `${ns}/configmaps`, { metadata: { name: 'cm' }, data: { k: 'v' } }), 201, 'configmap');
+    expect(await call('POST', `${rbac}/roles`, { metadata: { name: 'reader' }, rules: [{ verbs: ['get'], apiGroups: [''], resources: ['configmaps'] }] }), 201, 'role');
+    await timed(AUTHZ.bindings, INFLIGHT, async (i) => {
+      expect(await call('POST', `${ns}/serviceaccounts`, { metadata: { name: `sa-${i}` } }), 201, 'serviceaccount');
+      expect(await call('POST', `${rbac}/rolebindings`, {
+        metadata: { name: `rb-${i}` }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'reader' },
+        subjects: [{ kind: 'ServiceAccount', name: `sa-${i}`, namespace: AUTHZ.ns }],
+      }), 201, 'rolebinding');
+    });
+    const last = `sa-${AUTHZ.bindings - 1}`;
+    const tr = await call('POST', `${ns}/serviceaccounts/${last}/token`, { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: {} });
+    expect(tr, 201, 'token');
+    sa = client(kubeconfig, cp.url, JSON.parse(tr.text).status.token);
+    const saCall = sa.call;
+    expect(await saCall('GET', `${ns}/secrets`), 403, 'the ServiceAccount is refused what it was not granted');
+    const get = (c: Call) => timed(AUTHZ.gets, INFLIGHT, async () => expect(await c('GET', `${ns}/configmaps/cm`), 200, 'get'));
+    // warm both paths, then alternate halves so that drift hits both alike
+    await get(call);
+    await get(saCall);
+    const asAdmin = [...(await get(call)), ...(await get(call))];
+    const asSA = [...(await get(saCall)), ...(await get(saCall))];
+    const f = (x: number) => x.toFixed(2).padStart(9);
+    console.log(`${'authz get as'.padEnd(44)} ${'n'.padStart(6)} ${'p50 ms'.padStart(9)} ${'p99 ms'.padStart(9)}`);
+    console.log(`${'cluster-admin (client cert)'.padEnd(44)} ${String(asAdmin.length).padStart(6)} ${f(pct(asAdmin, 50))} ${f(pct(asAdmin, 99))}`);
+    console.log(`${`ServiceAccount, 1 of ${AUTHZ.bindings} RoleBindings (token)`.padEnd(44)} ${String(asSA.length).padStart(6)} ${f(pct(asSA, 50))} ${f(pct(asSA, 99))}`);
+    const ratio = pct(asSA, 99) / pct(asAdmin, 99);
+    console.log(`target (ServiceAccount p99 at most 1.2x cluster-admin's): ${ratio <= 1.2 ? 'met' : 'NOT met'}`);
+    console.log(`RESULT apiserver-authz-p99-get ours=${pct(asSA, 99).toFixed(2)} cluster-admin=${pct(asAdmin, 99).toFixed(2)} target=1.2 ratio=${ratio.toFixed(2)}`);
+  } finally {
+    admin.agent.destroy();
+    sa?.agent.destroy();
+    await cp.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 const BURST = { configMaps: 993, watches: 500, getClients: 200, ns: 'burst', boundMs: 180_000 };
 
 /**
@@ -412,6 +475,7 @@ async function watchBurst(): Promise<void> {
 if (process.argv[2] === '--serve-child') await serveChild(process.argv[3]);
 else {
   const part = process.env.BENCH_APISERVER ?? 'all';
-  if (part !== 'burst') await apiRows();
-  if (part !== 'api') await watchBurst();
+  if (part === 'all' || part === 'api') await apiRows();
+  if (part === 'all' || part === 'authz') await authzRows();
+  if (part === 'all' || part === 'burst') await watchBurst();
 }

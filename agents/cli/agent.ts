@@ -1,15 +1,15 @@
 // `hawser agent`: podnet, the kubelet and kube-proxy in one Node.js process, as k3s runs its
 // agent. One runtime instead of three saves the per-process baseline (V8 heap, code, TLS and
 // gRPC stacks): about 75 MiB per component measured idle in the lab. The components keep their
-// own API clients and informers, so each behaves exactly as when run alone.
+// own API clients, informers and credentials (their own identities), so each behaves exactly as when run alone.
 // podnet starts first: it writes the CNI config the kubelet's first sandbox needs.
 import { logger } from '../api/log.ts';
-import { kubeletOptions, podnetOptions, proxyOptions } from './node-flags.ts';
+import { agentOptions } from './node-flags.ts';
 
 export async function startAgent(flags: Record<string, unknown>, status: (text: string) => void = () => {}): Promise<{ ready: Promise<void>; stop(): Promise<void> }> {
   const log = logger('agent');
   // parse every component's options before starting any, so a bad flag starts nothing
-  const opts = { podnet: podnetOptions(flags), kubelet: kubeletOptions(flags), proxy: proxyOptions(flags) };
+  const opts = agentOptions(flags);
   const [{ startPodnet }, { startKubelet }, { startKubeProxy }] = await Promise.all([
     import('../podnet/podnet.ts'), import('../kubelet/kubelet.ts'), import('../kube-proxy/index.ts'),
   ]);

@@ -3,7 +3,7 @@
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { withConfigFile } from './config.ts';
-import { duration, kubeletFlags, kubeletOptions, podnetFlags, podnetOptions, proxyFlags, proxyOptions, sharedNodeFlags } from './node-flags.ts';
+import { agentCredentialFlags, duration, kubeletFlags, kubeletOptions, podnetFlags, podnetOptions, proxyFlags, proxyOptions, sharedNodeFlags } from './node-flags.ts';
 import { registerInstallCommands } from './install/commands.ts';
 import { installCrashPolicy } from './crash-policy.ts';
 import { logger } from '../api/log.ts';
@@ -47,12 +47,15 @@ program.command('control-plane').alias('server')
   .option('--datastore-endpoint <urls>', 'etcd v3 client URLs, comma separated, e.g. http://127.0.0.1:2379 (default: SQLite in the data dir)')
   .option('--token-auth-file <file>', 'static bearer tokens: CSV lines token,user,uid,"group1,group2"')
   .option('--service-account-issuer <url>', 'iss of service-account tokens and the API server\'s audience', 'https://kubernetes.default.svc.cluster.local')
+  .option('--service-account-max-token-expiration <duration>', 'longest lifetime of a requested service-account token, e.g. 24h (1h to 2^32 s; default: no cap)')
+  .option('--service-account-extend-token-expiration <bool>', 'give the kubelet\'s projected tokens a year of life, warning after the requested 3607 s', 'true')
   .option('--secrets-encryption', 'encrypt Secrets at rest (keys in <data-dir>/cred/encryption-config.json, made on first start)')
   .option('--write-kubeconfig <file>', 'also write the admin kubeconfig here (mode 0600) at each start, e.g. /etc/hawser/admin.kubeconfig')
   .option('--metric-resolution <duration>', 'how often the metrics API scrapes each kubelet\'s /metrics/resource', '15s')
   .action(async (_o, cmd: Command) => {
     const o = withConfigFile<Record<string, any>>(cmd, 'control-plane');
     const { startControlPlane } = await import('../control-plane/index.ts');
+    const { parseMaxExpiration } = await import('../control-plane/auth/token-expiration.ts');
     const { defaultHostAddress } = await import('./host-address.ts');
     const cp = await startControlPlane({
       dataDir: o.dataDir, bindAddress: o.bindAddress, port: o.port,
@@ -63,6 +66,8 @@ program.command('control-plane').alias('server')
       datastoreEndpoint: o.datastoreEndpoint || undefined,
       tokenAuthFile: o.tokenAuthFile || undefined,
       serviceAccountIssuer: o.serviceAccountIssuer || undefined,
+      serviceAccountMaxTokenExpirationSeconds: parseMaxExpiration(o.serviceAccountMaxTokenExpiration === undefined ? undefined : String(o.serviceAccountMaxTokenExpiration)),
+      serviceAccountExtendTokenExpiration: String(o.serviceAccountExtendTokenExpiration) !== 'false',
       secretsEncryption: !!o.secretsEncryption,
       metricResolutionMs: duration(String(o.metricResolution)),
     });
@@ -121,7 +126,7 @@ program.command('agent')
     const a = await startAgent(withConfigFile(cmd, 'agent'), (s) => void systemd.status(s));
     holdOpen(() => a.stop(), { when: a.ready, status: 'pod network reconciled, node registered, runtime listed, Service rules synced' });
   });
-proxyFlags(podnetFlags(kubeletFlags(sharedNodeFlags(program.commands.at(-1)!))), false);
+agentCredentialFlags(proxyFlags(podnetFlags(kubeletFlags(sharedNodeFlags(program.commands.at(-1)!))), false));
 
 program.command('cni-daemon')
   .description('serve the CNI plugins from a resident process in this network namespace (the exec\'d shims hand requests to it)')

@@ -74,6 +74,21 @@ export const proxyFlags = (c: Command, withShared = true) => (withShared ? nodeI
   .option('--ipvs-scheduler <name>', 'ipvs mode: rr, lc, dh, sh, sed or nq', 'rr')
   .option('--cleanup', 'remove the rules every proxy mode made (iptables, ipvs, nftables) and exit, as upstream kube-proxy --cleanup');
 
+/** `hawser agent` only: podnet's and kube-proxy's own credentials (default: --kubeconfig, as on hosts joined before they had their own). */
+export const agentCredentialFlags = (c: Command) => c
+  .option('--podnet-kubeconfig <file>', 'podnet\'s credentials for the API server (default: --kubeconfig)')
+  .option('--kube-proxy-kubeconfig <file>', 'kube-proxy\'s credentials for the API server (default: --kubeconfig)');
+
+/** Each component's options from `hawser agent`'s flags: the shared ones, then each its own credentials. */
+export function agentOptions(o: Flags): { podnet: PodnetOptions; kubelet: KubeletOptions; proxy: KubeProxyOptions } {
+  const own = (v: unknown) => (v ? str(v) : str(o.kubeconfig));
+  return {
+    podnet: { ...podnetOptions(o), kubeconfig: own(o.podnetKubeconfig) },
+    kubelet: kubeletOptions(o),
+    proxy: { ...proxyOptions(o), kubeconfig: own(o.kubeProxyKubeconfig) },
+  };
+}
+
 export function kubeletOptions(o: Flags): KubeletOptions {
   return {
     nodeName: str(o.nodeName), kubeconfig: str(o.kubeconfig), runtimeEndpoint: criSocketPath(str(o.containerRuntimeEndpoint)), rootDir: str(o.rootDir),

@@ -38,6 +38,7 @@ import { NodeIpamController } from './controllers/nodeipam.ts';
 import { NodeLifecycleController } from './controllers/nodelifecycle.ts';
 import { PodGC } from './controllers/podgc.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
+import { DNS_USER } from './auth/agent-identities.ts';
 import { ensureClientCert, ensureServingCert, issueCert, loadOrCreateCA } from './pki.ts';
 import { Scheduler } from './scheduler/scheduler.ts';
 import { startCompactor } from './storage/compactor.ts';
@@ -67,6 +68,10 @@ export interface ControlPlaneOptions {
   tokenAuthFile?: string;
   /** the iss of service-account tokens and the API server's audience (upstream --service-account-issuer) */
   serviceAccountIssuer?: string;
+  /** upstream --service-account-max-token-expiration in seconds (0/absent: no cap) */
+  serviceAccountMaxTokenExpirationSeconds?: number;
+  /** upstream --service-account-extend-token-expiration (default true) */
+  serviceAccountExtendTokenExpiration?: boolean;
   /** cluster DNS on advertiseAddress:<port> behind Service kube-system/kube-dns; absent = no DNS */
   clusterDNS?: { port: number; serviceIP: string; clusterDomain: string; resolvConf: string };
   /** the API server's header, body and idle timeouts (apiserver/timeouts.ts); upstream's by default, tests shorten them */
@@ -131,6 +136,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ url: 
   // service-account tokens: signed by a key made on first start; the issuer is also the API's audience
   const issuer = o.serviceAccountIssuer || DEFAULT_ISSUER;
   const saTokens = new ServiceAccountTokens(loadOrCreateSigningKey(tlsDir(o.dataDir)), issuer, [issuer], storedObjects(store));
+  saTokens.expiration = { maxSeconds: o.serviceAccountMaxTokenExpirationSeconds ?? 0, extend: o.serviceAccountExtendTokenExpiration ?? true };
   const authn = new BearerAuthenticator(o.tokenAuthFile ? TokenAuthenticator.fromFile(o.tokenAuthFile) : undefined, saTokens);
   const metrics = o.metricResolutionMs ? new MetricsStore() : undefined;
   const webhooks = new WebhookSource();
@@ -228,10 +234,14 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ url: 
   // DNS binds the advertise address, not a wildcard: :53 on 127.0.0.53 belongs to systemd-resolved
   let dns: { close(): Promise<void> } | undefined;
   if (o.clusterDNS) {
-    const dnsApi = new ApiClient(loadKubeconfig(join(o.dataDir, 'admin.kubeconfig')), 'hawser-cluster-dns');
+    // the server reads as system:hawser-dns (system:coredns's rights); its Service is set up as admin
+    const dnsCert = await ensureClientCert(ca, tlsDir(o.dataDir), 'hawser-dns', DNS_USER, [], 3650);
+    writeKubeconfig(join(o.dataDir, 'dns.kubeconfig'), { server: url, caPem: ca.certPem, user: DNS_USER, certPem: dnsCert.certPem, keyPem: dnsCert.keyPem });
+    const dnsApi = new ApiClient(loadKubeconfig(join(o.dataDir, 'dns.kubeconfig')), 'hawser-cluster-dns');
     const d = await startClusterDNS({ api: dnsApi, bindAddress: o.advertiseAddress, port: o.clusterDNS.port,
       clusterDomain: o.clusterDNS.clusterDomain, resolvConf: o.clusterDNS.resolvConf });
-    await ensureKubeDnsService(dnsApi, { clusterIP: o.clusterDNS.serviceIP, endpointIPs: [o.advertiseAddress], port: d.port });
+    await ensureKubeDnsService(new ApiClient(loadKubeconfig(join(o.dataDir, 'admin.kubeconfig')), 'hawser-cluster-dns'),
+      { clusterIP: o.clusterDNS.serviceIP, endpointIPs: [o.advertiseAddress], port: d.port });
     dns = d;
   }
   log.info({ url, dataDir: o.dataDir }, 'control plane ready');

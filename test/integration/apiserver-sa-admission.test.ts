@@ -102,3 +102,24 @@ test.serial('kube-root-ca.crt comes back when deleted and is set back when chang
   });
   t.is(back.data['ca.crt'], ca);
 });
+
+test.serial('a pod created by server-side apply gets the same admission: its ServiceAccount checked, the token volume added', async (t) => {
+  const apply = (name: string, sa?: string) => c.kubectl(['apply', '--server-side', '-f', '-', '-o', 'json'], {
+    input: JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { ...(sa ? { serviceAccountName: sa } : {}), containers: containers('a') } }),
+  });
+  const r = await apply('applied');
+  t.is(r.code, 0, r.stderr);
+  const pod = JSON.parse(r.stdout);
+  t.is(pod.spec.serviceAccountName, 'default');
+  const vol = pod.spec.volumes?.find((v: { name: string }) => v.name.startsWith('kube-api-access-'));
+  t.truthy(vol, JSON.stringify(pod.spec));
+  t.deepEqual(pod.spec.containers[0].volumeMounts, [{ name: vol.name, readOnly: true, mountPath: PATH }]);
+  // a second apply of the same configuration changes nothing
+  const again = await apply('applied');
+  t.is(again.code, 0, again.stderr);
+  t.deepEqual(JSON.parse(again.stdout).spec.volumes, pod.spec.volumes);
+  const missing = await apply('applied-missing', 'nobody');
+  t.is(missing.code, 1);
+  t.regex(missing.stderr, /pods "applied-missing" is forbidden: error looking up service account default\/nobody: serviceaccount "nobody" not found/);
+  t.is((await c.kubectl(['get', 'pod', 'applied-missing'])).code, 1, 'nothing stored');
+});

@@ -109,9 +109,15 @@ test.serial('install, then join: the expected files; a second join and a second 
     'node-name': 'w1', kubeconfig: '/etc/hawser/kubelet.kubeconfig', 'cni-conf-dir': '/etc/cni/net.d', 'cni-bin-dir': '/opt/cni/bin',
     'cluster-cidr': '10.244.0.0/16', 'container-runtime-endpoint': '/run/containerd/containerd.sock',
     'root-dir': '/var/lib/hawser/kubelet', 'node-ip': '10.9.8.7',
+    'podnet-kubeconfig': '/etc/hawser/podnet.kubeconfig', 'kube-proxy-kubeconfig': '/etc/hawser/kube-proxy.kubeconfig',
   });
   t.false(existsSync(join(root, 'etc/hawser/kubelet.yaml')), 'no per-component configs unless --separate-units');
-  t.is(statSync(join(root, 'etc/hawser/kubelet.kubeconfig')).mode & 0o777, 0o600);
+  // each agent component has its own credentials, private to root
+  for (const [file, cn] of [['kubelet', 'system:node:w1'], ['kube-proxy', 'system:kube-proxy'], ['podnet', 'system:podnet:w1']]) {
+    const path = join(root, `etc/hawser/${file}.kubeconfig`);
+    t.is(statSync(path).mode & 0o777, 0o600, path);
+    t.true(new X509Certificate(parseKubeconfig(readFileSync(path, 'utf8')).cert!).subject.split('\n').includes(`CN=${cn}`), path);
+  }
   t.is(statSync(join(root, 'usr/local/bin/hawser')).mode & 0o777, 0o755);
 
   // the credentials: system:node:w1 in system:nodes, signed by the cluster CA (openssl as the oracle)

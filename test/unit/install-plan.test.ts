@@ -5,7 +5,7 @@ import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { parse } from 'yaml';
-import { kubeletFlags, podnetFlags, proxyFlags, sharedNodeFlags } from '../../agents/cli/node-flags.ts';
+import { agentCredentialFlags, kubeletFlags, podnetFlags, proxyFlags, sharedNodeFlags } from '../../agents/cli/node-flags.ts';
 import type { Component } from '../../agents/cli/install/layout.ts';
 import { componentValues, DEFAULT_SETTINGS, type InstallSettings } from '../../agents/cli/install/configs.ts';
 import { settingsFromFlags } from '../../agents/cli/install/commands.ts';
@@ -93,7 +93,7 @@ test('every config key is a flag of its command', (t) => {
     kubelet: declared((c) => kubeletFlags(sharedNodeFlags(c))),
     podnet: declared((c) => podnetFlags(sharedNodeFlags(c))),
     'kube-proxy': declared((c) => proxyFlags(sharedNodeFlags(c))),
-    agent: declared((c) => proxyFlags(podnetFlags(kubeletFlags(sharedNodeFlags(c))), false)),
+    agent: declared((c) => agentCredentialFlags(proxyFlags(podnetFlags(kubeletFlags(sharedNodeFlags(c))), false))),
   };
   t.true(flags['control-plane'].has('data-dir'));
   // every optional key set, so that each one is checked (backend: vxlan, proxy-mode: nftables)
@@ -108,15 +108,17 @@ test('a change restarts only the units that read it', (t) => {
   t.deepEqual(unitsToRestart(['/etc/hawser/containerd.toml'], separate), ['containerd.service']);
   t.deepEqual(unitsToRestart(['/usr/local/lib/hawser/dist/hawser.cjs'], separate), ['hawser-podnet.service', 'hawser-kubelet.service', 'hawser-kube-proxy.service']);
   t.deepEqual(unitsToRestart(['/etc/hawser/kubelet.kubeconfig'], separate), ['hawser-podnet.service', 'hawser-kubelet.service', 'hawser-kube-proxy.service']);
+  t.deepEqual(unitsToRestart(['/etc/hawser/kube-proxy.kubeconfig'], agent), ['hawser-agent.service']);
   t.deepEqual(unitsToRestart(['/etc/sysctl.d/90-hawser.conf'], separate), []);
   t.deepEqual(unitsToRestart(['/etc/hawser/agent.yaml'], agent), ['hawser-agent.service']);
   t.deepEqual(unitsToRestart(['/usr/local/lib/hawser/dist/hawser.cjs', '/etc/hawser/containerd.toml'], agent), ['containerd.service', 'hawser-agent.service']);
   t.deepEqual(unitsToRestart(['/etc/hawser/control-plane.yaml'], server), ['hawser-control-plane.service']);
 });
 
-test('join writes the CA, a private kubeconfig and the private node password', (t) => {
-  const e = joinEntries({ caPem: 'CA', kubeconfig: 'KC', nodePassword: 'pw' });
-  t.deepEqual(e.map((x) => [x.path, x.mode, x.group]), [['/etc/hawser/ca.crt', 0o644, 'join'], ['/etc/hawser/kubelet.kubeconfig', 0o600, 'join'], ['/etc/hawser/node-password', 0o600, 'join']]);
+test('join writes the CA, a private kubeconfig for each agent component and the private node password', (t) => {
+  const e = joinEntries({ caPem: 'CA', kubeconfigs: { kubelet: 'KC', 'kube-proxy': 'KP', podnet: 'PN' }, nodePassword: 'pw' });
+  t.deepEqual(e.map((x) => [x.path, x.mode, x.group]), [['/etc/hawser/ca.crt', 0o644, 'join'], ['/etc/hawser/kubelet.kubeconfig', 0o600, 'join'],
+    ['/etc/hawser/kube-proxy.kubeconfig', 0o600, 'join'], ['/etc/hawser/podnet.kubeconfig', 0o600, 'join'], ['/etc/hawser/node-password', 0o600, 'join']]);
 });
 
 test('flags: unset ones stay unset (the previous install keeps its values); bad values are refused', (t) => {

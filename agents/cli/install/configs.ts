@@ -3,7 +3,8 @@
 // and kernel modules. Pure: the same settings give the same bytes, which makes a rerun a no-op.
 import YAML from 'yaml';
 import { renderContainerdConfig } from '../../kubelet/cri/containerd-config.ts';
-import { LAYOUT, type Component, type Role } from './layout.ts';
+import { AGENT_KUBECONFIGS, LAYOUT, type Component, type Role } from './layout.ts';
+import type { AgentComponent } from '../../control-plane/auth/agent-identities.ts';
 
 export interface InstallSettings {
   role: Role;
@@ -47,7 +48,7 @@ export function renderComponentConfig(component: Component, values: Values): str
 }
 
 export function componentValues(c: Component, s: InstallSettings): Values {
-  const node = { 'node-name': s.nodeName, kubeconfig: LAYOUT.kubeconfig };
+  const node = (who: AgentComponent) => ({ 'node-name': s.nodeName, kubeconfig: AGENT_KUBECONFIGS[who] });
   switch (c) {
     case 'control-plane':
       return {
@@ -59,18 +60,22 @@ export function componentValues(c: Component, s: InstallSettings): Values {
         'service-cidr': s.serviceCIDR,
       };
     case 'kubelet':
-      return { ...node, 'container-runtime-endpoint': LAYOUT.criSocket, 'root-dir': LAYOUT.kubeletDir, 'node-ip': s.nodeIP, 'cgroup-driver': s.cgroupDriver };
+      return { ...node('kubelet'), 'container-runtime-endpoint': LAYOUT.criSocket, 'root-dir': LAYOUT.kubeletDir, 'node-ip': s.nodeIP, 'cgroup-driver': s.cgroupDriver };
     case 'podnet':
       return {
-        ...node, 'cni-conf-dir': LAYOUT.cniConfDir, 'cni-bin-dir': LAYOUT.cniBinDir, 'cluster-cidr': s.clusterCIDR,
+        ...node('podnet'), 'cni-conf-dir': LAYOUT.cniConfDir, 'cni-bin-dir': LAYOUT.cniBinDir, 'cluster-cidr': s.clusterCIDR,
         // written only when not the default, so a podnet without the flag still reads the file
         backend: s.podnetBackend === 'host-gw' ? undefined : s.podnetBackend,
       };
     case 'kube-proxy':
-      return { ...node, 'cluster-cidr': s.clusterCIDR, 'node-ip': s.nodeIP, 'proxy-mode': s.proxyMode === 'iptables' ? undefined : s.proxyMode };
+      return { ...node('kube-proxy'), 'cluster-cidr': s.clusterCIDR, 'node-ip': s.nodeIP, 'proxy-mode': s.proxyMode === 'iptables' ? undefined : s.proxyMode };
     case 'agent':
-      // the shared keys (node-name, kubeconfig, node-ip, cluster-cidr) mean the same to each component
-      return { ...componentValues('podnet', s), ...componentValues('kubelet', s), ...componentValues('kube-proxy', s) };
+      // the shared keys (node-name, node-ip, cluster-cidr) mean the same to each component; each
+      // has its own credentials (kubeconfig is the kubelet's)
+      return {
+        ...componentValues('podnet', s), ...componentValues('kubelet', s), ...componentValues('kube-proxy', s), kubeconfig: LAYOUT.kubeconfig,
+        'podnet-kubeconfig': LAYOUT.podnetKubeconfig, 'kube-proxy-kubeconfig': LAYOUT.proxyKubeconfig,
+      };
   }
 }
 

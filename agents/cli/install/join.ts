@@ -1,7 +1,7 @@
 // `hawser join`: makes this host a worker of the cluster the token names. The CA is fetched over
 // TLS without trusting anything, and accepted only when its hash is the one pinned in the token;
 // from then on the server must prove itself with that CA, and the token's id.secret buys a client
-// certificate for system:node:<name>. Then the agent install runs with those credentials. A rerun
+// certificate for system:node:<name> (and kube-proxy's and podnet's own, each 0600). Then the agent install runs with those credentials. A rerun
 // whose credentials are still good (same CA, server, name, over 30 days left) fetches nothing.
 // The node password kept in /etc/hawser/node-password goes with every join: it is what lets this
 // machine, and only it, come back under its name.
@@ -14,7 +14,8 @@ import { CACERTS_PATH, JOIN_PATH, type JoinResponse } from '../../control-plane/
 import { caHashOfPem, parseToken } from '../../control-plane/join/token.ts';
 import { under } from './apply.ts';
 import { install, type InstallOptions, type InstallReport } from './install.ts';
-import { LAYOUT } from './layout.ts';
+import { AGENT_KUBECONFIGS, LAYOUT } from './layout.ts';
+import { AGENT_COMPONENTS, type AgentComponent, agentSubject } from '../../control-plane/auth/agent-identities.ts';
 import { joinEntries } from './plan.ts';
 
 export interface JoinOptions extends Omit<InstallOptions, 'role'> {
@@ -31,8 +32,10 @@ interface HttpResult { status: number; body: string }
 
 function request(url: string, o: { method: string; ca?: string; headers?: Record<string, string>; body?: string }): Promise<HttpResult> {
   return new Promise((resolve, reject) => {
+    // a fresh connection per request: a kept-alive socket the server has since closed would fail
+    // the next request with ECONNRESET (Node 20's global agent keeps sockets alive)
     const req = https.request(url, {
-      method: o.method, headers: o.headers, timeout: 10_000,
+      method: o.method, headers: o.headers, timeout: 10_000, agent: false,
       ...(o.ca ? { ca: o.ca, rejectUnauthorized: true } : { rejectUnauthorized: false }),
     }, (res) => {
       const chunks: Buffer[] = [];
@@ -88,29 +91,51 @@ export async function requestNodeCredentials(server: string, caPem: string, cred
   });
   if (r.status !== 200) throw new Error(`the server refused the join (${r.status}): ${serverMessage(r)}`);
   const resp = JSON.parse(r.body) as JoinResponse;
-  const cert = new X509Certificate(resp.clientCert);
-  if (!cert.checkIssued(new X509Certificate(caPem)) || !cert.verify(new X509Certificate(caPem).publicKey)) {
-    throw new Error('the server returned a certificate not signed by the pinned CA');
+  const issued = AGENT_COMPONENTS.map((c) => [c, c === 'kubelet' ? resp.clientCert : resp.components?.[c]?.clientCert] as const);
+  for (const [c, pem] of issued) {
+    if (!pem) throw new Error(`the server sent no ${c} credentials: it is older than this hawser; upgrade the server first`);
+    const cert = new X509Certificate(pem);
+    if (!cert.checkIssued(new X509Certificate(caPem)) || !cert.verify(new X509Certificate(caPem).publicKey)) {
+      throw new Error('the server returned a certificate not signed by the pinned CA');
+    }
+    const want = agentSubject(c, nodeName).user;
+    if (!cert.subject.split('\n').includes(`CN=${want}`)) throw new Error(`the server returned a certificate for ${cert.subject}, not ${want}`);
   }
-  if (!cert.subject.split('\n').includes(`CN=system:node:${nodeName}`)) throw new Error(`the server returned a certificate for ${cert.subject}, not system:node:${nodeName}`);
   return resp;
 }
 
+/** Each agent component's kubeconfig from a join answer, for the URL this node reached the server on. */
+export function componentKubeconfigs(server: string, caPem: string, nodeName: string, resp: JoinResponse): Record<AgentComponent, string> {
+  const pairs = { kubelet: resp, ...resp.components };
+  const out = {} as Record<AgentComponent, string>;
+  for (const c of AGENT_COMPONENTS) {
+    out[c] = renderKubeconfig({ server, caPem, user: agentSubject(c, nodeName).user, certPem: pairs[c].clientCert, keyPem: pairs[c].clientKey });
+  }
+  return out;
+}
+
 /** The kubeconfig already on disk when it is still good for this server, name and CA. */
-export function reusableCredentials(root: string, o: { server: string; nodeName: string; caHash: string; now?: number }): { caPem: string; kubeconfig: string } | undefined {
-  const kcPath = under(root, LAYOUT.kubeconfig);
+export function reusableCredentials(root: string, o: { server: string; nodeName: string; caHash: string; now?: number }): { caPem: string; kubeconfigs: Record<AgentComponent, string> } | undefined {
   const caPath = under(root, LAYOUT.caCert);
-  if (!existsSync(kcPath) || !existsSync(caPath)) return undefined;
+  if (!existsSync(caPath)) return undefined;
   try {
-    const kubeconfig = readFileSync(kcPath, 'utf8');
     const caPem = readFileSync(caPath, 'utf8');
-    const auth = parseKubeconfig(kubeconfig);
-    if (caHashOfPem(caPem) !== o.caHash || auth.server !== o.server.replace(/\/+$/, '') || !auth.cert || !auth.ca) return undefined;
-    if (caHashOfPem(auth.ca.toString('utf8')) !== o.caHash) return undefined;
-    const cert = new X509Certificate(auth.cert);
-    const fresh = Date.parse(cert.validTo) - (o.now ?? Date.now()) > 30 * DAY;
-    const named = cert.subject.split('\n').includes(`CN=system:node:${o.nodeName}`);
-    return fresh && named && cert.checkIssued(new X509Certificate(caPem)) ? { caPem, kubeconfig } : undefined;
+    if (caHashOfPem(caPem) !== o.caHash) return undefined;
+    const kubeconfigs = {} as Record<AgentComponent, string>;
+    for (const c of AGENT_COMPONENTS) {
+      const kcPath = under(root, AGENT_KUBECONFIGS[c]);
+      if (!existsSync(kcPath)) return undefined;
+      const kubeconfig = readFileSync(kcPath, 'utf8');
+      const auth = parseKubeconfig(kubeconfig);
+      if (auth.server !== o.server.replace(/\/+$/, '') || !auth.cert || !auth.ca) return undefined;
+      if (caHashOfPem(auth.ca.toString('utf8')) !== o.caHash) return undefined;
+      const cert = new X509Certificate(auth.cert);
+      const fresh = Date.parse(cert.validTo) - (o.now ?? Date.now()) > 30 * DAY;
+      const named = cert.subject.split('\n').includes(`CN=${agentSubject(c, o.nodeName).user}`);
+      if (!fresh || !named || !cert.checkIssued(new X509Certificate(caPem))) return undefined;
+      kubeconfigs[c] = kubeconfig;
+    }
+    return { caPem, kubeconfigs };
   } catch { return undefined; }
 }
 
@@ -132,8 +157,7 @@ export async function join(o: JoinOptions): Promise<InstallReport> {
     const caPem = await fetchPinnedCA(server, t.caHash, o.waitMs ?? 0);
     const resp = await requestNodeCredentials(server, caPem, `${t.id}.${t.secret}`, o.nodeName, nodePassword);
     // the URL this node reached the server on, which the advertised one may not be (NAT, names)
-    const kubeconfig = renderKubeconfig({ server, caPem, user: `system:node:${o.nodeName}`, certPem: resp.clientCert, keyPem: resp.clientKey });
-    creds = { caPem, kubeconfig };
+    creds = { caPem, kubeconfigs: componentKubeconfigs(server, caPem, o.nodeName, resp) };
   }
   return install({ ...o, role: 'agent', settings: { ...o.settings, nodeName: o.nodeName } }, {
     entries: joinEntries({ ...creds, nodePassword }), groups: ['install', 'join'],

@@ -1,6 +1,7 @@
 // Where an installed hawser lives on a host. Paths are absolute as seen by the host; `--root DIR`
 // prefixes every one of them when the install writes (a throwaway root in tests), never inside
 // the files' content, which always names the host's paths.
+import type { AgentComponent } from '../../control-plane/auth/agent-identities.ts';
 export const LAYOUT = {
   /** the suite: dist/, the runtime node_modules, bin/node, bin/kubectl, the unit sources */
   libDir: '/usr/local/lib/hawser',
@@ -14,6 +15,9 @@ export const LAYOUT = {
   manifest: '/var/lib/hawser/install-manifest.json',
   serverDataDir: '/var/lib/hawser/server',
   kubeconfig: '/etc/hawser/kubelet.kubeconfig',
+  /** kube-proxy's and podnet's own credentials (not the node's: agent-identities.ts) */
+  proxyKubeconfig: '/etc/hawser/kube-proxy.kubeconfig',
+  podnetKubeconfig: '/etc/hawser/podnet.kubeconfig',
   /** the server's admin credentials, written at each start (k3s: /etc/rancher/k3s/k3s.yaml) */
   adminKubeconfig: '/etc/hawser/admin.kubeconfig',
   /** the kubectl shipped with the release, which `hawser kubectl` runs */
@@ -31,6 +35,11 @@ export const LAYOUT = {
 
 /** Directories the agents (kubelet: pod logs; containerd's CNI: IPAM and result cache) make at run time. */
 export const AGENT_RUNTIME_DIRS = ['/var/log/pods', '/var/lib/cni'];
+
+/** Each node agent's credentials file, as `hawser join` writes them. */
+export const AGENT_KUBECONFIGS: Record<AgentComponent, string> = {
+  kubelet: LAYOUT.kubeconfig, 'kube-proxy': LAYOUT.proxyKubeconfig, podnet: LAYOUT.podnetKubeconfig,
+};
 
 export const configFile = (component: string): string => `${LAYOUT.etcDir}/${component}.yaml`;
 

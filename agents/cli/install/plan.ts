@@ -1,6 +1,7 @@
 // What an install writes, as data: every file with its mode and content (text, or a copy of a build
 // artifact). Pure: the caller lists the build once (build.ts) and applies the plan (apply.ts).
-import { configFile, CNI_PLUGINS, LAYOUT, roleComponents, unitName } from './layout.ts';
+import { AGENT_KUBECONFIGS, configFile, CNI_PLUGINS, LAYOUT, roleComponents, unitName } from './layout.ts';
+import { AGENT_COMPONENTS, type AgentComponent } from '../../control-plane/auth/agent-identities.ts';
 import { cniWrapper, componentConfig, containerdConfig, MODULES_CONF, SYSCTL_CONF, wrapperScript, type InstallSettings } from './configs.ts';
 
 /** 'install' entries are pruned by a later install; 'join' entries (credentials) only by a later join. */
@@ -74,10 +75,10 @@ export function installPlan(s: InstallSettings, b: BuildInfo): PlanEntry[] {
 }
 
 /** The credentials `hawser join` writes. */
-export function joinEntries(o: { caPem: string; kubeconfig: string; nodePassword: string }): PlanEntry[] {
+export function joinEntries(o: { caPem: string; kubeconfigs: Record<AgentComponent, string>; nodePassword: string }): PlanEntry[] {
   return [
     { group: 'join', path: LAYOUT.caCert, mode: READ, text: o.caPem },
-    { group: 'join', path: LAYOUT.kubeconfig, mode: SECRET, text: o.kubeconfig },
+    ...AGENT_COMPONENTS.map((c): PlanEntry => ({ group: 'join', path: AGENT_KUBECONFIGS[c], mode: SECRET, text: o.kubeconfigs[c] })),
     { group: 'join', path: LAYOUT.nodePassword, mode: SECRET, text: `${o.nodePassword}\n` },
   ];
 }
@@ -93,7 +94,7 @@ export function unitsToRestart(changedPaths: string[], s: InstallSettings): stri
   const hawserUnits = roleComponents(s.role, s.separateUnits).map(unitName);
   for (const p of changedPaths) {
     if (p.startsWith(`${LAYOUT.libDir}/dist/`) || p.startsWith(`${LAYOUT.libDir}/bin/`) || p.startsWith(`${LAYOUT.libDir}/node_modules/`)
-      || p === LAYOUT.kubeconfig || p === LAYOUT.caCert) hawserUnits.forEach((u) => units.add(u));
+      || Object.values(AGENT_KUBECONFIGS).includes(p) || p === LAYOUT.caCert) hawserUnits.forEach((u) => units.add(u));
     if (s.role === 'agent' && (p === LAYOUT.containerdConfig || p.endsWith(CONTAINERD_DROPIN))) units.add('containerd.service');
     for (const c of roleComponents(s.role, s.separateUnits)) {
       if (p === configFile(c) || p === `${LAYOUT.unitDir}/${unitName(c)}`) units.add(unitName(c));

@@ -6,6 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import { renderComponentConfig } from '../install/configs.ts';
 import { unitCommand } from '../install/units.ts';
 import type { ProcSpec } from './procs.ts';
+import type { AgentComponent } from '../../control-plane/auth/agent-identities.ts';
 import type { Lab, LabNode } from './topology.ts';
 
 export type NodeComponent = 'cni-daemon' | 'containerd' | 'kubelet' | 'podnet' | 'kube-proxy';
@@ -30,8 +31,11 @@ export function controlPlaneConfig(lab: Lab): ConfigFile {
   };
 }
 
+/** Each agent component's own credentials on a lab node, as `hawser join` writes them on a host. */
+export const labKubeconfig = (n: LabNode, c: AgentComponent) => `${n.dir}/${c}.kubeconfig`;
+
 export function nodeConfig(lab: Lab, n: LabNode, c: 'kubelet' | 'podnet' | 'kube-proxy'): ConfigFile {
-  const common = { 'node-name': n.name, kubeconfig: `${n.dir}/kubelet.kubeconfig` };
+  const common = { 'node-name': n.name, kubeconfig: labKubeconfig(n, c) };
   const values = {
     kubelet: { ...common, 'container-runtime-endpoint': n.socket, 'root-dir': `${n.dir}/kubelet`, 'pod-log-dir': `${n.dir}/pods`,
       'cgroup-root': `/hawser/${n.name}`, 'node-ip': n.ip, 'cluster-dns': '10.96.0.10' },

@@ -13,7 +13,8 @@ import { issueKubeconfig } from '../../control-plane/index.ts';
 import { renderContainerdConfig } from '../../kubelet/cri/containerd-config.ts';
 import { CriClient } from '../../kubelet/cri/client.ts';
 import { pushImage, registryAnswers, renderRegistryConfig } from '../../../images/registry.ts';
-import { controlPlaneConfig, controlPlaneProc, etcDirOf, nodeConfig, nodeProc, registryPaths, type ConfigFile } from './components.ts';
+import { controlPlaneConfig, controlPlaneProc, etcDirOf, labKubeconfig, nodeConfig, nodeProc, registryPaths, type ConfigFile } from './components.ts';
+import { AGENT_COMPONENTS, agentSubject } from '../../control-plane/auth/agent-identities.ts';
 import { addPodRoutes, createNetwork, hostRoutes } from './network.ts';
 import { pidOf, startProc, waitFor } from './procs.ts';
 import { overlaps, podRoutes, topology, type Lab, type LabOptions } from './topology.ts';
@@ -125,9 +126,9 @@ export async function labUp(o: UpOptions): Promise<Lab> {
             sandboxImage: imageRef(lab, 'pause', '3.10'),
             registryMirrors: { [lab.registryHost]: `http://${lab.registry}` },
           }));
-          const kc = `${n.dir}/kubelet.kubeconfig`;
-          if (!existsSync(kc)) {
-            await issueKubeconfig({ dataDir: lab.serverDir, server: lab.server, user: `system:node:${n.name}`, groups: ['system:nodes'], outFile: kc });
+          for (const c of AGENT_COMPONENTS) {
+            const kc = labKubeconfig(n, c);
+            if (!existsSync(kc)) await issueKubeconfig({ dataDir: lab.serverDir, server: lab.server, ...agentSubject(c, n.name), outFile: kc });
           }
           for (const c of ['cni-daemon', 'containerd'] as const) {
             const p = nodeProc(lab, n, c, o.bin);

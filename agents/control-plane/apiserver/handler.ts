@@ -358,7 +358,8 @@ export class ApiHandler {
       const body = requireObject(decodeBody(req.body, req.headers['content-type'], messageFor('authentication.k8s.io', 'TokenRequest')));
       typedDecode(body, res, 'Ignore', 'AuthenticationV1TokenRequest', 'TokenRequest');
       const get: Getter = (plural, gns, name) => this.storeFor(plural).get(gns, name);
-      return ok(await createTokenRequest(issuer, get, attrs, ns!, rr.name!, body), 201);
+      const answer = await createTokenRequest(issuer, get, attrs, ns!, rr.name!, body);
+      return ok(answer.body, 201, answer.warnings);
     }
     if (rr.subresource === 'scale') return this.scale(req, rs, ns, rr, dryRun);
     if (rr.subresource === 'eviction') {
@@ -472,9 +473,10 @@ export class ApiHandler {
     const mode = parseFieldValidation(req.query.get('fieldValidation'));
     const hookWarnings: string[] = [];
     const webhooks = this.webhooksFor(req, rr, rs.res, dryRun, hookWarnings);
-    // the object a patch produces is admitted like a created or replaced one
-    const admit = async (obj: Obj) => {
-      const refused = await this.o.admit?.(attrs, obj);
+    // the object a patch produces is admitted like a created or replaced one (an apply that
+    // creates is a create to admission, as upstream's admission.Create)
+    const admit = async (obj: Obj, operation: 'create' | 'update' = 'update') => {
+      const refused = await this.o.admit?.(operation === 'create' ? { ...attrs, verb: 'create' } : attrs, obj);
       if (refused) throw refused;
     };
     if (type === 'apply') {

@@ -3,6 +3,7 @@
 // reconcile-policy.ts: missing ones are added, user changes are kept.
 import type { PolicyRule } from './authorizer.ts';
 import { PROXIER_RULES, SCHEDULER_RULES } from './rules.ts';
+import { DNS_USER, PODNET_GROUP } from './agent-identities.ts';
 
 const RBAC = 'rbac.authorization.k8s.io';
 const READ = ['get', 'list', 'watch'];
@@ -120,6 +121,10 @@ export const CLUSTER_ROLES: ClusterRoleSpec[] = [
   { name: 'system:kubelet-api-admin', rules: [r(['get', 'list', 'watch', 'proxy'], [''], ['nodes']), r(['*'], [''], ['nodes/log', 'nodes/metrics', 'nodes/proxy', 'nodes/stats'])] },
   // metrics-server's reader role, aggregated into view, edit and admin, for the built-in metrics.k8s.io
   { name: 'system:aggregated-metrics-reader', labels: { ...AGG('view'), ...AGG('edit'), ...AGG('admin') }, rules: [r(['get', 'list', 'watch'], ['metrics.k8s.io'], ['pods', 'nodes'])] },
+  // hawser's podnet, as flannel's ClusterRole: read nodes, publish its VTEP annotation (its own node
+  // only: agent-identities.ts); cluster DNS as CoreDNS's system:coredns
+  { name: 'system:podnet', rules: [r(READ, [''], ['nodes']), r(['patch'], [''], ['nodes'])] },
+  { name: 'system:coredns', rules: [r(['list', 'watch'], [''], ['endpoints', 'services', 'pods', 'namespaces']), r(['list', 'watch'], ['discovery.k8s.io'], ['endpointslices'])] },
 ];
 
 export const CLUSTER_ROLE_BINDINGS: ClusterRoleBindingSpec[] = [
@@ -140,4 +145,6 @@ export const CLUSTER_ROLE_BINDINGS: ClusterRoleBindingSpec[] = [
   { name: 'system:kube-controller-manager', role: 'system:kube-controller-manager', subjects: [{ kind: 'User', name: 'system:kube-controller-manager' }] },
   // upstream binds system:node to nobody (the Node authorizer decides for kubelets)
   { name: 'system:node', role: 'system:node', subjects: [] },
+  { name: 'system:podnet', role: 'system:podnet', subjects: [{ kind: 'Group', name: PODNET_GROUP }] },
+  { name: 'system:coredns', role: 'system:coredns', subjects: [{ kind: 'User', name: DNS_USER }] },
 ];

@@ -9,6 +9,7 @@ import type { ApiError } from '../apiserver/errors.ts';
 import { type Authorizer, UnionAuthorizer } from './authorizer.ts';
 import { NodeGraph } from './graph.ts';
 import { NodeAuthorizer, nodeAdmission, nodeWriteAdmission } from './node.ts';
+import { podnetWriteAdmission } from './agent-identities.ts';
 import { RbacAuthorizer, RbacIndex } from './rbac.ts';
 import { rbacAdmission } from './rbac-admission.ts';
 import { StaticRuleAuthorizer } from './rules.ts';
@@ -56,7 +57,7 @@ export async function startAuthorization(store: Store): Promise<Authorization> {
   return {
     authorizer,
     admit,
-    admitWrite: nodeWriteAdmission,
+    admitWrite: (a, next, cur) => nodeWriteAdmission(a, next, cur) ?? podnetWriteAdmission(a, next, cur),
     stop: () => {
       graph.stop();
       rbac.stop();

@@ -5,6 +5,7 @@
 // issuer, audience and time (60 s leeway), then that the ServiceAccount and the bound object still
 // exist with the uids the token names; the user is the ServiceAccount with upstream's groups and
 // extra. A failure is an Error saying why (TokenReview shows it; the API answers 401).
+import { DEFAULT_EXPIRATION_POLICY, type ExpirationPolicy } from './token-expiration.ts';
 import { randomUUID } from 'node:crypto';
 import type { UserInfo } from './attributes.ts';
 import { type Claims, peekClaims, signJws, verifyJws } from './jws.ts';
@@ -12,8 +13,7 @@ import type { SigningKey } from './sa-key.ts';
 
 export const DEFAULT_ISSUER = 'https://kubernetes.default.svc.cluster.local';
 /** the kubelet's request: answered with a year-long token that warns after this (upstream) */
-export const WARN_ONLY_EXPIRATION_SECONDS = 3607;
-export const EXTENDED_EXPIRATION_SECONDS = 365 * 24 * 3600;
+export { EXTENDED_EXPIRATION_SECONDS, WARN_ONLY_EXPIRATION_SECONDS } from './token-expiration.ts';
 const LEEWAY_SECONDS = 60;
 
 export const SA_USER_PREFIX = 'system:serviceaccount:';
@@ -87,6 +87,9 @@ export class ServiceAccountTokens {
     private readonly lookup: ObjectLookup,
     private readonly now: () => Date = () => new Date(),
   ) {}
+
+  /** --service-account-max-token-expiration and --service-account-extend-token-expiration */
+  expiration: ExpirationPolicy = DEFAULT_EXPIRATION_POLICY;
 
   get signingKey(): SigningKey {
     return this.key;

@@ -9,7 +9,8 @@ import type { FieldError } from '../apiserver/validation/field.ts';
 import type { Attributes } from './attributes.ts';
 import { forbiddenFor } from './authorizer.ts';
 import { nodeNameOf } from './node.ts';
-import { type IssueRequest, type Ref, type ServiceAccountTokens, EXTENDED_EXPIRATION_SECONDS, WARN_ONLY_EXPIRATION_SECONDS } from './sa-tokens.ts';
+import { type IssueRequest, type Ref, type ServiceAccountTokens } from './sa-tokens.ts';
+import { tokenLifetime } from './token-expiration.ts';
 
 export const MIN_EXPIRATION_SECONDS = 600;
 export const DEFAULT_EXPIRATION_SECONDS = 3600;
@@ -53,7 +54,7 @@ async function nodeRestriction(a: Attributes, node: string, bound: { kind: strin
 }
 
 /** Answers a TokenRequest create; `a` are the request's attributes (its user may be a kubelet). */
-export async function createTokenRequest(tokens: ServiceAccountTokens, get: Getter, a: Attributes, ns: string, saName: string, body: Body): Promise<Body> {
+export async function createTokenRequest(tokens: ServiceAccountTokens, get: Getter, a: Attributes, ns: string, saName: string, body: Body): Promise<{ body: Body; warnings: string[] }> {
   if (text(member(body, 'metadata'), 'name') && text(member(body, 'metadata'), 'name') !== saName)
     throw badRequest(`the name of the object (${text(member(body, 'metadata'), 'name')}) does not match the name on the URL (${saName})`);
   const spec = specOf(body, saName, tokens.audiences);
@@ -85,19 +86,18 @@ export async function createTokenRequest(tokens: ServiceAccountTokens, get: Gett
     } else if (plural === 'secrets') req.secret = refOf(obj);
     else req.node = refOf(obj);
   }
-  // the kubelet's 3607 s request for the API server's audience gets a year-long token that warns
-  // after 3607 s, so a client that does not reload its token keeps working (upstream's extension)
-  if (req.pod && spec.expirationSeconds === WARN_ONLY_EXPIRATION_SECONDS && spec.audiences.every((x) => tokens.audiences.includes(x))) {
-    req.warnAfterSeconds = spec.expirationSeconds;
-    req.expirationSeconds = EXTENDED_EXPIRATION_SECONDS;
-  }
+  // the cap, and the year-long token for the kubelet's 3607 s request (token-expiration.ts)
+  const life = tokenLifetime(tokens.expiration, spec.expirationSeconds, { podBound: !!req.pod, ownAudiences: spec.audiences.every((x) => tokens.audiences.includes(x)) });
+  req.expirationSeconds = life.lifetimeSeconds;
+  req.warnAfterSeconds = life.warnAfterSeconds;
   const t = tokens.issue(req);
   const boundRef = b ? { kind: b.kind, apiVersion: b.apiVersion, name: b.name, uid: b.uid || (req.pod ?? req.secret ?? req.node)?.uid } : undefined;
-  return {
+  const answer = {
     kind: 'TokenRequest',
     apiVersion: 'authentication.k8s.io/v1',
     metadata: { name: saName, namespace: ns, creationTimestamp: null },
-    spec: { audiences: spec.audiences, expirationSeconds: spec.expirationSeconds, boundObjectRef: boundRef ?? null },
-    status: { token: t.token, expirationTimestamp: new Date((t.iat + spec.expirationSeconds) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z') },
+    spec: { audiences: spec.audiences, expirationSeconds: life.expirationSeconds, boundObjectRef: boundRef ?? null },
+    status: { token: t.token, expirationTimestamp: new Date((t.iat + life.expirationSeconds) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z') },
   };
+  return { body: answer, warnings: life.warnings };
 }

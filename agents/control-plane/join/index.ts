@@ -3,7 +3,7 @@
 //                          against the token's pin before it trusts anything from this server;
 //   POST /v1-hawser/join   Authorization: Bearer <id>.<secret>, body {"nodeName": "...",
 //                          "nodePassword": "..."}: a client certificate for system:node:<name>
-//                          (group system:nodes) signed by the CA;
+//                          (group system:nodes) signed by the CA, and kube-proxy's and podnet's own;
 //   POST /v1-hawser/serving-cert  with a node's client certificate: its kubelet serving certificate
 //                          (serving-cert.ts).
 // A valid token lets a machine join; the node password (node-password.ts) decides who may use a
@@ -16,6 +16,7 @@ import { writeFileAtomic } from '../private-file.ts';
 import { join } from 'node:path';
 import { logger } from '../../api/log.ts';
 import { issueCert, loadOrCreateCA } from '../pki.ts';
+import { AGENT_COMPONENTS, type AgentComponent, agentSubject } from '../auth/agent-identities.ts';
 import { decideJoin, hashPassword, MIN_PASSWORD, passwordMatches } from './node-password.ts';
 import { checkCredential, readTokens } from './store.ts';
 import { parseCredential } from './token.ts';
@@ -40,8 +41,11 @@ export interface JoinResponse {
   /** the API server URL as the control plane advertises it */
   server: string;
   caCert: string;
+  /** the kubelet's: system:node:<name> */
   clientCert: string;
   clientKey: string;
+  /** kube-proxy's and podnet's own (agent-identities.ts), so that neither runs as the node */
+  components: Record<Exclude<AgentComponent, 'kubelet'>, { clientCert: string; clientKey: string }>;
 }
 
 function send(res: ServerResponse, code: number, body: string, type: string): void {
@@ -134,12 +138,17 @@ export function joinHandler(o: { dataDir: string; serverURL: string; nodeExists:
         `use another --node-name, or, if that node is gone for good, \`kubectl delete node ${nodeName}\` and join again`);
     }
     const authority = await getCA();
-    const pair = await issueCert(authority, { cn: `system:node:${nodeName}`, orgs: ['system:nodes'], usage: 'client' });
+    const issue = async (c: AgentComponent) => {
+      const who = agentSubject(c, nodeName);
+      const p = await issueCert(authority, { cn: who.user, orgs: who.groups, usage: 'client' });
+      return { clientCert: p.certPem, clientKey: p.keyPem };
+    };
+    const [kubelet, proxy, podnet] = await Promise.all(AGENT_COMPONENTS.map(issue));
     recordJoin(o.dataDir, nodeName, cred.id, decision.why === 'same-password' ? storedHash! : await hashPassword(password));
     log.info({ node: nodeName, token: cred.id, why: decision.why }, decision.why === 'new' ? 'node joined' : 'node re-joined under its name');
     return {
       apiVersion: 'hawser.io/v1', kind: 'JoinResponse', nodeName, server: o.serverURL,
-      caCert: authority.certPem, clientCert: pair.certPem, clientKey: pair.keyPem,
+      caCert: authority.certPem, ...kubelet, components: { 'kube-proxy': proxy, podnet },
     };
   }
 

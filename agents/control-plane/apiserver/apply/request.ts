@@ -19,8 +19,11 @@ export interface ApplyRequest {
   dryRun: boolean;
   mode: FieldValidation;
   now: Date;
-  /** admission of the object about to be stored (RBAC escalation); throws its refusal */
-  admit?: (obj: Obj) => Promise<void>;
+  /**
+   * admission of the object about to be stored (RBAC escalation; on a create also what upstream
+   * admits as a create, e.g. ServiceAccount admission of pods); throws its refusal
+   */
+  admit?: (obj: Obj, operation: 'create' | 'update') => Promise<void>;
   /** the request's validating admission against the current object (NodeRestriction), handed to the store */
   admitWrite?: WriteOptions['admit'];
   /** the request's admission webhooks */
@@ -51,7 +54,7 @@ export async function serverSideApply(rs: ResourceStore, r: ApplyRequest): Promi
   if (!existing) {
     if (r.subresource) throw notFound(rs.gr, r.name);
     const { obj } = applyConfig(undefined, cfg, rs.res.model, w);
-    await r.admit?.(obj);
+    await r.admit?.(obj, 'create');
     return { obj: await rs.create(r.namespace, obj, { dryRun: r.dryRun, manager, applied: true, admit: r.admitWrite, webhooks: r.webhooks }), created: true, warnings };
   }
   const obj = await rs.guaranteedUpdate(r.namespace, r.name, async (cur) => {
@@ -60,7 +63,7 @@ export async function serverSideApply(rs: ResourceStore, r: ApplyRequest): Promi
     const a = applyConfig(cur, cfg, rs.res.model, w);
     if (a.conflicts.length && !force) throw conflictError(rs.gr, r.name, a.conflicts);
     delete a.obj.metadata.resourceVersion;
-    await r.admit?.(a.obj);
+    await r.admit?.(a.obj, 'update');
     return a.obj;
   }, { dryRun: r.dryRun, subresource: r.subresource, manager, applied: true, admit: r.admitWrite, webhooks: r.webhooks });
   return { obj, created: false, warnings };
