@@ -125,6 +125,20 @@ test.serial('CSIDriver, CSINode, VolumeAttachment and CSIStorageCapacity are ser
   await c.ok(['delete', 'csistoragecapacity', 'cap']);
 });
 
+test.serial('a VolumeAttachment carries status.attached false from creation, as Go serialises it; status changes only through /status', async (t) => {
+  const path = '/apis/storage.k8s.io/v1/volumeattachments';
+  const made = await post(path, { apiVersion: 'storage.k8s.io/v1', kind: 'VolumeAttachment', metadata: { name: 'va-status' }, spec: { attacher: 'csi.example.com', nodeName: 'n1', source: { persistentVolumeName: 'pv-1' } }, status: { attached: true } });
+  t.is(made.status, 201);
+  t.deepEqual(made.json?.status, { attached: false }, 'a created status is reset, and attached is always present');
+  t.deepEqual((await send({ path: `${path}/va-status/status` })).json?.status, { attached: false });
+  const patched = await send({ method: 'PATCH', path: `${path}/va-status/status`, headers: { 'content-type': 'application/merge-patch+json' }, body: JSON.stringify({ status: { attached: true } }) });
+  t.deepEqual(patched.json?.status, { attached: true });
+  const cleared = await send({ method: 'PUT', path: `${path}/va-status/status`, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...patched.json, status: {} }) });
+  t.is(cleared.status, 200);
+  t.deepEqual(cleared.json?.status, { attached: false }, 'an empty status reads back as attached false');
+  await c.ok(['delete', 'volumeattachment', 'va-status']);
+});
+
 test.serial('a claim in use by a scheduled pod keeps its pvc-protection finalizer until the pod is gone', async (t) => {
   await c.ok(['create', '-f', '-'], { input: JSON.stringify(claim('used', { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } }, storageClassName: 'none' })) });
   await c.ok(['create', '-f', '-'], { input: JSON.stringify(readyNode('n-prot', '10.0.0.9')) });
