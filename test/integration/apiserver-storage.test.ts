@@ -274,6 +274,39 @@ test.serial('the scheduler selects the node of a WaitForFirstConsumer claim and 
   await c.ok(['delete', 'node', 'n-a', 'n-b']);
 });
 
+test.serial('a static local PV of a no-provisioner WaitForFirstConsumer class: the claim waits, a pod elsewhere stays Pending, a free pod goes to the volume\'s node and the claim binds', async (t) => {
+  for (const [n, ip] of [['l-a', '10.0.0.41'], ['l-b', '10.0.0.42']]) await c.ok(['create', '-f', '-'], { input: JSON.stringify(readyNode(n, ip)) });
+  await c.ok(['create', '-f', '-'], { input: JSON.stringify({ apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { name: 'local-storage' }, provisioner: 'kubernetes.io/no-provisioner', volumeBindingMode: 'WaitForFirstConsumer' }) });
+  const affinity = { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: ['l-a'] }] }] } };
+  await c.ok(['create', '-f', '-'], { input: JSON.stringify(volume('local-a', { capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], persistentVolumeReclaimPolicy: 'Retain', storageClassName: 'local-storage', local: { path: '/mnt/disks/a' }, nodeAffinity: affinity })) });
+  await c.ok(['create', '-f', '-'], { input: JSON.stringify(claim('local-claim', { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } }, storageClassName: 'local-storage' })) });
+  await until('WaitForFirstConsumer event', async () => (await events('local-claim')).includes('WaitForFirstConsumer: waiting for first consumer to be created before binding'));
+  t.is(await phase(['pvc', 'local-claim']), 'Pending');
+  t.is(await phase(['pv', 'local-a']), 'Available');
+  const pod = (name: string, node?: string) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { ...(node ? { nodeSelector: { 'kubernetes.io/hostname': node } } : {}), containers: [{ name: 'c', image: 'busybox' }], volumes: [{ name: 'd', persistentVolumeClaim: { claimName: 'local-claim' } }] } });
+  const unschedulable = (name: string) => until(`${name} unschedulable`, async () => (await json(['get', 'pod', name])).status?.conditions?.find((x: any) => x.type === 'PodScheduled' && x.status === 'False')?.message as string | undefined);
+  // the only volume lives on l-a: a pod held to l-b cannot have it, and the claim is not given l-b
+  await c.ok(['create', '-f', '-'], { input: JSON.stringify(pod('elsewhere', 'l-b')) });
+  const why = await unschedulable('elsewhere');
+  t.regex(why, /^0\/\d+ nodes are available: .*1 node\(s\) didn't find available persistent volumes to bind/);
+  t.is((await json(['get', 'pvc', 'local-claim'])).metadata.annotations?.['volume.kubernetes.io/selected-node'], undefined);
+  await c.ok(['delete', 'pod', 'elsewhere', '--grace-period=0', '--force']);
+  // a pod free to go anywhere is put on the volume's node, and the claim binds to that volume
+  await c.ok(['create', '-f', '-'], { input: JSON.stringify(pod('user')) });
+  await until('user scheduled', async () => (await json(['get', 'pod', 'user'])).spec.nodeName, 15_000);
+  t.is((await json(['get', 'pod', 'user'])).spec.nodeName, 'l-a');
+  await until('claim Bound', async () => (await phase(['pvc', 'local-claim'])) === 'Bound', 15_000);
+  t.is((await json(['get', 'pvc', 'local-claim'])).spec.volumeName, 'local-a');
+  // once bound, a pod held to l-b conflicts with the volume's node affinity
+  await c.ok(['create', '-f', '-'], { input: JSON.stringify(pod('late', 'l-b')) });
+  t.regex(await unschedulable('late'), /1 node\(s\) had volume node affinity conflict/);
+  await c.ok(['delete', 'pod', 'user', 'late', '--grace-period=0', '--force']);
+  await c.ok(['delete', 'pvc', 'local-claim']);
+  await c.ok(['delete', 'pv', 'local-a', '--wait=false']);
+  await c.ok(['delete', 'sc', 'local-storage']);
+  await c.ok(['delete', 'node', 'l-a', 'l-b']);
+});
+
 test.serial('a StatefulSet makes <template>-<set>-<ordinal> claims before its pods, keeps them across pod replacement and honours whenScaled=Delete', async (t) => {
   for (const [n, ip] of [['s-a', '10.0.0.21'], ['s-b', '10.0.0.22']]) await c.ok(['create', '-f', '-'], { input: JSON.stringify(readyNode(n, ip)) });
   const bad = await post('/apis/apps/v1/namespaces/default/statefulsets', {

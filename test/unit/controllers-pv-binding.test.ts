@@ -99,15 +99,30 @@ test('scheduler VolumeBinding: a bound local volume pins the pod; an unbound Imm
   const w = {
     claims: new Map([['ns/bound', claim('bound', 'manual', 'on-a')], ['ns/late', claim('late', 'wffc')], ['ns/now', claim('now', 'manual')]]),
     volumes: new Map([['on-a', pv('on-a', '1Gi', { node: 'a' })]]),
-    classes: new Map([['wffc', { metadata: { name: 'wffc' }, volumeBindingMode: 'WaitForFirstConsumer' }], ['manual', { metadata: { name: 'manual' }, volumeBindingMode: 'Immediate' }]]),
+    classes: new Map([['wffc', { metadata: { name: 'wffc' }, provisioner: 'hawser.io/local-path', volumeBindingMode: 'WaitForFirstConsumer' }], ['manual', { metadata: { name: 'manual' }, volumeBindingMode: 'Immediate' }]]),
   };
   const pod = (...names: string[]): Obj => ({ metadata: { name: 'p', namespace: 'ns' }, spec: { volumes: names.map((n) => ({ name: n, persistentVolumeClaim: { claimName: n } })) } });
   const vols = podVolumes(pod('bound', 'late'), w);
-  t.is(volumeUnfitReason(vols, nodeInfo(node('a'))), undefined);
-  t.is(volumeUnfitReason(vols, nodeInfo(node('b'))), 'node(s) had volume node affinity conflict');
+  t.is(volumeUnfitReason(vols, nodeInfo(node('a')), w), undefined);
+  t.is(volumeUnfitReason(vols, nodeInfo(node('b')), w), 'node(s) had volume node affinity conflict');
   t.deepEqual(claimsToAnnotate(vols, 'a').map((c) => c.metadata.name), ['late']);
-  t.is(volumeUnfitReason(podVolumes(pod('now'), w), nodeInfo(node('a'))), 'pod has unbound immediate PersistentVolumeClaims');
-  t.is(volumeUnfitReason(podVolumes(pod('absent'), w), nodeInfo(node('a'))), 'persistentvolumeclaim "absent" not found');
+  t.is(volumeUnfitReason(podVolumes(pod('now'), w), nodeInfo(node('a')), w), 'pod has unbound immediate PersistentVolumeClaims');
+  t.is(volumeUnfitReason(podVolumes(pod('absent'), w), nodeInfo(node('a')), w), 'persistentvolumeclaim "absent" not found');
+});
+
+test('scheduler VolumeBinding: a no-provisioner WaitForFirstConsumer claim fits only a node with an Available volume of its own', async (t) => {
+  const { podVolumes, volumeUnfitReason } = await import('../../agents/control-plane/scheduler/volume-binding.ts');
+  const { nodeInfo } = await import('../../agents/control-plane/scheduler/filters.ts');
+  const claim = (name: string): Obj => ({ metadata: { name, namespace: 'ns', uid: name }, spec: { storageClassName: 'local', accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } });
+  const w = {
+    claims: new Map([['ns/one', claim('one')], ['ns/two', claim('two')]]),
+    volumes: new Map([['local-a', pv('local-a', '1Gi', { cls: 'local', node: 'a' })]]),
+    classes: new Map([['local', { metadata: { name: 'local' }, provisioner: 'kubernetes.io/no-provisioner', volumeBindingMode: 'WaitForFirstConsumer' }]]),
+  };
+  const pod = (...names: string[]): Obj => ({ metadata: { name: 'p', namespace: 'ns' }, spec: { volumes: names.map((n) => ({ name: n, persistentVolumeClaim: { claimName: n } })) } });
+  t.is(volumeUnfitReason(podVolumes(pod('one'), w), nodeInfo(node('a')), w), undefined);
+  t.is(volumeUnfitReason(podVolumes(pod('one'), w), nodeInfo(node('b')), w), "node(s) didn't find available persistent volumes to bind");
+  t.is(volumeUnfitReason(podVolumes(pod('one', 'two'), w), nodeInfo(node('a')), w), "node(s) didn't find available persistent volumes to bind", 'two claims cannot share one volume');
 });
 
 test('StatefulSet claims: <template>-<set>-<ordinal>, owned by the set under whenDeleted=Delete, condemned past replicas under whenScaled=Delete', async (t) => {
