@@ -69,7 +69,7 @@ test.serial('PV and PVC are defaulted, get their protection finalizers and print
   t.is((await send({ path: '/api/v1/persistentvolumes/pv-table' })).status, 404);
 });
 
-test.serial('a claim spec is immutable but a bound claim may grow; it may not shrink below its capacity', async (t) => {
+test.serial('a claim spec is immutable but a bound claim may grow when its class allows expansion (else 403 as upstream\'s PersistentVolumeClaimResize); it may not shrink below its capacity', async (t) => {
   await c.ok(['create', '-f', '-'], { input: JSON.stringify(volume('imm-pv', { capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], hostPath: { path: '/tmp/imm' }, storageClassName: 'imm' })) });
   await c.ok(['create', '-f', '-'], { input: JSON.stringify(claim('imm', { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } }, storageClassName: 'other' })) });
   const r = await c.kubectl(['patch', 'pvc', 'imm', '--type=merge', '-p', '{"spec":{"accessModes":["ReadWriteMany"]}}']);
@@ -80,12 +80,21 @@ test.serial('a claim spec is immutable but a bound claim may grow; it may not sh
   await c.ok(['delete', 'pvc', 'imm']);
   await c.ok(['create', '-f', '-'], { input: JSON.stringify(claim('imm', { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } }, storageClassName: 'imm' })) });
   await until('Bound', async () => (await json(['get', 'pvc', 'imm'])).status?.phase === 'Bound');
-  await c.ok(['patch', 'pvc', 'imm', '--type=merge', '-p', '{"spec":{"resources":{"requests":{"storage":"2Gi"}}}}']);
+  // PersistentVolumeClaimResize admission: growing needs a class that allows expansion
+  const grow = () => send({ method: 'PATCH', path: '/api/v1/namespaces/default/persistentvolumeclaims/imm', headers: { 'content-type': 'application/merge-patch+json' }, body: '{"spec":{"resources":{"requests":{"storage":"2Gi"}}}}' });
+  const refused = await grow();
+  t.is(refused.status, 403);
+  t.like(refused.json, { reason: 'Forbidden', message: 'persistentvolumeclaims "imm" is forbidden: only dynamically provisioned pvc can be resized and the storageclass that provisions the pvc must support resize' });
+  await c.ok(['create', '-f', '-'], { input: JSON.stringify({ apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { name: 'imm' }, provisioner: 'example.com/none', allowVolumeExpansion: false }) });
+  t.is((await grow()).status, 403, 'allowVolumeExpansion false refuses too');
+  await c.ok(['patch', 'sc', 'imm', '--type=merge', '-p', '{"allowVolumeExpansion":true}']);
+  t.is((await grow()).status, 200);
   t.is((await json(['get', 'pvc', 'imm'])).spec.resources.requests.storage, '2Gi');
   const shrink = await c.kubectl(['patch', 'pvc', 'imm', '--type=merge', '-p', '{"spec":{"resources":{"requests":{"storage":"512Mi"}}}}']);
   t.regex(shrink.stderr, /spec.resources.requests.storage: Forbidden: field can not be less than status.capacity/);
   await c.ok(['delete', 'pvc', 'imm']);
   await c.ok(['delete', 'pv', 'imm-pv']);
+  await c.ok(['delete', 'sc', 'imm']);
 });
 
 test.serial('StorageClass: provisioner required, defaults, immutable fields, the default class annotation and DefaultStorageClass admission', async (t) => {
