@@ -257,6 +257,30 @@ test.serial('the default local-path class waits for the first consumer, then pro
   await until('gone', async () => (await send({ path: `/api/v1/persistentvolumes/${pv.metadata.name}` })).status === 404);
 });
 
+test.serial('a bound local-path claim grows: Resizing, then the volume and status.capacity take the new size; it cannot shrink', async (t) => {
+  t.is((await json(['get', 'sc', 'local-path'])).allowVolumeExpansion, true);
+  const grown = claim('grown', { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } });
+  // as the scheduler would have chosen its node
+  await c.ok(['create', '-f', '-'], { input: JSON.stringify({ ...grown, metadata: { name: 'grown', annotations: { 'volume.kubernetes.io/selected-node': 'n-grow' } } }) });
+  await until('Bound', async () => (await phase(['pvc', 'grown'])) === 'Bound', 15_000);
+  const pvName = (await json(['get', 'pvc', 'grown'])).spec.volumeName;
+  await c.ok(['patch', 'pvc', 'grown', '--type=merge', '-p', '{"spec":{"resources":{"requests":{"storage":"3Gi"}}}}']);
+  const done = await until('status.capacity 3Gi', async () => {
+    const x = await json(['get', 'pvc', 'grown']);
+    return x.status.capacity?.storage === '3Gi' && !x.status.conditions?.length && x;
+  }, 15_000);
+  t.deepEqual(done.status.allocatedResources, { storage: '3Gi' });
+  t.is(done.status.allocatedResourceStatuses, undefined);
+  t.is((await json(['get', 'pv', pvName])).spec.capacity.storage, '3Gi');
+  await until('events', async () => { const e = await events('grown'); return e.includes(`Resizing: External resizer is resizing volume ${pvName}`) && e.includes('VolumeResizeSuccessful: Resize volume succeeded'); });
+  const shrink = await c.kubectl(['patch', 'pvc', 'grown', '--type=merge', '-p', '{"spec":{"resources":{"requests":{"storage":"1Gi"}}}}']);
+  t.regex(shrink.stderr, /spec.resources.requests.storage: Forbidden: field can not be less than status.capacity/);
+  await c.ok(['delete', 'pvc', 'grown']);
+  // no kubelet here removes the directory: let the volume go
+  await until('volume deleting', async () => (await json(['get', 'pv', pvName])).metadata.deletionTimestamp, 15_000);
+  await c.ok(['patch', 'pv', pvName, '--type=merge', '-p', '{"metadata":{"finalizers":null}}']);
+});
+
 test.serial('the scheduler selects the node of a WaitForFirstConsumer claim and keeps later pods on its volume\'s node', async (t) => {
   for (const [n, ip] of [['n-a', '10.0.0.11'], ['n-b', '10.0.0.12']]) await c.ok(['create', '-f', '-'], { input: JSON.stringify(readyNode(n, ip)) });
   const pod = (name: string, claimName: string, nodeName?: string) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { ...(nodeName ? { nodeSelector: { 'kubernetes.io/hostname': nodeName } } : {}), containers: [{ name: 'c', image: 'busybox' }], volumes: [{ name: 'd', persistentVolumeClaim: { claimName } }] } });

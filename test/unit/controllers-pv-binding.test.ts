@@ -144,3 +144,27 @@ test('StatefulSet claims: <template>-<set>-<ordinal>, owned by the set under whe
   set.spec.persistentVolumeClaimRetentionPolicy.whenScaled = 'Retain';
   t.deepEqual(condemnedClaims(set, claims, new Set()), []);
 });
+
+test('local-path expansion: start (Resizing), grow the volume, finish at the new size; nothing for other volumes or classes without allowVolumeExpansion', async (t) => {
+  const { planExpansion, expansionStatus } = await import('../../agents/control-plane/controllers/storage/expansion-rules.ts');
+  const sc: Obj = { metadata: { name: 'local-path' }, provisioner: 'hawser.io/local-path', allowVolumeExpansion: true };
+  const vol = (size: string): Obj => ({ ...pv('pvc-u1', size, { cls: 'local-path', node: 'a' }), metadata: { name: 'pvc-u1', annotations: { 'pv.kubernetes.io/provisioned-by': 'hawser.io/local-path' } } });
+  const bound = (want: string, capacity: string, conditions?: Obj[]): Obj => {
+    const c = pvc(want, { cls: 'local-path', volumeName: 'pvc-u1' });
+    return { ...c, status: { phase: 'Bound', capacity: { storage: capacity }, ...(conditions ? { conditions } : {}) } };
+  };
+  t.is(planExpansion(bound('1Gi', '1Gi'), vol('1Gi'), sc).step, 'none');
+  t.is(planExpansion(bound('2Gi', '1Gi'), vol('1Gi'), { ...sc, allowVolumeExpansion: false }).step, 'none');
+  t.is(planExpansion(bound('2Gi', '1Gi'), pv('static', '1Gi', { cls: 'local-path' }), sc).step, 'none', 'only the built-in provisioner\'s volumes');
+  const start = planExpansion(bound('2Gi', '1Gi'), vol('1Gi'), sc);
+  t.like(start, { step: 'start', size: '2Gi', event: { reason: 'Resizing' } });
+  const resizing = expansionStatus(bound('2Gi', '1Gi'), 'start', '2Gi', 'now') as Obj;
+  t.like(resizing, { allocatedResources: { storage: '2Gi' }, allocatedResourceStatuses: { storage: 'ControllerResizeInProgress' }, capacity: { storage: '1Gi' } });
+  t.is(resizing.conditions[0].type, 'Resizing');
+  const claimResizing = { ...bound('2Gi', '1Gi'), status: resizing };
+  t.is(planExpansion(claimResizing, vol('1Gi'), sc).step, 'volume');
+  t.like(planExpansion(claimResizing, vol('2Gi'), sc), { step: 'finish', event: { reason: 'VolumeResizeSuccessful', message: 'Resize volume succeeded' } });
+  const done = expansionStatus(claimResizing, 'finish', '2Gi', 'now') as Obj;
+  t.deepEqual(done, { phase: 'Bound', capacity: { storage: '2Gi' }, allocatedResources: { storage: '2Gi' } });
+  t.is(planExpansion({ ...claimResizing, status: done }, vol('2Gi'), sc).step, 'none');
+});
