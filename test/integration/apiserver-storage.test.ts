@@ -148,6 +148,23 @@ test.serial('a VolumeAttachment carries status.attached false from creation, as 
   await c.ok(['delete', 'volumeattachment', 'va-status']);
 });
 
+test.serial('a volumeMount subPath or subPathExpr with .. or an absolute path is a 422 naming the field, and no pod is stored', async (t) => {
+  const pod = (mount: Record<string, string>) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'escape' }, spec: { containers: [{ name: 'c', image: 'busybox', volumeMounts: [{ name: 'd', mountPath: '/d', ...mount }] }], volumes: [{ name: 'd', emptyDir: {} }] } });
+  const cases: [Record<string, string>, string][] = [
+    [{ subPath: '../../etc' }, `spec.containers[0].volumeMounts[0].subPath: Invalid value: "../../etc": must not contain '..'`],
+    [{ subPath: 'a/../..' }, `spec.containers[0].volumeMounts[0].subPath: Invalid value: "a/../..": must not contain '..'`],
+    [{ subPath: '/etc' }, 'spec.containers[0].volumeMounts[0].subPath: Invalid value: "/etc": must be a relative path'],
+    [{ subPathExpr: '$(POD_NAME)/..' }, `spec.containers[0].volumeMounts[0].subPathExpr: Invalid value: "$(POD_NAME)/..": must not contain '..'`],
+  ];
+  for (const [mount, cause] of cases) {
+    const r = await post('/api/v1/namespaces/default/pods', pod(mount));
+    t.is(r.status, 422, JSON.stringify(mount));
+    t.deepEqual(causes(r), [cause]);
+  }
+  t.is((await post('/api/v1/namespaces/default/pods', pod({ subPath: 'a/..b/c..' }))).status, 201, '".." only as a whole path element');
+  await c.ok(['delete', 'pod', 'escape', '--grace-period=0', '--force']);
+});
+
 test.serial('a claim in use by a scheduled pod keeps its pvc-protection finalizer until the pod is gone', async (t) => {
   await c.ok(['create', '-f', '-'], { input: JSON.stringify(claim('used', { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } }, storageClassName: 'none' })) });
   await c.ok(['create', '-f', '-'], { input: JSON.stringify(readyNode('n-prot', '10.0.0.9')) });
