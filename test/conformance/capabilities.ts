@@ -67,9 +67,10 @@ export const CAPABILITY_RULES: CapabilityRule[] = [
   { capability: 'mirrored: pod volumes (configMap, secret, downwardAPI, projected, emptyDir, subPath)',
     file: /\/common\/storage\/|\/storage\/(subpath|empty_dir_wrapper)\.go$/ },
   { capability: 'mirrored: volume subpath expansion', name: /Variable Expansion .*subpath/ },
-  { capability: 'test only: storage.k8s.io API operations (CSIDriver, CSINode, CSIStorageCapacity, StorageClass, VolumeAttachment)',
+  // mirrored in test/e2e/storage-api.test.ts (the StorageClass lifecycle in storage-persistent.test.ts)
+  { capability: 'mirrored: storage.k8s.io API operations (CSIDriver, CSINode, CSIStorageCapacity, StorageClass, VolumeAttachment, VolumeAttributesClass)',
     file: /\/storage\/(csi_inline|csi_node|csistoragecapacity|storageclass|volume_attachment|volumeattributesclass)\.go$/ },
-  { capability: 'test only: PersistentVolumes API operations', name: /PersistentVolumes/ },
+  { capability: 'mirrored: PersistentVolumes API operations', name: /PersistentVolumes/ },
   { capability: 'test only: nodes and taint eviction', file: /\/node\/(taints|node_lifecycle)\.go$/ },
   { capability: 'test only: sysctls', name: /Sysctls/ },
   { capability: 'test only: pods and containers', file: /\/(common\/)?node\// },

@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline';
 import { KUBECTL } from '../helpers/kubectl.ts';
 import { sleep } from './fixture.ts';
 
-export interface WatchEvent { type: string; name: string; rv: string; data: Record<string, string> | undefined; labels: Record<string, string> }
+export interface WatchEvent { type: string; name: string; rv: string; data: Record<string, string> | undefined; labels: Record<string, string>; annotations?: Record<string, string> }
 
 export interface Watching {
   events: WatchEvent[];
@@ -45,7 +45,7 @@ export async function openWatch(kubeconfig: string, path: string, params: Record
     try {
       const e = JSON.parse(line);
       const o = e.object ?? {};
-      events.push({ type: e.type, name: o.metadata?.name, rv: o.metadata?.resourceVersion, data: o.data, labels: o.metadata?.labels ?? {} });
+      events.push({ type: e.type, name: o.metadata?.name, rv: o.metadata?.resourceVersion, data: o.data, labels: o.metadata?.labels ?? {}, annotations: o.metadata?.annotations ?? {} });
     } catch {
       events.push({ type: 'UNPARSEABLE', name: line.slice(0, 80), rv: '', data: undefined, labels: {} });
     }

@@ -53,13 +53,13 @@ export function runKubectl(kubeconfig: string, home: string, args: string[], inp
   });
 }
 
-export async function until<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 10_000): Promise<T> {
+export async function until<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 10_000, everyMs = 100): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     const v = await fn().catch(() => undefined);
     if (v !== undefined && v !== false) return v;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, everyMs));
   }
 }
 

@@ -2,94 +2,16 @@
 // killed with SIGKILL while writers stream creates and updates at it; after a restart on the same
 // data, every write the server acknowledged must be there, on SQLite and on a real etcd.
 import test from 'ava';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import https from 'node:https';
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { loadKubeconfig } from '../../agents/api/kubeconfig.ts';
+import { join } from 'node:path';
 import { etcdAvailable, startEtcd } from '../../agents/control-plane/storage/etcd-server.ts';
+import { type Client, controlPlaneArgs, freePort, killServer, requireBundle, type Server, startServer, waitReady } from './_control-plane-proc.ts';
 
-const BUNDLE = resolve('dist/hawser.cjs');
 const KILL_CYCLES = 2;
 const WRITERS = 4;
 
-test.before(() => {
-  if (!existsSync(BUNDLE)) throw new Error('dist/hawser.cjs is missing: run `node build.mjs`');
-  const help = spawnSync(process.execPath, [BUNDLE, 'control-plane', '--help'], { encoding: 'utf8' }).stdout;
-  if (!help.includes('--datastore-endpoint')) throw new Error('dist/hawser.cjs is stale (no --datastore-endpoint): run `node build.mjs`');
-});
-
-async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer().once('error', rej).listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => res(p));
-    });
-  });
-}
-
-interface Server {
-  proc: ChildProcess;
-  exited: Promise<void>;
-  stderr(): string;
-}
-
-function startServer(args: string[]): Server {
-  const proc = spawn(process.execPath, [BUNDLE, 'control-plane', ...args], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, HAWSER_LOG_LEVEL: 'error' },
-  });
-  let err = '';
-  proc.stderr!.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-2000)));
-  return { proc, exited: new Promise((r) => proc.once('exit', () => r())), stderr: () => err };
-}
-
-interface Client {
-  request(method: string, path: string, body?: unknown, contentType?: string): Promise<{ status: number; body: any }>;
-  close(): void;
-}
-
-function client(kubeconfig: string, port: number): Client {
-  const { ca, cert, key } = loadKubeconfig(kubeconfig);
-  const agent = new https.Agent({ keepAlive: true, maxSockets: WRITERS + 2, ca, cert, key });
-  return {
-    request: (method, path, body, contentType = 'application/json') =>
-      new Promise((res, rej) => {
-        const data = body === undefined ? undefined : JSON.stringify(body);
-        const req = https.request({ host: '127.0.0.1', port, path, method, agent, timeout: 10_000, headers: data ? { 'content-type': contentType, 'content-length': Buffer.byteLength(data) } : {} }, (r) => {
-          let text = '';
-          r.setEncoding('utf8');
-          r.on('data', (c) => (text += c));
-          r.on('end', () => res({ status: r.statusCode ?? 0, body: text ? JSON.parse(text) : undefined }));
-          r.on('error', rej);
-        });
-        req.on('timeout', () => req.destroy(new Error('timeout')));
-        req.on('error', rej);
-        req.end(data);
-      }),
-    close: () => agent.destroy(),
-  };
-}
-
-async function waitReady(kubeconfig: string, port: number, srv: Server): Promise<Client> {
-  // generous: a loaded machine may take a while to start node and open the store
-  const deadline = Date.now() + 60_000;
-  let dead = false;
-  void srv.exited.then(() => (dead = true));
-  for (;;) {
-    if (dead) throw new Error(`control plane exited during start: ${srv.stderr()}`);
-    if (existsSync(kubeconfig)) {
-      const c = client(kubeconfig, port);
-      const r = await c.request('GET', '/api/v1/namespaces/default').catch(() => undefined);
-      if (r?.status === 200) return c;
-      c.close();
-    }
-    if (Date.now() > deadline) throw new Error(`control plane did not become ready: ${srv.stderr()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+test.before(() => requireBundle('--datastore-endpoint'));
 
 interface Acked {
   /** configmap name -> value the server acknowledged */
@@ -133,22 +55,15 @@ async function writeUntilKilled(c: Client, round: number, acked: Acked, killAfte
 async function crashTest(t: import('ava').ExecutionContext, datastore?: string): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'hawser-crash-'));
   const port = await freePort();
-  const config = join(dir, 'empty.yaml');
-  writeFileSync(config, '{}\n');
-  const dataDir = join(dir, 'data');
-  const kubeconfig = join(dataDir, 'admin.kubeconfig');
-  const args = ['--config', config, '--data-dir', dataDir, '--bind-address', '127.0.0.1', '--advertise-address', '127.0.0.1', '--port', String(port), '--cluster-dns', '', ...(datastore ? ['--datastore-endpoint', datastore] : [])];
+  const { args, kubeconfig } = controlPlaneArgs(dir, port, datastore);
   let srv: Server | undefined;
   t.teardown(async () => {
-    if (srv && srv.proc.exitCode === null) {
-      srv.proc.kill('SIGKILL');
-      await srv.exited;
-    }
+    await killServer(srv);
     rmSync(dir, { recursive: true, force: true });
   });
 
   srv = startServer(args);
-  let c = await waitReady(kubeconfig, port, srv);
+  let c = await waitReady(kubeconfig, port, srv, WRITERS + 2);
   t.is((await c.request('POST', '/api/v1/namespaces/default/configmaps', { metadata: { name: 'counter' }, data: { n: '-1' } })).status, 201);
   const acked: Acked = { creates: new Map(), counter: -1 };
   for (let round = 0; round < KILL_CYCLES; round++) {
@@ -161,7 +76,7 @@ async function crashTest(t: import('ava').ExecutionContext, datastore?: string):
     t.true(writes >= killAfter, `round ${round}: ${writes} acknowledged writes before the kill`);
     c.close();
     srv = startServer(args);
-    c = await waitReady(kubeconfig, port, srv);
+    c = await waitReady(kubeconfig, port, srv, WRITERS + 2);
     const list = await c.request('GET', '/api/v1/namespaces/default/configmaps');
     const stored = new Map<string, string>((list.body.items as any[]).map((cm) => [cm.metadata.name, cm.data?.v ?? cm.data?.n]));
     const lost = [...acked.creates].filter(([name, v]) => stored.get(name) !== v).map(([name]) => name);

@@ -69,7 +69,7 @@ test.serial('PV and PVC are defaulted, get their protection finalizers and print
   t.is((await send({ path: '/api/v1/persistentvolumes/pv-table' })).status, 404);
 });
 
-test.serial('a claim spec is immutable but a bound claim may grow; it may not shrink below its capacity', async (t) => {
+test.serial('a claim spec is immutable but a bound claim may grow when its class allows expansion (else 403 as upstream\'s PersistentVolumeClaimResize); it may not shrink below its capacity', async (t) => {
   await c.ok(['create', '-f', '-'], { input: JSON.stringify(volume('imm-pv', { capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], hostPath: { path: '/tmp/imm' }, storageClassName: 'imm' })) });
   await c.ok(['create', '-f', '-'], { input: JSON.stringify(claim('imm', { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } }, storageClassName: 'other' })) });
   const r = await c.kubectl(['patch', 'pvc', 'imm', '--type=merge', '-p', '{"spec":{"accessModes":["ReadWriteMany"]}}']);
@@ -80,12 +80,21 @@ test.serial('a claim spec is immutable but a bound claim may grow; it may not sh
   await c.ok(['delete', 'pvc', 'imm']);
   await c.ok(['create', '-f', '-'], { input: JSON.stringify(claim('imm', { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } }, storageClassName: 'imm' })) });
   await until('Bound', async () => (await json(['get', 'pvc', 'imm'])).status?.phase === 'Bound');
-  await c.ok(['patch', 'pvc', 'imm', '--type=merge', '-p', '{"spec":{"resources":{"requests":{"storage":"2Gi"}}}}']);
+  // PersistentVolumeClaimResize admission: growing needs a class that allows expansion
+  const grow = () => send({ method: 'PATCH', path: '/api/v1/namespaces/default/persistentvolumeclaims/imm', headers: { 'content-type': 'application/merge-patch+json' }, body: '{"spec":{"resources":{"requests":{"storage":"2Gi"}}}}' });
+  const refused = await grow();
+  t.is(refused.status, 403);
+  t.like(refused.json, { reason: 'Forbidden', message: 'persistentvolumeclaims "imm" is forbidden: only dynamically provisioned pvc can be resized and the storageclass that provisions the pvc must support resize' });
+  await c.ok(['create', '-f', '-'], { input: JSON.stringify({ apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { name: 'imm' }, provisioner: 'example.com/none', allowVolumeExpansion: false }) });
+  t.is((await grow()).status, 403, 'allowVolumeExpansion false refuses too');
+  await c.ok(['patch', 'sc', 'imm', '--type=merge', '-p', '{"allowVolumeExpansion":true}']);
+  t.is((await grow()).status, 200);
   t.is((await json(['get', 'pvc', 'imm'])).spec.resources.requests.storage, '2Gi');
   const shrink = await c.kubectl(['patch', 'pvc', 'imm', '--type=merge', '-p', '{"spec":{"resources":{"requests":{"storage":"512Mi"}}}}']);
   t.regex(shrink.stderr, /spec.resources.requests.storage: Forbidden: field can not be less than status.capacity/);
   await c.ok(['delete', 'pvc', 'imm']);
   await c.ok(['delete', 'pv', 'imm-pv']);
+  await c.ok(['delete', 'sc', 'imm']);
 });
 
 test.serial('StorageClass: provisioner required, defaults, immutable fields, the default class annotation and DefaultStorageClass admission', async (t) => {
@@ -123,6 +132,37 @@ test.serial('CSIDriver, CSINode, VolumeAttachment and CSIStorageCapacity are ser
   t.is(cap.json?.capacity, '1Gi');
   await c.ok(['delete', 'csidriver', 'csi.example.com']);
   await c.ok(['delete', 'csistoragecapacity', 'cap']);
+});
+
+test.serial('a VolumeAttachment carries status.attached false from creation, as Go serialises it; status changes only through /status', async (t) => {
+  const path = '/apis/storage.k8s.io/v1/volumeattachments';
+  const made = await post(path, { apiVersion: 'storage.k8s.io/v1', kind: 'VolumeAttachment', metadata: { name: 'va-status' }, spec: { attacher: 'csi.example.com', nodeName: 'n1', source: { persistentVolumeName: 'pv-1' } }, status: { attached: true } });
+  t.is(made.status, 201);
+  t.deepEqual(made.json?.status, { attached: false }, 'a created status is reset, and attached is always present');
+  t.deepEqual((await send({ path: `${path}/va-status/status` })).json?.status, { attached: false });
+  const patched = await send({ method: 'PATCH', path: `${path}/va-status/status`, headers: { 'content-type': 'application/merge-patch+json' }, body: JSON.stringify({ status: { attached: true } }) });
+  t.deepEqual(patched.json?.status, { attached: true });
+  const cleared = await send({ method: 'PUT', path: `${path}/va-status/status`, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...patched.json, status: {} }) });
+  t.is(cleared.status, 200);
+  t.deepEqual(cleared.json?.status, { attached: false }, 'an empty status reads back as attached false');
+  await c.ok(['delete', 'volumeattachment', 'va-status']);
+});
+
+test.serial('a volumeMount subPath or subPathExpr with .. or an absolute path is a 422 naming the field, and no pod is stored', async (t) => {
+  const pod = (mount: Record<string, string>) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'escape' }, spec: { containers: [{ name: 'c', image: 'busybox', volumeMounts: [{ name: 'd', mountPath: '/d', ...mount }] }], volumes: [{ name: 'd', emptyDir: {} }] } });
+  const cases: [Record<string, string>, string][] = [
+    [{ subPath: '../../etc' }, `spec.containers[0].volumeMounts[0].subPath: Invalid value: "../../etc": must not contain '..'`],
+    [{ subPath: 'a/../..' }, `spec.containers[0].volumeMounts[0].subPath: Invalid value: "a/../..": must not contain '..'`],
+    [{ subPath: '/etc' }, 'spec.containers[0].volumeMounts[0].subPath: Invalid value: "/etc": must be a relative path'],
+    [{ subPathExpr: '$(POD_NAME)/..' }, `spec.containers[0].volumeMounts[0].subPathExpr: Invalid value: "$(POD_NAME)/..": must not contain '..'`],
+  ];
+  for (const [mount, cause] of cases) {
+    const r = await post('/api/v1/namespaces/default/pods', pod(mount));
+    t.is(r.status, 422, JSON.stringify(mount));
+    t.deepEqual(causes(r), [cause]);
+  }
+  t.is((await post('/api/v1/namespaces/default/pods', pod({ subPath: 'a/..b/c..' }))).status, 201, '".." only as a whole path element');
+  await c.ok(['delete', 'pod', 'escape', '--grace-period=0', '--force']);
 });
 
 test.serial('a claim in use by a scheduled pod keeps its pvc-protection finalizer until the pod is gone', async (t) => {
@@ -234,6 +274,30 @@ test.serial('the default local-path class waits for the first consumer, then pro
   await until('gone', async () => (await send({ path: `/api/v1/persistentvolumes/${pv.metadata.name}` })).status === 404);
 });
 
+test.serial('a bound local-path claim grows: Resizing, then the volume and status.capacity take the new size; it cannot shrink', async (t) => {
+  t.is((await json(['get', 'sc', 'local-path'])).allowVolumeExpansion, true);
+  const grown = claim('grown', { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } });
+  // as the scheduler would have chosen its node
+  await c.ok(['create', '-f', '-'], { input: JSON.stringify({ ...grown, metadata: { name: 'grown', annotations: { 'volume.kubernetes.io/selected-node': 'n-grow' } } }) });
+  await until('Bound', async () => (await phase(['pvc', 'grown'])) === 'Bound', 15_000);
+  const pvName = (await json(['get', 'pvc', 'grown'])).spec.volumeName;
+  await c.ok(['patch', 'pvc', 'grown', '--type=merge', '-p', '{"spec":{"resources":{"requests":{"storage":"3Gi"}}}}']);
+  const done = await until('status.capacity 3Gi', async () => {
+    const x = await json(['get', 'pvc', 'grown']);
+    return x.status.capacity?.storage === '3Gi' && !x.status.conditions?.length && x;
+  }, 15_000);
+  t.deepEqual(done.status.allocatedResources, { storage: '3Gi' });
+  t.is(done.status.allocatedResourceStatuses, undefined);
+  t.is((await json(['get', 'pv', pvName])).spec.capacity.storage, '3Gi');
+  await until('events', async () => { const e = await events('grown'); return e.includes(`Resizing: External resizer is resizing volume ${pvName}`) && e.includes('VolumeResizeSuccessful: Resize volume succeeded'); });
+  const shrink = await c.kubectl(['patch', 'pvc', 'grown', '--type=merge', '-p', '{"spec":{"resources":{"requests":{"storage":"1Gi"}}}}']);
+  t.regex(shrink.stderr, /spec.resources.requests.storage: Forbidden: field can not be less than status.capacity/);
+  await c.ok(['delete', 'pvc', 'grown']);
+  // no kubelet here removes the directory: let the volume go
+  await until('volume deleting', async () => (await json(['get', 'pv', pvName])).metadata.deletionTimestamp, 15_000);
+  await c.ok(['patch', 'pv', pvName, '--type=merge', '-p', '{"metadata":{"finalizers":null}}']);
+});
+
 test.serial('the scheduler selects the node of a WaitForFirstConsumer claim and keeps later pods on its volume\'s node', async (t) => {
   for (const [n, ip] of [['n-a', '10.0.0.11'], ['n-b', '10.0.0.12']]) await c.ok(['create', '-f', '-'], { input: JSON.stringify(readyNode(n, ip)) });
   const pod = (name: string, claimName: string, nodeName?: string) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { ...(nodeName ? { nodeSelector: { 'kubernetes.io/hostname': nodeName } } : {}), containers: [{ name: 'c', image: 'busybox' }], volumes: [{ name: 'd', persistentVolumeClaim: { claimName } }] } });
@@ -258,6 +322,39 @@ test.serial('the scheduler selects the node of a WaitForFirstConsumer claim and 
   await c.ok(['delete', 'pvc', 'wffc']);
   await c.ok(['delete', 'pv', pvc.spec.volumeName, '--wait=false']);
   await c.ok(['delete', 'node', 'n-a', 'n-b']);
+});
+
+test.serial('a static local PV of a no-provisioner WaitForFirstConsumer class: the claim waits, a pod elsewhere stays Pending, a free pod goes to the volume\'s node and the claim binds', async (t) => {
+  for (const [n, ip] of [['l-a', '10.0.0.41'], ['l-b', '10.0.0.42']]) await c.ok(['create', '-f', '-'], { input: JSON.stringify(readyNode(n, ip)) });
+  await c.ok(['create', '-f', '-'], { input: JSON.stringify({ apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { name: 'local-storage' }, provisioner: 'kubernetes.io/no-provisioner', volumeBindingMode: 'WaitForFirstConsumer' }) });
+  const affinity = { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: ['l-a'] }] }] } };
+  await c.ok(['create', '-f', '-'], { input: JSON.stringify(volume('local-a', { capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], persistentVolumeReclaimPolicy: 'Retain', storageClassName: 'local-storage', local: { path: '/mnt/disks/a' }, nodeAffinity: affinity })) });
+  await c.ok(['create', '-f', '-'], { input: JSON.stringify(claim('local-claim', { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } }, storageClassName: 'local-storage' })) });
+  await until('WaitForFirstConsumer event', async () => (await events('local-claim')).includes('WaitForFirstConsumer: waiting for first consumer to be created before binding'));
+  t.is(await phase(['pvc', 'local-claim']), 'Pending');
+  t.is(await phase(['pv', 'local-a']), 'Available');
+  const pod = (name: string, node?: string) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { ...(node ? { nodeSelector: { 'kubernetes.io/hostname': node } } : {}), containers: [{ name: 'c', image: 'busybox' }], volumes: [{ name: 'd', persistentVolumeClaim: { claimName: 'local-claim' } }] } });
+  const unschedulable = (name: string) => until(`${name} unschedulable`, async () => (await json(['get', 'pod', name])).status?.conditions?.find((x: any) => x.type === 'PodScheduled' && x.status === 'False')?.message as string | undefined);
+  // the only volume lives on l-a: a pod held to l-b cannot have it, and the claim is not given l-b
+  await c.ok(['create', '-f', '-'], { input: JSON.stringify(pod('elsewhere', 'l-b')) });
+  const why = await unschedulable('elsewhere');
+  t.regex(why, /^0\/\d+ nodes are available: .*1 node\(s\) didn't find available persistent volumes to bind/);
+  t.is((await json(['get', 'pvc', 'local-claim'])).metadata.annotations?.['volume.kubernetes.io/selected-node'], undefined);
+  await c.ok(['delete', 'pod', 'elsewhere', '--grace-period=0', '--force']);
+  // a pod free to go anywhere is put on the volume's node, and the claim binds to that volume
+  await c.ok(['create', '-f', '-'], { input: JSON.stringify(pod('user')) });
+  await until('user scheduled', async () => (await json(['get', 'pod', 'user'])).spec.nodeName, 15_000);
+  t.is((await json(['get', 'pod', 'user'])).spec.nodeName, 'l-a');
+  await until('claim Bound', async () => (await phase(['pvc', 'local-claim'])) === 'Bound', 15_000);
+  t.is((await json(['get', 'pvc', 'local-claim'])).spec.volumeName, 'local-a');
+  // once bound, a pod held to l-b conflicts with the volume's node affinity
+  await c.ok(['create', '-f', '-'], { input: JSON.stringify(pod('late', 'l-b')) });
+  t.regex(await unschedulable('late'), /1 node\(s\) had volume node affinity conflict/);
+  await c.ok(['delete', 'pod', 'user', 'late', '--grace-period=0', '--force']);
+  await c.ok(['delete', 'pvc', 'local-claim']);
+  await c.ok(['delete', 'pv', 'local-a', '--wait=false']);
+  await c.ok(['delete', 'sc', 'local-storage']);
+  await c.ok(['delete', 'node', 'l-a', 'l-b']);
 });
 
 test.serial('a StatefulSet makes <template>-<set>-<ordinal> claims before its pods, keeps them across pod replacement and honours whenScaled=Delete', async (t) => {

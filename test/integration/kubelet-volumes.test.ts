@@ -161,6 +161,10 @@ test('hostPath types: DirectoryOrCreate and FileOrCreate create, the others chec
   await t.throwsAsync(vm.setup(pod('u4', [{ name: 'x', hostPath: { path: join(host, 'file'), type: 'Directory' } }]), [], []),
     { message: `MountVolume.SetUp failed for volume "x" : hostPath type check failed: ${join(host, 'file')} is not a directory` });
   await t.throwsAsync(vm.setup(pod('u5', [{ name: 'x', hostPath: { path: '/dev/null', type: 'BlockDevice' } }]), [], []), { message: /is not a block device/ });
+  // a missing path of type Directory is refused, and nothing is made in its place
+  await t.throwsAsync(vm.setup(pod('u6', [{ name: 'x', hostPath: { path: join(host, 'missing'), type: 'Directory' } }]), [], []),
+    { message: `MountVolume.SetUp failed for volume "x" : hostPath type check failed: ${join(host, 'missing')} is not a directory` });
+  t.false(existsSync(join(host, 'missing')));
   await vm.teardown('u3');
   t.true(existsSync(join(host, 'made')), 'a hostPath is never removed');
 });

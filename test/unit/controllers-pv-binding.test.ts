@@ -99,15 +99,30 @@ test('scheduler VolumeBinding: a bound local volume pins the pod; an unbound Imm
   const w = {
     claims: new Map([['ns/bound', claim('bound', 'manual', 'on-a')], ['ns/late', claim('late', 'wffc')], ['ns/now', claim('now', 'manual')]]),
     volumes: new Map([['on-a', pv('on-a', '1Gi', { node: 'a' })]]),
-    classes: new Map([['wffc', { metadata: { name: 'wffc' }, volumeBindingMode: 'WaitForFirstConsumer' }], ['manual', { metadata: { name: 'manual' }, volumeBindingMode: 'Immediate' }]]),
+    classes: new Map([['wffc', { metadata: { name: 'wffc' }, provisioner: 'hawser.io/local-path', volumeBindingMode: 'WaitForFirstConsumer' }], ['manual', { metadata: { name: 'manual' }, volumeBindingMode: 'Immediate' }]]),
   };
   const pod = (...names: string[]): Obj => ({ metadata: { name: 'p', namespace: 'ns' }, spec: { volumes: names.map((n) => ({ name: n, persistentVolumeClaim: { claimName: n } })) } });
   const vols = podVolumes(pod('bound', 'late'), w);
-  t.is(volumeUnfitReason(vols, nodeInfo(node('a'))), undefined);
-  t.is(volumeUnfitReason(vols, nodeInfo(node('b'))), 'node(s) had volume node affinity conflict');
+  t.is(volumeUnfitReason(vols, nodeInfo(node('a')), w), undefined);
+  t.is(volumeUnfitReason(vols, nodeInfo(node('b')), w), 'node(s) had volume node affinity conflict');
   t.deepEqual(claimsToAnnotate(vols, 'a').map((c) => c.metadata.name), ['late']);
-  t.is(volumeUnfitReason(podVolumes(pod('now'), w), nodeInfo(node('a'))), 'pod has unbound immediate PersistentVolumeClaims');
-  t.is(volumeUnfitReason(podVolumes(pod('absent'), w), nodeInfo(node('a'))), 'persistentvolumeclaim "absent" not found');
+  t.is(volumeUnfitReason(podVolumes(pod('now'), w), nodeInfo(node('a')), w), 'pod has unbound immediate PersistentVolumeClaims');
+  t.is(volumeUnfitReason(podVolumes(pod('absent'), w), nodeInfo(node('a')), w), 'persistentvolumeclaim "absent" not found');
+});
+
+test('scheduler VolumeBinding: a no-provisioner WaitForFirstConsumer claim fits only a node with an Available volume of its own', async (t) => {
+  const { podVolumes, volumeUnfitReason } = await import('../../agents/control-plane/scheduler/volume-binding.ts');
+  const { nodeInfo } = await import('../../agents/control-plane/scheduler/filters.ts');
+  const claim = (name: string): Obj => ({ metadata: { name, namespace: 'ns', uid: name }, spec: { storageClassName: 'local', accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } });
+  const w = {
+    claims: new Map([['ns/one', claim('one')], ['ns/two', claim('two')]]),
+    volumes: new Map([['local-a', pv('local-a', '1Gi', { cls: 'local', node: 'a' })]]),
+    classes: new Map([['local', { metadata: { name: 'local' }, provisioner: 'kubernetes.io/no-provisioner', volumeBindingMode: 'WaitForFirstConsumer' }]]),
+  };
+  const pod = (...names: string[]): Obj => ({ metadata: { name: 'p', namespace: 'ns' }, spec: { volumes: names.map((n) => ({ name: n, persistentVolumeClaim: { claimName: n } })) } });
+  t.is(volumeUnfitReason(podVolumes(pod('one'), w), nodeInfo(node('a')), w), undefined);
+  t.is(volumeUnfitReason(podVolumes(pod('one'), w), nodeInfo(node('b')), w), "node(s) didn't find available persistent volumes to bind");
+  t.is(volumeUnfitReason(podVolumes(pod('one', 'two'), w), nodeInfo(node('a')), w), "node(s) didn't find available persistent volumes to bind", 'two claims cannot share one volume');
 });
 
 test('StatefulSet claims: <template>-<set>-<ordinal>, owned by the set under whenDeleted=Delete, condemned past replicas under whenScaled=Delete', async (t) => {
@@ -128,4 +143,28 @@ test('StatefulSet claims: <template>-<set>-<ordinal>, owned by the set under whe
   t.deepEqual(condemnedClaims(set, claims, new Set([0, 1])).map((x) => x.metadata.name), ['data-web-2']);
   set.spec.persistentVolumeClaimRetentionPolicy.whenScaled = 'Retain';
   t.deepEqual(condemnedClaims(set, claims, new Set()), []);
+});
+
+test('local-path expansion: start (Resizing), grow the volume, finish at the new size; nothing for other volumes or classes without allowVolumeExpansion', async (t) => {
+  const { planExpansion, expansionStatus } = await import('../../agents/control-plane/controllers/storage/expansion-rules.ts');
+  const sc: Obj = { metadata: { name: 'local-path' }, provisioner: 'hawser.io/local-path', allowVolumeExpansion: true };
+  const vol = (size: string): Obj => ({ ...pv('pvc-u1', size, { cls: 'local-path', node: 'a' }), metadata: { name: 'pvc-u1', annotations: { 'pv.kubernetes.io/provisioned-by': 'hawser.io/local-path' } } });
+  const bound = (want: string, capacity: string, conditions?: Obj[]): Obj => {
+    const c = pvc(want, { cls: 'local-path', volumeName: 'pvc-u1' });
+    return { ...c, status: { phase: 'Bound', capacity: { storage: capacity }, ...(conditions ? { conditions } : {}) } };
+  };
+  t.is(planExpansion(bound('1Gi', '1Gi'), vol('1Gi'), sc).step, 'none');
+  t.is(planExpansion(bound('2Gi', '1Gi'), vol('1Gi'), { ...sc, allowVolumeExpansion: false }).step, 'none');
+  t.is(planExpansion(bound('2Gi', '1Gi'), pv('static', '1Gi', { cls: 'local-path' }), sc).step, 'none', 'only the built-in provisioner\'s volumes');
+  const start = planExpansion(bound('2Gi', '1Gi'), vol('1Gi'), sc);
+  t.like(start, { step: 'start', size: '2Gi', event: { reason: 'Resizing' } });
+  const resizing = expansionStatus(bound('2Gi', '1Gi'), 'start', '2Gi', 'now') as Obj;
+  t.like(resizing, { allocatedResources: { storage: '2Gi' }, allocatedResourceStatuses: { storage: 'ControllerResizeInProgress' }, capacity: { storage: '1Gi' } });
+  t.is(resizing.conditions[0].type, 'Resizing');
+  const claimResizing = { ...bound('2Gi', '1Gi'), status: resizing };
+  t.is(planExpansion(claimResizing, vol('1Gi'), sc).step, 'volume');
+  t.like(planExpansion(claimResizing, vol('2Gi'), sc), { step: 'finish', event: { reason: 'VolumeResizeSuccessful', message: 'Resize volume succeeded' } });
+  const done = expansionStatus(claimResizing, 'finish', '2Gi', 'now') as Obj;
+  t.deepEqual(done, { phase: 'Bound', capacity: { storage: '2Gi' }, allocatedResources: { storage: '2Gi' } });
+  t.is(planExpansion({ ...claimResizing, status: done }, vol('2Gi'), sc).step, 'none');
 });

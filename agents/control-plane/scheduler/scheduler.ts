@@ -196,8 +196,9 @@ export class Scheduler {
 
   /** Decides synchronously; the API writes that follow run in the background. */
   private scheduleOne(pod: Obj): void {
-    const vols = podVolumes(pod, this.volumeWorld);
-    const decision = schedule(pod, this.cache.nodes(), (n) => this.cache.usage(n), (n) => volumeUnfitReason(vols, n));
+    const world = this.volumeWorld;
+    const vols = podVolumes(pod, world);
+    const decision = schedule(pod, this.cache.nodes(), (n) => this.cache.usage(n), (n) => volumeUnfitReason(vols, n, world));
     if (decision.node) {
       this.cache.assume(pod, decision.node);
       this.track(this.bind(pod, decision.node, claimsToAnnotate(vols, decision.node)));

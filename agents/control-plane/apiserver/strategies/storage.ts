@@ -114,8 +114,12 @@ export const csiNodeStrategy: Strategy = {
 };
 
 export const volumeAttachmentStrategy: Strategy = {
+  // status.attached has no omitempty in Go: every VolumeAttachment upstream serves carries it
+  defaults(o) {
+    o.status = { ...(o.status ?? {}), attached: o.status?.attached ?? false };
+  },
   prepareForCreate(o) {
-    delete o.status;
+    o.status = { attached: false };
   },
   validate(o) {
     const s = o.spec ?? {};

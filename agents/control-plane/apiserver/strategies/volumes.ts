@@ -2,6 +2,7 @@
 // the fields users hit (access modes, sizes, one volume source, what may change after creation),
 // the protection finalizers StorageObjectInUseProtection adds, DefaultStorageClass admission, and
 // kubectl get's columns.
+import { forbidden as forbiddenStatus } from '../errors.ts';
 import { canonicalQuantity } from '../quota.ts';
 import { AGE_COLUMN, NAME_COLUMN, age, col } from '../tables/table.ts';
 import { type FieldError, forbidden, invalid, notSupported, required } from '../validation/field.ts';
@@ -142,6 +143,21 @@ export async function admitDefaultClass(o: Obj, ctx: StrategyContext): Promise<v
   if (classes[0]) o.spec.storageClassName = classes[0].metadata.name;
 }
 
+const claimClass = (o: Obj): string => o.metadata.annotations?.['volume.beta.kubernetes.io/storage-class'] ?? o.spec?.storageClassName ?? '';
+
+/**
+ * PersistentVolumeClaimResize admission (after validation, as upstream's validating plugin): a
+ * claim may grow only once Bound, and only when its class sets allowVolumeExpansion.
+ */
+export async function admitClaimResize(next: Obj, old: Obj, ctx: StrategyContext): Promise<void> {
+  if (storageOf(next.spec?.resources?.requests) <= storageOf(old.spec?.resources?.requests)) return;
+  const refuse = (why: string) => forbiddenStatus({ group: '', plural: 'persistentvolumeclaims' }, next.metadata.name!, why);
+  if (old.status?.phase !== 'Bound') throw refuse('Only bound persistent volume claims can be expanded');
+  const cls = claimClass(next);
+  const sc = cls && cls === claimClass(old) ? (await ctx.list('storageclasses', 'storage.k8s.io')).find((x) => x.metadata.name === cls) : undefined;
+  if (sc?.allowVolumeExpansion !== true) throw refuse('only dynamically provisioned pvc can be resized and the storageclass that provisions the pvc must support resize');
+}
+
 export function isDefaultClass(sc: Obj): boolean {
   const a = sc.metadata.annotations ?? {};
   return a[DEFAULT_CLASS_ANNOTATION] === 'true' || a[BETA_DEFAULT_CLASS_ANNOTATION] === 'true';
@@ -210,6 +226,7 @@ export const persistentVolumeClaimStrategy: Strategy = {
   validate: (o) => validateClaimSpec(o.spec, 'spec'),
   validateUpdate: validateClaimUpdate,
   beforeCreate: admitDefaultClass,
+  beforeUpdate: admitClaimResize,
   table: {
     columns: [
       NAME_COLUMN,

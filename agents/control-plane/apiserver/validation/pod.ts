@@ -114,11 +114,24 @@ function validateContainer(c: Any, path: string, volumes: Set<string>, requireIm
     if (!m.mountPath) errs.push(required(`${mp}.mountPath`));
     else if (mountPaths.has(m.mountPath)) errs.push(invalid(`${mp}.mountPath`, m.mountPath, 'must be unique'));
     else mountPaths.add(m.mountPath);
+    if (m.subPath) errs.push(...localDescendingPath(m.subPath, `${mp}.subPath`));
+    if (m.subPathExpr) {
+      if (m.subPath) errs.push(invalid(`${mp}.subPathExpr`, m.subPathExpr, 'subPathExpr and subPath are mutually exclusive'));
+      errs.push(...localDescendingPath(m.subPathExpr, `${mp}.subPathExpr`));
+    }
   });
   errs.push(...validateResources(c.resources, `${path}.resources`));
   errs.push(...validateProbe(c.livenessProbe, `${path}.livenessProbe`));
   errs.push(...validateProbe(c.readinessProbe, `${path}.readinessProbe`));
   errs.push(...validateProbe(c.startupProbe, `${path}.startupProbe`));
+  return errs;
+}
+
+/** upstream validateLocalDescendingPath: relative, and no ".." element (one error is enough). */
+function localDescendingPath(p: string, field: string): FieldError[] {
+  const errs: FieldError[] = [];
+  if (p.startsWith('/')) errs.push(invalid(field, p, 'must be a relative path'));
+  if (p.split('/').includes('..')) errs.push(invalid(field, p, "must not contain '..'"));
   return errs;
 }
 

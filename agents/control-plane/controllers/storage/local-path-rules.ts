@@ -22,6 +22,8 @@ export function localPathClass(): Obj {
     provisioner: LOCAL_PATH_PROVISIONER,
     reclaimPolicy: 'Delete',
     volumeBindingMode: 'WaitForFirstConsumer',
+    // a directory has no size: growing a claim is only bookkeeping (expansion-rules.ts)
+    allowVolumeExpansion: true,
   };
 }
 

@@ -14,6 +14,7 @@ import {
   ANN_BETA_STORAGE_PROVISIONER, ANN_BIND_COMPLETED, ANN_BOUND_BY_CONTROLLER, ANN_STORAGE_PROVISIONER,
   boundToClaim, type Event, planClaim, planVolume,
 } from './binding-rules.ts';
+import { expansionStatus, planExpansion } from './expansion-rules.ts';
 import { LOCAL_PATH_PROVISIONER, localPathVolume } from './local-path-rules.ts';
 
 const COMPONENT = 'persistentvolume-controller';
@@ -115,6 +116,7 @@ export class PersistentVolumeController extends QueueController {
       case 'none':
         return;
       case 'bind':
+        if (await this.expand(key, c, plan.volume)) return;
         return this.bind(c, plan.volume);
       case 'lost':
         await this.writeStatus(claimPath(c), c, { ...(c.status ?? {}), phase: 'Lost' });
@@ -149,6 +151,22 @@ export class PersistentVolumeController extends QueueController {
       return;
     }
     await this.event(key, c, { type: 'Normal', reason: 'ProvisioningSucceeded', message: `Successfully provisioned volume ${pv.metadata.name}` });
+  }
+
+  /** One step of growing a bound local-path claim (expansion-rules.ts); false when there is none. */
+  private async expand(key: string, c: Obj, v: Obj): Promise<boolean> {
+    const plan = planExpansion(c, v, this.classes.cache.get(c.spec?.storageClassName ?? ''));
+    if (plan.step === 'none') return false;
+    if (plan.step === 'volume') {
+      await this.client.update(`${VOLUMES}/${v.metadata.name}`, { ...v, spec: { ...v.spec, capacity: { ...v.spec.capacity, storage: plan.size } } });
+      return true;
+    }
+    const now = new Date(this.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    await this.writeStatus(claimPath(c), c, expansionStatus(c, plan.step, plan.size, now));
+    // a new resize is a new event, even with the same message as the last one
+    this.said.delete(key);
+    await this.event(key, c, plan.event);
+    return true;
   }
 
   /** upstream bind(): volume claimRef, volume phase, claim volumeName, claim status, in that order. */
