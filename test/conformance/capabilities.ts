@@ -29,7 +29,6 @@ export const CAPABILITY_RULES: CapabilityRule[] = [
   { capability: 'needs API aggregation', file: /\/apimachinery\/aggregator\.go$/ },
   { capability: 'needs API priority and fairness (flowcontrol)', file: /\/apimachinery\/flowcontrol\.go$/ },
   { capability: 'needs ordered namespace deletion (pods first)', name: /OrderedNamespaceDeletion/ },
-  { capability: 'needs RBAC (authorization of ServiceAccounts)', name: /SubjectReview should support SubjectReview API operations/ },
   { capability: 'needs certificates API (CSR)', name: /Certificates API/ },
   // hawser serves issuer discovery (auth/oidc-discovery.ts); the upstream test runs agnhost's go-oidc client in a pod
   { capability: 'needs agnhost in the test image (OIDC discovery client)', name: /OIDC discovery/ },

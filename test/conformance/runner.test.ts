@@ -172,7 +172,7 @@ const LIST = parseUpstream([
   '# comment', 'sig\trelease\tfile\tcodename',
   'sig-x\tv1.9\ttest/e2e/x/a.go\t[sig-x] passes [Conformance]',
   'sig-x\tv1.9\ttest/e2e/x/a.go\t[sig-x] fails [Conformance]',
-  'sig-y\tv1.30\ttest/e2e/apimachinery/webhook.go\t[sig-y] AdmissionWebhook should mutate [Conformance]',
+  'sig-y\tv1.30\ttest/e2e/apimachinery/webhook.go\t[sig-y] AdmissionWebhook should be able to deny attaching pod [Conformance]',
 ].join('\n'), 'v9.99');
 
 test('renderMarkdown: headline against the whole list, states per SIG, capabilities, the suite\'s other rows escaped', (t) => {
@@ -187,8 +187,8 @@ test('renderMarkdown: headline against the whole list, states per SIG, capabilit
   t.regex(md, /^\| sig-x \| 2 \| 1 \| 1 \| 0 \|$/m);
   t.regex(md, /^\| sig-y \| 1 \| 0 \| 0 \| 1 \|$/m);
   t.regex(md, /^\| \*\*all\*\* \| 3 \| 1 \| 1 \| 1 \|$/m);
-  t.regex(md, /^\| needs admission webhooks \| 1 \| sig-y \|$/m);
-  t.regex(md, /^\| \[sig-y\] AdmissionWebhook should mutate \[Conformance\] \| sig-y \| v1\.30 \| ➖ not mirrored \|  \| needs admission webhooks \|$/m);
+  t.regex(md, /^\| needs CONNECT admission \(webhooks on pods\/attach\) \| 1 \| sig-y \|$/m);
+  t.regex(md, /^\| \[sig-y\] AdmissionWebhook should be able to deny attaching pod \[Conformance\] \| sig-y \| v1\.30 \| ➖ not mirrored \|  \| needs CONNECT admission \(webhooks on pods\/attach\) \|$/m);
   t.regex(md, /^\| \[sig-x\] fails \[Conformance\] \| sig-x \| v1\.9 \| ❌ fail \| [\d.]+ s \| one is not two/m);
   // the suite's other rows: everything but the listed conformance tests, as before
   t.regex(md, /^\| \[sig-x\] pipe \\\| in title \| sig-x \| ❌ fail \| 1 min 1 s \| line one line \\\| two \|$/m);

@@ -53,6 +53,7 @@ const LAB_ISSUES = [
   // #15 ServiceAccount tokens: an in-cluster client with its own identity
   '[sig-auth] [hawser] a pod lists pods in its namespace with its ServiceAccount token, is refused secrets, and loses pods with the binding',
   '[sig-auth] ServiceAccounts should mount an API token into pods [Conformance]',
+  '[sig-auth] SubjectReview should support SubjectReview API operations [Conformance]',
   // #18 storage: claims bound where their pods run, data kept across pod deletion; a pod volume updating live
   '[sig-storage] a StatefulSet with a claim template keeps each pod\'s data across pod deletion; deleting the claims removes the directories',
   '[sig-storage] a WaitForFirstConsumer claim binds only once its pod is scheduled, on that node',
