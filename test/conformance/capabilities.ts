@@ -54,6 +54,14 @@ export const CAPABILITY_RULES: CapabilityRule[] = [
   { capability: 'needs a UDP server in the test image', name: /: udp \[|same port and different protocols/ },
   // what hawser has, waiting only for a mirrored test
   { capability: 'test only: ResourceQuota', name: /ResourceQuota|exceeded quota/ },
+  // upstream's DaemonSet RollingUpdate test also reads the DaemonSet's ControllerRevisions (history)
+  { capability: 'needs ControllerRevisions', name: /Daemon set .*update strategy is RollingUpdate/ },
+  // every sig-apps test these match is mirrored (test/e2e/apps-conformance-*.test.ts): they speak
+  // only for a test upstream renames
+  { capability: 'mirrored: workload controller API operations (status, scale, patch, DeleteCollection, lifecycle)',
+    file: /\/apps\//, name: /lifecycle of a|Status endpoints|daemon set status|job status|scale subresource|ReplicationController scale|Replace and Patch|delete a collection|CronJob API operations/ },
+  { capability: 'mirrored: workload controller behaviours (rollouts, adoption, daemons, jobs, cron concurrency)',
+    file: /\/apps\//, name: /(RollingUpdate|Recreate)Deployment|delete old replica sets|serve a basic image|adopt matching|release no longer matching|run and stop|retry creating failed|locally restarted|should delete a job|schedule multiple jobs concurrently|replace jobs when ReplaceConcurrent/ },
   { capability: 'test only: workload controllers', file: /\/apps\// },
   { capability: 'test only: API machinery (discovery, chunking, GC, tables, namespaces)', file: /\/apimachinery\// },
   { capability: 'test only: ServiceAccounts', file: /\/auth\/service_accounts\.go$/ },

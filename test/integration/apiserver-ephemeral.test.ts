@@ -62,15 +62,16 @@ test.serial('validation: unique names across all containers, an existing non-eph
     { name: 'e3', image: 'x', targetContainerName: 'dbg' },
   ] } }, SMP);
   t.is(r.status, 422);
-  // the patch merges by name: the new ones follow kdebug and dbg, at indexes 2, 3, 4
+  // the patch merges by name and, as upstream orders a merged list, the patch's new elements come
+  // first (kdebug and dbg, server-only, follow them): indexes 0, 1, 2
   const causes = r.body.details.causes.map((x: { reason: string; field: string }) => `${x.reason} ${x.field}`);
   for (const want of [
-    'FieldValueDuplicate spec.ephemeralContainers[2].name',
-    'FieldValueNotFound spec.ephemeralContainers[3].targetContainerName',
-    'FieldValueForbidden spec.ephemeralContainers[3].ports',
-    'FieldValueForbidden spec.ephemeralContainers[3].resources',
-    'FieldValueForbidden spec.ephemeralContainers[3].readinessProbe',
-    'FieldValueNotFound spec.ephemeralContainers[4].targetContainerName',
+    'FieldValueDuplicate spec.ephemeralContainers[0].name',
+    'FieldValueNotFound spec.ephemeralContainers[1].targetContainerName',
+    'FieldValueForbidden spec.ephemeralContainers[1].ports',
+    'FieldValueForbidden spec.ephemeralContainers[1].resources',
+    'FieldValueForbidden spec.ephemeralContainers[1].readinessProbe',
+    'FieldValueNotFound spec.ephemeralContainers[2].targetContainerName',
   ]) t.true(causes.includes(want), `${want} in ${JSON.stringify(causes)}`);
   t.true(r.body.details.causes.some((x: { message: string }) => x.message === 'Forbidden: cannot be set for an Ephemeral Container'));
 });

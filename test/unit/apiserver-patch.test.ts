@@ -48,7 +48,8 @@ test('strategic merge: containers merge by name, env by name, ports by container
   const out = strategicMergePatch(pod(), {
     spec: { containers: [{ name: 'app', image: 'app:2', env: [{ name: 'B', value: '20' }, { name: 'C', value: '3' }] }, { name: 'new', image: 'n' }] },
   }, 'V1Pod') as any;
-  t.deepEqual(out.spec.containers.map((c: any) => `${c.name}:${c.image}`), ['app:app:2', 'side:side:1', 'new:n']);
+  // upstream's element order: the patch's elements in its order, a server-only one after the patch element it followed
+  t.deepEqual(out.spec.containers.map((c: any) => `${c.name}:${c.image}`), ['app:app:2', 'new:n', 'side:side:1']);
   t.deepEqual(out.spec.containers[0].env, [{ name: 'A', value: '1' }, { name: 'B', value: '20' }, { name: 'C', value: '3' }]);
   t.is(out.spec.containers[0].ports.length, 2, 'untouched lists stay');
 });
@@ -61,7 +62,15 @@ test('strategic merge: atomic lists replace, conditions merge by type, finalizer
   }, 'V1Pod') as any;
   t.deepEqual(out.spec.tolerations, [{ key: 'other', operator: 'Exists' }]);
   t.deepEqual(out.status.conditions, [{ type: 'Ready', status: 'True' }, { type: 'PodScheduled', status: 'True' }]);
-  t.deepEqual(out.metadata.finalizers, ['x/one', 'x/two']);
+  t.deepEqual(out.metadata.finalizers, ['x/two', 'x/one'], 'the patch\'s order');
+});
+
+test('strategic merge: a container a patch adds leads the list, as kube-apiserver stores it (upstream\'s ReplicaSet Replace and Patch test reads containers[0])', (t) => {
+  const rs = { spec: { template: { spec: { containers: [{ name: 'agnhost', image: 'a' }] } } } };
+  const out = strategicMergePatch(rs, { spec: { template: { spec: { terminationGracePeriodSeconds: 0, containers: [{ name: 'test-rs', image: 'pause' }] } } } }, 'V1ReplicaSet') as any;
+  t.deepEqual(out.spec.template.spec.containers.map((c: any) => c.name), ['test-rs', 'agnhost']);
+  const scalars = strategicMergePatch({ metadata: { finalizers: ['a', 'b'] } }, { metadata: { finalizers: ['b', 'c'] } }, 'V1Pod') as any;
+  t.deepEqual(scalars.metadata.finalizers, ['a', 'b', 'c'], 'a server-only element that came before a patch element stays in front');
 });
 
 test('strategic merge directives: $patch delete/replace, $setElementOrder, $deleteFromPrimitiveList, $retainKeys', (t) => {

@@ -80,6 +80,8 @@ test('capabilities: the rule table classifies the list, first matching rule wins
   t.is(of('Proxy version v1 A set of valid responses are returned for both pod and service Proxy'), 'mirrored: Proxy (test/e2e/network-proxy.test.ts)');
   t.is(of('Ephemeral Containers [NodeConformance] will start'), 'test only: ephemeral containers are served and run (test/e2e/cli-debug-proxy.test.ts)');
   t.is(of('ConfigMap should be consumable from pods in volume [NodeConformance]'), 'mirrored: pod volumes (configMap, secret, downwardAPI, projected, emptyDir, subPath)');
+  t.is(of('ReplicaSet Replace and Patch tests'), 'mirrored: workload controller API operations (status, scale, patch, DeleteCollection, lifecycle)');
+  t.is(of('Deployment deployment should support proportional scaling'), 'test only: workload controllers', 'not mirrored yet');
   t.is(capabilityOf({ codename: '[sig-z] something new [Conformance]', file: 'test/e2e/z/new.go' }), UNCLASSIFIED);
   const unclassified = list.tests.filter((x) => capabilityOf(x) === UNCLASSIFIED).map((x) => x.codename);
   t.true(unclassified.length <= 5, `add rules for these to test/conformance/capabilities.ts:\n${unclassified.join('\n')}`);

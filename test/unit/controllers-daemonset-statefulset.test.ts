@@ -81,6 +81,11 @@ test('DaemonSet status', (t) => {
   });
 });
 
+test('DaemonSet status keeps the conditions a client wrote (upstream\'s controller copies the status and sets only its counts)', (t) => {
+  const withConds = { ...ds(), status: { conditions: [{ type: 'StatusUpdate', status: 'True', reason: 'E2E', message: 'Set from e2e test' }] } };
+  t.deepEqual(daemonSetStatus(withConds, [node('a')], [dpod('a', { hash: 'h2' })], 'h2', 0).conditions, withConds.status.conditions);
+});
+
 const sts = (o: { replicas?: number; policy?: string; partition?: number; type?: string } = {}): Obj => ({
   metadata: { name: 'db', generation: 1 },
   spec: { replicas: o.replicas ?? 3, serviceName: 'db', podManagementPolicy: o.policy, updateStrategy: { type: o.type ?? 'RollingUpdate', rollingUpdate: { partition: o.partition ?? 0 } } },
@@ -88,6 +93,11 @@ const sts = (o: { replicas?: number; policy?: string; partition?: number; type?:
 const spod = (n: number, o: { rev?: string; ready?: boolean; deleting?: boolean; phase?: string } = {}): Obj => ({
   metadata: { name: `db-${n}`, labels: { 'controller-revision-hash': o.rev ?? 'db-r1' }, deletionTimestamp: o.deleting ? 'x' : undefined },
   status: { phase: o.phase ?? 'Running', conditions: [{ type: 'Ready', status: o.ready === false ? 'False' : 'True' }] },
+});
+
+test('StatefulSet status keeps the conditions a client wrote, as upstream\'s controller does', (t) => {
+  const conditions = [{ type: 'StatusPatched', status: 'True' }];
+  t.deepEqual(statefulSetStatus({ ...sts({ replicas: 1 }), status: { conditions } }, [spod(0)], 'db-r1', 0).conditions, conditions);
 });
 
 test('ordinals come from <set>-<n> names only', (t) => {

@@ -103,9 +103,9 @@ test('revisions: the new set is the oldest with the template; a new set gets has
   const same2 = rs('y', 1, 1, { created: 1, image: 'img:2' });
   t.is(findNewSet(d, [rs('o', 1, 1), same1, same2])!.metadata.name, 'y');
   t.is(findNewSet(d, [rs('o', 1, 1)]), undefined);
-  t.is(nextRevision([rs('a', 0, 0, { revision: 3 }), rs('b', 0, 0, { revision: 7 })]), 8);
-  t.is(nextRevision([]), 1);
-  const n = newSetFor(d, 4, 1) as Loose;
+  t.is(nextRevision([rs('a', 0, 0, { revision: 3 }), rs('b', 0, 0, { revision: 7 })]), 8n);
+  t.is(nextRevision([]), 1n);
+  const n = newSetFor(d, 4n, 1) as Loose;
   const hash = n.metadata.labels['pod-template-hash'];
   t.is(n.metadata.name, `web-${hash}`);
   t.is(n.spec.selector.matchLabels['pod-template-hash'], hash);
@@ -117,13 +117,20 @@ test('revisions: the new set is the oldest with the template; a new set gets has
   t.is(d.spec.template.metadata.labels['pod-template-hash'], undefined, 'the Deployment template is untouched');
 });
 
+test('revisions are int64 as upstream: an adopted set of revision 3546343826724305832 is followed by ...833, not a float', (t) => {
+  const adopted = rs('adopted', 1, 1, { ann: { 'deployment.kubernetes.io/revision': '3546343826724305832' } });
+  t.is(String(nextRevision([adopted])), '3546343826724305833');
+  t.is((newSetFor(dep(1), nextRevision([adopted]), 1) as Loose).metadata.annotations['deployment.kubernetes.io/revision'], '3546343826724305833');
+  t.like(syncedAnnotations(dep(1), rs('n', 1, 1, { revision: 2 }), nextRevision([adopted])), { 'deployment.kubernetes.io/revision': '3546343826724305833', 'deployment.kubernetes.io/revision-history': '2' });
+});
+
 test('a rolled-back-to set takes the next revision and remembers its old one', (t) => {
   const d = dep(3);
   const back = rs('old', 0, 0, { revision: 1, ann: { 'deployment.kubernetes.io/desired-replicas': '3' } });
-  t.like(syncedAnnotations(d, back, 3), { 'deployment.kubernetes.io/revision': '3', 'deployment.kubernetes.io/revision-history': '1' });
-  const again = { ...back, metadata: { ...back.metadata, annotations: syncedAnnotations(d, back, 3) } };
-  t.like(syncedAnnotations(d, again, 5), { 'deployment.kubernetes.io/revision': '5', 'deployment.kubernetes.io/revision-history': '1,3' });
-  t.is(syncedAnnotations(d, again, 3), undefined, 'nothing to change');
+  t.like(syncedAnnotations(d, back, 3n), { 'deployment.kubernetes.io/revision': '3', 'deployment.kubernetes.io/revision-history': '1' });
+  const again = { ...back, metadata: { ...back.metadata, annotations: syncedAnnotations(d, back, 3n) } };
+  t.like(syncedAnnotations(d, again, 5n), { 'deployment.kubernetes.io/revision': '5', 'deployment.kubernetes.io/revision-history': '1,3' });
+  t.is(syncedAnnotations(d, again, 3n), undefined, 'nothing to change');
 });
 
 test('history keeps revisionHistoryLimit old sets, deleting only empty settled ones, oldest revision first', (t) => {

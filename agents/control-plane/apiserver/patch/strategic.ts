@@ -108,10 +108,10 @@ function mergeList(orig: Json[], patch: Json[], meta: PatchMeta, sub: string | u
     return patch.filter((e) => !(isObject(e) && patchDirective(e) === 'replace')).map(strip);
   }
   if (!meta.key) {
-    // a set of primitives: union, keeping the original order
+    // a set of primitives: union, then upstream's element order
     const out = [...orig];
     for (const v of patch) if (!out.some((x) => sameKey(x, v))) out.push(v);
-    return out;
+    return patchOrder(out, orig, patch, (x) => x);
   }
   const key = meta.key;
   const out = [...orig];
@@ -134,6 +134,33 @@ function mergeList(orig: Json[], patch: Json[], meta: PatchMeta, sub: string | u
       if (merged === undefined) out.splice(idx, 1);
       else out[idx] = merged;
     } else out.push(strip(e));
+  }
+  return patchOrder(out, orig, patch, (x) => (isObject(x) ? getOwn(x, key) : undefined));
+}
+
+/**
+ * upstream's normalizeElementOrder after a list merge: the elements the patch names come in the
+ * patch's order, the server-only ones in the original's, and each server-only element goes in
+ * front of the next patch element only when the original had it in front of that element too.
+ * So a container added by a patch leads a template's list, as kube-apiserver stores it.
+ */
+function patchOrder(merged: Json[], orig: Json[], patch: Json[], idOf: (x: Json) => Json | undefined): Json[] {
+  const at = (list: Json[], x: Json) => list.findIndex((y) => sameKey(idOf(y), idOf(x)));
+  const named = (x: Json) => patch.some((p) => !(isObject(p) && patchDirective(p) === 'delete') && sameKey(idOf(p), idOf(x)));
+  const fromPatch = merged.filter(named).sort((a, b) => at(patch, a) - at(patch, b));
+  const serverOnly = merged.filter((x) => !named(x));
+  const out: Json[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < serverOnly.length || j < fromPatch.length) {
+    if (j >= fromPatch.length) out.push(serverOnly[i++]);
+    else if (i >= serverOnly.length) out.push(fromPatch[j++]);
+    else {
+      const li = at(orig, serverOnly[i]);
+      const ri = at(orig, fromPatch[j]);
+      if (li >= 0 && ri >= 0 && li < ri) out.push(serverOnly[i++]);
+      else out.push(fromPatch[j++]);
+    }
   }
   return out;
 }

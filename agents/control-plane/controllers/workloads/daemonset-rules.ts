@@ -162,5 +162,7 @@ export function daemonSetStatus(ds: Obj, nodes: Obj[], pods: Obj[], hash: string
     numberAvailable: available,
     numberUnavailable: Math.max(0, desired - available),
     ...(ds.status?.collisionCount !== undefined ? { collisionCount: ds.status.collisionCount } : {}),
+    // the controller sets no condition itself; those a client wrote through /status stay, as upstream's
+    ...(ds.status?.conditions !== undefined ? { conditions: ds.status.conditions } : {}),
   };
 }

@@ -18,18 +18,21 @@ const NOT_COPIED = new Set([
   'deprecated.deployment.rollback.to',
 ]);
 
-export function revisionOf(rs: Obj): number {
-  const n = Number(rs.metadata.annotations?.[REVISION]);
-  return Number.isInteger(n) && n > 0 ? n : 0;
+/** A set's revision: an int64 in upstream (adopted sets carry any value), so a bigint here; 0 when absent or not a number. */
+export function revisionOf(rs: Obj): bigint {
+  const text = rs.metadata.annotations?.[REVISION];
+  return typeof text === 'string' && /^[0-9]{1,19}$/.test(text) ? BigInt(text) : 0n;
 }
+
+const byRevision = (a: Obj, b: Obj): number => { const x = revisionOf(a), y = revisionOf(b); return x < y ? -1 : x > y ? 1 : 0; };
 
 /** The oldest set whose template is the Deployment's (the pod-template-hash label aside). */
 export function findNewSet(d: Obj, rss: Obj[]): Obj | undefined {
   return [...rss].sort(byCreation).find((rs) => sameTemplate(rs.spec?.template, d.spec?.template, HASH_LABEL));
 }
 
-export function nextRevision(oldRSs: Obj[]): number {
-  return Math.max(0, ...oldRSs.map(revisionOf)) + 1;
+export function nextRevision(oldRSs: Obj[]): bigint {
+  return oldRSs.map(revisionOf).reduce((a, b) => (b > a ? b : a), 0n) + 1n;
 }
 
 function copiedAnnotations(d: Obj): Record<string, string> {
@@ -37,7 +40,7 @@ function copiedAnnotations(d: Obj): Record<string, string> {
 }
 
 /** The ReplicaSet for the Deployment's current template. */
-export function newSetFor(d: Obj, revision: number, replicas: number): Obj {
+export function newSetFor(d: Obj, revision: bigint, replicas: number): Obj {
   const hash = templateHash(d.spec?.template, d.status?.collisionCount);
   const template: Any = structuredClone(d.spec?.template ?? {});
   template.metadata ??= {};
@@ -62,13 +65,13 @@ export function newSetFor(d: Obj, revision: number, replicas: number): Obj {
  * The annotations an existing new set should carry (the Deployment's, and the new revision with
  * the one it replaces appended to revision-history, as after a rollback); undefined when unchanged.
  */
-export function syncedAnnotations(d: Obj, rs: Obj, revision: number): Record<string, string> | undefined {
+export function syncedAnnotations(d: Obj, rs: Obj, revision: bigint): Record<string, string> | undefined {
   const have: Record<string, string> = rs.metadata.annotations ?? {};
   const next: Record<string, string> = { ...have, ...copiedAnnotations(d) };
   const old = revisionOf(rs);
   if (old < revision) {
     next[REVISION] = String(revision);
-    if (old > 0) next[REVISION_HISTORY] = [...(have[REVISION_HISTORY] ? have[REVISION_HISTORY].split(',') : []), String(old)].join(',');
+    if (old > 0n) next[REVISION_HISTORY] = [...(have[REVISION_HISTORY] ? have[REVISION_HISTORY].split(',') : []), String(old)].join(',');
   }
   if (!next[REVISION]) next[REVISION] = String(revision);
   if (!have['deployment.kubernetes.io/desired-replicas']) Object.assign(next, replicaAnnotations(d));
@@ -80,7 +83,7 @@ export function syncedAnnotations(d: Obj, rs: Obj, revision: number): Record<str
 export function historyVictims(d: Obj, oldRSs: Obj[]): Obj[] {
   const limit = d.spec?.revisionHistoryLimit;
   if (limit === undefined || limit === null) return [];
-  const live = oldRSs.filter((rs) => !rs.metadata.deletionTimestamp).sort((a, b) => revisionOf(a) - revisionOf(b) || byCreation(a, b));
+  const live = oldRSs.filter((rs) => !rs.metadata.deletionTimestamp).sort((a, b) => byRevision(a, b) || byCreation(a, b));
   const excess = live.length - limit;
   if (excess <= 0) return [];
   return live.slice(0, excess).filter((rs) =>

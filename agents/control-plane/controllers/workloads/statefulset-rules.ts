@@ -100,6 +100,8 @@ export function statefulSetStatus(set: Obj, pods: Obj[], updateRevision: string,
     currentRevision,
     updateRevision,
     collisionCount: set.status?.collisionCount ?? 0,
+    // the controller sets no condition itself; those a client wrote through /status stay, as upstream's
+    ...(set.status?.conditions !== undefined ? { conditions: set.status.conditions } : {}),
   };
 }
 
