@@ -11,6 +11,8 @@ import { loadKubeconfig } from '../api/kubeconfig.ts';
 import { logger } from '../api/log.ts';
 import { core } from '../api/paths.ts';
 import { SyncRunner } from '../api/sync-runner.ts';
+import { makeExec } from '../kube-proxy/exec.ts';
+import { startNetpol } from '../netpol/netpol.ts';
 import { startVxlan } from './vxlan.ts';
 import { cniConflist, desiredRoutes, masqueradeRules, routeChanges, type Route } from './plan.ts';
 
@@ -23,6 +25,10 @@ export interface PodnetOptions {
   bridge: string;
   clusterCIDR: string;
   backend: 'host-gw' | 'vxlan';
+  /** credentials that may list and watch pods, namespaces and NetworkPolicies cluster-wide (default: kubeconfig) */
+  netpolKubeconfig?: string;
+  /** do not enforce NetworkPolicies on this node (k3s' --disable-network-policy) */
+  disableNetworkPolicy?: boolean;
 }
 
 // routes we own carry this protocol number, so that we never touch anyone else's
@@ -86,6 +92,10 @@ export async function startPodnet(o: PodnetOptions): Promise<{ stop(): void }> {
   nodes.on({ add: reconcile, update: reconcile, delete: reconcile }).start();
   await nodes.waitForSync();
   runner.start();
+  const netpol = o.disableNetworkPolicy ? undefined : await startNetpol({
+    nodeName: o.nodeName, log: logger('netpol'), x: makeExec(),
+    api: o.netpolKubeconfig ? new ApiClient(loadKubeconfig(o.netpolKubeconfig), `hawser-netpol/${o.nodeName}`) : api,
+  });
   log.info({ node: o.nodeName, backend: o.backend }, 'podnet started');
-  return { stop() { runner.stop(); nodes.stop(); vx?.stop(); } };
+  return { stop() { runner.stop(); nodes.stop(); vx?.stop(); netpol?.stop(); } };
 }

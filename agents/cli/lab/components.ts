@@ -36,7 +36,7 @@ export function nodeConfig(lab: Lab, n: LabNode, c: 'kubelet' | 'podnet' | 'kube
     kubelet: { ...common, 'container-runtime-endpoint': n.socket, 'root-dir': `${n.dir}/kubelet`, 'pod-log-dir': `${n.dir}/pods`,
       'cgroup-root': `/hawser/${n.name}`, 'node-ip': n.ip, 'cluster-dns': '10.96.0.10' },
     podnet: { ...common, 'cni-conf-dir': `${n.dir}/cni/net.d`, 'cni-bin-dir': lab.cniBinDir, 'ipam-data-dir': `${n.dir}/cni/ipam`,
-      'cluster-cidr': lab.clusterCIDR, backend: lab.podnetBackend },
+      'cluster-cidr': lab.clusterCIDR, backend: lab.podnetBackend, 'netpol-kubeconfig': `${n.dir}/netpol.kubeconfig` },
     'kube-proxy': { ...common, 'cluster-cidr': lab.clusterCIDR, 'node-ip': n.ip },
   }[c];
   return { path: `${etcDirOf(lab, n)}/${c}.yaml`, text: renderComponentConfig(c, values) };

@@ -10,6 +10,7 @@ import { ApiClient } from '../../api/client.ts';
 import { loadKubeconfig } from '../../api/kubeconfig.ts';
 import { core } from '../../api/paths.ts';
 import { issueKubeconfig } from '../../control-plane/index.ts';
+import { NETPOL_USER } from '../../control-plane/auth/rules.ts';
 import { renderContainerdConfig } from '../../kubelet/cri/containerd-config.ts';
 import { CriClient } from '../../kubelet/cri/client.ts';
 import { pushImage, registryAnswers, renderRegistryConfig } from '../../../images/registry.ts';
@@ -130,6 +131,8 @@ export async function labUp(o: UpOptions): Promise<Lab> {
           if (!existsSync(kc)) {
             await issueKubeconfig({ dataDir: lab.serverDir, server: lab.server, user: `system:node:${n.name}`, groups: ['system:nodes'], outFile: kc });
           }
+          const npKc = `${n.dir}/netpol.kubeconfig`;
+          if (!existsSync(npKc)) await issueKubeconfig({ dataDir: lab.serverDir, server: lab.server, user: NETPOL_USER, groups: [], outFile: npKc });
           for (const c of ['cni-daemon', 'containerd'] as const) {
             const p = nodeProc(lab, n, c, o.bin);
             if (!pidOf(p.pidFile)) startProc(p);

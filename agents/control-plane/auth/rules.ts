@@ -49,6 +49,13 @@ export const PROXIER_RULES: PolicyRule[] = [
   { verbs: READ, apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'] },
 ];
 
+/** the node agents' NetworkPolicy enforcement (agents/netpol), as kube-router's ClusterRole: peers are cluster-wide */
+export const NETPOL_USER = 'system:hawser-netpol';
+export const NETPOL_RULES: PolicyRule[] = [
+  { verbs: READ, apiGroups: [''], resources: ['pods', 'namespaces'] },
+  { verbs: READ, apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'] },
+];
+
 /** the API server's client identity towards kubelets (system:kubelet-api-admin) */
 export const KUBELET_API_RULES: PolicyRule[] = [
   { verbs: READ, apiGroups: [''], resources: ['nodes'] },
@@ -118,6 +125,9 @@ export function staticRules(u: UserInfo): PolicyRule[] {
       break;
     case 'system:kube-proxy':
       out.push(...PROXIER_RULES);
+      break;
+    case NETPOL_USER:
+      out.push(...NETPOL_RULES);
       break;
     case 'kube-apiserver-kubelet-client':
       out.push(...KUBELET_API_RULES);
