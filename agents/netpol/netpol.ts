@@ -26,10 +26,17 @@ export async function kernelNames(x: Exec): Promise<{ chains: string[]; sets: st
   return { chains, sets };
 }
 
+/**
+ * Keeps each hook's jump to HAWSER-NETPOL first, as kube-router does: kube-proxy inserts its own
+ * jumps at the top too, and KUBE-FORWARD accepts marked packets before a later rule could refuse them.
+ */
 async function ensureHooks(x: Exec): Promise<void> {
   for (const hook of HOOKS) {
     const rule = hookRule(hook);
-    try { await x('iptables', ['-C', ...rule]); } catch { await x('iptables', ['-I', hook, '1', ...rule.slice(1)]); }
+    const first = (await x('iptables', ['-S', hook])).split('\n').find((l) => l.startsWith('-A '));
+    if (first === `-A ${hook} -m comment --comment "${HOOK_COMMENT}" -j ${TOP_CHAIN}`) continue;
+    try { await x('iptables', ['-D', ...rule]); } catch { /* not there yet */ }
+    await x('iptables', ['-I', hook, '1', ...rule.slice(1)]);
   }
 }
 
