@@ -76,9 +76,10 @@ interface Ctx {
   sets: Map<string, IpSet>;
 }
 
-function addSet(ctx: Ctx, key: string, type: SetType, entries: string[]): string {
+/** A rule's set is the same for every pod the policy selects: computed once per plan. */
+function addSet(ctx: Ctx, key: string, type: SetType, entries: () => string[]): string {
   const name = setName(key);
-  ctx.sets.set(name, { type, entries: [...new Set(entries)].sort() });
+  if (!ctx.sets.has(name)) ctx.sets.set(name, { type, entries: [...new Set(entries())].sort() });
   return name;
 }
 
@@ -116,12 +117,13 @@ function ruleLines(ctx: Ctx, pol: NpPolicy, d: Direction, index: number, target:
   const podPeers = peers.filter((p) => !p.ipBlock);
   if (!peers.length) peerMatches.push('');
   if (podPeers.length) {
-    const name = addSet(ctx, `${key}/pods`, 'hash:ip', peerPods(ctx, pol.namespace, podPeers).map((p) => p.ip));
+    const name = addSet(ctx, `${key}/pods`, 'hash:ip', () => peerPods(ctx, pol.namespace, podPeers).map((p) => p.ip));
     peerMatches.push(`-m set --match-set ${name} ${dir}`);
   }
   peers.forEach((p, j) => {
     if (!isV4Cidr(p.ipBlock?.cidr)) return;
-    const entries = [...netEntries(p.ipBlock.cidr), ...(p.ipBlock.except ?? []).filter(isV4Cidr).flatMap((e) => netEntries(e, ' nomatch'))];
+    const block = p.ipBlock;
+    const entries = () => [...netEntries(block.cidr), ...(block.except ?? []).filter(isV4Cidr).flatMap((e) => netEntries(e, ' nomatch'))];
     peerMatches.push(`-m set --match-set ${addSet(ctx, `${key}/block/${j}`, 'hash:net', entries)} ${dir}`);
   });
   // port matches: '' = any port
@@ -136,8 +138,7 @@ function ruleLines(ctx: Ctx, pol: NpPolicy, d: Direction, index: number, target:
       return;
     }
     // egress: resolved against each destination pod the rule's pod peers (or, without peers, any pod) select
-    const dests = peers.length ? peerPods(ctx, pol.namespace, podPeers) : ctx.pods;
-    const entries = dests.flatMap((pod) => pod.ports.filter((cp) => cp.name === named && cp.protocol.toLowerCase() === proto(p)).map((cp) => `${pod.ip},${proto(p)}:${cp.port}`));
+    const entries = () => (peers.length ? peerPods(ctx, pol.namespace, podPeers) : ctx.pods).flatMap((pod) => pod.ports.filter((cp) => cp.name === named && cp.protocol.toLowerCase() === proto(p)).map((cp) => `${pod.ip},${proto(p)}:${cp.port}`));
     const name = addSet(ctx, `${key}/port/${j}`, 'hash:ip,port', entries);
     lines.push(`${tag} -p ${proto(p)} -m set --match-set ${name} dst,dst -j RETURN`);
   });
