@@ -47,7 +47,8 @@ export interface NetpolOptions {
   x: Exec;
 }
 
-export async function startNetpol(o: NetpolOptions): Promise<{ stop(): void }> {
+/** Starts at once; the first sync runs when all three informers have listed (never, if forbidden: logged). */
+export function startNetpol(o: NetpolOptions): { stop(): void } {
   const pods = new Informer<V1Pod>(o.api, core('pods'), {}, o.log);
   const namespaces = new Informer<V1Namespace>(o.api, core('namespaces'), {}, o.log);
   const policies = new Informer<NetworkPolicyObject>(o.api, resourcePath({ group: 'networking.k8s.io', version: 'v1', plural: 'networkpolicies' }), {}, o.log);
@@ -78,9 +79,12 @@ export async function startNetpol(o: NetpolOptions): Promise<{ stop(): void }> {
   }, 0, 30_000);
   const changed = () => { setImmediate(() => runner.run()); };
   for (const inf of [pods, namespaces, policies]) inf.on({ add: changed, update: changed, delete: changed }).start();
-  await Promise.all([pods.waitForSync(), namespaces.waitForSync(), policies.waitForSync()]);
-  runner.start();
-  runner.run();
-  o.log.info({ node: o.nodeName }, 'network policy enforcement started');
-  return { stop() { runner.stop(); pods.stop(); namespaces.stop(); policies.stop(); } };
+  let stopped = false;
+  void Promise.all([pods.waitForSync(), namespaces.waitForSync(), policies.waitForSync()]).then(() => {
+    if (stopped) return;
+    runner.start();
+    runner.run();
+    o.log.info({ node: o.nodeName }, 'network policy enforcement started');
+  });
+  return { stop() { stopped = true; runner.stop(); pods.stop(); namespaces.stop(); policies.stop(); } };
 }

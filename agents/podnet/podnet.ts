@@ -92,7 +92,8 @@ export async function startPodnet(o: PodnetOptions): Promise<{ stop(): void }> {
   nodes.on({ add: reconcile, update: reconcile, delete: reconcile }).start();
   await nodes.waitForSync();
   runner.start();
-  const netpol = o.disableNetworkPolicy ? undefined : await startNetpol({
+  // not awaited: the CNI config (and so the kubelet) must not wait for the policy informers' first list
+  const netpol = o.disableNetworkPolicy ? undefined : startNetpol({
     nodeName: o.nodeName, log: logger('netpol'), x: makeExec(),
     api: o.netpolKubeconfig ? new ApiClient(loadKubeconfig(o.netpolKubeconfig), `hawser-netpol/${o.nodeName}`) : api,
   });
