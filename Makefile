@@ -127,6 +127,11 @@ bench-pods: deps
 bench-scheduler: deps
 	$(NODE) --import=tsx bench/scheduler.ts
 
+# NetworkPolicy at 1,000 policies and 5,000 pods: a policy change to the applied restore (root: a throwaway netns)
+.PHONY: bench-netpol
+bench-netpol: deps
+	$(NODE) --import=tsx bench/netpol.ts
+
 # node agents' RSS with 30 pods: one `hawser agent` process against three units, on the machine lab
 bench-agent-rss: deps dist
 	$(NODE) --import=tsx bench/agent-rss.ts

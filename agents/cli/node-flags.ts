@@ -60,7 +60,8 @@ export const podnetFlags = (c: Command) => clusterCidrFlag(c)
   .option('--cni-bin-dir <dir>', 'where the CNI plugins are', '/opt/cni/bin')
   .option('--ipam-data-dir <dir>', 'host-local allocations', '/var/lib/cni/networks')
   .option('--bridge <name>', 'pod bridge', 'cni0')
-  .option('--backend <host-gw|vxlan>', 'how pod traffic crosses nodes: routes on one L2, or a VXLAN overlay', 'host-gw');
+  .option('--backend <host-gw|vxlan>', 'how pod traffic crosses nodes: routes on one L2, or a VXLAN overlay', 'host-gw')
+  .option('--disable-network-policy', 'do not enforce NetworkPolicies on this node');
 
 /** kube-proxy's own flags; `withShared` false when podnet (or the kubelet) already declared the common ones. */
 export const proxyFlags = (c: Command, withShared = true) => (withShared ? nodeIpFlag(clusterCidrFlag(c)) : c)
@@ -106,6 +107,7 @@ export function podnetOptions(o: Flags): PodnetOptions {
   return {
     nodeName: str(o.nodeName), kubeconfig: str(o.kubeconfig), cniConfDir: str(o.cniConfDir), cniBinDir: str(o.cniBinDir),
     ipamDataDir: str(o.ipamDataDir), bridge: str(o.bridge), clusterCIDR: str(o.clusterCidr), backend,
+    disableNetworkPolicy: !!o.disableNetworkPolicy,
   };
 }
 

@@ -12,6 +12,8 @@ import { logger } from '../api/log.ts';
 import { Latch } from '../api/latch.ts';
 import { core } from '../api/paths.ts';
 import { SyncRunner } from '../api/sync-runner.ts';
+import { makeExec } from '../kube-proxy/exec.ts';
+import { startNetpol } from '../netpol/netpol.ts';
 import { startVxlan } from './vxlan.ts';
 import { cniConflist, desiredRoutes, masqueradeRules, routeChanges, type Route } from './plan.ts';
 
@@ -24,6 +26,9 @@ export interface PodnetOptions {
   bridge: string;
   clusterCIDR: string;
   backend: 'host-gw' | 'vxlan';
+  /** credentials that may list and watch pods, namespaces and NetworkPolicies cluster-wide (default: kubeconfig) */
+  /** do not enforce NetworkPolicies on this node (k3s' --disable-network-policy) */
+  disableNetworkPolicy?: boolean;
 }
 
 // routes we own carry this protocol number, so that we never touch anyone else's
@@ -89,6 +94,11 @@ export async function startPodnet(o: PodnetOptions): Promise<{ ready: Promise<vo
   nodes.on({ add: reconcile, update: reconcile, delete: reconcile }).start();
   await nodes.waitForSync();
   runner.start();
+  // not awaited: the CNI config (and so the kubelet) must not wait for the policy informers' first list
+  const netpol = o.disableNetworkPolicy ? undefined : startNetpol({
+    nodeName: o.nodeName, log: logger('netpol'), x: makeExec(),
+    api,
+  });
   log.info({ node: o.nodeName, backend: o.backend }, 'podnet started');
-  return { ready: reconciled.promise, stop() { runner.stop(); nodes.stop(); vx?.stop(); } };
+  return { ready: reconciled.promise, stop() { runner.stop(); nodes.stop(); vx?.stop(); netpol?.stop(); } };
 }

@@ -75,6 +75,11 @@ test.serial('podnet reads nodes and annotates only its own Node; it cannot read 
   const label = await c.kubectl(['label', 'node', 'n1', 'x=y'], as('podnet'));
   t.regex(label.stderr, /may only modify the annotations of its node/);
   t.is(await c.ok(['get', 'node', 'n1', '-o', 'jsonpath={.spec.unschedulable}{.metadata.labels.x}']), '', 'nothing stored');
+  // NetworkPolicy enforcement runs in podnet: it lists pods, namespaces and policies cluster-wide, as kube-router does
+  for (const what of ['pods', 'namespaces', 'networkpolicies.networking.k8s.io']) {
+    t.is(await c.ok(['auth', 'can-i', 'watch', what, '-A'], as('podnet')).then((o) => o.trim()), 'yes', what);
+  }
+  t.is((await c.kubectl(['auth', 'can-i', 'create', 'pods'], as('podnet'))).stdout.trim(), 'no');
   const secrets = await c.kubectl(['get', 'secret', 's'], as('podnet'));
   t.regex(secrets.stderr, /secrets "s" is forbidden: User "system:podnet:n1" cannot get resource "secrets"/);
   const del = await c.kubectl(['delete', 'node', 'n2'], as('podnet'));

@@ -1,5 +1,5 @@
 // uninstall's kernel teardown in a throwaway network namespace: the agents' chains (and the jumps
-// into them), kube-proxy's nftables table, the pod bridge, the VXLAN device and podnet's routes go;
+// into them), NetworkPolicy ipsets, kube-proxy's nftables table, the pod bridge, the VXLAN device and podnet's routes go;
 // another program's chain, link and route in the same namespace stay.
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
@@ -17,6 +17,7 @@ test.before(() => {
       ip link add hawser.vxlan type vxlan id 42 dstport 8472 local 10.99.0.1
       ip route add 10.244.1.0/24 via 10.99.0.2 proto 66
       ip route add 10.50.0.0/24 via 10.99.0.2`);
+  x('ipset', ['restore'], 'create hnp-0123456789abcdef hash:ip family inet\nadd hnp-0123456789abcdef 10.244.0.5\ncreate other-keep hash:ip family inet\n');
   x('iptables-restore', ['--noflush'], `*nat
 :KUBE-SERVICES - [0:0]
 :KUBE-SVC-ABCDEFGHIJKLMNOP - [0:0]
@@ -33,6 +34,13 @@ test.before(() => {
 COMMIT
 *filter
 :KUBE-FORWARD - [0:0]
+:HAWSER-NETPOL - [0:0]
+:HAWSER-NPI-0123456789ABCDEF - [0:0]
+-A FORWARD -m comment --comment "hawser network policy" -j HAWSER-NETPOL
+-A INPUT -m comment --comment "hawser network policy" -j HAWSER-NETPOL
+-A HAWSER-NETPOL -d 10.244.0.5/32 -j HAWSER-NPI-0123456789ABCDEF
+-A HAWSER-NPI-0123456789ABCDEF -m set --match-set hnp-0123456789abcdef src -j RETURN
+-A HAWSER-NPI-0123456789ABCDEF -j REJECT
 -A FORWARD -m comment --comment "kubernetes forwarding rules" -j KUBE-FORWARD
 -A FORWARD -d 10.50.0.0/24 -j ACCEPT
 COMMIT
@@ -50,6 +58,7 @@ test.serial('removeKernelState removes what the agents made and keeps what other
   t.regex(rules, /-A OTHER-KEEP -d 10\.50\.0\.0\/24 -j RETURN/);
   t.regex(rules, /-A FORWARD -d 10\.50\.0\.0\/24 -j ACCEPT/);
   t.throws(() => x('nft', ['list', 'table', 'ip', 'kube-proxy']), undefined, 'the nftables table is gone');
+  t.deepEqual(x('ipset', ['list', '-n']).trim().split('\n'), ['other-keep'], 'network policy sets go, others stay');
   const links = x('ip', ['-o', 'link', 'show']);
   t.notRegex(links, /cni0|hawser\.vxlan/);
   t.regex(links, /veth-a/);

@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { systemEnv } from '../../api/system-path.ts';
 import { removeAllPods } from '../../kubelet/cri/remove-all.ts';
 import { TABLE as KUBE_PROXY_NFT_TABLE } from '../../kube-proxy/nftables/render.ts';
+import { SET_PREFIX as NETPOL_SET_PREFIX } from '../../netpol/plan.ts';
 import { VXLAN_DEVICE } from '../../podnet/vxlan-plan.ts';
 import { RT_PROTO } from '../../podnet/vxlan.ts';
 import { removalScript } from './ruleset.ts';
@@ -45,6 +46,9 @@ export function removeKernelState(x: Exec): string[] {
     x(`${bin}-restore`, ['--noflush'], script);
     done.push(`${bin}: ${script.split('\n').filter((l) => l.startsWith('-X ')).length} chains`);
   }
+  // NetworkPolicy peer sets: destroyable only now that no rule names them
+  const sets = succeeds(x, 'sh', ['-c', 'command -v ipset']) ? x('ipset', ['list', '-n']).split('\n').map((s) => s.trim()).filter((s) => s.startsWith(NETPOL_SET_PREFIX)) : [];
+  if (sets.length) { x('ipset', ['restore'], sets.map((s) => `destroy ${s}\n`).join('')); done.push(`${sets.length} network policy ipsets`); }
   const [family, name] = KUBE_PROXY_NFT_TABLE.split(' ');
   if (succeeds(x, 'nft', ['list', 'table', family, name])) { x('nft', ['delete', 'table', family, name]); done.push(`nftables table ${KUBE_PROXY_NFT_TABLE}`); }
   for (const link of [POD_BRIDGE, VXLAN_DEVICE]) {

@@ -123,7 +123,8 @@ export const CLUSTER_ROLES: ClusterRoleSpec[] = [
   { name: 'system:aggregated-metrics-reader', labels: { ...AGG('view'), ...AGG('edit'), ...AGG('admin') }, rules: [r(['get', 'list', 'watch'], ['metrics.k8s.io'], ['pods', 'nodes'])] },
   // hawser's podnet, as flannel's ClusterRole: read nodes, publish its VTEP annotation (its own node
   // only: agent-identities.ts); cluster DNS as CoreDNS's system:coredns
-  { name: 'system:podnet', rules: [r(READ, [''], ['nodes']), r(['patch'], [''], ['nodes'])] },
+  // and, for NetworkPolicy enforcement (agents/netpol), kube-router's reads: peers are cluster-wide
+  { name: 'system:podnet', rules: [r(READ, [''], ['nodes']), r(['patch'], [''], ['nodes']), r(READ, [''], ['pods', 'namespaces']), r(READ, ['networking.k8s.io'], ['networkpolicies'])] },
   { name: 'system:coredns', rules: [r(['list', 'watch'], [''], ['endpoints', 'services', 'pods', 'namespaces']), r(['list', 'watch'], ['discovery.k8s.io'], ['endpointslices'])] },
 ];
 

@@ -14,6 +14,7 @@ import {
   secretStrategy,
   serviceAccountStrategy,
 } from './misc.ts';
+import { networkPolicyStrategy } from './networking.ts';
 import { namespaceStrategy, nodeStrategy } from './node.ts';
 import { podStrategy } from './pod.ts';
 import { clusterRoleBindingStrategy, clusterRoleStrategy, roleBindingStrategy, roleStrategy } from './rbac.ts';
@@ -46,6 +47,7 @@ const STRATEGIES: Record<string, Strategy> = {
   '/persistentvolumeclaims': persistentVolumeClaimStrategy,
   'coordination.k8s.io/leases': leaseStrategy,
   'discovery.k8s.io/endpointslices': endpointSliceStrategy,
+  'networking.k8s.io/networkpolicies': networkPolicyStrategy,
   'apps/deployments': deploymentStrategy,
   'apps/replicasets': replicaSetStrategy,
   'apps/daemonsets': daemonSetStrategy,

@@ -24,15 +24,15 @@ const PROTOCOLS = ['SCTP', 'TCP', 'UDP'];
 const TERMINATION_MSG_POLICIES = ['File', 'FallbackToLogsOnError'];
 const TOLERATION_OPS = ['Equal', 'Exists'];
 export const TAINT_EFFECTS = ['NoExecute', 'NoSchedule', 'PreferNoSchedule'];
-const PORT_RANGE = 'must be between 1 and 65535, inclusive';
+export const PORT_RANGE = 'must be between 1 and 65535, inclusive';
 const ENV_NAME_RE = /^[^=]+$/; // relaxed env var names (1.30+): printable, no '='
 const PORT_NAME_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
-function validPort(v: unknown): boolean {
+export function validPort(v: unknown): boolean {
   return Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 65535;
 }
 
-function validatePortName(name: string, path: string): FieldError[] {
+export function validatePortName(name: string, path: string): FieldError[] {
   const errs: FieldError[] = [];
   if (name.length > 15) errs.push(invalid(path, name, 'must be no more than 15 characters'));
   if (!PORT_NAME_RE.test(name))

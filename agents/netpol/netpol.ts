@@ -1,0 +1,90 @@
+// NetworkPolicy enforcement on this node (started by podnet): follows pods, namespaces and
+// NetworkPolicies through informers, plans the chains and ipsets (plan.ts) and applies only what
+// changed (restore.ts) with `ipset restore` and `iptables-restore --noflush`, then keeps FORWARD
+// and INPUT jumping to HAWSER-NETPOL. After a start or a failed apply it reads our chain and set
+// names back from the kernel and rewrites everything once, removing what no policy wants any more.
+import type { V1Namespace, V1Pod } from '@kubernetes/client-node';
+import { ApiClient } from '../api/client.ts';
+import { Informer } from '../api/informer.ts';
+import type { Logger } from '../api/log.ts';
+import { core, resourcePath } from '../api/paths.ts';
+import { SyncRunner } from '../api/sync-runner.ts';
+import type { Exec } from '../kube-proxy/exec.ts';
+import { npNamespace, npPod, npPolicy, type NetworkPolicyObject, type NpPod } from './model.ts';
+import { CHAIN_PREFIX, plan, SET_PREFIX, TOP_CHAIN } from './plan.ts';
+import { type Applied, steps } from './restore.ts';
+
+export const HOOKS = ['FORWARD', 'INPUT'] as const;
+export const HOOK_COMMENT = 'hawser network policy';
+const hookRule = (chain: string) => [chain, '-m', 'comment', '--comment', HOOK_COMMENT, '-j', TOP_CHAIN];
+
+/** Our chain and set names as the kernel has them now. */
+export async function kernelNames(x: Exec): Promise<{ chains: string[]; sets: string[] }> {
+  const save = await x('iptables-save', ['-t', 'filter']);
+  const chains = [...save.matchAll(/^:(\S+)/gm)].map((m) => m[1]).filter((c) => c === TOP_CHAIN || c.startsWith(CHAIN_PREFIX));
+  const sets = (await x('ipset', ['list', '-n'])).split('\n').map((s) => s.trim()).filter((s) => s.startsWith(SET_PREFIX));
+  return { chains, sets };
+}
+
+/**
+ * Keeps each hook's jump to HAWSER-NETPOL first, as kube-router does: kube-proxy inserts its own
+ * jumps at the top too, and KUBE-FORWARD accepts marked packets before a later rule could refuse them.
+ */
+async function ensureHooks(x: Exec): Promise<void> {
+  for (const hook of HOOKS) {
+    const rule = hookRule(hook);
+    const first = (await x('iptables', ['-S', hook])).split('\n').find((l) => l.startsWith('-A '));
+    if (first === `-A ${hook} -m comment --comment "${HOOK_COMMENT}" -j ${TOP_CHAIN}`) continue;
+    try { await x('iptables', ['-D', ...rule]); } catch { /* not there yet */ }
+    await x('iptables', ['-I', hook, '1', ...rule.slice(1)]);
+  }
+}
+
+export interface NetpolOptions {
+  nodeName: string;
+  api: ApiClient;
+  log: Logger;
+  x: Exec;
+}
+
+/** Starts at once; the first sync runs when all three informers have listed (never, if forbidden: logged). */
+export function startNetpol(o: NetpolOptions): { stop(): void } {
+  const pods = new Informer<V1Pod>(o.api, core('pods'), {}, o.log);
+  const namespaces = new Informer<V1Namespace>(o.api, core('namespaces'), {}, o.log);
+  const policies = new Informer<NetworkPolicyObject>(o.api, resourcePath({ group: 'networking.k8s.io', version: 'v1', plural: 'networkpolicies' }), {}, o.log);
+  let applied: Applied | undefined;
+  const runner = new SyncRunner(async () => {
+    const started = performance.now();
+    try {
+      applied ??= await kernelNames(o.x);
+      const next = plan({
+        node: o.nodeName,
+        policies: policies.list().map(npPolicy),
+        pods: pods.list().map(npPod).filter((p): p is NpPod => !!p),
+        namespaces: namespaces.list().map(npNamespace),
+      });
+      const s = steps(applied, next);
+      applied = undefined; // until the kernel holds all of it
+      if (s.sets) await o.x('ipset', ['restore', '-exist'], s.sets);
+      if (s.rules) await o.x('iptables-restore', ['--noflush'], s.rules);
+      await ensureHooks(o.x);
+      if (s.dropChains) await o.x('iptables-restore', ['--noflush'], s.dropChains);
+      if (s.dropSets) await o.x('ipset', ['restore'], s.dropSets);
+      applied = { plan: next };
+      if (s.sets || s.rules || s.dropChains) o.log.info({ chains: next.chains.size, sets: next.sets.size, ms: Math.round(performance.now() - started) }, 'network policy applied');
+    } catch (err) {
+      o.log.error({ err: String(err) }, 'network policy sync failed; retrying');
+      setTimeout(() => runner.run(), 2000);
+    }
+  }, 0, 30_000);
+  const changed = () => { setImmediate(() => runner.run()); };
+  for (const inf of [pods, namespaces, policies]) inf.on({ add: changed, update: changed, delete: changed }).start();
+  let stopped = false;
+  void Promise.all([pods.waitForSync(), namespaces.waitForSync(), policies.waitForSync()]).then(() => {
+    if (stopped) return;
+    runner.start();
+    runner.run();
+    o.log.info({ node: o.nodeName }, 'network policy enforcement started');
+  });
+  return { stop() { stopped = true; runner.stop(); pods.stop(); namespaces.stop(); policies.stop(); } };
+}
