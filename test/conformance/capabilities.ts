@@ -30,8 +30,6 @@ export const CAPABILITY_RULES: CapabilityRule[] = [
   { capability: 'needs API priority and fairness (flowcontrol)', file: /\/apimachinery\/flowcontrol\.go$/ },
   { capability: 'needs ordered namespace deletion (pods first)', name: /OrderedNamespaceDeletion/ },
   { capability: 'needs certificates API (CSR)', name: /Certificates API/ },
-  // hawser serves issuer discovery (auth/oidc-discovery.ts); the upstream test runs agnhost's go-oidc client in a pod
-  { capability: 'needs agnhost in the test image (OIDC discovery client)', name: /OIDC discovery/ },
   { capability: 'needs events.k8s.io/v1', name: /\] Events API / },
   { capability: 'needs Ingress/IngressClass (networking.k8s.io)', name: /\] Ingress(Class)? API / },
   { capability: 'needs ServiceCIDR/IPAddress (networking.k8s.io)', name: /ServiceCIDR and IPAddress API/ },

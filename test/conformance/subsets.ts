@@ -54,6 +54,9 @@ const LAB_ISSUES = [
   '[sig-auth] [hawser] a pod lists pods in its namespace with its ServiceAccount token, is refused secrets, and loses pods with the binding',
   '[sig-auth] ServiceAccounts should mount an API token into pods [Conformance]',
   '[sig-auth] SubjectReview should support SubjectReview API operations [Conformance]',
+  '[sig-auth] ServiceAccounts ServiceAccountIssuerDiscovery should support OIDC discovery of service account issuer [Conformance]',
+  '[sig-network] [hawser] NetworkPolicy default deny ingress: no pod reaches the isolated pods, which still reach out',
+  '[sig-network] [hawser] NetworkPolicy update: a running connection keeps flowing, new connections follow the new policy',
   // #18 storage: claims bound where their pods run, data kept across pod deletion; a pod volume updating live
   '[sig-storage] a StatefulSet with a claim template keeps each pod\'s data across pod deletion; deleting the claims removes the directories',
   '[sig-storage] a WaitForFirstConsumer claim binds only once its pod is scheduled, on that node',

@@ -4,6 +4,7 @@
 // automountServiceAccountToken: false leaves no token. Then the upstream conformance tests of
 // test/e2e/auth/service_accounts.go that hawser now passes, mirrored by name.
 import test from 'ava';
+import { createPublicKey, verify } from 'node:crypto';
 import { realpathSync } from 'node:fs';
 import { Cluster, downLab, eventually, namespace, upLab, type NodeLab } from './helpers/node-e2e.ts';
 
@@ -142,4 +143,52 @@ it('[sig-auth] ServiceAccounts should guarantee kube-root-ca.crt exist in any na
   await c.ok(['create', 'configmap', 'kube-root-ca.crt', '--from-literal=ca.crt=fake', '--dry-run=client', '-o', 'json']).then((cm) => c.ok(['replace', '-f', '-'], cm));
   const back = await eventually('root ca configmap reconciled', async () => ((await get())?.data?.['ca.crt'] === ca ? true : undefined), 30_000);
   t.true(back);
+});
+
+// upstream runs agnhost's test-service-account-issuer-discovery (go-oidc) in the pod: it fetches the
+// discovery document from the issuer URL its token names, then the JWKS, and verifies the token.
+// Here the pod fetches both the same way (the real kubectl, its in-cluster credentials, the server
+// set to the issuer URL, which cluster DNS resolves) and the test verifies the token against them.
+it('[sig-auth] ServiceAccounts ServiceAccountIssuerDiscovery should support OIDC discovery of service account issuer [Conformance]', async (c, t) => {
+  const crb = `${c.ns}-system:service-account-issuer-discovery`;
+  await c.ok(['create', 'clusterrolebinding', crb, '--clusterrole=system:service-account-issuer-discovery', `--serviceaccount=${c.ns}:default`]);
+  t.teardown(async () => { await c.run(['delete', 'clusterrolebinding', crb]); });
+  const issuer = JSON.parse(await c.ok(['get', '--raw', '/.well-known/openid-configuration'])).issuer as string;
+  const audience = 'oidc-discovery-test';
+  // the pod's own credentials (as rest.InClusterConfig reads them) against the issuer URL
+  const creds = `--server="${issuer}" --token="$(cat ${MOUNT}/token)" --certificate-authority=${MOUNT}/ca.crt`;
+  const script = [
+    `kubectl ${creds} get --raw /.well-known/openid-configuration > /tmp/config || exit 1`,
+    `kubectl ${creds} get --raw /openid/v1/jwks > /tmp/jwks || exit 1`,
+    'echo "config=$(cat /tmp/config)"; echo "jwks=$(cat /tmp/jwks)"; echo "token=$(cat /var/run/secrets/tokens/sa-token)"',
+  ].join('\n');
+  const manifest = JSON.parse(withKubectl('oidc-discovery-validator', {
+    serviceAccountName: 'default',
+    volumes: [
+      { name: 'kubectl', hostPath: { path: KUBECTL_BIN, type: 'File' } },
+      { name: 'sa-token', projected: { sources: [{ serviceAccountToken: { path: 'sa-token', expirationSeconds: 600, audience } }] } },
+    ],
+  }));
+  const ctr = manifest.spec.containers[0];
+  ctr.command = ['sh', '-c', script];
+  ctr.volumeMounts.push({ name: 'sa-token', mountPath: '/var/run/secrets/tokens', readOnly: true });
+  await c.apply(JSON.stringify(manifest));
+  const done = await c.waitPod('oidc-discovery-validator', 'Succeeded or Failed', (p) => ['Succeeded', 'Failed'].includes(p.status?.phase), 120_000);
+  const logs = await c.ok(['logs', 'oidc-discovery-validator']);
+  t.is(done.status.phase, 'Succeeded', logs);
+  const field = (k: string) => logs.split('\n').find((l) => l.startsWith(`${k}=`))!.slice(k.length + 1);
+  const config = JSON.parse(field('config'));
+  const jwks = JSON.parse(field('jwks'));
+  const token = field('token');
+  const [h, p, sig] = token.split('.');
+  const header = JSON.parse(Buffer.from(h, 'base64url').toString('utf8'));
+  const claims = JSON.parse(Buffer.from(p, 'base64url').toString('utf8'));
+  t.is(config.issuer, claims.iss, 'the discovery document names the token\'s issuer');
+  t.true(config.id_token_signing_alg_values_supported.includes(header.alg));
+  const jwk = jwks.keys.find((k: { kid: string }) => k.kid === header.kid);
+  t.truthy(jwk, 'the JWKS holds the token\'s key');
+  t.true(verify('RSA-SHA256', Buffer.from(`${h}.${p}`), createPublicKey({ key: jwk, format: 'jwk' }), Buffer.from(sig, 'base64url')), 'the token verifies against the JWKS');
+  t.true([claims.aud].flat().includes(audience));
+  t.is(claims.sub, `system:serviceaccount:${c.ns}:default`);
+  t.true(claims.exp > Date.now() / 1000, 'the token has not expired');
 });
