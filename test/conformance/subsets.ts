@@ -54,6 +54,8 @@ const LAB_ISSUES = [
   '[sig-auth] [hawser] a pod lists pods in its namespace with its ServiceAccount token, is refused secrets, and loses pods with the binding',
   '[sig-auth] ServiceAccounts should mount an API token into pods [Conformance]',
   '[sig-auth] SubjectReview should support SubjectReview API operations [Conformance]',
+  '[sig-api-machinery] AdmissionWebhook [Privileged:ClusterAdmin] patching/updating a validating webhook should work [Conformance]',
+  '[sig-api-machinery] AdmissionWebhook [Privileged:ClusterAdmin] should mutate configmap [Conformance]',
   '[sig-auth] ServiceAccounts ServiceAccountIssuerDiscovery should support OIDC discovery of service account issuer [Conformance]',
   '[sig-network] [hawser] NetworkPolicy default deny ingress: no pod reaches the isolated pods, which still reach out',
   '[sig-network] [hawser] NetworkPolicy update: a running connection keeps flowing, new connections follow the new policy',
