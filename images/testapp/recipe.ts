@@ -20,6 +20,16 @@ const LIBS = ['-lssl', '-lcrypto'];
 const opensslVersion = (): string =>
   execFileSync('dpkg-query', ['-W', '-f=${Version}', 'libssl-dev'], { encoding: 'utf8' }).trim();
 
+/**
+ * Compiles porter to `out` as the image ships it. glibc's static link warns about getaddrinfo/dlopen
+ * in libcrypto (porter never resolves names): stderr is kept for the error a failed compile throws,
+ * and dropped on success.
+ */
+export function compilePorter(out: string): void {
+  execFileSync('gcc', [...CFLAGS, '-o', out, porterSource, ...LIBS], { stdio: ['ignore', 'pipe', 'pipe'] });
+  chmodSync(out, 0o755);
+}
+
 const applets = (): string[] =>
   execFileSync(BUSYBOX, ['--list'], { encoding: 'utf8' })
     .split('\n')
@@ -53,10 +63,7 @@ export const testapp: ImageRecipe = {
     copyFileSync(BUSYBOX, join(dir, 'bin/busybox'));
     chmodSync(join(dir, 'bin/busybox'), 0o755);
     for (const a of applets()) symlinkSync('busybox', join(dir, 'bin', a));
-    // glibc's static link warns about getaddrinfo/dlopen in libcrypto (porter never resolves names):
-    // stderr is kept for the error a failed compile throws, and dropped on success
-    execFileSync('gcc', [...CFLAGS, '-o', join(dir, 'bin/porter'), porterSource, ...LIBS], { stdio: ['ignore', 'pipe', 'pipe'] });
-    chmodSync(join(dir, 'bin/porter'), 0o755);
+    compilePorter(join(dir, 'bin/porter'));
     for (const rel of listTree(rootfs)) {
       const from = join(rootfs, rel);
       const to = join(dir, rel);
