@@ -6,7 +6,7 @@ NODE ?= node
 LAB_NAME ?= hawser
 APT_PACKAGES := containerd runc iptables conntrack iproute2 util-linux busybox-static docker-registry \
                 skopeo containernetworking-plugins gcc libc6-dev unzip procps nftables ipset ipvsadm \
-                systemd shellcheck dnsmasq-base openssl etcd-server \
+                systemd shellcheck dnsmasq-base openssl libssl-dev etcd-server \
                 systemd-container debootstrap zstd python3-kubernetes qemu-utils openssh-client e2fsprogs
 # vagrant only for `vagrant validate` in the tests: without recommends (no libvirt/qemu stack)
 APT_NORECOMMENDS := vagrant qemu-system-x86

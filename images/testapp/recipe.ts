@@ -1,6 +1,7 @@
 // testapp:1.0: Debian's busybox-static with all its applets linked in /bin (sh, wget, nc, ...),
 // serving HTTP on 8080 with busybox httpd: GET / answers the pod's hostname (www/cgi-bin/index.cgi);
 // -vv logs each request (url, response code) to stderr, so the container log shows traffic.
+// /bin/porter (porter.c, static with OpenSSL) answers HTTP and HTTPS as agnhost `porter` does.
 import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,6 +11,24 @@ import type { ImageRecipe } from '../recipe.ts';
 
 const BUSYBOX = '/bin/busybox';
 const rootfs = fileURLToPath(new URL('rootfs', import.meta.url));
+const porterSource = fileURLToPath(new URL('porter.c', import.meta.url));
+// static: the image has no libc; gc-sections drops the unused parts of libcrypto
+const CFLAGS = ['-static', '-Os', '-s', '-Wall', '-Wextra', '-ffunction-sections', '-fdata-sections', '-Wl,--gc-sections'];
+const LIBS = ['-lssl', '-lcrypto'];
+
+/** the libssl-dev whose static libraries porter links, so a new OpenSSL rebuilds the image */
+const opensslVersion = (): string =>
+  execFileSync('dpkg-query', ['-W', '-f=${Version}', 'libssl-dev'], { encoding: 'utf8' }).trim();
+
+/**
+ * Compiles porter to `out` as the image ships it. glibc's static link warns about getaddrinfo/dlopen
+ * in libcrypto (porter never resolves names): stderr is kept for the error a failed compile throws,
+ * and dropped on success.
+ */
+export function compilePorter(out: string): void {
+  execFileSync('gcc', [...CFLAGS, '-o', out, porterSource, ...LIBS], { stdio: ['ignore', 'pipe', 'pipe'] });
+  chmodSync(out, 0o755);
+}
 
 const applets = (): string[] =>
   execFileSync(BUSYBOX, ['--list'], { encoding: 'utf8' })
@@ -30,6 +49,10 @@ export const testapp: ImageRecipe = {
   inputs: () => [
     sha256(readFileSync(BUSYBOX)),
     applets().join(' '),
+    readFileSync(porterSource, 'utf8'),
+    execFileSync('gcc', ['--version'], { encoding: 'utf8' }).split('\n')[0]!,
+    [...CFLAGS, ...LIBS].join(' '),
+    `libssl-dev ${opensslVersion()}`,
     ...listTree(rootfs).map((p) => {
       const path = join(rootfs, p);
       return `${p}:${statSync(path).isDirectory() ? 'dir' : sha256(readFileSync(path))}`;
@@ -40,6 +63,7 @@ export const testapp: ImageRecipe = {
     copyFileSync(BUSYBOX, join(dir, 'bin/busybox'));
     chmodSync(join(dir, 'bin/busybox'), 0o755);
     for (const a of applets()) symlinkSync('busybox', join(dir, 'bin', a));
+    compilePorter(join(dir, 'bin/porter'));
     for (const rel of listTree(rootfs)) {
       const from = join(rootfs, rel);
       const to = join(dir, rel);

@@ -41,7 +41,6 @@ export const CAPABILITY_RULES: CapabilityRule[] = [
   { capability: 'needs ControllerRevisions',
     name: /ControllerRevision|rollback without unnecessary restarts|rolling updates and roll backs|canary updates and phased rolling updates/ },
   // subresources and node features
-  { capability: 'needs an HTTPS responder in the test image (agnhost porter\'s SERVE_TLS_PORT_*; the lab API server reaches pods, the HTTP Proxy tests are mirrored)', name: /\] Proxy version v1 should proxy through a service and a pod/ },
   { capability: 'mirrored: Proxy (test/e2e/network-proxy.test.ts)', name: /\] Proxy version v1 / },
   { capability: 'test only: ephemeral containers are served and run (test/e2e/cli-debug-proxy.test.ts)', name: /Ephemeral Containers/ },
   { capability: 'needs in-place pod resize (pods/resize)', name: /InPlace Resize/ },

@@ -72,6 +72,7 @@ const LAB_ISSUES = [
   '[sig-cli] [hawser] kubectl proxy and get --raw reach a Service\'s and a pod\'s HTTP through the API server; no endpoints is a 503',
   '[sig-network] Proxy version v1 A set of valid responses are returned for both pod and service ProxyWithPath [Conformance]',
   '[sig-network] Proxy version v1 A set of valid responses are returned for both pod and service Proxy [Conformance]',
+  '[sig-network] Proxy version v1 should proxy through a service and a pod [Conformance]',
   // #17 custom resources
   '[sig-api-machinery] CustomResourceDefinition resources [Privileged:ClusterAdmin] Simple CustomResourceDefinition creating/deleting custom resource definition objects works [Conformance]',
 ];

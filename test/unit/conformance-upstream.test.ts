@@ -76,7 +76,7 @@ test('capabilities: the rule table classifies the list, first matching rule wins
   t.is(of('AdmissionWebhook [Privileged:ClusterAdmin] should be able to create and update validating webhook configurations with match conditions'), 'needs CEL (webhook matchConditions are refused with a 422)');
   t.is(of('FieldValidation should detect duplicates in a CR'), 'test only: CRDs (apiextensions.k8s.io/v1 served)');
   t.is(of('should support remote command execution over websockets'), 'test only: pods and containers', 'served over WebSocket since #16: no rule of its own');
-  t.is(of('Proxy version v1 should proxy through a service and a pod'), 'needs an HTTPS responder in the test image (agnhost porter\'s SERVE_TLS_PORT_*; the lab API server reaches pods, the HTTP Proxy tests are mirrored)');
+  t.is(of('Proxy version v1 should proxy through a service and a pod'), 'mirrored: Proxy (test/e2e/network-proxy.test.ts)', 'HTTPS from the test image\'s porter since #16');
   t.is(of('Proxy version v1 A set of valid responses are returned for both pod and service Proxy'), 'mirrored: Proxy (test/e2e/network-proxy.test.ts)');
   t.is(of('Ephemeral Containers [NodeConformance] will start'), 'test only: ephemeral containers are served and run (test/e2e/cli-debug-proxy.test.ts)');
   t.is(of('ConfigMap should be consumable from pods in volume [NodeConformance]'), 'mirrored: pod volumes (configMap, secret, downwardAPI, projected, emptyDir, subPath)');
