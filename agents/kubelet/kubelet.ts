@@ -13,6 +13,8 @@ import { core } from '../api/paths.ts';
 import { WorkQueue } from '../api/queue.ts';
 import { Latch } from '../api/latch.ts';
 import { CriClient } from './cri/client.ts';
+import { EVICTED } from './eviction/emptydir-limit.ts';
+import { EvictionManager } from './eviction/eviction-manager.ts';
 import { ImageGC } from './images/image-gc.ts';
 import { ImageManager } from './images/image-manager.ts';
 import { sourceAddressFor } from './node/address.ts';
@@ -270,6 +272,18 @@ export async function startKubelet(o: KubeletOptions): Promise<{ ready: Promise<
     if (again !== undefined) queue.addAfter(uid, again);
   }, (uid, err) => log.warn({ uid, err: String(err) }, 'pod sync failed; will retry'));
 
+  // local-storage eviction: the pod worker kills an evicted pod and reports it Failed/Evicted
+  const evictions = new EvictionManager({
+    rootDir: o.rootDir, pods: allPods, log,
+    evicting: (uid) => sync!.evicting(uid),
+    evict: async (pod, e) => {
+      events.pod(pod, undefined, 'Warning', EVICTED, e.message);
+      sync!.evict(pod.metadata!.uid!, e.message);
+      queue.add(pod.metadata!.uid!);
+    },
+  });
+  evictions.start();
+
   // PLEG: relist the runtime and requeue pods whose containers changed state, plus runtime
   // leftovers whose pod is gone from the API (deleted while the kubelet was down).
   const seen = new Map<string, string>();
@@ -335,6 +349,7 @@ export async function startKubelet(o: KubeletOptions): Promise<{ ready: Promise<
       await healthz?.close();
       clearInterval(relist);
       clearInterval(gcTimer);
+      evictions.stop();
       manifests.stop();
       mirrorPods.stop();
       probes.stop();

@@ -1,6 +1,7 @@
 // [sig-node] and [sig-storage] pod configuration on a fresh two-node lab with the real kubectl v1.35:
 // environment from values, ConfigMaps, Secrets, the downward API and service links; emptyDir,
-// hostPath, configMap, secret, downwardAPI and projected volumes (with updates and subPath);
+// hostPath, configMap, secret, downwardAPI and projected volumes (with updates and subPath), the
+// eviction of a pod whose emptyDir outgrows its sizeLimit;
 // security contexts; the kubelet-managed /etc/hosts; QoS classes and pod cgroups.
 import test from 'ava';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -166,6 +167,29 @@ it('[sig-storage] EmptyDir volumes should support (root,0666,tmpfs) [LinuxOnly] 
   t.regex(out[2], /^tmpfs on \/test-volume type tmpfs \(rw/);
   t.notRegex(out[3], /tmpfs/, 'the default medium is the node\'s disk');
   t.is(out[4], '777');
+});
+
+it('[sig-storage] [hawser] an emptyDir over its sizeLimit gets the pod evicted by the kubelet, as upstream; one under it keeps running', async (c, t) => {
+  const cache = (script: string) => ({ ...sh(`${script} && sleep 600`), volumeMounts: [{ name: 'cache', mountPath: '/cache' }] });
+  const spec = (nodeName?: string) => ({ restartPolicy: 'Always', volumes: [{ name: 'cache', emptyDir: { sizeLimit: '1Mi' } }], ...(nodeName ? { nodeName } : {}) });
+  await c.apply(pod('emptydir-under', cache('dd if=/dev/zero of=/cache/f bs=1k count=512'), spec()));
+  const under = await c.waitRunning('emptydir-under');
+  // on the same node, so that the pass that evicts the other pod has measured this one too
+  await c.apply(pod('emptydir-over', cache('dd if=/dev/zero of=/cache/f bs=1M count=4'), spec(under.spec.nodeName)));
+  const began = Date.now();
+  const over = await c.waitPhase('emptydir-over', 'Failed', 40_000);
+  t.log(`evicted ${Date.now() - began} ms after its creation`);
+  const message = 'Usage of EmptyDir volume "cache" exceeds the limit "1Mi". ';
+  t.is(over.status.reason, 'Evicted');
+  t.is(over.status.message, message);
+  t.falsy(condition(over, 'DisruptionTarget'), 'a local-storage eviction sets no DisruptionTarget condition upstream');
+  t.truthy(cstatus(over, 'c').state.terminated, 'its container was killed');
+  const events = await c.events('emptydir-over');
+  t.true(events.some((e) => e.type === 'Warning' && e.reason === 'Evicted' && e.message === message), JSON.stringify(events));
+  t.true(events.some((e) => e.reason === 'Killing'));
+  const still = await c.pod('emptydir-under');
+  t.is(still.status.phase, 'Running');
+  t.is(cstatus(still, 'c').restartCount, 0);
 });
 
 it('[sig-storage] HostPath should give a volume the correct mode [LinuxOnly] [NodeConformance]', async (c, t) => {

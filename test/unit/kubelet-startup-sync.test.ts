@@ -1,6 +1,7 @@
 // One pod worker pass over a fake runtime: a new pod gets its sandbox and container and its Running
 // status in the same pass, from the containers the pass made (no second ListContainers), and the
-// status still tells the truth when a container died at once or failed to start.
+// status still tells the truth when a container died at once or failed to start; an evicted pod is
+// killed with upstream's eviction grace and reported Failed/Evicted, and not started again.
 import test from 'ava';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,7 +17,7 @@ import type { ContainerDetail, ContainerInfo, PodRuntime, SandboxInfo } from '..
 import { ProbeManager } from '../../agents/kubelet/probes/probe-manager.ts';
 import { VolumeManager } from '../../agents/kubelet/volumes/volume-manager.ts';
 
-interface Fake { rt: PodRuntime; calls: Map<string, number>; exitAtOnce: Set<string>; failStart: Set<string> }
+interface Fake { rt: PodRuntime; calls: Map<string, number>; exitAtOnce: Set<string>; failStart: Set<string>; stops: [string, number][] }
 
 function fakeRuntime(): Fake {
   const calls = new Map<string, number>();
@@ -25,6 +26,7 @@ function fakeRuntime(): Fake {
   const containers: (ContainerInfo & { startedAt?: number })[] = [];
   const exitAtOnce = new Set<string>();
   const failStart = new Set<string>();
+  const stops: [string, number][] = [];
   let n = 0;
   const rt: Partial<PodRuntime> = {
     async listSandboxes() { count('listSandboxes'); return sandboxes.map((s) => ({ ...s })); },
@@ -61,15 +63,22 @@ function fakeRuntime(): Fake {
       } as ContainerDetail;
     },
     async exec() { return { exitCode: 0, output: '' }; },
+    async stopContainer(id, timeoutSec) {
+      stops.push([id, timeoutSec]);
+      const c = containers.find((x) => x.id === id)!;
+      c.state = 'CONTAINER_EXITED';
+    },
+    async stopSandbox(id) { sandboxes.find((s) => s.id === id)!.ready = false; },
   };
-  return { rt: rt as PodRuntime, calls, exitAtOnce, failStart };
+  return { rt: rt as PodRuntime, calls, exitAtOnce, failStart, stops };
 }
 
 function setup(t: import('ava').ExecutionContext) {
   const dir = mkdtempSync(join(tmpdir(), 'kubelet-sync-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const f = fakeRuntime();
-  const events = { pod: () => undefined, nodeEvent: () => undefined } as unknown as EventRecorder;
+  const reasons: string[] = [];
+  const events = { pod: (_p: V1Pod, _c: unknown, _t: string, reason: string) => { reasons.push(reason); }, nodeEvent: () => undefined } as unknown as EventRecorder;
   const written: V1PodStatus[] = [];
   const objects = { configMap: () => undefined, secret: () => undefined, services: () => [] };
   const allocatable = () => ({ cpuMillis: 2000, memoryBytes: 4 << 30, ephemeralStorageBytes: 10 << 30 });
@@ -86,7 +95,7 @@ function setup(t: import('ava').ExecutionContext) {
     },
     writeStatus: async (_pod, status) => { written.push(status); return true; },
   };
-  return { f, sync: new PodSync(deps), written };
+  return { f, sync: new PodSync(deps), written, reasons };
 }
 
 const newPod = (...names: string[]): V1Pod => ({
@@ -129,4 +138,30 @@ test('a container that fails to start shows RunContainerError', async (t) => {
   const a = written[written.length - 1].containerStatuses!.find((c) => c.name === 'a')!;
   t.is(a.state?.waiting?.reason, 'RunContainerError');
   t.true(typeof again === 'number' && again > 0);
+});
+
+test('an evicted pod is killed with the eviction grace, reported Failed with reason Evicted, and not started again', async (t) => {
+  const { f, sync, written, reasons } = setup(t);
+  const pod = newPod('a');
+  await sync.sync('u1', pod);
+  await settle();
+  pod.status = written[written.length - 1];
+  const message = 'Usage of EmptyDir volume "cache" exceeds the limit "1Mi". ';
+  sync.evict('u1', message);
+  t.true(sync.evicting('u1'));
+  await sync.sync('u1', pod);
+  await settle();
+  t.deepEqual(f.stops.map(([, grace]) => grace), [2], 'upstream\'s 1 s eviction grace, raised to the 2 s minimum of a kill');
+  t.true(reasons.includes('Killing'));
+  const last = written[written.length - 1];
+  t.like(last, { phase: 'Failed', reason: 'Evicted', message });
+  t.is(states(last), 'terminated');
+  // a pass before the API shows the pod Failed (restartPolicy Always) starts nothing
+  const made = (await f.rt.listContainers()).length;
+  await sync.sync('u1', pod);
+  t.is((await f.rt.listContainers()).length, made);
+  t.is(f.stops.length, 1);
+  // once the API shows it Failed, the pod is no longer being evicted
+  await sync.sync('u1', { ...pod, status: last });
+  t.false(sync.evicting('u1'));
 });

@@ -53,8 +53,9 @@ export class PodReporter {
     return view;
   }
 
-  /** Computes and sends the pod's status; `phase` forces a terminal phase (a deleted pod). */
-  async report(pod: V1Pod, containers: ContainerInfo[], sandboxReady: boolean, podIP: string | undefined, waiting: Map<string, Waiting>, phase?: string): Promise<V1PodStatus> {
+  /** Computes and sends the pod's status; `phase` forces a terminal phase (a deleted or evicted pod), `why` its reason and message. */
+  async report(pod: V1Pod, containers: ContainerInfo[], sandboxReady: boolean, podIP: string | undefined, waiting: Map<string, Waiting>, phase?: string,
+    why?: { reason: string; message: string }): Promise<V1PodStatus> {
     const view = await this.view(pod, containers, sandboxReady, podIP, waiting);
     const status = podStatus(pod, view, this.d.ctx.nodeIP, rfc3339(new Date())!);
     if (phase) {
@@ -65,6 +66,7 @@ export class PodReporter {
       }
       for (const s of status.containerStatuses ?? []) { s.ready = false; s.started = false; }
     }
+    if (why) Object.assign(status, why);
     this.writer.submit(pod, status);
     return status;
   }

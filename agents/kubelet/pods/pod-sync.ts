@@ -7,6 +7,7 @@ import { dirname } from 'node:path';
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { ApiError, isNotFound } from '../../api/client.ts';
 import { core } from '../../api/paths.ts';
+import { EVICTED, EVICTION_GRACE_SEC } from '../eviction/emptydir-limit.ts';
 import { etcHostsPath } from '../volumes/paths.ts';
 import { VolumeError } from '../volumes/payload.ts';
 import type { MountedVolume } from '../volumes/volume-manager.ts';
@@ -37,6 +38,8 @@ export class PodSync {
   private sandboxBackoff = new Backoff(1000, 60_000);
   private reporter: PodReporter;
   private reasons = new Map<string, Map<string, Waiting>>();
+  /** pods the eviction manager evicted (uid -> message), until the API shows them Failed */
+  private evictions = new Map<string, string>();
 
   constructor(private d: PodDeps) {
     this.reporter = new PodReporter(d);
@@ -44,6 +47,11 @@ export class PodSync {
 
   /** The status must be sent again even if unchanged (e.g. a static pod got a new mirror pod). */
   statusStale(uid: string): void { this.reporter.forget(uid); }
+
+  /** The next pass kills the pod and reports it Failed with reason Evicted and `message` (upstream's killPodFunc of an eviction). */
+  evict(uid: string, message: string): void { this.evictions.set(uid, message); }
+
+  evicting(uid: string): boolean { return this.evictions.has(uid); }
 
   /** Returns milliseconds after which the pod wants another pass (a back-off expiring), if any. */
   async sync(uid: string, pod: V1Pod | undefined): Promise<number | undefined> {
@@ -61,10 +69,16 @@ export class PodSync {
     }
     const phase = pod.status?.phase;
     if (phase === 'Succeeded' || phase === 'Failed') {
+      this.evictions.delete(uid);
       // terminal pods keep their containers for logs; their network, volumes and probes go
       for (const s of sandboxes.filter((x) => x.ready)) await this.d.rt.stopSandbox(s.id);
       this.d.probes.removePod(uid);
       await this.d.volumes.teardown(uid);
+      return undefined;
+    }
+    const eviction = this.evictions.get(uid);
+    if (eviction !== undefined) {
+      await this.stopPod(pod, sandboxes, containers, EVICTION_GRACE_SEC, { reason: EVICTED, message: eviction });
       return undefined;
     }
     return this.run(pod, sandboxes, containers);
@@ -264,8 +278,15 @@ export class PodSync {
 
   /** Graceful deletion: preStop hooks and SIGTERM within the grace period, a final status, then cleanup. */
   private async terminate(pod: V1Pod, sandboxes: SandboxInfo[], containers: ContainerInfo[]): Promise<void> {
-    const uid = pod.metadata!.uid!;
     const grace = pod.metadata?.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30;
+    const eviction = this.evictions.get(pod.metadata!.uid!);
+    const after = await this.stopPod(pod, sandboxes, containers, grace, eviction === undefined ? undefined : { reason: EVICTED, message: eviction });
+    await this.cleanup(pod.metadata!.uid!, sandboxes, after, podLogDir(this.d.ctx.podLogRoot, pod));
+  }
+
+  /** Kills the pod's containers within `grace` and stops its sandboxes, then sends its terminal status; the containers left. */
+  private async stopPod(pod: V1Pod, sandboxes: SandboxInfo[], containers: ContainerInfo[], grace: number, why?: { reason: string; message: string }): Promise<ContainerInfo[]> {
+    const uid = pod.metadata!.uid!;
     this.d.probes.removePod(uid);
     const ready = sandboxes.find((s) => s.ready);
     const podIP = ready ? (pod.spec?.hostNetwork ? this.d.ctx.nodeIP : (await this.d.rt.sandboxIP(ready.id).catch(() => undefined)) ?? '') : '';
@@ -273,10 +294,10 @@ export class PodSync {
     for (const s of sandboxes) await this.d.rt.stopSandbox(s.id).catch(() => undefined);
     const after = (await this.d.rt.listContainers()).filter((c) => c.uid === uid);
     const details = await Promise.all(after.map((c) => this.reporter.detail(c)));
-    const allZero = details.length > 0 && details.every((x) => !x || x.exitCode === 0);
-    await this.reporter.report(pod, after, false, pod.status?.podIP, new Map(), allZero ? 'Succeeded' : 'Failed');
+    const allZero = !why && details.length > 0 && details.every((x) => !x || x.exitCode === 0);
+    await this.reporter.report(pod, after, false, pod.status?.podIP, new Map(), allZero ? 'Succeeded' : 'Failed', why);
     await this.reporter.writer.flush(uid);
-    await this.cleanup(uid, sandboxes, after, podLogDir(this.d.ctx.podLogRoot, pod));
+    return after;
   }
 
   /** A pod the API no longer has (deleted while the kubelet was away, or a removed static pod). */
@@ -302,6 +323,7 @@ export class PodSync {
     this.d.images.forgetPod(uid);
     this.reporter.forget(uid, containers.map((c) => c.id));
     this.reasons.delete(uid);
+    this.evictions.delete(uid);
   }
 
   private async finishDeletion(pod: V1Pod): Promise<void> {

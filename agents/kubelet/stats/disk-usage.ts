@@ -18,12 +18,12 @@ export function fsOf(path: string, time: string): FsStats | undefined {
   } catch { return undefined; }
 }
 
-/** Bytes (allocated blocks, as du counts) and inodes used under a directory; zero when it is missing. */
-export function treeUsage(root: string): { bytes: number; inodes: number } {
+/** Bytes (allocated blocks, as du counts) and inodes used under a directory, symlinks not followed, at most `maxEntries` visited; zero when it is missing. */
+export function treeUsage(root: string, maxEntries = MAX_ENTRIES): { bytes: number; inodes: number } {
   let bytes = 0;
   let inodes = 0;
   const stack = [root];
-  while (stack.length && inodes < MAX_ENTRIES) {
+  while (stack.length && inodes < maxEntries) {
     const p = stack.pop()!;
     let st;
     try { st = lstatSync(p); } catch { continue; }
