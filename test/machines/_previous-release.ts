@@ -8,8 +8,13 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-/** The release before this round's (systemd Type=exec units, no READY notifications). */
-export const PREVIOUS_RELEASE_COMMIT = 'e3d38492322872e68394f8e570887f01b1f63f64';
+/**
+ * The release before this round's (systemd Type=exec units, no READY notifications): session 5's
+ * main plus its first commit of session 6, the one that changed the lockfile (systeminformation
+ * dropped), so that its node_modules are this worktree's. When the lockfile changes again, move
+ * this to the last commit before that change, or give the build its own `npm ci`.
+ */
+export const PREVIOUS_RELEASE_COMMIT = '531152a7678da5477c1ac2d9cc2000b19e928d8b';
 
 const git = (repo: string, args: string[]): string => execFileSync('git', ['-C', repo, ...args], { encoding: 'utf8', maxBuffer: 64 << 20 });
 
