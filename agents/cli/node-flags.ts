@@ -2,6 +2,7 @@
 // the shared node flags plus their own, and `hawser agent` (all three in one process, as k3s runs
 // its agent) takes the shared ones once plus every component's own. The same functions turn the
 // parsed flags (and a --config YAML keyed by flag names) into each component's typed options.
+import { existsSync } from 'node:fs';
 import os from 'node:os';
 import type { Command } from 'commander';
 import type { KubeletOptions } from '../kubelet/kubelet.ts';
@@ -10,6 +11,7 @@ import type { PodnetOptions } from '../podnet/podnet.ts';
 import { parseKeyValues, parseTaints } from './config.ts';
 import { parseCgroupDriver } from '../kubelet/pods/cgroup-plan.ts';
 import { criSocketPath } from '../kubelet/cri/endpoint.ts';
+import { LAYOUT } from './install/layout.ts';
 
 type Flags = Record<string, unknown>;
 const str = (v: unknown): string => (v === undefined || v === null ? '' : String(v));
@@ -75,6 +77,13 @@ export const proxyFlags = (c: Command, withShared = true) => (withShared ? nodeI
   .option('--ipvs-scheduler <name>', 'ipvs mode: rr, lc, dh, sh, sed or nq', 'rr')
   .option('--cleanup', 'remove the rules every proxy mode made (iptables, ipvs, nftables) and exit, as upstream kube-proxy --cleanup');
 
+/**
+ * podnet's and kube-proxy's own credentials where the host has them; a host joined by an earlier
+ * release has only the node's (an upgrade re-runs install, not join), so those serve until it
+ * joins again, as they did before.
+ */
+const componentKubeconfig = (file: string): string => (file === LAYOUT.podnetKubeconfig || file === LAYOUT.proxyKubeconfig) && !existsSync(file) ? LAYOUT.kubeconfig : file;
+
 /** `hawser agent` only: podnet's and kube-proxy's own credentials (default: --kubeconfig, as on hosts joined before they had their own). */
 export const agentCredentialFlags = (c: Command) => c
   .option('--podnet-kubeconfig <file>', 'podnet\'s credentials for the API server (default: --kubeconfig)')
@@ -82,7 +91,7 @@ export const agentCredentialFlags = (c: Command) => c
 
 /** Each component's options from `hawser agent`'s flags: the shared ones, then each its own credentials. */
 export function agentOptions(o: Flags): { podnet: PodnetOptions; kubelet: KubeletOptions; proxy: KubeProxyOptions } {
-  const own = (v: unknown) => (v ? str(v) : str(o.kubeconfig));
+  const own = (v: unknown) => (v && existsSync(str(v)) ? str(v) : str(o.kubeconfig));
   return {
     podnet: { ...podnetOptions(o), kubeconfig: own(o.podnetKubeconfig) },
     kubelet: kubeletOptions(o),
@@ -105,7 +114,7 @@ export function podnetOptions(o: Flags): PodnetOptions {
   const backend = str(o.backend);
   if (backend !== 'host-gw' && backend !== 'vxlan') throw new Error(`--backend must be host-gw or vxlan, not "${backend}"`);
   return {
-    nodeName: str(o.nodeName), kubeconfig: str(o.kubeconfig), cniConfDir: str(o.cniConfDir), cniBinDir: str(o.cniBinDir),
+    nodeName: str(o.nodeName), kubeconfig: componentKubeconfig(str(o.kubeconfig)), cniConfDir: str(o.cniConfDir), cniBinDir: str(o.cniBinDir),
     ipamDataDir: str(o.ipamDataDir), bridge: str(o.bridge), clusterCIDR: str(o.clusterCidr), backend,
     disableNetworkPolicy: !!o.disableNetworkPolicy,
   };
@@ -115,7 +124,7 @@ export function proxyOptions(o: Flags): KubeProxyOptions {
   const mode = str(o.proxyMode);
   if (mode !== 'iptables' && mode !== 'nftables' && mode !== 'ipvs') throw new Error(`--proxy-mode must be iptables, nftables or ipvs, not "${mode}"`);
   return {
-    nodeName: str(o.nodeName), kubeconfig: str(o.kubeconfig), mode, clusterCIDR: str(o.clusterCidr), nodeIP: o.nodeIp ? str(o.nodeIp) : undefined,
+    nodeName: str(o.nodeName), kubeconfig: componentKubeconfig(str(o.kubeconfig)), mode, clusterCIDR: str(o.clusterCidr), nodeIP: o.nodeIp ? str(o.nodeIp) : undefined,
     healthzBindAddress: str(o.healthzBindAddress), metricsBindAddress: str(o.metricsBindAddress),
     minSyncPeriodMs: duration(str(o.minSyncPeriod)), syncPeriodMs: duration(str(o.syncPeriod)),
     masqueradeAll: !!o.masqueradeAll, nodePortAddresses: o.nodeportAddresses ? str(o.nodeportAddresses).split(',') : undefined,
