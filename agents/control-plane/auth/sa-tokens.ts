@@ -8,7 +8,7 @@
 import { DEFAULT_EXPIRATION_POLICY, type ExpirationPolicy } from './token-expiration.ts';
 import { randomUUID } from 'node:crypto';
 import type { UserInfo } from './attributes.ts';
-import { type Claims, peekClaims, signJws, verifyJws } from './jws.ts';
+import { type Claims, peekClaims, signJws, VerifiedTokens } from './jws.ts';
 import type { SigningKey } from './sa-key.ts';
 
 export const DEFAULT_ISSUER = 'https://kubernetes.default.svc.cluster.local';
@@ -86,7 +86,11 @@ export class ServiceAccountTokens {
     readonly audiences: string[],
     private readonly lookup: ObjectLookup,
     private readonly now: () => Date = () => new Date(),
-  ) {}
+  ) {
+    this.verified = new VerifiedTokens(key.publicKey);
+  }
+
+  private readonly verified: VerifiedTokens;
 
   /** --service-account-max-token-expiration and --service-account-extend-token-expiration */
   expiration: ExpirationPolicy = DEFAULT_EXPIRATION_POLICY;
@@ -122,12 +126,12 @@ export class ServiceAccountTokens {
 
   /** Whether a bearer token is ours to judge: a JWT naming our issuer. */
   owns(token: string): boolean {
-    return peekClaims(token)?.iss === this.issuer;
+    return this.verified.has(token) || peekClaims(token)?.iss === this.issuer;
   }
 
   /** The user a token authenticates, for the given audiences (default: the API server's). */
   async authenticate(token: string, requested: string[] = this.audiences): Promise<Authenticated | Error> {
-    const claims = verifyJws(token, this.key.publicKey);
+    const claims = this.verified.verify(token);
     if (claims instanceof Error) return claims;
     if (claims.iss !== this.issuer) return new Error('token issuer is not this server');
     const tokenAuds = audList(claims.aud);
