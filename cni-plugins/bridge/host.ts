@@ -55,10 +55,20 @@ export async function setupHost(conf: BridgeConf, ifName: string, netns: string,
   const cached = cacheEnabled ? cache.get(conf.bridge) : undefined;
   const br = cached ?? (await ensureBridge(conf, undo));
   const side = { hostVeth: randomVethName(), hostMac: randomMac(), contMac: conf.mac || randomMac(), brMac: br.link.address };
+  let gateway: string[];
+  try {
+    gateway = gatewayLines(conf, br, gws);
+  } catch (e) {
+    // a remembered address of another subnet may have been removed since (podnet takes a former
+    // podCIDR's gateway off the bridge): judge the conflict on fresh state, as a fresh ADD would
+    if (!cached) throw e;
+    cache.delete(conf.bridge);
+    return setupHost(conf, ifName, netns, gws, undo);
+  }
   const lines = [
     `link set dev ${conf.bridge} up${conf.promiscMode ? ' promisc on' : ''}`,
     ...vethLines({ conf, hostVeth: side.hostVeth, hostMac: side.hostMac, contMac: side.contMac, ifName, netns }),
-    ...gatewayLines(conf, br, gws),
+    ...gateway,
     `addr show dev ${conf.bridge}`,
   ];
   let out: string;

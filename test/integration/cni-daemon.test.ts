@@ -10,6 +10,7 @@ import { startDaemon } from '../../cni-plugins/testkit/daemon.ts';
 import { invoke } from '../../cni-plugins/testkit/invoke.ts';
 import { inNs, Sandbox } from '../../cni-plugins/testkit/netns.ts';
 import { run } from '../../cni-plugins/pkg/exec.ts';
+import { bridgeConf } from '../../cni-plugins/testkit/cases.ts';
 
 const bin = mkdtempSync(join(tmpdir(), 'hawser-cni-shim-'));
 test.before(async () => {
@@ -99,4 +100,29 @@ test.serial('a second daemon for the same namespace steps aside; a rebuilt bundl
   t.is(o.exitCode, 0, o.stdout);
   for (let i = 0; i < 50 && d.child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 50));
   t.not(d.child.exitCode, null, 'the daemon should have exited');
+});
+
+test.serial('the daemon judges a bridge address conflict on fresh state: a former podCIDR gateway removed meanwhile no longer blocks ADD', async (t) => {
+  const w = await world(t);
+  const d = await startDaemon(bin, w.host, w.runDir);
+  t.teardown(() => d.stop());
+  const dataDir = join(w.sb.dir, 'ipam');
+  const conf = (subnet: string) => JSON.stringify(bridgeConf({}, { ranges: [[{ subnet }]], dataDir }));
+  const pod2 = await w.sb.netns('dp2');
+  const first = await invoke(bin, 'bridge', w.host, { command: 'ADD', containerId: 'c1', netns: w.sb.path(w.pod), env: w.env }, conf('10.250.1.0/24'));
+  t.is(first.exitCode, 0, first.stdout + first.stderr);
+  // the node got another podCIDR: podnet takes the old gateway off the bridge, as the reference
+  // bridge plugin would otherwise refuse; the daemon still remembers the old address
+  await inNs(w.host, 'ip', ['addr', 'del', '10.250.1.1/24', 'dev', 'cni0']);
+  const second = await invoke(bin, 'bridge', w.host, { command: 'ADD', containerId: 'c2', netns: w.sb.path(pod2), env: w.env }, conf('10.250.2.0/24'));
+  t.is(second.exitCode, 0, second.stdout + second.stderr);
+  t.is((second.json?.ips as Array<{ address: string }>)[0].address, '10.250.2.2/24');
+  const br = JSON.parse((await inNs(w.host, 'ip', ['-j', 'addr', 'show', 'dev', 'cni0'])).stdout) as Array<{ addr_info: Array<{ family: string; local: string }> }>;
+  t.deepEqual(br[0].addr_info.filter((a) => a.family === 'inet').map((a) => a.local), ['10.250.2.1']);
+  // a conflict that is really there is still refused, as the reference refuses it
+  const third = await invoke(bin, 'bridge', w.host, { command: 'ADD', containerId: 'c3', netns: w.sb.path(w.pod), env: w.env }, conf('10.250.3.0/24'));
+  t.is(third.exitCode, 1, third.stdout);
+  t.regex(String(third.json?.msg), /already has an IP address different from 10\.250\.3\.1\/24/);
+  await d.stop();
+  t.regex(d.log(), /stopping after 3 requests/);
 });
