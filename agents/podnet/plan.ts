@@ -1,5 +1,6 @@
 // Pure decisions of the pod network agent: the CNI config for this node's podCIDR, and which
 // routes to add or remove so that every other node's podCIDR goes via that node's InternalIP.
+import { BlockList } from 'node:net';
 import type { V1Node } from '@kubernetes/client-node';
 
 export interface Route { dst: string; via: string }
@@ -53,4 +54,23 @@ export function masqueradeRules(clusterCIDR: string): string {
     'COMMIT',
     '',
   ].join('\n');
+}
+
+/**
+ * The bridge's IPv4 addresses ("a.b.c.d/nn") outside this node's podCIDR. They are left from a
+ * podCIDR the node had before (its Node object deleted and registered again, and given another
+ * range): the bridge plugin refuses to add pods while the bridge holds a gateway address of
+ * another subnet ("already has an IP address different from"), so podnet removes them and the
+ * next CNI ADD gives the bridge its new gateway. Pods still on the old range lose their network,
+ * as they would on a recreated node upstream.
+ */
+export function staleBridgeAddresses(addrs: string[], podCIDR: string): string[] {
+  const [net, bits] = podCIDR.split('/');
+  if (!net || net.includes(':')) return [];
+  const range = new BlockList();
+  range.addSubnet(net, Number(bits), 'ipv4');
+  return addrs.filter((a) => {
+    const ip = a.split('/')[0];
+    return !ip.includes(':') && !range.check(ip, 'ipv4');
+  });
 }

@@ -15,7 +15,7 @@ import { SyncRunner } from '../api/sync-runner.ts';
 import { makeExec } from '../kube-proxy/exec.ts';
 import { startNetpol } from '../netpol/netpol.ts';
 import { startVxlan } from './vxlan.ts';
-import { cniConflist, desiredRoutes, masqueradeRules, routeChanges, type Route } from './plan.ts';
+import { cniConflist, desiredRoutes, masqueradeRules, routeChanges, staleBridgeAddresses, type Route } from './plan.ts';
 
 export interface PodnetOptions {
   nodeName: string;
@@ -39,6 +39,18 @@ const ip = (...args: string[]): string => execFileSync('ip', args, { encoding: '
 function currentRoutes(): Route[] {
   const rows = JSON.parse(ip('-j', 'route', 'show', 'proto', RT_PROTO) || '[]') as { dst: string; gateway?: string }[];
   return rows.filter((r) => r.gateway).map((r) => ({ dst: r.dst, via: r.gateway! }));
+}
+
+/** The bridge's addresses as "a.b.c.d/nn"; none while the first pod has not made it. */
+function bridgeAddresses(bridge: string): string[] {
+  let out: string;
+  try {
+    out = execFileSync('ip', ['-j', 'addr', 'show', 'dev', bridge], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  } catch {
+    return []; // no such device yet
+  }
+  const rows = JSON.parse(out || '[]') as { addr_info?: { local: string; prefixlen: number }[] }[];
+  return rows.flatMap((r) => r.addr_info ?? []).map((a) => `${a.local}/${a.prefixlen}`);
 }
 
 function writeIfChanged(path: string, text: string): boolean {
@@ -66,6 +78,7 @@ export async function startPodnet(o: PodnetOptions): Promise<{ ready: Promise<vo
   // One reconcile at a time, re-run when events came meanwhile: two overlapping runs could finish
   // out of order, and the one that read the older node list would remove a peer's fresh route.
   const reconciled = new Latch();   // ready: the first reconcile went through
+  let bridgeFor: string | undefined; // the podCIDR the bridge's addresses were last checked against
   const runner = new SyncRunner(async () => {
     try {
       const all = nodes.list();
@@ -73,8 +86,14 @@ export async function startPodnet(o: PodnetOptions): Promise<{ ready: Promise<vo
       const cidr = self?.spec?.podCIDR;
       if (cidr) {
         const conf = cniConflist({ podCIDR: cidr, bridge: o.bridge, ipamDataDir: o.ipamDataDir, portmap: existsSync(join(o.cniBinDir, 'portmap')), mtu: vx?.mtu() });
-        if (writeIfChanged(join(o.cniConfDir, '10-hawser.conflist'), `${JSON.stringify(conf, null, 2)}\n`)) {
-          log.info({ podCIDR: cidr }, 'CNI config written');
+        const wrote = writeIfChanged(join(o.cniConfDir, '10-hawser.conflist'), `${JSON.stringify(conf, null, 2)}\n`);
+        if (wrote) log.info({ podCIDR: cidr }, 'CNI config written');
+        if (wrote || bridgeFor !== cidr) {
+          for (const a of staleBridgeAddresses(bridgeAddresses(o.bridge), cidr)) {
+            ip('addr', 'del', a, 'dev', o.bridge);
+            log.warn({ bridge: o.bridge, address: a, podCIDR: cidr }, 'bridge address outside the podCIDR removed');
+          }
+          bridgeFor = cidr;
         }
       }
       if (vx) {

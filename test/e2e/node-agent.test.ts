@@ -209,6 +209,10 @@ it('[sig-node] Kubelet registers with the taints and labels of --register-with-t
     await kubectl(L.kc, ['label', 'node', n.name, 'hawser.io/e2e-']);
   });
   appendFileSync(cfg, 'register-with-taints: "dedicated=e2e:NoSchedule"\nnode-labels: "hawser.io/e2e=yes"\n');
+  // a pod first, so that the node's bridge holds the gateway of its current podCIDR
+  await c.apply(pod('before', n));
+  await c.waitPod('before', 'Running', (x) => x.status?.phase === 'Running', 60_000);
+  const oldCIDR = (await kubectlJson(L.kc, ['get', 'node', n.name])).spec.podCIDR;
   const since = Date.now();
   // taints apply when the node registers: a node object that already exists keeps its own
   await restart(n, 'kubelet', async () => { await kubectlOk(L.kc, ['delete', 'node', n.name]); });
@@ -219,6 +223,14 @@ it('[sig-node] Kubelet registers with the taints and labels of --register-with-t
   await c.apply(pod('repelled', n));
   const p = await c.waitPod('repelled', 'unschedulable', (x) => condition(x, 'PodScheduled')?.status === 'False', 30_000);
   t.regex(condition(p, 'PodScheduled').message, /untolerated taint/);
+  // the registered-again node has another podCIDR (the allocator moves on, as upstream's does): a
+  // pod that tolerates the taint still starts there, with an address of the new range (podnet
+  // takes the old gateway off the bridge; the bridge plugin refused to add pods before)
+  t.not(node.spec.podCIDR, oldCIDR);
+  await c.apply(pod('tolerant', n, {}, { tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'e2e', effect: 'NoSchedule' }] }));
+  const q = await c.waitPod('tolerant', 'Running', (x) => x.status?.phase === 'Running', 60_000);
+  const prefix = node.spec.podCIDR.split('.').slice(0, 3).join('.');
+  t.true(q.status.podIP.startsWith(`${prefix}.`), `${q.status.podIP} in ${node.spec.podCIDR}`);
 });
 
 test('[sig-node] NodeLease NodeLease the kubelet should create and update a lease in the kube-node-lease namespace (and node status lists its images)', async (t) => {

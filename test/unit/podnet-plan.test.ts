@@ -1,6 +1,6 @@
 import test from 'ava';
 import type { V1Node } from '@kubernetes/client-node';
-import { cniConflist, desiredRoutes, masqueradeRules, routeChanges } from '../../agents/podnet/plan.ts';
+import { cniConflist, desiredRoutes, masqueradeRules, routeChanges, staleBridgeAddresses } from '../../agents/podnet/plan.ts';
 
 const node = (name: string, ip: string | undefined, cidr?: string): V1Node => ({
   metadata: { name }, spec: cidr ? { podCIDR: cidr, podCIDRs: [cidr] } : {},
@@ -39,4 +39,13 @@ test('masquerade skips the cluster CIDR and masquerades the rest', (t) => {
   t.true(r.indexOf('-A HAWSER-POD-MASQ -d 10.244.0.0/16 -j RETURN') < r.indexOf('-A HAWSER-POD-MASQ -s 10.244.0.0/16 -j MASQUERADE'));
   t.is(r[0], '*nat');
   t.true(r.includes('COMMIT'));
+});
+
+test('bridge addresses outside a new podCIDR are stale; the gateway of the current one and IPv6 stay', (t) => {
+  // the node had 10.244.3.0/24, was deleted and registered again, and now has 10.244.7.0/24
+  t.deepEqual(staleBridgeAddresses(['10.244.3.1/24', 'fe80::1/64'], '10.244.7.0/24'), ['10.244.3.1/24']);
+  t.deepEqual(staleBridgeAddresses(['10.244.7.1/24'], '10.244.7.0/24'), []);
+  t.deepEqual(staleBridgeAddresses([], '10.244.7.0/24'), []);
+  // a wider range holds the old address: nothing to remove
+  t.deepEqual(staleBridgeAddresses(['10.244.3.1/24'], '10.244.0.0/16'), []);
 });
