@@ -49,7 +49,13 @@ test('app containers: CrashLoopBackOff keeps an Always pod Running; Never/OnFail
   const ok = podStatus(pod({ restartPolicy: 'OnFailure' }), done, 'h', 'now');
   t.is(ok.phase, 'Succeeded');
   t.is(cond(ok, 'Ready').reason, 'PodCompleted');
-  t.is(podStatus(pod({ restartPolicy: 'Never' }), view({ app: v('CONTAINER_EXITED', { exitCode: 137, reason: 'OOMKilled' }) }), 'h', 'now').containerStatuses![0].state!.terminated!.reason, 'OOMKilled');
+  const oom = podStatus(pod({ restartPolicy: 'Never' }), view({ app: v('CONTAINER_EXITED', { exitCode: 137, reason: 'OOMKilled' }) }), 'h', 'now');
+  t.is(oom.containerStatuses![0].state!.terminated!.reason, 'OOMKilled');
+  // a Failed pod's readiness says so, as upstream's generateContainersReadyConditionForTerminalPhase
+  t.is(oom.phase, 'Failed');
+  t.is(cond(oom, 'Ready').reason, 'PodFailed');
+  t.is(cond(oom, 'ContainersReady').reason, 'PodFailed');
+  t.is(cond(ok, 'ContainersReady').reason, 'PodCompleted');
 });
 
 test('readiness and startup probes decide ready and started', (t) => {

@@ -61,7 +61,7 @@ export class PodReporter {
     if (phase) {
       status.phase = phase;
       for (const cond of status.conditions ?? []) {
-        if (cond.type === 'Ready' || cond.type === 'ContainersReady') Object.assign(cond, { status: 'False', reason: 'PodCompleted' });
+        if (cond.type === 'Ready' || cond.type === 'ContainersReady') Object.assign(cond, { status: 'False', reason: phase === 'Failed' ? 'PodFailed' : 'PodCompleted' });
         if (cond.type === 'PodReadyToStartContainers') cond.status = 'False';
       }
       for (const s of status.containerStatuses ?? []) { s.ready = false; s.started = false; }

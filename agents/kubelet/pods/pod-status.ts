@@ -136,7 +136,7 @@ export function podStatus(pod: V1Pod, rt: RuntimeView, hostIP: string, now: stri
   const missingGate = gates.find((g) => prev?.find((c) => c.type === g)?.status !== 'True');
   const ready = containersReady && !missingGate;
 
-  const notReadyReason = completed ? 'PodCompleted' : 'ContainersNotReady';
+  const notReadyReason = phase === 'Failed' ? 'PodFailed' : completed ? 'PodCompleted' : 'ContainersNotReady';
   const notReadyMsg = completed ? undefined : `containers with unready status: [${unready.join(' ')}]`;
   const conditions: V1PodCondition[] = [
     condition('PodReadyToStartContainers', rt.sandboxReady, prev, now),
