@@ -29,6 +29,7 @@ import { imageRef, labUp, repoFromBin } from '../agents/cli/lab/up.ts';
 import type { Lab } from '../agents/cli/lab/topology.ts';
 import { EXTRA_STAGES, type Marks, parseTimelines, STAGES, stageDurations } from '../agents/kubelet/pods/startup-trace.ts';
 import { budgetTable, type BudgetRow, cgroupCpu, clientCpu, containerdRows, containerdSample, CpuGroups, cpuSub, cpuTotal, delta, machineCpu, procStat, type Sample, sumOf } from './cpu-budget.ts';
+import { podObject, started, waitPods } from './pod-objects.ts';
 import { CriFloor, type FloorRun, floorTable, missingReferencePlugins, REFERENCE_CNI_DIR } from './cri-floor.ts';
 
 const arg = (name: string, env: string, dflt: number): number => {
@@ -51,20 +52,6 @@ const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const epoch = () => performance.timeOrigin + performance.now();
 const ms = (x: number) => `${Math.round(x)} ms`;
-
-const podObject = (name: string, image: string, node?: string): V1Pod => ({
-  apiVersion: 'v1', kind: 'Pod',
-  metadata: { name, labels: { app: 'bench' } },
-  spec: {
-    terminationGracePeriodSeconds: 1,
-    ...(node ? { nodeSelector: { 'kubernetes.io/hostname': node } } : {}),
-    containers: [{ name: 'c', image, imagePullPolicy: 'IfNotPresent', ports: [{ containerPort: 8080 }] }],
-  },
-});
-
-const started = (p: V1Pod) => p.status?.phase === 'Running'
-  && (p.status.containerStatuses ?? []).length === (p.spec?.containers ?? []).length
-  && (p.status.containerStatuses ?? []).every((s) => s.state?.running);
 
 const COMPONENTS: NodeComponent[] = ['kubelet', 'containerd', 'cni-daemon', 'podnet', 'kube-proxy'];
 const lab$ = new CpuGroups('lab');
@@ -120,15 +107,6 @@ function kubeletTimelines(lab: Lab): Map<string, Marks> {
     for (const [k, v] of parseTimelines(text)) out.set(k, v);
   }
   return out;
-}
-
-async function waitPods(api: ApiClient, ns: string, done: (pods: V1Pod[]) => boolean, timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (done((await api.list<V1Pod>(core('pods', ns))).items)) return;
-    await sleep(250);
-  }
-  throw new Error(`pods in ${ns} did not settle within ${timeoutMs} ms`);
 }
 
 interface RunResult { lat: number[]; createdMs: number; allMs: number; marks: Marks[]; rows: BudgetRow[]; machine: number }
