@@ -11,18 +11,26 @@
 // which this includes) to a watch showing it with every container started, upstream's SLI (image
 // pulls excluded; SLO p99 at most 5 s). Each kubelet logs a start-up
 // timeline per pod; the benchmark puts them beside its own times and prints where the time went.
+// CPU: every lab process runs in its own cpuacct cgroup for the run, so each table row is the CPU
+// that component and everything it spawned used (cpu-budget.ts), per pod; load on the machine from
+// others does not enter it. The floor (cri-floor.ts), in the same run after the lab is down: the
+// same pods through CRI alone on one containerd with the reference CNI plugins; the RESULT lines
+// give hawser's p99 and CPU per pod beside the floor's, as ratios.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
 import { ApiClient } from '../agents/api/client.ts';
 import { loadKubeconfig } from '../agents/api/kubeconfig.ts';
 import { core } from '../agents/api/paths.ts';
-import { nodeProc } from '../agents/cli/lab/components.ts';
+import { controlPlaneProc, nodeProc, type NodeComponent } from '../agents/cli/lab/components.ts';
 import { labDown } from '../agents/cli/lab/down.ts';
 import { pidOf } from '../agents/cli/lab/procs.ts';
 import { imageRef, labUp, repoFromBin } from '../agents/cli/lab/up.ts';
 import type { Lab } from '../agents/cli/lab/topology.ts';
 import { EXTRA_STAGES, type Marks, parseTimelines, STAGES, stageDurations } from '../agents/kubelet/pods/startup-trace.ts';
+import { budgetTable, type BudgetRow, cgroupCpu, clientCpu, containerdRows, containerdSample, CpuGroups, cpuSub, cpuTotal, delta, machineCpu, procStat, type Sample, sumOf } from './cpu-budget.ts';
+import { podObject, started, waitPods } from './pod-objects.ts';
+import { CriFloor, type FloorRun, floorTable, missingReferencePlugins, REFERENCE_CNI_DIR } from './cri-floor.ts';
 
 const arg = (name: string, env: string, dflt: number): number => {
   const i = process.argv.indexOf(`--${name}`);
@@ -37,36 +45,51 @@ const SLO_MS = 5000;
 const BURST_CONCURRENCY = 10;
 const LAB = { name: 'bench', subnet: '10.85.0.0/24', workers: 2, stateRoot: '/var/lib/hawser-lab' };
 const bin = resolve(process.env.HAWSER_BIN ?? 'dist/hawser.cjs');
+/** the floor's pods: a /24 of the bench lab's own pod network, inside the floor's own netns */
+const FLOOR_POD_CIDR = '10.213.250.0/24';
 
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((xs.length * p) / 100) - 1)];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const epoch = () => performance.timeOrigin + performance.now();
 const ms = (x: number) => `${Math.round(x)} ms`;
 
-const podObject = (name: string, image: string, node?: string): V1Pod => ({
-  apiVersion: 'v1', kind: 'Pod',
-  metadata: { name, labels: { app: 'bench' } },
-  spec: {
-    terminationGracePeriodSeconds: 1,
-    ...(node ? { nodeSelector: { 'kubernetes.io/hostname': node } } : {}),
-    containers: [{ name: 'c', image, imagePullPolicy: 'IfNotPresent', ports: [{ containerPort: 8080 }] }],
-  },
-});
+const COMPONENTS: NodeComponent[] = ['kubelet', 'containerd', 'cni-daemon', 'podnet', 'kube-proxy'];
+const lab$ = new CpuGroups('lab');
+const groupPath = (id: string) => `hawser-bench/lab/${id}`;
 
-const started = (p: V1Pod) => p.status?.phase === 'Running'
-  && (p.status.containerStatuses ?? []).length === (p.spec?.containers ?? []).length
-  && (p.status.containerStatuses ?? []).every((s) => s.state?.running);
-
-/** CPU seconds (user + system) a process has used, from /proc/<pid>/stat (clock ticks of 1/100 s). */
-function cpuSeconds(pid: number | undefined): number {
-  if (!pid) return 0;
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(f[11]) + Number(f[12])) / 100;
-  } catch { return 0; }
+/** Every lab process in its own cpuacct cgroup (see cpu-budget.ts), before any pod is made. */
+function enrollLab(lab: Lab): void {
+  lab$.enroll('control-plane', pidOf(controlPlaneProc(lab, bin).pidFile));
+  for (const n of lab.nodes) for (const c of COMPONENTS) lab$.enroll(`${n.name}-${c}`, pidOf(nodeProc(lab, n, c, bin).pidFile));
 }
 
-const agentPids = (lab: Lab) => lab.nodes.flatMap((n) => (['kubelet', 'containerd'] as const).map((c) => ({ what: `${n.name} ${c}`, pid: pidOf(nodeProc(lab, n, c, bin).pidFile) })));
+function labSample(lab: Lab): Sample {
+  const out: Sample = { 'control-plane': lab$.cpu('control-plane'), client: clientCpu(), machine: machineCpu() };
+  for (const n of lab.nodes) {
+    for (const c of COMPONENTS) out[`${n.name}-${c}`] = lab$.cpu(`${n.name}-${c}`);
+    const cnid = pidOf(nodeProc(lab, n, 'cni-daemon', bin).pidFile);
+    out[`${n.name}-cnid-self`] = (cnid ? procStat(cnid)?.self : undefined) ?? { user: 0, sys: 0 };
+    Object.assign(out, containerdSample(`${n.name}-ctd`, groupPath(`${n.name}-containerd`), pidOf(nodeProc(lab, n, 'containerd', bin).pidFile)));
+    out[`${n.name}-pods`] = cgroupCpu(`hawser/${n.name}`);
+  }
+  return out;
+}
+
+function labRows(lab: Lab, before: Sample, after: Sample): BudgetRow[] {
+  const d = delta(before, after);
+  const each = (c: string) => sumOf(d, lab.nodes.map((n) => `${n.name}-${c}`));
+  return [
+    { what: 'control plane (API server, scheduler, controllers)', cpu: d('control-plane') },
+    { what: 'kubelet', cpu: each('kubelet') },
+    ...containerdRows(d, after, lab.nodes.map((n) => `${n.name}-ctd`), 'containerd children (CNI exec shims sh+mkfifo, shim start)'),
+    { what: 'CNI daemon', cpu: each('cnid-self') },
+    { what: 'CNI daemon\'s processes (ip, nsenter, sh, flock, iptables)', cpu: cpuSub(each('cni-daemon'), each('cnid-self')) },
+    { what: 'podnet', cpu: each('podnet') },
+    { what: 'kube-proxy', cpu: each('kube-proxy') },
+    { what: 'pods (runc init, pause, testapp)', cpu: each('pods') },
+    { what: 'bench client (API requests, watch)', cpu: d('client') },
+  ];
+}
 
 function rssKiB(lab: Lab): { node: string; kib: number }[] {
   return lab.nodes.map((n) => {
@@ -86,21 +109,11 @@ function kubeletTimelines(lab: Lab): Map<string, Marks> {
   return out;
 }
 
-async function waitPods(api: ApiClient, ns: string, done: (pods: V1Pod[]) => boolean, timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (done((await api.list<V1Pod>(core('pods', ns))).items)) return;
-    await sleep(250);
-  }
-  throw new Error(`pods in ${ns} did not settle within ${timeoutMs} ms`);
-}
-
-interface RunResult { lat: number[]; createdMs: number; allMs: number; marks: Marks[]; cpu: { what: string; s: number }[] }
+interface RunResult { lat: number[]; createdMs: number; allMs: number; marks: Marks[]; rows: BudgetRow[]; machine: number }
 
 /** Creates PODS pods in namespace `ns`, one every `intervalMs` (0: all at once), and times each. */
 async function run(api: ApiClient, lab: Lab, image: string, ns: string, intervalMs: number): Promise<RunResult> {
-  const pids = agentPids(lab);
-  const cpuBefore = pids.map((p) => cpuSeconds(p.pid));
+  const before = labSample(lab);
   await api.create(core('namespaces'), { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
   const sentAt = new Map<string, number>();
   const startedAt = new Map<string, number>();
@@ -129,11 +142,11 @@ async function run(api: ApiClient, lab: Lab, image: string, ns: string, interval
   abort.abort();
   await watching;
   if (startedAt.size < PODS) throw new Error(`only ${startedAt.size} of ${PODS} pods started within 120 s`);
-  const cpu = pids.map((p, i) => ({ what: p.what, s: cpuSeconds(p.pid) - cpuBefore[i] }));
+  const after = labSample(lab);
   await sleep(300); // the kubelets' timeline lines follow the PATCH that the watch reported
   const timelines = kubeletTimelines(lab);
   const marks = names.map((n) => ({ ...timelines.get(`${ns}/${n}`), created: sentAt.get(n)!, observed: startedAt.get(n)! }));
-  return { lat: names.map((n) => startedAt.get(n)! - sentAt.get(n)!), createdMs, allMs, marks, cpu };
+  return { lat: names.map((n) => startedAt.get(n)! - sentAt.get(n)!), createdMs, allMs, marks, rows: labRows(lab, before, after), machine: cpuTotal(delta(before, after)('machine')) };
 }
 
 function report(title: string, r: RunResult): void {
@@ -146,7 +159,38 @@ function report(title: string, r: RunResult): void {
     const xs = per.flatMap((d) => (d.has(label) ? [d.get(label)!] : []));
     if (xs.length) console.log(`    ${label.padEnd(62)} p50 ${ms(pct(xs, 50)).padStart(8)}   p99 ${ms(pct(xs, 99)).padStart(8)}`);
   }
-  console.log(`  CPU used: ${r.cpu.map((c) => `${c.what} ${c.s.toFixed(2)} s`).join(', ')}`);
+  for (const l of budgetTable('CPU budget, hawser', r.rows, PODS)) console.log(l);
+  console.log(`    (the whole machine was busy ${r.machine.toFixed(1)} CPU-s meanwhile, other users included)`);
+}
+
+function floorReport(title: string, r: FloorRun): void {
+  console.log('');
+  console.log(`${title}: ${PODS} pods; all started after ${ms(r.allMs)}`);
+  console.log(`  RunPodSandbox + CreateContainer + StartContainer: p50 ${ms(pct(r.lat, 50))}   p90 ${ms(pct(r.lat, 90))}   p99 ${ms(pct(r.lat, 99))}   max ${ms(Math.max(...r.lat))}`);
+  for (const l of floorTable('CPU budget, floor', r, PODS)) console.log(l);
+}
+
+const perPod = (rows: BudgetRow[]) => rows.reduce((s, r) => s + cpuTotal(r.cpu), 0) / PODS;
+
+/** The floor's paced and burst runs (after the lab is down, so its idle agents do not count). */
+async function floorRuns(): Promise<{ paced: FloorRun; burst: FloorRun } | undefined> {
+  const missing = missingReferencePlugins();
+  if (missing.length) {
+    console.log(`floor: skipped, reference CNI plugin(s) ${missing.join(', ')} missing from ${REFERENCE_CNI_DIR}`);
+    return undefined;
+  }
+  console.log(`floor: the same pods through CRI alone (one containerd, reference CNI plugins from ${REFERENCE_CNI_DIR})`);
+  const floor = await CriFloor.start({ imagesDir: resolve(repoFromBin(bin), '.build/images'), podCIDR: FLOOR_POD_CIDR });
+  try {
+    await floor.warm();
+    const paced = await floor.run(PODS, 1000 / RATE, BURST_CONCURRENCY);
+    await floor.removeAll();
+    const burst = await floor.run(PODS, 0, BURST_CONCURRENCY);
+    await floor.removeAll();
+    return { paced, burst };
+  } finally {
+    await floor.stop();
+  }
 }
 
 async function main(): Promise<void> {
@@ -156,7 +200,9 @@ async function main(): Promise<void> {
   const lab = await labUp({ ...LAB, bin, repo: process.env.HAWSER_REPO ?? repoFromBin(bin), demo: false, quiet: true });
   const api = new ApiClient(loadKubeconfig(lab.adminKubeconfig), 'hawser-bench');
   const image = imageRef(lab, 'testapp', '1.0');
+  let ours: { paced: RunResult; burst: RunResult };
   try {
+    enrollLab(lab);
     // images present on every node first: pulls are outside the SLI
     await api.create(core('namespaces'), { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'warmup' } });
     for (const n of lab.nodes) await api.create(core('pods', 'warmup'), podObject(`warm-${n.name}`, image, n.name));
@@ -173,6 +219,7 @@ async function main(): Promise<void> {
     console.log(`burst: ${PODS} pods at once (${BURST_CONCURRENCY} create requests in flight)`);
     const burst = await run(api, lab, image, 'burst', 0);
     const rssBurst = rssKiB(lab);
+    ours = { paced, burst };
 
     report(`paced at ${RATE} pods/s (the SLI's conditions)`, paced);
     report('burst (queueing on 2 shared cores, not the SLI)', burst);
@@ -184,12 +231,25 @@ async function main(): Promise<void> {
       console.log(`  ${r.node}: ${kib(rssIdle)} MiB idle, ${kib(rssPaced)} MiB after the paced pods, ${(r.kib / 1024).toFixed(1)} MiB with ${PODS / lab.nodes.length} burst pods`);
     }
     await api.delete(core('namespaces', undefined, 'burst'));
-    const p99 = Math.round(pct(paced.lat, 99));
-    const b99 = Math.round(pct(burst.lat, 99));
-    console.log(`RESULT pod-startup-burst-p99 ours=${b99} slo=${SLO_MS} ratio=${(b99 / SLO_MS).toFixed(3)}`);
-    console.log(`RESULT pod-startup-p99 ours=${p99} slo=${SLO_MS} ratio=${(p99 / SLO_MS).toFixed(3)}`);
   } finally {
     if (!process.env.BENCH_KEEP_LAB) await labDown(LAB);
+    lab$.release();
+  }
+
+  const floor = await floorRuns();
+  if (floor) {
+    floorReport(`floor, paced at ${RATE} pods/s`, floor.paced);
+    floorReport('floor, burst', floor.burst);
+  }
+  console.log('');
+  const results: Array<[string, number, number | undefined, string]> = [
+    ['pod-startup-burst-p99', Math.round(pct(ours.burst.lat, 99)), floor && Math.round(pct(floor.burst.lat, 99)), `slo=${SLO_MS}`],
+    ['pod-startup-cpu-per-pod', perPod(ours.paced.rows), floor && perPod(floor.paced.rows), 'unit=cpu-s'],
+    ['pod-startup-p99', Math.round(pct(ours.paced.lat, 99)), floor && Math.round(pct(floor.paced.lat, 99)), `slo=${SLO_MS}`],
+  ];
+  for (const [name, o, f, extra] of results) {
+    const num = (x: number) => (Number.isInteger(x) ? String(x) : x.toFixed(3));
+    console.log(`RESULT ${name} ours=${num(o)} floor=${f === undefined ? 'none' : num(f)} ${extra} ratio=${f ? (o / f).toFixed(3) : 'none'}`);
   }
 }
 

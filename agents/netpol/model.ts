@@ -63,6 +63,17 @@ export function npPod(p: V1Pod): NpPod | undefined {
   return { namespace: p.metadata?.namespace ?? 'default', name: p.metadata?.name ?? '', ip, node: p.spec?.nodeName ?? '', labels: p.metadata?.labels ?? {}, ports };
 }
 
+/**
+ * Whether a pod event can change the plan: the plan reads pods only through npPod, so an update that
+ * leaves that view as it was (most status writes: conditions, container states) needs no sync, nor
+ * does a pod added or deleted before it had an address. `old` absent: an add or a delete.
+ */
+export function podEventMatters(p: V1Pod, old?: V1Pod): boolean {
+  const now = npPod(p);
+  if (!old) return now !== undefined;
+  return JSON.stringify(now) !== JSON.stringify(npPod(old));
+}
+
 export const npNamespace = (n: V1Namespace): NpNamespace => ({ name: n.metadata?.name ?? '', labels: n.metadata?.labels ?? {} });
 
 export const npPolicy = (p: NetworkPolicyObject): NpPolicy => ({ namespace: p.metadata?.namespace ?? 'default', name: p.metadata?.name ?? '', spec: p.spec ?? { podSelector: {} } });

@@ -10,7 +10,7 @@ import type { Logger } from '../api/log.ts';
 import { core, resourcePath } from '../api/paths.ts';
 import { SyncRunner } from '../api/sync-runner.ts';
 import type { Exec } from '../kube-proxy/exec.ts';
-import { npNamespace, npPod, npPolicy, type NetworkPolicyObject, type NpPod } from './model.ts';
+import { npNamespace, npPod, npPolicy, podEventMatters, type NetworkPolicyObject, type NpPod } from './model.ts';
 import { CHAIN_PREFIX, plan, SET_PREFIX, TOP_CHAIN } from './plan.ts';
 import { type Applied, steps } from './restore.ts';
 
@@ -40,6 +40,13 @@ async function ensureHooks(x: Exec): Promise<void> {
   }
 }
 
+/**
+ * Checking the hooks costs two `iptables -S` runs. They are checked after every change we applied,
+ * and otherwise at most this often (the runner's 30 s resync included), not on every pod event.
+ */
+export const HOOK_RECHECK_MS = 10_000;
+export const hooksDue = (appliedSomething: boolean, lastCheck: number, now: number) => appliedSomething || now - lastCheck >= HOOK_RECHECK_MS;
+
 export interface NetpolOptions {
   nodeName: string;
   api: ApiClient;
@@ -53,6 +60,7 @@ export function startNetpol(o: NetpolOptions): { stop(): void } {
   const namespaces = new Informer<V1Namespace>(o.api, core('namespaces'), {}, o.log);
   const policies = new Informer<NetworkPolicyObject>(o.api, resourcePath({ group: 'networking.k8s.io', version: 'v1', plural: 'networkpolicies' }), {}, o.log);
   let applied: Applied | undefined;
+  let hooksChecked = -Infinity;
   const runner = new SyncRunner(async () => {
     const started = performance.now();
     try {
@@ -67,7 +75,10 @@ export function startNetpol(o: NetpolOptions): { stop(): void } {
       applied = undefined; // until the kernel holds all of it
       if (s.sets) await o.x('ipset', ['restore', '-exist'], s.sets);
       if (s.rules) await o.x('iptables-restore', ['--noflush'], s.rules);
-      await ensureHooks(o.x);
+      if (hooksDue(!!(s.sets || s.rules || s.dropChains || s.dropSets), hooksChecked, performance.now())) {
+        await ensureHooks(o.x);
+        hooksChecked = performance.now();
+      }
       if (s.dropChains) await o.x('iptables-restore', ['--noflush'], s.dropChains);
       if (s.dropSets) await o.x('ipset', ['restore'], s.dropSets);
       applied = { plan: next };
@@ -78,7 +89,10 @@ export function startNetpol(o: NetpolOptions): { stop(): void } {
     }
   }, 0, 30_000);
   const changed = () => { setImmediate(() => runner.run()); };
-  for (const inf of [pods, namespaces, policies]) inf.on({ add: changed, update: changed, delete: changed }).start();
+  // pods change often (every status write) and mostly in ways the plan does not read
+  const podChanged = (p: V1Pod, old?: V1Pod) => { if (podEventMatters(p, old)) changed(); };
+  pods.on({ add: (p) => podChanged(p), update: podChanged, delete: (p) => podChanged(p) }).start();
+  for (const inf of [namespaces, policies]) inf.on({ add: changed, update: changed, delete: changed }).start();
   let stopped = false;
   void Promise.all([pods.waitForSync(), namespaces.waitForSync(), policies.waitForSync()]).then(() => {
     if (stopped) return;

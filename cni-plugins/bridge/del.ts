@@ -3,15 +3,10 @@
 import type { CmdArgs } from '../skel/skel.ts';
 import { delegate } from '../pkg/delegate.ts';
 import { chainComment, chainName, teardownIPMasq } from '../pkg/ipmasq.ts';
-import { netnsGone, nsShell, assertNetns } from '../pkg/netns.ts';
-import type { AddrInfo } from '../pkg/ip.ts';
+import { netnsGone, assertNetns } from '../pkg/netns.ts';
+import { ipBatchJson, type AddrInfo } from '../pkg/ip.ts';
 import { loadBridgeConf } from './config.ts';
 import { spoofCheck } from './links.ts';
-
-// prints the interface's addresses, then deletes it; exit 3 means there was no such interface
-const DEL_SCRIPT =
-  'out=$(ip -j addr show dev "$1" 2>&1) || { case "$out" in *"does not exist"*) exit 3;; esac; echo "$out" >&2; exit 1; }; ' +
-  'ip link del dev "$1" || exit 1; printf "%s" "$out"';
 
 export async function cmdDel(a: CmdArgs): Promise<undefined> {
   const conf = loadBridgeConf(a.conf, a.args);
@@ -23,9 +18,12 @@ export async function cmdDel(a: CmdArgs): Promise<undefined> {
     return undefined;
   }
   assertNetns(a.netns);
-  const r = await nsShell(a.netns, DEL_SCRIPT, [a.ifName]);
-  if (r.code !== 0 && r.code !== 3) throw new Error(`failed to delete "${a.ifName}": ${r.stderr.trim()}`);
-  const addrs: AddrInfo[] = r.code === 0 && r.stdout.trim() ? ((JSON.parse(r.stdout) as Array<{ addr_info: AddrInfo[] }>)[0]?.addr_info ?? []) : [];
+  // one `ip` in the container's netns: the interface's addresses (for the masquerade rules), then
+  // the delete; a first line failing with "does not exist" means there is nothing to delete
+  const r = await ipBatchJson([`addr show dev ${a.ifName}`, `link del dev ${a.ifName}`], a.netns);
+  const absent = r.code !== 0 && /does not exist/.test(r.stderr) && !r.stdout.trim();
+  if (r.code !== 0 && !absent) throw new Error(`failed to delete "${a.ifName}": ${r.stderr}`);
+  const addrs: AddrInfo[] = r.code === 0 && r.stdout.trim() ? ((JSON.parse(r.stdout.trim().split('\n')[0]) as Array<{ addr_info: AddrInfo[] }>)[0]?.addr_info ?? []) : [];
   await ipamDel();
   if (conf.macspoofchk) await spoofCheck.teardown(`${a.containerId}-${a.ifName}`);
   if (conf.ipamType && conf.ipMasq) {

@@ -1,7 +1,9 @@
 // An exclusive flock(2) on <dir>/lock, the same lock the reference host-local takes, so our plugin,
-// the reference and several of our processes all exclude each other. Node has no flock, so a tiny
-// `flock -x <file> cat` child holds it: cat echoing our probe line proves the lock is held, and ending
-// its stdin (or our death, which closes the pipe) releases it. The kernel drops it on any crash.
+// the reference and several of our processes all exclude each other. Node has no flock, so a
+// `flock -x 3` child locks our own open file, passed to it as fd 3: a flock belongs to the open file
+// description, which we keep after the child exits, so the lock is held with no process left
+// running, closing the file releases it, and the kernel drops it if we crash. One short-lived
+// process per lock instead of a `flock ... cat` pair that stayed alive while the lock was held.
 // Inside one process the callers queue on a promise chain first, so only one child waits per dir.
 // A long-lived process (the daemon) may keep the lock briefly after use (setLockLinger), so a burst
 // of ADDs pays for one child instead of one per ADD; others wait at most that long once it is idle.
@@ -25,30 +27,32 @@ export function setLockLinger(ms: number): void {
 
 async function acquire(dir: string, timeoutMs = 60_000): Promise<Held> {
   const path = `${dir}/lock`;
-  closeSync(openSync(path, 'a', 0o750)); // same mode as the reference's lock file
-  const child = spawn('flock', ['-x', '-w', String(Math.ceil(timeoutMs / 1000)), path, 'cat'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const fd = openSync(path, 'a', 0o750); // same mode as the reference's lock file
+  let stderr = '';
+  let code: number;
+  try {
+    code = await new Promise<number>((resolve, reject) => {
+      const child = spawn('flock', ['-x', '-w', String(Math.ceil(timeoutMs / 1000)), '3'], { stdio: ['ignore', 'ignore', 'pipe', fd] });
+      child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
+      child.on('error', reject);
+      child.on('close', (c) => resolve(c ?? 1));
+    });
+  } catch (e) {
+    closeSync(fd);
+    throw e;
+  }
+  if (code !== 0) {
+    closeSync(fd);
+    throw new CniError(ErrCode.tryAgainLater, `failed to lock ${path}: ${stderr.trim() || `flock exit ${code}`}`);
+  }
   const h: Held = {
     alive: true,
     release: async () => {
+      if (!h.alive) return;
       h.alive = false;
-      child.stdin.end();
-      await exited;
+      closeSync(fd);
     },
   };
-  const exited = new Promise<number>((resolve) =>
-    child.on('close', (code) => {
-      h.alive = false;
-      resolve(code ?? 1);
-    }),
-  );
-  await new Promise<void>((resolve, reject) => {
-    let stderr = '';
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.stdout.once('data', () => resolve());
-    child.on('error', reject);
-    exited.then((code) => reject(new CniError(ErrCode.tryAgainLater, `failed to lock ${path}: ${stderr.trim() || `flock exit ${code}`}`)));
-    child.stdin.write('locked\n');
-  });
   return h;
 }
 

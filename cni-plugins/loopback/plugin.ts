@@ -3,11 +3,9 @@
 import { CniError, ErrCode } from '../skel/errors.ts';
 import { parseResult, resultToVersion, type IPConfig, type Result } from '../skel/result.ts';
 import type { CmdArgs, PluginFuncs } from '../skel/skel.ts';
-import { assertNetns, netnsGone, nsShell } from '../pkg/netns.ts';
-import type { AddrInfo } from '../pkg/ip.ts';
+import { assertNetns, netnsGone } from '../pkg/netns.ts';
+import { ipBatchJson, type AddrInfo } from '../pkg/ip.ts';
 import { parseIP } from '../pkg/ipaddr.ts';
-
-const UP_AND_LIST = 'ip link set dev lo up && exec ip -j addr show dev lo';
 
 function isLoopback(addr: string): boolean {
   const ip = parseIP(addr);
@@ -17,8 +15,9 @@ function isLoopback(addr: string): boolean {
 
 async function add(a: CmdArgs): Promise<Record<string, unknown>> {
   assertNetns(a.netns);
-  const r = await nsShell(a.netns, UP_AND_LIST, []);
-  if (r.code !== 0) throw new Error(r.stderr.trim() || 'failed to set lo up');
+  // one `ip` in the container's netns: up, then the addresses (the batch stops at a failing line)
+  const r = await ipBatchJson(['link set dev lo up', 'addr show dev lo'], a.netns);
+  if (r.code !== 0) throw new Error(r.stderr || 'failed to set lo up');
   const addrs = (JSON.parse(r.stdout) as Array<{ addr_info: AddrInfo[] }>)[0]?.addr_info ?? [];
   const ips: IPConfig[] = [];
   for (const fam of ['inet', 'inet6'] as const) {
@@ -37,15 +36,15 @@ async function add(a: CmdArgs): Promise<Record<string, unknown>> {
 async function del(a: CmdArgs): Promise<undefined> {
   if (!a.netns || netnsGone(a.netns)) return undefined;
   assertNetns(a.netns);
-  const r = await nsShell(a.netns, 'exec ip link set dev lo down', []);
-  if (r.code !== 0) throw new Error(r.stderr.trim());
+  const r = await ipBatchJson(['link set dev lo down'], a.netns);
+  if (r.code !== 0) throw new Error(r.stderr);
   return undefined;
 }
 
 async function check(a: CmdArgs): Promise<undefined> {
   assertNetns(a.netns);
-  const r = await nsShell(a.netns, 'exec ip -j link show dev lo', []);
-  if (r.code !== 0) throw new CniError(ErrCode.internal, r.stderr.trim());
+  const r = await ipBatchJson(['link show dev lo'], a.netns);
+  if (r.code !== 0) throw new CniError(ErrCode.internal, r.stderr);
   const flags = (JSON.parse(r.stdout) as Array<{ flags: string[] }>)[0]?.flags ?? [];
   if (!flags.includes('UP')) throw new Error('loopback interface is down');
   return undefined;

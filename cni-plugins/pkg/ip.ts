@@ -1,7 +1,20 @@
 // Thin wrappers over iproute2 (`ip -j` JSON output, `ip -batch` for several changes in one exec).
-// A netns argument is a path (CNI_NETNS); commands for it run under `nsenter --net=<path>` because
-// `ip -n` only takes names under /run/netns.
+// A netns argument is a path (CNI_NETNS); commands for it run as `ip -n <path via ../>` (netnsName
+// below), one exec, or under `nsenter --net=<path>` where that cannot work.
+import { existsSync } from 'node:fs';
 import { ExecError, run, runOk } from './exec.ts';
+
+// iproute2 opens `-n NAME` as "<its netns dir>/NAME" (/run/netns or /var/run/netns, by build) and
+// does not check NAME: "../../../.." climbs from either dir to "/", so an absolute CNI_NETNS path
+// appended to it names any nsfs file, and `ip` enters it itself, saving the nsenter exec. The lookup
+// walks the netns dir, so this is used only when both candidates exist (runtimes create them).
+const CLIMB = '../../../..';
+const runDirsExist = () => existsSync('/run/netns') && existsSync('/var/run/netns');
+
+/** The `ip -n` argument that names the netns file at `path`, or undefined when nsenter is needed. */
+export function netnsName(path: string): string | undefined {
+  return path.startsWith('/') && runDirsExist() ? `${CLIMB}${path}` : undefined;
+}
 
 export interface Link {
   ifindex: number;
@@ -39,7 +52,9 @@ export interface RouteInfo {
 }
 
 function argv(netns: string | undefined, args: readonly string[]): [string, string[]] {
-  return netns ? ['nsenter', [`--net=${netns}`, 'ip', ...args]] : ['ip', [...args]];
+  if (!netns) return ['ip', [...args]];
+  const name = netnsName(netns);
+  return name ? ['ip', ['-n', name, ...args]] : ['nsenter', [`--net=${netns}`, 'ip', ...args]];
 }
 
 /** `ip -j ...` parsed; an empty answer is []. */
@@ -54,6 +69,16 @@ export async function ipBatch(lines: readonly string[], netns?: string): Promise
   if (lines.length === 0) return;
   const [cmd, a] = argv(netns, ['-batch', '-']);
   await runOk(cmd, a, { input: lines.join('\n') + '\n' });
+}
+
+/**
+ * Several ip commands in one exec, show commands printing JSON (one line each); the exit status and
+ * stderr as they are, with iproute2's "Command failed -:N" trailer dropped from stderr.
+ */
+export async function ipBatchJson(lines: readonly string[], netns?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  const [cmd, a] = argv(netns, ['-j', '-batch', '-']);
+  const r = await run(cmd, a, { input: lines.join('\n') + '\n' });
+  return { ...r, stderr: r.stderr.replace(/^Command failed -:\d+\s*$/m, '').trim() };
 }
 
 export function isNotFound(e: unknown): boolean {

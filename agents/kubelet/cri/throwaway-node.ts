@@ -20,7 +20,7 @@ export interface ThrowawayNode {
   teardown(): Promise<string[]>;
 }
 
-export async function startThrowawayNode(o: { imagesDir?: string } = {}): Promise<ThrowawayNode> {
+export async function startThrowawayNode(o: { imagesDir?: string; cniBinDir?: string; cniConfDir?: string } = {}): Promise<ThrowawayNode> {
   const port = 20000 + Math.floor(Math.random() * 20000); // a fresh netns: every port is free
   const work = mkdtempSync(join(tmpdir(), 'hawser-node-'));
   let env: ThrowawayContainerd | undefined;
@@ -36,6 +36,8 @@ export async function startThrowawayNode(o: { imagesDir?: string } = {}): Promis
       sandboxImage: `${IMAGE_HOST}/pause:3.10`,
       registryMirrors: { [IMAGE_HOST]: `http://127.0.0.1:${port}` },
       netns: true,
+      cniBinDir: o.cniBinDir,
+      cniConfDir: o.cniConfDir,
     });
     const netnsPath = env.netns!.path;
     registry = await startRegistry({ listen: `127.0.0.1:${port}`, dataDir: join(work, 'registry'), logFile: join(work, 'registry.log'), netnsPath });
