@@ -158,3 +158,48 @@ test.serial('with a zero scale-down window the controller scales back down once 
   t.like(hpa.status, { desiredReplicas: 1 });
   t.like(hpa.status.currentMetrics[0].resource.current, { averageUtilization: 10 });
 });
+
+test.serial('a custom resource with a scale subresource is scaled through it (an average value target)', async (t) => {
+  const crd = {
+    apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: 'workers.hpa.example.com' },
+    spec: {
+      group: 'hpa.example.com', scope: 'Namespaced', names: { plural: 'workers', singular: 'worker', kind: 'Worker' },
+      versions: [{
+        name: 'v1', served: true, storage: true,
+        subresources: { status: {}, scale: { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas', labelSelectorPath: '.status.selector' } },
+        schema: { openAPIV3Schema: { type: 'object', properties: {
+          spec: { type: 'object', properties: { replicas: { type: 'integer' } } },
+          status: { type: 'object', properties: { replicas: { type: 'integer' }, selector: { type: 'string' } } },
+        } } },
+      }],
+    },
+  };
+  await c!.ok(['create', '-f', '-'], { input: JSON.stringify(crd) });
+  await until('Worker served', async () => (await c!.kubectl(['get', 'workers'])).code === 0, 15_000);
+  await c!.ok(['create', '-f', '-'], { input: JSON.stringify({ apiVersion: 'hpa.example.com/v1', kind: 'Worker', metadata: { name: 'w' }, spec: { replicas: 2 } }) });
+  await c!.ok(['patch', 'worker', 'w', '--subresource', 'status', '--type', 'merge', '-p', '{"status":{"replicas":2,"selector":"role=worker"}}']);
+  for (const name of ['w-0', 'w-1']) {
+    const p = { apiVersion: 'v1', kind: 'Pod', metadata: { name, labels: { role: 'worker' } }, spec: { containers: [{ name: 'app', image: 'registry.local/app:1' }] } };
+    await c!.ok(['create', '-f', '-'], { input: JSON.stringify(p) });
+  }
+  const pods = await runPods('role=worker');
+  const hpa = {
+    apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', metadata: { name: 'w' },
+    spec: {
+      scaleTargetRef: { apiVersion: 'hpa.example.com/v1', kind: 'Worker', name: 'w' }, minReplicas: 1, maxReplicas: 10,
+      metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'AverageValue', averageValue: '100m' } } }],
+    },
+  };
+  await c!.ok(['create', '-f', '-'], { input: JSON.stringify(hpa) });
+  // 300m a pod against 100m: three times the two pods
+  feed(pods, 300);
+  await until('6 workers', async () => (await getJson(['get', 'worker', 'w'])).spec.replicas === 6, 20_000);
+  const st = await until('status', async () => {
+    const h = await getJson(['get', 'hpa.v2.autoscaling', 'w']);
+    return h.status?.currentMetrics?.[0]?.resource ? h.status : undefined;
+  }, 10_000);
+  t.deepEqual(st.currentMetrics, [{ type: 'Resource', resource: { name: 'cpu', current: { averageValue: '300m' } } }]);
+  t.regex(await c!.ok(['get', 'hpa', 'w']), /^w\s+Worker\/w\s+cpu: 300m\/100m\s+1\s+10\s+\d+\s+/m);
+  await c!.ok(['delete', 'hpa', 'w']);
+  await c!.ok(['delete', 'crd', 'workers.hpa.example.com']);
+});
