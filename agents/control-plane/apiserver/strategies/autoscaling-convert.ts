@@ -10,6 +10,14 @@ export const HPA_V2 = 'autoscaling/v2';
 
 type Rec = Record<string, any>;
 
+/**
+ * A v1 read keeps the stored v2 status on its status object, out of JSON's sight: an update through
+ * v1 carries the current status over (status is the status subresource's), and converting that back
+ * must not lose the conditions and values v1 cannot express, as upstream's status never passes
+ * through v1 on such an update.
+ */
+const STORED_STATUS = Symbol('stored v2 status');
+
 const isCpu = (m: Rec | undefined): boolean => m?.type === 'Resource' && m.resource?.name === 'cpu';
 
 /** v1 -> v2 in place (an object already in v2 form is left alone). */
@@ -20,7 +28,9 @@ export function hpaV1ToV2(o: Obj): void {
   const { targetCPUUtilizationPercentage: cpu, ...rest } = spec;
   o.spec = rest;
   if (typeof cpu === 'number') o.spec.metrics = [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: cpu } } }];
-  if (o.status) {
+  const stored = (o.status as { [STORED_STATUS]?: Rec } | undefined)?.[STORED_STATUS];
+  if (stored) o.status = structuredClone(stored);
+  else if (o.status) {
     const { currentCPUUtilizationPercentage: cur, ...st } = o.status as Rec;
     o.status = st;
     if (typeof cur === 'number') o.status.currentMetrics = [{ type: 'Resource', resource: { name: 'cpu', current: { averageUtilization: cur } } }];
@@ -35,8 +45,10 @@ export function hpaV2ToV1(o: Obj): void {
   const target = (metrics as Rec[] | undefined)?.find((m) => isCpu(m) && m.resource.target?.type === 'Utilization');
   o.spec = spec;
   if (typeof target?.resource.target.averageUtilization === 'number') o.spec.targetCPUUtilizationPercentage = target.resource.target.averageUtilization;
+  const v2Status = o.status;
   const { currentMetrics, conditions: _c, ...st } = (o.status ?? {}) as Rec;
   const current = (currentMetrics as Rec[] | undefined)?.find(isCpu);
   o.status = { ...st, currentReplicas: st.currentReplicas ?? 0, desiredReplicas: st.desiredReplicas ?? 0 };
   if (typeof current?.resource.current?.averageUtilization === 'number') o.status.currentCPUUtilizationPercentage = current.resource.current.averageUtilization;
+  if (v2Status) Object.defineProperty(o.status, STORED_STATUS, { value: v2Status, enumerable: false });
 }
