@@ -1,6 +1,6 @@
 // -v/--log-level/--log-format as every component takes them, and the text form of a log line.
 import test from 'ava';
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,18 +25,23 @@ test('a text line: time, level, component, message, then the other fields as key
   t.is(line, '2026-01-02T03:04:05.678Z WARN  kubelet: pod sync failed pod=default/web attempt=2 why="no such image"\n');
 });
 
-test('every component takes the flags: a bad value is refused before the component starts', (t) => {
-  // the CLI entry through tsx: a bad value fails before the component starts
-  for (const cmd of ['control-plane', 'kubelet', 'podnet', 'kube-proxy', 'agent', 'cni-daemon']) {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'agents/cli/main.ts', cmd, '--log-format', 'xml'], { encoding: 'utf8', timeout: 60_000 });
-    t.regex(r.stderr, /invalid --log-format "xml": text or json/, cmd);
-  }
-  // the settings file (k3s-style, keyed by flag names) is checked the same way
+/** stderr of the CLI entry (through tsx) with these arguments */
+const cliStderr = (args: string[]) => new Promise<string>((res) => {
+  execFile(process.execPath, ['--import', 'tsx', 'agents/cli/main.ts', ...args], { encoding: 'utf8', timeout: 60_000 }, (_e, _out, err) => res(err));
+});
+
+test('every component takes the flags: a bad value is refused before the component starts', async (t) => {
+  const commands = ['control-plane', 'kubelet', 'podnet', 'kube-proxy', 'agent', 'cni-daemon'];
   const dir = mkdtempSync(join(tmpdir(), 'hawser-log-'));
   try {
+    // the settings file (k3s-style, keyed by flag names) is checked the same way
     writeFileSync(join(dir, 'kubelet.yaml'), 'log-level: loud\n');
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'agents/cli/main.ts', 'kubelet', '--config', join(dir, 'kubelet.yaml')], { encoding: 'utf8', timeout: 60_000 });
-    t.regex(r.stderr, /invalid --log-level "loud"/);
+    const [fromFile, ...errs] = await Promise.all([
+      cliStderr(['kubelet', '--config', join(dir, 'kubelet.yaml')]),
+      ...commands.map((cmd) => cliStderr([cmd, '--log-format', 'xml'])),
+    ]);
+    errs.forEach((e, i) => t.regex(e, /invalid --log-format "xml": text or json/, commands[i]));
+    t.regex(fromFile!, /invalid --log-level "loud"/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
