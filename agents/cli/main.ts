@@ -7,6 +7,7 @@ import { agentCredentialFlags, duration, kubeletFlags, kubeletOptions, podnetFla
 import { registerInstallCommands } from './install/commands.ts';
 import { installCrashPolicy } from './crash-policy.ts';
 import { logger } from '../api/log.ts';
+import { applyLogFlags, logFlags } from './log-flags.ts';
 import { systemdNotifier } from './sd-notify.ts';
 
 installCrashPolicy(logger('hawser'));
@@ -15,6 +16,10 @@ const systemd = systemdNotifier();
 
 const program = new Command('hawser').description('Kubernetes node agents and a bundled control plane').version('0.1.0');
 const bundlePath = (): string => resolve(process.argv[1]);
+// every component's log flags take effect before its action loads it (its loggers read them)
+program.hook('preAction', (_top, action) => {
+  if (action.options.some((o) => o.long === '--log-format')) applyLogFlags(withConfigFile(action, action.name()));
+});
 
 /** Tells systemd (Type=notify) the component serves once its ready promise settles, then runs until a signal. */
 function holdOpen(stop: () => Promise<void> | void, ready?: { when: Promise<void>; status: string }): void {
@@ -77,6 +82,8 @@ program.command('control-plane').alias('server')
     holdOpen(() => cp.close(), { when: Promise.resolve(), status: `serving on ${cp.url}` });
   });
 
+logFlags(program.commands.at(-1)!);
+
 program.command('kubelet')
   .description('register this node and run its pods through CRI')
   .addHelpText('after', '\n`hawser agent` runs the kubelet, podnet and kube-proxy in one process.')
@@ -88,7 +95,7 @@ program.command('kubelet')
     await systemd.status(`node ${o.nodeName} registered; listing the runtime`);
     holdOpen(() => k.stop(), { when: k.ready, status: `node ${o.nodeName} registered, runtime listed` });
   });
-kubeletFlags(sharedNodeFlags(program.commands.at(-1)!));
+logFlags(kubeletFlags(sharedNodeFlags(program.commands.at(-1)!)));
 
 program.command('podnet')
   .description('pod network agent: CNI config for this node, routes to the other nodes\' pods')
@@ -97,7 +104,7 @@ program.command('podnet')
     const p = await startPodnet(podnetOptions(withConfigFile(cmd, 'podnet')));
     holdOpen(() => p.stop(), { when: p.ready, status: 'pod network reconciled' });
   });
-podnetFlags(sharedNodeFlags(program.commands.at(-1)!));
+logFlags(podnetFlags(sharedNodeFlags(program.commands.at(-1)!)));
 
 /** --cleanup on kube-proxy (and the agent that runs it): remove every mode's rules and exit, as upstream. */
 async function proxyCleanupAndExit(): Promise<void> {
@@ -116,7 +123,7 @@ program.command('kube-proxy').alias('proxy')
     const p = await startKubeProxy(proxyOptions(withConfigFile(cmd, 'kube-proxy')));
     holdOpen(() => p.stop(), { when: p.ready, status: 'Service rules synced' });
   });
-proxyFlags(sharedNodeFlags(program.commands.at(-1)!));
+logFlags(proxyFlags(sharedNodeFlags(program.commands.at(-1)!)));
 
 program.command('agent')
   .description('every node agent in one process, as k3s runs its agent: podnet, the kubelet and kube-proxy')
@@ -126,7 +133,7 @@ program.command('agent')
     const a = await startAgent(withConfigFile(cmd, 'agent'), (s) => void systemd.status(s));
     holdOpen(() => a.stop(), { when: a.ready, status: 'pod network reconciled, node registered, runtime listed, Service rules synced' });
   });
-agentCredentialFlags(proxyFlags(podnetFlags(kubeletFlags(sharedNodeFlags(program.commands.at(-1)!))), false));
+logFlags(agentCredentialFlags(proxyFlags(podnetFlags(kubeletFlags(sharedNodeFlags(program.commands.at(-1)!))), false)));
 
 program.command('cni-daemon')
   .description('serve the CNI plugins from a resident process in this network namespace (the exec\'d shims hand requests to it)')
@@ -134,6 +141,7 @@ program.command('cni-daemon')
     await import('../../cni-plugins/daemon/main.ts');   // exits at once when another daemon serves
     await systemd.ready('serving CNI requests');
   });
+logFlags(program.commands.at(-1)!);
 
 program.command('kubeconfig')
   .description('issue a kubeconfig with a client certificate signed by the cluster CA')

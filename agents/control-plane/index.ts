@@ -80,6 +80,10 @@ export interface ControlPlaneOptions {
    * default is 15 s); unset or 0: no metrics API (503, as without metrics-server), so in-process test
    * clusters never dial the made-up addresses of their fake nodes */
   metricResolutionMs?: number;
+  /** the HPA controller's sync period in ms (upstream 15 s); not a flag, tests shorten it */
+  hpaSyncPeriodMs?: number;
+  /** a metrics store the caller fills instead of the kubelet scraper (in-process tests' fake metrics source) */
+  metricsSource?: MetricsStore;
 }
 
 const tlsDir = (dataDir: string) => join(dataDir, 'tls');
@@ -138,7 +142,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ url: 
   const saTokens = new ServiceAccountTokens(loadOrCreateSigningKey(tlsDir(o.dataDir)), issuer, [issuer], storedObjects(store));
   saTokens.expiration = { maxSeconds: o.serviceAccountMaxTokenExpirationSeconds ?? 0, extend: o.serviceAccountExtendTokenExpiration ?? true };
   const authn = new BearerAuthenticator(o.tokenAuthFile ? TokenAuthenticator.fromFile(o.tokenAuthFile) : undefined, saTokens);
-  const metrics = o.metricResolutionMs ? new MetricsStore() : undefined;
+  const metrics = o.metricsSource ?? (o.metricResolutionMs ? new MetricsStore() : undefined);
   const webhooks = new WebhookSource();
   const handler = new ApiHandler({
     metrics,
@@ -202,10 +206,10 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ url: 
   rbacHook.done();
 
   // the built-in metrics-server behind metrics.k8s.io, in every control plane (each serves the API)
-  const scraper = metrics && new MetricsScraper({
+  const scraper = metrics && !o.metricsSource ? new MetricsScraper({
     store: metrics, creds: { cert: kubeletClient.certPem, key: kubeletClient.keyPem, ca: ca.certPem },
     nodes: async () => (await system.list('/api/v1/nodes')).items, log: logger('metrics-scraper'), resolutionMs: o.metricResolutionMs,
-  });
+  }) : undefined;
   scraper?.start();
 
   const controllerUser = { name: 'system:kube-controller-manager', groups: ['system:authenticated'] };
@@ -221,6 +225,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ url: 
   const manager = runControllerManager(new LoopbackClient(handler, controllerUser), logger('controller-manager'), {
     identity,
     gcRediscoverMs: o.gcRediscoverMs,
+    hpaSyncPeriodMs: o.hpaSyncPeriodMs,
     extra: [
       () => new NodeIpamController(new LoopbackClient(handler, controllerUser), logger('node-ipam'), o),
       () => new NamespaceController(new LoopbackClient(handler, controllerUser), logger('namespace-controller'), handler, ca.certPem),

@@ -342,7 +342,7 @@ export class ApiHandler {
     if (res.metrics) return ok(await this.metricsApi(rr, req.query));
     if (res.virtual) {
       if (rr.verb !== 'create' || rr.name) throw methodNotSupported(rs.gr, rr.verb);
-      const body = requireObject(decodeBody(req.body, req.headers['content-type'], messageFor(res.group, res.kind)));
+      const body = requireObject(decodeBody(req.body, req.headers['content-type'], messageFor(res.group, res.kind, res.version)));
       typedDecode(body, res, 'Ignore');
       rs.normalize(ns, body as Obj);
       if (res.plural === 'tokenreviews') {
@@ -406,7 +406,7 @@ export class ApiHandler {
         if (rr.name) throw methodNotSupported(rs.gr, 'create');
         if (res.custom?.terminating) throw new ApiError(405, 'MethodNotAllowed', 'create not allowed while custom resource definition is terminating');
         const mode = parseFieldValidation(req.query.get('fieldValidation'));
-        const body = requireObject(decodeBody(req.body, req.headers['content-type'], messageFor(res.group, res.kind))) as Obj;
+        const body = requireObject(decodeBody(req.body, req.headers['content-type'], messageFor(res.group, res.kind, res.version))) as Obj;
         const warnings = [...checkDuplicates(duplicateFields(req.body, req.headers['content-type'], mode), mode), ...typedDecode(body, res, mode)];
         const refused = await this.o.admit?.(attrs, body);
         if (refused) throw refused;
@@ -416,7 +416,7 @@ export class ApiHandler {
       }
       case 'update': {
         const mode = parseFieldValidation(req.query.get('fieldValidation'));
-        const body = requireObject(decodeBody(req.body, req.headers['content-type'], messageFor(res.group, res.kind))) as Obj;
+        const body = requireObject(decodeBody(req.body, req.headers['content-type'], messageFor(res.group, res.kind, res.version))) as Obj;
         const warnings = [...checkDuplicates(duplicateFields(req.body, req.headers['content-type'], mode), mode), ...typedDecode(body, res, mode)];
         const refused = await this.o.admit?.(attrs, body);
         if (refused) throw refused;

@@ -127,6 +127,12 @@ export const RESOURCES: ResourceInfo[] = [
   { group: 'batch', version: 'v1', kind: 'CronJob', plural: 'cronjobs', singular: 'cronjob', namespaced: true,
     shortNames: ['cj'], categories: ['all'], verbs: ALL, subresources: ['status'], model: 'V1CronJob',
     nameRule: 'subdomain', generation: true },
+  // autoscaling/v2 first (the preferred version), v1 served from the same storage (strategies/autoscaling-convert.ts)
+  ...(['v2', 'v1'] as const).map((version): ResourceInfo => ({
+    group: 'autoscaling', version, kind: 'HorizontalPodAutoscaler', plural: 'horizontalpodautoscalers', singular: 'horizontalpodautoscaler',
+    namespaced: true, shortNames: ['hpa'], categories: ['all'], verbs: ALL, subresources: ['status'],
+    model: `${version.toUpperCase()}HorizontalPodAutoscaler`, nameRule: 'subdomain',
+  })),
   ...(
     [
       ['StorageClass', 'storageclasses', false, ['sc'], []],

@@ -222,8 +222,11 @@ const GROUP_PACKAGE: Record<string, string> = {
 };
 
 /** The protobuf message of a kind, when this server knows its schema. */
-export function messageFor(group: string, kind: string): string | undefined {
+export function messageFor(group: string, kind: string, version?: string): string | undefined {
   const pkg = GROUP_PACKAGE[group];
+  // a kind whose versions differ on the wire has its later versions under <package><version>
+  const versioned = `${pkg}${version}.${kind}`;
+  if (pkg && version && MESSAGES[versioned] !== undefined) return versioned;
   const name = `${pkg}.${kind}`;
   return pkg && MESSAGES[name] !== undefined ? name : undefined;
 }

@@ -2,6 +2,7 @@
 import type { ResourceInfo } from '../registry.ts';
 import { daemonSetStrategy, deploymentStrategy, replicaSetStrategy, statefulSetStrategy } from './apps.ts';
 import { cronJobStrategy, jobStrategy } from './batch.ts';
+import { hpaStrategy, hpaV1Strategy } from './autoscaling.ts';
 import { crdStrategy } from './crd.ts';
 import { mutatingWebhookConfigurationStrategy, validatingWebhookConfigurationStrategy } from './admissionregistration.ts';
 import { podTemplateStrategy, replicationControllerStrategy, resourceQuotaStrategy } from './core-workloads.ts';
@@ -57,6 +58,7 @@ const STRATEGIES: Record<string, Strategy> = {
   'admissionregistration.k8s.io/validatingwebhookconfigurations': validatingWebhookConfigurationStrategy,
   'batch/jobs': jobStrategy,
   'batch/cronjobs': cronJobStrategy,
+  'autoscaling/horizontalpodautoscalers': hpaStrategy,
   'rbac.authorization.k8s.io/roles': roleStrategy,
   'rbac.authorization.k8s.io/clusterroles': clusterRoleStrategy,
   'rbac.authorization.k8s.io/rolebindings': roleBindingStrategy,
@@ -70,5 +72,6 @@ const STRATEGIES: Record<string, Strategy> = {
 };
 
 export function strategyFor(r: ResourceInfo): Strategy {
+  if (r.group === 'autoscaling' && r.version === 'v1') return hpaV1Strategy;
   return r.strategy ?? STRATEGIES[`${r.group}/${r.plural}`] ?? {};
 }

@@ -7,6 +7,7 @@ import { podPace as newPodPace } from '../workloads/rate-rules.ts';
 import type { TokenBucket } from '../../client/token-bucket.ts';
 import { EndpointsController, EndpointSliceController } from '../endpoints/controllers.ts';
 import { GarbageCollector } from '../gc/gc.ts';
+import { HorizontalPodAutoscalerController } from '../hpa/hpa.ts';
 import { ServiceAccountController } from '../serviceaccount/serviceaccount.ts';
 import { StorageProtectionController } from '../storage/protection.ts';
 import { PersistentVolumeController } from '../storage/pv-controller.ts';
@@ -29,6 +30,8 @@ export interface ControllerSetOptions {
   disable?: string[];
   /** the garbage collector's discovery period (upstream 30 s; tests shorten it) */
   gcRediscoverMs?: number;
+  /** the HPA controller's sync period (upstream --horizontal-pod-autoscaler-sync-period, 15 s; tests shorten it) */
+  hpaSyncPeriodMs?: number;
   /**
    * More controllers to run only while leading (the scheduler, node IPAM, namespace, node
    * lifecycle, pod GC ...): made afresh each time leadership is won, since a stopped controller
@@ -61,6 +64,7 @@ const CONTROLLERS: [string, string, Factory][] = [
   ['serviceaccount', 'v1/serviceaccounts', (c, l, o) => new ServiceAccountController(c, l, o)],
   ['persistentvolume-binder', 'v1/persistentvolumes', (c, l, o) => new PersistentVolumeController(c, l, o)],
   ['pvc-protection', 'v1/persistentvolumeclaims', (c, l, o) => new StorageProtectionController(c, l, o)],
+  ['horizontalpodautoscaling', 'autoscaling/v2/horizontalpodautoscalers', (c, l, o, s) => new HorizontalPodAutoscalerController(c, l, { informers: o.informers, syncPeriodMs: s.hpaSyncPeriodMs })],
 ];
 
 export const CONTROLLER_NAMES = CONTROLLERS.map(([n]) => n);
