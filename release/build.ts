@@ -5,10 +5,11 @@
 // files `hawser install --from <tarball>` reads (agents/cli/install/build.ts), nothing else.
 // Run: node --import=tsx release/build.ts [outDir]   (after node build.mjs and make kubectl)
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { copyFileSync, chmodSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readBuild, RELEASE_PREFIX } from '../agents/cli/install/build.ts';
+import { readBuild, RELEASE_PREFIX, SUMS_FILE } from '../agents/cli/install/build.ts';
 
 export interface Release { file: string; bytes: number; version: string }
 
@@ -28,6 +29,10 @@ export function buildRelease(o: { sourceDir: string; outDir: string; stageDir: s
   for (const f of b.files) put(f, join(src, f));
   put('bin/node', b.nodeBinary);
   put('bin/kubectl', b.kubectlBinary);
+  // written last (newer than every file it lists): `hawser install` takes its hashes instead of
+  // hashing the files again, and a user can check the unpacked release with `sha256sum -c`
+  const listed = [...b.files, 'bin/node', 'bin/kubectl'];
+  writeFileSync(join(top, SUMS_FILE), listed.map((f) => `${createHash('sha256').update(readFileSync(join(top, f))).digest('hex')}  ${f}\n`).join(''));
   writeFileSync(join(top, 'VERSION'), `${version}\n`);
   writeFileSync(join(top, 'README'), [
     `hawser ${version} for linux-amd64: Node.js runtime, kubectl, bundles and systemd units.`,

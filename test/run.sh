@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the named ava suites (unit, integration, e2e, conformance, machines, vm) and ends with one plain line that any CI reads:
+# Runs the named ava suites (unit, integration, e2e, conformance, machines, machines-ci, vm) and ends with one plain line that any CI reads:
 # "tests: N passed, N failed". Root suites run serially: they share the kernel.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -25,7 +25,9 @@ for suite in "$@"; do
     pass=$((pass + p)); fail=$((fail + f))
     continue
   fi
-  files=$(ls test/"$suite"/*.test.ts 2>/dev/null || true)
+  # machines-ci (make test): test/machines with HAWSER_MACHINES=ci, the machine lab's core tests
+  dir=$suite; [ "$suite" = machines-ci ] && dir=machines
+  files=$(ls test/"$dir"/*.test.ts 2>/dev/null || true)
   # the SIG-named e2e files belong to the conformance runner (the "conformance" suite runs its ci
   # subset on one shared lab); the rest (walking skeleton, vxlan, the API suites on their own
   # control planes, and the node files on labs of their own) run here
@@ -37,13 +39,13 @@ for suite in "$@"; do
   [ "$suite" = e2e ] && args+=(--timeout=15m)
   [ "$suite" = integration ] && args+=(--timeout=5m)
   # machines: one machine lab (systemd-nspawn) for the whole file, booted in its before hook
-  [ "$suite" = machines ] && args+=(--timeout=10m)
+  [ "$dir" = machines ] && args+=(--timeout=10m)
   # vm: one QEMU VM for the whole file, booted in its before hook (software emulation: minutes)
   [ "$suite" = vm ] && args+=(--timeout=20m)
-  npx ava --tap "${args[@]}" $files 2>&1 | tee ".build/test/$suite.tap"
+  HAWSER_MACHINES=$([ "$suite" = machines-ci ] && echo ci) npx ava --tap "${args[@]}" $files 2>&1 | tee ".build/test/$suite.tap"
   rc=${PIPESTATUS[0]}
   # ava skips after.always hooks when a worker dies of an uncaught exception: remove the machines anyway
-  [ "$suite" = machines ] && node --import=tsx -e "import('./agents/cli/machines/down.ts').then((m) => m.machinesDown())"
+  [ "$dir" = machines ] && node --import=tsx -e "import('./agents/cli/machines/down.ts').then((m) => m.machinesDown())"
   [ "$suite" = vm ] && node --import=tsx -e "import('./agents/cli/vm/qemu.ts').then((m) => m.stopVmIn('/var/lib/hawser-vm-test'))"
   p=$(grep -E '^# pass ' ".build/test/$suite.tap" | awk '{print $3}'); p=${p:-0}
   f=$(grep -E '^# fail ' ".build/test/$suite.tap" | awk '{print $3}'); f=${f:-0}

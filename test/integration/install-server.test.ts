@@ -8,6 +8,7 @@
 // kubeconfig the server writes to its documented path.
 import test, { type ExecutionContext } from 'ava';
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import https from 'node:https';
 import { createServer } from 'node:net';
@@ -103,6 +104,16 @@ test.serial('installed from the release tarball: the server runs on etcd, writes
   t.log(`release ${(release.bytes / 1048576).toFixed(1)} MiB; install --from it into a --root took ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   const kubectl = join(root, 'usr/local/lib/hawser/bin/kubectl');
   t.true(existsSync(kubectl), 'kubectl installed beside hawser');
+  // the release lists its files' sha256 (sha256sum's format); the install records those hashes, and
+  // they are the installed files' own (it copied node and kubectl without hashing them again)
+  const sums = new Map((await promisify(execFile)('tar', ['-xzOf', release.file, '--wildcards', '*/SHA256SUMS'])).stdout
+    .trim().split('\n').map((l) => [l.slice(66), l.slice(0, 64)] as const));
+  const manifest = JSON.parse(readFileSync(join(root, 'var/lib/hawser/install-manifest.json'), 'utf8')) as { files: { path: string; sha256: string }[] };
+  for (const [inRelease, installed] of [['bin/node', 'usr/local/lib/hawser/bin/node'], ['bin/kubectl', 'usr/local/lib/hawser/bin/kubectl'], ['dist/hawser.cjs', 'usr/local/lib/hawser/dist/hawser.cjs']]) {
+    const own = createHash('sha256').update(readFileSync(join(root, installed))).digest('hex');
+    t.is(sums.get(inRelease), own, `${inRelease} in SHA256SUMS`);
+    t.is(manifest.files.find((f) => f.path === `/${installed}`)?.sha256, own, `${installed} in the manifest`);
+  }
   t.true(existsSync(join(root, 'usr/local/lib/hawser/node_modules/etcd3/proto/rpc.proto')), 'etcd3 ships with its .proto files');
 
   const etcd = await startEtcd({});

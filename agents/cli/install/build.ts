@@ -28,6 +28,29 @@ const firstExisting = (...paths: string[]): string | undefined => {
   return p && realpathSync(p);
 };
 
+/** A release's checksums, in sha256sum's format (`sha256sum -c SHA256SUMS` in the unpacked release checks them). */
+export const SUMS_FILE = 'SHA256SUMS';
+
+/**
+ * The hashes of a release's SHA256SUMS by path (as given and real), so that an install copies
+ * without reading node's 99 MB and kubectl's 59 MB to hash them. A file changed since the sums
+ * were written (newer than SHA256SUMS) is left out: the install hashes it itself.
+ */
+function readSums(src: string): Record<string, string> | undefined {
+  const file = join(src, SUMS_FILE);
+  if (!existsSync(file)) return undefined;
+  const written = statSync(file).mtimeMs;
+  const sums: Record<string, string> = {};
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const m = /^([0-9a-f]{64}) [ *](.+)$/.exec(line);
+    const p = m && join(src, m[2]);
+    if (!m || !p || !existsSync(p) || statSync(p).mtimeMs > written) continue;
+    sums[p] = m[1];
+    sums[realpathSync(p)] = m[1];
+  }
+  return sums;
+}
+
 export function readBuild(sourceDir: string, o: { nodeBinary?: string; systemdVersion?: number } = {}): BuildInfo {
   const src = resolve(sourceDir);
   const rel = (p: string) => relative(src, p);
@@ -45,6 +68,7 @@ export function readBuild(sourceDir: string, o: { nodeBinary?: string; systemdVe
     nodeBinary: o.nodeBinary ?? firstExisting(join(src, 'bin/node')) ?? process.execPath,
     kubectlBinary: firstExisting(join(src, 'bin/kubectl'), join(src, '.build/bin/kubectl')),
     systemdVersion: o.systemdVersion ?? localSystemdVersion(),
+    sums: readSums(src),
   };
 }
 

@@ -9,7 +9,7 @@ export type Group = 'install' | 'join';
 
 export type PlanEntry =
   | { group: Group; path: string; mode: number; text: string }
-  | { group: Group; path: string; mode: number; copyFrom: string };
+  | { group: Group; path: string; mode: number; copyFrom: string; sha256?: string };
 
 export interface BuildInfo {
   /** holds dist/, node_modules/ and systemd/ */
@@ -24,6 +24,8 @@ export interface BuildInfo {
   kubectlBinary?: string;
   /** the target's systemd version when known (decides the restart back-off drop-in) */
   systemdVersion?: number;
+  /** sha256 of source files by real path, from a release's SHA256SUMS (so an install need not hash them) */
+  sums?: Record<string, string>;
 }
 
 /** RestartSteps/RestartMaxDelaySec exist from systemd 254 on. */
@@ -45,14 +47,18 @@ export function installPlan(s: InstallSettings, b: BuildInfo): PlanEntry[] {
   const g = 'install' as const;
   const out: PlanEntry[] = [];
   const text = (path: string, mode: number, t: string) => out.push({ group: g, path, mode, text: t });
+  const copy = (path: string, mode: number, from: string) => {
+    const sha256 = b.sums?.[from];
+    out.push({ group: g, path, mode, copyFrom: from, ...(sha256 ? { sha256 } : {}) });
+  };
 
   // the suite: bundles, runtime modules, unit sources (so a rerun from the installed copy works), node
   for (const f of b.files) {
     const mode = f.startsWith('dist/') && f.endsWith('.cjs') ? EXEC : READ;
-    out.push({ group: g, path: `${LAYOUT.libDir}/${f}`, mode: /\.node$/.test(f) ? EXEC : mode, copyFrom: `${b.sourceDir}/${f}` });
+    copy(`${LAYOUT.libDir}/${f}`, /\.node$/.test(f) ? EXEC : mode, `${b.sourceDir}/${f}`);
   }
-  out.push({ group: g, path: `${LAYOUT.libDir}/bin/node`, mode: EXEC, copyFrom: b.nodeBinary });
-  if (b.kubectlBinary) out.push({ group: g, path: LAYOUT.kubectl, mode: EXEC, copyFrom: b.kubectlBinary });
+  copy(`${LAYOUT.libDir}/bin/node`, EXEC, b.nodeBinary);
+  if (b.kubectlBinary) copy(LAYOUT.kubectl, EXEC, b.kubectlBinary);
   text(LAYOUT.bin, EXEC, wrapperScript());
 
   const components = roleComponents(s.role, s.separateUnits);

@@ -116,13 +116,24 @@ export function leaderPid(m: Machine): number | undefined {
 
 export interface ExecResult { status: number; stdout: string; stderr: string }
 
-/** Runs a command inside the machine (all its namespaces, its root), as `machinectl shell` would. */
+/**
+ * Runs a command inside the machine (all its namespaces, its root), as `machinectl shell` would,
+ * ended after timeoutMs. The bound is kept inside the machine: coreutils `timeout` there signals
+ * the command's whole process group (SIGTERM, SIGKILL 5 s later), since killing nsenter alone ends
+ * nothing in the machine, and the command (or a `systemctl` it waits on) keeps our pipes open, so
+ * the call used to return only when the command ended by itself (minutes, or never). On the host,
+ * a machine too stuck to run even that is given up on 15 s after the bound.
+ */
 export function machineExec(m: Machine, argv: string[], o: { input?: string; timeoutMs?: number } = {}): Promise<ExecResult> {
   const leader = leaderPid(m);
   if (!leader) return Promise.reject(new Error(`${m.name} is not running`));
+  const timeoutMs = o.timeoutMs ?? 120_000;
+  const seconds = Math.max(1, Math.ceil(timeoutMs / 1000));
   const child = spawn('nsenter', ['-t', String(leader), '-m', '-u', '-i', '-n', '-p', '-C', '--', 'env', '-i',
-    'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOME=/root', 'LANG=C.UTF-8', ...argv],
-  { stdio: [o.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], timeout: o.timeoutMs ?? 120_000 });
+    'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOME=/root', 'LANG=C.UTF-8',
+    'timeout', '--kill-after=5', `${seconds}`, ...argv],
+  { stdio: [o.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+  const started = Date.now();
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (d: Buffer) => { if (stdout.length < 32 << 20) stdout += d; });
@@ -131,8 +142,20 @@ export function machineExec(m: Machine, argv: string[], o: { input?: string; tim
   child.stdin?.on('error', () => {});
   child.stdin?.end(o.input);
   return new Promise((resolve, reject) => {
-    child.on('error', (e) => reject(new Error(`${m.name}: ${argv.join(' ')}: ${e.message}`)));
-    child.on('close', (code, sig) => resolve({ status: code ?? (sig ? 128 : 1), stdout, stderr: sig ? `${stderr}killed by ${sig}\n` : stderr }));
+    const timedOut = () => `${m.name}: \`${argv.join(' ')}\` did not finish within ${seconds} s\n`;
+    const stuck = setTimeout(() => {
+      child.kill('SIGKILL');
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+      resolve({ status: 124, stdout, stderr: `${stderr}${timedOut()}` });
+    }, timeoutMs + 15_000);
+    child.on('error', (e) => { clearTimeout(stuck); reject(new Error(`${m.name}: ${argv.join(' ')}: ${e.message}`)); });
+    child.on('close', (code, sig) => {
+      clearTimeout(stuck);
+      // timeout(1) exits 124 when it sent SIGTERM, 137 when it had to SIGKILL
+      const late = (code === 124 || code === 137) && Date.now() - started >= seconds * 1000;
+      resolve({ status: code ?? (sig ? 128 : 1), stdout, stderr: `${stderr}${sig ? `killed by ${sig}\n` : ''}${late ? timedOut() : ''}` });
+    });
   });
 }
 
