@@ -6,6 +6,7 @@ import type { LoopbackClient } from '../../client/loopback.ts';
 import { podPace as newPodPace } from '../workloads/rate-rules.ts';
 import type { TokenBucket } from '../../client/token-bucket.ts';
 import { EndpointsController, EndpointSliceController } from '../endpoints/controllers.ts';
+import { DisruptionController } from '../disruption/disruption.ts';
 import { GarbageCollector } from '../gc/gc.ts';
 import { ServiceAccountController } from '../serviceaccount/serviceaccount.ts';
 import { StorageProtectionController } from '../storage/protection.ts';
@@ -61,6 +62,7 @@ const CONTROLLERS: [string, string, Factory][] = [
   ['serviceaccount', 'v1/serviceaccounts', (c, l, o) => new ServiceAccountController(c, l, o)],
   ['persistentvolume-binder', 'v1/persistentvolumes', (c, l, o) => new PersistentVolumeController(c, l, o)],
   ['pvc-protection', 'v1/persistentvolumeclaims', (c, l, o) => new StorageProtectionController(c, l, o)],
+  ['disruption', 'policy/v1/poddisruptionbudgets', (c, l, o) => new DisruptionController(c, l, o)],
 ];
 
 export const CONTROLLER_NAMES = CONTROLLERS.map(([n]) => n);
