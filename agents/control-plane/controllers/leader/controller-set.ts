@@ -9,6 +9,7 @@ import { EndpointsController, EndpointSliceController } from '../endpoints/contr
 import { DisruptionController } from '../disruption/disruption.ts';
 import { GarbageCollector } from '../gc/gc.ts';
 import { ServiceAccountController } from '../serviceaccount/serviceaccount.ts';
+import { ServiceLBController } from '../servicelb/servicelb.ts';
 import { StorageProtectionController } from '../storage/protection.ts';
 import { PersistentVolumeController } from '../storage/pv-controller.ts';
 import { CronJobController } from '../workloads/cronjob.ts';
@@ -63,6 +64,7 @@ const CONTROLLERS: [string, string, Factory][] = [
   ['persistentvolume-binder', 'v1/persistentvolumes', (c, l, o) => new PersistentVolumeController(c, l, o)],
   ['pvc-protection', 'v1/persistentvolumeclaims', (c, l, o) => new StorageProtectionController(c, l, o)],
   ['disruption', 'policy/v1/poddisruptionbudgets', (c, l, o) => new DisruptionController(c, l, o)],
+  ['servicelb', 'v1/services', (c, l, o) => new ServiceLBController(c, l, o)],
 ];
 
 export const CONTROLLER_NAMES = CONTROLLERS.map(([n]) => n);
