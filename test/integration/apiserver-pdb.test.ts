@@ -156,3 +156,12 @@ test.serial('kubectl drain waits on a budget of minAvailable = replicas, retryin
   t.deepEqual(left, [], 'both pods evicted');
   t.true((await send({ path: '/api/v1/nodes/pdb-n1' })).json?.spec.unschedulable, 'the node is cordoned');
 });
+
+test.serial('kubectl create pdb (a protobuf body) stores the budget as sent', async (t) => {
+  const ns = await namespace('pdb-create');
+  await c.ok(['create', 'pdb', 'web', '-n', ns, '--selector=app=web', '--min-available=50%']);
+  await c.ok(['create', 'pdb', 'api', '-n', ns, '--selector=app=api', '--max-unavailable=1']);
+  const web = (await send({ path: pdbPath(ns, 'web') })).json;
+  t.deepEqual(web?.spec, { minAvailable: '50%', selector: { matchLabels: { app: 'web' } } });
+  t.deepEqual((await send({ path: pdbPath(ns, 'api') })).json?.spec, { maxUnavailable: 1, selector: { matchLabels: { app: 'api' } } });
+});
