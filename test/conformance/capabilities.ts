@@ -36,7 +36,7 @@ export const CAPABILITY_RULES: CapabilityRule[] = [
   { capability: 'needs RuntimeClass (node.k8s.io)', name: /RuntimeClass/ },
   { capability: 'needs DRA (resource.k8s.io)', name: /\[DRA\]/ },
   { capability: 'needs LimitRange', name: /LimitRange/ },
-  { capability: 'needs PodDisruptionBudgets (policy/v1)', name: /DisruptionController/ },
+  { capability: 'mirrored: DisruptionController (test/e2e/apps-conformance-disruption.test.ts)', name: /DisruptionController/ },
   { capability: 'needs PriorityClass and preemption', name: /SchedulerPreemption/ },
   { capability: 'needs ControllerRevisions',
     name: /ControllerRevision|rollback without unnecessary restarts|rolling updates and roll backs|canary updates and phased rolling updates/ },

@@ -59,6 +59,8 @@ const LAB_ISSUES = [
   '[sig-auth] ServiceAccounts ServiceAccountIssuerDiscovery should support OIDC discovery of service account issuer [Conformance]',
   '[sig-network] [hawser] NetworkPolicy default deny ingress: no pod reaches the isolated pods, which still reach out',
   '[sig-network] [hawser] NetworkPolicy update: a running connection keeps flowing, new connections follow the new policy',
+  // #19 a LoadBalancer Service reachable at its ingress address, only where an endpoint is under Local
+  '[sig-network] [hawser] a LoadBalancer Service of externalTrafficPolicy Local answers at the ingress address of the node with its endpoint, not at the other',
   // #18 storage: claims bound where their pods run, data kept across pod deletion; a pod volume updating live
   '[sig-storage] a StatefulSet with a claim template keeps each pod\'s data across pod deletion; deleting the claims removes the directories',
   '[sig-storage] a WaitForFirstConsumer claim binds only once its pod is scheduled, on that node',

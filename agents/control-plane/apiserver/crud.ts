@@ -20,6 +20,7 @@ import {
   conflict,
   forbidden,
   gone,
+  type GroupResource,
   invalid,
   notFound,
   staleConflict,
@@ -87,6 +88,15 @@ export interface StoreDeps {
   ctx: StrategyContext;
   /** the namespace object, for the NamespaceLifecycle admission check */
   namespace(name: string): Promise<Obj | undefined>;
+}
+
+/** A delete's uid and resourceVersion preconditions against the stored object (409 Conflict, upstream's wording). */
+export function checkPreconditions(gr: GroupResource, cur: Obj, pre: DeleteOptions['preconditions']): void {
+  const name = cur.metadata.name!;
+  if (pre?.uid && pre.uid !== cur.metadata.uid)
+    throw conflict(gr, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${cur.metadata.uid}`);
+  if (pre?.resourceVersion && pre.resourceVersion !== cur.metadata.resourceVersion)
+    throw conflict(gr, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${cur.metadata.resourceVersion}`);
 }
 
 const MAX_RETRIES = 5;
@@ -514,11 +524,7 @@ export class ResourceStore {
 
   private async deleteOnce(cur: Obj, rev: number, opts: DeleteOptions): Promise<{ obj: Obj; gone: boolean }> {
     const name = cur.metadata.name!;
-    const pre = opts.preconditions;
-    if (pre?.uid && pre.uid !== cur.metadata.uid)
-      throw conflict(this.gr, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${cur.metadata.uid}`);
-    if (pre?.resourceVersion && pre.resourceVersion !== cur.metadata.resourceVersion)
-      throw conflict(this.gr, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${cur.metadata.resourceVersion}`);
+    checkPreconditions(this.gr, cur, opts.preconditions);
     const why = this.strategy.undeletable?.(cur);
     if (why) throw forbidden(this.gr, name, why);
     await opts.webhooks?.validate('DELETE', undefined, cur);

@@ -26,7 +26,8 @@ import { OpenAPIv2 } from './openapi-v2.ts';
 import { createWithQuota } from './quota-admission.ts';
 import { messageFor } from './protobuf/decode.ts';
 import { applyPatch } from './patch/apply.ts';
-import { evict, patchScale, scaleOf, updateScale } from './subresources.ts';
+import { patchScale, scaleOf, updateScale } from './subresources.ts';
+import { evict } from './eviction.ts';
 import { type OutputCtx, listObject, renderFrames, renderList, renderOne } from './output.ts';
 import type { Registry, ResourceInfo } from './registry.ts';
 import { type ListParams, parseAccept, parseIncludeObject, parseListParams, parseResourcePath, type ResourceRequest } from './request.ts';
@@ -364,7 +365,8 @@ export class ApiHandler {
     if (rr.subresource === 'scale') return this.scale(req, rs, ns, rr, dryRun);
     if (rr.subresource === 'eviction') {
       if (rr.verb !== 'create') throw methodNotSupported(rs.gr, rr.verb);
-      return ok(await evict(rs, ns!, rr.name!, req.body, req.headers['content-type'], dryRun), 201);
+      const answer = await evict(rs, this.storeFor('poddisruptionbudgets', 'policy'), ns!, rr.name!, req.body, req.headers['content-type'], dryRun);
+      return ok(answer.body, answer.code);
     }
     const verbAllowed = res.verbs.includes(rr.verb === 'watch' ? 'watch' : rr.verb) || rr.subresource;
     if (!verbAllowed) throw methodNotSupported(rs.gr, rr.verb);

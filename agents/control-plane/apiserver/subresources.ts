@@ -1,8 +1,6 @@
 // The scale subresource (autoscaling/v1 Scale over a workload's spec.replicas, as kubectl scale and
-// autoscalers use it) and pods/eviction (policy/v1 Eviction: a delete that disruption budgets may
-// refuse; this server has none, so an eviction is the pod's graceful deletion).
+// autoscalers use it). pods/eviction is eviction.ts.
 import { decodeBody, type PatchType, requireObject } from './body.ts';
-import { typedDecode } from './decode.ts';
 import type { ResourceStore } from './crud.ts';
 import { badRequest, conflict, invalid } from './errors.ts';
 import { applyPatch } from './patch/apply.ts';
@@ -103,15 +101,4 @@ export async function patchScale(rs: ResourceStore, ns: string | undefined, name
     return cur;
   }, { dryRun, manager, subresource: 'scale' });
   return scaleOf(obj, rs.res.scale);
-}
-
-/** POST pods/<name>/eviction: the pod's deletion with the Eviction's delete options. */
-export async function evict(pods: ResourceStore, ns: string, name: string, body: Buffer | undefined, contentType: string | undefined, dryRun: boolean): Promise<Record<string, unknown>> {
-  const ev = requireObject(decodeBody(body, contentType, 'policy.Eviction'));
-  // typed as upstream decodes it: gracePeriodSeconds "abc" is a 400, not a delete without grace
-  typedDecode(ev, pods.res, 'Ignore', 'V1Eviction', 'Eviction');
-  if (ev.metadata?.name && ev.metadata.name !== name) throw badRequest(`name in URL does not match name in Eviction object`);
-  const o = ev.deleteOptions ?? {};
-  await pods.delete(ns, name, { gracePeriodSeconds: o.gracePeriodSeconds ?? undefined, preconditions: o.preconditions ?? undefined, propagationPolicy: o.propagationPolicy ?? undefined, dryRun });
-  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 };
 }

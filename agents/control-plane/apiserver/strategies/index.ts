@@ -18,6 +18,7 @@ import {
 import { networkPolicyStrategy } from './networking.ts';
 import { namespaceStrategy, nodeStrategy } from './node.ts';
 import { podStrategy } from './pod.ts';
+import { podDisruptionBudgetStrategy } from './policy.ts';
 import { clusterRoleBindingStrategy, clusterRoleStrategy, roleBindingStrategy, roleStrategy } from './rbac.ts';
 import { serviceStrategy } from './service.ts';
 import {
@@ -49,6 +50,7 @@ const STRATEGIES: Record<string, Strategy> = {
   'coordination.k8s.io/leases': leaseStrategy,
   'discovery.k8s.io/endpointslices': endpointSliceStrategy,
   'networking.k8s.io/networkpolicies': networkPolicyStrategy,
+  'policy/poddisruptionbudgets': podDisruptionBudgetStrategy,
   'apps/deployments': deploymentStrategy,
   'apps/replicasets': replicaSetStrategy,
   'apps/daemonsets': daemonSetStrategy,

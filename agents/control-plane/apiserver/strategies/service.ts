@@ -16,6 +16,8 @@ export const NODE_PORT_MAX = 32767;
 const RESERVE_MS = 60_000;
 
 const needsNodePorts = (spec: Any) => spec.type === 'NodePort' || (spec.type === 'LoadBalancer' && spec.allocateLoadBalancerNodePorts !== false);
+/** upstream needsHCNodePort: a LoadBalancer whose external traffic stays on nodes with endpoints */
+const needsHealthCheckPort = (spec: Any) => spec.type === 'LoadBalancer' && spec.externalTrafficPolicy === 'Local';
 const hasClusterIP = (spec: Any) => spec.type !== 'ExternalName' && spec.clusterIP !== 'None';
 
 /** Recently handed-out values count as used until the object holding them is surely stored. */
@@ -83,26 +85,32 @@ async function allocate(svc: Obj, old: Obj | undefined, ctx: StrategyContext): P
     ipReservations.add(spec.clusterIP);
     spec.clusterIPs = [spec.clusterIP];
   }
+  // node ports and health check node ports share one range, as upstream's allocator
+  const usedPorts = new Set<number>(others.flatMap((s) => [...(s.spec?.ports ?? []).map((p: Any) => p.nodePort), s.spec?.healthCheckNodePort]).filter(Boolean));
+  const mine = new Set<number>();
+  /** The port asked for (checked) or a free one, claimed for this Service. */
+  const claim = (field: string, wanted: number | undefined, oldPort: number | undefined): number => {
+    let port = wanted;
+    if (port) {
+      if (port < NODE_PORT_MIN || port > NODE_PORT_MAX)
+        throw allocError(svc, field, port, `provided port is not in the valid range. The range of valid ports is ${NODE_PORT_MIN}-${NODE_PORT_MAX}`);
+      if (port !== oldPort && (usedPorts.has(port) || mine.has(port) || portReservations.has(String(port))))
+        throw allocError(svc, field, port, 'provided port is already allocated');
+    } else {
+      port = pickFree(NODE_PORT_MIN, NODE_PORT_MAX, (x) => usedPorts.has(x) || mine.has(x) || portReservations.has(String(x)));
+      if (port === undefined) throw allocError(svc, field, 0, 'range is full');
+    }
+    mine.add(port);
+    portReservations.add(String(port));
+    return port;
+  };
   if (needsNodePorts(spec)) {
-    const usedPorts = new Set<number>(others.flatMap((s) => (s.spec?.ports ?? []).map((p: Any) => p.nodePort)).filter(Boolean));
-    const mine = new Set<number>();
     (spec.ports ?? []).forEach((p: Any, i: number) => {
       const oldPort = old?.spec?.ports?.find((q: Any) => q.port === p.port && q.protocol === p.protocol)?.nodePort;
-      if (!p.nodePort && oldPort) p.nodePort = oldPort;
-      if (p.nodePort) {
-        if (p.nodePort < NODE_PORT_MIN || p.nodePort > NODE_PORT_MAX)
-          throw allocError(svc, `spec.ports[${i}].nodePort`, p.nodePort, `provided port is not in the valid range. The range of valid ports is ${NODE_PORT_MIN}-${NODE_PORT_MAX}`);
-        if (p.nodePort !== oldPort && (usedPorts.has(p.nodePort) || portReservations.has(String(p.nodePort))))
-          throw allocError(svc, `spec.ports[${i}].nodePort`, p.nodePort, 'provided port is already allocated');
-      } else {
-        const n = pickFree(NODE_PORT_MIN, NODE_PORT_MAX, (x) => usedPorts.has(x) || mine.has(x) || portReservations.has(String(x)));
-        if (n === undefined) throw allocError(svc, `spec.ports[${i}].nodePort`, 0, 'range is full');
-        p.nodePort = n;
-      }
-      mine.add(p.nodePort);
-      portReservations.add(String(p.nodePort));
+      p.nodePort = claim(`spec.ports[${i}].nodePort`, p.nodePort || oldPort, oldPort);
     });
   } else for (const p of spec.ports ?? []) delete p.nodePort;
+  if (needsHealthCheckPort(spec)) spec.healthCheckNodePort = claim('spec.healthCheckNodePort', spec.healthCheckNodePort, old?.spec?.healthCheckNodePort);
 }
 
 function validateService(svc: Obj): FieldError[] {
@@ -128,6 +136,10 @@ function validateService(svc: Obj): FieldError[] {
     if (typeof tp === 'number' && (tp < 1 || tp > 65535)) errs.push(invalid(`${pp}.targetPort`, tp, 'must be between 1 and 65535, inclusive'));
   });
   errs.push(...validateLabels(spec.selector, 'spec.selector'));
+  if (spec.healthCheckNodePort && !needsHealthCheckPort(spec))
+    errs.push(invalid('spec.healthCheckNodePort', spec.healthCheckNodePort, "may only be set when `type` is 'LoadBalancer' and `externalTrafficPolicy` is 'Local'"));
+  if (spec.loadBalancerClass !== undefined && spec.type !== 'LoadBalancer')
+    errs.push(invalid('spec.loadBalancerClass', spec.loadBalancerClass, "may only be used when `type` is 'LoadBalancer'"));
   if (spec.sessionAffinity && !['ClientIP', 'None'].includes(spec.sessionAffinity))
     errs.push(notSupported('spec.sessionAffinity', spec.sessionAffinity, ['ClientIP', 'None']));
   for (const f of ['externalTrafficPolicy', 'internalTrafficPolicy'])
@@ -185,12 +197,19 @@ export const serviceStrategy: Strategy = {
     const was = old.spec?.clusterIP;
     if (was && next.spec?.type !== 'ExternalName' && next.spec?.clusterIP && next.spec.clusterIP !== was)
       errs.push(invalid('spec.clusterIPs[0]', next.spec.clusterIP, 'may not change once set'));
+    if (old.spec?.type === 'LoadBalancer' && next.spec?.type === 'LoadBalancer' && old.spec.loadBalancerClass !== next.spec.loadBalancerClass)
+      errs.push(invalid('spec.loadBalancerClass', next.spec.loadBalancerClass, 'may not change once set'));
     return errs;
   },
   async beforeCreate(svc, ctx) {
     await allocate(svc, undefined, ctx);
   },
   prepareForUpdate(next, old) {
+    // upstream patchAllocatedValues and dropTypeDependentFields: a health check port left out is kept
+    // while still needed, and released with the need
+    const hc = old.spec?.healthCheckNodePort;
+    if (hc && needsHealthCheckPort(next.spec ?? {}) && !next.spec.healthCheckNodePort) next.spec.healthCheckNodePort = hc;
+    if (hc && !needsHealthCheckPort(next.spec ?? {}) && next.spec?.healthCheckNodePort === hc) delete next.spec.healthCheckNodePort;
     // an update that leaves allocated values out keeps them (kubectl replace of a hand-written file)
     if (next.spec?.type !== 'ExternalName' && !next.spec.clusterIP && old.spec?.clusterIP) {
       next.spec.clusterIP = old.spec.clusterIP;

@@ -6,9 +6,11 @@ import type { LoopbackClient } from '../../client/loopback.ts';
 import { podPace as newPodPace } from '../workloads/rate-rules.ts';
 import type { TokenBucket } from '../../client/token-bucket.ts';
 import { EndpointsController, EndpointSliceController } from '../endpoints/controllers.ts';
+import { DisruptionController } from '../disruption/disruption.ts';
 import { GarbageCollector } from '../gc/gc.ts';
 import { HorizontalPodAutoscalerController } from '../hpa/hpa.ts';
 import { ServiceAccountController } from '../serviceaccount/serviceaccount.ts';
+import { ServiceLBController } from '../servicelb/servicelb.ts';
 import { StorageProtectionController } from '../storage/protection.ts';
 import { PersistentVolumeController } from '../storage/pv-controller.ts';
 import { CronJobController } from '../workloads/cronjob.ts';
@@ -65,6 +67,8 @@ const CONTROLLERS: [string, string, Factory][] = [
   ['persistentvolume-binder', 'v1/persistentvolumes', (c, l, o) => new PersistentVolumeController(c, l, o)],
   ['pvc-protection', 'v1/persistentvolumeclaims', (c, l, o) => new StorageProtectionController(c, l, o)],
   ['horizontalpodautoscaling', 'autoscaling/v2/horizontalpodautoscalers', (c, l, o, s) => new HorizontalPodAutoscalerController(c, l, { informers: o.informers, syncPeriodMs: s.hpaSyncPeriodMs })],
+  ['disruption', 'policy/v1/poddisruptionbudgets', (c, l, o) => new DisruptionController(c, l, o)],
+  ['servicelb', 'v1/services', (c, l, o) => new ServiceLBController(c, l, o)],
 ];
 
 export const CONTROLLER_NAMES = CONTROLLERS.map(([n]) => n);
