@@ -29,6 +29,7 @@ test('Kubernetes list and string library functions', (t) => {
 test('regexes are RE2: flag groups and Unicode classes as Go reads them', (t) => {
   t.is(run('"ABC".matches("^(?i)abc$")'), true);
   t.is(run('"Ä".matches("^\\\\p{Lu}$")'), true);
+  t.is(run('matches("v1.2.0", "v1.[0-3].\\\\d+") && !matches("v1.5.0", "v1.[0-3].\\\\d+")'), true, 'the global form');
 });
 
 test('values are typed by the schema; keywords and odd characters in names are escaped', (t) => {

@@ -15,6 +15,7 @@ import { serviceEndpoint } from '../proxy-target.ts';
 import type { Obj } from '../strategies/types.ts';
 import { CallError, type CallTarget, post } from './client.ts';
 import { evaluateMatchConditions } from './match-conditions.ts';
+import { admitPolicies, type PolicyBinding } from './policy.ts';
 import { namespaceToCheck, objectSelectorMatches, type RequestTarget, rulesMatch, selectorMatches } from './match.ts';
 import { admissionReview, type ReviewResponse, type ReviewStatus, type ReviewTarget, verifyResponse } from './review.ts';
 import type { WebhookSource } from './source.ts';
@@ -71,10 +72,13 @@ export class WebhookDispatcher {
   forRequest(scope: RequestScope): WebhookAdmission | undefined {
     if (scope.group === EXEMPT_GROUP) return undefined;
     const set = this.source.webhooks;
-    if (!set.mutating.length && !set.validating.length) return undefined;
+    if (!set.mutating.length && !set.validating.length && !set.policies.length) return undefined;
     return {
       mutate: (op, obj, old, redefault) => this.mutate(set.mutating, scope, op, obj, old, redefault),
-      validate: (op, obj, old) => this.validate(set.validating, scope, op, obj, old),
+      validate: async (op, obj, old) => {
+        await this.policies(set.policies, scope, op, obj, old);
+        await this.validate(set.validating, scope, op, obj, old);
+      },
     };
   }
 
@@ -137,6 +141,17 @@ export class WebhookDispatcher {
     // reinvoked once at most, in order, when a later webhook changed the object
     for (const h of matched) if (again.has(h)) await run(h);
     return cur;
+  }
+
+  /** ValidatingAdmissionPolicies run before the validating webhooks, as upstream's plugin order. */
+  private async policies(pairs: PolicyBinding[], scope: RequestScope, op: Operation, obj: Obj | undefined, old: Obj | undefined): Promise<void> {
+    if (!pairs.length) return;
+    const t = this.target(scope, op, obj, old);
+    const isNamespace = t.group === '' && t.resource === 'namespaces';
+    const namespaceObject = t.namespace && !isNamespace ? await this.lookups.namespace(t.namespace) : isNamespace ? (obj ?? old) : undefined;
+    const name = obj?.metadata?.name ?? old?.metadata?.name ?? scope.name;
+    const request = this.reviewRequest(scope, op, obj, old);
+    scope.warnings.push(...admitPolicies(pairs, { target: t, name, object: obj, oldObject: old, request, namespaceObject }, { group: scope.group, plural: scope.resource }));
   }
 
   private async validate(hooks: Webhook[], scope: RequestScope, op: Operation, obj: Obj | undefined, old: Obj | undefined): Promise<void> {

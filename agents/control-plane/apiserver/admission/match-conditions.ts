@@ -6,7 +6,7 @@
 import { type CelInput, isCelError } from '@bufbuild/cel';
 import { compile, type Compiled } from '../cel/compile.ts';
 import { COST_EXCEEDED, costBound, PER_CALL_LIMIT } from '../cel/cost.ts';
-import { measure, toCel } from '../cel/value.ts';
+import { measure, type Size, toCel } from '../cel/value.ts';
 import { type FieldError, invalid, required, duplicate } from '../validation/field.ts';
 import type { Webhook } from './types.ts';
 
@@ -16,7 +16,7 @@ const MAX_CONDITIONS = 64;
 type Condition = NonNullable<Webhook['matchConditions']>[number];
 
 /** Write-time checks of a webhook's matchConditions, at upstream's paths and with its wording. */
-export function validateMatchConditions(conds: Condition[] | undefined, path: string): FieldError[] {
+export function validateMatchConditions(conds: Condition[] | undefined, path: string, vars: readonly string[] = MATCH_VARS): FieldError[] {
   const errs: FieldError[] = [];
   if (!conds) return errs;
   if (conds.length > MAX_CONDITIONS) errs.push({ type: 'TooMany', field: path, value: conds.length, detail: `must have at most ${MAX_CONDITIONS} items` });
@@ -30,36 +30,37 @@ export function validateMatchConditions(conds: Condition[] | undefined, path: st
     if (c.name) names.add(c.name);
     if (!c.expression) errs.push(required(`${p}.expression`, ''));
     else {
-      const r = compile(c.expression, MATCH_VARS);
+      const r = compile(c.expression, vars);
       if (!r.ok) errs.push(invalid(`${p}.expression`, c.expression, `compilation failed: ${r.error}`));
     }
   });
   return errs;
 }
 
-const compiled = new WeakMap<Webhook, (Compiled | string)[]>();
+const compiled = new WeakMap<Condition[], (Compiled | string)[]>();
 
-function programs(h: Webhook): (Compiled | string)[] {
-  let out = compiled.get(h);
+function programs(conds: Condition[], varNames: readonly string[]): (Compiled | string)[] {
+  let out = compiled.get(conds);
   if (!out) {
-    out = (h.matchConditions ?? []).map((c) => {
-      const r = compile(c.expression ?? '', MATCH_VARS);
+    out = conds.map((c) => {
+      const r = compile(c.expression ?? '', varNames);
       return r.ok ? r.compiled : r.error;
     });
-    compiled.set(h, out);
+    compiled.set(conds, out);
   }
   return out;
 }
 
 export type MatchOutcome = { call: boolean; error?: undefined } | { call: false; error: string };
 
-/** Whether h is called for this request; error: the conditions could not be decided and failurePolicy is Fail. */
-export function evaluateMatchConditions(h: Webhook, object: unknown, oldObject: unknown, request: unknown): MatchOutcome {
-  if (!h.matchConditions?.length) return { call: true };
-  const size = measure({ object, oldObject, request });
-  const vars: Record<string, CelInput> = { object: toCel(object ?? null, undefined), oldObject: toCel(oldObject ?? null, undefined), request: toCel(request, undefined) };
+/**
+ * Whether the conditions all hold for vars (CEL values of varNames); error: they could not be
+ * decided and failurePolicy is Fail. Shared by webhooks and ValidatingAdmissionPolicies.
+ */
+export function evaluateConditions(conds: Condition[] | undefined, failurePolicy: string | undefined, vars: Record<string, CelInput>, varNames: readonly string[], size: Size): MatchOutcome {
+  if (!conds?.length) return { call: true };
   const errors: string[] = [];
-  for (const p of programs(h)) {
+  for (const p of programs(conds, varNames)) {
     if (typeof p === 'string') {
       errors.push(p);
       continue;
@@ -74,6 +75,13 @@ export function evaluateMatchConditions(h: Webhook, object: unknown, oldObject: 
     else if (r !== true) errors.push(`expression '${p.source}' resulted in error: no such overload`);
   }
   if (!errors.length) return { call: true };
-  if (h.failurePolicy === 'Ignore') return { call: false };
+  if (failurePolicy === 'Ignore') return { call: false };
   return { call: false, error: errors.length === 1 ? errors[0] : `[${errors.join(', ')}]` };
+}
+
+/** Whether webhook h is called for this request. */
+export function evaluateMatchConditions(h: Webhook, object: unknown, oldObject: unknown, request: unknown): MatchOutcome {
+  if (!h.matchConditions?.length) return { call: true };
+  const vars: Record<string, CelInput> = { object: toCel(object ?? null, undefined), oldObject: toCel(oldObject ?? null, undefined), request: toCel(request, undefined) };
+  return evaluateConditions(h.matchConditions, h.failurePolicy, vars, MATCH_VARS, measure({ object, oldObject, request }));
 }

@@ -1,10 +1,12 @@
 // The Kubernetes CEL library functions real CRDs and policies use that @bufbuild/cel lacks
 // (upstream: k8s.io/apiserver/pkg/cel/library): lists (isSorted, sum, min, max, indexOf,
 // lastIndexOf), isURL, isIP, isCIDR, isQuantity. The string extensions (lowerAscii, upperAscii,
-// indexOf, split, replace, trim, substring, join, format) and matches (RE2) come with the library.
+// indexOf, split, replace, trim, substring, join, format) and the method matches (RE2) come with the
+// library; the global matches(string, pattern) form is added here on the same RE2 engine.
 // Not here: the url(), ip(), cidr(), quantity() and format.* object types, regex find/findAll,
 // authorizer, optional types (.?field), as @bufbuild/cel has no way to declare those types.
 import { type CelFunc, type CelList, type CelValue, CelScalar, celMethod, celFunc, listType, isCelUint } from '@bufbuild/cel';
+import { RE2JS } from '@bufbuild/re2';
 import { isIP } from 'node:net';
 
 const LIST = listType(CelScalar.DYN);
@@ -89,6 +91,7 @@ export const K8S_LIBRARY: CelFunc[] = [
       return s.startsWith('/');
     }
   }),
+  celFunc('matches', [CelScalar.STRING, CelScalar.STRING], CelScalar.BOOL, (s, pattern) => RE2JS.compile(pattern).test(s)),
   celFunc('isIP', [CelScalar.STRING], CelScalar.BOOL, (s) => isIP(s) !== 0),
   celFunc('isCIDR', [CelScalar.STRING], CelScalar.BOOL, CIDR),
   celFunc('isQuantity', [CelScalar.STRING], CelScalar.BOOL, (s) => QUANTITY.test(s)),

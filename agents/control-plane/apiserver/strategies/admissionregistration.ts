@@ -59,7 +59,7 @@ function validateResources(resources: string[] | undefined, path: string): Field
   return errs;
 }
 
-function validateRule(r: RuleWithOperations, path: string): FieldError[] {
+export function validateRule(r: RuleWithOperations, path: string): FieldError[] {
   const errs: FieldError[] = [];
   const ops = r.operations ?? [];
   if (!ops.length) errs.push(required(`${path}.operations`, ''));
@@ -119,7 +119,7 @@ function validateService(path: string, s: NonNullable<ClientConfig['service']>):
   return errs;
 }
 
-function validateSelector(sel: LabelSelectorObject | undefined, path: string): FieldError[] {
+export function validateSelector(sel: LabelSelectorObject | undefined, path: string): FieldError[] {
   if (!sel) return [];
   try {
     fromLabelSelector(sel);
