@@ -19,12 +19,12 @@ export const UNCLASSIFIED = 'unclassified';
 
 export const CAPABILITY_RULES: CapabilityRule[] = [
   // API groups and API features hawser does not serve
-  { capability: 'needs CEL (webhook matchConditions are refused with a 422)', name: /AdmissionWebhook .*match conditions/ },
+  { capability: 'mirrored: webhook matchConditions (CEL; test/e2e/api-machinery-webhook.test.ts)', name: /AdmissionWebhook .*(match conditions|'skip-me')/ },
   { capability: 'needs CONNECT admission (webhooks on pods/attach)', name: /AdmissionWebhook .*deny attaching pod/ },
   { capability: 'test only: admission webhooks (admissionregistration.k8s.io/v1 served; url and Service webhooks called)', file: /\/apimachinery\/webhook\.go$/ },
-  { capability: 'needs ValidatingAdmissionPolicy (CEL admission)', name: /ValidatingAdmissionPolicy/ },
+  { capability: 'test only: ValidatingAdmissionPolicy (served and evaluated, test/integration/apiserver-admission-policy.test.ts; no paramRef)', name: /ValidatingAdmissionPolicy/ },
   { capability: 'needs CRD conversion webhooks', name: /CustomResourceConversionWebhook/ },
-  { capability: 'needs CEL (x-kubernetes-validations)', name: /CustomResourceValidationRules/ },
+  { capability: 'test only: x-kubernetes-validations (CEL rules evaluated; test/integration/apiserver-crd-cel.test.ts)', name: /CustomResourceValidationRules/ },
   { capability: 'test only: CRDs (apiextensions.k8s.io/v1 served)', name: /CustomResource|\bCRDs?\b|\bCRs?\b/ },
   { capability: 'needs API aggregation', file: /\/apimachinery\/aggregator\.go$/ },
   { capability: 'needs API priority and fairness (flowcontrol)', file: /\/apimachinery\/flowcontrol\.go$/ },

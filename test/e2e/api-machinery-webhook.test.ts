@@ -1,6 +1,6 @@
 // [sig-api-machinery] AdmissionWebhook, mirroring upstream's webhook.go where the checks need only
 // the API and a webhook: discovery of admissionregistration.k8s.io, and listing, patching and
-// updating webhook configurations taking effect. Upstream runs its sample webhook as a pod behind
+// updating webhook configurations taking effect, matchConditions stored, refused and honoured. Upstream runs its sample webhook as a pod behind
 // a Service; here it is a process on 127.0.0.1 (helpers/admission-webhook.ts) named by URL, which
 // the API server (root namespace of the lab) reaches; the Service path is covered by
 // test/integration/apiserver-webhooks.test.ts.
@@ -201,4 +201,53 @@ it('[sig-api-machinery] AdmissionWebhook [Privileged:ClusterAdmin] should not be
     c.kc.ok(['delete', kind.toLowerCase(), name]);
     t.is(c.kc.get(kind.toLowerCase(), name), undefined, `${kind} deletion was not prevented`);
   }
+});
+
+/** upstream newValidatingWebhookWithMatchConditions / newMutatingWebhookWithMatchConditions */
+function withConditions(kind: Kind, c: { ns: string }, matchConditions: { name: string; expression: string }[]): Record<string, unknown> {
+  const hook = kind === 'validating'
+    ? configMapHook(c.ns, 'validation-webhook-with-match-conditions.k8s.io', '/always-deny')
+    : configMapHook(c.ns, 'adding-configmap-data.k8s.io', '/mutating-configmaps');
+  return { apiVersion: 'admissionregistration.k8s.io/v1', kind: KINDS[kind], metadata: { name: `${c.ns}-${kind}-conditions` }, webhooks: [{ ...hook, matchConditions }] };
+}
+
+/** upstream: created with one condition and read back, updated to two and read back */
+function conditionsStored(kind: Kind, t: ExecutionContext, c: { ns: string; kc: Kube }): void {
+  const production = { name: 'expression-1', expression: "object.metadata.namespace == 'production'" };
+  const staging = { name: 'expression-2', expression: "object.metadata.namespace == 'staging'" };
+  const o = withConditions(kind, c, [production]);
+  const name = (o.metadata as { name: string }).name;
+  const resource = `${kind}webhookconfiguration`;
+  c.kc.create(o);
+  t.teardown(() => { c.kc.run(['delete', resource, name]); });
+  const got = c.kc.json(['get', resource, name]);
+  t.deepEqual(got.webhooks[0].matchConditions, [production]);
+  got.webhooks[0].matchConditions = [production, staging];
+  c.kc.ok(['replace', '-f', '-'], JSON.stringify(got));
+  t.deepEqual(c.kc.json(['get', resource, name]).webhooks[0].matchConditions, [production, staging]);
+}
+
+/** upstream: an expression that does not compile is refused with "compilation failed" */
+function conditionsRefused(kind: Kind, t: ExecutionContext, c: { ns: string; kc: Kube }): void {
+  const r = c.kc.run(['create', '-f', '-'], JSON.stringify(withConditions(kind, c, [{ name: 'invalid-expression-1', expression: '... [] bad expression' }])));
+  t.not(r.code, 0);
+  t.true(r.stderr.includes('compilation failed'), r.stderr);
+}
+
+it('[sig-api-machinery] AdmissionWebhook [Privileged:ClusterAdmin] should be able to create and update validating webhook configurations with match conditions [Conformance]', (t, c) => conditionsStored('validating', t, c));
+it('[sig-api-machinery] AdmissionWebhook [Privileged:ClusterAdmin] should be able to create and update mutating webhook configurations with match conditions [Conformance]', (t, c) => conditionsStored('mutating', t, c));
+it('[sig-api-machinery] AdmissionWebhook [Privileged:ClusterAdmin] should reject validating webhook configurations with invalid match conditions [Conformance]', (t, c) => conditionsRefused('validating', t, c));
+it('[sig-api-machinery] AdmissionWebhook [Privileged:ClusterAdmin] should reject mutating webhook configurations with invalid match conditions [Conformance]', (t, c) => conditionsRefused('mutating', t, c));
+
+it("[sig-api-machinery] AdmissionWebhook [Privileged:ClusterAdmin] should mutate everything except 'skip-me' configmaps [Conformance]", async (t, c) => {
+  const name = `${c.ns}-skip-me`;
+  c.kc.create({ apiVersion: 'admissionregistration.k8s.io/v1', kind: 'MutatingWebhookConfiguration', metadata: { name }, webhooks: [
+    { ...configMapHook(c.ns, 'adding-configmap-data-stage-1.k8s.io', '/mutating-configmaps'), matchConditions: [{ name: 'skip-me', expression: "object.metadata.name != 'skip-me'" }] },
+  ] });
+  t.teardown(() => { c.kc.run(['delete', 'mutatingwebhookconfiguration', name]); });
+  await until('the webhook acts', () => mutated(c.k), 30_000, 100);
+  const created = JSON.parse(c.k.ok(['create', '-f', '-', '-o', 'json'], JSON.stringify(toBeMutated(uid()))));
+  t.deepEqual(created.data, { 'mutation-start': 'yes', 'mutation-stage-1': 'yes' });
+  const skipped = JSON.parse(c.k.ok(['create', '-f', '-', '-o', 'json'], JSON.stringify(toBeMutated('skip-me'))));
+  t.deepEqual(skipped.data, { 'mutation-start': 'yes' });
 });

@@ -1,6 +1,6 @@
-// Real-world CRDs (prometheus-operator's ServiceMonitor and PrometheusRule, test/data/crds/) are
-// Established, objects from their documentation are accepted, and broken ones are refused with
-// the field named, through the real kubectl.
+// Real-world CRDs (prometheus-operator's ServiceMonitor and PrometheusRule, Gateway API's Gateway
+// and GatewayClass with their CEL rules, test/data/crds/) are Established, objects from their
+// documentation are accepted, and broken ones are refused with the field named, through the real kubectl.
 import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { type Cluster, startCluster } from './_apiserver-kit.ts';
@@ -67,4 +67,31 @@ spec:
   });
   t.regex(noExpr.stderr, /spec.groups\[0\].rules\[0\].expr: Required value/);
   t.is((await c.kubectl(['get', 'smon', 'broken'])).code, 1);
+});
+
+const gateway = (listeners: string) => `apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: gw}
+spec:
+  gatewayClassName: example
+  listeners:
+${listeners}`;
+
+test.serial('Gateway API: valid objects are accepted, rule violations refused with the rule message at its path', async (t) => {
+  for (const f of ['gateway.networking.k8s.io_gatewayclasses.yaml', 'gateway.networking.k8s.io_gateways.yaml']) await c.ok(['apply', '--server-side', '-f', '-'], { input: data(f) });
+  await c.ok(['wait', '--for=condition=Established', 'crd/gateways.gateway.networking.k8s.io', 'crd/gatewayclasses.gateway.networking.k8s.io', '--timeout=20s']);
+  const http = '  - {name: http, port: 80, protocol: HTTP}\n';
+  const dup = await c.kubectl(['create', '-f', '-'], { input: gateway(http + http) });
+  t.is(dup.code, 1);
+  t.regex(dup.stderr, /The Gateway "gw" is invalid: [^]*\* spec.listeners: Invalid value: "array": Listener name must be unique within the Gateway/);
+  const tls = await c.kubectl(['create', '-f', '-'], { input: gateway('  - {name: tls, port: 443, protocol: TLS}\n') });
+  t.regex(tls.stderr, /spec.listeners: Invalid value: "array": tls mode must be set for protocol TLS/);
+  t.is((await c.kubectl(['get', 'gateway', 'gw'])).code, 1);
+  await c.ok(['create', '-f', '-'], { input: gateway(http + '  - {name: https, port: 443, protocol: HTTPS, hostname: example.com, tls: {mode: Terminate, certificateRefs: [{name: cert}]}}\n') });
+  // GatewayClass spec.controllerName: self == oldSelf, a transition rule: create passes, a change is refused
+  await c.ok(['create', '-f', '-'], { input: 'apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata: {name: example}\nspec: {controllerName: example.com/gateway-controller}\n' });
+  const change = await c.kubectl(['patch', 'gatewayclass', 'example', '--type=merge', '-p', '{"spec":{"controllerName":"example.com/other"}}']);
+  t.is(change.code, 1);
+  t.regex(change.stderr, /The GatewayClass "example" is invalid: spec.controllerName: Invalid value: "string": field is immutable/);
+  await c.ok(['patch', 'gatewayclass', 'example', '--type=merge', '-p', '{"spec":{"description":"ok"}}']);
 });

@@ -3,7 +3,8 @@
 // validating webhooks deny (the message kubectl shows), mutating ones patch what is stored;
 // namespaceSelector and objectSelector skip; timeouts, bad CAs and garbage answers follow
 // failurePolicy with upstream's messages and store nothing while the server keeps serving;
-// DELETE webhooks see oldObject; a webhook behind a Service is reached through its EndpointSlice.
+// DELETE webhooks see oldObject; a webhook behind a Service is reached through its EndpointSlice;
+// matchConditions (CEL over object, oldObject, request) skip or call it, errors per failurePolicy.
 import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -98,7 +99,10 @@ test.serial('configurations are validated as upstream: 422 naming the field, not
     [[bad({ failurePolicy: 'Maybe' })], 'webhooks[0].failurePolicy', 'supported values: "Fail", "Ignore"'],
     [[bad({ rules: [{ operations: ['CREATE', '*'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'] }] })], 'webhooks[0].rules[0].operations', "if '*' is present, must not specify other operations"],
     [[bad({ rules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'], scope: 'Galaxy' }] })], 'webhooks[0].rules[0].scope', 'supported values: "*", "Cluster", "Namespaced"'],
-    [[bad({ matchConditions: [{ name: 'm', expression: 'true' }] })], 'webhooks[0].matchConditions', 'cannot evaluate CEL'],
+    [[bad({ matchConditions: [{ name: 'm', expression: 'object.metadata.name ==' }] })], 'webhooks[0].matchConditions[0].expression', 'compilation failed: ERROR: <input>:1:'],
+    [[bad({ matchConditions: [{ name: 'm', expression: 'params.x == 1' }] })], 'webhooks[0].matchConditions[0].expression', "compilation failed: ERROR: <input>: undeclared reference to 'params'"],
+    [[bad({ matchConditions: [{ name: 'm', expression: 'true' }, { name: 'm', expression: 'true' }] })], 'webhooks[0].matchConditions[1].name', 'Duplicate value: "m"'],
+    [[bad({ matchConditions: [{ name: 'm' }] })], 'webhooks[0].matchConditions[0].expression', 'Required value'],
   ];
   for (const [i, [hooks, field, text]] of cases.entries()) {
     const name = `bad-${i}`;
@@ -171,6 +175,34 @@ test.serial('namespaceSelector and objectSelector skip the webhook', async (t) =
   t.is((await createCM('hooks-other', 'elsewhere')).status, 201, 'namespaceSelector does not match: not called');
   t.is((await createCM('hooks-sel', 'skipped', { skip: 'yes' })).status, 201, 'objectSelector does not match: not called');
   t.is((await createCM('hooks-sel', 'caught')).status, 400);
+});
+
+test.serial('matchConditions: all true calls the webhook, any false skips it, an error follows failurePolicy', async (t) => {
+  await namespace('hooks-cel');
+  const conds = [
+    { name: 'not-system', expression: "!request.userInfo.username.startsWith('system:')" },
+    { name: 'not-exempt', expression: "!has(object.metadata.labels) || !('exempt' in object.metadata.labels)" },
+  ];
+  await config(t, 'validating', 'cel', [webhook({ name: 'cel.hawser.test', path: '/deny', namespace: 'hooks-cel', extra: { matchConditions: conds } })]);
+  await refused('hooks-cel');
+  t.is((await createCM('hooks-cel', 'called')).status, 400, 'both true: called, and it denies');
+  t.is((await createCM('hooks-cel', 'skipped', { exempt: 'yes' })).status, 201, 'one false: not called');
+  t.false(hook.received('/deny').some((r) => r.request.name === 'skipped'));
+  // an evaluation error (no such key) with none false: Fail refuses with a 403 and calls nothing
+  const broken = [{ name: 'broken', expression: "object.data.missing == 'x'" }];
+  await config(t, 'validating', 'cel-fail', [webhook({ name: 'celfail.hawser.test', path: '/allow', namespace: 'hooks-cel', extra: { matchConditions: broken } })]);
+  const f = await until('the failing condition', async () => {
+    const x = await createCM('hooks-cel', `f-${Date.now()}`, { exempt: 'yes' });
+    return x.status === 403 ? x : undefined;
+  });
+  t.is(f.body.reason, 'Forbidden');
+  t.regex(f.body.message, /^configmaps "f-\d+" is forbidden: expression 'object.data.missing == 'x'' resulted in error: .*missing/);
+  await api.request('DELETE', `${VWC}/cel-fail`);
+  // the same error under Ignore skips the webhook
+  await config(t, 'validating', 'cel-ignore', [webhook({ name: 'celignore.hawser.test', path: '/deny', namespace: 'hooks-cel', extra: { matchConditions: broken, failurePolicy: 'Ignore' } })]);
+  await until('the ignored condition', async () => ((await createCM('hooks-cel', `i-${Date.now()}`, { exempt: 'yes' })).status === 201 ? true : undefined));
+  t.is((await createCM('hooks-cel', 'ignored', { exempt: 'yes' })).status, 201);
+  t.false(hook.received('/deny').some((r) => r.request.name === 'ignored'));
 });
 
 test.serial('a hanging webhook times out after timeoutSeconds: 500 under Fail, admitted under Ignore; the server keeps serving', async (t) => {

@@ -67,11 +67,11 @@ test('a dry run refuses a webhook whose sideEffects are not None or NoneOnDryRun
   });
   const lookups = { namespace: async () => undefined, service: async () => undefined, slices: async () => [] };
   const scope = { group: '', version: 'v1', kind: 'Pod', resource: 'pods', subresource: '', name: '', namespace: 'default', user: { name: 'u', groups: [] }, dryRun: true, warnings: [], options: () => ({}) };
-  const some = new WebhookDispatcher({ webhooks: { mutating: [], validating: [hook('Some')] } }, lookups).forRequest(scope)!;
+  const some = new WebhookDispatcher({ webhooks: { mutating: [], validating: [hook('Some')], policies: [] } }, lookups).forRequest(scope)!;
   const e = await t.throwsAsync(some.validate('CREATE', { metadata: { name: 'p', namespace: 'default' } }, undefined));
   t.true(e instanceof ApiError);
   t.like((e as ApiError).toStatus(), { code: 400, reason: 'BadRequest', message: 'admission webhook "some.hawser.test" does not support dry run' });
   // NoneOnDryRun is called (here: refused connection, failurePolicy Ignore)
-  const none = new WebhookDispatcher({ webhooks: { mutating: [], validating: [hook('NoneOnDryRun')] } }, lookups).forRequest(scope)!;
+  const none = new WebhookDispatcher({ webhooks: { mutating: [], validating: [hook('NoneOnDryRun')], policies: [] } }, lookups).forRequest(scope)!;
   await t.notThrowsAsync(none.validate('CREATE', { metadata: { name: 'p', namespace: 'default' } }, undefined));
 });

@@ -73,7 +73,7 @@ test('capabilities: the rule table classifies the list, first matching rule wins
     return capabilityOf(x);
   };
   t.is(of('AdmissionWebhook [Privileged:ClusterAdmin] should mutate custom resource [Conformance]'), 'test only: admission webhooks (admissionregistration.k8s.io/v1 served; url and Service webhooks called)', 'the file rule comes before CRDs');
-  t.is(of('AdmissionWebhook [Privileged:ClusterAdmin] should be able to create and update validating webhook configurations with match conditions'), 'needs CEL (webhook matchConditions are refused with a 422)');
+  t.is(of('AdmissionWebhook [Privileged:ClusterAdmin] should be able to create and update validating webhook configurations with match conditions'), 'mirrored: webhook matchConditions (CEL; test/e2e/api-machinery-webhook.test.ts)');
   t.is(of('FieldValidation should detect duplicates in a CR'), 'test only: CRDs (apiextensions.k8s.io/v1 served)');
   t.is(of('should support remote command execution over websockets'), 'test only: pods and containers', 'served over WebSocket since #16: no rule of its own');
   t.is(of('Proxy version v1 should proxy through a service and a pod'), 'mirrored: Proxy (test/e2e/network-proxy.test.ts)', 'HTTPS from the test image\'s porter since #16');

@@ -8,12 +8,14 @@
 // group and version (deployments only as apps/v1), and custom resources' other versions are not
 // yet converted for webhooks.
 import { randomUUID } from 'node:crypto';
-import { ApiError, badRequest, internalError, notFound } from '../errors.ts';
+import { ApiError, badRequest, forbidden, internalError, notFound } from '../errors.ts';
 import { jsonPatch, PatchError } from '../patch/json.ts';
 import type { Json } from '../patch/merge.ts';
 import { serviceEndpoint } from '../proxy-target.ts';
 import type { Obj } from '../strategies/types.ts';
 import { CallError, type CallTarget, post } from './client.ts';
+import { evaluateMatchConditions } from './match-conditions.ts';
+import { admitPolicies, type PolicyBinding } from './policy.ts';
 import { namespaceToCheck, objectSelectorMatches, type RequestTarget, rulesMatch, selectorMatches } from './match.ts';
 import { admissionReview, type ReviewResponse, type ReviewStatus, type ReviewTarget, verifyResponse } from './review.ts';
 import type { WebhookSource } from './source.ts';
@@ -70,10 +72,13 @@ export class WebhookDispatcher {
   forRequest(scope: RequestScope): WebhookAdmission | undefined {
     if (scope.group === EXEMPT_GROUP) return undefined;
     const set = this.source.webhooks;
-    if (!set.mutating.length && !set.validating.length) return undefined;
+    if (!set.mutating.length && !set.validating.length && !set.policies.length) return undefined;
     return {
       mutate: (op, obj, old, redefault) => this.mutate(set.mutating, scope, op, obj, old, redefault),
-      validate: (op, obj, old) => this.validate(set.validating, scope, op, obj, old),
+      validate: async (op, obj, old) => {
+        await this.policies(set.policies, scope, op, obj, old);
+        await this.validate(set.validating, scope, op, obj, old);
+      },
     };
   }
 
@@ -84,8 +89,11 @@ export class WebhookDispatcher {
     return { operation: op, group: scope.group, version: scope.version, resource: scope.resource, subresource: scope.subresource, namespace: namespace ?? '' };
   }
 
-  /** The webhooks that apply, in order (a missing namespace is a 404, as upstream's namespace matcher says). */
-  private async matching(hooks: Webhook[], t: RequestTarget, obj: Obj | undefined, old: Obj | undefined): Promise<Webhook[]> {
+  /**
+   * The webhooks that apply, in order (a missing namespace is a 404, as upstream's namespace
+   * matcher says), their matchConditions last, over the request the webhook would receive.
+   */
+  private async matching(hooks: Webhook[], scope: RequestScope, t: RequestTarget, obj: Obj | undefined, old: Obj | undefined): Promise<Webhook[]> {
     const out: Webhook[] = [];
     let nsLabels: Record<string, string> | undefined;
     for (const h of hooks) {
@@ -101,6 +109,11 @@ export class WebhookDispatcher {
         }
         if (!selectorMatches(h.namespaceSelector, nsLabels)) continue;
       }
+      if (h.matchConditions?.length) {
+        const m = evaluateMatchConditions(h, obj, old, this.reviewRequest(scope, t.operation, obj, old));
+        if (m.error !== undefined) throw forbidden({ group: scope.group, plural: scope.resource }, obj?.metadata?.name ?? old?.metadata?.name ?? scope.name, m.error);
+        if (!m.call) continue;
+      }
       out.push(h);
     }
     return out;
@@ -108,7 +121,7 @@ export class WebhookDispatcher {
 
   private async mutate(hooks: Webhook[], scope: RequestScope, op: Operation, obj: Obj | undefined, old: Obj | undefined, redefault?: (o: Obj) => void): Promise<Obj | undefined> {
     const t = this.target(scope, op, obj, old);
-    const matched = await this.matching(hooks, t, obj, old);
+    const matched = await this.matching(hooks, scope, t, obj, old);
     let cur = obj;
     const again = new Set<Webhook>();
     const run = async (h: Webhook) => {
@@ -130,8 +143,19 @@ export class WebhookDispatcher {
     return cur;
   }
 
+  /** ValidatingAdmissionPolicies run before the validating webhooks, as upstream's plugin order. */
+  private async policies(pairs: PolicyBinding[], scope: RequestScope, op: Operation, obj: Obj | undefined, old: Obj | undefined): Promise<void> {
+    if (!pairs.length) return;
+    const t = this.target(scope, op, obj, old);
+    const isNamespace = t.group === '' && t.resource === 'namespaces';
+    const namespaceObject = t.namespace && !isNamespace ? await this.lookups.namespace(t.namespace) : isNamespace ? (obj ?? old) : undefined;
+    const name = obj?.metadata?.name ?? old?.metadata?.name ?? scope.name;
+    const request = this.reviewRequest(scope, op, obj, old);
+    scope.warnings.push(...admitPolicies(pairs, { target: t, name, object: obj, oldObject: old, request, namespaceObject }, { group: scope.group, plural: scope.resource }));
+  }
+
   private async validate(hooks: Webhook[], scope: RequestScope, op: Operation, obj: Obj | undefined, old: Obj | undefined): Promise<void> {
-    const matched = await this.matching(hooks, this.target(scope, op, obj, old), obj, old);
+    const matched = await this.matching(hooks, scope, this.target(scope, op, obj, old), obj, old);
     const outcomes = await Promise.allSettled(matched.map(async (h) => {
       const r = await this.invoke(h, scope, op, obj, old, false);
       if (r && !r.allowed) throw denial(h.name, r.result);
@@ -158,11 +182,7 @@ export class WebhookDispatcher {
     const timeoutSeconds = h.timeoutSeconds ?? 10;
     const target = await this.resolve(h, timeoutSeconds);
     const uid = randomUUID();
-    const meta = obj?.metadata ?? old?.metadata;
-    const review = admissionReview({
-      ...scope, uid, name: meta?.name ?? scope.name, namespace: meta?.namespace ?? scope.namespace, operation: op,
-      object: obj, oldObject: old, options: scope.options(op),
-    }, version);
+    const review = this.review(scope, op, obj, old, uid, version);
     let text: string;
     try {
       text = await post(target, JSON.stringify(review), timeoutSeconds * 1000);
@@ -176,6 +196,20 @@ export class WebhookDispatcher {
       const decode = (e as { decode?: boolean }).decode;
       throw new CallFailure(`${decode ? 'failed to call webhook' : 'received invalid webhook response'}: ${(e as Error).message}`);
     }
+  }
+
+  private review(scope: RequestScope, op: Operation, obj: Obj | undefined, old: Obj | undefined, uid: string, version: string): Record<string, unknown> {
+    const meta = obj?.metadata ?? old?.metadata;
+    return admissionReview({
+      ...scope, uid, name: meta?.name ?? scope.name, namespace: meta?.namespace ?? scope.namespace, operation: op,
+      object: obj, oldObject: old, options: scope.options(op),
+    }, version);
+  }
+
+  /** The AdmissionRequest matchConditions read as `request` (upstream's CreateAdmissionRequest: no uid). */
+  private reviewRequest(scope: RequestScope, op: Operation, obj: Obj | undefined, old: Obj | undefined): unknown {
+    const { uid: _uid, object: _o, oldObject: _old, ...request } = this.review(scope, op, obj, old, '', 'v1').request as Record<string, unknown>;
+    return request;
   }
 
   /** Where the call goes: the URL, or a ready endpoint of the Service (the API server cannot reach ClusterIPs). */

@@ -5,6 +5,7 @@ import { dns1035Label, dns1123Subdomain } from '../validation/names.ts';
 import { type FieldError, forbidden, invalid, notSupported, required } from '../validation/field.ts';
 import type { CRD, CRDNames, CRDVersion, JSONSchemaProps } from './types.ts';
 import { goRegExp } from './structural.ts';
+import { validateRuleDefinitions } from './validation-rules.ts';
 
 const APPROVAL = 'api-approved.kubernetes.io';
 const PRINTER_TYPES = ['integer', 'number', 'string', 'boolean', 'date'];
@@ -112,6 +113,7 @@ export function validateSchema(s: JSONSchemaProps, path: string, lvl: number): F
     if (extra.length || (m.type && m.type !== 'object'))
       errs.push(forbidden(`${path}.properties[metadata]`, 'must not specify anything other than name and generateName, but metadata is implicitly specified'));
   }
+  errs.push(...validateRuleDefinitions(s, path));
   for (const [k, p] of Object.entries(s.properties ?? {})) errs.push(...validateSchema(p, `${path}.properties[${k}]`, lvl + 1));
   if (typeof s.additionalProperties === 'object') errs.push(...validateSchema(s.additionalProperties, `${path}.additionalProperties`, lvl + 1));
   if (s.items) {

@@ -1,18 +1,14 @@
 // admissionregistration.k8s.io/v1 MutatingWebhookConfiguration and ValidatingWebhookConfiguration:
 // upstream's v1 defaulting and validation (webhook names fully qualified and unique, rules,
 // clientConfig url/service, sideEffects, admissionReviewVersions, timeouts, policies) with its
-// field paths and wording, and kubectl get's WEBHOOKS column.
-//
-// matchConditions (CEL) are refused with a 422: this server has no CEL evaluator, and either way
-// of ignoring them would be unsafe. Calling the webhook anyway sends it requests its author
-// excluded (often the system users or leases excluded to keep a Fail-policy webhook from locking
-// the cluster); skipping the webhook silently drops the policy it enforces. A clear refusal at
-// apply time tells the user what is missing.
+// field paths and wording, matchConditions (CEL) compiled at write time (admission/match-conditions.ts),
+// and kubectl get's WEBHOOKS column.
 import { AGE_COLUMN, NAME_COLUMN, age, col } from '../tables/table.ts';
 import { fromLabelSelector, SelectorError, type LabelSelectorObject } from '../selectors.ts';
 import { type FieldError, duplicate, forbidden, invalid, notSupported, required } from '../validation/field.ts';
 import { validateLabels } from '../validation/meta.ts';
 import { dns1035Label, dns1123Subdomain } from '../validation/names.ts';
+import { validateMatchConditions } from '../admission/match-conditions.ts';
 import type { ClientConfig, RuleWithOperations, Webhook } from '../admission/types.ts';
 import type { Obj, Strategy } from './types.ts';
 
@@ -63,7 +59,7 @@ function validateResources(resources: string[] | undefined, path: string): Field
   return errs;
 }
 
-function validateRule(r: RuleWithOperations, path: string): FieldError[] {
+export function validateRule(r: RuleWithOperations, path: string): FieldError[] {
   const errs: FieldError[] = [];
   const ops = r.operations ?? [];
   if (!ops.length) errs.push(required(`${path}.operations`, ''));
@@ -123,7 +119,7 @@ function validateService(path: string, s: NonNullable<ClientConfig['service']>):
   return errs;
 }
 
-function validateSelector(sel: LabelSelectorObject | undefined, path: string): FieldError[] {
+export function validateSelector(sel: LabelSelectorObject | undefined, path: string): FieldError[] {
   if (!sel) return [];
   try {
     fromLabelSelector(sel);
@@ -164,8 +160,7 @@ function validateWebhook(h: Webhook, path: string, mutating: boolean): FieldErro
   if ((cc.url === undefined) === (cc.service === undefined)) errs.push(required(`${path}.clientConfig`, 'exactly one of url or service is required'));
   else if (cc.url !== undefined) errs.push(...validateURL(`${path}.clientConfig.url`, cc.url));
   else if (cc.service) errs.push(...validateService(`${path}.clientConfig.service`, cc.service));
-  if (h.matchConditions?.length)
-    errs.push(forbidden(`${path}.matchConditions`, 'matchConditions are not supported by this API server: it cannot evaluate CEL, and calling or skipping the webhook regardless would not do what they say'));
+  errs.push(...validateMatchConditions(h.matchConditions, `${path}.matchConditions`));
   return errs;
 }
 

@@ -1,10 +1,13 @@
 // The strategy of one served version of a custom resource, built from its CRD: pruning, defaulting
 // (on write and on read from storage), structural-schema validation, selectable fields,
-// additionalPrinterColumns, and storage in the storage version (conversion None rewrites apiVersion).
+// additionalPrinterColumns, x-kubernetes-validations (CEL) on create and update (status included),
+// and storage in the storage version (conversion None rewrites apiVersion).
 import { evaluate } from '../crd/jsonpath.ts';
 import { applyDefaults, prune, validateValue } from '../crd/structural.ts';
 import type { CRD, CRDVersion, JSONSchemaProps, PrinterColumn } from '../crd/types.ts';
+import { hasRules, validateRules } from '../crd/validation-rules.ts';
 import { age, AGE_COLUMN, type Column, NAME_COLUMN, type TableSpec } from '../tables/table.ts';
+import { type FieldError, invalid } from '../validation/field.ts';
 import type { Obj, Strategy } from './types.ts';
 
 const COLUMN_TYPES: Column['type'][] = ['string', 'integer', 'number', 'boolean', 'date'];
@@ -46,6 +49,11 @@ export function customStrategy(crd: CRD, v: CRDVersion): Strategy {
   const apiVersion = `${crd.spec.group}/${v.name}`;
   const hasStatus = !!v.subresources?.status;
   const selectable = (v.selectableFields ?? []).map((f) => f.jsonPath);
+  const rules = hasRules(schema);
+  const structural = (o: Obj) => {
+    const { metadata: _m, ...rest } = o;
+    return validateValue({ ...rest, apiVersion, metadata: {} }, { ...schema, properties: { ...schema.properties, metadata: { type: 'object' } } }, '');
+  };
   return {
     defaults(o) {
       prune(o, schema);
@@ -55,10 +63,14 @@ export function customStrategy(crd: CRD, v: CRDVersion): Strategy {
     prepareForCreate(o) {
       if (hasStatus) delete o.status;
     },
-    validate(o) {
-      const { metadata: _m, ...rest } = o;
-      return validateValue({ ...rest, apiVersion, metadata: {} }, { ...schema, properties: { ...schema.properties, metadata: { type: 'object' } } }, '');
-    },
+    // with rules, the schema is checked where the old object is known, before the rules (withRules)
+    ...(rules ? {} : { validate: structural }),
+    ...(rules
+      ? {
+          validateCreate: (o: Obj) => withRules(structural(o), () => validateRules(o, undefined, schema)),
+          validateUpdate: (next: Obj, old: Obj) => withRules(structural(next), () => validateRules(next, old, schema)),
+        }
+      : {}),
     ...(selectable.length
       ? {
           selectableFields: (o: Obj) =>
@@ -80,6 +92,17 @@ export function customStrategy(crd: CRD, v: CRDVersion): Strategy {
         }
       : {}),
   };
+}
+
+/**
+ * Schema errors, then the CEL rules unless one of those errors is blocking (upstream's
+ * hasBlockingErr: a wrong type, a missing, unsupported, too long or too many value), when the rules
+ * are not run and one error says so.
+ */
+function withRules(errs: FieldError[], rules: () => FieldError[]): FieldError[] {
+  const blocking = errs.some((e) => ['NotSupported', 'Required', 'TooLong', 'TooMany', 'TypeInvalid'].includes(e.type) || (e.type === 'Invalid' && / in body must be of type /.test(e.detail ?? '')));
+  if (blocking) return [...errs, invalid('<nil>', 'null', 'some validation rules were not checked because the object was invalid; correct the existing errors to complete validation')];
+  return [...errs, ...rules()];
 }
 
 /** Whether any node of the schema declares a default (bounded by the schema's own depth). */

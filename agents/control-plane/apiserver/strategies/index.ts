@@ -5,6 +5,7 @@ import { cronJobStrategy, jobStrategy } from './batch.ts';
 import { hpaStrategy, hpaV1Strategy } from './autoscaling.ts';
 import { crdStrategy } from './crd.ts';
 import { mutatingWebhookConfigurationStrategy, validatingWebhookConfigurationStrategy } from './admissionregistration.ts';
+import { validatingAdmissionPolicyBindingStrategy, validatingAdmissionPolicyStrategy } from './admission-policy.ts';
 import { podTemplateStrategy, replicationControllerStrategy, resourceQuotaStrategy } from './core-workloads.ts';
 import {
   configMapStrategy,
@@ -58,6 +59,8 @@ const STRATEGIES: Record<string, Strategy> = {
   'apiextensions.k8s.io/customresourcedefinitions': crdStrategy,
   'admissionregistration.k8s.io/mutatingwebhookconfigurations': mutatingWebhookConfigurationStrategy,
   'admissionregistration.k8s.io/validatingwebhookconfigurations': validatingWebhookConfigurationStrategy,
+  'admissionregistration.k8s.io/validatingadmissionpolicies': validatingAdmissionPolicyStrategy,
+  'admissionregistration.k8s.io/validatingadmissionpolicybindings': validatingAdmissionPolicyBindingStrategy,
   'batch/jobs': jobStrategy,
   'batch/cronjobs': cronJobStrategy,
   'autoscaling/horizontalpodautoscalers': hpaStrategy,
