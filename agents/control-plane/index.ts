@@ -80,6 +80,8 @@ export interface ControlPlaneOptions {
    * default is 15 s); unset or 0: no metrics API (503, as without metrics-server), so in-process test
    * clusters never dial the made-up addresses of their fake nodes */
   metricResolutionMs?: number;
+  /** do not create the built-in IngressClass `hawser` (the nodes' ingress controllers then serve nothing) */
+  disableIngress?: boolean;
 }
 
 const tlsDir = (dataDir: string) => join(dataDir, 'tls');
@@ -196,7 +198,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ url: 
   // every API server calls the admission webhooks, from its own informer-fed copy of their configurations
   await webhooks.start(system, logger('admission-webhooks'));
 
-  await bootstrap(system, { serviceCIDR: o.serviceCIDR, advertiseAddress: o.advertiseAddress, port: http.port });
+  await bootstrap(system, { serviceCIDR: o.serviceCIDR, advertiseAddress: o.advertiseAddress, port: http.port, ingressClass: !o.disableIngress });
   bootstrapHook.done();
   await reconcileBootstrapPolicy(system);
   rbacHook.done();
