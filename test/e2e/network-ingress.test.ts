@@ -24,7 +24,9 @@ const apply = (o: object) => kubectlOk(L.kc, ['-n', NS, 'apply', '-f', '-'], JSO
 const app = (name: string) => ({
   apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name },
   spec: { replicas: 1, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: {
-    terminationGracePeriodSeconds: 0, containers: [{ name: 'web', image: L.testapp, ports: [{ containerPort: 8080 }] }] } } },
+    terminationGracePeriodSeconds: 0, containers: [{ name: 'web', image: L.testapp, command: ['/bin/porter'], ports: [{ containerPort: 8080 }],
+      // porter answers every path with its pod's name
+      env: [{ name: 'SERVE_PORT_8080', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }] }] } } },
 });
 const svc = (name: string) => ({ apiVersion: 'v1', kind: 'Service', metadata: { name }, spec: { selector: { app: name }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] } });
 const backend = (name: string) => ({ service: { name, port: { number: 80 } } });
