@@ -11,9 +11,10 @@ import { loadKubeconfig } from '../api/kubeconfig.ts';
 import { logger } from '../api/log.ts';
 import { core, resourcePath } from '../api/paths.ts';
 import { SyncRunner } from '../api/sync-runner.ts';
+import { EventRecorder } from '../kubelet/pods/events.ts';
 import { IngressProxy } from './proxy.ts';
 import {
-  buildRoutes, desiredStatus, endpointsFor, type EndpointSliceObj, type IngressClassObj, type IngressObj, isOurs, type ServiceObj, statusDiffers,
+  buildRoutes, desiredStatus, endpointsFor, type EndpointSliceObj, type IngressClassObj, type IngressObj, isOurs, missingReferences, type ServiceObj, statusDiffers,
 } from './routes.ts';
 
 export interface IngressOptions {
@@ -47,6 +48,9 @@ export async function startIngress(o: IngressOptions): Promise<{ ports: { http: 
   /** secure contexts by "<ns>/<name>@<resourceVersion>": a Secret is parsed once per version */
   let contextCache = new Map<string, tls.SecureContext>();
   let lastProblems = '';
+  const events = new EventRecorder(api, o.nodeName, log, 'hawser-ingress');
+  /** problems already reported, so that a sync repeats no event */
+  let reported = new Set<string>();
 
   const runner = new SyncRunner(async () => {
     const ours = ingresses.list().filter((i) => isOurs(i, classes.list()));
@@ -76,6 +80,17 @@ export async function startIngress(o: IngressOptions): Promise<{ ports: { http: 
     const svcs = services.list();
     const sl = slices.list();
     proxy.setRoutes({ routes, contexts, endpoints: (b) => endpointsFor(b, svcs, sl) });
+    // one node reports (the first Ready one by name), so N nodes do not send N copies of each event
+    const ready = nodes.list().filter((n) => readyIP(n)).map((n) => n.metadata?.name ?? '').sort();
+    const nowReported = new Set<string>();
+    const keyOf = (m: { namespace?: string; name?: string }) => `${m.namespace}/${m.name}`;
+    for (const p of missingReferences(ours, new Set(svcs.map((s) => keyOf(s.metadata))), new Set(secrets.list().map((s) => keyOf(s.metadata ?? {}))))) {
+      const k = `${p.ingress.uid}|${p.message}`;
+      nowReported.add(k);
+      if (reported.has(k) || (ready.length && ready[0] !== o.nodeName)) continue;
+      events.about({ kind: 'Ingress', apiVersion: 'networking.k8s.io/v1', name: p.ingress.name ?? '', namespace: p.ingress.namespace, uid: p.ingress.uid }, 'Warning', p.reason, p.message);
+    }
+    reported = nowReported;
     const want = desiredStatus(nodes.list().map(readyIP).filter((ip): ip is string => !!ip));
     for (const ing of ours) {
       if (!statusDiffers(ing, want)) continue;
@@ -89,11 +104,14 @@ export async function startIngress(o: IngressOptions): Promise<{ ports: { http: 
     }
   }, 0, 30_000);
 
-  const changed = () => { setImmediate(() => runner.run()); };
+  // no sync before every informer has listed: a half-read cluster would report Services missing
+  let synced = false;
+  const changed = () => { if (synced) setImmediate(() => runner.run()); };
   for (const inf of informers) inf.on({ add: changed, update: changed, delete: changed }).start();
   let stopped = false;
   void Promise.all(informers.map((i) => i.waitForSync())).then(() => {
     if (stopped) return;
+    synced = true;
     runner.start();
     runner.run();
     log.info({ node: o.nodeName, ...ports }, 'ingress controller started');

@@ -162,3 +162,24 @@ export function desiredStatus(nodeIPs: string[]): { ingress?: { ip: string }[] }
 
 export const statusDiffers = (ing: IngressObj, want: { ingress?: { ip: string }[] }): boolean =>
   JSON.stringify(ing.status?.loadBalancer ?? {}) !== JSON.stringify(want);
+
+export interface Problem { ingress: Meta & { uid?: string }; reason: 'ServiceNotFound' | 'SecretNotFound'; message: string }
+
+/** What an Ingress of ours names that does not exist: its other rules keep working (pure). */
+export function missingReferences(ours: (IngressObj & { metadata: { uid?: string } })[], services: Set<string>, secrets: Set<string>): Problem[] {
+  const out: Problem[] = [];
+  for (const ing of ours) {
+    const ns = ing.metadata.namespace ?? 'default';
+    const names = new Set<string>();
+    const backends = [ing.spec?.defaultBackend, ...(ing.spec?.rules ?? []).flatMap((r) => (r.http?.paths ?? []).map((p) => p.backend))];
+    for (const b of backends) if (b?.service?.name) names.add(b.service.name);
+    for (const n of [...names].sort()) {
+      if (!services.has(`${ns}/${n}`)) out.push({ ingress: ing.metadata, reason: 'ServiceNotFound', message: `service "${ns}/${n}" not found: requests routed to it are answered 503` });
+    }
+    for (const t of ing.spec?.tls ?? []) {
+      if (t.secretName && !secrets.has(`${ns}/${t.secretName}`))
+        out.push({ ingress: ing.metadata, reason: 'SecretNotFound', message: `TLS secret "${ns}/${t.secretName}" not found: its hosts are served the default certificate` });
+    }
+  }
+  return out;
+}

@@ -1,7 +1,7 @@
 // The ingress controller's pure decisions (agents/ingress/routes.ts): class ownership, host and
 // path matching as the Ingress spec defines it, conflicts, TLS by SNI, endpoint resolution, status.
 import test from 'ava';
-import { buildRoutes, certFor, desiredStatus, endpointsFor, isOurs, match, pathMatches, type IngressObj } from '../../agents/ingress/routes.ts';
+import { buildRoutes, certFor, desiredStatus, endpointsFor, isOurs, match, missingReferences, pathMatches, type IngressObj } from '../../agents/ingress/routes.ts';
 
 const svc = (name: string, number = 80) => ({ service: { name, port: { number } } });
 const ing = (name: string, spec: IngressObj['spec'], created = '2026-01-01T00:00:00Z'): IngressObj =>
@@ -84,4 +84,13 @@ test('ours: a class naming our controller, or the legacy annotation; status list
   t.true(isOurs({ metadata: { annotations: { 'kubernetes.io/ingress.class': 'hawser' } }, spec: {} }, classes));
   t.deepEqual(desiredStatus(['10.71.0.3', '10.71.0.2', '10.71.0.3']), { ingress: [{ ip: '10.71.0.2' }, { ip: '10.71.0.3' }] });
   t.deepEqual(desiredStatus([]), {});
+});
+
+test('missing Services and TLS Secrets are named once per Ingress; present ones are not', (t) => {
+  const i = ing('a', { defaultBackend: svc('web'), tls: [{ hosts: ['h'], secretName: 'gone' }, { hosts: ['k'], secretName: 'here' }],
+    rules: [{ host: 'h', http: { paths: [{ path: '/', pathType: 'Prefix', backend: svc('web') }, { path: '/x', pathType: 'Prefix', backend: svc('nope') }] } }] });
+  t.deepEqual(missingReferences([i], new Set(['ns/web']), new Set(['ns/here'])).map((p) => `${p.reason}: ${p.message}`), [
+    'ServiceNotFound: service "ns/nope" not found: requests routed to it are answered 503',
+    'SecretNotFound: TLS secret "ns/gone" not found: its hosts are served the default certificate',
+  ]);
 });

@@ -130,7 +130,7 @@ export const CLUSTER_ROLES: ClusterRoleSpec[] = [
   // beyond ingresses/status; nodes for the addresses it publishes
   { name: 'system:hawser-ingress', rules: [
     r(READ, [''], ['services', 'secrets', 'nodes']), r(READ, ['discovery.k8s.io'], ['endpointslices']),
-    r(READ, ['networking.k8s.io'], ['ingresses', 'ingressclasses']), r(['get', 'update', 'patch'], ['networking.k8s.io'], ['ingresses/status']),
+    r(READ, ['networking.k8s.io'], ['ingresses', 'ingressclasses']), r(['get', 'update', 'patch'], ['networking.k8s.io'], ['ingresses/status']), r(['create', 'patch'], ['', 'events.k8s.io'], ['events']),
   ] },
 ];
 
