@@ -77,7 +77,7 @@ test.serial('valid Ingresses of every path type and a wildcard host are stored; 
   };
   const r = await post(ING, ingress('good', spec));
   t.is(r.status, 201, JSON.stringify(r.json));
-  t.deepEqual(r.json?.spec, spec);
+  t.deepEqual(r.json?.spec, { ...spec, ingressClassName: 'hawser' }, 'stored as sent, with the built-in default class');
   const cur = r.json!;
   const put = (status: unknown) => send({ method: 'PUT', path: `${ING}/good/status`, headers: json, body: JSON.stringify({ ...cur, status }) });
   const bad = await put({ loadBalancer: { ingress: [{ ip: '300.1.1.1' }] } });
