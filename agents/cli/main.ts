@@ -57,6 +57,7 @@ program.command('control-plane').alias('server')
   .option('--secrets-encryption', 'encrypt Secrets at rest (keys in <data-dir>/cred/encryption-config.json, made on first start)')
   .option('--write-kubeconfig <file>', 'also write the admin kubeconfig here (mode 0600) at each start, e.g. /etc/hawser/admin.kubeconfig')
   .option('--metric-resolution <duration>', 'how often the metrics API scrapes each kubelet\'s /metrics/resource', '15s')
+  .option('--disable-ingress', 'do not create the built-in default IngressClass "hawser" (k3s: --disable traefik)')
   .action(async (_o, cmd: Command) => {
     const o = withConfigFile<Record<string, any>>(cmd, 'control-plane');
     const { startControlPlane } = await import('../control-plane/index.ts');
@@ -75,6 +76,7 @@ program.command('control-plane').alias('server')
       serviceAccountExtendTokenExpiration: String(o.serviceAccountExtendTokenExpiration) !== 'false',
       secretsEncryption: !!o.secretsEncryption,
       metricResolutionMs: duration(String(o.metricResolution)),
+      disableIngress: !!o.disableIngress,
     });
     const adminKubeconfig = `${o.dataDir}/admin.kubeconfig`;
     if (o.writeKubeconfig) (await import('./install/admin-kubeconfig.ts')).copyAdminKubeconfig(adminKubeconfig, o.writeKubeconfig);

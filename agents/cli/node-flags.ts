@@ -75,7 +75,12 @@ export const proxyFlags = (c: Command, withShared = true) => (withShared ? nodeI
   .option('--masquerade-all', 'masquerade all Service traffic')
   .option('--nodeport-addresses <cidrs>', 'addresses NodePorts answer on, comma separated (default: all)')
   .option('--ipvs-scheduler <name>', 'ipvs mode: rr, lc, dh, sh, sed or nq', 'rr')
-  .option('--cleanup', 'remove the rules every proxy mode made (iptables, ipvs, nftables) and exit, as upstream kube-proxy --cleanup');
+  .option('--cleanup', 'remove the rules every proxy mode made (iptables, ipvs, nftables) and exit, as upstream kube-proxy --cleanup')
+  .option('--ingress-kubeconfig <file>', 'the built-in ingress controller\'s credentials (system:hawser-ingress); without the file it does not run', LAYOUT.ingressKubeconfig)
+  .option('--disable-ingress', 'do not run the built-in ingress controller on this node')
+  .option('--ingress-bind-address <ip>', 'address the ingress controller listens on', '0.0.0.0')
+  .option('--ingress-http-port <port>', 'the ingress controller\'s HTTP port', '80')
+  .option('--ingress-https-port <port>', 'the ingress controller\'s HTTPS port', '443');
 
 /**
  * podnet's and kube-proxy's own credentials where the host has them; a host joined by an earlier
@@ -129,5 +134,13 @@ export function proxyOptions(o: Flags): KubeProxyOptions {
     minSyncPeriodMs: duration(str(o.minSyncPeriod)), syncPeriodMs: duration(str(o.syncPeriod)),
     masqueradeAll: !!o.masqueradeAll, nodePortAddresses: o.nodeportAddresses ? str(o.nodeportAddresses).split(',') : undefined,
     ipvsScheduler: str(o.ipvsScheduler),
+    ingress: ingressOptions(o),
   };
+}
+
+/** The built-in ingress controller's settings, or undefined when it is off or has no credentials (a host joined before it existed). */
+function ingressOptions(o: Flags): KubeProxyOptions['ingress'] {
+  const kubeconfig = str(o.ingressKubeconfig);
+  if (o.disableIngress || !kubeconfig || !existsSync(kubeconfig)) return undefined;
+  return { kubeconfig, bindAddress: str(o.ingressBindAddress), httpPort: Number(o.ingressHttpPort), httpsPort: Number(o.ingressHttpsPort) };
 }

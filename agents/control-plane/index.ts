@@ -84,6 +84,8 @@ export interface ControlPlaneOptions {
   hpaSyncPeriodMs?: number;
   /** a metrics store the caller fills instead of the kubelet scraper (in-process tests' fake metrics source) */
   metricsSource?: MetricsStore;
+  /** do not create the built-in IngressClass `hawser` (the nodes' ingress controllers then serve nothing) */
+  disableIngress?: boolean;
 }
 
 const tlsDir = (dataDir: string) => join(dataDir, 'tls');
@@ -200,7 +202,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ url: 
   // every API server calls the admission webhooks, from its own informer-fed copy of their configurations
   await webhooks.start(system, logger('admission-webhooks'));
 
-  await bootstrap(system, { serviceCIDR: o.serviceCIDR, advertiseAddress: o.advertiseAddress, port: http.port });
+  await bootstrap(system, { serviceCIDR: o.serviceCIDR, advertiseAddress: o.advertiseAddress, port: http.port, ingressClass: !o.disableIngress });
   bootstrapHook.done();
   await reconcileBootstrapPolicy(system);
   rbacHook.done();

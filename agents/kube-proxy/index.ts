@@ -19,6 +19,7 @@ import { NftablesBackend } from './nftables/syncer.ts';
 import { cidrContains } from './policy.ts';
 import { Proxier, type Backend } from './proxier.ts';
 import { ChangeTracker } from './tracker.ts';
+import { type IngressOptions, startIngress } from '../ingress/controller.ts';
 
 export interface KubeProxyOptions {
   nodeName: string;
@@ -38,6 +39,8 @@ export interface KubeProxyOptions {
   cleanupOnStop?: boolean;
   /** run iptables/nft/ipset/conntrack in this network namespace instead of our own (tests) */
   netns?: string;
+  /** the built-in ingress controller (agents/ingress), with its own credentials; absent: not run */
+  ingress?: Omit<IngressOptions, 'nodeName'>;
 }
 
 /** This host's IPv4 addresses inside the given CIDRs ([] when none are given: NodePorts on every address). */
@@ -119,12 +122,17 @@ export async function startKubeProxy(o: KubeProxyOptions): Promise<{ ready: Prom
   started = true;
   proxier.start();
   log.info({ node: o.nodeName, mode: o.mode, nodeIP, healthz: servers.healthzPort, metrics: servers.metricsPort }, 'kube-proxy started');
+  // a port the ingress controller cannot have (80/443 taken) must not take Services down with it
+  const ingress = o.ingress
+    ? await startIngress({ ...o.ingress, nodeName: o.nodeName }).catch((err) => { log.error({ err: String(err) }, 'ingress controller not started'); return undefined; })
+    : undefined;
 
   return {
     ready: proxier.firstSync.promise,
     async stop() {
       services.stop();
       slices.stop();
+      await ingress?.stop();
       proxier.stop();
       await proxier.runner.whenIdle();
       await hcServers.close();

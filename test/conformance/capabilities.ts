@@ -31,7 +31,7 @@ export const CAPABILITY_RULES: CapabilityRule[] = [
   { capability: 'needs ordered namespace deletion (pods first)', name: /OrderedNamespaceDeletion/ },
   { capability: 'needs certificates API (CSR)', name: /Certificates API/ },
   { capability: 'needs events.k8s.io/v1', name: /\] Events API / },
-  { capability: 'needs Ingress/IngressClass (networking.k8s.io)', name: /\] Ingress(Class)? API / },
+  { capability: 'mirrored: Ingress/IngressClass API operations (test/e2e/network-ingress-api.test.ts)', name: /\] Ingress(Class)? API / },
   { capability: 'needs ServiceCIDR/IPAddress (networking.k8s.io)', name: /ServiceCIDR and IPAddress API/ },
   { capability: 'needs RuntimeClass (node.k8s.io)', name: /RuntimeClass/ },
   { capability: 'needs DRA (resource.k8s.io)', name: /\[DRA\]/ },

@@ -52,3 +52,7 @@ export function rawClient(kubeconfig: string): Send & { close(): void } {
     });
   return Object.assign(send, { close: () => agent.destroy() });
 }
+
+/** A 422's causes as `field: message` lines, as kubectl prints them. */
+export const causeLines = (r: { json?: Record<string, any> }): string[] =>
+  (r.json?.details?.causes ?? []).map((x: { field: string; message: string }) => `${x.field}: ${x.message}`);

@@ -99,3 +99,21 @@ test.serial('the cluster DNS server reads as system:hawser-dns: it answers from 
   const del = await c.kubectl(['delete', 'service', 'kube-dns', '-n', 'kube-system'], { kubeconfig: dns });
   t.regex(del.stderr, /User "system:hawser-dns" cannot delete resource "services"/);
 });
+
+test.serial('the ingress controller reads as system:hawser-ingress: ingresses, classes, services, slices, secrets, nodes; it writes only ingresses/status', async (t) => {
+  t.regex(await c.ok(['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}'], as('ingress')), /^system:hawser-ingress$/);
+  for (const [verb, resource] of [['watch', 'ingresses.networking.k8s.io'], ['list', 'ingressclasses.networking.k8s.io'], ['watch', 'services'],
+    ['watch', 'endpointslices.discovery.k8s.io'], ['watch', 'secrets'], ['list', 'nodes']]) {
+    t.is((await c.ok(['auth', 'can-i', verb, resource, '-A'], as('ingress'))).trim(), 'yes', `${verb} ${resource}`);
+  }
+  const ing = { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: 'i', namespace: 'default' }, spec: { defaultBackend: { service: { name: 'web', port: { number: 80 } } } } };
+  const create = await c.kubectl(['create', '-f', '-'], { ...as('ingress'), input: JSON.stringify(ing) });
+  t.regex(create.stderr, /ingresses.networking.k8s.io is forbidden: User "system:hawser-ingress" cannot create resource "ingresses"/);
+  await c.ok(['create', '-f', '-'], { input: JSON.stringify(ing) });
+  const status = await c.kubectl(['patch', 'ingress', 'i', '--subresource=status', '--type=merge', '-p', '{"status":{"loadBalancer":{"ingress":[{"ip":"10.0.0.1"}]}}}'], as('ingress'));
+  t.is(status.code, 0, status.stderr);
+  const spec = await c.kubectl(['patch', 'ingress', 'i', '--type=merge', '-p', '{"spec":{"ingressClassName":"x"}}'], as('ingress'));
+  t.regex(spec.stderr, /User "system:hawser-ingress" cannot patch resource "ingresses"/);
+  t.is((await c.kubectl(['auth', 'can-i', 'create', 'pods'], as('ingress'))).stdout.trim(), 'no');
+  await c.ok(['delete', 'ingress', 'i']);
+});

@@ -110,10 +110,11 @@ test.serial('install, then join: the expected files; a second join and a second 
     'cluster-cidr': '10.244.0.0/16', 'container-runtime-endpoint': '/run/containerd/containerd.sock',
     'root-dir': '/var/lib/hawser/kubelet', 'node-ip': '10.9.8.7',
     'podnet-kubeconfig': '/etc/hawser/podnet.kubeconfig', 'kube-proxy-kubeconfig': '/etc/hawser/kube-proxy.kubeconfig',
+    'ingress-kubeconfig': '/etc/hawser/ingress.kubeconfig',
   });
   t.false(existsSync(join(root, 'etc/hawser/kubelet.yaml')), 'no per-component configs unless --separate-units');
   // each agent component has its own credentials, private to root
-  for (const [file, cn] of [['kubelet', 'system:node:w1'], ['kube-proxy', 'system:kube-proxy'], ['podnet', 'system:podnet:w1']]) {
+  for (const [file, cn] of [['kubelet', 'system:node:w1'], ['kube-proxy', 'system:kube-proxy'], ['podnet', 'system:podnet:w1'], ['ingress', 'system:hawser-ingress']]) {
     const path = join(root, `etc/hawser/${file}.kubeconfig`);
     t.is(statSync(path).mode & 0o777, 0o600, path);
     t.true(new X509Certificate(parseKubeconfig(readFileSync(path, 'utf8')).cert!).subject.split('\n').includes(`CN=${cn}`), path);

@@ -116,9 +116,10 @@ test('a change restarts only the units that read it', (t) => {
 });
 
 test('join writes the CA, a private kubeconfig for each agent component and the private node password', (t) => {
-  const e = joinEntries({ caPem: 'CA', kubeconfigs: { kubelet: 'KC', 'kube-proxy': 'KP', podnet: 'PN' }, nodePassword: 'pw' });
+  const e = joinEntries({ caPem: 'CA', kubeconfigs: { kubelet: 'KC', 'kube-proxy': 'KP', podnet: 'PN', ingress: 'IN' }, nodePassword: 'pw' });
   t.deepEqual(e.map((x) => [x.path, x.mode, x.group]), [['/etc/hawser/ca.crt', 0o644, 'join'], ['/etc/hawser/kubelet.kubeconfig', 0o600, 'join'],
-    ['/etc/hawser/kube-proxy.kubeconfig', 0o600, 'join'], ['/etc/hawser/podnet.kubeconfig', 0o600, 'join'], ['/etc/hawser/node-password', 0o600, 'join']]);
+    ['/etc/hawser/kube-proxy.kubeconfig', 0o600, 'join'], ['/etc/hawser/podnet.kubeconfig', 0o600, 'join'],
+    ['/etc/hawser/ingress.kubeconfig', 0o600, 'join'], ['/etc/hawser/node-password', 0o600, 'join']]);
 });
 
 test('flags: unset ones stay unset (the previous install keeps its values); bad values are refused', (t) => {

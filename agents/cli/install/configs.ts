@@ -68,7 +68,8 @@ export function componentValues(c: Component, s: InstallSettings): Values {
         backend: s.podnetBackend === 'host-gw' ? undefined : s.podnetBackend,
       };
     case 'kube-proxy':
-      return { ...node('kube-proxy'), 'cluster-cidr': s.clusterCIDR, 'node-ip': s.nodeIP, 'proxy-mode': s.proxyMode === 'iptables' ? undefined : s.proxyMode };
+      return { ...node('kube-proxy'), 'cluster-cidr': s.clusterCIDR, 'node-ip': s.nodeIP, 'proxy-mode': s.proxyMode === 'iptables' ? undefined : s.proxyMode,
+        'ingress-kubeconfig': AGENT_KUBECONFIGS.ingress };
     case 'agent':
       // the shared keys (node-name, node-ip, cluster-cidr) mean the same to each component; each
       // has its own credentials (kubeconfig is the kubelet's)

@@ -18,6 +18,8 @@ export const LAYOUT = {
   /** kube-proxy's and podnet's own credentials (not the node's: agent-identities.ts) */
   proxyKubeconfig: '/etc/hawser/kube-proxy.kubeconfig',
   podnetKubeconfig: '/etc/hawser/podnet.kubeconfig',
+  /** the built-in ingress controller's (kube-proxy runs it) */
+  ingressKubeconfig: '/etc/hawser/ingress.kubeconfig',
   /** the server's admin credentials, written at each start (k3s: /etc/rancher/k3s/k3s.yaml) */
   adminKubeconfig: '/etc/hawser/admin.kubeconfig',
   /** the kubectl shipped with the release, which `hawser kubectl` runs */
@@ -38,7 +40,7 @@ export const AGENT_RUNTIME_DIRS = ['/var/log/pods', '/var/lib/cni'];
 
 /** Each node agent's credentials file, as `hawser join` writes them. */
 export const AGENT_KUBECONFIGS: Record<AgentComponent, string> = {
-  kubelet: LAYOUT.kubeconfig, 'kube-proxy': LAYOUT.proxyKubeconfig, podnet: LAYOUT.podnetKubeconfig,
+  kubelet: LAYOUT.kubeconfig, 'kube-proxy': LAYOUT.proxyKubeconfig, podnet: LAYOUT.podnetKubeconfig, ingress: LAYOUT.ingressKubeconfig,
 };
 
 export const configFile = (component: string): string => `${LAYOUT.etcDir}/${component}.yaml`;

@@ -41,7 +41,7 @@ export function nodeConfig(lab: Lab, n: LabNode, c: 'kubelet' | 'podnet' | 'kube
       'cgroup-root': `/hawser/${n.name}`, 'node-ip': n.ip, 'cluster-dns': '10.96.0.10' },
     podnet: { ...common, 'cni-conf-dir': `${n.dir}/cni/net.d`, 'cni-bin-dir': lab.cniBinDir, 'ipam-data-dir': `${n.dir}/cni/ipam`,
       'cluster-cidr': lab.clusterCIDR, backend: lab.podnetBackend },
-    'kube-proxy': { ...common, 'cluster-cidr': lab.clusterCIDR, 'node-ip': n.ip },
+    'kube-proxy': { ...common, 'cluster-cidr': lab.clusterCIDR, 'node-ip': n.ip, 'ingress-kubeconfig': labKubeconfig(n, 'ingress') },
   }[c];
   return { path: `${etcDirOf(lab, n)}/${c}.yaml`, text: renderComponentConfig(c, values) };
 }

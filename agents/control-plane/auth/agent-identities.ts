@@ -13,10 +13,12 @@ export const KUBE_PROXY_USER = 'system:kube-proxy';
 export const PODNET_GROUP = 'system:podnets';
 export const PODNET_USER_PREFIX = 'system:podnet:';
 export const DNS_USER = 'system:hawser-dns';
+/** the built-in ingress controller on every node (agents/ingress), one user cluster-wide as kube-proxy */
+export const INGRESS_USER = 'system:hawser-ingress';
 
 /** The agent components that get their own client certificate on each node. */
-export type AgentComponent = 'kubelet' | 'kube-proxy' | 'podnet';
-export const AGENT_COMPONENTS: AgentComponent[] = ['kubelet', 'kube-proxy', 'podnet'];
+export type AgentComponent = 'kubelet' | 'kube-proxy' | 'podnet' | 'ingress';
+export const AGENT_COMPONENTS: AgentComponent[] = ['kubelet', 'kube-proxy', 'podnet', 'ingress'];
 
 /** The certificate subject (CN, O) of a component on a node. */
 export function agentSubject(component: AgentComponent, node: string): { user: string; groups: string[] } {
@@ -24,6 +26,7 @@ export function agentSubject(component: AgentComponent, node: string): { user: s
     case 'kubelet': return { user: `system:node:${node}`, groups: ['system:nodes'] };
     case 'kube-proxy': return { user: KUBE_PROXY_USER, groups: [] };
     case 'podnet': return { user: `${PODNET_USER_PREFIX}${node}`, groups: [PODNET_GROUP] };
+    case 'ingress': return { user: INGRESS_USER, groups: [] };
   }
 }
 

@@ -3,7 +3,7 @@
 // reconcile-policy.ts: missing ones are added, user changes are kept.
 import type { PolicyRule } from './authorizer.ts';
 import { PROXIER_RULES, SCHEDULER_RULES } from './rules.ts';
-import { DNS_USER, PODNET_GROUP } from './agent-identities.ts';
+import { DNS_USER, INGRESS_USER, PODNET_GROUP } from './agent-identities.ts';
 
 const RBAC = 'rbac.authorization.k8s.io';
 const READ = ['get', 'list', 'watch'];
@@ -126,6 +126,12 @@ export const CLUSTER_ROLES: ClusterRoleSpec[] = [
   // and, for NetworkPolicy enforcement (agents/netpol), kube-router's reads: peers are cluster-wide
   { name: 'system:podnet', rules: [r(READ, [''], ['nodes']), r(['patch'], [''], ['nodes']), r(READ, [''], ['pods', 'namespaces']), r(READ, ['networking.k8s.io'], ['networkpolicies'])] },
   { name: 'system:coredns', rules: [r(['list', 'watch'], [''], ['endpoints', 'services', 'pods', 'namespaces']), r(['list', 'watch'], ['discovery.k8s.io'], ['endpointslices'])] },
+  // the built-in ingress controller (agents/ingress), as ingress-nginx's ClusterRole without writes
+  // beyond ingresses/status; nodes for the addresses it publishes
+  { name: 'system:hawser-ingress', rules: [
+    r(READ, [''], ['services', 'secrets', 'nodes']), r(READ, ['discovery.k8s.io'], ['endpointslices']),
+    r(READ, ['networking.k8s.io'], ['ingresses', 'ingressclasses']), r(['get', 'update', 'patch'], ['networking.k8s.io'], ['ingresses/status']), r(['create', 'patch'], ['', 'events.k8s.io'], ['events']),
+  ] },
 ];
 
 export const CLUSTER_ROLE_BINDINGS: ClusterRoleBindingSpec[] = [
@@ -148,4 +154,5 @@ export const CLUSTER_ROLE_BINDINGS: ClusterRoleBindingSpec[] = [
   { name: 'system:node', role: 'system:node', subjects: [] },
   { name: 'system:podnet', role: 'system:podnet', subjects: [{ kind: 'Group', name: PODNET_GROUP }] },
   { name: 'system:coredns', role: 'system:coredns', subjects: [{ kind: 'User', name: DNS_USER }] },
+  { name: 'system:hawser-ingress', role: 'system:hawser-ingress', subjects: [{ kind: 'User', name: INGRESS_USER }] },
 ];

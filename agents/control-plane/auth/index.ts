@@ -1,7 +1,8 @@
 // Authorization for the API server, assembled: static rules (cluster admins, control-plane
 // components, discovery for everyone), then the Node authorizer over the pod graph, then RBAC over
 // the in-memory roles and bindings, then refusal. Admission: NodeRestriction, RBAC escalation and
-// ServiceAccount (pods get their ServiceAccount and its token volume).
+// ServiceAccount (pods get their ServiceAccount and its token volume), DefaultIngressClass.
+import { admitIngressClass } from '../apiserver/ingress-class-admission.ts';
 import { RESOURCES, storageKey } from '../apiserver/registry.ts';
 import type { Store } from '../storage/types.ts';
 import type { Attributes } from './attributes.ts';
@@ -52,8 +53,12 @@ export async function startAuthorization(store: Store): Promise<Authorization> {
   await rbac.start();
   const authorizer = new UnionAuthorizer([new StaticRuleAuthorizer(), new NodeAuthorizer(graph, source), new RbacAuthorizer(rbac)]);
   const objects = storedObjects(store);
-  const admit = async (a: Attributes, body: Record<string, any>) =>
-    nodeAdmission(a, body) ?? (await rbacAdmission(authorizer, rbac, a, body)) ?? (await serviceAccountAdmission(a, body, objects));
+  const ingressClasses = storageKey(RESOURCES.find((r) => r.plural === 'ingressclasses')!, undefined);
+  const listIngressClasses = async () => (await store.list(ingressClasses)).items.map((kv) => JSON.parse(kv.value));
+  const admit = async (a: Attributes, body: Record<string, any>) => {
+    await admitIngressClass(a, body, listIngressClasses);
+    return nodeAdmission(a, body) ?? (await rbacAdmission(authorizer, rbac, a, body)) ?? (await serviceAccountAdmission(a, body, objects));
+  };
   return {
     authorizer,
     admit,

@@ -143,12 +143,12 @@ export function joinHandler(o: { dataDir: string; serverURL: string; nodeExists:
       const p = await issueCert(authority, { cn: who.user, orgs: who.groups, usage: 'client' });
       return { clientCert: p.certPem, clientKey: p.keyPem };
     };
-    const [kubelet, proxy, podnet] = await Promise.all(AGENT_COMPONENTS.map(issue));
+    const [kubelet, proxy, podnet, ingress] = await Promise.all(AGENT_COMPONENTS.map(issue));
     recordJoin(o.dataDir, nodeName, cred.id, decision.why === 'same-password' ? storedHash! : await hashPassword(password));
     log.info({ node: nodeName, token: cred.id, why: decision.why }, decision.why === 'new' ? 'node joined' : 'node re-joined under its name');
     return {
       apiVersion: 'hawser.io/v1', kind: 'JoinResponse', nodeName, server: o.serverURL,
-      caCert: authority.certPem, ...kubelet, components: { 'kube-proxy': proxy, podnet },
+      caCert: authority.certPem, ...kubelet, components: { 'kube-proxy': proxy, podnet, ingress },
     };
   }
 

@@ -9,7 +9,8 @@ import type { Logger } from '../../api/log.ts';
 import { core } from '../../api/paths.ts';
 
 export type EventType = 'Normal' | 'Warning';
-interface Ref { kind: string; apiVersion: string; name: string; namespace?: string; uid?: string; fieldPath?: string }
+export interface EventRef { kind: string; apiVersion: string; name: string; namespace?: string; uid?: string; fieldPath?: string }
+type Ref = EventRef;
 
 const AGGREGATE_MS = 10 * 60_000;
 const MAX_BACKLOG = 1000;
@@ -41,6 +42,11 @@ export class EventRecorder {
   nodeEvent(uid: string | undefined, type: EventType, reason: string, message: string): void {
     // node events live in the default namespace, about the Node named like this kubelet
     this.emit({ kind: 'Node', apiVersion: 'v1', name: this.node, uid: uid ?? this.node }, type, reason, message, 'default');
+  }
+
+  /** An event about any object (the ingress controller's about Ingresses), in the object's namespace. */
+  about(ref: EventRef, type: EventType, reason: string, message: string): void {
+    this.emit(ref, type, reason, message);
   }
 
   private emit(ref: Ref, type: EventType, reason: string, message: string, namespace = ref.namespace ?? 'default'): void {

@@ -16,6 +16,7 @@ import {
   secretStrategy,
   serviceAccountStrategy,
 } from './misc.ts';
+import { ingressClassStrategy, ingressStrategy } from './ingress.ts';
 import { networkPolicyStrategy } from './networking.ts';
 import { namespaceStrategy, nodeStrategy } from './node.ts';
 import { podStrategy } from './pod.ts';
@@ -52,6 +53,8 @@ const STRATEGIES: Record<string, Strategy> = {
   'discovery.k8s.io/endpointslices': endpointSliceStrategy,
   'networking.k8s.io/networkpolicies': networkPolicyStrategy,
   'policy/poddisruptionbudgets': podDisruptionBudgetStrategy,
+  'networking.k8s.io/ingresses': ingressStrategy,
+  'networking.k8s.io/ingressclasses': ingressClassStrategy,
   'apps/deployments': deploymentStrategy,
   'apps/replicasets': replicaSetStrategy,
   'apps/daemonsets': daemonSetStrategy,
