@@ -4,7 +4,7 @@ import { ApiError } from './apiserver/errors.ts';
 import type { LoopbackClient } from './client/loopback.ts';
 import { nthIP, parseCIDR } from './controllers/cidr.ts';
 import { localPathClass } from './controllers/storage/local-path-rules.ts';
-import { CLASS_NAME, CONTROLLER_NAME } from '../ingress/routes.ts';
+import { CLASS_NAME, CONTROLLER_NAME } from '../api/ingress-class.ts';
 
 export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 

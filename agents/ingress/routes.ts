@@ -5,8 +5,9 @@
 // which endpoints a backend resolves to through its Service and EndpointSlices, and the status
 // every Ingress of ours should carry. Conflicting rules: the older Ingress wins, as ingress-nginx.
 
-export const CONTROLLER_NAME = 'hawser.io/ingress';
-export const CLASS_NAME = 'hawser';
+import { CLASS_NAME, CONTROLLER_NAME } from '../api/ingress-class.ts';
+
+export { CLASS_NAME, CONTROLLER_NAME };
 
 export interface Meta { namespace?: string; name?: string; creationTimestamp?: string; annotations?: Record<string, string> }
 export interface BackendRef { service?: { name?: string; port?: { name?: string; number?: number } } }
