@@ -4,26 +4,11 @@
 import https from 'node:https';
 import axios, { type AxiosInstance } from 'axios';
 import type { Readable } from 'node:stream';
+import { ApiError, type Status } from './errors.ts';
 import type { ClusterAuth } from './kubeconfig.ts';
 
-export interface Status {
-  kind?: 'Status';
-  status?: string;
-  message?: string;
-  reason?: string;
-  code?: number;
-  details?: unknown;
-}
-
-export class ApiError extends Error {
-  constructor(readonly code: number, readonly status: Status) {
-    super(status.message ?? `HTTP ${code}`);
-  }
-  get reason(): string | undefined { return this.status.reason; }
-}
-
-export const isNotFound = (e: unknown): boolean => e instanceof ApiError && e.code === 404;
-export const isConflict = (e: unknown): boolean => e instanceof ApiError && e.code === 409;
+// one ApiError for the whole tree (errors.ts); re-exported here, where agents have always found it
+export { ApiError, isConflict, isNotFound, type Status } from './errors.ts';
 
 export type PatchType = 'merge' | 'strategic' | 'json';
 const patchContentType: Record<PatchType, string> = {
@@ -66,8 +51,7 @@ export class ApiClient {
       headers: opts.data !== undefined ? { 'Content-Type': opts.contentType ?? 'application/json' } : undefined,
     });
     if (res.status >= 200 && res.status < 300) return res.data as T;
-    const body = typeof res.data === 'object' && res.data ? res.data as Status : { message: String(res.data) };
-    throw new ApiError(res.status, body);
+    throw ApiError.fromStatus(res.status, res.data);
   }
 
   get<T>(path: string, params?: Query): Promise<T> { return this.call<T>('GET', path, { params }); }
@@ -76,7 +60,7 @@ export class ApiClient {
   patch<T>(path: string, patch: unknown, type: PatchType = 'merge'): Promise<T> {
     return this.call<T>('PATCH', path, { data: patch, contentType: patchContentType[type] });
   }
-  delete<T = Status>(path: string, body?: Record<string, unknown>): Promise<T> {
+  delete<T = Partial<Status>>(path: string, body?: Record<string, unknown>): Promise<T> {
     return this.call<T>('DELETE', path, { data: body ?? undefined });
   }
 
@@ -92,9 +76,9 @@ export class ApiClient {
     const stream = res.data as Readable;
     if (res.status !== 200) {
       const text = await readAll(stream);
-      let body: Status;
+      let body: unknown;
       try { body = JSON.parse(text); } catch { body = { message: text }; }
-      throw new ApiError(res.status, body);
+      throw ApiError.fromStatus(res.status, body);
     }
     let buf = '';
     await new Promise<void>((resolveP, rejectP) => {

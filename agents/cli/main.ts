@@ -9,6 +9,7 @@ import { installCrashPolicy } from './crash-policy.ts';
 import { logger } from '../api/log.ts';
 import { applyLogFlags, logFlags } from './log-flags.ts';
 import { systemdNotifier } from './sd-notify.ts';
+import { PROXY_MODE_LIST } from '../kube-proxy/modes.ts';
 
 installCrashPolicy(logger('hawser'));
 // taken at start, before anything could hand NOTIFY_SOCKET on to a child
@@ -205,7 +206,7 @@ program.command('check-config')
   .option('--cluster-cidr <cidr>', 'pod network (default: the installed setting)')
   .option('--service-cidr <cidr>', 'service network (default: the installed setting)')
   .option('--podnet-backend <host-gw|vxlan>', 'pod network backend (default: the installed setting)')
-  .option('--proxy-mode <mode>', 'iptables, nftables or ipvs (default: the installed setting)')
+  .option('--proxy-mode <mode>', `${PROXY_MODE_LIST} (default: the installed setting)`)
   .action(async (o) => {
     const { checkConfig } = await import('./check/command.ts');
     const r = checkConfig(o);

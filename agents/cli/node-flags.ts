@@ -12,6 +12,7 @@ import { parseKeyValues, parseTaints } from './config.ts';
 import { parseCgroupDriver } from '../kubelet/pods/cgroup-plan.ts';
 import { criSocketPath } from '../kubelet/cri/endpoint.ts';
 import { LAYOUT } from './install/layout.ts';
+import { PROXY_MODE_LIST, parseProxyMode } from '../kube-proxy/modes.ts';
 
 type Flags = Record<string, unknown>;
 const str = (v: unknown): string => (v === undefined || v === null ? '' : String(v));
@@ -67,7 +68,7 @@ export const podnetFlags = (c: Command) => clusterCidrFlag(c)
 
 /** kube-proxy's own flags; `withShared` false when podnet (or the kubelet) already declared the common ones. */
 export const proxyFlags = (c: Command, withShared = true) => (withShared ? nodeIpFlag(clusterCidrFlag(c)) : c)
-  .option('--proxy-mode <mode>', 'iptables, nftables or ipvs', 'iptables')
+  .option('--proxy-mode <mode>', PROXY_MODE_LIST, 'iptables')
   .option('--healthz-bind-address <ip:port>', 'healthz server', '0.0.0.0:10256')
   .option('--metrics-bind-address <ip:port>', 'metrics server', '127.0.0.1:10249')
   .option('--min-sync-period <duration>', 'least time between syncs (batches bursts)', '1s')
@@ -126,8 +127,7 @@ export function podnetOptions(o: Flags): PodnetOptions {
 }
 
 export function proxyOptions(o: Flags): KubeProxyOptions {
-  const mode = str(o.proxyMode);
-  if (mode !== 'iptables' && mode !== 'nftables' && mode !== 'ipvs') throw new Error(`--proxy-mode must be iptables, nftables or ipvs, not "${mode}"`);
+  const mode = parseProxyMode(str(o.proxyMode));
   return {
     nodeName: str(o.nodeName), kubeconfig: componentKubeconfig(str(o.kubeconfig)), mode, clusterCIDR: str(o.clusterCidr), nodeIP: o.nodeIp ? str(o.nodeIp) : undefined,
     healthzBindAddress: str(o.healthzBindAddress), metricsBindAddress: str(o.metricsBindAddress),

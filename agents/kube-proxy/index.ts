@@ -20,11 +20,12 @@ import { cidrContains } from './policy.ts';
 import { Proxier, type Backend } from './proxier.ts';
 import { ChangeTracker } from './tracker.ts';
 import { type IngressOptions, startIngress } from '../ingress/controller.ts';
+import type { ProxyMode } from './modes.ts';
 
 export interface KubeProxyOptions {
   nodeName: string;
   kubeconfig: string;
-  mode: 'iptables' | 'nftables' | 'ipvs';
+  mode: ProxyMode;
   clusterCIDR: string;
   nodeIP?: string;
   healthzBindAddress: string;

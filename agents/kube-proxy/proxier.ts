@@ -10,9 +10,10 @@ import type { ProxyMetrics } from './metrics.ts';
 import { SyncRunner, type SyncReason } from '../api/sync-runner.ts';
 import type { ChangeTracker, PortWithEndpoints } from './tracker.ts';
 import { Latch } from '../api/latch.ts';
+import type { ProxyMode } from './modes.ts';
 
 export interface Backend {
-  readonly mode: 'iptables' | 'nftables' | 'ipvs';
+  readonly mode: ProxyMode;
   /**
    * full: rewrite everything from the tracker. Otherwise bring the given Services (undefined: all
    * Services known to the tracker or the backend) to their tracked state, touching nothing else.

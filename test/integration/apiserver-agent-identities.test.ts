@@ -9,13 +9,14 @@ import { join } from 'node:path';
 import { createToken } from '../../agents/control-plane/join/store.ts';
 import { parseToken } from '../../agents/control-plane/join/token.ts';
 import { componentKubeconfigs, fetchPinnedCA, requestNodeCredentials } from '../../agents/cli/install/join.ts';
-import { type Cluster, readyNode, startCluster } from './_apiserver-kit.ts';
+import { type Cluster, readyNode } from './_apiserver-kit.ts';
+import { fileCluster } from './_file-cluster.ts';
 
 let c: Cluster;
 const kc: Record<string, string> = {};
 
-test.before(async () => {
-  c = await startCluster('sqlite', { clusterDNS: { port: 0, serviceIP: '10.96.0.10', clusterDomain: 'cluster.local', resolvConf: '/etc/resolv.conf' } });
+fileCluster(async (cluster) => {
+  c = cluster;
   const t = parseToken((await createToken(c.dir, { ttlMs: 3600_000 })).token);
   const ca = await fetchPinnedCA(c.url, t.caHash);
   const resp = await requestNodeCredentials(c.url, ca, `${t.id}.${t.secret}`, 'n1', 'n1-node-password-0123456789');
@@ -25,10 +26,7 @@ test.before(async () => {
   }
   for (const n of ['n1', 'n2']) await c.ok(['create', '-f', '-'], { input: JSON.stringify(readyNode(n, n === 'n1' ? '10.0.0.1' : '10.0.0.2')) });
   await c.ok(['create', 'secret', 'generic', 's', '--from-literal=k=v']);
-});
-test.after.always(async () => {
-  await c?.close();
-});
+}, { extra: { clusterDNS: { port: 0, serviceIP: '10.96.0.10', clusterDomain: 'cluster.local', resolvConf: '/etc/resolv.conf' } } });
 
 const as = (component: string) => ({ kubeconfig: kc[component] });
 

@@ -5,7 +5,8 @@ import test from 'ava';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Cluster, readyNode, startCluster } from './_apiserver-kit.ts';
+import { type Cluster, readyNode } from './_apiserver-kit.ts';
+import { fileCluster } from './_file-cluster.ts';
 
 let c: Cluster;
 let n1: string; // kubeconfig of system:node:n1
@@ -13,10 +14,11 @@ let alice: string; // token user without groups
 let ops: string; // token user in system:masters
 const tokenDir = mkdtempSync(join(tmpdir(), 'hawser-tokens-'));
 
-test.before(async () => {
-  const tokens = join(tokenDir, 'tokens.csv');
-  writeFileSync(tokens, '# token,user,uid,"groups"\nalice-token-0123456789,alice,1001\nops-token-0123456789,ops,1002,"system:masters,ops"\n');
-  c = await startCluster('sqlite', { tokenAuthFile: tokens });
+const tokens = join(tokenDir, 'tokens.csv');
+writeFileSync(tokens, '# token,user,uid,"groups"\nalice-token-0123456789,alice,1001\nops-token-0123456789,ops,1002,"system:masters,ops"\n');
+
+fileCluster(async (cluster) => {
+  c = cluster;
   n1 = await c.identity('system:node:n1', ['system:nodes']);
   alice = c.tokenConfig('alice-token-0123456789');
   ops = c.tokenConfig('ops-token-0123456789');
@@ -30,9 +32,8 @@ test.before(async () => {
   });
   await c.ok(['create', '-f', '-'], { input: pod('on-n1', 'n1', 'used') });
   await c.ok(['create', '-f', '-'], { input: pod('on-n2', 'n2', 'unrelated') });
-});
+}, { extra: { tokenAuthFile: tokens } });
 test.after.always(async () => {
-  await c?.close();
   rmSync(tokenDir, { recursive: true, force: true });
 });
 

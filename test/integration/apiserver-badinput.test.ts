@@ -2,18 +2,15 @@
 // input is a 4xx with upstream's reason and message (never a 500, a NaN resourceVersion or a silent
 // empty list), and nothing is stored.
 import test from 'ava';
-import { type Cluster, startCluster } from './_apiserver-kit.ts';
+import { type Cluster } from './_apiserver-kit.ts';
+import { fileCluster } from './_file-cluster.ts';
 import { rawClient, type Send } from './_raw-client.ts';
 
 let c: Cluster;
 let send: Send & { close(): void };
-test.before(async () => {
-  c = await startCluster('sqlite');
-  send = rawClient(c.admin);
-});
-test.after.always(async () => {
-  send?.close();
-  await c?.close();
+fileCluster((cluster, own) => {
+  c = cluster;
+  send = own(rawClient(c.admin));
 });
 
 const JSON_CT = { 'content-type': 'application/json' };

@@ -3,16 +3,14 @@
 // documentation are accepted, and broken ones are refused with the field named, through the real kubectl.
 import test from 'ava';
 import { readFileSync } from 'node:fs';
-import { type Cluster, startCluster } from './_apiserver-kit.ts';
+import { type Cluster } from './_apiserver-kit.ts';
+import { fileCluster } from './_file-cluster.ts';
 
 let c: Cluster;
 const data = (f: string) => readFileSync(`test/data/crds/${f}`, 'utf8');
 
-test.before(async () => {
-  c = await startCluster('sqlite');
-});
-test.after.always(async () => {
-  await c?.close();
+fileCluster((cluster) => {
+  c = cluster;
 });
 
 test.serial('prometheus-operator CRDs are Established', async (t) => {

@@ -3,17 +3,15 @@
 // several versions, schema validation with the field named, pruning and defaults), and deleting
 // the CRD deletes its objects and stops serving it. Bad CRDs are refused with nothing stored.
 import test from 'ava';
-import { type Cluster, startCluster, until } from './_apiserver-kit.ts';
+import { type Cluster, until } from './_apiserver-kit.ts';
+import { fileCluster } from './_file-cluster.ts';
 
 let c: Cluster;
 
-test.before(async () => {
+fileCluster((cluster) => {
   // the collector reads discovery every 500 ms here (30 s by default) so that it sees CRDs come and go
-  c = await startCluster('sqlite', { gcRediscoverMs: 500 });
-});
-test.after.always(async () => {
-  await c?.close();
-});
+  c = cluster;
+}, { extra: { gcRediscoverMs: 500 } });
 
 const widgetCRD = (over: Record<string, unknown> = {}) => ({
   apiVersion: 'apiextensions.k8s.io/v1',

@@ -4,7 +4,8 @@
 // existing target, no ports/probes/resources, only additions), and authorization on the
 // subresource itself.
 import test from 'ava';
-import { type Cluster, startCluster } from './_apiserver-kit.ts';
+import { type Cluster } from './_apiserver-kit.ts';
+import { fileCluster } from './_file-cluster.ts';
 import { rawClient, type RawClient } from './_https.ts';
 
 const NS = 'eph';
@@ -14,15 +15,11 @@ const POD = `/api/v1/namespaces/${NS}/pods/web`;
 const SUB = `${POD}/ephemeralcontainers`;
 const SMP = 'application/strategic-merge-patch+json';
 
-test.before(async () => {
-  c = await startCluster('sqlite');
-  admin = rawClient(c.admin);
+fileCluster(async (cluster, own) => {
+  c = cluster;
+  admin = own(rawClient(c.admin));
   await c.ok(['create', 'namespace', NS]);
   await c.ok(['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web', namespace: NS }, spec: { containers: [{ name: 'app', image: 'registry.hawser.local/app:1' }], initContainers: [{ name: 'init', image: 'registry.hawser.local/app:1' }] } }) });
-});
-test.after.always(async () => {
-  admin?.close();
-  await c?.close();
 });
 
 const debugger1 = { name: 'dbg', image: 'registry.hawser.local/debian:12', targetContainerName: 'app', stdin: true, tty: true };

@@ -7,14 +7,12 @@ import { writeFileSync } from 'node:fs';
 import https from 'node:https';
 import { join } from 'node:path';
 import { loadKubeconfig } from '../../agents/api/kubeconfig.ts';
-import { type Cluster, startCluster, until } from './_apiserver-kit.ts';
+import { type Cluster, until } from './_apiserver-kit.ts';
+import { fileCluster } from './_file-cluster.ts';
 
 let c: Cluster;
-test.before(async () => {
-  c = await startCluster('sqlite');
-});
-test.after.always(async () => {
-  await c?.close();
+fileCluster((cluster) => {
+  c = cluster;
 });
 
 const json = async (args: string[]) => JSON.parse(await c.ok([...args, '-o', 'json']));

@@ -9,11 +9,11 @@ import { join } from 'node:path';
 import { ApiHandler } from '../../agents/control-plane/apiserver/handler.ts';
 import { Registry } from '../../agents/control-plane/apiserver/registry.ts';
 import { SqliteStore } from '../../agents/control-plane/storage/sqlite.ts';
-import { startCluster, type Cluster } from './_apiserver-kit.ts';
+import { type Cluster } from './_apiserver-kit.ts';
+import { fileCluster } from './_file-cluster.ts';
 
 let c: Cluster | undefined;
-test.before(async () => { c = await startCluster('sqlite'); });
-test.after.always(async () => { await c?.close(); });
+fileCluster((cluster) => { c = cluster; });
 
 function anonymous(path: string): Promise<{ status: number; type: string; body: string }> {
   const u = new URL(c!.url);

@@ -2,18 +2,15 @@
 // refused while decoding, as Go's typed decoder refuses them, on every write path: create, update,
 // each patch type, server-side apply and the scale subresource. Nothing is stored after the 4xx.
 import test from 'ava';
-import { type Cluster, startCluster } from './_apiserver-kit.ts';
+import { type Cluster } from './_apiserver-kit.ts';
+import { fileCluster } from './_file-cluster.ts';
 import { type RawClient, rawClient } from './_https.ts';
 
 let c: Cluster;
 let api: RawClient;
-test.before(async () => {
-  c = await startCluster('sqlite');
-  api = rawClient(c.admin);
-});
-test.after.always(async () => {
-  api?.close();
-  await c?.close();
+fileCluster((cluster, own) => {
+  c = cluster;
+  api = own(rawClient(c.admin));
 });
 
 const DEPLOYS = '/apis/apps/v1/namespaces/default/deployments';

@@ -2,18 +2,15 @@
 // served in discovery and OpenAPI, defaulted as upstream (policyTypes, port protocol), refused with
 // a 422 naming the field for each rule upstream's validation has, printed by get and describe.
 import test from 'ava';
-import { type Cluster, startCluster } from './_apiserver-kit.ts';
+import { type Cluster } from './_apiserver-kit.ts';
+import { fileCluster } from './_file-cluster.ts';
 import { rawClient, type Send } from './_raw-client.ts';
 
 let c: Cluster;
 let send: Send & { close(): void };
-test.before(async () => {
-  c = await startCluster('sqlite');
-  send = rawClient(c.admin);
-});
-test.after.always(async () => {
-  send?.close();
-  await c?.close();
+fileCluster((cluster, own) => {
+  c = cluster;
+  send = own(rawClient(c.admin));
 });
 
 const BASE = '/apis/networking.k8s.io/v1/namespaces/default/networkpolicies';

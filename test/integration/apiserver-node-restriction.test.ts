@@ -3,24 +3,20 @@
 // node-restriction.kubernetes.io/ and no kubernetes.io or k8s.io labels but the kubelet's own
 // (added, changed or removed), no taint changes; the kubelet's status writes keep working.
 import test from 'ava';
-import { type Cluster, readyNode, startCluster } from './_apiserver-kit.ts';
+import { type Cluster, readyNode } from './_apiserver-kit.ts';
+import { fileCluster } from './_file-cluster.ts';
 import { type RawClient, rawClient } from './_https.ts';
 
 let c: Cluster;
 let admin: RawClient;
 let kubelet: RawClient; // system:node:n1
-test.before(async () => {
-  c = await startCluster('sqlite');
-  admin = rawClient(c.admin);
-  kubelet = rawClient(await c.identity('system:node:n1', ['system:nodes']));
+fileCluster(async (cluster, own) => {
+  c = cluster;
+  admin = own(rawClient(c.admin));
+  kubelet = own(rawClient(await c.identity('system:node:n1', ['system:nodes'])));
   const node = readyNode('n1', '10.0.0.1');
   const made = await admin.request('POST', '/api/v1/nodes', { ...node, metadata: { ...node.metadata, labels: { ...node.metadata.labels, 'node-restriction.kubernetes.io/pool': 'a' } } });
   if (made.status !== 201) throw new Error(JSON.stringify(made.body));
-});
-test.after.always(async () => {
-  admin?.close();
-  kubelet?.close();
-  await c?.close();
 });
 
 const NODE = '/api/v1/nodes/n1';

@@ -2,19 +2,17 @@
 // tables, validation), the bootstrap roles and their aggregation, a kubeconfig user governed by a
 // view binding (Forbidden with upstream's message), escalation prevention, and kubectl auth can-i.
 import test from 'ava';
-import { type Cluster, startCluster, until } from './_apiserver-kit.ts';
+import { type Cluster, until } from './_apiserver-kit.ts';
+import { fileCluster } from './_file-cluster.ts';
 
 let c: Cluster;
 let jane: string; // client certificate user jane in group devs
 let bob: string; // client certificate user bob in group devs, bound to nothing by name
 
-test.before(async () => {
-  c = await startCluster('sqlite');
+fileCluster(async (cluster) => {
+  c = cluster;
   jane = await c.identity('jane', ['devs']);
   bob = await c.identity('bob', ['devs']);
-});
-test.after.always(async () => {
-  await c?.close();
 });
 
 const as = (kubeconfig: string) => ({ kubeconfig });

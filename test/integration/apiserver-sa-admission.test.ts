@@ -4,17 +4,15 @@
 // missing ServiceAccount (403 with upstream's message, nothing stored), mirror pods, and the
 // kube-root-ca.crt ConfigMap the volume projects (recreated, set back).
 import test from 'ava';
-import { type Cluster, readyNode, startCluster, until } from './_apiserver-kit.ts';
+import { type Cluster, readyNode, until } from './_apiserver-kit.ts';
+import { fileCluster } from './_file-cluster.ts';
 
 let c: Cluster;
 const PATH = '/var/run/secrets/kubernetes.io/serviceaccount';
 
-test.before(async () => {
-  c = await startCluster('sqlite');
+fileCluster(async (cluster) => {
+  c = cluster;
   await until('the default ServiceAccount', async () => (await c.kubectl(['get', 'sa', 'default'])).code === 0);
-});
-test.after.always(async () => {
-  await c?.close();
 });
 
 async function create(pod: Record<string, unknown>, kubeconfig?: string) {

@@ -2,20 +2,18 @@
 // Warning header and in spec.expirationSeconds, and the token's exp agrees), and the kubelet's
 // 3607 s request for a pod-bound token still gets upstream's year-long token that warns after 3607 s.
 import test from 'ava';
-import { type Cluster, readyNode, startCluster, until } from './_apiserver-kit.ts';
+import { type Cluster, readyNode, until } from './_apiserver-kit.ts';
+import { fileCluster } from './_file-cluster.ts';
 import { rawClient } from './_https.ts';
 
 let c: Cluster;
 const claimsOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8'));
 
-test.before(async () => {
-  c = await startCluster('sqlite', { serviceAccountMaxTokenExpirationSeconds: 7200 });
+fileCluster(async (cluster) => {
+  c = cluster;
   await c.ok(['create', '-f', '-'], { input: JSON.stringify(readyNode('n1', '10.0.0.1')) });
   await until('the default ServiceAccount', async () => (await c.kubectl(['get', 'sa', 'default'])).code === 0);
-});
-test.after.always(async () => {
-  await c?.close();
-});
+}, { extra: { serviceAccountMaxTokenExpirationSeconds: 7200 } });
 
 async function requestToken(spec: object) {
   const cl = rawClient(c.admin);

@@ -9,7 +9,8 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { signJws } from '../../agents/control-plane/auth/jws.ts';
 import { keyIdOf } from '../../agents/control-plane/auth/sa-key.ts';
-import { type Cluster, readyNode, startCluster, until } from './_apiserver-kit.ts';
+import { type Cluster, readyNode, until } from './_apiserver-kit.ts';
+import { fileCluster } from './_file-cluster.ts';
 import { rawClient } from './_https.ts';
 
 const ISSUER = 'https://kubernetes.default.svc.cluster.local';
@@ -40,15 +41,12 @@ async function tokenReview(token: string, audiences?: string[]) {
   }
 }
 
-test.before(async () => {
-  c = await startCluster('sqlite');
+fileCluster(async (cluster) => {
+  c = cluster;
   await until('the default ServiceAccount', async () => (await c.kubectl(['get', 'sa', 'default'])).code === 0);
   for (const n of ['n1', 'n2']) await c.ok(['create', '-f', '-'], { input: JSON.stringify(readyNode(n, n === 'n1' ? '10.0.0.1' : '10.0.0.2')) });
   // the tokens' users may read pods (view), so a 200 shows that a token authenticated
   await c.ok(['create', 'clusterrolebinding', 'sa-view', '--clusterrole=view', '--group=system:serviceaccounts']);
-});
-test.after.always(async () => {
-  await c?.close();
 });
 
 test.serial('the signing key is made on first start, 0600, and kept across a restart', async (t) => {

@@ -2,18 +2,15 @@
 // PersistentVolumeClaims and storage.k8s.io served with upstream's validation, defaulting, tables
 // and protection finalizers; the PV controller binding claims to volumes.
 import test from 'ava';
-import { type Cluster, readyNode, startCluster, until } from './_apiserver-kit.ts';
+import { type Cluster, readyNode, until } from './_apiserver-kit.ts';
+import { fileCluster } from './_file-cluster.ts';
 import { rawClient, type Send } from './_raw-client.ts';
 
 let c: Cluster;
 let send: Send & { close(): void };
-test.before(async () => {
-  c = await startCluster('sqlite');
-  send = rawClient(c.admin);
-});
-test.after.always(async () => {
-  send?.close();
-  await c?.close();
+fileCluster((cluster, own) => {
+  c = cluster;
+  send = own(rawClient(c.admin));
 });
 
 const json = async (args: string[]) => JSON.parse(await c.ok([...args, '-o', 'json']));

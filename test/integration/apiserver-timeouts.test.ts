@@ -6,22 +6,19 @@ import test from 'ava';
 import net from 'node:net';
 import tls from 'node:tls';
 import { loadKubeconfig } from '../../agents/api/kubeconfig.ts';
-import { type Cluster, startCluster } from './_apiserver-kit.ts';
+import { type Cluster } from './_apiserver-kit.ts';
+import { fileCluster } from './_file-cluster.ts';
 import { type RawClient, rawClient } from './_https.ts';
 
 const LIMITS = { readHeaderMs: 1500, requestMs: 2000, idleMs: 1500 };
 let c: Cluster;
 let api: RawClient;
 let port: number;
-test.before(async () => {
-  c = await startCluster('sqlite', { httpTimeouts: LIMITS });
-  api = rawClient(c.admin);
+fileCluster((cluster, own) => {
+  c = cluster;
+  api = own(rawClient(c.admin));
   port = Number(new URL(c.url).port);
-});
-test.after.always(async () => {
-  api?.close();
-  await c?.close();
-});
+}, { extra: { httpTimeouts: LIMITS } });
 
 interface Conn {
   socket: net.Socket;

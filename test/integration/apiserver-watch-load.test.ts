@@ -8,15 +8,13 @@ import type { IncomingMessage } from 'node:http';
 import { loadKubeconfig } from '../../agents/api/kubeconfig.ts';
 import { etcdAvailable } from '../../agents/control-plane/storage/etcd-server.ts';
 import { type Cluster, startCluster } from './_apiserver-kit.ts';
+import { fileCluster } from './_file-cluster.ts';
 
 let c: Cluster;
 let tlsOf: ReturnType<typeof loadKubeconfig>;
-test.before(async () => {
-  c = await startCluster('sqlite');
+fileCluster((cluster) => {
+  c = cluster;
   tlsOf = loadKubeconfig(c.admin);
-});
-test.after.always(async () => {
-  await c?.close();
 });
 
 interface OpenWatch {

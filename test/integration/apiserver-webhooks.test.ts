@@ -8,7 +8,8 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Cluster, startCluster, until } from './_apiserver-kit.ts';
+import { type Cluster, until } from './_apiserver-kit.ts';
+import { fileCluster } from './_file-cluster.ts';
 import { rawClient, type RawClient } from './_https.ts';
 import { jsonPatchResponse, startWebhookServer, type WebhookServer } from './_webhook-server.ts';
 
@@ -19,9 +20,9 @@ let hook: WebhookServer;
 const VWC = '/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations';
 const MWC = '/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations';
 
-test.before(async () => {
-  c = await startCluster('sqlite');
-  api = rawClient(c.admin, 15_000);
+fileCluster(async (cluster, own) => {
+  c = cluster;
+  api = own(rawClient(c.admin, 15_000));
   hook = await startWebhookServer({
     '/deny': (r) => ({ allowed: r.request.object?.metadata?.labels?.ok === 'yes', result: { message: 'configmaps need the ok label' } }),
     '/deny403': () => ({ allowed: false, result: { code: 403, reason: 'Forbidden', message: 'no thanks' } }),
@@ -33,9 +34,7 @@ test.before(async () => {
   }, ['hooksvc.hooks-svc.svc']);
 });
 test.after.always(async () => {
-  api?.close();
   await hook?.close();
-  await c?.close();
 });
 
 interface HookSpec {

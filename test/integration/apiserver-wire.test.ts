@@ -5,18 +5,15 @@
 import test from 'ava';
 import https from 'node:https';
 import { loadKubeconfig } from '../../agents/api/kubeconfig.ts';
-import { type Cluster, startCluster } from './_apiserver-kit.ts';
+import { type Cluster } from './_apiserver-kit.ts';
+import { fileCluster } from './_file-cluster.ts';
 import { type RawClient, rawClient } from './_https.ts';
 
 let c: Cluster;
 let api: RawClient;
-test.before(async () => {
-  c = await startCluster('sqlite');
-  api = rawClient(c.admin);
-});
-test.after.always(async () => {
-  api?.close();
-  await c?.close();
+fileCluster((cluster, own) => {
+  c = cluster;
+  api = own(rawClient(c.admin));
 });
 
 const CMS = '/api/v1/namespaces/default/configmaps';

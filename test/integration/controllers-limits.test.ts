@@ -4,18 +4,16 @@
 // batches, so /healthz and a GET keep answering within 1 s, the pod count grows in bounded steps
 // only, and a restarted control plane (which finds the objects again) still answers.
 import test from 'ava';
-import { type Cluster, startCluster } from './_apiserver-kit.ts';
+import { type Cluster } from './_apiserver-kit.ts';
+import { fileCluster } from './_file-cluster.ts';
 import { type RawClient, rawClient } from './_https.ts';
 
 let c: Cluster;
 let api: RawClient;
-test.before(async () => {
-  c = await startCluster('sqlite');
+fileCluster((cluster, own) => {
+  c = cluster;
   api = rawClient(c.admin, 5_000);
-});
-test.after.always(async () => {
-  api?.close();
-  await c?.close();
+  own({ close: () => api.close() }); // the client of the moment: a restart below replaces it
 });
 
 const NS = 'huge';

@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { exitCodeOf } from '../../agents/kubelet/cri/stream-client.ts';
 import { startThrowawayNode } from '../../agents/kubelet/cri/throwaway-node.ts';
-import type { PodSandboxConfig } from '../../agents/kubelet/cri/types.ts';
+import type { PodSandboxConfig } from '../../agents/kubelet/cri/api-types.ts';
 
 const run = promisify(execFile);
 const clientModule = fileURLToPath(new URL('../../agents/kubelet/cri/stream-client.ts', import.meta.url));

@@ -5,7 +5,8 @@ import https from 'node:https';
 import { createToken } from '../../agents/control-plane/join/store.ts';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Cluster, startCluster } from './_apiserver-kit.ts';
+import { type Cluster } from './_apiserver-kit.ts';
+import { fileCluster } from './_file-cluster.ts';
 
 /** path under dir -> mode (octal), for every file */
 function privateFiles(dir: string, sub = ''): Record<string, string> {
@@ -20,8 +21,7 @@ function privateFiles(dir: string, sub = ''): Record<string, string> {
 }
 
 let c: Cluster;
-test.before(async () => { c = await startCluster('sqlite'); });
-test.after.always(async () => { await c?.close(); });
+fileCluster((cluster) => { c = cluster; });
 
 interface Reply { status: number; message: string; reason?: string; retryAfter?: string; details?: { retryAfterSeconds?: number } }
 

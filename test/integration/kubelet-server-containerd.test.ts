@@ -17,7 +17,7 @@ import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { issueCert, loadOrCreateCA, type KeyPair } from '../../agents/control-plane/pki.ts';
 import { execStream, portForwardStream } from '../../agents/kubelet/cri/stream-client.ts';
 import { startThrowawayNode, type ThrowawayNode } from '../../agents/kubelet/cri/throwaway-node.ts';
-import type { ContainerConfig, PodSandboxConfig } from '../../agents/kubelet/cri/types.ts';
+import type { ContainerConfig, PodSandboxConfig } from '../../agents/kubelet/cri/api-types.ts';
 import { containerConfig, sandboxConfig } from '../../agents/kubelet/pods/cri-config.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

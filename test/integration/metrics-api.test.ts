@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { issueCert, loadOrCreateCA } from '../../agents/control-plane/pki.ts';
 import { readyNode, startCluster, until, type Cluster } from './_apiserver-kit.ts';
+import { fileCluster } from './_file-cluster.ts';
 
 let c: Cluster | undefined;
 let kubelet: https.Server | undefined;
@@ -31,8 +32,8 @@ function resourceMetrics(): string {
   ].join('\n');
 }
 
-test.before(async () => {
-  c = await startCluster('sqlite', { metricResolutionMs: 500 });
+fileCluster(async (cluster) => {
+  c = cluster;
   const ca = await loadOrCreateCA(join(c.dir, 'tls'));
   const cert = await issueCert(ca, { cn: 'system:node:m1', sans: ['127.0.0.1'], usage: 'server' });
   kubelet = https.createServer({ key: cert.keyPem, cert: cert.certPem, ca: ca.certPem, requestCert: true, rejectUnauthorized: true }, (req, res) => {
@@ -46,10 +47,9 @@ test.before(async () => {
   await c.ok(['create', '-f', '-'], { input: JSON.stringify(node) });
   await c.ok(['run', 'web', '--image', 'registry.local/app:1', '--labels', 'app=web']);
   await until('node metrics', async () => (await c!.kubectl(['get', '--raw', '/apis/metrics.k8s.io/v1beta1/nodes/m1'])).code === 0, 20_000);
-});
+}, { extra: { metricResolutionMs: 500 } });
 test.after.always(async () => {
   kubelet?.close();
-  await c?.close();
 });
 
 const milli = (q: string) => (q.endsWith('n') ? Number(q.slice(0, -1)) / 1e6 : q.endsWith('u') ? Number(q.slice(0, -1)) / 1e3 : q.endsWith('m') ? Number(q.slice(0, -1)) : Number(q) * 1000);

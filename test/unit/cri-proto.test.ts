@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CRI_PROTO } from '../../agents/kubelet/cri/api-proto.ts';
 import { renderProtoModule } from '../../agents/kubelet/cri/gen-proto-text.ts';
+import { generateTypes, TYPES_FILE } from '../../agents/kubelet/cri/gen-types.ts';
 import { loadCriServices } from '../../agents/kubelet/cri/proto.ts';
 import { CriClient, CriError, isNotFound } from '../../agents/kubelet/cri/client.ts';
 
@@ -17,6 +18,10 @@ test('embedded proto text is the generated copy of api.proto', (t) => {
   const text = readFileSync(protoPath, 'utf8');
   t.is(CRI_PROTO, text);
   t.is(readFileSync(modulePath, 'utf8'), renderProtoModule(text));
+});
+
+test('api-types.ts is what proto-loader-gen-types makes of api.proto (regenerate: gen-types.ts)', (t) => {
+  t.is(readFileSync(TYPES_FILE, 'utf8'), generateTypes());
 });
 
 const runtimeRpcs = [
@@ -67,25 +72,23 @@ test('messages encode to the expected wire bytes and decode with names and defau
       linux: { cgroupParent: '/hawser/pod-u', securityContext: { namespaceOptions: { network: 'NODE', pid: 2 } } },
     },
   });
-  const back = run.requestDeserialize(bytes) as {
-    config: { portMappings: { protocol: string }[]; linux: { securityContext: { namespaceOptions: Record<string, string> } }; hostname: string };
-    runtimeHandler: string;
-  };
-  t.is(back.config.portMappings[0]!.protocol, 'UDP');
-  t.like(back.config.linux.securityContext.namespaceOptions, { network: 'NODE', pid: 'NODE', ipc: 'POD' });
-  t.is(back.config.hostname, '');
+  // the generated service definitions type both directions (api-types.ts)
+  const back = run.requestDeserialize(bytes);
+  t.is(back.config?.portMappings[0]?.protocol, 'UDP');
+  t.like(back.config?.linux?.securityContext?.namespaceOptions, { network: 'NODE', pid: 'NODE', ipc: 'POD' });
+  t.is(back.config?.hostname, '');
   t.is(back.runtimeHandler, '');
 
   const status = RuntimeService.service.ContainerStatus!;
   const res = status.responseDeserialize(
     status.responseSerialize({ status: { id: 'c', state: 'CONTAINER_EXITED', exitCode: 137, finishedAt: 1_700_000_000_123_456_789 } }),
-  ) as { status: { state: string; exitCode: number; finishedAt: number; labels: object; image: unknown }; info: object };
-  t.is(res.status.state, 'CONTAINER_EXITED');
-  t.is(res.status.exitCode, 137);
-  t.is(typeof res.status.finishedAt, 'number');
-  t.true(Math.abs(res.status.finishedAt - 1_700_000_000_123_456_789) < 1000);
-  t.deepEqual(res.status.labels, {});
-  t.is(res.status.image, null);
+  );
+  t.is(res.status?.state, 'CONTAINER_EXITED');
+  t.is(res.status?.exitCode, 137);
+  t.is(typeof res.status?.finishedAt, 'number');
+  t.true(Math.abs(res.status!.finishedAt - 1_700_000_000_123_456_789) < 1000);
+  t.deepEqual(res.status?.labels, {});
+  t.is(res.status?.image, null);
   t.deepEqual(res.info, {});
 });
 

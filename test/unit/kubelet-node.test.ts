@@ -92,11 +92,11 @@ test('container security context to CRI: users, groups, capabilities, read-only 
   });
   t.like(containerSecurityContext(p, p.spec!.containers[0], {}), {
     privileged: false, runAsUser: { value: 65534 }, runAsGroup: { value: 3000 }, readonlyRootfs: true, noNewPrivs: true,
-    supplementalGroups: [4000, 2000], capabilities: { addCapabilities: ['NET_ADMIN'], dropCapabilities: ['ALL'] }, seccomp: { profileType: 0 },
+    supplementalGroups: [4000, 2000], capabilities: { addCapabilities: ['NET_ADMIN'], dropCapabilities: ['ALL'] }, seccomp: { profileType: 'RuntimeDefault' },
   });
   const img = pod({});
   t.like(containerSecurityContext(img, img.spec!.containers[0], { username: 'app' }), { runAsUsername: 'app' });
   const priv = pod({}, { privileged: true });
   t.true(sandboxSecurityContext(priv).privileged);
-  t.like(sandboxSecurityContext({ ...priv, spec: { ...priv.spec!, hostNetwork: true, hostPID: true } }), { namespaceOptions: { network: 2, pid: 2, ipc: 0 } });
+  t.like(sandboxSecurityContext({ ...priv, spec: { ...priv.spec!, hostNetwork: true, hostPID: true } }), { namespaceOptions: { network: 'NODE', pid: 'NODE', ipc: 'POD' } });
 });

@@ -20,14 +20,21 @@ const view = (state: string, extra: Partial<ContainerView> = {}): ContainerView 
 test('sandbox config carries the pod identity labels the kubelet finds it by', (t) => {
   const c = sandboxConfig(pod(), 2, { podLogRoot: '/logs', cgroupRoot: '/kp', dns: { servers: ['1.2.3.4'], searches: [], options: [] } });
   t.deepEqual(c.metadata, { name: 'web', uid: 'u1', namespace: 'default', attempt: 2 });
-  t.is(c.labels['io.kubernetes.pod.uid'], 'u1');
+  t.is(c.labels?.['io.kubernetes.pod.uid'], 'u1');
   t.is((c.labels as Record<string, string>).app, 'web');
   t.is(c.logDirectory, '/logs/default_web_u1');
-  t.is(c.linux.cgroupParent, '/kp/besteffort/podu1', 'a BestEffort pod sits in the besteffort QoS cgroup');
-  t.deepEqual(c.portMappings, [{ protocol: 0, containerPort: 80, hostPort: 8080, hostIp: '' }]);
+  t.is(c.linux?.cgroupParent, '/kp/besteffort/podu1', 'a BestEffort pod sits in the besteffort QoS cgroup');
+  // enums go out as names, what the loader (enums: String) reads back and the generated types name
+  t.deepEqual(c.portMappings, [{ protocol: 'TCP', containerPort: 80, hostPort: 8080, hostIp: '' }]);
   const hn = sandboxConfig(pod({ hostNetwork: true }), 0, { podLogRoot: '/l', cgroupRoot: '/k', dns: { servers: [], searches: [], options: [] } });
-  t.is(hn.linux.securityContext.namespaceOptions.network, 2);
+  t.is(hn.linux?.securityContext?.namespaceOptions?.network, 'NODE');
   t.deepEqual(hn.portMappings, []);
+});
+
+test('host ports keep their protocol as the CRI enum name, TCP when unset', (t) => {
+  const ports = [{ containerPort: 53, hostPort: 53, protocol: 'UDP' }, { containerPort: 9, hostPort: 9, protocol: 'SCTP' }, { containerPort: 1, hostPort: 1 }];
+  const c = sandboxConfig(pod({ containers: [{ name: 'c', image: 'img:1', ports }] }), 0, { podLogRoot: '/l', cgroupRoot: '/k', dns: { servers: [], searches: [], options: [] } });
+  t.deepEqual(c.portMappings?.map((m) => m.protocol), ['UDP', 'SCTP', 'TCP']);
 });
 
 test('container config: attempt in metadata and log path, spec hash changes with the spec', (t) => {
@@ -41,8 +48,8 @@ test('container config: attempt in metadata and log path, spec hash changes with
 test('an ephemeral container with a target joins the target\'s pid namespace (CRI TARGET with target_id)', (t) => {
   const p = pod();
   const c = containerConfig(p, { name: 'dbg', image: 'img' }, 0, { targetId: 'abc123' });
-  t.deepEqual(c.linux.securityContext.namespaceOptions, { network: 0, pid: 3, ipc: 0, targetId: 'abc123' });
-  t.is(containerConfig(p, p.spec!.containers[0], 0).linux.securityContext.namespaceOptions.pid, 1);
+  t.deepEqual(c.linux?.securityContext?.namespaceOptions, { network: 'POD', pid: 'TARGET', ipc: 'POD', targetId: 'abc123' });
+  t.is(containerConfig(p, p.spec!.containers[0], 0).linux?.securityContext?.namespaceOptions?.pid, 'CONTAINER');
 });
 
 test('pod status: ephemeral containers get ephemeralContainerStatuses, never ready', (t) => {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { connect } from 'node:tls';
 import type { V1Pod } from '@kubernetes/client-node';
 import { issueCert, loadOrCreateCA, type KeyPair } from '../../agents/control-plane/pki.ts';
-import type { Container, ContainerStatus, ExecRequest, PodSandbox } from '../../agents/kubelet/cri/types.ts';
+import type { Container__Output as Container, ContainerStatus__Output as ContainerStatus, ExecRequest, PodSandbox__Output as PodSandbox } from '../../agents/kubelet/cri/api-types.ts';
 import { startKubeletServer, type KubeletServer, type ServerCri } from '../../agents/kubelet/server/server.ts';
 
 const T = (s: number) => `2026-01-02T03:04:0${s}.000000000Z`;

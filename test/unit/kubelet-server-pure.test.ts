@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
-import type { Container, PodSandbox } from '../../agents/kubelet/cri/types.ts';
+import type { Container__Output as Container, PodSandbox__Output as PodSandbox } from '../../agents/kubelet/cri/api-types.ts';
 import { APISERVER_KUBELET_CLIENT, authorize, requestAttributes, userFromSubject } from '../../agents/kubelet/server/auth.ts';
 import { containerNames, findPod, logInstance, readySandbox, requireContainer, runningInstance } from '../../agents/kubelet/server/containers.ts';
 import { checkedLogPath } from '../../agents/kubelet/server/handlers.ts';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
 import { issueCert, loadOrCreateCA, type KeyPair } from '../../agents/control-plane/pki.ts';
-import type { Container, ContainerStats as CriStats, PodSandbox } from '../../agents/kubelet/cri/types.ts';
+import type { Container__Output as Container, ContainerStats__Output as CriStats, PodSandbox__Output as PodSandbox } from '../../agents/kubelet/cri/api-types.ts';
 import { v1Stats, v2Stats } from '../../agents/kubelet/pods/cgroup-stats.ts';
 import { startKubeletServer, type ServerCri } from '../../agents/kubelet/server/server.ts';
 import { CgroupReader } from '../../agents/kubelet/stats/cgroup-reader.ts';

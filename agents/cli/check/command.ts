@@ -5,6 +5,7 @@ import { readManifest } from '../install/apply.ts';
 import { LAYOUT, type Role } from '../install/layout.ts';
 import { gatherFacts } from './facts.ts';
 import { evaluate, render, ROLE_COMMANDS, ROLE_PORTS, type CheckOptions } from './rules.ts';
+import { parseProxyMode } from '../../kube-proxy/modes.ts';
 
 export interface CheckConfigFlags { role?: string; clusterCidr?: string; serviceCidr?: string; podnetBackend?: string; proxyMode?: string }
 
@@ -14,8 +15,7 @@ export function checkConfigOptions(f: CheckConfigFlags, installed = readManifest
   const base = { ...DEFAULT_SETTINGS, ...(installed ?? {}) };
   const podnetBackend = f.podnetBackend ?? base.podnetBackend;
   if (podnetBackend !== 'host-gw' && podnetBackend !== 'vxlan') throw new Error(`--podnet-backend must be host-gw or vxlan, not "${podnetBackend}"`);
-  const proxyMode = f.proxyMode ?? base.proxyMode;
-  if (proxyMode !== 'iptables' && proxyMode !== 'nftables' && proxyMode !== 'ipvs') throw new Error(`--proxy-mode must be iptables, nftables or ipvs, not "${proxyMode}"`);
+  const proxyMode = parseProxyMode(f.proxyMode ?? base.proxyMode);
   return { role: role as Role, clusterCIDR: f.clusterCidr ?? base.clusterCIDR, serviceCIDR: f.serviceCidr ?? base.serviceCIDR, podnetBackend, proxyMode };
 }
 

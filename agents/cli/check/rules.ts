@@ -6,6 +6,7 @@
 import { overlaps, parseCIDR, type CIDR } from '../../control-plane/controllers/cidr.ts';
 import type { Role } from '../install/layout.ts';
 import { VXLAN_DEVICE } from '../../podnet/vxlan-plan.ts';
+import type { ProxyMode } from '../../kube-proxy/modes.ts';
 
 export type Verdict = 'ok' | 'warn' | 'fail';
 export interface Check { group: string; name: string; verdict: Verdict; detail: string }
@@ -36,7 +37,7 @@ export interface HostFacts {
   listeners: Listener[];
 }
 
-export interface CheckOptions { role: Role; clusterCIDR: string; serviceCIDR: string; podnetBackend: 'host-gw' | 'vxlan'; proxyMode: 'iptables' | 'nftables' | 'ipvs' }
+export interface CheckOptions { role: Role; clusterCIDR: string; serviceCIDR: string; podnetBackend: 'host-gw' | 'vxlan'; proxyMode: ProxyMode }
 
 /** Ports each role listens on (upstream's defaults). */
 export const ROLE_PORTS: Record<Role, { port: number; what: string }[]> = {

@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import type { InstallSettings } from './configs.ts';
 import { LAYOUT } from './layout.ts';
+import { PROXY_MODES } from '../../kube-proxy/modes.ts';
 
 const collect = (v: string, acc: string[] = []) => [...acc, v];
 
@@ -31,7 +32,7 @@ export function settingsFromFlags(o: Record<string, any>): Partial<InstallSettin
     tlsSANs: o.tlsSan ? String(o.tlsSan).split(',').filter(Boolean) : undefined,
     clusterCIDR: o.clusterCidr, serviceCIDR: o.serviceCidr,
     podnetBackend: oneOf('--backend', o.backend, ['host-gw', 'vxlan'] as const),
-    proxyMode: oneOf('--proxy-mode', o.proxyMode, ['iptables', 'nftables', 'ipvs'] as const),
+    proxyMode: oneOf('--proxy-mode', o.proxyMode, PROXY_MODES),
     sandboxImage: o.sandboxImage, registryMirrors: parseMirrors(o.registryMirror),
     separateUnits: o.separateUnits === true ? true : undefined,
     cgroupDriver: oneOf('--cgroup-driver', o.cgroupDriver, ['cgroupfs', 'systemd'] as const),

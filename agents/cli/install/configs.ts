@@ -5,6 +5,7 @@ import YAML from 'yaml';
 import { renderContainerdConfig } from '../../kubelet/cri/containerd-config.ts';
 import { AGENT_KUBECONFIGS, LAYOUT, type Component, type Role } from './layout.ts';
 import type { AgentComponent } from '../../control-plane/auth/agent-identities.ts';
+import type { ProxyMode } from '../../kube-proxy/modes.ts';
 
 export interface InstallSettings {
   role: Role;
@@ -18,7 +19,7 @@ export interface InstallSettings {
   clusterCIDR: string;
   serviceCIDR: string;
   podnetBackend: 'host-gw' | 'vxlan';
-  proxyMode: 'iptables' | 'nftables' | 'ipvs';
+  proxyMode: ProxyMode;
   /** agent: the kubelet's and containerd's cgroup driver; unset = cgroupfs (install picks it from the host) */
   cgroupDriver?: 'cgroupfs' | 'systemd';
   /** containerd's pause image */

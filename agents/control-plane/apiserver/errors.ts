@@ -3,48 +3,10 @@
 import { ValueTooLargeError } from '../storage/types.ts';
 import type { FieldError } from './validation/field.ts';
 import { fieldErrorBody, fieldErrorString } from './validation/field.ts';
+import { ApiError, type Status, type StatusDetails } from '../../api/errors.ts';
 
-export interface StatusCause {
-  reason?: string;
-  message?: string;
-  field?: string;
-}
-
-export interface StatusDetails {
-  name?: string;
-  group?: string;
-  kind?: string;
-  uid?: string;
-  causes?: StatusCause[];
-  retryAfterSeconds?: number;
-}
-
-export interface Status {
-  kind: 'Status';
-  apiVersion: 'v1';
-  metadata: Record<string, unknown>;
-  status: 'Success' | 'Failure';
-  message?: string;
-  reason?: string;
-  details?: StatusDetails;
-  code: number;
-}
-
-export class ApiError extends Error {
-  constructor(
-    readonly code: number,
-    readonly reason: string,
-    message: string,
-    readonly details?: StatusDetails,
-  ) {
-    super(message);
-  }
-
-  /** metav1.Status with its fields in Go's struct order, as kube-apiserver's encoder writes them */
-  toStatus(): Status {
-    return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: this.message, reason: this.reason, ...(this.details ? { details: this.details } : {}), code: this.code };
-  }
-}
+// the class and the Status shapes are shared with every client (agents/api/errors.ts)
+export { ApiError, type Status, type StatusCause, type StatusDetails } from '../../api/errors.ts';
 
 /**
  * A backend behind a proxy (a pod, a Service's endpoints, a kubelet) that cannot answer: the

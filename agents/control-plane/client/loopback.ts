@@ -1,7 +1,7 @@
 // An API client for the in-process controllers (scheduler, IPAM, namespaces). Requests are
 // encoded to bytes and go through ApiHandler.handle exactly like HTTPS requests do, under the
 // controller's own user name; only the socket and TLS are skipped.
-import { ApiError, type Status } from '../apiserver/errors.ts';
+import { ApiError } from '../../api/errors.ts';
 import type { ApiHandler, UserInfo } from '../apiserver/handler.ts';
 import type { Obj } from '../apiserver/strategies/types.ts';
 
@@ -22,11 +22,6 @@ export interface ListResponse {
   items: Obj[];
 }
 
-function toError(status: number, body: unknown): ApiError {
-  const s = body as Partial<Status>;
-  return new ApiError(status, s.reason ?? 'Unknown', s.message ?? `status ${status}`, s.details);
-}
-
 export class LoopbackClient {
   constructor(
     private readonly handler: ApiHandler,
@@ -43,7 +38,7 @@ export class LoopbackClient {
       user: this.user,
     });
     if (r.kind !== 'object') throw new Error(`unexpected ${r.kind} response for ${method} ${path}`);
-    if (r.status >= 400) throw toError(r.status, r.body);
+    if (r.status >= 400) throw ApiError.fromStatus(r.status, r.body);
     return r.body as T;
   }
 
@@ -76,7 +71,7 @@ export class LoopbackClient {
       user: this.user,
       signal,
     });
-    if (r.kind === 'object') throw toError(r.status, r.body);
+    if (r.kind === 'object') throw ApiError.fromStatus(r.status, r.body);
     if (r.kind !== 'watch') throw new Error(`unexpected ${r.kind} response for watch ${path}`);
     for await (const f of r.frames) {
       if (signal?.aborted) return;

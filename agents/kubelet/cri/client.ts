@@ -1,9 +1,10 @@
 // A typed CRI v1 client over gRPC on a unix socket: one promise-returning method per RPC, a deadline
 // on every call, and errors that carry the gRPC status code and the runtime's message.
 import * as grpc from '@grpc/grpc-js';
+import type { MethodDefinition } from '@grpc/proto-loader';
 import { resolve } from 'node:path';
+import type * as T from './api-types.ts';
 import { loadCriServices } from './proto.ts';
-import type * as T from './types.ts';
 
 export interface CriClientOptions {
   /** Deadline of quick calls (status, list, exec setup). Default 10 s; a local socket answers in ms. */
@@ -29,12 +30,23 @@ export class CriError extends Error {
   }
 }
 
+/**
+ * The runtime has no such container, sandbox or image: gRPC NOT_FOUND (5), which every CRI runtime
+ * returns for a missing object, whatever its message says. The one test for "gone" in the kubelet.
+ */
 export const isNotFound = (e: unknown): boolean => e instanceof CriError && e.code === grpc.status.NOT_FOUND;
 
 // ExecSync may return up to 16 MiB of stdout plus 16 MiB of stderr (CRI caps each).
 const MAX_MESSAGE = 40 * 1024 * 1024;
 
-type Unary = (req: object, meta: grpc.Metadata, opts: grpc.CallOptions, cb: grpc.requestCallback<unknown>) => void;
+type Unary<Req, Res> = (req: Req, meta: grpc.Metadata, opts: grpc.CallOptions, cb: grpc.requestCallback<Res>) => void;
+/** The RPC names of a generated service definition (without grpc.ServiceDefinition's index signature). */
+type Rpc<D> = keyof { [K in keyof D as string extends K ? never : K]: D[K] } & string;
+/** What an RPC takes (names or numbers for enums) and what it returns (every field present, enums as names). */
+type In<M> = M extends MethodDefinition<infer I, infer _O, infer _I2, infer _O2> ? I : never;
+type Out<M> = M extends MethodDefinition<infer _I, infer _O, infer _I2, infer O2> ? O2 : never;
+type Runtime = T.RuntimeServiceDefinition;
+type Images = T.ImageServiceDefinition;
 
 export class CriClient {
   private readonly channel: grpc.Channel;
@@ -64,32 +76,33 @@ export class CriClient {
     this.channel.close();
   }
 
-  private call<R>(client: grpc.Client, rpc: string, req: object, timeoutMs = this.timeoutMs): Promise<R> {
-    const method = (client as unknown as Record<string, Unary>)[rpc];
+  private call<D, K extends Rpc<D>>(client: grpc.Client, rpc: K, req: In<D[K]>, timeoutMs = this.timeoutMs): Promise<Out<D[K]>> {
+    // the one dynamic step: grpc-js adds a method per RPC of the loaded schema to the client
+    const method = (client as unknown as Record<string, Unary<In<D[K]>, Out<D[K]>> | undefined>)[rpc];
     if (typeof method !== 'function') return Promise.reject(new Error(`CRI method ${rpc} is not in the loaded schema`));
-    return new Promise<R>((resolvePromise, reject) => {
+    return new Promise<Out<D[K]>>((resolvePromise, reject) => {
       const deadline = new Date(Date.now() + timeoutMs);
       method.call(client, req, new grpc.Metadata(), { deadline }, (err, res) => {
-        if (err) reject(new CriError(rpc, (err as grpc.ServiceError).code ?? grpc.status.UNKNOWN, (err as grpc.ServiceError).details ?? err.message));
-        else resolvePromise(res as R);
+        if (err) reject(new CriError(rpc, err.code ?? grpc.status.UNKNOWN, err.details ?? err.message));
+        else resolvePromise(res!);
       });
     });
   }
 
-  private rt<R>(rpc: string, req: object, timeoutMs?: number): Promise<R> {
-    return this.call<R>(this.runtime, rpc, req, timeoutMs);
+  private rt<K extends Rpc<Runtime>>(rpc: K, req: In<Runtime[K]>, timeoutMs?: number): Promise<Out<Runtime[K]>> {
+    return this.call<Runtime, K>(this.runtime, rpc, req, timeoutMs);
   }
 
-  private img<R>(rpc: string, req: object, timeoutMs?: number): Promise<R> {
-    return this.call<R>(this.images, rpc, req, timeoutMs);
+  private img<K extends Rpc<Images>>(rpc: K, req: In<Images[K]>, timeoutMs?: number): Promise<Out<Images[K]>> {
+    return this.call<Images, K>(this.images, rpc, req, timeoutMs);
   }
 
   // ---- runtime ----
-  version(): Promise<T.VersionResponse> {
+  version(): Promise<T.VersionResponse__Output> {
     return this.rt('Version', { version: 'v1' });
   }
 
-  status(verbose = false): Promise<T.StatusResponse> {
+  status(verbose = false): Promise<T.StatusResponse__Output> {
     return this.rt('Status', { verbose });
   }
 
@@ -100,7 +113,7 @@ export class CriClient {
   // ---- sandboxes ----
   async runPodSandbox(config: T.PodSandboxConfig, runtimeHandler = ''): Promise<string> {
     // image pull of the sandbox image and CNI ADD happen inside this call
-    const res = await this.rt<{ podSandboxId: string }>('RunPodSandbox', { config, runtimeHandler }, this.slowTimeoutMs);
+    const res = await this.rt('RunPodSandbox', { config, runtimeHandler }, this.slowTimeoutMs);
     return res.podSandboxId;
   }
 
@@ -112,18 +125,18 @@ export class CriClient {
     await this.rt('RemovePodSandbox', { podSandboxId }, this.slowTimeoutMs);
   }
 
-  podSandboxStatus(podSandboxId: string, verbose = false): Promise<T.PodSandboxStatusResponse> {
+  podSandboxStatus(podSandboxId: string, verbose = false): Promise<T.PodSandboxStatusResponse__Output> {
     return this.rt('PodSandboxStatus', { podSandboxId, verbose });
   }
 
-  async listPodSandbox(filter?: T.PodSandboxFilter): Promise<T.PodSandbox[]> {
-    const res = await this.rt<{ items: T.PodSandbox[] }>('ListPodSandbox', { filter: filter ?? null });
+  async listPodSandbox(filter?: T.PodSandboxFilter): Promise<T.PodSandbox__Output[]> {
+    const res = await this.rt('ListPodSandbox', { filter: filter ?? null });
     return res.items;
   }
 
   // ---- containers ----
   async createContainer(podSandboxId: string, config: T.ContainerConfig, sandboxConfig: T.PodSandboxConfig): Promise<string> {
-    const res = await this.rt<{ containerId: string }>('CreateContainer', { podSandboxId, config, sandboxConfig }, this.slowTimeoutMs);
+    const res = await this.rt('CreateContainer', { podSandboxId, config, sandboxConfig }, this.slowTimeoutMs);
     return res.containerId;
   }
 
@@ -140,12 +153,12 @@ export class CriClient {
     await this.rt('RemoveContainer', { containerId }, this.slowTimeoutMs);
   }
 
-  async listContainers(filter?: T.ContainerFilter): Promise<T.Container[]> {
-    const res = await this.rt<{ containers: T.Container[] }>('ListContainers', { filter: filter ?? null });
+  async listContainers(filter?: T.ContainerFilter): Promise<T.Container__Output[]> {
+    const res = await this.rt('ListContainers', { filter: filter ?? null });
     return res.containers;
   }
 
-  containerStatus(containerId: string, verbose = false): Promise<T.ContainerStatusResponse> {
+  containerStatus(containerId: string, verbose = false): Promise<T.ContainerStatusResponse__Output> {
     return this.rt('ContainerStatus', { containerId, verbose });
   }
 
@@ -158,53 +171,53 @@ export class CriClient {
   }
 
   /** timeoutSec 0 means the runtime sets no limit; the call's own deadline still applies. */
-  execSync(containerId: string, cmd: string[], timeoutSec: number): Promise<T.ExecSyncResponse> {
+  execSync(containerId: string, cmd: string[], timeoutSec: number): Promise<T.ExecSyncResponse__Output> {
     return this.rt('ExecSync', { containerId, cmd, timeout: timeoutSec }, timeoutSec * 1000 + this.timeoutMs);
   }
 
   // ---- streaming: these return a URL on the runtime's streaming server ----
   async exec(req: T.ExecRequest): Promise<string> {
-    return (await this.rt<{ url: string }>('Exec', req)).url;
+    return (await this.rt('Exec', req)).url;
   }
 
   async attach(req: T.AttachRequest): Promise<string> {
-    return (await this.rt<{ url: string }>('Attach', req)).url;
+    return (await this.rt('Attach', req)).url;
   }
 
   async portForward(podSandboxId: string, ports: number[]): Promise<string> {
-    return (await this.rt<{ url: string }>('PortForward', { podSandboxId, port: ports })).url;
+    return (await this.rt('PortForward', { podSandboxId, port: ports })).url;
   }
 
   // ---- stats ----
-  async containerStats(containerId: string): Promise<T.ContainerStats | null> {
-    return (await this.rt<{ stats: T.ContainerStats | null }>('ContainerStats', { containerId })).stats;
+  async containerStats(containerId: string): Promise<T.ContainerStats__Output | null> {
+    return (await this.rt('ContainerStats', { containerId })).stats;
   }
 
-  async listContainerStats(filter?: T.ContainerStatsFilter): Promise<T.ContainerStats[]> {
-    return (await this.rt<{ stats: T.ContainerStats[] }>('ListContainerStats', { filter: filter ?? null })).stats;
+  async listContainerStats(filter?: T.ContainerStatsFilter): Promise<T.ContainerStats__Output[]> {
+    return (await this.rt('ListContainerStats', { filter: filter ?? null })).stats;
   }
 
   // ---- images ----
   async pullImage(image: string, auth?: T.AuthConfig, sandboxConfig?: T.PodSandboxConfig): Promise<string> {
     const req = { image: { image }, auth: auth ?? null, sandboxConfig: sandboxConfig ?? null };
-    return (await this.img<{ imageRef: string }>('PullImage', req, this.pullTimeoutMs)).imageRef;
+    return (await this.img('PullImage', req, this.pullTimeoutMs)).imageRef;
   }
 
   /** `image` is null when the runtime does not have it (not an error, as in CRI). */
-  imageStatus(image: string, verbose = false): Promise<T.ImageStatusResponse> {
+  imageStatus(image: string, verbose = false): Promise<T.ImageStatusResponse__Output> {
     return this.img('ImageStatus', { image: { image }, verbose });
   }
 
-  async listImages(filter?: { image?: string }): Promise<T.Image[]> {
+  async listImages(filter?: { image?: string }): Promise<T.Image__Output[]> {
     const req = { filter: filter?.image ? { image: { image: filter.image } } : null };
-    return (await this.img<{ images: T.Image[] }>('ListImages', req)).images;
+    return (await this.img('ListImages', req)).images;
   }
 
   async removeImage(image: string): Promise<void> {
     await this.img('RemoveImage', { image: { image } });
   }
 
-  imageFsInfo(): Promise<T.ImageFsInfoResponse> {
+  imageFsInfo(): Promise<T.ImageFsInfoResponse__Output> {
     return this.img('ImageFsInfo', {});
   }
 }

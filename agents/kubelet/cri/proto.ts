@@ -5,8 +5,9 @@ import * as protoLoader from '@grpc/proto-loader';
 // protobufjs is @grpc/proto-loader's own parser; proto-loader only parses files, we hold a string.
 import protobuf from 'protobufjs';
 import { CRI_PROTO } from './api-proto.ts';
+import type { ProtoGrpcType } from './api-types.ts';
 
-/** The loader options behind every convention documented in types.ts. */
+/** The loader options; gen-types.ts passes the same ones to the generator of api-types.ts. */
 export const LOADER_OPTIONS: protoLoader.Options = {
   longs: Number,
   enums: String,
@@ -17,9 +18,11 @@ export const LOADER_OPTIONS: protoLoader.Options = {
   oneofs: true,
 };
 
+type Services = ProtoGrpcType['runtime']['v1'];
+
 export interface CriServices {
-  RuntimeService: grpc.ServiceClientConstructor;
-  ImageService: grpc.ServiceClientConstructor;
+  RuntimeService: Services['RuntimeService'];
+  ImageService: Services['ImageService'];
   definition: protoLoader.PackageDefinition;
 }
 
@@ -30,9 +33,8 @@ export function loadCriServices(): CriServices {
   // keepCase false: protobufjs renames fields to camelCase while parsing, the JSON keeps that
   const parsed = protobuf.parse(CRI_PROTO, { keepCase: false });
   const definition = protoLoader.fromJSON(parsed.root.toJSON(), LOADER_OPTIONS);
-  const pkg = grpc.loadPackageDefinition(definition) as unknown as {
-    runtime: { v1: { RuntimeService: grpc.ServiceClientConstructor; ImageService: grpc.ServiceClientConstructor } };
-  };
+  // loadPackageDefinition is untyped (GrpcObject); the generated ProtoGrpcType describes this schema
+  const pkg = grpc.loadPackageDefinition(definition) as unknown as ProtoGrpcType;
   cached = { RuntimeService: pkg.runtime.v1.RuntimeService, ImageService: pkg.runtime.v1.ImageService, definition };
   return cached;
 }

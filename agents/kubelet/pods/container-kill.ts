@@ -3,6 +3,7 @@
 // less than 2 s. A container whose pod is gone is stopped with the grace period and preStop handler
 // the kubelet recorded in its annotations.
 import type { V1Container, V1LifecycleHandler, V1Pod } from '@kubernetes/client-node';
+import { isNotFound } from '../cri/client.ts';
 import { runHandler } from '../probes/handlers.ts';
 import type { PodDeps } from './deps.ts';
 import * as L from './labels.ts';
@@ -40,8 +41,9 @@ export async function killContainer(d: PodDeps, t: KillTarget): Promise<void> {
     abort.abort();
     grace -= Math.floor((Date.now() - began) / 1000);
   }
+  // gone already: the runtime's NOT_FOUND status, not its wording (which differs between runtimes)
   await d.rt.stopContainer(t.id, Math.max(grace, MIN_GRACE_SEC)).catch((err) => {
-    if (!/not ?found/i.test(String(err))) throw err;
+    if (!isNotFound(err)) throw err;
   });
 }
 

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import type { V1Container, V1Pod, V1Secret } from '@kubernetes/client-node';
+import { MountPropagation } from '../cri/api-types.ts';
 import { ImageError } from '../images/image-manager.ts';
 import { runHandler } from '../probes/handlers.ts';
 import type { MountedVolume } from '../volumes/volume-manager.ts';
@@ -80,7 +81,7 @@ export async function startContainer(d: PodDeps, run: PodRun, c: V1Container, at
     const envMap = new Map(env.map((e) => [e.key, e.value]));
     const mounts = d.volumes.mountsFor(c, run.volumes, envMap);
     if (run.hostsFile && wantsManagedHosts(mounts.map((m) => m.containerPath))) {
-      mounts.push({ containerPath: '/etc/hosts', hostPath: etcHostsPath(d.ctx.rootDir, pod.metadata!.uid!), readonly: false, propagation: 0 });
+      mounts.push({ containerPath: '/etc/hosts', hostPath: etcHostsPath(d.ctx.rootDir, pod.metadata!.uid!), readonly: false, propagation: MountPropagation.PROPAGATION_PRIVATE });
     }
     const termPath = c.terminationMessagePath ?? '/dev/termination-log';
     if (termPath) {
@@ -89,7 +90,7 @@ export async function startContainer(d: PodDeps, run: PodRun, c: V1Container, at
       const file = join(dir, randomBytes(4).toString('hex'));
       closeSync(openSync(file, 'w'));
       chmodSync(file, 0o666);
-      mounts.push({ containerPath: termPath, hostPath: file, readonly: false, propagation: 0 });
+      mounts.push({ containerPath: termPath, hostPath: file, readonly: false, propagation: MountPropagation.PROPAGATION_PRIVATE });
     }
     const { command, args } = expandCommand(c, env);
     config = containerConfig(pod, c, attempt, {

@@ -5,11 +5,12 @@
 // pod it no longer knows (grace period, preStop handler).
 import { createHash } from 'node:crypto';
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
+import { Protocol, type ContainerConfig, type MountPropagation__Output, type PodSandboxConfig, type Protocol__Output } from '../cri/api-types.ts';
 import { podDnsConfigWithWarnings } from './dns-policy.ts';
 import { podHostname } from './hosts-file.ts';
 import * as L from './labels.ts';
 import { criCgroupParent, podComponents, type CgroupDriver } from './cgroup-plan.ts';
-import { containerResources, type LinuxResources } from './qos.ts';
+import { containerResources } from './qos.ts';
 import type { DnsConfig } from './resolv.ts';
 import { containerSecurityContext, sandboxSecurityContext, type ImageUser } from './security.ts';
 
@@ -28,7 +29,8 @@ export interface SandboxContext {
 export const podLogDir = (root: string, pod: V1Pod): string =>
   `${root}/${pod.metadata!.namespace}_${pod.metadata!.name}_${pod.metadata!.uid}`;
 
-const protoNum = (p: string | undefined): number => (p === 'UDP' ? 1 : p === 'SCTP' ? 2 : 0);
+/** upstream's toRuntimeProtocol: the CRI enum by name, TCP for anything else */
+const protocol = (p: string | undefined): Protocol__Output => (p === 'UDP' ? Protocol.UDP : p === 'SCTP' ? Protocol.SCTP : Protocol.TCP);
 
 /** The DNS settings of the pod's sandbox, and warnings for DNSConfigForming/MissingClusterDNS events. */
 export function sandboxDns(pod: V1Pod, ctx: SandboxContext): { config: DnsConfig; warnings: string[] } {
@@ -36,13 +38,13 @@ export function sandboxDns(pod: V1Pod, ctx: SandboxContext): { config: DnsConfig
   return podDnsConfigWithWarnings(pod, { clusterDNS: ctx.clusterDNS, clusterDomain: ctx.clusterDomain ?? 'cluster.local', host: ctx.dns });
 }
 
-export function sandboxConfig(pod: V1Pod, attempt: number, ctx: SandboxContext) {
+export function sandboxConfig(pod: V1Pod, attempt: number, ctx: SandboxContext): PodSandboxConfig {
   const m = pod.metadata!;
   const spec = pod.spec!;
   const hostNetwork = spec.hostNetwork === true;
   const portMappings = hostNetwork ? [] : [...(spec.initContainers ?? []), ...spec.containers].flatMap((c) => (c.ports ?? [])
     .filter((p) => p.hostPort)
-    .map((p) => ({ protocol: protoNum(p.protocol), containerPort: p.containerPort, hostPort: p.hostPort, hostIp: p.hostIP ?? '' })));
+    .map((p) => ({ protocol: protocol(p.protocol), containerPort: p.containerPort, hostPort: p.hostPort, hostIp: p.hostIP ?? '' })));
   const sysctls = Object.fromEntries((spec.securityContext?.sysctls ?? []).map((s) => [s.name, s.value]));
   return {
     metadata: { name: m.name!, uid: m.uid!, namespace: m.namespace!, attempt },
@@ -72,7 +74,7 @@ export interface ContainerExtras {
   env?: { key: string; value: string }[];
   command?: string[];
   args?: string[];
-  mounts?: { containerPath: string; hostPath: string; readonly: boolean; propagation?: number }[];
+  mounts?: { containerPath: string; hostPath: string; readonly: boolean; propagation?: MountPropagation__Output }[];
   /** the image reference the runtime resolved (kept in the config as the user typed it too) */
   imageRef?: string;
   imageUser?: ImageUser;
@@ -82,10 +84,10 @@ export interface ContainerExtras {
   targetId?: string;
 }
 
-export function containerConfig(pod: V1Pod, c: V1Container, attempt: number, x: ContainerExtras = {}) {
+export function containerConfig(pod: V1Pod, c: V1Container, attempt: number, x: ContainerExtras = {}): ContainerConfig {
   const m = pod.metadata!;
   const env = x.env ?? (c.env ?? []).filter((e) => e.value !== undefined).map((e) => ({ key: e.name, value: e.value! }));
-  const resources: LinuxResources | Record<string, never> = x.memoryCapacity !== undefined ? containerResources(pod, c, x.memoryCapacity) : {};
+  const resources = x.memoryCapacity !== undefined ? containerResources(pod, c, x.memoryCapacity) : {};
   const preStop = c.lifecycle?.preStop;
   return {
     metadata: { name: c.name, attempt },

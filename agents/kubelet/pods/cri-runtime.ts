@@ -2,7 +2,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { CriClient, CriError } from '../cri/client.ts';
 import { runtimeCgroupDriver } from '../cri/cgroup-driver.ts';
-import type { Image } from '../cri/types.ts';
+import type { Image__Output as Image } from '../cri/api-types.ts';
 import type { ContainerDetail, ContainerInfo, ImageInfo, PodRuntime, RuntimeHealth, SandboxInfo } from './runtime.ts';
 import * as L from './labels.ts';
 import { nsToDate, rfc3339 } from './runtime-values.ts';
@@ -105,10 +105,10 @@ export function criRuntime(socket: string, o: { heavy?: number; onCall?: (what: 
         annotations: s.annotations ?? {},
       };
     },
-    async runSandbox(config) { return heavy('sandbox', () => cri.runPodSandbox(config as never)); },
+    async runSandbox(config) { return heavy('sandbox', () => cri.runPodSandbox(config)); },
     async stopSandbox(id) { await heavy('stopSandbox', () => cri.stopPodSandbox(id)); },
     async removeSandbox(id) { await heavy('removeSandbox', () => cri.removePodSandbox(id)); },
-    async createContainer(sandboxId, config, sandboxConfig) { return heavy('create', () => cri.createContainer(sandboxId, config as never, sandboxConfig as never), true); },
+    async createContainer(sandboxId, config, sandboxConfig) { return heavy('create', () => cri.createContainer(sandboxId, config, sandboxConfig), true); },
     async startContainer(id) { await heavy('start', () => cri.startContainer(id), true); },
     async stopContainer(id, timeoutSec) { await cri.stopContainer(id, timeoutSec); },
     async removeContainer(id) { await cri.removeContainer(id); },
@@ -126,7 +126,7 @@ export function criRuntime(socket: string, o: { heavy?: number; onCall?: (what: 
       const r = await cri.imageStatus(image);
       return r.image ? imageInfo(r.image) : undefined;
     },
-    async pullImage(image, auth, sandboxConfig) { return cri.pullImage(image, auth, sandboxConfig as never); },
+    async pullImage(image, auth, sandboxConfig) { return cri.pullImage(image, auth, sandboxConfig); },
     async listImages() {
       const p = await pause();
       return (await cri.listImages()).map(imageInfo).map((i) => (p && i.tags.includes(p) ? { ...i, pinned: true } : i));

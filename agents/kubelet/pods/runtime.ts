@@ -1,5 +1,7 @@
 // The narrow view of the container runtime that the pod logic needs. cri-runtime.ts implements it
-// over CRI; keeping it narrow keeps the sync logic readable and the CRI details in one place.
+// over CRI; keeping it narrow keeps the sync logic readable and the CRI details in one place. The
+// configs are CRI's request messages (api-types.ts, generated from api.proto), built in cri-config.ts.
+import type { ContainerConfig, PodSandboxConfig } from '../cri/api-types.ts';
 import type { CgroupDriver } from './cgroup-plan.ts';
 import type { ContainerView } from './pod-status.ts';
 
@@ -32,18 +34,19 @@ export interface PodRuntime {
   listContainers(): Promise<ContainerInfo[]>;
   sandboxIP(id: string): Promise<string | undefined>;
   containerDetail(id: string): Promise<ContainerDetail>;
-  runSandbox(config: object): Promise<string>;
+  runSandbox(config: PodSandboxConfig): Promise<string>;
   stopSandbox(id: string): Promise<void>;
   removeSandbox(id: string): Promise<void>;
-  createContainer(sandboxId: string, config: object, sandboxConfig: object): Promise<string>;
+  createContainer(sandboxId: string, config: ContainerConfig, sandboxConfig: PodSandboxConfig): Promise<string>;
   startContainer(id: string): Promise<void>;
+  /** a container the runtime does not have rejects with an error isNotFound (cri/client.ts) accepts */
   stopContainer(id: string, timeoutSec: number): Promise<void>;
   removeContainer(id: string): Promise<void>;
   /** stdout and stderr together; a runtime timeout is a non-zero exit with upstream's message */
   exec(id: string, cmd: string[], timeoutSec: number): Promise<{ exitCode: number; output: string }>;
   /** undefined when the runtime does not have the image */
   imageStatus(image: string): Promise<ImageInfo | undefined>;
-  pullImage(image: string, auth: PullAuth | undefined, sandboxConfig: object): Promise<string>;
+  pullImage(image: string, auth: PullAuth | undefined, sandboxConfig: PodSandboxConfig): Promise<string>;
   listImages(): Promise<ImageInfo[]>;
   removeImage(id: string): Promise<void>;
   /** bytes used on the image filesystem and where it is mounted */

@@ -2,20 +2,25 @@
 // against the user the container will really run as (its runAsUser, else the image's user), and
 // the sandbox's own context. Pure.
 import type { V1Container, V1Pod, V1SeccompProfile } from '@kubernetes/client-node';
+import {
+  NamespaceMode, SecurityProfile_ProfileType as ProfileType,
+  type LinuxContainerSecurityContext, type LinuxSandboxSecurityContext, type NamespaceOption, type SecurityProfile,
+} from '../cri/api-types.ts';
 import { ConfigError } from './env.ts';
 
-export const NS_POD = 0;
-export const NS_CONTAINER = 1;
-export const NS_NODE = 2;
+// CRI enums go out by name, as the loader (enums: String) gives them back
+export const NS_POD = NamespaceMode.POD;
+export const NS_CONTAINER = NamespaceMode.CONTAINER;
+export const NS_NODE = NamespaceMode.NODE;
 /** another container's namespace (CRI NamespaceMode TARGET): an ephemeral container's targetContainerName */
-export const NS_TARGET = 3;
+export const NS_TARGET = NamespaceMode.TARGET;
 
 /** upstream's format.Pod: name_namespace(uid) */
 export const podRef = (pod: V1Pod): string => `${pod.metadata?.name}_${pod.metadata?.namespace}(${pod.metadata?.uid})`;
 
 export interface ImageUser { uid?: number; username?: string }
 
-export function namespaceOptions(pod: V1Pod) {
+export function namespaceOptions(pod: V1Pod): NamespaceOption {
   const s = pod.spec!;
   return {
     network: s.hostNetwork ? NS_NODE : NS_POD,
@@ -24,11 +29,11 @@ export function namespaceOptions(pod: V1Pod) {
   };
 }
 
-function seccomp(p: V1SeccompProfile | undefined): { profileType: number; localhostRef?: string } | undefined {
+function seccomp(p: V1SeccompProfile | undefined): SecurityProfile | undefined {
   if (!p) return undefined;
-  if (p.type === 'RuntimeDefault') return { profileType: 0 };
-  if (p.type === 'Unconfined') return { profileType: 1 };
-  if (p.type === 'Localhost') return { profileType: 2, localhostRef: p.localhostProfile ?? '' };
+  if (p.type === 'RuntimeDefault') return { profileType: ProfileType.RuntimeDefault };
+  if (p.type === 'Unconfined') return { profileType: ProfileType.Unconfined };
+  if (p.type === 'Localhost') return { profileType: ProfileType.Localhost, localhostRef: p.localhostProfile ?? '' };
   return undefined;
 }
 
@@ -68,7 +73,7 @@ const groups = (pod: V1Pod): number[] => {
 };
 
 /** targetId: the running container whose process namespace an ephemeral container joins. */
-export function containerSecurityContext(pod: V1Pod, c: V1Container, image: ImageUser, targetId?: string) {
+export function containerSecurityContext(pod: V1Pod, c: V1Container, image: ImageUser, targetId?: string): LinuxContainerSecurityContext {
   const s = c.securityContext ?? {};
   const e = effective(pod, c);
   const uid = e.runAsUser ?? image.uid;
@@ -87,7 +92,7 @@ export function containerSecurityContext(pod: V1Pod, c: V1Container, image: Imag
   };
 }
 
-export function sandboxSecurityContext(pod: V1Pod) {
+export function sandboxSecurityContext(pod: V1Pod): LinuxSandboxSecurityContext {
   const p = pod.spec?.securityContext ?? {};
   const all = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
   return {

@@ -3,7 +3,7 @@
 // with the pod uid and container name, and metadata.attempt counts restarts, so the newest instance
 // is the current one and the one before it is what `--previous` asks for. Pure.
 import type { V1Pod } from '@kubernetes/client-node';
-import type { Container, PodSandbox } from '../cri/types.ts';
+import type { Container__Output as Container, PodSandbox__Output as PodSandbox } from '../cri/api-types.ts';
 import { badRequest, HttpError, podNotFound } from './status.ts';
 
 export function findPod(pods: V1Pod[], namespace: string, name: string, uid?: string): V1Pod {

@@ -3,7 +3,7 @@
 // kubelet_http_requests_total) plus the process metrics prom-client collects. Runtime counts are
 // read from CRI at scrape time, so they are never staler than the scrape.
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Container, PodSandbox } from '../cri/types.ts';
+import type { Container__Output as Container, PodSandbox__Output as PodSandbox } from '../cri/api-types.ts';
 
 const STATES = { CONTAINER_RUNNING: 'running', CONTAINER_EXITED: 'exited', CONTAINER_CREATED: 'created', CONTAINER_UNKNOWN: 'unknown' } as const;
 

@@ -8,7 +8,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { CriClient } from '../cri/client.ts';
-import type { Container, ContainerStats as CriContainerStats, PodSandbox } from '../cri/types.ts';
+import type { Container__Output as Container, ContainerStats__Output as CriContainerStats, PodSandbox__Output as PodSandbox } from '../cri/api-types.ts';
 import type { CgroupStats } from '../pods/cgroup-stats.ts';
 import { cgroupPath, podComponents, podComponentsAnyQos, type CgroupDriver } from '../pods/cgroup-plan.ts';
 import { pluginOf, volumeDir } from '../volumes/paths.ts';

@@ -6,6 +6,7 @@ import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readd
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { V1Container, V1Pod, V1Volume } from '@kubernetes/client-node';
+import { MountPropagation, type MountPropagation__Output } from '../cri/api-types.ts';
 import type { NodeAllocatable } from '../pods/env.ts';
 import { expand } from '../pods/env.ts';
 import { bytes } from '../pods/quantity.ts';
@@ -22,7 +23,7 @@ const run = promisify(execFile);
 
 export interface MountedVolume { name: string; hostPath: string; plugin: Plugin; readOnly: boolean }
 
-export interface CriMount { containerPath: string; hostPath: string; readonly: boolean; propagation?: number }
+export interface CriMount { containerPath: string; hostPath: string; readonly: boolean; propagation?: MountPropagation__Output }
 
 export interface VolumeManagerOptions {
   rootDir: string;
@@ -39,7 +40,9 @@ export function mountsUnder(dir: string, mountinfo = readFileSync('/proc/self/mo
     .filter((m) => m && (m === dir || m.startsWith(`${dir}/`))).sort((a, b) => b.length - a.length);
 }
 
-const PROPAGATION: Record<string, number> = { None: 0, HostToContainer: 1, Bidirectional: 2 };
+const PROPAGATION: Record<string, MountPropagation__Output> = {
+  None: MountPropagation.PROPAGATION_PRIVATE, HostToContainer: MountPropagation.PROPAGATION_HOST_TO_CONTAINER, Bidirectional: MountPropagation.PROPAGATION_BIDIRECTIONAL,
+};
 
 function checkHostPath(path: string, type: string): void {
   const st = existsSync(path) ? statSync(path) : undefined;
@@ -130,7 +133,7 @@ export class VolumeManager {
       let hostPath = v.hostPath;
       const sub = m.subPathExpr ? expand(m.subPathExpr, (n) => env.get(n)) : m.subPath;
       if (sub) hostPath = resolveSubPath(v.hostPath, sub, v.name, !v.readOnly);
-      out.push({ containerPath: m.mountPath, hostPath, readonly: !!m.readOnly || v.readOnly, propagation: PROPAGATION[m.mountPropagation ?? 'None'] ?? 0 });
+      out.push({ containerPath: m.mountPath, hostPath, readonly: !!m.readOnly || v.readOnly, propagation: PROPAGATION[m.mountPropagation ?? 'None'] ?? MountPropagation.PROPAGATION_PRIVATE });
     }
     return out;
   }

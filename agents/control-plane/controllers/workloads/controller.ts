@@ -4,7 +4,6 @@
 // controller (or, for orphans, every owner whose selector matches) and settle expectations.
 import type { Logger } from '../../../api/log.ts';
 import { WorkQueue } from '../../../api/queue.ts';
-import { ApiError } from '../../apiserver/errors.ts';
 import type { Obj } from '../../apiserver/strategies/types.ts';
 import { keyOf } from '../../client/informer.ts';
 import type { LoopbackClient } from '../../client/loopback.ts';
@@ -30,8 +29,9 @@ export function splitKey(key: string): { namespace: string; name: string } {
   return i < 0 ? { namespace: '', name: key } : { namespace: key.slice(0, i), name: key.slice(i + 1) };
 }
 
-export const isConflict = (e: unknown) => e instanceof ApiError && e.code === 409;
-export const isNotFound = (e: unknown) => e instanceof ApiError && e.code === 404;
+// one implementation (agents/api/errors.ts); controllers import them from here
+import { isConflict, isNotFound } from '../../../api/errors.ts';
+export { isConflict, isNotFound };
 
 export abstract class QueueController {
   protected readonly queue = new WorkQueue();
