@@ -41,7 +41,7 @@ for suite in "$@"; do
   # machines: one machine lab (systemd-nspawn) for the whole file, booted in its before hook
   [ "$dir" = machines ] && args+=(--timeout=10m)
   # vm: one QEMU VM for the whole file, booted in its before hook (software emulation: minutes)
-  [ "$suite" = vm ] && args+=(--timeout=20m)
+  [ "$suite" = vm ] && args+=(--timeout=40m)
   HAWSER_MACHINES=$([ "$suite" = machines-ci ] && echo ci) npx ava --tap "${args[@]}" $files 2>&1 | tee ".build/test/$suite.tap"
   rc=${PIPESTATUS[0]}
   # ava skips after.always hooks when a worker dies of an uncaught exception: remove the machines anyway

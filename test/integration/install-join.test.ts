@@ -25,16 +25,22 @@ test.after.always(() => rmSync(tmp, { recursive: true, force: true }));
 
 interface Server { url: string; dataDir: string; requests: string[]; nodes: Set<string>; close(): Promise<void> }
 
-/** A throwaway cluster endpoint: joinHandler in front, 404 for the rest; `nodes` stands in for the API's Node objects. */
-async function startServer(name: string): Promise<Server> {
+/**
+ * A throwaway cluster endpoint: joinHandler in front, 404 for the rest; `nodes` stands in for the
+ * API's Node objects. slowFirstJoinMs: the first join request is held that long before it is
+ * handled (a busy server signing certificates).
+ */
+async function startServer(name: string, o: { slowFirstJoinMs?: number } = {}): Promise<Server> {
   const dataDir = join(tmp, name);
   const ca = await loadOrCreateCA(join(dataDir, 'tls'));
   const serving = await issueCert(ca, { cn: 'kube-apiserver', sans: ['127.0.0.1', 'localhost'], usage: 'server' });
   const requests: string[] = [];
   let handle: ReturnType<typeof joinHandler> | undefined;
+  let held = false;
   const srv = https.createServer({ key: serving.keyPem, cert: serving.certPem }, (req, res) => {
     requests.push(`${req.method} ${req.url}`);
-    if (!handle!(req, res)) { res.writeHead(404); res.end(); }
+    const serve = () => { if (!handle!(req, res)) { res.writeHead(404); res.end(); } };
+    if (o.slowFirstJoinMs && req.method === 'POST' && !held) { held = true; setTimeout(serve, o.slowFirstJoinMs); } else serve();
   });
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
   const url = `https://127.0.0.1:${(srv.address() as AddressInfo).port}`;
@@ -224,6 +230,26 @@ test.serial('the join endpoint: unknown, expired and missing tokens get 401; bad
   t.is(JSON.parse(readFileSync(join(s.dataDir, 'joined-nodes.json'), 'utf8')).w3.joins, 3);
   await uninstall({ root });
   await uninstall({ root: other });
+});
+
+test.serial('join retries a join request the server did not answer in time, within --wait', async (t) => {
+  if (!built) return t.fail('dist/hawser.cjs is missing: run `make build` first');
+  const s = await startServer('slow', { slowFirstJoinMs: 4000 });
+  t.teardown(() => s.close());
+  const root = newRoot('slow-join');
+  const { token } = await createToken(s.dataDir, { ttlMs: 3600_000 });
+  await joinCluster({ server: s.url, token, nodeName: 'w5', root, source: REPO, waitMs: 30_000, requestTimeoutMs: 2000 });
+  // the held one and at least one retry (more when signing takes this busy host over 2 s too)
+  t.is(s.requests[0], 'GET /cacerts');
+  t.true(s.requests.filter((r) => r === 'POST /v1-hawser/join').length >= 2, s.requests.join(', '));
+  t.true(existsSync(join(root, 'etc/hawser/kubelet.kubeconfig')));
+  // without --wait a request that runs out of time fails the join and says so
+  const once = await startServer('slow-once', { slowFirstJoinMs: 4000 });
+  t.teardown(() => once.close());
+  const other = newRoot('slow-join-once');
+  const err = await t.throwsAsync(joinCluster({ server: once.url, token: (await createToken(once.dataDir, { ttlMs: 3600_000 })).token, nodeName: 'w6', root: other, source: REPO, requestTimeoutMs: 2000 }));
+  t.regex(err!.message, /^joining through https:\/\/127\.0\.0\.1:\d+: no answer from .*\/v1-hawser\/join within 2 s$/);
+  await uninstall({ root });
 });
 
 test.serial('uninstall --purge removes the pod logs and CNI dirs the agents made, only where the install found none', async (t) => {

@@ -9,17 +9,20 @@
 import test, { type ExecutionContext } from 'ava';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { defaultRelease } from '../../agents/cli/machines/cli.ts';
-import { bootstrapScript } from '../../agents/cli/machines/up.ts';
 import { ensureVmImage } from '../../agents/cli/vm/image.ts';
-import { scp, ssh, startVm, stopVm, waitBooted, type Vm } from '../../agents/cli/vm/qemu.ts';
+import { ssh, startVm, stopVm, waitBooted, type Vm } from '../../agents/cli/vm/qemu.ts';
 import { waitFor } from '../../agents/cli/lab/procs.ts';
 import { LAB_IMAGES } from '../../agents/cli/lab/up.ts';
 
 const REPO = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
 const CACHE = process.env.HAWSER_CACHE_DIR ?? '/var/cache/hawser';
 const STATE = '/var/lib/hawser-vm-test';
+/** What the host hands the VM (the release unpacked, the lab's images), packed as a read-only disk. */
+const PAYLOAD = `${STATE}-payload`;
+const PAYLOAD_IMG = `${STATE}-payload.img`;
+const MNT = '/mnt/hawser';
 const NODE = 'hawser-vm';
 const NODE_IP = '10.0.2.15';   // QEMU user networking's guest address
 const REGISTRY_HOST = 'registry.hawser.local';
@@ -27,33 +30,57 @@ const t0 = Date.now();
 const since = () => `${((Date.now() - t0) / 1000).toFixed(1)} s`;
 let vm: Vm | undefined;
 let imageBuilt = false;
+/** the release's directory in the VM (on the payload disk): installs take it as is */
+let rel = '';
+/** the join token, reused by the second join (it lives 24 h) */
+let token = '';
 const seen: string[] = [];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-/** The release unpacked once in the VM (whole, kubectl too): installs take it as is, no unpacking each time. */
-const BOOT = '/var/tmp/hawser-release';
-const unpacked = (rel: string) => `${BOOT}/${basename(rel).replace(/-linux-amd64\.tar\.gz$/, '')}`;
 const q = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
 
 const run = (script: string, timeoutMs?: number) => ssh(vm!, script, timeoutMs);
-const kubectl = (args: string) => run(`hawser kubectl ${args}`, 60_000);
+/** kubectl itself (a Go binary) with the server's admin credentials: `hawser kubectl` would start Node.js, half a minute in TCG */
+const KUBECTL = `KUBECONFIG=/etc/hawser/admin.kubeconfig ${MNT}/release/hawser-*/bin/kubectl`;
+const kubectl = (args: string) => run(`${KUBECTL} ${args}`, 120_000);
 
 /** Retries fn until it returns a value (TCG is slow: minutes, not seconds). */
 const eventually = <T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 300_000): Promise<T> => waitFor(what, fn, timeoutMs, 2000);
 
-const nodeReady = async () => (await kubectl(`get node ${NODE} -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}'`)).trim() === 'True' || undefined;
+const nodeReady = async () => (await kubectl(`get node ${NODE} -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}'`).catch(() => '')).trim() === 'True' || undefined;
+
+/** The release unpacked and the images as OCI tars, in an ext4 image made without a mount (mkfs.ext4 -d). */
+function buildPayload(release: string): void {
+  rmSync(PAYLOAD, { recursive: true, force: true });
+  mkdirSync(join(PAYLOAD, 'release'), { recursive: true });
+  mkdirSync(join(PAYLOAD, 'images'), { recursive: true });
+  execFileSync('tar', ['-xzf', release, '-C', join(PAYLOAD, 'release')]);
+  for (const img of LAB_IMAGES) execFileSync('tar', ['-C', join(REPO, '.build/images', img.name), '-cf', join(PAYLOAD, 'images', `${img.name}.tar`), '.']);
+  const mb = Number(execFileSync('du', ['-sm', PAYLOAD], { encoding: 'utf8' }).split(/\s/)[0]);
+  rmSync(PAYLOAD_IMG, { force: true });
+  execFileSync('mkfs.ext4', ['-q', '-L', 'hawser-payload', '-d', PAYLOAD, PAYLOAD_IMG, `${Math.ceil(mb * 1.3) + 64}M`]);
+  rmSync(PAYLOAD, { recursive: true, force: true });
+}
+
+/** `hawser` of the release on the payload disk (what a user runs after unpacking it). */
+const HAWSER = `${MNT}/release/hawser-*/bin/node ${MNT}/release/hawser-*/dist/hawser.cjs`;
 
 /**
  * One host holds one role in the install manifest (an agent install drops a server's units), so the
  * server's files come from `hawser install --role server --root`, and its unit is enabled beside
- * the agent's: the same config and unit a server host gets, running on the node's VM.
+ * the agent's: the same config and unit a server host gets, running on the node's VM from the
+ * suite installed under that root (the agent's install, which comes later, owns /usr/local).
  */
-async function installServer(rel: string): Promise<void> {
-  await run(`mkdir -p /srv/hawser-server && hawser-release install --role server --from ${unpacked(rel)} --node-ip ${NODE_IP} --root /srv/hawser-server >/dev/null
-    install -m 0644 /srv/hawser-server/etc/hawser/control-plane.yaml /etc/hawser/control-plane.yaml
-    install -m 0644 /srv/hawser-server/etc/systemd/system/hawser-control-plane.service /etc/systemd/system/hawser-control-plane.service
-    systemctl daemon-reload && systemctl enable --now hawser-control-plane.service`, 900_000);
-  await eventually('the API server', async () => ((await run('hawser kubectl get --raw=/readyz 2>/dev/null || true')).trim() === 'ok') || undefined);
+async function installServer(): Promise<void> {
+  await run(`mkdir -p /srv/hawser-server && ${HAWSER} install --role server --from ${rel} --node-ip ${NODE_IP} --root /srv/hawser-server >/dev/null
+    mkdir -p /etc/hawser && install -m 0644 /srv/hawser-server/etc/hawser/control-plane.yaml /etc/hawser/control-plane.yaml
+    sed 's|^ExecStart=/usr/local/bin/hawser |ExecStart=/srv/hawser-server/usr/local/lib/hawser/bin/node /srv/hawser-server/usr/local/lib/hawser/dist/hawser.cjs |' \
+      /srv/hawser-server/etc/systemd/system/hawser-control-plane.service > /etc/systemd/system/hawser-control-plane.service
+    systemctl daemon-reload && systemctl enable hawser-control-plane.service && systemctl start --no-block hawser-control-plane.service`, 900_000);
+  await eventually('the API server', async () => ((await run(`${KUBECTL} get --raw=/readyz 2>/dev/null || true`)).trim() === 'ok') || undefined, 600_000);
 }
+
+const agentFlags = () => `--from ${rel} --node-name ${NODE} --node-ip ${NODE_IP} --sandbox-image ${REGISTRY_HOST}/pause:3.10`;
+const joinNode = (extra = '') => run(`${HAWSER} join --server https://${NODE_IP}:6443 --token ${q(token)} ${agentFlags()} ${extra} --wait 300 >/dev/null`, 900_000);
 
 test.before(async (t) => {
   const release = defaultRelease(REPO);
@@ -65,36 +92,28 @@ test.before(async (t) => {
   const image = ensureVmImage(CACHE, (l) => t.log(l));
   imageBuilt = image.built;
   t.log(`${since()}  image ${image.built ? 'built' : 'from the cache'}: ${image.dir}`);
-  vm = await startVm(image, STATE);
+  buildPayload(release);
+  vm = await startVm(image, STATE, { readOnlyDisks: [PAYLOAD_IMG] });
   await waitBooted(vm);
   t.log(`${since()}  VM booted (ssh on 127.0.0.1:${vm.sshPort}, serial log ${vm.serialLog})`);
 
-  // the release and the lab's images (no registry: the VM has no way out)
-  const rel = `/root/${basename(release)}`;
-  const tars = join(STATE, 'images');
-  mkdirSync(tars, { recursive: true });
-  await scp(vm, release, rel);
-  for (const img of LAB_IMAGES) {
-    execFileSync('tar', ['-C', join(REPO, '.build/images', img.name), '-cf', join(tars, `${img.name}.tar`), '.']);
-    await scp(vm, join(tars, `${img.name}.tar`), `/root/${img.name}.tar`);
-  }
-  await run(`cat > /usr/local/sbin/hawser-release <<'EOF'\n#!/bin/sh\n${bootstrapScript(rel, BOOT, '')}\nEOF\nchmod +x /usr/local/sbin/hawser-release`);
-  await run('hawser-release --version >/dev/null', 900_000);
-  const agentFlags = `--from ${unpacked(rel)} --node-name ${NODE} --node-ip ${NODE_IP} --sandbox-image ${REGISTRY_HOST}/pause:3.10`;
-  await run(`hawser-release install --role agent ${agentFlags}`, 900_000);
-  for (const img of LAB_IMAGES) await run(`ctr -n k8s.io images import --base-name ${REGISTRY_HOST}/${img.name} /root/${img.name}.tar >/dev/null`);
-  t.log(`${since()}  agent installed, images imported`);
-  await installServer(rel);
+  // the release and the lab's images on the payload disk (no registry: the VM has no way out);
+  // the images go into the distribution's containerd, whose store hawser's config keeps
+  await run(`mkdir -p ${MNT} && mount -o ro /dev/vdb ${MNT}`);
+  rel = (await run(`ls -d ${MNT}/release/hawser-*`)).trim();
+  await run(`systemctl start containerd && ${LAB_IMAGES.map((img) => `ctr -n k8s.io images import --base-name ${REGISTRY_HOST}/${img.name} ${MNT}/images/${img.name}.tar >/dev/null`).join(' && ')}`, 600_000);
+  t.log(`${since()}  images imported`);
+  await installServer();
   t.log(`${since()}  server up`);
-  const token = (await run(`hawser token create --description vm-test`)).trim();
-  await run(`hawser-release join --server https://${NODE_IP}:6443 --token ${q(token)} ${agentFlags} --wait 120 >/dev/null`, 900_000);
-  await eventually('the node Ready', nodeReady);
+  token = (await run(`${HAWSER} token create --description vm-test`, 300_000)).trim();
+  await joinNode();
+  await eventually('the node Ready', nodeReady, 600_000);
   t.log(`${since()}  node ${NODE} Ready`);
 });
 
 test.after.always(async (t) => {
   if (vm) await stopVm(vm);
-  rmSync(join(STATE, 'images'), { recursive: true, force: true });
+  rmSync(PAYLOAD_IMG, { force: true });
   t.log(`${since()}  VM stopped and its overlay removed (image ${imageBuilt ? 'built cold' : 'cached'}); serial log kept in ${STATE}`);
   for (const l of seen) t.log(l);
 });
@@ -121,7 +140,7 @@ spec:
     resources: {limits: {cpu: 500m, memory: 32Mi}}
 `;
 
-const apply = (yaml: string) => run(`hawser kubectl apply -f - <<'EOF'\n${yaml}EOF`);
+const apply = (yaml: string) => run(`${KUBECTL} apply -f - <<'EOF'\n${yaml}EOF`, 120_000);
 const jsonpath = async (pod: string, path: string) => (await kubectl(`get pod ${pod} -o jsonpath=${q(path)}`)).trim();
 
 /** The container's cgroup (from its process) and the pod cgroup's limits, read inside the VM. */
@@ -157,7 +176,7 @@ async function checkDriver(t: ExecutionContext, driver: 'systemd' | 'cgroupfs'):
   seen.push(`${driver}: ${oom} terminated with reason ${reason}, exit code ${await jsonpath(oom, '{.status.containerStatuses[0].state.terminated.exitCode}')}`);
 
   const before = await jsonpath(name, '{.status.containerStatuses[0].containerID}');
-  await run('systemctl restart hawser-kubelet.service');
+  await run('systemctl restart hawser-agent.service');
   await eventually('the node Ready after a kubelet restart', nodeReady);
   await sleep(5000);
   t.is(await jsonpath(name, '{.status.containerStatuses[0].containerID}'), before, 'the same container, not restarted');
@@ -167,24 +186,23 @@ async function checkDriver(t: ExecutionContext, driver: 'systemd' | 'cgroupfs'):
 }
 
 test.serial('systemd driver (what install picks on a systemd host with cgroup v2): slices, limits, OOMKilled, kubelet restart', async (t) => {
-  t.regex(await run('cat /etc/hawser/kubelet.yaml'), /cgroup-driver: systemd/);
+  t.regex(await run('cat /etc/hawser/agent.yaml'), /cgroup-driver: systemd/);
   t.regex(await run('cat /etc/hawser/containerd.toml'), /SystemdCgroup = true/);
   await checkDriver(t, 'systemd');
   t.log(`${since()}  systemd driver checked`);
 });
 
 test.serial('cgroupfs driver after reconfiguring both and restarting: /kubepods paths, limits, OOMKilled, kubelet restart', async (t) => {
-  const token = (await run(`hawser token create --description vm-test-cgroupfs`)).trim();
-  const rel = (await run('ls /root/hawser-*.tar.gz')).trim();
-  await run(`hawser-release join --server https://${NODE_IP}:6443 --token ${q(token)} --from ${unpacked(rel)} --node-name ${NODE} --node-ip ${NODE_IP} --sandbox-image ${REGISTRY_HOST}/pause:3.10 --cgroup-driver cgroupfs --wait 120 >/dev/null`, 900_000);
+  await joinNode('--cgroup-driver cgroupfs');
   t.regex(await run('cat /etc/hawser/containerd.toml'), /SystemdCgroup = false/);
-  await eventually('the node Ready', nodeReady);
+  await eventually('the node Ready', nodeReady, 600_000);
   await checkDriver(t, 'cgroupfs');
   t.log(`${since()}  cgroupfs driver checked`);
 });
 
 test.serial('a kubelet whose driver differs from containerd\'s refuses to start and says why', async (t) => {
-  const out = await run(`/usr/local/bin/hawser kubelet --config /etc/hawser/kubelet.yaml --cgroup-driver systemd --port 10299 2>&1 | head -c 2000 || true`, 120_000);
+  // the agent's settings are in agent.yaml (one unit), so the kubelet alone gets its flags here
+  const out = await run(`timeout 300 /usr/local/bin/hawser kubelet --node-name ${NODE} --root-dir /var/tmp/hawser-mismatch --port 10299 --cgroup-driver systemd 2>&1 | head -c 2000 || true`, 600_000);
   t.regex(out, /misconfiguration: kubelet cgroup driver: "systemd" is different from the container runtime's cgroup driver: "cgroupfs"/);
 });
 
@@ -194,6 +212,7 @@ test.serial('a reboot of the VM brings the node back Ready with its pod running 
   await run('systemctl reboot').catch(() => undefined);
   await sleep(10_000);
   await waitBooted(vm!);
+  await run(`mount -o ro /dev/vdb ${MNT}`);
   t.log(`${since()}  VM rebooted`);
   await eventually('the node Ready after the reboot', nodeReady, 300_000);
   await eventually('survivor running again', async () => (await jsonpath('survivor', '{.status.containerStatuses[0].state.running.startedAt}')) ? true : undefined, 300_000);

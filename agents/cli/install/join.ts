@@ -24,18 +24,28 @@ export interface JoinOptions extends Omit<InstallOptions, 'role'> {
   nodeName: string;
   /** how long to keep retrying while the server cannot be reached (it may still be starting) */
   waitMs?: number;
+  /** how long one request to the server may take before it is retried (JOIN_REQUEST_TIMEOUT_MS) */
+  requestTimeoutMs?: number;
 }
+
+/**
+ * One request's time limit. The join answer carries certificates the server signs for each agent
+ * component: on a slow or busy server (a small board, a VM in software emulation) that takes more
+ * than the few seconds a LAN round trip does, so the limit is generous and a request that ran
+ * out of it is retried within --wait like a refused connection.
+ */
+export const JOIN_REQUEST_TIMEOUT_MS = 60_000;
 
 const DAY = 86_400_000;
 
 interface HttpResult { status: number; body: string }
 
-function request(url: string, o: { method: string; ca?: string; headers?: Record<string, string>; body?: string }): Promise<HttpResult> {
+function request(url: string, o: { method: string; ca?: string; headers?: Record<string, string>; body?: string; timeoutMs: number }): Promise<HttpResult> {
   return new Promise((resolve, reject) => {
     // a fresh connection per request: a kept-alive socket the server has since closed would fail
     // the next request with ECONNRESET (Node 20's global agent keeps sockets alive)
     const req = https.request(url, {
-      method: o.method, headers: o.headers, timeout: 10_000, agent: false,
+      method: o.method, headers: o.headers, timeout: o.timeoutMs, agent: false,
       ...(o.ca ? { ca: o.ca, rejectUnauthorized: true } : { rejectUnauthorized: false }),
     }, (res) => {
       const chunks: Buffer[] = [];
@@ -43,7 +53,7 @@ function request(url: string, o: { method: string; ca?: string; headers?: Record
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
       res.on('error', reject);
     });
-    req.on('timeout', () => req.destroy(new Error(`no answer from ${url} within 10 s`)));
+    req.on('timeout', () => req.destroy(new Error(`no answer from ${url} within ${o.timeoutMs / 1000} s`)));
     req.on('error', reject);
     req.end(o.body);
   });
@@ -70,8 +80,8 @@ const serverMessage = (r: HttpResult): string => {
 };
 
 /** Fetches the CA without trusting the connection, and refuses it unless its hash is the pinned one. */
-export async function fetchPinnedCA(server: string, caHash: string, waitMs = 0): Promise<string> {
-  const r = await withRetry(`fetching the CA from ${server}`, waitMs, () => request(`${server}${CACERTS_PATH}`, { method: 'GET' }));
+export async function fetchPinnedCA(server: string, caHash: string, waitMs = 0, timeoutMs = JOIN_REQUEST_TIMEOUT_MS): Promise<string> {
+  const r = await withRetry(`fetching the CA from ${server}`, waitMs, () => request(`${server}${CACERTS_PATH}`, { method: 'GET', timeoutMs }));
   if (r.status !== 200) throw new Error(`${server}${CACERTS_PATH} answered ${r.status}: ${serverMessage(r)}`);
   let got: string;
   try { got = caHashOfPem(r.body); } catch { throw new Error(`${server}${CACERTS_PATH} did not return a PEM certificate`); }
@@ -82,13 +92,18 @@ export async function fetchPinnedCA(server: string, caHash: string, waitMs = 0):
   return r.body;
 }
 
-/** Asks the (now authenticated) server for this node's client certificate. */
-export async function requestNodeCredentials(server: string, caPem: string, credential: string, nodeName: string, nodePassword: string): Promise<JoinResponse> {
+/**
+ * Asks the (now authenticated) server for this node's client certificate; retried within waitMs
+ * when the server does not answer (a retry is safe: the same token and node password get the
+ * same node's credentials again).
+ */
+export async function requestNodeCredentials(server: string, caPem: string, credential: string, nodeName: string, nodePassword: string,
+  o: { waitMs?: number; timeoutMs?: number } = {}): Promise<JoinResponse> {
   const body = JSON.stringify({ nodeName, nodePassword });
-  const r = await request(`${server}${JOIN_PATH}`, {
-    method: 'POST', ca: caPem, body,
+  const r = await withRetry(`joining through ${server}`, o.waitMs ?? 0, () => request(`${server}${JOIN_PATH}`, {
+    method: 'POST', ca: caPem, body, timeoutMs: o.timeoutMs ?? JOIN_REQUEST_TIMEOUT_MS,
     headers: { Authorization: `Bearer ${credential}`, 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)) },
-  });
+  }));
   if (r.status !== 200) throw new Error(`the server refused the join (${r.status}): ${serverMessage(r)}`);
   const resp = JSON.parse(r.body) as JoinResponse;
   const issued = AGENT_COMPONENTS.map((c) => [c, c === 'kubelet' ? resp.clientCert : resp.components?.[c]?.clientCert] as const);
@@ -154,8 +169,8 @@ export async function join(o: JoinOptions): Promise<InstallReport> {
   const nodePassword = nodePasswordOf(root);
   let creds = reusableCredentials(root, { server, nodeName: o.nodeName, caHash: t.caHash });
   if (!creds) {
-    const caPem = await fetchPinnedCA(server, t.caHash, o.waitMs ?? 0);
-    const resp = await requestNodeCredentials(server, caPem, `${t.id}.${t.secret}`, o.nodeName, nodePassword);
+    const caPem = await fetchPinnedCA(server, t.caHash, o.waitMs ?? 0, o.requestTimeoutMs);
+    const resp = await requestNodeCredentials(server, caPem, `${t.id}.${t.secret}`, o.nodeName, nodePassword, { waitMs: o.waitMs, timeoutMs: o.requestTimeoutMs });
     // the URL this node reached the server on, which the advertised one may not be (NAT, names)
     creds = { caPem, kubeconfigs: componentKubeconfigs(server, caPem, o.nodeName, resp) };
   }

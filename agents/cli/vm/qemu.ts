@@ -1,7 +1,8 @@
 // One throwaway QEMU VM of the cached image: a qcow2 overlay (the image stays clean), software
 // emulation (no /dev/kvm here), direct kernel boot with cgroup v2 only, user-mode networking with
-// restrict=on (no way out) and ssh forwarded from a free loopback port, a serial log, and a monitor
-// socket to quit it. stop() quits through the monitor, then kills by the pidfile, then removes the
+// restrict=on (no way out) and ssh forwarded from a free loopback port, read-only raw disks for
+// what the host hands in (/dev/vdb, ...: no scp and unpacking in the emulated guest), a serial
+// log, and a monitor socket to quit it. stop() quits through the monitor, then kills by the pidfile, then removes the
 // overlay, so nothing is left also when a test fails.
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -24,27 +25,35 @@ export function freePort(): Promise<number> {
 }
 
 /** QEMU's arguments for a VM. Pure. */
-export function qemuArgs(vm: Omit<Vm, 'image'> & { image: Pick<VmImage, 'kernel' | 'initrd'> }, overlay: string, o: { cpus?: number; memoryMiB?: number } = {}): string[] {
+export function qemuArgs(vm: Omit<Vm, 'image'> & { image: Pick<VmImage, 'kernel' | 'initrd'> }, overlay: string, o: VmOptions = {}): string[] {
   return [
     '-name', 'hawser-vm-test', '-machine', 'q35', '-accel', 'tcg,thread=multi,tb-size=512', '-cpu', 'max',
     '-smp', String(o.cpus ?? 2), '-m', String(o.memoryMiB ?? 2048),
     '-kernel', vm.image.kernel, '-initrd', vm.image.initrd,
     '-append', 'root=/dev/vda rw console=ttyS0 systemd.unified_cgroup_hierarchy=1 quiet',
     '-drive', `file=${overlay},format=qcow2,if=virtio,cache=unsafe`,
+    ...(o.readOnlyDisks ?? []).flatMap((d) => ['-drive', `file=${d},format=raw,if=virtio,readonly=on`]),
     '-netdev', `user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:${vm.sshPort}-:22`, '-device', 'virtio-net-pci,netdev=n0',
     '-display', 'none', '-vga', 'none', '-serial', `file:${vm.serialLog}`, '-monitor', `unix:${vm.monitor},server,nowait`,
     '-pidfile', vm.pidFile, '-daemonize',
   ];
 }
 
-export async function startVm(image: VmImage, dir: string): Promise<Vm> {
+export interface VmOptions {
+  cpus?: number;
+  memoryMiB?: number;
+  /** raw disk images attached read-only after the root disk: /dev/vdb, /dev/vdc, ... */
+  readOnlyDisks?: string[];
+}
+
+export async function startVm(image: VmImage, dir: string, o: VmOptions = {}): Promise<Vm> {
   await stopVmIn(dir);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const vm: Vm = { dir, sshPort: await freePort(), pidFile: join(dir, 'qemu.pid'), serialLog: join(dir, 'serial.log'), monitor: join(dir, 'monitor.sock'), image };
   const overlay = join(dir, 'overlay.qcow2');
   execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', 'raw', '-b', image.disk, overlay]);
-  execFileSync('qemu-system-x86_64', qemuArgs(vm, overlay), { stdio: ['ignore', 'pipe', 'pipe'] });
+  execFileSync('qemu-system-x86_64', qemuArgs(vm, overlay, o), { stdio: ['ignore', 'pipe', 'pipe'] });
   return vm;
 }
 
