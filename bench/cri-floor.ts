@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { cniConflist } from '../agents/podnet/plan.ts';
 import type { CriClient } from '../agents/kubelet/cri/client.ts';
 import { startThrowawayNode, type ThrowawayNode } from '../agents/kubelet/cri/throwaway-node.ts';
-import type { ContainerConfig, PodSandboxConfig } from '../agents/kubelet/cri/types.ts';
+import type { ContainerConfig, PodSandboxConfig } from '../agents/kubelet/cri/api-types.ts';
 import { budgetTable, cgroupCpu, clientCpu, containerdRows, containerdSample, CpuGroups, delta, type BudgetRow, type Sample } from './cpu-budget.ts';
 
 export const REFERENCE_CNI_DIR = '/usr/lib/cni';
