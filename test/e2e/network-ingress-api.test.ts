@@ -1,4 +1,4 @@
-// [sig-network] Ingress API and IngressClass API [Conformance] (test/e2e/network/ingress.go and
+// [sig-network] Ingress API and IngressClass API (test/e2e/network/ingress.go and
 // ingressclass.go upstream), by their exact names: discovery, create/get/list/watch/patch/update/
 // delete/deletecollection, and for Ingress the status subresource (patch, update, get); plus the
 // IngressClass [Feature:Ingress] admission cases that hold on any cluster (a newer default class
