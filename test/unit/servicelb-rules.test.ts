@@ -23,4 +23,7 @@ test('ours get the ingress (none: an empty status); another class is untouched; 
   t.is(desiredLoadBalancer(svc({ type: 'LoadBalancer', loadBalancerClass: 'x.io/lb' }), ing), undefined);
   t.deepEqual(desiredLoadBalancer(svc({ type: 'ClusterIP' }, { loadBalancer: { ingress: ing } }), ing), {});
   t.is(desiredLoadBalancer(svc({ type: 'ClusterIP' }), ing), undefined);
+  // a status another writer set on a Service that never was ours stays (kubectl patch --subresource=status)
+  t.is(desiredLoadBalancer(svc({ type: 'ClusterIP' }, { loadBalancer: { ingress: [{ ip: '192.0.2.1' }] } }), ing), undefined);
+  t.is(desiredLoadBalancer(svc({ type: 'ClusterIP' }, { loadBalancer: { ingress: [{ ip: ing[0].ip }] } }), ing), undefined, 'no ipMode: not ours');
 });

@@ -31,13 +31,20 @@ export function poolIngress(nodes: Obj[]): Ingress[] {
   return ips.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map((ip) => ({ ip, ipMode: 'VIP' }));
 }
 
+/** Every node's InternalIP: what an ingress entry of ours can hold. */
+export const nodeIPs = (nodes: Obj[]): Set<string> => new Set(nodes.map(internalIP).filter((ip): ip is string => !!ip));
+
 /**
  * The status.loadBalancer a Service should have, or undefined to leave it alone: ours get the
- * pool's ingress; a Service no longer of type LoadBalancer loses what we gave it; other classes'
- * Services are never touched.
+ * pool's ingress; a Service no longer of type LoadBalancer loses what we gave it (entries that
+ * are all node addresses in VIP mode), and nothing else: a status another writer put there stays,
+ * as upstream's service controller touches only Services it balanced; other classes' Services are
+ * never touched.
  */
-export function desiredLoadBalancer(svc: Obj, ingress: Ingress[]): { ingress?: Ingress[] } | undefined {
+export function desiredLoadBalancer(svc: Obj, ingress: Ingress[], nodes: Set<string> = new Set(ingress.map((i) => i.ip))): { ingress?: Ingress[] } | undefined {
   if (balancedHere(svc)) return ingress.length ? { ingress } : {};
-  if (svc.spec?.type !== 'LoadBalancer' && (svc.status?.loadBalancer?.ingress ?? []).length) return {};
+  const had: Obj[] = svc.status?.loadBalancer?.ingress ?? [];
+  const ours = had.length > 0 && had.every((i) => i.ipMode === 'VIP' && nodes.has(i.ip));
+  if (svc.spec?.type !== 'LoadBalancer' && ours) return {};
   return undefined;
 }

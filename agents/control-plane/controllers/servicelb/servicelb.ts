@@ -8,7 +8,7 @@ import { keyOf } from '../../client/informer.ts';
 import type { LoopbackClient } from '../../client/loopback.ts';
 import { type ControllerOptions, QueueController, splitKey } from '../workloads/controller.ts';
 import type { SharedInformer } from '../workloads/shared-informers.ts';
-import { desiredLoadBalancer, poolFacts, poolIngress } from './rules.ts';
+import { desiredLoadBalancer, nodeIPs, poolFacts, poolIngress } from './rules.ts';
 
 export class ServiceLBController extends QueueController {
   private readonly services: SharedInformer;
@@ -36,7 +36,8 @@ export class ServiceLBController extends QueueController {
   protected async sync(key: string): Promise<void> {
     const svc = this.services.cache.get(key);
     if (!svc || svc.metadata.deletionTimestamp) return;
-    const want = desiredLoadBalancer(svc, poolIngress([...this.nodes.cache.values()]));
+    const nodes = [...this.nodes.cache.values()];
+    const want = desiredLoadBalancer(svc, poolIngress(nodes), nodeIPs(nodes));
     if (!want) return;
     const { namespace, name } = splitKey(key);
     const had = (svc.status?.loadBalancer?.ingress ?? []).length;
