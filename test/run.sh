@@ -25,7 +25,7 @@ for suite in "$@"; do
     pass=$((pass + p)); fail=$((fail + f))
     continue
   fi
-  # machines-ci (make test): test/machines with HAWSER_MACHINES=ci, the machine lab's core tests
+  # machines-ci: test/machines with HAWSER_MACHINES=ci, the machine lab's core tests (for a loaded host)
   dir=$suite; [ "$suite" = machines-ci ] && dir=machines
   files=$(ls test/"$dir"/*.test.ts 2>/dev/null || true)
   # the SIG-named e2e files belong to the conformance runner (the "conformance" suite runs its ci
