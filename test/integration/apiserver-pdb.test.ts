@@ -4,19 +4,16 @@
 // eviction subresource's 429 with the DisruptionBudget cause, and `kubectl drain` waiting on a
 // budget and finishing once it allows. No kubelet runs: the test marks pods Running and Ready.
 import test from 'ava';
-import { type Cluster, readyNode, startCluster, until } from './_apiserver-kit.ts';
+import { type Cluster, readyNode, until } from './_apiserver-kit.ts';
+import { fileCluster } from './_file-cluster.ts';
 import { rawClient, type Send } from './_raw-client.ts';
 
 let c: Cluster;
 let send: Send & { close(): void };
-test.before(async () => {
-  c = await startCluster('sqlite');
-  send = rawClient(c.admin);
+fileCluster(async (cluster, own) => {
+  c = cluster;
+  send = own(rawClient(c.admin));
   for (const [n, ip] of [['pdb-n1', '10.9.0.1'], ['pdb-n2', '10.9.0.2']]) await post('/api/v1/nodes', readyNode(n, ip));
-});
-test.after.always(async () => {
-  send?.close();
-  await c?.close();
 });
 
 const JSON_CT = { 'content-type': 'application/json' };

@@ -5,7 +5,8 @@
 // externalTrafficPolicy Local allocates a healthCheckNodePort kept across updates and released
 // with the policy.
 import test from 'ava';
-import { type Cluster, readyNode, startCluster, until } from './_apiserver-kit.ts';
+import { type Cluster, readyNode, until } from './_apiserver-kit.ts';
+import { fileCluster } from './_file-cluster.ts';
 import { rawClient, type Send } from './_raw-client.ts';
 
 let c: Cluster;
@@ -18,14 +19,10 @@ const svc = (name: string, spec: Record<string, unknown> = {}) => ({ apiVersion:
 const get = async (name: string) => (await send({ path: `${SVC}/${name}` })).json!;
 const ingressOf = async (name: string) => ((await get(name)).status?.loadBalancer?.ingress ?? []).map((i: { ip: string }) => i.ip).join(',');
 
-test.before(async () => {
-  c = await startCluster('sqlite');
-  send = rawClient(c.admin);
+fileCluster(async (cluster, own) => {
+  c = cluster;
+  send = own(rawClient(c.admin));
   for (const [n, ip] of [['lb-n1', '10.9.1.1'], ['lb-n2', '10.9.1.2']]) await post('/api/v1/nodes', readyNode(n, ip));
-});
-test.after.always(async () => {
-  send?.close();
-  await c?.close();
 });
 
 test.serial('a LoadBalancer Service gets every Ready node\'s InternalIP; another class\'s Service is left alone', async (t) => {
