@@ -2,8 +2,9 @@
 // and a kill takes the whole group), optionally inside a node's network namespace, with a pid file
 // and a log file each.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { readPidFile, writePidFile } from './pid-file.ts';
 
 export interface ProcSpec { id: string; argv: string[]; netns?: string; logFile: string; pidFile: string; env?: Record<string, string> }
 
@@ -18,7 +19,7 @@ export function startProc(p: ProcSpec): number {
   });
   child.unref();
   if (!child.pid) throw new Error(`could not start ${p.id}`);
-  writeFileSync(p.pidFile, `${child.pid}\n`);
+  writePidFile(p.pidFile, child.pid);
   return child.pid;
 }
 
@@ -28,10 +29,10 @@ export function alive(pid: number): boolean {
   try { return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z'; } catch { return false; }
 }
 
+/** The pid file's process while it runs; never a later process that reused its pid. */
 export function pidOf(pidFile: string): number | undefined {
-  if (!existsSync(pidFile)) return undefined;
-  const pid = Number(readFileSync(pidFile, 'utf8').trim());
-  return pid > 0 && alive(pid) ? pid : undefined;
+  const pid = readPidFile(pidFile);
+  return pid !== undefined && alive(pid) ? pid : undefined;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

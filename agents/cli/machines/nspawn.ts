@@ -8,6 +8,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Machine, MachineLab } from './topology.ts';
+import { readPidFile, writePidFile } from '../lab/pid-file.ts';
 
 const NSPAWN_RUN = '/run/systemd/nspawn';
 const CGROUP_ROOT = '/sys/fs/cgroup';
@@ -89,15 +90,12 @@ export function boot(lab: MachineLab, m: Machine, binds: string[] = []): number 
   const child = spawn('sh', ['-c', script, 'nspawn', ...nspawnArgs(lab, m, binds)], { detached: true, stdio: ['ignore', out, out] });
   child.unref();
   if (!child.pid) throw new Error(`could not start systemd-nspawn for ${m.name}`);
-  writeFileSync(pidFile(m), `${child.pid}\n`);
+  writePidFile(pidFile(m), child.pid);
   return child.pid;
 }
 
 export function nspawnPid(m: Machine): number | undefined {
-  try {
-    const pid = Number(readFileSync(pidFile(m), 'utf8').trim());
-    return pid > 0 && existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('Z') ? pid : undefined;
-  } catch { return undefined; }
+  try { return readPidFile(pidFile(m)); } catch { return undefined; }
 }
 
 const childNamed = (pid: number, comm: string): number | undefined => {
