@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { V1ConfigMap, V1Pod, V1Secret, V1Volume } from '@kubernetes/client-node';
 import { writePayload } from '../../agents/kubelet/volumes/atomic-writer.ts';
 import { VolumeError } from '../../agents/kubelet/volumes/payload.ts';
-import { mountsUnder, VolumeManager } from '../../agents/kubelet/volumes/volume-manager.ts';
+import { isMountPoint, mountsUnder, VolumeManager } from '../../agents/kubelet/volumes/volume-manager.ts';
 
 const b = (s: string) => ({ data: Buffer.from(s), mode: 0o644 });
 
@@ -85,6 +85,9 @@ test('setup: emptyDir on disk and tmpfs, configMap on disk, secret on tmpfs; upd
   t.deepEqual([...vols.values()].map((v) => [v.name, v.readOnly]), [['scratch', false], ['mem', false], ['cfg', true], ['sec', true], ['info', true]]);
   objects.cm = { ...cm, data: { key: 'v2', added: 'x' } };
   await vm.setup(p, [], []);
+  t.deepEqual(mountsUnder(join(root, 'pods', 'u1')), mounts, 'a second sync mounts nothing again (one tmpfs per volume)');
+  t.true(isMountPoint(dir('mem')));
+  t.false(isMountPoint(dir('scratch')));
   t.is(readFileSync(join(dir('cfg'), 'key'), 'utf8'), 'v2');
   t.is(readFileSync(join(dir('cfg'), 'added'), 'utf8'), 'x');
   objects.cm = undefined;

@@ -3,7 +3,7 @@
 // into CRI mounts (subPath and subPathExpr included), and removes it all when the pod goes.
 import { execFile } from 'node:child_process';
 import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { V1Container, V1Pod, V1Volume } from '@kubernetes/client-node';
 import { MountPropagation, type MountPropagation__Output } from '../cri/api-types.ts';
@@ -31,6 +31,16 @@ export interface VolumeManagerOptions {
   /** claims and volumes for persistentVolumeClaim volumes, and the node they must be on */
   claims?: ClaimLookups & { nodeName: string };
   allocatable(): NodeAllocatable;
+}
+
+/**
+ * Whether `dir` is the root of a mount: its device differs from its parent's. Two stat calls, where
+ * the mount table costs a read of /proc/self/mountinfo that grows with every container's mounts on
+ * the node: a profile of a lab kubelet with 30 pods had 4.4 of its 15 s of pod syncs there, because
+ * every sync re-checks each pod's in-memory volumes (the service-account token's among them).
+ */
+export function isMountPoint(dir: string): boolean {
+  try { return statSync(dir).dev !== statSync(dirname(dir)).dev; } catch { return false; }
 }
 
 /** Mount points under `dir`, deepest first, from the mount table. */
@@ -67,7 +77,7 @@ export class VolumeManager {
 
   private async ensureTmpfs(dir: string, sizeBytes: number | undefined): Promise<void> {
     mkdirSync(dir, { recursive: true });
-    if (mountsUnder(dir).includes(dir)) return;
+    if (isMountPoint(dir)) return;
     const opts = ['mode=1777', ...(sizeBytes ? [`size=${sizeBytes}`] : [])].join(',');
     await run('mount', ['-t', 'tmpfs', '-o', opts, 'tmpfs', dir]);
   }
