@@ -8,7 +8,10 @@ import type { ContainerInfo, PodRuntime, SandboxInfo } from './pods/runtime.ts';
 
 /** Why a pod is synced again after a relist. */
 export type PlegReason = 'changed' | 'unknown-pod' | 'gone';
-export interface PlegEvent { uid: string; reason: PlegReason }
+export interface PlegEvent {
+  uid: string;
+  reason: PlegReason;
+}
 
 /** One string per pod uid that changes whenever any of its sandboxes or containers changes state. */
 export function podSignatures(sandboxes: SandboxInfo[], containers: ContainerInfo[]): Map<string, string> {
@@ -56,9 +59,13 @@ export class Pleg {
   constructor(private readonly d: PlegDeps) {}
 
   /** Settles after the first successful relist. */
-  get ready(): Promise<void> { return this.relisted.promise; }
+  get ready(): Promise<void> {
+    return this.relisted.promise;
+  }
   /** When the last relist succeeded (the healthz syncloop check). */
-  lastRelist(): number { return this.last; }
+  lastRelist(): number {
+    return this.last;
+  }
 
   start(): void {
     this.timer = setInterval(() => void this.relist(), this.d.periodMs);

@@ -23,14 +23,18 @@ export function statusEcho(p: V1Pod, old: V1Pod): boolean {
   const { resourceVersion: _a, managedFields: _b, ...m1 } = p.metadata ?? {};
   const { resourceVersion: _c, managedFields: _d, ...m2 } = old.metadata ?? {};
   const foreign = (x: V1Pod) => JSON.stringify((x.status?.conditions ?? []).filter((c) => !KUBELET_CONDITIONS.has(c.type)).map((c) => [c.type, c.status]));
-  return JSON.stringify(m1) === JSON.stringify(m2) && JSON.stringify(p.spec) === JSON.stringify(old.spec) && foreign(p) === foreign(old)
-    && p.status?.phase === old.status?.phase;
+  return (
+    JSON.stringify(m1) === JSON.stringify(m2) &&
+    JSON.stringify(p.spec) === JSON.stringify(old.spec) &&
+    foreign(p) === foreign(old) &&
+    p.status?.phase === old.status?.phase
+  );
 }
 
 const nsName = (p: V1Pod) => `${p.metadata!.namespace}/${p.metadata!.name}`;
 
 export class PodSources {
-  private readonly api = new Map<string, V1Pod>();      // by uid, mirror pods excluded
+  private readonly api = new Map<string, V1Pod>(); // by uid, mirror pods excluded
   private readonly mirrorPods = new Map<string, V1Pod>(); // by namespace/name
 
   /** @param staticPods the manifest source's pods by uid (read live: it changes on its own) */
@@ -70,8 +74,12 @@ export class PodSources {
     return [...this.api.values(), ...this.staticPods().values()];
   }
 
-  statics(): V1Pod[] { return [...this.staticPods().values()]; }
-  mirrors(): V1Pod[] { return [...this.mirrorPods.values()]; }
+  statics(): V1Pod[] {
+    return [...this.staticPods().values()];
+  }
+  mirrors(): V1Pod[] {
+    return [...this.mirrorPods.values()];
+  }
 
   /** A status can be written: an API pod always; a static pod only through its live mirror pod. */
   statusWritable(pod: V1Pod): boolean {

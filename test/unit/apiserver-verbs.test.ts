@@ -26,7 +26,9 @@ test('delete: a namespace answers with the Namespace, Terminating', async (t) =>
 test('create on pods/binding goes to the binding handler: the pod is bound, a Success Status with code 201', async (t) => {
   const c = await setup(t);
   await c.create('/api/v1/namespaces/default/pods', { metadata: { name: 'b' }, spec: { containers: [{ name: 'c', image: 'busybox:1.36' }] } });
-  const r: any = await c.request('POST', '/api/v1/namespaces/default/pods/b/binding', { body: { metadata: { name: 'b' }, target: { kind: 'Node', name: 'n1' } } });
+  const r: any = await c.request('POST', '/api/v1/namespaces/default/pods/b/binding', {
+    body: { metadata: { name: 'b' }, target: { kind: 'Node', name: 'n1' } },
+  });
   t.like(r, { kind: 'Status', status: 'Success', code: 201 });
   t.is(((await c.get('/api/v1/namespaces/default/pods/b')) as any).spec.nodeName, 'n1');
 });

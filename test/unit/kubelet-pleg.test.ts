@@ -6,10 +6,21 @@ import type { ContainerInfo, SandboxInfo } from '../../agents/kubelet/pods/runti
 
 const sb = (uid: string, id: string, ready = true): SandboxInfo => ({ id, uid, namespace: 'ns', name: uid, attempt: 0, ready, createdAt: 1 });
 const ctr = (uid: string, id: string, state: string): ContainerInfo => ({
-  id, sandboxId: `s-${uid}`, uid, name: 'c', attempt: 0, state, createdAt: 1, hash: 'h', imageRef: 'img',
+  id,
+  sandboxId: `s-${uid}`,
+  uid,
+  name: 'c',
+  attempt: 0,
+  state,
+  createdAt: 1,
+  hash: 'h',
+  imageRef: 'img',
 });
 const byUid = (events: PlegEvent[]) => Object.fromEntries(events.map((e) => [e.uid, e.reason]));
-const known = (...uids: string[]) => (uid: string) => uids.includes(uid);
+const known =
+  (...uids: string[]) =>
+  (uid: string) =>
+    uids.includes(uid);
 
 test('first relist: every pod the runtime has is changed', (t) => {
   const now = podSignatures([sb('a', 's1')], [ctr('a', 'c1', 'RUNNING'), ctr('b', 'c2', 'EXITED')]);
@@ -23,7 +34,10 @@ test('nothing changed and every pod known: no events', (t) => {
 
 test('a container that exits, a new container, a sandbox no longer ready: that pod changed', (t) => {
   const before = podSignatures([sb('a', 's1'), sb('b', 's2'), sb('c', 's3')], [ctr('a', 'c1', 'RUNNING'), ctr('b', 'c2', 'RUNNING')]);
-  const after = podSignatures([sb('a', 's1'), sb('b', 's2'), sb('c', 's3', false)], [ctr('a', 'c1', 'EXITED'), ctr('b', 'c2', 'RUNNING'), ctr('b', 'c3', 'CREATED')]);
+  const after = podSignatures(
+    [sb('a', 's1'), sb('b', 's2'), sb('c', 's3', false)],
+    [ctr('a', 'c1', 'EXITED'), ctr('b', 'c2', 'RUNNING'), ctr('b', 'c3', 'CREATED')],
+  );
   t.deepEqual(byUid(relistEvents(before, after, known('a', 'b', 'c'))), { a: 'changed', b: 'changed', c: 'changed' });
 });
 

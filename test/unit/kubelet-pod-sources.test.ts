@@ -23,7 +23,7 @@ test('a static pod wins over an API pod of the same uid; the API pod runs otherw
   sources.track(pod('u2', 'web'));
   t.is(sources.podFor('u1')!.spec!.containers[0].image, 'file');
   t.is(sources.podFor('u2')!.spec!.containers[0].image, 'api');
-  files.delete('u1');   // the manifest file removed: the static source no longer has it
+  files.delete('u1'); // the manifest file removed: the static source no longer has it
   t.is(sources.podFor('u1')!.spec!.containers[0].image, 'api');
   t.is(sources.podFor('nope'), undefined);
 });
@@ -33,9 +33,18 @@ test('all(): API pods then static pods; mirror pods are never run', (t) => {
   const { sources } = world(s);
   sources.track(pod('a1', 'web'));
   sources.track(mirrorOf(s, 'm1'));
-  t.deepEqual(sources.all().map((p) => p.metadata!.uid), ['a1', 's1']);
-  t.deepEqual(sources.mirrors().map((p) => p.metadata!.uid), ['m1']);
-  t.deepEqual(sources.statics().map((p) => p.metadata!.uid), ['s1']);
+  t.deepEqual(
+    sources.all().map((p) => p.metadata!.uid),
+    ['a1', 's1'],
+  );
+  t.deepEqual(
+    sources.mirrors().map((p) => p.metadata!.uid),
+    ['m1'],
+  );
+  t.deepEqual(
+    sources.statics().map((p) => p.metadata!.uid),
+    ['s1'],
+  );
 });
 
 test('an API pod event requeues that pod; a mirror pod event requeues its static pod and the mirrors', (t) => {
@@ -66,7 +75,7 @@ test('status goes to an API pod always, to a static pod only through a live mirr
   t.false(sources.statusWritable(s));
 });
 
-test('statusEcho: an update that only carries the kubelet\'s own status is not a change', (t) => {
+test("statusEcho: an update that only carries the kubelet's own status is not a change", (t) => {
   const old = pod('a1', 'web');
   const echo: V1Pod = { ...old, metadata: { ...old.metadata, resourceVersion: '2' }, status: { conditions: [{ type: 'Ready', status: 'True' }] } };
   t.true(statusEcho(echo, old));

@@ -18,6 +18,12 @@ export const handleCreate: VerbHandler = async (env, v) => {
   if (rr.name) throw methodNotSupported(rs.gr, 'create');
   if (res.custom?.terminating) throw new ApiError(405, 'MethodNotAllowed', 'create not allowed while custom resource definition is terminating');
   const { body, warnings, webhooks } = await admittedBody(env, v);
-  const created = await createWithQuota((plural) => env.storeFor(plural), rs, ns, body, () => rs.create(ns, body, { dryRun, manager: fieldManager(req), webhooks }));
+  const created = await createWithQuota(
+    (plural) => env.storeFor(plural),
+    rs,
+    ns,
+    body,
+    () => rs.create(ns, body, { dryRun, manager: fieldManager(req), webhooks }),
+  );
   return ok(renderOne(out, created), 201, warnings);
 };

@@ -9,8 +9,15 @@ export const handleDelete: VerbHandler = async (env, { req, rr, res, rs, out, ns
   const warnings: string[] = [];
   const r = await rs.delete(ns, rr.name!, { ...opts, dryRun, webhooks: env.webhooksFor(req, rr, res, dryRun, warnings) });
   if (!r.gone || rs.strategy.returnDeletedObject) return ok(renderOne(out, r.obj), 200, warnings);
-  return ok({
-    kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success',
-    details: { name: rr.name, group: res.group || undefined, kind: res.plural, uid: r.obj.metadata.uid },
-  }, 200, warnings);
+  return ok(
+    {
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Success',
+      details: { name: rr.name, group: res.group || undefined, kind: res.plural, uid: r.obj.metadata.uid },
+    },
+    200,
+    warnings,
+  );
 };

@@ -6,5 +6,11 @@ import { listQuery, ok, type VerbHandler } from './context.ts';
 export const handleList: VerbHandler = async (_env, { req, rs, ns, view, out }) => {
   const l = await rs.list(ns, listQuery(req.query), { raw: true });
   if (view) l.items = l.items.filter((o) => view.visible(o));
-  return ok(renderList(out, l, { resourceVersion: l.resourceVersion, ...(l.continue ? { continue: l.continue } : {}), ...(l.remainingItemCount && !view ? { remainingItemCount: l.remainingItemCount } : {}) }));
+  return ok(
+    renderList(out, l, {
+      resourceVersion: l.resourceVersion,
+      ...(l.continue ? { continue: l.continue } : {}),
+      ...(l.remainingItemCount && !view ? { remainingItemCount: l.remainingItemCount } : {}),
+    }),
+  );
 };

@@ -27,21 +27,38 @@ export const handlePatch: VerbHandler = async (env, { req, rs, out, ns, rr, dryR
     if (refused) throw refused;
   };
   if (type === 'apply') {
-    const a = await serverSideApply(rs, { namespace: ns, name: rr.name!, subresource: rr.subresource, body: req.body, query: req.query, dryRun, mode, now: env.now(), admit, admitWrite, webhooks });
+    const a = await serverSideApply(rs, {
+      namespace: ns,
+      name: rr.name!,
+      subresource: rr.subresource,
+      body: req.body,
+      query: req.query,
+      dryRun,
+      mode,
+      now: env.now(),
+      admit,
+      admitWrite,
+      webhooks,
+    });
     return ok(renderOne(out, a.obj), a.created ? 201 : 200, [...a.warnings, ...hookWarnings]);
   }
   const doc = decodeBody(req.body, 'application/json');
   const dups = checkDuplicates(duplicateFields(req.body, 'application/json', mode), mode);
   let warnings: string[] = [];
-  const obj = await rs.guaranteedUpdate(ns, rr.name!, async (cur) => {
-    const patched = applyPatch(type, cur, doc, rs.res.model) as Obj;
-    if (typeof patched !== 'object' || patched === null || Array.isArray(patched)) throw badRequest('patch produced a non-object');
-    patched.metadata ??= {};
-    // a patch that does not name a resourceVersion applies to whatever is current
-    if (patched.metadata.resourceVersion === cur.metadata.resourceVersion) delete patched.metadata.resourceVersion;
-    warnings = typedDecode(patched, rs.res, mode);
-    await admit(patched);
-    return patched;
-  }, { dryRun, subresource: rr.subresource, manager: fieldManager(req), admit: admitWrite, webhooks });
+  const obj = await rs.guaranteedUpdate(
+    ns,
+    rr.name!,
+    async (cur) => {
+      const patched = applyPatch(type, cur, doc, rs.res.model) as Obj;
+      if (typeof patched !== 'object' || patched === null || Array.isArray(patched)) throw badRequest('patch produced a non-object');
+      patched.metadata ??= {};
+      // a patch that does not name a resourceVersion applies to whatever is current
+      if (patched.metadata.resourceVersion === cur.metadata.resourceVersion) delete patched.metadata.resourceVersion;
+      warnings = typedDecode(patched, rs.res, mode);
+      await admit(patched);
+      return patched;
+    },
+    { dryRun, subresource: rr.subresource, manager: fieldManager(req), admit: admitWrite, webhooks },
+  );
   return ok(renderOne(out, obj), 200, [...dups, ...warnings, ...hookWarnings]);
 };

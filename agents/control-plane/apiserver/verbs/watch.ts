@@ -12,12 +12,20 @@ export const handleWatch: VerbHandler = async (env, { req, rr, rs, res, ns, view
   const q = listQuery(req.query, p);
   if (rr.name) q.fields = [...(q.fields ?? []), { field: 'metadata.name', op: '=', value: rr.name }];
   const cache = env.cacheFor(rs.prefix(undefined));
-  const frames = watchFrames(rs, env.store, cache, ns, {
-    ...q,
-    sendInitialEvents: p.sendInitialEvents,
-    allowWatchBookmarks: p.allowWatchBookmarks,
-    timeoutSeconds: p.timeoutSeconds,
-  }, env.watch, res.custom ? AbortSignal.any([env.registry.servedSignal(res), ...(req.signal ? [req.signal] : [])]) : req.signal);
+  const frames = watchFrames(
+    rs,
+    env.store,
+    cache,
+    ns,
+    {
+      ...q,
+      sendInitialEvents: p.sendInitialEvents,
+      allowWatchBookmarks: p.allowWatchBookmarks,
+      timeoutSeconds: p.timeoutSeconds,
+    },
+    env.watch,
+    res.custom ? AbortSignal.any([env.registry.servedSignal(res), ...(req.signal ? [req.signal] : [])]) : req.signal,
+  );
   // surface request errors (bad selectors ...) as a Status before the stream starts
   const it = frames[Symbol.asyncIterator]();
   const first = it.next();

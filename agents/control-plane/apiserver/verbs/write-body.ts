@@ -8,7 +8,10 @@ import { messageFor } from '../protobuf/decode.ts';
 import type { Obj } from '../strategies/types.ts';
 import type { VerbEnv, VerbRequest } from './context.ts';
 
-export async function admittedBody(env: VerbEnv, { req, rr, attrs, res, dryRun }: VerbRequest): Promise<{ body: Obj; warnings: string[]; webhooks: WebhookAdmission | undefined }> {
+export async function admittedBody(
+  env: VerbEnv,
+  { req, rr, attrs, res, dryRun }: VerbRequest,
+): Promise<{ body: Obj; warnings: string[]; webhooks: WebhookAdmission | undefined }> {
   const mode = parseFieldValidation(req.query.get('fieldValidation'));
   const body = requireObject(decodeBody(req.body, req.headers['content-type'], messageFor(res.group, res.kind, res.version))) as Obj;
   const warnings = [...checkDuplicates(duplicateFields(req.body, req.headers['content-type'], mode), mode), ...typedDecode(body, res, mode)];
