@@ -69,6 +69,13 @@ dist: build kubectl
 typecheck: npm
 	npx tsc --noEmit -p .
 
+# biome: linter and formatter in one package (biome.json). Errors fail, warnings are shown.
+# LINT_FORMAT=true also checks formatting: the default once the tree is formatted in one commit.
+.PHONY: lint
+LINT_FORMAT ?= false
+lint: npm
+	npx biome ci --formatter-enabled=$(LINT_FORMAT) .
+
 lab: deps
 	$(NODE) dist/hawser.cjs lab up --name $(LAB_NAME)
 
@@ -89,7 +96,7 @@ lab-down:
 # make test runs the whole machine lab suite (systemd-nspawn: install, upgrade from the previous
 # release, activating, watchdog, restart, reboot, uninstall): 1 min 56 s on a quiet host with the
 # rootfs cached; 11-20 min at load 25-36, when `bash test/run.sh machines-ci` runs only its core
-test: deps typecheck dist
+test: deps typecheck lint dist
 	bash test/run.sh unit integration e2e conformance machines
 
 test-machines: deps dist

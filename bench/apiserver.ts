@@ -27,7 +27,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { loadKubeconfig } from '../agents/api/kubeconfig.ts';
 import { startControlPlane } from '../agents/control-plane/index.ts';
-import { etcdAvailable, startEtcd } from '../agents/control-plane/storage/etcd-server.ts';
+import { etcdAvailable, startEtcd } from '../test/support/etcd-server.ts';
 
 process.env.HAWSER_LOG_LEVEL ??= 'warn';
 const PODS = Number(process.env.BENCH_PODS ?? 10_000);

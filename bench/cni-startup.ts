@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildPlugins } from '../cni-plugins/testkit/build.ts';
+import { buildPlugins } from '../test/support/cni/build.ts';
 
 const RUNS = 15;
 

@@ -6,11 +6,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildPlugins } from '../cni-plugins/testkit/build.ts';
-import { startDaemon } from '../cni-plugins/testkit/daemon.ts';
-import { invoke, REFERENCE_BIN, type Outcome } from '../cni-plugins/testkit/invoke.ts';
-import { Sandbox } from '../cni-plugins/testkit/netns.ts';
-import { bridgeConf } from '../cni-plugins/testkit/cases.ts';
+import { buildPlugins } from '../test/support/cni/build.ts';
+import { startDaemon } from '../test/support/cni/daemon.ts';
+import { invoke, REFERENCE_BIN, type Outcome } from '../test/support/cni/invoke.ts';
+import { Sandbox } from '../test/support/cni/netns.ts';
+import { bridgeConf } from '../test/support/cni/cases.ts';
 
 const PODS = Number(process.env.CNI_BENCH_PODS ?? 50);
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cniConflist } from '../agents/podnet/plan.ts';
 import type { CriClient } from '../agents/kubelet/cri/client.ts';
-import { startThrowawayNode, type ThrowawayNode } from '../agents/kubelet/cri/throwaway-node.ts';
+import { startThrowawayNode, type ThrowawayNode } from '../test/support/throwaway-node.ts';
 import type { ContainerConfig, PodSandboxConfig } from '../agents/kubelet/cri/api-types.ts';
 import { budgetTable, cgroupCpu, clientCpu, containerdRows, containerdSample, CpuGroups, delta, type BudgetRow, type Sample } from './cpu-budget.ts';
 

@@ -11,7 +11,6 @@ import { loadKubeconfig } from '../api/kubeconfig.ts';
 import { logger } from '../api/log.ts';
 import { core } from '../api/paths.ts';
 import { WorkQueue } from '../api/queue.ts';
-import { Latch } from '../api/latch.ts';
 import { CriClient } from './cri/client.ts';
 import { EVICTED } from './eviction/emptydir-limit.ts';
 import { EvictionManager } from './eviction/eviction-manager.ts';
@@ -24,6 +23,8 @@ import { nodeImages } from './node/node-object.ts';
 import { DEFAULT_EVICTION_HARD, parseThresholds, pressure, reserveOf } from './node/pressure.ts';
 import { readNodeStats } from './node/stats.ts';
 import { parseDuration, parsePercent, parseReserved } from './options.ts';
+import { Pleg } from './pleg.ts';
+import { PodSources, type SourceChange, statusEcho } from './pod-sources.ts';
 import { criRuntime } from './pods/cri-runtime.ts';
 import type { PodDeps } from './pods/deps.ts';
 import { EventRecorder } from './pods/events.ts';
@@ -42,7 +43,7 @@ import { StatsProvider } from './stats/provider.ts';
 import { servingCertIssuer } from './server/serving-cert-request.ts';
 import { ManifestSource } from './static/manifest-source.ts';
 import { MirrorPods } from './static/mirror-pods.ts';
-import { CONFIG_MIRROR, isMirrorPod } from './static/static-pods.ts';
+import { isMirrorPod } from './static/static-pods.ts';
 import { ClaimSource } from './volumes/claim-source.ts';
 import { VolumeManager } from './volumes/volume-manager.ts';
 import { type TokenRequestAnswer, TokenManager } from './volumes/token-manager.ts';
@@ -91,17 +92,6 @@ export function allStarted(pod: V1Pod, status: V1PodStatus): boolean {
 }
 
 const IMAGE_GC_PERIOD_MS = 5 * 60_000;
-const KUBELET_CONDITIONS = new Set(['PodReadyToStartContainers', 'Initialized', 'Ready', 'ContainersReady', 'PodScheduled']);
-
-/** An update that changed only what the kubelet itself reports (status other than foreign conditions). */
-export function statusEcho(p: V1Pod, old: V1Pod): boolean {
-  const { resourceVersion: _a, managedFields: _b, ...m1 } = p.metadata ?? {};
-  const { resourceVersion: _c, managedFields: _d, ...m2 } = old.metadata ?? {};
-  const foreign = (x: V1Pod) => JSON.stringify((x.status?.conditions ?? []).filter((c) => !KUBELET_CONDITIONS.has(c.type)).map((c) => [c.type, c.status]));
-  return JSON.stringify(m1) === JSON.stringify(m2) && JSON.stringify(p.spec) === JSON.stringify(old.spec) && foreign(p) === foreign(old)
-    && p.status?.phase === old.status?.phase;
-}
-
 export async function startKubelet(o: KubeletOptions): Promise<{ ready: Promise<void>; stop(): Promise<void> }> {
   const log = logger('kubelet');
   const api = new ApiClient(loadKubeconfig(o.kubeconfig), `hawser-kubelet/${o.nodeName}`);
@@ -154,30 +144,20 @@ export async function startKubelet(o: KubeletOptions): Promise<{ ready: Promise<
   const pods = new Informer<V1Pod>(api, core('pods'), { fieldSelector: `spec.nodeName=${o.nodeName}` }, log);
 
   let sync: PodSync | undefined;
-  const apiPods = new Map<string, V1Pod>();     // by uid, mirror pods excluded
-  const mirrors = new Map<string, V1Pod>();     // by namespace/name
   const queue = new WorkQueue();
   const manifests = new ManifestSource(o.podManifestPath ?? join(o.rootDir, 'pod-manifests'), o.nodeName, log, (changed) => {
     for (const uid of changed) queue.add(uid);
-    void mirrorPods.sync(() => [...manifests.pods.values()], () => [...mirrors.values()]);
+    syncMirrors();
   });
-  const podFor = (uid: string): V1Pod | undefined => manifests.pods.get(uid) ?? apiPods.get(uid);
-  const allPods = (): V1Pod[] => [...apiPods.values(), ...manifests.pods.values()];
+  const sources = new PodSources(() => manifests.pods);
+  const podFor = (uid: string): V1Pod | undefined => sources.podFor(uid);
+  const allPods = (): V1Pod[] => sources.all();
   const mirrorPods = new MirrorPods(api, () => ({ name: o.nodeName, uid: nodeLoop.uid() }), log);
-  const syncMirrors = () => void mirrorPods.sync(() => [...manifests.pods.values()], () => [...mirrors.values()]);
-
-  const trackPod = (p: V1Pod) => {
-    if (isMirrorPod(p)) {
-      const k = `${p.metadata!.namespace}/${p.metadata!.name}`;
-      // a new mirror object needs the static pod's status written again
-      if (mirrors.get(k)?.metadata?.uid !== p.metadata!.uid) sync?.statusStale(p.metadata!.annotations![CONFIG_MIRROR]);
-      mirrors.set(k, p);
-      queue.add(p.metadata!.annotations![CONFIG_MIRROR]);
-      syncMirrors();
-      return;
-    }
-    apiPods.set(p.metadata!.uid!, p);
-    queue.add(p.metadata!.uid!);
+  const syncMirrors = () => void mirrorPods.sync(() => sources.statics(), () => sources.mirrors());
+  const apply = (c: SourceChange) => {
+    if (c.statusStale) sync?.statusStale(c.statusStale);
+    if (c.requeue) queue.add(c.requeue);
+    if (c.mirrorsChanged) syncMirrors();
   };
   pods.on({
     add: (p) => {
@@ -185,15 +165,13 @@ export async function startKubelet(o: KubeletOptions): Promise<{ ready: Promise<
       if (!isMirrorPod(p) && !p.metadata?.deletionTimestamp && !p.status?.containerStatuses?.length) {
         trace.begin(p.metadata!.uid!, `${p.metadata!.namespace}/${p.metadata!.name}`);
       }
-      trackPod(p);
+      apply(sources.track(p));
     },
     // our own status writes come back as updates: they need no new sync
-    update: (p, old) => { if (!statusEcho(p, old)) trackPod(p); },
+    update: (p, old) => { if (!statusEcho(p, old)) apply(sources.track(p)); },
     delete: (p) => {
-      if (isMirrorPod(p)) { mirrors.delete(`${p.metadata!.namespace}/${p.metadata!.name}`); syncMirrors(); return; }
-      apiPods.delete(p.metadata!.uid!);
-      trace.forget(p.metadata!.uid!);
-      queue.add(p.metadata!.uid!);
+      if (!isMirrorPod(p)) trace.forget(p.metadata!.uid!);
+      apply(sources.forget(p));
     },
   });
   // a changed ConfigMap or Secret resyncs the pods reading it (volumes follow, waiting starts retry)
@@ -240,10 +218,7 @@ export async function startKubelet(o: KubeletOptions): Promise<{ ready: Promise<
   };
   async function writeStatus(pod: V1Pod, status: V1PodStatus): Promise<boolean> {
     const m = pod.metadata!;
-    if (manifests.pods.has(m.uid!)) {
-      const mirror = mirrors.get(`${m.namespace}/${m.name}`);
-      if (!mirror || mirror.metadata?.deletionTimestamp) return false;
-    }
+    if (!sources.statusWritable(pod)) return false;
     const running = trace.tracing(m.uid!) && allStarted(pod, status);
     if (running) trace.mark('running.sent', m.uid);
     try {
@@ -286,38 +261,18 @@ export async function startKubelet(o: KubeletOptions): Promise<{ ready: Promise<
 
   // PLEG: relist the runtime and requeue pods whose containers changed state, plus runtime
   // leftovers whose pod is gone from the API (deleted while the kubelet was down).
-  const seen = new Map<string, string>();
-  let relisting = false;
-  let firstRelist = true;
-  let lastRelist = Date.now();
-  const relisted = new Latch();   // ready: registered, and the runtime listed once
-  const relist = setInterval(async () => {
-    if (relisting) return;
-    relisting = true;
-    try {
-      const [sbs, cs] = await Promise.all([rt.listSandboxes(), rt.listContainers()]);
-      const sig = new Map<string, string>();
-      for (const s of sbs) sig.set(s.uid, `${sig.get(s.uid) ?? ''}s${s.id}:${s.ready};`);
-      for (const c of cs) sig.set(c.uid, `${sig.get(c.uid) ?? ''}c${c.id}:${c.state};`);
-      for (const [uid, s] of sig) if (seen.get(uid) !== s || !podFor(uid)) queue.add(uid);
-      for (const uid of seen.keys()) if (!sig.has(uid)) queue.add(uid);
-      seen.clear();
-      for (const [k, v] of sig) seen.set(k, v);
-      if (firstRelist) {
-        firstRelist = false;
-        // pod directories of pods gone while the kubelet was away
-        const known = new Set([...allPods().map((p) => p.metadata!.uid!), ...sig.keys()]);
-        for (const uid of volumes.leftovers(known)) queue.add(uid);
-        relisted.open();
-      }
-      await nodeLoop.poke();
-      lastRelist = Date.now();
-    } catch (err) {
-      log.warn({ err: String(err) }, 'runtime relist failed');
-    } finally {
-      relisting = false;
-    }
-  }, o.relistMs);
+  const pleg = new Pleg({
+    rt, periodMs: o.relistMs, log,
+    hasPod: (uid) => !!podFor(uid),
+    onEvent: (e) => queue.add(e.uid),
+    onFirstRelist: (runtimeUids) => {
+      // pod directories of pods gone while the kubelet was away
+      const known = new Set([...allPods().map((p) => p.metadata!.uid!), ...runtimeUids]);
+      for (const uid of volumes.leftovers(known)) queue.add(uid);
+    },
+    afterRelist: () => nodeLoop.poke(),
+  });
+  pleg.start();
 
   const imageGC = new ImageGC(rt, gc, log, (wanted, found) => events.nodeEvent(nodeLoop.uid(), 'Warning', 'FreeDiskSpaceFailed',
     `Failed to garbage collect required amount of images. Attempted to free ${wanted} bytes, but only found ${found} bytes eligible to free.`));
@@ -340,14 +295,14 @@ export async function startKubelet(o: KubeletOptions): Promise<{ ready: Promise<
     }),
   });
   log.info({ port: server.port }, 'kubelet server listening');
-  const healthz = await startHealthzServer(o.healthzPort ?? 0, [syncLoopCheck(() => lastRelist)], log);
+  const healthz = await startHealthzServer(o.healthzPort ?? 0, [syncLoopCheck(() => pleg.lastRelist())], log);
 
   return {
-    ready: relisted.promise,
+    ready: pleg.ready,
     async stop() {
       await server.close();
       await healthz?.close();
-      clearInterval(relist);
+      pleg.stop();
       clearInterval(gcTimer);
       evictions.stop();
       manifests.stop();

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { issueKubeconfig, startControlPlane, type ControlPlaneOptions } from '../../agents/control-plane/index.ts';
-import { etcdAvailable, startEtcd, type EtcdServer } from '../../agents/control-plane/storage/etcd-server.ts';
+import { etcdAvailable, startEtcd, type EtcdServer } from '../support/etcd-server.ts';
 
 process.env.HAWSER_LOG_LEVEL ??= 'warn';
 export const KUBECTL = resolve('.build/bin/kubectl');

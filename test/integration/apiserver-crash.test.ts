@@ -5,7 +5,7 @@ import test from 'ava';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { etcdAvailable, startEtcd } from '../../agents/control-plane/storage/etcd-server.ts';
+import { etcdAvailable, startEtcd } from '../support/etcd-server.ts';
 import { type Client, controlPlaneArgs, freePort, killServer, requireBundle, type Server, startServer, waitReady } from './_control-plane-proc.ts';
 
 const KILL_CYCLES = 2;

@@ -6,7 +6,7 @@
 // HAWSER_FUZZ_MS sets the time budget per backend (default 60 s on SQLite, 20 s on etcd).
 import test, { type ExecutionContext } from 'ava';
 import fc from 'fast-check';
-import { etcdAvailable } from '../../agents/control-plane/storage/etcd-server.ts';
+import { etcdAvailable } from '../support/etcd-server.ts';
 import { type Cluster, readyNode, startCluster } from './_apiserver-kit.ts';
 import { rawClient, type Send } from './_raw-client.ts';
 import { bodyCase, subresourceCase, described, describe as describeCase, fixture, type FuzzCase, headerCase, KINDS, NODE, NS, patchCase, pathCase, queryCase, type Who } from './_fuzz-arbitraries.ts';

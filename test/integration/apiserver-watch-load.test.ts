@@ -6,7 +6,7 @@ import test from 'ava';
 import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import { loadKubeconfig } from '../../agents/api/kubeconfig.ts';
-import { etcdAvailable } from '../../agents/control-plane/storage/etcd-server.ts';
+import { etcdAvailable } from '../support/etcd-server.ts';
 import { type Cluster, startCluster } from './_apiserver-kit.ts';
 import { fileCluster } from './_file-cluster.ts';
 

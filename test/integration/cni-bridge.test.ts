@@ -5,12 +5,12 @@ import test from 'ava';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildPlugins } from '../../cni-plugins/testkit/build.ts';
-import { Twin } from '../../cni-plugins/testkit/twin.ts';
-import { maskResult } from '../../cni-plugins/testkit/snapshot.ts';
-import { inNs, Sandbox } from '../../cni-plugins/testkit/netns.ts';
-import { invoke } from '../../cni-plugins/testkit/invoke.ts';
-import { bridgeConf } from '../../cni-plugins/testkit/cases.ts';
+import { buildPlugins } from '../support/cni/build.ts';
+import { Twin } from '../support/cni/twin.ts';
+import { maskResult } from '../support/cni/snapshot.ts';
+import { inNs, Sandbox } from '../support/cni/netns.ts';
+import { invoke } from '../support/cni/invoke.ts';
+import { bridgeConf } from '../support/cni/cases.ts';
 
 const binDir = mkdtempSync(join(tmpdir(), 'hawser-cni-bin-'));
 test.before(async () => {

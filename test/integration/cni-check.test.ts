@@ -4,9 +4,9 @@ import test from 'ava';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildPlugins } from '../../cni-plugins/testkit/build.ts';
-import { inNs } from '../../cni-plugins/testkit/netns.ts';
-import { errorCode, FLAVOURS, Twin, type Flavour } from '../../cni-plugins/testkit/twin.ts';
+import { buildPlugins } from '../support/cni/build.ts';
+import { inNs } from '../support/cni/netns.ts';
+import { errorCode, FLAVOURS, Twin, type Flavour } from '../support/cni/twin.ts';
 
 const binDir = mkdtempSync(join(tmpdir(), 'hawser-cni-bin-'));
 test.before(async () => {

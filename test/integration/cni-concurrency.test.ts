@@ -5,10 +5,10 @@ import test from 'ava';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildPlugins } from '../../cni-plugins/testkit/build.ts';
-import { startDaemon } from '../../cni-plugins/testkit/daemon.ts';
-import { invoke, REFERENCE_BIN } from '../../cni-plugins/testkit/invoke.ts';
-import { inNs, Sandbox } from '../../cni-plugins/testkit/netns.ts';
+import { buildPlugins } from '../support/cni/build.ts';
+import { startDaemon } from '../support/cni/daemon.ts';
+import { invoke, REFERENCE_BIN } from '../support/cni/invoke.ts';
+import { inNs, Sandbox } from '../support/cni/netns.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'hawser-cni-conc-'));
 const oneShot = join(root, 'oneshot');

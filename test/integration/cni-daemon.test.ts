@@ -5,12 +5,12 @@ import test from 'ava';
 import { mkdtempSync, rmSync, utimesSync, existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildPlugins } from '../../cni-plugins/testkit/build.ts';
-import { startDaemon } from '../../cni-plugins/testkit/daemon.ts';
-import { invoke } from '../../cni-plugins/testkit/invoke.ts';
-import { inNs, Sandbox } from '../../cni-plugins/testkit/netns.ts';
+import { buildPlugins } from '../support/cni/build.ts';
+import { startDaemon } from '../support/cni/daemon.ts';
+import { invoke } from '../support/cni/invoke.ts';
+import { inNs, Sandbox } from '../support/cni/netns.ts';
 import { run } from '../../cni-plugins/pkg/exec.ts';
-import { bridgeConf } from '../../cni-plugins/testkit/cases.ts';
+import { bridgeConf } from '../support/cni/cases.ts';
 
 const bin = mkdtempSync(join(tmpdir(), 'hawser-cni-shim-'));
 test.before(async () => {

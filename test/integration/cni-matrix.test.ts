@@ -7,12 +7,12 @@ import test from 'ava';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildPlugins } from '../../cni-plugins/testkit/build.ts';
-import { CASES, type Case } from '../../cni-plugins/testkit/cases.ts';
-import { maskResult } from '../../cni-plugins/testkit/snapshot.ts';
-import { errorCode, FLAVOURS, Twin, type Flavour } from '../../cni-plugins/testkit/twin.ts';
-import type { Outcome } from '../../cni-plugins/testkit/invoke.ts';
-import { inNs } from '../../cni-plugins/testkit/netns.ts';
+import { buildPlugins } from '../support/cni/build.ts';
+import { CASES, type Case } from '../support/cni/cases.ts';
+import { maskResult } from '../support/cni/snapshot.ts';
+import { errorCode, FLAVOURS, Twin, type Flavour } from '../support/cni/twin.ts';
+import type { Outcome } from '../support/cni/invoke.ts';
+import { inNs } from '../support/cni/netns.ts';
 
 const binDir = mkdtempSync(join(tmpdir(), 'hawser-cni-bin-'));
 test.before(async () => {

@@ -8,10 +8,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildPlugins } from '../../cni-plugins/testkit/build.ts';
-import { bridgeConf } from '../../cni-plugins/testkit/cases.ts';
-import { invoke, type Invocation } from '../../cni-plugins/testkit/invoke.ts';
-import { Sandbox } from '../../cni-plugins/testkit/netns.ts';
+import { buildPlugins } from '../support/cni/build.ts';
+import { bridgeConf } from '../support/cni/cases.ts';
+import { invoke, type Invocation } from '../support/cni/invoke.ts';
+import { Sandbox } from '../support/cni/netns.ts';
 import { withLock } from '../../cni-plugins/host-local/lock.ts';
 
 const bin = mkdtempSync(join(tmpdir(), 'hawser-cni-spawns-'));

@@ -12,7 +12,7 @@ import { LoopbackClient } from '../../agents/control-plane/client/loopback.ts';
 import { runControllerManager } from '../../agents/control-plane/controllers/leader/controller-set.ts';
 import type { Election } from '../../agents/control-plane/controllers/leader/leader.ts';
 import { EtcdStore } from '../../agents/control-plane/storage/etcd.ts';
-import { etcdAvailable, startEtcd, type EtcdServer } from '../../agents/control-plane/storage/etcd-server.ts';
+import { etcdAvailable, startEtcd, type EtcdServer } from '../support/etcd-server.ts';
 import { until } from './_apiserver-kit.ts';
 
 process.env.HAWSER_LOG_LEVEL ??= 'warn';

@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { isNotFound } from '../../agents/kubelet/cri/client.ts';
 import { alive } from '../../agents/kubelet/cri/daemon.ts';
 import { descendants, mountsUnder, shimPids } from '../../agents/kubelet/cri/teardown.ts';
-import type { ThrowawayContainerd } from '../../agents/kubelet/cri/throwaway.ts';
-import { IMAGE_HOST as HOST, startThrowawayNode } from '../../agents/kubelet/cri/throwaway-node.ts';
+import type { ThrowawayContainerd } from '../support/throwaway-containerd.ts';
+import { IMAGE_HOST as HOST, startThrowawayNode } from '../support/throwaway-node.ts';
 import type { PodSandboxConfig } from '../../agents/kubelet/cri/api-types.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

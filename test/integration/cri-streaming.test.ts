@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { exitCodeOf } from '../../agents/kubelet/cri/stream-client.ts';
-import { startThrowawayNode } from '../../agents/kubelet/cri/throwaway-node.ts';
+import { startThrowawayNode } from '../support/throwaway-node.ts';
 import type { PodSandboxConfig } from '../../agents/kubelet/cri/api-types.ts';
 
 const run = promisify(execFile);

@@ -10,7 +10,7 @@ import { buildImages } from '../../images/build.ts';
 import { publishImages } from '../../images/publish.ts';
 import { startRegistry, type RegistryHandle } from '../../images/registry.ts';
 import { isNotFound, CriError } from '../../agents/kubelet/cri/client.ts';
-import { startThrowawayContainerd, type ThrowawayContainerd } from '../../agents/kubelet/cri/throwaway.ts';
+import { startThrowawayContainerd, type ThrowawayContainerd } from '../support/throwaway-containerd.ts';
 
 const MIRRORED_HOST = 'registry.hawser.local';
 

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parseKubeconfig } from '../../agents/api/kubeconfig.ts';
 import { install } from '../../agents/cli/install/install.ts';
-import { etcdAvailable, startEtcd } from '../../agents/control-plane/storage/etcd-server.ts';
+import { etcdAvailable, startEtcd } from '../support/etcd-server.ts';
 import { buildRelease } from '../../release/build.ts';
 
 const REPO = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { V1Container, V1Pod, V1Secret } from '@kubernetes/client-node';
 import { spawnDaemon, stopPid, waitReady } from '../../agents/kubelet/cri/daemon.ts';
-import { startThrowawayNode, type ThrowawayNode } from '../../agents/kubelet/cri/throwaway-node.ts';
+import { startThrowawayNode, type ThrowawayNode } from '../support/throwaway-node.ts';
 import { ImageGC } from '../../agents/kubelet/images/image-gc.ts';
 import { ImageError, ImageManager } from '../../agents/kubelet/images/image-manager.ts';
 import { logger } from '../../agents/api/log.ts';

@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { issueCert, loadOrCreateCA, type KeyPair } from '../../agents/control-plane/pki.ts';
 import { execStream, portForwardStream } from '../../agents/kubelet/cri/stream-client.ts';
-import { startThrowawayNode, type ThrowawayNode } from '../../agents/kubelet/cri/throwaway-node.ts';
+import { startThrowawayNode, type ThrowawayNode } from '../support/throwaway-node.ts';
 import type { ContainerConfig, PodSandboxConfig } from '../../agents/kubelet/cri/api-types.ts';
 import { containerConfig, sandboxConfig } from '../../agents/kubelet/pods/cri-config.ts';
 

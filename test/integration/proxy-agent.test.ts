@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
 import { startKubeProxy } from '../../agents/kube-proxy/index.ts';
-import { Testbed, httpGet } from '../../agents/kube-proxy/testbed.ts';
+import { Testbed, httpGet } from '../support/proxy-testbed.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'kp-agent-'));
 const bed = new Testbed();

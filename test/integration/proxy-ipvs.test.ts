@@ -6,7 +6,7 @@ import test from 'ava';
 import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
 import { makeExec, type Exec } from '../../agents/kube-proxy/exec.ts';
 import { IpvsBackend } from '../../agents/kube-proxy/ipvs/syncer.ts';
-import { Testbed } from '../../agents/kube-proxy/testbed.ts';
+import { Testbed } from '../support/proxy-testbed.ts';
 import { ChangeTracker } from '../../agents/kube-proxy/tracker.ts';
 
 const bed = new Testbed();

@@ -8,7 +8,7 @@ import { ProxyHealth, ServiceHealthServers } from '../../agents/kube-proxy/healt
 import { makeBackend } from '../../agents/kube-proxy/index.ts';
 import { ProxyMetrics } from '../../agents/kube-proxy/metrics.ts';
 import { Proxier } from '../../agents/kube-proxy/proxier.ts';
-import { Testbed, httpGet } from '../../agents/kube-proxy/testbed.ts';
+import { Testbed, httpGet } from '../support/proxy-testbed.ts';
 import { ChangeTracker } from '../../agents/kube-proxy/tracker.ts';
 
 const PORT = 8080;

@@ -3,8 +3,8 @@
 import test from 'ava';
 import { EtcdStore } from '../../agents/control-plane/storage/etcd.ts';
 import { ValueTooLargeError } from '../../agents/control-plane/storage/types.ts';
-import { etcdAvailable, startEtcd, type EtcdServer } from '../../agents/control-plane/storage/etcd-server.ts';
-import { storeConformance } from '../../agents/control-plane/storage/conformance.ts';
+import { etcdAvailable, startEtcd, type EtcdServer } from '../support/etcd-server.ts';
+import { storeConformance } from '../support/store-conformance.ts';
 
 let etcd: EtcdServer | undefined;
 

@@ -1,15 +1,9 @@
 // Lists sent from stored JSON text: the spliced resourceVersion, the pieces the HTTP writer sends,
 // and a raw list through the registry store giving exactly what a decoded list gives.
 import test from 'ava';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { arrayPieces, listBody, listBodyPieces, StoredItems, withResourceVersion } from '../../agents/control-plane/apiserver/list-body.ts';
 import { bodyPieces } from '../../agents/control-plane/apiserver/output.ts';
-import { ApiHandler } from '../../agents/control-plane/apiserver/handler.ts';
-import { Registry } from '../../agents/control-plane/apiserver/registry.ts';
-import { LoopbackClient } from '../../agents/control-plane/client/loopback.ts';
-import { SqliteStore } from '../../agents/control-plane/storage/sqlite.ts';
+import { sqliteApi } from '../support/sqlite-api.ts';
 
 const decoded = (json: string, rev: number) => {
   const o = JSON.parse(json);
@@ -64,15 +58,7 @@ test('bodyPieces cuts long plain lists and leaves other bodies whole', (t) => {
 });
 
 test('a raw list through the store equals the decoded list, page by page', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'hawser-listbody-'));
-  const store = new SqliteStore(join(dir, 'state.db'), { pageSize: 3 });
-  t.teardown(async () => {
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const handler = new ApiHandler({ store, registry: new Registry(), serverAddress: '127.0.0.1:6443', serviceCIDR: '10.96.0.0/12' });
-  const c = new LoopbackClient(handler, { name: 'admin', groups: ['system:masters'] });
-  await c.create('/api/v1/namespaces', { metadata: { name: 'default' } });
+  const { c, handler } = await sqliteApi(t, { pageSize: 3 });
   for (let i = 0; i < 8; i++) await c.create('/api/v1/namespaces/default/pods', { metadata: { name: `p${i}`, labels: { i: String(i) } }, spec: { containers: [{ name: 'c', image: 'x' }] } });
   const rs = handler.storeFor('pods');
   const whole = await rs.list('default');

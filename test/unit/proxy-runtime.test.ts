@@ -8,7 +8,7 @@ import { ProxyMetrics } from '../../agents/kube-proxy/metrics.ts';
 import { servicePorts, type Endpoint } from '../../agents/kube-proxy/model.ts';
 import { Proxier, type Backend } from '../../agents/kube-proxy/proxier.ts';
 import { SyncRunner } from '../../agents/api/sync-runner.ts';
-import { httpGet } from '../../agents/kube-proxy/testbed.ts';
+import { httpGet } from '../support/proxy-testbed.ts';
 import { ChangeTracker } from '../../agents/kube-proxy/tracker.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

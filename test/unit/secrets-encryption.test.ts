@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { EncryptingStore } from '../../agents/control-plane/storage/encrypting-store.ts';
 import { buildTransformers, parseEncryptionConfig, resourcePrefix, type EncryptionConfiguration } from '../../agents/control-plane/storage/encryption-config.ts';
 import { aescbc, aesgcm, identity, PrefixTransformers } from '../../agents/control-plane/storage/encryption-providers.ts';
-import { storeConformance } from '../../agents/control-plane/storage/conformance.ts';
+import { storeConformance } from '../support/store-conformance.ts';
 import { SqliteStore } from '../../agents/control-plane/storage/sqlite.ts';
 import { withoutOldKeys, withRetired } from '../../agents/control-plane/storage/secrets-encryption.ts';
 

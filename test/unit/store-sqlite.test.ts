@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteStore, prefixEnd } from '../../agents/control-plane/storage/sqlite.ts';
 import { compactionTarget } from '../../agents/control-plane/storage/compactor.ts';
-import { storeConformance } from '../../agents/control-plane/storage/conformance.ts';
+import { storeConformance } from '../support/store-conformance.ts';
 
 function tempStore(t: { teardown(fn: () => void): void }, o: { pageSize?: number } = {}): { store: SqliteStore; dir: string } {
   const dir = mkdtempSync(join(tmpdir(), 'hawser-store-'));

@@ -4,39 +4,36 @@
 import type { Store } from '../storage/types.ts';
 import { type Attributes, attributesFor, type UserInfo } from '../auth/attributes.ts';
 import { type Authorizer, forbiddenError, type View } from '../auth/authorizer.ts';
-import { applyView } from '../auth/node-view.ts';
 import { review } from '../auth/reviews.ts';
 import type { BearerAuthenticator } from '../auth/authn.ts';
 import { createTokenRequest, type Getter } from '../auth/token-request.ts';
 import { JWKS_PATH, jwks, OIDC_CONFIG_PATH, openIDConfiguration } from '../auth/oidc-discovery.ts';
 import { impersonatedUser, impersonationChecks, requestedImpersonation } from '../auth/impersonation.ts';
-import { type DeleteOptions, ResourceStore, type ListQuery, type WriteOptions } from './crud.ts';
-import { decodeBody, PATCH_CONTENT_TYPES, mediaType, parseDeleteOptions, requireObject } from './body.ts';
-import { checkDuplicates, parseFieldValidation, typedDecode } from './decode.ts';
-import { duplicateFields } from './duplicates.ts';
-import { serverSideApply } from './apply/request.ts';
+import { ResourceStore, type WriteOptions } from './crud.ts';
+import { decodeBody, PATCH_CONTENT_TYPES, mediaType, requireObject } from './body.ts';
+import { typedDecode } from './decode.ts';
 import { aggregatedContentType, aggregatedDiscovery, aggregatedVersion } from './discovery-aggregated.ts';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, SERVER_VERSION } from './discovery.ts';
-import { ApiError, asApiError, badRequest, conflict, methodNotSupported, notAcceptable, pathNotFound } from './errors.ts';
+import { ApiError, asApiError, badRequest, methodNotSupported, notAcceptable, pathNotFound } from './errors.ts';
 import { ApiMetrics } from './metrics.ts';
 import { KUBELET_SUBRESOURCES, kubeletTarget, type KubeletTarget } from './kubelet-target.ts';
 import { type ProxyResolution, resolveProxy } from './proxy-route.ts';
 import { OpenAPIv3 } from './openapi.ts';
 import { OpenAPIv2 } from './openapi-v2.ts';
-import { createWithQuota } from './quota-admission.ts';
 import { messageFor } from './protobuf/decode.ts';
-import { applyPatch } from './patch/apply.ts';
 import { patchScale, scaleOf, updateScale } from './subresources.ts';
 import { evict } from './eviction.ts';
-import { type OutputCtx, listObject, renderFrames, renderList, renderOne } from './output.ts';
+import type { OutputCtx } from './output.ts';
 import type { Registry, ResourceInfo } from './registry.ts';
-import { type ListParams, parseAccept, parseIncludeObject, parseListParams, parseResourcePath, type ResourceRequest } from './request.ts';
-import { parseFieldSelector, parseLabelSelector, SelectorError } from './selectors.ts';
+import { parseAccept, parseIncludeObject, parseResourcePath, type ResourceRequest } from './request.ts';
+import { parseLabelSelector, SelectorError } from './selectors.ts';
 import { strategyFor } from './strategies/index.ts';
-import { isoNow, type Obj, type StrategyContext } from './strategies/types.ts';
-import { type WatchFrame, type WatchOptions, watchFrames } from './watch.ts';
+import type { Obj, StrategyContext } from './strategies/types.ts';
+import type { WatchOptions } from './watch.ts';
 import { getOwn } from './safe-keys.ts';
 import { WatchCache } from './watch-cache.ts';
+import { fieldManager, ok, unsupportedPatch, type VerbEnv } from './verbs/context.ts';
+import { VERB_HANDLERS } from './verbs/index.ts';
 import { healthReply } from '../../api/healthz.ts';
 import { logger } from '../../api/log.ts';
 import { ApiHealth, isHealthEndpoint } from './health.ts';
@@ -92,23 +89,6 @@ export interface HandlerOptions {
   webhooks?: WebhookSource;
 }
 
-const unsupportedPatch = (types = Object.keys(PATCH_CONTENT_TYPES)) =>
-  new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${types.join(', ')}`);
-
-/** The field manager of a write: ?fieldManager=, else the client's user agent name, else the user. */
-function fieldManager(req: ApiRequest): string {
-  const fm = req.query.get('fieldManager');
-  if (fm !== null && fm !== '') {
-    if (fm.length > 128) throw badRequest('fieldManager: Too long: must have at most 128 bytes');
-    return fm;
-  }
-  const ua = req.headers['user-agent'];
-  if (ua) return ua.split('/')[0].slice(0, 128);
-  return req.user.name.replace(/^system:/, '');
-}
-
-const ok = (body: unknown, status = 200, warnings?: string[]): ApiResponse => ({ kind: 'object', status, body, warnings });
-
 export class ApiHandler {
   private readonly stores = new Map<ResourceInfo, ResourceStore>();
   /** one watch cache per storage prefix (all versions of a custom resource share one), started by its first watch */
@@ -120,6 +100,8 @@ export class ApiHandler {
   readonly health: ApiHealth;
   private readonly deps: ConstructorParameters<typeof ResourceStore>[2];
   private readonly webhooks: WebhookDispatcher | undefined;
+  /** what the verb handlers (verbs/) may use */
+  private readonly verbEnv: VerbEnv;
 
   constructor(private readonly o: HandlerOptions) {
     const now = o.now ?? (() => new Date());
@@ -154,6 +136,21 @@ export class ApiHandler {
     });
     this.openapi = new OpenAPIv3(o.registry);
     this.openapiV2 = new OpenAPIv2(o.registry);
+    this.verbEnv = {
+      store: o.store,
+      registry: o.registry,
+      watch: o.watch,
+      cacheFor: (prefix) => {
+        let cache = this.caches.get(prefix);
+        if (!cache) this.caches.set(prefix, (cache = new WatchCache(o.store, prefix)));
+        return cache;
+      },
+      storeFor: (plural, group) => this.storeFor(plural, group),
+      admit: o.admit,
+      writeAdmission: (attrs) => this.writeAdmission(attrs),
+      webhooksFor: (req, rr, res, dryRun, warnings) => this.webhooksFor(req, rr, res, dryRun, warnings),
+      now: () => this.ctx.now(),
+    };
   }
 
   /** The address discovery advertises (known only once the server listens). */
@@ -370,81 +367,7 @@ export class ApiHandler {
     }
     const verbAllowed = res.verbs.includes(rr.verb === 'watch' ? 'watch' : rr.verb) || rr.subresource;
     if (!verbAllowed) throw methodNotSupported(rs.gr, rr.verb);
-    switch (rr.verb) {
-      case 'get':
-        return ok(renderOne(out, await rs.get(ns, rr.name!)));
-      case 'list': {
-        const l = await rs.list(ns, this.listQuery(req.query), { raw: true });
-        if (view) l.items = l.items.filter((o) => view.visible(o));
-        return ok(renderList(out, l, { resourceVersion: l.resourceVersion, ...(l.continue ? { continue: l.continue } : {}), ...(l.remainingItemCount && !view ? { remainingItemCount: l.remainingItemCount } : {}) }));
-      }
-      case 'watch': {
-        const p = parseListParams(req.query, true);
-        const q = this.listQuery(req.query, p);
-        if (rr.name) q.fields = [...(q.fields ?? []), { field: 'metadata.name', op: '=', value: rr.name }];
-        const prefix = rs.prefix(undefined);
-        let cache = this.caches.get(prefix);
-        if (!cache) this.caches.set(prefix, (cache = new WatchCache(this.o.store, prefix)));
-        const frames = watchFrames(rs, this.o.store, cache, ns, {
-          ...q,
-          sendInitialEvents: p.sendInitialEvents,
-          allowWatchBookmarks: p.allowWatchBookmarks,
-          timeoutSeconds: p.timeoutSeconds,
-        }, this.o.watch, res.custom ? AbortSignal.any([this.o.registry.servedSignal(res), ...(req.signal ? [req.signal] : [])]) : req.signal);
-        // surface request errors (bad selectors ...) as a Status before the stream starts
-        const it = frames[Symbol.asyncIterator]();
-        const first = it.next();
-        let early: { e: unknown } | undefined;
-        first.catch((e) => (early = { e }));
-        await new Promise((r) => setImmediate(r));
-        if (early) throw early.e;
-        let stream: AsyncIterable<WatchFrame> = resume(first, it);
-        if (view) stream = applyView(stream, view, (vns, name) => rs.get(vns || undefined, name).catch(() => undefined), req.signal);
-        if (rs.strategy.fromStorage) stream = fromStorage(stream, rs.strategy.fromStorage);
-        return { kind: 'watch', frames: renderFrames(out, stream) };
-      }
-      case 'create': {
-        if (rr.subresource === 'binding') return this.bind(req, rs, ns, rr.name!, dryRun);
-        if (rr.name) throw methodNotSupported(rs.gr, 'create');
-        if (res.custom?.terminating) throw new ApiError(405, 'MethodNotAllowed', 'create not allowed while custom resource definition is terminating');
-        const mode = parseFieldValidation(req.query.get('fieldValidation'));
-        const body = requireObject(decodeBody(req.body, req.headers['content-type'], messageFor(res.group, res.kind, res.version))) as Obj;
-        const warnings = [...checkDuplicates(duplicateFields(req.body, req.headers['content-type'], mode), mode), ...typedDecode(body, res, mode)];
-        const refused = await this.o.admit?.(attrs, body);
-        if (refused) throw refused;
-        const webhooks = this.webhooksFor(req, rr, res, dryRun, warnings);
-        const created = await createWithQuota((plural) => this.storeFor(plural), rs, ns, body, () => rs.create(ns, body, { dryRun, manager: fieldManager(req), webhooks }));
-        return ok(renderOne(out, created), 201, warnings);
-      }
-      case 'update': {
-        const mode = parseFieldValidation(req.query.get('fieldValidation'));
-        const body = requireObject(decodeBody(req.body, req.headers['content-type'], messageFor(res.group, res.kind, res.version))) as Obj;
-        const warnings = [...checkDuplicates(duplicateFields(req.body, req.headers['content-type'], mode), mode), ...typedDecode(body, res, mode)];
-        const refused = await this.o.admit?.(attrs, body);
-        if (refused) throw refused;
-        const webhooks = this.webhooksFor(req, rr, res, dryRun, warnings);
-        const r = await rs.update(ns, rr.name!, body, { dryRun, subresource: rr.subresource, manager: fieldManager(req), admit: this.writeAdmission(attrs), webhooks });
-        return ok(renderOne(out, r.obj), r.created ? 201 : 200, warnings);
-      }
-      case 'patch':
-        return this.patch(req, rs, out, ns, rr, dryRun, attrs);
-      case 'delete': {
-        const opts = this.deleteOptions(req);
-        const warnings: string[] = [];
-        const r = await rs.delete(ns, rr.name!, { ...opts, dryRun, webhooks: this.webhooksFor(req, rr, res, dryRun, warnings) });
-        if (!r.gone || res.plural === 'pods' || res.plural === 'namespaces') return ok(renderOne(out, r.obj), 200, warnings);
-        return ok({
-          kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success',
-          details: { name: rr.name, group: res.group || undefined, kind: res.plural, uid: r.obj.metadata.uid },
-        }, 200, warnings);
-      }
-      case 'deletecollection': {
-        const opts = this.deleteOptions(req);
-        const warnings: string[] = [];
-        const items = await rs.deleteCollection(ns, this.listQuery(req.query), { ...opts, dryRun, webhooks: this.webhooksFor(req, rr, res, dryRun, warnings) });
-        return ok(listObject(res, items, {}), 200, warnings);
-      }
-    }
+    return VERB_HANDLERS[rr.verb](this.verbEnv, { req, rr, attrs, view, res, rs, out, ns, dryRun });
   }
 
   /** The request's admission webhooks (their Warning headers go to `warnings`). */
@@ -464,41 +387,6 @@ export class ApiHandler {
       const refused = check(attrs, next, cur);
       if (refused) throw refused;
     };
-  }
-
-  private async patch(req: ApiRequest, rs: ResourceStore, out: OutputCtx, ns: string | undefined, rr: ResourceRequest, dryRun: boolean, attrs: Attributes): Promise<ApiResponse> {
-    const admitWrite = this.writeAdmission(attrs);
-    const type = getOwn(PATCH_CONTENT_TYPES, mediaType(req.headers['content-type']));
-    if (!type) throw unsupportedPatch();
-    // custom resources have no patch strategies: upstream refuses a strategic merge patch
-    if (type === 'strategic' && rs.res.custom) throw unsupportedPatch(Object.keys(PATCH_CONTENT_TYPES).filter((t) => PATCH_CONTENT_TYPES[t] !== 'strategic'));
-    const mode = parseFieldValidation(req.query.get('fieldValidation'));
-    const hookWarnings: string[] = [];
-    const webhooks = this.webhooksFor(req, rr, rs.res, dryRun, hookWarnings);
-    // the object a patch produces is admitted like a created or replaced one (an apply that
-    // creates is a create to admission, as upstream's admission.Create)
-    const admit = async (obj: Obj, operation: 'create' | 'update' = 'update') => {
-      const refused = await this.o.admit?.(operation === 'create' ? { ...attrs, verb: 'create' } : attrs, obj);
-      if (refused) throw refused;
-    };
-    if (type === 'apply') {
-      const a = await serverSideApply(rs, { namespace: ns, name: rr.name!, subresource: rr.subresource, body: req.body, query: req.query, dryRun, mode, now: this.ctx.now(), admit, admitWrite, webhooks });
-      return ok(renderOne(out, a.obj), a.created ? 201 : 200, [...a.warnings, ...hookWarnings]);
-    }
-    const doc = decodeBody(req.body, 'application/json');
-    const dups = checkDuplicates(duplicateFields(req.body, 'application/json', mode), mode);
-    let warnings: string[] = [];
-    const obj = await rs.guaranteedUpdate(ns, rr.name!, async (cur) => {
-      const patched = applyPatch(type, cur, doc, rs.res.model) as Obj;
-      if (typeof patched !== 'object' || patched === null || Array.isArray(patched)) throw badRequest('patch produced a non-object');
-      patched.metadata ??= {};
-      // a patch that does not name a resourceVersion applies to whatever is current
-      if (patched.metadata.resourceVersion === cur.metadata.resourceVersion) delete patched.metadata.resourceVersion;
-      warnings = typedDecode(patched, rs.res, mode);
-      await admit(patched);
-      return patched;
-    }, { dryRun, subresource: rr.subresource, manager: fieldManager(req), admit: admitWrite, webhooks });
-    return ok(renderOne(out, obj), 200, [...dups, ...warnings, ...hookWarnings]);
   }
 
   private async scale(req: ApiRequest, rs: ResourceStore, ns: string | undefined, rr: ResourceRequest, dryRun: boolean): Promise<ApiResponse> {
@@ -534,48 +422,10 @@ export class ApiHandler {
     return kubeletTarget(pod, node, sub, query);
   }
 
-  /** POST pods/<name>/binding: assign the pod to a node, once. */
-  private async bind(req: ApiRequest, rs: ResourceStore, ns: string | undefined, name: string, dryRun: boolean): Promise<ApiResponse> {
-    const body = requireObject(decodeBody(req.body, req.headers['content-type'], 'core.Binding'));
-    typedDecode(body, rs.res, 'Ignore', 'V1Binding', 'Binding');
-    if (body.metadata?.name && body.metadata.name !== name) throw badRequest(`the name of the object (${body.metadata.name}) does not match the name on the URL (${name})`);
-    const target = body.target?.name;
-    if (!target) throw badRequest('Binding target.name is required');
-    await rs.guaranteedUpdate(ns, name, (pod) => {
-      if (pod.metadata.deletionTimestamp) throw conflict(rs.gr, name, `pod ${name} is being deleted, cannot be assigned to a host`);
-      if (pod.spec?.nodeName) throw conflict(rs.gr, name, `pod ${name} is already assigned to node "${pod.spec.nodeName}"`);
-      if (body.metadata?.uid && body.metadata.uid !== pod.metadata.uid) throw conflict(rs.gr, name, 'Precondition failed: UID mismatch');
-      pod.spec.nodeName = target;
-      const conds = (pod.status.conditions ?? []).filter((c: { type: string }) => c.type !== 'PodScheduled');
-      conds.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: isoNow(this.ctx.now()) });
-      pod.status.conditions = conds;
-      delete pod.metadata.resourceVersion;
-      return pod;
-    }, { dryRun, internal: true });
-    return ok({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 }, 201);
-  }
-
   private dryRun(q: URLSearchParams): boolean {
     const v = q.getAll('dryRun');
     if (v.some((x) => x !== 'All')) throw badRequest(`Invalid dry run value: ${v.join(',')}`);
     return v.length > 0;
-  }
-
-  private listQuery(q: URLSearchParams, p: ListParams = parseListParams(q, false)): ListQuery {
-    return {
-      labels: parseLabelSelector(q.get('labelSelector') ?? undefined),
-      fields: parseFieldSelector(q.get('fieldSelector') ?? undefined),
-      limit: p.limit,
-      continue: p.continue,
-      resourceVersion: p.resourceVersion,
-      resourceVersionMatch: p.resourceVersionMatch,
-    };
-  }
-
-  private deleteOptions(req: ApiRequest): DeleteOptions {
-    let body: Record<string, any> = {};
-    if (req.body?.length) body = requireObject(decodeBody(req.body, req.headers['content-type'], 'meta.DeleteOptions'));
-    return parseDeleteOptions(body, req.query);
   }
 }
 
@@ -594,26 +444,3 @@ function operationOptions(op: Operation, req: ApiRequest, dryRun: boolean): Reco
   };
 }
 
-/** Watch frames of a custom resource in the requested version, defaulted (conversion None). */
-async function* fromStorage(frames: AsyncIterable<WatchFrame>, convert: (o: Obj) => void): AsyncGenerator<WatchFrame> {
-  for await (const f of frames) {
-    if (f.type !== 'ERROR' && f.type !== 'BOOKMARK') convert(f.object as Obj);
-    yield f;
-  }
-}
-
-/** Continues an iterator whose first next() was already called. */
-async function* resume<T>(first: Promise<IteratorResult<T>>, it: AsyncIterator<T>): AsyncGenerator<T> {
-  try {
-    const r0 = await first;
-    if (r0.done) return;
-    yield r0.value;
-    for (;;) {
-      const r = await it.next();
-      if (r.done) return;
-      yield r.value;
-    }
-  } finally {
-    await it.return?.();
-  }
-}

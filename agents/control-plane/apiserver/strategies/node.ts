@@ -55,6 +55,7 @@ export const nodeStrategy: Strategy = {
 const PROTECTED_NAMESPACES = new Set(['default', 'kube-system', 'kube-public']);
 
 export const namespaceStrategy: Strategy = {
+  returnDeletedObject: true,
   prepareForCreate(ns) {
     ns.spec = { finalizers: ['kubernetes'] };
     ns.status = { phase: 'Active' };

@@ -6,6 +6,7 @@ import { admitPod, defaultPodSpec, qosClass } from '../../../api/pod-defaults.ts
 import type { Obj, Strategy } from './types.ts';
 
 export const podStrategy: Strategy = {
+  returnDeletedObject: true,
   defaults(pod) {
     pod.spec ??= {};
     defaultPodSpec(pod.spec);

@@ -47,6 +47,8 @@ export interface Strategy {
   extraFinalizers?(obj: Obj): string[];
   /** adjustments when deletion starts but has to wait (a namespace turns Terminating) */
   prepareForDelete?(obj: Obj): void;
+  /** a DELETE that removed the object answers with it, not a Status (upstream's ReturnDeletedObject) */
+  returnDeletedObject?: boolean;
 }
 
 export function isoNow(d: Date): string {

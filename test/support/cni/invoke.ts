@@ -3,7 +3,7 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { run } from '../pkg/exec.ts';
+import { run } from '../../../cni-plugins/pkg/exec.ts';
 
 let seq = 0;
 

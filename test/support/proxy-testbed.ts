@@ -5,7 +5,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
-import { systemEnv } from '../api/system-path.ts';
+import { systemEnv } from '../../agents/api/system-path.ts';
 
 // the system's tools, not node_modules/.bin's (whose `nft` is @vercel/nft: a check through it
 // read "0 tables" whatever the kernel held)

@@ -4,9 +4,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { publishImages, type PublishedImage } from '../../../images/publish.ts';
-import { startRegistry, type RegistryHandle } from '../../../images/registry.ts';
-import { startThrowawayContainerd, type ThrowawayContainerd } from './throwaway.ts';
+import { publishImages, type PublishedImage } from '../../images/publish.ts';
+import { startRegistry, type RegistryHandle } from '../../images/registry.ts';
+import { startThrowawayContainerd, type ThrowawayContainerd } from './throwaway-containerd.ts';
 
 export const IMAGE_HOST = 'registry.hawser.local';
 

@@ -8,7 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const PLUGINS = ['bridge', 'host-local', 'loopback', 'portmap'] as const;
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../cni-plugins');
 
 async function bundle(entry: string, outfile: string): Promise<void> {
   await build({

@@ -6,12 +6,12 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { CriClient } from './client.ts';
-import { renderContainerdConfig } from './containerd-config.ts';
-import { startContainerd } from './containerd-process.ts';
-import { detectSnapshotter } from './snapshotter.ts';
-import { logTail, stopPid } from './daemon.ts';
-import { teardownContainerd } from './teardown.ts';
+import { CriClient } from '../../agents/kubelet/cri/client.ts';
+import { renderContainerdConfig } from '../../agents/kubelet/cri/containerd-config.ts';
+import { startContainerd } from '../../agents/kubelet/cri/containerd-process.ts';
+import { detectSnapshotter } from '../../agents/kubelet/cri/snapshotter.ts';
+import { logTail, stopPid } from '../../agents/kubelet/cri/daemon.ts';
+import { teardownContainerd } from '../../agents/kubelet/cri/teardown.ts';
 
 export interface Netns {
   name: string;

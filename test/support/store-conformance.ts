@@ -13,7 +13,7 @@ import {
   type Store,
   type Watch,
   type WatchEvent,
-} from './types.ts';
+} from '../../agents/control-plane/storage/types.ts';
 
 /** pageSize: how many keys a list reads per backend call (small values exercise paging) */
 export type StoreFactory = (t: { teardown(fn: () => void | Promise<void>): void }, o?: { pageSize?: number }) => Promise<Store>;

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { run, runOk } from '../pkg/exec.ts';
+import { run, runOk } from '../../../cni-plugins/pkg/exec.ts';
 
 export class Sandbox {
   readonly tag = randomBytes(3).toString('hex');
