@@ -25,6 +25,7 @@ import { ClusterRoleAggregationController } from './controllers/rbac-aggregation
 import { CRDController } from './controllers/crd.ts';
 import { CustomResourceServing } from './apiserver/crd/serving.ts';
 import { WebhookSource } from './apiserver/admission/source.ts';
+import { ensureFrontProxy, publishAuthenticationConfig } from './front-proxy.ts';
 import { Registry } from './apiserver/registry.ts';
 import { serve } from './apiserver/server.ts';
 import type { ServerTimeouts } from './apiserver/timeouts.ts';
@@ -129,6 +130,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ url: 
   // in no group, so that the key grants the kubelet API (system:kubelet-api-admin) and nothing more;
   // a certificate an older version issued with system:masters is replaced
   const kubeletClient = await ensureClientCert(ca, tlsDir(o.dataDir), 'apiserver-kubelet-client', 'kube-apiserver-kubelet-client', []);
+  const frontProxy = await ensureFrontProxy(tlsDir(o.dataDir));
 
   // etcd3 (and its gRPC stack) loads only for an etcd datastore: an installed server on SQLite
   // does not carry it, and a static import made every start fail with "Cannot find module 'etcd3'"
@@ -206,6 +208,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ url: 
   bootstrapHook.done();
   await reconcileBootstrapPolicy(system);
   rbacHook.done();
+  await publishAuthenticationConfig(system, ca.certPem, frontProxy.ca);
 
   // the built-in metrics-server behind metrics.k8s.io, in every control plane (each serves the API)
   const scraper = metrics && !o.metricsSource ? new MetricsScraper({

@@ -1,9 +1,13 @@
 // API aggregation (apiregistration.k8s.io/v1) against a real API server: APIServices are
-// validated with kube-aggregator's messages.
+// validated with kube-aggregator's messages; the front-proxy CA and client certificate are made
+// and published in kube-system/extension-apiserver-authentication.
 import test from 'ava';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Cluster } from './_apiserver-kit.ts';
 import { fileCluster } from './_file-cluster.ts';
 import { rawClient, type RawClient } from './_https.ts';
+import { loadKubeconfig } from '../../agents/api/kubeconfig.ts';
 
 let c: Cluster;
 let api: RawClient;
@@ -48,4 +52,18 @@ test.serial('kubectl get apiservices shows NAME SERVICE AVAILABLE AGE', async (t
   const out = await c.ok(['get', 'apiservices', 'v1.b.example.com']);
   t.regex(out, /^NAME\s+SERVICE\s+AVAILABLE\s+AGE$/m);
   t.regex(out, /^v1\.b\.example\.com\s+Local\s+Unknown\s+\S+$/m);
+});
+
+test.serial('the front-proxy CA and client certificate exist with private keys, published in extension-apiserver-authentication', async (t) => {
+  const dir = join(c.dir, 'tls', 'front-proxy');
+  t.is(statSync(join(dir, 'ca.key')).mode & 0o777, 0o600);
+  t.is(statSync(join(dir, 'front-proxy-client.key')).mode & 0o777, 0o600);
+  const cm = (await api.request('GET', '/api/v1/namespaces/kube-system/configmaps/extension-apiserver-authentication')).body;
+  t.deepEqual(Object.keys(cm.data).sort(), ['client-ca-file', 'requestheader-allowed-names', 'requestheader-client-ca-file', 'requestheader-extra-headers-prefix', 'requestheader-group-headers', 'requestheader-username-headers']);
+  t.is(cm.data['requestheader-username-headers'], '["X-Remote-User"]');
+  t.is(cm.data['requestheader-group-headers'], '["X-Remote-Group"]');
+  t.is(cm.data['requestheader-extra-headers-prefix'], '["X-Remote-Extra-"]');
+  t.is(cm.data['requestheader-allowed-names'], '["front-proxy-client"]');
+  t.is(cm.data['client-ca-file'], String(loadKubeconfig(c.admin).ca));
+  t.not(cm.data['requestheader-client-ca-file'], cm.data['client-ca-file']);
 });
