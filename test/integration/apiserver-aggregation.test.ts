@@ -42,7 +42,7 @@ fileCluster(async (cluster, own) => {
     metadata: { name: 'api-manual', namespace: NS, labels: { 'kubernetes.io/service-name': 'api', 'endpointslice.kubernetes.io/managed-by': 'test' } },
     addressType: 'IPv4', endpoints: [{ addresses: ['127.0.0.1'], conditions: { ready: true } }], ports: [{ name: 'https', port: agg.port, protocol: 'TCP' }],
   });
-});
+}, { extra: { gcRediscoverMs: 1000 } });
 test.after.always(async () => {
   await agg?.close();
   await other?.close();
@@ -130,6 +130,31 @@ test.serial('an APIService with a Service turns Available, joins discovery and i
   const create = agg.seen.find((s) => s.method === 'POST');
   t.like(create, { user: 'admin', path: `/apis/${GROUP}/${VERSION}/namespaces/${NS}/flunders` });
   t.true(create!.groups.includes('system:masters'));
+});
+
+test.serial('the garbage collector keeps rediscovering while an aggregated group is served', async (t) => {
+  // a CRD made after the aggregated group: a dependent of its object is collected only once the collector watches it
+  const crd = {
+    apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: 'gadgets.gc.example.com' },
+    spec: {
+      group: 'gc.example.com', scope: 'Namespaced', names: { plural: 'gadgets', singular: 'gadget', kind: 'Gadget' },
+      versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
+    },
+  };
+  t.is((await api.request('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', crd)).status, 201);
+  t.teardown(() => api.request('DELETE', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/gadgets.gc.example.com'));
+  const gadgets = `/apis/gc.example.com/v1/namespaces/${NS}/gadgets`;
+  const owner = await until('the CRD served', async () => {
+    const r = await api.request('POST', gadgets, { apiVersion: 'gc.example.com/v1', kind: 'Gadget', metadata: { name: 'g1' } });
+    return r.status === 201 ? r.body : undefined;
+  });
+  // the collector rediscovers every second here: give it a few passes to pick the new kind up
+  await new Promise((r) => setTimeout(r, 3000));
+  const ownerReferences = [{ apiVersion: 'gc.example.com/v1', kind: 'Gadget', name: 'g1', uid: owner.metadata.uid }];
+  t.is((await api.request('POST', `/api/v1/namespaces/${NS}/configmaps`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'owned', ownerReferences } })).status, 201);
+  t.is((await api.request('DELETE', `${gadgets}/g1`)).status, 200);
+  await until('the dependent collected', async () => (await api.request('GET', `/api/v1/namespaces/${NS}/configmaps/owned`)).status === 404, 15_000);
+  t.pass();
 });
 
 test.serial('requests are authorized before they are proxied: a user without rights gets 403 and the backend never sees it', async (t) => {
