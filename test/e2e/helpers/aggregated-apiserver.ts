@@ -6,6 +6,7 @@
 // {"port","caBundle"}.
 import { readFileSync } from 'node:fs';
 import { startAggregatedServer } from '../../integration/_aggregated-server.ts';
+import { announceAndServe } from './child-server.ts';
 
 const data = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as Record<string, string>;
 const server = await startAggregatedServer({
@@ -13,9 +14,4 @@ const server = await startAggregatedServer({
   allowedNames: JSON.parse(data['requestheader-allowed-names'] ?? '[]') as string[],
   dnsNames: process.argv.slice(3),
 });
-process.stdout.write(`${JSON.stringify({ port: server.port, caBundle: server.caBundle })}\n`);
-const stop = () => void server.close().then(() => process.exit(0));
-process.on('SIGTERM', stop);
-process.on('SIGINT', stop);
-process.stdin.on('end', stop);
-process.stdin.resume();
+announceAndServe({ port: server.port, caBundle: server.caBundle }, () => server.close());
