@@ -110,6 +110,20 @@ test.serial('the front-proxy CA and client certificate exist with private keys, 
   t.not(cm.data['requestheader-client-ca-file'], cm.data['client-ca-file']);
 });
 
+test.serial('an aggregated server bound as upstream charts bind it reads extension-apiserver-authentication and delegates authn and authz', async (t) => {
+  const rbac = '/apis/rbac.authorization.k8s.io/v1';
+  const subjects = [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'wardle-server' }];
+  t.is((await api.request('POST', `${rbac}/namespaces/kube-system/rolebindings`, { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'wardle-auth-reader' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'extension-apiserver-authentication-reader' }, subjects })).status, 201);
+  t.is((await api.request('POST', `${rbac}/clusterrolebindings`, { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'wardle:system:auth-delegator' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:auth-delegator' }, subjects })).status, 201);
+  const server = rawClient(await c.identity('wardle-server', []), 10_000);
+  t.teardown(() => server.close());
+  t.is((await server.request('GET', '/api/v1/namespaces/kube-system/configmaps/extension-apiserver-authentication')).status, 200);
+  t.is((await server.request('GET', '/api/v1/namespaces/kube-system/configmaps/kube-root-ca.crt')).status, 403, 'only that ConfigMap');
+  t.is((await server.request('POST', '/apis/authentication.k8s.io/v1/tokenreviews', { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token: 'x' } })).status, 201);
+  const sar = { apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', spec: { user: 'someone', resourceAttributes: { group: GROUP, resource: 'flunders', verb: 'list' } } };
+  t.is((await server.request('POST', '/apis/authorization.k8s.io/v1/subjectaccessreviews', sar)).status, 201);
+});
+
 test.serial('an APIService with a Service turns Available, joins discovery and is proxied with the caller as X-Remote-User', async (t) => {
   t.is((await api.request('POST', APISERVICES, wardle(agg.caBundle))).status, 201);
   t.like(await available(`${VERSION}.${GROUP}`, 'True'), { reason: 'Passed', message: 'all checks passed' });
