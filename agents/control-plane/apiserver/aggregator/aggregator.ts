@@ -41,6 +41,8 @@ export class Aggregator {
   private informer: Informer | undefined;
   private readonly discovered = new Map<string, ResourceList>();
   private readonly changed: (() => void)[] = [];
+  /** group/version -> the APIService with a Service, rebuilt after a change (route() runs on every request) */
+  private remotes: Map<string, APIService> | undefined;
 
   private look: ServiceLookups | undefined;
 
@@ -52,7 +54,10 @@ export class Aggregator {
   }
 
   async start(client: LoopbackClient, log: Logger): Promise<void> {
-    const fire = () => this.changed.forEach((fn) => fn());
+    const fire = () => {
+      this.remotes = undefined;
+      this.changed.forEach((fn) => fn());
+    };
     this.informer = new Informer(client, '/apis/apiregistration.k8s.io/v1/apiservices', { add: fire, update: fire, delete: fire }, log);
     this.informer.start();
     await this.informer.synced;
@@ -72,7 +77,8 @@ export class Aggregator {
 
   /** The APIService with a Service for group/version, if any. */
   private remote(group: string, version: string): APIService | undefined {
-    return this.apiServices().find((s) => s.spec.service && s.spec.group === group && s.spec.version === version);
+    this.remotes ??= new Map(this.apiServices().filter((s) => s.spec.service).map((s) => [gvKey(s.spec.group ?? '', s.spec.version ?? ''), s]));
+    return this.remotes.get(gvKey(group, version));
   }
 
   /** The last discovery of an Available remote APIService (availability.ts keeps it). */
