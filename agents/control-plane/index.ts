@@ -25,6 +25,10 @@ import { ClusterRoleAggregationController } from './controllers/rbac-aggregation
 import { CRDController } from './controllers/crd.ts';
 import { CustomResourceServing } from './apiserver/crd/serving.ts';
 import { WebhookSource } from './apiserver/admission/source.ts';
+import { Aggregator } from './apiserver/aggregator/aggregator.ts';
+import { AvailabilityController } from './apiserver/aggregator/availability.ts';
+import { ensureLocalAPIServices } from './apiserver/aggregator/local-apiservices.ts';
+import { ensureFrontProxy, publishAuthenticationConfig } from './front-proxy.ts';
 import { Registry } from './apiserver/registry.ts';
 import { serve } from './apiserver/server.ts';
 import type { ServerTimeouts } from './apiserver/timeouts.ts';
@@ -129,6 +133,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ url: 
   // in no group, so that the key grants the kubelet API (system:kubelet-api-admin) and nothing more;
   // a certificate an older version issued with system:masters is replaced
   const kubeletClient = await ensureClientCert(ca, tlsDir(o.dataDir), 'apiserver-kubelet-client', 'kube-apiserver-kubelet-client', []);
+  const frontProxy = await ensureFrontProxy(tlsDir(o.dataDir));
 
   // etcd3 (and its gRPC stack) loads only for an etcd datastore: an installed server on SQLite
   // does not carry it, and a static import made every start fail with "Cannot find module 'etcd3'"
@@ -146,6 +151,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ url: 
   const authn = new BearerAuthenticator(o.tokenAuthFile ? TokenAuthenticator.fromFile(o.tokenAuthFile) : undefined, saTokens);
   const metrics = o.metricsSource ?? (o.metricResolutionMs ? new MetricsStore() : undefined);
   const webhooks = new WebhookSource();
+  const aggregator = new Aggregator(frontProxy);
   const handler = new ApiHandler({
     metrics,
     store,
@@ -154,6 +160,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ url: 
     admitWrite: authz.admitWrite,
     authn,
     webhooks,
+    aggregator,
     registry: new Registry(),
     serverAddress: `${hostForUrl(o.advertiseAddress)}:${o.port}`,
     serviceCIDR: o.serviceCIDR,
@@ -206,6 +213,12 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ url: 
   bootstrapHook.done();
   await reconcileBootstrapPolicy(system);
   rbacHook.done();
+  // API aggregation in every API server, as kube-aggregator fronts each kube-apiserver
+  await aggregator.start(system, logger('aggregator'));
+  await ensureLocalAPIServices(system, handler.registry);
+  await publishAuthenticationConfig(system, ca.certPem, frontProxy.ca);
+  const availability = new AvailabilityController(aggregator, system, logger('apiservice-availability'));
+  availability.start();
 
   // the built-in metrics-server behind metrics.k8s.io, in every control plane (each serves the API)
   const scraper = metrics && !o.metricsSource ? new MetricsScraper({
@@ -264,6 +277,8 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ url: 
       eventTTL.stop();
       crdController.stop();
       webhooks.stop();
+      availability.stop();
+      aggregator.stop();
       customResources.stop();
       compactor.stop();
       await http.close();

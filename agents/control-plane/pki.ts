@@ -51,7 +51,8 @@ function subject(cn: string, orgs: string[] = []): x509.JsonName {
 
 const write = writeFileAtomic;
 
-export async function loadOrCreateCA(tlsDir: string): Promise<LoadedCA> {
+/** The CA in <tlsDir>/ca.crt and ca.key, made on first use (cn: its subject, e.g. a separate front-proxy CA's). */
+export async function loadOrCreateCA(tlsDir: string, cn = 'hawser-ca'): Promise<LoadedCA> {
   mkdirSync(tlsDir, { recursive: true, mode: 0o700 });
   const certFile = join(tlsDir, 'ca.crt');
   const keyFile = join(tlsDir, 'ca.key');
@@ -64,7 +65,7 @@ export async function loadOrCreateCA(tlsDir: string): Promise<LoadedCA> {
   const now = Date.now();
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: serial(),
-    name: subject('hawser-ca'),
+    name: subject(cn),
     notBefore: new Date(now - 3600_000),
     notAfter: new Date(now + 3650 * DAY),
     keys,

@@ -26,7 +26,7 @@ export const CAPABILITY_RULES: CapabilityRule[] = [
   { capability: 'needs CRD conversion webhooks', name: /CustomResourceConversionWebhook/ },
   { capability: 'test only: x-kubernetes-validations (CEL rules evaluated; test/integration/apiserver-crd-cel.test.ts)', name: /CustomResourceValidationRules/ },
   { capability: 'test only: CRDs (apiextensions.k8s.io/v1 served)', name: /CustomResource|\bCRDs?\b|\bCRs?\b/ },
-  { capability: 'needs API aggregation', file: /\/apimachinery\/aggregator\.go$/ },
+  { capability: 'mirrored: Aggregator (test/e2e/api-machinery-aggregator.test.ts; the sample API server is a process, not the sample-apiserver image)', file: /\/apimachinery\/aggregator\.go$/ },
   { capability: 'needs API priority and fairness (flowcontrol)', file: /\/apimachinery\/flowcontrol\.go$/ },
   { capability: 'needs ordered namespace deletion (pods first)', name: /OrderedNamespaceDeletion/ },
   { capability: 'needs certificates API (CSR)', name: /Certificates API/ },

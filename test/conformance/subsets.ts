@@ -78,6 +78,8 @@ const LAB_ISSUES = [
   // #17 custom resources
   '[sig-api-machinery] CustomResourceDefinition resources [Privileged:ClusterAdmin] Simple CustomResourceDefinition creating/deleting custom resource definition objects works [Conformance]',
   "[sig-api-machinery] AdmissionWebhook [Privileged:ClusterAdmin] should mutate everything except 'skip-me' configmaps [Conformance]",
+  // #17 API aggregation: an aggregated API server's group in discovery and answering through the API server
+  '[sig-api-machinery] Aggregator Should be able to support the 1.17 Sample API Server using the current Aggregator [LinuxOnly] [Conformance]',
   // #19 Ingress: the API and the built-in controller with real requests
   '[sig-network] Ingress API should support creating Ingress API operations [Conformance]',
   '[sig-network] [hawser] Ingress routes by host and path over HTTP, serves HTTPS by SNI, and a path change takes effect without a failed request',

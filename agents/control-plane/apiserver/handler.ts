@@ -42,6 +42,8 @@ import type { MetricsStore } from '../metrics/store.ts';
 import { type WebhookAdmission, WebhookDispatcher } from './admission/dispatcher.ts';
 import type { WebhookSource } from './admission/source.ts';
 import type { Operation } from './admission/types.ts';
+import type { Aggregator } from './aggregator/aggregator.ts';
+import type { AggregatedTarget } from './aggregator/proxy.ts';
 
 const healthLog = logger('apiserver-health');
 
@@ -64,6 +66,7 @@ export type ApiResponse =
   | { kind: 'proxy'; target: KubeletTarget }
   | ProxyResolution
   | { kind: 'raw'; status: number; text: string | Buffer; contentType: string }
+  | { kind: 'aggregated'; target: AggregatedTarget }
   | { kind: 'watch'; frames: AsyncIterable<unknown> };
 
 export interface HandlerOptions {
@@ -87,6 +90,8 @@ export interface HandlerOptions {
   metrics?: MetricsStore;
   /** the admission webhook configurations (absent: no webhooks are called) */
   webhooks?: WebhookSource;
+  /** API aggregation: APIServices with a Service (absent: every group is served here) */
+  aggregator?: Aggregator;
 }
 
 export class ApiHandler {
@@ -126,14 +131,16 @@ export class ApiHandler {
       const live = new Set(o.registry.resources);
       for (const r of this.stores.keys()) if (!live.has(r)) this.stores.delete(r);
     });
-    this.webhooks = o.webhooks && new WebhookDispatcher(o.webhooks, {
-      namespace: (name) => deps.namespace(name),
-      service: (ns, name) => this.storeFor('services').get(ns, name).catch((e: unknown) => {
+    // a Service and its EndpointSlices, for the webhooks' and the aggregator's backends
+    const services = {
+      service: (ns: string, name: string) => this.storeFor('services').get(ns, name).catch((e: unknown) => {
         if (e instanceof ApiError && e.code === 404) return undefined;
         throw e;
       }),
-      slices: async (ns, service) => (await this.storeFor('endpointslices', 'discovery.k8s.io').list(ns, { labels: parseLabelSelector(`kubernetes.io/service-name=${service}`) })).items,
-    });
+      slices: async (ns: string, service: string) => (await this.storeFor('endpointslices', 'discovery.k8s.io').list(ns, { labels: parseLabelSelector(`kubernetes.io/service-name=${service}`) })).items,
+    };
+    this.webhooks = o.webhooks && new WebhookDispatcher(o.webhooks, { namespace: (name) => deps.namespace(name), ...services });
+    o.aggregator?.setLookups(services);
     this.openapi = new OpenAPIv3(o.registry);
     this.openapiV2 = new OpenAPIv2(o.registry);
     this.verbEnv = {
@@ -200,7 +207,7 @@ export class ApiHandler {
     if (!rr) return r;
     const labels = { verb: rr.verb, group: rr.group, resource: rr.resource };
     this.metrics.requests.inc({ ...labels, subresource: rr.subresource ?? '', code: String(r.kind === 'object' || r.kind === 'raw' ? r.status : 200) });
-    if (r.kind === 'proxy' || r.kind === 'backend' || r.kind === 'redirect') return r;
+    if (r.kind === 'proxy' || r.kind === 'backend' || r.kind === 'redirect' || r.kind === 'aggregated') return r;
     if (r.kind !== 'watch') {
       this.metrics.latency.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
       return r;
@@ -261,6 +268,9 @@ export class ApiHandler {
       if (!r) throw pathNotFound();
       return { kind: 'raw', status: r.status, text: r.body, contentType: r.headers['Content-Type']! };
     }
+    const agg = await this.o.aggregator?.route(path, req.query.size ? `?${req.query}` : '', req.user);
+    // upstream's proxyHandler answers an APIService that is not Available with a plain-text 503
+    if (agg) return agg.kind === 'proxy' ? { kind: 'aggregated', target: agg.target } : { kind: 'raw', status: 503, text: 'service unavailable\n', contentType: 'text/plain; charset=utf-8' };
     if (req.method !== 'GET' && !path.startsWith('/api')) throw methodNotSupported({ group: '', plural: path }, req.method);
     switch (path) {
       case '/version':
@@ -268,13 +278,17 @@ export class ApiHandler {
       case '/api':
       case '/apis': {
         const v = aggregatedVersion(req.headers['accept']);
-        if (v) return { kind: 'raw', status: 200, text: JSON.stringify(aggregatedDiscovery(reg, path === '/api', v)), contentType: aggregatedContentType(v) };
-        return ok(path === '/api' ? apiVersions(this.o.serverAddress) : apiGroupList(reg));
+        const agg = path === '/apis' ? this.o.aggregator : undefined;
+        if (v) {
+          const doc = aggregatedDiscovery(reg, path === '/api', v);
+          return { kind: 'raw', status: 200, text: JSON.stringify(agg ? agg.aggregatedDiscovery(doc) : doc), contentType: aggregatedContentType(v) };
+        }
+        return ok(path === '/api' ? apiVersions(this.o.serverAddress) : agg ? agg.groupList(apiGroupList(reg)) : apiGroupList(reg));
       }
       case '/metrics':
         return { kind: 'raw', status: 200, text: await this.metricsText(), contentType: this.metrics.registry.contentType };
       case '/openapi/v3':
-        return { kind: 'raw', status: 200, text: this.openapi.index(), contentType: 'application/json' };
+        return { kind: 'raw', status: 200, text: this.o.aggregator ? this.o.aggregator.openAPIIndex(this.openapi.index()) : this.openapi.index(), contentType: 'application/json' };
       case '/openapi/v2':
         return this.openapiV2.respond(req.headers['accept']);
       case OIDC_CONFIG_PATH:
@@ -292,7 +306,8 @@ export class ApiHandler {
     }
     const gv = /^\/(?:api\/(v1)|apis\/([^/]+)(?:\/([^/]+))?)$/.exec(path);
     if (gv && req.method === 'GET') {
-      const doc = gv[1] ? apiResourceList(reg, '', gv[1]) : gv[3] ? apiResourceList(reg, gv[2], gv[3]) : apiGroup(reg, gv[2]);
+      const aggregated = !gv[1] && !gv[3] ? this.o.aggregator?.groupDoc(gv[2]!) : undefined;
+      const doc = gv[1] ? apiResourceList(reg, '', gv[1]) : gv[3] ? apiResourceList(reg, gv[2], gv[3]) : apiGroup(reg, gv[2]) ?? (aggregated && { kind: 'APIGroup', apiVersion: 'v1', ...aggregated });
       if (!doc) throw pathNotFound();
       return ok(doc);
     }

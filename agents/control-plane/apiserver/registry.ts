@@ -184,6 +184,8 @@ export const RESOURCES: ResourceInfo[] = [
     group, version: 'v1', kind, plural: `${kind.toLowerCase()}s`, singular: '', namespaced, verbs: ['create'],
     subresources: [], model: `V1${kind}`, nameRule: 'subdomain', virtual: true,
   })),
+  { group: 'apiregistration.k8s.io', version: 'v1', kind: 'APIService', plural: 'apiservices', singular: 'apiservice', namespaced: false,
+    categories: ['api-extensions'], verbs: ALL, subresources: ['status'], model: 'V1APIService', nameRule: 'path' },
   // metrics.k8s.io/v1beta1 as metrics-server registers it (no singular, no short names)
   { group: 'metrics.k8s.io', version: 'v1beta1', kind: 'NodeMetrics', plural: 'nodes', singular: '', namespaced: false,
     verbs: ['get', 'list'], subresources: [], model: 'V1beta1NodeMetrics', nameRule: 'subdomain', metrics: true },

@@ -12,6 +12,7 @@ import { MAX_BODY_BYTES } from './body.ts';
 import type { ApiHandler, ApiResponse, UserInfo } from './handler.ts';
 import { type KubeletCredentials, kubeletGet, proxyPlain, proxyUpgrade, writeStatus } from './kubelet-proxy.ts';
 import { proxyToBackend } from './backend-proxy.ts';
+import { proxyAggregated } from './aggregator/proxy.ts';
 import { parseResourcePath, queryBool, requestURL } from './request.ts';
 import { translateRemoteCommand, V5_PROTOCOL } from './stream-translator.ts';
 import { tunnelPortForward } from './portforward-tunnel.ts';
@@ -149,7 +150,7 @@ async function writePieces(res: ServerResponse, status: number, pieces: Iterable
   res.end();
 }
 
-async function writeResponse(res: ServerResponse, r: Exclude<ApiResponse, { kind: 'proxy' | 'backend' | 'redirect' }>, head: boolean): Promise<void> {
+async function writeResponse(res: ServerResponse, r: Exclude<ApiResponse, { kind: 'proxy' | 'backend' | 'redirect' | 'aggregated' }>, head: boolean): Promise<void> {
   if (r.kind === 'raw') {
     res.writeHead(r.status, { 'Content-Type': r.contentType, 'Content-Length': Buffer.byteLength(r.text), 'Cache-Control': 'no-cache, private' });
     res.end(head ? undefined : r.text);
@@ -242,6 +243,10 @@ export async function serve(o: ServeOptions): Promise<{ server: https.Server; po
         res.writeHead(301, { Location: r.location, 'Content-Length': 0 });
         res.end();
         return done(301);
+      }
+      if (r.kind === 'aggregated') {
+        await proxyAggregated(r.target, req, res, body);
+        return done(res.statusCode);
       }
       if (r.kind === 'backend') {
         await proxyToBackend(r.target, o.kubeletClient, req, res, body);

@@ -72,6 +72,8 @@ export const CLUSTER_ROLES: ClusterRoleSpec[] = [
     rules: [r(['create'], ['authorization.k8s.io'], ['selfsubjectaccessreviews', 'selfsubjectrulesreviews']), r(['create'], ['authentication.k8s.io'], ['selfsubjectreviews'])],
   },
   { name: 'system:public-info-viewer', rules: [{ verbs: ['get'], nonResourceURLs: PUBLIC_URLS }] },
+  // apiserver auth delegation: what an aggregated API server binds its ServiceAccount to
+  { name: 'system:auth-delegator', rules: [r(['create'], ['authentication.k8s.io'], ['tokenreviews']), r(['create'], ['authorization.k8s.io'], ['subjectaccessreviews'])] },
   { name: 'system:service-account-issuer-discovery', rules: [{ verbs: ['get'], nonResourceURLs: ISSUER_DISCOVERY_URLS }] },
   { name: 'admin', rules: [], aggregateFrom: [AGG('admin')] },
   { name: 'edit', labels: AGG('admin'), rules: [], aggregateFrom: [AGG('edit')] },
@@ -155,4 +157,16 @@ export const CLUSTER_ROLE_BINDINGS: ClusterRoleBindingSpec[] = [
   { name: 'system:podnet', role: 'system:podnet', subjects: [{ kind: 'Group', name: PODNET_GROUP }] },
   { name: 'system:coredns', role: 'system:coredns', subjects: [{ kind: 'User', name: DNS_USER }] },
   { name: 'system:hawser-ingress', role: 'system:hawser-ingress', subjects: [{ kind: 'User', name: INGRESS_USER }] },
+];
+
+export interface NamespacedRoleSpec {
+  namespace: string;
+  name: string;
+  rules: PolicyRule[];
+}
+
+/** upstream's addNamespaceRole ones hawser needs */
+export const NAMESPACED_ROLES: NamespacedRoleSpec[] = [
+  // an aggregated API server reads the front-proxy trust it publishes (front-proxy.ts)
+  { namespace: 'kube-system', name: 'extension-apiserver-authentication-reader', rules: [{ ...r(READ, [''], ['configmaps']), resourceNames: ['extension-apiserver-authentication'] }] },
 ];

@@ -4,7 +4,7 @@
 // one annotated rbac.authorization.kubernetes.io/autoupdate: "false" is left alone.
 import type { Obj } from '../apiserver/strategies/types.ts';
 import type { LoopbackClient } from '../client/loopback.ts';
-import { CLUSTER_ROLE_BINDINGS, CLUSTER_ROLES } from './bootstrap-policy.ts';
+import { CLUSTER_ROLE_BINDINGS, CLUSTER_ROLES, NAMESPACED_ROLES } from './bootstrap-policy.ts';
 
 const RBAC = 'rbac.authorization.k8s.io';
 const API = `/apis/${RBAC}/v1`;
@@ -58,7 +58,15 @@ export function desiredObjects(): { path: string; obj: Obj; merge: (cur: Obj) =>
     };
     return { path: `${API}/clusterrolebindings`, obj, merge };
   });
-  return [...roles, ...bindings];
+  const namespaced = NAMESPACED_ROLES.map((r) => {
+    const obj: Obj = { apiVersion: `${RBAC}/v1`, kind: 'Role', metadata: { ...meta(r.name), namespace: r.namespace }, rules: r.rules };
+    const merge = (cur: Obj): Obj | undefined => {
+      const rules = union(cur.rules, r.rules);
+      return rules.changed ? { ...cur, rules: rules.list } : undefined;
+    };
+    return { path: `${API}/namespaces/${r.namespace}/roles`, obj, merge };
+  });
+  return [...roles, ...bindings, ...namespaced];
 }
 
 export async function reconcileBootstrapPolicy(client: LoopbackClient): Promise<void> {

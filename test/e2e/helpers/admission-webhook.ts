@@ -4,6 +4,7 @@
 // /mutating-configmaps adds mutation-stage-1, then -2; /always-allow-delay-5s admits after 5 s, /always-deny and /add-label act on anything) on 127.0.0.1, which the lab's API server reaches
 // from the root namespace, and prints {"port","caBundle"} on its first line.
 import { startWebhookServer, jsonPatchResponse } from '../../integration/_webhook-server.ts';
+import { announceAndServe } from './child-server.ts';
 
 const server = await startWebhookServer({
   '/configmaps': (r) => {
@@ -16,9 +17,4 @@ const server = await startWebhookServer({
   '/always-deny': () => ({ allowed: false, result: { code: 403, reason: 'Forbidden', message: 'this webhook denies all requests' } }),
   '/add-label': () => jsonPatchResponse([{ op: 'add', path: '/metadata/labels', value: { 'added-label': 'yes' } }]),
 });
-process.stdout.write(`${JSON.stringify({ port: server.port, caBundle: server.caBundle })}\n`);
-const stop = () => void server.close().then(() => process.exit(0));
-process.on('SIGTERM', stop);
-process.on('SIGINT', stop);
-process.stdin.on('end', stop);
-process.stdin.resume();
+announceAndServe({ port: server.port, caBundle: server.caBundle }, () => server.close());

@@ -22,7 +22,7 @@ export class CallError extends Error {}
 
 const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/;
 
-function roots(caBundle: string | undefined): string | undefined {
+export function roots(caBundle: string | undefined): string | undefined {
   if (!caBundle) return undefined;
   const pem = Buffer.from(caBundle, 'base64').toString('utf8');
   if (!PEM_CERT.test(pem)) throw new CallError('unable to load root certificates: unable to parse bytes as PEM block');
@@ -30,7 +30,7 @@ function roots(caBundle: string | undefined): string | undefined {
 }
 
 /** Node's TLS and socket errors in the words Go's crypto/tls and net packages use. */
-function goError(e: NodeJS.ErrnoException, t: CallTarget): string {
+export function goError(e: NodeJS.ErrnoException, t: Pick<CallTarget, 'url' | 'connect' | 'servername'>): string {
   const name = t.servername ?? t.url.hostname;
   switch (e.code) {
     case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':

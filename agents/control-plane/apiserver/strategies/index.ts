@@ -4,6 +4,7 @@ import { daemonSetStrategy, deploymentStrategy, replicaSetStrategy, statefulSetS
 import { cronJobStrategy, jobStrategy } from './batch.ts';
 import { hpaStrategy, hpaV1Strategy } from './autoscaling.ts';
 import { crdStrategy } from './crd.ts';
+import { apiServiceStrategy } from './apiregistration.ts';
 import { mutatingWebhookConfigurationStrategy, validatingWebhookConfigurationStrategy } from './admissionregistration.ts';
 import { validatingAdmissionPolicyBindingStrategy, validatingAdmissionPolicyStrategy } from './admission-policy.ts';
 import { podTemplateStrategy, replicationControllerStrategy, resourceQuotaStrategy } from './core-workloads.ts';
@@ -64,6 +65,7 @@ const STRATEGIES: Record<string, Strategy> = {
   'admissionregistration.k8s.io/validatingwebhookconfigurations': validatingWebhookConfigurationStrategy,
   'admissionregistration.k8s.io/validatingadmissionpolicies': validatingAdmissionPolicyStrategy,
   'admissionregistration.k8s.io/validatingadmissionpolicybindings': validatingAdmissionPolicyBindingStrategy,
+  'apiregistration.k8s.io/apiservices': apiServiceStrategy,
   'batch/jobs': jobStrategy,
   'batch/cronjobs': cronJobStrategy,
   'autoscaling/horizontalpodautoscalers': hpaStrategy,
