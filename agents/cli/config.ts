@@ -5,27 +5,40 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { parse } from 'yaml';
 import { camel, settingsOf, yamlFlag, type Settings, type Spec } from './flags/spec.ts';
+import { fromUpstream } from './flags/upstream.ts';
 
 /** A settings file's values keyed by setting name (unparsed); an unknown key is refused. */
-export function fileSettings(spec: Spec, path: string): Record<string, unknown> {
+export function fileSettings(spec: Spec, path: string, command: string): { raw: Record<string, unknown>; upstream?: { kind: string; ignored: string[] } } {
   const file: unknown = parse(readFileSync(path, 'utf8')) ?? {};
   if (file === null || typeof file !== 'object' || Array.isArray(file)) throw new Error(`${path}: expected a mapping of settings`);
+  let upstream: ReturnType<typeof fromUpstream>;
+  try {
+    upstream = fromUpstream(file as Readonly<Record<string, unknown>>, command);
+  } catch (e) {
+    throw new Error(`${path}: ${(e as Error).message}`);
+  }
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(file)) {
+  for (const [k, v] of Object.entries(upstream ? upstream.raw : file)) {
     const name = yamlFlag(spec, k);
     if (!name) throw new Error(`${path}: unknown setting "${k}"`);
     out[camel(name)] = v;
   }
-  return out;
+  return upstream ? { raw: out, upstream: { kind: upstream.kind, ignored: upstream.ignored } } : { raw: out };
 }
 
 /** What a command was given: its parsed command line and its settings file's values (checked against its spec, not yet parsed). */
-export interface CommandInput { given: Readonly<Record<string, unknown>>; raw: Readonly<Record<string, unknown>>; path?: string }
+export interface CommandInput {
+  given: Readonly<Record<string, unknown>>;
+  raw: Readonly<Record<string, unknown>>;
+  path?: string;
+  /** the file was upstream's KubeletConfiguration or KubeProxyConfiguration: its set fields hawser ignores */
+  upstream?: { kind: string; ignored: string[] };
+}
 
 export function commandInput(spec: Spec, cmd: Command, name: string): CommandInput {
   const given = cmd.opts<Record<string, unknown>>();
   const path = typeof given.config === 'string' ? given.config : existsSync(`/etc/hawser/${name}.yaml`) ? `/etc/hawser/${name}.yaml` : undefined;
-  return { given, raw: path ? fileSettings(spec, path) : {}, path };
+  return path ? { given, path, ...fileSettings(spec, path, name) } : { given, raw: {} };
 }
 
 /** The typed settings of a spec (the command's, or a part of it such as the log flags): command line over file over defaults. */

@@ -30,6 +30,10 @@ function component<N extends SpecName>(name: N, run: (o: Settings<Specs[N]>) => 
   return addFlags(program.command(name), spec).action(async (_o, cmd: Command) => {
     const input = commandInput(spec, cmd, name);
     applyLogFlags(settingsFrom(logSpec, input));
+    if (input.upstream) {
+      const { kind, ignored } = input.upstream;
+      logger(name).info({ file: input.path, ignored }, `read ${kind}: ${ignored.length ? `ignoring fields hawser does not implement: ${ignored.join(', ')}` : 'every set field is implemented'} (docs/flags.md)`);
+    }
     await run(settingsFrom(spec, input));
   });
 }
