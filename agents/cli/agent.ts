@@ -5,8 +5,9 @@
 // podnet starts first: it writes the CNI config the kubelet's first sandbox needs.
 import { logger } from '../api/log.ts';
 import { agentOptions } from './node-flags.ts';
+import type { AgentSettings } from './flags/node.ts';
 
-export async function startAgent(flags: Record<string, unknown>, status: (text: string) => void = () => {}): Promise<{ ready: Promise<void>; stop(): Promise<void> }> {
+export async function startAgent(flags: AgentSettings, status: (text: string) => void = () => {}): Promise<{ ready: Promise<void>; stop(): Promise<void> }> {
   const log = logger('agent');
   // parse every component's options before starting any, so a bad flag starts nothing
   const opts = agentOptions(flags);

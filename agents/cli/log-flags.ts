@@ -3,6 +3,7 @@
 // stderr is a terminal, JSON lines otherwise, as the journal and log collectors want). They reach
 // every logger through HAWSER_LOG_LEVEL and HAWSER_LOG_FORMAT (agents/api/log.ts).
 import type { Command } from 'commander';
+import { addFlags, type Flag, type Settings } from './flags/spec.ts';
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -29,10 +30,13 @@ function format(v: string): LogFormat {
   return v;
 }
 
-export const logFlags = (c: Command) => c
-  .option('-v, --v <n>', 'log verbosity as klog counts it: 0-3 info, 4-5 debug, 6+ trace', verbosity)
-  .option('--log-level <level>', `log level: ${LOG_LEVELS.join(', ')} (wins over -v; default info)`, level)
-  .option('--log-format <format>', 'text or json lines (default: text on a terminal, json otherwise)', format);
+export const logSpec = {
+  v: { short: 'v', arg: '<n>', doc: 'log verbosity as klog counts it: 0-3 info, 4-5 debug, 6+ trace', parse: verbosity } satisfies Flag<number>,
+  'log-level': { arg: '<level>', doc: `log level: ${LOG_LEVELS.join(', ')} (wins over -v; default info)`, parse: level } satisfies Flag<LogLevel>,
+  'log-format': { arg: '<format>', doc: 'text or json lines (default: text on a terminal, json otherwise)', parse: format } satisfies Flag<LogFormat>,
+} as const;
+
+export const logFlags = <C extends Command>(c: C): C => addFlags(c, logSpec);
 
 export interface LogSettings { level: LogLevel; format: LogFormat }
 
@@ -45,17 +49,9 @@ export function logSettings(o: { v?: number; logLevel?: LogLevel; logFormat?: Lo
   };
 }
 
-/**
- * Sets the loggers' environment from a command's settings (its flags merged with its YAML file, whose
- * values are checked as the flags' are), before the component starts.
- */
-export function applyLogFlags(o: Record<string, unknown>): void {
-  const flags = {
-    ...(o.v !== undefined ? { v: typeof o.v === 'number' ? o.v : verbosity(String(o.v)) } : {}),
-    ...(o.logLevel !== undefined ? { logLevel: level(String(o.logLevel)) } : {}),
-    ...(o.logFormat !== undefined ? { logFormat: format(String(o.logFormat)) } : {}),
-  };
-  const s = logSettings(flags, { level: process.env.HAWSER_LOG_LEVEL, tty: !!process.stderr.isTTY });
+/** Sets the loggers' environment from a command's settings (its flags merged with its YAML file), before the component starts. */
+export function applyLogFlags(o: Partial<Settings<typeof logSpec>>): void {
+  const s = logSettings(o, { level: process.env.HAWSER_LOG_LEVEL, tty: !!process.stderr.isTTY });
   process.env.HAWSER_LOG_LEVEL = s.level;
   process.env.HAWSER_LOG_FORMAT = s.format;
 }

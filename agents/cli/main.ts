@@ -2,12 +2,14 @@
 // standard host; every default can be changed by flag or by /etc/hawser/<role>.yaml.
 import { resolve } from 'node:path';
 import { Command } from 'commander';
-import { withConfigFile } from './config.ts';
-import { agentCredentialFlags, duration, kubeletFlags, kubeletOptions, podnetFlags, podnetOptions, proxyFlags, proxyOptions, sharedNodeFlags } from './node-flags.ts';
+import { commandInput, settingsFrom } from './config.ts';
+import { podnetOptions, proxyOptions, toKubeletOptions } from './node-flags.ts';
+import { addFlags, type Settings } from './flags/spec.ts';
+import { COMPONENT_SPECS, type SpecName, type Specs } from './flags/components.ts';
 import { registerInstallCommands } from './install/commands.ts';
 import { installCrashPolicy } from './crash-policy.ts';
 import { logger } from '../api/log.ts';
-import { applyLogFlags, logFlags } from './log-flags.ts';
+import { applyLogFlags, logSpec } from './log-flags.ts';
 import { systemdNotifier } from './sd-notify.ts';
 import { PROXY_MODE_LIST } from '../kube-proxy/modes.ts';
 
@@ -17,10 +19,24 @@ const systemd = systemdNotifier();
 
 const program = new Command('hawser').description('Kubernetes node agents and a bundled control plane').version('0.1.0');
 const bundlePath = (): string => resolve(process.argv[1]);
-// every component's log flags take effect before its action loads it (its loggers read them)
-program.hook('preAction', (_top, action) => {
-  if (action.options.some((o) => o.long === '--log-format')) applyLogFlags(withConfigFile(action, action.name()));
-});
+
+/**
+ * A component's command: its flags from its spec (flags/), and its action given the typed settings
+ * (command line over /etc/hawser/<name>.yaml or --config over defaults), with the log flags applied
+ * before the action loads the component (its loggers read them).
+ */
+function component<N extends SpecName>(name: N, run: (o: Settings<Specs[N]>) => Promise<void>): Command {
+  const spec: Specs[N] = COMPONENT_SPECS[name];
+  return addFlags(program.command(name), spec).action(async (_o, cmd: Command) => {
+    const input = commandInput(spec, cmd, name);
+    applyLogFlags(settingsFrom(logSpec, input));
+    if (input.upstream) {
+      const { kind, ignored } = input.upstream;
+      logger(name).info({ file: input.path, ignored }, `read ${kind}: ${ignored.length ? `ignoring fields hawser does not implement: ${ignored.join(', ')}` : 'every set field is implemented'} (docs/flags.md)`);
+    }
+    await run(settingsFrom(spec, input));
+  });
+}
 
 /** Tells systemd (Type=notify) the component serves once its ready promise settles, then runs until a signal. */
 function holdOpen(stop: () => Promise<void> | void, ready?: { when: Promise<void>; status: string }): void {
@@ -35,79 +51,46 @@ function holdOpen(stop: () => Promise<void> | void, ready?: { when: Promise<void
   process.on('SIGINT', () => void quit('SIGINT'));
 }
 
-program.command('control-plane').alias('server')
-  .description('API server, storage, scheduler and controllers in one process')
-  .option('--config <file>', 'YAML file with any of these settings')
-  .option('--data-dir <dir>', 'state: database, certificates, kubeconfigs', '/var/lib/hawser/server')
-  .option('--bind-address <ip>', 'address to listen on', '0.0.0.0')
-  .option('--port <n>', 'HTTPS port', (v) => Number(v), 6443)
-  .option('--advertise-address <ip>', 'address other hosts reach the API server on (default: the host address of the default route)')
-  .option('--tls-san <names>', 'extra subject alternative names, comma separated', '')
-  .option('--cluster-cidr <cidr>', 'pod network', '10.244.0.0/16')
-  .option('--node-cidr-mask-size <n>', 'size of each node\'s podCIDR', (v) => Number(v), 24)
-  .option('--service-cidr <cidr>', 'service network', '10.96.0.0/12')
-  .option('--cluster-dns <ip>', 'ClusterIP of the kube-dns Service ("" = no cluster DNS)', '10.96.0.10')
-  .option('--cluster-domain <domain>', 'cluster DNS domain', 'cluster.local')
-  .option('--dns-port <n>', 'port of the DNS server on the advertise address', (v) => Number(v), 53)
-  .option('--resolv-conf <file>', 'upstream resolvers for names outside the cluster', '/etc/resolv.conf')
-  .option('--datastore-endpoint <urls>', 'etcd v3 client URLs, comma separated, e.g. http://127.0.0.1:2379 (default: SQLite in the data dir)')
-  .option('--token-auth-file <file>', 'static bearer tokens: CSV lines token,user,uid,"group1,group2"')
-  .option('--service-account-issuer <url>', 'iss of service-account tokens and the API server\'s audience', 'https://kubernetes.default.svc.cluster.local')
-  .option('--service-account-max-token-expiration <duration>', 'longest lifetime of a requested service-account token, e.g. 24h (1h to 2^32 s; default: no cap)')
-  .option('--service-account-extend-token-expiration <bool>', 'give the kubelet\'s projected tokens a year of life, warning after the requested 3607 s', 'true')
-  .option('--secrets-encryption', 'encrypt Secrets at rest (keys in <data-dir>/cred/encryption-config.json, made on first start)')
-  .option('--write-kubeconfig <file>', 'also write the admin kubeconfig here (mode 0600) at each start, e.g. /etc/hawser/admin.kubeconfig')
-  .option('--metric-resolution <duration>', 'how often the metrics API scrapes each kubelet\'s /metrics/resource', '15s')
-  .option('--disable-ingress', 'do not create the built-in default IngressClass "hawser" (k3s: --disable traefik)')
-  .action(async (_o, cmd: Command) => {
-    const o = withConfigFile<Record<string, any>>(cmd, 'control-plane');
-    const { startControlPlane } = await import('../control-plane/index.ts');
-    const { parseMaxExpiration } = await import('../control-plane/auth/token-expiration.ts');
-    const { defaultHostAddress } = await import('./host-address.ts');
-    const cp = await startControlPlane({
-      dataDir: o.dataDir, bindAddress: o.bindAddress, port: o.port,
-      advertiseAddress: o.advertiseAddress ?? (o.bindAddress !== '0.0.0.0' ? o.bindAddress : defaultHostAddress()),
-      extraSANs: String(o.tlsSan ?? '').split(',').filter(Boolean),
-      clusterCIDR: o.clusterCidr, nodeCIDRMaskSize: o.nodeCidrMaskSize, serviceCIDR: o.serviceCidr,
-      clusterDNS: o.clusterDns ? { port: o.dnsPort, serviceIP: o.clusterDns, clusterDomain: o.clusterDomain, resolvConf: o.resolvConf } : undefined,
-      datastoreEndpoint: o.datastoreEndpoint || undefined,
-      tokenAuthFile: o.tokenAuthFile || undefined,
-      serviceAccountIssuer: o.serviceAccountIssuer || undefined,
-      serviceAccountMaxTokenExpirationSeconds: parseMaxExpiration(o.serviceAccountMaxTokenExpiration === undefined ? undefined : String(o.serviceAccountMaxTokenExpiration)),
-      serviceAccountExtendTokenExpiration: String(o.serviceAccountExtendTokenExpiration) !== 'false',
-      secretsEncryption: !!o.secretsEncryption,
-      metricResolutionMs: duration(String(o.metricResolution)),
-      disableIngress: !!o.disableIngress,
-    });
-    const adminKubeconfig = `${o.dataDir}/admin.kubeconfig`;
-    if (o.writeKubeconfig) (await import('./install/admin-kubeconfig.ts')).copyAdminKubeconfig(adminKubeconfig, o.writeKubeconfig);
-    process.stderr.write(`control plane serving on ${cp.url}; admin kubeconfig: ${o.writeKubeconfig || adminKubeconfig}\n`);
-    holdOpen(() => cp.close(), { when: Promise.resolve(), status: `serving on ${cp.url}` });
+component('control-plane', async (o) => {
+  const { startControlPlane } = await import('../control-plane/index.ts');
+  const { defaultHostAddress } = await import('./host-address.ts');
+  const cp = await startControlPlane({
+    dataDir: o.dataDir, bindAddress: o.bindAddress, port: o.port,
+    advertiseAddress: o.advertiseAddress ?? (o.bindAddress !== '0.0.0.0' ? o.bindAddress : defaultHostAddress()),
+    extraSANs: o.tlsSan,
+    clusterCIDR: o.clusterCidr, nodeCIDRMaskSize: o.nodeCidrMaskSize, serviceCIDR: o.serviceCidr,
+    clusterDNS: o.clusterDns ? { port: o.dnsPort, serviceIP: o.clusterDns, clusterDomain: o.clusterDomain, resolvConf: o.resolvConf } : undefined,
+    datastoreEndpoint: o.datastoreEndpoint || undefined,
+    tokenAuthFile: o.tokenAuthFile || undefined,
+    serviceAccountIssuer: o.serviceAccountIssuer || undefined,
+    serviceAccountMaxTokenExpirationSeconds: o.serviceAccountMaxTokenExpiration ?? 0,
+    serviceAccountExtendTokenExpiration: o.serviceAccountExtendTokenExpiration,
+    secretsEncryption: o.secretsEncryption,
+    metricResolutionMs: o.metricResolution,
+    disableIngress: o.disableIngress,
   });
+  const adminKubeconfig = `${o.dataDir}/admin.kubeconfig`;
+  if (o.writeKubeconfig) (await import('./install/admin-kubeconfig.ts')).copyAdminKubeconfig(adminKubeconfig, o.writeKubeconfig);
+  process.stderr.write(`control plane serving on ${cp.url}; admin kubeconfig: ${o.writeKubeconfig || adminKubeconfig}\n`);
+  holdOpen(() => cp.close(), { when: Promise.resolve(), status: `serving on ${cp.url}` });
+}).alias('server')
+  .description('API server, storage, scheduler and controllers in one process');
 
-logFlags(program.commands.at(-1)!);
+component('kubelet', async (s) => {
+  const { startKubelet } = await import('../kubelet/kubelet.ts');
+  const o = toKubeletOptions(s);
+  await systemd.status(`registering node ${o.nodeName}`);
+  const k = await startKubelet(o);
+  await systemd.status(`node ${o.nodeName} registered; listing the runtime`);
+  holdOpen(() => k.stop(), { when: k.ready, status: `node ${o.nodeName} registered, runtime listed` });
+}).description('register this node and run its pods through CRI')
+  .addHelpText('after', '\n`hawser agent` runs the kubelet, podnet and kube-proxy in one process.');
 
-program.command('kubelet')
-  .description('register this node and run its pods through CRI')
-  .addHelpText('after', '\n`hawser agent` runs the kubelet, podnet and kube-proxy in one process.')
-  .action(async (_o, cmd: Command) => {
-    const { startKubelet } = await import('../kubelet/kubelet.ts');
-    const o = kubeletOptions(withConfigFile(cmd, 'kubelet'));
-    await systemd.status(`registering node ${o.nodeName}`);
-    const k = await startKubelet(o);
-    await systemd.status(`node ${o.nodeName} registered; listing the runtime`);
-    holdOpen(() => k.stop(), { when: k.ready, status: `node ${o.nodeName} registered, runtime listed` });
-  });
-logFlags(kubeletFlags(sharedNodeFlags(program.commands.at(-1)!)));
-
-program.command('podnet')
-  .description('pod network agent: CNI config for this node, routes to the other nodes\' pods')
-  .action(async (_o, cmd: Command) => {
-    const { startPodnet } = await import('../podnet/podnet.ts');
-    const p = await startPodnet(podnetOptions(withConfigFile(cmd, 'podnet')));
-    holdOpen(() => p.stop(), { when: p.ready, status: 'pod network reconciled' });
-  });
-logFlags(podnetFlags(sharedNodeFlags(program.commands.at(-1)!)));
+component('podnet', async (o) => {
+  const { startPodnet } = await import('../podnet/podnet.ts');
+  const p = await startPodnet(podnetOptions(o));
+  holdOpen(() => p.stop(), { when: p.ready, status: 'pod network reconciled' });
+}).description('pod network agent: CNI config for this node, routes to the other nodes\' pods');
 
 /** --cleanup on kube-proxy (and the agent that runs it): remove every mode's rules and exit, as upstream. */
 async function proxyCleanupAndExit(): Promise<void> {
@@ -118,33 +101,25 @@ async function proxyCleanupAndExit(): Promise<void> {
   process.exit(failures.length ? 1 : 0);
 }
 
-program.command('kube-proxy').alias('proxy')
-  .description('Services and EndpointSlices as kernel rules: iptables (default), nftables or ipvs')
-  .action(async (_o, cmd: Command) => {
-    if (cmd.opts().cleanup) return proxyCleanupAndExit();
-    const { startKubeProxy } = await import('../kube-proxy/index.ts');
-    const p = await startKubeProxy(proxyOptions(withConfigFile(cmd, 'kube-proxy')));
-    holdOpen(() => p.stop(), { when: p.ready, status: 'Service rules synced' });
-  });
-logFlags(proxyFlags(sharedNodeFlags(program.commands.at(-1)!)));
+component('kube-proxy', async (o) => {
+  if (o.cleanup) return proxyCleanupAndExit();
+  const { startKubeProxy } = await import('../kube-proxy/index.ts');
+  const p = await startKubeProxy(proxyOptions(o));
+  holdOpen(() => p.stop(), { when: p.ready, status: 'Service rules synced' });
+}).alias('proxy')
+  .description('Services and EndpointSlices as kernel rules: iptables (default), nftables or ipvs');
 
-program.command('agent')
-  .description('every node agent in one process, as k3s runs its agent: podnet, the kubelet and kube-proxy')
-  .action(async (_o, cmd: Command) => {
-    if (cmd.opts().cleanup) return proxyCleanupAndExit();
-    const { startAgent } = await import('./agent.ts');
-    const a = await startAgent(withConfigFile(cmd, 'agent'), (s) => void systemd.status(s));
-    holdOpen(() => a.stop(), { when: a.ready, status: 'pod network reconciled, node registered, runtime listed, Service rules synced' });
-  });
-logFlags(agentCredentialFlags(proxyFlags(podnetFlags(kubeletFlags(sharedNodeFlags(program.commands.at(-1)!))), false)));
+component('agent', async (o) => {
+  if (o.cleanup) return proxyCleanupAndExit();
+  const { startAgent } = await import('./agent.ts');
+  const a = await startAgent(o, (s) => void systemd.status(s));
+  holdOpen(() => a.stop(), { when: a.ready, status: 'pod network reconciled, node registered, runtime listed, Service rules synced' });
+}).description('every node agent in one process, as k3s runs its agent: podnet, the kubelet and kube-proxy');
 
-program.command('cni-daemon')
-  .description('serve the CNI plugins from a resident process in this network namespace (the exec\'d shims hand requests to it)')
-  .action(async () => {
-    await import('../../cni-plugins/daemon/main.ts');   // exits at once when another daemon serves
-    await systemd.ready('serving CNI requests');
-  });
-logFlags(program.commands.at(-1)!);
+component('cni-daemon', async () => {
+  await import('../../cni-plugins/daemon/main.ts');   // exits at once when another daemon serves
+  await systemd.ready('serving CNI requests');
+}).description('serve the CNI plugins from a resident process in this network namespace (the exec\'d shims hand requests to it)');
 
 program.command('kubeconfig')
   .description('issue a kubeconfig with a client certificate signed by the cluster CA')

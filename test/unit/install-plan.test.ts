@@ -5,6 +5,8 @@ import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { parse } from 'yaml';
+import { addFlags } from '../../agents/cli/flags/spec.ts';
+import { controlPlaneSpec } from '../../agents/cli/flags/control-plane.ts';
 import { agentCredentialFlags, kubeletFlags, podnetFlags, proxyFlags, sharedNodeFlags } from '../../agents/cli/node-flags.ts';
 import type { Component } from '../../agents/cli/install/layout.ts';
 import { componentValues, DEFAULT_SETTINGS, type InstallSettings } from '../../agents/cli/install/configs.ts';
@@ -81,15 +83,10 @@ test('containerd config: the sandbox image and registry mirrors from the setting
 
 // the YAML keys must be flags of the command that reads them, or `hawser <cmd> --config` refuses the file
 test('every config key is a flag of its command', (t) => {
-  const main = readFileSync(new URL('../../agents/cli/main.ts', import.meta.url), 'utf8');
-  const mainFlags = (cmd: string): Set<string> => {
-    const start = main.indexOf(`program.command('${cmd}')`);
-    return new Set([...main.slice(start, main.indexOf('.action(', start)).matchAll(/\.option\('--([a-z-]+)/g)].map((m) => m[1]));
-  };
   // the node components' flags are declared once in node-flags.ts
   const declared = (add: (c: Command) => Command): Set<string> => new Set(add(new Command()).options.map((o) => o.long!.slice(2)));
   const flags: Record<Component, Set<string>> = {
-    'control-plane': mainFlags('control-plane'),
+    'control-plane': declared((c) => addFlags(c, controlPlaneSpec)),
     kubelet: declared((c) => kubeletFlags(sharedNodeFlags(c))),
     podnet: declared((c) => podnetFlags(sharedNodeFlags(c))),
     'kube-proxy': declared((c) => proxyFlags(sharedNodeFlags(c))),

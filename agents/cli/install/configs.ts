@@ -6,6 +6,7 @@ import { renderContainerdConfig } from '../../kubelet/cri/containerd-config.ts';
 import { AGENT_KUBECONFIGS, LAYOUT, type Component, type Role } from './layout.ts';
 import type { AgentComponent } from '../../control-plane/auth/agent-identities.ts';
 import type { ProxyMode } from '../../kube-proxy/modes.ts';
+import type { ComponentFile } from '../flags/components.ts';
 
 export interface InstallSettings {
   role: Role;
@@ -39,47 +40,44 @@ export const DEFAULT_SETTINGS: Omit<InstallSettings, 'role'> = {
   registryMirrors: {},
 };
 
-type Values = Record<string, string | number | boolean | undefined>;
-
 /** A component's YAML: a header naming the file's reader, then the flag-name keys in a fixed order. */
-export function renderComponentConfig(component: Component, values: Values): string {
+export function renderComponentConfig<C extends Component>(component: C, values: ComponentFile<C>): string {
   const doc: Record<string, string | number | boolean> = {};
   for (const [k, v] of Object.entries(values)) if (v !== undefined && v !== '') doc[k] = v;
   return `# Written by \`hawser install\`; read by \`hawser ${component} --config\`. Keys are its flag names.\n${YAML.stringify(doc)}`;
 }
 
-export function componentValues(c: Component, s: InstallSettings): Values {
-  const node = (who: AgentComponent) => ({ 'node-name': s.nodeName, kubeconfig: AGENT_KUBECONFIGS[who] });
-  switch (c) {
-    case 'control-plane':
-      return {
-        'data-dir': LAYOUT.serverDataDir,
-        'write-kubeconfig': LAYOUT.adminKubeconfig,
-        'advertise-address': s.advertiseAddress ?? s.nodeIP,
-        'tls-san': (s.tlsSANs ?? []).join(','),
-        'cluster-cidr': s.clusterCIDR,
-        'service-cidr': s.serviceCIDR,
-      };
-    case 'kubelet':
-      return { ...node('kubelet'), 'container-runtime-endpoint': LAYOUT.criSocket, 'root-dir': LAYOUT.kubeletDir, 'node-ip': s.nodeIP, 'cgroup-driver': s.cgroupDriver };
-    case 'podnet':
-      return {
-        ...node('podnet'), 'cni-conf-dir': LAYOUT.cniConfDir, 'cni-bin-dir': LAYOUT.cniBinDir, 'cluster-cidr': s.clusterCIDR,
-        // written only when not the default, so a podnet without the flag still reads the file
-        backend: s.podnetBackend === 'host-gw' ? undefined : s.podnetBackend,
-      };
-    case 'kube-proxy':
-      return { ...node('kube-proxy'), 'cluster-cidr': s.clusterCIDR, 'node-ip': s.nodeIP, 'proxy-mode': s.proxyMode === 'iptables' ? undefined : s.proxyMode,
-        'ingress-kubeconfig': AGENT_KUBECONFIGS.ingress };
-    case 'agent':
-      // the shared keys (node-name, node-ip, cluster-cidr) mean the same to each component; each
-      // has its own credentials (kubeconfig is the kubelet's)
-      return {
-        ...componentValues('podnet', s), ...componentValues('kubelet', s), ...componentValues('kube-proxy', s), kubeconfig: LAYOUT.kubeconfig,
-        'podnet-kubeconfig': LAYOUT.podnetKubeconfig, 'kube-proxy-kubeconfig': LAYOUT.proxyKubeconfig,
-      };
-  }
-}
+const node = (who: AgentComponent, s: InstallSettings) => ({ 'node-name': s.nodeName, kubeconfig: AGENT_KUBECONFIGS[who] });
+
+/** Each component's file, keyed by the names its flag spec declares. */
+const writers: { [C in Component]: (s: InstallSettings) => ComponentFile<C> } = {
+  'control-plane': (s): ComponentFile<'control-plane'> => ({
+    'data-dir': LAYOUT.serverDataDir,
+    'write-kubeconfig': LAYOUT.adminKubeconfig,
+    'advertise-address': s.advertiseAddress ?? s.nodeIP,
+    'tls-san': (s.tlsSANs ?? []).join(','),
+    'cluster-cidr': s.clusterCIDR,
+    'service-cidr': s.serviceCIDR,
+  }),
+  kubelet: (s): ComponentFile<'kubelet'> => ({ ...node('kubelet', s), 'container-runtime-endpoint': LAYOUT.criSocket, 'root-dir': LAYOUT.kubeletDir, 'node-ip': s.nodeIP, 'cgroup-driver': s.cgroupDriver }),
+  podnet: (s): ComponentFile<'podnet'> => ({
+    ...node('podnet', s), 'cni-conf-dir': LAYOUT.cniConfDir, 'cni-bin-dir': LAYOUT.cniBinDir, 'cluster-cidr': s.clusterCIDR,
+    // written only when not the default, so a podnet without the flag still reads the file
+    backend: s.podnetBackend === 'host-gw' ? undefined : s.podnetBackend,
+  }),
+  'kube-proxy': (s): ComponentFile<'kube-proxy'> => ({
+    ...node('kube-proxy', s), 'cluster-cidr': s.clusterCIDR, 'node-ip': s.nodeIP, 'proxy-mode': s.proxyMode === 'iptables' ? undefined : s.proxyMode,
+    'ingress-kubeconfig': AGENT_KUBECONFIGS.ingress,
+  }),
+  // the shared keys (node-name, node-ip, cluster-cidr) mean the same to each component; each
+  // has its own credentials (kubeconfig is the kubelet's)
+  agent: (s): ComponentFile<'agent'> => ({
+    ...writers.podnet(s), ...writers.kubelet(s), ...writers['kube-proxy'](s), kubeconfig: LAYOUT.kubeconfig,
+    'podnet-kubeconfig': LAYOUT.podnetKubeconfig, 'kube-proxy-kubeconfig': LAYOUT.proxyKubeconfig,
+  }),
+};
+
+export const componentValues = <C extends Component>(c: C, s: InstallSettings): ComponentFile<C> => writers[c](s);
 
 export const componentConfig = (c: Component, s: InstallSettings): string => renderComponentConfig(c, componentValues(c, s));
 

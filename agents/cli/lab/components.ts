@@ -8,6 +8,7 @@ import { unitCommand } from '../install/units.ts';
 import type { ProcSpec } from './procs.ts';
 import type { AgentComponent } from '../../control-plane/auth/agent-identities.ts';
 import type { Lab, LabNode } from './topology.ts';
+import type { ComponentFile } from '../flags/components.ts';
 
 export type NodeComponent = 'cni-daemon' | 'containerd' | 'kubelet' | 'podnet' | 'kube-proxy';
 
@@ -38,10 +39,10 @@ export function nodeConfig(lab: Lab, n: LabNode, c: 'kubelet' | 'podnet' | 'kube
   const common = { 'node-name': n.name, kubeconfig: labKubeconfig(n, c) };
   const values = {
     kubelet: { ...common, 'container-runtime-endpoint': n.socket, 'root-dir': `${n.dir}/kubelet`, 'pod-log-dir': `${n.dir}/pods`,
-      'cgroup-root': `/hawser/${n.name}`, 'node-ip': n.ip, 'cluster-dns': '10.96.0.10' },
+      'cgroup-root': `/hawser/${n.name}`, 'node-ip': n.ip, 'cluster-dns': '10.96.0.10' } satisfies ComponentFile<'kubelet'>,
     podnet: { ...common, 'cni-conf-dir': `${n.dir}/cni/net.d`, 'cni-bin-dir': lab.cniBinDir, 'ipam-data-dir': `${n.dir}/cni/ipam`,
-      'cluster-cidr': lab.clusterCIDR, backend: lab.podnetBackend },
-    'kube-proxy': { ...common, 'cluster-cidr': lab.clusterCIDR, 'node-ip': n.ip, 'ingress-kubeconfig': labKubeconfig(n, 'ingress') },
+      'cluster-cidr': lab.clusterCIDR, backend: lab.podnetBackend } satisfies ComponentFile<'podnet'>,
+    'kube-proxy': { ...common, 'cluster-cidr': lab.clusterCIDR, 'node-ip': n.ip, 'ingress-kubeconfig': labKubeconfig(n, 'ingress') } satisfies ComponentFile<'kube-proxy'>,
   }[c];
   return { path: `${etcDirOf(lab, n)}/${c}.yaml`, text: renderComponentConfig(c, values) };
 }
