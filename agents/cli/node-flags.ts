@@ -64,7 +64,8 @@ export const podnetFlags = (c: Command) => clusterCidrFlag(c)
   .option('--ipam-data-dir <dir>', 'host-local allocations', '/var/lib/cni/networks')
   .option('--bridge <name>', 'pod bridge', 'cni0')
   .option('--backend <host-gw|vxlan>', 'how pod traffic crosses nodes: routes on one L2, or a VXLAN overlay', 'host-gw')
-  .option('--disable-network-policy', 'do not enforce NetworkPolicies on this node');
+  .option('--disable-network-policy', 'do not enforce NetworkPolicies on this node')
+  .option('--podnet-healthz-port <n>', 'port of podnet\'s 127.0.0.1 /livez, /readyz, /healthz (0: none)', num, 10262);
 
 /** kube-proxy's own flags; `withShared` false when podnet (or the kubelet) already declared the common ones. */
 export const proxyFlags = (c: Command, withShared = true) => (withShared ? nodeIpFlag(clusterCidrFlag(c)) : c)
@@ -123,6 +124,7 @@ export function podnetOptions(o: Flags): PodnetOptions {
     nodeName: str(o.nodeName), kubeconfig: componentKubeconfig(str(o.kubeconfig)), cniConfDir: str(o.cniConfDir), cniBinDir: str(o.cniBinDir),
     ipamDataDir: str(o.ipamDataDir), bridge: str(o.bridge), clusterCIDR: str(o.clusterCidr), backend,
     disableNetworkPolicy: !!o.disableNetworkPolicy,
+    healthzPort: Number(o.podnetHealthzPort),
   };
 }
 
