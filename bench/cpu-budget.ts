@@ -191,3 +191,26 @@ export function containerdRows(d: (k: string) => Cpu, after: Sample, tags: strin
     { what: 'runc (run by the shims)', cpu: runc },
   ];
 }
+
+/** make bench-pods' target for an idle kubelet: under 0.5% of one core per 10 pods (issue #20). */
+export const IDLE_KUBELET_TARGET = 0.5;
+
+export interface IdleKubelet { node: string; pods: number; cpuSeconds: number; windowSeconds: number; percentPer10Pods: number }
+
+/** A kubelet's CPU over an idle window as % of one core per 10 of its pods: cpu-s / window-s * 100 * 10 / pods (Infinity with no pods). */
+export function idleKubelet(node: string, cpu: Cpu, windowSeconds: number, pods: number): IdleKubelet {
+  const cpuSeconds = cpuTotal(cpu);
+  const percentPer10Pods = pods > 0 && windowSeconds > 0 ? ((cpuSeconds / windowSeconds) * 100 * 10) / pods : Infinity;
+  return { node, pods, cpuSeconds, windowSeconds, percentPer10Pods };
+}
+
+/** Every node's kubelets together: the figure the RESULT line reports. */
+export function idleKubeletTotal(rows: IdleKubelet[]): IdleKubelet {
+  const window = rows[0]?.windowSeconds ?? 0;
+  return idleKubelet('all nodes', { user: rows.reduce((s, r) => s + r.cpuSeconds, 0), sys: 0 }, window, rows.reduce((s, r) => s + r.pods, 0));
+}
+
+export function idleKubeletTable(rows: IdleKubelet[]): string[] {
+  const line = (r: IdleKubelet) => `    ${r.node.padEnd(20)} ${String(r.pods).padStart(5)} pods ${r.cpuSeconds.toFixed(3).padStart(8)} CPU-s ${(100 * r.cpuSeconds / r.windowSeconds).toFixed(3).padStart(7)}% of a core ${r.percentPer10Pods.toFixed(3).padStart(7)}% per 10 pods`;
+  return [`  kubelet CPU while its pods are idle (${rows[0]?.windowSeconds ?? 0} s; target under ${IDLE_KUBELET_TARGET}% of a core per 10 pods)`, ...rows.map(line), line(idleKubeletTotal(rows))];
+}

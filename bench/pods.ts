@@ -15,7 +15,8 @@
 // that component and everything it spawned used (cpu-budget.ts), per pod; load on the machine from
 // others does not enter it. The floor (cri-floor.ts), in the same run after the lab is down: the
 // same pods through CRI alone on one containerd with the reference CNI plugins; the RESULT lines
-// give hawser's p99 and CPU per pod beside the floor's, as ratios.
+// give hawser's p99 and CPU per pod beside the floor's, as ratios. Idle: with the burst pods running,
+// each kubelet's CPU over BENCH_IDLE_SECONDS (default 30) as % of a core per 10 of its pods.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
@@ -28,6 +29,7 @@ import { pidOf } from '../agents/cli/lab/procs.ts';
 import { imageRef, labUp, repoFromBin } from '../agents/cli/lab/up.ts';
 import type { Lab } from '../agents/cli/lab/topology.ts';
 import { EXTRA_STAGES, type Marks, parseTimelines, STAGES, stageDurations } from '../agents/kubelet/pods/startup-trace.ts';
+import { idleKubelet, idleKubeletTable, idleKubeletTotal, IDLE_KUBELET_TARGET, type IdleKubelet } from './cpu-budget.ts';
 import { budgetTable, type BudgetRow, cgroupCpu, clientCpu, containerdRows, containerdSample, CpuGroups, cpuSub, cpuTotal, delta, machineCpu, procStat, type Sample, sumOf } from './cpu-budget.ts';
 import { podObject, started, waitPods } from './pod-objects.ts';
 import { CriFloor, type FloorRun, floorTable, missingReferencePlugins, REFERENCE_CNI_DIR } from './cri-floor.ts';
@@ -43,6 +45,9 @@ const PODS = arg('pods', 'BENCH_PODS', 30);
 const RATE = arg('rate', 'BENCH_POD_RATE', 5);
 const SLO_MS = 5000;
 const BURST_CONCURRENCY = 10;
+/** how long the idle kubelets are measured, after IDLE_SETTLE_MS for the last status writes */
+const IDLE_SECONDS = arg('idle-seconds', 'BENCH_IDLE_SECONDS', 30);
+const IDLE_SETTLE_MS = 5000;
 const LAB = { name: 'bench', subnet: '10.85.0.0/24', workers: 2, stateRoot: '/var/lib/hawser-lab' };
 const bin = resolve(process.env.HAWSER_BIN ?? 'dist/hawser.cjs');
 /** the floor's pods: a /24 of the bench lab's own pod network, inside the floor's own netns */
@@ -97,6 +102,19 @@ function rssKiB(lab: Lab): { node: string; kib: number }[] {
     const status = pid ? readFileSync(`/proc/${pid}/status`, 'utf8') : '';
     return { node: n.name, kib: Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0) };
   });
+}
+
+/** Each kubelet's CPU over IDLE_SECONDS while the pods of `ns` run and nothing else happens. */
+async function idleKubelets(api: ApiClient, lab: Lab, ns: string): Promise<IdleKubelet[]> {
+  await sleep(IDLE_SETTLE_MS);
+  const before = labSample(lab);
+  const t0 = epoch();
+  await sleep(IDLE_SECONDS * 1000);
+  const after = labSample(lab);
+  const window = (epoch() - t0) / 1000;
+  const pods = (await api.list<V1Pod>(core('pods', ns))).items;
+  const d = delta(before, after);
+  return lab.nodes.map((n) => idleKubelet(n.name, d(`${n.name}-kubelet`), Math.round(window * 10) / 10, pods.filter((p) => p.spec?.nodeName === n.name).length));
 }
 
 /** Every kubelet's start-up timelines, by namespace/name. */
@@ -200,7 +218,7 @@ async function main(): Promise<void> {
   const lab = await labUp({ ...LAB, bin, repo: process.env.HAWSER_REPO ?? repoFromBin(bin), demo: false, quiet: true });
   const api = new ApiClient(loadKubeconfig(lab.adminKubeconfig), 'hawser-bench');
   const image = imageRef(lab, 'testapp', '1.0');
-  let ours: { paced: RunResult; burst: RunResult };
+  let ours: { paced: RunResult; burst: RunResult; idle: IdleKubelet[] };
   try {
     enrollLab(lab);
     // images present on every node first: pulls are outside the SLI
@@ -219,12 +237,15 @@ async function main(): Promise<void> {
     console.log(`burst: ${PODS} pods at once (${BURST_CONCURRENCY} create requests in flight)`);
     const burst = await run(api, lab, image, 'burst', 0);
     const rssBurst = rssKiB(lab);
-    ours = { paced, burst };
+    console.log(`idle: ${IDLE_SECONDS} s with the burst pods running`);
+    const idle = await idleKubelets(api, lab, 'burst');
+    ours = { paced, burst, idle };
 
     report(`paced at ${RATE} pods/s (the SLI's conditions)`, paced);
     report('burst (queueing on 2 shared cores, not the SLI)', burst);
     console.log('');
     console.log(`  upstream SLO: p99 <= ${SLO_MS} ms (image pulls excluded), measured on pods created at a bounded rate; target here: p99 <= 1000 ms`);
+    for (const l of idleKubeletTable(idle)) console.log(l);
     console.log('kubelet resident memory (VmRSS)');
     for (const r of rssBurst) {
       const kib = (x: { node: string; kib: number }[]) => ((x.find((y) => y.node === r.node)?.kib ?? 0) / 1024).toFixed(1);
@@ -251,6 +272,7 @@ async function main(): Promise<void> {
     const num = (x: number) => (Number.isInteger(x) ? String(x) : x.toFixed(3));
     console.log(`RESULT ${name} ours=${num(o)} floor=${f === undefined ? 'none' : num(f)} ${extra} ratio=${f ? (o / f).toFixed(3) : 'none'}`);
   }
+  console.log(`RESULT kubelet-idle-cpu-per-10-pods ours=${idleKubeletTotal(ours.idle).percentPer10Pods.toFixed(3)} floor=none target=${IDLE_KUBELET_TARGET} unit=percent-of-core ratio=none`);
 }
 
 main().catch((err) => { console.error(err); process.exit(1); });

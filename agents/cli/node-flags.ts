@@ -56,6 +56,7 @@ export function podnetOptions(o: PodnetSettings): PodnetOptions {
     nodeName: o.nodeName, kubeconfig: componentKubeconfig(o.kubeconfig), cniConfDir: o.cniConfDir, cniBinDir: o.cniBinDir,
     ipamDataDir: o.ipamDataDir, bridge: o.bridge, clusterCIDR: o.clusterCidr, backend: o.backend,
     disableNetworkPolicy: o.disableNetworkPolicy,
+    healthzPort: o.podnetHealthzPort,
   };
 }
 

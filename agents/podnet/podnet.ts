@@ -12,6 +12,8 @@ import { logger } from '../api/log.ts';
 import { Latch } from '../api/latch.ts';
 import { core } from '../api/paths.ts';
 import { SyncRunner } from '../api/sync-runner.ts';
+import { startHealthServer, standardEndpoints } from '../api/health-server.ts';
+import { SyncHealth, syncedCheck } from '../api/sync-health.ts';
 import { makeExec } from '../kube-proxy/exec.ts';
 import { startNetpol } from '../netpol/netpol.ts';
 import { startVxlan } from './vxlan.ts';
@@ -29,6 +31,8 @@ export interface PodnetOptions {
   /** credentials that may list and watch pods, namespaces and NetworkPolicies cluster-wide (default: kubeconfig) */
   /** do not enforce NetworkPolicies on this node (k3s' --disable-network-policy) */
   disableNetworkPolicy?: boolean;
+  /** --podnet-healthz-port: /livez, /readyz, /healthz on 127.0.0.1 (default 10262; the kubelet has 10248, kube-proxy 10256); 0 or unset: none */
+  healthzPort?: number;
 }
 
 // routes we own carry this protocol number, so that we never touch anyone else's
@@ -78,6 +82,7 @@ export async function startPodnet(o: PodnetOptions): Promise<{ ready: Promise<vo
   // One reconcile at a time, re-run when events came meanwhile: two overlapping runs could finish
   // out of order, and the one that read the older node list would remove a peer's fresh route.
   const reconciled = new Latch();   // ready: the first reconcile went through
+  const health = new SyncHealth('reconciled');
   let bridgeFor: string | undefined; // the podCIDR the bridge's addresses were last checked against
   const runner = new SyncRunner(async () => {
     try {
@@ -104,13 +109,16 @@ export async function startPodnet(o: PodnetOptions): Promise<{ ready: Promise<vo
         for (const r of add) { ip('route', 'replace', r.dst, 'via', r.via, 'proto', RT_PROTO); log.info(r, 'route added'); }
       }
       reconciled.open();
+      health.succeeded();
     } catch (err) {
+      health.failed(err);
       log.error({ err: String(err) }, 'reconcile failed; retrying');
       setTimeout(() => runner.run(), 2000);
     }
   }, 0, 30_000);
   const reconcile = () => { setImmediate(() => runner.run()); }; // a burst of events: one run, then one more
   nodes.on({ add: reconcile, update: reconcile, delete: reconcile }).start();
+  const healthz = await startHealthServer(o.healthzPort ?? 0, standardEndpoints([], [syncedCheck('informer-sync', [nodes.waitForSync()]), health]), log);
   await nodes.waitForSync();
   runner.start();
   // not awaited: the CNI config (and so the kubelet) must not wait for the policy informers' first list
@@ -119,5 +127,5 @@ export async function startPodnet(o: PodnetOptions): Promise<{ ready: Promise<vo
     api,
   });
   log.info({ node: o.nodeName, backend: o.backend }, 'podnet started');
-  return { ready: reconciled.promise, stop() { runner.stop(); nodes.stop(); vx?.stop(); netpol?.stop(); } };
+  return { ready: reconciled.promise, stop() { runner.stop(); nodes.stop(); vx?.stop(); netpol?.stop(); void healthz?.close(); } };
 }

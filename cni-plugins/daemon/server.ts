@@ -131,6 +131,9 @@ export class CniDaemon {
   private watchedMtime = 0;
   private stopping = false;
   private readonly log: (m: string) => void;
+  private onStopped!: () => void;
+  /** resolves when stop() ran (idle, bundle changed, or a signal): what else the process holds is let go then */
+  readonly stopped = new Promise<void>((r) => { this.onStopped = r; });
 
   constructor(private readonly opts: DaemonOptions) {
     this.dir = join(opts.runDir ?? DEFAULT_RUN_DIR, String(this.ownNs));
@@ -161,6 +164,7 @@ export class CniDaemon {
   stop(): void {
     if (this.stopping) return;
     this.stopping = true;
+    this.onStopped();
     this.watcher?.close();
     clearTimeout(this.idleTimer);
     try {

@@ -2,7 +2,8 @@
 // `kubectl top pods` within 20% of what its own cgroup (cpuacct.usage) counted over the same
 // window the metrics API measured (the machine is shared, so the cgroup is the reference, not
 // 1000m); `kubectl top nodes` lists both nodes; the kubelet's /stats/summary through the API
-// server's node proxy has upstream's fields; the kubelet answers 127.0.0.1:10248/healthz in its netns.
+// server's node proxy has upstream's fields, /metrics/cadvisor cAdvisor's; the kubelet answers
+// 127.0.0.1:10248/healthz, podnet 10262/readyz and the CNI daemon 10263/readyz in its netns.
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -94,8 +95,15 @@ test('a pod burning one CPU shows in kubectl top within 20% of its cgroup over t
   t.deepEqual([...nodes].sort(), [...all].sort());
 });
 
-test('/stats/summary through the node proxy has upstream fields; the kubelet healthz answers on 127.0.0.1:10248 in its netns', async (t) => {
+test('/stats/summary and /metrics/cadvisor through the node proxy; the kubelet, podnet and CNI daemon health answer on loopback in the node netns', async (t) => {
   const nodes = JSON.parse(await kubectlOk(L.kc, ['get', 'nodes', '-o', 'json'])).items.map((n: any) => n.metadata.name as string);
+  // a pod of this test's own on the node asked (the previous test's pod may be going away)
+  const c = new Cluster(L.kc, await namespace(t, L.kc));
+  await c.apply(JSON.stringify({
+    apiVersion: 'v1', kind: 'Pod', metadata: { name: 'idle' },
+    spec: { terminationGracePeriodSeconds: 0, nodeSelector: { 'kubernetes.io/hostname': nodes[0] }, containers: [{ name: 'sleeper', image: L.testapp, command: ['sh', '-c', 'while :; do sleep 1; done'] }] },
+  }));
+  await c.waitRunning('idle');
   // usageNanoCores is a rate: the kubelet has it from its second reading on (as upstream's CRI stats)
   const s = await eventually('a summary with CPU rates', async () => {
     const r = JSON.parse(await kubectlOk(L.kc, ['get', '--raw', `/api/v1/nodes/${nodes[0]}/proxy/stats/summary`]));
@@ -122,5 +130,13 @@ test('/stats/summary through the node proxy has upstream fields; the kubelet hea
     if (!netns) continue;
     const out = execFileSync('nsenter', [`--net=/var/run/netns/${netns}`, 'curl', '-s', 'http://127.0.0.1:10248/healthz?verbose'], { encoding: 'utf8', timeout: 10_000 });
     t.is(out, '[+]ping ok\n[+]log ok\n[+]syncloop ok\nhealthz check passed\n', n);
+    const ready = (port: number) => execFileSync('nsenter', [`--net=/var/run/netns/${netns}`, 'curl', '-s', `http://127.0.0.1:${port}/readyz?verbose`], { encoding: 'utf8', timeout: 10_000 });
+    t.is(ready(10262), '[+]ping ok\n[+]log ok\n[+]informer-sync ok\n[+]reconciled ok\nreadyz check passed\n', `${n} podnet`);
+    t.is(ready(10263), '[+]ping ok\n[+]log ok\n[+]serving ok\nreadyz check passed\n', `${n} CNI daemon`);
   }
+  const cadvisor = await kubectlOk(L.kc, ['get', '--raw', `/api/v1/nodes/${nodes[0]}/proxy/metrics/cadvisor`]);
+  t.regex(cadvisor, new RegExp(`^container_memory_working_set_bytes\\{container="sleeper",id="/[^"]+/[0-9a-f]{64}",image="[^"]+",name="[0-9a-f]{64}",namespace="${c.ns}",pod="idle"\\} [\\d.e+]+ \\d{13}$`, 'm'));
+  t.regex(cadvisor, new RegExp(`^container_network_receive_bytes_total\\{container="",id="/[^"]+pod[^"/]+",image="",interface="eth0",name="",namespace="${c.ns}",pod="idle"\\} \\d+ \\d{13}$`, 'm'));
+  t.regex(cadvisor, /^machine_cpu_cores\{boot_id="[^"]*",machine_id="[^"]*",system_uuid="[^"]*"\} \d+ \d{13}$/m);
+  t.regex(cadvisor, /^container_scrape_error 0$/m);
 });

@@ -2,7 +2,7 @@
 // falls back to the one-shot plugin otherwise (no daemon, dead daemon, other namespace, stdio the
 // daemon cannot reach), and gives the same answers either way.
 import test from 'ava';
-import { mkdtempSync, rmSync, utimesSync, existsSync, readdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, utimesSync, existsSync, readdirSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildPlugins } from '../support/cni/build.ts';
@@ -125,4 +125,28 @@ test.serial('the daemon judges a bridge address conflict on fresh state: a forme
   t.regex(String(third.json?.msg), /already has an IP address different from 10\.250\.3\.1\/24/);
   await d.stop();
   t.regex(d.log(), /stopping after 3 requests/);
+});
+
+test.serial('health: /livez and /readyz on 127.0.0.1:10263 of its netns; /readyz is a 500 naming "serving" once shims cannot reach it; stop lets the process end', async (t) => {
+  const w = await world(t);
+  await inNs(w.host, 'ip', ['link', 'set', 'lo', 'up']);
+  const d = await startDaemon(bin, w.host, w.runDir);
+  t.teardown(() => d.stop());
+  for (let i = 0; i < 100 && !/"healthz":10263/.test(d.log()); i++) await new Promise((r) => setTimeout(r, 50));
+  const get = async (path: string) => {
+    const r = await inNs(w.host, 'curl', ['-s', '-w', '\n%{http_code}', `http://127.0.0.1:10263${path}`]);
+    const i = r.stdout.lastIndexOf('\n');
+    return { status: Number(r.stdout.slice(i + 1)), body: r.stdout.slice(0, i) };
+  };
+  t.deepEqual(await get('/livez'), { status: 200, body: 'ok' });
+  t.deepEqual(await get('/readyz?verbose'), { status: 200, body: '[+]ping ok\n[+]log ok\n[+]serving ok\nreadyz check passed\n' });
+  // its spool dir no longer leads shims to it
+  const [dir] = readdirSync(w.runDir);
+  unlinkSync(join(w.runDir, dir!, 'netns'));
+  t.deepEqual(await get('/readyz'), { status: 500, body: '[+]ping ok\n[+]log ok\n[-]serving failed: reason withheld\nreadyz check failed\n' });
+  t.deepEqual(await get('/healthz?exclude=serving'), { status: 200, body: 'ok' });
+  t.like(await get('/readyz/serving'), { status: 500 });
+  t.deepEqual(await get('/livez'), { status: 200, body: 'ok' }, 'alive all the same');
+  await d.stop();
+  t.is(d.child.signalCode, null, 'ended by itself after SIGTERM, not killed: the health server let go');
 });

@@ -1,11 +1,14 @@
 // Named health checks as upstream's healthz package serves them (agents/api/healthz.ts), and the
-// kubelet's unauthenticated loopback /healthz with its syncloop check.
+// kubelet's unauthenticated loopback /healthz with its syncloop check, and podnet's /livez, /readyz,
+// /healthz (the shared agents/api/health-server.ts with its informer-sync and reconciled checks).
 import test from 'ava';
 import http from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { healthReply, PING, type HealthCheck } from '../../agents/api/healthz.ts';
 import { logger } from '../../agents/api/log.ts';
 import { startHealthzServer, SYNC_LOOP_STALE_MS, syncLoopCheck } from '../../agents/kubelet/server/healthz-server.ts';
+import { startHealthServer, standardEndpoints } from '../../agents/api/health-server.ts';
+import { SyncHealth, syncedCheck } from '../../agents/api/sync-health.ts';
 
 const failing: HealthCheck = { name: 'etcd', check: async () => { throw new Error('database is closed'); } };
 const q = (s = '') => new URLSearchParams(s);
@@ -64,4 +67,23 @@ test('the kubelet healthz server: ping, log, syncloop on loopback without authen
   t.deepEqual(await get(port, '/healthz'), { status: 500, body: '[+]ping ok\n[+]log ok\n[-]syncloop failed: reason withheld\nhealthz check failed\n' });
   t.is(await startHealthzServer(0, [], log), undefined);
   t.is(await startHealthzServer(port, [], log), undefined, 'the port is taken: logged, no server');
+});
+
+test('podnet\'s health endpoints: readyz fails naming informer-sync and reconciled until both hold, and reconciled again after a failed run; livez stays ok', async (t) => {
+  const log = logger('test', 'silent');
+  const port = await freePort();
+  let synced!: () => void;
+  const reconciled = new SyncHealth('reconciled');
+  const s = await startHealthServer(port, standardEndpoints([], [syncedCheck('informer-sync', [new Promise<void>((r) => (synced = r))]), reconciled]), log);
+  t.teardown(() => s?.close());
+  t.deepEqual(await get(port, '/readyz'), { status: 500, body: '[+]ping ok\n[+]log ok\n[-]informer-sync failed: reason withheld\n[-]reconciled failed: reason withheld\nreadyz check failed\n' });
+  t.deepEqual(await get(port, '/livez?verbose'), { status: 200, body: '[+]ping ok\n[+]log ok\nlivez check passed\n' });
+  synced();
+  reconciled.succeeded();
+  await new Promise((r) => setImmediate(r));
+  t.deepEqual(await get(port, '/readyz'), { status: 200, body: 'ok' });
+  reconciled.failed(new Error('RTNETLINK answers: Network is unreachable'));
+  t.deepEqual(await get(port, '/healthz/reconciled'), { status: 500, body: 'internal server error: last reconcile failed: RTNETLINK answers: Network is unreachable\n' });
+  t.deepEqual(await get(port, '/readyz?exclude=reconciled'), { status: 200, body: 'ok' });
+  t.is((await get(port, '/metrics')).status, 404);
 });

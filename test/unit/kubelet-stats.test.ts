@@ -195,7 +195,7 @@ function get(port: number, ca: string, path: string, who: KeyPair): Promise<{ st
   });
 }
 
-test('/stats/summary and /metrics/resource on the kubelet port: the API server passes, others are refused by subresource', async (t) => {
+test('/stats/summary, /metrics/resource and /metrics/cadvisor on the kubelet port: the API server passes, others are refused by subresource', async (t) => {
   const { provider } = fakeNode(t);
   const dir = mkdtempSync(join(tmpdir(), 'kubelet-stats-http-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -218,4 +218,8 @@ test('/stats/summary and /metrics/resource on the kubelet port: the API server p
   t.regex(metrics.body, /^resource_scrape_error 0$/m);
   t.like(JSON.parse((await get(server.port, serving, '/stats/summary', alice)).body), { code: 403, message: 'Forbidden (user=alice, verb=get, resource=nodes, subresource=stats)' });
   t.like(JSON.parse((await get(server.port, serving, '/metrics/resource', alice)).body), { code: 403, message: 'Forbidden (user=alice, verb=get, resource=nodes, subresource=metrics)' });
+  const cadvisor = await get(server.port, serving, '/metrics/cadvisor', apiserver);
+  t.is(cadvisor.type, 'text/plain; version=0.0.4; charset=utf-8');
+  t.regex(cadvisor.body, /^container_memory_working_set_bytes\{container="app",id="\/kubepods\/besteffort\/podu1\/c-app",image="i",name="c-app",namespace="default",pod="web"\} 1\.5e\+06 \d+$/m);
+  t.like(JSON.parse((await get(server.port, serving, '/metrics/cadvisor', alice)).body), { code: 403, message: 'Forbidden (user=alice, verb=get, resource=nodes, subresource=metrics)' });
 });

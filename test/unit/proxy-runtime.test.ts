@@ -124,14 +124,16 @@ test('health: healthy until a queued update waits longer than the timeout', (t) 
 });
 
 
-test('/healthz, /metrics with the sync duration histogram, health-check node ports', async (t) => {
+test('/healthz and /livez, /metrics with the sync duration histogram, health-check node ports', async (t) => {
   const { tracker, proxier, settle, metrics, health } = rig();
   tracker.setService('ns/a', svc('a'));
   const servers = await startServers({ healthz: '127.0.0.1:0', metrics: '127.0.0.1:0', health, metricsRegistry: metrics, mode: 'iptables' });
   t.teardown(() => servers.close());
   t.is((await httpGet(servers.healthzPort, '/healthz')).status, 503, 'not synced yet');
+  t.is((await httpGet(servers.healthzPort, '/livez')).status, 503, 'not synced yet');
   proxier.start();
   await settle();
+  t.is((await httpGet(servers.healthzPort, '/livez')).status, 200);
   const hz = await httpGet(servers.healthzPort, '/healthz');
   t.is(hz.status, 200);
   t.true(JSON.parse(hz.text).nodeEligible);

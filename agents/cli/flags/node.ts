@@ -57,6 +57,7 @@ export const podnetOwn = {
   bridge: text('<name>', 'pod bridge', 'cni0'),
   backend: value('<host-gw|vxlan>', 'how pod traffic crosses nodes: routes on one L2, or a VXLAN overlay', podnetBackend, 'host-gw'),
   'disable-network-policy': toggle('do not enforce NetworkPolicies on this node'),
+  'podnet-healthz-port': int('<n>', 'port of podnet\'s 127.0.0.1 /livez, /readyz, /healthz (0: none)', '10262'),
 } as const;
 
 export const proxyOwn = {

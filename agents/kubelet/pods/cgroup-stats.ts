@@ -32,6 +32,42 @@ export interface CgroupStats {
   /** the memory limit, when there is one */
   memoryLimitBytes?: number;
   oomKills: number;
+  /** page cache (v1 total_cache, v2 file) */
+  memoryCacheBytes?: number;
+  /** CPU bandwidth control, read only when asked for (cAdvisor's figures: CgroupReader.stats(path, true)) */
+  cpuSpec?: CpuSpec;
+  cfs?: CfsStats;
+}
+
+/** A cgroup's CPU settings as cAdvisor's ContainerSpec.Cpu: quota 0 when unlimited. */
+export interface CpuSpec { periodUs: number; quotaUs: number; shares: number }
+
+/** CFS bandwidth counters (v1 cpu.stat, v2 cpu.stat). */
+export interface CfsStats { periods: number; throttledPeriods: number; throttledNs: number }
+
+/** v1 cpu.cfs_quota_us/cpu.cfs_period_us/cpu.shares; -1 (no quota) is 0, as cAdvisor reports it. */
+export function v1CpuSpec(files: { 'cpu.cfs_quota_us'?: string; 'cpu.cfs_period_us'?: string; 'cpu.shares'?: string }): CpuSpec | undefined {
+  const period = parseSingle(files['cpu.cfs_period_us'] ?? '');
+  if (period === undefined) return undefined;
+  const quota = Number((files['cpu.cfs_quota_us'] ?? '').trim());
+  return { periodUs: period, quotaUs: Number.isFinite(quota) && quota > 0 ? quota : 0, shares: parseSingle(files['cpu.shares'] ?? '') ?? 1024 };
+}
+
+/** v2 cpu.max ("max 100000" or "50000 100000") and cpu.weight, converted to shares as cAdvisor does. */
+export function v2CpuSpec(files: { 'cpu.max'?: string; 'cpu.weight'?: string }): CpuSpec | undefined {
+  const m = /^(max|\d+)\s+(\d+)$/.exec((files['cpu.max'] ?? '').trim());
+  if (!m) return undefined;
+  const weight = parseSingle(files['cpu.weight'] ?? '') ?? 100;
+  return { periodUs: Number(m[2]), quotaUs: m[1] === 'max' ? 0 : Number(m[1]), shares: Math.floor(2 + ((weight - 1) * 262142) / 9999) };
+}
+
+/** cpu.stat's throttling counters: v1 nr_periods/nr_throttled/throttled_time (ns), v2 .../throttled_usec. */
+export function cfsStats(cpuStat: string | undefined): CfsStats | undefined {
+  if (cpuStat === undefined) return undefined;
+  const f = parseFlatKeyed(cpuStat);
+  if (f.nr_periods === undefined) return undefined;
+  const throttledNs = f.throttled_usec !== undefined ? f.throttled_usec * 1000 : (f.throttled_time ?? 0);
+  return { periods: f.nr_periods, throttledPeriods: f.nr_throttled ?? 0, throttledNs };
 }
 
 /** Stats of one v2 cgroup from its files' contents (missing files as undefined). */
@@ -46,6 +82,7 @@ export function v2Stats(files: { 'memory.current'?: string; 'memory.stat'?: stri
     out.memoryWorkingSetBytes = Math.max(0, usage - (stat.inactive_file ?? 0));
   }
   if (stat.anon !== undefined) out.memoryRssBytes = stat.anon;
+  if (stat.file !== undefined) out.memoryCacheBytes = stat.file;
   if (stat.pgfault !== undefined) out.pageFaults = stat.pgfault;
   if (stat.pgmajfault !== undefined) out.majorPageFaults = stat.pgmajfault;
   const limit = files['memory.max'] === undefined ? undefined : parseSingle(files['memory.max']);
@@ -70,6 +107,7 @@ export function v1Stats(files: { 'cpuacct.usage'?: string; 'memory.usage_in_byte
     out.memoryWorkingSetBytes = Math.max(0, usage - (stat.total_inactive_file ?? 0));
   }
   if (stat.total_rss !== undefined) out.memoryRssBytes = stat.total_rss;
+  if (stat.total_cache !== undefined) out.memoryCacheBytes = stat.total_cache;
   if (stat.total_pgfault !== undefined) out.pageFaults = stat.total_pgfault;
   if (stat.total_pgmajfault !== undefined) out.majorPageFaults = stat.total_pgmajfault;
   const limit = files['memory.limit_in_bytes'] === undefined ? undefined : parseSingle(files['memory.limit_in_bytes']);

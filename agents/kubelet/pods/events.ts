@@ -1,18 +1,19 @@
 // core/v1 Events from the kubelet, which `kubectl describe pod` lists: source kubelet/<node>, the
-// container named in involvedObject.fieldPath, and repeats of the same event folded into one
-// object whose count and lastTimestamp grow (upstream's event correlator does the same). Sending
-// is asynchronous and best effort, with a bounded backlog: events must never slow a pod down.
+// container named in involvedObject.fieldPath, correlated as upstream's recorder does
+// (agents/api/event-correlator.ts: repeats of the same event fold into one object whose count and
+// lastTimestamp grow, the 10th similar one within 10 minutes starts a combined one). Sending is
+// asynchronous and best effort, with a bounded backlog: events must never slow a pod down.
 import { randomBytes } from 'node:crypto';
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import type { ApiClient } from '../../api/client.ts';
 import type { Logger } from '../../api/log.ts';
 import { core } from '../../api/paths.ts';
+import { EventCorrelator } from '../../api/event-correlator.ts';
 
 export type EventType = 'Normal' | 'Warning';
 export interface EventRef { kind: string; apiVersion: string; name: string; namespace?: string; uid?: string; fieldPath?: string }
 type Ref = EventRef;
 
-const AGGREGATE_MS = 10 * 60_000;
 const MAX_BACKLOG = 1000;
 const SENDERS = 4;
 
@@ -25,7 +26,7 @@ export function containerFieldPath(pod: V1Pod, c: V1Container | string): string 
 }
 
 export class EventRecorder {
-  private seen = new Map<string, { name: string; namespace: string; count: number; first: string; at: number }>();
+  private correlator = new EventCorrelator();
   private backlog: (() => Promise<void>)[] = [];
   private active = 0;
 
@@ -50,30 +51,25 @@ export class EventRecorder {
   }
 
   private emit(ref: Ref, type: EventType, reason: string, message: string, namespace = ref.namespace ?? 'default'): void {
-    const key = `${ref.uid}|${ref.fieldPath ?? ''}|${type}|${reason}|${message}`;
-    const now = new Date();
-    const ts = now.toISOString().replace(/\.\d{3}Z$/, 'Z');
-    for (const [k, v] of this.seen) if (now.getTime() - v.at > AGGREGATE_MS) this.seen.delete(k);
-    const prior = this.seen.get(key);
-    if (prior) {
-      prior.count++;
-      prior.at = now.getTime();
-      const { name, count } = prior;
+    const source = { component: this.component, host: this.node };
+    const c = this.correlator.correlate({ source, involvedObject: ref, type, reason, message, reportingController: this.component, reportingInstance: this.node },
+      () => `${ref.name}.${randomBytes(8).toString('hex')}`);
+    if (c.skip) return;
+    const ts = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const { name, count } = c;
+    if (!c.create) {
       this.enqueue(async () => {
-        await this.api.patch(core('events', prior.namespace, name), { count, lastTimestamp: ts }, 'merge')
-          .catch(() => undefined);
+        await this.api.patch(core('events', namespace, name), { count, lastTimestamp: ts, message: c.message }, 'merge').catch(() => undefined);
       });
       return;
     }
-    const name = `${ref.name}.${randomBytes(8).toString('hex')}`;
-    this.seen.set(key, { name, namespace, count: 1, first: ts, at: now.getTime() });
     this.enqueue(async () => {
       await this.api.create(core('events', namespace), {
         apiVersion: 'v1', kind: 'Event',
         metadata: { name, namespace },
         involvedObject: ref,
-        reason, message, type,
-        source: { component: this.component, host: this.node },
+        reason, message: c.message, type,
+        source,
         firstTimestamp: ts, lastTimestamp: ts, count: 1,
         reportingComponent: this.component, reportingInstance: this.node,
       } as never);

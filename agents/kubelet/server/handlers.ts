@@ -11,6 +11,7 @@ import type { KubeletMetrics } from './metrics.ts';
 import { runtimeCounts } from './metrics.ts';
 import { summaryJson, type StatsProvider } from '../stats/provider.ts';
 import { renderResourceMetrics } from '../stats/resource-metrics.ts';
+import { renderCadvisorMetrics } from '../stats/cadvisor-metrics.ts';
 import { logger } from '../../api/log.ts';
 import { parseLogQuery, parsePorts, parseStreamQuery, type Route, type StreamRoute } from './params.ts';
 import { HttpError } from './status.ts';
@@ -23,8 +24,8 @@ export interface HandlerContext {
   pods(): V1Pod[];
   podLogDir: string;
   metrics: KubeletMetrics;
-  /** /stats/summary and /metrics/resource (404 without) */
-  stats?: Pick<StatsProvider, 'summary'>;
+  /** /stats/summary, /metrics/resource and /metrics/cadvisor (404 without) */
+  stats?: Pick<StatsProvider, 'summary' | 'cadvisor'>;
   /** aborted when the server closes: ends log follows */
   closing: AbortSignal;
 }
@@ -65,6 +66,13 @@ export async function serveSimple(ctx: HandlerContext, route: Route, res: Server
       // as upstream's collector: a failed summary is a 200 with the scrape errors at 1
       const summary = await ctx.stats.summary(true).catch((err: unknown) => void log.warn({ err: String(err) }, 'resource metrics: stats failed'));
       res.writeHead(200, { 'Content-Type': PROMETHEUS_TEXT }).end(renderResourceMetrics(summary ?? undefined));
+      return;
+    }
+    case 'metricsCadvisor': {
+      if (!ctx.stats) throw new HttpError(404, 'the server could not find the requested resource');
+      // as cAdvisor's collectors: a failed read is a 200 with container_scrape_error and machine_scrape_error at 1
+      const snap = await ctx.stats.cadvisor().catch((err: unknown) => void log.warn({ err: String(err) }, 'cadvisor metrics: stats failed'));
+      res.writeHead(200, { 'Content-Type': PROMETHEUS_TEXT }).end(renderCadvisorMetrics(snap ?? undefined));
       return;
     }
     default:

@@ -5,7 +5,7 @@ import type { LogOptions, LogStream } from './cri-log.ts';
 import { badRequest, HttpError } from './status.ts';
 
 export type Route =
-  | { kind: 'healthz' | 'pods' | 'metrics' | 'metricsResource' | 'statsSummary' }
+  | { kind: 'healthz' | 'pods' | 'metrics' | 'metricsResource' | 'metricsCadvisor' | 'statsSummary' }
   | { kind: 'containerLogs'; namespace: string; pod: string; container: string }
   | { kind: 'exec' | 'attach'; namespace: string; pod: string; uid?: string; container: string }
   | { kind: 'portForward'; namespace: string; pod: string; uid?: string };
@@ -31,6 +31,7 @@ export function parseRoute(pathname: string): Route | undefined {
       return rest.length === 0 ? { kind: head } : undefined;
     case 'metrics':
       if (rest.length === 1 && rest[0] === 'resource') return { kind: 'metricsResource' };
+      if (rest.length === 1 && rest[0] === 'cadvisor') return { kind: 'metricsCadvisor' };
       return rest.length === 0 ? { kind: head } : undefined;
     case 'stats':
       return rest.length === 1 && rest[0] === 'summary' ? { kind: 'statsSummary' } : undefined;

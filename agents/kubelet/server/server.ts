@@ -1,5 +1,5 @@
 // The kubelet's HTTPS API on :10250, the one the API server proxies `kubectl logs`, `exec`,
-// `attach` and `port-forward` to: /healthz, /pods, /metrics, /metrics/resource, /stats/summary,
+// `attach` and `port-forward` to: /healthz, /pods, /metrics, /metrics/resource, /metrics/cadvisor, /stats/summary,
 // /containerLogs, /exec, /attach and /portForward, at upstream's paths with upstream's query parameters. Every request needs a client
 // certificate signed by the cluster CA (401 otherwise) whose user may use the kubelet (403
 // otherwise); errors are metav1 Status JSON. Streams are relayed to the runtime's own server.
@@ -39,7 +39,7 @@ export interface KubeletServerOptions {
   servingCertIssuer?: ServingCertIssuer;
   /** how often to ask again while the control plane has not given one (default 30 s) */
   servingCertRetryMs?: number;
-  /** the source of /stats/summary and /metrics/resource */
+  /** the source of /stats/summary, /metrics/resource and /metrics/cadvisor */
   stats?: HandlerContext['stats'];
 }
 

@@ -3,7 +3,7 @@
 // its source for pod and node totals, as cAdvisor reads the same files.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { v1Stats, v2Stats, type CgroupStats } from '../pods/cgroup-stats.ts';
+import { cfsStats, v1CpuSpec, v1Stats, v2CpuSpec, v2Stats, type CgroupStats } from '../pods/cgroup-stats.ts';
 
 const read = (file: string): string | undefined => {
   try { return readFileSync(file, 'utf8'); } catch { return undefined; }
@@ -19,7 +19,7 @@ export class CgroupReader {
     this.v2 = existsSync(join(fsRoot, 'cgroup.controllers'));
   }
 
-  private dir(controller: 'cpuacct' | 'memory', path: string): string {
+  private dir(controller: 'cpu' | 'cpuacct' | 'memory', path: string): string {
     return this.v2 ? join(this.fsRoot, path) : join(this.fsRoot, controller, path);
   }
 
@@ -27,22 +27,28 @@ export class CgroupReader {
     return existsSync(this.dir('memory', path));
   }
 
-  /** The cgroup's figures; undefined when it does not exist. */
-  stats(path: string): CgroupStats | undefined {
+  /** The cgroup's figures; undefined when it does not exist. `cpuDetail` adds the CPU bandwidth settings and throttling (/metrics/cadvisor). */
+  stats(path: string, cpuDetail = false): CgroupStats | undefined {
     if (!this.exists(path)) return undefined;
     if (this.v2) {
       const d = this.dir('memory', path);
-      return v2Stats({
-        'cpu.stat': read(join(d, 'cpu.stat')), 'memory.current': read(join(d, 'memory.current')),
+      const cpuStat = read(join(d, 'cpu.stat'));
+      const out = v2Stats({
+        'cpu.stat': cpuStat, 'memory.current': read(join(d, 'memory.current')),
         'memory.stat': read(join(d, 'memory.stat')), 'memory.max': read(join(d, 'memory.max')), 'memory.events': read(join(d, 'memory.events')),
       });
+      return cpuDetail ? { ...out, cpuSpec: v2CpuSpec({ 'cpu.max': read(join(d, 'cpu.max')), 'cpu.weight': read(join(d, 'cpu.weight')) }), cfs: cfsStats(cpuStat) } : out;
     }
     const m = this.dir('memory', path);
-    return v1Stats({
+    const out = v1Stats({
       'cpuacct.usage': read(join(this.dir('cpuacct', path), 'cpuacct.usage')),
       'memory.usage_in_bytes': read(join(m, 'memory.usage_in_bytes')), 'memory.stat': read(join(m, 'memory.stat')),
       'memory.limit_in_bytes': read(join(m, 'memory.limit_in_bytes')), 'memory.oom_control': read(join(m, 'memory.oom_control')),
     });
+    if (!cpuDetail) return out;
+    const c = this.dir('cpu', path);
+    const spec = v1CpuSpec({ 'cpu.cfs_quota_us': read(join(c, 'cpu.cfs_quota_us')), 'cpu.cfs_period_us': read(join(c, 'cpu.cfs_period_us')), 'cpu.shares': read(join(c, 'cpu.shares')) });
+    return { ...out, cpuSpec: spec, cfs: cfsStats(read(join(c, 'cpu.stat'))) };
   }
 
   /** Process ids in the cgroup and below it (bounded walk). */

@@ -39,3 +39,18 @@ export function parseMeminfo(text: string): Record<string, number> {
   }
   return out;
 }
+
+/** The source device of the mount holding `path` (the longest mount point above it) from a /proc/<pid>/mountinfo text; "" when none. */
+export function mountDevice(mountinfo: string, path: string): string {
+  let best = { point: '', device: '' };
+  for (const line of mountinfo.split('\n')) {
+    // id parent major:minor root mountpoint options [optional...] - fstype source superoptions
+    const f = line.split(' ');
+    const dash = f.indexOf('-');
+    const point = f[4];
+    if (dash < 0 || point === undefined) continue;
+    const under = point === '/' || path === point || path.startsWith(`${point}/`);
+    if (under && point.length >= best.point.length) best = { point, device: f[dash + 2] ?? '' };
+  }
+  return best.device;
+}

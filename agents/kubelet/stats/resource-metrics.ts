@@ -4,21 +4,10 @@
 // stability tag, label names, families sorted by name, and the sample time as each line's
 // timestamp (none on container_start_time_seconds and the scrape errors). Pure.
 import type { CPUStats, MemoryStats, Summary } from './types.ts';
+import { family as f, renderFamilies, type Family } from './exposition.ts';
 
-interface Family { name: string; help: string; type: 'counter' | 'gauge'; samples: { labels: [string, string][]; value: number; ms?: number }[] }
+export { goFloat } from './exposition.ts';
 
-/** A float as Go's strconv.FormatFloat(f, 'g', -1, 64) writes it (what client_golang's text format uses). */
-export function goFloat(n: number): string {
-  if (Number.isNaN(n)) return 'NaN';
-  if (!Number.isFinite(n)) return n > 0 ? '+Inf' : '-Inf';
-  if (n === 0) return '0';
-  const [mant, e] = n.toExponential().split('e') as [string, string];
-  const exp = Number(e);
-  if (exp < -4 || exp >= 6) return `${mant}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
-  return String(n);
-}
-
-const escapeLabel = (v: string) => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
 const ms = (time: string) => Date.parse(time);
 const seconds = (ns: number) => ns / 1e9;
 
@@ -33,7 +22,6 @@ const SCRAPE_HELP = '1 if there was an error while getting container metrics, 0 
 
 /** The exposition text for a summary, or for a failed one (only the scrape errors, at 1). */
 export function renderResourceMetrics(summary: Summary | undefined): string {
-  const f = (name: string, type: Family['type'], help: string): Family => ({ name, type, help, samples: [] });
   const containerCpu = f('container_cpu_usage_seconds_total', 'counter', '[STABLE] Cumulative cpu time consumed by the container in core-seconds');
   const containerMem = f('container_memory_working_set_bytes', 'gauge', '[STABLE] Current working set of the container in bytes');
   const containerStart = f('container_start_time_seconds', 'gauge', '[STABLE] Start time of the container since unix epoch in seconds');
@@ -60,16 +48,5 @@ export function renderResourceMetrics(summary: Summary | undefined): string {
       podMem.samples.push(...memSample(pod.memory, podLabels));
     }
   }
-  const families = [containerCpu, containerMem, containerStart, nodeCpu, nodeMem, podCpu, podMem, resourceError, scrapeError];
-  const key = (labels: [string, string][]) => labels.map(([, v]) => v).join('\u0000');
-  let out = '';
-  for (const fam of families) {
-    if (!fam.samples.length) continue;
-    out += `# HELP ${fam.name} ${fam.help}\n# TYPE ${fam.name} ${fam.type}\n`;
-    for (const s of [...fam.samples].sort((a, b) => (key(a.labels) < key(b.labels) ? -1 : key(a.labels) > key(b.labels) ? 1 : 0))) {
-      const labels = s.labels.length ? `{${s.labels.map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(',')}}` : '';
-      out += `${fam.name}${labels} ${goFloat(s.value)}${s.ms !== undefined && Number.isFinite(s.ms) ? ` ${s.ms}` : ''}\n`;
-    }
-  }
-  return out;
+  return renderFamilies([containerCpu, containerMem, containerStart, nodeCpu, nodeMem, podCpu, podMem, resourceError, scrapeError]);
 }
