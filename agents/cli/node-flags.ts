@@ -34,6 +34,8 @@ export const sharedNodeFlags = (c: Command) => c
 /** Taken by podnet and kube-proxy alike, with one meaning. */
 const clusterCidrFlag = (c: Command) => c.option('--cluster-cidr <cidr>', 'pod network (not masqueraded inside it; traffic from outside it to a Service is)', '10.244.0.0/16');
 const nodeIpFlag = (c: Command) => c.option('--node-ip <ip>', 'InternalIP (default: the address that routes to the API server)');
+/** podnet reads it too: NetworkPolicies are enforced with nftables in nftables mode, else with iptables */
+const proxyModeFlag = (c: Command) => c.option('--proxy-mode <mode>', PROXY_MODE_LIST, 'iptables');
 
 export const kubeletFlags = (c: Command) => nodeIpFlag(c)
   .option('--container-runtime-endpoint <endpoint>', 'CRI socket: unix:///path or a path', '/run/containerd/containerd.sock')
@@ -58,7 +60,7 @@ export const kubeletFlags = (c: Command) => nodeIpFlag(c)
   .option('--image-gc-low-threshold <percent>', 'image disk usage image garbage collection frees down to', num, 80)
   .option('--minimum-image-ttl-duration <duration>', 'minimum age of an unused image before it may be collected', '2m');
 
-export const podnetFlags = (c: Command) => clusterCidrFlag(c)
+export const podnetFlags = (c: Command) => proxyModeFlag(clusterCidrFlag(c))
   .option('--cni-conf-dir <dir>', 'where containerd reads CNI configs', '/etc/cni/net.d')
   .option('--cni-bin-dir <dir>', 'where the CNI plugins are', '/opt/cni/bin')
   .option('--ipam-data-dir <dir>', 'host-local allocations', '/var/lib/cni/networks')
@@ -67,8 +69,7 @@ export const podnetFlags = (c: Command) => clusterCidrFlag(c)
   .option('--disable-network-policy', 'do not enforce NetworkPolicies on this node');
 
 /** kube-proxy's own flags; `withShared` false when podnet (or the kubelet) already declared the common ones. */
-export const proxyFlags = (c: Command, withShared = true) => (withShared ? nodeIpFlag(clusterCidrFlag(c)) : c)
-  .option('--proxy-mode <mode>', PROXY_MODE_LIST, 'iptables')
+export const proxyFlags = (c: Command, withShared = true) => (withShared ? proxyModeFlag(nodeIpFlag(clusterCidrFlag(c))) : c)
   .option('--healthz-bind-address <ip:port>', 'healthz server', '0.0.0.0:10256')
   .option('--metrics-bind-address <ip:port>', 'metrics server', '127.0.0.1:10249')
   .option('--min-sync-period <duration>', 'least time between syncs (batches bursts)', '1s')
@@ -122,7 +123,7 @@ export function podnetOptions(o: Flags): PodnetOptions {
   return {
     nodeName: str(o.nodeName), kubeconfig: componentKubeconfig(str(o.kubeconfig)), cniConfDir: str(o.cniConfDir), cniBinDir: str(o.cniBinDir),
     ipamDataDir: str(o.ipamDataDir), bridge: str(o.bridge), clusterCIDR: str(o.clusterCidr), backend,
-    disableNetworkPolicy: !!o.disableNetworkPolicy,
+    disableNetworkPolicy: !!o.disableNetworkPolicy, proxyMode: parseProxyMode(str(o.proxyMode)),
   };
 }
 

@@ -13,6 +13,7 @@ import { Latch } from '../api/latch.ts';
 import { core } from '../api/paths.ts';
 import { SyncRunner } from '../api/sync-runner.ts';
 import { makeExec } from '../kube-proxy/exec.ts';
+import type { ProxyMode } from '../kube-proxy/modes.ts';
 import { startNetpol } from '../netpol/netpol.ts';
 import { startVxlan } from './vxlan.ts';
 import { cniConflist, desiredRoutes, masqueradeRules, routeChanges, staleBridgeAddresses, type Route } from './plan.ts';
@@ -29,6 +30,8 @@ export interface PodnetOptions {
   /** credentials that may list and watch pods, namespaces and NetworkPolicies cluster-wide (default: kubeconfig) */
   /** do not enforce NetworkPolicies on this node (k3s' --disable-network-policy) */
   disableNetworkPolicy?: boolean;
+  /** kube-proxy's mode on this node: NetworkPolicies are enforced with nftables in nftables mode (default iptables) */
+  proxyMode?: ProxyMode;
 }
 
 // routes we own carry this protocol number, so that we never touch anyone else's
@@ -115,7 +118,7 @@ export async function startPodnet(o: PodnetOptions): Promise<{ ready: Promise<vo
   runner.start();
   // not awaited: the CNI config (and so the kubelet) must not wait for the policy informers' first list
   const netpol = o.disableNetworkPolicy ? undefined : startNetpol({
-    nodeName: o.nodeName, log: logger('netpol'), x: makeExec(),
+    nodeName: o.nodeName, log: logger('netpol'), x: makeExec(), mode: o.proxyMode,
     api,
   });
   log.info({ node: o.nodeName, backend: o.backend }, 'podnet started');

@@ -67,6 +67,7 @@ export function componentValues(c: Component, s: InstallSettings): Values {
         ...node('podnet'), 'cni-conf-dir': LAYOUT.cniConfDir, 'cni-bin-dir': LAYOUT.cniBinDir, 'cluster-cidr': s.clusterCIDR,
         // written only when not the default, so a podnet without the flag still reads the file
         backend: s.podnetBackend === 'host-gw' ? undefined : s.podnetBackend,
+        'proxy-mode': s.proxyMode === 'iptables' ? undefined : s.proxyMode,   // NetworkPolicy follows kube-proxy's mode
       };
     case 'kube-proxy':
       return { ...node('kube-proxy'), 'cluster-cidr': s.clusterCIDR, 'node-ip': s.nodeIP, 'proxy-mode': s.proxyMode === 'iptables' ? undefined : s.proxyMode,
