@@ -4,16 +4,9 @@
 // deny, allow from a namespace, ipBlock except, named port, egress deny, a policy change keeping a
 // running connection; each checked with real connections both ways, on one node and across nodes.
 import test from 'ava';
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { parse, stringify } from 'yaml';
-import { systemEnv } from '../../agents/api/system-path.ts';
-import { etcDirOf, nodeProc } from '../../agents/cli/lab/components.ts';
-import { startProc, stopProc } from '../../agents/cli/lab/procs.ts';
-import type { LabNode } from '../../agents/cli/lab/topology.ts';
-import { bin, downLab, eventually, kubectl, kubectlOk, upLab, type NodeLab } from './helpers/node-e2e.ts';
-import { PolicyLab, type P } from './helpers/netpol-e2e.ts';
+import { downLab, eventually, kubectl, kubectlOk, upLab, type NodeLab } from './helpers/node-e2e.ts';
+import { inNode, PolicyLab, switchToNftables, type P } from './helpers/netpol-e2e.ts';
 
 const LAB = ['npn', '10.90.0.0/24'] as const;
 let L: NodeLab;
@@ -26,28 +19,11 @@ const clientA: P = { ns: NS_A, name: 'client-a' };    // the other node
 const clientB1: P = { ns: NS_B, name: 'client-b1' };  // the server's node
 const clientB2: P = { ns: NS_B, name: 'client-b2' };  // the other node
 
-// the system's tools: npx puts node_modules/.bin (where @vercel/nft is an `nft`) first on PATH
-const inNode = (n: LabNode, cmd: string, args: string[]) => execFileSync('ip', ['netns', 'exec', n.netns, cmd, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: systemEnv() });
-
-/** podnet and kube-proxy of a node restarted with proxy-mode nftables, kube-proxy's iptables rules removed between (kube-proxy --cleanup). */
-async function toNftables(n: LabNode): Promise<void> {
-  for (const c of ['podnet', 'kube-proxy'] as const) await stopProc(nodeProc(L.lab, n, c, bin).pidFile);
-  execFileSync('ip', ['netns', 'exec', n.netns, process.execPath, bin, 'kube-proxy', '--cleanup'], { stdio: 'ignore', timeout: 60_000 });
-  for (const c of ['podnet', 'kube-proxy'] as const) {
-    const file = `${etcDirOf(L.lab, n)}/${c}.yaml`;
-    writeFileSync(file, stringify({ ...parse(readFileSync(file, 'utf8')), 'proxy-mode': 'nftables' }));
-    startProc(nodeProc(L.lab, n, c, bin));
-  }
-  await eventually(`${n.name}: both nftables tables`, async () => {
-    try { inNode(n, 'nft', ['list', 'table', 'ip', 'kube-proxy']); inNode(n, 'nft', ['list', 'table', 'ip', 'hawser-netpol']); return true; } catch { return false; }
-  }, 60_000);
-}
-
 test.before(async () => {
   L = await upLab(...LAB);
   PL = new PolicyLab(L);
   const [n0, n1] = L.lab.nodes;
-  for (const n of [n0, n1]) await toNftables(n);
+  for (const n of [n0, n1]) await switchToNftables(L, n);
   await kubectlOk(L.kc, ['create', 'namespace', NS_A]);
   await kubectlOk(L.kc, ['create', 'namespace', NS_B]);
   await kubectlOk(L.kc, ['label', 'namespace', NS_B, 'team=b']);

@@ -5,7 +5,35 @@
 // connect with wget (bounded by timeout: this busybox's wget -T crashes) through kubectl exec. The
 // policies REJECT, so a refused connection fails at once instead of timing out.
 import type { ExecutionContext } from 'ava';
-import { eventually, kubectl, kubectlJson, kubectlOk, type NodeLab } from './node-e2e.ts';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { parse, stringify } from 'yaml';
+import { systemEnv } from '../../../agents/api/system-path.ts';
+import { etcDirOf, nodeProc } from '../../../agents/cli/lab/components.ts';
+import { startProc, stopProc } from '../../../agents/cli/lab/procs.ts';
+import type { LabNode } from '../../../agents/cli/lab/topology.ts';
+import { bin, eventually, kubectl, kubectlJson, kubectlOk, type NodeLab } from './node-e2e.ts';
+
+/** A tool in a lab node's namespace; the system's: npx puts node_modules/.bin (where @vercel/nft is an `nft`) first on PATH. */
+export const inNode = (n: LabNode, cmd: string, args: string[]) => execFileSync('ip', ['netns', 'exec', n.netns, cmd, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: systemEnv() });
+
+/**
+ * A lab node switched to nftables mode as an install with --proxy-mode nftables runs it: podnet and
+ * kube-proxy restarted with the key in their files, kube-proxy's iptables rules removed between
+ * (kube-proxy --cleanup); done when both nftables tables are there.
+ */
+export async function switchToNftables(L: NodeLab, n: LabNode): Promise<void> {
+  for (const c of ['podnet', 'kube-proxy'] as const) await stopProc(nodeProc(L.lab, n, c, bin).pidFile);
+  execFileSync('ip', ['netns', 'exec', n.netns, process.execPath, bin, 'kube-proxy', '--cleanup'], { stdio: 'ignore', timeout: 60_000, env: systemEnv() });
+  for (const c of ['podnet', 'kube-proxy'] as const) {
+    const file = `${etcDirOf(L.lab, n)}/${c}.yaml`;
+    writeFileSync(file, stringify({ ...parse(readFileSync(file, 'utf8')), 'proxy-mode': 'nftables' }));
+    startProc(nodeProc(L.lab, n, c, bin));
+  }
+  await eventually(`${n.name}: both nftables tables`, async () => {
+    try { inNode(n, 'nft', ['list', 'table', 'ip', 'kube-proxy']); inNode(n, 'nft', ['list', 'table', 'ip', 'hawser-netpol']); return true; } catch { return false; }
+  }, 60_000);
+}
 
 export interface P { ns: string; name: string; ip?: string }
 /** a pod to place: on which node, with which labels, a server (three containers) or a client */
