@@ -59,6 +59,7 @@ program.command('control-plane').alias('server')
   .option('--write-kubeconfig <file>', 'also write the admin kubeconfig here (mode 0600) at each start, e.g. /etc/hawser/admin.kubeconfig')
   .option('--metric-resolution <duration>', 'how often the metrics API scrapes each kubelet\'s /metrics/resource', '15s')
   .option('--disable-ingress', 'do not create the built-in default IngressClass "hawser" (k3s: --disable traefik)')
+  .option('--disable-servicelb', 'run no built-in service load balancer: LoadBalancer Services stay pending (k3s: --disable servicelb)')
   .action(async (_o, cmd: Command) => {
     const o = withConfigFile<Record<string, any>>(cmd, 'control-plane');
     const { startControlPlane } = await import('../control-plane/index.ts');
@@ -78,6 +79,7 @@ program.command('control-plane').alias('server')
       secretsEncryption: !!o.secretsEncryption,
       metricResolutionMs: duration(String(o.metricResolution)),
       disableIngress: !!o.disableIngress,
+      disableServiceLB: !!o.disableServicelb,
     });
     const adminKubeconfig = `${o.dataDir}/admin.kubeconfig`;
     if (o.writeKubeconfig) (await import('./install/admin-kubeconfig.ts')).copyAdminKubeconfig(adminKubeconfig, o.writeKubeconfig);
