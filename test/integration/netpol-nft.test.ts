@@ -1,12 +1,12 @@
 // NetworkPolicy in nftables mode against the real nft in a throwaway network namespace
 // (agents/netpol/nft-enforcer.ts): the first sync replaces the table and removes what iptables mode
 // left; a change is one partial transaction and the chains and sets it left unused are deleted;
-// a periodic sync that finds the table gone writes it again.
+// a periodic sync that finds the table gone writes it again; a switch back to iptables mode removes the table.
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
 import { makeExec } from '../../agents/kube-proxy/exec.ts';
 import type { NpPod, NpPolicy } from '../../agents/netpol/model.ts';
-import { removeIptablesPolicy } from '../../agents/netpol/netpol.ts';
+import { removeIptablesPolicy, removeNftPolicy } from '../../agents/netpol/netpol.ts';
 import { NftEnforcer } from '../../agents/netpol/nft-enforcer.ts';
 import { nftPodChain } from '../../agents/netpol/nft-plan.ts';
 import type { NpInput } from '../../agents/netpol/policy-plan.ts';
@@ -56,4 +56,11 @@ test.serial('full, partial and periodic syncs reach the kernel; iptables mode\'s
   await e.sync(input([fromB]), true);
   t.regex(e.lastTransactions[0], /^add table ip hawser-netpol/, 'a periodic sync finds the table gone and writes it whole');
   t.regex(await table(), new RegExp(nftPodChain('ingress', server)));
+});
+
+test.serial('back in iptables mode the nftables table goes; without one there is nothing to do', async (t) => {
+  await new NftEnforcer(x, removeIptablesPolicy).sync(input([fromB]), false);
+  await removeNftPolicy(x);
+  await t.throwsAsync(x('nft', ['list', 'table', 'ip', 'hawser-netpol']));
+  await t.notThrowsAsync(removeNftPolicy(x));
 });
