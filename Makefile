@@ -140,10 +140,12 @@ bench-pods: deps
 bench-scheduler: deps
 	$(NODE) --import=tsx bench/scheduler.ts
 
-# NetworkPolicy at 1,000 policies and 5,000 pods: a policy change to the applied restore (root: a throwaway netns)
+# NetworkPolicy at 1,000 policies and 5,000 pods: a policy change to the applied restore (root: a throwaway netns);
+# then the packet path: new pod-to-pod connections/s with 100 policies against none, iptables and nftables mode (root: a lab of its own)
 .PHONY: bench-netpol
-bench-netpol: deps
+bench-netpol: deps build
 	$(NODE) --import=tsx bench/netpol.ts
+	$(NODE) --import=tsx bench/netpol-packets.ts
 
 # node agents' RSS with 30 pods: one `hawser agent` process against three units, on the machine lab
 bench-agent-rss: deps dist

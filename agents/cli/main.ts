@@ -68,6 +68,7 @@ component('control-plane', async (o) => {
     secretsEncryption: o.secretsEncryption,
     metricResolutionMs: o.metricResolution,
     disableIngress: o.disableIngress,
+    disableServiceLB: o.disableServicelb,
   });
   const adminKubeconfig = `${o.dataDir}/admin.kubeconfig`;
   if (o.writeKubeconfig) (await import('./install/admin-kubeconfig.ts')).copyAdminKubeconfig(adminKubeconfig, o.writeKubeconfig);

@@ -8,16 +8,16 @@ import type { PodnetOptions } from '../podnet/podnet.ts';
 import { LAYOUT } from './install/layout.ts';
 import { addFlags, compose, settingsOf } from './flags/spec.ts';
 import {
-  agentCredentials, clusterCidrPart, kubeletOwn, kubeletSpec, nodeIpPart, podnetOwn, proxyOwn, sharedNodeSpec,
+  agentCredentials, clusterCidrPart, kubeletOwn, kubeletSpec, nodeIpPart, podnetOwn, proxyModePart, proxyOwn, sharedNodeSpec,
   type AgentSettings, type KubeletSettings, type PodnetSettings, type ProxySettings,
 } from './flags/node.ts';
 
 // The spec's parts as commander options, for callers that build a command piece by piece.
 export const sharedNodeFlags = (c: Command) => addFlags(c, sharedNodeSpec);
 export const kubeletFlags = (c: Command) => addFlags(c, compose(nodeIpPart, kubeletOwn));
-export const podnetFlags = (c: Command) => addFlags(c, compose(clusterCidrPart, podnetOwn));
+export const podnetFlags = (c: Command) => addFlags(c, compose(clusterCidrPart, proxyModePart, podnetOwn));
 /** kube-proxy's own flags; `withShared` false when podnet (or the kubelet) already declared the common ones. */
-export const proxyFlags = (c: Command, withShared = true) => addFlags(c, withShared ? compose(clusterCidrPart, nodeIpPart, proxyOwn) : proxyOwn);
+export const proxyFlags = (c: Command, withShared = true) => addFlags(c, withShared ? compose(clusterCidrPart, nodeIpPart, proxyModePart, proxyOwn) : proxyOwn);
 export const agentCredentialFlags = (c: Command) => addFlags(c, agentCredentials);
 
 /**
@@ -56,7 +56,7 @@ export function podnetOptions(o: PodnetSettings): PodnetOptions {
     nodeName: o.nodeName, kubeconfig: componentKubeconfig(o.kubeconfig), cniConfDir: o.cniConfDir, cniBinDir: o.cniBinDir,
     ipamDataDir: o.ipamDataDir, bridge: o.bridge, clusterCIDR: o.clusterCidr, backend: o.backend,
     disableNetworkPolicy: o.disableNetworkPolicy,
-    healthzPort: o.podnetHealthzPort,
+    healthzPort: o.podnetHealthzPort, proxyMode: o.proxyMode,
   };
 }
 

@@ -90,6 +90,8 @@ export interface ControlPlaneOptions {
   metricsSource?: MetricsStore;
   /** do not create the built-in IngressClass `hawser` (the nodes' ingress controllers then serve nothing) */
   disableIngress?: boolean;
+  /** run no built-in service load balancer: LoadBalancer Services stay pending for another one (k3s: --disable servicelb) */
+  disableServiceLB?: boolean;
 }
 
 const tlsDir = (dataDir: string) => join(dataDir, 'tls');
@@ -241,6 +243,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ url: 
     identity,
     gcRediscoverMs: o.gcRediscoverMs,
     hpaSyncPeriodMs: o.hpaSyncPeriodMs,
+    disable: o.disableServiceLB ? ['servicelb'] : undefined,
     extra: [
       () => new NodeIpamController(new LoopbackClient(handler, controllerUser), logger('node-ipam'), o),
       () => new NamespaceController(new LoopbackClient(handler, controllerUser), logger('namespace-controller'), handler, ca.certPem),

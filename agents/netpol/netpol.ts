@@ -1,8 +1,11 @@
 // NetworkPolicy enforcement on this node (started by podnet): follows pods, namespaces and
-// NetworkPolicies through informers, plans the chains and ipsets (plan.ts) and applies only what
-// changed (restore.ts) with `ipset restore` and `iptables-restore --noflush`, then keeps FORWARD
-// and INPUT jumping to HAWSER-NETPOL. After a start or a failed apply it reads our chain and set
-// names back from the kernel and rewrites everything once, removing what no policy wants any more.
+// NetworkPolicies through informers and enforces them the way kube-proxy runs: in nftables mode
+// with a table of its own (nft-enforcer.ts), else with iptables and ipsets: plans the chains and
+// ipsets (plan.ts) and applies only what changed (restore.ts) with `ipset restore` and
+// `iptables-restore --noflush`, then keeps FORWARD and INPUT jumping to HAWSER-NETPOL. After a
+// start or a failed apply it reads our chain and set names back from the kernel and rewrites
+// everything once, removing what no policy wants any more. Each mode's first sync removes what
+// the other left, so a node switched between modes is enforced once.
 import type { V1Namespace, V1Pod } from '@kubernetes/client-node';
 import { ApiClient } from '../api/client.ts';
 import { Informer } from '../api/informer.ts';
@@ -10,8 +13,13 @@ import type { Logger } from '../api/log.ts';
 import { core, resourcePath } from '../api/paths.ts';
 import { SyncRunner } from '../api/sync-runner.ts';
 import type { Exec } from '../kube-proxy/exec.ts';
+import type { ProxyMode } from '../kube-proxy/modes.ts';
 import { npNamespace, npPod, npPolicy, podEventMatters, type NetworkPolicyObject, type NpPod } from './model.ts';
+import { NFT_TABLE } from './nft-plan.ts';
+import { NftEnforcer, type Enforcer, type SyncOutcome } from './nft-enforcer.ts';
+import { removeTableTransaction } from './nft-transaction.ts';
 import { CHAIN_PREFIX, plan, SET_PREFIX, TOP_CHAIN } from './plan.ts';
+import type { NpInput } from './policy-plan.ts';
 import { type Applied, steps } from './restore.ts';
 
 export const HOOKS = ['FORWARD', 'INPUT'] as const;
@@ -47,11 +55,61 @@ async function ensureHooks(x: Exec): Promise<void> {
 export const HOOK_RECHECK_MS = 10_000;
 export const hooksDue = (appliedSomething: boolean, lastCheck: number, now: number) => appliedSomething || now - lastCheck >= HOOK_RECHECK_MS;
 
+/** Removes iptables mode's hooks, chains and sets (a node switched to nftables mode). */
+export async function removeIptablesPolicy(x: Exec): Promise<void> {
+  const { chains, sets } = await kernelNames(x);
+  if (!chains.length && !sets.length) return;
+  for (const hook of HOOKS) {
+    for (let k = 0; k < 3; k++) {
+      try { await x('iptables', ['-D', ...hookRule(hook)]); } catch { break; }
+    }
+  }
+  if (chains.length) await x('iptables-restore', ['--noflush'], `*filter\n${chains.map((c) => `:${c} - [0:0]`).join('\n')}\n${chains.map((c) => `-X ${c}`).join('\n')}\nCOMMIT\n`);
+  if (sets.length) await x('ipset', ['restore'], sets.map((n) => `destroy ${n}\n`).join(''));
+}
+
+/** Removes nftables mode's table (a node switched to iptables mode); a host without nft has none. */
+export async function removeNftPolicy(x: Exec): Promise<void> {
+  const present = await x('nft', ['list', 'table', ...NFT_TABLE.split(' ')]).then(() => true, () => false);
+  if (present) await x('nft', ['-f', '-'], removeTableTransaction());
+}
+
+/** iptables mode: ipsets and chains through restore inputs. */
+function iptablesEnforcer(x: Exec): Enforcer {
+  let applied: Applied | undefined;
+  let hooksChecked = -Infinity;
+  let otherModeCleared = false;
+  return {
+    async sync(input: NpInput): Promise<SyncOutcome> {
+      applied ??= await kernelNames(x);
+      const next = plan(input);
+      const s = steps(applied, next);
+      applied = undefined; // until the kernel holds all of it
+      if (s.sets) await x('ipset', ['restore', '-exist'], s.sets);
+      if (s.rules) await x('iptables-restore', ['--noflush'], s.rules);
+      if (hooksDue(!!(s.sets || s.rules || s.dropChains || s.dropSets), hooksChecked, performance.now())) {
+        await ensureHooks(x);
+        hooksChecked = performance.now();
+      }
+      if (s.dropChains) await x('iptables-restore', ['--noflush'], s.dropChains);
+      if (s.dropSets) await x('ipset', ['restore'], s.dropSets);
+      if (!otherModeCleared) {
+        await removeNftPolicy(x);
+        otherModeCleared = true;
+      }
+      applied = { plan: next };
+      return { wrote: !!(s.sets || s.rules || s.dropChains), summary: { chains: next.chains.size, sets: next.sets.size } };
+    },
+  };
+}
+
 export interface NetpolOptions {
   nodeName: string;
   api: ApiClient;
   log: Logger;
   x: Exec;
+  /** kube-proxy's mode on this node: nftables enforces with nftables, the others with iptables */
+  mode?: ProxyMode;
 }
 
 /** Starts at once; the first sync runs when all three informers have listed (never, if forbidden: logged). */
@@ -59,30 +117,17 @@ export function startNetpol(o: NetpolOptions): { stop(): void } {
   const pods = new Informer<V1Pod>(o.api, core('pods'), {}, o.log);
   const namespaces = new Informer<V1Namespace>(o.api, core('namespaces'), {}, o.log);
   const policies = new Informer<NetworkPolicyObject>(o.api, resourcePath({ group: 'networking.k8s.io', version: 'v1', plural: 'networkpolicies' }), {}, o.log);
-  let applied: Applied | undefined;
-  let hooksChecked = -Infinity;
-  const runner = new SyncRunner(async () => {
+  const enforcer = o.mode === 'nftables' ? new NftEnforcer(o.x, removeIptablesPolicy) : iptablesEnforcer(o.x);
+  const runner = new SyncRunner(async (reason) => {
     const started = performance.now();
     try {
-      applied ??= await kernelNames(o.x);
-      const next = plan({
+      const r = await enforcer.sync({
         node: o.nodeName,
         policies: policies.list().map(npPolicy),
         pods: pods.list().map(npPod).filter((p): p is NpPod => !!p),
         namespaces: namespaces.list().map(npNamespace),
-      });
-      const s = steps(applied, next);
-      applied = undefined; // until the kernel holds all of it
-      if (s.sets) await o.x('ipset', ['restore', '-exist'], s.sets);
-      if (s.rules) await o.x('iptables-restore', ['--noflush'], s.rules);
-      if (hooksDue(!!(s.sets || s.rules || s.dropChains || s.dropSets), hooksChecked, performance.now())) {
-        await ensureHooks(o.x);
-        hooksChecked = performance.now();
-      }
-      if (s.dropChains) await o.x('iptables-restore', ['--noflush'], s.dropChains);
-      if (s.dropSets) await o.x('ipset', ['restore'], s.dropSets);
-      applied = { plan: next };
-      if (s.sets || s.rules || s.dropChains) o.log.info({ chains: next.chains.size, sets: next.sets.size, ms: Math.round(performance.now() - started) }, 'network policy applied');
+      }, reason === 'periodic');
+      if (r.wrote) o.log.info({ ...r.summary, mode: o.mode === 'nftables' ? 'nftables' : 'iptables', ms: Math.round(performance.now() - started) }, 'network policy applied');
     } catch (err) {
       o.log.error({ err: String(err) }, 'network policy sync failed; retrying');
       setTimeout(() => runner.run(), 2000);

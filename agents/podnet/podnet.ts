@@ -15,6 +15,7 @@ import { SyncRunner } from '../api/sync-runner.ts';
 import { startHealthServer, standardEndpoints } from '../api/health-server.ts';
 import { SyncHealth, syncedCheck } from '../api/sync-health.ts';
 import { makeExec } from '../kube-proxy/exec.ts';
+import type { ProxyMode } from '../kube-proxy/modes.ts';
 import { startNetpol } from '../netpol/netpol.ts';
 import { startVxlan } from './vxlan.ts';
 import { cniConflist, desiredRoutes, masqueradeRules, routeChanges, staleBridgeAddresses, type Route } from './plan.ts';
@@ -33,6 +34,8 @@ export interface PodnetOptions {
   disableNetworkPolicy?: boolean;
   /** --podnet-healthz-port: /livez, /readyz, /healthz on 127.0.0.1 (default 10262; the kubelet has 10248, kube-proxy 10256); 0 or unset: none */
   healthzPort?: number;
+  /** kube-proxy's mode on this node: NetworkPolicies are enforced with nftables in nftables mode (default iptables) */
+  proxyMode?: ProxyMode;
 }
 
 // routes we own carry this protocol number, so that we never touch anyone else's
@@ -123,7 +126,7 @@ export async function startPodnet(o: PodnetOptions): Promise<{ ready: Promise<vo
   runner.start();
   // not awaited: the CNI config (and so the kubelet) must not wait for the policy informers' first list
   const netpol = o.disableNetworkPolicy ? undefined : startNetpol({
-    nodeName: o.nodeName, log: logger('netpol'), x: makeExec(),
+    nodeName: o.nodeName, log: logger('netpol'), x: makeExec(), mode: o.proxyMode,
     api,
   });
   log.info({ node: o.nodeName, backend: o.backend }, 'podnet started');

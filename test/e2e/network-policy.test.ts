@@ -1,13 +1,12 @@
 // NetworkPolicy enforced with real packets (issue 19) on a two-node lab of its own: upstream's
 // NetworkPolicy e2e cases (default deny ingress, allow from a namespace, allow from pods with a
 // label, egress deny, ipBlock except, named ports, a policy update keeping a running connection),
-// each checked with real connections both ways, from the server's node and across nodes. Servers
-// run busybox httpd on 8080 (port name serve-8080) and 9090 (serve-9090) and an nc sink on 7000;
-// clients connect with wget (bounded by timeout: this busybox's wget -T crashes) and nc through kubectl exec. The policies REJECT, so a refused
-// connection fails at once instead of timing out.
-import test, { type ExecutionContext } from 'ava';
+// each checked with real connections both ways, from the server's node and across nodes (pods and
+// checks: helpers/netpol-e2e.ts). nftables mode runs the short variant in netpol-nftables.test.ts.
+import test from 'ava';
 import { randomBytes } from 'node:crypto';
 import { downLab, eventually, kubectl, kubectlJson, kubectlOk, upLab, type NodeLab } from './helpers/node-e2e.ts';
+import { PolicyLab, type P, type Placement } from './helpers/netpol-e2e.ts';
 
 const LAB = 'npl';
 const SUBNET = '10.74.0.0/24';
@@ -18,7 +17,6 @@ const NS_B = `np-b-${suffix}`;
 /** two Ready nodes (the lab's workers; the conformance runner's lab when it gives one) */
 let nodes: string[] = [];
 
-interface P { ns: string; name: string; ip?: string }
 const server1: P = { ns: NS_A, name: 'server-1' };
 const server2: P = { ns: NS_A, name: 'server-2' };
 const clientA1: P = { ns: NS_A, name: 'client-a1' };   // role=client, the servers' node... and the other
@@ -26,62 +24,27 @@ const clientA2: P = { ns: NS_A, name: 'client-a2' };
 const plainA: P = { ns: NS_A, name: 'plain-a' };       // no role label
 const clientB1: P = { ns: NS_B, name: 'client-b1' };
 const clientB2: P = { ns: NS_B, name: 'client-b2' };
-const all = [server1, server2, clientA1, clientA2, plainA, clientB1, clientB2];
 
-function podYaml(p: P, node: string, labels: Record<string, string>, server: boolean): object {
-  const c = (name: string, cmd: string[] | undefined, ports: object[]) => ({ name, image: L.testapp, ...(cmd ? { command: cmd } : {}), ports });
-  const containers = server
-    ? [c('web', undefined, [{ name: 'serve-8080', containerPort: 8080 }]),
-      c('alt', ['/bin/httpd', '-f', '-p', '9090', '-h', '/www'], [{ name: 'serve-9090', containerPort: 9090 }]),
-      // busybox nc stops reading once its stdin ends: a sleep keeps it open (one connection per pod, all the test needs)
-      c('sink', ['/bin/sh', '-c', 'sleep 3600 | nc -l -p 7000'], [{ name: 'sink', containerPort: 7000 }])]
-    : [c('web', undefined, [{ name: 'serve-8080', containerPort: 8080 }])];
-  return { apiVersion: 'v1', kind: 'Pod', metadata: { name: p.name, namespace: p.ns, labels }, spec: { nodeName: node, terminationGracePeriodSeconds: 0, containers } };
-}
-
-const apply = (o: object) => kubectlOk(L.kc, ['apply', '-f', '-'], JSON.stringify(o));
-const policy = (ns: string, name: string, spec: object) => apply({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name, namespace: ns }, spec });
-const clearPolicies = async () => { for (const ns of [NS_A, NS_B]) await kubectlOk(L.kc, ['-n', ns, 'delete', 'networkpolicy', '--all']); };
-
-/** One real TCP connection from `from` to `to`:port (HTTP on 8080/9090): true when it got an answer. */
-async function reach(from: P, to: P, port = 8080): Promise<boolean> {
-  const r = await kubectl(L.kc, ['-n', from.ns, 'exec', from.name, '-c', 'web', '--', 'timeout', '4', 'wget', '-q', '-O', '-', `http://${to.ip}:${port}/`], undefined, 20_000);
-  return r.code === 0;
-}
-
-type Check = [P, P, number, boolean];
-/** Waits until every connection goes as expected (policies take a moment to reach the nodes). */
-async function expect(t: ExecutionContext, what: string, checks: Check[]): Promise<void> {
-  let last = '';
-  await eventually(what, async () => {
-    const got = await Promise.all(checks.map(([f, to, port]) => reach(f, to, port)));
-    last = checks.map(([f, to, port, want], k) => `${f.name}->${to.name}:${port} ${got[k] ? 'ok' : 'refused'}${got[k] === want ? '' : ' (want ' + (want ? 'ok' : 'refused') + ')'}`).join(', ');
-    return got.every((g, k) => g === checks[k][3]);
-  }, 30_000, 300).catch((e) => { throw new Error(`${(e as Error).message}: ${last}`); });
-  t.pass(`${what}: ${last}`);
-}
+let PL: PolicyLab;
+const policy = (ns: string, name: string, spec: object) => PL.policy(ns, name, spec);
+const clearPolicies = () => PL.clearPolicies([NS_A, NS_B]);
+const expect: PolicyLab['expect'] = (t, what, checks) => PL.expect(t, what, checks);
 
 test.before(async () => {
   L = await upLab(LAB, SUBNET);
+  PL = new PolicyLab(L);
   nodes = ((await kubectlJson(L.kc, ['get', 'nodes'])).items as { metadata: { name: string }; status: { conditions: { type: string; status: string }[] } }[])
     .filter((n) => n.status.conditions.some((c) => c.type === 'Ready' && c.status === 'True')).map((n) => n.metadata.name).sort().slice(0, 2);
   if (nodes.length < 2) throw new Error(`two Ready nodes needed, found ${nodes.join(', ')}`);
   await kubectlOk(L.kc, ['create', 'namespace', NS_A]);
   await kubectlOk(L.kc, ['create', 'namespace', NS_B]);
   await kubectlOk(L.kc, ['label', 'namespace', NS_B, 'team=b']);
-  const placed: [P, string, Record<string, string>, boolean][] = [
+  const placed: Placement[] = [
     [server1, nodes[0], { app: 'server' }, true], [server2, nodes[1], { app: 'server' }, true],
     [clientA1, nodes[0], { role: 'client' }, false], [clientA2, nodes[1], { role: 'client' }, false], [plainA, nodes[1], {}, false],
     [clientB1, nodes[0], { role: 'client' }, false], [clientB2, nodes[1], { role: 'client' }, false],
   ];
-  for (const [p, node, labels, server] of placed) await apply(podYaml(p, node, labels, server));
-  for (const p of all) {
-    const pod = await eventually(`${p.name} running`, async () => {
-      const o = await kubectlJson(L.kc, ['-n', p.ns, 'get', 'pod', p.name]);
-      return o.status?.phase === 'Running' && o.status.podIP && (o.status.containerStatuses ?? []).every((c: { ready: boolean }) => c.ready) ? o : undefined;
-    }, 90_000);
-    p.ip = pod.status.podIP;
-  }
+  await PL.place(placed);
 });
 
 test.after.always(async () => {

@@ -1,5 +1,5 @@
 // uninstall's kernel teardown in a throwaway network namespace: the agents' chains (and the jumps
-// into them), NetworkPolicy ipsets, kube-proxy's nftables table, the pod bridge, the VXLAN device and podnet's routes go;
+// into them), NetworkPolicy ipsets, kube-proxy's and NetworkPolicy's nftables tables, the pod bridge, the VXLAN device and podnet's routes go;
 // another program's chain, link and route in the same namespace stay.
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
@@ -46,6 +46,7 @@ COMMIT
 COMMIT
 `);
   x('nft', ['-f', '-'], 'table ip kube-proxy {\n  chain services { }\n}\n');
+  x('nft', ['-f', '-'], 'table ip hawser-netpol {\n  chain dispatch { }\n}\n');
 });
 test.after.always(() => { execFileSync('ip', ['netns', 'del', ns]); });
 
@@ -58,6 +59,7 @@ test.serial('removeKernelState removes what the agents made and keeps what other
   t.regex(rules, /-A OTHER-KEEP -d 10\.50\.0\.0\/24 -j RETURN/);
   t.regex(rules, /-A FORWARD -d 10\.50\.0\.0\/24 -j ACCEPT/);
   t.throws(() => x('nft', ['list', 'table', 'ip', 'kube-proxy']), undefined, 'the nftables table is gone');
+  t.throws(() => x('nft', ['list', 'table', 'ip', 'hawser-netpol']), undefined, 'the NetworkPolicy nftables table is gone');
   t.deepEqual(x('ipset', ['list', '-n']).trim().split('\n'), ['other-keep'], 'network policy sets go, others stay');
   const links = x('ip', ['-o', 'link', 'show']);
   t.notRegex(links, /cni0|hawser\.vxlan/);

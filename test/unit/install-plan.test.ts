@@ -7,7 +7,9 @@ import { Command } from 'commander';
 import { parse } from 'yaml';
 import { addFlags } from '../../agents/cli/flags/spec.ts';
 import { controlPlaneSpec } from '../../agents/cli/flags/control-plane.ts';
-import { agentCredentialFlags, kubeletFlags, podnetFlags, proxyFlags, sharedNodeFlags } from '../../agents/cli/node-flags.ts';
+import { agentCredentialFlags, agentOptions, kubeletFlags, podnetFlags, podnetOptions, proxyFlags, sharedNodeFlags } from '../../agents/cli/node-flags.ts';
+import { agentSpec, podnetSpec } from '../../agents/cli/flags/node.ts';
+import { settingsOf } from '../../agents/cli/flags/spec.ts';
 import type { Component } from '../../agents/cli/install/layout.ts';
 import { componentValues, DEFAULT_SETTINGS, type InstallSettings } from '../../agents/cli/install/configs.ts';
 import { settingsFromFlags } from '../../agents/cli/install/commands.ts';
@@ -140,4 +142,16 @@ test('the cgroup driver goes to the kubelet\'s config and containerd\'s runc opt
   t.regex(file(agent, '/etc/hawser/containerd.toml'), /\n\s*SystemdCgroup = false\n/);
   t.is(settingsFromFlags({ cgroupDriver: 'systemd' }).cgroupDriver, 'systemd');
   t.throws(() => settingsFromFlags({ cgroupDriver: 'v2' }), { message: '--cgroup-driver must be one of cgroupfs, systemd; got "v2"' });
+});
+
+test('NetworkPolicy follows the proxy mode: podnet reads --proxy-mode from its own file and from the agent\'s', (t) => {
+  const nft: InstallSettings = { ...separate, proxyMode: 'nftables' };
+  t.is(componentValues('podnet', nft)['proxy-mode'], 'nftables');
+  t.is(componentValues('podnet', separate)['proxy-mode'], undefined, 'the default is not written');
+  t.is(podnetOptions(settingsOf(podnetSpec, {}, { nodeName: 'n1', proxyMode: 'nftables' })).proxyMode, 'nftables');
+  const agentCmd = agentCredentialFlags(proxyFlags(podnetFlags(kubeletFlags(sharedNodeFlags(new Command()))), false)).parse(['--proxy-mode', 'nftables'], { from: 'user' });
+  const opts = agentOptions(settingsOf(agentSpec, agentCmd.opts()));
+  t.is(opts.podnet.proxyMode, 'nftables');
+  t.is(opts.proxy.mode, 'nftables');
+  t.throws(() => settingsOf(podnetSpec, {}, { proxyMode: 'nft' }), { message: /--proxy-mode must be iptables, nftables or ipvs/ });
 });

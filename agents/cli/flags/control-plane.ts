@@ -27,6 +27,7 @@ const controlPlaneOwn = {
   'write-kubeconfig': text('<file>', 'also write the admin kubeconfig here (mode 0600) at each start, e.g. /etc/hawser/admin.kubeconfig'),
   'metric-resolution': value('<duration>', 'how often the metrics API scrapes each kubelet\'s /metrics/resource', duration, '15s'),
   'disable-ingress': toggle('do not create the built-in default IngressClass "hawser" (k3s: --disable traefik)'),
+  'disable-servicelb': toggle('run no built-in service load balancer: LoadBalancer Services stay pending (k3s: --disable servicelb)'),
 } as const;
 
 export const controlPlaneSpec = compose(configFlag, controlPlaneOwn, logSpec);

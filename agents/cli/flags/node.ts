@@ -24,6 +24,8 @@ export const sharedNodeSpec = compose(configFlag, {
 
 /** Taken by podnet and kube-proxy alike, with one meaning. */
 export const clusterCidrPart = { 'cluster-cidr': text('<cidr>', 'pod network (not masqueraded inside it; traffic from outside it to a Service is)', '10.244.0.0/16') } as const;
+/** podnet reads it too: NetworkPolicies are enforced with nftables in nftables mode, else with iptables */
+export const proxyModePart = { 'proxy-mode': value('<mode>', PROXY_MODE_LIST, parseProxyMode, 'iptables') } as const;
 export const nodeIpPart = { 'node-ip': text('<ip>', 'InternalIP (default: the address that routes to the API server)') } as const;
 
 export const kubeletOwn = {
@@ -61,7 +63,6 @@ export const podnetOwn = {
 } as const;
 
 export const proxyOwn = {
-  'proxy-mode': value('<mode>', PROXY_MODE_LIST, parseProxyMode, 'iptables'),
   'healthz-bind-address': text('<ip:port>', 'healthz server', '0.0.0.0:10256'),
   'metrics-bind-address': text('<ip:port>', 'metrics server', '127.0.0.1:10249'),
   'min-sync-period': value('<duration>', 'least time between syncs (batches bursts)', duration, '1s'),
@@ -84,9 +85,9 @@ export const agentCredentials = {
 } as const;
 
 export const kubeletSpec = compose(sharedNodeSpec, nodeIpPart, kubeletOwn, logSpec);
-export const podnetSpec = compose(sharedNodeSpec, clusterCidrPart, podnetOwn, logSpec);
-export const proxySpec = compose(sharedNodeSpec, clusterCidrPart, nodeIpPart, proxyOwn, logSpec);
-export const agentSpec = compose(sharedNodeSpec, nodeIpPart, kubeletOwn, clusterCidrPart, podnetOwn, proxyOwn, agentCredentials, logSpec);
+export const podnetSpec = compose(sharedNodeSpec, clusterCidrPart, proxyModePart, podnetOwn, logSpec);
+export const proxySpec = compose(sharedNodeSpec, clusterCidrPart, nodeIpPart, proxyModePart, proxyOwn, logSpec);
+export const agentSpec = compose(sharedNodeSpec, nodeIpPart, kubeletOwn, clusterCidrPart, proxyModePart, podnetOwn, proxyOwn, agentCredentials, logSpec);
 
 export type KubeletSettings = Settings<typeof kubeletSpec>;
 export type PodnetSettings = Settings<typeof podnetSpec>;

@@ -64,6 +64,7 @@ const writers: { [C in Component]: (s: InstallSettings) => ComponentFile<C> } = 
     ...node('podnet', s), 'cni-conf-dir': LAYOUT.cniConfDir, 'cni-bin-dir': LAYOUT.cniBinDir, 'cluster-cidr': s.clusterCIDR,
     // written only when not the default, so a podnet without the flag still reads the file
     backend: s.podnetBackend === 'host-gw' ? undefined : s.podnetBackend,
+    'proxy-mode': s.proxyMode === 'iptables' ? undefined : s.proxyMode,   // NetworkPolicy follows kube-proxy's mode
   }),
   'kube-proxy': (s): ComponentFile<'kube-proxy'> => ({
     ...node('kube-proxy', s), 'cluster-cidr': s.clusterCIDR, 'node-ip': s.nodeIP, 'proxy-mode': s.proxyMode === 'iptables' ? undefined : s.proxyMode,

@@ -1,6 +1,6 @@
 // What an uninstall takes back that is not a file: the pods the kubelet left running in containerd,
 // the kubelet's volume mounts, and the kernel state the agents made (iptables chains, kube-proxy's
-// nftables table, the pod bridge, the VXLAN device, podnet's routes). Runs after our units stopped
+// and NetworkPolicy's nftables tables, the pod bridge, the VXLAN device, podnet's routes). Runs after our units stopped
 // and before the files go: removing the pods needs the CNI plugins still installed.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -8,6 +8,7 @@ import { systemEnv } from '../../api/system-path.ts';
 import { removeAllPods } from '../../kubelet/cri/remove-all.ts';
 import { TABLE as KUBE_PROXY_NFT_TABLE } from '../../kube-proxy/nftables/render.ts';
 import { SET_PREFIX as NETPOL_SET_PREFIX } from '../../netpol/plan.ts';
+import { NFT_TABLE as NETPOL_NFT_TABLE } from '../../netpol/nft-plan.ts';
 import { VXLAN_DEVICE } from '../../podnet/vxlan-plan.ts';
 import { RT_PROTO } from '../../podnet/vxlan.ts';
 import { removalScript } from './ruleset.ts';
@@ -49,8 +50,10 @@ export function removeKernelState(x: Exec): string[] {
   // NetworkPolicy peer sets: destroyable only now that no rule names them
   const sets = succeeds(x, 'sh', ['-c', 'command -v ipset']) ? x('ipset', ['list', '-n']).split('\n').map((s) => s.trim()).filter((s) => s.startsWith(NETPOL_SET_PREFIX)) : [];
   if (sets.length) { x('ipset', ['restore'], sets.map((s) => `destroy ${s}\n`).join('')); done.push(`${sets.length} network policy ipsets`); }
-  const [family, name] = KUBE_PROXY_NFT_TABLE.split(' ');
-  if (succeeds(x, 'nft', ['list', 'table', family, name])) { x('nft', ['delete', 'table', family, name]); done.push(`nftables table ${KUBE_PROXY_NFT_TABLE}`); }
+  for (const table of [KUBE_PROXY_NFT_TABLE, NETPOL_NFT_TABLE]) {
+    const [family, name] = table.split(' ');
+    if (succeeds(x, 'nft', ['list', 'table', family, name])) { x('nft', ['delete', 'table', family, name]); done.push(`nftables table ${table}`); }
+  }
   for (const link of [POD_BRIDGE, VXLAN_DEVICE]) {
     if (succeeds(x, 'ip', ['link', 'show', link])) { x('ip', ['link', 'del', link]); done.push(`link ${link}`); }
   }
