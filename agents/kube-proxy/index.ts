@@ -8,7 +8,7 @@ import { Informer, keyOf } from '../api/informer.ts';
 import { loadKubeconfig } from '../api/kubeconfig.ts';
 import { logger } from '../api/log.ts';
 import { core, resourcePath } from '../api/paths.ts';
-import { makeExec, type Exec } from './exec.ts';
+import { makeExec, type Exec } from '../api/exec.ts';
 import { ProxyHealth, ServiceHealthServers, startServers } from './health.ts';
 import { detectIptables, type IptablesCommand } from './iptables/detect.ts';
 import { IptablesBackend } from './iptables/syncer.ts';

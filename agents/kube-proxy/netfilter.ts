@@ -2,7 +2,7 @@
 // only the mark): upstream's masquerade mark and the rules around it, and the jumps from built-in
 // chains into ours (found in an `iptables -S` listing, inserted first, deleted on cleanup). Kept
 // here so that no backend imports another's internals.
-import type { Exec } from './exec.ts';
+import type { Exec } from '../api/exec.ts';
 
 /** Upstream's masquerade mark (bit 14), set by KUBE-MARK-MASQ and cleared in KUBE-POSTROUTING. */
 export const MASQ_MARK = '0x4000';

@@ -213,7 +213,7 @@ export async function startKubelet(o: KubeletOptions): Promise<{ ready: Promise<
     event: (pod, c, type, reason, message) => events.pod(pod, c, type, reason, message),
   });
   const cgroups = new PodCgroups({ cgroupRoot: o.cgroupRoot, driver: cgroupDriver, podPidsLimit: o.podPidsLimit }, log);
-  cgroups.ensureQosRoots();
+  await cgroups.ensureQosRoots();
   // bound service-account tokens for projected volumes, fetched before a pod's volumes are written
   const tokens = new TokenManager(
     (ns, sa, body) => api.create<TokenRequestAnswer>(core('serviceaccounts', ns, sa, 'token'), body),

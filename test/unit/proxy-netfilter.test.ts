@@ -3,7 +3,7 @@
 import test from 'ava';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Exec } from '../../agents/kube-proxy/exec.ts';
+import type { Exec } from '../../agents/api/exec.ts';
 import { ensureJumps, jumpDeletions, MASQUERADE_RULES, type JumpRule } from '../../agents/kube-proxy/netfilter.ts';
 import { staticChains } from '../../agents/kube-proxy/iptables/statics.ts';
 import { emptyIpvsState, ipvsIptables } from '../../agents/kube-proxy/ipvs/plan.ts';

@@ -3,7 +3,7 @@
 // diff against it without reading the kernel back (iptables-save of a 5,000-Service table costs
 // seconds; it is read only once, at the first sync, to find chains a previous run left).
 import type { Logger } from '../../api/log.ts';
-import type { Exec } from '../exec.ts';
+import type { Exec } from '../../api/exec.ts';
 import { isIptablesServiceChain } from '../names.ts';
 import type { Backend } from '../proxier.ts';
 import type { ChangeTracker } from '../tracker.ts';

@@ -4,7 +4,7 @@
 // kernel has no IPVS, so this file runs for real only on the Vagrant VMs; the tests cover the
 // pure parts exhaustively.
 import type { Logger } from '../../api/log.ts';
-import type { Exec } from '../exec.ts';
+import type { Exec } from '../../api/exec.ts';
 import { ensureJumps, jumpDeletions, XTABLES_WAIT } from '../netfilter.ts';
 import type { Backend } from '../proxier.ts';
 import type { ChangeTracker } from '../tracker.ts';
