@@ -16,7 +16,7 @@ import { IpvsBackend } from './ipvs/syncer.ts';
 import { SCHEDULERS, type Scheduler } from './ipvs/render.ts';
 import { ProxyMetrics } from './metrics.ts';
 import { NftablesBackend } from './nftables/syncer.ts';
-import { cidrContains } from './policy.ts';
+import { cidrContains } from '../api/ip.ts';
 import { Proxier, type Backend } from './proxier.ts';
 import { ChangeTracker } from './tracker.ts';
 import { type IngressOptions, startIngress } from '../ingress/controller.ts';
