@@ -7,6 +7,7 @@ import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import type { ApiClient } from '../../api/client.ts';
 import type { Logger } from '../../api/log.ts';
 import { core } from '../../api/paths.ts';
+import { metaTime } from '../../api/wire.ts';
 
 export type EventType = 'Normal' | 'Warning';
 export interface EventRef { kind: string; apiVersion: string; name: string; namespace?: string; uid?: string; fieldPath?: string }
@@ -52,7 +53,7 @@ export class EventRecorder {
   private emit(ref: Ref, type: EventType, reason: string, message: string, namespace = ref.namespace ?? 'default'): void {
     const key = `${ref.uid}|${ref.fieldPath ?? ''}|${type}|${reason}|${message}`;
     const now = new Date();
-    const ts = now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const ts = metaTime(now);
     for (const [k, v] of this.seen) if (now.getTime() - v.at > AGGREGATE_MS) this.seen.delete(k);
     const prior = this.seen.get(key);
     if (prior) {
@@ -76,7 +77,7 @@ export class EventRecorder {
         source: { component: this.component, host: this.node },
         firstTimestamp: ts, lastTimestamp: ts, count: 1,
         reportingComponent: this.component, reportingInstance: this.node,
-      } as never);
+      });
     });
   }
 
