@@ -4,12 +4,14 @@
 import { build } from 'esbuild';
 import { chmodSync, copyFileSync } from 'node:fs';
 
+// The plugin names are declared once in cni-plugins/names.ts; Node runs no TypeScript, so esbuild
+// turns that import-free file into a module first.
+const names = await build({ entryPoints: ['cni-plugins/names.ts'], write: false, format: 'esm', logLevel: 'warning' });
+const { CNI_PLUGINS, cniPluginEntry } = await import(`data:text/javascript,${encodeURIComponent(names.outputFiles[0].text)}`);
+
 const entries = {
   'hawser': 'agents/cli/main.ts',
-  'cni/bridge': 'cni-plugins/bridge/main.ts',
-  'cni/host-local': 'cni-plugins/host-local/main.ts',
-  'cni/loopback': 'cni-plugins/loopback/main.ts',
-  'cni/portmap': 'cni-plugins/portmap/main.ts',
+  ...Object.fromEntries(CNI_PLUGINS.map((p) => [`cni/${p}`, cniPluginEntry(p)])),
   'cni/cnid': 'cni-plugins/daemon/main.ts',
 };
 
@@ -34,7 +36,7 @@ for (const [out, entry] of Object.entries(entries)) {
 
 // Each plugin name is the shell shim: it hands the request to a CNI daemon in the same network
 // namespace when one runs (shell builtins + one mkfifo, ~15 ms) and otherwise execs <name>.cjs.
-for (const p of ['bridge', 'host-local', 'loopback', 'portmap']) {
+for (const p of CNI_PLUGINS) {
   copyFileSync('cni-plugins/shim/shim.sh', `dist/cni/${p}`);
   chmodSync(`dist/cni/${p}`, 0o755);
 }

@@ -11,12 +11,12 @@ import type { CriClient } from '../agents/kubelet/cri/client.ts';
 import { startThrowawayNode, type ThrowawayNode } from '../test/support/throwaway-node.ts';
 import type { ContainerConfig, PodSandboxConfig } from '../agents/kubelet/cri/api-types.ts';
 import { budgetTable, cgroupCpu, clientCpu, containerdRows, containerdSample, CpuGroups, delta, type BudgetRow, type Sample } from './cpu-budget.ts';
+import { CNI_PLUGINS } from '../cni-plugins/names.ts';
 
 export const REFERENCE_CNI_DIR = '/usr/lib/cni';
-const REFERENCE_PLUGINS = ['bridge', 'host-local', 'portmap', 'loopback'];
 
 export function missingReferencePlugins(): string[] {
-  return REFERENCE_PLUGINS.filter((p) => !existsSync(join(REFERENCE_CNI_DIR, p)));
+  return CNI_PLUGINS.filter((p) => !existsSync(join(REFERENCE_CNI_DIR, p)));
 }
 
 export interface FloorRun { lat: number[]; allMs: number; rows: BudgetRow[] }

@@ -15,7 +15,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
-import { makeExec, type Exec } from '../agents/kube-proxy/exec.ts';
+import { makeExec, type Exec } from '../agents/api/exec.ts';
 import { ProxyHealth } from '../agents/kube-proxy/health.ts';
 import { makeBackend } from '../agents/kube-proxy/index.ts';
 import { composeTop } from '../agents/kube-proxy/iptables/plan.ts';

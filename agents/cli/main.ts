@@ -96,7 +96,7 @@ component('podnet', async (o) => {
 /** --cleanup on kube-proxy (and the agent that runs it): remove every mode's rules and exit, as upstream. */
 async function proxyCleanupAndExit(): Promise<void> {
   const { cleanupLeftovers } = await import('../kube-proxy/cleanup.ts');
-  const { makeExec } = await import('../kube-proxy/exec.ts');
+  const { makeExec } = await import('../api/exec.ts');
   const failures = await cleanupLeftovers(makeExec(), logger('kube-proxy'));
   for (const f of failures) process.stderr.write(`cleanup failed: ${f}\n`);
   process.exit(failures.length ? 1 : 0);

@@ -15,7 +15,7 @@
 //   credentials) is accepted without a "reception only permitted for main PID" warning, and a
 //   non-root run (credentials not forgeable) still works while the barrier holds the sender alive.
 // One spawn per message: a READY, a few STATUS lines and one watchdog ping per half period.
-import { execFile } from 'node:child_process';
+import { runOk } from '../api/exec.ts';
 
 /** Arguments for one systemd-notify call sending these fields as our (the main process's) message. */
 export function notifyArgs(pid: number, fields: Record<string, string>): string[] {
@@ -43,13 +43,9 @@ export interface Notifier {
 
 type Send = (args: string[], env: NodeJS.ProcessEnv) => Promise<void>;
 
-const systemdNotify: Send = (args, env) => new Promise((resolve) => {
-  // a failed notification is not fatal: without READY systemd's start timeout says so
-  execFile('systemd-notify', args, { env, timeout: 10_000 }, (err, _out, stderr) => {
-    if (err) process.stderr.write(`systemd-notify ${args.join(' ')}: ${stderr.trim() || err.message}\n`);
-    resolve();
-  });
-});
+// a failed notification is not fatal: without READY systemd's start timeout says so
+const systemdNotify: Send = (args, env) => runOk('systemd-notify', args, { env, timeoutMs: 10_000 })
+  .then(() => undefined, (err: Error) => { process.stderr.write(`${err.message}\n`); });
 
 /**
  * The process's notifier. Takes NOTIFY_SOCKET and WATCHDOG_* out of process.env (as

@@ -2,7 +2,7 @@
 // default, whose Endpoints and EndpointSlice point at this API server (kept current on each start).
 import { ApiError } from './apiserver/errors.ts';
 import type { LoopbackClient } from './client/loopback.ts';
-import { nthIP, parseCIDR } from './controllers/cidr.ts';
+import { nthIP, parseCIDR } from '../api/ip.ts';
 import { localPathClass } from './controllers/storage/local-path-rules.ts';
 import { CLASS_NAME, CONTROLLER_NAME } from '../api/ingress-class.ts';
 

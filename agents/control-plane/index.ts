@@ -34,7 +34,7 @@ import { serve } from './apiserver/server.ts';
 import type { ServerTimeouts } from './apiserver/timeouts.ts';
 import { bootstrap, firstServiceIP } from './bootstrap.ts';
 import { LoopbackClient } from './client/loopback.ts';
-import { parseCIDR } from './controllers/cidr.ts';
+import { parseCIDR, prefixBits } from '../api/ip.ts';
 import { startEventTTL } from './controllers/eventttl.ts';
 import { NamespaceController } from './controllers/namespace.ts';
 import { RootCAPublisher } from './controllers/serviceaccount/root-ca.ts';
@@ -105,7 +105,7 @@ function checkCIDRs(o: ControlPlaneOptions): void {
     if (!parseCIDR(v)) throw new Error(`invalid ${flag}: ${v}`);
   }
   const c = parseCIDR(o.clusterCIDR)!;
-  if (o.nodeCIDRMaskSize < c.prefix || o.nodeCIDRMaskSize > c.bits)
+  if (o.nodeCIDRMaskSize < c.prefix || o.nodeCIDRMaskSize > prefixBits(c.ip.v))
     throw new Error(`node CIDR mask size /${o.nodeCIDRMaskSize} does not fit in cluster CIDR ${o.clusterCIDR}`);
 }
 

@@ -2,40 +2,17 @@
 // certificates (CN = user, O = groups), all ECDSA P-256 through @peculiar/x509 on node's webcrypto.
 // Files are PEM (PKCS#8 keys) under <dataDir>/tls; a restart reuses them, and the serving certificate
 // is re-issued only when its SANs changed or it nears expiry.
-import './reflect-polyfill.ts';
-import * as x509 from '@peculiar/x509';
-import { randomBytes, webcrypto, X509Certificate as NodeX509 } from 'node:crypto';
+import { X509Certificate as NodeX509 } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { writeFileAtomic } from './private-file.ts';
-import { isIP } from 'node:net';
 import { join } from 'node:path';
+import { certSANs, crypto, DAY_MS as DAY, generateKeys, KEY_ALG as ALG, privateKeyPem, sanExtension, selfSigned, serialNumber as serial, toPem, x509, type KeyPair } from '../api/certs.ts';
+import { writeFileAtomic } from './private-file.ts';
 
-const crypto = webcrypto as unknown as Crypto;
-x509.cryptoProvider.set(crypto);
-
-const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
-const DAY = 86_400_000;
-
-export interface KeyPair {
-  certPem: string;
-  keyPem: string;
-}
+export { certSANs, type KeyPair };
 
 interface LoadedCA extends KeyPair {
   cert: x509.X509Certificate;
   key: CryptoKey;
-}
-
-function toPem(der: ArrayBuffer, label: string): string {
-  return x509.PemConverter.encode(der, label) + '\n';
-}
-
-/** A positive serial (Go rejects negative ones): 16 random bytes with the top bit cleared. */
-function serial(): string {
-  const b = randomBytes(16);
-  b[0] &= 0x7f;
-  b[0] |= 0x01;
-  return b.toString('hex');
 }
 
 async function importKey(pem: string): Promise<CryptoKey> {
@@ -61,29 +38,14 @@ export async function loadOrCreateCA(tlsDir: string, cn = 'hawser-ca'): Promise<
     const keyPem = readFileSync(keyFile, 'utf8');
     return { certPem, keyPem, cert: new x509.X509Certificate(certPem), key: await importKey(keyPem) };
   }
-  const keys = (await crypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as CryptoKeyPair;
-  const now = Date.now();
-  const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: serial(),
+  const ca = await selfSigned({
     name: subject(cn),
-    notBefore: new Date(now - 3600_000),
-    notAfter: new Date(now + 3650 * DAY),
-    keys,
-    signingAlgorithm: ALG,
-    extensions: [
-      new x509.BasicConstraintsExtension(true, undefined, true),
-      new x509.KeyUsagesExtension(
-        x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature,
-        true,
-      ),
-      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
-    ],
+    days: 3650,
+    keyUsages: x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature,
   });
-  const certPem = toPem(cert.rawData, 'CERTIFICATE');
-  const keyPem = toPem(await crypto.subtle.exportKey('pkcs8', keys.privateKey), 'PRIVATE KEY');
-  write(keyFile, keyPem, 0o600);
-  write(certFile, certPem, 0o644);
-  return { certPem, keyPem, cert, key: keys.privateKey };
+  write(keyFile, ca.keyPem, 0o600);
+  write(certFile, ca.certPem, 0o644);
+  return ca;
 }
 
 export interface IssueOptions {
@@ -96,7 +58,7 @@ export interface IssueOptions {
 }
 
 export async function issueCert(ca: LoadedCA, o: IssueOptions): Promise<KeyPair> {
-  const keys = (await crypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const keys = await generateKeys();
   const now = Date.now();
   const extensions: x509.Extension[] = [
     new x509.BasicConstraintsExtension(false, undefined, true),
@@ -105,13 +67,7 @@ export async function issueCert(ca: LoadedCA, o: IssueOptions): Promise<KeyPair>
     await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
     await x509.AuthorityKeyIdentifierExtension.create(ca.cert.publicKey),
   ];
-  if (o.sans?.length) {
-    extensions.push(
-      new x509.SubjectAlternativeNameExtension(
-        o.sans.map((s) => (isIP(s) ? { type: 'ip' as const, value: s } : { type: 'dns' as const, value: s })),
-      ),
-    );
-  }
+  if (o.sans?.length) extensions.push(sanExtension(o.sans));
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: serial(),
     subject: subject(o.cn, o.orgs),
@@ -125,17 +81,8 @@ export async function issueCert(ca: LoadedCA, o: IssueOptions): Promise<KeyPair>
   });
   return {
     certPem: toPem(cert.rawData, 'CERTIFICATE'),
-    keyPem: toPem(await crypto.subtle.exportKey('pkcs8', keys.privateKey), 'PRIVATE KEY'),
+    keyPem: await privateKeyPem(keys.privateKey),
   };
-}
-
-/** SANs of a PEM certificate, as plain strings (DNS names and IPs). */
-export function certSANs(certPem: string): string[] {
-  const c = new NodeX509(certPem);
-  return (c.subjectAltName ?? '')
-    .split(', ')
-    .filter(Boolean)
-    .map((s) => s.replace(/^(DNS|IP Address):/, ''));
 }
 
 /** Reuses <tlsDir>/<name>.crt/.key unless missing, issued for other SANs, or within 30 days of expiry. */

@@ -3,7 +3,7 @@
 // table, IPVS services, ipsets and the dummy interface) and exit, without reaching the API server.
 // A mode whose tools are missing has nothing to clean; the others still run. Returns the failures.
 import type { Logger } from '../api/log.ts';
-import type { Exec } from './exec.ts';
+import type { Exec } from '../api/exec.ts';
 import { type KubeProxyOptions, makeBackend } from './index.ts';
 import { ChangeTracker } from './tracker.ts';
 

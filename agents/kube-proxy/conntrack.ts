@@ -2,8 +2,7 @@
 // client that keeps sending to a Service IP sticks to a removed endpoint, or to the no-endpoint
 // state, until its flow is deleted. After each sync the proxy deletes exactly those flows; TCP
 // needs nothing (a dead endpoint resets or times out and the client reconnects).
-import type { Exec } from './exec.ts';
-import { ExecError } from './exec.ts';
+import { ExecError, type Exec } from '../api/exec.ts';
 import type { Endpoint } from './model.ts';
 import { planPort } from './policy.ts';
 import type { PortWithEndpoints } from './tracker.ts';

@@ -80,11 +80,4 @@ export function planPort(svc: ServicePort, eps: Endpoint[]): PortPlan {
   };
 }
 
-/** Does an IPv4 CIDR contain an address? */
-export function cidrContains(cidr: string, ip: string): boolean {
-  const [base, bitsS] = cidr.split('/');
-  const bits = bitsS === undefined ? 32 : Number(bitsS);
-  const n = (s: string) => s.split('.').reduce((a, o) => (a << 8) + Number(o), 0) >>> 0;
-  const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
-  return ((n(base) & mask) >>> 0) === ((n(ip) & mask) >>> 0);
-}
+

@@ -4,7 +4,7 @@
 // health-check servers, health and metrics.
 import type { Logger } from '../api/log.ts';
 import { deleteFlows, staleFlows } from './conntrack.ts';
-import type { Exec } from './exec.ts';
+import type { Exec } from '../api/exec.ts';
 import type { HealthCheckService, ProxyHealth, ServiceHealthServers } from './health.ts';
 import type { ProxyMetrics } from './metrics.ts';
 import { SyncRunner, type SyncReason } from '../api/sync-runner.ts';

@@ -8,6 +8,7 @@ import type { V1ConfigMap, V1Pod, V1PodStatus, V1Secret, V1Service } from '@kube
 import { ApiClient, isNotFound } from '../api/client.ts';
 import { Informer } from '../api/informer.ts';
 import { loadKubeconfig } from '../api/kubeconfig.ts';
+import type { Wire } from '../api/wire.ts';
 import { logger } from '../api/log.ts';
 import { core } from '../api/paths.ts';
 import { WorkQueue } from '../api/queue.ts';
@@ -86,7 +87,7 @@ export interface KubeletOptions {
 }
 
 /** The status shows every container of the pod started (the pod startup SLI's end). */
-export function allStarted(pod: V1Pod, status: V1PodStatus): boolean {
+export function allStarted(pod: V1Pod, status: Wire<V1PodStatus>): boolean {
   const cs = status.containerStatuses ?? [];
   return status.phase === 'Running' && cs.length === (pod.spec?.containers ?? []).length && cs.every((c) => !!c.state?.running);
 }
@@ -191,7 +192,7 @@ export async function startKubelet(o: KubeletOptions): Promise<{ ready: Promise<
     event: (pod, c, type, reason, message) => events.pod(pod, c, type, reason, message),
   });
   const cgroups = new PodCgroups({ cgroupRoot: o.cgroupRoot, driver: cgroupDriver, podPidsLimit: o.podPidsLimit }, log);
-  cgroups.ensureQosRoots();
+  await cgroups.ensureQosRoots();
   // bound service-account tokens for projected volumes, fetched before a pod's volumes are written
   const tokens = new TokenManager(
     (ns, sa, body) => api.create<TokenRequestAnswer>(core('serviceaccounts', ns, sa, 'token'), body),
@@ -216,7 +217,7 @@ export async function startKubelet(o: KubeletOptions): Promise<{ ready: Promise<
     },
     writeStatus: (pod, status) => writeStatus(pod, status),
   };
-  async function writeStatus(pod: V1Pod, status: V1PodStatus): Promise<boolean> {
+  async function writeStatus(pod: V1Pod, status: Wire<V1PodStatus>): Promise<boolean> {
     const m = pod.metadata!;
     if (!sources.statusWritable(pod)) return false;
     const running = trace.tracing(m.uid!) && allStarted(pod, status);

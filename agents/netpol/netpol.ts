@@ -12,7 +12,7 @@ import { Informer } from '../api/informer.ts';
 import type { Logger } from '../api/log.ts';
 import { core, resourcePath } from '../api/paths.ts';
 import { SyncRunner } from '../api/sync-runner.ts';
-import type { Exec } from '../kube-proxy/exec.ts';
+import type { Exec } from '../api/exec.ts';
 import type { ProxyMode } from '../kube-proxy/modes.ts';
 import { npNamespace, npPod, npPolicy, podEventMatters, type NetworkPolicyObject, type NpPod } from './model.ts';
 import { NFT_TABLE } from './nft-plan.ts';

@@ -3,7 +3,7 @@
 // sets the change left unused. The first sync, a periodic check that finds the table gone, and
 // the sync after a failure replace the whole table at once. The first sync also removes what
 // iptables mode left (a node switched from it), so exactly one enforcement is in force.
-import type { Exec } from '../kube-proxy/exec.ts';
+import type { Exec } from '../api/exec.ts';
 import { nftPlan, NFT_TABLE, type NftPolicyPlan } from './nft-plan.ts';
 import { deleteTransaction, fullTransaction, partialTransaction } from './nft-transaction.ts';
 import type { NpInput } from './policy-plan.ts';

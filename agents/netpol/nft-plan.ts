@@ -9,7 +9,7 @@
 //  - a pod chain (i-/e-<hash of the pod>) returns what the pod allows and rejects the rest.
 //  - peers are sets: pod addresses (ipv4_addr), an ipBlock as intervals (its cidr with the except
 //    ranges cut out), an egress named port as ipv4_addr . inet_proto . inet_service.
-import { formatIP, parseCIDR } from '../control-plane/controllers/cidr.ts';
+import { formatIP, lastOf, networkOf, parseCIDR } from '../api/ip.ts';
 import type { NpPod } from './model.ts';
 import { hash, policyPlan, type Allow, type Direction, type NpInput, type PeerSet } from './policy-plan.ts';
 
@@ -40,7 +40,7 @@ export const nftSetName = (id: string): string => `s-${id}`;
 export function blockIntervals(cidr: string, except: string[]): string[] {
   const range = (c: string): [bigint, bigint] | undefined => {
     const p = parseCIDR(c);
-    return p && p.family === 4 ? [p.base, p.base + (1n << BigInt(32 - p.prefix)) - 1n] : undefined;
+    return p && p.ip.v === 4 ? [networkOf(p).n, lastOf(p).n] : undefined;
   };
   const whole = range(cidr);
   if (!whole) return [];
@@ -54,7 +54,8 @@ export function blockIntervals(cidr: string, except: string[]): string[] {
       ...(b < t ? [[b + 1n, t] as [bigint, bigint]] : []),
     ]));
   }
-  return left.map(([s, t]) => (s === t ? formatIP(s, 4) : `${formatIP(s, 4)}-${formatIP(t, 4)}`));
+  const v4 = (n: bigint) => formatIP({ v: 4, n });
+  return left.map(([s, t]) => (s === t ? v4(s) : `${v4(s)}-${v4(t)}`));
 }
 
 function nftSet(s: PeerSet): NftSet {

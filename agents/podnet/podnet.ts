@@ -1,7 +1,6 @@
 // The pod network agent: once the control plane gives this node a podCIDR, writes the CNI
 // config that containerd reads, and keeps every other node's podCIDR reachable: a route via its
 // InternalIP (host-gw, nodes on one L2) or through a VXLAN overlay (vxlan.ts).
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { V1Node } from '@kubernetes/client-node';
@@ -14,7 +13,7 @@ import { core } from '../api/paths.ts';
 import { SyncRunner } from '../api/sync-runner.ts';
 import { startHealthServer, standardEndpoints } from '../api/health-server.ts';
 import { SyncHealth, syncedCheck } from '../api/sync-health.ts';
-import { makeExec } from '../kube-proxy/exec.ts';
+import { hostExec, run } from '../api/exec.ts';
 import type { ProxyMode } from '../kube-proxy/modes.ts';
 import { startNetpol } from '../netpol/netpol.ts';
 import { startVxlan } from './vxlan.ts';
@@ -41,22 +40,18 @@ export interface PodnetOptions {
 // routes we own carry this protocol number, so that we never touch anyone else's
 const RT_PROTO = '66';
 
-const ip = (...args: string[]): string => execFileSync('ip', args, { encoding: 'utf8' });
+const ip = (...args: string[]): Promise<string> => hostExec('ip', args);
 
-function currentRoutes(): Route[] {
-  const rows = JSON.parse(ip('-j', 'route', 'show', 'proto', RT_PROTO) || '[]') as { dst: string; gateway?: string }[];
+async function currentRoutes(): Promise<Route[]> {
+  const rows = JSON.parse(await ip('-j', 'route', 'show', 'proto', RT_PROTO) || '[]') as { dst: string; gateway?: string }[];
   return rows.filter((r) => r.gateway).map((r) => ({ dst: r.dst, via: r.gateway! }));
 }
 
 /** The bridge's addresses as "a.b.c.d/nn"; none while the first pod has not made it. */
-function bridgeAddresses(bridge: string): string[] {
-  let out: string;
-  try {
-    out = execFileSync('ip', ['-j', 'addr', 'show', 'dev', bridge], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-  } catch {
-    return []; // no such device yet
-  }
-  const rows = JSON.parse(out || '[]') as { addr_info?: { local: string; prefixlen: number }[] }[];
+async function bridgeAddresses(bridge: string): Promise<string[]> {
+  const r = await run('ip', ['-j', 'addr', 'show', 'dev', bridge]);
+  if (r.code !== 0) return []; // no such device yet
+  const rows = JSON.parse(r.stdout || '[]') as { addr_info?: { local: string; prefixlen: number }[] }[];
   return rows.flatMap((r) => r.addr_info ?? []).map((a) => `${a.local}/${a.prefixlen}`);
 }
 
@@ -67,10 +62,10 @@ function writeIfChanged(path: string, text: string): boolean {
   return true;
 }
 
-function ensureMasquerade(clusterCIDR: string): void {
-  execFileSync('iptables-restore', ['--noflush'], { input: masqueradeRules(clusterCIDR) });
+async function ensureMasquerade(clusterCIDR: string): Promise<void> {
+  await hostExec('iptables-restore', ['--noflush'], masqueradeRules(clusterCIDR));
   const jump = ['POSTROUTING', '-m', 'comment', '--comment', 'hawser pod masquerade', '-j', 'HAWSER-POD-MASQ'];
-  try { execFileSync('iptables', ['-t', 'nat', '-C', ...jump], { stdio: 'ignore' }); } catch { execFileSync('iptables', ['-t', 'nat', '-A', ...jump]); }
+  if ((await run('iptables', ['-t', 'nat', '-C', ...jump])).code !== 0) await hostExec('iptables', ['-t', 'nat', '-A', ...jump]);
 }
 
 export async function startPodnet(o: PodnetOptions): Promise<{ ready: Promise<void>; stop(): void }> {
@@ -78,7 +73,7 @@ export async function startPodnet(o: PodnetOptions): Promise<{ ready: Promise<vo
   const api = new ApiClient(loadKubeconfig(o.kubeconfig), `hawser-podnet/${o.nodeName}`);
   mkdirSync(o.cniConfDir, { recursive: true });
   writeFileSync('/proc/sys/net/ipv4/ip_forward', '1');
-  ensureMasquerade(o.clusterCIDR);
+  await ensureMasquerade(o.clusterCIDR);
 
   const vx = o.backend === 'vxlan' ? startVxlan({ nodeName: o.nodeName, api, log }) : undefined;
   const nodes = new Informer<V1Node>(api, core('nodes'), {}, log);
@@ -97,8 +92,8 @@ export async function startPodnet(o: PodnetOptions): Promise<{ ready: Promise<vo
         const wrote = writeIfChanged(join(o.cniConfDir, '10-hawser.conflist'), `${JSON.stringify(conf, null, 2)}\n`);
         if (wrote) log.info({ podCIDR: cidr }, 'CNI config written');
         if (wrote || bridgeFor !== cidr) {
-          for (const a of staleBridgeAddresses(bridgeAddresses(o.bridge), cidr)) {
-            ip('addr', 'del', a, 'dev', o.bridge);
+          for (const a of staleBridgeAddresses(await bridgeAddresses(o.bridge), cidr)) {
+            await ip('addr', 'del', a, 'dev', o.bridge);
             log.warn({ bridge: o.bridge, address: a, podCIDR: cidr }, 'bridge address outside the podCIDR removed');
           }
           bridgeFor = cidr;
@@ -107,9 +102,9 @@ export async function startPodnet(o: PodnetOptions): Promise<{ ready: Promise<vo
       if (vx) {
         await vx.reconcile(all);
       } else {
-        const { add, del } = routeChanges(currentRoutes(), desiredRoutes(all, o.nodeName));
-        for (const r of del) { ip('route', 'del', r.dst, 'via', r.via, 'proto', RT_PROTO); log.info(r, 'route removed'); }
-        for (const r of add) { ip('route', 'replace', r.dst, 'via', r.via, 'proto', RT_PROTO); log.info(r, 'route added'); }
+        const { add, del } = routeChanges(await currentRoutes(), desiredRoutes(all, o.nodeName));
+        for (const r of del) { await ip('route', 'del', r.dst, 'via', r.via, 'proto', RT_PROTO); log.info(r, 'route removed'); }
+        for (const r of add) { await ip('route', 'replace', r.dst, 'via', r.via, 'proto', RT_PROTO); log.info(r, 'route added'); }
       }
       reconciled.open();
       health.succeeded();
@@ -126,7 +121,7 @@ export async function startPodnet(o: PodnetOptions): Promise<{ ready: Promise<vo
   runner.start();
   // not awaited: the CNI config (and so the kubelet) must not wait for the policy informers' first list
   const netpol = o.disableNetworkPolicy ? undefined : startNetpol({
-    nodeName: o.nodeName, log: logger('netpol'), x: makeExec(), mode: o.proxyMode,
+    nodeName: o.nodeName, log: logger('netpol'), x: hostExec, mode: o.proxyMode,
     api,
   });
   log.info({ node: o.nodeName, backend: o.backend }, 'podnet started');

@@ -8,6 +8,7 @@
 // different L2 segments with only IP routing between them.
 import { createHash } from 'node:crypto';
 import type { V1Node } from '@kubernetes/client-node';
+import { formatIP, networkOf, parseCIDR } from '../api/ip.ts';
 import { internalIP } from './plan.ts';
 
 export const VTEP_MAC_ANNOTATION = 'hawser.io/vtep-mac';
@@ -35,14 +36,10 @@ export function vtepMAC(nodeName: string): string {
   return [...b].map((x) => x.toString(16).padStart(2, '0')).join(':');
 }
 
-/** The network address of an IPv4 CIDR: the VTEP address of the node that owns it. */
-export function networkAddress(cidr: string): string {
-  const [ip, len] = cidr.split('/');
-  const bits = Number(len);
-  const n = ip.split('.').reduce((acc, x) => ((acc << 8) | Number(x)) >>> 0, 0);
-  const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
-  const net = (n & mask) >>> 0;
-  return [24, 16, 8, 0].map((s) => (net >>> s) & 0xff).join('.');
+/** The network address of a CIDR: the VTEP address of the node that owns it (none for an invalid CIDR). */
+export function networkAddress(cidr: string): string | undefined {
+  const c = parseCIDR(cidr);
+  return c ? formatIP(networkOf(c)) : undefined;
 }
 
 const podCIDR = (n: V1Node): string | undefined =>
@@ -57,9 +54,9 @@ export const publishedMAC = (n: V1Node): string | undefined => {
 export function selfVtep(self: V1Node | undefined, nodeIP?: string): { localIP: string; address: string; mac: string } | undefined {
   const name = self?.metadata?.name;
   const local = nodeIP ?? (self ? internalIP(self) : undefined);
-  const cidr = self ? podCIDR(self) : undefined;
-  if (!name || !local || !cidr) return undefined;
-  return { localIP: local, address: `${networkAddress(cidr)}/32`, mac: vtepMAC(name) };
+  const gw = self ? networkAddress(podCIDR(self) ?? '') : undefined;
+  if (!name || !local || !gw) return undefined;
+  return { localIP: local, address: `${gw}/32`, mac: vtepMAC(name) };
 }
 
 /** Entries for every other node that has an InternalIP, a podCIDR and a published VTEP MAC. */
@@ -72,6 +69,7 @@ export function desiredVxlan(nodes: V1Node[], self: string, dev = VXLAN_DEVICE):
     const mac = publishedMAC(n);
     if (!ip || !cidr || !mac) continue;
     const gw = networkAddress(cidr);
+    if (!gw) continue;
     out.fdb.push({ mac, dst: ip });
     out.neigh.push({ ip: gw, mac });
     out.routes.push({ dst: cidr, via: gw, dev });

@@ -7,7 +7,7 @@ import { parseResult, type Interface, type Result } from '../skel/result.ts';
 import type { CmdArgs } from '../skel/skel.ts';
 import { delegate } from '../pkg/delegate.ts';
 import { ipJson, type AddrInfo, type Link, type RouteInfo } from '../pkg/ip.ts';
-import { canonicalCIDR, parseCIDR, parseIP, formatIP } from '../pkg/ipaddr.ts';
+import { canonicalCIDR, parseCIDR, parseIP, formatIP } from '../../agents/api/ip.ts';
 import { assertNetns, nsShell } from '../pkg/netns.ts';
 import { loadBridgeConf, type BridgeConf } from './config.ts';
 

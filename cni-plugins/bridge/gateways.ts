@@ -1,7 +1,7 @@
 // From the IPAM result to what the bridge must configure: gateway per address (network+1 when the IPAM
 // plugin gave none and the bridge is the gateway), an added default route for isDefaultGateway, and
 // the bridge addresses per family. Pure; mirrors the reference's calcGateways.
-import { formatIP, networkOf, nextIP, parseCIDR } from '../pkg/ipaddr.ts';
+import { formatIP, networkOf, nextIP, parseCIDR } from '../../agents/api/ip.ts';
 import type { Result } from '../skel/result.ts';
 import type { BridgeConf } from './config.ts';
 

@@ -1,5 +1,5 @@
 // Pure planning of the `ip -batch` lines the bridge plugin runs on the host and in the container.
-import { contains, parseCIDR } from '../pkg/ipaddr.ts';
+import { contains, parseCIDR } from '../../agents/api/ip.ts';
 import type { AddrInfo } from '../pkg/ip.ts';
 import type { Result } from '../skel/result.ts';
 import type { BridgeConf } from './config.ts';

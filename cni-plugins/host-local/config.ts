@@ -3,7 +3,7 @@
 // routes, dataDir and resolvConf. Pure; messages follow the reference.
 import { parseCniArgs } from '../skel/args.ts';
 import { versionAtLeast } from '../skel/version.ts';
-import { parseCIDR, parseIP, type IP } from '../pkg/ipaddr.ts';
+import { parseCIDR, parseIP, type IP } from '../../agents/api/ip.ts';
 import type { Route } from '../skel/result.ts';
 import { canonicalizeRangeSet, rangeSetOverlaps, type RangeConf, type RangeSet } from './range.ts';
 

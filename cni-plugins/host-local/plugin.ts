@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { CniError, ErrCode } from '../skel/errors.ts';
 import { resultToVersion, type IPConfig, type Result } from '../skel/result.ts';
 import type { CmdArgs, PluginFuncs } from '../skel/skel.ts';
-import { formatIP, ipEqual, type IP } from '../pkg/ipaddr.ts';
+import { formatIP, ipEqual, type IP } from '../../agents/api/ip.ts';
 import { loadIPAMConfig, type IPAMConfig } from './config.ts';
 import { parseResolvConf } from './dns.ts';
 import { withLock } from './lock.ts';

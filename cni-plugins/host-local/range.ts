@@ -1,6 +1,6 @@
 // host-local ranges: a subnet with optional rangeStart/rangeEnd/gateway, canonicalised and checked
 // with the reference's rules and messages. Pure.
-import { cmpIP, contains, formatCIDR, formatIP, ipEqual, lastOf, networkOf, nextIP, parseCIDR, parseIP, prefixBits, type CIDR, type IP } from '../pkg/ipaddr.ts';
+import { cmpIP, contains, formatCIDR, formatIP, ipEqual, lastOf, networkOf, nextIP, parseCIDR, parseIP, prefixBits, type CIDR, type IP } from '../../agents/api/ip.ts';
 
 export interface RangeConf {
   subnet?: string;
@@ -62,7 +62,7 @@ export function canonicalizeRange(c: RangeConf): Range {
   return { subnet: sub, rangeStart: start ?? nextIP(network), rangeEnd: end ?? last, gateway };
 }
 
-function overlaps(a: Range, b: Range): boolean {
+function rangesOverlap(a: Range, b: Range): boolean {
   if (a.subnet.ip.v !== b.subnet.ip.v) return false;
   return rangeContains(a, b.rangeStart) || rangeContains(a, b.rangeEnd) || rangeContains(b, a.rangeStart) || rangeContains(b, a.rangeEnd);
 }
@@ -73,14 +73,14 @@ export function canonicalizeRangeSet(confs: RangeConf[]): RangeSet {
   if (set.some((r) => r.subnet.ip.v !== set[0].subnet.ip.v)) throw new Error('mixed address families');
   for (let i = 0; i < set.length; i++) {
     for (let j = i + 1; j < set.length; j++) {
-      if (overlaps(set[i], set[j])) throw new Error(`subnets ${rangeString(set[i])} and ${rangeString(set[j])} overlap`);
+      if (rangesOverlap(set[i], set[j])) throw new Error(`subnets ${rangeString(set[i])} and ${rangeString(set[j])} overlap`);
     }
   }
   return set;
 }
 
 export function rangeSetOverlaps(a: RangeSet, b: RangeSet): boolean {
-  return a.some((x) => b.some((y) => overlaps(x, y)));
+  return a.some((x) => b.some((y) => rangesOverlap(x, y)));
 }
 
 export function rangeFor(set: RangeSet, ip: IP): Range | undefined {

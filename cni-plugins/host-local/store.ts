@@ -3,7 +3,7 @@
 // and a `lock` file. Callers hold the directory lock (see lock.ts) around every call.
 import { mkdirSync, readdirSync, readFileSync, unlinkSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
-import { formatIP, parseIP, type IP } from '../pkg/ipaddr.ts';
+import { formatIP, parseIP, type IP } from '../../agents/api/ip.ts';
 
 const LAST_PREFIX = 'last_reserved_ip.';
 const LINE_BREAK = '\r\n';

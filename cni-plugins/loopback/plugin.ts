@@ -5,7 +5,7 @@ import { parseResult, resultToVersion, type IPConfig, type Result } from '../ske
 import type { CmdArgs, PluginFuncs } from '../skel/skel.ts';
 import { assertNetns, netnsGone } from '../pkg/netns.ts';
 import { ipBatchJson, type AddrInfo } from '../pkg/ip.ts';
-import { parseIP } from '../pkg/ipaddr.ts';
+import { parseIP } from '../../agents/api/ip.ts';
 
 function isLoopback(addr: string): boolean {
   const ip = parseIP(addr);

@@ -2,7 +2,7 @@
 // table, ACCEPT for its own subnet, MASQUERADE for everything but multicast, and a POSTROUTING jump.
 // Same chain name, comment and rules as the reference, so either can clean up after the other.
 import { createHash } from 'node:crypto';
-import { parseCIDR, formatIP } from './ipaddr.ts';
+import { parseCIDR, formatIP } from '../../agents/api/ip.ts';
 import { run, runOk } from './exec.ts';
 
 const MAX_CHAIN = 28;

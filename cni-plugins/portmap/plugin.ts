@@ -5,7 +5,7 @@ import type { CmdArgs, PluginFuncs } from '../skel/skel.ts';
 import { resultToVersion } from '../skel/result.ts';
 import { run, runOk } from '../pkg/exec.ts';
 import { writeSysctl } from '../pkg/netns.ts';
-import { formatIP, parseCIDR } from '../pkg/ipaddr.ts';
+import { formatIP, parseCIDR } from '../../agents/api/ip.ts';
 import { addRestore, delRestore, dnatRules, parsePortMapConf, parseSave, type PortMapConf } from './rules.ts';
 
 function load(a: CmdArgs): PortMapConf {

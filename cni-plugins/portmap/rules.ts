@@ -2,7 +2,7 @@
 // (CNI-HOSTPORT-DNAT from PREROUTING/OUTPUT for local destinations, a per-container CNI-DN-<hash>
 // chain doing DNAT, and a mark-then-masquerade pair for hairpin and localhost traffic).
 import { chainName } from '../pkg/ipmasq.ts';
-import { formatIP, parseCIDR, parseIP } from '../pkg/ipaddr.ts';
+import { formatIP, parseCIDR, parseIP } from '../../agents/api/ip.ts';
 import { parseResult, type Result } from '../skel/result.ts';
 
 export const TOP_DNAT = 'CNI-HOSTPORT-DNAT';

@@ -11,7 +11,8 @@ import { labDown } from '../../agents/cli/lab/down.ts';
 import { nodeProc } from '../../agents/cli/lab/components.ts';
 import { startProc, stopProc, waitFor } from '../../agents/cli/lab/procs.ts';
 import { netnsExists } from '../../agents/cli/lab/network.ts';
-import { overlaps, type Lab } from '../../agents/cli/lab/topology.ts';
+import type { Lab } from '../../agents/cli/lab/topology.ts';
+import { cidrsOverlap as overlaps } from '../../agents/api/ip.ts';
 import { kubectl, kubectlJson, kubectlOk } from '../helpers/kubectl.ts';
 
 const opts = { name: 'e2e', subnet: '10.78.0.0/24', workers: 2, stateRoot: '/var/lib/hawser-lab' };

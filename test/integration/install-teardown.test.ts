@@ -4,11 +4,13 @@
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
 import { systemEnv } from '../../agents/api/system-path.ts';
-import { removeKernelState, type Exec } from '../../agents/cli/install/teardown.ts';
+import { removeKernelState } from '../../agents/cli/install/teardown.ts';
+import type { Exec } from '../../agents/api/exec.ts';
 
 const ns = `hw-td-${Math.random().toString(36).slice(2, 8)}`;
-const x: Exec = (cmd, args, input) => execFileSync('ip', ['netns', 'exec', ns, cmd, ...args], { encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'], env: systemEnv() });
+const x = (cmd: string, args: string[], input?: string): string => execFileSync('ip', ['netns', 'exec', ns, cmd, ...args], { encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'], env: systemEnv() });
 const sh = (script: string) => x('sh', ['-c', script]);
+const ax: Exec = async (cmd, args, input) => x(cmd, args, input);
 
 test.before(() => {
   execFileSync('ip', ['netns', 'add', ns]);
@@ -50,8 +52,8 @@ COMMIT
 });
 test.after.always(() => { execFileSync('ip', ['netns', 'del', ns]); });
 
-test.serial('removeKernelState removes what the agents made and keeps what others made', (t) => {
-  const done = removeKernelState(x);
+test.serial('removeKernelState removes what the agents made and keeps what others made', async (t) => {
+  const done = await removeKernelState(ax);
   t.log(done.join('; '));
   const rules = x('iptables-save', []);
   t.notRegex(rules, /KUBE-|CNI-|HAWSER-/, rules);
@@ -67,5 +69,5 @@ test.serial('removeKernelState removes what the agents made and keeps what other
   const routes = x('ip', ['-4', 'route', 'show']);
   t.notRegex(routes, /10\.244\.1\.0\/24/);
   t.regex(routes, /10\.50\.0\.0\/24 via 10\.99\.0\.2/);
-  t.deepEqual(removeKernelState(x), [], 'a second run finds nothing left to do');
+  t.deepEqual(await removeKernelState(ax), [], 'a second run finds nothing left to do');
 });

@@ -4,7 +4,7 @@
 // a periodic sync that finds the table gone writes it again; a switch back to iptables mode removes the table.
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
-import { makeExec } from '../../agents/kube-proxy/exec.ts';
+import { makeExec } from '../../agents/api/exec.ts';
 import type { NpPod, NpPolicy } from '../../agents/netpol/model.ts';
 import { removeIptablesPolicy, removeNftPolicy } from '../../agents/netpol/netpol.ts';
 import { NftEnforcer } from '../../agents/netpol/nft-enforcer.ts';

@@ -96,7 +96,7 @@ test('same L2: pods on two nodes reach each other with host-gw, then with VXLAN 
   const backends = topo.nodes.map((n) => startVxlan({ nodeName: n.name, exec: netnsExec(n.ns) }));
   for (const be of backends) await be.reconcile(nodes);
   for (const n of topo.nodes) {
-    const routes = readState(netnsExec(n.ns), VXLAN_DEVICE).routes;
+    const routes = (await readState(netnsExec(n.ns), VXLAN_DEVICE)).routes;
     t.is(routes.length, 1, `${n.name}: one podnet route, the host-gw one replaced`);
     t.is(routes[0].dev, VXLAN_DEVICE);
   }
@@ -107,11 +107,11 @@ test('same L2: pods on two nodes reach each other with host-gw, then with VXLAN 
   t.true(txPackets(a.ns, VXLAN_DEVICE) > before, 'the traffic went through the VXLAN device');
 
   // a second reconcile changes nothing; a node that leaves takes its entries with it
-  const state = readState(netnsExec(a.ns), VXLAN_DEVICE);
+  const state = await readState(netnsExec(a.ns), VXLAN_DEVICE);
   await backends[0].reconcile(nodes);
-  t.deepEqual(readState(netnsExec(a.ns), VXLAN_DEVICE), state);
+  t.deepEqual(await readState(netnsExec(a.ns), VXLAN_DEVICE), state);
   await backends[0].reconcile(nodes.filter((n) => n.metadata?.name === a.name));
-  t.deepEqual(readState(netnsExec(a.ns), VXLAN_DEVICE), { fdb: [], neigh: [], routes: [] });
+  t.deepEqual(await readState(netnsExec(a.ns), VXLAN_DEVICE), { fdb: [], neigh: [], routes: [] });
   t.false(podPings(a, b, 1), 'entries gone: no route to the other node\'s pods');
 });
 

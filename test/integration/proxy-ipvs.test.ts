@@ -4,7 +4,7 @@
 // (proving the generated inputs load) and read back.
 import test from 'ava';
 import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
-import { makeExec, type Exec } from '../../agents/kube-proxy/exec.ts';
+import { makeExec, type Exec } from '../../agents/api/exec.ts';
 import { IpvsBackend } from '../../agents/kube-proxy/ipvs/syncer.ts';
 import { Testbed } from '../support/proxy-testbed.ts';
 import { ChangeTracker } from '../../agents/kube-proxy/tracker.ts';

@@ -3,7 +3,7 @@
 // (no API server). Every "Must show" behaviour of issue 6 is checked by connecting through it.
 import test from 'ava';
 import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
-import { makeExec } from '../../agents/kube-proxy/exec.ts';
+import { makeExec } from '../../agents/api/exec.ts';
 import { ProxyHealth, ServiceHealthServers } from '../../agents/kube-proxy/health.ts';
 import { makeBackend } from '../../agents/kube-proxy/index.ts';
 import { ProxyMetrics } from '../../agents/kube-proxy/metrics.ts';

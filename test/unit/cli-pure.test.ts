@@ -2,7 +2,8 @@ import test from 'ava';
 import { parseKubeconfig } from '../../agents/api/kubeconfig.ts';
 import { resourcePath } from '../../agents/api/paths.ts';
 import { parseKeyValues, parseTaints } from '../../agents/cli/config.ts';
-import { labClusterCIDR, overlaps, podRoutes, topology } from '../../agents/cli/lab/topology.ts';
+import { labClusterCIDR, podRoutes, topology } from '../../agents/cli/lab/topology.ts';
+import { cidrsOverlap as overlaps } from '../../agents/api/ip.ts';
 
 test('lab topology: names and addresses from name, subnet and worker count', (t) => {
   const l = topology({ name: 'hawser', subnet: '10.77.0.0/24', workers: 2, stateRoot: '/s' });

@@ -1,7 +1,7 @@
 // Pure network logic of the plugins: address arithmetic, range iteration, bridge planning,
 // portmap rules.
 import test from 'ava';
-import { formatIP, parseCIDR, parseIP } from '../../cni-plugins/pkg/ipaddr.ts';
+import { formatIP, parseCIDR, parseIP } from '../../agents/api/ip.ts';
 import { candidates, canonicalizeRangeSet } from '../../cni-plugins/host-local/range.ts';
 import { parseResolvConf } from '../../cni-plugins/host-local/dns.ts';
 import { planGateways } from '../../cni-plugins/bridge/gateways.ts';

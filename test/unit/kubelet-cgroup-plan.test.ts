@@ -14,6 +14,7 @@ import {
 } from '../../agents/kubelet/pods/cgroup-plan.ts';
 import { oomKilledSince, parsePressure, parseSingle, v2Stats } from '../../agents/kubelet/pods/cgroup-stats.ts';
 import { PodCgroups } from '../../agents/kubelet/pods/pod-cgroups.ts';
+import { ExecError } from '../../agents/api/exec.ts';
 import { podCgroupConfig } from '../../agents/kubelet/pods/qos.ts';
 
 const UID = '3f2a1b4c-5d6e-7f80-9a0b-1c2d3e4f5a6b';
@@ -112,11 +113,11 @@ function fakeV2(t: { teardown(fn: () => void): void }): string {
   return root;
 }
 
-test('PodCgroups on v2 with cgroupfs: QoS and pod directories with their files and controllers enabled', (t) => {
+test('PodCgroups on v2 with cgroupfs: QoS and pod directories with their files and controllers enabled', async (t) => {
   const root = fakeV2(t);
-  const pc = new PodCgroups({ cgroupRoot: '/kubepods', driver: 'cgroupfs' }, logger('test', 'silent'), root, () => t.fail('no bus for cgroupfs'));
-  pc.ensureQosRoots();
-  pc.ensure(burstable);
+  const pc = new PodCgroups({ cgroupRoot: '/kubepods', driver: 'cgroupfs' }, logger('test', 'silent'), root, async () => t.fail('no bus for cgroupfs'));
+  await pc.ensureQosRoots();
+  await pc.ensure(burstable);
   const dir = join(root, `kubepods/burstable/pod${UID}`);
   t.is(readFileSync(join(dir, 'memory.max'), 'utf8'), String(128 << 20));
   t.is(readFileSync(join(dir, 'cpu.max'), 'utf8'), '50000 100000');
@@ -124,27 +125,27 @@ test('PodCgroups on v2 with cgroupfs: QoS and pod directories with their files a
   t.is(readFileSync(join(root, 'kubepods/burstable/cgroup.subtree_control'), 'utf8'), '+cpu +cpuset +memory +pids');
 });
 
-test('PodCgroups with the systemd driver: slices through the bus, limits in the slice directories, stopped at removal', (t) => {
+test('PodCgroups with the systemd driver: slices through the bus, limits in the slice directories, stopped at removal', async (t) => {
   const root = fakeV2(t);
   const calls: string[][] = [];
   let exists = false;
-  const pc = new PodCgroups({ cgroupRoot: '/kubepods', driver: 'systemd' }, logger('test', 'silent'), root, (args) => {
+  const pc = new PodCgroups({ cgroupRoot: '/kubepods', driver: 'systemd' }, logger('test', 'silent'), root, async (args) => {
     calls.push(args);
-    if (exists && args[4] === 'StartTransientUnit') throw Object.assign(new Error('busctl'), { stderr: Buffer.from('Call failed: Unit kubepods.slice already exists.') });
+    if (exists && args[4] === 'StartTransientUnit') throw new ExecError('busctl', args, { code: 1, signal: null, timedOut: false, stdout: '', stderr: 'Call failed: Unit kubepods.slice already exists.' });
   });
-  pc.ensureQosRoots();
+  await pc.ensureQosRoots();
   t.deepEqual(calls.map((c) => `${c[4]} ${c[6]}`), ['StartTransientUnit kubepods.slice', 'StartTransientUnit kubepods-burstable.slice', 'StartTransientUnit kubepods-besteffort.slice']);
-  pc.ensure(burstable);
+  await pc.ensure(burstable);
   const esc = UID.replaceAll('-', '_');
   t.is(calls.at(-1)![6], `kubepods-burstable-pod${esc}.slice`);
   const dir = join(root, `kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod${esc}.slice`);
   t.is(readFileSync(join(dir, 'memory.max'), 'utf8'), String(128 << 20));
   t.is(readFileSync(join(dir, 'cpu.weight'), 'utf8'), '10');
   exists = true;   // a kubelet restart: the slice is there, its limits are updated instead
-  pc.ensure(burstable);
+  await pc.ensure(burstable);
   t.deepEqual(calls.slice(-2).map((c) => c[4]), ['StartTransientUnit', 'SetUnitProperties']);
   t.true(calls.at(-1)!.includes('MemoryMax'));
   mkdirSync(dir, { recursive: true });
-  pc.remove(UID);
+  await pc.remove(UID);
   t.deepEqual(calls.slice(-3).map((c) => `${c[4]} ${c[6]}`), [`StopUnit kubepods-pod${esc}.slice`, `StopUnit kubepods-burstable-pod${esc}.slice`, `StopUnit kubepods-besteffort-pod${esc}.slice`]);
 });

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { V1Pod, V1PodStatus } from '@kubernetes/client-node';
 import { logger } from '../../agents/api/log.ts';
+import type { Wire } from '../../agents/api/wire.ts';
 import { ImageManager } from '../../agents/kubelet/images/image-manager.ts';
 import type { PodDeps } from '../../agents/kubelet/pods/deps.ts';
 import type { EventRecorder } from '../../agents/kubelet/pods/events.ts';
@@ -79,7 +80,7 @@ function setup(t: import('ava').ExecutionContext) {
   const f = fakeRuntime();
   const reasons: string[] = [];
   const events = { pod: (_p: V1Pod, _c: unknown, _t: string, reason: string) => { reasons.push(reason); }, nodeEvent: () => undefined } as unknown as EventRecorder;
-  const written: V1PodStatus[] = [];
+  const written: Wire<V1PodStatus>[] = [];
   const objects = { configMap: () => undefined, secret: () => undefined, services: () => [] };
   const allocatable = () => ({ cpuMillis: 2000, memoryBytes: 4 << 30, ephemeralStorageBytes: 10 << 30 });
   const probes = new ProbeManager({ exec: async () => ({ exitCode: 0, output: '' }), onChange: () => undefined, event: () => undefined });
@@ -105,7 +106,9 @@ const newPod = (...names: string[]): V1Pod => ({
 });
 
 const settle = () => new Promise((r) => setTimeout(r, 20));
-const states = (s: V1PodStatus) => (s.containerStatuses ?? []).map((c) => Object.keys(c.state ?? {})[0]).join(',');
+/** A written status as the API gives it back: the model type, holding the wire text. */
+const readBack = (s: Wire<V1PodStatus>): V1PodStatus => JSON.parse(JSON.stringify(s)) as V1PodStatus;
+const states = (s: Wire<V1PodStatus>) => (s.containerStatuses ?? []).map((c) => Object.keys(c.state ?? {})[0]).join(',');
 
 test('a new pod is Running after one pass, with one ListContainers for the whole pass', async (t) => {
   const { f, sync, written } = setup(t);
@@ -145,7 +148,7 @@ test('an evicted pod is killed with the eviction grace, reported Failed with rea
   const pod = newPod('a');
   await sync.sync('u1', pod);
   await settle();
-  pod.status = written[written.length - 1];
+  pod.status = readBack(written[written.length - 1]);
   const message = 'Usage of EmptyDir volume "cache" exceeds the limit "1Mi". ';
   sync.evict('u1', message);
   t.true(sync.evicting('u1'));
@@ -162,6 +165,6 @@ test('an evicted pod is killed with the eviction grace, reported Failed with rea
   t.is((await f.rt.listContainers()).length, made);
   t.is(f.stops.length, 1);
   // once the API shows it Failed, the pod is no longer being evicted
-  await sync.sync('u1', { ...pod, status: last });
+  await sync.sync('u1', { ...pod, status: readBack(last) });
   t.false(sync.evicting('u1'));
 });

@@ -2,6 +2,7 @@
 // stages add up to the latency, and the log lines parse back.
 import test from 'ava';
 import type { V1Pod, V1PodStatus } from '@kubernetes/client-node';
+import type { Wire } from '../../agents/api/wire.ts';
 import { allStarted } from '../../agents/kubelet/kubelet.ts';
 import { gate } from '../../agents/kubelet/pods/cri-runtime.ts';
 import { parseTimelines, STAGES, stageDurations, StartupTrace } from '../../agents/kubelet/pods/startup-trace.ts';
@@ -77,7 +78,7 @@ test('timeline log lines parse back by pod; other and torn lines are skipped', (
 
 test('allStarted: Running with every app container running, as the SLI counts a pod started', (t) => {
   const pod: V1Pod = { spec: { containers: [{ name: 'a' }, { name: 'b' }] } };
-  const st = (phase: string, ...running: boolean[]): V1PodStatus => ({
+  const st = (phase: string, ...running: boolean[]): Wire<V1PodStatus> => ({
     phase, containerStatuses: running.map((r, i) => ({ name: `c${i}`, image: '', imageID: '', ready: r, restartCount: 0, state: r ? { running: {} } : { waiting: { reason: 'ContainerCreating' } } })),
   });
   t.true(allStarted(pod, st('Running', true, true)));

@@ -1,7 +1,7 @@
 // Pod status as kubectl shows it: phases by upstream's rules, conditions with their reasons and
 // messages, init container statuses, lastState and readiness from probes.
 import test from 'ava';
-import type { V1Pod } from '@kubernetes/client-node';
+import type { V1Pod, V1PodCondition } from '@kubernetes/client-node';
 import { podStatus, type ContainerView, type RuntimeView } from '../../agents/kubelet/pods/pod-status.ts';
 
 const pod = (spec: Partial<V1Pod['spec']> = {}): V1Pod => ({
@@ -89,7 +89,8 @@ test('a running container\'s previous run is its lastState; transition times sta
   t.is(s.containerStatuses![0].lastState!.terminated!.exitCode, 137);
   t.is(s.containerStatuses![0].restartCount, 1);
   const p = pod();
-  p.status!.conditions = s.conditions;
+  // as the pod comes back from the API: the model type, holding the wire text
+  p.status!.conditions = JSON.parse(JSON.stringify(s.conditions)) as V1PodCondition[];
   const again = podStatus(p, view({ app: v('CONTAINER_RUNNING', { attempt: 1 }) }), 'h', 't2');
   t.is(cond(again, 'Ready').lastTransitionTime as unknown, 't1');
   t.is(again.podIP, '10.244.1.9');

@@ -5,7 +5,8 @@ import type { V1Service } from '@kubernetes/client-node';
 import { servicePorts, type Endpoint } from '../../agents/kube-proxy/model.ts';
 import { fullSync, partialSync, ruleCounts } from '../../agents/kube-proxy/iptables/plan.ts';
 import { renderService, type IptContext, type IptFragment } from '../../agents/kube-proxy/iptables/render.ts';
-import { JUMPS, hasJump, jumpRestore, topTails } from '../../agents/kube-proxy/iptables/statics.ts';
+import { JUMPS, topTails } from '../../agents/kube-proxy/iptables/statics.ts';
+import { hasJump, jumpRestore } from '../../agents/kube-proxy/netfilter.ts';
 
 const ctx: IptContext = { clusterCIDR: '10.0.0.0/8', masqueradeAll: false, nodeIP: '192.168.0.2' };
 const tails = topTails({ nodePortIPs: [] });

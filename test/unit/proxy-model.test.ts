@@ -4,7 +4,7 @@ import test from 'ava';
 import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
 import { servicePorts, sliceEndpoints, type Endpoint, type ServicePort } from '../../agents/kube-proxy/model.ts';
 import { base32, iptablesChains, iptablesEndpointChain, nftBase, nftEndpointBase } from '../../agents/kube-proxy/names.ts';
-import { categorize, cidrContains, planPort } from '../../agents/kube-proxy/policy.ts';
+import { categorize, planPort } from '../../agents/kube-proxy/policy.ts';
 import { ChangeTracker } from '../../agents/kube-proxy/tracker.ts';
 
 const svc = (spec: Record<string, unknown>, status?: Record<string, unknown>): V1Service =>
@@ -127,14 +127,6 @@ test('planPort: what to do without endpoints', (t) => {
   t.true(noLocal.usesClusterChain);
   const fw = planPort(port({ loadBalancerIPs: ['1.2.3.4'], loadBalancerSourceRanges: ['10.0.0.0/8'] }), [ep('10.0.0.1')]);
   t.true(fw.usesFirewallChain);
-});
-
-test('cidrContains', (t) => {
-  t.true(cidrContains('10.0.0.0/8', '10.255.1.2'));
-  t.false(cidrContains('10.0.0.0/8', '11.0.0.1'));
-  t.true(cidrContains('0.0.0.0/0', '1.2.3.4'));
-  t.true(cidrContains('1.2.3.4', '1.2.3.4'));
-  t.false(cidrContains('192.168.0.0/25', '192.168.0.200'));
 });
 
 test('tracker reports only real changes, per Service', (t) => {

@@ -3,7 +3,7 @@
 // without the host it describes. A "fail" stops the components from working (the install would
 // be refused by the kubelet, containerd or the kernel later, with a less clear message); a "warn"
 // is something the install fixes itself or that only some setups need.
-import { overlaps, parseCIDR, type CIDR } from '../../control-plane/controllers/cidr.ts';
+import { overlaps, parseCIDR, type CIDR } from '../../api/ip.ts';
 import type { Role } from '../install/layout.ts';
 import { VXLAN_DEVICE } from '../../podnet/vxlan-plan.ts';
 import type { ProxyMode } from '../../kube-proxy/modes.ts';
@@ -59,7 +59,7 @@ const check = (group: string, name: string, verdict: Verdict, detail: string): C
 
 function cidrChecks(f: HostFacts, o: CheckOptions): Check[] {
   const out: Check[] = [];
-  const nets: [string, string, CIDR | undefined][] = [['cluster CIDR', o.clusterCIDR, parseCIDR(o.clusterCIDR)], ['service CIDR', o.serviceCIDR, parseCIDR(o.serviceCIDR)]];
+  const nets: [string, string, CIDR | null][] = [['cluster CIDR', o.clusterCIDR, parseCIDR(o.clusterCIDR)], ['service CIDR', o.serviceCIDR, parseCIDR(o.serviceCIDR)]];
   for (const [label, text, c] of nets) {
     if (!c) { out.push(check('network', label, 'fail', `"${text}" is not a CIDR`)); continue; }
     // hawser's own routes lie inside the pod network: this node's podCIDR on the bridge or the

@@ -65,8 +65,6 @@ export const ROLE_PACKAGES: Record<Role, string[]> = {
   agent: ['containerd', 'runc', 'iptables', 'conntrack'],
 };
 
-/** The CNI plugins hawser ships (portmap is listed only when its bundle exists). */
-export const CNI_PLUGINS = ['bridge', 'host-local', 'loopback', 'portmap'];
 
 /** Files of the build a host needs at run time, relative to the suite dir. */
 export const RUNTIME_MODULES: Record<string, string[]> = {

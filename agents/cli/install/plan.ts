@@ -1,6 +1,7 @@
 // What an install writes, as data: every file with its mode and content (text, or a copy of a build
 // artifact). Pure: the caller lists the build once (build.ts) and applies the plan (apply.ts).
-import { AGENT_KUBECONFIGS, configFile, CNI_PLUGINS, LAYOUT, roleComponents, unitName } from './layout.ts';
+import { AGENT_KUBECONFIGS, configFile, LAYOUT, roleComponents, unitName } from './layout.ts';
+import { CNI_PLUGINS } from '../../../cni-plugins/names.ts';
 import { AGENT_COMPONENTS, type AgentComponent } from '../../control-plane/auth/agent-identities.ts';
 import { cniWrapper, componentConfig, containerdConfig, MODULES_CONF, SYSCTL_CONF, wrapperScript, type InstallSettings } from './configs.ts';
 

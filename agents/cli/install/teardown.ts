@@ -2,9 +2,8 @@
 // the kubelet's volume mounts, and the kernel state the agents made (iptables chains, kube-proxy's
 // and NetworkPolicy's nftables tables, the pod bridge, the VXLAN device, podnet's routes). Runs after our units stopped
 // and before the files go: removing the pods needs the CNI plugins still installed.
-import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { systemEnv } from '../../api/system-path.ts';
+import { hostExec, type Exec } from '../../api/exec.ts';
 import { removeAllPods } from '../../kubelet/cri/remove-all.ts';
 import { TABLE as KUBE_PROXY_NFT_TABLE } from '../../kube-proxy/nftables/render.ts';
 import { SET_PREFIX as NETPOL_SET_PREFIX } from '../../netpol/plan.ts';
@@ -13,15 +12,7 @@ import { VXLAN_DEVICE } from '../../podnet/vxlan-plan.ts';
 import { RT_PROTO } from '../../podnet/vxlan.ts';
 import { removalScript } from './ruleset.ts';
 
-/** Runs a command (in the host's namespaces, or a test's); throws on a non-zero exit. */
-export type Exec = (cmd: string, args: string[], input?: string) => string;
-
-export const hostExec: Exec = (cmd, args, input) =>
-  execFileSync(cmd, args, { encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'], env: systemEnv() });
-
-const succeeds = (x: Exec, cmd: string, args: string[]): boolean => {
-  try { x(cmd, args); return true; } catch { return false; }
-};
+const succeeds = (x: Exec, cmd: string, args: string[]): Promise<boolean> => x(cmd, args).then(() => true, () => false);
 
 export const POD_BRIDGE = 'cni0';
 
@@ -35,30 +26,30 @@ export function mountsUnder(mountinfo: string, dir: string): string[] {
 }
 
 /** Kernel state only: chains, the nftables table, links and routes. Returns what it removed. */
-export function removeKernelState(x: Exec): string[] {
+export async function removeKernelState(x: Exec): Promise<string[]> {
   const done: string[] = [];
   // kube-proxy may have written through either backend, whichever `iptables` points at; a
   // backend seen twice (iptables is iptables-nft) finds nothing left the second time
   for (const bin of ['iptables', 'iptables-nft', 'iptables-legacy']) {
-    if (!succeeds(x, 'sh', ['-c', `command -v ${bin}-save`])) continue;
+    if (!await succeeds(x, 'sh', ['-c', `command -v ${bin}-save`])) continue;
     let script = '';
-    try { script = removalScript(x(`${bin}-save`, [])); } catch { continue; }   // e.g. legacy tables not loaded
+    try { script = removalScript(await x(`${bin}-save`, [])); } catch { continue; }   // e.g. legacy tables not loaded
     if (!script) continue;
-    x(`${bin}-restore`, ['--noflush'], script);
+    await x(`${bin}-restore`, ['--noflush'], script);
     done.push(`${bin}: ${script.split('\n').filter((l) => l.startsWith('-X ')).length} chains`);
   }
   // NetworkPolicy peer sets: destroyable only now that no rule names them
-  const sets = succeeds(x, 'sh', ['-c', 'command -v ipset']) ? x('ipset', ['list', '-n']).split('\n').map((s) => s.trim()).filter((s) => s.startsWith(NETPOL_SET_PREFIX)) : [];
-  if (sets.length) { x('ipset', ['restore'], sets.map((s) => `destroy ${s}\n`).join('')); done.push(`${sets.length} network policy ipsets`); }
+  const sets = await succeeds(x, 'sh', ['-c', 'command -v ipset']) ? (await x('ipset', ['list', '-n'])).split('\n').map((s) => s.trim()).filter((s) => s.startsWith(NETPOL_SET_PREFIX)) : [];
+  if (sets.length) { await x('ipset', ['restore'], sets.map((s) => `destroy ${s}\n`).join('')); done.push(`${sets.length} network policy ipsets`); }
   for (const table of [KUBE_PROXY_NFT_TABLE, NETPOL_NFT_TABLE]) {
     const [family, name] = table.split(' ');
-    if (succeeds(x, 'nft', ['list', 'table', family, name])) { x('nft', ['delete', 'table', family, name]); done.push(`nftables table ${table}`); }
+    if (await succeeds(x, 'nft', ['list', 'table', family, name])) { await x('nft', ['delete', 'table', family, name]); done.push(`nftables table ${table}`); }
   }
   for (const link of [POD_BRIDGE, VXLAN_DEVICE]) {
-    if (succeeds(x, 'ip', ['link', 'show', link])) { x('ip', ['link', 'del', link]); done.push(`link ${link}`); }
+    if (await succeeds(x, 'ip', ['link', 'show', link])) { await x('ip', ['link', 'del', link]); done.push(`link ${link}`); }
   }
-  const routes = x('ip', ['-4', 'route', 'show', 'proto', RT_PROTO]).trim();
-  if (routes) { x('ip', ['-4', 'route', 'flush', 'proto', RT_PROTO]); done.push(`${routes.split('\n').length} pod routes`); }
+  const routes = (await x('ip', ['-4', 'route', 'show', 'proto', RT_PROTO])).trim();
+  if (routes) { await x('ip', ['-4', 'route', 'flush', 'proto', RT_PROTO]); done.push(`${routes.split('\n').length} pod routes`); }
   return done;
 }
 
@@ -71,10 +62,11 @@ export async function removeAgentState(o: { criSocket: string; kubeletDir: strin
     notes.push(n < 0 ? `containerd at ${o.criSocket} did not answer: its pods were left running` : `removed ${n} pods from containerd`);
   }
   const mounts = mountsUnder(readFileSync('/proc/self/mountinfo', 'utf8'), o.kubeletDir);
-  const stuck = mounts.filter((m) => !succeeds(x, 'umount', [m]) && !succeeds(x, 'umount', ['-l', m]));
+  const stuck: string[] = [];
+  for (const m of mounts) if (!await succeeds(x, 'umount', [m]) && !await succeeds(x, 'umount', ['-l', m])) stuck.push(m);
   if (mounts.length) notes.push(`unmounted ${mounts.length - stuck.length} pod volumes`);
   if (stuck.length) notes.push(`could not unmount ${stuck.join(', ')}`);
-  const removed = removeKernelState(x);
+  const removed = await removeKernelState(x);
   if (removed.length) notes.push(`removed ${removed.join(', ')}`);
   return notes;
 }

@@ -1,5 +1,7 @@
 // Pure description of a lab: names, addresses and paths, all derived from the lab's name, its
 // /24 and its worker count, so that `up`, `down` and tests agree without shared state.
+import { cidrsOverlap } from '../../api/ip.ts';
+
 export interface LabOptions { name: string; subnet: string; workers: number; stateRoot: string; podnetBackend?: 'host-gw' | 'vxlan' }
 
 export interface LabNode { name: string; netns: string; hostVeth: string; ip: string; dir: string; socket: string }
@@ -34,7 +36,7 @@ export const LAB_SERVICE_CIDR = '10.96.0.0/12';
 export function labClusterCIDR(subnet: string): string {
   const m = /^10\.(\d+)\.0\.0\/24$/.exec(subnet);
   const a = m ? Number(m[1]) : NaN;
-  if (!(a >= 1 && a <= 127) || overlaps(subnet, LAB_SERVICE_CIDR)) {
+  if (!(a >= 1 && a <= 127) || cidrsOverlap(subnet, LAB_SERVICE_CIDR)) {
     throw new Error(`lab subnet must be 10.A.0.0/24 with A from 1 to 127 outside the Services' ${LAB_SERVICE_CIDR} (its pods get 10.(A+128).0.0/16), got "${subnet}"`);
   }
   return `10.${a + 128}.0.0/16`;
@@ -73,20 +75,7 @@ export interface PodRoute { dst: string; via: string }
 export function podRoutes(lab: Lab, nodes: { name: string; podCIDR?: string }[]): PodRoute[] {
   return nodes.flatMap((n) => {
     const own = lab.nodes.find((x) => x.name === n.name);
-    return own && n.podCIDR && overlaps(n.podCIDR, lab.clusterCIDR) ? [{ dst: n.podCIDR, via: own.ip }] : [];
+    return own && n.podCIDR && cidrsOverlap(n.podCIDR, lab.clusterCIDR) ? [{ dst: n.podCIDR, via: own.ip }] : [];
   });
 }
 
-/** Overlap check for the trap in which a pod or lab network hides the host's own routes. */
-export function overlaps(a: string, b: string): boolean {
-  const parse = (c: string) => {
-    const [ip, len] = c.split('/');
-    const n = ip.split('.').reduce((acc, x) => (acc << 8) + Number(x), 0) >>> 0;
-    const bits = Number(len ?? 32);
-    const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
-    return { net: (n & mask) >>> 0, mask };
-  };
-  const x = parse(a), y = parse(b);
-  const mask = (x.mask & y.mask) >>> 0;
-  return ((x.net & mask) >>> 0) === ((y.net & mask) >>> 0);
-}

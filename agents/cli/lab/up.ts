@@ -16,16 +16,15 @@ import { pushImage, registryAnswers, renderRegistryConfig } from '../../../image
 import { controlPlaneConfig, controlPlaneProc, etcDirOf, labKubeconfig, nodeConfig, nodeProc, registryPaths, type ConfigFile } from './components.ts';
 import { AGENT_COMPONENTS, agentSubject } from '../../control-plane/auth/agent-identities.ts';
 import { addPodRoutes, createNetwork, hostRoutes } from './network.ts';
+import { CNI_PLUGINS } from '../../../cni-plugins/names.ts';
 import { pidOf, startProc, waitFor } from './procs.ts';
-import { overlaps, podRoutes, topology, type Lab, type LabOptions } from './topology.ts';
+import { podRoutes, topology, type Lab, type LabOptions } from './topology.ts';
+import { cidrsOverlap } from '../../api/ip.ts';
 
 export interface UpOptions extends LabOptions { bin: string; repo: string; demo: boolean; quiet?: boolean }
 
 export const LAB_IMAGES = [{ name: 'pause', tag: '3.10' }, { name: 'testapp', tag: '1.0' }];
 export const imageRef = (lab: Lab, name: string, tag: string) => `${lab.registryHost}/${name}:${tag}`;
-
-// each name is the shim (dist/cni/<name>), which falls back to dist/cni/<name>.cjs without a daemon
-const CNI_PLUGINS = ['bridge', 'host-local', 'loopback', 'portmap'];
 
 function preflight(lab: Lab, o: UpOptions): void {
   if (process.getuid?.() !== 0) throw new Error('the lab needs root: run `sudo make lab`');
@@ -36,10 +35,11 @@ function preflight(lab: Lab, o: UpOptions): void {
     if (!existsSync(join(o.repo, '.build/images', img.name, 'index.json'))) throw new Error(`image ${img.name} is not built: run \`sudo make deps\``);
   }
   // the lab's own routes (its /24 and, on a rerun, those to its pod CIDRs) are on its bridge
-  const bad = hostRoutes().filter((r) => r.dev !== lab.bridge && (overlaps(r.dst, `${lab.bridgeIP}/24`) || overlaps(r.dst, lab.clusterCIDR))).map((r) => r.dst);
+  const bad = hostRoutes().filter((r) => r.dev !== lab.bridge && (cidrsOverlap(r.dst, `${lab.bridgeIP}/24`) || cidrsOverlap(r.dst, lab.clusterCIDR))).map((r) => r.dst);
   if (bad.length) throw new Error(`the lab network ${lab.bridgeIP}/24 or the pod network ${lab.clusterCIDR} overlaps this host's route(s) ${bad.join(', ')}: choose another --subnet`);
 }
 
+// each name is the shim (dist/cni/<name>), which falls back to dist/cni/<name>.cjs without a daemon
 function linkCniPlugins(lab: Lab, repo: string): void {
   mkdirSync(lab.cniBinDir, { recursive: true });
   for (const p of CNI_PLUGINS) {

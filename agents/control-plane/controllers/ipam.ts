@@ -1,6 +1,6 @@
 // Pod CIDR allocation for nodes: hands out /maskSize subnets of the cluster CIDR, each at most once,
 // skipping subnets that overlap the service CIDR (pure, in memory; rebuilt from Nodes at start).
-import { type CIDR, formatCIDR, nthSubnet, overlaps, parseCIDR, subnetCount, subnetIndex } from './cidr.ts';
+import { type CIDR, formatCIDR, nthSubnet, overlaps, parseCIDR, prefixBits, subnetCount, subnetIndex } from '../../api/ip.ts';
 
 export class CidrAllocator {
   private readonly cluster: CIDR;
@@ -11,10 +11,10 @@ export class CidrAllocator {
   constructor(clusterCIDR: string, readonly maskSize: number, serviceCIDR?: string) {
     const c = parseCIDR(clusterCIDR);
     if (!c) throw new Error(`invalid cluster CIDR ${clusterCIDR}`);
-    if (maskSize < c.prefix || maskSize > c.bits) throw new Error(`node CIDR mask size /${maskSize} does not fit in ${clusterCIDR}`);
+    if (maskSize < c.prefix || maskSize > prefixBits(c.ip.v)) throw new Error(`node CIDR mask size /${maskSize} does not fit in ${clusterCIDR}`);
     this.cluster = c;
     this.total = subnetCount(c, maskSize);
-    const svc = serviceCIDR ? parseCIDR(serviceCIDR) : undefined;
+    const svc = serviceCIDR ? parseCIDR(serviceCIDR) : null;
     if (svc && overlaps(c, svc)) {
       for (let i = 0; i < this.total; i++) if (overlaps(nthSubnet(c, maskSize, i), svc)) this.used.add(i);
     }

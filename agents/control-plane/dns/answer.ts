@@ -2,7 +2,7 @@
 // cluster zone (NOERROR with records, NODATA when the name exists without that type, NXDOMAIN when
 // it does not; both negative answers carry the zone's SOA so resolvers can cache them), PTR for
 // reverse names the index knows, and "forward" for everything else.
-import type { Answer, Question } from 'dns-packet';
+import type { Answer, Question, RecordType } from 'dns-packet';
 import { isReverseName, isUnder, normalName } from './names.ts';
 import type { DnsIndex, Rr } from './records.ts';
 
@@ -16,7 +16,7 @@ export interface Reply {
   authorities: Answer[];
   additionals: Answer[];
   /** an in-zone CNAME (ExternalName) points outside the zone: the server asks upstream for this and appends it */
-  chase?: { name: string; type: string };
+  chase?: { name: string; type: RecordType };
 }
 
 export type Resolution = { forward: true } | { forward: false; reply: Reply };
@@ -48,7 +48,10 @@ function glue(ix: DnsIndex, answers: Answer[]): Answer[] {
   return out;
 }
 
-function resolveInZone(ix: DnsIndex, qname: string, qtype: string): Reply {
+/** A question's type: dns-packet decodes ANY (255) by name, which its RecordType leaves out. */
+type QType = RecordType | 'ANY';
+
+function resolveInZone(ix: DnsIndex, qname: string, qtype: QType): Reply {
   const answers: Answer[] = [];
   let name = normalName(qname);
   let owner = qname.replace(/\.$/, '');
@@ -89,5 +92,5 @@ export function resolveQuestion(ix: DnsIndex, q: Question): Resolution {
   if (qclass !== 'IN' && qclass !== 'ANY') return { forward: false, reply: empty('REFUSED') };
   // before the first list the index knows nothing: a temporary failure, not a cached NXDOMAIN
   if (!ix.synced) return { forward: false, reply: empty('SERVFAIL') };
-  return { forward: false, reply: resolveInZone(ix, q.name, qtype) };
+  return { forward: false, reply: resolveInZone(ix, q.name, q.type) };
 }

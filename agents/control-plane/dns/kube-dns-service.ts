@@ -24,8 +24,8 @@ export function kubeDnsService(clusterIP: string, port: number): V1Service {
       type: 'ClusterIP',
       clusterIP,
       ports: [
-        { name: 'dns', port: 53, protocol: 'UDP', targetPort: port as never },
-        { name: 'dns-tcp', port: 53, protocol: 'TCP', targetPort: port as never },
+        { name: 'dns', port: 53, protocol: 'UDP', targetPort: port },
+        { name: 'dns-tcp', port: 53, protocol: 'TCP', targetPort: port },
       ],
     },
   };

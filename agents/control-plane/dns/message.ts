@@ -74,7 +74,7 @@ function bare(id: number, qflags: number, rcode: Rcode, q?: DecodedPacket): Buff
 /** Asks upstream for the target of an ExternalName CNAME and appends what it answers. */
 async function chase(ctx: MessageContext, r: Reply): Promise<Reply> {
   if (!r.chase) return r;
-  const query = dnsPacket.encode({ id: 0, type: 'query', flags: RD, questions: [{ name: r.chase.name, type: r.chase.type as never }] });
+  const query = dnsPacket.encode({ id: 0, type: 'query', flags: RD, questions: [{ name: r.chase.name, type: r.chase.type }] });
   const res = await ctx.forward(query, ctx.tcp);
   if (!res) return r;
   try {

@@ -6,7 +6,7 @@
 // ~0.1-0.3 s through iptables-nft and ~2 s through iptables-legacy, whose every --noflush restore
 // reads and rewrites the whole table (~1 s even for an empty input); a full restore is a little
 // faster with legacy. So nft is the better choice wherever the node does not use legacy already.
-import type { Exec } from '../exec.ts';
+import type { Exec } from '../../api/exec.ts';
 
 export type IptablesCommand = 'iptables' | 'iptables-nft' | 'iptables-legacy';
 

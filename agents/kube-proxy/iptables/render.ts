@@ -6,7 +6,8 @@
 // rejects or drops traffic to Services without usable endpoints.
 import { endpointString, type Endpoint } from '../model.ts';
 import { iptablesChains, iptablesEndpointChain } from '../names.ts';
-import { cidrContains, planPort, type PortPlan } from '../policy.ts';
+import { cidrContains } from '../../api/ip.ts';
+import { planPort, type PortPlan } from '../policy.ts';
 import type { PortWithEndpoints } from '../tracker.ts';
 
 export interface IptContext {

@@ -3,7 +3,7 @@
 // diff against it without reading the kernel back (iptables-save of a 5,000-Service table costs
 // seconds; it is read only once, at the first sync, to find chains a previous run left).
 import type { Logger } from '../../api/log.ts';
-import type { Exec } from '../exec.ts';
+import type { Exec } from '../../api/exec.ts';
 import { isIptablesServiceChain } from '../names.ts';
 import type { Backend } from '../proxier.ts';
 import type { ChangeTracker } from '../tracker.ts';
@@ -11,7 +11,8 @@ import { MAX_CHAINS_PER_RESTORE, RESTORE_PARALLELISM, RESYNC_CHAINS_PER_RESTORE,
 import { RenderCache } from './cache.ts';
 import { RestorePool } from './pool.ts';
 import { LARGE_CLUSTER_ENDPOINTS, type IptContext, type IptFragment } from './render.ts';
-import { CANARY, JUMPS, OWNED_CHAINS, hasJump, jumpRestore, topTails, type JumpRule } from './statics.ts';
+import { CANARY, JUMPS, OWNED_CHAINS, topTails } from './statics.ts';
+import { hasJump, jumpDeletions, jumpRestore, presentJumps, restoreText, XTABLES_WAIT, type JumpRule } from '../netfilter.ts';
 
 /** Where the last sync's time went (wall ms), for the benchmark and debug logs. */
 export interface SyncTimings {
@@ -68,7 +69,7 @@ export class IptablesBackend implements Backend {
 
   private async restore(text: string): Promise<string> {
     const t0 = performance.now();
-    const out = await this.exec(`${this.cmd}-restore`, ['--noflush', '-w', '5'], text);
+    const out = await this.exec(`${this.cmd}-restore`, ['--noflush', ...XTABLES_WAIT], text);
     this.timings?.restores.push({ bytes: text.length, ms: performance.now() - t0 });
     return out;
   }
@@ -197,15 +198,14 @@ export class IptablesBackend implements Backend {
 
   async intact(): Promise<boolean> {
     for (const table of ['mangle', 'nat', 'filter']) {
-      try { await this.exec(this.cmd, ['-w', '5', '-t', table, '-S', CANARY]); } catch { return false; }
+      try { await this.exec(this.cmd, [...XTABLES_WAIT, '-t', table, '-S', CANARY]); } catch { return false; }
     }
     return true;
   }
 
   /** Removes every jump, chain and rule this proxy owns (upstream's --cleanup). */
   async cleanup(): Promise<void> {
-    const lines = new Map<string, string[]>();
-    for (const j of await presentJumps(this.exec, JUMPS, this.cmd)) lines.set(j.table, [...(lines.get(j.table) ?? []), `-D ${j.chain} ${j.args}`]);
+    const lines = await jumpDeletions(this.exec, JUMPS, this.cmd);
     for (const table of ['nat', 'filter', 'mangle']) {
       const saved = await this.exec(`${this.cmd}-save`, ['-t', table]);
       const ours = saved.split('\n').filter((l) => l.startsWith(':')).map((l) => l.slice(1).split(' ')[0])
@@ -213,8 +213,7 @@ export class IptablesBackend implements Backend {
       const t = lines.get(table) ?? [];
       lines.set(table, [...t, ...ours.map((c) => `:${c} - [0:0]`), ...ours.map((c) => `-X ${c}`)]);
     }
-    let text = '';
-    for (const [table, ls] of lines) if (ls.length) text += `*${table}\n${ls.join('\n')}\nCOMMIT\n`;
+    const text = restoreText(lines);
     if (text) await this.restore(text);
     this.applied = new Map();
     this.cache.clear();
@@ -227,22 +226,4 @@ export class IptablesBackend implements Backend {
 async function timed<T>(p: Promise<T>, done: (ms: number) => void): Promise<T> {
   const t0 = performance.now();
   try { return await p; } finally { done(performance.now() - t0); }
-}
-
-/** The jumps of the list that are in the kernel, read with one `iptables -S` per built-in chain. */
-export async function presentJumps(exec: Exec, jumps: JumpRule[], cmd = 'iptables'): Promise<JumpRule[]> {
-  const keys = [...new Set(jumps.map((j) => `${j.table} ${j.chain}`))];
-  const listed = await Promise.all(keys.map((k) => {
-    const [table, chain] = k.split(' ');
-    return exec(cmd, ['-w', '5', '-t', table, '-S', chain]).catch(() => '');
-  }));
-  const byKey = new Map(keys.map((k, i) => [k, listed[i]]));
-  return jumps.filter((j) => hasJump(byKey.get(`${j.table} ${j.chain}`) ?? '', j));
-}
-
-/** Inserts the missing jumps first in their built-in chains (upstream's EnsureRule(Prepend)). */
-export async function ensureJumps(exec: Exec, jumps: JumpRule[], cmd = 'iptables'): Promise<void> {
-  const present = new Set(await presentJumps(exec, jumps, cmd));
-  const text = jumpRestore(jumps.filter((j) => !present.has(j)));
-  if (text) await exec(`${cmd}-restore`, ['--noflush', '-w', '5'], text);
 }

@@ -2,7 +2,7 @@
 // `ipvsadm --restore` (virtual and real servers, in one batch), `ipset restore -exist` (set
 // entries), `ip -batch -` (addresses on kube-ipvs0), and the iptables rules of the mode, a handful
 // whose number does not grow with the Services (the sets carry the per-Service data).
-import { MASQ_MARK, type JumpRule } from '../iptables/statics.ts';
+import { FORWARD_ACCEPTS, MASQUERADE_RULES, type JumpRule } from '../netfilter.ts';
 import { DUMMY, IPSETS, vsKey, type IpvsState, type RealServer, type VirtualServer } from './render.ts';
 
 export const emptyIpvsState = (): IpvsState => ({ addresses: new Set(), services: new Map(), ipsets: new Map() });
@@ -129,16 +129,10 @@ export function ipvsIptables(st: IpvsState, o: IpvsRuleOptions): string {
     if (nonEmpty(s)) nat.push(`-A KUBE-SERVICES -m set --match-set ${s} dst,dst -j ACCEPT`);
   }
   filter.push(
-    `-A KUBE-FORWARD -m comment --comment "kubernetes forwarding rules" -m mark --mark ${MASQ_MARK}/${MASQ_MARK} -j ACCEPT`,
-    '-A KUBE-FORWARD -m comment --comment "kubernetes forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT',
+    ...FORWARD_ACCEPTS,
     `-A KUBE-NODE-PORT ${comment('KUBE-HEALTH-CHECK-NODE-PORT')} -m set --match-set KUBE-HEALTH-CHECK-NODE-PORT dst -j ACCEPT`,
   );
-  nat.push(
-    `-A KUBE-POSTROUTING -m mark ! --mark ${MASQ_MARK}/${MASQ_MARK} -j RETURN`,
-    `-A KUBE-POSTROUTING -j MARK --xor-mark ${MASQ_MARK}`,
-    '-A KUBE-POSTROUTING -m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE --random-fully',
-    `-A KUBE-MARK-MASQ -j MARK --or-mark ${MASQ_MARK}`,
-  );
+  nat.push(...MASQUERADE_RULES['KUBE-POSTROUTING'], ...MASQUERADE_RULES['KUBE-MARK-MASQ']);
   return `*nat\n${nat.join('\n')}\nCOMMIT\n*filter\n${filter.join('\n')}\nCOMMIT\n`;
 }
 

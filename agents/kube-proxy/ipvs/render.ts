@@ -2,7 +2,8 @@
 // kube-ipvs0 dummy interface (so the node accepts packets for them), and the ipset entries that the
 // mode's few iptables rules match on. Pure; the syncer diffs two of these and applies the difference.
 // Set names, types and roles are upstream's.
-import { cidrContains, planPort } from '../policy.ts';
+import { cidrContains } from '../../api/ip.ts';
+import { planPort } from '../policy.ts';
 import type { Endpoint } from '../model.ts';
 import type { PortWithEndpoints } from '../tracker.ts';
 

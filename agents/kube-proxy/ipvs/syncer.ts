@@ -4,8 +4,8 @@
 // kernel has no IPVS, so this file runs for real only on the Vagrant VMs; the tests cover the
 // pure parts exhaustively.
 import type { Logger } from '../../api/log.ts';
-import type { Exec } from '../exec.ts';
-import { ensureJumps, presentJumps } from '../iptables/syncer.ts';
+import type { Exec } from '../../api/exec.ts';
+import { ensureJumps, jumpDeletions, XTABLES_WAIT } from '../netfilter.ts';
 import type { Backend } from '../proxier.ts';
 import type { ChangeTracker } from '../tracker.ts';
 import { IPVS_FILTER_CHAINS, IPVS_JUMPS, IPVS_NAT_CHAINS, addressBatch, emptyIpvsState, ipsetRestore, ipvsIptables, ipvsadmRestore, parseIpvsadmSave } from './plan.ts';
@@ -36,7 +36,7 @@ export class IpvsBackend implements Backend {
     await this.exec('ipset', ['restore', '-exist'], ipsetRestore(this.applied, next));
     const servers = ipvsadmRestore(this.applied, next);
     if (servers) await this.exec('ipvsadm', ['--restore'], servers);
-    await this.exec('iptables-restore', ['--noflush', '-w', '5'], ipvsIptables(next, this.o));
+    await this.exec('iptables-restore', ['--noflush', ...XTABLES_WAIT], ipvsIptables(next, this.o));
     if (full) await ensureJumps(this.exec, IPVS_JUMPS);
     this.applied = next;
   }
@@ -63,21 +63,20 @@ export class IpvsBackend implements Backend {
 
   async intact(): Promise<boolean> {
     try {
-      await this.exec('iptables', ['-w', '5', '-t', 'nat', '-S', 'KUBE-SERVICES']);
+      await this.exec('iptables', [...XTABLES_WAIT, '-t', 'nat', '-S', 'KUBE-SERVICES']);
       await this.exec('ip', ['link', 'show', DUMMY]);
       return true;
     } catch { return false; }
   }
 
   async cleanup(): Promise<void> {
-    const lines = new Map<string, string[]>();
-    for (const j of await presentJumps(this.exec, IPVS_JUMPS)) lines.set(j.table, [...(lines.get(j.table) ?? []), `-D ${j.chain} ${j.args}`]);
+    const lines = await jumpDeletions(this.exec, IPVS_JUMPS);
     const chains: Record<string, string[]> = { nat: IPVS_NAT_CHAINS, filter: IPVS_FILTER_CHAINS };
     let text = '';
     for (const t of ['nat', 'filter']) {
       text += `*${t}\n${[...(lines.get(t) ?? []), ...chains[t].map((c) => `:${c} - [0:0]`), ...chains[t].map((c) => `-X ${c}`)].join('\n')}\nCOMMIT\n`;
     }
-    await this.exec('iptables-restore', ['--noflush', '-w', '5'], text).catch((err) => this.log?.warn({ err: String(err) }, 'ipvs iptables cleanup'));
+    await this.exec('iptables-restore', ['--noflush', ...XTABLES_WAIT], text).catch((err) => this.log?.warn({ err: String(err) }, 'ipvs iptables cleanup'));
     await this.exec('ipvsadm', ['--clear']).catch(() => undefined);
     for (const s of IPSETS) await this.exec('ipset', ['destroy', s.name]).catch(() => undefined);
     await this.exec('ip', ['link', 'del', DUMMY]).catch(() => undefined);

@@ -4,9 +4,8 @@
 // deletes only the map elements whose verdict changed. Chains and affinity sets that fall out of
 // use are flushed at once and deleted by a later transaction, as upstream does (older kernels
 // notice only later that a deleted map element no longer refers to a chain).
+import { MASQ_MARK } from '../netfilter.ts';
 import { HAIRPIN_SET, MAPS, TABLE, type NftFragment } from './render.ts';
-
-export const MASQ_MARK = '0x4000';
 
 export interface NftBaseOptions { nodePortIPs: string[] }
 

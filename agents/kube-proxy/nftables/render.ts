@@ -7,7 +7,8 @@
 // inline numgen map instead, hairpin masquerade is one set of (endpoint, endpoint) address pairs
 // checked in postrouting, and endpoint chains exist only where ClientIP affinity needs them.
 import { nftBase, nftEndpointBase } from '../names.ts';
-import { cidrContains, planPort, type PortPlan } from '../policy.ts';
+import { cidrContains } from '../../api/ip.ts';
+import { planPort, type PortPlan } from '../policy.ts';
 import type { Endpoint } from '../model.ts';
 import type { PortWithEndpoints } from '../tracker.ts';
 

@@ -1,7 +1,7 @@
 // nftables mode, the I/O half: one `nft -f -` transaction per sync, built by the pure planner from
 // the fragments of the changed Services, plus a deferred delete of chains and sets gone unused.
 import type { Logger } from '../../api/log.ts';
-import type { Exec } from '../exec.ts';
+import type { Exec } from '../../api/exec.ts';
 import type { Backend } from '../proxier.ts';
 import type { ChangeTracker } from '../tracker.ts';
 import { ElementBook, deleteTransaction, fullTransaction, partialTransaction } from './plan.ts';

@@ -1,14 +1,14 @@
 // Which of this host's addresses is the node's InternalIP: the source address the kernel would use
 // to reach the API server. Picking the first interface instead registers the Vagrant NAT address
 // (10.0.2.15 on every VM), which no other node can reach.
-import { execFileSync } from 'node:child_process';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
+import { runOk } from '../../api/exec.ts';
 
 export async function sourceAddressFor(serverUrl: string): Promise<string> {
   const host = new URL(serverUrl).hostname.replace(/^\[|\]$/g, '');
   const ip = isIP(host) ? host : (await lookup(host)).address;
-  const out = execFileSync('ip', ['-j', 'route', 'get', ip], { encoding: 'utf8' });
+  const out = await runOk('ip', ['-j', 'route', 'get', ip]);
   const routes = JSON.parse(out) as { prefsrc?: string }[];
   const src = routes[0]?.prefsrc;
   if (!src) throw new Error(`no source address routes to the API server at ${ip}; set --node-ip`);

@@ -5,6 +5,7 @@
 import type { V1Node, V1NodeCondition } from '@kubernetes/client-node';
 import { ApiClient, isNotFound, ApiError } from '../../api/client.ts';
 import { core, leasePath } from '../../api/paths.ts';
+import type { Wire } from '../../api/wire.ts';
 import type { Logger } from '../../api/log.ts';
 import { nodeObject, nodeStatus, type NodeExtras, type NodeSpecInput } from './node-object.ts';
 import type { RuntimeHealth } from '../pods/runtime.ts';
@@ -22,14 +23,14 @@ const TRANSITIONS: Record<string, [string, string]> = {
 };
 
 /** The status without heartbeat times: what decides whether it must be sent. */
-const essence = (s: V1Node['status']) => JSON.stringify({ ...s, conditions: s?.conditions?.map((c) => ({ ...c, lastHeartbeatTime: undefined })) });
+const essence = (s: Wire<V1Node>['status']) => JSON.stringify({ ...s, conditions: s?.conditions?.map((c) => ({ ...c, lastHeartbeatTime: undefined })) });
 
 export type NodeEvent = (uid: string | undefined, type: 'Normal' | 'Warning', reason: string, message: string) => void;
 
 export class NodeLoop {
   private timer?: NodeJS.Timeout;
   private lastHealth?: string;
-  private node?: V1Node;
+  private node?: Wire<V1Node>;
   private lastSent = '';
   private lastSentAt = 0;
 
@@ -39,7 +40,7 @@ export class NodeLoop {
 
   uid(): string | undefined { return this.node?.metadata?.uid; }
 
-  async register(): Promise<V1Node> {
+  async register(): Promise<Wire<V1Node>> {
     const now = rfc3339(new Date())!;
     const h = await this.health();
     try {
@@ -48,9 +49,9 @@ export class NodeLoop {
     } catch (err) {
       if (!(err instanceof ApiError && err.code === 409)) throw err;
       // already there (a restart, or a re-join under the same name): take it over and refresh it
-      const cur = await this.api.get<V1Node>(core('nodes', undefined, this.spec.name));
+      const cur = await this.api.get<Wire<V1Node>>(core('nodes', undefined, this.spec.name));
       const want = nodeObject(this.spec, h, now);
-      this.node = await this.api.patch<V1Node>(core('nodes', undefined, this.spec.name), { metadata: { labels: want.metadata!.labels } }, 'merge');
+      this.node = await this.api.patch<Wire<V1Node>>(core('nodes', undefined, this.spec.name), { metadata: { labels: want.metadata!.labels } }, 'merge');
       this.log.info({ node: this.spec.name, uid: cur.metadata?.uid }, 'node already registered; reclaimed');
     }
     this.event(this.uid(), 'Normal', 'Starting', 'Starting kubelet.');
@@ -77,7 +78,7 @@ export class NodeLoop {
     if (h !== this.lastHealth) await this.reportStatus();
   }
 
-  private transitions(before: V1NodeCondition[], after: V1NodeCondition[]): void {
+  private transitions(before: Wire<V1NodeCondition>[], after: Wire<V1NodeCondition>[]): void {
     for (const c of after) {
       const names = TRANSITIONS[c.type];
       const old = before.find((b) => b.type === c.type);
@@ -95,7 +96,7 @@ export class NodeLoop {
     const e = essence(status);
     if (e === this.lastSent && Date.now() - this.lastSentAt < REPORT_EVERY_MS) return;
     try {
-      this.node = await this.api.patch<V1Node>(core('nodes', undefined, this.spec.name, 'status'), { status }, 'merge');
+      this.node = await this.api.patch<Wire<V1Node>>(core('nodes', undefined, this.spec.name, 'status'), { status }, 'merge');
       this.lastSent = e;
       this.lastSentAt = Date.now();
       this.transitions(prev, status?.conditions ?? []);

@@ -1,5 +1,6 @@
 // Pure builders for the Node object and its status, from host facts and runtime health.
 import type { V1Node, V1NodeCondition } from '@kubernetes/client-node';
+import type { Wire } from '../../api/wire.ts';
 import type { HostFacts } from './facts.ts';
 import { reserveOf, type Thresholds } from './pressure.ts';
 
@@ -65,7 +66,7 @@ export function resources(i: NodeSpecInput): { capacity: Record<string, string>;
 
 export interface Health { runtimeReady: boolean; networkReady: boolean; message: string }
 
-export function conditions(h: Health, now: string, previous: V1NodeCondition[] = [], p = { memory: false, disk: false, pid: false }): V1NodeCondition[] {
+export function conditions(h: Health, now: string, previous: Wire<V1NodeCondition>[] = [], p = { memory: false, disk: false, pid: false }): Wire<V1NodeCondition>[] {
   const ready = h.runtimeReady && h.networkReady;
   const want: Omit<V1NodeCondition, 'lastHeartbeatTime' | 'lastTransitionTime'>[] = [
     p.memory
@@ -84,11 +85,11 @@ export function conditions(h: Health, now: string, previous: V1NodeCondition[] =
   return want.map((c) => {
     const prev = previous.find((p) => p.type === c.type);
     const transition = prev && prev.status === c.status ? prev.lastTransitionTime : now;
-    return { ...c, lastHeartbeatTime: now as never, lastTransitionTime: transition as never };
+    return { ...c, lastHeartbeatTime: now, lastTransitionTime: transition };
   });
 }
 
-export function nodeStatus(i: NodeSpecInput, h: Health, now: string, previous: V1NodeCondition[] = [], x: NodeExtras = {}): V1Node['status'] {
+export function nodeStatus(i: NodeSpecInput, h: Health, now: string, previous: Wire<V1NodeCondition>[] = [], x: NodeExtras = {}): Wire<V1Node>['status'] {
   const f = i.facts;
   return {
     ...resources(i),
@@ -101,14 +102,14 @@ export function nodeStatus(i: NodeSpecInput, h: Health, now: string, previous: V
       kernelVersion: f.kernelVersion, osImage: f.osImage, containerRuntimeVersion: i.runtimeVersion,
       kubeletVersion: KUBELET_VERSION, kubeProxyVersion: '', operatingSystem: 'linux', architecture: f.architecture,
     },
-  } as V1Node['status'];
+  };
 }
 
-export function nodeObject(i: NodeSpecInput, h: Health, now: string): V1Node {
+export function nodeObject(i: NodeSpecInput, h: Health, now: string): Wire<V1Node> {
   return {
     apiVersion: 'v1', kind: 'Node',
     metadata: { name: i.name, labels: baseLabels(i), annotations: { 'node.alpha.kubernetes.io/ttl': '0' } },
-    spec: i.taints.length ? { taints: i.taints as never } : {},
+    spec: i.taints.length ? { taints: i.taints } : {},
     status: nodeStatus(i, h, now),
   };
 }

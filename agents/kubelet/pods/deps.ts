@@ -2,6 +2,7 @@
 // a pod's Secrets, ConfigMaps and Services are read (from the kubelet's informer caches).
 import type { V1ConfigMap, V1Pod, V1PodStatus, V1Secret, V1Service } from '@kubernetes/client-node';
 import type { ApiClient } from '../../api/client.ts';
+import type { Wire } from '../../api/wire.ts';
 import type { Logger } from '../../api/log.ts';
 import type { ImageManager } from '../images/image-manager.ts';
 import type { ProbeManager } from '../probes/probe-manager.ts';
@@ -41,7 +42,7 @@ export interface PodDeps {
   ctx: SyncContext;
   log: Logger;
   /** writes the status where the pod's status lives (the mirror pod of a static pod); false: nowhere yet */
-  writeStatus(pod: V1Pod, status: V1PodStatus): Promise<boolean>;
+  writeStatus(pod: V1Pod, status: Wire<V1PodStatus>): Promise<boolean>;
 }
 
 /** Secret data decoded to strings, as env vars see it. */

@@ -9,6 +9,7 @@ import type { ApiClient } from '../../api/client.ts';
 import type { Logger } from '../../api/log.ts';
 import { core } from '../../api/paths.ts';
 import { EventCorrelator } from '../../api/event-correlator.ts';
+import { metaTime } from '../../api/wire.ts';
 
 export type EventType = 'Normal' | 'Warning';
 export interface EventRef { kind: string; apiVersion: string; name: string; namespace?: string; uid?: string; fieldPath?: string }
@@ -55,7 +56,7 @@ export class EventRecorder {
     const c = this.correlator.correlate({ source, involvedObject: ref, type, reason, message, reportingController: this.component, reportingInstance: this.node },
       () => `${ref.name}.${randomBytes(8).toString('hex')}`);
     if (c.skip) return;
-    const ts = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const ts = metaTime(new Date());
     const { name, count } = c;
     if (!c.create) {
       this.enqueue(async () => {
@@ -72,7 +73,7 @@ export class EventRecorder {
         source,
         firstTimestamp: ts, lastTimestamp: ts, count: 1,
         reportingComponent: this.component, reportingInstance: this.node,
-      } as never);
+      });
     });
   }
 

@@ -4,10 +4,10 @@
 // cgroupfs driver: the kubelet makes the directories (v1 hierarchies cpu, memory, pids, or the
 // unified v2 tree). systemd driver: the slices are transient units systemd creates (cgroup-plan.ts
 // names them), then the same files are written, as runc's systemd driver does.
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
+import { ExecError, runOk } from '../../api/exec.ts';
 import type { Logger } from '../../api/log.ts';
 import {
   cgroupPath, podComponents, podComponentsAnyQos, podMemoryRequest, podV2Files, qosComponents, sharesToWeight, sliceName,
@@ -30,8 +30,8 @@ export function v1Files(cfg: PodCgroupConfig): ControllerFile[] {
 }
 
 /** Runs busctl for the systemd driver (a seam for tests). */
-export type Busctl = (args: string[]) => void;
-const busctl: Busctl = (args) => { execFileSync('busctl', args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: 15_000 }); };
+export type Busctl = (args: string[]) => Promise<unknown>;
+const busctl: Busctl = (args) => runOk('busctl', args, { timeoutMs: 15_000 });
 
 export interface PodCgroupsOptions extends CgroupOptions { cgroupRoot: string; driver: CgroupDriver }
 
@@ -48,16 +48,17 @@ export class PodCgroups {
   }
 
   /** The systemd driver's slice: created, or its limits updated when it exists (a kubelet restart). */
-  private slice(name: string[], cfg?: PodCgroupConfig, memoryRequest = 0): void {
+  private async slice(name: string[], cfg?: PodCgroupConfig, memoryRequest = 0): Promise<void> {
     const unit = sliceName(name);
     const props = sliceProperties(name, cfg, this.o, memoryRequest);
-    try { this.bus(startSliceArgs(unit, props)); return; } catch (err) {
-      if (!/already exists|File exists/i.test(String((err as { stderr?: Buffer }).stderr ?? err))) {
-        this.log.warn({ unit, err: String((err as { stderr?: Buffer }).stderr ?? err) }, 'systemd did not create a pod slice');
+    try { await this.bus(startSliceArgs(unit, props)); return; } catch (err) {
+      const said = String(err instanceof ExecError ? err.stderr : err);
+      if (!/already exists|File exists/i.test(said)) {
+        this.log.warn({ unit, err: said }, 'systemd did not create a pod slice');
         return;
       }
     }
-    try { this.bus(setSliceArgs(unit, props.filter(([p]) => !['Description', 'Wants', 'DefaultDependencies'].includes(p)))); } catch (err) {
+    try { await this.bus(setSliceArgs(unit, props.filter(([p]) => !['Description', 'Wants', 'DefaultDependencies'].includes(p)))); } catch (err) {
       this.log.debug({ unit, err: String(err) }, 'could not update a pod slice');
     }
   }
@@ -66,8 +67,8 @@ export class PodCgroups {
     return this.v2 ? podV2Files(cfg, this.o, memoryRequest).map((f) => ({ controller: '', ...f })) : v1Files(cfg);
   }
 
-  private write(name: string[], files: ControllerFile[], cfg?: PodCgroupConfig, memoryRequest = 0): void {
-    if (this.o.driver === 'systemd') this.slice(name, cfg, memoryRequest);
+  private async write(name: string[], files: ControllerFile[], cfg?: PodCgroupConfig, memoryRequest = 0): Promise<void> {
+    if (this.o.driver === 'systemd') await this.slice(name, cfg, memoryRequest);
     const path = cgroupPath(name, this.o.driver);
     if (this.v2) {
       // controllers must be enabled on every ancestor for the pod's cgroup to get them
@@ -90,24 +91,24 @@ export class PodCgroups {
   }
 
   /** Creates the QoS-level cgroups; BestEffort pods share the minimum CPU weight. */
-  ensureQosRoots(): void {
-    this.write(qosComponents(this.o.cgroupRoot, 'Guaranteed'), []);
-    this.write(qosComponents(this.o.cgroupRoot, 'Burstable'), []);
+  async ensureQosRoots(): Promise<void> {
+    await this.write(qosComponents(this.o.cgroupRoot, 'Guaranteed'), []);
+    await this.write(qosComponents(this.o.cgroupRoot, 'Burstable'), []);
     const min = this.v2 ? { controller: '', file: 'cpu.weight', value: String(sharesToWeight(MIN_SHARES)) } : { controller: 'cpu', file: 'cpu.shares', value: String(MIN_SHARES) };
-    this.write(qosComponents(this.o.cgroupRoot, 'BestEffort'), [min]);
+    await this.write(qosComponents(this.o.cgroupRoot, 'BestEffort'), [min]);
   }
 
-  ensure(pod: V1Pod): void {
+  async ensure(pod: V1Pod): Promise<void> {
     const cfg = podCgroupConfig(pod);
     const memoryRequest = podMemoryRequest(pod);
-    this.write(podComponents(this.o.cgroupRoot, pod), this.files(cfg, memoryRequest), cfg, memoryRequest);
+    await this.write(podComponents(this.o.cgroupRoot, pod), this.files(cfg, memoryRequest), cfg, memoryRequest);
   }
 
   /** Removes the pod's cgroup wherever its QoS class put it (the class of a vanished pod is unknown). */
-  remove(uid: string): void {
+  async remove(uid: string): Promise<void> {
     for (const name of podComponentsAnyQos(this.o.cgroupRoot, uid)) {
       if (this.o.driver === 'systemd') {
-        try { this.bus(['call', 'org.freedesktop.systemd1', '/org/freedesktop/systemd1', 'org.freedesktop.systemd1.Manager', 'StopUnit', 'ss', sliceName(name), 'replace']); } catch { /* not loaded */ }
+        try { await this.bus(['call', 'org.freedesktop.systemd1', '/org/freedesktop/systemd1', 'org.freedesktop.systemd1.Manager', 'StopUnit', 'ss', sliceName(name), 'replace']); } catch { /* not loaded */ }
       }
       for (const { dir } of this.dirs(cgroupPath(name, this.o.driver))) rmTree(dir);
     }

@@ -2,6 +2,7 @@
 // turns into a status, and sends that status when it changed. Details of exited containers never
 // change, so they (and their termination messages) are read once.
 import type { V1Pod, V1PodStatus } from '@kubernetes/client-node';
+import type { Wire } from '../../api/wire.ts';
 import type { PodDeps } from './deps.ts';
 import { podStatus, type RuntimeView, type Waiting } from './pod-status.ts';
 import type { ContainerDetail, ContainerInfo } from './runtime.ts';
@@ -55,7 +56,7 @@ export class PodReporter {
 
   /** Computes and sends the pod's status; `phase` forces a terminal phase (a deleted or evicted pod), `why` its reason and message. */
   async report(pod: V1Pod, containers: ContainerInfo[], sandboxReady: boolean, podIP: string | undefined, waiting: Map<string, Waiting>, phase?: string,
-    why?: { reason: string; message: string }): Promise<V1PodStatus> {
+    why?: { reason: string; message: string }): Promise<Wire<V1PodStatus>> {
     const view = await this.view(pod, containers, sandboxReady, podIP, waiting);
     const status = podStatus(pod, view, this.d.ctx.nodeIP, rfc3339(new Date())!);
     if (phase) {

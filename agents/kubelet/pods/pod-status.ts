@@ -2,6 +2,7 @@
 // with the reasons kubectl users know: phase by upstream's rules, the five conditions, and init and
 // app container statuses with state, lastState, restartCount, ready and started.
 import type { V1Container, V1ContainerState, V1ContainerStatus, V1Pod, V1PodCondition, V1PodStatus } from '@kubernetes/client-node';
+import { wireTime, type Wire } from '../../api/wire.ts';
 import { qosClass } from './qos.ts';
 
 export interface ContainerView {
@@ -32,23 +33,23 @@ export interface RuntimeView {
 
 export const isSidecar = (c: V1Container): boolean => c.restartPolicy === 'Always';
 
-function stateOf(v: ContainerView | undefined, waiting: Waiting | undefined, defaultWaiting: string): V1ContainerState {
+function stateOf(v: ContainerView | undefined, waiting: Waiting | undefined, defaultWaiting: string): Wire<V1ContainerState> {
   if (waiting && (!v || v.state !== 'CONTAINER_RUNNING')) return { waiting: { reason: waiting.reason, ...(waiting.message ? { message: waiting.message } : {}) } };
   if (!v) return { waiting: { reason: defaultWaiting } };
-  if (v.state === 'CONTAINER_RUNNING') return { running: { startedAt: v.startedAt as never } };
+  if (v.state === 'CONTAINER_RUNNING') return { running: { startedAt: v.startedAt } };
   if (v.state === 'CONTAINER_EXITED') return { terminated: terminated(v) };
   return { waiting: { reason: defaultWaiting } };
 }
 
-function terminated(v: ContainerView): NonNullable<V1ContainerState['terminated']> {
+function terminated(v: ContainerView): NonNullable<Wire<V1ContainerState>['terminated']> {
   return {
     exitCode: v.exitCode ?? 0, reason: v.reason || (v.exitCode ? 'Error' : 'Completed'),
     ...(v.message ? { message: v.message } : {}),
-    startedAt: v.startedAt as never, finishedAt: v.finishedAt as never, containerID: `containerd://${v.id}`,
+    startedAt: v.startedAt, finishedAt: v.finishedAt, containerID: `containerd://${v.id}`,
   };
 }
 
-function containerStatus(c: V1Container, rt: RuntimeView, defaultWaiting: string, init: boolean): V1ContainerStatus {
+function containerStatus(c: V1Container, rt: RuntimeView, defaultWaiting: string, init: boolean): Wire<V1ContainerStatus> {
   const v = rt.containers.get(c.name);
   const waiting = rt.waiting.get(c.name);
   const state = stateOf(v, waiting, defaultWaiting);
@@ -68,11 +69,11 @@ function containerStatus(c: V1Container, rt: RuntimeView, defaultWaiting: string
     restartCount: v?.attempt ?? 0,
     state,
     lastState: last && last.state === 'CONTAINER_EXITED' ? { terminated: terminated(last) } : {},
-  } as V1ContainerStatus;
+  };
 }
 
 /** Upstream's getPhase: init containers first, then counts of running, waiting and stopped containers. */
-export function phaseOf(pod: V1Pod, init: V1ContainerStatus[], apps: V1ContainerStatus[]): string {
+export function phaseOf(pod: V1Pod, init: Wire<V1ContainerStatus>[], apps: Wire<V1ContainerStatus>[]): string {
   const policy = pod.spec?.restartPolicy ?? 'Always';
   let pendingInit = 0;
   let failedInit = 0;
@@ -104,19 +105,28 @@ export function phaseOf(pod: V1Pod, init: V1ContainerStatus[], apps: V1Container
   return 'Pending';
 }
 
-function condition(type: string, ok: boolean, prev: V1PodCondition[] | undefined, now: string, reason?: string, message?: string): V1PodCondition {
+/** A condition read from the pod (model-typed with Date, holding text at run time) in wire form, keys unchanged. */
+const wireCondition = ({ lastProbeTime, lastTransitionTime, ...rest }: V1PodCondition): Wire<V1PodCondition> => ({
+  ...rest,
+  ...(lastProbeTime !== undefined ? { lastProbeTime: wireTime(lastProbeTime) } : {}),
+  ...(lastTransitionTime !== undefined ? { lastTransitionTime: wireTime(lastTransitionTime) } : {}),
+});
+
+const wireConditionOr = (c: V1PodCondition | undefined, make: () => Wire<V1PodCondition>): Wire<V1PodCondition> => (c ? wireCondition(c) : make());
+
+function condition(type: string, ok: boolean, prev: V1PodCondition[] | undefined, now: string, reason?: string, message?: string): Wire<V1PodCondition> {
   const old = prev?.find((c) => c.type === type);
   const status = ok ? 'True' : 'False';
   return {
-    type, status, lastProbeTime: null as never,
-    lastTransitionTime: (old && old.status === status ? old.lastTransitionTime : now) as never,
+    type, status, lastProbeTime: null,
+    lastTransitionTime: old && old.status === status ? wireTime(old.lastTransitionTime ?? null) : now,
     ...(reason ? { reason } : {}), ...(message ? { message } : {}),
   };
 }
 
 const KUBELET_CONDITIONS = new Set(['PodReadyToStartContainers', 'Initialized', 'Ready', 'ContainersReady', 'PodScheduled']);
 
-export function podStatus(pod: V1Pod, rt: RuntimeView, hostIP: string, now: string): V1PodStatus {
+export function podStatus(pod: V1Pod, rt: RuntimeView, hostIP: string, now: string): Wire<V1PodStatus> {
   const prev = pod.status?.conditions;
   const hasInit = (pod.spec?.initContainers ?? []).length > 0;
   const defaultWaiting = hasInit ? 'PodInitializing' : 'ContainerCreating';
@@ -138,7 +148,7 @@ export function podStatus(pod: V1Pod, rt: RuntimeView, hostIP: string, now: stri
 
   const notReadyReason = phase === 'Failed' ? 'PodFailed' : completed ? 'PodCompleted' : 'ContainersNotReady';
   const notReadyMsg = completed ? undefined : `containers with unready status: [${unready.join(' ')}]`;
-  const conditions: V1PodCondition[] = [
+  const conditions: Wire<V1PodCondition>[] = [
     condition('PodReadyToStartContainers', rt.sandboxReady, prev, now),
     initialized
       ? condition('Initialized', true, prev, now, completed && hasInit ? 'PodCompleted' : undefined)
@@ -147,9 +157,9 @@ export function podStatus(pod: V1Pod, rt: RuntimeView, hostIP: string, now: stri
       : !containersReady ? condition('Ready', false, prev, now, notReadyReason, notReadyMsg)
         : condition('Ready', false, prev, now, 'ReadinessGatesNotReady', `corresponding condition of pod readiness gate ${JSON.stringify(missingGate)} does not exist.`),
     containersReady ? condition('ContainersReady', true, prev, now) : condition('ContainersReady', false, prev, now, notReadyReason, notReadyMsg),
-    prev?.find((c) => c.type === 'PodScheduled') ?? condition('PodScheduled', true, prev, now),
+    wireConditionOr(prev?.find((c) => c.type === 'PodScheduled'), () => condition('PodScheduled', true, prev, now)),
     // conditions other writers own (readiness gates, DisruptionTarget ...) are kept as they are
-    ...(prev ?? []).filter((c) => !KUBELET_CONDITIONS.has(c.type)),
+    ...(prev ?? []).filter((c) => !KUBELET_CONDITIONS.has(c.type)).map(wireCondition),
   ];
   const podIP = pod.spec?.hostNetwork ? hostIP : (rt.podIP || pod.status?.podIP);
   return {
@@ -158,7 +168,7 @@ export function podStatus(pod: V1Pod, rt: RuntimeView, hostIP: string, now: stri
     hostIP,
     hostIPs: [{ ip: hostIP }],
     ...(podIP ? { podIP, podIPs: [{ ip: podIP }] } : {}),
-    startTime: (pod.status?.startTime ?? now) as never,
+    startTime: pod.status?.startTime ? wireTime(pod.status.startTime) : now,
     qosClass: pod.status?.qosClass ?? qosClass(pod),
     ...(hasInit ? { initContainerStatuses: initStatuses } : {}),
     containerStatuses: statuses,

@@ -93,7 +93,7 @@ export class PodSync {
     this.reasons.set(uid, reasons);
     const waiting = new Map<string, Waiting>(reasons);
     const t0 = performance.now();
-    this.d.cgroups.ensure(pod);
+    await this.d.cgroups.ensure(pod);
 
     let volumes: Map<string, MountedVolume>;
     try {
@@ -317,7 +317,7 @@ export class PodSync {
     for (const s of sandboxes) await this.d.rt.removeSandbox(s.id).catch(() => undefined);
     if (logDir) rmSync(logDir, { recursive: true, force: true });
     await this.d.volumes.teardown(uid);
-    this.d.cgroups.remove(uid);
+    await this.d.cgroups.remove(uid);
     this.backoff.forget(`${uid}/`);
     this.sandboxBackoff.forget(`${uid}/`);
     this.d.images.forgetPod(uid);

@@ -1,5 +1,7 @@
 // CRI enum and timestamp values as they arrive from @grpc/proto-loader (enums may be names or
 // numbers; int64 nanoseconds may be strings or numbers), normalised in one place.
+import { metaTime } from '../../api/wire.ts';
+
 export type EnumValue = string | number | undefined | null;
 
 const sandboxStates = ['SANDBOX_READY', 'SANDBOX_NOTREADY'];
@@ -18,8 +20,7 @@ export function nsToDate(v: unknown): Date | undefined {
   return new Date(Number(n / 1_000_000n));
 }
 
-export const rfc3339 = (d: Date | undefined): string | undefined =>
-  d ? d.toISOString().replace(/\.\d{3}Z$/, 'Z') : undefined;
+export const rfc3339 = (d: Date | undefined): string | undefined => (d ? metaTime(d) : undefined);
 
 const GRPC_CODES = ['OK', 'Canceled', 'Unknown', 'InvalidArgument', 'DeadlineExceeded', 'NotFound', 'AlreadyExists', 'PermissionDenied',
   'ResourceExhausted', 'FailedPrecondition', 'Aborted', 'OutOfRange', 'Unimplemented', 'Internal', 'Unavailable', 'DataLoss', 'Unauthenticated'];

@@ -2,16 +2,17 @@
 // write in flight per pod, only the newest pending status is sent, unchanged statuses are not sent
 // at all, and a failed write is retried (a few times) unless a newer status replaced it.
 import type { V1Pod, V1PodStatus } from '@kubernetes/client-node';
+import type { Wire } from '../../api/wire.ts';
 import type { Logger } from '../../api/log.ts';
 
 /** A status without the times that change on every computation. */
-export const statusPrint = (s: V1PodStatus | undefined): string =>
+export const statusPrint = (s: V1PodStatus | Wire<V1PodStatus> | undefined): string =>
   JSON.stringify(s ?? null, (k, v) => (k === 'lastTransitionTime' || k === 'startTime' || k === 'lastProbeTime' ? undefined : v));
 
 const RETRY_MS = 1000;
 const MAX_TRIES = 5;
 
-interface Pending { pod: V1Pod; status: V1PodStatus; print: string; tries: number }
+interface Pending { pod: V1Pod; status: Wire<V1PodStatus>; print: string; tries: number }
 
 export class StatusWriter {
   private pending = new Map<string, Pending>();
@@ -20,9 +21,9 @@ export class StatusWriter {
   private timers = new Map<string, NodeJS.Timeout>();
 
   /** `write` resolves false when the status has nowhere to go yet (no mirror pod, pod gone). */
-  constructor(private write: (pod: V1Pod, status: V1PodStatus) => Promise<boolean>, private log: Logger) {}
+  constructor(private write: (pod: V1Pod, status: Wire<V1PodStatus>) => Promise<boolean>, private log: Logger) {}
 
-  submit(pod: V1Pod, status: V1PodStatus): void {
+  submit(pod: V1Pod, status: Wire<V1PodStatus>): void {
     const uid = pod.metadata!.uid!;
     const print = statusPrint(status);
     // already there: sent by us before, or by the kubelet before its restart

@@ -3,20 +3,12 @@
 // self-signed; reused while it still names this node, is more than 30 days from expiry and (given
 // an issuer) is signed by the cluster CA. A node whose address changed gets a new one instead of a
 // certificate that no longer matches what the API server dials.
-// tsyringe (inside @peculiar/x509) needs Reflect metadata at load time; this shim must come first.
-// It lives with the control plane's PKI today; both should take it from a shared place.
-import 'reflect-metadata';   // @peculiar/x509's tsyringe needs the Reflect metadata API
-import * as x509 from '@peculiar/x509';
-import { createPrivateKey, randomBytes, webcrypto, X509Certificate } from 'node:crypto';
+// The self-signed one is made by agents/api/certs.ts, as the control plane's CA is.
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
-
-const crypto = webcrypto as unknown as Crypto;
-x509.cryptoProvider.set(crypto);
-
-const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
-const DAY = 86_400_000;
+import { certSANs, DAY_MS as DAY, selfSigned, x509 } from '../../api/certs.ts';
 
 export interface ServingCert {
   certPem: string;
@@ -38,7 +30,7 @@ export function staleReason(certPem: string, keyPem: string, sans: string[], now
     return `unreadable: ${(e as Error).message}`;
   }
   if (Date.parse(cert.validTo) - now < 30 * DAY) return 'expires within 30 days';
-  const have = new Set((cert.subjectAltName ?? '').split(', ').map((s) => s.replace(/^(DNS|IP Address):/, '')));
+  const have = new Set(certSANs(cert));
   const missing = sans.filter((s) => !have.has(s));
   return missing.length ? `does not name ${missing.join(', ')}` : undefined;
 }
@@ -85,36 +77,15 @@ export async function ensureServingCert(tlsDir: string, nodeName: string, nodeIP
     const keyPem = readFileSync(keyFile, 'utf8');
     if (!staleReason(certPem, keyPem, sans)) return { certPem, keyPem, certFile, keyFile, created: false, selfSigned: true };
   }
-  const { certPem, keyPem } = await selfSigned(nodeName, sans);
+  const { certPem, keyPem } = await selfSigned({
+    // its own trust anchor: clients pin this certificate (kube-apiserver's --kubelet-certificate-authority)
+    name: [{ CN: [`${nodeName}@${Math.floor(Date.now() / 1000)}`] }],
+    days: 365,
+    keyUsages: x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyCertSign,
+    servingSans: sans,
+  });
   writeFileSync(keyFile, keyPem, { mode: 0o600 });
   chmodSync(keyFile, 0o600);
   writeFileSync(certFile, certPem, { mode: 0o644 });
   return { certPem, keyPem, certFile, keyFile, created: true, selfSigned: true };
-}
-
-async function selfSigned(nodeName: string, sans: string[]): Promise<{ certPem: string; keyPem: string }> {
-  const keys = (await crypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as CryptoKeyPair;
-  const now = Date.now();
-  const serial = randomBytes(16);
-  serial[0] = (serial[0]! & 0x7f) | 0x01; // positive, as Go's parser demands
-  const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: serial.toString('hex'),
-    name: [{ CN: [`${nodeName}@${Math.floor(now / 1000)}`] }],
-    notBefore: new Date(now - 3600_000),
-    notAfter: new Date(now + 365 * DAY),
-    keys,
-    signingAlgorithm: ALG,
-    extensions: [
-      // its own trust anchor: clients pin this certificate (kube-apiserver's --kubelet-certificate-authority)
-      new x509.BasicConstraintsExtension(true, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyCertSign, true),
-      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
-      new x509.SubjectAlternativeNameExtension(sans.map((s) => (isIP(s) ? { type: 'ip' as const, value: s } : { type: 'dns' as const, value: s }))),
-      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
-    ],
-  });
-  return {
-    certPem: x509.PemConverter.encode(cert.rawData, 'CERTIFICATE') + '\n',
-    keyPem: x509.PemConverter.encode(await crypto.subtle.exportKey('pkcs8', keys.privateKey), 'PRIVATE KEY') + '\n',
-  };
 }

@@ -1,11 +1,10 @@
 // Sets up a pod's volumes on the node before its containers start, keeps API-sourced contents
 // current (configMap, secret, downwardAPI and projected volumes follow updates), turns volumeMounts
 // into CRI mounts (subPath and subPathExpr included), and removes it all when the pod goes.
-import { execFile } from 'node:child_process';
 import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { promisify } from 'node:util';
 import type { V1Container, V1Pod, V1Volume } from '@kubernetes/client-node';
+import { runOk } from '../../api/exec.ts';
 import { MountPropagation, type MountPropagation__Output } from '../cri/api-types.ts';
 import type { NodeAllocatable } from '../pods/env.ts';
 import { expand } from '../pods/env.ts';
@@ -18,8 +17,6 @@ import {
   configMapPayload, downwardAPIPayload, DEFAULT_MODE, projectedPayload, secretPayload, VolumeError,
   type ObjectLookups, type Payload,
 } from './payload.ts';
-
-const run = promisify(execFile);
 
 export interface MountedVolume { name: string; hostPath: string; plugin: Plugin; readOnly: boolean }
 
@@ -79,7 +76,7 @@ export class VolumeManager {
     mkdirSync(dir, { recursive: true });
     if (isMountPoint(dir)) return;
     const opts = ['mode=1777', ...(sizeBytes ? [`size=${sizeBytes}`] : [])].join(',');
-    await run('mount', ['-t', 'tmpfs', '-o', opts, 'tmpfs', dir]);
+    await runOk('mount', ['-t', 'tmpfs', '-o', opts, 'tmpfs', dir]);
   }
 
   private payloadOf(pod: V1Pod, v: V1Volume, podIPs: string[], hostIPs: string[]): Payload {
@@ -153,7 +150,7 @@ export class VolumeManager {
     const dir = podDir(this.o.rootDir, uid);
     if (!existsSync(dir)) return;
     for (const m of mountsUnder(volumesDir(this.o.rootDir, uid))) {
-      await run('umount', [m]).catch(() => run('umount', ['-l', m]).catch(() => undefined));
+      await runOk('umount', [m]).catch(() => runOk('umount', ['-l', m]).catch(() => undefined));
     }
     if (mountsUnder(dir).length === 0) rmSync(dir, { recursive: true, force: true });
   }

@@ -6,8 +6,8 @@ import { build } from 'esbuild';
 import { chmodSync, copyFileSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CNI_PLUGINS as PLUGINS } from '../../../cni-plugins/names.ts';
 
-export const PLUGINS = ['bridge', 'host-local', 'loopback', 'portmap'] as const;
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../cni-plugins');
 
 async function bundle(entry: string, outfile: string): Promise<void> {

@@ -2,7 +2,7 @@
 // when egress rules are given; port protocol TCP), its validation (ports with endPort, peers,
 // ipBlock CIDRs and excepts, policyTypes, label selectors) with upstream's field paths and
 // messages, and kubectl get's columns. The nodes enforce it (agents/netpol).
-import { contains, parseCIDR } from '../../controllers/cidr.ts';
+import { contains, networkOf, parseCIDR } from '../../../api/ip.ts';
 import type { LabelSelectorObject } from '../selectors.ts';
 import { AGE_COLUMN, NAME_COLUMN, age, col } from '../tables/table.ts';
 import { type FieldError, forbidden, invalid, notSupported, required } from '../validation/field.ts';
@@ -57,7 +57,7 @@ function validateIPBlock(b: NonNullable<PolicyPeer['ipBlock']>, path: string): F
   for (const [i, e] of (b.except ?? []).entries()) {
     const ex = parseCIDR(e);
     if (!ex) return [...errs, invalid(`${path}.except[${i}]`, e, 'not a valid CIDR')];
-    if (ex.family !== cidr.family || !contains(cidr, ex.base) || cidr.prefix >= ex.prefix)
+    if (!contains(cidr, networkOf(ex)) || cidr.prefix >= ex.prefix)
       errs.push(invalid(`${path}.except[${i}]`, e, 'must be a strict subset of `cidr`'));
   }
   return errs;

@@ -4,7 +4,7 @@ import { AGE_COLUMN, NAME_COLUMN, age, col } from '../tables/table.ts';
 import { type FieldError, forbidden, invalid, notSupported, required } from '../validation/field.ts';
 import { qualifiedName } from '../validation/names.ts';
 import { TAINT_EFFECTS } from '../validation/pod.ts';
-import { parseCIDR } from '../../controllers/cidr.ts';
+import { parseCIDR } from '../../../api/ip.ts';
 import type { Obj, Strategy } from './types.ts';
 
 const CIDR_MSG = 'must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)';

@@ -1,5 +1,5 @@
 // Services: defaulting, cluster IP and node port allocation, validation, printing.
-import { contains, nthIP, parseCIDR, parseIP, size } from '../../controllers/cidr.ts';
+import { contains, nthIP, parseCIDR, parseIP, size } from '../../../api/ip.ts';
 import { invalid as invalidError } from '../errors.ts';
 import { AGE_COLUMN, NAME_COLUMN, age, col } from '../tables/table.ts';
 import { duplicate, type FieldError, invalid, notSupported, required } from '../validation/field.ts';
@@ -69,7 +69,7 @@ async function allocate(svc: Obj, old: Obj | undefined, ctx: StrategyContext): P
     const usedIPs = new Set(others.flatMap((s) => s.spec?.clusterIPs ?? [s.spec?.clusterIP]).filter(Boolean));
     if (spec.clusterIP) {
       const ip = parseIP(spec.clusterIP);
-      if (!ip || !contains(cidr, ip.value))
+      if (!ip || !contains(cidr, ip))
         throw allocError(svc, 'spec.clusterIPs', [spec.clusterIP], `failed to allocate IP ${spec.clusterIP}: the provided IP (${spec.clusterIP}) is not in the valid range. The range of valid IPs is ${ctx.serviceCIDR}`);
       if (usedIPs.has(spec.clusterIP) || ipReservations.has(spec.clusterIP))
         throw allocError(svc, 'spec.clusterIPs', [spec.clusterIP], `failed to allocate IP ${spec.clusterIP}: provided IP is already allocated`);

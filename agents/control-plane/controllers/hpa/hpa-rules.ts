@@ -81,7 +81,7 @@ export function groupPods(pods: Rec[], metrics: PodMetrics, resource: string, no
         if (start + CPU_INITIALIZATION_PERIOD_MS > nowMs)
           // within the initialization period: unready, or no full metric window since it turned ready
           unready = cond.status === 'False' || metric.timestampMs < transition + metric.windowMs;
-        // afterwards only a pod that has never been ready is left out
+        // afterwards only a pod not once ready is left out
         else unready = cond.status === 'False' && start + INITIAL_READINESS_DELAY_MS > transition;
       }
       if (unready) {

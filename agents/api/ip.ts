@@ -1,5 +1,7 @@
-// IPv4/IPv6 addresses as (family, bigint): parsing, canonical text (as Go's net.IP prints it),
-// subnet arithmetic. Pure functions; used by IPAM allocation and by the plugins' route logic.
+// IPv4/IPv6 addresses and CIDRs as (family, bigint), the one implementation every part uses: parsing
+// as strict as Go's net.ParseIP/ParseCIDR (IPv4-mapped IPv6 is IPv4), canonical text (as Go prints
+// it), containment, overlap and subnet arithmetic. Pure functions: the API server's validation and
+// Service IP allocation, node IPAM, `check-config`, the lab, kube-proxy and the CNI plugins' IPAM.
 
 export interface IP {
   v: 4 | 6;
@@ -136,4 +138,57 @@ export function prefixBits(v: 4 | 6): number {
 /** The CIDR rewritten to its network address, e.g. 10.0.0.7/24 -> 10.0.0.0/24. */
 export function canonicalCIDR(c: CIDR): string {
   return formatCIDR({ ip: networkOf(c), prefix: c.prefix });
+}
+
+/** The n-th address of the CIDR counted from its network address. */
+export function nthIP(c: CIDR, n: number | bigint): string {
+  return formatIP({ v: c.ip.v, n: networkOf(c).n + BigInt(n) });
+}
+
+/** How many addresses the CIDR holds. */
+export function size(c: CIDR): bigint {
+  return 1n << BigInt(bits(c.ip.v) - c.prefix);
+}
+
+export function overlaps(a: CIDR, b: CIDR): boolean {
+  if (a.ip.v !== b.ip.v) return false;
+  return a.prefix <= b.prefix ? contains(a, b.ip) : contains(b, a.ip);
+}
+
+/** How many subnets of /maskSize fit in the CIDR (capped at 2^30 to keep the numbers sane). */
+export function subnetCount(c: CIDR, maskSize: number): number {
+  if (maskSize < c.prefix || maskSize > bits(c.ip.v)) return 0;
+  return Number(1n << BigInt(Math.min(maskSize - c.prefix, 30)));
+}
+
+/** The n-th /maskSize subnet of the CIDR. */
+export function nthSubnet(c: CIDR, maskSize: number, n: number): CIDR {
+  return { ip: { v: c.ip.v, n: networkOf(c).n + (BigInt(n) << BigInt(bits(c.ip.v) - maskSize)) }, prefix: maskSize };
+}
+
+/** Index of a /maskSize subnet inside c, or undefined when it is not one of them. */
+export function subnetIndex(c: CIDR, maskSize: number, sub: CIDR): number | undefined {
+  if (sub.ip.v !== c.ip.v || sub.prefix !== maskSize || !contains(c, sub.ip)) return undefined;
+  return Number((networkOf(sub).n - networkOf(c).n) >> BigInt(bits(c.ip.v) - maskSize));
+}
+
+/** A CIDR, or a bare address as its host route (/32, /128); null when it is neither. */
+export function parseCIDROrIP(s: string): CIDR | null {
+  if (s.includes('/')) return parseCIDR(s);
+  const ip = parseIP(s);
+  return ip && { ip, prefix: bits(ip.v) };
+}
+
+/** Does the CIDR (or single address) hold the address? False when either does not parse. */
+export function cidrContains(cidr: string, ip: string): boolean {
+  const c = parseCIDROrIP(cidr);
+  const a = parseIP(ip);
+  return !!c && !!a && contains(c, a);
+}
+
+/** Do two CIDRs (or addresses) share an address? False when either does not parse (e.g. "default"). */
+export function cidrsOverlap(a: string, b: string): boolean {
+  const x = parseCIDROrIP(a);
+  const y = parseCIDROrIP(b);
+  return !!x && !!y && overlaps(x, y);
 }
