@@ -43,6 +43,7 @@ import { ApiHealth, isHealthEndpoint } from './health.ts';
 import { serveMetrics } from '../metrics/api.ts';
 import type { MetricsStore } from '../metrics/store.ts';
 import { type WebhookAdmission, WebhookDispatcher } from './admission/dispatcher.ts';
+import type { ServiceLookups } from './admission/target.ts';
 import type { WebhookSource } from './admission/source.ts';
 import type { Operation } from './admission/types.ts';
 
@@ -120,6 +121,8 @@ export class ApiHandler {
   readonly health: ApiHealth;
   private readonly deps: ConstructorParameters<typeof ResourceStore>[2];
   private readonly webhooks: WebhookDispatcher | undefined;
+  /** where webhooks called through a Service (admission, CRD conversion) are reached */
+  readonly serviceLookups: ServiceLookups;
 
   constructor(private readonly o: HandlerOptions) {
     const now = o.now ?? (() => new Date());
@@ -144,14 +147,14 @@ export class ApiHandler {
       const live = new Set(o.registry.resources);
       for (const r of this.stores.keys()) if (!live.has(r)) this.stores.delete(r);
     });
-    this.webhooks = o.webhooks && new WebhookDispatcher(o.webhooks, {
-      namespace: (name) => deps.namespace(name),
+    this.serviceLookups = {
       service: (ns, name) => this.storeFor('services').get(ns, name).catch((e: unknown) => {
         if (e instanceof ApiError && e.code === 404) return undefined;
         throw e;
       }),
       slices: async (ns, service) => (await this.storeFor('endpointslices', 'discovery.k8s.io').list(ns, { labels: parseLabelSelector(`kubernetes.io/service-name=${service}`) })).items,
-    });
+    };
+    this.webhooks = o.webhooks && new WebhookDispatcher(o.webhooks, { namespace: (name) => deps.namespace(name), ...this.serviceLookups });
     this.openapi = new OpenAPIv3(o.registry);
     this.openapiV2 = new OpenAPIv2(o.registry);
   }
@@ -401,6 +404,7 @@ export class ApiHandler {
         let stream: AsyncIterable<WatchFrame> = resume(first, it);
         if (view) stream = applyView(stream, view, (vns, name) => rs.get(vns || undefined, name).catch(() => undefined), req.signal);
         if (rs.strategy.fromStorage) stream = fromStorage(stream, rs.strategy.fromStorage);
+        if (rs.strategy.convertFromStorage) stream = converted(stream, rs.strategy.convertFromStorage);
         return { kind: 'watch', frames: renderFrames(out, stream) };
       }
       case 'create': {
@@ -599,6 +603,22 @@ async function* fromStorage(frames: AsyncIterable<WatchFrame>, convert: (o: Obj)
   for await (const f of frames) {
     if (f.type !== 'ERROR' && f.type !== 'BOOKMARK') convert(f.object as Obj);
     yield f;
+  }
+}
+
+/** Watch frames through a conversion webhook; a failed conversion ends the watch with its Status, as an ERROR event. */
+async function* converted(frames: AsyncIterable<WatchFrame>, convert: (objs: Obj[]) => Promise<Obj[]>): AsyncGenerator<WatchFrame> {
+  for await (const f of frames) {
+    if (f.type === 'ERROR' || f.type === 'BOOKMARK') {
+      yield f;
+      continue;
+    }
+    try {
+      yield { type: f.type, object: (await convert([f.object as Obj]))[0] };
+    } catch (e) {
+      yield { type: 'ERROR', object: asApiError(e).toStatus() as unknown as Record<string, unknown> };
+      return;
+    }
   }
 }
 

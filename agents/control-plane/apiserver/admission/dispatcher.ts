@@ -11,9 +11,9 @@ import { randomUUID } from 'node:crypto';
 import { ApiError, badRequest, forbidden, internalError, notFound } from '../errors.ts';
 import { jsonPatch, PatchError } from '../patch/json.ts';
 import type { Json } from '../patch/merge.ts';
-import { serviceEndpoint } from '../proxy-target.ts';
 import type { Obj } from '../strategies/types.ts';
 import { CallError, type CallTarget, post } from './client.ts';
+import { type ServiceLookups, TargetError, webhookTarget } from './target.ts';
 import { evaluateMatchConditions } from './match-conditions.ts';
 import { admitPolicies, type PolicyBinding } from './policy.ts';
 import { namespaceToCheck, objectSelectorMatches, type RequestTarget, rulesMatch, selectorMatches } from './match.ts';
@@ -21,10 +21,8 @@ import { admissionReview, type ReviewResponse, type ReviewStatus, type ReviewTar
 import type { WebhookSource } from './source.ts';
 import type { Operation, Webhook } from './types.ts';
 
-export interface WebhookLookups {
+export interface WebhookLookups extends ServiceLookups {
   namespace(name: string): Promise<Obj | undefined>;
-  service(namespace: string, name: string): Promise<Obj | undefined>;
-  slices(namespace: string, service: string): Promise<Obj[]>;
 }
 
 /** What a request is about, fixed by the handler before the store runs. */
@@ -212,32 +210,14 @@ export class WebhookDispatcher {
     return request;
   }
 
-  /** Where the call goes: the URL, or a ready endpoint of the Service (the API server cannot reach ClusterIPs). */
+  /** Where the call goes (target.ts); a Service without a usable endpoint is a failed call. */
   private async resolve(h: Webhook, timeoutSeconds: number): Promise<CallTarget> {
-    const cc = h.clientConfig ?? {};
-    const q = `timeout=${timeoutSeconds}s`;
-    if (cc.url) {
-      const url = new URL(cc.url);
-      url.search = q;
-      return { url, caBundle: cc.caBundle };
-    }
-    const s = cc.service ?? {};
-    const ns = s.namespace ?? '';
-    const name = s.name ?? '';
-    const port = s.port ?? 443;
-    const host = `${name}.${ns}.svc`;
-    const url = new URL(`https://${host}:${port}${s.path ?? ''}?${q}`);
-    const where = `failed to call webhook: Post ${JSON.stringify(url.toString())}`;
-    const svc = await this.lookups.service(ns, name);
-    if (!svc) throw new CallFailure(`${where}: service "${name}" not found`);
-    let ep: { ip: string; port: number };
     try {
-      ep = serviceEndpoint(svc, await this.lookups.slices(ns, name), String(port), name);
+      return await webhookTarget(h.clientConfig ?? {}, `timeout=${timeoutSeconds}s`, this.lookups);
     } catch (e) {
-      if (e instanceof ApiError) throw new CallFailure(`${where}: ${e.message}`);
+      if (e instanceof TargetError) throw new CallFailure(`failed to call webhook: ${e.message}`);
       throw e;
     }
-    return { url, connect: { host: ep.ip, port: ep.port }, servername: host, caBundle: cc.caBundle };
   }
 }
 
