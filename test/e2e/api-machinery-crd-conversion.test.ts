@@ -2,34 +2,19 @@
 // a CRD with v1 (hostPort) and v2 (host, port) converted by upstream's sample webhook; a v1 object
 // reads as v2, and a list of objects stored in both versions reads whole in either. Upstream runs
 // the webhook as a pod behind a Service; here it is a process on 127.0.0.1
-// (helpers/conversion-webhook.ts) named by URL; the Service path and the failure cases are covered
+// (helpers/admission-webhook.ts, /crdconvert) named by URL; the Service path and the failure cases are covered
 // by test/integration/apiserver-crd-conversion.test.ts.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import test from 'ava';
 import { conformance, until, type Kube } from '../conformance/fixture.ts';
+import { webhookProcess } from './helpers/webhook-process.ts';
 
 const it = conformance('crd-conversion');
-let child: ChildProcess | undefined;
-let hook: { port: number; caBundle: string } | undefined;
-
-test.before(async () => {
-  child = spawn(process.execPath, ['--import=tsx', 'test/e2e/helpers/conversion-webhook.ts'], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const line = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child!.stdout! }).once('line', resolve);
-    child!.once('exit', (code) => reject(new Error(`the conversion webhook process exited (${code})`)));
-  });
-  hook = JSON.parse(line);
-});
-test.after.always(() => {
-  child?.stdin?.end();
-  child?.kill('SIGTERM');
-});
+const webhook = webhookProcess();
 
 const GROUP = 'stable.example.com';
 
 /** upstream's CRD with two versions and webhook conversion (storage in `storage`) */
 function conversionCRD(ns: string, storage: 'v1' | 'v2'): { crd: Record<string, unknown>; plural: string; kind: string } {
+  const hook = webhook.current();
   const plural = `e2e-test-crd-webhook-${ns}-crds`;
   const kind = `E2eTestCrdWebhook${ns.replace(/[^a-z0-9]/g, '')}Crd`;
   const version = (name: string, props: string[]) => ({
@@ -43,7 +28,7 @@ function conversionCRD(ns: string, storage: 'v1' | 'v2'): { crd: Record<string, 
       spec: {
         group: GROUP, scope: 'Namespaced', names: { plural, singular: `e2e-test-crd-webhook-${ns}-crd`, kind, listKind: `${kind}List` },
         versions: [version('v1', ['hostPort']), version('v2', ['host', 'port'])],
-        conversion: { strategy: 'Webhook', webhook: { clientConfig: { url: `https://127.0.0.1:${hook!.port}/crdconvert`, caBundle: hook!.caBundle }, conversionReviewVersions: ['v1', 'v1beta1'] } },
+        conversion: { strategy: 'Webhook', webhook: { clientConfig: { url: `https://127.0.0.1:${hook.port}/crdconvert`, caBundle: hook.caBundle }, conversionReviewVersions: ['v1', 'v1beta1'] } },
       },
     },
   };

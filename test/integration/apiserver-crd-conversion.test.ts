@@ -29,7 +29,7 @@ fileCluster(async (cluster, own) => {
     '/drops': { review: (r) => ({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'ConversionReview', response: { uid: r.request.uid, convertedObjects: [], result: { status: 'Success' } } }) },
     '/fails': { review: (r) => ({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'ConversionReview', response: { uid: r.request.uid, result: { status: 'Failure', message: 'cannot convert today' } } }) },
     '/labels': conversionResponse((o, apiVersion) => ({ ...hostPortConverter(o, apiVersion), metadata: { ...o.metadata, labels: { ...o.metadata.labels, converted: 'yes' }, resourceVersion: '1' } })),
-  });
+  }, ['convsvc.default.svc']);
 });
 test.after.always(async () => {
   await hook?.close();
@@ -155,6 +155,36 @@ test.serial('a list mixing stored versions converts only the objects in another 
   const old = (await api.request('GET', path('v2', 'old'))).body;
   t.is(old.metadata.labels.converted, 'yes');
   t.not(old.metadata.resourceVersion, '1');
+});
+
+test.serial('a webhook behind a Service is called at its EndpointSlice address with the service name verified', async (t) => {
+  t.teardown(async () => {
+    await dropCRD();
+    await api.request('DELETE', '/api/v1/namespaces/default/services/convsvc');
+    await api.request('DELETE', '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices/convsvc-manual');
+  });
+  const svc = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'convsvc', namespace: 'default' }, spec: { ports: [{ name: 'https', port: 443, targetPort: hook.port }] } };
+  t.is((await api.request('POST', '/api/v1/namespaces/default/services', svc)).status, 201);
+  const slice = {
+    apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice',
+    metadata: { name: 'convsvc-manual', namespace: 'default', labels: { 'kubernetes.io/service-name': 'convsvc', 'endpointslice.kubernetes.io/managed-by': 'test' } },
+    addressType: 'IPv4', endpoints: [{ addresses: ['127.0.0.1'], conditions: { ready: true } }], ports: [{ name: 'https', port: hook.port, protocol: 'TCP' }],
+  };
+  t.is((await api.request('POST', '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices', slice)).status, 201);
+  await useCRD(crd('/convert', 'v1', { strategy: 'Webhook', webhook: { clientConfig: { service: { name: 'convsvc', namespace: 'default', path: '/convert' }, caBundle: hook.caBundle }, conversionReviewVersions: ['v1'] } }));
+  const stored = await api.request('GET', `${CRDS}/${CRD_NAME}`);
+  t.is(stored.body.spec.conversion.webhook.clientConfig.service.port, 443, 'defaulted');
+  t.is((await api.request('POST', path('v1'), cr('via-svc', 'v1'))).status, 201);
+  const v2 = await api.request('GET', path('v2', 'via-svc'));
+  t.is(v2.status, 200, v2.text);
+  t.like(v2.body, { host: 'localhost', port: '8080' });
+  // a Service that does not exist is upstream's failed call
+  await useCRD(crd('/convert', 'v1', { strategy: 'Webhook', webhook: { clientConfig: { service: { name: 'nosvc', namespace: 'default' }, caBundle: hook.caBundle }, conversionReviewVersions: ['v1'] } }));
+  const none = await until('the Service-less webhook is used', async () => {
+    const x = await api.request('GET', path('v2', 'via-svc'));
+    return x.status === 500 && x;
+  }, 10_000);
+  t.is(none.body.message, `conversion webhook for ${GROUP}/v1, Kind=HostPort failed: Post "https://nosvc.default.svc/": service "nosvc" not found`);
 });
 
 test.serial('a failing or wrong webhook is a 500 with upstream\'s message, nothing is stored and the server keeps serving', async (t) => {
