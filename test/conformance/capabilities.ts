@@ -22,7 +22,7 @@ export const CAPABILITY_RULES: CapabilityRule[] = [
   { capability: 'mirrored: webhook matchConditions (CEL; test/e2e/api-machinery-webhook.test.ts)', name: /AdmissionWebhook .*(match conditions|'skip-me')/ },
   { capability: 'needs CONNECT admission (webhooks on pods/attach)', name: /AdmissionWebhook .*deny attaching pod/ },
   { capability: 'test only: admission webhooks (admissionregistration.k8s.io/v1 served; url and Service webhooks called)', file: /\/apimachinery\/webhook\.go$/ },
-  { capability: 'test only: ValidatingAdmissionPolicy (served and evaluated, test/integration/apiserver-admission-policy.test.ts; no paramRef)', name: /ValidatingAdmissionPolicy/ },
+  { capability: 'test only: ValidatingAdmissionPolicy (served and evaluated, test/integration/apiserver-admission-policy.test.ts, params in apiserver-admission-policy-params.test.ts)', name: /ValidatingAdmissionPolicy/ },
   { capability: 'mirrored: CRD conversion webhooks (test/e2e/api-machinery-crd-conversion.test.ts)', name: /CustomResourceConversionWebhook/ },
   { capability: 'test only: x-kubernetes-validations (CEL rules evaluated; test/integration/apiserver-crd-cel.test.ts)', name: /CustomResourceValidationRules/ },
   { capability: 'test only: CRDs (apiextensions.k8s.io/v1 served)', name: /CustomResource|\bCRDs?\b|\bCRs?\b/ },

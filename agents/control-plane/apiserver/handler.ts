@@ -29,7 +29,7 @@ import { applyPatch } from './patch/apply.ts';
 import { patchScale, scaleOf, updateScale } from './subresources.ts';
 import { evict } from './eviction.ts';
 import { type OutputCtx, listObject, renderFrames, renderList, renderOne } from './output.ts';
-import type { Registry, ResourceInfo } from './registry.ts';
+import { apiVersionOf, type Registry, type ResourceInfo } from './registry.ts';
 import { type ListParams, parseAccept, parseIncludeObject, parseListParams, parseResourcePath, type ResourceRequest } from './request.ts';
 import { parseFieldSelector, parseLabelSelector, SelectorError } from './selectors.ts';
 import { strategyFor } from './strategies/index.ts';
@@ -154,7 +154,23 @@ export class ApiHandler {
       }),
       slices: async (ns, service) => (await this.storeFor('endpointslices', 'discovery.k8s.io').list(ns, { labels: parseLabelSelector(`kubernetes.io/service-name=${service}`) })).items,
     };
-    this.webhooks = o.webhooks && new WebhookDispatcher(o.webhooks, { namespace: (name) => deps.namespace(name), ...this.serviceLookups });
+    this.webhooks = o.webhooks && new WebhookDispatcher(o.webhooks, {
+      namespace: (name) => deps.namespace(name),
+      ...this.serviceLookups,
+      paramKind: (apiVersion, kind) => {
+        const r = o.registry.resources.find((x) => apiVersionOf(x) === apiVersion && x.kind === kind && !x.virtual);
+        if (!r) return undefined;
+        const rs = this.storeOf(r);
+        return {
+          namespaced: r.namespaced,
+          get: (ns, name) => rs.get(ns, name).catch((e: unknown) => {
+            if (e instanceof ApiError && e.code === 404) return undefined;
+            throw e;
+          }),
+          list: async (ns, selector) => (await rs.list(ns, { labels: selector })).items,
+        };
+      },
+    });
     this.openapi = new OpenAPIv3(o.registry);
     this.openapiV2 = new OpenAPIv2(o.registry);
   }

@@ -15,14 +15,24 @@ import type { Obj } from '../strategies/types.ts';
 import { CallError, type CallTarget, post } from './client.ts';
 import { type ServiceLookups, TargetError, webhookTarget } from './target.ts';
 import { evaluateMatchConditions } from './match-conditions.ts';
-import { admitPolicies, type PolicyBinding } from './policy.ts';
+import { admitPolicies, type PolicyBinding, type PolicyParams } from './policy.ts';
+import { fromLabelSelector, type Requirement } from '../selectors.ts';
 import { namespaceToCheck, objectSelectorMatches, type RequestTarget, rulesMatch, selectorMatches } from './match.ts';
 import { admissionReview, type ReviewResponse, type ReviewStatus, type ReviewTarget, verifyResponse } from './review.ts';
 import type { WebhookSource } from './source.ts';
 import type { Operation, Webhook } from './types.ts';
 
+/** The objects of a policy's paramKind (undefined when no such kind is served). */
+export interface ParamSource {
+  namespaced: boolean;
+  get(namespace: string | undefined, name: string): Promise<Obj | undefined>;
+  list(namespace: string | undefined, selector: Requirement[]): Promise<Obj[]>;
+}
+
 export interface WebhookLookups extends ServiceLookups {
   namespace(name: string): Promise<Obj | undefined>;
+  /** the served resource of a paramKind */
+  paramKind?(apiVersion: string, kind: string): ParamSource | undefined;
 }
 
 /** What a request is about, fixed by the handler before the store runs. */
@@ -149,7 +159,28 @@ export class WebhookDispatcher {
     const namespaceObject = t.namespace && !isNamespace ? await this.lookups.namespace(t.namespace) : isNamespace ? (obj ?? old) : undefined;
     const name = obj?.metadata?.name ?? old?.metadata?.name ?? scope.name;
     const request = this.reviewRequest(scope, op, obj, old);
-    scope.warnings.push(...admitPolicies(pairs, { target: t, name, object: obj, oldObject: old, request, namespaceObject }, { group: scope.group, plural: scope.resource }));
+    const params = new Map<PolicyBinding, PolicyParams>();
+    for (const pb of pairs) if (pb.policy.spec?.paramKind && pb.binding.spec?.paramRef) params.set(pb, await this.params(pb, t.namespace));
+    scope.warnings.push(...admitPolicies(pairs, { target: t, name, object: obj, oldObject: old, request, namespaceObject }, { group: scope.group, plural: scope.resource }, params));
+  }
+
+  /** upstream's collectParams: the params a binding's paramRef names or selects, in its namespace or the request's. */
+  private async params(pb: PolicyBinding, requestNamespace: string): Promise<PolicyParams> {
+    const kind = pb.policy.spec!.paramKind!;
+    const ref = pb.binding.spec!.paramRef!;
+    const src = this.lookups.paramKind?.(kind.apiVersion ?? '', kind.kind ?? '');
+    if (!src) {
+      const [g, v] = (kind.apiVersion ?? '').includes('/') ? (kind.apiVersion ?? '').split('/') : ['', kind.apiVersion ?? ''];
+      return { error: `failed to find resource referenced by paramKind: '${g}/${v}, Kind=${kind.kind ?? ''}'` };
+    }
+    let ns: string | undefined;
+    if (src.namespaced) {
+      ns = ref.namespace || requestNamespace;
+      if (!ns) return { error: 'cannot use namespaced paramRef in policy binding that matches cluster-scoped resources' };
+    }
+    const found = ref.name ? [await src.get(ns, ref.name)].filter((x): x is Obj => !!x) : await src.list(ns, fromLabelSelector(ref.selector));
+    if (found.length || ref.parameterNotFoundAction === 'Allow') return { params: found };
+    return { error: 'no params found for policy binding with `Deny` parameterNotFoundAction' };
   }
 
   private async validate(hooks: Webhook[], scope: RequestScope, op: Operation, obj: Obj | undefined, old: Obj | undefined): Promise<void> {
