@@ -125,6 +125,12 @@ test.serial('objects are stored in the storage version and converted on get, lis
   t.is(put.status, 200, put.text);
   t.is((await api.request('GET', path('v1', 'two'))).body.hostPort, 'example.net:9090');
 
+  // a server-side apply in v2 creates and then changes an object stored in v1
+  await c.ok(['apply', '--server-side', '-f', '-'], { input: JSON.stringify(cr('three', 'v2')) });
+  await c.ok(['apply', '--server-side', '-f', '-'], { input: JSON.stringify({ ...cr('three', 'v2'), port: '9191' }) });
+  t.is((await api.request('GET', path('v1', 'three'))).body.hostPort, 'example.org:9191');
+  await c.ok(['delete', `hostports.v2.${GROUP}`, 'three']);
+
   // a watch in v2 gets converted objects
   const w = await api.request('GET', `${path('v2')}?watch=true&timeoutSeconds=1`);
   const events = w.text.trim().split('\n').map((l) => JSON.parse(l));
