@@ -63,8 +63,10 @@ async function useCRD(body: Record<string, any>): Promise<void> {
     : await api.request('POST', CRDS, body);
   if (r.status >= 300) throw new Error(`CRD write: ${r.status} ${r.text}`);
   await until('the CRD is Established', async () => (await api.request('GET', `${CRDS}/${CRD_NAME}`)).body?.status?.conditions?.some((x: any) => x.type === 'Established' && x.status === 'True'), 20_000);
-  // the served versions follow the CRD through an informer on loopback (milliseconds): let it catch up
-  await new Promise((r) => setTimeout(r, 500));
+  // (a list may fail in conversion: served is anything but 404)
+  await until('both versions are served', async () => (await api.request('GET', path('v1'))).status !== 404 && (await api.request('GET', path('v2'))).status !== 404, 20_000);
+  // a changed CRD reaches the served strategy through an informer on loopback (milliseconds): tests
+  // that depend on the change wait for its effect
 }
 
 async function dropCRD(): Promise<void> {
@@ -147,6 +149,13 @@ test.serial('a list mixing stored versions converts only the objects in another 
   await useCRD(crd('/convert'));
   t.is((await api.request('POST', path('v1'), cr('old', 'v1'))).status, 201);
   await useCRD(crd('/convert', 'v2'));
+  // the served strategy has the new storage version once a v2 create no longer goes to the webhook
+  await until('v2 is stored as v2', async () => {
+    const before = hook.received('/convert').length;
+    const probe = await api.request('POST', path('v2'), cr(`probe-${before}`, 'v2'));
+    await api.request('DELETE', path('v2', probe.body.metadata.name));
+    return hook.received('/convert').length === before;
+  }, 20_000, 200);
   t.is((await api.request('POST', path('v2'), cr('new', 'v2'))).status, 201);
   const before = hook.received('/convert').length;
   const v1 = (await api.request('GET', path('v1'))).body;
@@ -158,7 +167,10 @@ test.serial('a list mixing stored versions converts only the objects in another 
 
   // labels and annotations are the only metadata a webhook may change
   await useCRD(crd('/labels', 'v2'));
-  const old = (await api.request('GET', path('v2', 'old'))).body;
+  const old = await until('the labelling webhook answers', async () => {
+    const o = (await api.request('GET', path('v2', 'old'))).body;
+    return o.metadata.labels?.converted && o;
+  }, 10_000);
   t.is(old.metadata.labels.converted, 'yes');
   t.not(old.metadata.resourceVersion, '1');
 });
@@ -224,7 +236,10 @@ test.serial('a failing or wrong webhook is a 500 with upstream\'s message, nothi
   // an unreachable webhook: Go's wording of the refused connection
   await hook.close();
   await useCRD(crd('/convert'));
-  const down = await api.request('GET', path('v2', 'kept'));
+  const down = await until('the /convert URL is called', async () => {
+    const x = await api.request('GET', path('v2', 'kept'));
+    return x.body?.message?.includes('/convert"') && x;
+  }, 10_000);
   t.is(down.status, 500);
   t.regex(down.body.message, new RegExp(`^conversion webhook for ${gvk.replace(/[./]/g, '\\$&')} failed: Post "https://127\\.0\\.0\\.1:\\d+/convert": dial tcp 127\\.0\\.0\\.1:\\d+: connect: connection refused$`));
   // the storage version is still served, and so is everything else
