@@ -14,8 +14,11 @@
 // after the watches close and a GC (target: within 20% of the start).
 // Then the authorization figure (authzRows): a GET as a ServiceAccount bound through 1 of 1,000
 // RoleBindings beside the same GET as cluster-admin (target: p99 at most 1.2x).
+// Then the custom-resource rows (customRows): create/get/list p99 of 10,000 custom objects of a
+// 100-field schema beside as many ConfigMaps in the same run (target: at most 1.5x; BENCH_CUSTOM
+// sets the count).
 // BENCH_APISERVER=api runs only the first part, BENCH_APISERVER=authz only the authorization rows,
-// BENCH_APISERVER=burst only the burst.
+// BENCH_APISERVER=custom only the custom-resource rows, BENCH_APISERVER=burst only the burst.
 // Prints RESULT apiserver-p99-create ours=<ms> slo=1000 ratio=<r> (the worse backend), and ends
 // with RESULT apiserver-authz-p99-get ours=<ms> cluster-admin=<ms> ratio=<r> and RESULT apiserver-watch-burst-rss ours=<peak MB> slo=400 ratio=<r>.
 import { fork } from 'node:child_process';
@@ -244,6 +247,74 @@ async function apiRows(): Promise<void> {
   console.log(`target (every p99 at most a tenth of its SLO): ${worst ? 'met' : 'NOT met'}`);
   const create = Math.max(...rows.filter((r) => r.op === 'create').map((r) => r.p99));
   console.log(`RESULT apiserver-p99-create ours=${create.toFixed(1)} slo=1000 ratio=${(create / 1000).toFixed(4)}`);
+}
+
+const CUSTOM = { objects: Number(process.env.BENCH_CUSTOM ?? 10_000), fields: 100, gets: 2000, lists: 5, ns: 'custom', group: 'bench.example.com' };
+
+/** The 100-field schema of the custom-resource row: strings, integers with bounds, booleans, one enum. */
+function benchCRD(): Record<string, unknown> {
+  const field = (i: number) => (i % 3 === 0 ? { type: 'integer', minimum: 0, maximum: 1_000_000 } : i % 3 === 1 ? { type: 'string', maxLength: 64 } : { type: 'boolean' });
+  const props = Object.fromEntries(Array.from({ length: CUSTOM.fields }, (_, i) => [`f${i}`, i === 1 ? { type: 'string', enum: ['value-1', 'other'] } : field(i)]));
+  return {
+    apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: `records.${CUSTOM.group}` },
+    spec: {
+      group: CUSTOM.group, scope: 'Namespaced', names: { plural: 'records', singular: 'record', kind: 'Record' },
+      versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', properties: props } } } } }],
+    },
+  };
+}
+
+/** The same 100 values as a custom object's spec and as a ConfigMap's data (strings). */
+const benchValue = (i: number, f: number): number | string | boolean => (f === 1 ? 'value-1' : f % 3 === 0 ? (i * 7 + f) % 1_000_000 : f % 3 === 1 ? `value-${i}-${f}` : (i + f) % 2 === 0);
+
+/**
+ * Issue 17's custom-resource row: create, get and list p99 of CUSTOM.objects custom objects of a
+ * 100-field schema beside as many ConfigMaps with the same 100 values, in the same control plane
+ * and run (target: the custom figures at most 1.5x the ConfigMap ones).
+ */
+async function customRows(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'hawser-bench-custom-'));
+  const cp = await startControlPlane({
+    dataDir: dir, bindAddress: '127.0.0.1', port: 0, advertiseAddress: '127.0.0.1',
+    clusterCIDR: '10.244.0.0/16', nodeCIDRMaskSize: 24, serviceCIDR: '10.96.0.0/12', nodeMonitorGracePeriodSeconds: 3600,
+  });
+  const { call, agent } = client(join(dir, 'admin.kubeconfig'), cp.url);
+  try {
+    expect(await call('POST', '/api/v1/namespaces', { metadata: { name: CUSTOM.ns } }), 201, 'namespace');
+    expect(await call('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', benchCRD()), 201, 'crd');
+    const records = `/apis/${CUSTOM.group}/v1/namespaces/${CUSTOM.ns}/records`;
+    for (let i = 0; i < 200 && (await call('GET', records)).status !== 200; i++) await new Promise((r) => setTimeout(r, 100));
+    const kinds = {
+      ConfigMap: { path: `/api/v1/namespaces/${CUSTOM.ns}/configmaps`, body: (i: number) => ({ metadata: { name: `o-${i}` }, data: Object.fromEntries(Array.from({ length: CUSTOM.fields }, (_, f) => [`f${f}`, String(benchValue(i, f))])) }) },
+      custom: { path: records, body: (i: number) => ({ apiVersion: `${CUSTOM.group}/v1`, kind: 'Record', metadata: { name: `o-${i}` }, spec: Object.fromEntries(Array.from({ length: CUSTOM.fields }, (_, f) => [`f${f}`, benchValue(i, f)])) }) },
+    };
+    const figures: Record<string, Record<string, number[]>> = {};
+    for (const [kind, k] of Object.entries(kinds)) {
+      const create = await stalls(`${kind} create`, () => timed(CUSTOM.objects, INFLIGHT, async (i) => expect(await call('POST', k.path, k.body(i)), 201, `${kind} create`)));
+      const get = await stalls(`${kind} get`, () => timed(CUSTOM.gets, INFLIGHT, async () => expect(await call('GET', `${k.path}/o-${Math.floor(Math.random() * CUSTOM.objects)}`), 200, `${kind} get`)));
+      const list = await stalls(`${kind} list`, () => timed(CUSTOM.lists, 1, async () => {
+        const t0 = performance.now();
+        const r = await call('GET', k.path);
+        const ms = performance.now() - t0;
+        expect(r, 200, `${kind} list`);
+        if ((await countItems(r.text)) < CUSTOM.objects) throw new Error(`${kind} list is short`);
+        return ms;
+      }));
+      figures[kind] = { create, get, [`list (${CUSTOM.objects})`]: list };
+    }
+    const f = (x: number) => x.toFixed(1).padStart(9);
+    console.log(`${'operation'.padEnd(14)} ${'n'.padStart(6)} ${'ConfigMap p99'.padStart(14)} ${'custom p99'.padStart(11)} ${'ratio'.padStart(6)}`);
+    for (const op of Object.keys(figures.custom)) {
+      const cm = pct(figures.ConfigMap[op], 99);
+      const cr = pct(figures.custom[op], 99);
+      console.log(`${op.padEnd(14)} ${String(figures.custom[op].length).padStart(6)} ${f(cm).padStart(14)} ${f(cr).padStart(11)} ${(cr / cm).toFixed(2).padStart(6)}`);
+      console.log(`RESULT apiserver-custom-p99-${op.replace(/ .*/, '')} ours=${cr.toFixed(1)} configmap=${cm.toFixed(1)} ratio=${(cr / cm).toFixed(2)} target=1.5`);
+    }
+  } finally {
+    agent.destroy();
+    await cp.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 const AUTHZ = { bindings: 1000, gets: 4000, ns: 'authz' };
@@ -477,5 +548,6 @@ else {
   const part = process.env.BENCH_APISERVER ?? 'all';
   if (part === 'all' || part === 'api') await apiRows();
   if (part === 'all' || part === 'authz') await authzRows();
+  if (part === 'all' || part === 'custom') await customRows();
   if (part === 'all' || part === 'burst') await watchBurst();
 }

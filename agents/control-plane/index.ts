@@ -202,7 +202,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ url: 
   writeKubeconfig(join(o.dataDir, 'admin.kubeconfig'), { server: url, caPem: ca.certPem, user: 'admin', certPem: admin.certPem, keyPem: admin.keyPem });
 
   // custom resources are served by every control plane, as the apiextensions server in every API server
-  const customResources = new CustomResourceServing(handler.registry, system, logger('custom-resources'));
+  const customResources = new CustomResourceServing(handler.registry, system, logger('custom-resources'), handler.serviceLookups);
   await customResources.start();
   crdInformer.synced();
   const crdController = new CRDController(system, logger('crd-controller'));

@@ -14,8 +14,8 @@ export interface Review {
   request: Record<string, any>;
 }
 
-/** What a path answers: a response object (uid and envelope are added), raw text, never, or a response after a delay. */
-export type Answer = ((r: Review) => Record<string, unknown>) | { raw: string } | 'hang' | { delayMs: number; then: (r: Review) => Record<string, unknown> };
+/** What a path answers: a response object (uid and envelope are added), raw text, never, a response after a delay, or a whole review (conversion). */
+export type Answer = ((r: Review) => Record<string, unknown>) | { raw: string } | 'hang' | { delayMs: number; then: (r: Review) => Record<string, unknown> } | { review: (r: Review) => unknown };
 
 export interface WebhookServer {
   port: number;
@@ -47,6 +47,7 @@ export async function startWebhookServer(answers: Record<string, Answer>, dnsNam
       res.setHeader('content-type', 'application/json');
       if (!a) return res.writeHead(404).end('no such webhook');
       if ('raw' in a) return res.end(a.raw);
+      if ('review' in a) return res.end(JSON.stringify(a.review(review)));
       const reply = (fn: (r: Review) => Record<string, unknown>) =>
         res.end(JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: review.request.uid, ...fn(review) } }));
       if ('delayMs' in a) {
@@ -76,3 +77,23 @@ export async function startWebhookServer(answers: Record<string, Answer>, dnsNam
 
 /** A JSONPatch response body part: base64 of the operations. */
 export const jsonPatchResponse = (ops: unknown[]) => ({ allowed: true, patchType: 'JSONPatch', patch: Buffer.from(JSON.stringify(ops)).toString('base64') });
+
+/** A ConversionReview v1 answer converting each object with `convert` (its uid echoed, result Success). */
+export const conversionResponse = (convert: (o: Record<string, any>, apiVersion: string) => Record<string, any>): Answer => ({
+  review: (r) => ({
+    apiVersion: 'apiextensions.k8s.io/v1', kind: 'ConversionReview',
+    response: { uid: r.request.uid, convertedObjects: (r.request.objects as Record<string, any>[]).map((o) => convert(o, r.request.desiredAPIVersion)), result: { status: 'Success' } },
+  }),
+});
+
+/**
+ * upstream's sample conversion webhook (agnhost crd-conversion-webhook, example_converter.go):
+ * v1 `hostPort: "host:port"` <-> v2 `host` and `port`, between any two of the versions.
+ */
+export function hostPortConverter(o: Record<string, any>, apiVersion: string): Record<string, any> {
+  const { hostPort, host, port, ...rest } = o;
+  const to = apiVersion.split('/').pop();
+  if (to === 'v1') return { ...rest, apiVersion, ...(host !== undefined || port !== undefined ? { hostPort: `${host ?? ''}:${port ?? ''}` } : hostPort !== undefined ? { hostPort } : {}) };
+  const [h, p] = typeof hostPort === 'string' ? hostPort.split(':') : [host, port];
+  return { ...rest, apiVersion, ...(h !== undefined ? { host: h } : {}), ...(p !== undefined ? { port: p } : {}) };
+}

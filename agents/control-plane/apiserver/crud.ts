@@ -136,6 +136,21 @@ export class ResourceStore {
     return o;
   }
 
+  /** Stored objects as the served version reads them (decode, then a conversion webhook if any). */
+  async readAll(kvs: KeyValue[]): Promise<Obj[]> {
+    const objs = kvs.map((kv) => this.decode(kv));
+    return this.strategy.convertFromStorage ? this.strategy.convertFromStorage(objs) : objs;
+  }
+
+  async read(kv: KeyValue): Promise<Obj> {
+    return (await this.readAll([kv]))[0];
+  }
+
+  /** The text to store: the object in the storage version (a conversion webhook if any). */
+  private async encodeForStorage(o: Obj): Promise<string> {
+    return this.encode(this.strategy.convertToStorage ? await this.strategy.convertToStorage(o) : o);
+  }
+
   private encode(o: Obj): string {
     const { resourceVersion: _rv, selfLink: _sl, ...meta } = o.metadata;
     return JSON.stringify({ ...o, metadata: meta });
@@ -183,7 +198,7 @@ export class ResourceStore {
   async getWithRev(ns: string | undefined, name: string): Promise<{ obj: Obj; rev: number }> {
     const kv = await this.deps.store.get(this.key(ns, name));
     if (!kv) throw notFound(this.gr, name);
-    return { obj: this.decode(kv), rev: kv.modRevision };
+    return { obj: await this.read(kv), rev: kv.modRevision };
   }
 
   async get(ns: string | undefined, name: string): Promise<Obj> {
@@ -212,7 +227,7 @@ export class ResourceStore {
       startAfter = base + t.start;
     } else if (q.resourceVersionMatch === 'Exact' && q.resourceVersion) revision = Number(q.resourceVersion);
     const match = this.matcher(q);
-    const texts = o.raw && !q.labels?.length && !q.fields?.length ? ([] as string[]) : undefined;
+    const texts = o.raw && !q.labels?.length && !q.fields?.length && !this.strategy.convertFromStorage ? ([] as string[]) : undefined;
     const limit = q.limit && q.limit > 0 ? q.limit : 0;
     const items: Obj[] = [];
     const taken = () => (texts ?? items).length;
@@ -224,6 +239,8 @@ export class ResourceStore {
         const page = await this.deps.store.list(prefix, { limit: limit || undefined, startAfter, revision });
         revision = page.revision;
         let slice = performance.now();
+        // a conversion webhook gets the page at once (one ConversionReview), before the selectors
+        const converted = !texts && this.strategy.convertFromStorage ? await this.readAll(page.items) : undefined;
         for (const [i, kv] of page.items.entries()) {
           // thousands of objects take long: let other requests run now and then
           if (performance.now() - slice > LIST_SLICE_MS) {
@@ -232,7 +249,7 @@ export class ResourceStore {
           }
           if (texts) texts.push(this.text(kv));
           else {
-            const obj = this.decode(kv);
+            const obj = converted ? converted[i] : this.decode(kv);
             if (!match(obj)) continue;
             items.push(obj);
           }
@@ -345,8 +362,8 @@ export class ResourceStore {
     await this.strategy.beforeCreate?.(o, this.deps.ctx);
     if (opts.dryRun) return o;
     try {
-      const kv = await this.deps.store.create(key, this.encode(o));
-      return this.decode(kv);
+      const kv = await this.deps.store.create(key, await this.encodeForStorage(o));
+      return await this.read(kv);
     } catch (e) {
       if (e instanceof KeyExistsError) throw alreadyExists(this.gr, m.name!);
       throw e;
@@ -367,7 +384,7 @@ export class ResourceStore {
       }
       throw notFound(this.gr, name);
     }
-    const cur = this.decode(kv);
+    const cur = await this.read(kv);
     const wantRV = body.metadata.resourceVersion;
     if (wantRV && wantRV !== cur.metadata.resourceVersion) throw staleConflict(this.gr, name);
     return { obj: await this.commit(cur, kv.modRevision, this.merge(cur, body, opts.subresource), opts), created: false };
@@ -485,7 +502,7 @@ export class ResourceStore {
     if (this.encode(next) === this.encode(cur)) return cur;
     if (opts.dryRun) return next;
     try {
-      return this.decode(await this.deps.store.update(this.key(cur.metadata.namespace, name), this.encode(next), rev));
+      return await this.read(await this.deps.store.update(this.key(cur.metadata.namespace, name), await this.encodeForStorage(next), rev));
     } catch (e) {
       if (e instanceof ConflictError) throw Object.assign(staleConflict(this.gr, name), { retriable: true });
       if (e instanceof KeyNotFoundError) throw notFound(this.gr, name);
@@ -496,7 +513,7 @@ export class ResourceStore {
   private async removeNow(cur: Obj, rev: number): Promise<Obj> {
     try {
       const kv = await this.deps.store.delete(this.key(cur.metadata.namespace, cur.metadata.name!), rev);
-      return this.decode(kv);
+      return await this.read(kv);
     } catch (e) {
       if (e instanceof ConflictError) throw Object.assign(staleConflict(this.gr, cur.metadata.name!), { retriable: true });
       if (e instanceof KeyNotFoundError) throw notFound(this.gr, cur.metadata.name!);
@@ -544,7 +561,7 @@ export class ResourceStore {
     }
     if (opts.dryRun) return { obj: plan.next, gone: false };
     try {
-      return { obj: this.decode(await this.deps.store.update(this.key(cur.metadata.namespace, name), this.encode(plan.next), rev)), gone: false };
+      return { obj: await this.read(await this.deps.store.update(this.key(cur.metadata.namespace, name), await this.encodeForStorage(plan.next), rev)), gone: false };
     } catch (e) {
       if (e instanceof ConflictError) throw Object.assign(staleConflict(this.gr, name), { retriable: true });
       throw e;

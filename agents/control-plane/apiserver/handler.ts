@@ -24,7 +24,7 @@ import { messageFor } from './protobuf/decode.ts';
 import { patchScale, scaleOf, updateScale } from './subresources.ts';
 import { evict } from './eviction.ts';
 import type { OutputCtx } from './output.ts';
-import type { Registry, ResourceInfo } from './registry.ts';
+import { apiVersionOf, type Registry, type ResourceInfo } from './registry.ts';
 import { parseAccept, parseIncludeObject, parseResourcePath, type ResourceRequest } from './request.ts';
 import { parseLabelSelector, SelectorError } from './selectors.ts';
 import { strategyFor } from './strategies/index.ts';
@@ -40,6 +40,7 @@ import { ApiHealth, isHealthEndpoint } from './health.ts';
 import { serveMetrics } from '../metrics/api.ts';
 import type { MetricsStore } from '../metrics/store.ts';
 import { type WebhookAdmission, WebhookDispatcher } from './admission/dispatcher.ts';
+import type { ServiceLookups } from './admission/target.ts';
 import type { WebhookSource } from './admission/source.ts';
 import type { Operation } from './admission/types.ts';
 import type { Aggregator } from './aggregator/aggregator.ts';
@@ -107,6 +108,8 @@ export class ApiHandler {
   private readonly webhooks: WebhookDispatcher | undefined;
   /** what the verb handlers (verbs/) may use */
   private readonly verbEnv: VerbEnv;
+  /** where webhooks called through a Service (admission, CRD conversion) are reached */
+  readonly serviceLookups: ServiceLookups;
 
   constructor(private readonly o: HandlerOptions) {
     const now = o.now ?? (() => new Date());
@@ -131,16 +134,32 @@ export class ApiHandler {
       const live = new Set(o.registry.resources);
       for (const r of this.stores.keys()) if (!live.has(r)) this.stores.delete(r);
     });
-    // a Service and its EndpointSlices, for the webhooks' and the aggregator's backends
-    const services = {
-      service: (ns: string, name: string) => this.storeFor('services').get(ns, name).catch((e: unknown) => {
+    // a Service and its EndpointSlices, for the webhooks' (admission, CRD conversion) and the aggregator's backends
+    this.serviceLookups = {
+      service: (ns, name) => this.storeFor('services').get(ns, name).catch((e: unknown) => {
         if (e instanceof ApiError && e.code === 404) return undefined;
         throw e;
       }),
-      slices: async (ns: string, service: string) => (await this.storeFor('endpointslices', 'discovery.k8s.io').list(ns, { labels: parseLabelSelector(`kubernetes.io/service-name=${service}`) })).items,
+      slices: async (ns, service) => (await this.storeFor('endpointslices', 'discovery.k8s.io').list(ns, { labels: parseLabelSelector(`kubernetes.io/service-name=${service}`) })).items,
     };
-    this.webhooks = o.webhooks && new WebhookDispatcher(o.webhooks, { namespace: (name) => deps.namespace(name), ...services });
-    o.aggregator?.setLookups(services);
+    o.aggregator?.setLookups(this.serviceLookups);
+    this.webhooks = o.webhooks && new WebhookDispatcher(o.webhooks, {
+      namespace: (name) => deps.namespace(name),
+      ...this.serviceLookups,
+      paramKind: (apiVersion, kind) => {
+        const r = o.registry.resources.find((x) => apiVersionOf(x) === apiVersion && x.kind === kind && !x.virtual);
+        if (!r) return undefined;
+        const rs = this.storeOf(r);
+        return {
+          namespaced: r.namespaced,
+          get: (ns, name) => rs.get(ns, name).catch((e: unknown) => {
+            if (e instanceof ApiError && e.code === 404) return undefined;
+            throw e;
+          }),
+          list: async (ns, selector) => (await rs.list(ns, { labels: selector })).items,
+        };
+      },
+    });
     this.openapi = new OpenAPIv3(o.registry);
     this.openapiV2 = new OpenAPIv2(o.registry);
     this.verbEnv = {

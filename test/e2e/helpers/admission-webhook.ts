@@ -2,8 +2,10 @@
 // kubectl runs synchronously and would starve a server in the test's own event loop. It answers
 // as upstream's sample webhook does for configmaps (/configmaps denies the unwanted key and value,
 // /mutating-configmaps adds mutation-stage-1, then -2; /always-allow-delay-5s admits after 5 s, /always-deny and /add-label act on anything) on 127.0.0.1, which the lab's API server reaches
-// from the root namespace, and prints {"port","caBundle"} on its first line.
-import { startWebhookServer, jsonPatchResponse } from '../../integration/_webhook-server.ts';
+// from the root namespace, and prints {"port","caBundle"} on its first line. /crdconvert is the
+// CustomResourceConversionWebhook mirrors' conversion webhook (upstream's sample: v1 hostPort <->
+// v2 host and port). helpers/webhook-process.ts runs it for a test file.
+import { conversionResponse, hostPortConverter, startWebhookServer, jsonPatchResponse } from '../../integration/_webhook-server.ts';
 import { announceAndServe } from './child-server.ts';
 
 const server = await startWebhookServer({
@@ -16,5 +18,6 @@ const server = await startWebhookServer({
   '/always-allow-delay-5s': { delayMs: 5000, then: () => ({ allowed: true }) },
   '/always-deny': () => ({ allowed: false, result: { code: 403, reason: 'Forbidden', message: 'this webhook denies all requests' } }),
   '/add-label': () => jsonPatchResponse([{ op: 'add', path: '/metadata/labels', value: { 'added-label': 'yes' } }]),
+  '/crdconvert': conversionResponse(hostPortConverter),
 });
 announceAndServe({ port: server.port, caBundle: server.caBundle }, () => server.close());

@@ -11,20 +11,28 @@ import { randomUUID } from 'node:crypto';
 import { ApiError, badRequest, forbidden, internalError, notFound } from '../errors.ts';
 import { jsonPatch, PatchError } from '../patch/json.ts';
 import type { Json } from '../patch/merge.ts';
-import { serviceEndpoint } from '../proxy-target.ts';
 import type { Obj } from '../strategies/types.ts';
 import { CallError, type CallTarget, post } from './client.ts';
+import { type ServiceLookups, TargetError, webhookTarget } from './target.ts';
 import { evaluateMatchConditions } from './match-conditions.ts';
-import { admitPolicies, type PolicyBinding } from './policy.ts';
+import { admitPolicies, type PolicyBinding, type PolicyParams } from './policy.ts';
+import { fromLabelSelector, type Requirement } from '../selectors.ts';
 import { namespaceToCheck, objectSelectorMatches, type RequestTarget, rulesMatch, selectorMatches } from './match.ts';
 import { admissionReview, type ReviewResponse, type ReviewStatus, type ReviewTarget, verifyResponse } from './review.ts';
 import type { WebhookSource } from './source.ts';
 import type { Operation, Webhook } from './types.ts';
 
-export interface WebhookLookups {
+/** The objects of a policy's paramKind (undefined when no such kind is served). */
+export interface ParamSource {
+  namespaced: boolean;
+  get(namespace: string | undefined, name: string): Promise<Obj | undefined>;
+  list(namespace: string | undefined, selector: Requirement[]): Promise<Obj[]>;
+}
+
+export interface WebhookLookups extends ServiceLookups {
   namespace(name: string): Promise<Obj | undefined>;
-  service(namespace: string, name: string): Promise<Obj | undefined>;
-  slices(namespace: string, service: string): Promise<Obj[]>;
+  /** the served resource of a paramKind */
+  paramKind?(apiVersion: string, kind: string): ParamSource | undefined;
 }
 
 /** What a request is about, fixed by the handler before the store runs. */
@@ -151,7 +159,28 @@ export class WebhookDispatcher {
     const namespaceObject = t.namespace && !isNamespace ? await this.lookups.namespace(t.namespace) : isNamespace ? (obj ?? old) : undefined;
     const name = obj?.metadata?.name ?? old?.metadata?.name ?? scope.name;
     const request = this.reviewRequest(scope, op, obj, old);
-    scope.warnings.push(...admitPolicies(pairs, { target: t, name, object: obj, oldObject: old, request, namespaceObject }, { group: scope.group, plural: scope.resource }));
+    const params = new Map<PolicyBinding, PolicyParams>();
+    for (const pb of pairs) if (pb.policy.spec?.paramKind && pb.binding.spec?.paramRef) params.set(pb, await this.params(pb, t.namespace));
+    scope.warnings.push(...admitPolicies(pairs, { target: t, name, object: obj, oldObject: old, request, namespaceObject }, { group: scope.group, plural: scope.resource }, params));
+  }
+
+  /** upstream's collectParams: the params a binding's paramRef names or selects, in its namespace or the request's. */
+  private async params(pb: PolicyBinding, requestNamespace: string): Promise<PolicyParams> {
+    const kind = pb.policy.spec!.paramKind!;
+    const ref = pb.binding.spec!.paramRef!;
+    const src = this.lookups.paramKind?.(kind.apiVersion ?? '', kind.kind ?? '');
+    if (!src) {
+      const [g, v] = (kind.apiVersion ?? '').includes('/') ? (kind.apiVersion ?? '').split('/') : ['', kind.apiVersion ?? ''];
+      return { error: `failed to find resource referenced by paramKind: '${g}/${v}, Kind=${kind.kind ?? ''}'` };
+    }
+    let ns: string | undefined;
+    if (src.namespaced) {
+      ns = ref.namespace || requestNamespace;
+      if (!ns) return { error: 'cannot use namespaced paramRef in policy binding that matches cluster-scoped resources' };
+    }
+    const found = ref.name ? [await src.get(ns, ref.name)].filter((x): x is Obj => !!x) : await src.list(ns, fromLabelSelector(ref.selector));
+    if (found.length || ref.parameterNotFoundAction === 'Allow') return { params: found };
+    return { error: 'no params found for policy binding with `Deny` parameterNotFoundAction' };
   }
 
   private async validate(hooks: Webhook[], scope: RequestScope, op: Operation, obj: Obj | undefined, old: Obj | undefined): Promise<void> {
@@ -212,32 +241,14 @@ export class WebhookDispatcher {
     return request;
   }
 
-  /** Where the call goes: the URL, or a ready endpoint of the Service (the API server cannot reach ClusterIPs). */
+  /** Where the call goes (target.ts); a Service without a usable endpoint is a failed call. */
   private async resolve(h: Webhook, timeoutSeconds: number): Promise<CallTarget> {
-    const cc = h.clientConfig ?? {};
-    const q = `timeout=${timeoutSeconds}s`;
-    if (cc.url) {
-      const url = new URL(cc.url);
-      url.search = q;
-      return { url, caBundle: cc.caBundle };
-    }
-    const s = cc.service ?? {};
-    const ns = s.namespace ?? '';
-    const name = s.name ?? '';
-    const port = s.port ?? 443;
-    const host = `${name}.${ns}.svc`;
-    const url = new URL(`https://${host}:${port}${s.path ?? ''}?${q}`);
-    const where = `failed to call webhook: Post ${JSON.stringify(url.toString())}`;
-    const svc = await this.lookups.service(ns, name);
-    if (!svc) throw new CallFailure(`${where}: service "${name}" not found`);
-    let ep: { ip: string; port: number };
     try {
-      ep = serviceEndpoint(svc, await this.lookups.slices(ns, name), String(port), name);
+      return await webhookTarget(h.clientConfig ?? {}, `timeout=${timeoutSeconds}s`, this.lookups);
     } catch (e) {
-      if (e instanceof ApiError) throw new CallFailure(`${where}: ${e.message}`);
+      if (e instanceof TargetError) throw new CallFailure(`failed to call webhook: ${e.message}`);
       throw e;
     }
-    return { url, connect: { host: ep.ip, port: ep.port }, servername: host, caBundle: cc.caBundle };
   }
 }
 

@@ -6,8 +6,11 @@
 // A false validation (or an error under failurePolicy Fail) is a failure the binding's
 // validationActions route: Deny refuses the request ("ValidatingAdmissionPolicy 'p' with binding
 // 'b' denied request: ..." with the validation's reason and code), Warn adds a Warning header,
-// Audit has no audit log here to go to. Not done: paramRef (a binding that needs params is
-// treated as failing to find them: under failurePolicy Fail it denies), the authorizer variable.
+// Audit has no audit log here to go to. A policy with paramKind runs once per param its binding's
+// paramRef names or selects (`params`, resolved beforehand by the dispatcher, see PolicyParams);
+// none found is parameterNotFoundAction (Allow: skipped; Deny: a configuration error), and
+// configuration errors follow failurePolicy as `failed to configure binding: ...`. Not done: the
+// authorizer variable.
 import { type CelInput, type CelValue, isCelError } from '@bufbuild/cel';
 import { compile, type Compiled } from '../cel/compile.ts';
 import { COST_EXCEEDED, costBound, PER_CALL_LIMIT } from '../cel/cost.ts';
@@ -25,6 +28,9 @@ export interface PolicyBinding {
   policy: ValidatingAdmissionPolicy;
   binding: ValidatingAdmissionPolicyBinding;
 }
+
+/** A binding's params: the objects to evaluate with, or why they could not be had (a configuration error). */
+export type PolicyParams = { params: Obj[] } | { error: string };
 
 export interface PolicyRequest {
   target: RequestTarget;
@@ -84,17 +90,25 @@ interface Failure {
 }
 
 /** The failures of one policy under one binding (empty: admitted). */
-function evaluate(pb: PolicyBinding, r: PolicyRequest): Failure[] {
+function evaluate(pb: PolicyBinding, r: PolicyRequest, params: PolicyParams | undefined): Failure[] {
+  const spec = pb.policy.spec ?? {};
+  if (!spec.paramKind) return evaluateWith(pb, r, null);
+  const fail = spec.failurePolicy !== 'Ignore';
+  const p = params ?? { error: `paramKind kind \`${spec.paramKind.kind}\` is set but paramRef is not set in binding` };
+  if ('error' in p) return fail ? [{ message: `failed to configure binding: ${p.error}`, reason: 'Invalid' }] : [];
+  return p.params.flatMap((x) => evaluateWith(pb, r, x));
+}
+
+/** The failures of one policy under one binding with one param (null without paramKind). */
+function evaluateWith(pb: PolicyBinding, r: PolicyRequest, param: Obj | null): Failure[] {
   const spec = pb.policy.spec ?? {};
   const fail = spec.failurePolicy !== 'Ignore';
-  const size = measure({ object: r.object, oldObject: r.oldObject, request: r.request });
+  const size = measure({ object: r.object, oldObject: r.oldObject, request: r.request, params: param });
   const variables = new Map<string, CelInput>();
   const vars: Record<string, CelInput> = {
     object: toCel(r.object ?? null, undefined), oldObject: toCel(r.oldObject ?? null, undefined), request: toCel(r.request, undefined),
-    params: null, namespaceObject: toCel(r.namespaceObject ?? null, undefined), variables,
+    params: toCel(param, undefined), namespaceObject: toCel(r.namespaceObject ?? null, undefined), variables,
   };
-  if (spec.paramKind && pb.binding.spec?.paramRef)
-    return fail ? [{ message: `failed to configure binding: params of kind ${spec.paramKind.kind} are not supported by this API server`, reason: 'Invalid' }] : [];
   const m = evaluateConditions(spec.matchConditions, spec.failurePolicy, vars, POLICY_VARS, size);
   if (m.error !== undefined) return [{ message: m.error, reason: 'Invalid' }];
   if (!m.call) return [];
@@ -122,11 +136,11 @@ function evaluate(pb: PolicyBinding, r: PolicyRequest): Failure[] {
 }
 
 /** Runs every bound policy; throws the first Deny, returns the Warn warnings. */
-export function admitPolicies(pairs: PolicyBinding[], r: PolicyRequest, gr: { group: string; plural: string }): string[] {
+export function admitPolicies(pairs: PolicyBinding[], r: PolicyRequest, gr: { group: string; plural: string }, params: Map<PolicyBinding, PolicyParams> = new Map()): string[] {
   const warnings: string[] = [];
   for (const pb of pairs) {
     if (!matches(pb.policy.spec?.matchConstraints, r, true) || !matches(pb.binding.spec?.matchResources, r, false)) continue;
-    const failures = evaluate(pb, r);
+    const failures = evaluate(pb, r, params.get(pb));
     if (!failures.length) continue;
     const actions = pb.binding.spec?.validationActions ?? [];
     const p = pb.policy.metadata.name;

@@ -8,14 +8,20 @@ import type { LoopbackClient } from '../../client/loopback.ts';
 import type { Registry, ResourceInfo, Verb } from '../registry.ts';
 import type { Obj } from '../strategies/types.ts';
 import { customStrategy } from '../strategies/custom.ts';
+import type { ServiceLookups } from '../admission/target.ts';
+import { webhookConverter } from './conversion.ts';
 import { type CRD, isTrue } from './types.ts';
 
 export const CRD_PATH = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
 const VERBS: Verb[] = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 
 /** The registry entries of an Established CRD's served versions (none otherwise; pure). */
-export function customResourceInfos(crd: CRD): ResourceInfo[] {
+/** Services for a server that knows none (a conversion webhook can then only be called by URL). */
+const NO_SERVICES: ServiceLookups = { service: async () => undefined, slices: async () => [] };
+
+export function customResourceInfos(crd: CRD, lookups: ServiceLookups = NO_SERVICES): ResourceInfo[] {
   if (!isTrue(crd, 'Established')) return [];
+  const convert = crd.spec.conversion?.strategy === 'Webhook' ? webhookConverter(crd, lookups) : undefined;
   const names = { ...crd.spec.names, ...(crd.status?.acceptedNames ?? {}) };
   return crd.spec.versions.filter((v) => v.served).map((v): ResourceInfo => ({
     group: crd.spec.group,
@@ -31,7 +37,7 @@ export function customResourceInfos(crd: CRD): ResourceInfo[] {
     model: `${crd.spec.group}/${v.name}/${names.kind}`,
     nameRule: 'subdomain',
     generation: true,
-    strategy: customStrategy(crd, v),
+    strategy: customStrategy(crd, v, convert),
     ...(v.subresources?.scale ? { scale: v.subresources.scale } : {}),
     custom: {
       crd: crd.metadata.name!,
@@ -45,10 +51,11 @@ export function customResourceInfos(crd: CRD): ResourceInfo[] {
 export class CustomResourceServing {
   private readonly informer: Informer;
 
-  constructor(registry: Registry, client: LoopbackClient, log: Logger) {
+  /** `lookups`: the Services and EndpointSlices a conversion webhook's Service resolves through */
+  constructor(registry: Registry, client: LoopbackClient, log: Logger, lookups?: ServiceLookups) {
     const serve = (o: Obj) => {
       const crd = o as unknown as CRD;
-      registry.setCustom(crd.metadata.name!, customResourceInfos(crd));
+      registry.setCustom(crd.metadata.name!, customResourceInfos(crd, lookups));
     };
     this.informer = new Informer(client, CRD_PATH, {
       add: serve,

@@ -1,4 +1,5 @@
 // The apiextensions.k8s.io/v1 shapes the CRD code reads (JSON as stored, JSON names).
+import type { ClientConfig } from '../admission/types.ts';
 
 export interface JSONSchemaProps {
   type?: string;
@@ -83,6 +84,12 @@ export interface CRDCondition {
   message?: string;
 }
 
+/** spec.conversion: None rewrites apiVersion, Webhook asks the webhook (ConversionReview) */
+export interface CRDConversion {
+  strategy: string;
+  webhook?: { clientConfig?: ClientConfig; conversionReviewVersions?: string[] };
+}
+
 export interface CRD {
   apiVersion?: string;
   kind?: string;
@@ -92,7 +99,7 @@ export interface CRD {
     names: CRDNames;
     scope: string;
     versions: CRDVersion[];
-    conversion?: { strategy: string; webhook?: unknown };
+    conversion?: CRDConversion;
     preserveUnknownFields?: boolean;
   };
   status?: {

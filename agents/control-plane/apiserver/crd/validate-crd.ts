@@ -3,7 +3,8 @@
 // apiserver/schema): names, group, scope, versions, subresources, printer columns and schemas.
 import { dns1035Label, dns1123Subdomain } from '../validation/names.ts';
 import { type FieldError, forbidden, invalid, notSupported, required } from '../validation/field.ts';
-import type { CRD, CRDNames, CRDVersion, JSONSchemaProps } from './types.ts';
+import { validateReviewVersions, validateService, validateURL } from '../strategies/admissionregistration.ts';
+import type { CRD, CRDConversion, CRDNames, CRDVersion, JSONSchemaProps } from './types.ts';
 import { goRegExp } from './structural.ts';
 import { validateRuleDefinitions } from './validation-rules.ts';
 
@@ -173,10 +174,34 @@ export function validateCRD(crd: CRD): FieldError[] {
   if (versions.length && !versions.some((v) => v.served)) errs.push(invalid('spec.versions', versions, 'must have at least one version marked as served'));
   for (const f of ['plural', 'singular', 'kind', 'listKind'] as const) if (!names[f]) errs.push(required(`spec.names.${f}`, ''));
   errs.push(...validateNames(names, 'spec.names'));
-  const strategy = spec.conversion?.strategy ?? 'None';
-  if (strategy !== 'None' && strategy !== 'Webhook') errs.push(notSupported('spec.conversion.strategy', strategy, ['None', 'Webhook']));
-  if (strategy === 'Webhook') errs.push(forbidden('spec.conversion.strategy', 'Webhook conversion is not supported by this server'));
+  errs.push(...validateConversion(spec.conversion));
   if (spec.preserveUnknownFields === true) errs.push(invalid('spec.preserveUnknownFields', true, 'cannot set to true, set x-kubernetes-preserve-unknown-fields to true in spec.versions[*].schema instead'));
+  return errs;
+}
+
+/**
+ * upstream's validateCustomResourceConversion, at its internal field paths (webhookClientConfig,
+ * conversionReviewVersions directly under spec.conversion, as kubectl shows them).
+ */
+function validateConversion(c: CRDConversion | undefined): FieldError[] {
+  if (!c) return [];
+  const path = 'spec.conversion';
+  const strategy = c.strategy ?? '';
+  if (!strategy) return [required(`${path}.strategy`, '')];
+  if (strategy !== 'None' && strategy !== 'Webhook') return [notSupported(`${path}.strategy`, strategy, ['None', 'Webhook'])];
+  const cc = c.webhook?.clientConfig;
+  if (strategy !== 'Webhook') {
+    return [
+      ...(cc ? [forbidden(`${path}.webhookClientConfig`, 'should not be set when strategy is not set to Webhook')] : []),
+      ...(c.webhook?.conversionReviewVersions?.length ? [forbidden(`${path}.conversionReviewVersions`, 'should not be set when strategy is not set to Webhook')] : []),
+    ];
+  }
+  const errs: FieldError[] = [];
+  if (!cc) errs.push(required(`${path}.webhookClientConfig`, 'required when strategy is set to Webhook'));
+  else if ((cc.url === undefined) === (cc.service === undefined)) errs.push(required(`${path}.webhookClientConfig`, 'exactly one of url or service is required'));
+  else if (cc.url !== undefined) errs.push(...validateURL(`${path}.webhookClientConfig.url`, cc.url));
+  else if (cc.service) errs.push(...validateService(`${path}.webhookClientConfig.service`, cc.service));
+  errs.push(...validateReviewVersions(c.webhook?.conversionReviewVersions, `${path}.conversionReviewVersions`, ''));
   return errs;
 }
 

@@ -82,7 +82,7 @@ export function validateRule(r: RuleWithOperations, path: string): FieldError[] 
 }
 
 /** upstream's ValidateWebhookURL with forceHttps */
-function validateURL(path: string, raw: string): FieldError[] {
+export function validateURL(path: string, raw: string): FieldError[] {
   let u: URL;
   try {
     u = new URL(raw);
@@ -100,7 +100,7 @@ function validateURL(path: string, raw: string): FieldError[] {
 }
 
 /** upstream's ValidateWebhookService */
-function validateService(path: string, s: NonNullable<ClientConfig['service']>): FieldError[] {
+export function validateService(path: string, s: NonNullable<ClientConfig['service']>): FieldError[] {
   const errs: FieldError[] = [];
   if (!s.name) errs.push(required(`${path}.name`, 'service name is required'));
   if (!s.namespace) errs.push(required(`${path}.namespace`, 'service namespace is required'));
@@ -130,8 +130,9 @@ export function validateSelector(sel: LabelSelectorObject | undefined, path: str
   return validateLabels(sel.matchLabels, `${path}.matchLabels`);
 }
 
-function validateReviewVersions(versions: string[] | undefined, path: string): FieldError[] {
-  if (!versions?.length) return [required(path, `must specify one of ${REVIEW_VERSIONS.join(', ')}`)];
+/** upstream's validateAdmissionReviewVersions (and the CRD conversion's, whose Required has no detail) */
+export function validateReviewVersions(versions: string[] | undefined, path: string, requiredDetail = `must specify one of ${REVIEW_VERSIONS.join(', ')}`): FieldError[] {
+  if (!versions?.length) return [required(path, requiredDetail)];
   const errs: FieldError[] = [];
   const seen = new Set<string>();
   versions.forEach((v, i) => {

@@ -19,6 +19,8 @@ export const crdStrategy: Strategy = {
     const spec = asCRD(o).spec;
     if (!spec || typeof spec !== 'object') return;
     spec.conversion ??= { strategy: 'None' };
+    const svc = spec.conversion.webhook?.clientConfig?.service;
+    if (svc) svc.port ??= 443;
     const n = spec.names;
     if (n?.kind) {
       n.listKind ||= `${n.kind}List`;

@@ -1,7 +1,9 @@
 // The strategy of one served version of a custom resource, built from its CRD: pruning, defaulting
 // (on write and on read from storage), structural-schema validation, selectable fields,
 // additionalPrinterColumns, x-kubernetes-validations (CEL) on create and update (status included),
-// and storage in the storage version (conversion None rewrites apiVersion).
+// and storage in the storage version (conversion None rewrites apiVersion; Webhook asks the
+// CRD's conversion webhook on every read and write in another version).
+import type { Convert } from '../crd/conversion.ts';
 import { evaluate } from '../crd/jsonpath.ts';
 import { applyDefaults, prune, validateValue } from '../crd/structural.ts';
 import type { CRD, CRDVersion, JSONSchemaProps, PrinterColumn } from '../crd/types.ts';
@@ -42,7 +44,8 @@ export function customTable(v: CRDVersion): TableSpec {
   };
 }
 
-export function customStrategy(crd: CRD, v: CRDVersion): Strategy {
+/** `convert`: the CRD's conversion webhook (strategy Webhook); without it, conversion None. */
+export function customStrategy(crd: CRD, v: CRDVersion, convert?: Convert): Strategy {
   const schema = v.schema?.openAPIV3Schema ?? { type: 'object', 'x-kubernetes-preserve-unknown-fields': true };
   const storage = crd.spec.versions.find((x) => x.storage)?.name ?? v.name;
   const storageApiVersion = `${crd.spec.group}/${storage}`;
@@ -58,7 +61,8 @@ export function customStrategy(crd: CRD, v: CRDVersion): Strategy {
     defaults(o) {
       prune(o, schema);
       applyDefaults(o, schema);
-      o.apiVersion = storageApiVersion;
+      // None: the stored object is the request's with the storage apiVersion
+      if (!convert) o.apiVersion = storageApiVersion;
     },
     prepareForCreate(o) {
       if (hasStatus) delete o.status;
@@ -83,7 +87,16 @@ export function customStrategy(crd: CRD, v: CRDVersion): Strategy {
     table: customTable(v),
     // the storage version without defaults reads stored objects as they are: lists and watches
     // then send the stored texts without decoding them
-    ...(v.name !== storage || hasDefaults(schema)
+    ...(convert
+      ? {
+          async convertFromStorage(objs: Obj[]) {
+            const out = await convert(objs, apiVersion);
+            for (const o of out) applyDefaults(o, schema);
+            return out;
+          },
+          convertToStorage: async (o: Obj) => (await convert([o], storageApiVersion))[0],
+        }
+      : v.name !== storage || hasDefaults(schema)
       ? {
           fromStorage(o: Obj) {
             o.apiVersion = apiVersion;

@@ -41,6 +41,10 @@ export interface Strategy {
   table?: TableSpec;
   /** read-side conversion of a stored object (custom resources: apiVersion of the request, defaults); idempotent */
   fromStorage?(obj: Obj): void;
+  /** conversion through a webhook (custom resources, strategy Webhook): stored objects, in the versions they were written in, into the served one; after fromStorage */
+  convertFromStorage?(objs: Obj[]): Promise<Obj[]>;
+  /** and an object about to be written into the storage version */
+  convertToStorage?(obj: Obj): Promise<Obj>;
   /** names that may not be deleted (default namespaces) */
   undeletable?(obj: Obj): string | undefined;
   /** finalizers kept outside metadata.finalizers (a namespace's spec.finalizers) */

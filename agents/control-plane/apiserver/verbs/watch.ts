@@ -1,6 +1,7 @@
 // A watch (upstream's registry/rest ListResource with watch=true): frames from the resource's watch
 // cache, request errors surfaced as a Status before the stream starts, narrowed by the view.
 import { applyView } from '../../auth/node-view.ts';
+import { asApiError } from '../errors.ts';
 import { renderFrames } from '../output.ts';
 import { parseListParams } from '../request.ts';
 import type { Obj } from '../strategies/types.ts';
@@ -36,6 +37,7 @@ export const handleWatch: VerbHandler = async (env, { req, rr, rs, res, ns, view
   let stream: AsyncIterable<WatchFrame> = resume(first, it);
   if (view) stream = applyView(stream, view, (vns, name) => rs.get(vns || undefined, name).catch(() => undefined), req.signal);
   if (rs.strategy.fromStorage) stream = fromStorage(stream, rs.strategy.fromStorage);
+  if (rs.strategy.convertFromStorage) stream = converted(stream, rs.strategy.convertFromStorage);
   return { kind: 'watch', frames: renderFrames(out, stream) };
 };
 
@@ -60,5 +62,21 @@ async function* resume<T>(first: Promise<IteratorResult<T>>, it: AsyncIterator<T
     }
   } finally {
     await it.return?.();
+  }
+}
+
+/** Watch frames through a conversion webhook; a failed conversion ends the watch with its Status, as an ERROR event. */
+async function* converted(frames: AsyncIterable<WatchFrame>, convert: (objs: Obj[]) => Promise<Obj[]>): AsyncGenerator<WatchFrame> {
+  for await (const f of frames) {
+    if (f.type === 'ERROR' || f.type === 'BOOKMARK') {
+      yield f;
+      continue;
+    }
+    try {
+      yield { type: f.type, object: (await convert([f.object as Obj]))[0] };
+    } catch (e) {
+      yield { type: 'ERROR', object: asApiError(e).toStatus() as unknown as Record<string, unknown> };
+      return;
+    }
   }
 }
