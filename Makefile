@@ -72,7 +72,7 @@ typecheck: npm
 # biome: linter and formatter in one package (biome.json). Errors fail, warnings are shown.
 # LINT_FORMAT=true also checks formatting: the default once the tree is formatted in one commit.
 .PHONY: lint
-LINT_FORMAT ?= false
+LINT_FORMAT ?= true
 lint: npm
 	npx biome ci --formatter-enabled=$(LINT_FORMAT) .
 

@@ -10,7 +10,7 @@ const names = await build({ entryPoints: ['cni-plugins/names.ts'], write: false,
 const { CNI_PLUGINS, cniPluginEntry } = await import(`data:text/javascript,${encodeURIComponent(names.outputFiles[0].text)}`);
 
 const entries = {
-  'hawser': 'agents/cli/main.ts',
+  hawser: 'agents/cli/main.ts',
   ...Object.fromEntries(CNI_PLUGINS.map((p) => [`cni/${p}`, cniPluginEntry(p)])),
   'cni/cnid': 'cni-plugins/daemon/main.ts',
 };

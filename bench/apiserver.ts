@@ -64,12 +64,22 @@ function client(kubeconfig: string, url: string, bearer?: string): { call: Call;
   const call: Call = (method, path, body, contentType = 'application/json') =>
     new Promise((resolve, reject) => {
       const data = body === undefined ? undefined : JSON.stringify(body);
-      const req = https.request({ host: hostname, port, path, method, agent, headers: data ? { ...auth, 'content-type': contentType, 'content-length': Buffer.byteLength(data) } : auth }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-        res.on('error', reject);
-      });
+      const req = https.request(
+        {
+          host: hostname,
+          port,
+          path,
+          method,
+          agent,
+          headers: data ? { ...auth, 'content-type': contentType, 'content-length': Buffer.byteLength(data) } : auth,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+          res.on('error', reject);
+        },
+      );
       req.on('error', reject);
       req.end(data);
     });
@@ -80,7 +90,18 @@ const podBody = (i: number) => ({
   apiVersion: 'v1',
   kind: 'Pod',
   metadata: { name: `p-${i}`, labels: { app: 'bench', shard: String(i % 10) } },
-  spec: { nodeName: 'bench-node', containers: [{ name: 'c', image: 'registry.local/app:1.0', command: ['sleep', '3600'], ports: [{ containerPort: 8080 }], resources: { requests: { cpu: '10m', memory: '16Mi' } } }] },
+  spec: {
+    nodeName: 'bench-node',
+    containers: [
+      {
+        name: 'c',
+        image: 'registry.local/app:1.0',
+        command: ['sleep', '3600'],
+        ports: [{ containerPort: 8080 }],
+        resources: { requests: { cpu: '10m', memory: '16Mi' } },
+      },
+    ],
+  },
 });
 
 /**
@@ -97,7 +118,9 @@ async function stalls<T>(label: string, run: () => Promise<T>): Promise<T> {
   } finally {
     h.disable();
     const cpu = process.cpuUsage(cpu0);
-    process.stderr.write(`  ${label}: event-loop delay p99 ${(h.percentile(99) / 1e6).toFixed(1)} ms, max ${(h.max / 1e6).toFixed(1)} ms; process CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s\n`);
+    process.stderr.write(
+      `  ${label}: event-loop delay p99 ${(h.percentile(99) / 1e6).toFixed(1)} ms, max ${(h.max / 1e6).toFixed(1)} ms; process CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s\n`,
+    );
   }
 }
 
@@ -106,7 +129,10 @@ async function stalls<T>(label: string, run: () => Promise<T>): Promise<T> {
  * and parsing 20 MB of JSON on its event loop would stall the server it is measuring.
  */
 function countItems(text: string): Promise<number> {
-  const w = new Worker(`require('node:worker_threads').parentPort.once('message', (t) => require('node:worker_threads').parentPort.postMessage(JSON.parse(t).items.length))`, { eval: true });
+  const w = new Worker(
+    `require('node:worker_threads').parentPort.once('message', (t) => require('node:worker_threads').parentPort.postMessage(JSON.parse(t).items.length))`,
+    { eval: true },
+  );
   return new Promise<number>((resolve, reject) => {
     w.once('message', resolve);
     w.once('error', reject);
@@ -143,29 +169,37 @@ async function watchDelivery(call: Call, url: string, kubeconfig: string): Promi
   const lat: number[] = [];
   let done!: () => void;
   const finished = new Promise<void>((r) => (done = r));
-  const req = https.request({
-    host: hostname, port, method: 'GET', path: `/api/v1/namespaces/${NS}/pods?watch=true&resourceVersion=${rv}&fieldSelector=metadata.name%3Dp-0`,
-    ca, cert, key,
-  }, (res) => {
-    let buf = '';
-    res.setEncoding('utf8');
-    res.on('data', (d: string) => {
-      buf += d;
-      let nl;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        const ev = JSON.parse(line);
-        const mark = ev.object?.metadata?.annotations?.mark;
-        const t0 = sent.get(mark);
-        if (ev.type === 'MODIFIED' && t0 !== undefined) {
-          lat.push(performance.now() - t0);
-          sent.delete(mark);
-          if (lat.length >= WATCH_EVENTS) done();
+  const req = https.request(
+    {
+      host: hostname,
+      port,
+      method: 'GET',
+      path: `/api/v1/namespaces/${NS}/pods?watch=true&resourceVersion=${rv}&fieldSelector=metadata.name%3Dp-0`,
+      ca,
+      cert,
+      key,
+    },
+    (res) => {
+      let buf = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => {
+        buf += d;
+        let nl;
+        while ((nl = buf.indexOf('\n')) >= 0) {
+          const line = buf.slice(0, nl);
+          buf = buf.slice(nl + 1);
+          const ev = JSON.parse(line);
+          const mark = ev.object?.metadata?.annotations?.mark;
+          const t0 = sent.get(mark);
+          if (ev.type === 'MODIFIED' && t0 !== undefined) {
+            lat.push(performance.now() - t0);
+            sent.delete(mark);
+            if (lat.length >= WATCH_EVENTS) done();
+          }
         }
-      }
-    });
-  });
+      });
+    },
+  );
   req.end();
   await new Promise((r) => setTimeout(r, 200));
   for (let i = 0; i < WATCH_EVENTS; i++) {
@@ -184,8 +218,13 @@ async function runBackend(backend: 'sqlite' | 'etcd'): Promise<Row[]> {
   const dir = mkdtempSync(join(tmpdir(), `hawser-bench-api-${backend}-`));
   const etcd = backend === 'etcd' ? await startEtcd() : undefined;
   const cp = await startControlPlane({
-    dataDir: dir, bindAddress: '127.0.0.1', port: 0, advertiseAddress: '127.0.0.1',
-    clusterCIDR: '10.244.0.0/16', nodeCIDRMaskSize: 24, serviceCIDR: '10.96.0.0/12',
+    dataDir: dir,
+    bindAddress: '127.0.0.1',
+    port: 0,
+    advertiseAddress: '127.0.0.1',
+    clusterCIDR: '10.244.0.0/16',
+    nodeCIDRMaskSize: 24,
+    serviceCIDR: '10.96.0.0/12',
     // the benchmark's node posts no heartbeats: keep the lifecycle controller from reacting
     nodeMonitorGracePeriodSeconds: 3600,
     datastoreEndpoint: etcd?.endpoint,
@@ -200,9 +239,13 @@ async function runBackend(backend: 'sqlite' | 'etcd'): Promise<Row[]> {
     expect(await call('POST', '/api/v1/namespaces', { metadata: { name: NS } }), 201, 'namespace');
     expect(await call('POST', '/api/v1/nodes', { metadata: { name: 'bench-node' } }), 201, 'node');
     const started = performance.now();
-    const create = await stalls(`${backend} create`, () => timed(PODS, INFLIGHT, async (i) => expect(await call('POST', `/api/v1/namespaces/${NS}/pods`, podBody(i)), 201, 'create')));
+    const create = await stalls(`${backend} create`, () =>
+      timed(PODS, INFLIGHT, async (i) => expect(await call('POST', `/api/v1/namespaces/${NS}/pods`, podBody(i)), 201, 'create')),
+    );
     process.stderr.write(`${backend}: ${PODS} pods created in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
-    const get = await stalls(`${backend} get`, () => timed(GETS, INFLIGHT, async () => expect(await call('GET', `/api/v1/namespaces/${NS}/pods/p-${Math.floor(Math.random() * PODS)}`), 200, 'get')));
+    const get = await stalls(`${backend} get`, () =>
+      timed(GETS, INFLIGHT, async () => expect(await call('GET', `/api/v1/namespaces/${NS}/pods/p-${Math.floor(Math.random() * PODS)}`), 200, 'get')),
+    );
     // an API call's latency, as the SLO counts it: until the response is complete, not decoded
     const listOne = async (path: string) => {
       const t0 = performance.now();
@@ -237,7 +280,9 @@ async function apiRows(): Promise<void> {
   if (etcdAvailable()) rows.push(...(await runBackend('etcd')));
   else process.stderr.write('etcd is not installed (apt-get install etcd-server): etcd rows skipped\n');
   const f = (x: number) => x.toFixed(1).padStart(9);
-  console.log(`${'backend'.padEnd(8)} ${'operation'.padEnd(20)} ${'n'.padStart(6)} ${'p50 ms'.padStart(9)} ${'p99 ms'.padStart(9)} ${'SLO p99'.padStart(9)} ${'p99/SLO'.padStart(8)}`);
+  console.log(
+    `${'backend'.padEnd(8)} ${'operation'.padEnd(20)} ${'n'.padStart(6)} ${'p50 ms'.padStart(9)} ${'p99 ms'.padStart(9)} ${'SLO p99'.padStart(9)} ${'p99/SLO'.padStart(8)}`,
+  );
   for (const r of rows) {
     const slo = r.slo ? String(r.slo).padStart(9) : '        -';
     const ratio = r.slo ? (r.p99 / r.slo).toFixed(4).padStart(8) : '       -';
@@ -253,19 +298,34 @@ const CUSTOM = { objects: Number(process.env.BENCH_CUSTOM ?? 10_000), fields: 10
 
 /** The 100-field schema of the custom-resource row: strings, integers with bounds, booleans, one enum. */
 function benchCRD(): Record<string, unknown> {
-  const field = (i: number) => (i % 3 === 0 ? { type: 'integer', minimum: 0, maximum: 1_000_000 } : i % 3 === 1 ? { type: 'string', maxLength: 64 } : { type: 'boolean' });
-  const props = Object.fromEntries(Array.from({ length: CUSTOM.fields }, (_, i) => [`f${i}`, i === 1 ? { type: 'string', enum: ['value-1', 'other'] } : field(i)]));
+  const field = (i: number) =>
+    i % 3 === 0 ? { type: 'integer', minimum: 0, maximum: 1_000_000 } : i % 3 === 1 ? { type: 'string', maxLength: 64 } : { type: 'boolean' };
+  const props = Object.fromEntries(
+    Array.from({ length: CUSTOM.fields }, (_, i) => [`f${i}`, i === 1 ? { type: 'string', enum: ['value-1', 'other'] } : field(i)]),
+  );
   return {
-    apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: `records.${CUSTOM.group}` },
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: `records.${CUSTOM.group}` },
     spec: {
-      group: CUSTOM.group, scope: 'Namespaced', names: { plural: 'records', singular: 'record', kind: 'Record' },
-      versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', properties: props } } } } }],
+      group: CUSTOM.group,
+      scope: 'Namespaced',
+      names: { plural: 'records', singular: 'record', kind: 'Record' },
+      versions: [
+        {
+          name: 'v1',
+          served: true,
+          storage: true,
+          schema: { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', properties: props } } } },
+        },
+      ],
     },
   };
 }
 
 /** The same 100 values as a custom object's spec and as a ConfigMap's data (strings). */
-const benchValue = (i: number, f: number): number | string | boolean => (f === 1 ? 'value-1' : f % 3 === 0 ? (i * 7 + f) % 1_000_000 : f % 3 === 1 ? `value-${i}-${f}` : (i + f) % 2 === 0);
+const benchValue = (i: number, f: number): number | string | boolean =>
+  f === 1 ? 'value-1' : f % 3 === 0 ? (i * 7 + f) % 1_000_000 : f % 3 === 1 ? `value-${i}-${f}` : (i + f) % 2 === 0;
 
 /**
  * Issue 17's custom-resource row: create, get and list p99 of CUSTOM.objects custom objects of a
@@ -275,8 +335,14 @@ const benchValue = (i: number, f: number): number | string | boolean => (f === 1
 async function customRows(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'hawser-bench-custom-'));
   const cp = await startControlPlane({
-    dataDir: dir, bindAddress: '127.0.0.1', port: 0, advertiseAddress: '127.0.0.1',
-    clusterCIDR: '10.244.0.0/16', nodeCIDRMaskSize: 24, serviceCIDR: '10.96.0.0/12', nodeMonitorGracePeriodSeconds: 3600,
+    dataDir: dir,
+    bindAddress: '127.0.0.1',
+    port: 0,
+    advertiseAddress: '127.0.0.1',
+    clusterCIDR: '10.244.0.0/16',
+    nodeCIDRMaskSize: 24,
+    serviceCIDR: '10.96.0.0/12',
+    nodeMonitorGracePeriodSeconds: 3600,
   });
   const { call, agent } = client(join(dir, 'admin.kubeconfig'), cp.url);
   try {
@@ -285,21 +351,41 @@ async function customRows(): Promise<void> {
     const records = `/apis/${CUSTOM.group}/v1/namespaces/${CUSTOM.ns}/records`;
     for (let i = 0; i < 200 && (await call('GET', records)).status !== 200; i++) await new Promise((r) => setTimeout(r, 100));
     const kinds = {
-      ConfigMap: { path: `/api/v1/namespaces/${CUSTOM.ns}/configmaps`, body: (i: number) => ({ metadata: { name: `o-${i}` }, data: Object.fromEntries(Array.from({ length: CUSTOM.fields }, (_, f) => [`f${f}`, String(benchValue(i, f))])) }) },
-      custom: { path: records, body: (i: number) => ({ apiVersion: `${CUSTOM.group}/v1`, kind: 'Record', metadata: { name: `o-${i}` }, spec: Object.fromEntries(Array.from({ length: CUSTOM.fields }, (_, f) => [`f${f}`, benchValue(i, f)])) }) },
+      ConfigMap: {
+        path: `/api/v1/namespaces/${CUSTOM.ns}/configmaps`,
+        body: (i: number) => ({
+          metadata: { name: `o-${i}` },
+          data: Object.fromEntries(Array.from({ length: CUSTOM.fields }, (_, f) => [`f${f}`, String(benchValue(i, f))])),
+        }),
+      },
+      custom: {
+        path: records,
+        body: (i: number) => ({
+          apiVersion: `${CUSTOM.group}/v1`,
+          kind: 'Record',
+          metadata: { name: `o-${i}` },
+          spec: Object.fromEntries(Array.from({ length: CUSTOM.fields }, (_, f) => [`f${f}`, benchValue(i, f)])),
+        }),
+      },
     };
     const figures: Record<string, Record<string, number[]>> = {};
     for (const [kind, k] of Object.entries(kinds)) {
-      const create = await stalls(`${kind} create`, () => timed(CUSTOM.objects, INFLIGHT, async (i) => expect(await call('POST', k.path, k.body(i)), 201, `${kind} create`)));
-      const get = await stalls(`${kind} get`, () => timed(CUSTOM.gets, INFLIGHT, async () => expect(await call('GET', `${k.path}/o-${Math.floor(Math.random() * CUSTOM.objects)}`), 200, `${kind} get`)));
-      const list = await stalls(`${kind} list`, () => timed(CUSTOM.lists, 1, async () => {
-        const t0 = performance.now();
-        const r = await call('GET', k.path);
-        const ms = performance.now() - t0;
-        expect(r, 200, `${kind} list`);
-        if ((await countItems(r.text)) < CUSTOM.objects) throw new Error(`${kind} list is short`);
-        return ms;
-      }));
+      const create = await stalls(`${kind} create`, () =>
+        timed(CUSTOM.objects, INFLIGHT, async (i) => expect(await call('POST', k.path, k.body(i)), 201, `${kind} create`)),
+      );
+      const get = await stalls(`${kind} get`, () =>
+        timed(CUSTOM.gets, INFLIGHT, async () => expect(await call('GET', `${k.path}/o-${Math.floor(Math.random() * CUSTOM.objects)}`), 200, `${kind} get`)),
+      );
+      const list = await stalls(`${kind} list`, () =>
+        timed(CUSTOM.lists, 1, async () => {
+          const t0 = performance.now();
+          const r = await call('GET', k.path);
+          const ms = performance.now() - t0;
+          expect(r, 200, `${kind} list`);
+          if ((await countItems(r.text)) < CUSTOM.objects) throw new Error(`${kind} list is short`);
+          return ms;
+        }),
+      );
       figures[kind] = { create, get, [`list (${CUSTOM.objects})`]: list };
     }
     const f = (x: number) => x.toFixed(1).padStart(9);
@@ -307,8 +393,12 @@ async function customRows(): Promise<void> {
     for (const op of Object.keys(figures.custom)) {
       const cm = pct(figures.ConfigMap[op], 99);
       const cr = pct(figures.custom[op], 99);
-      console.log(`${op.padEnd(14)} ${String(figures.custom[op].length).padStart(6)} ${f(cm).padStart(14)} ${f(cr).padStart(11)} ${(cr / cm).toFixed(2).padStart(6)}`);
-      console.log(`RESULT apiserver-custom-p99-${op.replace(/ .*/, '')} ours=${cr.toFixed(1)} configmap=${cm.toFixed(1)} ratio=${(cr / cm).toFixed(2)} target=1.5`);
+      console.log(
+        `${op.padEnd(14)} ${String(figures.custom[op].length).padStart(6)} ${f(cm).padStart(14)} ${f(cr).padStart(11)} ${(cr / cm).toFixed(2).padStart(6)}`,
+      );
+      console.log(
+        `RESULT apiserver-custom-p99-${op.replace(/ .*/, '')} ours=${cr.toFixed(1)} configmap=${cm.toFixed(1)} ratio=${(cr / cm).toFixed(2)} target=1.5`,
+      );
     }
   } finally {
     agent.destroy();
@@ -328,8 +418,14 @@ const AUTHZ = { bindings: 1000, gets: 4000, ns: 'authz' };
 async function authzRows(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'hawser-bench-authz-'));
   const cp = await startControlPlane({
-    dataDir: dir, bindAddress: '127.0.0.1', port: 0, advertiseAddress: '127.0.0.1',
-    clusterCIDR: '10.244.0.0/16', nodeCIDRMaskSize: 24, serviceCIDR: '10.96.0.0/12', nodeMonitorGracePeriodSeconds: 3600,
+    dataDir: dir,
+    bindAddress: '127.0.0.1',
+    port: 0,
+    advertiseAddress: '127.0.0.1',
+    clusterCIDR: '10.244.0.0/16',
+    nodeCIDRMaskSize: 24,
+    serviceCIDR: '10.96.0.0/12',
+    nodeMonitorGracePeriodSeconds: 3600,
   });
   const kubeconfig = join(dir, 'admin.kubeconfig');
   const admin = client(kubeconfig, cp.url);
@@ -340,13 +436,22 @@ async function authzRows(): Promise<void> {
     const rbac = `/apis/rbac.authorization.k8s.io/v1/namespaces/${AUTHZ.ns}`;
     expect(await call('POST', '/api/v1/namespaces', { metadata: { name: AUTHZ.ns } }), 201, 'namespace');
     expect(await call('POST', `${ns}/configmaps`, { metadata: { name: 'cm' }, data: { k: 'v' } }), 201, 'configmap');
-    expect(await call('POST', `${rbac}/roles`, { metadata: { name: 'reader' }, rules: [{ verbs: ['get'], apiGroups: [''], resources: ['configmaps'] }] }), 201, 'role');
+    expect(
+      await call('POST', `${rbac}/roles`, { metadata: { name: 'reader' }, rules: [{ verbs: ['get'], apiGroups: [''], resources: ['configmaps'] }] }),
+      201,
+      'role',
+    );
     await timed(AUTHZ.bindings, INFLIGHT, async (i) => {
       expect(await call('POST', `${ns}/serviceaccounts`, { metadata: { name: `sa-${i}` } }), 201, 'serviceaccount');
-      expect(await call('POST', `${rbac}/rolebindings`, {
-        metadata: { name: `rb-${i}` }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'reader' },
-        subjects: [{ kind: 'ServiceAccount', name: `sa-${i}`, namespace: AUTHZ.ns }],
-      }), 201, 'rolebinding');
+      expect(
+        await call('POST', `${rbac}/rolebindings`, {
+          metadata: { name: `rb-${i}` },
+          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'reader' },
+          subjects: [{ kind: 'ServiceAccount', name: `sa-${i}`, namespace: AUTHZ.ns }],
+        }),
+        201,
+        'rolebinding',
+      );
     });
     const last = `sa-${AUTHZ.bindings - 1}`;
     const tr = await call('POST', `${ns}/serviceaccounts/${last}/token`, { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: {} });
@@ -363,10 +468,14 @@ async function authzRows(): Promise<void> {
     const f = (x: number) => x.toFixed(2).padStart(9);
     console.log(`${'authz get as'.padEnd(44)} ${'n'.padStart(6)} ${'p50 ms'.padStart(9)} ${'p99 ms'.padStart(9)}`);
     console.log(`${'cluster-admin (client cert)'.padEnd(44)} ${String(asAdmin.length).padStart(6)} ${f(pct(asAdmin, 50))} ${f(pct(asAdmin, 99))}`);
-    console.log(`${`ServiceAccount, 1 of ${AUTHZ.bindings} RoleBindings (token)`.padEnd(44)} ${String(asSA.length).padStart(6)} ${f(pct(asSA, 50))} ${f(pct(asSA, 99))}`);
+    console.log(
+      `${`ServiceAccount, 1 of ${AUTHZ.bindings} RoleBindings (token)`.padEnd(44)} ${String(asSA.length).padStart(6)} ${f(pct(asSA, 50))} ${f(pct(asSA, 99))}`,
+    );
     const ratio = pct(asSA, 99) / pct(asAdmin, 99);
     console.log(`target (ServiceAccount p99 at most 1.2x cluster-admin's): ${ratio <= 1.2 ? 'met' : 'NOT met'}`);
-    console.log(`RESULT apiserver-authz-p99-get ours=${pct(asSA, 99).toFixed(2)} cluster-admin=${pct(asAdmin, 99).toFixed(2)} target=1.2 ratio=${ratio.toFixed(2)}`);
+    console.log(
+      `RESULT apiserver-authz-p99-get ours=${pct(asSA, 99).toFixed(2)} cluster-admin=${pct(asAdmin, 99).toFixed(2)} target=1.2 ratio=${ratio.toFixed(2)}`,
+    );
   } finally {
     admin.agent.destroy();
     sa?.agent.destroy();
@@ -406,8 +515,14 @@ Promise.all(Array.from({ length: w.clients }, async () => {
 /** The child's side: a control plane over SQLite that answers `gc` with its RSS after a GC. */
 async function serveChild(dir: string): Promise<void> {
   const cp = await startControlPlane({
-    dataDir: dir, bindAddress: '127.0.0.1', port: 0, advertiseAddress: '127.0.0.1',
-    clusterCIDR: '10.244.0.0/16', nodeCIDRMaskSize: 24, serviceCIDR: '10.96.0.0/12', nodeMonitorGracePeriodSeconds: 3600,
+    dataDir: dir,
+    bindAddress: '127.0.0.1',
+    port: 0,
+    advertiseAddress: '127.0.0.1',
+    clusterCIDR: '10.244.0.0/16',
+    nodeCIDRMaskSize: 24,
+    serviceCIDR: '10.96.0.0/12',
+    nodeMonitorGracePeriodSeconds: 3600,
   });
   const gc = (globalThis as { gc?: () => void }).gc;
   process.on('message', (m: { cmd: string }) => {
@@ -456,19 +571,25 @@ function rawWatch(url: string, tls: { ca?: Buffer | string; cert?: Buffer | stri
 
 async function watchBurst(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'hawser-bench-burst-'));
-  const child = fork(new URL(import.meta.url).pathname, ['--serve-child', dir], { execArgv: [...process.execArgv, '--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(new URL(import.meta.url).pathname, ['--serve-child', dir], {
+    execArgv: [...process.execArgv, '--expose-gc'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   type Reply = { url?: string; rss?: number; heap?: number; heapTotal?: number; external?: number };
   const replies: ((m: Reply) => void)[] = [];
   child.on('message', (m: Reply) => replies.shift()?.(m));
-  const reply = () => new Promise<Reply>((resolve, reject) => {
-    replies.push(resolve);
-    child.once('exit', (code) => reject(new Error(`control plane exited (${code})`)));
-  });
+  const reply = () =>
+    new Promise<Reply>((resolve, reject) => {
+      replies.push(resolve);
+      child.once('exit', (code) => reject(new Error(`control plane exited (${code})`)));
+    });
   const gcRss = async (label: string) => {
     const r = reply();
     child.send({ cmd: 'gc' });
     const m = await r;
-    process.stderr.write(`  ${label}: RSS ${mb(m.rss!).toFixed(0)} MB, V8 heap used ${mb(m.heap!).toFixed(0)} MB of ${mb(m.heapTotal!).toFixed(0)} MB, external ${mb(m.external!).toFixed(0)} MB\n`);
+    process.stderr.write(
+      `  ${label}: RSS ${mb(m.rss!).toFixed(0)} MB, V8 heap used ${mb(m.heap!).toFixed(0)} MB of ${mb(m.heapTotal!).toFixed(0)} MB, external ${mb(m.external!).toFixed(0)} MB\n`,
+    );
     return m.rss!;
   };
   try {
@@ -479,7 +600,12 @@ async function watchBurst(): Promise<void> {
     expect(await call('POST', '/api/v1/namespaces', { metadata: { name: BURST.ns } }), 201, 'namespace');
     const data = (i: number) => Object.fromEntries(Array.from({ length: 8 }, (_, k) => [`key-${k}`, `${i}-${k}-${'v'.repeat(100)}`]));
     await timed(BURST.configMaps, INFLIGHT, async (i) =>
-      expect(await call('POST', `/api/v1/namespaces/${BURST.ns}/configmaps`, { metadata: { name: `cm-${i}`, labels: { app: 'burst' } }, data: data(i) }), 201, 'configmap'));
+      expect(
+        await call('POST', `/api/v1/namespaces/${BURST.ns}/configmaps`, { metadata: { name: `cm-${i}`, labels: { app: 'burst' } }, data: data(i) }),
+        201,
+        'configmap',
+      ),
+    );
     agent.destroy();
     await new Promise((r) => setTimeout(r, 1000));
     const start = await gcRss('start, after a GC');
@@ -491,13 +617,21 @@ async function watchBurst(): Promise<void> {
     // the burst: watches on the namespace, cluster-wide and on other resources, opened at once
     const others = ['/api/v1/secrets', '/api/v1/serviceaccounts', '/api/v1/pods', '/api/v1/services', '/api/v1/events'];
     const paths = Array.from({ length: BURST.watches }, (_, i) =>
-      i % 10 < 4 ? `/api/v1/namespaces/${BURST.ns}/configmaps?watch=true` : i % 10 < 7 ? '/api/v1/configmaps?watch=true' : `${others[i % others.length]}?watch=true`);
+      i % 10 < 4
+        ? `/api/v1/namespaces/${BURST.ns}/configmaps?watch=true`
+        : i % 10 < 7
+          ? '/api/v1/configmaps?watch=true'
+          : `${others[i % others.length]}?watch=true`,
+    );
     let peak = rssOf(child.pid!);
     const sampler = setInterval(() => (peak = Math.max(peak, rssOf(child.pid!))), 50);
     const t0 = performance.now();
     const watches = paths.map((p) => rawWatch(url!, tls, p));
     const { hostname, port } = new URL(url!);
-    const getters = new Worker(GET_CLIENTS, { eval: true, workerData: { host: hostname, port, ca: tls.ca, cert: tls.cert, key: tls.key, ns: BURST.ns, configMaps: BURST.configMaps, clients: BURST.getClients } });
+    const getters = new Worker(GET_CLIENTS, {
+      eval: true,
+      workerData: { host: hostname, port, ca: tls.ca, cert: tls.cert, key: tls.key, ns: BURST.ns, configMaps: BURST.configMaps, clients: BURST.getClients },
+    });
     const got = new Promise<{ gets: number[]; failed: number }>((resolve, reject) => {
       getters.once('message', resolve);
       getters.once('error', reject);
@@ -525,13 +659,19 @@ async function watchBurst(): Promise<void> {
     const after = await gcRss(`${settleMs / 1000} s after the watches closed, after a GC`);
     const getP99 = gets.length ? pct(gets, 99) : Number.POSITIVE_INFINITY;
     const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
-    console.log(`watch burst (SQLite, ${BURST.configMaps} ConfigMaps in one namespace, ${BURST.watches} watches without resourceVersion, ${BURST.getClients} GET clients)`);
-    console.log(`  initial state served to every watch: ${served ? `yes, in ${(burstMs / 1000).toFixed(1)} s` : `NO, not within ${BURST.boundMs / 1000} s`}; ${ended} watches ended early; ${gets.length} GETs (${failed} failed)`);
+    console.log(
+      `watch burst (SQLite, ${BURST.configMaps} ConfigMaps in one namespace, ${BURST.watches} watches without resourceVersion, ${BURST.getClients} GET clients)`,
+    );
+    console.log(
+      `  initial state served to every watch: ${served ? `yes, in ${(burstMs / 1000).toFixed(1)} s` : `NO, not within ${BURST.boundMs / 1000} s`}; ${ended} watches ended early; ${gets.length} GETs (${failed} failed)`,
+    );
     console.log(`  RSS at start          ${mb(start).toFixed(0).padStart(6)} MB`);
     console.log(`  RSS peak in burst     ${mb(peak).toFixed(0).padStart(6)} MB   target < 400 MB              ${verdict(mb(peak) < 400)}`);
     console.log(`  GET p99 in burst      ${getP99.toFixed(0).padStart(6)} ms   target < 1000 ms             ${verdict(getP99 < 1000)}`);
     console.log(`  RSS 2 s after close   ${mb(soon).toFixed(0).padStart(6)} MB   (V8 keeps its grown heap until its idle memory reducer runs)`);
-    console.log(`  RSS after close + GC  ${mb(after).toFixed(0).padStart(6)} MB   target <= ${mb(start * 1.2).toFixed(0)} MB (start + 20%)  ${verdict(after <= start * 1.2)}   (${settleMs / 1000} s idle)`);
+    console.log(
+      `  RSS after close + GC  ${mb(after).toFixed(0).padStart(6)} MB   target <= ${mb(start * 1.2).toFixed(0)} MB (start + 20%)  ${verdict(after <= start * 1.2)}   (${settleMs / 1000} s idle)`,
+    );
     console.log(`RESULT apiserver-watch-burst-rss ours=${mb(peak).toFixed(1)} slo=400 ratio=${(mb(peak) / 400).toFixed(4)}`);
   } finally {
     child.send({ cmd: 'stop' });

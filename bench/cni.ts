@@ -87,7 +87,9 @@ async function main(): Promise<void> {
     for (const f of [ours, ref, oneShot]) console.log(row(f));
     const o = pct(ours.add, 50);
     const r = pct(ref.add, 50);
-    console.log(`RESULT cni-del ours=${pct(ours.del, 50).toFixed(1)} reference=${pct(ref.del, 50).toFixed(1)} ratio=${(pct(ours.del, 50) / pct(ref.del, 50)).toFixed(2)}`);
+    console.log(
+      `RESULT cni-del ours=${pct(ours.del, 50).toFixed(1)} reference=${pct(ref.del, 50).toFixed(1)} ratio=${(pct(ours.del, 50) / pct(ref.del, 50)).toFixed(2)}`,
+    );
     console.log(`RESULT cni-add ours=${o.toFixed(1)} reference=${r.toFixed(1)} ratio=${(o / r).toFixed(2)}`);
   } finally {
     if (process.env.HAWSER_CNI_TRACE) console.error(daemon?.log());

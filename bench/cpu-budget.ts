@@ -11,13 +11,21 @@ import { join } from 'node:path';
 const CPUACCT = '/sys/fs/cgroup/cpuacct';
 const TICK = 100; // USER_HZ: /proc/<pid>/stat counts clock ticks of 1/100 s
 
-export interface Cpu { user: number; sys: number }
+export interface Cpu {
+  user: number;
+  sys: number;
+}
 export const cpuZero = (): Cpu => ({ user: 0, sys: 0 });
 export const cpuAdd = (a: Cpu, b: Cpu): Cpu => ({ user: a.user + b.user, sys: a.sys + b.sys });
 export const cpuSub = (a: Cpu, b: Cpu): Cpu => ({ user: a.user - b.user, sys: a.sys - b.sys });
 export const cpuTotal = (c: Cpu) => c.user + c.sys;
 
-interface ProcStat { ppid: number; comm: string; self: Cpu; children: Cpu }
+interface ProcStat {
+  ppid: number;
+  comm: string;
+  self: Cpu;
+  children: Cpu;
+}
 
 /** utime/stime and cutime/cstime of one process, in seconds; undefined once it is gone. */
 export function procStat(pid: number): ProcStat | undefined {
@@ -33,7 +41,9 @@ export function procStat(pid: number): ProcStat | undefined {
 }
 
 function allPids(): number[] {
-  return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number);
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .map(Number);
 }
 
 /** pid and every live descendant of it. */
@@ -66,7 +76,12 @@ export const podsCpu = (cgroupRoot: string) => cgroupCpu(cgroupRoot);
 
 /** Busy CPU seconds of the whole machine (everyone's, other benches and helpers included). */
 export function machineCpu(): Cpu {
-  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map((x) => Number(x) / TICK);
+  const f = readFileSync('/proc/stat', 'utf8')
+    .split('\n')[0]
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map((x) => Number(x) / TICK);
   // user nice system idle iowait irq softirq steal
   return { user: f[0] + f[1], sys: f[2] + f[5] + f[6] };
 }
@@ -103,7 +118,9 @@ export class CpuGroups {
   release(): void {
     const base = join(CPUACCT, this.root);
     if (!existsSync(base)) return;
-    for (const id of readdirSync(base, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name)) {
+    for (const id of readdirSync(base, { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => d.name)) {
       const dir = join(base, id);
       for (let i = 0; i < 5; i++) {
         const pids = readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean);
@@ -134,19 +151,28 @@ export class CpuGroups {
 /** Live processes in a cgroup whose command is `comm` (e.g. the shims under containerd's group). */
 export function pidsIn(groupPath: string, comm: RegExp): number[] {
   try {
-    const tasks = readFileSync(join(CPUACCT, groupPath, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
+    const tasks = readFileSync(join(CPUACCT, groupPath, 'cgroup.procs'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map(Number);
     return tasks.filter((p) => comm.test(procStat(p)?.comm ?? ''));
   } catch {
     return [];
   }
 }
 
-export interface BudgetRow { what: string; cpu: Cpu }
+export interface BudgetRow {
+  what: string;
+  cpu: Cpu;
+}
 
 /** The table: seconds and seconds per pod, user and system, with a total line. */
 export function budgetTable(title: string, rows: BudgetRow[], pods: number): string[] {
   const f = (s: number) => s.toFixed(3).padStart(8);
-  const out = [`  ${title}  (CPU seconds; per pod = / ${pods})`, `    ${'component'.padEnd(58)} ${'user'.padStart(8)} ${'system'.padStart(8)} ${'total'.padStart(8)} ${'per pod'.padStart(8)}`];
+  const out = [
+    `  ${title}  (CPU seconds; per pod = / ${pods})`,
+    `    ${'component'.padEnd(58)} ${'user'.padStart(8)} ${'system'.padStart(8)} ${'total'.padStart(8)} ${'per pod'.padStart(8)}`,
+  ];
   let sum = cpuZero();
   for (const r of rows) {
     sum = cpuAdd(sum, r.cpu);
@@ -180,7 +206,10 @@ export function containerdSample(tag: string, groupPath: string, pid: number | u
 /** containerd's rows over every tag (node) in the samples; shims that exited count with the shims. */
 export function containerdRows(d: (k: string) => Cpu, after: Sample, tags: string[], childrenLabel: string): BudgetRow[] {
   const keys = (suffix: string) => tags.map((t) => `${t}:${suffix}`);
-  const runc = sumOf(d, Object.keys(after).filter((k) => tags.some((t) => k.startsWith(`${t}:shim`)) && k.endsWith(':kids')));
+  const runc = sumOf(
+    d,
+    Object.keys(after).filter((k) => tags.some((t) => k.startsWith(`${t}:shim`)) && k.endsWith(':kids')),
+  );
   const self = sumOf(d, keys('self'));
   const kids = sumOf(d, keys('kids'));
   const shimsAndRunc = cpuSub(cpuSub(sumOf(d, keys('group')), self), kids);
@@ -195,7 +224,13 @@ export function containerdRows(d: (k: string) => Cpu, after: Sample, tags: strin
 /** make bench-pods' target for an idle kubelet: under 0.5% of one core per 10 pods (issue #20). */
 export const IDLE_KUBELET_TARGET = 0.5;
 
-export interface IdleKubelet { node: string; pods: number; cpuSeconds: number; windowSeconds: number; percentPer10Pods: number }
+export interface IdleKubelet {
+  node: string;
+  pods: number;
+  cpuSeconds: number;
+  windowSeconds: number;
+  percentPer10Pods: number;
+}
 
 /** A kubelet's CPU over an idle window as % of one core per 10 of its pods: cpu-s / window-s * 100 * 10 / pods (Infinity with no pods). */
 export function idleKubelet(node: string, cpu: Cpu, windowSeconds: number, pods: number): IdleKubelet {
@@ -207,10 +242,20 @@ export function idleKubelet(node: string, cpu: Cpu, windowSeconds: number, pods:
 /** Every node's kubelets together: the figure the RESULT line reports. */
 export function idleKubeletTotal(rows: IdleKubelet[]): IdleKubelet {
   const window = rows[0]?.windowSeconds ?? 0;
-  return idleKubelet('all nodes', { user: rows.reduce((s, r) => s + r.cpuSeconds, 0), sys: 0 }, window, rows.reduce((s, r) => s + r.pods, 0));
+  return idleKubelet(
+    'all nodes',
+    { user: rows.reduce((s, r) => s + r.cpuSeconds, 0), sys: 0 },
+    window,
+    rows.reduce((s, r) => s + r.pods, 0),
+  );
 }
 
 export function idleKubeletTable(rows: IdleKubelet[]): string[] {
-  const line = (r: IdleKubelet) => `    ${r.node.padEnd(20)} ${String(r.pods).padStart(5)} pods ${r.cpuSeconds.toFixed(3).padStart(8)} CPU-s ${(100 * r.cpuSeconds / r.windowSeconds).toFixed(3).padStart(7)}% of a core ${r.percentPer10Pods.toFixed(3).padStart(7)}% per 10 pods`;
-  return [`  kubelet CPU while its pods are idle (${rows[0]?.windowSeconds ?? 0} s; target under ${IDLE_KUBELET_TARGET}% of a core per 10 pods)`, ...rows.map(line), line(idleKubeletTotal(rows))];
+  const line = (r: IdleKubelet) =>
+    `    ${r.node.padEnd(20)} ${String(r.pods).padStart(5)} pods ${r.cpuSeconds.toFixed(3).padStart(8)} CPU-s ${((100 * r.cpuSeconds) / r.windowSeconds).toFixed(3).padStart(7)}% of a core ${r.percentPer10Pods.toFixed(3).padStart(7)}% per 10 pods`;
+  return [
+    `  kubelet CPU while its pods are idle (${rows[0]?.windowSeconds ?? 0} s; target under ${IDLE_KUBELET_TARGET}% of a core per 10 pods)`,
+    ...rows.map(line),
+    line(idleKubeletTotal(rows)),
+  ];
 }

@@ -19,7 +19,11 @@ export function missingReferencePlugins(): string[] {
   return CNI_PLUGINS.filter((p) => !existsSync(join(REFERENCE_CNI_DIR, p)));
 }
 
-export interface FloorRun { lat: number[]; allMs: number; rows: BudgetRow[] }
+export interface FloorRun {
+  lat: number[];
+  allMs: number;
+  rows: BudgetRow[];
+}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const epoch = () => performance.timeOrigin + performance.now();
@@ -28,13 +32,19 @@ export class CriFloor {
   private readonly groups = new CpuGroups('floor');
   private seq = 0;
 
-  private constructor(private readonly node: ThrowawayNode, private readonly confDir: string) {}
+  private constructor(
+    private readonly node: ThrowawayNode,
+    private readonly confDir: string,
+  ) {}
 
   /** A containerd + registry in a fresh netns, reference CNI plugins on a pod subnet of the bench's own network. */
   static async start(o: { imagesDir: string; podCIDR: string }): Promise<CriFloor> {
     const conf = mkdtempSync(join(tmpdir(), 'hawser-bench-floor-cni-'));
     mkdirSync(join(conf, 'ipam'), { recursive: true });
-    writeFileSync(join(conf, '10-hawser.conflist'), JSON.stringify(cniConflist({ podCIDR: o.podCIDR, bridge: 'cni0', ipamDataDir: join(conf, 'ipam'), portmap: true })));
+    writeFileSync(
+      join(conf, '10-hawser.conflist'),
+      JSON.stringify(cniConflist({ podCIDR: o.podCIDR, bridge: 'cni0', ipamDataDir: join(conf, 'ipam'), portmap: true })),
+    );
     const node = await startThrowawayNode({ imagesDir: o.imagesDir, cniBinDir: REFERENCE_CNI_DIR, cniConfDir: conf }).catch((e: Error) => {
       rmSync(conf, { recursive: true, force: true });
       throw e;
@@ -95,10 +105,19 @@ export class CriFloor {
     const lat: number[] = [];
     const t0 = epoch();
     if (intervalMs > 0) {
-      await Promise.all(names.map(async (n, i) => { await sleep(t0 + i * intervalMs - epoch()); lat.push(await this.startPod(n)); }));
+      await Promise.all(
+        names.map(async (n, i) => {
+          await sleep(t0 + i * intervalMs - epoch());
+          lat.push(await this.startPod(n));
+        }),
+      );
     } else {
       let next = 0;
-      await Promise.all(Array.from({ length: concurrency }, async () => { while (next < names.length) lat.push(await this.startPod(names[next++])); }));
+      await Promise.all(
+        Array.from({ length: concurrency }, async () => {
+          while (next < names.length) lat.push(await this.startPod(names[next++]));
+        }),
+      );
     }
     const allMs = epoch() - t0;
     const after = this.sample();
@@ -109,13 +128,15 @@ export class CriFloor {
   async removeAll(): Promise<void> {
     const ids = (await this.cri.listPodSandbox()).map((s) => s.id);
     let next = 0;
-    await Promise.all(Array.from({ length: 4 }, async () => {
-      while (next < ids.length) {
-        const id = ids[next++];
-        await this.cri.stopPodSandbox(id);
-        await this.cri.removePodSandbox(id);
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        while (next < ids.length) {
+          const id = ids[next++];
+          await this.cri.stopPodSandbox(id);
+          await this.cri.removePodSandbox(id);
+        }
+      }),
+    );
   }
 
   async stop(): Promise<void> {

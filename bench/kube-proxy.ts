@@ -54,7 +54,10 @@ function slice(i: number, generation = 0): V1EndpointSlice {
 
 function tracker(n: number): ChangeTracker {
   const t = new ChangeTracker('node0');
-  for (let i = 0; i < n; i++) { t.setService(`ns${i % 50}/svc${i}`, service(i)); t.setSlice(slice(i)); }
+  for (let i = 0; i < n; i++) {
+    t.setService(`ns${i % 50}/svc${i}`, service(i));
+    t.setSlice(slice(i));
+  }
   t.takeChanges();
   return t;
 }
@@ -65,7 +68,10 @@ const sh = (cmd: string, args: string[], input?: string) =>
   execFileSync(cmd, args, { input, encoding: 'utf8', maxBuffer: 1 << 30, stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, PATH } });
 
 function clean(cmd = 'iptables'): void {
-  for (const t of ['nat', 'filter', 'mangle']) { sh(cmd, ['-t', t, '-F']); sh(cmd, ['-t', t, '-X']); }
+  for (const t of ['nat', 'filter', 'mangle']) {
+    sh(cmd, ['-t', t, '-F']);
+    sh(cmd, ['-t', t, '-X']);
+  }
   sh('nft', ['-f', '-'], 'add table ip kube-proxy\ndelete table ip kube-proxy\n');
 }
 
@@ -136,18 +142,25 @@ const exec: Exec = (cmd, args, input) => {
 };
 
 function setup(mode: 'iptables' | 'nftables', t: ChangeTracker, command?: string) {
-  const backend = mode === 'iptables' && command
-    ? new IptablesBackend(t, exec, { ...ctx, command })
-    : makeBackend({ mode, tracker: t, exec, ...ctx });
-  const proxier = new Proxier(t, backend, exec, new ProxyMetrics(), new ProxyHealth(60_000), undefined,
-    { minSyncPeriodMs: 0, syncPeriodMs: 0 });
+  const backend = mode === 'iptables' && command ? new IptablesBackend(t, exec, { ...ctx, command }) : makeBackend({ mode, tracker: t, exec, ...ctx });
+  const proxier = new Proxier(t, backend, exec, new ProxyMetrics(), new ProxyHealth(60_000), undefined, { minSyncPeriodMs: 0, syncPeriodMs: 0 });
   return { backend, proxier };
 }
 
-interface ChangeRun { total: number; phases?: SyncTimings }
+interface ChangeRun {
+  total: number;
+  phases?: SyncTimings;
+}
 
 /** Changes one endpoint of one Service CHANGES times; the time until the sync has returned. */
-async function oneChange(mode: 'iptables' | 'nftables', t: ChangeTracker, proxier: Proxier, n: number, first: number, command = 'iptables'): Promise<ChangeRun[]> {
+async function oneChange(
+  mode: 'iptables' | 'nftables',
+  t: ChangeTracker,
+  proxier: Proxier,
+  n: number,
+  first: number,
+  command = 'iptables',
+): Promise<ChangeRun[]> {
   const runs: ChangeRun[] = [];
   for (let k = first; k < first + CHANGES; k++) {
     const i = (k * 997) % n;
@@ -161,9 +174,10 @@ async function oneChange(mode: 'iptables' | 'nftables', t: ChangeTracker, proxie
     if (proxier.syncs.failed) throw new Error(`${mode}: sync failed`);
     // proof that the new endpoint is in the kernel, outside the timing
     const ip = `10.${100 + (i >> 8)}.${i & 255}.${1 + k}`;
-    const probe = mode === 'iptables'
-      ? sh(command, ['-t', 'nat', '-S', iptablesEndpointChain(t.service(`ns${i % 50}/svc${i}`)[0].svc, `${ip}:8080`)])
-      : sh('nft', ['list', 'ruleset']);
+    const probe =
+      mode === 'iptables'
+        ? sh(command, ['-t', 'nat', '-S', iptablesEndpointChain(t.service(`ns${i % 50}/svc${i}`)[0].svc, `${ip}:8080`)])
+        : sh('nft', ['list', 'ruleset']);
     if (!probe.includes(`${ip}:8080`) && !probe.includes(`${ip} . 8080`)) throw new Error(`${mode}: ${ip} not in the kernel after the change`);
   }
   return runs;
@@ -176,8 +190,10 @@ function anatomy(runs: ChangeRun[]): string {
   const restore = median(ph.map((p) => sum(p.restores.map((r) => r.ms))));
   const total = median(runs.map((r) => r.total));
   const sync = median(ph.map((p) => p.totalMs));
-  return `render ${median(ph.map((p) => p.renderMs)).toFixed(1)} + plan ${median(ph.map((p) => p.planMs)).toFixed(1)}`
-    + ` + iptables-restore ${Math.round(restore)} = sync ${Math.round(sync)}; proxier around it ${Math.round(total - sync)} ms (medians)`;
+  return (
+    `render ${median(ph.map((p) => p.renderMs)).toFixed(1)} + plan ${median(ph.map((p) => p.planMs)).toFixed(1)}` +
+    ` + iptables-restore ${Math.round(restore)} = sync ${Math.round(sync)}; proxier around it ${Math.round(total - sync)} ms (medians)`
+  );
 }
 
 /** One more change with its iptables-restore under strace: how much of that run the kernel's commit took. */
@@ -212,7 +228,9 @@ async function bareReplay(inputs: string[]): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  console.log(`kube-proxy benchmark in netns ${process.env.KP_BENCH_NETNS}; ${ENDPOINTS} endpoints per Service; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+  console.log(
+    `kube-proxy benchmark in netns ${process.env.KP_BENCH_NETNS}; ${ENDPOINTS} endpoints per Service; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`,
+  );
   console.log(`iptables: ${sh('iptables', ['--version']).trim()}; nft: ${sh('nft', ['--version']).trim()}\n`);
   console.log(`full sync, iptables mode (median of ${REPEATS})  raw iptables-restore   ours (full sync)   overhead   CPU ms raw / ours`);
   let t5k: ChangeTracker | undefined;
@@ -238,13 +256,17 @@ async function main(): Promise<void> {
     const rawMs = median(rawRuns.map((x) => x.wall));
     const ourMs = median(ours.map((x) => x.wall));
     overhead[n] = ourMs / rawMs;
-    console.log(`  ${String(n).padStart(5)} Services (${lines} lines) ${fmt(rawMs)}            ${fmt(ourMs)}        ${overhead[n].toFixed(2)}x`
-      + `      ${Math.round(median(rawRuns.map((x) => x.cpu)))} / ${Math.round(median(ours.map((x) => x.cpu)))}`);
+    console.log(
+      `  ${String(n).padStart(5)} Services (${lines} lines) ${fmt(rawMs)}            ${fmt(ourMs)}        ${overhead[n].toFixed(2)}x` +
+        `      ${Math.round(median(rawRuns.map((x) => x.cpu)))} / ${Math.round(median(ours.map((x) => x.cpu)))}`,
+    );
     console.log(`        all runs raw ${rawRuns.map((x) => Math.round(x.wall)).join(', ')}; ours ${ours.map((x) => Math.round(x.wall)).join(', ')}`);
     const p = phases[phases.length - 1];
     if (p) {
-      console.log(`        ours, last run: read ${Math.round(p.readMs)} (overlapped), render ${Math.round(p.renderMs)} (overlapped with restores),`
-        + ` ${p.restores.length} iptables-restore runs ${Math.round(sum(p.restores.map((x) => x.ms)))} ms`);
+      console.log(
+        `        ours, last run: read ${Math.round(p.readMs)} (overlapped), render ${Math.round(p.renderMs)} (overlapped with restores),` +
+          ` ${p.restores.length} iptables-restore runs ${Math.round(sum(p.restores.map((x) => x.ms)))} ms`,
+      );
     }
     if (n === 5000) t5k = t;
   }
@@ -267,13 +289,17 @@ async function main(): Promise<void> {
     await backend.sync(true);
     const resync = ms(t0);
     results[mode] = { change, resync };
-    console.log(`  ${mode.padEnd(9)} first sync ${fmt(first)}   one change ${fmt(change)}   full resync ${fmt(resync)}   ratio ${(change / resync).toFixed(4)}`);
+    console.log(
+      `  ${mode.padEnd(9)} first sync ${fmt(first)}   one change ${fmt(change)}   full resync ${fmt(resync)}   ratio ${(change / resync).toFixed(4)}`,
+    );
     console.log(`            all changes ${runs.map((r) => Math.round(r.total)).join(', ')} ms`);
     const a = anatomy(runs);
     if (a) console.log(`            one change: ${a}`);
     if (kernel) console.log(`            ${kernel}`);
     if (floor !== undefined) {
-      console.log(`            the same input through a bare iptables-restore: ${Math.round(floor)} ms (median of ${CHANGES}); ours adds ${Math.round(change - floor)} ms`);
+      console.log(
+        `            the same input through a bare iptables-restore: ${Math.round(floor)} ms (median of ${CHANGES}); ours adds ${Math.round(change - floor)} ms`,
+      );
     }
     proxier.stop();
   }
@@ -312,8 +338,11 @@ if (!process.env.KP_BENCH_NETNS) {
   const ns = `kpbench${randomBytes(2).toString('hex')}`;
   execFileSync('ip', ['netns', 'add', ns]);
   try {
-    const r = spawnSync('nsenter', [`--net=/run/netns/${ns}`, '--', process.execPath, ...process.execArgv, ...process.argv.slice(1)],
-      { stdio: 'inherit', env: { ...process.env, KP_BENCH_NETNS: ns }, timeout: 15 * 60_000 });
+    const r = spawnSync('nsenter', [`--net=/run/netns/${ns}`, '--', process.execPath, ...process.execArgv, ...process.argv.slice(1)], {
+      stdio: 'inherit',
+      env: { ...process.env, KP_BENCH_NETNS: ns },
+      timeout: 15 * 60_000,
+    });
     process.exitCode = r.status ?? 1;
   } finally {
     execFileSync('ip', ['netns', 'del', ns]);

@@ -10,14 +10,24 @@ import { steps } from '../agents/netpol/restore.ts';
 const NODE = 'n0';
 const namespaces: NpNamespace[] = Array.from({ length: 50 }, (_, i) => ({ name: `ns${i}`, labels: { team: `t${i % 5}` } }));
 const pods: NpPod[] = Array.from({ length: 5000 }, (_, i) => ({
-  namespace: `ns${i % 50}`, name: `p${i}`, ip: `10.244.${Math.floor(i / 250)}.${(i % 250) + 2}`, node: `n${i % 20}`,
-  labels: { app: `a${i % 100}`, role: i % 2 ? 'client' : 'server' }, ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
+  namespace: `ns${i % 50}`,
+  name: `p${i}`,
+  ip: `10.244.${Math.floor(i / 250)}.${(i % 250) + 2}`,
+  node: `n${i % 20}`,
+  labels: { app: `a${i % 100}`, role: i % 2 ? 'client' : 'server' },
+  ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
 }));
 const policy = (i: number, port: number): NpPolicy => ({
-  namespace: `ns${i % 50}`, name: `np${i}`,
+  namespace: `ns${i % 50}`,
+  name: `np${i}`,
   spec: {
     podSelector: { matchLabels: { app: `a${i % 100}` } },
-    ingress: [{ from: [{ namespaceSelector: { matchLabels: { team: `t${i % 5}` } }, podSelector: { matchLabels: { role: 'client' } } }], ports: [{ port: 'http' }, { port, endPort: port + 100 }] }],
+    ingress: [
+      {
+        from: [{ namespaceSelector: { matchLabels: { team: `t${i % 5}` } }, podSelector: { matchLabels: { role: 'client' } } }],
+        ports: [{ port: 'http' }, { port, endPort: port + 100 }],
+      },
+    ],
     egress: [{ to: [{ ipBlock: { cidr: '10.0.0.0/8', except: ['10.96.0.0/12'] } }] }],
   },
 });
@@ -47,7 +57,9 @@ try {
   const changeMs = ms(t0);
   const rules = [...first.chains.values()].reduce((n, r) => n + r.length, 0);
   console.log(`chains ${first.chains.size}, rules ${rules}, ipsets ${first.sets.size}; full plan ${planMs} ms; raw iptables-restore of all rules ${rawMs} ms`);
-  console.log(`RESULT policy change to applied restore ${changeMs} ms (${s.rules.split('\n').filter((l) => l.startsWith(':')).length} chains rewritten) vs raw full restore ${rawMs} ms`);
+  console.log(
+    `RESULT policy change to applied restore ${changeMs} ms (${s.rules.split('\n').filter((l) => l.startsWith(':')).length} chains rewritten) vs raw full restore ${rawMs} ms`,
+  );
 } finally {
   execFileSync('ip', ['netns', 'del', ns]);
 }

@@ -68,7 +68,11 @@ async function main(): Promise<void> {
     await waitPods(api, 'census', (ps) => ps.length === 0, 60_000);
 
     const pids = [pidOf(controlPlaneProc(lab, bin).pidFile), ...COMPONENTS.map((c) => pidOf(nodeProc(lab, node, c, bin).pidFile))];
-    const strace = spawn('strace', ['-f', '-qq', '-e', 'trace=execve,clone,clone3,fork,vfork', '-e', 'signal=none', '-o', out, ...pids.flatMap((p) => ['-p', String(p)])], { stdio: 'ignore' });
+    const strace = spawn(
+      'strace',
+      ['-f', '-qq', '-e', 'trace=execve,clone,clone3,fork,vfork', '-e', 'signal=none', '-o', out, ...pids.flatMap((p) => ['-p', String(p)])],
+      { stdio: 'ignore' },
+    );
     const exited = new Promise((r) => strace.on('close', r));
     await sleep(2000);
     const names = Array.from({ length: PODS }, (_, k) => `c${k}`);
@@ -83,8 +87,11 @@ async function main(): Promise<void> {
     const { execs, processes } = countSpawns(readFileSync(out, 'utf8'));
     const total = [...execs.values()].reduce((a, b) => a + b, 0);
     console.log(`${PODS} pods started and deleted on ${node.name}: programs run (execs), per pod`);
-    for (const [prog, n] of [...execs].sort((a, b) => b[1] - a[1])) console.log(`  ${prog.padEnd(28)} ${String(n).padStart(5)} ${(n / PODS).toFixed(1).padStart(7)}`);
-    console.log(`  ${'total'.padEnd(28)} ${String(total).padStart(5)} ${(total / PODS).toFixed(1).padStart(7)}; processes created ${processes} (${(processes / PODS).toFixed(1)} per pod)`);
+    for (const [prog, n] of [...execs].sort((a, b) => b[1] - a[1]))
+      console.log(`  ${prog.padEnd(28)} ${String(n).padStart(5)} ${(n / PODS).toFixed(1).padStart(7)}`);
+    console.log(
+      `  ${'total'.padEnd(28)} ${String(total).padStart(5)} ${(total / PODS).toFixed(1).padStart(7)}; processes created ${processes} (${(processes / PODS).toFixed(1)} per pod)`,
+    );
     console.log(`RESULT pod-startup-execs-per-pod ours=${(total / PODS).toFixed(1)} processes=${(processes / PODS).toFixed(1)}`);
   } finally {
     rmSync(out, { force: true });
@@ -92,4 +99,7 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err) => { console.error(err); process.exit(1); });
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

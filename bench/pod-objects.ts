@@ -6,7 +6,8 @@ import { core } from '../agents/api/paths.ts';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export const podObject = (name: string, image: string, node?: string): V1Pod => ({
-  apiVersion: 'v1', kind: 'Pod',
+  apiVersion: 'v1',
+  kind: 'Pod',
   metadata: { name, labels: { app: 'bench' } },
   spec: {
     terminationGracePeriodSeconds: 1,
@@ -15,9 +16,10 @@ export const podObject = (name: string, image: string, node?: string): V1Pod => 
   },
 });
 
-export const started = (p: V1Pod) => p.status?.phase === 'Running'
-  && (p.status.containerStatuses ?? []).length === (p.spec?.containers ?? []).length
-  && (p.status.containerStatuses ?? []).every((s) => s.state?.running);
+export const started = (p: V1Pod) =>
+  p.status?.phase === 'Running' &&
+  (p.status.containerStatuses ?? []).length === (p.spec?.containers ?? []).length &&
+  (p.status.containerStatuses ?? []).every((s) => s.state?.running);
 
 export async function waitPods(api: ApiClient, ns: string, done: (pods: V1Pod[]) => boolean, timeoutMs: number): Promise<void> {
   const end = Date.now() + timeoutMs;
@@ -27,4 +29,3 @@ export async function waitPods(api: ApiClient, ns: string, done: (pods: V1Pod[])
   }
   throw new Error(`pods in ${ns} did not settle within ${timeoutMs} ms`);
 }
-

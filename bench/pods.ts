@@ -30,13 +30,28 @@ import { imageRef, labUp, repoFromBin } from '../agents/cli/lab/up.ts';
 import type { Lab } from '../agents/cli/lab/topology.ts';
 import { EXTRA_STAGES, type Marks, parseTimelines, STAGES, stageDurations } from '../agents/kubelet/pods/startup-trace.ts';
 import { idleKubelet, idleKubeletTable, idleKubeletTotal, IDLE_KUBELET_TARGET, type IdleKubelet } from './cpu-budget.ts';
-import { budgetTable, type BudgetRow, cgroupCpu, clientCpu, containerdRows, containerdSample, CpuGroups, cpuSub, cpuTotal, delta, machineCpu, procStat, type Sample, sumOf } from './cpu-budget.ts';
+import {
+  budgetTable,
+  type BudgetRow,
+  cgroupCpu,
+  clientCpu,
+  containerdRows,
+  containerdSample,
+  CpuGroups,
+  cpuSub,
+  cpuTotal,
+  delta,
+  machineCpu,
+  procStat,
+  type Sample,
+  sumOf,
+} from './cpu-budget.ts';
 import { podObject, started, waitPods } from './pod-objects.ts';
 import { CriFloor, type FloorRun, floorTable, missingReferencePlugins, REFERENCE_CNI_DIR } from './cri-floor.ts';
 
 const arg = (name: string, env: string, dflt: number): number => {
   const i = process.argv.indexOf(`--${name}`);
-  const v = Number(i > 0 ? process.argv[i + 1] : process.env[env] ?? dflt);
+  const v = Number(i > 0 ? process.argv[i + 1] : (process.env[env] ?? dflt));
   if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name} wants a positive number`);
   return v;
 };
@@ -82,13 +97,22 @@ function labSample(lab: Lab): Sample {
 
 function labRows(lab: Lab, before: Sample, after: Sample): BudgetRow[] {
   const d = delta(before, after);
-  const each = (c: string) => sumOf(d, lab.nodes.map((n) => `${n.name}-${c}`));
+  const each = (c: string) =>
+    sumOf(
+      d,
+      lab.nodes.map((n) => `${n.name}-${c}`),
+    );
   return [
     { what: 'control plane (API server, scheduler, controllers)', cpu: d('control-plane') },
     { what: 'kubelet', cpu: each('kubelet') },
-    ...containerdRows(d, after, lab.nodes.map((n) => `${n.name}-ctd`), 'containerd children (CNI exec shims sh+mkfifo, shim start)'),
+    ...containerdRows(
+      d,
+      after,
+      lab.nodes.map((n) => `${n.name}-ctd`),
+      'containerd children (CNI exec shims sh+mkfifo, shim start)',
+    ),
     { what: 'CNI daemon', cpu: each('cnid-self') },
-    { what: 'CNI daemon\'s processes (ip, nsenter, sh, flock, iptables)', cpu: cpuSub(each('cni-daemon'), each('cnid-self')) },
+    { what: "CNI daemon's processes (ip, nsenter, sh, flock, iptables)", cpu: cpuSub(each('cni-daemon'), each('cnid-self')) },
     { what: 'podnet', cpu: each('podnet') },
     { what: 'kube-proxy', cpu: each('kube-proxy') },
     { what: 'pods (runc init, pause, testapp)', cpu: each('pods') },
@@ -114,7 +138,9 @@ async function idleKubelets(api: ApiClient, lab: Lab, ns: string): Promise<IdleK
   const window = (epoch() - t0) / 1000;
   const pods = (await api.list<V1Pod>(core('pods', ns))).items;
   const d = delta(before, after);
-  return lab.nodes.map((n) => idleKubelet(n.name, d(`${n.name}-kubelet`), Math.round(window * 10) / 10, pods.filter((p) => p.spec?.nodeName === n.name).length));
+  return lab.nodes.map((n) =>
+    idleKubelet(n.name, d(`${n.name}-kubelet`), Math.round(window * 10) / 10, pods.filter((p) => p.spec?.nodeName === n.name).length),
+  );
 }
 
 /** Every kubelet's start-up timelines, by namespace/name. */
@@ -127,7 +153,14 @@ function kubeletTimelines(lab: Lab): Map<string, Marks> {
   return out;
 }
 
-interface RunResult { lat: number[]; createdMs: number; allMs: number; marks: Marks[]; rows: BudgetRow[]; machine: number }
+interface RunResult {
+  lat: number[];
+  createdMs: number;
+  allMs: number;
+  marks: Marks[];
+  rows: BudgetRow[];
+  machine: number;
+}
 
 /** Creates PODS pods in namespace `ns`, one every `intervalMs` (0: all at once), and times each. */
 async function run(api: ApiClient, lab: Lab, image: string, ns: string, intervalMs: number): Promise<RunResult> {
@@ -137,21 +170,40 @@ async function run(api: ApiClient, lab: Lab, image: string, ns: string, interval
   const startedAt = new Map<string, number>();
   const abort = new AbortController();
   const list = await api.list<V1Pod>(core('pods', ns));
-  const watching = api.watch<V1Pod>(core('pods', ns), { resourceVersion: list.metadata.resourceVersion }, (e) => {
-    const name = e.object.metadata?.name ?? '';
-    if ((e.type === 'ADDED' || e.type === 'MODIFIED') && started(e.object) && !startedAt.has(name)) startedAt.set(name, epoch());
-  }, abort.signal).catch(() => undefined);
+  const watching = api
+    .watch<V1Pod>(
+      core('pods', ns),
+      { resourceVersion: list.metadata.resourceVersion },
+      (e) => {
+        const name = e.object.metadata?.name ?? '';
+        if ((e.type === 'ADDED' || e.type === 'MODIFIED') && started(e.object) && !startedAt.has(name)) startedAt.set(name, epoch());
+      },
+      abort.signal,
+    )
+    .catch(() => undefined);
   await sleep(200);
 
   const names = Array.from({ length: PODS }, (_, i) => `${ns}-${String(i).padStart(3, '0')}`);
-  const create = async (name: string) => { sentAt.set(name, epoch()); await api.create(core('pods', ns), podObject(name, image)); };
+  const create = async (name: string) => {
+    sentAt.set(name, epoch());
+    await api.create(core('pods', ns), podObject(name, image));
+  };
   const t0 = epoch();
   if (intervalMs > 0) {
     // a steady rate: each create is sent on its own schedule, not after the previous one returns
-    await Promise.all(names.map(async (name, i) => { await sleep(t0 + i * intervalMs - epoch()); await create(name); }));
+    await Promise.all(
+      names.map(async (name, i) => {
+        await sleep(t0 + i * intervalMs - epoch());
+        await create(name);
+      }),
+    );
   } else {
     let next = 0;
-    await Promise.all(Array.from({ length: BURST_CONCURRENCY }, async () => { while (next < names.length) await create(names[next++]); }));
+    await Promise.all(
+      Array.from({ length: BURST_CONCURRENCY }, async () => {
+        while (next < names.length) await create(names[next++]);
+      }),
+    );
   }
   const createdMs = epoch() - t0;
   const end = Date.now() + 120_000;
@@ -164,13 +216,22 @@ async function run(api: ApiClient, lab: Lab, image: string, ns: string, interval
   await sleep(300); // the kubelets' timeline lines follow the PATCH that the watch reported
   const timelines = kubeletTimelines(lab);
   const marks = names.map((n) => ({ ...timelines.get(`${ns}/${n}`), created: sentAt.get(n)!, observed: startedAt.get(n)! }));
-  return { lat: names.map((n) => startedAt.get(n)! - sentAt.get(n)!), createdMs, allMs, marks, rows: labRows(lab, before, after), machine: cpuTotal(delta(before, after)('machine')) };
+  return {
+    lat: names.map((n) => startedAt.get(n)! - sentAt.get(n)!),
+    createdMs,
+    allMs,
+    marks,
+    rows: labRows(lab, before, after),
+    machine: cpuTotal(delta(before, after)('machine')),
+  };
 }
 
 function report(title: string, r: RunResult): void {
   console.log('');
   console.log(`${title}: ${PODS} pods created in ${ms(r.createdMs)}; all running after ${ms(r.allMs)}`);
-  console.log(`  startup latency (create sent -> all containers started, seen by a watch): p50 ${ms(pct(r.lat, 50))}   p90 ${ms(pct(r.lat, 90))}   p99 ${ms(pct(r.lat, 99))}   max ${ms(Math.max(...r.lat))}`);
+  console.log(
+    `  startup latency (create sent -> all containers started, seen by a watch): p50 ${ms(pct(r.lat, 50))}   p90 ${ms(pct(r.lat, 90))}   p99 ${ms(pct(r.lat, 99))}   max ${ms(Math.max(...r.lat))}`,
+  );
   const per = r.marks.map(stageDurations);
   console.log(`  where the time went (per stage over the pods; ${per.filter((d) => d.size > 2).length} kubelet timelines):`);
   for (const [, , label] of [...STAGES, ...EXTRA_STAGES]) {
@@ -184,7 +245,9 @@ function report(title: string, r: RunResult): void {
 function floorReport(title: string, r: FloorRun): void {
   console.log('');
   console.log(`${title}: ${PODS} pods; all started after ${ms(r.allMs)}`);
-  console.log(`  RunPodSandbox + CreateContainer + StartContainer: p50 ${ms(pct(r.lat, 50))}   p90 ${ms(pct(r.lat, 90))}   p99 ${ms(pct(r.lat, 99))}   max ${ms(Math.max(...r.lat))}`);
+  console.log(
+    `  RunPodSandbox + CreateContainer + StartContainer: p50 ${ms(pct(r.lat, 50))}   p90 ${ms(pct(r.lat, 90))}   p99 ${ms(pct(r.lat, 99))}   max ${ms(Math.max(...r.lat))}`,
+  );
   for (const l of floorTable('CPU budget, floor', r, PODS)) console.log(l);
 }
 
@@ -249,7 +312,9 @@ async function main(): Promise<void> {
     console.log('kubelet resident memory (VmRSS)');
     for (const r of rssBurst) {
       const kib = (x: { node: string; kib: number }[]) => ((x.find((y) => y.node === r.node)?.kib ?? 0) / 1024).toFixed(1);
-      console.log(`  ${r.node}: ${kib(rssIdle)} MiB idle, ${kib(rssPaced)} MiB after the paced pods, ${(r.kib / 1024).toFixed(1)} MiB with ${PODS / lab.nodes.length} burst pods`);
+      console.log(
+        `  ${r.node}: ${kib(rssIdle)} MiB idle, ${kib(rssPaced)} MiB after the paced pods, ${(r.kib / 1024).toFixed(1)} MiB with ${PODS / lab.nodes.length} burst pods`,
+      );
     }
     await api.delete(core('namespaces', undefined, 'burst'));
   } finally {
@@ -272,7 +337,12 @@ async function main(): Promise<void> {
     const num = (x: number) => (Number.isInteger(x) ? String(x) : x.toFixed(3));
     console.log(`RESULT ${name} ours=${num(o)} floor=${f === undefined ? 'none' : num(f)} ${extra} ratio=${f ? (o / f).toFixed(3) : 'none'}`);
   }
-  console.log(`RESULT kubelet-idle-cpu-per-10-pods ours=${idleKubeletTotal(ours.idle).percentPer10Pods.toFixed(3)} floor=none target=${IDLE_KUBELET_TARGET} unit=percent-of-core ratio=none`);
+  console.log(
+    `RESULT kubelet-idle-cpu-per-10-pods ours=${idleKubeletTotal(ours.idle).percentPer10Pods.toFixed(3)} floor=none target=${IDLE_KUBELET_TARGET} unit=percent-of-core ratio=none`,
+  );
 }
 
-main().catch((err) => { console.error(err); process.exit(1); });
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -33,19 +33,23 @@ const pct = (xs: number[], p: number) => xs[Math.min(xs.length - 1, Math.floor((
 
 async function pool(n: number, clients: number, fn: (i: number) => Promise<unknown>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: clients }, async () => {
-    while (next < n) await fn(next++);
-  }));
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (next < n) await fn(next++);
+    }),
+  );
 }
 
 function node(i: number) {
   const name = `bench-node-${String(i).padStart(3, '0')}`;
   const now = new Date().toISOString();
   return {
-    apiVersion: 'v1', kind: 'Node',
+    apiVersion: 'v1',
+    kind: 'Node',
     metadata: { name, labels: { 'kubernetes.io/hostname': name, 'topology.kubernetes.io/zone': `zone-${i % 3}` } },
     status: {
-      capacity: { cpu: '4', memory: '16Gi', pods: '110' }, allocatable: { cpu: '4', memory: '16Gi', pods: '110' },
+      capacity: { cpu: '4', memory: '16Gi', pods: '110' },
+      allocatable: { cpu: '4', memory: '16Gi', pods: '110' },
       conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', lastHeartbeatTime: now, lastTransitionTime: now }],
     },
   };
@@ -53,7 +57,8 @@ function node(i: number) {
 
 function pod(i: number) {
   return {
-    apiVersion: 'v1', kind: 'Pod',
+    apiVersion: 'v1',
+    kind: 'Pod',
     metadata: { name: `bench-pod-${i}`, namespace: 'default', labels: { app: 'bench' } },
     spec: { containers: [{ name: 'c', image: 'registry.local/app:1', resources: { requests: { cpu: '100m', memory: '128Mi' } } }] },
   };
@@ -94,8 +99,14 @@ const scheduledEvents = (items: Obj[]) => items.filter((e) => e.reason === 'Sche
 async function live(): Promise<Run> {
   const dir = mkdtempSync(join(tmpdir(), 'hawser-bench-sched-'));
   const cp = await startControlPlane({
-    dataDir: dir, bindAddress: '127.0.0.1', port: 0, advertiseAddress: '127.0.0.1',
-    clusterCIDR: '10.128.0.0/9', nodeCIDRMaskSize: 24, serviceCIDR: '10.96.0.0/12', nodeMonitorGracePeriodSeconds: 3600,
+    dataDir: dir,
+    bindAddress: '127.0.0.1',
+    port: 0,
+    advertiseAddress: '127.0.0.1',
+    clusterCIDR: '10.128.0.0/9',
+    nodeCIDRMaskSize: 24,
+    serviceCIDR: '10.96.0.0/12',
+    nodeMonitorGracePeriodSeconds: 3600,
   });
   const api = new ApiClient(loadKubeconfig(join(dir, 'admin.kubeconfig')), 'bench-scheduler');
   const abort = new AbortController();
@@ -103,7 +114,8 @@ async function live(): Promise<Run> {
     await pool(NODES, CLIENTS, (i) => api.create('/api/v1/nodes', node(i)));
     const bound = new Bindings();
     const { metadata } = await api.list('/api/v1/namespaces/default/pods', { limit: 1 });
-    const watching = api.watch<Obj>('/api/v1/namespaces/default/pods', { resourceVersion: metadata.resourceVersion }, (e) => bound.see(e.object), abort.signal)
+    const watching = api
+      .watch<Obj>('/api/v1/namespaces/default/pods', { resourceVersion: metadata.resourceVersion }, (e) => bound.see(e.object), abort.signal)
       .catch((e) => console.error('watch failed:', e));
     const createdAt = new Map<string, number>();
     const start = performance.now();
@@ -178,7 +190,9 @@ class Bindings {
   }
 
   all(): Promise<void> {
-    const timeout = new Promise<void>((_, rej) => setTimeout(() => rej(new Error(`only ${this.at.size}/${PODS} pods bound after ${TIMEOUT_MS / 1000} s`)), TIMEOUT_MS).unref());
+    const timeout = new Promise<void>((_, rej) =>
+      setTimeout(() => rej(new Error(`only ${this.at.size}/${PODS} pods bound after ${TIMEOUT_MS / 1000} s`)), TIMEOUT_MS).unref(),
+    );
     return Promise.race([this.done, timeout]);
   }
 
@@ -189,8 +203,12 @@ class Bindings {
     return {
       throughput: PODS / ((times[times.length - 1] - start) / 1000),
       steady: (PODS * 0.8) / ((times[Math.floor(PODS * 0.9)] - times[Math.floor(PODS * 0.1)]) / 1000),
-      createRate, p50: pct(lat, 50), p99: pct(lat, 99),
-      minPerNode: Math.min(...counts), maxPerNode: Math.max(...counts), nodesUsed: this.perNode.size,
+      createRate,
+      p50: pct(lat, 50),
+      p99: pct(lat, 99),
+      minPerNode: Math.min(...counts),
+      maxPerNode: Math.max(...counts),
+      nodesUsed: this.perNode.size,
     };
   }
 }
@@ -217,10 +235,15 @@ async function main(): Promise<void> {
   row('Scheduled events written by the last binding (A, B)', `${a.events}, ${b.events}`, `${PODS}`);
   row('pods per node min / max (A, B)', `${a.minPerNode}/${a.maxPerNode}, ${b.minPerNode}/${b.maxPerNode}`, `${PODS / NODES} even`);
   console.log('');
-  console.log(`RESULT scheduler-throughput ours=${b.throughput.toFixed(0)} target=${TARGET} ratio=${(b.throughput / TARGET).toFixed(2)} with-concurrent-creates=${a.throughput.toFixed(0)}`);
+  console.log(
+    `RESULT scheduler-throughput ours=${b.throughput.toFixed(0)} target=${TARGET} ratio=${(b.throughput / TARGET).toFixed(2)} with-concurrent-creates=${a.throughput.toFixed(0)}`,
+  );
 }
 
-main().then(() => process.exit(0), (e) => {
-  console.error(e);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (e) => {
+    console.error(e);
+    process.exit(1);
+  },
+);

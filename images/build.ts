@@ -24,7 +24,10 @@ export interface BuiltImage {
   built: boolean;
 }
 
-interface Stamp { fingerprint: string; manifestDigest: string }
+interface Stamp {
+  fingerprint: string;
+  manifestDigest: string;
+}
 
 export function fingerprint(r: ImageRecipe): string {
   return sha256(JSON.stringify([BUILDER_VERSION, r.name, r.tag, r.config, ...r.inputs()]));

@@ -83,7 +83,12 @@ export interface LayoutResult {
   layerDigests: string[];
 }
 
-interface Descriptor { mediaType: string; digest: string; size: number; annotations?: Record<string, string> }
+interface Descriptor {
+  mediaType: string;
+  digest: string;
+  size: number;
+  annotations?: Record<string, string>;
+}
 
 /** Writes an OCI layout for one image made of the given uncompressed layer tars into dir (which must be empty). */
 export function writeLayout(dir: string, o: { tag: string; config: ImageConfig; layers: Buffer[] }): LayoutResult {

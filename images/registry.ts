@@ -64,7 +64,8 @@ export async function registryAnswers(listen: string, netnsPath?: string): Promi
 }
 
 export async function startRegistry(o: { listen: string; dataDir: string; logFile: string; netnsPath?: string }): Promise<RegistryHandle> {
-  if (!/^[^\s:]+:\d+$/.test(o.listen) && !/^\[[0-9a-fA-F:]+\]:\d+$/.test(o.listen)) throw new Error(`registry listen ${JSON.stringify(o.listen)} is not ip:port`);
+  if (!/^[^\s:]+:\d+$/.test(o.listen) && !/^\[[0-9a-fA-F:]+\]:\d+$/.test(o.listen))
+    throw new Error(`registry listen ${JSON.stringify(o.listen)} is not ip:port`);
   const storageDir = join(o.dataDir, 'storage');
   mkdirSync(storageDir, { recursive: true });
   const configPath = join(o.dataDir, 'config.yml');

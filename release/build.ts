@@ -11,7 +11,11 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readBuild, RELEASE_PREFIX, SUMS_FILE } from '../agents/cli/install/build.ts';
 
-export interface Release { file: string; bytes: number; version: string }
+export interface Release {
+  file: string;
+  bytes: number;
+  version: string;
+}
 
 export function buildRelease(o: { sourceDir: string; outDir: string; stageDir: string }): Release {
   const src = resolve(o.sourceDir);
@@ -32,17 +36,30 @@ export function buildRelease(o: { sourceDir: string; outDir: string; stageDir: s
   // written last (newer than every file it lists): `hawser install` takes its hashes instead of
   // hashing the files again, and a user can check the unpacked release with `sha256sum -c`
   const listed = [...b.files, 'bin/node', 'bin/kubectl'];
-  writeFileSync(join(top, SUMS_FILE), listed.map((f) => `${createHash('sha256').update(readFileSync(join(top, f))).digest('hex')}  ${f}\n`).join(''));
+  writeFileSync(
+    join(top, SUMS_FILE),
+    listed
+      .map(
+        (f) =>
+          `${createHash('sha256')
+            .update(readFileSync(join(top, f)))
+            .digest('hex')}  ${f}\n`,
+      )
+      .join(''),
+  );
   writeFileSync(join(top, 'VERSION'), `${version}\n`);
-  writeFileSync(join(top, 'README'), [
-    `hawser ${version} for linux-amd64: Node.js runtime, kubectl, bundles and systemd units.`,
-    'Needs a Debian/Ubuntu host with systemd (>= 249); agents also need containerd and runc (apt-get install containerd runc).',
-    '  server: sudo hawser-<version>/bin/node hawser-<version>/dist/hawser.cjs install --role server',
-    '          then: sudo hawser token create; sudo hawser kubectl get nodes (admin kubeconfig: /etc/hawser/admin.kubeconfig)',
-    '  agent:  sudo hawser-<version>/bin/node hawser-<version>/dist/hawser.cjs join --server https://<server>:6443 --token <token>',
-    '          (run from the unpacked directory, hawser installs that directory; --from <tarball or dir> installs another)',
-    '',
-  ].join('\n'));
+  writeFileSync(
+    join(top, 'README'),
+    [
+      `hawser ${version} for linux-amd64: Node.js runtime, kubectl, bundles and systemd units.`,
+      'Needs a Debian/Ubuntu host with systemd (>= 249); agents also need containerd and runc (apt-get install containerd runc).',
+      '  server: sudo hawser-<version>/bin/node hawser-<version>/dist/hawser.cjs install --role server',
+      '          then: sudo hawser token create; sudo hawser kubectl get nodes (admin kubeconfig: /etc/hawser/admin.kubeconfig)',
+      '  agent:  sudo hawser-<version>/bin/node hawser-<version>/dist/hawser.cjs join --server https://<server>:6443 --token <token>',
+      '          (run from the unpacked directory, hawser installs that directory; --from <tarball or dir> installs another)',
+      '',
+    ].join('\n'),
+  );
   mkdirSync(o.outDir, { recursive: true });
   const file = join(resolve(o.outDir), `${name}-linux-amd64.tar.gz`);
   execFileSync('tar', ['--sort=name', '--owner=0', '--group=0', '--numeric-owner', '-C', o.stageDir, '-czf', `${file}.tmp`, name]);

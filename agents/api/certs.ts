@@ -42,7 +42,10 @@ export const sanExtension = (sans: string[]): x509.SubjectAlternativeNameExtensi
 /** SANs of a certificate, as plain strings (DNS names and IPs). */
 export function certSANs(cert: string | X509Certificate): string[] {
   const c = typeof cert === 'string' ? new X509Certificate(cert) : cert;
-  return (c.subjectAltName ?? '').split(', ').filter(Boolean).map((s) => s.replace(/^(DNS|IP Address):/, ''));
+  return (c.subjectAltName ?? '')
+    .split(', ')
+    .filter(Boolean)
+    .map((s) => s.replace(/^(DNS|IP Address):/, ''));
 }
 
 export interface SelfSignedOptions {

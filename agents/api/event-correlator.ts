@@ -17,9 +17,7 @@ export interface EventIdentity {
 }
 
 /** What to write: a new Event (count 1) or a patch of the one named, or nothing. */
-export type Correlated =
-  | { skip: true }
-  | { skip: false; create: boolean; name: string; message: string; count: number; firstTimestampMs: number };
+export type Correlated = { skip: true } | { skip: false; create: boolean; name: string; message: string; count: number; firstTimestampMs: number };
 
 export const COMBINED_PREFIX = '(combined from similar events): ';
 const CACHE = 4096;
@@ -32,7 +30,10 @@ class Lru<V> {
   constructor(private size: number) {}
   get(k: string): V | undefined {
     const v = this.m.get(k);
-    if (v !== undefined) { this.m.delete(k); this.m.set(k, v); }
+    if (v !== undefined) {
+      this.m.delete(k);
+      this.m.set(k, v);
+    }
     return v;
   }
   set(k: string, v: V): void {
@@ -49,13 +50,28 @@ export class EventCorrelator {
   private written = new Lru<{ name: string; count: number; firstTimestampMs: number }>(CACHE);
 
   /** `filter` false: the event is dropped (after it was counted, as upstream's spam filter runs last). */
-  constructor(private filter: (e: EventIdentity) => boolean = () => true, private now: () => number = Date.now) {}
+  constructor(
+    private filter: (e: EventIdentity) => boolean = () => true,
+    private now: () => number = Date.now,
+  ) {}
 
   /** `newName` names an event that is written for the first time. */
   correlate(e: EventIdentity, newName: () => string): Correlated {
     const nowMs = this.now();
     const o = e.involvedObject;
-    const aggregateKey = join([e.source.component, e.source.host, o.kind, o.namespace, o.name, o.uid, o.apiVersion, e.type, e.reason, e.reportingController, e.reportingInstance]);
+    const aggregateKey = join([
+      e.source.component,
+      e.source.host,
+      o.kind,
+      o.namespace,
+      o.name,
+      o.uid,
+      o.apiVersion,
+      e.type,
+      e.reason,
+      e.reportingController,
+      e.reportingInstance,
+    ]);
     let record = this.similar.get(aggregateKey);
     if (!record || nowMs - record.lastMs > AGGREGATE_WINDOW_MS) record = { messages: new Set(), lastMs: 0 };
     record.messages.add(e.message);

@@ -34,27 +34,43 @@ export function run(cmd: string, args: readonly string[], opts: ExecOptions = {}
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let timedOut = false;
-    const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, opts.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS);
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, opts.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS);
     child.stdout.on('data', (b: Buffer) => out.push(b));
     child.stderr.on('data', (b: Buffer) => err.push(b));
-    child.on('error', (e) => { clearTimeout(timer); reject(e); });
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       resolve({ code: code ?? 128, signal, timedOut, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
     });
-    child.stdin.on('error', () => { /* the tool may exit before reading all its input; close reports it */ });
+    child.stdin.on('error', () => {
+      /* the tool may exit before reading all its input; close reports it */
+    });
     child.stdin.end(opts.input ?? '');
   });
 }
 
 /** A program that failed: its command line, how it ended and what it said. */
 export class ExecError extends Error {
-  constructor(readonly cmd: string, readonly args: readonly string[], readonly result: ExecResult) {
+  constructor(
+    readonly cmd: string,
+    readonly args: readonly string[],
+    readonly result: ExecResult,
+  ) {
     const how = result.timedOut ? 'timed out' : result.signal ? `killed by ${result.signal}` : `exited ${result.code}`;
     super(`${[cmd, ...args].join(' ')} ${how}: ${(result.stderr.trim() || result.stdout.trim()).slice(0, 2000)}`);
   }
-  get code(): number { return this.result.code; }
-  get stderr(): string { return this.result.stderr; }
+  get code(): number {
+    return this.result.code;
+  }
+  get stderr(): string {
+    return this.result.stderr;
+  }
 }
 
 /** Runs a program and returns its stdout; rejects with ExecError unless it exits 0. */

@@ -10,7 +10,11 @@ export interface HealthCheck {
   check(): void | Promise<void>;
 }
 
-export interface HealthReply { status: number; body: string; headers: Record<string, string> }
+export interface HealthReply {
+  status: number;
+  body: string;
+  headers: Record<string, string>;
+}
 
 const HEADERS = { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' };
 /** No check may hold a probe longer than this (a hung store is a failed check, not a hung probe). */
@@ -21,7 +25,9 @@ async function run(c: HealthCheck): Promise<string | undefined> {
   try {
     await Promise.race([
       Promise.resolve().then(() => c.check()),
-      new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error('timed out')), CHECK_TIMEOUT_MS); }),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('timed out')), CHECK_TIMEOUT_MS);
+      }),
     ]);
     return undefined;
   } catch (err) {
@@ -41,7 +47,10 @@ export const LOG: HealthCheck = { name: 'log', check: () => undefined };
  * name (the server's own 404). `onFailure` hears the reasons the public reply withholds.
  */
 export async function healthReply(
-  endpoint: string, checks: HealthCheck[], subpath: string, query: URLSearchParams,
+  endpoint: string,
+  checks: HealthCheck[],
+  subpath: string,
+  query: URLSearchParams,
   onFailure?: (failed: { name: string; reason: string }[]) => void,
 ): Promise<HealthReply | undefined> {
   if (subpath !== '') {
@@ -64,7 +73,11 @@ export async function healthReply(
       failed.push({ name: c.name, reason: r });
     } else out += `[+]${c.name} ok\n`;
   });
-  if (excluded.size) out += `warn: some health checks cannot be excluded: no matches for ${[...excluded].sort().map((n) => JSON.stringify(n)).join(',')}\n`;
+  if (excluded.size)
+    out += `warn: some health checks cannot be excluded: no matches for ${[...excluded]
+      .sort()
+      .map((n) => JSON.stringify(n))
+      .join(',')}\n`;
   if (failed.length) {
     onFailure?.(failed);
     return { status: 500, body: `${out}${endpoint} check failed\n`, headers: HEADERS };

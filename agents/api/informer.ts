@@ -34,8 +34,7 @@ export interface InformerOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-export const keyOf = (o: KubeObject): string =>
-  o.metadata?.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : String(o.metadata?.name);
+export const keyOf = (o: KubeObject): string => (o.metadata?.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : String(o.metadata?.name));
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -50,26 +49,48 @@ export class Informer<T extends KubeObject> {
   private resync?: NodeJS.Timeout;
   private readonly o: InformerOptions;
 
-  constructor(private client: ListWatch<T>, private path: string, private query: Query = {}, log?: Logger, o: Omit<InformerOptions, 'log'> = {}) {
+  constructor(
+    private client: ListWatch<T>,
+    private path: string,
+    private query: Query = {},
+    log?: Logger,
+    o: Omit<InformerOptions, 'log'> = {},
+  ) {
     this.syncPromise = new Promise((r) => (this.markSynced = r));
     this.o = { ...o, log };
   }
 
-  on(h: Handlers<T>): this { this.handlers.push(h); return this; }
-  list(): T[] { return [...this.cache.values()]; }
-  get(key: string): T | undefined { return this.cache.get(key); }
-  waitForSync(): Promise<void> { return this.syncPromise; }
+  on(h: Handlers<T>): this {
+    this.handlers.push(h);
+    return this;
+  }
+  list(): T[] {
+    return [...this.cache.values()];
+  }
+  get(key: string): T | undefined {
+    return this.cache.get(key);
+  }
+  waitForSync(): Promise<void> {
+    return this.syncPromise;
+  }
 
   start(): this {
     if (!this.running) {
       this.running = true;
       void this.run();
-      if (this.o.resyncMs) this.resync = setInterval(() => { for (const o of this.cache.values()) this.emit('update', o, o); }, this.o.resyncMs);
+      if (this.o.resyncMs)
+        this.resync = setInterval(() => {
+          for (const o of this.cache.values()) this.emit('update', o, o);
+        }, this.o.resyncMs);
     }
     return this;
   }
 
-  stop(): void { this.running = false; this.abort.abort(); clearInterval(this.resync); }
+  stop(): void {
+    this.running = false;
+    this.abort.abort();
+    clearInterval(this.resync);
+  }
 
   private emit(kind: 'add' | 'update' | 'delete', obj: T, old?: T): void {
     for (const h of this.handlers) {
@@ -77,7 +98,9 @@ export class Informer<T extends KubeObject> {
         if (kind === 'add') h.add?.(obj);
         else if (kind === 'update') h.update?.(obj, old ?? obj);
         else h.delete?.(obj);
-      } catch (err) { this.o.log?.error({ err }, 'informer handler failed'); }
+      } catch (err) {
+        this.o.log?.error({ err }, 'informer handler failed');
+      }
     }
   }
 
@@ -92,7 +115,11 @@ export class Informer<T extends KubeObject> {
       if (!old) this.emit('add', item);
       else if (old.metadata?.resourceVersion !== item.metadata?.resourceVersion) this.emit('update', item, old);
     }
-    for (const [k, old] of [...this.cache]) if (!seen.has(k)) { this.cache.delete(k); this.emit('delete', old); }
+    for (const [k, old] of [...this.cache])
+      if (!seen.has(k)) {
+        this.cache.delete(k);
+        this.emit('delete', old);
+      }
     this.rv = res.metadata.resourceVersion;
     this.markSynced();
   }
@@ -108,9 +135,16 @@ export class Informer<T extends KubeObject> {
     if (e.type === 'BOOKMARK') return;
     const k = keyOf(e.object);
     const old = this.cache.get(k);
-    if (e.type === 'DELETED') { if (old) { this.cache.delete(k); this.emit('delete', e.object); } return; }
+    if (e.type === 'DELETED') {
+      if (old) {
+        this.cache.delete(k);
+        this.emit('delete', e.object);
+      }
+      return;
+    }
     this.cache.set(k, e.object);
-    if (old) this.emit('update', e.object, old); else this.emit('add', e.object);
+    if (old) this.emit('update', e.object, old);
+    else this.emit('add', e.object);
   }
 
   private async run(): Promise<void> {
@@ -119,10 +153,21 @@ export class Informer<T extends KubeObject> {
     let failures = 0;
     while (this.running) {
       try {
-        if (needList) { await this.relist(); needList = false; }
-        await this.client.watch(this.path, {
-          ...this.query, resourceVersion: this.rv, allowWatchBookmarks: true, timeoutSeconds: 300,
-        }, (e) => this.apply(e), this.abort.signal);
+        if (needList) {
+          await this.relist();
+          needList = false;
+        }
+        await this.client.watch(
+          this.path,
+          {
+            ...this.query,
+            resourceVersion: this.rv,
+            allowWatchBookmarks: true,
+            timeoutSeconds: 300,
+          },
+          (e) => this.apply(e),
+          this.abort.signal,
+        );
         failures = 0;
       } catch (err) {
         if (!this.running) break;

@@ -22,5 +22,9 @@ export function isJournalStream(journalStream: string | undefined, fd: { dev: nu
 /** Whether this process's stderr goes to the journal. */
 export function stderrIsJournal(env: NodeJS.ProcessEnv = process.env): boolean {
   if (!env.JOURNAL_STREAM) return false;
-  try { return isJournalStream(env.JOURNAL_STREAM, fstatSync(2)); } catch { return false; }
+  try {
+    return isJournalStream(env.JOURNAL_STREAM, fstatSync(2));
+  } catch {
+    return false;
+  }
 }

@@ -13,7 +13,13 @@ export interface ClusterAuth {
   insecureSkipTLSVerify?: boolean;
 }
 
-interface Named<T> { name: string; [k: string]: unknown; cluster?: T; user?: T; context?: T }
+interface Named<T> {
+  name: string;
+  [k: string]: unknown;
+  cluster?: T;
+  user?: T;
+  context?: T;
+}
 
 function pick<T>(list: Named<T>[] | undefined, name: string, what: string): T {
   const hit = (list ?? []).find((e) => e.name === name);

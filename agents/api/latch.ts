@@ -3,11 +3,15 @@
 export class Latch {
   private opened = false;
   private resolve!: () => void;
-  readonly promise = new Promise<void>((r) => { this.resolve = r; });
+  readonly promise = new Promise<void>((r) => {
+    this.resolve = r;
+  });
   open(): void {
     if (this.opened) return;
     this.opened = true;
     this.resolve();
   }
-  get isOpen(): boolean { return this.opened; }
+  get isOpen(): boolean {
+    return this.opened;
+  }
 }

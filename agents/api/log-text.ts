@@ -20,7 +20,9 @@ export function textLine(rec: Record<string, unknown>): string {
   const time = typeof rec.time === 'number' ? new Date(rec.time).toISOString() : String(rec.time ?? '');
   const level = (LEVELS[Number(rec.level)] ?? String(rec.level)).padEnd(5);
   const who = rec.component ?? rec.name;
-  const fields = Object.entries(rec).filter(([k]) => !HEAD.has(k)).map(([k, v]) => `${k}=${value(v)}`);
+  const fields = Object.entries(rec)
+    .filter(([k]) => !HEAD.has(k))
+    .map(([k, v]) => `${k}=${value(v)}`);
   const err = rec.err as { stack?: unknown } | undefined;
   const stack = err && typeof err === 'object' && typeof err.stack === 'string' ? `\n${err.stack}` : '';
   return `${time} ${level} ${who ? `${String(who)}: ` : ''}${String(rec.msg ?? '')}${fields.length ? ` ${fields.join(' ')}` : ''}${stack}\n`;

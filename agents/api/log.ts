@@ -18,8 +18,12 @@ class JournalDestination {
   lastObj: object = {};
   lastLogger!: pino.Logger;
   private readonly dest = pino.destination(2);
-  write(line: string): void { this.dest.write(`<${syslogPriority(this.lastLevel)}>${line}`); }
-  flush(cb?: (err?: Error) => void): void { this.dest.flush(cb); }
+  write(line: string): void {
+    this.dest.write(`<${syslogPriority(this.lastLevel)}>${line}`);
+  }
+  flush(cb?: (err?: Error) => void): void {
+    this.dest.flush(cb);
+  }
 }
 
 /** --log-format text: each JSON line pino makes, written as one readable line (log-text.ts). */
@@ -35,7 +39,9 @@ class TextDestination {
     }
     this.dest.write(textLine(rec));
   }
-  flush(cb?: (err?: Error) => void): void { this.dest.flush(cb); }
+  flush(cb?: (err?: Error) => void): void {
+    this.dest.flush(cb);
+  }
 }
 
 const journal = stderrIsJournal();

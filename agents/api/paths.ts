@@ -1,7 +1,7 @@
 // URL paths of the Kubernetes REST API: /api/v1/... for the core group, /apis/<group>/<version>/...
 // for the others, namespaced or not, with an optional subresource.
 export interface ResourceRef {
-  group?: string;      // '' or undefined for core
+  group?: string; // '' or undefined for core
   version: string;
   plural: string;
   namespace?: string;

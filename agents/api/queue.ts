@@ -13,7 +13,10 @@ export class WorkQueue {
 
   add(key: string): void {
     if (this.stopped) return;
-    if (this.active.has(key)) { this.dirty.add(key); return; }
+    if (this.active.has(key)) {
+      this.dirty.add(key);
+      return;
+    }
     if (this.queued.has(key)) return;
     this.queued.add(key);
     this.order.push(key);
@@ -21,7 +24,10 @@ export class WorkQueue {
   }
 
   addAfter(key: string, ms: number): void {
-    const t = setTimeout(() => { this.timers.delete(t); this.add(key); }, ms);
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      this.add(key);
+    }, ms);
     this.timers.add(t);
   }
 
@@ -31,7 +37,9 @@ export class WorkQueue {
     this.addAfter(key, Math.min(100 * 2 ** n, maxMs));
   }
 
-  forget(key: string): void { this.failures.delete(key); }
+  forget(key: string): void {
+    this.failures.delete(key);
+  }
 
   /** Runs `workers` loops that each take a key and call fn; fn's rejection schedules a retry. */
   run(workers: number, fn: (key: string) => Promise<void>, onError?: (key: string, err: unknown) => void): void {

@@ -30,7 +30,11 @@ export class SyncRunner {
     if (this.running || this.timer) return;
     const wait = this.lastStart + this.minIntervalMs - this.now();
     if (wait <= 0) void this.go();
-    else this.timer = setTimeout(() => { this.timer = undefined; void this.go(); }, wait);
+    else
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        void this.go();
+      }, wait);
   }
 
   private async go(): Promise<void> {

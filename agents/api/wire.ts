@@ -5,10 +5,7 @@
 // Building the models with Date objects would put milliseconds on the wire (JSON.stringify uses
 // toISOString) where upstream sends seconds, and would never equal the text read back; so objects
 // hawser writes are typed Wire<V1...>: the same model with its time fields as that text.
-export type Wire<T> = T extends Date ? string | null
-  : T extends (infer U)[] ? Wire<U>[]
-    : T extends object ? { [K in keyof T]: Wire<T[K]> }
-      : T;
+export type Wire<T> = T extends Date ? string | null : T extends (infer U)[] ? Wire<U>[] : T extends object ? { [K in keyof T]: Wire<T[K]> } : T;
 
 /** A metav1.Time as Go writes it: RFC 3339 in UTC, whole seconds. */
 export const metaTime = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');

@@ -12,12 +12,18 @@ export async function startAgent(flags: AgentSettings, status: (text: string) =>
   // parse every component's options before starting any, so a bad flag starts nothing
   const opts = agentOptions(flags);
   const [{ startPodnet }, { startKubelet }, { startKubeProxy }] = await Promise.all([
-    import('../podnet/podnet.ts'), import('../kubelet/kubelet.ts'), import('../kube-proxy/index.ts'),
+    import('../podnet/podnet.ts'),
+    import('../kubelet/kubelet.ts'),
+    import('../kube-proxy/index.ts'),
   ]);
   const stops: (() => Promise<void> | void)[] = [];
   const stop = async () => {
     for (const s of stops.reverse()) {
-      try { await s(); } catch (e) { log.warn({ err: e }, 'stopping a component failed'); }
+      try {
+        await s();
+      } catch (e) {
+        log.warn({ err: e }, 'stopping a component failed');
+      }
     }
   };
   // ready (systemd's READY=1) once every part is: podnet reconciled, the kubelet registered and

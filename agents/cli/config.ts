@@ -50,10 +50,12 @@ export function settingsFrom<S extends Spec>(spec: S, input: CommandInput): Sett
   }
 }
 
-
 export function parseKeyValues(s: string | undefined): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const part of (s ?? '').split(',').map((x) => x.trim()).filter(Boolean)) {
+  for (const part of (s ?? '')
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean)) {
     const i = part.indexOf('=');
     if (i <= 0) throw new Error(`expected key=value, got "${part}"`);
     out[part.slice(0, i)] = part.slice(i + 1);
@@ -63,9 +65,13 @@ export function parseKeyValues(s: string | undefined): Record<string, string> {
 
 /** key=value:Effect or key:Effect, as kubelet's --register-with-taints. */
 export function parseTaints(s: string | undefined): { key: string; value?: string; effect: string }[] {
-  return (s ?? '').split(',').map((x) => x.trim()).filter(Boolean).map((t) => {
-    const m = /^([^=:]+)(?:=([^:]*))?:(NoSchedule|PreferNoSchedule|NoExecute)$/.exec(t);
-    if (!m) throw new Error(`bad taint "${t}": want key[=value]:NoSchedule|PreferNoSchedule|NoExecute`);
-    return { key: m[1], ...(m[2] !== undefined ? { value: m[2] } : {}), effect: m[3] };
-  });
+  return (s ?? '')
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean)
+    .map((t) => {
+      const m = /^([^=:]+)(?:=([^:]*))?:(NoSchedule|PreferNoSchedule|NoExecute)$/.exec(t);
+      if (!m) throw new Error(`bad taint "${t}": want key[=value]:NoSchedule|PreferNoSchedule|NoExecute`);
+      return { key: m[1], ...(m[2] !== undefined ? { value: m[2] } : {}), effect: m[3] };
+    });
 }

@@ -38,7 +38,10 @@ export const logSpec = {
 
 export const logFlags = <C extends Command>(c: C): C => addFlags(c, logSpec);
 
-export interface LogSettings { level: LogLevel; format: LogFormat }
+export interface LogSettings {
+  level: LogLevel;
+  format: LogFormat;
+}
 
 /** The parsed flags (and the environment's existing choice) -> what the loggers use. Pure. */
 export function logSettings(o: { v?: number; logLevel?: LogLevel; logFormat?: LogFormat }, env: { level?: string; tty: boolean }): LogSettings {

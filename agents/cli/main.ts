@@ -32,7 +32,10 @@ function component<N extends SpecName>(name: N, run: (o: Settings<Specs[N]>) => 
     applyLogFlags(settingsFrom(logSpec, input));
     if (input.upstream) {
       const { kind, ignored } = input.upstream;
-      logger(name).info({ file: input.path, ignored }, `read ${kind}: ${ignored.length ? `ignoring fields hawser does not implement: ${ignored.join(', ')}` : 'every set field is implemented'} (docs/flags.md)`);
+      logger(name).info(
+        { file: input.path, ignored },
+        `read ${kind}: ${ignored.length ? `ignoring fields hawser does not implement: ${ignored.join(', ')}` : 'every set field is implemented'} (docs/flags.md)`,
+      );
     }
     await run(settingsFrom(spec, input));
   });
@@ -55,10 +58,14 @@ component('control-plane', async (o) => {
   const { startControlPlane } = await import('../control-plane/index.ts');
   const { defaultHostAddress } = await import('./host-address.ts');
   const cp = await startControlPlane({
-    dataDir: o.dataDir, bindAddress: o.bindAddress, port: o.port,
+    dataDir: o.dataDir,
+    bindAddress: o.bindAddress,
+    port: o.port,
     advertiseAddress: o.advertiseAddress ?? (o.bindAddress !== '0.0.0.0' ? o.bindAddress : defaultHostAddress()),
     extraSANs: o.tlsSan,
-    clusterCIDR: o.clusterCidr, nodeCIDRMaskSize: o.nodeCidrMaskSize, serviceCIDR: o.serviceCidr,
+    clusterCIDR: o.clusterCidr,
+    nodeCIDRMaskSize: o.nodeCidrMaskSize,
+    serviceCIDR: o.serviceCidr,
     clusterDNS: o.clusterDns ? { port: o.dnsPort, serviceIP: o.clusterDns, clusterDomain: o.clusterDomain, resolvConf: o.resolvConf } : undefined,
     datastoreEndpoint: o.datastoreEndpoint || undefined,
     tokenAuthFile: o.tokenAuthFile || undefined,
@@ -74,7 +81,8 @@ component('control-plane', async (o) => {
   if (o.writeKubeconfig) (await import('./install/admin-kubeconfig.ts')).copyAdminKubeconfig(adminKubeconfig, o.writeKubeconfig);
   process.stderr.write(`control plane serving on ${cp.url}; admin kubeconfig: ${o.writeKubeconfig || adminKubeconfig}\n`);
   holdOpen(() => cp.close(), { when: Promise.resolve(), status: `serving on ${cp.url}` });
-}).alias('server')
+})
+  .alias('server')
   .description('API server, storage, scheduler and controllers in one process');
 
 component('kubelet', async (s) => {
@@ -84,14 +92,15 @@ component('kubelet', async (s) => {
   const k = await startKubelet(o);
   await systemd.status(`node ${o.nodeName} registered; listing the runtime`);
   holdOpen(() => k.stop(), { when: k.ready, status: `node ${o.nodeName} registered, runtime listed` });
-}).description('register this node and run its pods through CRI')
+})
+  .description('register this node and run its pods through CRI')
   .addHelpText('after', '\n`hawser agent` runs the kubelet, podnet and kube-proxy in one process.');
 
 component('podnet', async (o) => {
   const { startPodnet } = await import('../podnet/podnet.ts');
   const p = await startPodnet(podnetOptions(o));
   holdOpen(() => p.stop(), { when: p.ready, status: 'pod network reconciled' });
-}).description('pod network agent: CNI config for this node, routes to the other nodes\' pods');
+}).description("pod network agent: CNI config for this node, routes to the other nodes' pods");
 
 /** --cleanup on kube-proxy (and the agent that runs it): remove every mode's rules and exit, as upstream. */
 async function proxyCleanupAndExit(): Promise<void> {
@@ -107,7 +116,8 @@ component('kube-proxy', async (o) => {
   const { startKubeProxy } = await import('../kube-proxy/index.ts');
   const p = await startKubeProxy(proxyOptions(o));
   holdOpen(() => p.stop(), { when: p.ready, status: 'Service rules synced' });
-}).alias('proxy')
+})
+  .alias('proxy')
   .description('Services and EndpointSlices as kernel rules: iptables (default), nftables or ipvs');
 
 component('agent', async (o) => {
@@ -118,11 +128,12 @@ component('agent', async (o) => {
 }).description('every node agent in one process, as k3s runs its agent: podnet, the kubelet and kube-proxy');
 
 component('cni-daemon', async () => {
-  await import('../../cni-plugins/daemon/main.ts');   // exits at once when another daemon serves
+  await import('../../cni-plugins/daemon/main.ts'); // exits at once when another daemon serves
   await systemd.ready('serving CNI requests');
-}).description('serve the CNI plugins from a resident process in this network namespace (the exec\'d shims hand requests to it)');
+}).description("serve the CNI plugins from a resident process in this network namespace (the exec'd shims hand requests to it)");
 
-program.command('kubeconfig')
+program
+  .command('kubeconfig')
   .description('issue a kubeconfig with a client certificate signed by the cluster CA')
   .requiredOption('--user <name>', 'user (certificate CN), e.g. system:node:worker1')
   .option('--group <names>', 'groups (certificate O), comma separated', '')
@@ -135,13 +146,15 @@ program.command('kubeconfig')
   });
 
 const lab = program.command('lab').description('a multi-node cluster in network namespaces on this host');
-const labOpts = (c: Command) => c
-  .option('--name <name>', 'lab name (prefix of its namespaces and links)', 'hawser')
-  .option('--subnet <cidr>', 'the /24 joining the nodes', '10.77.0.0/24')
-  .option('--workers <n>', 'worker nodes', (v) => Number(v), 2)
-  .option('--state-dir <dir>', 'where the lab keeps its state', '/var/lib/hawser-lab');
+const labOpts = (c: Command) =>
+  c
+    .option('--name <name>', 'lab name (prefix of its namespaces and links)', 'hawser')
+    .option('--subnet <cidr>', 'the /24 joining the nodes', '10.77.0.0/24')
+    .option('--workers <n>', 'worker nodes', (v) => Number(v), 2)
+    .option('--state-dir <dir>', 'where the lab keeps its state', '/var/lib/hawser-lab');
 
-labOpts(lab.command('up')).option('--no-demo', 'skip the demo pods')
+labOpts(lab.command('up'))
+  .option('--no-demo', 'skip the demo pods')
   .option('--podnet-backend <host-gw|vxlan>', 'how pod traffic crosses nodes', 'host-gw')
   .option('--machines', 'instead: three Debian machines booted with systemd-nspawn, the release installed in each (sudo make vm-lab)')
   .option('--release <file>', 'with --machines: the release tarball (default: dist/release/ of this build)')
@@ -151,11 +164,21 @@ labOpts(lab.command('up')).option('--no-demo', 'skip the demo pods')
     const { labUp, showLab, repoFromBin } = await import('./lab/up.ts');
     const bin = bundlePath();
     const repo = repoFromBin(bin);
-    const l = await labUp({ name: o.name, subnet: o.subnet, workers: o.workers, stateRoot: o.stateDir, podnetBackend: o.podnetBackend, bin, repo, demo: o.demo });
+    const l = await labUp({
+      name: o.name,
+      subnet: o.subnet,
+      workers: o.workers,
+      stateRoot: o.stateDir,
+      podnetBackend: o.podnetBackend,
+      bin,
+      repo,
+      demo: o.demo,
+    });
     process.stdout.write(`\n${showLab(l, repo)}`);
   });
 
-labOpts(lab.command('down')).description('remove every namespace, link, rule, process and file of the lab')
+labOpts(lab.command('down'))
+  .description('remove every namespace, link, rule, process and file of the lab')
   .option('--machines', 'the machine lab instead (make vm-lab-down)')
   .action(async (o) => {
     if (o.machines) return (await import('./machines/cli.ts')).machinesDownCommand();
@@ -166,7 +189,8 @@ labOpts(lab.command('down')).description('remove every namespace, link, rule, pr
 
 registerInstallCommands(program);
 
-program.command('status')
+program
+  .command('status')
   .description('what is installed and running here, versions, nodes and pods, certificate expiry (exit 1 on a problem)')
   .action(async () => {
     const { gatherStatus } = await import('./status/gather.ts');
@@ -176,7 +200,8 @@ program.command('status')
     process.exitCode = r.code;
   });
 
-program.command('check-config')
+program
+  .command('check-config')
   .description('check this host for what hawser needs: kernel features, cgroups, iptables, ports, CIDR overlaps (exit 1 if something fails)')
   .option('--role <server|agent>', 'what to check for (default: the installed role, else agent)')
   .option('--cluster-cidr <cidr>', 'pod network (default: the installed setting)')
@@ -193,17 +218,20 @@ program.command('check-config')
 const secrets = program.command('secrets-encrypt').description('secrets encryption at rest: status and key rotation (run on the server host)');
 const secretsOpts = (c: Command) => c.option('--data-dir <dir>', 'control plane data dir', '/var/lib/hawser/server');
 const waitOpts = (c: Command) => secretsOpts(c).option('--timeout <seconds>', 'how long to wait for the control plane', (v) => Number(v), 300);
-secretsOpts(secrets.command('status')).description('whether Secrets are encrypted, the rotation stage and the keys')
+secretsOpts(secrets.command('status'))
+  .description('whether Secrets are encrypted, the rotation stage and the keys')
   .action(async (o) => {
     const { encryptionStatus } = await import('./secrets-encrypt.ts');
     process.stdout.write(encryptionStatus(o.dataDir));
   });
-secretsOpts(secrets.command('prepare')).description('add a new key that every server reads with (not yet written with)')
+secretsOpts(secrets.command('prepare'))
+  .description('add a new key that every server reads with (not yet written with)')
   .action(async (o) => {
     const { prepareKey } = await import('./secrets-encrypt.ts');
     process.stdout.write(`prepared key ${prepareKey(o.dataDir)}\n`);
   });
-secretsOpts(secrets.command('rotate')).description('make the prepared key the one new writes use')
+secretsOpts(secrets.command('rotate'))
+  .description('make the prepared key the one new writes use')
   .action(async (o) => {
     const { rotateKey } = await import('./secrets-encrypt.ts');
     process.stdout.write(`key ${rotateKey(o.dataDir)} is now active; run "hawser secrets-encrypt reencrypt" to rewrite the existing Secrets\n`);
@@ -213,10 +241,10 @@ const reencryptAction = (verb: 'reencrypt' | 'rotate-keys') => async (o: { dataD
   const s = await (verb === 'reencrypt' ? m.reencrypt : m.rotateKeys)(o.dataDir, { timeoutMs: o.timeout * 1000 });
   process.stdout.write(`reencryption finished: ${s.rewritten} of ${s.total} rewritten; older keys removed\n`);
 };
-waitOpts(secrets.command('reencrypt')).description('have the running control plane rewrite every Secret with the active key, then drop the others')
+waitOpts(secrets.command('reencrypt'))
+  .description('have the running control plane rewrite every Secret with the active key, then drop the others')
   .action(reencryptAction('reencrypt'));
-waitOpts(secrets.command('rotate-keys')).description('prepare, rotate and reencrypt in one step')
-  .action(reencryptAction('rotate-keys'));
+waitOpts(secrets.command('rotate-keys')).description('prepare, rotate and reencrypt in one step').action(reencryptAction('rotate-keys'));
 
 program.parseAsync().catch((err: Error) => {
   process.stderr.write(`hawser: ${err.message}\n`);

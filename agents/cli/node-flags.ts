@@ -8,8 +8,19 @@ import type { PodnetOptions } from '../podnet/podnet.ts';
 import { LAYOUT } from './install/layout.ts';
 import { addFlags, compose, settingsOf } from './flags/spec.ts';
 import {
-  agentCredentials, clusterCidrPart, kubeletOwn, kubeletSpec, nodeIpPart, podnetOwn, proxyModePart, proxyOwn, sharedNodeSpec,
-  type AgentSettings, type KubeletSettings, type PodnetSettings, type ProxySettings,
+  agentCredentials,
+  clusterCidrPart,
+  kubeletOwn,
+  kubeletSpec,
+  nodeIpPart,
+  podnetOwn,
+  proxyModePart,
+  proxyOwn,
+  sharedNodeSpec,
+  type AgentSettings,
+  type KubeletSettings,
+  type PodnetSettings,
+  type ProxySettings,
 } from './flags/node.ts';
 
 // The spec's parts as commander options, for callers that build a command piece by piece.
@@ -25,7 +36,8 @@ export const agentCredentialFlags = (c: Command) => addFlags(c, agentCredentials
  * release has only the node's (an upgrade re-runs install, not join), so those serve until it
  * joins again, as they did before.
  */
-const componentKubeconfig = (file: string): string => (file === LAYOUT.podnetKubeconfig || file === LAYOUT.proxyKubeconfig) && !existsSync(file) ? LAYOUT.kubeconfig : file;
+const componentKubeconfig = (file: string): string =>
+  (file === LAYOUT.podnetKubeconfig || file === LAYOUT.proxyKubeconfig) && !existsSync(file) ? LAYOUT.kubeconfig : file;
 
 /** Each component's options from `hawser agent`'s settings: the shared ones, then each its own credentials. */
 export function agentOptions(o: AgentSettings): { podnet: PodnetOptions; kubelet: KubeletOptions; proxy: KubeProxyOptions } {
@@ -42,30 +54,63 @@ export const kubeletOptions = (raw: Readonly<Record<string, unknown>>): KubeletO
 
 export function toKubeletOptions(o: KubeletSettings): KubeletOptions {
   return {
-    nodeName: o.nodeName, kubeconfig: o.kubeconfig, runtimeEndpoint: o.containerRuntimeEndpoint, rootDir: o.rootDir,
-    podLogDir: o.podLogDir, cgroupRoot: o.cgroupRoot, cgroupDriver: o.cgroupDriver, podPidsLimit: o.podMaxPids, nodeIP: o.nodeIp || undefined, nodeLabels: o.nodeLabels,
-    registerWithTaints: o.registerWithTaints, maxPods: o.maxPods, port: o.port, healthzPort: o.healthzPort, resolvConf: o.resolvConf, relistMs: 1000,
-    clusterDNS: o.clusterDns, clusterDomain: o.clusterDomain,
-    podManifestPath: o.podManifestPath || undefined, systemReserved: o.systemReserved, kubeReserved: o.kubeReserved, evictionHard: o.evictionHard,
-    imageGCHighThreshold: o.imageGcHighThreshold, imageGCLowThreshold: o.imageGcLowThreshold, imageMinimumGCAge: o.minimumImageTtlDuration,
+    nodeName: o.nodeName,
+    kubeconfig: o.kubeconfig,
+    runtimeEndpoint: o.containerRuntimeEndpoint,
+    rootDir: o.rootDir,
+    podLogDir: o.podLogDir,
+    cgroupRoot: o.cgroupRoot,
+    cgroupDriver: o.cgroupDriver,
+    podPidsLimit: o.podMaxPids,
+    nodeIP: o.nodeIp || undefined,
+    nodeLabels: o.nodeLabels,
+    registerWithTaints: o.registerWithTaints,
+    maxPods: o.maxPods,
+    port: o.port,
+    healthzPort: o.healthzPort,
+    resolvConf: o.resolvConf,
+    relistMs: 1000,
+    clusterDNS: o.clusterDns,
+    clusterDomain: o.clusterDomain,
+    podManifestPath: o.podManifestPath || undefined,
+    systemReserved: o.systemReserved,
+    kubeReserved: o.kubeReserved,
+    evictionHard: o.evictionHard,
+    imageGCHighThreshold: o.imageGcHighThreshold,
+    imageGCLowThreshold: o.imageGcLowThreshold,
+    imageMinimumGCAge: o.minimumImageTtlDuration,
   };
 }
 
 export function podnetOptions(o: PodnetSettings): PodnetOptions {
   return {
-    nodeName: o.nodeName, kubeconfig: componentKubeconfig(o.kubeconfig), cniConfDir: o.cniConfDir, cniBinDir: o.cniBinDir,
-    ipamDataDir: o.ipamDataDir, bridge: o.bridge, clusterCIDR: o.clusterCidr, backend: o.backend,
+    nodeName: o.nodeName,
+    kubeconfig: componentKubeconfig(o.kubeconfig),
+    cniConfDir: o.cniConfDir,
+    cniBinDir: o.cniBinDir,
+    ipamDataDir: o.ipamDataDir,
+    bridge: o.bridge,
+    clusterCIDR: o.clusterCidr,
+    backend: o.backend,
     disableNetworkPolicy: o.disableNetworkPolicy,
-    healthzPort: o.podnetHealthzPort, proxyMode: o.proxyMode,
+    healthzPort: o.podnetHealthzPort,
+    proxyMode: o.proxyMode,
   };
 }
 
 export function proxyOptions(o: ProxySettings): KubeProxyOptions {
   return {
-    nodeName: o.nodeName, kubeconfig: componentKubeconfig(o.kubeconfig), mode: o.proxyMode, clusterCIDR: o.clusterCidr, nodeIP: o.nodeIp || undefined,
-    healthzBindAddress: o.healthzBindAddress, metricsBindAddress: o.metricsBindAddress,
-    minSyncPeriodMs: o.minSyncPeriod, syncPeriodMs: o.syncPeriod,
-    masqueradeAll: o.masqueradeAll, nodePortAddresses: o.nodeportAddresses?.length ? o.nodeportAddresses : undefined,
+    nodeName: o.nodeName,
+    kubeconfig: componentKubeconfig(o.kubeconfig),
+    mode: o.proxyMode,
+    clusterCIDR: o.clusterCidr,
+    nodeIP: o.nodeIp || undefined,
+    healthzBindAddress: o.healthzBindAddress,
+    metricsBindAddress: o.metricsBindAddress,
+    minSyncPeriodMs: o.minSyncPeriod,
+    syncPeriodMs: o.syncPeriod,
+    masqueradeAll: o.masqueradeAll,
+    nodePortAddresses: o.nodeportAddresses?.length ? o.nodeportAddresses : undefined,
     ipvsScheduler: o.ipvsScheduler,
     ingress: ingressOptions(o),
   };

@@ -44,8 +44,13 @@ export interface Notifier {
 type Send = (args: string[], env: NodeJS.ProcessEnv) => Promise<void>;
 
 // a failed notification is not fatal: without READY systemd's start timeout says so
-const systemdNotify: Send = (args, env) => runOk('systemd-notify', args, { env, timeoutMs: 10_000 })
-  .then(() => undefined, (err: Error) => { process.stderr.write(`${err.message}\n`); });
+const systemdNotify: Send = (args, env) =>
+  runOk('systemd-notify', args, { env, timeoutMs: 10_000 }).then(
+    () => undefined,
+    (err: Error) => {
+      process.stderr.write(`${err.message}\n`);
+    },
+  );
 
 /**
  * The process's notifier. Takes NOTIFY_SOCKET and WATCHDOG_* out of process.env (as

@@ -15,7 +15,10 @@ function enabledConfig(dataDir: string): EncryptionConfiguration {
 }
 
 /** The first provider of each resource entry with its keys changed by `f` (identity entries stay). */
-function withWriterKeys(cfg: EncryptionConfiguration, f: (keys: ReturnType<typeof providerKeys>) => ReturnType<typeof providerKeys>['keys']): EncryptionConfiguration {
+function withWriterKeys(
+  cfg: EncryptionConfiguration,
+  f: (keys: ReturnType<typeof providerKeys>) => ReturnType<typeof providerKeys>['keys'],
+): EncryptionConfiguration {
   return {
     ...cfg,
     resources: cfg.resources.map((r) => {
@@ -44,9 +47,9 @@ export function encryptionStatus(dataDir: string): string {
     lines.push(`Keys for ${r.resources.join(', ')} (first one writes): ${keys.join(', ')}`);
   }
   if (s.finishedAt) {
-    lines.push(s.error
-      ? `Last reencryption: failed at ${s.finishedAt}: ${s.error}`
-      : `Last reencryption: ${s.finishedAt}, ${s.rewritten} of ${s.total} rewritten`);
+    lines.push(
+      s.error ? `Last reencryption: failed at ${s.finishedAt}: ${s.error}` : `Last reencryption: ${s.finishedAt}, ${s.rewritten} of ${s.total} rewritten`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }
@@ -95,12 +98,17 @@ export async function reencrypt(dataDir: string, o: { timeoutMs: number; pollMs?
     if (s.stage === 'reencrypt_finished') return s;
     if (s.stage === 'reencrypt_failed') throw new Error(`reencryption failed: ${s.error}`);
   }
-  throw new Error(`the control plane did not finish the reencryption within ${o.timeoutMs / 1000} s: is it running with --secrets-encryption? The request stays pending`);
+  throw new Error(
+    `the control plane did not finish the reencryption within ${o.timeoutMs / 1000} s: is it running with --secrets-encryption? The request stays pending`,
+  );
 }
 
 /** prepare + rotate + reencrypt at once: safe on a single server, which reloads the keys before it reencrypts. */
 export async function rotateKeys(dataDir: string, o: { timeoutMs: number; pollMs?: number; now?: Date }): Promise<EncryptionState> {
   const cfg = enabledConfig(dataDir);
-  writeConfig(dataDir, withWriterKeys(cfg, ({ type, keys }) => [newKey(type === 'aesgcm' ? 'aesgcm' : 'aescbc', o.now), ...keys]));
+  writeConfig(
+    dataDir,
+    withWriterKeys(cfg, ({ type, keys }) => [newKey(type === 'aesgcm' ? 'aesgcm' : 'aescbc', o.now), ...keys]),
+  );
   return reencrypt(dataDir, o);
 }

@@ -23,7 +23,10 @@ export function firstServiceIP(serviceCIDR: string): string {
   return nthIP(c, 1);
 }
 
-export async function bootstrap(client: LoopbackClient, o: { serviceCIDR: string; advertiseAddress: string; port: number; ingressClass?: boolean }): Promise<void> {
+export async function bootstrap(
+  client: LoopbackClient,
+  o: { serviceCIDR: string; advertiseAddress: string; port: number; ingressClass?: boolean },
+): Promise<void> {
   for (const name of SYSTEM_NAMESPACES) {
     await ensure(() => client.create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }));
   }
@@ -32,11 +35,14 @@ export async function bootstrap(client: LoopbackClient, o: { serviceCIDR: string
   await ensure(() => client.create('/apis/storage.k8s.io/v1/storageclasses', localPathClass()));
   // the built-in ingress controller's class (agents/ingress), default as k3s's traefik: made when missing
   if (o.ingressClass) {
-    await ensure(() => client.create('/apis/networking.k8s.io/v1/ingressclasses', {
-      apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass',
-      metadata: { name: CLASS_NAME, annotations: { 'ingressclass.kubernetes.io/is-default-class': 'true' } },
-      spec: { controller: CONTROLLER_NAME },
-    }));
+    await ensure(() =>
+      client.create('/apis/networking.k8s.io/v1/ingressclasses', {
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'IngressClass',
+        metadata: { name: CLASS_NAME, annotations: { 'ingressclass.kubernetes.io/is-default-class': 'true' } },
+        spec: { controller: CONTROLLER_NAME },
+      }),
+    );
   }
   const labels = { component: 'apiserver', provider: 'kubernetes' };
   const ports = [{ name: 'https', port: 443, protocol: 'TCP', targetPort: o.port }];

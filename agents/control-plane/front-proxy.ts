@@ -39,7 +39,12 @@ export function authenticationConfigData(clientCA: string, frontProxyCA: string)
 /** Writes kube-system/extension-apiserver-authentication (made, or replaced when it differs). */
 export async function publishAuthenticationConfig(client: LoopbackClient, clientCA: string, frontProxyCA: string): Promise<void> {
   const path = '/api/v1/namespaces/kube-system/configmaps';
-  const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'extension-apiserver-authentication', namespace: 'kube-system' }, data: authenticationConfigData(clientCA, frontProxyCA) };
+  const cm = {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'extension-apiserver-authentication', namespace: 'kube-system' },
+    data: authenticationConfigData(clientCA, frontProxyCA),
+  };
   try {
     await client.create(path, cm);
   } catch (e) {

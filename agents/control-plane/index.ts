@@ -101,7 +101,10 @@ function hostForUrl(addr: string): string {
 }
 
 function checkCIDRs(o: ControlPlaneOptions): void {
-  for (const [flag, v] of [['cluster CIDR', o.clusterCIDR], ['service CIDR', o.serviceCIDR]] as const) {
+  for (const [flag, v] of [
+    ['cluster CIDR', o.clusterCIDR],
+    ['service CIDR', o.serviceCIDR],
+  ] as const) {
     if (!parseCIDR(v)) throw new Error(`invalid ${flag}: ${v}`);
   }
   const c = parseCIDR(o.clusterCIDR)!;
@@ -174,7 +177,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ url: 
     handler,
     preAuth: (req, res) => joinRoutes?.(req, res) ?? false,
     tokens: authn,
-    host: wildcard ? (o.bindAddress || '0.0.0.0') : o.bindAddress,
+    host: wildcard ? o.bindAddress || '0.0.0.0' : o.bindAddress,
     port: o.port,
     key: serving.keyPem,
     cert: serving.certPem,
@@ -192,11 +195,16 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ url: 
   handler.setServerAddress(`${hostForUrl(o.advertiseAddress)}:${http.port}`);
   const system = new LoopbackClient(handler, { name: 'system:apiserver', groups: ['system:masters', 'system:authenticated'] });
   joinRoutes = joinHandler({
-    dataDir: o.dataDir, serverURL: url,
-    nodeExists: (name) => system.request('GET', `/api/v1/nodes/${name}`).then(() => true, (e: unknown) => {
-      if ((e as { code?: number }).code === 404) return false;
-      throw e;
-    }),
+    dataDir: o.dataDir,
+    serverURL: url,
+    nodeExists: (name) =>
+      system.request('GET', `/api/v1/nodes/${name}`).then(
+        () => true,
+        (e: unknown) => {
+          if ((e as { code?: number }).code === 404) return false;
+          throw e;
+        },
+      ),
   });
   const admin = await ensureClientCert(ca, tlsDir(o.dataDir), 'admin', 'admin', ['system:masters'], 3650);
   writeKubeconfig(join(o.dataDir, 'admin.kubeconfig'), { server: url, caPem: ca.certPem, user: 'admin', certPem: admin.certPem, keyPem: admin.keyPem });
@@ -223,10 +231,16 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ url: 
   availability.start();
 
   // the built-in metrics-server behind metrics.k8s.io, in every control plane (each serves the API)
-  const scraper = metrics && !o.metricsSource ? new MetricsScraper({
-    store: metrics, creds: { cert: kubeletClient.certPem, key: kubeletClient.keyPem, ca: ca.certPem },
-    nodes: async () => (await system.list('/api/v1/nodes')).items, log: logger('metrics-scraper'), resolutionMs: o.metricResolutionMs,
-  }) : undefined;
+  const scraper =
+    metrics && !o.metricsSource
+      ? new MetricsScraper({
+          store: metrics,
+          creds: { cert: kubeletClient.certPem, key: kubeletClient.keyPem, ca: ca.certPem },
+          nodes: async () => (await system.list('/api/v1/nodes')).items,
+          log: logger('metrics-scraper'),
+          resolutionMs: o.metricResolutionMs,
+        })
+      : undefined;
   scraper?.start();
 
   const controllerUser = { name: 'system:kube-controller-manager', groups: ['system:authenticated'] };
@@ -236,9 +250,18 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ url: 
   // restarted process takes its own lease back at once
   const identity = `${hostname()}_${createHash('sha256').update(o.dataDir).digest('hex').slice(0, 8)}`;
   let scheduler: Scheduler | undefined;
-  const schedulerElection = runWhenLeader(new LoopbackClient(handler, schedulerUser), { name: 'hawser-scheduler', identity, log: logger('scheduler') },
-    async () => { scheduler = new Scheduler(new LoopbackClient(handler, schedulerUser), logger('scheduler')); await scheduler.start(); },
-    () => { scheduler?.stop(); scheduler = undefined; });
+  const schedulerElection = runWhenLeader(
+    new LoopbackClient(handler, schedulerUser),
+    { name: 'hawser-scheduler', identity, log: logger('scheduler') },
+    async () => {
+      scheduler = new Scheduler(new LoopbackClient(handler, schedulerUser), logger('scheduler'));
+      await scheduler.start();
+    },
+    () => {
+      scheduler?.stop();
+      scheduler = undefined;
+    },
+  );
   const manager = runControllerManager(new LoopbackClient(handler, controllerUser), logger('controller-manager'), {
     identity,
     gcRediscoverMs: o.gcRediscoverMs,
@@ -250,7 +273,11 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ url: 
       (informers) => new RootCAPublisher(new LoopbackClient(handler, controllerUser), logger('root-ca-publisher'), ca.certPem, { informers }),
       (informers) => new ClusterRoleAggregationController(new LoopbackClient(handler, controllerUser), logger('clusterrole-aggregation'), informers),
       (informers) => new PodGC(new LoopbackClient(handler, controllerUser), logger('pod-gc'), undefined, informers),
-      (informers) => new NodeLifecycleController(new LoopbackClient(handler, controllerUser), logger('node-lifecycle'), { gracePeriodMs: (o.nodeMonitorGracePeriodSeconds ?? 50) * 1000, informers }),
+      (informers) =>
+        new NodeLifecycleController(new LoopbackClient(handler, controllerUser), logger('node-lifecycle'), {
+          gracePeriodMs: (o.nodeMonitorGracePeriodSeconds ?? 50) * 1000,
+          informers,
+        }),
     ],
   });
   const eventTTL = startEventTTL(new LoopbackClient(handler, controllerUser), logger('event-ttl'));
@@ -261,10 +288,18 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ url: 
     const dnsCert = await ensureClientCert(ca, tlsDir(o.dataDir), 'hawser-dns', DNS_USER, [], 3650);
     writeKubeconfig(join(o.dataDir, 'dns.kubeconfig'), { server: url, caPem: ca.certPem, user: DNS_USER, certPem: dnsCert.certPem, keyPem: dnsCert.keyPem });
     const dnsApi = new ApiClient(loadKubeconfig(join(o.dataDir, 'dns.kubeconfig')), 'hawser-cluster-dns');
-    const d = await startClusterDNS({ api: dnsApi, bindAddress: o.advertiseAddress, port: o.clusterDNS.port,
-      clusterDomain: o.clusterDNS.clusterDomain, resolvConf: o.clusterDNS.resolvConf });
-    await ensureKubeDnsService(new ApiClient(loadKubeconfig(join(o.dataDir, 'admin.kubeconfig')), 'hawser-cluster-dns'),
-      { clusterIP: o.clusterDNS.serviceIP, endpointIPs: [o.advertiseAddress], port: d.port });
+    const d = await startClusterDNS({
+      api: dnsApi,
+      bindAddress: o.advertiseAddress,
+      port: o.clusterDNS.port,
+      clusterDomain: o.clusterDNS.clusterDomain,
+      resolvConf: o.clusterDNS.resolvConf,
+    });
+    await ensureKubeDnsService(new ApiClient(loadKubeconfig(join(o.dataDir, 'admin.kubeconfig')), 'hawser-cluster-dns'), {
+      clusterIP: o.clusterDNS.serviceIP,
+      endpointIPs: [o.advertiseAddress],
+      port: d.port,
+    });
     dns = d;
   }
   log.info({ url, dataDir: o.dataDir }, 'control plane ready');

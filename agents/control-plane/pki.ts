@@ -5,7 +5,20 @@
 import { X509Certificate as NodeX509 } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { certSANs, crypto, DAY_MS as DAY, generateKeys, KEY_ALG as ALG, privateKeyPem, sanExtension, selfSigned, serialNumber as serial, toPem, x509, type KeyPair } from '../api/certs.ts';
+import {
+  certSANs,
+  crypto,
+  DAY_MS as DAY,
+  generateKeys,
+  KEY_ALG as ALG,
+  privateKeyPem,
+  sanExtension,
+  selfSigned,
+  serialNumber as serial,
+  toPem,
+  x509,
+  type KeyPair,
+} from '../api/certs.ts';
 import { writeFileAtomic } from './private-file.ts';
 
 export { certSANs, type KeyPair };

@@ -14,7 +14,16 @@ import { SyncRunner } from '../api/sync-runner.ts';
 import { EventRecorder } from '../kubelet/pods/events.ts';
 import { IngressProxy } from './proxy.ts';
 import {
-  buildRoutes, desiredStatus, endpointsFor, type EndpointSliceObj, type IngressClassObj, type IngressObj, isOurs, missingReferences, type ServiceObj, statusDiffers,
+  buildRoutes,
+  desiredStatus,
+  endpointsFor,
+  type EndpointSliceObj,
+  type IngressClassObj,
+  type IngressObj,
+  isOurs,
+  missingReferences,
+  type ServiceObj,
+  statusDiffers,
 } from './routes.ts';
 
 export interface IngressOptions {
@@ -52,61 +61,82 @@ export async function startIngress(o: IngressOptions): Promise<{ ports: { http: 
   /** problems already reported, so that a sync repeats no event */
   let reported = new Set<string>();
 
-  const runner = new SyncRunner(async () => {
-    const ours = ingresses.list().filter((i) => isOurs(i, classes.list()));
-    const routes = buildRoutes(ours);
-    const problems = routes.problems.join('; ');
-    if (problems && problems !== lastProblems) log.warn({ problems: routes.problems }, 'ingress rules refused');
-    lastProblems = problems;
-    const contexts = new Map<string, tls.SecureContext>();
-    const nextCache = new Map<string, tls.SecureContext>();
-    for (const ref of new Set(routes.tls.values())) {
-      const [ns, name] = ref.split('/');
-      const s = secrets.get(`${ns}/${name}`);
-      if (!s?.data?.['tls.crt'] || !s.data['tls.key']) {
-        log.warn({ secret: ref }, 'ingress TLS secret missing or without tls.crt/tls.key; its hosts get the default certificate');
-        continue;
+  const runner = new SyncRunner(
+    async () => {
+      const ours = ingresses.list().filter((i) => isOurs(i, classes.list()));
+      const routes = buildRoutes(ours);
+      const problems = routes.problems.join('; ');
+      if (problems && problems !== lastProblems) log.warn({ problems: routes.problems }, 'ingress rules refused');
+      lastProblems = problems;
+      const contexts = new Map<string, tls.SecureContext>();
+      const nextCache = new Map<string, tls.SecureContext>();
+      for (const ref of new Set(routes.tls.values())) {
+        const [ns, name] = ref.split('/');
+        const s = secrets.get(`${ns}/${name}`);
+        if (!s?.data?.['tls.crt'] || !s.data['tls.key']) {
+          log.warn({ secret: ref }, 'ingress TLS secret missing or without tls.crt/tls.key; its hosts get the default certificate');
+          continue;
+        }
+        const ck = `${ref}@${s.metadata?.resourceVersion}`;
+        try {
+          const ctx =
+            contextCache.get(ck) ?? tls.createSecureContext({ cert: Buffer.from(s.data['tls.crt'], 'base64'), key: Buffer.from(s.data['tls.key'], 'base64') });
+          nextCache.set(ck, ctx);
+          contexts.set(ref, ctx);
+        } catch (err) {
+          log.warn({ secret: ref, err: String(err) }, 'ingress TLS secret holds no usable certificate and key');
+        }
       }
-      const ck = `${ref}@${s.metadata?.resourceVersion}`;
-      try {
-        const ctx = contextCache.get(ck) ?? tls.createSecureContext({ cert: Buffer.from(s.data['tls.crt'], 'base64'), key: Buffer.from(s.data['tls.key'], 'base64') });
-        nextCache.set(ck, ctx);
-        contexts.set(ref, ctx);
-      } catch (err) {
-        log.warn({ secret: ref, err: String(err) }, 'ingress TLS secret holds no usable certificate and key');
+      contextCache = nextCache;
+      const svcs = services.list();
+      const sl = slices.list();
+      proxy.setRoutes({ routes, contexts, endpoints: (b) => endpointsFor(b, svcs, sl) });
+      // one node reports (the first Ready one by name), so N nodes do not send N copies of each event
+      const ready = nodes
+        .list()
+        .filter((n) => readyIP(n))
+        .map((n) => n.metadata?.name ?? '')
+        .sort();
+      const nowReported = new Set<string>();
+      const keyOf = (m: { namespace?: string; name?: string }) => `${m.namespace}/${m.name}`;
+      for (const p of missingReferences(ours, new Set(svcs.map((s) => keyOf(s.metadata))), new Set(secrets.list().map((s) => keyOf(s.metadata ?? {}))))) {
+        const k = `${p.ingress.uid}|${p.message}`;
+        nowReported.add(k);
+        if (reported.has(k) || (ready.length && ready[0] !== o.nodeName)) continue;
+        events.about(
+          { kind: 'Ingress', apiVersion: 'networking.k8s.io/v1', name: p.ingress.name ?? '', namespace: p.ingress.namespace, uid: p.ingress.uid },
+          'Warning',
+          p.reason,
+          p.message,
+        );
       }
-    }
-    contextCache = nextCache;
-    const svcs = services.list();
-    const sl = slices.list();
-    proxy.setRoutes({ routes, contexts, endpoints: (b) => endpointsFor(b, svcs, sl) });
-    // one node reports (the first Ready one by name), so N nodes do not send N copies of each event
-    const ready = nodes.list().filter((n) => readyIP(n)).map((n) => n.metadata?.name ?? '').sort();
-    const nowReported = new Set<string>();
-    const keyOf = (m: { namespace?: string; name?: string }) => `${m.namespace}/${m.name}`;
-    for (const p of missingReferences(ours, new Set(svcs.map((s) => keyOf(s.metadata))), new Set(secrets.list().map((s) => keyOf(s.metadata ?? {}))))) {
-      const k = `${p.ingress.uid}|${p.message}`;
-      nowReported.add(k);
-      if (reported.has(k) || (ready.length && ready[0] !== o.nodeName)) continue;
-      events.about({ kind: 'Ingress', apiVersion: 'networking.k8s.io/v1', name: p.ingress.name ?? '', namespace: p.ingress.namespace, uid: p.ingress.uid }, 'Warning', p.reason, p.message);
-    }
-    reported = nowReported;
-    const want = desiredStatus(nodes.list().map(readyIP).filter((ip): ip is string => !!ip));
-    for (const ing of ours) {
-      if (!statusDiffers(ing, want)) continue;
-      const { namespace, name } = ing.metadata;
-      try {
-        await api.patch(networking('ingresses', namespace, name, 'status'), { status: { loadBalancer: want } });
-      } catch (err) {
-        // another node wrote the same, or the Ingress is gone: the next event brings the truth
-        if (!isConflict(err) && !isNotFound(err)) log.warn({ ingress: `${namespace}/${name}`, err: String(err) }, 'ingress status update failed');
+      reported = nowReported;
+      const want = desiredStatus(
+        nodes
+          .list()
+          .map(readyIP)
+          .filter((ip): ip is string => !!ip),
+      );
+      for (const ing of ours) {
+        if (!statusDiffers(ing, want)) continue;
+        const { namespace, name } = ing.metadata;
+        try {
+          await api.patch(networking('ingresses', namespace, name, 'status'), { status: { loadBalancer: want } });
+        } catch (err) {
+          // another node wrote the same, or the Ingress is gone: the next event brings the truth
+          if (!isConflict(err) && !isNotFound(err)) log.warn({ ingress: `${namespace}/${name}`, err: String(err) }, 'ingress status update failed');
+        }
       }
-    }
-  }, 0, 30_000);
+    },
+    0,
+    30_000,
+  );
 
   // no sync before every informer has listed: a half-read cluster would report Services missing
   let synced = false;
-  const changed = () => { if (synced) setImmediate(() => runner.run()); };
+  const changed = () => {
+    if (synced) setImmediate(() => runner.run());
+  };
   for (const inf of informers) inf.on({ add: changed, update: changed, delete: changed }).start();
   let stopped = false;
   void Promise.all(informers.map((i) => i.waitForSync())).then(() => {

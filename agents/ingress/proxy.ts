@@ -30,28 +30,45 @@ export class IngressProxy {
 
   constructor(private readonly log: Logger) {}
 
-  setRoutes(s: Snapshot): void { this.snap = s; }
+  setRoutes(s: Snapshot): void {
+    this.snap = s;
+  }
 
   async listen(o: { address: string; httpPort: number; httpsPort: number }): Promise<{ http: number; https: number }> {
     const plain = http.createServer((req, res) => this.handle(req, res, 'http'));
-    const secure = https.createServer({
-      SNICallback: (name, cb) => {
-        const secret = certFor(this.snap.routes, name);
-        const ctx = secret ? this.snap.contexts.get(secret) : undefined;
-        // no certificate for the name: the first one we have (ingress-nginx serves a default certificate)
-        const any = ctx ?? this.snap.contexts.values().next().value;
-        if (any) cb(null, any);
-        else cb(new Error(`no TLS certificate for "${name}"`));
+    const secure = https.createServer(
+      {
+        SNICallback: (name, cb) => {
+          const secret = certFor(this.snap.routes, name);
+          const ctx = secret ? this.snap.contexts.get(secret) : undefined;
+          // no certificate for the name: the first one we have (ingress-nginx serves a default certificate)
+          const any = ctx ?? this.snap.contexts.values().next().value;
+          if (any) cb(null, any);
+          else cb(new Error(`no TLS certificate for "${name}"`));
+        },
       },
-    }, (req, res) => this.handle(req, res, 'https'));
-    for (const [srv, proto] of [[plain, 'http'], [secure, 'https']] as const) srv.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head, proto));
+      (req, res) => this.handle(req, res, 'https'),
+    );
+    for (const [srv, proto] of [
+      [plain, 'http'],
+      [secure, 'https'],
+    ] as const)
+      srv.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head, proto));
     secure.on('tlsClientError', (err) => this.log.debug({ err: String(err) }, 'ingress TLS handshake failed'));
     this.servers = [plain, secure];
-    const ports = await Promise.all([[plain, o.httpPort], [secure, o.httpsPort]].map(([s, port]) => new Promise<number>((res, rej) => {
-      const srv = s as http.Server;
-      srv.once('error', rej);
-      srv.listen(port as number, o.address, () => res((srv.address() as AddressInfo).port));
-    })));
+    const ports = await Promise.all(
+      [
+        [plain, o.httpPort],
+        [secure, o.httpsPort],
+      ].map(
+        ([s, port]) =>
+          new Promise<number>((res, rej) => {
+            const srv = s as http.Server;
+            srv.once('error', rej);
+            srv.listen(port as number, o.address, () => res((srv.address() as AddressInfo).port));
+          }),
+      ),
+    );
     return { http: ports[0], https: ports[1] };
   }
 
@@ -93,12 +110,15 @@ export class IngressProxy {
     const r = this.route(req);
     if ('code' in r) return void reply(res, r.code, r.text);
     const { backend, ep } = r;
-    const up = http.request({ host: ep.ip, port: ep.port, method: req.method, path: req.url, headers: IngressProxy.forwarded(req, proto), agent: this.agent, timeout: 60_000 }, (ur) => {
-      const out: http.OutgoingHttpHeaders = {};
-      for (const [k, v] of Object.entries(ur.headers)) if (!HOP_BY_HOP.includes(k)) out[k] = v;
-      res.writeHead(ur.statusCode ?? 502, out);
-      ur.pipe(res);
-    });
+    const up = http.request(
+      { host: ep.ip, port: ep.port, method: req.method, path: req.url, headers: IngressProxy.forwarded(req, proto), agent: this.agent, timeout: 60_000 },
+      (ur) => {
+        const out: http.OutgoingHttpHeaders = {};
+        for (const [k, v] of Object.entries(ur.headers)) if (!HOP_BY_HOP.includes(k)) out[k] = v;
+        res.writeHead(ur.statusCode ?? 502, out);
+        ur.pipe(res);
+      },
+    );
     up.on('timeout', () => up.destroy(new Error('upstream timed out')));
     up.on('error', (err) => {
       this.upstreamFailed(backend, ep, err);
@@ -146,14 +166,24 @@ export class IngressProxy {
 
   async close(): Promise<void> {
     this.agent.destroy();
-    await Promise.all(this.servers.map((s) => new Promise<void>((r) => { s.close(() => r()); s.closeAllConnections(); })));
+    await Promise.all(
+      this.servers.map(
+        (s) =>
+          new Promise<void>((r) => {
+            s.close(() => r());
+            s.closeAllConnections();
+          }),
+      ),
+    );
   }
 }
 
 /** An answer written straight to a socket an upgrade request came on, which then closes. */
 function rawReply(socket: Duplex, code: number, text: string): void {
   const body = `${text}\n`;
-  socket.end(`HTTP/1.1 ${code} ${http.STATUS_CODES[code] ?? ''}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  socket.end(
+    `HTTP/1.1 ${code} ${http.STATUS_CODES[code] ?? ''}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
 }
 
 function reply(res: http.ServerResponse, code: number, text: string): void {

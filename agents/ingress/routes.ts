@@ -9,8 +9,15 @@ import { CLASS_NAME, CONTROLLER_NAME } from '../api/ingress-class.ts';
 
 export { CLASS_NAME, CONTROLLER_NAME };
 
-export interface Meta { namespace?: string; name?: string; creationTimestamp?: string; annotations?: Record<string, string> }
-export interface BackendRef { service?: { name?: string; port?: { name?: string; number?: number } } }
+export interface Meta {
+  namespace?: string;
+  name?: string;
+  creationTimestamp?: string;
+  annotations?: Record<string, string>;
+}
+export interface BackendRef {
+  service?: { name?: string; port?: { name?: string; number?: number } };
+}
 export interface IngressObj {
   metadata: Meta;
   spec?: {
@@ -21,8 +28,14 @@ export interface IngressObj {
   };
   status?: { loadBalancer?: { ingress?: { ip?: string; hostname?: string }[] } };
 }
-export interface IngressClassObj { metadata: Meta; spec?: { controller?: string } }
-export interface ServiceObj { metadata: Meta; spec?: { ports?: { name?: string; port?: number; targetPort?: number | string }[] } }
+export interface IngressClassObj {
+  metadata: Meta;
+  spec?: { controller?: string };
+}
+export interface ServiceObj {
+  metadata: Meta;
+  spec?: { ports?: { name?: string; port?: number; targetPort?: number | string }[] };
+}
 export interface EndpointSliceObj {
   metadata: Meta & { labels?: Record<string, string> };
   addressType?: string;
@@ -31,8 +44,17 @@ export interface EndpointSliceObj {
 }
 
 /** A backend as a route names it: the Service in the Ingress's namespace and its port. */
-export interface Backend { namespace: string; service: string; port: number | string }
-export interface Route { path: string; exact: boolean; backend: Backend; ingress: string }
+export interface Backend {
+  namespace: string;
+  service: string;
+  port: number | string;
+}
+export interface Route {
+  path: string;
+  exact: boolean;
+  backend: Backend;
+  ingress: string;
+}
 export interface RouteTable {
   /** host ('' for rules without one; '*.example.com' for wildcards) -> routes, longest path first */
   hosts: Map<string, Route[]>;
@@ -115,7 +137,11 @@ function hostKeys(host: string): string[] {
 }
 
 /** The host a request names (Host header or SNI), without a port, lower case. */
-export const requestHost = (h: string | undefined): string => (h ?? '').replace(/:\d+$/, '').replace(/^\[|\]$/g, '').toLowerCase();
+export const requestHost = (h: string | undefined): string =>
+  (h ?? '')
+    .replace(/:\d+$/, '')
+    .replace(/^\[|\]$/g, '')
+    .toLowerCase();
 
 /** The backend a request goes to, or undefined (404). `path` is the URL path without the query. */
 export function match(t: RouteTable, host: string, path: string): Backend | undefined {
@@ -164,7 +190,11 @@ export function desiredStatus(nodeIPs: string[]): { ingress?: { ip: string }[] }
 export const statusDiffers = (ing: IngressObj, want: { ingress?: { ip: string }[] }): boolean =>
   JSON.stringify(ing.status?.loadBalancer ?? {}) !== JSON.stringify(want);
 
-export interface Problem { ingress: Meta & { uid?: string }; reason: 'ServiceNotFound' | 'SecretNotFound'; message: string }
+export interface Problem {
+  ingress: Meta & { uid?: string };
+  reason: 'ServiceNotFound' | 'SecretNotFound';
+  message: string;
+}
 
 /** What an Ingress of ours names that does not exist: its other rules keep working (pure). */
 export function missingReferences(ours: (IngressObj & { metadata: { uid?: string } })[], services: Set<string>, secrets: Set<string>): Problem[] {
@@ -175,11 +205,16 @@ export function missingReferences(ours: (IngressObj & { metadata: { uid?: string
     const backends = [ing.spec?.defaultBackend, ...(ing.spec?.rules ?? []).flatMap((r) => (r.http?.paths ?? []).map((p) => p.backend))];
     for (const b of backends) if (b?.service?.name) names.add(b.service.name);
     for (const n of [...names].sort()) {
-      if (!services.has(`${ns}/${n}`)) out.push({ ingress: ing.metadata, reason: 'ServiceNotFound', message: `service "${ns}/${n}" not found: requests routed to it are answered 503` });
+      if (!services.has(`${ns}/${n}`))
+        out.push({ ingress: ing.metadata, reason: 'ServiceNotFound', message: `service "${ns}/${n}" not found: requests routed to it are answered 503` });
     }
     for (const t of ing.spec?.tls ?? []) {
       if (t.secretName && !secrets.has(`${ns}/${t.secretName}`))
-        out.push({ ingress: ing.metadata, reason: 'SecretNotFound', message: `TLS secret "${ns}/${t.secretName}" not found: its hosts are served the default certificate` });
+        out.push({
+          ingress: ing.metadata,
+          reason: 'SecretNotFound',
+          message: `TLS secret "${ns}/${t.secretName}" not found: its hosts are served the default certificate`,
+        });
     }
   }
   return out;

@@ -21,10 +21,20 @@ export async function cleanupLeftovers(exec: Exec, log: Logger): Promise<string[
   const failures: string[] = [];
   for (const m of MODES) {
     const name = m.iptablesCommand ?? m.mode;
-    const present = await exec(TOOL[name], ['--version']).then(() => true, () => false);
+    const present = await exec(TOOL[name], ['--version']).then(
+      () => true,
+      () => false,
+    );
     if (!present) continue;
     const backend = makeBackend({
-      mode: m.mode, tracker: new ChangeTracker(''), exec, clusterCIDR: '', masqueradeAll: false, nodePortIPs: [], iptablesCommand: m.iptablesCommand, log,
+      mode: m.mode,
+      tracker: new ChangeTracker(''),
+      exec,
+      clusterCIDR: '',
+      masqueradeAll: false,
+      nodePortIPs: [],
+      iptablesCommand: m.iptablesCommand,
+      log,
     });
     try {
       await backend.cleanup();

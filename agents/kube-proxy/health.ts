@@ -15,11 +15,18 @@ export function splitHostPort(addr: string): { host: string; port: number } {
 function listen(server: http.Server, host: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => { server.off('error', reject); resolve((server.address() as AddressInfo).port); });
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
   });
 }
 
-const closeServer = (s: http.Server): Promise<void> => new Promise((r) => { s.closeAllConnections?.(); s.close(() => r()); });
+const closeServer = (s: http.Server): Promise<void> =>
+  new Promise((r) => {
+    s.closeAllConnections?.();
+    s.close(() => r());
+  });
 
 /**
  * Healthy unless an update was queued and not applied within the timeout (upstream's rule). A
@@ -28,10 +35,18 @@ const closeServer = (s: http.Server): Promise<void> => new Promise((r) => { s.cl
 export class ProxyHealth {
   private queuedAt = 0;
   lastUpdated = 0;
-  constructor(private readonly timeoutMs: number, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly timeoutMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
 
-  queued(): void { if (!this.queuedAt) this.queuedAt = this.now(); }
-  updated(): void { this.lastUpdated = this.now(); this.queuedAt = 0; }
+  queued(): void {
+    if (!this.queuedAt) this.queuedAt = this.now();
+  }
+  updated(): void {
+    this.lastUpdated = this.now();
+    this.queuedAt = 0;
+  }
 
   status(): { healthy: boolean; body: Record<string, unknown> } {
     const now = this.now();
@@ -43,14 +58,25 @@ export class ProxyHealth {
   }
 }
 
-export interface Servers { healthzPort: number; metricsPort: number; close(): Promise<void> }
+export interface Servers {
+  healthzPort: number;
+  metricsPort: number;
+  close(): Promise<void>;
+}
 
 export async function startServers(o: {
-  healthz: string; metrics: string; health: ProxyHealth; metricsRegistry: ProxyMetrics; mode: string;
+  healthz: string;
+  metrics: string;
+  health: ProxyHealth;
+  metricsRegistry: ProxyMetrics;
+  mode: string;
 }): Promise<Servers> {
   const healthz = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
-    if (path !== '/healthz' && path !== '/livez') { res.writeHead(404).end(); return; }
+    if (path !== '/healthz' && path !== '/livez') {
+      res.writeHead(404).end();
+      return;
+    }
     const s = o.health.status();
     res.writeHead(s.healthy ? 200 : 503, { 'Content-Type': 'application/json', 'X-Content-Type-Options': 'nosniff' });
     res.end(JSON.stringify(s.body));
@@ -58,9 +84,12 @@ export async function startServers(o: {
   const metrics = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/metrics') {
-      o.metricsRegistry.registry.metrics().then((text) => {
-        res.writeHead(200, { 'Content-Type': o.metricsRegistry.registry.contentType }).end(text);
-      }, (err) => res.writeHead(500).end(String(err)));
+      o.metricsRegistry.registry.metrics().then(
+        (text) => {
+          res.writeHead(200, { 'Content-Type': o.metricsRegistry.registry.contentType }).end(text);
+        },
+        (err) => res.writeHead(500).end(String(err)),
+      );
     } else if (path === '/proxyMode') {
       res.writeHead(200, { 'Content-Type': 'text/plain' }).end(o.mode);
     } else if (path === '/healthz') {
@@ -71,29 +100,51 @@ export async function startServers(o: {
   const m = splitHostPort(o.metrics);
   const healthzPort = await listen(healthz, h.host, h.port);
   const metricsPort = await listen(metrics, m.host, m.port);
-  return { healthzPort, metricsPort, close: async () => { await closeServer(healthz); await closeServer(metrics); } };
+  return {
+    healthzPort,
+    metricsPort,
+    close: async () => {
+      await closeServer(healthz);
+      await closeServer(metrics);
+    },
+  };
 }
 
-export interface HealthCheckService { service: string; localEndpoints: number }
+export interface HealthCheckService {
+  service: string;
+  localEndpoints: number;
+}
 
 /** One HTTP server per healthCheckNodePort: 200 with local endpoints, 503 without. */
 export class ServiceHealthServers {
   private servers = new Map<number, { server: http.Server; state: HealthCheckService }>();
-  constructor(private readonly host: string, private readonly log?: Logger) {}
+  constructor(
+    private readonly host: string,
+    private readonly log?: Logger,
+  ) {}
 
   async sync(want: Map<number, HealthCheckService>): Promise<void> {
     for (const [port, s] of this.servers) {
-      if (!want.has(port)) { this.servers.delete(port); await closeServer(s.server); }
+      if (!want.has(port)) {
+        this.servers.delete(port);
+        await closeServer(s.server);
+      }
     }
     for (const [port, state] of want) {
       const have = this.servers.get(port);
-      if (have) { have.state = state; continue; }
-      const entry = { state, server: http.createServer((_req, res) => {
-        const [namespace, name] = entry.state.service.split('/');
-        const n = entry.state.localEndpoints;
-        res.writeHead(n > 0 ? 200 : 503, { 'Content-Type': 'application/json', 'X-Content-Type-Options': 'nosniff' });
-        res.end(JSON.stringify({ service: { namespace, name }, localEndpoints: n, serviceProxyHealthy: true }));
-      }) };
+      if (have) {
+        have.state = state;
+        continue;
+      }
+      const entry = {
+        state,
+        server: http.createServer((_req, res) => {
+          const [namespace, name] = entry.state.service.split('/');
+          const n = entry.state.localEndpoints;
+          res.writeHead(n > 0 ? 200 : 503, { 'Content-Type': 'application/json', 'X-Content-Type-Options': 'nosniff' });
+          res.end(JSON.stringify({ service: { namespace, name }, localEndpoints: n, serviceProxyHealthy: true }));
+        }),
+      };
       try {
         await listen(entry.server, this.host, port);
         this.servers.set(port, entry);
@@ -103,7 +154,11 @@ export class ServiceHealthServers {
     }
   }
 
-  ports(): number[] { return [...this.servers.keys()]; }
+  ports(): number[] {
+    return [...this.servers.keys()];
+  }
 
-  async close(): Promise<void> { await this.sync(new Map()); }
+  async close(): Promise<void> {
+    await this.sync(new Map());
+  }
 }

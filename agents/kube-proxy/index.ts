@@ -47,8 +47,10 @@ export interface KubeProxyOptions {
 /** This host's IPv4 addresses inside the given CIDRs ([] when none are given: NodePorts on every address). */
 export function nodePortIPs(cidrs: string[] | undefined, exclude: Set<string> = new Set()): string[] {
   if (!cidrs?.length) return [];
-  const addrs = Object.values(os.networkInterfaces()).flat()
-    .filter((a): a is os.NetworkInterfaceInfo => !!a && a.family === 'IPv4' && !exclude.has(a.address)).map((a) => a.address);
+  const addrs = Object.values(os.networkInterfaces())
+    .flat()
+    .filter((a): a is os.NetworkInterfaceInfo => !!a && a.family === 'IPv4' && !exclude.has(a.address))
+    .map((a) => a.address);
   return [...new Set(addrs.filter((a) => cidrs.some((c) => cidrContains(c, a))))];
 }
 
@@ -91,32 +93,64 @@ export async function startKubeProxy(o: KubeProxyOptions): Promise<{ ready: Prom
   const iptablesCommand = o.mode === 'iptables' ? await detectIptables(exec) : undefined;
   if (iptablesCommand) log.info({ iptablesCommand }, 'iptables backend chosen');
   const backend = makeBackend({
-    mode: o.mode, tracker, exec, clusterCIDR: o.clusterCIDR, masqueradeAll: !!o.masqueradeAll, nodeIP,
-    nodePortIPs: nodePortIPs(o.nodePortAddresses), ipvsScheduler: o.ipvsScheduler, iptablesCommand, log,
+    mode: o.mode,
+    tracker,
+    exec,
+    clusterCIDR: o.clusterCIDR,
+    masqueradeAll: !!o.masqueradeAll,
+    nodeIP,
+    nodePortIPs: nodePortIPs(o.nodePortAddresses),
+    ipvsScheduler: o.ipvsScheduler,
+    iptablesCommand,
+    log,
   });
   if (backend instanceof IptablesBackend) {
-    backend.onRules = (c) => { metrics.rulesTotal.set({ table: 'nat' }, c.nat); metrics.rulesTotal.set({ table: 'filter' }, c.filter); };
+    backend.onRules = (c) => {
+      metrics.rulesTotal.set({ table: 'nat' }, c.nat);
+      metrics.rulesTotal.set({ table: 'filter' }, c.filter);
+    };
   }
   const hcServers = new ServiceHealthServers('0.0.0.0', log);
-  const proxier = new Proxier(tracker, backend, exec, metrics, health, hcServers,
-    { minSyncPeriodMs: o.minSyncPeriodMs, syncPeriodMs: o.syncPeriodMs }, log);
+  const proxier = new Proxier(tracker, backend, exec, metrics, health, hcServers, { minSyncPeriodMs: o.minSyncPeriodMs, syncPeriodMs: o.syncPeriodMs }, log);
   const servers = await startServers({ healthz: o.healthzBindAddress, metrics: o.metricsBindAddress, health, metricsRegistry: metrics, mode: o.mode });
 
   let started = false;
-  const changed = (ok: boolean) => { if (ok && started) proxier.changed(); };
-  const services = new Informer<V1Service>(api, core('services'), { labelSelector: '!service.kubernetes.io/service-proxy-name' }, log)
-    .on({
-      add: (s) => { metrics.serviceChanges.inc(); changed(tracker.setService(keyOf(s), s)); },
-      update: (s) => { metrics.serviceChanges.inc(); changed(tracker.setService(keyOf(s), s)); },
-      delete: (s) => { metrics.serviceChanges.inc(); changed(tracker.setService(keyOf(s), undefined)); },
-    });
-  const slices = new Informer<V1EndpointSlice>(api, resourcePath({ group: 'discovery.k8s.io', version: 'v1', plural: 'endpointslices' }),
-    { labelSelector: '!service.kubernetes.io/headless,!service.kubernetes.io/service-proxy-name' }, log)
-    .on({
-      add: (s) => { metrics.endpointChanges.inc(); changed(tracker.setSlice(s)); },
-      update: (s) => { metrics.endpointChanges.inc(); changed(tracker.setSlice(s)); },
-      delete: (s) => { metrics.endpointChanges.inc(); changed(tracker.setSlice(s, true)); },
-    });
+  const changed = (ok: boolean) => {
+    if (ok && started) proxier.changed();
+  };
+  const services = new Informer<V1Service>(api, core('services'), { labelSelector: '!service.kubernetes.io/service-proxy-name' }, log).on({
+    add: (s) => {
+      metrics.serviceChanges.inc();
+      changed(tracker.setService(keyOf(s), s));
+    },
+    update: (s) => {
+      metrics.serviceChanges.inc();
+      changed(tracker.setService(keyOf(s), s));
+    },
+    delete: (s) => {
+      metrics.serviceChanges.inc();
+      changed(tracker.setService(keyOf(s), undefined));
+    },
+  });
+  const slices = new Informer<V1EndpointSlice>(
+    api,
+    resourcePath({ group: 'discovery.k8s.io', version: 'v1', plural: 'endpointslices' }),
+    { labelSelector: '!service.kubernetes.io/headless,!service.kubernetes.io/service-proxy-name' },
+    log,
+  ).on({
+    add: (s) => {
+      metrics.endpointChanges.inc();
+      changed(tracker.setSlice(s));
+    },
+    update: (s) => {
+      metrics.endpointChanges.inc();
+      changed(tracker.setSlice(s));
+    },
+    delete: (s) => {
+      metrics.endpointChanges.inc();
+      changed(tracker.setSlice(s, true));
+    },
+  });
   services.start();
   slices.start();
   await Promise.all([services.waitForSync(), slices.waitForSync()]);
@@ -125,7 +159,10 @@ export async function startKubeProxy(o: KubeProxyOptions): Promise<{ ready: Prom
   log.info({ node: o.nodeName, mode: o.mode, nodeIP, healthz: servers.healthzPort, metrics: servers.metricsPort }, 'kube-proxy started');
   // a port the ingress controller cannot have (80/443 taken) must not take Services down with it
   const ingress = o.ingress
-    ? await startIngress({ ...o.ingress, nodeName: o.nodeName }).catch((err) => { log.error({ err: String(err) }, 'ingress controller not started'); return undefined; })
+    ? await startIngress({ ...o.ingress, nodeName: o.nodeName }).catch((err) => {
+        log.error({ err: String(err) }, 'ingress controller not started');
+        return undefined;
+      })
     : undefined;
 
   return {

@@ -65,15 +65,14 @@ export function servicePorts(svc: V1Service): ServicePort[] {
   const service = `${ns}/${svc.metadata?.name ?? ''}`;
   const type = spec.type ?? 'ClusterIP';
   const externalIPs = (spec.externalIPs ?? []).filter(isIPv4);
-  const loadBalancerIPs = type === 'LoadBalancer'
-    ? (svc.status?.loadBalancer?.ingress ?? [])
-      .filter((i) => i.ip && isIPv4(i.ip) && (i.ipMode ?? 'VIP') === 'VIP').map((i) => i.ip!)
-    : [];
+  const loadBalancerIPs =
+    type === 'LoadBalancer'
+      ? (svc.status?.loadBalancer?.ingress ?? []).filter((i) => i.ip && isIPv4(i.ip) && (i.ipMode ?? 'VIP') === 'VIP').map((i) => i.ip!)
+      : [];
   const externallyAccessible = type === 'NodePort' || type === 'LoadBalancer' || externalIPs.length > 0;
   const externalPolicyLocal = externallyAccessible && spec.externalTrafficPolicy === 'Local';
-  const affinitySeconds = spec.sessionAffinity === 'ClientIP'
-    ? spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? DEFAULT_AFFINITY_SECONDS : 0;
-  const healthCheckNodePort = type === 'LoadBalancer' && externalPolicyLocal ? spec.healthCheckNodePort ?? 0 : 0;
+  const affinitySeconds = spec.sessionAffinity === 'ClientIP' ? (spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? DEFAULT_AFFINITY_SECONDS) : 0;
+  const healthCheckNodePort = type === 'LoadBalancer' && externalPolicyLocal ? (spec.healthCheckNodePort ?? 0) : 0;
   return (spec.ports ?? []).map((p) => ({
     name: p.name ? `${service}:${p.name}` : service,
     service,
@@ -81,7 +80,7 @@ export function servicePorts(svc: V1Service): ServicePort[] {
     protocol: protocolOf(p.protocol),
     clusterIP,
     port: p.port,
-    nodePort: type === 'NodePort' || type === 'LoadBalancer' ? p.nodePort ?? 0 : 0,
+    nodePort: type === 'NodePort' || type === 'LoadBalancer' ? (p.nodePort ?? 0) : 0,
     externalIPs,
     loadBalancerIPs,
     loadBalancerSourceRanges: (spec.loadBalancerSourceRanges ?? []).map((r) => r.trim()).filter(isIPv4CIDR),
@@ -120,7 +119,9 @@ export function sliceEndpoints(slices: Iterable<V1EndpointSlice>, nodeName: stri
         if (!ip || !isIPv4(ip)) continue;
         const ready = e.conditions?.ready ?? true;
         const ep: Endpoint = {
-          ip, port: p.port, ready,
+          ip,
+          port: p.port,
+          ready,
           serving: e.conditions?.serving ?? ready,
           terminating: e.conditions?.terminating ?? false,
           local: !!nodeName && e.nodeName === nodeName,

@@ -42,15 +42,19 @@ function hash(s: string, n: number): string {
 
 const proto = (s: ServicePort): string => s.protocol.toLowerCase();
 
-export interface IptChains { svc: string; svl: string; ext: string; fw: string }
+export interface IptChains {
+  svc: string;
+  svl: string;
+  ext: string;
+  fw: string;
+}
 
 export function iptablesChains(s: ServicePort): IptChains {
   const h = hash(s.name + proto(s), 16);
   return { svc: `KUBE-SVC-${h}`, svl: `KUBE-SVL-${h}`, ext: `KUBE-EXT-${h}`, fw: `KUBE-FW-${h}` };
 }
 
-export const iptablesEndpointChain = (s: ServicePort, endpoint: string): string =>
-  `KUBE-SEP-${hash(s.name + proto(s) + endpoint, 16)}`;
+export const iptablesEndpointChain = (s: ServicePort, endpoint: string): string => `KUBE-SEP-${hash(s.name + proto(s) + endpoint, 16)}`;
 
 export const IPT_SERVICE_CHAIN_PREFIXES = ['KUBE-SVC-', 'KUBE-SVL-', 'KUBE-EXT-', 'KUBE-FW-', 'KUBE-SEP-'];
 export const isIptablesServiceChain = (c: string): boolean => IPT_SERVICE_CHAIN_PREFIXES.some((p) => c.startsWith(p));

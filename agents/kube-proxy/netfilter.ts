@@ -26,7 +26,11 @@ export const FORWARD_ACCEPTS = [
   '-A KUBE-FORWARD -m comment --comment "kubernetes forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT',
 ];
 
-export interface JumpRule { table: string; chain: string; args: string }
+export interface JumpRule {
+  table: string;
+  chain: string;
+  args: string;
+}
 
 /** Does a built-in chain's `iptables -S CHAIN` listing already hold this jump? */
 export function hasJump(listing: string, j: JumpRule): boolean {
@@ -37,7 +41,10 @@ export function hasJump(listing: string, j: JumpRule): boolean {
 
 /** iptables-restore input from lines per table, tables without lines left out ('' when none has any). */
 export function restoreText(byTable: Iterable<[string, string[]]>): string {
-  return [...byTable].filter(([, lines]) => lines.length).map(([t, lines]) => `*${t}\n${lines.join('\n')}\nCOMMIT\n`).join('');
+  return [...byTable]
+    .filter(([, lines]) => lines.length)
+    .map(([t, lines]) => `*${t}\n${lines.join('\n')}\nCOMMIT\n`)
+    .join('');
 }
 
 /** Adds a line to its table's list. */
@@ -55,10 +62,12 @@ export function jumpRestore(missing: JumpRule[]): string {
 /** The jumps of the list that are in the kernel, read with one `iptables -S` per built-in chain. */
 export async function presentJumps(exec: Exec, jumps: JumpRule[], cmd = 'iptables'): Promise<JumpRule[]> {
   const keys = [...new Set(jumps.map((j) => `${j.table} ${j.chain}`))];
-  const listed = await Promise.all(keys.map((k) => {
-    const [table, chain] = k.split(' ');
-    return exec(cmd, [...XTABLES_WAIT, '-t', table, '-S', chain]).catch(() => '');
-  }));
+  const listed = await Promise.all(
+    keys.map((k) => {
+      const [table, chain] = k.split(' ');
+      return exec(cmd, [...XTABLES_WAIT, '-t', table, '-S', chain]).catch(() => '');
+    }),
+  );
   const byKey = new Map(keys.map((k, i) => [k, listed[i]]));
   return jumps.filter((j) => hasJump(byKey.get(`${j.table} ${j.chain}`) ?? '', j));
 }

@@ -4,14 +4,12 @@
 // rolling update never blackholes a Service.
 import type { Endpoint, ServicePort } from './model.ts';
 
-export const externallyAccessible = (s: ServicePort): boolean =>
-  s.nodePort !== 0 || s.loadBalancerIPs.length > 0 || s.externalIPs.length > 0;
+export const externallyAccessible = (s: ServicePort): boolean => s.nodePort !== 0 || s.loadBalancerIPs.length > 0 || s.externalIPs.length > 0;
 
 /** Cluster endpoints are needed for Cluster internal policy, and for the short-circuit of external traffic. */
 export const usesClusterEndpoints = (s: ServicePort): boolean => !s.internalPolicyLocal || externallyAccessible(s);
 
-export const usesLocalEndpoints = (s: ServicePort): boolean =>
-  s.internalPolicyLocal || (s.externalPolicyLocal && externallyAccessible(s));
+export const usesLocalEndpoints = (s: ServicePort): boolean => s.internalPolicyLocal || (s.externalPolicyLocal && externallyAccessible(s));
 
 const fallback = (eps: Endpoint[], pick: (e: Endpoint) => boolean): Endpoint[] => {
   const ready = eps.filter((e) => e.ready && pick(e));
@@ -35,7 +33,10 @@ export function categorize(s: ServicePort, eps: Endpoint[]): Categorized {
   const reachable: Endpoint[] = [];
   for (const e of [...cluster, ...local]) {
     const k = `${e.ip}:${e.port}`;
-    if (!seen.has(k)) { seen.add(k); reachable.push(e); }
+    if (!seen.has(k)) {
+      seen.add(k);
+      reachable.push(e);
+    }
   }
   return { cluster, local, reachable, hasAny };
 }
@@ -79,5 +80,3 @@ export function planPort(svc: ServicePort, eps: Endpoint[]): PortPlan {
     externalFilter: !c.hasAny ? 'REJECT' : hasExternal ? undefined : 'DROP',
   };
 }
-
-

@@ -94,7 +94,10 @@ export class Proxier {
     }
     this.needFull = false;
     this.firstSync.open();
-    if (full) { this.lastFull = Date.now(); this.syncs.full++; } else this.syncs.partial++;
+    if (full) {
+      this.lastFull = Date.now();
+      this.syncs.full++;
+    } else this.syncs.partial++;
     const seconds = (performance.now() - started) / 1000;
     this.metrics.syncDuration.observe(seconds);
     (full ? this.metrics.fullSyncDuration : this.metrics.partialSyncDuration).observe(seconds);
@@ -110,7 +113,8 @@ export class Proxier {
     for (const svc of services) {
       const next = this.tracker.service(svc);
       flows.push(...staleFlows(this.applied.get(svc) ?? [], next));
-      if (next.length) this.applied.set(svc, next); else this.applied.delete(svc);
+      if (next.length) this.applied.set(svc, next);
+      else this.applied.delete(svc);
     }
     if (flows.length && (await deleteFlows(this.exec, flows)) > 0) this.log?.warn('some stale UDP flows could not be deleted');
     if (this.hcServers) await this.hcServers.sync(this.healthChecks());

@@ -11,7 +11,10 @@ export interface ServiceState {
   endpoints: Map<string, Endpoint[]>;
 }
 
-export interface PortWithEndpoints { svc: ServicePort; endpoints: Endpoint[] }
+export interface PortWithEndpoints {
+  svc: ServicePort;
+  endpoints: Endpoint[];
+}
 
 const EMPTY: Endpoint[] = [];
 
@@ -32,7 +35,8 @@ export class ChangeTracker {
   setService(key: string, svc: V1Service | undefined): boolean {
     this.serviceEvents++;
     const ports = svc ? servicePorts(svc) : [];
-    if (ports.length) this.services.set(key, ports); else this.services.delete(key);
+    if (ports.length) this.services.set(key, ports);
+    else this.services.delete(key);
     return this.touch(key);
   }
 
@@ -49,7 +53,8 @@ export class ChangeTracker {
     }
     if (group && group.size === 0) this.slices.delete(svc);
     const eps = sliceEndpoints(this.slices.get(svc)?.values() ?? [], this.nodeName);
-    if (eps.size) this.endpoints.set(svc, eps); else this.endpoints.delete(svc);
+    if (eps.size) this.endpoints.set(svc, eps);
+    else this.endpoints.delete(svc);
     const changed = this.touch(svc);
     const t = Date.parse(slice.metadata?.annotations?.['endpoints.kubernetes.io/last-change-trigger-time'] ?? '');
     if (changed && !Number.isNaN(t)) this.triggers.push(t);
@@ -59,7 +64,8 @@ export class ChangeTracker {
   private touch(svc: string): boolean {
     const sig = this.signature(svc);
     if ((this.signatures.get(svc) ?? '') === sig) return false;
-    if (sig) this.signatures.set(svc, sig); else this.signatures.delete(svc);
+    if (sig) this.signatures.set(svc, sig);
+    else this.signatures.delete(svc);
     this.pending.add(svc);
     return true;
   }
@@ -79,7 +85,9 @@ export class ChangeTracker {
     return out;
   }
 
-  hasPending(): boolean { return this.pending.size > 0; }
+  hasPending(): boolean {
+    return this.pending.size > 0;
+  }
 
   endpointsOf(p: ServicePort): Endpoint[] {
     return this.endpoints.get(p.service)?.get(portKey(p.portName, p.protocol)) ?? EMPTY;
@@ -90,7 +98,9 @@ export class ChangeTracker {
     return (this.services.get(svc) ?? []).map((p) => ({ svc: p, endpoints: this.endpointsOf(p) }));
   }
 
-  serviceNames(): string[] { return [...this.services.keys()]; }
+  serviceNames(): string[] {
+    return [...this.services.keys()];
+  }
 
   /** Every proxied port, for full syncs. */
   all(): PortWithEndpoints[] {

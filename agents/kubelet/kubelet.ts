@@ -52,10 +52,10 @@ import { type TokenRequestAnswer, TokenManager } from './volumes/token-manager.t
 export interface KubeletOptions {
   nodeName: string;
   kubeconfig: string;
-  runtimeEndpoint: string;       // unix socket path of the CRI runtime
-  rootDir: string;               // /var/lib/hawser/kubelet
-  podLogDir: string;             // /var/log/pods
-  cgroupRoot: string;            // parent cgroup of the pods
+  runtimeEndpoint: string; // unix socket path of the CRI runtime
+  rootDir: string; // /var/lib/hawser/kubelet
+  podLogDir: string; // /var/log/pods
+  cgroupRoot: string; // parent cgroup of the pods
   /** --cgroup-driver: who makes the pod cgroups, the kubelet (cgroupfs) or systemd (slices); default cgroupfs */
   cgroupDriver?: CgroupDriver;
   /** --pod-max-pids: pids.max of each pod; unset or -1 = no limit */
@@ -105,7 +105,7 @@ export async function startKubelet(o: KubeletOptions): Promise<{ ready: Promise<
   const cgroupDriver = o.cgroupDriver ?? 'cgroupfs';
   const mismatch = cgroupDriverMismatch(cgroupDriver, await rt.cgroupDriver?.());
   if (mismatch) throw new Error(mismatch);
-  const nodeIP = o.nodeIP ?? await sourceAddressFor(api.auth.server);
+  const nodeIP = o.nodeIP ?? (await sourceAddressFor(api.auth.server));
   const facts = await readHostFacts(o.rootDir);
   const reserved = parseReserved(o.systemReserved, o.kubeReserved);
   const evictionHard = parseThresholds(o.evictionHard ?? DEFAULT_EVICTION_HARD);
@@ -118,21 +118,40 @@ export async function startKubelet(o: KubeletOptions): Promise<{ ready: Promise<
   const allocatable = () => ({
     cpuMillis: Math.max(0, facts.cpus * 1000 - reserved.cpuMillis),
     memoryBytes: Math.max(0, facts.memoryBytes - reserved.memoryBytes - reserveOf(evictionHard['memory.available'], facts.memoryBytes)),
-    ephemeralStorageBytes: Math.max(0, facts.ephemeralStorageBytes - reserved.ephemeralStorageBytes - reserveOf(evictionHard['nodefs.available'], facts.ephemeralStorageBytes)),
+    ephemeralStorageBytes: Math.max(
+      0,
+      facts.ephemeralStorageBytes - reserved.ephemeralStorageBytes - reserveOf(evictionHard['nodefs.available'], facts.ephemeralStorageBytes),
+    ),
   });
   const events = new EventRecorder(api, o.nodeName, log);
 
   let imagefsMount: string | undefined;
-  const nodeLoop = new NodeLoop(api, {
-    name: o.nodeName, nodeIP, labels: o.nodeLabels, taints: o.registerWithTaints, facts, runtimeVersion,
-    maxPods: o.maxPods, reserved, evictionHard, kubeletPort: o.port,
-  }, () => rt.health(), log, 10_000, async () => {
-    imagefsMount ??= (await rt.imageFs().catch(() => undefined))?.mountpoint;
-    return {
-      pressure: pressure(readNodeStats(o.rootDir, imagefsMount), evictionHard),
-      images: nodeImages(await rt.listImages()),
-    };
-  }, (uid, type, reason, message) => events.nodeEvent(uid, type, reason, message));
+  const nodeLoop = new NodeLoop(
+    api,
+    {
+      name: o.nodeName,
+      nodeIP,
+      labels: o.nodeLabels,
+      taints: o.registerWithTaints,
+      facts,
+      runtimeVersion,
+      maxPods: o.maxPods,
+      reserved,
+      evictionHard,
+      kubeletPort: o.port,
+    },
+    () => rt.health(),
+    log,
+    10_000,
+    async () => {
+      imagefsMount ??= (await rt.imageFs().catch(() => undefined))?.mountpoint;
+      return {
+        pressure: pressure(readNodeStats(o.rootDir, imagefsMount), evictionHard),
+        images: nodeImages(await rt.listImages()),
+      };
+    },
+    (uid, type, reason, message) => events.nodeEvent(uid, type, reason, message),
+  );
   await nodeLoop.register();
   nodeLoop.start();
   log.info({ node: o.nodeName, nodeIP, runtimeVersion }, 'kubelet started');
@@ -154,7 +173,11 @@ export async function startKubelet(o: KubeletOptions): Promise<{ ready: Promise<
   const podFor = (uid: string): V1Pod | undefined => sources.podFor(uid);
   const allPods = (): V1Pod[] => sources.all();
   const mirrorPods = new MirrorPods(api, () => ({ name: o.nodeName, uid: nodeLoop.uid() }), log);
-  const syncMirrors = () => void mirrorPods.sync(() => sources.statics(), () => sources.mirrors());
+  const syncMirrors = () =>
+    void mirrorPods.sync(
+      () => sources.statics(),
+      () => sources.mirrors(),
+    );
   const apply = (c: SourceChange) => {
     if (c.statusStale) sync?.statusStale(c.statusStale);
     if (c.requeue) queue.add(c.requeue);
@@ -169,7 +192,9 @@ export async function startKubelet(o: KubeletOptions): Promise<{ ready: Promise<
       apply(sources.track(p));
     },
     // our own status writes come back as updates: they need no new sync
-    update: (p, old) => { if (!statusEcho(p, old)) apply(sources.track(p)); },
+    update: (p, old) => {
+      if (!statusEcho(p, old)) apply(sources.track(p));
+    },
     delete: (p) => {
       if (!isMirrorPod(p)) trace.forget(p.metadata!.uid!);
       apply(sources.forget(p));
@@ -208,11 +233,27 @@ export async function startKubelet(o: KubeletOptions): Promise<{ ready: Promise<
   await claims.start();
   const volumes = new VolumeManager({ rootDir: o.rootDir, lookups: objects, allocatable, claims });
   const deps: PodDeps = {
-    rt, api, events, images: new ImageManager(rt, events), volumes, probes, cgroups, objects, log,
+    rt,
+    api,
+    events,
+    images: new ImageManager(rt, events),
+    volumes,
+    probes,
+    cgroups,
+    objects,
+    log,
     ctx: {
-      nodeName: o.nodeName, nodeIP, rootDir: o.rootDir, podLogRoot: o.podLogDir, cgroupRoot: o.cgroupRoot, cgroupDriver,
-      dns: hostDnsConfig(o.resolvConf), clusterDNS: o.clusterDNS, clusterDomain: o.clusterDomain ?? 'cluster.local',
-      memoryCapacity: facts.memoryBytes, allocatable,
+      nodeName: o.nodeName,
+      nodeIP,
+      rootDir: o.rootDir,
+      podLogRoot: o.podLogDir,
+      cgroupRoot: o.cgroupRoot,
+      cgroupDriver,
+      dns: hostDnsConfig(o.resolvConf),
+      clusterDNS: o.clusterDNS,
+      clusterDomain: o.clusterDomain ?? 'cluster.local',
+      memoryCapacity: facts.memoryBytes,
+      allocatable,
       nodeHostsFile: () => (existsSync('/etc/hosts') ? readFileSync('/etc/hosts', 'utf8') : ''),
     },
     writeStatus: (pod, status) => writeStatus(pod, status),
@@ -239,18 +280,24 @@ export async function startKubelet(o: KubeletOptions): Promise<{ ready: Promise<
   sync = new PodSync(deps);
   manifests.start();
   syncMirrors();
-  queue.run(o.podWorkers ?? 16, async (uid) => {
-    trace.mark('sync', uid);
-    const synced = podFor(uid);
-    if (synced) await tokens.prepare(synced);
-    else tokens.forget(uid);
-    const again = await trace.run(uid, () => sync!.sync(uid, podFor(uid)));
-    if (again !== undefined) queue.addAfter(uid, again);
-  }, (uid, err) => log.warn({ uid, err: String(err) }, 'pod sync failed; will retry'));
+  queue.run(
+    o.podWorkers ?? 16,
+    async (uid) => {
+      trace.mark('sync', uid);
+      const synced = podFor(uid);
+      if (synced) await tokens.prepare(synced);
+      else tokens.forget(uid);
+      const again = await trace.run(uid, () => sync!.sync(uid, podFor(uid)));
+      if (again !== undefined) queue.addAfter(uid, again);
+    },
+    (uid, err) => log.warn({ uid, err: String(err) }, 'pod sync failed; will retry'),
+  );
 
   // local-storage eviction: the pod worker kills an evicted pod and reports it Failed/Evicted
   const evictions = new EvictionManager({
-    rootDir: o.rootDir, pods: allPods, log,
+    rootDir: o.rootDir,
+    pods: allPods,
+    log,
     evicting: (uid) => sync!.evicting(uid),
     evict: async (pod, e) => {
       events.pod(pod, undefined, 'Warning', EVICTED, e.message);
@@ -263,7 +310,9 @@ export async function startKubelet(o: KubeletOptions): Promise<{ ready: Promise<
   // PLEG: relist the runtime and requeue pods whose containers changed state, plus runtime
   // leftovers whose pod is gone from the API (deleted while the kubelet was down).
   const pleg = new Pleg({
-    rt, periodMs: o.relistMs, log,
+    rt,
+    periodMs: o.relistMs,
+    log,
     hasPod: (uid) => !!podFor(uid),
     onEvent: (e) => queue.add(e.uid),
     onFirstRelist: (runtimeUids) => {
@@ -275,24 +324,42 @@ export async function startKubelet(o: KubeletOptions): Promise<{ ready: Promise<
   });
   pleg.start();
 
-  const imageGC = new ImageGC(rt, gc, log, (wanted, found) => events.nodeEvent(nodeLoop.uid(), 'Warning', 'FreeDiskSpaceFailed',
-    `Failed to garbage collect required amount of images. Attempted to free ${wanted} bytes, but only found ${found} bytes eligible to free.`));
-  const runGC = () => imageGC.collect().catch((err) => {
-    log.warn({ err: String(err) }, 'image garbage collection failed');
-    events.nodeEvent(nodeLoop.uid(), 'Warning', 'ImageGCFailed', String((err as Error).message ?? err));
-  });
+  const imageGC = new ImageGC(rt, gc, log, (wanted, found) =>
+    events.nodeEvent(
+      nodeLoop.uid(),
+      'Warning',
+      'FreeDiskSpaceFailed',
+      `Failed to garbage collect required amount of images. Attempted to free ${wanted} bytes, but only found ${found} bytes eligible to free.`,
+    ),
+  );
+  const runGC = () =>
+    imageGC.collect().catch((err) => {
+      log.warn({ err: String(err) }, 'image garbage collection failed');
+      events.nodeEvent(nodeLoop.uid(), 'Warning', 'ImageGCFailed', String((err as Error).message ?? err));
+    });
   void runGC();
   const gcTimer = setInterval(runGC, IMAGE_GC_PERIOD_MS);
 
   const serverCri = new CriClient(o.runtimeEndpoint);
   const server = await startKubeletServer({
-    bindAddress: '0.0.0.0', port: o.port, tlsDir: join(o.rootDir, 'pki'),
-    clientCA: api.auth.ca ?? Buffer.alloc(0), nodeName: o.nodeName, nodeIP,
-    cri: serverCri, podLogDir: o.podLogDir, pods: allPods,
+    bindAddress: '0.0.0.0',
+    port: o.port,
+    tlsDir: join(o.rootDir, 'pki'),
+    clientCA: api.auth.ca ?? Buffer.alloc(0),
+    nodeName: o.nodeName,
+    nodeIP,
+    cri: serverCri,
+    podLogDir: o.podLogDir,
+    pods: allPods,
     servingCertIssuer: servingCertIssuer(api.auth),
     stats: new StatsProvider({
-      nodeName: o.nodeName, cri: serverCri, cgroupRoot: o.cgroupRoot, cgroupDriver,
-      rootDir: o.rootDir, podLogDir: o.podLogDir, pods: allPods,
+      nodeName: o.nodeName,
+      cri: serverCri,
+      cgroupRoot: o.cgroupRoot,
+      cgroupDriver,
+      rootDir: o.rootDir,
+      podLogDir: o.podLogDir,
+      pods: allPods,
     }),
   });
   log.info({ port: server.port }, 'kubelet server listening');

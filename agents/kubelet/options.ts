@@ -3,14 +3,23 @@
 // "500ms", "0s"). Pure.
 import { bytes, milliCPU } from './pods/quantity.ts';
 
-export interface Reserved { cpuMillis: number; memoryBytes: number; ephemeralStorageBytes: number }
+export interface Reserved {
+  cpuMillis: number;
+  memoryBytes: number;
+  ephemeralStorageBytes: number;
+}
 
 export function parseReserved(...specs: (string | Record<string, string> | undefined)[]): Reserved {
   const out: Reserved = { cpuMillis: 0, memoryBytes: 0, ephemeralStorageBytes: 0 };
   for (const spec of specs) {
-    const pairs = typeof spec === 'string'
-      ? spec.split(',').map((p) => p.trim()).filter(Boolean).map((p) => p.split('=') as [string, string])
-      : Object.entries(spec ?? {});
+    const pairs =
+      typeof spec === 'string'
+        ? spec
+            .split(',')
+            .map((p) => p.trim())
+            .filter(Boolean)
+            .map((p) => p.split('=') as [string, string])
+        : Object.entries(spec ?? {});
     for (const [k, v] of pairs) {
       if (v === undefined) throw new Error(`bad reservation "${k}": want resource=quantity`);
       if (k === 'cpu') out.cpuMillis += milliCPU(v) ?? NaN;
@@ -23,7 +32,7 @@ export function parseReserved(...specs: (string | Record<string, string> | undef
   return out;
 }
 
-const UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 /** A Go duration in milliseconds. */
 export function parseDuration(s: string | number): number {

@@ -60,7 +60,14 @@ export function npPod(p: V1Pod): NpPod | undefined {
   for (const c of p.spec?.containers ?? []) {
     for (const cp of c.ports ?? []) if (cp.name) ports.push({ name: cp.name, port: cp.containerPort, protocol: cp.protocol ?? 'TCP' });
   }
-  return { namespace: p.metadata?.namespace ?? 'default', name: p.metadata?.name ?? '', ip, node: p.spec?.nodeName ?? '', labels: p.metadata?.labels ?? {}, ports };
+  return {
+    namespace: p.metadata?.namespace ?? 'default',
+    name: p.metadata?.name ?? '',
+    ip,
+    node: p.spec?.nodeName ?? '',
+    labels: p.metadata?.labels ?? {},
+    ports,
+  };
 }
 
 /**
@@ -76,4 +83,8 @@ export function podEventMatters(p: V1Pod, old?: V1Pod): boolean {
 
 export const npNamespace = (n: V1Namespace): NpNamespace => ({ name: n.metadata?.name ?? '', labels: n.metadata?.labels ?? {} });
 
-export const npPolicy = (p: NetworkPolicyObject): NpPolicy => ({ namespace: p.metadata?.namespace ?? 'default', name: p.metadata?.name ?? '', spec: p.spec ?? { podSelector: {} } });
+export const npPolicy = (p: NetworkPolicyObject): NpPolicy => ({
+  namespace: p.metadata?.namespace ?? 'default',
+  name: p.metadata?.name ?? '',
+  spec: p.spec ?? { podSelector: {} },
+});

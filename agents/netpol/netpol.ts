@@ -30,7 +30,10 @@ const hookRule = (chain: string) => [chain, '-m', 'comment', '--comment', HOOK_C
 export async function kernelNames(x: Exec): Promise<{ chains: string[]; sets: string[] }> {
   const save = await x('iptables-save', ['-t', 'filter']);
   const chains = [...save.matchAll(/^:(\S+)/gm)].map((m) => m[1]).filter((c) => c === TOP_CHAIN || c.startsWith(CHAIN_PREFIX));
-  const sets = (await x('ipset', ['list', '-n'])).split('\n').map((s) => s.trim()).filter((s) => s.startsWith(SET_PREFIX));
+  const sets = (await x('ipset', ['list', '-n']))
+    .split('\n')
+    .map((s) => s.trim())
+    .filter((s) => s.startsWith(SET_PREFIX));
   return { chains, sets };
 }
 
@@ -43,7 +46,11 @@ async function ensureHooks(x: Exec): Promise<void> {
     const rule = hookRule(hook);
     const first = (await x('iptables', ['-S', hook])).split('\n').find((l) => l.startsWith('-A '));
     if (first === `-A ${hook} -m comment --comment "${HOOK_COMMENT}" -j ${TOP_CHAIN}`) continue;
-    try { await x('iptables', ['-D', ...rule]); } catch { /* not there yet */ }
+    try {
+      await x('iptables', ['-D', ...rule]);
+    } catch {
+      /* not there yet */
+    }
     await x('iptables', ['-I', hook, '1', ...rule.slice(1)]);
   }
 }
@@ -61,16 +68,28 @@ export async function removeIptablesPolicy(x: Exec): Promise<void> {
   if (!chains.length && !sets.length) return;
   for (const hook of HOOKS) {
     for (let k = 0; k < 3; k++) {
-      try { await x('iptables', ['-D', ...hookRule(hook)]); } catch { break; }
+      try {
+        await x('iptables', ['-D', ...hookRule(hook)]);
+      } catch {
+        break;
+      }
     }
   }
-  if (chains.length) await x('iptables-restore', ['--noflush'], `*filter\n${chains.map((c) => `:${c} - [0:0]`).join('\n')}\n${chains.map((c) => `-X ${c}`).join('\n')}\nCOMMIT\n`);
+  if (chains.length)
+    await x(
+      'iptables-restore',
+      ['--noflush'],
+      `*filter\n${chains.map((c) => `:${c} - [0:0]`).join('\n')}\n${chains.map((c) => `-X ${c}`).join('\n')}\nCOMMIT\n`,
+    );
   if (sets.length) await x('ipset', ['restore'], sets.map((n) => `destroy ${n}\n`).join(''));
 }
 
 /** Removes nftables mode's table (a node switched to iptables mode); a host without nft has none. */
 export async function removeNftPolicy(x: Exec): Promise<void> {
-  const present = await x('nft', ['list', 'table', ...NFT_TABLE.split(' ')]).then(() => true, () => false);
+  const present = await x('nft', ['list', 'table', ...NFT_TABLE.split(' ')]).then(
+    () => true,
+    () => false,
+  );
   if (present) await x('nft', ['-f', '-'], removeTableTransaction());
 }
 
@@ -118,24 +137,42 @@ export function startNetpol(o: NetpolOptions): { stop(): void } {
   const namespaces = new Informer<V1Namespace>(o.api, core('namespaces'), {}, o.log);
   const policies = new Informer<NetworkPolicyObject>(o.api, resourcePath({ group: 'networking.k8s.io', version: 'v1', plural: 'networkpolicies' }), {}, o.log);
   const enforcer = o.mode === 'nftables' ? new NftEnforcer(o.x, removeIptablesPolicy) : iptablesEnforcer(o.x);
-  const runner = new SyncRunner(async (reason) => {
-    const started = performance.now();
-    try {
-      const r = await enforcer.sync({
-        node: o.nodeName,
-        policies: policies.list().map(npPolicy),
-        pods: pods.list().map(npPod).filter((p): p is NpPod => !!p),
-        namespaces: namespaces.list().map(npNamespace),
-      }, reason === 'periodic');
-      if (r.wrote) o.log.info({ ...r.summary, mode: o.mode === 'nftables' ? 'nftables' : 'iptables', ms: Math.round(performance.now() - started) }, 'network policy applied');
-    } catch (err) {
-      o.log.error({ err: String(err) }, 'network policy sync failed; retrying');
-      setTimeout(() => runner.run(), 2000);
-    }
-  }, 0, 30_000);
-  const changed = () => { setImmediate(() => runner.run()); };
+  const runner = new SyncRunner(
+    async (reason) => {
+      const started = performance.now();
+      try {
+        const r = await enforcer.sync(
+          {
+            node: o.nodeName,
+            policies: policies.list().map(npPolicy),
+            pods: pods
+              .list()
+              .map(npPod)
+              .filter((p): p is NpPod => !!p),
+            namespaces: namespaces.list().map(npNamespace),
+          },
+          reason === 'periodic',
+        );
+        if (r.wrote)
+          o.log.info(
+            { ...r.summary, mode: o.mode === 'nftables' ? 'nftables' : 'iptables', ms: Math.round(performance.now() - started) },
+            'network policy applied',
+          );
+      } catch (err) {
+        o.log.error({ err: String(err) }, 'network policy sync failed; retrying');
+        setTimeout(() => runner.run(), 2000);
+      }
+    },
+    0,
+    30_000,
+  );
+  const changed = () => {
+    setImmediate(() => runner.run());
+  };
   // pods change often (every status write) and mostly in ways the plan does not read
-  const podChanged = (p: V1Pod, old?: V1Pod) => { if (podEventMatters(p, old)) changed(); };
+  const podChanged = (p: V1Pod, old?: V1Pod) => {
+    if (podEventMatters(p, old)) changed();
+  };
   pods.on({ add: (p) => podChanged(p), update: podChanged, delete: (p) => podChanged(p) }).start();
   for (const inf of [namespaces, policies]) inf.on({ add: changed, update: changed, delete: changed }).start();
   let stopped = false;
@@ -145,5 +182,13 @@ export function startNetpol(o: NetpolOptions): { stop(): void } {
     runner.run();
     o.log.info({ node: o.nodeName }, 'network policy enforcement started');
   });
-  return { stop() { stopped = true; runner.stop(); pods.stop(); namespaces.stop(); policies.stop(); } };
+  return {
+    stop() {
+      stopped = true;
+      runner.stop();
+      pods.stop();
+      namespaces.stop();
+      policies.stop();
+    },
+  };
 }

@@ -8,7 +8,10 @@ import { nftPlan, NFT_TABLE, type NftPolicyPlan } from './nft-plan.ts';
 import { deleteTransaction, fullTransaction, partialTransaction } from './nft-transaction.ts';
 import type { NpInput } from './policy-plan.ts';
 
-export interface SyncOutcome { wrote: boolean; summary: Record<string, number> }
+export interface SyncOutcome {
+  wrote: boolean;
+  summary: Record<string, number>;
+}
 
 export interface Enforcer {
   /** periodic: the runner's resync, when the kernel is checked for what others removed */
@@ -21,7 +24,10 @@ export class NftEnforcer implements Enforcer {
   /** transactions of the last sync, for tests */
   lastTransactions: string[] = [];
 
-  constructor(private readonly x: Exec, private readonly clearOtherMode: (x: Exec) => Promise<void>) {}
+  constructor(
+    private readonly x: Exec,
+    private readonly clearOtherMode: (x: Exec) => Promise<void>,
+  ) {}
 
   private async nft(text: string): Promise<void> {
     this.lastTransactions.push(text);
@@ -29,7 +35,10 @@ export class NftEnforcer implements Enforcer {
   }
 
   private async intact(): Promise<boolean> {
-    return this.x('nft', ['list', 'chain', ...NFT_TABLE.split(' '), 'dispatch']).then(() => true, () => false);
+    return this.x('nft', ['list', 'chain', ...NFT_TABLE.split(' '), 'dispatch']).then(
+      () => true,
+      () => false,
+    );
   }
 
   async sync(input: NpInput, periodic: boolean): Promise<SyncOutcome> {
@@ -44,7 +53,10 @@ export class NftEnforcer implements Enforcer {
       wrote = true;
     } else {
       const p = partialTransaction(before, next);
-      if (p.text) { await this.nft(p.text); wrote = true; }
+      if (p.text) {
+        await this.nft(p.text);
+        wrote = true;
+      }
       const del = deleteTransaction(p.staleChains, p.staleSets);
       if (del) await this.nft(del);
     }

@@ -49,10 +49,9 @@ export function blockIntervals(cidr: string, except: string[]): string[] {
     const cut = range(e);
     if (!cut) continue;
     const [a, b] = cut;
-    left = left.flatMap(([s, t]): [bigint, bigint][] => (b < s || a > t ? [[s, t]] : [
-      ...(a > s ? [[s, a - 1n] as [bigint, bigint]] : []),
-      ...(b < t ? [[b + 1n, t] as [bigint, bigint]] : []),
-    ]));
+    left = left.flatMap(([s, t]): [bigint, bigint][] =>
+      b < s || a > t ? [[s, t]] : [...(a > s ? [[s, a - 1n] as [bigint, bigint]] : []), ...(b < t ? [[b + 1n, t] as [bigint, bigint]] : [])],
+    );
   }
   const v4 = (n: bigint) => formatIP({ v: 4, n });
   return left.map(([s, t]) => (s === t ? v4(s) : `${v4(s)}-${v4(t)}`));
@@ -60,7 +59,8 @@ export function blockIntervals(cidr: string, except: string[]): string[] {
 
 function nftSet(s: PeerSet): NftSet {
   if (s.kind === 'ips') return { type: 'ipv4_addr', interval: false, elements: s.ips };
-  if (s.kind === 'ipports') return { type: 'ipv4_addr . inet_proto . inet_service', interval: false, elements: s.entries.map((e) => `${e.ip} . ${e.proto} . ${e.port}`) };
+  if (s.kind === 'ipports')
+    return { type: 'ipv4_addr . inet_proto . inet_service', interval: false, elements: s.entries.map((e) => `${e.ip} . ${e.proto} . ${e.port}`) };
   return { type: 'ipv4_addr', interval: true, elements: blockIntervals(s.cidr, s.except) };
 }
 
@@ -77,7 +77,12 @@ function ruleBody(a: Allow, d: Direction): string {
 
 export function nftPlan(i: NpInput): NftPolicyPlan {
   const pp = policyPlan(i);
-  const out: NftPolicyPlan = { sets: new Map([...pp.sets].map(([id, s]) => [nftSetName(id), nftSet(s)])), chains: new Map(), ingress: new Map(), egress: new Map() };
+  const out: NftPolicyPlan = {
+    sets: new Map([...pp.sets].map(([id, s]) => [nftSetName(id), nftSet(s)])),
+    chains: new Map(),
+    ingress: new Map(),
+    egress: new Map(),
+  };
   for (const { direction: d, pod, allows } of pp.isolated) {
     const chain = nftPodChain(d, pod);
     out.chains.set(chain, [...allows.map((a) => ruleBody(a, d)), `reject ${comment(`${pod.namespace}/${pod.name} ${d} default deny`)}`]);

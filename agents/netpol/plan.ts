@@ -66,11 +66,13 @@ export function plan(i: NpInput): NpPlan {
     chains.set(chain, [...allows.map((a) => ruleLine(a, d)), `${comment(`${pod.namespace}/${pod.name} ${d} default deny`)} -j REJECT`]);
     jumps.push(`${comment(`${pod.namespace}/${pod.name} ${d}`)} ${d === 'ingress' ? '-d' : '-s'} ${pod.ip}/32 -j ${chain}`);
   }
-  const top = jumps.length ? [
-    `${comment('replies and accepted connections')} -m conntrack --ctstate RELATED,ESTABLISHED -j RETURN`,
-    `${comment('from the node itself (kubelet probes)')} -m addrtype --src-type LOCAL -j RETURN`,
-    ...jumps,
-  ] : [];
+  const top = jumps.length
+    ? [
+        `${comment('replies and accepted connections')} -m conntrack --ctstate RELATED,ESTABLISHED -j RETURN`,
+        `${comment('from the node itself (kubelet probes)')} -m addrtype --src-type LOCAL -j RETURN`,
+        ...jumps,
+      ]
+    : [];
   chains.set(TOP_CHAIN, top);
   return { sets, chains };
 }

@@ -35,7 +35,11 @@ export interface Allow {
   ipPorts?: { set: string; proto: string };
 }
 
-export interface Isolation { direction: Direction; pod: NpPod; allows: Allow[] }
+export interface Isolation {
+  direction: Direction;
+  pod: NpPod;
+  allows: Allow[];
+}
 
 export interface PolicyPlan {
   /** set id (16 hex digits, stable for a policy's rule) -> set */
@@ -83,12 +87,14 @@ function addSet(ctx: Ctx, key: string, make: () => PeerSet): string {
 
 /** The pods a list of pod/namespace peers selects, seen from a policy in namespace ns. */
 function peerPods(ctx: Ctx, ns: string, peers: NpPeer[]): NpPod[] {
-  return ctx.pods.filter((pod) => peers.some((peer) => {
-    if (peer.namespaceSelector) {
-      if (!selects(peer.namespaceSelector, ctx.nsLabels.get(pod.namespace) ?? {})) return false;
-    } else if (pod.namespace !== ns) return false;
-    return !peer.podSelector || selects(peer.podSelector, pod.labels);
-  }));
+  return ctx.pods.filter((pod) =>
+    peers.some((peer) => {
+      if (peer.namespaceSelector) {
+        if (!selects(peer.namespaceSelector, ctx.nsLabels.get(pod.namespace) ?? {})) return false;
+      } else if (pod.namespace !== ns) return false;
+      return !peer.podSelector || selects(peer.podSelector, pod.labels);
+    }),
+  );
 }
 
 const proto = (p: NpRulePort): string => (p.protocol ?? 'TCP').toLowerCase();
@@ -105,7 +111,8 @@ function ruleAllows(ctx: Ctx, pol: NpPolicy, d: Direction, index: number, target
   const peerIds: (string | undefined)[] = [];
   const podPeers = peers.filter((p) => !p.ipBlock);
   if (!peers.length) peerIds.push(undefined);
-  if (podPeers.length) peerIds.push(addSet(ctx, `${key}/pods`, () => ({ kind: 'ips', ips: sortedUnique(peerPods(ctx, pol.namespace, podPeers).map((p) => p.ip)) })));
+  if (podPeers.length)
+    peerIds.push(addSet(ctx, `${key}/pods`, () => ({ kind: 'ips', ips: sortedUnique(peerPods(ctx, pol.namespace, podPeers).map((p) => p.ip)) })));
   peers.forEach((p, j) => {
     const block = p.ipBlock;
     if (!block || !isV4Cidr(block.cidr)) return;
@@ -129,7 +136,9 @@ function ruleAllows(ctx: Ctx, pol: NpPolicy, d: Direction, index: number, target
     }
     // egress: resolved against each destination pod the rule's pod peers (or, without peers, any pod) select
     const set = addSet(ctx, `${key}/port/${j}`, () => {
-      const entries = (peers.length ? peerPods(ctx, pol.namespace, podPeers) : ctx.pods).flatMap((pod) => matching(pod).map((cp) => ({ ip: pod.ip, proto: proto(p), port: cp.port })));
+      const entries = (peers.length ? peerPods(ctx, pol.namespace, podPeers) : ctx.pods).flatMap((pod) =>
+        matching(pod).map((cp) => ({ ip: pod.ip, proto: proto(p), port: cp.port })),
+      );
       const seen = new Map(entries.map((e) => [`${e.ip},${e.proto}:${e.port}`, e]));
       return { kind: 'ipports', entries: [...seen.keys()].sort().map((k) => seen.get(k)!) };
     });
@@ -140,7 +149,11 @@ function ruleAllows(ctx: Ctx, pol: NpPolicy, d: Direction, index: number, target
 }
 
 export function policyPlan(i: NpInput): PolicyPlan {
-  const ctx: Ctx = { nsLabels: new Map(i.namespaces.map((n) => [n.name, n.labels])), pods: [...i.pods].sort((a, b) => (a.ip < b.ip ? -1 : a.ip > b.ip ? 1 : 0)), sets: new Map() };
+  const ctx: Ctx = {
+    nsLabels: new Map(i.namespaces.map((n) => [n.name, n.labels])),
+    pods: [...i.pods].sort((a, b) => (a.ip < b.ip ? -1 : a.ip > b.ip ? 1 : 0)),
+    sets: new Map(),
+  };
   const policies = [...i.policies].sort((a, b) => `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`));
   const isolated: Isolation[] = [];
   const local = ctx.pods.filter((p) => p.node === i.node).sort((a, b) => `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`));

@@ -3,10 +3,12 @@
 import { BlockList } from 'node:net';
 import type { V1Node } from '@kubernetes/client-node';
 
-export interface Route { dst: string; via: string }
+export interface Route {
+  dst: string;
+  via: string;
+}
 
-export const internalIP = (n: V1Node): string | undefined =>
-  n.status?.addresses?.find((a) => a.type === 'InternalIP')?.address;
+export const internalIP = (n: V1Node): string | undefined => n.status?.addresses?.find((a) => a.type === 'InternalIP')?.address;
 
 export function desiredRoutes(nodes: V1Node[], self: string): Route[] {
   return nodes
@@ -26,7 +28,13 @@ export function routeChanges(current: Route[], desired: Route[]): { add: Route[]
   return { add: desired.filter((r) => !have.has(key(r))), del: current.filter((r) => !want.has(key(r))) };
 }
 
-export interface CniConfigInput { podCIDR: string; bridge: string; ipamDataDir: string; mtu?: number; portmap: boolean }
+export interface CniConfigInput {
+  podCIDR: string;
+  bridge: string;
+  ipamDataDir: string;
+  mtu?: number;
+  portmap: boolean;
+}
 
 export function cniConflist(i: CniConfigInput): object {
   return {
@@ -34,7 +42,11 @@ export function cniConflist(i: CniConfigInput): object {
     name: 'hawser',
     plugins: [
       {
-        type: 'bridge', bridge: i.bridge, isGateway: true, ipMasq: false, hairpinMode: true,
+        type: 'bridge',
+        bridge: i.bridge,
+        isGateway: true,
+        ipMasq: false,
+        hairpinMode: true,
         ...(i.mtu ? { mtu: i.mtu } : {}),
         ipam: { type: 'host-local', ranges: [[{ subnet: i.podCIDR }]], routes: [{ dst: '0.0.0.0/0' }], dataDir: i.ipamDataDir },
       },

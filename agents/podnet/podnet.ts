@@ -43,7 +43,7 @@ const RT_PROTO = '66';
 const ip = (...args: string[]): Promise<string> => hostExec('ip', args);
 
 async function currentRoutes(): Promise<Route[]> {
-  const rows = JSON.parse(await ip('-j', 'route', 'show', 'proto', RT_PROTO) || '[]') as { dst: string; gateway?: string }[];
+  const rows = JSON.parse((await ip('-j', 'route', 'show', 'proto', RT_PROTO)) || '[]') as { dst: string; gateway?: string }[];
   return rows.filter((r) => r.gateway).map((r) => ({ dst: r.dst, via: r.gateway! }));
 }
 
@@ -58,7 +58,7 @@ async function bridgeAddresses(bridge: string): Promise<string[]> {
 function writeIfChanged(path: string, text: string): boolean {
   if (existsSync(path) && readFileSync(path, 'utf8') === text) return false;
   writeFileSync(`${path}.tmp`, text);
-  renameSync(`${path}.tmp`, path);   // containerd must never read half a file
+  renameSync(`${path}.tmp`, path); // containerd must never read half a file
   return true;
 }
 
@@ -79,51 +79,83 @@ export async function startPodnet(o: PodnetOptions): Promise<{ ready: Promise<vo
   const nodes = new Informer<V1Node>(api, core('nodes'), {}, log);
   // One reconcile at a time, re-run when events came meanwhile: two overlapping runs could finish
   // out of order, and the one that read the older node list would remove a peer's fresh route.
-  const reconciled = new Latch();   // ready: the first reconcile went through
+  const reconciled = new Latch(); // ready: the first reconcile went through
   const health = new SyncHealth('reconciled');
   let bridgeFor: string | undefined; // the podCIDR the bridge's addresses were last checked against
-  const runner = new SyncRunner(async () => {
-    try {
-      const all = nodes.list();
-      const self = all.find((n) => n.metadata?.name === o.nodeName);
-      const cidr = self?.spec?.podCIDR;
-      if (cidr) {
-        const conf = cniConflist({ podCIDR: cidr, bridge: o.bridge, ipamDataDir: o.ipamDataDir, portmap: existsSync(join(o.cniBinDir, 'portmap')), mtu: vx?.mtu() });
-        const wrote = writeIfChanged(join(o.cniConfDir, '10-hawser.conflist'), `${JSON.stringify(conf, null, 2)}\n`);
-        if (wrote) log.info({ podCIDR: cidr }, 'CNI config written');
-        if (wrote || bridgeFor !== cidr) {
-          for (const a of staleBridgeAddresses(await bridgeAddresses(o.bridge), cidr)) {
-            await ip('addr', 'del', a, 'dev', o.bridge);
-            log.warn({ bridge: o.bridge, address: a, podCIDR: cidr }, 'bridge address outside the podCIDR removed');
+  const runner = new SyncRunner(
+    async () => {
+      try {
+        const all = nodes.list();
+        const self = all.find((n) => n.metadata?.name === o.nodeName);
+        const cidr = self?.spec?.podCIDR;
+        if (cidr) {
+          const conf = cniConflist({
+            podCIDR: cidr,
+            bridge: o.bridge,
+            ipamDataDir: o.ipamDataDir,
+            portmap: existsSync(join(o.cniBinDir, 'portmap')),
+            mtu: vx?.mtu(),
+          });
+          const wrote = writeIfChanged(join(o.cniConfDir, '10-hawser.conflist'), `${JSON.stringify(conf, null, 2)}\n`);
+          if (wrote) log.info({ podCIDR: cidr }, 'CNI config written');
+          if (wrote || bridgeFor !== cidr) {
+            for (const a of staleBridgeAddresses(await bridgeAddresses(o.bridge), cidr)) {
+              await ip('addr', 'del', a, 'dev', o.bridge);
+              log.warn({ bridge: o.bridge, address: a, podCIDR: cidr }, 'bridge address outside the podCIDR removed');
+            }
+            bridgeFor = cidr;
           }
-          bridgeFor = cidr;
         }
+        if (vx) {
+          await vx.reconcile(all);
+        } else {
+          const { add, del } = routeChanges(await currentRoutes(), desiredRoutes(all, o.nodeName));
+          for (const r of del) {
+            await ip('route', 'del', r.dst, 'via', r.via, 'proto', RT_PROTO);
+            log.info(r, 'route removed');
+          }
+          for (const r of add) {
+            await ip('route', 'replace', r.dst, 'via', r.via, 'proto', RT_PROTO);
+            log.info(r, 'route added');
+          }
+        }
+        reconciled.open();
+        health.succeeded();
+      } catch (err) {
+        health.failed(err);
+        log.error({ err: String(err) }, 'reconcile failed; retrying');
+        setTimeout(() => runner.run(), 2000);
       }
-      if (vx) {
-        await vx.reconcile(all);
-      } else {
-        const { add, del } = routeChanges(await currentRoutes(), desiredRoutes(all, o.nodeName));
-        for (const r of del) { await ip('route', 'del', r.dst, 'via', r.via, 'proto', RT_PROTO); log.info(r, 'route removed'); }
-        for (const r of add) { await ip('route', 'replace', r.dst, 'via', r.via, 'proto', RT_PROTO); log.info(r, 'route added'); }
-      }
-      reconciled.open();
-      health.succeeded();
-    } catch (err) {
-      health.failed(err);
-      log.error({ err: String(err) }, 'reconcile failed; retrying');
-      setTimeout(() => runner.run(), 2000);
-    }
-  }, 0, 30_000);
-  const reconcile = () => { setImmediate(() => runner.run()); }; // a burst of events: one run, then one more
+    },
+    0,
+    30_000,
+  );
+  const reconcile = () => {
+    setImmediate(() => runner.run());
+  }; // a burst of events: one run, then one more
   nodes.on({ add: reconcile, update: reconcile, delete: reconcile }).start();
   const healthz = await startHealthServer(o.healthzPort ?? 0, standardEndpoints([], [syncedCheck('informer-sync', [nodes.waitForSync()]), health]), log);
   await nodes.waitForSync();
   runner.start();
   // not awaited: the CNI config (and so the kubelet) must not wait for the policy informers' first list
-  const netpol = o.disableNetworkPolicy ? undefined : startNetpol({
-    nodeName: o.nodeName, log: logger('netpol'), x: hostExec, mode: o.proxyMode,
-    api,
-  });
+  const netpol = o.disableNetworkPolicy
+    ? undefined
+    : startNetpol({
+        nodeName: o.nodeName,
+        log: logger('netpol'),
+        x: hostExec,
+        mode: o.proxyMode,
+        api,
+      });
   log.info({ node: o.nodeName, backend: o.backend }, 'podnet started');
-  return { ready: reconciled.promise, stop() { runner.stop(); nodes.stop(); vx?.stop(); netpol?.stop(); void healthz?.close(); } };
+  return {
+    ready: reconciled.promise,
+    stop() {
+      runner.stop();
+      nodes.stop();
+      vx?.stop();
+      netpol?.stop();
+      void healthz?.close();
+    },
+  };
 }

@@ -19,10 +19,24 @@ export const VXLAN_PORT = 8472;
 /** outer IPv4 (20) + UDP (8) + VXLAN (8) + inner Ethernet (14) */
 export const VXLAN_OVERHEAD = 50;
 
-export interface FdbEntry { mac: string; dst: string }
-export interface NeighEntry { ip: string; mac: string }
-export interface OverlayRoute { dst: string; via: string; dev: string }
-export interface VxlanState { fdb: FdbEntry[]; neigh: NeighEntry[]; routes: OverlayRoute[] }
+export interface FdbEntry {
+  mac: string;
+  dst: string;
+}
+export interface NeighEntry {
+  ip: string;
+  mac: string;
+}
+export interface OverlayRoute {
+  dst: string;
+  via: string;
+  dev: string;
+}
+export interface VxlanState {
+  fdb: FdbEntry[];
+  neigh: NeighEntry[];
+  routes: OverlayRoute[];
+}
 
 const MAC = /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/;
 
@@ -42,8 +56,7 @@ export function networkAddress(cidr: string): string | undefined {
   return c ? formatIP(networkOf(c)) : undefined;
 }
 
-const podCIDR = (n: V1Node): string | undefined =>
-  (n.spec?.podCIDRs ?? (n.spec?.podCIDR ? [n.spec.podCIDR] : [])).find((c) => !c.includes(':'));
+const podCIDR = (n: V1Node): string | undefined => (n.spec?.podCIDRs ?? (n.spec?.podCIDR ? [n.spec.podCIDR] : [])).find((c) => !c.includes(':'));
 
 export const publishedMAC = (n: V1Node): string | undefined => {
   const v = n.metadata?.annotations?.[VTEP_MAC_ANNOTATION]?.toLowerCase();

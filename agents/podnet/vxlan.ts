@@ -8,21 +8,42 @@ import { hostExec, type Exec } from '../api/exec.ts';
 import type { Logger } from '../api/log.ts';
 import { core } from '../api/paths.ts';
 import {
-  desiredVxlan, publishedMAC, selfVtep, vxlanChanges, VTEP_MAC_ANNOTATION, VXLAN_DEVICE, VXLAN_OVERHEAD, VXLAN_PORT, VXLAN_VNI,
+  desiredVxlan,
+  publishedMAC,
+  selfVtep,
+  vxlanChanges,
+  VTEP_MAC_ANNOTATION,
+  VXLAN_DEVICE,
+  VXLAN_OVERHEAD,
+  VXLAN_PORT,
+  VXLAN_VNI,
   type VxlanState,
 } from './vxlan-plan.ts';
 
 export const RT_PROTO = '66';
 
 /** Runs `ip` and `bridge` (the only tools here) in a named network namespace; tests use it. */
-export const netnsExec = (netns: string): Exec => (cmd, args, input) => hostExec(cmd, ['-n', netns, ...args], input);
+export const netnsExec =
+  (netns: string): Exec =>
+  (cmd, args, input) =>
+    hostExec(cmd, ['-n', netns, ...args], input);
 
-const json = async <T>(x: Exec, cmd: 'ip' | 'bridge', args: string[]): Promise<T[]> => JSON.parse(await x(cmd, ['-j', ...args]) || '[]') as T[];
+const json = async <T>(x: Exec, cmd: 'ip' | 'bridge', args: string[]): Promise<T[]> => JSON.parse((await x(cmd, ['-j', ...args])) || '[]') as T[];
 
-export interface DeviceSpec { name: string; vni: number; port: number; localIP: string; mac: string; address: string }
+export interface DeviceSpec {
+  name: string;
+  vni: number;
+  port: number;
+  localIP: string;
+  mac: string;
+  address: string;
+}
 
 interface LinkInfo {
-  ifname: string; address: string; mtu: number; flags: string[];
+  ifname: string;
+  address: string;
+  mtu: number;
+  flags: string[];
   linkinfo?: { info_kind?: string; info_data?: { id?: number; local?: string; port?: number; learning?: boolean } };
 }
 
@@ -45,14 +66,34 @@ export async function ensureDevice(x: Exec, d: DeviceSpec): Promise<number> {
     link = undefined;
   }
   if (!link) {
-    await x('ip', ['link', 'add', d.name, 'address', d.mac, 'mtu', String(mtu), 'type', 'vxlan', 'id', String(d.vni),
-      'local', d.localIP, 'dev', parent.dev, 'dstport', String(d.port), 'nolearning']);
+    await x('ip', [
+      'link',
+      'add',
+      d.name,
+      'address',
+      d.mac,
+      'mtu',
+      String(mtu),
+      'type',
+      'vxlan',
+      'id',
+      String(d.vni),
+      'local',
+      d.localIP,
+      'dev',
+      parent.dev,
+      'dstport',
+      String(d.port),
+      'nolearning',
+    ]);
   } else {
     if (link.address !== d.mac) await x('ip', ['link', 'set', d.name, 'address', d.mac]);
     if (link.mtu !== mtu) await x('ip', ['link', 'set', d.name, 'mtu', String(mtu)]);
   }
   const addrs = (await json<{ addr_info: { local: string; prefixlen: number; family: string }[] }>(x, 'ip', ['addr', 'show', 'dev', d.name]))
-    .flatMap((l) => l.addr_info).filter((a) => a.family === 'inet').map((a) => `${a.local}/${a.prefixlen}`);
+    .flatMap((l) => l.addr_info)
+    .filter((a) => a.family === 'inet')
+    .map((a) => `${a.local}/${a.prefixlen}`);
   for (const a of addrs) if (a !== d.address) await x('ip', ['addr', 'del', a, 'dev', d.name]);
   if (!addrs.includes(d.address)) await x('ip', ['addr', 'add', d.address, 'dev', d.name]);
   await x('ip', ['link', 'set', d.name, 'up']);
@@ -62,11 +103,14 @@ export async function ensureDevice(x: Exec, d: DeviceSpec): Promise<number> {
 /** The entries in the kernel: permanent FDB and neighbour entries on the device, every podnet route. */
 export async function readState(x: Exec, dev: string): Promise<VxlanState> {
   const fdb = (await json<{ mac: string; dst?: string }>(x, 'bridge', ['fdb', 'show', 'dev', dev]))
-    .filter((e) => e.dst && e.mac !== '00:00:00:00:00:00').map((e) => ({ mac: e.mac, dst: e.dst! }));
+    .filter((e) => e.dst && e.mac !== '00:00:00:00:00:00')
+    .map((e) => ({ mac: e.mac, dst: e.dst! }));
   const neigh = (await json<{ dst: string; lladdr?: string; state?: string[] }>(x, 'ip', ['-4', 'neigh', 'show', 'dev', dev]))
-    .filter((e) => e.lladdr && e.state?.includes('PERMANENT')).map((e) => ({ ip: e.dst, mac: e.lladdr! }));
+    .filter((e) => e.lladdr && e.state?.includes('PERMANENT'))
+    .map((e) => ({ ip: e.dst, mac: e.lladdr! }));
   const routes = (await json<{ dst: string; gateway?: string; dev: string }>(x, 'ip', ['-4', 'route', 'show', 'proto', RT_PROTO]))
-    .filter((r) => r.gateway).map((r) => ({ dst: r.dst, via: r.gateway!, dev: r.dev }));
+    .filter((r) => r.gateway)
+    .map((r) => ({ dst: r.dst, via: r.gateway!, dev: r.dev }));
   return { fdb, neigh, routes };
 }
 
@@ -84,7 +128,9 @@ export async function applyState(x: Exec, dev: string, want: VxlanState): Promis
 }
 
 export async function deleteDevice(x: Exec, dev = VXLAN_DEVICE): Promise<void> {
-  await x('ip', ['link', 'del', dev]).catch(() => { /* already gone */ });
+  await x('ip', ['link', 'del', dev]).catch(() => {
+    /* already gone */
+  });
 }
 
 export interface VxlanOptions {
@@ -120,7 +166,14 @@ export function startVxlan(o: VxlanOptions): VxlanBackend {
       const self = nodes.find((n) => n.metadata?.name === o.nodeName);
       const vtep = selfVtep(self, o.nodeIP);
       if (!self || !vtep) return;
-      mtu = await ensureDevice(x, { name: dev, vni: o.vni ?? VXLAN_VNI, port: o.port ?? VXLAN_PORT, localIP: vtep.localIP, mac: vtep.mac, address: vtep.address });
+      mtu = await ensureDevice(x, {
+        name: dev,
+        vni: o.vni ?? VXLAN_VNI,
+        port: o.port ?? VXLAN_PORT,
+        localIP: vtep.localIP,
+        mac: vtep.mac,
+        address: vtep.address,
+      });
       if (o.api && publishedMAC(self) !== vtep.mac) {
         await o.api.patch(core('nodes', undefined, o.nodeName), { metadata: { annotations: { [VTEP_MAC_ANNOTATION]: vtep.mac } } }, 'merge');
         o.log?.info({ mac: vtep.mac }, 'VTEP MAC published');
@@ -129,6 +182,8 @@ export function startVxlan(o: VxlanOptions): VxlanBackend {
       if (r.added || r.removed) o.log?.info(r, 'VXLAN entries updated');
     },
     mtu: () => mtu,
-    stop() { /* kernel state stays: pods keep their connectivity while podnet restarts */ },
+    stop() {
+      /* kernel state stays: pods keep their connectivity while podnet restarts */
+    },
   };
 }

@@ -24,10 +24,13 @@ async function containerView(netns: string, ifName: string): Promise<ContainerVi
   const r = await nsShell(netns, SNAPSHOT, [ifName]);
   if (r.code === 3) throw new Error(`Interface name ${ifName} not found`);
   if (r.code !== 0) throw new Error(`failed to inspect ${ifName} in ${netns}: ${r.stderr.trim()}`);
-  const [link, addrs, v4, v6] = r.stdout.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as unknown[]);
+  const [link, addrs, v4, v6] = r.stdout
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as unknown[]);
   return {
     link: (link as Link[])[0],
-    addrs: ((addrs as Array<{ addr_info: AddrInfo[] }>)[0]?.addr_info ?? []),
+    addrs: (addrs as Array<{ addr_info: AddrInfo[] }>)[0]?.addr_info ?? [],
     routes: [...((v4 ?? []) as RouteInfo[]), ...((v6 ?? []) as RouteInfo[])],
   };
 }

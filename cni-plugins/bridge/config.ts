@@ -29,7 +29,9 @@ function field<T>(c: Json, key: string, kind: 'boolean' | 'number' | 'string', d
   const v = c[key];
   if (v === undefined || v === null) return dflt;
   if (typeof v !== kind || (kind === 'number' && !Number.isInteger(v))) {
-    throw new Error(`failed to load netconf: json: cannot unmarshal ${typeof v} into Go struct field NetConf.${key} of type ${kind === 'number' ? 'int' : kind === 'boolean' ? 'bool' : 'string'}`);
+    throw new Error(
+      `failed to load netconf: json: cannot unmarshal ${typeof v} into Go struct field NetConf.${key} of type ${kind === 'number' ? 'int' : kind === 'boolean' ? 'bool' : 'string'}`,
+    );
   }
   return v as T;
 }

@@ -23,7 +23,8 @@ export async function cmdDel(a: CmdArgs): Promise<undefined> {
   const r = await ipBatchJson([`addr show dev ${a.ifName}`, `link del dev ${a.ifName}`], a.netns);
   const absent = r.code !== 0 && /does not exist/.test(r.stderr) && !r.stdout.trim();
   if (r.code !== 0 && !absent) throw new Error(`failed to delete "${a.ifName}": ${r.stderr}`);
-  const addrs: AddrInfo[] = r.code === 0 && r.stdout.trim() ? ((JSON.parse(r.stdout.trim().split('\n')[0]) as Array<{ addr_info: AddrInfo[] }>)[0]?.addr_info ?? []) : [];
+  const addrs: AddrInfo[] =
+    r.code === 0 && r.stdout.trim() ? ((JSON.parse(r.stdout.trim().split('\n')[0]) as Array<{ addr_info: AddrInfo[] }>)[0]?.addr_info ?? []) : [];
   await ipamDel();
   if (conf.macspoofchk) await spoofCheck.teardown(`${a.containerId}-${a.ifName}`);
   if (conf.ipamType && conf.ipMasq) {

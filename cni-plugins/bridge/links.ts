@@ -36,7 +36,8 @@ export async function ensureBridge(conf: BridgeConf, undo: Array<() => Promise<u
     args.push('type', 'bridge');
     if (conf.vlan) args.push('vlan_filtering', '1');
     const r = await run('ip', args);
-    if (r.code !== 0 && !/File exists/.test(r.stderr)) throw new Error(`failed to create bridge "${conf.bridge}": could not add "${conf.bridge}": ${r.stderr.trim()}`);
+    if (r.code !== 0 && !/File exists/.test(r.stderr))
+      throw new Error(`failed to create bridge "${conf.bridge}": could not add "${conf.bridge}": ${r.stderr.trim()}`);
     if (r.code === 0) {
       undo.push(() => run('ip', ['link', 'del', conf.bridge]));
       // we own the routes of this interface; set before it first comes up (an existing bridge gets it
@@ -46,7 +47,8 @@ export async function ensureBridge(conf: BridgeConf, undo: Array<() => Promise<u
     st = await bridgeState(conf.bridge);
     if (!st) throw new Error(`failed to create bridge "${conf.bridge}": could not lookup "${conf.bridge}": Link not found`);
   }
-  if (st.link.linkinfo?.info_kind !== 'bridge') throw new Error(`failed to create bridge "${conf.bridge}": "${conf.bridge}" already exists but is not a bridge`);
+  if (st.link.linkinfo?.info_kind !== 'bridge')
+    throw new Error(`failed to create bridge "${conf.bridge}": "${conf.bridge}" already exists but is not a bridge`);
   return st;
 }
 

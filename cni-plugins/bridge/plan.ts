@@ -69,14 +69,7 @@ export function containerSysctls(ifName: string, conf: Pick<BridgeConf, 'enabled
 }
 
 /** Host side: the veth pair (peer created straight in the container netns), bridge membership, modes. */
-export function vethLines(o: {
-  conf: BridgeConf;
-  hostVeth: string;
-  hostMac: string;
-  contMac: string;
-  ifName: string;
-  netns: string;
-}): string[] {
+export function vethLines(o: { conf: BridgeConf; hostVeth: string; hostMac: string; contMac: string; ifName: string; netns: string }): string[] {
   const { conf } = o;
   const mtu = conf.mtu ? ` mtu ${conf.mtu}` : '';
   const lines = [

@@ -29,7 +29,12 @@ if (!daemon.start()) {
   log.flush();
   process.exit(0);
 }
-const serving = { name: 'serving', check() { if (!liveDaemonAt(daemon.dir)) throw new Error(`${daemon.dir}/netns is not this daemon's network namespace: shims cannot reach it`); } };
+const serving = {
+  name: 'serving',
+  check() {
+    if (!liveDaemonAt(daemon.dir)) throw new Error(`${daemon.dir}/netns is not this daemon's network namespace: shims cannot reach it`);
+  },
+};
 // (no top-level await: this entry is bundled to CommonJS)
 void startHealthServer(Number(process.env.HAWSER_CNID_HEALTHZ_PORT ?? 10263), standardEndpoints([], [serving]), log).then((healthz) => {
   void daemon.stopped.then(() => healthz?.close());

@@ -6,7 +6,22 @@
 // dispatch as the one-shot plugin, writes stdout into the caller's stdout and the exit code into the
 // FIFO. A request it cannot serve faithfully gets "F" before anything is read: the shim then runs the
 // one-shot plugin itself.
-import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, unlinkSync, watch, writeSync, constants, type FSWatcher } from 'node:fs';
+import {
+  closeSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  unlinkSync,
+  watch,
+  writeSync,
+  constants,
+  type FSWatcher,
+} from 'node:fs';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { dispatch, type PluginFuncs } from '../skel/skel.ts';
@@ -133,7 +148,9 @@ export class CniDaemon {
   private readonly log: (m: string) => void;
   private onStopped!: () => void;
   /** resolves when stop() ran (idle, bundle changed, or a signal): what else the process holds is let go then */
-  readonly stopped = new Promise<void>((r) => { this.onStopped = r; });
+  readonly stopped = new Promise<void>((r) => {
+    this.onStopped = r;
+  });
 
   constructor(private readonly opts: DaemonOptions) {
     this.dir = join(opts.runDir ?? DEFAULT_RUN_DIR, String(this.ownNs));

@@ -1,6 +1,20 @@
 // host-local ranges: a subnet with optional rangeStart/rangeEnd/gateway, canonicalised and checked
 // with the reference's rules and messages. Pure.
-import { cmpIP, contains, formatCIDR, formatIP, ipEqual, lastOf, networkOf, nextIP, parseCIDR, parseIP, prefixBits, type CIDR, type IP } from '../../agents/api/ip.ts';
+import {
+  cmpIP,
+  contains,
+  formatCIDR,
+  formatIP,
+  ipEqual,
+  lastOf,
+  networkOf,
+  nextIP,
+  parseCIDR,
+  parseIP,
+  prefixBits,
+  type CIDR,
+  type IP,
+} from '../../agents/api/ip.ts';
 
 export interface RangeConf {
   subnet?: string;

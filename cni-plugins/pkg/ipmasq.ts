@@ -9,7 +9,13 @@ const MAX_CHAIN = 28;
 
 /** "CNI-" + sha512(name+id) in hex, cut to 28 characters. */
 export function chainName(network: string, containerId: string, prefix = ''): string {
-  return ('CNI-' + prefix + createHash('sha512').update(network + containerId).digest('hex')).slice(0, MAX_CHAIN);
+  return (
+    'CNI-' +
+    prefix +
+    createHash('sha512')
+      .update(network + containerId)
+      .digest('hex')
+  ).slice(0, MAX_CHAIN);
 }
 
 /** Go's fmt %q of two strings, the comment the reference puts on every rule. */

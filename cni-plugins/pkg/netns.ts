@@ -42,7 +42,12 @@ export function readSysctl(key: string): string | null {
  * chain (nsenter -> sh -> ip). Values travel as positional arguments, never inside the script text.
  * With json, ip prints JSON for show commands in the batch; their output is returned.
  */
-export async function inNetns(netns: string, sysctls: ReadonlyArray<[string, string]>, ipLines: readonly string[], opts: { json?: boolean } = {}): Promise<string> {
+export async function inNetns(
+  netns: string,
+  sysctls: ReadonlyArray<[string, string]>,
+  ipLines: readonly string[],
+  opts: { json?: boolean } = {},
+): Promise<string> {
   const script =
     'while [ $# -ge 2 ]; do echo "$2" > "/proc/sys/$1" 2>/dev/null; shift 2; done; ' +
     (ipLines.length ? `exec ip${opts.json ? ' -j' : ''} -batch -` : 'exit 0');

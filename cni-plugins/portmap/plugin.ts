@@ -79,7 +79,8 @@ async function check(a: CmdArgs): Promise<undefined> {
     const present = (chain: string, rule: string[]) => run(tool(v6), ['-w', '-t', 'nat', '-C', chain, ...rule]).then((r) => r.code === 0);
     if ((await run(tool(v6), ['-w', '-t', 'nat', '-S', d.chain])).code !== 0) throw new Error(`chain ${d.chain} not found in iptables table nat`);
     for (const r of d.rules) if (!(await present(d.chain, r))) throw new Error(`rule ${r.join(' ')} in chain ${d.chain} not found in table nat`);
-    for (const e of d.entry) if (!(await present('CNI-HOSTPORT-DNAT', e))) throw new Error(`rule ${e.join(' ')} in chain CNI-HOSTPORT-DNAT not found in table nat`);
+    for (const e of d.entry)
+      if (!(await present('CNI-HOSTPORT-DNAT', e))) throw new Error(`rule ${e.join(' ')} in chain CNI-HOSTPORT-DNAT not found in table nat`);
   }
   return undefined;
 }

@@ -116,7 +116,19 @@ export function dnatRules(conf: PortMapConf, containerId: string, contNet: strin
   if (comment.length > 255) comment = comment.slice(0, 253) + '...';
   const cond = (v6 ? conf.conditionsV6 : conf.conditionsV4) ?? [];
   const entry = groupPorts(conf.portMappings).map(([proto, ports]) => [
-    '-m', 'comment', '--comment', comment, '-m', 'multiport', '-p', proto, '--destination-ports', ports, ...cond, '-j', chain,
+    '-m',
+    'comment',
+    '--comment',
+    comment,
+    '-m',
+    'multiport',
+    '-p',
+    proto,
+    '--destination-ports',
+    ports,
+    ...cond,
+    '-j',
+    chain,
   ]);
   const setMark = conf.externalSetMarkChain ?? SETMARK;
   const rules: string[][] = [];

@@ -59,16 +59,12 @@ function dnsJson(d: DNS | undefined): Json {
 }
 
 function routeJson(r: Route, version: string): Json {
-  const keys: (keyof Route)[] = versionAtLeast(version, '1.1.0')
-    ? ['dst', 'gw', 'mtu', 'advmss', 'priority', 'table', 'scope']
-    : ['dst', 'gw'];
+  const keys: (keyof Route)[] = versionAtLeast(version, '1.1.0') ? ['dst', 'gw', 'mtu', 'advmss', 'priority', 'table', 'scope'] : ['dst', 'gw'];
   return pick(r, keys);
 }
 
 function ifaceJson(i: Interface, version: string): Json {
-  const keys: (keyof Interface)[] = versionAtLeast(version, '1.1.0')
-    ? ['name', 'mac', 'mtu', 'sandbox', 'socketPath', 'pciID']
-    : ['name', 'mac', 'sandbox'];
+  const keys: (keyof Interface)[] = versionAtLeast(version, '1.1.0') ? ['name', 'mac', 'mtu', 'sandbox', 'socketPath', 'pciID'] : ['name', 'mac', 'sandbox'];
   return pick(i, keys);
 }
 

@@ -17,8 +17,7 @@ const CFLAGS = ['-static', '-Os', '-s', '-Wall', '-Wextra', '-ffunction-sections
 const LIBS = ['-lssl', '-lcrypto'];
 
 /** the libssl-dev whose static libraries porter links, so a new OpenSSL rebuilds the image */
-const opensslVersion = (): string =>
-  execFileSync('dpkg-query', ['-W', '-f=${Version}', 'libssl-dev'], { encoding: 'utf8' }).trim();
+const opensslVersion = (): string => execFileSync('dpkg-query', ['-W', '-f=${Version}', 'libssl-dev'], { encoding: 'utf8' }).trim();
 
 /**
  * Compiles porter to `out` as the image ships it. glibc's static link warns about getaddrinfo/dlopen

@@ -33,18 +33,36 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = {}): RunOptio
     const [flag, inline] = argv[i].includes('=') && argv[i].startsWith('--') ? argv[i].split(/=(.*)/s, 2) : [argv[i], undefined];
     const take = () => (inline !== undefined ? inline : value(i++, flag));
     switch (flag) {
-      case '--kubeconfig': o.kubeconfig = take(); break;
+      case '--kubeconfig':
+        o.kubeconfig = take();
+        break;
       case '--focus': {
         const src = take();
-        try { o.focus = new RegExp(src); } catch (e) { throw new Error(`--focus: ${(e as Error).message}`); }
+        try {
+          o.focus = new RegExp(src);
+        } catch (e) {
+          throw new Error(`--focus: ${(e as Error).message}`);
+        }
         break;
       }
-      case '--subset': o.subset = take(); break;
-      case '--report': o.report = take(); break;
-      case '--junit': o.junit = take(); break;
-      case '--keep-lab': o.keepLab = true; break;
-      case '-h': case '--help': o.help = true; break;
-      default: throw new Error(`unknown argument "${argv[i]}"\n${USAGE}`);
+      case '--subset':
+        o.subset = take();
+        break;
+      case '--report':
+        o.report = take();
+        break;
+      case '--junit':
+        o.junit = take();
+        break;
+      case '--keep-lab':
+        o.keepLab = true;
+        break;
+      case '-h':
+      case '--help':
+        o.help = true;
+        break;
+      default:
+        throw new Error(`unknown argument "${argv[i]}"\n${USAGE}`);
     }
   }
   return o;

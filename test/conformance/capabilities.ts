@@ -21,12 +21,25 @@ export const CAPABILITY_RULES: CapabilityRule[] = [
   // API groups and API features hawser does not serve
   { capability: 'mirrored: webhook matchConditions (CEL; test/e2e/api-machinery-webhook.test.ts)', name: /AdmissionWebhook .*(match conditions|'skip-me')/ },
   { capability: 'needs CONNECT admission (webhooks on pods/attach)', name: /AdmissionWebhook .*deny attaching pod/ },
-  { capability: 'test only: admission webhooks (admissionregistration.k8s.io/v1 served; url and Service webhooks called)', file: /\/apimachinery\/webhook\.go$/ },
-  { capability: 'test only: ValidatingAdmissionPolicy (served and evaluated, test/integration/apiserver-admission-policy.test.ts, params in apiserver-admission-policy-params.test.ts)', name: /ValidatingAdmissionPolicy/ },
+  {
+    capability: 'test only: admission webhooks (admissionregistration.k8s.io/v1 served; url and Service webhooks called)',
+    file: /\/apimachinery\/webhook\.go$/,
+  },
+  {
+    capability:
+      'test only: ValidatingAdmissionPolicy (served and evaluated, test/integration/apiserver-admission-policy.test.ts, params in apiserver-admission-policy-params.test.ts)',
+    name: /ValidatingAdmissionPolicy/,
+  },
   { capability: 'mirrored: CRD conversion webhooks (test/e2e/api-machinery-crd-conversion.test.ts)', name: /CustomResourceConversionWebhook/ },
-  { capability: 'test only: x-kubernetes-validations (CEL rules evaluated; test/integration/apiserver-crd-cel.test.ts)', name: /CustomResourceValidationRules/ },
+  {
+    capability: 'test only: x-kubernetes-validations (CEL rules evaluated; test/integration/apiserver-crd-cel.test.ts)',
+    name: /CustomResourceValidationRules/,
+  },
   { capability: 'test only: CRDs (apiextensions.k8s.io/v1 served)', name: /CustomResource|\bCRDs?\b|\bCRs?\b/ },
-  { capability: 'mirrored: Aggregator (test/e2e/api-machinery-aggregator.test.ts; the sample API server is a process, not the sample-apiserver image)', file: /\/apimachinery\/aggregator\.go$/ },
+  {
+    capability: 'mirrored: Aggregator (test/e2e/api-machinery-aggregator.test.ts; the sample API server is a process, not the sample-apiserver image)',
+    file: /\/apimachinery\/aggregator\.go$/,
+  },
   { capability: 'needs API priority and fairness (flowcontrol)', file: /\/apimachinery\/flowcontrol\.go$/ },
   { capability: 'needs ordered namespace deletion (pods first)', name: /OrderedNamespaceDeletion/ },
   { capability: 'needs certificates API (CSR)', name: /Certificates API/ },
@@ -38,8 +51,10 @@ export const CAPABILITY_RULES: CapabilityRule[] = [
   { capability: 'needs LimitRange', name: /LimitRange/ },
   { capability: 'mirrored: DisruptionController (test/e2e/apps-conformance-disruption.test.ts)', name: /DisruptionController/ },
   { capability: 'needs PriorityClass and preemption', name: /SchedulerPreemption/ },
-  { capability: 'needs ControllerRevisions',
-    name: /ControllerRevision|rollback without unnecessary restarts|rolling updates and roll backs|canary updates and phased rolling updates/ },
+  {
+    capability: 'needs ControllerRevisions',
+    name: /ControllerRevision|rollback without unnecessary restarts|rolling updates and roll backs|canary updates and phased rolling updates/,
+  },
   // subresources and node features
   { capability: 'mirrored: Proxy (test/e2e/network-proxy.test.ts)', name: /\] Proxy version v1 / },
   { capability: 'test only: ephemeral containers are served and run (test/e2e/cli-debug-proxy.test.ts)', name: /Ephemeral Containers/ },
@@ -55,10 +70,16 @@ export const CAPABILITY_RULES: CapabilityRule[] = [
   { capability: 'needs ControllerRevisions', name: /Daemon set .*update strategy is RollingUpdate/ },
   // every sig-apps test these match is mirrored (test/e2e/apps-conformance-*.test.ts): they speak
   // only for a test upstream renames
-  { capability: 'mirrored: workload controller API operations (status, scale, patch, DeleteCollection, lifecycle)',
-    file: /\/apps\//, name: /lifecycle of a|Status endpoints|daemon set status|job status|scale subresource|ReplicationController scale|Replace and Patch|delete a collection|CronJob API operations/ },
-  { capability: 'mirrored: workload controller behaviours (rollouts, adoption, daemons, jobs, cron concurrency)',
-    file: /\/apps\//, name: /(RollingUpdate|Recreate)Deployment|delete old replica sets|serve a basic image|adopt matching|release no longer matching|run and stop|retry creating failed|locally restarted|should delete a job|schedule multiple jobs concurrently|replace jobs when ReplaceConcurrent/ },
+  {
+    capability: 'mirrored: workload controller API operations (status, scale, patch, DeleteCollection, lifecycle)',
+    file: /\/apps\//,
+    name: /lifecycle of a|Status endpoints|daemon set status|job status|scale subresource|ReplicationController scale|Replace and Patch|delete a collection|CronJob API operations/,
+  },
+  {
+    capability: 'mirrored: workload controller behaviours (rollouts, adoption, daemons, jobs, cron concurrency)',
+    file: /\/apps\//,
+    name: /(RollingUpdate|Recreate)Deployment|delete old replica sets|serve a basic image|adopt matching|release no longer matching|run and stop|retry creating failed|locally restarted|should delete a job|schedule multiple jobs concurrently|replace jobs when ReplaceConcurrent/,
+  },
   { capability: 'test only: workload controllers', file: /\/apps\// },
   { capability: 'test only: API machinery (discovery, chunking, GC, tables, namespaces)', file: /\/apimachinery\// },
   { capability: 'test only: ServiceAccounts', file: /\/auth\/service_accounts\.go$/ },
@@ -68,12 +89,16 @@ export const CAPABILITY_RULES: CapabilityRule[] = [
   { capability: 'test only: pod networking', file: /\/common\/network\// },
   // every v1.35 test these two match is mirrored (test/e2e/storage-*.test.ts): they speak only for a
   // test upstream adds or renames, whose code hawser has
-  { capability: 'mirrored: pod volumes (configMap, secret, downwardAPI, projected, emptyDir, subPath)',
-    file: /\/common\/storage\/|\/storage\/(subpath|empty_dir_wrapper)\.go$/ },
+  {
+    capability: 'mirrored: pod volumes (configMap, secret, downwardAPI, projected, emptyDir, subPath)',
+    file: /\/common\/storage\/|\/storage\/(subpath|empty_dir_wrapper)\.go$/,
+  },
   { capability: 'mirrored: volume subpath expansion', name: /Variable Expansion .*subpath/ },
   // mirrored in test/e2e/storage-api.test.ts (the StorageClass lifecycle in storage-persistent.test.ts)
-  { capability: 'mirrored: storage.k8s.io API operations (CSIDriver, CSINode, CSIStorageCapacity, StorageClass, VolumeAttachment, VolumeAttributesClass)',
-    file: /\/storage\/(csi_inline|csi_node|csistoragecapacity|storageclass|volume_attachment|volumeattributesclass)\.go$/ },
+  {
+    capability: 'mirrored: storage.k8s.io API operations (CSIDriver, CSINode, CSIStorageCapacity, StorageClass, VolumeAttachment, VolumeAttributesClass)',
+    file: /\/storage\/(csi_inline|csi_node|csistoragecapacity|storageclass|volume_attachment|volumeattributesclass)\.go$/,
+  },
   { capability: 'mirrored: PersistentVolumes API operations', name: /PersistentVolumes/ },
   { capability: 'test only: nodes and taint eviction', file: /\/node\/(taints|node_lifecycle)\.go$/ },
   { capability: 'test only: sysctls', name: /Sysctls/ },
@@ -87,7 +112,11 @@ export function capabilityOf(t: Pick<UpstreamTest, 'codename' | 'file'>, rules =
   return r?.capability ?? UNCLASSIFIED;
 }
 
-export interface CapabilityCount { capability: string; count: number; sigs: string[] }
+export interface CapabilityCount {
+  capability: string;
+  count: number;
+  sigs: string[];
+}
 
 /** Capability -> how many tests and which SIGs, most tests first (ties by name). */
 export function byCapability(tests: Pick<UpstreamTest, 'codename' | 'file' | 'sig'>[], rules = CAPABILITY_RULES): CapabilityCount[] {
@@ -99,6 +128,7 @@ export function byCapability(tests: Pick<UpstreamTest, 'codename' | 'file' | 'si
     e.sigs.add(t.sig);
     m.set(c, e);
   }
-  return [...m.entries()].map(([capability, e]) => ({ capability, count: e.count, sigs: [...e.sigs].sort() }))
+  return [...m.entries()]
+    .map(([capability, e]) => ({ capability, count: e.count, sigs: [...e.sigs].sort() }))
     .sort((a, b) => b.count - a.count || a.capability.localeCompare(b.capability));
 }

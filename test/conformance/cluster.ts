@@ -27,7 +27,7 @@ export async function provideCluster(o: { kubeconfig?: string; keepLab: boolean;
   if (!existsSync(bin)) throw new Error(`${bin} is missing: run \`make build\` (or \`make deps\`) first`);
   o.log(`bringing up netns lab "${LAB.name}" on ${LAB.subnet} (${LAB.workers} workers)`);
   const t0 = Date.now();
-  await labDown({ ...LAB });          // leftovers of an interrupted run
+  await labDown({ ...LAB }); // leftovers of an interrupted run
   let lab: Awaited<ReturnType<typeof labUp>>;
   try {
     lab = await labUp({ ...LAB, bin, repo: resolve('.'), demo: false, quiet: true });
@@ -43,7 +43,10 @@ export async function provideCluster(o: { kubeconfig?: string; keepLab: boolean;
     labDir: lab.dir,
     description: `netns lab \`${LAB.name}\` (${LAB.workers} workers)`,
     teardown: async () => {
-      if (o.keepLab) { o.log(`lab left running: KUBECONFIG=${lab.adminKubeconfig}; remove it with \`node dist/hawser.cjs lab down --name ${LAB.name}\``); return; }
+      if (o.keepLab) {
+        o.log(`lab left running: KUBECONFIG=${lab.adminKubeconfig}; remove it with \`node dist/hawser.cjs lab down --name ${LAB.name}\``);
+        return;
+      }
       await labDown({ ...LAB });
       o.log('lab removed');
     },
@@ -53,13 +56,21 @@ export async function provideCluster(o: { kubeconfig?: string; keepLab: boolean;
 /** gitVersions of kubectl and the server, and the node count, for the report's header. */
 export function clusterFacts(kubeconfig: string): { kubectl: string; server: string; nodes: number } {
   const run = (args: string[]) => execFileSync(KUBECTL, args, { encoding: 'utf8', env: { ...process.env, KUBECONFIG: kubeconfig }, timeout: 30_000 });
-  let kubectl = '?', server = '?', nodes = 0;
+  let kubectl = '?',
+    server = '?',
+    nodes = 0;
   try {
     const v = JSON.parse(run(['version', '-o', 'json']));
     kubectl = v.clientVersion?.gitVersion ?? '?';
     server = v.serverVersion?.gitVersion ?? '?';
-  } catch { /* reported as "?" */ }
-  try { nodes = (JSON.parse(run(['get', 'nodes', '-o', 'json'])).items as unknown[]).length; } catch { /* 0 */ }
+  } catch {
+    /* reported as "?" */
+  }
+  try {
+    nodes = (JSON.parse(run(['get', 'nodes', '-o', 'json'])).items as unknown[]).length;
+  } catch {
+    /* 0 */
+  }
   return { kubectl, server, nodes };
 }
 

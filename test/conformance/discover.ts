@@ -8,9 +8,16 @@ import { join } from 'node:path';
 
 /** File-name prefix -> SIG, for files whose tests do not name their SIG themselves. */
 const FILE_SIGS: [RegExp, string][] = [
-  [/^network-/, 'sig-network'], [/^dns[-.]/, 'sig-network'], [/^cli-/, 'sig-cli'],
-  [/^api-machinery-/, 'sig-api-machinery'], [/^api-/, 'sig-api-machinery'], [/^node-/, 'sig-node'],
-  [/^apps-/, 'sig-apps'], [/^storage-/, 'sig-storage'], [/^scheduling-/, 'sig-scheduling'], [/^auth-/, 'sig-auth'],
+  [/^network-/, 'sig-network'],
+  [/^dns[-.]/, 'sig-network'],
+  [/^cli-/, 'sig-cli'],
+  [/^api-machinery-/, 'sig-api-machinery'],
+  [/^api-/, 'sig-api-machinery'],
+  [/^node-/, 'sig-node'],
+  [/^apps-/, 'sig-apps'],
+  [/^storage-/, 'sig-storage'],
+  [/^scheduling-/, 'sig-scheduling'],
+  [/^auth-/, 'sig-auth'],
 ];
 
 export interface SuiteFile {
@@ -30,7 +37,11 @@ export function fileSig(base: string): string | undefined {
 }
 
 /** ava's prefix for a file: the base name without ".test" and the extension. */
-export const avaPrefix = (base: string): string => base.replace(/\.test\./, '.').replace(/test-/, '').replace(/\.(ts|js|mjs|cjs)$/, '');
+export const avaPrefix = (base: string): string =>
+  base
+    .replace(/\.test\./, '.')
+    .replace(/test-/, '')
+    .replace(/\.(ts|js|mjs|cjs)$/, '');
 
 /**
  * Titles declared in a test file: a string literal opening a call's argument list and starting
@@ -62,10 +73,13 @@ export function kindOf(title: string): Kind {
 }
 
 export function discover(dir = 'test/e2e'): SuiteFile[] {
-  return readdirSync(dir).filter((f) => f.endsWith('.test.ts') && fileSig(f)).sort().map((f) => {
-    const path = join(dir, f);
-    return { path, prefix: avaPrefix(f), sig: fileSig(f)!, titles: declaredTitles(readFileSync(path, 'utf8')) };
-  });
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.test.ts') && fileSig(f))
+    .sort()
+    .map((f) => {
+      const path = join(dir, f);
+      return { path, prefix: avaPrefix(f), sig: fileSig(f)!, titles: declaredTitles(readFileSync(path, 'utf8')) };
+    });
 }
 
 /** Titles matching a focus regex and/or belonging to a named subset; undefined means "all". */

@@ -22,17 +22,29 @@ export const DEFAULT_ALT_IMAGE = 'registry.hawser.local/pause:3.10';
 export function clusterEnv(env: NodeJS.ProcessEnv = process.env): ClusterEnv | undefined {
   const kubeconfig = env.HAWSER_E2E_KUBECONFIG;
   if (!kubeconfig) return undefined;
-  return { kubeconfig, image: env.HAWSER_E2E_IMAGE || DEFAULT_IMAGE, altImage: env.HAWSER_E2E_ALT_IMAGE || DEFAULT_ALT_IMAGE, labDir: env.HAWSER_E2E_LAB_DIR || undefined };
+  return {
+    kubeconfig,
+    image: env.HAWSER_E2E_IMAGE || DEFAULT_IMAGE,
+    altImage: env.HAWSER_E2E_ALT_IMAGE || DEFAULT_ALT_IMAGE,
+    labDir: env.HAWSER_E2E_LAB_DIR || undefined,
+  };
 }
 
 /** kubectl bound to one kubeconfig and (optionally) one namespace. */
 export class Kube {
-  constructor(readonly kubeconfig: string, readonly ns?: string) {}
+  constructor(
+    readonly kubeconfig: string,
+    readonly ns?: string,
+  ) {}
 
-  private args(a: string[]): string[] { return this.ns ? ['-n', this.ns, ...a] : a; }
+  private args(a: string[]): string[] {
+    return this.ns ? ['-n', this.ns, ...a] : a;
+  }
 
   /** Runs kubectl; never throws. */
-  run(args: string[], input?: string): Run { return kubectl(this.kubeconfig, this.args(args), input); }
+  run(args: string[], input?: string): Run {
+    return kubectl(this.kubeconfig, this.args(args), input);
+  }
 
   /** Runs kubectl and returns stdout; throws with the command and kubectl's own message. */
   ok(args: string[], input?: string): string {
@@ -41,7 +53,9 @@ export class Kube {
     return r.stdout;
   }
 
-  json<T = any>(args: string[]): T { return JSON.parse(this.ok([...args, '-o', 'json'])) as T; }
+  json<T = any>(args: string[]): T {
+    return JSON.parse(this.ok([...args, '-o', 'json'])) as T;
+  }
 
   /** The object, or undefined when the API says NotFound. */
   get<T = any>(kind: string, name: string): T | undefined {
@@ -52,8 +66,12 @@ export class Kube {
   }
 
   /** Creates objects given as JSON values, sent as a multi-document stream. */
-  create(...objects: object[]): string { return this.ok(['create', '-f', '-'], stream(objects)); }
-  apply(...objects: object[]): string { return this.ok(['apply', '-f', '-'], stream(objects)); }
+  create(...objects: object[]): string {
+    return this.ok(['create', '-f', '-'], stream(objects));
+  }
+  apply(...objects: object[]): string {
+    return this.ok(['apply', '-f', '-'], stream(objects));
+  }
 
   /** `kubectl exec` into a pod's container; returns exit code and output, never throws. */
   exec(pod: string, cmd: string[], container?: string): Run {
@@ -99,7 +117,8 @@ export function podDiagnosis(pod: any): string {
   const sched = (st.conditions ?? []).find((c: any) => c.type === 'PodScheduled' && c.status !== 'True');
   if (sched?.message) parts.push(`unschedulable: ${sched.message}`);
   for (const cs of st.containerStatuses ?? []) {
-    const w = cs.state?.waiting, term = cs.state?.terminated;
+    const w = cs.state?.waiting,
+      term = cs.state?.terminated;
     if (w) parts.push(`${cs.name} waiting ${w.reason ?? ''}${w.message ? `: ${w.message}` : ''}`);
     else if (term) parts.push(`${cs.name} terminated ${term.reason ?? ''} exit ${term.exitCode}`);
     else if (cs.state?.running && !cs.ready) parts.push(`${cs.name} running, not ready`);
@@ -153,7 +172,9 @@ export function conformance(prefix: string, opts: { timeoutMs?: number } = {}): 
       const ns = `${prefix}-${rand()}`;
       const kc = new Kube(env.kubeconfig);
       kc.ok(['create', 'namespace', ns]);
-      t.teardown(() => { kc.run(['delete', 'namespace', ns, '--wait=false']); });
+      t.teardown(() => {
+        kc.run(['delete', 'namespace', ns, '--wait=false']);
+      });
       await body(t, { env, ns, k: new Kube(env.kubeconfig, ns), kc });
     });
   };
@@ -161,10 +182,12 @@ export function conformance(prefix: string, opts: { timeoutMs?: number } = {}): 
 
 /** Schedulable, Ready nodes by name (the lab's two workers, or any cluster's). */
 export function readyNodes(kc: Kube): any[] {
-  return (kc.json<any>(['get', 'nodes']).items as any[]).filter((n) =>
-    !n.spec?.unschedulable
-    && (n.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True')
-    && !(n.spec?.taints ?? []).some((x: any) => x.effect === 'NoSchedule' || x.effect === 'NoExecute'));
+  return (kc.json<any>(['get', 'nodes']).items as any[]).filter(
+    (n) =>
+      !n.spec?.unschedulable &&
+      (n.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True') &&
+      !(n.spec?.taints ?? []).some((x: any) => x.effect === 'NoSchedule' || x.effect === 'NoExecute'),
+  );
 }
 
 export const internalIP = (node: any): string => (node.status?.addresses ?? []).find((a: any) => a.type === 'InternalIP')?.address;

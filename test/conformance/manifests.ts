@@ -56,21 +56,34 @@ export function service(name: string, o: ServiceOpts = {}): any {
   return { apiVersion: 'v1', kind: 'Service', metadata: { name, labels: o.labels ?? {} }, spec };
 }
 
-export const configMap = (name: string, data: Record<string, string>, labels: Record<string, string> = {}): any =>
-  ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, labels }, data });
+export const configMap = (name: string, data: Record<string, string>, labels: Record<string, string> = {}): any => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name, labels },
+  data,
+});
 
 /** A pod template (metadata + spec) for controllers. */
-export const template = (image: string, labels: Record<string, string>, o: PodOpts = {}): any =>
-  ({ metadata: { labels }, spec: pod('x', image, { ...o, labels }).spec });
+export const template = (image: string, labels: Record<string, string>, o: PodOpts = {}): any => ({
+  metadata: { labels },
+  spec: pod('x', image, { ...o, labels }).spec,
+});
 
 /** A ReplicationController of the test image (upstream's kubectl tests are written around RCs). */
 export function replicationController(name: string, image: string, replicas: number, labels: Record<string, string>): any {
-  return { apiVersion: 'v1', kind: 'ReplicationController', metadata: { name, labels }, spec: { replicas, selector: labels, template: template(image, labels) } };
+  return {
+    apiVersion: 'v1',
+    kind: 'ReplicationController',
+    metadata: { name, labels },
+    spec: { replicas, selector: labels, template: template(image, labels) },
+  };
 }
 
 export function deployment(name: string, image: string, replicas: number, labels: Record<string, string>): any {
   return {
-    apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, labels },
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, labels },
     spec: { replicas, selector: { matchLabels: labels }, template: template(image, labels) },
   };
 }

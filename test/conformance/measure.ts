@@ -17,7 +17,13 @@ export interface UpstreamRow {
   capability?: string;
 }
 
-export interface StateCounts { total: number; pass: number; fail: number; notRun: number; notMirrored: number }
+export interface StateCounts {
+  total: number;
+  pass: number;
+  fail: number;
+  notRun: number;
+  notMirrored: number;
+}
 
 export interface Measure {
   release: string;
@@ -72,11 +78,15 @@ export function headline(m: Measure, selection?: string): string {
   const mirrored = c.total - c.notMirrored;
   if (m.partial) {
     const ran = c.pass + c.fail;
-    return `Partial run (${selection ?? 'a selection'}): ${c.pass} of ${ran} selected upstream conformance tests pass. `
-      + `Not a measure of the ${m.release} list: the suite mirrors ${mirrored} of its ${c.total} tests, and only a whole-suite run (\`make conformance\`) measures them.`;
+    return (
+      `Partial run (${selection ?? 'a selection'}): ${c.pass} of ${ran} selected upstream conformance tests pass. ` +
+      `Not a measure of the ${m.release} list: the suite mirrors ${mirrored} of its ${c.total} tests, and only a whole-suite run (\`make conformance\`) measures them.`
+    );
   }
-  return `${c.pass} of ${c.total} upstream conformance tests pass (Kubernetes ${m.release} list): `
-    + `${c.pass} mirrored and passing, ${c.fail} mirrored and failing, ${c.notMirrored} not mirrored yet.`;
+  return (
+    `${c.pass} of ${c.total} upstream conformance tests pass (Kubernetes ${m.release} list): ` +
+    `${c.pass} mirrored and passing, ${c.fail} mirrored and failing, ${c.notMirrored} not mirrored yet.`
+  );
 }
 
 /** The parenthesis of the runner's totals line (kept free of "passed,"/"failed," for test/run.sh). */

@@ -3,7 +3,11 @@
 import https from 'node:https';
 import { loadKubeconfig } from '../../agents/api/kubeconfig.ts';
 
-export interface RawReply { status: number; headers: Record<string, string | string[] | undefined>; text: string }
+export interface RawReply {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+}
 
 export function rawRequest(kubeconfig: string, method: string, path: string, timeoutMs = 15_000): Promise<RawReply> {
   const { server, ca, cert, key, token } = loadKubeconfig(kubeconfig);

@@ -42,7 +42,7 @@ export function buildRows(files: SuiteFile[], run: TapRun, selected?: Set<string
     const path = file?.path ?? '?';
     const status: Status = r.status === 'todo' ? 'skipped' : r.status;
     if (!located.file) {
-      rows.push({ title, sig: file?.sig ?? '—', kind: 'hook', file: path, status, ms: r.ms, reason: status === 'failed' ? r.reason ?? title : undefined });
+      rows.push({ title, sig: file?.sig ?? '—', kind: 'hook', file: path, status, ms: r.ms, reason: status === 'failed' ? (r.reason ?? title) : undefined });
       continue;
     }
     if (isHook(title)) {
@@ -52,15 +52,22 @@ export function buildRows(files: SuiteFile[], run: TapRun, selected?: Set<string
       continue;
     }
     reported.add(`${path}\n${title}`);
-    rows.push({ title, sig: sigOf(title, file?.sig ?? '—'), kind: kindOf(title), file: path, status, ms: r.ms, reason: status === 'failed' ? r.reason ?? 'failed' : undefined });
+    rows.push({
+      title,
+      sig: sigOf(title, file?.sig ?? '—'),
+      kind: kindOf(title),
+      file: path,
+      status,
+      ms: r.ms,
+      reason: status === 'failed' ? (r.reason ?? 'failed') : undefined,
+    });
   }
   for (const f of files) {
     for (const title of f.titles) {
       if (selected && !selected.has(title)) continue;
       if (reported.has(`${f.path}\n${title}`)) continue;
       reported.add(`${f.path}\n${title}`);
-      const why = hookFailure.get(f.path)
-        ?? (run.remaining[f.path] ? 'did not finish: the run timed out or the test file crashed' : 'never reported a result');
+      const why = hookFailure.get(f.path) ?? (run.remaining[f.path] ? 'did not finish: the run timed out or the test file crashed' : 'never reported a result');
       rows.push({ title, sig: sigOf(title, f.sig), kind: kindOf(title), file: f.path, status: 'failed', ms: 0, reason: `not run: ${why}` });
     }
   }
@@ -70,13 +77,25 @@ export function buildRows(files: SuiteFile[], run: TapRun, selected?: Set<string
 /** A subset names a test no file declares (renamed, removed): a failing row, not a smaller subset. */
 export function undeclaredRows(wanted: Iterable<string>, files: SuiteFile[]): Row[] {
   const declared = new Set(files.flatMap((f) => f.titles));
-  return [...wanted].filter((t) => !declared.has(t)).map((title) => ({
-    title, sig: sigOf(title, '—'), kind: kindOf(title), file: '?', status: 'failed' as const, ms: 0,
-    reason: 'not found: the subset names it, but no test file declares it (renamed or removed?)',
-  }));
+  return [...wanted]
+    .filter((t) => !declared.has(t))
+    .map((title) => ({
+      title,
+      sig: sigOf(title, '—'),
+      kind: kindOf(title),
+      file: '?',
+      status: 'failed' as const,
+      ms: 0,
+      reason: 'not found: the subset names it, but no test file declares it (renamed or removed?)',
+    }));
 }
 
-export interface Totals { total: number; passed: number; failed: number; skipped: number }
+export interface Totals {
+  total: number;
+  passed: number;
+  failed: number;
+  skipped: number;
+}
 
 export function totals(rows: Row[]): Totals {
   const t = { total: rows.length, passed: 0, failed: 0, skipped: 0 };

@@ -19,7 +19,11 @@ import { loadUpstream } from './upstream.ts';
 const OUT = '.build/conformance';
 const log = (s: string) => process.stdout.write(`conformance: ${s}\n`);
 
-interface AvaRun { lines: TapLine[]; startedAt: number; code: number | null }
+interface AvaRun {
+  lines: TapLine[];
+  startedAt: number;
+  code: number | null;
+}
 
 /** Runs ava over the files (one at a time, tests serially), echoing one line per result. */
 function runAva(files: SuiteFile[], selected: Set<string> | undefined, env: NodeJS.ProcessEnv, onChild: (kill: () => void) => void): Promise<AvaRun> {
@@ -47,7 +51,13 @@ function runAva(files: SuiteFile[], selected: Set<string> | undefined, env: Node
       prev = at;
     }
   });
-  return new Promise((done) => child.on('close', (code) => { tap.end(); stderr.end(); done({ lines, startedAt, code }); }));
+  return new Promise((done) =>
+    child.on('close', (code) => {
+      tap.end();
+      stderr.end();
+      done({ lines, startedAt, code });
+    }),
+  );
 }
 
 function write(path: string, text: string): void {
@@ -71,7 +81,10 @@ async function main(o: RunOptions): Promise<number> {
 
   const cluster = await provideCluster({ kubeconfig: o.kubeconfig, keepLab: o.keepLab, log });
   let kill = () => {};
-  const interrupted = () => { log('interrupted: stopping the tests and cleaning up'); kill(); };
+  const interrupted = () => {
+    log('interrupted: stopping the tests and cleaning up');
+    kill();
+  };
   process.once('SIGINT', interrupted);
   process.once('SIGTERM', interrupted);
   let run: AvaRun;
@@ -83,27 +96,42 @@ async function main(o: RunOptions): Promise<number> {
     const env: NodeJS.ProcessEnv = { ...process.env, HAWSER_E2E_KUBECONFIG: cluster.kubeconfig, FORCE_COLOR: '0' };
     if (cluster.labDir) env.HAWSER_E2E_LAB_DIR = cluster.labDir;
     else delete env.HAWSER_E2E_LAB_DIR;
-    run = await runAva(files, selected, env, (k) => { kill = k; });
+    run = await runAva(files, selected, env, (k) => {
+      kill = k;
+    });
   } finally {
     await cluster.teardown();
   }
 
   const rows = [...buildRows(files, parseTap(run.lines, run.startedAt), selected), ...undeclaredRows(subset ?? [], all)];
   const runFacts: RunFacts = {
-    date, cluster: `${cluster.description}, ${facts.nodes} nodes`, server: facts.server, kubectl: facts.kubectl,
-    commit: commitOf(), durationMs: Date.now() - Date.parse(date),
+    date,
+    cluster: `${cluster.description}, ${facts.nodes} nodes`,
+    server: facts.server,
+    kubectl: facts.kubectl,
+    commit: commitOf(),
+    durationMs: Date.now() - Date.parse(date),
     selection: [o.subset && `--subset ${o.subset}`, o.focus && `--focus ${o.focus.source}`].filter(Boolean).join(' ') || undefined,
   };
-  const measured = measure(rows, upstream, all.flatMap((f) => f.titles), selected !== undefined);
+  const measured = measure(
+    rows,
+    upstream,
+    all.flatMap((f) => f.titles),
+    selected !== undefined,
+  );
   const junit = o.junit ?? `${OUT}/junit.xml`;
   const report = reportPath(o);
   write(junit, renderJunit(rows, runFacts));
   write(report, renderMarkdown(rows, runFacts, measured));
   const t = totals(rows);
   log(`${summaryLine(rows, measured)} in ${seconds(runFacts.durationMs)}`);
-  for (const r of rows.filter((x) => x.status === 'failed')) process.stdout.write(`  FAILED ${r.title}\n         ${(r.reason ?? '').split('\n')[0].slice(0, 300)}\n`);
+  for (const r of rows.filter((x) => x.status === 'failed'))
+    process.stdout.write(`  FAILED ${r.title}\n         ${(r.reason ?? '').split('\n')[0].slice(0, 300)}\n`);
   log(`report: ${report}; JUnit: ${junit}; raw TAP: ${OUT}/ava.tap`);
-  if (run.code !== 0 && t.failed === 0) { log(`ava exited with ${run.code} although no test failed: see ${OUT}/ava.stderr.log`); return 1; }
+  if (run.code !== 0 && t.failed === 0) {
+    log(`ava exited with ${run.code} although no test failed: see ${OUT}/ava.stderr.log`);
+    return 1;
+  }
   return t.failed > 0 ? 1 : 0;
 }
 
@@ -118,7 +146,10 @@ if (opts.help) {
   process.stdout.write(`${USAGE}\n`);
   process.exit(0);
 }
-main(opts).then((code) => process.exit(code), (e) => {
-  process.stderr.write(`conformance: ${(e as Error).message}\n`);
-  process.exit(2);
-});
+main(opts).then(
+  (code) => process.exit(code),
+  (e) => {
+    process.stderr.write(`conformance: ${(e as Error).message}\n`);
+    process.exit(2);
+  },
+);

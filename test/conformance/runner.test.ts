@@ -66,16 +66,27 @@ not ok 5 - b › before hook
 const stamped = (text: string, start = 1000, step = 100): TapLine[] => text.split('\n').map((t, i) => ({ at: start + i * step, text: t }));
 
 const files: SuiteFile[] = [
-  { path: 'test/e2e/a.test.ts', prefix: 'a', sig: 'sig-x', titles: ['[sig-x] skipped', '[sig-x] passes [Conformance]', '[sig-x] fails [Conformance]', '[sig-x] throws', '[sig-x] never reported'] },
+  {
+    path: 'test/e2e/a.test.ts',
+    prefix: 'a',
+    sig: 'sig-x',
+    titles: ['[sig-x] skipped', '[sig-x] passes [Conformance]', '[sig-x] fails [Conformance]', '[sig-x] throws', '[sig-x] never reported'],
+  },
   { path: 'test/e2e/b.test.ts', prefix: 'b', sig: 'sig-y', titles: ['[sig-y] never runs'] },
 ];
 
 test('parseTap: statuses, logs, times from arrival gaps, remaining counts', (t) => {
   const run = parseTap(stamped(TAP), 1000);
-  t.deepEqual(run.results.map((r) => [r.title, r.status]), [
-    ['a › [sig-x] skipped', 'skipped'], ['a › [sig-x] passes [Conformance]', 'passed'], ['a › [sig-x] fails [Conformance]', 'failed'],
-    ['a › [sig-x] throws', 'failed'], ['b › before hook', 'failed'],
-  ]);
+  t.deepEqual(
+    run.results.map((r) => [r.title, r.status]),
+    [
+      ['a › [sig-x] skipped', 'skipped'],
+      ['a › [sig-x] passes [Conformance]', 'passed'],
+      ['a › [sig-x] fails [Conformance]', 'failed'],
+      ['a › [sig-x] throws', 'failed'],
+      ['b › before hook', 'failed'],
+    ],
+  );
   t.is(run.results[0].ms, 0, 'a skip takes no time');
   t.is(run.results[1].ms, 200, 'line 2 arrives 200 ms after the start');
   t.deepEqual(run.results[1].logs, ['hello', 'world']);
@@ -102,23 +113,41 @@ test('buildRows: file prefixes resolved, hook failures and unreported tests beco
   t.is(row('[sig-y] never runs').status, 'failed');
   t.is(row('[sig-x] never reported').reason, 'not run: never reported a result');
   t.deepEqual(totals(rows), { total: 7, passed: 1, failed: 5, skipped: 1 });
-  t.deepEqual(bySig(rows).map(([s, x]) => [s, x.total]), [['sig-x', 5], ['sig-y', 2]]);
+  t.deepEqual(
+    bySig(rows).map(([s, x]) => [s, x.total]),
+    [
+      ['sig-x', 5],
+      ['sig-y', 2],
+    ],
+  );
 });
 
 test('buildRows: crash lines are failing rows attributed to the file they name', (t) => {
   const rows = buildRows(files, parseTap(stamped('not ok 1 - test/e2e/b.test.ts exited with a non-zero exit code: 1\nnot ok 2 - TypeError: x is undefined')));
-  t.deepEqual(rows.slice(0, 2).map((r) => [r.sig, r.kind, r.file, r.status]), [['sig-y', 'hook', 'test/e2e/b.test.ts', 'failed'], ['—', 'hook', '?', 'failed']]);
+  t.deepEqual(
+    rows.slice(0, 2).map((r) => [r.sig, r.kind, r.file, r.status]),
+    [
+      ['sig-y', 'hook', 'test/e2e/b.test.ts', 'failed'],
+      ['—', 'hook', '?', 'failed'],
+    ],
+  );
 });
 
 test('undeclaredRows: a subset title no file declares is a failing row', (t) => {
   const rows = undeclaredRows(['[sig-x] passes [Conformance]', '[sig-z] renamed away [Conformance]'], files);
-  t.deepEqual(rows.map((r) => [r.title, r.sig, r.status]), [['[sig-z] renamed away [Conformance]', 'sig-z', 'failed']]);
+  t.deepEqual(
+    rows.map((r) => [r.title, r.sig, r.status]),
+    [['[sig-z] renamed away [Conformance]', 'sig-z', 'failed']],
+  );
   t.regex(rows[0].reason!, /no test file declares it/);
 });
 
 test('buildRows: a selection leaves unselected declared titles out', (t) => {
   const rows = buildRows([files[0]], parseTap(stamped('ok 1 - [sig-x] passes [Conformance]')), new Set(['[sig-x] passes [Conformance]']));
-  t.deepEqual(rows.map((r) => [r.title, r.status, r.file]), [['[sig-x] passes [Conformance]', 'passed', 'test/e2e/a.test.ts']]);
+  t.deepEqual(
+    rows.map((r) => [r.title, r.status, r.file]),
+    [['[sig-x] passes [Conformance]', 'passed', 'test/e2e/a.test.ts']],
+  );
 });
 
 test('declaredTitles: string literals opening a call and starting with [sig-, escapes undone', (t) => {
@@ -154,41 +183,74 @@ test('SIG and kind from titles and file names', (t) => {
 test('selectTitles: focus and subset intersect; neither means everything', (t) => {
   t.is(selectTitles(files, {}), undefined);
   t.deepEqual([...selectTitles(files, { focus: /Conformance/ })!], ['[sig-x] passes [Conformance]', '[sig-x] fails [Conformance]']);
-  t.deepEqual([...selectTitles(files, { focus: /Conformance/, subset: new Set(['[sig-x] fails [Conformance]', '[sig-y] never runs']) })!], ['[sig-x] fails [Conformance]']);
+  t.deepEqual(
+    [...selectTitles(files, { focus: /Conformance/, subset: new Set(['[sig-x] fails [Conformance]', '[sig-y] never runs']) })!],
+    ['[sig-x] fails [Conformance]'],
+  );
 });
 
-test('each subset names only titles that the suite\'s files declare, once each', (t) => {
+test("each subset names only titles that the suite's files declare, once each", (t) => {
   const declared = new Set(discover().flatMap((f) => f.titles));
   for (const [name, titles] of Object.entries(SUBSETS)) {
-    t.deepEqual(titles.filter((x, i) => titles.indexOf(x) !== i), [], `${name}: duplicates`);
-    t.deepEqual(titles.filter((x) => !declared.has(x)), [], `${name}: renamed or removed tests`);
+    t.deepEqual(
+      titles.filter((x, i) => titles.indexOf(x) !== i),
+      [],
+      `${name}: duplicates`,
+    );
+    t.deepEqual(
+      titles.filter((x) => !declared.has(x)),
+      [],
+      `${name}: renamed or removed tests`,
+    );
   }
 });
 
-const facts: RunFacts = { date: '2026-11-23T10:00:00.000Z', cluster: 'netns lab `conf` (2 workers), 2 nodes', server: 'v1.35.0-hawser', kubectl: 'v1.35.2', commit: 'abc1234', durationMs: 75_000 };
+const facts: RunFacts = {
+  date: '2026-11-23T10:00:00.000Z',
+  cluster: 'netns lab `conf` (2 workers), 2 nodes',
+  server: 'v1.35.0-hawser',
+  kubectl: 'v1.35.2',
+  commit: 'abc1234',
+  durationMs: 75_000,
+};
 
 // a small upstream list: two of its tests are mirrored by the TAP fixture's file a, one is not
-const LIST = parseUpstream([
-  '# comment', 'sig\trelease\tfile\tcodename',
-  'sig-x\tv1.9\ttest/e2e/x/a.go\t[sig-x] passes [Conformance]',
-  'sig-x\tv1.9\ttest/e2e/x/a.go\t[sig-x] fails [Conformance]',
-  'sig-y\tv1.30\ttest/e2e/apimachinery/webhook.go\t[sig-y] AdmissionWebhook should be able to deny attaching pod [Conformance]',
-].join('\n'), 'v9.99');
+const LIST = parseUpstream(
+  [
+    '# comment',
+    'sig\trelease\tfile\tcodename',
+    'sig-x\tv1.9\ttest/e2e/x/a.go\t[sig-x] passes [Conformance]',
+    'sig-x\tv1.9\ttest/e2e/x/a.go\t[sig-x] fails [Conformance]',
+    'sig-y\tv1.30\ttest/e2e/apimachinery/webhook.go\t[sig-y] AdmissionWebhook should be able to deny attaching pod [Conformance]',
+  ].join('\n'),
+  'v9.99',
+);
 
-test('renderMarkdown: headline against the whole list, states per SIG, capabilities, the suite\'s other rows escaped', (t) => {
+test("renderMarkdown: headline against the whole list, states per SIG, capabilities, the suite's other rows escaped", (t) => {
   const rows = buildRows(files, parseTap(stamped(TAP)));
   rows.push({ title: '[sig-x] pipe | in title', sig: 'sig-x', kind: 'upstream', file: 'f', status: 'failed', ms: 61_000, reason: 'line one\nline | two' });
-  const m = measure(rows, LIST, files.flatMap((f) => f.titles), false);
+  const m = measure(
+    rows,
+    LIST,
+    files.flatMap((f) => f.titles),
+    false,
+  );
   const md = renderMarkdown(rows, facts, m);
   t.regex(md, /^# hawser conformance report$/m);
-  t.regex(md, /^\*\*1 of 3 upstream conformance tests pass \(Kubernetes v9\.99 list\): 1 mirrored and passing, 1 mirrored and failing, 1 not mirrored yet\.\*\*$/m);
+  t.regex(
+    md,
+    /^\*\*1 of 3 upstream conformance tests pass \(Kubernetes v9\.99 list\): 1 mirrored and passing, 1 mirrored and failing, 1 not mirrored yet\.\*\*$/m,
+  );
   t.regex(summaryLine(rows, m), /^8 tests: 1 passed, 6 failed, 1 skipped \(upstream conformance: 1 of 3 v9\.99 tests pass, 2 mirrored\)$/);
   t.true(md.includes(`This run: ${summaryLine(rows)}.`));
   t.regex(md, /^\| sig-x \| 2 \| 1 \| 1 \| 0 \|$/m);
   t.regex(md, /^\| sig-y \| 1 \| 0 \| 0 \| 1 \|$/m);
   t.regex(md, /^\| \*\*all\*\* \| 3 \| 1 \| 1 \| 1 \|$/m);
   t.regex(md, /^\| needs CONNECT admission \(webhooks on pods\/attach\) \| 1 \| sig-y \|$/m);
-  t.regex(md, /^\| \[sig-y\] AdmissionWebhook should be able to deny attaching pod \[Conformance\] \| sig-y \| v1\.30 \| ➖ not mirrored \|  \| needs CONNECT admission \(webhooks on pods\/attach\) \|$/m);
+  t.regex(
+    md,
+    /^\| \[sig-y\] AdmissionWebhook should be able to deny attaching pod \[Conformance\] \| sig-y \| v1\.30 \| ➖ not mirrored \|  \| needs CONNECT admission \(webhooks on pods\/attach\) \|$/m,
+  );
   t.regex(md, /^\| \[sig-x\] fails \[Conformance\] \| sig-x \| v1\.9 \| ❌ fail \| [\d.]+ s \| one is not two/m);
   // the suite's other rows: everything but the listed conformance tests, as before
   t.regex(md, /^\| \[sig-x\] pipe \\\| in title \| sig-x \| ❌ fail \| 1 min 1 s \| line one line \\\| two \|$/m);
@@ -199,9 +261,17 @@ test('renderMarkdown: headline against the whole list, states per SIG, capabilit
 
 test('renderMarkdown: a partial run says what it ran and does not claim the whole list', (t) => {
   const rows = buildRows([files[0]], parseTap(stamped('ok 1 - [sig-x] passes [Conformance]')), new Set(['[sig-x] passes [Conformance]']));
-  const m = measure(rows, LIST, files.flatMap((f) => f.titles), true);
+  const m = measure(
+    rows,
+    LIST,
+    files.flatMap((f) => f.titles),
+    true,
+  );
   const md = renderMarkdown(rows, { ...facts, selection: '--focus passes' }, m);
-  t.regex(md, /^\*\*Partial run \(--focus passes\): 1 of 1 selected upstream conformance tests pass\. Not a measure of the v9\.99 list: the suite mirrors 2 of its 3 tests/m);
+  t.regex(
+    md,
+    /^\*\*Partial run \(--focus passes\): 1 of 1 selected upstream conformance tests pass\. Not a measure of the v9\.99 list: the suite mirrors 2 of its 3 tests/m,
+  );
   t.notRegex(md, /of 3 upstream conformance tests pass/);
   t.regex(summaryLine(rows, m), /\(upstream conformance: 1 of 1 selected pass\)$/);
   t.regex(md, /^\| SIG \| upstream tests \| mirrored, passing \| mirrored, failing \| mirrored, not run \| not mirrored yet \|$/m);
@@ -212,8 +282,14 @@ test('renderMarkdown: a partial run says what it ran and does not claim the whol
 test('measure: a [Conformance] title not on the list is named in the report, never counted', (t) => {
   const rows = buildRows(files, parseTap(stamped('ok 1 - a › [sig-x] passes [Conformance]\nok 2 - b › [sig-y] renamed [Conformance]')));
   const m = measure(rows, LIST, ['[sig-x] passes [Conformance]'], false);
-  t.deepEqual(m.unlisted.map((r) => r.title), ['[sig-y] renamed [Conformance]']);
-  t.regex(renderMarkdown(rows, facts, m), /Not on the upstream v9\.99 list although they claim `\[Conformance\]` \(rename them to the exact upstream name\): `\[sig-y\] renamed \[Conformance\]`/);
+  t.deepEqual(
+    m.unlisted.map((r) => r.title),
+    ['[sig-y] renamed [Conformance]'],
+  );
+  t.regex(
+    renderMarkdown(rows, facts, m),
+    /Not on the upstream v9\.99 list although they claim `\[Conformance\]` \(rename them to the exact upstream name\): `\[sig-y\] renamed \[Conformance\]`/,
+  );
 });
 
 test('renderJunit: suites per SIG, failures carry the reason, XML is escaped', (t) => {
@@ -222,7 +298,10 @@ test('renderJunit: suites per SIG, failures carry the reason, XML is escaped', (
   t.regex(x, /^<\?xml version="1.0" encoding="UTF-8"\?>/);
   t.regex(x, /<testsuites name="hawser conformance" tests="7" failures="5" skipped="1" time="75.000"/);
   t.regex(x, /<testsuite name="sig-y" tests="2" failures="2" skipped="0"/);
-  t.regex(x, /<testcase classname="sig-x" name="\[sig-x\] throws" file="test\/e2e\/a.test.ts" time="[\d.]+"><failure message="kubectl get x failed \(1\): error: the server doesn&apos;t have a resource type &quot;x&quot;"/);
+  t.regex(
+    x,
+    /<testcase classname="sig-x" name="\[sig-x\] throws" file="test\/e2e\/a.test.ts" time="[\d.]+"><failure message="kubectl get x failed \(1\): error: the server doesn&apos;t have a resource type &quot;x&quot;"/,
+  );
   t.regex(x, /<testcase classname="sig-x" name="\[sig-x\] skipped" [^>]*><skipped\/><\/testcase>/);
   t.is(xml('a<b>&"\u001b[31m'), 'a&lt;b&gt;&amp;&quot;[31m');
   t.is((x.match(/<testcase /g) ?? []).length, rows.length);
@@ -251,17 +330,28 @@ test('parseArgs: flags, --flag=value, KUBECONFIG default, errors name the proble
 });
 
 test('endpoint views: Endpoints and EndpointSlices read the same way, readiness split', (t) => {
-  const ep = { subsets: [
-    { addresses: [{ ip: '10.244.0.5', targetRef: { name: 'pod1' } }], notReadyAddresses: [{ ip: '10.244.1.9', targetRef: { name: 'pod2' } }], ports: [{ name: 'http', port: 8080 }] },
-    { addresses: [{ ip: '10.0.0.1' }], ports: [{ port: 443 }] },
-  ] };
+  const ep = {
+    subsets: [
+      {
+        addresses: [{ ip: '10.244.0.5', targetRef: { name: 'pod1' } }],
+        notReadyAddresses: [{ ip: '10.244.1.9', targetRef: { name: 'pod2' } }],
+        ports: [{ name: 'http', port: 8080 }],
+      },
+      { addresses: [{ ip: '10.0.0.1' }], ports: [{ port: 443 }] },
+    ],
+  };
   t.deepEqual(endpointsByPod(ep), { pod1: ['http:8080'], '10.0.0.1': [':443'] });
   t.deepEqual(endpointsByPod(ep, 'notReadyAddresses'), { pod2: ['http:8080'] });
   t.deepEqual(endpointsByPod(undefined), {});
-  const slices = [{ ports: [{ name: 'http', port: 8080 }], endpoints: [
-    { addresses: ['10.244.0.5'], conditions: { ready: true }, targetRef: { name: 'pod1' } },
-    { addresses: ['10.244.1.9'], conditions: { ready: false }, targetRef: { name: 'pod2' } },
-  ] }];
+  const slices = [
+    {
+      ports: [{ name: 'http', port: 8080 }],
+      endpoints: [
+        { addresses: ['10.244.0.5'], conditions: { ready: true }, targetRef: { name: 'pod1' } },
+        { addresses: ['10.244.1.9'], conditions: { ready: false }, targetRef: { name: 'pod2' } },
+      ],
+    },
+  ];
   t.deepEqual(slicesByPod(slices), { pod1: ['http:8080'] });
   t.deepEqual(slicesByPod(slices, false), { pod2: ['http:8080'] });
   t.true(sameByPod({ b: ['1'], a: ['2'] }, { a: ['2'], b: ['1'] }));
@@ -270,6 +360,8 @@ test('endpoint views: Endpoints and EndpointSlices read the same way, readiness 
 
 test('stream and watchUrl: what kubectl is handed', (t) => {
   t.is(stream([{ a: 1 }, { b: 2 }]), '{"a":1}\n---\n{"b":2}');
-  t.is(watchUrl('/api/v1/namespaces/n/configmaps', { labelSelector: 'k in (a,b)', resourceVersion: '12', x: undefined }),
-    '/api/v1/namespaces/n/configmaps?watch=1&labelSelector=k+in+%28a%2Cb%29&resourceVersion=12');
+  t.is(
+    watchUrl('/api/v1/namespaces/n/configmaps', { labelSelector: 'k in (a,b)', resourceVersion: '12', x: undefined }),
+    '/api/v1/namespaces/n/configmaps?watch=1&labelSelector=k+in+%28a%2Cb%29&resourceVersion=12',
+  );
 });

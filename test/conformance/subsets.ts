@@ -62,16 +62,16 @@ const LAB_ISSUES = [
   // #19 a LoadBalancer Service reachable at its ingress address, only where an endpoint is under Local
   '[sig-network] [hawser] a LoadBalancer Service of externalTrafficPolicy Local answers at the ingress address of the node with its endpoint, not at the other',
   // #18 storage: claims bound where their pods run, data kept across pod deletion; a pod volume updating live
-  '[sig-storage] a StatefulSet with a claim template keeps each pod\'s data across pod deletion; deleting the claims removes the directories',
+  "[sig-storage] a StatefulSet with a claim template keeps each pod's data across pod deletion; deleting the claims removes the directories",
   '[sig-storage] a WaitForFirstConsumer claim binds only once its pod is scheduled, on that node',
   // #16 clients other than kubectl, and kubectl debug
   '[sig-cli] [hawser] client-node Exec over WebSocket v5: output, stderr and the exit code in the status channel',
   '[sig-cli] [hawser] python3-kubernetes stream(): exec output, stdin and the exit code',
   '[sig-cli] [hawser] helm v4 installs, upgrades, rolls back, tests and uninstalls a chart made by helm create',
-  '[sig-cli] [hawser] kubectl debug --target starts an ephemeral container that sees the target\'s processes',
+  "[sig-cli] [hawser] kubectl debug --target starts an ephemeral container that sees the target's processes",
   // #16 the lab's API server reaches pods: kubectl proxy, services/proxy, the Proxy mirrors; kubectl debug -i
-  '[sig-cli] [hawser] kubectl debug -i --target runs a shell fed on stdin that prints the target\'s processes',
-  '[sig-cli] [hawser] kubectl proxy and get --raw reach a Service\'s and a pod\'s HTTP through the API server; no endpoints is a 503',
+  "[sig-cli] [hawser] kubectl debug -i --target runs a shell fed on stdin that prints the target's processes",
+  "[sig-cli] [hawser] kubectl proxy and get --raw reach a Service's and a pod's HTTP through the API server; no endpoints is a 503",
   '[sig-network] Proxy version v1 A set of valid responses are returned for both pod and service ProxyWithPath [Conformance]',
   '[sig-network] Proxy version v1 A set of valid responses are returned for both pod and service Proxy [Conformance]',
   '[sig-network] Proxy version v1 should proxy through a service and a pod [Conformance]',

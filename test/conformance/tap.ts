@@ -4,7 +4,10 @@
 // start-up for the first one). Failure reasons come from the YAML block ava writes under "not ok".
 import { parse as parseYaml } from 'yaml';
 
-export interface TapLine { at: number; text: string }
+export interface TapLine {
+  at: number;
+  text: string;
+}
 
 export interface TapResult {
   /** the full TAP title, with ava's "file › " prefix when several files ran */
@@ -40,7 +43,10 @@ export function parseTap(lines: TapLine[], startedAt = lines[0]?.at ?? 0): TapRu
       }
       continue;
     }
-    if (/^ {2}---$/.test(text)) { yamlLines = []; continue; }
+    if (/^ {2}---$/.test(text)) {
+      yamlLines = [];
+      continue;
+    }
     const m = RESULT.exec(text);
     if (m) {
       const directive = m[3];
@@ -52,8 +58,14 @@ export function parseTap(lines: TapLine[], startedAt = lines[0]?.at ?? 0): TapRu
       continue;
     }
     const rem = /^# (\d+) tests? remaining in (.+)$/.exec(text);
-    if (rem) { remaining[rem[2].trim()] = Number(rem[1]); continue; }
-    if (/^# {3}/.test(text) && current) { current.logs.push(text.slice(4)); continue; }
+    if (rem) {
+      remaining[rem[2].trim()] = Number(rem[1]);
+      continue;
+    }
+    if (/^# {3}/.test(text) && current) {
+      current.logs.push(text.slice(4));
+      continue;
+    }
     // "# file › before hook" and similar: a hook finished; the next test's time starts here
     if (/^# \S/.test(text) && !/^# (tests|pass|fail|skip|todo) \d+$/.test(text)) last = at;
   }
@@ -63,7 +75,16 @@ export function parseTap(lines: TapLine[], startedAt = lines[0]?.at ?? 0): TapRu
 /** One line a reader can act on: the thrown error's own message, else the assertion and its values. */
 export function reasonFromYaml(block: string): string {
   let doc: any;
-  try { doc = parseYaml(block); } catch { return block.split('\n').find((l) => l.trim())?.trim() ?? 'failed'; }
+  try {
+    doc = parseYaml(block);
+  } catch {
+    return (
+      block
+        .split('\n')
+        .find((l) => l.trim())
+        ?.trim() ?? 'failed'
+    );
+  }
   if (!doc || typeof doc !== 'object') return String(doc ?? 'failed');
   const details: Record<string, string> = doc.details ?? {};
   const thrown = Object.entries(details).find(([k]) => /Error thrown|Rejected promise|rejected with/i.test(k))?.[1];

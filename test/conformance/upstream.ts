@@ -28,7 +28,10 @@ const COLUMNS = ['sig', 'release', 'file', 'codename'] as const;
 
 /** Parses the list: "#" comment lines, a header naming the columns, then one tab-separated test a line. */
 export function parseUpstream(text: string, release: string, path = '(inline)'): UpstreamList {
-  const lines = text.split('\n').map((l, i) => ({ l, n: i + 1 })).filter(({ l }) => l.trim() && !l.startsWith('#'));
+  const lines = text
+    .split('\n')
+    .map((l, i) => ({ l, n: i + 1 }))
+    .filter(({ l }) => l.trim() && !l.startsWith('#'));
   const [head, ...body] = lines;
   if (!head || head.l !== COLUMNS.join('\t')) throw new Error(`${path}: the first line that is not a comment must be "${COLUMNS.join('\\t')}"`);
   const seen = new Set<string>();
@@ -50,7 +53,8 @@ export function loadUpstream(path = UPSTREAM_PATH, release = UPSTREAM_RELEASE): 
 
 /** Edit distance over words, so that the nearest name is the one differing by the fewest tags or words. */
 function wordDistance(a: string, b: string): number {
-  const x = a.split(' '), y = b.split(' ');
+  const x = a.split(' '),
+    y = b.split(' ');
   let prev = Array.from({ length: y.length + 1 }, (_, j) => j);
   for (let i = 1; i <= x.length; i++) {
     const cur = [i];
@@ -65,12 +69,19 @@ export function nearest(name: string, names: string[]): string | undefined {
   let bestD = Infinity;
   for (const n of names) {
     const d = wordDistance(name, n);
-    if (d < bestD) { best = n; bestD = d; }
+    if (d < bestD) {
+      best = n;
+      bestD = d;
+    }
   }
   return best;
 }
 
-export interface NameMismatch { title: string; file: string; nearest?: string }
+export interface NameMismatch {
+  title: string;
+  file: string;
+  nearest?: string;
+}
 
 /**
  * Titles that claim an upstream conformance name (contain "[Conformance]") but are not exactly a
@@ -79,6 +90,7 @@ export interface NameMismatch { title: string; file: string; nearest?: string }
 export function nameMismatches(files: { path: string; titles: string[] }[], list: UpstreamList): NameMismatch[] {
   const names = list.tests.map((t) => t.codename);
   const known = new Set(names);
-  return files.flatMap((f) => f.titles.filter((t) => /\[Conformance\]/.test(t) && !known.has(t))
-    .map((title) => ({ title, file: f.path, nearest: nearest(title, names) })));
+  return files.flatMap((f) =>
+    f.titles.filter((t) => /\[Conformance\]/.test(t) && !known.has(t)).map((title) => ({ title, file: f.path, nearest: nearest(title, names) })),
+  );
 }

@@ -7,7 +7,14 @@ import { createInterface } from 'node:readline';
 import { KUBECTL } from '../helpers/kubectl.ts';
 import { sleep } from './fixture.ts';
 
-export interface WatchEvent { type: string; name: string; rv: string; data: Record<string, string> | undefined; labels: Record<string, string>; annotations?: Record<string, string> }
+export interface WatchEvent {
+  type: string;
+  name: string;
+  rv: string;
+  data: Record<string, string> | undefined;
+  labels: Record<string, string>;
+  annotations?: Record<string, string>;
+}
 
 export interface Watching {
   events: WatchEvent[];
@@ -38,19 +45,30 @@ export async function openWatch(kubeconfig: string, path: string, params: Record
   const events: WatchEvent[] = [];
   let ended = '';
   let stderr = '';
-  child.stderr.on('data', (d) => { stderr += d; });
-  child.on('exit', (code) => { ended = `kubectl exited (${code})${stderr ? `: ${stderr.trim()}` : ''}`; });
+  child.stderr.on('data', (d) => {
+    stderr += d;
+  });
+  child.on('exit', (code) => {
+    ended = `kubectl exited (${code})${stderr ? `: ${stderr.trim()}` : ''}`;
+  });
   createInterface({ input: child.stdout }).on('line', (line) => {
     if (!line.trim()) return;
     try {
       const e = JSON.parse(line);
       const o = e.object ?? {};
-      events.push({ type: e.type, name: o.metadata?.name, rv: o.metadata?.resourceVersion, data: o.data, labels: o.metadata?.labels ?? {}, annotations: o.metadata?.annotations ?? {} });
+      events.push({
+        type: e.type,
+        name: o.metadata?.name,
+        rv: o.metadata?.resourceVersion,
+        data: o.data,
+        labels: o.metadata?.labels ?? {},
+        annotations: o.metadata?.annotations ?? {},
+      });
     } catch {
       events.push({ type: 'UNPARSEABLE', name: line.slice(0, 80), rv: '', data: undefined, labels: {} });
     }
   });
-  await sleep(200);   // a refused request (bad resourceVersion, no such path) ends kubectl at once
+  await sleep(200); // a refused request (bad resourceVersion, no such path) ends kubectl at once
   if (ended) throw new Error(`watch ${url}: ${ended}`);
   let consumed = 0;
   const show = (es: WatchEvent[]) => es.map((e) => `${e.type} ${e.name}@${e.rv}`).join(', ') || 'none';
@@ -72,6 +90,8 @@ export async function openWatch(kubeconfig: string, path: string, params: Record
       if (extra.length) throw new Error(`watch ${url}: unexpected events ${show(extra)}`);
       return extra;
     },
-    stop() { if (child.exitCode === null) child.kill('SIGTERM'); },
+    stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+    },
   };
 }

@@ -22,19 +22,22 @@ function rawClient(c: Cluster) {
   const url = new URL(c.url);
   return (method: string, path: string, body: string | Buffer, contentType = 'application/json'): Promise<Raw> =>
     new Promise((resolve, reject) => {
-      const req = https.request({ host: url.hostname, port: url.port, path, method, agent, headers: { 'content-type': contentType, 'content-length': Buffer.byteLength(body) } }, (res) => {
-        let text = '';
-        res.on('data', (d) => (text += d));
-        res.on('end', () => {
-          let parsed: unknown = text;
-          try {
-            parsed = JSON.parse(text);
-          } catch {
-            /* not JSON */
-          }
-          resolve({ status: res.statusCode ?? 0, body: parsed });
-        });
-      });
+      const req = https.request(
+        { host: url.hostname, port: url.port, path, method, agent, headers: { 'content-type': contentType, 'content-length': Buffer.byteLength(body) } },
+        (res) => {
+          let text = '';
+          res.on('data', (d) => (text += d));
+          res.on('end', () => {
+            let parsed: unknown = text;
+            try {
+              parsed = JSON.parse(text);
+            } catch {
+              /* not JSON */
+            }
+            resolve({ status: res.statusCode ?? 0, body: parsed });
+          });
+        },
+      );
       req.on('error', reject);
       req.end(body);
     });
@@ -54,7 +57,12 @@ spec:
 `;
 
 const pod = (name: string, extra: Record<string, unknown> = {}) =>
-  JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name, labels: { app: name } }, spec: { containers: [{ name: 'c', image: 'busybox:1.36', command: ['sleep', '3600'] }], ...extra } });
+  JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, labels: { app: name } },
+    spec: { containers: [{ name: 'c', image: 'busybox:1.36', command: ['sleep', '3600'] }], ...extra },
+  });
 
 /** 20 requests that must be refused: [what, method, path, body, content type, status, message]. */
 function badInputs(): [string, string, string, string | Buffer, string, number, RegExp][] {
@@ -62,26 +70,164 @@ function badInputs(): [string, string, string, string | Buffer, string, number, 
   const podWith = (spec: unknown, meta: Record<string, unknown> = { name: 'bad' }) => JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: meta, spec });
   const c = [{ name: 'c', image: 'i' }];
   return [
-    ['name with capitals and underscore', 'POST', P, podWith(c && { containers: c }, { name: 'Bad_Name' }), 'application/json', 422, /metadata\.name: Invalid value: "Bad_Name": a lowercase RFC 1123 subdomain/],
-    ['name over 253 characters', 'POST', P, podWith({ containers: c }, { name: 'a'.repeat(254) }), 'application/json', 422, /metadata\.name: Invalid value: .*must be no more than 253 characters/],
-    ['no name and no generateName', 'POST', P, podWith({ containers: c }, {}), 'application/json', 422, /metadata\.name: Required value: name or generateName is required/],
+    [
+      'name with capitals and underscore',
+      'POST',
+      P,
+      podWith(c && { containers: c }, { name: 'Bad_Name' }),
+      'application/json',
+      422,
+      /metadata\.name: Invalid value: "Bad_Name": a lowercase RFC 1123 subdomain/,
+    ],
+    [
+      'name over 253 characters',
+      'POST',
+      P,
+      podWith({ containers: c }, { name: 'a'.repeat(254) }),
+      'application/json',
+      422,
+      /metadata\.name: Invalid value: .*must be no more than 253 characters/,
+    ],
+    [
+      'no name and no generateName',
+      'POST',
+      P,
+      podWith({ containers: c }, {}),
+      'application/json',
+      422,
+      /metadata\.name: Required value: name or generateName is required/,
+    ],
     ['no containers', 'POST', P, podWith({}), 'application/json', 422, /spec\.containers: Required value/],
-    ['container without an image', 'POST', P, podWith({ containers: [{ name: 'c' }] }), 'application/json', 422, /spec\.containers\[0\]\.image: Required value/],
-    ['containers of the wrong type', 'POST', P, podWith({ containers: 'oops' }), 'application/json', 400, /cannot unmarshal string into Go struct field PodSpec\.spec\.containers of type \[\]v1\.Container/],
-    ['replicas of the wrong type', 'POST', '/apis/apps/v1/namespaces/default/deployments', JSON.stringify({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'bad' }, spec: { replicas: 'three' } }), 'application/json', 400, /cannot unmarshal string into Go struct field DeploymentSpec\.spec\.replicas of type int32/],
-    ['unknown field under strict validation', 'POST', `${P}?fieldValidation=Strict`, podWith({ containers: c, colour: 'blue' }), 'application/json', 400, /strict decoding error: unknown field "spec\.colour"/],
-    ['unknown kind (no such resource)', 'POST', '/api/v1/namespaces/default/gizmos', JSON.stringify({ apiVersion: 'v1', kind: 'Gizmo', metadata: { name: 'bad' } }), 'application/json', 404, /the server could not find the requested resource/],
-    ['kind that does not belong to the URL', 'POST', P, JSON.stringify({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'bad' } }), 'application/json', 400, /the kind in the data \(Service\) does not match the expected kind \(Pod\)/],
-    ['body over 3 MiB', 'POST', '/api/v1/namespaces/default/configmaps', JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'bad' }, data: { k: 'x'.repeat(3.2 * 1024 * 1024) } }), 'application/json', 413, /Request entity too large/],
+    [
+      'container without an image',
+      'POST',
+      P,
+      podWith({ containers: [{ name: 'c' }] }),
+      'application/json',
+      422,
+      /spec\.containers\[0\]\.image: Required value/,
+    ],
+    [
+      'containers of the wrong type',
+      'POST',
+      P,
+      podWith({ containers: 'oops' }),
+      'application/json',
+      400,
+      /cannot unmarshal string into Go struct field PodSpec\.spec\.containers of type \[\]v1\.Container/,
+    ],
+    [
+      'replicas of the wrong type',
+      'POST',
+      '/apis/apps/v1/namespaces/default/deployments',
+      JSON.stringify({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'bad' }, spec: { replicas: 'three' } }),
+      'application/json',
+      400,
+      /cannot unmarshal string into Go struct field DeploymentSpec\.spec\.replicas of type int32/,
+    ],
+    [
+      'unknown field under strict validation',
+      'POST',
+      `${P}?fieldValidation=Strict`,
+      podWith({ containers: c, colour: 'blue' }),
+      'application/json',
+      400,
+      /strict decoding error: unknown field "spec\.colour"/,
+    ],
+    [
+      'unknown kind (no such resource)',
+      'POST',
+      '/api/v1/namespaces/default/gizmos',
+      JSON.stringify({ apiVersion: 'v1', kind: 'Gizmo', metadata: { name: 'bad' } }),
+      'application/json',
+      404,
+      /the server could not find the requested resource/,
+    ],
+    [
+      'kind that does not belong to the URL',
+      'POST',
+      P,
+      JSON.stringify({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'bad' } }),
+      'application/json',
+      400,
+      /the kind in the data \(Service\) does not match the expected kind \(Pod\)/,
+    ],
+    [
+      'body over 3 MiB',
+      'POST',
+      '/api/v1/namespaces/default/configmaps',
+      JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'bad' }, data: { k: 'x'.repeat(3.2 * 1024 * 1024) } }),
+      'application/json',
+      413,
+      /Request entity too large/,
+    ],
     ['malformed JSON', 'POST', P, '{"apiVersion": "v1", "kind": "Pod", ', 'application/json', 400, /json parse error/],
     ['malformed YAML', 'POST', P, 'apiVersion: v1\nkind: Pod\nmetadata: {name: bad\n  spec: [', 'application/yaml', 400, /error converting YAML to JSON/],
     ['empty body', 'POST', P, '', 'application/json', 400, /the body of the request was empty/],
-    ['duplicate container names', 'POST', P, podWith({ containers: [...c, { name: 'c', image: 'j' }] }), 'application/json', 422, /spec\.containers\[1\]\.name: Duplicate value: "c"/],
-    ['invalid label key', 'POST', P, podWith({ containers: c }, { name: 'bad', labels: { 'bad key': 'x' } }), 'application/json', 422, /metadata\.labels: Invalid value: "bad key"/],
-    ['container port out of range', 'POST', P, podWith({ containers: [{ name: 'c', image: 'i', ports: [{ containerPort: 70000 }] }] }), 'application/json', 422, /spec\.containers\[0\]\.ports\[0\]\.containerPort: Invalid value: 70000: must be between 1 and 65535, inclusive/],
-    ['deployment selector not matching its template', 'POST', '/apis/apps/v1/namespaces/default/deployments', JSON.stringify({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'bad' }, spec: { selector: { matchLabels: { app: 'a' } }, template: { metadata: { labels: { app: 'b' } }, spec: { containers: c } } } }), 'application/json', 422, /spec\.template\.metadata\.labels: Invalid value: .*`selector` does not match template `labels`/],
-    ['cron job with an unparseable schedule', 'POST', '/apis/batch/v1/namespaces/default/cronjobs', JSON.stringify({ apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name: 'bad' }, spec: { schedule: 'now and then', jobTemplate: { spec: { template: { spec: { restartPolicy: 'Never', containers: c } } } } } }), 'application/json', 422, /spec\.schedule: Invalid value: "now and then"/],
-    ['resourceVersion set on create', 'POST', P, podWith({ containers: c }, { name: 'bad', resourceVersion: '5' }), 'application/json', 400, /resourceVersion should not be set on objects to be created/],
+    [
+      'duplicate container names',
+      'POST',
+      P,
+      podWith({ containers: [...c, { name: 'c', image: 'j' }] }),
+      'application/json',
+      422,
+      /spec\.containers\[1\]\.name: Duplicate value: "c"/,
+    ],
+    [
+      'invalid label key',
+      'POST',
+      P,
+      podWith({ containers: c }, { name: 'bad', labels: { 'bad key': 'x' } }),
+      'application/json',
+      422,
+      /metadata\.labels: Invalid value: "bad key"/,
+    ],
+    [
+      'container port out of range',
+      'POST',
+      P,
+      podWith({ containers: [{ name: 'c', image: 'i', ports: [{ containerPort: 70000 }] }] }),
+      'application/json',
+      422,
+      /spec\.containers\[0\]\.ports\[0\]\.containerPort: Invalid value: 70000: must be between 1 and 65535, inclusive/,
+    ],
+    [
+      'deployment selector not matching its template',
+      'POST',
+      '/apis/apps/v1/namespaces/default/deployments',
+      JSON.stringify({
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'bad' },
+        spec: { selector: { matchLabels: { app: 'a' } }, template: { metadata: { labels: { app: 'b' } }, spec: { containers: c } } },
+      }),
+      'application/json',
+      422,
+      /spec\.template\.metadata\.labels: Invalid value: .*`selector` does not match template `labels`/,
+    ],
+    [
+      'cron job with an unparseable schedule',
+      'POST',
+      '/apis/batch/v1/namespaces/default/cronjobs',
+      JSON.stringify({
+        apiVersion: 'batch/v1',
+        kind: 'CronJob',
+        metadata: { name: 'bad' },
+        spec: { schedule: 'now and then', jobTemplate: { spec: { template: { spec: { restartPolicy: 'Never', containers: c } } } } },
+      }),
+      'application/json',
+      422,
+      /spec\.schedule: Invalid value: "now and then"/,
+    ],
+    [
+      'resourceVersion set on create',
+      'POST',
+      P,
+      podWith({ containers: c }, { name: 'bad', resourceVersion: '5' }),
+      'application/json',
+      400,
+      /resourceVersion should not be set on objects to be created/,
+    ],
   ];
 }
 
@@ -99,7 +245,13 @@ export function apiSuite(test: TestFn, backend: 'sqlite' | 'etcd'): void {
 
   test.serial(`${backend}: api-resources, explain pod.spec.containers, version`, async (t) => {
     const res = await c.ok(['api-resources']);
-    for (const line of [/^pods\s+po\s+v1\s+true\s+Pod$/m, /^deployments\s+deploy\s+apps\/v1\s+true\s+Deployment$/m, /^cronjobs\s+cj\s+batch\/v1\s+true\s+CronJob$/m, /^leases\s+coordination\.k8s\.io\/v1\s+true\s+Lease$/m, /^selfsubjectaccessreviews\s+authorization\.k8s\.io\/v1\s+false\s+SelfSubjectAccessReview$/m])
+    for (const line of [
+      /^pods\s+po\s+v1\s+true\s+Pod$/m,
+      /^deployments\s+deploy\s+apps\/v1\s+true\s+Deployment$/m,
+      /^cronjobs\s+cj\s+batch\/v1\s+true\s+CronJob$/m,
+      /^leases\s+coordination\.k8s\.io\/v1\s+true\s+Lease$/m,
+      /^selfsubjectaccessreviews\s+authorization\.k8s\.io\/v1\s+false\s+SelfSubjectAccessReview$/m,
+    ])
       t.regex(res, line);
     const ex = await c.ok(['explain', 'pod.spec.containers']);
     t.regex(ex, /^KIND:\s+Pod$/m);
@@ -122,8 +274,18 @@ export function apiSuite(test: TestFn, backend: 'sqlite' | 'etcd'): void {
     const j = JSON.parse(await c.ok(['get', 'pod', 'created', '-o', 'json']));
     t.is(j.spec.containers[0].terminationMessagePolicy, 'File');
     // the counts are whatever the deployment controller has reached (no kubelet runs the pods)
-    t.regex(await c.ok(['get', 'deploy', '-o', 'wide']), /^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE\s+CONTAINERS\s+IMAGES\s+SELECTOR\n^web\s+\d\/2\s+\d\s+\d\s+\S+\s+web\s+busybox:1\.37\s+app=web$/m);
-    t.is((await c.ok(['get', 'deploy,pods', '-l', 'app in (web,created)', '-o', 'name'])).trim().split('\n').filter((n) => !/^pod\/web-/.test(n)).join('\n'), 'deployment.apps/web\npod/created');
+    t.regex(
+      await c.ok(['get', 'deploy', '-o', 'wide']),
+      /^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE\s+CONTAINERS\s+IMAGES\s+SELECTOR\n^web\s+\d\/2\s+\d\s+\d\s+\S+\s+web\s+busybox:1\.37\s+app=web$/m,
+    );
+    t.is(
+      (await c.ok(['get', 'deploy,pods', '-l', 'app in (web,created)', '-o', 'name']))
+        .trim()
+        .split('\n')
+        .filter((n) => !/^pod\/web-/.test(n))
+        .join('\n'),
+      'deployment.apps/web\npod/created',
+    );
     const d = await c.ok(['describe', 'deploy', 'web']);
     t.regex(d, /^Name:\s+web$/m);
     t.regex(d, /^Replicas:\s+2 desired \| \d updated \| \d total \| \d available \| \d unavailable$/m);
@@ -137,7 +299,11 @@ export function apiSuite(test: TestFn, backend: 'sqlite' | 'etcd'): void {
     const clash = await c.kubectl(['apply', '--server-side', '-f', '-'], { input: deployment('ssa', 2, 'busybox:1.37') });
     t.is(clash.code, 1);
     t.regex(clash.stderr, /Apply failed with 1 conflict: conflict with "kubectl-patch" using apps\/v1: \.spec\.replicas/);
-    t.is((await c.ok(['get', 'deploy', 'ssa', '-o', 'jsonpath={.spec.replicas} {.spec.template.spec.containers[0].image}'])), '4 busybox:1.36', 'a refused apply changes nothing');
+    t.is(
+      await c.ok(['get', 'deploy', 'ssa', '-o', 'jsonpath={.spec.replicas} {.spec.template.spec.containers[0].image}']),
+      '4 busybox:1.36',
+      'a refused apply changes nothing',
+    );
     // agreeing on the contested value is shared ownership, not a conflict
     await c.ok(['apply', '--server-side', '-f', '-'], { input: deployment('ssa', 4, 'busybox:1.37') });
     await c.ok(['apply', '--server-side', '--force-conflicts', '-f', '-'], { input: deployment('ssa', 2, 'busybox:1.38') });
@@ -147,7 +313,10 @@ export function apiSuite(test: TestFn, backend: 'sqlite' | 'etcd'): void {
     // the patcher lost its only field to the forced apply; controllers may own status fields
     const managers = o.metadata.managedFields.map((e: any) => `${e.manager}/${e.operation}`);
     t.true(managers.includes('kubectl/Apply'), managers.join(' '));
-    t.false(managers.some((m: string) => m.startsWith('kubectl-patch/')), managers.join(' '));
+    t.false(
+      managers.some((m: string) => m.startsWith('kubectl-patch/')),
+      managers.join(' '),
+    );
     const applied = o.metadata.managedFields.find((e: any) => e.manager === 'kubectl');
     t.deepEqual(applied.fieldsV1['f:spec']['f:replicas'], {});
   });
@@ -174,7 +343,18 @@ export function apiSuite(test: TestFn, backend: 'sqlite' | 'etcd'): void {
   test.serial(`${backend}: scale a deployment and a stateful set through /scale`, async (t) => {
     t.regex(await c.ok(['scale', 'deploy/web', '--replicas=5']), /deployment\.apps\/web scaled/);
     t.is(await c.ok(['get', 'deploy', 'web', '-o', 'jsonpath={.spec.replicas}']), '5');
-    await c.ok(['create', '-f', '-'], { input: JSON.stringify({ apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'db' }, spec: { serviceName: 'db', selector: { matchLabels: { app: 'db' } }, template: { metadata: { labels: { app: 'db' } }, spec: { containers: [{ name: 'db', image: 'busybox' }] } } } }) });
+    await c.ok(['create', '-f', '-'], {
+      input: JSON.stringify({
+        apiVersion: 'apps/v1',
+        kind: 'StatefulSet',
+        metadata: { name: 'db' },
+        spec: {
+          serviceName: 'db',
+          selector: { matchLabels: { app: 'db' } },
+          template: { metadata: { labels: { app: 'db' } }, spec: { containers: [{ name: 'db', image: 'busybox' }] } },
+        },
+      }),
+    });
     await c.ok(['scale', 'statefulset/db', '--replicas=3', '--current-replicas=1']);
     t.is(await c.ok(['get', 'sts', 'db', '-o', 'jsonpath={.spec.replicas}']), '3');
     const stale = await c.kubectl(['scale', 'statefulset/db', '--replicas=4', '--current-replicas=1']);
@@ -186,7 +366,15 @@ export function apiSuite(test: TestFn, backend: 'sqlite' | 'etcd'): void {
     const waiting = c.kubectl(['wait', '--for=condition=Ready', 'pod/created', '--timeout=20s']);
     await new Promise((r) => setTimeout(r, 500));
     // what a kubelet posts once the container runs
-    await c.ok(['patch', 'pod', 'created', '--subresource=status', '--type=merge', '-p', '{"status":{"phase":"Running","conditions":[{"type":"Ready","status":"True"}]}}']);
+    await c.ok([
+      'patch',
+      'pod',
+      'created',
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      '{"status":{"phase":"Running","conditions":[{"type":"Ready","status":"True"}]}}',
+    ]);
     const r = await waiting;
     t.is(r.code, 0, r.stderr);
     t.regex(r.stdout, /pod\/created condition met/);
@@ -199,23 +387,42 @@ export function apiSuite(test: TestFn, backend: 'sqlite' | 'etcd'): void {
   test.serial(`${backend}: delete with --cascade=background, orphan and foreground`, async (t) => {
     const owner = async (name: string) => {
       const o = JSON.parse(await c.ok(['create', 'configmap', name, '-o', 'json']));
-      const dep = (n: string) => JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `${name}-${n}`, ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name, uid: o.metadata.uid, blockOwnerDeletion: true }] } });
+      const dep = (n: string) =>
+        JSON.stringify({
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: { name: `${name}-${n}`, ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name, uid: o.metadata.uid, blockOwnerDeletion: true }] },
+        });
       await c.ok(['create', '-f', '-'], { input: dep('a') });
       await c.ok(['create', '-f', '-'], { input: dep('b') });
     };
-    const names = async () => (await c.ok(['get', 'configmaps', '-o', 'name'])).trim().split('\n').filter((n) => !n.includes('kube-root-ca'));
+    const names = async () =>
+      (await c.ok(['get', 'configmaps', '-o', 'name']))
+        .trim()
+        .split('\n')
+        .filter((n) => !n.includes('kube-root-ca'));
     await owner('bg');
     await c.ok(['delete', 'configmap', 'bg', '--cascade=background']);
     // the garbage collector (controllers/gc, in the control plane) deletes the dependents
-    await until('background: dependents collected by the control plane\'s garbage collector', async () => !(await names()).some((n) => n.startsWith('configmap/bg')), 15_000);
+    await until(
+      "background: dependents collected by the control plane's garbage collector",
+      async () => !(await names()).some((n) => n.startsWith('configmap/bg')),
+      15_000,
+    );
     await owner('or');
     await c.ok(['delete', 'configmap', 'or', '--cascade=orphan', '--timeout=15s']);
-    t.deepEqual((await names()).filter((n) => n.startsWith('configmap/or')), ['configmap/or-a', 'configmap/or-b']);
+    t.deepEqual(
+      (await names()).filter((n) => n.startsWith('configmap/or')),
+      ['configmap/or-a', 'configmap/or-b'],
+    );
     t.is(await c.ok(['get', 'configmap', 'or-a', '-o', 'jsonpath={.metadata.ownerReferences}']), '', 'orphans lose the owner reference');
     await owner('fg');
     const del = c.kubectl(['delete', 'configmap', 'fg', '--cascade=foreground', '--timeout=15s']);
     t.is((await del).code, 0);
-    t.false((await names()).some((n) => n.startsWith('configmap/fg')), 'foreground: the owner goes after its dependents');
+    t.false(
+      (await names()).some((n) => n.startsWith('configmap/fg')),
+      'foreground: the owner goes after its dependents',
+    );
   });
 
   test.serial(`${backend}: auth can-i`, async (t) => {
@@ -248,7 +455,10 @@ export function apiSuite(test: TestFn, backend: 'sqlite' | 'etcd'): void {
         await core.createNamespacedConfigMap({ namespace: 'inf', body: { metadata: { name }, data: { v: String(i) } } });
         expected.push(`add ${name} ${i}`);
       } else if (i < 15) {
-        await core.patchNamespacedConfigMap({ namespace: 'inf', name, body: { data: { v: String(i) } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
+        await core.patchNamespacedConfigMap(
+          { namespace: 'inf', name, body: { data: { v: String(i) } } },
+          k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+        );
         expected.push(`update ${name} ${i}`);
       } else {
         await core.deleteNamespacedConfigMap({ namespace: 'inf', name });
@@ -262,7 +472,12 @@ export function apiSuite(test: TestFn, backend: 'sqlite' | 'etcd'): void {
   test.serial(`${backend}: 20 malformed or invalid requests get a 4xx Status with a clear message and store nothing`, async (t) => {
     const raw = rawClient(c);
     const count = async () => {
-      const kinds = ['/api/v1/namespaces/default/pods', '/api/v1/namespaces/default/configmaps', '/apis/apps/v1/namespaces/default/deployments', '/apis/batch/v1/namespaces/default/cronjobs'];
+      const kinds = [
+        '/api/v1/namespaces/default/pods',
+        '/api/v1/namespaces/default/configmaps',
+        '/apis/apps/v1/namespaces/default/deployments',
+        '/apis/batch/v1/namespaces/default/cronjobs',
+      ];
       let n = 0;
       for (const k of kinds) n += (await raw('GET', k, '')).body.items.length;
       return n;
@@ -285,7 +500,10 @@ export function apiSuite(test: TestFn, backend: 'sqlite' | 'etcd'): void {
     t.regex(other.stderr, /Error from server \(Forbidden\): nodes "node-b" is forbidden: node "node-a" is not allowed to modify node "node-b"/);
     await c.ok(['create', 'secret', 'generic', 'private', '--from-literal=k=v']);
     const secret = await c.kubectl(['get', 'secret', 'private'], { kubeconfig: n });
-    t.regex(secret.stderr, /Error from server \(Forbidden\): secrets "private" is forbidden: User "system:node:node-a" cannot get resource "secrets" in API group "" in the namespace "default": no relationship found between node 'node-a' and this object/);
+    t.regex(
+      secret.stderr,
+      /Error from server \(Forbidden\): secrets "private" is forbidden: User "system:node:node-a" cannot get resource "secrets" in API group "" in the namespace "default": no relationship found between node 'node-a' and this object/,
+    );
     t.regex(await c.ok(['label', 'node', 'node-a', 'x=y'], { kubeconfig: n }), /node\/node-a labeled/);
   });
 }

@@ -31,7 +31,10 @@ it('[sig-api-machinery] Discovery should locate the groupVersion and a resource 
       const list = JSON.parse(c.kc.ok(['get', '--raw', `/apis/${v.groupVersion}`]));
       t.is(list.kind, 'APIResourceList');
       t.is(list.groupVersion, v.groupVersion);
-      t.true((list.resources as any[]).some((r) => r.name && r.kind && Array.isArray(r.verbs)), `${v.groupVersion} lists a resource`);
+      t.true(
+        (list.resources as any[]).some((r) => r.name && r.kind && Array.isArray(r.verbs)),
+        `${v.groupVersion} lists a resource`,
+      );
     }
   }
   const core = JSON.parse(c.kc.ok(['get', '--raw', '/api/v1']));
@@ -39,15 +42,20 @@ it('[sig-api-machinery] Discovery should locate the groupVersion and a resource 
 });
 
 it('[sig-api-machinery] Servers with support for API chunking should return chunks of results for list calls [Conformance]', (t, c) => {
-  const total = 400, limit = 40;
+  const total = 400,
+    limit = 40;
   const items = Array.from({ length: total }, (_, i) => ({
-    apiVersion: 'v1', kind: 'PodTemplate', metadata: { name: `template-${String(i).padStart(4, '0')}` },
+    apiVersion: 'v1',
+    kind: 'PodTemplate',
+    metadata: { name: `template-${String(i).padStart(4, '0')}` },
     template: { metadata: { labels: { name: `test-${i}` } }, spec: { containers: [{ name: 'test', image: c.env.image }] } },
   }));
   c.k.create(...items);
   const base = `/api/v1/namespaces/${c.ns}/podtemplates`;
   const seen: string[] = [];
-  let cont = '', pages = 0, rv = '';
+  let cont = '',
+    pages = 0,
+    rv = '';
   do {
     const page = JSON.parse(c.kc.ok(['get', '--raw', `${base}?limit=${limit}${cont ? `&continue=${encodeURIComponent(cont)}` : ''}`]));
     pages++;
@@ -55,12 +63,16 @@ it('[sig-api-machinery] Servers with support for API chunking should return chun
     seen.push(...page.items.map((p: any) => p.metadata.name));
     cont = page.metadata.continue ?? '';
     if (pages === 1) rv = page.metadata.resourceVersion;
-    else t.is(page.metadata.resourceVersion, rv, 'every page is from the first page\'s snapshot');
+    else t.is(page.metadata.resourceVersion, rv, "every page is from the first page's snapshot");
     if (cont) t.is(page.metadata.remainingItemCount, total - seen.length, 'remainingItemCount counts what is left');
     if (pages > total / limit + 1) break;
   } while (cont);
   t.is(pages, total / limit);
-  t.deepEqual(seen, items.map((i) => i.metadata.name), 'all items, in order, once');
+  t.deepEqual(
+    seen,
+    items.map((i) => i.metadata.name),
+    'all items, in order, once',
+  );
   const whole = JSON.parse(c.kc.ok(['get', '--raw', base]));
   t.is(whole.items.length, total);
   t.falsy(whole.metadata.continue);

@@ -6,8 +6,13 @@ import { configMap } from '../conformance/manifests.ts';
 
 const it = conformance('configs');
 const b64 = (s: string) => Buffer.from(s).toString('base64');
-const secret = (name: string, data: Record<string, string>, labels: Record<string, string> = {}) =>
-  ({ apiVersion: 'v1', kind: 'Secret', metadata: { name, labels }, type: 'Opaque', data });
+const secret = (name: string, data: Record<string, string>, labels: Record<string, string> = {}) => ({
+  apiVersion: 'v1',
+  kind: 'Secret',
+  metadata: { name, labels },
+  type: 'Opaque',
+  data,
+});
 
 it('[sig-node] ConfigMap should run through a ConfigMap lifecycle [Conformance]', async (t, c) => {
   c.k.create(configMap('e2e-configmap', { valueName: 'value' }, { 'test-configmap-static': 'true' }));
@@ -34,7 +39,14 @@ it('[sig-node] Secrets should patch a secret [Conformance]', async (t, c) => {
   c.k.create(secret('e2e-secret', { key: b64('value') }, { testsecret: 'true' }));
   const listed = c.kc.json<any>(['get', 'secrets', '-A', '-l', 'testsecret=true']).items as any[];
   t.true(listed.some((s) => s.metadata.name === 'e2e-secret' && s.metadata.namespace === c.ns));
-  c.k.ok(['patch', 'secret', 'e2e-secret', '--type=merge', '-p', JSON.stringify({ metadata: { labels: { testsecret: 'true' } }, data: { key: b64('value1') } })]);
+  c.k.ok([
+    'patch',
+    'secret',
+    'e2e-secret',
+    '--type=merge',
+    '-p',
+    JSON.stringify({ metadata: { labels: { testsecret: 'true' } }, data: { key: b64('value1') } }),
+  ]);
   t.is(Buffer.from(c.k.json<any>(['get', 'secret', 'e2e-secret']).data.key, 'base64').toString(), 'value1');
   c.k.ok(['delete', 'secrets', '-l', 'testsecret=true']);
   await until('the labelled secrets to be deleted', () => (c.k.json<any>(['get', 'secrets', '-l', 'testsecret=true']).items as any[]).length === 0, 10_000);
@@ -65,7 +77,11 @@ it('[sig-storage] Secrets should be immutable if `immutable` field is set [Confo
   c.k.create(secret('immutable', { data: b64('value') }));
   c.k.ok(['patch', 'secret', 'immutable', '--type=merge', '-p', JSON.stringify({ data: { data: b64('value2') } })]);
   c.k.ok(['patch', 'secret', 'immutable', '--type=merge', '-p', '{"immutable":true}']);
-  t.not(c.k.run(['patch', 'secret', 'immutable', '--type=merge', '-p', JSON.stringify({ data: { data: b64('value3') } })]).code, 0, 'data of an immutable Secret cannot change');
+  t.not(
+    c.k.run(['patch', 'secret', 'immutable', '--type=merge', '-p', JSON.stringify({ data: { data: b64('value3') } })]).code,
+    0,
+    'data of an immutable Secret cannot change',
+  );
   t.not(c.k.run(['patch', 'secret', 'immutable', '--type=merge', '-p', '{"immutable":false}']).code, 0, 'immutable cannot be unset');
   c.k.ok(['label', 'secret', 'immutable', 'label1=value1']);
   t.is(Buffer.from(c.k.json<any>(['get', 'secret', 'immutable']).data.data, 'base64').toString(), 'value2');

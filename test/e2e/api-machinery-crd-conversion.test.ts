@@ -18,17 +18,27 @@ function conversionCRD(ns: string, storage: 'v1' | 'v2'): { crd: Record<string, 
   const plural = `e2e-test-crd-webhook-${ns}-crds`;
   const kind = `E2eTestCrdWebhook${ns.replace(/[^a-z0-9]/g, '')}Crd`;
   const version = (name: string, props: string[]) => ({
-    name, served: true, storage: storage === name,
+    name,
+    served: true,
+    storage: storage === name,
     schema: { openAPIV3Schema: { type: 'object', properties: Object.fromEntries(props.map((p) => [p, { type: 'string' }])) } },
   });
   return {
-    plural, kind,
+    plural,
+    kind,
     crd: {
-      apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: `${plural}.${GROUP}` },
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      metadata: { name: `${plural}.${GROUP}` },
       spec: {
-        group: GROUP, scope: 'Namespaced', names: { plural, singular: `e2e-test-crd-webhook-${ns}-crd`, kind, listKind: `${kind}List` },
+        group: GROUP,
+        scope: 'Namespaced',
+        names: { plural, singular: `e2e-test-crd-webhook-${ns}-crd`, kind, listKind: `${kind}List` },
         versions: [version('v1', ['hostPort']), version('v2', ['host', 'port'])],
-        conversion: { strategy: 'Webhook', webhook: { clientConfig: { url: `https://127.0.0.1:${hook.port}/crdconvert`, caBundle: hook.caBundle }, conversionReviewVersions: ['v1', 'v1beta1'] } },
+        conversion: {
+          strategy: 'Webhook',
+          webhook: { clientConfig: { url: `https://127.0.0.1:${hook.port}/crdconvert`, caBundle: hook.caBundle }, conversionReviewVersions: ['v1', 'v1beta1'] },
+        },
       },
     },
   };
@@ -38,7 +48,9 @@ function conversionCRD(ns: string, storage: 'v1' | 'v2'): { crd: Record<string, 
 async function withCRD(t: { teardown(fn: () => void): void }, c: { ns: string; kc: Kube; k: Kube }, storage: 'v1' | 'v2') {
   const d = conversionCRD(c.ns, storage);
   c.kc.create(d.crd);
-  t.teardown(() => { c.kc.run(['delete', 'crd', `${d.plural}.${GROUP}`, '--wait=false']); });
+  t.teardown(() => {
+    c.kc.run(['delete', 'crd', `${d.plural}.${GROUP}`, '--wait=false']);
+  });
   c.kc.ok(['wait', '--for=condition=Established', `crd/${d.plural}.${GROUP}`, '--timeout=30s']);
   await until('both versions are served', () => ['v1', 'v2'].every((v) => c.k.run(['get', `${d.plural}.${v}.${GROUP}`]).code === 0), 30_000, 200);
   return d;
@@ -62,7 +74,19 @@ it('[sig-api-machinery] CustomResourceConversionWebhook [Privileged:ClusterAdmin
   await until('v2 is the storage version', () => c.kc.json(['get', 'crd', `${d.plural}.${GROUP}`]).status?.storedVersions?.includes('v2'), 30_000, 200);
   c.k.create({ apiVersion: `${GROUP}/v2`, kind: d.kind, metadata: { name: 'cr-instance-2' }, host: 'localhost', port: '8080' });
   const v1 = c.k.json(['get', `${d.plural}.v1.${GROUP}`]).items as any[];
-  t.deepEqual(v1.map((i) => [i.metadata.name, i.apiVersion, i.hostPort]), [['cr-instance-1', `${GROUP}/v1`, 'localhost:8080'], ['cr-instance-2', `${GROUP}/v1`, 'localhost:8080']]);
+  t.deepEqual(
+    v1.map((i) => [i.metadata.name, i.apiVersion, i.hostPort]),
+    [
+      ['cr-instance-1', `${GROUP}/v1`, 'localhost:8080'],
+      ['cr-instance-2', `${GROUP}/v1`, 'localhost:8080'],
+    ],
+  );
   const v2 = c.k.json(['get', `${d.plural}.v2.${GROUP}`]).items as any[];
-  t.deepEqual(v2.map((i) => [i.metadata.name, i.apiVersion, i.host, i.port]), [['cr-instance-1', `${GROUP}/v2`, 'localhost', '8080'], ['cr-instance-2', `${GROUP}/v2`, 'localhost', '8080']]);
+  t.deepEqual(
+    v2.map((i) => [i.metadata.name, i.apiVersion, i.host, i.port]),
+    [
+      ['cr-instance-1', `${GROUP}/v2`, 'localhost', '8080'],
+      ['cr-instance-2', `${GROUP}/v2`, 'localhost', '8080'],
+    ],
+  );
 });

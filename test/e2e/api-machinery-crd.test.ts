@@ -9,14 +9,20 @@ const it = conformance('crd');
 const GROUP = 'mygroup.example.com';
 
 /** upstream fixtures.NewRandomNameV1CustomResourceDefinition */
-function randomCRD(scope: 'Cluster' | 'Namespaced', schema: Record<string, unknown> = { type: 'object', 'x-kubernetes-preserve-unknown-fields': true }, extra: Record<string, unknown> = {}): any {
+function randomCRD(
+  scope: 'Cluster' | 'Namespaced',
+  schema: Record<string, unknown> = { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
+  extra: Record<string, unknown> = {},
+): any {
   const base = `e2e-test-crd-${Math.random().toString(36).slice(2, 8)}`;
   const plural = `${base}s`;
   return {
-    apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition',
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
     metadata: { name: `${plural}.${GROUP}` },
     spec: {
-      group: GROUP, scope,
+      group: GROUP,
+      scope,
       names: { plural, singular: base, kind: `E2e${base.replace(/-/g, '')}`, listKind: `E2e${base.replace(/-/g, '')}List` },
       versions: [{ name: 'v1beta1', served: true, storage: true, schema: { openAPIV3Schema: schema }, ...extra }],
     },
@@ -76,7 +82,15 @@ it('[sig-api-machinery] CustomResourceDefinition resources [Privileged:ClusterAd
       else if (!/Conflict|modified/.test(r.stderr)) throw new Error(r.stderr);
     }
     t.true(updated.status.conditions.some((x: any) => x.message === 'updated' && !x.type));
-    const patched = c.kc.json(['patch', 'crd', crd.metadata.name, '--subresource=status', '--type=json', '-p', '[{"op": "add", "path": "/status/conditions", "value": [{"message": "patched"}]}]']);
+    const patched = c.kc.json([
+      'patch',
+      'crd',
+      crd.metadata.name,
+      '--subresource=status',
+      '--type=json',
+      '-p',
+      '[{"op": "add", "path": "/status/conditions", "value": [{"message": "patched"}]}]',
+    ]);
     t.true(patched.status.conditions.some((x: any) => x.message === 'patched'));
   } finally {
     await deleteCRD(c.kc, crd.metadata.name);
@@ -86,7 +100,10 @@ it('[sig-api-machinery] CustomResourceDefinition resources [Privileged:ClusterAd
 it('[sig-api-machinery] CustomResourceDefinition resources [Privileged:ClusterAdmin] should include custom resource definition resources in discovery documents [Conformance]', (t, c) => {
   const groups = JSON.parse(c.kc.ok(['get', '--raw', '/apis'])).groups as any[];
   const g = groups.find((x) => x.name === 'apiextensions.k8s.io');
-  t.truthy(g?.versions.find((v: any) => v.version === 'v1'), 'apiextensions.k8s.io/v1 in /apis');
+  t.truthy(
+    g?.versions.find((v: any) => v.version === 'v1'),
+    'apiextensions.k8s.io/v1 in /apis',
+  );
   const group = JSON.parse(c.kc.ok(['get', '--raw', '/apis/apiextensions.k8s.io']));
   t.is(group.name, 'apiextensions.k8s.io');
   t.truthy(group.versions.find((v: any) => v.version === 'v1'));
@@ -96,22 +113,43 @@ it('[sig-api-machinery] CustomResourceDefinition resources [Privileged:ClusterAd
 });
 
 it('[sig-api-machinery] CustomResourceDefinition resources [Privileged:ClusterAdmin] custom resource defaulting for requests and from storage works [Conformance]', async (t, c) => {
-  const crd = await createCRD(c.kc, randomCRD('Cluster', { type: 'object', 'x-kubernetes-preserve-unknown-fields': true, properties: { a: { type: 'string' }, b: { type: 'string' } } }));
+  const crd = await createCRD(
+    c.kc,
+    randomCRD('Cluster', { type: 'object', 'x-kubernetes-preserve-unknown-fields': true, properties: { a: { type: 'string' }, b: { type: 'string' } } }),
+  );
   const kind = crd.spec.names.kind;
   const plural = crd.spec.names.plural;
   const cr = (name: string) => ({ apiVersion: `${GROUP}/v1beta1`, kind, metadata: { name } });
   const read = (name: string) => JSON.parse(c.kc.ok(['get', '--raw', `/apis/${GROUP}/v1beta1/${plural}/${name}`]));
   try {
     c.kc.create(cr('cr-1'));
-    c.kc.ok(['patch', 'crd', crd.metadata.name, '--type=json', '-p', '[{"op":"add","path":"/spec/versions/0/schema/openAPIV3Schema/properties/a/default","value":"A"}]']);
+    c.kc.ok([
+      'patch',
+      'crd',
+      crd.metadata.name,
+      '--type=json',
+      '-p',
+      '[{"op":"add","path":"/spec/versions/0/schema/openAPIV3Schema/properties/a/default","value":"A"}]',
+    ]);
     await until('cr-1 defaulted on read', () => read('cr-1').a === 'A', 30_000);
     const created = JSON.parse(c.kc.ok(['create', '-f', '-', '-o', 'json'], JSON.stringify(cr('cr-2'))));
     t.is(created.a, 'A', 'defaulted on create');
-    c.kc.ok(['patch', 'crd', crd.metadata.name, '--type=json', '-p', '[{"op":"remove","path":"/spec/versions/0/schema/openAPIV3Schema/properties/a/default"},{"op":"add","path":"/spec/versions/0/schema/openAPIV3Schema/properties/b/default","value":"B"}]']);
-    const cr2 = await until('cr-2 defaulted on read for b', () => {
-      const o = read('cr-2');
-      return o.b === 'B' ? o : undefined;
-    }, 30_000);
+    c.kc.ok([
+      'patch',
+      'crd',
+      crd.metadata.name,
+      '--type=json',
+      '-p',
+      '[{"op":"remove","path":"/spec/versions/0/schema/openAPIV3Schema/properties/a/default"},{"op":"add","path":"/spec/versions/0/schema/openAPIV3Schema/properties/b/default","value":"B"}]',
+    ]);
+    const cr2 = await until(
+      'cr-2 defaulted on read for b',
+      () => {
+        const o = read('cr-2');
+        return o.b === 'B' ? o : undefined;
+      },
+      30_000,
+    );
     t.is(cr2.a, 'A', 'the stored default stays');
   } finally {
     await deleteCRD(c.kc, crd.metadata.name);
@@ -126,13 +164,23 @@ it('[sig-api-machinery] CustomResourceFieldSelectors [Privileged:ClusterAdmin] C
   try {
     const mk = (name: string, host: string, port: number) => ({ apiVersion: `${GROUP}/v1beta1`, kind, metadata: { name }, host, port });
     c.kc.create(mk('host1-80', 'host1', 80), mk('host1-8080', 'host1', 8080), mk('host2-80', 'host2', 80));
-    const names = (sel: string) => (JSON.parse(c.kc.ok(['get', '--raw', `/apis/${GROUP}/v1beta1/${plural}?fieldSelector=${encodeURIComponent(sel)}`])).items as any[]).map((o) => o.metadata.name).sort();
+    const names = (sel: string) =>
+      (JSON.parse(c.kc.ok(['get', '--raw', `/apis/${GROUP}/v1beta1/${plural}?fieldSelector=${encodeURIComponent(sel)}`])).items as any[])
+        .map((o) => o.metadata.name)
+        .sort();
     t.deepEqual(names('host=host1'), ['host1-80', 'host1-8080']);
     t.deepEqual(names('port=80'), ['host1-80', 'host2-80']);
     t.deepEqual(names('host=host1,port=80'), ['host1-80']);
     const watched = c.kc.run(['get', '--raw', `/apis/${GROUP}/v1beta1/${plural}?watch=1&timeoutSeconds=1&fieldSelector=host%3Dhost2`]);
-    const events = watched.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
-    t.deepEqual(events.map((e) => `${e.type} ${e.object.metadata.name}`), ['ADDED host2-80']);
+    const events = watched.stdout
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
+    t.deepEqual(
+      events.map((e) => `${e.type} ${e.object.metadata.name}`),
+      ['ADDED host2-80'],
+    );
   } finally {
     await deleteCRD(c.kc, crd.metadata.name);
   }
@@ -158,7 +206,12 @@ it('[sig-api-machinery] CustomResourceDefinition Watch [Privileged:ClusterAdmin]
     c.kc.ok(['delete', `${plural}.${GROUP}`, 'name1']);
     c.kc.ok(['delete', `${plural}.${GROUP}`, 'name2']);
     await ended;
-    const events = out.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)).map((e) => `${e.type} ${e.object.metadata.name}`);
+    const events = out
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l))
+      .map((e) => `${e.type} ${e.object.metadata.name}`);
     t.deepEqual(events, ['ADDED name1', 'ADDED name2', 'MODIFIED name1', 'MODIFIED name2', 'DELETED name1', 'DELETED name2']);
   } finally {
     await deleteCRD(c.kc, crd.metadata.name);
@@ -167,8 +220,61 @@ it('[sig-api-machinery] CustomResourceDefinition Watch [Privileged:ClusterAdmin]
 
 // crd_publish_openapi.go: every served version of a CRD is published in OpenAPI v2 as
 // <reversed group>.<version>.<kind>, with its schema, and leaves when it stops being served
-const schemaFoo = { type: 'object', description: 'Foo CRD for Testing', properties: { spec: { type: 'object', description: 'Specification of Foo', properties: { bars: { type: 'array', description: 'List of Bars and their specs.', items: { type: 'object', required: ['name'], properties: { name: { type: 'string', description: 'Name of Bar.' }, age: { type: 'string', description: 'Age of Bar.' }, bazs: { type: 'array', description: 'List of Bazs.', items: { type: 'string' } } } } } } }, status: { type: 'object', description: 'Status of Foo', properties: { bars: { type: 'array', description: 'List of Bars and their statuses.', items: { type: 'object', properties: { name: { type: 'string', description: 'Name of Bar.' }, available: { type: 'boolean', description: 'Whether the Bar is installed.' }, quxType: { type: 'string', description: 'Indicates to external qux type.', pattern: 'in-tree|out-of-tree' } } } } } } } };
-const schemaWaldo = { type: 'object', description: 'Waldo CRD for Testing', properties: { spec: { type: 'object', description: 'Specification of Waldo', properties: { dummy: { type: 'string', description: 'Dummy property.' } } }, status: { type: 'object', description: 'Status of Waldo', properties: { bars: { type: 'array', description: 'List of Bars and their statuses.', items: { type: 'object' } } } } } };
+const schemaFoo = {
+  type: 'object',
+  description: 'Foo CRD for Testing',
+  properties: {
+    spec: {
+      type: 'object',
+      description: 'Specification of Foo',
+      properties: {
+        bars: {
+          type: 'array',
+          description: 'List of Bars and their specs.',
+          items: {
+            type: 'object',
+            required: ['name'],
+            properties: {
+              name: { type: 'string', description: 'Name of Bar.' },
+              age: { type: 'string', description: 'Age of Bar.' },
+              bazs: { type: 'array', description: 'List of Bazs.', items: { type: 'string' } },
+            },
+          },
+        },
+      },
+    },
+    status: {
+      type: 'object',
+      description: 'Status of Foo',
+      properties: {
+        bars: {
+          type: 'array',
+          description: 'List of Bars and their statuses.',
+          items: {
+            type: 'object',
+            properties: {
+              name: { type: 'string', description: 'Name of Bar.' },
+              available: { type: 'boolean', description: 'Whether the Bar is installed.' },
+              quxType: { type: 'string', description: 'Indicates to external qux type.', pattern: 'in-tree|out-of-tree' },
+            },
+          },
+        },
+      },
+    },
+  },
+};
+const schemaWaldo = {
+  type: 'object',
+  description: 'Waldo CRD for Testing',
+  properties: {
+    spec: { type: 'object', description: 'Specification of Waldo', properties: { dummy: { type: 'string', description: 'Dummy property.' } } },
+    status: {
+      type: 'object',
+      description: 'Status of Waldo',
+      properties: { bars: { type: 'array', description: 'List of Bars and their statuses.', items: { type: 'object' } } },
+    },
+  },
+};
 
 function publishCRD(group: string, versions: string[], schema: Record<string, unknown>): any {
   const crd = randomCRD('Namespaced', schema);
@@ -186,7 +292,8 @@ const definitions = (kc: Kube) => JSON.parse(kc.ok(['get', '--raw', '/openapi/v2
 
 async function waitForDefinition(kc: Kube, name: string, schema: any): Promise<void> {
   const d = await until(`definition ${name}`, () => definitions(kc)[name], 30_000);
-  if (d.description !== schema.description || Object.keys(schema.properties).some((p) => !d.properties?.[p])) throw new Error(`definition ${name} does not carry the schema: ${JSON.stringify(d)}`);
+  if (d.description !== schema.description || Object.keys(schema.properties).some((p) => !d.properties?.[p]))
+    throw new Error(`definition ${name} does not carry the schema: ${JSON.stringify(d)}`);
 }
 
 async function waitForNoDefinition(kc: Kube, name: string): Promise<void> {
@@ -240,7 +347,14 @@ it('[sig-api-machinery] CustomResourcePublishOpenAPI [Privileged:ClusterAdmin] u
   try {
     await waitForDefinition(c.kc, definitionName(crd, 'v3'), schemaFoo);
     await waitForDefinition(c.kc, definitionName(crd, 'v2'), schemaFoo);
-    c.kc.ok(['patch', 'crd', crd.metadata.name, '--type=json', '-p', '[{"op":"test","path":"/spec/versions/1/name","value":"v3"},{"op":"replace","path":"/spec/versions/1/name","value":"v4"}]']);
+    c.kc.ok([
+      'patch',
+      'crd',
+      crd.metadata.name,
+      '--type=json',
+      '-p',
+      '[{"op":"test","path":"/spec/versions/1/name","value":"v3"},{"op":"replace","path":"/spec/versions/1/name","value":"v4"}]',
+    ]);
     await waitForDefinition(c.kc, definitionName(crd, 'v4'), schemaFoo);
     await waitForNoDefinition(c.kc, definitionName(crd, 'v3'));
     t.truthy(definitions(c.kc)[definitionName(crd, 'v2')], 'the other version stays');
@@ -254,7 +368,14 @@ it('[sig-api-machinery] CustomResourcePublishOpenAPI [Privileged:ClusterAdmin] r
   try {
     await waitForDefinition(c.kc, definitionName(crd, 'v5'), schemaFoo);
     await waitForDefinition(c.kc, definitionName(crd, 'v6alpha1'), schemaFoo);
-    c.kc.ok(['patch', 'crd', crd.metadata.name, '--type=json', '-p', '[{"op":"test","path":"/spec/versions/1/name","value":"v6alpha1"},{"op":"replace","path":"/spec/versions/1/served","value":false}]']);
+    c.kc.ok([
+      'patch',
+      'crd',
+      crd.metadata.name,
+      '--type=json',
+      '-p',
+      '[{"op":"test","path":"/spec/versions/1/name","value":"v6alpha1"},{"op":"replace","path":"/spec/versions/1/served","value":false}]',
+    ]);
     await waitForNoDefinition(c.kc, definitionName(crd, 'v6alpha1'));
     t.truthy(definitions(c.kc)[definitionName(crd, 'v5')], 'the served version stays');
   } finally {

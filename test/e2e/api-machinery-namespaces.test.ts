@@ -10,7 +10,9 @@ const it = conformance('namespaces', { timeoutMs: 240_000 });
 function extraNamespace(t: { teardown: (f: () => void) => void }, c: Ctx, base: string): string {
   const name = `${base}-${Math.random().toString(36).slice(2, 7)}`;
   c.kc.ok(['create', 'namespace', name]);
-  t.teardown(() => { c.kc.run(['delete', 'namespace', name, '--wait=false']); });
+  t.teardown(() => {
+    c.kc.run(['delete', 'namespace', name, '--wait=false']);
+  });
   return name;
 }
 
@@ -21,7 +23,9 @@ async function deleteAndWait(c: Ctx, name: string, timeoutMs = 120_000): Promise
   await until(`namespace ${name} to be removed`, () => c.kc.get('namespace', name) === undefined, timeoutMs, 1000).catch((e) => {
     const ns = c.kc.get('namespace', name);
     const left = c.kc.run(['get', 'all', '-n', name, '-o', 'name']).stdout.trim().replace(/\n/g, ', ');
-    throw new Error(`${(e as Error).message}: phase ${ns?.status?.phase}, conditions ${JSON.stringify(ns?.status?.conditions ?? [])}, still holding ${left || 'nothing listed'}`);
+    throw new Error(
+      `${(e as Error).message}: phase ${ns?.status?.phase}, conditions ${JSON.stringify(ns?.status?.conditions ?? [])}, still holding ${left || 'nothing listed'}`,
+    );
   });
   return Date.now() - t0;
 }
@@ -60,8 +64,15 @@ it('[sig-api-machinery] Namespaces [Serial] should apply changes to a namespace 
   const st = c.kc.json<any>(['get', 'namespace', c.ns, '--subresource=status']);
   t.is(st.status.phase, 'Active');
   const cond = (reason: string, message: string) => ({ type: 'StatusUpdate', status: 'True', reason, message, lastTransitionTime: null });
-  c.kc.ok(['patch', 'namespace', c.ns, '--subresource=status', '--type=merge', '-p',
-    JSON.stringify({ status: { conditions: [cond('E2E', 'Patched by an e2e test')] } })]);
+  c.kc.ok([
+    'patch',
+    'namespace',
+    c.ns,
+    '--subresource=status',
+    '--type=merge',
+    '-p',
+    JSON.stringify({ status: { conditions: [cond('E2E', 'Patched by an e2e test')] } }),
+  ]);
   let got = c.kc.json<any>(['get', 'namespace', c.ns]);
   t.is(got.status.conditions?.find((x: any) => x.type === 'StatusUpdate')?.message, 'Patched by an e2e test', 'patched status');
   got.status.conditions = [cond('E2E', 'Updated by an e2e test')];

@@ -12,7 +12,8 @@ const LABEL = 'watch-this-configmap';
 
 /** Applies a data mutation through kubectl; returns the new resourceVersion. */
 function mutate(c: Ctx, name: string, value: string): string {
-  return JSON.parse(c.k.ok(['patch', 'configmap', name, '--type=merge', '-p', JSON.stringify({ data: { mutation: value } }), '-o', 'json'])).metadata.resourceVersion;
+  return JSON.parse(c.k.ok(['patch', 'configmap', name, '--type=merge', '-p', JSON.stringify({ data: { mutation: value } }), '-o', 'json'])).metadata
+    .resourceVersion;
 }
 const summary = (es: WatchEvent[]) => es.map((e) => `${e.type}:${e.name}:${e.data?.mutation ?? '-'}`);
 
@@ -21,13 +22,22 @@ it('[sig-api-machinery] Watchers should observe add, update, and delete watch no
   const wA = await openWatch(c.env.kubeconfig, cmPath(c.ns), { labelSelector: `${LABEL}=${A}` });
   const wB = await openWatch(c.env.kubeconfig, cmPath(c.ns), { labelSelector: `${LABEL}=${B}` });
   const wAB = await openWatch(c.env.kubeconfig, cmPath(c.ns), { labelSelector: `${LABEL} in (${A},${B})` });
-  t.teardown(() => { wA.stop(); wB.stop(); wAB.stop(); });
+  t.teardown(() => {
+    wA.stop();
+    wB.stop();
+    wAB.stop();
+  });
 
   c.k.create(configMap('e2e-watch-test-configmap-a', {}, { [LABEL]: A }));
   mutate(c, 'e2e-watch-test-configmap-a', '1');
   mutate(c, 'e2e-watch-test-configmap-a', '2');
   c.k.ok(['delete', 'configmap', 'e2e-watch-test-configmap-a']);
-  const wantA = ['ADDED:e2e-watch-test-configmap-a:-', 'MODIFIED:e2e-watch-test-configmap-a:1', 'MODIFIED:e2e-watch-test-configmap-a:2', 'DELETED:e2e-watch-test-configmap-a:2'];
+  const wantA = [
+    'ADDED:e2e-watch-test-configmap-a:-',
+    'MODIFIED:e2e-watch-test-configmap-a:1',
+    'MODIFIED:e2e-watch-test-configmap-a:2',
+    'DELETED:e2e-watch-test-configmap-a:2',
+  ];
   t.deepEqual(summary(await wA.next(4)), wantA, 'watcher A');
   t.deepEqual(summary(await wAB.next(4)), wantA, 'watcher A or B');
 
@@ -88,7 +98,7 @@ it('[sig-api-machinery] Watchers should observe an object deletion if it stops m
 });
 
 it('[sig-api-machinery] Watchers should receive events on concurrent watches in same order [Conformance]', async (t, c) => {
-  const start = c.k.json<any>(['get', 'configmaps']).metadata.resourceVersion as string;  // one start for all three
+  const start = c.k.json<any>(['get', 'configmaps']).metadata.resourceVersion as string; // one start for all three
   const watches = await Promise.all([0, 1, 2].map(() => openWatch(c.env.kubeconfig, cmPath(c.ns), { resourceVersion: start })));
   t.teardown(() => watches.forEach((w) => w.stop()));
   // a mix of creates, updates and deletes over a few objects, through one kubectl each
@@ -102,12 +112,18 @@ it('[sig-api-machinery] Watchers should receive events on concurrent watches in 
   for (const op of ops) c.k.ok(op);
   const seqs = await Promise.all(watches.map((w) => w.next(ops.length)));
   const keys = seqs.map((s) => s.map((e) => `${e.type}:${e.name}@${e.rv}`));
-  t.deepEqual(keys[1], keys[0], 'watch 2 saw watch 1\'s order');
-  t.deepEqual(keys[2], keys[0], 'watch 3 saw watch 1\'s order');
+  t.deepEqual(keys[1], keys[0], "watch 2 saw watch 1's order");
+  t.deepEqual(keys[2], keys[0], "watch 3 saw watch 1's order");
   const rvs = seqs[0].map((e) => BigInt(e.rv));
-  t.true(rvs.every((rv, i) => i === 0 || rv > rvs[i - 1]), 'resourceVersions increase along the stream');
+  t.true(
+    rvs.every((rv, i) => i === 0 || rv > rvs[i - 1]),
+    'resourceVersions increase along the stream',
+  );
   // a watch started from the middle of the stream sees exactly the rest
   const mid = await openWatch(c.env.kubeconfig, cmPath(c.ns), { resourceVersion: seqs[0][3].rv });
   t.teardown(mid.stop);
-  t.deepEqual((await mid.next(ops.length - 4)).map((e) => `${e.type}:${e.name}@${e.rv}`), keys[0].slice(4));
+  t.deepEqual(
+    (await mid.next(ops.length - 4)).map((e) => `${e.type}:${e.name}@${e.rv}`),
+    keys[0].slice(4),
+  );
 });

@@ -31,9 +31,12 @@ const rule = (operations: string[]) => ({ operations, apiGroups: [''], apiVersio
 /** upstream newDenyConfigMapWebhookFixture / newMutateConfigMapWebhookFixture, scoped to the test's namespace */
 function configMapHook(ns: string, name: string, path: string): Record<string, unknown> {
   return {
-    name, clientConfig: { url: `https://127.0.0.1:${hook!.port}${path}`, caBundle: hook!.caBundle },
-    rules: [rule(['CREATE'])], namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } },
-    sideEffects: 'None', admissionReviewVersions: ['v1', 'v1beta1'],
+    name,
+    clientConfig: { url: `https://127.0.0.1:${hook!.port}${path}`, caBundle: hook!.caBundle },
+    rules: [rule(['CREATE'])],
+    namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } },
+    sideEffects: 'None',
+    admissionReviewVersions: ['v1', 'v1beta1'],
   };
 }
 
@@ -90,7 +93,9 @@ async function patchingUpdating(kind: Kind, t: ExecutionContext, c: { ns: string
   const resource = `${kind}webhookconfiguration`;
   const f = fixture(kind, c);
   c.kc.create({ apiVersion: 'admissionregistration.k8s.io/v1', kind: KINDS[kind], metadata: { name }, webhooks: [f.hook] });
-  t.teardown(() => { c.kc.run(['delete', resource, name]); });
+  t.teardown(() => {
+    c.kc.run(['delete', resource, name]);
+  });
   await until('the webhook acts', f.acts, 30_000, 100);
   const h = c.kc.json(['get', resource, name]);
   h.webhooks[0].rules[0].operations = ['UPDATE'];
@@ -105,11 +110,18 @@ async function patchingUpdating(kind: Kind, t: ExecutionContext, c: { ns: string
 async function listing(kind: Kind, t: ExecutionContext, c: { ns: string; k: Kube; kc: Kube }): Promise<void> {
   const resource = `${kind}webhookconfigurations`;
   const label = `e2e-list-test-uuid=${c.ns}`;
-  t.teardown(() => { c.kc.run(['delete', resource, '-l', label]); });
+  t.teardown(() => {
+    c.kc.run(['delete', resource, '-l', label]);
+  });
   const f = fixture(kind, c);
-  c.kc.create(...Array.from({ length: 10 }, (_, i) => ({
-    apiVersion: 'admissionregistration.k8s.io/v1', kind: KINDS[kind], metadata: { name: `${c.ns}-${i}`, labels: { 'e2e-list-test-uuid': c.ns } }, webhooks: [f.hook],
-  })));
+  c.kc.create(
+    ...Array.from({ length: 10 }, (_, i) => ({
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: KINDS[kind],
+      metadata: { name: `${c.ns}-${i}`, labels: { 'e2e-list-test-uuid': c.ns } },
+      webhooks: [f.hook],
+    })),
+  );
   t.is(c.kc.json(['get', resource, '-l', label]).items.length, 10);
   await until('the webhooks act', f.acts, 30_000, 100);
   // upstream's DeleteCollection with the label selector
@@ -118,24 +130,39 @@ async function listing(kind: Kind, t: ExecutionContext, c: { ns: string; k: Kube
   await until('no webhook left to act', () => !f.acts(), 30_000, 100);
 }
 
-it('[sig-api-machinery] AdmissionWebhook [Privileged:ClusterAdmin] patching/updating a validating webhook should work [Conformance]', (t, c) => patchingUpdating('validating', t, c));
-it('[sig-api-machinery] AdmissionWebhook [Privileged:ClusterAdmin] patching/updating a mutating webhook should work [Conformance]', (t, c) => patchingUpdating('mutating', t, c));
-it('[sig-api-machinery] AdmissionWebhook [Privileged:ClusterAdmin] listing validating webhooks should work [Conformance]', (t, c) => listing('validating', t, c));
+it('[sig-api-machinery] AdmissionWebhook [Privileged:ClusterAdmin] patching/updating a validating webhook should work [Conformance]', (t, c) =>
+  patchingUpdating('validating', t, c));
+it('[sig-api-machinery] AdmissionWebhook [Privileged:ClusterAdmin] patching/updating a mutating webhook should work [Conformance]', (t, c) =>
+  patchingUpdating('mutating', t, c));
+it('[sig-api-machinery] AdmissionWebhook [Privileged:ClusterAdmin] listing validating webhooks should work [Conformance]', (t, c) =>
+  listing('validating', t, c));
 it('[sig-api-machinery] AdmissionWebhook [Privileged:ClusterAdmin] listing mutating webhooks should work [Conformance]', (t, c) => listing('mutating', t, c));
 
 it('[sig-api-machinery] AdmissionWebhook [Privileged:ClusterAdmin] should mutate configmap [Conformance]', async (t, c) => {
   const name = `${c.ns}-mutate-configmap`;
-  c.kc.create({ apiVersion: 'admissionregistration.k8s.io/v1', kind: 'MutatingWebhookConfiguration', metadata: { name }, webhooks: [
-    configMapHook(c.ns, 'adding-configmap-data-stage-1.k8s.io', '/mutating-configmaps'),
-    configMapHook(c.ns, 'adding-configmap-data-stage-2.k8s.io', '/mutating-configmaps'),
-  ] });
-  t.teardown(() => { c.kc.run(['delete', 'mutatingwebhookconfiguration', name]); });
-  const data = await until('both stages applied', () => {
-    const cmName = uid();
-    const created = JSON.parse(c.k.ok(['create', '-f', '-', '-o', 'json'], JSON.stringify(toBeMutated(cmName))));
-    c.k.ok(['delete', 'configmap', cmName]);
-    return created.data?.['mutation-stage-2'] ? created.data : undefined;
-  }, 30_000, 100);
+  c.kc.create({
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'MutatingWebhookConfiguration',
+    metadata: { name },
+    webhooks: [
+      configMapHook(c.ns, 'adding-configmap-data-stage-1.k8s.io', '/mutating-configmaps'),
+      configMapHook(c.ns, 'adding-configmap-data-stage-2.k8s.io', '/mutating-configmaps'),
+    ],
+  });
+  t.teardown(() => {
+    c.kc.run(['delete', 'mutatingwebhookconfiguration', name]);
+  });
+  const data = await until(
+    'both stages applied',
+    () => {
+      const cmName = uid();
+      const created = JSON.parse(c.k.ok(['create', '-f', '-', '-o', 'json'], JSON.stringify(toBeMutated(cmName))));
+      c.k.ok(['delete', 'configmap', cmName]);
+      return created.data?.['mutation-stage-2'] ? created.data : undefined;
+    },
+    30_000,
+    100,
+  );
   t.deepEqual(data, { 'mutation-start': 'yes', 'mutation-stage-1': 'yes', 'mutation-stage-2': 'yes' });
 });
 
@@ -143,10 +170,16 @@ it('[sig-api-machinery] AdmissionWebhook [Privileged:ClusterAdmin] should honor 
   const name = `${c.ns}-slow`;
   const register = (failurePolicy: string, timeoutSeconds?: number) => {
     c.kc.run(['delete', 'validatingwebhookconfiguration', name]);
-    const h = { ...configMapHook(c.ns, 'allow-configmap-with-delay-webhook.k8s.io', '/always-allow-delay-5s'), failurePolicy, ...(timeoutSeconds ? { timeoutSeconds } : {}) };
+    const h = {
+      ...configMapHook(c.ns, 'allow-configmap-with-delay-webhook.k8s.io', '/always-allow-delay-5s'),
+      failurePolicy,
+      ...(timeoutSeconds ? { timeoutSeconds } : {}),
+    };
     c.kc.create({ apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingWebhookConfiguration', metadata: { name }, webhooks: [h] });
   };
-  t.teardown(() => { c.kc.run(['delete', 'validatingwebhookconfiguration', name]); });
+  t.teardown(() => {
+    c.kc.run(['delete', 'validatingwebhookconfiguration', name]);
+  });
   /** a configmap create: its error text (undefined when created, then deleted) and how long it took */
   const attempt = () => {
     const started = Date.now();
@@ -157,17 +190,42 @@ it('[sig-api-machinery] AdmissionWebhook [Privileged:ClusterAdmin] should honor 
   };
   // timeout 1s shorter than the webhook's 5s, Fail: the request fails early naming the call
   register('Fail', 1);
-  const early = await until('the slow webhook to time out', () => { const a = attempt(); return a.err ? a : undefined; }, 30_000, 100);
+  const early = await until(
+    'the slow webhook to time out',
+    () => {
+      const a = attempt();
+      return a.err ? a : undefined;
+    },
+    30_000,
+    100,
+  );
   t.true(early.err!.includes('context deadline exceeded') && early.err!.includes('/always-allow-delay-5s?timeout=1s'), early.err);
   t.true(early.ms < 5000, `failed after ${early.ms} ms`);
   // Ignore: no error, after the 1s timeout
   register('Ignore', 1);
-  const ignored = await until('the Ignore webhook to be called', () => { const a = attempt(); return !a.err && a.ms >= 900 ? a : undefined; }, 30_000, 100);
+  const ignored = await until(
+    'the Ignore webhook to be called',
+    () => {
+      const a = attempt();
+      return !a.err && a.ms >= 900 ? a : undefined;
+    },
+    30_000,
+    100,
+  );
   t.true(ignored.ms < 5000);
   // 10s (and the default, 10s) is longer than the webhook's 5s: no error, after the webhook answered
   for (const timeout of [10, undefined]) {
     register('Fail', timeout);
-    await until(`the ${timeout ?? 'default'} timeout webhook to admit after 5s`, () => { const a = attempt(); if (a.err) throw new Error(a.err); return a.ms >= 4900 ? a : undefined; }, 60_000, 100);
+    await until(
+      `the ${timeout ?? 'default'} timeout webhook to admit after 5s`,
+      () => {
+        const a = attempt();
+        if (a.err) throw new Error(a.err);
+        return a.ms >= 4900 ? a : undefined;
+      },
+      60_000,
+      100,
+    );
   }
   t.pass();
 });
@@ -175,17 +233,36 @@ it('[sig-api-machinery] AdmissionWebhook [Privileged:ClusterAdmin] should honor 
 it('[sig-api-machinery] AdmissionWebhook [Privileged:ClusterAdmin] should not be able to mutate or prevent deletion of webhook configuration objects [Conformance]', async (t, c) => {
   const url = (path: string) => ({ url: `https://127.0.0.1:${hook!.port}${path}`, caBundle: hook!.caBundle });
   const onConfigs = (name: string, path: string, operations: string[]) => ({
-    name, clientConfig: url(path), sideEffects: 'None', admissionReviewVersions: ['v1'],
-    rules: [{ operations, apiGroups: ['admissionregistration.k8s.io'], apiVersions: ['*'], resources: ['validatingwebhookconfigurations', 'mutatingwebhookconfigurations'] }],
+    name,
+    clientConfig: url(path),
+    sideEffects: 'None',
+    admissionReviewVersions: ['v1'],
+    rules: [
+      {
+        operations,
+        apiGroups: ['admissionregistration.k8s.io'],
+        apiVersions: ['*'],
+        resources: ['validatingwebhookconfigurations', 'mutatingwebhookconfigurations'],
+      },
+    ],
   });
   const deny = `${c.ns}-deny-configs`;
   // it also denies configmaps in the test's namespace, which shows when it is in effect
   const denyConfigs = onConfigs('deny-webhook-configuration-deletions.k8s.io', '/always-deny', ['CREATE', 'UPDATE', 'DELETE']);
-  const denyAlso = { ...denyConfigs, rules: [...denyConfigs.rules, rule(['CREATE'])], namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': c.ns } } };
+  const denyAlso = {
+    ...denyConfigs,
+    rules: [...denyConfigs.rules, rule(['CREATE'])],
+    namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': c.ns } },
+  };
   const label = `${c.ns}-label-configs`;
   c.kc.create(
     { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingWebhookConfiguration', metadata: { name: deny }, webhooks: [denyAlso] },
-    { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'MutatingWebhookConfiguration', metadata: { name: label }, webhooks: [onConfigs('add-label-to-webhook-configurations.k8s.io', '/add-label', ['CREATE'])] },
+    {
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'MutatingWebhookConfiguration',
+      metadata: { name: label },
+      webhooks: [onConfigs('add-label-to-webhook-configurations.k8s.io', '/add-label', ['CREATE'])],
+    },
   );
   t.teardown(() => {
     c.kc.run(['delete', 'validatingwebhookconfiguration', deny]);
@@ -194,7 +271,10 @@ it('[sig-api-machinery] AdmissionWebhook [Privileged:ClusterAdmin] should not be
   await until('the deny webhook in effect', () => c.k.run(['create', 'configmap', uid()]).stderr.includes('this webhook denies all requests'), 30_000, 100);
   for (const kind of ['ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration'] as const) {
     const name = `${c.ns}-dummy-${kind.toLowerCase()}`;
-    const dummy = { ...onConfigs('dummy.k8s.io', '/always-deny', ['CREATE']), rules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['invalid'] }] };
+    const dummy = {
+      ...onConfigs('dummy.k8s.io', '/always-deny', ['CREATE']),
+      rules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['invalid'] }],
+    };
     c.kc.create({ apiVersion: 'admissionregistration.k8s.io/v1', kind, metadata: { name, labels: { dummy: 'yes' } }, webhooks: [dummy] });
     const got = c.kc.json(['get', kind.toLowerCase(), name]);
     t.is(got.metadata.labels['added-label'], undefined, `${kind} was not mutated`);
@@ -205,10 +285,16 @@ it('[sig-api-machinery] AdmissionWebhook [Privileged:ClusterAdmin] should not be
 
 /** upstream newValidatingWebhookWithMatchConditions / newMutatingWebhookWithMatchConditions */
 function withConditions(kind: Kind, c: { ns: string }, matchConditions: { name: string; expression: string }[]): Record<string, unknown> {
-  const hook = kind === 'validating'
-    ? configMapHook(c.ns, 'validation-webhook-with-match-conditions.k8s.io', '/always-deny')
-    : configMapHook(c.ns, 'adding-configmap-data.k8s.io', '/mutating-configmaps');
-  return { apiVersion: 'admissionregistration.k8s.io/v1', kind: KINDS[kind], metadata: { name: `${c.ns}-${kind}-conditions` }, webhooks: [{ ...hook, matchConditions }] };
+  const hook =
+    kind === 'validating'
+      ? configMapHook(c.ns, 'validation-webhook-with-match-conditions.k8s.io', '/always-deny')
+      : configMapHook(c.ns, 'adding-configmap-data.k8s.io', '/mutating-configmaps');
+  return {
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: KINDS[kind],
+    metadata: { name: `${c.ns}-${kind}-conditions` },
+    webhooks: [{ ...hook, matchConditions }],
+  };
 }
 
 /** upstream: created with one condition and read back, updated to two and read back */
@@ -219,7 +305,9 @@ function conditionsStored(kind: Kind, t: ExecutionContext, c: { ns: string; kc: 
   const name = (o.metadata as { name: string }).name;
   const resource = `${kind}webhookconfiguration`;
   c.kc.create(o);
-  t.teardown(() => { c.kc.run(['delete', resource, name]); });
+  t.teardown(() => {
+    c.kc.run(['delete', resource, name]);
+  });
   const got = c.kc.json(['get', resource, name]);
   t.deepEqual(got.webhooks[0].matchConditions, [production]);
   got.webhooks[0].matchConditions = [production, staging];
@@ -234,17 +322,31 @@ function conditionsRefused(kind: Kind, t: ExecutionContext, c: { ns: string; kc:
   t.true(r.stderr.includes('compilation failed'), r.stderr);
 }
 
-it('[sig-api-machinery] AdmissionWebhook [Privileged:ClusterAdmin] should be able to create and update validating webhook configurations with match conditions [Conformance]', (t, c) => conditionsStored('validating', t, c));
-it('[sig-api-machinery] AdmissionWebhook [Privileged:ClusterAdmin] should be able to create and update mutating webhook configurations with match conditions [Conformance]', (t, c) => conditionsStored('mutating', t, c));
-it('[sig-api-machinery] AdmissionWebhook [Privileged:ClusterAdmin] should reject validating webhook configurations with invalid match conditions [Conformance]', (t, c) => conditionsRefused('validating', t, c));
-it('[sig-api-machinery] AdmissionWebhook [Privileged:ClusterAdmin] should reject mutating webhook configurations with invalid match conditions [Conformance]', (t, c) => conditionsRefused('mutating', t, c));
+it('[sig-api-machinery] AdmissionWebhook [Privileged:ClusterAdmin] should be able to create and update validating webhook configurations with match conditions [Conformance]', (t, c) =>
+  conditionsStored('validating', t, c));
+it('[sig-api-machinery] AdmissionWebhook [Privileged:ClusterAdmin] should be able to create and update mutating webhook configurations with match conditions [Conformance]', (t, c) =>
+  conditionsStored('mutating', t, c));
+it('[sig-api-machinery] AdmissionWebhook [Privileged:ClusterAdmin] should reject validating webhook configurations with invalid match conditions [Conformance]', (t, c) =>
+  conditionsRefused('validating', t, c));
+it('[sig-api-machinery] AdmissionWebhook [Privileged:ClusterAdmin] should reject mutating webhook configurations with invalid match conditions [Conformance]', (t, c) =>
+  conditionsRefused('mutating', t, c));
 
 it("[sig-api-machinery] AdmissionWebhook [Privileged:ClusterAdmin] should mutate everything except 'skip-me' configmaps [Conformance]", async (t, c) => {
   const name = `${c.ns}-skip-me`;
-  c.kc.create({ apiVersion: 'admissionregistration.k8s.io/v1', kind: 'MutatingWebhookConfiguration', metadata: { name }, webhooks: [
-    { ...configMapHook(c.ns, 'adding-configmap-data-stage-1.k8s.io', '/mutating-configmaps'), matchConditions: [{ name: 'skip-me', expression: "object.metadata.name != 'skip-me'" }] },
-  ] });
-  t.teardown(() => { c.kc.run(['delete', 'mutatingwebhookconfiguration', name]); });
+  c.kc.create({
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'MutatingWebhookConfiguration',
+    metadata: { name },
+    webhooks: [
+      {
+        ...configMapHook(c.ns, 'adding-configmap-data-stage-1.k8s.io', '/mutating-configmaps'),
+        matchConditions: [{ name: 'skip-me', expression: "object.metadata.name != 'skip-me'" }],
+      },
+    ],
+  });
+  t.teardown(() => {
+    c.kc.run(['delete', 'mutatingwebhookconfiguration', name]);
+  });
   await until('the webhook acts', () => mutated(c.k), 30_000, 100);
   const created = JSON.parse(c.k.ok(['create', '-f', '-', '-o', 'json'], JSON.stringify(toBeMutated(uid()))));
   t.deepEqual(created.data, { 'mutation-start': 'yes', 'mutation-stage-1': 'yes' });

@@ -10,16 +10,36 @@ const cjPath = (c: Ctx, name = '') => `${collectionPath('batch/v1', c.ns, 'cronj
 const jobsPath = (c: Ctx) => collectionPath('batch/v1', c.ns, 'jobs');
 
 /** upstream's newTestCronJob. */
-function newTestCronJob(c: Ctx, name: string, schedule: string, concurrencyPolicy: 'Allow' | 'Forbid' | 'Replace', command?: string[], successLimit?: number, failedLimit?: number): Obj {
+function newTestCronJob(
+  c: Ctx,
+  name: string,
+  schedule: string,
+  concurrencyPolicy: 'Allow' | 'Forbid' | 'Replace',
+  command?: string[],
+  successLimit?: number,
+  failedLimit?: number,
+): Obj {
   const container: Obj = { name: 'c', image: c.env.image, volumeMounts: [{ mountPath: '/data', name: 'data' }] };
   if (command) container.command = command;
   return {
-    apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name },
+    apiVersion: 'batch/v1',
+    kind: 'CronJob',
+    metadata: { name },
     spec: {
-      schedule, concurrencyPolicy,
+      schedule,
+      concurrencyPolicy,
       ...(successLimit !== undefined ? { successfulJobsHistoryLimit: successLimit } : {}),
       ...(failedLimit !== undefined ? { failedJobsHistoryLimit: failedLimit } : {}),
-      jobTemplate: { spec: { parallelism: 1, completions: 1, backoffLimit: 1, template: { spec: { restartPolicy: 'OnFailure', terminationGracePeriodSeconds: 1, volumes: [{ name: 'data', emptyDir: {} }], containers: [container] } } } },
+      jobTemplate: {
+        spec: {
+          parallelism: 1,
+          completions: 1,
+          backoffLimit: 1,
+          template: {
+            spec: { restartPolicy: 'OnFailure', terminationGracePeriodSeconds: 1, volumes: [{ name: 'data', emptyDir: {} }], containers: [container] },
+          },
+        },
+      },
     },
   };
 }
@@ -47,11 +67,17 @@ it('[sig-apps] CronJob should replace jobs when ReplaceConcurrent [Conformance]'
   t.is(jobs.length, 1, 'exactly one running job by listing jobs explicitly');
   // upstream's waitForJobReplaced: never more than one live job, and a new one replaces the first
   const first = jobs[0].metadata.name;
-  await waitObj(c.k, jobsPath(c), 'the job replaced by a new one', (l) => {
-    const alive = (l.items as Obj[]).filter((j) => !j.metadata.deletionTimestamp);
-    if (alive.length > 1) throw new Error(`more than one job is running: ${alive.map((j) => j.metadata.name).join(', ')}`);
-    return alive.length === 1 && alive[0].metadata.name !== first;
-  }, 300_000);
+  await waitObj(
+    c.k,
+    jobsPath(c),
+    'the job replaced by a new one',
+    (l) => {
+      const alive = (l.items as Obj[]).filter((j) => !j.metadata.deletionTimestamp);
+      if (alive.length > 1) throw new Error(`more than one job is running: ${alive.map((j) => j.metadata.name).join(', ')}`);
+      return alive.length === 1 && alive[0].metadata.name !== first;
+    },
+    300_000,
+  );
   deleteCronJob(c, 'replace');
 });
 
@@ -70,7 +96,9 @@ it('[sig-apps] CronJob should support CronJob API operations [Conformance]', asy
   cw.stop();
 
   t.is(patch(c.k, 'cronjob', 'test-api', 'merge', { metadata: { annotations: { patched: 'true' } } }).metadata.annotations.patched, 'true', 'patching');
-  const updated = await updateWithRetries(c.k, cjPath(c, 'test-api'), (o) => { o.metadata.annotations.updated = 'true'; });
+  const updated = await updateWithRetries(c.k, cjPath(c, 'test-api'), (o) => {
+    o.metadata.annotations.updated = 'true';
+  });
   t.is(updated.metadata.annotations.updated, 'true', 'updating');
   const seen = await w.next(1);
   t.is(seen[0].type, 'MODIFIED', 'the watch saw the patch');
@@ -80,7 +108,14 @@ it('[sig-apps] CronJob should support CronJob API operations [Conformance]', asy
   t.is(ps.status.lastScheduleTime, now1, 'patching /status');
   t.is(ps.metadata.annotations.patchedstatus, 'true');
   const now2 = new Date(Math.floor(Date.now() / 1000) * 1000).toISOString().replace('.000Z', 'Z');
-  const us = await updateWithRetries(c.k, cjPath(c, 'test-api'), (o) => { o.status = { ...(o.status ?? {}), lastScheduleTime: now2 }; }, '/status');
+  const us = await updateWithRetries(
+    c.k,
+    cjPath(c, 'test-api'),
+    (o) => {
+      o.status = { ...(o.status ?? {}), lastScheduleTime: now2 };
+    },
+    '/status',
+  );
   t.is(us.status.lastScheduleTime, now2, 'updating /status');
   t.is(getRaw(c.k, `${cjPath(c, 'test-api')}/status`).metadata.uid, created.metadata.uid, 'get /status');
 

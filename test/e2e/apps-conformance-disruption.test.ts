@@ -12,11 +12,32 @@ const pdbPath = (ns: string, name = '') => `${collectionPath('policy/v1', ns, 'p
 
 /** upstream's waitForPdbToBeProcessed: the controller has seen the current spec. */
 const processed = (k: Kube, ns: string, name: string) =>
-  until(`pdb ${name} processed`, () => { const p = getRaw(k, pdbPath(ns, name)); return (p.status?.observedGeneration ?? 0) >= p.metadata.generation && p; }, 60_000);
+  until(
+    `pdb ${name} processed`,
+    () => {
+      const p = getRaw(k, pdbPath(ns, name));
+      return (p.status?.observedGeneration ?? 0) >= p.metadata.generation && p;
+    },
+    60_000,
+  );
 
 /** upstream's createPDBMinAvailableOrDie / createPDBMaxUnavailableOrDie. */
-async function createPdb(k: Kube, ns: string, name: string, limit: { minAvailable: number | string } | { maxUnavailable: number | string }, labels?: Record<string, string>): Promise<Obj> {
-  k.ok(['create', '-n', ns, '-f', '-'], JSON.stringify({ apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name, ...(labels ? { labels } : {}) }, spec: { selector: { matchLabels: LABELS }, ...limit } }));
+async function createPdb(
+  k: Kube,
+  ns: string,
+  name: string,
+  limit: { minAvailable: number | string } | { maxUnavailable: number | string },
+  labels?: Record<string, string>,
+): Promise<Obj> {
+  k.ok(
+    ['create', '-n', ns, '-f', '-'],
+    JSON.stringify({
+      apiVersion: 'policy/v1',
+      kind: 'PodDisruptionBudget',
+      metadata: { name, ...(labels ? { labels } : {}) },
+      spec: { selector: { matchLabels: LABELS }, ...limit },
+    }),
+  );
   return processed(k, ns, name);
 }
 
@@ -34,7 +55,14 @@ const mergePatch = (c: Ctx, name: string, body: unknown, sub?: string): Obj =>
 
 /** upstream's createPodsOrDie: n pause pods labelled foo=bar. */
 function createPods(c: Ctx, n: number): void {
-  c.k.create(...Array.from({ length: n }, (_, i) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: `pod-${i}`, labels: LABELS }, spec: { containers: [{ name: 'donothing', image: c.env.altImage }] } })));
+  c.k.create(
+    ...Array.from({ length: n }, (_, i) => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: `pod-${i}`, labels: LABELS },
+      spec: { containers: [{ name: 'donothing', image: c.env.altImage }] },
+    })),
+  );
 }
 
 /** upstream's waitForPodsOrDie: n pods of foo=bar Ready and not being deleted. */
@@ -43,15 +71,21 @@ const locateRunningPod = (c: Ctx) => until('a running pod', () => podsOf(c.k, 'f
 
 /** POST pods/<name>/eviction; kubectl -v=8 logs the answer's body, so the Status cause is visible. */
 function evict(c: Ctx, pod: string): { code: number; out: string } {
-  const r = c.kc.run(['create', '--raw', `${collectionPath('v1', c.ns, 'pods')}/${pod}/eviction`, '-f', '-', '-v=8'], JSON.stringify({ apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: pod, namespace: c.ns } }));
+  const r = c.kc.run(
+    ['create', '--raw', `${collectionPath('v1', c.ns, 'pods')}/${pod}/eviction`, '-f', '-', '-v=8'],
+    JSON.stringify({ apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: pod, namespace: c.ns } }),
+  );
   return { code: r.code, out: r.stderr + r.stdout };
 }
-const refusedByBudget = (r: { code: number; out: string }) => r.code !== 0 && /"reason":"DisruptionBudget"/.test(r.out) && /Cannot evict pod as it would violate the pod's disruption budget\./.test(r.out);
+const refusedByBudget = (r: { code: number; out: string }) =>
+  r.code !== 0 && /"reason":"DisruptionBudget"/.test(r.out) && /Cannot evict pod as it would violate the pod's disruption budget\./.test(r.out);
 
 it('[sig-apps] DisruptionController Listing PodDisruptionBudgets for all namespaces should list and delete a collection of PodDisruptionBudgets [Conformance]', async (t, c) => {
   const other = `${c.ns}-2`;
   c.kc.ok(['create', 'namespace', other]);
-  t.teardown(() => { c.kc.run(['delete', 'namespace', other, '--wait=false']); });
+  t.teardown(() => {
+    c.kc.run(['delete', 'namespace', other, '--wait=false']);
+  });
   const special = { foo_pdb: 'bar_pdb' };
   await createPdb(c.kc, c.ns, 'foo', { minAvailable: 2 }, special);
   await createPdb(c.kc, c.ns, 'foo2', { minAvailable: '1%' }, special);
@@ -66,7 +100,9 @@ it('[sig-apps] DisruptionController Listing PodDisruptionBudgets for all namespa
 
 it('[sig-apps] DisruptionController should create a PodDisruptionBudget [Conformance]', async (t, c) => {
   await createPdb(c.kc, c.ns, 'foo', { minAvailable: '1%' }, LABELS);
-  const updated = await updatePdb(c, 'foo', (p) => { p.spec.minAvailable = '2%'; });
+  const updated = await updatePdb(c, 'foo', (p) => {
+    p.spec.minAvailable = '2%';
+  });
   t.is(updated.spec.minAvailable, '2%');
   const patched = mergePatch(c, 'foo', { spec: { minAvailable: '3%' } });
   await processed(c.k, c.ns, 'foo');
@@ -80,7 +116,14 @@ it('[sig-apps] DisruptionController should observe PodDisruptionBudget status up
   createPods(c, 3);
   await waitForPods(c, 3);
   // disruptionsAllowed starts at 0: seeing it positive means the controller works
-  const p = await until('disruptionsAllowed > 0', () => { const o = getRaw(c.k, pdbPath(c.ns, 'foo')); return o.status?.disruptionsAllowed > 0 && o; }, 60_000);
+  const p = await until(
+    'disruptionsAllowed > 0',
+    () => {
+      const o = getRaw(c.k, pdbPath(c.ns, 'foo'));
+      return o.status?.disruptionsAllowed > 0 && o;
+    },
+    60_000,
+  );
   t.true(p.status.disruptionsAllowed > 0);
 });
 
@@ -90,7 +133,14 @@ it('[sig-apps] DisruptionController should update/patch PodDisruptionBudget stat
   createPods(c, 1);
   await waitForPods(c, 1);
   const pod = await locateRunningPod(c);
-  await updatePdb(c, 'foo', (p) => { p.status.disruptedPods = { [pod.metadata.name]: new Date().toISOString().replace(/\.\d+Z$/, 'Z') }; }, '/status');
+  await updatePdb(
+    c,
+    'foo',
+    (p) => {
+      p.status.disruptedPods = { [pod.metadata.name]: new Date().toISOString().replace(/\.\d+Z$/, 'Z') };
+    },
+    '/status',
+  );
   const updated = getRaw(c.k, `${pdbPath(c.ns, 'foo')}/status`);
   t.true(Object.hasOwn(updated.status.disruptedPods ?? {}, pod.metadata.name), 'the status update is effective');
   const patched = mergePatch(c, 'foo', { status: { disruptedPods: null } }, 'status');
@@ -100,17 +150,32 @@ it('[sig-apps] DisruptionController should update/patch PodDisruptionBudget stat
 it('[sig-apps] DisruptionController should block an eviction until the PDB is updated to allow it [Conformance]', async (t, c) => {
   await createPdb(c.kc, c.ns, 'foo', { minAvailable: 3 }, LABELS);
   c.k.create({
-    apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'rs' },
-    spec: { replicas: 3, selector: { matchLabels: LABELS }, template: { metadata: { labels: LABELS }, spec: { containers: [{ name: 'donothing', image: c.env.altImage }] } } },
+    apiVersion: 'apps/v1',
+    kind: 'ReplicaSet',
+    metadata: { name: 'rs' },
+    spec: {
+      replicas: 3,
+      selector: { matchLabels: LABELS },
+      template: { metadata: { labels: LABELS }, spec: { containers: [{ name: 'donothing', image: c.env.altImage }] } },
+    },
   });
   await waitForPods(c, 3);
   let pod = await locateRunningPod(c);
   const first = evict(c, pod.metadata.name);
   t.true(refusedByBudget(first), `the eviction is refused with the DisruptionBudget cause: ${first.out.slice(-600)}`);
 
-  await updatePdb(c, 'foo', (p) => { p.spec.minAvailable = 2; });
+  await updatePdb(c, 'foo', (p) => {
+    p.spec.minAvailable = 2;
+  });
   await waitForPods(c, 3);
-  await until('the pdb observes 3 healthy of 2 desired', () => { const s = getRaw(c.k, pdbPath(c.ns, 'foo')).status; return s.currentHealthy === 3 && s.desiredHealthy === 2; }, 60_000);
+  await until(
+    'the pdb observes 3 healthy of 2 desired',
+    () => {
+      const s = getRaw(c.k, pdbPath(c.ns, 'foo')).status;
+      return s.currentHealthy === 3 && s.desiredHealthy === 2;
+    },
+    60_000,
+  );
   const allowed = evict(c, pod.metadata.name);
   t.is(allowed.code, 0, `the eviction is now allowed: ${allowed.out.slice(-600)}`);
 

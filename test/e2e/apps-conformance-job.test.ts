@@ -16,15 +16,29 @@ const COMMANDS = {
 };
 
 /** upstream's e2ejob.NewTestJob. */
-function newTestJob(c: Ctx, behavior: keyof typeof COMMANDS, name: string, restartPolicy: 'Never' | 'OnFailure', parallelism: number, completions: number, backoffLimit: number): Obj {
+function newTestJob(
+  c: Ctx,
+  behavior: keyof typeof COMMANDS,
+  name: string,
+  restartPolicy: 'Never' | 'OnFailure',
+  parallelism: number,
+  completions: number,
+  backoffLimit: number,
+): Obj {
   return {
-    apiVersion: 'batch/v1', kind: 'Job', metadata: { name },
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: { name },
     spec: {
-      parallelism, completions, backoffLimit,
+      parallelism,
+      completions,
+      backoffLimit,
       template: {
         metadata: { labels: { job: name } },
         spec: {
-          restartPolicy, terminationGracePeriodSeconds: 1, volumes: [{ name: 'data', emptyDir: {} }],
+          restartPolicy,
+          terminationGracePeriodSeconds: 1,
+          volumes: [{ name: 'data', emptyDir: {} }],
           containers: [{ name: 'c', image: c.env.image, command: ['sh', '-c', COMMANDS[behavior]], volumeMounts: [{ mountPath: '/data', name: 'data' }] }],
         },
       },
@@ -40,8 +54,15 @@ const waitJobPodsRunning = (c: Ctx, name: string, n: number) =>
 
 /** upstream's WaitForJobComplete(CompletionsReached): succeeded == completions and Complete with that reason. */
 const waitJobComplete = (c: Ctx, name: string, completions: number) =>
-  waitObj(c.k, jobPath(c, name), `job ${name} complete`, (j) => j.status?.succeeded === completions
-    && (j.status?.conditions ?? []).some((x: Obj) => x.type === 'Complete' && x.status === 'True' && x.reason === 'CompletionsReached'), 180_000);
+  waitObj(
+    c.k,
+    jobPath(c, name),
+    `job ${name} complete`,
+    (j) =>
+      j.status?.succeeded === completions &&
+      (j.status?.conditions ?? []).some((x: Obj) => x.type === 'Complete' && x.status === 'True' && x.reason === 'CompletionsReached'),
+    180_000,
+  );
 
 it('[sig-apps] Job should run a job to completion when tasks sometimes fail and are locally restarted [Conformance]', async (t, c) => {
   c.k.create(newTestJob(c, 'failOnce', 'fail-once-local', 'OnFailure', 2, 4, 6));
@@ -55,7 +76,7 @@ it('[sig-apps] Job should delete a job [Conformance]', async (t, c) => {
   // upstream's DeleteResourceAndWaitForGC: a background delete, then the pods go too
   c.k.ok(['delete', 'job', 'foo', '--cascade=background', '--wait=false']);
   await waitGone(c.k, jobPath(c, 'foo'), 'the job deleted');
-  await waitObj(c.k, collectionPath('v1', c.ns, 'pods'), 'the job\'s pods collected', () => jobPods(c, 'foo').length === 0, 120_000);
+  await waitObj(c.k, collectionPath('v1', c.ns, 'pods'), "the job's pods collected", () => jobPods(c, 'foo').length === 0, 120_000);
   t.is(c.k.get('job', 'foo'), undefined);
 });
 
@@ -64,10 +85,14 @@ it('[sig-apps] Job should adopt matching orphans and release non-matching pods [
   const job = await waitJobPodsRunning(c, 'adopt-release', 2);
   const [pod] = jobPods(c, 'adopt-release');
   // orphaning one of the Job's pods
-  await updateWithRetries(c.k, podPath(c, pod.metadata.name), (o) => { o.metadata.ownerReferences = null; });
+  await updateWithRetries(c.k, podPath(c, pod.metadata.name), (o) => {
+    o.metadata.ownerReferences = null;
+  });
   await waitObj(c.k, podPath(c, pod.metadata.name), 'the Job to re-adopt the pod', (o) => controllerUid(o) === job.metadata.uid, 60_000);
   // removing the labels from the Job's pod
-  await updateWithRetries(c.k, podPath(c, pod.metadata.name), (o) => { o.metadata.labels = null; });
+  await updateWithRetries(c.k, podPath(c, pod.metadata.name), (o) => {
+    o.metadata.labels = null;
+  });
   const released = await waitObj(c.k, podPath(c, pod.metadata.name), 'the Job to release the pod', (o) => !controllerUid(o), 60_000);
   t.falsy(controllerUid(released));
 });
@@ -76,17 +101,32 @@ it('[sig-apps] Job should apply changes to a job status [Conformance]', async (t
   const job = JSON.parse(c.k.ok(['create', '-f', '-', '-o', 'json'], JSON.stringify(newTestJob(c, 'notTerminate', 'suspend-false-to-true', 'Never', 2, 4, 6))));
   await waitJobPodsRunning(c, 'suspend-false-to-true', 2);
   const now1 = new Date(Math.floor(Date.now() / 1000) * 1000 - 60_000).toISOString().replace('.000Z', 'Z');
-  const patched = patch(c.k, 'job', job.metadata.name, 'merge', { metadata: { annotations: { patchedstatus: 'true' } }, status: { conditions: [{ type: 'CustomConditionType', status: 'True', lastTransitionTime: now1 }] } }, 'status');
+  const patched = patch(
+    c.k,
+    'job',
+    job.metadata.name,
+    'merge',
+    {
+      metadata: { annotations: { patchedstatus: 'true' } },
+      status: { conditions: [{ type: 'CustomConditionType', status: 'True', lastTransitionTime: now1 }] },
+    },
+    'status',
+  );
   const cond = (o: Obj) => (o.status.conditions ?? []).find((x: Obj) => x.type === 'CustomConditionType');
   t.is(cond(patched)?.lastTransitionTime, now1, 'the patched condition with its lastTransitionTime');
   t.is(patched.metadata.annotations?.patchedstatus, 'true', 'the annotation patched through /status');
 
   const now2 = new Date(Math.floor(Date.now() / 1000) * 1000).toISOString().replace('.000Z', 'Z');
-  const updated = await updateWithRetries(c.k, jobPath(c, job.metadata.name), (o) => {
-    const x = cond(o);
-    if (!x) throw new Error('the patched condition is gone');
-    x.lastTransitionTime = now2;
-  }, '/status');
+  const updated = await updateWithRetries(
+    c.k,
+    jobPath(c, job.metadata.name),
+    (o) => {
+      const x = cond(o);
+      if (!x) throw new Error('the patched condition is gone');
+      x.lastTransitionTime = now2;
+    },
+    '/status',
+  );
   t.is(cond(updated)?.lastTransitionTime, now2, 'UpdateStatus sets the lastTransitionTime');
   t.is(getRaw(c.k, `${jobPath(c, job.metadata.name)}/status`).metadata.uid, job.metadata.uid, 'GET /status is the same job');
 });

@@ -4,7 +4,21 @@
 // an explicit command. upstream dials the replicas through the API server's pod proxy; here the
 // request is made from inside the pod's network to the pod's IP.
 import { conformance, type Ctx } from '../conformance/fixture.ts';
-import { agnhost, collectionPath, controllerUid, deleteCollection, getRaw, type Obj, patch, podsOf, putRaw, updateWithRetries, waitGone, waitObj, waitPodsReady } from './helpers/apps-e2e.ts';
+import {
+  agnhost,
+  collectionPath,
+  controllerUid,
+  deleteCollection,
+  getRaw,
+  type Obj,
+  patch,
+  podsOf,
+  putRaw,
+  updateWithRetries,
+  waitGone,
+  waitObj,
+  waitPodsReady,
+} from './helpers/apps-e2e.ts';
 
 const it = conformance('rc', { timeoutMs: 240_000 });
 const rcPath = (c: Ctx, name = '') => `${collectionPath('v1', c.ns, 'replicationcontrollers')}${name ? `/${name}` : ''}`;
@@ -12,7 +26,9 @@ const podPath = (c: Ctx, name: string) => `${collectionPath('v1', c.ns, 'pods')}
 
 /** upstream's newRC: no selector (defaulted from the template's labels), grace period 0. */
 const newRC = (name: string, replicas: number, podLabels: Record<string, string>, container: Obj): Obj => ({
-  apiVersion: 'v1', kind: 'ReplicationController', metadata: { name },
+  apiVersion: 'v1',
+  kind: 'ReplicationController',
+  metadata: { name },
   spec: { replicas, template: { metadata: { labels: podLabels }, spec: { terminationGracePeriodSeconds: 0, containers: [container] } } },
 });
 
@@ -20,12 +36,18 @@ it('[sig-apps] ReplicationController should serve a basic image on each replica 
   const name = `my-hostname-basic-${Math.random().toString(36).slice(2, 10)}`;
   c.k.create(newRC(name, 1, { name }, { name, image: c.env.image, ports: [{ containerPort: 8080 }] }));
   const pods = await waitPodsReady(c.k, `name=${name}`, 1);
-  for (const p of pods) t.is(c.k.fetchFrom(p.metadata.name, `http://${p.status.podIP}:8080/`).stdout.trim(), p.metadata.name, 'the replica answers with its own hostname');
+  for (const p of pods)
+    t.is(c.k.fetchFrom(p.metadata.name, `http://${p.status.podIP}:8080/`).stdout.trim(), p.metadata.name, 'the replica answers with its own hostname');
 });
 
 it('[sig-apps] ReplicationController should adopt matching pods on creation [Conformance]', async (t, c) => {
   const name = 'pod-adoption';
-  c.k.create({ apiVersion: 'v1', kind: 'Pod', metadata: { name, labels: { name } }, spec: { terminationGracePeriodSeconds: 1, containers: [agnhost(c, name)] } });
+  c.k.create({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, labels: { name } },
+    spec: { terminationGracePeriodSeconds: 1, containers: [agnhost(c, name)] },
+  });
   await waitPodsReady(c.k, `name=${name}`, 1);
   const rcSt = newRC(name, 1, { name }, agnhost(c, name));
   rcSt.spec.selector = { name };
@@ -41,7 +63,9 @@ it('[sig-apps] ReplicationController should release no longer matching pods [Con
   c.k.create(newRC(name, 1, { name }, agnhost(c, name)));
   const rc = getRaw(c.k, rcPath(c, name));
   const [p] = await waitPodsReady(c.k, `name=${name}`, 1);
-  await updateWithRetries(c.k, podPath(c, p.metadata.name), (o) => { o.metadata.labels = { name: 'not-matching-name' }; });
+  await updateWithRetries(c.k, podPath(c, p.metadata.name), (o) => {
+    o.metadata.labels = { name: 'not-matching-name' };
+  });
   const released = await waitObj(c.k, podPath(c, p.metadata.name), 'the pod released', (o) => controllerUid(o) !== rc.metadata.uid, 60_000);
   t.falsy(controllerUid(released));
 });
@@ -50,8 +74,14 @@ it('[sig-apps] ReplicationController should test the lifecycle of a ReplicationC
   const name = 'rc-test';
   const path = rcPath(c, name);
   c.k.create({
-    apiVersion: 'v1', kind: 'ReplicationController', metadata: { name, labels: { 'test-rc-static': 'true' } },
-    spec: { replicas: 1, selector: { 'test-rc-static': 'true' }, template: { metadata: { name, labels: { 'test-rc-static': 'true' } }, spec: { containers: [{ name, image: c.env.image }] } } },
+    apiVersion: 'v1',
+    kind: 'ReplicationController',
+    metadata: { name, labels: { 'test-rc-static': 'true' } },
+    spec: {
+      replicas: 1,
+      selector: { 'test-rc-static': 'true' },
+      template: { metadata: { name, labels: { 'test-rc-static': 'true' } }, spec: { containers: [{ name, image: c.env.image }] } },
+    },
   });
   await waitObj(c.k, path, 'available replicas', (o) => o.status?.replicas === 1 && o.status?.readyReplicas === 1);
 
@@ -72,7 +102,10 @@ it('[sig-apps] ReplicationController should test the lifecycle of a ReplicationC
   putRaw(c.k, `${path}/status`, rc);
 
   const listed = getRaw(c.kc, '/api/v1/replicationcontrollers?labelSelector=test-rc-static%3Dtrue').items as Obj[];
-  t.true(listed.some((o) => o.metadata.name === name && o.metadata.namespace === c.ns && o.metadata.labels['test-rc'] === 'patched'), 'listed with its patched labels');
+  t.true(
+    listed.some((o) => o.metadata.name === name && o.metadata.namespace === c.ns && o.metadata.labels['test-rc'] === 'patched'),
+    'listed with its patched labels',
+  );
   deleteCollection(c.k, rcPath(c), 'test-rc-static=true');
   await waitGone(c.k, path, 'the ReplicationController deleted by collection');
 });

@@ -37,7 +37,10 @@ e2e('[sig-apps] [hawser] a node whose kubelet stops turns NotReady after the gra
     if (stopped) startProc(stopped);
     kubectlOk(kc, ['delete', 'namespace', ns, '--wait=false']);
   });
-  kubectlOk(kc, ['apply', '-f', '-'], `apiVersion: apps/v1
+  kubectlOk(
+    kc,
+    ['apply', '-f', '-'],
+    `apiVersion: apps/v1
 kind: Deployment
 metadata: {name: spread, namespace: ${ns}}
 spec:
@@ -51,7 +54,8 @@ spec:
       - {key: node.kubernetes.io/unreachable, operator: Exists, effect: NoExecute, tolerationSeconds: 5}
       - {key: node.kubernetes.io/not-ready, operator: Exists, effect: NoExecute, tolerationSeconds: 5}
       containers: [{name: web, image: ${REGISTRY_HOST}/testapp:1.0}]
-`);
+`,
+  );
   kubectlOk(kc, ['rollout', 'status', 'deployment/spread', '-n', ns, '--timeout=180s']);
   const before: Loose[] = kubectlJson(kc, ['get', 'pods', '-n', ns]).items;
   const victim = lab.nodes.find((n) => before.some((p) => p.spec.nodeName === n.name))!;
@@ -62,15 +66,32 @@ spec:
   await until('NotReady', () => readyCondition(kubectlJson(kc, ['get', 'node', victim.name])) === 'Unknown', (GRACE_S + 30) * 1000);
   const notReadyAfter = (Date.now() - at) / 1000;
   t.true(notReadyAfter >= GRACE_S - 11, `NotReady after ${notReadyAfter.toFixed(0)} s (grace ${GRACE_S} s, lease renewed every 10 s)`);
-  const taints = kubectlJson(kc, ['get', 'node', victim.name]).spec.taints.map((x: Loose) => `${x.key}:${x.effect}`).sort();
+  const taints = kubectlJson(kc, ['get', 'node', victim.name])
+    .spec.taints.map((x: Loose) => `${x.key}:${x.effect}`)
+    .sort();
   t.deepEqual(taints, ['node.kubernetes.io/unreachable:NoExecute', 'node.kubernetes.io/unreachable:NoSchedule']);
   let seen = '';
-  await until('replaced on the other nodes', () => {
-    const ps: Loose[] = kubectlJson(kc, ['get', 'pods', '-n', ns]).items;
-    seen = ps.map((p) => `${p.metadata.name}@${p.spec.nodeName ?? '-'}:${p.status?.phase}${isReady(p) ? ',ready' : ''}${p.metadata.deletionTimestamp ? ',deleting' : ''}`).join(' ');
-    const ready = ps.filter(isReady);
-    return ready.length === 4 && ready.every((p) => p.spec.nodeName !== victim.name) && onVictim.every((n) => ps.find((p) => p.metadata.name === n)?.metadata.deletionTimestamp);
-  }, 120_000).catch((e: Error) => { throw new Error(`${e.message}; victim ${victim.name}, pods then: ${seen}`); });
+  await until(
+    'replaced on the other nodes',
+    () => {
+      const ps: Loose[] = kubectlJson(kc, ['get', 'pods', '-n', ns]).items;
+      seen = ps
+        .map(
+          (p) =>
+            `${p.metadata.name}@${p.spec.nodeName ?? '-'}:${p.status?.phase}${isReady(p) ? ',ready' : ''}${p.metadata.deletionTimestamp ? ',deleting' : ''}`,
+        )
+        .join(' ');
+      const ready = ps.filter(isReady);
+      return (
+        ready.length === 4 &&
+        ready.every((p) => p.spec.nodeName !== victim.name) &&
+        onVictim.every((n) => ps.find((p) => p.metadata.name === n)?.metadata.deletionTimestamp)
+      );
+    },
+    120_000,
+  ).catch((e: Error) => {
+    throw new Error(`${e.message}; victim ${victim.name}, pods then: ${seen}`);
+  });
   startProc(stopped);
   stopped = undefined;
   await until('Ready again', () => readyCondition(kubectlJson(kc, ['get', 'node', victim.name])) === 'True', 120_000);

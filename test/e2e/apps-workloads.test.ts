@@ -28,12 +28,19 @@ const until = <T>(what: string, fn: () => T | undefined | false, ms = 120_000) =
 
 /** A second tag of the test image in the lab registry (same manifest), for a real image change. */
 async function tagSecondImage(): Promise<void> {
-  const registry = `http://${kubectlJson(kc, ['get', 'nodes']).items[0].status.addresses.find((a: Loose) => a.type === 'InternalIP').address.replace(/\.\d+$/, '.1')}:5000`;
+  const registry = `http://${kubectlJson(kc, ['get', 'nodes'])
+    .items[0].status.addresses.find((a: Loose) => a.type === 'InternalIP')
+    .address.replace(/\.\d+$/, '.1')}:5000`;
   const accept = 'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json';
   const got = await fetch(`${registry}/v2/testapp/manifests/1.0`, { headers: { accept }, signal: AbortSignal.timeout(10_000) });
   if (!got.ok) throw new Error(`registry: ${got.status}`);
   const body = Buffer.from(await got.arrayBuffer());
-  const put = await fetch(`${registry}/v2/testapp/manifests/e2e-rollout`, { method: 'PUT', body, headers: { 'content-type': got.headers.get('content-type')! }, signal: AbortSignal.timeout(10_000) });
+  const put = await fetch(`${registry}/v2/testapp/manifests/e2e-rollout`, {
+    method: 'PUT',
+    body,
+    headers: { 'content-type': got.headers.get('content-type')! },
+    signal: AbortSignal.timeout(10_000),
+  });
   if (!put.ok) throw new Error(`registry: tagging failed with ${put.status}`);
 }
 
@@ -82,11 +89,18 @@ e2e('[sig-apps] [hawser] a rolling image update keeps replicas - maxUnavailable 
   let minReady = Infinity;
   const abort = new AbortController();
   for (const p of pods('app=roll')) seen.set(p.metadata.name, p);
-  const watching = api.watch<Loose>(`/api/v1/namespaces/${ns}/pods`, { labelSelector: 'app=roll' }, (e) => {
-    if (e.type === 'DELETED') seen.delete(e.object.metadata.name);
-    else if (e.type !== 'BOOKMARK' && e.type !== 'ERROR') seen.set(e.object.metadata.name, e.object);
-    minReady = Math.min(minReady, [...seen.values()].filter(isReady).length);
-  }, abort.signal).catch(() => undefined);
+  const watching = api
+    .watch<Loose>(
+      `/api/v1/namespaces/${ns}/pods`,
+      { labelSelector: 'app=roll' },
+      (e) => {
+        if (e.type === 'DELETED') seen.delete(e.object.metadata.name);
+        else if (e.type !== 'BOOKMARK' && e.type !== 'ERROR') seen.set(e.object.metadata.name, e.object);
+        minReady = Math.min(minReady, [...seen.values()].filter(isReady).length);
+      },
+      abort.signal,
+    )
+    .catch(() => undefined);
   k(['set', 'image', 'deployment/roll', `web=${IMAGE2}`]);
   t.regex(k(['rollout', 'status', 'deployment/roll', '--timeout=300s']), /successfully rolled out/);
   abort.abort();
@@ -100,7 +114,9 @@ e2e('[sig-apps] [hawser] a rolling image update keeps replicas - maxUnavailable 
 });
 
 e2e('[sig-apps] [hawser] a DaemonSet runs one pod per node', async (t) => {
-  k(['apply', '-f', '-'], `apiVersion: apps/v1
+  k(
+    ['apply', '-f', '-'],
+    `apiVersion: apps/v1
 kind: DaemonSet
 metadata: {name: agent, namespace: ${ns}}
 spec:
@@ -108,9 +124,12 @@ spec:
   template:
     metadata: {labels: {app: agent}}
     spec: {terminationGracePeriodSeconds: 2, containers: [{name: a, image: ${IMAGE}}]}
-`);
+`,
+  );
   k(['rollout', 'status', 'daemonset/agent', '--timeout=180s']);
-  const nodes = kubectlJson(kc, ['get', 'nodes']).items.map((n: Loose) => n.metadata.name).sort();
+  const nodes = kubectlJson(kc, ['get', 'nodes'])
+    .items.map((n: Loose) => n.metadata.name)
+    .sort();
   const onNodes = await until('a ready pod per node', () => {
     const ps = pods('app=agent').filter(isReady);
     return ps.length === nodes.length ? ps.map((p) => p.spec.nodeName).sort() : undefined;
@@ -119,7 +138,9 @@ spec:
 });
 
 e2e('[sig-apps] [hawser] a Job of 5 completions with parallelism 2 completes', async (t) => {
-  k(['apply', '-f', '-'], `apiVersion: batch/v1
+  k(
+    ['apply', '-f', '-'],
+    `apiVersion: batch/v1
 kind: Job
 metadata: {name: work, namespace: ${ns}}
 spec:
@@ -129,7 +150,8 @@ spec:
     spec:
       restartPolicy: Never
       containers: [{name: w, image: ${IMAGE}, command: [sh, -c, 'sleep 2']}]
-`);
+`,
+  );
   k(['wait', '--for=condition=complete', 'job/work', '--timeout=300s']);
   const job = kubectlJson(kc, ['get', 'job', 'work', '-n', ns]);
   t.is(job.status.succeeded, 5);
@@ -142,7 +164,9 @@ spec:
 });
 
 e2e('[sig-apps] [hawser] a StatefulSet creates its pods in order', async (t) => {
-  k(['apply', '-f', '-'], `apiVersion: apps/v1
+  k(
+    ['apply', '-f', '-'],
+    `apiVersion: apps/v1
 kind: StatefulSet
 metadata: {name: db, namespace: ${ns}}
 spec:
@@ -155,10 +179,14 @@ spec:
       terminationGracePeriodSeconds: 2
       containers:
       - {name: d, image: ${IMAGE}, ports: [{containerPort: 8080}], readinessProbe: {httpGet: {path: /, port: 8080}, periodSeconds: 1}}
-`);
+`,
+  );
   k(['rollout', 'status', 'statefulset/db', '--timeout=300s']);
   const ps = pods('app=db').sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
-  t.deepEqual(ps.map((p) => p.metadata.name), ['db-0', 'db-1', 'db-2']);
+  t.deepEqual(
+    ps.map((p) => p.metadata.name),
+    ['db-0', 'db-1', 'db-2'],
+  );
   const readyAt = (p: Loose) => Date.parse(p.status.conditions.find((c: Loose) => c.type === 'Ready').lastTransitionTime);
   for (let i = 1; i < 3; i++) t.true(Date.parse(ps[i].metadata.creationTimestamp) >= readyAt(ps[i - 1]), `db-${i} after db-${i - 1} was Ready`);
 });

@@ -12,19 +12,43 @@ const rand = () => Math.random().toString(36).slice(2, 7);
 it('[sig-auth] ServiceAccounts should run through the lifecycle of a ServiceAccount [Conformance]', async (t, c) => {
   const name = 'testserviceaccount';
   const selector = 'test-serviceaccount-static=true';
-  const created = JSON.parse(c.k.ok(['create', '-o', 'json', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, labels: { 'test-serviceaccount-static': 'true' } } })));
+  const created = JSON.parse(
+    c.k.ok(
+      ['create', '-o', 'json', '-f', '-'],
+      JSON.stringify({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, labels: { 'test-serviceaccount-static': 'true' } } }),
+    ),
+  );
   t.is(c.k.json(['get', 'serviceaccount', name]).metadata.uid, created.metadata.uid);
   // upstream's watch starts without a resourceVersion, so its first event is the existing ADDED one
-  const w = await openWatch(c.env.kubeconfig, `/api/v1/namespaces/${c.ns}/serviceaccounts`, { labelSelector: selector, timeoutSeconds: '180', resourceVersion: '' });
+  const w = await openWatch(c.env.kubeconfig, `/api/v1/namespaces/${c.ns}/serviceaccounts`, {
+    labelSelector: selector,
+    timeoutSeconds: '180',
+    resourceVersion: '',
+  });
   t.teardown(() => w.stop());
-  t.deepEqual((await w.next(1)).map((e) => e.type), ['ADDED']);
+  t.deepEqual(
+    (await w.next(1)).map((e) => e.type),
+    ['ADDED'],
+  );
   c.k.ok(['patch', 'serviceaccount', name, '--type=strategic', '-p', JSON.stringify({ automountServiceAccountToken: false })]);
-  t.deepEqual((await w.next(1)).map((e) => e.type), ['MODIFIED']);
-  const listed = c.kc.json(['get', 'serviceaccounts', '-A', '-l', selector]).items as { metadata: { name: string; namespace: string }; automountServiceAccountToken?: boolean }[];
-  t.true(listed.some((s) => s.metadata.name === name && s.metadata.namespace === c.ns && s.automountServiceAccountToken === false), 'the patched ServiceAccount is listed by label across namespaces');
+  t.deepEqual(
+    (await w.next(1)).map((e) => e.type),
+    ['MODIFIED'],
+  );
+  const listed = c.kc.json(['get', 'serviceaccounts', '-A', '-l', selector]).items as {
+    metadata: { name: string; namespace: string };
+    automountServiceAccountToken?: boolean;
+  }[];
+  t.true(
+    listed.some((s) => s.metadata.name === name && s.metadata.namespace === c.ns && s.automountServiceAccountToken === false),
+    'the patched ServiceAccount is listed by label across namespaces',
+  );
   // DeleteCollection of every ServiceAccount in the namespace, as upstream's (default included)
   c.k.ok(['delete', 'serviceaccounts', '--all', '--wait=false']);
-  t.deepEqual((await w.next(1)).map((e) => e.type), ['DELETED']);
+  t.deepEqual(
+    (await w.next(1)).map((e) => e.type),
+    ['DELETED'],
+  );
 });
 
 it('[sig-auth] ServiceAccounts should update a ServiceAccount [Conformance]', async (t, c) => {
@@ -48,8 +72,13 @@ it('[sig-auth] SubjectReview should support SubjectReview API operations [Confor
   const user = `system:serviceaccount:${c.ns}:e2e`;
   const groups = ['system:authenticated', 'system:serviceaccounts', `system:serviceaccounts:${c.ns}`];
   const attrs = { verb: 'list', resource: 'configmaps', namespace: c.ns, version: 'v1' };
-  const review = (kind: string, spec: object, ns?: string) => JSON.parse(c.kc.ok(['create', '--validate=false', '-o', 'json', '-f', '-'],
-    JSON.stringify({ apiVersion: 'authorization.k8s.io/v1', kind, ...(ns ? { metadata: { namespace: ns } } : {}), spec })));
+  const review = (kind: string, spec: object, ns?: string) =>
+    JSON.parse(
+      c.kc.ok(
+        ['create', '--validate=false', '-o', 'json', '-f', '-'],
+        JSON.stringify({ apiVersion: 'authorization.k8s.io/v1', kind, ...(ns ? { metadata: { namespace: ns } } : {}), spec }),
+      ),
+    );
   const expected = review('SubjectAccessReview', { resourceAttributes: attrs, user, groups, uid: sa.metadata.uid }).status.allowed === true;
   // the same request, made by an impersonating client
   const r = c.k.run(['get', 'configmaps', `--as=${user}`, `--as-uid=${sa.metadata.uid}`, ...groups.map((g) => `--as-group=${g}`)]);

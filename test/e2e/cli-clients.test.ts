@@ -25,10 +25,16 @@ let kc: K.KubeConfig;
 let k8s: typeof K;
 
 /** a pod of one container "c": the image's own server (HTTP on 8080), or a shell command */
-const podYaml = (name: string, image: string, command?: string, stdin = false) => JSON.stringify({
-  apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: NS },
-  spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'c', image, ...(command ? { command: ['sh', '-c', command] } : {}), stdin, ports: [{ containerPort: 8080 }] }] },
-});
+const podYaml = (name: string, image: string, command?: string, stdin = false) =>
+  JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: NS },
+    spec: {
+      terminationGracePeriodSeconds: 1,
+      containers: [{ name: 'c', image, ...(command ? { command: ['sh', '-c', command] } : {}), stdin, ports: [{ containerPort: 8080 }] }],
+    },
+  });
 
 test.before(async () => {
   k8s = await clientNode();
@@ -47,7 +53,12 @@ test.after.always(async () => {
   await downLab(NAME, SUBNET);
 });
 
-interface ExecRun { stdout: string; stderr: string; status?: K.V1Status; protocol: string }
+interface ExecRun {
+  stdout: string;
+  stderr: string;
+  status?: K.V1Status;
+  protocol: string;
+}
 
 /** client-node's Exec to completion (the WebSocket closed). */
 async function nodeExec(command: string[], o: { stdin?: string; tty?: { rows: number; columns: number }; container?: string } = {}): Promise<ExecRun> {
@@ -103,7 +114,7 @@ test.serial('[sig-cli] [hawser] client-node Attach: stdin goes to the running co
   t.is(ws.protocol, 'v5.channel.k8s.io');
 });
 
-test.serial('[sig-cli] [hawser] client-node PortForward: an HTTP request through the forwarded port gets the pod\'s answer', async (t) => {
+test.serial("[sig-cli] [hawser] client-node PortForward: an HTTP request through the forwarded port gets the pod's answer", async (t) => {
   const out = new PassThrough();
   let body = '';
   out.on('data', (d) => (body += d));
@@ -117,7 +128,12 @@ test.serial('[sig-cli] [hawser] client-node PortForward: an HTTP request through
 
 test.serial('[sig-cli] [hawser] client-node informer sees every add, update and delete', async (t) => {
   const core = kc.makeApiClient(k8s.CoreV1Api);
-  const informer = k8s.makeInformer(kc, `/api/v1/namespaces/${NS}/configmaps`, () => core.listNamespacedConfigMap({ namespace: NS, labelSelector: 'informer-test=1' }), 'informer-test=1');
+  const informer = k8s.makeInformer(
+    kc,
+    `/api/v1/namespaces/${NS}/configmaps`,
+    () => core.listNamespacedConfigMap({ namespace: NS, labelSelector: 'informer-test=1' }),
+    'informer-test=1',
+  );
   const seen: string[] = [];
   informer.on('add', (o) => seen.push(`add ${o.metadata?.name}`));
   informer.on('update', (o) => seen.push(`update ${o.metadata?.name} ${(o as K.V1ConfigMap).data?.v}`));
@@ -128,7 +144,10 @@ test.serial('[sig-cli] [hawser] client-node informer sees every add, update and 
   for (let i = 0; i < 5; i++) {
     const name = `cm-${i}`;
     await core.createNamespacedConfigMap({ namespace: NS, body: { metadata: { name, labels: { 'informer-test': '1' } }, data: { v: '0' } } });
-    await core.patchNamespacedConfigMap({ namespace: NS, name, body: { data: { v: '1' } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
+    await core.patchNamespacedConfigMap(
+      { namespace: NS, name, body: { data: { v: '1' } } },
+      k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+    );
     await core.deleteNamespacedConfigMap({ namespace: NS, name });
     want.push(`add ${name}`, `update ${name} 1`, `delete ${name}`);
   }
@@ -139,14 +158,21 @@ test.serial('[sig-cli] [hawser] client-node informer sees every add, update and 
 /** The open file descriptors of a process. */
 const fds = (pid: number) => readdirSync(`/proc/${pid}/fd`).length;
 
-interface Answer { status?: number; body: string; protocol?: string; messages: Buffer[] }
+interface Answer {
+  status?: number;
+  body: string;
+  protocol?: string;
+  messages: Buffer[];
+}
 
 /** One raw WebSocket request with the admin's client certificate; resolves with the refusal or what came before the close. */
 function wsRequest(path: string, protocols: string[]): Promise<Answer> {
   const tls = kc.getCurrentUser()!;
   const cluster = kc.getCurrentCluster()!;
   const ws = new WebSocket(`${cluster.server.replace(/^https/, 'wss')}${path}`, protocols, {
-    cert: Buffer.from(tls.certData!, 'base64'), key: Buffer.from(tls.keyData!, 'base64'), ca: Buffer.from(cluster.caData!, 'base64'),
+    cert: Buffer.from(tls.certData!, 'base64'),
+    key: Buffer.from(tls.keyData!, 'base64'),
+    ca: Buffer.from(cluster.caData!, 'base64'),
   });
   return new Promise((resolve) => {
     const messages: Buffer[] = [];
@@ -208,14 +234,27 @@ test.serial('[sig-cli] [hawser] a WebSocket exec client that stops reading does 
   const cluster = kc.getCurrentCluster()!;
   const cmd = ['head', '-c', String(total), '/dev/zero'].map((c) => `command=${c}`).join('&');
   const ws = new WebSocket(`${cluster.server.replace(/^https/, 'wss')}/api/v1/namespaces/${NS}/pods/web/exec?${cmd}&stdout=true`, ['v5.channel.k8s.io'], {
-    cert: Buffer.from(tls.certData!, 'base64'), key: Buffer.from(tls.keyData!, 'base64'), ca: Buffer.from(cluster.caData!, 'base64'),
+    cert: Buffer.from(tls.certData!, 'base64'),
+    key: Buffer.from(tls.keyData!, 'base64'),
+    ca: Buffer.from(cluster.caData!, 'base64'),
   });
   let got = 0;
   let before = 0;
-  ws.on('message', (m: Buffer) => { if (m[0] === 1) got += m.length - 1; });
-  const closed = new Promise<void>((r) => { ws.on('close', () => r()); ws.on('error', () => r()); });
+  ws.on('message', (m: Buffer) => {
+    if (m[0] === 1) got += m.length - 1;
+  });
+  const closed = new Promise<void>((r) => {
+    ws.on('close', () => r());
+    ws.on('error', () => r());
+  });
   // the client stops reading as soon as the session is up: the container writes 64 MB at once
-  await new Promise<void>((r) => ws.on('open', () => { before = rss(server); ws.pause(); r(); }));
+  await new Promise<void>((r) =>
+    ws.on('open', () => {
+      before = rss(server);
+      ws.pause();
+      r();
+    }),
+  );
   await new Promise((r) => setTimeout(r, 8000));
   const held = rss(server) - before;
   ws.resume();
@@ -257,5 +296,8 @@ test.serial('[sig-cli] [hawser] python3-kubernetes portforward(): an HTTP reques
 
 test.serial('[sig-cli] [hawser] python3-kubernetes watch (watch=True) sees every add, change and delete', async (t) => {
   const r = await python<{ seen: string[] }>(['watch', NS, '4']);
-  t.deepEqual(r.seen, [0, 1, 2, 3].flatMap((i) => [`ADDED py-${i} 0`, `MODIFIED py-${i} 1`, `DELETED py-${i} 1`]));
+  t.deepEqual(
+    r.seen,
+    [0, 1, 2, 3].flatMap((i) => [`ADDED py-${i} 0`, `MODIFIED py-${i} 1`, `DELETED py-${i} 1`]),
+  );
 });

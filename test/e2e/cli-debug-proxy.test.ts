@@ -19,7 +19,7 @@ test.after.always(async () => {
   await downLab(NAME, SUBNET);
 });
 
-test.serial('[sig-cli] [hawser] kubectl debug --target starts an ephemeral container that sees the target\'s processes', async (t) => {
+test.serial("[sig-cli] [hawser] kubectl debug --target starts an ephemeral container that sees the target's processes", async (t) => {
   const c = new Cluster(L.kc, await namespace(t, L.kc));
   await c.ok(['run', 'app', `--image=${L.testapp}`, '--restart=Never', '--', 'sh', '-c', 'exec sleep 3601']);
   await c.waitRunning('app', 120_000);
@@ -27,10 +27,10 @@ test.serial('[sig-cli] [hawser] kubectl debug --target starts an ephemeral conta
   t.is(r.code, 0, r.stderr);
   const p = await c.waitPod('app', 'debug container finished', (x) => x.status?.ephemeralContainerStatuses?.[0]?.state?.terminated, 120_000);
   t.is(p.status.ephemeralContainerStatuses[0].name, 'dbg');
-  t.regex(await c.ok(['logs', 'app', '-c', 'dbg']), /sleep 3601/, 'ps in the ephemeral container shows the target\'s process');
+  t.regex(await c.ok(['logs', 'app', '-c', 'dbg']), /sleep 3601/, "ps in the ephemeral container shows the target's process");
 });
 
-test.serial('[sig-cli] [hawser] kubectl debug -i --target runs a shell fed on stdin that prints the target\'s processes', async (t) => {
+test.serial("[sig-cli] [hawser] kubectl debug -i --target runs a shell fed on stdin that prints the target's processes", async (t) => {
   const c = new Cluster(L.kc, await namespace(t, L.kc));
   await c.ok(['run', 'app', `--image=${L.testapp}`, '--restart=Never', '--', 'sh', '-c', 'exec sleep 3602']);
   await c.waitRunning('app', 120_000);
@@ -39,10 +39,10 @@ test.serial('[sig-cli] [hawser] kubectl debug -i --target runs a shell fed on st
   // when its stdin ends (containerd's ContainerIO.Attach, upstream too)
   const r = await c.run(['debug', 'app', '-i', `--image=${L.testapp}`, '--target=app', '-c', 'dbg', '--', 'sh'], { text: 'ps\nexit\n', endWhen: /sleep 3602/ });
   t.is(r.code, 0, r.stderr);
-  t.regex(r.stdout, /^\s*1 root\s+sleep 3602$/m, 'ps in the debugging shell shows the target\'s process, as pid 1 of the shared namespace');
+  t.regex(r.stdout, /^\s*1 root\s+sleep 3602$/m, "ps in the debugging shell shows the target's process, as pid 1 of the shared namespace");
 });
 
-test.serial('[sig-cli] [hawser] kubectl proxy and get --raw reach a Service\'s and a pod\'s HTTP through the API server; no endpoints is a 503', async (t) => {
+test.serial("[sig-cli] [hawser] kubectl proxy and get --raw reach a Service's and a pod's HTTP through the API server; no endpoints is a 503", async (t) => {
   const ns = await namespace(t, L.kc);
   const c = new Cluster(L.kc, ns);
   await c.ok(['run', 'web', `--image=${L.testapp}`, '--port=8080']);
@@ -50,10 +50,14 @@ test.serial('[sig-cli] [hawser] kubectl proxy and get --raw reach a Service\'s a
   await c.ok(['create', 'service', 'clusterip', 'empty', '--tcp=80:8080']);
   await c.waitRunning('web', 120_000);
   // testapp answers / with its hostname: the pod's name
-  const raw = await eventually('services/web:80/proxy/ to answer', async () => {
-    const r = await c.run(['get', '--raw', `/api/v1/namespaces/${ns}/services/web:80/proxy/`]);
-    return r.code === 0 ? r.stdout : undefined;
-  }, 60_000);
+  const raw = await eventually(
+    'services/web:80/proxy/ to answer',
+    async () => {
+      const r = await c.run(['get', '--raw', `/api/v1/namespaces/${ns}/services/web:80/proxy/`]);
+      return r.code === 0 ? r.stdout : undefined;
+    },
+    60_000,
+  );
   t.is(raw.trim(), 'web');
   const proxy = await startKubectl(L.kc, ['proxy', '--port=0'], /Starting to serve on 127\.0\.0\.1:(\d+)/);
   t.teardown(proxy.stop);

@@ -25,7 +25,13 @@ test.after.always(async () => {
 });
 
 function helm(args: string[], timeoutMs = 300_000): Promise<Run> {
-  return runClient(HELM, args, { KUBECONFIG: L.kc, HELM_CACHE_HOME: join(dir, 'cache'), HELM_CONFIG_HOME: join(dir, 'config'), HELM_DATA_HOME: join(dir, 'data') }, undefined, timeoutMs);
+  return runClient(
+    HELM,
+    args,
+    { KUBECONFIG: L.kc, HELM_CACHE_HOME: join(dir, 'cache'), HELM_CONFIG_HOME: join(dir, 'config'), HELM_DATA_HOME: join(dir, 'data') },
+    undefined,
+    timeoutMs,
+  );
 }
 
 async function helmOk(args: string[]): Promise<string> {
@@ -43,11 +49,28 @@ test.serial('[sig-cli] [hawser] helm v4 installs, upgrades, rolls back, tests an
   const [repo, tag] = [L.testapp.slice(0, L.testapp.lastIndexOf(':')), L.testapp.slice(L.testapp.lastIndexOf(':') + 1)];
   const ns = ['--namespace', c.ns];
 
-  await helmOk(['install', 'demo', join(dir, 'demo'), ...ns, '--set', `image.repository=${repo}`, '--set', `image.tag=${tag}`, '--set', 'service.port=8080', '--wait', '--timeout', '4m']);
+  await helmOk([
+    'install',
+    'demo',
+    join(dir, 'demo'),
+    ...ns,
+    '--set',
+    `image.repository=${repo}`,
+    '--set',
+    `image.tag=${tag}`,
+    '--set',
+    'service.port=8080',
+    '--wait',
+    '--timeout',
+    '4m',
+  ]);
   const deploy = JSON.parse(await c.ok(['get', 'deployment', 'demo', '-o', 'json', '--show-managed-fields']));
   t.is(deploy.status.readyReplicas, 1);
   // Helm 4 applies server-side: the objects' fields are owned by its field manager through Apply
-  t.true(deploy.metadata.managedFields.some((f: { manager: string; operation: string }) => f.operation === 'Apply' && /helm/.test(f.manager)), JSON.stringify(deploy.metadata.managedFields.map((f: { manager: string; operation: string }) => [f.manager, f.operation])));
+  t.true(
+    deploy.metadata.managedFields.some((f: { manager: string; operation: string }) => f.operation === 'Apply' && /helm/.test(f.manager)),
+    JSON.stringify(deploy.metadata.managedFields.map((f: { manager: string; operation: string }) => [f.manager, f.operation])),
+  );
   t.regex(await c.ok(['get', 'serviceaccount', 'demo', '-o', 'name']), /serviceaccount\/demo/);
 
   await helmOk(['upgrade', 'demo', join(dir, 'demo'), ...ns, '--reuse-values', '--set', 'replicaCount=2', '--wait', '--timeout', '4m']);
@@ -57,7 +80,14 @@ test.serial('[sig-cli] [hawser] helm v4 installs, upgrades, rolls back, tests an
   const back = JSON.parse(await c.ok(['get', 'deployment', 'demo', '-o', 'json']));
   t.is(back.spec.replicas, 1);
   const history = JSON.parse(await helmOk(['history', 'demo', ...ns, '-o', 'json'])) as { revision: number; status: string }[];
-  t.deepEqual(history.map((h) => [h.revision, h.status]), [[1, 'superseded'], [2, 'superseded'], [3, 'deployed']]);
+  t.deepEqual(
+    history.map((h) => [h.revision, h.status]),
+    [
+      [1, 'superseded'],
+      [2, 'superseded'],
+      [3, 'deployed'],
+    ],
+  );
 
   // the test hook: a pod that fetches the Service by its DNS name, and succeeds
   const tested = await helm(['test', 'demo', ...ns, '--timeout', '3m']);

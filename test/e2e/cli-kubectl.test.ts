@@ -25,10 +25,14 @@ function checkOutput(output: string, required: string[][]): void {
 
 /** The RC's pods once `n` of them are Running. */
 async function rcPods(c: Ctx, selector: string, n: number): Promise<any[]> {
-  return until(`${n} running pods for ${selector}`, () => {
-    const pods = (c.k.json<any>(['get', 'pods', '-l', selector]).items as any[]).filter((p) => !p.metadata.deletionTimestamp);
-    return pods.length === n && pods.every((p) => p.status?.phase === 'Running') && pods;
-  }, 90_000);
+  return until(
+    `${n} running pods for ${selector}`,
+    () => {
+      const pods = (c.k.json<any>(['get', 'pods', '-l', selector]).items as any[]).filter((p) => !p.metadata.deletionTimestamp);
+      return pods.length === n && pods.every((p) => p.status?.phase === 'Running') && pods;
+    },
+    90_000,
+  );
 }
 
 it('[sig-cli] Kubectl client Kubectl api-versions should check if v1 is in available api versions [Conformance]', (t, c) => {
@@ -71,7 +75,7 @@ it('[sig-cli] Kubectl client Kubectl run pod should create a pod from an image w
   t.is(p.spec.restartPolicy, 'Never');
 });
 
-it('[sig-cli] Kubectl client Kubectl replace should update a single-container pod\'s image [Conformance]', async (t, c) => {
+it("[sig-cli] Kubectl client Kubectl replace should update a single-container pod's image [Conformance]", async (t, c) => {
   c.k.ok(['run', 'e2e-test-httpd-pod', `--image=${c.env.image}`, '--labels=run=e2e-test-httpd-pod']);
   await waitReady(c.k, ['e2e-test-httpd-pod']);
   const json = c.k.ok(['get', 'pod', 'e2e-test-httpd-pod', '-o', 'json']);
@@ -98,32 +102,75 @@ it('[sig-cli] Kubectl client Kubectl diff should check if kubectl diff finds a d
 
 it('[sig-cli] Kubectl client Kubectl describe should check if kubectl describe prints relevant information for rc and pods [Conformance]', async (t, c) => {
   const labels = { app: 'agnhost', role: 'primary' };
-  c.k.create(replicationController('agnhost-primary', c.env.image, 1, labels),
-    service('agnhost-primary', { labels, selector: labels, ports: [{ port: 6379, targetPort: 8080 }] }));
+  c.k.create(
+    replicationController('agnhost-primary', c.env.image, 1, labels),
+    service('agnhost-primary', { labels, selector: labels, ports: [{ port: 6379, targetPort: 8080 }] }),
+  );
   const [p] = await rcPods(c, 'app=agnhost', 1);
   checkOutput(c.k.ok(['describe', 'pod', p.metadata.name]), [
-    ['Name:', 'agnhost-primary-'], ['Namespace:', c.ns], ['Node:'], ['Labels:', 'app=agnhost'], ['role=primary'],
-    ['Annotations:'], ['Status:', 'Running'], ['IP:'], ['Controlled By:', 'ReplicationController/agnhost-primary'],
-    ['Image:', c.env.image], ['State:', 'Running'], ['QoS Class:', 'BestEffort'],
+    ['Name:', 'agnhost-primary-'],
+    ['Namespace:', c.ns],
+    ['Node:'],
+    ['Labels:', 'app=agnhost'],
+    ['role=primary'],
+    ['Annotations:'],
+    ['Status:', 'Running'],
+    ['IP:'],
+    ['Controlled By:', 'ReplicationController/agnhost-primary'],
+    ['Image:', c.env.image],
+    ['State:', 'Running'],
+    ['QoS Class:', 'BestEffort'],
   ]);
-  await until('kubectl describe rc to show the running pod', () => {
-    checkOutput(c.k.ok(['describe', 'rc', 'agnhost-primary']), [
-      ['Name:', 'agnhost-primary'], ['Namespace:', c.ns], ['Selector:', 'app=agnhost,role=primary'], ['Labels:', 'app=agnhost'],
-      ['role=primary'], ['Annotations:'], ['Replicas:', '1 current', '1 desired'],
-      ['Pods Status:', '1 Running', '0 Waiting', '0 Succeeded', '0 Failed'], ['Pod Template:'], ['Image:', c.env.image], ['Events:'],
-    ]);
-    return true;
-  }, 60_000, 1000);
+  await until(
+    'kubectl describe rc to show the running pod',
+    () => {
+      checkOutput(c.k.ok(['describe', 'rc', 'agnhost-primary']), [
+        ['Name:', 'agnhost-primary'],
+        ['Namespace:', c.ns],
+        ['Selector:', 'app=agnhost,role=primary'],
+        ['Labels:', 'app=agnhost'],
+        ['role=primary'],
+        ['Annotations:'],
+        ['Replicas:', '1 current', '1 desired'],
+        ['Pods Status:', '1 Running', '0 Waiting', '0 Succeeded', '0 Failed'],
+        ['Pod Template:'],
+        ['Image:', c.env.image],
+        ['Events:'],
+      ]);
+      return true;
+    },
+    60_000,
+    1000,
+  );
   checkOutput(c.k.ok(['describe', 'service', 'agnhost-primary']), [
-    ['Name:', 'agnhost-primary'], ['Namespace:', c.ns], ['Labels:', 'app=agnhost'], ['role=primary'], ['Annotations:'],
-    ['Selector:', 'app=agnhost', 'role=primary'], ['Type:', 'ClusterIP'], ['IP:'], ['Port:', '<unset>', '6379/TCP'], ['Endpoints:'],
+    ['Name:', 'agnhost-primary'],
+    ['Namespace:', c.ns],
+    ['Labels:', 'app=agnhost'],
+    ['role=primary'],
+    ['Annotations:'],
+    ['Selector:', 'app=agnhost', 'role=primary'],
+    ['Type:', 'ClusterIP'],
+    ['IP:'],
+    ['Port:', '<unset>', '6379/TCP'],
+    ['Endpoints:'],
     ['Session Affinity:', 'None'],
   ]);
   const node = readyNodes(c.kc)[0].metadata.name;
   checkOutput(c.k.ok(['describe', 'node', node]), [
-    ['Name:', node], ['Labels:'], ['Annotations:'], ['CreationTimestamp:'], ['Conditions:'],
-    ['Type', 'Status', 'LastHeartbeatTime', 'LastTransitionTime', 'Reason', 'Message'], ['Addresses:'], ['Capacity:'],
-    ['Version:'], ['Kernel Version:'], ['OS Image:'], ['Container Runtime Version:'], ['Kubelet Version:'], ['Pods:'],
+    ['Name:', node],
+    ['Labels:'],
+    ['Annotations:'],
+    ['CreationTimestamp:'],
+    ['Conditions:'],
+    ['Type', 'Status', 'LastHeartbeatTime', 'LastTransitionTime', 'Reason', 'Message'],
+    ['Addresses:'],
+    ['Capacity:'],
+    ['Version:'],
+    ['Kernel Version:'],
+    ['OS Image:'],
+    ['Container Runtime Version:'],
+    ['Kubelet Version:'],
+    ['Pods:'],
   ]);
   checkOutput(c.k.ok(['describe', 'namespace', c.ns]), [['Name:', c.ns], ['Labels:'], ['Annotations:'], ['Status:', 'Active']]);
   t.pass();
@@ -134,10 +181,14 @@ it('[sig-cli] Kubectl client Kubectl expose should create services for rc [Confo
   c.k.create(replicationController('agnhost-primary', c.env.image, 1, labels));
   await rcPods(c, 'app=agnhost', 1);
   const validate = async (name: string, port: number) => {
-    await until(`endpoints of ${name} on 8080`, () => {
-      const eps = endpointsByPod(c.k.get('endpoints', name));
-      return Object.keys(eps).length === 1 && Object.values(eps)[0].every((p) => p.endsWith(':8080'));
-    }, 30_000);
+    await until(
+      `endpoints of ${name} on 8080`,
+      () => {
+        const eps = endpointsByPod(c.k.get('endpoints', name));
+        return Object.keys(eps).length === 1 && Object.values(eps)[0].every((p) => p.endsWith(':8080'));
+      },
+      30_000,
+    );
     const svc = c.k.json<any>(['get', 'service', name]);
     t.is(svc.spec.ports.length, 1);
     t.is(svc.spec.ports[0].port, port);
@@ -161,8 +212,13 @@ it('[sig-cli] Kubectl client Update Demo should create and stop a replication co
   const pods = await rcPods(c, 'name=update-demo', 2);
   for (const p of pods) t.is(p.spec.containers[0].image, c.env.image);
   c.k.ok(['delete', 'rc', 'update-demo-nautilus', '--grace-period=0', '--force']);
-  await until('the RC and its pods to be gone', () => !c.k.get('rc', 'update-demo-nautilus')
-    && (c.k.json<any>(['get', 'pods', '-l', 'name=update-demo']).items as any[]).every((p) => p.metadata.deletionTimestamp), 60_000);
+  await until(
+    'the RC and its pods to be gone',
+    () =>
+      !c.k.get('rc', 'update-demo-nautilus') &&
+      (c.k.json<any>(['get', 'pods', '-l', 'name=update-demo']).items as any[]).every((p) => p.metadata.deletionTimestamp),
+    60_000,
+  );
 });
 
 it('[sig-cli] Kubectl client Update Demo should scale a replication controller [Conformance]', async (t, c) => {

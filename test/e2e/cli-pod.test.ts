@@ -29,7 +29,8 @@ it('[sig-cli] Kubectl client Simple pod should return command exit codes', async
   await waitReady(c.k, ['httpd']);
   t.is(c.k.run(['exec', 'httpd', '--', '/bin/sh', '-c', 'exit 0']).code, 0);
   t.is(c.k.run(['exec', 'httpd', '--', '/bin/sh', '-c', 'exit 42']).code, 42, 'exec passes the exit code through');
-  const run = (name: string, code: number) => c.k.run(['run', '-i', `--image=${c.env.image}`, '--restart=Never', '--pod-running-timeout=2m', name, '--', '/bin/sh', '-c', `exit ${code}`]);
+  const run = (name: string, code: number) =>
+    c.k.run(['run', '-i', `--image=${c.env.image}`, '--restart=Never', '--pod-running-timeout=2m', name, '--', '/bin/sh', '-c', `exit ${code}`]);
   const ok = run('success', 0);
   t.is(ok.code, 0, ok.stderr);
   const fail = run('failure-1', 42);
@@ -72,7 +73,13 @@ it('[sig-cli] Kubectl logs logs should be able to retrieve and filter logs [Conf
 });
 
 it('[sig-cli] Kubectl client Kubectl apply should reuse port when apply to an existing SVC', (t, c) => {
-  const svc = JSON.stringify(service('agnhost-primary', { labels: { app: 'agnhost', role: 'primary' }, selector: { app: 'agnhost', role: 'primary' }, ports: [{ port: 6379, targetPort: 6379 }] }));
+  const svc = JSON.stringify(
+    service('agnhost-primary', {
+      labels: { app: 'agnhost', role: 'primary' },
+      selector: { app: 'agnhost', role: 'primary' },
+      ports: [{ port: 6379, targetPort: 6379 }],
+    }),
+  );
   c.k.ok(['create', '-f', '-'], svc);
   const before = c.k.ok(['get', 'service', 'agnhost-primary', '-o', 'jsonpath={.spec.ports[0].port}']);
   c.k.ok(['apply', '-f', '-'], svc);
@@ -111,18 +118,27 @@ it('[sig-cli] Kubectl client Kubectl create quota should create a quota without 
 });
 
 it('[sig-cli] [hawser] kubectl api-resources lists the served resources with short names, scope and kind', (t, c) => {
-  const rows = c.k.ok(['api-resources', '--no-headers']).trim().split('\n').map((l) => l.trim().split(/\s+/));
+  const rows = c.k
+    .ok(['api-resources', '--no-headers'])
+    .trim()
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/));
   const find = (name: string) => rows.find((r) => r[0] === name);
   for (const [name, short, version, namespaced, kind] of [
-    ['pods', 'po', 'v1', 'true', 'Pod'], ['services', 'svc', 'v1', 'true', 'Service'], ['configmaps', 'cm', 'v1', 'true', 'ConfigMap'],
-    ['namespaces', 'ns', 'v1', 'false', 'Namespace'], ['nodes', 'no', 'v1', 'false', 'Node'], ['deployments', 'deploy', 'apps/v1', 'true', 'Deployment'],
-  ]) t.deepEqual(find(name), [name, short, version, namespaced, kind], `${name} row`);
+    ['pods', 'po', 'v1', 'true', 'Pod'],
+    ['services', 'svc', 'v1', 'true', 'Service'],
+    ['configmaps', 'cm', 'v1', 'true', 'ConfigMap'],
+    ['namespaces', 'ns', 'v1', 'false', 'Namespace'],
+    ['nodes', 'no', 'v1', 'false', 'Node'],
+    ['deployments', 'deploy', 'apps/v1', 'true', 'Deployment'],
+  ])
+    t.deepEqual(find(name), [name, short, version, namespaced, kind], `${name} row`);
   const cluster = c.k.ok(['api-resources', '--namespaced=false', '-o', 'name']).split('\n');
   t.true(cluster.includes('nodes') && cluster.includes('namespaces') && !cluster.includes('pods'), '--namespaced=false filters');
   t.is(c.k.run(['get', 'po', '-o', 'name']).code, 0, 'short names resolve');
 });
 
-it('[sig-cli] [hawser] kubectl explain describes resources and nested fields from the server\'s OpenAPI schema', (t, c) => {
+it("[sig-cli] [hawser] kubectl explain describes resources and nested fields from the server's OpenAPI schema", (t, c) => {
   const podDoc = c.k.ok(['explain', 'pods']);
   t.regex(podDoc, /KIND:\s+Pod/);
   t.regex(podDoc, /VERSION:\s+v1/);

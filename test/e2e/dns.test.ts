@@ -18,7 +18,10 @@ const zone = 'cluster.local';
 const image = `${REGISTRY_HOST}/testapp:1.0`;
 const e2e = kc ? test.serial : test.serial.skip;
 
-interface Target { socket: string; id: string }
+interface Target {
+  socket: string;
+  id: string;
+}
 const pods: Record<string, Target & { ip: string }> = {};
 
 async function exec(p: Target, cmd: string[], timeoutSec = 20): Promise<{ code: number; out: string }> {
@@ -78,7 +81,10 @@ const clusterIP = (svc: string): string => kubectlJson(kc, ['get', 'svc', '-n', 
 test.before(async () => {
   if (!kc) return;
   kubectlOk(kc, ['create', 'namespace', ns]);
-  kubectlOk(kc, ['apply', '-f', '-'], `apiVersion: v1
+  kubectlOk(
+    kc,
+    ['apply', '-f', '-'],
+    `apiVersion: v1
 kind: Service
 metadata: {name: dns-test-service, namespace: ${ns}}
 spec:
@@ -94,12 +100,16 @@ spec:
   ports: [{name: http, port: 8080, protocol: TCP}]
 ---
 ${podYaml('dns-querier-1', '  hostname: dns-querier-1\n  subdomain: dns-test-service-2\n')}---
-${podYaml('dns-none', `  dnsPolicy: None
+${podYaml(
+  'dns-none',
+  `  dnsPolicy: None
   dnsConfig:
     nameservers: [1.1.1.1]
     searches: [resolv.conf.local]
     options: [{name: ndots, value: "2"}]
-`)}`);
+`,
+)}`,
+  );
   pods.querier = await runningPod('dns-querier-1');
   pods.none = await runningPod('dns-none');
 });
@@ -159,10 +169,14 @@ e2e('[sig-network] DNS should provide DNS for ExternalName services [Conformance
   // the lab has no internet: the external name is another Service's name
   kubectlOk(kc, ['create', 'service', 'externalname', 'dns-test-service-3', '-n', ns, `--external-name=dns-test-service.${ns}.svc.${zone}`]);
   const ip = clusterIP('dns-test-service');
-  const out = await until('the CNAME', async () => {
-    const r = await exec(pods.querier, ['nslookup', '-type=cname', `dns-test-service-3.${ns}.svc.${zone}`]);
-    return /canonical name/.test(r.out) && r.out;
-  }, 15_000);
+  const out = await until(
+    'the CNAME',
+    async () => {
+      const r = await exec(pods.querier, ['nslookup', '-type=cname', `dns-test-service-3.${ns}.svc.${zone}`]);
+      return /canonical name/.test(r.out) && r.out;
+    },
+    15_000,
+  );
   t.regex(out, new RegExp(`canonical name = dns-test-service\\.${ns}\\.svc\\.${zone}`));
   t.deepEqual(await lookup(pods.querier, `dns-test-service-3.${ns}.svc.${zone}`), [ip]);
 });

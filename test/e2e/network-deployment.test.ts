@@ -22,20 +22,26 @@ it('[sig-network] [hawser] a Deployment behind a ClusterIP and a NodePort Servic
   const nodeOf = new Map(pods.map((p) => [p.metadata.name as string, p.spec.nodeName as string]));
   const nodes = readyNodes(c.kc).map((n) => n.metadata.name as string);
   const used = new Set(nodeOf.values());
-  if (nodes.length >= 2 && used.size < 2) throw new Error(`the scheduler put all ${replicas} replicas on ${[...used].join(', ')}; ${nodes.length} nodes are Ready`);
+  if (nodes.length >= 2 && used.size < 2)
+    throw new Error(`the scheduler put all ${replicas} replicas on ${[...used].join(', ')}; ${nodes.length} nodes are Ready`);
   await waitServiceEndpoints(c.k, 'web', replicas);
   await waitServiceEndpoints(c.k, 'web-np', replicas);
 
   /** Asks `ask` until every replica has answered (bounded), and checks every answer is a replica. */
   const everyReplica = async (what: string, ask: () => Promise<string[]>) => {
     const seen = new Set<string>();
-    await until(`${what} to be answered by all ${replicas} replicas (so far ${[...seen].join(', ') || 'none'})`, async () => {
-      for (const a of await ask()) {
-        if (!nodeOf.has(a)) throw new Error(`${what} answered "${a}", which is not a replica of the Deployment (${[...nodeOf.keys()].join(', ')})`);
-        seen.add(a);
-      }
-      return seen.size === replicas;
-    }, 60_000, 200);
+    await until(
+      `${what} to be answered by all ${replicas} replicas (so far ${[...seen].join(', ') || 'none'})`,
+      async () => {
+        for (const a of await ask()) {
+          if (!nodeOf.has(a)) throw new Error(`${what} answered "${a}", which is not a replica of the Deployment (${[...nodeOf.keys()].join(', ')})`);
+          seen.add(a);
+        }
+        return seen.size === replicas;
+      },
+      60_000,
+      200,
+    );
     t.is(new Set([...seen].map((p) => nodeOf.get(p))).size, used.size, `${what}: answers from pods on ${[...used].join(' and ')}`);
   };
 
@@ -48,9 +54,7 @@ it('[sig-network] [hawser] a Deployment behind a ClusterIP and a NodePort Servic
   for (const n of readyNodes(c.kc)) {
     const url = `http://${internalIP(n)}:${nodePort}/`;
     // from outside the nodes when the lab's host sits on their bridge; from a pod otherwise
-    const ask = c.env.labDir
-      ? async () => Promise.all(Array.from({ length: 8 }, () => fromHost(url)))
-      : async () => hostnamesFrom(c.k, 'execpod', url, 12);
+    const ask = c.env.labDir ? async () => Promise.all(Array.from({ length: 8 }, () => fromHost(url))) : async () => hostnamesFrom(c.k, 'execpod', url, 12);
     await everyReplica(`NodePort ${url}`, ask);
   }
 });

@@ -31,16 +31,24 @@ async function followPods(c: Ctx, svc: string, labels: Record<string, string>, p
 it('[sig-network] Services should serve a basic endpoint from pods [Conformance]', async (t, c) => {
   const labels = { 'name-of-test': 'endpoint-test2' };
   c.k.create(service('endpoint-test2', { selector: labels, ports: [{ port: 80, targetPort: 8080, protocol: 'TCP' }] }));
-  await followPods(c, 'endpoint-test2', labels, [{ name: 'pod1', opts: {}, ports: [':8080'] }, { name: 'pod2', opts: {}, ports: [':8080'] }]);
+  await followPods(c, 'endpoint-test2', labels, [
+    { name: 'pod1', opts: {}, ports: [':8080'] },
+    { name: 'pod2', opts: {}, ports: [':8080'] },
+  ]);
   t.pass();
 });
 
 it('[sig-network] Services should serve multiport endpoints from pods [Conformance]', async (t, c) => {
   const labels = { 'name-of-test': 'multi-endpoint-test' };
-  c.k.create(service('multi-endpoint-test', {
-    selector: labels,
-    ports: [{ name: 'portname1', port: 80, targetPort: 'svc1' }, { name: 'portname2', port: 81, targetPort: 'svc2' }],
-  }));
+  c.k.create(
+    service('multi-endpoint-test', {
+      selector: labels,
+      ports: [
+        { name: 'portname1', port: 80, targetPort: 'svc1' },
+        { name: 'portname2', port: 81, targetPort: 'svc2' },
+      ],
+    }),
+  );
   // each pod serves 8080 under a different port name: the controller must resolve named targetPorts
   await followPods(c, 'multi-endpoint-test', labels, [
     { name: 'pod1', opts: { ports: [{ name: 'svc1', containerPort: 8080 }] }, ports: ['portname1:8080'] },
@@ -58,16 +66,27 @@ it('[sig-network] Services should create endpoints for unready pods', async (t, 
     service('follows-readiness', { selector: labels }),
     pod('slow-ready', c.env.image, { labels, readyFile: '/tmp/ready' }),
   );
-  const running = await until('slow-ready to run (not Ready)', () => {
-    const p = c.k.get('pod', 'slow-ready');
-    return p?.status?.phase === 'Running' && p.status.podIP && p;
-  }, 90_000);
-  t.falsy((running.status.conditions ?? []).find((x: any) => x.type === 'Ready' && x.status === 'True'), 'not Ready before the file exists');
+  const running = await until(
+    'slow-ready to run (not Ready)',
+    () => {
+      const p = c.k.get('pod', 'slow-ready');
+      return p?.status?.phase === 'Running' && p.status.podIP && p;
+    },
+    90_000,
+  );
+  t.falsy(
+    (running.status.conditions ?? []).find((x: any) => x.type === 'Ready' && x.status === 'True'),
+    'not Ready before the file exists',
+  );
   await expectEp(c.k, 'tolerate-unready', { 'slow-ready': ['http:8080'] });
-  const notReady = await until('follows-readiness to list slow-ready as not ready', () => {
-    const nr = endpointsByPod(c.k.get('endpoints', 'follows-readiness'), 'notReadyAddresses');
-    return nr['slow-ready'] && same(slicesByPod(serviceSlices(c.k, 'follows-readiness'), false), { 'slow-ready': ['http:8080'] }) && nr;
-  }, 30_000);
+  const notReady = await until(
+    'follows-readiness to list slow-ready as not ready',
+    () => {
+      const nr = endpointsByPod(c.k.get('endpoints', 'follows-readiness'), 'notReadyAddresses');
+      return nr['slow-ready'] && same(slicesByPod(serviceSlices(c.k, 'follows-readiness'), false), { 'slow-ready': ['http:8080'] }) && nr;
+    },
+    30_000,
+  );
   t.deepEqual(notReady, { 'slow-ready': ['http:8080'] });
   t.deepEqual(endpointsByPod(c.k.get('endpoints', 'follows-readiness')), {}, 'no ready address while the pod is not Ready');
 
@@ -76,9 +95,11 @@ it('[sig-network] Services should create endpoints for unready pods', async (t, 
   await expectEp(c.k, 'follows-readiness', { 'slow-ready': ['http:8080'] });
 
   c.k.ok(['exec', 'slow-ready', '--', 'rm', '/tmp/ready']);
-  await until('the pod to turn not Ready and leave the ready addresses', () =>
-    same(endpointsByPod(c.k.get('endpoints', 'follows-readiness')), {})
-    && same(slicesByPod(serviceSlices(c.k, 'follows-readiness')), {}), 30_000);
+  await until(
+    'the pod to turn not Ready and leave the ready addresses',
+    () => same(endpointsByPod(c.k.get('endpoints', 'follows-readiness')), {}) && same(slicesByPod(serviceSlices(c.k, 'follows-readiness')), {}),
+    30_000,
+  );
   t.deepEqual(endpointsByPod(c.k.get('endpoints', 'tolerate-unready')), { 'slow-ready': ['http:8080'] }, 'published regardless of readiness');
 });
 
@@ -123,12 +144,29 @@ it('[sig-network] Services should complete a service status lifecycle [Conforman
   c.k.create(service('test-service', { labels: { 'test-service-static': 'true' } }));
   const st = c.k.json<any>(['get', 'service', 'test-service', '--subresource=status']);
   t.is(st.metadata.name, 'test-service');
-  c.k.ok(['patch', 'service', 'test-service', '--subresource=status', '--type=merge', '-p',
-    JSON.stringify({ metadata: { annotations: { patchedstatus: 'true' } }, status: { loadBalancer: { ingress: [{ ip: '203.0.113.1' }] } } })]);
+  c.k.ok([
+    'patch',
+    'service',
+    'test-service',
+    '--subresource=status',
+    '--type=merge',
+    '-p',
+    JSON.stringify({ metadata: { annotations: { patchedstatus: 'true' } }, status: { loadBalancer: { ingress: [{ ip: '203.0.113.1' }] } } }),
+  ]);
   let svc = c.k.json<any>(['get', 'service', 'test-service']);
   t.is(svc.status.loadBalancer.ingress[0].ip, '203.0.113.1', 'patched status visible');
   t.is(svc.metadata.annotations?.patchedstatus, 'true');
-  svc.status = { conditions: [{ type: 'StatusUpdate', status: 'True', reason: 'E2E', message: 'Set from e2e test', lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z') }] };
+  svc.status = {
+    conditions: [
+      {
+        type: 'StatusUpdate',
+        status: 'True',
+        reason: 'E2E',
+        message: 'Set from e2e test',
+        lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+      },
+    ],
+  };
   c.k.ok(['replace', '--subresource=status', '-f', '-'], JSON.stringify(svc));
   svc = c.k.json<any>(['get', 'service', 'test-service']);
   t.is(svc.status.conditions?.[0]?.type, 'StatusUpdate', 'updated status visible');
@@ -140,7 +178,9 @@ it('[sig-network] Services should complete a service status lifecycle [Conforman
 
 it('[sig-network] Endpoints should test the lifecycle of an Endpoint [Conformance]', async (t, c) => {
   const ep = {
-    apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'testservice', labels: { 'test-endpoint-static': 'true' } },
+    apiVersion: 'v1',
+    kind: 'Endpoints',
+    metadata: { name: 'testservice', labels: { 'test-endpoint-static': 'true' } },
     subsets: [{ addresses: [{ ip: '10.0.0.24' }], ports: [{ name: 'http', port: 80, protocol: 'TCP' }] }],
   };
   c.k.create(ep);
@@ -149,8 +189,14 @@ it('[sig-network] Endpoints should test the lifecycle of an Endpoint [Conformanc
   t.true(listed.some((e) => e.metadata.name === 'testservice' && e.metadata.namespace === c.ns));
   c.k.ok(['label', 'endpoints', 'testservice', 'test-service=updated']);
   t.is(c.k.json<any>(['get', 'endpoints', 'testservice']).metadata.labels['test-service'], 'updated');
-  c.k.ok(['patch', 'endpoints', 'testservice', '--type=merge', '-p',
-    JSON.stringify({ subsets: [{ addresses: [{ ip: '10.0.0.25' }], ports: [{ name: 'http-test', port: 8080, protocol: 'TCP' }] }] })]);
+  c.k.ok([
+    'patch',
+    'endpoints',
+    'testservice',
+    '--type=merge',
+    '-p',
+    JSON.stringify({ subsets: [{ addresses: [{ ip: '10.0.0.25' }], ports: [{ name: 'http-test', port: 8080, protocol: 'TCP' }] }] }),
+  ]);
   const patched = c.k.json<any>(['get', 'endpoints', 'testservice']);
   t.is(patched.subsets[0].addresses[0].ip, '10.0.0.25');
   t.is(patched.subsets[0].ports[0].port, 8080);
@@ -163,8 +209,12 @@ it('[sig-network] EndpointSlice should support creating EndpointSlice API operat
   const groups = c.kc.ok(['api-versions']);
   t.regex(groups, /^discovery\.k8s\.io\/v1$/m, 'discovery.k8s.io/v1 is served');
   const slice = (name: string) => ({
-    apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name, labels: { 'special-label': c.ns } },
-    addressType: 'IPv4', endpoints: [{ addresses: ['1.2.3.4', '5.6.7.8'] }], ports: [{ name: 'http', port: 80, protocol: 'TCP' }],
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: { name, labels: { 'special-label': c.ns } },
+    addressType: 'IPv4',
+    endpoints: [{ addresses: ['1.2.3.4', '5.6.7.8'] }],
+    ports: [{ name: 'http', port: 80, protocol: 'TCP' }],
   });
   c.k.create(slice('e2e-example-ing1'), slice('e2e-example-ing2'), slice('e2e-example-ing3'));
   const got = c.k.json<any>(['get', 'endpointslice', 'e2e-example-ing1']);

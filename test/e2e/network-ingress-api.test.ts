@@ -12,23 +12,35 @@ const IC = '/apis/networking.k8s.io/v1/ingressclasses';
 
 function discovered(t: { true(v: boolean, m?: string): void }, kc: Kube, resource: string) {
   const groups = raw(kc, '/apis').groups as { name: string; versions: { version: string }[] }[];
-  t.true(groups.some((g) => g.name === 'networking.k8s.io' && g.versions.some((v) => v.version === 'v1')), 'networking.k8s.io/v1 in /apis');
+  t.true(
+    groups.some((g) => g.name === 'networking.k8s.io' && g.versions.some((v) => v.version === 'v1')),
+    'networking.k8s.io/v1 in /apis',
+  );
   t.true(raw(kc, '/apis/networking.k8s.io').versions.some((v: { version: string }) => v.version === 'v1'));
-  t.true(raw(kc, '/apis/networking.k8s.io/v1').resources.some((r: { name: string }) => r.name === resource), `${resource} in discovery`);
+  t.true(
+    raw(kc, '/apis/networking.k8s.io/v1').resources.some((r: { name: string }) => r.name === resource),
+    `${resource} in discovery`,
+  );
 }
 
 /** The watch from `rv` replays the patch and the update as MODIFIED events, as upstream's watch sees them. */
 function watchedModifications(kc: Kube, path: string, rv: string, sel: string) {
-  return kc.ok(['get', '--raw', `${path}?watch=1&resourceVersion=${rv}&labelSelector=${encodeURIComponent(sel)}&timeoutSeconds=2`])
-    .trim().split('\n').map((l) => JSON.parse(l) as { type: string; object: any });
+  return kc
+    .ok(['get', '--raw', `${path}?watch=1&resourceVersion=${rv}&labelSelector=${encodeURIComponent(sel)}&timeoutSeconds=2`])
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { type: string; object: any });
 }
 
 const ingress = (ns: string, host: string) => ({
-  apiVersion: 'networking.k8s.io/v1', kind: 'Ingress',
+  apiVersion: 'networking.k8s.io/v1',
+  kind: 'Ingress',
   metadata: { generateName: 'e2e-example-ing', labels: { 'special-label': ns } },
   spec: {
     defaultBackend: { service: { name: 'default-backend', port: { number: 8080 } } },
-    rules: [{ host, http: { paths: [{ path: '/', pathType: 'ImplementationSpecific', backend: { service: { name: 'test-backend', port: { number: 8080 } } } }] } }],
+    rules: [
+      { host, http: { paths: [{ path: '/', pathType: 'ImplementationSpecific', backend: { service: { name: 'test-backend', port: { number: 8080 } } } }] } },
+    ],
   },
 });
 
@@ -47,16 +59,23 @@ it('[sig-network] Ingress API should support creating Ingress API operations [Co
   const patched = JSON.parse(c.k.ok(['patch', 'ingress', name, '--type=merge', '-p', '{"metadata":{"annotations":{"patched":"true"}}}', '-o', 'json']));
   t.is(patched.metadata.annotations.patched, 'true');
   // a controller may write the status in between: re-read and retry on a conflict, as upstream's retry.RetryOnConflict
-  const updated = await until('the update', () => {
-    const cur = c.k.json<any>(['get', 'ingress', name]);
-    cur.metadata.annotations.updated = 'true';
-    const r = c.k.run(['replace', '-f', '-', '-o', 'json'], JSON.stringify(cur));
-    if (r.code !== 0 && !/Conflict|modified/.test(r.stderr)) throw new Error(r.stderr);
-    return r.code === 0 && JSON.parse(r.stdout);
-  }, 30_000);
+  const updated = await until(
+    'the update',
+    () => {
+      const cur = c.k.json<any>(['get', 'ingress', name]);
+      cur.metadata.annotations.updated = 'true';
+      const r = c.k.run(['replace', '-f', '-', '-o', 'json'], JSON.stringify(cur));
+      if (r.code !== 0 && !/Conflict|modified/.test(r.stderr)) throw new Error(r.stderr);
+      return r.code === 0 && JSON.parse(r.stdout);
+    },
+    30_000,
+  );
   t.is(updated.metadata.annotations.updated, 'true');
   const events = watchedModifications(c.kc, ING(c.ns), list.metadata.resourceVersion, sel);
-  t.true(events.every((e) => e.type === 'MODIFIED'), events.map((e) => e.type).join(','));
+  t.true(
+    events.every((e) => e.type === 'MODIFIED'),
+    events.map((e) => e.type).join(','),
+  );
   t.true(events.some((e) => e.object.metadata.annotations?.patched === 'true'));
 
   // /status
@@ -65,13 +84,17 @@ it('[sig-network] Ingress API should support creating Ingress API operations [Co
   const ps = JSON.parse(c.k.ok(['patch', 'ingress', name, '--subresource=status', '--type=merge', '-p', statusPatch, '-o', 'json']));
   t.deepEqual(ps.status.loadBalancer, lb('169.1.1.1'));
   t.is(ps.metadata.annotations.patchedstatus, 'true');
-  const us = await until('the status update', () => {
-    const cur = raw(c.kc, `${ING(c.ns)}/${name}`);
-    cur.status.loadBalancer = lb('169.1.1.2');
-    const r = c.k.run(['replace', '--subresource=status', '-f', '-', '-o', 'json'], JSON.stringify(cur));
-    if (r.code !== 0 && !/Conflict|modified/.test(r.stderr)) throw new Error(r.stderr);
-    return r.code === 0 && JSON.parse(r.stdout);
-  }, 30_000);
+  const us = await until(
+    'the status update',
+    () => {
+      const cur = raw(c.kc, `${ING(c.ns)}/${name}`);
+      cur.status.loadBalancer = lb('169.1.1.2');
+      const r = c.k.run(['replace', '--subresource=status', '-f', '-', '-o', 'json'], JSON.stringify(cur));
+      if (r.code !== 0 && !/Conflict|modified/.test(r.stderr)) throw new Error(r.stderr);
+      return r.code === 0 && JSON.parse(r.stdout);
+    },
+    30_000,
+  );
   t.deepEqual(us.status.loadBalancer, lb('169.1.1.2'));
   t.is(raw(c.kc, `${ING(c.ns)}/${name}/status`).metadata.uid, made.metadata.uid);
 
@@ -80,13 +103,18 @@ it('[sig-network] Ingress API should support creating Ingress API operations [Co
   t.true(gone === undefined || (gone.metadata.deletionTimestamp && gone.metadata.finalizers?.length > 0), 'deleted, or waiting on its finalizers');
   t.true(c.k.json<any>(['get', 'ingresses', '-l', sel]).items.length <= 3);
   c.k.ok(['delete', 'ingresses', '-l', sel, '--wait=false']);
-  for (const ing of c.k.json<any>(['get', 'ingresses', '-l', sel]).items) t.true(ing.metadata.finalizers?.length > 0, 'only ingresses held by finalizers remain');
+  for (const ing of c.k.json<any>(['get', 'ingresses', '-l', sel]).items)
+    t.true(ing.metadata.finalizers?.length > 0, 'only ingresses held by finalizers remain');
 });
 
 const ingressClass = (name: string, unique: string, isDefault = false, parameters?: object) => ({
-  apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass',
-  metadata: { name, labels: { ingressclass: unique, 'special-label': 'generic' },
-    ...(isDefault ? { annotations: { 'ingressclass.kubernetes.io/is-default-class': 'true' } } : {}) },
+  apiVersion: 'networking.k8s.io/v1',
+  kind: 'IngressClass',
+  metadata: {
+    name,
+    labels: { ingressclass: unique, 'special-label': 'generic' },
+    ...(isDefault ? { annotations: { 'ingressclass.kubernetes.io/is-default-class': 'true' } } : {}),
+  },
   spec: { controller: 'example.com/controller', ...(parameters ? { parameters } : {}) },
 });
 /** class names of their own: cluster-scoped objects outlive the test's namespace */
@@ -107,7 +135,10 @@ it('[sig-network] IngressClass API should support creating IngressClass API oper
     patched.metadata.annotations.updated = 'true';
     t.is(JSON.parse(c.kc.ok(['replace', '-f', '-', '-o', 'json'], JSON.stringify(patched))).metadata.annotations.updated, 'true');
     const events = watchedModifications(c.kc, IC, list.metadata.resourceVersion, sel);
-    t.true(events.every((e) => e.type === 'MODIFIED'), events.map((e) => e.type).join(','));
+    t.true(
+      events.every((e) => e.type === 'MODIFIED'),
+      events.map((e) => e.type).join(','),
+    );
     t.true(events.some((e) => e.object.metadata.annotations?.patched === 'true' && e.object.metadata.annotations?.updated === 'true'));
     c.kc.ok(['delete', 'ingressclass', n1]);
     t.is(c.kc.get('ingressclass', n1), undefined);
@@ -119,7 +150,12 @@ it('[sig-network] IngressClass API should support creating IngressClass API oper
   }
 });
 
-const basicIngress = { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: 'ingress1' }, spec: { defaultBackend: { service: { name: 'defaultbackend', port: { number: 80 } } } } };
+const basicIngress = {
+  apiVersion: 'networking.k8s.io/v1',
+  kind: 'Ingress',
+  metadata: { name: 'ingress1' },
+  spec: { defaultBackend: { service: { name: 'defaultbackend', port: { number: 80 } } } },
+};
 
 it('[sig-network] IngressClass [Feature:Ingress] should choose the one with the later CreationTimestamp, if equal the one with the lower name when two ingressClasses are marked as default [Serial]', async (t, c) => {
   const [n1, n2] = classNames(c.ns);
@@ -127,11 +163,16 @@ it('[sig-network] IngressClass [Feature:Ingress] should choose the one with the 
     const c1 = JSON.parse(c.kc.ok(['create', '-f', '-', '-o', 'json'], JSON.stringify(ingressClass(n1, c.ns, true))));
     const c2 = JSON.parse(c.kc.ok(['create', '-f', '-', '-o', 'json'], JSON.stringify(ingressClass(n2, c.ns, true))));
     const expected = Date.parse(c2.metadata.creationTimestamp) > Date.parse(c1.metadata.creationTimestamp) ? n2 : n1;
-    const got = await until('an Ingress defaulted to the newest default class', () => {
-      const ing = JSON.parse(c.k.ok(['create', '-f', '-', '-o', 'json'], JSON.stringify(basicIngress)));
-      c.k.ok(['delete', 'ingress', 'ingress1', '--wait=false']);
-      return ing.spec.ingressClassName as string | undefined;
-    }, 60_000, 1000);
+    const got = await until(
+      'an Ingress defaulted to the newest default class',
+      () => {
+        const ing = JSON.parse(c.k.ok(['create', '-f', '-', '-o', 'json'], JSON.stringify(basicIngress)));
+        c.k.ok(['delete', 'ingress', 'ingress1', '--wait=false']);
+        return ing.spec.ingressClassName as string | undefined;
+      },
+      60_000,
+      1000,
+    );
     t.is(got, expected);
   } finally {
     c.kc.run(['delete', 'ingressclass', n1, n2, '--ignore-not-found']);

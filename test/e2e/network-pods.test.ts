@@ -7,7 +7,11 @@ import { pod, sleeper } from '../conformance/manifests.ts';
 
 const it = conformance('net-pods');
 
-interface Server { name: string; ip: string; node: string }
+interface Server {
+  name: string;
+  ip: string;
+  node: string;
+}
 
 /** A netserver on each schedulable node (upstream caps at a few; two-node labs use both). */
 async function netservers(c: Ctx, max = 3): Promise<Server[]> {
@@ -56,7 +60,7 @@ it('[sig-network] Networking Granular Checks: Pods should function for node-pod 
   c.k.create(sleeper('host-test-container-pod', c.env.image, { node, hostNetwork: true }));
   const [host] = await waitReady(c.k, ['host-test-container-pod']);
   const n = readyNodes(c.kc).find((x) => x.metadata.name === node);
-  t.is(host.status.podIP, internalIP(n), 'a hostNetwork pod has its node\'s IP');
+  t.is(host.status.podIP, internalIP(n), "a hostNetwork pod has its node's IP");
   const seen = checkAll(c, 'host-test-container-pod', node, servers);
   t.log(`from node ${node}: reached ${seen.join(', ')}`);
   t.is(seen.length, servers.length);

@@ -8,17 +8,23 @@ const raw = (k: Kube, path: string) => JSON.parse(k.ok(['get', '--raw', path]));
 const BASE = (ns: string) => `/apis/networking.k8s.io/v1/namespaces/${ns}/networkpolicies`;
 
 const template = (unique: string, egress?: object[]) => ({
-  apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy',
+  apiVersion: 'networking.k8s.io/v1',
+  kind: 'NetworkPolicy',
   metadata: { generateName: 'e2e-example-netpol', labels: { 'special-label': unique } },
   spec: {
     podSelector: { matchLabels: { 'pod-name': 'test-pod' } },
-    ...(egress ? { egress } : { ingress: [{ from: [{ podSelector: { matchLabels: { 'pod-name': 'client-a' } }, namespaceSelector: { matchLabels: { 'ns-name': 'pod-b' } } }] }] }),
+    ...(egress
+      ? { egress }
+      : { ingress: [{ from: [{ podSelector: { matchLabels: { 'pod-name': 'client-a' } }, namespaceSelector: { matchLabels: { 'ns-name': 'pod-b' } } }] }] }),
   },
 });
 
 it('[sig-network] Netpol API should support creating NetworkPolicy API operations', async (t, c) => {
   const groups = raw(c.kc, '/apis').groups as { name: string; versions: { version: string }[] }[];
-  t.true(groups.some((g) => g.name === 'networking.k8s.io' && g.versions.some((v) => v.version === 'v1')), 'networking.k8s.io/v1 in /apis');
+  t.true(
+    groups.some((g) => g.name === 'networking.k8s.io' && g.versions.some((v) => v.version === 'v1')),
+    'networking.k8s.io/v1 in /apis',
+  );
   t.true(raw(c.kc, '/apis/networking.k8s.io').versions.some((v: { version: string }) => v.version === 'v1'));
   t.true(raw(c.kc, '/apis/networking.k8s.io/v1').resources.some((r: { name: string }) => r.name === 'networkpolicies'));
   const sel = `special-label=${c.ns}`;
@@ -31,15 +37,23 @@ it('[sig-network] Netpol API should support creating NetworkPolicy API operation
   const list = raw(c.kc, `${BASE(c.ns)}?labelSelector=${encodeURIComponent(sel)}`);
   t.is(list.items.length, 3, 'filtered list should have 3 items');
   t.is(c.kc.json<any>(['get', 'networkpolicies', '-A', '-l', sel]).items.length, 3, 'cluster-wide list');
-  const patched = JSON.parse(c.k.ok(['patch', 'networkpolicy', made.metadata.name, '--type=merge', '-p', '{"metadata":{"annotations":{"patched":"true"}}}', '-o', 'json']));
+  const patched = JSON.parse(
+    c.k.ok(['patch', 'networkpolicy', made.metadata.name, '--type=merge', '-p', '{"metadata":{"annotations":{"patched":"true"}}}', '-o', 'json']),
+  );
   t.is(patched.metadata.annotations.patched, 'true');
   patched.metadata.annotations.updated = 'true';
   const updated = JSON.parse(c.k.ok(['replace', '-f', '-', '-o', 'json'], JSON.stringify(patched)));
   t.is(updated.metadata.annotations.updated, 'true');
   // the watch from the list's resourceVersion replays both modifications, as upstream's watch sees them
-  const events = c.kc.ok(['get', '--raw', `${BASE(c.ns)}?watch=1&resourceVersion=${list.metadata.resourceVersion}&labelSelector=${encodeURIComponent(sel)}&timeoutSeconds=2`])
-    .trim().split('\n').map((l) => JSON.parse(l) as { type: string; object: any });
-  t.true(events.every((e) => e.type === 'MODIFIED'), events.map((e) => e.type).join(','));
+  const events = c.kc
+    .ok(['get', '--raw', `${BASE(c.ns)}?watch=1&resourceVersion=${list.metadata.resourceVersion}&labelSelector=${encodeURIComponent(sel)}&timeoutSeconds=2`])
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { type: string; object: any });
+  t.true(
+    events.every((e) => e.type === 'MODIFIED'),
+    events.map((e) => e.type).join(','),
+  );
   t.true(events.some((e) => e.object.metadata.annotations?.patched === 'true' && e.object.metadata.annotations?.updated === 'true'));
   c.k.ok(['delete', 'networkpolicy', made.metadata.name]);
   t.is(c.k.get('networkpolicy', made.metadata.name), undefined);

@@ -23,17 +23,27 @@ const PORTER = [
   '[ "$method" = HEAD ] || printf "%s" "$body"',
 ].join('\n');
 
-const porter = (name: string, image: string, labels: Record<string, string>, msg: string) => pod(name, image, {
-  labels, ports: [], restartPolicy: 'Never', container: 'agnhost',
-  command: ['nc', '-ll', '-p', '80', '-e', 'sh', '-c', PORTER], env: [{ name: 'SERVE_PORT_80', value: msg }],
-});
+const porter = (name: string, image: string, labels: Record<string, string>, msg: string) =>
+  pod(name, image, {
+    labels,
+    ports: [],
+    restartPolicy: 'Never',
+    container: 'agnhost',
+    command: ['nc', '-ll', '-p', '80', '-e', 'sh', '-c', PORTER],
+    env: [{ name: 'SERVE_PORT_80', value: msg }],
+  });
 
 /** upstream's validateProxyVerbRequest, polled as upstream polls it: 200, and for all but HEAD the JSON echo. */
 async function expectVerb(t: ExecutionContext, c: Ctx, path: string, verb: string, msg: string): Promise<void> {
-  const r = await until(`${verb} ${path} to answer 200 from the pod`, async () => {
-    const x = await rawRequest(c.env.kubeconfig, verb, path);
-    return x.status === 200 ? x : undefined;
-  }, 60_000, 250);
+  const r = await until(
+    `${verb} ${path} to answer 200 from the pod`,
+    async () => {
+      const x = await rawRequest(c.env.kubeconfig, verb, path);
+      return x.status === 200 ? x : undefined;
+    },
+    60_000,
+    250,
+  );
   if (verb === 'HEAD') return void t.pass();
   t.deepEqual(JSON.parse(r.text), { Method: verb, Body: msg }, `${verb} ${path}`);
 }
@@ -76,36 +86,63 @@ const PROXY_CALL_MS = 30_000;
 
 it('[sig-network] Proxy version v1 should proxy through a service and a pod [Conformance]', async (t, c) => {
   const labels = { 'proxy-service-target': 'true' };
-  const created = c.k.ok(['create', '-f', '-', '-o', 'name'], JSON.stringify({
-    apiVersion: 'v1', kind: 'Service', metadata: { generateName: 'proxy-service-' },
-    spec: {
-      selector: labels, ports: [
-        { name: 'portname1', port: 80, targetPort: 'dest1' },
-        { name: 'portname2', port: 81, targetPort: 162 },
-        { name: 'tlsportname1', port: 443, targetPort: 'tlsdest1' },
-        { name: 'tlsportname2', port: 444, targetPort: 462 },
-      ],
-    },
-  }));
+  const created = c.k.ok(
+    ['create', '-f', '-', '-o', 'name'],
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { generateName: 'proxy-service-' },
+      spec: {
+        selector: labels,
+        ports: [
+          { name: 'portname1', port: 80, targetPort: 'dest1' },
+          { name: 'portname2', port: 81, targetPort: 162 },
+          { name: 'tlsportname1', port: 443, targetPort: 'tlsdest1' },
+          { name: 'tlsportname2', port: 444, targetPort: 462 },
+        ],
+      },
+    }),
+  );
   const svc = created.trim().replace(/^service\//, '');
   // upstream's Deployment of one agnhost porter, serving the variables' values; Recreate strategy
   const env = Object.entries({
-    SERVE_PORT_80: '<a href="/rewriteme">test</a>', SERVE_PORT_1080: '<a href="/rewriteme">test</a>',
-    SERVE_PORT_160: 'foo', SERVE_PORT_162: 'bar',
-    SERVE_TLS_PORT_443: '<a href="/tlsrewriteme">test</a>', SERVE_TLS_PORT_460: 'tls baz', SERVE_TLS_PORT_462: 'tls qux',
+    SERVE_PORT_80: '<a href="/rewriteme">test</a>',
+    SERVE_PORT_1080: '<a href="/rewriteme">test</a>',
+    SERVE_PORT_160: 'foo',
+    SERVE_PORT_162: 'bar',
+    SERVE_TLS_PORT_443: '<a href="/tlsrewriteme">test</a>',
+    SERVE_TLS_PORT_460: 'tls baz',
+    SERVE_TLS_PORT_462: 'tls qux',
   }).map(([name, value]) => ({ name, value }));
   const tpl = template(c.env.image, labels, {
-    command: ['porter'], env,
-    ports: [{ containerPort: 80 }, { name: 'dest1', containerPort: 160 }, { name: 'dest2', containerPort: 162 }, { name: 'tlsdest1', containerPort: 460 }, { name: 'tlsdest2', containerPort: 462 }],
+    command: ['porter'],
+    env,
+    ports: [
+      { containerPort: 80 },
+      { name: 'dest1', containerPort: 160 },
+      { name: 'dest2', containerPort: 162 },
+      { name: 'tlsdest1', containerPort: 460 },
+      { name: 'tlsdest2', containerPort: 462 },
+    ],
   });
   tpl.spec.containers[0].readinessProbe = { httpGet: { port: 80 }, initialDelaySeconds: 1, timeoutSeconds: 5, periodSeconds: 10 };
   const d = deployment(svc, c.env.image, 1, labels);
   c.k.create({ ...d, spec: { ...d.spec, strategy: { type: 'Recreate' }, template: tpl } });
-  const name = await until('the Deployment\'s pod to be Ready', () => {
-    const pods = c.k.json<{ items: { metadata: { name: string }; status?: { conditions?: { type: string; status: string }[] } }[] }>(['get', 'pods', '-l', 'proxy-service-target=true']).items;
-    const ready = pods.filter((p) => (p.status?.conditions ?? []).some((x) => x.type === 'Ready' && x.status === 'True'));
-    return ready.length === 1 ? ready[0]!.metadata.name : undefined;
-  }, 120_000, 1000);
+  const name = await until(
+    "the Deployment's pod to be Ready",
+    () => {
+      const pods = c.k.json<{ items: { metadata: { name: string }; status?: { conditions?: { type: string; status: string }[] } }[] }>([
+        'get',
+        'pods',
+        '-l',
+        'proxy-service-target=true',
+      ]).items;
+      const ready = pods.filter((p) => (p.status?.conditions ?? []).some((x) => x.type === 'Ready' && x.status === 'True'));
+      return ready.length === 1 ? ready[0]!.metadata.name : undefined;
+    },
+    120_000,
+    1000,
+  );
   await until(`endpoints of ${svc}`, () => (c.k.get('endpoints', svc)?.subsets ?? []).some((s: { addresses?: unknown[] }) => s.addresses?.length), 60_000);
 
   /** utilnet.JoinSchemeNamePort: a scheme needs all three segments */
@@ -133,18 +170,20 @@ it('[sig-network] Proxy version v1 should proxy through a service and a pod [Con
   };
   const errs: string[] = [];
   for (let i = 0; i < PROXY_ATTEMPTS; i++) {
-    await Promise.all(Object.entries(expectations).map(async ([path, want]) => {
-      const start = Date.now();
-      try {
-        const r = await rawRequest(c.env.kubeconfig, 'GET', path, PROXY_CALL_MS);
-        const took = Date.now() - start;
-        if (r.status !== 200) errs.push(`${i}: path ${path} gave status: ${r.status} ${r.text.slice(0, 200)}`);
-        else if (r.text !== want) errs.push(`${i}: path ${path}: wanted ${want}, got ${r.text}`);
-        if (took > PROXY_CALL_MS) errs.push(`${i}: path ${path} took ${took} ms > ${PROXY_CALL_MS} ms`);
-      } catch (e) {
-        errs.push(`${i}: path ${path} gave error: ${(e as Error).message}`);
-      }
-    }));
+    await Promise.all(
+      Object.entries(expectations).map(async ([path, want]) => {
+        const start = Date.now();
+        try {
+          const r = await rawRequest(c.env.kubeconfig, 'GET', path, PROXY_CALL_MS);
+          const took = Date.now() - start;
+          if (r.status !== 200) errs.push(`${i}: path ${path} gave status: ${r.status} ${r.text.slice(0, 200)}`);
+          else if (r.text !== want) errs.push(`${i}: path ${path}: wanted ${want}, got ${r.text}`);
+          if (took > PROXY_CALL_MS) errs.push(`${i}: path ${path} took ${took} ms > ${PROXY_CALL_MS} ms`);
+        } catch (e) {
+          errs.push(`${i}: path ${path} gave error: ${(e as Error).message}`);
+        }
+      }),
+    );
   }
   if (errs.length) t.log(`pod ${name} logs:\n${c.k.run(['logs', name]).stdout}`);
   t.deepEqual(errs, [], `${errs.length} of ${PROXY_ATTEMPTS * Object.keys(expectations).length} proxy calls failed`);

@@ -30,7 +30,10 @@ async function checkAffinity(c: Ctx, url: string, backends: string[], want: bool
   const failed = answers.filter((a) => !backends.includes(a)).length;
   if (failed) throw new Error(`${failed} of ${tries} requests to ${url} got no backend's hostname: ${JSON.stringify(answers)}`);
   const s = sticky(answers, backends);
-  if (want && !s) throw new Error(`sessionAffinity ClientIP: ${tries} requests to ${url} reached ${new Set(answers).size} backends (${[...new Set(answers)].join(', ')}), wanted one`);
+  if (want && !s)
+    throw new Error(
+      `sessionAffinity ClientIP: ${tries} requests to ${url} reached ${new Set(answers).size} backends (${[...new Set(answers)].join(', ')}), wanted one`,
+    );
   if (!want && s) throw new Error(`sessionAffinity None: all ${tries} requests to ${url} reached ${s} only`);
   return answers;
 }
@@ -60,10 +63,16 @@ it('[sig-network] Services should be able to change the type from ClusterIP to E
   const after = c.k.json<any>(['get', 'service', 'clusterip-service']);
   t.falsy(after.spec.clusterIP, 'the ClusterIP is released');
   // the name now resolves through the CNAME to the target Service's address
-  const out = await until(`clusterip-service.${c.ns} to resolve through its CNAME`, () => {
-    const r = c.k.exec('execpod', ['nslookup', `clusterip-service.${c.ns}.svc.cluster.local`]);
-    return r.code === 0 && r.stdout.includes(targetIP) && r.stdout;
-  }, 30_000).catch((e) => { throw new Error(`${(e as Error).message}; cluster DNS is at a ClusterIP, so kube-proxy is on this path too`); });
+  const out = await until(
+    `clusterip-service.${c.ns} to resolve through its CNAME`,
+    () => {
+      const r = c.k.exec('execpod', ['nslookup', `clusterip-service.${c.ns}.svc.cluster.local`]);
+      return r.code === 0 && r.stdout.includes(targetIP) && r.stdout;
+    },
+    30_000,
+  ).catch((e) => {
+    throw new Error(`${(e as Error).message}; cluster DNS is at a ClusterIP, so kube-proxy is on this path too`);
+  });
   t.regex(out, /canonical name|target\./);
 });
 
@@ -95,7 +104,10 @@ it('[sig-network] Services should be rejected when no endpoints exist', async (t
   const said = r.stdout.trim().replace(/\s*\n\s*/g, '; ');
   t.log(`wget to ${ip}:80 with no endpoints: ${said} (${ms} ms)`);
   // kube-proxy REJECTs Services with no endpoints: the client sees "refused" at once, not a timeout
-  if (!/refused/i.test(said)) throw new Error(`expected "Connection refused" from ${ip}:80 (a Service with no endpoints), got "${said}" after ${ms} ms; kube-proxy installs that REJECT rule: is it running on the nodes?`);
+  if (!/refused/i.test(said))
+    throw new Error(
+      `expected "Connection refused" from ${ip}:80 (a Service with no endpoints), got "${said}" after ${ms} ms; kube-proxy installs that REJECT rule: is it running on the nodes?`,
+    );
   t.true(ms < 8000, `refused within ${ms} ms`);
 });
 
@@ -119,7 +131,12 @@ it('[sig-network] Services should be able to switch session affinity for service
   c.k.ok(['patch', 'service', 'affinity-clusterip-transition', '-p', '{"spec":{"sessionAffinity":"None"}}']);
   await until('requests to spread over backends after sessionAffinity None', () => checkAffinity(c, url, backends, false).then(() => true), 30_000, 1000);
   c.k.ok(['patch', 'service', 'affinity-clusterip-transition', '-p', '{"spec":{"sessionAffinity":"ClientIP"}}']);
-  await until('requests to stick to one backend again after sessionAffinity ClientIP', () => checkAffinity(c, url, backends, true).then(() => true), 30_000, 1000);
+  await until(
+    'requests to stick to one backend again after sessionAffinity ClientIP',
+    () => checkAffinity(c, url, backends, true).then(() => true),
+    30_000,
+    1000,
+  );
   t.pass();
 });
 
@@ -133,4 +150,3 @@ it('[sig-network] Services should have session affinity work for NodePort servic
   await checkAffinity(c, `http://${internalIP(node)}:${nodePort}/`, backends, true);
   t.pass();
 });
-

@@ -21,13 +21,23 @@ test.before(async () => {
   L = await upLab(...LAB);
   leaseAtStart = await kubectlJson(L.kc, ['-n', 'kube-node-lease', 'get', 'lease', L.lab.nodes[0].name]);
 });
-test.after.always(async () => { await downLab(...LAB); });
+test.after.always(async () => {
+  await downLab(...LAB);
+});
 
 type Spec = Record<string, unknown>;
-const pod = (name: string, node: LabNode, c: Spec = {}, spec: Spec = {}) => JSON.stringify({
-  apiVersion: 'v1', kind: 'Pod', metadata: { name },
-  spec: { terminationGracePeriodSeconds: 1, nodeSelector: { 'kubernetes.io/hostname': node.name }, containers: [{ name: 'c', image: L.testapp, ...c }], ...spec },
-});
+const pod = (name: string, node: LabNode, c: Spec = {}, spec: Spec = {}) =>
+  JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name },
+    spec: {
+      terminationGracePeriodSeconds: 1,
+      nodeSelector: { 'kubernetes.io/hostname': node.name },
+      containers: [{ name: 'c', image: L.testapp, ...c }],
+      ...spec,
+    },
+  });
 // one at a time, as upstream runs [Disruptive] tests: these restart the kubelet and containerd,
 // change kubelet flags and garbage-collect images, which a test running beside them would feel
 const it = (name: string, body: (c: Cluster, t: import('ava').ExecutionContext) => Promise<void>) =>
@@ -35,7 +45,11 @@ const it = (name: string, body: (c: Cluster, t: import('ava').ExecutionContext) 
 
 async function cri<T>(n: LabNode, fn: (c: CriClient) => Promise<T>): Promise<T> {
   const c = new CriClient(n.socket, { timeoutMs: 10_000 });
-  try { return await fn(c); } finally { c.close(); }
+  try {
+    return await fn(c);
+  } finally {
+    c.close();
+  }
 }
 const containersOf = (n: LabNode, uid: string) => cri(n, (c) => c.listContainers({ labelSelector: { 'io.kubernetes.pod.uid': uid } }));
 const sandboxesOf = (n: LabNode, uid: string) => cri(n, (c) => c.listPodSandbox({ labelSelector: { 'io.kubernetes.pod.uid': uid } }));
@@ -49,11 +63,16 @@ async function restart(n: LabNode, what: 'kubelet' | 'containerd', between?: () 
 }
 
 /** Waits until the node's kubelet has posted status since `since` (it has synced after a restart). */
-const kubeletBack = (n: LabNode, since: number) => eventually(`${n.name}'s kubelet to report`, async () => {
-  const node = await kubectlJson(L.kc, ['get', 'node', n.name]);
-  const ready = condition(node, 'Ready');
-  return ready?.status === 'True' && Date.parse(ready.lastHeartbeatTime) >= since - 1000;
-}, 60_000);
+const kubeletBack = (n: LabNode, since: number) =>
+  eventually(
+    `${n.name}'s kubelet to report`,
+    async () => {
+      const node = await kubectlJson(L.kc, ['get', 'node', n.name]);
+      const ready = condition(node, 'Ready');
+      return ready?.status === 'True' && Date.parse(ready.lastHeartbeatTime) >= since - 1000;
+    },
+    60_000,
+  );
 
 it('[sig-node] Node status reports labels, capacity, allocatable, conditions, addresses and nodeInfo', async (c, t) => {
   const n = L.lab.nodes[0];
@@ -61,19 +80,30 @@ it('[sig-node] Node status reports labels, capacity, allocatable, conditions, ad
   await c.waitRunning('img');
   const node = await kubectlJson(L.kc, ['get', 'node', n.name]);
   t.like(node.metadata.labels, { 'kubernetes.io/hostname': n.name, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64' });
-  t.deepEqual(node.status.addresses, [{ type: 'InternalIP', address: n.ip }, { type: 'Hostname', address: n.name }]);
+  t.deepEqual(node.status.addresses, [
+    { type: 'InternalIP', address: n.ip },
+    { type: 'Hostname', address: n.name },
+  ]);
   t.is(node.status.capacity.pods, '110');
   t.regex(node.status.capacity.cpu, /^\d+$/);
   t.regex(node.status.allocatable.memory, /^\d+Ki$/);
   t.true(parseInt(node.status.allocatable.memory, 10) < parseInt(node.status.capacity.memory, 10), 'hard eviction keeps memory back');
   t.true(parseInt(node.status.allocatable['ephemeral-storage'], 10) < parseInt(node.status.capacity['ephemeral-storage'], 10));
-  for (const [type, reason] of [['Ready', 'KubeletReady'], ['MemoryPressure', 'KubeletHasSufficientMemory'], ['DiskPressure', 'KubeletHasNoDiskPressure'], ['PIDPressure', 'KubeletHasSufficientPID']]) {
+  for (const [type, reason] of [
+    ['Ready', 'KubeletReady'],
+    ['MemoryPressure', 'KubeletHasSufficientMemory'],
+    ['DiskPressure', 'KubeletHasNoDiskPressure'],
+    ['PIDPressure', 'KubeletHasSufficientPID'],
+  ]) {
     t.like(condition(node, type), { status: type === 'Ready' ? 'True' : 'False', reason }, type);
   }
   t.like(node.status.nodeInfo, { operatingSystem: 'linux', architecture: 'amd64', kubeletVersion: 'v1.35.0-hawser' });
   t.regex(node.status.nodeInfo.containerRuntimeVersion, /^containerd:\/\/1\.6\./);
   t.is(node.status.daemonEndpoints.kubeletEndpoint.Port, 10250);
-  t.regex(await kubectlOk(L.kc, ['get', 'nodes', '-o', 'wide']), new RegExp(`${n.name}\\s+Ready\\s+<none>\\s+\\S+\\s+v1\\.35\\.0-hawser\\s+${n.ip.replace(/\./g, '\\.')}`));
+  t.regex(
+    await kubectlOk(L.kc, ['get', 'nodes', '-o', 'wide']),
+    new RegExp(`${n.name}\\s+Ready\\s+<none>\\s+\\S+\\s+v1\\.35\\.0-hawser\\s+${n.ip.replace(/\./g, '\\.')}`),
+  );
 });
 
 it('[sig-node] MirrorPod when create a mirror pod should be updated when static pod updated [NodeConformance]', async (c, t) => {
@@ -90,7 +120,11 @@ spec:
     image: ${L.testapp}
     env: [{name: VERSION, value: "${value}"}]
 `;
-  const write = (text: string) => { mkdirSync(dir, { recursive: true }); writeFileSync(`${dir}/.tmp`, text); renameSync(`${dir}/.tmp`, file); };
+  const write = (text: string) => {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(`${dir}/.tmp`, text);
+    renameSync(`${dir}/.tmp`, file);
+  };
   t.teardown(() => rmSync(file, { force: true }));
   const name = `static-web-${n.name}`;
   write(manifest('one'));
@@ -99,7 +133,10 @@ spec:
   t.is(m1.metadata.annotations['kubernetes.io/config.source'], 'file');
   t.is(m1.metadata.annotations['kubernetes.io/config.hash'], staticUid);
   t.not(m1.metadata.uid, staticUid, 'the mirror is a copy: the static pod keeps its own UID');
-  t.deepEqual(m1.metadata.ownerReferences.map((o: any) => [o.kind, o.name]), [['Node', n.name]]);
+  t.deepEqual(
+    m1.metadata.ownerReferences.map((o: any) => [o.kind, o.name]),
+    [['Node', n.name]],
+  );
   t.is((await c.exec(name, ['sh', '-c', 'echo $VERSION'])).stdout, 'one\n');
   const [first] = await containersOf(n, staticUid);
 
@@ -112,9 +149,14 @@ spec:
 
   // a changed manifest is a new static pod: the mirror follows it
   write(manifest('two'));
-  const m3 = await c.waitPod(name, 'updated', (x) => x.metadata.annotations['kubernetes.io/config.mirror'] !== staticUid && x.status?.phase === 'Running', 30_000);
+  const m3 = await c.waitPod(
+    name,
+    'updated',
+    (x) => x.metadata.annotations['kubernetes.io/config.mirror'] !== staticUid && x.status?.phase === 'Running',
+    30_000,
+  );
   t.is((await c.exec(name, ['sh', '-c', 'echo $VERSION'])).stdout, 'two\n');
-  await eventually('the old static pod\'s containers to go', async () => (await containersOf(n, staticUid)).length === 0, 20_000);
+  await eventually("the old static pod's containers to go", async () => (await containersOf(n, staticUid)).length === 0, 20_000);
 
   // and a removed manifest takes the mirror pod and the containers with it
   rmSync(file);
@@ -127,12 +169,18 @@ it('[sig-cli] Kubectl Port forwarding With a server listening on 0.0.0.0 should 
   await c.apply(pod('pf', L.lab.nodes[1], { ports: [{ containerPort: 8080 }] }));
   await c.waitRunning('pf');
   const child = spawn('.build/bin/kubectl', ['-n', c.ns, 'port-forward', 'pod/pf', ':8080'], { env: { ...process.env, KUBECONFIG: L.kc } });
-  t.teardown(() => { child.kill(); });
+  t.teardown(() => {
+    child.kill();
+  });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   const port = await eventually('kubectl to listen', async () => Number(/Forwarding from 127\.0\.0\.1:(\d+) -> 8080/.exec(out)?.[1]), 15_000, 100);
   const body = await new Promise<string>((res, rej) => {
-    get({ host: '127.0.0.1', port, path: '/', timeout: 5000 }, (r) => { let b = ''; r.on('data', (d) => (b += d)); r.on('end', () => res(b)); }).on('error', rej);
+    get({ host: '127.0.0.1', port, path: '/', timeout: 5000 }, (r) => {
+      let b = '';
+      r.on('data', (d) => (b += d));
+      r.on('end', () => res(b));
+    }).on('error', rej);
   });
   t.is(body.trim(), 'pf');
 });
@@ -149,7 +197,7 @@ it('[sig-node] Restart [Disruptive] Kubelet restart keeps running pods as they a
     await c.ok(['delete', 'pod', 'doomed', '--force', '--grace-period=0']);
   });
   await kubeletBack(n, since);
-  await eventually('the deleted pod\'s sandbox to be removed', async () => (await sandboxesOf(n, doomed.metadata.uid)).length === 0, 30_000);
+  await eventually("the deleted pod's sandbox to be removed", async () => (await sandboxesOf(n, doomed.metadata.uid)).length === 0, 30_000);
   await c.apply(pod('newcomer', n));
   await c.waitRunning('newcomer');
   const after = await c.pod('survivor');
@@ -178,7 +226,10 @@ it('[sig-node] ImageGarbageCollect removes unused images once disk usage crosses
   const n = L.lab.nodes[1];
   const cfg = `${n.dir}/etc/kubelet.yaml`;
   const original = readFileSync(cfg, 'utf8');
-  t.teardown(async () => { writeFileSync(cfg, original); await restart(n, 'kubelet'); });
+  t.teardown(async () => {
+    writeFileSync(cfg, original);
+    await restart(n, 'kubelet');
+  });
   // the test image, pulled here and then no longer used by any container on the node
   await c.apply(pod('puller', n, { command: ['true'] }, { restartPolicy: 'Never' }));
   await c.waitPhase('puller', 'Succeeded');
@@ -194,7 +245,10 @@ it('[sig-node] ImageGarbageCollect removes unused images once disk usage crosses
   await eventually('the unused image to be removed', async () => !(await tags()).includes(L.testapp), 30_000);
   t.true((await tags()).includes(L.pause), 'the sandbox image is pinned');
   const ev = await kubectlJson(L.kc, ['get', 'events', '-n', 'default', '--field-selector', `involvedObject.name=${n.name},reason=FreeDiskSpaceFailed`]);
-  t.regex(ev.items[0]?.message ?? '', /^Failed to garbage collect required amount of images\. Attempted to free \d+ bytes, but only found \d+ bytes eligible to free\.$/);
+  t.regex(
+    ev.items[0]?.message ?? '',
+    /^Failed to garbage collect required amount of images\. Attempted to free \d+ bytes, but only found \d+ bytes eligible to free\.$/,
+  );
 });
 
 it('[sig-node] Kubelet registers with the taints and labels of --register-with-taints and --node-labels', async (c, t) => {
@@ -215,7 +269,9 @@ it('[sig-node] Kubelet registers with the taints and labels of --register-with-t
   const oldCIDR = (await kubectlJson(L.kc, ['get', 'node', n.name])).spec.podCIDR;
   const since = Date.now();
   // taints apply when the node registers: a node object that already exists keeps its own
-  await restart(n, 'kubelet', async () => { await kubectlOk(L.kc, ['delete', 'node', n.name]); });
+  await restart(n, 'kubelet', async () => {
+    await kubectlOk(L.kc, ['delete', 'node', n.name]);
+  });
   await kubeletBack(n, since);
   const node = await kubectlJson(L.kc, ['get', 'node', n.name]);
   t.deepEqual(node.spec.taints, [{ key: 'dedicated', value: 'e2e', effect: 'NoSchedule' }]);
@@ -235,18 +291,29 @@ it('[sig-node] Kubelet registers with the taints and labels of --register-with-t
 
 test('[sig-node] NodeLease NodeLease the kubelet should create and update a lease in the kube-node-lease namespace (and node status lists its images)', async (t) => {
   const n = L.lab.nodes[0];
-  const lease = await eventually('a renewal', async () => {
-    const l = await kubectlJson(L.kc, ['-n', 'kube-node-lease', 'get', 'lease', n.name]);
-    return Date.parse(l.spec.renewTime) > Date.parse(leaseAtStart.spec.renewTime) && l;
-  }, 20_000);
+  const lease = await eventually(
+    'a renewal',
+    async () => {
+      const l = await kubectlJson(L.kc, ['-n', 'kube-node-lease', 'get', 'lease', n.name]);
+      return Date.parse(l.spec.renewTime) > Date.parse(leaseAtStart.spec.renewTime) && l;
+    },
+    20_000,
+  );
   t.is(lease.spec.holderIdentity, n.name);
   t.is(lease.spec.leaseDurationSeconds, 40);
   t.true(Date.now() - Date.parse(lease.spec.renewTime) < 15_000, 'renewed within the last 10 s period');
-  t.deepEqual(lease.metadata.ownerReferences.map((o: any) => [o.kind, o.name]), [['Node', n.name]]);
+  t.deepEqual(
+    lease.metadata.ownerReferences.map((o: any) => [o.kind, o.name]),
+    [['Node', n.name]],
+  );
   // by now the node status (sent when it changes, checked every 10 s) lists the images it pulled
-  const node = await eventually('the node to list the test image', async () => {
-    const x = await kubectlJson(L.kc, ['get', 'node', n.name]);
-    return x.status.images?.some((i: any) => i.names.includes(L.testapp)) && x;
-  }, 15_000);
+  const node = await eventually(
+    'the node to list the test image',
+    async () => {
+      const x = await kubectlJson(L.kc, ['get', 'node', n.name]);
+      return x.status.images?.some((i: any) => i.names.includes(L.testapp)) && x;
+    },
+    15_000,
+  );
   t.true(node.status.images.every((i: any) => i.sizeBytes > 0 && i.names.length > 0));
 });

@@ -16,12 +16,15 @@ test.before(async () => {
   await labDown({ ...opts });
   lab = await labUp({ ...opts, bin: resolve('dist/hawser.cjs'), repo: resolve('.'), demo: false, quiet: true });
 });
-test.after.always(async () => { await labDown({ ...opts }); });
+test.after.always(async () => {
+  await labDown({ ...opts });
+});
 
 test('pods on different nodes reach each other over the VXLAN overlay', async (t) => {
   const kc = lab.adminKubeconfig;
   const [n1, n2] = lab.nodes;
-  const pod = (name: string, node: string) => `apiVersion: v1\nkind: Pod\nmetadata: {name: ${name}}\nspec:\n  nodeSelector: {kubernetes.io/hostname: ${node}}\n  containers: [{name: web, image: ${imageRef(lab, 'testapp', '1.0')}}]\n`;
+  const pod = (name: string, node: string) =>
+    `apiVersion: v1\nkind: Pod\nmetadata: {name: ${name}}\nspec:\n  nodeSelector: {kubernetes.io/hostname: ${node}}\n  containers: [{name: web, image: ${imageRef(lab, 'testapp', '1.0')}}]\n`;
   kubectlOk(kc, ['apply', '-f', '-'], `${pod('vx-a', n1.name)}---\n${pod('vx-b', n2.name)}`);
   kubectlOk(kc, ['wait', '--for=condition=Ready', 'pod/vx-a', 'pod/vx-b', '--timeout=120s']);
   const a = kubectlJson(kc, ['get', 'pod', 'vx-a']);

@@ -34,7 +34,11 @@ spec:
 
 async function crictl<T>(socket: string, fn: (c: CriClient) => Promise<T>): Promise<T> {
   const c = new CriClient(socket, { timeoutMs: 30_000 });
-  try { return await fn(c); } finally { c.close(); }
+  try {
+    return await fn(c);
+  } finally {
+    c.close();
+  }
 }
 
 async function containerOf(socket: string, podUid: string) {
@@ -44,7 +48,7 @@ async function containerOf(socket: string, podUid: string) {
 }
 
 test.before(async () => {
-  await labDown({ ...opts });              // leftovers of an interrupted run
+  await labDown({ ...opts }); // leftovers of an interrupted run
   lab = await labUp({ ...opts, bin, repo: resolve('.'), demo: false, quiet: true });
   kc = lab.adminKubeconfig;
 });
@@ -55,10 +59,13 @@ test.after.always(async () => {
 
 test.serial('two nodes register and become Ready, each with its own podCIDR', (t) => {
   const nodes = kubectlJson(kc, ['get', 'nodes']).items as any[];
-  t.deepEqual(nodes.map((n) => n.metadata.name).sort(), lab.nodes.map((n) => n.name));
+  t.deepEqual(
+    nodes.map((n) => n.metadata.name).sort(),
+    lab.nodes.map((n) => n.name),
+  );
   for (const n of nodes) {
     t.is(n.status.conditions.find((c: any) => c.type === 'Ready').status, 'True', `${n.metadata.name} Ready`);
-    t.regex(n.spec.podCIDR, /^10\.206\.\d+\.0\/24$/, 'inside the lab\'s pod network (10.78 -> 10.206)');
+    t.regex(n.spec.podCIDR, /^10\.206\.\d+\.0\/24$/, "inside the lab's pod network (10.78 -> 10.206)");
     t.is(n.status.addresses.find((a: any) => a.type === 'InternalIP').address, lab.nodes.find((x) => x.name === n.metadata.name)!.ip);
   }
   t.not(nodes[0].spec.podCIDR, nodes[1].spec.podCIDR);
@@ -99,12 +106,17 @@ test.serial('a kubelet restart does not restart the running container', async (t
   startProc(spec);
   // the restarted kubelet has synced once it renews its heartbeat after the restart
   const restartedAt = Date.now();
-  await waitFor('the kubelet to report again', async () => {
-    const n = kubectlJson(kc, ['get', 'node', n1.name]);
-    const ready = n.status.conditions.find((c: any) => c.type === 'Ready');
-    return ready.status === 'True' && Date.parse(ready.lastHeartbeatTime) >= restartedAt - 1000;
-  }, 60_000, 1000);
-  await new Promise((r) => setTimeout(r, 3000));   // a few relists and syncs of the adopted pod
+  await waitFor(
+    'the kubelet to report again',
+    async () => {
+      const n = kubectlJson(kc, ['get', 'node', n1.name]);
+      const ready = n.status.conditions.find((c: any) => c.type === 'Ready');
+      return ready.status === 'True' && Date.parse(ready.lastHeartbeatTime) >= restartedAt - 1000;
+    },
+    60_000,
+    1000,
+  );
+  await new Promise((r) => setTimeout(r, 3000)); // a few relists and syncs of the adopted pod
   const after = await containerOf(n1.socket, pod.metadata.uid);
   t.is(after.id, before.id, 'same container');
   t.is(after.state, 'CONTAINER_RUNNING');

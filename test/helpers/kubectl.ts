@@ -5,7 +5,11 @@ import { resolve } from 'node:path';
 
 export const KUBECTL = resolve('.build/bin/kubectl');
 
-export interface Run { code: number; stdout: string; stderr: string }
+export interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 
 export function kubectl(kubeconfig: string, args: string[], input?: string): Run {
   const r = spawnSync(KUBECTL, args, { input, encoding: 'utf8', env: { ...process.env, KUBECONFIG: kubeconfig }, timeout: 180_000 });

@@ -46,11 +46,21 @@ interface Options {
 }
 
 const resourceList = {
-  kind: 'APIResourceList', apiVersion: 'v1', groupVersion: `${GROUP}/${VERSION}`,
+  kind: 'APIResourceList',
+  apiVersion: 'v1',
+  groupVersion: `${GROUP}/${VERSION}`,
   resources: [{ name: 'flunders', singularName: 'flunder', namespaced: true, kind: 'Flunder', verbs: ['create', 'delete', 'get', 'list', 'watch'] }],
 };
 
-const status = (code: number, reason: string, message: string) => ({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code });
+const status = (code: number, reason: string, message: string) => ({
+  kind: 'Status',
+  apiVersion: 'v1',
+  metadata: {},
+  status: 'Failure',
+  message,
+  reason,
+  code,
+});
 
 export async function startAggregatedServer(o: Options): Promise<AggregatedServer> {
   const dir = mkdtempSync(join(tmpdir(), 'hawser-aggregated-ca-'));
@@ -64,7 +74,19 @@ export async function startAggregatedServer(o: Options): Promise<AggregatedServe
     for (const w of watchers) if (!w.ns || w.ns === obj.metadata.namespace) w.res.write(`${JSON.stringify({ type, object: obj })}\n`);
   };
   const store = (ns: string, name: string, body: Record<string, any> = {}) => {
-    const obj = { ...body, apiVersion: `${GROUP}/${VERSION}`, kind: 'Flunder', metadata: { ...body.metadata, name, namespace: ns, resourceVersion: String(++rv), creationTimestamp: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), uid: `uid-${rv}` } };
+    const obj = {
+      ...body,
+      apiVersion: `${GROUP}/${VERSION}`,
+      kind: 'Flunder',
+      metadata: {
+        ...body.metadata,
+        name,
+        namespace: ns,
+        resourceVersion: String(++rv),
+        creationTimestamp: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+        uid: `uid-${rv}`,
+      },
+    };
     flunders.set(`${ns}/${name}`, obj);
     event('ADDED', obj);
     return obj;
@@ -80,7 +102,8 @@ export async function startAggregatedServer(o: Options): Promise<AggregatedServe
     if (cn === undefined || !o.allowedNames.includes(cn)) return send(res, 401, status(401, 'Unauthorized', 'Unauthorized'));
     const url = new URL(req.url ?? '/', 'https://x');
     const extra: Record<string, string> = {};
-    for (const [k, v] of Object.entries(req.headers)) if (k.startsWith('x-remote-extra-')) extra[decodeURIComponent(k.slice('x-remote-extra-'.length))] = String(v);
+    for (const [k, v] of Object.entries(req.headers))
+      if (k.startsWith('x-remote-extra-')) extra[decodeURIComponent(k.slice('x-remote-extra-'.length))] = String(v);
     const groups = ([] as string[]).concat(req.headers['x-remote-group'] ?? []).flatMap((g) => g.split(',').map((x) => x.trim()));
     seen.push({ method: req.method ?? '', path: url.pathname, user: req.headers['x-remote-user'] as string | undefined, groups, extra });
     if (url.pathname === BASE) return send(res, 200, resourceList);
@@ -102,7 +125,8 @@ export async function startAggregatedServer(o: Options): Promise<AggregatedServe
     }
     if (req.method === 'POST' && ns && !name) {
       const obj = JSON.parse(body) as Record<string, any>;
-      if (flunders.has(`${ns}/${obj.metadata?.name}`)) return send(res, 409, status(409, 'AlreadyExists', `flunders.${GROUP} "${obj.metadata?.name}" already exists`));
+      if (flunders.has(`${ns}/${obj.metadata?.name}`))
+        return send(res, 409, status(409, 'AlreadyExists', `flunders.${GROUP} "${obj.metadata?.name}" already exists`));
       return send(res, 201, store(ns, obj.metadata?.name, obj));
     }
     const key = `${ns}/${name}`;
@@ -116,12 +140,15 @@ export async function startAggregatedServer(o: Options): Promise<AggregatedServe
     }
     send(res, 405, status(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource'));
   };
-  const server = https.createServer({ key: cert.keyPem, cert: cert.certPem, ca: o.requestHeaderCA, requestCert: true, rejectUnauthorized: false }, (req, res) => {
-    let body = '';
-    req.setEncoding('utf8');
-    req.on('data', (c: string) => (body += c));
-    req.on('end', () => handle(req, res, body));
-  });
+  const server = https.createServer(
+    { key: cert.keyPem, cert: cert.certPem, ca: o.requestHeaderCA, requestCert: true, rejectUnauthorized: false },
+    (req, res) => {
+      let body = '';
+      req.setEncoding('utf8');
+      req.on('data', (c: string) => (body += c));
+      req.on('end', () => handle(req, res, body));
+    },
+  );
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
     port: (server.address() as AddressInfo).port,

@@ -71,9 +71,15 @@ export async function startCluster(backend: 'sqlite' | 'etcd', extra: Partial<Co
     etcd = await startEtcd();
   }
   const opts: ControlPlaneOptions = {
-    dataDir: dir, bindAddress: '127.0.0.1', port: 0, advertiseAddress: '127.0.0.1',
-    clusterCIDR: '10.244.0.0/16', nodeCIDRMaskSize: 24, serviceCIDR: '10.96.0.0/12',
-    datastoreEndpoint: etcd?.endpoint, ...extra,
+    dataDir: dir,
+    bindAddress: '127.0.0.1',
+    port: 0,
+    advertiseAddress: '127.0.0.1',
+    clusterCIDR: '10.244.0.0/16',
+    nodeCIDRMaskSize: 24,
+    serviceCIDR: '10.96.0.0/12',
+    datastoreEndpoint: etcd?.endpoint,
+    ...extra,
   };
   let cp = await startControlPlane(opts).catch(async (e) => {
     await etcd?.stop();
@@ -84,7 +90,12 @@ export async function startCluster(backend: 'sqlite' | 'etcd', extra: Partial<Co
   // kubeconfigs name the first URL; a restart binds the same port again
   opts.port = Number(new URL(cp.url).port);
   const c: Cluster = {
-    dir, url: cp.url, admin, backend, etcd, opts,
+    dir,
+    url: cp.url,
+    admin,
+    backend,
+    etcd,
+    opts,
     kubectl: (args, o = {}) => runKubectl(o.kubeconfig ?? admin, dir, args, o.input, o.timeoutMs),
     async ok(args, o = {}) {
       const r = await c.kubectl(args, o);
@@ -98,12 +109,17 @@ export async function startCluster(backend: 'sqlite' | 'etcd', extra: Partial<Co
     },
     tokenConfig(token) {
       const outFile = join(dir, `token-${Math.random().toString(36).slice(2)}.kubeconfig`);
-      writeFileSync(outFile, JSON.stringify({
-        apiVersion: 'v1', kind: 'Config', 'current-context': 't',
-        clusters: [{ name: 'c', cluster: { server: cp.url, 'insecure-skip-tls-verify': true } }],
-        users: [{ name: 'u', user: { token } }],
-        contexts: [{ name: 't', context: { cluster: 'c', user: 'u' } }],
-      }));
+      writeFileSync(
+        outFile,
+        JSON.stringify({
+          apiVersion: 'v1',
+          kind: 'Config',
+          'current-context': 't',
+          clusters: [{ name: 'c', cluster: { server: cp.url, 'insecure-skip-tls-verify': true } }],
+          users: [{ name: 'u', user: { token } }],
+          contexts: [{ name: 't', context: { cluster: 'c', user: 'u' } }],
+        }),
+      );
       return outFile;
     },
     async restart() {
@@ -124,8 +140,19 @@ export const readyNode = (name: string, ip: string) => ({
   kind: 'Node',
   metadata: { name, labels: { 'kubernetes.io/hostname': name } },
   status: {
-    conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', lastHeartbeatTime: new Date().toISOString().replace(/\.\d+Z/, 'Z'), lastTransitionTime: '2025-01-01T00:00:00Z' }],
-    addresses: [{ type: 'InternalIP', address: ip }, { type: 'Hostname', address: name }],
+    conditions: [
+      {
+        type: 'Ready',
+        status: 'True',
+        reason: 'KubeletReady',
+        lastHeartbeatTime: new Date().toISOString().replace(/\.\d+Z/, 'Z'),
+        lastTransitionTime: '2025-01-01T00:00:00Z',
+      },
+    ],
+    addresses: [
+      { type: 'InternalIP', address: ip },
+      { type: 'Hostname', address: name },
+    ],
     allocatable: { cpu: '4', memory: '8Gi', pods: '110' },
     capacity: { cpu: '4', memory: '8Gi', pods: '110' },
   },

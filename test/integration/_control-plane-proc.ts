@@ -19,10 +19,12 @@ export function requireBundle(flag: string): void {
 
 export async function freePort(): Promise<number> {
   return new Promise((res, rej) => {
-    const s = createServer().once('error', rej).listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => res(p));
-    });
+    const s = createServer()
+      .once('error', rej)
+      .listen(0, '127.0.0.1', () => {
+        const p = (s.address() as { port: number }).port;
+        s.close(() => res(p));
+      });
   });
 }
 
@@ -31,7 +33,21 @@ export function controlPlaneArgs(dir: string, port: number, datastore?: string):
   const config = join(dir, 'empty.yaml');
   writeFileSync(config, '{}\n');
   const dataDir = join(dir, 'data');
-  const args = ['--config', config, '--data-dir', dataDir, '--bind-address', '127.0.0.1', '--advertise-address', '127.0.0.1', '--port', String(port), '--cluster-dns', '', ...(datastore ? ['--datastore-endpoint', datastore] : [])];
+  const args = [
+    '--config',
+    config,
+    '--data-dir',
+    dataDir,
+    '--bind-address',
+    '127.0.0.1',
+    '--advertise-address',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--cluster-dns',
+    '',
+    ...(datastore ? ['--datastore-endpoint', datastore] : []),
+  ];
   return { args, dataDir, kubeconfig: join(dataDir, 'admin.kubeconfig') };
 }
 
@@ -70,13 +86,24 @@ export function client(kubeconfig: string, port: number, sockets = 8): Client {
     request: (method, path, body, contentType = 'application/json') =>
       new Promise((res, rej) => {
         const data = body === undefined ? undefined : JSON.stringify(body);
-        const req = https.request({ host: '127.0.0.1', port, path, method, agent, timeout: 10_000, headers: data ? { 'content-type': contentType, 'content-length': Buffer.byteLength(data) } : {} }, (r) => {
-          let text = '';
-          r.setEncoding('utf8');
-          r.on('data', (c) => (text += c));
-          r.on('end', () => res({ status: r.statusCode ?? 0, body: text ? JSON.parse(text) : undefined }));
-          r.on('error', rej);
-        });
+        const req = https.request(
+          {
+            host: '127.0.0.1',
+            port,
+            path,
+            method,
+            agent,
+            timeout: 10_000,
+            headers: data ? { 'content-type': contentType, 'content-length': Buffer.byteLength(data) } : {},
+          },
+          (r) => {
+            let text = '';
+            r.setEncoding('utf8');
+            r.on('data', (c) => (text += c));
+            r.on('end', () => res({ status: r.statusCode ?? 0, body: text ? JSON.parse(text) : undefined }));
+            r.on('error', rej);
+          },
+        );
         req.on('timeout', () => req.destroy(new Error('timeout')));
         req.on('error', rej);
         req.end(data);

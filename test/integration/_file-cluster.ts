@@ -6,7 +6,9 @@ import test from 'ava';
 import type { ControlPlaneOptions } from '../../agents/control-plane/index.ts';
 import { type Cluster, startCluster } from './_apiserver-kit.ts';
 
-interface Closable { close(): void | Promise<void> }
+interface Closable {
+  close(): void | Promise<void>;
+}
 
 export function fileCluster(
   setup: (c: Cluster, own: <T extends Closable>(client: T) => T) => void | Promise<void>,
@@ -16,7 +18,10 @@ export function fileCluster(
   const owned: Closable[] = [];
   test.before(async () => {
     cluster = await startCluster(o.backend ?? 'sqlite', o.extra);
-    await setup(cluster, (client) => { owned.push(client); return client; });
+    await setup(cluster, (client) => {
+      owned.push(client);
+      return client;
+    });
   });
   test.after.always(async () => {
     for (const client of owned.splice(0).reverse()) await client.close();

@@ -25,7 +25,14 @@ export type Send = (r: RawRequest) => Promise<RawResponse>;
 export function rawClient(kubeconfig: string): Send & { close(): void } {
   const auth = loadKubeconfig(kubeconfig);
   const { hostname, port } = new URL(auth.server);
-  const agent = new https.Agent({ keepAlive: true, maxSockets: 4, ca: auth.ca, cert: auth.cert, key: auth.key, rejectUnauthorized: !auth.insecureSkipTLSVerify });
+  const agent = new https.Agent({
+    keepAlive: true,
+    maxSockets: 4,
+    ca: auth.ca,
+    cert: auth.cert,
+    key: auth.key,
+    rejectUnauthorized: !auth.insecureSkipTLSVerify,
+  });
   const send = (r: RawRequest) =>
     new Promise<RawResponse>((resolve, reject) => {
       // a body goes with its length, as every Kubernetes client sends it

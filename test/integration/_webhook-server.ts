@@ -15,7 +15,12 @@ export interface Review {
 }
 
 /** What a path answers: a response object (uid and envelope are added), raw text, never, a response after a delay, or a whole review (conversion). */
-export type Answer = ((r: Review) => Record<string, unknown>) | { raw: string } | 'hang' | { delayMs: number; then: (r: Review) => Record<string, unknown> } | { review: (r: Review) => unknown };
+export type Answer =
+  | ((r: Review) => Record<string, unknown>)
+  | { raw: string }
+  | 'hang'
+  | { delayMs: number; then: (r: Review) => Record<string, unknown> }
+  | { review: (r: Review) => unknown };
 
 export interface WebhookServer {
   port: number;
@@ -81,8 +86,13 @@ export const jsonPatchResponse = (ops: unknown[]) => ({ allowed: true, patchType
 /** A ConversionReview v1 answer converting each object with `convert` (its uid echoed, result Success). */
 export const conversionResponse = (convert: (o: Record<string, any>, apiVersion: string) => Record<string, any>): Answer => ({
   review: (r) => ({
-    apiVersion: 'apiextensions.k8s.io/v1', kind: 'ConversionReview',
-    response: { uid: r.request.uid, convertedObjects: (r.request.objects as Record<string, any>[]).map((o) => convert(o, r.request.desiredAPIVersion)), result: { status: 'Success' } },
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'ConversionReview',
+    response: {
+      uid: r.request.uid,
+      convertedObjects: (r.request.objects as Record<string, any>[]).map((o) => convert(o, r.request.desiredAPIVersion)),
+      result: { status: 'Success' },
+    },
   }),
 });
 
@@ -93,7 +103,12 @@ export const conversionResponse = (convert: (o: Record<string, any>, apiVersion:
 export function hostPortConverter(o: Record<string, any>, apiVersion: string): Record<string, any> {
   const { hostPort, host, port, ...rest } = o;
   const to = apiVersion.split('/').pop();
-  if (to === 'v1') return { ...rest, apiVersion, ...(host !== undefined || port !== undefined ? { hostPort: `${host ?? ''}:${port ?? ''}` } : hostPort !== undefined ? { hostPort } : {}) };
+  if (to === 'v1')
+    return {
+      ...rest,
+      apiVersion,
+      ...(host !== undefined || port !== undefined ? { hostPort: `${host ?? ''}:${port ?? ''}` } : hostPort !== undefined ? { hostPort } : {}),
+    };
   const [h, p] = typeof hostPort === 'string' ? hostPort.split(':') : [host, port];
   return { ...rest, apiVersion, ...(h !== undefined ? { host: h } : {}), ...(p !== undefined ? { port: p } : {}) };
 }

@@ -14,7 +14,8 @@ let api: RawClient;
 fileCluster(async (cluster, own) => {
   c = cluster;
   api = own(rawClient(c.admin, 15_000));
-  for (const ns of ['params-ns', 'checked']) if ((await api.request('POST', '/api/v1/namespaces', { metadata: { name: ns } })).status !== 201) throw new Error(`namespace ${ns}`);
+  for (const ns of ['params-ns', 'checked'])
+    if ((await api.request('POST', '/api/v1/namespaces', { metadata: { name: ns } })).status !== 201) throw new Error(`namespace ${ns}`);
 });
 
 const VAP = '/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies';
@@ -22,17 +23,31 @@ const VAPB = '/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybin
 const CM = (ns: string) => `/api/v1/namespaces/${ns}/configmaps`;
 
 const policy = (name: string, paramKind = { apiVersion: 'v1', kind: 'ConfigMap' }) => ({
-  apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingAdmissionPolicy', metadata: { name },
+  apiVersion: 'admissionregistration.k8s.io/v1',
+  kind: 'ValidatingAdmissionPolicy',
+  metadata: { name },
   spec: {
     paramKind,
     matchConstraints: { resourceRules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['configmaps'] }] },
-    validations: [{ expression: 'size(object.data) <= int(params.data.maxKeys)', messageExpression: "'at most ' + params.data.maxKeys + ' keys (' + params.metadata.name + ')'" }],
+    validations: [
+      {
+        expression: 'size(object.data) <= int(params.data.maxKeys)',
+        messageExpression: "'at most ' + params.data.maxKeys + ' keys (' + params.metadata.name + ')'",
+      },
+    ],
   },
 });
 
 const binding = (name: string, policyName: string, paramRef: Record<string, unknown>) => ({
-  apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingAdmissionPolicyBinding', metadata: { name },
-  spec: { policyName, paramRef, validationActions: ['Deny'], matchResources: { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'checked' } } } },
+  apiVersion: 'admissionregistration.k8s.io/v1',
+  kind: 'ValidatingAdmissionPolicyBinding',
+  metadata: { name },
+  spec: {
+    policyName,
+    paramRef,
+    validationActions: ['Deny'],
+    matchResources: { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'checked' } } },
+  },
 });
 
 const keys = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, 'v']));
@@ -58,12 +73,19 @@ test.serial('params from a named ConfigMap are `params` in CEL; changing it take
     [VAP, policy('max-keys')],
     [VAPB, binding('max-keys-b', 'max-keys', { name: 'limits', namespace: 'params-ns', parameterNotFoundAction: 'Deny' })],
   ]);
-  const denied = await until('the policy denies', async () => {
-    const r = await tryKeys(2);
-    return r.status !== 201 && r;
-  }, 10_000);
+  const denied = await until(
+    'the policy denies',
+    async () => {
+      const r = await tryKeys(2);
+      return r.status !== 201 && r;
+    },
+    10_000,
+  );
   t.is(denied.status, 422);
-  t.is(denied.message, "configmaps \"cm-2\" is forbidden: ValidatingAdmissionPolicy 'max-keys' with binding 'max-keys-b' denied request: at most 1 keys (limits)");
+  t.is(
+    denied.message,
+    "configmaps \"cm-2\" is forbidden: ValidatingAdmissionPolicy 'max-keys' with binding 'max-keys-b' denied request: at most 1 keys (limits)",
+  );
   t.is((await tryKeys(1)).status, 201);
   // kubectl sees the same denial
   const out = await c.kubectl(['create', 'configmap', 'two', '-n', 'checked', '--from-literal=a=1', '--from-literal=b=2']);
@@ -76,10 +98,13 @@ test.serial('params from a named ConfigMap are `params` in CEL; changing it take
   t.is((await api.request('DELETE', `${CM('params-ns')}/limits`)).status, 200);
   const gone = await tryKeys(1);
   t.is(gone.status, 422);
-  t.is(gone.message, "configmaps \"cm-1\" is forbidden: ValidatingAdmissionPolicy 'max-keys' with binding 'max-keys-b' denied request: failed to configure binding: no params found for policy binding with `Deny` parameterNotFoundAction");
+  t.is(
+    gone.message,
+    "configmaps \"cm-1\" is forbidden: ValidatingAdmissionPolicy 'max-keys' with binding 'max-keys-b' denied request: failed to configure binding: no params found for policy binding with `Deny` parameterNotFoundAction",
+  );
 });
 
-test.serial('without a namespace paramRef reads the request\'s; a selector evaluates every param; Allow admits when none is found', async (t) => {
+test.serial("without a namespace paramRef reads the request's; a selector evaluates every param; Allow admits when none is found", async (t) => {
   await setup(t, [
     [CM('checked'), { metadata: { name: 'loose', labels: { limit: 'yes' } }, data: { maxKeys: '5' } }],
     [CM('checked'), { metadata: { name: 'strict', labels: { limit: 'yes' } }, data: { maxKeys: '2' } }],
@@ -88,10 +113,14 @@ test.serial('without a namespace paramRef reads the request\'s; a selector evalu
     [VAP, policy('allow-missing')],
     [VAPB, binding('allow-missing-b', 'allow-missing', { name: 'nothing-here', parameterNotFoundAction: 'Allow' })],
   ]);
-  const denied = await until('the selected params deny', async () => {
-    const r = await tryKeys(4);
-    return r.status !== 201 && r;
-  }, 10_000);
+  const denied = await until(
+    'the selected params deny',
+    async () => {
+      const r = await tryKeys(4);
+      return r.status !== 201 && r;
+    },
+    10_000,
+  );
   t.true(denied.message.endsWith("binding 'selected-b' denied request: at most 2 keys (strict)"), denied.message);
   t.is((await tryKeys(2)).status, 201, 'within both params; the Allow binding without its param admits');
 });
@@ -102,11 +131,18 @@ test.serial('an unknown paramKind is a configuration error under failurePolicy F
     [VAP, unknown],
     [VAPB, binding('unknown-kind-b', 'unknown-kind', { name: 'x', parameterNotFoundAction: 'Deny' })],
   ]);
-  const denied = await until('the binding fails', async () => {
-    const r = await tryKeys(1);
-    return r.status !== 201 && r;
-  }, 10_000);
-  t.true(denied.message.endsWith("denied request: failed to configure binding: failed to find resource referenced by paramKind: 'example.com/v1, Kind=Nothing'"), denied.message);
+  const denied = await until(
+    'the binding fails',
+    async () => {
+      const r = await tryKeys(1);
+      return r.status !== 201 && r;
+    },
+    10_000,
+  );
+  t.true(
+    denied.message.endsWith("denied request: failed to configure binding: failed to find resource referenced by paramKind: 'example.com/v1, Kind=Nothing'"),
+    denied.message,
+  );
   const cur = (await api.request('GET', `${VAP}/unknown-kind`)).body;
   t.is((await api.request('PUT', `${VAP}/unknown-kind`, { ...cur, spec: { ...cur.spec, failurePolicy: 'Ignore' } })).status, 200);
   await until('the binding is skipped', async () => (await tryKeys(1)).status === 201, 10_000);

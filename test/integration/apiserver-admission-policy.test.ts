@@ -46,23 +46,33 @@ spec:
 test.serial('a bound policy denies with its message, Warn warns, matchConditions and the binding narrow it', async (t) => {
   await c.ok(['create', 'namespace', 'vap-deny']);
   await c.ok(['create', 'namespace', 'vap-warn']);
-  await c.ok(['apply', '-f', '-'], { input: `${policy}---\n${binding('deny-binding', 'Deny', 'vap-deny')}---\n${binding('warn-binding', 'Warn', 'vap-warn')}` });
+  await c.ok(['apply', '-f', '-'], {
+    input: `${policy}---\n${binding('deny-binding', 'Deny', 'vap-deny')}---\n${binding('warn-binding', 'Warn', 'vap-warn')}`,
+  });
   const denied = await until('the policy to deny', async () => {
     const r = await c.kubectl(['create', 'configmap', `big-${Date.now()}`, '-n', 'vap-deny', '--from-literal=a=1', '--from-literal=b=2', '--from-literal=c=3']);
     return r.code !== 0 ? r : undefined;
   });
-  t.regex(denied.stderr, /configmaps "big-\d+" is forbidden: ValidatingAdmissionPolicy 'max-keys' with binding 'deny-binding' denied request: configmap big-\d+ has 3 keys, at most 2 allowed/);
+  t.regex(
+    denied.stderr,
+    /configmaps "big-\d+" is forbidden: ValidatingAdmissionPolicy 'max-keys' with binding 'deny-binding' denied request: configmap big-\d+ has 3 keys, at most 2 allowed/,
+  );
   const secret = await c.kubectl(['create', 'configmap', 'sec', '-n', 'vap-deny', '--from-literal=secretKey=1']);
   t.regex(secret.stderr, /denied request: failed expression: !has\(object.data\) \|\| object.data.all\(k, !k.startsWith\('secret'\)\)/);
   await c.ok(['create', 'configmap', 'small', '-n', 'vap-deny', '--from-literal=a=1']);
   // matchConditions false: not evaluated
-  await c.ok(['apply', '-f', '-'], { input: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: exempt, namespace: vap-deny, labels: {exempt: "yes"}}\ndata: {a: "1", b: "2", c: "3"}\n' });
+  await c.ok(['apply', '-f', '-'], {
+    input: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: exempt, namespace: vap-deny, labels: {exempt: "yes"}}\ndata: {a: "1", b: "2", c: "3"}\n',
+  });
   // another namespace: the binding does not match
   await c.ok(['create', 'namespace', 'vap-none']);
   await c.ok(['create', 'configmap', 'big', '-n', 'vap-none', '--from-literal=a=1', '--from-literal=b=2', '--from-literal=c=3']);
   const warned = await c.kubectl(['create', 'configmap', 'big', '-n', 'vap-warn', '--from-literal=a=1', '--from-literal=b=2', '--from-literal=c=3']);
   t.is(warned.code, 0, warned.stderr);
-  t.regex(warned.stderr, /Warning: Validation failed for ValidatingAdmissionPolicy 'max-keys' with binding 'warn-binding': configmap big has 3 keys, at most 2 allowed/);
+  t.regex(
+    warned.stderr,
+    /Warning: Validation failed for ValidatingAdmissionPolicy 'max-keys' with binding 'warn-binding': configmap big has 3 keys, at most 2 allowed/,
+  );
   // an update is checked too
   const upd = await c.kubectl(['patch', 'configmap', 'small', '-n', 'vap-deny', '--type=merge', '-p', '{"data":{"b":"2","c":"3"}}']);
   t.regex(upd.stderr, /denied request: configmap small has 3 keys/);
@@ -71,7 +81,9 @@ test.serial('a bound policy denies with its message, Warn warns, matchConditions
 });
 
 test.serial('policies and bindings are validated as upstream: expressions that do not compile, actions', async (t) => {
-  const bad = await c.kubectl(['create', '-f', '-'], { input: policy.replace('variables.keys <= 2', 'variables.keys <=').replace('name: max-keys', 'name: broken') });
+  const bad = await c.kubectl(['create', '-f', '-'], {
+    input: policy.replace('variables.keys <= 2', 'variables.keys <=').replace('name: max-keys', 'name: broken'),
+  });
   t.is(bad.code, 1);
   t.regex(bad.stderr, /spec.validations\[0\].expression: Invalid value: "variables.keys <=": compilation failed: ERROR: <input>:1:/);
   const actions = await c.kubectl(['create', '-f', '-'], { input: binding('both', 'Deny, Warn', 'x') });
@@ -99,6 +111,9 @@ spec:
     return r.code !== 0 ? r : undefined;
   });
   // kubectl prints a 422 by its causes; upstream's denial has one cause without a field, hence ": :"
-  t.regex(old.stderr, /The customresourcedefinitions "oldroutes.gateway.networking.k8s.io" is invalid: : ValidatingAdmissionPolicy 'safe-upgrades.gateway.networking.k8s.io' with binding 'safe-upgrades.gateway.networking.k8s.io' denied request: Installing CRDs with version before v1.5.0 is prohibited by default/);
+  t.regex(
+    old.stderr,
+    /The customresourcedefinitions "oldroutes.gateway.networking.k8s.io" is invalid: : ValidatingAdmissionPolicy 'safe-upgrades.gateway.networking.k8s.io' with binding 'safe-upgrades.gateway.networking.k8s.io' denied request: Installing CRDs with version before v1.5.0 is prohibited by default/,
+  );
   await c.ok(['create', '-f', '-'], { input: crd('v1.5.0', 'newroutes') });
 });

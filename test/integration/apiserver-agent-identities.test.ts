@@ -15,18 +15,21 @@ import { fileCluster } from './_file-cluster.ts';
 let c: Cluster;
 const kc: Record<string, string> = {};
 
-fileCluster(async (cluster) => {
-  c = cluster;
-  const t = parseToken((await createToken(c.dir, { ttlMs: 3600_000 })).token);
-  const ca = await fetchPinnedCA(c.url, t.caHash);
-  const resp = await requestNodeCredentials(c.url, ca, `${t.id}.${t.secret}`, 'n1', 'n1-node-password-0123456789');
-  for (const [component, text] of Object.entries(componentKubeconfigs(c.url, ca, 'n1', resp))) {
-    kc[component] = join(c.dir, `n1-${component}.kubeconfig`);
-    writeFileSync(kc[component], text, { mode: 0o600 });
-  }
-  for (const n of ['n1', 'n2']) await c.ok(['create', '-f', '-'], { input: JSON.stringify(readyNode(n, n === 'n1' ? '10.0.0.1' : '10.0.0.2')) });
-  await c.ok(['create', 'secret', 'generic', 's', '--from-literal=k=v']);
-}, { extra: { clusterDNS: { port: 0, serviceIP: '10.96.0.10', clusterDomain: 'cluster.local', resolvConf: '/etc/resolv.conf' } } });
+fileCluster(
+  async (cluster) => {
+    c = cluster;
+    const t = parseToken((await createToken(c.dir, { ttlMs: 3600_000 })).token);
+    const ca = await fetchPinnedCA(c.url, t.caHash);
+    const resp = await requestNodeCredentials(c.url, ca, `${t.id}.${t.secret}`, 'n1', 'n1-node-password-0123456789');
+    for (const [component, text] of Object.entries(componentKubeconfigs(c.url, ca, 'n1', resp))) {
+      kc[component] = join(c.dir, `n1-${component}.kubeconfig`);
+      writeFileSync(kc[component], text, { mode: 0o600 });
+    }
+    for (const n of ['n1', 'n2']) await c.ok(['create', '-f', '-'], { input: JSON.stringify(readyNode(n, n === 'n1' ? '10.0.0.1' : '10.0.0.2')) });
+    await c.ok(['create', 'secret', 'generic', 's', '--from-literal=k=v']);
+  },
+  { extra: { clusterDNS: { port: 0, serviceIP: '10.96.0.10', clusterDomain: 'cluster.local', resolvConf: '/etc/resolv.conf' } } },
+);
 
 const as = (component: string) => ({ kubeconfig: kc[component] });
 
@@ -35,7 +38,11 @@ test.serial('kube-proxy authenticates as system:kube-proxy and lists and watches
   t.regex(await c.ok(['get', 'services', '-A', '-o', 'name'], as('kube-proxy')), /service\/kubernetes/);
   await c.ok(['get', 'endpointslices.discovery.k8s.io', '-A', '-o', 'name'], as('kube-proxy'));
   t.regex(await c.ok(['get', 'nodes', '-o', 'name'], as('kube-proxy')), /node\/n2/);
-  for (const [verb, resource] of [['watch', 'services'], ['watch', 'endpointslices.discovery.k8s.io'], ['list', 'endpointslices.discovery.k8s.io']]) {
+  for (const [verb, resource] of [
+    ['watch', 'services'],
+    ['watch', 'endpointslices.discovery.k8s.io'],
+    ['list', 'endpointslices.discovery.k8s.io'],
+  ]) {
     t.is((await c.ok(['auth', 'can-i', verb, resource, '-A'], as('kube-proxy'))).trim(), 'yes', `${verb} ${resource}`);
   }
 });
@@ -53,7 +60,12 @@ test.serial('kube-proxy gets 403 on secrets and on creating pods', async (t) => 
 test.serial("a node's kube-proxy credential cannot act as the node", async (t) => {
   const label = await c.kubectl(['label', 'node', 'n1', 'x=y'], as('kube-proxy'));
   t.regex(label.stderr, /nodes "n1" is forbidden: User "system:kube-proxy" cannot patch resource "nodes" in API group "" at the cluster scope/);
-  const lease = JSON.stringify({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'n1', namespace: 'kube-node-lease' }, spec: { holderIdentity: 'n1' } });
+  const lease = JSON.stringify({
+    apiVersion: 'coordination.k8s.io/v1',
+    kind: 'Lease',
+    metadata: { name: 'n1', namespace: 'kube-node-lease' },
+    spec: { holderIdentity: 'n1' },
+  });
   const renew = await c.kubectl(['apply', '-f', '-'], { ...as('kube-proxy'), input: lease });
   t.regex(renew.stderr, /leases.coordination.k8s.io "n1" is forbidden: User "system:kube-proxy" cannot (get|patch|create) resource "leases"/);
   const token = await c.kubectl(['create', 'token', 'default'], as('kube-proxy'));
@@ -98,20 +110,37 @@ test.serial('the cluster DNS server reads as system:hawser-dns: it answers from 
   t.regex(del.stderr, /User "system:hawser-dns" cannot delete resource "services"/);
 });
 
-test.serial('the ingress controller reads as system:hawser-ingress: ingresses, classes, services, slices, secrets, nodes; it writes only ingresses/status', async (t) => {
-  t.regex(await c.ok(['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}'], as('ingress')), /^system:hawser-ingress$/);
-  for (const [verb, resource] of [['watch', 'ingresses.networking.k8s.io'], ['list', 'ingressclasses.networking.k8s.io'], ['watch', 'services'],
-    ['watch', 'endpointslices.discovery.k8s.io'], ['watch', 'secrets'], ['list', 'nodes']]) {
-    t.is((await c.ok(['auth', 'can-i', verb, resource, '-A'], as('ingress'))).trim(), 'yes', `${verb} ${resource}`);
-  }
-  const ing = { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: 'i', namespace: 'default' }, spec: { defaultBackend: { service: { name: 'web', port: { number: 80 } } } } };
-  const create = await c.kubectl(['create', '-f', '-'], { ...as('ingress'), input: JSON.stringify(ing) });
-  t.regex(create.stderr, /ingresses.networking.k8s.io is forbidden: User "system:hawser-ingress" cannot create resource "ingresses"/);
-  await c.ok(['create', '-f', '-'], { input: JSON.stringify(ing) });
-  const status = await c.kubectl(['patch', 'ingress', 'i', '--subresource=status', '--type=merge', '-p', '{"status":{"loadBalancer":{"ingress":[{"ip":"10.0.0.1"}]}}}'], as('ingress'));
-  t.is(status.code, 0, status.stderr);
-  const spec = await c.kubectl(['patch', 'ingress', 'i', '--type=merge', '-p', '{"spec":{"ingressClassName":"x"}}'], as('ingress'));
-  t.regex(spec.stderr, /User "system:hawser-ingress" cannot patch resource "ingresses"/);
-  t.is((await c.kubectl(['auth', 'can-i', 'create', 'pods'], as('ingress'))).stdout.trim(), 'no');
-  await c.ok(['delete', 'ingress', 'i']);
-});
+test.serial(
+  'the ingress controller reads as system:hawser-ingress: ingresses, classes, services, slices, secrets, nodes; it writes only ingresses/status',
+  async (t) => {
+    t.regex(await c.ok(['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}'], as('ingress')), /^system:hawser-ingress$/);
+    for (const [verb, resource] of [
+      ['watch', 'ingresses.networking.k8s.io'],
+      ['list', 'ingressclasses.networking.k8s.io'],
+      ['watch', 'services'],
+      ['watch', 'endpointslices.discovery.k8s.io'],
+      ['watch', 'secrets'],
+      ['list', 'nodes'],
+    ]) {
+      t.is((await c.ok(['auth', 'can-i', verb, resource, '-A'], as('ingress'))).trim(), 'yes', `${verb} ${resource}`);
+    }
+    const ing = {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'Ingress',
+      metadata: { name: 'i', namespace: 'default' },
+      spec: { defaultBackend: { service: { name: 'web', port: { number: 80 } } } },
+    };
+    const create = await c.kubectl(['create', '-f', '-'], { ...as('ingress'), input: JSON.stringify(ing) });
+    t.regex(create.stderr, /ingresses.networking.k8s.io is forbidden: User "system:hawser-ingress" cannot create resource "ingresses"/);
+    await c.ok(['create', '-f', '-'], { input: JSON.stringify(ing) });
+    const status = await c.kubectl(
+      ['patch', 'ingress', 'i', '--subresource=status', '--type=merge', '-p', '{"status":{"loadBalancer":{"ingress":[{"ip":"10.0.0.1"}]}}}'],
+      as('ingress'),
+    );
+    t.is(status.code, 0, status.stderr);
+    const spec = await c.kubectl(['patch', 'ingress', 'i', '--type=merge', '-p', '{"spec":{"ingressClassName":"x"}}'], as('ingress'));
+    t.regex(spec.stderr, /User "system:hawser-ingress" cannot patch resource "ingresses"/);
+    t.is((await c.kubectl(['auth', 'can-i', 'create', 'pods'], as('ingress'))).stdout.trim(), 'no');
+    await c.ok(['delete', 'ingress', 'i']);
+  },
+);

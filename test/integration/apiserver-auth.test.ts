@@ -17,22 +17,32 @@ const tokenDir = mkdtempSync(join(tmpdir(), 'hawser-tokens-'));
 const tokens = join(tokenDir, 'tokens.csv');
 writeFileSync(tokens, '# token,user,uid,"groups"\nalice-token-0123456789,alice,1001\nops-token-0123456789,ops,1002,"system:masters,ops"\n');
 
-fileCluster(async (cluster) => {
-  c = cluster;
-  n1 = await c.identity('system:node:n1', ['system:nodes']);
-  alice = c.tokenConfig('alice-token-0123456789');
-  ops = c.tokenConfig('ops-token-0123456789');
-  for (const n of ['n1', 'n2']) await c.ok(['create', '-f', '-'], { input: JSON.stringify(readyNode(n, n === 'n1' ? '10.0.0.1' : '10.0.0.2')) });
-  await c.ok(['create', 'secret', 'generic', 'used', '--from-literal=k=v']);
-  await c.ok(['create', 'secret', 'generic', 'unrelated', '--from-literal=k=v']);
-  await c.ok(['create', 'configmap', 'cfg', '--from-literal=k=v']);
-  const pod = (name: string, node: string, secret: string) => JSON.stringify({
-    apiVersion: 'v1', kind: 'Pod', metadata: { name },
-    spec: { nodeName: node, containers: [{ name: 'c', image: 'busybox', envFrom: [{ configMapRef: { name: 'cfg' } }] }], volumes: [{ name: 's', secret: { secretName: secret } }] },
-  });
-  await c.ok(['create', '-f', '-'], { input: pod('on-n1', 'n1', 'used') });
-  await c.ok(['create', '-f', '-'], { input: pod('on-n2', 'n2', 'unrelated') });
-}, { extra: { tokenAuthFile: tokens } });
+fileCluster(
+  async (cluster) => {
+    c = cluster;
+    n1 = await c.identity('system:node:n1', ['system:nodes']);
+    alice = c.tokenConfig('alice-token-0123456789');
+    ops = c.tokenConfig('ops-token-0123456789');
+    for (const n of ['n1', 'n2']) await c.ok(['create', '-f', '-'], { input: JSON.stringify(readyNode(n, n === 'n1' ? '10.0.0.1' : '10.0.0.2')) });
+    await c.ok(['create', 'secret', 'generic', 'used', '--from-literal=k=v']);
+    await c.ok(['create', 'secret', 'generic', 'unrelated', '--from-literal=k=v']);
+    await c.ok(['create', 'configmap', 'cfg', '--from-literal=k=v']);
+    const pod = (name: string, node: string, secret: string) =>
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name },
+        spec: {
+          nodeName: node,
+          containers: [{ name: 'c', image: 'busybox', envFrom: [{ configMapRef: { name: 'cfg' } }] }],
+          volumes: [{ name: 's', secret: { secretName: secret } }],
+        },
+      });
+    await c.ok(['create', '-f', '-'], { input: pod('on-n1', 'n1', 'used') });
+    await c.ok(['create', '-f', '-'], { input: pod('on-n2', 'n2', 'unrelated') });
+  },
+  { extra: { tokenAuthFile: tokens } },
+);
 test.after.always(async () => {
   rmSync(tokenDir, { recursive: true, force: true });
 });
@@ -58,7 +68,10 @@ test.serial('a node reads only the secrets and configmaps its pods use', async (
   t.regex(await c.ok(['get', 'configmap', 'cfg', '-o', 'name'], as(n1)), /configmap\/cfg/);
   const r = await c.kubectl(['get', 'secret', 'unrelated'], as(n1));
   t.is(r.code, 1);
-  t.regex(r.stderr, /secrets "unrelated" is forbidden: User "system:node:n1" cannot get resource "secrets" in API group "" in the namespace "default": no relationship found between node 'n1' and this object/);
+  t.regex(
+    r.stderr,
+    /secrets "unrelated" is forbidden: User "system:node:n1" cannot get resource "secrets" in API group "" in the namespace "default": no relationship found between node 'n1' and this object/,
+  );
   // a collection read returns the node's slice only
   t.deepEqual((await c.ok(['get', 'secrets', '-A', '-o', 'name'], as(n1))).trim().split('\n'), ['secret/used']);
   // a single-object watch of an unrelated secret is refused like a get
@@ -71,7 +84,12 @@ test.serial('a node watching all secrets sees one enter its slice when a pod usi
   await new Promise((r) => setTimeout(r, 800));
   await c.ok(['create', 'secret', 'generic', 'later', '--from-literal=k=v']);
   await c.ok(['create', '-f', '-'], {
-    input: JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'later-user' }, spec: { nodeName: 'n1', containers: [{ name: 'c', image: 'busybox', env: [{ name: 'X', valueFrom: { secretKeyRef: { name: 'later', key: 'k' } } }] }] } }),
+    input: JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'later-user' },
+      spec: { nodeName: 'n1', containers: [{ name: 'c', image: 'busybox', env: [{ name: 'X', valueFrom: { secretKeyRef: { name: 'later', key: 'k' } } }] }] },
+    }),
   });
   await c.ok(['create', 'secret', 'generic', 'noise', '--from-literal=k=v']);
   await c.ok(['delete', 'pod', 'later-user', '--grace-period=0', '--force']);
@@ -89,25 +107,57 @@ test.serial('a node lists and watches only its own pods, and may delete them and
   t.regex((await c.kubectl(['get', 'pod', 'on-n2'], as(n1))).stderr, /pods "on-n2" is forbidden: .*no relationship found between node 'n1' and this object/);
   await c.ok(['patch', 'pod', 'on-n1', '--subresource=status', '--type=merge', '-p', '{"status":{"phase":"Running"}}'], as(n1));
   t.regex((await c.kubectl(['label', 'pod', 'on-n1', 'x=y'], as(n1))).stderr, /node "n1" can only update pod status/);
-  t.regex((await c.kubectl(['patch', 'pod', 'on-n2', '--subresource=status', '--type=merge', '-p', '{"status":{"phase":"Failed"}}'], as(n1))).stderr, /forbidden/);
+  t.regex(
+    (await c.kubectl(['patch', 'pod', 'on-n2', '--subresource=status', '--type=merge', '-p', '{"status":{"phase":"Failed"}}'], as(n1))).stderr,
+    /forbidden/,
+  );
   // only mirror pods bound to itself may be created
   const plain = await c.kubectl(['run', 'sneaky', '--image=busybox', '--overrides={"spec":{"nodeName":"n1"}}'], as(n1));
   t.regex(plain.stderr, /pods "sneaky" is forbidden: pod does not have "kubernetes.io\/config.mirror" annotation, node "n1" can only create mirror pods/);
-  const mirror = (node: string) => JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: `static-${node}`, annotations: { 'kubernetes.io/config.mirror': 'h' } }, spec: { nodeName: node, containers: [{ name: 'c', image: 'busybox' }] } });
-  t.regex((await c.kubectl(['create', '-f', '-'], { ...as(n1), input: mirror('n2') })).stderr, /node "n1" can only create pods with spec.nodeName set to itself/);
+  const mirror = (node: string) =>
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: `static-${node}`, annotations: { 'kubernetes.io/config.mirror': 'h' } },
+      spec: { nodeName: node, containers: [{ name: 'c', image: 'busybox' }] },
+    });
+  t.regex(
+    (await c.kubectl(['create', '-f', '-'], { ...as(n1), input: mirror('n2') })).stderr,
+    /node "n1" can only create pods with spec.nodeName set to itself/,
+  );
   await c.ok(['create', '-f', '-'], { ...as(n1), input: mirror('n1') });
   await c.ok(['delete', 'pod', 'static-n1', '--grace-period=0', '--force'], as(n1));
   t.regex((await c.kubectl(['delete', 'pod', 'on-n2'], as(n1))).stderr, /forbidden/);
 });
 
 test.serial('a node renews only its own Lease and may post events', async (t) => {
-  const lease = (name: string) => JSON.stringify({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace: 'kube-node-lease' }, spec: { holderIdentity: name, leaseDurationSeconds: 40 } });
+  const lease = (name: string) =>
+    JSON.stringify({
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name, namespace: 'kube-node-lease' },
+      spec: { holderIdentity: name, leaseDurationSeconds: 40 },
+    });
   await c.ok(['create', '-f', '-'], { ...as(n1), input: lease('n1') });
   await c.ok(['-n', 'kube-node-lease', 'annotate', 'lease', 'n1', 'renewed=1'], as(n1));
-  t.regex((await c.kubectl(['create', '-f', '-'], { ...as(n1), input: lease('n2') })).stderr, /leases.coordination.k8s.io "n2" is forbidden: can only access node lease with the same name as the requesting node/);
+  t.regex(
+    (await c.kubectl(['create', '-f', '-'], { ...as(n1), input: lease('n2') })).stderr,
+    /leases.coordination.k8s.io "n2" is forbidden: can only access node lease with the same name as the requesting node/,
+  );
   await c.ok(['create', '-f', '-'], { input: lease('n2') });
   t.regex((await c.kubectl(['-n', 'kube-node-lease', 'get', 'lease', 'n2'], as(n1))).stderr, /forbidden/);
-  await c.ok(['create', '-f', '-'], { ...as(n1), input: JSON.stringify({ apiVersion: 'v1', kind: 'Event', metadata: { name: 'e1' }, involvedObject: { kind: 'Node', name: 'n1' }, reason: 'Test', message: 'hi', type: 'Normal' }) });
+  await c.ok(['create', '-f', '-'], {
+    ...as(n1),
+    input: JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { name: 'e1' },
+      involvedObject: { kind: 'Node', name: 'n1' },
+      reason: 'Test',
+      message: 'hi',
+      type: 'Normal',
+    }),
+  });
   t.pass();
 });
 
@@ -138,7 +188,10 @@ test.serial('kubectl auth can-i answers for admins, nodes and plain users', asyn
   t.is(asAlice.stdout.trim(), 'no');
   t.is((await c.ok(['auth', 'can-i', 'list', 'pods', '--as=bob', '--as-group=system:masters'])).trim(), 'yes');
   t.regex((await c.kubectl(['get', 'pods', '--as=alice'])).stderr, /User "alice" cannot list resource "pods"/);
-  t.regex((await c.kubectl(['get', 'pods', '--as=bob'], as(alice))).stderr, /users "bob" is forbidden: User "alice" cannot impersonate resource "users" in API group "" at the cluster scope/);
+  t.regex(
+    (await c.kubectl(['get', 'pods', '--as=bob'], as(alice))).stderr,
+    /users "bob" is forbidden: User "alice" cannot impersonate resource "users" in API group "" at the cluster scope/,
+  );
   const list = await c.ok(['auth', 'can-i', '--list'], as(alice));
   t.regex(list, /selfsubjectaccessreviews\.authorization\.k8s\.io\s+\[\]\s+\[\]\s+\[create\]/);
   t.regex(await c.ok(['auth', 'can-i', '--list']), /\*\.\*\s+\[\]\s+\[\]\s+\[\*\]/);

@@ -23,9 +23,19 @@ test.serial('bodies nested deeper than 1000 (10000 and more too) are a 400 json 
   t.is(create.status, 400, create.text.slice(0, 300));
   t.is(create.json?.reason, 'BadRequest');
   t.regex(create.json?.message, /exceeded max depth/);
-  const arrays = await send({ method: 'POST', path: '/api/v1/namespaces/default/configmaps', headers: JSON_CT, body: cm('deep', `,"x":${'['.repeat(20_000)}${']'.repeat(20_000)}`) });
+  const arrays = await send({
+    method: 'POST',
+    path: '/api/v1/namespaces/default/configmaps',
+    headers: JSON_CT,
+    body: cm('deep', `,"x":${'['.repeat(20_000)}${']'.repeat(20_000)}`),
+  });
   t.is(arrays.status, 400, arrays.text.slice(0, 300));
-  const yaml = await send({ method: 'POST', path: '/api/v1/namespaces/default/configmaps', headers: { 'content-type': 'application/yaml' }, body: `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: deep}\nx: ${'['.repeat(20_000)}${']'.repeat(20_000)}\n` });
+  const yaml = await send({
+    method: 'POST',
+    path: '/api/v1/namespaces/default/configmaps',
+    headers: { 'content-type': 'application/yaml' },
+    body: `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: deep}\nx: ${'['.repeat(20_000)}${']'.repeat(20_000)}\n`,
+  });
   t.is(yaml.status, 400, yaml.text.slice(0, 300));
   t.is((await send({ path: '/api/v1/namespaces/default/configmaps/deep' })).status, 404);
 
@@ -61,7 +71,11 @@ test.serial('bodies nested deeper than 1000 (10000 and more too) are a 400 json 
 });
 
 test.serial('a malformed percent-escape in the path is a 400, not "URI malformed"', async (t) => {
-  for (const path of ['/api/v1/namespaces/%zz/configmaps', '/api/v1/namespaces/default/configmaps/a%', '/apis/apps/v1/namespaces/default/deployments/%E0%A4%A']) {
+  for (const path of [
+    '/api/v1/namespaces/%zz/configmaps',
+    '/api/v1/namespaces/default/configmaps/a%',
+    '/apis/apps/v1/namespaces/default/deployments/%E0%A4%A',
+  ]) {
     const r = await send({ path });
     t.is(r.status, 400, `${path}: ${r.text}`);
     t.is(r.json?.reason, 'BadRequest');
@@ -75,7 +89,12 @@ test.serial('nulls in arrays of objects decode to empty objects (422 naming the 
   const nullContainer = await post(pod('{"containers":[null]}'));
   t.is(nullContainer.status, 422, nullContainer.text);
   t.is(nullContainer.json?.reason, 'Invalid');
-  t.true(nullContainer.json?.details.causes.some((x: { field: string; reason: string }) => x.field === 'spec.containers[0].name' && x.reason === 'FieldValueRequired'), nullContainer.text);
+  t.true(
+    nullContainer.json?.details.causes.some(
+      (x: { field: string; reason: string }) => x.field === 'spec.containers[0].name' && x.reason === 'FieldValueRequired',
+    ),
+    nullContainer.text,
+  );
   for (const spec of [
     '{"containers":[{"name":"c","image":"i","ports":[null],"env":[null]}]}',
     '{"containers":[{"name":"c","image":"i"}],"initContainers":[null]}',
@@ -103,11 +122,31 @@ test.serial('list and watch parameters parse as upstream: junk limit, resourceVe
     ['limit=1.5', 400, 'strconv.ParseInt: parsing "1.5": invalid syntax'],
     ['limit=abc', 400, 'strconv.ParseInt: parsing "abc": invalid syntax'],
     ['limit=1e400', 400, 'strconv.ParseInt: parsing "1e400": invalid syntax'],
-    ['resourceVersion=abc&resourceVersionMatch=Exact', 400, 'invalid resource version: resourceVersion: Invalid value: "abc": strconv.ParseUint: parsing "abc": invalid syntax'],
-    ['resourceVersion=abc&resourceVersionMatch=NotOlderThan', 400, 'invalid resource version: resourceVersion: Invalid value: "abc": strconv.ParseUint: parsing "abc": invalid syntax'],
-    ['resourceVersion=0x10&resourceVersionMatch=Exact', 400, 'invalid resource version: resourceVersion: Invalid value: "0x10": strconv.ParseUint: parsing "0x10": invalid syntax'],
-    ['resourceVersion=1&resourceVersionMatch=bogus', 422, 'ListOptions.meta.k8s.io "" is invalid: resourceVersionMatch: Unsupported value: "bogus": supported values: "Exact", "NotOlderThan", ""'],
-    [`continue=${Buffer.from('{"v":"meta.k8s.io/v1","rv":1,"start":"../../secrets/"}').toString('base64url')}`, 400, 'invalid continue token: continue key is not valid: ../../secrets/'],
+    [
+      'resourceVersion=abc&resourceVersionMatch=Exact',
+      400,
+      'invalid resource version: resourceVersion: Invalid value: "abc": strconv.ParseUint: parsing "abc": invalid syntax',
+    ],
+    [
+      'resourceVersion=abc&resourceVersionMatch=NotOlderThan',
+      400,
+      'invalid resource version: resourceVersion: Invalid value: "abc": strconv.ParseUint: parsing "abc": invalid syntax',
+    ],
+    [
+      'resourceVersion=0x10&resourceVersionMatch=Exact',
+      400,
+      'invalid resource version: resourceVersion: Invalid value: "0x10": strconv.ParseUint: parsing "0x10": invalid syntax',
+    ],
+    [
+      'resourceVersion=1&resourceVersionMatch=bogus',
+      422,
+      'ListOptions.meta.k8s.io "" is invalid: resourceVersionMatch: Unsupported value: "bogus": supported values: "Exact", "NotOlderThan", ""',
+    ],
+    [
+      `continue=${Buffer.from('{"v":"meta.k8s.io/v1","rv":1,"start":"../../secrets/"}').toString('base64url')}`,
+      400,
+      'invalid continue token: continue key is not valid: ../../secrets/',
+    ],
     ['continue=garbage!', 400, 'invalid continue token: continue key is not valid: illegal base64 data'],
     ['watch=true&timeoutSeconds=abc', 400, 'strconv.ParseInt: parsing "abc": invalid syntax'],
     ['watch=1&timeoutSeconds=99999999999999999999', 400, 'strconv.ParseInt: parsing "99999999999999999999": value out of range'],
@@ -116,7 +155,10 @@ test.serial('list and watch parameters parse as upstream: junk limit, resourceVe
     t.is(r.status, code, `${qs}: ${r.text}`);
     t.is(r.json?.message, message, qs);
   }
-  const table = await send({ path: '/api/v1/namespaces/default/configmaps?includeObject=junk', headers: { accept: 'application/json;as=Table;g=meta.k8s.io;v=v1' } });
+  const table = await send({
+    path: '/api/v1/namespaces/default/configmaps?includeObject=junk',
+    headers: { accept: 'application/json;as=Table;g=meta.k8s.io;v=v1' },
+  });
   t.is(table.status, 400, table.text);
   t.is(table.json?.message, 'unrecognized includeObject value: "junk"');
   // a negative limit is no limit, as upstream
@@ -130,7 +172,12 @@ test.serial('list and watch parameters parse as upstream: junk limit, resourceVe
 
 test.serial('a warning about a non-latin1 unknown field is sent as UTF-8, not a 500 (found by the fuzz suite)', async (t) => {
   t.is((await send({ method: 'POST', path: '/api/v1/namespaces/default/configmaps', headers: JSON_CT, body: cm('warned') })).status, 201);
-  const r = await send({ method: 'PATCH', path: '/api/v1/namespaces/default/configmaps/warned', headers: { 'content-type': 'application/strategic-merge-patch+json' }, body: '{"Ā":0}' });
+  const r = await send({
+    method: 'PATCH',
+    path: '/api/v1/namespaces/default/configmaps/warned',
+    headers: { 'content-type': 'application/strategic-merge-patch+json' },
+    body: '{"Ā":0}',
+  });
   t.is(r.status, 200, r.text);
   t.is(Buffer.from(String(r.headers.warning), 'latin1').toString('utf8'), '299 - "unknown field \\"Ā\\""');
 });
@@ -146,23 +193,60 @@ test.serial('a request target starting with "//" is a path, and "//%zz" does not
 });
 
 test.serial('a scale patch that replaces the Scale with null, and evictions with junk or huge grace periods, are not 500s', async (t) => {
-  const dep = { metadata: { name: 'sc' }, spec: { replicas: 0, selector: { matchLabels: { a: 'sc' } }, template: { metadata: { labels: { a: 'sc' } }, spec: { containers: [{ name: 'c', image: 'i' }] } } } };
+  const dep = {
+    metadata: { name: 'sc' },
+    spec: {
+      replicas: 0,
+      selector: { matchLabels: { a: 'sc' } },
+      template: { metadata: { labels: { a: 'sc' } }, spec: { containers: [{ name: 'c', image: 'i' }] } },
+    },
+  };
   t.is((await send({ method: 'POST', path: '/apis/apps/v1/namespaces/default/deployments', headers: JSON_CT, body: JSON.stringify(dep) })).status, 201);
-  const nul = await send({ method: 'PATCH', path: '/apis/apps/v1/namespaces/default/deployments/sc/scale', headers: { 'content-type': 'application/json-patch+json' }, body: '[{"op":"replace","path":"","value":null}]' });
+  const nul = await send({
+    method: 'PATCH',
+    path: '/apis/apps/v1/namespaces/default/deployments/sc/scale',
+    headers: { 'content-type': 'application/json-patch+json' },
+    body: '[{"op":"replace","path":"","value":null}]',
+  });
   t.is(nul.status, 400, nul.text);
   t.is(nul.json?.message, 'Scale in version "v1" cannot be handled as a Scale: json: cannot unmarshal null into Go value of type autoscaling.Scale');
   for (const name of ['ev1', 'ev2'])
-    t.is((await send({ method: 'POST', path: '/api/v1/namespaces/default/pods', headers: JSON_CT, body: JSON.stringify({ metadata: { name }, spec: { nodeName: 'n1', containers: [{ name: 'c', image: 'i' }] } }) })).status, 201);
-  const junk = await send({ method: 'POST', path: '/api/v1/namespaces/default/pods/ev1/eviction', headers: JSON_CT, body: '{"deleteOptions":{"gracePeriodSeconds":"abc"}}' });
+    t.is(
+      (
+        await send({
+          method: 'POST',
+          path: '/api/v1/namespaces/default/pods',
+          headers: JSON_CT,
+          body: JSON.stringify({ metadata: { name }, spec: { nodeName: 'n1', containers: [{ name: 'c', image: 'i' }] } }),
+        })
+      ).status,
+      201,
+    );
+  const junk = await send({
+    method: 'POST',
+    path: '/api/v1/namespaces/default/pods/ev1/eviction',
+    headers: JSON_CT,
+    body: '{"deleteOptions":{"gracePeriodSeconds":"abc"}}',
+  });
   t.is(junk.status, 400, junk.text);
   t.regex(junk.json?.message, /json: cannot unmarshal string into Go struct field .*gracePeriodSeconds of type int64/);
   t.falsy((await send({ path: '/api/v1/namespaces/default/pods/ev1' })).json?.metadata?.deletionTimestamp);
   // a number past int64 is refused as Go's decoder refuses it
-  const past = await send({ method: 'POST', path: '/api/v1/namespaces/default/pods/ev2/eviction', headers: JSON_CT, body: '{"deleteOptions":{"gracePeriodSeconds":1e300}}' });
+  const past = await send({
+    method: 'POST',
+    path: '/api/v1/namespaces/default/pods/ev2/eviction',
+    headers: JSON_CT,
+    body: '{"deleteOptions":{"gracePeriodSeconds":1e300}}',
+  });
   t.is(past.status, 400, past.text);
   t.regex(past.json?.message, /cannot unmarshal number 1e\+?300 into Go struct field .*gracePeriodSeconds of type int64/);
   // any int64 is a valid grace period: the deletion timestamp stops at year 9999
-  const huge = await send({ method: 'POST', path: '/api/v1/namespaces/default/pods/ev2/eviction', headers: JSON_CT, body: '{"deleteOptions":{"gracePeriodSeconds":9007199254740991}}' });
+  const huge = await send({
+    method: 'POST',
+    path: '/api/v1/namespaces/default/pods/ev2/eviction',
+    headers: JSON_CT,
+    body: '{"deleteOptions":{"gracePeriodSeconds":9007199254740991}}',
+  });
   t.is(huge.status, 201, huge.text);
   t.is((await send({ path: '/api/v1/namespaces/default/pods/ev2' })).json?.metadata?.deletionTimestamp, '9999-12-31T23:59:59Z');
 });

@@ -34,7 +34,9 @@ async function writeUntilKilled(c: Client, round: number, acked: Acked, killAfte
     for (let i = 0; i < 100_000; i++) {
       const name = `r${round}-w${w}-${i}`;
       const value = `${name}:${Math.random().toString(36).slice(2)}`;
-      const r = await c.request('POST', '/api/v1/namespaces/default/configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { v: value } }).catch(() => undefined);
+      const r = await c
+        .request('POST', '/api/v1/namespaces/default/configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { v: value } })
+        .catch(() => undefined);
       if (!r || r.status !== 201) return;
       acked.creates.set(name, value);
       maybeKill();
@@ -42,7 +44,9 @@ async function writeUntilKilled(c: Client, round: number, acked: Acked, killAfte
   };
   const updater = async () => {
     for (let n = acked.counter + 1; n < acked.counter + 100_000; n++) {
-      const r = await c.request('PATCH', '/api/v1/namespaces/default/configmaps/counter', { data: { n: String(n) } }, 'application/merge-patch+json').catch(() => undefined);
+      const r = await c
+        .request('PATCH', '/api/v1/namespaces/default/configmaps/counter', { data: { n: String(n) } }, 'application/merge-patch+json')
+        .catch(() => undefined);
       if (!r || r.status !== 200) return;
       acked.counter = Math.max(acked.counter, n);
       maybeKill();

@@ -69,7 +69,10 @@ test.serial('CRD rules: self, oldSelf, messageExpression, reason, fieldPath, sta
   t.notRegex(bad.stderr, /max may not decrease/, 'a transition rule does not run on create');
   const typed = await c.kubectl(['create', '-f', '-'], { input: w('w-2', '{min: "five", max: 3, tags: [b, a], ports: {}}') });
   t.regex(typed.stderr, /spec.min: Invalid value: "string": spec.min in body must be of type integer: "string"/);
-  t.regex(typed.stderr, /<nil>: Invalid value: "null": some validation rules were not checked because the object was invalid; correct the existing errors to complete validation/);
+  t.regex(
+    typed.stderr,
+    /<nil>: Invalid value: "null": some validation rules were not checked because the object was invalid; correct the existing errors to complete validation/,
+  );
   t.notRegex(typed.stderr, /tags must be sorted/);
   const root = await c.kubectl(['create', '-f', '-'], { input: w('x-1', '{min: 1, max: 3, tags: [a], ports: {}}') });
   t.regex(root.stderr, /The Widget "x-1" is invalid: <nil>: Invalid value: "object": name must start with w-/);
@@ -87,25 +90,54 @@ test.serial('a rule that does not compile or names an unknown variable refuses t
   const bad = widgets(`            x-kubernetes-validations:
             - {rule: "self.min <"}
             - {rule: "other.min > 0"}
-            - {rule: "self.min > 0", reason: Sometimes}`).replace(/widgets\.cel|plural: widgets|singular: widget|kind: Widget, listKind: WidgetList/g, (m) =>
-    ({ 'widgets.cel': 'gadgets.cel', 'plural: widgets': 'plural: gadgets', 'singular: widget': 'singular: gadget', 'kind: Widget, listKind: WidgetList': 'kind: Gadget, listKind: GadgetList' })[m]!);
+            - {rule: "self.min > 0", reason: Sometimes}`).replace(
+    /widgets\.cel|plural: widgets|singular: widget|kind: Widget, listKind: WidgetList/g,
+    (m) =>
+      ({
+        'widgets.cel': 'gadgets.cel',
+        'plural: widgets': 'plural: gadgets',
+        'singular: widget': 'singular: gadget',
+        'kind: Widget, listKind: WidgetList': 'kind: Gadget, listKind: GadgetList',
+      })[m]!,
+  );
   const r = await c.kubectl(['create', '-f', '-'], { input: bad });
   t.is(r.code, 1);
-  t.regex(r.stderr, /spec.versions\[0\].schema.openAPIV3Schema.properties\[spec\].x-kubernetes-validations\[0\].rule: Invalid value: "self.min <": compilation failed: ERROR: <input>:1:\d+: /);
+  t.regex(
+    r.stderr,
+    /spec.versions\[0\].schema.openAPIV3Schema.properties\[spec\].x-kubernetes-validations\[0\].rule: Invalid value: "self.min <": compilation failed: ERROR: <input>:1:\d+: /,
+  );
   t.regex(r.stderr, /x-kubernetes-validations\[1\].rule: Invalid value: "other.min > 0": compilation failed: ERROR: <input>: undeclared reference to 'other'/);
-  t.regex(r.stderr, /x-kubernetes-validations\[2\].reason: Unsupported value: "Sometimes": supported values: "FieldValueInvalid", "FieldValueForbidden", "FieldValueRequired", "FieldValueDuplicate"/);
+  t.regex(
+    r.stderr,
+    /x-kubernetes-validations\[2\].reason: Unsupported value: "Sometimes": supported values: "FieldValueInvalid", "FieldValueForbidden", "FieldValueRequired", "FieldValueDuplicate"/,
+  );
   t.is((await c.kubectl(['get', 'crd', 'gadgets.cel.example.com'])).code, 1);
 });
 
 test.serial('a rule whose cost bound exceeds the per-call limit is not run and says so', async (t) => {
   await c.ok(['apply', '-f', '-'], {
     input: widgets(`            x-kubernetes-validations:
-            - {rule: "self.tags.all(a, self.tags.all(b, self.tags.all(c, a + b + c != '')))", message: "never"}`).replace(/widgets\.cel|plural: widgets|singular: widget|kind: Widget, listKind: WidgetList/g, (m) =>
-      ({ 'widgets.cel': 'costs.cel', 'plural: widgets': 'plural: costs', 'singular: widget': 'singular: cost', 'kind: Widget, listKind: WidgetList': 'kind: Cost, listKind: CostList' })[m]!),
+            - {rule: "self.tags.all(a, self.tags.all(b, self.tags.all(c, a + b + c != '')))", message: "never"}`).replace(
+      /widgets\.cel|plural: widgets|singular: widget|kind: Widget, listKind: WidgetList/g,
+      (m) =>
+        ({
+          'widgets.cel': 'costs.cel',
+          'plural: widgets': 'plural: costs',
+          'singular: widget': 'singular: cost',
+          'kind: Widget, listKind: WidgetList': 'kind: Cost, listKind: CostList',
+        })[m]!,
+    ),
   });
   await c.ok(['wait', '--for=condition=Established', 'crd/costs.cel.example.com', '--timeout=20s']);
   const tags = Array.from({ length: 200 }, (_, i) => `t${i}`);
-  const r = await c.kubectl(['create', '-f', '-'], { input: JSON.stringify({ apiVersion: 'cel.example.com/v1', kind: 'Cost', metadata: { name: 'w-big' }, spec: { tags } }) });
-  t.regex(r.stderr, /spec: Invalid value: "object": 'operation cancelled: actual cost limit exceeded': no further validation rules will be run due to call cost exceeds limit for rule: never/);
-  await c.ok(['create', '-f', '-'], { input: JSON.stringify({ apiVersion: 'cel.example.com/v1', kind: 'Cost', metadata: { name: 'w-small' }, spec: { tags: ['a', 'b'] } }) });
+  const r = await c.kubectl(['create', '-f', '-'], {
+    input: JSON.stringify({ apiVersion: 'cel.example.com/v1', kind: 'Cost', metadata: { name: 'w-big' }, spec: { tags } }),
+  });
+  t.regex(
+    r.stderr,
+    /spec: Invalid value: "object": 'operation cancelled: actual cost limit exceeded': no further validation rules will be run due to call cost exceeds limit for rule: never/,
+  );
+  await c.ok(['create', '-f', '-'], {
+    input: JSON.stringify({ apiVersion: 'cel.example.com/v1', kind: 'Cost', metadata: { name: 'w-small' }, spec: { tags: ['a', 'b'] } }),
+  });
 });

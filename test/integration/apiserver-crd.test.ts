@@ -8,10 +8,13 @@ import { fileCluster } from './_file-cluster.ts';
 
 let c: Cluster;
 
-fileCluster((cluster) => {
-  // the collector reads discovery every 500 ms here (30 s by default) so that it sees CRDs come and go
-  c = cluster;
-}, { extra: { gcRediscoverMs: 500 } });
+fileCluster(
+  (cluster) => {
+    // the collector reads discovery every 500 ms here (30 s by default) so that it sees CRDs come and go
+    c = cluster;
+  },
+  { extra: { gcRediscoverMs: 500 } },
+);
 
 const widgetCRD = (over: Record<string, unknown> = {}) => ({
   apiVersion: 'apiextensions.k8s.io/v1',
@@ -23,8 +26,13 @@ const widgetCRD = (over: Record<string, unknown> = {}) => ({
     names: { plural: 'widgets', singular: 'widget', kind: 'Widget', shortNames: ['wd'], categories: ['all'] },
     versions: [
       {
-        name: 'v1', served: true, storage: true,
-        subresources: { status: {}, scale: { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas', labelSelectorPath: '.status.selector' } },
+        name: 'v1',
+        served: true,
+        storage: true,
+        subresources: {
+          status: {},
+          scale: { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas', labelSelectorPath: '.status.selector' },
+        },
         additionalPrinterColumns: [
           { name: 'Replicas', type: 'integer', jsonPath: '.spec.replicas' },
           { name: 'Color', type: 'string', jsonPath: '.spec.color' },
@@ -52,7 +60,11 @@ const widgetCRD = (over: Record<string, unknown> = {}) => ({
         },
       },
       {
-        name: 'v1beta1', served: true, storage: false, deprecated: true, deprecationWarning: 'example.com/v1beta1 Widget is deprecated; use example.com/v1',
+        name: 'v1beta1',
+        served: true,
+        storage: false,
+        deprecated: true,
+        deprecationWarning: 'example.com/v1beta1 Widget is deprecated; use example.com/v1',
         schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
       },
       { name: 'v1alpha1', served: false, storage: false, schema: { openAPIV3Schema: { type: 'object' } } },
@@ -61,14 +73,18 @@ const widgetCRD = (over: Record<string, unknown> = {}) => ({
   },
 });
 
-const widget = (name: string, spec: Record<string, unknown>, apiVersion = 'example.com/v1') => JSON.stringify({ apiVersion, kind: 'Widget', metadata: { name, namespace: 'default', labels: { app: name } }, spec });
+const widget = (name: string, spec: Record<string, unknown>, apiVersion = 'example.com/v1') =>
+  JSON.stringify({ apiVersion, kind: 'Widget', metadata: { name, namespace: 'default', labels: { app: name } }, spec });
 
 test.serial('a CRD is Established with its accepted names, and its objects are served through kubectl', async (t) => {
   await c.ok(['apply', '-f', '-'], { input: JSON.stringify(widgetCRD()) });
   await c.ok(['wait', '--for=condition=Established', 'crd/widgets.example.com', '--timeout=20s']);
   const crd = JSON.parse(await c.ok(['get', 'crd', 'widgets.example.com', '-o', 'json']));
   t.like(crd.status.acceptedNames, { plural: 'widgets', singular: 'widget', kind: 'Widget', listKind: 'WidgetList', shortNames: ['wd'] });
-  t.like(crd.status.conditions.find((x: { type: string }) => x.type === 'NamesAccepted'), { status: 'True', reason: 'NoConflicts' });
+  t.like(
+    crd.status.conditions.find((x: { type: string }) => x.type === 'NamesAccepted'),
+    { status: 'True', reason: 'NoConflicts' },
+  );
   t.deepEqual(crd.status.storedVersions, ['v1']);
 
   await c.ok(['apply', '--validate=false', '-f', '-'], { input: widget('w1', { color: 'red', unknownField: 1, extra: { anything: { goes: true } } }) });
@@ -155,13 +171,30 @@ test.serial('versions: another served version reads the same objects, deprecated
 
 test.serial('bad CRDs are refused naming the field and nothing is stored', async (t) => {
   const cases: [Record<string, unknown>, RegExp][] = [
-    [{ ...widgetCRD(), metadata: { name: 'gadgets.example.com' } }, /metadata.name: Invalid value: "gadgets.example.com": must be spec.names.plural\+"."\+spec.group/],
+    [
+      { ...widgetCRD(), metadata: { name: 'gadgets.example.com' } },
+      /metadata.name: Invalid value: "gadgets.example.com": must be spec.names.plural\+"."\+spec.group/,
+    ],
     [widgetCRD({ group: 'example' }), /spec.group: Invalid value: "example": should be a domain with at least one dot/],
     [widgetCRD({ scope: 'Global' }), /spec.scope: Unsupported value: "Global": supported values: "Cluster", "Namespaced"/],
-    [widgetCRD({ versions: [{ name: 'v1', served: true, storage: false, schema: { openAPIV3Schema: { type: 'object' } } }] }), /spec.versions: Invalid value: .*must have exactly one version marked as storage version/],
+    [
+      widgetCRD({ versions: [{ name: 'v1', served: true, storage: false, schema: { openAPIV3Schema: { type: 'object' } } }] }),
+      /spec.versions: Invalid value: .*must have exactly one version marked as storage version/,
+    ],
     [widgetCRD({ versions: [{ name: 'v1', served: true, storage: true }] }), /spec.versions\[0\].schema.openAPIV3Schema: Required value: schemas are required/],
-    [widgetCRD({ versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', properties: { spec: { properties: { a: { type: 'string' } } } } } } }] }),
-      /spec.versions\[0\].schema.openAPIV3Schema.properties\[spec\].type: Required value: must not be empty for specified object fields/],
+    [
+      widgetCRD({
+        versions: [
+          {
+            name: 'v1',
+            served: true,
+            storage: true,
+            schema: { openAPIV3Schema: { type: 'object', properties: { spec: { properties: { a: { type: 'string' } } } } } },
+          },
+        ],
+      }),
+      /spec.versions\[0\].schema.openAPIV3Schema.properties\[spec\].type: Required value: must not be empty for specified object fields/,
+    ],
   ];
   for (const [crd, msg] of cases) {
     const name = (crd.metadata as { name: string }).name;
@@ -176,18 +209,29 @@ test.serial('bad CRDs are refused naming the field and nothing is stored', async
 test.serial('a CRD whose names clash with a built-in is not accepted', async (t) => {
   await c.ok(['create', '-f', '-'], {
     input: JSON.stringify({
-      apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition',
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
       metadata: { name: 'roles.rbac.authorization.k8s.io', annotations: { 'api-approved.kubernetes.io': 'unapproved, testing' } },
-      spec: { group: 'rbac.authorization.k8s.io', scope: 'Namespaced', names: { plural: 'roles', kind: 'Thing' },
-        versions: [{ name: 'v9', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object' } } }] },
+      spec: {
+        group: 'rbac.authorization.k8s.io',
+        scope: 'Namespaced',
+        names: { plural: 'roles', kind: 'Thing' },
+        versions: [{ name: 'v9', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object' } } }],
+      },
     }),
   });
   const crd = await until('names decided', async () => {
     const o = JSON.parse(await c.ok(['get', 'crd', 'roles.rbac.authorization.k8s.io', '-o', 'json']));
     return o.status?.conditions?.length ? o : undefined;
   });
-  t.like(crd.status.conditions.find((x: { type: string }) => x.type === 'NamesAccepted'), { status: 'False', reason: 'PluralConflict', message: '"roles" is already in use' });
-  t.like(crd.status.conditions.find((x: { type: string }) => x.type === 'Established'), { status: 'False', reason: 'NotAccepted' });
+  t.like(
+    crd.status.conditions.find((x: { type: string }) => x.type === 'NamesAccepted'),
+    { status: 'False', reason: 'PluralConflict', message: '"roles" is already in use' },
+  );
+  t.like(
+    crd.status.conditions.find((x: { type: string }) => x.type === 'Established'),
+    { status: 'False', reason: 'NotAccepted' },
+  );
   t.is((await c.kubectl(['get', '--raw', '/apis/rbac.authorization.k8s.io/v9/roles'])).code, 1);
   await c.ok(['delete', 'crd', 'roles.rbac.authorization.k8s.io']);
 });
@@ -222,9 +266,11 @@ test.serial('the garbage collector deletes a custom object whose owner is gone',
 /** apiserver_request_total and apiserver_longrunning_requests (open watches) for one resource. */
 async function requestsFor(resource: string): Promise<{ total: number; watching: number }> {
   const text = await c.ok(['get', '--raw', '/metrics']);
-  const sum = (metric: string) => text.split('\n')
-    .filter((l) => l.startsWith(`${metric}{`) && l.includes(`resource="${resource}"`))
-    .reduce((n, l) => n + Number(l.split(' ').pop()), 0);
+  const sum = (metric: string) =>
+    text
+      .split('\n')
+      .filter((l) => l.startsWith(`${metric}{`) && l.includes(`resource="${resource}"`))
+      .reduce((n, l) => n + Number(l.split(' ').pop()), 0);
   return { total: sum('apiserver_request_total'), watching: sum('apiserver_longrunning_requests') };
 }
 
@@ -248,6 +294,6 @@ test.serial('the garbage collector stops watching a custom resource once its CRD
   const before = await requestsFor('gadgets');
   await new Promise((r) => setTimeout(r, 3_000));
   const after = await requestsFor('gadgets');
-  t.is(after.watching, 0, 'a watch on a deleted CRD\'s resource stayed open');
-  t.is(after.total, before.total, 'requests for a deleted CRD\'s resource kept coming');
+  t.is(after.watching, 0, "a watch on a deleted CRD's resource stayed open");
+  t.is(after.total, before.total, "requests for a deleted CRD's resource kept coming");
 });

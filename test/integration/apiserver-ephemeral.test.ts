@@ -19,7 +19,14 @@ fileCluster(async (cluster, own) => {
   c = cluster;
   admin = own(rawClient(c.admin));
   await c.ok(['create', 'namespace', NS]);
-  await c.ok(['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web', namespace: NS }, spec: { containers: [{ name: 'app', image: 'registry.hawser.local/app:1' }], initContainers: [{ name: 'init', image: 'registry.hawser.local/app:1' }] } }) });
+  await c.ok(['apply', '-f', '-'], {
+    input: JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'web', namespace: NS },
+      spec: { containers: [{ name: 'app', image: 'registry.hawser.local/app:1' }], initContainers: [{ name: 'init', image: 'registry.hawser.local/app:1' }] },
+    }),
+  });
 });
 
 const debugger1 = { name: 'dbg', image: 'registry.hawser.local/debian:12', targetContainerName: 'app', stdin: true, tty: true };
@@ -30,7 +37,12 @@ test.serial('kubectl debug adds an ephemeral container targeting a container; GE
   const r = await admin.request('GET', SUB);
   t.is(r.status, 200);
   t.is(r.body.kind, 'Pod');
-  t.like(r.body.spec.ephemeralContainers[0], { name: 'kdebug', image: 'registry.hawser.local/debian:12', targetContainerName: 'app', terminationMessagePolicy: 'File' });
+  t.like(r.body.spec.ephemeralContainers[0], {
+    name: 'kdebug',
+    image: 'registry.hawser.local/debian:12',
+    targetContainerName: 'app',
+    terminationMessagePolicy: 'File',
+  });
 });
 
 test.serial('a strategic merge patch adds another; existing ones may be neither changed nor removed', async (t) => {
@@ -43,7 +55,16 @@ test.serial('a strategic merge patch adds another; existing ones may be neither 
   pod.spec.ephemeralContainers = pod.spec.ephemeralContainers.filter((e: { name: string }) => e.name !== 'kdebug');
   const removed = await admin.request('PUT', SUB, pod);
   t.is(removed.status, 422);
-  t.like(removed.body, { reason: 'Invalid', details: { name: 'web', kind: 'Pod', causes: [{ reason: 'FieldValueForbidden', field: 'spec.ephemeralContainers', message: 'Forbidden: existing ephemeral containers "kdebug" may not be removed\n' }] } });
+  t.like(removed.body, {
+    reason: 'Invalid',
+    details: {
+      name: 'web',
+      kind: 'Pod',
+      causes: [
+        { reason: 'FieldValueForbidden', field: 'spec.ephemeralContainers', message: 'Forbidden: existing ephemeral containers "kdebug" may not be removed\n' },
+      ],
+    },
+  });
   const changed = await admin.request('PATCH', SUB, { spec: { ephemeralContainers: [{ name: 'dbg', image: 'registry.hawser.local/other:1' }] } }, SMP);
   t.is(changed.status, 422);
   t.is(changed.body.details.causes[0].field, 'spec.ephemeralContainers[dbg]');
@@ -53,11 +74,27 @@ test.serial('a strategic merge patch adds another; existing ones may be neither 
 });
 
 test.serial('validation: unique names across all containers, an existing non-ephemeral target, no ports/probes/resources', async (t) => {
-  const r = await admin.request('PATCH', SUB, { spec: { ephemeralContainers: [
-    { name: 'app', image: 'x' },
-    { name: 'e2', image: 'x', targetContainerName: 'nope', ports: [{ containerPort: 80 }], readinessProbe: { exec: { command: ['true'] } }, resources: { limits: { cpu: '1' } } },
-    { name: 'e3', image: 'x', targetContainerName: 'dbg' },
-  ] } }, SMP);
+  const r = await admin.request(
+    'PATCH',
+    SUB,
+    {
+      spec: {
+        ephemeralContainers: [
+          { name: 'app', image: 'x' },
+          {
+            name: 'e2',
+            image: 'x',
+            targetContainerName: 'nope',
+            ports: [{ containerPort: 80 }],
+            readinessProbe: { exec: { command: ['true'] } },
+            resources: { limits: { cpu: '1' } },
+          },
+          { name: 'e3', image: 'x', targetContainerName: 'dbg' },
+        ],
+      },
+    },
+    SMP,
+  );
   t.is(r.status, 422);
   // the patch merges by name and, as upstream orders a merged list, the patch's new elements come
   // first (kdebug and dbg, server-only, follow them): indexes 0, 1, 2
@@ -69,12 +106,18 @@ test.serial('validation: unique names across all containers, an existing non-eph
     'FieldValueForbidden spec.ephemeralContainers[1].resources',
     'FieldValueForbidden spec.ephemeralContainers[1].readinessProbe',
     'FieldValueNotFound spec.ephemeralContainers[2].targetContainerName',
-  ]) t.true(causes.includes(want), `${want} in ${JSON.stringify(causes)}`);
+  ])
+    t.true(causes.includes(want), `${want} in ${JSON.stringify(causes)}`);
   t.true(r.body.details.causes.some((x: { message: string }) => x.message === 'Forbidden: cannot be set for an Ephemeral Container'));
 });
 
 test.serial('a Pod cannot be created with ephemeral containers, nor get them through a plain update; POST on the subresource is 405', async (t) => {
-  const create = await admin.request('POST', `/api/v1/namespaces/${NS}/pods`, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p2' }, spec: { containers: [{ name: 'a', image: 'x' }], ephemeralContainers: [{ name: 'e', image: 'x' }] } });
+  const create = await admin.request('POST', `/api/v1/namespaces/${NS}/pods`, {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'p2' },
+    spec: { containers: [{ name: 'a', image: 'x' }], ephemeralContainers: [{ name: 'e', image: 'x' }] },
+  });
   t.is(create.status, 422);
   t.like(create.body.details.causes[0], { reason: 'FieldValueForbidden', field: 'spec.ephemeralContainers', message: 'Forbidden: cannot be set on create' });
   const pod = (await admin.request('GET', POD)).body;

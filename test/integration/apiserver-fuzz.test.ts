@@ -9,7 +9,22 @@ import fc from 'fast-check';
 import { etcdAvailable } from '../support/etcd-server.ts';
 import { type Cluster, readyNode, startCluster } from './_apiserver-kit.ts';
 import { rawClient, type Send } from './_raw-client.ts';
-import { bodyCase, subresourceCase, described, describe as describeCase, fixture, type FuzzCase, headerCase, KINDS, NODE, NS, patchCase, pathCase, queryCase, type Who } from './_fuzz-arbitraries.ts';
+import {
+  bodyCase,
+  subresourceCase,
+  described,
+  describe as describeCase,
+  fixture,
+  type FuzzCase,
+  headerCase,
+  KINDS,
+  NODE,
+  NS,
+  patchCase,
+  pathCase,
+  queryCase,
+  type Who,
+} from './_fuzz-arbitraries.ts';
 
 const SEED = Number(process.env.HAWSER_FUZZ_SEED ?? 24_2026);
 const BUDGET_MS = Number(process.env.HAWSER_FUZZ_MS ?? 60_000);
@@ -17,7 +32,11 @@ const BUDGET_MS = Number(process.env.HAWSER_FUZZ_MS ?? 60_000);
 type Clients = Record<Who, Send & { close(): void }>;
 
 /** Own properties (and their values) of the prototypes a polluting key would reach. */
-const PROTOS: [string, object][] = [['Object.prototype', Object.prototype], ['Array.prototype', Array.prototype], ['Function.prototype', Function.prototype]];
+const PROTOS: [string, object][] = [
+  ['Object.prototype', Object.prototype],
+  ['Array.prototype', Array.prototype],
+  ['Function.prototype', Function.prototype],
+];
 const snapshot = () => new Map(PROTOS.map(([n, p]) => [n, new Map(Reflect.ownKeys(p).map((k) => [k, Object.getOwnPropertyDescriptor(p, k)?.value]))]));
 
 /** What changed on the prototypes since the snapshot (and puts them back, so the next case runs clean). */
@@ -56,7 +75,10 @@ async function fingerprint(admin: Send, plural?: string): Promise<Fingerprint> {
       const { 'deployment.kubernetes.io/revision': _rev, ...ann } = annotations ?? {};
       // the scheduler binds a pending pod on its own (spec.nodeName) whenever a node suits it
       const spec = k.plural === 'pods' && o.spec ? { ...o.spec, nodeName: undefined } : o.spec;
-      out.set(`${k.plural}/${o.metadata.name}`, { fp: JSON.stringify({ ...o, spec, status: undefined, metadata: { ...meta, annotations: ann } }), deleting: !!o.metadata.deletionTimestamp });
+      out.set(`${k.plural}/${o.metadata.name}`, {
+        fp: JSON.stringify({ ...o, spec, status: undefined, metadata: { ...meta, annotations: ann } }),
+        deleting: !!o.metadata.deletionTimestamp,
+      });
     }
   }
   return out;
@@ -144,7 +166,10 @@ async function tearDown(s: { c: Cluster; clients: Clients } | undefined): Promis
 
 const newTally = (): Tally => ({ known: new Map(), cases: 0, byWho: { admin: 0, user: 0, node: 0 }, byStatus: new Map() });
 const summary = (t: Tally) =>
-  `${t.cases} cases (admin ${t.byWho.admin}, user ${t.byWho.user}, node ${t.byWho.node}); statuses ${[...t.byStatus].sort(([a], [b]) => a - b).map(([s, n]) => `${s}:${n}`).join(' ')}`;
+  `${t.cases} cases (admin ${t.byWho.admin}, user ${t.byWho.user}, node ${t.byWho.node}); statuses ${[...t.byStatus]
+    .sort(([a], [b]) => a - b)
+    .map(([s, n]) => `${s}:${n}`)
+    .join(' ')}`;
 
 const FAMILIES: [string, fc.Arbitrary<FuzzCase>, number][] = [
   ['bodies', bodyCase, 0.2],
@@ -158,17 +183,22 @@ const FAMILIES: [string, fc.Arbitrary<FuzzCase>, number][] = [
 async function fuzz(t: ExecutionContext, clients: Clients, name: string, arb: fc.Arbitrary<FuzzCase>, ms: number, tally: Tally): Promise<void> {
   const protos = snapshot();
   const own = newTally();
-  const details = await fc.check(fc.asyncProperty(arb.map(described), (c) => runCase(clients, c, own, protos)), {
-    seed: SEED,
-    numRuns: 1_000_000,
-    interruptAfterTimeLimit: ms,
-    markInterruptAsFailure: false,
-    // a failure shrinks for at most as long again
-    skipAllAfterTimeLimit: 2 * ms,
-  });
+  const details = await fc.check(
+    fc.asyncProperty(arb.map(described), (c) => runCase(clients, c, own, protos)),
+    {
+      seed: SEED,
+      numRuns: 1_000_000,
+      interruptAfterTimeLimit: ms,
+      markInterruptAsFailure: false,
+      // a failure shrinks for at most as long again
+      skipAllAfterTimeLimit: 2 * ms,
+    },
+  );
   if (details.failed) {
     const cause = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
-    throw new Error(`${name}: ${cause}\nafter ${details.numRuns} cases, shrunk ${details.numShrinks} times; counterexample:\n${details.counterexample?.map(describeCase).join('\n')}\nreplay: HAWSER_FUZZ_SEED=${SEED} (path ${details.counterexamplePath})`);
+    throw new Error(
+      `${name}: ${cause}\nafter ${details.numRuns} cases, shrunk ${details.numShrinks} times; counterexample:\n${details.counterexample?.map(describeCase).join('\n')}\nreplay: HAWSER_FUZZ_SEED=${SEED} (path ${details.counterexamplePath})`,
+    );
   }
   tally.cases += own.cases;
   for (const w of Object.keys(own.byWho) as Who[]) tally.byWho[w] += own.byWho[w];

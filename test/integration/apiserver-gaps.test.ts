@@ -18,10 +18,14 @@ fileCluster((cluster) => {
 const json = async (args: string[]) => JSON.parse(await c.ok([...args, '-o', 'json']));
 
 test.serial('kubectl create -f of a v1 List validates against /openapi/v2 (protobuf) and creates each item', async (t) => {
-  const list = { apiVersion: 'v1', kind: 'List', items: [
-    { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'list-cm' }, data: { a: 'b' } },
-    { apiVersion: 'v1', kind: 'Service', metadata: { name: 'list-svc' }, spec: { selector: { a: 'b' }, ports: [{ port: 80 }] } },
-  ] };
+  const list = {
+    apiVersion: 'v1',
+    kind: 'List',
+    items: [
+      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'list-cm' }, data: { a: 'b' } },
+      { apiVersion: 'v1', kind: 'Service', metadata: { name: 'list-svc' }, spec: { selector: { a: 'b' }, ports: [{ port: 80 }] } },
+    ],
+  };
   const out = await c.ok(['create', '-f', '-'], { input: JSON.stringify(list) });
   t.regex(out, /configmap\/list-cm created/);
   t.regex(out, /service\/list-svc created/);
@@ -29,20 +33,36 @@ test.serial('kubectl create -f of a v1 List validates against /openapi/v2 (proto
   t.is(doc.swagger, '2.0');
   t.deepEqual(doc.definitions['io.k8s.api.core.v1.Pod']['x-kubernetes-group-version-kind'], [{ group: '', version: 'v1', kind: 'Pod' }]);
   // client-side validation from the v2 document catches a wrong type before anything is sent
-  const bad = await c.kubectl(['create', '--validate=true', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'bad' }, data: 5 }] }) });
+  const bad = await c.kubectl(['create', '--validate=true', '-f', '-'], {
+    input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'bad' }, data: 5 }] }),
+  });
   t.not(bad.code, 0, bad.stdout);
 });
 
 test.serial('a ReplicationController runs, scales and owns its pods; kubectl prints and describes it', async (t) => {
-  const rc = { apiVersion: 'v1', kind: 'ReplicationController', metadata: { name: 'rc1' },
-    spec: { replicas: 2, template: { metadata: { labels: { app: 'rc1' } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } } } };
+  const rc = {
+    apiVersion: 'v1',
+    kind: 'ReplicationController',
+    metadata: { name: 'rc1' },
+    spec: { replicas: 2, template: { metadata: { labels: { app: 'rc1' } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } } },
+  };
   await c.ok(['create', '-f', '-'], { input: JSON.stringify(rc) });
   const stored = await json(['get', 'rc', 'rc1']);
   t.deepEqual(stored.spec.selector, { app: 'rc1' }, 'selector defaulted from the template labels');
   t.deepEqual(stored.metadata.labels, { app: 'rc1' }, 'labels defaulted from the template labels');
   const pods = async () => (await json(['get', 'pods', '-l', 'app=rc1'])).items.filter((p: any) => !p.metadata.deletionTimestamp);
-  const first = await until('2 pods', async () => { const p = await pods(); return p.length === 2 && p; }, 20_000);
-  t.deepEqual(first.map((p: any) => p.metadata.ownerReferences?.[0]?.kind), ['ReplicationController', 'ReplicationController']);
+  const first = await until(
+    '2 pods',
+    async () => {
+      const p = await pods();
+      return p.length === 2 && p;
+    },
+    20_000,
+  );
+  t.deepEqual(
+    first.map((p: any) => p.metadata.ownerReferences?.[0]?.kind),
+    ['ReplicationController', 'ReplicationController'],
+  );
   await c.ok(['scale', 'rc', 'rc1', '--replicas=3']);
   await until('3 pods', async () => (await pods()).length === 3, 20_000);
   t.is((await json(['get', 'rc', 'rc1'])).status.replicas !== undefined, true);
@@ -54,7 +74,12 @@ test.serial('a ReplicationController runs, scales and owns its pods; kubectl pri
 });
 
 test.serial('PodTemplates are served with defaulting and a table', async (t) => {
-  const pt = { apiVersion: 'v1', kind: 'PodTemplate', metadata: { name: 'pt1' }, template: { metadata: { labels: { a: 'b' } }, spec: { containers: [{ name: 'c', image: 'img:1' }] } } };
+  const pt = {
+    apiVersion: 'v1',
+    kind: 'PodTemplate',
+    metadata: { name: 'pt1' },
+    template: { metadata: { labels: { a: 'b' } }, spec: { containers: [{ name: 'c', image: 'img:1' }] } },
+  };
   await c.ok(['create', '-f', '-'], { input: JSON.stringify(pt) });
   t.is((await json(['get', 'podtemplate', 'pt1'])).template.spec.containers[0].imagePullPolicy, 'IfNotPresent');
   t.regex(await c.ok(['get', 'podtemplates']), /pt1\s+c\s+img:1\s+a=b/);
@@ -63,18 +88,45 @@ test.serial('PodTemplates are served with defaulting and a table', async (t) => 
 test.serial('a ResourceQuota reports hard and used, and refuses a create past hard with 403 exceeded quota', async (t) => {
   await c.ok(['create', 'namespace', 'quota-ns']);
   await c.ok(['create', 'quota', 'q', '-n', 'quota-ns', '--hard=pods=1,configmaps=1000000,requests.cpu=1']);
-  const q = await until('status.used', async () => { const o = await json(['get', 'quota', 'q', '-n', 'quota-ns']); return o.status?.used && o; }, 20_000);
+  const q = await until(
+    'status.used',
+    async () => {
+      const o = await json(['get', 'quota', 'q', '-n', 'quota-ns']);
+      return o.status?.used && o;
+    },
+    20_000,
+  );
   t.deepEqual(q.spec.hard, { pods: '1', configmaps: '1M', 'requests.cpu': '1' });
   t.deepEqual(q.status.hard, q.spec.hard);
   t.is(q.status.used.pods, '0');
-  await c.ok(['run', 'p1', '-n', 'quota-ns', '--image=busybox', '--overrides', JSON.stringify({ spec: { containers: [{ name: 'p1', image: 'busybox', resources: { requests: { cpu: '250m' } } }] } })]);
-  await until('used counts the pod', async () => {
-    const u = (await json(['get', 'quota', 'q', '-n', 'quota-ns'])).status.used;
-    return u.pods === '1' && u['requests.cpu'] === '250m';
-  }, 20_000);
+  await c.ok([
+    'run',
+    'p1',
+    '-n',
+    'quota-ns',
+    '--image=busybox',
+    '--overrides',
+    JSON.stringify({ spec: { containers: [{ name: 'p1', image: 'busybox', resources: { requests: { cpu: '250m' } } }] } }),
+  ]);
+  await until(
+    'used counts the pod',
+    async () => {
+      const u = (await json(['get', 'quota', 'q', '-n', 'quota-ns'])).status.used;
+      return u.pods === '1' && u['requests.cpu'] === '250m';
+    },
+    20_000,
+  );
   const bare = await c.kubectl(['run', 'p0', '-n', 'quota-ns', '--image=busybox']);
   t.regex(bare.stderr, /pods "p0" is forbidden: failed quota: q: must specify requests.cpu for: p0/);
-  const r = await c.kubectl(['run', 'p2', '-n', 'quota-ns', '--image=busybox', '--overrides', JSON.stringify({ spec: { containers: [{ name: 'p2', image: 'busybox', resources: { requests: { cpu: '100m' } } }] } })]);
+  const r = await c.kubectl([
+    'run',
+    'p2',
+    '-n',
+    'quota-ns',
+    '--image=busybox',
+    '--overrides',
+    JSON.stringify({ spec: { containers: [{ name: 'p2', image: 'busybox', resources: { requests: { cpu: '100m' } } }] } }),
+  ]);
   t.not(r.code, 0);
   t.regex(r.stderr, /Forbidden.*pods "p2" is forbidden: exceeded quota: q, requested: pods=1, used: pods=1, limited: pods=1/);
   t.is((await c.kubectl(['get', 'pod', 'p2', '-n', 'quota-ns'])).code, 1, 'nothing stored');
@@ -118,8 +170,15 @@ test.serial('kubectl replace of an unchanged pod (get -o yaml | replace) is acce
 
 test.serial('a status patch of a Service keeps metadata changes and resets spec', async (t) => {
   await c.ok(['create', 'service', 'clusterip', 'st', '--tcp=80:80']);
-  await c.ok(['patch', 'svc', 'st', '--subresource=status', '--type=merge', '-p',
-    JSON.stringify({ metadata: { annotations: { a: 'b' } }, spec: { ports: [{ port: 81 }] }, status: { loadBalancer: { ingress: [{ ip: '192.0.2.1' }] } } })]);
+  await c.ok([
+    'patch',
+    'svc',
+    'st',
+    '--subresource=status',
+    '--type=merge',
+    '-p',
+    JSON.stringify({ metadata: { annotations: { a: 'b' } }, spec: { ports: [{ port: 81 }] }, status: { loadBalancer: { ingress: [{ ip: '192.0.2.1' }] } } }),
+  ]);
   const s = await json(['get', 'svc', 'st']);
   t.is(s.metadata.annotations?.a, 'b');
   t.is(s.status.loadBalancer.ingress[0].ip, '192.0.2.1');
@@ -127,8 +186,16 @@ test.serial('a status patch of a Service keeps metadata changes and resets spec'
 });
 
 test.serial('fieldValidation=Strict refuses duplicate JSON fields naming them; Warn stores and warns', async (t) => {
-  const d = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'dup' },
-    spec: { replicas: 1, selector: { matchLabels: { a: 'b' } }, template: { metadata: { labels: { a: 'b' } }, spec: { containers: [{ name: 'c', image: 'i' }] } } } };
+  const d = {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'dup' },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: { a: 'b' } },
+      template: { metadata: { labels: { a: 'b' } }, spec: { containers: [{ name: 'c', image: 'i' }] } },
+    },
+  };
   const body = JSON.stringify(d).replace('"replicas":1', '"replicas":1,"replicas":2');
   const file = join(c.dir, 'dup.json');
   writeFileSync(file, body);
@@ -155,7 +222,9 @@ test.serial('kubectl api-resources uses aggregated discovery; plain JSON Accepts
 
 test.serial('a slow watch reader makes the server wait for drain many times without piling up close listeners', async (t) => {
   const leaks: string[] = [];
-  const onWarning = (w: Error) => { if (w.name === 'MaxListenersExceededWarning') leaks.push(w.message); };
+  const onWarning = (w: Error) => {
+    if (w.name === 'MaxListenersExceededWarning') leaks.push(w.message);
+  };
   process.on('warning', onWarning);
   t.teardown(() => process.off('warning', onWarning));
   await c.ok(['create', 'configmap', 'big', '--from-literal=v=0']);
@@ -165,20 +234,33 @@ test.serial('a slow watch reader makes the server wait for drain many times with
   const UPDATES = 30;
   let events = 0;
   const watched = new Promise<void>((resolve, reject) => {
-    const req = https.request({ host: hostname, port, ca, cert, key, method: 'GET',
-      path: `/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=${rv}&fieldSelector=metadata.name%3Dbig` }, (res) => {
-      let buf = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => {
-        buf += d;
-        events += buf.split('\n').length - 1;
-        buf = buf.slice(buf.lastIndexOf('\n') + 1);
-        // read slowly: every frame meets a full socket and the server waits for 'drain'
-        res.pause();
-        setTimeout(() => res.resume(), 5);
-        if (events >= UPDATES) { req.destroy(); resolve(); }
-      });
-    });
+    const req = https.request(
+      {
+        host: hostname,
+        port,
+        ca,
+        cert,
+        key,
+        method: 'GET',
+        path: `/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=${rv}&fieldSelector=metadata.name%3Dbig`,
+      },
+      (res) => {
+        let buf = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => {
+          buf += d;
+          events += buf.split('\n').length - 1;
+          buf = buf.slice(buf.lastIndexOf('\n') + 1);
+          // read slowly: every frame meets a full socket and the server waits for 'drain'
+          res.pause();
+          setTimeout(() => res.resume(), 5);
+          if (events >= UPDATES) {
+            req.destroy();
+            resolve();
+          }
+        });
+      },
+    );
     req.on('error', (e) => (events >= UPDATES ? resolve() : reject(e)));
     req.setTimeout(60_000, () => req.destroy(new Error(`only ${events} events`)));
     req.end();

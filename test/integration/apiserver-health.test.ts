@@ -13,7 +13,9 @@ import { type Cluster } from './_apiserver-kit.ts';
 import { fileCluster } from './_file-cluster.ts';
 
 let c: Cluster | undefined;
-fileCluster((cluster) => { c = cluster; });
+fileCluster((cluster) => {
+  c = cluster;
+});
 
 function anonymous(path: string): Promise<{ status: number; type: string; body: string }> {
   const u = new URL(c!.url);
@@ -34,11 +36,22 @@ test.serial('readyz, livez and healthz answer anonymous probes with upstream che
   t.like(await anonymous('/healthz'), { status: 200, body: 'ok' });
   const ready = await anonymous('/readyz?verbose');
   t.is(ready.status, 200);
-  t.is(ready.body, [
-    '[+]ping ok', '[+]log ok', '[+]etcd ok', '[+]etcd-readiness ok', '[+]informer-sync ok',
-    '[+]poststarthook/crd-informer-synced ok', '[+]poststarthook/bootstrap-controller ok', '[+]poststarthook/rbac/bootstrap-roles ok',
-    '[+]shutdown ok', 'readyz check passed', '',
-  ].join('\n'));
+  t.is(
+    ready.body,
+    [
+      '[+]ping ok',
+      '[+]log ok',
+      '[+]etcd ok',
+      '[+]etcd-readiness ok',
+      '[+]informer-sync ok',
+      '[+]poststarthook/crd-informer-synced ok',
+      '[+]poststarthook/bootstrap-controller ok',
+      '[+]poststarthook/rbac/bootstrap-roles ok',
+      '[+]shutdown ok',
+      'readyz check passed',
+      '',
+    ].join('\n'),
+  );
   const live = await anonymous('/livez?verbose&exclude=etcd&exclude=nothing');
   t.regex(live.body, /^\[\+\]etcd excluded: ok$/m);
   t.regex(live.body, /^warn: some health checks cannot be excluded: no matches for "nothing"$/m);
@@ -56,7 +69,13 @@ test.serial('a closed store fails etcd: 500 with the reason withheld on the root
   const store = new SqliteStore(join(dir, 'state.db'));
   const handler = new ApiHandler({ store, registry: new Registry(), serverAddress: '127.0.0.1:6443', serviceCIDR: '10.96.0.0/12' });
   const get = async (path: string, query = '') => {
-    const r = await handler.handle({ method: 'GET', path, query: new URLSearchParams(query), headers: {}, user: { name: 'system:anonymous', groups: ['system:unauthenticated'] } });
+    const r = await handler.handle({
+      method: 'GET',
+      path,
+      query: new URLSearchParams(query),
+      headers: {},
+      user: { name: 'system:anonymous', groups: ['system:unauthenticated'] },
+    });
     if (r.kind !== 'raw') throw new Error(`not a raw reply: ${r.kind}`);
     return { status: r.status, body: String(r.text) };
   };

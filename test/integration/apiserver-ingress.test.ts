@@ -22,39 +22,72 @@ const ING = '/apis/networking.k8s.io/v1/namespaces/default/ingresses';
 const IC = '/apis/networking.k8s.io/v1/ingressclasses';
 const json = { 'content-type': 'application/json' };
 const post = (path: string, body: unknown) => send({ method: 'POST', path, headers: json, body: JSON.stringify(body) });
-const ingress = (name: string, spec: Record<string, unknown>, annotations?: Record<string, string>) =>
-  ({ apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name, ...(annotations ? { annotations } : {}) }, spec });
-const klass = (name: string, spec: Record<string, unknown>, isDefault = false) =>
-  ({ apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', metadata: { name, ...(isDefault ? { annotations: { 'ingressclass.kubernetes.io/is-default-class': 'true' } } : {}) }, spec });
+const ingress = (name: string, spec: Record<string, unknown>, annotations?: Record<string, string>) => ({
+  apiVersion: 'networking.k8s.io/v1',
+  kind: 'Ingress',
+  metadata: { name, ...(annotations ? { annotations } : {}) },
+  spec,
+});
+const klass = (name: string, spec: Record<string, unknown>, isDefault = false) => ({
+  apiVersion: 'networking.k8s.io/v1',
+  kind: 'IngressClass',
+  metadata: { name, ...(isDefault ? { annotations: { 'ingressclass.kubernetes.io/is-default-class': 'true' } } : {}) },
+  spec,
+});
 const svc = (name: string, port: Record<string, unknown> = { number: 80 }) => ({ service: { name, port } });
 const path = (p: Record<string, unknown>) => ({ rules: [{ host: 'a.example.com', http: { paths: [{ backend: svc('web'), ...p }] } }] });
 
 test.serial('each invalid Ingress is a 422 Invalid whose causes name the field, and nothing is stored', async (t) => {
   const cases: [Record<string, unknown>, string[], Record<string, string>?][] = [
     [{}, ['spec: Invalid value: null: either `defaultBackend` or `rules` must be specified']],
-    [path({ path: '/' , pathType: undefined }), ['spec.rules[0].http.paths[0].pathType: Required value: pathType must be specified']],
-    [path({ path: '/', pathType: 'Regex' }), ['spec.rules[0].http.paths[0].pathType: Unsupported value: "Regex": supported values: "Exact", "ImplementationSpecific", "Prefix"']],
+    [path({ path: '/', pathType: undefined }), ['spec.rules[0].http.paths[0].pathType: Required value: pathType must be specified']],
+    [
+      path({ path: '/', pathType: 'Regex' }),
+      ['spec.rules[0].http.paths[0].pathType: Unsupported value: "Regex": supported values: "Exact", "ImplementationSpecific", "Prefix"'],
+    ],
     [path({ path: 'foo', pathType: 'Prefix' }), ['spec.rules[0].http.paths[0].path: Invalid value: "foo": must be an absolute path']],
-    [path({ path: '/a//b', pathType: 'Exact' }), ["spec.rules[0].http.paths[0].path: Invalid value: \"/a//b\": must not contain '//'"]],
-    [path({ path: '/a/..', pathType: 'Prefix' }), ["spec.rules[0].http.paths[0].path: Invalid value: \"/a/..\": cannot end with '/..'"]],
-    [path({ path: '/', pathType: 'Prefix', backend: { ...svc('web'), resource: { kind: 'Bucket', name: 'b' } } }),
-      ['spec.rules[0].http.paths[0].backend: Invalid value: "": cannot set both resource and service backends']],
+    [path({ path: '/a//b', pathType: 'Exact' }), ['spec.rules[0].http.paths[0].path: Invalid value: "/a//b": must not contain \'//\'']],
+    [path({ path: '/a/..', pathType: 'Prefix' }), ['spec.rules[0].http.paths[0].path: Invalid value: "/a/..": cannot end with \'/..\'']],
+    [
+      path({ path: '/', pathType: 'Prefix', backend: { ...svc('web'), resource: { kind: 'Bucket', name: 'b' } } }),
+      ['spec.rules[0].http.paths[0].backend: Invalid value: "": cannot set both resource and service backends'],
+    ],
     [path({ path: '/', pathType: 'Prefix', backend: {} }), ['spec.rules[0].http.paths[0].backend: Invalid value: "": resource or service backend is required']],
-    [path({ path: '/', pathType: 'Prefix', backend: svc('web', {}) }), ['spec.rules[0].http.paths[0].backend: Required value: port name or number is required']],
-    [path({ path: '/', pathType: 'Prefix', backend: svc('web', { name: 'http', number: 80 }) }),
-      ['spec.rules[0].http.paths[0].backend: Invalid value: "": cannot set both port name & port number']],
-    [path({ path: '/', pathType: 'Prefix', backend: svc('web', { number: 70000 }) }),
-      ['spec.rules[0].http.paths[0].backend.service.port.number: Invalid value: 70000: must be between 1 and 65535, inclusive']],
-    [{ defaultBackend: { resource: { apiGroup: 'k8s.example.com', kind: '' , name: 'a/b' } } },
-      ['spec.defaultBackend.resource.kind: Required value: kind is required', "spec.defaultBackend.resource.name: Invalid value: \"a/b\": may not contain '/'"]],
+    [
+      path({ path: '/', pathType: 'Prefix', backend: svc('web', {}) }),
+      ['spec.rules[0].http.paths[0].backend: Required value: port name or number is required'],
+    ],
+    [
+      path({ path: '/', pathType: 'Prefix', backend: svc('web', { name: 'http', number: 80 }) }),
+      ['spec.rules[0].http.paths[0].backend: Invalid value: "": cannot set both port name & port number'],
+    ],
+    [
+      path({ path: '/', pathType: 'Prefix', backend: svc('web', { number: 70000 }) }),
+      ['spec.rules[0].http.paths[0].backend.service.port.number: Invalid value: 70000: must be between 1 and 65535, inclusive'],
+    ],
+    [
+      { defaultBackend: { resource: { apiGroup: 'k8s.example.com', kind: '', name: 'a/b' } } },
+      ['spec.defaultBackend.resource.kind: Required value: kind is required', 'spec.defaultBackend.resource.name: Invalid value: "a/b": may not contain \'/\''],
+    ],
     [{ rules: [{ host: '1.2.3.4' }] }, ['spec.rules[0].host: Invalid value: "1.2.3.4": must be a DNS name, not an IP address']],
-    [{ rules: [{ host: 'foo.*.example.com' }] }, [
-      'spec.rules[0].host: Invalid value: "foo.*.example.com": a wildcard DNS-1123 subdomain must start with \'*.\', followed by a valid DNS subdomain, which must consist of lower case alphanumeric characters, \'-\' or \'.\' and end with an alphanumeric character (e.g. \'*.example.com\', regex used for validation is \'\\*\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\')']],
+    [
+      { rules: [{ host: 'foo.*.example.com' }] },
+      [
+        "spec.rules[0].host: Invalid value: \"foo.*.example.com\": a wildcard DNS-1123 subdomain must start with '*.', followed by a valid DNS subdomain, which must consist of lower case alphanumeric characters, '-' or '.' and end with an alphanumeric character (e.g. '*.example.com', regex used for validation is '\\*\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')",
+      ],
+    ],
     [{ rules: [{ host: 'a.example.com', http: { paths: [] } }] }, ['spec.rules[0].http.paths: Required value']],
-    [{ defaultBackend: svc('web'), tls: [{ hosts: ['Bad_Host'], secretName: 'tls' }] }, [
-      'spec.tls[0].hosts[0]: Invalid value: "Bad_Host": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, \'-\' or \'.\', and must start and end with an alphanumeric character (e.g. \'example.com\', regex used for validation is \'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\')']],
-    [{ defaultBackend: svc('web'), ingressClassName: 'hawser' }, ['annotations.kubernetes.io/ingress.class: Invalid value: "nginx": can not be set when the class field is also set'],
-      { 'kubernetes.io/ingress.class': 'nginx' }],
+    [
+      { defaultBackend: svc('web'), tls: [{ hosts: ['Bad_Host'], secretName: 'tls' }] },
+      [
+        "spec.tls[0].hosts[0]: Invalid value: \"Bad_Host\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')",
+      ],
+    ],
+    [
+      { defaultBackend: svc('web'), ingressClassName: 'hawser' },
+      ['annotations.kubernetes.io/ingress.class: Invalid value: "nginx": can not be set when the class field is also set'],
+      { 'kubernetes.io/ingress.class': 'nginx' },
+    ],
   ];
   for (const [i, [spec, want, annotations]] of cases.entries()) {
     const r = await post(ING, ingress(`bad-${i}`, spec, annotations));
@@ -69,11 +102,18 @@ test.serial('each invalid Ingress is a 422 Invalid whose causes name the field, 
 test.serial('valid Ingresses of every path type and a wildcard host are stored; status takes only a valid loadBalancer', async (t) => {
   const spec = {
     tls: [{ hosts: ['*.example.com'], secretName: 'wild' }],
-    rules: [{ host: '*.example.com', http: { paths: [
-      { path: '/exact', pathType: 'Exact', backend: svc('web') },
-      { path: '/p', pathType: 'Prefix', backend: svc('web', { name: 'http' }) },
-      { pathType: 'ImplementationSpecific', backend: { resource: { apiGroup: 'k8s.example.com', kind: 'Bucket', name: 'b' } } },
-    ] } }],
+    rules: [
+      {
+        host: '*.example.com',
+        http: {
+          paths: [
+            { path: '/exact', pathType: 'Exact', backend: svc('web') },
+            { path: '/p', pathType: 'Prefix', backend: svc('web', { name: 'http' }) },
+            { pathType: 'ImplementationSpecific', backend: { resource: { apiGroup: 'k8s.example.com', kind: 'Bucket', name: 'b' } } },
+          ],
+        },
+      },
+    ],
   };
   const r = await post(ING, ingress('good', spec));
   t.is(r.status, 201, JSON.stringify(r.json));
@@ -96,26 +136,38 @@ test.serial('IngressClass: parameters scope defaults to Cluster, bad controllers
   const cases: [Record<string, unknown>, string[]][] = [
     [{ controller: 'nodomain' }, ['spec.controller: Invalid value: "nodomain": must be a domain-prefixed path (such as "acme.io/foo")']],
     [{}, ['spec.controller: Required value']],
-    [{ controller: 'example.com/c', parameters: { kind: 'K', name: 'n', scope: 'Namespace' } },
-      ["spec.parameters.namespace: Required value: `parameters.scope` is set to 'Namespace'"]],
-    [{ controller: 'example.com/c', parameters: { kind: 'K', name: 'n', scope: 'Cluster', namespace: 'x' } },
-      ["spec.parameters.namespace: Forbidden: `parameters.scope` is set to 'Cluster'"]],
-    [{ controller: 'example.com/c', parameters: { kind: 'K', name: 'n', scope: 'World' } },
-      ['spec.parameters.scope: Unsupported value: "World": supported values: "Cluster", "Namespace"']],
+    [
+      { controller: 'example.com/c', parameters: { kind: 'K', name: 'n', scope: 'Namespace' } },
+      ["spec.parameters.namespace: Required value: `parameters.scope` is set to 'Namespace'"],
+    ],
+    [
+      { controller: 'example.com/c', parameters: { kind: 'K', name: 'n', scope: 'Cluster', namespace: 'x' } },
+      ["spec.parameters.namespace: Forbidden: `parameters.scope` is set to 'Cluster'"],
+    ],
+    [
+      { controller: 'example.com/c', parameters: { kind: 'K', name: 'n', scope: 'World' } },
+      ['spec.parameters.scope: Unsupported value: "World": supported values: "Cluster", "Namespace"'],
+    ],
   ];
   for (const [i, [spec, want]] of cases.entries()) {
     const r = await post(IC, klass(`bad-${i}`, spec));
     t.is(r.status, 422, JSON.stringify(spec));
     t.deepEqual(causes(r), want);
   }
-  const changed = await send({ method: 'PATCH', path: `${IC}/params`, headers: { 'content-type': 'application/merge-patch+json' }, body: '{"spec":{"controller":"example.com/other"}}' });
+  const changed = await send({
+    method: 'PATCH',
+    path: `${IC}/params`,
+    headers: { 'content-type': 'application/merge-patch+json' },
+    body: '{"spec":{"controller":"example.com/other"}}',
+  });
   t.is(changed.status, 422);
   t.deepEqual(causes(changed), ['spec.controller: Invalid value: "example.com/other": field is immutable']);
   t.is((await send({ method: 'DELETE', path: `${IC}/params` })).status, 200);
 });
 
 test.serial('DefaultIngressClass admission sets the newest default class on a new Ingress that names none', async (t) => {
-  const basic = (name: string, extra: Record<string, unknown> = {}, annotations?: Record<string, string>) => ingress(name, { defaultBackend: svc('web'), ...extra }, annotations);
+  const basic = (name: string, extra: Record<string, unknown> = {}, annotations?: Record<string, string>) =>
+    ingress(name, { defaultBackend: svc('web'), ...extra }, annotations);
   const classes = () => send({ path: IC }).then((r) => (r.json?.items ?? []) as { metadata: { name: string } }[]);
   // the control plane's own default class (if any) is set aside for this test
   const before = await classes();
@@ -143,7 +195,10 @@ test.serial('DefaultIngressClass admission sets the newest default class on a ne
 
 test.serial('kubectl get prints the class, hosts, address and ports of an Ingress, and an IngressClass with its controller', async (t) => {
   t.is((await post(IC, klass('printed', { controller: 'example.com/p', parameters: { apiGroup: 'k8s.example.com', kind: 'Config', name: 'c' } }))).status, 201);
-  const r = await post(ING, ingress('shown', { ingressClassName: 'printed', tls: [{ hosts: ['a.example.com'] }], rules: [{ host: 'a.example.com' }, { host: 'b.example.com' }] }));
+  const r = await post(
+    ING,
+    ingress('shown', { ingressClassName: 'printed', tls: [{ hosts: ['a.example.com'] }], rules: [{ host: 'a.example.com' }, { host: 'b.example.com' }] }),
+  );
   t.is(r.status, 201);
   try {
     const ing = await c.kubectl(['get', 'ingress', 'shown']);

@@ -22,7 +22,13 @@ const goError = (kind: string, literal: string, field: string, type: string) =>
   `${kind} in version "v1" cannot be handled as a ${kind}: json: cannot unmarshal number ${literal} into Go struct field ${field} of type ${type}`;
 
 // Go echoes the literal as sent; after JSON.parse only the value is left, printed as JavaScript does
-for (const [literal, shown] of [['1e20', '100000000000000000000'], ['1e21', '1e21'], ['2147483648', '2147483648'], ['-2147483649', '-2147483649'], ['1.5', '1.5']]) {
+for (const [literal, shown] of [
+  ['1e20', '100000000000000000000'],
+  ['1e21', '1e21'],
+  ['2147483648', '2147483648'],
+  ['-2147483649', '-2147483649'],
+  ['1.5', '1.5'],
+]) {
   test.serial(`create of a Deployment with replicas ${literal} is a 400 naming the int32 field, and nothing is stored`, async (t) => {
     const name = `big-${literal.replace(/[^0-9a-z]/g, '-')}`.replace(/-+$/, '');
     const r = await api.request('POST', DEPLOYS, deployment(name, literal));
@@ -45,7 +51,11 @@ test.serial('int32 inside lists and int64 fields (also list elements) are bounde
   t.is(groups.status, 400);
   t.is(groups.body.message, goError('Pod', '2.5', 'PodSecurityContext.spec.securityContext.supplementalGroups', 'int64'));
   // the largest int32 and a large int64 are fine
-  const okPod = await api.request('POST', PODS, pod('{"terminationGracePeriodSeconds":9007199254740991,"containers":[{"name":"c","image":"i","ports":[{"containerPort":65535}]}]}'));
+  const okPod = await api.request(
+    'POST',
+    PODS,
+    pod('{"terminationGracePeriodSeconds":9007199254740991,"containers":[{"name":"c","image":"i","ports":[{"containerPort":65535}]}]}'),
+  );
   t.is(okPod.status, 201, JSON.stringify(okPod.body));
   t.is(okPod.body.spec.terminationGracePeriodSeconds, 9007199254740991);
   await api.request('DELETE', `${PODS}/p?gracePeriodSeconds=0`);
@@ -56,7 +66,11 @@ test.serial('update, every patch type, apply and scale refuse an out-of-range re
   t.is(made.status, 201, JSON.stringify(made.body));
   const path = `${DEPLOYS}/keep`;
   const before = (await api.request('GET', path)).body;
-  const put = await api.request('PUT', path, JSON.stringify({ ...before, spec: { ...before.spec, replicas: 0 } }).replace('"replicas":0', '"replicas":2147483648'));
+  const put = await api.request(
+    'PUT',
+    path,
+    JSON.stringify({ ...before, spec: { ...before.spec, replicas: 0 } }).replace('"replicas":0', '"replicas":2147483648'),
+  );
   t.is(put.status, 400, JSON.stringify(put.body));
   t.is(put.body.message, goError('Deployment', '2147483648', 'DeploymentSpec.spec.replicas', 'int32'));
   const patches: [string, string][] = [
@@ -69,9 +83,18 @@ test.serial('update, every patch type, apply and scale refuse an out-of-range re
     t.true(r.status >= 400 && r.status < 500, `${type}: ${r.status}`);
     t.regex(r.body.message, /cannot unmarshal number .* into Go struct field DeploymentSpec\.spec\.replicas of type int32/, type);
   }
-  const apply = await api.request('PATCH', `${path}?fieldManager=t&force=true`, 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: keep\nspec:\n  replicas: 3000000000\n', 'application/apply-patch+yaml');
+  const apply = await api.request(
+    'PATCH',
+    `${path}?fieldManager=t&force=true`,
+    'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: keep\nspec:\n  replicas: 3000000000\n',
+    'application/apply-patch+yaml',
+  );
   t.true(apply.status >= 400 && apply.status < 500, `apply: ${apply.status}`);
-  const scale = await api.request('PUT', `${path}/scale`, '{"apiVersion":"autoscaling/v1","kind":"Scale","metadata":{"name":"keep"},"spec":{"replicas":2147483648}}');
+  const scale = await api.request(
+    'PUT',
+    `${path}/scale`,
+    '{"apiVersion":"autoscaling/v1","kind":"Scale","metadata":{"name":"keep"},"spec":{"replicas":2147483648}}',
+  );
   t.is(scale.status, 400);
   t.regex(scale.body.message, /cannot unmarshal number 2147483648 into Go struct field ScaleSpec\.spec\.replicas of type int32/);
   const after = (await api.request('GET', path)).body;

@@ -21,7 +21,15 @@ const run = promisify(execFile);
 process.env.HAWSER_LOG_LEVEL ??= 'warn';
 const dir = mkdtempSync(join(tmpdir(), 'hawser-cp-'));
 const kubeconfig = join(dir, 'admin.kubeconfig');
-const opts = { dataDir: dir, bindAddress: '127.0.0.1', port: 0, advertiseAddress: '127.0.0.1', clusterCIDR: '10.244.0.0/16', nodeCIDRMaskSize: 24, serviceCIDR: '10.96.0.0/12' };
+const opts = {
+  dataDir: dir,
+  bindAddress: '127.0.0.1',
+  port: 0,
+  advertiseAddress: '127.0.0.1',
+  clusterCIDR: '10.244.0.0/16',
+  nodeCIDRMaskSize: 24,
+  serviceCIDR: '10.96.0.0/12',
+};
 let cp: Awaited<ReturnType<typeof startControlPlane>> | undefined;
 
 test.before(async () => {
@@ -46,11 +54,33 @@ const readyNode = (name: string, ip: string, ready = true) =>
     kind: 'Node',
     metadata: { name, labels: { 'kubernetes.io/hostname': name } },
     status: {
-      conditions: [{ type: 'Ready', status: ready ? 'True' : 'False', reason: ready ? 'KubeletReady' : 'KubeletNotReady', lastHeartbeatTime: new Date().toISOString().replace(/\.\d+Z/, 'Z'), lastTransitionTime: '2025-01-01T00:00:00Z' }],
-      addresses: [{ type: 'InternalIP', address: ip }, { type: 'Hostname', address: name }],
+      conditions: [
+        {
+          type: 'Ready',
+          status: ready ? 'True' : 'False',
+          reason: ready ? 'KubeletReady' : 'KubeletNotReady',
+          lastHeartbeatTime: new Date().toISOString().replace(/\.\d+Z/, 'Z'),
+          lastTransitionTime: '2025-01-01T00:00:00Z',
+        },
+      ],
+      addresses: [
+        { type: 'InternalIP', address: ip },
+        { type: 'Hostname', address: name },
+      ],
       allocatable: { cpu: '2', memory: '4Gi', pods: '110' },
       capacity: { cpu: '2', memory: '4Gi', pods: '110' },
-      nodeInfo: { kubeletVersion: 'v1.35.0-hawser', osImage: 'Debian GNU/Linux 12 (bookworm)', kernelVersion: '6.1.0', containerRuntimeVersion: 'containerd://1.6.20', operatingSystem: 'linux', architecture: 'amd64', machineID: 'm', systemUUID: 's', bootID: 'b', kubeProxyVersion: '' },
+      nodeInfo: {
+        kubeletVersion: 'v1.35.0-hawser',
+        osImage: 'Debian GNU/Linux 12 (bookworm)',
+        kernelVersion: '6.1.0',
+        containerRuntimeVersion: 'containerd://1.6.20',
+        operatingSystem: 'linux',
+        architecture: 'amd64',
+        machineID: 'm',
+        systemUUID: 's',
+        bootID: 'b',
+        kubeProxyVersion: '',
+      },
     },
   });
 
@@ -72,14 +102,22 @@ test.serial('discovery: api-resources lists the registry', async (t) => {
   for (const r of ['pods', 'nodes', 'leases', 'endpointslices', 'deployments', 'namespaces']) t.regex(out, new RegExp(`^${r}\\s`, 'm'));
   t.regex(out, /^pods\s+po\s+v1\s+true\s+Pod$/m);
   t.regex(await ok(['version']), /Server Version: v1\.35\.0-hawser/);
-  t.deepEqual((await ok(['get', 'ns', '-o', 'name'])).trim().split('\n').sort(), ['namespace/default', 'namespace/kube-node-lease', 'namespace/kube-public', 'namespace/kube-system']);
+  t.deepEqual((await ok(['get', 'ns', '-o', 'name'])).trim().split('\n').sort(), [
+    'namespace/default',
+    'namespace/kube-node-lease',
+    'namespace/kube-public',
+    'namespace/kube-system',
+  ]);
 });
 
 test.serial('nodes: create over the API, get with wide columns, podCIDR assigned', async (t) => {
   await ok(['create', '-f', '-'], readyNode('node-a', '10.0.0.11'));
   const wide = await ok(['get', 'nodes', '-o', 'wide']);
   t.regex(wide, /^NAME\s+STATUS\s+ROLES\s+AGE\s+VERSION\s+INTERNAL-IP\s+EXTERNAL-IP\s+OS-IMAGE\s+KERNEL-VERSION\s+CONTAINER-RUNTIME/m);
-  t.regex(wide, /^node-a\s+Ready\s+<none>\s+\S+\s+v1\.35\.0-hawser\s+10\.0\.0\.11\s+<none>\s+Debian GNU\/Linux 12 \(bookworm\)\s+6\.1\.0\s+containerd:\/\/1\.6\.20/m);
+  t.regex(
+    wide,
+    /^node-a\s+Ready\s+<none>\s+\S+\s+v1\.35\.0-hawser\s+10\.0\.0\.11\s+<none>\s+Debian GNU\/Linux 12 \(bookworm\)\s+6\.1\.0\s+containerd:\/\/1\.6\.20/m,
+  );
   const cidr = await until('podCIDR', async () => (await ok(['get', 'node', 'node-a', '-o', 'jsonpath={.spec.podCIDR}'])) || undefined);
   t.regex(cidr, /^10\.244\.\d+\.0\/24$/);
 });
@@ -99,7 +137,15 @@ test.serial('pods: apply, re-apply a change, print as wide/yaml/json, describe',
 
   const node = await until('scheduling', async () => (await ok(['get', 'pod', 'web', '-o', 'jsonpath={.spec.nodeName}'])) || undefined);
   t.is(node, 'node-a');
-  await ok(['patch', 'pod', 'web', '--subresource=status', '--type=merge', '-p', '{"status":{"phase":"Running","hostIP":"10.0.0.11","podIP":"10.244.0.5","podIPs":[{"ip":"10.244.0.5"}],"conditions":[{"type":"Ready","status":"True"}],"containerStatuses":[{"name":"main","ready":true,"restartCount":0,"image":"busybox:1.37","imageID":"","started":true,"state":{"running":{"startedAt":"2025-01-01T00:00:00Z"}}}]}}']);
+  await ok([
+    'patch',
+    'pod',
+    'web',
+    '--subresource=status',
+    '--type=merge',
+    '-p',
+    '{"status":{"phase":"Running","hostIP":"10.0.0.11","podIP":"10.244.0.5","podIPs":[{"ip":"10.244.0.5"}],"conditions":[{"type":"Ready","status":"True"}],"containerStatuses":[{"name":"main","ready":true,"restartCount":0,"image":"busybox:1.37","imageID":"","started":true,"state":{"running":{"startedAt":"2025-01-01T00:00:00Z"}}}]}}',
+  ]);
   const wide = await ok(['get', 'pods', '-o', 'wide']);
   t.regex(wide, /^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\s+IP\s+NODE\s+NOMINATED NODE\s+READINESS GATES/m);
   t.regex(wide, /^web\s+1\/1\s+Running\s+0\s+\S+\s+10\.244\.0\.5\s+node-a\s+<none>\s+<none>/m);
@@ -164,15 +210,39 @@ const BAD: [string, string, RegExp][] = [
   ['no image', 'apiVersion: v1\nkind: Pod\nmetadata: {name: bad3}\nspec:\n  containers: [{name: c}]\n', /spec\.containers\[0\]\.image: Required value/],
   ['unknown field', podManifest('bad4', 'busybox', '\n  foo: bar'), /strict decoding error: unknown field "spec\.foo"/],
   ['restart policy', podManifest('bad5', 'busybox', '\n  restartPolicy: Sometimes'), /spec\.restartPolicy: Unsupported value: "Sometimes"/],
-  ['port range', 'apiVersion: v1\nkind: Pod\nmetadata: {name: bad6}\nspec:\n  containers: [{name: c, image: i, ports: [{containerPort: 70000}]}]\n', /spec\.containers\[0\]\.ports\[0\]\.containerPort: Invalid value: 70000/],
+  [
+    'port range',
+    'apiVersion: v1\nkind: Pod\nmetadata: {name: bad6}\nspec:\n  containers: [{name: c, image: i, ports: [{containerPort: 70000}]}]\n',
+    /spec\.containers\[0\]\.ports\[0\]\.containerPort: Invalid value: 70000/,
+  ],
   ['wrong type', 'apiVersion: v1\nkind: Pod\nmetadata: {name: bad7}\nspec:\n  containers: oops\n', /Go struct field PodSpec\.spec\.containers of type/],
-  ['duplicate container', 'apiVersion: v1\nkind: Pod\nmetadata: {name: bad8}\nspec:\n  containers: [{name: c, image: i}, {name: c, image: j}]\n', /spec\.containers\[1\]\.name: Duplicate value: "c"/],
-  ['missing volume', 'apiVersion: v1\nkind: Pod\nmetadata: {name: bad9}\nspec:\n  containers: [{name: c, image: i, volumeMounts: [{name: data, mountPath: /d}]}]\n', /spec\.containers\[0\]\.volumeMounts\[0\]\.name: Not found: "data"/],
-  ['label key', 'apiVersion: v1\nkind: Pod\nmetadata: {name: bad10, labels: {"bad key": x}}\nspec:\n  containers: [{name: c, image: i}]\n', /metadata\.labels: Invalid value: "bad key"/],
+  [
+    'duplicate container',
+    'apiVersion: v1\nkind: Pod\nmetadata: {name: bad8}\nspec:\n  containers: [{name: c, image: i}, {name: c, image: j}]\n',
+    /spec\.containers\[1\]\.name: Duplicate value: "c"/,
+  ],
+  [
+    'missing volume',
+    'apiVersion: v1\nkind: Pod\nmetadata: {name: bad9}\nspec:\n  containers: [{name: c, image: i, volumeMounts: [{name: data, mountPath: /d}]}]\n',
+    /spec\.containers\[0\]\.volumeMounts\[0\]\.name: Not found: "data"/,
+  ],
+  [
+    'label key',
+    'apiVersion: v1\nkind: Pod\nmetadata: {name: bad10, labels: {"bad key": x}}\nspec:\n  containers: [{name: c, image: i}]\n',
+    /metadata\.labels: Invalid value: "bad key"/,
+  ],
   ['dns policy', podManifest('bad11', 'busybox', '\n  dnsPolicy: Sometimes'), /spec\.dnsPolicy: Unsupported value: "Sometimes"/],
   ['service without ports', 'apiVersion: v1\nkind: Service\nmetadata: {name: bad12}\nspec: {selector: {app: x}}\n', /spec\.ports: Required value/],
-  ['node pod CIDR', 'apiVersion: v1\nkind: Node\nmetadata: {name: bad13}\nspec: {podCIDR: 10.0.0.0/99}\n', /spec\.podCIDRs\[0\]: Invalid value: "10\.0\.0\.0\/99"/],
-  ['deployment selector', 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: bad14}\nspec:\n  selector: {matchLabels: {app: a}}\n  template:\n    metadata: {labels: {app: b}}\n    spec: {containers: [{name: c, image: i}]}\n', /spec\.template\.metadata\.labels: Invalid value/],
+  [
+    'node pod CIDR',
+    'apiVersion: v1\nkind: Node\nmetadata: {name: bad13}\nspec: {podCIDR: 10.0.0.0/99}\n',
+    /spec\.podCIDRs\[0\]: Invalid value: "10\.0\.0\.0\/99"/,
+  ],
+  [
+    'deployment selector',
+    'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: bad14}\nspec:\n  selector: {matchLabels: {app: a}}\n  template:\n    metadata: {labels: {app: b}}\n    spec: {containers: [{name: c, image: i}]}\n',
+    /spec\.template\.metadata\.labels: Invalid value/,
+  ],
 ];
 
 test.serial('malformed manifests: a 4xx Status naming the field, nothing stored', async (t) => {
@@ -217,11 +287,22 @@ test.serial('scheduler: two Ready nodes share pods, a NotReady node gets none, p
 
   // nothing fits: the pod says why, and it is bound as soon as a node turns Ready
   await ok(['apply', '-f', '-'], podManifest('picky', 'busybox', '\n  nodeSelector: {disk: ssd}'));
-  const msg = await until('PodScheduled=False', async () => (await ok(['get', 'pod', 'picky', '-o', 'jsonpath={.status.conditions[?(@.type=="PodScheduled")].message}'])) || undefined);
+  const msg = await until(
+    'PodScheduled=False',
+    async () => (await ok(['get', 'pod', 'picky', '-o', 'jsonpath={.status.conditions[?(@.type=="PodScheduled")].message}'])) || undefined,
+  );
   t.is(msg, "0/3 nodes are available: 1 node(s) were not ready, 2 node(s) didn't match Pod's node affinity/selector.");
   await ok(['label', 'node', 'node-c', 'disk=ssd']);
   const started = Date.now();
-  await ok(['patch', 'node', 'node-c', '--subresource=status', '--type=strategic', '-p', '{"status":{"conditions":[{"type":"Ready","status":"True","reason":"KubeletReady"}]}}']);
+  await ok([
+    'patch',
+    'node',
+    'node-c',
+    '--subresource=status',
+    '--type=strategic',
+    '-p',
+    '{"status":{"conditions":[{"type":"Ready","status":"True","reason":"KubeletReady"}]}}',
+  ]);
   const node = await until('picky bound', async () => (await ok(['get', 'pod', 'picky', '-o', 'jsonpath={.spec.nodeName}'])) || undefined);
   t.is(node, 'node-c');
   t.true(Date.now() - started < 3000, 'no back-off after a node turns Ready');
@@ -255,15 +336,18 @@ test.serial('bodies over 3 MiB are refused with 413', async (t) => {
   t.is((await kubectl(['get', 'configmap', 'big'])).code, 1);
 });
 
-test.serial('logs and exec are proxied to the pod\'s kubelet with the API server\'s client certificate', async (t) => {
+test.serial("logs and exec are proxied to the pod's kubelet with the API server's client certificate", async (t) => {
   const ca = await loadOrCreateCA(join(dir, 'tls'));
   const serving = await issueCert(ca, { cn: 'fake-kubelet', sans: ['127.0.0.1'], usage: 'server' });
   const seen: { path: string; user: string; groups?: unknown; upgrade?: string }[] = [];
-  const kubelet = https.createServer({ key: serving.keyPem, cert: serving.certPem, ca: ca.certPem, requestCert: true, rejectUnauthorized: true }, (req, res) => {
-    const subject = (req.socket as TLSSocket).getPeerCertificate().subject;
-    seen.push({ path: req.url!, user: String(subject.CN), groups: subject.O });
-    res.writeHead(200, { 'Content-Type': 'text/plain' }).end('line one\nline two\n');
-  });
+  const kubelet = https.createServer(
+    { key: serving.keyPem, cert: serving.certPem, ca: ca.certPem, requestCert: true, rejectUnauthorized: true },
+    (req, res) => {
+      const subject = (req.socket as TLSSocket).getPeerCertificate().subject;
+      seen.push({ path: req.url!, user: String(subject.CN), groups: subject.O });
+      res.writeHead(200, { 'Content-Type': 'text/plain' }).end('line one\nline two\n');
+    },
+  );
   kubelet.on('upgrade', (req, socket) => {
     seen.push({ path: req.url!, user: String((req.socket as TLSSocket).getPeerCertificate().subject.CN), upgrade: String(req.headers.upgrade) });
     socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n\r\n');
@@ -279,7 +363,7 @@ test.serial('logs and exec are proxied to the pod\'s kubelet with the API server
 
   t.is(await ok(['logs', 'logpod', '--tail=5', '--timestamps']), 'line one\nline two\n');
   t.like(seen[0], { path: '/containerLogs/default/logpod/main?timestamps=true&tailLines=5', user: 'kube-apiserver-kubelet-client' });
-  t.is(seen[0].groups, undefined, 'the API server\'s kubelet client is in no group (not system:masters)');
+  t.is(seen[0].groups, undefined, "the API server's kubelet client is in no group (not system:masters)");
 
   // kubectl tries WebSocket, is refused, and comes back over SPDY, which reaches the kubelet
   // (the fake kubelet speaks no SPDY, so this kubectl is stopped once its upgrade arrived)
@@ -293,21 +377,29 @@ test.serial('logs and exec are proxied to the pod\'s kubelet with the API server
   // the spliced connection carries bytes both ways
   const admin = YAML.parse(readFileSync(kubeconfig, 'utf8')).users[0].user;
   const u = new URL(cp!.url);
-  const sock = tls.connect({ host: u.hostname, port: Number(u.port), rejectUnauthorized: false, cert: Buffer.from(admin['client-certificate-data'], 'base64'), key: Buffer.from(admin['client-key-data'], 'base64') });
+  const sock = tls.connect({
+    host: u.hostname,
+    port: Number(u.port),
+    rejectUnauthorized: false,
+    cert: Buffer.from(admin['client-certificate-data'], 'base64'),
+    key: Buffer.from(admin['client-key-data'], 'base64'),
+  });
   t.teardown(() => sock.destroy());
   let got = '';
   sock.on('data', (d) => {
     got += d;
     if (got.includes('\r\n\r\n') && !got.includes('echo:')) sock.write('ping');
   });
-  sock.write('POST /api/v1/namespaces/default/pods/logpod/exec?command=sh&stdin=true HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: v4.channel.k8s.io\r\n\r\n');
+  sock.write(
+    'POST /api/v1/namespaces/default/pods/logpod/exec?command=sh&stdin=true HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: v4.channel.k8s.io\r\n\r\n',
+  );
   await until('echo through the splice', async () => got.includes('echo:ping') || undefined);
   t.regex(got, /^HTTP\/1\.1 101 /);
   await ok(['delete', 'pod', 'logpod', '--grace-period=0', '--force']);
   await ok(['delete', 'node', 'node-k']);
 });
 
-test.serial('the API server verifies the kubelet\'s serving certificate, which a kubelet gets from the control plane', async (t) => {
+test.serial("the API server verifies the kubelet's serving certificate, which a kubelet gets from the control plane", async (t) => {
   const ca = await loadOrCreateCA(join(dir, 'tls'));
   const nodeCreds = await issueCert(ca, { cn: 'system:node:node-v', orgs: ['system:nodes'], usage: 'client' });
   const auth = { server: cp!.url, ca: Buffer.from(ca.certPem), cert: Buffer.from(nodeCreds.certPem), key: Buffer.from(nodeCreds.keyPem) };
@@ -321,8 +413,14 @@ test.serial('the API server verifies the kubelet\'s serving certificate, which a
   t.like(await ensureKubeletServingCert(tlsDir, 'node-v', '127.0.0.1', servingCertIssuer(auth)), { created: false, selfSigned: false });
   // only a node's own identity gets one
   const admin = YAML.parse(readFileSync(kubeconfig, 'utf8')).users[0].user;
-  const asAdmin = servingCertIssuer({ ...auth, cert: Buffer.from(admin['client-certificate-data'], 'base64'), key: Buffer.from(admin['client-key-data'], 'base64') })!;
-  await t.throwsAsync(asAdmin.issue(['127.0.0.1']), { message: /refused a serving certificate \(403\): user "admin" cannot get a kubelet serving certificate/ });
+  const asAdmin = servingCertIssuer({
+    ...auth,
+    cert: Buffer.from(admin['client-certificate-data'], 'base64'),
+    key: Buffer.from(admin['client-key-data'], 'base64'),
+  })!;
+  await t.throwsAsync(asAdmin.issue(['127.0.0.1']), {
+    message: /refused a serving certificate \(403\): user "admin" cannot get a kubelet serving certificate/,
+  });
 
   const kubeletWith = async (pair: { certPem: string; keyPem: string }) => {
     const k = https.createServer({ key: pair.keyPem, cert: pair.certPem, ca: ca.certPem, requestCert: true, rejectUnauthorized: true }, (_req, res) => {
@@ -333,7 +431,15 @@ test.serial('the API server verifies the kubelet\'s serving certificate, which a
     return (k.address() as { port: number }).port;
   };
   const logsVia = async (port: number) => {
-    await ok(['patch', 'node', 'node-v', '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { daemonEndpoints: { kubeletEndpoint: { Port: port } } } })]);
+    await ok([
+      'patch',
+      'node',
+      'node-v',
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      JSON.stringify({ status: { daemonEndpoints: { kubeletEndpoint: { Port: port } } } }),
+    ]);
     return kubectl(['logs', 'vpod']);
   };
   await ok(['create', '-f', '-'], JSON.stringify(JSON.parse(readyNode('node-v', '127.0.0.1'))));

@@ -16,23 +16,48 @@ fileCluster((cluster, own) => {
 const BASE = '/apis/networking.k8s.io/v1/namespaces/default/networkpolicies';
 const policy = (name: string, spec: Record<string, unknown>) => ({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name }, spec });
 const post = (body: unknown) => send({ method: 'POST', path: BASE, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-const causes = (r: { json?: Record<string, any> }) => (r.json?.details?.causes ?? []).map((x: { field: string; message: string }) => `${x.field}: ${x.message}`);
+const causes = (r: { json?: Record<string, any> }) =>
+  (r.json?.details?.causes ?? []).map((x: { field: string; message: string }) => `${x.field}: ${x.message}`);
 
 test.serial('each invalid spec is a 422 Invalid whose causes name the field, and nothing is stored', async (t) => {
   const cases: [Record<string, unknown>, string[]][] = [
     [{ ingress: [{ from: [{ ipBlock: { cidr: '10.0.0.0/33' } }] }] }, ['spec.ingress[0].from[0].ipBlock.cidr: Invalid value: "10.0.0.0/33": not a valid CIDR']],
-    [{ egress: [{ to: [{ ipBlock: { cidr: '10.0.0.0/16', except: ['10.1.0.0/24'] } }] }] },
-      ['spec.egress[0].to[0].ipBlock.except[0]: Invalid value: "10.1.0.0/24": must be a strict subset of `cidr`']],
-    [{ egress: [{ ports: [{ port: 30000, endPort: 20000 }] }] }, ['spec.egress[0].ports[0].endPort: Invalid value: 30000: must be greater than or equal to `port`']],
-    [{ egress: [{ ports: [{ port: 'serve-80', endPort: 20000 }] }] }, ['spec.egress[0].ports[0].endPort: Invalid value: 20000: may not be specified when `port` is non-numeric']],
-    [{ egress: [{ ports: [{ endPort: 20000 }] }] }, ['spec.egress[0].ports[0].endPort: Invalid value: 20000: may not be specified when `port` is not specified']],
-    [{ ingress: [{ ports: [{ protocol: 'ICMP', port: 80 }] }] }, ['spec.ingress[0].ports[0].protocol: Unsupported value: "ICMP": supported values: "TCP", "UDP", "SCTP"']],
+    [
+      { egress: [{ to: [{ ipBlock: { cidr: '10.0.0.0/16', except: ['10.1.0.0/24'] } }] }] },
+      ['spec.egress[0].to[0].ipBlock.except[0]: Invalid value: "10.1.0.0/24": must be a strict subset of `cidr`'],
+    ],
+    [
+      { egress: [{ ports: [{ port: 30000, endPort: 20000 }] }] },
+      ['spec.egress[0].ports[0].endPort: Invalid value: 30000: must be greater than or equal to `port`'],
+    ],
+    [
+      { egress: [{ ports: [{ port: 'serve-80', endPort: 20000 }] }] },
+      ['spec.egress[0].ports[0].endPort: Invalid value: 20000: may not be specified when `port` is non-numeric'],
+    ],
+    [
+      { egress: [{ ports: [{ endPort: 20000 }] }] },
+      ['spec.egress[0].ports[0].endPort: Invalid value: 20000: may not be specified when `port` is not specified'],
+    ],
+    [
+      { ingress: [{ ports: [{ protocol: 'ICMP', port: 80 }] }] },
+      ['spec.ingress[0].ports[0].protocol: Unsupported value: "ICMP": supported values: "TCP", "UDP", "SCTP"'],
+    ],
     [{ policyTypes: ['Ingress', 'Sideways'] }, ['spec.policyTypes[1]: Unsupported value: "Sideways": supported values: "Ingress", "Egress"']],
-    [{ podSelector: { matchExpressions: [{ key: 'app', operator: 'In' }] } }, ["spec.podSelector.matchExpressions[0].values: Required value: must be specified when `operator` is 'In' or 'NotIn'"]],
-    [{ ingress: [{ from: [{ namespaceSelector: { matchExpressions: [{ key: 'a', operator: 'Near', values: ['x'] }] } }] }] },
-      ['spec.ingress[0].from[0].namespaceSelector.matchExpressions[0].operator: Unsupported value: "Near": supported values: "In", "NotIn", "Exists", "DoesNotExist"']],
+    [
+      { podSelector: { matchExpressions: [{ key: 'app', operator: 'In' }] } },
+      ["spec.podSelector.matchExpressions[0].values: Required value: must be specified when `operator` is 'In' or 'NotIn'"],
+    ],
+    [
+      { ingress: [{ from: [{ namespaceSelector: { matchExpressions: [{ key: 'a', operator: 'Near', values: ['x'] }] } }] }] },
+      [
+        'spec.ingress[0].from[0].namespaceSelector.matchExpressions[0].operator: Unsupported value: "Near": supported values: "In", "NotIn", "Exists", "DoesNotExist"',
+      ],
+    ],
     [{ ingress: [{ from: [{}] }] }, ['spec.ingress[0].from[0]: Required value: must specify a peer']],
-    [{ ingress: [{ from: [{ ipBlock: { cidr: '10.0.0.0/8' }, podSelector: {} }] }] }, ['spec.ingress[0].from[0]: Forbidden: may not specify both ipBlock and another peer']],
+    [
+      { ingress: [{ from: [{ ipBlock: { cidr: '10.0.0.0/8' }, podSelector: {} }] }] },
+      ['spec.ingress[0].from[0]: Forbidden: may not specify both ipBlock and another peer'],
+    ],
   ];
   for (const [i, [spec, want]] of cases.entries()) {
     const r = await post(policy(`bad-${i}`, spec));
@@ -50,10 +75,25 @@ test.serial('policyTypes default to Ingress, plus Egress when egress rules are g
   t.is(a.status, 201);
   t.deepEqual(a.json?.spec.policyTypes, ['Ingress']);
   t.deepEqual(a.json?.spec.ingress[0].ports, [{ protocol: 'TCP', port: 80 }]);
-  const b = await post(policy('with-egress', { podSelector: {}, egress: [{ ports: [{ port: 53, protocol: 'UDP' }, { port: 1000, endPort: 2000 }] }] }));
+  const b = await post(
+    policy('with-egress', {
+      podSelector: {},
+      egress: [
+        {
+          ports: [
+            { port: 53, protocol: 'UDP' },
+            { port: 1000, endPort: 2000 },
+          ],
+        },
+      ],
+    }),
+  );
   t.is(b.status, 201);
   t.deepEqual(b.json?.spec.policyTypes, ['Ingress', 'Egress']);
-  t.deepEqual(b.json?.spec.egress[0].ports, [{ port: 53, protocol: 'UDP' }, { protocol: 'TCP', port: 1000, endPort: 2000 }]);
+  t.deepEqual(b.json?.spec.egress[0].ports, [
+    { port: 53, protocol: 'UDP' },
+    { protocol: 'TCP', port: 1000, endPort: 2000 },
+  ]);
   const c2 = await post(policy('egress-only', { podSelector: {}, policyTypes: ['Egress'] }));
   t.deepEqual(c2.json?.spec.policyTypes, ['Egress']);
   t.is(a.json?.metadata.generation, 1);

@@ -25,15 +25,18 @@ function send(kubeconfig: string, method: string, path: string, body?: string, c
   const { ca, cert, key } = loadKubeconfig(kubeconfig);
   const { hostname, port } = new URL(c.url);
   return new Promise((resolve, reject) => {
-    const req = https.request({ host: hostname, port, ca, cert, key, method, path, headers: body === undefined ? {} : { 'content-type': contentType } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (text += d));
-      res.on('end', () => {
-        const w = res.headers.warning;
-        resolve({ status: res.statusCode ?? 0, body: text.startsWith('{') ? JSON.parse(text) : { text }, warnings: w === undefined ? [] : [w].flat() });
-      });
-    });
+    const req = https.request(
+      { host: hostname, port, ca, cert, key, method, path, headers: body === undefined ? {} : { 'content-type': contentType } },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (text += d));
+        res.on('end', () => {
+          const w = res.headers.warning;
+          resolve({ status: res.statusCode ?? 0, body: text.startsWith('{') ? JSON.parse(text) : { text }, warnings: w === undefined ? [] : [w].flat() });
+        });
+      },
+    );
     req.on('error', reject);
     req.setTimeout(10_000, () => req.destroy(new Error(`${method} ${path} timed out`)));
     req.end(body);
@@ -69,12 +72,26 @@ test.after.always(async () => {
   await c?.close();
 });
 
-const POLLUTERS = ['/__proto__', '/constructor/prototype', '/metadata/__proto__', '/metadata/labels/__proto__', '/metadata/labels/constructor/prototype', '/spec/constructor/prototype'];
+const POLLUTERS = [
+  '/__proto__',
+  '/constructor/prototype',
+  '/metadata/__proto__',
+  '/metadata/labels/__proto__',
+  '/metadata/labels/constructor/prototype',
+  '/spec/constructor/prototype',
+];
 
 test.serial('a JSON patch cannot walk into a prototype: the path is missing (422), as upstream', async (t) => {
   const nodePatch = (ops: unknown) => send(node, 'PATCH', '/api/v1/nodes/n1', JSON.stringify(ops), 'application/json-patch+json');
   for (const base of POLLUTERS) {
-    for (const [field, value] of [['polluted', 'yes'], ['resources', ['*']], ['apiGroups', ['*']], ['verbs', ['*']], ['nonResourceURLs', ['*']], ['resourceNames', []]] as const) {
+    for (const [field, value] of [
+      ['polluted', 'yes'],
+      ['resources', ['*']],
+      ['apiGroups', ['*']],
+      ['verbs', ['*']],
+      ['nonResourceURLs', ['*']],
+      ['resourceNames', []],
+    ] as const) {
       const path = `${base}/${field}`;
       const r = await nodePatch([{ op: 'add', path, value }]);
       t.is(r.status, 422, path);
@@ -102,13 +119,28 @@ test.serial('a JSON patch cannot walk into a prototype: the path is missing (422
 });
 
 test.serial('a JSON patch may add the label key "__proto__" only to have validation refuse it (422)', async (t) => {
-  const r = await send(node, 'PATCH', '/api/v1/nodes/n1', JSON.stringify([{ op: 'add', path: '/metadata/labels/__proto__', value: 'yes' }]), 'application/json-patch+json');
+  const r = await send(
+    node,
+    'PATCH',
+    '/api/v1/nodes/n1',
+    JSON.stringify([{ op: 'add', path: '/metadata/labels/__proto__', value: 'yes' }]),
+    'application/json-patch+json',
+  );
   t.is(r.status, 422);
   t.is(r.body.reason, 'Invalid');
-  t.true(r.body.details.causes.some((x: { field: string }) => x.field === 'metadata.labels'), JSON.stringify(r.body));
+  t.true(
+    r.body.details.causes.some((x: { field: string }) => x.field === 'metadata.labels'),
+    JSON.stringify(r.body),
+  );
   t.false(Object.hasOwn(await nodeLabels(), '__proto__'));
   // an object there is not a label value: a decode error, as upstream
-  const o = await send(node, 'PATCH', '/api/v1/nodes/n1', JSON.stringify([{ op: 'add', path: '/metadata/labels/__proto__', value: { polluted: 'yes' } }]), 'application/json-patch+json');
+  const o = await send(
+    node,
+    'PATCH',
+    '/api/v1/nodes/n1',
+    JSON.stringify([{ op: 'add', path: '/metadata/labels/__proto__', value: { polluted: 'yes' } }]),
+    'application/json-patch+json',
+  );
   t.true(o.status === 400 || o.status === 422, `${o.status} ${o.body.message}`);
   await unharmed(t, 'label __proto__');
 });
@@ -124,7 +156,10 @@ const MERGE_BODIES: unknown[] = [
 /** JSON text with a real "__proto__" key (an object literal would set the prototype instead). */
 const asText = (b: unknown) => JSON.stringify(b).replaceAll('__proto__x', '__proto__');
 
-for (const [type, ct] of [['merge', 'application/merge-patch+json'], ['strategic', 'application/strategic-merge-patch+json']] as const) {
+for (const [type, ct] of [
+  ['merge', 'application/merge-patch+json'],
+  ['strategic', 'application/strategic-merge-patch+json'],
+] as const) {
   test.serial(`a ${type} patch keeps "__proto__" and "constructor" as plain keys: unknown fields or refused values, never the prototype`, async (t) => {
     for (const b of MERGE_BODIES) {
       const r = await send(node, 'PATCH', '/api/v1/nodes/n1', asText(b), ct);
@@ -137,7 +172,10 @@ for (const [type, ct] of [['merge', 'application/merge-patch+json'], ['strategic
     t.regex(String(strict.body.message), /strict decoding error: unknown field "__proto__"/);
     const warned = await send(node, 'PATCH', '/api/v1/nodes/n1', asText({ spec: { __proto__x: { polluted: 'yes' } } }), ct);
     t.is(warned.status, 200);
-    t.true(warned.warnings.some((w) => w.includes('unknown field \\"spec.__proto__\\"') || w.includes('unknown field "spec.__proto__"')), warned.warnings.join('|'));
+    t.true(
+      warned.warnings.some((w) => w.includes('unknown field \\"spec.__proto__\\"') || w.includes('unknown field "spec.__proto__"')),
+      warned.warnings.join('|'),
+    );
     const label = await send(node, 'PATCH', '/api/v1/nodes/n1', asText({ metadata: { labels: { __proto__x: 'yes' } } }), ct);
     t.is(label.status, 422, label.body.message);
     t.false(Object.hasOwn(await nodeLabels(), '__proto__'));
@@ -159,20 +197,38 @@ test.serial('server-side apply of YAML with "__proto__" and "constructor" keys l
     await unharmed(t, `apply ${y}`);
   }
   // applying again after the live object carries this manager's fields, then dropping them
-  await send(node, 'PATCH', '/api/v1/nodes/n1?fieldManager=attacker&force=true', 'apiVersion: v1\nkind: Node\nmetadata:\n  name: n1\n', 'application/apply-patch+yaml');
+  await send(
+    node,
+    'PATCH',
+    '/api/v1/nodes/n1?fieldManager=attacker&force=true',
+    'apiVersion: v1\nkind: Node\nmetadata:\n  name: n1\n',
+    'application/apply-patch+yaml',
+  );
   await unharmed(t, 'apply that drops fields');
 });
 
 test.serial('managedFields naming "__proto__" paths are not written through', async (t) => {
-  const cm = (fieldsV1: string) => `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"mf","managedFields":[{"manager":"x","operation":"Update","apiVersion":"v1","fieldsType":"FieldsV1","fieldsV1":${fieldsV1}}]},"data":{"a":"b"}}`;
-  for (const f of ['{"__proto__":{"polluted":{}}}', '{"f:data":{"__proto__":{"polluted":{}}}}', '{"constructor":{"prototype":{"polluted":{}}}}', '{"f:metadata":{"f:labels":{"__proto__":{".":{},"polluted":{}}}}}']) {
+  const cm = (fieldsV1: string) =>
+    `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"mf","managedFields":[{"manager":"x","operation":"Update","apiVersion":"v1","fieldsType":"FieldsV1","fieldsV1":${fieldsV1}}]},"data":{"a":"b"}}`;
+  for (const f of [
+    '{"__proto__":{"polluted":{}}}',
+    '{"f:data":{"__proto__":{"polluted":{}}}}',
+    '{"constructor":{"prototype":{"polluted":{}}}}',
+    '{"f:metadata":{"f:labels":{"__proto__":{".":{},"polluted":{}}}}}',
+  ]) {
     const created = await send(c.admin, 'POST', '/api/v1/namespaces/default/configmaps?fieldManager=m', cm(f));
     t.true(created.status < 500, `${f}: ${created.status} ${created.body.message}`);
     await unharmed(t, `create with managedFields ${f}`);
     const updated = await send(c.admin, 'PUT', '/api/v1/namespaces/default/configmaps/mf?fieldManager=m', cm(f).replace('"a":"b"', '"a":"c"'));
     t.true(updated.status < 500, `${f}: ${updated.status} ${updated.body.message}`);
     await unharmed(t, `update with managedFields ${f}`);
-    const applied = await send(c.admin, 'PATCH', '/api/v1/namespaces/default/configmaps/mf?fieldManager=x&force=true', 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: mf\n', 'application/apply-patch+yaml');
+    const applied = await send(
+      c.admin,
+      'PATCH',
+      '/api/v1/namespaces/default/configmaps/mf?fieldManager=x&force=true',
+      'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: mf\n',
+      'application/apply-patch+yaml',
+    );
     t.true(applied.status < 500, `${f}: ${applied.status} ${applied.body.message}`);
     await unharmed(t, `apply over managedFields ${f}`);
     await send(c.admin, 'DELETE', '/api/v1/namespaces/default/configmaps/mf');
@@ -180,14 +236,20 @@ test.serial('managedFields naming "__proto__" paths are not written through', as
 });
 
 test.serial('JSON and YAML bodies keep "__proto__" and "constructor" as ordinary data keys', async (t) => {
-  const json = '{"apiVersion":"v1","kind":"ConfigMap","__proto__":{"polluted":"yes"},"metadata":{"name":"keys","__proto__":{"polluted":"yes"}},"data":{"__proto__":"p","constructor":"c","toString":"s"}}';
+  const json =
+    '{"apiVersion":"v1","kind":"ConfigMap","__proto__":{"polluted":"yes"},"metadata":{"name":"keys","__proto__":{"polluted":"yes"}},"data":{"__proto__":"p","constructor":"c","toString":"s"}}';
   const r = await send(c.admin, 'POST', '/api/v1/namespaces/default/configmaps', json);
   t.is(r.status, 201, r.body.message);
   await unharmed(t, 'JSON create');
   // a ConfigMap key "__proto__" is valid upstream: stored and served as a key like any other
   const got = await send(c.admin, 'GET', '/api/v1/namespaces/default/configmaps/keys');
-  t.deepEqual(Object.entries(got.body.data), [['__proto__', 'p'], ['constructor', 'c'], ['toString', 's']]);
-  const yaml = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: keys\n  __proto__:\n    polluted: "yes"\n__proto__:\n  polluted: "yes"\ndata:\n  __proto__: q\n';
+  t.deepEqual(Object.entries(got.body.data), [
+    ['__proto__', 'p'],
+    ['constructor', 'c'],
+    ['toString', 's'],
+  ]);
+  const yaml =
+    'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: keys\n  __proto__:\n    polluted: "yes"\n__proto__:\n  polluted: "yes"\ndata:\n  __proto__: q\n';
   const u = await send(c.admin, 'PUT', '/api/v1/namespaces/default/configmaps/keys', yaml, 'application/yaml');
   t.is(u.status, 200, u.body.message);
   t.deepEqual(u.body.data, JSON.parse('{"__proto__":"q"}'));
@@ -223,7 +285,13 @@ test.serial('a patch content type naming an inherited member is an unsupported m
 });
 
 test.serial('review requests naming inherited members decide on their own fields only', async (t) => {
-  const review = (spec: string) => send(mallory, 'POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', `{"apiVersion":"authorization.k8s.io/v1","kind":"SelfSubjectAccessReview","spec":${spec}}`);
+  const review = (spec: string) =>
+    send(
+      mallory,
+      'POST',
+      '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
+      `{"apiVersion":"authorization.k8s.io/v1","kind":"SelfSubjectAccessReview","spec":${spec}}`,
+    );
   for (const spec of ['{"resourceAttributes":{"__proto__":{"verb":"get","resource":"secrets"}}}', '{"__proto__":{"resourceAttributes":{"verb":"get"}}}']) {
     const r = await review(spec);
     t.true(r.status < 500, `${spec}: ${r.status}`);
@@ -256,17 +324,44 @@ test.serial('junk strategic-merge directives are a 400 and change nothing', asyn
   }
   const after = (await send(c.admin, 'GET', '/apis/apps/v1/namespaces/default/deployments/web')).body;
   // the Deployment controller writes status meanwhile: compare what a patch could have stored
-  const written = (o: typeof before) => ({ spec: o.spec, generation: o.metadata.generation, labels: o.metadata.labels, annotations: o.metadata.annotations, finalizers: o.metadata.finalizers });
+  const written = (o: typeof before) => ({
+    spec: o.spec,
+    generation: o.metadata.generation,
+    labels: o.metadata.labels,
+    annotations: o.metadata.annotations,
+    finalizers: o.metadata.finalizers,
+  });
   t.deepEqual(written(after), written(before), 'nothing stored');
   // any other "$..." key is no directive upstream but a field like any other: unknown here
-  const strict = await send(c.admin, 'PATCH', '/apis/apps/v1/namespaces/default/deployments/web?fieldValidation=Strict', '{"spec":{"$foo":"x"}}', 'application/strategic-merge-patch+json');
+  const strict = await send(
+    c.admin,
+    'PATCH',
+    '/apis/apps/v1/namespaces/default/deployments/web?fieldValidation=Strict',
+    '{"spec":{"$foo":"x"}}',
+    'application/strategic-merge-patch+json',
+  );
   t.is(strict.status, 400);
   t.regex(String(strict.body.message), /strict decoding error: unknown field "spec\.\$foo"/);
-  const warned = await send(c.admin, 'PATCH', '/apis/apps/v1/namespaces/default/deployments/web', '{"spec":{"$foo":"x"}}', 'application/strategic-merge-patch+json');
+  const warned = await send(
+    c.admin,
+    'PATCH',
+    '/apis/apps/v1/namespaces/default/deployments/web',
+    '{"spec":{"$foo":"x"}}',
+    'application/strategic-merge-patch+json',
+  );
   t.is(warned.status, 200);
-  t.true(warned.warnings.some((w) => w.includes('spec.$foo')), warned.warnings.join('|'));
+  t.true(
+    warned.warnings.some((w) => w.includes('spec.$foo')),
+    warned.warnings.join('|'),
+  );
   // the directives that are right still work: retainKeys naming every patched key, an element order
-  const ok = await send(c.admin, 'PATCH', '/apis/apps/v1/namespaces/default/deployments/web', '{"spec":{"strategy":{"$retainKeys":["type"],"type":"Recreate"},"template":{"spec":{"$setElementOrder/containers":[{"name":"nginx"}],"containers":[{"name":"nginx","image":"nginx:2"}]}}}}', 'application/strategic-merge-patch+json');
+  const ok = await send(
+    c.admin,
+    'PATCH',
+    '/apis/apps/v1/namespaces/default/deployments/web',
+    '{"spec":{"strategy":{"$retainKeys":["type"],"type":"Recreate"},"template":{"spec":{"$setElementOrder/containers":[{"name":"nginx"}],"containers":[{"name":"nginx","image":"nginx:2"}]}}}}',
+    'application/strategic-merge-patch+json',
+  );
   t.is(ok.status, 200, ok.body.message);
   t.deepEqual(ok.body.spec.strategy, { type: 'Recreate' });
   t.is(ok.body.spec.template.spec.containers[0].image, 'nginx:2');

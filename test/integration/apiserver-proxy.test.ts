@@ -77,23 +77,45 @@ test.before(async () => {
       res.end(method(req, body));
     });
   });
-  const method = (req: http.IncomingMessage, body: string) => JSON.stringify({ Method: req.method, Path: req.url, Body: body, Auth: req.headers.authorization ?? null });
+  const method = (req: http.IncomingMessage, body: string) =>
+    JSON.stringify({ Method: req.method, Path: req.url, Body: body, Auth: req.headers.authorization ?? null });
   await new Promise<void>((r) => backend.listen(0, BACKEND_IP, r));
   port = (backend.address() as AddressInfo).port;
   c = await startCluster('sqlite');
   jane = await c.identity('jane', ['devs']);
   await c.ok(['create', 'namespace', NS]);
-  await apply({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web', namespace: NS }, spec: { containers: [{ name: 'c', image: 'x', ports: [{ containerPort: port }] }] } });
-  await c.ok(['patch', 'pod', 'web', '-n', NS, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { podIP: BACKEND_IP, podIPs: [{ ip: BACKEND_IP }] } })]);
+  await apply({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'web', namespace: NS },
+    spec: { containers: [{ name: 'c', image: 'x', ports: [{ containerPort: port }] }] },
+  });
+  await c.ok([
+    'patch',
+    'pod',
+    'web',
+    '-n',
+    NS,
+    '--subresource=status',
+    '--type=merge',
+    '-p',
+    JSON.stringify({ status: { podIP: BACKEND_IP, podIPs: [{ ip: BACKEND_IP }] } }),
+  ]);
   await apply({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'local', namespace: NS }, spec: { containers: [{ name: 'c', image: 'x' }] } });
   await c.ok(['patch', 'pod', 'local', '-n', NS, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { podIP: '127.0.0.1' } })]);
   // Services without selectors: their EndpointSlices are written here, as a controller would
   await apply({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'svc', namespace: NS }, spec: { ports: [{ name: 'http', port: 80, targetPort: port }] } });
   await apply({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'empty', namespace: NS }, spec: { ports: [{ port: 80 }] } });
   await apply({
-    apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name: 'svc-1', namespace: NS, labels: { 'kubernetes.io/service-name': 'svc' } }, addressType: 'IPv4',
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: { name: 'svc-1', namespace: NS, labels: { 'kubernetes.io/service-name': 'svc' } },
+    addressType: 'IPv4',
     ports: [{ name: 'http', port, protocol: 'TCP' }],
-    endpoints: [{ addresses: ['10.255.255.1'], conditions: { ready: false } }, { addresses: [BACKEND_IP], conditions: { ready: true } }],
+    endpoints: [
+      { addresses: ['10.255.255.1'], conditions: { ready: false } },
+      { addresses: [BACKEND_IP], conditions: { ready: true } },
+    ],
   });
 });
 
@@ -166,11 +188,30 @@ test.serial('a Service without a ready endpoint or without the port is a 503 Sta
 
 test.serial('nodes/proxy refuses a node whose address is loopback; discovery lists the proxy subresources', async (t) => {
   await c.ok(['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'n-proxy' } }) });
-  await c.ok(['patch', 'node', 'n-proxy', '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { addresses: [{ type: 'InternalIP', address: '127.0.0.1' }] } })]);
+  await c.ok([
+    'patch',
+    'node',
+    'n-proxy',
+    '--subresource=status',
+    '--type=merge',
+    '-p',
+    JSON.stringify({ status: { addresses: [{ type: 'InternalIP', address: '127.0.0.1' }] } }),
+  ]);
   t.like((await admin('GET', '/api/v1/nodes/n-proxy/proxy/healthz')).json, { code: 400, message: 'address not allowed' });
   t.like((await admin('GET', '/api/v1/nodes/a:b:c:d/proxy/')).json, { code: 400, message: 'invalid node request "a:b:c:d"' });
   const res = (await admin('GET', '/api/v1')).json.resources as { name: string; kind: string; verbs: string[] }[];
-  t.deepEqual(res.find((r) => r.name === 'pods/proxy'), { name: 'pods/proxy', singularName: '', namespaced: true, group: '', version: 'v1', kind: 'PodProxyOptions', verbs: ['create', 'delete', 'get', 'patch', 'update'] });
+  t.deepEqual(
+    res.find((r) => r.name === 'pods/proxy'),
+    {
+      name: 'pods/proxy',
+      singularName: '',
+      namespaced: true,
+      group: '',
+      version: 'v1',
+      kind: 'PodProxyOptions',
+      verbs: ['create', 'delete', 'get', 'patch', 'update'],
+    },
+  );
   t.is(res.find((r) => r.name === 'services/proxy')?.kind, 'ServiceProxyOptions');
   t.is(res.find((r) => r.name === 'nodes/proxy')?.kind, 'NodeProxyOptions');
 });
@@ -180,10 +221,18 @@ test.serial('the proxy verbs are authorized on the proxy subresource: 403 naming
   await c.ok(['create', 'rolebinding', 'jane-reads', '-n', NS, '--role=pod-reader', '--user=jane']);
   const denied = await send(jane, 'GET', `${podBase}/x`);
   t.is(denied.status, 403);
-  t.like(denied.json, { kind: 'Status', reason: 'Forbidden', code: 403, details: { name: 'web', kind: 'pods' },
-    message: `pods "web" is forbidden: User "jane" cannot get resource "pods/proxy" in API group "" in the namespace "${NS}"` });
+  t.like(denied.json, {
+    kind: 'Status',
+    reason: 'Forbidden',
+    code: 403,
+    details: { name: 'web', kind: 'pods' },
+    message: `pods "web" is forbidden: User "jane" cannot get resource "pods/proxy" in API group "" in the namespace "${NS}"`,
+  });
   const svc = await send(jane, 'POST', `${svcBase}/x`, 'b');
-  t.like(svc.json, { code: 403, message: `services "svc:80" is forbidden: User "jane" cannot create resource "services/proxy" in API group "" in the namespace "${NS}"` });
+  t.like(svc.json, {
+    code: 403,
+    message: `services "svc:80" is forbidden: User "jane" cannot create resource "services/proxy" in API group "" in the namespace "${NS}"`,
+  });
   await c.ok(['create', 'role', 'proxier', '-n', NS, '--verb=get', '--resource=pods/proxy,services/proxy']);
   await c.ok(['create', 'rolebinding', 'jane-proxies', '-n', NS, '--role=proxier', '--user=jane']);
   let ok: Reply | undefined;

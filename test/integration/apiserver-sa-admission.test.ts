@@ -37,7 +37,8 @@ test.serial('a pod gets the default ServiceAccount and the kube-api-access volum
     ],
     defaultMode: 420,
   });
-  for (const ctr of [...pod.spec.initContainers, ...pod.spec.containers]) t.deepEqual(ctr.volumeMounts, [{ name: vols[0].name, readOnly: true, mountPath: PATH }]);
+  for (const ctr of [...pod.spec.initContainers, ...pod.spec.containers])
+    t.deepEqual(ctr.volumeMounts, [{ name: vols[0].name, readOnly: true, mountPath: PATH }]);
 });
 
 test.serial('automountServiceAccountToken: the pod decides, else the ServiceAccount', async (t) => {
@@ -45,10 +46,15 @@ test.serial('automountServiceAccountToken: the pod decides, else the ServiceAcco
   const off = await create({ metadata: { name: 'off' }, spec: { automountServiceAccountToken: false, containers: containers('a') } });
   t.false(hasVolume(off.pod));
   t.is(off.pod.spec.containers[0].volumeMounts, undefined);
-  await c.ok(['create', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'quiet' }, automountServiceAccountToken: false }) });
+  await c.ok(['create', '-f', '-'], {
+    input: JSON.stringify({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'quiet' }, automountServiceAccountToken: false }),
+  });
   const saOff = await create({ metadata: { name: 'sa-off' }, spec: { serviceAccountName: 'quiet', containers: containers('a') } });
   t.false(hasVolume(saOff.pod));
-  const podOn = await create({ metadata: { name: 'pod-on' }, spec: { serviceAccountName: 'quiet', automountServiceAccountToken: true, containers: containers('a') } });
+  const podOn = await create({
+    metadata: { name: 'pod-on' },
+    spec: { serviceAccountName: 'quiet', automountServiceAccountToken: true, containers: containers('a') },
+  });
   t.true(hasVolume(podOn.pod));
   const legacy = await create({ metadata: { name: 'legacy' }, spec: { serviceAccount: 'quiet', containers: containers('a') } });
   t.is(legacy.pod.spec.serviceAccountName, 'quiet');
@@ -59,7 +65,10 @@ test.serial('a container with something mounted at the token path keeps it', asy
     metadata: { name: 'own-mount' },
     spec: {
       volumes: [{ name: 'mine', emptyDir: {} }],
-      containers: [{ name: 'a', image: 'busybox', volumeMounts: [{ name: 'mine', mountPath: PATH }] }, { name: 'b', image: 'busybox' }],
+      containers: [
+        { name: 'a', image: 'busybox', volumeMounts: [{ name: 'mine', mountPath: PATH }] },
+        { name: 'b', image: 'busybox' },
+      ],
     },
   });
   t.deepEqual(pod.spec.containers[0].volumeMounts, [{ name: 'mine', mountPath: PATH }]);
@@ -79,7 +88,13 @@ test.serial('a mirror pod needs no ServiceAccount and gets no token', async (t) 
   const n1 = await c.identity('system:node:n1', ['system:nodes']);
   await c.ok(['create', 'namespace', 'static']);
   await c.ok(['delete', 'sa', 'default', '-n', 'static']).catch(() => undefined);
-  const r = await create({ metadata: { name: 'mirror', namespace: 'static', annotations: { 'kubernetes.io/config.mirror': 'abc' } }, spec: { nodeName: 'n1', containers: containers('a') } }, n1);
+  const r = await create(
+    {
+      metadata: { name: 'mirror', namespace: 'static', annotations: { 'kubernetes.io/config.mirror': 'abc' } },
+      spec: { nodeName: 'n1', containers: containers('a') },
+    },
+    n1,
+  );
   t.is(r.code, 0, r.stderr);
   t.is(r.pod.spec.volumes, undefined);
 });
@@ -88,7 +103,7 @@ test.serial('kube-root-ca.crt comes back when deleted and is set back when chang
   await c.ok(['create', 'namespace', 'ca-check']);
   const ca = await until('the root CA ConfigMap', async () => {
     const r = await c.kubectl(['get', 'configmap', 'kube-root-ca.crt', '-n', 'ca-check', '-o', 'json']);
-    return r.code === 0 ? JSON.parse(r.stdout).data['ca.crt'] as string : undefined;
+    return r.code === 0 ? (JSON.parse(r.stdout).data['ca.crt'] as string) : undefined;
   });
   t.regex(ca, /BEGIN CERTIFICATE/);
   await c.ok(['delete', 'configmap', 'kube-root-ca.crt', '-n', 'ca-check']);
@@ -102,9 +117,15 @@ test.serial('kube-root-ca.crt comes back when deleted and is set back when chang
 });
 
 test.serial('a pod created by server-side apply gets the same admission: its ServiceAccount checked, the token volume added', async (t) => {
-  const apply = (name: string, sa?: string) => c.kubectl(['apply', '--server-side', '-f', '-', '-o', 'json'], {
-    input: JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { ...(sa ? { serviceAccountName: sa } : {}), containers: containers('a') } }),
-  });
+  const apply = (name: string, sa?: string) =>
+    c.kubectl(['apply', '--server-side', '-f', '-', '-o', 'json'], {
+      input: JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name },
+        spec: { ...(sa ? { serviceAccountName: sa } : {}), containers: containers('a') },
+      }),
+    });
   const r = await apply('applied');
   t.is(r.code, 0, r.stderr);
   const pod = JSON.parse(r.stdout);

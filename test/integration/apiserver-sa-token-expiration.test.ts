@@ -9,16 +9,23 @@ import { rawClient } from './_https.ts';
 let c: Cluster;
 const claimsOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8'));
 
-fileCluster(async (cluster) => {
-  c = cluster;
-  await c.ok(['create', '-f', '-'], { input: JSON.stringify(readyNode('n1', '10.0.0.1')) });
-  await until('the default ServiceAccount', async () => (await c.kubectl(['get', 'sa', 'default'])).code === 0);
-}, { extra: { serviceAccountMaxTokenExpirationSeconds: 7200 } });
+fileCluster(
+  async (cluster) => {
+    c = cluster;
+    await c.ok(['create', '-f', '-'], { input: JSON.stringify(readyNode('n1', '10.0.0.1')) });
+    await until('the default ServiceAccount', async () => (await c.kubectl(['get', 'sa', 'default'])).code === 0);
+  },
+  { extra: { serviceAccountMaxTokenExpirationSeconds: 7200 } },
+);
 
 async function requestToken(spec: object) {
   const cl = rawClient(c.admin);
   try {
-    return await cl.request('POST', '/api/v1/namespaces/default/serviceaccounts/default/token', { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec });
+    return await cl.request('POST', '/api/v1/namespaces/default/serviceaccounts/default/token', {
+      apiVersion: 'authentication.k8s.io/v1',
+      kind: 'TokenRequest',
+      spec,
+    });
   } finally {
     cl.close();
   }
@@ -41,7 +48,9 @@ test.serial('a request over the cap is shortened to it, with a warning kubectl p
 });
 
 test.serial("the kubelet's 3607 s pod-bound request is still extended to a year that warns after 3607 s", async (t) => {
-  await c.ok(['create', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { nodeName: 'n1', containers: [{ name: 'c', image: 'busybox' }] } }) });
+  await c.ok(['create', '-f', '-'], {
+    input: JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { nodeName: 'n1', containers: [{ name: 'c', image: 'busybox' }] } }),
+  });
   const uid = await c.ok(['get', 'pod', 'p', '-o', 'jsonpath={.metadata.uid}']);
   const raw = await requestToken({ expirationSeconds: 3607, boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: 'p', uid } });
   t.is(raw.status, 201, raw.text);

@@ -18,7 +18,12 @@ let c: Cluster;
 
 const claimsOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8'));
 const pod = (name: string, node: string, sa = 'default') =>
-  JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { nodeName: node, serviceAccountName: sa, containers: [{ name: 'c', image: 'busybox' }] } });
+  JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name },
+    spec: { nodeName: node, serviceAccountName: sa, containers: [{ name: 'c', image: 'busybox' }] },
+  });
 
 /** GET /api/v1/namespaces/default/pods with a bearer token: the status and body. */
 async function callWith(token: string, path = '/api/v1/namespaces/default/pods') {
@@ -34,7 +39,11 @@ const UNAUTHORIZED = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: '
 async function tokenReview(token: string, audiences?: string[]) {
   const cl = rawClient(c.admin);
   try {
-    const r = await cl.request('POST', '/apis/authentication.k8s.io/v1/tokenreviews', { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token, ...(audiences ? { audiences } : {}) } });
+    const r = await cl.request('POST', '/apis/authentication.k8s.io/v1/tokenreviews', {
+      apiVersion: 'authentication.k8s.io/v1',
+      kind: 'TokenReview',
+      spec: { token, ...(audiences ? { audiences } : {}) },
+    });
     return r;
   } finally {
     cl.close();
@@ -91,7 +100,10 @@ test.serial('audiences and durations: another audience is not ours, under 10 min
   t.deepEqual(review.body.status.audiences, ['vault']);
   const short = await c.kubectl(['create', 'token', 'default', '--duration', '5m']);
   t.is(short.code, 1);
-  t.regex(short.stderr, /TokenRequest.authentication.k8s.io "default" is invalid: spec.expirationSeconds: Invalid value: 300: may not specify a duration less than 10 minutes/);
+  t.regex(
+    short.stderr,
+    /TokenRequest.authentication.k8s.io "default" is invalid: spec.expirationSeconds: Invalid value: 300: may not specify a duration less than 10 minutes/,
+  );
   const missing = await c.kubectl(['create', 'token', 'nobody']);
   t.regex(missing.stderr, /serviceaccounts "nobody" not found/);
 });
@@ -125,7 +137,17 @@ test.serial('binding is validated: the pod must exist, run under the ServiceAcco
   t.regex(wrongSA.stderr, /cannot bind token for serviceaccount "default" to pod running with serviceaccount "other"/);
   const gone = await c.kubectl(['create', 'token', 'default', '--bound-object-kind', 'Pod', '--bound-object-name', 'ghost']);
   t.regex(gone.stderr, /pods "ghost" not found/);
-  const uid = await c.kubectl(['create', 'token', 'other', '--bound-object-kind', 'Pod', '--bound-object-name', 'other-pod', '--bound-object-uid', '00000000-0000-0000-0000-000000000000']);
+  const uid = await c.kubectl([
+    'create',
+    'token',
+    'other',
+    '--bound-object-kind',
+    'Pod',
+    '--bound-object-name',
+    'other-pod',
+    '--bound-object-uid',
+    '00000000-0000-0000-0000-000000000000',
+  ]);
   t.regex(uid.stderr, /the UID in the bound object reference \(00000000-0000-0000-0000-000000000000\) does not match the UID in record/);
   await c.ok(['create', 'secret', 'generic', 'anchor', '--from-literal=k=v']);
   const token = (await c.ok(['create', 'token', 'other', '--bound-object-kind', 'Secret', '--bound-object-name', 'anchor'])).trim();
@@ -155,7 +177,13 @@ test.serial('expired, foreign-key, alg none and malformed tokens are 401', async
   const foreign = signJws(claims, stranger, keyIdOf(createPublicKey(stranger)));
   const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
   const none = `${b64({ alg: 'none' })}.${b64(claims)}.`;
-  for (const [what, token] of [['expired', expired], ['another key', foreign], ['alg none', none], ['malformed', 'not.a.jwt'], ['garbage', 'x'.repeat(40)]]) {
+  for (const [what, token] of [
+    ['expired', expired],
+    ['another key', foreign],
+    ['alg none', none],
+    ['malformed', 'not.a.jwt'],
+    ['garbage', 'x'.repeat(40)],
+  ]) {
     const r = await callWith(token);
     t.deepEqual(r.body, UNAUTHORIZED, what);
   }
@@ -168,7 +196,15 @@ test.serial('TokenReview answers from the same authenticator', async (t) => {
   const token = (await c.ok(['create', 'token', 'default'])).trim();
   const r = await tokenReview(token);
   t.is(r.status, 201);
-  t.like(r.body, { kind: 'TokenReview', apiVersion: 'authentication.k8s.io/v1', status: { authenticated: true, audiences: [ISSUER], user: { username: 'system:serviceaccount:default:default', groups: ['system:serviceaccounts', 'system:serviceaccounts:default', 'system:authenticated'] } } });
+  t.like(r.body, {
+    kind: 'TokenReview',
+    apiVersion: 'authentication.k8s.io/v1',
+    status: {
+      authenticated: true,
+      audiences: [ISSUER],
+      user: { username: 'system:serviceaccount:default:default', groups: ['system:serviceaccounts', 'system:serviceaccounts:default', 'system:authenticated'] },
+    },
+  });
   const empty = await tokenReview('');
   t.is(empty.status, 400);
 });
@@ -176,14 +212,23 @@ test.serial('TokenReview answers from the same authenticator', async (t) => {
 test.serial('creating a token needs create on serviceaccounts/token; a node gets tokens only for its own pods', async (t) => {
   const nobody = await c.identity('nobody', []);
   const r = await c.kubectl(['create', 'token', 'default'], { kubeconfig: nobody });
-  t.regex(r.stderr, /serviceaccounts "default" is forbidden: User "nobody" cannot create resource "serviceaccounts\/token" in API group "" in the namespace "default"/);
+  t.regex(
+    r.stderr,
+    /serviceaccounts "default" is forbidden: User "nobody" cannot create resource "serviceaccounts\/token" in API group "" in the namespace "default"/,
+  );
   await c.ok(['create', '-f', '-'], { input: pod('on-n1', 'n1') });
   await c.ok(['create', '-f', '-'], { input: pod('on-n2', 'n2') });
   const n1 = await c.identity('system:node:n1', ['system:nodes']);
   const uidOf = async (name: string) => JSON.parse(await c.ok(['get', 'pod', name, '-o', 'json'])).metadata.uid;
-  const mine = await c.kubectl(['create', 'token', 'default', '--bound-object-kind', 'Pod', '--bound-object-name', 'on-n1', '--bound-object-uid', await uidOf('on-n1')], { kubeconfig: n1 });
+  const mine = await c.kubectl(
+    ['create', 'token', 'default', '--bound-object-kind', 'Pod', '--bound-object-name', 'on-n1', '--bound-object-uid', await uidOf('on-n1')],
+    { kubeconfig: n1 },
+  );
   t.is(mine.code, 0, mine.stderr);
-  const theirs = await c.kubectl(['create', 'token', 'default', '--bound-object-kind', 'Pod', '--bound-object-name', 'on-n2', '--bound-object-uid', await uidOf('on-n2')], { kubeconfig: n1 });
+  const theirs = await c.kubectl(
+    ['create', 'token', 'default', '--bound-object-kind', 'Pod', '--bound-object-name', 'on-n2', '--bound-object-uid', await uidOf('on-n2')],
+    { kubeconfig: n1 },
+  );
   t.regex(theirs.stderr, /node requested token bound to a pod scheduled on a different node/);
   const unbound = await c.kubectl(['create', 'token', 'default'], { kubeconfig: n1 });
   t.regex(unbound.stderr, /node requested token not bound to a pod/);
@@ -218,5 +263,8 @@ test.serial('OIDC discovery: a ServiceAccount reads the configuration and the JW
   } finally {
     cl.close();
   }
-  t.regex(await c.ok(['get', 'clusterrolebinding', 'system:service-account-issuer-discovery', '-o', 'jsonpath={.subjects[0].name}']), /^system:serviceaccounts$/);
+  t.regex(
+    await c.ok(['get', 'clusterrolebinding', 'system:service-account-issuer-discovery', '-o', 'jsonpath={.subjects[0].name}']),
+    /^system:serviceaccounts$/,
+  );
 });

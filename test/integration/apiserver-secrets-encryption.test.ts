@@ -28,7 +28,11 @@ async function rawValue(c: Cluster, name: string): Promise<string | undefined> {
 
 /** Everything SQLite has written: the database and its write-ahead log. */
 function sqliteBytes(c: Cluster): string {
-  return ['state.db', 'state.db-wal'].map((f) => join(c.dir, f)).filter(existsSync).map((f) => readFileSync(f).toString('latin1')).join('');
+  return ['state.db', 'state.db-wal']
+    .map((f) => join(c.dir, f))
+    .filter(existsSync)
+    .map((f) => readFileSync(f).toString('latin1'))
+    .join('');
 }
 
 async function createSecret(c: Cluster, name: string): Promise<string> {
@@ -114,7 +118,10 @@ test.serial('sqlite: plain text from before encryption stays readable until reen
     await c.restart();
     const r = await c.kubectl(['get', 'secret', 'old', '-o', 'json']);
     t.is(r.code, 1);
-    t.regex(r.stderr, /Error from server \(InternalError\): Internal error occurred: unable to transform key "\/registry\/core\/secrets\/default\/old": .*key does not match/);
+    t.regex(
+      r.stderr,
+      /Error from server \(InternalError\): Internal error occurred: unable to transform key "\/registry\/core\/secrets\/default\/old": .*key does not match/,
+    );
 
     // switching encryption off leaves encrypted Secrets unreadable, with upstream's identity message
     c.opts.secretsEncryption = false;

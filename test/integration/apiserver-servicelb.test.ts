@@ -13,24 +13,37 @@ let c: Cluster;
 let send: Send & { close(): void };
 const JSON_CT = { 'content-type': 'application/json' };
 const post = (path: string, body: unknown) => send({ method: 'POST', path, headers: JSON_CT, body: JSON.stringify(body) });
-const mergePatch = (path: string, body: unknown) => send({ method: 'PATCH', path, headers: { 'content-type': 'application/merge-patch+json' }, body: JSON.stringify(body) });
+const mergePatch = (path: string, body: unknown) =>
+  send({ method: 'PATCH', path, headers: { 'content-type': 'application/merge-patch+json' }, body: JSON.stringify(body) });
 const SVC = '/api/v1/namespaces/default/services';
-const svc = (name: string, spec: Record<string, unknown> = {}) => ({ apiVersion: 'v1', kind: 'Service', metadata: { name }, spec: { type: 'LoadBalancer', selector: { app: name }, ports: [{ port: 80, targetPort: 8080 }], ...spec } });
+const svc = (name: string, spec: Record<string, unknown> = {}) => ({
+  apiVersion: 'v1',
+  kind: 'Service',
+  metadata: { name },
+  spec: { type: 'LoadBalancer', selector: { app: name }, ports: [{ port: 80, targetPort: 8080 }], ...spec },
+});
 const get = async (name: string) => (await send({ path: `${SVC}/${name}` })).json!;
 const ingressOf = async (name: string) => ((await get(name)).status?.loadBalancer?.ingress ?? []).map((i: { ip: string }) => i.ip).join(',');
 
 fileCluster(async (cluster, own) => {
   c = cluster;
   send = own(rawClient(c.admin));
-  for (const [n, ip] of [['lb-n1', '10.9.1.1'], ['lb-n2', '10.9.1.2']]) await post('/api/v1/nodes', readyNode(n, ip));
+  for (const [n, ip] of [
+    ['lb-n1', '10.9.1.1'],
+    ['lb-n2', '10.9.1.2'],
+  ])
+    await post('/api/v1/nodes', readyNode(n, ip));
 });
 
-test.serial('a LoadBalancer Service gets every Ready node\'s InternalIP; another class\'s Service is left alone', async (t) => {
+test.serial("a LoadBalancer Service gets every Ready node's InternalIP; another class's Service is left alone", async (t) => {
   t.is((await post(SVC, svc('other', { loadBalancerClass: 'example.com/lb' }))).status, 201);
   t.is((await post(SVC, svc('web'))).status, 201);
   await until('web has its ingress', async () => (await ingressOf('web')) === '10.9.1.1,10.9.1.2');
   const web = await get('web');
-  t.deepEqual(web.status.loadBalancer.ingress, [{ ip: '10.9.1.1', ipMode: 'VIP' }, { ip: '10.9.1.2', ipMode: 'VIP' }]);
+  t.deepEqual(web.status.loadBalancer.ingress, [
+    { ip: '10.9.1.1', ipMode: 'VIP' },
+    { ip: '10.9.1.2', ipMode: 'VIP' },
+  ]);
   t.true(web.spec.ports[0].nodePort >= 30000, 'node ports allocated by default');
   t.deepEqual((await get('other')).status, { loadBalancer: {} }, 'the other class keeps no address from us');
   const table = await c.ok(['get', 'svc', 'web']);
@@ -69,7 +82,9 @@ test.serial('labelling a node into the pool narrows every ingress to the pool; a
   t.is((await mergePatch('/api/v1/nodes/lb-n2', { metadata: { labels: { 'svccontroller.hawser.io/enablelb': 'true' } } })).status, 200);
   await until('web narrowed to the pool', async () => (await ingressOf('web')) === '10.9.1.2');
   t.is(await ingressOf('noports'), '10.9.1.2');
-  const r = await mergePatch(`${SVC}/web`, { spec: { type: 'ClusterIP', externalTrafficPolicy: null, allocateLoadBalancerNodePorts: null, ports: [{ port: 80, targetPort: 8080, nodePort: null }] } });
+  const r = await mergePatch(`${SVC}/web`, {
+    spec: { type: 'ClusterIP', externalTrafficPolicy: null, allocateLoadBalancerNodePorts: null, ports: [{ port: 80, targetPort: 8080, nodePort: null }] },
+  });
   t.is(r.status, 200, r.text);
   await until('web lost its ingress', async () => (await ingressOf('web')) === '');
   t.deepEqual((await get('web')).status, { loadBalancer: {} });

@@ -14,11 +14,14 @@ const LIMITS = { readHeaderMs: 1500, requestMs: 2000, idleMs: 1500 };
 let c: Cluster;
 let api: RawClient;
 let port: number;
-fileCluster((cluster, own) => {
-  c = cluster;
-  api = own(rawClient(c.admin));
-  port = Number(new URL(c.url).port);
-}, { extra: { httpTimeouts: LIMITS } });
+fileCluster(
+  (cluster, own) => {
+    c = cluster;
+    api = own(rawClient(c.admin));
+    port = Number(new URL(c.url).port);
+  },
+  { extra: { httpTimeouts: LIMITS } },
+);
 
 interface Conn {
   socket: net.Socket;
@@ -52,12 +55,15 @@ async function trickle(conn: Conn, text: string, ms: number): Promise<void> {
   }
 }
 
-const within = (t: { true(v: boolean, m?: string): void }, ms: number, limit: number, what: string) => t.true(ms < limit, `${what} after ${ms} ms (limit ${limit} ms)`);
+const within = (t: { true(v: boolean, m?: string): void }, ms: number, limit: number, what: string) =>
+  t.true(ms < limit, `${what} after ${ms} ms (limit ${limit} ms)`);
 
 test('a body that trickles in is answered 504 Timeout after the request timeout, and the connection closes', async (t) => {
   const conn = await connect();
   const body = JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'slow' } });
-  conn.socket.write(`POST /api/v1/namespaces/default/configmaps HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`);
+  conn.socket.write(
+    `POST /api/v1/namespaces/default/configmaps HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`,
+  );
   void trickle(conn, body, 300);
   const ms = await conn.closed;
   within(t, ms, LIMITS.requestMs + 2000, 'closed');
@@ -101,7 +107,9 @@ test('oversize headers are answered 431 with a Status, not a bare close', async 
 
 test('a watch outlives every limit, and a write with a whole body goes through meanwhile', async (t) => {
   const conn = await connect();
-  conn.socket.write('GET /api/v1/namespaces/default/configmaps?watch=true&timeoutSeconds=8&fieldSelector=metadata.name%3Dlate HTTP/1.1\r\nHost: localhost\r\n\r\n');
+  conn.socket.write(
+    'GET /api/v1/namespaces/default/configmaps?watch=true&timeoutSeconds=8&fieldSelector=metadata.name%3Dlate HTTP/1.1\r\nHost: localhost\r\n\r\n',
+  );
   await new Promise((r) => setTimeout(r, LIMITS.readHeaderMs + LIMITS.requestMs + LIMITS.idleMs));
   const made = await api.request('POST', '/api/v1/namespaces/default/configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'late' } });
   t.is(made.status, 201);

@@ -59,10 +59,11 @@ async function rv(): Promise<string> {
   return JSON.parse(await c.ok(['get', '--raw', '/api/v1/namespaces/default/configmaps?limit=1'])).metadata.resourceVersion;
 }
 
-test.serial('watches with timeoutSeconds past setTimeout\'s range stay open and idle', async (t) => {
+test.serial("watches with timeoutSeconds past setTimeout's range stay open and idle", async (t) => {
   const from = await rv();
-  const watches = await Promise.all(Array.from({ length: 50 }, () =>
-    openWatch(`/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=${from}&timeoutSeconds=3000000`)));
+  const watches = await Promise.all(
+    Array.from({ length: 50 }, () => openWatch(`/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=${from}&timeoutSeconds=3000000`)),
+  );
   t.teardown(() => watches.forEach((w) => w.close()));
   await new Promise((r) => setTimeout(r, 500));
   const cpu0 = process.cpuUsage();
@@ -73,7 +74,10 @@ test.serial('watches with timeoutSeconds past setTimeout\'s range stay open and 
   t.log(`process CPU with 50 idle watches: ${(share * 100).toFixed(1)}% of a core`);
   // upstream keeps such a watch open for its whole 34.7 days; it costs nothing while idle
   t.true(share < 0.08, `CPU ${(share * 100).toFixed(1)}% of a core`);
-  t.true(watches.every((w) => !w.res.complete), 'every watch is still open');
+  t.true(
+    watches.every((w) => !w.res.complete),
+    'every watch is still open',
+  );
 });
 
 test.serial('a watch ends at its timeoutSeconds; timeoutSeconds=0 means the server default', async (t) => {
@@ -89,17 +93,29 @@ test.serial('a watch ends at its timeoutSeconds; timeoutSeconds=0 means the serv
   t.is(early, 'open', 'upstream treats 0 as unset: between --min-request-timeout and twice that');
 });
 
-test.serial('watches without a resourceVersion share the resource\'s cache: memory does not grow per watch, and each gets every object', async (t) => {
+test.serial("watches without a resourceVersion share the resource's cache: memory does not grow per watch, and each gets every object", async (t) => {
   const N = 400;
   const data = Object.fromEntries(Array.from({ length: 16 }, (_, k) => [`k${k}`, 'v'.repeat(100)]));
   const { hostname, port } = new URL(c.url);
-  const post = (i: number) => new Promise<number>((resolve, reject) => {
-    const body = JSON.stringify({ metadata: { name: `share-${i}` }, data });
-    const req = https.request({ host: hostname, port, ca: tlsOf.ca, cert: tlsOf.cert, key: tlsOf.key, method: 'POST', path: '/api/v1/namespaces/default/configmaps',
-      headers: { 'content-type': 'application/json' } }, (res) => (res.resume(), res.on('end', () => resolve(res.statusCode ?? 0))));
-    req.on('error', reject);
-    req.end(body);
-  });
+  const post = (i: number) =>
+    new Promise<number>((resolve, reject) => {
+      const body = JSON.stringify({ metadata: { name: `share-${i}` }, data });
+      const req = https.request(
+        {
+          host: hostname,
+          port,
+          ca: tlsOf.ca,
+          cert: tlsOf.cert,
+          key: tlsOf.key,
+          method: 'POST',
+          path: '/api/v1/namespaces/default/configmaps',
+          headers: { 'content-type': 'application/json' },
+        },
+        (res) => (res.resume(), res.on('end', () => resolve(res.statusCode ?? 0))),
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
   for (let i = 0; i < N; i += 20) t.deepEqual(new Set(await Promise.all(Array.from({ length: 20 }, (_, k) => post(i + k)))), new Set([201]));
   const heap0 = process.memoryUsage().heapUsed;
   // readers that do not read: the server may hold what it has not sent, but not a copy per watch
@@ -111,8 +127,12 @@ test.serial('watches without a resourceVersion share the resource\'s cache: memo
   t.true(grown < 70, `heap grew ${grown.toFixed(0)} MB`);
   const w = await openWatch('/api/v1/namespaces/default/configmaps?watch=true');
   t.teardown(() => w.close());
-  for (let i = 0; i < 100 && w.frames.filter((f) => f.object.metadata?.name?.startsWith('share-')).length < N; i++) await new Promise((r) => setTimeout(r, 100));
-  const names = w.frames.filter((f) => f.type === 'ADDED').map((f) => f.object.metadata!.name!).filter((n) => n.startsWith('share-'));
+  for (let i = 0; i < 100 && w.frames.filter((f) => f.object.metadata?.name?.startsWith('share-')).length < N; i++)
+    await new Promise((r) => setTimeout(r, 100));
+  const names = w.frames
+    .filter((f) => f.type === 'ADDED')
+    .map((f) => f.object.metadata!.name!)
+    .filter((n) => n.startsWith('share-'));
   t.is(new Set(names).size, N);
   t.is(names.length, N, 'each object once');
   // a watch from a recent resourceVersion (the cache's window) sees exactly the later events
@@ -122,7 +142,10 @@ test.serial('watches without a resourceVersion share the resource\'s cache: memo
   const r = await openWatch(`/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=${from}`);
   t.teardown(() => r.close());
   for (let i = 0; i < 50 && r.frames.length < 2; i++) await new Promise((res) => setTimeout(res, 100));
-  t.deepEqual(r.frames.map((f) => `${f.type} ${f.object.metadata?.name}`), ['MODIFIED share-1', 'DELETED share-2']);
+  t.deepEqual(
+    r.frames.map((f) => `${f.type} ${f.object.metadata?.name}`),
+    ['MODIFIED share-1', 'DELETED share-2'],
+  );
 });
 
 test.serial('over etcd too: initial state and live events from the cache, a recent resourceVersion from its window', async (t) => {
@@ -138,9 +161,15 @@ test.serial('over etcd too: initial state and live events from the cache, a rece
   await e.ok(['label', 'configmap', 'e1', 'x-']);
   for (let i = 0; i < 50 && frames.length < 2; i++) await new Promise((r) => setTimeout(r, 100));
   // a selector with previous values: entering is ADDED, leaving is DELETED
-  t.deepEqual(frames.map((f) => `${f.type} ${f.object.metadata?.name}`), ['ADDED e1', 'DELETED e1']);
+  t.deepEqual(
+    frames.map((f) => `${f.type} ${f.object.metadata?.name}`),
+    ['ADDED e1', 'DELETED e1'],
+  );
   const r = await openWatch(`/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=${rv0}`, { on: e });
   t.teardown(() => r.close());
   for (let i = 0; i < 50 && r.frames.length < 2; i++) await new Promise((res) => setTimeout(res, 100));
-  t.deepEqual(r.frames.map((f) => `${f.type} ${f.object.metadata?.name}`), ['MODIFIED e1', 'MODIFIED e1']);
+  t.deepEqual(
+    r.frames.map((f) => `${f.type} ${f.object.metadata?.name}`),
+    ['MODIFIED e1', 'MODIFIED e1'],
+  );
 });

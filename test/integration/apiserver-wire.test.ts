@@ -21,21 +21,29 @@ const CMS = '/api/v1/namespaces/default/configmaps';
 test.serial('a Status body is laid out as kube-apiserver writes it, newline included', async (t) => {
   const r = await api.request('GET', `${CMS}/nope`);
   t.is(r.status, 404);
-  t.is(r.text, '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"configmaps \\"nope\\" not found","reason":"NotFound","details":{"name":"nope","kind":"configmaps"},"code":404}\n');
+  t.is(
+    r.text,
+    '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"configmaps \\"nope\\" not found","reason":"NotFound","details":{"name":"nope","kind":"configmaps"},"code":404}\n',
+  );
   const bad = await api.request('POST', CMS, '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"Bad_Name"}}');
   t.is(bad.status, 422);
-  t.regex(bad.text, /^\{"kind":"Status","apiVersion":"v1","metadata":\{\},"status":"Failure","message":"[^]*","reason":"Invalid","details":\{"name":"Bad_Name","kind":"ConfigMap","causes":\[[^]*\]\},"code":422\}\n$/);
+  t.regex(
+    bad.text,
+    /^\{"kind":"Status","apiVersion":"v1","metadata":\{\},"status":"Failure","message":"[^]*","reason":"Invalid","details":\{"name":"Bad_Name","kind":"ConfigMap","causes":\[[^]*\]\},"code":422\}\n$/,
+  );
 });
 
 test.serial('a Status refused before the handler (401 on a request without credentials) has the same layout', async (t) => {
   const { server, ca } = loadKubeconfig(c.admin);
   const u = new URL(server);
   const text = await new Promise<string>((resolve, reject) => {
-    https.get({ host: u.hostname, port: u.port, path: CMS, ca, agent: false }, (r) => {
-      let b = '';
-      r.on('data', (d) => (b += d));
-      r.on('end', () => resolve(b));
-    }).on('error', reject);
+    https
+      .get({ host: u.hostname, port: u.port, path: CMS, ca, agent: false }, (r) => {
+        let b = '';
+        r.on('data', (d) => (b += d));
+        r.on('end', () => resolve(b));
+      })
+      .on('error', reject);
   });
   t.is(text, '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"Unauthorized","reason":"Unauthorized","code":401}\n');
 });

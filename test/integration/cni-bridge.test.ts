@@ -65,7 +65,7 @@ test('two containers on one bridge reach each other (ping and TCP), and the gate
   ]) {
     const r = await invoke(binDir, 'bridge', host, { command: 'ADD', containerId: id, netns: sb.path(ns) }, conf);
     t.is(r.exitCode, 0, r.stdout);
-    addrs.push(((r.json?.ips as Array<{ address: string }>)[0].address).split('/')[0]);
+    addrs.push((r.json?.ips as Array<{ address: string }>)[0].address.split('/')[0]);
   }
   t.deepEqual(addrs, ['10.244.7.2', '10.244.7.3']);
 

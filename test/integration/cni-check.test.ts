@@ -20,7 +20,12 @@ const conf = {
   type: 'bridge',
   bridge: 'cni0',
   isGateway: true,
-  ipam: { type: 'host-local', ranges: [[{ subnet: '10.244.1.0/24' }]], routes: [{ dst: '0.0.0.0/0' }, { dst: '192.168.7.0/24', gw: '10.244.1.254' }], dataDir: '@DATADIR@' },
+  ipam: {
+    type: 'host-local',
+    ranges: [[{ subnet: '10.244.1.0/24' }]],
+    routes: [{ dst: '0.0.0.0/0' }, { dst: '192.168.7.0/24', gw: '10.244.1.254' }],
+    dataDir: '@DATADIR@',
+  },
 };
 
 type Breaker = (w: { host: string; pod: string }) => Promise<unknown>;
@@ -31,7 +36,10 @@ const BREAKERS: Array<[string, Breaker | null]> = [
   ['address removed', (w) => inNs(w.pod, 'ip', ['addr', 'flush', 'dev', 'eth0'])],
   ['container MAC changed', (w) => inNs(w.pod, 'ip', ['link', 'set', 'dev', 'eth0', 'address', '02:00:00:00:00:42'])],
   ['bridge set promiscuous', (w) => inNs(w.host, 'ip', ['link', 'set', 'dev', 'cni0', 'promisc', 'on'])],
-  ['veth taken off the bridge', (w) => inNs(w.host, 'sh', ['-c', 'for v in $(ip -o link show type veth | cut -d: -f2 | cut -d@ -f1); do ip link set dev $v nomaster; done'])],
+  [
+    'veth taken off the bridge',
+    (w) => inNs(w.host, 'sh', ['-c', 'for v in $(ip -o link show type veth | cut -d: -f2 | cut -d@ -f1); do ip link set dev $v nomaster; done']),
+  ],
 ];
 
 for (const [name, breaker] of BREAKERS) {

@@ -37,7 +37,9 @@ async function storm(t: import('ava').ExecutionContext, bins: (i: number) => str
     ipam: { type: 'host-local', ranges: [[{ subnet: '10.244.5.0/27' }]], routes: [{ dst: '0.0.0.0/0' }], dataDir },
   });
   const pods = await Promise.all(Array.from({ length: N }, (_, i) => sb.netns(`p${i}`)));
-  const adds = await Promise.all(pods.map((ns, i) => invoke(bins(i), 'bridge', host, { command: 'ADD', containerId: `pod${i}`, netns: sb.path(ns), env }, conf)));
+  const adds = await Promise.all(
+    pods.map((ns, i) => invoke(bins(i), 'bridge', host, { command: 'ADD', containerId: `pod${i}`, netns: sb.path(ns), env }, conf)),
+  );
   for (const a of adds) t.is(a.exitCode, 0, a.stdout);
   const ips = adds.map((a) => (a.json?.ips as Array<{ address: string }>)[0].address);
   t.is(new Set(ips).size, N, `distinct: ${ips.join(' ')}`);
@@ -45,11 +47,19 @@ async function storm(t: import('ava').ExecutionContext, bins: (i: number) => str
   t.is(files.length, N);
   // every address is really on its pod's interface
   const onIface = await Promise.all(pods.map((ns) => inNs(ns, 'ip', ['-j', '-4', 'addr', 'show', 'dev', 'eth0'])));
-  t.deepEqual(onIface.map((r) => `${(JSON.parse(r.stdout) as Array<{ addr_info: Array<{ local: string }> }>)[0].addr_info[0].local}/27`), ips);
+  t.deepEqual(
+    onIface.map((r) => `${(JSON.parse(r.stdout) as Array<{ addr_info: Array<{ local: string }> }>)[0].addr_info[0].local}/27`),
+    ips,
+  );
 
-  const dels = await Promise.all(pods.map((ns, i) => invoke(bins(i), 'bridge', host, { command: 'DEL', containerId: `pod${i}`, netns: sb.path(ns), env }, conf)));
+  const dels = await Promise.all(
+    pods.map((ns, i) => invoke(bins(i), 'bridge', host, { command: 'DEL', containerId: `pod${i}`, netns: sb.path(ns), env }, conf)),
+  );
   for (const d of dels) t.is(d.exitCode, 0, d.stdout);
-  t.deepEqual(readdirSync(join(dataDir, 'storm')).filter((f) => !['lock', 'last_reserved_ip.0'].includes(f)), []);
+  t.deepEqual(
+    readdirSync(join(dataDir, 'storm')).filter((f) => !['lock', 'last_reserved_ip.0'].includes(f)),
+    [],
+  );
   const veths = await inNs(host, 'ip', ['-j', 'link', 'show', 'type', 'veth']);
   t.deepEqual(JSON.parse(veths.stdout || '[]'), []);
   if (daemon) {

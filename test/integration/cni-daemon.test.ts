@@ -64,19 +64,39 @@ test.serial('a daemon of another namespace, a dead daemon and socket stdio all m
   // same namespace, but the caller's stdio are sockets (Node's spawn): declined, then fallback
   const d2 = await startDaemon(bin, w.host, join(w.sb.dir, 'run2'));
   t.teardown(() => d2.stop());
-  const env = { PATH: process.env.PATH, HAWSER_CNI_RUN_DIR: join(w.sb.dir, 'run2'), CNI_COMMAND: 'ADD', CNI_CONTAINERID: 'c2', CNI_NETNS: w.sb.path(w.pod), CNI_IFNAME: 'eth0', CNI_PATH: bin };
+  const env = {
+    PATH: process.env.PATH,
+    HAWSER_CNI_RUN_DIR: join(w.sb.dir, 'run2'),
+    CNI_COMMAND: 'ADD',
+    CNI_CONTAINERID: 'c2',
+    CNI_NETNS: w.sb.path(w.pod),
+    CNI_IFNAME: 'eth0',
+    CNI_PATH: bin,
+  };
   const s = await run('nsenter', [`--net=/run/netns/${w.host}`, join(bin, 'loopback')], { env, input: JSON.stringify(loopConf) });
   t.is(s.code, 0, s.stdout + s.stderr);
 
   // a daemon killed outright leaves its dir; the shim sees it is dead and falls back
   d2.child.kill('SIGKILL');
   await new Promise((r) => d2.child.once('close', r));
-  const b = await invoke(bin, 'loopback', w.host, { command: 'ADD', containerId: 'c3', netns: w.sb.path(w.pod), env: { HAWSER_CNI_RUN_DIR: join(w.sb.dir, 'run2') } }, loopConf);
+  const b = await invoke(
+    bin,
+    'loopback',
+    w.host,
+    { command: 'ADD', containerId: 'c3', netns: w.sb.path(w.pod), env: { HAWSER_CNI_RUN_DIR: join(w.sb.dir, 'run2') } },
+    loopConf,
+  );
   t.is(b.exitCode, 0, b.stdout);
   // and a new daemon takes the stale dir over
   const d3 = await startDaemon(bin, w.host, join(w.sb.dir, 'run2'));
   t.teardown(() => d3.stop());
-  const c = await invoke(bin, 'loopback', w.host, { command: 'ADD', containerId: 'c4', netns: w.sb.path(w.pod), env: { HAWSER_CNI_RUN_DIR: join(w.sb.dir, 'run2') } }, loopConf);
+  const c = await invoke(
+    bin,
+    'loopback',
+    w.host,
+    { command: 'ADD', containerId: 'c4', netns: w.sb.path(w.pod), env: { HAWSER_CNI_RUN_DIR: join(w.sb.dir, 'run2') } },
+    loopConf,
+  );
   t.is(c.exitCode, 0, c.stdout);
   await d3.stop();
   t.regex(d3.log(), /stopping after 1 requests/);
@@ -117,8 +137,13 @@ test.serial('the daemon judges a bridge address conflict on fresh state: a forme
   const second = await invoke(bin, 'bridge', w.host, { command: 'ADD', containerId: 'c2', netns: w.sb.path(pod2), env: w.env }, conf('10.250.2.0/24'));
   t.is(second.exitCode, 0, second.stdout + second.stderr);
   t.is((second.json?.ips as Array<{ address: string }>)[0].address, '10.250.2.2/24');
-  const br = JSON.parse((await inNs(w.host, 'ip', ['-j', 'addr', 'show', 'dev', 'cni0'])).stdout) as Array<{ addr_info: Array<{ family: string; local: string }> }>;
-  t.deepEqual(br[0].addr_info.filter((a) => a.family === 'inet').map((a) => a.local), ['10.250.2.1']);
+  const br = JSON.parse((await inNs(w.host, 'ip', ['-j', 'addr', 'show', 'dev', 'cni0'])).stdout) as Array<{
+    addr_info: Array<{ family: string; local: string }>;
+  }>;
+  t.deepEqual(
+    br[0].addr_info.filter((a) => a.family === 'inet').map((a) => a.local),
+    ['10.250.2.1'],
+  );
   // a conflict that is really there is still refused, as the reference refuses it
   const third = await invoke(bin, 'bridge', w.host, { command: 'ADD', containerId: 'c3', netns: w.sb.path(w.pod), env: w.env }, conf('10.250.3.0/24'));
   t.is(third.exitCode, 1, third.stdout);
@@ -127,26 +152,29 @@ test.serial('the daemon judges a bridge address conflict on fresh state: a forme
   t.regex(d.log(), /stopping after 3 requests/);
 });
 
-test.serial('health: /livez and /readyz on 127.0.0.1:10263 of its netns; /readyz is a 500 naming "serving" once shims cannot reach it; stop lets the process end', async (t) => {
-  const w = await world(t);
-  await inNs(w.host, 'ip', ['link', 'set', 'lo', 'up']);
-  const d = await startDaemon(bin, w.host, w.runDir);
-  t.teardown(() => d.stop());
-  for (let i = 0; i < 100 && !/"healthz":10263/.test(d.log()); i++) await new Promise((r) => setTimeout(r, 50));
-  const get = async (path: string) => {
-    const r = await inNs(w.host, 'curl', ['-s', '-w', '\n%{http_code}', `http://127.0.0.1:10263${path}`]);
-    const i = r.stdout.lastIndexOf('\n');
-    return { status: Number(r.stdout.slice(i + 1)), body: r.stdout.slice(0, i) };
-  };
-  t.deepEqual(await get('/livez'), { status: 200, body: 'ok' });
-  t.deepEqual(await get('/readyz?verbose'), { status: 200, body: '[+]ping ok\n[+]log ok\n[+]serving ok\nreadyz check passed\n' });
-  // its spool dir no longer leads shims to it
-  const [dir] = readdirSync(w.runDir);
-  unlinkSync(join(w.runDir, dir!, 'netns'));
-  t.deepEqual(await get('/readyz'), { status: 500, body: '[+]ping ok\n[+]log ok\n[-]serving failed: reason withheld\nreadyz check failed\n' });
-  t.deepEqual(await get('/healthz?exclude=serving'), { status: 200, body: 'ok' });
-  t.like(await get('/readyz/serving'), { status: 500 });
-  t.deepEqual(await get('/livez'), { status: 200, body: 'ok' }, 'alive all the same');
-  await d.stop();
-  t.is(d.child.signalCode, null, 'ended by itself after SIGTERM, not killed: the health server let go');
-});
+test.serial(
+  'health: /livez and /readyz on 127.0.0.1:10263 of its netns; /readyz is a 500 naming "serving" once shims cannot reach it; stop lets the process end',
+  async (t) => {
+    const w = await world(t);
+    await inNs(w.host, 'ip', ['link', 'set', 'lo', 'up']);
+    const d = await startDaemon(bin, w.host, w.runDir);
+    t.teardown(() => d.stop());
+    for (let i = 0; i < 100 && !/"healthz":10263/.test(d.log()); i++) await new Promise((r) => setTimeout(r, 50));
+    const get = async (path: string) => {
+      const r = await inNs(w.host, 'curl', ['-s', '-w', '\n%{http_code}', `http://127.0.0.1:10263${path}`]);
+      const i = r.stdout.lastIndexOf('\n');
+      return { status: Number(r.stdout.slice(i + 1)), body: r.stdout.slice(0, i) };
+    };
+    t.deepEqual(await get('/livez'), { status: 200, body: 'ok' });
+    t.deepEqual(await get('/readyz?verbose'), { status: 200, body: '[+]ping ok\n[+]log ok\n[+]serving ok\nreadyz check passed\n' });
+    // its spool dir no longer leads shims to it
+    const [dir] = readdirSync(w.runDir);
+    unlinkSync(join(w.runDir, dir!, 'netns'));
+    t.deepEqual(await get('/readyz'), { status: 500, body: '[+]ping ok\n[+]log ok\n[-]serving failed: reason withheld\nreadyz check failed\n' });
+    t.deepEqual(await get('/healthz?exclude=serving'), { status: 200, body: 'ok' });
+    t.like(await get('/readyz/serving'), { status: 500 });
+    t.deepEqual(await get('/livez'), { status: 200, body: 'ok' }, 'alive all the same');
+    await d.stop();
+    t.is(d.child.signalCode, null, 'ended by itself after SIGTERM, not killed: the health server let go');
+  },
+);

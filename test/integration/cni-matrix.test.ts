@@ -87,13 +87,20 @@ async function runCase(t: import('ava').ExecutionContext, c: Case): Promise<void
 
   for (const id of added) {
     if (c.check) {
-      const o = { ours: await twin.run('ours', plugin, inv(id, 'CHECK'), withPrev(c.conf, results[id].ours.json)), ref: await twin.run('ref', plugin, inv(id, 'CHECK'), withPrev(c.conf, results[id].ref.json)) };
+      const o = {
+        ours: await twin.run('ours', plugin, inv(id, 'CHECK'), withPrev(c.conf, results[id].ours.json)),
+        ref: await twin.run('ref', plugin, inv(id, 'CHECK'), withPrev(c.conf, results[id].ref.json)),
+      };
       same(o, `CHECK ${id}`);
       t.is(o.ours.exitCode, 0, o.ours.stdout);
     }
     if (c.portmap) {
-      const pm = (f: Flavour) => withPrev({ cniVersion: '1.0.0', name: 'hawser', type: 'portmap' }, results[id][f].json, { runtimeConfig: { portMappings: c.portmap } });
-      same({ ours: await twin.run('ours', 'portmap', inv(id, 'ADD'), pm('ours')), ref: await twin.run('ref', 'portmap', inv(id, 'ADD'), pm('ref')) }, `portmap ADD ${id}`);
+      const pm = (f: Flavour) =>
+        withPrev({ cniVersion: '1.0.0', name: 'hawser', type: 'portmap' }, results[id][f].json, { runtimeConfig: { portMappings: c.portmap } });
+      same(
+        { ours: await twin.run('ours', 'portmap', inv(id, 'ADD'), pm('ours')), ref: await twin.run('ref', 'portmap', inv(id, 'ADD'), pm('ref')) },
+        `portmap ADD ${id}`,
+      );
     }
   }
   // the reference may leave debris after a failure (e.g. a veth in the pod), so states are compared
@@ -112,7 +119,10 @@ async function runCase(t: import('ava').ExecutionContext, c: Case): Promise<void
   const after = { ours: await twin.state('ours'), ref: await twin.state('ref') };
   if (!failed) t.deepEqual(after.ours, after.ref, 'state after DEL');
   t.deepEqual(Object.keys(withoutBookkeeping(after.ours).files), [], 'IPAM files left');
-  t.false(after.ours.host.links.some((l) => l.name === '<veth>'), 'veth left on the host');
+  t.false(
+    after.ours.host.links.some((l) => l.name === '<veth>'),
+    'veth left on the host',
+  );
 }
 
 for (const c of CASES) test.serial(c.name, (t) => runCase(t, c));

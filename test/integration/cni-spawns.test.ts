@@ -35,7 +35,10 @@ test.serial('loopback ADD and DEL run one ip inside the container netns, and not
   const conf = { cniVersion: '1.0.0', name: 'lo', type: 'loopback' };
   const add = await programs('loopback', host, { command: 'ADD', containerId: 'c1', netns: sb.path(pod) }, conf);
   t.is(add.o.exitCode, 0, add.o.stdout + add.o.stderr);
-  t.deepEqual((add.o.json?.ips as Array<{ address: string }>).map((i) => i.address), ['127.0.0.1/8', '::1/128']);
+  t.deepEqual(
+    (add.o.json?.ips as Array<{ address: string }>).map((i) => i.address),
+    ['127.0.0.1/8', '::1/128'],
+  );
   t.deepEqual(add.names, ['ip'], add.ran.join('\n'));
   t.regex(add.ran[0], new RegExp(`^ip -n \\S+${sb.path(pod)} -j -batch -$`));
   const del = await programs('loopback', host, { command: 'DEL', containerId: 'c1', netns: sb.path(pod) }, conf);
@@ -57,7 +60,11 @@ test.serial('bridge DEL reads the addresses and deletes the interface with one i
   t.deepEqual(del.names, ['ip'], del.ran.join('\n'));
   t.regex(del.ran[0], / -j -batch -$/);
   const links = spawnSync('ip', ['-n', pod, '-j', 'link', 'show'], { encoding: 'utf8' });
-  t.deepEqual((JSON.parse(links.stdout) as Array<{ ifname: string }>).map((l) => l.ifname), ['lo'], 'eth0 is gone');
+  t.deepEqual(
+    (JSON.parse(links.stdout) as Array<{ ifname: string }>).map((l) => l.ifname),
+    ['lo'],
+    'eth0 is gone',
+  );
   t.deepEqual(readdirSync(join(sb.dir, 'ipam', 'hawser')).sort(), ['last_reserved_ip.0', 'lock'], 'the address is released');
   const again = await programs('bridge', host, { command: 'DEL', ...inv }, conf);
   t.is(again.o.exitCode, 0, again.o.stdout + again.o.stderr);
@@ -65,15 +72,17 @@ test.serial('bridge DEL reads the addresses and deletes the interface with one i
 
 /** Our live child processes (pid, command). */
 function children(): string[] {
-  return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).flatMap((d) => {
-    try {
-      const s = readFileSync(`/proc/${d}/stat`, 'utf8');
-      const ppid = Number(s.slice(s.lastIndexOf(') ') + 2).split(' ')[1]);
-      return ppid === process.pid ? [s.slice(s.indexOf('(') + 1, s.lastIndexOf(')'))] : [];
-    } catch {
-      return [];
-    }
-  });
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .flatMap((d) => {
+      try {
+        const s = readFileSync(`/proc/${d}/stat`, 'utf8');
+        const ppid = Number(s.slice(s.lastIndexOf(') ') + 2).split(' ')[1]);
+        return ppid === process.pid ? [s.slice(s.indexOf('(') + 1, s.lastIndexOf(')'))] : [];
+      } catch {
+        return [];
+      }
+    });
 }
 
 test.serial('the host-local lock excludes other processes while held, with no process of ours left running', async (t) => {
@@ -82,7 +91,11 @@ test.serial('the host-local lock excludes other processes while held, with no pr
   const tryLock = () => spawnSync('flock', ['-n', '-x', join(dir, 'lock'), 'true']).status;
   await withLock(dir, () => {
     t.not(tryLock(), 0, 'another process cannot take the lock');
-    t.deepEqual(children().filter((c) => c !== 'esbuild'), [], 'no helper process stays alive to hold it'); // esbuild: the test's bundler service
+    t.deepEqual(
+      children().filter((c) => c !== 'esbuild'),
+      [],
+      'no helper process stays alive to hold it',
+    ); // esbuild: the test's bundler service
   });
   t.is(tryLock(), 0, 'released after use');
 });

@@ -34,10 +34,65 @@ const log = logger('controllers-test');
 // ---- types the server may not register yet (one table entry each, as registry.ts says) ----
 const ALL = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'] as ResourceInfo['verbs'];
 const EXTRA: ResourceInfo[] = [
-  { group: 'apps', version: 'v1', kind: 'DaemonSet', plural: 'daemonsets', singular: 'daemonset', namespaced: true, shortNames: ['ds'], categories: ['all'], verbs: ALL, subresources: ['status'], model: 'V1DaemonSet', nameRule: 'subdomain', generation: true },
-  { group: 'apps', version: 'v1', kind: 'StatefulSet', plural: 'statefulsets', singular: 'statefulset', namespaced: true, shortNames: ['sts'], categories: ['all'], verbs: ALL, subresources: ['status'], model: 'V1StatefulSet', nameRule: 'subdomain', generation: true },
-  { group: 'batch', version: 'v1', kind: 'Job', plural: 'jobs', singular: 'job', namespaced: true, categories: ['all'], verbs: ALL, subresources: ['status'], model: 'V1Job', nameRule: 'subdomain', generation: true },
-  { group: 'batch', version: 'v1', kind: 'CronJob', plural: 'cronjobs', singular: 'cronjob', namespaced: true, shortNames: ['cj'], categories: ['all'], verbs: ALL, subresources: ['status'], model: 'V1CronJob', nameRule: 'subdomain', generation: true },
+  {
+    group: 'apps',
+    version: 'v1',
+    kind: 'DaemonSet',
+    plural: 'daemonsets',
+    singular: 'daemonset',
+    namespaced: true,
+    shortNames: ['ds'],
+    categories: ['all'],
+    verbs: ALL,
+    subresources: ['status'],
+    model: 'V1DaemonSet',
+    nameRule: 'subdomain',
+    generation: true,
+  },
+  {
+    group: 'apps',
+    version: 'v1',
+    kind: 'StatefulSet',
+    plural: 'statefulsets',
+    singular: 'statefulset',
+    namespaced: true,
+    shortNames: ['sts'],
+    categories: ['all'],
+    verbs: ALL,
+    subresources: ['status'],
+    model: 'V1StatefulSet',
+    nameRule: 'subdomain',
+    generation: true,
+  },
+  {
+    group: 'batch',
+    version: 'v1',
+    kind: 'Job',
+    plural: 'jobs',
+    singular: 'job',
+    namespaced: true,
+    categories: ['all'],
+    verbs: ALL,
+    subresources: ['status'],
+    model: 'V1Job',
+    nameRule: 'subdomain',
+    generation: true,
+  },
+  {
+    group: 'batch',
+    version: 'v1',
+    kind: 'CronJob',
+    plural: 'cronjobs',
+    singular: 'cronjob',
+    namespaced: true,
+    shortNames: ['cj'],
+    categories: ['all'],
+    verbs: ALL,
+    subresources: ['status'],
+    model: 'V1CronJob',
+    nameRule: 'subdomain',
+    generation: true,
+  },
 ];
 for (const r of EXTRA) if (!RESOURCES.some((x) => x.group === r.group && x.plural === r.plural)) RESOURCES.push(r);
 
@@ -60,21 +115,35 @@ function remoteHandler(auth: ClusterAuth): ApiHandler {
   const handle = (req: ApiRequest) =>
     new Promise<ApiResponse>((resolve, reject) => {
       const qs = req.query.toString();
-      const r = https.request({ host: u.hostname, port: u.port, method: req.method, path: req.path + (qs ? `?${qs}` : ''), agent, signal: req.signal,
-        headers: { 'content-type': req.headers['content-type'] ?? 'application/json', accept: 'application/json', 'content-length': String(req.body?.length ?? 0) } }, (res) => {
-        if (req.query.get('watch') === 'true' && res.statusCode === 200) return resolve({ kind: 'watch', frames: jsonLines(res) });
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c) => (body += c));
-        res.on('end', () => {
-          try {
-            resolve({ kind: 'object', status: res.statusCode ?? 500, body: body ? JSON.parse(body) : {} });
-          } catch {
-            resolve({ kind: 'object', status: res.statusCode ?? 500, body: { message: body } });
-          }
-        });
-        res.on('error', reject);
-      });
+      const r = https.request(
+        {
+          host: u.hostname,
+          port: u.port,
+          method: req.method,
+          path: req.path + (qs ? `?${qs}` : ''),
+          agent,
+          signal: req.signal,
+          headers: {
+            'content-type': req.headers['content-type'] ?? 'application/json',
+            accept: 'application/json',
+            'content-length': String(req.body?.length ?? 0),
+          },
+        },
+        (res) => {
+          if (req.query.get('watch') === 'true' && res.statusCode === 200) return resolve({ kind: 'watch', frames: jsonLines(res) });
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (c) => (body += c));
+          res.on('end', () => {
+            try {
+              resolve({ kind: 'object', status: res.statusCode ?? 500, body: body ? JSON.parse(body) : {} });
+            } catch {
+              resolve({ kind: 'object', status: res.statusCode ?? 500, body: { message: body } });
+            }
+          });
+          res.on('error', reject);
+        },
+      );
       r.setNoDelay(true);
       r.on('error', reject);
       r.end(req.body);
@@ -120,12 +189,23 @@ class Kubelets {
     this.nodes.add(name);
     const now = iso();
     await this.api.create('/api/v1/nodes', {
-      apiVersion: 'v1', kind: 'Node',
+      apiVersion: 'v1',
+      kind: 'Node',
       metadata: { name, labels: { 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux' } },
       spec: taints ? { taints } : {},
       status: {
-        capacity: { cpu: '8', memory: '16Gi', pods: '110' }, allocatable: { cpu: '8', memory: '16Gi', pods: '110' },
-        conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status', lastHeartbeatTime: now, lastTransitionTime: now }],
+        capacity: { cpu: '8', memory: '16Gi', pods: '110' },
+        allocatable: { cpu: '8', memory: '16Gi', pods: '110' },
+        conditions: [
+          {
+            type: 'Ready',
+            status: 'True',
+            reason: 'KubeletReady',
+            message: 'kubelet is posting ready status',
+            lastHeartbeatTime: now,
+            lastTransitionTime: now,
+          },
+        ],
         addresses: [{ type: 'InternalIP', address: `10.0.0.${this.nodes.size}` }],
       },
     });
@@ -134,7 +214,9 @@ class Kubelets {
 
   private async renewOne(name: string): Promise<void> {
     await this.api.update(`/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${name}`, {
-      apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace: 'kube-node-lease' },
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name, namespace: 'kube-node-lease' },
       spec: { holderIdentity: name, leaseDurationSeconds: 40, renewTime: new Date().toISOString().replace('Z', '000Z') },
     });
   }
@@ -168,20 +250,58 @@ class Kubelets {
     const ip = `10.244.${NODES.indexOf(node) + 1}.${this.ip++ % 250}`;
     this.later(b.readyAfterMs ?? 50, async () => {
       const t = iso();
-      await this.api.patch(`${path}/status`, { status: {
-        phase: 'Running', podIP: ip, podIPs: [{ ip }], hostIP: '10.0.0.1', startTime: t,
-        conditions: [{ type: 'Initialized', status: 'True', lastTransitionTime: t }, { type: 'Ready', status: 'True', lastTransitionTime: t },
-          { type: 'ContainersReady', status: 'True', lastTransitionTime: t }, { type: 'PodScheduled', status: 'True', lastTransitionTime: t }],
-        containerStatuses: (p.spec.containers ?? []).map((c: { name: string; image: string }) => ({ name: c.name, image: c.image, imageID: '', ready: true, restartCount: 0, started: true, state: { running: { startedAt: t } } })),
-      } }, 'merge');
+      await this.api.patch(
+        `${path}/status`,
+        {
+          status: {
+            phase: 'Running',
+            podIP: ip,
+            podIPs: [{ ip }],
+            hostIP: '10.0.0.1',
+            startTime: t,
+            conditions: [
+              { type: 'Initialized', status: 'True', lastTransitionTime: t },
+              { type: 'Ready', status: 'True', lastTransitionTime: t },
+              { type: 'ContainersReady', status: 'True', lastTransitionTime: t },
+              { type: 'PodScheduled', status: 'True', lastTransitionTime: t },
+            ],
+            containerStatuses: (p.spec.containers ?? []).map((c: { name: string; image: string }) => ({
+              name: c.name,
+              image: c.image,
+              imageID: '',
+              ready: true,
+              restartCount: 0,
+              started: true,
+              state: { running: { startedAt: t } },
+            })),
+          },
+        },
+        'merge',
+      );
       if (b.exitAfterMs === undefined) return;
       this.later(b.exitAfterMs, async () => {
         const e = iso();
-        await this.api.patch(`${path}/status`, { status: {
-          phase: b.exitCode ? 'Failed' : 'Succeeded',
-          conditions: [{ type: 'Ready', status: 'False', reason: 'PodCompleted', lastTransitionTime: e }, { type: 'PodScheduled', status: 'True', lastTransitionTime: t }],
-          containerStatuses: (p.spec.containers ?? []).map((c: { name: string; image: string }) => ({ name: c.name, image: c.image, imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode: b.exitCode ?? 0, reason: b.exitCode ? 'Error' : 'Completed', startedAt: t, finishedAt: e } } })),
-        } }, 'merge');
+        await this.api.patch(
+          `${path}/status`,
+          {
+            status: {
+              phase: b.exitCode ? 'Failed' : 'Succeeded',
+              conditions: [
+                { type: 'Ready', status: 'False', reason: 'PodCompleted', lastTransitionTime: e },
+                { type: 'PodScheduled', status: 'True', lastTransitionTime: t },
+              ],
+              containerStatuses: (p.spec.containers ?? []).map((c: { name: string; image: string }) => ({
+                name: c.name,
+                image: c.image,
+                imageID: '',
+                ready: false,
+                restartCount: 0,
+                state: { terminated: { exitCode: b.exitCode ?? 0, reason: b.exitCode ? 'Error' : 'Completed', startedAt: t, finishedAt: e } },
+              })),
+            },
+          },
+          'merge',
+        );
       });
     });
   }
@@ -218,13 +338,29 @@ const live = (p: Loose) => !p.metadata.deletionTimestamp;
 
 function deployment(ns: string, name: string, replicas: number, image = 'registry.local/app:1', extra: Record<string, unknown> = {}): Obj {
   return {
-    apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace: ns },
-    spec: { replicas, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'c', image }] } }, ...extra },
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, namespace: ns },
+    spec: {
+      replicas,
+      selector: { matchLabels: { app: name } },
+      template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'c', image }] } },
+      ...extra,
+    },
   };
 }
 
 test.before(async () => {
-  cp = await startControlPlane({ dataDir: dir, bindAddress: '127.0.0.1', port: 0, advertiseAddress: '127.0.0.1', clusterCIDR: '10.244.0.0/16', nodeCIDRMaskSize: 24, serviceCIDR: '10.96.0.0/12', nodeMonitorGracePeriodSeconds: GRACE_S });
+  cp = await startControlPlane({
+    dataDir: dir,
+    bindAddress: '127.0.0.1',
+    port: 0,
+    advertiseAddress: '127.0.0.1',
+    clusterCIDR: '10.244.0.0/16',
+    nodeCIDRMaskSize: 24,
+    serviceCIDR: '10.96.0.0/12',
+    nodeMonitorGracePeriodSeconds: GRACE_S,
+  });
   api = new LoopbackClient(remoteHandler(loadKubeconfig(kubeconfig)), { name: 'admin', groups: ['system:masters'] });
   kubelets = new Kubelets(api);
   await kubelets.start(NODES);
@@ -266,10 +402,11 @@ test.serial('a Deployment of 3 scales to 10 and to 2', async (t) => {
   t.is(pods[0].metadata.labels['pod-template-hash'], rss[0].metadata.labels['pod-template-hash']);
   t.true(pods.every((p) => p.metadata.ownerReferences?.[0]?.controller === true && p.metadata.ownerReferences[0].uid === rss[0].metadata.uid));
   // settled objects are not rewritten (no status ping-pong between controllers)
-  const versions = async () => JSON.stringify([
-    (await api.get(`/apis/apps/v1/namespaces/${ns}/deployments/web`)).metadata.resourceVersion,
-    ...(await list(`/apis/apps/v1/namespaces/${ns}/replicasets`)).map((x) => x.metadata.resourceVersion),
-  ]);
+  const versions = async () =>
+    JSON.stringify([
+      (await api.get(`/apis/apps/v1/namespaces/${ns}/deployments/web`)).metadata.resourceVersion,
+      ...(await list(`/apis/apps/v1/namespaces/${ns}/replicasets`)).map((x) => x.metadata.resourceVersion),
+    ]);
   const before = await versions();
   await new Promise((r) => setTimeout(r, 1500));
   t.is(await versions(), before);
@@ -290,59 +427,67 @@ async function watchPods(t: { teardown(fn: () => void): void }, ns: string, fn: 
 
 const images = (pods: Loose[]) => [...new Set(pods.map((p) => p.spec.containers[0].image))].sort();
 
-test.serial('a rolling image update keeps replicas - maxUnavailable pods Ready; rollout undo, restart, pause/resume and history limit work with kubectl', async (t) => {
-  const ns = await namespace('roll');
-  kubelets.behaviour = (p) => (p.metadata.namespace === ns ? { readyAfterMs: 250 } : {});
-  const strategy = { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 1 } };
-  await api.create(`/apis/apps/v1/namespaces/${ns}/deployments`, deployment(ns, 'web', 4, 'registry.local/app:1', { strategy, revisionHistoryLimit: 2 }));
-  const rollout = () => ok(['rollout', 'status', 'deployment/web', '-n', ns, '--timeout=60s']);
-  t.regex(await rollout(), /successfully rolled out/);
-  let minReady = Infinity;
-  let maxLive = 0;
-  const stop = await watchPods(t, ns, (pods) => {
-    minReady = Math.min(minReady, pods.filter((p) => live(p) && ready(p)).length);
-    maxLive = Math.max(maxLive, pods.filter(live).length);
-  });
-  await ok(['set', 'image', 'deployment/web', 'c=registry.local/app:2', '-n', ns]);
-  t.regex(await rollout(), /successfully rolled out/);
-  stop();
-  t.true(minReady >= 3, `never fewer than 4 - 1 Ready pods (saw ${minReady})`);
-  t.true(maxLive <= 5, `never more than 4 + 1 pods (saw ${maxLive})`);
-  await until('old pods gone', async () => (await podsOf(ns)).length === 4);
-  t.deepEqual(images(await podsOf(ns)), ['registry.local/app:2']);
+test.serial(
+  'a rolling image update keeps replicas - maxUnavailable pods Ready; rollout undo, restart, pause/resume and history limit work with kubectl',
+  async (t) => {
+    const ns = await namespace('roll');
+    kubelets.behaviour = (p) => (p.metadata.namespace === ns ? { readyAfterMs: 250 } : {});
+    const strategy = { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 1 } };
+    await api.create(`/apis/apps/v1/namespaces/${ns}/deployments`, deployment(ns, 'web', 4, 'registry.local/app:1', { strategy, revisionHistoryLimit: 2 }));
+    const rollout = () => ok(['rollout', 'status', 'deployment/web', '-n', ns, '--timeout=60s']);
+    t.regex(await rollout(), /successfully rolled out/);
+    let minReady = Infinity;
+    let maxLive = 0;
+    const stop = await watchPods(t, ns, (pods) => {
+      minReady = Math.min(minReady, pods.filter((p) => live(p) && ready(p)).length);
+      maxLive = Math.max(maxLive, pods.filter(live).length);
+    });
+    await ok(['set', 'image', 'deployment/web', 'c=registry.local/app:2', '-n', ns]);
+    t.regex(await rollout(), /successfully rolled out/);
+    stop();
+    t.true(minReady >= 3, `never fewer than 4 - 1 Ready pods (saw ${minReady})`);
+    t.true(maxLive <= 5, `never more than 4 + 1 pods (saw ${maxLive})`);
+    await until('old pods gone', async () => (await podsOf(ns)).length === 4);
+    t.deepEqual(images(await podsOf(ns)), ['registry.local/app:2']);
 
-  // undo: kubectl copies revision 1's template back; that ReplicaSet becomes revision 3
-  await ok(['rollout', 'undo', 'deployment/web', '-n', ns]);
-  t.regex(await rollout(), /successfully rolled out/);
-  await until('undo settles', async () => (await podsOf(ns)).length === 4);
-  t.deepEqual(images(await podsOf(ns)), ['registry.local/app:1']);
-  const rss = await list(`/apis/apps/v1/namespaces/${ns}/replicasets`);
-  const v1 = rss.find((rs) => rs.spec.template.spec.containers[0].image === 'registry.local/app:1')!;
-  t.is(v1.metadata.annotations['deployment.kubernetes.io/revision'], '3');
-  t.is(v1.metadata.annotations['deployment.kubernetes.io/revision-history'], '1');
-  t.regex(await ok(['rollout', 'history', 'deployment/web', '-n', ns]), /\n2\s+<none>\s*\n3\s+<none>/);
+    // undo: kubectl copies revision 1's template back; that ReplicaSet becomes revision 3
+    await ok(['rollout', 'undo', 'deployment/web', '-n', ns]);
+    t.regex(await rollout(), /successfully rolled out/);
+    await until('undo settles', async () => (await podsOf(ns)).length === 4);
+    t.deepEqual(images(await podsOf(ns)), ['registry.local/app:1']);
+    const rss = await list(`/apis/apps/v1/namespaces/${ns}/replicasets`);
+    const v1 = rss.find((rs) => rs.spec.template.spec.containers[0].image === 'registry.local/app:1')!;
+    t.is(v1.metadata.annotations['deployment.kubernetes.io/revision'], '3');
+    t.is(v1.metadata.annotations['deployment.kubernetes.io/revision-history'], '1');
+    t.regex(await ok(['rollout', 'history', 'deployment/web', '-n', ns]), /\n2\s+<none>\s*\n3\s+<none>/);
 
-  // restart: a template annotation, hence a new ReplicaSet
-  await ok(['rollout', 'restart', 'deployment/web', '-n', ns]);
-  t.regex(await rollout(), /successfully rolled out/);
-  const d = await api.get(`/apis/apps/v1/namespaces/${ns}/deployments/web`);
-  t.truthy(d.spec.template.metadata.annotations['kubectl.kubernetes.io/restartedAt']);
-  t.is(d.status.observedGeneration, d.metadata.generation);
-  t.is(d.status.conditions.find((c: { type: string }) => c.type === 'Progressing').reason, 'NewReplicaSetAvailable');
-  t.is(d.status.conditions.find((c: { type: string }) => c.type === 'Available').status, 'True');
+    // restart: a template annotation, hence a new ReplicaSet
+    await ok(['rollout', 'restart', 'deployment/web', '-n', ns]);
+    t.regex(await rollout(), /successfully rolled out/);
+    const d = await api.get(`/apis/apps/v1/namespaces/${ns}/deployments/web`);
+    t.truthy(d.spec.template.metadata.annotations['kubectl.kubernetes.io/restartedAt']);
+    t.is(d.status.observedGeneration, d.metadata.generation);
+    t.is(d.status.conditions.find((c: { type: string }) => c.type === 'Progressing').reason, 'NewReplicaSetAvailable');
+    t.is(d.status.conditions.find((c: { type: string }) => c.type === 'Available').status, 'True');
 
-  // pause: template changes wait; resume rolls them out
-  await ok(['rollout', 'pause', 'deployment/web', '-n', ns]);
-  await ok(['set', 'image', 'deployment/web', 'c=registry.local/app:3', '-n', ns]);
-  await until('paused condition', async () => (await api.get(`/apis/apps/v1/namespaces/${ns}/deployments/web`)).status.conditions.some((c: { reason: string }) => c.reason === 'DeploymentPaused'));
-  await new Promise((r) => setTimeout(r, 500));
-  t.false((await list(`/apis/apps/v1/namespaces/${ns}/replicasets`)).some((rs) => rs.spec.template.spec.containers[0].image === 'registry.local/app:3'), 'no rollout while paused');
-  await ok(['rollout', 'resume', 'deployment/web', '-n', ns]);
-  t.regex(await rollout(), /successfully rolled out/);
-  await until('app:3 everywhere', async () => JSON.stringify(images(await podsOf(ns))) === '["registry.local/app:3"]' && (await podsOf(ns)).length === 4);
-  // revisionHistoryLimit 2: the new set and two old ones remain
-  await until('history pruned to 2 old sets', async () => (await list(`/apis/apps/v1/namespaces/${ns}/replicasets`)).length === 3);
-});
+    // pause: template changes wait; resume rolls them out
+    await ok(['rollout', 'pause', 'deployment/web', '-n', ns]);
+    await ok(['set', 'image', 'deployment/web', 'c=registry.local/app:3', '-n', ns]);
+    await until('paused condition', async () =>
+      (await api.get(`/apis/apps/v1/namespaces/${ns}/deployments/web`)).status.conditions.some((c: { reason: string }) => c.reason === 'DeploymentPaused'),
+    );
+    await new Promise((r) => setTimeout(r, 500));
+    t.false(
+      (await list(`/apis/apps/v1/namespaces/${ns}/replicasets`)).some((rs) => rs.spec.template.spec.containers[0].image === 'registry.local/app:3'),
+      'no rollout while paused',
+    );
+    await ok(['rollout', 'resume', 'deployment/web', '-n', ns]);
+    t.regex(await rollout(), /successfully rolled out/);
+    await until('app:3 everywhere', async () => JSON.stringify(images(await podsOf(ns))) === '["registry.local/app:3"]' && (await podsOf(ns)).length === 4);
+    // revisionHistoryLimit 2: the new set and two old ones remain
+    await until('history pruned to 2 old sets', async () => (await list(`/apis/apps/v1/namespaces/${ns}/replicasets`)).length === 3);
+  },
+);
 
 test.serial('Recreate stops every old pod before starting new ones', async (t) => {
   const ns = await namespace('recreate');
@@ -366,11 +511,20 @@ test.serial('Recreate stops every old pod before starting new ones', async (t) =
 test.serial('a DaemonSet runs one pod per eligible node, follows new nodes and rolls a new template', async (t) => {
   const ns = await namespace('ds');
   const ds = {
-    apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: 'agent', namespace: ns },
-    spec: { selector: { matchLabels: { app: 'agent' } }, template: { metadata: { labels: { app: 'agent' } }, spec: { containers: [{ name: 'c', image: 'registry.local/agent:1' }] } } },
+    apiVersion: 'apps/v1',
+    kind: 'DaemonSet',
+    metadata: { name: 'agent', namespace: ns },
+    spec: {
+      selector: { matchLabels: { app: 'agent' } },
+      template: { metadata: { labels: { app: 'agent' } }, spec: { containers: [{ name: 'c', image: 'registry.local/agent:1' }] } },
+    },
   };
   await api.create(`/apis/apps/v1/namespaces/${ns}/daemonsets`, ds);
-  const onNodes = async () => (await podsOf(ns)).filter((p) => live(p) && ready(p)).map((p) => p.spec.nodeName).sort();
+  const onNodes = async () =>
+    (await podsOf(ns))
+      .filter((p) => live(p) && ready(p))
+      .map((p) => p.spec.nodeName)
+      .sort();
   await until('one ready pod per node', async () => JSON.stringify(await onNodes()) === JSON.stringify(NODES));
   // a node with a taint the daemon does not tolerate gets nothing; an ordinary new node gets its pod
   await kubelets.addNode('n-tainted', [{ key: 'dedicated', value: 'gpu', effect: 'NoSchedule' }]);
@@ -382,10 +536,16 @@ test.serial('a DaemonSet runs one pod per eligible node, follows new nodes and r
   });
   t.like(s, { desiredNumberScheduled: 4, currentNumberScheduled: 4, numberMisscheduled: 0, updatedNumberScheduled: 4, numberAvailable: 4 });
   const pod = (await podsOf(ns))[0];
-  t.deepEqual(pod.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchFields, [{ key: 'metadata.name', operator: 'In', values: [pod.spec.nodeName] }]);
+  t.deepEqual(pod.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchFields, [
+    { key: 'metadata.name', operator: 'In', values: [pod.spec.nodeName] },
+  ]);
   t.true(pod.spec.tolerations.some((x: { key: string; effect: string }) => x.key === 'node.kubernetes.io/unreachable' && x.effect === 'NoExecute'));
   // a template change replaces the pods node by node
-  await api.patch(`/apis/apps/v1/namespaces/${ns}/daemonsets/agent`, { spec: { template: { spec: { containers: [{ name: 'c', image: 'registry.local/agent:2' }] } } } }, 'strategic');
+  await api.patch(
+    `/apis/apps/v1/namespaces/${ns}/daemonsets/agent`,
+    { spec: { template: { spec: { containers: [{ name: 'c', image: 'registry.local/agent:2' }] } } } },
+    'strategic',
+  );
   await until('all pods updated', async () => {
     const pods = (await podsOf(ns)).filter(live);
     return pods.length === 4 && pods.every((p) => ready(p) && p.spec.containers[0].image === 'registry.local/agent:2');
@@ -404,8 +564,15 @@ test.serial('a Job of 5 completions with parallelism 2 runs at most 2 pods at a 
     maxActive = Math.max(maxActive, pods.filter((p) => live(p) && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed').length);
   });
   await api.create(`/apis/batch/v1/namespaces/${ns}/jobs`, {
-    apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'work', namespace: ns },
-    spec: { completions: 5, parallelism: 2, backoffLimit: 2, template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'registry.local/work:1' }] } } },
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: { name: 'work', namespace: ns },
+    spec: {
+      completions: 5,
+      parallelism: 2,
+      backoffLimit: 2,
+      template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'registry.local/work:1' }] } },
+    },
   });
   await ok(['wait', '--for=condition=complete', 'job/work', '-n', ns, '--timeout=60s']);
   const job = await api.get(`/apis/batch/v1/namespaces/${ns}/jobs/work`);
@@ -416,7 +583,10 @@ test.serial('a Job of 5 completions with parallelism 2 runs at most 2 pods at a 
   t.true(maxActive <= 2 && maxActive >= 1, `at most parallelism pods ran at once (saw ${maxActive})`);
   const pods = await podsOf(ns);
   t.is(pods.filter((p) => p.status.phase === 'Succeeded').length, 5);
-  t.true(pods.every((p) => !(p.metadata.finalizers ?? []).includes('batch.kubernetes.io/job-tracking')), 'tracking finalizers released');
+  t.true(
+    pods.every((p) => !(p.metadata.finalizers ?? []).includes('batch.kubernetes.io/job-tracking')),
+    'tracking finalizers released',
+  );
   t.true(pods.every((p) => p.metadata.labels['job-name'] === 'work' && p.metadata.labels['batch.kubernetes.io/controller-uid'] === job.metadata.uid));
 });
 
@@ -424,7 +594,9 @@ test.serial('a Job whose pods fail stops at backoffLimit and is Failed', async (
   const ns = await namespace('jobfail');
   kubelets.behaviour = (p) => (p.metadata.namespace === ns ? { readyAfterMs: 20, exitAfterMs: 20, exitCode: 1 } : {});
   await api.create(`/apis/batch/v1/namespaces/${ns}/jobs`, {
-    apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'bad', namespace: ns },
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: { name: 'bad', namespace: ns },
     spec: { backoffLimit: 1, template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'registry.local/work:1' }] } } },
   });
   await ok(['wait', '--for=condition=failed', 'job/bad', '-n', ns, '--timeout=60s']);
@@ -439,16 +611,21 @@ test.serial('a Job deleted while its pod is pending leaves no pod behind: the jo
   // the pod stays Pending (bound, never started) for the whole test
   kubelets.behaviour = (p) => (p.metadata.namespace === ns ? { readyAfterMs: 120_000 } : {});
   await api.create(`/apis/batch/v1/namespaces/${ns}/jobs`, {
-    apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'gone', namespace: ns },
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: { name: 'gone', namespace: ns },
     spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'registry.local/work:1' }] } } },
   });
-  const pod = await until('a bound pod holding the finalizer', async () => (await podsOf(ns)).find((p) => p.spec.nodeName && (p.metadata.finalizers ?? []).includes('batch.kubernetes.io/job-tracking')));
+  const pod = await until('a bound pod holding the finalizer', async () =>
+    (await podsOf(ns)).find((p) => p.spec.nodeName && (p.metadata.finalizers ?? []).includes('batch.kubernetes.io/job-tracking')),
+  );
   t.is(pod.status.phase, 'Pending');
   await ok(['delete', 'job/gone', '-n', ns, '--wait=false']);
   // the garbage collector deletes the pod, the (simulated) kubelet finishes its deletion; only the
   // job controller can lift the finalizer, after the Job itself is gone
-  const left = await until('the pod to be gone', async () => ((await podsOf(ns)).length === 0 ? 'gone' : undefined), 15_000)
-    .catch(async () => JSON.stringify((await podsOf(ns)).map((p) => ({ name: p.metadata.name, deleting: !!p.metadata.deletionTimestamp, finalizers: p.metadata.finalizers }))));
+  const left = await until('the pod to be gone', async () => ((await podsOf(ns)).length === 0 ? 'gone' : undefined), 15_000).catch(async () =>
+    JSON.stringify((await podsOf(ns)).map((p) => ({ name: p.metadata.name, deleting: !!p.metadata.deletionTimestamp, finalizers: p.metadata.finalizers }))),
+  );
   t.is(left, 'gone');
 });
 
@@ -471,8 +648,15 @@ test.serial('a StatefulSet creates <name>-0,1,2 in order, each after the previou
     }
   });
   await api.create(`/apis/apps/v1/namespaces/${ns}/statefulsets`, {
-    apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'db', namespace: ns },
-    spec: { replicas: 3, serviceName: 'db', selector: { matchLabels: { app: 'db' } }, template: { metadata: { labels: { app: 'db' } }, spec: { containers: [{ name: 'c', image: 'registry.local/db:1' }] } } },
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    metadata: { name: 'db', namespace: ns },
+    spec: {
+      replicas: 3,
+      serviceName: 'db',
+      selector: { matchLabels: { app: 'db' } },
+      template: { metadata: { labels: { app: 'db' } }, spec: { containers: [{ name: 'c', image: 'registry.local/db:1' }] } },
+    },
   });
   await until('3 ready', async () => (await podsOf(ns)).filter(ready).length === 3);
   t.deepEqual(created, ['db-0', 'db-1', 'db-2']);
@@ -485,7 +669,10 @@ test.serial('a StatefulSet creates <name>-0,1,2 in order, each after the previou
   const sts = await api.get(`/apis/apps/v1/namespaces/${ns}/statefulsets/db`);
   t.like(sts.status, { replicas: 3, readyReplicas: 3, updatedReplicas: 3, currentReplicas: 3 });
   t.is(sts.status.currentRevision, sts.status.updateRevision);
-  t.regex(await ok(['rollout', 'status', 'statefulset/db', '-n', ns, '--timeout=30s']), /roll out complete|rolling update complete|partitioned roll out complete/);
+  t.regex(
+    await ok(['rollout', 'status', 'statefulset/db', '-n', ns, '--timeout=30s']),
+    /roll out complete|rolling update complete|partitioned roll out complete/,
+  );
   await api.patch(`/apis/apps/v1/namespaces/${ns}/statefulsets/db`, { spec: { replicas: 1 } });
   await until('1 left', async () => (await podsOf(ns)).length === 1);
   t.deepEqual(deleted, ['db-2', 'db-1']);
@@ -502,7 +689,10 @@ test.serial('deleting a Deployment removes its ReplicaSets and pods; foreground 
   await until('ReplicaSets and pods of bg gone', async () => !(await rsList()).length && !(await podsOf(ns, 'app=bg')).length);
 
   // foreground: the owner waits, with its foregroundDeletion finalizer, until its dependents are gone
-  await api.create(`/apis/apps/v1/namespaces/${ns}/deployments`, { ...deployment(ns, 'fg', 2), metadata: { name: 'fg', namespace: ns, finalizers: ['foregroundDeletion'] } });
+  await api.create(`/apis/apps/v1/namespaces/${ns}/deployments`, {
+    ...deployment(ns, 'fg', 2),
+    metadata: { name: 'fg', namespace: ns, finalizers: ['foregroundDeletion'] },
+  });
   await until('2 pods', async () => (await podsOf(ns, 'app=fg')).filter(ready).length === 2);
   let waited = false;
   let setsLeftWhenGone = -1;
@@ -523,8 +713,14 @@ test.serial('deleting a Deployment removes its ReplicaSets and pods; foreground 
 
   // orphan: the dependents stay, without the reference to their deleted owner
   await api.create(`/apis/apps/v1/namespaces/${ns}/replicasets`, {
-    apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'or', namespace: ns, finalizers: ['orphan'] },
-    spec: { replicas: 2, selector: { matchLabels: { app: 'or' } }, template: { metadata: { labels: { app: 'or' } }, spec: { containers: [{ name: 'c', image: 'registry.local/app:1' }] } } },
+    apiVersion: 'apps/v1',
+    kind: 'ReplicaSet',
+    metadata: { name: 'or', namespace: ns, finalizers: ['orphan'] },
+    spec: {
+      replicas: 2,
+      selector: { matchLabels: { app: 'or' } },
+      template: { metadata: { labels: { app: 'or' } }, spec: { containers: [{ name: 'c', image: 'registry.local/app:1' }] } },
+    },
   });
   await until('2 orphan-to-be pods', async () => (await podsOf(ns, 'app=or')).filter(ready).length === 2);
   await api.delete(`/apis/apps/v1/namespaces/${ns}/replicasets/or`);
@@ -561,13 +757,17 @@ test.serial('Endpoints and EndpointSlices follow the pods a Service selects: nam
   const ns = await namespace('ep');
   kubelets.behaviour = (p) => (p.metadata.namespace === ns ? { readyAfterMs: 20, holdTerminating: p.metadata.labels?.hold === 'yes' } : {});
   const pod = (name: string, port: number, labels: Record<string, string> = {}) => ({
-    apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: ns, labels: { app: 'web', ...labels } },
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: ns, labels: { app: 'web', ...labels } },
     spec: { containers: [{ name: 'c', image: 'registry.local/app:1', ports: [{ name: 'http', containerPort: port }] }] },
   });
   await api.create(`/api/v1/namespaces/${ns}/pods`, pod('a', 8080));
   await api.create(`/api/v1/namespaces/${ns}/pods`, pod('b', 9090, { hold: 'yes' }));
   await api.create(`/api/v1/namespaces/${ns}/services`, {
-    apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: ns, labels: { tier: 'front' } },
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 'web', namespace: ns, labels: { tier: 'front' } },
     spec: { selector: { app: 'web' }, ports: [{ name: 'web', port: 80, targetPort: 'http' }] },
   });
   const podIP = async (n: string) => (await api.get(`/api/v1/namespaces/${ns}/pods/${n}`)).status?.podIP;
@@ -632,59 +832,91 @@ test.serial('a CronJob starts Jobs on its schedule and records them', async (t) 
   const ns = await namespace('cron');
   kubelets.behaviour = (p) => (p.metadata.namespace === ns ? { readyAfterMs: 20, exitAfterMs: 50, exitCode: 0 } : {});
   await api.create(`/apis/batch/v1/namespaces/${ns}/cronjobs`, {
-    apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name: 'tick', namespace: ns },
-    spec: { schedule: '@every 1s', concurrencyPolicy: 'Forbid', successfulJobsHistoryLimit: 1,
-      jobTemplate: { metadata: { labels: { from: 'cron' } }, spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'registry.local/work:1' }] } } } } },
+    apiVersion: 'batch/v1',
+    kind: 'CronJob',
+    metadata: { name: 'tick', namespace: ns },
+    spec: {
+      schedule: '@every 1s',
+      concurrencyPolicy: 'Forbid',
+      successfulJobsHistoryLimit: 1,
+      jobTemplate: {
+        metadata: { labels: { from: 'cron' } },
+        spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'registry.local/work:1' }] } } },
+      },
+    },
   });
   const job = await until('a Job', async () => (await list(`/apis/batch/v1/namespaces/${ns}/jobs`))[0], 10_000);
   t.regex(job.metadata.name, /^tick-\d+$/);
   t.is(job.metadata.ownerReferences[0].kind, 'CronJob');
   t.is(job.metadata.labels.from, 'cron');
   t.truthy(job.metadata.annotations['batch.kubernetes.io/cronjob-scheduled-timestamp']);
-  const cj = await until('last success recorded', async () => {
-    const c = await api.get(`/apis/batch/v1/namespaces/${ns}/cronjobs/tick`);
-    return c.status?.lastSuccessfulTime && c.status?.lastScheduleTime ? c : undefined;
-  }, 10_000);
+  const cj = await until(
+    'last success recorded',
+    async () => {
+      const c = await api.get(`/apis/batch/v1/namespaces/${ns}/cronjobs/tick`);
+      return c.status?.lastSuccessfulTime && c.status?.lastScheduleTime ? c : undefined;
+    },
+    10_000,
+  );
   t.truthy(cj.status.lastScheduleTime);
   await api.patch(`/apis/batch/v1/namespaces/${ns}/cronjobs/tick`, { spec: { suspend: true } });
 });
 
-test.serial('a node that stops renewing its Lease turns NotReady after the grace period; its pods are evicted after their toleration and replaced elsewhere', async (t) => {
-  const ns = await namespace('nodefail');
-  kubelets.behaviour = () => ({});
-  const tolerations = ['node.kubernetes.io/unreachable', 'node.kubernetes.io/not-ready'].map((key) => ({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 2 }));
-  const d = deployment(ns, 'svc', 3);
-  d.spec.template.spec.tolerations = tolerations;
-  await api.create(`/apis/apps/v1/namespaces/${ns}/deployments`, d);
-  const pods = await until('3 ready', async () => {
-    const ps = (await podsOf(ns)).filter((p) => live(p) && ready(p));
-    return ps.length === 3 ? ps : undefined;
-  });
-  const victim = pods[0].spec.nodeName as string;
-  const onVictim = pods.filter((p) => p.spec.nodeName === victim).map((p) => p.metadata.name);
-  const stoppedAt = Date.now();
-  kubelets.dead.add(victim);
-  const node = await until('NotReady', async () => {
-    const n = await api.get(`/api/v1/nodes/${victim}`);
-    return n.status.conditions.find((c: { type: string }) => c.type === 'Ready').status === 'Unknown' ? n : undefined;
-  }, (GRACE_S + 10) * 1000);
-  const notReadyAfter = Date.now() - stoppedAt;
-  // the last renewal came up to one renewal interval (700 ms) before the stop
-  t.true(notReadyAfter >= GRACE_S * 1000 - 1000, `not before the grace period (${notReadyAfter} ms)`);
-  const taints = await until('taints', async () => {
-    const n = await api.get(`/api/v1/nodes/${victim}`);
-    return (n.spec.taints ?? []).length >= 2 ? n.spec.taints : undefined;
-  });
-  t.deepEqual(taints.map((x: { key: string; effect: string }) => `${x.key}:${x.effect}`).sort(), ['node.kubernetes.io/unreachable:NoExecute', 'node.kubernetes.io/unreachable:NoSchedule']);
-  t.truthy(node);
-  await until('evicted', async () => {
-    const now = await podsOf(ns);
-    return onVictim.every((n) => now.find((p) => p.metadata.name === n)?.metadata.deletionTimestamp);
-  }, 20_000);
-  await until('replaced on the other nodes', async () => {
-    const ps = (await podsOf(ns)).filter((p) => live(p) && ready(p));
-    return ps.length === 3 && ps.every((p) => p.spec.nodeName !== victim);
-  });
-  const evictedAfter = Date.now() - stoppedAt;
-  t.true(evictedAfter >= (GRACE_S + 2) * 1000 - 1000, `eviction waited for the 2 s toleration (${evictedAfter} ms)`);
-});
+test.serial(
+  'a node that stops renewing its Lease turns NotReady after the grace period; its pods are evicted after their toleration and replaced elsewhere',
+  async (t) => {
+    const ns = await namespace('nodefail');
+    kubelets.behaviour = () => ({});
+    const tolerations = ['node.kubernetes.io/unreachable', 'node.kubernetes.io/not-ready'].map((key) => ({
+      key,
+      operator: 'Exists',
+      effect: 'NoExecute',
+      tolerationSeconds: 2,
+    }));
+    const d = deployment(ns, 'svc', 3);
+    d.spec.template.spec.tolerations = tolerations;
+    await api.create(`/apis/apps/v1/namespaces/${ns}/deployments`, d);
+    const pods = await until('3 ready', async () => {
+      const ps = (await podsOf(ns)).filter((p) => live(p) && ready(p));
+      return ps.length === 3 ? ps : undefined;
+    });
+    const victim = pods[0].spec.nodeName as string;
+    const onVictim = pods.filter((p) => p.spec.nodeName === victim).map((p) => p.metadata.name);
+    const stoppedAt = Date.now();
+    kubelets.dead.add(victim);
+    const node = await until(
+      'NotReady',
+      async () => {
+        const n = await api.get(`/api/v1/nodes/${victim}`);
+        return n.status.conditions.find((c: { type: string }) => c.type === 'Ready').status === 'Unknown' ? n : undefined;
+      },
+      (GRACE_S + 10) * 1000,
+    );
+    const notReadyAfter = Date.now() - stoppedAt;
+    // the last renewal came up to one renewal interval (700 ms) before the stop
+    t.true(notReadyAfter >= GRACE_S * 1000 - 1000, `not before the grace period (${notReadyAfter} ms)`);
+    const taints = await until('taints', async () => {
+      const n = await api.get(`/api/v1/nodes/${victim}`);
+      return (n.spec.taints ?? []).length >= 2 ? n.spec.taints : undefined;
+    });
+    t.deepEqual(taints.map((x: { key: string; effect: string }) => `${x.key}:${x.effect}`).sort(), [
+      'node.kubernetes.io/unreachable:NoExecute',
+      'node.kubernetes.io/unreachable:NoSchedule',
+    ]);
+    t.truthy(node);
+    await until(
+      'evicted',
+      async () => {
+        const now = await podsOf(ns);
+        return onVictim.every((n) => now.find((p) => p.metadata.name === n)?.metadata.deletionTimestamp);
+      },
+      20_000,
+    );
+    await until('replaced on the other nodes', async () => {
+      const ps = (await podsOf(ns)).filter((p) => live(p) && ready(p));
+      return ps.length === 3 && ps.every((p) => p.spec.nodeName !== victim);
+    });
+    const evictedAfter = Date.now() - stoppedAt;
+    t.true(evictedAfter >= (GRACE_S + 2) * 1000 - 1000, `eviction waited for the 2 s toleration (${evictedAfter} ms)`);
+  },
+);

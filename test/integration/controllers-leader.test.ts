@@ -46,8 +46,14 @@ maybe('two API servers on one etcd run one controller set; the other takes over 
 
   const deployments = '/apis/apps/v1/namespaces/default/deployments';
   await api.create(deployments, {
-    apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'default' },
-    spec: { replicas: 2, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'registry.local/app:1' }] } } },
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'web', namespace: 'default' },
+    spec: {
+      replicas: 2,
+      selector: { matchLabels: { app: 'web' } },
+      template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'registry.local/app:1' }] } },
+    },
   });
   const converged = (n: number) => async () => {
     const d = await api.get(`${deployments}/web`);

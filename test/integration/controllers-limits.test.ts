@@ -19,13 +19,41 @@ fileCluster((cluster, own) => {
 const NS = 'huge';
 const MAX = 2147483647;
 const labels = (app: string) => ({ matchLabels: { app } });
-const template = (app: string, restartPolicy = 'Always') => ({ metadata: { labels: { app } }, spec: { restartPolicy, containers: [{ name: 'c', image: 'img' }] } });
+const template = (app: string, restartPolicy = 'Always') => ({
+  metadata: { labels: { app } },
+  spec: { restartPolicy, containers: [{ name: 'c', image: 'img' }] },
+});
 const OBJECTS: [string, object][] = [
-  ['/apis/apps/v1/namespaces/huge/deployments', { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd' }, spec: { replicas: MAX, selector: labels('d'), template: template('d') } }],
-  ['/apis/apps/v1/namespaces/huge/replicasets', { apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'rs' }, spec: { replicas: MAX, selector: labels('rs'), template: template('rs') } }],
-  ['/apis/apps/v1/namespaces/huge/statefulsets', { apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'ss' }, spec: { replicas: MAX, podManagementPolicy: 'Parallel', serviceName: 'ss', selector: labels('ss'), template: template('ss') } }],
-  ['/apis/batch/v1/namespaces/huge/jobs', { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'j' }, spec: { parallelism: MAX, completions: MAX, template: template('j', 'Never') } }],
-  ['/apis/batch/v1/namespaces/huge/jobs', { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'ji' }, spec: { parallelism: 10000, completions: MAX, completionMode: 'Indexed', template: template('ji', 'Never') } }],
+  [
+    '/apis/apps/v1/namespaces/huge/deployments',
+    { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd' }, spec: { replicas: MAX, selector: labels('d'), template: template('d') } },
+  ],
+  [
+    '/apis/apps/v1/namespaces/huge/replicasets',
+    { apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'rs' }, spec: { replicas: MAX, selector: labels('rs'), template: template('rs') } },
+  ],
+  [
+    '/apis/apps/v1/namespaces/huge/statefulsets',
+    {
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      metadata: { name: 'ss' },
+      spec: { replicas: MAX, podManagementPolicy: 'Parallel', serviceName: 'ss', selector: labels('ss'), template: template('ss') },
+    },
+  ],
+  [
+    '/apis/batch/v1/namespaces/huge/jobs',
+    { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'j' }, spec: { parallelism: MAX, completions: MAX, template: template('j', 'Never') } },
+  ],
+  [
+    '/apis/batch/v1/namespaces/huge/jobs',
+    {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: 'ji' },
+      spec: { parallelism: 10000, completions: MAX, completionMode: 'Indexed', template: template('ji', 'Never') },
+    },
+  ],
 ];
 
 async function podCount(): Promise<number> {

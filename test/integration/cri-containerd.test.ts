@@ -42,7 +42,10 @@ test('sandbox and container lifecycle through CRI on a real containerd', async (
   t.is(v.runtimeName, 'containerd');
   t.is(v.runtimeApiVersion, 'v1');
   const st = await cri().status();
-  t.true(st.status!.conditions.some((c) => c.type === 'RuntimeReady' && c.status), JSON.stringify(st.status));
+  t.true(
+    st.status!.conditions.some((c) => c.type === 'RuntimeReady' && c.status),
+    JSON.stringify(st.status),
+  );
 
   const uid = `uid-${Date.now()}`;
   const sandboxConfig = podConfig(env, work, uid);
@@ -82,7 +85,10 @@ test('sandbox and container lifecycle through CRI on a real containerd', async (
   t.is(cs.status!.logPath, join(work, 'pods', uid, 'app/0.log'));
 
   const listed = await cri().listContainers({ podSandboxId: sandboxId });
-  t.deepEqual(listed.map((c) => c.id), [containerId]);
+  t.deepEqual(
+    listed.map((c) => c.id),
+    [containerId],
+  );
   t.is((await cri().listContainers({ state: { state: 'CONTAINER_EXITED' } })).length, 0);
 
   const ex = await cri().execSync(containerId, ['sh', '-c', 'echo "$GREETING"; echo oops >&2; exit 3'], 5);

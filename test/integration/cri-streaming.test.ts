@@ -17,7 +17,9 @@ const clientModule = fileURLToPath(new URL('../../agents/kubelet/cri/stream-clie
 /** Evaluates `body` (ES module code with `m` = stream-client.ts) in a node process inside netnsPath; returns its JSON output. */
 async function inNetns<T>(netnsPath: string, body: string): Promise<T> {
   const code = `const m = await import(${JSON.stringify(clientModule)});\n${body}`;
-  const { stdout } = await run('nsenter', [`--net=${netnsPath}`, '--', process.execPath, '--import=tsx', '--input-type=module', '-e', code], { timeout: 30_000 });
+  const { stdout } = await run('nsenter', [`--net=${netnsPath}`, '--', process.execPath, '--import=tsx', '--input-type=module', '-e', code], {
+    timeout: 30_000,
+  });
   return JSON.parse(stdout) as T;
 }
 

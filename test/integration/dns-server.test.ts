@@ -32,21 +32,31 @@ async function fakeUpstream(): Promise<number> {
     const name = q.questions![0].name;
     upstreamSeen.push(name);
     const ok = name.endsWith('example.test');
-    return dnsPacket.encode({ id: q.id, type: 'response', flags: dnsPacket.RECURSION_AVAILABLE | (ok ? 0 : 3), questions: q.questions,
-      answers: ok && q.questions![0].type === 'A' ? [{ name, type: 'A', ttl: 60, data: '192.0.2.10' }] : [] });
+    return dnsPacket.encode({
+      id: q.id,
+      type: 'response',
+      flags: dnsPacket.RECURSION_AVAILABLE | (ok ? 0 : 3),
+      questions: q.questions,
+      answers: ok && q.questions![0].type === 'A' ? [{ name, type: 'A', ttl: 60, data: '192.0.2.10' }] : [],
+    });
   };
   const udp = dgram.createSocket('udp4');
   await new Promise<void>((r) => udp.bind(0, '127.0.0.1', r));
   udp.on('message', (m, ri) => udp.send(answer(m), ri.port, ri.address));
   const port = (udp.address() as AddressInfo).port;
-  const tcp = net.createServer((s) => s.on('data', (d) => {
-    const res = answer(d.subarray(2, 2 + d.readUInt16BE(0)));
-    const len = Buffer.alloc(2);
-    len.writeUInt16BE(res.length);
-    s.end(Buffer.concat([len, res]));
-  }));
+  const tcp = net.createServer((s) =>
+    s.on('data', (d) => {
+      const res = answer(d.subarray(2, 2 + d.readUInt16BE(0)));
+      const len = Buffer.alloc(2);
+      len.writeUInt16BE(res.length);
+      s.end(Buffer.concat([len, res]));
+    }),
+  );
   await new Promise<void>((r) => tcp.listen(port, '127.0.0.1', r));
-  cleanups.push(() => udp.close(), () => new Promise((r) => tcp.close(r)));
+  cleanups.push(
+    () => udp.close(),
+    () => new Promise((r) => tcp.close(r)),
+  );
   return port;
 }
 
@@ -61,16 +71,26 @@ async function until<T>(what: string, fn: () => Promise<T | undefined | false>, 
 }
 
 const ask = (name: string, type: Parameters<typeof dnsQuery>[2], tcp = false, at = server) => dnsQuery(at, name, type, { tcp, timeoutMs: 5000 });
-const resolvesTo = (name: string, want: string[]) => until(`${name} -> ${want}`, async () => {
-  const got = answerData(await ask(name, 'A'), 'A').sort();
-  return JSON.stringify(got) === JSON.stringify([...want].sort()) && got;
-});
+const resolvesTo = (name: string, want: string[]) =>
+  until(`${name} -> ${want}`, async () => {
+    const got = answerData(await ask(name, 'A'), 'A').sort();
+    return JSON.stringify(got) === JSON.stringify([...want].sort()) && got;
+  });
 
 const svcPath = '/api/v1/namespaces/default/services';
-const createService = (name: string, spec: V1Service['spec']) => api.create<V1Service>(svcPath, { apiVersion: 'v1', kind: 'Service', metadata: { name }, spec });
+const createService = (name: string, spec: V1Service['spec']) =>
+  api.create<V1Service>(svcPath, { apiVersion: 'v1', kind: 'Service', metadata: { name }, spec });
 
 test.before(async () => {
-  const cp = await startControlPlane({ dataDir: dir, bindAddress: '127.0.0.1', port: 0, advertiseAddress: '127.0.0.1', clusterCIDR: '10.244.0.0/16', nodeCIDRMaskSize: 24, serviceCIDR: '10.96.0.0/12' });
+  const cp = await startControlPlane({
+    dataDir: dir,
+    bindAddress: '127.0.0.1',
+    port: 0,
+    advertiseAddress: '127.0.0.1',
+    clusterCIDR: '10.244.0.0/16',
+    nodeCIDRMaskSize: 24,
+    serviceCIDR: '10.96.0.0/12',
+  });
   cleanups.push(() => cp.close());
   api = new ApiClient(loadKubeconfig(join(dir, 'admin.kubeconfig')));
   const up = await fakeUpstream();
@@ -83,8 +103,10 @@ test.before(async () => {
   await createService('web', { ports: [{ name: 'http', port: 80, protocol: 'TCP' }] });
   await createService('db', { clusterIP: 'None', ports: [{ name: 'pg', port: 5432 }] });
   await api.create('/apis/discovery.k8s.io/v1/namespaces/default/endpointslices', {
-    apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice',
-    metadata: { name: 'db-x1', labels: { 'kubernetes.io/service-name': 'db' } }, addressType: 'IPv4',
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: { name: 'db-x1', labels: { 'kubernetes.io/service-name': 'db' } },
+    addressType: 'IPv4',
     endpoints: [
       { addresses: ['10.244.1.5'], hostname: 'db-0', conditions: { ready: true } },
       { addresses: ['10.244.2.6'], conditions: { ready: true } },
@@ -93,30 +115,52 @@ test.before(async () => {
     ports: [{ name: 'pg', port: 5432, protocol: 'TCP' }],
   });
   await createService('sub', { clusterIP: 'None', selector: { app: 'sub' }, ports: [{ name: 'http', port: 80 }] });
-  await api.create('/api/v1/namespaces/default/pods', { apiVersion: 'v1', kind: 'Pod',
-    metadata: { name: 's1', labels: { app: 'sub' } }, spec: { hostname: 'h1', subdomain: 'sub', containers: [{ name: 'c', image: 'x' }] } });
-  await api.patch('/api/v1/namespaces/default/pods/s1/status', { status: { phase: 'Running', podIP: '10.244.1.9', podIPs: [{ ip: '10.244.1.9' }],
-    conditions: [{ type: 'Ready', status: 'True' }] } }, 'merge');
+  await api.create('/api/v1/namespaces/default/pods', {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 's1', labels: { app: 'sub' } },
+    spec: { hostname: 'h1', subdomain: 'sub', containers: [{ name: 'c', image: 'x' }] },
+  });
+  await api.patch(
+    '/api/v1/namespaces/default/pods/s1/status',
+    { status: { phase: 'Running', podIP: '10.244.1.9', podIPs: [{ ip: '10.244.1.9' }], conditions: [{ type: 'Ready', status: 'True' }] } },
+    'merge',
+  );
 });
 
 test.after.always(async () => {
-  for (const c of cleanups) await Promise.resolve().then(c).catch(() => undefined);
+  for (const c of cleanups)
+    await Promise.resolve()
+      .then(c)
+      .catch(() => undefined);
   rmSync(dir, { recursive: true, force: true });
 });
 
 test.serial('kube-dns: Service on 10.96.0.10 with Endpoints and an EndpointSlice at our address; it resolves itself', async (t) => {
   const svc = await api.get<V1Service>('/api/v1/namespaces/kube-system/services/kube-dns');
   t.is(svc.spec!.clusterIP, '10.96.0.10');
-  t.deepEqual(svc.spec!.ports!.map((p) => `${p.name}/${p.port}/${p.protocol}->${p.targetPort}`), [`dns/53/UDP->${server.port}`, `dns-tcp/53/TCP->${server.port}`]);
+  t.deepEqual(
+    svc.spec!.ports!.map((p) => `${p.name}/${p.port}/${p.protocol}->${p.targetPort}`),
+    [`dns/53/UDP->${server.port}`, `dns-tcp/53/TCP->${server.port}`],
+  );
   const slice = await api.get<any>('/apis/discovery.k8s.io/v1/namespaces/kube-system/endpointslices/kube-dns');
   t.is(slice.metadata.labels['kubernetes.io/service-name'], 'kube-dns');
-  t.deepEqual(slice.endpoints.map((e: any) => e.addresses[0]), ['127.0.0.1']);
+  t.deepEqual(
+    slice.endpoints.map((e: any) => e.addresses[0]),
+    ['127.0.0.1'],
+  );
   const ep = await api.get<any>('/api/v1/namespaces/kube-system/endpoints/kube-dns');
-  t.deepEqual(ep.subsets[0].addresses.map((a: any) => a.ip), ['127.0.0.1']);
+  t.deepEqual(
+    ep.subsets[0].addresses.map((a: any) => a.ip),
+    ['127.0.0.1'],
+  );
   // idempotent, and follows a change of address
   await ensureKubeDnsService(api, { clusterIP: '10.96.0.10', endpointIPs: ['127.0.0.1', '127.0.0.2'], port: server.port });
   const again = await api.get<any>('/apis/discovery.k8s.io/v1/namespaces/kube-system/endpointslices/kube-dns');
-  t.deepEqual(again.endpoints.map((e: any) => e.addresses[0]), ['127.0.0.1', '127.0.0.2']);
+  t.deepEqual(
+    again.endpoints.map((e: any) => e.addresses[0]),
+    ['127.0.0.1', '127.0.0.2'],
+  );
   await resolvesTo('kube-dns.kube-system.svc.cluster.local', ['10.96.0.10']);
   await resolvesTo('kubernetes.default.svc.cluster.local', ['10.96.0.1']);
   t.deepEqual(answerData(await ask('ns.dns.cluster.local', 'A'), 'A'), ['10.96.0.10']);
@@ -168,8 +212,14 @@ test.serial('names outside the zone go to the upstream from resolv.conf, over UD
   t.deepEqual(upstreamSeen, ['www.example.test', 'tcp.example.test', 'nothing.invalid']);
   // an ExternalName Service is a CNAME whose target upstream resolves
   await createService('ext', { type: 'ExternalName', externalName: 'www.example.test' });
-  const ext = await until('ext CNAME', async () => { const r = await ask('ext.default.svc.cluster.local', 'A'); return r?.answers?.length ? r : undefined; });
-  t.deepEqual(ext.answers!.map((a) => a.type), ['CNAME', 'A']);
+  const ext = await until('ext CNAME', async () => {
+    const r = await ask('ext.default.svc.cluster.local', 'A');
+    return r?.answers?.length ? r : undefined;
+  });
+  t.deepEqual(
+    ext.answers!.map((a) => a.type),
+    ['CNAME', 'A'],
+  );
 });
 
 test.serial('SERVFAIL at once with no upstream or a closed one, and within the deadline with a silent one', async (t) => {
@@ -179,7 +229,7 @@ test.serial('SERVFAIL at once with no upstream or a closed one, and within the d
   const closed = net.createServer();
   await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
   const closedPort = (closed.address() as AddressInfo).port;
-  await new Promise((r) => closed.close(r));   // a port nobody listens on: ICMP unreachable for UDP
+  await new Promise((r) => closed.close(r)); // a port nobody listens on: ICMP unreachable for UDP
   const cases: [string, string, number][] = [
     ['none', '# no nameservers\n', 500],
     ['closed', `nameserver 127.0.0.1:${closedPort}\n`, 500],
@@ -194,7 +244,11 @@ test.serial('SERVFAIL at once with no upstream or a closed one, and within the d
       const ms = Date.now() - t0;
       t.is(r?.rcode, 'SERVFAIL', what);
       t.true(ms < within, `${what}: SERVFAIL after ${ms} ms`);
-      t.deepEqual(answerData(await dnsQuery({ host: '127.0.0.1', port: dns.port }, 'kubernetes.default.svc.cluster.local', 'A'), 'A'), ['10.96.0.1'], 'the zone still answers');
+      t.deepEqual(
+        answerData(await dnsQuery({ host: '127.0.0.1', port: dns.port }, 'kubernetes.default.svc.cluster.local', 'A'), 'A'),
+        ['10.96.0.1'],
+        'the zone still answers',
+      );
     } finally {
       await dns.close();
     }
@@ -217,12 +271,14 @@ test.serial('1,000 UDP queries, 50 in flight: none lost, all right', async (t) =
   let right = 0;
   const lat: number[] = [];
   for (let i = 0; i < 1000; i += 50) {
-    await Promise.all(Array.from({ length: 50 }, async () => {
-      const t0 = performance.now();
-      const r = await dnsQuery(server, 'web.default.svc.cluster.local', 'A', { timeoutMs: 2000 });
-      lat.push(performance.now() - t0);
-      if (answerData(r, 'A')[0] === web.spec!.clusterIP) right++;
-    }));
+    await Promise.all(
+      Array.from({ length: 50 }, async () => {
+        const t0 = performance.now();
+        const r = await dnsQuery(server, 'web.default.svc.cluster.local', 'A', { timeoutMs: 2000 });
+        lat.push(performance.now() - t0);
+        if (answerData(r, 'A')[0] === web.spec!.clusterIP) right++;
+      }),
+    );
   }
   lat.sort((a, b) => a - b);
   t.log(`p50 ${lat[499].toFixed(2)} ms, p99 ${lat[989].toFixed(2)} ms`);
@@ -230,48 +286,57 @@ test.serial('1,000 UDP queries, 50 in flight: none lost, all right', async (t) =
 });
 
 const isRoot = process.getuid?.() === 0;
-(isRoot ? test.serial : test.serial.skip)('inside a netns with a ClusterFirst resolv.conf: glibc and busybox resolve short, partial and full names', async (t) => {
-  const id = Math.random().toString(16).slice(2, 8);
-  const ns = `hdns-${id}`;
-  const [a, b] = [`hd${id}a`, `hd${id}b`];
-  const octet = 1 + (parseInt(id.slice(0, 2), 16) % 250);
-  const hostIP = `10.253.${octet}.1`;
-  const cmd = (args: string[]) => run(args[0], args.slice(1), { timeout: 10_000 });
-  const inNs = (args: string[]): Promise<{ stdout: string; code: number }> => run('ip', ['netns', 'exec', ns, ...args], { timeout: 10_000 })
-    .then((r) => ({ stdout: r.stdout, code: 0 }), (e) => ({ stdout: String(e.stdout ?? ''), code: typeof e.code === 'number' ? e.code : -1 }));
-  try {
-    await cmd(['ip', 'netns', 'add', ns]);
-    await cmd(['ip', 'link', 'add', a, 'type', 'veth', 'peer', 'name', b]);
-    await cmd(['ip', 'link', 'set', b, 'netns', ns]);
-    await cmd(['ip', 'addr', 'add', `${hostIP}/30`, 'dev', a]);
-    await cmd(['ip', 'link', 'set', a, 'up']);
-    await cmd(['ip', 'netns', 'exec', ns, 'ip', 'addr', 'add', `10.253.${octet}.2/30`, 'dev', b]);
-    await cmd(['ip', 'netns', 'exec', ns, 'ip', 'link', 'set', b, 'up']);
-    await cmd(['ip', 'netns', 'exec', ns, 'ip', 'link', 'set', 'lo', 'up']);
-    // `ip netns exec` mounts /etc/netns/<ns>/resolv.conf over /etc/resolv.conf: the pod's view
-    mkdirSync(`/etc/netns/${ns}`, { recursive: true });
-    writeFileSync(`/etc/netns/${ns}/resolv.conf`, `nameserver ${hostIP}\nsearch default.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5\n`);
-    const dns = await startClusterDNS({ api, bindAddress: hostIP, port: 53, clusterDomain: 'cluster.local', resolvConf: join(dir, 'resolv.conf') });
+(isRoot ? test.serial : test.serial.skip)(
+  'inside a netns with a ClusterFirst resolv.conf: glibc and busybox resolve short, partial and full names',
+  async (t) => {
+    const id = Math.random().toString(16).slice(2, 8);
+    const ns = `hdns-${id}`;
+    const [a, b] = [`hd${id}a`, `hd${id}b`];
+    const octet = 1 + (parseInt(id.slice(0, 2), 16) % 250);
+    const hostIP = `10.253.${octet}.1`;
+    const cmd = (args: string[]) => run(args[0], args.slice(1), { timeout: 10_000 });
+    const inNs = (args: string[]): Promise<{ stdout: string; code: number }> =>
+      run('ip', ['netns', 'exec', ns, ...args], { timeout: 10_000 }).then(
+        (r) => ({ stdout: r.stdout, code: 0 }),
+        (e) => ({ stdout: String(e.stdout ?? ''), code: typeof e.code === 'number' ? e.code : -1 }),
+      );
     try {
-      const web = (await api.get<V1Service>(`${svcPath}/web`)).spec!.clusterIP!;
-      for (const name of ['web', 'web.default', 'web.default.svc', 'web.default.svc.cluster.local']) {
-        const r = await inNs(['getent', 'hosts', name]);
-        t.regex(r.stdout, new RegExp(`^${web.replace(/\./g, '\\.')}\\s`), `glibc: ${name}`);
+      await cmd(['ip', 'netns', 'add', ns]);
+      await cmd(['ip', 'link', 'add', a, 'type', 'veth', 'peer', 'name', b]);
+      await cmd(['ip', 'link', 'set', b, 'netns', ns]);
+      await cmd(['ip', 'addr', 'add', `${hostIP}/30`, 'dev', a]);
+      await cmd(['ip', 'link', 'set', a, 'up']);
+      await cmd(['ip', 'netns', 'exec', ns, 'ip', 'addr', 'add', `10.253.${octet}.2/30`, 'dev', b]);
+      await cmd(['ip', 'netns', 'exec', ns, 'ip', 'link', 'set', b, 'up']);
+      await cmd(['ip', 'netns', 'exec', ns, 'ip', 'link', 'set', 'lo', 'up']);
+      // `ip netns exec` mounts /etc/netns/<ns>/resolv.conf over /etc/resolv.conf: the pod's view
+      mkdirSync(`/etc/netns/${ns}`, { recursive: true });
+      writeFileSync(
+        `/etc/netns/${ns}/resolv.conf`,
+        `nameserver ${hostIP}\nsearch default.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5\n`,
+      );
+      const dns = await startClusterDNS({ api, bindAddress: hostIP, port: 53, clusterDomain: 'cluster.local', resolvConf: join(dir, 'resolv.conf') });
+      try {
+        const web = (await api.get<V1Service>(`${svcPath}/web`)).spec!.clusterIP!;
+        for (const name of ['web', 'web.default', 'web.default.svc', 'web.default.svc.cluster.local']) {
+          const r = await inNs(['getent', 'hosts', name]);
+          t.regex(r.stdout, new RegExp(`^${web.replace(/\./g, '\\.')}\\s`), `glibc: ${name}`);
+        }
+        t.regex((await inNs(['getent', 'hosts', 'kubernetes.default'])).stdout, /^10\.96\.0\.1\s/);
+        t.is((await inNs(['getent', 'hosts', 'nope'])).code, 2, 'a missing short name is "not found" (getent exit 2)');
+        t.regex((await inNs(['getent', 'hosts', 'www.example.test'])).stdout, /^192\.0\.2\.10\s/, 'outside names are forwarded');
+        const bb = await inNs(['busybox', 'nslookup', 'db.default.svc.cluster.local']);
+        t.regex(bb.stdout, /10\.244\.1\.5/);
+        t.regex(bb.stdout, /10\.244\.2\.6/);
+        const srv = await inNs(['busybox', 'nslookup', '-type=srv', '_pg._tcp.db.default.svc.cluster.local']);
+        t.regex(srv.stdout, /5432 db-0\.db\.default\.svc\.cluster\.local/);
+      } finally {
+        await dns.close();
       }
-      t.regex((await inNs(['getent', 'hosts', 'kubernetes.default'])).stdout, /^10\.96\.0\.1\s/);
-      t.is((await inNs(['getent', 'hosts', 'nope'])).code, 2, 'a missing short name is "not found" (getent exit 2)');
-      t.regex((await inNs(['getent', 'hosts', 'www.example.test'])).stdout, /^192\.0\.2\.10\s/, 'outside names are forwarded');
-      const bb = await inNs(['busybox', 'nslookup', 'db.default.svc.cluster.local']);
-      t.regex(bb.stdout, /10\.244\.1\.5/);
-      t.regex(bb.stdout, /10\.244\.2\.6/);
-      const srv = await inNs(['busybox', 'nslookup', '-type=srv', '_pg._tcp.db.default.svc.cluster.local']);
-      t.regex(srv.stdout, /5432 db-0\.db\.default\.svc\.cluster\.local/);
     } finally {
-      await dns.close();
+      await cmd(['ip', 'link', 'del', a]).catch(() => undefined);
+      await cmd(['ip', 'netns', 'del', ns]).catch(() => undefined);
+      rmSync(`/etc/netns/${ns}`, { recursive: true, force: true });
     }
-  } finally {
-    await cmd(['ip', 'link', 'del', a]).catch(() => undefined);
-    await cmd(['ip', 'netns', 'del', ns]).catch(() => undefined);
-    rmSync(`/etc/netns/${ns}`, { recursive: true, force: true });
-  }
-});
+  },
+);

@@ -34,11 +34,25 @@ test.after.always(async () => {
 function roundTrip(port: number, host: string, path: string): Promise<{ answer?: string; status?: number; protocol?: string }> {
   return new Promise((resolve) => {
     const ws = new WebSocket(`ws://127.0.0.1:${port}${path}`, ['chat'], { headers: { host }, handshakeTimeout: 5000 });
-    const done = setTimeout(() => { ws.terminate(); resolve({}); }, 10_000);
+    const done = setTimeout(() => {
+      ws.terminate();
+      resolve({});
+    }, 10_000);
     ws.on('open', () => ws.send('hello'));
-    ws.on('message', (m) => { clearTimeout(done); resolve({ answer: m.toString(), protocol: ws.protocol }); ws.close(); });
-    ws.on('unexpected-response', (_req, res) => { clearTimeout(done); resolve({ status: res.statusCode }); res.resume(); });
-    ws.on('error', () => { clearTimeout(done); resolve({}); });
+    ws.on('message', (m) => {
+      clearTimeout(done);
+      resolve({ answer: m.toString(), protocol: ws.protocol });
+      ws.close();
+    });
+    ws.on('unexpected-response', (_req, res) => {
+      clearTimeout(done);
+      resolve({ status: res.statusCode });
+      res.resume();
+    });
+    ws.on('error', () => {
+      clearTimeout(done);
+      resolve({});
+    });
   });
 }
 
@@ -46,20 +60,45 @@ test.serial('a WebSocket upgrade is spliced to the routed backend, messages flow
   const port = (backend.address() as AddressInfo).port;
   const objects = [
     { apiVersion: 'v1', kind: 'Service', metadata: { name: 'chat', namespace: 'default' }, spec: { ports: [{ name: 'http', port: 80, targetPort: port }] } },
-    { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name: 'chat-1', namespace: 'default', labels: { 'kubernetes.io/service-name': 'chat' } },
-      addressType: 'IPv4', endpoints: [{ addresses: ['127.0.0.1'], conditions: { ready: true } }], ports: [{ name: 'http', port, protocol: 'TCP' }] },
-    { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: 'chat', namespace: 'default' }, spec: { rules: [{ host: 'chat.example.com', http: { paths: [
-      { path: '/ws', pathType: 'Prefix', backend: { service: { name: 'chat', port: { number: 80 } } } },
-    ] } }] } },
+    {
+      apiVersion: 'discovery.k8s.io/v1',
+      kind: 'EndpointSlice',
+      metadata: { name: 'chat-1', namespace: 'default', labels: { 'kubernetes.io/service-name': 'chat' } },
+      addressType: 'IPv4',
+      endpoints: [{ addresses: ['127.0.0.1'], conditions: { ready: true } }],
+      ports: [{ name: 'http', port, protocol: 'TCP' }],
+    },
+    {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'Ingress',
+      metadata: { name: 'chat', namespace: 'default' },
+      spec: {
+        rules: [
+          { host: 'chat.example.com', http: { paths: [{ path: '/ws', pathType: 'Prefix', backend: { service: { name: 'chat', port: { number: 80 } } } }] } },
+        ],
+      },
+    },
   ];
   await c.ok(['create', '-f', '-'], { input: objects.map((o) => JSON.stringify(o)).join('\n---\n') });
   const kubeconfig = await c.identity('system:hawser-ingress', []);
   ingress = await startIngress({ nodeName: 'n1', kubeconfig, bindAddress: '127.0.0.1', httpPort: 0, httpsPort: 0 });
   const ip = ingress.ports.http;
-  await until('the route to chat', async () => new Promise<boolean>((r) => http.get({ host: '127.0.0.1', port: ip, path: '/ws', headers: { host: 'chat.example.com' }, agent: false }, (res) => { res.resume(); r(res.statusCode === 200); }).on('error', () => r(false))), 15_000);
+  await until(
+    'the route to chat',
+    async () =>
+      new Promise<boolean>((r) =>
+        http
+          .get({ host: '127.0.0.1', port: ip, path: '/ws', headers: { host: 'chat.example.com' }, agent: false }, (res) => {
+            res.resume();
+            r(res.statusCode === 200);
+          })
+          .on('error', () => r(false)),
+      ),
+    15_000,
+  );
   const r = await roundTrip(ip, 'chat.example.com', '/ws/room?x=1');
   t.is(r.answer, 'echo hello on /ws/room?x=1');
-  t.is(r.protocol, 'chat', 'the backend\'s 101 headers reach the client');
+  t.is(r.protocol, 'chat', "the backend's 101 headers reach the client");
   t.is(seen?.host, 'chat.example.com');
   t.is(seen?.['x-forwarded-proto'], 'http');
   t.is(seen?.['x-forwarded-for'], '127.0.0.1');

@@ -23,7 +23,13 @@ const built = existsSync(join(REPO, 'dist/hawser.cjs'));
 const tmp = mkdtempSync(join(tmpdir(), 'hawser-install-'));
 test.after.always(() => rmSync(tmp, { recursive: true, force: true }));
 
-interface Server { url: string; dataDir: string; requests: string[]; nodes: Set<string>; close(): Promise<void> }
+interface Server {
+  url: string;
+  dataDir: string;
+  requests: string[];
+  nodes: Set<string>;
+  close(): Promise<void>;
+}
 
 /**
  * A throwaway cluster endpoint: joinHandler in front, 404 for the rest; `nodes` stands in for the
@@ -39,14 +45,32 @@ async function startServer(name: string, o: { slowFirstJoinMs?: number } = {}): 
   let held = false;
   const srv = https.createServer({ key: serving.keyPem, cert: serving.certPem }, (req, res) => {
     requests.push(`${req.method} ${req.url}`);
-    const serve = () => { if (!handle!(req, res)) { res.writeHead(404); res.end(); } };
-    if (o.slowFirstJoinMs && req.method === 'POST' && !held) { held = true; setTimeout(serve, o.slowFirstJoinMs); } else serve();
+    const serve = () => {
+      if (!handle!(req, res)) {
+        res.writeHead(404);
+        res.end();
+      }
+    };
+    if (o.slowFirstJoinMs && req.method === 'POST' && !held) {
+      held = true;
+      setTimeout(serve, o.slowFirstJoinMs);
+    } else serve();
   });
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
   const url = `https://127.0.0.1:${(srv.address() as AddressInfo).port}`;
   const nodes = new Set<string>();
   handle = joinHandler({ dataDir, serverURL: url, nodeExists: async (n) => nodes.has(n) });
-  return { url, dataDir, requests, nodes, close: () => new Promise((r) => { srv.closeAllConnections(); srv.close(() => r()); }) };
+  return {
+    url,
+    dataDir,
+    requests,
+    nodes,
+    close: () =>
+      new Promise((r) => {
+        srv.closeAllConnections();
+        srv.close(() => r());
+      }),
+  };
 }
 
 /** path -> "mode sha256" (or "-> target") of every entry under a root: the whole observable result. */
@@ -56,8 +80,10 @@ function snapshot(root: string): Record<string, string> {
     for (const e of readdirSync(dir, { withFileTypes: true })) {
       const p = join(dir, e.name);
       const key = p.slice(root.length);
-      if (e.isDirectory()) { out[`${key}/`] = (statSync(p).mode & 0o7777).toString(8); walk(p); }
-      else if (e.isSymbolicLink()) out[key] = `-> ${readFileSync(p, 'utf8')}`;
+      if (e.isDirectory()) {
+        out[`${key}/`] = (statSync(p).mode & 0o7777).toString(8);
+        walk(p);
+      } else if (e.isSymbolicLink()) out[key] = `-> ${readFileSync(p, 'utf8')}`;
       else out[key] = `${(lstatSync(p).mode & 0o7777).toString(8)} ${createHash('sha256').update(readFileSync(p)).digest('hex')}`;
     }
   };
@@ -65,7 +91,11 @@ function snapshot(root: string): Record<string, string> {
   return out;
 }
 
-const newRoot = (name: string) => { const r = join(tmp, name); mkdirSync(r); return r; };
+const newRoot = (name: string) => {
+  const r = join(tmp, name);
+  mkdirSync(r);
+  return r;
+};
 const openssl = (args: string[], input?: string) => execFileSync('openssl', args, { input, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
 
 test.serial('the token pins the CA: its hash is sha256 of the CA certificate DER, as openssl computes it', async (t) => {
@@ -102,25 +132,48 @@ test.serial('install, then join: the expected files; a second join and a second 
   t.deepEqual(s.requests, ['GET /cacerts', 'POST /v1-hawser/join']);
 
   // the expected files
-  for (const f of ['usr/local/bin/hawser', 'usr/local/lib/hawser/bin/node', 'usr/local/lib/hawser/dist/hawser.cjs',
+  for (const f of [
+    'usr/local/bin/hawser',
+    'usr/local/lib/hawser/bin/node',
+    'usr/local/lib/hawser/dist/hawser.cjs',
     'usr/local/lib/hawser/node_modules/better-sqlite3/build/Release/better_sqlite3.node',
     'etc/systemd/system/hawser-agent.service',
-    'etc/systemd/system/containerd.service.d/10-hawser.conf', 'etc/hawser/containerd.toml', 'etc/hawser/agent.yaml', 'etc/hawser/ca.crt', 'etc/hawser/kubelet.kubeconfig',
-    'opt/cni/bin/bridge', 'opt/cni/bin/host-local', 'opt/cni/bin/loopback', 'etc/sysctl.d/90-hawser.conf',
-    'etc/modules-load.d/hawser.conf', 'var/lib/hawser/install-manifest.json']) {
+    'etc/systemd/system/containerd.service.d/10-hawser.conf',
+    'etc/hawser/containerd.toml',
+    'etc/hawser/agent.yaml',
+    'etc/hawser/ca.crt',
+    'etc/hawser/kubelet.kubeconfig',
+    'opt/cni/bin/bridge',
+    'opt/cni/bin/host-local',
+    'opt/cni/bin/loopback',
+    'etc/sysctl.d/90-hawser.conf',
+    'etc/modules-load.d/hawser.conf',
+    'var/lib/hawser/install-manifest.json',
+  ]) {
     t.true(existsSync(join(root, f)), `${f} exists`);
   }
   t.false(existsSync(join(root, 'etc/systemd/system/hawser-control-plane.service')), 'an agent has no control plane unit');
   t.deepEqual(parse(readFileSync(join(root, 'etc/hawser/agent.yaml'), 'utf8')), {
-    'node-name': 'w1', kubeconfig: '/etc/hawser/kubelet.kubeconfig', 'cni-conf-dir': '/etc/cni/net.d', 'cni-bin-dir': '/opt/cni/bin',
-    'cluster-cidr': '10.244.0.0/16', 'container-runtime-endpoint': '/run/containerd/containerd.sock',
-    'root-dir': '/var/lib/hawser/kubelet', 'node-ip': '10.9.8.7',
-    'podnet-kubeconfig': '/etc/hawser/podnet.kubeconfig', 'kube-proxy-kubeconfig': '/etc/hawser/kube-proxy.kubeconfig',
+    'node-name': 'w1',
+    kubeconfig: '/etc/hawser/kubelet.kubeconfig',
+    'cni-conf-dir': '/etc/cni/net.d',
+    'cni-bin-dir': '/opt/cni/bin',
+    'cluster-cidr': '10.244.0.0/16',
+    'container-runtime-endpoint': '/run/containerd/containerd.sock',
+    'root-dir': '/var/lib/hawser/kubelet',
+    'node-ip': '10.9.8.7',
+    'podnet-kubeconfig': '/etc/hawser/podnet.kubeconfig',
+    'kube-proxy-kubeconfig': '/etc/hawser/kube-proxy.kubeconfig',
     'ingress-kubeconfig': '/etc/hawser/ingress.kubeconfig',
   });
   t.false(existsSync(join(root, 'etc/hawser/kubelet.yaml')), 'no per-component configs unless --separate-units');
   // each agent component has its own credentials, private to root
-  for (const [file, cn] of [['kubelet', 'system:node:w1'], ['kube-proxy', 'system:kube-proxy'], ['podnet', 'system:podnet:w1'], ['ingress', 'system:hawser-ingress']]) {
+  for (const [file, cn] of [
+    ['kubelet', 'system:node:w1'],
+    ['kube-proxy', 'system:kube-proxy'],
+    ['podnet', 'system:podnet:w1'],
+    ['ingress', 'system:hawser-ingress'],
+  ]) {
     const path = join(root, `etc/hawser/${file}.kubeconfig`);
     t.is(statSync(path).mode & 0o777, 0o600, path);
     t.true(new X509Certificate(parseKubeconfig(readFileSync(path, 'utf8')).cert!).subject.split('\n').includes(`CN=${cn}`), path);
@@ -140,7 +193,17 @@ test.serial('install, then join: the expected files; a second join and a second 
   // the installed suite runs from the root, SQLite binding included
   const node = join(root, 'usr/local/lib/hawser/bin/node');
   t.is(execFileSync(node, [join(root, 'usr/local/lib/hawser/dist/hawser.cjs'), '--version'], { encoding: 'utf8' }).trim(), '0.1.0');
-  t.is(execFileSync(node, ['-e', `const D = require(${JSON.stringify(join(root, 'usr/local/lib/hawser/node_modules/better-sqlite3'))}); process.stdout.write(String(new D(':memory:').prepare('select 41 + 1 as x').get().x))`], { encoding: 'utf8' }), '42');
+  t.is(
+    execFileSync(
+      node,
+      [
+        '-e',
+        `const D = require(${JSON.stringify(join(root, 'usr/local/lib/hawser/node_modules/better-sqlite3'))}); process.stdout.write(String(new D(':memory:').prepare('select 41 + 1 as x').get().x))`,
+      ],
+      { encoding: 'utf8' },
+    ),
+    '42',
+  );
   for (const f of ['usr/local/bin/hawser', 'opt/cni/bin/bridge']) execFileSync('sh', ['-n', join(root, f)]);
 
   // second runs: nothing changes, nothing is fetched
@@ -162,7 +225,10 @@ test.serial('install, then join: the expected files; a second join and a second 
 test.serial('join refuses a server whose CA is not the pinned one, and writes nothing', async (t) => {
   const real = await startServer('real');
   const impostor = await startServer('impostor');
-  t.teardown(async () => { await real.close(); await impostor.close(); });
+  t.teardown(async () => {
+    await real.close();
+    await impostor.close();
+  });
   const { token } = await createToken(real.dataDir, { ttlMs: 3600_000 });
   const root = newRoot('refused');
   const err = await t.throwsAsync(joinCluster({ server: impostor.url, token, nodeName: 'w2', root, source: REPO }));
@@ -171,66 +237,74 @@ test.serial('join refuses a server whose CA is not the pinned one, and writes no
   t.deepEqual(readdirSync(root), []);
 });
 
-test.serial('the join endpoint: unknown, expired and missing tokens get 401; bad names 400; a name is kept by its node password until its Node is deleted', async (t) => {
-  if (!built) return t.fail('dist/hawser.cjs is missing: run `make build` first');
-  const s = await startServer('auth');
-  t.teardown(() => s.close());
-  const ca = readFileSync(join(s.dataDir, 'tls/ca.crt'), 'utf8');
-  const post = (auth: string | undefined, body: unknown) => new Promise<{ status: number; body: string }>((resolve, reject) => {
-    const data = JSON.stringify(body);
-    const req = https.request(`${s.url}/v1-hawser/join`, { method: 'POST', ca, headers: { ...(auth ? { Authorization: auth } : {}), 'Content-Type': 'application/json' } }, (res) => {
-      let text = '';
-      res.on('data', (c) => (text += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-    });
-    req.on('error', reject);
-    req.end(data);
-  });
-  // (creating a token drops expired ones, so the expired one comes last)
-  const good = await createToken(s.dataDir, { ttlMs: 3600_000 });
-  const expired = await createToken(s.dataDir, { ttlMs: 1000, now: Date.now() - 10_000 });
-  const cred = (tok: string) => `Bearer ${tok.split('::')[1]}`;
+test.serial(
+  'the join endpoint: unknown, expired and missing tokens get 401; bad names 400; a name is kept by its node password until its Node is deleted',
+  async (t) => {
+    if (!built) return t.fail('dist/hawser.cjs is missing: run `make build` first');
+    const s = await startServer('auth');
+    t.teardown(() => s.close());
+    const ca = readFileSync(join(s.dataDir, 'tls/ca.crt'), 'utf8');
+    const post = (auth: string | undefined, body: unknown) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const data = JSON.stringify(body);
+        const req = https.request(
+          `${s.url}/v1-hawser/join`,
+          { method: 'POST', ca, headers: { ...(auth ? { Authorization: auth } : {}), 'Content-Type': 'application/json' } },
+          (res) => {
+            let text = '';
+            res.on('data', (c) => (text += c));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+          },
+        );
+        req.on('error', reject);
+        req.end(data);
+      });
+    // (creating a token drops expired ones, so the expired one comes last)
+    const good = await createToken(s.dataDir, { ttlMs: 3600_000 });
+    const expired = await createToken(s.dataDir, { ttlMs: 1000, now: Date.now() - 10_000 });
+    const cred = (tok: string) => `Bearer ${tok.split('::')[1]}`;
 
-  const none = await post(undefined, { nodeName: 'w3' });
-  t.is(none.status, 401);
-  t.is(JSON.parse(none.body).kind, 'Status');
-  t.is((await post('Bearer abcdef.0123456789abcdef', { nodeName: 'w3' })).status, 401);
-  const old = await post(cred(expired.token), { nodeName: 'w3' });
-  t.is(old.status, 401);
-  t.regex(JSON.parse(old.body).message, /expired/);
-  t.is((await post(cred(good.token), { nodeName: 'Not_A_Name', nodePassword: 'p'.repeat(20) })).status, 400);
-  const noPassword = await post(cred(good.token), { nodeName: 'w3' });
-  t.is(noPassword.status, 400);
-  t.regex(JSON.parse(noPassword.body).message, /nodePassword/);
+    const none = await post(undefined, { nodeName: 'w3' });
+    t.is(none.status, 401);
+    t.is(JSON.parse(none.body).kind, 'Status');
+    t.is((await post('Bearer abcdef.0123456789abcdef', { nodeName: 'w3' })).status, 401);
+    const old = await post(cred(expired.token), { nodeName: 'w3' });
+    t.is(old.status, 401);
+    t.regex(JSON.parse(old.body).message, /expired/);
+    t.is((await post(cred(good.token), { nodeName: 'Not_A_Name', nodePassword: 'p'.repeat(20) })).status, 400);
+    const noPassword = await post(cred(good.token), { nodeName: 'w3' });
+    t.is(noPassword.status, 400);
+    t.regex(JSON.parse(noPassword.body).message, /nodePassword/);
 
-  // a node joins, loses its credentials (reinstalled), and joins again under the same name
-  const root = newRoot('rejoin');
-  await joinCluster({ server: s.url, token: good.token, nodeName: 'w3', root, source: REPO });
-  s.nodes.add('w3');   // its kubelet registered
-  const password = readFileSync(join(root, 'etc/hawser/node-password'), 'utf8').trim();
-  t.regex(password, /^[0-9a-f]{48}$/);
-  t.is(statSync(join(root, 'etc/hawser/node-password')).mode & 0o777, 0o600);
-  const firstCert = readFileSync(join(root, 'etc/hawser/kubelet.kubeconfig'), 'utf8');
-  rmSync(join(root, 'etc/hawser/kubelet.kubeconfig'));
-  const rejoin = await joinCluster({ server: s.url, token: good.token, nodeName: 'w3', root, source: REPO });
-  t.true(rejoin.changes.some((c) => c.path === '/etc/hawser/kubelet.kubeconfig'));
-  t.not(readFileSync(join(root, 'etc/hawser/kubelet.kubeconfig'), 'utf8'), firstCert);
-  const joined = JSON.parse(readFileSync(join(s.dataDir, 'joined-nodes.json'), 'utf8'));
-  t.is(joined.w3.joins, 2);
-  t.false(JSON.stringify(joined).includes(password), 'the server keeps a hash, not the password');
+    // a node joins, loses its credentials (reinstalled), and joins again under the same name
+    const root = newRoot('rejoin');
+    await joinCluster({ server: s.url, token: good.token, nodeName: 'w3', root, source: REPO });
+    s.nodes.add('w3'); // its kubelet registered
+    const password = readFileSync(join(root, 'etc/hawser/node-password'), 'utf8').trim();
+    t.regex(password, /^[0-9a-f]{48}$/);
+    t.is(statSync(join(root, 'etc/hawser/node-password')).mode & 0o777, 0o600);
+    const firstCert = readFileSync(join(root, 'etc/hawser/kubelet.kubeconfig'), 'utf8');
+    rmSync(join(root, 'etc/hawser/kubelet.kubeconfig'));
+    const rejoin = await joinCluster({ server: s.url, token: good.token, nodeName: 'w3', root, source: REPO });
+    t.true(rejoin.changes.some((c) => c.path === '/etc/hawser/kubelet.kubeconfig'));
+    t.not(readFileSync(join(root, 'etc/hawser/kubelet.kubeconfig'), 'utf8'), firstCert);
+    const joined = JSON.parse(readFileSync(join(s.dataDir, 'joined-nodes.json'), 'utf8'));
+    t.is(joined.w3.joins, 2);
+    t.false(JSON.stringify(joined).includes(password), 'the server keeps a hash, not the password');
 
-  // another machine with a valid token cannot take the name while the Node is there
-  const other = newRoot('impostor-node');
-  const taken = await t.throwsAsync(joinCluster({ server: s.url, token: good.token, nodeName: 'w3', root: other, source: REPO }));
-  t.regex(taken!.message, /\(403\).*node w3 is already in the cluster.*kubectl delete node w3/);
-  t.false(existsSync(join(other, 'etc/hawser/kubelet.kubeconfig')), 'nothing installed on a refused join');
-  // once the Node is deleted, the name is free again (a reinstalled machine that lost its password)
-  s.nodes.delete('w3');
-  await joinCluster({ server: s.url, token: good.token, nodeName: 'w3', root: other, source: REPO });
-  t.is(JSON.parse(readFileSync(join(s.dataDir, 'joined-nodes.json'), 'utf8')).w3.joins, 3);
-  await uninstall({ root });
-  await uninstall({ root: other });
-});
+    // another machine with a valid token cannot take the name while the Node is there
+    const other = newRoot('impostor-node');
+    const taken = await t.throwsAsync(joinCluster({ server: s.url, token: good.token, nodeName: 'w3', root: other, source: REPO }));
+    t.regex(taken!.message, /\(403\).*node w3 is already in the cluster.*kubectl delete node w3/);
+    t.false(existsSync(join(other, 'etc/hawser/kubelet.kubeconfig')), 'nothing installed on a refused join');
+    // once the Node is deleted, the name is free again (a reinstalled machine that lost its password)
+    s.nodes.delete('w3');
+    await joinCluster({ server: s.url, token: good.token, nodeName: 'w3', root: other, source: REPO });
+    t.is(JSON.parse(readFileSync(join(s.dataDir, 'joined-nodes.json'), 'utf8')).w3.joins, 3);
+    await uninstall({ root });
+    await uninstall({ root: other });
+  },
+);
 
 test.serial('join retries a join request the server did not answer in time, within --wait', async (t) => {
   if (!built) return t.fail('dist/hawser.cjs is missing: run `make build` first');
@@ -247,21 +321,30 @@ test.serial('join retries a join request the server did not answer in time, with
   const once = await startServer('slow-once', { slowFirstJoinMs: 4000 });
   t.teardown(() => once.close());
   const other = newRoot('slow-join-once');
-  const err = await t.throwsAsync(joinCluster({ server: once.url, token: (await createToken(once.dataDir, { ttlMs: 3600_000 })).token, nodeName: 'w6', root: other, source: REPO, requestTimeoutMs: 2000 }));
+  const err = await t.throwsAsync(
+    joinCluster({
+      server: once.url,
+      token: (await createToken(once.dataDir, { ttlMs: 3600_000 })).token,
+      nodeName: 'w6',
+      root: other,
+      source: REPO,
+      requestTimeoutMs: 2000,
+    }),
+  );
   t.regex(err!.message, /^joining through https:\/\/127\.0\.0\.1:\d+: no answer from .*\/v1-hawser\/join within 2 s$/);
   await uninstall({ root });
 });
 
 test.serial('uninstall --purge removes the pod logs and CNI dirs the agents made, only where the install found none', async (t) => {
   if (!built) return t.fail('dist/hawser.cjs is missing: run `make build` first');
-  const walk = (d: string, rel = ''): string[] => readdirSync(join(d, rel), { withFileTypes: true })
-    .flatMap((e) => [join(rel, e.name), ...(e.isDirectory() ? walk(d, join(rel, e.name)) : [])]);
+  const walk = (d: string, rel = ''): string[] =>
+    readdirSync(join(d, rel), { withFileTypes: true }).flatMap((e) => [join(rel, e.name), ...(e.isDirectory() ? walk(d, join(rel, e.name)) : [])]);
   const bare = newRoot('purge-bare');
   const kept = newRoot('purge-kept');
   // every host has /var/log and /var/lib
   for (const r of [bare, kept]) for (const d of ['var/log', 'var/lib']) mkdirSync(join(r, d), { recursive: true });
   mkdirSync(join(kept, 'var/log/pods/other_pod'), { recursive: true });
-  writeFileSync(join(kept, 'var/log/pods/other_pod/0.log'), 'not hawser\'s\n');
+  writeFileSync(join(kept, 'var/log/pods/other_pod/0.log'), "not hawser's\n");
   const before = { bare: walk(bare).sort(), kept: walk(kept).sort() };
   for (const root of [bare, kept]) {
     await install({ role: 'agent', root, source: REPO, settings: { nodeName: 'n1' } });

@@ -25,12 +25,13 @@ const built = existsSync(join(REPO, 'dist/hawser.cjs'));
 const tmp = mkdtempSync(join(tmpdir(), 'hawser-install-server-'));
 test.after.always(() => rmSync(tmp, { recursive: true, force: true }));
 
-const freePort = (): Promise<number> => new Promise((res, rej) => {
-  const s = createServer().listen(0, '127.0.0.1', () => {
-    const a = s.address();
-    s.close(() => (a && typeof a === 'object' ? res(a.port) : rej(new Error('no port'))));
+const freePort = (): Promise<number> =>
+  new Promise((res, rej) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => (a && typeof a === 'object' ? res(a.port) : rej(new Error('no port'))));
+    });
   });
-});
 
 function getReadyz(kubeconfig: string, url: string): Promise<{ status: number; body: string }> {
   const kc = parseKubeconfig(readFileSync(kubeconfig, 'utf8'));
@@ -48,7 +49,14 @@ function getReadyz(kubeconfig: string, url: string): Promise<{ status: number; b
 // HOME in the throwaway dir: kubectl keeps its discovery cache under $HOME/.kube
 const installedEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', HAWSER_LOG_LEVEL: 'warn', HOME: tmp };
 
-interface Installed { node: string; bundle: string; url: string; dataDir: string; stderr: () => string; proc: ChildProcess }
+interface Installed {
+  node: string;
+  bundle: string;
+  url: string;
+  dataDir: string;
+  stderr: () => string;
+  proc: ChildProcess;
+}
 
 /** Starts the control plane installed under root with its own node and bundle; resolves once /readyz is 200. */
 async function startInstalled(t: ExecutionContext, root: string, name: string, extra: string[] = []): Promise<Installed> {
@@ -61,7 +69,9 @@ async function startInstalled(t: ExecutionContext, root: string, name: string, e
   const proc = spawn(node, args, { cwd: tmp, env: installedEnv, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   proc.stderr?.on('data', (d) => (stderr += d));
-  t.teardown(() => { proc.kill('SIGKILL'); });
+  t.teardown(() => {
+    proc.kill('SIGKILL');
+  });
   const exited = new Promise<number | null>((r) => proc.on('exit', (c) => r(c)));
   const url = `https://127.0.0.1:${port}`;
   const admin = join(dataDir, 'admin.kubeconfig');
@@ -87,7 +97,10 @@ test.serial('the installed control plane starts from the installed files alone a
 
   // `hawser kubeconfig` is what an admin runs on the server to hand out credentials
   const out = join(tmp, 'viewer.kubeconfig');
-  await promisify(execFile)(cp.node, [cp.bundle, 'kubeconfig', '--user', 'jane', '--data-dir', cp.dataDir, '--server', cp.url, '--out', out], { cwd: tmp, env: installedEnv });
+  await promisify(execFile)(cp.node, [cp.bundle, 'kubeconfig', '--user', 'jane', '--data-dir', cp.dataDir, '--server', cp.url, '--out', out], {
+    cwd: tmp,
+    env: installedEnv,
+  });
   t.true(existsSync(out));
   t.is((await getReadyz(out, cp.url)).status, 200, 'the issued credentials authenticate');
 });
@@ -106,11 +119,21 @@ test.serial('installed from the release tarball: the server runs on etcd, writes
   t.true(existsSync(kubectl), 'kubectl installed beside hawser');
   // the release lists its files' sha256 (sha256sum's format); the install records those hashes, and
   // they are the installed files' own (it copied node and kubectl without hashing them again)
-  const sums = new Map((await promisify(execFile)('tar', ['-xzOf', release.file, '--wildcards', '*/SHA256SUMS'])).stdout
-    .trim().split('\n').map((l) => [l.slice(66), l.slice(0, 64)] as const));
+  const sums = new Map(
+    (await promisify(execFile)('tar', ['-xzOf', release.file, '--wildcards', '*/SHA256SUMS'])).stdout
+      .trim()
+      .split('\n')
+      .map((l) => [l.slice(66), l.slice(0, 64)] as const),
+  );
   const manifest = JSON.parse(readFileSync(join(root, 'var/lib/hawser/install-manifest.json'), 'utf8')) as { files: { path: string; sha256: string }[] };
-  for (const [inRelease, installed] of [['bin/node', 'usr/local/lib/hawser/bin/node'], ['bin/kubectl', 'usr/local/lib/hawser/bin/kubectl'], ['dist/hawser.cjs', 'usr/local/lib/hawser/dist/hawser.cjs']]) {
-    const own = createHash('sha256').update(readFileSync(join(root, installed))).digest('hex');
+  for (const [inRelease, installed] of [
+    ['bin/node', 'usr/local/lib/hawser/bin/node'],
+    ['bin/kubectl', 'usr/local/lib/hawser/bin/kubectl'],
+    ['dist/hawser.cjs', 'usr/local/lib/hawser/dist/hawser.cjs'],
+  ]) {
+    const own = createHash('sha256')
+      .update(readFileSync(join(root, installed)))
+      .digest('hex');
     t.is(sums.get(inRelease), own, `${inRelease} in SHA256SUMS`);
     t.is(manifest.files.find((f) => f.path === `/${installed}`)?.sha256, own, `${installed} in the manifest`);
   }

@@ -8,7 +8,8 @@ import { removeKernelState } from '../../agents/cli/install/teardown.ts';
 import type { Exec } from '../../agents/api/exec.ts';
 
 const ns = `hw-td-${Math.random().toString(36).slice(2, 8)}`;
-const x = (cmd: string, args: string[], input?: string): string => execFileSync('ip', ['netns', 'exec', ns, cmd, ...args], { encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'], env: systemEnv() });
+const x = (cmd: string, args: string[], input?: string): string =>
+  execFileSync('ip', ['netns', 'exec', ns, cmd, ...args], { encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'], env: systemEnv() });
 const sh = (script: string) => x('sh', ['-c', script]);
 const ax: Exec = async (cmd, args, input) => x(cmd, args, input);
 
@@ -20,7 +21,10 @@ test.before(() => {
       ip route add 10.244.1.0/24 via 10.99.0.2 proto 66
       ip route add 10.50.0.0/24 via 10.99.0.2`);
   x('ipset', ['restore'], 'create hnp-0123456789abcdef hash:ip family inet\nadd hnp-0123456789abcdef 10.244.0.5\ncreate other-keep hash:ip family inet\n');
-  x('iptables-restore', ['--noflush'], `*nat
+  x(
+    'iptables-restore',
+    ['--noflush'],
+    `*nat
 :KUBE-SERVICES - [0:0]
 :KUBE-SVC-ABCDEFGHIJKLMNOP - [0:0]
 :HAWSER-POD-MASQ - [0:0]
@@ -46,11 +50,14 @@ COMMIT
 -A FORWARD -m comment --comment "kubernetes forwarding rules" -j KUBE-FORWARD
 -A FORWARD -d 10.50.0.0/24 -j ACCEPT
 COMMIT
-`);
+`,
+  );
   x('nft', ['-f', '-'], 'table ip kube-proxy {\n  chain services { }\n}\n');
   x('nft', ['-f', '-'], 'table ip hawser-netpol {\n  chain dispatch { }\n}\n');
 });
-test.after.always(() => { execFileSync('ip', ['netns', 'del', ns]); });
+test.after.always(() => {
+  execFileSync('ip', ['netns', 'del', ns]);
+});
 
 test.serial('removeKernelState removes what the agents made and keeps what others made', async (t) => {
   const done = await removeKernelState(ax);

@@ -23,7 +23,11 @@ function debianLikeRoot(name: string): string {
   mkdirSync(join(root, 'usr/lib/systemd'), { recursive: true });
   cpSync(HOST_UNITS, join(root, 'usr/lib/systemd/system'), { recursive: true, verbatimSymlinks: true });
   mkdirSync(join(root, 'usr/bin'), { recursive: true });
-  try { linkSync('/usr/bin/containerd', join(root, 'usr/bin/containerd')); } catch { copyFileSync('/usr/bin/containerd', join(root, 'usr/bin/containerd')); }
+  try {
+    linkSync('/usr/bin/containerd', join(root, 'usr/bin/containerd'));
+  } catch {
+    copyFileSync('/usr/bin/containerd', join(root, 'usr/bin/containerd'));
+  }
   return root;
 }
 
@@ -37,26 +41,39 @@ function verify(root: string, unit: string): { ok: boolean; out: string } {
 const haveTools = existsSync('/usr/bin/systemd-analyze') && existsSync('/usr/bin/containerd') && existsSync(HOST_UNITS);
 
 test.serial('every unit of a server and of an agent install passes systemd-analyze verify', async (t) => {
-  if (!haveTools) return t.fail('needs Debian\'s systemd and containerd packages (make apt)');
-  for (const [role, separateUnits] of [['server', false], ['agent', false], ['agent', true]] as const) {
+  if (!haveTools) return t.fail("needs Debian's systemd and containerd packages (make apt)");
+  for (const [role, separateUnits] of [
+    ['server', false],
+    ['agent', false],
+    ['agent', true],
+  ] as const) {
     const root = debianLikeRoot(`${role}${separateUnits ? '-separate' : ''}`);
     await install({ role, root, source: REPO, settings: { nodeName: 'n1', ...(separateUnits ? { separateUnits } : {}) } });
     const units = readdirSync(join(root, 'etc/systemd/system')).filter((f) => f.endsWith('.service'));
-    t.deepEqual(units.sort(), role === 'server' ? ['hawser-control-plane.service'] : separateUnits ? ['hawser-kube-proxy.service', 'hawser-kubelet.service', 'hawser-podnet.service'] : ['hawser-agent.service']);
+    t.deepEqual(
+      units.sort(),
+      role === 'server'
+        ? ['hawser-control-plane.service']
+        : separateUnits
+          ? ['hawser-kube-proxy.service', 'hawser-kubelet.service', 'hawser-podnet.service']
+          : ['hawser-agent.service'],
+    );
     for (const u of [...units.map((f) => `/etc/systemd/system/${f}`), ...(role === 'agent' ? ['containerd.service'] : [])]) {
       const v = verify(root, u.startsWith('/') ? join(root, u) : u);
       t.true(v.ok, `${role}: ${u}: ${v.out}`);
     }
     // the containerd drop-in is in effect: verify sees hawser's ExecStart
     if (role === 'agent') {
-      const shown = execFileSync('systemd-analyze', ['cat-config', `--root=${root}`, 'systemd/system/containerd.service.d/10-hawser.conf'], { encoding: 'utf8' });
+      const shown = execFileSync('systemd-analyze', ['cat-config', `--root=${root}`, 'systemd/system/containerd.service.d/10-hawser.conf'], {
+        encoding: 'utf8',
+      });
       t.regex(shown, /ExecStart=\/usr\/bin\/containerd --config \/etc\/hawser\/containerd\.toml/);
     }
   }
 });
 
 test.serial('verify catches a broken unit (the check can fail)', async (t) => {
-  if (!haveTools) return t.fail('needs Debian\'s systemd and containerd packages (make apt)');
+  if (!haveTools) return t.fail("needs Debian's systemd and containerd packages (make apt)");
   const root = debianLikeRoot('broken');
   await install({ role: 'agent', root, source: REPO, settings: { nodeName: 'n1' } });
   const unit = join(root, 'etc/systemd/system/hawser-agent.service');
@@ -73,7 +90,7 @@ test.serial('verify catches a broken unit (the check can fail)', async (t) => {
 });
 
 test.serial('the restart back-off drop-in is installed only where systemd knows its keys', async (t) => {
-  if (!haveTools) return t.fail('needs Debian\'s systemd and containerd packages (make apt)');
+  if (!haveTools) return t.fail("needs Debian's systemd and containerd packages (make apt)");
   const version = localSystemdVersion() ?? 0;
   const root = debianLikeRoot('backoff');
   // write the drop-in regardless of version, to see what this systemd makes of it

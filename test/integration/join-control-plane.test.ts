@@ -21,24 +21,38 @@ function privateFiles(dir: string, sub = ''): Record<string, string> {
 }
 
 let c: Cluster;
-fileCluster((cluster) => { c = cluster; });
+fileCluster((cluster) => {
+  c = cluster;
+});
 
-interface Reply { status: number; message: string; reason?: string; retryAfter?: string; details?: { retryAfterSeconds?: number } }
+interface Reply {
+  status: number;
+  message: string;
+  reason?: string;
+  retryAfter?: string;
+  details?: { retryAfterSeconds?: number };
+}
 
 /** POST /v1-hawser/join; `from` is the client's loopback source address (each test its own, as the server throttles per address). */
 function post(credential: string, body: unknown, from = '127.0.0.1'): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = https.request(`${c.url}/v1-hawser/join`, {
-      method: 'POST', rejectUnauthorized: false, localAddress: from,
-      headers: { Authorization: `Bearer ${credential}`, 'Content-Type': 'application/json' },
-    }, (res) => {
-      let text = '';
-      res.on('data', (d) => (text += d));
-      res.on('end', () => {
-        const st = res.statusCode === 200 ? {} : JSON.parse(text);
-        resolve({ status: res.statusCode ?? 0, message: st.message ?? '', reason: st.reason, details: st.details, retryAfter: res.headers['retry-after'] });
-      });
-    });
+    const req = https.request(
+      `${c.url}/v1-hawser/join`,
+      {
+        method: 'POST',
+        rejectUnauthorized: false,
+        localAddress: from,
+        headers: { Authorization: `Bearer ${credential}`, 'Content-Type': 'application/json' },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (d) => (text += d));
+        res.on('end', () => {
+          const st = res.statusCode === 200 ? {} : JSON.parse(text);
+          resolve({ status: res.statusCode ?? 0, message: st.message ?? '', reason: st.reason, details: st.details, retryAfter: res.headers['retry-after'] });
+        });
+      },
+    );
     req.on('error', reject);
     req.end(typeof body === 'string' ? body : JSON.stringify(body));
   });
@@ -74,7 +88,10 @@ test('wrong tokens are throttled per source address with 429 and Retry-After, th
   for (let i = 0; i < 30; i++) replies.push(await post(wrong, {}, from));
   const codes = replies.map((r) => r.status);
   t.deepEqual(codes.slice(0, 10), Array(10).fill(401), 'a burst of mistakes is answered');
-  t.true(codes.slice(12).every((s) => s === 429), codes.join(' '));
+  t.true(
+    codes.slice(12).every((s) => s === 429),
+    codes.join(' '),
+  );
   const limited = replies[29];
   t.like(limited, { reason: 'TooManyRequests', retryAfter: '1', details: { retryAfterSeconds: 1 } });
   t.regex(limited.message, /too many refused join attempts from 127\.0\.0\.4/);
@@ -88,7 +105,8 @@ test('the join and token records are readable by root alone', async (t) => {
   const { token } = await createToken(c.opts.dataDir, { ttlMs: 600_000 });
   t.is((await post(token.split('::')[1], { nodeName: 'modes1', nodePassword: 'd'.repeat(32) }, '127.0.0.6')).status, 200);
   const modes = privateFiles(c.opts.dataDir);
-  for (const f of ['joined-nodes.json', 'state.db', 'state.db-wal', 'admin.kubeconfig', 'tls/ca.key', 'tls/admin.key', 'tls/apiserver.key']) t.is(modes[f], '600', f);
+  for (const f of ['joined-nodes.json', 'state.db', 'state.db-wal', 'admin.kubeconfig', 'tls/ca.key', 'tls/admin.key', 'tls/apiserver.key'])
+    t.is(modes[f], '600', f);
   t.is(modes['tls/ca.crt'], '644');
   const loose = Object.entries(modes).filter(([f, m]) => m !== '600' && !f.endsWith('.crt'));
   t.deepEqual(loose, [], 'every file but the certificates is 0600');

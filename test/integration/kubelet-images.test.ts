@@ -22,7 +22,10 @@ let authPort: number;
 let stopAuth: () => Promise<void>;
 
 /** bcrypt, which distribution's htpasswd requires, from Python's crypt module (Debian's libxcrypt). */
-const bcrypt = (pw: string) => execFileSync('python3', ['-W', 'ignore', '-c', 'import crypt,sys; print(crypt.crypt(sys.argv[1], crypt.mksalt(crypt.METHOD_BLOWFISH)))', pw], { encoding: 'utf8' }).trim();
+const bcrypt = (pw: string) =>
+  execFileSync('python3', ['-W', 'ignore', '-c', 'import crypt,sys; print(crypt.crypt(sys.argv[1], crypt.mksalt(crypt.METHOD_BLOWFISH)))', pw], {
+    encoding: 'utf8',
+  }).trim();
 
 test.before(async () => {
   node = await startThrowawayNode();
@@ -30,18 +33,36 @@ test.before(async () => {
   authPort = 20000 + Math.floor(Math.random() * 20000);
   const dir = node.work;
   writeFileSync(join(dir, 'htpasswd'), `puller:${bcrypt('s3cret')}\n`);
-  writeFileSync(join(dir, 'auth.yml'), [
-    'version: 0.1',
-    'storage:', `  filesystem: {rootdirectory: ${JSON.stringify(join(dir, 'registry', 'storage'))}}`,
-    'http:', `  addr: 127.0.0.1:${authPort}`, '  secret: test-secret',
-    'auth:', '  htpasswd:', '    realm: hawser-test', `    path: ${JSON.stringify(join(dir, 'htpasswd'))}`, '',
-  ].join('\n'));
+  writeFileSync(
+    join(dir, 'auth.yml'),
+    [
+      'version: 0.1',
+      'storage:',
+      `  filesystem: {rootdirectory: ${JSON.stringify(join(dir, 'registry', 'storage'))}}`,
+      'http:',
+      `  addr: 127.0.0.1:${authPort}`,
+      '  secret: test-secret',
+      'auth:',
+      '  htpasswd:',
+      '    realm: hawser-test',
+      `    path: ${JSON.stringify(join(dir, 'htpasswd'))}`,
+      '',
+    ].join('\n'),
+  );
   const d = spawnDaemon({ cmd: 'docker-registry', args: ['serve', join(dir, 'auth.yml')], logFile: join(dir, 'auth.log'), netnsPath: node.env.netns!.path });
   stopAuth = () => stopPid(d.pid, 5000);
-  await waitReady(d, 'registry with auth', join(dir, 'auth.log'), async () => {
-    const r = await run('nsenter', [`--net=${node.env.netns!.path}`, '--', 'busybox', 'wget', '-q', '-O', '-', `http://127.0.0.1:${authPort}/v2/`], { timeout: 3000 }).catch((e) => e);
-    return /401/.test(String(r.stderr ?? ''));
-  }, 20_000);
+  await waitReady(
+    d,
+    'registry with auth',
+    join(dir, 'auth.log'),
+    async () => {
+      const r = await run('nsenter', [`--net=${node.env.netns!.path}`, '--', 'busybox', 'wget', '-q', '-O', '-', `http://127.0.0.1:${authPort}/v2/`], {
+        timeout: 3000,
+      }).catch((e) => e);
+      return /401/.test(String(r.stderr ?? ''));
+    },
+    20_000,
+  );
 });
 
 test.after.always(async () => {
@@ -52,7 +73,9 @@ test.after.always(async () => {
 
 function recorder() {
   const events: string[] = [];
-  const ev = { pod: (_p: V1Pod, _c: unknown, _type: string, reason: string, message: string) => events.push(`${reason}: ${message}`) } as unknown as EventRecorder;
+  const ev = {
+    pod: (_p: V1Pod, _c: unknown, _type: string, reason: string, message: string) => events.push(`${reason}: ${message}`),
+  } as unknown as EventRecorder;
   return { events, ev };
 }
 const pod = (uid: string): V1Pod => ({ metadata: { name: 'p', namespace: 'ns', uid }, spec: { containers: [] } });
@@ -68,12 +91,18 @@ test.serial('imagePullSecrets: refused without the secret, pulled with it', asyn
   t.is(err!.reason, 'ErrImagePull');
   t.regex(err!.message, /^rpc error: code = \w+ desc = .*(401|[Uu]nauthorized)/);
   const secret: V1Secret = {
-    metadata: { name: 'creds', namespace: 'ns' }, type: 'kubernetes.io/dockerconfigjson',
-    data: { '.dockerconfigjson': Buffer.from(JSON.stringify({ auths: { [`127.0.0.1:${authPort}`]: { username: 'puller', password: 's3cret' } } })).toString('base64') },
+    metadata: { name: 'creds', namespace: 'ns' },
+    type: 'kubernetes.io/dockerconfigjson',
+    data: {
+      '.dockerconfigjson': Buffer.from(JSON.stringify({ auths: { [`127.0.0.1:${authPort}`]: { username: 'puller', password: 's3cret' } } })).toString('base64'),
+    },
   };
   const info = await im.ensure(pod('u2'), ctr(image), sandbox, [secret]);
   t.regex(info.ref, /^sha256:[0-9a-f]{64}$/);
-  t.true(events.some((e) => /^Pulled: Successfully pulled image "127\.0\.0\.1:\d+\/testapp:1\.0" in /.test(e)), events.join('\n'));
+  t.true(
+    events.some((e) => /^Pulled: Successfully pulled image "127\.0\.0\.1:\d+\/testapp:1\.0" in /.test(e)),
+    events.join('\n'),
+  );
   t.true((await rt.imageStatus(image)) !== undefined);
 });
 
@@ -88,7 +117,9 @@ test.serial('pull policies: IfNotPresent uses what is there, Always pulls, Never
   await im.ensure(pod('u3'), ctr(image, 'IfNotPresent'), sandbox, []);
   t.deepEqual(events, [`Pulled: Container image "${image}" already present on machine`]);
   const missing = image.replace(':1.0', ':absent');
-  await t.throwsAsync(im.ensure(pod('u3'), ctr(missing, 'Never'), sandbox, []), { message: `Container image "${missing}" is not present with pull policy of Never` });
+  await t.throwsAsync(im.ensure(pod('u3'), ctr(missing, 'Never'), sandbox, []), {
+    message: `Container image "${missing}" is not present with pull policy of Never`,
+  });
   const first = await t.throwsAsync(im.ensure(pod('u4'), ctr(missing, 'IfNotPresent'), sandbox, []), { instanceOf: ImageError });
   t.is(first!.reason, 'ErrImagePull');
   const second = await t.throwsAsync(im.ensure(pod('u4'), ctr(missing, 'IfNotPresent'), sandbox, []), { instanceOf: ImageError });

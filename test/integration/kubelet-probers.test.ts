@@ -10,8 +10,14 @@ import { decodeRequest, encodeResponse, HEALTH_CHECK_METHOD } from '../../agents
 import { runHandler } from '../../agents/kubelet/probes/handlers.ts';
 import { runProbe, type ProbeTarget } from '../../agents/kubelet/probes/probers.ts';
 
-const listen = (s: HttpServer | ReturnType<typeof createTcp>) => new Promise<number>((r) => s.listen(0, '127.0.0.1', () => r((s.address() as AddressInfo).port)));
-const closed = async () => { const s = createTcp(); const p = await listen(s); await new Promise((r) => s.close(r)); return p; };
+const listen = (s: HttpServer | ReturnType<typeof createTcp>) =>
+  new Promise<number>((r) => s.listen(0, '127.0.0.1', () => r((s.address() as AddressInfo).port)));
+const closed = async () => {
+  const s = createTcp();
+  const p = await listen(s);
+  await new Promise((r) => s.close(r));
+  return p;
+};
 
 const seen: { url?: string; ua?: string; header?: string }[] = [];
 let http: HttpServer;
@@ -28,15 +34,23 @@ test.before(async () => {
   });
   httpPort = await listen(http);
 });
-test.after.always(() => { http.closeAllConnections(); http.close(); });
+test.after.always(() => {
+  http.closeAllConnections();
+  http.close();
+});
 
 const target = (ports: { name?: string; containerPort: number }[] = [], exec?: ProbeTarget['exec']): ProbeTarget => ({
-  containerId: 'cid', podIP: '127.0.0.1', ports,
+  containerId: 'cid',
+  podIP: '127.0.0.1',
+  ports,
   exec: exec ?? (async () => ({ exitCode: 0, output: '' })),
 });
 
-test('httpGet: 2xx succeeds with kube-probe as user agent and the probe\'s headers; 503 fails with upstream\'s message', async (t) => {
-  const ok = await runProbe({ httpGet: { path: '/healthz', port: 'web', httpHeaders: [{ name: 'X-Probe', value: 'yes' }] } }, target([{ name: 'web', containerPort: httpPort }]));
+test("httpGet: 2xx succeeds with kube-probe as user agent and the probe's headers; 503 fails with upstream's message", async (t) => {
+  const ok = await runProbe(
+    { httpGet: { path: '/healthz', port: 'web', httpHeaders: [{ name: 'X-Probe', value: 'yes' }] } },
+    target([{ name: 'web', containerPort: httpPort }]),
+  );
   t.deepEqual(ok, { ok: true, output: 'ok' });
   t.like(seen.at(-1), { url: '/healthz', ua: 'kube-probe/1.35', header: 'yes' });
   t.deepEqual(await runProbe({ httpGet: { path: '/down', port: httpPort } }, target()), { ok: false, output: 'HTTP probe failed with statuscode: 503' });
@@ -54,7 +68,10 @@ test('httpGet: timeoutSeconds bounds the wait; a closed port is connection refus
   t.is(slow.output, `Get "http://127.0.0.1:${httpPort}/slow": context deadline exceeded (Client.Timeout exceeded while awaiting headers)`);
   t.true(Date.now() - began < 2500);
   const port = await closed();
-  t.deepEqual(await runProbe({ httpGet: { path: '/', port } }, target()), { ok: false, output: `Get "http://127.0.0.1:${port}/": dial tcp 127.0.0.1:${port}: connect: connection refused` });
+  t.deepEqual(await runProbe({ httpGet: { path: '/', port } }, target()), {
+    ok: false,
+    output: `Get "http://127.0.0.1:${port}/": dial tcp 127.0.0.1:${port}: connect: connection refused`,
+  });
 });
 
 test('tcpSocket: a listening port succeeds, a closed one is refused', async (t) => {
@@ -65,20 +82,29 @@ test('tcpSocket: a listening port succeeds, a closed one is refused', async (t) 
 
 test('exec: the exit code decides; the output is the message', async (t) => {
   const calls: unknown[] = [];
-  const exec: ProbeTarget['exec'] = async (id, cmd, timeout) => { calls.push([id, cmd, timeout]); return { exitCode: cmd[0] === 'true' ? 0 : 1, output: 'cat: nope' }; };
+  const exec: ProbeTarget['exec'] = async (id, cmd, timeout) => {
+    calls.push([id, cmd, timeout]);
+    return { exitCode: cmd[0] === 'true' ? 0 : 1, output: 'cat: nope' };
+  };
   t.true((await runProbe({ exec: { command: ['true'] }, timeoutSeconds: 3 }, target([], exec))).ok);
   t.deepEqual(await runProbe({ exec: { command: ['cat', 'nope'] } }, target([], exec)), { ok: false, output: 'cat: nope' });
   t.deepEqual(calls[0], ['cid', ['true'], 3]);
 });
 
-test('grpc: SERVING succeeds; NOT_SERVING, a server without the service, and no server fail with upstream\'s messages', async (t) => {
+test("grpc: SERVING succeeds; NOT_SERVING, a server without the service, and no server fail with upstream's messages", async (t) => {
   const server = new grpc.Server();
   const statuses: Record<string, number> = { '': 1, sick: 2 };
   // the request is wrapped in an object: grpc-js takes a falsy request ('' service) for no request
-  server.register(HEALTH_CHECK_METHOD, (call: grpc.ServerUnaryCall<{ service: string }, number>, cb: grpc.sendUnaryData<number>) => {
-    if (!(call.request.service in statuses)) return cb({ code: grpc.status.NOT_FOUND, details: 'unknown service' } as grpc.ServiceError, null);
-    cb(null, statuses[call.request.service]);
-  }, encodeResponse, (b: Buffer) => ({ service: decodeRequest(b) }), 'unary');
+  server.register(
+    HEALTH_CHECK_METHOD,
+    (call: grpc.ServerUnaryCall<{ service: string }, number>, cb: grpc.sendUnaryData<number>) => {
+      if (!(call.request.service in statuses)) return cb({ code: grpc.status.NOT_FOUND, details: 'unknown service' } as grpc.ServiceError, null);
+      cb(null, statuses[call.request.service]);
+    },
+    encodeResponse,
+    (b: Buffer) => ({ service: decodeRequest(b) }),
+    'unary',
+  );
   const port = await new Promise<number>((r, j) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? j(e) : r(p))));
   t.teardown(() => server.forceShutdown());
   t.deepEqual(await runProbe({ grpc: { port } }, target()), { ok: true, output: '' });
@@ -87,9 +113,15 @@ test('grpc: SERVING succeeds; NOT_SERVING, a server without the service, and no 
   const bare = new grpc.Server();
   const barePort = await new Promise<number>((r, j) => bare.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? j(e) : r(p))));
   t.teardown(() => bare.forceShutdown());
-  t.regex((await runProbe({ grpc: { port: barePort } }, target())).output, /^this server does not implement the grpc health protocol \(grpc\.health\.v1\.Health\)/);
+  t.regex(
+    (await runProbe({ grpc: { port: barePort } }, target())).output,
+    /^this server does not implement the grpc health protocol \(grpc\.health\.v1\.Health\)/,
+  );
   const gone = await closed();
-  t.deepEqual(await runProbe({ grpc: { port: gone }, timeoutSeconds: 1 }, target()), { ok: false, output: `timeout: failed to connect service "127.0.0.1:${gone}" within 1s: context deadline exceeded` });
+  t.deepEqual(await runProbe({ grpc: { port: gone }, timeoutSeconds: 1 }, target()), {
+    ok: false,
+    output: `timeout: failed to connect service "127.0.0.1:${gone}" within 1s: context deadline exceeded`,
+  });
 });
 
 const pod: V1Pod = { metadata: { name: 'p', namespace: 'ns', uid: 'u' }, spec: { containers: [{ name: 'c', image: 'i' }] } };
@@ -98,7 +130,10 @@ test('lifecycle handlers: exec failure message, httpGet, sleep bounded by the gr
   const exec: ProbeTarget['exec'] = async () => ({ exitCode: 2, output: 'boom' });
   const r = await runHandler(pod, pod.spec!.containers[0], { exec: { command: ['sh', '-c', 'exit 2'] } }, target([], exec), 0);
   t.false(r.ok);
-  t.is(r.output, 'Exec lifecycle hook (["sh","-c","exit 2"]) for Container "c" in Pod "p_ns(u)" failed - error: command \'sh -c exit 2\' exited with 2: boom, message: "boom"');
+  t.is(
+    r.output,
+    'Exec lifecycle hook (["sh","-c","exit 2"]) for Container "c" in Pod "p_ns(u)" failed - error: command \'sh -c exit 2\' exited with 2: boom, message: "boom"',
+  );
   t.true((await runHandler(pod, pod.spec!.containers[0], { httpGet: { path: '/healthz', port: httpPort } }, target(), 5)).ok);
   const bad = await runHandler(pod, pod.spec!.containers[0], { httpGet: { path: '/down', port: httpPort } }, target(), 5);
   t.regex(bad.output, /^HTTP lifecycle hook \(\/down\) for Container "c" in Pod "p_ns\(u\)" failed - error: HTTP probe failed with statuscode: 503$/);

@@ -93,7 +93,11 @@ async function harness(t: import('ava').ExecutionContext): Promise<Harness> {
   };
   const podLogDir = join(work, 'pods');
   // the kubelet's translation types enums as numbers, which the CRI client accepts too
-  const sbConfig = sandboxConfig(pod, 0, { podLogRoot: podLogDir, cgroupRoot: env.cgroupParent, dns: { servers: [], searches: [], options: [] } }) as unknown as PodSandboxConfig;
+  const sbConfig = sandboxConfig(pod, 0, {
+    podLogRoot: podLogDir,
+    cgroupRoot: env.cgroupParent,
+    dns: { servers: [], searches: [], options: [] },
+  }) as unknown as PodSandboxConfig;
   const cri = env.client;
   const sandbox = await cri.runPodSandbox(sbConfig);
   await cri.pullImage(image);
@@ -119,11 +123,10 @@ async function harness(t: import('ava').ExecutionContext): Promise<Harness> {
   const tlsDir = join(work, 'kubelet-tls');
   const door = join(work, 'kubelet.door');
   const config = { serverModule, clientModule, socket: env.socket, tlsDir, caFile: join(work, 'ca', 'ca.crt'), nodeName, podLogDir, podsFile, door };
-  const child: ChildProcess = spawn(
-    'nsenter',
-    [`--net=${env.netns!.path}`, '--', process.execPath, '--import=tsx', '--input-type=module', '-e', CHILD],
-    { env: { ...process.env, KS_CONFIG: JSON.stringify(config) }, stdio: ['pipe', 'pipe', 'inherit'] },
-  );
+  const child: ChildProcess = spawn('nsenter', [`--net=${env.netns!.path}`, '--', process.execPath, '--import=tsx', '--input-type=module', '-e', CHILD], {
+    env: { ...process.env, KS_CONFIG: JSON.stringify(config) },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   t.teardown(async () => {
     child.stdin!.end();
     const exited = new Promise((r) => child.once('exit', r));
@@ -189,7 +192,10 @@ test('logs, exec, port-forward and authentication through the kubelet server', a
   t.is(await (await fetch(`${admin}/healthz`)).text(), 'ok');
   const pods = (await (await fetch(`${api}/pods`)).json()) as { kind: string; items: V1Pod[] };
   t.is(pods.kind, 'PodList');
-  t.deepEqual(pods.items.map((p) => p.metadata?.uid), [h.pod.metadata!.uid]);
+  t.deepEqual(
+    pods.items.map((p) => p.metadata?.uid),
+    [h.pod.metadata!.uid],
+  );
   const metrics = await (await fetch(`${api}/metrics`)).text();
   t.regex(metrics, /^kubelet_running_pods 1$/m);
   t.regex(metrics, /^kubelet_running_containers\{container_state="running"\} 2$/m);
@@ -229,13 +235,22 @@ test('logs, exec, port-forward and authentication through the kubelet server', a
   // SPDY, as kube-apiserver speaks it to kubelets: the relay hands the upgrade to containerd
   const spdy = await new Promise<string>((resolve, reject) => {
     const s = netConnect(Number(new URL(api).port), '127.0.0.1', () =>
-      s.write(`POST /exec/default/${h.name}/app?command=true&stdout=1 HTTP/1.1\r\nHost: kubelet\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: v4.channel.k8s.io\r\n\r\n`),
+      s.write(
+        `POST /exec/default/${h.name}/app?command=true&stdout=1 HTTP/1.1\r\nHost: kubelet\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: v4.channel.k8s.io\r\n\r\n`,
+      ),
     );
     let buf = '';
-    const timer = setTimeout(() => { s.destroy(); reject(new Error(`no SPDY answer: ${buf}`)); }, 10_000);
+    const timer = setTimeout(() => {
+      s.destroy();
+      reject(new Error(`no SPDY answer: ${buf}`));
+    }, 10_000);
     s.on('data', (d: Buffer) => {
       buf += d.toString('latin1');
-      if (buf.includes('\r\n\r\n')) { clearTimeout(timer); s.destroy(); resolve(buf); }
+      if (buf.includes('\r\n\r\n')) {
+        clearTimeout(timer);
+        s.destroy();
+        resolve(buf);
+      }
     });
     s.on('error', reject);
   });
@@ -253,7 +268,10 @@ test('logs, exec, port-forward and authentication through the kubelet server', a
     let b = '';
     const timer = setTimeout(() => reject(new Error(`port-forward reply incomplete: ${b}`)), 10_000);
     pf.on('data', (d: Buffer) => (b += d.toString()));
-    pf.on('end', () => { clearTimeout(timer); resolve(b); });
+    pf.on('end', () => {
+      clearTimeout(timer);
+      resolve(b);
+    });
     pf.on('error', reject);
   });
   t.regex(page, /^HTTP\/1\.[01] 200 OK\r\n/);

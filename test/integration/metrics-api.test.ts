@@ -28,31 +28,36 @@ function resourceMetrics(): string {
     `container_start_time_seconds${l('app')} 1.7e+09`,
     `node_cpu_usage_seconds_total ${1000 + 1.5 * s} ${now}`,
     `node_memory_working_set_bytes 1073741824 ${now}`,
-    'resource_scrape_error 0', '',
+    'resource_scrape_error 0',
+    '',
   ].join('\n');
 }
 
-fileCluster(async (cluster) => {
-  c = cluster;
-  const ca = await loadOrCreateCA(join(c.dir, 'tls'));
-  const cert = await issueCert(ca, { cn: 'system:node:m1', sans: ['127.0.0.1'], usage: 'server' });
-  kubelet = https.createServer({ key: cert.keyPem, cert: cert.certPem, ca: ca.certPem, requestCert: true, rejectUnauthorized: true }, (req, res) => {
-    if (req.url === '/metrics/resource') res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4' }).end(resourceMetrics());
-    else res.writeHead(404).end();
-  });
-  await new Promise<void>((r) => kubelet!.listen(0, '127.0.0.1', () => r()));
-  const node = readyNode('m1', '127.0.0.1') as ReturnType<typeof readyNode> & { status: { daemonEndpoints?: unknown } };
-  node.status.daemonEndpoints = { kubeletEndpoint: { Port: (kubelet.address() as AddressInfo).port } };
-  (node.metadata.labels as Record<string, string>)['tier'] = 'metrics';
-  await c.ok(['create', '-f', '-'], { input: JSON.stringify(node) });
-  await c.ok(['run', 'web', '--image', 'registry.local/app:1', '--labels', 'app=web']);
-  await until('node metrics', async () => (await c!.kubectl(['get', '--raw', '/apis/metrics.k8s.io/v1beta1/nodes/m1'])).code === 0, 20_000);
-}, { extra: { metricResolutionMs: 500 } });
+fileCluster(
+  async (cluster) => {
+    c = cluster;
+    const ca = await loadOrCreateCA(join(c.dir, 'tls'));
+    const cert = await issueCert(ca, { cn: 'system:node:m1', sans: ['127.0.0.1'], usage: 'server' });
+    kubelet = https.createServer({ key: cert.keyPem, cert: cert.certPem, ca: ca.certPem, requestCert: true, rejectUnauthorized: true }, (req, res) => {
+      if (req.url === '/metrics/resource') res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4' }).end(resourceMetrics());
+      else res.writeHead(404).end();
+    });
+    await new Promise<void>((r) => kubelet!.listen(0, '127.0.0.1', () => r()));
+    const node = readyNode('m1', '127.0.0.1') as ReturnType<typeof readyNode> & { status: { daemonEndpoints?: unknown } };
+    node.status.daemonEndpoints = { kubeletEndpoint: { Port: (kubelet.address() as AddressInfo).port } };
+    (node.metadata.labels as Record<string, string>)['tier'] = 'metrics';
+    await c.ok(['create', '-f', '-'], { input: JSON.stringify(node) });
+    await c.ok(['run', 'web', '--image', 'registry.local/app:1', '--labels', 'app=web']);
+    await until('node metrics', async () => (await c!.kubectl(['get', '--raw', '/apis/metrics.k8s.io/v1beta1/nodes/m1'])).code === 0, 20_000);
+  },
+  { extra: { metricResolutionMs: 500 } },
+);
 test.after.always(async () => {
   kubelet?.close();
 });
 
-const milli = (q: string) => (q.endsWith('n') ? Number(q.slice(0, -1)) / 1e6 : q.endsWith('u') ? Number(q.slice(0, -1)) / 1e3 : q.endsWith('m') ? Number(q.slice(0, -1)) : Number(q) * 1000);
+const milli = (q: string) =>
+  q.endsWith('n') ? Number(q.slice(0, -1)) / 1e6 : q.endsWith('u') ? Number(q.slice(0, -1)) / 1e3 : q.endsWith('m') ? Number(q.slice(0, -1)) : Number(q) * 1000;
 
 test.serial('NodeMetrics and PodMetrics: the CPU rate between two scrapes, the working set, window and labels', async (t) => {
   const node = JSON.parse(await c!.ok(['get', '--raw', '/apis/metrics.k8s.io/v1beta1/nodes/m1']));
@@ -61,7 +66,10 @@ test.serial('NodeMetrics and PodMetrics: the CPU rate between two scrapes, the w
   t.regex(node.window, /^\d+(\.\d+)?(s|ms)$/);
   const pod = JSON.parse(await c!.ok(['get', '--raw', '/apis/metrics.k8s.io/v1beta1/namespaces/default/pods/web']));
   t.like(pod, { kind: 'PodMetrics', metadata: { name: 'web', namespace: 'default', labels: { app: 'web' } } });
-  t.deepEqual(pod.containers.map((x: { name: string }) => x.name), ['app', 'side']);
+  t.deepEqual(
+    pod.containers.map((x: { name: string }) => x.name),
+    ['app', 'side'],
+  );
   t.is(pod.containers[0].usage.memory, '10Mi');
   t.true(Math.abs(milli(pod.containers[0].usage.cpu) - 250) < 40, `app cpu ${pod.containers[0].usage.cpu}`);
   t.true(Math.abs(milli(pod.containers[1].usage.cpu) - 500) < 60, `side cpu ${pod.containers[1].usage.cpu}`);

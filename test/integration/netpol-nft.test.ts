@@ -15,14 +15,27 @@ const ns = `npn-nft-${process.pid}`;
 const x = makeExec(ns);
 const server: NpPod = { namespace: 'a', name: 'server', ip: '10.0.0.10', node: 'n1', labels: { app: 'server' }, ports: [] };
 const client: NpPod = { namespace: 'b', name: 'client', ip: '10.0.1.11', node: 'n2', labels: { app: 'client' }, ports: [] };
-const fromB: NpPolicy = { namespace: 'a', name: 'from-b', spec: { podSelector: {}, ingress: [{ from: [{ namespaceSelector: { matchLabels: { team: 'b' } } }] }] } };
-const input = (policies: NpPolicy[]): NpInput => ({ node: 'n1', pods: [server, client], namespaces: [{ name: 'a', labels: {} }, { name: 'b', labels: { team: 'b' } }], policies });
+const fromB: NpPolicy = {
+  namespace: 'a',
+  name: 'from-b',
+  spec: { podSelector: {}, ingress: [{ from: [{ namespaceSelector: { matchLabels: { team: 'b' } } }] }] },
+};
+const input = (policies: NpPolicy[]): NpInput => ({
+  node: 'n1',
+  pods: [server, client],
+  namespaces: [
+    { name: 'a', labels: {} },
+    { name: 'b', labels: { team: 'b' } },
+  ],
+  policies,
+});
 
 test.before(() => {
   execFileSync('ip', ['netns', 'add', ns]);
   // what iptables mode leaves on a node switched to nftables mode
   execFileSync('ip', ['netns', 'exec', ns, 'ipset', 'restore'], { input: 'create hnp-0123456789abcdef hash:ip family inet\n' });
-  execFileSync('ip', ['netns', 'exec', ns, 'iptables-restore', '--noflush'], { input: `*filter
+  execFileSync('ip', ['netns', 'exec', ns, 'iptables-restore', '--noflush'], {
+    input: `*filter
 :HAWSER-NETPOL - [0:0]
 :HAWSER-NPI-0123456789ABCDEF - [0:0]
 -A FORWARD -m comment --comment "hawser network policy" -j HAWSER-NETPOL
@@ -31,16 +44,19 @@ test.before(() => {
 -A HAWSER-NPI-0123456789ABCDEF -m set --match-set hnp-0123456789abcdef src -j RETURN
 -A HAWSER-NPI-0123456789ABCDEF -j REJECT
 COMMIT
-` });
+`,
+  });
 });
-test.after.always(() => { execFileSync('ip', ['netns', 'del', ns]); });
+test.after.always(() => {
+  execFileSync('ip', ['netns', 'del', ns]);
+});
 
-test.serial('full, partial and periodic syncs reach the kernel; iptables mode\'s rules and sets go', async (t) => {
+test.serial("full, partial and periodic syncs reach the kernel; iptables mode's rules and sets go", async (t) => {
   const e = new NftEnforcer(x, removeIptablesPolicy);
   const table = () => x('nft', ['list', 'table', 'ip', 'hawser-netpol']);
   t.true((await e.sync(input([fromB]), false)).wrote);
   t.regex(await table(), new RegExp(`10\\.0\\.0\\.10 : jump ${nftPodChain('ingress', server)}`));
-  t.notRegex(await x('iptables-save', ['-t', 'filter']), /HAWSER/, 'iptables mode\'s hooks and chains are gone');
+  t.notRegex(await x('iptables-save', ['-t', 'filter']), /HAWSER/, "iptables mode's hooks and chains are gone");
   t.is((await x('ipset', ['list', '-n'])).trim(), '', 'and its sets');
 
   t.false((await e.sync(input([fromB]), false)).wrote, 'nothing changed: no transaction');

@@ -20,7 +20,11 @@ test.after.always(async () => {
   await c?.close();
 });
 
-interface Call { cmd: string; args: string[]; input?: string }
+interface Call {
+  cmd: string;
+  args: string[];
+  input?: string;
+}
 
 test('status writes that leave the plan as it was run no iptables; an address or a label change is applied', async (t) => {
   const calls: Call[] = [];
@@ -37,10 +41,17 @@ test('status writes that leave the plan as it was run no iptables; an address or
   const applied = (ip: string) => calls.some((k) => k.cmd === 'ipset' && (k.input ?? '').includes(ip));
 
   await api.create(resourcePath({ group: 'networking.k8s.io', version: 'v1', plural: 'networkpolicies', namespace: 'default' }), {
-    apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'from-y' },
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: { name: 'from-y' },
     spec: { podSelector: { matchLabels: { app: 'x' } }, ingress: [{ from: [{ podSelector: { matchLabels: { app: 'y' } } }] }] },
   });
-  const pod = (name: string, app: string): V1Pod => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, labels: { app } }, spec: { nodeName: 'n1', containers: [{ name: 'c', image: 'i' }] } });
+  const pod = (name: string, app: string): V1Pod => ({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, labels: { app } },
+    spec: { nodeName: 'n1', containers: [{ name: 'c', image: 'i' }] },
+  });
   const setStatus = (name: string, status: V1Pod['status']) => api.patch(`${core('pods', 'default', name)}/status`, { status });
   await api.create(core('pods', 'default'), pod('x1', 'x'));
   await api.create(core('pods', 'default'), pod('y1', 'y'));
@@ -51,12 +62,24 @@ test('status writes that leave the plan as it was run no iptables; an address or
 
   // a pod start's status writes: conditions and container states, nothing the plan reads
   for (let i = 0; i < 5; i++) {
-    await setStatus('x1', { phase: 'Running', conditions: [{ type: 'Ready', status: i % 2 ? 'True' : 'False' }], podIP: '10.244.0.10', podIPs: [{ ip: '10.244.0.10' }] });
+    await setStatus('x1', {
+      phase: 'Running',
+      conditions: [{ type: 'Ready', status: i % 2 ? 'True' : 'False' }],
+      podIP: '10.244.0.10',
+      podIPs: [{ ip: '10.244.0.10' }],
+    });
   }
   // y1 gets an address: the ipset of x1's allowed peers changes, so that sync does reach the kernel
   await setStatus('y1', { phase: 'Pending', podIP: '10.244.0.11', podIPs: [{ ip: '10.244.0.11' }] });
   await until('y1 in the peer set', async () => applied('10.244.0.11'), 15_000);
   await new Promise((r) => setTimeout(r, 500));
   // the y1 sync applied a change and checked the hooks once (two listings); the status writes none
-  t.is(listings() - before, 2, calls.slice(-20).map((k) => `${k.cmd} ${k.args.join(' ')}`).join('\n'));
+  t.is(
+    listings() - before,
+    2,
+    calls
+      .slice(-20)
+      .map((k) => `${k.cmd} ${k.args.join(' ')}`)
+      .join('\n'),
+  );
 });

@@ -13,23 +13,55 @@ import { VTEP_MAC_ANNOTATION, VXLAN_DEVICE, vtepMAC } from '../../agents/podnet/
 const ip = (...args: string[]) => execFileSync('ip', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 const sysctl = (ns: string, kv: string) => execFileSync('ip', ['netns', 'exec', ns, 'sysctl', '-qw', kv]);
 
-interface NodeSpec { name: string; ns: string; ip: string; prefix: number; gw?: string; podCIDR: string; podNs: string; podIP: string }
-interface Topo { nodes: NodeSpec[]; all: string[] }
+interface NodeSpec {
+  name: string;
+  ns: string;
+  ip: string;
+  prefix: number;
+  gw?: string;
+  podCIDR: string;
+  podNs: string;
+  podIP: string;
+}
+interface Topo {
+  nodes: NodeSpec[];
+  all: string[];
+}
 
 function makeTopo(t: ExecutionContext, routed: boolean): Topo {
   const id = randomBytes(3).toString('hex');
   const all: string[] = [];
-  t.teardown(() => { for (const ns of all) { try { ip('netns', 'del', ns); } catch { /* gone */ } } });
-  const netns = (name: string) => { ip('netns', 'add', name); all.push(name); ip('-n', name, 'link', 'set', 'lo', 'up'); return name; };
+  t.teardown(() => {
+    for (const ns of all) {
+      try {
+        ip('netns', 'del', ns);
+      } catch {
+        /* gone */
+      }
+    }
+  });
+  const netns = (name: string) => {
+    ip('netns', 'add', name);
+    all.push(name);
+    ip('-n', name, 'link', 'set', 'lo', 'up');
+    return name;
+  };
 
   const nodes: NodeSpec[] = [1, 2].map((i) => ({
-    name: `node${i}`, ns: `hxp-${id}-n${i}`,
-    ip: routed ? `10.123.${i}.11` : `10.123.0.1${i}`, prefix: 24, gw: routed ? `10.123.${i}.1` : undefined,
-    podCIDR: `10.244.${i}.0/24`, podNs: `hxp-${id}-p${i}`, podIP: `10.244.${i}.2`,
+    name: `node${i}`,
+    ns: `hxp-${id}-n${i}`,
+    ip: routed ? `10.123.${i}.11` : `10.123.0.1${i}`,
+    prefix: 24,
+    gw: routed ? `10.123.${i}.1` : undefined,
+    podCIDR: `10.244.${i}.0/24`,
+    podNs: `hxp-${id}-p${i}`,
+    podIP: `10.244.${i}.2`,
   }));
   const hub = netns(`hxp-${id}-${routed ? 'rt' : 'sw'}`);
-  if (!routed) { ip('-n', hub, 'link', 'add', 'br0', 'type', 'bridge'); ip('-n', hub, 'link', 'set', 'br0', 'up'); }
-  else sysctl(hub, 'net.ipv4.ip_forward=1');
+  if (!routed) {
+    ip('-n', hub, 'link', 'add', 'br0', 'type', 'bridge');
+    ip('-n', hub, 'link', 'set', 'br0', 'up');
+  } else sysctl(hub, 'net.ipv4.ip_forward=1');
   nodes.forEach((n, i) => {
     netns(n.ns);
     sysctl(n.ns, 'net.ipv4.ip_forward=1');
@@ -57,11 +89,12 @@ function makeTopo(t: ExecutionContext, routed: boolean): Topo {
 }
 
 /** The Node objects the API would hold, VTEP MACs already published. */
-const nodeObjects = (topo: Topo): V1Node[] => topo.nodes.map((n) => ({
-  metadata: { name: n.name, annotations: { [VTEP_MAC_ANNOTATION]: vtepMAC(n.name) } },
-  spec: { podCIDR: n.podCIDR, podCIDRs: [n.podCIDR] },
-  status: { addresses: [{ type: 'InternalIP', address: n.ip }] },
-}));
+const nodeObjects = (topo: Topo): V1Node[] =>
+  topo.nodes.map((n) => ({
+    metadata: { name: n.name, annotations: { [VTEP_MAC_ANNOTATION]: vtepMAC(n.name) } },
+    spec: { podCIDR: n.podCIDR, podCIDRs: [n.podCIDR] },
+    status: { addresses: [{ type: 'InternalIP', address: n.ip }] },
+  }));
 
 /** One ping from a pod to another, at most `tries` tries of 1 s (one when expecting failure). */
 function podPings(from: NodeSpec, to: NodeSpec, tries = 3): boolean {
@@ -69,7 +102,9 @@ function podPings(from: NodeSpec, to: NodeSpec, tries = 3): boolean {
     try {
       execFileSync('ip', ['netns', 'exec', from.podNs, 'busybox', 'ping', '-c', '1', '-W', '1', to.podIP], { stdio: 'ignore', timeout: 5000 });
       return true;
-    } catch { /* retry */ }
+    } catch {
+      /* retry */
+    }
   }
   return false;
 }
@@ -112,7 +147,7 @@ test('same L2: pods on two nodes reach each other with host-gw, then with VXLAN 
   t.deepEqual(await readState(netnsExec(a.ns), VXLAN_DEVICE), state);
   await backends[0].reconcile(nodes.filter((n) => n.metadata?.name === a.name));
   t.deepEqual(await readState(netnsExec(a.ns), VXLAN_DEVICE), { fdb: [], neigh: [], routes: [] });
-  t.false(podPings(a, b, 1), 'entries gone: no route to the other node\'s pods');
+  t.false(podPings(a, b, 1), "entries gone: no route to the other node's pods");
 });
 
 test('nodes on different subnets behind a router: host-gw cannot route, VXLAN does', async (t) => {
@@ -120,7 +155,7 @@ test('nodes on different subnets behind a router: host-gw cannot route, VXLAN do
   const [a, b] = topo.nodes;
   const nodes = nodeObjects(topo);
   const err = t.throws(() => applyHostGw(topo, nodes));
-  t.regex(String((err as Error & { stderr?: string })?.stderr ?? err?.message), /gateway|unreachable/i, 'the kernel refuses a next hop off the node\'s L2');
+  t.regex(String((err as Error & { stderr?: string })?.stderr ?? err?.message), /gateway|unreachable/i, "the kernel refuses a next hop off the node's L2");
 
   for (const n of topo.nodes) await startVxlan({ nodeName: n.name, exec: netnsExec(n.ns) }).reconcile(nodes);
   t.true(podPings(a, b), 'vxlan across the router: pod a -> pod b');
@@ -147,5 +182,8 @@ test('the VXLAN device is corrected in place or recreated when its settings drif
   t.is(again.linkinfo.info_data.id, 1);
   t.is(again.linkinfo.info_data.port, 8472);
   t.false(again.linkinfo.info_data.learning);
-  t.deepEqual(JSON.parse(ip('-n', a.ns, '-j', '-4', 'addr', 'show', 'dev', VXLAN_DEVICE))[0].addr_info.map((x2: { local: string }) => x2.local), ['10.244.1.0']);
+  t.deepEqual(
+    JSON.parse(ip('-n', a.ns, '-j', '-4', 'addr', 'show', 'dev', VXLAN_DEVICE))[0].addr_info.map((x2: { local: string }) => x2.local),
+    ['10.244.1.0'],
+  );
 });

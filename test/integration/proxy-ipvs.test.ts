@@ -25,15 +25,33 @@ test('ipvs: kube-ipvs0, ipsets and iptables rules load for real; virtual servers
   const tracker = new ChangeTracker('node1');
   const backend = new IpvsBackend(tracker, exec, { nodeIPs: ['192.168.0.2'], scheduler: 'sed', clusterCIDR: '10.244.0.0/16', masqueradeAll: false });
   const svc = (name: string, ip: string, spec: Record<string, unknown> = {}, lbIP?: string): V1Service =>
-    ({ metadata: { namespace: 'default', name }, spec: { clusterIP: ip, ports: [{ name: 'web', port: 80, protocol: 'TCP' }], ...spec },
-      status: lbIP ? { loadBalancer: { ingress: [{ ip: lbIP }] } } : {} } as V1Service);
+    ({
+      metadata: { namespace: 'default', name },
+      spec: { clusterIP: ip, ports: [{ name: 'web', port: 80, protocol: 'TCP' }], ...spec },
+      status: lbIP ? { loadBalancer: { ingress: [{ ip: lbIP }] } } : {},
+    }) as V1Service;
   const slice = (name: string, ips: string[]): V1EndpointSlice => ({
-    addressType: 'IPv4', metadata: { namespace: 'default', name: `${name}-1`, labels: { 'kubernetes.io/service-name': name } },
-    ports: [{ name: 'web', port: 8080, protocol: 'TCP' }], endpoints: ips.map((ip) => ({ addresses: [ip], nodeName: 'node1' })),
+    addressType: 'IPv4',
+    metadata: { namespace: 'default', name: `${name}-1`, labels: { 'kubernetes.io/service-name': name } },
+    ports: [{ name: 'web', port: 8080, protocol: 'TCP' }],
+    endpoints: ips.map((ip) => ({ addresses: [ip], nodeName: 'node1' })),
   });
   tracker.setService('default/web', svc('web', '10.96.0.10', { type: 'NodePort', ports: [{ name: 'web', port: 80, protocol: 'TCP', nodePort: 30080 }] }));
   tracker.setSlice(slice('web', ['10.244.1.2', '10.244.1.3']));
-  tracker.setService('default/lb', svc('lb', '10.96.0.11', { type: 'LoadBalancer', loadBalancerSourceRanges: ['192.168.0.0/24'], externalIPs: ['192.168.99.11'], ports: [{ name: 'web', port: 80, protocol: 'TCP', nodePort: 30081 }] }, '1.2.3.4'));
+  tracker.setService(
+    'default/lb',
+    svc(
+      'lb',
+      '10.96.0.11',
+      {
+        type: 'LoadBalancer',
+        loadBalancerSourceRanges: ['192.168.0.0/24'],
+        externalIPs: ['192.168.99.11'],
+        ports: [{ name: 'web', port: 80, protocol: 'TCP', nodePort: 30081 }],
+      },
+      '1.2.3.4',
+    ),
+  );
   tracker.setSlice(slice('lb', ['10.244.1.4']));
   await backend.sync(true);
 
@@ -45,9 +63,15 @@ test('ipvs: kube-ipvs0, ipsets and iptables rules load for real; virtual servers
   t.regex(sets, /10\.244\.1\.2,tcp:8080,10\.244\.1\.2/);
   t.regex(sets, /\n30080\n/);
   const nat = bed.sh(ns, 'iptables-save -t nat');
-  t.regex(nat, /-A KUBE-SERVICES ! -s 10\.244\.0\.0\/16 -m comment --comment "Kubernetes service cluster ip \+ port for masquerade purpose" -m set --match-set KUBE-CLUSTER-IP dst,dst -j KUBE-MARK-MASQ/);
+  t.regex(
+    nat,
+    /-A KUBE-SERVICES ! -s 10\.244\.0\.0\/16 -m comment --comment "Kubernetes service cluster ip \+ port for masquerade purpose" -m set --match-set KUBE-CLUSTER-IP dst,dst -j KUBE-MARK-MASQ/,
+  );
   t.regex(nat, /-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES/);
-  t.regex(bed.sh(ns, 'iptables-save -t filter'), /-A KUBE-PROXY-FIREWALL -m comment --comment "[^"]+" -m set --match-set KUBE-LOAD-BALANCER-FW dst,dst -j KUBE-SOURCE-RANGES-FIREWALL/);
+  t.regex(
+    bed.sh(ns, 'iptables-save -t filter'),
+    /-A KUBE-PROXY-FIREWALL -m comment --comment "[^"]+" -m set --match-set KUBE-LOAD-BALANCER-FW dst,dst -j KUBE-SOURCE-RANGES-FIREWALL/,
+  );
   t.is(ipvsadm.length, 1);
   t.true(ipvsadm[0].includes('-A -t 10.96.0.10:80 -s sed\n'));
   t.true(ipvsadm[0].includes('-a -t 192.168.0.2:30080 -r 10.244.1.3:8080 -m -w 1\n'));
@@ -56,15 +80,18 @@ test('ipvs: kube-ipvs0, ipsets and iptables rules load for real; virtual servers
   tracker.setSlice(slice('web', ['10.244.1.2']));
   tracker.setService('default/lb', undefined);
   await backend.sync(false);
-  t.is(ipvsadm[1], [
-    '-d -t 10.96.0.10:80 -r 10.244.1.3:8080',
-    '-d -t 192.168.0.2:30080 -r 10.244.1.3:8080',
-    '-D -t 10.96.0.11:80',
-    '-D -t 192.168.99.11:80',
-    '-D -t 1.2.3.4:80',
-    '-D -t 192.168.0.2:30081',
-    '',
-  ].join('\n'));
+  t.is(
+    ipvsadm[1],
+    [
+      '-d -t 10.96.0.10:80 -r 10.244.1.3:8080',
+      '-d -t 192.168.0.2:30080 -r 10.244.1.3:8080',
+      '-D -t 10.96.0.11:80',
+      '-D -t 192.168.99.11:80',
+      '-D -t 1.2.3.4:80',
+      '-D -t 192.168.0.2:30081',
+      '',
+    ].join('\n'),
+  );
   t.notRegex(bed.sh(ns, 'ip -o -4 addr show dev kube-ipvs0'), /192\.168\.99\.11/);
   t.notRegex(bed.sh(ns, 'ipset list KUBE-CLUSTER-IP'), /10\.96\.0\.11/);
 

@@ -16,7 +16,12 @@ const bed = new Testbed();
 let hcPort = 0;
 
 test.before(async () => {
-  bed.create([{ name: 'a', node: 1 }, { name: 'b', node: 1 }, { name: 'c', node: 2 }, { name: 'cli', node: 1 }]);
+  bed.create([
+    { name: 'a', node: 1 },
+    { name: 'b', node: 1 },
+    { name: 'c', node: 2 },
+    { name: 'cli', node: 1 },
+  ]);
   for (const p of ['a', 'b', 'c']) bed.serve(p, PORT);
   await bed.ready(PORT);
   // LoadBalancer ingress IP: node2 routes it to node1, as an external load balancer would
@@ -26,23 +31,39 @@ test.before(async () => {
 test.after.always(() => bed.destroy());
 
 interface SvcOpts {
-  type?: string; clusterIP: string; nodePort?: number; affinity?: boolean; etp?: string; itp?: string;
-  lbIP?: string; protocol?: string; hc?: number;
+  type?: string;
+  clusterIP: string;
+  nodePort?: number;
+  affinity?: boolean;
+  etp?: string;
+  itp?: string;
+  lbIP?: string;
+  protocol?: string;
+  hc?: number;
 }
 function service(name: string, o: SvcOpts): V1Service {
   return {
     metadata: { namespace: 'default', name },
     spec: {
-      type: o.type ?? (o.nodePort ? 'NodePort' : 'ClusterIP'), clusterIP: o.clusterIP, clusterIPs: [o.clusterIP],
+      type: o.type ?? (o.nodePort ? 'NodePort' : 'ClusterIP'),
+      clusterIP: o.clusterIP,
+      clusterIPs: [o.clusterIP],
       ports: [{ name: 'web', port: 80, protocol: o.protocol ?? 'TCP', targetPort: 'http' as never, nodePort: o.nodePort }],
       sessionAffinity: o.affinity ? 'ClientIP' : 'None',
       sessionAffinityConfig: o.affinity ? { clientIP: { timeoutSeconds: 60 } } : undefined,
-      externalTrafficPolicy: o.etp, internalTrafficPolicy: o.itp, healthCheckNodePort: o.hc,
+      externalTrafficPolicy: o.etp,
+      internalTrafficPolicy: o.itp,
+      healthCheckNodePort: o.hc,
     },
     status: o.lbIP ? { loadBalancer: { ingress: [{ ip: o.lbIP }] } } : {},
   };
 }
-interface Ep { pod: string; ready?: boolean; serving?: boolean; terminating?: boolean }
+interface Ep {
+  pod: string;
+  ready?: boolean;
+  serving?: boolean;
+  terminating?: boolean;
+}
 function slice(svc: string, eps: Ep[], protocol = 'TCP', port = PORT): V1EndpointSlice {
   return {
     addressType: 'IPv4',
@@ -60,19 +81,27 @@ function slice(svc: string, eps: Ep[], protocol = 'TCP', port = PORT): V1Endpoin
 const names = (lines: string[]) => lines.map((l) => l.split(' ')[0]);
 const count = (lines: string[]) => names(lines).reduce((m, n) => m.set(n, (m.get(n) ?? 0) + 1), new Map<string, number>());
 
-
 // iptables-legacy (the x_tables backend some hosts still use) writes a full sync as one input
 for (const mode of ['iptables', 'iptables-legacy', 'nftables'] as const) {
   const tracker = new ChangeTracker('node1');
   const exec = makeExec(bed.node1);
   const backend = makeBackend({
-    mode: mode === 'nftables' ? 'nftables' : 'iptables', iptablesCommand: mode === 'iptables-legacy' ? mode : undefined,
-    tracker, exec, clusterCIDR: '10.244.0.0/16', masqueradeAll: false, nodeIP: bed.node1IP, nodePortIPs: [],
+    mode: mode === 'nftables' ? 'nftables' : 'iptables',
+    iptablesCommand: mode === 'iptables-legacy' ? mode : undefined,
+    tracker,
+    exec,
+    clusterCIDR: '10.244.0.0/16',
+    masqueradeAll: false,
+    nodeIP: bed.node1IP,
+    nodePortIPs: [],
   });
   const hc = new ServiceHealthServers('127.0.0.1');
-  const proxier = new Proxier(tracker, backend, exec, new ProxyMetrics(), new ProxyHealth(60_000), hc,
-    { minSyncPeriodMs: 0, syncPeriodMs: 0 });
-  const apply = async (f: () => void) => { f(); proxier.changed(); await proxier.runner.whenIdle(); };
+  const proxier = new Proxier(tracker, backend, exec, new ProxyMetrics(), new ProxyHealth(60_000), hc, { minSyncPeriodMs: 0, syncPeriodMs: 0 });
+  const apply = async (f: () => void) => {
+    f();
+    proxier.changed();
+    await proxier.runner.whenIdle();
+  };
   const cli = () => bed.pods.get('cli')!.ns;
 
   test.serial(`${mode}: ClusterIP reaches every backend and spreads connections`, async (t) => {
@@ -108,12 +137,23 @@ for (const mode of ['iptables', 'iptables-legacy', 'nftables'] as const) {
 
   test.serial(`${mode}: externalTrafficPolicy Local keeps the client IP and uses only local endpoints`, async (t) => {
     await apply(() => {
-      tracker.setService('default/local', service('local', {
-        type: 'LoadBalancer', clusterIP: '10.96.10.12', nodePort: 30081, etp: 'Local', lbIP: '192.168.77.100', hc: hcPort,
-      }));
+      tracker.setService(
+        'default/local',
+        service('local', {
+          type: 'LoadBalancer',
+          clusterIP: '10.96.10.12',
+          nodePort: 30081,
+          etp: 'Local',
+          lbIP: '192.168.77.100',
+          hc: hcPort,
+        }),
+      );
       tracker.setSlice(slice('local', [{ pod: 'a' }, { pod: 'c' }]));
     });
-    for (const [ip, port] of [[bed.node1IP, 30081], ['192.168.77.100', 80]] as const) {
+    for (const [ip, port] of [
+      [bed.node1IP, 30081],
+      ['192.168.77.100', 80],
+    ] as const) {
       const lines = bed.tcpMany(bed.node2, ip, port, 12);
       t.deepEqual(new Set(lines), new Set([`a ${bed.node2IP}`]), `${ip}:${port} ${lines.join('|')}`);
     }
@@ -127,7 +167,10 @@ for (const mode of ['iptables', 'iptables-legacy', 'nftables'] as const) {
 
   test.serial(`${mode}: a Service with no endpoints refuses at once`, async (t) => {
     await apply(() => tracker.setService('default/empty', service('empty', { clusterIP: '10.96.10.13', nodePort: 30082 })));
-    for (const [ns, ip, port] of [[cli(), '10.96.10.13', 80], [bed.node2, bed.node1IP, 30082]] as const) {
+    for (const [ns, ip, port] of [
+      [cli(), '10.96.10.13', 80],
+      [bed.node2, bed.node1IP, 30082],
+    ] as const) {
       // "at once": the kernel answers with a reset (REJECT). A dropped SYN would end in nc's 2 s
       // timeout with another message, so the text decides, not a wall-clock bound (CI at 9cbd05b
       // saw 466 ms on a loaded machine)
@@ -139,8 +182,11 @@ for (const mode of ['iptables', 'iptables-legacy', 'nftables'] as const) {
   test.serial(`${mode}: a removed endpoint stops receiving new connections`, async (t) => {
     await apply(() => tracker.setSlice(slice('web', [{ pod: 'a' }, { pod: 'b' }])));
     // a partial sync: what went to the kernel names only this Service's chains
-    const written = ((backend as { lastRestores?: string[]; lastTransactions?: string[] }).lastRestores
-      ?? (backend as { lastTransactions?: string[] }).lastTransactions ?? []).join('');
+    const written = (
+      (backend as { lastRestores?: string[]; lastTransactions?: string[] }).lastRestores ??
+      (backend as { lastTransactions?: string[] }).lastTransactions ??
+      []
+    ).join('');
     t.true(written.length > 0);
     t.false(/sticky|local|empty|10\.96\.10\.1[1-3]|XPGD|KUBE-SERVICES/.test(written.replace(/default\/web/g, '')), written);
     const c = count(bed.tcpMany(cli(), '10.96.10.10', 80, 30));
@@ -166,7 +212,12 @@ for (const mode of ['iptables', 'iptables-legacy', 'nftables'] as const) {
       tracker.setService('default/itp', service('itp', { clusterIP: '10.96.10.15', itp: 'Local' }));
       tracker.setSlice(slice('itp', [{ pod: 'b' }, { pod: 'c' }]));
       tracker.setService('default/term', service('term', { clusterIP: '10.96.10.16' }));
-      tracker.setSlice(slice('term', [{ pod: 'a', ready: false, serving: true, terminating: true }, { pod: 'c', ready: false, serving: false, terminating: true }]));
+      tracker.setSlice(
+        slice('term', [
+          { pod: 'a', ready: false, serving: true, terminating: true },
+          { pod: 'c', ready: false, serving: false, terminating: true },
+        ]),
+      );
       tracker.setService('default/self', service('self', { clusterIP: '10.96.10.17' }));
       tracker.setSlice(slice('self', [{ pod: 'a' }]));
     });
@@ -184,9 +235,10 @@ for (const mode of ['iptables', 'iptables-legacy', 'nftables'] as const) {
     proxier.stop();
     await hc.close();
     await backend.cleanup();
-    const left = mode !== 'nftables'
-      ? bed.sh(bed.node1, `${mode}-save | grep -c KUBE- || true`).trim()
-      : bed.sh(bed.node1, 'nft list tables | grep -c kube-proxy || true').trim();
+    const left =
+      mode !== 'nftables'
+        ? bed.sh(bed.node1, `${mode}-save | grep -c KUBE- || true`).trim()
+        : bed.sh(bed.node1, 'nft list tables | grep -c kube-proxy || true').trim();
     t.is(left, '0');
   });
 }

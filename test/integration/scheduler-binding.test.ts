@@ -52,7 +52,8 @@ async function cluster(t: { teardown(fn: () => unknown): void }) {
 }
 
 const node = (name: string, o: { cpu?: string; pods?: string; labels?: Record<string, string>; taints?: Record<string, string>[] } = {}) => ({
-  apiVersion: 'v1', kind: 'Node',
+  apiVersion: 'v1',
+  kind: 'Node',
   metadata: { name, labels: { 'kubernetes.io/hostname': name, ...o.labels } },
   spec: o.taints ? { taints: o.taints } : {},
   status: {
@@ -62,7 +63,8 @@ const node = (name: string, o: { cpu?: string; pods?: string; labels?: Record<st
   },
 });
 const pod = (name: string, spec: Record<string, unknown> = {}, cpu = '100m') => ({
-  apiVersion: 'v1', kind: 'Pod',
+  apiVersion: 'v1',
+  kind: 'Pod',
   metadata: { name, namespace: 'default' },
   spec: { containers: [{ name: 'c', image: 'registry.local/app:1', resources: { requests: { cpu, memory: '64Mi' } } }], ...spec },
 });
@@ -103,7 +105,10 @@ test('many pods onto few nodes: allocatable pods and cpu, taints and nodeSelecto
     const c = (p.status.conditions ?? []).find((x: Obj) => x.type === 'PodScheduled');
     return c?.status === 'False' ? c : undefined;
   });
-  t.is(one.message, '0/4 nodes are available: 1 Insufficient cpu, 1 Too many pods, 1 node(s) had untolerated taint {dedicated: gpu}, 1 node(s) had untolerated taint {disk: ssd}.');
+  t.is(
+    one.message,
+    '0/4 nodes are available: 1 Insufficient cpu, 1 Too many pods, 1 node(s) had untolerated taint {dedicated: gpu}, 1 node(s) had untolerated taint {disk: ssd}.',
+  );
   // a new node makes room: the waiting pods go there at once
   await api.create('/api/v1/nodes', node('e'));
   await until('the waiting pods bound to the new node', async () => ((await pods(api)).filter((p) => p.spec.nodeName === 'e').length === 5 ? true : undefined));

@@ -70,34 +70,75 @@ test('kill -9 while 20 claims are provisioned and while they are deleted: one vo
   await issueKubeconfig({ dataDir, server: `https://127.0.0.1:${port}`, user: `system:node:${NODE}`, groups: ['system:nodes'], outFile: nodeConfig });
   const nodeApi = new ApiClient(loadKubeconfig(nodeConfig));
   const log = logger('claims', 'error');
-  claims = new ClaimSource(nodeApi, NODE, log, () => [], () => undefined);
-  const volumes = new VolumeManager({ rootDir: join(dir, 'kubelet'), lookups: { configMap: () => undefined, secret: () => undefined }, claims, allocatable: () => ({ cpuMillis: 4000, memoryBytes: 8 << 30, ephemeralStorageBytes: 8 << 30 }) });
+  claims = new ClaimSource(
+    nodeApi,
+    NODE,
+    log,
+    () => [],
+    () => undefined,
+  );
+  const volumes = new VolumeManager({
+    rootDir: join(dir, 'kubelet'),
+    lookups: { configMap: () => undefined, secret: () => undefined },
+    claims,
+    allocatable: () => ({ cpuMillis: 4000, memoryBytes: 8 << 30, ephemeralStorageBytes: 8 << 30 }),
+  });
 
-  t.is((await c!.request('POST', '/apis/storage.k8s.io/v1/storageclasses', {
-    apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { name: 'crash-local' },
-    provisioner: 'hawser.io/local-path', reclaimPolicy: 'Delete', volumeBindingMode: 'WaitForFirstConsumer', parameters: { basePath: base },
-  })).status, 201);
+  t.is(
+    (
+      await c!.request('POST', '/apis/storage.k8s.io/v1/storageclasses', {
+        apiVersion: 'storage.k8s.io/v1',
+        kind: 'StorageClass',
+        metadata: { name: 'crash-local' },
+        provisioner: 'hawser.io/local-path',
+        reclaimPolicy: 'Delete',
+        volumeBindingMode: 'WaitForFirstConsumer',
+        parameters: { basePath: base },
+      })
+    ).status,
+    201,
+  );
   for (let i = 0; i < CLAIMS; i++) {
-    const claim = { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: `data-${i}` }, spec: { storageClassName: 'crash-local', accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '8Mi' } } } };
+    const claim = {
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: { name: `data-${i}` },
+      spec: { storageClassName: 'crash-local', accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '8Mi' } } },
+    };
     t.is((await c!.request('POST', `${NS}/persistentvolumeclaims`, claim)).status, 201);
   }
   // the consumers go in at once; the kill falls at a random number of provisioned volumes
   const killAt = 1 + Math.floor(Math.random() * (CLAIMS - 1));
-  await Promise.all(Array.from({ length: CLAIMS }, async (_, i) => {
-    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: `user-${i}` }, spec: { automountServiceAccountToken: false, containers: [{ name: 'c', image: 'busybox' }], volumes: [{ name: 'd', persistentVolumeClaim: { claimName: `data-${i}` } }] } };
-    t.is((await c!.request('POST', `${NS}/pods`, pod)).status, 201);
-  }));
+  await Promise.all(
+    Array.from({ length: CLAIMS }, async (_, i) => {
+      const pod = {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: `user-${i}` },
+        spec: {
+          automountServiceAccountToken: false,
+          containers: [{ name: 'c', image: 'busybox' }],
+          volumes: [{ name: 'd', persistentVolumeClaim: { claimName: `data-${i}` } }],
+        },
+      };
+      t.is((await c!.request('POST', `${NS}/pods`, pod)).status, 201);
+    }),
+  );
   const first = srv!;
   await killWhen(first, async () => (await items(c!, '/api/v1/persistentvolumes')).length >= killAt, 60_000);
   t.is(first.proc.signalCode, 'SIGKILL');
   const atKill = readdirSync(base).length;
   await restart();
 
-  const bound = await until('every claim Bound and every pod scheduled', async () => {
-    const cs = await items(c!, `${NS}/persistentvolumeclaims`);
-    const ps = await items(c!, `${NS}/pods`);
-    return cs.length === CLAIMS && cs.every((x) => x.status?.phase === 'Bound') && ps.every((p) => p.spec.nodeName === NODE) && cs;
-  }, 90_000);
+  const bound = await until(
+    'every claim Bound and every pod scheduled',
+    async () => {
+      const cs = await items(c!, `${NS}/persistentvolumeclaims`);
+      const ps = await items(c!, `${NS}/pods`);
+      return cs.length === CLAIMS && cs.every((x) => x.status?.phase === 'Bound') && ps.every((p) => p.spec.nodeName === NODE) && cs;
+    },
+    90_000,
+  );
   const pvs = await items(c!, '/api/v1/persistentvolumes');
   t.is(pvs.length, CLAIMS, 'one volume per claim');
   const byName = new Map(pvs.map((v) => [v.metadata.name, v]));
@@ -115,9 +156,13 @@ test('kill -9 while 20 claims are provisioned and while they are deleted: one vo
   await claims.start();
   const pods = (await nodeApi.get<{ items: V1Pod[] }>('/api/v1/pods', { fieldSelector: `spec.nodeName=${NODE}` })).items;
   t.is(pods.length, CLAIMS);
-  await until('the node sees every claim bound', async () => pods.every((p) => claims!.claim('default', p.spec!.volumes![0].persistentVolumeClaim!.claimName)?.status?.phase === 'Bound'), 30_000);
+  await until(
+    'the node sees every claim bound',
+    async () => pods.every((p) => claims!.claim('default', p.spec!.volumes![0].persistentVolumeClaim!.claimName)?.status?.phase === 'Bound'),
+    30_000,
+  );
   for (const p of pods) await volumes.setup(p, ['10.244.0.2'], ['10.0.0.31']);
-  t.deepEqual(readdirSync(base).sort(), [...names].sort(), 'exactly the volumes\' directories');
+  t.deepEqual(readdirSync(base).sort(), [...names].sort(), "exactly the volumes' directories");
 
   // delete everything and kill again half-way through the cleanup
   t.is((await c!.request('DELETE', `${NS}/pods?gracePeriodSeconds=0`)).status, 200);
@@ -126,8 +171,14 @@ test('kill -9 while 20 claims are provisioned and while they are deleted: one vo
   const second = srv!;
   await killWhen(second, async () => CLAIMS - (await items(c!, '/api/v1/persistentvolumes')).length >= goneAt, 60_000);
   await restart();
-  await until('no volume, claim or directory left', async () =>
-    (await items(c!, '/api/v1/persistentvolumes')).length === 0 && (await items(c!, `${NS}/persistentvolumeclaims`)).length === 0 && readdirSync(base).length === 0, 90_000);
+  await until(
+    'no volume, claim or directory left',
+    async () =>
+      (await items(c!, '/api/v1/persistentvolumes')).length === 0 &&
+      (await items(c!, `${NS}/persistentvolumeclaims`)).length === 0 &&
+      readdirSync(base).length === 0,
+    90_000,
+  );
   t.deepEqual(readdirSync(base), []);
   t.log(`first kill after ${killAt} volumes (${atKill} directories then), second after ${goneAt} deletions`);
 });

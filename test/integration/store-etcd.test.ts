@@ -37,4 +37,3 @@ test('etcd: closing watches releases them', async (t) => {
   for (const w of ws) w.close();
   t.is(store.watcherCount, 0);
 });
-

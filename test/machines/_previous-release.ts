@@ -37,7 +37,7 @@ export function previousRelease(repo: string, commit = PREVIOUS_RELEASE_COMMIT, 
   const borrow = borrowable(git(repo, ['show', `${sha}:package-lock.json`]), readFileSync(join(repo, 'package-lock.json'), 'utf8'));
   const src = mkdtempSync(join(tmpdir(), 'hawser-prev-'));
   try {
-    log(`building the previous release from ${sha.slice(0, 12)} in ${src}${borrow ? '' : ' (its own npm ci: its packages differ from this worktree\'s)'}`);
+    log(`building the previous release from ${sha.slice(0, 12)} in ${src}${borrow ? '' : " (its own npm ci: its packages differ from this worktree's)"}`);
     execFileSync('sh', ['-c', `git -C "$1" archive "$2" | tar -x -C "$3"`, 'sh', repo, sha, src]);
     if (borrow) symlinkSync(join(repo, 'node_modules'), join(src, 'node_modules'));
     else execFileSync('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: src, stdio: ['ignore', 'pipe', 'pipe'], timeout: 900_000 });

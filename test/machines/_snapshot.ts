@@ -7,7 +7,10 @@ import type { Machine } from '../../agents/cli/machines/topology.ts';
 
 const VOLATILE = /^\/(var\/log\/journal|var\/lib\/systemd|var\/tmp|var\/cache\/ldconfig|etc\/ld\.so\.cache)(\/|$)/;
 
-export interface Snapshot { files: string[]; rules: string[] }
+export interface Snapshot {
+  files: string[];
+  rules: string[];
+}
 
 export function normalizeRules(save: string): string[] {
   const out: string[] = [];
@@ -16,7 +19,11 @@ export function normalizeRules(save: string): string[] {
   for (const raw of save.split('\n')) {
     const l = raw.trim();
     if (!l || l.startsWith('#')) continue;
-    if (l.startsWith('*')) { table = l; lines = []; continue; }
+    if (l.startsWith('*')) {
+      table = l;
+      lines = [];
+      continue;
+    }
     if (l === 'COMMIT') {
       out.push(...lines.map((x) => `${table} ${x}`));
       continue;
@@ -34,7 +41,9 @@ export function normalizeRules(save: string): string[] {
 
 export async function snapshot(m: Machine): Promise<Snapshot> {
   const files = (await machineRun(m, ['find', '/', '-xdev', '-path', '/proc', '-prune', '-o', '-print'], { timeoutMs: 60_000 }))
-    .split('\n').filter((f) => f && f !== '/' && !VOLATILE.test(f)).sort();
+    .split('\n')
+    .filter((f) => f && f !== '/' && !VOLATILE.test(f))
+    .sort();
   const rules = [
     ...normalizeRules(await machineRun(m, ['iptables-save'])).map((r) => `ipv4 ${r}`),
     ...normalizeRules(await machineRun(m, ['ip6tables-save'])).map((r) => `ipv6 ${r}`),

@@ -47,7 +47,12 @@ async function eventually<T>(what: string, fn: () => Promise<T | undefined>, tim
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
-    try { const v = await fn(); if (v !== undefined) return v; } catch (e) { last = e; }
+    try {
+      const v = await fn();
+      if (v !== undefined) return v;
+    } catch (e) {
+      last = e;
+    }
     await sleep(1000);
   }
   throw new Error(`${what}: not within ${timeoutMs / 1000} s${last ? `: ${String(last)}` : ''}`);
@@ -59,8 +64,12 @@ test.before(async (t) => {
   if (statSync(release).mtimeMs < statSync(join(REPO, 'dist/hawser.cjs')).mtimeMs) throw new Error(`${release} is older than dist/hawser.cjs: make dist`);
   if (bridgeExists(lab)) throw new Error(`a machine lab is up (${lab.bridge} exists): make vm-lab-down first`);
   const r = await machinesUp({
-    repo: REPO, release: FULL ? previousRelease(REPO, undefined, (l) => t.log(l)) : release, log: (l) => t.log(l),
-    beforeInstall: async () => { before.set(agent2.name, await snapshot(agent2)); },
+    repo: REPO,
+    release: FULL ? previousRelease(REPO, undefined, (l) => t.log(l)) : release,
+    log: (l) => t.log(l),
+    beforeInstall: async () => {
+      before.set(agent2.name, await snapshot(agent2));
+    },
   });
   t.log(`machine lab up in ${Object.values(r.seconds).at(-1)?.toFixed(1)} s (rootfs ${r.rootfsBuilt ? 'built' : 'cached'})`);
 });
@@ -85,7 +94,17 @@ async function shutdownUnderway(m: Machine): Promise<string | undefined> {
   const jobs = (await machineExec(m, ['systemctl', 'list-jobs', '--no-pager'], { timeoutMs: 10_000 })).stdout.split('\n').slice(0, 15).join('\n');
   // PID 1's and logind's own lines only: the journal also imports /dev/kmsg, which every machine
   // shares, and so holds the other machines' shutdowns too
-  const why = (await machineExec(m, ['sh', '-c', 'journalctl -b --no-pager -o short-precise _PID=1 + _COMM=systemd-logind | grep -E "Received SIG|special unit|rebooting|halting|powering" | tail -20'], { timeoutMs: 20_000 })).stdout;
+  const why = (
+    await machineExec(
+      m,
+      [
+        'sh',
+        '-c',
+        'journalctl -b --no-pager -o short-precise _PID=1 + _COMM=systemd-logind | grep -E "Received SIG|special unit|rebooting|halting|powering" | tail -20',
+      ],
+      { timeoutMs: 20_000 },
+    )
+  ).stdout;
   return `${m.name} is shutting down (systemctl is-system-running: stopping)\n${jobs}\njournal:\n${why}`;
 }
 
@@ -111,17 +130,28 @@ async function upgrade(m: Machine): Promise<string> {
   try {
     return await machineRun(m, ['sh', '-c', script, 'hawser', 'install', '--role', m.role, '--from', inMachine], { timeoutMs: 300_000 });
   } finally {
-    rmSync(join(m.root, '/root/upgrade'), { recursive: true, force: true });   // the download, not the install's
+    rmSync(join(m.root, '/root/upgrade'), { recursive: true, force: true }); // the download, not the install's
   }
 }
 
-const unitProps = async (m: Machine, unit: string) => Object.fromEntries((await machineRun(m, ['systemctl', 'show', '-p', 'Type,StatusText,NotifyAccess,WatchdogUSec,MainPID,NRestarts', unit]))
-  .trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+const unitProps = async (m: Machine, unit: string) =>
+  Object.fromEntries(
+    (await machineRun(m, ['systemctl', 'show', '-p', 'Type,StatusText,NotifyAccess,WatchdogUSec,MainPID,NRestarts', unit]))
+      .trim()
+      .split('\n')
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
 
-fullOnly('upgrade from the previous release artifact keeps the cluster\'s objects and running pods; the new units are Type=notify', async (t) => {
-  const manifest = [podManifest('keep-a', agent1.name), podManifest('keep-b', agent2.name), serviceManifest('keep-b'),
-    'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: kept}\ndata: {release: previous}\n'].join('---\n');
-  await promisify(execFile)('sh', ['-c', `printf '%s' "$M" | ${KUBECTL} apply -f -`], { env: { ...process.env, KUBECONFIG: lab.adminKubeconfig, M: manifest } });
+fullOnly("upgrade from the previous release artifact keeps the cluster's objects and running pods; the new units are Type=notify", async (t) => {
+  const manifest = [
+    podManifest('keep-a', agent1.name),
+    podManifest('keep-b', agent2.name),
+    serviceManifest('keep-b'),
+    'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: kept}\ndata: {release: previous}\n',
+  ].join('---\n');
+  await promisify(execFile)('sh', ['-c', `printf '%s' "$M" | ${KUBECTL} apply -f -`], {
+    env: { ...process.env, KUBECONFIG: lab.adminKubeconfig, M: manifest },
+  });
   const pods = { a: await eventually('keep-a Running', () => pod('keep-a'), 120_000), b: await eventually('keep-b Running', () => pod('keep-b'), 120_000) };
   const uids = (await kubectl('get', 'pod/keep-a', 'pod/keep-b', 'service/keep-b', 'configmap/kept', '-o', 'jsonpath={.items[*].metadata.uid}')).trim();
   t.is((await unitProps(agent1, 'hawser-agent')).Type, 'exec', 'the previous release is what runs');
@@ -131,14 +161,26 @@ fullOnly('upgrade from the previous release artifact keeps the cluster\'s object
   for (const m of [server, agent1, agent2]) t.log(`${m.name}: ${(await upgrade(m)).trim().split('\n').at(-1)}`);
   t.log(`3 machines upgraded in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
-  t.is((await kubectl('get', 'pod/keep-a', 'pod/keep-b', 'service/keep-b', 'configmap/kept', '-o', 'jsonpath={.items[*].metadata.uid}')).trim(), uids, 'the same objects');
+  t.is(
+    (await kubectl('get', 'pod/keep-a', 'pod/keep-b', 'service/keep-b', 'configmap/kept', '-o', 'jsonpath={.items[*].metadata.uid}')).trim(),
+    uids,
+    'the same objects',
+  );
   t.is((await kubectl('get', 'configmap/kept', '-o', 'jsonpath={.data.release}')).trim(), 'previous');
-  for (const [name, was] of [['keep-a', pods.a], ['keep-b', pods.b]] as const) {
+  for (const [name, was] of [
+    ['keep-a', pods.a],
+    ['keep-b', pods.b],
+  ] as const) {
     const now = await eventually(`${name} Running`, () => pod(name));
     t.deepEqual(now, was, `${name}: the same container, not restarted`);
   }
   await eventually('both agents Ready', async () => ((await readyNodes(lab)).length === 2 ? true : undefined));
-  t.is(await eventually('keep-a -> Service keep-b after the upgrade', async () => fetchFrom('keep-a', `http://${(await kubectl('get', 'service', 'keep-b', '-o', 'jsonpath={.spec.clusterIP}')).trim()}/`)), 'keep-b');
+  t.is(
+    await eventually('keep-a -> Service keep-b after the upgrade', async () =>
+      fetchFrom('keep-a', `http://${(await kubectl('get', 'service', 'keep-b', '-o', 'jsonpath={.spec.clusterIP}')).trim()}/`),
+    ),
+    'keep-b',
+  );
   // the upgraded units: Type=notify, each process has said READY=1 (the unit is active) with a STATUS= line
   for (const [m, unit] of [[server, 'hawser-control-plane'], [agent1, 'hawser-agent'], ...agentUnits(agent2).map((u) => [agent2, u] as const)] as const) {
     const p = await unitProps(m, unit);
@@ -161,7 +203,11 @@ fullOnly('an agent unit stays activating until its process is ready (here: until
     await machineRun(server, ['systemctl', 'start', 'hawser-control-plane'], { timeoutMs: 180_000 });
   }
   t.deepEqual(await active(server, ['hawser-control-plane']), ['active'], '`systemctl start` returns once READY=1 came');
-  await eventually('hawser-agent active once the API answers', async () => ((await active(agent1, ['hawser-agent']))[0] === 'active' ? true : undefined), 120_000);
+  await eventually(
+    'hawser-agent active once the API answers',
+    async () => ((await active(agent1, ['hawser-agent']))[0] === 'active' ? true : undefined),
+    120_000,
+  );
   t.regex((await unitProps(agent1, 'hawser-agent')).StatusText, /Service rules synced/);
   await eventually(`${agent1.name} Ready`, async () => ((await readyNodes(lab)).includes(agent1.name) ? true : undefined));
 });
@@ -171,29 +217,46 @@ fullOnly('the watchdog restarts a unit whose process stops answering; log lines 
   const dropin = `/run/systemd/system/${unit}.service.d/50-watchdog-test.conf`;
   // a short watchdog for the test (pings at half of it), SIGKILL soon after the SIGABRT a stopped
   // process cannot act on, and debug logging (for the journal's priorities below)
-  await machineRun(agent2, ['sh', '-c', `mkdir -p ${dropin.replace(/\/[^/]+$/, '')} && printf '[Service]\\nWatchdogSec=4s\\nTimeoutAbortSec=2s\\nEnvironment=HAWSER_LOG_LEVEL=debug\\n' > ${dropin} && systemctl daemon-reload && systemctl restart ${unit}`]);
+  await machineRun(agent2, [
+    'sh',
+    '-c',
+    `mkdir -p ${dropin.replace(/\/[^/]+$/, '')} && printf '[Service]\\nWatchdogSec=4s\\nTimeoutAbortSec=2s\\nEnvironment=HAWSER_LOG_LEVEL=debug\\n' > ${dropin} && systemctl daemon-reload && systemctl restart ${unit}`,
+  ]);
   try {
     const was = await unitProps(agent2, unit);
     t.is(was.WatchdogUSec, '4s');
     await sleep(6000);
     t.is((await unitProps(agent2, unit)).MainPID, was.MainPID, 'a process that pings is left alone');
     await machineRun(agent2, ['kill', '-STOP', was.MainPID]);
-    const now = await eventually('restarted by the watchdog', async () => {
-      const p = await unitProps(agent2, unit);
-      return p.MainPID !== '0' && p.MainPID !== was.MainPID && (await active(agent2, [unit]))[0] === 'active' ? p : undefined;
-    }, 60_000);
+    const now = await eventually(
+      'restarted by the watchdog',
+      async () => {
+        const p = await unitProps(agent2, unit);
+        return p.MainPID !== '0' && p.MainPID !== was.MainPID && (await active(agent2, [unit]))[0] === 'active' ? p : undefined;
+      },
+      60_000,
+    );
     t.is(Number(now.NRestarts), Number(was.NRestarts) + 1);
     t.regex(await machineRun(agent2, ['journalctl', '-u', unit, '--no-pager', '-o', 'cat']), /Watchdog timeout/);
   } finally {
     await machineRun(agent2, ['sh', '-c', `rm -f ${dropin} && systemctl daemon-reload && systemctl restart ${unit}`], { timeoutMs: 180_000 });
   }
   // journald read the "<N>" prefix as the priority and took it off the message: info is 6, debug 7
-  const entries = (await machineRun(agent2, ['journalctl', '-u', unit, '--no-pager', '-o', 'json'])).trim().split('\n')
-    .map((l) => JSON.parse(l) as { MESSAGE?: string; PRIORITY?: string }).filter((e) => typeof e.MESSAGE === 'string');
-  for (const [msg, priority] of [['"msg":"kube-proxy started"', '6'], ['"msg":"synced"', '7']]) {
+  const entries = (await machineRun(agent2, ['journalctl', '-u', unit, '--no-pager', '-o', 'json']))
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { MESSAGE?: string; PRIORITY?: string })
+    .filter((e) => typeof e.MESSAGE === 'string');
+  for (const [msg, priority] of [
+    ['"msg":"kube-proxy started"', '6'],
+    ['"msg":"synced"', '7'],
+  ]) {
     const lines = entries.filter((e) => e.MESSAGE!.includes(msg));
     t.true(lines.length > 0, msg);
-    for (const e of lines) { t.is(e.PRIORITY, priority, msg); t.true(e.MESSAGE!.startsWith('{'), e.MESSAGE); }
+    for (const e of lines) {
+      t.is(e.PRIORITY, priority, msg);
+      t.true(e.MESSAGE!.startsWith('{'), e.MESSAGE);
+    }
   }
 });
 
@@ -213,11 +276,20 @@ test.serial('units started by systemd are active on each machine and the agents 
   t.true(agent2.separateUnits);
   for (const m of [agent1, agent2]) t.deepEqual(await active(m, ['containerd', ...agentUnits(m)]), allActive(['containerd', ...agentUnits(m)]), m.name);
   // one process on agent1, three on agent2
-  t.deepEqual((await machineRun(agent1, ['pgrep', '-f', 'hawser.cjs (agent|kubelet|podnet|kube-proxy) ']).catch(() => '')).trim().split('\n').filter(Boolean).length, 1);
-  t.deepEqual((await machineRun(agent2, ['pgrep', '-f', 'hawser.cjs (agent|kubelet|podnet|kube-proxy) ']).catch(() => '')).trim().split('\n').filter(Boolean).length, 3);
+  t.deepEqual(
+    (await machineRun(agent1, ['pgrep', '-f', 'hawser.cjs (agent|kubelet|podnet|kube-proxy) ']).catch(() => '')).trim().split('\n').filter(Boolean).length,
+    1,
+  );
+  t.deepEqual(
+    (await machineRun(agent2, ['pgrep', '-f', 'hawser.cjs (agent|kubelet|podnet|kube-proxy) ']).catch(() => '')).trim().split('\n').filter(Boolean).length,
+    3,
+  );
   t.deepEqual((await readyNodes(lab)).sort(), [agent1.name, agent2.name]);
   // the documented admin path on the server: the installed kubectl with /etc/hawser/admin.kubeconfig
-  t.deepEqual((await machineRun(server, ['hawser', 'kubectl', 'get', 'nodes', '-o', 'name'])).trim().split('\n').sort(), [`node/${agent1.name}`, `node/${agent2.name}`]);
+  t.deepEqual((await machineRun(server, ['hawser', 'kubectl', 'get', 'nodes', '-o', 'name'])).trim().split('\n').sort(), [
+    `node/${agent1.name}`,
+    `node/${agent2.name}`,
+  ]);
 });
 
 test.serial('hawser status and hawser check-config on the installed machines report what runs and pass', async (t) => {
@@ -259,9 +331,15 @@ metadata: {name: ${name}}
 spec: {selector: {app: ${name}}, ports: [{port: 80, targetPort: 8080}]}
 `;
 
-interface PodView { ip: string; containerID: string; restarts: number }
+interface PodView {
+  ip: string;
+  containerID: string;
+  restarts: number;
+}
 async function pod(name: string): Promise<PodView | undefined> {
-  const p = JSON.parse(await kubectl('get', 'pod', name, '-o', 'json')) as { status?: { phase?: string; podIP?: string; containerStatuses?: { containerID?: string; restartCount?: number; ready?: boolean }[] } };
+  const p = JSON.parse(await kubectl('get', 'pod', name, '-o', 'json')) as {
+    status?: { phase?: string; podIP?: string; containerStatuses?: { containerID?: string; restartCount?: number; ready?: boolean }[] };
+  };
   const c = p.status?.containerStatuses?.[0];
   if (p.status?.phase !== 'Running' || !p.status.podIP || !c?.containerID || !c.ready) return undefined;
   return { ip: p.status.podIP, containerID: c.containerID, restarts: c.restartCount ?? 0 };
@@ -272,10 +350,12 @@ const fetchFrom = async (from: string, url: string) => (await kubectl('exec', fr
 
 test.serial('a pod on each agent machine: they reach each other across machines and through a Service', async (t) => {
   const manifest = [podManifest('web-a', agent1.name), podManifest('web-b', agent2.name), serviceManifest('web-b')].join('---\n');
-  await promisify(execFile)('sh', ['-c', `printf '%s' "$M" | ${KUBECTL} apply -f -`], { env: { ...process.env, KUBECONFIG: lab.adminKubeconfig, M: manifest } });
+  await promisify(execFile)('sh', ['-c', `printf '%s' "$M" | ${KUBECTL} apply -f -`], {
+    env: { ...process.env, KUBECONFIG: lab.adminKubeconfig, M: manifest },
+  });
   const a = await eventually('web-a Running', () => pod('web-a'), 120_000);
   const b = await eventually('web-b Running', () => pod('web-b'), 120_000);
-  t.not(a.ip.split('.')[2], b.ip.split('.')[2], 'the pods are on two nodes\' pod CIDRs');
+  t.not(a.ip.split('.')[2], b.ip.split('.')[2], "the pods are on two nodes' pod CIDRs");
   t.is(await eventually('web-a -> web-b', () => fetchFrom('web-a', `http://${b.ip}:8080/`)), 'web-b');
   t.is(await eventually('web-b -> web-a', () => fetchFrom('web-b', `http://${a.ip}:8080/`)), 'web-a');
   const clusterIP = (await kubectl('get', 'service', 'web-b', '-o', 'jsonpath={.spec.clusterIP}')).trim();
@@ -285,8 +365,9 @@ test.serial('a pod on each agent machine: they reach each other across machines 
 test.serial('systemctl restart of each unit on an agent leaves its running pod alone', async (t) => {
   const first = await eventually('web-a Running', () => pod('web-a'));
   for (const unit of [...agentUnits(agent1), 'containerd']) {
-    await machineRun(agent1, ['systemctl', 'restart', `${unit}.service`], { timeoutMs: 180_000 })
-      .catch(async (e: Error) => { throw new Error(`${e.message}\n${(await shutdownUnderway(agent1)) ?? `${agent1.name} is not shutting down`}`); });
+    await machineRun(agent1, ['systemctl', 'restart', `${unit}.service`], { timeoutMs: 180_000 }).catch(async (e: Error) => {
+      throw new Error(`${e.message}\n${(await shutdownUnderway(agent1)) ?? `${agent1.name} is not shutting down`}`);
+    });
     await eventually(`${unit} active again`, async () => ((await active(agent1, [unit]))[0] === 'active' ? true : undefined));
     await eventually(`${agent1.name} Ready after restarting ${unit}`, async () => ((await readyNodes(lab)).includes(agent1.name) ? true : undefined));
     const now = await eventually('web-a Running', () => pod('web-a'));
@@ -304,21 +385,31 @@ fullOnly('a machine rebooted with `systemctl reboot` comes back with its units, 
   await waitBooted(agent1, 90_000);
   t.deepEqual(await active(agent1, ['containerd', ...agentUnits(agent1)]), allActive(['containerd', ...agentUnits(agent1)]));
   // /run is gone with the boot: the sandbox and its container are made again
-  const now = await eventually('web-a Running in a new container', async () => {
-    const p = await pod('web-a');
-    return p && p.containerID !== was.containerID ? p : undefined;
-  }, 120_000);
+  const now = await eventually(
+    'web-a Running in a new container',
+    async () => {
+      const p = await pod('web-a');
+      return p && p.containerID !== was.containerID ? p : undefined;
+    },
+    120_000,
+  );
   t.true((await readyNodes(lab)).includes(agent1.name));
   t.is(await eventually('web-b -> web-a after the reboot', () => fetchFrom('web-b', `http://${now.ip}:8080/`)), 'web-a');
 });
 
-test.serial('hawser uninstall --purge leaves an agent machine\'s files and firewall rules as before the install', async (t) => {
+test.serial("hawser uninstall --purge leaves an agent machine's files and firewall rules as before the install", async (t) => {
   const was = before.get(agent2.name);
   if (!was) return t.fail('no snapshot from before the install');
   await machineRun(agent2, ['hawser', 'uninstall', '--purge'], { timeoutMs: 180_000 });
-  t.deepEqual(await active(agent2, agentUnits(agent2)), agentUnits(agent2).map(() => 'inactive'));
+  t.deepEqual(
+    await active(agent2, agentUnits(agent2)),
+    agentUnits(agent2).map(() => 'inactive'),
+  );
   const now = await snapshot(agent2);
-  const diff = (a: string[], b: string[]) => { const s = new Set(b); return a.filter((x) => !s.has(x)); };
+  const diff = (a: string[], b: string[]) => {
+    const s = new Set(b);
+    return a.filter((x) => !s.has(x));
+  };
   t.deepEqual({ added: diff(now.files, was.files), removed: diff(was.files, now.files) }, { added: [], removed: [] }, 'files');
   t.deepEqual({ added: diff(now.rules, was.rules), removed: diff(was.rules, now.rules) }, { added: [], removed: [] }, 'iptables rules');
 });

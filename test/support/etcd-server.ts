@@ -50,19 +50,33 @@ export async function startEtcd(o: { timeoutMs?: number; maxRequestBytes?: numbe
   const endpoint = `http://127.0.0.1:${client}`;
   const peerUrl = `http://127.0.0.1:${peer}`;
   let log = '';
-  const p = spawn(ETCD_BIN, [
-    '--name', 'hawser-test',
-    '--data-dir', dataDir,
-    '--listen-client-urls', endpoint,
-    '--advertise-client-urls', endpoint,
-    '--listen-peer-urls', peerUrl,
-    '--initial-advertise-peer-urls', peerUrl,
-    '--initial-cluster', `hawser-test=${peerUrl}`,
-    '--initial-cluster-state', 'new',
-    // the API server's body limit is 3 MiB; let etcd take a value that large
-    '--max-request-bytes', String(o.maxRequestBytes ?? 4 * 1024 * 1024),
-    '--log-level', 'error',
-  ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const p = spawn(
+    ETCD_BIN,
+    [
+      '--name',
+      'hawser-test',
+      '--data-dir',
+      dataDir,
+      '--listen-client-urls',
+      endpoint,
+      '--advertise-client-urls',
+      endpoint,
+      '--listen-peer-urls',
+      peerUrl,
+      '--initial-advertise-peer-urls',
+      peerUrl,
+      '--initial-cluster',
+      `hawser-test=${peerUrl}`,
+      '--initial-cluster-state',
+      'new',
+      // the API server's body limit is 3 MiB; let etcd take a value that large
+      '--max-request-bytes',
+      String(o.maxRequestBytes ?? 4 * 1024 * 1024),
+      '--log-level',
+      'error',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   p.stderr!.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-4000)));
   const stop = async () => {
     if (p.exitCode === null && p.signalCode === null) {

@@ -25,15 +25,21 @@ setInterval(() => {}, 1 << 30);
 /** GET on a loopback port: status and body text. */
 export function httpGet(port: number, path: string): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
-    http.get({ host: '127.0.0.1', port, path, timeout: 5000 }, (res) => {
-      let text = '';
-      res.on('data', (c) => (text += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-    }).on('error', reject);
+    http
+      .get({ host: '127.0.0.1', port, path, timeout: 5000 }, (res) => {
+        let text = '';
+        res.on('data', (c) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      })
+      .on('error', reject);
   });
 }
 
-export interface Pod { ns: string; ip: string; node: 1 | 2 }
+export interface Pod {
+  ns: string;
+  ip: string;
+  node: 1 | 2;
+}
 
 export class Testbed {
   readonly id = randomBytes(3).toString('hex');
@@ -63,7 +69,10 @@ export class Testbed {
     inNs(this.node2, 'ip', 'addr', 'add', `${this.node2IP}/24`, 'dev', `kp${this.id}l2`);
     inNs(this.node1, 'ip', 'link', 'set', `kp${this.id}l1`, 'up');
     inNs(this.node2, 'ip', 'link', 'set', `kp${this.id}l2`, 'up');
-    for (const [node, ns, other] of [[1, this.node1, this.node2IP], [2, this.node2, this.node1IP]] as const) {
+    for (const [node, ns, other] of [
+      [1, this.node1, this.node2IP],
+      [2, this.node2, this.node1IP],
+    ] as const) {
       inNs(ns, 'ip', 'link', 'add', 'cbr0', 'type', 'bridge');
       inNs(ns, 'ip', 'addr', 'add', `10.244.${node}.1/24`, 'dev', 'cbr0');
       inNs(ns, 'ip', 'link', 'set', 'cbr0', 'up');
@@ -134,11 +143,26 @@ export class Testbed {
   }
 
   destroy(): void {
-    for (const p of this.procs) { try { p.kill('SIGKILL'); } catch { /* gone */ } }
+    for (const p of this.procs) {
+      try {
+        p.kill('SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
     for (const ns of this.namespaces.reverse()) {
       // processes left in a namespace keep it alive: kill them first
-      try { const pids = run('ip', ['netns', 'pids', ns]).split('\n').filter(Boolean); if (pids.length) run('kill', ['-9', ...pids]); } catch { /* none */ }
-      try { run('ip', ['netns', 'del', ns]); } catch { /* already gone */ }
+      try {
+        const pids = run('ip', ['netns', 'pids', ns]).split('\n').filter(Boolean);
+        if (pids.length) run('kill', ['-9', ...pids]);
+      } catch {
+        /* none */
+      }
+      try {
+        run('ip', ['netns', 'del', ns]);
+      } catch {
+        /* already gone */
+      }
     }
     this.namespaces = [];
   }

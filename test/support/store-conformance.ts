@@ -97,10 +97,19 @@ export function storeConformance(test: TestFn, make: StoreFactory, label: string
     t.is((await store.get(`${p}y`, x2.modRevision))?.value, '1');
     t.is(await store.get(`${p}y`, yd.modRevision), undefined);
     const old = await store.list(p, { revision: y1.modRevision });
-    t.deepEqual(old.items.map((i) => [i.key, i.value]), [[`${p}x`, '1'], [`${p}y`, '1']]);
+    t.deepEqual(
+      old.items.map((i) => [i.key, i.value]),
+      [
+        [`${p}x`, '1'],
+        [`${p}y`, '1'],
+      ],
+    );
     t.is(old.revision, y1.modRevision);
     const now = await store.list(p);
-    t.deepEqual(now.items.map((i) => [i.key, i.value]), [[`${p}x`, '2']]);
+    t.deepEqual(
+      now.items.map((i) => [i.key, i.value]),
+      [[`${p}x`, '2']],
+    );
     t.true(now.revision >= yd.modRevision);
     const future = (await store.currentRevision()) + 1000;
     await t.throwsAsync(store.list(p, { revision: future }), { instanceOf: FutureRevisionError });
@@ -114,20 +123,32 @@ export function storeConformance(test: TestFn, make: StoreFactory, label: string
     await store.create(`${p.slice(0, -1)}0`, 'outside');
     await store.create(`${p.slice(0, -1)}x/a`, 'outside');
     const p1 = await store.list(p, { limit: 2 });
-    t.deepEqual(p1.items.map((i) => i.value), ['a', 'b']);
+    t.deepEqual(
+      p1.items.map((i) => i.value),
+      ['a', 'b'],
+    );
     t.true(p1.more);
     t.is(p1.remaining, 3);
     // a write after the first page does not show in later pages read at the first page's revision
     await store.create(`${p}bb`, 'late');
     const p2 = await store.list(p, { limit: 2, startAfter: p1.items[1].key, revision: p1.revision });
-    t.deepEqual(p2.items.map((i) => i.value), ['c', 'd']);
+    t.deepEqual(
+      p2.items.map((i) => i.value),
+      ['c', 'd'],
+    );
     t.is(p2.revision, p1.revision);
     const p3 = await store.list(p, { limit: 2, startAfter: p2.items[1].key, revision: p1.revision });
-    t.deepEqual(p3.items.map((i) => i.value), ['e']);
+    t.deepEqual(
+      p3.items.map((i) => i.value),
+      ['e'],
+    );
     t.false(p3.more);
     t.is(p3.remaining, 0);
     t.is(await store.count(p), 6);
-    t.deepEqual((await store.list(p)).items.map((i) => i.value), ['a', 'b', 'late', 'c', 'd', 'e']);
+    t.deepEqual(
+      (await store.list(p)).items.map((i) => i.value),
+      ['a', 'b', 'late', 'c', 'd', 'e'],
+    );
   });
 
   test(`${label}: watch replays history after a revision, then streams live events with previous values`, async (t) => {
@@ -165,8 +186,14 @@ export function storeConformance(test: TestFn, make: StoreFactory, label: string
     w.close();
     t.is(evs.length, n);
     const revs = evs.map((e) => e.revision);
-    t.deepEqual(revs, [...revs].sort((x, y) => x - y));
-    t.deepEqual(revs, writes.map((x) => x.modRevision).sort((x, y) => x - y));
+    t.deepEqual(
+      revs,
+      [...revs].sort((x, y) => x - y),
+    );
+    t.deepEqual(
+      revs,
+      writes.map((x) => x.modRevision).sort((x, y) => x - y),
+    );
   });
 
   test(`${label}: concurrent compare-and-swap on one key: exactly one writer wins`, async (t) => {
@@ -192,9 +219,15 @@ export function storeConformance(test: TestFn, make: StoreFactory, label: string
     t.is((await store.get(`${p}live`))?.value, '10');
     await t.throwsAsync(store.list(p, { revision: early }), { instanceOf: CompactedError });
     await t.throwsAsync(store.get(`${p}live`, early), { instanceOf: CompactedError });
-    await t.throwsAsync(firstOf(() => store.watch(p, early)), { instanceOf: CompactedError });
+    await t.throwsAsync(
+      firstOf(() => store.watch(p, early)),
+      { instanceOf: CompactedError },
+    );
     // the state at the compaction revision itself is still readable and watchable from
-    t.deepEqual((await store.list(p, { revision: gone.modRevision })).items.map((i) => i.key), [`${p}live`]);
+    t.deepEqual(
+      (await store.list(p, { revision: gone.modRevision })).items.map((i) => i.key),
+      [`${p}live`],
+    );
     const ev = await firstOf(() => store.watch(p, gone.modRevision));
     t.is(ev?.kv.key, `${p}late`);
     t.is(ev?.revision, late.modRevision);
@@ -212,12 +245,22 @@ export function storeConformance(test: TestFn, make: StoreFactory, label: string
     const late = await store.create(`${p}k99`, 'late');
     const all = await listing;
     const want = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', ...(all.revision >= late.modRevision ? ['late'] : [])];
-    t.deepEqual(all.items.map((i) => i.value), want);
+    t.deepEqual(
+      all.items.map((i) => i.value),
+      want,
+    );
     t.false(all.more);
     const again = await store.list(p, { revision: all.revision });
-    t.deepEqual(again.items.map((i) => i.value), want, 'the same snapshot read again');
+    t.deepEqual(
+      again.items.map((i) => i.value),
+      want,
+      'the same snapshot read again',
+    );
     const first = await store.list(p, { limit: 7 });
-    t.deepEqual(first.items.map((i) => i.value), ['0', '1', '2', '3', '4', '5', '6']);
+    t.deepEqual(
+      first.items.map((i) => i.value),
+      ['0', '1', '2', '3', '4', '5', '6'],
+    );
     t.true(first.more);
     t.is(first.remaining, 4);
   });

@@ -24,7 +24,11 @@ export function createNetns(prefix = 'hawser-t'): Netns {
   const name = `${prefix}-${randomBytes(4).toString('hex')}`;
   execFileSync('ip', ['netns', 'add', name]);
   const remove = () => {
-    try { execFileSync('ip', ['netns', 'del', name], { stdio: 'ignore' }); } catch { /* already gone */ }
+    try {
+      execFileSync('ip', ['netns', 'del', name], { stdio: 'ignore' });
+    } catch {
+      /* already gone */
+    }
   };
   try {
     execFileSync('ip', ['-n', name, 'link', 'set', 'lo', 'up']);
@@ -119,9 +123,20 @@ export async function startThrowawayContainerd(o: {
     throw e;
   }
   return {
-    dir, root, state, socket, logFile, configPath, netns, cgroupParent,
-    get pid() { return pid!; },
-    get client() { return client!; },
+    dir,
+    root,
+    state,
+    socket,
+    logFile,
+    configPath,
+    netns,
+    cgroupParent,
+    get pid() {
+      return pid!;
+    },
+    get client() {
+      return client!;
+    },
     stop,
     start,
     teardown,

@@ -2,7 +2,12 @@
 // the objects every request shares (Object.prototype and friends) and a check that reports, then
 // undoes, anything a request changed on them, so one failure does not spread to later cases.
 
-const GUARDED: [string, object][] = [['Object.prototype', Object.prototype], ['Object', Object], ['Array.prototype', Array.prototype], ['Function.prototype', Function.prototype]];
+const GUARDED: [string, object][] = [
+  ['Object.prototype', Object.prototype],
+  ['Object', Object],
+  ['Array.prototype', Array.prototype],
+  ['Function.prototype', Function.prototype],
+];
 const take = () => GUARDED.map(([, o]) => new Map(Reflect.ownKeys(o).map((k) => [k, Object.getOwnPropertyDescriptor(o, k)!])));
 let snapshot = take();
 

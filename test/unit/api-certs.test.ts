@@ -25,7 +25,12 @@ test('a self-signed CA: CA basic constraints, the asked key usages, no SANs, val
 });
 
 test('a self-signed serving certificate names its SANs (DNS and IP) and serverAuth', async (t) => {
-  const s = await selfSigned({ name: [{ CN: ['n1@1'] }], days: 365, keyUsages: x509.KeyUsageFlags.digitalSignature, servingSans: ['n1', '10.0.0.5', 'localhost'] });
+  const s = await selfSigned({
+    name: [{ CN: ['n1@1'] }],
+    days: 365,
+    keyUsages: x509.KeyUsageFlags.digitalSignature,
+    servingSans: ['n1', '10.0.0.5', 'localhost'],
+  });
   const c = new X509Certificate(s.certPem);
   t.deepEqual(certSANs(s.certPem), ['n1', '10.0.0.5', 'localhost']);
   t.deepEqual(c.keyUsage, ['1.3.6.1.5.5.7.3.1']);
@@ -46,5 +51,8 @@ function sources(p: string): string[] {
 }
 
 test('one self-signing path', (t) => {
-  t.deepEqual(sources('agents').filter((f) => /createSelfSigned\(/.test(readFileSync(f, 'utf8'))), ['agents/api/certs.ts']);
+  t.deepEqual(
+    sources('agents').filter((f) => /createSelfSigned\(/.test(readFileSync(f, 'utf8'))),
+    ['agents/api/certs.ts'],
+  );
 });

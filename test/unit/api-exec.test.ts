@@ -45,11 +45,23 @@ const ALLOWED = new Set([
   'agents/api/exec.ts',
   'agents/kubelet/cri/daemon.ts',
   'agents/kubelet/cri/gen-types.ts',
-  'agents/kubelet/cri/throwaway.ts', 'agents/kubelet/cri/snapshotter.ts', 'agents/kubelet/cri/teardown.ts',
+  'agents/kubelet/cri/throwaway.ts',
+  'agents/kubelet/cri/snapshotter.ts',
+  'agents/kubelet/cri/teardown.ts',
   'agents/kube-proxy/testbed.ts',
   'agents/control-plane/storage/etcd-server.ts',
 ]);
-const LONG_RUNNING = ['agents/api', 'agents/control-plane', 'agents/ingress', 'agents/kube-proxy', 'agents/kubelet', 'agents/netpol', 'agents/podnet', 'agents/cli/sd-notify.ts', 'agents/cli/agent.ts'];
+const LONG_RUNNING = [
+  'agents/api',
+  'agents/control-plane',
+  'agents/ingress',
+  'agents/kube-proxy',
+  'agents/kubelet',
+  'agents/netpol',
+  'agents/podnet',
+  'agents/cli/sd-notify.ts',
+  'agents/cli/agent.ts',
+];
 
 function sources(p: string): string[] {
   if (!statSync(p).isDirectory()) return [p];

@@ -7,7 +7,9 @@ import { ApiError } from '../../agents/api/errors.ts';
 import type { Query, WatchEvent } from '../../agents/api/client.ts';
 import { Informer, type ListWatch } from '../../agents/api/informer.ts';
 
-interface Obj { metadata: { name: string; namespace?: string; resourceVersion: string } }
+interface Obj {
+  metadata: { name: string; namespace?: string; resourceVersion: string };
+}
 const obj = (name: string, rv: string): Obj => ({ metadata: { name, namespace: 'ns', resourceVersion: rv } });
 type WatchScript = (emit: (e: WatchEvent<Obj>) => void) => Promise<void>;
 
@@ -43,16 +45,21 @@ function record(inf: Informer<Obj>) {
 }
 
 const until = async (cond: () => boolean, ms = 2000) => {
-  for (const end = Date.now() + ms; !cond() && Date.now() < end;) await new Promise((r) => setTimeout(r, 2));
+  for (const end = Date.now() + ms; !cond() && Date.now() < end; ) await new Promise((r) => setTimeout(r, 2));
 };
 
-test('lists, then watches from the list\'s resourceVersion; events reach the handlers and the cache in order', async (t) => {
-  const { lw, calls } = transport([[obj('a', '1'), obj('b', '2')]], [async (emit) => {
-    emit({ type: 'MODIFIED', object: obj('a', '3') });
-    emit({ type: 'BOOKMARK', object: obj('', '4') });
-    emit({ type: 'DELETED', object: obj('b', '5') });
-    emit({ type: 'ADDED', object: obj('c', '6') });
-  }]);
+test("lists, then watches from the list's resourceVersion; events reach the handlers and the cache in order", async (t) => {
+  const { lw, calls } = transport(
+    [[obj('a', '1'), obj('b', '2')]],
+    [
+      async (emit) => {
+        emit({ type: 'MODIFIED', object: obj('a', '3') });
+        emit({ type: 'BOOKMARK', object: obj('', '4') });
+        emit({ type: 'DELETED', object: obj('b', '5') });
+        emit({ type: 'ADDED', object: obj('c', '6') });
+      },
+    ],
+  );
   const inf = new Informer<Obj>(lw, '/api/v1/pods');
   const seen = record(inf);
   inf.start();
@@ -67,10 +74,19 @@ test('lists, then watches from the list\'s resourceVersion; events reach the han
 
 test('410 Gone relists at once: vanished objects are deleted, changed ones updated, then it watches from the new list', async (t) => {
   const sleeps: number[] = [];
-  const { lw, calls } = transport([[obj('a', '1'), obj('b', '2')], [obj('a', '9')]], [async (emit) => {
-    emit({ type: 'ERROR', object: { kind: 'Status', code: 410, reason: 'Expired', message: 'too old resource version' } as unknown as Obj });
-  }]);
-  const inf = new Informer<Obj>(lw, '/p', {}, undefined, { sleep: async (ms) => { sleeps.push(ms); } });
+  const { lw, calls } = transport(
+    [[obj('a', '1'), obj('b', '2')], [obj('a', '9')]],
+    [
+      async (emit) => {
+        emit({ type: 'ERROR', object: { kind: 'Status', code: 410, reason: 'Expired', message: 'too old resource version' } as unknown as Obj });
+      },
+    ],
+  );
+  const inf = new Informer<Obj>(lw, '/p', {}, undefined, {
+    sleep: async (ms) => {
+      sleeps.push(ms);
+    },
+  });
   const seen = record(inf);
   inf.start();
   t.teardown(() => inf.stop());
@@ -82,23 +98,49 @@ test('410 Gone relists at once: vanished objects are deleted, changed ones updat
 
 test('failures back off exponentially up to the cap; a network error rewatches, an API error relists; success resets', async (t) => {
   const sleeps: number[] = [];
-  const fail = (e: Error): WatchScript => async () => { throw e; };
+  const fail =
+    (e: Error): WatchScript =>
+    async () => {
+      throw e;
+    };
   const net = new Error('socket hang up');
-  const { lw, calls } = transport([[obj('a', '1')], [obj('a', '1')]], [
-    fail(net), fail(net), fail(net), fail(net), fail(new ApiError(500, 'InternalError', 'boom')), async () => undefined, fail(net),
-  ]);
-  const inf = new Informer<Obj>(lw, '/p', {}, undefined, { backoff: { baseMs: 1, maxMs: 8 }, sleep: async (ms) => { sleeps.push(ms); } });
+  const { lw, calls } = transport(
+    [[obj('a', '1')], [obj('a', '1')]],
+    [fail(net), fail(net), fail(net), fail(net), fail(new ApiError(500, 'InternalError', 'boom')), async () => undefined, fail(net)],
+  );
+  const inf = new Informer<Obj>(lw, '/p', {}, undefined, {
+    backoff: { baseMs: 1, maxMs: 8 },
+    sleep: async (ms) => {
+      sleeps.push(ms);
+    },
+  });
   inf.start();
   t.teardown(() => inf.stop());
   await until(() => calls.length >= 10);
   t.deepEqual(sleeps, [2, 4, 8, 8, 8, 2], 'doubling, capped at 8, back to the base after a watch that ended cleanly');
-  t.deepEqual(calls, ['list /p', 'watch rv=101', 'watch rv=101', 'watch rv=101', 'watch rv=101', 'watch rv=101', 'list /p', 'watch rv=102', 'watch rv=102', 'watch rv=102']);
+  t.deepEqual(calls, [
+    'list /p',
+    'watch rv=101',
+    'watch rv=101',
+    'watch rv=101',
+    'watch rv=101',
+    'watch rv=101',
+    'list /p',
+    'watch rv=102',
+    'watch rv=102',
+    'watch rv=102',
+  ]);
 });
 
 test('a list failure is retried with back-off until it succeeds; the informer is synced only then', async (t) => {
   const sleeps: number[] = [];
   const { lw } = transport([new Error('connection refused'), new ApiError(503, 'ServiceUnavailable', 'starting'), [obj('a', '1')]], []);
-  const inf = new Informer<Obj>(lw, '/p', {}, undefined, { backoff: { baseMs: 1, maxMs: 100 }, sleep: async (ms) => { sleeps.push(ms); } });
+  const inf = new Informer<Obj>(lw, '/p', {}, undefined, {
+    backoff: { baseMs: 1, maxMs: 100 },
+    sleep: async (ms) => {
+      sleeps.push(ms);
+    },
+  });
   inf.start();
   t.teardown(() => inf.stop());
   await inf.waitForSync();
@@ -123,7 +165,11 @@ test('resync hands every cached object to update(o, o) each period; stop ends it
 test('a handler that throws does not stop the others or the informer', async (t) => {
   const { lw } = transport([[obj('a', '1')]], []);
   const inf = new Informer<Obj>(lw, '/p');
-  inf.on({ add: () => { throw new Error('handler bug'); } });
+  inf.on({
+    add: () => {
+      throw new Error('handler bug');
+    },
+  });
   const seen = record(inf);
   inf.start();
   t.teardown(() => inf.stop());

@@ -4,7 +4,18 @@ import test from 'ava';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  cidrContains, cidrsOverlap, formatCIDR, nthIP, nthSubnet, overlaps, parseCIDR, parseCIDROrIP, parseIP, size, subnetCount, subnetIndex,
+  cidrContains,
+  cidrsOverlap,
+  formatCIDR,
+  nthIP,
+  nthSubnet,
+  overlaps,
+  parseCIDR,
+  parseCIDROrIP,
+  parseIP,
+  size,
+  subnetCount,
+  subnetIndex,
 } from '../../agents/api/ip.ts';
 
 const c = (s: string) => parseCIDR(s)!;
@@ -42,12 +53,18 @@ test('string helpers: a bare address is its host route, unparseable text matches
   t.deepEqual(parseCIDROrIP('10.1.2.3'), c('10.1.2.3/32'));
   t.deepEqual(parseCIDROrIP('fd00::1'), c('fd00::1/128'));
   const cases: [typeof cidrContains, string, string, boolean][] = [
-    [cidrContains, '10.0.0.0/8', '10.255.1.2', true], [cidrContains, '10.0.0.0/8', '11.0.0.1', false],
-    [cidrContains, '0.0.0.0/0', '1.2.3.4', true], [cidrContains, '1.2.3.4', '1.2.3.4', true],
-    [cidrContains, '192.168.0.0/25', '192.168.0.200', false], [cidrContains, 'fd00::/64', 'fd00::5', true],
-    [cidrContains, '10.0.0.0/8', 'fd00::5', false], [cidrContains, 'default', '10.0.0.1', false],
-    [cidrsOverlap, '10.244.0.0/16', '10.244.3.0/24', true], [cidrsOverlap, '10.244.3.7', '10.244.3.0/24', true],
-    [cidrsOverlap, 'default', '10.0.0.0/8', false], [cidrsOverlap, '10.77.0.0/24', '10.78.0.0/24', false],
+    [cidrContains, '10.0.0.0/8', '10.255.1.2', true],
+    [cidrContains, '10.0.0.0/8', '11.0.0.1', false],
+    [cidrContains, '0.0.0.0/0', '1.2.3.4', true],
+    [cidrContains, '1.2.3.4', '1.2.3.4', true],
+    [cidrContains, '192.168.0.0/25', '192.168.0.200', false],
+    [cidrContains, 'fd00::/64', 'fd00::5', true],
+    [cidrContains, '10.0.0.0/8', 'fd00::5', false],
+    [cidrContains, 'default', '10.0.0.1', false],
+    [cidrsOverlap, '10.244.0.0/16', '10.244.3.0/24', true],
+    [cidrsOverlap, '10.244.3.7', '10.244.3.0/24', true],
+    [cidrsOverlap, 'default', '10.0.0.0/8', false],
+    [cidrsOverlap, '10.77.0.0/24', '10.78.0.0/24', false],
   ];
   for (const [f, a, b, want] of cases) t.is(f(a, b), want, `${f.name}(${a}, ${b})`);
 });
@@ -60,11 +77,14 @@ test('parsing is as strict as Go: leading zeros, zones and bad prefixes refused;
 
 function sources(p: string): string[] {
   if (!statSync(p).isDirectory()) return p.endsWith('.ts') ? [p] : [];
-  return readdirSync(p).filter((n) => n !== 'node_modules').flatMap((n) => sources(join(p, n)));
+  return readdirSync(p)
+    .filter((n) => n !== 'node_modules')
+    .flatMap((n) => sources(join(p, n)));
 }
 
 test('one IP/CIDR parser: no other source parses addresses by hand', (t) => {
-  const others = ['agents', 'cni-plugins'].flatMap(sources).filter((f) => f !== 'agents/api/ip.ts'
-    && /function (parseCIDR|parseIP|cidrContains|overlaps)\b|split\('\.'\)\.reduce/.test(readFileSync(f, 'utf8')));
+  const others = ['agents', 'cni-plugins']
+    .flatMap(sources)
+    .filter((f) => f !== 'agents/api/ip.ts' && /function (parseCIDR|parseIP|cidrContains|overlaps)\b|split\('\.'\)\.reduce/.test(readFileSync(f, 'utf8')));
   t.deepEqual(others, []);
 });

@@ -11,7 +11,9 @@ test('a key added many times before a worker takes it is handled once', async (t
   t.teardown(() => q.stop());
   const seen: string[] = [];
   for (const k of ['a', 'b', 'a', 'a', 'b']) q.add(k);
-  q.run(2, async (k) => { seen.push(k); });
+  q.run(2, async (k) => {
+    seen.push(k);
+  });
   await tick(20);
   t.deepEqual(seen.sort(), ['a', 'b']);
 });
@@ -23,9 +25,13 @@ test('a key added while it is handled is handled again afterwards, never by two 
   let maxInFlight = 0;
   let runs = 0;
   q.run(4, async () => {
-    inFlight++; runs++;
+    inFlight++;
+    runs++;
     maxInFlight = Math.max(maxInFlight, inFlight);
-    if (runs === 1) { q.add('k'); q.add('k'); }
+    if (runs === 1) {
+      q.add('k');
+      q.add('k');
+    }
     await tick(10);
     inFlight--;
   });
@@ -40,11 +46,15 @@ test('a failing key is requeued after growing delays and forgotten once it succe
   t.teardown(() => q.stop());
   const at: number[] = [];
   const errors: string[] = [];
-  q.run(1, async (k) => {
-    at.push(Date.now());
-    if (at.length < 3) throw new Error(`fail ${at.length}`);
-    t.is(k, 'k');
-  }, (_k, err) => errors.push(String(err)));
+  q.run(
+    1,
+    async (k) => {
+      at.push(Date.now());
+      if (at.length < 3) throw new Error(`fail ${at.length}`);
+      t.is(k, 'k');
+    },
+    (_k, err) => errors.push(String(err)),
+  );
   q.add('k');
   for (let i = 0; i < 200 && at.length < 3; i++) await tick(10);
   t.is(at.length, 3);
@@ -58,7 +68,10 @@ test('a failing key is requeued after growing delays and forgotten once it succe
 test('stop ends the workers and drops pending retries', async (t) => {
   const q = new WorkQueue();
   let runs = 0;
-  q.run(1, async () => { runs++; throw new Error('x'); });
+  q.run(1, async () => {
+    runs++;
+    throw new Error('x');
+  });
   q.add('k');
   await tick(20);
   q.stop();

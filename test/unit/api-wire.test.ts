@@ -17,9 +17,15 @@ test('node conditions keep a held transition time and stamp the heartbeat', (t) 
   const h = { runtimeReady: true, networkReady: true, message: '' };
   const first = conditions(h, '2026-01-01T00:00:00Z');
   const next = conditions(h, '2026-01-01T00:00:10Z', first);
-  t.like(next.find((c) => c.type === 'Ready'), { status: 'True', lastTransitionTime: '2026-01-01T00:00:00Z', lastHeartbeatTime: '2026-01-01T00:00:10Z' });
+  t.like(
+    next.find((c) => c.type === 'Ready'),
+    { status: 'True', lastTransitionTime: '2026-01-01T00:00:00Z', lastHeartbeatTime: '2026-01-01T00:00:10Z' },
+  );
   const down = conditions({ ...h, networkReady: false, message: 'no CNI' }, '2026-01-01T00:00:20Z', next);
-  t.like(down.find((c) => c.type === 'Ready'), { status: 'False', lastTransitionTime: '2026-01-01T00:00:20Z' });
+  t.like(
+    down.find((c) => c.type === 'Ready'),
+    { status: 'False', lastTransitionTime: '2026-01-01T00:00:20Z' },
+  );
 });
 
 function sources(p: string): string[] {
@@ -28,5 +34,8 @@ function sources(p: string): string[] {
 }
 
 test('no `as never` cast in the agents or the CNI plugins', (t) => {
-  t.deepEqual(['agents', 'cni-plugins'].flatMap(sources).filter((f) => /\bas never\b/.test(readFileSync(f, 'utf8'))), []);
+  t.deepEqual(
+    ['agents', 'cni-plugins'].flatMap(sources).filter((f) => /\bas never\b/.test(readFileSync(f, 'utf8'))),
+    [],
+  );
 });

@@ -18,14 +18,17 @@ const deployment = (replicas: number, image: string, extra: Record<string, unkno
 });
 
 test('field paths: struct fields, map keys, keyed list elements, sets; server fields left out', (t) => {
-  const m = fieldMapOf({ ...deployment(2, 'a'), metadata: { name: 'web', uid: 'u', resourceVersion: '1', labels: { app: 'web' }, finalizers: ['x'] } }, 'V1Deployment');
+  const m = fieldMapOf(
+    { ...deployment(2, 'a'), metadata: { name: 'web', uid: 'u', resourceVersion: '1', labels: { app: 'web' }, finalizers: ['x'] } },
+    'V1Deployment',
+  );
   const keys = [...m.keys()];
   t.true(keys.includes(pathKey(['f:spec', 'f:replicas'])));
   t.is(m.get(pathKey(['f:spec', 'f:replicas'])), '2');
   t.is(m.get(pathKey(['f:metadata', 'f:labels'])), null, 'a map is a member itself');
   t.true(keys.includes(pathKey(['f:spec', 'f:template', 'f:spec', 'f:containers', 'k:{"name":"c"}', 'f:image'])));
   t.true(keys.includes(pathKey(['f:metadata', 'f:finalizers', 'v:"x"'])));
-  t.false(keys.some((k) => k.includes('f:uid') || k.includes('f:resourceVersion') || k.includes('f:name"]') && k.includes('f:metadata')));
+  t.false(keys.some((k) => k.includes('f:uid') || k.includes('f:resourceVersion') || (k.includes('f:name"]') && k.includes('f:metadata'))));
   t.false(keys.some((k) => k.includes('apiVersion') || k.includes('"f:kind"')));
 });
 
@@ -41,7 +44,13 @@ test('updates: the writer takes over what it changed; removed fields leave every
   const created = deployment(1, 'a');
   created.metadata.managedFields = trackUpdate(undefined, created, 'V1Deployment', w('kubectl-create'));
   t.is(created.metadata.managedFields.length, 1);
-  t.like(created.metadata.managedFields[0], { manager: 'kubectl-create', operation: 'Update', apiVersion: 'apps/v1', fieldsType: 'FieldsV1', time: '2025-01-01T00:00:00Z' });
+  t.like(created.metadata.managedFields[0], {
+    manager: 'kubectl-create',
+    operation: 'Update',
+    apiVersion: 'apps/v1',
+    fieldsType: 'FieldsV1',
+    time: '2025-01-01T00:00:00Z',
+  });
   const scaled = structuredClone(created);
   scaled.spec.replicas = 3;
   delete scaled.metadata.labels;
@@ -56,24 +65,42 @@ test('updates: the writer takes over what it changed; removed fields leave every
   t.deepEqual(again, scaled.metadata.managedFields);
 });
 
-test('apply: conflicts with another manager\'s differing value, unless forced; equal values are shared', (t) => {
+test("apply: conflicts with another manager's differing value, unless forced; equal values are shared", (t) => {
   const first = applyConfig(undefined, deployment(2, 'a'), 'V1Deployment', { ...w('ci'), force: false });
   t.deepEqual(first.conflicts, []);
   const live = structuredClone(first.obj);
   live.spec.replicas = 5;
   live.metadata.managedFields = trackUpdate(first.obj, live, 'V1Deployment', w('hpa'));
   const clash = applyConfig(live, deployment(2, 'b'), 'V1Deployment', { ...w('ci'), force: false });
-  t.deepEqual(clash.conflicts.map((c) => [c.manager, renderPath(c.path)]), [['hpa', '.spec.replicas']]);
+  t.deepEqual(
+    clash.conflicts.map((c) => [c.manager, renderPath(c.path)]),
+    [['hpa', '.spec.replicas']],
+  );
   const shared = applyConfig(live, deployment(5, 'b'), 'V1Deployment', { ...w('ci'), force: false });
   t.deepEqual(shared.conflicts, []);
   t.is(shared.obj.spec.template.spec.containers[0].image, 'b');
   const forced = applyConfig(live, deployment(2, 'b'), 'V1Deployment', { ...w('ci'), force: true });
   t.is(forced.obj.spec.replicas, 2);
-  t.deepEqual((forced.obj.metadata.managedFields as any[]).map((e) => e.manager), ['ci'], 'hpa lost its only field');
+  t.deepEqual(
+    (forced.obj.metadata.managedFields as any[]).map((e) => e.manager),
+    ['ci'],
+    'hpa lost its only field',
+  );
 });
 
 test('apply: fields the applier stops setting are removed unless another manager owns them', (t) => {
-  const v1 = applyConfig(undefined, deployment(1, 'a', { args: ['x'], env: [{ name: 'A', value: '1' }, { name: 'B', value: '2' }] }), 'V1Deployment', { ...w('ci'), force: false }).obj;
+  const v1 = applyConfig(
+    undefined,
+    deployment(1, 'a', {
+      args: ['x'],
+      env: [
+        { name: 'A', value: '1' },
+        { name: 'B', value: '2' },
+      ],
+    }),
+    'V1Deployment',
+    { ...w('ci'), force: false },
+  ).obj;
   const other = structuredClone(v1);
   other.metadata.annotations = { note: 'kept' };
   other.metadata.managedFields = trackUpdate(v1, other, 'V1Deployment', w('kubectl-annotate'));

@@ -11,7 +11,14 @@ const q = (s = '') => new URLSearchParams(s);
 
 test('request attributes follow the URL, and a single-object list names its object', (t) => {
   const u = user('u');
-  t.like(attributesFor('PATCH', '/api/v1/nodes/n1/status', q(), u), { verb: 'patch', resource: 'nodes', subresource: 'status', name: 'n1', namespace: '', resourceRequest: true });
+  t.like(attributesFor('PATCH', '/api/v1/nodes/n1/status', q(), u), {
+    verb: 'patch',
+    resource: 'nodes',
+    subresource: 'status',
+    name: 'n1',
+    namespace: '',
+    resourceRequest: true,
+  });
   t.like(attributesFor('GET', '/api/v1/namespaces/d/secrets', q('fieldSelector=metadata.name%3Ds1&watch=1'), u), { verb: 'watch', name: 's1', namespace: 'd' });
   t.like(attributesFor('GET', '/api/v1/pods', q('fieldSelector=spec.nodeName%3Dn1'), u), { verb: 'list', nodeNameSelector: 'n1', name: '' });
   t.like(attributesFor('GET', '/apis/apps/v1', q(), u), { verb: 'get', resourceRequest: false, path: '/apis/apps/v1' });
@@ -25,7 +32,10 @@ test('403 messages read as upstream writes them', (t) => {
   const a = attributesFor('GET', '/api/v1/namespaces/default/secrets/s', q(), user('system:node:n1', 'system:nodes'));
   const e = forbiddenError(a, "no relationship found between node 'n1' and this object");
   t.is(e.code, 403);
-  t.is(e.message, `secrets "s" is forbidden: User "system:node:n1" cannot get resource "secrets" in API group "" in the namespace "default": no relationship found between node 'n1' and this object`);
+  t.is(
+    e.message,
+    `secrets "s" is forbidden: User "system:node:n1" cannot get resource "secrets" in API group "" in the namespace "default": no relationship found between node 'n1' and this object`,
+  );
   t.deepEqual(e.toStatus().details, { name: 's', group: undefined, kind: 'secrets' });
   const l = forbiddenError(attributesFor('GET', '/apis/apps/v1/deployments', q(), user('alice')));
   t.is(l.message, 'deployments.apps is forbidden: User "alice" cannot list resource "deployments" in API group "apps" at the cluster scope');
@@ -68,11 +78,17 @@ test('NodeRestriction on create bodies', (t) => {
   const at = (p: string) => attributesFor('POST', p, q(), u);
   t.is(nodeAdmission(at('/api/v1/nodes'), { metadata: { name: 'n1' } }), undefined);
   t.regex(nodeAdmission(at('/api/v1/nodes'), { metadata: { name: 'n2' } })!.message, /^nodes "n2" is forbidden: node "n1" is not allowed to modify node "n2"$/);
-  t.regex(nodeAdmission(at('/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases'), { metadata: { name: 'n2' } })!.message, /can only access node lease/);
+  t.regex(
+    nodeAdmission(at('/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases'), { metadata: { name: 'n2' } })!.message,
+    /can only access node lease/,
+  );
   const mirror = { metadata: { name: 'm', annotations: { 'kubernetes.io/config.mirror': 'x' } }, spec: { nodeName: 'n1', containers: [{ name: 'c' }] } };
   t.is(nodeAdmission(at('/api/v1/namespaces/d/pods'), mirror), undefined);
   t.regex(nodeAdmission(at('/api/v1/namespaces/d/pods'), { ...mirror, metadata: { name: 'm' } })!.message, /can only create mirror pods/);
-  t.regex(nodeAdmission(at('/api/v1/namespaces/d/pods'), { ...mirror, spec: { ...mirror.spec, volumes: [{ name: 'v', secret: { secretName: 's' } }] } })!.message, /can not create pods that reference secrets/);
+  t.regex(
+    nodeAdmission(at('/api/v1/namespaces/d/pods'), { ...mirror, spec: { ...mirror.spec, volumes: [{ name: 'v', secret: { secretName: 's' } }] } })!.message,
+    /can not create pods that reference secrets/,
+  );
   // only kubelets are restricted
   t.is(nodeAdmission(attributesFor('POST', '/api/v1/namespaces/d/pods', q(), user('admin', 'system:masters')), {}), undefined);
 });
@@ -83,7 +99,12 @@ test('podReferences finds every secret, configmap, service account and claim a p
     spec: {
       serviceAccountName: 'sa',
       imagePullSecrets: [{ name: 'pull' }],
-      containers: [{ env: [{ valueFrom: { secretKeyRef: { name: 'env-s' } } }, { valueFrom: { configMapKeyRef: { name: 'env-c' } } }], envFrom: [{ secretRef: { name: 'from-s' } }] }],
+      containers: [
+        {
+          env: [{ valueFrom: { secretKeyRef: { name: 'env-s' } } }, { valueFrom: { configMapKeyRef: { name: 'env-c' } } }],
+          envFrom: [{ secretRef: { name: 'from-s' } }],
+        },
+      ],
       initContainers: [{ envFrom: [{ configMapRef: { name: 'init-c' } }] }],
       volumes: [
         { name: 'a', secret: { secretName: 'vol-s' } },
@@ -94,11 +115,22 @@ test('podReferences finds every secret, configmap, service account and claim a p
         { name: 'f', csi: { nodePublishSecretRef: { name: 'csi-s' } } },
       ],
     },
-  }).map((r) => `${r.kind}/${r.name}`).sort();
+  })
+    .map((r) => `${r.kind}/${r.name}`)
+    .sort();
   t.deepEqual(refs, [
-    'configmaps/env-c', 'configmaps/init-c', 'configmaps/proj-c', 'configmaps/vol-c',
-    'persistentvolumeclaims/claim', 'persistentvolumeclaims/p-e',
-    'secrets/csi-s', 'secrets/env-s', 'secrets/from-s', 'secrets/proj-s', 'secrets/pull', 'secrets/vol-s',
+    'configmaps/env-c',
+    'configmaps/init-c',
+    'configmaps/proj-c',
+    'configmaps/vol-c',
+    'persistentvolumeclaims/claim',
+    'persistentvolumeclaims/p-e',
+    'secrets/csi-s',
+    'secrets/env-s',
+    'secrets/from-s',
+    'secrets/proj-s',
+    'secrets/pull',
+    'secrets/vol-s',
     'serviceaccounts/sa',
   ]);
 });

@@ -12,7 +12,13 @@ import { SqliteStore } from '../../agents/control-plane/storage/sqlite.ts';
 async function setup(t: ExecutionContext) {
   const dir = mkdtempSync(join(tmpdir(), 'hawser-api-'));
   const store = new SqliteStore(join(dir, 'state.db'));
-  const handler = new ApiHandler({ store, registry: new Registry(), serverAddress: '127.0.0.1:6443', serviceCIDR: '10.96.0.0/12', watch: { bookmarkIntervalMs: 100 } });
+  const handler = new ApiHandler({
+    store,
+    registry: new Registry(),
+    serverAddress: '127.0.0.1:6443',
+    serviceCIDR: '10.96.0.0/12',
+    watch: { bookmarkIntervalMs: 100 },
+  });
   const c = new LoopbackClient(handler, { name: 'admin', groups: ['system:masters'] });
   await c.create('/api/v1/namespaces', { metadata: { name: 'default' } });
   t.teardown(async () => {
@@ -94,7 +100,8 @@ test('status subresource: main writes keep status, status writes keep spec', asy
 test('binding assigns once and sets PodScheduled', async (t) => {
   const { c } = await setup(t);
   await c.create(PODS, podBody('a'));
-  const bind = (node: string) => c.create(`${PODS}/a/binding`, { apiVersion: 'v1', kind: 'Binding', metadata: { name: 'a' }, target: { kind: 'Node', name: node } });
+  const bind = (node: string) =>
+    c.create(`${PODS}/a/binding`, { apiVersion: 'v1', kind: 'Binding', metadata: { name: 'a' }, target: { kind: 'Node', name: node } });
   await bind('n1');
   const p = await c.get(`${PODS}/a`);
   t.is(p.spec.nodeName, 'n1');
@@ -141,7 +148,10 @@ test('list with selectors and pagination', async (t) => {
   const { c } = await setup(t);
   for (let i = 0; i < 7; i++) await c.create(PODS, podBody(`p${i}`, { metadata: { name: `p${i}`, labels: { app: i % 2 ? 'odd' : 'even' } } }));
   t.is((await c.list(PODS, { labelSelector: 'app=odd' })).items.length, 3);
-  t.deepEqual((await c.list(PODS, { fieldSelector: 'metadata.name=p3' })).items.map((p) => p.metadata.name), ['p3']);
+  t.deepEqual(
+    (await c.list(PODS, { fieldSelector: 'metadata.name=p3' })).items.map((p) => p.metadata.name),
+    ['p3'],
+  );
   const names: string[] = [];
   let cont: string | undefined;
   let pages = 0;
@@ -186,9 +196,16 @@ test('watch: from a resourceVersion, with selectors turning into ADDED/DELETED',
   await c.patch(`${PODS}/w`, { metadata: { labels: { app: 'web' } } }); // matches again: ADDED
   await c.delete(`${PODS}/w`); // DELETED
   const evs = await pending;
-  t.deepEqual(evs.map((e) => e.type), ['MODIFIED', 'DELETED', 'ADDED', 'DELETED']);
+  t.deepEqual(
+    evs.map((e) => e.type),
+    ['MODIFIED', 'DELETED', 'ADDED', 'DELETED'],
+  );
   const rvs = evs.map((e) => Number(e.object.metadata.resourceVersion));
-  t.deepEqual([...rvs].sort((a, b) => a - b), rvs, 'resourceVersions increase');
+  t.deepEqual(
+    [...rvs].sort((a, b) => a - b),
+    rvs,
+    'resourceVersions increase',
+  );
 });
 
 test('watch: initial events with sendInitialEvents end in an annotated BOOKMARK', async (t) => {
@@ -198,7 +215,10 @@ test('watch: initial events with sendInitialEvents end in an annotated BOOKMARK'
   const ac = new AbortController();
   t.teardown(() => ac.abort());
   const evs = await collect(c.watch(PODS, { sendInitialEvents: 'true', allowWatchBookmarks: 'true', resourceVersionMatch: 'NotOlderThan' }, ac.signal), 3);
-  t.deepEqual(evs.map((e) => e.type), ['ADDED', 'ADDED', 'BOOKMARK']);
+  t.deepEqual(
+    evs.map((e) => e.type),
+    ['ADDED', 'ADDED', 'BOOKMARK'],
+  );
   t.is(evs[2].object.metadata.annotations?.['k8s.io/initial-events-end'], 'true');
 });
 

@@ -28,12 +28,26 @@ test('quantities print canonically and quota refusals read as upstream', (t) => 
   t.is(canonicalQuantity('0.5'), '500m');
   t.is(canonicalQuantity('abc'), 'abc');
   const pod = { metadata: {}, spec: { containers: [{ resources: { requests: { cpu: '250m' }, limits: { memory: '64Mi' } } }] } };
-  t.deepEqual(podUsage(pod), { pods: 1, 'count/pods': 1, 'requests.cpu': 0.25, cpu: 0.25, 'requests.memory': 64 * 2 ** 20, memory: 64 * 2 ** 20, 'limits.memory': 64 * 2 ** 20 });
-  t.deepEqual(usedFor({ pods: '2', 'requests.memory': '1Gi', services: '1' }, { pods: 1, 'requests.memory': 2 ** 27 }), { pods: '1', 'requests.memory': '128Mi', services: '0' });
+  t.deepEqual(podUsage(pod), {
+    pods: 1,
+    'count/pods': 1,
+    'requests.cpu': 0.25,
+    cpu: 0.25,
+    'requests.memory': 64 * 2 ** 20,
+    memory: 64 * 2 ** 20,
+    'limits.memory': 64 * 2 ** 20,
+  });
+  t.deepEqual(usedFor({ pods: '2', 'requests.memory': '1Gi', services: '1' }, { pods: 1, 'requests.memory': 2 ** 27 }), {
+    pods: '1',
+    'requests.memory': '128Mi',
+    services: '0',
+  });
   const quota = { metadata: { name: 'q' }, spec: { hard: { pods: '2', 'requests.cpu': '1' } } };
   t.is(exceeded(quota, { pods: 1 }, { pods: 1 }), undefined);
-  t.is(exceeded(quota, { pods: 2, 'requests.cpu': 0.5 }, { pods: 1, 'requests.cpu': 0.75 }),
-    'exceeded quota: q, requested: pods=1,requests.cpu=750m, used: pods=2,requests.cpu=500m, limited: pods=2,requests.cpu=1');
+  t.is(
+    exceeded(quota, { pods: 2, 'requests.cpu': 0.5 }, { pods: 1, 'requests.cpu': 0.75 }),
+    'exceeded quota: q, requested: pods=1,requests.cpu=750m, used: pods=2,requests.cpu=500m, limited: pods=2,requests.cpu=1',
+  );
 });
 
 test('the v2 document converts refs, allOf wrappers and int-or-string, and keeps the kinds', (t) => {
@@ -54,8 +68,14 @@ test('the v2 document converts refs, allOf wrappers and int-or-string, and keeps
 });
 
 test('a pod update that re-sends its tolerations with keys reordered is not a change', (t) => {
-  const old = { metadata: {}, spec: { containers: [{ name: 'c', image: 'i' }], tolerations: [{ key: 'k', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 }] } };
-  const same = { metadata: {}, spec: { containers: [{ name: 'c', image: 'i' }], tolerations: [{ tolerationSeconds: 300, effect: 'NoExecute', key: 'k', operator: 'Exists' }] } };
+  const old = {
+    metadata: {},
+    spec: { containers: [{ name: 'c', image: 'i' }], tolerations: [{ key: 'k', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 }] },
+  };
+  const same = {
+    metadata: {},
+    spec: { containers: [{ name: 'c', image: 'i' }], tolerations: [{ tolerationSeconds: 300, effect: 'NoExecute', key: 'k', operator: 'Exists' }] },
+  };
   t.deepEqual(validatePodUpdate(same, old), []);
   const changed = structuredClone(same);
   changed.spec.tolerations[0].key = 'other';
@@ -76,7 +96,8 @@ test('a compute quota needs each container to state what it tracks', (t) => {
 });
 
 test('aggregated discovery is chosen only when asked for before plain JSON', (t) => {
-  const kubectl = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json';
+  const kubectl =
+    'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json';
   t.is(aggregatedVersion(kubectl), 'v2');
   t.is(aggregatedVersion('application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList'), 'v2beta1');
   t.is(aggregatedVersion('application/json, application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList'), undefined);
@@ -122,16 +143,46 @@ test('the kubelet server takes a 20 kB request line (exec commands travel in its
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const ca = await loadOrCreateCA(join(dir, 'ca'));
   const none = async () => [];
-  const cri = { listPodSandbox: none, listContainers: none, containerStatus: async () => { throw new Error('none'); }, exec: async () => '', attach: async () => '', portForward: async () => '' };
+  const cri = {
+    listPodSandbox: none,
+    listContainers: none,
+    containerStatus: async () => {
+      throw new Error('none');
+    },
+    exec: async () => '',
+    attach: async () => '',
+    portForward: async () => '',
+  };
   const server = await startKubeletServer({
-    bindAddress: '127.0.0.1', port: 0, tlsDir: join(dir, 'tls'), clientCA: Buffer.from(ca.certPem),
-    nodeName: 'node-1', nodeIP: '127.0.0.1', cri: cri as never, podLogDir: join(dir, 'pods'), pods: () => [],
+    bindAddress: '127.0.0.1',
+    port: 0,
+    tlsDir: join(dir, 'tls'),
+    clientCA: Buffer.from(ca.certPem),
+    nodeName: 'node-1',
+    nodeIP: '127.0.0.1',
+    cri: cri as never,
+    podLogDir: join(dir, 'pods'),
+    pods: () => [],
   });
   t.teardown(() => server.close());
   const admin = await issueCert(ca, { cn: 'admin', orgs: ['system:masters'], usage: 'client' });
   const status = await new Promise<number>((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: server.port, path: `/healthz?pad=${'c'.repeat(20_000)}`, ca: readFileSync(server.servingCertFile, 'utf8'),
-      servername: 'node-1', cert: admin.certPem, key: admin.keyPem, timeout: 10_000 }, (res) => { res.resume(); resolve(res.statusCode!); });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port: server.port,
+        path: `/healthz?pad=${'c'.repeat(20_000)}`,
+        ca: readFileSync(server.servingCertFile, 'utf8'),
+        servername: 'node-1',
+        cert: admin.certPem,
+        key: admin.keyPem,
+        timeout: 10_000,
+      },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode!);
+      },
+    );
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', reject);
     req.end();

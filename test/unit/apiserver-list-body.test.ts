@@ -30,7 +30,11 @@ test('arrayPieces joins to the JSON array whatever the piece size', (t) => {
     const texts = Array.from({ length: n }, (_, i) => JSON.stringify({ i, s: 'x'.repeat(i % 5) }));
     for (const size of [1, 10, 1000]) {
       const pieces = [...arrayPieces(texts, size)];
-      t.deepEqual(JSON.parse(pieces.join('')), texts.map((x) => JSON.parse(x)), `n=${n} size=${size}`);
+      t.deepEqual(
+        JSON.parse(pieces.join('')),
+        texts.map((x) => JSON.parse(x)),
+        `n=${n} size=${size}`,
+      );
       if (n > 2 && size === 1) t.true(pieces.length >= n);
     }
   }
@@ -59,13 +63,20 @@ test('bodyPieces cuts long plain lists and leaves other bodies whole', (t) => {
 
 test('a raw list through the store equals the decoded list, page by page', async (t) => {
   const { c, handler } = await sqliteApi(t, { pageSize: 3 });
-  for (let i = 0; i < 8; i++) await c.create('/api/v1/namespaces/default/pods', { metadata: { name: `p${i}`, labels: { i: String(i) } }, spec: { containers: [{ name: 'c', image: 'x' }] } });
+  for (let i = 0; i < 8; i++)
+    await c.create('/api/v1/namespaces/default/pods', {
+      metadata: { name: `p${i}`, labels: { i: String(i) } },
+      spec: { containers: [{ name: 'c', image: 'x' }] },
+    });
   const rs = handler.storeFor('pods');
   const whole = await rs.list('default');
   const raw = await rs.list('default', {}, { raw: true });
   t.truthy(raw.stored?.texts);
   t.is(raw.resourceVersion, whole.resourceVersion);
-  t.deepEqual(raw.stored!.texts!.map((x) => JSON.parse(x)), whole.items);
+  t.deepEqual(
+    raw.stored!.texts!.map((x) => JSON.parse(x)),
+    whole.items,
+  );
   // pages: the same continue tokens and items
   let cont: string | undefined;
   const names: string[] = [];
@@ -82,7 +93,10 @@ test('a raw list through the store equals the decoded list, page by page', async
   // selectors need the objects: no texts then
   const sel = await rs.list('default', { labels: [{ key: 'i', op: 'in', values: ['3'] }] }, { raw: true });
   t.is(sel.stored, undefined);
-  t.deepEqual(sel.items.map((o) => o.metadata.name), ['p3']);
+  t.deepEqual(
+    sel.items.map((o) => o.metadata.name),
+    ['p3'],
+  );
   // and through the handler, what an in-process client reads is the plain list
   const l = await c.list('/api/v1/namespaces/default/pods');
   t.deepEqual(l.items, whole.items);

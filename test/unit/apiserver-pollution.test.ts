@@ -16,7 +16,14 @@ import { listPatchMeta } from '../../agents/control-plane/apiserver/patch/meta.t
 import { type Json, mergePatch } from '../../agents/control-plane/apiserver/patch/merge.ts';
 import { strategicMergePatch } from '../../agents/control-plane/apiserver/patch/strategic.ts';
 import { conform } from '../../agents/control-plane/apiserver/schema.ts';
-import { fromLabelSelector, matchFields, matchLabels, parseFieldSelector, parseLabelSelector, SelectorError } from '../../agents/control-plane/apiserver/selectors.ts';
+import {
+  fromLabelSelector,
+  matchFields,
+  matchLabels,
+  parseFieldSelector,
+  parseLabelSelector,
+  SelectorError,
+} from '../../agents/control-plane/apiserver/selectors.ts';
 import type { Obj } from '../../agents/control-plane/apiserver/strategies/types.ts';
 import { nodeAdmission } from '../../agents/control-plane/auth/node.ts';
 import { reviewAttributes } from '../../agents/control-plane/auth/reviews.ts';
@@ -30,7 +37,17 @@ test.afterEach.always(() => {
 
 const KEYS = ['__proto__', 'constructor', 'prototype'];
 /** Where in a Deployment the hostile keys go: structs, maps, a list element's struct. */
-const PREFIXES = [[], ['metadata'], ['metadata', 'labels'], ['metadata', 'annotations'], ['spec'], ['spec', 'selector', 'matchLabels'], ['spec', 'template'], ['spec', 'template', 'spec'], ['status']];
+const PREFIXES = [
+  [],
+  ['metadata'],
+  ['metadata', 'labels'],
+  ['metadata', 'annotations'],
+  ['spec'],
+  ['spec', 'selector', 'matchLabels'],
+  ['spec', 'template'],
+  ['spec', 'template', 'spec'],
+  ['status'],
+];
 /** Every sequence of one to three hostile keys. */
 const CHAINS: string[][] = [];
 for (const a of KEYS) {
@@ -66,7 +83,11 @@ const deployment = (): Obj => ({
   apiVersion: 'apps/v1',
   kind: 'Deployment',
   metadata: { name: 'web', labels: { app: 'web' }, annotations: { a: 'b' } },
-  spec: { replicas: 1, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'nginx' }] } } },
+  spec: {
+    replicas: 1,
+    selector: { matchLabels: { app: 'web' } },
+    template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'nginx' }] } },
+  },
 });
 const now = new Date('2025-01-01T00:00:00Z');
 const writer = (manager: string) => ({ manager, apiVersion: 'apps/v1', now, force: true });
@@ -90,7 +111,12 @@ test('decoding JSON and YAML bodies, typed decoding and duplicate scans', (t) =>
     const json = Buffer.from(JSON.stringify(obj));
     const yaml = Buffer.from(YAML.stringify(obj));
     t.true(yaml.toString().includes(path[path.length - 1]), 'the YAML names the key');
-    for (const [body, ct] of [[json, 'application/json'], [json, 'application/yaml'], [yaml, 'application/yaml'], [yaml, 'application/apply-patch+yaml']] as const) {
+    for (const [body, ct] of [
+      [json, 'application/json'],
+      [json, 'application/yaml'],
+      [yaml, 'application/yaml'],
+      [yaml, 'application/apply-patch+yaml'],
+    ] as const) {
       check(t, `decode ${ct} ${path}`, () => {
         const decoded = decodeBody(body, ct) as Obj;
         t.deepEqual(Object.keys(decoded), Object.keys(obj));
@@ -136,7 +162,10 @@ test('JSON patch operations on paths through inherited members are missing paths
   t.regex(r!.message, /doc is missing path: "\/constructor\/prototype\/polluted"/);
   // and "__proto__" as a map key is an ordinary own key
   const labelled = jsonPatch(deployment(), [{ op: 'add', path: '/metadata/labels/__proto__', value: 'yes' }]) as Obj;
-  t.deepEqual(Object.entries(labelled.metadata.labels ?? {}), [['app', 'web'], ['__proto__', 'yes']]);
+  t.deepEqual(Object.entries(labelled.metadata.labels ?? {}), [
+    ['app', 'web'],
+    ['__proto__', 'yes'],
+  ]);
 });
 
 test('server-side apply, managedFields bookkeeping and field sets', (t) => {
@@ -154,7 +183,16 @@ test('server-side apply, managedFields bookkeeping and field sets', (t) => {
     check(t, `field map ${path}`, () => fromFieldsV1(toFieldsV1(fieldMapOf(attach(live, path), 'V1Deployment').keys())));
     // a client's managedFields: FieldsV1 with hostile keys, plain or f:-prefixed
     check(t, `FieldsV1 ${path}`, () => toFieldsV1(fromFieldsV1(attach({}, path))));
-    check(t, `FieldsV1 f: ${path}`, () => toFieldsV1(fromFieldsV1(attach({}, path.map((k) => `f:${k}`)))));
+    check(t, `FieldsV1 f: ${path}`, () =>
+      toFieldsV1(
+        fromFieldsV1(
+          attach(
+            {},
+            path.map((k) => `f:${k}`),
+          ),
+        ),
+      ),
+    );
     const withManaged = attach(live, path);
     withManaged.metadata.managedFields = [{ manager: 'x', operation: 'Update', apiVersion: 'apps/v1', fieldsType: 'FieldsV1', fieldsV1: attach({}, path) }];
     check(t, `managedFields ${path}`, () => applyConfig(withManaged, cfg, 'V1Deployment', writer('a')));
@@ -185,13 +223,32 @@ test('selectors: "__proto__" is an invalid key, other inherited names are keys n
   t.throws(() => parseLabelSelector('__proto__'), { instanceOf: SelectorError });
 });
 
-test('the authorizer decides on the rules\' and the review\'s own fields only', (t) => {
+test("the authorizer decides on the rules' and the review's own fields only", (t) => {
   const mallory = { name: 'mallory', groups: ['system:authenticated'] };
-  const attrs = (verb: string, resource: string, subresource = '') => ({ user: mallory, verb, resourceRequest: true, path: '', apiGroup: '', resource, subresource, namespace: 'default', name: 'p' });
+  const attrs = (verb: string, resource: string, subresource = '') => ({
+    user: mallory,
+    verb,
+    resourceRequest: true,
+    path: '',
+    apiGroup: '',
+    resource,
+    subresource,
+    namespace: 'default',
+    name: 'p',
+  });
   const z = new StaticRuleAuthorizer();
   const proto = Object.prototype as Record<string, unknown>;
   // as if something had polluted the prototype: a rule that lacks a field must not inherit one
-  for (const [k, v] of Object.entries({ resources: ['*'], apiGroups: ['*'], verbs: ['*'], nonResourceURLs: ['*'], resourceRequest: false, verb: 'get', resource: 'secrets' })) proto[k] = v;
+  for (const [k, v] of Object.entries({
+    resources: ['*'],
+    apiGroups: ['*'],
+    verbs: ['*'],
+    nonResourceURLs: ['*'],
+    resourceRequest: false,
+    verb: 'get',
+    resource: 'secrets',
+  }))
+    proto[k] = v;
   try {
     t.is(z.authorize(attrs('get', 'secrets')).decision, 'noOpinion');
     t.is(z.authorize(attrs('create', 'pods', 'exec')).decision, 'noOpinion');

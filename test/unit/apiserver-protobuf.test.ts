@@ -31,7 +31,15 @@ test('a Namespace as kubectl create namespace sends it', (t) => {
 });
 
 test('a Deployment: pointers keep zero, omitempty zeros go, nested containers and int-or-string', (t) => {
-  const container = [...str(1, 'web'), ...str(2, 'busybox'), ...str(3, 'sleep'), ...str(3, '10'), ...msg(6, [...int(3, 80), ...str(4, 'TCP')]), ...msg(8, []), ...int(16, false)];
+  const container = [
+    ...str(1, 'web'),
+    ...str(2, 'busybox'),
+    ...str(3, 'sleep'),
+    ...str(3, '10'),
+    ...msg(6, [...int(3, 80), ...str(4, 'TCP')]),
+    ...msg(8, []),
+    ...int(16, false),
+  ];
   const template = [...msg(1, [...mapEntry(11, 'app', str(2, 'web'))]), ...msg(2, [...msg(2, container)])];
   const strategy = [...str(1, 'RollingUpdate'), ...msg(2, [...msg(1, [...int(1, 1), ...str(3, '25%')]), ...msg(2, [...int(1, 0), ...int(2, 1)])])];
   const spec = [...int(1, 0), ...msg(2, [...mapEntry(1, 'app', str(2, 'web'))]), ...msg(3, template), ...msg(4, strategy), ...int(5, 0)];
@@ -39,16 +47,24 @@ test('a Deployment: pointers keep zero, omitempty zeros go, nested containers an
   t.is(d.spec.replicas, 0, 'a pointer field keeps its zero');
   t.false('minReadySeconds' in d.spec, 'an omitempty zero is left out');
   t.deepEqual(d.spec.selector, { matchLabels: { app: 'web' } });
-  t.deepEqual(d.spec.template.spec.containers, [{ name: 'web', image: 'busybox', command: ['sleep', '10'], ports: [{ containerPort: 80, protocol: 'TCP' }], resources: {} }]);
+  t.deepEqual(d.spec.template.spec.containers, [
+    { name: 'web', image: 'busybox', command: ['sleep', '10'], ports: [{ containerPort: 80, protocol: 'TCP' }], resources: {} },
+  ]);
   t.deepEqual(d.spec.strategy.rollingUpdate, { maxUnavailable: '25%', maxSurge: 1 });
 });
 
 test('Secret bytes become base64, quantities strings, times RFC 3339, inlined volume sources', (t) => {
-  const secret: any = decodeK8sProtobuf(envelope('v1', 'Secret', [...msg(1, str(1, 's')), ...mapEntry(2, 'a', str(2, Buffer.from('b'))), ...str(3, 'Opaque')]), 'core.Secret');
+  const secret: any = decodeK8sProtobuf(
+    envelope('v1', 'Secret', [...msg(1, str(1, 's')), ...mapEntry(2, 'a', str(2, Buffer.from('b'))), ...str(3, 'Opaque')]),
+    'core.Secret',
+  );
   t.deepEqual(secret.data, { a: Buffer.from('b').toString('base64') });
   const volume = [...str(1, 'data'), ...msg(2, [...msg(2, [...str(1, 'Memory'), ...msg(2, str(1, '1Gi'))])])];
   const container = [...str(1, 'c'), ...msg(8, [...mapEntry(1, 'cpu', msg(2, str(1, '500m')))])];
-  const pod: any = decodeK8sProtobuf(envelope('v1', 'Pod', [...msg(1, [...str(1, 'p'), ...msg(9, [...int(1, 1735689600)])]), ...msg(2, [...msg(1, volume), ...msg(2, container)])]), 'core.Pod');
+  const pod: any = decodeK8sProtobuf(
+    envelope('v1', 'Pod', [...msg(1, [...str(1, 'p'), ...msg(9, [...int(1, 1735689600)])]), ...msg(2, [...msg(1, volume), ...msg(2, container)])]),
+    'core.Pod',
+  );
   t.deepEqual(pod.spec.volumes, [{ name: 'data', emptyDir: { medium: 'Memory', sizeLimit: '1Gi' } }]);
   t.deepEqual(pod.spec.containers[0].resources, { limits: { cpu: '500m' } });
   t.is(pod.metadata.deletionTimestamp, '2025-01-01T00:00:00Z');

@@ -23,14 +23,35 @@ test('checkProxyable refuses no address, loopback and link-local, as IsProxyable
 });
 
 test('serviceProxyTarget maps a port number to its name and picks only ready endpoints of that port', (t) => {
-  const svc = { metadata: { name: 's' }, spec: { ports: [{ name: 'web', port: 80 }, { name: 'admin', port: 81 }] } } as Obj;
+  const svc = {
+    metadata: { name: 's' },
+    spec: {
+      ports: [
+        { name: 'web', port: 80 },
+        { name: 'admin', port: 81 },
+      ],
+    },
+  } as Obj;
   const slices = [
     { metadata: { name: 'a' }, ports: [{ name: 'admin', port: 9000 }], endpoints: [{ addresses: ['10.0.0.9'] }] },
-    { metadata: { name: 'b' }, ports: [{ name: 'web', port: 8080 }], endpoints: [{ addresses: ['10.0.0.1'], conditions: { ready: false } }, { addresses: ['10.0.0.2'], conditions: { ready: true } }] },
+    {
+      metadata: { name: 'b' },
+      ports: [{ name: 'web', port: 8080 }],
+      endpoints: [
+        { addresses: ['10.0.0.1'], conditions: { ready: false } },
+        { addresses: ['10.0.0.2'], conditions: { ready: true } },
+      ],
+    },
   ] as Obj[];
   const q = new URLSearchParams('x=1');
-  t.like(serviceProxyTarget(svc, slices, { scheme: '', name: 's', port: '80' }, '/p', q, () => 0), { scheme: 'http', host: '10.0.0.2', port: 8080, path: '/p?x=1' });
-  t.like(serviceProxyTarget(svc, slices, { scheme: 'https', name: 's', port: 'admin' }, '', q, () => 0), { scheme: 'https', host: '10.0.0.9', port: 9000, path: '/?x=1' });
+  t.like(
+    serviceProxyTarget(svc, slices, { scheme: '', name: 's', port: '80' }, '/p', q, () => 0),
+    { scheme: 'http', host: '10.0.0.2', port: 8080, path: '/p?x=1' },
+  );
+  t.like(
+    serviceProxyTarget(svc, slices, { scheme: 'https', name: 's', port: 'admin' }, '', q, () => 0),
+    { scheme: 'https', host: '10.0.0.9', port: 9000, path: '/?x=1' },
+  );
   t.throws(() => serviceProxyTarget(svc, [], { scheme: '', name: 's', port: '80' }, '', q), { message: 'no endpoints available for service "s"' });
   t.throws(() => serviceProxyTarget(svc, slices, { scheme: '', name: 's', port: '82' }, '', q), { message: 'no service port 82 found for service "s"' });
 });
@@ -50,19 +71,34 @@ test('rewriteURL prefixes absolute paths on the backend and leaves relative link
 test('a backend that cannot answer is logged as a warning, other 5xx as errors, 4xx and timeouts not at all', async (t) => {
   const svc: Obj = { metadata: { name: 's' }, spec: { ports: [{ name: 'http', port: 80 }] } };
   const q = new URLSearchParams();
-  const caught = (fn: () => unknown): ApiError => { try { fn(); } catch (e) { if (e instanceof ApiError) return e; } throw new Error('no ApiError thrown'); };
+  const caught = (fn: () => unknown): ApiError => {
+    try {
+      fn();
+    } catch (e) {
+      if (e instanceof ApiError) return e;
+    }
+    throw new Error('no ApiError thrown');
+  };
   t.is(logLevelOf(caught(() => serviceProxyTarget(svc, [], { scheme: '', name: 's', port: '80' }, '', q))), 'warn', 'no endpoints');
   t.is(logLevelOf(caught(() => serviceProxyTarget(svc, [], { scheme: '', name: 's', port: '81' }, '', q))), 'warn', 'no such Service port');
   // a refused connection to the backend (port 1 on loopback answers RST), from a real request
   const server = http.createServer((req, res) => {
-    proxyToBackend({ scheme: 'http', host: '127.0.0.1', port: 1, path: '/', kubelet: false }, undefined, req, res, undefined)
-      .then(() => res.end('proxied?'), (e: unknown) => res.end(e instanceof ApiError ? `${e.code} ${logLevelOf(e)}` : String(e)));
+    proxyToBackend({ scheme: 'http', host: '127.0.0.1', port: 1, path: '/', kubelet: false }, undefined, req, res, undefined).then(
+      () => res.end('proxied?'),
+      (e: unknown) => res.end(e instanceof ApiError ? `${e.code} ${logLevelOf(e)}` : String(e)),
+    );
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   t.teardown(() => server.close());
   const { port } = server.address() as AddressInfo;
   const refused = await new Promise<string>((resolve, reject) => {
-    http.get({ host: '127.0.0.1', port, path: '/' }, (r) => { let b = ''; r.on('data', (d) => (b += d)); r.on('end', () => resolve(b)); }).on('error', reject);
+    http
+      .get({ host: '127.0.0.1', port, path: '/' }, (r) => {
+        let b = '';
+        r.on('data', (d) => (b += d));
+        r.on('end', () => resolve(b));
+      })
+      .on('error', reject);
   });
   t.is(refused, '503 warn', 'a refused backend connection');
   t.is(logLevelOf(new ApiError(500, 'InternalError', 'x')), 'error');

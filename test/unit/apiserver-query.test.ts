@@ -18,26 +18,56 @@ test('integers parse as Go strconv.ParseInt base 10: junk, floats, 1e400 and ove
   t.is(parseListParams(q('limit=%2B7&timeoutSeconds=30'), true).limit, 7);
   for (const bad of ['abc', '1.5', '1e400', '0x10', '', ' 5'])
     refused(t, () => parseListParams(q(`limit=${encodeURIComponent(bad)}`), false), 400, `strconv.ParseInt: parsing ${JSON.stringify(bad)}: invalid syntax`);
-  refused(t, () => parseListParams(q('timeoutSeconds=99999999999999999999'), true), 400, 'strconv.ParseInt: parsing "99999999999999999999": value out of range');
+  refused(
+    t,
+    () => parseListParams(q('timeoutSeconds=99999999999999999999'), true),
+    400,
+    'strconv.ParseInt: parsing "99999999999999999999": value out of range',
+  );
   refused(t, () => parseListParams(q('timeoutSeconds=abc'), true), 400, 'strconv.ParseInt: parsing "abc": invalid syntax');
 });
 
 test('resourceVersion parses as Go strconv.ParseUint base 10: "abc", "0x10", "-1" are 400', (t) => {
   t.is(parseListParams(q('resourceVersion=16&resourceVersionMatch=Exact'), false).resourceVersion, '16');
-  for (const [rv, match] of [['abc', 'Exact'], ['0x10', 'NotOlderThan'], ['-1', ''], ['1.5', 'Exact']])
-    refused(t, () => parseListParams(q(`resourceVersion=${rv}&resourceVersionMatch=${match}`), false), 400,
-      `invalid resource version: resourceVersion: Invalid value: "${rv}": strconv.ParseUint: parsing "${rv}": invalid syntax`);
-  refused(t, () => parseListParams(q('resourceVersion=abc'), true), 400,
-    'invalid resource version: resourceVersion: Invalid value: "abc": strconv.ParseUint: parsing "abc": invalid syntax');
+  for (const [rv, match] of [
+    ['abc', 'Exact'],
+    ['0x10', 'NotOlderThan'],
+    ['-1', ''],
+    ['1.5', 'Exact'],
+  ])
+    refused(
+      t,
+      () => parseListParams(q(`resourceVersion=${rv}&resourceVersionMatch=${match}`), false),
+      400,
+      `invalid resource version: resourceVersion: Invalid value: "${rv}": strconv.ParseUint: parsing "${rv}": invalid syntax`,
+    );
+  refused(
+    t,
+    () => parseListParams(q('resourceVersion=abc'), true),
+    400,
+    'invalid resource version: resourceVersion: Invalid value: "abc": strconv.ParseUint: parsing "abc": invalid syntax',
+  );
 });
 
 test('resourceVersionMatch is checked as upstream ValidateListOptions: 422 ListOptions', (t) => {
-  refused(t, () => parseListParams(q('resourceVersion=5&resourceVersionMatch=bogus'), false), 422,
-    'ListOptions.meta.k8s.io "" is invalid: resourceVersionMatch: Unsupported value: "bogus": supported values: "Exact", "NotOlderThan", ""');
-  refused(t, () => parseListParams(q('resourceVersionMatch=Exact'), false), 422,
-    'ListOptions.meta.k8s.io "" is invalid: resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided');
-  refused(t, () => parseListParams(q('resourceVersion=0&resourceVersionMatch=Exact'), false), 422,
-    'ListOptions.meta.k8s.io "" is invalid: resourceVersionMatch: Forbidden: resourceVersionMatch "exact" is forbidden for resourceVersion "0"');
+  refused(
+    t,
+    () => parseListParams(q('resourceVersion=5&resourceVersionMatch=bogus'), false),
+    422,
+    'ListOptions.meta.k8s.io "" is invalid: resourceVersionMatch: Unsupported value: "bogus": supported values: "Exact", "NotOlderThan", ""',
+  );
+  refused(
+    t,
+    () => parseListParams(q('resourceVersionMatch=Exact'), false),
+    422,
+    'ListOptions.meta.k8s.io "" is invalid: resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided',
+  );
+  refused(
+    t,
+    () => parseListParams(q('resourceVersion=0&resourceVersionMatch=Exact'), false),
+    422,
+    'ListOptions.meta.k8s.io "" is invalid: resourceVersionMatch: Forbidden: resourceVersionMatch "exact" is forbidden for resourceVersion "0"',
+  );
   refused(t, () => parseListParams(q('resourceVersion=5&continue=x'), false), 400, 'specifying resource version is not allowed when using continue');
 });
 

@@ -27,17 +27,14 @@ function snapshot(roles: Record<string, PolicyRule[]>, bindings: Binding[]): Rba
   };
 }
 
-const snap = snapshot(
-  { '/reader': [READ_PODS], 'team/cm': [{ verbs: ['get'], apiGroups: [''], resources: ['configmaps'] }] },
-  [
-    { namespace: '', name: 'g', roleRef: { kind: 'ClusterRole', name: 'reader' }, subjects: [{ kind: 'Group', name: 'readers' }] },
-    { namespace: 'team', name: 'sa', roleRef: { kind: 'Role', name: 'cm' }, subjects: [{ kind: 'ServiceAccount', name: 'bot' }] },
-    { namespace: 'team', name: 'ghost', roleRef: { kind: 'Role', name: 'missing' }, subjects: [{ kind: 'User', name: 'jane' }] },
-    { namespace: 'team', name: 'u', roleRef: { kind: 'ClusterRole', name: 'reader' }, subjects: [{ kind: 'User', name: 'jane' }] },
-  ],
-);
+const snap = snapshot({ '/reader': [READ_PODS], 'team/cm': [{ verbs: ['get'], apiGroups: [''], resources: ['configmaps'] }] }, [
+  { namespace: '', name: 'g', roleRef: { kind: 'ClusterRole', name: 'reader' }, subjects: [{ kind: 'Group', name: 'readers' }] },
+  { namespace: 'team', name: 'sa', roleRef: { kind: 'Role', name: 'cm' }, subjects: [{ kind: 'ServiceAccount', name: 'bot' }] },
+  { namespace: 'team', name: 'ghost', roleRef: { kind: 'Role', name: 'missing' }, subjects: [{ kind: 'User', name: 'jane' }] },
+  { namespace: 'team', name: 'u', roleRef: { kind: 'ClusterRole', name: 'reader' }, subjects: [{ kind: 'User', name: 'jane' }] },
+]);
 
-test('bindings apply by user name, group, and service account identity (namespace defaulted to the binding\'s)', (t) => {
+test("bindings apply by user name, group, and service account identity (namespace defaulted to the binding's)", (t) => {
   const get = (path: string, u: ReturnType<typeof user>) => rbacAllows(snap, attributesFor('GET', path, q, u));
   t.true(get('/api/v1/namespaces/x/pods', user('amy', 'readers')));
   t.false(get('/api/v1/namespaces/x/pods', user('amy')));
@@ -56,28 +53,44 @@ test('a binding to a missing role grants nothing', (t) => {
 });
 
 test('coverage: wildcards, subresources and names; the missing parts merged per resource', (t) => {
-  t.deepEqual(uncovered([{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }], [READ_PODS, { verbs: ['delete'], apiGroups: ['apps'], resources: ['deployments/scale'] }]), []);
+  t.deepEqual(
+    uncovered(
+      [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }],
+      [READ_PODS, { verbs: ['delete'], apiGroups: ['apps'], resources: ['deployments/scale'] }],
+    ),
+    [],
+  );
   t.deepEqual(uncovered([{ verbs: ['get'], apiGroups: [''], resources: ['*/status'] }], [{ verbs: ['get'], apiGroups: [''], resources: ['pods/status'] }]), []);
-  t.deepEqual(uncovered([{ verbs: ['get'], apiGroups: [''], resources: ['pods'], resourceNames: ['a'] }], [{ verbs: ['get'], apiGroups: [''], resources: ['pods'] }]), [
-    { verbs: ['get'], apiGroups: [''], resources: ['pods'] },
-  ]);
+  t.deepEqual(
+    uncovered([{ verbs: ['get'], apiGroups: [''], resources: ['pods'], resourceNames: ['a'] }], [{ verbs: ['get'], apiGroups: [''], resources: ['pods'] }]),
+    [{ verbs: ['get'], apiGroups: [''], resources: ['pods'] }],
+  );
   t.deepEqual(uncovered([READ_PODS], [{ verbs: ['get', 'create', 'delete'], apiGroups: [''], resources: ['pods', 'secrets'] }]), [
     { verbs: ['get', 'create', 'delete'], apiGroups: [''], resources: ['secrets'] },
     { verbs: ['create', 'delete'], apiGroups: [''], resources: ['pods'] },
   ]);
   // a wildcard is only covered by a wildcard
   t.is(uncovered([READ_PODS], [{ verbs: ['*'], apiGroups: [''], resources: ['pods'] }]).length, 1);
-  t.deepEqual(uncovered([{ verbs: ['get'], nonResourceURLs: ['/healthz*'] }], [{ verbs: ['get'], nonResourceURLs: ['/healthz/etcd', '/metrics'] }]), [{ verbs: ['get'], nonResourceURLs: ['/metrics'] }]);
+  t.deepEqual(uncovered([{ verbs: ['get'], nonResourceURLs: ['/healthz*'] }], [{ verbs: ['get'], nonResourceURLs: ['/healthz/etcd', '/metrics'] }]), [
+    { verbs: ['get'], nonResourceURLs: ['/metrics'] },
+  ]);
 });
 
-test('the escalation message is upstream\'s', (t) => {
+test("the escalation message is upstream's", (t) => {
   t.is(
-    escalationMessage(user('jane', 'devs'), [{ verbs: ['delete'], apiGroups: [''], resources: ['pods'] }, { verbs: ['get'], nonResourceURLs: ['/metrics'] }]),
+    escalationMessage(user('jane', 'devs'), [
+      { verbs: ['delete'], apiGroups: [''], resources: ['pods'] },
+      { verbs: ['get'], nonResourceURLs: ['/metrics'] },
+    ]),
     'user "jane" (groups=["devs" "system:authenticated"]) is attempting to grant RBAC permissions not currently held:\n{APIGroups:[""], Resources:["pods"], Verbs:["delete"]}\n{NonResourceURLs:["/metrics"], Verbs:["get"]}',
   );
 });
 
-const role = (name: string, labels: Record<string, string>, rules: PolicyRule[], aggregationRule?: unknown): Obj => ({ metadata: { name, labels }, rules, ...(aggregationRule ? { aggregationRule } : {}) });
+const role = (name: string, labels: Record<string, string>, rules: PolicyRule[], aggregationRule?: unknown): Obj => ({
+  metadata: { name, labels },
+  rules,
+  ...(aggregationRule ? { aggregationRule } : {}),
+});
 
 test('aggregation copies the rules of matching cluster roles, in name order, once each', (t) => {
   const sel = { clusterRoleSelectors: [{ matchLabels: { agg: 'view' } }, { matchExpressions: [{ key: 'extra', operator: 'Exists' }] }] };
@@ -95,17 +108,40 @@ test('aggregation copies the rules of matching cluster roles, in name order, onc
 
 test('validation as upstream: verbs required, nonResourceURLs only in cluster roles, subjects and roleRef checked, roleRef immutable', (t) => {
   const fields = (errs: { field: string; type: string }[]) => errs.map((e) => `${e.field}:${e.type}`);
-  t.deepEqual(fields(roleStrategy.validate!({ metadata: {}, rules: [{ verbs: [], apiGroups: [''], resources: ['pods'] }, { verbs: ['get'], nonResourceURLs: ['/x'] }] })), [
-    'rules[0].verbs:Required',
-    'rules[1].nonResourceURLs:Invalid',
+  t.deepEqual(
+    fields(
+      roleStrategy.validate!({
+        metadata: {},
+        rules: [
+          { verbs: [], apiGroups: [''], resources: ['pods'] },
+          { verbs: ['get'], nonResourceURLs: ['/x'] },
+        ],
+      }),
+    ),
+    ['rules[0].verbs:Required', 'rules[1].nonResourceURLs:Invalid'],
+  );
+  t.deepEqual(fields(clusterRoleStrategy.validate!({ metadata: {}, rules: [{ verbs: ['get'], nonResourceURLs: ['/x'] }, { verbs: ['get'] }] })), [
+    'rules[1].apiGroups:Required',
+    'rules[1].resources:Required',
   ]);
-  t.deepEqual(fields(clusterRoleStrategy.validate!({ metadata: {}, rules: [{ verbs: ['get'], nonResourceURLs: ['/x'] }, { verbs: ['get'] }] })), ['rules[1].apiGroups:Required', 'rules[1].resources:Required']);
-  const b: Obj = { metadata: {}, roleRef: { kind: 'Role', name: 'r' }, subjects: [{ kind: 'User', name: 'u' }, { kind: 'ServiceAccount', name: 'sa' }, { kind: 'Robot', name: 'x' }] };
+  const b: Obj = {
+    metadata: {},
+    roleRef: { kind: 'Role', name: 'r' },
+    subjects: [
+      { kind: 'User', name: 'u' },
+      { kind: 'ServiceAccount', name: 'sa' },
+      { kind: 'Robot', name: 'x' },
+    ],
+  };
   roleBindingStrategy.defaults!(b);
   t.is(b.roleRef.apiGroup, 'rbac.authorization.k8s.io');
   t.is(b.subjects[0].apiGroup, 'rbac.authorization.k8s.io');
   t.deepEqual(fields(roleBindingStrategy.validate!(b)), ['subjects[2].kind:NotSupported']);
-  t.deepEqual(fields(clusterRoleBindingStrategy.validate!(b)), ['roleRef.kind:NotSupported', 'subjects[1].namespace:Required', 'subjects[2].kind:NotSupported']);
+  t.deepEqual(fields(clusterRoleBindingStrategy.validate!(b)), [
+    'roleRef.kind:NotSupported',
+    'subjects[1].namespace:Required',
+    'subjects[2].kind:NotSupported',
+  ]);
   t.deepEqual(fields(roleBindingStrategy.validateUpdate!({ ...b, roleRef: { ...b.roleRef, name: 'other' } }, b)), ['roleRef:Invalid']);
 });
 
@@ -125,7 +161,17 @@ test("the index follows the store: a binding's subjects change, its role goes an
   const may = (name: string) => rbacAllows(index, attributesFor('GET', '/api/v1/namespaces/team/pods', q, user(name)));
   t.true(may('amy'));
   t.false(may('ben'));
-  await store.update(b.key, JSON.stringify({ roleRef: { kind: 'Role', name: 'r' }, subjects: [{ kind: 'Group', name: 'system:authenticated' }, { kind: 'ServiceAccount', name: 'bot' }] }), b.modRevision);
+  await store.update(
+    b.key,
+    JSON.stringify({
+      roleRef: { kind: 'Role', name: 'r' },
+      subjects: [
+        { kind: 'Group', name: 'system:authenticated' },
+        { kind: 'ServiceAccount', name: 'bot' },
+      ],
+    }),
+    b.modRevision,
+  );
   const settle = async (ok: () => boolean) => {
     for (let i = 0; i < 100 && !ok(); i++) await new Promise((r) => setTimeout(r, 20));
   };

@@ -46,7 +46,13 @@ test('label selector syntax errors', (t) => {
 });
 
 test('metav1.LabelSelector converts to requirements', (t) => {
-  const reqs = fromLabelSelector({ matchLabels: { app: 'web' }, matchExpressions: [{ key: 'tier', operator: 'In', values: ['frontend'] }, { key: 'gone', operator: 'DoesNotExist' }] });
+  const reqs = fromLabelSelector({
+    matchLabels: { app: 'web' },
+    matchExpressions: [
+      { key: 'tier', operator: 'In', values: ['frontend'] },
+      { key: 'gone', operator: 'DoesNotExist' },
+    ],
+  });
   t.true(matchLabels(reqs, L));
   t.false(matchLabels(reqs, { app: 'web', tier: 'x' }));
   t.throws(() => fromLabelSelector({ matchExpressions: [{ key: 'a', operator: 'Like' }] }), { instanceOf: SelectorError });

@@ -28,7 +28,11 @@ test('SPDY header blocks form one zlib stream, each block readable as soon as it
 
 test('SPDY frames: SYN_STREAM and DATA (FIN on the last piece) split back out of a byte stream', (t) => {
   const w = new HeaderWriter();
-  const bytes = Buffer.concat([synStream(1, w.compress(headerBlock({ a: 'b' }))), ...dataFrames(1, Buffer.from('hello')), ...dataFrames(1, Buffer.alloc(0), true)]);
+  const bytes = Buffer.concat([
+    synStream(1, w.compress(headerBlock({ a: 'b' }))),
+    ...dataFrames(1, Buffer.from('hello')),
+    ...dataFrames(1, Buffer.alloc(0), true),
+  ]);
   const r = new FrameReader();
   const frames = [...r.push(bytes.subarray(0, 7)), ...r.push(bytes.subarray(7))];
   t.is(frames.length, 3);
@@ -50,8 +54,14 @@ test('upgrade paths: v5 exec/attach translated, the SPDY tunnel for port-forward
 });
 
 test('remote-command v4 streams in client-go order; a TTY has resize and no stderr', (t) => {
-  t.deepEqual(streamsFor({ stdin: true, stdout: true, stderr: true, tty: false }).map((s) => s.type), ['error', 'stdin', 'stdout', 'stderr']);
-  t.deepEqual(streamsFor({ stdin: true, stdout: true, stderr: true, tty: true }).map((s) => s.type), ['error', 'stdin', 'stdout', 'resize']);
+  t.deepEqual(
+    streamsFor({ stdin: true, stdout: true, stderr: true, tty: false }).map((s) => s.type),
+    ['error', 'stdin', 'stdout', 'stderr'],
+  );
+  t.deepEqual(
+    streamsFor({ stdin: true, stdout: true, stderr: true, tty: true }).map((s) => s.type),
+    ['error', 'stdin', 'stdout', 'resize'],
+  );
 });
 
 test('a port-forward\'s ports reach the kubelet as upstream sends them: one "port" each', (t) => {

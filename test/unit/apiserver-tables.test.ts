@@ -27,11 +27,26 @@ const base = (status: any, meta: any = {}) => ({
 
 test('pod STATUS, READY and RESTARTS', (t) => {
   t.deepEqual(podSummary(base({ phase: 'Pending' }), now), { ready: '0/2', status: 'Pending', restarts: '0' });
-  const creating = base({ phase: 'Pending', containerStatuses: [{ name: 'a', state: { waiting: { reason: 'ContainerCreating' } } }, { name: 'b', state: { waiting: { reason: 'ContainerCreating' } } }] });
+  const creating = base({
+    phase: 'Pending',
+    containerStatuses: [
+      { name: 'a', state: { waiting: { reason: 'ContainerCreating' } } },
+      { name: 'b', state: { waiting: { reason: 'ContainerCreating' } } },
+    ],
+  });
   t.is(podSummary(creating, now).status, 'ContainerCreating');
-  const running = base({ phase: 'Running', containerStatuses: [{ name: 'a', ready: true, state: { running: {} } }, { name: 'b', ready: true, restartCount: 2, state: { running: {} }, lastState: { terminated: { finishedAt: ago(300) } } }] });
+  const running = base({
+    phase: 'Running',
+    containerStatuses: [
+      { name: 'a', ready: true, state: { running: {} } },
+      { name: 'b', ready: true, restartCount: 2, state: { running: {} }, lastState: { terminated: { finishedAt: ago(300) } } },
+    ],
+  });
   t.deepEqual(podSummary(running, now), { ready: '2/2', status: 'Running', restarts: '2 (5m ago)' });
-  const crash = base({ phase: 'Running', containerStatuses: [{ name: 'a', ready: false, restartCount: 5, state: { waiting: { reason: 'CrashLoopBackOff' } } }] });
+  const crash = base({
+    phase: 'Running',
+    containerStatuses: [{ name: 'a', ready: false, restartCount: 5, state: { waiting: { reason: 'CrashLoopBackOff' } } }],
+  });
   t.is(podSummary(crash, now).status, 'CrashLoopBackOff');
   const done = base({ phase: 'Succeeded', containerStatuses: [{ name: 'a', state: { terminated: { reason: 'Completed', exitCode: 0 } } }] });
   t.is(podSummary(done, now).status, 'Completed');
@@ -39,15 +54,24 @@ test('pod STATUS, READY and RESTARTS', (t) => {
   t.is(podSummary(errored, now).status, 'ExitCode:3');
   const terminating = base({ phase: 'Running' }, { deletionTimestamp: ago(0) });
   t.is(podSummary(terminating, now).status, 'Terminating');
-  const init = { ...base({ phase: 'Pending', initContainerStatuses: [{ name: 'i', state: { waiting: { reason: 'PodInitializing' } } }] }), spec: { initContainers: [{ name: 'i' }], containers: [{ name: 'a' }] } };
+  const init = {
+    ...base({ phase: 'Pending', initContainerStatuses: [{ name: 'i', state: { waiting: { reason: 'PodInitializing' } } }] }),
+    spec: { initContainers: [{ name: 'i' }], containers: [{ name: 'a' }] },
+  };
   t.is(podSummary(init, now).status, 'Init:0/1');
 });
 
 test('pod table has the wide columns kubectl shows with -o wide', (t) => {
   const pod = base({ phase: 'Running', podIP: '10.244.1.5', podIPs: [{ ip: '10.244.1.5' }] });
   const table: any = buildTable(POD_TABLE, [pod], { include: 'Metadata', now });
-  t.deepEqual(table.columnDefinitions.map((c: any) => c.name), ['Name', 'Ready', 'Status', 'Restarts', 'Age', 'IP', 'Node', 'Nominated Node', 'Readiness Gates']);
-  t.deepEqual(table.columnDefinitions.map((c: any) => c.priority), [0, 0, 0, 0, 0, 1, 1, 1, 1]);
+  t.deepEqual(
+    table.columnDefinitions.map((c: any) => c.name),
+    ['Name', 'Ready', 'Status', 'Restarts', 'Age', 'IP', 'Node', 'Nominated Node', 'Readiness Gates'],
+  );
+  t.deepEqual(
+    table.columnDefinitions.map((c: any) => c.priority),
+    [0, 0, 0, 0, 0, 1, 1, 1, 1],
+  );
   t.deepEqual(table.rows[0].cells, ['p', '0/2', 'Running', '0', '90s', '10.244.1.5', 'n1', '<none>', '<none>']);
   t.is(table.rows[0].object.kind, 'PartialObjectMetadata');
 });
@@ -56,20 +80,44 @@ test('node table: STATUS, ROLES, VERSION, addresses', (t) => {
   const node = {
     metadata: { name: 'n1', creationTimestamp: ago(7200), labels: { 'node-role.kubernetes.io/control-plane': '' } },
     spec: { unschedulable: true },
-    status: { conditions: [{ type: 'Ready', status: 'True' }], addresses: [{ type: 'InternalIP', address: '10.0.0.1' }], nodeInfo: { kubeletVersion: 'v1.35.0', osImage: 'Debian', kernelVersion: '6.1', containerRuntimeVersion: 'containerd://1.6' } },
+    status: {
+      conditions: [{ type: 'Ready', status: 'True' }],
+      addresses: [{ type: 'InternalIP', address: '10.0.0.1' }],
+      nodeInfo: { kubeletVersion: 'v1.35.0', osImage: 'Debian', kernelVersion: '6.1', containerRuntimeVersion: 'containerd://1.6' },
+    },
   };
-  t.deepEqual(NODE_TABLE.row(node, now), ['n1', 'Ready,SchedulingDisabled', 'control-plane', '120m', 'v1.35.0', '10.0.0.1', '<none>', 'Debian', '6.1', 'containerd://1.6']);
+  t.deepEqual(NODE_TABLE.row(node, now), [
+    'n1',
+    'Ready,SchedulingDisabled',
+    'control-plane',
+    '120m',
+    'v1.35.0',
+    '10.0.0.1',
+    '<none>',
+    'Debian',
+    '6.1',
+    'containerd://1.6',
+  ]);
   t.is((NODE_TABLE.row({ metadata: { name: 'x' }, status: {} }, now) as string[])[1], 'Unknown');
 });
 
 test('service table shows node ports', (t) => {
-  const svc = { metadata: { name: 's', creationTimestamp: ago(10) }, spec: { type: 'NodePort', clusterIP: '10.96.0.9', ports: [{ port: 80, nodePort: 30080, protocol: 'TCP' }], selector: { app: 'x' } } };
+  const svc = {
+    metadata: { name: 's', creationTimestamp: ago(10) },
+    spec: { type: 'NodePort', clusterIP: '10.96.0.9', ports: [{ port: 80, nodePort: 30080, protocol: 'TCP' }], selector: { app: 'x' } },
+  };
   t.deepEqual(serviceStrategy.table!.row(svc, now), ['s', 'NodePort', '10.96.0.9', '<none>', '80:30080/TCP', '10s', 'app=x']);
 });
 
 test('request routing and content negotiation', (t) => {
   const q = new URLSearchParams();
-  t.like(parseResourcePath('GET', '/api/v1/namespaces/ns/pods/p/status', q), { namespace: 'ns', resource: 'pods', name: 'p', subresource: 'status', verb: 'get' });
+  t.like(parseResourcePath('GET', '/api/v1/namespaces/ns/pods/p/status', q), {
+    namespace: 'ns',
+    resource: 'pods',
+    name: 'p',
+    subresource: 'status',
+    verb: 'get',
+  });
   t.like(parseResourcePath('GET', '/api/v1/namespaces/ns', q), { resource: 'namespaces', name: 'ns', verb: 'get' });
   t.like(parseResourcePath('PUT', '/api/v1/namespaces/ns/finalize', q), { resource: 'namespaces', name: 'ns', subresource: 'finalize', verb: 'update' });
   t.like(parseResourcePath('GET', '/apis/apps/v1/deployments', new URLSearchParams('watch=1')), { group: 'apps', resource: 'deployments', verb: 'watch' });

@@ -44,7 +44,17 @@ test('pod spec validation: required, invalid, unsupported, duplicate, not found'
   t.deepEqual(strings(validatePodSpec(spec({ restartPolicy: 'Sometimes' }))), [
     'spec.restartPolicy: Unsupported value: "Sometimes": supported values: "Always", "OnFailure", "Never"',
   ]);
-  t.deepEqual(strings(validatePodSpec({ containers: [{ name: 'c', image: 'i' }, { name: 'c', image: 'i' }] })), ['spec.containers[1].name: Duplicate value: "c"']);
+  t.deepEqual(
+    strings(
+      validatePodSpec({
+        containers: [
+          { name: 'c', image: 'i' },
+          { name: 'c', image: 'i' },
+        ],
+      }),
+    ),
+    ['spec.containers[1].name: Duplicate value: "c"'],
+  );
   t.deepEqual(strings(validatePodSpec({ containers: [{ name: 'c', image: 'i', ports: [{ containerPort: 70000 }] }] })), [
     'spec.containers[0].ports[0].containerPort: Invalid value: 70000: must be between 1 and 65535, inclusive',
   ]);
@@ -86,12 +96,20 @@ test('pod defaulting and QoS', (t) => {
 });
 
 test('schema conformance: unknown fields, type errors, quantities', (t) => {
-  const p: any = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'x' }, spec: { foo: 1, containers: [{ name: 'c', image: 'i', bar: true, resources: { limits: { cpu: 2 } } }] } };
+  const p: any = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'x' },
+    spec: { foo: 1, containers: [{ name: 'c', image: 'i', bar: true, resources: { limits: { cpu: 2 } } }] },
+  };
   const r = conform(p, 'V1Pod');
   t.deepEqual(r.unknown, ['spec.foo', 'spec.containers[0].bar']);
   t.is(p.spec.foo, undefined, 'unknown fields are dropped');
   t.is(p.spec.containers[0].resources.limits.cpu, '2', 'numeric quantities become strings');
-  t.is(conform({ metadata: { labels: { a: 1 } } }, 'V1Pod').typeError, 'json: cannot unmarshal number into Go struct field ObjectMeta.metadata.labels of type string');
+  t.is(
+    conform({ metadata: { labels: { a: 1 } } }, 'V1Pod').typeError,
+    'json: cannot unmarshal number into Go struct field ObjectMeta.metadata.labels of type string',
+  );
   t.regex(conform({ spec: { containers: [{ resources: { limits: { cpu: 'lots' } } }] } }, 'V1Pod').typeError ?? '', /quantities must match/);
   t.is(conform({ spec: { renewTime: '2025-01-01T00:00:00.000000Z' } }, 'V1Lease').typeError, undefined);
 });
@@ -101,8 +119,11 @@ test('Invalid status carries one cause per field error', (t) => {
   t.is(st.code, 422);
   t.is(st.reason, 'Invalid');
   t.is(st.message, 'Pod "p" is invalid: [spec.containers[0].image: Required value, spec.containers[1].name: Duplicate value: "c"]');
-  t.deepEqual(st.details?.causes?.map((c) => [c.reason, c.field]), [
-    ['FieldValueRequired', 'spec.containers[0].image'],
-    ['FieldValueDuplicate', 'spec.containers[1].name'],
-  ]);
+  t.deepEqual(
+    st.details?.causes?.map((c) => [c.reason, c.field]),
+    [
+      ['FieldValueRequired', 'spec.containers[0].image'],
+      ['FieldValueDuplicate', 'spec.containers[1].name'],
+    ],
+  );
 });

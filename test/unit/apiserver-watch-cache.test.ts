@@ -23,7 +23,10 @@ test('snapshots are key-ordered per prefix, shared until the next write', async 
   const one = await cache.snapshot('/registry/core/configmaps/b/');
   const two = await cache.snapshot('/registry/core/configmaps/');
   t.is(one.snapshot.entries, two.snapshot.entries, 'one sorted array for both');
-  t.deepEqual(one.snapshot.entries.slice(one.snapshot.lo, one.snapshot.hi).map((e) => e.kv.key.slice(-3)), ['b/1', 'b/2']);
+  t.deepEqual(
+    one.snapshot.entries.slice(one.snapshot.lo, one.snapshot.hi).map((e) => e.kv.key.slice(-3)),
+    ['b/1', 'b/2'],
+  );
   t.is(two.snapshot.hi - two.snapshot.lo, 3);
   one.watcher.close();
   two.watcher.close();

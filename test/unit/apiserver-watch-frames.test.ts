@@ -33,19 +33,28 @@ const events: WatchEvent[] = [
   { type: 'delete', kv: { ...kv('a', 'web', 4), modRevision: 5 }, prev: kv('a', 'web', 4), revision: 5 },
 ];
 
-test('a watcher of everything: ADDED, MODIFIED, DELETED, and no decode of a put\'s previous value', (t) => {
+test("a watcher of everything: ADDED, MODIFIED, DELETED, and no decode of a put's previous value", (t) => {
   const c = counting();
   const frames = events.map((e) => frameFor(e, c.decode, all, true));
-  t.deepEqual(frames.map((f) => f?.type), ['ADDED', 'MODIFIED', 'MODIFIED', 'DELETED']);
+  t.deepEqual(
+    frames.map((f) => f?.type),
+    ['ADDED', 'MODIFIED', 'MODIFIED', 'DELETED'],
+  );
   t.is(c.decoded(), 4, 'one decode per event');
   t.is((frames[3]!.object as Obj).metadata.resourceVersion, '5');
   // the same frames as the general path
   const g = counting();
-  t.deepEqual(events.map((e) => frameFor(e, g.decode, all)), frames);
+  t.deepEqual(
+    events.map((e) => frameFor(e, g.decode, all)),
+    frames,
+  );
   t.true(g.decoded() > c.decoded());
 });
 
 test('a selector turns leaving and entering into DELETED and ADDED', (t) => {
   const c = counting();
-  t.deepEqual(events.map((e) => frameFor(e, c.decode, web)?.type), ['ADDED', 'DELETED', 'ADDED', 'DELETED']);
+  t.deepEqual(
+    events.map((e) => frameFor(e, c.decode, web)?.type),
+    ['ADDED', 'DELETED', 'ADDED', 'DELETED'],
+  );
 });

@@ -6,9 +6,18 @@ import { MAX_TIMER_MS, timerDelay, watchTimeoutMs } from '../../agents/control-p
 test('timeoutSeconds as given, negative included; 0, absent or junk: --min-request-timeout to twice that', (t) => {
   t.is(watchTimeoutMs(3_000_000), 3_000_000_000);
   t.is(watchTimeoutMs(-5), -5000);
-  t.is(watchTimeoutMs(0, {}, () => 0), 1_800_000);
-  t.is(watchTimeoutMs(undefined, {}, () => 0.5), 2_700_000);
-  t.is(watchTimeoutMs(Number.NaN, {}, () => 0), 1_800_000);
+  t.is(
+    watchTimeoutMs(0, {}, () => 0),
+    1_800_000,
+  );
+  t.is(
+    watchTimeoutMs(undefined, {}, () => 0.5),
+    2_700_000,
+  );
+  t.is(
+    watchTimeoutMs(Number.NaN, {}, () => 0),
+    1_800_000,
+  );
   t.is(watchTimeoutMs(undefined, { defaultTimeoutSeconds: 7 }), 7000);
   // no further than a Go time.Duration reaches
   t.is(watchTimeoutMs(1e20), Math.floor((2 ** 63 - 1) / 1e9) * 1000);

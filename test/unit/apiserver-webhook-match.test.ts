@@ -8,8 +8,22 @@ import { WebhookDispatcher } from '../../agents/control-plane/apiserver/admissio
 import type { Webhook } from '../../agents/control-plane/apiserver/admission/types.ts';
 import { ApiError } from '../../agents/control-plane/apiserver/errors.ts';
 
-const target = (over: Partial<RequestTarget> = {}): RequestTarget => ({ operation: 'CREATE', group: '', version: 'v1', resource: 'pods', subresource: '', namespace: 'default', ...over });
-const rule = (resources: string[], over: Record<string, unknown> = {}) => ({ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources, ...over });
+const target = (over: Partial<RequestTarget> = {}): RequestTarget => ({
+  operation: 'CREATE',
+  group: '',
+  version: 'v1',
+  resource: 'pods',
+  subresource: '',
+  namespace: 'default',
+  ...over,
+});
+const rule = (resources: string[], over: Record<string, unknown> = {}) => ({
+  operations: ['CREATE'],
+  apiGroups: [''],
+  apiVersions: ['v1'],
+  resources,
+  ...over,
+});
 
 test('resources match upstream: * is main resources only, pods/* every subresource (and, as upstream, pods itself), */status one subresource of all', (t) => {
   t.true(ruleMatches(rule(['*']), target()));
@@ -20,7 +34,12 @@ test('resources match upstream: * is main resources only, pods/* every subresour
   t.true(ruleMatches(rule(['*/*']), target({ subresource: 'binding' })));
   t.false(ruleMatches(rule(['pods']), target({ resource: 'configmaps' })));
   t.false(ruleMatches(rule(['pods'], { apiGroups: ['apps'] }), target()));
-  t.true(ruleMatches(rule(['deployments'], { apiGroups: ['*'], apiVersions: ['*'], operations: ['*'] }), target({ group: 'apps', resource: 'deployments', operation: 'DELETE' })));
+  t.true(
+    ruleMatches(
+      rule(['deployments'], { apiGroups: ['*'], apiVersions: ['*'], operations: ['*'] }),
+      target({ group: 'apps', resource: 'deployments', operation: 'DELETE' }),
+    ),
+  );
   t.false(ruleMatches(rule(['pods'], { operations: ['UPDATE'] }), target()));
 });
 
@@ -54,19 +73,43 @@ test('answers are checked as upstream VerifyAdmissionResponse', (t) => {
   const env = (response: unknown, apiVersion = 'admission.k8s.io/v1') => JSON.stringify({ apiVersion, kind: 'AdmissionReview', response });
   t.throws(() => verifyResponse(env(undefined), 'u1', 'v1', false), { message: 'webhook response was absent' });
   t.throws(() => verifyResponse(env({ uid: 'other', allowed: true }), 'u1', 'v1', false), { message: 'expected response.uid="u1", got "other"' });
-  t.throws(() => verifyResponse(env({ uid: 'u1', allowed: true }, 'admission.k8s.io/v1beta1'), 'u1', 'v1', false), { message: 'expected webhook response of admission.k8s.io/v1, Kind=AdmissionReview, got admission.k8s.io/v1beta1, Kind=AdmissionReview' });
-  t.throws(() => verifyResponse(env({ uid: 'u1', allowed: true, patch: 'W10=' }), 'u1', 'v1', true), { message: 'webhook returned response.patch but not response.patchType' });
-  t.throws(() => verifyResponse(env({ uid: 'u1', allowed: true, patch: 'W10=', patchType: 'JSONPatch' }), 'u1', 'v1', false), { message: 'validating webhook may not return response.patch' });
+  t.throws(() => verifyResponse(env({ uid: 'u1', allowed: true }, 'admission.k8s.io/v1beta1'), 'u1', 'v1', false), {
+    message: 'expected webhook response of admission.k8s.io/v1, Kind=AdmissionReview, got admission.k8s.io/v1beta1, Kind=AdmissionReview',
+  });
+  t.throws(() => verifyResponse(env({ uid: 'u1', allowed: true, patch: 'W10=' }), 'u1', 'v1', true), {
+    message: 'webhook returned response.patch but not response.patchType',
+  });
+  t.throws(() => verifyResponse(env({ uid: 'u1', allowed: true, patch: 'W10=', patchType: 'JSONPatch' }), 'u1', 'v1', false), {
+    message: 'validating webhook may not return response.patch',
+  });
   t.like(verifyResponse(env({ uid: 'u1', allowed: true, warnings: ['w'] }), 'u1', 'v1', false), { allowed: true, warnings: ['w'] });
 });
 
 test('a dry run refuses a webhook whose sideEffects are not None or NoneOnDryRun, before calling it', async (t) => {
   const hook = (sideEffects: string): Webhook => ({
-    name: `${sideEffects.toLowerCase()}.hawser.test`, sideEffects, admissionReviewVersions: ['v1'], failurePolicy: 'Ignore',
-    clientConfig: { url: 'https://127.0.0.1:1/never' }, rules: [rule(['pods'])], namespaceSelector: {}, objectSelector: {},
+    name: `${sideEffects.toLowerCase()}.hawser.test`,
+    sideEffects,
+    admissionReviewVersions: ['v1'],
+    failurePolicy: 'Ignore',
+    clientConfig: { url: 'https://127.0.0.1:1/never' },
+    rules: [rule(['pods'])],
+    namespaceSelector: {},
+    objectSelector: {},
   });
   const lookups = { namespace: async () => undefined, service: async () => undefined, slices: async () => [] };
-  const scope = { group: '', version: 'v1', kind: 'Pod', resource: 'pods', subresource: '', name: '', namespace: 'default', user: { name: 'u', groups: [] }, dryRun: true, warnings: [], options: () => ({}) };
+  const scope = {
+    group: '',
+    version: 'v1',
+    kind: 'Pod',
+    resource: 'pods',
+    subresource: '',
+    name: '',
+    namespace: 'default',
+    user: { name: 'u', groups: [] },
+    dryRun: true,
+    warnings: [],
+    options: () => ({}),
+  };
   const some = new WebhookDispatcher({ webhooks: { mutating: [], validating: [hook('Some')], policies: [] } }, lookups).forRequest(scope)!;
   const e = await t.throwsAsync(some.validate('CREATE', { metadata: { name: 'p', namespace: 'default' } }, undefined));
   t.true(e instanceof ApiError);

@@ -20,22 +20,44 @@ function server(t: { teardown(fn: () => void): void }) {
   const h = new ApiHandler({ store, registry: new Registry(), serverAddress: '127.0.0.1:6443', serviceCIDR: '10.96.0.0/12' });
   const user = { name: 'admin', groups: ['system:masters', 'system:authenticated'] };
   const call = async (method: string, path: string, body?: unknown, contentType = 'application/json') => {
-    const r = await h.handle({ method, path: path.split('?')[0], query: new URLSearchParams(path.split('?')[1] ?? ''), headers: { 'content-type': contentType }, body: body === undefined ? undefined : Buffer.from(JSON.stringify(body)), user });
+    const r = await h.handle({
+      method,
+      path: path.split('?')[0],
+      query: new URLSearchParams(path.split('?')[1] ?? ''),
+      headers: { 'content-type': contentType },
+      body: body === undefined ? undefined : Buffer.from(JSON.stringify(body)),
+      user,
+    });
     if (r.kind !== 'object') throw new Error(r.kind);
     return { status: r.status, body: r.body as any };
   };
   return { h, call, store, ready: () => call('POST', '/api/v1/namespaces', { metadata: { name: 'default' } }) };
 }
 
-const tpl = (restartPolicy?: string) => ({ metadata: { labels: { app: 'x' } }, spec: { ...(restartPolicy ? { restartPolicy } : {}), containers: [{ name: 'c', image: 'busybox' }] } });
+const tpl = (restartPolicy?: string) => ({
+  metadata: { labels: { app: 'x' } },
+  spec: { ...(restartPolicy ? { restartPolicy } : {}), containers: [{ name: 'c', image: 'busybox' }] },
+});
 
 test('a Job gets upstream defaults and a selector generated from its uid', async (t) => {
   const { call, ready } = server(t);
   await ready();
-  const r = await call('POST', '/apis/batch/v1/namespaces/default/jobs', { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'j' }, spec: { template: tpl('Never') } });
+  const r = await call('POST', '/apis/batch/v1/namespaces/default/jobs', {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: { name: 'j' },
+    spec: { template: tpl('Never') },
+  });
   t.is(r.status, 201, JSON.stringify(r.body));
   const j = r.body;
-  t.like(j.spec, { completions: 1, parallelism: 1, backoffLimit: 6, completionMode: 'NonIndexed', suspend: false, podReplacementPolicy: 'TerminatingOrFailed' });
+  t.like(j.spec, {
+    completions: 1,
+    parallelism: 1,
+    backoffLimit: 6,
+    completionMode: 'NonIndexed',
+    suspend: false,
+    podReplacementPolicy: 'TerminatingOrFailed',
+  });
   t.deepEqual(j.spec.selector, { matchLabels: { 'batch.kubernetes.io/controller-uid': j.metadata.uid } });
   t.like(j.spec.template.metadata.labels, { 'batch.kubernetes.io/job-name': 'j', 'job-name': 'j', 'controller-uid': j.metadata.uid, app: 'x' });
   const bad = await call('POST', '/apis/batch/v1/namespaces/default/jobs', { metadata: { name: 'k' }, spec: { template: tpl() } });
@@ -46,10 +68,16 @@ test('a Job gets upstream defaults and a selector generated from its uid', async
 test('CronJobs: defaults, schedule validation, printing', async (t) => {
   const { call, ready } = server(t);
   await ready();
-  const ok = await call('POST', '/apis/batch/v1/namespaces/default/cronjobs', { metadata: { name: 'c' }, spec: { schedule: '*/5 * * * *', jobTemplate: { spec: { template: tpl('OnFailure') } } } });
+  const ok = await call('POST', '/apis/batch/v1/namespaces/default/cronjobs', {
+    metadata: { name: 'c' },
+    spec: { schedule: '*/5 * * * *', jobTemplate: { spec: { template: tpl('OnFailure') } } },
+  });
   t.is(ok.status, 201, JSON.stringify(ok.body));
   t.like(ok.body.spec, { concurrencyPolicy: 'Allow', suspend: false, successfulJobsHistoryLimit: 3, failedJobsHistoryLimit: 1 });
-  const bad = await call('POST', '/apis/batch/v1/namespaces/default/cronjobs', { metadata: { name: 'd' }, spec: { schedule: 'every minute', jobTemplate: { spec: { template: tpl('Never') } } } });
+  const bad = await call('POST', '/apis/batch/v1/namespaces/default/cronjobs', {
+    metadata: { name: 'd' },
+    spec: { schedule: 'every minute', jobTemplate: { spec: { template: tpl('Never') } } },
+  });
   t.is(bad.status, 422);
   t.regex(bad.body.message, /spec\.schedule: Invalid value: "every minute"/);
   t.is(cronScheduleError('@hourly'), undefined);
@@ -63,14 +91,23 @@ test('CronJobs: defaults, schedule validation, printing', async (t) => {
 test('DaemonSets and StatefulSets: defaults and selector checks', async (t) => {
   const { call, ready } = server(t);
   await ready();
-  const ds = await call('POST', '/apis/apps/v1/namespaces/default/daemonsets', { metadata: { name: 'd' }, spec: { selector: { matchLabels: { app: 'x' } }, template: tpl() } });
+  const ds = await call('POST', '/apis/apps/v1/namespaces/default/daemonsets', {
+    metadata: { name: 'd' },
+    spec: { selector: { matchLabels: { app: 'x' } }, template: tpl() },
+  });
   t.is(ds.status, 201, JSON.stringify(ds.body));
   t.deepEqual(ds.body.spec.updateStrategy, { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1, maxSurge: 0 } });
   t.like(ds.body.status, { desiredNumberScheduled: 0, numberReady: 0 });
-  const sts = await call('POST', '/apis/apps/v1/namespaces/default/statefulsets', { metadata: { name: 's' }, spec: { serviceName: 's', selector: { matchLabels: { app: 'x' } }, template: tpl() } });
+  const sts = await call('POST', '/apis/apps/v1/namespaces/default/statefulsets', {
+    metadata: { name: 's' },
+    spec: { serviceName: 's', selector: { matchLabels: { app: 'x' } }, template: tpl() },
+  });
   t.is(sts.status, 201, JSON.stringify(sts.body));
   t.like(sts.body.spec, { replicas: 1, podManagementPolicy: 'OrderedReady', updateStrategy: { type: 'RollingUpdate', rollingUpdate: { partition: 0 } } });
-  const mismatch = await call('POST', '/apis/apps/v1/namespaces/default/statefulsets', { metadata: { name: 't' }, spec: { selector: { matchLabels: { app: 'y' } }, template: tpl() } });
+  const mismatch = await call('POST', '/apis/apps/v1/namespaces/default/statefulsets', {
+    metadata: { name: 't' },
+    spec: { selector: { matchLabels: { app: 'y' } }, template: tpl() },
+  });
   t.regex(mismatch.body.message, /`selector` does not match template `labels`/);
   const changed = await call('PATCH', '/apis/apps/v1/namespaces/default/statefulsets/s', { spec: { serviceName: 'other' } }, 'application/merge-patch+json');
   t.is(changed.status, 422);
@@ -80,7 +117,10 @@ test('DaemonSets and StatefulSets: defaults and selector checks', async (t) => {
 test('scale subresource: get, patch and put through autoscaling/v1 Scale', async (t) => {
   const { call, ready } = server(t);
   await ready();
-  await call('POST', '/apis/apps/v1/namespaces/default/deployments', { metadata: { name: 'web' }, spec: { replicas: 2, selector: { matchLabels: { app: 'x' } }, template: tpl() } });
+  await call('POST', '/apis/apps/v1/namespaces/default/deployments', {
+    metadata: { name: 'web' },
+    spec: { replicas: 2, selector: { matchLabels: { app: 'x' } }, template: tpl() },
+  });
   const s = await call('GET', '/apis/apps/v1/namespaces/default/deployments/web/scale');
   t.like(s.body, { kind: 'Scale', apiVersion: 'autoscaling/v1', spec: { replicas: 2 }, status: { replicas: 0, selector: 'app=x' } });
   const p = await call('PATCH', '/apis/apps/v1/namespaces/default/deployments/web/scale', { spec: { replicas: 4 } }, 'application/merge-patch+json');
@@ -88,12 +128,24 @@ test('scale subresource: get, patch and put through autoscaling/v1 Scale', async
   const d = (await call('GET', '/apis/apps/v1/namespaces/default/deployments/web')).body;
   t.is(d.spec.replicas, 4);
   t.is(d.metadata.generation, 2);
-  const stale = await call('PUT', '/apis/apps/v1/namespaces/default/deployments/web/scale', { metadata: { name: 'web', resourceVersion: '1' }, spec: { replicas: 1 } });
+  const stale = await call('PUT', '/apis/apps/v1/namespaces/default/deployments/web/scale', {
+    metadata: { name: 'web', resourceVersion: '1' },
+    spec: { replicas: 1 },
+  });
   t.is(stale.status, 409);
   const neg = await call('PUT', '/apis/apps/v1/namespaces/default/deployments/web/scale', { metadata: { name: 'web' }, spec: { replicas: -1 } });
   t.is(neg.status, 422);
   t.regex(neg.body.message, /spec\.replicas: Invalid value: -1: must be greater than or equal to 0/);
-  t.is(formatSelector({ matchLabels: { b: '2', a: '1' }, matchExpressions: [{ key: 'c', operator: 'In', values: ['y', 'x'] }, { key: 'd', operator: 'DoesNotExist' }] }), 'a=1,b=2,c in (x,y),!d');
+  t.is(
+    formatSelector({
+      matchLabels: { b: '2', a: '1' },
+      matchExpressions: [
+        { key: 'c', operator: 'In', values: ['y', 'x'] },
+        { key: 'd', operator: 'DoesNotExist' },
+      ],
+    }),
+    'a=1,b=2,c in (x,y),!d',
+  );
   t.is(scaleOf({ metadata: { name: 'n' }, spec: {} }).status.selector, undefined);
 });
 
@@ -101,7 +153,11 @@ test('eviction deletes the pod gracefully; an unbound pod goes at once', async (
   const { call, ready } = server(t);
   await ready();
   await call('POST', '/api/v1/namespaces/default/pods', { metadata: { name: 'p' }, spec: { nodeName: 'n1', containers: [{ name: 'c', image: 'i' }] } });
-  const e = await call('POST', '/api/v1/namespaces/default/pods/p/eviction', { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: 'p', namespace: 'default' } });
+  const e = await call('POST', '/api/v1/namespaces/default/pods/p/eviction', {
+    apiVersion: 'policy/v1',
+    kind: 'Eviction',
+    metadata: { name: 'p', namespace: 'default' },
+  });
   t.is(e.status, 201);
   t.like(e.body, { kind: 'Status', status: 'Success' });
   t.truthy((await call('GET', '/api/v1/namespaces/default/pods/p')).body.metadata.deletionTimestamp);

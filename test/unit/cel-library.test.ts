@@ -33,7 +33,16 @@ test('regexes are RE2: flag groups and Unicode classes as Go reads them', (t) =>
 });
 
 test('values are typed by the schema; keywords and odd characters in names are escaped', (t) => {
-  const schema = { type: 'object', properties: { n: { type: 'integer' }, d: { type: 'number' }, namespace: { type: 'string' }, 'x-y': { type: 'string' }, m: { type: 'object', additionalProperties: { type: 'string' } } } };
+  const schema = {
+    type: 'object',
+    properties: {
+      n: { type: 'integer' },
+      d: { type: 'number' },
+      namespace: { type: 'string' },
+      'x-y': { type: 'string' },
+      m: { type: 'object', additionalProperties: { type: 'string' } },
+    },
+  };
   t.is(run('type(self.n) == int && type(self.d) == double', { n: 3, d: 3 }, schema), true);
   t.is(run('self.__namespace__ + self.x__dash__y + self.m["a-b"]', { namespace: 'a', 'x-y': 'b', m: { 'a-b': 'c' } }, schema), 'abc');
   t.is(escapeProperty('a.b/c__d'), 'a__dot__b__slash__c__underscores__d');

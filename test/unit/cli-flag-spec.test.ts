@@ -40,7 +40,10 @@ function withFile<T>(text: string, f: (path: string) => T): T {
 
 test('a spec becomes commander options: long name, placeholder, parser, shown default', (t) => {
   const cmd = parsed(['--max-pods', '7', '--masquerade-all']);
-  t.deepEqual(cmd.options.map((o) => o.flags), ['--config <file>', '--data-dir <dir>', '--max-pods <n>', '--node-ip <ip>', '--masquerade-all']);
+  t.deepEqual(
+    cmd.options.map((o) => o.flags),
+    ['--config <file>', '--data-dir <dir>', '--max-pods <n>', '--node-ip <ip>', '--masquerade-all'],
+  );
   t.deepEqual(cmd.opts(), { maxPods: 7, masqueradeAll: true });
   t.regex(cmd.helpInformation(), /--max-pods <n>\s+capacity \(default: 110\)/);
   t.throws(() => parsed(['--max-pods', 'many']), { message: '--max-pods: invalid value "many": a number' });
@@ -76,15 +79,41 @@ test('a flag declared twice is refused when the spec is composed', (t) => {
   for (const spec of Object.values(COMPONENT_SPECS)) t.notThrows(() => addFlags(new Command(), spec));
 });
 
-test('each component\'s options from its defaults are the ones the commands always had', (t) => {
-  const k = toKubeletOptions(settingsOf(kubeletSpec, {}, { nodeName: 'n1', containerRuntimeEndpoint: 'unix:///run/c.sock', registerWithTaints: 'a=b:NoSchedule', clusterDns: '10.96.0.10, 10.96.0.11' }));
+test("each component's options from its defaults are the ones the commands always had", (t) => {
+  const k = toKubeletOptions(
+    settingsOf(
+      kubeletSpec,
+      {},
+      { nodeName: 'n1', containerRuntimeEndpoint: 'unix:///run/c.sock', registerWithTaints: 'a=b:NoSchedule', clusterDns: '10.96.0.10, 10.96.0.11' },
+    ),
+  );
   t.like(k, {
-    nodeName: 'n1', runtimeEndpoint: '/run/c.sock', rootDir: '/var/lib/hawser/kubelet', cgroupDriver: 'cgroupfs', podPidsLimit: -1, maxPods: 110, port: 10250,
-    healthzPort: 10248, nodeIP: undefined, nodeLabels: {}, registerWithTaints: [{ key: 'a', value: 'b', effect: 'NoSchedule' }],
-    clusterDNS: ['10.96.0.10', '10.96.0.11'], clusterDomain: 'cluster.local', imageMinimumGCAge: '2m', relistMs: 1000,
+    nodeName: 'n1',
+    runtimeEndpoint: '/run/c.sock',
+    rootDir: '/var/lib/hawser/kubelet',
+    cgroupDriver: 'cgroupfs',
+    podPidsLimit: -1,
+    maxPods: 110,
+    port: 10250,
+    healthzPort: 10248,
+    nodeIP: undefined,
+    nodeLabels: {},
+    registerWithTaints: [{ key: 'a', value: 'b', effect: 'NoSchedule' }],
+    clusterDNS: ['10.96.0.10', '10.96.0.11'],
+    clusterDomain: 'cluster.local',
+    imageMinimumGCAge: '2m',
+    relistMs: 1000,
   });
   const p = proxyOptions(settingsOf(proxySpec, {}, { nodeName: 'n1', proxyMode: 'nftables', nodeportAddresses: '' }));
-  t.like(p, { mode: 'nftables', minSyncPeriodMs: 1000, syncPeriodMs: 30_000, masqueradeAll: false, nodePortAddresses: undefined, clusterCIDR: '10.244.0.0/16', ipvsScheduler: 'rr' });
+  t.like(p, {
+    mode: 'nftables',
+    minSyncPeriodMs: 1000,
+    syncPeriodMs: 30_000,
+    masqueradeAll: false,
+    nodePortAddresses: undefined,
+    clusterCIDR: '10.244.0.0/16',
+    ipvsScheduler: 'rr',
+  });
   t.throws(() => settingsOf(proxySpec, {}, { proxyMode: 'userspace' }), { message: '--proxy-mode must be iptables, nftables or ipvs, not "userspace"' });
   const a = agentOptions(settingsOf(agentSpec, {}, { kubeconfig: '/k', podnetKubeconfig: '/missing' }));
   t.is(a.podnet.kubeconfig, '/k');

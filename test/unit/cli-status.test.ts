@@ -4,9 +4,21 @@ import { renderStatus, type StatusFacts } from '../../agents/cli/status/report.t
 
 const now = new Date('2026-12-07T00:00:00Z');
 const healthy: StatusFacts = {
-  hawserVersion: '0.1.0', role: 'agent', nodeName: 'w1', systemd: true, now,
+  hawserVersion: '0.1.0',
+  role: 'agent',
+  nodeName: 'w1',
+  systemd: true,
+  now,
   units: [{ unit: 'hawser-kubelet.service', active: 'active', sub: 'running', since: 'Mon 2026-12-07 00:00:00 UTC' }],
-  cluster: { server: 'https://10.0.0.10:6443', version: 'v1.35.0-hawser', nodes: [{ name: 'w1', ready: true }, { name: 'w2', ready: true }], pods: { scope: 'this node', total: 2, running: 1 } },
+  cluster: {
+    server: 'https://10.0.0.10:6443',
+    version: 'v1.35.0-hawser',
+    nodes: [
+      { name: 'w1', ready: true },
+      { name: 'w2', ready: true },
+    ],
+    pods: { scope: 'this node', total: 2, running: 1 },
+  },
   certs: [{ file: '/etc/hawser/ca.crt', subject: 'CN=hawser-ca', notAfter: new Date('2036-12-01T00:00:00Z') }],
 };
 
@@ -24,8 +36,17 @@ test('a failed unit, a NotReady node, an unreachable API and a certificate near 
   const r = renderStatus({
     ...healthy,
     units: [{ unit: 'hawser-kubelet.service', active: 'failed', sub: 'failed' }],
-    cluster: { ...healthy.cluster!, nodes: [{ name: 'w1', ready: false }, { name: 'w2', ready: true }] },
-    certs: [{ file: 'a.crt', subject: 'CN=a', notAfter: new Date('2026-12-20T00:00:00Z') }, { file: 'b.crt', subject: 'CN=b', notAfter: new Date('2026-12-01T00:00:00Z') }],
+    cluster: {
+      ...healthy.cluster!,
+      nodes: [
+        { name: 'w1', ready: false },
+        { name: 'w2', ready: true },
+      ],
+    },
+    certs: [
+      { file: 'a.crt', subject: 'CN=a', notAfter: new Date('2026-12-20T00:00:00Z') },
+      { file: 'b.crt', subject: 'CN=b', notAfter: new Date('2026-12-01T00:00:00Z') },
+    ],
   });
   t.is(r.code, 1);
   t.regex(r.text, /nodes: 1 of 2 Ready \(not Ready: w1\)\n  this node: NotReady/);

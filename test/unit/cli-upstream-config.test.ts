@@ -12,7 +12,18 @@ import { commandInput, settingsFrom } from '../../agents/cli/config.ts';
 import { proxyOptions, toKubeletOptions } from '../../agents/cli/node-flags.ts';
 
 /** The logging block both files have, as kubeadm writes it. */
-const logging = (verbosity: number) => ['logging:', '  flushFrequency: 0', '  options:', '    json:', '      infoBufferSize: "0"', '    text:', '      infoBufferSize: "0"', `  verbosity: ${verbosity}`, ''].join('\n');
+const logging = (verbosity: number) =>
+  [
+    'logging:',
+    '  flushFrequency: 0',
+    '  options:',
+    '    json:',
+    '      infoBufferSize: "0"',
+    '    text:',
+    '      infoBufferSize: "0"',
+    `  verbosity: ${verbosity}`,
+    '',
+  ].join('\n');
 
 // kubeadm v1.35's /var/lib/kubelet/config.yaml, with the fields a cluster commonly sets
 const KUBELET = `apiVersion: kubelet.config.k8s.io/v1beta1
@@ -142,32 +153,56 @@ test('a kubeadm KubeletConfiguration sets the kubelet fields hawser implements a
   const input = inputOf(kubeletSpec, 'kubelet', KUBELET, ['--max-pods', '30']);
   const o = toKubeletOptions(settingsFrom(kubeletSpec, input));
   t.like(o, {
-    cgroupDriver: 'systemd', clusterDNS: ['10.96.0.10'], clusterDomain: 'cluster.local', maxPods: 30, healthzPort: 10248,
-    podManifestPath: '/etc/kubernetes/manifests', evictionHard: 'memory.available<200Mi,nodefs.available<10%', systemReserved: 'cpu=100m,memory=256Mi',
+    cgroupDriver: 'systemd',
+    clusterDNS: ['10.96.0.10'],
+    clusterDomain: 'cluster.local',
+    maxPods: 30,
+    healthzPort: 10248,
+    podManifestPath: '/etc/kubernetes/manifests',
+    evictionHard: 'memory.available<200Mi,nodefs.available<10%',
+    systemReserved: 'cpu=100m,memory=256Mi',
     registerWithTaints: [{ key: 'dedicated', value: 'infra', effect: 'NoSchedule' }],
     // zero values (containerRuntimeEndpoint "", imageMinimumGCAge 0s) keep hawser's defaults, as upstream defaults them
-    runtimeEndpoint: '/run/containerd/containerd.sock', imageMinimumGCAge: '2m',
+    runtimeEndpoint: '/run/containerd/containerd.sock',
+    imageMinimumGCAge: '2m',
   });
   t.is(settingsFrom(kubeletSpec, input).v, 4);
   t.deepEqual(input.upstream, {
     kind: 'KubeletConfiguration',
-    ignored: ['authentication.webhook.enabled', 'authentication.x509.clientCAFile', 'authorization.mode', 'healthzBindAddress', 'readOnlyPort', 'rotateCertificates'],
+    ignored: [
+      'authentication.webhook.enabled',
+      'authentication.x509.clientCAFile',
+      'authorization.mode',
+      'healthzBindAddress',
+      'readOnlyPort',
+      'rotateCertificates',
+    ],
   });
 });
 
-test('a kubeadm KubeProxyConfiguration sets the mode, its block\'s sync periods and masquerading, and the rest hawser implements', (t) => {
+test("a kubeadm KubeProxyConfiguration sets the mode, its block's sync periods and masquerading, and the rest hawser implements", (t) => {
   const input = inputOf(proxySpec, 'kube-proxy', PROXY);
   const o = proxyOptions(settingsFrom(proxySpec, input));
   t.like(o, {
-    nodeName: 'worker1', kubeconfig: '/var/lib/kube-proxy/kubeconfig.conf', mode: 'nftables', clusterCIDR: '10.244.0.0/16',
-    minSyncPeriodMs: 2000, syncPeriodMs: 60_000, masqueradeAll: true, nodePortAddresses: ['192.168.56.0/24'],
-    metricsBindAddress: '0.0.0.0:10249', healthzBindAddress: '0.0.0.0:10256', ipvsScheduler: 'rr',
+    nodeName: 'worker1',
+    kubeconfig: '/var/lib/kube-proxy/kubeconfig.conf',
+    mode: 'nftables',
+    clusterCIDR: '10.244.0.0/16',
+    minSyncPeriodMs: 2000,
+    syncPeriodMs: 60_000,
+    masqueradeAll: true,
+    nodePortAddresses: ['192.168.56.0/24'],
+    metricsBindAddress: '0.0.0.0:10249',
+    healthzBindAddress: '0.0.0.0:10256',
+    ipvsScheduler: 'rr',
   });
   t.deepEqual(input.upstream, { kind: 'KubeProxyConfiguration', ignored: ['bindAddress', 'ipvs.strictARP', 'oomScoreAdj'] });
 });
 
-test('hawser\'s own YAML still works; a config of another kind or for another command is refused', (t) => {
+test("hawser's own YAML still works; a config of another kind or for another command is refused", (t) => {
   t.like(settingsFrom(kubeletSpec, inputOf(kubeletSpec, 'kubelet', 'max-pods: 12\ncluster-dns: 10.0.0.10\n')), { maxPods: 12, clusterDns: ['10.0.0.10'] });
   t.throws(() => inputOf(proxySpec, 'kube-proxy', KUBELET), { message: /a KubeletConfiguration is for `hawser kubelet --config`, not kube-proxy/ });
-  t.throws(() => inputOf(kubeletSpec, 'kubelet', 'apiVersion: kubelet.config.k8s.io/v1alpha9\nkind: KubeletConfiguration\n'), { message: /kubelet\.config\.k8s\.io\/v1alpha9 KubeletConfiguration is not a config hawser reads/ });
+  t.throws(() => inputOf(kubeletSpec, 'kubelet', 'apiVersion: kubelet.config.k8s.io/v1alpha9\nkind: KubeletConfiguration\n'), {
+    message: /kubelet\.config\.k8s\.io\/v1alpha9 KubeletConfiguration is not a config hawser reads/,
+  });
 });

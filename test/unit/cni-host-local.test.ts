@@ -14,14 +14,17 @@ function setup(t: import('ava').ExecutionContext) {
   const conf = (ipam: Json, over: Json = {}): string =>
     JSON.stringify({ cniVersion: '1.0.0', name: 'net', type: 'host-local', ipam: { type: 'host-local', dataDir: dir, ...ipam }, ...over });
   const call = async (command: string, id: string, c: string, extra: Json = {}) => {
-    const r = await dispatch(hostLocal, { env: { CNI_COMMAND: command, CNI_CONTAINERID: id, CNI_NETNS: '/proc/self/ns/net', CNI_IFNAME: 'eth0', CNI_PATH: '/nowhere', ...extra }, stdin: c });
+    const r = await dispatch(hostLocal, {
+      env: { CNI_COMMAND: command, CNI_CONTAINERID: id, CNI_NETNS: '/proc/self/ns/net', CNI_IFNAME: 'eth0', CNI_PATH: '/nowhere', ...extra },
+      stdin: c,
+    });
     return { ...r, json: r.stdout ? (JSON.parse(r.stdout) as Json) : undefined };
   };
   const files = () => readdirSync(join(dir, 'net')).sort();
   return { dir, conf, call, files };
 }
 
-const addr = (j: Json | undefined, i = 0): string => ((j?.ips as Json[])[i].address as string);
+const addr = (j: Json | undefined, i = 0): string => (j?.ips as Json[])[i].address as string;
 
 test('allocates in order, skips the gateway, round-robins after release, and stores the reference layout', async (t) => {
   const { dir, conf, call, files } = setup(t);

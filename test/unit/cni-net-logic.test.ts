@@ -34,9 +34,15 @@ test('range iteration: round robin from the last reserved, gateway skipped, one 
   t.deepEqual(all('10.0.0.4'), ['10.0.0.5', '10.0.0.6', '10.0.0.2', '10.0.0.3', '10.0.0.4']);
   t.deepEqual(all('192.168.0.1'), all()); // not in the set: start over
   const two = canonicalizeRangeSet([{ subnet: '10.1.0.0/30' }, { subnet: '10.2.0.0/30' }]);
-  t.deepEqual([...candidates(two, parseIP('10.1.0.2')!)].map((c) => formatIP(c.ip)), ['10.2.0.2', '10.1.0.2']);
+  t.deepEqual(
+    [...candidates(two, parseIP('10.1.0.2')!)].map((c) => formatIP(c.ip)),
+    ['10.2.0.2', '10.1.0.2'],
+  );
   const v6 = canonicalizeRangeSet([{ subnet: 'fd00::/126' }]);
-  t.deepEqual([...candidates(v6, undefined)].map((c) => formatIP(c.ip)), ['fd00::2', 'fd00::3']);
+  t.deepEqual(
+    [...candidates(v6, undefined)].map((c) => formatIP(c.ip)),
+    ['fd00::2', 'fd00::3'],
+  );
   t.throws(() => canonicalizeRangeSet([{ subnet: '10.0.0.0/24' }, { subnet: 'fd00::/64' }]), { message: /mixed address families/ });
 });
 
@@ -50,7 +56,10 @@ test('resolv.conf to DNS', (t) => {
 });
 
 test('bridge config defaults and checks', (t) => {
-  const c = loadBridgeConf({ name: 'n', cniVersion: '1.0.0', isDefaultGateway: true, runtimeConfig: { mac: '0A-58-0A-F4-01-33' } }, 'IgnoreUnknown=1;MAC=0a:58:00:00:00:01');
+  const c = loadBridgeConf(
+    { name: 'n', cniVersion: '1.0.0', isDefaultGateway: true, runtimeConfig: { mac: '0A-58-0A-F4-01-33' } },
+    'IgnoreUnknown=1;MAC=0a:58:00:00:00:01',
+  );
   t.is(c.bridge, 'cni0');
   t.true(c.isGateway);
   t.is(c.mac, '0a:58:0a:f4:01:33'); // runtimeConfig wins over CNI_ARGS
@@ -59,14 +68,22 @@ test('bridge config defaults and checks', (t) => {
 });
 
 test('gateways: computed when missing, default routes added once per family', (t) => {
-  const r: Result = { cniVersion: '1.0.0', ips: [{ address: '10.0.0.5/24' }, { address: 'fd00::5/64', gateway: 'fd00::fe' }], routes: [{ dst: '::/0', gw: 'fd00::fe' }], dns: {} };
+  const r: Result = {
+    cniVersion: '1.0.0',
+    ips: [{ address: '10.0.0.5/24' }, { address: 'fd00::5/64', gateway: 'fd00::fe' }],
+    routes: [{ dst: '::/0', gw: 'fd00::fe' }],
+    dns: {},
+  };
   const plan = planGateways(r, { isGateway: true, isDefaultGateway: true });
   t.deepEqual(plan, { v4: ['10.0.0.1/24'], v6: ['fd00::fe/64'] });
   t.deepEqual(r.ips, [
     { address: '10.0.0.5/24', interface: 2, gateway: '10.0.0.1' },
     { address: 'fd00::5/64', gateway: 'fd00::fe', interface: 2 },
   ]);
-  t.deepEqual(r.routes, [{ dst: '::/0', gw: 'fd00::fe' }, { dst: '0.0.0.0/0', gw: '10.0.0.1' }]);
+  t.deepEqual(r.routes, [
+    { dst: '::/0', gw: 'fd00::fe' },
+    { dst: '0.0.0.0/0', gw: '10.0.0.1' },
+  ]);
   const l2: Result = { cniVersion: '1.0.0', ips: [{ address: '10.0.0.5/24' }], dns: {} };
   t.deepEqual(planGateways(l2, { isGateway: false, isDefaultGateway: false }), { v4: [], v6: [] });
   t.is(l2.ips![0].gateway, undefined);
@@ -84,7 +101,15 @@ test('bridge gateway address: kept, added, replaced with forceAddress, refused w
 });
 
 test('container lines: addresses, link up, routes via the family gateway', (t) => {
-  const r: Result = { cniVersion: '1.0.0', ips: [{ address: '10.0.0.5/24', gateway: '10.0.0.1' }, { address: 'fd00::5/64', gateway: 'fd00::1' }], routes: [{ dst: '0.0.0.0/0' }, { dst: '::/0' }, { dst: '192.168.0.0/16', gw: '10.0.0.254' }], dns: {} };
+  const r: Result = {
+    cniVersion: '1.0.0',
+    ips: [
+      { address: '10.0.0.5/24', gateway: '10.0.0.1' },
+      { address: 'fd00::5/64', gateway: 'fd00::1' },
+    ],
+    routes: [{ dst: '0.0.0.0/0' }, { dst: '::/0' }, { dst: '192.168.0.0/16', gw: '10.0.0.254' }],
+    dns: {},
+  };
   t.deepEqual(containerLines('eth0', r), [
     'address add 10.0.0.5/24 brd + dev eth0',
     'address add fd00::5/64 dev eth0',
@@ -103,7 +128,14 @@ test('masquerade chain names and comments match the reference format', (t) => {
 });
 
 test('portmap: rules per mapping, hostIP family filter, multiport groups of 15, idempotent restore', (t) => {
-  const prev = { cniVersion: '1.0.0', interfaces: [{ name: 'cni0' }, { name: 'eth0', sandbox: '/x' }], ips: [{ interface: 1, address: '10.0.0.5/24' }, { interface: 1, address: 'fd00::5/64' }] };
+  const prev = {
+    cniVersion: '1.0.0',
+    interfaces: [{ name: 'cni0' }, { name: 'eth0', sandbox: '/x' }],
+    ips: [
+      { interface: 1, address: '10.0.0.5/24' },
+      { interface: 1, address: 'fd00::5/64' },
+    ],
+  };
   const maps = [
     { hostPort: 8080, containerPort: 80, protocol: 'tcp' },
     { hostPort: 53, containerPort: 53, protocol: 'udp', hostIP: '127.0.0.1' },
@@ -123,26 +155,48 @@ test('portmap: rules per mapping, hostIP family filter, multiport groups of 15, 
   ]);
   const d6 = dnatRules(conf, 'c1', conf.contV6!);
   // no hostIP: both families; hostIP 127.0.0.1: IPv4 only; hostIP fd00::1: IPv6 only
-  t.deepEqual(d6.rules.map((r) => r.at(-1)), ['CNI-HOSTPORT-SETMARK', '[fd00::5]:80', 'CNI-HOSTPORT-SETMARK', '[fd00::5]:443']);
-  const many = parsePortMapConf({ name: 'net', runtimeConfig: { portMappings: Array.from({ length: 17 }, (_, i) => ({ hostPort: 1000 + i, containerPort: 80, protocol: 'tcp' })) } }, 'eth0');
+  t.deepEqual(
+    d6.rules.map((r) => r.at(-1)),
+    ['CNI-HOSTPORT-SETMARK', '[fd00::5]:80', 'CNI-HOSTPORT-SETMARK', '[fd00::5]:443'],
+  );
+  const many = parsePortMapConf(
+    { name: 'net', runtimeConfig: { portMappings: Array.from({ length: 17 }, (_, i) => ({ hostPort: 1000 + i, containerPort: 80, protocol: 'tcp' })) } },
+    'eth0',
+  );
   t.is(dnatRules(many, 'c1', '10.0.0.5/24').entry.length, 2);
-  t.throws(() => parsePortMapConf({ name: 'n', runtimeConfig: { portMappings: [{ hostPort: 0, containerPort: 1, protocol: 'tcp' }] } }, 'eth0'), { message: /Invalid host port/ });
+  t.throws(() => parsePortMapConf({ name: 'n', runtimeConfig: { portMappings: [{ hostPort: 0, containerPort: 1, protocol: 'tcp' }] } }, 'eth0'), {
+    message: /Invalid host port/,
+  });
 
   // with the shared chains already there, only the container's chain is (re)written
   const first = addRestore(conf, 'c1', conf.contV4!, parseSave(''));
   t.true(first.includes(':CNI-HOSTPORT-DNAT - [0:0]'));
   t.true(first.includes('-I POSTROUTING 1 -m comment --comment "CNI portfwd requiring masquerade" -j CNI-HOSTPORT-MASQ'));
-  const saved = ['*nat', ':CNI-HOSTPORT-DNAT - [0:0]', ':CNI-HOSTPORT-SETMARK - [0:0]', ':CNI-HOSTPORT-MASQ - [0:0]', `:${d4.chain} - [0:0]`,
+  const saved = [
+    '*nat',
+    ':CNI-HOSTPORT-DNAT - [0:0]',
+    ':CNI-HOSTPORT-SETMARK - [0:0]',
+    ':CNI-HOSTPORT-MASQ - [0:0]',
+    `:${d4.chain} - [0:0]`,
     '-A POSTROUTING -m comment --comment "CNI portfwd requiring masquerade" -j CNI-HOSTPORT-MASQ',
-    '-A PREROUTING -m addrtype --dst-type LOCAL -j CNI-HOSTPORT-DNAT', '-A OUTPUT -m addrtype --dst-type LOCAL -j CNI-HOSTPORT-DNAT',
+    '-A PREROUTING -m addrtype --dst-type LOCAL -j CNI-HOSTPORT-DNAT',
+    '-A OUTPUT -m addrtype --dst-type LOCAL -j CNI-HOSTPORT-DNAT',
     '-A CNI-HOSTPORT-SETMARK -m comment --comment "CNI portfwd masquerade mark" -j MARK --set-xmark 0x2000/0x2000',
     '-A CNI-HOSTPORT-MASQ -m mark --mark 0x2000/0x2000 -j MASQUERADE',
-    `-A CNI-HOSTPORT-DNAT -p tcp -m comment --comment "dnat name: \\"net\\" id: \\"c1\\"" -m multiport --dports 8080 -j ${d4.chain}`, 'COMMIT'].join('\n');
+    `-A CNI-HOSTPORT-DNAT -p tcp -m comment --comment "dnat name: \\"net\\" id: \\"c1\\"" -m multiport --dports 8080 -j ${d4.chain}`,
+    'COMMIT',
+  ].join('\n');
   const again = addRestore(conf, 'c1', conf.contV4!, parseSave(saved));
   t.false(again.includes(':CNI-HOSTPORT-DNAT'));
   t.false(again.includes('POSTROUTING'));
   t.true(again.includes(`-D CNI-HOSTPORT-DNAT -p tcp`));
   const del = delRestore('net', 'c1', parseSave(saved))!;
-  t.deepEqual(del.split('\n').filter((l) => l.startsWith('-')).map((l) => l.split(' ')[0]), ['-D', '-F', '-X']);
+  t.deepEqual(
+    del
+      .split('\n')
+      .filter((l) => l.startsWith('-'))
+      .map((l) => l.split(' ')[0]),
+    ['-D', '-F', '-X'],
+  );
   t.is(delRestore('net', 'other', parseSave(saved)), null);
 });

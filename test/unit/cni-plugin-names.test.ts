@@ -21,8 +21,19 @@ test('each declared plugin has its entry point and plugin module', (t) => {
 
 test('an agent install wraps every declared plugin whose bundle is in the build', (t) => {
   const files = ['dist/hawser.cjs', ...CNI_PLUGINS.map((p) => `dist/cni/${p}.cjs`)];
-  const plan = installPlan({ ...DEFAULT_SETTINGS, role: 'agent', nodeName: 'w1' }, { sourceDir: '/src', files, units: Object.fromEntries(['hawser-agent.service', 'containerd.service.d/10-hawser.conf'].map((u) => [u, ''])), nodeBinary: '/usr/bin/node' });
-  t.deepEqual(plan.map((e) => e.path).filter((p) => p.startsWith('/opt/cni/bin/')), CNI_PLUGINS.map((p) => `/opt/cni/bin/${p}`).sort());
+  const plan = installPlan(
+    { ...DEFAULT_SETTINGS, role: 'agent', nodeName: 'w1' },
+    {
+      sourceDir: '/src',
+      files,
+      units: Object.fromEntries(['hawser-agent.service', 'containerd.service.d/10-hawser.conf'].map((u) => [u, ''])),
+      nodeBinary: '/usr/bin/node',
+    },
+  );
+  t.deepEqual(
+    plan.map((e) => e.path).filter((p) => p.startsWith('/opt/cni/bin/')),
+    CNI_PLUGINS.map((p) => `/opt/cni/bin/${p}`).sort(),
+  );
 });
 
 // A literal array naming two or more of the plugins is a second declaration.

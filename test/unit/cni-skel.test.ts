@@ -91,7 +91,10 @@ test('CNI_ARGS: pairs, IgnoreUnknown, malformed pairs', (t) => {
 
 const result: Result = {
   cniVersion: '1.0.0',
-  interfaces: [{ name: 'cni0', mac: 'aa:bb:cc:dd:ee:ff' }, { name: 'eth0', mac: '11:22:33:44:55:66', sandbox: '/run/netns/x', mtu: 1400 }],
+  interfaces: [
+    { name: 'cni0', mac: 'aa:bb:cc:dd:ee:ff' },
+    { name: 'eth0', mac: '11:22:33:44:55:66', sandbox: '/run/netns/x', mtu: 1400 },
+  ],
   ips: [
     { interface: 1, address: '10.0.0.2/24', gateway: '10.0.0.1' },
     { interface: 1, address: 'fd00::2/64', gateway: 'fd00::1' },
@@ -103,17 +106,23 @@ const result: Result = {
 
 test('results convert to every version, in the reference key order', (t) => {
   const v1 = resultToVersion(result, '1.0.0');
-  t.is(JSON.stringify(v1), JSON.stringify({
-    cniVersion: '1.0.0',
-    interfaces: [{ name: 'cni0', mac: 'aa:bb:cc:dd:ee:ff' }, { name: 'eth0', mac: '11:22:33:44:55:66', sandbox: '/run/netns/x' }],
-    ips: [
-      { interface: 1, address: '10.0.0.2/24', gateway: '10.0.0.1' },
-      { interface: 1, address: 'fd00::2/64', gateway: 'fd00::1' },
-      { interface: 1, address: '10.0.1.2/24' },
-    ],
-    routes: [{ dst: '0.0.0.0/0' }, { dst: '::/0', gw: 'fd00::1' }],
-    dns: { nameservers: ['10.96.0.10'] },
-  }));
+  t.is(
+    JSON.stringify(v1),
+    JSON.stringify({
+      cniVersion: '1.0.0',
+      interfaces: [
+        { name: 'cni0', mac: 'aa:bb:cc:dd:ee:ff' },
+        { name: 'eth0', mac: '11:22:33:44:55:66', sandbox: '/run/netns/x' },
+      ],
+      ips: [
+        { interface: 1, address: '10.0.0.2/24', gateway: '10.0.0.1' },
+        { interface: 1, address: 'fd00::2/64', gateway: 'fd00::1' },
+        { interface: 1, address: '10.0.1.2/24' },
+      ],
+      routes: [{ dst: '0.0.0.0/0' }, { dst: '::/0', gw: 'fd00::1' }],
+      dns: { nameservers: ['10.96.0.10'] },
+    }),
+  );
   const v11 = resultToVersion(result, '1.1.0') as { interfaces: Json[]; routes: Json[] };
   t.is(v11.interfaces[1].mtu, 1400);
   t.is(v11.routes[1].mtu, 1300);
@@ -133,10 +142,16 @@ test('results parse back from any version', (t) => {
   for (const v of ['0.3.0', '0.3.1', '0.4.0', '1.0.0']) {
     const back = parseResult(resultToVersion(result, v));
     t.deepEqual(back.ips, result.ips, v);
-    t.deepEqual(back.routes?.map((r) => r.dst), ['0.0.0.0/0', '::/0']);
+    t.deepEqual(
+      back.routes?.map((r) => r.dst),
+      ['0.0.0.0/0', '::/0'],
+    );
   }
   const old = parseResult(resultToVersion(result, '0.2.0'));
-  t.deepEqual(old.ips?.map((i) => i.address), ['10.0.0.2/24', 'fd00::2/64']);
+  t.deepEqual(
+    old.ips?.map((i) => i.address),
+    ['10.0.0.2/24', 'fd00::2/64'],
+  );
   t.true(versionAtLeast('1.0.0', '0.4.0'));
   t.false(versionAtLeast('0.3.1', '0.4.0'));
   t.true(versionAtLeast('0.10.0', '0.9.0'));

@@ -9,7 +9,9 @@ import { loadUpstream, nameMismatches, nearest, parseUpstream } from '../conform
 
 const list = loadUpstream();
 const E2E = 'test/e2e';
-const e2eFiles = readdirSync(E2E).filter((f) => f.endsWith('.test.ts')).sort()
+const e2eFiles = readdirSync(E2E)
+  .filter((f) => f.endsWith('.test.ts'))
+  .sort()
   .map((f) => ({ path: `${E2E}/${f}`, source: readFileSync(`${E2E}/${f}`, 'utf8') }));
 
 test('every [Conformance] title in test/e2e is exactly a name on the upstream list', (t) => {
@@ -34,8 +36,16 @@ test('the v1.35 list: 441 tests, each with its SIG, release and upstream file, n
   const sigs = new Map<string, number>();
   for (const x of list.tests) sigs.set(x.sig, (sigs.get(x.sig) ?? 0) + 1);
   t.deepEqual(Object.fromEntries([...sigs].sort()), {
-    'sig-api-machinery': 95, 'sig-apps': 60, 'sig-architecture': 1, 'sig-auth': 10, 'sig-cli': 17,
-    'sig-instrumentation': 4, 'sig-network': 47, 'sig-node': 105, 'sig-scheduling': 11, 'sig-storage': 91,
+    'sig-api-machinery': 95,
+    'sig-apps': 60,
+    'sig-architecture': 1,
+    'sig-auth': 10,
+    'sig-cli': 17,
+    'sig-instrumentation': 4,
+    'sig-network': 47,
+    'sig-node': 105,
+    'sig-scheduling': 11,
+    'sig-storage': 91,
   });
   for (const x of list.tests) {
     t.regex(x.codename, /^\[sig-[a-z-]+\] .* \[Conformance\]$/, x.codename);
@@ -55,13 +65,26 @@ test('parseUpstream: refuses a list it cannot read as facts', (t) => {
 });
 
 test('nameMismatches and nearest: a stray tag is reported with the upstream name it should be', (t) => {
-  const mm = nameMismatches([{ path: 'test/e2e/dns.test.ts', titles: [
-    '[sig-network] DNS should provide DNS for the cluster [Conformance]',
-    '[sig-network] DNS should provide DNS for pods for Hostname [LinuxOnly] [Conformance]',
-    '[sig-network] [hawser] a check of our own',
-  ] }], list);
-  t.deepEqual(mm, [{ file: 'test/e2e/dns.test.ts', title: '[sig-network] DNS should provide DNS for pods for Hostname [LinuxOnly] [Conformance]',
-    nearest: '[sig-network] DNS should provide DNS for pods for Hostname [Conformance]' }]);
+  const mm = nameMismatches(
+    [
+      {
+        path: 'test/e2e/dns.test.ts',
+        titles: [
+          '[sig-network] DNS should provide DNS for the cluster [Conformance]',
+          '[sig-network] DNS should provide DNS for pods for Hostname [LinuxOnly] [Conformance]',
+          '[sig-network] [hawser] a check of our own',
+        ],
+      },
+    ],
+    list,
+  );
+  t.deepEqual(mm, [
+    {
+      file: 'test/e2e/dns.test.ts',
+      title: '[sig-network] DNS should provide DNS for pods for Hostname [LinuxOnly] [Conformance]',
+      nearest: '[sig-network] DNS should provide DNS for pods for Hostname [Conformance]',
+    },
+  ]);
   t.is(nearest('a b c', ['a x c', 'a b c d', 'z']), 'a x c');
   t.is(nearest('x', []), undefined);
 });
@@ -72,20 +95,40 @@ test('capabilities: the rule table classifies the list, first matching rule wins
     if (!x) throw new Error(`no upstream test named like ${name}`);
     return capabilityOf(x);
   };
-  t.is(of('AdmissionWebhook [Privileged:ClusterAdmin] should mutate custom resource [Conformance]'), 'test only: admission webhooks (admissionregistration.k8s.io/v1 served; url and Service webhooks called)', 'the file rule comes before CRDs');
-  t.is(of('AdmissionWebhook [Privileged:ClusterAdmin] should be able to create and update validating webhook configurations with match conditions'), 'mirrored: webhook matchConditions (CEL; test/e2e/api-machinery-webhook.test.ts)');
+  t.is(
+    of('AdmissionWebhook [Privileged:ClusterAdmin] should mutate custom resource [Conformance]'),
+    'test only: admission webhooks (admissionregistration.k8s.io/v1 served; url and Service webhooks called)',
+    'the file rule comes before CRDs',
+  );
+  t.is(
+    of('AdmissionWebhook [Privileged:ClusterAdmin] should be able to create and update validating webhook configurations with match conditions'),
+    'mirrored: webhook matchConditions (CEL; test/e2e/api-machinery-webhook.test.ts)',
+  );
   t.is(of('FieldValidation should detect duplicates in a CR'), 'test only: CRDs (apiextensions.k8s.io/v1 served)');
   t.is(of('should support remote command execution over websockets'), 'test only: pods and containers', 'served over WebSocket since #16: no rule of its own');
-  t.is(of('Proxy version v1 should proxy through a service and a pod'), 'mirrored: Proxy (test/e2e/network-proxy.test.ts)', 'HTTPS from the test image\'s porter since #16');
+  t.is(
+    of('Proxy version v1 should proxy through a service and a pod'),
+    'mirrored: Proxy (test/e2e/network-proxy.test.ts)',
+    "HTTPS from the test image's porter since #16",
+  );
   t.is(of('Proxy version v1 A set of valid responses are returned for both pod and service Proxy'), 'mirrored: Proxy (test/e2e/network-proxy.test.ts)');
   t.is(of('Ephemeral Containers [NodeConformance] will start'), 'test only: ephemeral containers are served and run (test/e2e/cli-debug-proxy.test.ts)');
-  t.is(of('ConfigMap should be consumable from pods in volume [NodeConformance]'), 'mirrored: pod volumes (configMap, secret, downwardAPI, projected, emptyDir, subPath)');
+  t.is(
+    of('ConfigMap should be consumable from pods in volume [NodeConformance]'),
+    'mirrored: pod volumes (configMap, secret, downwardAPI, projected, emptyDir, subPath)',
+  );
   t.is(of('ReplicaSet Replace and Patch tests'), 'mirrored: workload controller API operations (status, scale, patch, DeleteCollection, lifecycle)');
   t.is(of('Deployment deployment should support proportional scaling'), 'test only: workload controllers', 'not mirrored yet');
   t.is(capabilityOf({ codename: '[sig-z] something new [Conformance]', file: 'test/e2e/z/new.go' }), UNCLASSIFIED);
   const unclassified = list.tests.filter((x) => capabilityOf(x) === UNCLASSIFIED).map((x) => x.codename);
   t.true(unclassified.length <= 5, `add rules for these to test/conformance/capabilities.ts:\n${unclassified.join('\n')}`);
   const counts = byCapability(list.tests);
-  t.is(counts.reduce((a, c) => a + c.count, 0), list.tests.length);
-  t.true(counts.every((c, i) => i === 0 || counts[i - 1].count >= c.count), 'most tests first');
+  t.is(
+    counts.reduce((a, c) => a + c.count, 0),
+    list.tests.length,
+  );
+  t.true(
+    counts.every((c, i) => i === 0 || counts[i - 1].count >= c.count),
+    'most tests first',
+  );
 });

@@ -3,11 +3,31 @@
 import test from 'ava';
 import type { Obj } from '../../agents/control-plane/apiserver/strategies/types.ts';
 import {
-  activeOrLatest, fenceposts, isScalingEvent, maxSurge, maxUnavailable, newSetTarget, oldPodsRunning, oldSetTargets, scaleTargets,
+  activeOrLatest,
+  fenceposts,
+  isScalingEvent,
+  maxSurge,
+  maxUnavailable,
+  newSetTarget,
+  oldPodsRunning,
+  oldSetTargets,
+  scaleTargets,
 } from '../../agents/control-plane/controllers/workloads/deployment-rules.ts';
-import { findNewSet, historyVictims, newSetFor, nextRevision, syncedAnnotations } from '../../agents/control-plane/controllers/workloads/deployment-revisions.ts';
 import {
-  calculateStatus, getCondition, isComplete, madeProgress, pauseCondition, rolloutStatus, setCondition,
+  findNewSet,
+  historyVictims,
+  newSetFor,
+  nextRevision,
+  syncedAnnotations,
+} from '../../agents/control-plane/controllers/workloads/deployment-revisions.ts';
+import {
+  calculateStatus,
+  getCondition,
+  isComplete,
+  madeProgress,
+  pauseCondition,
+  rolloutStatus,
+  setCondition,
 } from '../../agents/control-plane/controllers/workloads/deployment-status.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -15,23 +35,51 @@ type Loose = Record<string, any>;
 const T0 = Date.parse('2025-01-01T00:00:00Z');
 const iso = (s: number) => new Date(T0 + s * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
-function dep(replicas: number, o: { surge?: number | string; unavailable?: number | string; type?: string; annotations?: Record<string, string>; paused?: boolean; status?: Obj['status'] } = {}): Obj {
+function dep(
+  replicas: number,
+  o: {
+    surge?: number | string;
+    unavailable?: number | string;
+    type?: string;
+    annotations?: Record<string, string>;
+    paused?: boolean;
+    status?: Obj['status'];
+  } = {},
+): Obj {
   return {
     metadata: { name: 'web', namespace: 'ns', uid: 'd-uid', generation: 2, annotations: o.annotations },
     spec: {
-      replicas, paused: o.paused, progressDeadlineSeconds: 600, revisionHistoryLimit: 1,
+      replicas,
+      paused: o.paused,
+      progressDeadlineSeconds: 600,
+      revisionHistoryLimit: 1,
       selector: { matchLabels: { app: 'web' } },
-      strategy: o.type === 'Recreate' ? { type: 'Recreate' } : { type: 'RollingUpdate', rollingUpdate: { maxSurge: o.surge ?? 1, maxUnavailable: o.unavailable ?? 1 } },
+      strategy:
+        o.type === 'Recreate' ? { type: 'Recreate' } : { type: 'RollingUpdate', rollingUpdate: { maxSurge: o.surge ?? 1, maxUnavailable: o.unavailable ?? 1 } },
       template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'img:2' }] } },
     },
     status: o.status ?? {},
   };
 }
 
-function rs(name: string, replicas: number, available: number, o: { created?: number; revision?: number; ann?: Record<string, string>; statusReplicas?: number; image?: string } = {}): Obj {
+function rs(
+  name: string,
+  replicas: number,
+  available: number,
+  o: { created?: number; revision?: number; ann?: Record<string, string>; statusReplicas?: number; image?: string } = {},
+): Obj {
   return {
-    metadata: { name, uid: name, creationTimestamp: iso(o.created ?? 0), generation: 1, annotations: { ...(o.revision ? { 'deployment.kubernetes.io/revision': String(o.revision) } : {}), ...(o.ann ?? {}) } },
-    spec: { replicas, template: { metadata: { labels: { app: 'web', 'pod-template-hash': name } }, spec: { containers: [{ name: 'c', image: o.image ?? 'img:1' }] } } },
+    metadata: {
+      name,
+      uid: name,
+      creationTimestamp: iso(o.created ?? 0),
+      generation: 1,
+      annotations: { ...(o.revision ? { 'deployment.kubernetes.io/revision': String(o.revision) } : {}), ...(o.ann ?? {}) },
+    },
+    spec: {
+      replicas,
+      template: { metadata: { labels: { app: 'web', 'pod-template-hash': name } }, spec: { containers: [{ name: 'c', image: o.image ?? 'img:1' }] } },
+    },
     status: { replicas: o.statusReplicas ?? replicas, readyReplicas: available, availableReplicas: available, observedGeneration: 1 },
   };
 }
@@ -69,7 +117,13 @@ test('old sets shrink only while replicas - maxUnavailable stay available', (t) 
   const a = rs('a', 2, 2, { created: 0 });
   const b = rs('b', 2, 2, { created: 10 });
   const n = rs('new', 2, 2, { created: 20 });
-  t.deepEqual([...oldSetTargets(dep(4, { surge: 2, unavailable: 1 }), [a, b, n], [a, b], n)], [['a', 0], ['b', 1]]);
+  t.deepEqual(
+    [...oldSetTargets(dep(4, { surge: 2, unavailable: 1 }), [a, b, n], [a, b], n)],
+    [
+      ['a', 0],
+      ['b', 1],
+    ],
+  );
 });
 
 test('scaling a Deployment mid-rollout spreads the change in proportion, leftovers to the largest set', (t) => {
@@ -111,7 +165,12 @@ test('revisions: the new set is the oldest with the template; a new set gets has
   t.is(n.spec.selector.matchLabels['pod-template-hash'], hash);
   t.is(n.spec.template.metadata.labels['pod-template-hash'], hash);
   t.is(n.spec.replicas, 1);
-  t.like(n.metadata.annotations, { 'deployment.kubernetes.io/revision': '4', 'kubernetes.io/change-cause': 'v2', 'deployment.kubernetes.io/desired-replicas': '3', 'deployment.kubernetes.io/max-replicas': '4' });
+  t.like(n.metadata.annotations, {
+    'deployment.kubernetes.io/revision': '4',
+    'kubernetes.io/change-cause': 'v2',
+    'deployment.kubernetes.io/desired-replicas': '3',
+    'deployment.kubernetes.io/max-replicas': '4',
+  });
   t.false('kubectl.kubernetes.io/last-applied-configuration' in n.metadata.annotations);
   t.like(n.metadata.ownerReferences[0], { kind: 'Deployment', uid: 'd-uid', controller: true, blockOwnerDeletion: true });
   t.is(d.spec.template.metadata.labels['pod-template-hash'], undefined, 'the Deployment template is untouched');
@@ -121,7 +180,10 @@ test('revisions are int64 as upstream: an adopted set of revision 35463438267243
   const adopted = rs('adopted', 1, 1, { ann: { 'deployment.kubernetes.io/revision': '3546343826724305832' } });
   t.is(String(nextRevision([adopted])), '3546343826724305833');
   t.is((newSetFor(dep(1), nextRevision([adopted]), 1) as Loose).metadata.annotations['deployment.kubernetes.io/revision'], '3546343826724305833');
-  t.like(syncedAnnotations(dep(1), rs('n', 1, 1, { revision: 2 }), nextRevision([adopted])), { 'deployment.kubernetes.io/revision': '3546343826724305833', 'deployment.kubernetes.io/revision-history': '2' });
+  t.like(syncedAnnotations(dep(1), rs('n', 1, 1, { revision: 2 }), nextRevision([adopted])), {
+    'deployment.kubernetes.io/revision': '3546343826724305833',
+    'deployment.kubernetes.io/revision-history': '2',
+  });
 });
 
 test('a rolled-back-to set takes the next revision and remembers its old one', (t) => {
@@ -136,7 +198,11 @@ test('a rolled-back-to set takes the next revision and remembers its old one', (
 test('history keeps revisionHistoryLimit old sets, deleting only empty settled ones, oldest revision first', (t) => {
   const d = dep(3); // limit 1
   const olds = [rs('r3', 0, 0, { revision: 3 }), rs('r1', 0, 0, { revision: 1 }), rs('r2', 1, 1, { revision: 2 })];
-  t.deepEqual(historyVictims(d, olds).map((r) => r.metadata.name), ['r1'], 'r2 still has a pod');
+  t.deepEqual(
+    historyVictims(d, olds).map((r) => r.metadata.name),
+    ['r1'],
+    'r2 still has a pod',
+  );
   t.deepEqual(historyVictims({ ...d, spec: { ...d.spec, revisionHistoryLimit: undefined } }, olds), []);
 });
 
@@ -153,7 +219,13 @@ test('status: counts from the sets and the Available condition', (t) => {
 });
 
 test('Progressing: updated on progress, NewReplicaSetAvailable when complete, timed out past the deadline', (t) => {
-  const prev = { replicas: 4, updatedReplicas: 1, readyReplicas: 3, availableReplicas: 3, conditions: [{ type: 'Progressing', status: 'True', reason: 'ReplicaSetUpdated', message: '', lastUpdateTime: iso(0), lastTransitionTime: iso(0) }] };
+  const prev = {
+    replicas: 4,
+    updatedReplicas: 1,
+    readyReplicas: 3,
+    availableReplicas: 3,
+    conditions: [{ type: 'Progressing', status: 'True', reason: 'ReplicaSetUpdated', message: '', lastUpdateTime: iso(0), lastTransitionTime: iso(0) }],
+  };
   t.true(madeProgress(prev, { replicas: 4, updatedReplicas: 2, readyReplicas: 3, availableReplicas: 3 }));
   t.false(madeProgress(prev, { ...prev }));
   const moving = rolloutStatus(dep(4, { status: prev }), [rs('old', 2, 2), rs('new', 2, 2)], rs('new', 2, 2), T0 + 10_000);
@@ -171,7 +243,10 @@ test('pause and resume show in Progressing; conditions keep their transition tim
   const paused = { conditions: [{ type: 'Progressing', status: 'Unknown', reason: 'DeploymentPaused' }] };
   t.is(pauseCondition(dep(1, { paused: true, status: paused })), undefined);
   t.like(pauseCondition(dep(1, { status: paused })), { reason: 'DeploymentResumed' });
-  t.is(pauseCondition(dep(1, { paused: true, status: { conditions: [{ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded' }] } })), undefined);
+  t.is(
+    pauseCondition(dep(1, { paused: true, status: { conditions: [{ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded' }] } })),
+    undefined,
+  );
   const s: Record<string, any> = {};
   setCondition(s, { type: 'Available', status: 'True', reason: 'R', message: 'a' }, T0);
   setCondition(s, { type: 'Available', status: 'True', reason: 'R', message: 'b' }, T0 + 5000);

@@ -7,18 +7,31 @@ import type { OwnerRef } from '../../agents/control-plane/controllers/workloads/
 import { parseDuration, parseSchedule } from '../../agents/control-plane/controllers/workloads/cron.ts';
 import { decide, dueTimes, historyVictims, jobFor, jobNameFor } from '../../agents/control-plane/controllers/workloads/cronjob-rules.ts';
 import {
-  backoffMs, formatIndexes, orphanFinalizerRemovable, outcome, parseIndexes, planJob, tally, TRACKING_FINALIZER,
+  backoffMs,
+  formatIndexes,
+  orphanFinalizerRemovable,
+  outcome,
+  parseIndexes,
+  planJob,
+  tally,
+  TRACKING_FINALIZER,
 } from '../../agents/control-plane/controllers/workloads/job-rules.ts';
 
 const F = TRACKING_FINALIZER;
 const jpod = (uid: string, phase: string, o: { fin?: boolean; deleting?: boolean; index?: number } = {}): Obj => ({
-  metadata: { name: uid, uid, finalizers: o.fin === false ? [] : [F], deletionTimestamp: o.deleting ? 'x' : undefined, annotations: o.index === undefined ? undefined : { 'batch.kubernetes.io/job-completion-index': String(o.index) } },
+  metadata: {
+    name: uid,
+    uid,
+    finalizers: o.fin === false ? [] : [F],
+    deletionTimestamp: o.deleting ? 'x' : undefined,
+    annotations: o.index === undefined ? undefined : { 'batch.kubernetes.io/job-completion-index': String(o.index) },
+  },
   status: { phase },
 });
 const job = (spec: Record<string, unknown> = {}, status: Record<string, unknown> = {}): Obj => ({ metadata: { name: 'j', uid: 'ju' }, spec, status });
 const counts = (succeeded = 0, failed = 0, extra: Record<string, unknown> = {}) => ({ succeeded, failed, completed: new Set<number>(), ...extra });
 
-test('orphanFinalizerRemovable: the finalizer goes when the Job is gone, replaced or finished, never from another controller\'s pod', (t) => {
+test("orphanFinalizerRemovable: the finalizer goes when the Job is gone, replaced or finished, never from another controller's pod", (t) => {
   const owned = (kind = 'Job', apiVersion = 'batch/v1', uid = 'ju'): Obj => {
     const p = jpod('p', 'Pending', { deleting: true });
     const ref: OwnerRef = { apiVersion, kind, name: 'j', uid, controller: true };
@@ -34,17 +47,29 @@ test('orphanFinalizerRemovable: the finalizer goes when the Job is gone, replace
 });
 
 test('tally: finished pods are recorded first, then released, then settled into the counters', (t) => {
-  const pods = [jpod('a', 'Succeeded'), jpod('b', 'Failed'), jpod('c', 'Running'), jpod('d', 'Running', { deleting: true }), jpod('e', 'Succeeded', { fin: false })];
+  const pods = [
+    jpod('a', 'Succeeded'),
+    jpod('b', 'Failed'),
+    jpod('c', 'Running'),
+    jpod('d', 'Running', { deleting: true }),
+    jpod('e', 'Succeeded', { fin: false }),
+  ];
   const first = tally(job(), pods);
   t.deepEqual(first.newSucceeded, ['a']);
   t.deepEqual(first.newFailed, ['b', 'd'], 'a deleted running pod counts as failed');
-  t.deepEqual(first.release.map((p) => p.metadata.uid), ['a', 'b', 'd']);
+  t.deepEqual(
+    first.release.map((p) => p.metadata.uid),
+    ['a', 'b', 'd'],
+  );
   // recorded already: released again if still holding, settled once the finalizer is gone
   const recorded = job({}, { uncountedTerminatedPods: { succeeded: ['a'], failed: ['b', 'gone'] } });
   const again = tally(recorded, [jpod('a', 'Succeeded'), jpod('b', 'Failed', { fin: false })]);
   t.deepEqual(again.newSucceeded, []);
   t.deepEqual(again.newFailed, []);
-  t.deepEqual(again.release.map((p) => p.metadata.uid), ['a']);
+  t.deepEqual(
+    again.release.map((p) => p.metadata.uid),
+    ['a'],
+  );
   t.deepEqual(again.settledSucceeded, []);
   t.deepEqual(again.settledFailed, ['b', 'gone']);
   // a Job that succeeded does not count the pods it stops as failures
@@ -129,7 +154,9 @@ test('cron: time zones, including the daylight saving jumps', (t) => {
 });
 
 const cj = (spec: Record<string, unknown>, status: Record<string, unknown> = {}, created = '2025-01-01T00:00:00Z'): Obj => ({
-  metadata: { name: 'tick', namespace: 'ns', uid: 'cu', creationTimestamp: created }, spec: { schedule: '*/5 * * * *', ...spec }, status,
+  metadata: { name: 'tick', namespace: 'ns', uid: 'cu', creationTimestamp: created },
+  spec: { schedule: '*/5 * * * *', ...spec },
+  status,
 });
 
 test('due activations since the last one, within the starting deadline', (t) => {
@@ -159,13 +186,32 @@ test('concurrency policy and starting deadline decide; the Job is named by minut
   const j = jobFor(cj({ jobTemplate: { metadata: { labels: { a: 'b' } }, spec: { parallelism: 2 } } }), due.scheduled);
   t.is(j.metadata.name, `tick-${Math.floor(due.scheduled / 60_000)}`);
   t.is(jobNameFor(cj({}), due.scheduled), j.metadata.name!);
-  t.like(j, { metadata: { labels: { a: 'b' }, annotations: { 'batch.kubernetes.io/cronjob-scheduled-timestamp': '2025-01-01T00:15:00Z' } }, spec: { parallelism: 2 } });
+  t.like(j, {
+    metadata: { labels: { a: 'b' }, annotations: { 'batch.kubernetes.io/cronjob-scheduled-timestamp': '2025-01-01T00:15:00Z' } },
+    spec: { parallelism: 2 },
+  });
   t.like(j.metadata.ownerReferences?.[0], { kind: 'CronJob', uid: 'cu', controller: true });
 });
 
 test('history limits keep the newest finished Jobs of each outcome', (t) => {
-  const fin = (name: string, type: string, s: number): Obj => ({ metadata: { name, creationTimestamp: new Date(s * 1000).toISOString() }, status: { conditions: [{ type, status: 'True' }] } });
-  const jobs = [fin('ok1', 'Complete', 1), fin('ok2', 'Complete', 2), fin('bad1', 'Failed', 3), fin('bad2', 'Failed', 4), { metadata: { name: 'run' }, status: {} } as Obj];
-  t.deepEqual(historyVictims(cj({ successfulJobsHistoryLimit: 1 }), jobs).map((j) => j.metadata.name), ['ok1', 'bad1']);
-  t.deepEqual(historyVictims(cj({}), jobs).map((j) => j.metadata.name), ['bad1'], 'defaults: 3 successful, 1 failed');
+  const fin = (name: string, type: string, s: number): Obj => ({
+    metadata: { name, creationTimestamp: new Date(s * 1000).toISOString() },
+    status: { conditions: [{ type, status: 'True' }] },
+  });
+  const jobs = [
+    fin('ok1', 'Complete', 1),
+    fin('ok2', 'Complete', 2),
+    fin('bad1', 'Failed', 3),
+    fin('bad2', 'Failed', 4),
+    { metadata: { name: 'run' }, status: {} } as Obj,
+  ];
+  t.deepEqual(
+    historyVictims(cj({ successfulJobsHistoryLimit: 1 }), jobs).map((j) => j.metadata.name),
+    ['ok1', 'bad1'],
+  );
+  t.deepEqual(
+    historyVictims(cj({}), jobs).map((j) => j.metadata.name),
+    ['bad1'],
+    'defaults: 3 successful, 1 failed',
+  );
 });

@@ -66,13 +66,26 @@ const until = async (fn: () => boolean, ms = 3000) => {
     await new Promise((r) => setTimeout(r, 10));
   }
 };
-const opts = (identity: string, leaseSeconds = 0.6) => ({ name: 'cm', identity, leaseSeconds, renewDeadlineSeconds: leaseSeconds * 0.66, retryPeriodSeconds: 0.05, log: logger('test', 'silent') });
+const opts = (identity: string, leaseSeconds = 0.6) => ({
+  name: 'cm',
+  identity,
+  leaseSeconds,
+  renewDeadlineSeconds: leaseSeconds * 0.66,
+  retryPeriodSeconds: 0.05,
+  log: logger('test', 'silent'),
+});
 
 test('one candidate leads; a stopped leader releases and the other takes over at once', async (t) => {
   const leases = new Leases();
   const running = new Set<string>();
   // a 3 s lease: taking over well before it would have run out shows the release worked
-  const run = (id: string) => runWhenLeader(leases.client(), opts(id, 3), () => void running.add(id), () => void running.delete(id));
+  const run = (id: string) =>
+    runWhenLeader(
+      leases.client(),
+      opts(id, 3),
+      () => void running.add(id),
+      () => void running.delete(id),
+    );
   const a = run('a');
   await until(() => a.isLeader());
   const b = run('b');
@@ -93,9 +106,19 @@ test('a leader that cannot renew steps down; the other takes over after the leas
   const leases = new Leases();
   let aBroken = false;
   const stops: string[] = [];
-  const a = runWhenLeader(leases.client(() => aBroken), opts('a'), () => undefined, () => void stops.push('a'));
+  const a = runWhenLeader(
+    leases.client(() => aBroken),
+    opts('a'),
+    () => undefined,
+    () => void stops.push('a'),
+  );
   await until(() => a.isLeader());
-  const b = runWhenLeader(leases.client(), opts('b'), () => undefined, () => void stops.push('b'));
+  const b = runWhenLeader(
+    leases.client(),
+    opts('b'),
+    () => undefined,
+    () => void stops.push('b'),
+  );
   const brokeAt = Date.now();
   aBroken = true;
   await until(() => b.isLeader());

@@ -42,7 +42,12 @@ test('a Job asking for 2147483647 pods plans 500 a pass, Indexed from the lowest
 
 test('a Parallel StatefulSet of 2147483647 plans 500 creations a pass; ReplicaSets 500 either way', (t) => {
   const set = { metadata: { name: 'db' }, spec: { replicas: MAX, podManagementPolicy: 'Parallel' } };
-  const pods = [{ metadata: { name: 'db-1', labels: { 'controller-revision-hash': 'db-r' } }, status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] } }];
+  const pods = [
+    {
+      metadata: { name: 'db-1', labels: { 'controller-revision-hash': 'db-r' } },
+      status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] },
+    },
+  ];
   const plan = planStatefulSet(set, pods, 'db-r');
   t.is(plan.create.length, BURST_REPLICAS);
   t.deepEqual(plan.create.slice(0, 3), [0, 2, 3]);
@@ -87,12 +92,20 @@ test('creations still waiting for their turn are dropped once the controller sto
     let live = true;
     const control = new PodControl(client, new Expectations(), logger('test'), new TokenBucket(10, 1), () => live);
     const owner = { apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'rs', namespace: 'default', uid: 'u' } };
-    const pod = (n: number) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: `p${n}`, namespace: 'default' }, spec: { containers: [{ name: 'c', image: 'i' }] } });
+    const pod = (n: number) => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: `p${n}`, namespace: 'default' },
+      spec: { containers: [{ name: 'c', image: 'i' }] },
+    });
     const done = control.create({ owner, component: 'test' }, 'default/rs', [pod(0), pod(1), pod(2)]).catch((e: unknown) => e);
     await new Promise((r) => setTimeout(r, 20)); // the first went at once, the others wait 100 ms each
     live = false;
     t.true((await done) instanceof ControllerStopped, 'the pass ends without a FailedCreate event or a status write');
-    t.deepEqual((await client.list('/api/v1/namespaces/default/pods')).items.map((p) => p.metadata.name), ['p0']);
+    t.deepEqual(
+      (await client.list('/api/v1/namespaces/default/pods')).items.map((p) => p.metadata.name),
+      ['p0'],
+    );
   } finally {
     clearInterval(keepAlive);
     await store.close();

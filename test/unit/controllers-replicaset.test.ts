@@ -5,14 +5,38 @@ import type { Obj } from '../../agents/control-plane/apiserver/strategies/types.
 import { Expectations } from '../../agents/control-plane/controllers/workloads/expectations.ts';
 import { fnv32a, isAvailable, sameTemplate, scaledValue, selectorMatcher, templateHash } from '../../agents/control-plane/controllers/workloads/meta.ts';
 import { createInBatches, podFromTemplate, slowStartBatches } from '../../agents/control-plane/controllers/workloads/pod-template.ts';
-import { deletionOrder, nextAvailability, podsToDelete, replicaDiff, replicaSetStatus } from '../../agents/control-plane/controllers/workloads/replicaset-rules.ts';
+import {
+  deletionOrder,
+  nextAvailability,
+  podsToDelete,
+  replicaDiff,
+  replicaSetStatus,
+} from '../../agents/control-plane/controllers/workloads/replicaset-rules.ts';
 
 const T0 = Date.parse('2025-01-01T00:00:00Z');
 const at = (s: number) => new Date(T0 + s * 1000).toISOString();
 
-function pod(name: string, o: { node?: string; phase?: string; ready?: boolean; readySince?: number; created?: number; restarts?: number; cost?: string; labels?: Record<string, string> } = {}): Obj {
+function pod(
+  name: string,
+  o: {
+    node?: string;
+    phase?: string;
+    ready?: boolean;
+    readySince?: number;
+    created?: number;
+    restarts?: number;
+    cost?: string;
+    labels?: Record<string, string>;
+  } = {},
+): Obj {
   return {
-    metadata: { name, uid: name, creationTimestamp: at(o.created ?? 0), labels: o.labels ?? { app: 'x' }, annotations: o.cost ? { 'controller.kubernetes.io/pod-deletion-cost': o.cost } : undefined },
+    metadata: {
+      name,
+      uid: name,
+      creationTimestamp: at(o.created ?? 0),
+      labels: o.labels ?? { app: 'x' },
+      annotations: o.cost ? { 'controller.kubernetes.io/pod-deletion-cost': o.cost } : undefined,
+    },
     spec: { nodeName: o.node },
     status: {
       phase: o.phase ?? 'Running',
@@ -129,9 +153,16 @@ test('scale-down order: unscheduled, pending, not ready, low cost, doubled-up, r
     pod('not-ready', { node: 'c', ready: false }),
     pod('cheap', { node: 'd', readySince: 1, cost: '-5' }),
   ];
-  t.deepEqual(deletionOrder(pods).map((p) => p.metadata.name), ['unscheduled', 'pending', 'not-ready', 'cheap', 'old-ready']);
+  t.deepEqual(
+    deletionOrder(pods).map((p) => p.metadata.name),
+    ['unscheduled', 'pending', 'not-ready', 'cheap', 'old-ready'],
+  );
   const doubled = [pod('alone', { node: 'x' }), pod('pair1', { node: 'y', created: 1 }), pod('pair2', { node: 'y', created: 2 })];
-  t.deepEqual(podsToDelete(doubled, 1).map((p) => p.metadata.name), ['pair2'], 'doubled-up first, then newer');
+  t.deepEqual(
+    podsToDelete(doubled, 1).map((p) => p.metadata.name),
+    ['pair2'],
+    'doubled-up first, then newer',
+  );
   const ready = [pod('long', { node: 'a', readySince: 1 }), pod('recent', { node: 'b', readySince: 50 })];
   t.is(podsToDelete(ready, 1)[0].metadata.name, 'recent');
   const restarts = [pod('calm', { node: 'a' }), pod('flappy', { node: 'b', restarts: 4 })];

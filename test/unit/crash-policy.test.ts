@@ -47,7 +47,17 @@ for (const [how, msg, stack] of cases) {
   test(`${how}: logged as one fatal JSON line with the stack, exit status 2`, async (t) => {
     const r = await probe(how);
     t.is(r.code, 2, r.stderr);
-    const line = r.stderr.trim().split('\n').map((l) => { try { return JSON.parse(l); } catch { return undefined; } }).find((l) => l?.level === 60);
+    const line = r.stderr
+      .trim()
+      .split('\n')
+      .map((l) => {
+        try {
+          return JSON.parse(l);
+        } catch {
+          return undefined;
+        }
+      })
+      .find((l) => l?.level === 60);
     t.truthy(line, r.stderr);
     t.like(line, { component: 'probe', msg });
     t.regex(line.err.stack, stack);

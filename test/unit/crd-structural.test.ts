@@ -46,10 +46,21 @@ test('violations name the field in upstream wording', (t) => {
 });
 
 test('pruning drops unknown fields but keeps ObjectMeta and preserved subtrees; defaults fill gaps', (t) => {
-  const o = { apiVersion: 'x/v1', kind: 'K', metadata: { name: 'n', labels: { a: 'b' } }, spec: { name: 'ab', junk: 1, free: { any: { thing: 1 } } }, top: true };
+  const o = {
+    apiVersion: 'x/v1',
+    kind: 'K',
+    metadata: { name: 'n', labels: { a: 'b' } },
+    spec: { name: 'ab', junk: 1, free: { any: { thing: 1 } } },
+    top: true,
+  };
   t.deepEqual(prune(o, schema), ['spec.junk', 'top']);
   applyDefaults(o, schema);
-  t.deepEqual(o, { apiVersion: 'x/v1', kind: 'K', metadata: { name: 'n', labels: { a: 'b' } }, spec: { name: 'ab', replicas: 1, free: { any: { thing: 1 } } } });
+  t.deepEqual(o, {
+    apiVersion: 'x/v1',
+    kind: 'K',
+    metadata: { name: 'n', labels: { a: 'b' } },
+    spec: { name: 'ab', replicas: 1, free: { any: { thing: 1 } } },
+  });
 });
 
 test('Go inline flags in patterns', (t) => {

@@ -66,7 +66,16 @@ test('containerd config carries the node-specific settings', (t) => {
 
 test('containerd config is a pure function and honours options', (t) => {
   t.is(renderContainerdConfig(input), renderContainerdConfig({ ...input, registryMirrors: { ...input.registryMirrors } }));
-  const tb = tables(renderContainerdConfig({ ...input, snapshotter: 'native', streamServerAddress: '10.77.0.2', streamServerPort: 10010, logLevel: 'warn', registryMirrors: {} }));
+  const tb = tables(
+    renderContainerdConfig({
+      ...input,
+      snapshotter: 'native',
+      streamServerAddress: '10.77.0.2',
+      streamServerPort: 10010,
+      logLevel: 'warn',
+      registryMirrors: {},
+    }),
+  );
   t.is(tb.get(`${CRI}.containerd`)!.get('snapshotter'), '"native"');
   t.is(tb.get(CRI)!.get('stream_server_address'), '"10.77.0.2"');
   t.is(tb.get(CRI)!.get('stream_server_port'), '"10010"');

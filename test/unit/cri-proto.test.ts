@@ -25,10 +25,28 @@ test('api-types.ts is what proto-loader-gen-types makes of api.proto (regenerate
 });
 
 const runtimeRpcs = [
-  'Version', 'RunPodSandbox', 'StopPodSandbox', 'RemovePodSandbox', 'PodSandboxStatus', 'ListPodSandbox',
-  'CreateContainer', 'StartContainer', 'StopContainer', 'RemoveContainer', 'ListContainers', 'ContainerStatus',
-  'UpdateContainerResources', 'ReopenContainerLog', 'ExecSync', 'Exec', 'Attach', 'PortForward',
-  'ContainerStats', 'ListContainerStats', 'UpdateRuntimeConfig', 'Status',
+  'Version',
+  'RunPodSandbox',
+  'StopPodSandbox',
+  'RemovePodSandbox',
+  'PodSandboxStatus',
+  'ListPodSandbox',
+  'CreateContainer',
+  'StartContainer',
+  'StopContainer',
+  'RemoveContainer',
+  'ListContainers',
+  'ContainerStatus',
+  'UpdateContainerResources',
+  'ReopenContainerLog',
+  'ExecSync',
+  'Exec',
+  'Attach',
+  'PortForward',
+  'ContainerStats',
+  'ListContainerStats',
+  'UpdateRuntimeConfig',
+  'Status',
 ];
 const imageRpcs = ['ListImages', 'ImageStatus', 'PullImage', 'RemoveImage', 'ImageFsInfo'];
 
@@ -117,10 +135,19 @@ type Call = { request: Record<string, unknown> };
 test('client calls, typed results and error codes', async (t) => {
   const seen: Record<string, unknown>[] = [];
   const client = await fakeRuntime(t, {
-    Version: (call: Call, cb: Cb) => { seen.push(call.request); cb(null, { version: '0.1.0', runtimeName: 'fake', runtimeApiVersion: 'v1' }); },
+    Version: (call: Call, cb: Cb) => {
+      seen.push(call.request);
+      cb(null, { version: '0.1.0', runtimeName: 'fake', runtimeApiVersion: 'v1' });
+    },
     ImageStatus: (_call: Call, cb: Cb) => cb(null, {}),
-    ExecSync: (call: Call, cb: Cb) => { seen.push(call.request); cb(null, { stdout: Buffer.from('hi\n'), exitCode: 3 }); },
-    ListPodSandbox: (call: Call, cb: Cb) => { seen.push(call.request); cb(null, { items: [{ id: 's1', state: 'SANDBOX_NOTREADY', createdAt: 5 }] }); },
+    ExecSync: (call: Call, cb: Cb) => {
+      seen.push(call.request);
+      cb(null, { stdout: Buffer.from('hi\n'), exitCode: 3 });
+    },
+    ListPodSandbox: (call: Call, cb: Cb) => {
+      seen.push(call.request);
+      cb(null, { items: [{ id: 's1', state: 'SANDBOX_NOTREADY', createdAt: 5 }] });
+    },
     ContainerStatus: (_call: Call, cb: Cb) => cb({ code: grpc.status.NOT_FOUND, details: 'container "x" not found' } as grpc.ServiceError),
   });
   const v = await client.version();
@@ -152,9 +179,15 @@ test('client calls, typed results and error codes', async (t) => {
 });
 
 test('every call has a deadline', async (t) => {
-  const client = await fakeRuntime(t, {
-    Version: () => { /* never answers */ },
-  }, 300);
+  const client = await fakeRuntime(
+    t,
+    {
+      Version: () => {
+        /* never answers */
+      },
+    },
+    300,
+  );
   const started = Date.now();
   const err = await t.throwsAsync(client.version(), { instanceOf: CriError });
   t.is(err!.code, grpc.status.DEADLINE_EXCEEDED);

@@ -3,22 +3,41 @@
 // evictions and their timeout, healthy counting, and the DisruptionAllowed condition.
 import test from 'ava';
 import type { Obj } from '../../agents/control-plane/apiserver/strategies/types.ts';
-import { countHealthy, DELETION_TIMEOUT_MS, expectedCounts, failSafeStatus, pdbSelects, pdbStatus, pendingDisruptions } from '../../agents/control-plane/controllers/disruption/rules.ts';
+import {
+  countHealthy,
+  DELETION_TIMEOUT_MS,
+  expectedCounts,
+  failSafeStatus,
+  pdbSelects,
+  pdbStatus,
+  pendingDisruptions,
+} from '../../agents/control-plane/controllers/disruption/rules.ts';
 
 const pod = (name: string, o: { ready?: boolean; owner?: string; deleting?: boolean; labels?: Record<string, string> } = {}): Obj => {
   const ownerReferences = o.owner ? [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: o.owner, uid: `uid-${o.owner}`, controller: true }] : undefined;
   return podWith(name, o, ownerReferences);
 };
-const podWith = (name: string, o: { ready?: boolean; deleting?: boolean; labels?: Record<string, string> }, ownerReferences: Obj['metadata']['ownerReferences']): Obj => ({
+const podWith = (
+  name: string,
+  o: { ready?: boolean; deleting?: boolean; labels?: Record<string, string> },
+  ownerReferences: Obj['metadata']['ownerReferences'],
+): Obj => ({
   metadata: {
-    name, namespace: 'ns', labels: o.labels ?? { app: 'a' },
+    name,
+    namespace: 'ns',
+    labels: o.labels ?? { app: 'a' },
     ...(ownerReferences ? { ownerReferences } : {}),
     ...(o.deleting ? { deletionTimestamp: '2026-01-01T00:00:00Z' } : {}),
   },
   status: { conditions: [{ type: 'Ready', status: o.ready === false ? 'False' : 'True' }] },
 });
-const budget = (spec: Record<string, unknown>, status: Record<string, unknown> = {}): Obj => ({ metadata: { name: 'b', namespace: 'ns', generation: 1 }, spec, status });
-const rsOf = (replicas: Record<string, number>) => (ref: { uid: string; name: string }) => (ref.name in replicas ? { uid: ref.uid, replicas: replicas[ref.name] } : undefined);
+const budget = (spec: Record<string, unknown>, status: Record<string, unknown> = {}): Obj => ({
+  metadata: { name: 'b', namespace: 'ns', generation: 1 },
+  spec,
+  status,
+});
+const rsOf = (replicas: Record<string, number>) => (ref: { uid: string; name: string }) =>
+  ref.name in replicas ? { uid: ref.uid, replicas: replicas[ref.name] } : undefined;
 
 test('an empty selector selects every pod, a missing one none, an invalid one none', (t) => {
   t.true(pdbSelects(budget({ selector: {} }), { x: 'y' }));
@@ -27,7 +46,7 @@ test('an empty selector selects every pod, a missing one none, an invalid one no
   t.true(pdbSelects(budget({ selector: { matchLabels: { app: 'a' } } }), { app: 'a' }));
 });
 
-test('integer minAvailable counts the selected pods; percentages round up against the owners\' replicas', (t) => {
+test("integer minAvailable counts the selected pods; percentages round up against the owners' replicas", (t) => {
   const pods = [pod('p1', { owner: 'rs' }), pod('p2', { owner: 'rs' })];
   t.deepEqual(expectedCounts(budget({ minAvailable: 5 }), pods, rsOf({})), { expected: 2, desired: 5, unmanaged: [] });
   t.like(expectedCounts(budget({ minAvailable: '50%' }), pods, rsOf({ rs: 5 })), { expected: 5, desired: 3 });
@@ -54,9 +73,15 @@ test('the status allows healthy - desired disruptions, none without expected pod
   const now = new Date('2026-01-01T00:00:00Z');
   const st = pdbStatus(budget({}), { currentHealthy: 3, desiredHealthy: 2, expected: 3, pending: {} }, now);
   t.like(st, { disruptionsAllowed: 1, currentHealthy: 3, desiredHealthy: 2, expectedPods: 3, observedGeneration: 1 });
-  t.deepEqual(st.conditions, [{ type: 'DisruptionAllowed', status: 'True', reason: 'SufficientPods', message: '', observedGeneration: 1, lastTransitionTime: '2026-01-01T00:00:00Z' }]);
+  t.deepEqual(st.conditions, [
+    { type: 'DisruptionAllowed', status: 'True', reason: 'SufficientPods', message: '', observedGeneration: 1, lastTransitionTime: '2026-01-01T00:00:00Z' },
+  ]);
   t.is(pdbStatus(budget({}), { currentHealthy: 3, desiredHealthy: 0, expected: 0, pending: {} }, now).disruptionsAllowed, 0);
-  const later = pdbStatus(budget({}, st as unknown as Record<string, unknown>), { currentHealthy: 4, desiredHealthy: 2, expected: 4, pending: {} }, new Date('2026-01-01T01:00:00Z'));
+  const later = pdbStatus(
+    budget({}, st as unknown as Record<string, unknown>),
+    { currentHealthy: 4, desiredHealthy: 2, expected: 4, pending: {} },
+    new Date('2026-01-01T01:00:00Z'),
+  );
   t.is(later.conditions?.[0].lastTransitionTime, '2026-01-01T00:00:00Z', 'the transition time stays while the status does');
   const failed = failSafeStatus(budget({}, { disruptionsAllowed: 2 }), 'found no controllers for pod "x"', now);
   t.like(failed, { disruptionsAllowed: 0 });

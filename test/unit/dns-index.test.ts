@@ -7,20 +7,45 @@ import { buildIndex, emptyIndex, type DnsIndex } from '../../agents/control-plan
 import { dashedIP, ipv6Groups, reverseName, selfAndAncestors } from '../../agents/control-plane/dns/names.ts';
 
 const svc = (name: string, spec: V1Service['spec'], ns = 'default'): V1Service => ({ metadata: { name, namespace: ns }, spec });
-const slice = (svcName: string, endpoints: { ip: string; hostname?: string; ready?: boolean }[], ports = [{ name: 'pg', port: 5432, protocol: 'TCP' }], name = `${svcName}-abc`, addressType = 'IPv4'): V1EndpointSlice => ({
+const slice = (
+  svcName: string,
+  endpoints: { ip: string; hostname?: string; ready?: boolean }[],
+  ports = [{ name: 'pg', port: 5432, protocol: 'TCP' }],
+  name = `${svcName}-abc`,
+  addressType = 'IPv4',
+): V1EndpointSlice => ({
   metadata: { name, namespace: 'default', labels: { 'kubernetes.io/service-name': svcName } },
   addressType,
   endpoints: endpoints.map((e) => ({ addresses: [e.ip], hostname: e.hostname, conditions: e.ready === undefined ? {} : { ready: e.ready } })),
   ports,
 });
-const pod = (name: string, ip: string, o: { labels?: Record<string, string>; hostname?: string; subdomain?: string; ready?: boolean; ns?: string; ports?: { name: string; containerPort: number }[] } = {}): V1Pod => ({
+const pod = (
+  name: string,
+  ip: string,
+  o: {
+    labels?: Record<string, string>;
+    hostname?: string;
+    subdomain?: string;
+    ready?: boolean;
+    ns?: string;
+    ports?: { name: string; containerPort: number }[];
+  } = {},
+): V1Pod => ({
   metadata: { name, namespace: o.ns ?? 'default', labels: o.labels ?? {} },
   spec: { hostname: o.hostname, subdomain: o.subdomain, containers: [{ name: 'c', ports: o.ports }] },
   status: { phase: 'Running', podIP: ip, podIPs: [{ ip }], conditions: [{ type: 'Ready', status: o.ready === false ? 'False' : 'True' }] },
 });
 
 const services: V1Service[] = [
-  svc('web', { type: 'ClusterIP', clusterIP: '10.96.5.5', clusterIPs: ['10.96.5.5'], ports: [{ name: 'http', port: 80, protocol: 'TCP' }, { port: 8080, protocol: 'TCP' }] }),
+  svc('web', {
+    type: 'ClusterIP',
+    clusterIP: '10.96.5.5',
+    clusterIPs: ['10.96.5.5'],
+    ports: [
+      { name: 'http', port: 80, protocol: 'TCP' },
+      { port: 8080, protocol: 'TCP' },
+    ],
+  }),
   svc('dual', { clusterIP: '10.96.6.6', clusterIPs: ['10.96.6.6', 'fd00:96::6'], ports: [{ name: 'dns', port: 53, protocol: 'UDP' }] }),
   svc('db', { clusterIP: 'None', ports: [{ name: 'pg', port: 5432 }] }),
   svc('empty', { clusterIP: 'None', ports: [{ name: 'x', port: 1 }] }),
@@ -30,7 +55,11 @@ const services: V1Service[] = [
   svc('kube-dns', { clusterIP: '10.96.0.10', ports: [{ name: 'dns', port: 53, protocol: 'UDP' }] }, 'kube-system'),
 ];
 const slices = [
-  slice('db', [{ ip: '10.244.1.5', hostname: 'db-0' }, { ip: '10.244.2.6', ready: true }, { ip: '10.244.3.7', ready: false }]),
+  slice('db', [
+    { ip: '10.244.1.5', hostname: 'db-0' },
+    { ip: '10.244.2.6', ready: true },
+    { ip: '10.244.3.7', ready: false },
+  ]),
   slice('empty', []),
 ];
 const pods = [
@@ -87,7 +116,10 @@ test('SRV for named ports of a ClusterIP Service, with the target A in additiona
   const r = ask('_http._tcp.web.default.svc.cluster.local', 'SRV');
   t.is(r.rcode, 'NOERROR');
   t.deepEqual(data(r.answers), [{ priority: 0, weight: 100, port: 80, target: 'web.default.svc.cluster.local' }]);
-  t.deepEqual(r.additionals.map((a) => [a.name, a.type, (a as { data: unknown }).data]), [['web.default.svc.cluster.local', 'A', '10.96.5.5']]);
+  t.deepEqual(
+    r.additionals.map((a) => [a.name, a.type, (a as { data: unknown }).data]),
+    [['web.default.svc.cluster.local', 'A', '10.96.5.5']],
+  );
   t.is(ask('_http._udp.web.default.svc.cluster.local', 'SRV').rcode, 'NXDOMAIN');
   t.is(ask('_dns._udp.dual.default.svc.cluster.local', 'SRV').answers.length, 1);
 });
@@ -105,16 +137,19 @@ test('headless: one A per ready endpoint, named and dashed endpoint hosts, SRV p
   t.deepEqual(data(ask('10-244-2-6.db.default.svc.cluster.local', 'A').answers), ['10.244.2.6']);
   t.is(ask('10-244-3-7.db.default.svc.cluster.local', 'A').rcode, 'NXDOMAIN', 'a not-ready endpoint has no record');
   const srv = ask('_pg._tcp.db.default.svc.cluster.local', 'SRV');
-  t.deepEqual(data(srv.answers).map((d: any) => `${d.port} ${d.target}`).sort(),
-    ['5432 10-244-2-6.db.default.svc.cluster.local', '5432 db-0.db.default.svc.cluster.local']);
+  t.deepEqual(
+    data(srv.answers)
+      .map((d: any) => `${d.port} ${d.target}`)
+      .sort(),
+    ['5432 10-244-2-6.db.default.svc.cluster.local', '5432 db-0.db.default.svc.cluster.local'],
+  );
   t.is(srv.additionals.length, 2);
   t.deepEqual(data(ask('5.1.244.10.in-addr.arpa', 'PTR').answers), ['db-0.db.default.svc.cluster.local']);
 });
 
 test('a headless Service with no ready endpoints is NXDOMAIN; publishNotReadyAddresses lists them all', (t) => {
   t.is(ask('empty.default.svc.cluster.local', 'A').rcode, 'NXDOMAIN');
-  const all = buildIndex({ zone: 'cluster.local', serial: 1, slices, pods: [],
-    services: [svc('db', { clusterIP: 'None', publishNotReadyAddresses: true })] });
+  const all = buildIndex({ zone: 'cluster.local', serial: 1, slices, pods: [], services: [svc('db', { clusterIP: 'None', publishNotReadyAddresses: true })] });
   t.deepEqual(data(ask('db.default.svc.cluster.local', 'A', all).answers).sort(), ['10.244.1.5', '10.244.2.6', '10.244.3.7']);
 });
 
@@ -122,17 +157,34 @@ test('a pod with hostname + subdomain of a headless Service resolves; its ready 
   t.deepEqual(data(ask('h1.sub.default.svc.cluster.local', 'A').answers), ['10.244.1.9']);
   t.deepEqual(data(ask('sub.default.svc.cluster.local', 'A').answers), ['10.244.1.9'], 'the not-ready pod is left out');
   // the named targetPort resolves through the container port name
-  t.deepEqual(data(ask('_http._tcp.sub.default.svc.cluster.local', 'SRV').answers), [{ priority: 0, weight: 100, port: 8081, target: 'h1.sub.default.svc.cluster.local' }]);
-  const moved = buildIndex({ zone: 'cluster.local', serial: 1, services, slices, pods: [pod('s1', '10.244.1.9', { labels: { app: 'other' }, hostname: 'h1', subdomain: 'sub' })] });
+  t.deepEqual(data(ask('_http._tcp.sub.default.svc.cluster.local', 'SRV').answers), [
+    { priority: 0, weight: 100, port: 8081, target: 'h1.sub.default.svc.cluster.local' },
+  ]);
+  const moved = buildIndex({
+    zone: 'cluster.local',
+    serial: 1,
+    services,
+    slices,
+    pods: [pod('s1', '10.244.1.9', { labels: { app: 'other' }, hostname: 'h1', subdomain: 'sub' })],
+  });
   t.is(ask('h1.sub.default.svc.cluster.local', 'A', moved).rcode, 'NXDOMAIN', 'only pods the Service selects');
 });
 
 test('ExternalName: CNAME, chased upstream when outside the zone, inside the index when inside', (t) => {
   const r = ask('ext.default.svc.cluster.local', 'A');
-  t.deepEqual(r.answers.map((a) => [a.type, (a as { data: unknown }).data]), [['CNAME', 'www.example.com']]);
+  t.deepEqual(
+    r.answers.map((a) => [a.type, (a as { data: unknown }).data]),
+    [['CNAME', 'www.example.com']],
+  );
   t.deepEqual(r.chase, { name: 'www.example.com', type: 'A' });
   const inner = ask('alias.default.svc.cluster.local', 'A');
-  t.deepEqual(inner.answers.map((a) => [a.name, a.type]), [['alias.default.svc.cluster.local', 'CNAME'], ['web.default.svc.cluster.local', 'A']]);
+  t.deepEqual(
+    inner.answers.map((a) => [a.name, a.type]),
+    [
+      ['alias.default.svc.cluster.local', 'CNAME'],
+      ['web.default.svc.cluster.local', 'A'],
+    ],
+  );
   t.is(inner.chase, undefined);
   t.deepEqual(data(ask('ext.default.svc.cluster.local', 'CNAME').answers), ['www.example.com']);
 });

@@ -12,15 +12,21 @@ const services: V1Service[] = [
   { metadata: { name: 'big', namespace: 'default' }, spec: { clusterIP: 'None' } },
   { metadata: { name: 'ext', namespace: 'default' }, spec: { type: 'ExternalName', externalName: 'www.example.com' } },
 ];
-const slices: V1EndpointSlice[] = [{ metadata: { name: 'big-1', namespace: 'default', labels: { 'kubernetes.io/service-name': 'big' } }, addressType: 'IPv4', endpoints: many }];
+const slices: V1EndpointSlice[] = [
+  { metadata: { name: 'big-1', namespace: 'default', labels: { 'kubernetes.io/service-name': 'big' } }, addressType: 'IPv4', endpoints: many },
+];
 const index = buildIndex({ zone: 'cluster.local', serial: 7, services, slices, pods: [] });
 
 const RD = dnsPacket.RECURSION_DESIRED;
-const query = (name: string, type: string, o: Partial<Packet> = {}, edns?: number) => dnsPacket.encode({
-  id: 4242, type: 'query', flags: RD, questions: [{ name, type: type as never }],
-  additionals: edns ? [{ type: 'OPT', name: '.', udpPayloadSize: edns, extendedRcode: 0, ednsVersion: 0, flags: 0, flag_do: false, options: [] }] : [],
-  ...o,
-});
+const query = (name: string, type: string, o: Partial<Packet> = {}, edns?: number) =>
+  dnsPacket.encode({
+    id: 4242,
+    type: 'query',
+    flags: RD,
+    questions: [{ name, type: type as never }],
+    additionals: edns ? [{ type: 'OPT', name: '.', udpPayloadSize: edns, extendedRcode: 0, ednsVersion: 0, flags: 0, flag_do: false, options: [] }] : [],
+    ...o,
+  });
 
 async function run(buf: Buffer, o: { tcp?: boolean; forward?: (q: Buffer, tcp: boolean) => Promise<Buffer | undefined> } = {}) {
   const res = await handleMessage(buf, { index, tcp: o.tcp ?? false, forward: o.forward ?? (async () => undefined) });
@@ -34,7 +40,10 @@ test('an in-zone answer echoes id, question and RD, and sets QR, AA, RA', async 
   t.true(p.flag_qr && p.flag_aa && p.flag_ra && p.flag_rd);
   t.is(p.rcode, 'NOERROR');
   t.deepEqual(p.questions, [{ name: 'web.default.svc.cluster.local', type: 'A', class: 'IN' }]);
-  t.deepEqual(p.answers!.map((a) => (a as { data: unknown }).data), ['10.96.5.5']);
+  t.deepEqual(
+    p.answers!.map((a) => (a as { data: unknown }).data),
+    ['10.96.5.5'],
+  );
 });
 
 test('NXDOMAIN goes out with the SOA in the authority section', async (t) => {
@@ -71,7 +80,14 @@ test('garbage is FORMERR, a non-QUERY opcode NOTIMP, two questions FORMERR, resp
   t.is(g.p.rcode, 'FORMERR');
   const notify = query('web.default.svc.cluster.local', 'SOA', { flags: 4 << 11 });
   t.is((await run(notify)).p.rcode, 'NOTIMP');
-  const two = dnsPacket.encode({ id: 1, type: 'query', questions: [{ name: 'a.cluster.local', type: 'A' }, { name: 'b.cluster.local', type: 'A' }] });
+  const two = dnsPacket.encode({
+    id: 1,
+    type: 'query',
+    questions: [
+      { name: 'a.cluster.local', type: 'A' },
+      { name: 'b.cluster.local', type: 'A' },
+    ],
+  });
   t.is((await run(two)).p.rcode, 'FORMERR');
   const resp = dnsPacket.encode({ id: 1, type: 'response', questions: [{ name: 'a.cluster.local', type: 'A' }] });
   t.is(await handleMessage(resp, { index, tcp: false, forward: async () => undefined }), undefined);
@@ -81,8 +97,20 @@ test('garbage is FORMERR, a non-QUERY opcode NOTIMP, two questions FORMERR, resp
 test('outside the zone: the raw query goes upstream and its answer comes back; no answer is SERVFAIL', async (t) => {
   const q = query('example.com', 'A');
   let seen: Buffer | undefined;
-  const upstreamAnswer = dnsPacket.encode({ id: 4242, type: 'response', flags: RD | dnsPacket.RECURSION_AVAILABLE, questions: [{ name: 'example.com', type: 'A' }], answers: [{ name: 'example.com', type: 'A', ttl: 60, data: '192.0.2.1' }] });
-  const ok = await run(q, { forward: async (b, tcp) => { seen = b; t.false(tcp); return upstreamAnswer; } });
+  const upstreamAnswer = dnsPacket.encode({
+    id: 4242,
+    type: 'response',
+    flags: RD | dnsPacket.RECURSION_AVAILABLE,
+    questions: [{ name: 'example.com', type: 'A' }],
+    answers: [{ name: 'example.com', type: 'A', ttl: 60, data: '192.0.2.1' }],
+  });
+  const ok = await run(q, {
+    forward: async (b, tcp) => {
+      seen = b;
+      t.false(tcp);
+      return upstreamAnswer;
+    },
+  });
   t.deepEqual(seen, q);
   t.deepEqual(ok.raw, upstreamAnswer);
   const failed = await run(q);
@@ -95,11 +123,21 @@ test('an ExternalName answer carries the CNAME plus what upstream says about its
   const forward = async (b: Buffer) => {
     const q = dnsPacket.decode(b);
     t.is(q.questions![0].name, 'www.example.com');
-    return dnsPacket.encode({ id: q.id, type: 'response', questions: q.questions, answers: [{ name: 'www.example.com', type: 'A', ttl: 30, data: '192.0.2.7' }] });
+    return dnsPacket.encode({
+      id: q.id,
+      type: 'response',
+      questions: q.questions,
+      answers: [{ name: 'www.example.com', type: 'A', ttl: 30, data: '192.0.2.7' }],
+    });
   };
   const { p } = await run(query('ext.default.svc.cluster.local', 'A'), { forward });
-  t.deepEqual(p.answers!.map((a) => [a.name, a.type, (a as { data: unknown }).data]),
-    [['ext.default.svc.cluster.local', 'CNAME', 'www.example.com'], ['www.example.com', 'A', '192.0.2.7']]);
+  t.deepEqual(
+    p.answers!.map((a) => [a.name, a.type, (a as { data: unknown }).data]),
+    [
+      ['ext.default.svc.cluster.local', 'CNAME', 'www.example.com'],
+      ['www.example.com', 'A', '192.0.2.7'],
+    ],
+  );
   const alone = await run(query('ext.default.svc.cluster.local', 'A'));
   t.is(alone.p.rcode, 'NOERROR');
   t.is(alone.p.answers!.length, 1, 'the CNAME alone when upstream is silent');

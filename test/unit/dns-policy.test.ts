@@ -7,8 +7,12 @@ const host = { servers: ['192.0.2.53', '192.0.2.54'], searches: ['corp.example.'
 const o = { clusterDNS: ['10.96.0.10'], clusterDomain: 'cluster.local', host };
 const pod = (spec: Partial<V1Pod['spec']> = {}, ns = 'team'): V1Pod => ({ metadata: { name: 'p', namespace: ns }, spec: { containers: [], ...spec } });
 
-test('ClusterFirst (the default): cluster DNS, namespace search path before the host\'s, ndots:5', (t) => {
-  const want = { servers: ['10.96.0.10'], searches: ['team.svc.cluster.local', 'svc.cluster.local', 'cluster.local', 'corp.example', 'example.com'], options: ['ndots:5'] };
+test("ClusterFirst (the default): cluster DNS, namespace search path before the host's, ndots:5", (t) => {
+  const want = {
+    servers: ['10.96.0.10'],
+    searches: ['team.svc.cluster.local', 'svc.cluster.local', 'cluster.local', 'corp.example', 'example.com'],
+    options: ['ndots:5'],
+  };
   t.deepEqual(podDnsConfig(pod(), o), want);
   t.deepEqual(podDnsConfig(pod({ dnsPolicy: 'ClusterFirst' }), o), want);
 });
@@ -18,18 +22,37 @@ test('ClusterFirst on hostNetwork falls back to the host; ClusterFirstWithHostNe
   t.deepEqual(podDnsConfig(pod({ hostNetwork: true, dnsPolicy: 'ClusterFirstWithHostNet' }), o).servers, ['10.96.0.10']);
 });
 
-test('Default is the node\'s resolv.conf', (t) => {
+test("Default is the node's resolv.conf", (t) => {
   t.deepEqual(podDnsConfig(pod({ dnsPolicy: 'Default' }), o), { servers: host.servers, searches: ['corp.example', 'example.com'], options: host.options });
 });
 
-test('None takes only the pod\'s dnsConfig', (t) => {
-  const cfg = podDnsConfig(pod({ dnsPolicy: 'None', dnsConfig: { nameservers: ['1.2.3.4'], searches: ['ns1.svc.cluster-domain.example', 'my.dns.search.suffix'], options: [{ name: 'ndots', value: '2' }, { name: 'edns0' }] } }), o);
+test("None takes only the pod's dnsConfig", (t) => {
+  const cfg = podDnsConfig(
+    pod({
+      dnsPolicy: 'None',
+      dnsConfig: {
+        nameservers: ['1.2.3.4'],
+        searches: ['ns1.svc.cluster-domain.example', 'my.dns.search.suffix'],
+        options: [{ name: 'ndots', value: '2' }, { name: 'edns0' }],
+      },
+    }),
+    o,
+  );
   t.deepEqual(cfg, { servers: ['1.2.3.4'], searches: ['ns1.svc.cluster-domain.example', 'my.dns.search.suffix'], options: ['ndots:2', 'edns0'] });
   t.deepEqual(podDnsConfig(pod({ dnsPolicy: 'None' }), o), { servers: [], searches: [], options: [] });
 });
 
 test('dnsConfig merges into ClusterFirst: servers and searches appended once, options replaced by name', (t) => {
-  const cfg = podDnsConfig(pod({ dnsConfig: { nameservers: ['10.96.0.10', '9.9.9.9'], searches: ['svc.cluster.local', 'extra.example'], options: [{ name: 'ndots', value: '1' }, { name: 'single-request-reopen' }] } }), o);
+  const cfg = podDnsConfig(
+    pod({
+      dnsConfig: {
+        nameservers: ['10.96.0.10', '9.9.9.9'],
+        searches: ['svc.cluster.local', 'extra.example'],
+        options: [{ name: 'ndots', value: '1' }, { name: 'single-request-reopen' }],
+      },
+    }),
+    o,
+  );
   t.deepEqual(cfg.servers, ['10.96.0.10', '9.9.9.9']);
   t.deepEqual(cfg.searches, ['team.svc.cluster.local', 'svc.cluster.local', 'cluster.local', 'corp.example', 'example.com', 'extra.example']);
   t.deepEqual(cfg.options, ['ndots:1', 'single-request-reopen']);

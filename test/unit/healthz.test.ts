@@ -10,7 +10,12 @@ import { startHealthzServer, SYNC_LOOP_STALE_MS, syncLoopCheck } from '../../age
 import { startHealthServer, standardEndpoints } from '../../agents/api/health-server.ts';
 import { SyncHealth, syncedCheck } from '../../agents/api/sync-health.ts';
 
-const failing: HealthCheck = { name: 'etcd', check: async () => { throw new Error('database is closed'); } };
+const failing: HealthCheck = {
+  name: 'etcd',
+  check: async () => {
+    throw new Error('database is closed');
+  },
+};
 const q = (s = '') => new URLSearchParams(s);
 
 test('all pass: "ok", or every check and "<endpoint> check passed" with ?verbose', async (t) => {
@@ -37,20 +42,39 @@ test('one check by path: "ok" or 500 "internal server error: <reason>"; an unkno
 
 test('syncloop fails once the relist has not run for five minutes', (t) => {
   const now = 1_000_000_000;
-  t.notThrows(() => syncLoopCheck(() => now - 1000, () => now).check());
-  t.throws(() => syncLoopCheck(() => now - SYNC_LOOP_STALE_MS - 1000, () => now).check(), { message: /sync loop took too long/ });
+  t.notThrows(() =>
+    syncLoopCheck(
+      () => now - 1000,
+      () => now,
+    ).check(),
+  );
+  t.throws(
+    () =>
+      syncLoopCheck(
+        () => now - SYNC_LOOP_STALE_MS - 1000,
+        () => now,
+      ).check(),
+    { message: /sync loop took too long/ },
+  );
 });
 
-const freePort = () => new Promise<number>((resolve) => {
-  const s = createServer().listen(0, '127.0.0.1', () => { const p = (s.address() as AddressInfo).port; s.close(() => resolve(p)); });
-});
-const get = (port: number, path: string) => new Promise<{ status: number; body: string }>((resolve, reject) => {
-  http.get({ host: '127.0.0.1', port, path }, (r) => {
-    let body = '';
-    r.on('data', (d: Buffer) => (body += d));
-    r.on('end', () => resolve({ status: r.statusCode ?? 0, body }));
-  }).on('error', reject);
-});
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+const get = (port: number, path: string) =>
+  new Promise<{ status: number; body: string }>((resolve, reject) => {
+    http
+      .get({ host: '127.0.0.1', port, path }, (r) => {
+        let body = '';
+        r.on('data', (d: Buffer) => (body += d));
+        r.on('end', () => resolve({ status: r.statusCode ?? 0, body }));
+      })
+      .on('error', reject);
+  });
 
 test('the kubelet healthz server: ping, log, syncloop on loopback without authentication; 0 is off; a busy port is not fatal', async (t) => {
   const log = logger('test', 'silent');
@@ -69,21 +93,27 @@ test('the kubelet healthz server: ping, log, syncloop on loopback without authen
   t.is(await startHealthzServer(port, [], log), undefined, 'the port is taken: logged, no server');
 });
 
-test('podnet\'s health endpoints: readyz fails naming informer-sync and reconciled until both hold, and reconciled again after a failed run; livez stays ok', async (t) => {
+test("podnet's health endpoints: readyz fails naming informer-sync and reconciled until both hold, and reconciled again after a failed run; livez stays ok", async (t) => {
   const log = logger('test', 'silent');
   const port = await freePort();
   let synced!: () => void;
   const reconciled = new SyncHealth('reconciled');
   const s = await startHealthServer(port, standardEndpoints([], [syncedCheck('informer-sync', [new Promise<void>((r) => (synced = r))]), reconciled]), log);
   t.teardown(() => s?.close());
-  t.deepEqual(await get(port, '/readyz'), { status: 500, body: '[+]ping ok\n[+]log ok\n[-]informer-sync failed: reason withheld\n[-]reconciled failed: reason withheld\nreadyz check failed\n' });
+  t.deepEqual(await get(port, '/readyz'), {
+    status: 500,
+    body: '[+]ping ok\n[+]log ok\n[-]informer-sync failed: reason withheld\n[-]reconciled failed: reason withheld\nreadyz check failed\n',
+  });
   t.deepEqual(await get(port, '/livez?verbose'), { status: 200, body: '[+]ping ok\n[+]log ok\nlivez check passed\n' });
   synced();
   reconciled.succeeded();
   await new Promise((r) => setImmediate(r));
   t.deepEqual(await get(port, '/readyz'), { status: 200, body: 'ok' });
   reconciled.failed(new Error('RTNETLINK answers: Network is unreachable'));
-  t.deepEqual(await get(port, '/healthz/reconciled'), { status: 500, body: 'internal server error: last reconcile failed: RTNETLINK answers: Network is unreachable\n' });
+  t.deepEqual(await get(port, '/healthz/reconciled'), {
+    status: 500,
+    body: 'internal server error: last reconcile failed: RTNETLINK answers: Network is unreachable\n',
+  });
   t.deepEqual(await get(port, '/readyz?exclude=reconciled'), { status: 200, body: 'ok' });
   t.is((await get(port, '/metrics')).status, 404);
 });

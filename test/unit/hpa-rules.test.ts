@@ -18,7 +18,14 @@ import {
 const NOW = Date.parse('2026-01-01T12:00:00Z');
 const iso = (ms: number) => new Date(ms).toISOString();
 
-interface PodOpts { request?: string | null; ready?: boolean; startedAgoMs?: number; readySinceAgoMs?: number; phase?: string; deleted?: boolean }
+interface PodOpts {
+  request?: string | null;
+  ready?: boolean;
+  startedAgoMs?: number;
+  readySinceAgoMs?: number;
+  phase?: string;
+  deleted?: boolean;
+}
 
 function pod(name: string, o: PodOpts = {}) {
   const started = NOW - (o.startedAgoMs ?? 600_000);
@@ -28,7 +35,9 @@ function pod(name: string, o: PodOpts = {}) {
     status: {
       phase: o.phase ?? 'Running',
       startTime: iso(started),
-      conditions: [{ type: 'Ready', status: o.ready === false ? 'False' : 'True', lastTransitionTime: iso(NOW - (o.readySinceAgoMs ?? o.startedAgoMs ?? 600_000)) }],
+      conditions: [
+        { type: 'Ready', status: o.ready === false ? 'False' : 'True', lastTransitionTime: iso(NOW - (o.readySinceAgoMs ?? o.startedAgoMs ?? 600_000)) },
+      ],
     },
   };
 }
@@ -45,7 +54,11 @@ test('scale up: 50% used of a 30% target on three pods asks for five', (t) => {
 });
 
 test('scale down: 28% of a 50% target on five pods asks for three', (t) => {
-  const r = util(['a', 'b', 'c', 'd', 'e'].map((n) => pod(n)), usage({ a: 100, b: 300, c: 500, d: 250, e: 250 }), 50);
+  const r = util(
+    ['a', 'b', 'c', 'd', 'e'].map((n) => pod(n)),
+    usage({ a: 100, b: 300, c: 500, d: 250, e: 250 }),
+    50,
+  );
   t.deepEqual(r, { replicas: 3, utilization: 28, rawAverageMilli: 280 });
 });
 
@@ -89,7 +102,9 @@ test('missing metrics: at the whole request on a scale-down, at 0 on a scale-up,
 
 test('errors: no pods, no usable metrics, a container without a request', (t) => {
   t.throws(() => util([], usage({}), 50), { message: 'no pods returned by selector while calculating replica count' });
-  t.throws(() => util([pod('a', { phase: 'Pending' })], usage({ a: 100 }), 50), { message: 'did not receive metrics for targeted pods (pods might be unready)' });
+  t.throws(() => util([pod('a', { phase: 'Pending' })], usage({ a: 100 }), 50), {
+    message: 'did not receive metrics for targeted pods (pods might be unready)',
+  });
   t.throws(() => util([pod('a', { request: null })], usage({ a: 100 }), 50), { message: 'missing request for cpu in container c of Pod a' });
 });
 
@@ -100,15 +115,41 @@ test('an average value target: 300m per pod against 150m doubles the pods', (t) 
 });
 
 test('PodMetrics sum their containers; a pod missing the resource in one container is left out', (t) => {
-  const m = podMetricsOf([
-    { metadata: { name: 'a' }, timestamp: iso(NOW), window: '15.5s', containers: [{ name: 'x', usage: { cpu: '250m' } }, { name: 'y', usage: { cpu: '500000n' } }] },
-    { metadata: { name: 'b' }, timestamp: iso(NOW), window: '15s', containers: [{ name: 'x', usage: { cpu: '1' } }, { name: 'y', usage: {} }] },
-  ], 'cpu');
+  const m = podMetricsOf(
+    [
+      {
+        metadata: { name: 'a' },
+        timestamp: iso(NOW),
+        window: '15.5s',
+        containers: [
+          { name: 'x', usage: { cpu: '250m' } },
+          { name: 'y', usage: { cpu: '500000n' } },
+        ],
+      },
+      {
+        metadata: { name: 'b' },
+        timestamp: iso(NOW),
+        window: '15s',
+        containers: [
+          { name: 'x', usage: { cpu: '1' } },
+          { name: 'y', usage: {} },
+        ],
+      },
+    ],
+    'cpu',
+  );
   t.deepEqual([...m.keys()], ['a']);
   t.deepEqual(m.get('a'), { valueMilli: 251, timestampMs: NOW, windowMs: 15_500 });
 });
 
-const UP: Rules = { stabilizationWindowSeconds: 0, selectPolicy: 'Max', policies: [{ type: 'Pods', value: 4, periodSeconds: 15 }, { type: 'Percent', value: 100, periodSeconds: 15 }] };
+const UP: Rules = {
+  stabilizationWindowSeconds: 0,
+  selectPolicy: 'Max',
+  policies: [
+    { type: 'Pods', value: 4, periodSeconds: 15 },
+    { type: 'Percent', value: 100, periodSeconds: 15 },
+  ],
+};
 const DOWN: Rules = { stabilizationWindowSeconds: 300, selectPolicy: 'Max', policies: [{ type: 'Percent', value: 100, periodSeconds: 15 }] };
 
 test('stabilization: a scale-down takes the highest recommendation of the last 300 s, a scale-up is immediate', (t) => {
@@ -136,7 +177,14 @@ test('scale-up limits: the larger of +4 pods and +100% per 15 s, less what was a
 
 test('scale-down limits: Percent 100 allows all; Pods 1 one per period; Min picks the smaller change', (t) => {
   t.is(scaleDownLimit(8, [], [], DOWN, NOW), 0);
-  const slow: Rules = { stabilizationWindowSeconds: 0, selectPolicy: 'Max', policies: [{ type: 'Pods', value: 1, periodSeconds: 60 }, { type: 'Percent', value: 50, periodSeconds: 60 }] };
+  const slow: Rules = {
+    stabilizationWindowSeconds: 0,
+    selectPolicy: 'Max',
+    policies: [
+      { type: 'Pods', value: 1, periodSeconds: 60 },
+      { type: 'Percent', value: 50, periodSeconds: 60 },
+    ],
+  };
   t.is(scaleDownLimit(8, [], [], slow, NOW), 4);
   t.is(scaleDownLimit(8, [], [], { ...slow, selectPolicy: 'Min' }, NOW), 7);
   t.is(scaleDownLimit(7, [], [{ change: 1, atMs: NOW - 30_000 }], { ...slow, selectPolicy: 'Min' }, NOW), 7);
@@ -144,17 +192,44 @@ test('scale-down limits: Percent 100 allows all; Pods 1 one per period; Min pick
 
 test('rate limiting names why: ScaleUpLimit, TooManyReplicas, ScaleDownLimit, TooFewReplicas, DesiredWithinRange', (t) => {
   const base = { min: 1, max: 20, up: UP, down: DOWN, ups: [], downs: [], nowMs: NOW };
-  t.like(limitByRate({ ...base, current: 2, desired: 10 }), { replicas: 6, reason: 'ScaleUpLimit', message: 'the desired replica count is increasing faster than the maximum scale rate' });
-  t.like(limitByRate({ ...base, max: 5, current: 1, desired: 10 }), { replicas: 5, reason: 'TooManyReplicas', message: 'the desired replica count is more than the maximum replica count' });
+  t.like(limitByRate({ ...base, current: 2, desired: 10 }), {
+    replicas: 6,
+    reason: 'ScaleUpLimit',
+    message: 'the desired replica count is increasing faster than the maximum scale rate',
+  });
+  t.like(limitByRate({ ...base, max: 5, current: 1, desired: 10 }), {
+    replicas: 5,
+    reason: 'TooManyReplicas',
+    message: 'the desired replica count is more than the maximum replica count',
+  });
   const onePod: Rules = { ...DOWN, policies: [{ type: 'Pods', value: 1, periodSeconds: 15 }] };
   t.like(limitByRate({ ...base, down: onePod, current: 5, desired: 1 }), { replicas: 4, reason: 'ScaleDownLimit' });
-  t.like(limitByRate({ ...base, min: 3, current: 5, desired: 1 }), { replicas: 3, reason: 'TooFewReplicas', message: 'the desired replica count is less than the minimum replica count' });
-  t.like(limitByRate({ ...base, current: 5, desired: 7 }), { replicas: 7, reason: 'DesiredWithinRange', message: 'the desired count is within the acceptable range' });
+  t.like(limitByRate({ ...base, min: 3, current: 5, desired: 1 }), {
+    replicas: 3,
+    reason: 'TooFewReplicas',
+    message: 'the desired replica count is less than the minimum replica count',
+  });
+  t.like(limitByRate({ ...base, current: 5, desired: 7 }), {
+    replicas: 7,
+    reason: 'DesiredWithinRange',
+    message: 'the desired count is within the acceptable range',
+  });
 });
 
 test('scale events older than the longest policy period are reused', (t) => {
-  const evs = recordScaleEvent([{ change: 2, atMs: NOW - 20_000 }, { change: 1, atMs: NOW - 5_000 }], 3, UP, NOW);
-  t.deepEqual(evs, [{ change: 3, atMs: NOW }, { change: 1, atMs: NOW - 5_000 }]);
+  const evs = recordScaleEvent(
+    [
+      { change: 2, atMs: NOW - 20_000 },
+      { change: 1, atMs: NOW - 5_000 },
+    ],
+    3,
+    UP,
+    NOW,
+  );
+  t.deepEqual(evs, [
+    { change: 3, atMs: NOW },
+    { change: 1, atMs: NOW - 5_000 },
+  ]);
 });
 
 test('a condition keeps its transition time while its status stays', (t) => {

@@ -20,15 +20,21 @@ test.before(() => compilePorter(bin));
 test.after.always(() => rmSync(dir, { recursive: true, force: true }));
 
 /** A free loopback port: bound by the kernel's choice, then released for porter. */
-const freePort = () => new Promise<number>((resolve, reject) => {
-  const s = net.createServer().listen(0, '127.0.0.1', () => {
-    const { port } = s.address() as net.AddressInfo;
-    s.close(() => resolve(port));
+const freePort = () =>
+  new Promise<number>((resolve, reject) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
   });
-  s.on('error', reject);
-});
 
-interface Reply { status: number; type: string | undefined; body: string; issuer?: string }
+interface Reply {
+  status: number;
+  type: string | undefined;
+  body: string;
+  issuer?: string;
+}
 
 function request(scheme: 'http' | 'https', port: number, method: string, body?: string): Promise<Reply> {
   return new Promise((resolve, reject) => {
@@ -37,10 +43,14 @@ function request(scheme: 'http' | 'https', port: number, method: string, body?: 
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (x: string) => (text += x));
-      res.on('end', () => resolve({
-        status: res.statusCode ?? 0, type: res.headers['content-type'], body: text,
-        issuer: scheme === 'https' ? (res.socket as TLSSocket).getPeerCertificate().issuer?.CN : undefined,
-      }));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          type: res.headers['content-type'],
+          body: text,
+          issuer: scheme === 'https' ? (res.socket as TLSSocket).getPeerCertificate().issuer?.CN : undefined,
+        }),
+      );
     });
     r.on('timeout', () => r.destroy(new Error('no answer')));
     r.on('error', reject);
@@ -61,20 +71,41 @@ test('porter answers every SERVE_PORT_<n> over HTTP and every SERVE_TLS_PORT_<n>
   const [html, plain, tls] = [await freePort(), await freePort(), await freePort()];
   const p = run({ [`SERVE_PORT_${html}`]: '<a href="/rewriteme">test</a>', [`SERVE_PORT_${plain}`]: 'foo', [`SERVE_TLS_PORT_${tls}`]: 'tls baz' });
   t.teardown(() => p.kill('SIGKILL'));
-  await until('porter to listen', () => request('https', tls, 'GET').then(() => true, () => false), 10_000, 100);
+  await until(
+    'porter to listen',
+    () =>
+      request('https', tls, 'GET').then(
+        () => true,
+        () => false,
+      ),
+    10_000,
+    100,
+  );
 
   const page = await request('http', html, 'GET');
-  t.deepEqual(page, { status: 200, type: 'text/html; charset=utf-8', body: '<a href="/rewriteme">test</a>', issuer: undefined },
-    'HTML as Go sniffs it, so the API server rewrites its links');
-  t.deepEqual(await request('http', plain, 'POST', 'x'.repeat(100_000)), { status: 200, type: 'text/plain; charset=utf-8', body: 'foo', issuer: undefined },
-    'a request body is read and any method answered');
+  t.deepEqual(
+    page,
+    { status: 200, type: 'text/html; charset=utf-8', body: '<a href="/rewriteme">test</a>', issuer: undefined },
+    'HTML as Go sniffs it, so the API server rewrites its links',
+  );
+  t.deepEqual(
+    await request('http', plain, 'POST', 'x'.repeat(100_000)),
+    { status: 200, type: 'text/plain; charset=utf-8', body: 'foo', issuer: undefined },
+    'a request body is read and any method answered',
+  );
   t.is((await request('http', plain, 'HEAD')).body, '', 'HEAD: no body');
-  t.deepEqual(await request('https', tls, 'PUT', 'x'), { status: 200, type: 'text/plain; charset=utf-8', body: 'tls baz', issuer: 'porter' },
-    'TLS with porter\'s own self-signed certificate');
+  t.deepEqual(
+    await request('https', tls, 'PUT', 'x'),
+    { status: 200, type: 'text/plain; charset=utf-8', body: 'tls baz', issuer: 'porter' },
+    "TLS with porter's own self-signed certificate",
+  );
   await t.throwsAsync(request('http', tls, 'GET'), undefined, 'a TLS port does not answer plain HTTP');
 
   const replies = await Promise.all(Array.from({ length: 30 }, () => request('https', tls, 'GET')));
-  t.true(replies.every((r) => r.body === 'tls baz'), 'connections side by side');
+  t.true(
+    replies.every((r) => r.body === 'tls baz'),
+    'connections side by side',
+  );
 
   const exit = new Promise<number | null>((resolve) => p.on('exit', (code) => resolve(code)));
   p.kill('SIGTERM');

@@ -36,7 +36,9 @@ COMMIT
 `;
 
 test('removalScript deletes our chains and the jumps into them, and nothing else', (t) => {
-  t.is(removalScript(SAVE), `*filter
+  t.is(
+    removalScript(SAVE),
+    `*filter
 -D FORWARD -m comment --comment "kubernetes forwarding rules" -j KUBE-FORWARD
 -F KUBE-FORWARD
 -X KUBE-FORWARD
@@ -57,7 +59,8 @@ COMMIT
 -X KUBE-SERVICES
 -X KUBE-SVC-ABCDEFGHIJKLMNOP
 COMMIT
-`);
+`,
+  );
 });
 
 test('removalScript: nothing of ours, nothing to do', (t) => {

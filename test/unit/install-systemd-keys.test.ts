@@ -23,5 +23,14 @@ test('each unit and drop-in uses only keys the systemd it is installed on knows'
 
 test('keysNeeded: sections, values that need a newer systemd, unknown keys', (t) => {
   const ks = keysNeeded('[Unit]\nAfter=x\n[Service]\nType=exec\nType=simple\nRestartSteps=3\nFrobnicate=1\n');
-  t.deepEqual(ks.map((k) => [k.section, k.key, k.since]), [['Unit', 'After', 230], ['Service', 'Type', 240], ['Service', 'Type', 230], ['Service', 'RestartSteps', 254], ['Service', 'Frobnicate', undefined]]);
+  t.deepEqual(
+    ks.map((k) => [k.section, k.key, k.since]),
+    [
+      ['Unit', 'After', 230],
+      ['Service', 'Type', 240],
+      ['Service', 'Type', 230],
+      ['Service', 'RestartSteps', 254],
+      ['Service', 'Frobnicate', undefined],
+    ],
+  );
 });

@@ -13,7 +13,7 @@ test('each hawser unit runs `hawser <component> --config /etc/hawser/<component>
   }
 });
 
-test('the containerd drop-in replaces the package\'s ExecStart (an empty ExecStart= resets)', (t) => {
+test("the containerd drop-in replaces the package's ExecStart (an empty ExecStart= resets)", (t) => {
   const pkg = '[Unit]\nDescription=containerd\n[Service]\nExecStartPre=-/sbin/modprobe overlay\nExecStart=/usr/bin/containerd\n';
   t.deepEqual(execStartArgv(pkg, unitText('containerd.service.d/10-hawser.conf')), ['/usr/bin/containerd', '--config', '/etc/hawser/containerd.toml']);
   t.throws(() => execStartArgv(pkg, '[Service]\nExecStart=/bin/true\n'), { message: /exactly one ExecStart/ });
@@ -28,10 +28,18 @@ test('systemd word splitting: quotes, escapes, continuations, prefixes, %%', (t)
   t.throws(() => splitCommandLine('/bin/x "open'), { message: /unbalanced/ });
 });
 
-test('in the lab, the wrapper becomes node + bundle and /etc/hawser the node\'s own dir; nothing else changes', (t) => {
+test("in the lab, the wrapper becomes node + bundle and /etc/hawser the node's own dir; nothing else changes", (t) => {
   const m = { hawser: ['/usr/bin/node', '/repo/dist/hawser.cjs'], etcDir: '/var/lib/hawser-lab/x/w1/etc' };
-  t.deepEqual(unitCommand(join(SYSTEMD, 'hawser-kubelet.service'), m),
-    ['/usr/bin/node', '/repo/dist/hawser.cjs', 'kubelet', '--config', '/var/lib/hawser-lab/x/w1/etc/kubelet.yaml']);
-  t.deepEqual(mapToLab(['/usr/bin/containerd', '--config', '/etc/hawser/containerd.toml'], m),
-    ['/usr/bin/containerd', '--config', '/var/lib/hawser-lab/x/w1/etc/containerd.toml']);
+  t.deepEqual(unitCommand(join(SYSTEMD, 'hawser-kubelet.service'), m), [
+    '/usr/bin/node',
+    '/repo/dist/hawser.cjs',
+    'kubelet',
+    '--config',
+    '/var/lib/hawser-lab/x/w1/etc/kubelet.yaml',
+  ]);
+  t.deepEqual(mapToLab(['/usr/bin/containerd', '--config', '/etc/hawser/containerd.toml'], m), [
+    '/usr/bin/containerd',
+    '--config',
+    '/var/lib/hawser-lab/x/w1/etc/containerd.toml',
+  ]);
 });

@@ -27,8 +27,13 @@ test('network address of a CIDR', (t) => {
 });
 
 test('entries for every other node with an address, a podCIDR and a published MAC', (t) => {
-  const nodes = [node('a', '192.168.56.11', '10.244.1.0/24'), node('b', '192.168.57.12', '10.244.2.0/24'),
-    node('c', undefined, '10.244.3.0/24'), node('d', '192.168.56.14'), node('e', '192.168.56.15', '10.244.5.0/24', null)];
+  const nodes = [
+    node('a', '192.168.56.11', '10.244.1.0/24'),
+    node('b', '192.168.57.12', '10.244.2.0/24'),
+    node('c', undefined, '10.244.3.0/24'),
+    node('d', '192.168.56.14'),
+    node('e', '192.168.56.15', '10.244.5.0/24', null),
+  ];
   const b = vtepMAC('b');
   t.deepEqual(desiredVxlan(nodes, 'a'), {
     fdb: [{ mac: b, dst: '192.168.57.12' }],

@@ -8,7 +8,7 @@ test('pino levels map to syslog priorities: fatal crit, error err, warn warning,
 
 test('JOURNAL_STREAM counts only when it names this very fd', (t) => {
   t.true(isJournalStream('8:12345', { dev: 8, ino: 12345 }));
-  t.false(isJournalStream('8:12345', { dev: 8, ino: 99 }));   // inherited, stderr redirected since
+  t.false(isJournalStream('8:12345', { dev: 8, ino: 99 })); // inherited, stderr redirected since
   t.false(isJournalStream(undefined, { dev: 8, ino: 12345 }));
   t.false(isJournalStream('garbage', { dev: 8, ino: 12345 }));
 });

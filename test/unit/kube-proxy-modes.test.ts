@@ -5,7 +5,15 @@ import { checkConfigOptions } from '../../agents/cli/check/command.ts';
 import { settingsFromFlags } from '../../agents/cli/install/commands.ts';
 import { PROXY_MODE_LIST, PROXY_MODES, parseProxyMode } from '../../agents/kube-proxy/modes.ts';
 
-const installed = { role: 'agent' as const, clusterCIDR: '10.244.0.0/16', serviceCIDR: '10.96.0.0/12', podnetBackend: 'host-gw' as const, proxyMode: 'iptables' as const, sandboxImage: 'p', registryMirrors: {} };
+const installed = {
+  role: 'agent' as const,
+  clusterCIDR: '10.244.0.0/16',
+  serviceCIDR: '10.96.0.0/12',
+  podnetBackend: 'host-gw' as const,
+  proxyMode: 'iptables' as const,
+  sandboxImage: 'p',
+  registryMirrors: {},
+};
 
 test('every declared mode is accepted by the flag parser, install and check-config', (t) => {
   t.deepEqual([...PROXY_MODES], ['iptables', 'nftables', 'ipvs']);

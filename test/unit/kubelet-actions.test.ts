@@ -6,17 +6,25 @@ import { computeActions, type ActionInput, type Instance } from '../../agents/ku
 
 const c = (name: string, extra: Partial<V1Container> = {}): V1Container => ({ name, image: 'img', ...extra });
 const pod = (spec: Partial<V1Pod['spec']>): V1Pod => ({ metadata: { name: 'p', namespace: 'd', uid: 'u' }, spec: { containers: [c('app')], ...spec } });
-const inst = (name: string, state: string, extra: Partial<Instance> = {}): Instance => ({ id: `${name}-${state}`, name, attempt: 0, state, hash: 'h', ...extra });
-
-const plan = (p: V1Pod, instances: Instance[], over: Partial<ActionInput> = {}) => computeActions({
-  pod: p,
-  current: new Map(instances.reduce((m, i) => m.set(i.name, [...(m.get(i.name) ?? []), i]), new Map<string, Instance[]>())),
-  hash: () => 'h',
-  probeFailed: () => undefined,
-  started: () => true,
-  backoff: () => ({ remainingMs: 0, currentMs: 0 }),
-  ...over,
+const inst = (name: string, state: string, extra: Partial<Instance> = {}): Instance => ({
+  id: `${name}-${state}`,
+  name,
+  attempt: 0,
+  state,
+  hash: 'h',
+  ...extra,
 });
+
+const plan = (p: V1Pod, instances: Instance[], over: Partial<ActionInput> = {}) =>
+  computeActions({
+    pod: p,
+    current: new Map(instances.reduce((m, i) => m.set(i.name, [...(m.get(i.name) ?? []), i]), new Map<string, Instance[]>())),
+    hash: () => 'h',
+    probeFailed: () => undefined,
+    started: () => true,
+    backoff: () => ({ remainingMs: 0, currentMs: 0 }),
+    ...over,
+  });
 const names = (a: ReturnType<typeof plan>) => ({ start: a.start.map((s) => s.container.name), kill: a.kill.map((k) => k.name) });
 
 test('a new pod starts its first init container only; app containers wait', (t) => {

@@ -9,8 +9,16 @@ import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { logger } from '../../agents/api/log.ts';
 import { cgroupDriverMismatch, runtimeCgroupDriver } from '../../agents/kubelet/cri/cgroup-driver.ts';
 import {
-  cgroupPath, criCgroupParent, parseCgroupDriver, podComponents, podV2Files, sharesToWeight, sliceName, sliceProperties,
-  startSliceArgs, subtreeControlPlan,
+  cgroupPath,
+  criCgroupParent,
+  parseCgroupDriver,
+  podComponents,
+  podV2Files,
+  sharesToWeight,
+  sliceName,
+  sliceProperties,
+  startSliceArgs,
+  subtreeControlPlan,
 } from '../../agents/kubelet/pods/cgroup-plan.ts';
 import { oomKilledSince, parsePressure, parseSingle, v2Stats } from '../../agents/kubelet/pods/cgroup-stats.ts';
 import { PodCgroups } from '../../agents/kubelet/pods/pod-cgroups.ts';
@@ -18,7 +26,10 @@ import { ExecError } from '../../agents/api/exec.ts';
 import { podCgroupConfig } from '../../agents/kubelet/pods/qos.ts';
 
 const UID = '3f2a1b4c-5d6e-7f80-9a0b-1c2d3e4f5a6b';
-const pod = (containers: Partial<V1Container>[]): V1Pod => ({ metadata: { name: 'p', namespace: 'default', uid: UID }, spec: { containers: containers.map((c, i) => ({ name: `c${i}`, ...c })) } });
+const pod = (containers: Partial<V1Container>[]): V1Pod => ({
+  metadata: { name: 'p', namespace: 'default', uid: UID },
+  spec: { containers: containers.map((c, i) => ({ name: `c${i}`, ...c })) },
+});
 const res = (requests?: Record<string, string>, limits?: Record<string, string>): Partial<V1Container> => ({ resources: { requests, limits } });
 const burstable = pod([res({ cpu: '250m', memory: '64Mi' }, { cpu: '500m', memory: '128Mi' })]);
 const guaranteed = pod([res(undefined, { cpu: '1', memory: '256Mi' })]);
@@ -38,7 +49,7 @@ test('systemd driver: nested slices with - escaped to _ in each component, the C
   t.is(sliceName(['my-root', 'burstable']), 'my_root-burstable.slice');
 });
 
-test('cpu.weight from shares by the kubelet\'s linear conversion', (t) => {
+test("cpu.weight from shares by the kubelet's linear conversion", (t) => {
   t.deepEqual([2, 102, 256, 1024, 262144].map(sharesToWeight), [1, 4, 10, 39, 10000]);
 });
 
@@ -46,8 +57,13 @@ test('pod v2 files: cpu.weight, cpu.max, memory.max, pids.max; memory.min only w
   const show = (fs: { file: string; value: string }[]) => fs.map((f) => `${f.file}=${f.value}`);
   t.deepEqual(show(podV2Files(podCgroupConfig(burstable))), ['cpu.weight=10', 'cpu.max=50000 100000', `memory.max=${128 << 20}`, 'pids.max=max']);
   t.deepEqual(show(podV2Files(podCgroupConfig(bestEffort))), ['cpu.weight=1', 'cpu.max=max 100000', 'memory.max=max', 'pids.max=max']);
-  t.deepEqual(show(podV2Files(podCgroupConfig(guaranteed), { podPidsLimit: 1024, memoryQoS: true }, 256 << 20)),
-    ['cpu.weight=39', 'cpu.max=100000 100000', `memory.max=${256 << 20}`, 'pids.max=1024', `memory.min=${256 << 20}`]);
+  t.deepEqual(show(podV2Files(podCgroupConfig(guaranteed), { podPidsLimit: 1024, memoryQoS: true }, 256 << 20)), [
+    'cpu.weight=39',
+    'cpu.max=100000 100000',
+    `memory.max=${256 << 20}`,
+    'pids.max=1024',
+    `memory.min=${256 << 20}`,
+  ]);
 });
 
 test('controllers are enabled in cgroup.subtree_control of every ancestor, only those the root has', (t) => {
@@ -60,18 +76,62 @@ test('controllers are enabled in cgroup.subtree_control of every ancestor, only 
   t.deepEqual(subtreeControlPlan('/kubepods/podx', []), []);
 });
 
-test('a pod slice is created with StartTransientUnit and runc\'s systemd properties', (t) => {
+test("a pod slice is created with StartTransientUnit and runc's systemd properties", (t) => {
   const name = podComponents('/kubepods', burstable);
   const args = startSliceArgs(sliceName(name), sliceProperties(name, podCgroupConfig(burstable)));
   const esc = UID.replaceAll('-', '_');
-  t.deepEqual(args, ['call', 'org.freedesktop.systemd1', '/org/freedesktop/systemd1', 'org.freedesktop.systemd1.Manager', 'StartTransientUnit',
-    'ssa(sv)a(sa(sv))', `kubepods-burstable-pod${esc}.slice`, 'replace', '11',
-    'Description', 's', `hawser kubelet: kubepods-burstable-pod${esc}.slice`, 'Wants', 'as', '1', 'kubepods-burstable.slice',
-    'DefaultDependencies', 'b', 'false', 'MemoryAccounting', 'b', 'true', 'CPUAccounting', 'b', 'true', 'TasksAccounting', 'b', 'true',
-    'CPUWeight', 't', '10', 'CPUQuotaPerSecUSec', 't', '500000', 'CPUQuotaPeriodUSec', 't', '100000', 'MemoryMax', 't', String(128 << 20),
-    'TasksMax', 't', '18446744073709551615', '0']);
+  t.deepEqual(args, [
+    'call',
+    'org.freedesktop.systemd1',
+    '/org/freedesktop/systemd1',
+    'org.freedesktop.systemd1.Manager',
+    'StartTransientUnit',
+    'ssa(sv)a(sa(sv))',
+    `kubepods-burstable-pod${esc}.slice`,
+    'replace',
+    '11',
+    'Description',
+    's',
+    `hawser kubelet: kubepods-burstable-pod${esc}.slice`,
+    'Wants',
+    'as',
+    '1',
+    'kubepods-burstable.slice',
+    'DefaultDependencies',
+    'b',
+    'false',
+    'MemoryAccounting',
+    'b',
+    'true',
+    'CPUAccounting',
+    'b',
+    'true',
+    'TasksAccounting',
+    'b',
+    'true',
+    'CPUWeight',
+    't',
+    '10',
+    'CPUQuotaPerSecUSec',
+    't',
+    '500000',
+    'CPUQuotaPeriodUSec',
+    't',
+    '100000',
+    'MemoryMax',
+    't',
+    String(128 << 20),
+    'TasksMax',
+    't',
+    '18446744073709551615',
+    '0',
+  ]);
   const tiny = sliceProperties(name, { cpuShares: 2, cpuQuota: 1500, cpuPeriod: 100000 });
-  t.deepEqual(tiny.find(([p]) => p === 'CPUQuotaPerSecUSec'), ['CPUQuotaPerSecUSec', 't', 20000], 'rounded up to 10 ms steps as runc does');
+  t.deepEqual(
+    tiny.find(([p]) => p === 'CPUQuotaPerSecUSec'),
+    ['CPUQuotaPerSecUSec', 't', 20000],
+    'rounded up to 10 ms steps as runc does',
+  );
 });
 
 test('--cgroup-driver takes cgroupfs or systemd only', (t) => {
@@ -82,28 +142,45 @@ test('--cgroup-driver takes cgroupfs or systemd only', (t) => {
 
 test('v2 stats: usage, working set, rss, cpu time and OOM kills from the files', (t) => {
   const s = v2Stats({
-    'memory.current': '10485760\n', 'memory.stat': 'anon 4194304\nfile 6291456\ninactive_file 2097152\n',
-    'cpu.stat': 'usage_usec 1500\nuser_usec 1000\nsystem_usec 500\n', 'memory.events': 'low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n',
+    'memory.current': '10485760\n',
+    'memory.stat': 'anon 4194304\nfile 6291456\ninactive_file 2097152\n',
+    'cpu.stat': 'usage_usec 1500\nuser_usec 1000\nsystem_usec 500\n',
+    'memory.events': 'low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n',
   });
   t.deepEqual(s, { oomKills: 1, memoryUsageBytes: 10485760, memoryWorkingSetBytes: 8388608, memoryRssBytes: 4194304, cpuUsageCoreNanoSeconds: 1_500_000 });
   t.is(parseSingle('max\n'), Infinity);
   t.is(parseSingle('garbage'), undefined);
   t.true(oomKilledSince(0, 'oom 1\noom_kill 1\n'));
   t.false(oomKilledSince(1, 'oom 1\noom_kill 1\n'));
-  t.deepEqual(parsePressure('some avg10=1.50 avg60=0.20 avg300=0.00 total=12345\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=10\n').some,
-    { avg10: 1.5, avg60: 0.2, avg300: 0, total: 12345 });
+  t.deepEqual(parsePressure('some avg10=1.50 avg60=0.20 avg300=0.00 total=12345\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=10\n').some, {
+    avg10: 1.5,
+    avg60: 0.2,
+    avg300: 0,
+    total: 12345,
+  });
 });
 
-const criInfo = (systemd: boolean | undefined) => ({ config: JSON.stringify({ containerd: { defaultRuntimeName: 'runc', runtimes: { runc: { runtimeType: 'io.containerd.runc.v2', options: systemd === undefined ? null : { SystemdCgroup: systemd } } } }, systemdCgroup: false }) });
+const criInfo = (systemd: boolean | undefined) => ({
+  config: JSON.stringify({
+    containerd: {
+      defaultRuntimeName: 'runc',
+      runtimes: { runc: { runtimeType: 'io.containerd.runc.v2', options: systemd === undefined ? null : { SystemdCgroup: systemd } } },
+    },
+    systemdCgroup: false,
+  }),
+});
 
-test('containerd\'s driver from its verbose status, and a mismatch refused with what to change', (t) => {
+test("containerd's driver from its verbose status, and a mismatch refused with what to change", (t) => {
   t.is(runtimeCgroupDriver(criInfo(true)), 'systemd');
   t.is(runtimeCgroupDriver(criInfo(false)), 'cgroupfs');
-  t.is(runtimeCgroupDriver(criInfo(undefined)), 'cgroupfs', 'no runc options: containerd\'s default, cgroupfs');
+  t.is(runtimeCgroupDriver(criInfo(undefined)), 'cgroupfs', "no runc options: containerd's default, cgroupfs");
   t.is(runtimeCgroupDriver({}), undefined);
   t.is(cgroupDriverMismatch('systemd', 'systemd'), undefined);
   t.is(cgroupDriverMismatch('systemd', undefined), undefined);
-  t.regex(cgroupDriverMismatch('systemd', 'cgroupfs')!, /^misconfiguration: kubelet cgroup driver: "systemd" is different from the container runtime's cgroup driver: "cgroupfs".*SystemdCgroup = true in containerd's config/);
+  t.regex(
+    cgroupDriverMismatch('systemd', 'cgroupfs')!,
+    /^misconfiguration: kubelet cgroup driver: "systemd" is different from the container runtime's cgroup driver: "cgroupfs".*SystemdCgroup = true in containerd's config/,
+  );
 });
 
 function fakeV2(t: { teardown(fn: () => void): void }): string {
@@ -131,21 +208,31 @@ test('PodCgroups with the systemd driver: slices through the bus, limits in the 
   let exists = false;
   const pc = new PodCgroups({ cgroupRoot: '/kubepods', driver: 'systemd' }, logger('test', 'silent'), root, async (args) => {
     calls.push(args);
-    if (exists && args[4] === 'StartTransientUnit') throw new ExecError('busctl', args, { code: 1, signal: null, timedOut: false, stdout: '', stderr: 'Call failed: Unit kubepods.slice already exists.' });
+    if (exists && args[4] === 'StartTransientUnit')
+      throw new ExecError('busctl', args, { code: 1, signal: null, timedOut: false, stdout: '', stderr: 'Call failed: Unit kubepods.slice already exists.' });
   });
   await pc.ensureQosRoots();
-  t.deepEqual(calls.map((c) => `${c[4]} ${c[6]}`), ['StartTransientUnit kubepods.slice', 'StartTransientUnit kubepods-burstable.slice', 'StartTransientUnit kubepods-besteffort.slice']);
+  t.deepEqual(
+    calls.map((c) => `${c[4]} ${c[6]}`),
+    ['StartTransientUnit kubepods.slice', 'StartTransientUnit kubepods-burstable.slice', 'StartTransientUnit kubepods-besteffort.slice'],
+  );
   await pc.ensure(burstable);
   const esc = UID.replaceAll('-', '_');
   t.is(calls.at(-1)![6], `kubepods-burstable-pod${esc}.slice`);
   const dir = join(root, `kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod${esc}.slice`);
   t.is(readFileSync(join(dir, 'memory.max'), 'utf8'), String(128 << 20));
   t.is(readFileSync(join(dir, 'cpu.weight'), 'utf8'), '10');
-  exists = true;   // a kubelet restart: the slice is there, its limits are updated instead
+  exists = true; // a kubelet restart: the slice is there, its limits are updated instead
   await pc.ensure(burstable);
-  t.deepEqual(calls.slice(-2).map((c) => c[4]), ['StartTransientUnit', 'SetUnitProperties']);
+  t.deepEqual(
+    calls.slice(-2).map((c) => c[4]),
+    ['StartTransientUnit', 'SetUnitProperties'],
+  );
   t.true(calls.at(-1)!.includes('MemoryMax'));
   mkdirSync(dir, { recursive: true });
   await pc.remove(UID);
-  t.deepEqual(calls.slice(-3).map((c) => `${c[4]} ${c[6]}`), [`StopUnit kubepods-pod${esc}.slice`, `StopUnit kubepods-burstable-pod${esc}.slice`, `StopUnit kubepods-besteffort-pod${esc}.slice`]);
+  t.deepEqual(
+    calls.slice(-3).map((c) => `${c[4]} ${c[6]}`),
+    [`StopUnit kubepods-pod${esc}.slice`, `StopUnit kubepods-burstable-pod${esc}.slice`, `StopUnit kubepods-besteffort-pod${esc}.slice`],
+  );
 });

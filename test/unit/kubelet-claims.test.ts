@@ -6,9 +6,16 @@ import { cleanupDir, resolveClaim } from '../../agents/kubelet/volumes/claims.ts
 
 const localPV = (name: string, node: string, path: string, extra: Partial<V1PersistentVolume['metadata']> = {}): V1PersistentVolume => ({
   metadata: { name, annotations: { 'pv.kubernetes.io/provisioned-by': 'hawser.io/local-path' }, ...extra },
-  spec: { hostPath: { path, type: 'DirectoryOrCreate' }, nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [node] }] }] } } },
+  spec: {
+    hostPath: { path, type: 'DirectoryOrCreate' },
+    nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [node] }] }] } },
+  },
 });
-const bound = (name: string, volumeName: string): V1PersistentVolumeClaim => ({ metadata: { name, namespace: 'ns' }, spec: { volumeName }, status: { phase: 'Bound' } });
+const bound = (name: string, volumeName: string): V1PersistentVolumeClaim => ({
+  metadata: { name, namespace: 'ns' },
+  spec: { volumeName },
+  status: { phase: 'Bound' },
+});
 const lookups = (claims: V1PersistentVolumeClaim[], volumes: V1PersistentVolume[]) => ({
   claim: (ns: string, n: string) => claims.find((c) => c.metadata?.namespace === ns && c.metadata?.name === n),
   volume: (n: string) => volumes.find((v) => v.metadata?.name === n),

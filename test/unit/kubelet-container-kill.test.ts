@@ -12,7 +12,11 @@ import type { EventRecorder } from '../../agents/kubelet/pods/events.ts';
 import type { PodRuntime } from '../../agents/kubelet/pods/runtime.ts';
 
 function deps(stopError: Error): PodDeps {
-  const rt: Partial<PodRuntime> = { async stopContainer() { throw stopError; } };
+  const rt: Partial<PodRuntime> = {
+    async stopContainer() {
+      throw stopError;
+    },
+  };
   const events: Partial<EventRecorder> = { pod: () => undefined };
   return { rt, events, log: logger('test', 'silent') } as PodDeps;
 }

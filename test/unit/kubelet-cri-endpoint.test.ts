@@ -18,6 +18,16 @@ test('other schemes, relative unix paths and empty values are refused with what 
 });
 
 test('the kubelet options carry the path, whichever form the flag had', (t) => {
-  const base = { nodeName: 'n', kubeconfig: 'k', rootDir: '/r', podLogDir: '/l', cgroupRoot: '/kubepods', cgroupDriver: 'cgroupfs', podMaxPids: -1, maxPods: 110, port: 10250 };
+  const base = {
+    nodeName: 'n',
+    kubeconfig: 'k',
+    rootDir: '/r',
+    podLogDir: '/l',
+    cgroupRoot: '/kubepods',
+    cgroupDriver: 'cgroupfs',
+    podMaxPids: -1,
+    maxPods: 110,
+    port: 10250,
+  };
   t.is(kubeletOptions({ ...base, containerRuntimeEndpoint: 'unix:///run/containerd/containerd.sock' }).runtimeEndpoint, '/run/containerd/containerd.sock');
 });

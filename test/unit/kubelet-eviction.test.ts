@@ -35,11 +35,36 @@ test('a pod is evicted only when an emptyDir uses more than its positive sizeLim
     { name: 'disk', emptyDir: { sizeLimit: '1Mi' } },
     { name: 'cm', configMap: { name: 'x' } },
   ]);
-  t.deepEqual(limitedEmptyDirs(p).map((v) => v.name), ['mem', 'disk']);
-  t.is(emptyDirLimitEviction(p, new Map([['plain', 100 * MiB], ['zero', MiB], ['disk', MiB], ['mem', MiB]])), undefined, 'equal to the limit is not over it');
+  t.deepEqual(
+    limitedEmptyDirs(p).map((v) => v.name),
+    ['mem', 'disk'],
+  );
+  t.is(
+    emptyDirLimitEviction(
+      p,
+      new Map([
+        ['plain', 100 * MiB],
+        ['zero', MiB],
+        ['disk', MiB],
+        ['mem', MiB],
+      ]),
+    ),
+    undefined,
+    'equal to the limit is not over it',
+  );
   t.is(emptyDirLimitEviction(p, new Map()), undefined, 'no usage measured');
   t.deepEqual(emptyDirLimitEviction(p, new Map([['disk', 4 * MiB]])), { volume: 'disk', message: 'Usage of EmptyDir volume "disk" exceeds the limit "1Mi". ' });
-  t.deepEqual(emptyDirLimitEviction(p, new Map([['mem', MiB + 4096], ['disk', 4 * MiB]]))?.volume, 'mem', 'memory-backed too, first in spec order');
+  t.deepEqual(
+    emptyDirLimitEviction(
+      p,
+      new Map([
+        ['mem', MiB + 4096],
+        ['disk', 4 * MiB],
+      ]),
+    )?.volume,
+    'mem',
+    'memory-backed too, first in spec order',
+  );
 });
 
 test('critical pods (static, mirror, system-critical priority) are not evicted, as upstream', (t) => {
@@ -82,7 +107,11 @@ test('a housekeeping pass measures the pods on disk and evicts the one over its 
   const big = pod('big', vols);
   const small = pod('small', vols);
   const done = pod('done', vols, { status: { phase: 'Failed' } });
-  for (const [p, size] of [[big, 4 * MiB], [small, 512 * 1024], [done, 4 * MiB]] as const) {
+  for (const [p, size] of [
+    [big, 4 * MiB],
+    [small, 512 * 1024],
+    [done, 4 * MiB],
+  ] as const) {
     const dir = volumeDir(root, p.metadata!.uid!, 'empty-dir', 'cache');
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'f'), Buffer.alloc(size, 1));
@@ -90,11 +119,19 @@ test('a housekeeping pass measures the pods on disk and evicts the one over its 
   const evicting = new Set<string>();
   const calls: [string, Eviction][] = [];
   const m = new EvictionManager({
-    rootDir: root, pods: () => [big, small, done], log: logger('test'),
+    rootDir: root,
+    pods: () => [big, small, done],
+    log: logger('test'),
     evicting: (uid) => evicting.has(uid),
-    evict: async (p, e) => { calls.push([p.metadata!.uid!, e]); evicting.add(p.metadata!.uid!); },
+    evict: async (p, e) => {
+      calls.push([p.metadata!.uid!, e]);
+      evicting.add(p.metadata!.uid!);
+    },
   });
-  t.deepEqual((await m.synchronize()).map((p) => p.metadata!.uid), ['big']);
+  t.deepEqual(
+    (await m.synchronize()).map((p) => p.metadata!.uid),
+    ['big'],
+  );
   t.deepEqual(calls, [['big', { volume: 'cache', message: 'Usage of EmptyDir volume "cache" exceeds the limit "1Mi". ' }]]);
   t.deepEqual(await m.synchronize(), [], 'a pod being evicted is not evicted again');
 });

@@ -26,5 +26,7 @@ test('the facts of this host: memory, kernel and storage are real figures', asyn
     t.true(f.ephemeralStorageBytes > 0);
     t.true(f.cpus >= 1);
     t.not(f.osImage, '');
-  } finally { rmSync(dir, { recursive: true, force: true }); }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -8,7 +8,9 @@ import { credentialsFor, splitImage } from '../../agents/kubelet/images/pull-sec
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 const dockerconfig = (auths: Record<string, object>, name = 's'): V1Secret => ({
-  metadata: { name }, type: 'kubernetes.io/dockerconfigjson', data: { '.dockerconfigjson': b64(JSON.stringify({ auths })) },
+  metadata: { name },
+  type: 'kubernetes.io/dockerconfigjson',
+  data: { '.dockerconfigjson': b64(JSON.stringify({ auths })) },
 });
 
 test('default pull policy: Always for :latest or untagged, IfNotPresent otherwise', (t) => {
@@ -45,8 +47,15 @@ test('pull secrets: matching registry keys, most specific path first, auth decod
   t.deepEqual(users('nginx'), ['dave']);
   const a = credentialsFor('registry.example/x', secrets)[0];
   t.like(a, { username: 'alice', password: 'pw1', serverAddress: 'https://registry.example' }, 'containerd wants a URL whose host it compares');
-  const legacy: V1Secret = { metadata: { name: 'l' }, type: 'kubernetes.io/dockercfg', data: { '.dockercfg': b64(JSON.stringify({ 'old.example': { auth: b64('eve:pw5') } })) } };
-  t.deepEqual(credentialsFor('old.example/app', [legacy]).map((x) => x.password), ['pw5']);
+  const legacy: V1Secret = {
+    metadata: { name: 'l' },
+    type: 'kubernetes.io/dockercfg',
+    data: { '.dockercfg': b64(JSON.stringify({ 'old.example': { auth: b64('eve:pw5') } })) },
+  };
+  t.deepEqual(
+    credentialsFor('old.example/app', [legacy]).map((x) => x.password),
+    ['pw5'],
+  );
 });
 
 test('image GC: nothing below the high threshold, down to the low threshold above it', (t) => {
@@ -57,10 +66,23 @@ test('image GC: nothing below the high threshold, down to the low threshold abov
 });
 
 test('image GC: unused, unpinned, old enough, least recently used first, only as many as needed', (t) => {
-  const r = (id: string, size: number, lastUsed: number, extra: Partial<ImageRecord> = {}): ImageRecord => ({ id, size, pinned: false, firstDetected: 0, lastUsed, ...extra });
+  const r = (id: string, size: number, lastUsed: number, extra: Partial<ImageRecord> = {}): ImageRecord => ({
+    id,
+    size,
+    pinned: false,
+    firstDetected: 0,
+    lastUsed,
+    ...extra,
+  });
   const records = [r('old', 100, 1), r('older', 100, 0), r('used', 500, 5), r('pause', 50, 0, { pinned: true }), r('young', 100, 0, { firstDetected: 990 })];
   const plan = imagesToRemove(records, new Set(['used']), 150, 1000, 60);
-  t.deepEqual(plan.remove.map((x) => x.id), ['older', 'old']);
+  t.deepEqual(
+    plan.remove.map((x) => x.id),
+    ['older', 'old'],
+  );
   t.is(plan.freed, 200);
-  t.deepEqual(imagesToRemove(records, new Set(['used']), 10_000, 1000, 60).remove.map((x) => x.id), ['older', 'old']);
+  t.deepEqual(
+    imagesToRemove(records, new Set(['used']), 10_000, 1000, 60).remove.map((x) => x.id),
+    ['older', 'old'],
+  );
 });

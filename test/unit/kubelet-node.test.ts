@@ -10,13 +10,23 @@ import { containerSecurityContext, sandboxSecurityContext, verifyRunAsNonRoot } 
 
 const GiB = 1024 ** 3;
 const stats = (o: Partial<NodeStats> = {}): NodeStats => ({
-  memoryAvailable: 8 * GiB, memoryCapacity: 16 * GiB, nodefsAvailable: 50 * GiB, nodefsCapacity: 100 * GiB, inodesFree: 900, inodes: 1000,
-  pidsAvailable: 30000, pidMax: 32768, ...o,
+  memoryAvailable: 8 * GiB,
+  memoryCapacity: 16 * GiB,
+  nodefsAvailable: 50 * GiB,
+  nodefsCapacity: 100 * GiB,
+  inodesFree: 900,
+  inodes: 1000,
+  pidsAvailable: 30000,
+  pidMax: 32768,
+  ...o,
 });
 
 test('eviction thresholds: quantities and percentages; bad ones refused', (t) => {
   t.deepEqual(parseThresholds(DEFAULT_EVICTION_HARD), {
-    'memory.available': { bytes: 100 * 1024 * 1024 }, 'nodefs.available': { percent: 10 }, 'imagefs.available': { percent: 15 }, 'nodefs.inodesFree': { percent: 5 },
+    'memory.available': { bytes: 100 * 1024 * 1024 },
+    'nodefs.available': { percent: 10 },
+    'imagefs.available': { percent: 15 },
+    'nodefs.inodesFree': { percent: 5 },
   });
   t.throws(() => parseThresholds('memory.available>1Gi'));
   t.throws(() => parseThresholds('cpu.available<1'));
@@ -35,15 +45,26 @@ test('pressure: each signal against its threshold', (t) => {
 
 test('conditions follow pressure with upstream reasons', (t) => {
   const c = conditions({ runtimeReady: true, networkReady: true, message: 'ok' }, 'now', [], { memory: true, disk: false, pid: true });
-  t.like(c.find((x) => x.type === 'MemoryPressure'), { status: 'True', reason: 'KubeletHasInsufficientMemory' });
-  t.like(c.find((x) => x.type === 'DiskPressure'), { status: 'False', reason: 'KubeletHasNoDiskPressure' });
-  t.like(c.find((x) => x.type === 'PIDPressure'), { status: 'True', reason: 'KubeletHasInsufficientPID' });
+  t.like(
+    c.find((x) => x.type === 'MemoryPressure'),
+    { status: 'True', reason: 'KubeletHasInsufficientMemory' },
+  );
+  t.like(
+    c.find((x) => x.type === 'DiskPressure'),
+    { status: 'False', reason: 'KubeletHasNoDiskPressure' },
+  );
+  t.like(
+    c.find((x) => x.type === 'PIDPressure'),
+    { status: 'True', reason: 'KubeletHasInsufficientPID' },
+  );
 });
 
 test('allocatable: capacity minus reservations minus what hard eviction keeps back', (t) => {
   const r = resources({
-    facts: { cpus: 2, memoryBytes: 4 * GiB, ephemeralStorageBytes: 100 * GiB } as never, maxPods: 110,
-    reserved: { cpuMillis: 200, memoryBytes: 512 * 1024 * 1024, ephemeralStorageBytes: GiB }, evictionHard: parseThresholds(DEFAULT_EVICTION_HARD),
+    facts: { cpus: 2, memoryBytes: 4 * GiB, ephemeralStorageBytes: 100 * GiB } as never,
+    maxPods: 110,
+    reserved: { cpuMillis: 200, memoryBytes: 512 * 1024 * 1024, ephemeralStorageBytes: GiB },
+    evictionHard: parseThresholds(DEFAULT_EVICTION_HARD),
   } as never);
   t.is(r.allocatable.cpu, '1800m');
   t.is(r.allocatable.memory, `${(4 * GiB - 512 * 1024 * 1024 - 100 * 1024 * 1024) / 1024}Ki`);
@@ -58,7 +79,11 @@ test('node images: largest first, at most 50, digests then tags', (t) => {
 });
 
 test('flags: reservations, Go durations, percentages', (t) => {
-  t.deepEqual(parseReserved('cpu=100m,memory=256Mi', { cpu: '0.1', 'ephemeral-storage': '1Gi' }), { cpuMillis: 200, memoryBytes: 256 * 1024 * 1024, ephemeralStorageBytes: GiB });
+  t.deepEqual(parseReserved('cpu=100m,memory=256Mi', { cpu: '0.1', 'ephemeral-storage': '1Gi' }), {
+    cpuMillis: 200,
+    memoryBytes: 256 * 1024 * 1024,
+    ephemeralStorageBytes: GiB,
+  });
   t.throws(() => parseReserved('gpu=1'));
   t.throws(() => parseReserved('cpu=lots'));
   t.is(parseDuration('2m'), 120_000);
@@ -77,26 +102,45 @@ const pod = (podSc: object, sc: object = {}): V1Pod => ({
 
 test('runAsNonRoot: explicit root, image root, non-numeric image user', (t) => {
   const check = (p: V1Pod, img: object) => verifyRunAsNonRoot(p, p.spec!.containers[0], img);
-  t.throws(() => check(pod({ runAsNonRoot: true }, { runAsUser: 0 }), {}), { instanceOf: ConfigError, message: 'container\'s runAsUser breaks non-root policy (pod: "p_ns(u)", container: c)' });
+  t.throws(() => check(pod({ runAsNonRoot: true }, { runAsUser: 0 }), {}), {
+    instanceOf: ConfigError,
+    message: 'container\'s runAsUser breaks non-root policy (pod: "p_ns(u)", container: c)',
+  });
   t.throws(() => check(pod({ runAsNonRoot: true }), {}), { message: 'container has runAsNonRoot and image will run as root (pod: "p_ns(u)", container: c)' });
-  t.throws(() => check(pod({}, { runAsNonRoot: true }), { username: 'nobody' }), { message: /image has non-numeric user \(nobody\), cannot verify user is non-root/ });
+  t.throws(() => check(pod({}, { runAsNonRoot: true }), { username: 'nobody' }), {
+    message: /image has non-numeric user \(nobody\), cannot verify user is non-root/,
+  });
   t.notThrows(() => check(pod({ runAsNonRoot: true, runAsUser: 1000 }), {}));
   t.notThrows(() => check(pod({ runAsNonRoot: true }), { uid: 65534 }));
   t.notThrows(() => check(pod({ runAsNonRoot: true }, { runAsNonRoot: false }), {}), 'the container setting wins');
 });
 
 test('container security context to CRI: users, groups, capabilities, read-only root, no_new_privs', (t) => {
-  const p = pod({ runAsUser: 1000, runAsGroup: 3000, fsGroup: 2000, supplementalGroups: [4000] }, {
-    runAsUser: 65534, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { add: ['NET_ADMIN'], drop: ['ALL'] },
-    seccompProfile: { type: 'RuntimeDefault' },
-  });
+  const p = pod(
+    { runAsUser: 1000, runAsGroup: 3000, fsGroup: 2000, supplementalGroups: [4000] },
+    {
+      runAsUser: 65534,
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      capabilities: { add: ['NET_ADMIN'], drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
+    },
+  );
   t.like(containerSecurityContext(p, p.spec!.containers[0], {}), {
-    privileged: false, runAsUser: { value: 65534 }, runAsGroup: { value: 3000 }, readonlyRootfs: true, noNewPrivs: true,
-    supplementalGroups: [4000, 2000], capabilities: { addCapabilities: ['NET_ADMIN'], dropCapabilities: ['ALL'] }, seccomp: { profileType: 'RuntimeDefault' },
+    privileged: false,
+    runAsUser: { value: 65534 },
+    runAsGroup: { value: 3000 },
+    readonlyRootfs: true,
+    noNewPrivs: true,
+    supplementalGroups: [4000, 2000],
+    capabilities: { addCapabilities: ['NET_ADMIN'], dropCapabilities: ['ALL'] },
+    seccomp: { profileType: 'RuntimeDefault' },
   });
   const img = pod({});
   t.like(containerSecurityContext(img, img.spec!.containers[0], { username: 'app' }), { runAsUsername: 'app' });
   const priv = pod({}, { privileged: true });
   t.true(sandboxSecurityContext(priv).privileged);
-  t.like(sandboxSecurityContext({ ...priv, spec: { ...priv.spec!, hostNetwork: true, hostPID: true } }), { namespaceOptions: { network: 'NODE', pid: 'NODE', ipc: 'POD' } });
+  t.like(sandboxSecurityContext({ ...priv, spec: { ...priv.spec!, hostNetwork: true, hostPID: true } }), {
+    namespaceOptions: { network: 'NODE', pid: 'NODE', ipc: 'POD' },
+  });
 });

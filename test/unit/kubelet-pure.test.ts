@@ -14,7 +14,13 @@ const pod = (extra: Partial<V1Pod['spec']> = {}): V1Pod => ({
 });
 
 const view = (state: string, extra: Partial<ContainerView> = {}): ContainerView => ({
-  id: 'abc', state, attempt: 0, image: 'img:1', imageRef: 'sha256:1', startedAt: '2026-01-01T00:00:00Z', ...extra,
+  id: 'abc',
+  state,
+  attempt: 0,
+  image: 'img:1',
+  imageRef: 'sha256:1',
+  startedAt: '2026-01-01T00:00:00Z',
+  ...extra,
 });
 
 test('sandbox config carries the pod identity labels the kubelet finds it by', (t) => {
@@ -32,9 +38,20 @@ test('sandbox config carries the pod identity labels the kubelet finds it by', (
 });
 
 test('host ports keep their protocol as the CRI enum name, TCP when unset', (t) => {
-  const ports = [{ containerPort: 53, hostPort: 53, protocol: 'UDP' }, { containerPort: 9, hostPort: 9, protocol: 'SCTP' }, { containerPort: 1, hostPort: 1 }];
-  const c = sandboxConfig(pod({ containers: [{ name: 'c', image: 'img:1', ports }] }), 0, { podLogRoot: '/l', cgroupRoot: '/k', dns: { servers: [], searches: [], options: [] } });
-  t.deepEqual(c.portMappings?.map((m) => m.protocol), ['UDP', 'SCTP', 'TCP']);
+  const ports = [
+    { containerPort: 53, hostPort: 53, protocol: 'UDP' },
+    { containerPort: 9, hostPort: 9, protocol: 'SCTP' },
+    { containerPort: 1, hostPort: 1 },
+  ];
+  const c = sandboxConfig(pod({ containers: [{ name: 'c', image: 'img:1', ports }] }), 0, {
+    podLogRoot: '/l',
+    cgroupRoot: '/k',
+    dns: { servers: [], searches: [], options: [] },
+  });
+  t.deepEqual(
+    c.portMappings?.map((m) => m.protocol),
+    ['UDP', 'SCTP', 'TCP'],
+  );
 });
 
 test('container config: attempt in metadata and log path, spec hash changes with the spec', (t) => {
@@ -45,7 +62,7 @@ test('container config: attempt in metadata and log path, spec hash changes with
   t.not(containerHash({ name: 'c', image: 'a' }), containerHash({ name: 'c', image: 'b' }));
 });
 
-test('an ephemeral container with a target joins the target\'s pid namespace (CRI TARGET with target_id)', (t) => {
+test("an ephemeral container with a target joins the target's pid namespace (CRI TARGET with target_id)", (t) => {
   const p = pod();
   const c = containerConfig(p, { name: 'dbg', image: 'img' }, 0, { targetId: 'abc123' });
   t.deepEqual(c.linux?.securityContext?.namespaceOptions, { network: 'POD', pid: 'TARGET', ipc: 'POD', targetId: 'abc123' });
@@ -55,15 +72,38 @@ test('an ephemeral container with a target joins the target\'s pid namespace (CR
 test('pod status: ephemeral containers get ephemeralContainerStatuses, never ready', (t) => {
   const p = pod();
   p.spec!.ephemeralContainers = [{ name: 'dbg', image: 'img', targetContainerName: 'c' }];
-  const s = podStatus(p, { sandboxReady: true, podIP: '10.244.1.5', containers: new Map([['c', view('CONTAINER_RUNNING')], ['dbg', view('CONTAINER_RUNNING')]]), previous: new Map(), waiting: new Map() }, '10.0.0.1', '2026-01-01T00:00:00Z');
+  const s = podStatus(
+    p,
+    {
+      sandboxReady: true,
+      podIP: '10.244.1.5',
+      containers: new Map([
+        ['c', view('CONTAINER_RUNNING')],
+        ['dbg', view('CONTAINER_RUNNING')],
+      ]),
+      previous: new Map(),
+      waiting: new Map(),
+    },
+    '10.0.0.1',
+    '2026-01-01T00:00:00Z',
+  );
   t.is(s.ephemeralContainerStatuses?.length, 1);
   t.like(s.ephemeralContainerStatuses![0], { name: 'dbg', ready: false, image: 'img' });
   t.truthy(s.ephemeralContainerStatuses![0].state?.running);
-  t.is(podStatus(pod(), { sandboxReady: true, podIP: '', containers: new Map(), previous: new Map(), waiting: new Map() }, '10.0.0.1', '2026-01-01T00:00:00Z').ephemeralContainerStatuses, undefined);
+  t.is(
+    podStatus(pod(), { sandboxReady: true, podIP: '', containers: new Map(), previous: new Map(), waiting: new Map() }, '10.0.0.1', '2026-01-01T00:00:00Z')
+      .ephemeralContainerStatuses,
+    undefined,
+  );
 });
 
 test('pod status: running container makes the pod Running and Ready with its IP', (t) => {
-  const s = podStatus(pod(), { sandboxReady: true, podIP: '10.244.1.5', containers: new Map([['c', view('CONTAINER_RUNNING')]]), previous: new Map(), waiting: new Map() }, '10.0.0.1', '2026-01-01T00:00:00Z');
+  const s = podStatus(
+    pod(),
+    { sandboxReady: true, podIP: '10.244.1.5', containers: new Map([['c', view('CONTAINER_RUNNING')]]), previous: new Map(), waiting: new Map() },
+    '10.0.0.1',
+    '2026-01-01T00:00:00Z',
+  );
   t.is(s.phase, 'Running');
   t.is(s.podIP, '10.244.1.5');
   t.is(s.hostIP, '10.0.0.1');
@@ -72,14 +112,28 @@ test('pod status: running container makes the pod Running and Ready with its IP'
 });
 
 test('pod status: exit 0 with OnFailure is Succeeded; exit 1 with Never is Failed; waiting shows its reason', (t) => {
-  const mk = (policy: string, code: number) => podStatus(pod({ restartPolicy: policy }), {
-    sandboxReady: true, containers: new Map([['c', view('CONTAINER_EXITED', { exitCode: code })]]), previous: new Map(), waiting: new Map(),
-  }, 'h', 'now');
+  const mk = (policy: string, code: number) =>
+    podStatus(
+      pod({ restartPolicy: policy }),
+      {
+        sandboxReady: true,
+        containers: new Map([['c', view('CONTAINER_EXITED', { exitCode: code })]]),
+        previous: new Map(),
+        waiting: new Map(),
+      },
+      'h',
+      'now',
+    );
   t.is(mk('OnFailure', 0).phase, 'Succeeded');
   t.is(mk('Never', 1).phase, 'Failed');
   t.is(mk('Never', 1).containerStatuses![0].state!.terminated!.reason, 'Error');
   t.is(mk('OnFailure', 0).containerStatuses![0].state!.terminated!.reason, 'Completed');
-  const w = podStatus(pod(), { sandboxReady: true, containers: new Map(), previous: new Map(), waiting: new Map([['c', { reason: 'ErrImagePull' }]]) }, 'h', 'now');
+  const w = podStatus(
+    pod(),
+    { sandboxReady: true, containers: new Map(), previous: new Map(), waiting: new Map([['c', { reason: 'ErrImagePull' }]]) },
+    'h',
+    'now',
+  );
   t.is(w.phase, 'Pending');
   t.is(w.containerStatuses![0].state!.waiting!.reason, 'ErrImagePull');
 });
@@ -99,8 +153,11 @@ test('back-off: first restart at once, then 10 s doubling to 5 min, counted from
 });
 
 test('resolv.conf parsing', (t) => {
-  t.deepEqual(parseResolvConf('# c\nnameserver 10.0.0.2\nnameserver 10.0.0.3\nsearch a.b c\noptions ndots:2\n'),
-    { servers: ['10.0.0.2', '10.0.0.3'], searches: ['a.b', 'c'], options: ['ndots:2'] });
+  t.deepEqual(parseResolvConf('# c\nnameserver 10.0.0.2\nnameserver 10.0.0.3\nsearch a.b c\noptions ndots:2\n'), {
+    servers: ['10.0.0.2', '10.0.0.3'],
+    searches: ['a.b', 'c'],
+    options: ['ndots:2'],
+  });
 });
 
 test('CRI nanosecond timestamps become RFC 3339 seconds', (t) => {
@@ -127,12 +184,16 @@ test('allocatable is capacity minus reservations', (t) => {
   t.is(r.capacity.pods, '110');
 });
 
-test('sandbox DNS: the node\'s resolvers without --cluster-dns; with it, dnsPolicy decides', (t) => {
+test("sandbox DNS: the node's resolvers without --cluster-dns; with it, dnsPolicy decides", (t) => {
   const host = { servers: ['192.0.2.1'], searches: ['corp'], options: [] };
   const ctx = { podLogRoot: '/l', cgroupRoot: '/k', dns: host };
   t.deepEqual(sandboxConfig(pod(), 0, ctx).dnsConfig, host);
   const cluster = { ...ctx, clusterDNS: ['10.96.0.10'], clusterDomain: 'cluster.local' };
-  t.deepEqual(sandboxConfig(pod(), 0, cluster).dnsConfig, { servers: ['10.96.0.10'], searches: ['default.svc.cluster.local', 'svc.cluster.local', 'cluster.local', 'corp'], options: ['ndots:5'] });
+  t.deepEqual(sandboxConfig(pod(), 0, cluster).dnsConfig, {
+    servers: ['10.96.0.10'],
+    searches: ['default.svc.cluster.local', 'svc.cluster.local', 'cluster.local', 'corp'],
+    options: ['ndots:5'],
+  });
   t.deepEqual(sandboxConfig(pod({ hostNetwork: true }), 0, cluster).dnsConfig, host, 'ClusterFirst on the host network falls back to the node');
   t.is(sandboxConfig(pod({ hostname: 'h', subdomain: 's' }), 0, cluster).hostname, 'h');
 });

@@ -3,9 +3,7 @@ import test from 'ava';
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { cgroupPath, podComponents } from '../../agents/kubelet/pods/cgroup-plan.ts';
 import { v1Files } from '../../agents/kubelet/pods/pod-cgroups.ts';
-import {
-  containerResources, milliToQuota, milliToShares, oomScoreAdj, podCgroupConfig, qosClass,
-} from '../../agents/kubelet/pods/qos.ts';
+import { containerResources, milliToQuota, milliToShares, oomScoreAdj, podCgroupConfig, qosClass } from '../../agents/kubelet/pods/qos.ts';
 import { milliCPU, parseQuantity } from '../../agents/kubelet/pods/quantity.ts';
 
 const pod = (containers: Partial<V1Container>[], init: Partial<V1Container>[] = []): V1Pod => ({
@@ -43,7 +41,7 @@ test('pod cgroups: Guaranteed under the root, the others under their class', (t)
   t.is(parent('/hawser/n1', pod([{}])), '/hawser/n1/besteffort/podu1');
 });
 
-test('cpu shares and CFS quota with upstream\'s bounds', (t) => {
+test("cpu shares and CFS quota with upstream's bounds", (t) => {
   t.is(milliToShares(0), 2);
   t.is(milliToShares(1), 2);
   t.is(milliToShares(100), 102);
@@ -56,7 +54,13 @@ test('cpu shares and CFS quota with upstream\'s bounds', (t) => {
 
 test('container resources: shares from requests, quota and memory from limits, OOM score by class', (t) => {
   const g = pod([res({ cpu: '500m', memory: '128Mi' }, { cpu: '500m', memory: '128Mi' })]);
-  t.deepEqual(containerResources(g, g.spec!.containers[0], 8 * 1024 ** 3), { cpuShares: 512, cpuPeriod: 100000, cpuQuota: 50000, memoryLimitInBytes: 128 * 1024 ** 2, oomScoreAdj: -997 });
+  t.deepEqual(containerResources(g, g.spec!.containers[0], 8 * 1024 ** 3), {
+    cpuShares: 512,
+    cpuPeriod: 100000,
+    cpuQuota: 50000,
+    memoryLimitInBytes: 128 * 1024 ** 2,
+    oomScoreAdj: -997,
+  });
   const be = pod([{}]);
   t.deepEqual(containerResources(be, be.spec!.containers[0], 1024), { cpuShares: 2, oomScoreAdj: 1000 });
   const b = pod([res({ memory: '1Gi' })]);

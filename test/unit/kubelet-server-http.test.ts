@@ -10,7 +10,12 @@ import { join } from 'node:path';
 import { connect } from 'node:tls';
 import type { V1Pod } from '@kubernetes/client-node';
 import { issueCert, loadOrCreateCA, type KeyPair } from '../../agents/control-plane/pki.ts';
-import type { Container__Output as Container, ContainerStatus__Output as ContainerStatus, ExecRequest, PodSandbox__Output as PodSandbox } from '../../agents/kubelet/cri/api-types.ts';
+import type {
+  Container__Output as Container,
+  ContainerStatus__Output as ContainerStatus,
+  ExecRequest,
+  PodSandbox__Output as PodSandbox,
+} from '../../agents/kubelet/cri/api-types.ts';
 import { startKubeletServer, type KubeletServer, type ServerCri } from '../../agents/kubelet/server/server.ts';
 
 const T = (s: number) => `2026-01-02T03:04:0${s}.000000000Z`;
@@ -46,10 +51,26 @@ async function setup(t: import('ava').ExecutionContext): Promise<Env> {
   writeFileSync(logFile, `${T(1)} stdout F one\n${T(2)} stderr F two\n${T(3)} stdout F three\n`);
   const state: Env['state'] = { app: 'CONTAINER_RUNNING', execs: [], streamUrl: '' };
   const container = (): Container => ({
-    id: 'c-app', podSandboxId: 's-1', metadata: { name: 'app', attempt: 0 }, image: null, imageRef: '', state: state.app, createdAt: 1,
-    labels: { 'io.kubernetes.pod.uid': 'uid-1', 'io.kubernetes.container.name': 'app' }, annotations: {}, imageId: '',
+    id: 'c-app',
+    podSandboxId: 's-1',
+    metadata: { name: 'app', attempt: 0 },
+    image: null,
+    imageRef: '',
+    state: state.app,
+    createdAt: 1,
+    labels: { 'io.kubernetes.pod.uid': 'uid-1', 'io.kubernetes.container.name': 'app' },
+    annotations: {},
+    imageId: '',
   });
-  const sandbox: PodSandbox = { id: 's-1', metadata: null, state: 'SANDBOX_READY', createdAt: 1, labels: { 'io.kubernetes.pod.uid': 'uid-1' }, annotations: {}, runtimeHandler: '' };
+  const sandbox: PodSandbox = {
+    id: 's-1',
+    metadata: null,
+    state: 'SANDBOX_READY',
+    createdAt: 1,
+    labels: { 'io.kubernetes.pod.uid': 'uid-1' },
+    annotations: {},
+    runtimeHandler: '',
+  };
   const cri: ServerCri = {
     listPodSandbox: async () => [sandbox],
     listContainers: async (f) => (f?.labelSelector?.['io.kubernetes.container.name'] === 'app' || !f ? [container()] : []),
@@ -62,8 +83,15 @@ async function setup(t: import('ava').ExecutionContext): Promise<Env> {
     portForward: async () => state.streamUrl,
   };
   const server = await startKubeletServer({
-    bindAddress: '127.0.0.1', port: 0, tlsDir: join(dir, 'tls'), clientCA: Buffer.from(ca.certPem),
-    nodeName: 'node-1', nodeIP: '127.0.0.1', cri, podLogDir, pods: () => [pod],
+    bindAddress: '127.0.0.1',
+    port: 0,
+    tlsDir: join(dir, 'tls'),
+    clientCA: Buffer.from(ca.certPem),
+    nodeName: 'node-1',
+    nodeIP: '127.0.0.1',
+    cri,
+    podLogDir,
+    pods: () => [pod],
   });
   t.teardown(() => server.close());
   const { readFileSync } = await import('node:fs');
@@ -80,7 +108,11 @@ async function setup(t: import('ava').ExecutionContext): Promise<Env> {
   };
 }
 
-interface Reply { status: number; type: string; body: string }
+interface Reply {
+  status: number;
+  type: string;
+  body: string;
+}
 
 function get(env: Env, path: string, who?: KeyPair, method = 'GET'): Promise<Reply> {
   return new Promise((resolve, reject) => {
@@ -162,7 +194,15 @@ test('follow streams appended lines, crosses a rotation and ends when the contai
   let ended = false;
   const done = new Promise<void>((resolve, reject) => {
     const req = request(
-      { host: '127.0.0.1', port: env.server.port, path: '/containerLogs/default/web/app?follow=true&tailLines=1', ca: env.ca, servername: 'node-1', cert: env.admin.certPem, key: env.admin.keyPem },
+      {
+        host: '127.0.0.1',
+        port: env.server.port,
+        path: '/containerLogs/default/web/app?follow=true&tailLines=1',
+        ca: env.ca,
+        servername: 'node-1',
+        cert: env.admin.certPem,
+        key: env.admin.keyPem,
+      },
       (res) => {
         res.setEncoding('utf8');
         res.on('data', (d: string) => chunks.push(d));
@@ -232,7 +272,9 @@ async function fakeStreamingServer(t: import('ava').ExecutionContext) {
 function upgrade(env: Env, path: string, who?: KeyPair, extra = '') {
   return new Promise<{ head: string; socket: import('node:tls').TLSSocket; rest: string }>((resolve, reject) => {
     const socket = connect({ host: '127.0.0.1', port: env.server.port, ca: env.ca, servername: 'node-1', cert: who?.certPem, key: who?.keyPem }, () => {
-      socket.write(`POST ${path} HTTP/1.1\r\nHost: node-1:10250\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: v4.channel.k8s.io\r\n\r\n${extra}`);
+      socket.write(
+        `POST ${path} HTTP/1.1\r\nHost: node-1:10250\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: v4.channel.k8s.io\r\n\r\n${extra}`,
+      );
     });
     let buf = '';
     const timer = setTimeout(() => reject(new Error(`no response head: ${JSON.stringify(buf)}`)), 5_000);
@@ -269,7 +311,12 @@ test('exec upgrades are relayed byte for byte to the runtime URL', async (t) => 
   const env = await setup(t);
   const fake = await fakeStreamingServer(t);
   env.state.streamUrl = `http://127.0.0.1:${fake.port}/exec/t0ken`;
-  const { head, socket, rest } = await upgrade(env, '/exec/default/web/uid-1/app?command=sh&command=-c&command=echo%20hi&stdout=1&stderr=1', env.apiserver, 'early');
+  const { head, socket, rest } = await upgrade(
+    env,
+    '/exec/default/web/uid-1/app?command=sh&command=-c&command=echo%20hi&stdout=1&stderr=1',
+    env.apiserver,
+    'early',
+  );
   t.teardown(() => socket.destroy());
   t.regex(head, /^HTTP\/1\.1 101 /);
   t.regex(head, /X-Stream-Protocol-Version: v4\.channel\.k8s\.io/);

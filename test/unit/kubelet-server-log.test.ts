@@ -24,7 +24,10 @@ test('parseLine reads the four fields and rejects other text', (t) => {
 test('partial records are joined per stream, stamped with their first record', (t) => {
   const asm = new LineAssembler();
   const lines = [...asm.push(file), ...asm.flush()];
-  t.deepEqual(lines.map((l) => `${l.stream}:${l.text}`), ['stdout:one', 'stderr:two', 'stderr:err between', 'stdout:three', 'stdout:four words here']);
+  t.deepEqual(
+    lines.map((l) => `${l.stream}:${l.text}`),
+    ['stdout:one', 'stderr:two', 'stderr:err between', 'stdout:three', 'stdout:four words here'],
+  );
   t.is(lines[3]!.time, T2);
 });
 

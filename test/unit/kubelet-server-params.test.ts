@@ -18,7 +18,17 @@ test('routes at upstream kubelet paths', (t) => {
   t.deepEqual(parseRoute('/portForward/ns/web'), { kind: 'portForward', namespace: 'ns', pod: 'web' });
   t.deepEqual(parseRoute('/portforward/ns/web/u-1'), { kind: 'portForward', namespace: 'ns', pod: 'web', uid: 'u-1' });
   t.deepEqual(parseRoute('/containerLogs/ns/we%62/app'), { kind: 'containerLogs', namespace: 'ns', pod: 'web', container: 'app' });
-  for (const bad of ['/', '/nope', '/containerLogs/ns/web', '/containerLogs/ns//app', '/exec/ns/web', '/exec/a/b/c/d/e', '/portForward/ns', '/pods/x', '/containerLogs/%zz/a/b']) {
+  for (const bad of [
+    '/',
+    '/nope',
+    '/containerLogs/ns/web',
+    '/containerLogs/ns//app',
+    '/exec/ns/web',
+    '/exec/a/b/c/d/e',
+    '/portForward/ns',
+    '/pods/x',
+    '/containerLogs/%zz/a/b',
+  ]) {
     t.is(parseRoute(bad), undefined, bad);
   }
 });
@@ -61,11 +71,23 @@ test('undecodable log options are 400, invalid ones 422 as upstream validates th
 
 test('exec and attach stream options', (t) => {
   t.deepEqual(parseStreamQuery(q('command=sh&command=-c&command=echo%20hi&stdout=1&stderr=1'), 'exec'), {
-    stdin: false, stdout: true, stderr: true, tty: false, command: ['sh', '-c', 'echo hi'],
+    stdin: false,
+    stdout: true,
+    stderr: true,
+    tty: false,
+    command: ['sh', '-c', 'echo hi'],
   });
-  t.deepEqual(parseStreamQuery(q('stdin=true&stdout=true&stderr=true&tty=true'), 'attach'), {
-    stdin: true, stdout: true, stderr: false, tty: true, command: [],
-  }, 'a tty has no separate stderr');
+  t.deepEqual(
+    parseStreamQuery(q('stdin=true&stdout=true&stderr=true&tty=true'), 'attach'),
+    {
+      stdin: true,
+      stdout: true,
+      stderr: false,
+      tty: true,
+      command: [],
+    },
+    'a tty has no separate stderr',
+  );
   code(t, () => parseStreamQuery(q('command=ls'), 'exec'), 400, /at least 1 of stdin, stdout, stderr/);
   code(t, () => parseStreamQuery(q('stdout=1'), 'exec'), 400, /command/);
 });

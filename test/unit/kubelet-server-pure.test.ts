@@ -49,7 +49,11 @@ const pod: V1Pod = {
 test('pods and container names come from the API objects', (t) => {
   t.is(findPod([pod], 'default', 'web'), pod);
   t.is(findPod([pod], 'default', 'web', 'u1'), pod);
-  for (const [ns, name, uid] of [['default', 'nope'], ['other', 'web'], ['default', 'web', 'u2']] as const) {
+  for (const [ns, name, uid] of [
+    ['default', 'nope'],
+    ['other', 'web'],
+    ['default', 'web', 'u2'],
+  ] as const) {
     const e = t.throws(() => findPod([pod], ns, name, uid), { instanceOf: HttpError });
     t.is(e?.code, 404);
   }
@@ -61,7 +65,16 @@ test('pods and container names come from the API objects', (t) => {
 });
 
 const ctr = (id: string, attempt: number, state: Container['state'], createdAt = attempt): Container => ({
-  id, podSandboxId: 's', metadata: { name: 'app', attempt }, image: null, imageRef: '', state, createdAt, labels: {}, annotations: {}, imageId: '',
+  id,
+  podSandboxId: 's',
+  metadata: { name: 'app', attempt },
+  image: null,
+  imageRef: '',
+  state,
+  createdAt,
+  labels: {},
+  annotations: {},
+  imageId: '',
 });
 
 test('current and previous instances are told apart by restart attempt', (t) => {
@@ -81,7 +94,15 @@ test('current and previous instances are told apart by restart attempt', (t) => 
 });
 
 test('port-forward goes to the newest ready sandbox', (t) => {
-  const sb = (id: string, state: PodSandbox['state'], createdAt: number): PodSandbox => ({ id, metadata: null, state, createdAt, labels: {}, annotations: {}, runtimeHandler: '' });
+  const sb = (id: string, state: PodSandbox['state'], createdAt: number): PodSandbox => ({
+    id,
+    metadata: null,
+    state,
+    createdAt,
+    labels: {},
+    annotations: {},
+    runtimeHandler: '',
+  });
   t.is(readySandbox([sb('old', 'SANDBOX_READY', 1), sb('new', 'SANDBOX_READY', 2), sb('dead', 'SANDBOX_NOTREADY', 3)], 'web').id, 'new');
   t.is(t.throws(() => readySandbox([sb('dead', 'SANDBOX_NOTREADY', 3)], 'web'), { instanceOf: HttpError })?.code, 400);
 });
@@ -95,13 +116,23 @@ test('log paths must lie under the pod log directory', (t) => {
 
 test('metrics count ready sandboxes and containers by state', (t) => {
   const sb = (state: PodSandbox['state']): PodSandbox => ({ id: 'x', metadata: null, state, createdAt: 0, labels: {}, annotations: {}, runtimeHandler: '' });
-  const c = runtimeCounts([sb('SANDBOX_READY'), sb('SANDBOX_NOTREADY'), sb('SANDBOX_READY')], [ctr('a', 0, 'CONTAINER_RUNNING'), ctr('b', 0, 'CONTAINER_EXITED'), ctr('c', 0, 'CONTAINER_RUNNING')]);
+  const c = runtimeCounts(
+    [sb('SANDBOX_READY'), sb('SANDBOX_NOTREADY'), sb('SANDBOX_READY')],
+    [ctr('a', 0, 'CONTAINER_RUNNING'), ctr('b', 0, 'CONTAINER_EXITED'), ctr('c', 0, 'CONTAINER_RUNNING')],
+  );
   t.deepEqual(c, { runningPods: 2, containers: { running: 2, exited: 1, created: 0, unknown: 0 } });
 });
 
 test('errors are metav1 Status objects', (t) => {
   t.deepEqual(toStatus(new HttpError(404, 'pods "x" not found', { name: 'x', kind: 'pods' })), {
-    kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'pods "x" not found', reason: 'NotFound', code: 404, details: { name: 'x', kind: 'pods' },
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message: 'pods "x" not found',
+    reason: 'NotFound',
+    code: 404,
+    details: { name: 'x', kind: 'pods' },
   });
   const s = toStatus(new Error('boom'));
   t.is(s.code, 500);
@@ -115,17 +146,30 @@ test('errors are metav1 Status objects', (t) => {
 
 test('the relayed request keeps the client headers and takes the runtime path and host', (t) => {
   const head = upstreamHead('POST', new URL('http://127.0.0.1:4321/exec/tok3n'), '?command=ls&stdout=1', [
-    'Host', '10.0.0.5:10250', 'Connection', 'Upgrade', 'Upgrade', 'SPDY/3.1', 'X-Stream-Protocol-Version', 'v4.channel.k8s.io', 'X-Stream-Protocol-Version', 'v3.channel.k8s.io',
+    'Host',
+    '10.0.0.5:10250',
+    'Connection',
+    'Upgrade',
+    'Upgrade',
+    'SPDY/3.1',
+    'X-Stream-Protocol-Version',
+    'v4.channel.k8s.io',
+    'X-Stream-Protocol-Version',
+    'v3.channel.k8s.io',
   ]);
-  t.is(head, [
-    'POST /exec/tok3n?command=ls&stdout=1 HTTP/1.1',
-    'Host: 127.0.0.1:4321',
-    'Connection: Upgrade',
-    'Upgrade: SPDY/3.1',
-    'X-Stream-Protocol-Version: v4.channel.k8s.io',
-    'X-Stream-Protocol-Version: v3.channel.k8s.io',
-    '', '',
-  ].join('\r\n'));
+  t.is(
+    head,
+    [
+      'POST /exec/tok3n?command=ls&stdout=1 HTTP/1.1',
+      'Host: 127.0.0.1:4321',
+      'Connection: Upgrade',
+      'Upgrade: SPDY/3.1',
+      'X-Stream-Protocol-Version: v4.channel.k8s.io',
+      'X-Stream-Protocol-Version: v3.channel.k8s.io',
+      '',
+      '',
+    ].join('\r\n'),
+  );
   t.regex(upstreamHead('GET', new URL('http://127.0.0.1:1/portforward/t?x=1'), '?port=80', []), /^GET \/portforward\/t\?x=1 HTTP/, 'the runtime query wins');
 });
 

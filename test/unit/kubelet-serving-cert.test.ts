@@ -31,7 +31,11 @@ test('CA-signed when the control plane answers, self-signed when not, replaced o
   t.like(await ensureServingCert(tls, 'n1', '10.0.0.5', issuer), { created: true, selfSigned: false });
   t.like(await ensureServingCert(tls, 'n1', '10.0.0.5', issuer), { created: false, selfSigned: false });
   t.like(await ensureServingCert(tls, 'n1', '10.0.0.6', issuer), { created: true, selfSigned: false }, 'a new address: a new certificate');
-  t.deepEqual(asked, [['10.0.0.5', '127.0.0.1'], ['10.0.0.5', '127.0.0.1'], ['10.0.0.6', '127.0.0.1']]);
+  t.deepEqual(asked, [
+    ['10.0.0.5', '127.0.0.1'],
+    ['10.0.0.5', '127.0.0.1'],
+    ['10.0.0.6', '127.0.0.1'],
+  ]);
 });
 
 test('a kubelet server that started self-signed swaps in the CA-signed certificate once the control plane answers', async (t) => {
@@ -49,14 +53,27 @@ test('a kubelet server that started self-signed swaps in the CA-signed certifica
   const unused = () => Promise.reject(new Error('not in this test'));
   const cri: ServerCri = { listPodSandbox: unused, listContainers: unused, containerStatus: unused, exec: unused, attach: unused, portForward: unused };
   const server = await startKubeletServer({
-    bindAddress: '127.0.0.1', port: 0, tlsDir: join(dir, 'tls'), clientCA: Buffer.from(ca.certPem),
-    nodeName: 'n1', nodeIP: '127.0.0.1', cri, podLogDir: dir, pods: () => [], servingCertIssuer: issuer, servingCertRetryMs: 50,
+    bindAddress: '127.0.0.1',
+    port: 0,
+    tlsDir: join(dir, 'tls'),
+    clientCA: Buffer.from(ca.certPem),
+    nodeName: 'n1',
+    nodeIP: '127.0.0.1',
+    cri,
+    podLogDir: dir,
+    pods: () => [],
+    servingCertIssuer: issuer,
+    servingCertRetryMs: 50,
   });
   t.teardown(() => server.close());
-  const verified = () => new Promise<boolean>((resolve) => {
-    const s = connect({ host: '127.0.0.1', port: server.port, ca: ca.certPem }, () => { s.destroy(); resolve(true); });
-    s.on('error', () => resolve(false));
-  });
+  const verified = () =>
+    new Promise<boolean>((resolve) => {
+      const s = connect({ host: '127.0.0.1', port: server.port, ca: ca.certPem }, () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.on('error', () => resolve(false));
+    });
   t.false(await verified(), 'self-signed at first');
   up = true;
   for (let i = 0; i < 40 && !(await verified()); i++) await new Promise((r) => setTimeout(r, 50));

@@ -18,7 +18,13 @@ import type { ContainerDetail, ContainerInfo, PodRuntime, SandboxInfo } from '..
 import { ProbeManager } from '../../agents/kubelet/probes/probe-manager.ts';
 import { VolumeManager } from '../../agents/kubelet/volumes/volume-manager.ts';
 
-interface Fake { rt: PodRuntime; calls: Map<string, number>; exitAtOnce: Set<string>; failStart: Set<string>; stops: [string, number][] }
+interface Fake {
+  rt: PodRuntime;
+  calls: Map<string, number>;
+  exitAtOnce: Set<string>;
+  failStart: Set<string>;
+  stops: [string, number][];
+}
 
 function fakeRuntime(): Fake {
   const calls = new Map<string, number>();
@@ -30,21 +36,41 @@ function fakeRuntime(): Fake {
   const stops: [string, number][] = [];
   let n = 0;
   const rt: Partial<PodRuntime> = {
-    async listSandboxes() { count('listSandboxes'); return sandboxes.map((s) => ({ ...s })); },
-    async listContainers() { count('listContainers'); return containers.map((c) => ({ ...c })); },
-    async sandboxIP() { return '10.244.0.5'; },
+    async listSandboxes() {
+      count('listSandboxes');
+      return sandboxes.map((s) => ({ ...s }));
+    },
+    async listContainers() {
+      count('listContainers');
+      return containers.map((c) => ({ ...c }));
+    },
+    async sandboxIP() {
+      return '10.244.0.5';
+    },
     async runSandbox(config) {
       const m = (config as { metadata: { uid: string; namespace: string; name: string; attempt: number } }).metadata;
       const id = `sb${++n}`;
       sandboxes.push({ id, uid: m.uid, namespace: m.namespace, name: m.name, attempt: m.attempt, ready: true, createdAt: Date.now() });
       return id;
     },
-    async imageStatus(image) { return { id: `sha256:${image.length}`, size: 1, pinned: false, tags: [image], digests: [] }; },
+    async imageStatus(image) {
+      return { id: `sha256:${image.length}`, size: 1, pinned: false, tags: [image], digests: [] };
+    },
     async createContainer(sandboxId, config) {
       const c = config as { metadata: { name: string; attempt: number }; labels: Record<string, string> };
       const id = `c${++n}`;
       const uid = sandboxes.find((s) => s.id === sandboxId)!.uid;
-      containers.push({ id, sandboxId, uid, name: c.metadata.name, attempt: c.metadata.attempt, state: 'CONTAINER_CREATED', createdAt: Date.now(), hash: '', imageRef: '' });
+      containers.push({
+        id,
+        sandboxId,
+        uid,
+        name: c.metadata.name,
+        attempt: c.metadata.attempt,
+        state: 'CONTAINER_CREATED',
+        createdAt: Date.now(),
+        hash: '',
+        imageRef: '',
+      });
       return id;
     },
     async startContainer(id) {
@@ -58,18 +84,35 @@ function fakeRuntime(): Fake {
       const at = new Date(c.startedAt ?? c.createdAt).toISOString();
       const exited = c.state === 'CONTAINER_EXITED';
       return {
-        id, state: c.state, attempt: c.attempt, exitCode: exited ? 3 : 0, reason: exited ? 'Error' : '', message: '',
-        createdAt: at, startedAt: c.startedAt ? at : undefined, finishedAt: exited ? at : undefined,
-        startedAtMs: c.startedAt ?? 0, finishedAtMs: exited ? Date.now() : 0, image: 'img:1', imageRef: 'sha256:x', logPath: '', mounts: [], annotations: {},
+        id,
+        state: c.state,
+        attempt: c.attempt,
+        exitCode: exited ? 3 : 0,
+        reason: exited ? 'Error' : '',
+        message: '',
+        createdAt: at,
+        startedAt: c.startedAt ? at : undefined,
+        finishedAt: exited ? at : undefined,
+        startedAtMs: c.startedAt ?? 0,
+        finishedAtMs: exited ? Date.now() : 0,
+        image: 'img:1',
+        imageRef: 'sha256:x',
+        logPath: '',
+        mounts: [],
+        annotations: {},
       } as ContainerDetail;
     },
-    async exec() { return { exitCode: 0, output: '' }; },
+    async exec() {
+      return { exitCode: 0, output: '' };
+    },
     async stopContainer(id, timeoutSec) {
       stops.push([id, timeoutSec]);
       const c = containers.find((x) => x.id === id)!;
       c.state = 'CONTAINER_EXITED';
     },
-    async stopSandbox(id) { sandboxes.find((s) => s.id === id)!.ready = false; },
+    async stopSandbox(id) {
+      sandboxes.find((s) => s.id === id)!.ready = false;
+    },
   };
   return { rt: rt as PodRuntime, calls, exitAtOnce, failStart, stops };
 }
@@ -79,22 +122,43 @@ function setup(t: import('ava').ExecutionContext) {
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const f = fakeRuntime();
   const reasons: string[] = [];
-  const events = { pod: (_p: V1Pod, _c: unknown, _t: string, reason: string) => { reasons.push(reason); }, nodeEvent: () => undefined } as unknown as EventRecorder;
+  const events = {
+    pod: (_p: V1Pod, _c: unknown, _t: string, reason: string) => {
+      reasons.push(reason);
+    },
+    nodeEvent: () => undefined,
+  } as unknown as EventRecorder;
   const written: Wire<V1PodStatus>[] = [];
   const objects = { configMap: () => undefined, secret: () => undefined, services: () => [] };
   const allocatable = () => ({ cpuMillis: 2000, memoryBytes: 4 << 30, ephemeralStorageBytes: 10 << 30 });
   const probes = new ProbeManager({ exec: async () => ({ exitCode: 0, output: '' }), onChange: () => undefined, event: () => undefined });
   t.teardown(() => probes.stop());
   const deps: PodDeps = {
-    rt: f.rt, api: {} as PodDeps['api'], events, images: new ImageManager(f.rt, events),
-    volumes: new VolumeManager({ rootDir: dir, lookups: objects, allocatable }), probes,
-    cgroups: { ensure: () => undefined, remove: () => undefined } as unknown as PodCgroups, objects, log: logger('test', 'silent'),
+    rt: f.rt,
+    api: {} as PodDeps['api'],
+    events,
+    images: new ImageManager(f.rt, events),
+    volumes: new VolumeManager({ rootDir: dir, lookups: objects, allocatable }),
+    probes,
+    cgroups: { ensure: () => undefined, remove: () => undefined } as unknown as PodCgroups,
+    objects,
+    log: logger('test', 'silent'),
     ctx: {
-      nodeName: 'n1', nodeIP: '10.0.0.1', rootDir: dir, podLogRoot: join(dir, 'logs'), cgroupRoot: '/test',
-      dns: { servers: ['10.0.0.53'], searches: [], options: [] }, clusterDomain: 'cluster.local',
-      memoryCapacity: 4 << 30, allocatable, nodeHostsFile: () => '',
+      nodeName: 'n1',
+      nodeIP: '10.0.0.1',
+      rootDir: dir,
+      podLogRoot: join(dir, 'logs'),
+      cgroupRoot: '/test',
+      dns: { servers: ['10.0.0.53'], searches: [], options: [] },
+      clusterDomain: 'cluster.local',
+      memoryCapacity: 4 << 30,
+      allocatable,
+      nodeHostsFile: () => '',
     },
-    writeStatus: async (_pod, status) => { written.push(status); return true; },
+    writeStatus: async (_pod, status) => {
+      written.push(status);
+      return true;
+    },
   };
   return { f, sync: new PodSync(deps), written, reasons };
 }
@@ -154,7 +218,11 @@ test('an evicted pod is killed with the eviction grace, reported Failed with rea
   t.true(sync.evicting('u1'));
   await sync.sync('u1', pod);
   await settle();
-  t.deepEqual(f.stops.map(([, grace]) => grace), [2], 'upstream\'s 1 s eviction grace, raised to the 2 s minimum of a kill');
+  t.deepEqual(
+    f.stops.map(([, grace]) => grace),
+    [2],
+    "upstream's 1 s eviction grace, raised to the 2 s minimum of a kill",
+  );
   t.true(reasons.includes('Killing'));
   const last = written[written.length - 1];
   t.like(last, { phase: 'Failed', reason: 'Evicted', message });

@@ -7,7 +7,15 @@ import { allStarted } from '../../agents/kubelet/kubelet.ts';
 import { gate } from '../../agents/kubelet/pods/cri-runtime.ts';
 import { parseTimelines, STAGES, stageDurations, StartupTrace } from '../../agents/kubelet/pods/startup-trace.ts';
 
-const clock = () => { let t = 1000; return { now: () => t, step: (ms: number) => { t += ms; } }; };
+const clock = () => {
+  let t = 1000;
+  return {
+    now: () => t,
+    step: (ms: number) => {
+      t += ms;
+    },
+  };
+};
 
 test('marks go to the pod whose work is running, the first one wins, unknown pods are ignored', async (t) => {
   const c = clock();
@@ -15,12 +23,17 @@ test('marks go to the pod whose work is running, the first one wins, unknown pod
   tr.begin('a', 'ns/a');
   tr.begin('b', 'ns/b');
   const limit = gate(1);
-  const work = (uid: string, ms: number) => tr.run(uid, async () => {
-    tr.mark('sandbox.queued');
-    await limit(async () => { tr.mark('sandbox.rpc'); await new Promise((r) => setTimeout(r, 5)); c.step(ms); });
-    tr.mark('sandbox.done');
-    tr.mark('sandbox.done'); // a second time changes nothing
-  });
+  const work = (uid: string, ms: number) =>
+    tr.run(uid, async () => {
+      tr.mark('sandbox.queued');
+      await limit(async () => {
+        tr.mark('sandbox.rpc');
+        await new Promise((r) => setTimeout(r, 5));
+        c.step(ms);
+      });
+      tr.mark('sandbox.done');
+      tr.mark('sandbox.done'); // a second time changes nothing
+    });
   await Promise.all([work('a', 10), work('b', 20)]);
   tr.mark('seen', 'zzz');
   tr.mark('sync'); // outside any pod: nowhere to go
@@ -53,7 +66,7 @@ test('begin is once per pod; forget drops a timeline', (t) => {
 test('consecutive stages add up to the whole start-up; missing marks leave stages out', (t) => {
   const marks: Record<string, number> = {};
   let at = 0;
-  for (const [from] of STAGES) marks[from] ??= (at += 7);
+  for (const [from] of STAGES) marks[from] ??= at += 7;
   marks.observed = at + 100;
   marks['running.acked'] = marks['running.sent'] + 40;
   const d = stageDurations(marks);
@@ -79,7 +92,15 @@ test('timeline log lines parse back by pod; other and torn lines are skipped', (
 test('allStarted: Running with every app container running, as the SLI counts a pod started', (t) => {
   const pod: V1Pod = { spec: { containers: [{ name: 'a' }, { name: 'b' }] } };
   const st = (phase: string, ...running: boolean[]): Wire<V1PodStatus> => ({
-    phase, containerStatuses: running.map((r, i) => ({ name: `c${i}`, image: '', imageID: '', ready: r, restartCount: 0, state: r ? { running: {} } : { waiting: { reason: 'ContainerCreating' } } })),
+    phase,
+    containerStatuses: running.map((r, i) => ({
+      name: `c${i}`,
+      image: '',
+      imageID: '',
+      ready: r,
+      restartCount: 0,
+      state: r ? { running: {} } : { waiting: { reason: 'ContainerCreating' } },
+    })),
   });
   t.true(allStarted(pod, st('Running', true, true)));
   t.false(allStarted(pod, st('Running', true, false)));

@@ -54,7 +54,9 @@ test('mirror pods: created for new static pods, replaced when stale or being del
   const m1 = { ...mirrorPod(s1, { name: 'n1', uid: 'node-uid' }), metadata: { ...mirrorPod(s1, { name: 'n1' }).metadata, uid: 'm1' } } as V1Pod;
   t.true(isMirrorPod(m1));
   t.is(m1.metadata!.annotations![CONFIG_MIRROR], s1.metadata!.uid!);
-  t.deepEqual(mirrorPod(s1, { name: 'n1', uid: 'node-uid' }).metadata!.ownerReferences, [{ apiVersion: 'v1', kind: 'Node', name: 'n1', uid: 'node-uid', controller: true }]);
+  t.deepEqual(mirrorPod(s1, { name: 'n1', uid: 'node-uid' }).metadata!.ownerReferences, [
+    { apiVersion: 'v1', kind: 'Node', name: 'n1', uid: 'node-uid', controller: true },
+  ]);
   t.deepEqual(planMirrors([s1], []), { create: [s1], remove: [] });
   t.deepEqual(planMirrors([s1], [m1]), { create: [], remove: [] });
   const stale = { ...m1, metadata: { ...m1.metadata, annotations: { ...m1.metadata!.annotations, [CONFIG_MIRROR]: 'old' } } };

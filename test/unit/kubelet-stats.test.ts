@@ -8,7 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
 import { issueCert, loadOrCreateCA, type KeyPair } from '../../agents/control-plane/pki.ts';
-import type { Container__Output as Container, ContainerStats__Output as CriStats, PodSandbox__Output as PodSandbox } from '../../agents/kubelet/cri/api-types.ts';
+import type {
+  Container__Output as Container,
+  ContainerStats__Output as CriStats,
+  PodSandbox__Output as PodSandbox,
+} from '../../agents/kubelet/cri/api-types.ts';
 import { v1Stats, v2Stats } from '../../agents/kubelet/pods/cgroup-stats.ts';
 import { startKubeletServer, type ServerCri } from '../../agents/kubelet/server/server.ts';
 import { CgroupReader } from '../../agents/kubelet/stats/cgroup-reader.ts';
@@ -26,15 +30,30 @@ const NET_DEV = `Inter-|   Receive                                              
 
 test('cgroup v1 files: working set is usage less total_inactive_file; an unlimited limit is no limit', (t) => {
   const s = v1Stats({
-    'cpuacct.usage': '123456789\n', 'memory.usage_in_bytes': '10000000\n', 'memory.limit_in_bytes': '9223372036854771712\n',
+    'cpuacct.usage': '123456789\n',
+    'memory.usage_in_bytes': '10000000\n',
+    'memory.limit_in_bytes': '9223372036854771712\n',
     'memory.stat': 'cache 5\ninactive_file 1\ntotal_inactive_file 4000000\ntotal_rss 3000000\ntotal_pgfault 7\ntotal_pgmajfault 1\n',
   });
-  t.deepEqual(s, { oomKills: 0, memoryUsageBytes: 10_000_000, memoryWorkingSetBytes: 6_000_000, memoryRssBytes: 3_000_000, pageFaults: 7, majorPageFaults: 1, cpuUsageCoreNanoSeconds: 123456789 });
+  t.deepEqual(s, {
+    oomKills: 0,
+    memoryUsageBytes: 10_000_000,
+    memoryWorkingSetBytes: 6_000_000,
+    memoryRssBytes: 3_000_000,
+    pageFaults: 7,
+    majorPageFaults: 1,
+    cpuUsageCoreNanoSeconds: 123456789,
+  });
   t.is(v1Stats({ 'memory.usage_in_bytes': '100', 'memory.limit_in_bytes': '4096' }).memoryLimitBytes, 4096);
 });
 
 test('cgroup v2 files: cpu.stat usage_usec in nanoseconds, memory.max, faults', (t) => {
-  const s = v2Stats({ 'cpu.stat': 'usage_usec 2500\nuser_usec 2000\n', 'memory.current': '9000', 'memory.stat': 'anon 100\ninactive_file 1000\npgfault 3\npgmajfault 0\n', 'memory.max': 'max\n' });
+  const s = v2Stats({
+    'cpu.stat': 'usage_usec 2500\nuser_usec 2000\n',
+    'memory.current': '9000',
+    'memory.stat': 'anon 100\ninactive_file 1000\npgfault 3\npgmajfault 0\n',
+    'memory.max': 'max\n',
+  });
   t.like(s, { cpuUsageCoreNanoSeconds: 2_500_000, memoryWorkingSetBytes: 8000, memoryRssBytes: 100, pageFaults: 3, majorPageFaults: 0 });
   t.is(s.memoryLimitBytes, undefined);
 });
@@ -43,7 +62,11 @@ test('/proc parsers: net/dev without lo, busy CPU time, meminfo in bytes', (t) =
   t.deepEqual(parseNetDev(NET_DEV), [{ name: 'eth0', rxBytes: 5000, rxErrors: 2, txBytes: 7000, txErrors: 3 }]);
   // user nice system idle iowait irq softirq steal: busy = 100+0+50+0+1+2 = 153 ticks
   t.is(parseProcStatCpu('cpu  100 0 50 9000 77 1 2 0 0 0\ncpu0 1 1 1 1\n'), 1.53e9);
-  t.deepEqual(parseMeminfo('MemTotal:       2048 kB\nInactive(file):  1 kB\nHugePages_Total:       0\n'), { MemTotal: 2_097_152, 'Inactive(file)': 1024, HugePages_Total: 0 });
+  t.deepEqual(parseMeminfo('MemTotal:       2048 kB\nInactive(file):  1 kB\nHugePages_Total:       0\n'), {
+    MemTotal: 2_097_152,
+    'Inactive(file)': 1024,
+    HugePages_Total: 0,
+  });
 });
 
 test('usageNanoCores needs two readings; a counter going back gives none; sweep forgets what a pass did not read', (t) => {
@@ -65,46 +88,66 @@ test('goFloat writes numbers as Go strconv g -1 does', (t) => {
 const T1 = '2026-12-07T06:00:00.125Z';
 const SUMMARY: Summary = {
   node: { nodeName: 'n1', startTime: T1, cpu: { time: T1, usageCoreNanoSeconds: 357_354_910_000 }, memory: { time: T1, workingSetBytes: 1_616_273_408 } },
-  pods: [{
-    podRef: { name: 'web', namespace: 'default', uid: 'u1' }, startTime: T1,
-    cpu: { time: T1, usageCoreNanoSeconds: 4_678_120_000 }, memory: { time: T1, workingSetBytes: 12_627_968 },
-    containers: [{ name: 'app', startTime: '2026-12-07T05:00:00.500Z', cpu: { time: T1, usageCoreNanoSeconds: 4_710_169_000 }, memory: { time: T1, workingSetBytes: 12_533_760 } }],
-  }],
+  pods: [
+    {
+      podRef: { name: 'web', namespace: 'default', uid: 'u1' },
+      startTime: T1,
+      cpu: { time: T1, usageCoreNanoSeconds: 4_678_120_000 },
+      memory: { time: T1, workingSetBytes: 12_627_968 },
+      containers: [
+        {
+          name: 'app',
+          startTime: '2026-12-07T05:00:00.500Z',
+          cpu: { time: T1, usageCoreNanoSeconds: 4_710_169_000 },
+          memory: { time: T1, workingSetBytes: 12_533_760 },
+        },
+      ],
+    },
+  ],
 };
 
 test('/metrics/resource text: upstream names, help, types, labels, order and timestamps', (t) => {
   const ms = Date.parse(T1);
-  t.is(renderResourceMetrics(SUMMARY), [
-    '# HELP container_cpu_usage_seconds_total [STABLE] Cumulative cpu time consumed by the container in core-seconds',
-    '# TYPE container_cpu_usage_seconds_total counter',
-    `container_cpu_usage_seconds_total{container="app",namespace="default",pod="web"} 4.710169 ${ms}`,
-    '# HELP container_memory_working_set_bytes [STABLE] Current working set of the container in bytes',
-    '# TYPE container_memory_working_set_bytes gauge',
-    `container_memory_working_set_bytes{container="app",namespace="default",pod="web"} 1.253376e+07 ${ms}`,
-    '# HELP container_start_time_seconds [STABLE] Start time of the container since unix epoch in seconds',
-    '# TYPE container_start_time_seconds gauge',
-    'container_start_time_seconds{container="app",namespace="default",pod="web"} 1.7966196005e+09',
-    '# HELP node_cpu_usage_seconds_total [STABLE] Cumulative cpu time consumed by the node in core-seconds',
-    '# TYPE node_cpu_usage_seconds_total counter',
-    `node_cpu_usage_seconds_total 357.35491 ${ms}`,
-    '# HELP node_memory_working_set_bytes [STABLE] Current working set of the node in bytes',
-    '# TYPE node_memory_working_set_bytes gauge',
-    `node_memory_working_set_bytes 1.616273408e+09 ${ms}`,
-    '# HELP pod_cpu_usage_seconds_total [STABLE] Cumulative cpu time consumed by the pod in core-seconds',
-    '# TYPE pod_cpu_usage_seconds_total counter',
-    `pod_cpu_usage_seconds_total{namespace="default",pod="web"} 4.67812 ${ms}`,
-    '# HELP pod_memory_working_set_bytes [STABLE] Current working set of the pod in bytes',
-    '# TYPE pod_memory_working_set_bytes gauge',
-    `pod_memory_working_set_bytes{namespace="default",pod="web"} 1.2627968e+07 ${ms}`,
-    '# HELP resource_scrape_error [STABLE] 1 if there was an error while getting container metrics, 0 otherwise',
-    '# TYPE resource_scrape_error gauge',
-    'resource_scrape_error 0',
-    '# HELP scrape_error [ALPHA] (Deprecated since 1.29.0) 1 if there was an error while getting container metrics, 0 otherwise',
-    '# TYPE scrape_error gauge',
-    'scrape_error 0',
-    '',
-  ].join('\n'));
-  t.is(renderResourceMetrics(undefined).split('\n').filter((l) => !l.startsWith('#')).join(','), 'resource_scrape_error 1,scrape_error 1,');
+  t.is(
+    renderResourceMetrics(SUMMARY),
+    [
+      '# HELP container_cpu_usage_seconds_total [STABLE] Cumulative cpu time consumed by the container in core-seconds',
+      '# TYPE container_cpu_usage_seconds_total counter',
+      `container_cpu_usage_seconds_total{container="app",namespace="default",pod="web"} 4.710169 ${ms}`,
+      '# HELP container_memory_working_set_bytes [STABLE] Current working set of the container in bytes',
+      '# TYPE container_memory_working_set_bytes gauge',
+      `container_memory_working_set_bytes{container="app",namespace="default",pod="web"} 1.253376e+07 ${ms}`,
+      '# HELP container_start_time_seconds [STABLE] Start time of the container since unix epoch in seconds',
+      '# TYPE container_start_time_seconds gauge',
+      'container_start_time_seconds{container="app",namespace="default",pod="web"} 1.7966196005e+09',
+      '# HELP node_cpu_usage_seconds_total [STABLE] Cumulative cpu time consumed by the node in core-seconds',
+      '# TYPE node_cpu_usage_seconds_total counter',
+      `node_cpu_usage_seconds_total 357.35491 ${ms}`,
+      '# HELP node_memory_working_set_bytes [STABLE] Current working set of the node in bytes',
+      '# TYPE node_memory_working_set_bytes gauge',
+      `node_memory_working_set_bytes 1.616273408e+09 ${ms}`,
+      '# HELP pod_cpu_usage_seconds_total [STABLE] Cumulative cpu time consumed by the pod in core-seconds',
+      '# TYPE pod_cpu_usage_seconds_total counter',
+      `pod_cpu_usage_seconds_total{namespace="default",pod="web"} 4.67812 ${ms}`,
+      '# HELP pod_memory_working_set_bytes [STABLE] Current working set of the pod in bytes',
+      '# TYPE pod_memory_working_set_bytes gauge',
+      `pod_memory_working_set_bytes{namespace="default",pod="web"} 1.2627968e+07 ${ms}`,
+      '# HELP resource_scrape_error [STABLE] 1 if there was an error while getting container metrics, 0 otherwise',
+      '# TYPE resource_scrape_error gauge',
+      'resource_scrape_error 0',
+      '# HELP scrape_error [ALPHA] (Deprecated since 1.29.0) 1 if there was an error while getting container metrics, 0 otherwise',
+      '# TYPE scrape_error gauge',
+      'scrape_error 0',
+      '',
+    ].join('\n'),
+  );
+  t.is(
+    renderResourceMetrics(undefined)
+      .split('\n')
+      .filter((l) => !l.startsWith('#'))
+      .join(','),
+    'resource_scrape_error 1,scrape_error 1,',
+  );
 });
 
 /** A v1 cgroup tree (cpuacct and memory hierarchies), /proc files and a fake runtime with one pod. */
@@ -113,7 +156,10 @@ function fakeNode(t: import('ava').ExecutionContext) {
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const cg = join(dir, 'cgroup');
   const podPath = '/kubepods/besteffort/podu1';
-  const cpu = (path: string, ns: number) => { mkdirSync(join(cg, 'cpuacct', path), { recursive: true }); writeFileSync(join(cg, 'cpuacct', path, 'cpuacct.usage'), `${ns}\n`); };
+  const cpu = (path: string, ns: number) => {
+    mkdirSync(join(cg, 'cpuacct', path), { recursive: true });
+    writeFileSync(join(cg, 'cpuacct', path, 'cpuacct.usage'), `${ns}\n`);
+  };
   const mem = (path: string, usage: number, inactive: number, procs = '') => {
     mkdirSync(join(cg, 'memory', path), { recursive: true });
     writeFileSync(join(cg, 'memory', path, 'memory.usage_in_bytes'), `${usage}\n`);
@@ -121,9 +167,12 @@ function fakeNode(t: import('ava').ExecutionContext) {
     writeFileSync(join(cg, 'memory', path, 'memory.stat'), `total_inactive_file ${inactive}\ntotal_rss ${usage - inactive}\n`);
     writeFileSync(join(cg, 'memory', path, 'cgroup.procs'), procs);
   };
-  cpu('/', 50e9); mem('/', 4e9, 1e9);
-  cpu(podPath, 2e9); mem(podPath, 3e6, 1e6);
-  cpu(`${podPath}/c-app`, 1.5e9); mem(`${podPath}/c-app`, 2e6, 5e5, '4242\n');
+  cpu('/', 50e9);
+  mem('/', 4e9, 1e9);
+  cpu(podPath, 2e9);
+  mem(podPath, 3e6, 1e6);
+  cpu(`${podPath}/c-app`, 1.5e9);
+  mem(`${podPath}/c-app`, 2e6, 5e5, '4242\n');
   const proc = join(dir, 'proc');
   mkdirSync(join(proc, '4242/net'), { recursive: true });
   mkdirSync(join(proc, 'self/net'), { recursive: true });
@@ -137,29 +186,90 @@ function fakeNode(t: import('ava').ExecutionContext) {
   const podLogDir = join(dir, 'logs');
   mkdirSync(join(podLogDir, 'default_web_u1/app'), { recursive: true });
   writeFileSync(join(podLogDir, 'default_web_u1/app/0.log'), 'log line\n');
-  const sandbox: PodSandbox = { id: 's1', metadata: { name: 'web', namespace: 'default', uid: 'u1', attempt: 0 }, state: 'SANDBOX_READY', createdAt: 1.79e18, labels: {}, annotations: {}, runtimeHandler: '' };
-  const container: Container = { id: 'c-app', podSandboxId: 's1', metadata: { name: 'app', attempt: 0 }, image: null, imageRef: '', state: 'CONTAINER_RUNNING', createdAt: 1.7900001e18, labels: {}, annotations: {}, imageId: '' };
-  const criStats: CriStats[] = [{ attributes: { id: 'c-app', metadata: null, labels: {}, annotations: {} }, cpu: null, memory: null, writableLayer: { timestamp: 0, fsId: null, usedBytes: { value: 4096 }, inodesUsed: { value: 3 } }, swap: null }];
-  const cri: StatsCri = {
-    listPodSandbox: async () => [sandbox], listContainers: async () => [container], listContainerStats: async () => criStats,
-    imageFsInfo: async () => ({ imageFilesystems: [{ timestamp: 0, fsId: { mountpoint: dir }, usedBytes: { value: 1e6 }, inodesUsed: { value: 10 } }], containerFilesystems: [] }),
+  const sandbox: PodSandbox = {
+    id: 's1',
+    metadata: { name: 'web', namespace: 'default', uid: 'u1', attempt: 0 },
+    state: 'SANDBOX_READY',
+    createdAt: 1.79e18,
+    labels: {},
+    annotations: {},
+    runtimeHandler: '',
   };
-  const pod: V1Pod = { metadata: { name: 'web', namespace: 'default', uid: 'u1' }, spec: { containers: [{ name: 'app', image: 'i' }], volumes: [{ name: 'scratch', emptyDir: {} }] } };
-  const provider = new StatsProvider({ nodeName: 'n1', cri, cgroupRoot: '/kubepods', cgroupDriver: 'cgroupfs', rootDir, podLogDir, pods: () => [pod], reader: new CgroupReader(cg), procRoot: proc });
+  const container: Container = {
+    id: 'c-app',
+    podSandboxId: 's1',
+    metadata: { name: 'app', attempt: 0 },
+    image: null,
+    imageRef: '',
+    state: 'CONTAINER_RUNNING',
+    createdAt: 1.7900001e18,
+    labels: {},
+    annotations: {},
+    imageId: '',
+  };
+  const criStats: CriStats[] = [
+    {
+      attributes: { id: 'c-app', metadata: null, labels: {}, annotations: {} },
+      cpu: null,
+      memory: null,
+      writableLayer: { timestamp: 0, fsId: null, usedBytes: { value: 4096 }, inodesUsed: { value: 3 } },
+      swap: null,
+    },
+  ];
+  const cri: StatsCri = {
+    listPodSandbox: async () => [sandbox],
+    listContainers: async () => [container],
+    listContainerStats: async () => criStats,
+    imageFsInfo: async () => ({
+      imageFilesystems: [{ timestamp: 0, fsId: { mountpoint: dir }, usedBytes: { value: 1e6 }, inodesUsed: { value: 10 } }],
+      containerFilesystems: [],
+    }),
+  };
+  const pod: V1Pod = {
+    metadata: { name: 'web', namespace: 'default', uid: 'u1' },
+    spec: { containers: [{ name: 'app', image: 'i' }], volumes: [{ name: 'scratch', emptyDir: {} }] },
+  };
+  const provider = new StatsProvider({
+    nodeName: 'n1',
+    cri,
+    cgroupRoot: '/kubepods',
+    cgroupDriver: 'cgroupfs',
+    rootDir,
+    podLogDir,
+    pods: () => [pod],
+    reader: new CgroupReader(cg),
+    procRoot: proc,
+  });
   return { provider, cpu, cri, criStats };
 }
 
 test('/stats/summary from cgroups and the runtime: upstream fields; usageNanoCores from the second scrape', async (t) => {
   const { provider, cpu } = fakeNode(t);
   const first = await provider.summary();
-  t.like(first.node, { nodeName: 'n1', startTime: '2026-09-21T14:13:20.000Z', cpu: { usageCoreNanoSeconds: 50e9 }, memory: { workingSetBytes: 3e9, usageBytes: 4e9, rssBytes: 3e9, availableBytes: 8_192_000_000 - 3e9 } });
+  t.like(first.node, {
+    nodeName: 'n1',
+    startTime: '2026-09-21T14:13:20.000Z',
+    cpu: { usageCoreNanoSeconds: 50e9 },
+    memory: { workingSetBytes: 3e9, usageBytes: 4e9, rssBytes: 3e9, availableBytes: 8_192_000_000 - 3e9 },
+  });
   t.is(first.node.cpu?.usageNanoCores, undefined, 'one reading gives no rate');
   t.like(first.node.network, { name: 'eth0', rxBytes: 5000, txBytes: 7000, interfaces: [{ name: 'eth0' }] });
   t.true((first.node.fs?.capacityBytes ?? 0) > 0);
   t.like(first.node.runtime?.imageFs, { usedBytes: 1e6, inodesUsed: 10 });
   const p = first.pods[0]!;
-  t.like(p, { podRef: { name: 'web', namespace: 'default', uid: 'u1' }, cpu: { usageCoreNanoSeconds: 2e9 }, memory: { workingSetBytes: 2e6 }, network: { name: 'eth0' }, process_stats: { process_count: 1 } });
-  t.like(p.containers[0], { name: 'app', cpu: { usageCoreNanoSeconds: 1.5e9 }, memory: { workingSetBytes: 1.5e6 }, rootfs: { usedBytes: 4096, inodesUsed: 3 } });
+  t.like(p, {
+    podRef: { name: 'web', namespace: 'default', uid: 'u1' },
+    cpu: { usageCoreNanoSeconds: 2e9 },
+    memory: { workingSetBytes: 2e6 },
+    network: { name: 'eth0' },
+    process_stats: { process_count: 1 },
+  });
+  t.like(p.containers[0], {
+    name: 'app',
+    cpu: { usageCoreNanoSeconds: 1.5e9 },
+    memory: { workingSetBytes: 1.5e6 },
+    rootfs: { usedBytes: 4096, inodesUsed: 3 },
+  });
   t.true((p.containers[0]!.logs?.usedBytes ?? 0) > 0);
   t.is(p.volume?.[0]?.name, 'scratch');
   t.true((p.volume?.[0]?.usedBytes ?? 0) >= 10_000);
@@ -168,7 +278,7 @@ test('/stats/summary from cgroups and the runtime: upstream fields; usageNanoCor
   cpu('/kubepods/besteffort/podu1/c-app', 1.5e9 + 1e8);
   const second = await provider.summary(true);
   const rate = second.pods[0]!.containers[0]!.cpu!.usageNanoCores!;
-  t.true(rate > 0 && rate <= 1e8 / 0.05 * 1e9 / 1e9, `rate ${rate}`);
+  t.true(rate > 0 && rate <= ((1e8 / 0.05) * 1e9) / 1e9, `rate ${rate}`);
   t.is(second.pods[0]!.network, undefined, 'only_cpu_and_memory leaves the rest out');
   const json = JSON.parse(summaryJson(second)) as { node: { cpu: { time: string } } };
   t.regex(json.node.cpu.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/, 'whole seconds, as metav1.Time');
@@ -177,7 +287,15 @@ test('/stats/summary from cgroups and the runtime: upstream fields; usageNanoCor
 test('/stats/summary prefers the runtime figures for a container when it gives them', async (t) => {
   const { provider, criStats } = fakeNode(t);
   criStats[0]!.cpu = { timestamp: 1.8e18, usageCoreNanoSeconds: { value: 77 }, usageNanoCores: null };
-  criStats[0]!.memory = { timestamp: 1.8e18, workingSetBytes: { value: 99 }, availableBytes: null, usageBytes: { value: 100 }, rssBytes: null, pageFaults: null, majorPageFaults: null };
+  criStats[0]!.memory = {
+    timestamp: 1.8e18,
+    workingSetBytes: { value: 99 },
+    availableBytes: null,
+    usageBytes: { value: 100 },
+    rssBytes: null,
+    pageFaults: null,
+    majorPageFaults: null,
+  };
   const s = await provider.summary();
   t.like(s.pods[0]!.containers[0], { cpu: { usageCoreNanoSeconds: 77 }, memory: { workingSetBytes: 99, usageBytes: 100 } });
 });
@@ -202,8 +320,16 @@ test('/stats/summary, /metrics/resource and /metrics/cadvisor on the kubelet por
   const ca = await loadOrCreateCA(join(dir, 'ca'));
   const cri = {} as ServerCri;
   const server = await startKubeletServer({
-    bindAddress: '127.0.0.1', port: 0, tlsDir: join(dir, 'tls'), clientCA: Buffer.from(ca.certPem),
-    nodeName: 'node-1', nodeIP: '127.0.0.1', cri, podLogDir: dir, pods: () => [], stats: provider,
+    bindAddress: '127.0.0.1',
+    port: 0,
+    tlsDir: join(dir, 'tls'),
+    clientCA: Buffer.from(ca.certPem),
+    nodeName: 'node-1',
+    nodeIP: '127.0.0.1',
+    cri,
+    podLogDir: dir,
+    pods: () => [],
+    stats: provider,
   });
   t.teardown(() => server.close());
   const serving = readFileSync(server.servingCertFile, 'utf8');
@@ -216,10 +342,22 @@ test('/stats/summary, /metrics/resource and /metrics/cadvisor on the kubelet por
   t.is(metrics.type, 'text/plain; version=0.0.4; charset=utf-8');
   t.regex(metrics.body, /^container_cpu_usage_seconds_total\{container="app",namespace="default",pod="web"\} 1\.5 \d+$/m);
   t.regex(metrics.body, /^resource_scrape_error 0$/m);
-  t.like(JSON.parse((await get(server.port, serving, '/stats/summary', alice)).body), { code: 403, message: 'Forbidden (user=alice, verb=get, resource=nodes, subresource=stats)' });
-  t.like(JSON.parse((await get(server.port, serving, '/metrics/resource', alice)).body), { code: 403, message: 'Forbidden (user=alice, verb=get, resource=nodes, subresource=metrics)' });
+  t.like(JSON.parse((await get(server.port, serving, '/stats/summary', alice)).body), {
+    code: 403,
+    message: 'Forbidden (user=alice, verb=get, resource=nodes, subresource=stats)',
+  });
+  t.like(JSON.parse((await get(server.port, serving, '/metrics/resource', alice)).body), {
+    code: 403,
+    message: 'Forbidden (user=alice, verb=get, resource=nodes, subresource=metrics)',
+  });
   const cadvisor = await get(server.port, serving, '/metrics/cadvisor', apiserver);
   t.is(cadvisor.type, 'text/plain; version=0.0.4; charset=utf-8');
-  t.regex(cadvisor.body, /^container_memory_working_set_bytes\{container="app",id="\/kubepods\/besteffort\/podu1\/c-app",image="i",name="c-app",namespace="default",pod="web"\} 1\.5e\+06 \d+$/m);
-  t.like(JSON.parse((await get(server.port, serving, '/metrics/cadvisor', alice)).body), { code: 403, message: 'Forbidden (user=alice, verb=get, resource=nodes, subresource=metrics)' });
+  t.regex(
+    cadvisor.body,
+    /^container_memory_working_set_bytes\{container="app",id="\/kubepods\/besteffort\/podu1\/c-app",image="i",name="c-app",namespace="default",pod="web"\} 1\.5e\+06 \d+$/m,
+  );
+  t.like(JSON.parse((await get(server.port, serving, '/metrics/cadvisor', alice)).body), {
+    code: 403,
+    message: 'Forbidden (user=alice, verb=get, resource=nodes, subresource=metrics)',
+  });
 });

@@ -9,17 +9,42 @@ const pod = (spec: Partial<V1Pod['spec']> = {}): V1Pod => ({
   spec: { containers: [{ name: 'app', image: 'img' }], ...spec },
   status: { phase: 'Pending', qosClass: 'BestEffort', conditions: [{ type: 'PodScheduled', status: 'True' }] },
 });
-const v = (state: string, extra: Partial<ContainerView> = {}): ContainerView => ({ id: `id-${state}-${extra.attempt ?? 0}`, state, attempt: 0, image: 'img', imageRef: 'sha', ...extra });
-const view = (containers: Record<string, ContainerView>, extra: Partial<RuntimeView> = {}): RuntimeView =>
-  ({ sandboxReady: true, podIP: '10.244.1.9', containers: new Map(Object.entries(containers)), previous: new Map(), waiting: new Map(), ...extra });
+const v = (state: string, extra: Partial<ContainerView> = {}): ContainerView => ({
+  id: `id-${state}-${extra.attempt ?? 0}`,
+  state,
+  attempt: 0,
+  image: 'img',
+  imageRef: 'sha',
+  ...extra,
+});
+const view = (containers: Record<string, ContainerView>, extra: Partial<RuntimeView> = {}): RuntimeView => ({
+  sandboxReady: true,
+  podIP: '10.244.1.9',
+  containers: new Map(Object.entries(containers)),
+  previous: new Map(),
+  waiting: new Map(),
+  ...extra,
+});
 const cond = (s: ReturnType<typeof podStatus>, type: string) => s.conditions!.find((c) => c.type === type)!;
 
-const inits = { initContainers: [{ name: 'i1', image: 'img' }, { name: 'i2', image: 'img' }] };
+const inits = {
+  initContainers: [
+    { name: 'i1', image: 'img' },
+    { name: 'i2', image: 'img' },
+  ],
+};
 
 test('init containers: Pending and PodInitializing until all succeed, with the incomplete ones named', (t) => {
   const s = podStatus(pod(inits), view({ i1: v('CONTAINER_EXITED', { exitCode: 0 }), i2: v('CONTAINER_RUNNING') }), 'h', 'now');
   t.is(s.phase, 'Pending');
-  t.deepEqual(cond(s, 'Initialized'), { type: 'Initialized', status: 'False', lastProbeTime: null, lastTransitionTime: 'now', reason: 'ContainersNotInitialized', message: 'containers with incomplete status: [i2]' } as never);
+  t.deepEqual(cond(s, 'Initialized'), {
+    type: 'Initialized',
+    status: 'False',
+    lastProbeTime: null,
+    lastTransitionTime: 'now',
+    reason: 'ContainersNotInitialized',
+    message: 'containers with incomplete status: [i2]',
+  } as never);
   t.is(s.containerStatuses![0].state!.waiting!.reason, 'PodInitializing');
   t.is(s.initContainerStatuses![0].state!.terminated!.reason, 'Completed');
   t.false(s.initContainerStatuses![1].ready);
@@ -29,7 +54,10 @@ test('init containers: Pending and PodInitializing until all succeed, with the i
 test('a failed init container fails a restartPolicy Never pod, and keeps an Always pod Pending', (t) => {
   const failed = view({ i1: v('CONTAINER_EXITED', { exitCode: 1 }) });
   t.is(podStatus(pod({ ...inits, restartPolicy: 'Never' }), failed, 'h', 'now').phase, 'Failed');
-  const crashing = view({ i1: v('CONTAINER_EXITED', { exitCode: 1, attempt: 2 }) }, { waiting: new Map([['i1', { reason: 'CrashLoopBackOff', message: 'back-off 20s' }]]) });
+  const crashing = view(
+    { i1: v('CONTAINER_EXITED', { exitCode: 1, attempt: 2 }) },
+    { waiting: new Map([['i1', { reason: 'CrashLoopBackOff', message: 'back-off 20s' }]]) },
+  );
   const s = podStatus(pod(inits), crashing, 'h', 'now');
   t.is(s.phase, 'Pending');
   t.is(s.initContainerStatuses![0].state!.waiting!.reason, 'CrashLoopBackOff');
@@ -72,7 +100,7 @@ test('readiness and startup probes decide ready and started', (t) => {
   t.false(notStarted.containerStatuses![0].ready, 'not ready before started');
 });
 
-test('readiness gates: Ready waits for the gate condition; other writers\' conditions are kept', (t) => {
+test("readiness gates: Ready waits for the gate condition; other writers' conditions are kept", (t) => {
   const p = pod({ readinessGates: [{ conditionType: 'example.com/lb' }] });
   const s = podStatus(p, view({ app: v('CONTAINER_RUNNING') }), 'h', 'now');
   t.is(cond(s, 'ContainersReady').status, 'True');
@@ -84,8 +112,13 @@ test('readiness gates: Ready waits for the gate condition; other writers\' condi
   t.is(cond(s2, 'example.com/lb').status, 'True');
 });
 
-test('a running container\'s previous run is its lastState; transition times stay while a condition holds', (t) => {
-  const s = podStatus(pod(), view({ app: v('CONTAINER_RUNNING', { attempt: 1 }) }, { previous: new Map([['app', v('CONTAINER_EXITED', { exitCode: 137, reason: 'Error' })]]) }), 'h', 't1');
+test("a running container's previous run is its lastState; transition times stay while a condition holds", (t) => {
+  const s = podStatus(
+    pod(),
+    view({ app: v('CONTAINER_RUNNING', { attempt: 1 }) }, { previous: new Map([['app', v('CONTAINER_EXITED', { exitCode: 137, reason: 'Error' })]]) }),
+    'h',
+    't1',
+  );
   t.is(s.containerStatuses![0].lastState!.terminated!.exitCode, 137);
   t.is(s.containerStatuses![0].restartCount, 1);
   const p = pod();

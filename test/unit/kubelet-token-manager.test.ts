@@ -11,7 +11,12 @@ const pod = (audience?: string, expirationSeconds = 3607): V1Pod => ({
   spec: {
     serviceAccountName: 'robot',
     containers: [],
-    volumes: [{ name: 'kube-api-access-abcde', projected: { sources: [{ serviceAccountToken: { path: 'token', expirationSeconds, ...(audience ? { audience } : {}) } }] } }],
+    volumes: [
+      {
+        name: 'kube-api-access-abcde',
+        projected: { sources: [{ serviceAccountToken: { path: 'token', expirationSeconds, ...(audience ? { audience } : {}) } }] },
+      },
+    ],
   },
 });
 
@@ -42,7 +47,17 @@ test('the first sync requests a token bound to the pod, for its ServiceAccount',
   const p = pod();
   t.regex(String(h.m.token(p, src(p))), /failed to fetch token/);
   await h.m.prepare(p);
-  t.deepEqual(h.sent, [{ ns: 'ns', sa: 'robot', body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { audiences: [], expirationSeconds: 3607, boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: 'p', uid: 'uid-1' } } } }]);
+  t.deepEqual(h.sent, [
+    {
+      ns: 'ns',
+      sa: 'robot',
+      body: {
+        apiVersion: 'authentication.k8s.io/v1',
+        kind: 'TokenRequest',
+        spec: { audiences: [], expirationSeconds: 3607, boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: 'p', uid: 'uid-1' } },
+      },
+    },
+  ]);
   t.is(h.m.token(p, src(p)), 'tok-1');
   h.m.stop();
 });
@@ -104,7 +119,11 @@ test('the projected volume writes the token at its path with the default mode', 
   const p = pod();
   await h.m.prepare(p);
   const lookups = { configMap: () => undefined, secret: () => undefined, serviceAccountToken: h.m.token.bind(h.m) };
-  const out = projectedPayload(p, p.spec!.volumes![0].projected!, lookups, { podIPs: [], hostIPs: [], allocatable: { cpuMillis: 1000, memoryBytes: 1 << 30, ephemeralStorageBytes: 1 << 30 } });
+  const out = projectedPayload(p, p.spec!.volumes![0].projected!, lookups, {
+    podIPs: [],
+    hostIPs: [],
+    allocatable: { cpuMillis: 1000, memoryBytes: 1 << 30, ephemeralStorageBytes: 1 << 30 },
+  });
   t.deepEqual([...out.keys()], ['token']);
   t.is(out.get('token')!.data.toString(), 'tok-1');
   t.is(out.get('token')!.mode, 0o644);

@@ -21,14 +21,24 @@ test('-v counts as klog does; --log-level wins; the format defaults to text on a
 });
 
 test('a text line: time, level, component, message, then the other fields as key=value', (t) => {
-  const line = textLine({ level: 40, time: Date.parse('2026-01-02T03:04:05.678Z'), component: 'kubelet', name: 'kubelet', msg: 'pod sync failed', pod: 'default/web', attempt: 2, why: 'no such image' });
+  const line = textLine({
+    level: 40,
+    time: Date.parse('2026-01-02T03:04:05.678Z'),
+    component: 'kubelet',
+    name: 'kubelet',
+    msg: 'pod sync failed',
+    pod: 'default/web',
+    attempt: 2,
+    why: 'no such image',
+  });
   t.is(line, '2026-01-02T03:04:05.678Z WARN  kubelet: pod sync failed pod=default/web attempt=2 why="no such image"\n');
 });
 
 /** stderr of the CLI entry (through tsx) with these arguments */
-const cliStderr = (args: string[]) => new Promise<string>((res) => {
-  execFile(process.execPath, ['--import', 'tsx', 'agents/cli/main.ts', ...args], { encoding: 'utf8', timeout: 60_000 }, (_e, _out, err) => res(err));
-});
+const cliStderr = (args: string[]) =>
+  new Promise<string>((res) => {
+    execFile(process.execPath, ['--import', 'tsx', 'agents/cli/main.ts', ...args], { encoding: 'utf8', timeout: 60_000 }, (_e, _out, err) => res(err));
+  });
 
 test('every component takes the flags: a bad value is refused before the component starts', async (t) => {
   const commands = ['control-plane', 'kubelet', 'podnet', 'kube-proxy', 'agent', 'cni-daemon'];

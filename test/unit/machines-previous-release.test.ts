@@ -4,7 +4,9 @@ import test from 'ava';
 import { borrowable } from '../machines/_previous-release.ts';
 
 const lock = (packages: Record<string, string>) =>
-  JSON.stringify({ packages: { '': { version: '0.0.0' }, ...Object.fromEntries(Object.entries(packages).map(([k, v]) => [`node_modules/${k}`, { version: v }])) } });
+  JSON.stringify({
+    packages: { '': { version: '0.0.0' }, ...Object.fromEntries(Object.entries(packages).map(([k, v]) => [`node_modules/${k}`, { version: v }])) },
+  });
 
 test('added packages keep it borrowable; a removed or changed one does not', (t) => {
   const old = lock({ a: '1.0.0', b: '2.0.0' });

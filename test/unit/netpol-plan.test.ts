@@ -6,8 +6,15 @@ import { plan, podChain, TOP_CHAIN, type NpPlan } from '../../agents/netpol/plan
 import { steps } from '../../agents/netpol/restore.ts';
 
 const NODE = 'n1';
-const pod = (namespace: string, name: string, ip: string, labels: Record<string, string>, o: Partial<NpPod> = {}): NpPod =>
-  ({ namespace, name, ip, node: NODE, labels, ports: [], ...o });
+const pod = (namespace: string, name: string, ip: string, labels: Record<string, string>, o: Partial<NpPod> = {}): NpPod => ({
+  namespace,
+  name,
+  ip,
+  node: NODE,
+  labels,
+  ports: [],
+  ...o,
+});
 const pol = (namespace: string, name: string, spec: NpSpec): NpPolicy => ({ namespace, name, spec });
 const namespaces: NpNamespace[] = [
   { name: 'a', labels: { 'kubernetes.io/metadata.name': 'a', team: 'x' } },
@@ -34,10 +41,10 @@ test('default deny ingress isolates every pod of the namespace for ingress only;
   const top = p.chains.get(TOP_CHAIN)!;
   t.regex(top[0], /--ctstate RELATED,ESTABLISHED -j RETURN$/);
   t.regex(top[1], /--src-type LOCAL -j RETURN$/);
-  t.deepEqual(top.slice(2).map((r) => r.replace(/^-m comment --comment "[^"]*" /, '')), [
-    `-d 10.0.0.11/32 -j ${podChain('ingress', clientA)}`,
-    `-d 10.0.0.10/32 -j ${podChain('ingress', server)}`,
-  ]);
+  t.deepEqual(
+    top.slice(2).map((r) => r.replace(/^-m comment --comment "[^"]*" /, '')),
+    [`-d 10.0.0.11/32 -j ${podChain('ingress', clientA)}`, `-d 10.0.0.10/32 -j ${podChain('ingress', server)}`],
+  );
   t.deepEqual(p.chains.get(podChain('ingress', server)), ['-m comment --comment "a/server ingress default deny" -j REJECT']);
   t.false(p.chains.has(podChain('egress', server)), 'not isolated for egress');
   t.false(p.chains.has(podChain('ingress', clientB)), 'a pod of another node gets no chain here');
@@ -54,14 +61,26 @@ test('policyTypes default: a policy with egress rules isolates for both; egress-
 });
 
 test('namespaceSelector and podSelector in one peer are an AND; in two peers an OR; rules and policies are unions', (t) => {
-  const and = run([pol('a', 'and', { podSelector: { matchLabels: { app: 'server' } }, ingress: [{ from: [{ namespaceSelector: { matchLabels: { team: 'y' } }, podSelector: { matchLabels: { app: 'client' } } }] }] })]);
+  const and = run([
+    pol('a', 'and', {
+      podSelector: { matchLabels: { app: 'server' } },
+      ingress: [{ from: [{ namespaceSelector: { matchLabels: { team: 'y' } }, podSelector: { matchLabels: { app: 'client' } } }] }],
+    }),
+  ]);
   const [andLine] = returns(and, podChain('ingress', server));
   t.deepEqual(setOf(and, andLine), ['10.0.1.11']);
   t.regex(andLine, /--match-set hnp-[0-9a-f]{16} src -j RETURN$/);
-  const or = run([pol('a', 'or', { podSelector: { matchLabels: { app: 'server' } }, ingress: [{ from: [{ namespaceSelector: { matchLabels: { team: 'y' } } }, { podSelector: { matchLabels: { app: 'client' } } }] }] })]);
+  const or = run([
+    pol('a', 'or', {
+      podSelector: { matchLabels: { app: 'server' } },
+      ingress: [{ from: [{ namespaceSelector: { matchLabels: { team: 'y' } } }, { podSelector: { matchLabels: { app: 'client' } } }] }],
+    }),
+  ]);
   t.deepEqual(setOf(or, returns(or, podChain('ingress', server))[0]), ['10.0.0.11', '10.0.1.11', '10.0.1.12']);
   // a podSelector alone selects in the policy's own namespace
-  const own = run([pol('a', 'own', { podSelector: { matchLabels: { app: 'server' } }, ingress: [{ from: [{ podSelector: { matchLabels: { app: 'client' } } }] }] })]);
+  const own = run([
+    pol('a', 'own', { podSelector: { matchLabels: { app: 'server' } }, ingress: [{ from: [{ podSelector: { matchLabels: { app: 'client' } } }] }] }),
+  ]);
   t.deepEqual(setOf(own, returns(own, podChain('ingress', server))[0]), ['10.0.0.11']);
   // two policies selecting the same pod: both allow
   const two = run([
@@ -80,10 +99,13 @@ test('an empty ingress rule allows every source on every port', (t) => {
 });
 
 test('ipBlock: cidr with except entries as nomatch, 0.0.0.0/0 as its two halves, one set per block', (t) => {
-  const p = run([pol('a', 'blocks', {
-    podSelector: { matchLabels: { app: 'server' } }, policyTypes: ['Egress'],
-    egress: [{ to: [{ ipBlock: { cidr: '10.0.0.0/16', except: ['10.0.1.0/24'] } }, { ipBlock: { cidr: '0.0.0.0/0', except: ['10.0.0.0/8'] } }] }],
-  })]);
+  const p = run([
+    pol('a', 'blocks', {
+      podSelector: { matchLabels: { app: 'server' } },
+      policyTypes: ['Egress'],
+      egress: [{ to: [{ ipBlock: { cidr: '10.0.0.0/16', except: ['10.0.1.0/24'] } }, { ipBlock: { cidr: '0.0.0.0/0', except: ['10.0.0.0/8'] } }] }],
+    }),
+  ]);
   const lines = returns(p, podChain('egress', server));
   t.is(lines.length, 2);
   t.regex(lines[0], / dst -j RETURN$/);
@@ -95,7 +117,22 @@ test('ipBlock: cidr with except entries as nomatch, 0.0.0.0/0 as its two halves,
 test('ports: endPort is a range; a named ingress port is resolved per target pod; an unresolved one allows nothing', (t) => {
   const web2 = pod('a', 'server2', '10.0.0.20', { app: 'server' }, { ports: [{ name: 'http', port: 9090, protocol: 'TCP' }] });
   const bare = pod('a', 'server3', '10.0.0.21', { app: 'server' });
-  const p = run([pol('a', 'ports', { podSelector: { matchLabels: { app: 'server' } }, ingress: [{ ports: [{ port: 'http', protocol: 'TCP' }, { port: 1000, endPort: 2000, protocol: 'UDP' }] }] })], [...pods, web2, bare]);
+  const p = run(
+    [
+      pol('a', 'ports', {
+        podSelector: { matchLabels: { app: 'server' } },
+        ingress: [
+          {
+            ports: [
+              { port: 'http', protocol: 'TCP' },
+              { port: 1000, endPort: 2000, protocol: 'UDP' },
+            ],
+          },
+        ],
+      }),
+    ],
+    [...pods, web2, bare],
+  );
   const strip = (ls: string[]) => ls.map((r) => r.replace(/^-m comment --comment "[^"]*" /, ''));
   t.deepEqual(strip(returns(p, podChain('ingress', server))), ['-p tcp -m tcp --dport 8080 -j RETURN', '-p udp -m udp --dport 1000:2000 -j RETURN']);
   t.deepEqual(strip(returns(p, podChain('ingress', web2))), ['-p tcp -m tcp --dport 9090 -j RETURN', '-p udp -m udp --dport 1000:2000 -j RETURN']);
@@ -104,7 +141,16 @@ test('ports: endPort is a range; a named ingress port is resolved per target pod
 
 test('a named egress port is resolved against each destination pod: an ip,port set', (t) => {
   const web2 = pod('b', 'web', '10.0.1.20', { app: 'server' }, { node: 'n2', ports: [{ name: 'http', port: 9090, protocol: 'TCP' }] });
-  const p = run([pol('a', 'egress-named', { podSelector: { matchLabels: { app: 'client' } }, policyTypes: ['Egress'], egress: [{ to: [{ namespaceSelector: {}, podSelector: { matchLabels: { app: 'server' } } }], ports: [{ port: 'http' }] }] })], [...pods, web2]);
+  const p = run(
+    [
+      pol('a', 'egress-named', {
+        podSelector: { matchLabels: { app: 'client' } },
+        policyTypes: ['Egress'],
+        egress: [{ to: [{ namespaceSelector: {}, podSelector: { matchLabels: { app: 'server' } } }], ports: [{ port: 'http' }] }],
+      }),
+    ],
+    [...pods, web2],
+  );
   const lines = returns(p, podChain('egress', clientA));
   t.is(lines.length, 1);
   t.regex(lines[0], /-p tcp -m set --match-set hnp-[0-9a-f]{16} dst,dst -j RETURN$/);
@@ -112,14 +158,22 @@ test('a named egress port is resolved against each destination pod: an ip,port s
 });
 
 test('restore steps: a label change refills one set and rewrites no chain; a deleted policy leaves stale chains and sets removed', (t) => {
-  const policy = pol('a', 'from-clients', { podSelector: { matchLabels: { app: 'server' } }, ingress: [{ from: [{ namespaceSelector: {}, podSelector: { matchLabels: { app: 'client' } } }] }] });
+  const policy = pol('a', 'from-clients', {
+    podSelector: { matchLabels: { app: 'server' } },
+    ingress: [{ from: [{ namespaceSelector: {}, podSelector: { matchLabels: { app: 'client' } } }] }],
+  });
   const first = run([policy]);
   const fresh = steps({ chains: ['HAWSER-NPI-0000000000000000'], sets: ['hnp-0000000000000000'] }, first);
   t.regex(fresh.rules, /^\*filter\n:HAWSER-NPI-[0-9A-F]{16} - \[0:0\]\n:HAWSER-NETPOL - \[0:0\]\n:HAWSER-NPI-0000000000000000 - \[0:0\]\n/);
   t.is(fresh.dropChains, '*filter\n-X HAWSER-NPI-0000000000000000\nCOMMIT\n');
   t.is(fresh.dropSets, 'destroy hnp-0000000000000000\n');
   const name = [...first.sets.keys()][0];
-  t.regex(fresh.sets, new RegExp(`^create ${name} hash:ip family inet -exist\ncreate ${name}-t hash:ip family inet -exist\nflush ${name}-t\nadd ${name}-t 10.0.0.11\nadd ${name}-t 10.0.1.11\nswap ${name}-t ${name}\ndestroy ${name}-t\n$`));
+  t.regex(
+    fresh.sets,
+    new RegExp(
+      `^create ${name} hash:ip family inet -exist\ncreate ${name}-t hash:ip family inet -exist\nflush ${name}-t\nadd ${name}-t 10.0.0.11\nadd ${name}-t 10.0.1.11\nswap ${name}-t ${name}\ndestroy ${name}-t\n$`,
+    ),
+  );
   const relabelled = run([policy], [server, clientA, { ...clientB, labels: { app: 'other' } }, other]);
   const partial = steps({ plan: first }, relabelled);
   t.is(partial.rules, '', 'no chain changed');

@@ -3,13 +3,24 @@ import type { V1Node } from '@kubernetes/client-node';
 import { cniConflist, desiredRoutes, masqueradeRules, routeChanges, staleBridgeAddresses } from '../../agents/podnet/plan.ts';
 
 const node = (name: string, ip: string | undefined, cidr?: string): V1Node => ({
-  metadata: { name }, spec: cidr ? { podCIDR: cidr, podCIDRs: [cidr] } : {},
-  status: { addresses: ip ? [{ type: 'Hostname', address: name }, { type: 'InternalIP', address: ip }] : [] },
+  metadata: { name },
+  spec: cidr ? { podCIDR: cidr, podCIDRs: [cidr] } : {},
+  status: {
+    addresses: ip
+      ? [
+          { type: 'Hostname', address: name },
+          { type: 'InternalIP', address: ip },
+        ]
+      : [],
+  },
 });
 
 test('routes go to every other node podCIDR via its InternalIP, never to self', (t) => {
   const nodes = [node('a', '10.0.0.1', '10.244.0.0/24'), node('b', '10.0.0.2', '10.244.1.0/24'), node('c', '10.0.0.3', '10.244.2.0/24')];
-  t.deepEqual(desiredRoutes(nodes, 'a'), [{ dst: '10.244.1.0/24', via: '10.0.0.2' }, { dst: '10.244.2.0/24', via: '10.0.0.3' }]);
+  t.deepEqual(desiredRoutes(nodes, 'a'), [
+    { dst: '10.244.1.0/24', via: '10.0.0.2' },
+    { dst: '10.244.2.0/24', via: '10.0.0.3' },
+  ]);
 });
 
 test('nodes without an address or a podCIDR yet get no route', (t) => {
@@ -17,11 +28,21 @@ test('nodes without an address or a podCIDR yet get no route', (t) => {
 });
 
 test('route changes: add the missing, delete the stale, keep the rest', (t) => {
-  const cur = [{ dst: '10.244.1.0/24', via: '10.0.0.2' }, { dst: '10.244.9.0/24', via: '10.0.0.9' }, { dst: '10.244.2.0/24', via: '10.0.0.7' }];
-  const want = [{ dst: '10.244.1.0/24', via: '10.0.0.2' }, { dst: '10.244.2.0/24', via: '10.0.0.3' }];
+  const cur = [
+    { dst: '10.244.1.0/24', via: '10.0.0.2' },
+    { dst: '10.244.9.0/24', via: '10.0.0.9' },
+    { dst: '10.244.2.0/24', via: '10.0.0.7' },
+  ];
+  const want = [
+    { dst: '10.244.1.0/24', via: '10.0.0.2' },
+    { dst: '10.244.2.0/24', via: '10.0.0.3' },
+  ];
   const { add, del } = routeChanges(cur, want);
   t.deepEqual(add, [{ dst: '10.244.2.0/24', via: '10.0.0.3' }]);
-  t.deepEqual(del, [{ dst: '10.244.9.0/24', via: '10.0.0.9' }, { dst: '10.244.2.0/24', via: '10.0.0.7' }]);
+  t.deepEqual(del, [
+    { dst: '10.244.9.0/24', via: '10.0.0.9' },
+    { dst: '10.244.2.0/24', via: '10.0.0.7' },
+  ]);
 });
 
 test('CNI config: bridge with host-local on the podCIDR, portmap only when installed', (t) => {

@@ -11,7 +11,10 @@ import { ChangeTracker } from '../../agents/kube-proxy/tracker.ts';
 const ctx = { clusterCIDR: '10.244.0.0/16', masqueradeAll: false, nodePortIPs: [] as string[] };
 
 function service(i: number): V1Service {
-  return { metadata: { namespace: 'ns', name: `svc${i}` }, spec: { clusterIP: `10.96.${i >> 8}.${i & 255}`, ports: [{ name: 'http', port: 80, protocol: 'TCP' }] } };
+  return {
+    metadata: { namespace: 'ns', name: `svc${i}` },
+    spec: { clusterIP: `10.96.${i >> 8}.${i & 255}`, ports: [{ name: 'http', port: 80, protocol: 'TCP' }] },
+  };
 }
 function slice(i: number, first = 1): V1EndpointSlice {
   return {
@@ -25,7 +28,10 @@ function slice(i: number, first = 1): V1EndpointSlice {
 /** A backend over n Services whose exec records every run; restores take delayMs and are counted while in flight. */
 function setup(n: number, command?: string, delayMs = 0) {
   const tracker = new ChangeTracker('node0');
-  for (let i = 0; i < n; i++) { tracker.setService(`ns/svc${i}`, service(i)); tracker.setSlice(slice(i)); }
+  for (let i = 0; i < n; i++) {
+    tracker.setService(`ns/svc${i}`, service(i));
+    tracker.setSlice(slice(i));
+  }
   tracker.takeChanges();
   const runs: Array<{ cmd: string; args: string[]; input: string; concurrent: number }> = [];
   let inflight = 0;

@@ -11,27 +11,47 @@ const ep = (ip: string, o: Partial<Endpoint> = {}): Endpoint => ({ ip, port: 808
 const ctx: IpvsContext = { nodeIPs: ['192.168.0.2'], scheduler: 'rr' };
 
 function ports(spec: Record<string, unknown>, eps: Endpoint[], status?: Record<string, unknown>, name = 'svc1'): PortWithEndpoints[] {
-  const s = { metadata: { namespace: 'ns1', name }, spec: { clusterIP: '10.96.0.10', ports: [{ name: 'p80', port: 80, protocol: 'TCP' }], ...spec }, status } as V1Service;
+  const s = {
+    metadata: { namespace: 'ns1', name },
+    spec: { clusterIP: '10.96.0.10', ports: [{ name: 'p80', port: 80, protocol: 'TCP' }], ...spec },
+    status,
+  } as V1Service;
   return servicePorts(s).map((p) => ({ svc: p, endpoints: eps }));
 }
-const entries = (st: ReturnType<typeof renderIpvs>) =>
-  Object.fromEntries([...st.ipsets].filter(([, v]) => v.size).map(([k, v]) => [k, [...v].sort()]));
+const entries = (st: ReturnType<typeof renderIpvs>) => Object.fromEntries([...st.ipsets].filter(([, v]) => v.size).map(([k, v]) => [k, [...v].sort()]));
 
 test('ClusterIP: one virtual server bound to kube-ipvs0, masquerading real servers', (t) => {
   const st = renderIpvs(ports({}, [ep('10.244.1.2', { local: true }), ep('10.244.2.2')]), ctx);
   t.deepEqual([...st.addresses], ['10.96.0.10']);
-  t.deepEqual([...st.services.values()], [{
-    protocol: 'tcp', ip: '10.96.0.10', port: 80, scheduler: 'rr', persistent: 0,
-    reals: [{ ip: '10.244.1.2', port: 8080, weight: 1 }, { ip: '10.244.2.2', port: 8080, weight: 1 }],
-  }]);
+  t.deepEqual(
+    [...st.services.values()],
+    [
+      {
+        protocol: 'tcp',
+        ip: '10.96.0.10',
+        port: 80,
+        scheduler: 'rr',
+        persistent: 0,
+        reals: [
+          { ip: '10.244.1.2', port: 8080, weight: 1 },
+          { ip: '10.244.2.2', port: 8080, weight: 1 },
+        ],
+      },
+    ],
+  );
   t.deepEqual(entries(st), { 'KUBE-CLUSTER-IP': ['10.96.0.10,tcp:80'], 'KUBE-LOOP-BACK': ['10.244.1.2,tcp:8080,10.244.1.2'] });
-  t.is(ipvsadmRestore(emptyIpvsState(), st),
-    '-A -t 10.96.0.10:80 -s rr\n-a -t 10.96.0.10:80 -r 10.244.1.2:8080 -m -w 1\n-a -t 10.96.0.10:80 -r 10.244.2.2:8080 -m -w 1\n');
+  t.is(
+    ipvsadmRestore(emptyIpvsState(), st),
+    '-A -t 10.96.0.10:80 -s rr\n-a -t 10.96.0.10:80 -r 10.244.1.2:8080 -m -w 1\n-a -t 10.96.0.10:80 -r 10.244.2.2:8080 -m -w 1\n',
+  );
 });
 
 test('every scheduler, UDP and SCTP flags, ClientIP persistence', (t) => {
   for (const scheduler of SCHEDULERS) {
-    const st = renderIpvs(ports({ sessionAffinity: 'ClientIP', sessionAffinityConfig: { clientIP: { timeoutSeconds: 600 } } }, [ep('10.244.1.2')]), { ...ctx, scheduler });
+    const st = renderIpvs(ports({ sessionAffinity: 'ClientIP', sessionAffinityConfig: { clientIP: { timeoutSeconds: 600 } } }, [ep('10.244.1.2')]), {
+      ...ctx,
+      scheduler,
+    });
     t.is(ipvsadmRestore(emptyIpvsState(), st).split('\n')[0], `-A -t 10.96.0.10:80 -s ${scheduler} -p 600`);
   }
   const udp = renderIpvs(ports({ ports: [{ name: 'dns', port: 53, protocol: 'UDP' }] }, [ep('10.244.1.2')]), ctx);
@@ -42,9 +62,21 @@ test('every scheduler, UDP and SCTP flags, ClientIP persistence', (t) => {
 });
 
 test('NodePort, externalIPs, LoadBalancer with Local policy and source ranges', (t) => {
-  const st = renderIpvs(ports(
-    { type: 'LoadBalancer', externalTrafficPolicy: 'Local', healthCheckNodePort: 32000, externalIPs: ['192.168.99.11'], loadBalancerSourceRanges: ['192.168.0.0/24'], ports: [{ name: 'p80', port: 80, protocol: 'TCP', nodePort: 30080 }] },
-    [ep('10.244.1.2', { local: true }), ep('10.244.2.2')], { loadBalancer: { ingress: [{ ip: '1.2.3.4' }] } }), ctx);
+  const st = renderIpvs(
+    ports(
+      {
+        type: 'LoadBalancer',
+        externalTrafficPolicy: 'Local',
+        healthCheckNodePort: 32000,
+        externalIPs: ['192.168.99.11'],
+        loadBalancerSourceRanges: ['192.168.0.0/24'],
+        ports: [{ name: 'p80', port: 80, protocol: 'TCP', nodePort: 30080 }],
+      },
+      [ep('10.244.1.2', { local: true }), ep('10.244.2.2')],
+      { loadBalancer: { ingress: [{ ip: '1.2.3.4' }] } },
+    ),
+    ctx,
+  );
   t.deepEqual([...st.addresses].sort(), ['1.2.3.4', '10.96.0.10', '192.168.99.11'], 'node IPs are not bound to the dummy');
   const vs = Object.fromEntries([...st.services].map(([k, v]) => [k, v.reals.map((r) => r.ip)]));
   t.deepEqual(vs, {
@@ -72,9 +104,18 @@ test('NodePort, externalIPs, LoadBalancer with Local policy and source ranges', 
 
 test('internalTrafficPolicy Local and terminating fallback choose the real servers', (t) => {
   const itp = renderIpvs(ports({ internalTrafficPolicy: 'Local' }, [ep('10.244.1.2', { local: true }), ep('10.244.2.2')]), ctx);
-  t.deepEqual([...itp.services.values()][0].reals.map((r) => r.ip), ['10.244.1.2']);
-  const term = renderIpvs(ports({}, [ep('10.244.1.2', { ready: false, terminating: true }), ep('10.244.1.3', { ready: false, serving: false, terminating: true })]), ctx);
-  t.deepEqual([...term.services.values()][0].reals.map((r) => r.ip), ['10.244.1.2']);
+  t.deepEqual(
+    [...itp.services.values()][0].reals.map((r) => r.ip),
+    ['10.244.1.2'],
+  );
+  const term = renderIpvs(
+    ports({}, [ep('10.244.1.2', { ready: false, terminating: true }), ep('10.244.1.3', { ready: false, serving: false, terminating: true })]),
+    ctx,
+  );
+  t.deepEqual(
+    [...term.services.values()][0].reals.map((r) => r.ip),
+    ['10.244.1.2'],
+  );
   const none = renderIpvs(ports({}, []), ctx);
   t.deepEqual([...none.services.values()][0].reals, [], 'the virtual server stays, with no real server');
 });
@@ -82,20 +123,31 @@ test('internalTrafficPolicy Local and terminating fallback choose the real serve
 test('ipvsadm diff: add, edit, remove virtual and real servers', (t) => {
   const a = renderIpvs([...ports({}, [ep('10.244.1.2'), ep('10.244.1.3')]), ...ports({ clusterIP: '10.96.0.11' }, [ep('10.244.1.9')], undefined, 'svc2')], ctx);
   const b = renderIpvs(ports({}, [ep('10.244.1.2'), ep('10.244.1.4')]), { ...ctx, scheduler: 'lc' as Scheduler });
-  t.is(ipvsadmRestore(a, b), [
-    '-E -t 10.96.0.10:80 -s lc',
-    '-a -t 10.96.0.10:80 -r 10.244.1.4:8080 -m -w 1',
-    '-d -t 10.96.0.10:80 -r 10.244.1.3:8080',
-    '-D -t 10.96.0.11:80',
-    '',
-  ].join('\n'));
+  t.is(
+    ipvsadmRestore(a, b),
+    ['-E -t 10.96.0.10:80 -s lc', '-a -t 10.96.0.10:80 -r 10.244.1.4:8080 -m -w 1', '-d -t 10.96.0.10:80 -r 10.244.1.3:8080', '-D -t 10.96.0.11:80', ''].join(
+      '\n',
+    ),
+  );
   t.is(ipvsadmRestore(b, b), '');
 });
 
 test('ipvsadm -Sn output parses back into the same state', (t) => {
-  const st = renderIpvs([...ports({ sessionAffinity: 'ClientIP' }, [ep('10.244.1.2'), ep('10.244.1.3')]), ...ports({ clusterIP: '10.96.0.11', ports: [{ name: 'd', port: 53, protocol: 'UDP' }] }, [ep('10.244.1.9')], undefined, 'svc2')], ctx);
-  const saved = ['-A -t 10.96.0.10:80 -s rr -p 10800', '-a -t 10.96.0.10:80 -r 10.244.1.2:8080 -m -w 1', '-a -t 10.96.0.10:80 -r 10.244.1.3:8080 -m -w 1',
-    '-A -u 10.96.0.11:53 -s rr', '-a -u 10.96.0.11:53 -r 10.244.1.9:8080 -m -w 1', ''].join('\n');
+  const st = renderIpvs(
+    [
+      ...ports({ sessionAffinity: 'ClientIP' }, [ep('10.244.1.2'), ep('10.244.1.3')]),
+      ...ports({ clusterIP: '10.96.0.11', ports: [{ name: 'd', port: 53, protocol: 'UDP' }] }, [ep('10.244.1.9')], undefined, 'svc2'),
+    ],
+    ctx,
+  );
+  const saved = [
+    '-A -t 10.96.0.10:80 -s rr -p 10800',
+    '-a -t 10.96.0.10:80 -r 10.244.1.2:8080 -m -w 1',
+    '-a -t 10.96.0.10:80 -r 10.244.1.3:8080 -m -w 1',
+    '-A -u 10.96.0.11:53 -s rr',
+    '-a -u 10.96.0.11:53 -r 10.244.1.9:8080 -m -w 1',
+    '',
+  ].join('\n');
   t.deepEqual(parseIpvsadmSave(saved), st.services);
   t.is(ipvsadmRestore({ ...emptyIpvsState(), services: parseIpvsadmSave(saved) }, st), '');
 });
@@ -107,7 +159,10 @@ test('ipset restore creates every set and moves only changed entries', (t) => {
   t.is(text.filter((l) => l.startsWith('create ')).length, IPSETS.length);
   t.true(text.includes('create KUBE-CLUSTER-IP hash:ip,port family inet hashsize 1024 maxelem 65536 comment'));
   t.true(text.includes('create KUBE-NODE-PORT-TCP bitmap:port range 0-65535 comment'));
-  t.deepEqual(text.filter((l) => /^(add|del) /.test(l)), ['add KUBE-CLUSTER-IP 10.96.0.12,tcp:80', 'del KUBE-CLUSTER-IP 10.96.0.10,tcp:80']);
+  t.deepEqual(
+    text.filter((l) => /^(add|del) /.test(l)),
+    ['add KUBE-CLUSTER-IP 10.96.0.12,tcp:80', 'del KUBE-CLUSTER-IP 10.96.0.10,tcp:80'],
+  );
   t.is(addressBatch(a.addresses, b.addresses), 'address add 10.96.0.12/32 dev kube-ipvs0\naddress del 10.96.0.10/32 dev kube-ipvs0\n');
 });
 
@@ -115,14 +170,31 @@ test('iptables rules of the mode follow which sets are in use', (t) => {
   const empty = ipvsIptables(renderIpvs([], ctx), { clusterCIDR: '10.244.0.0/16', masqueradeAll: false });
   t.false(empty.includes('KUBE-CLUSTER-IP'));
   t.true(empty.includes('-A KUBE-SERVICES -m addrtype --dst-type LOCAL -j KUBE-NODE-PORT'));
-  const st = renderIpvs(ports({ type: 'NodePort', externalTrafficPolicy: 'Local', ports: [{ name: 'p80', port: 80, protocol: 'TCP', nodePort: 30080 }] }, [ep('10.244.1.2', { local: true })]), ctx);
+  const st = renderIpvs(
+    ports({ type: 'NodePort', externalTrafficPolicy: 'Local', ports: [{ name: 'p80', port: 80, protocol: 'TCP', nodePort: 30080 }] }, [
+      ep('10.244.1.2', { local: true }),
+    ]),
+    ctx,
+  );
   const rules = ipvsIptables(st, { clusterCIDR: '10.244.0.0/16', masqueradeAll: false });
-  t.true(rules.includes('-A KUBE-SERVICES -m comment --comment "Kubernetes service cluster ip + port for masquerade purpose" -m set --match-set KUBE-CLUSTER-IP dst,dst ! -s 10.244.0.0/16 -j KUBE-MARK-MASQ'));
-  t.true(rules.includes('-A KUBE-POSTROUTING -m comment --comment "Kubernetes endpoints dst ip:port, source ip for solving hairpin purpose" -m set --match-set KUBE-LOOP-BACK dst,dst,src -j MASQUERADE'));
+  t.true(
+    rules.includes(
+      '-A KUBE-SERVICES -m comment --comment "Kubernetes service cluster ip + port for masquerade purpose" -m set --match-set KUBE-CLUSTER-IP dst,dst ! -s 10.244.0.0/16 -j KUBE-MARK-MASQ',
+    ),
+  );
+  t.true(
+    rules.includes(
+      '-A KUBE-POSTROUTING -m comment --comment "Kubernetes endpoints dst ip:port, source ip for solving hairpin purpose" -m set --match-set KUBE-LOOP-BACK dst,dst,src -j MASQUERADE',
+    ),
+  );
   const local = rules.indexOf('--match-set KUBE-NODE-PORT-LOCAL-TCP dst -j RETURN');
   const masq = rules.indexOf('--match-set KUBE-NODE-PORT-TCP dst -j KUBE-MARK-MASQ');
   t.true(local > 0 && masq > local, 'Local NodePorts return before the masquerade rule');
-  t.true(rules.endsWith('-A KUBE-NODE-PORT -m comment --comment "Kubernetes health check node port" -m set --match-set KUBE-HEALTH-CHECK-NODE-PORT dst -j ACCEPT\nCOMMIT\n'));
+  t.true(
+    rules.endsWith(
+      '-A KUBE-NODE-PORT -m comment --comment "Kubernetes health check node port" -m set --match-set KUBE-HEALTH-CHECK-NODE-PORT dst -j ACCEPT\nCOMMIT\n',
+    ),
+  );
   const all = ipvsIptables(st, { clusterCIDR: '', masqueradeAll: true });
   t.true(all.includes('--match-set KUBE-CLUSTER-IP dst,dst -j KUBE-MARK-MASQ'));
   const noCidr = ipvsIptables(st, { clusterCIDR: '', masqueradeAll: false });

@@ -8,7 +8,7 @@ import { categorize, planPort } from '../../agents/kube-proxy/policy.ts';
 import { ChangeTracker } from '../../agents/kube-proxy/tracker.ts';
 
 const svc = (spec: Record<string, unknown>, status?: Record<string, unknown>): V1Service =>
-  ({ metadata: { namespace: 'ns1', name: 'svc1' }, spec: { clusterIP: '172.30.0.41', ports: [{ name: 'p80', port: 80 }], ...spec }, status } as V1Service);
+  ({ metadata: { namespace: 'ns1', name: 'svc1' }, spec: { clusterIP: '172.30.0.41', ports: [{ name: 'p80', port: 80 }], ...spec }, status }) as V1Service;
 
 const slice = (name: string, eps: Array<Record<string, unknown>>, extra: Partial<V1EndpointSlice> = {}): V1EndpointSlice => ({
   addressType: 'IPv4',
@@ -24,11 +24,14 @@ test('base32 follows RFC 4648 (without padding)', (t) => {
   t.is(base32(Buffer.from('foobar')), 'MZXW6YTBOI');
 });
 
-test('chain names are upstream kube-proxy\'s (its test vectors)', (t) => {
+test("chain names are upstream kube-proxy's (its test vectors)", (t) => {
   const p = servicePorts(svc({}))[0];
   t.is(p.name, 'ns1/svc1:p80');
   t.deepEqual(iptablesChains(p), {
-    svc: 'KUBE-SVC-XPGD46QRK7WJZT7O', svl: 'KUBE-SVL-XPGD46QRK7WJZT7O', ext: 'KUBE-EXT-XPGD46QRK7WJZT7O', fw: 'KUBE-FW-XPGD46QRK7WJZT7O',
+    svc: 'KUBE-SVC-XPGD46QRK7WJZT7O',
+    svl: 'KUBE-SVL-XPGD46QRK7WJZT7O',
+    ext: 'KUBE-EXT-XPGD46QRK7WJZT7O',
+    fw: 'KUBE-FW-XPGD46QRK7WJZT7O',
   });
   t.is(iptablesEndpointChain(p, '10.180.0.1:80'), 'KUBE-SEP-SXIVWICOYRO3J4NJ');
   t.is(iptablesEndpointChain(p, '10.180.0.2:80'), 'KUBE-SEP-LXVODXWDISEETFEF');
@@ -65,10 +68,18 @@ test('servicePorts: NodePort, LoadBalancer, affinity and traffic policies', (t) 
   const [ext] = servicePorts(svc({ externalTrafficPolicy: 'Local', externalIPs: ['192.168.99.11', 'fd00::5'] }));
   t.deepEqual(ext.externalIPs, ['192.168.99.11']);
   t.true(ext.externalPolicyLocal);
-  const [lb] = servicePorts(svc(
-    { type: 'LoadBalancer', externalTrafficPolicy: 'Local', healthCheckNodePort: 32000, loadBalancerSourceRanges: [' 192.168.0.0/24 '], ports: [{ name: 'p80', port: 80, nodePort: 3001 }] },
-    { loadBalancer: { ingress: [{ ip: '1.2.3.4' }, { ip: '5.6.7.8', ipMode: 'Proxy' }, { hostname: 'lb.example' }] } },
-  ));
+  const [lb] = servicePorts(
+    svc(
+      {
+        type: 'LoadBalancer',
+        externalTrafficPolicy: 'Local',
+        healthCheckNodePort: 32000,
+        loadBalancerSourceRanges: [' 192.168.0.0/24 '],
+        ports: [{ name: 'p80', port: 80, nodePort: 3001 }],
+      },
+      { loadBalancer: { ingress: [{ ip: '1.2.3.4' }, { ip: '5.6.7.8', ipMode: 'Proxy' }, { hostname: 'lb.example' }] } },
+    ),
+  );
   t.deepEqual(lb.loadBalancerIPs, ['1.2.3.4']);
   t.deepEqual(lb.loadBalancerSourceRanges, ['192.168.0.0/24']);
   t.is(lb.healthCheckNodePort, 32000);
@@ -80,16 +91,22 @@ test('servicePorts: NodePort, LoadBalancer, affinity and traffic policies', (t) 
 });
 
 test('sliceEndpoints: conditions, node locality, merging and order', (t) => {
-  const eps = sliceEndpoints([
-    slice('a', [
-      { addresses: ['10.0.0.9'], nodeName: 'n1' },
-      { addresses: ['10.0.0.10'], nodeName: 'n2', conditions: { ready: false, serving: true, terminating: true } },
-      { addresses: ['10.0.0.2'], conditions: { ready: false } },
-    ]),
-    slice('b', [{ addresses: ['10.0.0.2'], nodeName: 'n1', conditions: { ready: true } }]),
-    slice('c', [{ addresses: ['fd00::1'] }], { addressType: 'IPv6' }),
-  ], 'n1').get('p80/TCP')!;
-  t.deepEqual(eps.map((e) => e.ip), ['10.0.0.2', '10.0.0.9', '10.0.0.10']);
+  const eps = sliceEndpoints(
+    [
+      slice('a', [
+        { addresses: ['10.0.0.9'], nodeName: 'n1' },
+        { addresses: ['10.0.0.10'], nodeName: 'n2', conditions: { ready: false, serving: true, terminating: true } },
+        { addresses: ['10.0.0.2'], conditions: { ready: false } },
+      ]),
+      slice('b', [{ addresses: ['10.0.0.2'], nodeName: 'n1', conditions: { ready: true } }]),
+      slice('c', [{ addresses: ['fd00::1'] }], { addressType: 'IPv6' }),
+    ],
+    'n1',
+  ).get('p80/TCP')!;
+  t.deepEqual(
+    eps.map((e) => e.ip),
+    ['10.0.0.2', '10.0.0.9', '10.0.0.10'],
+  );
   t.deepEqual(eps[0], { ip: '10.0.0.2', port: 8080, ready: true, serving: true, terminating: false, local: true }, 'ready copy wins');
   t.deepEqual(eps[2], { ip: '10.0.0.10', port: 8080, ready: false, serving: true, terminating: true, local: false });
 });
@@ -100,14 +117,30 @@ const port = (o: Partial<ServicePort> = {}): ServicePort => ({ ...servicePorts(s
 test('categorize: ready first, serving-terminating as fallback, Cluster and Local separately', (t) => {
   const term = (ip: string, local = false) => ep(ip, { ready: false, serving: true, terminating: true, local });
   let c = categorize(port(), [ep('10.0.0.1'), term('10.0.0.2')]);
-  t.deepEqual(c.cluster.map((e) => e.ip), ['10.0.0.1']);
+  t.deepEqual(
+    c.cluster.map((e) => e.ip),
+    ['10.0.0.1'],
+  );
   t.true(c.hasAny);
   c = categorize(port(), [term('10.0.0.2'), ep('10.0.0.3', { ready: false, serving: false, terminating: true })]);
-  t.deepEqual(c.cluster.map((e) => e.ip), ['10.0.0.2']);
+  t.deepEqual(
+    c.cluster.map((e) => e.ip),
+    ['10.0.0.2'],
+  );
   c = categorize(port({ nodePort: 30000, externalPolicyLocal: true }), [ep('10.0.0.1'), term('10.0.0.2', true)]);
-  t.deepEqual(c.cluster.map((e) => e.ip), ['10.0.0.1']);
-  t.deepEqual(c.local.map((e) => e.ip), ['10.0.0.2'], 'no local ready endpoint: local terminating one is used');
-  t.deepEqual(c.reachable.map((e) => e.ip), ['10.0.0.1', '10.0.0.2']);
+  t.deepEqual(
+    c.cluster.map((e) => e.ip),
+    ['10.0.0.1'],
+  );
+  t.deepEqual(
+    c.local.map((e) => e.ip),
+    ['10.0.0.2'],
+    'no local ready endpoint: local terminating one is used',
+  );
+  t.deepEqual(
+    c.reachable.map((e) => e.ip),
+    ['10.0.0.1', '10.0.0.2'],
+  );
   c = categorize(port({ internalPolicyLocal: true }), [ep('10.0.0.1')]);
   t.deepEqual(c.cluster, [], 'internal Local without external access uses no Cluster endpoints');
   t.deepEqual(c.local, []);
@@ -143,7 +176,10 @@ test('tracker reports only real changes, per Service', (t) => {
   t.false(tr.setSlice({ ...slice('b', [{ addresses: ['10.0.0.7'] }]), ports: [{ name: 'other', port: 1 }] }));
   t.true(tr.setSlice(slice('a', [{ addresses: ['10.0.0.1'], nodeName: 'n1', conditions: { ready: false } }])));
   const [p] = tr.service('ns1/svc1');
-  t.deepEqual(p.endpoints.map((e) => [e.ip, e.ready, e.local]), [['10.0.0.1', false, true]]);
+  t.deepEqual(
+    p.endpoints.map((e) => [e.ip, e.ready, e.local]),
+    [['10.0.0.1', false, true]],
+  );
   t.true(tr.setService('ns1/svc1', undefined));
   t.deepEqual(tr.service('ns1/svc1'), []);
   t.deepEqual([...tr.takeChanges().services], ['ns1/svc1']);

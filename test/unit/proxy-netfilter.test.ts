@@ -39,12 +39,15 @@ function fakeKernel(): { exec: Exec; calls: string[] } {
 test('ensureJumps inserts only the missing jumps, first in their chains, in one restore', async (t) => {
   const k = fakeKernel();
   await ensureJumps(k.exec, [pre, fwd]);
-  t.deepEqual(k.calls.filter((c) => c.startsWith('iptables-restore')), [`iptables-restore --noflush -w 5\n*filter\n-I FORWARD 1 ${fwd.args}\nCOMMIT\n`]);
+  t.deepEqual(
+    k.calls.filter((c) => c.startsWith('iptables-restore')),
+    [`iptables-restore --noflush -w 5\n*filter\n-I FORWARD 1 ${fwd.args}\nCOMMIT\n`],
+  );
 });
 
 test('jumpDeletions deletes only the jumps the kernel holds', async (t) => {
   const k = fakeKernel();
-  t.deepEqual([...await jumpDeletions(k.exec, [pre, fwd], 'iptables-legacy')], [['nat', [`-D PREROUTING ${pre.args}`]]]);
+  t.deepEqual([...(await jumpDeletions(k.exec, [pre, fwd], 'iptables-legacy'))], [['nat', [`-D PREROUTING ${pre.args}`]]]);
   t.true(k.calls.every((c) => c.startsWith('iptables-legacy -w 5 -t ')));
 });
 

@@ -11,8 +11,15 @@ const ctx: NftContext = { clusterCIDR: '10.0.0.0/8', masqueradeAll: false, nodeI
 const ep = (ip: string, o: Partial<Endpoint> = {}): Endpoint => ({ ip, port: 80, ready: true, serving: true, terminating: false, local: false, ...o });
 
 function render(spec: Record<string, unknown>, eps: Endpoint[], status?: Record<string, unknown>, name = 'svc1'): NftFragment {
-  const s = { metadata: { namespace: 'ns1', name }, spec: { clusterIP: '172.30.0.41', ports: [{ name: 'p80', port: 80, protocol: 'TCP' }], ...spec }, status } as V1Service;
-  return renderNftService(servicePorts(s).map((p) => ({ svc: p, endpoints: eps })), ctx);
+  const s = {
+    metadata: { namespace: 'ns1', name },
+    spec: { clusterIP: '172.30.0.41', ports: [{ name: 'p80', port: 80, protocol: 'TCP' }], ...spec },
+    status,
+  } as V1Service;
+  return renderNftService(
+    servicePorts(s).map((p) => ({ svc: p, endpoints: eps })),
+    ctx,
+  );
 }
 const base = nftBase(servicePorts({ metadata: { namespace: 'ns1', name: 'svc1' }, spec: { clusterIP: '1.1.1.1', ports: [{ name: 'p80', port: 80 }] } })[0]);
 const elements = (f: NftFragment) => Object.fromEntries([...f.elements].map(([k, m]) => [k, Object.fromEntries(m)]));
@@ -43,13 +50,23 @@ test('no endpoints and no local endpoints: reject and drop verdicts', (t) => {
   const local = render({ externalIPs: ['192.168.99.11'], externalTrafficPolicy: 'Local' }, [ep('10.180.0.2')]);
   t.is(elements(local)['no-endpoint-services']['192.168.99.11 . tcp . 80'], 'drop');
   t.deepEqual(local.chains.get(`external-${base}`), [
-    `ip saddr 10.0.0.0/8 goto service-${base}`, 'fib saddr type local jump mark-for-masquerade', `fib saddr type local goto service-${base}`,
+    `ip saddr 10.0.0.0/8 goto service-${base}`,
+    'fib saddr type local jump mark-for-masquerade',
+    `fib saddr type local goto service-${base}`,
   ]);
 });
 
 test('LoadBalancer with source ranges and Local policy', (t) => {
-  const f = render({ type: 'LoadBalancer', externalTrafficPolicy: 'Local', loadBalancerSourceRanges: ['192.168.0.0/24'], ports: [{ name: 'p80', port: 80, protocol: 'TCP', nodePort: 3001 }] },
-    [ep('10.180.0.1', { local: true }), ep('10.180.0.2')], { loadBalancer: { ingress: [{ ip: '1.2.3.4' }] } });
+  const f = render(
+    {
+      type: 'LoadBalancer',
+      externalTrafficPolicy: 'Local',
+      loadBalancerSourceRanges: ['192.168.0.0/24'],
+      ports: [{ name: 'p80', port: 80, protocol: 'TCP', nodePort: 3001 }],
+    },
+    [ep('10.180.0.1', { local: true }), ep('10.180.0.2')],
+    { loadBalancer: { ingress: [{ ip: '1.2.3.4' }] } },
+  );
   t.deepEqual(f.chains.get(`firewall-${base}`), ['ip saddr != { 192.168.0.0/24, 1.2.3.4 } drop']);
   t.deepEqual(f.chains.get(`local-${base}`), ['meta l4proto tcp dnat ip to 10.180.0.1:80']);
   t.is(f.chains.get(`external-${base}`)!.at(-1), `goto local-${base}`);
@@ -61,9 +78,16 @@ test('ClientIP affinity uses endpoint chains and timeout sets', (t) => {
   const f = render({ sessionAffinity: 'ClientIP', sessionAffinityConfig: { clientIP: { timeoutSeconds: 60 } } }, [ep('10.180.0.1'), ep('10.180.0.2')]);
   const p = servicePorts({ metadata: { namespace: 'ns1', name: 'svc1' }, spec: { clusterIP: '1.1.1.1', ports: [{ name: 'p80', port: 80 }] } })[0];
   const [e1, e2] = ['10.180.0.1', '10.180.0.2'].map((ip) => nftEndpointBase(p, { ip, port: 80 }));
-  t.deepEqual([...f.affinitySets], [[`affinity-${e1}`, 60], [`affinity-${e2}`, 60]]);
+  t.deepEqual(
+    [...f.affinitySets],
+    [
+      [`affinity-${e1}`, 60],
+      [`affinity-${e2}`, 60],
+    ],
+  );
   t.deepEqual(f.chains.get(`service-${base}`)!.slice(1), [
-    `ip saddr @affinity-${e1} goto endpoint-${e1}`, `ip saddr @affinity-${e2} goto endpoint-${e2}`,
+    `ip saddr @affinity-${e1} goto endpoint-${e1}`,
+    `ip saddr @affinity-${e2} goto endpoint-${e2}`,
     `numgen random mod 2 vmap { 0 : goto endpoint-${e1}, 1 : goto endpoint-${e2} }`,
   ]);
   t.deepEqual(f.chains.get(`endpoint-${e1}`), [`update @affinity-${e1} { ip saddr }`, 'meta l4proto tcp dnat ip to 10.180.0.1:80']);
@@ -93,8 +117,18 @@ test('partial transaction: only the changed chain and elements; stale chains flu
   const book = new ElementBook();
   const a = render({}, [ep('10.180.0.1'), ep('10.180.0.2')]);
   const other = render({ clusterIP: '172.30.0.42' }, [ep('10.180.0.1')], undefined, 'svc2');
-  fullTransaction(new Map([['ns1/svc1', a], ['ns1/svc2', other]]), { nodePortIPs: [] }, book);
-  const applied = new Map([['ns1/svc1', a], ['ns1/svc2', other]]);
+  fullTransaction(
+    new Map([
+      ['ns1/svc1', a],
+      ['ns1/svc2', other],
+    ]),
+    { nodePortIPs: [] },
+    book,
+  );
+  const applied = new Map([
+    ['ns1/svc1', a],
+    ['ns1/svc2', other],
+  ]);
   const b = render({}, [ep('10.180.0.1'), ep('10.180.0.3')]);
   const r = partialTransaction(applied, new Map([['ns1/svc1', b]]), book);
   t.deepEqual(r.text.split('\n').filter(Boolean), [

@@ -16,7 +16,14 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 test('runner: first request runs at once, a burst becomes one more run after minInterval', async (t) => {
   const runs: number[] = [];
   const start = performance.now();
-  const r = new SyncRunner(async () => { runs.push(performance.now() - start); await sleep(5); }, 100, 0);
+  const r = new SyncRunner(
+    async () => {
+      runs.push(performance.now() - start);
+      await sleep(5);
+    },
+    100,
+    0,
+  );
   r.run();
   for (let i = 0; i < 20; i++) r.run();
   await r.whenIdle();
@@ -28,11 +35,17 @@ test('runner: first request runs at once, a burst becomes one more run after min
 
 test('runner: periodic runs, stop ends them', async (t) => {
   const reasons: string[] = [];
-  const r = new SyncRunner(async (why) => { reasons.push(why); }, 0, 40);
+  const r = new SyncRunner(
+    async (why) => {
+      reasons.push(why);
+    },
+    0,
+    40,
+  );
   r.start();
   // wait for two periods by count, not by a fixed sleep: on a loaded two-core machine 130 ms of
   // wall time did not always hold two 40 ms periods (bounded, so a runner that never ticks fails)
-  for (const deadline = Date.now() + 3000; reasons.length < 2 && Date.now() < deadline;) await sleep(20);
+  for (const deadline = Date.now() + 3000; reasons.length < 2 && Date.now() < deadline; ) await sleep(20);
   r.stop();
   const n = reasons.length;
   t.true(n >= 2 && reasons.every((x) => x === 'periodic'), reasons.join());
@@ -49,12 +62,14 @@ class FakeBackend implements Backend {
     this.calls.push({ full, changed: changed && [...changed].sort() });
     if (this.fail) throw new Error('restore failed');
   }
-  async intact() { return this.present; }
+  async intact() {
+    return this.present;
+  }
   async cleanup() {}
 }
 
 const svc = (name: string, spec: Record<string, unknown> = {}): V1Service =>
-  ({ metadata: { namespace: 'ns', name }, spec: { clusterIP: '10.96.0.1', ports: [{ name: 'p', port: 80 }], ...spec } } as V1Service);
+  ({ metadata: { namespace: 'ns', name }, spec: { clusterIP: '10.96.0.1', ports: [{ name: 'p', port: 80 }], ...spec } }) as V1Service;
 
 function rig() {
   const tracker = new ChangeTracker('n1');
@@ -63,7 +78,9 @@ function rig() {
   const health = new ProxyHealth(60_000);
   const exec = async () => '';
   const proxier = new Proxier(tracker, backend, exec, metrics, health, undefined, { minSyncPeriodMs: 0, syncPeriodMs: 0 });
-  const settle = async () => { await proxier.runner.whenIdle(); };
+  const settle = async () => {
+    await proxier.runner.whenIdle();
+  };
   return { tracker, backend, metrics, health, proxier, settle };
 }
 
@@ -123,7 +140,6 @@ test('health: healthy until a queued update waits longer than the timeout', (t) 
   t.deepEqual(splitHostPort(':10249'), { host: '0.0.0.0', port: 10249 });
 });
 
-
 test('/healthz and /livez, /metrics with the sync duration histogram, health-check node ports', async (t) => {
   const { tracker, proxier, settle, metrics, health } = rig();
   tracker.setService('ns/a', svc('a'));
@@ -159,7 +175,9 @@ test('/healthz and /livez, /metrics with the sync duration histogram, health-che
 
 test('stale UDP flows: removed endpoints, deleted Services, first endpoints', (t) => {
   const ep = (ip: string): Endpoint => ({ ip, port: 5353, ready: true, serving: true, terminating: false, local: false });
-  const [p] = servicePorts(svc('dns', { type: 'NodePort', externalIPs: ['192.168.9.9'], ports: [{ name: 'dns', port: 53, protocol: 'UDP', nodePort: 30053 }] }));
+  const [p] = servicePorts(
+    svc('dns', { type: 'NodePort', externalIPs: ['192.168.9.9'], ports: [{ name: 'dns', port: 53, protocol: 'UDP', nodePort: 30053 }] }),
+  );
   const before = [{ svc: p, endpoints: [ep('10.1.0.1'), ep('10.1.0.2')] }];
   const after = [{ svc: p, endpoints: [ep('10.1.0.1')] }];
   t.deepEqual(staleFlows(before, after), [
@@ -185,7 +203,12 @@ test('tracker events reach the backend through the proxier', async (t) => {
   proxier.start();
   await settle();
   tracker.setService('ns/a', svc('a'));
-  const s: V1EndpointSlice = { addressType: 'IPv4', metadata: { namespace: 'ns', name: 'a-1', labels: { 'kubernetes.io/service-name': 'a' } }, ports: [{ name: 'p', port: 8080 }], endpoints: [{ addresses: ['10.1.0.1'] }] };
+  const s: V1EndpointSlice = {
+    addressType: 'IPv4',
+    metadata: { namespace: 'ns', name: 'a-1', labels: { 'kubernetes.io/service-name': 'a' } },
+    ports: [{ name: 'p', port: 8080 }],
+    endpoints: [{ addresses: ['10.1.0.1'] }],
+  };
   tracker.setSlice(s);
   proxier.changed();
   await settle();

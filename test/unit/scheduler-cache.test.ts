@@ -99,11 +99,17 @@ test('nodes: parsed once, list refreshed on change, usage kept across removal', 
   const first = c.nodes();
   t.is(c.nodes(), first, 'the same array until a node changes');
   c.setNode(node('n2'));
-  t.deepEqual(c.nodes().map((n) => n.name), ['n1', 'n2']);
+  t.deepEqual(
+    c.nodes().map((n) => n.name),
+    ['n1', 'n2'],
+  );
   t.is(c.nodes()[0].alloc.milliCPU, 2000);
   c.observePod(pod('a', { node: 'n2' }));
   c.removeNode('n2');
-  t.deepEqual(c.nodes().map((n) => n.name), ['n1']);
+  t.deepEqual(
+    c.nodes().map((n) => n.name),
+    ['n1'],
+  );
   c.setNode(node('n2'));
   t.is(c.usage('n2').pods, 1, 'a re-registered node still carries its pods');
 });

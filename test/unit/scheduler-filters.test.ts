@@ -2,14 +2,18 @@ import test from 'ava';
 import { emptyUsage, nodeInfo, podRequests, schedule, unfitReason, unschedulableMessage } from '../../agents/control-plane/scheduler/filters.ts';
 import { isPending, queueOrder } from '../../agents/control-plane/scheduler/scheduler.ts';
 
-const node = (name: string, o: { ready?: boolean; labels?: Record<string, string>; taints?: any[]; unschedulable?: boolean; cpu?: string; pods?: string } = {}) => nodeInfo({
-  metadata: { name, labels: o.labels ?? {} },
-  spec: { taints: o.taints, unschedulable: o.unschedulable },
-  status: {
-    conditions: [{ type: 'Ready', status: o.ready === false ? 'False' : 'True' }],
-    allocatable: { cpu: o.cpu ?? '2', memory: '4Gi', pods: o.pods ?? '110' },
-  },
-});
+const node = (
+  name: string,
+  o: { ready?: boolean; labels?: Record<string, string>; taints?: any[]; unschedulable?: boolean; cpu?: string; pods?: string } = {},
+) =>
+  nodeInfo({
+    metadata: { name, labels: o.labels ?? {} },
+    spec: { taints: o.taints, unschedulable: o.unschedulable },
+    status: {
+      conditions: [{ type: 'Ready', status: o.ready === false ? 'False' : 'True' }],
+      allocatable: { cpu: o.cpu ?? '2', memory: '4Gi', pods: o.pods ?? '110' },
+    },
+  });
 const pod = (spec: Record<string, unknown> = {}) => ({ metadata: { name: 'p', namespace: 'd' }, spec: { containers: [{ name: 'c', image: 'i' }], ...spec } });
 
 test('filters: ready, unschedulable, selector, taints, resources', (t) => {
@@ -27,7 +31,11 @@ test('filters: ready, unschedulable, selector, taints, resources', (t) => {
   const big = pod({ containers: [{ name: 'c', image: 'i', resources: { requests: { cpu: '1500m' } } }] });
   t.is(unfitReason(big, node('a'), { ...u, milliCPU: 1000 }), 'Insufficient cpu');
   t.is(unfitReason(pod(), node('a', { pods: '1' }), { ...u, pods: 1 }), 'Too many pods');
-  const affinity = { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'zone', operator: 'In', values: ['z1'] }] }] } } };
+  const affinity = {
+    nodeAffinity: {
+      requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'zone', operator: 'In', values: ['z1'] }] }] },
+    },
+  };
   t.truthy(unfitReason(pod({ affinity }), node('a', { labels: { zone: 'z2' } }), u));
   t.is(unfitReason(pod({ affinity }), node('a', { labels: { zone: 'z1' } }), u), undefined);
 });
@@ -45,7 +53,7 @@ test('unschedulable message counts reasons like upstream', (t) => {
   t.is(unschedulableMessage(0, []), 'no nodes available to schedule pods');
 });
 
-test('which pods are the scheduler\'s to place', (t) => {
+test("which pods are the scheduler's to place", (t) => {
   t.true(isPending({ metadata: {}, spec: { containers: [] }, status: { phase: 'Pending' } }));
   t.false(isPending({ metadata: {}, spec: { nodeName: 'n' } }));
   t.false(isPending({ metadata: {}, spec: { schedulerName: 'other' } }));
@@ -55,17 +63,34 @@ test('which pods are the scheduler\'s to place', (t) => {
 
 test('requests: integer milli-CPU and bytes, init containers as upstream', (t) => {
   const p = pod({
-    containers: [{ name: 'a', image: 'i', resources: { requests: { cpu: '100m', memory: '64Mi' } } }, { name: 'b', image: 'i', resources: { requests: { cpu: '0.2' } } }],
+    containers: [
+      { name: 'a', image: 'i', resources: { requests: { cpu: '100m', memory: '64Mi' } } },
+      { name: 'b', image: 'i', resources: { requests: { cpu: '0.2' } } },
+    ],
     initContainers: [{ name: 'i', image: 'i', resources: { requests: { cpu: '500m', memory: '1Mi' } } }],
   });
   t.deepEqual(podRequests(p), { milliCPU: 500, memory: 64 * 1024 * 1024 });
   t.deepEqual(podRequests(pod()), { milliCPU: 0, memory: 0 });
-  t.is(unfitReason(pod({ containers: [{ name: 'c', image: 'i', resources: { requests: { memory: '1Gi' } } }] }), node('a'), { pods: 0, milliCPU: 0, memory: 3.5 * 1024 ** 3 }), 'Insufficient memory');
-  t.is(unfitReason(pod({ containers: [{ name: 'c', image: 'i', resources: { requests: { cpu: '1' } } }] }), node('a'), { pods: 0, milliCPU: 1000, memory: 0 }), undefined, 'exactly full fits');
+  t.is(
+    unfitReason(pod({ containers: [{ name: 'c', image: 'i', resources: { requests: { memory: '1Gi' } } }] }), node('a'), {
+      pods: 0,
+      milliCPU: 0,
+      memory: 3.5 * 1024 ** 3,
+    }),
+    'Insufficient memory',
+  );
+  t.is(
+    unfitReason(pod({ containers: [{ name: 'c', image: 'i', resources: { requests: { cpu: '1' } } }] }), node('a'), { pods: 0, milliCPU: 1000, memory: 0 }),
+    undefined,
+    'exactly full fits',
+  );
 });
 
 test('queue order: higher priority first, then older first', (t) => {
   const q = (name: string, priority: number | undefined, ts: string) => ({ metadata: { name, creationTimestamp: ts }, spec: { priority } });
   const sorted = [q('late', 0, '2026-01-02'), q('early', undefined, '2026-01-01'), q('urgent', 1000, '2026-01-03')].sort(queueOrder);
-  t.deepEqual(sorted.map((p) => p.metadata.name), ['urgent', 'early', 'late']);
+  t.deepEqual(
+    sorted.map((p) => p.metadata.name),
+    ['urgent', 'early', 'late'],
+  );
 });

@@ -44,6 +44,17 @@ test('node CIDRs that overlap the service CIDR are never handed out', (t) => {
 
 test('pickFree finds a free value from a random start', (t) => {
   const used = new Set([5, 6, 7]);
-  t.is(pickFree(5, 8, (n) => used.has(n), () => 0), 8);
-  t.is(pickFree(5, 7, (n) => used.has(n)), undefined);
+  t.is(
+    pickFree(
+      5,
+      8,
+      (n) => used.has(n),
+      () => 0,
+    ),
+    8,
+  );
+  t.is(
+    pickFree(5, 7, (n) => used.has(n)),
+    undefined,
+  );
 });

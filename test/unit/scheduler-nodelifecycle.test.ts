@@ -13,7 +13,11 @@ import { logger } from '../../agents/api/log.ts';
 
 const T0 = Date.parse('2025-01-01T00:00:00Z');
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-const node = (ready: string, taints?: any[]) => ({ metadata: { name: 'n' }, spec: { taints }, status: { conditions: [{ type: 'Ready', status: ready, lastHeartbeatTime: iso(T0) }] } });
+const node = (ready: string, taints?: any[]) => ({
+  metadata: { name: 'n' },
+  spec: { taints },
+  status: { conditions: [{ type: 'Ready', status: ready, lastHeartbeatTime: iso(T0) }] },
+});
 
 test('heartbeat is the newest of lease renewal and Ready heartbeat', (t) => {
   t.is(lastHeartbeat(node('True'), { metadata: {}, spec: { renewTime: '2025-01-01T00:00:30.000000Z' } }), T0 + 30_000);
@@ -24,10 +28,16 @@ test('taints follow the Ready condition and keep user taints and timeAdded', (t)
   const user = { key: 'dedicated', value: 'x', effect: 'NoSchedule' };
   t.deepEqual(desiredTaints(node('True', [user, { key: UNREACHABLE, effect: 'NoSchedule' }]), iso(T0)), [user]);
   const unknown = desiredTaints(node('Unknown', [user]), iso(T0));
-  t.deepEqual(unknown.map((x) => `${x.key}:${x.effect}`), ['dedicated:NoSchedule', `${UNREACHABLE}:NoSchedule`, `${UNREACHABLE}:NoExecute`]);
+  t.deepEqual(
+    unknown.map((x) => `${x.key}:${x.effect}`),
+    ['dedicated:NoSchedule', `${UNREACHABLE}:NoSchedule`, `${UNREACHABLE}:NoExecute`],
+  );
   const kept = desiredTaints(node('Unknown', unknown), iso(T0 + 99_000));
   t.is(kept.find((x) => x.effect === 'NoExecute')?.timeAdded, iso(T0), 'timeAdded is not refreshed');
-  t.deepEqual(desiredTaints(node('False'), iso(T0)).map((x) => x.key), [NOT_READY, NOT_READY]);
+  t.deepEqual(
+    desiredTaints(node('False'), iso(T0)).map((x) => x.key),
+    [NOT_READY, NOT_READY],
+  );
 });
 
 test('eviction time honours tolerations and tolerationSeconds', (t) => {
@@ -40,8 +50,15 @@ test('eviction time honours tolerations and tolerationSeconds', (t) => {
 });
 
 test('pods of missing nodes are orphans', (t) => {
-  const pods = [{ metadata: { name: 'a' }, spec: { nodeName: 'gone' } }, { metadata: { name: 'b' }, spec: { nodeName: 'n' } }, { metadata: { name: 'c' }, spec: {} }];
-  t.deepEqual(orphanedPods(pods, new Set(['n'])).map((p) => p.metadata.name), ['a']);
+  const pods = [
+    { metadata: { name: 'a' }, spec: { nodeName: 'gone' } },
+    { metadata: { name: 'b' }, spec: { nodeName: 'n' } },
+    { metadata: { name: 'c' }, spec: {} },
+  ];
+  t.deepEqual(
+    orphanedPods(pods, new Set(['n'])).map((p) => p.metadata.name),
+    ['a'],
+  );
 });
 
 test('controller: a silent node turns Unknown, gets tainted, and intolerant pods are evicted', async (t) => {
@@ -76,7 +93,10 @@ test('controller: a silent node turns Unknown, gets tainted, and intolerant pods
   await new Promise((r) => setTimeout(r, 50));
   await ctl.tick();
   const n = await c.get('/api/v1/nodes/n1');
-  t.like(n.status.conditions.find((x: any) => x.type === 'Ready'), { status: 'Unknown', reason: 'NodeStatusUnknown' });
+  t.like(
+    n.status.conditions.find((x: any) => x.type === 'Ready'),
+    { status: 'Unknown', reason: 'NodeStatusUnknown' },
+  );
   t.deepEqual(n.spec.taints.map((x: any) => `${x.key}:${x.effect}`).sort(), [`${UNREACHABLE}:NoExecute`, `${UNREACHABLE}:NoSchedule`]);
   await new Promise((r) => setTimeout(r, 50));
   await ctl.tick();

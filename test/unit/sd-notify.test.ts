@@ -18,21 +18,35 @@ test('the watchdog pings at half of WATCHDOG_USEC, only when WATCHDOG_PID is our
 test('messages go out in order with the socket, and the variables are taken out of the environment', async (t) => {
   const sent: string[][] = [];
   const env: NodeJS.ProcessEnv = { NOTIFY_SOCKET: '@/org/freedesktop/systemd1/notify/1', WATCHDOG_USEC: '60000000', WATCHDOG_PID: '5', PATH: '/bin' };
-  const n = systemdNotifier(env, async (args, e) => {
-    await new Promise((r) => setTimeout(r, args.includes('STATUS=a') ? 20 : 0));   // a slow first send must not be overtaken
-    t.is(e.NOTIFY_SOCKET, '@/org/freedesktop/systemd1/notify/1');
-    sent.push(args);
-  }, 5);
+  const n = systemdNotifier(
+    env,
+    async (args, e) => {
+      await new Promise((r) => setTimeout(r, args.includes('STATUS=a') ? 20 : 0)); // a slow first send must not be overtaken
+      t.is(e.NOTIFY_SOCKET, '@/org/freedesktop/systemd1/notify/1');
+      sent.push(args);
+    },
+    5,
+  );
   t.deepEqual(env, { PATH: '/bin' });
   void n.status('a');
   await n.ready('b');
   await n.stopping();
-  t.deepEqual(sent, [['--pid=5', 'STATUS=a'], ['--pid=5', 'READY=1', 'STATUS=b'], ['--pid=5', 'STOPPING=1']]);
+  t.deepEqual(sent, [
+    ['--pid=5', 'STATUS=a'],
+    ['--pid=5', 'READY=1', 'STATUS=b'],
+    ['--pid=5', 'STOPPING=1'],
+  ]);
 });
 
 test('without NOTIFY_SOCKET (not started by systemd) nothing is sent', async (t) => {
   let calls = 0;
-  const n = systemdNotifier({ WATCHDOG_USEC: '1000' }, async () => { calls++; }, 5);
+  const n = systemdNotifier(
+    { WATCHDOG_USEC: '1000' },
+    async () => {
+      calls++;
+    },
+    5,
+  );
   await n.ready('x');
   await n.stopping();
   t.is(calls, 0);

@@ -7,7 +7,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EncryptingStore } from '../../agents/control-plane/storage/encrypting-store.ts';
-import { buildTransformers, parseEncryptionConfig, resourcePrefix, type EncryptionConfiguration } from '../../agents/control-plane/storage/encryption-config.ts';
+import {
+  buildTransformers,
+  parseEncryptionConfig,
+  resourcePrefix,
+  type EncryptionConfiguration,
+} from '../../agents/control-plane/storage/encryption-config.ts';
 import { aescbc, aesgcm, identity, PrefixTransformers } from '../../agents/control-plane/storage/encryption-providers.ts';
 import { storeConformance } from '../support/store-conformance.ts';
 import { SqliteStore } from '../../agents/control-plane/storage/sqlite.ts';
@@ -61,17 +66,20 @@ test('rotation: the first key writes, every listed key reads, and a value from a
   t.throws(() => new PrefixTransformers([fresh]).fromStorage(KEY, written), { message: /no matching prefix found/ });
 });
 
-test('identity refuses encrypted data with upstream\'s message, and writes plain text first', (t) => {
+test("identity refuses encrypted data with upstream's message, and writes plain text first", (t) => {
   const enc = new PrefixTransformers([aescbc('k', k32())]).toStorage(KEY, PLAIN);
   t.throws(() => new PrefixTransformers([identity]).fromStorage(KEY, enc), { message: /identity transformer tried to read encrypted data/ });
   t.is(new PrefixTransformers([identity, aescbc('k', k32())]).toStorage(KEY, PLAIN), PLAIN);
 });
 
-const cfgOf = (providers: unknown[], resources = ['secrets']) => JSON.stringify({
-  apiVersion: 'apiserver.config.k8s.io/v1', kind: 'EncryptionConfiguration', resources: [{ resources, providers }],
-});
+const cfgOf = (providers: unknown[], resources = ['secrets']) =>
+  JSON.stringify({
+    apiVersion: 'apiserver.config.k8s.io/v1',
+    kind: 'EncryptionConfiguration',
+    resources: [{ resources, providers }],
+  });
 
-test('configuration: upstream\'s format in YAML or JSON, with each mistake named', (t) => {
+test("configuration: upstream's format in YAML or JSON, with each mistake named", (t) => {
   const secret = k32().toString('base64');
   const yaml = `apiVersion: apiserver.config.k8s.io/v1
 kind: EncryptionConfiguration
@@ -82,19 +90,37 @@ resources:
       - identity: {}
 `;
   const cfg = parseEncryptionConfig(yaml);
-  t.deepEqual(buildTransformers(cfg).map((r) => r.prefix), ['/registry/core/secrets/', '/registry/core/configmaps/', '/registry/apps/deployments/']);
+  t.deepEqual(
+    buildTransformers(cfg).map((r) => r.prefix),
+    ['/registry/core/secrets/', '/registry/core/configmaps/', '/registry/apps/deployments/'],
+  );
   t.is(resourcePrefix('secrets'), '/registry/core/secrets/');
   const bad: [string, RegExp][] = [
-    [cfgOf([{ aescbc: { keys: [{ name: 'k', secret: randomBytes(10).toString('base64') } ] } }]), /got 10, expected one of \[16 24 32\]/],
+    [cfgOf([{ aescbc: { keys: [{ name: 'k', secret: randomBytes(10).toString('base64') }] } }]), /got 10, expected one of \[16 24 32\]/],
     [cfgOf([{ aescbc: { keys: [] } }]), /keys: Required value/],
     [cfgOf([{ aescbc: { keys: [{ name: 'a:b', secret }] } }]), /should not contain ':'/],
-    [cfgOf([{ aescbc: { keys: [{ name: 'a', secret }, { name: 'a', secret }] } }]), /Duplicate value: "a"/],
+    [
+      cfgOf([
+        {
+          aescbc: {
+            keys: [
+              { name: 'a', secret },
+              { name: 'a', secret },
+            ],
+          },
+        },
+      ]),
+      /Duplicate value: "a"/,
+    ],
     [cfgOf([{ secretbox: { keys: [{ name: 'a', secret }] } }]), /secretbox: Unsupported value/],
     [cfgOf([{ kms: {} }]), /Unsupported value: "kms"/],
     [cfgOf([{ identity: {} }], ['*.*']), /wildcards are not supported/],
     [cfgOf([{ aescbc: { keys: [{ name: 'a', secret: 'not base64!' }] } }]), /not valid base64/],
     ['{"apiVersion":"v1","kind":"Config"}', /not an EncryptionConfiguration/],
-    [`{"apiVersion":"apiserver.config.k8s.io/v1","kind":"EncryptionConfiguration","resources":[{"resources":["secrets"],"providers":[{"__proto__":{"identity":{}}}]}]}`, /Unsupported value: "__proto__"/],
+    [
+      `{"apiVersion":"apiserver.config.k8s.io/v1","kind":"EncryptionConfiguration","resources":[{"resources":["secrets"],"providers":[{"__proto__":{"identity":{}}}]}]}`,
+      /Unsupported value: "__proto__"/,
+    ],
   ];
   for (const [text, re] of bad) t.throws(() => parseEncryptionConfig(text), { message: re }, text);
 });
@@ -103,7 +129,8 @@ test('after reencryption only the writing key (and identity) is kept', (t) => {
   const key = (name: string) => ({ name, secret: k32().toString('base64') });
   const active = key('new');
   const cfg: EncryptionConfiguration = {
-    apiVersion: 'apiserver.config.k8s.io/v1', kind: 'EncryptionConfiguration',
+    apiVersion: 'apiserver.config.k8s.io/v1',
+    kind: 'EncryptionConfiguration',
     resources: [{ resources: ['secrets'], providers: [{ aescbc: { keys: [active, key('old')] } }, { aesgcm: { keys: [key('g')] } }, { identity: {} }] }],
   };
   t.deepEqual(withoutOldKeys(cfg).resources[0].providers, [{ aescbc: { keys: [active] } }, { identity: {} }]);
@@ -116,7 +143,10 @@ test('dropped keys stay readable in memory, behind identity, for watch events wr
   const next = [{ prefix, transformers: new PrefixTransformers([aescbc('new', k32()), identity]) }];
   t.throws(() => next[0].transformers.fromStorage(KEY, written), { message: /identity transformer tried to read encrypted data/ });
   const merged = withRetired(next, [{ prefix, transformers: new PrefixTransformers([aescbc('new', k32()), old, identity]) }]);
-  t.deepEqual(merged[0].transformers.list.map((x) => x.name), ['new', '', 'old']);
+  t.deepEqual(
+    merged[0].transformers.list.map((x) => x.name),
+    ['new', '', 'old'],
+  );
   t.deepEqual(merged[0].transformers.fromStorage(KEY, written), { value: PLAIN, stale: true });
 });
 
@@ -144,7 +174,10 @@ test('encrypting store: the backend holds ciphertext, watches and deletes hand o
   t.is(a.value, PLAIN);
   t.true((await raw.get('/registry/core/secrets/ns/a'))!.value.startsWith('k8s:enc:aescbc:v1:k1:'));
   t.is((await raw.get('/registry/core/configmaps/ns/c'))!.value, PLAIN, 'resources not listed stay plain');
-  t.deepEqual((await store.list('/registry/')).items.map((kv) => kv.value), [PLAIN, PLAIN, PLAIN]);
+  t.deepEqual(
+    (await store.list('/registry/')).items.map((kv) => kv.value),
+    [PLAIN, PLAIN, PLAIN],
+  );
 
   const w = store.watch('/registry/core/secrets/', a.modRevision);
   const upd = await store.update('/registry/core/secrets/ns/a', PLAIN.replace('aHVu', 'eHh4'), a.modRevision);
@@ -156,7 +189,13 @@ test('encrypting store: the backend holds ciphertext, watches and deletes hand o
     if (events.length === 2) break;
   }
   w.close();
-  t.deepEqual(events.map((e) => [e.type, e.kv.value, e.prev?.value]), [['put', upd.value, PLAIN], ['delete', upd.value, upd.value]]);
+  t.deepEqual(
+    events.map((e) => [e.type, e.kv.value, e.prev?.value]),
+    [
+      ['put', upd.value, PLAIN],
+      ['delete', upd.value, upd.value],
+    ],
+  );
 
   await store.create('/registry/core/secrets/ns/b', PLAIN);
   const k2 = new PrefixTransformers([aesgcm('k2', k32()), ...k1.list]);

@@ -6,14 +6,26 @@ import { desiredLoadBalancer, POOL_LABEL, poolIngress } from '../../agents/contr
 
 const node = (name: string, ip: string, o: { ready?: boolean; pool?: string } = {}): Obj => ({
   metadata: { name, labels: o.pool ? { [POOL_LABEL]: o.pool } : {} },
-  status: { conditions: [{ type: 'Ready', status: o.ready === false ? 'False' : 'True' }], addresses: [{ type: 'Hostname', address: name }, { type: 'InternalIP', address: ip }] },
+  status: {
+    conditions: [{ type: 'Ready', status: o.ready === false ? 'False' : 'True' }],
+    addresses: [
+      { type: 'Hostname', address: name },
+      { type: 'InternalIP', address: ip },
+    ],
+  },
 });
 const svc = (spec: Record<string, unknown>, status: Record<string, unknown> = { loadBalancer: {} }): Obj => ({ metadata: { name: 's' }, spec, status });
 
 test('every Ready node, sorted; once any node is labelled true, only the labelled ones; false opts a node out', (t) => {
-  t.deepEqual(poolIngress([node('b', '10.0.0.2'), node('a', '10.0.0.1'), node('c', '10.0.0.3', { ready: false })]).map((i) => i.ip), ['10.0.0.1', '10.0.0.2']);
+  t.deepEqual(
+    poolIngress([node('b', '10.0.0.2'), node('a', '10.0.0.1'), node('c', '10.0.0.3', { ready: false })]).map((i) => i.ip),
+    ['10.0.0.1', '10.0.0.2'],
+  );
   t.deepEqual(poolIngress([node('a', '10.0.0.1'), node('b', '10.0.0.2', { pool: 'true' })]), [{ ip: '10.0.0.2', ipMode: 'VIP' }]);
-  t.deepEqual(poolIngress([node('a', '10.0.0.1', { pool: 'false' }), node('b', '10.0.0.2')]).map((i) => i.ip), ['10.0.0.2']);
+  t.deepEqual(
+    poolIngress([node('a', '10.0.0.1', { pool: 'false' }), node('b', '10.0.0.2')]).map((i) => i.ip),
+    ['10.0.0.2'],
+  );
 });
 
 test('ours get the ingress (none: an empty status); another class is untouched; a former LoadBalancer is cleared', (t) => {

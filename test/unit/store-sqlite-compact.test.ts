@@ -10,8 +10,12 @@ import { SqliteStore } from '../../agents/control-plane/storage/sqlite.ts';
 
 /** Rows the full-scan definition of compaction to c would still delete (0 when compaction was complete). */
 const leftover = (db: Database.Database, c: number) =>
-  (db.prepare(`SELECT COUNT(*) AS n FROM log WHERE id <= @c AND (deleted = 1 OR EXISTS (
-     SELECT 1 FROM log n WHERE n.name = log.name AND n.id > log.id AND n.id <= @c))`).get({ c }) as { n: number }).n;
+  (
+    db
+      .prepare(`SELECT COUNT(*) AS n FROM log WHERE id <= @c AND (deleted = 1 OR EXISTS (
+     SELECT 1 FROM log n WHERE n.name = log.name AND n.id > log.id AND n.id <= @c))`)
+      .get({ c }) as { n: number }
+  ).n;
 
 test('compaction after random writes drops exactly the superseded rows and keeps every later revision readable', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'hawser-compact-'));
@@ -23,7 +27,7 @@ test('compaction after random writes drops exactly the superseded rows and keeps
   const db = (store as unknown as { db: Database.Database }).db;
   // a seeded generator so a failure can be replayed
   let seed = 12345;
-  const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+  const rnd = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
   const snapshots = new Map<number, string[]>();
   const live = new Map<string, number>();
   for (let round = 0; round < 6; round++) {
@@ -36,7 +40,10 @@ test('compaction after random writes drops exactly the superseded rows and keeps
         live.delete(key);
       } else live.set(key, (await store.update(key, `v${round}.${i}`, mod)).modRevision);
       const rev = await store.currentRevision();
-      snapshots.set(rev, (await store.list('/registry/things/')).items.map((kv) => `${kv.key}=${kv.value}@${kv.modRevision}`));
+      snapshots.set(
+        rev,
+        (await store.list('/registry/things/')).items.map((kv) => `${kv.key}=${kv.value}@${kv.modRevision}`),
+      );
     }
     const current = await store.currentRevision();
     const c = current - rnd(30);

@@ -42,11 +42,14 @@ test('data and revision survive reopening', async (t) => {
 test('a second process-level open of the same file is refused while the first holds it', async (t) => {
   const { store, dir } = tempStore(t);
   await store.create('/a', '1');
-  t.throws(() => {
-    const s = new SqliteStore(join(dir, 'state.db'));
-    s.logRows();
-    void s.close();
-  }, { any: true, message: /locked|busy/i });
+  t.throws(
+    () => {
+      const s = new SqliteStore(join(dir, 'state.db'));
+      s.logRows();
+      void s.close();
+    },
+    { any: true, message: /locked|busy/i },
+  );
 });
 
 test('lease-renewal soak: compaction bounds rows and file size', async (t) => {

@@ -6,7 +6,12 @@ const kubelet = { podBound: true, ownAudiences: true };
 
 test('no cap: the request as asked; the kubelet 3607 s request gets a year that warns after 3607 s', (t) => {
   t.deepEqual(tokenLifetime({ maxSeconds: 0, extend: true }, 86400, kubelet), { expirationSeconds: 86400, lifetimeSeconds: 86400, warnings: [] });
-  t.deepEqual(tokenLifetime({ maxSeconds: 0, extend: true }, 3607, kubelet), { expirationSeconds: 3607, lifetimeSeconds: YEAR, warnAfterSeconds: 3607, warnings: [] });
+  t.deepEqual(tokenLifetime({ maxSeconds: 0, extend: true }, 3607, kubelet), {
+    expirationSeconds: 3607,
+    lifetimeSeconds: YEAR,
+    warnAfterSeconds: 3607,
+    warnings: [],
+  });
 });
 
 test('the extension needs a pod binding, our own audience and --service-account-extend-token-expiration', (t) => {
@@ -16,11 +21,17 @@ test('the extension needs a pod binding, our own audience and --service-account-
 });
 
 test('the cap shortens with a warning, and a cap under 3607 s ends the extension', (t) => {
-  t.deepEqual(tokenLifetime({ maxSeconds: 7200, extend: true }, 86400, { podBound: false, ownAudiences: true }),
-    { expirationSeconds: 7200, lifetimeSeconds: 7200, warnings: ['requested expiration of 86400 seconds shortened to 7200 seconds'] });
+  t.deepEqual(tokenLifetime({ maxSeconds: 7200, extend: true }, 86400, { podBound: false, ownAudiences: true }), {
+    expirationSeconds: 7200,
+    lifetimeSeconds: 7200,
+    warnings: ['requested expiration of 86400 seconds shortened to 7200 seconds'],
+  });
   t.is(tokenLifetime({ maxSeconds: 7200, extend: true }, 3607, kubelet).lifetimeSeconds, YEAR);
-  t.deepEqual(tokenLifetime({ maxSeconds: 3600, extend: true }, 3607, kubelet),
-    { expirationSeconds: 3600, lifetimeSeconds: 3600, warnings: ['requested expiration of 3607 seconds shortened to 3600 seconds'] });
+  t.deepEqual(tokenLifetime({ maxSeconds: 3600, extend: true }, 3607, kubelet), {
+    expirationSeconds: 3600,
+    lifetimeSeconds: 3600,
+    warnings: ['requested expiration of 3607 seconds shortened to 3600 seconds'],
+  });
 });
 
 test('--service-account-max-token-expiration: a Go duration between 1 hour and 2^32 seconds, 0 for none', (t) => {

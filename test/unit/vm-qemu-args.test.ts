@@ -3,7 +3,14 @@
 import test from 'ava';
 import { qemuArgs } from '../../agents/cli/vm/qemu.ts';
 
-const vm = { dir: '/s', sshPort: 2222, pidFile: '/s/qemu.pid', serialLog: '/s/serial.log', monitor: '/s/monitor.sock', image: { kernel: '/c/vmlinuz', initrd: '/c/initrd.img' } };
+const vm = {
+  dir: '/s',
+  sshPort: 2222,
+  pidFile: '/s/qemu.pid',
+  serialLog: '/s/serial.log',
+  monitor: '/s/monitor.sock',
+  image: { kernel: '/c/vmlinuz', initrd: '/c/initrd.img' },
+};
 const drives = (args: string[]) => args.flatMap((a, i) => (a === '-drive' ? [args[i + 1]] : []));
 
 test('the root disk comes first, then each read-only disk as raw virtio, in order', (t) => {

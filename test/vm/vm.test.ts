@@ -24,7 +24,7 @@ const PAYLOAD = `${STATE}-payload`;
 const PAYLOAD_IMG = `${STATE}-payload.img`;
 const MNT = '/mnt/hawser';
 const NODE = 'hawser-vm';
-const NODE_IP = '10.0.2.15';   // QEMU user networking's guest address
+const NODE_IP = '10.0.2.15'; // QEMU user networking's guest address
 const REGISTRY_HOST = 'registry.hawser.local';
 const t0 = Date.now();
 const since = () => `${((Date.now() - t0) / 1000).toFixed(1)} s`;
@@ -46,7 +46,8 @@ const kubectl = (args: string) => run(`${KUBECTL} ${args}`, 120_000);
 /** Retries fn until it returns a value (TCG is slow: minutes, not seconds). */
 const eventually = <T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 300_000): Promise<T> => waitFor(what, fn, timeoutMs, 2000);
 
-const nodeReady = async () => (await kubectl(`get node ${NODE} -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}'`).catch(() => '')).trim() === 'True' || undefined;
+const nodeReady = async () =>
+  (await kubectl(`get node ${NODE} -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}'`).catch(() => '')).trim() === 'True' || undefined;
 
 /** The release unpacked and the images as OCI tars, in an ext4 image made without a mount (mkfs.ext4 -d). */
 function buildPayload(release: string): void {
@@ -71,23 +72,32 @@ const HAWSER = `${MNT}/release/hawser-*/bin/node ${MNT}/release/hawser-*/dist/ha
  * suite installed under that root (the agent's install, which comes later, owns /usr/local).
  */
 async function installServer(): Promise<void> {
-  await run(`mkdir -p /srv/hawser-server && ${HAWSER} install --role server --from ${rel} --node-ip ${NODE_IP} --root /srv/hawser-server >/dev/null
+  await run(
+    `mkdir -p /srv/hawser-server && ${HAWSER} install --role server --from ${rel} --node-ip ${NODE_IP} --root /srv/hawser-server >/dev/null
     mkdir -p /etc/hawser && install -m 0644 /srv/hawser-server/etc/hawser/control-plane.yaml /etc/hawser/control-plane.yaml
     sed 's|^ExecStart=/usr/local/bin/hawser |ExecStart=/srv/hawser-server/usr/local/lib/hawser/bin/node /srv/hawser-server/usr/local/lib/hawser/dist/hawser.cjs |' \
       /srv/hawser-server/etc/systemd/system/hawser-control-plane.service > /etc/systemd/system/hawser-control-plane.service
-    systemctl daemon-reload && systemctl enable hawser-control-plane.service && systemctl start --no-block hawser-control-plane.service`, 900_000);
-  await eventually('the API server', async () => ((await run(`${KUBECTL} get --raw=/readyz 2>/dev/null || true`)).trim() === 'ok') || undefined, 600_000);
+    systemctl daemon-reload && systemctl enable hawser-control-plane.service && systemctl start --no-block hawser-control-plane.service`,
+    900_000,
+  );
+  await eventually('the API server', async () => (await run(`${KUBECTL} get --raw=/readyz 2>/dev/null || true`)).trim() === 'ok' || undefined, 600_000);
 }
 
 const agentFlags = () => `--from ${rel} --node-name ${NODE} --node-ip ${NODE_IP} --sandbox-image ${REGISTRY_HOST}/pause:3.10`;
-const joinNode = (extra = '') => run(`${HAWSER} join --server https://${NODE_IP}:6443 --token ${q(token)} ${agentFlags()} ${extra} --wait 300 >/dev/null`, 900_000);
+const joinNode = (extra = '') =>
+  run(`${HAWSER} join --server https://${NODE_IP}:6443 --token ${q(token)} ${agentFlags()} ${extra} --wait 300 >/dev/null`, 900_000);
 
 test.before(async (t) => {
   const release = defaultRelease(REPO);
   if (!existsSync(release)) throw new Error(`${release} is missing: make dist`);
-  if (existsSync(join(REPO, 'dist/hawser.cjs')) && statSync(release).mtimeMs < statSync(join(REPO, 'dist/hawser.cjs')).mtimeMs) throw new Error(`${release} is older than dist/hawser.cjs: make dist`);
+  if (existsSync(join(REPO, 'dist/hawser.cjs')) && statSync(release).mtimeMs < statSync(join(REPO, 'dist/hawser.cjs')).mtimeMs)
+    throw new Error(`${release} is older than dist/hawser.cjs: make dist`);
   for (const tool of ['qemu-system-x86_64', 'qemu-img', 'ssh', 'debootstrap', 'mkfs.ext4']) {
-    try { execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }); } catch { throw new Error(`${tool} is missing: apt-get install qemu-system-x86 qemu-utils openssh-client debootstrap e2fsprogs`); }
+    try {
+      execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
+    } catch {
+      throw new Error(`${tool} is missing: apt-get install qemu-system-x86 qemu-utils openssh-client debootstrap e2fsprogs`);
+    }
   }
   const image = ensureVmImage(CACHE, (l) => t.log(l));
   imageBuilt = image.built;
@@ -101,7 +111,10 @@ test.before(async (t) => {
   // the images go into the distribution's containerd, whose store hawser's config keeps
   await run(`mkdir -p ${MNT} && mount -o ro /dev/vdb ${MNT}`);
   rel = (await run(`ls -d ${MNT}/release/hawser-*`)).trim();
-  await run(`systemctl start containerd && ${LAB_IMAGES.map((img) => `ctr -n k8s.io images import --base-name ${REGISTRY_HOST}/${img.name} ${MNT}/images/${img.name}.tar >/dev/null`).join(' && ')}`, 600_000);
+  await run(
+    `systemctl start containerd && ${LAB_IMAGES.map((img) => `ctr -n k8s.io images import --base-name ${REGISTRY_HOST}/${img.name} ${MNT}/images/${img.name}.tar >/dev/null`).join(' && ')}`,
+    600_000,
+  );
   t.log(`${since()}  images imported`);
   await installServer();
   t.log(`${since()}  server up`);
@@ -150,7 +163,13 @@ async function cgroupOf(pod: string): Promise<{ path: string; podMemoryMax: stri
   const path = (await run(`sed -n 's/^0:://p' /proc/${pid}/cgroup`)).trim();
   const read = (p: string, f: string) => run(`cat /sys/fs/cgroup${p}/${f}`).then((s) => s.trim());
   const parent = path.replace(/\/[^/]+$/, '');
-  return { path, podMemoryMax: await read(parent, 'memory.max'), podCpuMax: await read(parent, 'cpu.max'), memoryMax: await read(path, 'memory.max'), cpuMax: await read(path, 'cpu.max') };
+  return {
+    path,
+    podMemoryMax: await read(parent, 'memory.max'),
+    podCpuMax: await read(parent, 'cpu.max'),
+    memoryMax: await read(path, 'memory.max'),
+    cpuMax: await read(path, 'cpu.max'),
+  };
 }
 
 async function checkDriver(t: ExecutionContext, driver: 'systemd' | 'cgroupfs'): Promise<void> {
@@ -159,10 +178,13 @@ async function checkDriver(t: ExecutionContext, driver: 'systemd' | 'cgroupfs'):
   await eventually(`${name} Running`, async () => (await jsonpath(name, '{.status.phase}')) === 'Running' || undefined);
   const uid = await jsonpath(name, '{.metadata.uid}');
   const cg = await cgroupOf(name);
-  seen.push(`${driver}: pod cgroup ${cg.path}; pod memory.max=${cg.podMemoryMax} cpu.max=${cg.podCpuMax}; container memory.max=${cg.memoryMax} cpu.max=${cg.cpuMax}`);
-  const podDir = driver === 'systemd'
-    ? `/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod${uid.replaceAll('-', '_')}.slice/cri-containerd-`
-    : `/kubepods/burstable/pod${uid}/`;
+  seen.push(
+    `${driver}: pod cgroup ${cg.path}; pod memory.max=${cg.podMemoryMax} cpu.max=${cg.podCpuMax}; container memory.max=${cg.memoryMax} cpu.max=${cg.cpuMax}`,
+  );
+  const podDir =
+    driver === 'systemd'
+      ? `/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod${uid.replaceAll('-', '_')}.slice/cri-containerd-`
+      : `/kubepods/burstable/pod${uid}/`;
   t.true(cg.path.startsWith(podDir), `${cg.path} under ${podDir}`);
   t.is(cg.podMemoryMax, String(64 << 20));
   t.is(cg.podCpuMax, '50000 100000');
@@ -171,7 +193,10 @@ async function checkDriver(t: ExecutionContext, driver: 'systemd' | 'cgroupfs'):
 
   const oom = `oom-${driver}`;
   await apply(oomPod(oom));
-  const reason = await eventually(`${oom} terminated`, async () => (await jsonpath(oom, '{.status.containerStatuses[0].state.terminated.reason}')) || undefined);
+  const reason = await eventually(
+    `${oom} terminated`,
+    async () => (await jsonpath(oom, '{.status.containerStatuses[0].state.terminated.reason}')) || undefined,
+  );
   t.is(reason, 'OOMKilled');
   seen.push(`${driver}: ${oom} terminated with reason ${reason}, exit code ${await jsonpath(oom, '{.status.containerStatuses[0].state.terminated.exitCode}')}`);
 
@@ -200,9 +225,12 @@ test.serial('cgroupfs driver after reconfiguring both and restarting: /kubepods 
   t.log(`${since()}  cgroupfs driver checked`);
 });
 
-test.serial('a kubelet whose driver differs from containerd\'s refuses to start and says why', async (t) => {
+test.serial("a kubelet whose driver differs from containerd's refuses to start and says why", async (t) => {
   // the agent's settings are in agent.yaml (one unit), so the kubelet alone gets its flags here
-  const out = await run(`timeout 300 /usr/local/bin/hawser kubelet --node-name ${NODE} --root-dir /var/tmp/hawser-mismatch --port 10299 --cgroup-driver systemd 2>&1 | head -c 2000 || true`, 600_000);
+  const out = await run(
+    `timeout 300 /usr/local/bin/hawser kubelet --node-name ${NODE} --root-dir /var/tmp/hawser-mismatch --port 10299 --cgroup-driver systemd 2>&1 | head -c 2000 || true`,
+    600_000,
+  );
   t.regex(out, /misconfiguration: kubelet cgroup driver: "systemd" is different from the container runtime's cgroup driver: "cgroupfs"/);
 });
 
@@ -215,6 +243,10 @@ test.serial('a reboot of the VM brings the node back Ready with its pod running 
   await run(`mount -o ro /dev/vdb ${MNT}`);
   t.log(`${since()}  VM rebooted`);
   await eventually('the node Ready after the reboot', nodeReady, 300_000);
-  await eventually('survivor running again', async () => (await jsonpath('survivor', '{.status.containerStatuses[0].state.running.startedAt}')) ? true : undefined, 300_000);
+  await eventually(
+    'survivor running again',
+    async () => ((await jsonpath('survivor', '{.status.containerStatuses[0].state.running.startedAt}')) ? true : undefined),
+    300_000,
+  );
   t.pass();
 });

@@ -7,7 +7,13 @@ import { gatherFacts } from './facts.ts';
 import { evaluate, render, ROLE_COMMANDS, ROLE_PORTS, type CheckOptions } from './rules.ts';
 import { parseProxyMode } from '../../kube-proxy/modes.ts';
 
-export interface CheckConfigFlags { role?: string; clusterCidr?: string; serviceCidr?: string; podnetBackend?: string; proxyMode?: string }
+export interface CheckConfigFlags {
+  role?: string;
+  clusterCidr?: string;
+  serviceCidr?: string;
+  podnetBackend?: string;
+  proxyMode?: string;
+}
 
 export function checkConfigOptions(f: CheckConfigFlags, installed = readManifest('/')?.settings): CheckOptions {
   const role = f.role ?? installed?.role ?? 'agent';

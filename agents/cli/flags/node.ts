@@ -23,7 +23,9 @@ export const sharedNodeSpec = compose(configFlag, {
 } as const);
 
 /** Taken by podnet and kube-proxy alike, with one meaning. */
-export const clusterCidrPart = { 'cluster-cidr': text('<cidr>', 'pod network (not masqueraded inside it; traffic from outside it to a Service is)', '10.244.0.0/16') } as const;
+export const clusterCidrPart = {
+  'cluster-cidr': text('<cidr>', 'pod network (not masqueraded inside it; traffic from outside it to a Service is)', '10.244.0.0/16'),
+} as const;
 /** podnet reads it too: NetworkPolicies are enforced with nftables in nftables mode, else with iptables */
 export const proxyModePart = { 'proxy-mode': value('<mode>', PROXY_MODE_LIST, parseProxyMode, 'iptables') } as const;
 export const nodeIpPart = { 'node-ip': text('<ip>', 'InternalIP (default: the address that routes to the API server)') } as const;
@@ -33,7 +35,12 @@ export const kubeletOwn = {
   'root-dir': text('<dir>', 'kubelet state', '/var/lib/hawser/kubelet'),
   'pod-log-dir': text('<dir>', 'container logs', '/var/log/pods'),
   'cgroup-root': text('<path>', 'parent cgroup of pods', '/kubepods'),
-  'cgroup-driver': value('<cgroupfs|systemd>', 'who makes the pod cgroups: the kubelet (cgroupfs) or systemd (slices); must match containerd\'s SystemdCgroup', parseCgroupDriver, 'cgroupfs'),
+  'cgroup-driver': value(
+    '<cgroupfs|systemd>',
+    "who makes the pod cgroups: the kubelet (cgroupfs) or systemd (slices); must match containerd's SystemdCgroup",
+    parseCgroupDriver,
+    'cgroupfs',
+  ),
   'pod-max-pids': int('<n>', 'pids.max of each pod (-1: no limit)', '-1'),
   'node-labels': value('<k=v,...>', 'extra node labels', parseKeyValues, ''),
   'register-with-taints': value('<k=v:Effect,...>', 'taints to register with', parseTaints, ''),
@@ -46,7 +53,11 @@ export const kubeletOwn = {
   'pod-manifest-path': text('<dir>', 'static pod manifests (default: <root-dir>/pod-manifests)'),
   'system-reserved': text('<res=q,...>', 'resources kept for the OS, e.g. cpu=100m,memory=256Mi', ''),
   'kube-reserved': text('<res=q,...>', 'resources kept for the node agents', ''),
-  'eviction-hard': text('<signal<q,...>', 'hard eviction thresholds (drive the pressure conditions)', 'memory.available<100Mi,nodefs.available<10%,imagefs.available<15%,nodefs.inodesFree<5%'),
+  'eviction-hard': text(
+    '<signal<q,...>',
+    'hard eviction thresholds (drive the pressure conditions)',
+    'memory.available<100Mi,nodefs.available<10%,imagefs.available<15%,nodefs.inodesFree<5%',
+  ),
   'image-gc-high-threshold': int('<percent>', 'image disk usage that starts image garbage collection', '85'),
   'image-gc-low-threshold': int('<percent>', 'image disk usage image garbage collection frees down to', '80'),
   'minimum-image-ttl-duration': text('<duration>', 'minimum age of an unused image before it may be collected', '2m'),
@@ -59,7 +70,7 @@ export const podnetOwn = {
   bridge: text('<name>', 'pod bridge', 'cni0'),
   backend: value('<host-gw|vxlan>', 'how pod traffic crosses nodes: routes on one L2, or a VXLAN overlay', podnetBackend, 'host-gw'),
   'disable-network-policy': toggle('do not enforce NetworkPolicies on this node'),
-  'podnet-healthz-port': int('<n>', 'port of podnet\'s 127.0.0.1 /livez, /readyz, /healthz (0: none)', '10262'),
+  'podnet-healthz-port': int('<n>', "port of podnet's 127.0.0.1 /livez, /readyz, /healthz (0: none)", '10262'),
 } as const;
 
 export const proxyOwn = {
@@ -71,17 +82,21 @@ export const proxyOwn = {
   'nodeport-addresses': value('<cidrs>', 'addresses NodePorts answer on, comma separated (default: all)', commaList),
   'ipvs-scheduler': text('<name>', 'ipvs mode: rr, lc, dh, sh, sed or nq', 'rr'),
   cleanup: cliOnly(toggle('remove the rules every proxy mode made (iptables, ipvs, nftables) and exit, as upstream kube-proxy --cleanup')),
-  'ingress-kubeconfig': text('<file>', 'the built-in ingress controller\'s credentials (system:hawser-ingress); without the file it does not run', LAYOUT.ingressKubeconfig),
+  'ingress-kubeconfig': text(
+    '<file>',
+    "the built-in ingress controller's credentials (system:hawser-ingress); without the file it does not run",
+    LAYOUT.ingressKubeconfig,
+  ),
   'disable-ingress': toggle('do not run the built-in ingress controller on this node'),
   'ingress-bind-address': text('<ip>', 'address the ingress controller listens on', '0.0.0.0'),
-  'ingress-http-port': int('<port>', 'the ingress controller\'s HTTP port', '80'),
-  'ingress-https-port': int('<port>', 'the ingress controller\'s HTTPS port', '443'),
+  'ingress-http-port': int('<port>', "the ingress controller's HTTP port", '80'),
+  'ingress-https-port': int('<port>', "the ingress controller's HTTPS port", '443'),
 } as const;
 
 /** `hawser agent` only: podnet's and kube-proxy's own credentials (default: --kubeconfig, as on hosts joined before they had their own). */
 export const agentCredentials = {
-  'podnet-kubeconfig': text('<file>', 'podnet\'s credentials for the API server (default: --kubeconfig)'),
-  'kube-proxy-kubeconfig': text('<file>', 'kube-proxy\'s credentials for the API server (default: --kubeconfig)'),
+  'podnet-kubeconfig': text('<file>', "podnet's credentials for the API server (default: --kubeconfig)"),
+  'kube-proxy-kubeconfig': text('<file>', "kube-proxy's credentials for the API server (default: --kubeconfig)"),
 } as const;
 
 export const kubeletSpec = compose(sharedNodeSpec, nodeIpPart, kubeletOwn, logSpec);

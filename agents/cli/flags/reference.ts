@@ -28,15 +28,22 @@ export function flagReference(): string {
     'A key the command does not take is refused: `<file>: unknown setting "<key>"`.',
   ];
   for (const [name, spec] of Object.entries(COMPONENT_SPECS)) out.push('', `## hawser ${name}`, '', ...table(spec));
-  out.push('', '## Upstream config files', '',
-    '`--config` may instead name one of upstream\'s component config files (detected by apiVersion and kind).',
+  out.push(
+    '',
+    '## Upstream config files',
+    '',
+    "`--config` may instead name one of upstream's component config files (detected by apiVersion and kind).",
     'The fields below map onto the flags; a field left at its zero value (`""`, `0s`, null, as kubeadm',
-    'writes unset ones) keeps hawser\'s default. Every other field set to something else is ignored: the',
+    "writes unset ones) keeps hawser's default. Every other field set to something else is ignored: the",
     'command logs their paths at start (`read <Kind>: ignoring fields hawser does not implement: ...`).',
-    'A flag on the command line still wins over the file.');
+    'A flag on the command line still wins over the file.',
+  );
   for (const k of UPSTREAM_KINDS) {
     out.push('', `### ${k.apiVersion} ${k.kind} (\`hawser ${k.command} --config\`)`, '', '| field | flag |', '| --- | --- |');
-    const flagOf = (setting: string) => Object.keys(COMPONENT_SPECS.agent).concat(Object.keys(COMPONENT_SPECS['kube-proxy'])).find((n) => camel(n) === setting);
+    const flagOf = (setting: string) =>
+      Object.keys(COMPONENT_SPECS.agent)
+        .concat(Object.keys(COMPONENT_SPECS['kube-proxy']))
+        .find((n) => camel(n) === setting);
     for (const [field, m] of Object.entries(k.fields)) {
       const where = k.kind === 'KubeProxyConfiguration' && ['syncPeriod', 'minSyncPeriod', 'masqueradeAll'].includes(field) ? `<mode>.${field}` : field;
       out.push(`| \`${where}\` | \`--${flagOf(m.setting) ?? m.setting}\` |`);

@@ -68,7 +68,11 @@ export function int(arg: string, doc: string, def?: string): Flag<number> {
 }
 
 /** Comma-separated values ("" = none). */
-export const commaList = (v: string): string[] => v.split(',').map((s) => s.trim()).filter(Boolean);
+export const commaList = (v: string): string[] =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 /** A switch: given = true; in YAML true or false. */
 export function toggle(doc: string): Defaulted<boolean> {
@@ -163,7 +167,10 @@ export function settingsOf<S extends Spec>(spec: S, given: Readonly<Record<strin
   const out: Record<string, unknown> = {};
   for (const [name, f] of Object.entries(spec)) {
     const key = camel(name);
-    if (given[key] !== undefined) { out[key] = given[key]; continue; }
+    if (given[key] !== undefined) {
+      out[key] = given[key];
+      continue;
+    }
     const text = rawText(raw[key]) ?? f.default;
     out[key] = text === undefined ? undefined : parseFlag(name, f, text);
   }

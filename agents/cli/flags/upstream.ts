@@ -28,14 +28,22 @@ interface Kind {
 const goDuration = (v: unknown): unknown => (typeof v === 'string' ? `${parseDuration(v)}ms` : v);
 const list = (v: unknown): unknown => (Array.isArray(v) ? v.join(',') : v);
 /** map[string]string as "k=v,..." (systemReserved, kubeReserved) */
-const pairs = (sep: string) => (v: unknown): unknown =>
-  v && typeof v === 'object' && !Array.isArray(v) ? Object.entries(v).map(([k, q]) => `${k}${sep}${String(q)}`).join(',') : v;
+const pairs =
+  (sep: string) =>
+  (v: unknown): unknown =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.entries(v)
+          .map(([k, q]) => `${k}${sep}${String(q)}`)
+          .join(',')
+      : v;
 const taints = (v: unknown): unknown =>
   Array.isArray(v) ? v.map((t: { key?: string; value?: string; effect?: string }) => `${t.key}${t.value ? `=${t.value}` : ''}:${t.effect}`).join(',') : v;
 
 export const UPSTREAM_KINDS: readonly Kind[] = [
   {
-    apiVersion: 'kubelet.config.k8s.io/v1beta1', kind: 'KubeletConfiguration', command: 'kubelet',
+    apiVersion: 'kubelet.config.k8s.io/v1beta1',
+    kind: 'KubeletConfiguration',
+    command: 'kubelet',
     fields: {
       containerRuntimeEndpoint: { setting: 'containerRuntimeEndpoint' },
       staticPodPath: { setting: 'podManifestPath' },
@@ -60,7 +68,9 @@ export const UPSTREAM_KINDS: readonly Kind[] = [
     },
   },
   {
-    apiVersion: 'kubeproxy.config.k8s.io/v1alpha1', kind: 'KubeProxyConfiguration', command: 'kube-proxy',
+    apiVersion: 'kubeproxy.config.k8s.io/v1alpha1',
+    kind: 'KubeProxyConfiguration',
+    command: 'kube-proxy',
     fields: {
       hostnameOverride: { setting: 'nodeName' },
       'clientConnection.kubeconfig': { setting: 'kubeconfig' },
@@ -111,7 +121,9 @@ export function fromUpstream(doc: Doc, command: string): UpstreamConfig | undefi
   const kind = UPSTREAM_KINDS.find((k) => k.apiVersion === doc.apiVersion && k.kind === doc.kind);
   if (!kind) {
     if (typeof doc.apiVersion === 'string' || typeof doc.kind === 'string') {
-      throw new Error(`${String(doc.apiVersion)} ${String(doc.kind)} is not a config hawser reads (${UPSTREAM_KINDS.map((k) => `${k.apiVersion} ${k.kind}`).join(', ')}, or hawser's own keys)`);
+      throw new Error(
+        `${String(doc.apiVersion)} ${String(doc.kind)} is not a config hawser reads (${UPSTREAM_KINDS.map((k) => `${k.apiVersion} ${k.kind}`).join(', ')}, or hawser's own keys)`,
+      );
     }
     return undefined;
   }

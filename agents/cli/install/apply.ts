@@ -9,7 +9,13 @@ import type { InstallSettings } from './configs.ts';
 import { LAYOUT } from './layout.ts';
 import type { Group, PlanEntry } from './plan.ts';
 
-export interface ManifestFile { path: string; group: Group; sha256: string; mode: number; backup?: string }
+export interface ManifestFile {
+  path: string;
+  group: Group;
+  sha256: string;
+  mode: number;
+  backup?: string;
+}
 
 export interface Manifest {
   version: 1;
@@ -25,23 +31,35 @@ export interface Manifest {
 }
 
 export type Action = 'created' | 'updated' | 'removed' | 'restored' | 'kept-original';
-export interface Change { path: string; action: Action }
+export interface Change {
+  path: string;
+  action: Action;
+}
 
 export const under = (root: string, p: string) => (root === '/' ? p : join(root, p));
 
 const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
 function fileSha(p: string): string | undefined {
-  try { return lstatSync(p).isFile() ? sha256(readFileSync(p)) : undefined; } catch { return undefined; }
+  try {
+    return lstatSync(p).isFile() ? sha256(readFileSync(p)) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
-function modeOf(p: string): number { return statSync(p).mode & 0o7777; }
+function modeOf(p: string): number {
+  return statSync(p).mode & 0o7777;
+}
 
 /** Creates the missing parents of a host path, recording each one it made. */
 function ensureParents(root: string, path: string, made: Set<string>): void {
   const missing: string[] = [];
   for (let d = dirname(path); d !== '/' && !existsSync(under(root, d)); d = dirname(d)) missing.unshift(d);
-  for (const d of missing) { mkdirSync(under(root, d), { mode: 0o755 }); made.add(d); }
+  for (const d of missing) {
+    mkdirSync(under(root, d), { mode: 0o755 });
+    made.add(d);
+  }
 }
 
 /** Writes data, or copies a file (in the kernel: node's 99 MB and kubectl's 59 MB never pass through us). */
@@ -49,11 +67,16 @@ function writeAtomic(dest: string, data: Buffer | string | { copyFrom: string },
   const tmp = `${dest}.hawser-tmp`;
   if (typeof data === 'object' && 'copyFrom' in data) copyFileSync(data.copyFrom, tmp);
   else writeFileSync(tmp, data, { mode });
-  chmodSync(tmp, mode);   // umask would otherwise trim it
+  chmodSync(tmp, mode); // umask would otherwise trim it
   renameSync(tmp, dest);
 }
 
-export interface ApplyResult { changes: Change[]; unchanged: number; files: ManifestFile[]; dirs: string[] }
+export interface ApplyResult {
+  changes: Change[];
+  unchanged: number;
+  files: ManifestFile[];
+  dirs: string[];
+}
 
 /**
  * Brings the files of `groups` under `root` to `entries`. Files of those groups in the old manifest
@@ -63,14 +86,14 @@ export function applyPlan(root: string, entries: PlanEntry[], old: Manifest | un
   const changes: Change[] = [];
   let unchanged = 0;
   const made = new Set(old?.dirs ?? []);
-  ensureParents(root, LAYOUT.manifest, made);   // the manifest's own directory is ours too
+  ensureParents(root, LAYOUT.manifest, made); // the manifest's own directory is ours too
   const prev = new Map((old?.files ?? []).map((f) => [f.path, f]));
   const files: ManifestFile[] = [];
   for (const e of entries) {
     const dest = under(root, e.path);
     // a release's SHA256SUMS names a copied file's hash; a bare install then reads no big file at all
     const data = 'text' in e ? Buffer.from(e.text) : { copyFrom: e.copyFrom };
-    const want = 'text' in e ? sha256(e.text) : e.sha256 ?? sha256(readFileSync(e.copyFrom));
+    const want = 'text' in e ? sha256(e.text) : (e.sha256 ?? sha256(readFileSync(e.copyFrom)));
     const have = fileSha(dest);
     const mine = prev.get(e.path);
     let backup = mine?.backup;
@@ -92,7 +115,10 @@ export function applyPlan(root: string, entries: PlanEntry[], old: Manifest | un
   const planned = new Set(entries.map((e) => e.path));
   for (const f of old?.files ?? []) {
     if (planned.has(f.path)) continue;
-    if (!groups.includes(f.group)) { files.push(f); continue; }
+    if (!groups.includes(f.group)) {
+      files.push(f);
+      continue;
+    }
     changes.push(...removeFile(root, f));
   }
   files.sort((a, b) => a.path.localeCompare(b.path));
@@ -100,15 +126,25 @@ export function applyPlan(root: string, entries: PlanEntry[], old: Manifest | un
 }
 
 function isSymlink(p: string): boolean {
-  try { return lstatSync(p).isSymbolicLink(); } catch { return false; }
+  try {
+    return lstatSync(p).isSymbolicLink();
+  } catch {
+    return false;
+  }
 }
 
 /** Removes one file hawser wrote, putting back the original it replaced. */
 export function removeFile(root: string, f: ManifestFile): Change[] {
   const out: Change[] = [];
   const dest = under(root, f.path);
-  if (existsSync(dest) || isSymlink(dest)) { rmSync(dest, { force: true }); out.push({ path: f.path, action: 'removed' }); }
-  if (f.backup && existsSync(under(root, f.backup))) { renameSync(under(root, f.backup), dest); out.push({ path: f.path, action: 'restored' }); }
+  if (existsSync(dest) || isSymlink(dest)) {
+    rmSync(dest, { force: true });
+    out.push({ path: f.path, action: 'removed' });
+  }
+  if (f.backup && existsSync(under(root, f.backup))) {
+    renameSync(under(root, f.backup), dest);
+    out.push({ path: f.path, action: 'restored' });
+  }
   return out;
 }
 
@@ -116,7 +152,12 @@ export function removeFile(root: string, f: ManifestFile): Change[] {
 export function removeDirs(root: string, dirs: string[]): string[] {
   const gone: string[] = [];
   for (const d of [...dirs].sort((a, b) => b.length - a.length)) {
-    try { rmdirSync(under(root, d)); gone.push(d); } catch { /* not empty or gone: keep */ }
+    try {
+      rmdirSync(under(root, d));
+      gone.push(d);
+    } catch {
+      /* not empty or gone: keep */
+    }
   }
   return gone;
 }

@@ -20,7 +20,9 @@ export function localSystemdVersion(): number | undefined {
   try {
     const m = /^systemd (\d+)/.exec(execFileSync('systemctl', ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
     return m ? Number(m[1]) : undefined;
-  } catch { return undefined; }
+  } catch {
+    return undefined;
+  }
 }
 
 const firstExisting = (...paths: string[]): string | undefined => {
@@ -55,7 +57,9 @@ export function readBuild(sourceDir: string, o: { nodeBinary?: string; systemdVe
   const src = resolve(sourceDir);
   const rel = (p: string) => relative(src, p);
   if (!existsSync(join(src, 'dist/hawser.cjs'))) throw new Error(`${src}/dist/hawser.cjs is missing: build first (make build)`);
-  const dist = walkFiles(join(src, 'dist')).filter((f) => f.endsWith('.cjs')).map(rel);
+  const dist = walkFiles(join(src, 'dist'))
+    .filter((f) => f.endsWith('.cjs'))
+    .map(rel);
   const modules = runtimeModuleFiles(src);
   const unitFiles = walkFiles(join(src, 'systemd'));
   if (!unitFiles.length) throw new Error(`${src}/systemd has no unit files`);

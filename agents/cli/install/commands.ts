@@ -28,28 +28,36 @@ function oneOf<T extends string>(flag: string, v: string | undefined, allowed: r
 /** Settings from flags; unset flags stay undefined so the previous install's values are kept. */
 export function settingsFromFlags(o: Record<string, any>): Partial<InstallSettings> {
   return {
-    nodeName: o.nodeName, nodeIP: o.nodeIp, advertiseAddress: o.advertiseAddress,
+    nodeName: o.nodeName,
+    nodeIP: o.nodeIp,
+    advertiseAddress: o.advertiseAddress,
     tlsSANs: o.tlsSan ? String(o.tlsSan).split(',').filter(Boolean) : undefined,
-    clusterCIDR: o.clusterCidr, serviceCIDR: o.serviceCidr,
+    clusterCIDR: o.clusterCidr,
+    serviceCIDR: o.serviceCidr,
     podnetBackend: oneOf('--backend', o.backend, ['host-gw', 'vxlan'] as const),
     proxyMode: oneOf('--proxy-mode', o.proxyMode, PROXY_MODES),
-    sandboxImage: o.sandboxImage, registryMirrors: parseMirrors(o.registryMirror),
+    sandboxImage: o.sandboxImage,
+    registryMirrors: parseMirrors(o.registryMirror),
     separateUnits: o.separateUnits === true ? true : undefined,
     cgroupDriver: oneOf('--cgroup-driver', o.cgroupDriver, ['cgroupfs', 'systemd'] as const),
   };
 }
 
-const nodeFlags = (c: Command) => c
-  .option('--root <dir>', 'install under this directory instead of / (no apt, no systemctl)')
-  .option('--from <file|dir>', 'what to install: a release tarball (make dist) or a build dir holding dist/hawser.cjs; default: this one')
-  .option('--node-ip <ip>', 'InternalIP (default: the address that routes to the API server)')
-  .option('--backend <host-gw|vxlan>', 'podnet backend')
-  .option('--proxy-mode <iptables|nftables|ipvs>', 'kube-proxy mode')
-  .option('--cluster-cidr <cidr>', 'pod network')
-  .option('--cgroup-driver <cgroupfs|systemd>', 'agent: the kubelet\'s and containerd\'s cgroup driver (default: systemd on a systemd host with cgroup v2, else cgroupfs)')
-  .option('--sandbox-image <ref>', 'containerd\'s pause image (default registry.k8s.io/pause:3.10)')
-  .option('--registry-mirror <host=endpoint>', 'pull images named host/... from endpoint (repeatable)', collect)
-  .option('--separate-units', 'agent: run podnet, the kubelet and kube-proxy as three units instead of one `hawser agent`');
+const nodeFlags = (c: Command) =>
+  c
+    .option('--root <dir>', 'install under this directory instead of / (no apt, no systemctl)')
+    .option('--from <file|dir>', 'what to install: a release tarball (make dist) or a build dir holding dist/hawser.cjs; default: this one')
+    .option('--node-ip <ip>', 'InternalIP (default: the address that routes to the API server)')
+    .option('--backend <host-gw|vxlan>', 'podnet backend')
+    .option('--proxy-mode <iptables|nftables|ipvs>', 'kube-proxy mode')
+    .option('--cluster-cidr <cidr>', 'pod network')
+    .option(
+      '--cgroup-driver <cgroupfs|systemd>',
+      "agent: the kubelet's and containerd's cgroup driver (default: systemd on a systemd host with cgroup v2, else cgroupfs)",
+    )
+    .option('--sandbox-image <ref>', "containerd's pause image (default registry.k8s.io/pause:3.10)")
+    .option('--registry-mirror <host=endpoint>', 'pull images named host/... from endpoint (repeatable)', collect)
+    .option('--separate-units', 'agent: run podnet, the kubelet and kube-proxy as three units instead of one `hawser agent`');
 
 export function registerInstallCommands(program: Command): void {
   nodeFlags(program.command('install'))
@@ -66,7 +74,8 @@ export function registerInstallCommands(program: Command): void {
       process.stdout.write(`${formatReport('hawser install', r)}\n`);
     });
 
-  program.command('uninstall')
+  program
+    .command('uninstall')
     .description('remove everything `hawser install`/`join` added (and the packages it installed)')
     .option('--root <dir>', 'the --root the install used')
     .option('--purge', `also remove hawser's state (${LAYOUT.stateDir}, ${LAYOUT.etcDir})`)
@@ -92,10 +101,12 @@ export function registerInstallCommands(program: Command): void {
       process.stdout.write(`${formatReport('hawser join', r)}\n`);
     });
 
-  program.command('kubectl')
+  program
+    .command('kubectl')
     .description(`the installed kubectl with the server's admin credentials (${LAYOUT.adminKubeconfig}) unless KUBECONFIG is set`)
-    .argument('[args...]', 'kubectl\'s arguments')
-    .allowUnknownOption().helpOption(false)
+    .argument('[args...]', "kubectl's arguments")
+    .allowUnknownOption()
+    .helpOption(false)
     .action(async (args: string[]) => {
       const { runKubectl } = await import('./kubectl.ts');
       process.exitCode = runKubectl(args);
@@ -113,13 +124,16 @@ export function registerInstallCommands(program: Command): void {
       const t = await createToken(o.dataDir, { ttlMs: parseDuration(o.ttl), description: o.description });
       process.stdout.write(`${t.token}\n`);
     });
-  dataDir(token.command('list')).description('list join tokens (ids and expiry; secrets are not kept)')
+  dataDir(token.command('list'))
+    .description('list join tokens (ids and expiry; secrets are not kept)')
     .action(async (o) => {
       const { readTokens } = await import('../../control-plane/join/store.ts');
       const rows = readTokens(o.dataDir).map((t) => `${t.id}\t${t.expires ?? 'never'}\t${t.description ?? ''}`);
       process.stdout.write(`ID\tEXPIRES\tDESCRIPTION\n${rows.join('\n')}${rows.length ? '\n' : ''}`);
     });
-  dataDir(token.command('delete')).description('revoke a join token').argument('<id>')
+  dataDir(token.command('delete'))
+    .description('revoke a join token')
+    .argument('<id>')
     .action(async (id: string, o) => {
       const { deleteToken } = await import('../../control-plane/join/store.ts');
       if (!deleteToken(o.dataDir, id)) throw new Error(`no join token with id ${id}`);

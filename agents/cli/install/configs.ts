@@ -59,22 +59,38 @@ const writers: { [C in Component]: (s: InstallSettings) => ComponentFile<C> } = 
     'cluster-cidr': s.clusterCIDR,
     'service-cidr': s.serviceCIDR,
   }),
-  kubelet: (s): ComponentFile<'kubelet'> => ({ ...node('kubelet', s), 'container-runtime-endpoint': LAYOUT.criSocket, 'root-dir': LAYOUT.kubeletDir, 'node-ip': s.nodeIP, 'cgroup-driver': s.cgroupDriver }),
+  kubelet: (s): ComponentFile<'kubelet'> => ({
+    ...node('kubelet', s),
+    'container-runtime-endpoint': LAYOUT.criSocket,
+    'root-dir': LAYOUT.kubeletDir,
+    'node-ip': s.nodeIP,
+    'cgroup-driver': s.cgroupDriver,
+  }),
   podnet: (s): ComponentFile<'podnet'> => ({
-    ...node('podnet', s), 'cni-conf-dir': LAYOUT.cniConfDir, 'cni-bin-dir': LAYOUT.cniBinDir, 'cluster-cidr': s.clusterCIDR,
+    ...node('podnet', s),
+    'cni-conf-dir': LAYOUT.cniConfDir,
+    'cni-bin-dir': LAYOUT.cniBinDir,
+    'cluster-cidr': s.clusterCIDR,
     // written only when not the default, so a podnet without the flag still reads the file
     backend: s.podnetBackend === 'host-gw' ? undefined : s.podnetBackend,
-    'proxy-mode': s.proxyMode === 'iptables' ? undefined : s.proxyMode,   // NetworkPolicy follows kube-proxy's mode
+    'proxy-mode': s.proxyMode === 'iptables' ? undefined : s.proxyMode, // NetworkPolicy follows kube-proxy's mode
   }),
   'kube-proxy': (s): ComponentFile<'kube-proxy'> => ({
-    ...node('kube-proxy', s), 'cluster-cidr': s.clusterCIDR, 'node-ip': s.nodeIP, 'proxy-mode': s.proxyMode === 'iptables' ? undefined : s.proxyMode,
+    ...node('kube-proxy', s),
+    'cluster-cidr': s.clusterCIDR,
+    'node-ip': s.nodeIP,
+    'proxy-mode': s.proxyMode === 'iptables' ? undefined : s.proxyMode,
     'ingress-kubeconfig': AGENT_KUBECONFIGS.ingress,
   }),
   // the shared keys (node-name, node-ip, cluster-cidr) mean the same to each component; each
   // has its own credentials (kubeconfig is the kubelet's)
   agent: (s): ComponentFile<'agent'> => ({
-    ...writers.podnet(s), ...writers.kubelet(s), ...writers['kube-proxy'](s), kubeconfig: LAYOUT.kubeconfig,
-    'podnet-kubeconfig': LAYOUT.podnetKubeconfig, 'kube-proxy-kubeconfig': LAYOUT.proxyKubeconfig,
+    ...writers.podnet(s),
+    ...writers.kubelet(s),
+    ...writers['kube-proxy'](s),
+    kubeconfig: LAYOUT.kubeconfig,
+    'podnet-kubeconfig': LAYOUT.podnetKubeconfig,
+    'kube-proxy-kubeconfig': LAYOUT.proxyKubeconfig,
   }),
 };
 
@@ -84,15 +100,20 @@ export const componentConfig = (c: Component, s: InstallSettings): string => ren
 
 export function containerdConfig(s: InstallSettings): string {
   return renderContainerdConfig({
-    root: '/var/lib/containerd', state: '/run/containerd', socket: LAYOUT.criSocket,
-    cniBinDir: LAYOUT.cniBinDir, cniConfDir: LAYOUT.cniConfDir,
-    sandboxImage: s.sandboxImage, registryMirrors: s.registryMirrors, cgroupDriver: s.cgroupDriver,
+    root: '/var/lib/containerd',
+    state: '/run/containerd',
+    socket: LAYOUT.criSocket,
+    cniBinDir: LAYOUT.cniBinDir,
+    cniConfDir: LAYOUT.cniConfDir,
+    sandboxImage: s.sandboxImage,
+    registryMirrors: s.registryMirrors,
+    cgroupDriver: s.cgroupDriver,
   });
 }
 
 export const SYSCTL_CONF = [
   '# Written by `hawser install`: nodes forward pod traffic, and bridged pod traffic passes iptables',
-  '# (kube-proxy\'s Service rules must see pod-to-Service packets that stay on the node\'s bridge).',
+  "# (kube-proxy's Service rules must see pod-to-Service packets that stay on the node's bridge).",
   'net.ipv4.ip_forward = 1',
   'net.bridge.bridge-nf-call-iptables = 1',
   'net.bridge.bridge-nf-call-ip6tables = 1',
@@ -101,7 +122,7 @@ export const SYSCTL_CONF = [
 
 export const MODULES_CONF = [
   '# Written by `hawser install`: the bridge netfilter hook (for the sysctls above) and overlayfs',
-  '# (containerd\'s snapshotter); vxlan for podnet\'s --backend vxlan.',
+  "# (containerd's snapshotter); vxlan for podnet's --backend vxlan.",
   'br_netfilter',
   'overlay',
   'vxlan',

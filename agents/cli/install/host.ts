@@ -8,11 +8,20 @@ const run = (cmd: string, args: string[], env?: NodeJS.ProcessEnv): string =>
   execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
 
 const have = (cmd: string): boolean => {
-  try { run('sh', ['-c', `command -v ${cmd}`]); return true; } catch { return false; }
+  try {
+    run('sh', ['-c', `command -v ${cmd}`]);
+    return true;
+  } catch {
+    return false;
+  }
 };
 
 export function dpkgInstalled(pkg: string): boolean {
-  try { return run('dpkg-query', ['-W', '-f=${Status}', pkg]).includes('install ok installed'); } catch { return false; }
+  try {
+    return run('dpkg-query', ['-W', '-f=${Status}', pkg]).includes('install ok installed');
+  } catch {
+    return false;
+  }
 }
 
 /** Installs the missing packages; returns the ones it installed (uninstall removes only those). */
@@ -37,8 +46,7 @@ export const systemdIsInit = (): boolean => existsSync('/run/systemd/system');
  * the unified (v2) hierarchy, which then owns the tree; cgroupfs on v1/hybrid hosts, where the
  * kubelet's own /kubepods tree is what has always run (and nspawn machines delegate no v1 slices).
  */
-export const hostCgroupDriver = (): 'cgroupfs' | 'systemd' =>
-  (systemdIsInit() && existsSync('/sys/fs/cgroup/cgroup.controllers') ? 'systemd' : 'cgroupfs');
+export const hostCgroupDriver = (): 'cgroupfs' | 'systemd' => (systemdIsInit() && existsSync('/sys/fs/cgroup/cgroup.controllers') ? 'systemd' : 'cgroupfs');
 
 export const systemctl = (...args: string[]): string => run('systemctl', args);
 
@@ -46,8 +54,16 @@ export const systemctl = (...args: string[]): string => run('systemctl', args);
 export function applyKernelSettings(sysctlFile: string, modules: string[]): string[] {
   const notes: string[] = [];
   for (const m of modules) {
-    try { run('modprobe', [m]); } catch { notes.push(`could not load kernel module ${m} (built in, or not available)`); }
+    try {
+      run('modprobe', [m]);
+    } catch {
+      notes.push(`could not load kernel module ${m} (built in, or not available)`);
+    }
   }
-  try { run('sysctl', ['-q', '-p', sysctlFile]); } catch (e) { notes.push(`sysctl -p ${sysctlFile}: ${String((e as Error).message).split('\n')[0]}`); }
+  try {
+    run('sysctl', ['-q', '-p', sysctlFile]);
+  } catch (e) {
+    notes.push(`sysctl -p ${sysctlFile}: ${String((e as Error).message).split('\n')[0]}`);
+  }
   return notes;
 }

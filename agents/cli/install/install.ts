@@ -24,15 +24,20 @@ export interface InstallOptions {
   systemdVersion?: number;
 }
 
-export interface InstallReport { changes: Change[]; unchanged: number; notes: string[]; manifestChanged: boolean }
+export interface InstallReport {
+  changes: Change[];
+  unchanged: number;
+  notes: string[];
+  manifestChanged: boolean;
+}
 
 export const reportChanged = (r: InstallReport): boolean => r.changes.length > 0 || r.manifestChanged;
 
 export function formatReport(cmd: string, r: InstallReport): string {
   const lines = r.changes.map((c) => `  ${c.action.padEnd(13)} ${c.path}`);
-  lines.push(reportChanged(r)
-    ? `${cmd}: ${r.changes.length} change(s), ${r.unchanged} file(s) unchanged`
-    : `${cmd}: unchanged (${r.unchanged} files already as wanted)`);
+  lines.push(
+    reportChanged(r) ? `${cmd}: ${r.changes.length} change(s), ${r.unchanged} file(s) unchanged` : `${cmd}: unchanged (${r.unchanged} files already as wanted)`,
+  );
   return [...lines, ...r.notes.map((n) => `note: ${n}`)].join('\n');
 }
 
@@ -81,8 +86,12 @@ async function installFrom(o: InstallOptions, source: string, extra: { entries?:
   // recorded at the first install only: a rerun would find the agents' own dirs
   const absent = old ? (old.runtimeDirsAbsent ?? []) : o.role === 'agent' ? AGENT_RUNTIME_DIRS.filter((d) => !existsSync(under(root, d))) : [];
   const manifest: Manifest = {
-    version: 1, settings, files: applied.files, dirs: applied.dirs,
-    packages: { installed: installedPkgs, planned: [...planned].sort() }, units,
+    version: 1,
+    settings,
+    files: applied.files,
+    dirs: applied.dirs,
+    packages: { installed: installedPkgs, planned: [...planned].sort() },
+    units,
     ...(absent.length ? { runtimeDirsAbsent: absent } : {}),
   };
   const manifestChanged = writeManifest(root, manifest);
@@ -106,7 +115,10 @@ async function installFrom(o: InstallOptions, source: string, extra: { entries?:
   return { changes: applied.changes, unchanged: applied.unchanged, notes, manifestChanged };
 }
 
-export interface UninstallOptions { root?: string; purge?: boolean }
+export interface UninstallOptions {
+  root?: string;
+  purge?: boolean;
+}
 
 /** Removes everything the manifest lists (restoring replaced files); --purge also removes hawser's state. */
 export async function uninstall(o: UninstallOptions): Promise<{ changes: Change[]; notes: string[] }> {
@@ -119,12 +131,18 @@ export async function uninstall(o: UninstallOptions): Promise<{ changes: Change[
   const ours = m.units.filter((u) => u !== 'containerd.service');
   if (systemd && ours.length) systemctl('disable', '--now', ...ours);
   // pods and kernel state while the CNI plugins are still there to release what they made
-  if (onHost && m.settings.role === 'agent') notes.push(...await removeAgentState({ criSocket: LAYOUT.criSocket, kubeletDir: LAYOUT.kubeletDir }));
+  if (onHost && m.settings.role === 'agent') notes.push(...(await removeAgentState({ criSocket: LAYOUT.criSocket, kubeletDir: LAYOUT.kubeletDir })));
   else if (m.settings.role === 'agent') notes.push('--root: pods, mounts and kernel state of a running agent are left to the host');
   const changes = m.files.flatMap((f) => removeFile(root, f));
   rmSync(under(root, LAYOUT.manifest), { force: true });
   if (o.purge) {
-    for (const p of [LAYOUT.stateDir, LAYOUT.etcDir, `${LAYOUT.cniConfDir}/10-hawser.conflist`, '/var/lib/cni/networks/hawser', ...(m.runtimeDirsAbsent ?? [])]) {
+    for (const p of [
+      LAYOUT.stateDir,
+      LAYOUT.etcDir,
+      `${LAYOUT.cniConfDir}/10-hawser.conflist`,
+      '/var/lib/cni/networks/hawser',
+      ...(m.runtimeDirsAbsent ?? []),
+    ]) {
       rmSync(under(root, p), { recursive: true, force: true });
     }
   }
@@ -132,7 +150,7 @@ export async function uninstall(o: UninstallOptions): Promise<{ changes: Change[
   if (systemd) {
     systemctl('daemon-reload');
     if (m.files.some((f) => f.path.endsWith(CONTAINERD_DROPIN)) && !m.packages.installed.includes('containerd')) {
-      systemctl('try-restart', 'containerd.service');   // back to its own config
+      systemctl('try-restart', 'containerd.service'); // back to its own config
     }
   }
   if (onHost) aptRemove(m.packages.installed);

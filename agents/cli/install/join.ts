@@ -38,21 +38,31 @@ export const JOIN_REQUEST_TIMEOUT_MS = 60_000;
 
 const DAY = 86_400_000;
 
-interface HttpResult { status: number; body: string }
+interface HttpResult {
+  status: number;
+  body: string;
+}
 
 function request(url: string, o: { method: string; ca?: string; headers?: Record<string, string>; body?: string; timeoutMs: number }): Promise<HttpResult> {
   return new Promise((resolve, reject) => {
     // a fresh connection per request: a kept-alive socket the server has since closed would fail
     // the next request with ECONNRESET (Node 20's global agent keeps sockets alive)
-    const req = https.request(url, {
-      method: o.method, headers: o.headers, timeout: o.timeoutMs, agent: false,
-      ...(o.ca ? { ca: o.ca, rejectUnauthorized: true } : { rejectUnauthorized: false }),
-    }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
+    const req = https.request(
+      url,
+      {
+        method: o.method,
+        headers: o.headers,
+        timeout: o.timeoutMs,
+        agent: false,
+        ...(o.ca ? { ca: o.ca, rejectUnauthorized: true } : { rejectUnauthorized: false }),
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      },
+    );
     req.on('timeout', () => req.destroy(new Error(`no answer from ${url} within ${o.timeoutMs / 1000} s`)));
     req.on('error', reject);
     req.end(o.body);
@@ -65,7 +75,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function withRetry<T>(what: string, waitMs: number, fn: () => Promise<T>): Promise<T> {
   const deadline = Date.now() + waitMs;
   for (let attempt = 1; ; attempt++) {
-    try { return await fn(); } catch (e) {
+    try {
+      return await fn();
+    } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       const transient = code === 'ECONNREFUSED' || code === 'EHOSTUNREACH' || code === 'ECONNRESET' || code === 'ETIMEDOUT' || /no answer/.test(String(e));
       if (!transient || Date.now() + 2000 > deadline) throw new Error(`${what}: ${(e as Error).message}`);
@@ -76,7 +88,11 @@ async function withRetry<T>(what: string, waitMs: number, fn: () => Promise<T>):
 }
 
 const serverMessage = (r: HttpResult): string => {
-  try { return (JSON.parse(r.body) as { message?: string }).message ?? r.body; } catch { return r.body; }
+  try {
+    return (JSON.parse(r.body) as { message?: string }).message ?? r.body;
+  } catch {
+    return r.body;
+  }
 };
 
 /** Fetches the CA without trusting the connection, and refuses it unless its hash is the pinned one. */
@@ -84,10 +100,16 @@ export async function fetchPinnedCA(server: string, caHash: string, waitMs = 0, 
   const r = await withRetry(`fetching the CA from ${server}`, waitMs, () => request(`${server}${CACERTS_PATH}`, { method: 'GET', timeoutMs }));
   if (r.status !== 200) throw new Error(`${server}${CACERTS_PATH} answered ${r.status}: ${serverMessage(r)}`);
   let got: string;
-  try { got = caHashOfPem(r.body); } catch { throw new Error(`${server}${CACERTS_PATH} did not return a PEM certificate`); }
+  try {
+    got = caHashOfPem(r.body);
+  } catch {
+    throw new Error(`${server}${CACERTS_PATH} did not return a PEM certificate`);
+  }
   if (got !== caHash) {
-    throw new Error(`refusing to join: the CA of ${server} (sha256 ${got}) is not the one pinned in the token (sha256 ${caHash}): ` +
-      'a different cluster, or someone in between; check --server and the token');
+    throw new Error(
+      `refusing to join: the CA of ${server} (sha256 ${got}) is not the one pinned in the token (sha256 ${caHash}): ` +
+        'a different cluster, or someone in between; check --server and the token',
+    );
   }
   return r.body;
 }
@@ -97,13 +119,24 @@ export async function fetchPinnedCA(server: string, caHash: string, waitMs = 0, 
  * when the server does not answer (a retry is safe: the same token and node password get the
  * same node's credentials again).
  */
-export async function requestNodeCredentials(server: string, caPem: string, credential: string, nodeName: string, nodePassword: string,
-  o: { waitMs?: number; timeoutMs?: number } = {}): Promise<JoinResponse> {
+export async function requestNodeCredentials(
+  server: string,
+  caPem: string,
+  credential: string,
+  nodeName: string,
+  nodePassword: string,
+  o: { waitMs?: number; timeoutMs?: number } = {},
+): Promise<JoinResponse> {
   const body = JSON.stringify({ nodeName, nodePassword });
-  const r = await withRetry(`joining through ${server}`, o.waitMs ?? 0, () => request(`${server}${JOIN_PATH}`, {
-    method: 'POST', ca: caPem, body, timeoutMs: o.timeoutMs ?? JOIN_REQUEST_TIMEOUT_MS,
-    headers: { Authorization: `Bearer ${credential}`, 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)) },
-  }));
+  const r = await withRetry(`joining through ${server}`, o.waitMs ?? 0, () =>
+    request(`${server}${JOIN_PATH}`, {
+      method: 'POST',
+      ca: caPem,
+      body,
+      timeoutMs: o.timeoutMs ?? JOIN_REQUEST_TIMEOUT_MS,
+      headers: { Authorization: `Bearer ${credential}`, 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)) },
+    }),
+  );
   if (r.status !== 200) throw new Error(`the server refused the join (${r.status}): ${serverMessage(r)}`);
   const resp = JSON.parse(r.body) as JoinResponse;
   const issued = AGENT_COMPONENTS.map((c) => [c, c === 'kubelet' ? resp.clientCert : resp.components?.[c]?.clientCert] as const);
@@ -130,7 +163,10 @@ export function componentKubeconfigs(server: string, caPem: string, nodeName: st
 }
 
 /** The kubeconfig already on disk when it is still good for this server, name and CA. */
-export function reusableCredentials(root: string, o: { server: string; nodeName: string; caHash: string; now?: number }): { caPem: string; kubeconfigs: Record<AgentComponent, string> } | undefined {
+export function reusableCredentials(
+  root: string,
+  o: { server: string; nodeName: string; caHash: string; now?: number },
+): { caPem: string; kubeconfigs: Record<AgentComponent, string> } | undefined {
   const caPath = under(root, LAYOUT.caCert);
   if (!existsSync(caPath)) return undefined;
   try {
@@ -151,7 +187,9 @@ export function reusableCredentials(root: string, o: { server: string; nodeName:
       kubeconfigs[c] = kubeconfig;
     }
     return { caPem, kubeconfigs };
-  } catch { return undefined; }
+  } catch {
+    return undefined;
+  }
 }
 
 /** The machine's node password: the one already on disk, else a new random one. */
@@ -170,11 +208,18 @@ export async function join(o: JoinOptions): Promise<InstallReport> {
   let creds = reusableCredentials(root, { server, nodeName: o.nodeName, caHash: t.caHash });
   if (!creds) {
     const caPem = await fetchPinnedCA(server, t.caHash, o.waitMs ?? 0, o.requestTimeoutMs);
-    const resp = await requestNodeCredentials(server, caPem, `${t.id}.${t.secret}`, o.nodeName, nodePassword, { waitMs: o.waitMs, timeoutMs: o.requestTimeoutMs });
+    const resp = await requestNodeCredentials(server, caPem, `${t.id}.${t.secret}`, o.nodeName, nodePassword, {
+      waitMs: o.waitMs,
+      timeoutMs: o.requestTimeoutMs,
+    });
     // the URL this node reached the server on, which the advertised one may not be (NAT, names)
     creds = { caPem, kubeconfigs: componentKubeconfigs(server, caPem, o.nodeName, resp) };
   }
-  return install({ ...o, role: 'agent', settings: { ...o.settings, nodeName: o.nodeName } }, {
-    entries: joinEntries({ ...creds, nodePassword }), groups: ['install', 'join'],
-  });
+  return install(
+    { ...o, role: 'agent', settings: { ...o.settings, nodeName: o.nodeName } },
+    {
+      entries: joinEntries({ ...creds, nodePassword }),
+      groups: ['install', 'join'],
+    },
+  );
 }

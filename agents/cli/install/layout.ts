@@ -40,7 +40,10 @@ export const AGENT_RUNTIME_DIRS = ['/var/log/pods', '/var/lib/cni'];
 
 /** Each node agent's credentials file, as `hawser join` writes them. */
 export const AGENT_KUBECONFIGS: Record<AgentComponent, string> = {
-  kubelet: LAYOUT.kubeconfig, 'kube-proxy': LAYOUT.proxyKubeconfig, podnet: LAYOUT.podnetKubeconfig, ingress: LAYOUT.ingressKubeconfig,
+  kubelet: LAYOUT.kubeconfig,
+  'kube-proxy': LAYOUT.proxyKubeconfig,
+  podnet: LAYOUT.podnetKubeconfig,
+  ingress: LAYOUT.ingressKubeconfig,
 };
 
 export const configFile = (component: string): string => `${LAYOUT.etcDir}/${component}.yaml`;
@@ -64,7 +67,6 @@ export const ROLE_PACKAGES: Record<Role, string[]> = {
   server: [],
   agent: ['containerd', 'runc', 'iptables', 'conntrack'],
 };
-
 
 /** Files of the build a host needs at run time, relative to the suite dir. */
 export const RUNTIME_MODULES: Record<string, string[]> = {

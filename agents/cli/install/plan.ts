@@ -100,8 +100,14 @@ export function unitsToRestart(changedPaths: string[], s: InstallSettings): stri
   const units = new Set<string>();
   const hawserUnits = roleComponents(s.role, s.separateUnits).map(unitName);
   for (const p of changedPaths) {
-    if (p.startsWith(`${LAYOUT.libDir}/dist/`) || p.startsWith(`${LAYOUT.libDir}/bin/`) || p.startsWith(`${LAYOUT.libDir}/node_modules/`)
-      || Object.values(AGENT_KUBECONFIGS).includes(p) || p === LAYOUT.caCert) hawserUnits.forEach((u) => units.add(u));
+    if (
+      p.startsWith(`${LAYOUT.libDir}/dist/`) ||
+      p.startsWith(`${LAYOUT.libDir}/bin/`) ||
+      p.startsWith(`${LAYOUT.libDir}/node_modules/`) ||
+      Object.values(AGENT_KUBECONFIGS).includes(p) ||
+      p === LAYOUT.caCert
+    )
+      hawserUnits.forEach((u) => units.add(u));
     if (s.role === 'agent' && (p === LAYOUT.containerdConfig || p.endsWith(CONTAINERD_DROPIN))) units.add('containerd.service');
     for (const c of roleComponents(s.role, s.separateUnits)) {
       if (p === configFile(c) || p === `${LAYOUT.unitDir}/${unitName(c)}`) units.add(unitName(c));

@@ -28,13 +28,24 @@ export function removalScript(save: string): string {
   };
   for (const raw of save.split('\n')) {
     const line = raw.trim();
-    if (line.startsWith('*')) { flushTable(); table = line.slice(1); continue; }
-    if (line === 'COMMIT') { flushTable(); table = undefined; continue; }
+    if (line.startsWith('*')) {
+      flushTable();
+      table = line.slice(1);
+      continue;
+    }
+    if (line === 'COMMIT') {
+      flushTable();
+      table = undefined;
+      continue;
+    }
     if (!table) continue;
     const decl = /^:(\S+)\s/.exec(line);
-    if (decl) { if (isOurChain(decl[1])) ours.push(decl[1]); continue; }
+    if (decl) {
+      if (isOurChain(decl[1])) ours.push(decl[1]);
+      continue;
+    }
     const rule = /^-A\s+(\S+)\s+(.*)$/.exec(line);
-    if (!rule || isOurChain(rule[1])) continue;   // rules inside our chains go with the flush
+    if (!rule || isOurChain(rule[1])) continue; // rules inside our chains go with the flush
     const target = targetOf(rule[2]);
     if (target && isOurChain(target)) jumps.push(`-D ${rule[1]} ${rule[2]}`);
   }

@@ -24,7 +24,10 @@ function resolvePackage(fromDir: string, name: string, top: string): string | un
   return undefined;
 }
 
-interface PackageJson { dependencies?: Record<string, string>; optionalDependencies?: Record<string, string> }
+interface PackageJson {
+  dependencies?: Record<string, string>;
+  optionalDependencies?: Record<string, string>;
+}
 
 /** Package dirs of `roots` and of everything they depend on (type-only @types/* left out). */
 export function packageClosure(sourceDir: string, roots: string[]): string[] {

@@ -12,10 +12,16 @@ export function sectionEntries(text: string, section: string): [string, string][
   for (const raw of text.split('\n')) {
     const line = pending ? `${pending} ${raw.trim()}` : raw.trim();
     pending = '';
-    if (line.endsWith('\\')) { pending = line.slice(0, -1).trimEnd(); continue; }
+    if (line.endsWith('\\')) {
+      pending = line.slice(0, -1).trimEnd();
+      continue;
+    }
     if (!line || line.startsWith('#') || line.startsWith(';')) continue;
     const sec = /^\[([^\]]+)\]$/.exec(line);
-    if (sec) { current = sec[1]; continue; }
+    if (sec) {
+      current = sec[1];
+      continue;
+    }
     const eq = line.indexOf('=');
     if (current === section && eq > 0) out.push([line.slice(0, eq).trim(), line.slice(eq + 1).trim()]);
   }

@@ -20,14 +20,20 @@ export const etcDirOf = (lab: Lab, n?: LabNode) => (n ? `${n.dir}/etc` : `${lab.
 const repoOf = (bin: string) => dirname(dirname(resolve(bin)));
 const unit = (bin: string, name: string) => join(repoOf(bin), 'systemd', name);
 
-export interface ConfigFile { path: string; text: string }
+export interface ConfigFile {
+  path: string;
+  text: string;
+}
 
 export function controlPlaneConfig(lab: Lab): ConfigFile {
   return {
     path: `${etcDirOf(lab)}/control-plane.yaml`,
     text: renderComponentConfig('control-plane', {
-      'data-dir': lab.serverDir, 'bind-address': lab.bridgeIP, 'advertise-address': lab.bridgeIP,
-      'cluster-cidr': lab.clusterCIDR, 'service-cidr': lab.serviceCIDR,
+      'data-dir': lab.serverDir,
+      'bind-address': lab.bridgeIP,
+      'advertise-address': lab.bridgeIP,
+      'cluster-cidr': lab.clusterCIDR,
+      'service-cidr': lab.serviceCIDR,
     }),
   };
 }
@@ -38,11 +44,29 @@ export const labKubeconfig = (n: LabNode, c: AgentComponent) => `${n.dir}/${c}.k
 export function nodeConfig(lab: Lab, n: LabNode, c: 'kubelet' | 'podnet' | 'kube-proxy'): ConfigFile {
   const common = { 'node-name': n.name, kubeconfig: labKubeconfig(n, c) };
   const values = {
-    kubelet: { ...common, 'container-runtime-endpoint': n.socket, 'root-dir': `${n.dir}/kubelet`, 'pod-log-dir': `${n.dir}/pods`,
-      'cgroup-root': `/hawser/${n.name}`, 'node-ip': n.ip, 'cluster-dns': '10.96.0.10' } satisfies ComponentFile<'kubelet'>,
-    podnet: { ...common, 'cni-conf-dir': `${n.dir}/cni/net.d`, 'cni-bin-dir': lab.cniBinDir, 'ipam-data-dir': `${n.dir}/cni/ipam`,
-      'cluster-cidr': lab.clusterCIDR, backend: lab.podnetBackend } satisfies ComponentFile<'podnet'>,
-    'kube-proxy': { ...common, 'cluster-cidr': lab.clusterCIDR, 'node-ip': n.ip, 'ingress-kubeconfig': labKubeconfig(n, 'ingress') } satisfies ComponentFile<'kube-proxy'>,
+    kubelet: {
+      ...common,
+      'container-runtime-endpoint': n.socket,
+      'root-dir': `${n.dir}/kubelet`,
+      'pod-log-dir': `${n.dir}/pods`,
+      'cgroup-root': `/hawser/${n.name}`,
+      'node-ip': n.ip,
+      'cluster-dns': '10.96.0.10',
+    } satisfies ComponentFile<'kubelet'>,
+    podnet: {
+      ...common,
+      'cni-conf-dir': `${n.dir}/cni/net.d`,
+      'cni-bin-dir': lab.cniBinDir,
+      'ipam-data-dir': `${n.dir}/cni/ipam`,
+      'cluster-cidr': lab.clusterCIDR,
+      backend: lab.podnetBackend,
+    } satisfies ComponentFile<'podnet'>,
+    'kube-proxy': {
+      ...common,
+      'cluster-cidr': lab.clusterCIDR,
+      'node-ip': n.ip,
+      'ingress-kubeconfig': labKubeconfig(n, 'ingress'),
+    } satisfies ComponentFile<'kube-proxy'>,
   }[c];
   return { path: `${etcDirOf(lab, n)}/${c}.yaml`, text: renderComponentConfig(c, values) };
 }
@@ -51,16 +75,15 @@ export function controlPlaneProc(lab: Lab, bin: string): ProcSpec {
   return {
     id: 'control-plane',
     argv: unitCommand(unit(bin, 'hawser-control-plane.service'), { hawser: [process.execPath, bin], etcDir: etcDirOf(lab) }),
-    logFile: logFile(lab, 'control-plane'), pidFile: pidFileOf(lab, 'control-plane'),
+    logFile: logFile(lab, 'control-plane'),
+    pidFile: pidFileOf(lab, 'control-plane'),
   };
 }
 
 export function nodeProc(lab: Lab, n: LabNode, c: NodeComponent, bin: string): ProcSpec {
   const id = nodeProcId(n, c);
   const m = { hawser: [process.execPath, bin], etcDir: etcDirOf(lab, n) };
-  const argv = c === 'containerd'
-    ? unitCommand(unit(bin, 'containerd.service.d/10-hawser.conf'), m)
-    : unitCommand(unit(bin, `hawser-${c}.service`), m);
+  const argv = c === 'containerd' ? unitCommand(unit(bin, 'containerd.service.d/10-hawser.conf'), m) : unitCommand(unit(bin, `hawser-${c}.service`), m);
   return { id, netns: n.netns, argv, logFile: logFile(lab, id), pidFile: pidFileOf(lab, id) };
 }
 

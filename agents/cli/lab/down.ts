@@ -19,17 +19,33 @@ export function savedOptions(stateRoot: string, name: string): LabOptions | unde
 function killShims(lab: Lab): void {
   for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
     let cmd = '';
-    try { cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' '); } catch { continue; }
+    try {
+      cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+    } catch {
+      continue;
+    }
     if (cmd.includes('containerd-shim') && lab.nodes.some((n) => cmd.includes(n.socket))) {
-      try { process.kill(Number(pid), 'SIGKILL'); } catch { /* gone */ }
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        /* gone */
+      }
     }
   }
 }
 
 function unmountUnder(dir: string): void {
-  const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
-    .map((l) => l.split(' ')[4]).filter((m) => m && (m === dir || m.startsWith(`${dir}/`)));
-  for (const m of mounts.reverse()) { try { execFileSync('umount', ['-l', m], { stdio: 'ignore' }); } catch { /* already gone */ } }
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[4])
+    .filter((m) => m && (m === dir || m.startsWith(`${dir}/`)));
+  for (const m of mounts.reverse()) {
+    try {
+      execFileSync('umount', ['-l', m], { stdio: 'ignore' });
+    } catch {
+      /* already gone */
+    }
+  }
 }
 
 /** runc removes a container's cgroup but not the pod-level parents the kubelet named. */
@@ -38,17 +54,29 @@ function removeCgroups(lab: Lab): void {
   const rmTree = (dir: string) => {
     if (!existsSync(dir)) return;
     for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) rmTree(`${dir}/${e.name}`);
-    try { rmdirSync(dir); } catch { /* still busy: a process lives in it */ }
+    try {
+      rmdirSync(dir);
+    } catch {
+      /* still busy: a process lives in it */
+    }
   };
   for (const ctl of existsSync(root) ? readdirSync(root) : []) {
     for (const n of lab.nodes) rmTree(`${root}/${ctl}/hawser/${n.name}`);
-    try { rmdirSync(`${root}/${ctl}/hawser`); } catch { /* another lab still uses it, or never made */ }
+    try {
+      rmdirSync(`${root}/${ctl}/hawser`);
+    } catch {
+      /* another lab still uses it, or never made */
+    }
   }
 }
 
 const timed = async <T>(what: string, fn: () => Promise<T> | T): Promise<T> => {
   const t0 = Date.now();
-  try { return await fn(); } finally { if (process.env.HAWSER_LAB_TRACE) process.stderr.write(`${what}: ${Date.now() - t0} ms\n`); }
+  try {
+    return await fn();
+  } finally {
+    if (process.env.HAWSER_LAB_TRACE) process.stderr.write(`${what}: ${Date.now() - t0} ms\n`);
+  }
 };
 
 export async function labDown(o: LabOptions): Promise<void> {

@@ -6,7 +6,14 @@ import { existsSync } from 'node:fs';
 import type { Lab, LabNode, PodRoute } from './topology.ts';
 
 const run = (cmd: string, ...args: string[]): string => execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-const tryRun = (cmd: string, ...args: string[]): boolean => { try { run(cmd, ...args); return true; } catch { return false; } };
+const tryRun = (cmd: string, ...args: string[]): boolean => {
+  try {
+    run(cmd, ...args);
+    return true;
+  } catch {
+    return false;
+  }
+};
 const inNs = (ns: string, ...args: string[]) => run('ip', '-n', ns, ...args);
 
 const linkExists = (name: string) => tryRun('ip', 'link', 'show', name);
@@ -56,7 +63,9 @@ export function destroyNetwork(lab: Lab): void {
     if (linkExists(n.hostVeth)) tryRun('ip', 'link', 'del', n.hostVeth);
     if (netnsExists(n.netns)) tryRun('ip', 'netns', 'del', n.netns);
   }
-  while (tryRun('iptables', '-D', ...forwardRule(lab))) { /* remove every copy */ }
+  while (tryRun('iptables', '-D', ...forwardRule(lab))) {
+    /* remove every copy */
+  }
   if (linkExists(lab.bridge)) tryRun('ip', 'link', 'del', lab.bridge);
 }
 

@@ -12,7 +12,9 @@ function statOf(pid: number): { start: string; zombie: boolean } | undefined {
     // after the command name (which may hold spaces and parentheses) come fields 3 (state) onwards
     const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return { start: rest[22 - 3], zombie: rest[0] === 'Z' };
-  } catch { return undefined; }
+  } catch {
+    return undefined;
+  }
 }
 
 /** Records pid and start time; call right after spawning, while the child cannot have been reaped. */

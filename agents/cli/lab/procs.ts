@@ -6,7 +6,14 @@ import { mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { readPidFile, writePidFile } from './pid-file.ts';
 
-export interface ProcSpec { id: string; argv: string[]; netns?: string; logFile: string; pidFile: string; env?: Record<string, string> }
+export interface ProcSpec {
+  id: string;
+  argv: string[];
+  netns?: string;
+  logFile: string;
+  pidFile: string;
+  env?: Record<string, string>;
+}
 
 export function startProc(p: ProcSpec): number {
   mkdirSync(dirname(p.logFile), { recursive: true });
@@ -15,7 +22,9 @@ export function startProc(p: ProcSpec): number {
   const argv = p.netns ? ['nsenter', `--net=/run/netns/${p.netns}`, '--', ...p.argv] : p.argv;
   const out = openSync(p.logFile, 'a');
   const child = spawn(argv[0], argv.slice(1), {
-    detached: true, stdio: ['ignore', out, out], env: { ...process.env, ...p.env },
+    detached: true,
+    stdio: ['ignore', out, out],
+    env: { ...process.env, ...p.env },
   });
   child.unref();
   if (!child.pid) throw new Error(`could not start ${p.id}`);
@@ -25,8 +34,16 @@ export function startProc(p: ProcSpec): number {
 
 /** A zombie counts as dead: our detached children are reaped by PID 1, which may take its time. */
 export function alive(pid: number): boolean {
-  try { process.kill(pid, 0); } catch { return false; }
-  try { return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z'; } catch { return false; }
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z';
+  } catch {
+    return false;
+  }
 }
 
 /** The pid file's process while it runs; never a later process that reused its pid. */
@@ -41,7 +58,17 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function stopProc(pidFile: string, graceMs = 5000): Promise<void> {
   const pid = pidOf(pidFile);
   if (pid) {
-    const kill = (sig: NodeJS.Signals) => { try { process.kill(-pid, sig); } catch { try { process.kill(pid, sig); } catch { /* gone */ } } };
+    const kill = (sig: NodeJS.Signals) => {
+      try {
+        process.kill(-pid, sig);
+      } catch {
+        try {
+          process.kill(pid, sig);
+        } catch {
+          /* gone */
+        }
+      }
+    };
     kill('SIGTERM');
     const deadline = Date.now() + graceMs;
     while (alive(pid) && Date.now() < deadline) await sleep(50);
@@ -58,7 +85,9 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
     try {
       const v = await fn();
       if (v) return v;
-    } catch (err) { last = err; }
+    } catch (err) {
+      last = err;
+    }
     await sleep(everyMs);
   }
   throw new Error(`timed out after ${Math.round(timeoutMs / 1000)}s waiting for ${what}${last ? `: ${String(last)}` : ''}`);

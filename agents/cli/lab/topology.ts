@@ -2,9 +2,22 @@
 // /24 and its worker count, so that `up`, `down` and tests agree without shared state.
 import { cidrsOverlap } from '../../api/ip.ts';
 
-export interface LabOptions { name: string; subnet: string; workers: number; stateRoot: string; podnetBackend?: 'host-gw' | 'vxlan' }
+export interface LabOptions {
+  name: string;
+  subnet: string;
+  workers: number;
+  stateRoot: string;
+  podnetBackend?: 'host-gw' | 'vxlan';
+}
 
-export interface LabNode { name: string; netns: string; hostVeth: string; ip: string; dir: string; socket: string }
+export interface LabNode {
+  name: string;
+  netns: string;
+  hostVeth: string;
+  ip: string;
+  dir: string;
+  socket: string;
+}
 
 export interface Lab {
   name: string;
@@ -12,9 +25,9 @@ export interface Lab {
   bridge: string;
   bridgeIP: string;
   prefix: number;
-  registry: string;          // ip:port of the lab registry
-  registryHost: string;      // the name images use
-  server: string;            // API server URL
+  registry: string; // ip:port of the lab registry
+  registryHost: string; // the name images use
+  server: string; // API server URL
   serverDir: string;
   adminKubeconfig: string;
   cniBinDir: string;
@@ -37,7 +50,9 @@ export function labClusterCIDR(subnet: string): string {
   const m = /^10\.(\d+)\.0\.0\/24$/.exec(subnet);
   const a = m ? Number(m[1]) : NaN;
   if (!(a >= 1 && a <= 127) || cidrsOverlap(subnet, LAB_SERVICE_CIDR)) {
-    throw new Error(`lab subnet must be 10.A.0.0/24 with A from 1 to 127 outside the Services' ${LAB_SERVICE_CIDR} (its pods get 10.(A+128).0.0/16), got "${subnet}"`);
+    throw new Error(
+      `lab subnet must be 10.A.0.0/24 with A from 1 to 127 outside the Services' ${LAB_SERVICE_CIDR} (its pods get 10.(A+128).0.0/16), got "${subnet}"`,
+    );
   }
   return `10.${a + 128}.0.0/16`;
 }
@@ -52,12 +67,20 @@ export function topology(o: LabOptions): Lab {
   const dir = `${o.stateRoot}/${o.name}`;
   const bridgeIP = `${net}.1`;
   return {
-    name: o.name, dir,
-    bridge: `${o.name}-br`, bridgeIP, prefix: 24,
-    registry: `${bridgeIP}:5000`, registryHost: REGISTRY_HOST,
-    server: `https://${bridgeIP}:6443`, serverDir: `${dir}/server`, adminKubeconfig: `${dir}/server/admin.kubeconfig`,
+    name: o.name,
+    dir,
+    bridge: `${o.name}-br`,
+    bridgeIP,
+    prefix: 24,
+    registry: `${bridgeIP}:5000`,
+    registryHost: REGISTRY_HOST,
+    server: `https://${bridgeIP}:6443`,
+    serverDir: `${dir}/server`,
+    adminKubeconfig: `${dir}/server/admin.kubeconfig`,
     cniBinDir: `${dir}/cni-bin`,
-    clusterCIDR, serviceCIDR: LAB_SERVICE_CIDR, podnetBackend: o.podnetBackend ?? 'host-gw',
+    clusterCIDR,
+    serviceCIDR: LAB_SERVICE_CIDR,
+    podnetBackend: o.podnetBackend ?? 'host-gw',
     nodes: Array.from({ length: o.workers }, (_, i) => {
       const name = `${o.name}-worker${i + 1}`;
       return { name, netns: name, hostVeth: `${o.name}-w${i + 1}`, ip: `${net}.${11 + i}`, dir: `${dir}/${name}`, socket: `${dir}/${name}/containerd.sock` };
@@ -65,7 +88,10 @@ export function topology(o: LabOptions): Lab {
   };
 }
 
-export interface PodRoute { dst: string; via: string }
+export interface PodRoute {
+  dst: string;
+  via: string;
+}
 
 /**
  * The root namespace's routes to each node's podCIDR through that node's lab address, as a
@@ -78,4 +104,3 @@ export function podRoutes(lab: Lab, nodes: { name: string; podCIDR?: string }[])
     return own && n.podCIDR && cidrsOverlap(n.podCIDR, lab.clusterCIDR) ? [{ dst: n.podCIDR, via: own.ip }] : [];
   });
 }
-

@@ -5,7 +5,14 @@ import { execFileSync } from 'node:child_process';
 import type { MachineLab } from './topology.ts';
 
 const run = (...args: string[]): string => execFileSync(args[0], args.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-const tryRun = (...args: string[]): boolean => { try { run(...args); return true; } catch { return false; } };
+const tryRun = (...args: string[]): boolean => {
+  try {
+    run(...args);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 const forwardRule = (lab: MachineLab) => ['FORWARD', '-i', lab.bridge, '-o', lab.bridge, '-m', 'comment', '--comment', 'hawser machine lab', '-j', 'ACCEPT'];
 export const bridgeExists = (lab: MachineLab) => tryRun('ip', 'link', 'show', lab.bridge);
@@ -25,6 +32,8 @@ export function destroyMachineNetwork(lab: MachineLab): void {
     const links = JSON.parse(run('ip', '-j', 'link', 'show', 'master', lab.bridge)) as { ifname: string }[];
     for (const l of links) tryRun('ip', 'link', 'del', l.ifname);
   }
-  for (let i = 0; i < 10 && tryRun('iptables', '-D', ...forwardRule(lab)); i++) { /* every copy */ }
+  for (let i = 0; i < 10 && tryRun('iptables', '-D', ...forwardRule(lab)); i++) {
+    /* every copy */
+  }
   if (bridgeExists(lab)) tryRun('ip', 'link', 'del', lab.bridge);
 }

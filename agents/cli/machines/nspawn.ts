@@ -13,7 +13,10 @@ import { readPidFile, writePidFile } from '../lab/pid-file.ts';
 const NSPAWN_RUN = '/run/systemd/nspawn';
 const CGROUP_ROOT = '/sys/fs/cgroup';
 
-const mounted = (p: string) => readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === p);
+const mounted = (p: string) =>
+  readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .some((l) => l.split(' ')[4] === p);
 const sh = (cmd: string, args: string[]) => execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
 export const pidFile = (m: Machine) => join(m.dir, 'nspawn.pid');
@@ -43,15 +46,30 @@ export function prepareRoot(lab: MachineLab, m: Machine, lowerDir: string): void
 
 export function nspawnArgs(lab: MachineLab, m: Machine, binds: string[] = []): string[] {
   return [
-    '-D', m.root, '--boot', `--machine=${m.name}`, '--register=no', '--keep-unit', '--capability=all',
-    '--system-call-filter=@keyring', '--bind=/dev/kmsg', `--bind=${containerdDir(m)}:/var/lib/containerd`,
-    `--network-bridge=${lab.bridge}`, '--resolv-conf=off', '--timezone=off', '--console=passive', '--kill-signal=SIGRTMIN+3',
+    '-D',
+    m.root,
+    '--boot',
+    `--machine=${m.name}`,
+    '--register=no',
+    '--keep-unit',
+    '--capability=all',
+    '--system-call-filter=@keyring',
+    '--bind=/dev/kmsg',
+    `--bind=${containerdDir(m)}:/var/lib/containerd`,
+    `--network-bridge=${lab.bridge}`,
+    '--resolv-conf=off',
+    '--timezone=off',
+    '--console=passive',
+    '--kill-signal=SIGRTMIN+3',
     ...binds.map((b) => `--bind-ro=${b}`),
   ];
 }
 
 /** The cgroup hierarchies of this host (v1 controllers, the named systemd one, the unified one). */
-export const hierarchies = (): string[] => readdirSync(CGROUP_ROOT).map((d) => join(CGROUP_ROOT, d)).filter((d) => existsSync(join(d, 'cgroup.procs')));
+export const hierarchies = (): string[] =>
+  readdirSync(CGROUP_ROOT)
+    .map((d) => join(CGROUP_ROOT, d))
+    .filter((d) => existsSync(join(d, 'cgroup.procs')));
 
 export function machineCgroups(lab: MachineLab, m: Machine): string[] {
   return hierarchies().map((h) => join(h, lab.cgroupParent, m.name));
@@ -95,14 +113,26 @@ export function boot(lab: MachineLab, m: Machine, binds: string[] = []): number 
 }
 
 export function nspawnPid(m: Machine): number | undefined {
-  try { return readPidFile(pidFile(m)); } catch { return undefined; }
+  try {
+    return readPidFile(pidFile(m));
+  } catch {
+    return undefined;
+  }
 }
 
 const childNamed = (pid: number, comm: string): number | undefined => {
   try {
     const kids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-    return kids.find((k) => { try { return readFileSync(`/proc/${k}/comm`, 'utf8').trim() === comm; } catch { return false; } });
-  } catch { return undefined; }
+    return kids.find((k) => {
+      try {
+        return readFileSync(`/proc/${k}/comm`, 'utf8').trim() === comm;
+      } catch {
+        return false;
+      }
+    });
+  } catch {
+    return undefined;
+  }
 };
 
 /** The machine's PID 1 as the host sees it: the systemd child of the launcher's current nspawn. */
@@ -112,7 +142,11 @@ export function leaderPid(m: Machine): number | undefined {
   return nspawn ? childNamed(nspawn, 'systemd') : undefined;
 }
 
-export interface ExecResult { status: number; stdout: string; stderr: string }
+export interface ExecResult {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
 
 /**
  * Runs a command inside the machine (all its namespaces, its root), as `machinectl shell` would,
@@ -127,15 +161,39 @@ export function machineExec(m: Machine, argv: string[], o: { input?: string; tim
   if (!leader) return Promise.reject(new Error(`${m.name} is not running`));
   const timeoutMs = o.timeoutMs ?? 120_000;
   const seconds = Math.max(1, Math.ceil(timeoutMs / 1000));
-  const child = spawn('nsenter', ['-t', String(leader), '-m', '-u', '-i', '-n', '-p', '-C', '--', 'env', '-i',
-    'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOME=/root', 'LANG=C.UTF-8',
-    'timeout', '--kill-after=5', `${seconds}`, ...argv],
-  { stdio: [o.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+  const child = spawn(
+    'nsenter',
+    [
+      '-t',
+      String(leader),
+      '-m',
+      '-u',
+      '-i',
+      '-n',
+      '-p',
+      '-C',
+      '--',
+      'env',
+      '-i',
+      'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+      'HOME=/root',
+      'LANG=C.UTF-8',
+      'timeout',
+      '--kill-after=5',
+      `${seconds}`,
+      ...argv,
+    ],
+    { stdio: [o.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] },
+  );
   const started = Date.now();
   let stdout = '';
   let stderr = '';
-  child.stdout?.on('data', (d: Buffer) => { if (stdout.length < 32 << 20) stdout += d; });
-  child.stderr?.on('data', (d: Buffer) => { if (stderr.length < 1 << 20) stderr += d; });
+  child.stdout?.on('data', (d: Buffer) => {
+    if (stdout.length < 32 << 20) stdout += d;
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    if (stderr.length < 1 << 20) stderr += d;
+  });
   // a command that exits before reading its input closes the pipe: that is its answer, not a crash
   child.stdin?.on('error', () => {});
   child.stdin?.end(o.input);
@@ -147,7 +205,10 @@ export function machineExec(m: Machine, argv: string[], o: { input?: string; tim
       child.stderr?.destroy();
       resolve({ status: 124, stdout, stderr: `${stderr}${timedOut()}` });
     }, timeoutMs + 15_000);
-    child.on('error', (e) => { clearTimeout(stuck); reject(new Error(`${m.name}: ${argv.join(' ')}: ${e.message}`)); });
+    child.on('error', (e) => {
+      clearTimeout(stuck);
+      reject(new Error(`${m.name}: ${argv.join(' ')}: ${e.message}`));
+    });
     child.on('close', (code, sig) => {
       clearTimeout(stuck);
       // timeout(1) exits 124 when it sent SIGTERM, 137 when it had to SIGKILL
@@ -169,7 +230,11 @@ export function cgroupPids(dirs: string[]): number[] {
   const pids = new Set<number>();
   const walk = (d: string) => {
     if (!existsSync(d)) return;
-    try { for (const p of readFileSync(join(d, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) pids.add(Number(p)); } catch { /* gone */ }
+    try {
+      for (const p of readFileSync(join(d, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) pids.add(Number(p));
+    } catch {
+      /* gone */
+    }
     for (const e of readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) walk(join(d, e.name));
   };
   dirs.forEach(walk);
@@ -181,7 +246,11 @@ export function removeCgroupTree(dir: string): string[] {
   if (!existsSync(dir)) return [];
   const left: string[] = [];
   for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) left.push(...removeCgroupTree(join(dir, e.name)));
-  try { rmdirSync(dir); } catch { left.push(dir); }
+  try {
+    rmdirSync(dir);
+  } catch {
+    left.push(dir);
+  }
   return left;
 }
 

@@ -10,8 +10,21 @@ import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync }
 import { release } from 'node:os';
 import { join } from 'node:path';
 
-export const ROOTFS_PACKAGES = ['systemd', 'systemd-sysv', 'dbus', 'containerd', 'runc', 'iptables', 'iproute2', 'conntrack',
-  'ca-certificates', 'kmod', 'procps', 'iputils-ping', 'netbase'];
+export const ROOTFS_PACKAGES = [
+  'systemd',
+  'systemd-sysv',
+  'dbus',
+  'containerd',
+  'runc',
+  'iptables',
+  'iproute2',
+  'conntrack',
+  'ca-certificates',
+  'kmod',
+  'procps',
+  'iputils-ping',
+  'netbase',
+];
 const MIRROR = 'http://deb.debian.org/debian';
 
 const CGROUP_RW_UNIT = `# hawser machine lab: systemd-nspawn mounts the cgroup v1 controllers read-only; containerd and
@@ -50,12 +63,31 @@ WantedBy=multi-user.target
 `;
 
 /** Built-in modules named so that modprobe (and hawser install's modprobe) succeeds on them. */
-const BUILTIN_MODULES = ['br_netfilter', 'bridge', 'overlay', 'vxlan', 'ip_tables', 'iptable_filter', 'iptable_nat', 'iptable_mangle',
-  'ip6_tables', 'nf_conntrack', 'nf_nat', 'nf_tables', 'xt_conntrack', 'xt_comment', 'xt_mark', 'veth', 'tun'];
+const BUILTIN_MODULES = [
+  'br_netfilter',
+  'bridge',
+  'overlay',
+  'vxlan',
+  'ip_tables',
+  'iptable_filter',
+  'iptable_nat',
+  'iptable_mangle',
+  'ip6_tables',
+  'nf_conntrack',
+  'nf_nat',
+  'nf_tables',
+  'xt_conntrack',
+  'xt_comment',
+  'xt_mark',
+  'veth',
+  'tun',
+];
 
 /** What the cached rootfs depends on: a change here makes a new cache entry. */
 export function rootfsKey(): string {
-  const h = createHash('sha256').update(JSON.stringify([ROOTFS_PACKAGES, CGROUP_RW_UNIT, POD_REAPER_UNIT, BUILTIN_MODULES, release()])).digest('hex');
+  const h = createHash('sha256')
+    .update(JSON.stringify([ROOTFS_PACKAGES, CGROUP_RW_UNIT, POD_REAPER_UNIT, BUILTIN_MODULES, release()]))
+    .digest('hex');
   return `bookworm-${h.slice(0, 12)}`;
 }
 
@@ -78,7 +110,11 @@ function customize(dir: string): void {
   }
 }
 
-export interface RootfsResult { lowerDir: string; built: boolean; packed: string }
+export interface RootfsResult {
+  lowerDir: string;
+  built: boolean;
+  packed: string;
+}
 
 /** The unpacked rootfs to overlay, building and packing it first when the cache has none. */
 export function ensureRootfs(cacheDir: string, log: (s: string) => void = () => {}): RootfsResult {

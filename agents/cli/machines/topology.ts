@@ -4,7 +4,11 @@
 export type MachineRole = 'server' | 'agent';
 
 export interface Machine {
-  name: string; role: MachineRole; ip: string; dir: string; root: string;
+  name: string;
+  role: MachineRole;
+  ip: string;
+  dir: string;
+  root: string;
   /** an agent installed with --separate-units (three units) instead of the default one `hawser agent` unit */
   separateUnits?: boolean;
 }
@@ -42,10 +46,18 @@ export function machineLab(o: { stateDir?: string; cacheDir?: string } = {}): Ma
   // agent1 runs the default single agent unit, agent2 the three separate ones: both installs are proven
   const machines = [m('server', 'server', 10), m('agent1', 'agent', 11), { ...m('agent2', 'agent', 12), separateUnits: true }];
   return {
-    prefix: MACHINE_PREFIX, bridge: `${MACHINE_PREFIX}-br`, bridgeIP: `${net}.1`, prefixLen: 24, gateway: `${net}.1`,
-    stateDir, cacheDir: o.cacheDir ?? '/var/cache/hawser', cgroupParent: MACHINE_PREFIX,
-    registry: `${net}.1:5000`, registryHost: 'registry.hawser.local',
-    server: `https://${machines[0].ip}:6443`, adminKubeconfig: `${stateDir}/admin.kubeconfig`,
+    prefix: MACHINE_PREFIX,
+    bridge: `${MACHINE_PREFIX}-br`,
+    bridgeIP: `${net}.1`,
+    prefixLen: 24,
+    gateway: `${net}.1`,
+    stateDir,
+    cacheDir: o.cacheDir ?? '/var/cache/hawser',
+    cgroupParent: MACHINE_PREFIX,
+    registry: `${net}.1:5000`,
+    registryHost: 'registry.hawser.local',
+    server: `https://${machines[0].ip}:6443`,
+    adminKubeconfig: `${stateDir}/admin.kubeconfig`,
     machines,
   };
 }

@@ -20,26 +20,43 @@ import { ensureRootfs } from './rootfs.ts';
 import { machineLab, type Machine, type MachineLab } from './topology.ts';
 
 export interface MachinesUpOptions {
-  repo: string; release: string; stateDir?: string; cacheDir?: string; log?: (line: string) => void;
+  repo: string;
+  release: string;
+  stateDir?: string;
+  cacheDir?: string;
+  log?: (line: string) => void;
   /** runs once the machines are booted, before anything is installed (tests take a snapshot) */
   beforeInstall?: (lab: MachineLab) => Promise<void>;
 }
 
-export interface MachinesUpResult { lab: MachineLab; seconds: Record<string, number>; rootfsBuilt: boolean }
+export interface MachinesUpResult {
+  lab: MachineLab;
+  seconds: Record<string, number>;
+  rootfsBuilt: boolean;
+}
 
 /** Where the release tarball is inside each machine (bound read-only). */
 export const releaseInMachine = (release: string) => `/root/${basename(release)}`;
 const BOOTSTRAP = '/run/hawser-bootstrap';
 
-export const registryPathsOf = (lab: MachineLab) => ({ dataDir: join(lab.stateDir, 'registry'), logFile: join(lab.stateDir, 'registry.log'), pidFile: join(lab.stateDir, 'registry.pid') });
+export const registryPathsOf = (lab: MachineLab) => ({
+  dataDir: join(lab.stateDir, 'registry'),
+  logFile: join(lab.stateDir, 'registry.log'),
+  pidFile: join(lab.stateDir, 'registry.pid'),
+});
 
 function preflight(o: MachinesUpOptions): void {
   if (process.getuid?.() !== 0) throw new Error('the machine lab needs root: run `sudo make vm-lab`');
   for (const tool of ['systemd-nspawn', 'debootstrap', 'zstd', 'docker-registry', 'skopeo', 'nsenter', 'iptables']) {
-    try { execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }); } catch { throw new Error(`${tool} is not installed: apt-get install systemd-container debootstrap zstd docker-registry skopeo`); }
+    try {
+      execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
+    } catch {
+      throw new Error(`${tool} is not installed: apt-get install systemd-container debootstrap zstd docker-registry skopeo`);
+    }
   }
   if (!existsSync(o.release)) throw new Error(`${o.release} is missing: run \`make dist\``);
-  for (const img of LAB_IMAGES) if (!existsSync(join(o.repo, '.build/images', img.name, 'index.json'))) throw new Error(`image ${img.name} is not built: run \`sudo make deps\``);
+  for (const img of LAB_IMAGES)
+    if (!existsSync(join(o.repo, '.build/images', img.name, 'index.json'))) throw new Error(`image ${img.name} is not built: run \`sudo make deps\``);
 }
 
 /**
@@ -49,7 +66,11 @@ function preflight(o: MachinesUpOptions): void {
  * directory is itself a release: `hawser install` without --from installs from it, and the
  * tarball is not unpacked a second time (half of a bare install's time).
  */
-export const bootstrapScript = (rel: string, dir: string = BOOTSTRAP, exclude = ''): string => `set -e; if [ ! -x ${dir}/hawser ]; then mkdir -p ${dir}; tar -xzf ${rel} -C ${dir} ${exclude};
+export const bootstrapScript = (
+  rel: string,
+  dir: string = BOOTSTRAP,
+  exclude = '',
+): string => `set -e; if [ ! -x ${dir}/hawser ]; then mkdir -p ${dir}; tar -xzf ${rel} -C ${dir} ${exclude};
     printf '#!/bin/sh\\nexec ${dir}/hawser-*/bin/node ${dir}/hawser-*/dist/hawser.cjs "$@"\\n' > ${dir}/hawser; chmod +x ${dir}/hawser; fi
     exec ${dir}/hawser "$@"`;
 
@@ -59,11 +80,16 @@ async function hawser(m: Machine, release: string, args: string[], timeoutMs = 1
 }
 
 export async function waitBooted(m: Machine, timeoutMs = 60_000): Promise<void> {
-  await waitFor(`${m.name} to boot`, async () => {
-    if (!leaderPid(m)) return false;
-    const r = await machineExec(m, ['systemctl', 'is-system-running'], { timeoutMs: 10_000 });
-    return ['running', 'degraded'].includes(r.stdout.trim());
-  }, timeoutMs, 300);
+  await waitFor(
+    `${m.name} to boot`,
+    async () => {
+      if (!leaderPid(m)) return false;
+      const r = await machineExec(m, ['systemctl', 'is-system-running'], { timeoutMs: 10_000 });
+      return ['running', 'degraded'].includes(r.stdout.trim());
+    },
+    timeoutMs,
+    300,
+  );
 }
 
 export const adminApi = (lab: MachineLab) => new ApiClient(loadKubeconfig(lab.adminKubeconfig), 'hawser-machine-lab');
@@ -78,7 +104,10 @@ export async function machinesUp(o: MachinesUpOptions): Promise<MachinesUpResult
   const lab = machineLab({ stateDir: o.stateDir, cacheDir: o.cacheDir });
   const t0 = Date.now();
   const seconds: Record<string, number> = {};
-  const mark = (what: string) => { seconds[what] = (Date.now() - t0) / 1000; log(`${seconds[what].toFixed(1).padStart(6)} s  ${what}`); };
+  const mark = (what: string) => {
+    seconds[what] = (Date.now() - t0) / 1000;
+    log(`${seconds[what].toFixed(1).padStart(6)} s  ${what}`);
+  };
   preflight(o);
   const rootfs = ensureRootfs(lab.cacheDir, log);
   mark(rootfs.built ? `rootfs built and cached (${rootfs.packed})` : `rootfs from the cache (${rootfs.lowerDir})`);
@@ -101,8 +130,17 @@ export async function machinesUp(o: MachinesUpOptions): Promise<MachinesUpResult
   const [server, ...agents] = lab.machines;
   const mirror = `${lab.registryHost}=http://${lab.registry}`;
   // no --from: the unpacked release the bootstrap runs is what gets installed (README's path)
-  const agentFlags = (m: Machine) => ['--node-name', m.name, '--node-ip', m.ip, '--registry-mirror', mirror, '--sandbox-image', `${lab.registryHost}/pause:3.10`,
-    ...(m.separateUnits ? ['--separate-units'] : [])];
+  const agentFlags = (m: Machine) => [
+    '--node-name',
+    m.name,
+    '--node-ip',
+    m.ip,
+    '--registry-mirror',
+    mirror,
+    '--sandbox-image',
+    `${lab.registryHost}/pause:3.10`,
+    ...(m.separateUnits ? ['--separate-units'] : []),
+  ];
   // as on VMs brought up together: the agents install while the server starts (their node units
   // wait for credentials: ConditionPathExists), and join once the server hands out a token
   await Promise.all([
@@ -110,7 +148,12 @@ export async function machinesUp(o: MachinesUpOptions): Promise<MachinesUpResult
       const installing = Date.now();
       await hawser(server, o.release, ['install', '--role', 'server', '--node-ip', server.ip]);
       mark(`server: hawser install on a bare machine took ${((Date.now() - installing) / 1000).toFixed(1)} s (unpacking included)`);
-      await waitFor('the API server', async () => (await machineExec(server, ['hawser', 'kubectl', 'get', '--raw=/readyz'], { timeoutMs: 10_000 })).stdout.trim() === 'ok', 120_000, 500);
+      await waitFor(
+        'the API server',
+        async () => (await machineExec(server, ['hawser', 'kubectl', 'get', '--raw=/readyz'], { timeoutMs: 10_000 })).stdout.trim() === 'ok',
+        120_000,
+        500,
+      );
       writeFileSync(lab.adminKubeconfig, readFileSync(join(server.root, LAYOUT.adminKubeconfig)), { mode: 0o600 });
       mark(`server installed, API ready on ${lab.server}`);
     })(),

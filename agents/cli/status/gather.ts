@@ -11,14 +11,24 @@ import { readManifest } from '../install/apply.ts';
 import { LAYOUT } from '../install/layout.ts';
 import type { CertFact, ClusterFacts, StatusFacts, UnitState } from './report.ts';
 
-interface NodeObj { metadata: { name: string }; status?: { conditions?: { type: string; status: string }[] } }
-interface PodObj { status?: { phase?: string } }
+interface NodeObj {
+  metadata: { name: string };
+  status?: { conditions?: { type: string; status: string }[] };
+}
+interface PodObj {
+  status?: { phase?: string };
+}
 
 function unitStates(units: string[]): UnitState[] {
   return units.map((unit) => {
     try {
       const out = execFileSync('systemctl', ['show', '-p', 'ActiveState,SubState,ActiveEnterTimestamp', unit], { encoding: 'utf8', timeout: 5000 });
-      const kv = Object.fromEntries(out.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+      const kv = Object.fromEntries(
+        out
+          .trim()
+          .split('\n')
+          .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+      );
       return { unit, active: kv.ActiveState || 'unknown', sub: kv.SubState || 'unknown', since: kv.ActiveEnterTimestamp || undefined };
     } catch (e) {
       return { unit, active: 'unknown', sub: (e as Error).message.split('\n')[0] };
@@ -31,7 +41,9 @@ function certFile(file: string): CertFact[] {
     const pem = readFileSync(file, 'utf8');
     const c = new X509Certificate(pem);
     return [{ file, subject: c.subject.replace(/\n/g, ', '), notAfter: new Date(c.validTo) }];
-  } catch { return []; }
+  } catch {
+    return [];
+  }
 }
 
 function certFromKubeconfig(file: string, auth: ClusterAuth | undefined): CertFact[] {
@@ -39,7 +51,9 @@ function certFromKubeconfig(file: string, auth: ClusterAuth | undefined): CertFa
   try {
     const c = new X509Certificate(auth.cert);
     return [{ file: `${file} (client certificate)`, subject: c.subject.replace(/\n/g, ', '), notAfter: new Date(c.validTo) }];
-  } catch { return []; }
+  } catch {
+    return [];
+  }
 }
 
 async function clusterFacts(auth: ClusterAuth, nodeName: string | undefined): Promise<ClusterFacts> {
@@ -53,7 +67,8 @@ async function clusterFacts(auth: ClusterAuth, nodeName: string | undefined): Pr
       api.get<{ items: PodObj[] }>('/api/v1/pods', nodeName ? { fieldSelector: `spec.nodeName=${nodeName}` } : undefined),
     ]);
     return {
-      server: auth.server, version: version.gitVersion,
+      server: auth.server,
+      version: version.gitVersion,
       nodes: nodes.items.map((n) => ({ name: n.metadata.name, ready: !!n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') })),
       pods: { scope: nodeName ? 'this node' : 'cluster', total: pods.items.length, running: pods.items.filter((p) => p.status?.phase === 'Running').length },
     };
@@ -68,13 +83,25 @@ export async function gatherStatus(hawserVersion: string): Promise<StatusFacts> 
   const systemd = existsSync('/run/systemd/system');
   const kubeconfig = role === 'server' ? LAYOUT.adminKubeconfig : LAYOUT.kubeconfig;
   let auth: ClusterAuth | undefined;
-  try { auth = role && existsSync(kubeconfig) ? loadKubeconfig(kubeconfig) : undefined; } catch { auth = undefined; }
-  const nodeName = role === 'agent' ? m?.settings.nodeName ?? os.hostname().toLowerCase() : undefined;
+  try {
+    auth = role && existsSync(kubeconfig) ? loadKubeconfig(kubeconfig) : undefined;
+  } catch {
+    auth = undefined;
+  }
+  const nodeName = role === 'agent' ? (m?.settings.nodeName ?? os.hostname().toLowerCase()) : undefined;
   const tls = join(LAYOUT.serverDataDir, 'tls');
-  const serverCerts = role === 'server' && existsSync(tls) ? readdirSync(tls).filter((f) => f.endsWith('.crt')).map((f) => join(tls, f)) : [];
+  const serverCerts =
+    role === 'server' && existsSync(tls)
+      ? readdirSync(tls)
+          .filter((f) => f.endsWith('.crt'))
+          .map((f) => join(tls, f))
+      : [];
   const kubeletCert = join(LAYOUT.kubeletDir, 'pki', 'kubelet.crt');
   return {
-    hawserVersion, role, nodeName, systemd,
+    hawserVersion,
+    role,
+    nodeName,
+    systemd,
     units: systemd && m ? unitStates(m.units.filter((u) => u.startsWith('hawser-'))) : [],
     cluster: auth ? await clusterFacts(auth, nodeName) : undefined,
     certs: [

@@ -1,8 +1,17 @@
 // `hawser status`: what an operator asks first on a host — what is installed and running, which
 // versions, how the cluster looks from here, and when the certificates expire. Pure: the facts
 // come from gather.ts, so the wording and the warnings are unit-tested.
-export interface UnitState { unit: string; active: string; sub: string; since?: string }
-export interface CertFact { file: string; subject: string; notAfter: Date }
+export interface UnitState {
+  unit: string;
+  active: string;
+  sub: string;
+  since?: string;
+}
+export interface CertFact {
+  file: string;
+  subject: string;
+  notAfter: Date;
+}
 export interface ClusterFacts {
   server: string;
   version?: string;
@@ -40,12 +49,23 @@ export function renderStatus(f: StatusFacts): { text: string; code: number } {
   if (f.cluster) {
     const c = f.cluster;
     out.push('', `cluster: ${c.server}`);
-    if (c.error) { problems++; out.push(`  not reachable: ${c.error}`); }
-    else {
+    if (c.error) {
+      problems++;
+      out.push(`  not reachable: ${c.error}`);
+    } else {
       if (c.version) out.push(`  API server ${c.version}`);
       if (c.nodes) {
         const ready = c.nodes.filter((n) => n.ready);
-        out.push(`  nodes: ${ready.length} of ${c.nodes.length} Ready${c.nodes.length > ready.length ? ` (not Ready: ${c.nodes.filter((n) => !n.ready).map((n) => n.name).join(', ')})` : ''}`);
+        out.push(
+          `  nodes: ${ready.length} of ${c.nodes.length} Ready${
+            c.nodes.length > ready.length
+              ? ` (not Ready: ${c.nodes
+                  .filter((n) => !n.ready)
+                  .map((n) => n.name)
+                  .join(', ')})`
+              : ''
+          }`,
+        );
         if (f.nodeName) {
           const me = c.nodes.find((n) => n.name === f.nodeName);
           if (!me?.ready) problems++;

@@ -20,11 +20,20 @@ Name=en* eth*
 DHCP=ipv4
 `;
 
-export interface VmImage { dir: string; kernel: string; initrd: string; disk: string; sshKey: string; built: boolean }
+export interface VmImage {
+  dir: string;
+  kernel: string;
+  initrd: string;
+  disk: string;
+  sshKey: string;
+  built: boolean;
+}
 
 /** What the image depends on: the rootfs it starts from and what is added to it. */
 export function vmImageKey(): string {
-  const h = createHash('sha256').update(JSON.stringify([rootfsKey(), GUEST_PACKAGES, INITRAMFS_MODULES, NETWORK, DISK_SIZE])).digest('hex');
+  const h = createHash('sha256')
+    .update(JSON.stringify([rootfsKey(), GUEST_PACKAGES, INITRAMFS_MODULES, NETWORK, DISK_SIZE]))
+    .digest('hex');
   return `vm-bookworm-${h.slice(0, 12)}`;
 }
 
@@ -38,7 +47,8 @@ function customize(root: string, pubKey: string): void {
   mkdirSync(join(root, 'root/.ssh'), { recursive: true, mode: 0o700 });
   writeFileSync(join(root, 'root/.ssh/authorized_keys'), pubKey, { mode: 0o600 });
   // the nspawn machines' fake modules.builtin belongs to the host's kernel, not the guest's
-  for (const d of readdirSync(join(root, 'lib/modules'))) if (!existsSync(join(root, 'lib/modules', d, 'kernel'))) rmSync(join(root, 'lib/modules', d), { recursive: true });
+  for (const d of readdirSync(join(root, 'lib/modules')))
+    if (!existsSync(join(root, 'lib/modules', d, 'kernel'))) rmSync(join(root, 'lib/modules', d), { recursive: true });
   run('systemctl', [`--root=${root}`, 'disable', 'hawser-cgroup-rw.service', 'hawser-lab-pod-reaper.service']);
   run('systemctl', [`--root=${root}`, 'enable', 'systemd-networkd.service', 'ssh.service', 'serial-getty@ttyS0.service']);
 }
@@ -53,9 +63,20 @@ function installGuestPackages(root: string): void {
   try {
     for (const m of mounts) run('mount', ['--bind', `/${m}`, join(root, m)]);
     const env = 'DEBIAN_FRONTEND=noninteractive';
-    run('chroot', [root, 'sh', '-c', `${env} apt-get update -q && ${env} apt-get install -y -q --no-install-recommends -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold ${GUEST_PACKAGES.join(' ')} && apt-get clean && rm -rf /var/lib/apt/lists/*`]);
+    run('chroot', [
+      root,
+      'sh',
+      '-c',
+      `${env} apt-get update -q && ${env} apt-get install -y -q --no-install-recommends -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold ${GUEST_PACKAGES.join(' ')} && apt-get clean && rm -rf /var/lib/apt/lists/*`,
+    ]);
   } finally {
-    for (const m of mounts.reverse()) { try { run('umount', ['-l', join(root, m)]); } catch { /* not mounted */ } }
+    for (const m of mounts.reverse()) {
+      try {
+        run('umount', ['-l', join(root, m)]);
+      } catch {
+        /* not mounted */
+      }
+    }
   }
   writeFileSync(join(root, 'etc/resolv.conf'), 'nameserver 10.0.2.3\n');
   // sshd's host keys: fresh per image (generated at package install)
@@ -65,7 +86,14 @@ function installGuestPackages(root: string): void {
 export function ensureVmImage(cacheDir: string, log: (s: string) => void = () => {}): VmImage {
   const key = vmImageKey();
   const dir = join(cacheDir, key);
-  const img: VmImage = { dir, kernel: join(dir, 'vmlinuz'), initrd: join(dir, 'initrd.img'), disk: join(dir, 'disk.img'), sshKey: join(dir, 'id_ed25519'), built: false };
+  const img: VmImage = {
+    dir,
+    kernel: join(dir, 'vmlinuz'),
+    initrd: join(dir, 'initrd.img'),
+    disk: join(dir, 'disk.img'),
+    sshKey: join(dir, 'id_ed25519'),
+    built: false,
+  };
   if (existsSync(join(dir, 'done'))) return img;
   const rootfs = ensureRootfs(cacheDir, log);
   const tmp = `${dir}.tmp`;

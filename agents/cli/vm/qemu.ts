@@ -11,7 +11,14 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { VmImage } from './image.ts';
 
-export interface Vm { dir: string; sshPort: number; pidFile: string; serialLog: string; monitor: string; image: VmImage }
+export interface Vm {
+  dir: string;
+  sshPort: number;
+  pidFile: string;
+  serialLog: string;
+  monitor: string;
+  image: VmImage;
+}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -20,22 +27,52 @@ export function freePort(): Promise<number> {
   return new Promise((res, rej) => {
     const s = createServer();
     s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => { const a = s.address(); s.close(() => res(typeof a === 'object' && a ? a.port : 0)); });
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => res(typeof a === 'object' && a ? a.port : 0));
+    });
   });
 }
 
 /** QEMU's arguments for a VM. Pure. */
 export function qemuArgs(vm: Omit<Vm, 'image'> & { image: Pick<VmImage, 'kernel' | 'initrd'> }, overlay: string, o: VmOptions = {}): string[] {
   return [
-    '-name', 'hawser-vm-test', '-machine', 'q35', '-accel', 'tcg,thread=multi,tb-size=512', '-cpu', 'max',
-    '-smp', String(o.cpus ?? 2), '-m', String(o.memoryMiB ?? 2048),
-    '-kernel', vm.image.kernel, '-initrd', vm.image.initrd,
-    '-append', 'root=/dev/vda rw console=ttyS0 systemd.unified_cgroup_hierarchy=1 quiet',
-    '-drive', `file=${overlay},format=qcow2,if=virtio,cache=unsafe`,
+    '-name',
+    'hawser-vm-test',
+    '-machine',
+    'q35',
+    '-accel',
+    'tcg,thread=multi,tb-size=512',
+    '-cpu',
+    'max',
+    '-smp',
+    String(o.cpus ?? 2),
+    '-m',
+    String(o.memoryMiB ?? 2048),
+    '-kernel',
+    vm.image.kernel,
+    '-initrd',
+    vm.image.initrd,
+    '-append',
+    'root=/dev/vda rw console=ttyS0 systemd.unified_cgroup_hierarchy=1 quiet',
+    '-drive',
+    `file=${overlay},format=qcow2,if=virtio,cache=unsafe`,
     ...(o.readOnlyDisks ?? []).flatMap((d) => ['-drive', `file=${d},format=raw,if=virtio,readonly=on`]),
-    '-netdev', `user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:${vm.sshPort}-:22`, '-device', 'virtio-net-pci,netdev=n0',
-    '-display', 'none', '-vga', 'none', '-serial', `file:${vm.serialLog}`, '-monitor', `unix:${vm.monitor},server,nowait`,
-    '-pidfile', vm.pidFile, '-daemonize',
+    '-netdev',
+    `user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:${vm.sshPort}-:22`,
+    '-device',
+    'virtio-net-pci,netdev=n0',
+    '-display',
+    'none',
+    '-vga',
+    'none',
+    '-serial',
+    `file:${vm.serialLog}`,
+    '-monitor',
+    `unix:${vm.monitor},server,nowait`,
+    '-pidfile',
+    vm.pidFile,
+    '-daemonize',
   ];
 }
 
@@ -50,7 +87,14 @@ export async function startVm(image: VmImage, dir: string, o: VmOptions = {}): P
   await stopVmIn(dir);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const vm: Vm = { dir, sshPort: await freePort(), pidFile: join(dir, 'qemu.pid'), serialLog: join(dir, 'serial.log'), monitor: join(dir, 'monitor.sock'), image };
+  const vm: Vm = {
+    dir,
+    sshPort: await freePort(),
+    pidFile: join(dir, 'qemu.pid'),
+    serialLog: join(dir, 'serial.log'),
+    monitor: join(dir, 'monitor.sock'),
+    image,
+  };
   const overlay = join(dir, 'overlay.qcow2');
   execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', 'raw', '-b', image.disk, overlay]);
   execFileSync('qemu-system-x86_64', qemuArgs(vm, overlay, o), { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -58,23 +102,72 @@ export async function startVm(image: VmImage, dir: string, o: VmOptions = {}): P
 }
 
 const pidOf = (vm: Vm): number | undefined => {
-  try { const p = Number(readFileSync(vm.pidFile, 'utf8').trim()); return p > 0 ? p : undefined; } catch { return undefined; }
+  try {
+    const p = Number(readFileSync(vm.pidFile, 'utf8').trim());
+    return p > 0 ? p : undefined;
+  } catch {
+    return undefined;
+  }
 };
-const alive = (pid: number): boolean => { try { process.kill(pid, 0); return true; } catch { return false; } };
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 /** Runs a shell command in the VM as root over ssh; rejects on a non-zero exit. */
 export async function ssh(vm: Vm, script: string, timeoutMs = 120_000): Promise<string> {
-  const r = await promisify(execFile)('ssh', [
-    '-i', vm.image.sshKey, '-p', String(vm.sshPort), '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null',
-    '-o', 'LogLevel=ERROR', '-o', 'ConnectTimeout=10', '-o', 'BatchMode=yes', 'root@127.0.0.1', script,
-  ], { timeout: timeoutMs, maxBuffer: 32 << 20 });
+  const r = await promisify(execFile)(
+    'ssh',
+    [
+      '-i',
+      vm.image.sshKey,
+      '-p',
+      String(vm.sshPort),
+      '-o',
+      'StrictHostKeyChecking=no',
+      '-o',
+      'UserKnownHostsFile=/dev/null',
+      '-o',
+      'LogLevel=ERROR',
+      '-o',
+      'ConnectTimeout=10',
+      '-o',
+      'BatchMode=yes',
+      'root@127.0.0.1',
+      script,
+    ],
+    { timeout: timeoutMs, maxBuffer: 32 << 20 },
+  );
   return r.stdout;
 }
 
 /** Copies a host file into the VM. */
 export async function scp(vm: Vm, from: string, to: string): Promise<void> {
-  await promisify(execFile)('scp', ['-q', '-i', vm.image.sshKey, '-P', String(vm.sshPort), '-o', 'StrictHostKeyChecking=no',
-    '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', '-o', 'BatchMode=yes', from, `root@127.0.0.1:${to}`], { timeout: 300_000 });
+  await promisify(execFile)(
+    'scp',
+    [
+      '-q',
+      '-i',
+      vm.image.sshKey,
+      '-P',
+      String(vm.sshPort),
+      '-o',
+      'StrictHostKeyChecking=no',
+      '-o',
+      'UserKnownHostsFile=/dev/null',
+      '-o',
+      'LogLevel=ERROR',
+      '-o',
+      'BatchMode=yes',
+      from,
+      `root@127.0.0.1:${to}`,
+    ],
+    { timeout: 300_000 },
+  );
 }
 
 /** Waits for sshd and systemd to be up (running or degraded). */
@@ -88,7 +181,9 @@ export async function waitBooted(vm: Vm, timeoutMs = 600_000): Promise<void> {
       const s = (await ssh(vm, 'systemctl is-system-running --wait || true', 60_000)).trim();
       if (s === 'running' || s === 'degraded') return;
       last = s;
-    } catch (err) { last = String(err).slice(0, 200); }
+    } catch (err) {
+      last = String(err).slice(0, 200);
+    }
     await sleep(2000);
   }
   throw new Error(`the VM did not boot within ${timeoutMs / 1000} s (${last}); serial log ${vm.serialLog}`);
@@ -100,12 +195,22 @@ export async function stopVm(vm: Vm, keepLogs = true): Promise<void> {
   if (existsSync(vm.monitor)) {
     await new Promise<void>((res) => {
       const c = createConnection(vm.monitor, () => c.end('quit\n'));
-      c.on('error', () => res()); c.on('close', () => res());
-      setTimeout(() => { c.destroy(); res(); }, 3000);
+      c.on('error', () => res());
+      c.on('close', () => res());
+      setTimeout(() => {
+        c.destroy();
+        res();
+      }, 3000);
     });
   }
   for (let i = 0; pid && alive(pid) && i < 50; i++) await sleep(100);
-  if (pid && alive(pid)) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+  if (pid && alive(pid)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }
   // a stale pidfile could name someone else's process later
   rmSync(vm.pidFile, { force: true });
   rmSync(join(vm.dir, 'overlay.qcow2'), { force: true });
@@ -114,6 +219,13 @@ export async function stopVm(vm: Vm, keepLogs = true): Promise<void> {
 
 /** Stops whatever VM a state directory holds (by its pidfile and monitor), for cleanup after a crash. */
 export async function stopVmIn(dir: string): Promise<void> {
-  const vm: Vm = { dir, sshPort: 0, pidFile: join(dir, 'qemu.pid'), serialLog: join(dir, 'serial.log'), monitor: join(dir, 'monitor.sock'), image: { dir: '', kernel: '', initrd: '', disk: '', sshKey: '', built: false } };
+  const vm: Vm = {
+    dir,
+    sshPort: 0,
+    pidFile: join(dir, 'qemu.pid'),
+    serialLog: join(dir, 'serial.log'),
+    monitor: join(dir, 'monitor.sock'),
+    image: { dir: '', kernel: '', initrd: '', disk: '', sshKey: '', built: false },
+  };
   if (existsSync(vm.pidFile) || existsSync(join(dir, 'overlay.qcow2'))) await stopVm(vm);
 }

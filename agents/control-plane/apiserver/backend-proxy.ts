@@ -39,10 +39,20 @@ function responseHeaders(kres: IncomingMessage, t: ProxyTarget): Record<string, 
   return out;
 }
 
-const isHtml = (kres: IncomingMessage) => String(kres.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase() === 'text/html';
+const isHtml = (kres: IncomingMessage) =>
+  String(kres.headers['content-type'] ?? '')
+    .split(';')[0]
+    .trim()
+    .toLowerCase() === 'text/html';
 
 /** Sends the request to the backend and streams its answer back; rejects with a Status error only before anything was sent. */
-export function proxyToBackend(t: ProxyTarget, creds: KubeletCredentials | undefined, req: IncomingMessage, res: ServerResponse, body: Buffer | undefined): Promise<void> {
+export function proxyToBackend(
+  t: ProxyTarget,
+  creds: KubeletCredentials | undefined,
+  req: IncomingMessage,
+  res: ServerResponse,
+  body: Buffer | undefined,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const br = backendRequest(t, creds, req, body);
     br.setTimeout(CONNECT_TIMEOUT_MS, () => br.destroy(new Error('timeout awaiting response headers')));

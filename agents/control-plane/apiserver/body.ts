@@ -51,7 +51,8 @@ export function decodeBody(buf: Buffer | undefined, contentType: string | undefi
     } catch (e) {
       // the YAML composer recurses: a document nested past the stack is as deep as upstream refuses
       // (the library rewraps the RangeError with a position)
-      if (e instanceof RangeError || /Maximum call stack size exceeded/.test((e as Error).message)) throw badRequest(`error converting YAML to JSON: yaml: exceeded max depth of ${MAX_DEPTH}`);
+      if (e instanceof RangeError || /Maximum call stack size exceeded/.test((e as Error).message))
+        throw badRequest(`error converting YAML to JSON: yaml: exceeded max depth of ${MAX_DEPTH}`);
       throw badRequest(`error converting YAML to JSON: ${(e as Error).message.split('\n')[0]}`);
     }
     if (deeperThan(v, MAX_DEPTH)) throw badRequest(`error converting YAML to JSON: yaml: exceeded max depth of ${MAX_DEPTH}`);
@@ -101,15 +102,17 @@ export function deeperThan(root: unknown, max: number): boolean {
 }
 
 export function requireObject(v: unknown): Record<string, any> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v))
-    throw badRequest(`Object 'Kind' is missing in '${JSON.stringify(v)?.slice(0, 200)}'`);
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw badRequest(`Object 'Kind' is missing in '${JSON.stringify(v)?.slice(0, 200)}'`);
   return v as Record<string, any>;
 }
 
 const POLICIES = ['Orphan', 'Background', 'Foreground'] as const;
 
 /** DeleteOptions from a request body and query (query parameters win, as upstream). */
-export function parseDeleteOptions(body: Record<string, any>, query: URLSearchParams): {
+export function parseDeleteOptions(
+  body: Record<string, any>,
+  query: URLSearchParams,
+): {
   gracePeriodSeconds?: number;
   preconditions?: { uid?: string; resourceVersion?: string };
   propagationPolicy?: (typeof POLICIES)[number];
@@ -119,9 +122,17 @@ export function parseDeleteOptions(body: Record<string, any>, query: URLSearchPa
   const policy = query.get('propagationPolicy') ?? body.propagationPolicy ?? undefined;
   const orphan = queryBool(query, 'orphanDependents') ?? body.orphanDependents;
   if (policy !== undefined && policy !== null && !POLICIES.includes(policy))
-    throw new ApiError(422, 'Invalid', `DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan", "nil"`);
+    throw new ApiError(
+      422,
+      'Invalid',
+      `DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan", "nil"`,
+    );
   if (policy && orphan !== undefined && orphan !== null)
-    throw new ApiError(422, 'Invalid', 'DeleteOptions.meta.k8s.io "" is invalid: orphanDependents: Invalid value: "": Cannot both set OrphanDependents and PropagationPolicy');
+    throw new ApiError(
+      422,
+      'Invalid',
+      'DeleteOptions.meta.k8s.io "" is invalid: orphanDependents: Invalid value: "": Cannot both set OrphanDependents and PropagationPolicy',
+    );
   const propagationPolicy = policy ?? (orphan === true ? 'Orphan' : orphan === false ? 'Background' : undefined);
   return { gracePeriodSeconds: grace ?? undefined, preconditions: body.preconditions ?? undefined, propagationPolicy };
 }

@@ -4,15 +4,7 @@
 // Every write path (HTTP, in-process clients, subresources) ends in commit(), so nothing skips
 // defaulting or validation.
 import { randomUUID } from 'node:crypto';
-import {
-  CompactedError,
-  ConflictError,
-  FutureRevisionError,
-  KeyExistsError,
-  KeyNotFoundError,
-  type KeyValue,
-  type Store,
-} from '../storage/types.ts';
+import { CompactedError, ConflictError, FutureRevisionError, KeyExistsError, KeyNotFoundError, type KeyValue, type Store } from '../storage/types.ts';
 import {
   alreadyExists,
   ApiError,
@@ -96,7 +88,11 @@ export function checkPreconditions(gr: GroupResource, cur: Obj, pre: DeleteOptio
   if (pre?.uid && pre.uid !== cur.metadata.uid)
     throw conflict(gr, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${cur.metadata.uid}`);
   if (pre?.resourceVersion && pre.resourceVersion !== cur.metadata.resourceVersion)
-    throw conflict(gr, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${cur.metadata.resourceVersion}`);
+    throw conflict(
+      gr,
+      name,
+      `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${cur.metadata.resourceVersion}`,
+    );
 }
 
 const MAX_RETRIES = 5;
@@ -319,8 +315,7 @@ export class ResourceStore {
     const want = apiVersionOf(this.res);
     if (o.apiVersion && o.apiVersion !== want)
       throw badRequest(`the API version in the data (${o.apiVersion}) does not match the expected API version (${want})`);
-    if (o.kind && o.kind !== this.res.kind)
-      throw badRequest(`the kind in the data (${o.kind}) does not match the expected kind (${this.res.kind})`);
+    if (o.kind && o.kind !== this.res.kind) throw badRequest(`the kind in the data (${o.kind}) does not match the expected kind (${this.res.kind})`);
     o.apiVersion = want;
     o.kind = this.res.kind;
     if (this.res.namespaced) {
@@ -374,8 +369,7 @@ export class ResourceStore {
   async update(ns: string | undefined, name: string, body: Obj, opts: WriteOptions & { subresource?: string } = {}): Promise<{ obj: Obj; created: boolean }> {
     this.normalize(ns, body);
     body.metadata.name ||= name;
-    if (body.metadata.name !== name)
-      throw badRequest(`the name of the object (${body.metadata.name}) does not match the name on the URL (${name})`);
+    if (body.metadata.name !== name) throw badRequest(`the name of the object (${body.metadata.name}) does not match the name on the URL (${name})`);
     const kv = await this.deps.store.get(this.key(ns, name));
     if (!kv) {
       if (this.res.allowCreateOnUpdate && !opts.subresource) {
@@ -404,8 +398,7 @@ export class ResourceStore {
       const { obj: cur, rev } = await this.getWithRev(ns, name);
       const body = await mutate(structuredClone(cur));
       this.normalize(ns, body);
-      if (body.metadata.name !== name)
-        throw badRequest(`the name of the object (${body.metadata.name}) does not match the name on the URL (${name})`);
+      if (body.metadata.name !== name) throw badRequest(`the name of the object (${body.metadata.name}) does not match the name on the URL (${name})`);
       const wantRV = body.metadata.resourceVersion;
       if (wantRV && wantRV !== cur.metadata.resourceVersion) throw staleConflict(this.gr, name);
       try {
@@ -413,7 +406,8 @@ export class ResourceStore {
         return await this.commit(cur, rev, next, { ...opts, skipUpdateRules: opts.internal, manager: opts.internal ? undefined : opts.manager });
       } catch (e) {
         // a concurrent writer won: retry against the new state unless the caller pinned a version
-        if (e instanceof ApiError && e.reason === 'Conflict' && !wantRV && attempt < MAX_RETRIES && (e as ApiError & { retriable?: boolean }).retriable) continue;
+        if (e instanceof ApiError && e.reason === 'Conflict' && !wantRV && attempt < MAX_RETRIES && (e as ApiError & { retriable?: boolean }).retriable)
+          continue;
         throw e;
       }
     }
@@ -561,7 +555,10 @@ export class ResourceStore {
     }
     if (opts.dryRun) return { obj: plan.next, gone: false };
     try {
-      return { obj: await this.read(await this.deps.store.update(this.key(cur.metadata.namespace, name), await this.encodeForStorage(plan.next), rev)), gone: false };
+      return {
+        obj: await this.read(await this.deps.store.update(this.key(cur.metadata.namespace, name), await this.encodeForStorage(plan.next), rev)),
+        gone: false,
+      };
     } catch (e) {
       if (e instanceof ConflictError) throw Object.assign(staleConflict(this.gr, name), { retriable: true });
       throw e;

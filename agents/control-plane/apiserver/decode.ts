@@ -18,13 +18,7 @@ export function parseFieldValidation(v: string | null): FieldValidation {
  * Conforms obj to the resource's model in place and returns the warnings to send.
  * model defaults to the resource's own (pods/binding passes V1Binding).
  */
-export function typedDecode(
-  obj: Record<string, unknown>,
-  res: ResourceInfo,
-  mode: FieldValidation,
-  model = res.model,
-  kind = res.kind,
-): string[] {
+export function typedDecode(obj: Record<string, unknown>, res: ResourceInfo, mode: FieldValidation, model = res.model, kind = res.kind): string[] {
   // a custom resource's unknown fields are those its structural schema prunes
   const schema = res.custom && model === res.model ? res.custom.schema : undefined;
   const { unknown, typeError } = schema ? { unknown: prune(obj, schema), typeError: undefined } : conform(obj, model);

@@ -50,7 +50,7 @@ export function yamlDuplicates(text: string): string[] {
 
 /** The duplicate-field messages of a JSON or YAML request body ([] for protobuf and the rest). */
 export function duplicateFields(buf: Buffer | undefined, contentType: string | undefined, mode?: string): string[] {
-  if (mode === 'Ignore') return [];   // nobody will hear of them: skip the scan
+  if (mode === 'Ignore') return []; // nobody will hear of them: skip the scan
   const mt = mediaType(contentType) || 'application/json';
   const text = (buf ?? Buffer.alloc(0)).toString('utf8');
   if (mt === 'application/json' || mt.endsWith('+json')) return jsonDuplicates(text);

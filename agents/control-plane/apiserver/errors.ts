@@ -72,14 +72,17 @@ export const methodNotSupported = (gr: GroupResource, action: string) =>
   });
 export const gone = (message: string) => new ApiError(410, 'Expired', message);
 export const unauthorized = () => new ApiError(401, 'Unauthorized', 'Unauthorized');
-export const tooLarge = (limit: number) =>
-  new ApiError(413, 'RequestEntityTooLarge', `Request entity too large: limit is ${limit}`);
+export const tooLarge = (limit: number) => new ApiError(413, 'RequestEntityTooLarge', `Request entity too large: limit is ${limit}`);
 export const unsupportedMediaType = (ct: string) =>
-  new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`, {
-    causes: [{ reason: 'UnsupportedMediaType', message: ct }],
-  });
-export const notAcceptable = () =>
-  new ApiError(406, 'NotAcceptable', 'only the following media types are accepted: application/json, application/yaml');
+  new ApiError(
+    415,
+    'UnsupportedMediaType',
+    `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`,
+    {
+      causes: [{ reason: 'UnsupportedMediaType', message: ct }],
+    },
+  );
+export const notAcceptable = () => new ApiError(406, 'NotAcceptable', 'only the following media types are accepted: application/json, application/yaml');
 export const pathNotFound = () => new ApiError(404, 'NotFound', 'the server could not find the requested resource');
 export const tooLargeResourceVersion = (requested: number, current: number) =>
   new ApiError(504, 'Timeout', `Too large resource version: ${requested}, current: ${current}`, {

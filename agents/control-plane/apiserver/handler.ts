@@ -136,30 +136,37 @@ export class ApiHandler {
     });
     // a Service and its EndpointSlices, for the webhooks' (admission, CRD conversion) and the aggregator's backends
     this.serviceLookups = {
-      service: (ns, name) => this.storeFor('services').get(ns, name).catch((e: unknown) => {
-        if (e instanceof ApiError && e.code === 404) return undefined;
-        throw e;
-      }),
-      slices: async (ns, service) => (await this.storeFor('endpointslices', 'discovery.k8s.io').list(ns, { labels: parseLabelSelector(`kubernetes.io/service-name=${service}`) })).items,
-    };
-    o.aggregator?.setLookups(this.serviceLookups);
-    this.webhooks = o.webhooks && new WebhookDispatcher(o.webhooks, {
-      namespace: (name) => deps.namespace(name),
-      ...this.serviceLookups,
-      paramKind: (apiVersion, kind) => {
-        const r = o.registry.resources.find((x) => apiVersionOf(x) === apiVersion && x.kind === kind && !x.virtual);
-        if (!r) return undefined;
-        const rs = this.storeOf(r);
-        return {
-          namespaced: r.namespaced,
-          get: (ns, name) => rs.get(ns, name).catch((e: unknown) => {
+      service: (ns, name) =>
+        this.storeFor('services')
+          .get(ns, name)
+          .catch((e: unknown) => {
             if (e instanceof ApiError && e.code === 404) return undefined;
             throw e;
           }),
-          list: async (ns, selector) => (await rs.list(ns, { labels: selector })).items,
-        };
-      },
-    });
+      slices: async (ns, service) =>
+        (await this.storeFor('endpointslices', 'discovery.k8s.io').list(ns, { labels: parseLabelSelector(`kubernetes.io/service-name=${service}`) })).items,
+    };
+    o.aggregator?.setLookups(this.serviceLookups);
+    this.webhooks =
+      o.webhooks &&
+      new WebhookDispatcher(o.webhooks, {
+        namespace: (name) => deps.namespace(name),
+        ...this.serviceLookups,
+        paramKind: (apiVersion, kind) => {
+          const r = o.registry.resources.find((x) => apiVersionOf(x) === apiVersion && x.kind === kind && !x.virtual);
+          if (!r) return undefined;
+          const rs = this.storeOf(r);
+          return {
+            namespaced: r.namespaced,
+            get: (ns, name) =>
+              rs.get(ns, name).catch((e: unknown) => {
+                if (e instanceof ApiError && e.code === 404) return undefined;
+                throw e;
+              }),
+            list: async (ns, selector) => (await rs.list(ns, { labels: selector })).items,
+          };
+        },
+      });
     this.openapi = new OpenAPIv3(o.registry);
     this.openapiV2 = new OpenAPIv2(o.registry);
     this.verbEnv = {
@@ -282,14 +289,18 @@ export class ApiHandler {
     const reg = this.o.registry;
     const health = /^\/(healthz|livez|readyz)(?:\/(.+))?$/.exec(path);
     if (health && isHealthEndpoint(health[1]!)) {
-      const r = await healthReply(health[1]!, this.health.checks(health[1]!), health[2] ?? '', req.query,
-        (failed) => healthLog.warn({ failed }, `${health[1]} check failed`));
+      const r = await healthReply(health[1]!, this.health.checks(health[1]!), health[2] ?? '', req.query, (failed) =>
+        healthLog.warn({ failed }, `${health[1]} check failed`),
+      );
       if (!r) throw pathNotFound();
       return { kind: 'raw', status: r.status, text: r.body, contentType: r.headers['Content-Type']! };
     }
     const agg = await this.o.aggregator?.route(path, req.query.size ? `?${req.query}` : '', req.user);
     // upstream's proxyHandler answers an APIService that is not Available with a plain-text 503
-    if (agg) return agg.kind === 'proxy' ? { kind: 'aggregated', target: agg.target } : { kind: 'raw', status: 503, text: 'service unavailable\n', contentType: 'text/plain; charset=utf-8' };
+    if (agg)
+      return agg.kind === 'proxy'
+        ? { kind: 'aggregated', target: agg.target }
+        : { kind: 'raw', status: 503, text: 'service unavailable\n', contentType: 'text/plain; charset=utf-8' };
     if (req.method !== 'GET' && !path.startsWith('/api')) throw methodNotSupported({ group: '', plural: path }, req.method);
     switch (path) {
       case '/version':
@@ -307,7 +318,12 @@ export class ApiHandler {
       case '/metrics':
         return { kind: 'raw', status: 200, text: await this.metricsText(), contentType: this.metrics.registry.contentType };
       case '/openapi/v3':
-        return { kind: 'raw', status: 200, text: this.o.aggregator ? this.o.aggregator.openAPIIndex(this.openapi.index()) : this.openapi.index(), contentType: 'application/json' };
+        return {
+          kind: 'raw',
+          status: 200,
+          text: this.o.aggregator ? this.o.aggregator.openAPIIndex(this.openapi.index()) : this.openapi.index(),
+          contentType: 'application/json',
+        };
       case '/openapi/v2':
         return this.openapiV2.respond(req.headers['accept']);
       case OIDC_CONFIG_PATH:
@@ -326,7 +342,11 @@ export class ApiHandler {
     const gv = /^\/(?:api\/(v1)|apis\/([^/]+)(?:\/([^/]+))?)$/.exec(path);
     if (gv && req.method === 'GET') {
       const aggregated = !gv[1] && !gv[3] ? this.o.aggregator?.groupDoc(gv[2]!) : undefined;
-      const doc = gv[1] ? apiResourceList(reg, '', gv[1]) : gv[3] ? apiResourceList(reg, gv[2], gv[3]) : apiGroup(reg, gv[2]) ?? (aggregated && { kind: 'APIGroup', apiVersion: 'v1', ...aggregated });
+      const doc = gv[1]
+        ? apiResourceList(reg, '', gv[1])
+        : gv[3]
+          ? apiResourceList(reg, gv[2], gv[3])
+          : (apiGroup(reg, gv[2]) ?? (aggregated && { kind: 'APIGroup', apiVersion: 'v1', ...aggregated }));
       if (!doc) throw pathNotFound();
       return ok(doc);
     }
@@ -339,8 +359,10 @@ export class ApiHandler {
     const store = this.o.metrics;
     if (!store) throw new ApiError(503, 'ServiceUnavailable', 'the server is currently unable to handle the request');
     const list = async (plural: 'nodes' | 'pods', ns?: string) => (await this.storeFor(plural).list(ns)).items as Obj[];
-    return serveMetrics({ store, list, nowMs: () => this.ctx.now().getTime() },
-      { plural: rr.resource as 'nodes' | 'pods', verb: rr.verb, namespace: rr.namespace, name: rr.name, query });
+    return serveMetrics(
+      { store, list, nowMs: () => this.ctx.now().getTime() },
+      { plural: rr.resource as 'nodes' | 'pods', verb: rr.verb, namespace: rr.namespace, name: rr.name, query },
+    );
   }
 
   private async resource(req: ApiRequest, rr: ResourceRequest, attrs: Attributes, view: View | undefined): Promise<ApiResponse> {
@@ -355,7 +377,14 @@ export class ApiHandler {
     return r;
   }
 
-  private async resourceVerb(req: ApiRequest, rr: ResourceRequest, attrs: Attributes, view: View | undefined, res: ResourceInfo, rs: ResourceStore): Promise<ApiResponse> {
+  private async resourceVerb(
+    req: ApiRequest,
+    rr: ResourceRequest,
+    attrs: Attributes,
+    view: View | undefined,
+    res: ResourceInfo,
+    rs: ResourceStore,
+  ): Promise<ApiResponse> {
     const accept = parseAccept(req.headers['accept']);
     if (!accept.acceptable) throw notAcceptable();
     const include = parseIncludeObject(req.query, accept.table);
@@ -364,7 +393,8 @@ export class ApiHandler {
     const dryRun = this.dryRun(req.query);
     if (rr.subresource === 'proxy') return this.proxyFor(req, rr);
     if (rr.verb === '') throw methodNotSupported(rs.gr, req.method);
-    if (rr.subresource === 'ephemeralcontainers' && !['get', 'update', 'patch'].includes(rr.verb)) throw methodNotSupported({ group: '', plural: 'pods/ephemeralcontainers' }, rr.verb);
+    if (rr.subresource === 'ephemeralcontainers' && !['get', 'update', 'patch'].includes(rr.verb))
+      throw methodNotSupported({ group: '', plural: 'pods/ephemeralcontainers' }, rr.verb);
     if (rr.subresource && KUBELET_SUBRESOURCES.includes(rr.subresource)) {
       // plain GET of pods/log is proxied here; exec/attach/portforward need an upgraded connection
       if (rr.subresource !== 'log') throw badRequest('Upgrade request required');
@@ -407,8 +437,16 @@ export class ApiHandler {
   /** The request's admission webhooks (their Warning headers go to `warnings`). */
   private webhooksFor(req: ApiRequest, rr: ResourceRequest, res: ResourceInfo, dryRun: boolean, warnings: string[]): WebhookAdmission | undefined {
     return this.webhooks?.forRequest({
-      group: res.group, version: res.version, kind: res.kind, resource: res.plural, subresource: rr.subresource ?? '',
-      name: rr.name ?? '', namespace: rr.namespace ?? '', user: req.user, dryRun, warnings,
+      group: res.group,
+      version: res.version,
+      kind: res.kind,
+      resource: res.plural,
+      subresource: rr.subresource ?? '',
+      name: rr.name ?? '',
+      namespace: rr.namespace ?? '',
+      user: req.user,
+      dryRun,
+      warnings,
       options: (op) => operationOptions(op, req, dryRun),
     });
   }
@@ -444,7 +482,8 @@ export class ApiHandler {
   private proxyFor(req: ApiRequest, rr: ResourceRequest): Promise<ProxyResolution> {
     return resolveProxy(req.method, req.path, req.query, rr, {
       get: (plural, ns, name) => this.storeFor(plural).get(ns, name),
-      slicesOf: async (ns, service) => (await this.storeFor('endpointslices', 'discovery.k8s.io').list(ns, { labels: parseLabelSelector(`kubernetes.io/service-name=${service}`) })).items,
+      slicesOf: async (ns, service) =>
+        (await this.storeFor('endpointslices', 'discovery.k8s.io').list(ns, { labels: parseLabelSelector(`kubernetes.io/service-name=${service}`) })).items,
     });
   }
 
@@ -452,7 +491,11 @@ export class ApiHandler {
   async kubeletTargetFor(ns: string, name: string, sub: string, query: URLSearchParams): Promise<KubeletTarget> {
     const pod = await this.storeFor('pods').get(ns, name);
     const nodeName = pod.spec?.nodeName;
-    const node = nodeName ? await this.storeFor('nodes').get(undefined, nodeName).catch(() => undefined) : undefined;
+    const node = nodeName
+      ? await this.storeFor('nodes')
+          .get(undefined, nodeName)
+          .catch(() => undefined)
+      : undefined;
     return kubeletTarget(pod, node, sub, query);
   }
 
@@ -470,11 +513,11 @@ function operationOptions(op: Operation, req: ApiRequest, dryRun: boolean): Reco
   const gp = req.query.get('gracePeriodSeconds');
   const pp = req.query.get('propagationPolicy');
   return {
-    kind, apiVersion: 'meta.k8s.io/v1',
+    kind,
+    apiVersion: 'meta.k8s.io/v1',
     ...(dryRun ? { dryRun: ['All'] } : {}),
     ...(fm && op !== 'DELETE' ? { fieldManager: fm } : {}),
     ...(op === 'DELETE' && gp !== null ? { gracePeriodSeconds: Number(gp) } : {}),
     ...(op === 'DELETE' && pp ? { propagationPolicy: pp } : {}),
   };
 }
-

@@ -32,14 +32,25 @@ export class ApiHealth {
   }
 
   /** From now on readyz fails (the server is draining). */
-  shutdown(): void { this.closing = true; }
+  shutdown(): void {
+    this.closing = true;
+  }
 
   checks(endpoint: HealthEndpoint): HealthCheck[] {
-    const etcd = (name: string): HealthCheck => ({ name, check: async () => { await this.store.get(PROBE_KEY); } });
-    const hooks = [...this.hooks.keys()].map((name): HealthCheck => ({
-      name: `poststarthook/${name}`,
-      check: () => { if (!this.hooks.get(name)) throw new Error('not finished'); },
-    }));
+    const etcd = (name: string): HealthCheck => ({
+      name,
+      check: async () => {
+        await this.store.get(PROBE_KEY);
+      },
+    });
+    const hooks = [...this.hooks.keys()].map(
+      (name): HealthCheck => ({
+        name: `poststarthook/${name}`,
+        check: () => {
+          if (!this.hooks.get(name)) throw new Error('not finished');
+        },
+      }),
+    );
     if (endpoint !== 'readyz') return [PING, LOG, etcd('etcd'), ...hooks];
     const informerSync: HealthCheck = {
       name: 'informer-sync',
@@ -48,7 +59,12 @@ export class ApiHealth {
         if (pending.length) throw new Error(`${pending.length} informers not started yet: [${pending.join(' ')}]`);
       },
     };
-    const shutdown: HealthCheck = { name: 'shutdown', check: () => { if (this.closing) throw new Error('process is shutting down'); } };
+    const shutdown: HealthCheck = {
+      name: 'shutdown',
+      check: () => {
+        if (this.closing) throw new Error('process is shutting down');
+      },
+    };
     return [PING, LOG, etcd('etcd'), etcd('etcd-readiness'), informerSync, ...hooks, shutdown];
   }
 }

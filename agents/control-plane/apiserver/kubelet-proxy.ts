@@ -19,7 +19,18 @@ export interface KubeletCredentials {
 
 const CONNECT_TIMEOUT_MS = 10_000;
 // hop-by-hop and caller-identity headers stay on this side
-const DROP = new Set(['host', 'authorization', 'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'impersonate-user', 'impersonate-group']);
+const DROP = new Set([
+  'host',
+  'authorization',
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'impersonate-user',
+  'impersonate-group',
+]);
 
 export function forwardHeaders(req: IncomingMessage, upgrade: boolean): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
@@ -109,7 +120,13 @@ export function proxyUpgrade(target: KubeletTarget, creds: KubeletCredentials, r
       const body = Buffer.concat(chunks);
       client.end(
         Buffer.concat([
-          Buffer.from(rawResponse(kres.statusCode ?? 502, kres.statusMessage ?? '', { 'Content-Type': kres.headers['content-type'], 'Content-Length': String(body.length), Connection: 'close' })),
+          Buffer.from(
+            rawResponse(kres.statusCode ?? 502, kres.statusMessage ?? '', {
+              'Content-Type': kres.headers['content-type'],
+              'Content-Length': String(body.length),
+              Connection: 'close',
+            }),
+          ),
           body,
         ]),
       );
@@ -182,5 +199,7 @@ function statusOf(code: number, body: Buffer): ApiError {
 export function writeStatus(client: Duplex, err: ApiError): void {
   if (client.destroyed) return;
   const body = statusBody(err.toStatus());
-  client.end(rawResponse(err.code, err.reason, { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)), Connection: 'close' }) + body);
+  client.end(
+    rawResponse(err.code, err.reason, { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)), Connection: 'close' }) + body,
+  );
 }

@@ -18,9 +18,7 @@ const ADDRESS_ORDER = ['InternalIP', 'ExternalIP', 'Hostname'];
 
 function containerFor(pod: Obj, query: URLSearchParams): string {
   const spec = pod.spec ?? {};
-  const all: string[] = [...(spec.containers ?? []), ...(spec.initContainers ?? []), ...(spec.ephemeralContainers ?? [])].map(
-    (c: { name: string }) => c.name,
-  );
+  const all: string[] = [...(spec.containers ?? []), ...(spec.initContainers ?? []), ...(spec.ephemeralContainers ?? [])].map((c: { name: string }) => c.name);
   const name = pod.metadata.name;
   let c = query.get('container') ?? '';
   if (!c) {

@@ -27,7 +27,8 @@ export function decodeContinue(token: string): { rv: number; start: string } {
   if (typeof t !== 'object' || t === null || Array.isArray(t)) throw fail(`${INVALID_KEY}: json: cannot unmarshal into Go value of type storage.continueToken`);
   const { v, rv, start } = t as Record<string, unknown>;
   if (v !== 'meta.k8s.io/v1') throw fail(`${INVALID_KEY}: server does not recognize this encoded version ${typeof v === 'string' ? v : ''}`);
-  if (typeof rv !== 'number' || !Number.isSafeInteger(rv) || rv <= 0) throw fail(`${INVALID_KEY}: incorrect encoded start resourceVersion (version meta.k8s.io/v1)`);
+  if (typeof rv !== 'number' || !Number.isSafeInteger(rv) || rv <= 0)
+    throw fail(`${INVALID_KEY}: incorrect encoded start resourceVersion (version meta.k8s.io/v1)`);
   if (typeof start !== 'string' || !start) throw fail(`${INVALID_KEY}: encoded start key empty (version meta.k8s.io/v1)`);
   const key = start.startsWith('/') ? start : `/${start}`;
   if (!isCleanPath(key)) throw fail(`${INVALID_KEY}: ${start}`);
@@ -38,7 +39,10 @@ export function decodeContinue(token: string): { rv: number; start: string } {
 function isCleanPath(p: string): boolean {
   if (p === '/') return true;
   if (p.endsWith('/')) return false;
-  return p.slice(1).split('/').every((seg) => seg !== '' && seg !== '.' && seg !== '..');
+  return p
+    .slice(1)
+    .split('/')
+    .every((seg) => seg !== '' && seg !== '.' && seg !== '..');
 }
 
 /** The latest time an RFC 3339 timestamp (and Go's time.MarshalJSON) can carry. */

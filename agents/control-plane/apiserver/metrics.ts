@@ -24,6 +24,14 @@ export class ApiMetrics {
     registers: [this.registry],
   });
   readonly storageRevision = new Gauge({ name: 'hawser_storage_revision', help: 'Current revision of the store.', registers: [this.registry] });
-  readonly storageCompacted = new Gauge({ name: 'hawser_storage_compacted_revision', help: 'Revision the store was last compacted to.', registers: [this.registry] });
-  readonly storageBytes = new Gauge({ name: 'apiserver_storage_size_bytes', help: 'Size of the storage database file (and WAL) in bytes.', registers: [this.registry] });
+  readonly storageCompacted = new Gauge({
+    name: 'hawser_storage_compacted_revision',
+    help: 'Revision the store was last compacted to.',
+    registers: [this.registry],
+  });
+  readonly storageBytes = new Gauge({
+    name: 'apiserver_storage_size_bytes',
+    help: 'Size of the storage database file (and WAL) in bytes.',
+    registers: [this.registry],
+  });
 }

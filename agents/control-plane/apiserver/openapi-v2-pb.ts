@@ -47,7 +47,13 @@ class W {
 function extensions(w: W, field: number, o: Doc): void {
   for (const [k, v] of Object.entries(o)) {
     if (!k.startsWith('x-')) continue;
-    w.msg(field, new W().str(1, k).msg(2, new W().str(2, JSON.stringify(v)).done()).done());
+    w.msg(
+      field,
+      new W()
+        .str(1, k)
+        .msg(2, new W().str(2, JSON.stringify(v)).done())
+        .done(),
+    );
   }
 }
 
@@ -73,12 +79,23 @@ export function schemaPb(s: Doc): Buffer {
 function parameterPb(p: Doc): Buffer {
   let param: W;
   if (p.in === 'body') {
-    const body = new W().str(1, p.description).str(2, p.name).str(3, p.in).bool(4, p.required).msg(5, schemaPb(p.schema ?? {}));
+    const body = new W()
+      .str(1, p.description)
+      .str(2, p.name)
+      .str(3, p.in)
+      .bool(4, p.required)
+      .msg(5, schemaPb(p.schema ?? {}));
     param = new W().msg(1, body.done());
   } else {
     // QueryParameterSubSchema (3) and PathParameterSubSchema (4) number type and uniqueItems differently
     const query = p.in !== 'path';
-    const sub = new W().bool(1, p.required).str(2, p.in).str(3, p.description).str(4, p.name).str(query ? 6 : 5, p.type).bool(query ? 20 : 19, p.uniqueItems);
+    const sub = new W()
+      .bool(1, p.required)
+      .str(2, p.in)
+      .str(3, p.description)
+      .str(4, p.name)
+      .str(query ? 6 : 5, p.type)
+      .bool(query ? 20 : 19, p.uniqueItems);
     param = new W().msg(2, new W().msg(query ? 3 : 4, sub.done()).done());
   }
   return new W().msg(1, param.done()).done();
@@ -111,7 +128,14 @@ export function openAPIv2Pb(doc: Doc): Buffer {
   }
   w.msg(8, paths.done());
   const defs = new W();
-  for (const [n, s] of Object.entries(doc.definitions ?? {})) defs.msg(1, new W().str(1, n).msg(2, schemaPb(s as Doc)).done());
+  for (const [n, s] of Object.entries(doc.definitions ?? {}))
+    defs.msg(
+      1,
+      new W()
+        .str(1, n)
+        .msg(2, schemaPb(s as Doc))
+        .done(),
+    );
   w.msg(9, defs.done());
   return w.done();
 }

@@ -14,8 +14,16 @@ const p = (name: string) => ({ name, in: 'path', required: true, schema: { type:
 
 const WRITE_PARAMS = [q('dryRun'), q('fieldManager'), q('fieldValidation')];
 const LIST_PARAMS = [
-  q('allowWatchBookmarks', 'boolean'), q('continue'), q('fieldSelector'), q('labelSelector'), q('limit', 'integer'),
-  q('resourceVersion'), q('resourceVersionMatch'), q('sendInitialEvents', 'boolean'), q('timeoutSeconds', 'integer'), q('watch', 'boolean'),
+  q('allowWatchBookmarks', 'boolean'),
+  q('continue'),
+  q('fieldSelector'),
+  q('labelSelector'),
+  q('limit', 'integer'),
+  q('resourceVersion'),
+  q('resourceVersionMatch'),
+  q('sendInitialEvents', 'boolean'),
+  q('timeoutSeconds', 'integer'),
+  q('watch', 'boolean'),
 ];
 const PATCH_TYPES = ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json', 'application/apply-patch+yaml'];
 
@@ -106,7 +114,7 @@ function customSchema(s: JSONSchemaProps | undefined, todo: string[]): Doc {
       ...(base.properties ?? {}),
       apiVersion: { type: 'string', description: 'APIVersion defines the versioned schema of this representation of an object.' },
       kind: { type: 'string', description: 'Kind is a string value representing the REST resource this object represents.' },
-      metadata: { description: 'Standard object\'s metadata.', allOf: [refTo('V1ObjectMeta')] },
+      metadata: { description: "Standard object's metadata.", allOf: [refTo('V1ObjectMeta')] },
     },
   };
 }
@@ -134,7 +142,10 @@ export function pathsFor(r: ResourceInfo): Record<string, Doc> {
     op(r, `patch${sub}`, 'patch', {
       parameters: [...WRITE_PARAMS, q('force', 'boolean')],
       // custom resources take no strategic merge patch (kubectl apply then sends a merge patch)
-      requestBody: { content: Object.fromEntries(PATCH_TYPES.filter((t) => !r.custom || !t.includes('strategic')).map((t) => [t, { schema: { type: 'object' } }])), required: true },
+      requestBody: {
+        content: Object.fromEntries(PATCH_TYPES.filter((t) => !r.custom || !t.includes('strategic')).map((t) => [t, { schema: { type: 'object' } }])),
+        required: true,
+      },
     });
   if (r.virtual) return { [coll]: { post: op(r, 'create', 'post', { parameters: WRITE_PARAMS, ...body }), parameters: nsParam } };
   const out: Record<string, Doc> = {

@@ -11,7 +11,10 @@ import { sendPaced } from './ws-paced.ts';
 
 const PORT_FORWARD_PROTOCOL = 'portforward.k8s.io';
 /** a kubelet refusal is reported in the close frame, whose reason is bounded to 123 bytes */
-const reasonOf = (e: unknown) => Buffer.from(e instanceof Error ? e.message : String(e)).subarray(0, 123).toString();
+const reasonOf = (e: unknown) =>
+  Buffer.from(e instanceof Error ? e.message : String(e))
+    .subarray(0, 123)
+    .toString();
 
 /** Runs one tunnel until either side ends; resolves then. */
 export function tunnelPortForward(ws: WebSocket, target: KubeletTarget, creds: KubeletCredentials): Promise<void> {

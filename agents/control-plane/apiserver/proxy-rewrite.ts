@@ -3,7 +3,23 @@
 // request's host) becomes "<proxy prefix>/x"; relative links and other hosts are left alone.
 // HTML is rewritten in the attributes upstream lists (href, src, action ...), not in text.
 
-const ATTRS = new Set(['href', 'src', 'action', 'cite', 'codebase', 'background', 'formaction', 'icon', 'longdesc', 'profile', 'manifest', 'usemap', 'classid', 'data', 'poster']);
+const ATTRS = new Set([
+  'href',
+  'src',
+  'action',
+  'cite',
+  'codebase',
+  'background',
+  'formaction',
+  'icon',
+  'longdesc',
+  'profile',
+  'manifest',
+  'usemap',
+  'classid',
+  'data',
+  'poster',
+]);
 
 function joinPath(prefix: string, p: string): string {
   const joined = `${prefix.replace(/\/+$/, '')}/${p.replace(/^\/+/, '')}`.replace(/\/{2,}/g, '/');
@@ -48,5 +64,6 @@ export function rewriteHtml(html: string, prefix: string, backendHost = ''): str
       const out = rewriteURL(v, prefix, backendHost);
       const quote = dq !== undefined ? '"' : "'";
       return `${sp}${name}${eq}${quote}${out}${quote}`;
-    }));
+    }),
+  );
 }

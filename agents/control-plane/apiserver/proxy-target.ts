@@ -54,9 +54,10 @@ export function proxyName(kind: ProxyKind, id: string): ProxyName {
 /** proxyutil.IsProxyableIP: no address, loopback, link-local and local-multicast ones are refused. */
 export function checkProxyable(host: string): void {
   const v = isIP(host);
-  const bad = v === 0
-    || (v === 4 && /^(127\.|169\.254\.|224\.0\.0\.)/.test(host))
-    || (v === 6 && (host === '::1' || /^fe[89ab][0-9a-f]:/i.test(host) || /^ff0[12]:/i.test(host)));
+  const bad =
+    v === 0 ||
+    (v === 4 && /^(127\.|169\.254\.|224\.0\.0\.)/.test(host)) ||
+    (v === 6 && (host === '::1' || /^fe[89ab][0-9a-f]:/i.test(host) || /^ff0[12]:/i.test(host)));
   if (bad) throw badRequest('address not allowed');
 }
 
@@ -90,7 +91,6 @@ export function podProxyTarget(pod: Obj, n: ProxyName, subpath: string, query: U
   if (num === undefined) throw badRequest(`invalid port ${JSON.stringify(port)}`);
   return { scheme: n.scheme || 'http', host: ip, port: num, path: join(subpath, query), kubelet: false, prefix };
 }
-
 
 const noEndpoints = (svc: string) => new BackendError(503, 'ServiceUnavailable', `no endpoints available for service ${JSON.stringify(svc)}`);
 

@@ -24,12 +24,22 @@ async function serialised<T>(key: string, fn: () => Promise<T>): Promise<T> {
 }
 
 /** Creates through `create` once the namespace's quotas allow it; without quotas, at once. */
-export async function createWithQuota<T>(stores: (plural: string) => ResourceStore, rs: ResourceStore, ns: string | undefined, body: Obj, create: () => Promise<T>): Promise<T> {
+export async function createWithQuota<T>(
+  stores: (plural: string) => ResourceStore,
+  rs: ResourceStore,
+  ns: string | undefined,
+  body: Obj,
+  create: () => Promise<T>,
+): Promise<T> {
   const plural = rs.res.plural;
   if (!ns || rs.res.group !== '' || !COUNTED.includes(plural)) return create();
-  const quotasOf = async () => (await stores('resourcequotas').list(ns)).items
-    .filter((q) => !q.metadata.deletionTimestamp)
-    .flatMap((q) => { const scopes = quotaScopes(q); return scopes ? [{ q, scopes }] : []; });
+  const quotasOf = async () =>
+    (await stores('resourcequotas').list(ns)).items
+      .filter((q) => !q.metadata.deletionTimestamp)
+      .flatMap((q) => {
+        const scopes = quotaScopes(q);
+        return scopes ? [{ q, scopes }] : [];
+      });
   if (!(await quotasOf()).length) return create();
   return serialised(`${ns}/${plural}`, async () => {
     const obj = structuredClone(body);
@@ -37,7 +47,11 @@ export async function createWithQuota<T>(stores: (plural: string) => ResourceSto
     const delta = usageOf(plural, obj);
     const applicable = (await quotasOf()).filter(({ scopes }) => inScope(scopes, plural, obj));
     // a compute quota wants every pod to state what it tracks, whatever else it tracks
-    if (plural === 'pods') for (const { q } of applicable) { const why = missingCompute(q, obj); if (why) throw forbidden(rs.gr, obj.metadata?.name ?? '', why); }
+    if (plural === 'pods')
+      for (const { q } of applicable) {
+        const why = missingCompute(q, obj);
+        if (why) throw forbidden(rs.gr, obj.metadata?.name ?? '', why);
+      }
     const tracked = applicable.filter(({ q }) => Object.keys(q.spec?.hard ?? {}).some((k) => delta[k]));
     if (tracked.length) {
       const existing = (await rs.list(ns)).items;

@@ -64,7 +64,9 @@ export function exceeded(quota: Obj, used: Usage, delta: Usage): string | undefi
   const hard: Record<string, unknown> = quota.spec?.hard ?? {};
   const d = (k: string) => getOwn(delta, k) ?? 0;
   const u = (k: string) => getOwn(used, k) ?? 0;
-  const over = Object.keys(hard).filter((k) => d(k) && u(k) + d(k) > (parseQuantity(hard[k]) ?? Infinity)).sort();
+  const over = Object.keys(hard)
+    .filter((k) => d(k) && u(k) + d(k) > (parseQuantity(hard[k]) ?? Infinity))
+    .sort();
   if (!over.length) return undefined;
   const list = (f: (k: string) => string) => over.map((k) => `${k}=${f(k)}`).join(',');
   const fmt = (k: string, v: number) => formatQuantity(v, k.endsWith('memory'));
@@ -72,9 +74,12 @@ export function exceeded(quota: Obj, used: Usage, delta: Usage): string | undefi
 }
 
 const CONSTRAINED: Record<string, [string, 'requests' | 'limits']> = {
-  cpu: ['cpu', 'requests'], memory: ['memory', 'requests'],
-  'requests.cpu': ['cpu', 'requests'], 'requests.memory': ['memory', 'requests'],
-  'limits.cpu': ['cpu', 'limits'], 'limits.memory': ['memory', 'limits'],
+  cpu: ['cpu', 'requests'],
+  memory: ['memory', 'requests'],
+  'requests.cpu': ['cpu', 'requests'],
+  'requests.memory': ['memory', 'requests'],
+  'limits.cpu': ['cpu', 'limits'],
+  'limits.memory': ['memory', 'limits'],
 };
 
 /**
@@ -88,7 +93,7 @@ export function missingCompute(quota: Obj, pod: Obj): string | undefined {
     if (!c) continue;
     const [res, kind] = c;
     const missing = (pod.spec?.containers ?? [])
-      .filter((ct: Obj) => (kind === 'limits' ? ct.resources?.limits?.[res] : ct.resources?.requests?.[res] ?? ct.resources?.limits?.[res]) === undefined)
+      .filter((ct: Obj) => (kind === 'limits' ? ct.resources?.limits?.[res] : (ct.resources?.requests?.[res] ?? ct.resources?.limits?.[res])) === undefined)
       .map((ct: Obj) => ct.name);
     if (missing.length) parts.push(`${k} for: ${missing.join(',')}`);
   }
@@ -112,8 +117,9 @@ export function quotaScopes(q: Obj): string[] | undefined {
 }
 
 const bestEffort = (pod: Obj): boolean =>
-  [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])]
-    .every((c: Obj) => !Object.keys(c.resources?.requests ?? {}).length && !Object.keys(c.resources?.limits ?? {}).length);
+  [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].every(
+    (c: Obj) => !Object.keys(c.resources?.requests ?? {}).length && !Object.keys(c.resources?.limits ?? {}).length,
+  );
 
 /** Whether an object counts against a quota with these scopes: scoped quotas count pods only, as upstream. */
 export function inScope(scopes: string[], plural: string, o: Obj): boolean {

@@ -88,8 +88,7 @@ export function parseAccept(header: string | undefined): Accept {
     const [type, ...params] = range.split(';').map((s) => s.trim());
     const p = Object.fromEntries(params.map((x) => x.split('=').map((s) => s.trim())));
     if (type !== 'application/json' && type !== '*/*' && type !== 'application/*') continue;
-    if (p.as === 'Table' && p.g === 'meta.k8s.io' && (p.v === 'v1' || p.v === 'v1beta1'))
-      return { table: true, partial: false, acceptable: true };
+    if (p.as === 'Table' && p.g === 'meta.k8s.io' && (p.v === 'v1' || p.v === 'v1beta1')) return { table: true, partial: false, acceptable: true };
     if ((p.as === 'PartialObjectMetadata' || p.as === 'PartialObjectMetadataList') && p.g === 'meta.k8s.io')
       return { table: false, partial: true, acceptable: true };
     if (!p.as) return { table: false, partial: false, acceptable: true };
@@ -144,7 +143,8 @@ export function parseResourceVersion(s: string): number {
   let why: string | undefined;
   if (!/^[0-9]+$/.test(s)) why = 'invalid syntax';
   else if (BigInt(s) > UINT64_MAX) why = 'value out of range';
-  if (why) throw badRequest(`invalid resource version: resourceVersion: Invalid value: ${JSON.stringify(s)}: strconv.ParseUint: parsing ${JSON.stringify(s)}: ${why}`);
+  if (why)
+    throw badRequest(`invalid resource version: resourceVersion: Invalid value: ${JSON.stringify(s)}: strconv.ParseUint: parsing ${JSON.stringify(s)}: ${why}`);
   return Number(s);
 }
 

@@ -240,15 +240,16 @@ function conformValue(v: unknown, ref: TypeRef, path: string, goPath: string, ow
       return v;
     case 'array':
       if (!Array.isArray(v)) typeMismatch(ctx, v, owner, goPath, ref);
-      else v.forEach((item, i) => {
-        if (item === null) {
-          // Go decodes null into a slice element as the element's zero value ([null] -> [{}])
-          v[i] = zeroValue(ref.items);
-          return;
-        }
-        const out = conformValue(item, ref.items, `${path}[${i}]`, goPath, owner, ctx);
-        if (out !== item) v[i] = out;
-      });
+      else
+        v.forEach((item, i) => {
+          if (item === null) {
+            // Go decodes null into a slice element as the element's zero value ([null] -> [{}])
+            v[i] = zeroValue(ref.items);
+            return;
+          }
+          const out = conformValue(item, ref.items, `${path}[${i}]`, goPath, owner, ctx);
+          if (out !== item) v[i] = out;
+        });
       return v;
     case 'map':
       if (typeof v !== 'object' || Array.isArray(v) || v === null) typeMismatch(ctx, v, owner, goPath, ref);
@@ -286,8 +287,7 @@ function conformValue(v: unknown, ref: TypeRef, path: string, goPath: string, ow
     case 'quantity': {
       const s = typeof v === 'number' ? String(v) : v;
       if (typeof s !== 'string') typeMismatch(ctx, v, owner, goPath, ref);
-      else if (!QUANTITY_RE.test(s))
-        ctx.typeError ??= `quantities must match the regular expression '${QUANTITY_RE.source}'`;
+      else if (!QUANTITY_RE.test(s)) ctx.typeError ??= `quantities must match the regular expression '${QUANTITY_RE.source}'`;
       return s;
     }
     default:

@@ -150,7 +150,11 @@ async function writePieces(res: ServerResponse, status: number, pieces: Iterable
   res.end();
 }
 
-async function writeResponse(res: ServerResponse, r: Exclude<ApiResponse, { kind: 'proxy' | 'backend' | 'redirect' | 'aggregated' }>, head: boolean): Promise<void> {
+async function writeResponse(
+  res: ServerResponse,
+  r: Exclude<ApiResponse, { kind: 'proxy' | 'backend' | 'redirect' | 'aggregated' }>,
+  head: boolean,
+): Promise<void> {
   if (r.kind === 'raw') {
     res.writeHead(r.status, { 'Content-Type': r.contentType, 'Content-Length': Buffer.byteLength(r.text), 'Cache-Control': 'no-cache, private' });
     res.end(head ? undefined : r.text);
@@ -200,7 +204,8 @@ export async function serve(o: ServeOptions): Promise<{ server: https.Server; po
     if (!http || !socket.writable) return void socket.destroy();
     // Node would answer a bare status line; clients get a Status, then the connection closes
     if (err.code === 'HPE_HEADER_OVERFLOW') return writeStatus(socket, headersTooLarge());
-    if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') return writeStatus(socket, new ApiError(408, 'Timeout', 'request headers or body were not received in time', {}));
+    if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT')
+      return writeStatus(socket, new ApiError(408, 'Timeout', 'request headers or body were not received in time', {}));
     writeStatus(socket, new ApiError(400, 'BadRequest', 'malformed HTTP request', {}));
   });
   const sockets = new Set<import('node:stream').Duplex>();
@@ -215,8 +220,7 @@ export async function serve(o: ServeOptions): Promise<{ server: https.Server; po
     let user: UserInfo | undefined;
     const abort = new AbortController();
     res.on('close', () => abort.abort());
-    const done = (status: number) =>
-      o.log.debug({ method: req.method, path: url.pathname, status, ms: Date.now() - started, user: user?.name }, 'request');
+    const done = (status: number) => o.log.debug({ method: req.method, path: url.pathname, status, ms: Date.now() - started, user: user?.name }, 'request');
     void (async () => {
       user = await authenticate(req, o.tokens);
       if (!user && !ANONYMOUS_OK.test(url.pathname)) {

@@ -16,7 +16,7 @@ export type UpgradeRoute = 'translate' | 'tunnel' | 'proxy';
 /** The subprotocols a WebSocket request offers (Sec-WebSocket-Protocol, comma separated, repeated). */
 export function offeredProtocols(headers: IncomingHttpHeaders): string[] {
   const raw = headers['sec-websocket-protocol'];
-  return (Array.isArray(raw) ? raw.join(',') : raw ?? '')
+  return (Array.isArray(raw) ? raw.join(',') : (raw ?? ''))
     .split(',')
     .map((p) => p.trim())
     .filter(Boolean);

@@ -49,7 +49,11 @@ export class CacheWatcher implements AsyncIterable<CacheEvent> {
   /** true when it was closed for falling behind */
   overflowed = false;
 
-  constructor(readonly prefix: string, private readonly max: number, private readonly onClose: (w: CacheWatcher) => void) {}
+  constructor(
+    readonly prefix: string,
+    private readonly max: number,
+    private readonly onClose: (w: CacheWatcher) => void,
+  ) {}
 
   push(ev: CacheEvent): void {
     if (this.closed || !ev.key.startsWith(this.prefix)) return;
@@ -115,7 +119,11 @@ export class WatchCache {
   private ready: Promise<void> | undefined;
   private source: Watch | undefined;
 
-  constructor(private readonly store: Store, readonly prefix: string, private readonly limits: CacheLimits = DEFAULT_LIMITS) {}
+  constructor(
+    private readonly store: Store,
+    readonly prefix: string,
+    private readonly limits: CacheLimits = DEFAULT_LIMITS,
+  ) {}
 
   /** One list, then the store's watch from its revision; again after the store's watch ended. */
   private start(): Promise<void> {

@@ -60,12 +60,7 @@ export function timerDelay(now: number, deadline: number, nextBookmark?: number)
  * Pure: the frame a store event becomes for a watcher with this matcher (undefined: none).
  * `everything`: the matcher takes every object, so a put's previous value need not be decoded.
  */
-export function frameFor(
-  ev: WatchEvent,
-  decode: (kv: WatchEvent['kv']) => Obj,
-  match: (o: Obj) => boolean,
-  everything = false,
-): WatchFrame | undefined {
+export function frameFor(ev: WatchEvent, decode: (kv: WatchEvent['kv']) => Obj, match: (o: Obj) => boolean, everything = false): WatchFrame | undefined {
   if (everything && ev.type === 'put') return { type: ev.prev ? 'MODIFIED' : 'ADDED', object: decode(ev.kv) };
   const prev = ev.prev ? decode(ev.prev) : undefined;
   const prevMatched = prev ? match(prev) : false;
@@ -149,8 +144,7 @@ export async function* watchFrames(
   signal?: AbortSignal,
 ): AsyncGenerator<WatchFrame> {
   rs.checkFields(q.fields);
-  if (q.sendInitialEvents && !q.allowWatchBookmarks)
-    throw badRequest('sendInitialEvents requires allowWatchBookmarks=true');
+  if (q.sendInitialEvents && !q.allowWatchBookmarks) throw badRequest('sendInitialEvents requires allowWatchBookmarks=true');
   const everything = !q.labels?.length && !q.fields?.length;
   const attrsMatch = rs.attrsMatcher(q);
   const entryMatch = everything ? undefined : (e: Entry) => attrsMatch((e.attrs ??= rs.selectorAttrs(rs.decode(e.kv))));

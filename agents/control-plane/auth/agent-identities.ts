@@ -23,10 +23,14 @@ export const AGENT_COMPONENTS: AgentComponent[] = ['kubelet', 'kube-proxy', 'pod
 /** The certificate subject (CN, O) of a component on a node. */
 export function agentSubject(component: AgentComponent, node: string): { user: string; groups: string[] } {
   switch (component) {
-    case 'kubelet': return { user: `system:node:${node}`, groups: ['system:nodes'] };
-    case 'kube-proxy': return { user: KUBE_PROXY_USER, groups: [] };
-    case 'podnet': return { user: `${PODNET_USER_PREFIX}${node}`, groups: [PODNET_GROUP] };
-    case 'ingress': return { user: INGRESS_USER, groups: [] };
+    case 'kubelet':
+      return { user: `system:node:${node}`, groups: ['system:nodes'] };
+    case 'kube-proxy':
+      return { user: KUBE_PROXY_USER, groups: [] };
+    case 'podnet':
+      return { user: `${PODNET_USER_PREFIX}${node}`, groups: [PODNET_GROUP] };
+    case 'ingress':
+      return { user: INGRESS_USER, groups: [] };
   }
 }
 
@@ -36,7 +40,11 @@ export function podnetNodeOf(u: UserInfo): string | undefined {
   return u.name.slice(PODNET_USER_PREFIX.length) || undefined;
 }
 
-interface NodeObject { metadata?: Record<string, unknown>; spec?: unknown; status?: unknown }
+interface NodeObject {
+  metadata?: Record<string, unknown>;
+  spec?: unknown;
+  status?: unknown;
+}
 
 /** What a node write may change for podnet: its metadata minus annotations and bookkeeping must stay. */
 function withoutAnnotations(o: NodeObject): unknown {

@@ -12,9 +12,7 @@ export interface View {
   changes?(signal?: AbortSignal): AsyncIterable<{ namespace: string; name: string; visible: boolean }>;
 }
 
-export type Decision =
-  | { decision: 'allow'; reason?: string; view?: View }
-  | { decision: 'deny' | 'noOpinion'; reason?: string; error?: ApiError };
+export type Decision = { decision: 'allow'; reason?: string; view?: View } | { decision: 'deny' | 'noOpinion'; reason?: string; error?: ApiError };
 
 export interface PolicyRule {
   verbs: string[];
@@ -46,7 +44,8 @@ export class UnionAuthorizer implements Authorizer {
     const reasons: string[] = [];
     for (const z of this.chain) {
       const d = await z.authorize(a);
-      if (d.decision === 'allow' || d.decision === 'deny') return d.decision === 'deny' && reasons.length ? { ...d, reason: [...reasons, d.reason].filter(Boolean).join(', ') } : d;
+      if (d.decision === 'allow' || d.decision === 'deny')
+        return d.decision === 'deny' && reasons.length ? { ...d, reason: [...reasons, d.reason].filter(Boolean).join(', ') } : d;
       if (d.reason) reasons.push(d.reason);
     }
     return { decision: 'noOpinion', reason: reasons.join(', ') };

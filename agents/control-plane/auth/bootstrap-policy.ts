@@ -28,11 +28,57 @@ export interface ClusterRoleBindingSpec {
 const r = (verbs: string[], apiGroups: string[], resources: string[]): PolicyRule => ({ verbs, apiGroups, resources });
 
 const VIEW_RULES: PolicyRule[] = [
-  r(READ, [''], ['pods', 'replicationcontrollers', 'replicationcontrollers/scale', 'serviceaccounts', 'services', 'services/status', 'endpoints', 'persistentvolumeclaims', 'persistentvolumeclaims/status', 'configmaps']),
-  r(READ, [''], ['bindings', 'events', 'limitranges', 'namespaces/status', 'pods/log', 'pods/status', 'replicationcontrollers/status', 'resourcequotas', 'resourcequotas/status']),
+  r(
+    READ,
+    [''],
+    [
+      'pods',
+      'replicationcontrollers',
+      'replicationcontrollers/scale',
+      'serviceaccounts',
+      'services',
+      'services/status',
+      'endpoints',
+      'persistentvolumeclaims',
+      'persistentvolumeclaims/status',
+      'configmaps',
+    ],
+  ),
+  r(
+    READ,
+    [''],
+    [
+      'bindings',
+      'events',
+      'limitranges',
+      'namespaces/status',
+      'pods/log',
+      'pods/status',
+      'replicationcontrollers/status',
+      'resourcequotas',
+      'resourcequotas/status',
+    ],
+  ),
   r(READ, [''], ['namespaces']),
   r(READ, ['discovery.k8s.io'], ['endpointslices']),
-  r(READ, ['apps'], ['controllerrevisions', 'daemonsets', 'daemonsets/status', 'deployments', 'deployments/scale', 'deployments/status', 'replicasets', 'replicasets/scale', 'replicasets/status', 'statefulsets', 'statefulsets/scale', 'statefulsets/status']),
+  r(
+    READ,
+    ['apps'],
+    [
+      'controllerrevisions',
+      'daemonsets',
+      'daemonsets/status',
+      'deployments',
+      'deployments/scale',
+      'deployments/status',
+      'replicasets',
+      'replicasets/scale',
+      'replicasets/status',
+      'statefulsets',
+      'statefulsets/scale',
+      'statefulsets/status',
+    ],
+  ),
   r(READ, ['autoscaling'], ['horizontalpodautoscalers', 'horizontalpodautoscalers/status']),
   r(READ, ['batch'], ['cronjobs', 'cronjobs/status', 'jobs', 'jobs/status']),
   r(READ, ['policy'], ['poddisruptionbudgets', 'poddisruptionbudgets/status']),
@@ -43,9 +89,27 @@ const EDIT_RULES: PolicyRule[] = [
   r(['impersonate'], [''], ['serviceaccounts']),
   r(WRITE, [''], ['pods', 'pods/attach', 'pods/proxy', 'pods/exec', 'pods/portforward']),
   r(['create'], [''], ['pods/eviction']),
-  r(WRITE, [''], ['replicationcontrollers', 'replicationcontrollers/scale', 'serviceaccounts', 'services', 'services/proxy', 'persistentvolumeclaims', 'configmaps', 'secrets', 'events']),
+  r(
+    WRITE,
+    [''],
+    [
+      'replicationcontrollers',
+      'replicationcontrollers/scale',
+      'serviceaccounts',
+      'services',
+      'services/proxy',
+      'persistentvolumeclaims',
+      'configmaps',
+      'secrets',
+      'events',
+    ],
+  ),
   r(['create'], [''], ['serviceaccounts/token']),
-  r(WRITE, ['apps'], ['daemonsets', 'deployments', 'deployments/rollback', 'deployments/scale', 'replicasets', 'replicasets/scale', 'statefulsets', 'statefulsets/scale']),
+  r(
+    WRITE,
+    ['apps'],
+    ['daemonsets', 'deployments', 'deployments/rollback', 'deployments/scale', 'replicasets', 'replicasets/scale', 'statefulsets', 'statefulsets/scale'],
+  ),
   r(WRITE, ['autoscaling'], ['horizontalpodautoscalers']),
   r(WRITE, ['batch'], ['cronjobs', 'jobs']),
   r(WRITE, ['policy'], ['poddisruptionbudgets']),
@@ -55,10 +119,7 @@ const EDIT_RULES: PolicyRule[] = [
   r(READ, ['coordination.k8s.io'], ['leases']),
 ];
 
-const ADMIN_RULES: PolicyRule[] = [
-  r(['create'], ['authorization.k8s.io'], ['localsubjectaccessreviews']),
-  r(READ_WRITE, [RBAC], ['rolebindings', 'roles']),
-];
+const ADMIN_RULES: PolicyRule[] = [r(['create'], ['authorization.k8s.io'], ['localsubjectaccessreviews']), r(READ_WRITE, [RBAC], ['rolebindings', 'roles'])];
 
 const DISCOVERY_URLS = ['/healthz', '/livez', '/readyz', '/version', '/version/', '/openapi', '/openapi/*', '/api', '/api/*', '/apis', '/apis/*'];
 const PUBLIC_URLS = ['/healthz', '/livez', '/readyz', '/version', '/version/'];
@@ -69,11 +130,17 @@ export const CLUSTER_ROLES: ClusterRoleSpec[] = [
   { name: 'system:discovery', rules: [{ verbs: ['get'], nonResourceURLs: DISCOVERY_URLS }] },
   {
     name: 'system:basic-user',
-    rules: [r(['create'], ['authorization.k8s.io'], ['selfsubjectaccessreviews', 'selfsubjectrulesreviews']), r(['create'], ['authentication.k8s.io'], ['selfsubjectreviews'])],
+    rules: [
+      r(['create'], ['authorization.k8s.io'], ['selfsubjectaccessreviews', 'selfsubjectrulesreviews']),
+      r(['create'], ['authentication.k8s.io'], ['selfsubjectreviews']),
+    ],
   },
   { name: 'system:public-info-viewer', rules: [{ verbs: ['get'], nonResourceURLs: PUBLIC_URLS }] },
   // apiserver auth delegation: what an aggregated API server binds its ServiceAccount to
-  { name: 'system:auth-delegator', rules: [r(['create'], ['authentication.k8s.io'], ['tokenreviews']), r(['create'], ['authorization.k8s.io'], ['subjectaccessreviews'])] },
+  {
+    name: 'system:auth-delegator',
+    rules: [r(['create'], ['authentication.k8s.io'], ['tokenreviews']), r(['create'], ['authorization.k8s.io'], ['subjectaccessreviews'])],
+  },
   { name: 'system:service-account-issuer-discovery', rules: [{ verbs: ['get'], nonResourceURLs: ISSUER_DISCOVERY_URLS }] },
   { name: 'admin', rules: [], aggregateFrom: [AGG('admin')] },
   { name: 'edit', labels: AGG('admin'), rules: [], aggregateFrom: [AGG('edit')] },
@@ -120,20 +187,44 @@ export const CLUSTER_ROLES: ClusterRoleSpec[] = [
       r(['create'], [''], ['serviceaccounts/token']),
     ],
   },
-  { name: 'system:kubelet-api-admin', rules: [r(['get', 'list', 'watch', 'proxy'], [''], ['nodes']), r(['*'], [''], ['nodes/log', 'nodes/metrics', 'nodes/proxy', 'nodes/stats'])] },
+  {
+    name: 'system:kubelet-api-admin',
+    rules: [r(['get', 'list', 'watch', 'proxy'], [''], ['nodes']), r(['*'], [''], ['nodes/log', 'nodes/metrics', 'nodes/proxy', 'nodes/stats'])],
+  },
   // metrics-server's reader role, aggregated into view, edit and admin, for the built-in metrics.k8s.io
-  { name: 'system:aggregated-metrics-reader', labels: { ...AGG('view'), ...AGG('edit'), ...AGG('admin') }, rules: [r(['get', 'list', 'watch'], ['metrics.k8s.io'], ['pods', 'nodes'])] },
+  {
+    name: 'system:aggregated-metrics-reader',
+    labels: { ...AGG('view'), ...AGG('edit'), ...AGG('admin') },
+    rules: [r(['get', 'list', 'watch'], ['metrics.k8s.io'], ['pods', 'nodes'])],
+  },
   // hawser's podnet, as flannel's ClusterRole: read nodes, publish its VTEP annotation (its own node
   // only: agent-identities.ts); cluster DNS as CoreDNS's system:coredns
   // and, for NetworkPolicy enforcement (agents/netpol), kube-router's reads: peers are cluster-wide
-  { name: 'system:podnet', rules: [r(READ, [''], ['nodes']), r(['patch'], [''], ['nodes']), r(READ, [''], ['pods', 'namespaces']), r(READ, ['networking.k8s.io'], ['networkpolicies'])] },
-  { name: 'system:coredns', rules: [r(['list', 'watch'], [''], ['endpoints', 'services', 'pods', 'namespaces']), r(['list', 'watch'], ['discovery.k8s.io'], ['endpointslices'])] },
+  {
+    name: 'system:podnet',
+    rules: [
+      r(READ, [''], ['nodes']),
+      r(['patch'], [''], ['nodes']),
+      r(READ, [''], ['pods', 'namespaces']),
+      r(READ, ['networking.k8s.io'], ['networkpolicies']),
+    ],
+  },
+  {
+    name: 'system:coredns',
+    rules: [r(['list', 'watch'], [''], ['endpoints', 'services', 'pods', 'namespaces']), r(['list', 'watch'], ['discovery.k8s.io'], ['endpointslices'])],
+  },
   // the built-in ingress controller (agents/ingress), as ingress-nginx's ClusterRole without writes
   // beyond ingresses/status; nodes for the addresses it publishes
-  { name: 'system:hawser-ingress', rules: [
-    r(READ, [''], ['services', 'secrets', 'nodes']), r(READ, ['discovery.k8s.io'], ['endpointslices']),
-    r(READ, ['networking.k8s.io'], ['ingresses', 'ingressclasses']), r(['get', 'update', 'patch'], ['networking.k8s.io'], ['ingresses/status']), r(['create', 'patch'], ['', 'events.k8s.io'], ['events']),
-  ] },
+  {
+    name: 'system:hawser-ingress',
+    rules: [
+      r(READ, [''], ['services', 'secrets', 'nodes']),
+      r(READ, ['discovery.k8s.io'], ['endpointslices']),
+      r(READ, ['networking.k8s.io'], ['ingresses', 'ingressclasses']),
+      r(['get', 'update', 'patch'], ['networking.k8s.io'], ['ingresses/status']),
+      r(['create', 'patch'], ['', 'events.k8s.io'], ['events']),
+    ],
+  },
 ];
 
 export const CLUSTER_ROLE_BINDINGS: ClusterRoleBindingSpec[] = [
@@ -148,7 +239,11 @@ export const CLUSTER_ROLE_BINDINGS: ClusterRoleBindingSpec[] = [
       { kind: 'Group', name: 'system:unauthenticated' },
     ],
   },
-  { name: 'system:service-account-issuer-discovery', role: 'system:service-account-issuer-discovery', subjects: [{ kind: 'Group', name: 'system:serviceaccounts' }] },
+  {
+    name: 'system:service-account-issuer-discovery',
+    role: 'system:service-account-issuer-discovery',
+    subjects: [{ kind: 'Group', name: 'system:serviceaccounts' }],
+  },
   { name: 'system:node-proxier', role: 'system:node-proxier', subjects: [{ kind: 'User', name: 'system:kube-proxy' }] },
   { name: 'system:kube-scheduler', role: 'system:kube-scheduler', subjects: [{ kind: 'User', name: 'system:kube-scheduler' }] },
   { name: 'system:kube-controller-manager', role: 'system:kube-controller-manager', subjects: [{ kind: 'User', name: 'system:kube-controller-manager' }] },
@@ -168,5 +263,9 @@ export interface NamespacedRoleSpec {
 /** upstream's addNamespaceRole ones hawser needs */
 export const NAMESPACED_ROLES: NamespacedRoleSpec[] = [
   // an aggregated API server reads the front-proxy trust it publishes (front-proxy.ts)
-  { namespace: 'kube-system', name: 'extension-apiserver-authentication-reader', rules: [{ ...r(READ, [''], ['configmaps']), resourceNames: ['extension-apiserver-authentication'] }] },
+  {
+    namespace: 'kube-system',
+    name: 'extension-apiserver-authentication-reader',
+    rules: [{ ...r(READ, [''], ['configmaps']), resourceNames: ['extension-apiserver-authentication'] }],
+  },
 ];

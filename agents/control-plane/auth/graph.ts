@@ -65,7 +65,10 @@ export class NodeGraph {
   private stopped = false;
   private watch: { close(): void } | undefined;
 
-  constructor(private readonly store: Store, private readonly podPrefix: string) {}
+  constructor(
+    private readonly store: Store,
+    private readonly podPrefix: string,
+  ) {}
 
   /** Resolves after the first full list; keeps following the store until stop(). */
   async start(): Promise<void> {
@@ -129,7 +132,7 @@ export class NodeGraph {
     const now = was + by;
     if (now > 0) m.set(ref, now);
     else m.delete(ref);
-    if ((was > 0) !== (now > 0)) for (const l of this.listeners.get(node) ?? []) l(ref, now > 0);
+    if (was > 0 !== now > 0) for (const l of this.listeners.get(node) ?? []) l(ref, now > 0);
   }
 
   /** The node a pod is bound to, if the graph knows the pod. */

@@ -13,12 +13,28 @@ export function requestedImpersonation(headers: Record<string, string | undefine
   const groupHeader = headers['impersonate-group'];
   if (!user && !groupHeader) return undefined;
   if (!user) throw new Error('requested impersonation of groups without impersonating a user');
-  return { user, groups: String(groupHeader ?? '').split(',').map((g) => g.trim()).filter(Boolean) };
+  return {
+    user,
+    groups: String(groupHeader ?? '')
+      .split(',')
+      .map((g) => g.trim())
+      .filter(Boolean),
+  };
 }
 
 /** The checks to pass (one per user and group) before acting as `imp`. */
 export function impersonationChecks(requester: UserInfo, imp: Impersonation, path: string): Attributes[] {
-  const base: Attributes = { user: requester, verb: 'impersonate', resourceRequest: true, path, apiGroup: '', resource: 'users', subresource: '', namespace: '', name: imp.user };
+  const base: Attributes = {
+    user: requester,
+    verb: 'impersonate',
+    resourceRequest: true,
+    path,
+    apiGroup: '',
+    resource: 'users',
+    subresource: '',
+    namespace: '',
+    name: imp.user,
+  };
   return [base, ...imp.groups.map((g) => ({ ...base, resource: 'groups', name: g }))];
 }
 

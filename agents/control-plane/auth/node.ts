@@ -201,6 +201,14 @@ const sameJSON = (x: unknown, y: unknown): boolean => JSON.stringify(canon(x)) =
 function localPathCleanupOnly(a: Attributes, node: string, next: AdmittedObject, cur: AdmittedObject | undefined): ApiError | undefined {
   const deny = forbiddenFor(a, `node "${node}" may only remove the ${LOCAL_PATH_CLEANUP} finalizer of its own local-path volumes`);
   if (!cur || localPathNode(cur) !== node) return deny;
-  const strip = (o: AdmittedObject) => ({ ...o, metadata: { ...o.metadata, resourceVersion: undefined, managedFields: undefined, finalizers: (o.metadata?.finalizers ?? []).filter((f) => f !== LOCAL_PATH_CLEANUP) } });
+  const strip = (o: AdmittedObject) => ({
+    ...o,
+    metadata: {
+      ...o.metadata,
+      resourceVersion: undefined,
+      managedFields: undefined,
+      finalizers: (o.metadata?.finalizers ?? []).filter((f) => f !== LOCAL_PATH_CLEANUP),
+    },
+  });
   return sameJSON(strip(next), strip(cur)) ? undefined : deny;
 }

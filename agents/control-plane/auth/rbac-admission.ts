@@ -58,7 +58,17 @@ export async function rbacAdmission(z: Authorizer, snap: RbacSnapshot, a: Attrib
       const kind = text(ref, 'kind');
       const refName = text(ref, 'name');
       const resource = kind === 'Role' ? 'roles' : 'clusterroles';
-      const bind: Attributes = { user: a.user, verb: 'bind', resourceRequest: true, path: a.path, apiGroup: RBAC, resource, subresource: '', namespace: ns, name: refName };
+      const bind: Attributes = {
+        user: a.user,
+        verb: 'bind',
+        resourceRequest: true,
+        path: a.path,
+        apiGroup: RBAC,
+        resource,
+        subresource: '',
+        namespace: ns,
+        name: refName,
+      };
       if (await allowed(z, bind)) return undefined;
       const rules = snap.role(kind === 'Role' ? ns : '', refName);
       if (!rules) return forbiddenFor(named, `${kind.toLowerCase()}.${RBAC} ${JSON.stringify(refName)} not found`);

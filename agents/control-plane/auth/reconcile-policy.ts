@@ -18,7 +18,10 @@ function meta(name: string, labels?: Record<string, string>) {
 function canonical(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
   if (typeof v === 'object' && v !== null)
-    return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`;
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
   return JSON.stringify(v);
 }
 
@@ -38,7 +41,13 @@ function union<T>(have: unknown, want: T[]): { list: T[]; changed: boolean } {
 export function desiredObjects(): { path: string; obj: Obj; merge: (cur: Obj) => Obj | undefined }[] {
   const roles = CLUSTER_ROLES.map((r) => {
     const aggregationRule = r.aggregateFrom ? { clusterRoleSelectors: r.aggregateFrom.map((matchLabels) => ({ matchLabels })) } : undefined;
-    const obj: Obj = { apiVersion: `${RBAC}/v1`, kind: 'ClusterRole', metadata: meta(r.name, r.labels), rules: r.rules, ...(aggregationRule ? { aggregationRule } : {}) };
+    const obj: Obj = {
+      apiVersion: `${RBAC}/v1`,
+      kind: 'ClusterRole',
+      metadata: meta(r.name, r.labels),
+      rules: r.rules,
+      ...(aggregationRule ? { aggregationRule } : {}),
+    };
     const merge = (cur: Obj): Obj | undefined => {
       if (aggregationRule) {
         const sel = union(cur.aggregationRule?.clusterRoleSelectors, aggregationRule.clusterRoleSelectors);
@@ -51,7 +60,13 @@ export function desiredObjects(): { path: string; obj: Obj; merge: (cur: Obj) =>
   });
   const bindings = CLUSTER_ROLE_BINDINGS.map((b) => {
     const subjects = b.subjects.map((s) => ({ apiGroup: RBAC, kind: s.kind, name: s.name }));
-    const obj: Obj = { apiVersion: `${RBAC}/v1`, kind: 'ClusterRoleBinding', metadata: meta(b.name), roleRef: { apiGroup: RBAC, kind: 'ClusterRole', name: b.role }, subjects };
+    const obj: Obj = {
+      apiVersion: `${RBAC}/v1`,
+      kind: 'ClusterRoleBinding',
+      metadata: meta(b.name),
+      roleRef: { apiGroup: RBAC, kind: 'ClusterRole', name: b.role },
+      subjects,
+    };
     const merge = (cur: Obj): Obj | undefined => {
       const s = union(cur.subjects, subjects);
       return s.changed ? { ...cur, subjects: s.list } : undefined;

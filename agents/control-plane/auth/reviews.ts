@@ -24,8 +24,26 @@ export function reviewAttributes(kind: string, spec: Body | undefined, user: Use
   const ra = member(spec, 'resourceAttributes');
   const nra = member(spec, 'nonResourceAttributes');
   if (!!ra === !!nra)
-    throw invalid(kind, 'authorization.k8s.io', '', [{ type: 'Invalid', field: 'spec.resourceAttributes', value: ra ?? null, detail: 'exactly one of nonResourceAttributes or resourceAttributes must be specified' }]);
-  if (nra) return { user, verb: text(nra, 'verb'), resourceRequest: false, path: text(nra, 'path'), apiGroup: '', resource: '', subresource: '', namespace: '', name: '' };
+    throw invalid(kind, 'authorization.k8s.io', '', [
+      {
+        type: 'Invalid',
+        field: 'spec.resourceAttributes',
+        value: ra ?? null,
+        detail: 'exactly one of nonResourceAttributes or resourceAttributes must be specified',
+      },
+    ]);
+  if (nra)
+    return {
+      user,
+      verb: text(nra, 'verb'),
+      resourceRequest: false,
+      path: text(nra, 'path'),
+      apiGroup: '',
+      resource: '',
+      subresource: '',
+      namespace: '',
+      name: '',
+    };
   return {
     user,
     verb: text(ra, 'verb'),
@@ -75,10 +93,14 @@ export async function review(z: Authorizer, resource: string, body: Body, reques
       const groups = Array.isArray(listed) ? listed.filter((g): g is string => typeof g === 'string') : [];
       const user = text(spec, 'user');
       if (!user && !groups.length)
-        throw invalid(kind, 'authorization.k8s.io', '', [{ type: 'Invalid', field: 'spec.user', value: '', detail: 'at least one of user or group must be specified' }]);
+        throw invalid(kind, 'authorization.k8s.io', '', [
+          { type: 'Invalid', field: 'spec.user', value: '', detail: 'at least one of user or group must be specified' },
+        ]);
       const ns = text(member(spec, 'resourceAttributes'), 'namespace');
       if (namespace && ns !== namespace)
-        throw invalid(kind, 'authorization.k8s.io', '', [{ type: 'Invalid', field: 'spec.resourceAttributes.namespace', value: ns, detail: 'must match metadata.namespace' }]);
+        throw invalid(kind, 'authorization.k8s.io', '', [
+          { type: 'Invalid', field: 'spec.resourceAttributes.namespace', value: ns, detail: 'must match metadata.namespace' },
+        ]);
       const uid = text(spec, 'uid');
       out.status = await decide(z, reviewAttributes(kind, spec, { name: user, groups, ...(uid ? { uid } : {}) }));
       return out;
@@ -90,7 +112,14 @@ export async function review(z: Authorizer, resource: string, body: Body, reques
       return out;
     }
     case 'selfsubjectreviews':
-      out.status = { userInfo: { username: requester.name, ...(requester.uid ? { uid: requester.uid } : {}), groups: requester.groups, ...(requester.extra ? { extra: requester.extra } : {}) } };
+      out.status = {
+        userInfo: {
+          username: requester.name,
+          ...(requester.uid ? { uid: requester.uid } : {}),
+          groups: requester.groups,
+          ...(requester.extra ? { extra: requester.extra } : {}),
+        },
+      };
       return out;
   }
   throw badRequest(`no review resource ${resource}`);

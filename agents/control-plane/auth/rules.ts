@@ -6,9 +6,7 @@ import type { Attributes, UserInfo } from './attributes.ts';
 import { ALLOW, type Authorizer, type Decision, NO_OPINION, type PolicyRule, type RuleSet } from './authorizer.ts';
 
 const READ = ['get', 'list', 'watch'];
-const WRITE_EVENTS: PolicyRule[] = [
-  { verbs: ['create', 'patch', 'update'], apiGroups: ['', 'events.k8s.io'], resources: ['events'] },
-];
+const WRITE_EVENTS: PolicyRule[] = [{ verbs: ['create', 'patch', 'update'], apiGroups: ['', 'events.k8s.io'], resources: ['events'] }];
 
 export const ADMIN_RULES: PolicyRule[] = [
   { verbs: ['*'], apiGroups: ['*'], resources: ['*'] },
@@ -21,14 +19,33 @@ export const AUTHENTICATED_RULES: PolicyRule[] = [
   { verbs: ['create'], apiGroups: ['authentication.k8s.io'], resources: ['selfsubjectreviews'] },
   {
     verbs: ['get'],
-    nonResourceURLs: ['/api', '/api/*', '/apis', '/apis/*', '/healthz', '/healthz/*', '/livez', '/livez/*', '/readyz', '/readyz/*', '/version', '/version/', '/openapi', '/openapi/*'],
+    nonResourceURLs: [
+      '/api',
+      '/api/*',
+      '/apis',
+      '/apis/*',
+      '/healthz',
+      '/healthz/*',
+      '/livez',
+      '/livez/*',
+      '/readyz',
+      '/readyz/*',
+      '/version',
+      '/version/',
+      '/openapi',
+      '/openapi/*',
+    ],
   },
 ];
 
 /** upstream's system:kube-scheduler role, for the resources this server has */
 export const SCHEDULER_RULES: PolicyRule[] = [
   ...WRITE_EVENTS,
-  { verbs: READ, apiGroups: [''], resources: ['pods', 'nodes', 'namespaces', 'services', 'replicationcontrollers', 'persistentvolumeclaims', 'persistentvolumes'] },
+  {
+    verbs: READ,
+    apiGroups: [''],
+    resources: ['pods', 'nodes', 'namespaces', 'services', 'replicationcontrollers', 'persistentvolumeclaims', 'persistentvolumes'],
+  },
   { verbs: READ, apiGroups: ['apps'], resources: ['replicasets', 'statefulsets'] },
   { verbs: ['delete'], apiGroups: [''], resources: ['pods'] },
   { verbs: ['create'], apiGroups: [''], resources: ['bindings', 'pods/binding'] },
@@ -56,7 +73,9 @@ export const KUBELET_API_RULES: PolicyRule[] = [
 ];
 
 /** system:public-info-viewer: what even an anonymous client may read */
-export const PUBLIC_RULES: PolicyRule[] = [{ verbs: ['get'], nonResourceURLs: ['/healthz', '/healthz/*', '/livez', '/livez/*', '/readyz', '/readyz/*', '/version', '/version/'] }];
+export const PUBLIC_RULES: PolicyRule[] = [
+  { verbs: ['get'], nonResourceURLs: ['/healthz', '/healthz/*', '/livez', '/livez/*', '/readyz', '/readyz/*', '/version', '/version/'] },
+];
 
 export const MONITORING_RULES: PolicyRule[] = [{ verbs: ['get'], nonResourceURLs: ['/metrics', '/livez', '/readyz', '/healthz'] }];
 

@@ -17,7 +17,9 @@ export interface SigningKey {
 export const SA_KEY_FILE = 'service.key';
 
 export function keyIdOf(publicKey: KeyObject): string {
-  return createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('base64url');
+  return createHash('sha256')
+    .update(publicKey.export({ type: 'spki', format: 'der' }))
+    .digest('base64url');
 }
 
 export function signingKeyFrom(privateKey: KeyObject): SigningKey {

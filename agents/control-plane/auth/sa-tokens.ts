@@ -169,7 +169,12 @@ export class ServiceAccountTokens {
     const jti = str(claims.jti);
     if (jti) extra[EXTRA.credentialId] = [`JTI=${jti}`];
     return {
-      user: { name: serviceAccountUser(ns, sa.name), uid: sa.uid, groups: [SA_GROUP, `${SA_GROUP}:${ns}`, 'system:authenticated'], ...(Object.keys(extra).length ? { extra } : {}) },
+      user: {
+        name: serviceAccountUser(ns, sa.name),
+        uid: sa.uid,
+        groups: [SA_GROUP, `${SA_GROUP}:${ns}`, 'system:authenticated'],
+        ...(Object.keys(extra).length ? { extra } : {}),
+      },
       audiences: auds,
     };
   }

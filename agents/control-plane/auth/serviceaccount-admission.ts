@@ -24,8 +24,14 @@ const DEFAULT_SA_ATTEMPTS = 10;
 const ALPHANUMS = 'bcdfghjklmnpqrstvwxz2456789';
 export const randomSuffix = (n = 5) => Array.from({ length: n }, () => ALPHANUMS[randomInt(ALPHANUMS.length)]).join('');
 
-interface Mount { name?: string; mountPath?: string; readOnly?: boolean }
-interface Container { volumeMounts?: Mount[] }
+interface Mount {
+  name?: string;
+  mountPath?: string;
+  readOnly?: boolean;
+}
+interface Container {
+  volumeMounts?: Mount[];
+}
 interface PodLike {
   metadata?: { name?: string; annotations?: Record<string, string> };
   spec?: {
@@ -83,11 +89,16 @@ export async function serviceAccountAdmission(a: Attributes, pod: PodLike, looku
   if (!spec || typeof spec !== 'object') return undefined;
   const annotations = pod.metadata?.annotations;
   if (annotations && typeof annotations === 'object' && getOwn(annotations, MIRROR_ANNOTATION) !== undefined) return undefined;
-  const name = (typeof spec.serviceAccountName === 'string' && spec.serviceAccountName) || (typeof spec.serviceAccount === 'string' && spec.serviceAccount) || DEFAULT_SA;
+  const name =
+    (typeof spec.serviceAccountName === 'string' && spec.serviceAccountName) || (typeof spec.serviceAccount === 'string' && spec.serviceAccount) || DEFAULT_SA;
   spec.serviceAccountName = name;
   spec.serviceAccount = name;
   const sa = await findServiceAccount(lookup, a.namespace, name);
-  if (!sa) return forbiddenFor({ ...a, name: pod.metadata?.name ?? a.name }, `error looking up service account ${a.namespace}/${name}: serviceaccount "${name}" not found`);
+  if (!sa)
+    return forbiddenFor(
+      { ...a, name: pod.metadata?.name ?? a.name },
+      `error looking up service account ${a.namespace}/${name}: serviceaccount "${name}" not found`,
+    );
   const automount = spec.automountServiceAccountToken ?? sa.automountServiceAccountToken ?? true;
   if (automount) mountServiceAccountToken(spec, randomSuffix());
   return undefined;

@@ -20,7 +20,8 @@ const MAX_EXPIRATION_SECONDS = 2 ** 32;
 export type Getter = (plural: 'serviceaccounts' | 'pods' | 'secrets' | 'nodes', namespace: string | undefined, name: string) => Promise<Obj>;
 
 type Body = Record<string, unknown>;
-const member = (o: unknown, k: string): unknown => (typeof o === 'object' && o !== null && !Array.isArray(o) ? getOwn(o as Record<string, unknown>, k) : undefined);
+const member = (o: unknown, k: string): unknown =>
+  typeof o === 'object' && o !== null && !Array.isArray(o) ? getOwn(o as Record<string, unknown>, k) : undefined;
 const text = (o: unknown, k: string): string => {
   const v = member(o, k);
   return typeof v === 'string' ? v : '';
@@ -34,27 +35,49 @@ function specOf(body: Body, saName: string, defaults: string[]) {
   const rawExp = member(spec, 'expirationSeconds');
   const exp = rawExp === undefined || rawExp === null ? DEFAULT_EXPIRATION_SECONDS : Number(rawExp);
   if (!Number.isInteger(exp)) errs.push({ type: 'Invalid', field: 'spec.expirationSeconds', value: rawExp, detail: 'must be an integer' });
-  else if (exp < MIN_EXPIRATION_SECONDS) errs.push({ type: 'Invalid', field: 'spec.expirationSeconds', value: exp, detail: 'may not specify a duration less than 10 minutes' });
-  else if (exp > MAX_EXPIRATION_SECONDS) errs.push({ type: 'Invalid', field: 'spec.expirationSeconds', value: exp, detail: 'may not specify a duration larger than 2^32 seconds' });
+  else if (exp < MIN_EXPIRATION_SECONDS)
+    errs.push({ type: 'Invalid', field: 'spec.expirationSeconds', value: exp, detail: 'may not specify a duration less than 10 minutes' });
+  else if (exp > MAX_EXPIRATION_SECONDS)
+    errs.push({ type: 'Invalid', field: 'spec.expirationSeconds', value: exp, detail: 'may not specify a duration larger than 2^32 seconds' });
   const listed = member(spec, 'audiences');
   const audiences = Array.isArray(listed) ? listed.filter((a): a is string => typeof a === 'string') : [];
   if (errs.length) throw invalid('TokenRequest', 'authentication.k8s.io', saName, errs);
   const bound = member(spec, 'boundObjectRef');
-  return { expirationSeconds: exp, audiences: audiences.length ? audiences : defaults, bound: bound ? { kind: text(bound, 'kind'), apiVersion: text(bound, 'apiVersion'), name: text(bound, 'name'), uid: text(bound, 'uid') } : undefined };
+  return {
+    expirationSeconds: exp,
+    audiences: audiences.length ? audiences : defaults,
+    bound: bound ? { kind: text(bound, 'kind'), apiVersion: text(bound, 'apiVersion'), name: text(bound, 'name'), uid: text(bound, 'uid') } : undefined,
+  };
 }
 
 /** NodeRestriction for TokenRequests: bound to a pod, by uid, scheduled on the requesting node. */
-async function nodeRestriction(a: Attributes, node: string, bound: { kind: string; apiVersion: string; name: string; uid: string } | undefined, get: Getter, ns: string): Promise<void> {
+async function nodeRestriction(
+  a: Attributes,
+  node: string,
+  bound: { kind: string; apiVersion: string; name: string; uid: string } | undefined,
+  get: Getter,
+  ns: string,
+): Promise<void> {
   if (!bound || bound.apiVersion !== 'v1' || bound.kind !== 'Pod' || !bound.name) throw forbiddenFor(a, 'node requested token not bound to a pod');
   if (!bound.uid) throw forbiddenFor(a, 'node requested token with a pod binding without a uid');
   const pod = await get('pods', ns, bound.name);
   if (pod.metadata.uid !== bound.uid)
-    throw forbiddenFor(a, `the UID in the bound object reference (${bound.uid}) does not match the UID in record. The object might have been deleted and then recreated`);
+    throw forbiddenFor(
+      a,
+      `the UID in the bound object reference (${bound.uid}) does not match the UID in record. The object might have been deleted and then recreated`,
+    );
   if (pod.spec?.nodeName !== node) throw forbiddenFor(a, 'node requested token bound to a pod scheduled on a different node');
 }
 
 /** Answers a TokenRequest create; `a` are the request's attributes (its user may be a kubelet). */
-export async function createTokenRequest(tokens: ServiceAccountTokens, get: Getter, a: Attributes, ns: string, saName: string, body: Body): Promise<{ body: Body; warnings: string[] }> {
+export async function createTokenRequest(
+  tokens: ServiceAccountTokens,
+  get: Getter,
+  a: Attributes,
+  ns: string,
+  saName: string,
+  body: Body,
+): Promise<{ body: Body; warnings: string[] }> {
   if (text(member(body, 'metadata'), 'name') && text(member(body, 'metadata'), 'name') !== saName)
     throw badRequest(`the name of the object (${text(member(body, 'metadata'), 'name')}) does not match the name on the URL (${saName})`);
   const spec = specOf(body, saName, tokens.audiences);
@@ -75,19 +98,28 @@ export async function createTokenRequest(tokens: ServiceAccountTokens, get: Gett
     }
     const obj = await get(plural, plural === 'nodes' ? undefined : ns, b.name);
     if (b.uid && b.uid !== obj.metadata.uid)
-      throw conflict({ group: '', plural: b.kind }, b.name, `the UID in the bound object reference (${b.uid}) does not match the UID in record (${obj.metadata.uid}). The object might have been deleted and then recreated`);
+      throw conflict(
+        { group: '', plural: b.kind },
+        b.name,
+        `the UID in the bound object reference (${b.uid}) does not match the UID in record (${obj.metadata.uid}). The object might have been deleted and then recreated`,
+      );
     if (plural === 'pods') {
       const podSA = obj.spec?.serviceAccountName ?? '';
       if (podSA !== saName) throw badRequest(`cannot bind token for serviceaccount "${saName}" to pod running with serviceaccount "${podSA}"`);
       req.pod = refOf(obj);
       const nodeName = obj.spec?.nodeName;
-      const n = nodeName ? await get('nodes', undefined, nodeName).catch((e: unknown) => (e instanceof ApiError && e.code === 404 ? undefined : Promise.reject(e))) : undefined;
+      const n = nodeName
+        ? await get('nodes', undefined, nodeName).catch((e: unknown) => (e instanceof ApiError && e.code === 404 ? undefined : Promise.reject(e)))
+        : undefined;
       if (n) req.node = refOf(n);
     } else if (plural === 'secrets') req.secret = refOf(obj);
     else req.node = refOf(obj);
   }
   // the cap, and the year-long token for the kubelet's 3607 s request (token-expiration.ts)
-  const life = tokenLifetime(tokens.expiration, spec.expirationSeconds, { podBound: !!req.pod, ownAudiences: spec.audiences.every((x) => tokens.audiences.includes(x)) });
+  const life = tokenLifetime(tokens.expiration, spec.expirationSeconds, {
+    podBound: !!req.pod,
+    ownAudiences: spec.audiences.every((x) => tokens.audiences.includes(x)),
+  });
   req.expirationSeconds = life.lifetimeSeconds;
   req.warnAfterSeconds = life.warnAfterSeconds;
   const t = tokens.issue(req);

@@ -37,7 +37,10 @@ export function parseTokenFile(text: string, file = 'token file'): Map<string, U
     const f = csvFields(line);
     if (f.length < 3 || !f[0] || !f[1]) throw new Error(`${file}:${i + 1}: want token,user,uid[,"groups"]`);
     if (out.has(f[0])) throw new Error(`${file}:${i + 1}: duplicate token`);
-    const groups = (f[3] ?? '').split(',').map((g) => g.trim()).filter(Boolean);
+    const groups = (f[3] ?? '')
+      .split(',')
+      .map((g) => g.trim())
+      .filter(Boolean);
     out.set(f[0], { name: f[1], uid: f[2] || undefined, groups });
   });
   return out;

@@ -11,7 +11,14 @@ import { EventSpamFilter } from './event-spam.ts';
 const spam = new EventSpamFilter();
 const correlator = new EventCorrelator((e) => spam.allow(e.source.component, e.involvedObject));
 
-export async function recordEvent(client: LoopbackClient, about: Obj, type: 'Normal' | 'Warning', reason: string, message: string, component: string): Promise<void> {
+export async function recordEvent(
+  client: LoopbackClient,
+  about: Obj,
+  type: 'Normal' | 'Warning',
+  reason: string,
+  message: string,
+  component: string,
+): Promise<void> {
   const ns = about.metadata.namespace ?? 'default';
   const involvedObject = {
     apiVersion: about.apiVersion ?? 'v1',
@@ -20,8 +27,10 @@ export async function recordEvent(client: LoopbackClient, about: Obj, type: 'Nor
     name: about.metadata.name,
     uid: about.metadata.uid,
   };
-  const c = correlator.correlate({ source: { component }, involvedObject, type, reason, message, reportingController: component, reportingInstance: component },
-    () => `${about.metadata.name}.${randomBytes(8).toString('hex')}`);
+  const c = correlator.correlate(
+    { source: { component }, involvedObject, type, reason, message, reportingController: component, reportingInstance: component },
+    () => `${about.metadata.name}.${randomBytes(8).toString('hex')}`,
+  );
   if (c.skip) return;
   const now = isoNow(new Date());
   try {

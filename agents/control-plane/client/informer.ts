@@ -12,7 +12,11 @@ export type Handlers = ObjHandlers<Obj>;
 /** The LoopbackClient as the informer's transport: query values as strings, the stream as events. */
 export function loopbackListWatch(client: LoopbackClient): ListWatch<Obj> {
   const strings = (q: Record<string, unknown>) =>
-    Object.fromEntries(Object.entries(q).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]));
+    Object.fromEntries(
+      Object.entries(q)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => [k, String(v)]),
+    );
   return {
     list: (path, query) => client.list(path, strings(query)),
     async watch(path, query, onEvent, signal) {

@@ -110,6 +110,9 @@ export class CRDController {
       this.later();
       return;
     }
-    await this.client.update(`${CRD_PATH}/${crd.metadata.name}`, { ...crd, metadata: { ...crd.metadata, finalizers: crd.metadata.finalizers.filter((f) => f !== CLEANUP_FINALIZER) } });
+    await this.client.update(`${CRD_PATH}/${crd.metadata.name}`, {
+      ...crd,
+      metadata: { ...crd.metadata, finalizers: crd.metadata.finalizers.filter((f) => f !== CLEANUP_FINALIZER) },
+    });
   }
 }

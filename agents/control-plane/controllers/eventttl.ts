@@ -11,7 +11,11 @@ export function lastSeen(ev: Obj): number {
   return t ? new Date(t).getTime() : 0;
 }
 
-export function startEventTTL(client: LoopbackClient, log: Logger, o: { ttlMs?: number; intervalMs?: number } = {}): { stop(): void; sweep(): Promise<number> } {
+export function startEventTTL(
+  client: LoopbackClient,
+  log: Logger,
+  o: { ttlMs?: number; intervalMs?: number } = {},
+): { stop(): void; sweep(): Promise<number> } {
   const ttl = o.ttlMs ?? 3600_000;
   let running = false;
   const sweep = async (): Promise<number> => {

@@ -8,7 +8,11 @@ export class CidrAllocator {
   private readonly total: number;
   private next = 0;
 
-  constructor(clusterCIDR: string, readonly maskSize: number, serviceCIDR?: string) {
+  constructor(
+    clusterCIDR: string,
+    readonly maskSize: number,
+    serviceCIDR?: string,
+  ) {
     const c = parseCIDR(clusterCIDR);
     if (!c) throw new Error(`invalid cluster CIDR ${clusterCIDR}`);
     if (maskSize < c.prefix || maskSize > prefixBits(c.ip.v)) throw new Error(`node CIDR mask size /${maskSize} does not fit in ${clusterCIDR}`);

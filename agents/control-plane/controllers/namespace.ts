@@ -73,7 +73,11 @@ export class NamespaceController {
   }
 
   private async populate(ns: string): Promise<boolean> {
-    await this.createIfMissing(`/api/v1/namespaces/${ns}/serviceaccounts`, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace: ns } });
+    await this.createIfMissing(`/api/v1/namespaces/${ns}/serviceaccounts`, {
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: { name: 'default', namespace: ns },
+    });
     await this.createIfMissing(`/api/v1/namespaces/${ns}/configmaps`, rootCAConfigMap(ns, this.caPem));
     return false;
   }

@@ -21,15 +21,20 @@ export class NodeIpamController {
     o: { clusterCIDR: string; nodeCIDRMaskSize: number; serviceCIDR?: string },
   ) {
     this.alloc = new CidrAllocator(o.clusterCIDR, o.nodeCIDRMaskSize, o.serviceCIDR);
-    this.informer = new Informer(client, '/api/v1/nodes', {
-      add: (n) => this.observe(n),
-      update: (n) => this.observe(n),
-      delete: (n) => {
-        const c = this.owned.get(n.metadata.name!);
-        if (c) this.alloc.release(c);
-        this.owned.delete(n.metadata.name!);
+    this.informer = new Informer(
+      client,
+      '/api/v1/nodes',
+      {
+        add: (n) => this.observe(n),
+        update: (n) => this.observe(n),
+        delete: (n) => {
+          const c = this.owned.get(n.metadata.name!);
+          if (c) this.alloc.release(c);
+          this.owned.delete(n.metadata.name!);
+        },
       },
-    }, log);
+      log,
+    );
   }
 
   async start(): Promise<void> {

@@ -87,18 +87,33 @@ export class NodeLifecycleController {
     if (now - seen > this.grace && readyStatus(node) !== 'Unknown') {
       this.log.info({ node: name, silentForS: Math.round((now - seen) / 1000) }, 'node stopped posting status');
       cur = await this.client.patch(`/api/v1/nodes/${name}/status`, { status: { conditions: unknownConditions(node, nowIso) } }, 'strategic');
-      await recordEvent(this.client, { ...cur, kind: 'Node', metadata: { ...cur.metadata, namespace: 'default' } }, 'Normal', 'NodeNotReady', `Node ${name} status is now: NodeNotReady`, 'node-controller');
+      await recordEvent(
+        this.client,
+        { ...cur, kind: 'Node', metadata: { ...cur.metadata, namespace: 'default' } },
+        'Normal',
+        'NodeNotReady',
+        `Node ${name} status is now: NodeNotReady`,
+        'node-controller',
+      );
       for (const p of this.podsOn(name)) {
         const ready = (p.status?.conditions ?? []).find((c: { type: string }) => c.type === 'Ready');
         if (ready?.status !== 'True') continue;
         await this.client
-          .patch(`/api/v1/namespaces/${p.metadata.namespace}/pods/${p.metadata.name}/status`, { status: { conditions: [{ type: 'Ready', status: 'False', lastProbeTime: null, lastTransitionTime: nowIso }] } }, 'strategic')
+          .patch(
+            `/api/v1/namespaces/${p.metadata.namespace}/pods/${p.metadata.name}/status`,
+            { status: { conditions: [{ type: 'Ready', status: 'False', lastProbeTime: null, lastTransitionTime: nowIso }] } },
+            'strategic',
+          )
           .catch(() => undefined);
       }
     }
     const taints = desiredTaints(cur, nowIso);
     if (!sameTaints(taints, cur.spec?.taints)) {
-      cur = await this.client.patch(`/api/v1/nodes/${name}`, { metadata: { resourceVersion: cur.metadata.resourceVersion }, spec: { taints: taints.length ? taints : null } }, 'merge');
+      cur = await this.client.patch(
+        `/api/v1/nodes/${name}`,
+        { metadata: { resourceVersion: cur.metadata.resourceVersion }, spec: { taints: taints.length ? taints : null } },
+        'merge',
+      );
     }
     for (const p of this.podsOn(name)) {
       const key = `${p.metadata.namespace}/${p.metadata.name}/${p.metadata.uid}`;
@@ -108,14 +123,23 @@ export class NodeLifecycleController {
       this.log.info({ pod: key, node: name }, 'evicting pod from a tainted node');
       // remembered only once the delete went through: a failed one is tried again next tick
       try {
-        await this.client.request('DELETE', `/api/v1/namespaces/${p.metadata.namespace}/pods/${p.metadata.name}`, { body: { preconditions: { uid: p.metadata.uid } } });
+        await this.client.request('DELETE', `/api/v1/namespaces/${p.metadata.namespace}/pods/${p.metadata.name}`, {
+          body: { preconditions: { uid: p.metadata.uid } },
+        });
       } catch (e) {
-        if (e instanceof ApiError && (e.code === 404 || e.code === 409)) continue;   // gone, or replaced by another pod of the name
+        if (e instanceof ApiError && (e.code === 404 || e.code === 409)) continue; // gone, or replaced by another pod of the name
         this.log.warn({ err: e, pod: key }, 'eviction failed; will retry');
         continue;
       }
       this.evicted.add(key);
-      await recordEvent(this.client, { ...p, kind: 'Pod' }, 'Normal', 'TaintManagerEviction', `Marking for deletion Pod ${p.metadata.namespace}/${p.metadata.name}`, 'taint-eviction-controller').catch(() => undefined);
+      await recordEvent(
+        this.client,
+        { ...p, kind: 'Pod' },
+        'Normal',
+        'TaintManagerEviction',
+        `Marking for deletion Pod ${p.metadata.namespace}/${p.metadata.name}`,
+        'taint-eviction-controller',
+      ).catch(() => undefined);
     }
   }
 }

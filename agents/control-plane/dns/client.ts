@@ -4,7 +4,11 @@ import { randomInt } from 'node:crypto';
 import dnsPacket, { type DecodedPacket, type RecordType } from 'dns-packet';
 import { tcpExchange, udpExchange, type Upstream } from './upstream.ts';
 
-export interface QueryOptions { tcp?: boolean; timeoutMs?: number; ednsSize?: number }
+export interface QueryOptions {
+  tcp?: boolean;
+  timeoutMs?: number;
+  ednsSize?: number;
+}
 
 export type DnsResponse = DecodedPacket & { rcode: string };
 
@@ -12,8 +16,13 @@ export type DnsResponse = DecodedPacket & { rcode: string };
 export async function dnsQuery(server: Upstream, name: string, type: RecordType | 'ANY', o: QueryOptions = {}): Promise<DnsResponse | undefined> {
   const id = randomInt(0, 65536);
   const msg = dnsPacket.encode({
-    id, type: 'query', flags: dnsPacket.RECURSION_DESIRED, questions: [{ name, type: type as RecordType }],
-    additionals: o.ednsSize ? [{ type: 'OPT', name: '.', udpPayloadSize: o.ednsSize, extendedRcode: 0, ednsVersion: 0, flags: 0, flag_do: false, options: [] }] : [],
+    id,
+    type: 'query',
+    flags: dnsPacket.RECURSION_DESIRED,
+    questions: [{ name, type: type as RecordType }],
+    additionals: o.ednsSize
+      ? [{ type: 'OPT', name: '.', udpPayloadSize: o.ednsSize, extendedRcode: 0, ednsVersion: 0, flags: 0, flag_do: false, options: [] }]
+      : [],
   });
   const res = await (o.tcp ? tcpExchange : udpExchange)(server, msg, id, o.timeoutMs ?? 2000);
   return res ? (dnsPacket.decode(res) as DnsResponse) : undefined;

@@ -5,15 +5,21 @@
 import type { V1EndpointSlice, V1Pod, V1Service, V1ServicePort } from '@kubernetes/client-node';
 import { familyOf } from './names.ts';
 
-export interface DnsPort { name: string; port: number; protocol: string }
-export interface DnsEndpoint { ip: string; hostname?: string; ports: DnsPort[] }
+export interface DnsPort {
+  name: string;
+  port: number;
+  protocol: string;
+}
+export interface DnsEndpoint {
+  ip: string;
+  hostname?: string;
+  ports: DnsPort[];
+}
 
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 
 const namedPorts = (ports: { name?: string; port?: number; protocol?: string }[] | undefined): DnsPort[] =>
-  (ports ?? [])
-    .filter((p) => p.name && p.port)
-    .map((p) => ({ name: p.name!, port: p.port!, protocol: p.protocol ?? 'TCP' }));
+  (ports ?? []).filter((p) => p.name && p.port).map((p) => ({ name: p.name!, port: p.port!, protocol: p.protocol ?? 'TCP' }));
 
 export function podIPs(pod: V1Pod): string[] {
   const ips = (pod.status?.podIPs ?? []).map((p) => p.ip).filter(Boolean);
@@ -21,8 +27,7 @@ export function podIPs(pod: V1Pod): string[] {
   return pod.status?.podIP ? [pod.status.podIP] : [];
 }
 
-export const podReady = (pod: V1Pod): boolean =>
-  (pod.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+export const podReady = (pod: V1Pod): boolean => (pod.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
 
 /** Pods the Service's selector picks in its namespace (none for a Service without a selector). */
 export function selectedPods(svc: V1Service, pods: V1Pod[]): V1Pod[] {
@@ -38,8 +43,7 @@ export function selectedPods(svc: V1Service, pods: V1Pod[]): V1Pod[] {
 
 /** Whether a pod counts as an endpoint for DNS: ready, or any pod with an IP when the Service publishes not-ready addresses. */
 const counts = (svc: V1Service, pod: V1Pod): boolean =>
-  (svc.spec?.publishNotReadyAddresses === true || podReady(pod)) &&
-  pod.status?.phase !== 'Succeeded' && pod.status?.phase !== 'Failed';
+  (svc.spec?.publishNotReadyAddresses === true || podReady(pod)) && pod.status?.phase !== 'Succeeded' && pod.status?.phase !== 'Failed';
 
 /** A Service port's target on one pod: a numeric targetPort, or the container port of that name. */
 function targetOn(pod: V1Pod, sp: V1ServicePort): number | undefined {
@@ -85,7 +89,10 @@ function fromSlices(svc: V1Service, slices: V1EndpointSlice[]): DnsEndpoint[] {
       if (!ip || !familyOf(ip)) continue;
       const key = `${ip}|${e.hostname ?? ''}`;
       const have = byKey.get(key);
-      if (!have) { byKey.set(key, { ip, hostname: e.hostname || undefined, ports: [...ports] }); continue; }
+      if (!have) {
+        byKey.set(key, { ip, hostname: e.hostname || undefined, ports: [...ports] });
+        continue;
+      }
       for (const p of ports) {
         if (!have.ports.some((q) => q.name === p.name && q.protocol === p.protocol)) have.ports.push(p);
       }
@@ -110,8 +117,14 @@ export function subdomainPods(svc: V1Service, pods: V1Pod[]): { hostname: string
 /** What DNS reads of a pod: updates that leave it alone (most status writes) need no rebuild. */
 export function podDnsFingerprint(pod: V1Pod): string {
   return JSON.stringify([
-    pod.metadata?.namespace, pod.metadata?.labels ?? {}, !!pod.metadata?.deletionTimestamp,
-    pod.spec?.hostname, pod.spec?.subdomain, podIPs(pod), podReady(pod), pod.status?.phase,
+    pod.metadata?.namespace,
+    pod.metadata?.labels ?? {},
+    !!pod.metadata?.deletionTimestamp,
+    pod.spec?.hostname,
+    pod.spec?.subdomain,
+    podIPs(pod),
+    podReady(pod),
+    pod.status?.phase,
     (pod.spec?.containers ?? []).map((c) => (c.ports ?? []).map((p) => [p.name, p.containerPort, p.protocol])),
   ]);
 }

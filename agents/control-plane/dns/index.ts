@@ -31,7 +31,10 @@ export async function startClusterDNS(o: ClusterDNSOptions): Promise<{ close(): 
     index: source.current,
     forward: (q, tcp) => forwarder.forward(q, tcp),
     log,
-  }).catch((err) => { source.stop(); throw err; });
+  }).catch((err) => {
+    source.stop();
+    throw err;
+  });
   // a random port is only known now: the self-loop check must see the real one
   self.port = server.port;
   forwarder.upstreams();

@@ -18,7 +18,8 @@ const serviceLabels = { 'k8s-app': 'kube-dns', 'kubernetes.io/cluster-service': 
 
 export function kubeDnsService(clusterIP: string, port: number): V1Service {
   return {
-    apiVersion: 'v1', kind: 'Service',
+    apiVersion: 'v1',
+    kind: 'Service',
     metadata: { name: NAME, namespace: NS, labels: serviceLabels },
     spec: {
       type: 'ClusterIP',
@@ -33,13 +34,21 @@ export function kubeDnsService(clusterIP: string, port: number): V1Service {
 
 export function kubeDnsEndpoints(ips: string[], port: number): V1Endpoints {
   return {
-    apiVersion: 'v1', kind: 'Endpoints',
+    apiVersion: 'v1',
+    kind: 'Endpoints',
     // we write the slices ourselves: the mirroring controller must leave this object alone
     metadata: { name: NAME, namespace: NS, labels: { ...serviceLabels, 'endpointslice.kubernetes.io/skip-mirror': 'true' } },
-    subsets: ips.length ? [{
-      addresses: ips.map((ip) => ({ ip })),
-      ports: [{ name: 'dns', port, protocol: 'UDP' }, { name: 'dns-tcp', port, protocol: 'TCP' }],
-    }] : [],
+    subsets: ips.length
+      ? [
+          {
+            addresses: ips.map((ip) => ({ ip })),
+            ports: [
+              { name: 'dns', port, protocol: 'UDP' },
+              { name: 'dns-tcp', port, protocol: 'TCP' },
+            ],
+          },
+        ]
+      : [],
   };
 }
 
@@ -49,23 +58,37 @@ export function kubeDnsSlices(ips: string[], port: number): V1EndpointSlice[] {
     { type: 'IPv4', name: NAME, ips: ips.filter((ip) => !isIPv6(ip)) },
     { type: 'IPv6', name: `${NAME}-ipv6`, ips: ips.filter((ip) => isIPv6(ip)) },
   ];
-  return fams.filter((f) => f.ips.length || f.type === 'IPv4').map((f) => ({
-    apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice',
-    metadata: { name: f.name, namespace: NS, labels: { [SERVICE_NAME_LABEL]: NAME, [MANAGED_BY_LABEL]: MANAGED_BY, ...serviceLabels } },
-    addressType: f.type,
-    endpoints: f.ips.map((ip) => ({ addresses: [ip], conditions: { ready: true, serving: true, terminating: false } })),
-    ports: [{ name: 'dns', port, protocol: 'UDP' }, { name: 'dns-tcp', port, protocol: 'TCP' }],
-  }));
+  return fams
+    .filter((f) => f.ips.length || f.type === 'IPv4')
+    .map((f) => ({
+      apiVersion: 'discovery.k8s.io/v1',
+      kind: 'EndpointSlice',
+      metadata: { name: f.name, namespace: NS, labels: { [SERVICE_NAME_LABEL]: NAME, [MANAGED_BY_LABEL]: MANAGED_BY, ...serviceLabels } },
+      addressType: f.type,
+      endpoints: f.ips.map((ip) => ({ addresses: [ip], conditions: { ready: true, serving: true, terminating: false } })),
+      ports: [
+        { name: 'dns', port, protocol: 'UDP' },
+        { name: 'dns-tcp', port, protocol: 'TCP' },
+      ],
+    }));
 }
 
 async function getOrUndefined<T>(api: ApiClient, path: string): Promise<T | undefined> {
-  try { return await api.get<T>(path); } catch (e) { if (isNotFound(e)) return undefined; throw e; }
+  try {
+    return await api.get<T>(path);
+  } catch (e) {
+    if (isNotFound(e)) return undefined;
+    throw e;
+  }
 }
 
 /** Create, or replace keeping the stored resourceVersion (an optimistic-concurrency update). */
 async function put<T extends { metadata?: { resourceVersion?: string } }>(api: ApiClient, base: string, name: string, want: T): Promise<void> {
   const have = await getOrUndefined<T>(api, `${base}/${name}`);
-  if (!have) { await api.create(base, want); return; }
+  if (!have) {
+    await api.create(base, want);
+    return;
+  }
   await api.replace(`${base}/${name}`, { ...want, metadata: { ...want.metadata, resourceVersion: have.metadata?.resourceVersion } });
 }
 
@@ -84,6 +107,10 @@ export async function ensureKubeDnsService(api: ApiClient, o: { clusterIP: strin
   for (const s of slices) await put(api, SLICE_PATH, s.metadata!.name!, s);
   // a family no longer served loses its slice
   if (!slices.some((s) => s.addressType === 'IPv6')) {
-    try { await api.delete(`${SLICE_PATH}/${NAME}-ipv6`); } catch (e) { if (!isNotFound(e)) throw e; }
+    try {
+      await api.delete(`${SLICE_PATH}/${NAME}-ipv6`);
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
   }
 }

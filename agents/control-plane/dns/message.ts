@@ -17,7 +17,7 @@ const TC = 0x0200;
 const RD = 0x0100;
 const RA = 0x0080;
 const CD = 0x0010;
-const OUR_UDP_SIZE = 1232;   // the DNS flag day 2020 figure: no IP fragmentation on common paths
+const OUR_UDP_SIZE = 1232; // the DNS flag day 2020 figure: no IP fragmentation on common paths
 const MAX_UDP_SIZE = 4096;
 
 type Opt = Extract<Answer, { type: 'OPT' }>;
@@ -39,8 +39,13 @@ function encodeReply(q: DecodedPacket, r: Reply, tcp: boolean): Buffer {
   const flags = (qflags & OPCODE_MASK) | (qflags & (RD | CD)) | RA | (r.authoritative ? AA : 0) | RCODE[r.rcode];
   const opt = optOf(q) ? [ourOpt()] : [];
   const packet: Packet = {
-    id: q.id, type: 'response', flags,
-    questions: q.questions, answers: r.answers, authorities: r.authorities, additionals: [...r.additionals, ...opt],
+    id: q.id,
+    type: 'response',
+    flags,
+    questions: q.questions,
+    answers: r.answers,
+    authorities: r.authorities,
+    additionals: [...r.additionals, ...opt],
   };
   return tcp ? dnsPacket.encode(packet) : fitUdp(packet, opt, udpLimit(q));
 }
@@ -60,7 +65,8 @@ function fitUdp(packet: Packet, opt: Answer[], limit: number): Buffer {
   let hi = answers.length;
   while (lo < hi) {
     const mid = Math.ceil((lo + hi) / 2);
-    if (dnsPacket.encodingLength({ ...cut, answers: answers.slice(0, mid) }) <= limit) lo = mid; else hi = mid - 1;
+    if (dnsPacket.encodingLength({ ...cut, answers: answers.slice(0, mid) }) <= limit) lo = mid;
+    else hi = mid - 1;
   }
   return dnsPacket.encode({ ...cut, answers: answers.slice(0, lo) });
 }
@@ -88,12 +94,16 @@ async function chase(ctx: MessageContext, r: Reply): Promise<Reply> {
 
 /** The response to one message, or undefined when it deserves none (a response, or too short to answer). */
 export async function handleMessage(buf: Buffer, ctx: MessageContext): Promise<Buffer | undefined> {
-  if (buf.length < 12 || (buf.readUInt16BE(2) & QR)) return undefined;
+  if (buf.length < 12 || buf.readUInt16BE(2) & QR) return undefined;
   const id = buf.readUInt16BE(0);
   const qflags = buf.readUInt16BE(2);
   const query = (qflags & OPCODE_MASK) === 0;
   let q: DecodedPacket;
-  try { q = dnsPacket.decode(buf); } catch { return bare(id, qflags, query ? 'FORMERR' : 'NOTIMP'); }
+  try {
+    q = dnsPacket.decode(buf);
+  } catch {
+    return bare(id, qflags, query ? 'FORMERR' : 'NOTIMP');
+  }
   // NOTIFY, UPDATE and the rest: this server only answers questions
   if (!query) return bare(id, qflags, 'NOTIMP', q);
   if ((q.questions ?? []).length !== 1) return bare(id, qflags, 'FORMERR', q);

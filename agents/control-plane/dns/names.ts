@@ -9,8 +9,7 @@ export function normalName(name: string): string {
   return n.endsWith('.') ? n.slice(0, -1) : n;
 }
 
-export const isUnder = (name: string, zone: string): boolean =>
-  zone === '' || name === zone || name.endsWith(`.${zone}`);
+export const isUnder = (name: string, zone: string): boolean => zone === '' || name === zone || name.endsWith(`.${zone}`);
 
 /** Every name from `name` up to and including `zone` (the "exists" set for NODATA vs NXDOMAIN). */
 export function selfAndAncestors(name: string, zone: string): string[] {

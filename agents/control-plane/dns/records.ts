@@ -50,10 +50,14 @@ function soaFor(zone: string, serial: number, ttl: number): Required<SoaData> {
 /** A record's identity within its owner, for de-duplication (cheaper than serialising it). */
 function rrKey(rr: Rr): string {
   switch (rr.type) {
-    case 'SRV': return `SRV ${rr.data.port} ${rr.data.weight} ${rr.data.target}`;
-    case 'TXT': return `TXT ${rr.data.join(' ')}`;
-    case 'SOA': return 'SOA';
-    default: return `${rr.type} ${rr.data}`;
+    case 'SRV':
+      return `SRV ${rr.data.port} ${rr.data.weight} ${rr.data.target}`;
+    case 'TXT':
+      return `TXT ${rr.data.join(' ')}`;
+    case 'SOA':
+      return 'SOA';
+    default:
+      return `${rr.type} ${rr.data}`;
   }
 }
 
@@ -65,7 +69,11 @@ class Builder {
     const name = normalName(owner);
     const key = rrKey(rr);
     const keys = this.keys.get(name);
-    if (!keys) { this.keys.set(name, new Set([key])); this.records.set(name, [rr]); return; }
+    if (!keys) {
+      this.keys.set(name, new Set([key]));
+      this.records.set(name, [rr]);
+      return;
+    }
     if (keys.has(key)) return;
     keys.add(key);
     this.records.get(name)!.push(rr);
@@ -87,7 +95,10 @@ const srv = (port: number, target: string, weight = 100): Rr => ({ type: 'SRV', 
 
 function addClusterIPService(b: Builder, svc: V1Service, base: string): void {
   const ips = (svc.spec?.clusterIPs?.length ? svc.spec.clusterIPs : [svc.spec?.clusterIP ?? '']).filter((ip) => ip && ip !== 'None');
-  for (const ip of ips) { b.address(base, ip); b.ptr(ip, base); }
+  for (const ip of ips) {
+    b.address(base, ip);
+    b.ptr(ip, base);
+  }
   for (const p of svc.spec?.ports ?? []) {
     if (p.name) b.add(`_${p.name}.${protoLabel(p.protocol ?? 'TCP')}.${base}`, srv(p.port, base));
   }
@@ -109,7 +120,10 @@ function addHeadlessService(b: Builder, svc: V1Service, base: string, slices: V1
     }
   }
   for (const { hostname, ips } of subdomainPods(svc, pods)) {
-    for (const ip of ips) { b.address(`${hostname}.${base}`, ip); b.ptr(ip, `${hostname}.${base}`); }
+    for (const ip of ips) {
+      b.address(`${hostname}.${base}`, ip);
+      b.ptr(ip, `${hostname}.${base}`);
+    }
   }
 }
 
@@ -120,7 +134,8 @@ function slicesByService(slices: V1EndpointSlice[]): Map<string, V1EndpointSlice
     if (!svc) continue;
     const k = `${s.metadata?.namespace}/${svc}`;
     const list = out.get(k);
-    if (list) list.push(s); else out.set(k, [s]);
+    if (list) list.push(s);
+    else out.set(k, [s]);
   }
   return out;
 }

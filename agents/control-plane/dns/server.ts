@@ -15,7 +15,10 @@ export interface DnsServerOptions {
   log: Logger;
 }
 
-export interface DnsServer { port: number; close(): Promise<void> }
+export interface DnsServer {
+  port: number;
+  close(): Promise<void>;
+}
 
 const TCP_IDLE_MS = 10_000;
 const BIND_TRIES = 8;
@@ -24,14 +27,20 @@ function bindUdp(host: string, port: number): Promise<dgram.Socket> {
   return new Promise((resolve, reject) => {
     const sock = dgram.createSocket({ type: isIPv6(host) || host === '::' ? 'udp6' : 'udp4' });
     sock.once('error', reject);
-    sock.bind(port, host, () => { sock.off('error', reject); resolve(sock); });
+    sock.bind(port, host, () => {
+      sock.off('error', reject);
+      resolve(sock);
+    });
   });
 }
 
 function listenTcp(server: net.Server, host: string, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen({ host, port, exclusive: true }, () => { server.off('error', reject); resolve(); });
+    server.listen({ host, port, exclusive: true }, () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
 }
 
@@ -46,12 +55,15 @@ function serveTcpConnection(sock: net.Socket, o: DnsServerOptions): void {
       if (buf.length < 2 + n) break;
       const msg = buf.subarray(2, 2 + n);
       buf = buf.subarray(2 + n);
-      void handleMessage(msg, { index: o.index(), forward: o.forward, tcp: true }).then((res) => {
-        if (!res || sock.destroyed) return;
-        const len = Buffer.alloc(2);
-        len.writeUInt16BE(res.length);
-        sock.write(Buffer.concat([len, res]));
-      }, (err) => o.log.warn({ err: String(err) }, 'dns tcp message failed'));
+      void handleMessage(msg, { index: o.index(), forward: o.forward, tcp: true }).then(
+        (res) => {
+          if (!res || sock.destroyed) return;
+          const len = Buffer.alloc(2);
+          len.writeUInt16BE(res.length);
+          sock.write(Buffer.concat([len, res]));
+        },
+        (err) => o.log.warn({ err: String(err) }, 'dns tcp message failed'),
+      );
     }
   });
 }
@@ -60,7 +72,10 @@ export async function serveDns(o: DnsServerOptions): Promise<DnsServer> {
   let udp: dgram.Socket | undefined;
   const tcp = net.createServer((s) => serveTcpConnection(s, o));
   const conns = new Set<net.Socket>();
-  tcp.on('connection', (s) => { conns.add(s); s.on('close', () => conns.delete(s)); });
+  tcp.on('connection', (s) => {
+    conns.add(s);
+    s.on('close', () => conns.delete(s));
+  });
   // UDP first (it picks the port when asked for 0), then TCP on the same port; a random port
   // taken for TCP by someone else is retried with another one
   for (let i = 0; ; i++) {
@@ -76,10 +91,17 @@ export async function serveDns(o: DnsServerOptions): Promise<DnsServer> {
   }
   const u = udp;
   u.on('message', (msg, rinfo) => {
-    void handleMessage(msg, { index: o.index(), forward: o.forward, tcp: false }).then((res) => {
-      if (!res) return;
-      try { u.send(res, rinfo.port, rinfo.address); } catch { /* closed while the answer was on its way */ }
-    }, (err) => o.log.warn({ err: String(err) }, 'dns udp message failed'));
+    void handleMessage(msg, { index: o.index(), forward: o.forward, tcp: false }).then(
+      (res) => {
+        if (!res) return;
+        try {
+          u.send(res, rinfo.port, rinfo.address);
+        } catch {
+          /* closed while the answer was on its way */
+        }
+      },
+      (err) => o.log.warn({ err: String(err) }, 'dns udp message failed'),
+    );
   });
   u.on('error', (err) => o.log.warn({ err: String(err) }, 'dns udp socket error'));
   const port = u.address().port;

@@ -46,10 +46,15 @@ export function watchIndex(api: ApiClient, zone: string, log: Logger, o: { syncT
   const handlers = { add: changed, update: changed, delete: changed };
   services.on(handlers).start();
   slices.on(handlers).start();
-  pods.on({
-    add: changed, delete: changed,
-    update: (pod, old) => { if (podDnsFingerprint(pod) !== podDnsFingerprint(old)) changed(); },
-  }).start();
+  pods
+    .on({
+      add: changed,
+      delete: changed,
+      update: (pod, old) => {
+        if (podDnsFingerprint(pod) !== podDnsFingerprint(old)) changed();
+      },
+    })
+    .start();
 
   const all = Promise.all([services.waitForSync(), slices.waitForSync(), pods.waitForSync()]).then(() => {
     ready = true;
@@ -59,7 +64,9 @@ export function watchIndex(api: ApiClient, zone: string, log: Logger, o: { syncT
   let limit: NodeJS.Timeout | undefined;
   const synced = Promise.race([
     all,
-    new Promise<boolean>((r) => { limit = setTimeout(() => r(false), o.syncTimeoutMs ?? 30_000); }),
+    new Promise<boolean>((r) => {
+      limit = setTimeout(() => r(false), o.syncTimeoutMs ?? 30_000);
+    }),
   ]).finally(() => clearTimeout(limit));
 
   return {
@@ -67,7 +74,9 @@ export function watchIndex(api: ApiClient, zone: string, log: Logger, o: { syncT
     synced,
     stop() {
       if (timer) clearTimeout(timer);
-      services.stop(); slices.stop(); pods.stop();
+      services.stop();
+      slices.stop();
+      pods.stop();
     },
   };
 }

@@ -9,7 +9,10 @@ import net, { isIP, isIPv6 } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import type { Logger } from '../../api/log.ts';
 
-export interface Upstream { host: string; port: number }
+export interface Upstream {
+  host: string;
+  port: number;
+}
 
 /**
  * The nameserver lines of a resolv.conf. Besides plain addresses it takes `ip:port` and
@@ -19,7 +22,10 @@ export interface Upstream { host: string; port: number }
 export function parseNameservers(text: string): Upstream[] {
   const out: Upstream[] = [];
   for (const raw of text.split('\n')) {
-    const [word, value] = raw.replace(/[#;].*/, '').trim().split(/\s+/);
+    const [word, value] = raw
+      .replace(/[#;].*/, '')
+      .trim()
+      .split(/\s+/);
     if (word !== 'nameserver' || !value) continue;
     const bracket = /^\[([^\]]+)\](?::(\d+))?$/.exec(value);
     const v4port = /^(\d+\.\d+\.\d+\.\d+):(\d+)$/.exec(value);
@@ -42,8 +48,7 @@ export function withoutSelf(ups: Upstream[], bindAddress: string, port: number, 
   });
 }
 
-export const localAddresses = (): string[] =>
-  Object.values(networkInterfaces()).flatMap((l) => (l ?? []).map((a) => a.address));
+export const localAddresses = (): string[] => Object.values(networkInterfaces()).flatMap((l) => (l ?? []).map((a) => a.address));
 
 export interface ForwardOptions {
   /** one upstream's turn (ms) */
@@ -64,7 +69,11 @@ function settleOnce(resolve: (b: Buffer | undefined) => void, timeoutMs: number,
     if (done) return;
     done = true;
     clearTimeout(timer);
-    try { cleanup(); } catch { /* already closed */ }
+    try {
+      cleanup();
+    } catch {
+      /* already closed */
+    }
     resolve(b);
   };
   const timer = setTimeout(() => finish(), timeoutMs);
@@ -76,8 +85,14 @@ export function udpExchange(up: Upstream, msg: Buffer, id: number, timeoutMs: nu
     const sock = dgram.createSocket(isIPv6(up.host) ? 'udp6' : 'udp4');
     const finish = settleOnce(resolve, timeoutMs, () => sock.close());
     sock.on('error', () => finish());
-    sock.on('message', (m) => { if (m.length >= 12 && m.readUInt16BE(0) === id && (m[2] & 0x80)) finish(m); });
-    sock.connect(up.port, up.host, () => sock.send(msg, (err) => { if (err) finish(); }));
+    sock.on('message', (m) => {
+      if (m.length >= 12 && m.readUInt16BE(0) === id && m[2] & 0x80) finish(m);
+    });
+    sock.connect(up.port, up.host, () =>
+      sock.send(msg, (err) => {
+        if (err) finish();
+      }),
+    );
   });
 }
 
@@ -114,8 +129,12 @@ export class Forwarder {
   private readonly deadlineMs: number;
   private readonly maxInflight: number;
 
-  constructor(private readonly resolvConf: string, private readonly self: { bindAddress: string; port: number },
-    private readonly log: Logger, o: ForwardOptions = {}) {
+  constructor(
+    private readonly resolvConf: string,
+    private readonly self: { bindAddress: string; port: number },
+    private readonly log: Logger,
+    o: ForwardOptions = {},
+  ) {
     this.tryTimeoutMs = o.tryTimeoutMs ?? 1500;
     this.deadlineMs = o.deadlineMs ?? 3000;
     this.maxInflight = o.maxInflight ?? 1024;
@@ -133,10 +152,12 @@ export class Forwarder {
       const all = parseNameservers(readFileSync(this.resolvConf, 'utf8'));
       this.cached = withoutSelf(all, this.self.bindAddress, this.self.port, localAddresses());
       this.preferred = 0;
-      if (all.length !== this.cached.length) this.log.warn({ dropped: all.length - this.cached.length }, 'upstream resolvers that are this server itself are skipped');
+      if (all.length !== this.cached.length)
+        this.log.warn({ dropped: all.length - this.cached.length }, 'upstream resolvers that are this server itself are skipped');
       if (!this.cached.length) this.log.warn({ resolvConf: this.resolvConf }, 'no upstream resolvers: names outside the cluster get SERVFAIL');
     } catch (err) {
-      if (this.mtimeMs !== -2) this.log.warn({ err: String(err), resolvConf: this.resolvConf }, 'cannot read resolv.conf: names outside the cluster get SERVFAIL');
+      if (this.mtimeMs !== -2)
+        this.log.warn({ err: String(err), resolvConf: this.resolvConf }, 'cannot read resolv.conf: names outside the cluster get SERVFAIL');
       this.cached = [];
       this.mtimeMs = -2;
     }
@@ -166,7 +187,10 @@ export class Forwarder {
         out.writeUInt16BE(origId, 0);
         const rcode = out[3] & 0x0f;
         // an upstream that fails or refuses lets the next one try, as a libc resolver would
-        if ((rcode === RCODE_SERVFAIL || rcode === RCODE_REFUSED) && i < ups.length - 1) { fallback = out; continue; }
+        if ((rcode === RCODE_SERVFAIL || rcode === RCODE_REFUSED) && i < ups.length - 1) {
+          fallback = out;
+          continue;
+        }
         this.preferred = k;
         return out;
       }

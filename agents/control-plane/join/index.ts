@@ -79,7 +79,12 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
-interface JoinRecord { tokenId: string; joinedAt: string; joins: number; passwordHash?: string }
+interface JoinRecord {
+  tokenId: string;
+  joinedAt: string;
+  joins: number;
+  passwordHash?: string;
+}
 const joinedFile = (dataDir: string) => join(dataDir, 'joined-nodes.json');
 
 function readJoins(dataDir: string): Record<string, JoinRecord> {
@@ -96,7 +101,12 @@ function recordJoin(dataDir: string, nodeName: string, tokenId: string, password
 }
 
 /** `nodeExists` asks the API whether a Node of that name is there (a deleted Node frees its name). */
-export function joinHandler(o: { dataDir: string; serverURL: string; nodeExists: (name: string) => Promise<boolean>; throttle?: ThrottleOptions }): (req: IncomingMessage, res: ServerResponse) => boolean {
+export function joinHandler(o: {
+  dataDir: string;
+  serverURL: string;
+  nodeExists: (name: string) => Promise<boolean>;
+  throttle?: ThrottleOptions;
+}): (req: IncomingMessage, res: ServerResponse) => boolean {
   const log = logger('join');
   const throttle = new FailureThrottle(o.throttle);
   let ca: ReturnType<typeof loadOrCreateCA> | undefined;
@@ -118,7 +128,9 @@ export function joinHandler(o: { dataDir: string; serverURL: string; nodeExists:
       throw refuse(check.reason === 'expired' ? `join token ${cred.id} has expired: create a new one with \`hawser token create\`` : 'unknown join token');
     }
     let body: { nodeName?: unknown; nodePassword?: unknown };
-    try { body = JSON.parse((await readBody(req)).toString('utf8') || '{}'); } catch (e) {
+    try {
+      body = JSON.parse((await readBody(req)).toString('utf8') || '{}');
+    } catch (e) {
       if (e instanceof ApiError) throw e;
       throw new ApiError(400, 'BadRequest', 'join request body must be JSON: {"nodeName": "...", "nodePassword": "..."}');
     }
@@ -128,14 +140,22 @@ export function joinHandler(o: { dataDir: string; serverURL: string; nodeExists:
     }
     const password = body.nodePassword;
     if (typeof password !== 'string' || password.length < MIN_PASSWORD) {
-      throw new ApiError(400, 'BadRequest', `nodePassword must be a string of at least ${MIN_PASSWORD} characters (the joining node keeps it in /etc/hawser/node-password)`);
+      throw new ApiError(
+        400,
+        'BadRequest',
+        `nodePassword must be a string of at least ${MIN_PASSWORD} characters (the joining node keeps it in /etc/hawser/node-password)`,
+      );
     }
     const storedHash = readJoins(o.dataDir)[nodeName]?.passwordHash;
     const decision = await decideJoin({ storedHash, nodeExists: await o.nodeExists(nodeName), passwordOk: () => passwordMatches(password, storedHash!) });
     if (!decision.ok) {
       const why = decision.why === 'password-mismatch' ? "this machine's node password does not match its own" : 'no node password is on record for it';
-      throw new ApiError(403, 'Forbidden', `node ${nodeName} is already in the cluster and ${why}: ` +
-        `use another --node-name, or, if that node is gone for good, \`kubectl delete node ${nodeName}\` and join again`);
+      throw new ApiError(
+        403,
+        'Forbidden',
+        `node ${nodeName} is already in the cluster and ${why}: ` +
+          `use another --node-name, or, if that node is gone for good, \`kubectl delete node ${nodeName}\` and join again`,
+      );
     }
     const authority = await getCA();
     const issue = async (c: AgentComponent) => {
@@ -147,15 +167,22 @@ export function joinHandler(o: { dataDir: string; serverURL: string; nodeExists:
     recordJoin(o.dataDir, nodeName, cred.id, decision.why === 'same-password' ? storedHash! : await hashPassword(password));
     log.info({ node: nodeName, token: cred.id, why: decision.why }, decision.why === 'new' ? 'node joined' : 'node re-joined under its name');
     return {
-      apiVersion: 'hawser.io/v1', kind: 'JoinResponse', nodeName, server: o.serverURL,
-      caCert: authority.certPem, ...kubelet, components: { 'kube-proxy': proxy, podnet, ingress },
+      apiVersion: 'hawser.io/v1',
+      kind: 'JoinResponse',
+      nodeName,
+      server: o.serverURL,
+      caCert: authority.certPem,
+      ...kubelet,
+      components: { 'kube-proxy': proxy, podnet, ingress },
     };
   }
 
   async function handleServingCert(req: IncomingMessage): Promise<ServingCertResponse> {
     const nodeName = nodeOf(userFromSocket(req.socket as TLSSocket));
     let body: unknown;
-    try { body = JSON.parse((await readBody(req)).toString('utf8') || '{}'); } catch (e) {
+    try {
+      body = JSON.parse((await readBody(req)).toString('utf8') || '{}');
+    } catch (e) {
       if (e instanceof ApiError) throw e;
       throw new ApiError(400, 'BadRequest', 'serving certificate request body must be JSON: {"addresses": ["<node IP>", ...]}');
     }
@@ -180,7 +207,8 @@ export function joinHandler(o: { dataDir: string; serverURL: string; nodeExists:
       const err = e instanceof ApiError ? e : internalError(e);
       if (err.code >= 500) log.error({ err: String(e) }, 'join request failed');
       else log.warn({ path, code: err.code, reason: err.message }, 'join request refused');
-      if (!res.headersSent) sendStatus(res, err); else res.destroy();
+      if (!res.headersSent) sendStatus(res, err);
+      else res.destroy();
     });
     return true;
   };

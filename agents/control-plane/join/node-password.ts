@@ -26,9 +26,7 @@ export async function passwordMatches(password: string, stored: string): Promise
   return timingSafeEqual(want, await scryptAsync(password, Buffer.from(salt, 'hex'), KEYLEN));
 }
 
-export type JoinDecision =
-  | { ok: true; why: 'new' | 'same-password' | 'node-deleted' }
-  | { ok: false; why: 'password-mismatch' | 'no-password-on-record' };
+export type JoinDecision = { ok: true; why: 'new' | 'same-password' | 'node-deleted' } | { ok: false; why: 'password-mismatch' | 'no-password-on-record' };
 
 /**
  * Whether a join under a name may proceed. `storedHash` is the hash kept from the name's last

@@ -25,7 +25,11 @@ export interface ServingCertResponse extends KeyPair {
 export function nodeOf(user: { name: string; groups: string[] } | undefined): string {
   const m = user && NODE_USER.exec(user.name);
   if (!m || !user.groups.includes('system:nodes'))
-    throw new ApiError(403, 'Forbidden', `${user ? `user "${user.name}"` : 'an anonymous client'} cannot get a kubelet serving certificate: only a node's own client certificate can`);
+    throw new ApiError(
+      403,
+      'Forbidden',
+      `${user ? `user "${user.name}"` : 'an anonymous client'} cannot get a kubelet serving certificate: only a node's own client certificate can`,
+    );
   return m[1];
 }
 

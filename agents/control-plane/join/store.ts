@@ -34,7 +34,11 @@ function writeTokens(dataDir: string, tokens: StoredToken[]): void {
   writeFileAtomic(f, `${JSON.stringify({ tokens }, null, 2)}\n`);
 }
 
-export interface CreateTokenOptions { ttlMs: number; description?: string; now?: number }
+export interface CreateTokenOptions {
+  ttlMs: number;
+  description?: string;
+  now?: number;
+}
 
 /** Creates and stores a token; returns the full K10... string (the only time the secret is shown). */
 export async function createToken(dataDir: string, o: CreateTokenOptions): Promise<{ token: string; id: string; expires?: string }> {
@@ -46,8 +50,11 @@ export async function createToken(dataDir: string, o: CreateTokenOptions): Promi
   while (kept.some((t) => t.id === cred.id)) cred = randomCredential();
   const expires = o.ttlMs > 0 ? new Date(now + o.ttlMs).toISOString() : undefined;
   kept.push({
-    id: cred.id, secretSha256: secretHash(cred.secret), created: new Date(now).toISOString(),
-    ...(expires ? { expires } : {}), ...(o.description ? { description: o.description } : {}),
+    id: cred.id,
+    secretSha256: secretHash(cred.secret),
+    created: new Date(now).toISOString(),
+    ...(expires ? { expires } : {}),
+    ...(o.description ? { description: o.description } : {}),
   });
   writeTokens(dataDir, kept);
   return { token: formatToken({ caHash: caHashOfPem(ca.certPem), ...cred }), id: cred.id, expires };

@@ -15,12 +15,18 @@ export interface ThrottleOptions {
 
 export const JOIN_THROTTLE: ThrottleOptions = { burst: 10, perSecond: 1, maxAddresses: 10_000 };
 
-interface Bucket { tokens: number; at: number }
+interface Bucket {
+  tokens: number;
+  at: number;
+}
 
 export class FailureThrottle {
   private readonly buckets = new Map<string, Bucket>();
 
-  constructor(private readonly o: ThrottleOptions = JOIN_THROTTLE, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly o: ThrottleOptions = JOIN_THROTTLE,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   private current(addr: string): Bucket {
     const b = this.buckets.get(addr);

@@ -3,7 +3,11 @@
 // bootstrap credential as kubeadm's (6 + 16 characters of [a-z0-9]). Pure functions only.
 import { createHash, randomInt, timingSafeEqual, X509Certificate } from 'node:crypto';
 
-export interface JoinToken { caHash: string; id: string; secret: string }
+export interface JoinToken {
+  caHash: string;
+  id: string;
+  secret: string;
+}
 
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 const CREDENTIAL = /^([a-z0-9]{6})\.([a-z0-9]{16})$/;

@@ -28,7 +28,9 @@ const notFound = (resource: string, name: string) =>
 export async function serveMetrics(s: MetricsSources, r: MetricsRequest): Promise<Obj> {
   if (r.verb !== 'get' && r.verb !== 'list') throw methodNotSupported({ group: METRICS_GROUP, plural: r.plural }, r.verb);
   let selector;
-  try { selector = parseLabelSelector(r.query.get('labelSelector') ?? undefined); } catch (e) {
+  try {
+    selector = parseLabelSelector(r.query.get('labelSelector') ?? undefined);
+  } catch (e) {
     if (e instanceof SelectorError) throw new ApiError(400, 'BadRequest', e.message);
     throw e;
   }

@@ -8,7 +8,12 @@ import type { PodUsage, Usage } from './store.ts';
 export const METRICS_GROUP = 'metrics.k8s.io';
 export const METRICS_API_VERSION = 'metrics.k8s.io/v1beta1';
 
-const DECIMAL: [number, string][] = [[1e9, ''], [1e6, 'm'], [1e3, 'u'], [1, 'n']];
+const DECIMAL: [number, string][] = [
+  [1e9, ''],
+  [1e6, 'm'],
+  [1e3, 'u'],
+  [1, 'n'],
+];
 
 /** Nanocores as resource.NewScaledQuantity(n, Nano) prints canonically: "250m", "1", "12345n". */
 export function cpuQuantity(nanocores: number): string {
@@ -46,20 +51,27 @@ const usage = (u: Usage) => ({ cpu: cpuQuantity(u.cpu), memory: memoryQuantity(u
 
 export function nodeMetrics(node: Obj, u: Usage, nowMs: number): Obj {
   return {
-    kind: 'NodeMetrics', apiVersion: METRICS_API_VERSION,
+    kind: 'NodeMetrics',
+    apiVersion: METRICS_API_VERSION,
     metadata: { name: node.metadata.name, creationTimestamp: rfc3339(nowMs), ...(node.metadata.labels ? { labels: node.metadata.labels } : {}) },
-    timestamp: rfc3339(u.timestampMs), window: goDuration(u.windowMs), usage: usage(u),
+    timestamp: rfc3339(u.timestampMs),
+    window: goDuration(u.windowMs),
+    usage: usage(u),
   };
 }
 
 export function podMetrics(pod: Obj, u: PodUsage, nowMs: number): Obj {
   return {
-    kind: 'PodMetrics', apiVersion: METRICS_API_VERSION,
+    kind: 'PodMetrics',
+    apiVersion: METRICS_API_VERSION,
     metadata: {
-      name: pod.metadata.name, namespace: pod.metadata.namespace, creationTimestamp: rfc3339(nowMs),
+      name: pod.metadata.name,
+      namespace: pod.metadata.namespace,
+      creationTimestamp: rfc3339(nowMs),
       ...(pod.metadata.labels ? { labels: pod.metadata.labels } : {}),
     },
-    timestamp: rfc3339(u.timestampMs), window: goDuration(u.windowMs),
+    timestamp: rfc3339(u.timestampMs),
+    window: goDuration(u.windowMs),
     containers: u.containers.map((c) => ({ name: c.name, usage: usage(c.usage) })),
   };
 }

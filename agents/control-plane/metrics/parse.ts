@@ -1,7 +1,12 @@
 // Reads a kubelet's /metrics/resource text into the points metrics-server keeps: per node and per
 // container the cumulative CPU seconds, the memory working set, each with its sample timestamp,
 // and the container's start time (a restart resets the counter). Other series are skipped. Pure.
-export interface Point { cpuSeconds: number; memoryBytes: number; /** ms since the epoch of the CPU sample */ atMs: number; startSeconds?: number }
+export interface Point {
+  cpuSeconds: number;
+  memoryBytes: number /** ms since the epoch of the CPU sample */;
+  atMs: number;
+  startSeconds?: number;
+}
 
 export interface ScrapeBatch {
   node?: Point;
@@ -40,12 +45,31 @@ export function parseResourceMetrics(text: string, nowMs: number): ScrapeBatch {
     const at = m[4] !== undefined ? Number(m[4]) : nowMs;
     const l = labelsOf(m[2]);
     switch (m[1]) {
-      case 'node_cpu_usage_seconds_total': node.cpuSeconds = value; node.atMs = at; break;
-      case 'node_memory_working_set_bytes': node.memoryBytes = value; node.atMs ??= at; break;
-      case 'container_cpu_usage_seconds_total': { const p = part(l); p.cpuSeconds = value; p.atMs = at; break; }
-      case 'container_memory_working_set_bytes': { const p = part(l); p.memoryBytes = value; p.atMs ??= at; break; }
-      case 'container_start_time_seconds': part(l).startSeconds = value; break;
-      default: break;
+      case 'node_cpu_usage_seconds_total':
+        node.cpuSeconds = value;
+        node.atMs = at;
+        break;
+      case 'node_memory_working_set_bytes':
+        node.memoryBytes = value;
+        node.atMs ??= at;
+        break;
+      case 'container_cpu_usage_seconds_total': {
+        const p = part(l);
+        p.cpuSeconds = value;
+        p.atMs = at;
+        break;
+      }
+      case 'container_memory_working_set_bytes': {
+        const p = part(l);
+        p.memoryBytes = value;
+        p.atMs ??= at;
+        break;
+      }
+      case 'container_start_time_seconds':
+        part(l).startSeconds = value;
+        break;
+      default:
+        break;
     }
   }
   const complete = (p: Partial<Point>): p is Point => p.cpuSeconds !== undefined && p.memoryBytes !== undefined && p.atMs !== undefined;

@@ -21,14 +21,28 @@ function readBody(res: IncomingMessage, timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    const timer = setTimeout(() => { res.destroy(); reject(new Error('timed out reading the metrics')); }, timeoutMs);
+    const timer = setTimeout(() => {
+      res.destroy();
+      reject(new Error('timed out reading the metrics'));
+    }, timeoutMs);
     res.on('data', (c: Buffer) => {
       size += c.length;
-      if (size > MAX_BODY) { clearTimeout(timer); res.destroy(); reject(new Error('metrics too large')); return; }
+      if (size > MAX_BODY) {
+        clearTimeout(timer);
+        res.destroy();
+        reject(new Error('metrics too large'));
+        return;
+      }
       chunks.push(c);
     });
-    res.on('end', () => { clearTimeout(timer); resolve(Buffer.concat(chunks).toString('utf8')); });
-    res.on('error', (e) => { clearTimeout(timer); reject(e); });
+    res.on('end', () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(chunks).toString('utf8'));
+    });
+    res.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
   });
 }
 
@@ -54,7 +68,9 @@ export class MetricsScraper {
     void this.scrapeOnce();
   }
 
-  stop(): void { clearInterval(this.timer); }
+  stop(): void {
+    clearInterval(this.timer);
+  }
 
   /** One round over the Ready nodes (skipped while the previous one still runs). */
   async scrapeOnce(): Promise<void> {

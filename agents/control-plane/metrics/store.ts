@@ -4,14 +4,23 @@
 // time (the container restarted) starts over. A node's points go when it is no longer scraped.
 import { containerKey, type Point, type ScrapeBatch } from './parse.ts';
 
-export interface Usage { /** nanocores */ cpu: number; memoryBytes: number; timestampMs: number; windowMs: number }
+export interface Usage {
+  /** nanocores */ cpu: number;
+  memoryBytes: number;
+  timestampMs: number;
+  windowMs: number;
+}
 
-interface Pair { prev?: Point; last: Point }
+interface Pair {
+  prev?: Point;
+  last: Point;
+}
 
 function advance(pair: Pair | undefined, p: Point): Pair {
   if (!pair) return { last: p };
   if (p.atMs <= pair.last.atMs) return pair;
-  const restarted = p.cpuSeconds < pair.last.cpuSeconds || (p.startSeconds !== undefined && pair.last.startSeconds !== undefined && p.startSeconds !== pair.last.startSeconds);
+  const restarted =
+    p.cpuSeconds < pair.last.cpuSeconds || (p.startSeconds !== undefined && pair.last.startSeconds !== undefined && p.startSeconds !== pair.last.startSeconds);
   return restarted ? { last: p } : { prev: pair.last, last: p };
 }
 
@@ -23,7 +32,11 @@ export function usageOf(pair: Pair | undefined): Usage | undefined {
   return { cpu: Math.round(cpu), memoryBytes: pair.last.memoryBytes, timestampMs: pair.last.atMs, windowMs };
 }
 
-export interface PodUsage { timestampMs: number; windowMs: number; containers: { name: string; usage: Usage }[] }
+export interface PodUsage {
+  timestampMs: number;
+  windowMs: number;
+  containers: { name: string; usage: Usage }[];
+}
 
 export class MetricsStore {
   private nodes = new Map<string, Pair>();

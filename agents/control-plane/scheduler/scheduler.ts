@@ -50,7 +50,12 @@ export function queueOrder(a: Obj, b: Obj): number {
 }
 
 function nodeSignature(n: Obj): string {
-  return JSON.stringify([n.spec, n.metadata.labels, n.status?.allocatable, n.status?.conditions?.map((c: { type: string; status: string }) => [c.type, c.status])]);
+  return JSON.stringify([
+    n.spec,
+    n.metadata.labels,
+    n.status?.allocatable,
+    n.status?.conditions?.map((c: { type: string; status: string }) => [c.type, c.status]),
+  ]);
 }
 
 export class Scheduler {
@@ -73,35 +78,47 @@ export class Scheduler {
     private readonly log: Logger,
   ) {
     this.events = new EventQueue(client, SCHEDULER_NAME);
-    this.nodes = new Informer(client, '/api/v1/nodes', {
-      add: (n) => {
-        this.cache.setNode(n);
-        this.flushUnschedulable();
+    this.nodes = new Informer(
+      client,
+      '/api/v1/nodes',
+      {
+        add: (n) => {
+          this.cache.setNode(n);
+          this.flushUnschedulable();
+        },
+        update: (n, old) => {
+          this.cache.setNode(n);
+          if (nodeSignature(n) !== nodeSignature(old)) this.flushUnschedulable();
+        },
+        delete: (n) => {
+          this.cache.removeNode(n.metadata.name!);
+          this.flushUnschedulable();
+        },
       },
-      update: (n, old) => {
-        this.cache.setNode(n);
-        if (nodeSignature(n) !== nodeSignature(old)) this.flushUnschedulable();
+      log,
+    );
+    this.pods = new Informer(
+      client,
+      '/api/v1/pods',
+      {
+        add: (p) => this.onPod(p),
+        update: (p) => this.onPod(p),
+        delete: (p) => {
+          const k = keyOf(p);
+          this.cache.deletePod(p);
+          this.queue.delete(k);
+          this.unschedulable.delete(k);
+          this.clearBackoff(k);
+          this.flushUnschedulable();
+        },
       },
-      delete: (n) => {
-        this.cache.removeNode(n.metadata.name!);
-        this.flushUnschedulable();
-      },
-    }, log);
-    this.pods = new Informer(client, '/api/v1/pods', {
-      add: (p) => this.onPod(p),
-      update: (p) => this.onPod(p),
-      delete: (p) => {
-        const k = keyOf(p);
-        this.cache.deletePod(p);
-        this.queue.delete(k);
-        this.unschedulable.delete(k);
-        this.clearBackoff(k);
-        this.flushUnschedulable();
-      },
-    }, log);
+      log,
+    );
     // a claim bound or a volume made may let an unschedulable pod go
     const flush = { add: () => this.flushUnschedulable(), update: () => this.flushUnschedulable() };
-    this.storage = ['/api/v1/persistentvolumeclaims', '/api/v1/persistentvolumes', '/apis/storage.k8s.io/v1/storageclasses'].map((path) => new Informer(client, path, flush, log));
+    this.storage = ['/api/v1/persistentvolumeclaims', '/api/v1/persistentvolumes', '/apis/storage.k8s.io/v1/storageclasses'].map(
+      (path) => new Informer(client, path, flush, log),
+    );
   }
 
   private get volumeWorld(): VolumeWorld {
@@ -198,7 +215,12 @@ export class Scheduler {
   private scheduleOne(pod: Obj): void {
     const world = this.volumeWorld;
     const vols = podVolumes(pod, world);
-    const decision = schedule(pod, this.cache.nodes(), (n) => this.cache.usage(n), (n) => volumeUnfitReason(vols, n, world));
+    const decision = schedule(
+      pod,
+      this.cache.nodes(),
+      (n) => this.cache.usage(n),
+      (n) => volumeUnfitReason(vols, n, world),
+    );
     if (decision.node) {
       this.cache.assume(pod, decision.node);
       this.track(this.bind(pod, decision.node, claimsToAnnotate(vols, decision.node)));
@@ -214,7 +236,11 @@ export class Scheduler {
     try {
       // upstream's VolumeBinding PreBind: the claims learn their node before the pod is bound
       for (const c of claims)
-        await this.client.patch(`/api/v1/namespaces/${ns}/persistentvolumeclaims/${c.metadata.name}`, { metadata: { annotations: { [ANN_SELECTED_NODE]: node } } }, 'merge');
+        await this.client.patch(
+          `/api/v1/namespaces/${ns}/persistentvolumeclaims/${c.metadata.name}`,
+          { metadata: { annotations: { [ANN_SELECTED_NODE]: node } } },
+          'merge',
+        );
       await this.client.create(`/api/v1/namespaces/${ns}/pods/${name}/binding`, {
         apiVersion: 'v1',
         kind: 'Binding',
@@ -263,11 +289,17 @@ export class Scheduler {
     const cond = (pod.status?.conditions ?? []).find((c: { type: string }) => c.type === 'PodScheduled');
     if (cond?.status === 'False' && cond.message === message) return;
     try {
-      await this.client.patch(`/api/v1/namespaces/${pod.metadata.namespace}/pods/${pod.metadata.name}/status`, {
-        status: {
-          conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message, lastProbeTime: null, lastTransitionTime: isoNow(new Date()) }],
+      await this.client.patch(
+        `/api/v1/namespaces/${pod.metadata.namespace}/pods/${pod.metadata.name}/status`,
+        {
+          status: {
+            conditions: [
+              { type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message, lastProbeTime: null, lastTransitionTime: isoNow(new Date()) },
+            ],
+          },
         },
-      }, 'strategic');
+        'strategic',
+      );
       this.events.record(pod, 'Warning', 'FailedScheduling', message);
     } catch (e) {
       if (!(e instanceof ApiError && e.code === 404)) this.log.warn({ err: e, pod: k }, 'could not record unschedulable status');

@@ -11,13 +11,7 @@ export interface CompactorOptions {
 }
 
 /** Pure: the revision to compact to, given the current one and (time, revision) samples. */
-export function compactionTarget(
-  current: number,
-  samples: { at: number; rev: number }[],
-  now: number,
-  keepRevisions: number,
-  keepMs: number,
-): number {
+export function compactionTarget(current: number, samples: { at: number; rev: number }[], now: number, keepRevisions: number, keepMs: number): number {
   let target = current - keepRevisions;
   // the newest sample older than the age bound: everything up to it is older than keepMs
   for (const s of samples) if (s.at <= now - keepMs && s.rev > target) target = s.rev;

@@ -18,7 +18,10 @@ export interface ReencryptResult {
 }
 
 export class EncryptingStore implements Store {
-  constructor(private readonly inner: Store, private resources: ResourceTransformer[]) {}
+  constructor(
+    private readonly inner: Store,
+    private resources: ResourceTransformer[],
+  ) {}
 
   /** Takes effect for the next read or write (the control plane reloads its configuration file). */
   setResources(resources: ResourceTransformer[]): void {

@@ -55,7 +55,8 @@ function parseProvider(p: Json, where: string): ProviderConfig {
   if (type === 'identity') return { identity: {} };
   if (type === 'aescbc') return { aescbc: { keys: parseKeys(type, own(p, type), where) } };
   if (type === 'aesgcm') return { aesgcm: { keys: parseKeys(type, own(p, type), where) } };
-  if (type === 'secretbox') throw new Error(`${where}.secretbox: Unsupported value: hawser has no XSalsa20-Poly1305 (node:crypto lacks it): use aescbc or aesgcm`);
+  if (type === 'secretbox')
+    throw new Error(`${where}.secretbox: Unsupported value: hawser has no XSalsa20-Poly1305 (node:crypto lacks it): use aescbc or aesgcm`);
   throw new Error(`${where}: Unsupported value: "${type}": supported providers are aescbc, aesgcm and identity`);
 }
 

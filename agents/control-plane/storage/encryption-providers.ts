@@ -27,8 +27,7 @@ export function providerPrefix(type: Exclude<ProviderType, 'identity'>, name: st
 }
 
 function aesBits(key: Buffer): 128 | 192 | 256 {
-  if (!AES_KEY_SIZES.includes(key.length))
-    throw new Error(`secret is not of the expected length, got ${key.length}, expected one of [16 24 32]`);
+  if (!AES_KEY_SIZES.includes(key.length)) throw new Error(`secret is not of the expected length, got ${key.length}, expected one of [16 24 32]`);
   return (key.length * 8) as 128 | 192 | 256;
 }
 
@@ -36,7 +35,9 @@ function aesBits(key: Buffer): 128 | 192 | 256 {
 export function aescbc(name: string, key: Buffer): ValueTransformer {
   const alg = `aes-${aesBits(key)}-cbc`;
   return {
-    type: 'aescbc', name, prefix: providerPrefix('aescbc', name),
+    type: 'aescbc',
+    name,
+    prefix: providerPrefix('aescbc', name),
     seal(plain) {
       const iv = randomBytes(16);
       const c = createCipheriv(alg, key, iv);
@@ -58,7 +59,9 @@ export function aescbc(name: string, key: Buffer): ValueTransformer {
 export function aesgcm(name: string, key: Buffer): ValueTransformer {
   const alg: CipherGCMTypes = `aes-${aesBits(key)}-gcm`;
   return {
-    type: 'aesgcm', name, prefix: providerPrefix('aesgcm', name),
+    type: 'aesgcm',
+    name,
+    prefix: providerPrefix('aesgcm', name),
     seal(plain, storageKey) {
       const nonce = randomBytes(12);
       const c = createCipheriv(alg, key, nonce);
@@ -82,7 +85,9 @@ export function aesgcm(name: string, key: Buffer): ValueTransformer {
 
 /** Plain text; refuses to hand out a value an encrypting provider wrote (upstream's identity). */
 export const identity: ValueTransformer = {
-  type: 'identity', name: '', prefix: '',
+  type: 'identity',
+  name: '',
+  prefix: '',
   seal: (plain) => plain,
   open(sealed) {
     if (sealed.subarray(0, ENCRYPTED_PREFIX.length).toString('latin1') === ENCRYPTED_PREFIX)
@@ -123,9 +128,13 @@ export class PrefixTransformers {
         const plain = t.open(Buffer.from(stored.slice(t.prefix.length), 'base64'), storageKey);
         return { value: utf8.decode(plain), stale: i !== 0 };
       } catch (e) {
-        const msg = e instanceof TypeError ? 'the decrypted value is not UTF-8 text: the key does not match the one the value was written with' : (e as Error).message;
+        const msg =
+          e instanceof TypeError ? 'the decrypted value is not UTF-8 text: the key does not match the one the value was written with' : (e as Error).message;
         // as upstream: a failing identity (it matches every value) gives the later ones their turn
-        if (t.type === 'identity') { errors.push(msg); continue; }
+        if (t.type === 'identity') {
+          errors.push(msg);
+          continue;
+        }
         throw new TransformError(storageKey, msg);
       }
     }
@@ -135,7 +144,10 @@ export class PrefixTransformers {
 
 /** A stored value no configured key can read: the API answers 500 with this message. */
 export class TransformError extends Error {
-  constructor(readonly storageKey: string, reason: string) {
+  constructor(
+    readonly storageKey: string,
+    reason: string,
+  ) {
     super(`unable to transform key "${storageKey}": ${reason}`);
   }
 }

@@ -200,7 +200,10 @@ export class EtcdStore implements Store {
       void watcher.cancel().catch(() => undefined);
     });
     this.watches.add(q);
-    const builder = this.client.watch().withPreviousKV().startRevision(String(afterRevision + 1));
+    const builder = this.client
+      .watch()
+      .withPreviousKV()
+      .startRevision(String(afterRevision + 1));
     const watcher: Watcher = (prefix ? builder.prefix(prefix) : builder.inRange({ start: '\0', end: '\0' })).watcher();
     watcher.on('data', (res) => {
       for (const ev of res.events) {

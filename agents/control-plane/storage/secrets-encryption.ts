@@ -5,7 +5,15 @@
 // carries out, then drops the keys nothing is written with any more.
 import type { Logger } from '../../api/log.ts';
 import { EncryptingStore } from './encrypting-store.ts';
-import { buildTransformers, defaultEncryptionConfig, PLAINTEXT, providerKeys, type EncryptionConfiguration, type ProviderConfig, type ResourceTransformer } from './encryption-config.ts';
+import {
+  buildTransformers,
+  defaultEncryptionConfig,
+  PLAINTEXT,
+  providerKeys,
+  type EncryptionConfiguration,
+  type ProviderConfig,
+  type ResourceTransformer,
+} from './encryption-config.ts';
 import { PrefixTransformers } from './encryption-providers.ts';
 import { configFile, fileStamp, readConfig, readState, writeConfig, writeState } from './encryption-files.ts';
 import type { Store } from './types.ts';
@@ -25,7 +33,8 @@ export function withoutOldKeys(cfg: EncryptionConfiguration): EncryptionConfigur
     resources: cfg.resources.map((r) => {
       const [first, ...rest] = r.providers;
       const { type, keys } = providerKeys(first);
-      const kept: ProviderConfig = type === 'aescbc' ? { aescbc: { keys: keys.slice(0, 1) } } : type === 'aesgcm' ? { aesgcm: { keys: keys.slice(0, 1) } } : first;
+      const kept: ProviderConfig =
+        type === 'aescbc' ? { aescbc: { keys: keys.slice(0, 1) } } : type === 'aesgcm' ? { aesgcm: { keys: keys.slice(0, 1) } } : first;
       return { ...r, providers: [kept, ...rest.filter((p) => type !== 'identity' && 'identity' in p)] };
     }),
   };
@@ -46,7 +55,11 @@ export function withRetired(next: ResourceTransformer[], prev: readonly Resource
 
 export function startSecretsEncryption(inner: Store, o: { dataDir: string; enabled: boolean; log: Logger; intervalMs?: number }): SecretsEncryption {
   if (!o.enabled) {
-    if (readConfig(o.dataDir)) o.log.warn({ file: configFile(o.dataDir) }, 'an encryption configuration exists but --secrets-encryption is off: Secrets are written in plain text and encrypted ones cannot be read');
+    if (readConfig(o.dataDir))
+      o.log.warn(
+        { file: configFile(o.dataDir) },
+        'an encryption configuration exists but --secrets-encryption is off: Secrets are written in plain text and encrypted ones cannot be read',
+      );
     const store = new EncryptingStore(inner, PLAINTEXT);
     return { store, check: async () => undefined, stop: async () => undefined };
   }
@@ -98,19 +111,21 @@ export function startSecretsEncryption(inner: Store, o: { dataDir: string; enabl
     }
   };
 
-  const check = () => (running ??= (async () => {
-    try {
-      reload();
-      await reencrypt();
-    } finally {
-      running = undefined;
-    }
-  })());
+  const check = () =>
+    (running ??= (async () => {
+      try {
+        reload();
+        await reencrypt();
+      } finally {
+        running = undefined;
+      }
+    })());
   const timer = setInterval(() => void check().catch((e: unknown) => o.log.error({ err: e }, 'secrets encryption check failed')), o.intervalMs ?? 1000);
   timer.unref();
   void check().catch((e: unknown) => o.log.error({ err: e }, 'secrets encryption check failed'));
   return {
-    store, check,
+    store,
+    check,
     async stop() {
       clearInterval(timer);
       await running;

@@ -81,7 +81,10 @@ export class SqliteStore implements Store {
 
   private readonly pageSize: number;
 
-  constructor(readonly file: string, o: { pageSize?: number } = {}) {
+  constructor(
+    readonly file: string,
+    o: { pageSize?: number } = {},
+  ) {
     this.pageSize = o.pageSize ?? PAGE;
     if (file !== ':memory:') {
       mkdirSync(dirname(file), { recursive: true });
@@ -102,18 +105,14 @@ export class SqliteStore implements Store {
       liveRow: db.prepare('SELECT l.* FROM live v JOIN log l ON l.id = v.id WHERE v.name = ?'),
       rowAt: db.prepare('SELECT * FROM log WHERE name = ? AND id <= ? ORDER BY id DESC LIMIT 1'),
       rowById: db.prepare('SELECT * FROM log WHERE id = ?'),
-      insert: db.prepare(
-        'INSERT INTO log (id, name, created, deleted, create_revision, prev_revision, value) VALUES (?, ?, ?, ?, ?, ?, ?)',
-      ),
+      insert: db.prepare('INSERT INTO log (id, name, created, deleted, create_revision, prev_revision, value) VALUES (?, ?, ?, ?, ?, ?, ?)'),
       setLive: db.prepare('INSERT INTO live (name, id) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET id = excluded.id'),
       delLive: db.prepare('DELETE FROM live WHERE name = ?'),
       listLive: db.prepare(
         `SELECT l.* FROM live v JOIN log l ON l.id = v.id
          WHERE v.name >= @lo AND v.name < @hi AND v.name > @after ORDER BY v.name LIMIT @limit`,
       ),
-      countLive: db.prepare(
-        `SELECT COUNT(*) AS n FROM live WHERE name >= @lo AND name < @hi AND name > @after`,
-      ),
+      countLive: db.prepare(`SELECT COUNT(*) AS n FROM live WHERE name >= @lo AND name < @hi AND name > @after`),
       // the rows that were live at @rev: no newer row of the same key at or below @rev. Walking
       // the (name, id) index in order, a page costs its own size, not the whole range's
       listAt: db.prepare(
@@ -125,15 +124,11 @@ export class SqliteStore implements Store {
         `SELECT COUNT(*) AS n FROM log l WHERE l.name >= @lo AND l.name < @hi AND l.name > @after AND l.id <= @rev
          AND l.deleted = 0 AND NOT EXISTS (SELECT 1 FROM log n WHERE n.name = l.name AND n.id > l.id AND n.id <= @rev)`,
       ),
-      history: db.prepare(
-        `SELECT * FROM log WHERE id > @after AND name >= @lo AND name < @hi ORDER BY id`,
-      ),
+      history: db.prepare(`SELECT * FROM log WHERE id > @after AND name >= @lo AND name < @hi ORDER BY id`),
       // compacting from @o to @c drops what the rows written in (@o, @c] superseded (each update
       // or deletion names the row it replaced) and the tombstones among them: work in proportion
       // to the writes since the last compaction, not to the whole store
-      compactSuperseded: db.prepare(
-        'DELETE FROM log WHERE id IN (SELECT prev_revision FROM log WHERE id > @o AND id <= @c AND prev_revision > 0)',
-      ),
+      compactSuperseded: db.prepare('DELETE FROM log WHERE id IN (SELECT prev_revision FROM log WHERE id > @o AND id <= @c AND prev_revision > 0)'),
       compactTombstones: db.prepare('DELETE FROM log WHERE id > @o AND id <= @c AND deleted = 1'),
     };
     const lastRev = (this.stmts.meta.get('rev') as { v: number } | undefined)?.v ?? 0;
@@ -197,7 +192,8 @@ export class SqliteStore implements Store {
       const page = this.listPage(prefix, startAfter, revision, Math.min(this.pageSize, want - items.length));
       for (const kv of page.items) items.push(kv);
       // only the caller's last page needs the count of what follows
-      if (!page.more || items.length >= want) return { items, revision, more: page.more, remaining: page.more ? this.remaining(prefix, items[items.length - 1].key, revision) : 0 };
+      if (!page.more || items.length >= want)
+        return { items, revision, more: page.more, remaining: page.more ? this.remaining(prefix, items[items.length - 1].key, revision) : 0 };
       startAfter = items[items.length - 1].key;
       await new Promise((r) => setImmediate(r));
     }
@@ -207,9 +203,9 @@ export class SqliteStore implements Store {
     const base = { lo: prefix, hi: rangeEnd(prefix), after };
     const atRev = revision !== this.rev;
     if (atRev) this.checkReadable(revision);
-    const rows = (atRev
-      ? this.stmts.listAt.all({ ...base, rev: revision, limit: limit + 1 })
-      : this.stmts.listLive.all({ ...base, limit: limit + 1 })) as Row[];
+    const rows = (
+      atRev ? this.stmts.listAt.all({ ...base, rev: revision, limit: limit + 1 }) : this.stmts.listLive.all({ ...base, limit: limit + 1 })
+    ) as Row[];
     const more = rows.length > limit;
     return { items: (more ? rows.slice(0, limit) : rows).map(toKv), more };
   }
@@ -235,10 +231,7 @@ export class SqliteStore implements Store {
     if (!cur) throw new KeyNotFoundError(key);
     if (cur.id !== expectedModRevision) throw new ConflictError(key, toKv(cur));
     const prev = toKv(cur);
-    return this.append(
-      { name: key, created: 0, deleted: 0, create_revision: cur.create_revision, prev_revision: cur.id, value },
-      prev,
-    );
+    return this.append({ name: key, created: 0, deleted: 0, create_revision: cur.create_revision, prev_revision: cur.id, value }, prev);
   }
 
   async delete(key: string, expectedModRevision?: number): Promise<KeyValue> {
@@ -246,10 +239,7 @@ export class SqliteStore implements Store {
     if (!cur) throw new KeyNotFoundError(key);
     if (expectedModRevision !== undefined && cur.id !== expectedModRevision) throw new ConflictError(key, toKv(cur));
     const prev = toKv(cur);
-    return this.append(
-      { name: key, created: 0, deleted: 1, create_revision: cur.create_revision, prev_revision: cur.id, value: cur.value },
-      prev,
-    );
+    return this.append({ name: key, created: 0, deleted: 1, create_revision: cur.create_revision, prev_revision: cur.id, value: cur.value }, prev);
   }
 
   watch(prefix: string, afterRevision: number): Watch {
@@ -257,11 +247,7 @@ export class SqliteStore implements Store {
     // better-sqlite3 is synchronous: reading the backlog and registering happen in one tick,
     // so no write can fall between them.
     const backlog =
-      afterRevision < this.rev
-        ? (this.stmts.history.all({ after: afterRevision, lo: prefix, hi: rangeEnd(prefix) }) as Row[]).map((r) =>
-            this.eventOf(r),
-          )
-        : [];
+      afterRevision < this.rev ? (this.stmts.history.all({ after: afterRevision, lo: prefix, hi: rangeEnd(prefix) }) as Row[]).map((r) => this.eventOf(r)) : [];
     return this.watchers.add(prefix, backlog);
   }
 

@@ -45,7 +45,10 @@ export interface Watch extends AsyncIterable<WatchEvent> {
 
 /** Thrown when a compare-and-swap precondition fails. */
 export class ConflictError extends Error {
-  constructor(readonly key: string, readonly current?: KeyValue) {
+  constructor(
+    readonly key: string,
+    readonly current?: KeyValue,
+  ) {
     super(`conflict on ${key}`);
   }
 }
@@ -61,13 +64,19 @@ export class KeyNotFoundError extends Error {
 }
 /** The requested revision is older than the oldest one the store retains. */
 export class CompactedError extends Error {
-  constructor(readonly requested: number, readonly compacted: number) {
+  constructor(
+    readonly requested: number,
+    readonly compacted: number,
+  ) {
     super(`required revision ${requested} has been compacted (oldest retained: ${compacted + 1})`);
   }
 }
 /** The requested revision is newer than the store's current one. */
 export class FutureRevisionError extends Error {
-  constructor(readonly requested: number, readonly current: number) {
+  constructor(
+    readonly requested: number,
+    readonly current: number,
+  ) {
     super(`revision ${requested} is newer than the current revision ${current}`);
   }
 }

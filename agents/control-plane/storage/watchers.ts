@@ -11,7 +11,10 @@ export class QueueWatch implements Watch {
   private error: unknown;
   closed = false;
 
-  constructor(readonly prefix: string, private readonly onClose: (w: QueueWatch) => void) {}
+  constructor(
+    readonly prefix: string,
+    private readonly onClose: (w: QueueWatch) => void,
+  ) {}
 
   push(ev: WatchEvent): void {
     if (this.closed) return;

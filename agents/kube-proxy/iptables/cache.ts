@@ -6,7 +6,11 @@
 import type { PortWithEndpoints } from '../tracker.ts';
 import { renderService, type IptContext, type IptFragment } from './render.ts';
 
-interface Entry { ports: PortWithEndpoints[]; large: boolean; frag: IptFragment }
+interface Entry {
+  ports: PortWithEndpoints[];
+  large: boolean;
+  frag: IptFragment;
+}
 
 const sameInputs = (a: PortWithEndpoints[], b: PortWithEndpoints[]): boolean =>
   a.length === b.length && a.every((p, k) => p.svc === b[k].svc && p.endpoints === b[k].endpoints);
@@ -20,7 +24,10 @@ export class RenderCache {
   render(svc: string, ports: PortWithEndpoints[], ctx: IptContext): IptFragment {
     const large = !!ctx.largeCluster;
     const e = this.entries.get(svc);
-    if (e && e.large === large && sameInputs(e.ports, ports)) { this.hits++; return e.frag; }
+    if (e && e.large === large && sameInputs(e.ports, ports)) {
+      this.hits++;
+      return e.frag;
+    }
     this.misses++;
     const frag = renderService(ports, ctx);
     this.entries.set(svc, { ports, large, frag });
@@ -32,5 +39,7 @@ export class RenderCache {
     for (const svc of this.entries.keys()) if (!applied.has(svc)) this.entries.delete(svc);
   }
 
-  clear(): void { this.entries.clear(); }
+  clear(): void {
+    this.entries.clear();
+  }
 }

@@ -13,8 +13,7 @@ export type IptablesCommand = 'iptables' | 'iptables-nft' | 'iptables-legacy';
 /** Chains whose presence in a backend's mangle table says the node's agents use that backend. */
 export const MARKER_CHAINS = ['KUBE-IPTABLES-HINT', 'KUBE-KUBELET-CANARY', 'KUBE-PROXY-CANARY'];
 
-const hasMarker = (mangle: string): boolean =>
-  mangle.split('\n').some((l) => l.startsWith(':') && MARKER_CHAINS.includes(l.slice(1).split(' ')[0]));
+const hasMarker = (mangle: string): boolean => mangle.split('\n').some((l) => l.startsWith(':') && MARKER_CHAINS.includes(l.slice(1).split(' ')[0]));
 
 const ruleCount = (save: string): number => save.split('\n').filter((l) => l.startsWith('-A ')).length;
 

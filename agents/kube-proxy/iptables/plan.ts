@@ -43,7 +43,13 @@ export function composeTop(frags: Iterable<IptFragment>, chain: TopChain, tails:
   return out;
 }
 
-interface Section { head: string[]; pre: string[]; body: string[]; post: string[]; tail: string[] }
+interface Section {
+  head: string[];
+  pre: string[];
+  body: string[];
+  post: string[];
+  tail: string[];
+}
 const section = (): Section => ({ head: [], pre: [], body: [], post: [], tail: [] });
 
 function render(tables: Map<string, Section>): string {
@@ -80,7 +86,11 @@ function chunk(groups: Array<Array<[string, string[]]>>, maxChains: number): str
   let batch: Array<Array<[string, string[]]>> = [];
   let n = 0;
   for (const g of groups) {
-    if (n && n + g.length > maxChains) { out.push(chainsRestore(batch)); batch = []; n = 0; }
+    if (n && n + g.length > maxChains) {
+      out.push(chainsRestore(batch));
+      batch = [];
+      n = 0;
+    }
     batch.push(g);
     n += g.length;
   }
@@ -91,7 +101,10 @@ function chunk(groups: Array<Array<[string, string[]]>>, maxChains: number): str
 /** The static nat chains, first: Service chains jump to KUBE-MARK-MASQ. */
 export function preludeRestore(): string {
   const prelude = section();
-  for (const [c, rules] of staticChains().nat) { prelude.head.push(decl(c)); prelude.body.push(...rules); }
+  for (const [c, rules] of staticChains().nat) {
+    prelude.head.push(decl(c));
+    prelude.body.push(...rules);
+  }
   return render(new Map([['nat', prelude]]));
 }
 
@@ -106,12 +119,25 @@ export function finalRestores(fragments: Iterable<IptFragment>, tails: Tails, st
   for (const [, rules] of staticChains().filter) filter.body.push(...rules);
   const frags = [...fragments];
   for (const t of TOP_CHAINS) (tableOf(t) === 'nat' ? nat : filter).body.push(...composeTop(frags, t, tails));
-  const out = [render(new Map([['filter', filter], ['nat', nat], ['mangle', mangle]]))];
+  const out = [
+    render(
+      new Map([
+        ['filter', filter],
+        ['nat', nat],
+        ['mangle', mangle],
+      ]),
+    ),
+  ];
   // Stale chains may jump to each other: flush them all, then delete in chunks.
   if (stale.length) {
     out.push(`*nat\n${stale.map(decl).join('\n')}\nCOMMIT\n`);
     for (let k = 0; k < stale.length; k += maxChains) {
-      out.push(`*nat\n${stale.slice(k, k + maxChains).map((c) => `-X ${c}`).join('\n')}\nCOMMIT\n`);
+      out.push(
+        `*nat\n${stale
+          .slice(k, k + maxChains)
+          .map((c) => `-X ${c}`)
+          .join('\n')}\nCOMMIT\n`,
+      );
     }
   }
   return out;
@@ -167,8 +193,7 @@ export function fullSync(i: FullSyncInput): string[] {
   return [preludeRestore(), ...chunk(groups, max), ...finalRestores(i.fragments.values(), i.tails, stale, max)];
 }
 
-const sameLines = (a: string[] | undefined, b: string[]): boolean =>
-  !!a && a.length === b.length && a.every((l, k) => l === b[k]);
+const sameLines = (a: string[] | undefined, b: string[]): boolean => !!a && a.length === b.length && a.every((l, k) => l === b[k]);
 
 /** Lines of a in excess of b, as a multiset difference. */
 function minus(a: string[], b: string[]): string[] {
@@ -177,7 +202,8 @@ function minus(a: string[], b: string[]): string[] {
   const out: string[] = [];
   for (const l of a) {
     const n = count.get(l) ?? 0;
-    if (n > 0) count.set(l, n - 1); else out.push(l);
+    if (n > 0) count.set(l, n - 1);
+    else out.push(l);
   }
   return out;
 }
@@ -214,7 +240,10 @@ export function partialSync(i: PartialSyncInput): string[] {
     const g: Array<[string, string[]]> = [];
     for (const [c, rules] of next?.chains ?? []) if (!sameLines(prev?.chains.get(c), rules)) g.push([c, rules]);
     for (const c of prev?.chains.keys() ?? []) if (!next?.chains.has(c)) stale.push(c);
-    if (g.length) { groups.push(g); written += g.length; }
+    if (g.length) {
+      groups.push(g);
+      written += g.length;
+    }
     for (const t of TOP_CHAINS) {
       const before = prev?.top[t] ?? [];
       const after = next?.top[t] ?? [];
@@ -224,7 +253,10 @@ export function partialSync(i: PartialSyncInput): string[] {
     }
   }
 
-  const tables = new Map([['filter', section()], ['nat', section()]]);
+  const tables = new Map([
+    ['filter', section()],
+    ['nat', section()],
+  ]);
   let merged: IptFragment[] | undefined;
   for (const t of TOP_CHAINS) {
     const del = removed.get(t) ?? [];
@@ -243,10 +275,17 @@ export function partialSync(i: PartialSyncInput): string[] {
     for (const r of add) s.post.push(t === 'nat KUBE-SERVICES' ? `-I ${c} 1 ${r}` : `-A ${c} ${r}`);
   }
   const nat = tables.get('nat')!;
-  for (const c of stale) { nat.head.push(decl(c)); nat.tail.push(`-X ${c}`); }
+  for (const c of stale) {
+    nat.head.push(decl(c));
+    nat.tail.push(`-X ${c}`);
+  }
 
   if (written <= max) {
-    for (const g of groups) for (const [c, rules] of g) { nat.head.push(decl(c)); nat.body.push(...rules); }
+    for (const g of groups)
+      for (const [c, rules] of g) {
+        nat.head.push(decl(c));
+        nat.body.push(...rules);
+      }
     const text = render(tables);
     return text ? [text] : [];
   }
@@ -269,7 +308,7 @@ export function ruleCounts(fragments: Iterable<IptFragment>): { nat: number; fil
   let filter = 0;
   for (const f of fragments) {
     for (const rules of f.chains.values()) nat += rules.length;
-    for (const t of TOP_CHAINS) (tableOf(t) === 'nat' ? (nat += f.top[t].length) : (filter += f.top[t].length));
+    for (const t of TOP_CHAINS) tableOf(t) === 'nat' ? (nat += f.top[t].length) : (filter += f.top[t].length);
   }
   return { nat, filter };
 }

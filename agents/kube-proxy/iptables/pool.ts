@@ -7,16 +7,28 @@ export class RestorePool {
   private failure: unknown;
   private failed = false;
 
-  constructor(private readonly restore: (text: string) => Promise<unknown>, private readonly limit: number) {}
+  constructor(
+    private readonly restore: (text: string) => Promise<unknown>,
+    private readonly limit: number,
+  ) {}
 
   /** Starts one input once a slot is free; resolves when it has started, not when it has ended. */
   async run(text: string): Promise<void> {
     while (this.inflight.size >= this.limit) await Promise.race(this.inflight);
     if (this.failed) return; // the sync fails anyway: write nothing more
-    const p: Promise<void> = this.restore(text).then(
-      () => undefined,
-      (e: unknown) => { if (!this.failed) { this.failed = true; this.failure = e; } },
-    ).finally(() => { this.inflight.delete(p); });
+    const p: Promise<void> = this.restore(text)
+      .then(
+        () => undefined,
+        (e: unknown) => {
+          if (!this.failed) {
+            this.failed = true;
+            this.failure = e;
+          }
+        },
+      )
+      .finally(() => {
+        this.inflight.delete(p);
+      });
     this.inflight.add(p);
   }
 

@@ -27,8 +27,12 @@ export const LARGE_CLUSTER_ENDPOINTS = 1000;
 
 /** Chains shared by all Services, each rule written without its "-A CHAIN " head. */
 export const TOP_CHAINS = [
-  'nat KUBE-SERVICES', 'nat KUBE-NODEPORTS',
-  'filter KUBE-SERVICES', 'filter KUBE-EXTERNAL-SERVICES', 'filter KUBE-NODEPORTS', 'filter KUBE-PROXY-FIREWALL',
+  'nat KUBE-SERVICES',
+  'nat KUBE-NODEPORTS',
+  'filter KUBE-SERVICES',
+  'filter KUBE-EXTERNAL-SERVICES',
+  'filter KUBE-NODEPORTS',
+  'filter KUBE-PROXY-FIREWALL',
 ] as const;
 export type TopChain = (typeof TOP_CHAINS)[number];
 
@@ -72,8 +76,7 @@ export function renderPort(plan: PortPlan, ctx: IptContext, out: IptFragment = e
   // This kernel reports an ICMP port-unreachable to a SYN only when the SYN is retried (1 s):
   // a TCP reset refuses at once. Other protocols get upstream's ICMP.
   const reject = (v: string | undefined) => (v === 'REJECT' && p === 'tcp' ? 'REJECT --reject-with tcp-reset' : v);
-  const noEndpoints = (v: string | undefined) =>
-    quote(v === 'DROP' ? `${s.name} has no local endpoints` : `${s.name} has no endpoints`);
+  const noEndpoints = (v: string | undefined) => quote(v === 'DROP' ? `${s.name} has no local endpoints` : `${s.name} has no endpoints`);
 
   // Declare in upstream's order so a chain exists before rules refer to it within one restore.
   if (plan.usesExternalChain) chain(names.ext);
@@ -85,49 +88,47 @@ export function renderPort(plan: PortPlan, ctx: IptContext, out: IptFragment = e
   if (plan.hasInternal) {
     top['nat KUBE-SERVICES'].push(`-m comment --comment ${quote(`${s.name} cluster IP`)} ${dport(s.clusterIP)} -j ${internalChain}`);
   } else {
-    top['filter KUBE-SERVICES'].push(
-      `-m comment --comment ${noEndpoints(plan.internalFilter)} ${dport(s.clusterIP)} -j ${reject(plan.internalFilter)}`);
+    top['filter KUBE-SERVICES'].push(`-m comment --comment ${noEndpoints(plan.internalFilter)} ${dport(s.clusterIP)} -j ${reject(plan.internalFilter)}`);
   }
   // externalIPs
   for (const ip of s.externalIPs) {
     if (plan.hasAny) top['nat KUBE-SERVICES'].push(`-m comment --comment ${quote(`${s.name} external IP`)} ${dport(ip)} -j ${names.ext}`);
     if (!plan.hasExternal) {
-      top['filter KUBE-EXTERNAL-SERVICES'].push(
-        `-m comment --comment ${noEndpoints(plan.externalFilter)} ${dport(ip)} -j ${reject(plan.externalFilter)}`);
+      top['filter KUBE-EXTERNAL-SERVICES'].push(`-m comment --comment ${noEndpoints(plan.externalFilter)} ${dport(ip)} -j ${reject(plan.externalFilter)}`);
     }
   }
   // LoadBalancer ingress IPs
   for (const ip of s.loadBalancerIPs) {
     if (plan.hasAny) top['nat KUBE-SERVICES'].push(`-m comment --comment ${quote(`${s.name} loadbalancer IP`)} ${dport(ip)} -j ${lbChain}`);
     if (plan.usesFirewallChain) {
-      top['filter KUBE-PROXY-FIREWALL'].push(
-        `-m comment --comment ${quote(`${s.name} traffic not accepted by ${names.fw}`)} ${dport(ip)} -j DROP`);
+      top['filter KUBE-PROXY-FIREWALL'].push(`-m comment --comment ${quote(`${s.name} traffic not accepted by ${names.fw}`)} ${dport(ip)} -j DROP`);
     }
   }
   if (!plan.hasExternal) {
     for (const ip of s.loadBalancerIPs) {
-      top['filter KUBE-EXTERNAL-SERVICES'].push(
-        `-m comment --comment ${noEndpoints(plan.externalFilter)} ${dport(ip)} -j ${reject(plan.externalFilter)}`);
+      top['filter KUBE-EXTERNAL-SERVICES'].push(`-m comment --comment ${noEndpoints(plan.externalFilter)} ${dport(ip)} -j ${reject(plan.externalFilter)}`);
     }
   }
   // NodePort
   if (s.nodePort) {
     if (plan.hasAny) top['nat KUBE-NODEPORTS'].push(`-m comment --comment ${quote(s.name)} -m ${p} -p ${p} --dport ${s.nodePort} -j ${names.ext}`);
     if (!plan.hasExternal) {
-      top['filter KUBE-EXTERNAL-SERVICES'].push(`-m comment --comment ${noEndpoints(plan.externalFilter)} `
-        + `-m addrtype --dst-type LOCAL -m ${p} -p ${p} --dport ${s.nodePort} -j ${reject(plan.externalFilter)}`);
+      top['filter KUBE-EXTERNAL-SERVICES'].push(
+        `-m comment --comment ${noEndpoints(plan.externalFilter)} ` +
+          `-m addrtype --dst-type LOCAL -m ${p} -p ${p} --dport ${s.nodePort} -j ${reject(plan.externalFilter)}`,
+      );
     }
   }
   if (s.healthCheckNodePort) {
     top['filter KUBE-NODEPORTS'].push(
-      `-m comment --comment ${quote(`${s.name} health check node port`)} -m tcp -p tcp --dport ${s.healthCheckNodePort} -j ACCEPT`);
+      `-m comment --comment ${quote(`${s.name} health check node port`)} -m tcp -p tcp --dport ${s.healthCheckNodePort} -j ACCEPT`,
+    );
   }
 
   // Masquerade ClusterIP traffic that does not come from a pod (it may leave the node).
   if (plan.hasInternal && (ctx.masqueradeAll || ctx.clusterCIDR)) {
     const src = ctx.masqueradeAll ? '' : ` ! -s ${ctx.clusterCIDR}`;
-    chain(internalChain).push(
-      `-A ${internalChain} -m comment --comment ${quote(`${s.name} cluster IP`)} ${dport(s.clusterIP)}${src} -j ${MARK_MASQ}`);
+    chain(internalChain).push(`-A ${internalChain} -m comment --comment ${quote(`${s.name} cluster IP`)} ${dport(s.clusterIP)}${src} -j ${MARK_MASQ}`);
   }
 
   if (plan.usesExternalChain) {
@@ -139,8 +140,12 @@ export function renderPort(plan: PortPlan, ctx: IptContext, out: IptFragment = e
       if (ctx.clusterCIDR) {
         ext.push(`-A ${names.ext} -m comment --comment ${quote(`pod traffic for ${s.name} external destinations`)} -s ${ctx.clusterCIDR} -j ${names.svc}`);
       }
-      ext.push(`-A ${names.ext} -m comment --comment ${quote(`masquerade LOCAL traffic for ${s.name} external destinations`)} -m addrtype --src-type LOCAL -j ${MARK_MASQ}`);
-      ext.push(`-A ${names.ext} -m comment --comment ${quote(`route LOCAL traffic for ${s.name} external destinations`)} -m addrtype --src-type LOCAL -j ${names.svc}`);
+      ext.push(
+        `-A ${names.ext} -m comment --comment ${quote(`masquerade LOCAL traffic for ${s.name} external destinations`)} -m addrtype --src-type LOCAL -j ${MARK_MASQ}`,
+      );
+      ext.push(
+        `-A ${names.ext} -m comment --comment ${quote(`route LOCAL traffic for ${s.name} external destinations`)} -m addrtype --src-type LOCAL -j ${names.svc}`,
+      );
     }
     if (plan.hasExternal) ext.push(`-A ${names.ext} -j ${externalPolicyChain}`);
   }

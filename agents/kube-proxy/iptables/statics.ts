@@ -21,9 +21,7 @@ export interface StaticOptions {
 /** Static chains written on full syncs: table -> chain -> full "-A" lines. */
 export function staticChains(): Record<'nat' | 'filter', Map<string, string[]>> {
   const nat = new Map<string, string[]>(Object.entries(MASQUERADE_RULES));
-  const filter = new Map<string, string[]>([
-    ['KUBE-FORWARD', ['-A KUBE-FORWARD -m conntrack --ctstate INVALID -j DROP', ...FORWARD_ACCEPTS]],
-  ]);
+  const filter = new Map<string, string[]>([['KUBE-FORWARD', ['-A KUBE-FORWARD -m conntrack --ctstate INVALID -j DROP', ...FORWARD_ACCEPTS]]]);
   return { nat, filter };
 }
 
@@ -38,8 +36,16 @@ export function topTails(o: StaticOptions): Partial<Record<TopChain, string[]>> 
 
 /** Jumps from built-in chains, kept first in them as upstream does. */
 export const JUMPS: JumpRule[] = [
-  { table: 'filter', chain: 'INPUT', args: '-m conntrack --ctstate NEW -m comment --comment "kubernetes externally-visible service portals" -j KUBE-EXTERNAL-SERVICES' },
-  { table: 'filter', chain: 'FORWARD', args: '-m conntrack --ctstate NEW -m comment --comment "kubernetes externally-visible service portals" -j KUBE-EXTERNAL-SERVICES' },
+  {
+    table: 'filter',
+    chain: 'INPUT',
+    args: '-m conntrack --ctstate NEW -m comment --comment "kubernetes externally-visible service portals" -j KUBE-EXTERNAL-SERVICES',
+  },
+  {
+    table: 'filter',
+    chain: 'FORWARD',
+    args: '-m conntrack --ctstate NEW -m comment --comment "kubernetes externally-visible service portals" -j KUBE-EXTERNAL-SERVICES',
+  },
   { table: 'filter', chain: 'INPUT', args: '-m comment --comment "kubernetes health check service ports" -j KUBE-NODEPORTS' },
   { table: 'filter', chain: 'FORWARD', args: '-m conntrack --ctstate NEW -m comment --comment "kubernetes service portals" -j KUBE-SERVICES' },
   { table: 'filter', chain: 'OUTPUT', args: '-m conntrack --ctstate NEW -m comment --comment "kubernetes service portals" -j KUBE-SERVICES' },

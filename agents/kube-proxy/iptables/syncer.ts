@@ -7,7 +7,17 @@ import type { Exec } from '../../api/exec.ts';
 import { isIptablesServiceChain } from '../names.ts';
 import type { Backend } from '../proxier.ts';
 import type { ChangeTracker } from '../tracker.ts';
-import { MAX_CHAINS_PER_RESTORE, RESTORE_PARALLELISM, RESYNC_CHAINS_PER_RESTORE, chainsRestore, finalRestores, mergeRestores, partialSync, preludeRestore, ruleCounts } from './plan.ts';
+import {
+  MAX_CHAINS_PER_RESTORE,
+  RESTORE_PARALLELISM,
+  RESYNC_CHAINS_PER_RESTORE,
+  chainsRestore,
+  finalRestores,
+  mergeRestores,
+  partialSync,
+  preludeRestore,
+  ruleCounts,
+} from './plan.ts';
 import { RenderCache } from './cache.ts';
 import { RestorePool } from './pool.ts';
 import { LARGE_CLUSTER_ENDPOINTS, type IptContext, type IptFragment } from './render.ts';
@@ -47,25 +57,37 @@ export class IptablesBackend implements Backend {
   lastRestores: string[] = [];
   onRules?: (counts: { nat: number; filter: number }) => void;
 
-  constructor(private readonly tracker: ChangeTracker, private readonly exec: Exec,
-    private readonly o: IptablesOptions, private readonly log?: Logger) {}
+  constructor(
+    private readonly tracker: ChangeTracker,
+    private readonly exec: Exec,
+    private readonly o: IptablesOptions,
+    private readonly log?: Logger,
+  ) {}
 
-  private get cmd(): string { return this.o.command ?? 'iptables'; }
-  private get legacy(): boolean { return this.cmd.includes('legacy'); }
+  private get cmd(): string {
+    return this.o.command ?? 'iptables';
+  }
+  private get legacy(): boolean {
+    return this.cmd.includes('legacy');
+  }
 
   /**
    * Chains per restore input. iptables-nft 1.8.9 slows down quadratically with the chains of one
    * --noflush input, so its big writes are cut; iptables-legacy reads and rewrites the whole table
    * on every input (~1 s at 5,000 Services even for an empty one), so it gets one input.
    */
-  private get maxChains(): number { return this.legacy ? Infinity : MAX_CHAINS_PER_RESTORE; }
+  private get maxChains(): number {
+    return this.legacy ? Infinity : MAX_CHAINS_PER_RESTORE;
+  }
 
   /**
    * Restore inputs in flight at once. iptables-nft parses one input (user space, one core) while
    * the kernel commits another; a commit that finds the ruleset changed since its cache was read
    * is redone by iptables-restore itself. iptables-legacy serializes on the xtables lock anyway.
    */
-  private get parallel(): number { return this.legacy ? 1 : RESTORE_PARALLELISM; }
+  private get parallel(): number {
+    return this.legacy ? 1 : RESTORE_PARALLELISM;
+  }
 
   private async restore(text: string): Promise<string> {
     const t0 = performance.now();
@@ -85,14 +107,23 @@ export class IptablesBackend implements Backend {
     for (const p of this.tracker.all()) endpoints += p.endpoints.length;
     const large = endpoints > LARGE_CLUSTER_ENDPOINTS;
     // every endpoint rule changes its text when the mode flips
-    if (large !== this.largeCluster) { this.largeCluster = large; full = true; tm.full = true; this.cache.clear(); }
+    if (large !== this.largeCluster) {
+      this.largeCluster = large;
+      full = true;
+      tm.full = true;
+      this.cache.clear();
+    }
     const ctx = { ...this.o, largeCluster: large };
     if (full) {
       // What the kernel holds, read while the Service chains load: our chains a previous run left
       // and the jumps from the built-in chains. The first sync reads both from one iptables-save
       // per table; later ones know their chains and list only the built-in chains.
-      const read = timed(this.first ? this.readTables() : this.readJumps(), (ms) => { tm.readMs = ms; });
-      read.catch(() => { /* awaited below; a failure must not count as unhandled meanwhile */ });
+      const read = timed(this.first ? this.readTables() : this.readJumps(), (ms) => {
+        tm.readMs = ms;
+      });
+      read.catch(() => {
+        /* awaited below; a failure must not count as unhandled meanwhile */
+      });
       // a resync rewrites chains the kernel walks on every commit: fewer, bigger inputs
       const max = this.applied.size && !this.legacy ? RESYNC_CHAINS_PER_RESTORE : this.maxChains;
       this.applied = new Map(); // the kernel stops matching our record with the first input
@@ -105,7 +136,12 @@ export class IptablesBackend implements Backend {
       const tp = performance.now();
       // the missing jumps go in with the shared chains, so the kernel validates the whole table once
       const have = new Set(jumps);
-      const [shared, ...stale] = finalRestores(fragments.values(), tails, chains.filter((c) => !wanted.has(c)), this.maxChains);
+      const [shared, ...stale] = finalRestores(
+        fragments.values(),
+        tails,
+        chains.filter((c) => !wanted.has(c)),
+        this.maxChains,
+      );
       tm.planMs += performance.now() - tp;
       const finals = [shared + jumpRestore(JUMPS.filter((j) => !have.has(j))), ...stale];
       if (held) {
@@ -136,7 +172,9 @@ export class IptablesBackend implements Backend {
       for (const text of this.lastRestores.slice(0, -1)) await pool.run(text);
       await pool.drain();
       if (this.lastRestores.length) await this.restore(this.lastRestores[this.lastRestores.length - 1]);
-      for (const [svc, f] of next) if (f) this.applied.set(svc, f); else this.applied.delete(svc);
+      for (const [svc, f] of next)
+        if (f) this.applied.set(svc, f);
+        else this.applied.delete(svc);
     }
     this.cache.retain(this.applied);
     this.onRules?.(ruleCounts(this.applied.values()));
@@ -147,7 +185,11 @@ export class IptablesBackend implements Backend {
   /** First sync: one iptables-save per table gives our leftover chains and the present jumps. */
   private async readTables(): Promise<{ chains: string[]; jumps: JumpRule[] }> {
     const [nat, filter] = await Promise.all(['nat', 'filter'].map((t) => this.exec(`${this.cmd}-save`, ['-t', t])));
-    const chains = nat.split('\n').filter((l) => l.startsWith(':')).map((l) => l.slice(1).split(' ')[0]).filter(isIptablesServiceChain);
+    const chains = nat
+      .split('\n')
+      .filter((l) => l.startsWith(':'))
+      .map((l) => l.slice(1).split(' ')[0])
+      .filter(isIptablesServiceChain);
     const listing: Record<string, string> = { nat, filter };
     return { chains, jumps: JUMPS.filter((j) => hasJump(listing[j.table] ?? '', j)) };
   }
@@ -176,7 +218,10 @@ export class IptablesBackend implements Backend {
       prelude = '';
       batch = [];
       n = 0;
-      if (hold) { hold.push(text); return; }
+      if (hold) {
+        hold.push(text);
+        return;
+      }
       this.lastRestores.push(text);
       await pool.run(text);
       if (first) await pool.drain();
@@ -198,7 +243,11 @@ export class IptablesBackend implements Backend {
 
   async intact(): Promise<boolean> {
     for (const table of ['mangle', 'nat', 'filter']) {
-      try { await this.exec(this.cmd, [...XTABLES_WAIT, '-t', table, '-S', CANARY]); } catch { return false; }
+      try {
+        await this.exec(this.cmd, [...XTABLES_WAIT, '-t', table, '-S', CANARY]);
+      } catch {
+        return false;
+      }
     }
     return true;
   }
@@ -208,7 +257,10 @@ export class IptablesBackend implements Backend {
     const lines = await jumpDeletions(this.exec, JUMPS, this.cmd);
     for (const table of ['nat', 'filter', 'mangle']) {
       const saved = await this.exec(`${this.cmd}-save`, ['-t', table]);
-      const ours = saved.split('\n').filter((l) => l.startsWith(':')).map((l) => l.slice(1).split(' ')[0])
+      const ours = saved
+        .split('\n')
+        .filter((l) => l.startsWith(':'))
+        .map((l) => l.slice(1).split(' ')[0])
         .filter((c) => OWNED_CHAINS[table].includes(c) || (table === 'nat' && isIptablesServiceChain(c)));
       const t = lines.get(table) ?? [];
       lines.set(table, [...t, ...ours.map((c) => `:${c} - [0:0]`), ...ours.map((c) => `-X ${c}`)]);
@@ -225,5 +277,9 @@ export class IptablesBackend implements Backend {
 /** Awaits p and reports its wall time. */
 async function timed<T>(p: Promise<T>, done: (ms: number) => void): Promise<T> {
   const t0 = performance.now();
-  try { return await p; } finally { done(performance.now() - t0); }
+  try {
+    return await p;
+  } finally {
+    done(performance.now() - t0);
+  }
 }

@@ -44,7 +44,14 @@ export function parseIpvsadmSave(text: string): Map<string, VirtualServer> {
     if (f[0] === '-A') {
       const s = f.indexOf('-s');
       const p = f.indexOf('-p');
-      const v: VirtualServer = { protocol: proto(f[1]), ip, port: Number(port), scheduler: (f[s + 1] ?? 'rr') as VirtualServer['scheduler'], persistent: p > 0 ? Number(f[p + 1]) : 0, reals: [] };
+      const v: VirtualServer = {
+        protocol: proto(f[1]),
+        ip,
+        port: Number(port),
+        scheduler: (f[s + 1] ?? 'rr') as VirtualServer['scheduler'],
+        persistent: p > 0 ? Number(f[p + 1]) : 0,
+        reals: [],
+      };
       out.set(vsKey(v), v);
     } else if (f[0] === '-a') {
       const v = out.get(vsKey({ protocol: proto(f[1]), ip, port: Number(port) }));
@@ -85,7 +92,10 @@ export function addressBatch(prev: Set<string>, next: Set<string>): string {
 export const IPVS_NAT_CHAINS = ['KUBE-SERVICES', 'KUBE-POSTROUTING', 'KUBE-NODE-PORT', 'KUBE-LOAD-BALANCER', 'KUBE-MARK-MASQ'];
 export const IPVS_FILTER_CHAINS = ['KUBE-FORWARD', 'KUBE-NODE-PORT', 'KUBE-PROXY-FIREWALL', 'KUBE-SOURCE-RANGES-FIREWALL'];
 
-export interface IpvsRuleOptions { clusterCIDR: string; masqueradeAll: boolean }
+export interface IpvsRuleOptions {
+  clusterCIDR: string;
+  masqueradeAll: boolean;
+}
 
 /** The mode's iptables rules, written whole each sync (they are few); sets that are empty get no rule. */
 export function ipvsIptables(st: IpvsState, o: IpvsRuleOptions): string {
@@ -94,8 +104,10 @@ export function ipvsIptables(st: IpvsState, o: IpvsRuleOptions): string {
   const nat: string[] = IPVS_NAT_CHAINS.map((c) => `:${c} - [0:0]`);
   const filter: string[] = IPVS_FILTER_CHAINS.map((c) => `:${c} - [0:0]`);
   if (nonEmpty('KUBE-LOOP-BACK')) nat.push(`-A KUBE-POSTROUTING ${comment('KUBE-LOOP-BACK')} -m set --match-set KUBE-LOOP-BACK dst,dst,src -j MASQUERADE`);
-  if (nonEmpty('KUBE-LOAD-BALANCER')) nat.push(`-A KUBE-SERVICES ${comment('KUBE-LOAD-BALANCER')} -m set --match-set KUBE-LOAD-BALANCER dst,dst -j KUBE-LOAD-BALANCER`);
-  if (nonEmpty('KUBE-LOAD-BALANCER-LOCAL')) nat.push(`-A KUBE-LOAD-BALANCER ${comment('KUBE-LOAD-BALANCER-LOCAL')} -m set --match-set KUBE-LOAD-BALANCER-LOCAL dst,dst -j RETURN`);
+  if (nonEmpty('KUBE-LOAD-BALANCER'))
+    nat.push(`-A KUBE-SERVICES ${comment('KUBE-LOAD-BALANCER')} -m set --match-set KUBE-LOAD-BALANCER dst,dst -j KUBE-LOAD-BALANCER`);
+  if (nonEmpty('KUBE-LOAD-BALANCER-LOCAL'))
+    nat.push(`-A KUBE-LOAD-BALANCER ${comment('KUBE-LOAD-BALANCER-LOCAL')} -m set --match-set KUBE-LOAD-BALANCER-LOCAL dst,dst -j RETURN`);
   for (const [p, set, local, match] of [
     ['tcp', 'KUBE-NODE-PORT-TCP', 'KUBE-NODE-PORT-LOCAL-TCP', 'dst'],
     ['udp', 'KUBE-NODE-PORT-UDP', 'KUBE-NODE-PORT-LOCAL-UDP', 'dst'],
@@ -104,7 +116,8 @@ export function ipvsIptables(st: IpvsState, o: IpvsRuleOptions): string {
     if (nonEmpty(local)) nat.push(`-A KUBE-NODE-PORT -p ${p} ${comment(local)} -m set --match-set ${local} ${match} -j RETURN`);
     if (nonEmpty(set)) nat.push(`-A KUBE-NODE-PORT -p ${p} ${comment(set)} -m set --match-set ${set} ${match} -j KUBE-MARK-MASQ`);
   }
-  if (nonEmpty('KUBE-LOAD-BALANCER-FW')) filter.push(`-A KUBE-PROXY-FIREWALL ${comment('KUBE-LOAD-BALANCER-FW')} -m set --match-set KUBE-LOAD-BALANCER-FW dst,dst -j KUBE-SOURCE-RANGES-FIREWALL`);
+  if (nonEmpty('KUBE-LOAD-BALANCER-FW'))
+    filter.push(`-A KUBE-PROXY-FIREWALL ${comment('KUBE-LOAD-BALANCER-FW')} -m set --match-set KUBE-LOAD-BALANCER-FW dst,dst -j KUBE-SOURCE-RANGES-FIREWALL`);
   for (const s of ['KUBE-LOAD-BALANCER-SOURCE-CIDR', 'KUBE-LOAD-BALANCER-SOURCE-IP']) {
     if (nonEmpty(s)) filter.push(`-A KUBE-SOURCE-RANGES-FIREWALL ${comment(s)} -m set --match-set ${s} dst,dst,src -j RETURN`);
   }
@@ -128,10 +141,7 @@ export function ipvsIptables(st: IpvsState, o: IpvsRuleOptions): string {
   for (const s of ['KUBE-CLUSTER-IP', 'KUBE-LOAD-BALANCER']) {
     if (nonEmpty(s)) nat.push(`-A KUBE-SERVICES -m set --match-set ${s} dst,dst -j ACCEPT`);
   }
-  filter.push(
-    ...FORWARD_ACCEPTS,
-    `-A KUBE-NODE-PORT ${comment('KUBE-HEALTH-CHECK-NODE-PORT')} -m set --match-set KUBE-HEALTH-CHECK-NODE-PORT dst -j ACCEPT`,
-  );
+  filter.push(...FORWARD_ACCEPTS, `-A KUBE-NODE-PORT ${comment('KUBE-HEALTH-CHECK-NODE-PORT')} -m set --match-set KUBE-HEALTH-CHECK-NODE-PORT dst -j ACCEPT`);
   nat.push(...MASQUERADE_RULES['KUBE-POSTROUTING'], ...MASQUERADE_RULES['KUBE-MARK-MASQ']);
   return `*nat\n${nat.join('\n')}\nCOMMIT\n*filter\n${filter.join('\n')}\nCOMMIT\n`;
 }

@@ -11,7 +11,11 @@ export const SCHEDULERS = ['rr', 'lc', 'dh', 'sh', 'sed', 'nq'] as const;
 export type Scheduler = (typeof SCHEDULERS)[number];
 export const DUMMY = 'kube-ipvs0';
 
-export interface IpsetInfo { name: string; type: string; comment: string }
+export interface IpsetInfo {
+  name: string;
+  type: string;
+  comment: string;
+}
 
 export const IPSETS: IpsetInfo[] = [
   { name: 'KUBE-LOOP-BACK', type: 'hash:ip,port,ip', comment: 'Kubernetes endpoints dst ip:port, source ip for solving hairpin purpose' },
@@ -21,18 +25,34 @@ export const IPSETS: IpsetInfo[] = [
   { name: 'KUBE-LOAD-BALANCER', type: 'hash:ip,port', comment: 'Kubernetes service lb portal' },
   { name: 'KUBE-LOAD-BALANCER-LOCAL', type: 'hash:ip,port', comment: 'Kubernetes service load balancer ip + port with externalTrafficPolicy=local' },
   { name: 'KUBE-LOAD-BALANCER-FW', type: 'hash:ip,port', comment: 'Kubernetes service load balancer ip + port for load balancer with sourceRange' },
-  { name: 'KUBE-LOAD-BALANCER-SOURCE-IP', type: 'hash:ip,port,ip', comment: 'Kubernetes service load balancer ip + port + source IP for packet filter purpose' },
-  { name: 'KUBE-LOAD-BALANCER-SOURCE-CIDR', type: 'hash:ip,port,net', comment: 'Kubernetes service load balancer ip + port + source cidr for packet filter purpose' },
+  {
+    name: 'KUBE-LOAD-BALANCER-SOURCE-IP',
+    type: 'hash:ip,port,ip',
+    comment: 'Kubernetes service load balancer ip + port + source IP for packet filter purpose',
+  },
+  {
+    name: 'KUBE-LOAD-BALANCER-SOURCE-CIDR',
+    type: 'hash:ip,port,net',
+    comment: 'Kubernetes service load balancer ip + port + source cidr for packet filter purpose',
+  },
   { name: 'KUBE-NODE-PORT-TCP', type: 'bitmap:port', comment: 'Kubernetes nodeport TCP port for masquerade purpose' },
   { name: 'KUBE-NODE-PORT-LOCAL-TCP', type: 'bitmap:port', comment: 'Kubernetes nodeport TCP port with externalTrafficPolicy=local' },
   { name: 'KUBE-NODE-PORT-UDP', type: 'bitmap:port', comment: 'Kubernetes nodeport UDP port for masquerade purpose' },
   { name: 'KUBE-NODE-PORT-LOCAL-UDP', type: 'bitmap:port', comment: 'Kubernetes nodeport UDP port with externalTrafficPolicy=local' },
   { name: 'KUBE-NODE-PORT-SCTP-HASH', type: 'hash:ip,port', comment: "Kubernetes nodeport SCTP port for masquerade purpose with type 'hash ip:port'" },
-  { name: 'KUBE-NODE-PORT-LOCAL-SCTP-HASH', type: 'hash:ip,port', comment: "Kubernetes nodeport SCTP port with externalTrafficPolicy=local with type 'hash ip:port'" },
+  {
+    name: 'KUBE-NODE-PORT-LOCAL-SCTP-HASH',
+    type: 'hash:ip,port',
+    comment: "Kubernetes nodeport SCTP port with externalTrafficPolicy=local with type 'hash ip:port'",
+  },
   { name: 'KUBE-HEALTH-CHECK-NODE-PORT', type: 'bitmap:port', comment: 'Kubernetes health check node port' },
 ];
 
-export interface RealServer { ip: string; port: number; weight: number }
+export interface RealServer {
+  ip: string;
+  port: number;
+  weight: number;
+}
 
 export interface VirtualServer {
   protocol: 'tcp' | 'udp' | 'sctp';
@@ -53,7 +73,10 @@ export interface IpvsState {
   ipsets: Map<string, Set<string>>;
 }
 
-export interface IpvsContext { nodeIPs: string[]; scheduler: Scheduler }
+export interface IpvsContext {
+  nodeIPs: string[];
+  scheduler: Scheduler;
+}
 
 export function renderIpvs(ports: PortWithEndpoints[], ctx: IpvsContext): IpvsState {
   const st: IpvsState = { addresses: new Set(), services: new Map(), ipsets: new Map(IPSETS.map((s) => [s.name, new Set<string>()])) };
@@ -92,8 +115,10 @@ export function renderIpvs(ports: PortWithEndpoints[], ctx: IpvsContext): IpvsSt
       vs(ip, svc.port, external, true);
     }
     if (svc.nodePort) {
-      const sets = p === 'sctp' ? ['KUBE-NODE-PORT-SCTP-HASH', 'KUBE-NODE-PORT-LOCAL-SCTP-HASH']
-        : [`KUBE-NODE-PORT-${p.toUpperCase()}`, `KUBE-NODE-PORT-LOCAL-${p.toUpperCase()}`];
+      const sets =
+        p === 'sctp'
+          ? ['KUBE-NODE-PORT-SCTP-HASH', 'KUBE-NODE-PORT-LOCAL-SCTP-HASH']
+          : [`KUBE-NODE-PORT-${p.toUpperCase()}`, `KUBE-NODE-PORT-LOCAL-${p.toUpperCase()}`];
       const entries = p === 'sctp' ? ctx.nodeIPs.map((ip) => ipPort(ip, svc.nodePort)) : [String(svc.nodePort)];
       for (const e of entries) {
         entry(sets[0], e);

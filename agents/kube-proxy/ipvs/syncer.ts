@@ -8,10 +8,23 @@ import type { Exec } from '../../api/exec.ts';
 import { ensureJumps, jumpDeletions, XTABLES_WAIT } from '../netfilter.ts';
 import type { Backend } from '../proxier.ts';
 import type { ChangeTracker } from '../tracker.ts';
-import { IPVS_FILTER_CHAINS, IPVS_JUMPS, IPVS_NAT_CHAINS, addressBatch, emptyIpvsState, ipsetRestore, ipvsIptables, ipvsadmRestore, parseIpvsadmSave } from './plan.ts';
+import {
+  IPVS_FILTER_CHAINS,
+  IPVS_JUMPS,
+  IPVS_NAT_CHAINS,
+  addressBatch,
+  emptyIpvsState,
+  ipsetRestore,
+  ipvsIptables,
+  ipvsadmRestore,
+  parseIpvsadmSave,
+} from './plan.ts';
 import { DUMMY, IPSETS, renderIpvs, type IpvsContext, type IpvsState } from './render.ts';
 
-export interface IpvsOptions extends IpvsContext { clusterCIDR: string; masqueradeAll: boolean }
+export interface IpvsOptions extends IpvsContext {
+  clusterCIDR: string;
+  masqueradeAll: boolean;
+}
 
 const SYSCTLS: Array<[string, string]> = [
   ['net/ipv4/vs/conntrack', '1'],
@@ -25,8 +38,12 @@ export class IpvsBackend implements Backend {
   readonly mode = 'ipvs' as const;
   applied: IpvsState = emptyIpvsState();
 
-  constructor(private readonly tracker: ChangeTracker, private readonly exec: Exec,
-    private readonly o: IpvsOptions, private readonly log?: Logger) {}
+  constructor(
+    private readonly tracker: ChangeTracker,
+    private readonly exec: Exec,
+    private readonly o: IpvsOptions,
+    private readonly log?: Logger,
+  ) {}
 
   async sync(full: boolean): Promise<void> {
     const next = renderIpvs(this.tracker.all(), this.o);
@@ -46,13 +63,23 @@ export class IpvsBackend implements Backend {
     for (const [k, v] of SYSCTLS) await this.exec('sysctl', ['-qw', `${k.replace(/\//g, '.')}=${v}`]).catch(() => undefined);
     await this.exec('ip', ['link', 'add', DUMMY, 'type', 'dummy']).catch(() => undefined);
     await this.exec('ip', ['link', 'set', DUMMY, 'up']);
-    const addrs = JSON.parse(await this.exec('ip', ['-j', 'address', 'show', 'dev', DUMMY]) || '[]') as Array<{ addr_info?: Array<{ local: string; family: string }> }>;
+    const addrs = JSON.parse((await this.exec('ip', ['-j', 'address', 'show', 'dev', DUMMY])) || '[]') as Array<{
+      addr_info?: Array<{ local: string; family: string }>;
+    }>;
     const services = parseIpvsadmSave(await this.exec('ipvsadm', ['-Sn']));
     const ipsets = new Map<string, Set<string>>();
     for (const s of IPSETS) {
       const listed = await this.exec('ipset', ['list', s.name]).catch(() => '');
       const members = listed.split('Members:\n')[1] ?? '';
-      ipsets.set(s.name, new Set(members.split('\n').map((l) => l.split(' comment ')[0].trim()).filter(Boolean)));
+      ipsets.set(
+        s.name,
+        new Set(
+          members
+            .split('\n')
+            .map((l) => l.split(' comment ')[0].trim())
+            .filter(Boolean),
+        ),
+      );
     }
     this.applied = {
       addresses: new Set(addrs.flatMap((a) => (a.addr_info ?? []).filter((i) => i.family === 'inet').map((i) => i.local))),
@@ -66,7 +93,9 @@ export class IpvsBackend implements Backend {
       await this.exec('iptables', [...XTABLES_WAIT, '-t', 'nat', '-S', 'KUBE-SERVICES']);
       await this.exec('ip', ['link', 'show', DUMMY]);
       return true;
-    } catch { return false; }
+    } catch {
+      return false;
+    }
   }
 
   async cleanup(): Promise<void> {

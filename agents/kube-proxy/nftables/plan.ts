@@ -7,7 +7,9 @@
 import { MASQ_MARK } from '../netfilter.ts';
 import { HAIRPIN_SET, MAPS, TABLE, type NftFragment } from './render.ts';
 
-export interface NftBaseOptions { nodePortIPs: string[] }
+export interface NftBaseOptions {
+  nodePortIPs: string[];
+}
 
 /** The table, its base chains, maps and fixed rules, from nothing. */
 export function baseTransaction(o: NftBaseOptions): string[] {
@@ -24,8 +26,7 @@ export function baseTransaction(o: NftBaseOptions): string[] {
     `add chain ${t} nat-prerouting { type nat hook prerouting priority -100 ; }`,
     `add chain ${t} nat-output { type nat hook output priority -100 ; }`,
     `add chain ${t} nat-postrouting { type nat hook postrouting priority 100 ; }`,
-    ...['services', 'masquerading', 'mark-for-masquerade', 'endpoints-check', 'firewall-check', 'reject-chain']
-      .map((c) => `add chain ${t} ${c}`),
+    ...['services', 'masquerading', 'mark-for-masquerade', 'endpoints-check', 'firewall-check', 'reject-chain'].map((c) => `add chain ${t} ${c}`),
     `add set ${t} ${HAIRPIN_SET} { type ipv4_addr . ipv4_addr ; comment "endpoints that reach themselves through a Service" ; }`,
     `add map ${t} service-ips { type ipv4_addr . inet_proto . inet_service : verdict ; comment "ClusterIP, ExternalIP and LoadBalancer IP traffic" ; }`,
     `add map ${t} service-nodeports { type inet_proto . inet_service : verdict ; comment "NodePort traffic" ; }`,
@@ -34,8 +35,10 @@ export function baseTransaction(o: NftBaseOptions): string[] {
     `add map ${t} firewall-ips { type ipv4_addr . inet_proto . inet_service : verdict ; comment "destinations that are subject to LoadBalancerSourceRanges" ; }`,
   ];
   if (o.nodePortIPs.length) {
-    lines.push(`add set ${t} nodeport-ips { type ipv4_addr ; comment "IPs that accept NodePort traffic" ; }`,
-      `add element ${t} nodeport-ips { ${o.nodePortIPs.join(', ')} }`);
+    lines.push(
+      `add set ${t} nodeport-ips { type ipv4_addr ; comment "IPs that accept NodePort traffic" ; }`,
+      `add element ${t} nodeport-ips { ${o.nodePortIPs.join(', ')} }`,
+    );
   }
   const rule = (chain: string, body: string) => lines.push(`add rule ${t} ${chain} ${body}`);
   rule('filter-prerouting', 'ct state new jump firewall-check');
@@ -75,8 +78,12 @@ function elementLine(op: 'add' | 'delete', set: string, entries: Array<[string, 
 export class ElementBook {
   private owners = new Map<string, Map<string, string>>();
 
-  private static id(set: string, key: string): string { return `${set}\t${key}`; }
-  private effective(id: string): string | undefined { return this.owners.get(id)?.values().next().value; }
+  private static id(set: string, key: string): string {
+    return `${set}\t${key}`;
+  }
+  private effective(id: string): string | undefined {
+    return this.owners.get(id)?.values().next().value;
+  }
 
   /** Records a Service's new claims and returns the element operations that follow. */
   update(svc: string, prev: NftFragment | undefined, next: NftFragment | undefined): { del: Op[]; add: Op[] } {
@@ -103,10 +110,16 @@ export class ElementBook {
     return { del, add };
   }
 
-  clear(): void { this.owners.clear(); }
+  clear(): void {
+    this.owners.clear();
+  }
 }
 
-export interface Op { set: string; key: string; value: string }
+export interface Op {
+  set: string;
+  key: string;
+  value: string;
+}
 
 function elementLines(op: 'add' | 'delete', ops: Op[]): string[] {
   const bySet = new Map<string, Array<[string, string]>>();
@@ -127,8 +140,7 @@ function chainLines(chains: Array<[string, string[]]>, flush: boolean): string[]
   return out;
 }
 
-const setLine = (name: string, timeout: number) =>
-  `add set ${TABLE} ${name} { type ipv4_addr ; flags dynamic,timeout ; timeout ${timeout}s ; }`;
+const setLine = (name: string, timeout: number) => `add set ${TABLE} ${name} { type ipv4_addr ; flags dynamic,timeout ; timeout ${timeout}s ; }`;
 
 /** The whole table in one transaction; the book is rebuilt to match. */
 export function fullTransaction(fragments: Map<string, NftFragment>, o: NftBaseOptions, book: ElementBook): string {
@@ -145,7 +157,12 @@ export function fullTransaction(fragments: Map<string, NftFragment>, o: NftBaseO
   return `${lines.join('\n')}\n`;
 }
 
-export interface PartialResult { text: string; staleChains: string[]; staleSets: string[]; revived: string[] }
+export interface PartialResult {
+  text: string;
+  staleChains: string[];
+  staleSets: string[];
+  revived: string[];
+}
 
 /** One transaction for the changed Services; '' when nothing differs. Updates the book. */
 export function partialTransaction(applied: Map<string, NftFragment>, changed: Map<string, NftFragment | undefined>, book: ElementBook): PartialResult {
@@ -159,12 +176,18 @@ export function partialTransaction(applied: Map<string, NftFragment>, changed: M
   for (const [svc, next] of changed) {
     const prev = applied.get(svc);
     for (const [s, t] of next?.affinitySets ?? []) {
-      if (prev?.affinitySets.get(s) !== t) { sets.push(setLine(s, t)); revived.push(s); }
+      if (prev?.affinitySets.get(s) !== t) {
+        sets.push(setLine(s, t));
+        revived.push(s);
+      }
     }
     for (const s of prev?.affinitySets.keys() ?? []) if (!next?.affinitySets.has(s)) staleSets.push(s);
     for (const [c, rules] of next?.chains ?? []) {
       const old = prev?.chains.get(c);
-      if (!old || old.length !== rules.length || old.some((r, k) => r !== rules[k])) { written.push([c, rules]); revived.push(c); }
+      if (!old || old.length !== rules.length || old.some((r, k) => r !== rules[k])) {
+        written.push([c, rules]);
+        revived.push(c);
+      }
     }
     for (const c of prev?.chains.keys() ?? []) if (!next?.chains.has(c)) staleChains.push(c);
     const ops = book.update(svc, prev, next);

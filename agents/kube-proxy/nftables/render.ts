@@ -16,7 +16,11 @@ export const TABLE = 'ip kube-proxy';
 export const MAPS = ['service-ips', 'service-nodeports', 'no-endpoint-services', 'no-endpoint-nodeports', 'firewall-ips'] as const;
 export const HAIRPIN_SET = 'hairpin-pairs';
 
-export interface NftContext { clusterCIDR: string; masqueradeAll: boolean; nodeIP?: string }
+export interface NftContext {
+  clusterCIDR: string;
+  masqueradeAll: boolean;
+  nodeIP?: string;
+}
 
 export interface NftFragment {
   /** regular chains owned by the Service: name -> rule bodies */
@@ -101,9 +105,11 @@ function balance(out: NftFragment, plan: PortPlan, name: string, eps: Endpoint[]
   const p = s.protocol.toLowerCase();
   const rules = chain(name);
   if (!s.affinitySeconds) {
-    rules.push(eps.length === 1
-      ? `meta l4proto ${p} dnat ip to ${eps[0].ip}:${eps[0].port}`
-      : `meta l4proto ${p} dnat ip to numgen random mod ${eps.length} map { ${eps.map((e, i) => `${i} : ${e.ip} . ${e.port}`).join(', ')} }`);
+    rules.push(
+      eps.length === 1
+        ? `meta l4proto ${p} dnat ip to ${eps[0].ip}:${eps[0].port}`
+        : `meta l4proto ${p} dnat ip to numgen random mod ${eps.length} map { ${eps.map((e, i) => `${i} : ${e.ip} . ${e.port}`).join(', ')} }`,
+    );
     return;
   }
   // Affinity: remember the client in a per-endpoint set, and send known clients back there.

@@ -7,7 +7,9 @@ import type { ChangeTracker } from '../tracker.ts';
 import { ElementBook, deleteTransaction, fullTransaction, partialTransaction } from './plan.ts';
 import { TABLE, renderNftService, type NftContext, type NftFragment } from './render.ts';
 
-export interface NftablesOptions extends NftContext { nodePortIPs: string[] }
+export interface NftablesOptions extends NftContext {
+  nodePortIPs: string[];
+}
 
 const STALE_DELAY_MS = 1000;
 
@@ -19,10 +21,16 @@ export class NftablesBackend implements Backend {
   /** transactions of the last sync, for tests and the benchmark */
   lastTransactions: string[] = [];
 
-  constructor(private readonly tracker: ChangeTracker, private readonly exec: Exec,
-    private readonly o: NftablesOptions, private readonly log?: Logger) {}
+  constructor(
+    private readonly tracker: ChangeTracker,
+    private readonly exec: Exec,
+    private readonly o: NftablesOptions,
+    private readonly log?: Logger,
+  ) {}
 
-  private nft(text: string): Promise<string> { return this.exec('nft', ['-f', '-'], text); }
+  private nft(text: string): Promise<string> {
+    return this.exec('nft', ['-f', '-'], text);
+  }
 
   async sync(full: boolean, changed?: Set<string>): Promise<void> {
     this.lastTransactions = [];
@@ -49,7 +57,9 @@ export class NftablesBackend implements Backend {
       this.lastTransactions.push(r.text);
       await this.nft(r.text);
     }
-    for (const [svc, f] of next) if (f) this.applied.set(svc, f); else this.applied.delete(svc);
+    for (const [svc, f] of next)
+      if (f) this.applied.set(svc, f);
+      else this.applied.delete(svc);
     const now = Date.now();
     for (const n of r.revived) this.stale.delete(n);
     for (const c of r.staleChains) this.stale.set(c, { kind: 'chain', since: now });
@@ -60,21 +70,36 @@ export class NftablesBackend implements Backend {
     const due = [...this.stale].filter(([, v]) => Date.now() - v.since >= STALE_DELAY_MS);
     if (!due.length) return;
     for (const [n] of due) this.stale.delete(n);
-    const text = deleteTransaction(due.filter(([, v]) => v.kind === 'chain').map(([n]) => n),
-      due.filter(([, v]) => v.kind === 'set').map(([n]) => n));
+    const text = deleteTransaction(
+      due.filter(([, v]) => v.kind === 'chain').map(([n]) => n),
+      due.filter(([, v]) => v.kind === 'set').map(([n]) => n),
+    );
     this.lastTransactions.push(text);
-    try { await this.nft(text); } catch (err) { this.log?.warn({ err: String(err) }, 'could not delete stale nftables chains; the next full sync will'); }
+    try {
+      await this.nft(text);
+    } catch (err) {
+      this.log?.warn({ err: String(err) }, 'could not delete stale nftables chains; the next full sync will');
+    }
   }
 
   /** Deletion is due this long after a chain or set fell out of use (tests wait for it). */
-  staleCount(): number { return this.stale.size; }
+  staleCount(): number {
+    return this.stale.size;
+  }
 
   async intact(): Promise<boolean> {
-    try { await this.exec('nft', ['list', 'chain', ...TABLE.split(' '), 'services']); return true; } catch { return false; }
+    try {
+      await this.exec('nft', ['list', 'chain', ...TABLE.split(' '), 'services']);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   async cleanup(): Promise<void> {
-    try { await this.nft(`add table ${TABLE}\ndelete table ${TABLE}\n`); } finally {
+    try {
+      await this.nft(`add table ${TABLE}\ndelete table ${TABLE}\n`);
+    } finally {
       this.applied = new Map();
       this.book.clear();
       this.stale.clear();

@@ -5,8 +5,13 @@
 // the kubelet's QoS tree or fail to start, a classic kubeadm failure. Pure.
 import type { CgroupDriver } from '../pods/cgroup-plan.ts';
 
-interface RuncOptions { SystemdCgroup?: boolean }
-interface Runtime { options?: RuncOptions | null; runtimeType?: string }
+interface RuncOptions {
+  SystemdCgroup?: boolean;
+}
+interface Runtime {
+  options?: RuncOptions | null;
+  runtimeType?: string;
+}
 interface CriConfig {
   containerd?: { defaultRuntimeName?: string; runtimes?: Record<string, Runtime>; defaultRuntime?: Runtime };
   /** the deprecated io.containerd.runtime.v1.linux switch */
@@ -17,7 +22,11 @@ interface CriConfig {
 export function runtimeCgroupDriver(info: Record<string, string | undefined>): CgroupDriver | undefined {
   if (!info.config) return undefined;
   let cfg: CriConfig;
-  try { cfg = JSON.parse(info.config) as CriConfig; } catch { return undefined; }
+  try {
+    cfg = JSON.parse(info.config) as CriConfig;
+  } catch {
+    return undefined;
+  }
   const c = cfg.containerd;
   const rt = c?.runtimes?.[c.defaultRuntimeName ?? 'runc'] ?? c?.defaultRuntime;
   if (rt?.options && typeof rt.options.SystemdCgroup === 'boolean') return rt.options.SystemdCgroup ? 'systemd' : 'cgroupfs';
@@ -28,7 +37,9 @@ export function runtimeCgroupDriver(info: Record<string, string | undefined>): C
 /** The error the kubelet exits with when the drivers differ; undefined when they agree or the runtime does not say. */
 export function cgroupDriverMismatch(kubelet: CgroupDriver, runtime: CgroupDriver | undefined): string | undefined {
   if (!runtime || runtime === kubelet) return undefined;
-  return `misconfiguration: kubelet cgroup driver: "${kubelet}" is different from the container runtime's cgroup driver: "${runtime}"`
-    + ` (containerd: SystemdCgroup = ${runtime === 'systemd'} in plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options).`
-    + ` Set the kubelet's --cgroup-driver ${runtime}, or SystemdCgroup = ${kubelet === 'systemd'} in containerd's config and restart containerd`;
+  return (
+    `misconfiguration: kubelet cgroup driver: "${kubelet}" is different from the container runtime's cgroup driver: "${runtime}"` +
+    ` (containerd: SystemdCgroup = ${runtime === 'systemd'} in plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options).` +
+    ` Set the kubelet's --cgroup-driver ${runtime}, or SystemdCgroup = ${kubelet === 'systemd'} in containerd's config and restart containerd`
+  );
 }

@@ -109,10 +109,7 @@ export function renderContainerdConfig(o: ContainerdConfigInput): string {
   ];
   for (const host of Object.keys(o.registryMirrors).sort()) {
     if (!/^[A-Za-z0-9.-]+(:\d+)?$/.test(host)) throw new Error(`registry mirror host ${JSON.stringify(host)} is not host[:port]`);
-    lines.push(
-      `      [${cri}.registry.mirrors.${str(host)}]`,
-      `        endpoint = ${strList([mirrorEndpoint(o.registryMirrors[host]!)])}`,
-    );
+    lines.push(`      [${cri}.registry.mirrors.${str(host)}]`, `        endpoint = ${strList([mirrorEndpoint(o.registryMirrors[host]!)])}`);
   }
   lines.push('');
   return lines.join('\n');

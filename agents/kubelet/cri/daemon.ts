@@ -27,8 +27,14 @@ export function spawnDaemon(o: { cmd: string; args: string[]; logFile: string; n
   if (child.pid === undefined) throw new Error(`could not start ${o.cmd}`);
   let done = false;
   const exited = new Promise<number | string>((resolve) => {
-    child.once('exit', (code, signal) => { done = true; resolve(code ?? signal ?? 'unknown'); });
-    child.once('error', (e) => { done = true; resolve(String(e)); });
+    child.once('exit', (code, signal) => {
+      done = true;
+      resolve(code ?? signal ?? 'unknown');
+    });
+    child.once('error', (e) => {
+      done = true;
+      resolve(String(e));
+    });
   });
   child.unref();
   return { pid: child.pid, exited, hasExited: () => done };
@@ -52,9 +58,17 @@ export async function stopPid(pid: number, graceMs = 10_000): Promise<void> {
     for (const end = Date.now() + ms; Date.now() < end; await sleep(50)) if (!alive(pid)) return true;
     return !alive(pid);
   };
-  try { process.kill(pid, 'SIGTERM'); } catch { return; }
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return;
+  }
   if (await waitGone(graceMs)) return;
-  try { process.kill(pid, 'SIGKILL'); } catch { return; }
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    return;
+  }
   if (!(await waitGone(5_000))) throw new Error(`process ${pid} survived SIGKILL`);
 }
 
@@ -65,7 +79,8 @@ export class NotStartingError extends Error {}
 export async function waitReady(d: Daemon, what: string, logFile: string, ready: () => Promise<boolean>, timeoutMs: number): Promise<void> {
   const end = Date.now() + timeoutMs;
   for (;;) {
-    if (d.hasExited() || !alive(d.pid)) throw new Error(`${what} exited during start (${await Promise.race([d.exited, sleep(100).then(() => '?')])}): ${logTail(logFile)}`);
+    if (d.hasExited() || !alive(d.pid))
+      throw new Error(`${what} exited during start (${await Promise.race([d.exited, sleep(100).then(() => '?')])}): ${logTail(logFile)}`);
     const ok = await ready().catch((e: unknown) => {
       if (e instanceof NotStartingError) throw new Error(`${what} will not become ready: ${e.message}: ${logTail(logFile)}`);
       return false;

@@ -11,7 +11,13 @@ export async function removeAllPods(socket: string, timeoutMs = 15_000): Promise
     for (const c of await cri.listContainers()) await cri.stopContainer(c.id, 0).catch(() => undefined);
     for (const s of await cri.listPodSandbox()) {
       await cri.stopPodSandbox(s.id).catch(() => undefined);
-      if (await cri.removePodSandbox(s.id).then(() => true, () => false)) removed++;
+      if (
+        await cri.removePodSandbox(s.id).then(
+          () => true,
+          () => false,
+        )
+      )
+        removed++;
     }
   } finally {
     cri.close();

@@ -71,7 +71,11 @@ export async function killShims(socket: string): Promise<number> {
   const shims = shimPids(socket);
   const victims = [...descendants(shims), ...shims];
   for (const pid of victims) {
-    try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
   }
   for (const end = Date.now() + 5_000; Date.now() < end && victims.some(alive); ) await sleep(50);
   return victims.length;
@@ -98,7 +102,11 @@ export function unmountUnder(dirs: string[]): string[] {
       try {
         execFileSync('umount', [p], { stdio: 'ignore' });
       } catch {
-        try { execFileSync('umount', ['-l', p], { stdio: 'ignore' }); } catch { /* reported below if it stays */ }
+        try {
+          execFileSync('umount', ['-l', p], { stdio: 'ignore' });
+        } catch {
+          /* reported below if it stays */
+        }
       }
     }
   }
@@ -109,12 +117,24 @@ export function unmountUnder(dirs: string[]): string[] {
 export function removeCgroupTree(rel: string, cgroupRoot = '/sys/fs/cgroup'): void {
   const rmTree = (dir: string): void => {
     let entries: import('node:fs').Dirent[];
-    try { entries = readdirSync(dir, { withFileTypes: true }); } catch { return; }
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
     for (const e of entries) if (e.isDirectory()) rmTree(join(dir, e.name));
-    try { rmdirSync(dir); } catch { /* busy or gone */ }
+    try {
+      rmdirSync(dir);
+    } catch {
+      /* busy or gone */
+    }
   };
   let hierarchies: string[] = [];
-  try { hierarchies = readdirSync(cgroupRoot); } catch { return; }
+  try {
+    hierarchies = readdirSync(cgroupRoot);
+  } catch {
+    return;
+  }
   for (const h of hierarchies) rmTree(join(cgroupRoot, h, rel));
 }
 

@@ -14,11 +14,13 @@ export const EVICTION_GRACE_SEC = 1;
 /** scheduling.SystemCriticalPriority */
 const SYSTEM_CRITICAL_PRIORITY = 2_000_000_000;
 
-export interface Eviction { volume: string; message: string }
+export interface Eviction {
+  volume: string;
+  message: string;
+}
 
 /** kubelettypes.IsCriticalPod: static and mirror pods, and pods of system-critical priority. */
-export const isCriticalPod = (pod: V1Pod): boolean =>
-  isStaticPod(pod) || isMirrorPod(pod) || (pod.spec?.priority ?? 0) >= SYSTEM_CRITICAL_PRIORITY;
+export const isCriticalPod = (pod: V1Pod): boolean => isStaticPod(pod) || isMirrorPod(pod) || (pod.spec?.priority ?? 0) >= SYSTEM_CRITICAL_PRIORITY;
 
 /** The emptyDir volumes with a positive sizeLimit: the only ones whose usage needs measuring. */
 export function limitedEmptyDirs(pod: V1Pod): V1Volume[] {

@@ -25,13 +25,18 @@ export class EvictionManager {
   private timer?: NodeJS.Timeout;
   private busy = false;
 
-  constructor(private d: EvictionDeps, private intervalMs = EVICTION_MONITORING_MS) {}
+  constructor(
+    private d: EvictionDeps,
+    private intervalMs = EVICTION_MONITORING_MS,
+  ) {}
 
   start(): void {
     this.timer = setInterval(() => void this.synchronize(), this.intervalMs);
   }
 
-  stop(): void { clearInterval(this.timer); }
+  stop(): void {
+    clearInterval(this.timer);
+  }
 
   /** One housekeeping pass; the pods it evicted. */
   async synchronize(): Promise<V1Pod[]> {
@@ -45,7 +50,10 @@ export class EvictionManager {
         const used = new Map(limitedEmptyDirs(pod).map((v) => [v.name, treeUsage(volumeDir(this.d.rootDir, uid, 'empty-dir', v.name)).bytes]));
         const e = used.size ? emptyDirLimitEviction(pod, used) : undefined;
         if (!e) continue;
-        this.d.log.info({ pod: `${pod.metadata!.namespace}/${pod.metadata!.name}`, volume: e.volume, usedBytes: used.get(e.volume) }, 'eviction manager: evicting pod');
+        this.d.log.info(
+          { pod: `${pod.metadata!.namespace}/${pod.metadata!.name}`, volume: e.volume, usedBytes: used.get(e.volume) },
+          'eviction manager: evicting pod',
+        );
         await this.d.evict(pod, e).catch((err) => this.d.log.warn({ pod: pod.metadata!.name, err: String(err) }, 'eviction manager: pod failed to evict'));
         evicted.push(pod);
       }

@@ -6,9 +6,19 @@ import { statfsSync } from 'node:fs';
 import type { Logger } from '../../api/log.ts';
 import type { ImageInfo, PodRuntime } from '../pods/runtime.ts';
 
-export interface ImageRecord { id: string; size: number; pinned: boolean; firstDetected: number; lastUsed: number }
+export interface ImageRecord {
+  id: string;
+  size: number;
+  pinned: boolean;
+  firstDetected: number;
+  lastUsed: number;
+}
 
-export interface GcPolicy { highPercent: number; lowPercent: number; minAgeMs: number }
+export interface GcPolicy {
+  highPercent: number;
+  lowPercent: number;
+  minAgeMs: number;
+}
 
 /** Bytes to free to get from `available` of `capacity` down to the low threshold (0 below the high one). */
 export function bytesToFree(capacity: number, available: number, p: GcPolicy): number {
@@ -19,7 +29,13 @@ export function bytesToFree(capacity: number, available: number, p: GcPolicy): n
 }
 
 /** The images to remove, in order, and how many bytes they free. */
-export function imagesToRemove(records: ImageRecord[], inUse: Set<string>, want: number, now: number, minAgeMs: number): { remove: ImageRecord[]; freed: number } {
+export function imagesToRemove(
+  records: ImageRecord[],
+  inUse: Set<string>,
+  want: number,
+  now: number,
+  minAgeMs: number,
+): { remove: ImageRecord[]; freed: number } {
   const candidates = records
     .filter((r) => !inUse.has(r.id) && !r.pinned && now - r.firstDetected >= minAgeMs)
     .sort((a, b) => a.lastUsed - b.lastUsed || a.firstDetected - b.firstDetected);
@@ -33,13 +49,21 @@ export function imagesToRemove(records: ImageRecord[], inUse: Set<string>, want:
   return { remove, freed };
 }
 
-export interface GcReport { wanted: number; freed: number; removed: string[] }
+export interface GcReport {
+  wanted: number;
+  freed: number;
+  removed: string[];
+}
 
 export class ImageGC {
   private records = new Map<string, ImageRecord>();
 
-  constructor(private rt: PodRuntime, private policy: GcPolicy, private log: Logger,
-    private onShortfall: (wanted: number, found: number) => void) {}
+  constructor(
+    private rt: PodRuntime,
+    private policy: GcPolicy,
+    private log: Logger,
+    private onShortfall: (wanted: number, found: number) => void,
+  ) {}
 
   /** Refreshes first-detected/last-used times from the runtime's images and containers. */
   async detect(now = Date.now()): Promise<{ images: ImageInfo[]; inUse: Set<string> }> {

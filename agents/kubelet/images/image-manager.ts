@@ -11,7 +11,13 @@ import { rpcText } from '../pods/runtime-values.ts';
 import { credentialsFor } from './pull-secrets.ts';
 
 export class ImageError extends Error {
-  constructor(readonly reason: string, message: string, readonly retryMs?: number) { super(message); }
+  constructor(
+    readonly reason: string,
+    message: string,
+    readonly retryMs?: number,
+  ) {
+    super(message);
+  }
 }
 
 /** Go's Duration text for a measured span: 512ms, 1.234s. */
@@ -21,13 +27,17 @@ export function goSpan(ms: number): string {
 }
 
 // a reference as docker parses it: optional host[:port]/, path components, optional :tag, optional @digest
-const REFERENCE = /^(?:[a-zA-Z0-9.-]+(?::\d+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?$/;
+const REFERENCE =
+  /^(?:[a-zA-Z0-9.-]+(?::\d+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?$/;
 
 export class ImageManager {
   private backoff = new Backoff();
   private inflight = new Map<string, Promise<{ ref: string; ms: number }>>();
 
-  constructor(private rt: PodRuntime, private events: EventRecorder) {}
+  constructor(
+    private rt: PodRuntime,
+    private events: EventRecorder,
+  ) {}
 
   /** The image's reference and user once it is present; throws ImageError otherwise. */
   async ensure(pod: V1Pod, c: V1Container, sandboxConfig: object, secrets: V1Secret[]): Promise<ImageInfo & { ref: string }> {
@@ -60,8 +70,12 @@ export class ImageManager {
     try {
       const r = await this.pull(image, secrets, sandboxConfig);
       this.backoff.reset(key);
-      const info = await this.rt.imageStatus(r.ref) ?? await this.rt.imageStatus(image);
-      ev('Normal', 'Pulled', `Successfully pulled image ${JSON.stringify(image)} in ${goSpan(r.ms)} (${goSpan(Date.now() - began)} including waiting). Image size: ${info?.size ?? 0} bytes.`);
+      const info = (await this.rt.imageStatus(r.ref)) ?? (await this.rt.imageStatus(image));
+      ev(
+        'Normal',
+        'Pulled',
+        `Successfully pulled image ${JSON.stringify(image)} in ${goSpan(r.ms)} (${goSpan(Date.now() - began)} including waiting). Image size: ${info?.size ?? 0} bytes.`,
+      );
       return { ...(info ?? { id: r.ref, size: 0, pinned: false, tags: [], digests: [] }), ref: r.ref };
     } catch (err) {
       const text = rpcText(err);
@@ -80,7 +94,11 @@ export class ImageManager {
       const creds = credentialsFor(image, secrets);
       let last: unknown;
       for (const auth of creds.length ? creds : [undefined]) {
-        try { return { ref: await this.rt.pullImage(image, auth, sandboxConfig), ms: Date.now() - began }; } catch (err) { last = err; }
+        try {
+          return { ref: await this.rt.pullImage(image, auth, sandboxConfig), ms: Date.now() - began };
+        } catch (err) {
+          last = err;
+        }
       }
       throw last;
     })().finally(() => this.inflight.delete(image));
@@ -88,5 +106,7 @@ export class ImageManager {
     return p;
   }
 
-  forgetPod(uid: string): void { this.backoff.forget(`${uid}_`); }
+  forgetPod(uid: string): void {
+    this.backoff.forget(`${uid}_`);
+  }
 }

@@ -4,9 +4,22 @@
 // docker.io also answers to index.docker.io). Pure.
 import type { V1Secret } from '@kubernetes/client-node';
 
-export interface Auth { username?: string; password?: string; auth?: string; serverAddress?: string; identityToken?: string; registryToken?: string }
+export interface Auth {
+  username?: string;
+  password?: string;
+  auth?: string;
+  serverAddress?: string;
+  identityToken?: string;
+  registryToken?: string;
+}
 
-interface Entry { key: string; host: string; port: string; path: string; auth: Auth }
+interface Entry {
+  key: string;
+  host: string;
+  port: string;
+  path: string;
+  auth: Auth;
+}
 
 const DOCKER_HUB = 'docker.io';
 
@@ -32,11 +45,20 @@ function parseKey(key: string): { host: string; port: string; path: string } {
 }
 
 function decodeAuth(a: Record<string, string>): Auth {
-  const out: Auth = { username: a.username, password: a.password, auth: a.auth, identityToken: a.identitytoken ?? a.identityToken, registryToken: a.registrytoken ?? a.registryToken };
+  const out: Auth = {
+    username: a.username,
+    password: a.password,
+    auth: a.auth,
+    identityToken: a.identitytoken ?? a.identityToken,
+    registryToken: a.registrytoken ?? a.registryToken,
+  };
   if ((!out.username || !out.password) && a.auth) {
     const plain = Buffer.from(a.auth, 'base64').toString('utf8');
     const i = plain.indexOf(':');
-    if (i > 0) { out.username = plain.slice(0, i); out.password = plain.slice(i + 1); }
+    if (i > 0) {
+      out.username = plain.slice(0, i);
+      out.password = plain.slice(i + 1);
+    }
   }
   return out;
 }
@@ -47,13 +69,17 @@ export function secretEntries(s: V1Secret): Entry[] {
   try {
     if (s.type === 'kubernetes.io/dockerconfigjson' && raw('.dockerconfigjson')) auths = JSON.parse(raw('.dockerconfigjson')!).auths ?? {};
     else if (s.type === 'kubernetes.io/dockercfg' && raw('.dockercfg')) auths = JSON.parse(raw('.dockercfg')!);
-  } catch { return []; }
+  } catch {
+    return [];
+  }
   return Object.entries(auths).flatMap(([key, a]) => {
     try {
       const p = parseKey(key);
       // containerd matches the URL's host against the registry host it is about to contact
       return [{ key, ...p, auth: { ...decodeAuth(a ?? {}), serverAddress: `https://${p.port ? `${p.host}:${p.port}` : p.host}` } }];
-    } catch { return []; }
+    } catch {
+      return [];
+    }
   });
 }
 
@@ -61,15 +87,27 @@ function hostMatches(pattern: string, host: string): boolean {
   const a = pattern.split('.');
   const b = host.split('.');
   if (a.length !== b.length) return false;
-  return a.every((label, i) => label === '*' || label === b[i] || (label.includes('*') && new RegExp(`^${label.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^.]*')}$`).test(b[i])));
+  return a.every(
+    (label, i) =>
+      label === '*' ||
+      label === b[i] ||
+      (label.includes('*') &&
+        new RegExp(
+          `^${label
+            .split('*')
+            .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+            .join('[^.]*')}$`,
+        ).test(b[i])),
+  );
 }
 
 /** Credentials to try for `image`, the most specific registry key first. */
 export function credentialsFor(image: string, secrets: V1Secret[]): Auth[] {
   const { host: imgHostPort, path } = splitImage(image);
   const [imgHost, imgPort = ''] = imgHostPort.split(':');
-  const matches = secrets.flatMap(secretEntries).filter((e) =>
-    hostMatches(e.host, imgHost) && e.port === imgPort && (!e.path || path === e.path || path.startsWith(`${e.path}/`)));
+  const matches = secrets
+    .flatMap(secretEntries)
+    .filter((e) => hostMatches(e.host, imgHost) && e.port === imgPort && (!e.path || path === e.path || path.startsWith(`${e.path}/`)));
   matches.sort((x, y) => y.path.length - x.path.length || Number(x.host.includes('*')) - Number(y.host.includes('*')));
   return matches.map((e) => e.auth);
 }

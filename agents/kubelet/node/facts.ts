@@ -17,7 +17,13 @@ export interface HostFacts {
   bootID: string;
 }
 
-const readTrim = (p: string): string => { try { return readFileSync(p, 'utf8').trim(); } catch { return ''; } };
+const readTrim = (p: string): string => {
+  try {
+    return readFileSync(p, 'utf8').trim();
+  } catch {
+    return '';
+  }
+};
 
 /** os-release(5): KEY=value lines, values optionally quoted; PRETTY_NAME defaults to "Linux". */
 export function osImageFrom(osRelease: string): string {

@@ -34,11 +34,19 @@ export class NodeLoop {
   private lastSent = '';
   private lastSentAt = 0;
 
-  constructor(private api: ApiClient, private spec: NodeSpecInput, private health: () => Promise<RuntimeHealth>,
-    private log: Logger, private intervalMs = 10_000, private extras: () => Promise<NodeExtras> = async () => ({}),
-    private event: NodeEvent = () => undefined) {}
+  constructor(
+    private api: ApiClient,
+    private spec: NodeSpecInput,
+    private health: () => Promise<RuntimeHealth>,
+    private log: Logger,
+    private intervalMs = 10_000,
+    private extras: () => Promise<NodeExtras> = async () => ({}),
+    private event: NodeEvent = () => undefined,
+  ) {}
 
-  uid(): string | undefined { return this.node?.metadata?.uid; }
+  uid(): string | undefined {
+    return this.node?.metadata?.uid;
+  }
 
   async register(): Promise<Wire<V1Node>> {
     const now = rfc3339(new Date())!;
@@ -70,7 +78,9 @@ export class NodeLoop {
     void tick();
   }
 
-  stop(): void { if (this.timer) clearTimeout(this.timer); }
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+  }
 
   /** Called when runtime health may have changed, so Ready flips without waiting for the tick. */
   async poke(): Promise<void> {
@@ -84,7 +94,12 @@ export class NodeLoop {
       const old = before.find((b) => b.type === c.type);
       if (!names || old?.status === c.status) continue;
       if (!old && c.type !== 'Ready' && c.status === 'False') continue;
-      this.event(this.uid(), 'Normal', c.status === 'True' ? names[0] : names[1], `Node ${this.spec.name} status is now: ${c.status === 'True' ? names[0] : names[1]}`);
+      this.event(
+        this.uid(),
+        'Normal',
+        c.status === 'True' ? names[0] : names[1],
+        `Node ${this.spec.name} status is now: ${c.status === 'True' ? names[0] : names[1]}`,
+      );
     }
   }
 
@@ -101,7 +116,11 @@ export class NodeLoop {
       this.lastSentAt = Date.now();
       this.transitions(prev, status?.conditions ?? []);
     } catch (err) {
-      if (isNotFound(err)) { this.log.warn('node object was deleted; registering again'); await this.register(); return; }
+      if (isNotFound(err)) {
+        this.log.warn('node object was deleted; registering again');
+        await this.register();
+        return;
+      }
       throw err;
     }
   }
@@ -113,11 +132,12 @@ export class NodeLoop {
       await this.api.patch(path, { spec }, 'merge');
     } catch (err) {
       if (!isNotFound(err)) throw err;
-      const owner = this.node?.metadata?.uid
-        ? [{ apiVersion: 'v1', kind: 'Node', name: this.spec.name, uid: this.node.metadata.uid }] : undefined;
+      const owner = this.node?.metadata?.uid ? [{ apiVersion: 'v1', kind: 'Node', name: this.spec.name, uid: this.node.metadata.uid }] : undefined;
       await this.api.create(leasePath(LEASE_NS), {
-        apiVersion: 'coordination.k8s.io/v1', kind: 'Lease',
-        metadata: { name: this.spec.name, namespace: LEASE_NS, ownerReferences: owner }, spec,
+        apiVersion: 'coordination.k8s.io/v1',
+        kind: 'Lease',
+        metadata: { name: this.spec.name, namespace: LEASE_NS, ownerReferences: owner },
+        spec,
       });
     }
   }

@@ -12,7 +12,7 @@ export interface NodeSpecInput {
   labels: Record<string, string>;
   taints: { key: string; value?: string; effect: string }[];
   facts: HostFacts;
-  runtimeVersion: string;           // e.g. containerd://1.6.20
+  runtimeVersion: string; // e.g. containerd://1.6.20
   maxPods: number;
   /** --system-reserved plus --kube-reserved */
   reserved: { cpuMillis: number; memoryBytes: number; ephemeralStorageBytes?: number };
@@ -28,7 +28,9 @@ export interface NodeExtras {
 
 /** At most 50 images, the largest first, as the kubelet reports them (nodeStatusMaxImages). */
 export function nodeImages(images: { tags: string[]; digests: string[]; size: number }[]): { names: string[]; sizeBytes: number }[] {
-  return [...images].sort((a, b) => b.size - a.size).slice(0, 50)
+  return [...images]
+    .sort((a, b) => b.size - a.size)
+    .slice(0, 50)
     .map((i) => ({ names: [...i.digests, ...i.tags], sizeBytes: i.size }))
     .filter((i) => i.names.length > 0);
 }
@@ -64,9 +66,18 @@ export function resources(i: NodeSpecInput): { capacity: Record<string, string>;
   return { capacity, allocatable };
 }
 
-export interface Health { runtimeReady: boolean; networkReady: boolean; message: string }
+export interface Health {
+  runtimeReady: boolean;
+  networkReady: boolean;
+  message: string;
+}
 
-export function conditions(h: Health, now: string, previous: Wire<V1NodeCondition>[] = [], p = { memory: false, disk: false, pid: false }): Wire<V1NodeCondition>[] {
+export function conditions(
+  h: Health,
+  now: string,
+  previous: Wire<V1NodeCondition>[] = [],
+  p = { memory: false, disk: false, pid: false },
+): Wire<V1NodeCondition>[] {
   const ready = h.runtimeReady && h.networkReady;
   const want: Omit<V1NodeCondition, 'lastHeartbeatTime' | 'lastTransitionTime'>[] = [
     p.memory
@@ -95,19 +106,30 @@ export function nodeStatus(i: NodeSpecInput, h: Health, now: string, previous: W
     ...resources(i),
     conditions: conditions(h, now, previous, x.pressure),
     ...(x.images ? { images: x.images } : {}),
-    addresses: [{ type: 'InternalIP', address: i.nodeIP }, { type: 'Hostname', address: i.name }],
+    addresses: [
+      { type: 'InternalIP', address: i.nodeIP },
+      { type: 'Hostname', address: i.name },
+    ],
     daemonEndpoints: { kubeletEndpoint: { Port: i.kubeletPort } },
     nodeInfo: {
-      machineID: f.machineID, systemUUID: f.systemUUID, bootID: f.bootID,
-      kernelVersion: f.kernelVersion, osImage: f.osImage, containerRuntimeVersion: i.runtimeVersion,
-      kubeletVersion: KUBELET_VERSION, kubeProxyVersion: '', operatingSystem: 'linux', architecture: f.architecture,
+      machineID: f.machineID,
+      systemUUID: f.systemUUID,
+      bootID: f.bootID,
+      kernelVersion: f.kernelVersion,
+      osImage: f.osImage,
+      containerRuntimeVersion: i.runtimeVersion,
+      kubeletVersion: KUBELET_VERSION,
+      kubeProxyVersion: '',
+      operatingSystem: 'linux',
+      architecture: f.architecture,
     },
   };
 }
 
 export function nodeObject(i: NodeSpecInput, h: Health, now: string): Wire<V1Node> {
   return {
-    apiVersion: 'v1', kind: 'Node',
+    apiVersion: 'v1',
+    kind: 'Node',
     metadata: { name: i.name, labels: baseLabels(i), annotations: { 'node.alpha.kubernetes.io/ttl': '0' } },
     spec: i.taints.length ? { taints: i.taints } : {},
     status: nodeStatus(i, h, now),

@@ -10,7 +10,10 @@ export const DEFAULT_EVICTION_HARD = 'memory.available<100Mi,nodefs.available<10
 
 export function parseThresholds(s: string): Thresholds {
   const out: Thresholds = {};
-  for (const part of s.split(',').map((x) => x.trim()).filter(Boolean)) {
+  for (const part of s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean)) {
     const m = /^([a-zA-Z.]+)<(.+)$/.exec(part);
     if (!m) throw new Error(`bad eviction threshold "${part}": want signal<quantity or signal<percent%`);
     const signal = m[1] as keyof Thresholds;
@@ -28,14 +31,19 @@ export function parseThresholds(s: string): Thresholds {
 }
 
 /** How much of `capacity` a threshold keeps back (a percentage or an absolute amount). */
-export const reserveOf = (t: Threshold | undefined, capacity: number): number =>
-  !t ? 0 : 'bytes' in t ? t.bytes : Math.floor((capacity * t.percent) / 100);
+export const reserveOf = (t: Threshold | undefined, capacity: number): number => (!t ? 0 : 'bytes' in t ? t.bytes : Math.floor((capacity * t.percent) / 100));
 
 export interface NodeStats {
-  memoryAvailable: number; memoryCapacity: number;
-  nodefsAvailable: number; nodefsCapacity: number; inodesFree: number; inodes: number;
-  imagefsAvailable?: number; imagefsCapacity?: number;
-  pidsAvailable: number; pidMax: number;
+  memoryAvailable: number;
+  memoryCapacity: number;
+  nodefsAvailable: number;
+  nodefsCapacity: number;
+  inodesFree: number;
+  inodes: number;
+  imagefsAvailable?: number;
+  imagefsCapacity?: number;
+  pidsAvailable: number;
+  pidMax: number;
 }
 
 const below = (available: number, capacity: number, t: Threshold | undefined) => !!t && capacity > 0 && available < reserveOf(t, capacity);
@@ -43,9 +51,10 @@ const below = (available: number, capacity: number, t: Threshold | undefined) =>
 export function pressure(s: NodeStats, t: Thresholds): { memory: boolean; disk: boolean; pid: boolean } {
   return {
     memory: below(s.memoryAvailable, s.memoryCapacity, t['memory.available']),
-    disk: below(s.nodefsAvailable, s.nodefsCapacity, t['nodefs.available'])
-      || below(s.inodesFree, s.inodes, t['nodefs.inodesFree'])
-      || (s.imagefsCapacity !== undefined && below(s.imagefsAvailable ?? 0, s.imagefsCapacity, t['imagefs.available'])),
+    disk:
+      below(s.nodefsAvailable, s.nodefsCapacity, t['nodefs.available']) ||
+      below(s.inodesFree, s.inodes, t['nodefs.inodesFree']) ||
+      (s.imagefsCapacity !== undefined && below(s.imagefsAvailable ?? 0, s.imagefsCapacity, t['imagefs.available'])),
     pid: below(s.pidsAvailable, s.pidMax, t['pid.available']),
   };
 }

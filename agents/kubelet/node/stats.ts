@@ -12,14 +12,31 @@ function meminfo(): { total: number; available: number } {
 export function readNodeStats(rootDir: string, imagefsMount?: string): NodeStats {
   const mem = meminfo();
   const fs = statfsSync(rootDir);
-  const img = imagefsMount ? (() => { try { return statfsSync(imagefsMount); } catch { return undefined; } })() : undefined;
+  const img = imagefsMount
+    ? (() => {
+        try {
+          return statfsSync(imagefsMount);
+        } catch {
+          return undefined;
+        }
+      })()
+    : undefined;
   let pidMax = 32768;
-  try { pidMax = Number(readFileSync('/proc/sys/kernel/pid_max', 'utf8').trim()) || pidMax; } catch { /* default */ }
+  try {
+    pidMax = Number(readFileSync('/proc/sys/kernel/pid_max', 'utf8').trim()) || pidMax;
+  } catch {
+    /* default */
+  }
   const pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d)).length;
   return {
-    memoryAvailable: mem.available, memoryCapacity: mem.total,
-    nodefsAvailable: fs.bavail * fs.bsize, nodefsCapacity: fs.blocks * fs.bsize, inodesFree: fs.ffree, inodes: fs.files,
+    memoryAvailable: mem.available,
+    memoryCapacity: mem.total,
+    nodefsAvailable: fs.bavail * fs.bsize,
+    nodefsCapacity: fs.blocks * fs.bsize,
+    inodesFree: fs.ffree,
+    inodes: fs.files,
     ...(img ? { imagefsAvailable: img.bavail * img.bsize, imagefsCapacity: img.blocks * img.bsize } : {}),
-    pidsAvailable: pidMax - pids, pidMax,
+    pidsAvailable: pidMax - pids,
+    pidMax,
   };
 }

@@ -6,7 +6,10 @@
 // - image pulls back off from the time of the last failed pull.
 export class Backoff {
   private entries = new Map<string, { backoff: number; lastUpdate: number }>();
-  constructor(readonly initialMs = 10_000, readonly maxMs = 300_000) {}
+  constructor(
+    readonly initialMs = 10_000,
+    readonly maxMs = 300_000,
+  ) {}
 
   private live(key: string, at: number) {
     const e = this.entries.get(key);
@@ -42,9 +45,15 @@ export class Backoff {
     this.entries.set(key, { backoff: e ? Math.min(e.backoff * 2, this.maxMs) : this.initialMs, lastUpdate: eventTime });
   }
 
-  current(key: string): number { return this.entries.get(key)?.backoff ?? 0; }
-  reset(key: string): void { this.entries.delete(key); }
-  forget(prefix: string): void { for (const k of this.entries.keys()) if (k.startsWith(prefix)) this.entries.delete(k); }
+  current(key: string): number {
+    return this.entries.get(key)?.backoff ?? 0;
+  }
+  reset(key: string): void {
+    this.entries.delete(key);
+  }
+  forget(prefix: string): void {
+    for (const k of this.entries.keys()) if (k.startsWith(prefix)) this.entries.delete(k);
+  }
 }
 
 /** Go's time.Duration text for whole seconds and minutes, as back-off messages print it ("10s", "5m0s"). */

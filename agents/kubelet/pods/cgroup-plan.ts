@@ -56,7 +56,10 @@ export interface CgroupOptions {
   memoryQoS?: boolean;
 }
 
-export interface CgroupFile { file: string; value: string }
+export interface CgroupFile {
+  file: string;
+  value: string;
+}
 
 /** What a pod's v2 cgroup is limited to. */
 export function podV2Files(cfg: PodCgroupConfig, o: CgroupOptions = {}, memoryRequest = 0): CgroupFile[] {
@@ -124,14 +127,33 @@ export function busctlProperties(props: UnitProperty[]): string[] {
 
 /** `busctl call` arguments that create a transient slice (systemd's StartTransientUnit). */
 export function startSliceArgs(unit: string, props: UnitProperty[]): string[] {
-  return ['call', 'org.freedesktop.systemd1', '/org/freedesktop/systemd1', 'org.freedesktop.systemd1.Manager',
-    'StartTransientUnit', 'ssa(sv)a(sa(sv))', unit, 'replace', ...busctlProperties(props), '0'];
+  return [
+    'call',
+    'org.freedesktop.systemd1',
+    '/org/freedesktop/systemd1',
+    'org.freedesktop.systemd1.Manager',
+    'StartTransientUnit',
+    'ssa(sv)a(sa(sv))',
+    unit,
+    'replace',
+    ...busctlProperties(props),
+    '0',
+  ];
 }
 
 /** `busctl call` arguments that update a running slice's limits (SetUnitProperties, runtime only). */
 export function setSliceArgs(unit: string, props: UnitProperty[]): string[] {
-  return ['call', 'org.freedesktop.systemd1', '/org/freedesktop/systemd1', 'org.freedesktop.systemd1.Manager',
-    'SetUnitProperties', 'sba(sv)', unit, 'true', ...busctlProperties(props)];
+  return [
+    'call',
+    'org.freedesktop.systemd1',
+    '/org/freedesktop/systemd1',
+    'org.freedesktop.systemd1.Manager',
+    'SetUnitProperties',
+    'sba(sv)',
+    unit,
+    'true',
+    ...busctlProperties(props),
+  ];
 }
 
 /** --cgroup-driver's value, refused unless one of the two drivers. */

@@ -40,10 +40,18 @@ export interface CgroupStats {
 }
 
 /** A cgroup's CPU settings as cAdvisor's ContainerSpec.Cpu: quota 0 when unlimited. */
-export interface CpuSpec { periodUs: number; quotaUs: number; shares: number }
+export interface CpuSpec {
+  periodUs: number;
+  quotaUs: number;
+  shares: number;
+}
 
 /** CFS bandwidth counters (v1 cpu.stat, v2 cpu.stat). */
-export interface CfsStats { periods: number; throttledPeriods: number; throttledNs: number }
+export interface CfsStats {
+  periods: number;
+  throttledPeriods: number;
+  throttledNs: number;
+}
 
 /** v1 cpu.cfs_quota_us/cpu.cfs_period_us/cpu.shares; -1 (no quota) is 0, as cAdvisor reports it. */
 export function v1CpuSpec(files: { 'cpu.cfs_quota_us'?: string; 'cpu.cfs_period_us'?: string; 'cpu.shares'?: string }): CpuSpec | undefined {
@@ -71,7 +79,13 @@ export function cfsStats(cpuStat: string | undefined): CfsStats | undefined {
 }
 
 /** Stats of one v2 cgroup from its files' contents (missing files as undefined). */
-export function v2Stats(files: { 'memory.current'?: string; 'memory.stat'?: string; 'cpu.stat'?: string; 'memory.events'?: string; 'memory.max'?: string }): CgroupStats {
+export function v2Stats(files: {
+  'memory.current'?: string;
+  'memory.stat'?: string;
+  'cpu.stat'?: string;
+  'memory.events'?: string;
+  'memory.max'?: string;
+}): CgroupStats {
   const usage = files['memory.current'] === undefined ? undefined : parseSingle(files['memory.current']);
   const stat = parseFlatKeyed(files['memory.stat'] ?? '');
   const cpu = parseFlatKeyed(files['cpu.stat'] ?? '');
@@ -98,7 +112,13 @@ const V1_NO_LIMIT = 2 ** 62;
  * Stats of one v1 cgroup from its cpuacct and memory files, as cAdvisor reads them: the working set
  * is usage less total_inactive_file, rss is total_rss, faults are total_pgfault/total_pgmajfault.
  */
-export function v1Stats(files: { 'cpuacct.usage'?: string; 'memory.usage_in_bytes'?: string; 'memory.stat'?: string; 'memory.limit_in_bytes'?: string; 'memory.oom_control'?: string }): CgroupStats {
+export function v1Stats(files: {
+  'cpuacct.usage'?: string;
+  'memory.usage_in_bytes'?: string;
+  'memory.stat'?: string;
+  'memory.limit_in_bytes'?: string;
+  'memory.oom_control'?: string;
+}): CgroupStats {
   const usage = files['memory.usage_in_bytes'] === undefined ? undefined : parseSingle(files['memory.usage_in_bytes']);
   const stat = parseFlatKeyed(files['memory.stat'] ?? '');
   const out: CgroupStats = { oomKills: parseFlatKeyed(files['memory.oom_control'] ?? '').oom_kill ?? 0 };
@@ -117,7 +137,12 @@ export function v1Stats(files: { 'cpuacct.usage'?: string; 'memory.usage_in_byte
   return out;
 }
 
-export interface Pressure { avg10: number; avg60: number; avg300: number; total: number }
+export interface Pressure {
+  avg10: number;
+  avg60: number;
+  avg300: number;
+  total: number;
+}
 
 /** A PSI file (cpu.pressure, memory.pressure): its "some" and "full" lines. */
 export function parsePressure(text: string): { some?: Pressure; full?: Pressure } {

@@ -30,8 +30,17 @@ export interface ActionInput {
   backoff(name: string, finishedAtMs: number): { remainingMs: number; currentMs: number };
 }
 
-export interface Kill { id: string; name: string; message: string }
-export interface Start { container: V1Container; init: boolean; /** restart right after a kill in this sync (no back-off) */ afterKill: boolean; finishedAtMs?: number }
+export interface Kill {
+  id: string;
+  name: string;
+  message: string;
+}
+export interface Start {
+  container: V1Container;
+  init: boolean /** restart right after a kill in this sync (no back-off) */;
+  afterKill: boolean;
+  finishedAtMs?: number;
+}
 
 export interface Actions {
   kill: Kill[];
@@ -90,19 +99,29 @@ export function computeActions(input: ActionInput): Actions {
   for (const c of pod.spec?.initContainers ?? []) {
     const inst = latest(c.name);
     if (isSidecar(c)) {
-      if (!inst) { out.start.push({ container: c, init: true, afterKill: false }); return out; }
+      if (!inst) {
+        out.start.push({ container: c, init: true, afterKill: false });
+        return out;
+      }
       if (running(inst)) {
         if (checkRunning(c, inst, true, true)) return out;
         if (!appsHaveRun && !input.started(c, inst.id)) return out;
         continue;
       }
-      if (exited(inst)) { restartExited(c, inst, true); if (!appsHaveRun) return out; continue; }
+      if (exited(inst)) {
+        restartExited(c, inst, true);
+        if (!appsHaveRun) return out;
+        continue;
+      }
       out.kill.push({ id: inst.id, name: c.name, message: '' });
       out.start.push({ container: c, init: true, afterKill: true });
       return out;
     }
     if (appsHaveRun) continue;
-    if (!inst) { out.start.push({ container: c, init: true, afterKill: false }); return out; }
+    if (!inst) {
+      out.start.push({ container: c, init: true, afterKill: false });
+      return out;
+    }
     if (running(inst)) return out;
     if (inst.state === 'CONTAINER_CREATED') {
       out.kill.push({ id: inst.id, name: c.name, message: '' });
@@ -110,15 +129,21 @@ export function computeActions(input: ActionInput): Actions {
       return out;
     }
     if (inst.state === 'CONTAINER_EXITED' && inst.exitCode === 0) continue;
-    if (policy === 'Never') return out;     // the pod has failed
+    if (policy === 'Never') return out; // the pod has failed
     restartExited(c, inst, true);
     return out;
   }
 
   for (const c of pod.spec?.containers ?? []) {
     const inst = latest(c.name);
-    if (!inst) { out.start.push({ container: c, init: false, afterKill: false }); continue; }
-    if (running(inst)) { checkRunning(c, inst, false, policy !== 'Never'); continue; }
+    if (!inst) {
+      out.start.push({ container: c, init: false, afterKill: false });
+      continue;
+    }
+    if (running(inst)) {
+      checkRunning(c, inst, false, policy !== 'Never');
+      continue;
+    }
     if (inst.state === 'CONTAINER_CREATED') {
       out.kill.push({ id: inst.id, name: c.name, message: '' });
       out.start.push({ container: c, init: false, afterKill: true });

@@ -30,13 +30,14 @@ export async function killContainer(d: PodDeps, t: KillTarget): Promise<void> {
   if (preStop && grace > 0) {
     const began = Date.now();
     const abort = new AbortController();
-    const hook = runHandler(pod, c, preStop, { containerId: t.id, podIP: t.podIP, ports: c.ports ?? [], exec: d.rt.exec.bind(d.rt) }, grace, abort.signal)
-      .then((r) => {
+    const hook = runHandler(pod, c, preStop, { containerId: t.id, podIP: t.podIP, ports: c.ports ?? [], exec: d.rt.exec.bind(d.rt) }, grace, abort.signal).then(
+      (r) => {
         if (!r.ok) {
           d.log.warn({ pod: pod.metadata?.name, container: c.name, err: r.output }, 'preStop hook failed');
           d.events.pod(pod, c, 'Warning', 'FailedPreStopHook', 'PreStopHook failed');
         }
-      });
+      },
+    );
     await Promise.race([hook, sleep(grace * 1000)]);
     abort.abort();
     grace -= Math.floor((Date.now() - began) / 1000);
@@ -48,9 +49,19 @@ export async function killContainer(d: PodDeps, t: KillTarget): Promise<void> {
 }
 
 /** Rebuilds enough of a pod and container from runtime annotations to stop it gracefully. */
-export function restoreFromAnnotations(uid: string, namespace: string, podName: string, name: string, annotations: Record<string, string>): { pod: V1Pod; container: V1Container; graceSec: number } {
+export function restoreFromAnnotations(
+  uid: string,
+  namespace: string,
+  podName: string,
+  name: string,
+  annotations: Record<string, string>,
+): { pod: V1Pod; container: V1Container; graceSec: number } {
   let preStop: V1LifecycleHandler | undefined;
-  try { preStop = annotations[L.PRESTOP_HANDLER] ? JSON.parse(annotations[L.PRESTOP_HANDLER]) : undefined; } catch { preStop = undefined; }
+  try {
+    preStop = annotations[L.PRESTOP_HANDLER] ? JSON.parse(annotations[L.PRESTOP_HANDLER]) : undefined;
+  } catch {
+    preStop = undefined;
+  }
   const graceSec = Number(annotations[L.TERMINATION_GRACE] ?? 30);
   const container: V1Container = { name, ...(preStop ? { lifecycle: { preStop } } : {}) };
   const pod: V1Pod = { metadata: { uid, namespace, name: podName }, spec: { containers: [container], terminationGracePeriodSeconds: graceSec } };

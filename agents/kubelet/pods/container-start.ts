@@ -51,7 +51,13 @@ export async function startContainer(d: PodDeps, run: PodRun, c: V1Container, at
   const { pod } = run;
   const ns = pod.metadata!.namespace!;
   const fail = (reason: string, message: string, retryMs: number, id?: string): StartResult => {
-    d.events.pod(pod, c, 'Warning', 'Failed', `Error: ${reason === 'CreateContainerConfigError' || reason === 'CreateContainerError' || reason === 'RunContainerError' ? message : reason}`);
+    d.events.pod(
+      pod,
+      c,
+      'Warning',
+      'Failed',
+      `Error: ${reason === 'CreateContainerConfigError' || reason === 'CreateContainerError' || reason === 'RunContainerError' ? message : reason}`,
+    );
     return { ok: false, waiting: { reason, message }, retryMs, id };
   };
 
@@ -74,14 +80,24 @@ export async function startContainer(d: PodDeps, run: PodRun, c: V1Container, at
       allocatable: d.ctx.allocatable(),
     });
     if (invalidNames.length) {
-      d.events.pod(pod, c, 'Warning', 'InvalidEnvironmentVariableNames',
-        `Keys [${invalidNames.join(', ')}] from the EnvFrom were skipped since they are invalid environment variable names.`);
+      d.events.pod(
+        pod,
+        c,
+        'Warning',
+        'InvalidEnvironmentVariableNames',
+        `Keys [${invalidNames.join(', ')}] from the EnvFrom were skipped since they are invalid environment variable names.`,
+      );
     }
     verifyRunAsNonRoot(pod, c, image);
     const envMap = new Map(env.map((e) => [e.key, e.value]));
     const mounts = d.volumes.mountsFor(c, run.volumes, envMap);
     if (run.hostsFile && wantsManagedHosts(mounts.map((m) => m.containerPath))) {
-      mounts.push({ containerPath: '/etc/hosts', hostPath: etcHostsPath(d.ctx.rootDir, pod.metadata!.uid!), readonly: false, propagation: MountPropagation.PROPAGATION_PRIVATE });
+      mounts.push({
+        containerPath: '/etc/hosts',
+        hostPath: etcHostsPath(d.ctx.rootDir, pod.metadata!.uid!),
+        readonly: false,
+        propagation: MountPropagation.PROPAGATION_PRIVATE,
+      });
     }
     const termPath = c.terminationMessagePath ?? '/dev/termination-log';
     if (termPath) {
@@ -94,7 +110,13 @@ export async function startContainer(d: PodDeps, run: PodRun, c: V1Container, at
     }
     const { command, args } = expandCommand(c, env);
     config = containerConfig(pod, c, attempt, {
-      env, command, args, mounts, imageRef: image.ref, imageUser: image, memoryCapacity: d.ctx.memoryCapacity,
+      env,
+      command,
+      args,
+      mounts,
+      imageRef: image.ref,
+      imageUser: image,
+      memoryCapacity: d.ctx.memoryCapacity,
       targetId: targetOf(run, c),
     });
   } catch (err) {

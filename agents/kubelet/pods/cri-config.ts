@@ -26,8 +26,7 @@ export interface SandboxContext {
   clusterDomain?: string;
 }
 
-export const podLogDir = (root: string, pod: V1Pod): string =>
-  `${root}/${pod.metadata!.namespace}_${pod.metadata!.name}_${pod.metadata!.uid}`;
+export const podLogDir = (root: string, pod: V1Pod): string => `${root}/${pod.metadata!.namespace}_${pod.metadata!.name}_${pod.metadata!.uid}`;
 
 /** upstream's toRuntimeProtocol: the CRI enum by name, TCP for anything else */
 const protocol = (p: string | undefined): Protocol__Output => (p === 'UDP' ? Protocol.UDP : p === 'SCTP' ? Protocol.SCTP : Protocol.TCP);
@@ -42,9 +41,13 @@ export function sandboxConfig(pod: V1Pod, attempt: number, ctx: SandboxContext):
   const m = pod.metadata!;
   const spec = pod.spec!;
   const hostNetwork = spec.hostNetwork === true;
-  const portMappings = hostNetwork ? [] : [...(spec.initContainers ?? []), ...spec.containers].flatMap((c) => (c.ports ?? [])
-    .filter((p) => p.hostPort)
-    .map((p) => ({ protocol: protocol(p.protocol), containerPort: p.containerPort, hostPort: p.hostPort, hostIp: p.hostIP ?? '' })));
+  const portMappings = hostNetwork
+    ? []
+    : [...(spec.initContainers ?? []), ...spec.containers].flatMap((c) =>
+        (c.ports ?? [])
+          .filter((p) => p.hostPort)
+          .map((p) => ({ protocol: protocol(p.protocol), containerPort: p.containerPort, hostPort: p.hostPort, hostIp: p.hostIP ?? '' })),
+      );
   const sysctls = Object.fromEntries((spec.securityContext?.sysctls ?? []).map((s) => [s.name, s.value]));
   return {
     metadata: { name: m.name!, uid: m.uid!, namespace: m.namespace!, attempt },

@@ -12,8 +12,13 @@ const iso = (ns: unknown) => rfc3339(nsToDate(ns));
 const ms = (ns: unknown) => nsToDate(ns)?.getTime() ?? 0;
 
 const imageInfo = (i: Image): ImageInfo => ({
-  id: i.id, size: Number(i.size ?? 0), pinned: !!i.pinned, tags: i.repoTags ?? [], digests: i.repoDigests ?? [],
-  ...(i.uid ? { uid: Number(i.uid.value) } : {}), ...(i.username ? { username: i.username } : {}),
+  id: i.id,
+  size: Number(i.size ?? 0),
+  pinned: !!i.pinned,
+  tags: i.repoTags ?? [],
+  digests: i.repoDigests ?? [],
+  ...(i.uid ? { uid: Number(i.uid.value) } : {}),
+  ...(i.username ? { username: i.username } : {}),
 });
 
 /**
@@ -27,9 +32,12 @@ export function gate(n: number) {
   return async <T>(fn: () => Promise<T>, isUrgent = false): Promise<T> => {
     if (active >= n) await new Promise<void>((r) => (isUrgent ? urgent : normal).push(r));
     else active++;
-    try { return await fn(); } finally {
+    try {
+      return await fn();
+    } finally {
       const next = urgent.shift() ?? normal.shift();
-      if (next) next(); else active--;
+      if (next) next();
+      else active--;
     }
   };
 }
@@ -55,9 +63,14 @@ export function criRuntime(socket: string, o: { heavy?: number; onCall?: (what: 
   };
   // containerd 1.6 does not flag its sandbox (pause) image as pinned; its verbose status names it
   let sandboxImage: Promise<string | undefined> | undefined;
-  const pause = () => (sandboxImage ??= cri.status(true)
-    .then((st) => (JSON.parse(st.info.config ?? '{}') as { sandboxImage?: string }).sandboxImage)
-    .catch(() => { sandboxImage = undefined; return undefined; }));
+  const pause = () =>
+    (sandboxImage ??= cri
+      .status(true)
+      .then((st) => (JSON.parse(st.info.config ?? '{}') as { sandboxImage?: string }).sandboxImage)
+      .catch(() => {
+        sandboxImage = undefined;
+        return undefined;
+      }));
   return {
     async version() {
       const v = await cri.version();
@@ -77,15 +90,26 @@ export function criRuntime(socket: string, o: { heavy?: number; onCall?: (what: 
     async listSandboxes(): Promise<SandboxInfo[]> {
       const items = await cri.listPodSandbox({ labelSelector: managed });
       return items.map((s) => ({
-        id: s.id, uid: s.labels[L.POD_UID] ?? s.metadata?.uid ?? '', namespace: s.metadata?.namespace ?? '',
-        name: s.metadata?.name ?? '', attempt: s.metadata?.attempt ?? 0, ready: s.state === 'SANDBOX_READY', createdAt: ms(s.createdAt),
+        id: s.id,
+        uid: s.labels[L.POD_UID] ?? s.metadata?.uid ?? '',
+        namespace: s.metadata?.namespace ?? '',
+        name: s.metadata?.name ?? '',
+        attempt: s.metadata?.attempt ?? 0,
+        ready: s.state === 'SANDBOX_READY',
+        createdAt: ms(s.createdAt),
       }));
     },
     async listContainers(): Promise<ContainerInfo[]> {
       const items = await cri.listContainers({ labelSelector: managed });
       return items.map((c) => ({
-        id: c.id, sandboxId: c.podSandboxId, uid: c.labels[L.POD_UID] ?? '', name: c.labels[L.CONTAINER_NAME] ?? c.metadata?.name ?? '',
-        attempt: c.metadata?.attempt ?? 0, state: c.state, createdAt: ms(c.createdAt), hash: c.annotations[L.CONTAINER_HASH] ?? '',
+        id: c.id,
+        sandboxId: c.podSandboxId,
+        uid: c.labels[L.POD_UID] ?? '',
+        name: c.labels[L.CONTAINER_NAME] ?? c.metadata?.name ?? '',
+        attempt: c.metadata?.attempt ?? 0,
+        state: c.state,
+        createdAt: ms(c.createdAt),
+        hash: c.annotations[L.CONTAINER_HASH] ?? '',
         imageRef: c.imageRef || c.image?.image || '',
       }));
     },
@@ -97,28 +121,54 @@ export function criRuntime(socket: string, o: { heavy?: number; onCall?: (what: 
       const r = await cri.containerStatus(id);
       const s = r.status!;
       return {
-        id: s.id, state: s.state, attempt: s.metadata?.attempt ?? 0, exitCode: s.exitCode, reason: s.reason, message: s.message,
-        createdAt: iso(s.createdAt), startedAt: iso(s.startedAt), finishedAt: iso(s.finishedAt),
-        startedAtMs: ms(s.startedAt), finishedAtMs: ms(s.finishedAt),
-        image: s.image?.image ?? '', imageRef: s.imageRef, logPath: s.logPath,
+        id: s.id,
+        state: s.state,
+        attempt: s.metadata?.attempt ?? 0,
+        exitCode: s.exitCode,
+        reason: s.reason,
+        message: s.message,
+        createdAt: iso(s.createdAt),
+        startedAt: iso(s.startedAt),
+        finishedAt: iso(s.finishedAt),
+        startedAtMs: ms(s.startedAt),
+        finishedAtMs: ms(s.finishedAt),
+        image: s.image?.image ?? '',
+        imageRef: s.imageRef,
+        logPath: s.logPath,
         mounts: (s.mounts ?? []).map((m) => ({ containerPath: m.containerPath, hostPath: m.hostPath ?? '' })),
         annotations: s.annotations ?? {},
       };
     },
-    async runSandbox(config) { return heavy('sandbox', () => cri.runPodSandbox(config)); },
-    async stopSandbox(id) { await heavy('stopSandbox', () => cri.stopPodSandbox(id)); },
-    async removeSandbox(id) { await heavy('removeSandbox', () => cri.removePodSandbox(id)); },
-    async createContainer(sandboxId, config, sandboxConfig) { return heavy('create', () => cri.createContainer(sandboxId, config, sandboxConfig), true); },
-    async startContainer(id) { await heavy('start', () => cri.startContainer(id), true); },
-    async stopContainer(id, timeoutSec) { await cri.stopContainer(id, timeoutSec); },
-    async removeContainer(id) { await cri.removeContainer(id); },
+    async runSandbox(config) {
+      return heavy('sandbox', () => cri.runPodSandbox(config));
+    },
+    async stopSandbox(id) {
+      await heavy('stopSandbox', () => cri.stopPodSandbox(id));
+    },
+    async removeSandbox(id) {
+      await heavy('removeSandbox', () => cri.removePodSandbox(id));
+    },
+    async createContainer(sandboxId, config, sandboxConfig) {
+      return heavy('create', () => cri.createContainer(sandboxId, config, sandboxConfig), true);
+    },
+    async startContainer(id) {
+      await heavy('start', () => cri.startContainer(id), true);
+    },
+    async stopContainer(id, timeoutSec) {
+      await cri.stopContainer(id, timeoutSec);
+    },
+    async removeContainer(id) {
+      await cri.removeContainer(id);
+    },
     async exec(id, cmd, timeoutSec) {
       try {
         const r = await cri.execSync(id, cmd, timeoutSec);
         return { exitCode: r.exitCode, output: Buffer.concat([r.stdout, r.stderr]).toString('utf8') };
       } catch (err) {
-        if (err instanceof CriError && err.code === grpc.status.DEADLINE_EXCEEDED) return { exitCode: -1, output: `command ${JSON.stringify(cmd.join(' '))} timed out` };
-        if (err instanceof CriError && /timeout .* exceeded|deadline exceeded/i.test(err.details)) return { exitCode: -1, output: `command ${JSON.stringify(cmd.join(' '))} timed out` };
+        if (err instanceof CriError && err.code === grpc.status.DEADLINE_EXCEEDED)
+          return { exitCode: -1, output: `command ${JSON.stringify(cmd.join(' '))} timed out` };
+        if (err instanceof CriError && /timeout .* exceeded|deadline exceeded/i.test(err.details))
+          return { exitCode: -1, output: `command ${JSON.stringify(cmd.join(' '))} timed out` };
         throw err;
       }
     },
@@ -126,12 +176,16 @@ export function criRuntime(socket: string, o: { heavy?: number; onCall?: (what: 
       const r = await cri.imageStatus(image);
       return r.image ? imageInfo(r.image) : undefined;
     },
-    async pullImage(image, auth, sandboxConfig) { return cri.pullImage(image, auth, sandboxConfig); },
+    async pullImage(image, auth, sandboxConfig) {
+      return cri.pullImage(image, auth, sandboxConfig);
+    },
     async listImages() {
       const p = await pause();
       return (await cri.listImages()).map(imageInfo).map((i) => (p && i.tags.includes(p) ? { ...i, pinned: true } : i));
     },
-    async removeImage(id) { await cri.removeImage(id); },
+    async removeImage(id) {
+      await cri.removeImage(id);
+    },
     async imageFs() {
       const r = await cri.imageFsInfo();
       const f = r.imageFilesystems[0];

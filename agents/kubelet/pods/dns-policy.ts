@@ -9,13 +9,20 @@
 import type { V1Pod, V1PodDNSConfigOption } from '@kubernetes/client-node';
 import type { DnsConfig } from './resolv.ts';
 
-export const MAX_NAMESERVERS = 3;          // glibc's MAXNS
+export const MAX_NAMESERVERS = 3; // glibc's MAXNS
 export const MAX_SEARCH_PATHS = 32;
-export const MAX_SEARCH_CHARS = 2048;      // the whole search line
-export const MAX_SEARCH_LENGTH = 253;      // one domain; longer ones make some glibc versions abort
+export const MAX_SEARCH_CHARS = 2048; // the whole search line
+export const MAX_SEARCH_LENGTH = 253; // one domain; longer ones make some glibc versions abort
 
-export interface PodDnsOptions { clusterDNS: string[]; clusterDomain: string; host: DnsConfig }
-export interface PodDnsResult { config: DnsConfig; warnings: string[] }
+export interface PodDnsOptions {
+  clusterDNS: string[];
+  clusterDomain: string;
+  host: DnsConfig;
+}
+export interface PodDnsResult {
+  config: DnsConfig;
+  warnings: string[];
+}
 
 const unique = (xs: string[]): string[] => [...new Set(xs)];
 const trimDot = (s: string): string => (s.length > 1 && s.endsWith('.') ? s.slice(0, -1) : s);
@@ -35,10 +42,14 @@ type Kind = 'cluster' | 'host' | 'none';
 
 function kindOf(pod: V1Pod): Kind {
   switch (pod.spec?.dnsPolicy ?? 'ClusterFirst') {
-    case 'None': return 'none';
-    case 'ClusterFirstWithHostNet': return 'cluster';
-    case 'Default': return 'host';
-    default: return pod.spec?.hostNetwork ? 'host' : 'cluster';
+    case 'None':
+      return 'none';
+    case 'ClusterFirstWithHostNet':
+      return 'cluster';
+    case 'Default':
+      return 'host';
+    default:
+      return pod.spec?.hostNetwork ? 'host' : 'cluster';
   }
 }
 
@@ -48,7 +59,10 @@ function fitSearches(searches: string[], warnings: string[]): string[] {
   const short = s.filter((d) => d.length <= MAX_SEARCH_LENGTH);
   cut ||= short.length < s.length;
   s = short;
-  while (s.length && s.join(' ').length > MAX_SEARCH_CHARS) { s = s.slice(0, -1); cut = true; }
+  while (s.length && s.join(' ').length > MAX_SEARCH_CHARS) {
+    s = s.slice(0, -1);
+    cut = true;
+  }
   if (cut) warnings.push(`Search Line limits were exceeded, some search paths have been omitted, the applied search line is: ${s.join(' ')}`);
   return s;
 }

@@ -9,7 +9,11 @@ export class ConfigError extends Error {
   readonly reason = 'CreateContainerConfigError';
 }
 
-export interface NodeAllocatable { cpuMillis: number; memoryBytes: number; ephemeralStorageBytes: number }
+export interface NodeAllocatable {
+  cpuMillis: number;
+  memoryBytes: number;
+  ephemeralStorageBytes: number;
+}
 
 export interface EnvLookups {
   /** data of a ConfigMap, undefined when it does not exist */
@@ -23,19 +27,32 @@ export interface EnvLookups {
   allocatable: NodeAllocatable;
 }
 
-export interface EnvResult { env: { key: string; value: string }[]; invalidNames: string[] }
+export interface EnvResult {
+  env: { key: string; value: string }[];
+  invalidNames: string[];
+}
 
 /** Expands $(VAR) from `lookup`; $$ escapes a dollar; unknown references stay as written. */
 export function expand(input: string, lookup: (name: string) => string | undefined): string {
   let out = '';
   for (let i = 0; i < input.length; i++) {
     const ch = input[i];
-    if (ch !== '$' || i + 1 >= input.length) { out += ch; continue; }
+    if (ch !== '$' || i + 1 >= input.length) {
+      out += ch;
+      continue;
+    }
     const next = input[i + 1];
-    if (next === '$') { out += '$'; i++; continue; }
+    if (next === '$') {
+      out += '$';
+      i++;
+      continue;
+    }
     if (next === '(') {
       const close = input.indexOf(')', i + 2);
-      if (close < 0) { out += input.slice(i); break; }
+      if (close < 0) {
+        out += input.slice(i);
+        break;
+      }
       const name = input.slice(i + 2, close);
       const v = name ? lookup(name) : undefined;
       out += v ?? `$(${name})`;
@@ -58,24 +75,39 @@ export function fieldRefValue(pod: V1Pod, path: string, podIPs: string[], hostIP
   const sub = labelKey.exec(path);
   if (sub) return (sub[1] === 'labels' ? m.labels : m.annotations)?.[sub[2]] ?? '';
   switch (path) {
-    case 'metadata.name': return m.name ?? '';
-    case 'metadata.namespace': return m.namespace ?? '';
-    case 'metadata.uid': return m.uid ?? '';
-    case 'metadata.labels': return formatMap(m.labels);
-    case 'metadata.annotations': return formatMap(m.annotations);
-    case 'spec.nodeName': return pod.spec?.nodeName ?? '';
-    case 'spec.serviceAccountName': return pod.spec?.serviceAccountName ?? '';
-    case 'status.podIP': return podIPs[0] ?? '';
-    case 'status.podIPs': return podIPs.join(',');
-    case 'status.hostIP': return hostIPs[0] ?? '';
-    case 'status.hostIPs': return hostIPs.join(',');
-    default: throw new ConfigError(`unsupported fieldRef ${JSON.stringify(path)}`);
+    case 'metadata.name':
+      return m.name ?? '';
+    case 'metadata.namespace':
+      return m.namespace ?? '';
+    case 'metadata.uid':
+      return m.uid ?? '';
+    case 'metadata.labels':
+      return formatMap(m.labels);
+    case 'metadata.annotations':
+      return formatMap(m.annotations);
+    case 'spec.nodeName':
+      return pod.spec?.nodeName ?? '';
+    case 'spec.serviceAccountName':
+      return pod.spec?.serviceAccountName ?? '';
+    case 'status.podIP':
+      return podIPs[0] ?? '';
+    case 'status.podIPs':
+      return podIPs.join(',');
+    case 'status.hostIP':
+      return hostIPs[0] ?? '';
+    case 'status.hostIPs':
+      return hostIPs.join(',');
+    default:
+      throw new ConfigError(`unsupported fieldRef ${JSON.stringify(path)}`);
   }
 }
 
 /** key="value" lines, sorted by key, values quoted with Go's %q escaping of the common cases. */
 export function formatMap(m: Record<string, string> | undefined): string {
-  return Object.keys(m ?? {}).sort().map((k) => `${k}=${JSON.stringify(m![k])}`).join('\n');
+  return Object.keys(m ?? {})
+    .sort()
+    .map((k) => `${k}=${JSON.stringify(m![k])}`)
+    .join('\n');
 }
 
 /** limits.cpu, requests.memory ... divided by the divisor and rounded up; unset limits are the node's allocatable. */
@@ -105,8 +137,14 @@ function valueFrom(pod: V1Pod, c: V1Container, e: V1EnvVar, l: EnvLookups): stri
   // one key of a ConfigMap or Secret: a missing object or key is an error unless optional
   const keyRef = (r: { name?: string; key: string; optional?: boolean }, kind: 'ConfigMap' | 'Secret') => {
     const data = kind === 'ConfigMap' ? l.configMap(ns, r.name!) : l.secret(ns, r.name!);
-    if (!data) { if (r.optional) return undefined; throw kind === 'ConfigMap' ? configMapNotFound(r.name!) : secretNotFound(r.name!); }
-    if (!(r.key in data)) { if (r.optional) return undefined; throw new ConfigError(`couldn't find key ${r.key} in ${kind} ${ns}/${r.name}`); }
+    if (!data) {
+      if (r.optional) return undefined;
+      throw kind === 'ConfigMap' ? configMapNotFound(r.name!) : secretNotFound(r.name!);
+    }
+    if (!(r.key in data)) {
+      if (r.optional) return undefined;
+      throw new ConfigError(`couldn't find key ${r.key} in ${kind} ${ns}/${r.name}`);
+    }
     return data[r.key];
   };
   if (vf.configMapKeyRef) return keyRef(vf.configMapKeyRef, 'ConfigMap');
@@ -138,7 +176,10 @@ export function containerEnv(pod: V1Pod, c: V1Container, l: EnvLookups): EnvResu
     }
     for (const [k, v] of Object.entries(data ?? {})) {
       const name = prefix + k;
-      if (!validEnvName(name)) { invalidNames.push(name); continue; }
+      if (!validEnvName(name)) {
+        invalidNames.push(name);
+        continue;
+      }
       vars.set(name, v);
     }
   }

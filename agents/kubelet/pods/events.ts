@@ -12,7 +12,14 @@ import { EventCorrelator } from '../../api/event-correlator.ts';
 import { metaTime } from '../../api/wire.ts';
 
 export type EventType = 'Normal' | 'Warning';
-export interface EventRef { kind: string; apiVersion: string; name: string; namespace?: string; uid?: string; fieldPath?: string }
+export interface EventRef {
+  kind: string;
+  apiVersion: string;
+  name: string;
+  namespace?: string;
+  uid?: string;
+  fieldPath?: string;
+}
 type Ref = EventRef;
 
 const MAX_BACKLOG = 1000;
@@ -31,14 +38,28 @@ export class EventRecorder {
   private backlog: (() => Promise<void>)[] = [];
   private active = 0;
 
-  constructor(private api: ApiClient, private node: string, private log: Logger, private component = 'kubelet') {}
+  constructor(
+    private api: ApiClient,
+    private node: string,
+    private log: Logger,
+    private component = 'kubelet',
+  ) {}
 
   pod(pod: V1Pod, container: V1Container | string | undefined, type: EventType, reason: string, message: string): void {
     const m = pod.metadata!;
-    this.emit({
-      kind: 'Pod', apiVersion: 'v1', name: m.name!, namespace: m.namespace, uid: m.uid,
-      ...(container ? { fieldPath: containerFieldPath(pod, container) } : {}),
-    }, type, reason, message);
+    this.emit(
+      {
+        kind: 'Pod',
+        apiVersion: 'v1',
+        name: m.name!,
+        namespace: m.namespace,
+        uid: m.uid,
+        ...(container ? { fieldPath: containerFieldPath(pod, container) } : {}),
+      },
+      type,
+      reason,
+      message,
+    );
   }
 
   nodeEvent(uid: string | undefined, type: EventType, reason: string, message: string): void {
@@ -53,8 +74,10 @@ export class EventRecorder {
 
   private emit(ref: Ref, type: EventType, reason: string, message: string, namespace = ref.namespace ?? 'default'): void {
     const source = { component: this.component, host: this.node };
-    const c = this.correlator.correlate({ source, involvedObject: ref, type, reason, message, reportingController: this.component, reportingInstance: this.node },
-      () => `${ref.name}.${randomBytes(8).toString('hex')}`);
+    const c = this.correlator.correlate(
+      { source, involvedObject: ref, type, reason, message, reportingController: this.component, reportingInstance: this.node },
+      () => `${ref.name}.${randomBytes(8).toString('hex')}`,
+    );
     if (c.skip) return;
     const ts = metaTime(new Date());
     const { name, count } = c;
@@ -66,13 +89,19 @@ export class EventRecorder {
     }
     this.enqueue(async () => {
       await this.api.create(core('events', namespace), {
-        apiVersion: 'v1', kind: 'Event',
+        apiVersion: 'v1',
+        kind: 'Event',
         metadata: { name, namespace },
         involvedObject: ref,
-        reason, message: c.message, type,
+        reason,
+        message: c.message,
+        type,
         source,
-        firstTimestamp: ts, lastTimestamp: ts, count: 1,
-        reportingComponent: this.component, reportingInstance: this.node,
+        firstTimestamp: ts,
+        lastTimestamp: ts,
+        count: 1,
+        reportingComponent: this.component,
+        reportingInstance: this.node,
       });
     });
   }
@@ -87,8 +116,12 @@ export class EventRecorder {
     while (this.active < SENDERS && this.backlog.length) {
       const job = this.backlog.shift()!;
       this.active++;
-      job().catch((err) => this.log.debug({ err: String(err) }, 'event not recorded'))
-        .finally(() => { this.active--; this.pump(); });
+      job()
+        .catch((err) => this.log.debug({ err: String(err) }, 'event not recorded'))
+        .finally(() => {
+          this.active--;
+          this.pump();
+        });
     }
   }
 

@@ -10,8 +10,20 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { ExecError, runOk } from '../../api/exec.ts';
 import type { Logger } from '../../api/log.ts';
 import {
-  cgroupPath, podComponents, podComponentsAnyQos, podMemoryRequest, podV2Files, qosComponents, sharesToWeight, sliceName,
-  sliceProperties, setSliceArgs, startSliceArgs, subtreeControlPlan, type CgroupDriver, type CgroupOptions,
+  cgroupPath,
+  podComponents,
+  podComponentsAnyQos,
+  podMemoryRequest,
+  podV2Files,
+  qosComponents,
+  sharesToWeight,
+  sliceName,
+  sliceProperties,
+  setSliceArgs,
+  startSliceArgs,
+  subtreeControlPlan,
+  type CgroupDriver,
+  type CgroupOptions,
 } from './cgroup-plan.ts';
 import { MIN_SHARES, podCgroupConfig, type PodCgroupConfig } from './qos.ts';
 
@@ -33,12 +45,20 @@ export function v1Files(cfg: PodCgroupConfig): ControllerFile[] {
 export type Busctl = (args: string[]) => Promise<unknown>;
 const busctl: Busctl = (args) => runOk('busctl', args, { timeoutMs: 15_000 });
 
-export interface PodCgroupsOptions extends CgroupOptions { cgroupRoot: string; driver: CgroupDriver }
+export interface PodCgroupsOptions extends CgroupOptions {
+  cgroupRoot: string;
+  driver: CgroupDriver;
+}
 
 export class PodCgroups {
   private readonly v2: boolean;
 
-  constructor(private o: PodCgroupsOptions, private log: Logger, private fsRoot = '/sys/fs/cgroup', private bus: Busctl = busctl) {
+  constructor(
+    private o: PodCgroupsOptions,
+    private log: Logger,
+    private fsRoot = '/sys/fs/cgroup',
+    private bus: Busctl = busctl,
+  ) {
     this.v2 = existsSync(join(fsRoot, 'cgroup.controllers'));
   }
 
@@ -51,14 +71,24 @@ export class PodCgroups {
   private async slice(name: string[], cfg?: PodCgroupConfig, memoryRequest = 0): Promise<void> {
     const unit = sliceName(name);
     const props = sliceProperties(name, cfg, this.o, memoryRequest);
-    try { await this.bus(startSliceArgs(unit, props)); return; } catch (err) {
+    try {
+      await this.bus(startSliceArgs(unit, props));
+      return;
+    } catch (err) {
       const said = String(err instanceof ExecError ? err.stderr : err);
       if (!/already exists|File exists/i.test(said)) {
         this.log.warn({ unit, err: said }, 'systemd did not create a pod slice');
         return;
       }
     }
-    try { await this.bus(setSliceArgs(unit, props.filter(([p]) => !['Description', 'Wants', 'DefaultDependencies'].includes(p)))); } catch (err) {
+    try {
+      await this.bus(
+        setSliceArgs(
+          unit,
+          props.filter(([p]) => !['Description', 'Wants', 'DefaultDependencies'].includes(p)),
+        ),
+      );
+    } catch (err) {
       this.log.debug({ unit, err: String(err) }, 'could not update a pod slice');
     }
   }
@@ -73,13 +103,19 @@ export class PodCgroups {
     if (this.v2) {
       // controllers must be enabled on every ancestor for the pod's cgroup to get them
       for (const s of subtreeControlPlan(path, this.read('cgroup.controllers').split(/\s+/))) {
-        try { writeFileSync(join(this.fsRoot, s.dir, 'cgroup.subtree_control'), s.value); } catch { /* already, or not delegable */ }
+        try {
+          writeFileSync(join(this.fsRoot, s.dir, 'cgroup.subtree_control'), s.value);
+        } catch {
+          /* already, or not delegable */
+        }
       }
     }
     for (const { controller, dir } of this.dirs(path)) {
       mkdirSync(dir, { recursive: true });
       for (const f of files.filter((x) => x.controller === controller)) {
-        try { writeFileSync(join(dir, f.file), f.value); } catch (err) {
+        try {
+          writeFileSync(join(dir, f.file), f.value);
+        } catch (err) {
           this.log.debug({ file: join(dir, f.file), err: String(err) }, 'could not set a pod cgroup limit');
         }
       }
@@ -87,14 +123,20 @@ export class PodCgroups {
   }
 
   private read(file: string): string {
-    try { return readFileSync(join(this.fsRoot, file), 'utf8'); } catch { return ''; }
+    try {
+      return readFileSync(join(this.fsRoot, file), 'utf8');
+    } catch {
+      return '';
+    }
   }
 
   /** Creates the QoS-level cgroups; BestEffort pods share the minimum CPU weight. */
   async ensureQosRoots(): Promise<void> {
     await this.write(qosComponents(this.o.cgroupRoot, 'Guaranteed'), []);
     await this.write(qosComponents(this.o.cgroupRoot, 'Burstable'), []);
-    const min = this.v2 ? { controller: '', file: 'cpu.weight', value: String(sharesToWeight(MIN_SHARES)) } : { controller: 'cpu', file: 'cpu.shares', value: String(MIN_SHARES) };
+    const min = this.v2
+      ? { controller: '', file: 'cpu.weight', value: String(sharesToWeight(MIN_SHARES)) }
+      : { controller: 'cpu', file: 'cpu.shares', value: String(MIN_SHARES) };
     await this.write(qosComponents(this.o.cgroupRoot, 'BestEffort'), [min]);
   }
 
@@ -108,7 +150,20 @@ export class PodCgroups {
   async remove(uid: string): Promise<void> {
     for (const name of podComponentsAnyQos(this.o.cgroupRoot, uid)) {
       if (this.o.driver === 'systemd') {
-        try { await this.bus(['call', 'org.freedesktop.systemd1', '/org/freedesktop/systemd1', 'org.freedesktop.systemd1.Manager', 'StopUnit', 'ss', sliceName(name), 'replace']); } catch { /* not loaded */ }
+        try {
+          await this.bus([
+            'call',
+            'org.freedesktop.systemd1',
+            '/org/freedesktop/systemd1',
+            'org.freedesktop.systemd1.Manager',
+            'StopUnit',
+            'ss',
+            sliceName(name),
+            'replace',
+          ]);
+        } catch {
+          /* not loaded */
+        }
       }
       for (const { dir } of this.dirs(cgroupPath(name, this.o.driver))) rmTree(dir);
     }
@@ -117,7 +172,15 @@ export class PodCgroups {
 
 function rmTree(dir: string): void {
   let entries: import('node:fs').Dirent[];
-  try { entries = readdirSync(dir, { withFileTypes: true }); } catch { return; }
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return;
+  }
   for (const e of entries) if (e.isDirectory()) rmTree(join(dir, e.name));
-  try { rmdirSync(dir); } catch { /* a process is still in it, or gone */ }
+  try {
+    rmdirSync(dir);
+  } catch {
+    /* a process is still in it, or gone */
+  }
 }

@@ -43,29 +43,40 @@ export class PodReporter {
     const view: RuntimeView = { sandboxReady, podIP, containers: new Map(), previous: new Map(), waiting, probes: new Map() };
     for (const c of [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? []), ...(pod.spec?.ephemeralContainers ?? [])]) {
       const [latest, prev] = containers.filter((x) => x.name === c.name).sort(newestFirst);
-      const det = latest && await this.detail(latest);
+      const det = latest && (await this.detail(latest));
       if (det) {
         view.containers.set(c.name, det);
         view.probes!.set(c.name, { ready: this.d.probes.ready(uid, c, det.id), started: this.d.probes.started(uid, c, det.id) });
       }
-      const pdet = prev && await this.detail(prev);
+      const pdet = prev && (await this.detail(prev));
       if (pdet) view.previous.set(c.name, pdet);
     }
     return view;
   }
 
   /** Computes and sends the pod's status; `phase` forces a terminal phase (a deleted or evicted pod), `why` its reason and message. */
-  async report(pod: V1Pod, containers: ContainerInfo[], sandboxReady: boolean, podIP: string | undefined, waiting: Map<string, Waiting>, phase?: string,
-    why?: { reason: string; message: string }): Promise<Wire<V1PodStatus>> {
+  async report(
+    pod: V1Pod,
+    containers: ContainerInfo[],
+    sandboxReady: boolean,
+    podIP: string | undefined,
+    waiting: Map<string, Waiting>,
+    phase?: string,
+    why?: { reason: string; message: string },
+  ): Promise<Wire<V1PodStatus>> {
     const view = await this.view(pod, containers, sandboxReady, podIP, waiting);
     const status = podStatus(pod, view, this.d.ctx.nodeIP, rfc3339(new Date())!);
     if (phase) {
       status.phase = phase;
       for (const cond of status.conditions ?? []) {
-        if (cond.type === 'Ready' || cond.type === 'ContainersReady') Object.assign(cond, { status: 'False', reason: phase === 'Failed' ? 'PodFailed' : 'PodCompleted' });
+        if (cond.type === 'Ready' || cond.type === 'ContainersReady')
+          Object.assign(cond, { status: 'False', reason: phase === 'Failed' ? 'PodFailed' : 'PodCompleted' });
         if (cond.type === 'PodReadyToStartContainers') cond.status = 'False';
       }
-      for (const s of status.containerStatuses ?? []) { s.ready = false; s.started = false; }
+      for (const s of status.containerStatuses ?? []) {
+        s.ready = false;
+        s.started = false;
+      }
     }
     if (why) Object.assign(status, why);
     this.writer.submit(pod, status);
@@ -77,5 +88,7 @@ export class PodReporter {
     for (const id of containerIds) this.exited.delete(id);
   }
 
-  forgetContainer(id: string): void { this.exited.delete(id); }
+  forgetContainer(id: string): void {
+    this.exited.delete(id);
+  }
 }

@@ -19,13 +19,16 @@ export interface ContainerView {
   imageRef: string;
 }
 
-export interface Waiting { reason: string; message?: string }
+export interface Waiting {
+  reason: string;
+  message?: string;
+}
 
 export interface RuntimeView {
   sandboxReady: boolean;
   podIP?: string;
-  containers: Map<string, ContainerView>;              // latest instance per container name (init and app)
-  previous: Map<string, ContainerView>;                // the instance before it, for lastState
+  containers: Map<string, ContainerView>; // latest instance per container name (init and app)
+  previous: Map<string, ContainerView>; // the instance before it, for lastState
   waiting: Map<string, Waiting>;
   /** probe verdicts per container name for the latest instance (absent: no probes, ready when running) */
   probes?: Map<string, { ready: boolean; started: boolean }>;
@@ -34,7 +37,8 @@ export interface RuntimeView {
 export const isSidecar = (c: V1Container): boolean => c.restartPolicy === 'Always';
 
 function stateOf(v: ContainerView | undefined, waiting: Waiting | undefined, defaultWaiting: string): Wire<V1ContainerState> {
-  if (waiting && (!v || v.state !== 'CONTAINER_RUNNING')) return { waiting: { reason: waiting.reason, ...(waiting.message ? { message: waiting.message } : {}) } };
+  if (waiting && (!v || v.state !== 'CONTAINER_RUNNING'))
+    return { waiting: { reason: waiting.reason, ...(waiting.message ? { message: waiting.message } : {}) } };
   if (!v) return { waiting: { reason: defaultWaiting } };
   if (v.state === 'CONTAINER_RUNNING') return { running: { startedAt: v.startedAt } };
   if (v.state === 'CONTAINER_EXITED') return { terminated: terminated(v) };
@@ -43,9 +47,12 @@ function stateOf(v: ContainerView | undefined, waiting: Waiting | undefined, def
 
 function terminated(v: ContainerView): NonNullable<Wire<V1ContainerState>['terminated']> {
   return {
-    exitCode: v.exitCode ?? 0, reason: v.reason || (v.exitCode ? 'Error' : 'Completed'),
+    exitCode: v.exitCode ?? 0,
+    reason: v.reason || (v.exitCode ? 'Error' : 'Completed'),
     ...(v.message ? { message: v.message } : {}),
-    startedAt: v.startedAt, finishedAt: v.finishedAt, containerID: `containerd://${v.id}`,
+    startedAt: v.startedAt,
+    finishedAt: v.finishedAt,
+    containerID: `containerd://${v.id}`,
   };
 }
 
@@ -79,19 +86,36 @@ export function phaseOf(pod: V1Pod, init: Wire<V1ContainerStatus>[], apps: Wire<
   let failedInit = 0;
   for (const c of pod.spec?.initContainers ?? []) {
     const s = init.find((x) => x.name === c.name);
-    if (isSidecar(c)) { if (!s?.started && !s?.state?.running) pendingInit++; continue; }
-    if (!s) { pendingInit++; continue; }
+    if (isSidecar(c)) {
+      if (!s?.started && !s?.state?.running) pendingInit++;
+      continue;
+    }
+    if (!s) {
+      pendingInit++;
+      continue;
+    }
     if (s.state?.running) pendingInit++;
-    else if (s.state?.terminated) { if (s.state.terminated.exitCode !== 0) failedInit++; }
-    else if (s.state?.waiting) {
-      if (s.lastState?.terminated) { if (s.lastState.terminated.exitCode !== 0) failedInit++; } else pendingInit++;
+    else if (s.state?.terminated) {
+      if (s.state.terminated.exitCode !== 0) failedInit++;
+    } else if (s.state?.waiting) {
+      if (s.lastState?.terminated) {
+        if (s.lastState.terminated.exitCode !== 0) failedInit++;
+      } else pendingInit++;
     } else pendingInit++;
   }
-  let running = 0, waiting = 0, stopped = 0, succeeded = 0;
+  let running = 0,
+    waiting = 0,
+    stopped = 0,
+    succeeded = 0;
   for (const s of apps) {
     if (s.state?.running) running++;
-    else if (s.state?.terminated) { stopped++; if (s.state.terminated.exitCode === 0) succeeded++; }
-    else if (s.state?.waiting) { if (s.lastState?.terminated) stopped++; else waiting++; }
+    else if (s.state?.terminated) {
+      stopped++;
+      if (s.state.terminated.exitCode === 0) succeeded++;
+    } else if (s.state?.waiting) {
+      if (s.lastState?.terminated) stopped++;
+      else waiting++;
+    }
   }
   if (failedInit > 0 && policy === 'Never') return 'Failed';
   if (pendingInit > 0 || waiting > 0) return 'Pending';
@@ -118,9 +142,12 @@ function condition(type: string, ok: boolean, prev: V1PodCondition[] | undefined
   const old = prev?.find((c) => c.type === type);
   const status = ok ? 'True' : 'False';
   return {
-    type, status, lastProbeTime: null,
+    type,
+    status,
+    lastProbeTime: null,
     lastTransitionTime: old && old.status === status ? wireTime(old.lastTransitionTime ?? null) : now,
-    ...(reason ? { reason } : {}), ...(message ? { message } : {}),
+    ...(reason ? { reason } : {}),
+    ...(message ? { message } : {}),
   };
 }
 
@@ -135,10 +162,12 @@ export function podStatus(pod: V1Pod, rt: RuntimeView, hostIP: string, now: stri
   const phase = phaseOf(pod, initStatuses, statuses);
   const completed = phase === 'Succeeded' || phase === 'Failed';
 
-  const notInit = (pod.spec?.initContainers ?? []).filter((c) => {
-    const s = initStatuses.find((x) => x.name === c.name)!;
-    return isSidecar(c) ? !s.started : !(s.state?.terminated?.exitCode === 0);
-  }).map((c) => c.name);
+  const notInit = (pod.spec?.initContainers ?? [])
+    .filter((c) => {
+      const s = initStatuses.find((x) => x.name === c.name)!;
+      return isSidecar(c) ? !s.started : !(s.state?.terminated?.exitCode === 0);
+    })
+    .map((c) => c.name);
   const initialized = notInit.length === 0 || statuses.some((s) => s.state?.running || s.lastState?.terminated || s.state?.terminated);
   const unready = statuses.filter((s) => !s.ready).map((s) => s.name);
   const containersReady = !completed && unready.length === 0 && statuses.length > 0;
@@ -153,15 +182,27 @@ export function podStatus(pod: V1Pod, rt: RuntimeView, hostIP: string, now: stri
     initialized
       ? condition('Initialized', true, prev, now, completed && hasInit ? 'PodCompleted' : undefined)
       : condition('Initialized', false, prev, now, 'ContainersNotInitialized', `containers with incomplete status: [${notInit.join(' ')}]`),
-    ready ? condition('Ready', true, prev, now)
-      : !containersReady ? condition('Ready', false, prev, now, notReadyReason, notReadyMsg)
-        : condition('Ready', false, prev, now, 'ReadinessGatesNotReady', `corresponding condition of pod readiness gate ${JSON.stringify(missingGate)} does not exist.`),
+    ready
+      ? condition('Ready', true, prev, now)
+      : !containersReady
+        ? condition('Ready', false, prev, now, notReadyReason, notReadyMsg)
+        : condition(
+            'Ready',
+            false,
+            prev,
+            now,
+            'ReadinessGatesNotReady',
+            `corresponding condition of pod readiness gate ${JSON.stringify(missingGate)} does not exist.`,
+          ),
     containersReady ? condition('ContainersReady', true, prev, now) : condition('ContainersReady', false, prev, now, notReadyReason, notReadyMsg),
-    wireConditionOr(prev?.find((c) => c.type === 'PodScheduled'), () => condition('PodScheduled', true, prev, now)),
+    wireConditionOr(
+      prev?.find((c) => c.type === 'PodScheduled'),
+      () => condition('PodScheduled', true, prev, now),
+    ),
     // conditions other writers own (readiness gates, DisruptionTarget ...) are kept as they are
     ...(prev ?? []).filter((c) => !KUBELET_CONDITIONS.has(c.type)).map(wireCondition),
   ];
-  const podIP = pod.spec?.hostNetwork ? hostIP : (rt.podIP || pod.status?.podIP);
+  const podIP = pod.spec?.hostNetwork ? hostIP : rt.podIP || pod.status?.podIP;
   return {
     phase,
     conditions,

@@ -46,12 +46,18 @@ export class PodSync {
   }
 
   /** The status must be sent again even if unchanged (e.g. a static pod got a new mirror pod). */
-  statusStale(uid: string): void { this.reporter.forget(uid); }
+  statusStale(uid: string): void {
+    this.reporter.forget(uid);
+  }
 
   /** The next pass kills the pod and reports it Failed with reason Evicted and `message` (upstream's killPodFunc of an eviction). */
-  evict(uid: string, message: string): void { this.evictions.set(uid, message); }
+  evict(uid: string, message: string): void {
+    this.evictions.set(uid, message);
+  }
 
-  evicting(uid: string): boolean { return this.evictions.has(uid); }
+  evicting(uid: string): boolean {
+    return this.evictions.has(uid);
+  }
 
   /** Returns milliseconds after which the pod wants another pass (a back-off expiring), if any. */
   async sync(uid: string, pod: V1Pod | undefined): Promise<number | undefined> {
@@ -101,7 +107,13 @@ export class PodSync {
     } catch (err) {
       if (!(err instanceof VolumeError)) throw err;
       this.d.events.pod(pod, undefined, 'Warning', 'FailedMount', err.message);
-      await this.reporter.report(pod, containers, sandboxes.some((s) => s.ready), undefined, waiting);
+      await this.reporter.report(
+        pod,
+        containers,
+        sandboxes.some((s) => s.ready),
+        undefined,
+        waiting,
+      );
       return VOLUME_RETRY_MS;
     }
 
@@ -123,7 +135,7 @@ export class PodSync {
     }
     const tSandbox = performance.now();
     const sbConfig = sandboxConfig(pod, sb.attempt, this.d.ctx);
-    const podIP = pod.spec?.hostNetwork ? this.d.ctx.nodeIP : (await this.d.rt.sandboxIP(sb.id)) ?? '';
+    const podIP = pod.spec?.hostNetwork ? this.d.ctx.nodeIP : ((await this.d.rt.sandboxIP(sb.id)) ?? '');
     const podIPs = podIP ? [podIP] : [];
     this.writeHosts(pod, podIPs);
 
@@ -137,7 +149,9 @@ export class PodSync {
     }
     const key = (name: string) => `${uid}/${name}`;
     const actions = computeActions({
-      pod, current, hash: containerHash,
+      pod,
+      current,
+      hash: containerHash,
       probeFailed: (c, id) => this.d.probes.failed(uid, c, id),
       started: (c, id) => this.d.probes.started(uid, c, id),
       backoff: (name, finishedAt) => ({ remainingMs: this.backoff.remainingSince(key(name), finishedAt), currentMs: this.backoff.current(key(name)) }),
@@ -147,17 +161,34 @@ export class PodSync {
       this.d.events.pod(pod, name, 'Warning', 'BackOff', `Back-off restarting failed container ${name} in pod ${podRef(pod)}`);
     }
     const byName = new Map(specs(pod).map((c) => [c.name, c]));
-    await Promise.all(actions.kill.map((k) => killContainer(this.d, {
-      pod, container: byName.get(k.name)!, id: k.id, podIP, message: k.message, graceSec: this.killGrace(pod, byName.get(k.name)!, k.message),
-    })));
+    await Promise.all(
+      actions.kill.map((k) =>
+        killContainer(this.d, {
+          pod,
+          container: byName.get(k.name)!,
+          id: k.id,
+          podIP,
+          message: k.message,
+          graceSec: this.killGrace(pod, byName.get(k.name)!, k.message),
+        }),
+      ),
+    );
 
     // as upstream, the status is posted before the containers start: slow pulls show ContainerCreating
     if (actions.start.length) await this.reporter.report(pod, containers, true, podIP || undefined, waiting);
 
     const tStart = performance.now();
     let requeue = actions.requeueMs;
-    const run: PodRun = { pod, sandboxId: sb.id, sandboxConfig: sbConfig, podIPs, volumes, pullSecrets: this.pullSecrets(pod), hostsFile: podIPs.length > 0,
-      runningIds: new Map([...current].filter(([, l]) => l[0]?.state === 'CONTAINER_RUNNING').map(([name, l]) => [name, l[0].id])) };
+    const run: PodRun = {
+      pod,
+      sandboxId: sb.id,
+      sandboxConfig: sbConfig,
+      podIPs,
+      volumes,
+      pullSecrets: this.pullSecrets(pod),
+      hostsFile: podIPs.length > 0,
+      runningIds: new Map([...current].filter(([, l]) => l[0]?.state === 'CONTAINER_RUNNING').map(([name, l]) => [name, l[0].id])),
+    };
     const made: ContainerInfo[] = [];
     for (const s of actions.start) {
       const name = s.container.name;
@@ -165,8 +196,22 @@ export class PodSync {
       if (!s.afterKill && s.finishedAtMs !== undefined) this.backoff.next(key(name), s.finishedAtMs);
       const attempt = history.length ? history[0].attempt + 1 : 0;
       const r = await startContainer(this.d, run, s.container, attempt);
-      if (r.id) made.push({ id: r.id, sandboxId: sb.id, uid, name, attempt, state: r.ok ? 'CONTAINER_RUNNING' : 'CONTAINER_UNKNOWN', createdAt: Date.now(), hash: '', imageRef: '' });
-      if (r.ok) { reasons.delete(name); waiting.delete(name); } else {
+      if (r.id)
+        made.push({
+          id: r.id,
+          sandboxId: sb.id,
+          uid,
+          name,
+          attempt,
+          state: r.ok ? 'CONTAINER_RUNNING' : 'CONTAINER_UNKNOWN',
+          createdAt: Date.now(),
+          hash: '',
+          imageRef: '',
+        });
+      if (r.ok) {
+        reasons.delete(name);
+        waiting.delete(name);
+      } else {
         reasons.set(name, r.waiting);
         waiting.set(name, r.waiting);
         requeue = Math.min(requeue ?? Infinity, r.retryMs);
@@ -177,13 +222,26 @@ export class PodSync {
     // without kills, what changed is known: the containers just made (the status reads each one's
     // state from the runtime anyway), so the status goes out one runtime round trip sooner
     const after = actions.kill.length ? (await this.d.rt.listContainers()).filter((c) => c.uid === uid) : [...containers, ...made];
-    await this.updateProbes(pod, after.filter((c) => c.sandboxId === sb!.id), podIP);
+    await this.updateProbes(
+      pod,
+      after.filter((c) => c.sandboxId === sb!.id),
+      podIP,
+    );
     await this.reporter.report(pod, after, true, podIP || undefined, waiting);
     await this.collectDead(after);
     if (actions.start.length || actions.kill.length) {
       const ms = (a: number, b: number) => Math.round(b - a);
-      this.d.log.debug({ pod: `${pod.metadata!.namespace}/${pod.metadata!.name}`, sandboxMs: ms(t0, tSandbox), prepareMs: ms(tSandbox, tStart),
-        startMs: ms(tStart, performance.now()), started: actions.start.length, killed: actions.kill.length }, 'pod synced');
+      this.d.log.debug(
+        {
+          pod: `${pod.metadata!.namespace}/${pod.metadata!.name}`,
+          sandboxMs: ms(t0, tSandbox),
+          prepareMs: ms(tSandbox, tStart),
+          startMs: ms(tStart, performance.now()),
+          started: actions.start.length,
+          killed: actions.kill.length,
+        },
+        'pod synced',
+      );
     }
     return requeue === Infinity ? undefined : requeue;
   }
@@ -246,12 +304,20 @@ export class PodSync {
     for (const c of pod.spec?.containers ?? []) {
       const latest = mine.filter((x) => x.name === c.name).sort(newestFirst)[0];
       if (!latest) continue;
-      const det = latest.state === 'CONTAINER_RUNNING' && (c.livenessProbe || c.readinessProbe || c.startupProbe) ? await this.reporter.detail(latest) : undefined;
+      const det =
+        latest.state === 'CONTAINER_RUNNING' && (c.livenessProbe || c.readinessProbe || c.startupProbe) ? await this.reporter.detail(latest) : undefined;
       runs.set(c.name, { id: latest.id, running: latest.state === 'CONTAINER_RUNNING', startedAtMs: det?.startedAtMs ?? Date.now() });
     }
-    const inherited = new Map((pod.status?.containerStatuses ?? []).map((s) => [s.name, {
-      id: (s.containerID ?? '').replace(/^[a-z]+:\/\//, ''), ready: s.ready, started: !!s.started,
-    }]));
+    const inherited = new Map(
+      (pod.status?.containerStatuses ?? []).map((s) => [
+        s.name,
+        {
+          id: (s.containerID ?? '').replace(/^[a-z]+:\/\//, ''),
+          ready: s.ready,
+          started: !!s.started,
+        },
+      ]),
+    );
     this.d.probes.update(pod, runs, podIP, inherited);
   }
 
@@ -272,8 +338,11 @@ export class PodSync {
 
   private async killRunning(pod: V1Pod, containers: ContainerInfo[], graceSec: number, podIP = ''): Promise<void> {
     const byName = new Map(specs(pod).map((c) => [c.name, c]));
-    await Promise.all(containers.filter((c) => c.state === 'CONTAINER_RUNNING' || c.state === 'CONTAINER_CREATED').map((c) =>
-      killContainer(this.d, { pod, container: byName.get(c.name) ?? { name: c.name }, id: c.id, podIP, graceSec })));
+    await Promise.all(
+      containers
+        .filter((c) => c.state === 'CONTAINER_RUNNING' || c.state === 'CONTAINER_CREATED')
+        .map((c) => killContainer(this.d, { pod, container: byName.get(c.name) ?? { name: c.name }, id: c.id, podIP, graceSec })),
+    );
   }
 
   /** Graceful deletion: preStop hooks and SIGTERM within the grace period, a final status, then cleanup. */
@@ -285,11 +354,17 @@ export class PodSync {
   }
 
   /** Kills the pod's containers within `grace` and stops its sandboxes, then sends its terminal status; the containers left. */
-  private async stopPod(pod: V1Pod, sandboxes: SandboxInfo[], containers: ContainerInfo[], grace: number, why?: { reason: string; message: string }): Promise<ContainerInfo[]> {
+  private async stopPod(
+    pod: V1Pod,
+    sandboxes: SandboxInfo[],
+    containers: ContainerInfo[],
+    grace: number,
+    why?: { reason: string; message: string },
+  ): Promise<ContainerInfo[]> {
     const uid = pod.metadata!.uid!;
     this.d.probes.removePod(uid);
     const ready = sandboxes.find((s) => s.ready);
-    const podIP = ready ? (pod.spec?.hostNetwork ? this.d.ctx.nodeIP : (await this.d.rt.sandboxIP(ready.id).catch(() => undefined)) ?? '') : '';
+    const podIP = ready ? (pod.spec?.hostNetwork ? this.d.ctx.nodeIP : ((await this.d.rt.sandboxIP(ready.id).catch(() => undefined)) ?? '')) : '';
     await this.killRunning(pod, containers, grace, podIP);
     for (const s of sandboxes) await this.d.rt.stopSandbox(s.id).catch(() => undefined);
     const after = (await this.d.rt.listContainers()).filter((c) => c.uid === uid);
@@ -304,11 +379,15 @@ export class PodSync {
   private async removeOrphan(uid: string, sandboxes: SandboxInfo[], containers: ContainerInfo[]): Promise<void> {
     this.d.probes.removePod(uid);
     const sb = sandboxes[0];
-    await Promise.all(containers.filter((c) => c.state === 'CONTAINER_RUNNING').map(async (c) => {
-      const det = await this.reporter.detail(c);
-      const r = restoreFromAnnotations(uid, sb?.namespace ?? '', sb?.name ?? '', c.name, det?.annotations ?? {});
-      await killContainer(this.d, { pod: r.pod, container: r.container, id: c.id, podIP: '', graceSec: r.graceSec });
-    }));
+    await Promise.all(
+      containers
+        .filter((c) => c.state === 'CONTAINER_RUNNING')
+        .map(async (c) => {
+          const det = await this.reporter.detail(c);
+          const r = restoreFromAnnotations(uid, sb?.namespace ?? '', sb?.name ?? '', c.name, det?.annotations ?? {});
+          await killContainer(this.d, { pod: r.pod, container: r.container, id: c.id, podIP: '', graceSec: r.graceSec });
+        }),
+    );
     for (const s of sandboxes) await this.d.rt.stopSandbox(s.id).catch(() => undefined);
     await this.cleanup(uid, sandboxes, containers, sb ? `${this.d.ctx.podLogRoot}/${sb.namespace}_${sb.name}_${uid}` : undefined);
   }
@@ -321,7 +400,10 @@ export class PodSync {
     this.backoff.forget(`${uid}/`);
     this.sandboxBackoff.forget(`${uid}/`);
     this.d.images.forgetPod(uid);
-    this.reporter.forget(uid, containers.map((c) => c.id));
+    this.reporter.forget(
+      uid,
+      containers.map((c) => c.id),
+    );
     this.reasons.delete(uid);
     this.evictions.delete(uid);
   }
@@ -329,7 +411,10 @@ export class PodSync {
   private async finishDeletion(pod: V1Pod): Promise<void> {
     try {
       await this.d.api.delete(core('pods', pod.metadata!.namespace, pod.metadata!.name), {
-        apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0, preconditions: { uid: pod.metadata!.uid },
+        apiVersion: 'v1',
+        kind: 'DeleteOptions',
+        gracePeriodSeconds: 0,
+        preconditions: { uid: pod.metadata!.uid },
       });
       this.d.log.info({ pod: `${pod.metadata!.namespace}/${pod.metadata!.name}` }, 'pod terminated and deleted');
     } catch (err) {

@@ -71,7 +71,10 @@ export function containerResources(pod: V1Pod, c: V1Container, memoryCapacity: n
   const cpuLim = milliCPU(lim.cpu) ?? 0;
   const mem = bytes(lim.memory) ?? 0;
   const out: LinuxResources = { cpuShares: milliToShares(cpuReq), oomScoreAdj: oomScoreAdj(pod, c, memoryCapacity) };
-  if (cpuLim > 0) { out.cpuPeriod = CFS_PERIOD_US; out.cpuQuota = milliToQuota(cpuLim); }
+  if (cpuLim > 0) {
+    out.cpuPeriod = CFS_PERIOD_US;
+    out.cpuQuota = milliToQuota(cpuLim);
+  }
   if (mem > 0) out.memoryLimitInBytes = mem;
   return out;
 }
@@ -97,14 +100,22 @@ export function podTotals(pod: V1Pod): { cpuRequest: number; cpuLimit?: number; 
   };
 }
 
-export interface PodCgroupConfig { cpuShares: number; cpuQuota?: number; cpuPeriod?: number; memoryLimitInBytes?: number }
+export interface PodCgroupConfig {
+  cpuShares: number;
+  cpuQuota?: number;
+  cpuPeriod?: number;
+  memoryLimitInBytes?: number;
+}
 
 /** What the pod-level cgroup is limited to (BestEffort pods get the minimum shares and nothing else). */
 export function podCgroupConfig(pod: V1Pod): PodCgroupConfig {
   if (qosClass(pod) === 'BestEffort') return { cpuShares: MIN_SHARES };
   const t = podTotals(pod);
   const out: PodCgroupConfig = { cpuShares: milliToShares(t.cpuRequest) };
-  if (t.cpuLimit !== undefined && t.cpuLimit > 0) { out.cpuPeriod = CFS_PERIOD_US; out.cpuQuota = milliToQuota(t.cpuLimit); }
+  if (t.cpuLimit !== undefined && t.cpuLimit > 0) {
+    out.cpuPeriod = CFS_PERIOD_US;
+    out.cpuQuota = milliToQuota(t.cpuLimit);
+  }
   if (t.memoryLimit !== undefined && t.memoryLimit > 0) out.memoryLimitInBytes = t.memoryLimit;
   return out;
 }

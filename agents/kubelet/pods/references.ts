@@ -2,7 +2,10 @@
 // that a change to one of them resyncs exactly the pods that read it. Pure.
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 
-export interface PodRefs { configMaps: Set<string>; secrets: Set<string> }
+export interface PodRefs {
+  configMaps: Set<string>;
+  secrets: Set<string>;
+}
 
 export function podReferences(pod: V1Pod): PodRefs {
   const configMaps = new Set<string>();

@@ -3,12 +3,19 @@
 // list in /run/systemd/resolve/resolv.conf is used instead when the host points at the stub.
 import { existsSync, readFileSync } from 'node:fs';
 
-export interface DnsConfig { servers: string[]; searches: string[]; options: string[] }
+export interface DnsConfig {
+  servers: string[];
+  searches: string[];
+  options: string[];
+}
 
 export function parseResolvConf(text: string): DnsConfig {
   const out: DnsConfig = { servers: [], searches: [], options: [] };
   for (const raw of text.split('\n')) {
-    const [word, ...rest] = raw.replace(/[#;].*/, '').trim().split(/\s+/);
+    const [word, ...rest] = raw
+      .replace(/[#;].*/, '')
+      .trim()
+      .split(/\s+/);
     if (word === 'nameserver' && rest[0]) out.servers.push(rest[0]);
     else if (word === 'search' || word === 'domain') out.searches = rest;
     else if (word === 'options') out.options.push(...rest);

@@ -7,7 +7,7 @@ export type EnumValue = string | number | undefined | null;
 const sandboxStates = ['SANDBOX_READY', 'SANDBOX_NOTREADY'];
 const containerStates = ['CONTAINER_CREATED', 'CONTAINER_RUNNING', 'CONTAINER_EXITED', 'CONTAINER_UNKNOWN'];
 
-const enumName = (v: EnumValue, names: string[]): string => (typeof v === 'number' ? names[v] ?? 'UNKNOWN' : String(v ?? names[0]));
+const enumName = (v: EnumValue, names: string[]): string => (typeof v === 'number' ? (names[v] ?? 'UNKNOWN') : String(v ?? names[0]));
 
 export const sandboxState = (v: EnumValue): string => enumName(v, sandboxStates);
 export const containerState = (v: EnumValue): string => enumName(v, containerStates);
@@ -22,8 +22,25 @@ export function nsToDate(v: unknown): Date | undefined {
 
 export const rfc3339 = (d: Date | undefined): string | undefined => (d ? metaTime(d) : undefined);
 
-const GRPC_CODES = ['OK', 'Canceled', 'Unknown', 'InvalidArgument', 'DeadlineExceeded', 'NotFound', 'AlreadyExists', 'PermissionDenied',
-  'ResourceExhausted', 'FailedPrecondition', 'Aborted', 'OutOfRange', 'Unimplemented', 'Internal', 'Unavailable', 'DataLoss', 'Unauthenticated'];
+const GRPC_CODES = [
+  'OK',
+  'Canceled',
+  'Unknown',
+  'InvalidArgument',
+  'DeadlineExceeded',
+  'NotFound',
+  'AlreadyExists',
+  'PermissionDenied',
+  'ResourceExhausted',
+  'FailedPrecondition',
+  'Aborted',
+  'OutOfRange',
+  'Unimplemented',
+  'Internal',
+  'Unavailable',
+  'DataLoss',
+  'Unauthenticated',
+];
 
 /** A failed runtime call as Go's gRPC prints it: "rpc error: code = NotFound desc = ...". */
 export function rpcText(err: unknown): string {

@@ -5,13 +5,32 @@ import type { ContainerConfig, PodSandboxConfig } from '../cri/api-types.ts';
 import type { CgroupDriver } from './cgroup-plan.ts';
 import type { ContainerView } from './pod-status.ts';
 
-export interface SandboxInfo { id: string; uid: string; namespace: string; name: string; attempt: number; ready: boolean; createdAt: number }
+export interface SandboxInfo {
+  id: string;
+  uid: string;
+  namespace: string;
+  name: string;
+  attempt: number;
+  ready: boolean;
+  createdAt: number;
+}
 export interface ContainerInfo {
-  id: string; sandboxId: string; uid: string; name: string; attempt: number; state: string; createdAt: number; hash: string;
+  id: string;
+  sandboxId: string;
+  uid: string;
+  name: string;
+  attempt: number;
+  state: string;
+  createdAt: number;
+  hash: string;
   /** the image the container runs (its resolved reference), for image GC */
   imageRef: string;
 }
-export interface RuntimeHealth { runtimeReady: boolean; networkReady: boolean; message: string }
+export interface RuntimeHealth {
+  runtimeReady: boolean;
+  networkReady: boolean;
+  message: string;
+}
 
 export interface ContainerDetail extends ContainerView {
   startedAtMs: number;
@@ -21,9 +40,24 @@ export interface ContainerDetail extends ContainerView {
   annotations: Record<string, string>;
 }
 
-export interface ImageInfo { id: string; size: number; pinned: boolean; tags: string[]; digests: string[]; uid?: number; username?: string }
+export interface ImageInfo {
+  id: string;
+  size: number;
+  pinned: boolean;
+  tags: string[];
+  digests: string[];
+  uid?: number;
+  username?: string;
+}
 
-export interface PullAuth { username?: string; password?: string; auth?: string; serverAddress?: string; identityToken?: string; registryToken?: string }
+export interface PullAuth {
+  username?: string;
+  password?: string;
+  auth?: string;
+  serverAddress?: string;
+  identityToken?: string;
+  registryToken?: string;
+}
 
 export interface PodRuntime {
   version(): Promise<string>;

@@ -3,8 +3,12 @@
 // the sandbox's own context. Pure.
 import type { V1Container, V1Pod, V1SeccompProfile } from '@kubernetes/client-node';
 import {
-  NamespaceMode, SecurityProfile_ProfileType as ProfileType,
-  type LinuxContainerSecurityContext, type LinuxSandboxSecurityContext, type NamespaceOption, type SecurityProfile,
+  NamespaceMode,
+  SecurityProfile_ProfileType as ProfileType,
+  type LinuxContainerSecurityContext,
+  type LinuxSandboxSecurityContext,
+  type NamespaceOption,
+  type SecurityProfile,
 } from '../cri/api-types.ts';
 import { ConfigError } from './env.ts';
 
@@ -18,7 +22,10 @@ export const NS_TARGET = NamespaceMode.TARGET;
 /** upstream's format.Pod: name_namespace(uid) */
 export const podRef = (pod: V1Pod): string => `${pod.metadata?.name}_${pod.metadata?.namespace}(${pod.metadata?.uid})`;
 
-export interface ImageUser { uid?: number; username?: string }
+export interface ImageUser {
+  uid?: number;
+  username?: string;
+}
 
 export function namespaceOptions(pod: V1Pod): NamespaceOption {
   const s = pod.spec!;
@@ -61,7 +68,9 @@ export function verifyRunAsNonRoot(pod: V1Pod, c: V1Container, image: ImageUser)
   const uid = image.uid ?? (image.username ? undefined : 0);
   if (uid === 0) throw new ConfigError(`container has runAsNonRoot and image will run as root (pod: ${ref}, container: ${c.name})`);
   if (uid === undefined && image.username) {
-    throw new ConfigError(`container has runAsNonRoot and image has non-numeric user (${image.username}), cannot verify user is non-root (pod: ${ref}, container: ${c.name})`);
+    throw new ConfigError(
+      `container has runAsNonRoot and image has non-numeric user (${image.username}), cannot verify user is non-root (pod: ${ref}, container: ${c.name})`,
+    );
   }
 }
 

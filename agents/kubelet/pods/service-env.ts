@@ -14,8 +14,9 @@ export function serviceEnv(pod: V1Pod, services: V1Service[]): Record<string, st
   for (const s of services) {
     if (!ipSet(s)) continue;
     const name = s.metadata!.name!;
-    if (s.metadata?.namespace === 'default' && name === 'kubernetes') { if (!chosen.has(name)) chosen.set(name, s); }
-    else if (s.metadata?.namespace === ns && links) chosen.set(name, s);
+    if (s.metadata?.namespace === 'default' && name === 'kubernetes') {
+      if (!chosen.has(name)) chosen.set(name, s);
+    } else if (s.metadata?.namespace === ns && links) chosen.set(name, s);
   }
   const out: Record<string, string> = {};
   for (const s of chosen.values()) {
@@ -27,7 +28,7 @@ export function serviceEnv(pod: V1Pod, services: V1Service[]): Record<string, st
     for (const p of ports) if (p.name) out[`${name}_SERVICE_PORT_${envName(p.name)}`] = String(p.port);
     if (ports[0]) out[`${name}_PORT`] = `${(ports[0].protocol ?? 'TCP').toLowerCase()}://${ip}:${ports[0].port}`;
     for (const p of ports) {
-      const proto = (p.protocol ?? 'TCP');
+      const proto = p.protocol ?? 'TCP';
       const prefix = `${name}_PORT_${p.port}_${proto.toUpperCase()}`;
       out[prefix] = `${proto.toLowerCase()}://${ip}:${p.port}`;
       out[`${prefix}_PROTO`] = proto.toLowerCase();

@@ -26,7 +26,9 @@ export class StartupTrace {
   }
 
   /** Runs fn with `uid` as the pod that runtime calls made inside it belong to. */
-  run<T>(uid: string, fn: () => T): T { return this.als.run(uid, fn); }
+  run<T>(uid: string, fn: () => T): T {
+    return this.als.run(uid, fn);
+  }
 
   /** Records the first time `what` happened for the pod (the current one by default). */
   mark(what: string, uid = this.als.getStore()): void {
@@ -35,7 +37,9 @@ export class StartupTrace {
     p.marks[what] = this.now();
   }
 
-  tracing(uid: string): boolean { return this.pods.has(uid); }
+  tracing(uid: string): boolean {
+    return this.pods.has(uid);
+  }
 
   /** Ends the pod's timeline and returns it. */
   finish(uid: string): { name: string; marks: Marks } | undefined {
@@ -44,7 +48,9 @@ export class StartupTrace {
     return p;
   }
 
-  forget(uid: string): void { this.pods.delete(uid); }
+  forget(uid: string): void {
+    this.pods.delete(uid);
+  }
 
   private prune(): void {
     const cut = this.now() - MAX_AGE_MS;
@@ -73,9 +79,7 @@ export const STAGES: [from: string, to: string, label: string][] = [
   ['running.sent', 'observed', 'PATCH -> bench watch'],
 ];
 /** Not part of the sum: the PATCH's own round trip as the kubelet saw it. */
-export const EXTRA_STAGES: [from: string, to: string, label: string][] = [
-  ['running.sent', 'running.acked', '(status PATCH round trip)'],
-];
+export const EXTRA_STAGES: [from: string, to: string, label: string][] = [['running.sent', 'running.acked', '(status PATCH round trip)']];
 
 /** Each stage's duration in ms for one pod's marks; a stage whose ends are missing is absent. */
 export function stageDurations(marks: Marks): Map<string, number> {
@@ -94,7 +98,9 @@ export function parseTimelines(logText: string): Map<string, Marks> {
     try {
       const j = JSON.parse(line) as { pod?: string; marks?: Marks };
       if (j.pod && j.marks) out.set(j.pod, j.marks);
-    } catch { /* a torn line */ }
+    } catch {
+      /* a torn line */
+    }
   }
   return out;
 }

@@ -12,7 +12,12 @@ export const statusPrint = (s: V1PodStatus | Wire<V1PodStatus> | undefined): str
 const RETRY_MS = 1000;
 const MAX_TRIES = 5;
 
-interface Pending { pod: V1Pod; status: Wire<V1PodStatus>; print: string; tries: number }
+interface Pending {
+  pod: V1Pod;
+  status: Wire<V1PodStatus>;
+  print: string;
+  tries: number;
+}
 
 export class StatusWriter {
   private pending = new Map<string, Pending>();
@@ -21,13 +26,19 @@ export class StatusWriter {
   private timers = new Map<string, NodeJS.Timeout>();
 
   /** `write` resolves false when the status has nowhere to go yet (no mirror pod, pod gone). */
-  constructor(private write: (pod: V1Pod, status: Wire<V1PodStatus>) => Promise<boolean>, private log: Logger) {}
+  constructor(
+    private write: (pod: V1Pod, status: Wire<V1PodStatus>) => Promise<boolean>,
+    private log: Logger,
+  ) {}
 
   submit(pod: V1Pod, status: Wire<V1PodStatus>): void {
     const uid = pod.metadata!.uid!;
     const print = statusPrint(status);
     // already there: sent by us before, or by the kubelet before its restart
-    if (!this.pending.has(uid) && (this.sent.get(uid) === print || statusPrint(pod.status) === print)) { this.sent.set(uid, print); return; }
+    if (!this.pending.has(uid) && (this.sent.get(uid) === print || statusPrint(pod.status) === print)) {
+      this.sent.set(uid, print);
+      return;
+    }
     this.pending.set(uid, { pod, status, print, tries: 0 });
     void this.pump(uid);
   }
@@ -45,10 +56,16 @@ export class StatusWriter {
           this.log.warn({ pod: `${p.pod.metadata?.namespace}/${p.pod.metadata?.name}`, err: String(err) }, 'pod status update failed');
           if (p.tries + 1 < MAX_TRIES && !this.pending.has(uid)) {
             clearTimeout(this.timers.get(uid));
-            this.timers.set(uid, setTimeout(() => {
-              this.timers.delete(uid);
-              if (!this.pending.has(uid)) { this.pending.set(uid, { ...p!, tries: p!.tries + 1 }); void this.pump(uid); }
-            }, RETRY_MS));
+            this.timers.set(
+              uid,
+              setTimeout(() => {
+                this.timers.delete(uid);
+                if (!this.pending.has(uid)) {
+                  this.pending.set(uid, { ...p!, tries: p!.tries + 1 });
+                  void this.pump(uid);
+                }
+              }, RETRY_MS),
+            );
           }
         }
       }

@@ -16,7 +16,9 @@ function readHead(path: string, max: number): string {
     const buf = Buffer.alloc(max);
     const n = readSync(fd, buf, 0, max, 0);
     return buf.subarray(0, n).toString('utf8');
-  } finally { closeSync(fd); }
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function readTail(path: string, max: number): string {
@@ -28,7 +30,9 @@ function readTail(path: string, max: number): string {
     const buf = Buffer.alloc(len);
     readSync(fd, buf, 0, len, size - len);
     return buf.toString('utf8');
-  } finally { closeSync(fd); }
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** The text of CRI log lines ("<time> stdout F text"); partial lines (P) join the next. Pure. */

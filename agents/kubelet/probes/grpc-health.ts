@@ -9,7 +9,10 @@ export const SERVING_STATUS = ['UNKNOWN', 'SERVING', 'NOT_SERVING', 'SERVICE_UNK
 
 function varint(n: number): number[] {
   const out: number[] = [];
-  while (n > 0x7f) { out.push((n & 0x7f) | 0x80); n >>>= 7; }
+  while (n > 0x7f) {
+    out.push((n & 0x7f) | 0x80);
+    n >>>= 7;
+  }
   out.push(n);
   return out;
 }
@@ -55,7 +58,14 @@ export function decodeResponse(b: Buffer): number {
   while (at < b.length) {
     const [tag, p] = readVarint(b, at);
     const wire = tag & 7;
-    if (wire === 0) { const [v, q] = readVarint(b, p); if (tag >>> 3 === 1) status = v; at = q; } else if (wire === 2) { const [len, q] = readVarint(b, p); at = q + len; } else if (wire === 1) at = p + 8;
+    if (wire === 0) {
+      const [v, q] = readVarint(b, p);
+      if (tag >>> 3 === 1) status = v;
+      at = q;
+    } else if (wire === 2) {
+      const [len, q] = readVarint(b, p);
+      at = q + len;
+    } else if (wire === 1) at = p + 8;
     else if (wire === 5) at = p + 4;
     else throw new Error(`unsupported wire type ${wire}`);
   }
@@ -76,7 +86,8 @@ export async function grpcHealthCheck(target: string, service: string, timeoutMs
       client.makeUnaryRequest(HEALTH_CHECK_METHOD, encodeRequest, decodeResponse, service, new grpc.Metadata(), { deadline }, (err, res) => {
         if (err) {
           const e = err as grpc.ServiceError;
-          if (e.code === grpc.status.UNIMPLEMENTED) resolve({ ok: false, message: `this server does not implement the grpc health protocol (grpc.health.v1.Health): ${e.details}` });
+          if (e.code === grpc.status.UNIMPLEMENTED)
+            resolve({ ok: false, message: `this server does not implement the grpc health protocol (grpc.health.v1.Health): ${e.details}` });
           else if (e.code === grpc.status.DEADLINE_EXCEEDED) resolve({ ok: false, message: `timeout: health rpc did not complete within ${secs}` });
           else resolve({ ok: false, message: `error: health rpc probe failed: ${e.details || e.message}` });
           return;

@@ -5,13 +5,28 @@ import type { V1Container, V1LifecycleHandler, V1Pod } from '@kubernetes/client-
 import { httpCheck, httpURL, type Outcome, type ProbeTarget } from './probers.ts';
 import { podRef } from '../pods/security.ts';
 
-const sleep = (ms: number, signal?: AbortSignal) => new Promise<void>((resolve) => {
-  const t = setTimeout(resolve, ms);
-  signal?.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
-});
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t);
+        resolve();
+      },
+      { once: true },
+    );
+  });
 
 /** Runs a handler; `timeoutSec` 0 means no limit of its own (postStart), preStop passes the grace period. */
-export async function runHandler(pod: V1Pod, c: V1Container, h: V1LifecycleHandler, t: ProbeTarget, timeoutSec: number, signal?: AbortSignal): Promise<Outcome> {
+export async function runHandler(
+  pod: V1Pod,
+  c: V1Container,
+  h: V1LifecycleHandler,
+  t: ProbeTarget,
+  timeoutSec: number,
+  signal?: AbortSignal,
+): Promise<Outcome> {
   const where = `for Container ${JSON.stringify(c.name)} in Pod ${JSON.stringify(podRef(pod))}`;
   try {
     if (h.exec) {

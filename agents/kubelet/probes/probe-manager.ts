@@ -6,7 +6,11 @@ import type { V1Container, V1Pod, V1Probe } from '@kubernetes/client-node';
 import { freshState, notRunning, observe, shouldProbe, timing, type ProbeKind, type ProbeResult, type ProbeState } from './probe-state.ts';
 import { runProbe, type ProbeTarget } from './probers.ts';
 
-export interface ContainerRun { id: string; running: boolean; startedAtMs: number }
+export interface ContainerRun {
+  id: string;
+  running: boolean;
+  startedAtMs: number;
+}
 
 export interface ProbeDeps {
   exec: ProbeTarget['exec'];
@@ -39,13 +43,20 @@ export class ProbeManager {
 
   constructor(private deps: ProbeDeps) {}
 
-  private key(uid: string, name: string, kind: ProbeKind) { return `${uid}/${name}/${kind}`; }
+  private key(uid: string, name: string, kind: ProbeKind) {
+    return `${uid}/${name}/${kind}`;
+  }
 
   /**
    * The pod's current containers (latest instance per name). `inherited` carries the ready/started
    * flags the pod status showed for an instance, so a kubelet restart does not flap readiness.
    */
-  update(pod: V1Pod, runs: Map<string, ContainerRun>, podIP: string, inherited: Map<string, { id: string; ready: boolean; started: boolean }> = new Map()): void {
+  update(
+    pod: V1Pod,
+    runs: Map<string, ContainerRun>,
+    podIP: string,
+    inherited: Map<string, { id: string; ready: boolean; started: boolean }> = new Map(),
+  ): void {
     const uid = pod.metadata!.uid!;
     const wanted = new Set<string>();
     for (const c of pod.spec?.containers ?? []) {
@@ -65,18 +76,35 @@ export class ProbeManager {
           continue;
         }
         const prior = inherited.get(c.name);
-        const carried: ProbeResult | undefined = prior?.id === run.id
-          ? (kind === 'readiness' ? (prior.ready ? 'success' : undefined) : kind === 'startup' ? (prior.started ? 'success' : undefined) : undefined)
-          : undefined;
+        const carried: ProbeResult | undefined =
+          prior?.id === run.id
+            ? kind === 'readiness'
+              ? prior.ready
+                ? 'success'
+                : undefined
+              : kind === 'startup'
+                ? prior.started
+                  ? 'success'
+                  : undefined
+                : undefined
+            : undefined;
         this.workers.set(key, { kind, probe, pod, spec: c, run, podIP, state: freshState(kind, run.id, carried), busy: false, lastRunMs: 0 });
         this.schedule(key, 0);
       }
     }
-    for (const [key, w] of this.workers) if (key.startsWith(`${uid}/`) && !wanted.has(key)) { clearTimeout(w.timer); this.workers.delete(key); }
+    for (const [key, w] of this.workers)
+      if (key.startsWith(`${uid}/`) && !wanted.has(key)) {
+        clearTimeout(w.timer);
+        this.workers.delete(key);
+      }
   }
 
   removePod(uid: string): void {
-    for (const [key, w] of this.workers) if (key.startsWith(`${uid}/`)) { clearTimeout(w.timer); this.workers.delete(key); }
+    for (const [key, w] of this.workers)
+      if (key.startsWith(`${uid}/`)) {
+        clearTimeout(w.timer);
+        this.workers.delete(key);
+      }
   }
 
   stop(): void {
@@ -122,13 +150,20 @@ export class ProbeManager {
     const t = timing(w.probe, w.kind);
     const now = Date.now();
     const startupDone = !w.spec.startupProbe || this.result(uid, w.spec.name, 'startup', w.run.id) === 'success';
-    const skip = shouldProbe(w.kind, w.state, { running: w.run.running, startedAtMs: w.run.startedAtMs, now, t, startupDone, hasStartupProbe: !!w.spec.startupProbe });
+    const skip = shouldProbe(w.kind, w.state, {
+      running: w.run.running,
+      startedAtMs: w.run.startedAtMs,
+      now,
+      t,
+      startupDone,
+      hasStartupProbe: !!w.spec.startupProbe,
+    });
     if (skip === 'not-running') {
       const next = notRunning(w.kind, w.state);
       const changed = next.result !== w.state.result;
       w.state = next;
       if (changed) this.deps.onChange(uid);
-      return;   // the next update() with a running instance reschedules
+      return; // the next update() with a running instance reschedules
     }
     if (skip === 'initial-delay') return this.schedule(key, w.run.startedAtMs + t.initialDelayMs - now);
     if (skip) return this.schedule(key, t.periodMs);

@@ -23,14 +23,19 @@ export interface ProbeState {
   onHold: boolean;
 }
 
-export const initialResult = (kind: ProbeKind): ProbeResult =>
-  kind === 'readiness' ? 'failure' : kind === 'liveness' ? 'success' : 'unknown';
+export const initialResult = (kind: ProbeKind): ProbeResult => (kind === 'readiness' ? 'failure' : kind === 'liveness' ? 'success' : 'unknown');
 
 export function freshState(kind: ProbeKind, containerId: string, inherited?: ProbeResult): ProbeState {
   return { containerId, result: inherited ?? initialResult(kind), run: 0, onHold: false };
 }
 
-export interface Timing { initialDelayMs: number; periodMs: number; timeoutSec: number; successThreshold: number; failureThreshold: number }
+export interface Timing {
+  initialDelayMs: number;
+  periodMs: number;
+  timeoutSec: number;
+  successThreshold: number;
+  failureThreshold: number;
+}
 
 /** The probe's timing fields with the API's defaults (period 10 s, timeout 1 s, thresholds 1 and 3). */
 export function timing(p: V1Probe, kind: ProbeKind): Timing {
@@ -47,9 +52,18 @@ export function timing(p: V1Probe, kind: ProbeKind): Timing {
 export type Skip = 'not-running' | 'on-hold' | 'waiting-for-startup' | 'started' | 'initial-delay';
 
 /** Whether to run the probe now, and if not, why. */
-export function shouldProbe(kind: ProbeKind, s: ProbeState, o: {
-  running: boolean; startedAtMs: number; now: number; t: Timing; startupDone: boolean; hasStartupProbe: boolean;
-}): Skip | undefined {
+export function shouldProbe(
+  kind: ProbeKind,
+  s: ProbeState,
+  o: {
+    running: boolean;
+    startedAtMs: number;
+    now: number;
+    t: Timing;
+    startupDone: boolean;
+    hasStartupProbe: boolean;
+  },
+): Skip | undefined {
   if (!o.running) return 'not-running';
   if (s.onHold) return 'on-hold';
   if (kind === 'startup' && o.startupDone) return 'started';

@@ -7,7 +7,10 @@ import net from 'node:net';
 import type { V1ContainerPort, V1HTTPGetAction, V1Probe } from '@kubernetes/client-node';
 import { grpcHealthCheck } from './grpc-health.ts';
 
-export interface Outcome { ok: boolean; output: string }
+export interface Outcome {
+  ok: boolean;
+  output: string;
+}
 
 export interface ProbeTarget {
   containerId: string;
@@ -43,7 +46,11 @@ function dialError(err: NodeJS.ErrnoException, host: string, port: number): stri
 export function tcpCheck(host: string, port: number, timeoutMs: number): Promise<Outcome> {
   return new Promise((resolve) => {
     const s = net.connect({ host, port });
-    const done = (o: Outcome) => { clearTimeout(timer); s.destroy(); resolve(o); };
+    const done = (o: Outcome) => {
+      clearTimeout(timer);
+      s.destroy();
+      resolve(o);
+    };
     const timer = setTimeout(() => done({ ok: false, output: `dial tcp ${hostPort(host, port)}: i/o timeout` }), timeoutMs);
     s.once('connect', () => done({ ok: true, output: '' }));
     s.once('error', (err) => done({ ok: false, output: dialError(err as NodeJS.ErrnoException, host, port) }));
@@ -59,15 +66,27 @@ export function httpURL(a: V1HTTPGetAction, podIP: string, ports: V1ContainerPor
   return new URL(`${scheme}://${hostPort(host, port)}${path}`);
 }
 
-function httpOnce(url: URL, headers: Record<string, string>, timeoutMs: number): Promise<{ code: number; location?: string; body: string } | { error: string }> {
+function httpOnce(
+  url: URL,
+  headers: Record<string, string>,
+  timeoutMs: number,
+): Promise<{ code: number; location?: string; body: string } | { error: string }> {
   const mod = url.protocol === 'https:' ? https : http;
   return new Promise((resolve) => {
     let settled = false;
-    const finish = (v: { code: number; location?: string; body: string } | { error: string }) => { if (!settled) { settled = true; clearTimeout(timer); resolve(v); } };
+    const finish = (v: { code: number; location?: string; body: string } | { error: string }) => {
+      if (!settled) {
+        settled = true;
+        clearTimeout(timer);
+        resolve(v);
+      }
+    };
     const req = mod.request(url, { method: 'GET', headers, rejectUnauthorized: false, agent: false }, (res) => {
       let body = '';
       res.setEncoding('utf8');
-      res.on('data', (c: string) => { if (body.length < MAX_BODY) body += c; });
+      res.on('data', (c: string) => {
+        if (body.length < MAX_BODY) body += c;
+      });
       res.on('end', () => finish({ code: res.statusCode ?? 0, location: res.headers.location, body: body.slice(0, MAX_BODY) }));
       res.on('error', () => finish({ code: res.statusCode ?? 0, location: res.headers.location, body }));
     });
@@ -75,7 +94,11 @@ function httpOnce(url: URL, headers: Record<string, string>, timeoutMs: number):
       finish({ error: `Get ${JSON.stringify(url.href)}: context deadline exceeded (Client.Timeout exceeded while awaiting headers)` });
       req.destroy();
     }, timeoutMs);
-    req.on('error', (err: NodeJS.ErrnoException) => finish({ error: `Get ${JSON.stringify(url.href)}: ${dialError(err, url.hostname.replace(/^\[|\]$/g, ''), Number(url.port || (url.protocol === 'https:' ? 443 : 80)))}` }));
+    req.on('error', (err: NodeJS.ErrnoException) =>
+      finish({
+        error: `Get ${JSON.stringify(url.href)}: ${dialError(err, url.hostname.replace(/^\[|\]$/g, ''), Number(url.port || (url.protocol === 'https:' ? 443 : 80)))}`,
+      }),
+    );
     req.end();
   });
 }

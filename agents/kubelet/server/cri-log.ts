@@ -3,7 +3,12 @@
 // selection, as `kubectl logs` options ask for them (timestamps, tailLines, sinceTime, limitBytes,
 // stream), for a whole file (renderLog) and for a file that grows while it is followed (LineAssembler).
 export type LogStream = 'stdout' | 'stderr';
-export interface LogRecord { time: string; stream: LogStream; partial: boolean; text: string }
+export interface LogRecord {
+  time: string;
+  stream: LogStream;
+  partial: boolean;
+  text: string;
+}
 
 export function parseLine(line: string): LogRecord | undefined {
   const a = line.indexOf(' ');
@@ -17,7 +22,11 @@ export function parseLine(line: string): LogRecord | undefined {
 }
 
 /** A whole log line: partial records joined, stamped with the time of its first record. */
-export interface LogLine { time: string; stream: LogStream; text: string }
+export interface LogLine {
+  time: string;
+  stream: LogStream;
+  text: string;
+}
 
 /**
  * Turns CRI log text, fed in arbitrary chunks, into whole lines. A record cut by a chunk boundary
@@ -81,7 +90,9 @@ export const formatLine = (l: LogLine, timestamps = false): string => `${timesta
 export function renderLog(text: string, o: LogOptions = {}): string {
   const asm = new LineAssembler();
   const lines = [...asm.push(text), ...asm.flush()].filter((l) => wanted(l, o));
-  const out = tail(lines, o.tailLines).map((l) => formatLine(l, o.timestamps)).join('');
+  const out = tail(lines, o.tailLines)
+    .map((l) => formatLine(l, o.timestamps))
+    .join('');
   if (o.limitBytes === undefined || Buffer.byteLength(out) <= o.limitBytes) return out;
   return Buffer.from(out).subarray(0, o.limitBytes).toString();
 }

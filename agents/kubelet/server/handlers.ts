@@ -125,12 +125,7 @@ export async function serveContainerLogs(
 }
 
 /** Asks the runtime for the streaming URL of an exec, attach or port-forward request. */
-export async function streamTarget(
-  ctx: HandlerContext,
-  route: StreamRoute,
-  req: IncomingMessage,
-  query: URLSearchParams,
-): Promise<string> {
+export async function streamTarget(ctx: HandlerContext, route: StreamRoute, req: IncomingMessage, query: URLSearchParams): Promise<string> {
   if (req.method !== 'GET' && req.method !== 'POST') throw new HttpError(405, `method ${req.method} is not allowed on /${route.kind}`);
   const pod = findPod(ctx.pods(), route.namespace, route.pod, route.uid);
   const uid = pod.metadata!.uid!;

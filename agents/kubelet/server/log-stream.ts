@@ -33,7 +33,11 @@ const sleep = (ms: number, signal: AbortSignal) =>
 /** A byte budget for limitBytes; write() returns false once it is spent. */
 class Output {
   private left: number;
-  constructor(private readonly out: Writable, limit: number | undefined, private readonly timestamps: boolean | undefined) {
+  constructor(
+    private readonly out: Writable,
+    limit: number | undefined,
+    private readonly timestamps: boolean | undefined,
+  ) {
     this.left = limit ?? Infinity;
   }
 
@@ -44,7 +48,16 @@ class Output {
     if (buf.length > this.left) buf = buf.subarray(0, this.left);
     this.left -= buf.length;
     // wait for drain or close, removing both listeners: once() would leave one per wait (listener leak)
-    if (!this.out.write(buf)) await new Promise<void>((r) => { const done = () => { this.out.off('drain', done); this.out.off('close', done); r(); }; this.out.on('drain', done); this.out.on('close', done); });
+    if (!this.out.write(buf))
+      await new Promise<void>((r) => {
+        const done = () => {
+          this.out.off('drain', done);
+          this.out.off('close', done);
+          r();
+        };
+        this.out.on('drain', done);
+        this.out.on('close', done);
+      });
     return this.left > 0;
   }
 }

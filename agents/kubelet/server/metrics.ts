@@ -14,7 +14,10 @@ export interface RuntimeCounts {
 
 /** Pods with a ready sandbox, and containers by state (every state present, zero included). */
 export function runtimeCounts(sandboxes: PodSandbox[], containers: Container[]): RuntimeCounts {
-  const out: RuntimeCounts = { runningPods: sandboxes.filter((s) => s.state === 'SANDBOX_READY').length, containers: { running: 0, exited: 0, created: 0, unknown: 0 } };
+  const out: RuntimeCounts = {
+    runningPods: sandboxes.filter((s) => s.state === 'SANDBOX_READY').length,
+    containers: { running: 0, exited: 0, created: 0, unknown: 0 },
+  };
   for (const c of containers) out.containers[STATES[c.state] ?? 'unknown']++;
   return out;
 }
@@ -37,7 +40,10 @@ export function createMetrics(nodeName: string): KubeletMetrics {
     labelNames: ['container_state'],
     registers: [registry],
   });
-  new Gauge({ name: 'kubelet_node_name', help: "The node's name. The count is always 1.", labelNames: ['node'], registers: [registry] }).set({ node: nodeName }, 1);
+  new Gauge({ name: 'kubelet_node_name', help: "The node's name. The count is always 1.", labelNames: ['node'], registers: [registry] }).set(
+    { node: nodeName },
+    1,
+  );
   const requests = new Counter({
     name: 'kubelet_http_requests_total',
     help: 'Number of the http requests received since the server started',

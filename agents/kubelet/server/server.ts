@@ -73,9 +73,14 @@ const notFound = () => new HttpError(404, 'the server could not find the request
 const metricsPath = (route: Route | undefined) => route?.kind ?? 'other';
 
 export async function startKubeletServer(o: KubeletServerOptions): Promise<KubeletServer> {
-  const cert = await ensureServingCert(o.tlsDir, o.nodeName, o.nodeIP, o.servingCertIssuer,
-    (err) => log.warn({ err: String(err) }, 'no serving certificate from the control plane: using a self-signed one, which the API server will not accept for logs and exec'));
-  if (cert.created) log.info({ file: cert.certFile }, cert.selfSigned ? 'created a self-signed serving certificate' : 'got a serving certificate signed by the cluster CA');
+  const cert = await ensureServingCert(o.tlsDir, o.nodeName, o.nodeIP, o.servingCertIssuer, (err) =>
+    log.warn(
+      { err: String(err) },
+      'no serving certificate from the control plane: using a self-signed one, which the API server will not accept for logs and exec',
+    ),
+  );
+  if (cert.created)
+    log.info({ file: cert.certFile }, cert.selfSigned ? 'created a self-signed serving certificate' : 'got a serving certificate signed by the cluster CA');
   const metrics = createMetrics(o.nodeName);
   const closing = new AbortController();
   const ctx: HandlerContext = { cri: o.cri, pods: o.pods, podLogDir: o.podLogDir, metrics, stats: o.stats, closing: closing.signal };
@@ -154,12 +159,15 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<Kubel
     retry = setInterval(() => {
       if (busy) return;
       busy = true;
-      void ensureServingCert(o.tlsDir, o.nodeName, o.nodeIP, issuer, () => undefined).then((next) => {
-        if (next.selfSigned) return;
-        server.setSecureContext({ key: next.keyPem, cert: next.certPem, ca: o.clientCA, minVersion: 'TLSv1.2' });
-        clearInterval(retry);
-        log.info({ file: next.certFile }, 'got a serving certificate signed by the cluster CA');
-      }).catch((err: unknown) => log.warn({ err: String(err) }, 'serving certificate retry failed')).finally(() => (busy = false));
+      void ensureServingCert(o.tlsDir, o.nodeName, o.nodeIP, issuer, () => undefined)
+        .then((next) => {
+          if (next.selfSigned) return;
+          server.setSecureContext({ key: next.keyPem, cert: next.certPem, ca: o.clientCA, minVersion: 'TLSv1.2' });
+          clearInterval(retry);
+          log.info({ file: next.certFile }, 'got a serving certificate signed by the cluster CA');
+        })
+        .catch((err: unknown) => log.warn({ err: String(err) }, 'serving certificate retry failed'))
+        .finally(() => (busy = false));
     }, o.servingCertRetryMs ?? SERVING_CERT_RETRY_MS);
     retry.unref();
   }

@@ -49,7 +49,13 @@ function signedBy(certPem: string, ca: Buffer): boolean {
   }
 }
 
-export async function ensureServingCert(tlsDir: string, nodeName: string, nodeIP: string, issuer?: ServingCertIssuer, onIssueError?: (e: unknown) => void): Promise<ServingCert & { created: boolean; selfSigned: boolean }> {
+export async function ensureServingCert(
+  tlsDir: string,
+  nodeName: string,
+  nodeIP: string,
+  issuer?: ServingCertIssuer,
+  onIssueError?: (e: unknown) => void,
+): Promise<ServingCert & { created: boolean; selfSigned: boolean }> {
   mkdirSync(tlsDir, { recursive: true, mode: 0o700 });
   const certFile = join(tlsDir, 'kubelet.crt');
   const keyFile = join(tlsDir, 'kubelet.key');

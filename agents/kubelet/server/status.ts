@@ -38,7 +38,15 @@ export const podNotFound = (name: string) => new HttpError(404, `pods "${name}" 
 
 export function toStatus(err: unknown): Status {
   const e = err instanceof HttpError ? err : new HttpError(500, `Internal error occurred: ${err instanceof Error ? err.message : String(err)}`);
-  const s: Status = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: e.message, reason: REASONS[e.code] ?? 'Unknown', code: e.code };
+  const s: Status = {
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message: e.message,
+    reason: REASONS[e.code] ?? 'Unknown',
+    code: e.code,
+  };
   if (e.details) s.details = e.details;
   return s;
 }

@@ -16,11 +16,20 @@ export class ManifestSource {
   private pending?: NodeJS.Timeout;
   private seen = new Map<string, string>();
 
-  constructor(private dir: string, private nodeName: string, private log: Logger, private onChange: (changed: string[]) => void) {}
+  constructor(
+    private dir: string,
+    private nodeName: string,
+    private log: Logger,
+    private onChange: (changed: string[]) => void,
+  ) {}
 
   start(): void {
     // made up front so that the directory can be watched from the first manifest on
-    try { mkdirSync(this.dir, { recursive: true }); } catch { /* read-only: rescans still work if it appears */ }
+    try {
+      mkdirSync(this.dir, { recursive: true });
+    } catch {
+      /* read-only: rescans still work if it appears */
+    }
     this.scan();
     this.timer = setInterval(() => this.scan(), RESCAN_MS);
     this.rewatch();
@@ -39,15 +48,24 @@ export class ManifestSource {
         clearTimeout(this.pending);
         this.pending = setTimeout(() => this.scan(), 100);
       });
-      this.watcher.on('error', () => { this.watcher?.close(); this.watcher = undefined; });
-    } catch { /* the periodic rescan still works */ }
+      this.watcher.on('error', () => {
+        this.watcher?.close();
+        this.watcher = undefined;
+      });
+    } catch {
+      /* the periodic rescan still works */
+    }
   }
 
   /** Reads every manifest; returns the UIDs that appeared or went away. */
   scan(): string[] {
     this.rewatch();
     const next = new Map<string, V1Pod>();
-    const files = existsSync(this.dir) ? readdirSync(this.dir).filter((f) => !f.startsWith('.')).sort() : [];
+    const files = existsSync(this.dir)
+      ? readdirSync(this.dir)
+          .filter((f) => !f.startsWith('.'))
+          .sort()
+      : [];
     for (const f of files) {
       const path = join(this.dir, f);
       try {

@@ -10,7 +10,10 @@ import { CONFIG_HASH, CONFIG_MIRROR, isMirrorPod, mirrorPod } from './static-pod
 
 const key = (p: V1Pod) => `${p.metadata!.namespace}/${p.metadata!.name}`;
 
-export interface MirrorPlan { create: V1Pod[]; remove: V1Pod[] }
+export interface MirrorPlan {
+  create: V1Pod[];
+  remove: V1Pod[];
+}
 
 /** Which mirror pods to create and delete so that they match the static pods. Pure. */
 export function planMirrors(statics: V1Pod[], apiPods: V1Pod[]): MirrorPlan {
@@ -24,7 +27,7 @@ export function planMirrors(statics: V1Pod[], apiPods: V1Pod[]): MirrorPlan {
     const hash = s.metadata!.annotations![CONFIG_HASH];
     if (m && m.metadata?.annotations?.[CONFIG_MIRROR] === hash && !m.metadata?.deletionTimestamp) continue;
     if (m) plan.remove.push(m);
-    else if (taken.has(key(s))) continue;      // a regular pod of the same name: leave it alone
+    else if (taken.has(key(s))) continue; // a regular pod of the same name: leave it alone
     plan.create.push(s);
   }
   for (const m of mirrors.values()) if (!wanted.has(key(m))) plan.remove.push(m);
@@ -40,17 +43,27 @@ export class MirrorPods {
   private removedAt = new Map<string, number>();
   private retry?: NodeJS.Timeout;
 
-  constructor(private api: ApiClient, private node: () => { name: string; uid?: string }, private log: Logger) {}
+  constructor(
+    private api: ApiClient,
+    private node: () => { name: string; uid?: string },
+    private log: Logger,
+  ) {}
 
   /** Brings the API's mirror pods in line; concurrent calls collapse into one more pass. */
   async sync(statics: () => V1Pod[], apiPods: () => V1Pod[]): Promise<void> {
-    if (this.running) { this.again = true; return; }
+    if (this.running) {
+      this.again = true;
+      return;
+    }
     this.running = true;
     try {
       do {
         this.again = false;
         const plan = planMirrors(statics(), apiPods());
-        for (const m of plan.remove) { await this.remove(m); this.removedAt.set(key(m), Date.now()); }
+        for (const m of plan.remove) {
+          await this.remove(m);
+          this.removedAt.set(key(m), Date.now());
+        }
         for (const s of plan.create) {
           const wait = (this.removedAt.get(key(s)) ?? 0) + RECREATE_AFTER_MS - Date.now();
           if (wait > 0) {
@@ -67,12 +80,17 @@ export class MirrorPods {
     }
   }
 
-  stop(): void { clearTimeout(this.retry); }
+  stop(): void {
+    clearTimeout(this.retry);
+  }
 
   private async remove(m: V1Pod): Promise<void> {
     try {
       await this.api.delete(core('pods', m.metadata!.namespace, m.metadata!.name), {
-        apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0, preconditions: { uid: m.metadata!.uid },
+        apiVersion: 'v1',
+        kind: 'DeleteOptions',
+        gracePeriodSeconds: 0,
+        preconditions: { uid: m.metadata!.uid },
       });
       this.log.info({ pod: key(m) }, 'mirror pod deleted');
     } catch (err) {

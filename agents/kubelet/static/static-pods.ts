@@ -55,9 +55,12 @@ export function staticPod(raw: V1Pod, nodeName: string, file: string, seen = new
 export function mirrorPod(staticP: V1Pod, node: { name: string; uid?: string }): V1Pod {
   const m = staticP.metadata!;
   return {
-    apiVersion: 'v1', kind: 'Pod',
+    apiVersion: 'v1',
+    kind: 'Pod',
     metadata: {
-      name: m.name, namespace: m.namespace, labels: m.labels,
+      name: m.name,
+      namespace: m.namespace,
+      labels: m.labels,
       annotations: { ...m.annotations, [CONFIG_MIRROR]: m.annotations![CONFIG_HASH] },
       ...(node.uid ? { ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: node.name, uid: node.uid, controller: true }] } : {}),
     },

@@ -38,7 +38,10 @@ export interface MachineSample {
   atMs: number;
 }
 
-export interface CadvisorSnapshot { machine: MachineSample; cgroups: CgroupSample[] }
+export interface CadvisorSnapshot {
+  machine: MachineSample;
+  cgroups: CgroupSample[];
+}
 
 const seconds = (ns: number) => ns / 1e9;
 
@@ -74,11 +77,22 @@ export function renderCadvisorMetrics(snap: CadvisorSnapshot | undefined): strin
   fam.machineError.samples.push({ labels: [], value: snap ? 0 : 1 });
   if (!snap) return renderFamilies(Object.values(fam));
   const m = snap.machine;
-  const machineLabels: Labels = [['boot_id', m.bootId], ['machine_id', m.machineId], ['system_uuid', m.systemUuid]];
+  const machineLabels: Labels = [
+    ['boot_id', m.bootId],
+    ['machine_id', m.machineId],
+    ['system_uuid', m.systemUuid],
+  ];
   fam.cores.samples.push({ labels: machineLabels, value: m.cores, ms: m.atMs });
   fam.memory.samples.push({ labels: machineLabels, value: m.memoryBytes, ms: m.atMs });
   for (const c of snap.cgroups) {
-    const labels: Labels = [['container', c.container], ['id', c.id], ['image', c.image], ['name', c.name], ['namespace', c.namespace], ['pod', c.pod]];
+    const labels: Labels = [
+      ['container', c.container],
+      ['id', c.id],
+      ['image', c.image],
+      ['name', c.name],
+      ['namespace', c.namespace],
+      ['pod', c.pod],
+    ];
     const at = (value: number | undefined, extra: Labels = []): Sample[] => (value === undefined ? [] : [{ labels: [...labels, ...extra], value, ms: c.atMs }]);
     const s = c.stats;
     if (c.startSeconds !== undefined) fam.start.samples.push({ labels, value: c.startSeconds });

@@ -6,7 +6,11 @@ import { join } from 'node:path';
 import { cfsStats, v1CpuSpec, v1Stats, v2CpuSpec, v2Stats, type CgroupStats } from '../pods/cgroup-stats.ts';
 
 const read = (file: string): string | undefined => {
-  try { return readFileSync(file, 'utf8'); } catch { return undefined; }
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
 };
 
 /** Bound on the cgroups walked for one pod's processes (a pod has a handful). */
@@ -34,20 +38,31 @@ export class CgroupReader {
       const d = this.dir('memory', path);
       const cpuStat = read(join(d, 'cpu.stat'));
       const out = v2Stats({
-        'cpu.stat': cpuStat, 'memory.current': read(join(d, 'memory.current')),
-        'memory.stat': read(join(d, 'memory.stat')), 'memory.max': read(join(d, 'memory.max')), 'memory.events': read(join(d, 'memory.events')),
+        'cpu.stat': cpuStat,
+        'memory.current': read(join(d, 'memory.current')),
+        'memory.stat': read(join(d, 'memory.stat')),
+        'memory.max': read(join(d, 'memory.max')),
+        'memory.events': read(join(d, 'memory.events')),
       });
-      return cpuDetail ? { ...out, cpuSpec: v2CpuSpec({ 'cpu.max': read(join(d, 'cpu.max')), 'cpu.weight': read(join(d, 'cpu.weight')) }), cfs: cfsStats(cpuStat) } : out;
+      return cpuDetail
+        ? { ...out, cpuSpec: v2CpuSpec({ 'cpu.max': read(join(d, 'cpu.max')), 'cpu.weight': read(join(d, 'cpu.weight')) }), cfs: cfsStats(cpuStat) }
+        : out;
     }
     const m = this.dir('memory', path);
     const out = v1Stats({
       'cpuacct.usage': read(join(this.dir('cpuacct', path), 'cpuacct.usage')),
-      'memory.usage_in_bytes': read(join(m, 'memory.usage_in_bytes')), 'memory.stat': read(join(m, 'memory.stat')),
-      'memory.limit_in_bytes': read(join(m, 'memory.limit_in_bytes')), 'memory.oom_control': read(join(m, 'memory.oom_control')),
+      'memory.usage_in_bytes': read(join(m, 'memory.usage_in_bytes')),
+      'memory.stat': read(join(m, 'memory.stat')),
+      'memory.limit_in_bytes': read(join(m, 'memory.limit_in_bytes')),
+      'memory.oom_control': read(join(m, 'memory.oom_control')),
     });
     if (!cpuDetail) return out;
     const c = this.dir('cpu', path);
-    const spec = v1CpuSpec({ 'cpu.cfs_quota_us': read(join(c, 'cpu.cfs_quota_us')), 'cpu.cfs_period_us': read(join(c, 'cpu.cfs_period_us')), 'cpu.shares': read(join(c, 'cpu.shares')) });
+    const spec = v1CpuSpec({
+      'cpu.cfs_quota_us': read(join(c, 'cpu.cfs_quota_us')),
+      'cpu.cfs_period_us': read(join(c, 'cpu.cfs_period_us')),
+      'cpu.shares': read(join(c, 'cpu.shares')),
+    });
     return { ...out, cpuSpec: spec, cfs: cfsStats(read(join(c, 'cpu.stat'))) };
   }
 
@@ -60,7 +75,9 @@ export class CgroupReader {
       for (const p of (read(join(d, 'cgroup.procs')) ?? '').split('\n')) if (/^\d+$/.test(p)) out.push(Number(p));
       try {
         for (const e of readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) stack.push(join(d, e.name));
-      } catch { /* gone */ }
+      } catch {
+        /* gone */
+      }
     }
     return out;
   }

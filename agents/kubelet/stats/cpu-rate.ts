@@ -1,7 +1,10 @@
 // usageNanoCores needs two readings of a cumulative CPU counter: this keeps the previous reading per
 // key (node, pod uid, container id) and turns the next into a rate, as the kubelet's CPU usage
 // cache does. Keys not read in a pass are dropped after it, so the cache holds only what exists.
-export interface CpuReading { usageCoreNanoSeconds: number; atNs: number }
+export interface CpuReading {
+  usageCoreNanoSeconds: number;
+  atNs: number;
+}
 
 /** Nanocores between two readings; undefined when time did not advance or the counter went back (a new cgroup). */
 export function nanoCores(prev: CpuReading, next: CpuReading): number | undefined {
@@ -30,5 +33,7 @@ export class CpuRates {
     this.seen.clear();
   }
 
-  get size(): number { return this.prev.size; }
+  get size(): number {
+    return this.prev.size;
+  }
 }

@@ -12,10 +12,17 @@ export function fsOf(path: string, time: string): FsStats | undefined {
   try {
     const s = statfsSync(path);
     return {
-      time, availableBytes: s.bavail * s.bsize, capacityBytes: s.blocks * s.bsize, usedBytes: (s.blocks - s.bfree) * s.bsize,
-      inodesFree: s.ffree, inodes: s.files, inodesUsed: s.files - s.ffree,
+      time,
+      availableBytes: s.bavail * s.bsize,
+      capacityBytes: s.blocks * s.bsize,
+      usedBytes: (s.blocks - s.bfree) * s.bsize,
+      inodesFree: s.ffree,
+      inodes: s.files,
+      inodesUsed: s.files - s.ffree,
     };
-  } catch { return undefined; }
+  } catch {
+    return undefined;
+  }
 }
 
 /** Bytes (allocated blocks, as du counts) and inodes used under a directory, symlinks not followed, at most `maxEntries` visited; zero when it is missing. */
@@ -26,11 +33,19 @@ export function treeUsage(root: string, maxEntries = MAX_ENTRIES): { bytes: numb
   while (stack.length && inodes < maxEntries) {
     const p = stack.pop()!;
     let st;
-    try { st = lstatSync(p); } catch { continue; }
+    try {
+      st = lstatSync(p);
+    } catch {
+      continue;
+    }
     inodes++;
     bytes += st.blocks * 512;
     if (!st.isDirectory()) continue;
-    try { for (const e of readdirSync(p)) stack.push(join(p, e)); } catch { /* unreadable */ }
+    try {
+      for (const e of readdirSync(p)) stack.push(join(p, e));
+    } catch {
+      /* unreadable */
+    }
   }
   return { bytes, inodes };
 }

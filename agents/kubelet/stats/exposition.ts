@@ -4,8 +4,17 @@
 // in milliseconds. Pure.
 
 export type Labels = [string, string][];
-export interface Sample { labels: Labels; value: number; ms?: number }
-export interface Family { name: string; help: string; type: 'counter' | 'gauge'; samples: Sample[] }
+export interface Sample {
+  labels: Labels;
+  value: number;
+  ms?: number;
+}
+export interface Family {
+  name: string;
+  help: string;
+  type: 'counter' | 'gauge';
+  samples: Sample[];
+}
 
 /** A float as Go's strconv.FormatFloat(f, 'g', -1, 64) writes it (what client_golang's text format uses). */
 export function goFloat(n: number): string {
@@ -26,13 +35,20 @@ const byName = (a: [string, string], b: [string, string]) => (a[0] < b[0] ? -1 :
 /** The text of the families that have samples. */
 export function renderFamilies(families: Family[]): string {
   const sorted = (labels: Labels) => [...labels].sort(byName);
-  const key = (labels: Labels) => sorted(labels).map(([, v]) => v).join('\u0000');
+  const key = (labels: Labels) =>
+    sorted(labels)
+      .map(([, v]) => v)
+      .join('\u0000');
   let out = '';
   for (const fam of [...families].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     if (!fam.samples.length) continue;
     out += `# HELP ${fam.name} ${fam.help}\n# TYPE ${fam.name} ${fam.type}\n`;
     for (const s of [...fam.samples].sort((a, b) => (key(a.labels) < key(b.labels) ? -1 : key(a.labels) > key(b.labels) ? 1 : 0))) {
-      const labels = s.labels.length ? `{${sorted(s.labels).map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(',')}}` : '';
+      const labels = s.labels.length
+        ? `{${sorted(s.labels)
+            .map(([k, v]) => `${k}="${escapeLabel(v)}"`)
+            .join(',')}}`
+        : '';
       out += `${fam.name}${labels} ${goFloat(s.value)}${s.ms !== undefined && Number.isFinite(s.ms) ? ` ${s.ms}` : ''}\n`;
     }
   }

@@ -37,7 +37,11 @@ export interface StatsOptions {
 }
 
 const read = (file: string): string | undefined => {
-  try { return readFileSync(file, 'utf8'); } catch { return undefined; }
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
 };
 /** Times keep milliseconds here (the /metrics/resource timestamps); summaryJson writes whole seconds as metav1.Time does. */
 const iso = (ns: number) => new Date(Math.floor(ns / 1e6)).toISOString();
@@ -56,14 +60,19 @@ export function memoryStats(s: CgroupStats, time: string, capacity?: number): Me
   if (s.memoryWorkingSetBytes === undefined) return undefined;
   const limit = s.memoryLimitBytes ?? capacity;
   return {
-    time, ...(limit !== undefined ? { availableBytes: Math.max(0, limit - s.memoryWorkingSetBytes) } : {}),
-    usageBytes: s.memoryUsageBytes, workingSetBytes: s.memoryWorkingSetBytes, rssBytes: s.memoryRssBytes,
-    pageFaults: s.pageFaults, majorPageFaults: s.majorPageFaults,
+    time,
+    ...(limit !== undefined ? { availableBytes: Math.max(0, limit - s.memoryWorkingSetBytes) } : {}),
+    usageBytes: s.memoryUsageBytes,
+    workingSetBytes: s.memoryWorkingSetBytes,
+    rssBytes: s.memoryRssBytes,
+    pageFaults: s.pageFaults,
+    majorPageFaults: s.majorPageFaults,
   };
 }
 
 const sumFs = (time: string, base: FsStats | undefined, parts: (FsStats | undefined)[]): FsStats => ({
-  ...(base ?? { time }), time,
+  ...(base ?? { time }),
+  time,
   usedBytes: parts.reduce((a, p) => a + (p?.usedBytes ?? 0), 0),
   inodesUsed: parts.reduce((a, p) => a + (p?.inodesUsed ?? 0), 0),
 });
@@ -118,7 +127,9 @@ export class StatsProvider {
   private machine(): CadvisorSnapshot['machine'] {
     const meminfo = parseMeminfo(read(join(this.procRoot, 'meminfo')) ?? '');
     return {
-      cores: cpus().length, memoryBytes: meminfo.MemTotal ?? 0, atMs: Date.now(),
+      cores: cpus().length,
+      memoryBytes: meminfo.MemTotal ?? 0,
+      atMs: Date.now(),
       bootId: (read(join(this.procRoot, 'sys/kernel/random/boot_id')) ?? '').trim(),
       machineId: (read(this.o.machineIdFile ?? '/etc/machine-id') ?? '').trim(),
       systemUuid: (read(this.o.systemUuidFile ?? '/sys/class/dmi/id/product_uuid') ?? '').trim(),
@@ -141,13 +152,27 @@ export class StatsProvider {
     const now = nowNs();
     const image = only && !sink ? undefined : await this.imageFs(iso(now));
     const pass: Pass = {
-      now, only, sink, imageFs: image?.fs,
-      writableLayerFs: sink && image ? { device: mountDevice(read(join(this.procRoot, 'self/mountinfo')) ?? '', image.mountpoint), limitBytes: image.fs.capacityBytes } : undefined,
+      now,
+      only,
+      sink,
+      imageFs: image?.fs,
+      writableLayerFs:
+        sink && image
+          ? { device: mountDevice(read(join(this.procRoot, 'self/mountinfo')) ?? '', image.mountpoint), limitBytes: image.fs.capacityBytes }
+          : undefined,
     };
     const node = this.node(pass);
     const statsById = new Map(criStats.map((s) => [s.attributes?.id ?? '', s]));
     const podObjects = new Map(this.o.pods().map((p) => [p.metadata?.uid ?? '', p]));
-    const pods = latestSandboxes(sandboxes).map((sb) => this.pod(sb, containers.filter((c) => c.podSandboxId === sb.id), statsById, podObjects.get(sb.metadata?.uid ?? ''), pass));
+    const pods = latestSandboxes(sandboxes).map((sb) =>
+      this.pod(
+        sb,
+        containers.filter((c) => c.podSandboxId === sb.id),
+        statsById,
+        podObjects.get(sb.metadata?.uid ?? ''),
+        pass,
+      ),
+    );
     this.rates.sweep();
     return { node, pods };
   }
@@ -166,10 +191,18 @@ export class StatsProvider {
     const meminfo = parseMeminfo(read(join(this.procRoot, 'meminfo')) ?? '');
     const total = meminfo.MemTotal;
     // the v2 root cgroup has no memory.current: cAdvisor then reads /proc/meminfo
-    const mem: CgroupStats = root?.memoryWorkingSetBytes !== undefined ? root : (() => {
-      const usage = (meminfo.MemTotal ?? 0) - (meminfo.MemFree ?? 0);
-      return { oomKills: 0, memoryUsageBytes: usage, memoryWorkingSetBytes: Math.max(0, usage - (meminfo['Inactive(file)'] ?? 0)), memoryRssBytes: root?.memoryRssBytes };
-    })();
+    const mem: CgroupStats =
+      root?.memoryWorkingSetBytes !== undefined
+        ? root
+        : (() => {
+            const usage = (meminfo.MemTotal ?? 0) - (meminfo.MemFree ?? 0);
+            return {
+              oomKills: 0,
+              memoryUsageBytes: usage,
+              memoryWorkingSetBytes: Math.max(0, usage - (meminfo['Inactive(file)'] ?? 0)),
+              memoryRssBytes: root?.memoryRssBytes,
+            };
+          })();
     const procStat = read(join(this.procRoot, 'stat')) ?? '';
     const cpuNs = root?.cpuUsageCoreNanoSeconds ?? parseProcStatCpu(procStat);
     const btime = Number(/^btime\s+(\d+)$/m.exec(procStat)?.[1] ?? 0);
@@ -180,7 +213,14 @@ export class StatsProvider {
       memory: memoryStats({ ...mem, memoryLimitBytes: undefined }, time, total),
     };
     const netDev = only && !sink ? undefined : read(join(this.procRoot, 'self/net/dev'));
-    sink?.push({ ...NO_LABELS, id: '/', atMs: Math.round(now / 1e6), startSeconds: btime, stats: { ...(root ?? {}), ...mem }, network: netDev === undefined ? undefined : parseNetDev(netDev) });
+    sink?.push({
+      ...NO_LABELS,
+      id: '/',
+      atMs: Math.round(now / 1e6),
+      startSeconds: btime,
+      stats: { ...(root ?? {}), ...mem },
+      network: netDev === undefined ? undefined : parseNetDev(netDev),
+    });
     if (only) return out;
     const network = networkStats(netDev, time);
     if (network) out.network = network;
@@ -195,7 +235,9 @@ export class StatsProvider {
       const path = cgroupPath(podComponents(this.o.cgroupRoot, pod), this.o.cgroupDriver);
       if (this.reader.exists(path)) return path;
     }
-    return podComponentsAnyQos(this.o.cgroupRoot, uid).map((n) => cgroupPath(n, this.o.cgroupDriver)).find((p) => this.reader.exists(p));
+    return podComponentsAnyQos(this.o.cgroupRoot, uid)
+      .map((n) => cgroupPath(n, this.o.cgroupDriver))
+      .find((p) => this.reader.exists(p));
   }
 
   /** A container's own cgroup under its pod's, as containerd names it for each driver. */
@@ -204,20 +246,37 @@ export class StatsProvider {
     return [join(podPath, id), join(podPath, `cri-containerd-${id}.scope`)].find((p) => this.reader.exists(p));
   }
 
-  private container(c: Container, s: CriContainerStats | undefined, podPath: string | undefined, logDir: string, labels: Omit<CgroupSample, 'id' | 'atMs' | 'stats'>, pass: Pass): ContainerStats {
+  private container(
+    c: Container,
+    s: CriContainerStats | undefined,
+    podPath: string | undefined,
+    logDir: string,
+    labels: Omit<CgroupSample, 'id' | 'atMs' | 'stats'>,
+    pass: Pass,
+  ): ContainerStats {
     const { now, only, sink } = pass;
     const out: ContainerStats = { name: c.metadata?.name ?? '', startTime: iso(c.createdAt) };
     let cpuNs = u64(s?.cpu?.usageCoreNanoSeconds);
     let cpuAt = s?.cpu?.timestamp || now;
-    let memory: MemoryStats | undefined = s?.memory?.workingSetBytes ? {
-      time: iso(s.memory.timestamp || now), availableBytes: u64(s.memory.availableBytes), usageBytes: u64(s.memory.usageBytes),
-      workingSetBytes: u64(s.memory.workingSetBytes), rssBytes: u64(s.memory.rssBytes), pageFaults: u64(s.memory.pageFaults), majorPageFaults: u64(s.memory.majorPageFaults),
-    } : undefined;
+    let memory: MemoryStats | undefined = s?.memory?.workingSetBytes
+      ? {
+          time: iso(s.memory.timestamp || now),
+          availableBytes: u64(s.memory.availableBytes),
+          usageBytes: u64(s.memory.usageBytes),
+          workingSetBytes: u64(s.memory.workingSetBytes),
+          rssBytes: u64(s.memory.rssBytes),
+          pageFaults: u64(s.memory.pageFaults),
+          majorPageFaults: u64(s.memory.majorPageFaults),
+        }
+      : undefined;
     const layer = s?.writableLayer;
     if (cpuNs === undefined || !memory || sink) {
       const path = this.containerCgroup(podPath, c.id);
       const cg = path ? this.reader.stats(path, !!sink) : undefined;
-      if (cg && cpuNs === undefined) { cpuNs = cg.cpuUsageCoreNanoSeconds; cpuAt = now; }
+      if (cg && cpuNs === undefined) {
+        cpuNs = cg.cpuUsageCoreNanoSeconds;
+        cpuAt = now;
+      }
       if (cg && !memory) memory = memoryStats(cg, iso(now));
       const fs = pass.writableLayerFs && layer?.usedBytes ? [{ ...pass.writableLayerFs, usageBytes: Number(layer.usedBytes.value) }] : undefined;
       if (cg && path) sink?.push({ ...labels, id: path, atMs: Math.round(now / 1e6), startSeconds: Math.floor(c.createdAt / 1e9), stats: cg, fs });
@@ -257,7 +316,17 @@ export class StatsProvider {
     if (only && !sink) return out;
     const pids = podPath ? this.reader.pids(podPath) : [];
     const netDev = pids.length ? read(join(this.procRoot, String(pids[0]), 'net/dev')) : undefined;
-    if (cg && podPath) sink?.push({ ...NO_LABELS, namespace, pod: name, id: podPath, atMs: Math.round(now / 1e6), startSeconds: Math.floor(sb.createdAt / 1e9), stats: cg, network: netDev === undefined ? undefined : parseNetDev(netDev) });
+    if (cg && podPath)
+      sink?.push({
+        ...NO_LABELS,
+        namespace,
+        pod: name,
+        id: podPath,
+        atMs: Math.round(now / 1e6),
+        startSeconds: Math.floor(sb.createdAt / 1e9),
+        stats: cg,
+        network: netDev === undefined ? undefined : parseNetDev(netDev),
+      });
     if (only) return out;
     const network = networkStats(netDev, time);
     if (network) out.network = network;
@@ -284,7 +353,12 @@ export class StatsProvider {
 }
 
 function existsDir(dir: string): boolean {
-  try { readdirSync(dir); return true; } catch { return false; }
+  try {
+    readdirSync(dir);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function sumOf(values: (number | undefined)[]): number | undefined {

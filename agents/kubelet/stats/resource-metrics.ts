@@ -31,12 +31,18 @@ export function renderResourceMetrics(summary: Summary | undefined): string {
   const podMem = f('pod_memory_working_set_bytes', 'gauge', '[STABLE] Current working set of the pod in bytes');
   const errorValue = summary ? 0 : 1;
   const resourceError: Family = { ...f('resource_scrape_error', 'gauge', `[STABLE] ${SCRAPE_HELP}`), samples: [{ labels: [], value: errorValue }] };
-  const scrapeError: Family = { ...f('scrape_error', 'gauge', `[ALPHA] (Deprecated since 1.29.0) ${SCRAPE_HELP}`), samples: [{ labels: [], value: errorValue }] };
+  const scrapeError: Family = {
+    ...f('scrape_error', 'gauge', `[ALPHA] (Deprecated since 1.29.0) ${SCRAPE_HELP}`),
+    samples: [{ labels: [], value: errorValue }],
+  };
   if (summary) {
     nodeCpu.samples.push(...cpuSample(summary.node.cpu, []));
     nodeMem.samples.push(...memSample(summary.node.memory, []));
     for (const pod of summary.pods) {
-      const podLabels: [string, string][] = [['namespace', pod.podRef.namespace], ['pod', pod.podRef.name]];
+      const podLabels: [string, string][] = [
+        ['namespace', pod.podRef.namespace],
+        ['pod', pod.podRef.name],
+      ];
       for (const c of pod.containers) {
         const labels: [string, string][] = [['container', c.name], ...podLabels];
         const start = Date.parse(c.startTime);

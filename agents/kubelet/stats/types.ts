@@ -1,7 +1,11 @@
 // The kubelet's /stats/summary document in upstream's shape (k8s.io/kubelet/pkg/apis/stats/v1alpha1):
 // field names and nesting as kubelet serves them, so metrics-server, kubectl and dashboards that
 // read it find what they expect. Times are RFC 3339 strings, as metav1.Time marshals.
-export interface CPUStats { time: string; usageNanoCores?: number; usageCoreNanoSeconds?: number }
+export interface CPUStats {
+  time: string;
+  usageNanoCores?: number;
+  usageCoreNanoSeconds?: number;
+}
 
 export interface MemoryStats {
   time: string;
@@ -13,10 +17,19 @@ export interface MemoryStats {
   majorPageFaults?: number;
 }
 
-export interface InterfaceStats { name: string; rxBytes?: number; rxErrors?: number; txBytes?: number; txErrors?: number }
+export interface InterfaceStats {
+  name: string;
+  rxBytes?: number;
+  rxErrors?: number;
+  txBytes?: number;
+  txErrors?: number;
+}
 
 /** The default interface's figures inline, every interface in `interfaces`. */
-export interface NetworkStats extends InterfaceStats { time: string; interfaces?: InterfaceStats[] }
+export interface NetworkStats extends InterfaceStats {
+  time: string;
+  interfaces?: InterfaceStats[];
+}
 
 export interface FsStats {
   time: string;
@@ -28,7 +41,10 @@ export interface FsStats {
   inodesUsed?: number;
 }
 
-export interface RuntimeStats { imageFs?: FsStats; containerFs?: FsStats }
+export interface RuntimeStats {
+  imageFs?: FsStats;
+  containerFs?: FsStats;
+}
 
 export interface ContainerStats {
   name: string;
@@ -39,9 +55,16 @@ export interface ContainerStats {
   logs?: FsStats;
 }
 
-export interface PodReference { name: string; namespace: string; uid: string }
+export interface PodReference {
+  name: string;
+  namespace: string;
+  uid: string;
+}
 
-export interface VolumeStats extends FsStats { name: string; pvcRef?: { name: string; namespace: string } }
+export interface VolumeStats extends FsStats {
+  name: string;
+  pvcRef?: { name: string; namespace: string };
+}
 
 export interface PodStats {
   podRef: PodReference;
@@ -66,4 +89,7 @@ export interface NodeStats {
   rlimit?: { time: string; maxpid?: number; curproc?: number };
 }
 
-export interface Summary { node: NodeStats; pods: PodStats[] }
+export interface Summary {
+  node: NodeStats;
+  pods: PodStats[];
+}

@@ -4,7 +4,21 @@
 //   <dir>/<top-level name> -> ..data/<name>         stable names the container opens
 // A container that bind-mounted <dir> sees every update; a subPath mount of one file does not,
 // as upstream documents.
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { checkRelative, type Payload } from './payload.ts';
 
@@ -25,7 +39,8 @@ function unchanged(dir: string, payload: Payload, fsGroup?: number): boolean {
   const walk = (rel: string) => {
     for (const e of readdirSync(join(data, rel), { withFileTypes: true })) {
       const r = rel ? `${rel}/${e.name}` : e.name;
-      if (e.isDirectory()) walk(r); else current.add(r);
+      if (e.isDirectory()) walk(r);
+      else current.add(r);
     }
   };
   walk('');
@@ -67,11 +82,21 @@ export function writePayload(dir: string, payload: Payload, fsGroup?: number): b
   for (const name of top) {
     const link = join(dir, name);
     let ok = false;
-    try { ok = lstatSync(link).isSymbolicLink() && readlinkSync(link) === join(DATA, name); } catch { /* absent */ }
-    if (!ok) { rmSync(link, { recursive: true, force: true }); symlinkSync(join(DATA, name), link); }
+    try {
+      ok = lstatSync(link).isSymbolicLink() && readlinkSync(link) === join(DATA, name);
+    } catch {
+      /* absent */
+    }
+    if (!ok) {
+      rmSync(link, { recursive: true, force: true });
+      symlinkSync(join(DATA, name), link);
+    }
   }
   for (const e of readdirSync(dir)) {
-    if (e.startsWith('..')) { if (e !== DATA && e !== gen && e.startsWith('..2')) rmSync(join(dir, e), { recursive: true, force: true }); continue; }
+    if (e.startsWith('..')) {
+      if (e !== DATA && e !== gen && e.startsWith('..2')) rmSync(join(dir, e), { recursive: true, force: true });
+      continue;
+    }
     if (!top.has(e)) rmSync(join(dir, e), { recursive: true, force: true });
   }
   if (old && old !== gen) rmSync(join(dir, old), { recursive: true, force: true });

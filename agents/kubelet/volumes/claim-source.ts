@@ -63,7 +63,11 @@ export class ClaimSource implements ClaimLookups {
     try {
       rmSync(dir, { recursive: true, force: true });
       const finalizers = (pv.metadata?.finalizers ?? []).filter((f) => f !== LOCAL_PATH_CLEANUP);
-      await this.api.patch(`/api/v1/persistentvolumes/${pv.metadata!.name}`, { metadata: { finalizers, resourceVersion: pv.metadata!.resourceVersion } }, 'merge');
+      await this.api.patch(
+        `/api/v1/persistentvolumes/${pv.metadata!.name}`,
+        { metadata: { finalizers, resourceVersion: pv.metadata!.resourceVersion } },
+        'merge',
+      );
       this.log.info({ volume: pv.metadata!.name, dir }, 'removed local-path volume directory');
     } catch (err) {
       // the next update of the object (or the relist after a restart) tries again

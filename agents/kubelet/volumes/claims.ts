@@ -55,7 +55,7 @@ export function resolveClaim(ns: string, v: V1Volume, l: ClaimLookups, node: str
     if (!dir) throw new VolumeError(`persistentvolume ${JSON.stringify(pvName)} has an unsafe path ${JSON.stringify(src)}`);
     return { path: dir, readOnly, create: true, type: 'Directory' };
   }
-  return { path: src, readOnly, create: false, type: pv.spec?.local ? 'Directory' : pv.spec?.hostPath?.type ?? '' };
+  return { path: src, readOnly, create: false, type: pv.spec?.local ? 'Directory' : (pv.spec?.hostPath?.type ?? '') };
 }
 
 /** The directory to remove for a deleted local-path volume of this node, if it still holds the cleanup finalizer. */

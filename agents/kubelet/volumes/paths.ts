@@ -9,8 +9,7 @@ export type Plugin = 'empty-dir' | 'configmap' | 'secret' | 'downward-api' | 'pr
 
 export const podDir = (root: string, uid: string) => join(root, 'pods', uid);
 export const volumesDir = (root: string, uid: string) => join(podDir(root, uid), 'volumes');
-export const volumeDir = (root: string, uid: string, plugin: Plugin, name: string) =>
-  join(volumesDir(root, uid), `kubernetes.io~${plugin}`, name);
+export const volumeDir = (root: string, uid: string, plugin: Plugin, name: string) => join(volumesDir(root, uid), `kubernetes.io~${plugin}`, name);
 export const etcHostsPath = (root: string, uid: string) => join(podDir(root, uid), 'etc-hosts');
 export const containerDir = (root: string, uid: string, container: string) => join(podDir(root, uid), 'containers', container);
 
@@ -28,4 +27,4 @@ export function pluginOf(v: V1Volume): Plugin | undefined {
 export const apiDataPlugin = (p: Plugin | undefined) => p === 'configmap' || p === 'secret' || p === 'downward-api' || p === 'projected';
 
 /** tmpfs-backed: Memory emptyDirs and the volumes that may hold secrets. */
-export const inMemory = (v: V1Volume) => (v.emptyDir?.medium === 'Memory') || !!v.secret || !!v.projected || !!v.downwardAPI;
+export const inMemory = (v: V1Volume) => v.emptyDir?.medium === 'Memory' || !!v.secret || !!v.projected || !!v.downwardAPI;

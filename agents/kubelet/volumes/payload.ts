@@ -2,11 +2,20 @@
 // with `items` selecting and renaming keys, per-item modes over defaultMode, optional sources, and
 // upstream's error messages (they end up in FailedMount events). Pure.
 import type {
-  V1ConfigMap, V1DownwardAPIVolumeFile, V1KeyToPath, V1Pod, V1ProjectedVolumeSource, V1Secret, V1ServiceAccountTokenProjection,
+  V1ConfigMap,
+  V1DownwardAPIVolumeFile,
+  V1KeyToPath,
+  V1Pod,
+  V1ProjectedVolumeSource,
+  V1Secret,
+  V1ServiceAccountTokenProjection,
 } from '@kubernetes/client-node';
 import { fieldRefValue, resourceFieldValue, type NodeAllocatable } from '../pods/env.ts';
 
-export interface FileProjection { data: Buffer; mode: number }
+export interface FileProjection {
+  data: Buffer;
+  mode: number;
+}
 export type Payload = Map<string, FileProjection>;
 
 export class VolumeError extends Error {}
@@ -20,7 +29,13 @@ export interface ObjectLookups {
   serviceAccountToken?(pod: V1Pod, src: V1ServiceAccountTokenProjection): string | Error;
 }
 
-function keysToPayload(all: Map<string, Buffer>, items: V1KeyToPath[] | undefined, mode: number, missing: (key: string) => VolumeError, optional: boolean): Payload {
+function keysToPayload(
+  all: Map<string, Buffer>,
+  items: V1KeyToPath[] | undefined,
+  mode: number,
+  missing: (key: string) => VolumeError,
+  optional: boolean,
+): Payload {
   const out: Payload = new Map();
   if (!items?.length) {
     for (const [k, v] of all) out.set(k, { data: v, mode });
@@ -28,7 +43,10 @@ function keysToPayload(all: Map<string, Buffer>, items: V1KeyToPath[] | undefine
   }
   for (const it of items) {
     const v = all.get(it.key);
-    if (!v) { if (optional) continue; throw missing(it.key); }
+    if (!v) {
+      if (optional) continue;
+      throw missing(it.key);
+    }
     out.set(it.path, { data: v, mode: it.mode ?? mode });
   }
   return out;
@@ -41,8 +59,7 @@ export function configMapData(cm: V1ConfigMap): Map<string, Buffer> {
   return m;
 }
 
-export const secretData = (s: V1Secret): Map<string, Buffer> =>
-  new Map(Object.entries(s.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64')]));
+export const secretData = (s: V1Secret): Map<string, Buffer> => new Map(Object.entries(s.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64')]));
 
 export function configMapPayload(ns: string, src: { name?: string; items?: V1KeyToPath[]; optional?: boolean }, l: ObjectLookups, mode: number): Payload {
   const cm = l.configMap(ns, src.name ?? '');
@@ -53,7 +70,12 @@ export function configMapPayload(ns: string, src: { name?: string; items?: V1Key
   return keysToPayload(configMapData(cm), src.items, mode, (k) => new VolumeError(`configmap references non-existent config key: ${k}`), !!src.optional);
 }
 
-export function secretPayload(ns: string, src: { secretName?: string; name?: string; items?: V1KeyToPath[]; optional?: boolean }, l: ObjectLookups, mode: number): Payload {
+export function secretPayload(
+  ns: string,
+  src: { secretName?: string; name?: string; items?: V1KeyToPath[]; optional?: boolean },
+  l: ObjectLookups,
+  mode: number,
+): Payload {
   const name = src.secretName ?? src.name ?? '';
   const s = l.secret(ns, name);
   if (!s) {
@@ -63,7 +85,11 @@ export function secretPayload(ns: string, src: { secretName?: string; name?: str
   return keysToPayload(secretData(s), src.items, mode, (k) => new VolumeError(`references non-existent secret key: ${k}`), !!src.optional);
 }
 
-export interface DownwardContext { podIPs: string[]; hostIPs: string[]; allocatable: NodeAllocatable }
+export interface DownwardContext {
+  podIPs: string[];
+  hostIPs: string[];
+  allocatable: NodeAllocatable;
+}
 
 export function downwardAPIPayload(pod: V1Pod, items: V1DownwardAPIVolumeFile[] | undefined, mode: number, ctx: DownwardContext): Payload {
   const out: Payload = new Map();

@@ -25,11 +25,15 @@ export function resolveSubPath(volumePath: string, sub: string, volume: string, 
   for (const name of sub.split('/').filter((s) => s && s !== '.')) {
     const next = join(cur, name);
     let exists = true;
-    try { lstatSync(next); } catch { exists = false; }
+    try {
+      lstatSync(next);
+    } catch {
+      exists = false;
+    }
     if (!exists) {
       if (!create) throw new VolumeError(`subPath ${JSON.stringify(sub)} does not exist in volume ${JSON.stringify(volume)}`);
       mkdirSync(next);
-      chmodSync(next, mode);   // mkdir is subject to the umask and never sets the sticky bit
+      chmodSync(next, mode); // mkdir is subject to the umask and never sets the sticky bit
       cur = next;
       continue;
     }

@@ -104,10 +104,13 @@ export class TokenManager {
 
   private schedule(key: string, podUid: string, inMs: number): void {
     clearTimeout(this.timers.get(key));
-    const t = setTimeout(() => {
-      this.timers.delete(key);
-      this.due(podUid);
-    }, Math.max(0, Math.min(inMs, 2 ** 31 - 1)));
+    const t = setTimeout(
+      () => {
+        this.timers.delete(key);
+        this.due(podUid);
+      },
+      Math.max(0, Math.min(inMs, 2 ** 31 - 1)),
+    );
     t.unref();
     this.timers.set(key, t);
   }

@@ -14,13 +14,29 @@ import { type ClaimLookups, resolveClaim } from './claims.ts';
 import { resolveSubPath } from './subpath.ts';
 import { apiDataPlugin, inMemory, pluginOf, podDir, volumeDir, volumesDir, type Plugin } from './paths.ts';
 import {
-  configMapPayload, downwardAPIPayload, DEFAULT_MODE, projectedPayload, secretPayload, VolumeError,
-  type ObjectLookups, type Payload,
+  configMapPayload,
+  downwardAPIPayload,
+  DEFAULT_MODE,
+  projectedPayload,
+  secretPayload,
+  VolumeError,
+  type ObjectLookups,
+  type Payload,
 } from './payload.ts';
 
-export interface MountedVolume { name: string; hostPath: string; plugin: Plugin; readOnly: boolean }
+export interface MountedVolume {
+  name: string;
+  hostPath: string;
+  plugin: Plugin;
+  readOnly: boolean;
+}
 
-export interface CriMount { containerPath: string; hostPath: string; readonly: boolean; propagation?: MountPropagation__Output }
+export interface CriMount {
+  containerPath: string;
+  hostPath: string;
+  readonly: boolean;
+  propagation?: MountPropagation__Output;
+}
 
 export interface VolumeManagerOptions {
   rootDir: string;
@@ -37,32 +53,60 @@ export interface VolumeManagerOptions {
  * every sync re-checks each pod's in-memory volumes (the service-account token's among them).
  */
 export function isMountPoint(dir: string): boolean {
-  try { return statSync(dir).dev !== statSync(dirname(dir)).dev; } catch { return false; }
+  try {
+    return statSync(dir).dev !== statSync(dirname(dir)).dev;
+  } catch {
+    return false;
+  }
 }
 
 /** Mount points under `dir`, deepest first, from the mount table. */
 export function mountsUnder(dir: string, mountinfo = readFileSync('/proc/self/mountinfo', 'utf8')): string[] {
   const unescape = (s: string) => s.replace(/\\(\d{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
-  return mountinfo.split('\n').map((l) => unescape(l.split(' ')[4] ?? ''))
-    .filter((m) => m && (m === dir || m.startsWith(`${dir}/`))).sort((a, b) => b.length - a.length);
+  return mountinfo
+    .split('\n')
+    .map((l) => unescape(l.split(' ')[4] ?? ''))
+    .filter((m) => m && (m === dir || m.startsWith(`${dir}/`)))
+    .sort((a, b) => b.length - a.length);
 }
 
 const PROPAGATION: Record<string, MountPropagation__Output> = {
-  None: MountPropagation.PROPAGATION_PRIVATE, HostToContainer: MountPropagation.PROPAGATION_HOST_TO_CONTAINER, Bidirectional: MountPropagation.PROPAGATION_BIDIRECTIONAL,
+  None: MountPropagation.PROPAGATION_PRIVATE,
+  HostToContainer: MountPropagation.PROPAGATION_HOST_TO_CONTAINER,
+  Bidirectional: MountPropagation.PROPAGATION_BIDIRECTIONAL,
 };
 
 function checkHostPath(path: string, type: string): void {
   const st = existsSync(path) ? statSync(path) : undefined;
-  const fail = (what: string) => { throw new VolumeError(`hostPath type check failed: ${path} is not a ${what}`); };
+  const fail = (what: string) => {
+    throw new VolumeError(`hostPath type check failed: ${path} is not a ${what}`);
+  };
   switch (type) {
-    case 'DirectoryOrCreate': if (!st) mkdirSync(path, { recursive: true, mode: 0o755 }); else if (!st.isDirectory()) fail('directory'); return;
-    case 'Directory': if (!st?.isDirectory()) fail('directory'); return;
-    case 'FileOrCreate': if (!st) closeSync(openSync(path, 'a', 0o644)); else if (!st.isFile()) fail('file'); return;
-    case 'File': if (!st?.isFile()) fail('file'); return;
-    case 'Socket': if (!st?.isSocket()) fail('socket'); return;
-    case 'CharDevice': if (!st?.isCharacterDevice()) fail('character device'); return;
-    case 'BlockDevice': if (!st?.isBlockDevice()) fail('block device'); return;
-    default: return;
+    case 'DirectoryOrCreate':
+      if (!st) mkdirSync(path, { recursive: true, mode: 0o755 });
+      else if (!st.isDirectory()) fail('directory');
+      return;
+    case 'Directory':
+      if (!st?.isDirectory()) fail('directory');
+      return;
+    case 'FileOrCreate':
+      if (!st) closeSync(openSync(path, 'a', 0o644));
+      else if (!st.isFile()) fail('file');
+      return;
+    case 'File':
+      if (!st?.isFile()) fail('file');
+      return;
+    case 'Socket':
+      if (!st?.isSocket()) fail('socket');
+      return;
+    case 'CharDevice':
+      if (!st?.isCharacterDevice()) fail('character device');
+      return;
+    case 'BlockDevice':
+      if (!st?.isBlockDevice()) fail('block device');
+      return;
+    default:
+      return;
   }
 }
 
@@ -140,7 +184,12 @@ export class VolumeManager {
       let hostPath = v.hostPath;
       const sub = m.subPathExpr ? expand(m.subPathExpr, (n) => env.get(n)) : m.subPath;
       if (sub) hostPath = resolveSubPath(v.hostPath, sub, v.name, !v.readOnly);
-      out.push({ containerPath: m.mountPath, hostPath, readonly: !!m.readOnly || v.readOnly, propagation: PROPAGATION[m.mountPropagation ?? 'None'] ?? MountPropagation.PROPAGATION_PRIVATE });
+      out.push({
+        containerPath: m.mountPath,
+        hostPath,
+        readonly: !!m.readOnly || v.readOnly,
+        propagation: PROPAGATION[m.mountPropagation ?? 'None'] ?? MountPropagation.PROPAGATION_PRIVATE,
+      });
     }
     return out;
   }

@@ -14,7 +14,8 @@ const server = await startWebhookServer({
     return bad ? { allowed: false, result: { code: 403, reason: 'Forbidden', message: 'the configmap contains unwanted key and value' } } : { allowed: true };
   },
   // stage 1 adds mutation-stage-1; a configmap that has it gets mutation-stage-2 (upstream's two stages)
-  '/mutating-configmaps': (r) => jsonPatchResponse([{ op: 'add', path: `/data/mutation-stage-${r.request.object?.data?.['mutation-stage-1'] ? 2 : 1}`, value: 'yes' }]),
+  '/mutating-configmaps': (r) =>
+    jsonPatchResponse([{ op: 'add', path: `/data/mutation-stage-${r.request.object?.data?.['mutation-stage-1'] ? 2 : 1}`, value: 'yes' }]),
   '/always-allow-delay-5s': { delayMs: 5000, then: () => ({ allowed: true }) },
   '/always-deny': () => ({ allowed: false, result: { code: 403, reason: 'Forbidden', message: 'this webhook denies all requests' } }),
   '/add-label': () => jsonPatchResponse([{ op: 'add', path: '/metadata/labels', value: { 'added-label': 'yes' } }]),

@@ -42,7 +42,14 @@ export async function updateWithRetries(k: Kube, path: string, change: (o: Obj) 
 export async function waitObj(k: Kube, path: string, what: string, ok: (o: Obj) => boolean, timeoutMs = 120_000): Promise<Obj> {
   let last: Obj | undefined;
   try {
-    return await until(what, () => { last = getRaw(k, path); return ok(last) ? last : undefined; }, timeoutMs);
+    return await until(
+      what,
+      () => {
+        last = getRaw(k, path);
+        return ok(last) ? last : undefined;
+      },
+      timeoutMs,
+    );
   } catch (e) {
     throw new Error(`${(e as Error).message}; last status: ${JSON.stringify(last?.status ?? null)}`);
   }
@@ -50,18 +57,30 @@ export async function waitObj(k: Kube, path: string, what: string, ok: (o: Obj) 
 
 /** Until the path answers 404 NotFound. */
 export const waitGone = (k: Kube, path: string, what: string, timeoutMs = 60_000) =>
-  until(what, () => { const r = k.run(['get', '--raw', path]); return r.code !== 0 && /NotFound|not found/.test(r.stderr); }, timeoutMs);
+  until(
+    what,
+    () => {
+      const r = k.run(['get', '--raw', path]);
+      return r.code !== 0 && /NotFound|not found/.test(r.stderr);
+    },
+    timeoutMs,
+  );
 
 /** upstream's WaitForDeploymentComplete: the controller observed the spec and every replica is updated and available. */
 export const deploymentComplete = (d: Obj): boolean => {
   const s = d.status ?? {};
   const want = d.spec.replicas ?? 1;
-  return (s.observedGeneration ?? 0) >= d.metadata.generation && (s.updatedReplicas ?? 0) === want
-    && (s.replicas ?? 0) === want && (s.availableReplicas ?? 0) === want && !(s.unavailableReplicas > 0);
+  return (
+    (s.observedGeneration ?? 0) >= d.metadata.generation &&
+    (s.updatedReplicas ?? 0) === want &&
+    (s.replicas ?? 0) === want &&
+    (s.availableReplicas ?? 0) === want &&
+    !(s.unavailableReplicas > 0)
+  );
 };
 
-export const isReady = (p: Obj): boolean => !p.metadata.deletionTimestamp
-  && (p.status?.conditions ?? []).some((c: Obj) => c.type === 'Ready' && c.status === 'True');
+export const isReady = (p: Obj): boolean =>
+  !p.metadata.deletionTimestamp && (p.status?.conditions ?? []).some((c: Obj) => c.type === 'Ready' && c.status === 'True');
 
 /** Pods of a label selector in the test's namespace (not those being deleted unless `all`). */
 export const podsOf = (k: Kube, selector: string, all = false): Obj[] =>
@@ -69,7 +88,14 @@ export const podsOf = (k: Kube, selector: string, all = false): Obj[] =>
 
 /** upstream's VerifyPodsRunning: `n` pods of the selector, all Running and Ready. */
 export const waitPodsReady = (k: Kube, selector: string, n: number, timeoutMs = 120_000) =>
-  until(`${n} Ready pods of ${selector}`, () => { const ps = podsOf(k, selector); return ps.length === n && ps.every(isReady) ? ps : undefined; }, timeoutMs);
+  until(
+    `${n} Ready pods of ${selector}`,
+    () => {
+      const ps = podsOf(k, selector);
+      return ps.length === n && ps.every(isReady) ? ps : undefined;
+    },
+    timeoutMs,
+  );
 
 export const owners = (o: Obj): Obj[] => o.metadata.ownerReferences ?? [];
 export const controllerUid = (o: Obj): string | undefined => owners(o).find((r) => r.controller)?.uid;
@@ -82,7 +108,13 @@ export const agnhost = (c: Ctx, name = 'agnhost'): Obj => ({ name, image: c.env.
 /** upstream's newRS: a ReplicaSet labelled with its pod labels, selecting them, one container. */
 export function newRS(name: string, replicas: number, podLabels: Record<string, string>, container: Obj, annotations?: Record<string, string>): Obj {
   return {
-    apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name, labels: podLabels, ...(annotations ? { annotations } : {}) },
-    spec: { replicas, selector: { matchLabels: podLabels }, template: { metadata: { labels: podLabels }, spec: { terminationGracePeriodSeconds: 1, containers: [container] } } },
+    apiVersion: 'apps/v1',
+    kind: 'ReplicaSet',
+    metadata: { name, labels: podLabels, ...(annotations ? { annotations } : {}) },
+    spec: {
+      replicas,
+      selector: { matchLabels: podLabels },
+      template: { metadata: { labels: podLabels }, spec: { terminationGracePeriodSeconds: 1, containers: [container] } },
+    },
   };
 }

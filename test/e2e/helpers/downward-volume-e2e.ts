@@ -13,7 +13,10 @@ const res = (path: string, resource: string) => ({ path, resourceFieldRef: { con
 function items(o: { itemMode?: number; labels?: boolean; annotations?: boolean }): Json[] {
   return [
     { path: 'podname', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.name' }, mode: o.itemMode },
-    res('cpu_limit', 'limits.cpu'), res('cpu_request', 'requests.cpu'), res('memory_limit', 'limits.memory'), res('memory_request', 'requests.memory'),
+    res('cpu_limit', 'limits.cpu'),
+    res('cpu_request', 'requests.cpu'),
+    res('memory_limit', 'limits.memory'),
+    res('memory_request', 'requests.memory'),
     ...(o.labels ? [{ path: 'labels', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.labels' } }] : []),
     ...(o.annotations ? [{ path: 'annotations', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.annotations' } }] : []),
   ];
@@ -32,13 +35,25 @@ export interface DownwardPod {
 /** The test pod, named as upstream names it (prefix + a unique suffix). */
 export function downwardPod(v: V, prefix: string, o: DownwardPod): { name: string; json: string } {
   const name = `${prefix}${randomBytes(4).toString('hex')}`;
-  const list = items({ itemMode: o.itemMode, labels: !!o.labels && Object.keys(o.labels).length > 0, annotations: !!o.annotations && Object.keys(o.annotations).length > 0 });
-  const volume = o.projected ? { projected: { defaultMode: o.defaultMode, sources: [{ downwardAPI: { items: list } }] } } : { downwardAPI: { items: list, defaultMode: o.defaultMode } };
+  const list = items({
+    itemMode: o.itemMode,
+    labels: !!o.labels && Object.keys(o.labels).length > 0,
+    annotations: !!o.annotations && Object.keys(o.annotations).length > 0,
+  });
+  const volume = o.projected
+    ? { projected: { defaultMode: o.defaultMode, sources: [{ downwardAPI: { items: list } }] } }
+    : { downwardAPI: { items: list, defaultMode: o.defaultMode } };
   const resources = o.resources ? { requests: { cpu: '250m', memory: '32Mi' }, limits: { cpu: '1250m', memory: '64Mi' } } : undefined;
-  const json = podOf(name, {
-    volumes: [{ name: 'podinfo', ...volume }],
-    containers: [{ name: CONTAINER, image: v.lab.testapp, ...mounttest(o.mounttest), resources, volumeMounts: [{ name: 'podinfo', mountPath: '/etc/podinfo' }] }],
-  }, { labels: o.labels, annotations: o.annotations });
+  const json = podOf(
+    name,
+    {
+      volumes: [{ name: 'podinfo', ...volume }],
+      containers: [
+        { name: CONTAINER, image: v.lab.testapp, ...mounttest(o.mounttest), resources, volumeMounts: [{ name: 'podinfo', mountPath: '/etc/podinfo' }] },
+      ],
+    },
+    { labels: o.labels, annotations: o.annotations },
+  );
   return { name, json };
 }
 
@@ -80,7 +95,8 @@ export async function updateOnModification(v: V, projected: boolean, what: 'labe
   const isLabels = what === 'labels';
   const file = `/etc/podinfo/${what}`;
   const p = downwardPod(v, isLabels ? 'labelsupdate' : 'annotationupdate', {
-    projected, mounttest: { loop: [file, 120] },
+    projected,
+    mounttest: { loop: [file, 120] },
     ...(isLabels ? { labels: { key1: 'value1', key2: 'value2' } } : { annotations: { builder: 'bar' } }),
   });
   await v.c.apply(p.json);

@@ -15,7 +15,8 @@ import type { LabNode } from '../../../agents/cli/lab/topology.ts';
 import { bin, eventually, kubectl, kubectlJson, kubectlOk, type NodeLab } from './node-e2e.ts';
 
 /** A tool in a lab node's namespace; the system's: npx puts node_modules/.bin (where @vercel/nft is an `nft`) first on PATH. */
-export const inNode = (n: LabNode, cmd: string, args: string[]) => execFileSync('ip', ['netns', 'exec', n.netns, cmd, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: systemEnv() });
+export const inNode = (n: LabNode, cmd: string, args: string[]) =>
+  execFileSync('ip', ['netns', 'exec', n.netns, cmd, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: systemEnv() });
 
 /**
  * A lab node switched to nftables mode as an install with --proxy-mode nftables runs it: podnet and
@@ -30,12 +31,26 @@ export async function switchToNftables(L: NodeLab, n: LabNode): Promise<void> {
     writeFileSync(file, stringify({ ...parse(readFileSync(file, 'utf8')), 'proxy-mode': 'nftables' }));
     startProc(nodeProc(L.lab, n, c, bin));
   }
-  await eventually(`${n.name}: both nftables tables`, async () => {
-    try { inNode(n, 'nft', ['list', 'table', 'ip', 'kube-proxy']); inNode(n, 'nft', ['list', 'table', 'ip', 'hawser-netpol']); return true; } catch { return false; }
-  }, 60_000);
+  await eventually(
+    `${n.name}: both nftables tables`,
+    async () => {
+      try {
+        inNode(n, 'nft', ['list', 'table', 'ip', 'kube-proxy']);
+        inNode(n, 'nft', ['list', 'table', 'ip', 'hawser-netpol']);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    60_000,
+  );
 }
 
-export interface P { ns: string; name: string; ip?: string }
+export interface P {
+  ns: string;
+  name: string;
+  ip?: string;
+}
 /** a pod to place: on which node, with which labels, a server (three containers) or a client */
 export type Placement = [P, string, Record<string, string>, boolean];
 export type Check = [P, P, number, boolean];
@@ -46,15 +61,24 @@ export class PolicyLab {
   private podYaml(p: P, node: string, labels: Record<string, string>, server: boolean): object {
     const c = (name: string, cmd: string[] | undefined, ports: object[]) => ({ name, image: this.L.testapp, ...(cmd ? { command: cmd } : {}), ports });
     const containers = server
-      ? [c('web', undefined, [{ name: 'serve-8080', containerPort: 8080 }]),
-        c('alt', ['/bin/httpd', '-f', '-p', '9090', '-h', '/www'], [{ name: 'serve-9090', containerPort: 9090 }]),
-        // busybox nc stops reading once its stdin ends: a sleep keeps it open (one connection per pod, all the tests need)
-        c('sink', ['/bin/sh', '-c', 'sleep 3600 | nc -l -p 7000'], [{ name: 'sink', containerPort: 7000 }])]
+      ? [
+          c('web', undefined, [{ name: 'serve-8080', containerPort: 8080 }]),
+          c('alt', ['/bin/httpd', '-f', '-p', '9090', '-h', '/www'], [{ name: 'serve-9090', containerPort: 9090 }]),
+          // busybox nc stops reading once its stdin ends: a sleep keeps it open (one connection per pod, all the tests need)
+          c('sink', ['/bin/sh', '-c', 'sleep 3600 | nc -l -p 7000'], [{ name: 'sink', containerPort: 7000 }]),
+        ]
       : [c('web', undefined, [{ name: 'serve-8080', containerPort: 8080 }])];
-    return { apiVersion: 'v1', kind: 'Pod', metadata: { name: p.name, namespace: p.ns, labels }, spec: { nodeName: node, terminationGracePeriodSeconds: 0, containers } };
+    return {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: p.name, namespace: p.ns, labels },
+      spec: { nodeName: node, terminationGracePeriodSeconds: 0, containers },
+    };
   }
 
-  apply(o: object): Promise<string> { return kubectlOk(this.L.kc, ['apply', '-f', '-'], JSON.stringify(o)); }
+  apply(o: object): Promise<string> {
+    return kubectlOk(this.L.kc, ['apply', '-f', '-'], JSON.stringify(o));
+  }
 
   policy(ns: string, name: string, spec: object): Promise<string> {
     return this.apply({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name, namespace: ns }, spec });
@@ -68,28 +92,51 @@ export class PolicyLab {
   async place(placed: Placement[]): Promise<void> {
     for (const [p, node, labels, server] of placed) await this.apply(this.podYaml(p, node, labels, server));
     for (const [p] of placed) {
-      const pod = await eventually(`${p.name} running`, async () => {
-        const o = await kubectlJson(this.L.kc, ['-n', p.ns, 'get', 'pod', p.name]);
-        return o.status?.phase === 'Running' && o.status.podIP && (o.status.containerStatuses ?? []).every((c: { ready: boolean }) => c.ready) ? o : undefined;
-      }, 90_000);
+      const pod = await eventually(
+        `${p.name} running`,
+        async () => {
+          const o = await kubectlJson(this.L.kc, ['-n', p.ns, 'get', 'pod', p.name]);
+          return o.status?.phase === 'Running' && o.status.podIP && (o.status.containerStatuses ?? []).every((c: { ready: boolean }) => c.ready)
+            ? o
+            : undefined;
+        },
+        90_000,
+      );
       p.ip = pod.status.podIP;
     }
   }
 
   /** One real TCP connection from `from` to `to`:port (HTTP on 8080/9090): true when it got an answer. */
   async reach(from: P, to: P, port = 8080): Promise<boolean> {
-    const r = await kubectl(this.L.kc, ['-n', from.ns, 'exec', from.name, '-c', 'web', '--', 'timeout', '4', 'wget', '-q', '-O', '-', `http://${to.ip}:${port}/`], undefined, 20_000);
+    const r = await kubectl(
+      this.L.kc,
+      ['-n', from.ns, 'exec', from.name, '-c', 'web', '--', 'timeout', '4', 'wget', '-q', '-O', '-', `http://${to.ip}:${port}/`],
+      undefined,
+      20_000,
+    );
     return r.code === 0;
   }
 
   /** Waits until every connection goes as expected (policies take a moment to reach the nodes). */
   async expect(t: ExecutionContext, what: string, checks: Check[]): Promise<void> {
     let last = '';
-    await eventually(what, async () => {
-      const got = await Promise.all(checks.map(([f, to, port]) => this.reach(f, to, port)));
-      last = checks.map(([f, to, port, want], k) => `${f.name}->${to.name}:${port} ${got[k] ? 'ok' : 'refused'}${got[k] === want ? '' : ' (want ' + (want ? 'ok' : 'refused') + ')'}`).join(', ');
-      return got.every((g, k) => g === checks[k][3]);
-    }, 30_000, 300).catch((e) => { throw new Error(`${(e as Error).message}: ${last}`); });
+    await eventually(
+      what,
+      async () => {
+        const got = await Promise.all(checks.map(([f, to, port]) => this.reach(f, to, port)));
+        last = checks
+          .map(
+            ([f, to, port, want], k) =>
+              `${f.name}->${to.name}:${port} ${got[k] ? 'ok' : 'refused'}${got[k] === want ? '' : ' (want ' + (want ? 'ok' : 'refused') + ')'}`,
+          )
+          .join(', ');
+        return got.every((g, k) => g === checks[k][3]);
+      },
+      30_000,
+      300,
+    ).catch((e) => {
+      throw new Error(`${(e as Error).message}: ${last}`);
+    });
     t.pass(`${what}: ${last}`);
   }
 }

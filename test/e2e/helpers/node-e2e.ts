@@ -16,7 +16,12 @@ import { KUBECTL, type Run } from '../../helpers/kubectl.ts';
 /** HAWSER_BIN lets a run use another bundle (e.g. one built elsewhere); default the repo's own. */
 export const bin = resolve(process.env.HAWSER_BIN ?? 'dist/hawser.cjs');
 
-export interface NodeLab { lab: Lab; kc: string; testapp: string; pause: string }
+export interface NodeLab {
+  lab: Lab;
+  kc: string;
+  testapp: string;
+  pause: string;
+}
 
 /** The cluster given to the suite (the conformance runner sets it), if any. */
 const given = process.env.HAWSER_E2E_KUBECONFIG;
@@ -28,7 +33,7 @@ const given = process.env.HAWSER_E2E_KUBECONFIG;
 export async function upLab(name: string, subnet: string): Promise<NodeLab> {
   if (given) return givenLab(given);
   const opts = { name, subnet, workers: 2, stateRoot: '/var/lib/hawser-lab' };
-  await labDown(opts);                 // leftovers of an interrupted run
+  await labDown(opts); // leftovers of an interrupted run
   const lab = await labUp({ ...opts, bin, repo: repoFromBin(bin), demo: false, quiet: true });
   return { lab, kc: lab.adminKubeconfig, testapp: imageRef(lab, 'testapp', '1.0'), pause: imageRef(lab, 'pause', '3.10') };
 }
@@ -39,12 +44,21 @@ export const downLab = async (name: string, subnet: string) => {
 };
 
 function givenLab(kc: string): NodeLab {
-  const dir = dirname(dirname(resolve(kc)));   // <stateRoot>/<name>/server/admin.kubeconfig
+  const dir = dirname(dirname(resolve(kc))); // <stateRoot>/<name>/server/admin.kubeconfig
   const opts = savedOptions(dirname(dir), basename(dir));
   if (!opts) {
     // any other cluster: the tests that use only kubectl run; those that reach into the nodes say why not
-    const lab = new Proxy({} as Lab, { get: () => { throw new Error(`${kc} is not a hawser netns lab's kubeconfig: this test restarts or inspects node processes`); } });
-    return { lab, kc, testapp: process.env.HAWSER_E2E_IMAGE ?? 'registry.hawser.local/testapp:1.0', pause: process.env.HAWSER_E2E_ALT_IMAGE ?? 'registry.hawser.local/pause:3.10' };
+    const lab = new Proxy({} as Lab, {
+      get: () => {
+        throw new Error(`${kc} is not a hawser netns lab's kubeconfig: this test restarts or inspects node processes`);
+      },
+    });
+    return {
+      lab,
+      kc,
+      testapp: process.env.HAWSER_E2E_IMAGE ?? 'registry.hawser.local/testapp:1.0',
+      pause: process.env.HAWSER_E2E_ALT_IMAGE ?? 'registry.hawser.local/pause:3.10',
+    };
   }
   const lab = topology(opts);
   return { lab, kc, testapp: imageRef(lab, 'testapp', '1.0'), pause: imageRef(lab, 'pause', '3.10') };
@@ -66,8 +80,11 @@ export function runClient(bin: string, args: string[], env: NodeJS.ProcessEnv, i
       if (held && held.endWhen.test(stdout)) p.stdin.end();
     });
     p.stderr.on('data', (d) => (stderr += d));
-    p.stdin.on('error', () => undefined);   // the client may exit before its stdin ends
-    p.on('close', (code) => { clearTimeout(timer); res({ code: code ?? -1, stdout, stderr }); });
+    p.stdin.on('error', () => undefined); // the client may exit before its stdin ends
+    p.on('close', (code) => {
+      clearTimeout(timer);
+      res({ code: code ?? -1, stdout, stderr });
+    });
     if (held) p.stdin.write(held.text);
     else p.stdin.end(input ?? '');
   });
@@ -98,7 +115,12 @@ export function limiter(n: number) {
   return async <T>(fn: () => Promise<T>): Promise<T> => {
     while (active >= n) await new Promise<void>((r) => waiting.push(r));
     active++;
-    try { return await fn(); } finally { active--; waiting.shift()?.(); }
+    try {
+      return await fn();
+    } finally {
+      active--;
+      waiting.shift()?.();
+    }
   };
 }
 
@@ -106,7 +128,9 @@ export function limiter(n: number) {
 export async function namespace(t: ExecutionContext, kc: string): Promise<string> {
   const ns = `t-${randomBytes(4).toString('hex')}`;
   await kubectlOk(kc, ['create', 'namespace', ns]);
-  t.teardown(async () => { await kubectl(kc, ['delete', 'namespace', ns, '--wait=false']); });
+  t.teardown(async () => {
+    await kubectl(kc, ['delete', 'namespace', ns, '--wait=false']);
+  });
   return ns;
 }
 
@@ -119,25 +143,60 @@ export function wsMessages(kc: string, path: string, protocols: string[], timeou
   const ws = new WebSocket(`${server.replace(/^http/, 'ws')}${path}`, protocols, { ca, cert, key, headers: token ? { Authorization: `Bearer ${token}` } : {} });
   return new Promise((resolve, reject) => {
     const messages: Buffer[] = [];
-    const timer = setTimeout(() => { ws.terminate(); reject(new Error(`${path}: not closed within ${timeoutMs} ms`)); }, timeoutMs);
+    const timer = setTimeout(() => {
+      ws.terminate();
+      reject(new Error(`${path}: not closed within ${timeoutMs} ms`));
+    }, timeoutMs);
     ws.on('message', (m: Buffer) => messages.push(m));
-    ws.on('unexpected-response', (_req, res) => { clearTimeout(timer); reject(new Error(`${path}: upgrade refused with ${res.statusCode}`)); });
-    ws.on('error', (e) => { clearTimeout(timer); reject(e); });
-    ws.on('close', () => { clearTimeout(timer); resolve({ protocol: ws.protocol, messages }); });
+    ws.on('unexpected-response', (_req, res) => {
+      clearTimeout(timer);
+      reject(new Error(`${path}: upgrade refused with ${res.statusCode}`));
+    });
+    ws.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    ws.on('close', () => {
+      clearTimeout(timer);
+      resolve({ protocol: ws.protocol, messages });
+    });
   });
 }
 
 export class Cluster {
-  constructor(readonly kc: string, readonly ns: string) {}
-  apply(yaml: string) { return kubectlOk(this.kc, ['-n', this.ns, 'apply', '-f', '-'], yaml); }
-  run(args: string[], input?: ClientInput) { return kubectl(this.kc, ['-n', this.ns, ...args], input); }
-  ok(args: string[], input?: string) { return kubectlOk(this.kc, ['-n', this.ns, ...args], input); }
-  pod(name: string): Promise<any> { return kubectlJson(this.kc, ['-n', this.ns, 'get', 'pod', name]); }
+  constructor(
+    readonly kc: string,
+    readonly ns: string,
+  ) {}
+  apply(yaml: string) {
+    return kubectlOk(this.kc, ['-n', this.ns, 'apply', '-f', '-'], yaml);
+  }
+  run(args: string[], input?: ClientInput) {
+    return kubectl(this.kc, ['-n', this.ns, ...args], input);
+  }
+  ok(args: string[], input?: string) {
+    return kubectlOk(this.kc, ['-n', this.ns, ...args], input);
+  }
+  pod(name: string): Promise<any> {
+    return kubectlJson(this.kc, ['-n', this.ns, 'get', 'pod', name]);
+  }
   async waitPod(name: string, what: string, pred: (p: any) => unknown, timeoutMs = 60_000): Promise<any> {
-    return eventually(`pod ${name} ${what}`, async () => { const p = await this.pod(name); return pred(p) ? p : undefined; }, timeoutMs);
+    return eventually(
+      `pod ${name} ${what}`,
+      async () => {
+        const p = await this.pod(name);
+        return pred(p) ? p : undefined;
+      },
+      timeoutMs,
+    );
   }
   waitRunning(name: string, timeoutMs = 60_000) {
-    return this.waitPod(name, 'Running and Ready', (p) => p.status?.phase === 'Running' && p.status.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True'), timeoutMs);
+    return this.waitPod(
+      name,
+      'Running and Ready',
+      (p) => p.status?.phase === 'Running' && p.status.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True'),
+      timeoutMs,
+    );
   }
   waitPhase(name: string, phase: string, timeoutMs = 60_000) {
     return this.waitPod(name, `in phase ${phase}`, (p) => p.status?.phase === phase, timeoutMs);
@@ -145,13 +204,22 @@ export class Cluster {
   /** Events about one pod, oldest first, as "Reason: message" lines. */
   async events(pod: string): Promise<{ reason: string; message: string; type: string; count: number; fieldPath?: string; source?: string }[]> {
     const list = await kubectlJson(this.kc, ['-n', this.ns, 'get', 'events', '--field-selector', `involvedObject.name=${pod}`]);
-    return (list.items as any[]).sort((a, b) => String(a.firstTimestamp).localeCompare(String(b.firstTimestamp)))
-      .map((e) => ({ reason: e.reason, message: e.message, type: e.type, count: e.count, fieldPath: e.involvedObject?.fieldPath, source: e.source?.component }));
+    return (list.items as any[])
+      .sort((a, b) => String(a.firstTimestamp).localeCompare(String(b.firstTimestamp)))
+      .map((e) => ({
+        reason: e.reason,
+        message: e.message,
+        type: e.type,
+        count: e.count,
+        fieldPath: e.involvedObject?.fieldPath,
+        source: e.source?.component,
+      }));
   }
   async exec(pod: string, cmd: string[], container?: string): Promise<Run> {
     return this.run(['exec', pod, ...(container ? ['-c', container] : []), '--', ...cmd]);
   }
 }
 
-export const cstatus = (p: any, name: string) => [...(p.status?.containerStatuses ?? []), ...(p.status?.initContainerStatuses ?? [])].find((s: any) => s.name === name);
+export const cstatus = (p: any, name: string) =>
+  [...(p.status?.containerStatuses ?? []), ...(p.status?.initContainerStatuses ?? [])].find((s: any) => s.name === name);
 export const condition = (p: any, type: string) => p.status?.conditions?.find((c: any) => c.type === type);

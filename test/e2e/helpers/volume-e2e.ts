@@ -14,15 +14,22 @@ export const EMPTYDIR_NON_ROOT_UID = 1001;
 
 export type Json = Record<string, unknown>;
 
-export interface V { c: Cluster; t: ExecutionContext; lab: NodeLab }
+export interface V {
+  c: Cluster;
+  t: ExecutionContext;
+  lab: NodeLab;
+}
 
 /** Registers the file's lab hooks and returns its `it`: a test with its own namespace. */
 export function volumeSuite() {
   let L: NodeLab;
-  test.before(async () => { L = await upLab(...LAB); });
-  test.after.always(async () => { await downLab(...LAB); });
-  return (name: string, body: (v: V) => Promise<void>) =>
-    test(name, async (t) => body({ c: new Cluster(L.kc, await namespace(t, L.kc)), t, lab: L }));
+  test.before(async () => {
+    L = await upLab(...LAB);
+  });
+  test.after.always(async () => {
+    await downLab(...LAB);
+  });
+  return (name: string, body: (v: V) => Promise<void>) => test(name, async (t) => body({ c: new Cluster(L.kc, await namespace(t, L.kc)), t, lab: L }));
 }
 
 // ---- agnhost mounttest, in busybox sh ----
@@ -50,11 +57,14 @@ export function mounttest(m: MountTest): { command: string[] } {
   }
   if (m.perm) lines.push(`echo "perms of file \\"${m.perm}\\": raw:$(stat -L -c %f ${q(m.perm)})"`);
   if (m.mode) lines.push(`echo "mode of file \\"${m.mode}\\": raw:$(stat -L -c %f ${q(m.mode)})"`);
-  if (m.owner) lines.push(`echo "owner UID of \\"${m.owner}\\": $(stat -L -c %u ${q(m.owner)})"`, `echo "owner GID of \\"${m.owner}\\": $(stat -L -c %g ${q(m.owner)})"`);
+  if (m.owner)
+    lines.push(`echo "owner UID of \\"${m.owner}\\": $(stat -L -c %u ${q(m.owner)})"`, `echo "owner GID of \\"${m.owner}\\": $(stat -L -c %g ${q(m.owner)})"`);
   for (const p of m.content ?? []) lines.push(`echo "content of file \\"${p}\\": $(cat ${q(p)})"`);
   if (m.loop) {
     const [p, secs] = m.loop;
-    lines.push(`i=0; while [ $i -lt ${secs} ]; do if v=$(cat ${q(p)} 2>&1); then echo "content of file \\"${p}\\": $v"; else echo "Error reading file ${p}: $v, retrying"; fi; i=$((i+1)); sleep 1; done`);
+    lines.push(
+      `i=0; while [ $i -lt ${secs} ]; do if v=$(cat ${q(p)} 2>&1); then echo "content of file \\"${p}\\": $v"; else echo "Error reading file ${p}: $v, retrying"; fi; i=$((i+1)); sleep 1; done`,
+    );
   }
   return { command: ['sh', '-c', lines.join('\n')] };
 }
@@ -79,8 +89,11 @@ export function goFileMode(st: number): string {
 }
 
 /** A mounttest log with raw modes rendered as agnhost does: --file_mode the whole mode, --file_perm only Perm(). */
-export const agnhostLog = (log: string) => log.replace(/^(mode|perms) of file "([^"]*)": raw:([0-9a-f]+)$/gm,
-  (_, kind: string, p: string, hex: string) => `${kind} of file "${p}": ${goFileMode(kind === 'perms' ? parseInt(hex, 16) & 0o777 : parseInt(hex, 16))}`);
+export const agnhostLog = (log: string) =>
+  log.replace(
+    /^(mode|perms) of file "([^"]*)": raw:([0-9a-f]+)$/gm,
+    (_, kind: string, p: string, hex: string) => `${kind} of file "${p}": ${goFileMode(kind === 'perms' ? parseInt(hex, 16) & 0o777 : parseInt(hex, 16))}`,
+  );
 
 /** upstream's getFileModeRegex, Linux half: the mode line for `mask` (0644 when unset). */
 export const fileModeLine = (path: string, mask?: number) => `mode of file "${path}": ${goFileMode(0o100000 | (mask ?? 0o644))}`;
@@ -118,6 +131,11 @@ export async function containerOutput(v: V, podJson: string, container: string, 
 
 /** upstream's Eventually(pollLogs).Should(ContainSubstring(s)), bounded. */
 export async function logEventually(v: V, pod: string, container: string, s: string, timeoutMs = 120_000): Promise<void> {
-  await eventually(`${JSON.stringify(s)} in the log of ${pod}/${container}`, async () => (await logOf(v.c, pod, container).catch(() => '')).includes(s), timeoutMs, 1000);
+  await eventually(
+    `${JSON.stringify(s)} in the log of ${pod}/${container}`,
+    async () => (await logOf(v.c, pod, container).catch(() => '')).includes(s),
+    timeoutMs,
+    1000,
+  );
   v.t.pass();
 }

@@ -39,7 +39,9 @@ export const bridgeConf = (over: Json = {}, ipam: Json | null = {}): Json => ({
   isGateway: true,
   ipMasq: false,
   hairpinMode: true,
-  ...(ipam === null ? {} : { ipam: { type: 'host-local', ranges: [[{ subnet: '10.244.1.0/24' }]], routes: [{ dst: '0.0.0.0/0' }], dataDir: '@DATADIR@', ...ipam } }),
+  ...(ipam === null
+    ? {}
+    : { ipam: { type: 'host-local', ranges: [[{ subnet: '10.244.1.0/24' }]], routes: [{ dst: '0.0.0.0/0' }], dataDir: '@DATADIR@', ...ipam } }),
   ...over,
 });
 
@@ -69,21 +71,37 @@ export const CASES: Case[] = [
   { name: 'ipMasq', conf: bridgeConf({ ipMasq: true }), containers: ['c1', 'c2'] },
   { name: 'mtu 1400', conf: bridgeConf({ mtu: 1400 }) },
   { name: 'forceAddress replaces a stale bridge address', conf: bridgeConf({ forceAddress: true }), hostSetup: STALE_BRIDGE },
-  { name: 'existing bridge with the right address is reused', conf: bridgeConf(), hostSetup: [['ip', 'link', 'add', 'cni0', 'type', 'bridge'], ['ip', 'addr', 'add', '10.244.1.1/24', 'dev', 'cni0']] },
+  {
+    name: 'existing bridge with the right address is reused',
+    conf: bridgeConf(),
+    hostSetup: [
+      ['ip', 'link', 'add', 'cni0', 'type', 'bridge'],
+      ['ip', 'addr', 'add', '10.244.1.1/24', 'dev', 'cni0'],
+    ],
+  },
   { name: 'promiscMode', conf: bridgeConf({ promiscMode: true, hairpinMode: false }) },
   // this kernel has no bridge VLAN filtering: then both refuse to create the bridge
   { name: 'vlan 100 with gateway', conf: bridgeConf({ vlan: 100 }), kernelDependent: true },
   { name: 'IPv6 only', conf: bridgeConf({}, { ranges: [[{ subnet: 'fd00:10:244:1::/64' }]], routes: [{ dst: '::/0' }] }), check: true },
   {
     name: 'dual stack with rangeStart/rangeEnd/gateway',
-    conf: bridgeConf({}, {
-      ranges: [[{ subnet: '10.244.2.0/24', rangeStart: '10.244.2.100', rangeEnd: '10.244.2.110', gateway: '10.244.2.254' }], [{ subnet: 'fd00:10:244:2::/64' }]],
-      routes: [{ dst: '0.0.0.0/0' }, { dst: '::/0' }],
-    }),
+    conf: bridgeConf(
+      {},
+      {
+        ranges: [
+          [{ subnet: '10.244.2.0/24', rangeStart: '10.244.2.100', rangeEnd: '10.244.2.110', gateway: '10.244.2.254' }],
+          [{ subnet: 'fd00:10:244:2::/64' }],
+        ],
+        routes: [{ dst: '0.0.0.0/0' }, { dst: '::/0' }],
+      },
+    ),
     containers: ['c1', 'c2'],
     check: true,
   },
-  { name: 'routes with explicit gateways', conf: bridgeConf({}, { routes: [{ dst: '0.0.0.0/0' }, { dst: '192.168.50.0/24', gw: '10.244.1.254' }, { dst: '172.16.0.0/12' }] }) },
+  {
+    name: 'routes with explicit gateways',
+    conf: bridgeConf({}, { routes: [{ dst: '0.0.0.0/0' }, { dst: '192.168.50.0/24', gw: '10.244.1.254' }, { dst: '172.16.0.0/12' }] }),
+  },
   { name: 'old single-range style (ipam.subnet, rangeStart)', conf: bridgeConf({}, { ranges: undefined, subnet: '10.244.3.0/24', rangeStart: '10.244.3.10' }) },
   {
     name: 'resolvConf gives DNS',
@@ -94,10 +112,22 @@ export const CASES: Case[] = [
   { name: 'requested MAC through runtimeConfig', conf: bridgeConf({ runtimeConfig: { mac: '0a:58:0a:f4:01:33' } }) },
   { name: 'layer 2 only (no ipam)', conf: bridgeConf({ isGateway: false }, null) },
   { name: 'macspoofchk', conf: bridgeConf({ macspoofchk: true }) },
-  { name: 'bridge + portmap chain', conf: bridgeConf(), portmap: [{ hostPort: 8080, containerPort: 80, protocol: 'tcp' }, { hostPort: 5353, containerPort: 53, protocol: 'udp' }] },
+  {
+    name: 'bridge + portmap chain',
+    conf: bridgeConf(),
+    portmap: [
+      { hostPort: 8080, containerPort: 80, protocol: 'tcp' },
+      { hostPort: 5353, containerPort: 53, protocol: 'udp' },
+    ],
+  },
   { name: 'bridge + portmap with hostIP', conf: bridgeConf(), portmap: [{ hostPort: 9090, containerPort: 90, protocol: 'tcp', hostIP: '127.0.0.1' }] },
   // --- host-local and loopback on their own
-  { name: 'host-local dual stack', plugin: 'host-local', conf: hostLocalConf({ ranges: [[{ subnet: '10.10.0.0/28' }], [{ subnet: 'fd00:aa::/120' }]], routes: [{ dst: '0.0.0.0/0' }] }), containers: ['c1', 'c2', 'c3'] },
+  {
+    name: 'host-local dual stack',
+    plugin: 'host-local',
+    conf: hostLocalConf({ ranges: [[{ subnet: '10.10.0.0/28' }], [{ subnet: 'fd00:aa::/120' }]], routes: [{ dst: '0.0.0.0/0' }] }),
+    containers: ['c1', 'c2', 'c3'],
+  },
   { name: 'loopback', plugin: 'loopback', conf: { cniVersion: '1.0.0', name: 'cni-loopback', type: 'loopback' }, check: true },
   {
     name: 'loopback 0.3.1',
@@ -126,7 +156,12 @@ export const CASES: Case[] = [
   { name: 'error: hairpin and promisc together', conf: bridgeConf({ promiscMode: true }), error: 999 },
   { name: 'error: vlan out of range', conf: bridgeConf({ vlan: 5000 }), error: 999 },
   { name: 'error: stale bridge address without forceAddress', conf: bridgeConf(), hostSetup: STALE_BRIDGE, error: 999 },
-  { name: 'error: a non-bridge link holds the bridge name', conf: bridgeConf(), hostSetup: [['ip', 'link', 'add', 'cni0', 'type', 'veth', 'peer', 'name', 'cni0p']], error: 999 },
+  {
+    name: 'error: a non-bridge link holds the bridge name',
+    conf: bridgeConf(),
+    hostSetup: [['ip', 'link', 'add', 'cni0', 'type', 'veth', 'peer', 'name', 'cni0p']],
+    error: 999,
+  },
   { name: 'error: unknown CNI_COMMAND', conf: bridgeConf(), env: { CNI_COMMAND: 'BOGUS' }, error: 4 },
   { name: 'error: CHECK on a 0.3.1 config', conf: bridgeConf({ cniVersion: '0.3.1' }), command: 'CHECK', error: 1 },
   { name: 'error: CHECK without prevResult', conf: bridgeConf(), command: 'CHECK', error: 999 },

@@ -57,7 +57,15 @@ function addrView(l: Json): Json[] {
 }
 
 function routeView(r: Json): Json {
-  return { dst: r.dst, gateway: r.gateway ?? null, dev: maskName(r.dev as string), protocol: r.protocol ?? null, scope: r.scope ?? null, metric: r.metric ?? null, type: r.type ?? null };
+  return {
+    dst: r.dst,
+    gateway: r.gateway ?? null,
+    dev: maskName(r.dev as string),
+    protocol: r.protocol ?? null,
+    scope: r.scope ?? null,
+    metric: r.metric ?? null,
+    type: r.type ?? null,
+  };
 }
 
 const byJson = (a: Json, b: Json): number => JSON.stringify(a).localeCompare(JSON.stringify(b));
@@ -94,7 +102,11 @@ function sysctlView(text: string): Record<string, string> {
   for (const line of text.trim().split('\n')) {
     const eq = line.indexOf('=');
     if (eq < 0) continue;
-    const k = line.slice(0, eq).split('/').map((p) => maskName(p) ?? p).join('/');
+    const k = line
+      .slice(0, eq)
+      .split('/')
+      .map((p) => maskName(p) ?? p)
+      .join('/');
     out[k] = line.slice(eq + 1);
   }
   return out;
@@ -136,7 +148,10 @@ export async function snapshotNs(ns: string, opts: { kernelTimed?: boolean } = {
   return {
     links: links.map(linkView).sort(byJson),
     addrs: addrs.sort(byJson),
-    routes: [...json(sec.r4), ...json(sec.r6)].filter((x) => !String(x.dst).startsWith('fe80:')).map(routeView).sort(byJson),
+    routes: [...json(sec.r4), ...json(sec.r6)]
+      .filter((x) => !String(x.dst).startsWith('fe80:'))
+      .map(routeView)
+      .sort(byJson),
     sysctls: sysctlView(sec.sysctls ?? ''),
     iptables: rulesView(sec.ipt ?? '') + '\n' + rulesView(sec.ip6t ?? ''),
     nft: nftView(sec.nft ?? ''),

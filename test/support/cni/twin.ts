@@ -36,7 +36,13 @@ export class Twin {
   async init(): Promise<this> {
     for (const f of FLAVOURS) {
       const hostNs = await this.sb.netns(`${f}-h`);
-      this.worlds[f] = { flavour: f, binDir: f === 'ours' ? this.oursBin : REFERENCE_BIN, hostNs, dataDir: join(this.sb.dir, f, 'ipam'), containers: new Map() };
+      this.worlds[f] = {
+        flavour: f,
+        binDir: f === 'ours' ? this.oursBin : REFERENCE_BIN,
+        hostNs,
+        dataDir: join(this.sb.dir, f, 'ipam'),
+        containers: new Map(),
+      };
     }
     if (this.opts.daemon) {
       const runDir = join(this.sb.dir, 'run');

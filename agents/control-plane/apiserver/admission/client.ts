@@ -73,35 +73,38 @@ export function post(t: CallTarget, body: string, timeoutMs: number): Promise<st
     const host = t.url.hostname.replace(/^\[|\]$/g, '');
     // an IP is checked against the certificate's IP SANs; SNI carries names only
     const servername = t.servername ?? (isIP(host) ? undefined : host);
-    const req = https.request({
-      host: t.connect?.host ?? host,
-      port: t.connect?.port ?? (Number(t.url.port) || 443),
-      ...(servername ? { servername } : {}),
-      path: `${t.url.pathname}${t.url.search}`,
-      method: 'POST',
-      ca,
-      agent: false,
-      headers: { 'content-type': 'application/json', accept: 'application/json, */*', 'content-length': Buffer.byteLength(body) },
-    }, (res) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (c: Buffer) => {
-        size += c.length;
-        // an answer larger than any AdmissionReview a webhook may send (upstream's 3 MiB request cap, doubled)
-        if (size > 6 * 1024 * 1024) {
-          req.destroy();
-          finish(`${where}: response body too large`);
-        } else chunks.push(c);
-      });
-      res.on('error', (e) => finish(`${where}: ${goError(e, t)}`));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        if (res.statusCode !== 200) {
-          const shown = text.length > 200 ? `${text.slice(0, 200)}...` : text;
-          finish(`an error on the server (${JSON.stringify(shown)}) has prevented the request from succeeding`);
-        } else finish(undefined, text);
-      });
-    });
+    const req = https.request(
+      {
+        host: t.connect?.host ?? host,
+        port: t.connect?.port ?? (Number(t.url.port) || 443),
+        ...(servername ? { servername } : {}),
+        path: `${t.url.pathname}${t.url.search}`,
+        method: 'POST',
+        ca,
+        agent: false,
+        headers: { 'content-type': 'application/json', accept: 'application/json, */*', 'content-length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (c: Buffer) => {
+          size += c.length;
+          // an answer larger than any AdmissionReview a webhook may send (upstream's 3 MiB request cap, doubled)
+          if (size > 6 * 1024 * 1024) {
+            req.destroy();
+            finish(`${where}: response body too large`);
+          } else chunks.push(c);
+        });
+        res.on('error', (e) => finish(`${where}: ${goError(e, t)}`));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          if (res.statusCode !== 200) {
+            const shown = text.length > 200 ? `${text.slice(0, 200)}...` : text;
+            finish(`an error on the server (${JSON.stringify(shown)}) has prevented the request from succeeding`);
+          } else finish(undefined, text);
+        });
+      },
+    );
     const timer = setTimeout(() => {
       req.destroy();
       finish(`${where}: context deadline exceeded`);

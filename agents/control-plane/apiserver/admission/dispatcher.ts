@@ -119,7 +119,8 @@ export class WebhookDispatcher {
       }
       if (h.matchConditions?.length) {
         const m = evaluateMatchConditions(h, obj, old, this.reviewRequest(scope, t.operation, obj, old));
-        if (m.error !== undefined) throw forbidden({ group: scope.group, plural: scope.resource }, obj?.metadata?.name ?? old?.metadata?.name ?? scope.name, m.error);
+        if (m.error !== undefined)
+          throw forbidden({ group: scope.group, plural: scope.resource }, obj?.metadata?.name ?? old?.metadata?.name ?? scope.name, m.error);
         if (!m.call) continue;
       }
       out.push(h);
@@ -127,7 +128,14 @@ export class WebhookDispatcher {
     return out;
   }
 
-  private async mutate(hooks: Webhook[], scope: RequestScope, op: Operation, obj: Obj | undefined, old: Obj | undefined, redefault?: (o: Obj) => void): Promise<Obj | undefined> {
+  private async mutate(
+    hooks: Webhook[],
+    scope: RequestScope,
+    op: Operation,
+    obj: Obj | undefined,
+    old: Obj | undefined,
+    redefault?: (o: Obj) => void,
+  ): Promise<Obj | undefined> {
     const t = this.target(scope, op, obj, old);
     const matched = await this.matching(hooks, scope, t, obj, old);
     let cur = obj;
@@ -161,7 +169,14 @@ export class WebhookDispatcher {
     const request = this.reviewRequest(scope, op, obj, old);
     const params = new Map<PolicyBinding, PolicyParams>();
     for (const pb of pairs) if (pb.policy.spec?.paramKind && pb.binding.spec?.paramRef) params.set(pb, await this.params(pb, t.namespace));
-    scope.warnings.push(...admitPolicies(pairs, { target: t, name, object: obj, oldObject: old, request, namespaceObject }, { group: scope.group, plural: scope.resource }, params));
+    scope.warnings.push(
+      ...admitPolicies(
+        pairs,
+        { target: t, name, object: obj, oldObject: old, request, namespaceObject },
+        { group: scope.group, plural: scope.resource },
+        params,
+      ),
+    );
   }
 
   /** upstream's collectParams: the params a binding's paramRef names or selects, in its namespace or the request's. */
@@ -185,16 +200,26 @@ export class WebhookDispatcher {
 
   private async validate(hooks: Webhook[], scope: RequestScope, op: Operation, obj: Obj | undefined, old: Obj | undefined): Promise<void> {
     const matched = await this.matching(hooks, scope, this.target(scope, op, obj, old), obj, old);
-    const outcomes = await Promise.allSettled(matched.map(async (h) => {
-      const r = await this.invoke(h, scope, op, obj, old, false);
-      if (r && !r.allowed) throw denial(h.name, r.result);
-    }));
+    const outcomes = await Promise.allSettled(
+      matched.map(async (h) => {
+        const r = await this.invoke(h, scope, op, obj, old, false);
+        if (r && !r.allowed) throw denial(h.name, r.result);
+      }),
+    );
     for (const o of outcomes) if (o.status === 'rejected') throw o.reason;
   }
 
   /** One webhook call; undefined when it failed and its failurePolicy is Ignore. */
-  private async invoke(h: Webhook, scope: RequestScope, op: Operation, obj: Obj | undefined, old: Obj | undefined, mutating: boolean): Promise<ReviewResponse | undefined> {
-    if (scope.dryRun && h.sideEffects !== 'None' && h.sideEffects !== 'NoneOnDryRun') throw badRequest(`admission webhook ${JSON.stringify(h.name)} does not support dry run`);
+  private async invoke(
+    h: Webhook,
+    scope: RequestScope,
+    op: Operation,
+    obj: Obj | undefined,
+    old: Obj | undefined,
+    mutating: boolean,
+  ): Promise<ReviewResponse | undefined> {
+    if (scope.dryRun && h.sideEffects !== 'None' && h.sideEffects !== 'NoneOnDryRun')
+      throw badRequest(`admission webhook ${JSON.stringify(h.name)} does not support dry run`);
     try {
       const r = await this.call(h, scope, op, obj, old, mutating);
       scope.warnings.push(...r.warnings);
@@ -216,7 +241,8 @@ export class WebhookDispatcher {
     try {
       text = await post(target, JSON.stringify(review), timeoutSeconds * 1000);
     } catch (e) {
-      if (e instanceof CallError) throw new CallFailure(`${e.message.startsWith('unable to load root') ? 'could not get REST client' : 'failed to call webhook'}: ${e.message}`);
+      if (e instanceof CallError)
+        throw new CallFailure(`${e.message.startsWith('unable to load root') ? 'could not get REST client' : 'failed to call webhook'}: ${e.message}`);
       throw e;
     }
     try {
@@ -229,10 +255,19 @@ export class WebhookDispatcher {
 
   private review(scope: RequestScope, op: Operation, obj: Obj | undefined, old: Obj | undefined, uid: string, version: string): Record<string, unknown> {
     const meta = obj?.metadata ?? old?.metadata;
-    return admissionReview({
-      ...scope, uid, name: meta?.name ?? scope.name, namespace: meta?.namespace ?? scope.namespace, operation: op,
-      object: obj, oldObject: old, options: scope.options(op),
-    }, version);
+    return admissionReview(
+      {
+        ...scope,
+        uid,
+        name: meta?.name ?? scope.name,
+        namespace: meta?.namespace ?? scope.namespace,
+        operation: op,
+        object: obj,
+        oldObject: old,
+        options: scope.options(op),
+      },
+      version,
+    );
   }
 
   /** The AdmissionRequest matchConditions read as `request` (upstream's CreateAdmissionRequest: no uid). */
@@ -267,7 +302,8 @@ function applyReviewPatch(name: string, patch: string, obj: Obj, redefault?: (o:
     if (e instanceof PatchError || e instanceof ApiError) throw internalError(e);
     throw e;
   }
-  if (typeof next !== 'object' || next === null || Array.isArray(next)) throw internalError(new Error(`admission webhook ${JSON.stringify(name)} patched the object into a non-object`));
+  if (typeof next !== 'object' || next === null || Array.isArray(next))
+    throw internalError(new Error(`admission webhook ${JSON.stringify(name)} patched the object into a non-object`));
   const out = next as Obj;
   out.metadata ??= {};
   redefault?.(out);

@@ -26,7 +26,13 @@ export function validateMatchConditions(conds: Condition[] | undefined, path: st
     if (!c.name) errs.push(required(`${p}.name`, ''));
     else if (names.has(c.name)) errs.push(duplicate(`${p}.name`, c.name));
     else if (!/^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/.test(c.name) || c.name.length > 63)
-      errs.push(invalid(`${p}.name`, c.name, "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')"));
+      errs.push(
+        invalid(
+          `${p}.name`,
+          c.name,
+          "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')",
+        ),
+      );
     if (c.name) names.add(c.name);
     if (!c.expression) errs.push(required(`${p}.expression`, ''));
     else {
@@ -57,7 +63,13 @@ export type MatchOutcome = { call: boolean; error?: undefined } | { call: false;
  * Whether the conditions all hold for vars (CEL values of varNames); error: they could not be
  * decided and failurePolicy is Fail. Shared by webhooks and ValidatingAdmissionPolicies.
  */
-export function evaluateConditions(conds: Condition[] | undefined, failurePolicy: string | undefined, vars: Record<string, CelInput>, varNames: readonly string[], size: Size): MatchOutcome {
+export function evaluateConditions(
+  conds: Condition[] | undefined,
+  failurePolicy: string | undefined,
+  vars: Record<string, CelInput>,
+  varNames: readonly string[],
+  size: Size,
+): MatchOutcome {
   if (!conds?.length) return { call: true };
   const errors: string[] = [];
   for (const p of programs(conds, varNames)) {
@@ -82,6 +94,10 @@ export function evaluateConditions(conds: Condition[] | undefined, failurePolicy
 /** Whether webhook h is called for this request. */
 export function evaluateMatchConditions(h: Webhook, object: unknown, oldObject: unknown, request: unknown): MatchOutcome {
   if (!h.matchConditions?.length) return { call: true };
-  const vars: Record<string, CelInput> = { object: toCel(object ?? null, undefined), oldObject: toCel(oldObject ?? null, undefined), request: toCel(request, undefined) };
+  const vars: Record<string, CelInput> = {
+    object: toCel(object ?? null, undefined),
+    oldObject: toCel(oldObject ?? null, undefined),
+    request: toCel(request, undefined),
+  };
   return evaluateConditions(h.matchConditions, h.failurePolicy, vars, MATCH_VARS, measure({ object, oldObject, request }));
 }

@@ -37,14 +37,18 @@ function scopeMatches(scope: string | undefined, t: RequestTarget): boolean {
 }
 
 export function ruleMatches(r: RuleWithOperations, t: RequestTarget): boolean {
-  return has(r.operations, t.operation) && has(r.apiGroups, t.group) && has(r.apiVersions, t.version)
-    && resourceMatches(r.resources, t.resource, t.subresource) && scopeMatches(r.scope, t);
+  return (
+    has(r.operations, t.operation) &&
+    has(r.apiGroups, t.group) &&
+    has(r.apiVersions, t.version) &&
+    resourceMatches(r.resources, t.resource, t.subresource) &&
+    scopeMatches(r.scope, t)
+  );
 }
 
 export const rulesMatch = (h: Webhook, t: RequestTarget) => (h.rules ?? []).some((r) => ruleMatches(r, t));
 
-const isEmpty = (sel: LabelSelectorObject | undefined) =>
-  !sel || (!Object.keys(sel.matchLabels ?? {}).length && !(sel.matchExpressions ?? []).length);
+const isEmpty = (sel: LabelSelectorObject | undefined) => !sel || (!Object.keys(sel.matchLabels ?? {}).length && !(sel.matchExpressions ?? []).length);
 
 export function selectorMatches(sel: LabelSelectorObject | undefined, labels: Record<string, string> | undefined): boolean {
   return isEmpty(sel) || matchLabels(fromLabelSelector(sel), labels ?? {});

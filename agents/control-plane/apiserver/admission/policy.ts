@@ -56,7 +56,8 @@ function matches(m: MatchResources | undefined, r: PolicyRequest, rulesRequired:
   if (!m) return !rulesRequired;
   if ((rulesRequired || m.resourceRules?.length) && !named(m.resourceRules, r.target, r.name)) return false;
   if (named(m.excludeResourceRules, r.target, r.name)) return false;
-  if (!isEmpty(m.namespaceSelector) && r.namespaceObject && !matchLabels(fromLabelSelector(m.namespaceSelector), r.namespaceObject.metadata.labels ?? {})) return false;
+  if (!isEmpty(m.namespaceSelector) && r.namespaceObject && !matchLabels(fromLabelSelector(m.namespaceSelector), r.namespaceObject.metadata.labels ?? {}))
+    return false;
   if (!isEmpty(m.objectSelector)) {
     const reqs = fromLabelSelector(m.objectSelector);
     if (![r.object, r.oldObject].some((o) => !!o && matchLabels(reqs, o.metadata?.labels ?? {}))) return false;
@@ -106,8 +107,12 @@ function evaluateWith(pb: PolicyBinding, r: PolicyRequest, param: Obj | null): F
   const size = measure({ object: r.object, oldObject: r.oldObject, request: r.request, params: param });
   const variables = new Map<string, CelInput>();
   const vars: Record<string, CelInput> = {
-    object: toCel(r.object ?? null, undefined), oldObject: toCel(r.oldObject ?? null, undefined), request: toCel(r.request, undefined),
-    params: toCel(param, undefined), namespaceObject: toCel(r.namespaceObject ?? null, undefined), variables,
+    object: toCel(r.object ?? null, undefined),
+    oldObject: toCel(r.oldObject ?? null, undefined),
+    request: toCel(r.request, undefined),
+    params: toCel(param, undefined),
+    namespaceObject: toCel(r.namespaceObject ?? null, undefined),
+    variables,
   };
   const m = evaluateConditions(spec.matchConditions, spec.failurePolicy, vars, POLICY_VARS, size);
   if (m.error !== undefined) return [{ message: m.error, reason: 'Invalid' }];
@@ -136,7 +141,12 @@ function evaluateWith(pb: PolicyBinding, r: PolicyRequest, param: Obj | null): F
 }
 
 /** Runs every bound policy; throws the first Deny, returns the Warn warnings. */
-export function admitPolicies(pairs: PolicyBinding[], r: PolicyRequest, gr: { group: string; plural: string }, params: Map<PolicyBinding, PolicyParams> = new Map()): string[] {
+export function admitPolicies(
+  pairs: PolicyBinding[],
+  r: PolicyRequest,
+  gr: { group: string; plural: string },
+  params: Map<PolicyBinding, PolicyParams> = new Map(),
+): string[] {
   const warnings: string[] = [];
   for (const pb of pairs) {
     if (!matches(pb.policy.spec?.matchConstraints, r, true) || !matches(pb.binding.spec?.matchResources, r, false)) continue;
@@ -145,12 +155,16 @@ export function admitPolicies(pairs: PolicyBinding[], r: PolicyRequest, gr: { gr
     const actions = pb.binding.spec?.validationActions ?? [];
     const p = pb.policy.metadata.name;
     const b = pb.binding.metadata.name;
-    if (actions.includes('Warn')) for (const f of failures) warnings.push(`Validation failed for ValidatingAdmissionPolicy '${p}' with binding '${b}': ${f.message}`);
+    if (actions.includes('Warn'))
+      for (const f of failures) warnings.push(`Validation failed for ValidatingAdmissionPolicy '${p}' with binding '${b}': ${f.message}`);
     if (actions.includes('Deny')) {
       const f = failures[0];
       const message = `ValidatingAdmissionPolicy '${p}' with binding '${b}' denied request: ${f.message}`;
       throw new ApiError(CODES[f.reason] ?? 422, f.reason, `${qualified(gr)} "${r.name}" is forbidden: ${message}`, {
-        name: r.name, group: gr.group || undefined, kind: gr.plural, causes: [{ message }],
+        name: r.name,
+        group: gr.group || undefined,
+        kind: gr.plural,
+        causes: [{ message }],
       });
     }
   }

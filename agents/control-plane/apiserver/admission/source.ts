@@ -20,7 +20,9 @@ export interface WebhookSet {
 
 function paired(policies: Informer | undefined, bindings: Informer | undefined): PolicyBinding[] {
   if (!policies || !bindings) return [];
-  const byName = new Map([...policies.cache.values()].map((p) => [(p as unknown as ValidatingAdmissionPolicy).metadata.name, p as unknown as ValidatingAdmissionPolicy]));
+  const byName = new Map(
+    [...policies.cache.values()].map((p) => [(p as unknown as ValidatingAdmissionPolicy).metadata.name, p as unknown as ValidatingAdmissionPolicy]),
+  );
   const bs = [...bindings.cache.values()] as unknown as ValidatingAdmissionPolicyBinding[];
   bs.sort((a, b) => (a.metadata.name! < b.metadata.name! ? -1 : a.metadata.name! > b.metadata.name! ? 1 : 0));
   return bs.flatMap((binding) => {

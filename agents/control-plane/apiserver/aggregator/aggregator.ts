@@ -28,14 +28,13 @@ export interface ResourceList {
   resources?: { name: string; singularName?: string; namespaced?: boolean; kind: string; verbs?: string[]; shortNames?: string[]; categories?: string[] }[];
 }
 
-export type Route =
-  | { kind: 'proxy'; target: AggregatedTarget }
-  | { kind: 'unavailable' };
+export type Route = { kind: 'proxy'; target: AggregatedTarget } | { kind: 'unavailable' };
 
 const gvKey = (group: string, version: string) => `${group}/${version}`;
 
 /** versionPriority high first, then the name (upstream sorts kube-like versions; ties are rare) */
-const byVersionPriority = (a: APIService, b: APIService) => (b.spec.versionPriority ?? 0) - (a.spec.versionPriority ?? 0) || String(a.spec.version).localeCompare(String(b.spec.version));
+const byVersionPriority = (a: APIService, b: APIService) =>
+  (b.spec.versionPriority ?? 0) - (a.spec.versionPriority ?? 0) || String(a.spec.version).localeCompare(String(b.spec.version));
 
 export class Aggregator {
   private informer: Informer | undefined;
@@ -77,7 +76,11 @@ export class Aggregator {
 
   /** The APIService with a Service for group/version, if any. */
   private remote(group: string, version: string): APIService | undefined {
-    this.remotes ??= new Map(this.apiServices().filter((s) => s.spec.service).map((s) => [gvKey(s.spec.group ?? '', s.spec.version ?? ''), s]));
+    this.remotes ??= new Map(
+      this.apiServices()
+        .filter((s) => s.spec.service)
+        .map((s) => [gvKey(s.spec.group ?? '', s.spec.version ?? ''), s]),
+    );
     return this.remotes.get(gvKey(group, version));
   }
 
@@ -90,7 +93,9 @@ export class Aggregator {
   /** Available remote APIServices with their discovery, by group, versions in priority order. */
   private served(): Map<string, { svc: APIService; list: ResourceList }[]> {
     const out = new Map<string, { svc: APIService; list: ResourceList }[]>();
-    const svcs = this.apiServices().filter((s) => s.spec.service && availableCondition(s)?.status === 'True').sort(byVersionPriority);
+    const svcs = this.apiServices()
+      .filter((s) => s.spec.service && availableCondition(s)?.status === 'True')
+      .sort(byVersionPriority);
     for (const svc of svcs) {
       const list = this.discovered.get(gvKey(svc.spec.group ?? '', svc.spec.version ?? ''));
       if (!list) continue;
@@ -121,7 +126,13 @@ export class Aggregator {
     const s = await this.look.service(ref.namespace!, ref.name!);
     if (!s) throw new Error(`service/${ref.name} in ${JSON.stringify(ref.namespace)} is not present`);
     const ep = serviceEndpoint(s, await this.look.slices(ref.namespace!, ref.name!), String(ref.port ?? 443), ref.name!);
-    return { host: ep.ip, port: ep.port, servername: `${ref.name}.${ref.namespace}.svc`, ca: roots(svc.spec.caBundle), insecure: !!svc.spec.insecureSkipTLSVerify };
+    return {
+      host: ep.ip,
+      port: ep.port,
+      servername: `${ref.name}.${ref.namespace}.svc`,
+      ca: roots(svc.spec.caBundle),
+      insecure: !!svc.spec.insecureSkipTLSVerify,
+    };
   }
 
   /** Adds the aggregated groups to an APIGroupList. */
@@ -134,7 +145,9 @@ export class Aggregator {
   }
 
   /** The APIGroup of an aggregated group (undefined for a group served here). */
-  groupDoc(group: string): { name: string; versions: { groupVersion: string; version: string }[]; preferredVersion: { groupVersion: string; version: string } } | undefined {
+  groupDoc(
+    group: string,
+  ): { name: string; versions: { groupVersion: string; version: string }[]; preferredVersion: { groupVersion: string; version: string } } | undefined {
     const entries = this.served().get(group);
     if (!entries) return undefined;
     const versions = entries.map(({ svc }) => ({ groupVersion: `${group}/${svc.spec.version}`, version: svc.spec.version! }));
@@ -146,7 +159,11 @@ export class Aggregator {
     for (const [group, entries] of this.served()) {
       doc.items.push({
         metadata: { name: group, creationTimestamp: null },
-        versions: entries.map(({ svc, list }) => ({ version: svc.spec.version, resources: discoveryResources(group, svc.spec.version!, list), freshness: 'Current' })),
+        versions: entries.map(({ svc, list }) => ({
+          version: svc.spec.version,
+          resources: discoveryResources(group, svc.spec.version!, list),
+          freshness: 'Current',
+        })),
       });
     }
     return doc;
@@ -165,17 +182,27 @@ export class Aggregator {
 /** An APIResourceList as apidiscovery.k8s.io resources: "x/y" entries become x's subresources (pure). */
 export function discoveryResources(group: string, version: string, list: ResourceList) {
   const all = list.resources ?? [];
-  return all.filter((r) => !r.name.includes('/')).map((r) => {
-    const subs = all.filter((s) => s.name.startsWith(`${r.name}/`));
-    return {
-      resource: r.name,
-      responseKind: { group, version, kind: r.kind },
-      scope: r.namespaced ? 'Namespaced' : 'Cluster',
-      singularResource: r.singularName ?? '',
-      verbs: r.verbs ?? [],
-      ...(r.shortNames?.length ? { shortNames: r.shortNames } : {}),
-      ...(r.categories?.length ? { categories: r.categories } : {}),
-      ...(subs.length ? { subresources: subs.map((s) => ({ subresource: s.name.slice(r.name.length + 1), responseKind: { group, version, kind: s.kind }, verbs: s.verbs ?? [] })) } : {}),
-    };
-  });
+  return all
+    .filter((r) => !r.name.includes('/'))
+    .map((r) => {
+      const subs = all.filter((s) => s.name.startsWith(`${r.name}/`));
+      return {
+        resource: r.name,
+        responseKind: { group, version, kind: r.kind },
+        scope: r.namespaced ? 'Namespaced' : 'Cluster',
+        singularResource: r.singularName ?? '',
+        verbs: r.verbs ?? [],
+        ...(r.shortNames?.length ? { shortNames: r.shortNames } : {}),
+        ...(r.categories?.length ? { categories: r.categories } : {}),
+        ...(subs.length
+          ? {
+              subresources: subs.map((s) => ({
+                subresource: s.name.slice(r.name.length + 1),
+                responseKind: { group, version, kind: s.kind },
+                verbs: s.verbs ?? [],
+              })),
+            }
+          : {}),
+      };
+    });
 }

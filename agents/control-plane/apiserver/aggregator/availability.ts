@@ -22,43 +22,56 @@ type Verdict = Pick<APIServiceCondition, 'status' | 'reason' | 'message'> & { li
 
 /** GET the backend's discovery; resolves with the verdict. */
 function discoveryCheck(agg: Aggregator, svc: APIService): Promise<Verdict> {
-  return agg.resolve(svc).then((t) => new Promise<Verdict>((resolve) => {
-    const path = `/apis/${svc.spec.group}/${svc.spec.version}`;
-    const url = targetURL({ ...t, path });
-    const fail = (why: string): Verdict => ({ status: 'False', reason: 'FailedDiscoveryCheck', message: `failing or missing response from ${url}: ${why}` });
-    const req = backendRequest({ ...t, path, user: CHECKER, creds: agg.creds }, 'GET', backendHeaders({ accept: 'application/json' }, CHECKER));
-    const timer = setTimeout(() => req.destroy(Object.assign(new Error('context deadline exceeded'), { code: 'TIMEOUT' })), CHECK_TIMEOUT_MS);
-    req.on('error', (e: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      resolve(fail(`Get ${JSON.stringify(url.toString())}: ${goError(e, { url, servername: t.servername })}`));
-    });
-    req.on('response', (res) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (c: Buffer) => {
-        size += c.length;
-        if (size <= MAX_DISCOVERY_BYTES) chunks.push(c);
-      });
-      res.on('end', () => {
-        clearTimeout(timer);
-        const code = res.statusCode ?? 0;
-        if (code < 200 || code >= 300) return resolve(fail(`bad status from ${url}: ${code}`));
-        let list: ResourceList | undefined;
-        try {
-          list = JSON.parse(Buffer.concat(chunks).toString('utf8')) as ResourceList;
-        } catch {
-          list = undefined;
-        }
-        resolve({ status: 'True', reason: 'Passed', message: 'all checks passed', list });
-      });
-    });
-    req.end();
-  }), (e: Error): Verdict => {
-    const ref = svc.spec.service!;
-    if (/is not present$/.test(e.message)) return { status: 'False', reason: 'ServiceNotFound', message: e.message };
-    if (/no endpoints|no service port/i.test(e.message)) return { status: 'False', reason: 'MissingEndpoints', message: `endpoints for service/${ref.name} in ${JSON.stringify(ref.namespace)} have no addresses with port name ""` };
-    return { status: 'False', reason: 'ServiceAccessError', message: e.message };
-  });
+  return agg.resolve(svc).then(
+    (t) =>
+      new Promise<Verdict>((resolve) => {
+        const path = `/apis/${svc.spec.group}/${svc.spec.version}`;
+        const url = targetURL({ ...t, path });
+        const fail = (why: string): Verdict => ({
+          status: 'False',
+          reason: 'FailedDiscoveryCheck',
+          message: `failing or missing response from ${url}: ${why}`,
+        });
+        const req = backendRequest({ ...t, path, user: CHECKER, creds: agg.creds }, 'GET', backendHeaders({ accept: 'application/json' }, CHECKER));
+        const timer = setTimeout(() => req.destroy(Object.assign(new Error('context deadline exceeded'), { code: 'TIMEOUT' })), CHECK_TIMEOUT_MS);
+        req.on('error', (e: NodeJS.ErrnoException) => {
+          clearTimeout(timer);
+          resolve(fail(`Get ${JSON.stringify(url.toString())}: ${goError(e, { url, servername: t.servername })}`));
+        });
+        req.on('response', (res) => {
+          const chunks: Buffer[] = [];
+          let size = 0;
+          res.on('data', (c: Buffer) => {
+            size += c.length;
+            if (size <= MAX_DISCOVERY_BYTES) chunks.push(c);
+          });
+          res.on('end', () => {
+            clearTimeout(timer);
+            const code = res.statusCode ?? 0;
+            if (code < 200 || code >= 300) return resolve(fail(`bad status from ${url}: ${code}`));
+            let list: ResourceList | undefined;
+            try {
+              list = JSON.parse(Buffer.concat(chunks).toString('utf8')) as ResourceList;
+            } catch {
+              list = undefined;
+            }
+            resolve({ status: 'True', reason: 'Passed', message: 'all checks passed', list });
+          });
+        });
+        req.end();
+      }),
+    (e: Error): Verdict => {
+      const ref = svc.spec.service!;
+      if (/is not present$/.test(e.message)) return { status: 'False', reason: 'ServiceNotFound', message: e.message };
+      if (/no endpoints|no service port/i.test(e.message))
+        return {
+          status: 'False',
+          reason: 'MissingEndpoints',
+          message: `endpoints for service/${ref.name} in ${JSON.stringify(ref.namespace)} have no addresses with port name ""`,
+        };
+      return { status: 'False', reason: 'ServiceAccessError', message: e.message };
+    },
+  );
 }
 
 export class AvailabilityController {
@@ -67,7 +80,12 @@ export class AvailabilityController {
   private running: Promise<void> = Promise.resolve();
   private stopped = false;
 
-  constructor(private readonly agg: Aggregator, private readonly client: LoopbackClient, private readonly log: Logger, private readonly now = () => new Date()) {}
+  constructor(
+    private readonly agg: Aggregator,
+    private readonly client: LoopbackClient,
+    private readonly log: Logger,
+    private readonly now = () => new Date(),
+  ) {}
 
   start(): void {
     this.agg.onChange(() => this.soon());
@@ -98,7 +116,9 @@ export class AvailabilityController {
   private async syncAll(): Promise<void> {
     for (const svc of this.agg.apiServices()) {
       if (this.stopped) return;
-      const v: Verdict = svc.spec.service ? await discoveryCheck(this.agg, svc) : { status: 'True', reason: 'Local', message: 'Local APIServices are always available' };
+      const v: Verdict = svc.spec.service
+        ? await discoveryCheck(this.agg, svc)
+        : { status: 'True', reason: 'Local', message: 'Local APIServices are always available' };
       if (svc.spec.service) this.agg.setDiscovery(svc.spec.group ?? '', svc.spec.version ?? '', v.status === 'True' ? v.list : undefined);
       await this.write(svc, v);
     }
@@ -108,11 +128,15 @@ export class AvailabilityController {
     const cur = availableCondition(svc);
     if (cur && cur.status === v.status && cur.reason === v.reason && cur.message === v.message) return;
     const cond: APIServiceCondition = {
-      type: 'Available', status: v.status, reason: v.reason, message: v.message,
+      type: 'Available',
+      status: v.status,
+      reason: v.reason,
+      message: v.message,
       lastTransitionTime: cur && cur.status === v.status && cur.lastTransitionTime ? cur.lastTransitionTime : isoNow(this.now()),
     };
     const conditions = [...(svc.status?.conditions ?? []).filter((c) => c.type !== 'Available'), cond];
-    await this.client.update(`/apis/apiregistration.k8s.io/v1/apiservices/${svc.metadata.name}/status`, { ...svc, status: { ...svc.status, conditions } })
+    await this.client
+      .update(`/apis/apiregistration.k8s.io/v1/apiservices/${svc.metadata.name}/status`, { ...svc, status: { ...svc.status, conditions } })
       .catch((e: unknown) => this.log.debug({ err: e, name: svc.metadata.name }, 'APIService status update failed (retried on the next pass)'));
   }
 }

@@ -40,7 +40,8 @@ export function localAPIServices(reg: Registry): Record<string, unknown>[] {
       const p = PRIORITIES[name];
       if (!p) continue;
       out.push({
-        apiVersion: 'apiregistration.k8s.io/v1', kind: 'APIService',
+        apiVersion: 'apiregistration.k8s.io/v1',
+        kind: 'APIService',
         metadata: { name, labels: { [AUTOMANAGED_LABEL]: 'onstart' } },
         spec: { group, version, groupPriorityMinimum: p[0], versionPriority: p[1] },
       });

@@ -42,14 +42,23 @@ export function backendHeaders(incoming: Record<string, string | string[] | unde
 
 export function backendRequest(t: AggregatedTarget, method: string, headers: Record<string, string | string[]>) {
   return https.request({
-    host: t.host, port: t.port, path: t.path, method, headers, agent: false,
-    servername: t.servername, ca: t.ca, rejectUnauthorized: !t.insecure,
-    cert: t.creds.cert, key: t.creds.key,
+    host: t.host,
+    port: t.port,
+    path: t.path,
+    method,
+    headers,
+    agent: false,
+    servername: t.servername,
+    ca: t.ca,
+    rejectUnauthorized: !t.insecure,
+    cert: t.creds.cert,
+    key: t.creds.key,
   });
 }
 
 /** The URL a target stands for, as Go's errors name it. */
-export const targetURL = (t: Pick<AggregatedTarget, 'host' | 'port' | 'path'>) => new URL(`https://${t.host.includes(':') ? `[${t.host}]` : t.host}:${t.port}${t.path}`);
+export const targetURL = (t: Pick<AggregatedTarget, 'host' | 'port' | 'path'>) =>
+  new URL(`https://${t.host.includes(':') ? `[${t.host}]` : t.host}:${t.port}${t.path}`);
 
 function plainError(res: ServerResponse, status: number, text: string): void {
   res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' });

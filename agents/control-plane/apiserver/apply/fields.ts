@@ -15,7 +15,18 @@ export type FieldMap = Map<PathKey, string | null>;
 
 /** Top-level and metadata fields the server owns: never part of anyone's field set. */
 const SKIP_TOP = new Set(['apiVersion', 'kind']);
-const SKIP_META = new Set(['name', 'namespace', 'uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'managedFields', 'selfLink']);
+const SKIP_META = new Set([
+  'name',
+  'namespace',
+  'uid',
+  'resourceVersion',
+  'generation',
+  'creationTimestamp',
+  'deletionTimestamp',
+  'deletionGracePeriodSeconds',
+  'managedFields',
+  'selfLink',
+]);
 
 export const pathKey = (tokens: string[]): PathKey => JSON.stringify(tokens);
 export const pathTokens = (k: PathKey): string[] => JSON.parse(k) as string[];

@@ -47,7 +47,14 @@ function decode(list: unknown): Entry[] {
     };
     const manager = str('manager');
     if (manager === undefined) continue;
-    out.push({ manager, operation: str('operation') === 'Apply' ? 'Apply' : 'Update', apiVersion: str('apiVersion') ?? '', time: str('time') ?? '', subresource: str('subresource') || undefined, set: fromFieldsV1(getOwn<unknown>(e, 'fieldsV1')) });
+    out.push({
+      manager,
+      operation: str('operation') === 'Apply' ? 'Apply' : 'Update',
+      apiVersion: str('apiVersion') ?? '',
+      time: str('time') ?? '',
+      subresource: str('subresource') || undefined,
+      set: fromFieldsV1(getOwn<unknown>(e, 'fieldsV1')),
+    });
   }
   return out;
 }
@@ -56,12 +63,18 @@ function encode(entries: Entry[]): ManagedFieldsEntry[] {
   return entries
     .filter((e) => e.set.size)
     .map((e) => ({
-      manager: e.manager, operation: e.operation, apiVersion: e.apiVersion, time: e.time, fieldsType: 'FieldsV1' as const, fieldsV1: toFieldsV1(e.set),
+      manager: e.manager,
+      operation: e.operation,
+      apiVersion: e.apiVersion,
+      time: e.time,
+      fieldsType: 'FieldsV1' as const,
+      fieldsV1: toFieldsV1(e.set),
       ...(e.subresource ? { subresource: e.subresource } : {}),
     }));
 }
 
-const same = (e: Entry, w: Writer, op: 'Apply' | 'Update') => e.manager === w.manager && e.operation === op && e.apiVersion === w.apiVersion && (e.subresource ?? '') === (w.subresource ?? '');
+const same = (e: Entry, w: Writer, op: 'Apply' | 'Update') =>
+  e.manager === w.manager && e.operation === op && e.apiVersion === w.apiVersion && (e.subresource ?? '') === (w.subresource ?? '');
 
 function entryFor(entries: Entry[], w: Writer, op: 'Apply' | 'Update'): Entry {
   let e = entries.find((x) => same(x, w, op));
@@ -99,7 +112,10 @@ export function renderPath(p: PathKey): string {
   return pathTokens(p)
     .map((t) => {
       if (t.startsWith('f:')) return `.${t.slice(2)}`;
-      if (t.startsWith('k:')) return `[${Object.entries(JSON.parse(t.slice(2)) as Record<string, unknown>).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(',')}]`;
+      if (t.startsWith('k:'))
+        return `[${Object.entries(JSON.parse(t.slice(2)) as Record<string, unknown>)
+          .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+          .join(',')}]`;
       return `[=${t.slice(2)}]`;
     })
     .join('');
@@ -119,7 +135,11 @@ export function conflictError(gr: { group: string; plural: string }, name: strin
     name,
     group: gr.group || undefined,
     kind: gr.plural,
-    causes: conflicts.map((c) => ({ reason: 'FieldManagerConflict', message: `conflict with "${c.manager}" using ${c.apiVersion}`, field: renderPath(c.path) })),
+    causes: conflicts.map((c) => ({
+      reason: 'FieldManagerConflict',
+      message: `conflict with "${c.manager}" using ${c.apiVersion}`,
+      field: renderPath(c.path),
+    })),
   });
 }
 

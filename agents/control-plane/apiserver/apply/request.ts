@@ -55,16 +55,25 @@ export async function serverSideApply(rs: ResourceStore, r: ApplyRequest): Promi
     if (r.subresource) throw notFound(rs.gr, r.name);
     const { obj } = applyConfig(undefined, cfg, rs.res.model, w);
     await r.admit?.(obj, 'create');
-    return { obj: await rs.create(r.namespace, obj, { dryRun: r.dryRun, manager, applied: true, admit: r.admitWrite, webhooks: r.webhooks }), created: true, warnings };
+    return {
+      obj: await rs.create(r.namespace, obj, { dryRun: r.dryRun, manager, applied: true, admit: r.admitWrite, webhooks: r.webhooks }),
+      created: true,
+      warnings,
+    };
   }
-  const obj = await rs.guaranteedUpdate(r.namespace, r.name, async (cur) => {
-    if (wantRV && wantRV !== cur.metadata.resourceVersion)
-      throw conflict(rs.gr, r.name, 'the object has been modified; please apply your changes to the latest version and try again');
-    const a = applyConfig(cur, cfg, rs.res.model, w);
-    if (a.conflicts.length && !force) throw conflictError(rs.gr, r.name, a.conflicts);
-    delete a.obj.metadata.resourceVersion;
-    await r.admit?.(a.obj, 'update');
-    return a.obj;
-  }, { dryRun: r.dryRun, subresource: r.subresource, manager, applied: true, admit: r.admitWrite, webhooks: r.webhooks });
+  const obj = await rs.guaranteedUpdate(
+    r.namespace,
+    r.name,
+    async (cur) => {
+      if (wantRV && wantRV !== cur.metadata.resourceVersion)
+        throw conflict(rs.gr, r.name, 'the object has been modified; please apply your changes to the latest version and try again');
+      const a = applyConfig(cur, cfg, rs.res.model, w);
+      if (a.conflicts.length && !force) throw conflictError(rs.gr, r.name, a.conflicts);
+      delete a.obj.metadata.resourceVersion;
+      await r.admit?.(a.obj, 'update');
+      return a.obj;
+    },
+    { dryRun: r.dryRun, subresource: r.subresource, manager, applied: true, admit: r.admitWrite, webhooks: r.webhooks },
+  );
   return { obj, created: false, warnings };
 }

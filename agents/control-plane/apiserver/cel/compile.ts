@@ -67,7 +67,12 @@ function walk(e: Expr | undefined, env: CelEnv, vars: ReadonlySet<string>, scope
     case 'callExpr': {
       const f = k.value.function;
       if (f === 'split') w.splits = true;
-      if (!/^[_@!]/.test(f) && !env.funcs.find(f) && !TYPE_NAMES.has(f) && !['size', 'type', 'has', 'timestamp', 'duration', 'matches', 'contains', 'startsWith', 'endsWith', 'dyn'].includes(f))
+      if (
+        !/^[_@!]/.test(f) &&
+        !env.funcs.find(f) &&
+        !TYPE_NAMES.has(f) &&
+        !['size', 'type', 'has', 'timestamp', 'duration', 'matches', 'contains', 'startsWith', 'endsWith', 'dyn'].includes(f)
+      )
         return `undeclared reference to '${f}' (in container '')`;
       for (const a of [k.value.target, ...k.value.args]) {
         const err = walk(a, env, vars, scope, depth + 1, w);
@@ -83,7 +88,8 @@ function walk(e: Expr | undefined, env: CelEnv, vars: ReadonlySet<string>, scope
       return undefined;
     case 'structExpr':
       for (const en of k.value.entries) {
-        const err = (en.keyKind.case === 'mapKey' ? walk(en.keyKind.value, env, vars, scope, depth + 1, w) : undefined) ?? walk(en.value, env, vars, scope, depth + 1, w);
+        const err =
+          (en.keyKind.case === 'mapKey' ? walk(en.keyKind.value, env, vars, scope, depth + 1, w) : undefined) ?? walk(en.value, env, vars, scope, depth + 1, w);
         if (err) return err;
       }
       return undefined;
@@ -93,7 +99,10 @@ function walk(e: Expr | undefined, env: CelEnv, vars: ReadonlySet<string>, scope
       if (err) return err;
       const inner = new Set([...scope, c.iterVar, c.iterVar2, c.accuVar].filter(Boolean));
       const sub: Walk = { nodes: 0, loops: 0, splits: false, uses: w.uses };
-      const e2 = walk(c.loopCondition, env, vars, inner, depth + 1, sub) ?? walk(c.loopStep, env, vars, inner, depth + 1, sub) ?? walk(c.result, env, vars, inner, depth + 1, sub);
+      const e2 =
+        walk(c.loopCondition, env, vars, inner, depth + 1, sub) ??
+        walk(c.loopStep, env, vars, inner, depth + 1, sub) ??
+        walk(c.result, env, vars, inner, depth + 1, sub);
       if (e2) return e2;
       w.nodes += sub.nodes;
       w.loops = Math.max(w.loops, sub.loops + 1);

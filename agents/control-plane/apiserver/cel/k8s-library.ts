@@ -22,7 +22,8 @@ function comparable(v: CelValue): Comparable {
 function compare(a: CelValue, b: CelValue): number {
   const x = comparable(a);
   const y = comparable(b);
-  if (typeof x !== typeof y && !(typeof x !== 'string' && typeof x !== 'boolean' && typeof y !== 'string' && typeof y !== 'boolean')) throw new Error('no such overload');
+  if (typeof x !== typeof y && !(typeof x !== 'string' && typeof x !== 'boolean' && typeof y !== 'string' && typeof y !== 'boolean'))
+    throw new Error('no such overload');
   return x < y ? -1 : x > y ? 1 : 0;
 }
 

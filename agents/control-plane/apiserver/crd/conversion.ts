@@ -39,7 +39,7 @@ function convertedObjects(text: string, version: string, uid: string): unknown[]
   } catch (e) {
     throw new Error(`couldn't get version/kind; json parse error: ${(e as Error).message}`);
   }
-  if (typeof a !== 'object' || a === null) throw new Error('Object \'Kind\' is missing in response');
+  if (typeof a !== 'object' || a === null) throw new Error("Object 'Kind' is missing in response");
   if (version === 'v1') {
     const want = `${REVIEW_GROUP}/v1, Kind=ConversionReview`;
     const got = `${a.apiVersion ?? ''}, Kind=${a.kind ?? ''}`;
@@ -75,8 +75,10 @@ function restored(original: Obj, converted: Obj): Obj {
     const v = cm[f];
     delete meta[f];
     if (v === undefined || v === null) continue;
-    if (typeof v !== 'object' || Array.isArray(v)) throw new Error(`invalid metadata.${f} of type ${Array.isArray(v) ? '[]interface {}' : typeof v} in converted object`);
-    for (const [k, x] of Object.entries(v)) if (typeof x !== 'string') throw new Error(`metadata.${f}[${k}] must be a string, but is ${typeof x} in converted object`);
+    if (typeof v !== 'object' || Array.isArray(v))
+      throw new Error(`invalid metadata.${f} of type ${Array.isArray(v) ? '[]interface {}' : typeof v} in converted object`);
+    for (const [k, x] of Object.entries(v))
+      if (typeof x !== 'string') throw new Error(`metadata.${f}[${k}] must be a string, but is ${typeof x} in converted object`);
     if (f === 'labels') {
       const errs = validateLabels(v as Record<string, string>, 'metadata.labels');
       if (errs.length) throw new Error(errs.length === 1 ? fieldErrorString(errs[0]) : `[${errs.map(fieldErrorString).join(', ')}]`);
@@ -112,7 +114,7 @@ export function webhookConverter(crd: CRD, lookups: ServiceLookups): Convert {
       const index = i++;
       const bad = (why: string) => failure(`conversion webhook for ${what} returned invalid converted object at index ${index}: ${why}`);
       const c = out[index];
-      if (typeof c !== 'object' || c === null || Array.isArray(c)) throw bad('Object \'Kind\' is missing');
+      if (typeof c !== 'object' || c === null || Array.isArray(c)) throw bad("Object 'Kind' is missing");
       const converted = c as Obj;
       if (converted.apiVersion !== apiVersion) throw bad(`invalid groupVersion (expected ${apiVersion}, received ${converted.apiVersion ?? ''})`);
       if (converted.kind !== original.kind) throw bad(`invalid kind (expected ${original.kind}, received ${converted.kind ?? ''})`);

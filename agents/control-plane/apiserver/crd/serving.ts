@@ -23,29 +23,33 @@ export function customResourceInfos(crd: CRD, lookups: ServiceLookups = NO_SERVI
   if (!isTrue(crd, 'Established')) return [];
   const convert = crd.spec.conversion?.strategy === 'Webhook' ? webhookConverter(crd, lookups) : undefined;
   const names = { ...crd.spec.names, ...(crd.status?.acceptedNames ?? {}) };
-  return crd.spec.versions.filter((v) => v.served).map((v): ResourceInfo => ({
-    group: crd.spec.group,
-    version: v.name,
-    kind: names.kind ?? crd.spec.names.kind,
-    plural: names.plural ?? crd.spec.names.plural,
-    singular: names.singular ?? crd.spec.names.singular ?? '',
-    namespaced: crd.spec.scope === 'Namespaced',
-    ...(names.shortNames?.length ? { shortNames: names.shortNames } : {}),
-    ...(names.categories?.length ? { categories: names.categories } : {}),
-    verbs: VERBS,
-    subresources: [...(v.subresources?.status ? ['status'] : []), ...(v.subresources?.scale ? ['scale'] : [])],
-    model: `${crd.spec.group}/${v.name}/${names.kind}`,
-    nameRule: 'subdomain',
-    generation: true,
-    strategy: customStrategy(crd, v, convert),
-    ...(v.subresources?.scale ? { scale: v.subresources.scale } : {}),
-    custom: {
-      crd: crd.metadata.name!,
-      ...(v.schema?.openAPIV3Schema ? { schema: v.schema.openAPIV3Schema } : {}),
-      ...(v.deprecated ? { deprecationWarning: v.deprecationWarning ?? `${crd.spec.group}/${v.name} ${names.kind} is deprecated` } : {}),
-      ...(crd.metadata.deletionTimestamp ? { terminating: true } : {}),
-    },
-  }));
+  return crd.spec.versions
+    .filter((v) => v.served)
+    .map(
+      (v): ResourceInfo => ({
+        group: crd.spec.group,
+        version: v.name,
+        kind: names.kind ?? crd.spec.names.kind,
+        plural: names.plural ?? crd.spec.names.plural,
+        singular: names.singular ?? crd.spec.names.singular ?? '',
+        namespaced: crd.spec.scope === 'Namespaced',
+        ...(names.shortNames?.length ? { shortNames: names.shortNames } : {}),
+        ...(names.categories?.length ? { categories: names.categories } : {}),
+        verbs: VERBS,
+        subresources: [...(v.subresources?.status ? ['status'] : []), ...(v.subresources?.scale ? ['scale'] : [])],
+        model: `${crd.spec.group}/${v.name}/${names.kind}`,
+        nameRule: 'subdomain',
+        generation: true,
+        strategy: customStrategy(crd, v, convert),
+        ...(v.subresources?.scale ? { scale: v.subresources.scale } : {}),
+        custom: {
+          crd: crd.metadata.name!,
+          ...(v.schema?.openAPIV3Schema ? { schema: v.schema.openAPIV3Schema } : {}),
+          ...(v.deprecated ? { deprecationWarning: v.deprecationWarning ?? `${crd.spec.group}/${v.name} ${names.kind} is deprecated` } : {}),
+          ...(crd.metadata.deletionTimestamp ? { terminating: true } : {}),
+        },
+      }),
+    );
 }
 
 export class CustomResourceServing {
@@ -57,11 +61,16 @@ export class CustomResourceServing {
       const crd = o as unknown as CRD;
       registry.setCustom(crd.metadata.name!, customResourceInfos(crd, lookups));
     };
-    this.informer = new Informer(client, CRD_PATH, {
-      add: serve,
-      update: serve,
-      delete: (o) => registry.setCustom(o.metadata.name!, []),
-    }, log);
+    this.informer = new Informer(
+      client,
+      CRD_PATH,
+      {
+        add: serve,
+        update: serve,
+        delete: (o) => registry.setCustom(o.metadata.name!, []),
+      },
+      log,
+    );
   }
 
   start(): Promise<void> {

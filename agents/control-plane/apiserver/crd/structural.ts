@@ -91,7 +91,11 @@ const INT_BOUNDS: Record<string, [number, number]> = {
 
 function canonical(v: Json): string {
   if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (isObject(v)) return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical(v[k])}`).join(',')}}`;
+  if (isObject(v))
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical(v[k])}`)
+      .join(',')}}`;
   return JSON.stringify(v);
 }
 
@@ -123,11 +127,19 @@ export function validateValue(v: Json, s: JSONSchemaProps, path: string): FieldE
     return errs;
   }
   if (s['x-kubernetes-int-or-string']) {
-    if (!(typeof v === 'string' || jsonTypeOf(v) === 'integer')) errs.push(invalid(path, jsonTypeOf(v), `${where} in body must be of type integer,string: "${jsonTypeOf(v)}"`));
+    if (!(typeof v === 'string' || jsonTypeOf(v) === 'integer'))
+      errs.push(invalid(path, jsonTypeOf(v), `${where} in body must be of type integer,string: "${jsonTypeOf(v)}"`));
   } else if (s.type && !typeMatches(v, s.type)) {
     return [invalid(path, jsonTypeOf(v), `${where} in body must be of type ${s.type}: "${jsonTypeOf(v)}"`)];
   }
-  if (s.enum && !s.enum.some((e) => canonical(e) === canonical(v))) errs.push(notSupported(path, v, s.enum.map((e) => (typeof e === 'string' ? e : canonical(e)))));
+  if (s.enum && !s.enum.some((e) => canonical(e) === canonical(v)))
+    errs.push(
+      notSupported(
+        path,
+        v,
+        s.enum.map((e) => (typeof e === 'string' ? e : canonical(e))),
+      ),
+    );
   if (typeof v === 'string') errs.push(...validateString(v, s, path, where));
   if (typeof v === 'number') errs.push(...validateNumber(v, s, path, where));
   if (Array.isArray(v)) errs.push(...validateArray(v, s, path, where));
@@ -169,7 +181,8 @@ function validateNumber(v: number, s: JSONSchemaProps, path: string, where: stri
 
 function validateArray(v: unknown[], s: JSONSchemaProps, path: string, where: string): FieldError[] {
   const errs: FieldError[] = [];
-  if (s.maxItems !== undefined && v.length > s.maxItems) errs.push({ type: 'TooMany', field: path, value: v.length, detail: `must have at most ${s.maxItems} items` });
+  if (s.maxItems !== undefined && v.length > s.maxItems)
+    errs.push({ type: 'TooMany', field: path, value: v.length, detail: `must have at most ${s.maxItems} items` });
   if (s.minItems !== undefined && v.length < s.minItems) errs.push(invalid(path, v.length, `${where} in body should have at least ${s.minItems} items`));
   const listType = s['x-kubernetes-list-type'];
   if (s.uniqueItems || listType === 'set') {
@@ -198,8 +211,10 @@ function validateObject(v: JsonObject, s: JSONSchemaProps, path: string): FieldE
   const errs: FieldError[] = [];
   for (const r of s.required ?? []) if (v[r] === undefined) errs.push(required(join(path, r), ''));
   const nProps = Object.keys(v).length;
-  if (s.maxProperties !== undefined && nProps > s.maxProperties) errs.push({ type: 'TooMany', field: path, value: nProps, detail: `must have at most ${s.maxProperties} items` });
-  if (s.minProperties !== undefined && nProps < s.minProperties) errs.push(invalid(path, nProps, `${path || '<root>'} in body should have at least ${s.minProperties} properties`));
+  if (s.maxProperties !== undefined && nProps > s.maxProperties)
+    errs.push({ type: 'TooMany', field: path, value: nProps, detail: `must have at most ${s.maxProperties} items` });
+  if (s.minProperties !== undefined && nProps < s.minProperties)
+    errs.push(invalid(path, nProps, `${path || '<root>'} in body should have at least ${s.minProperties} properties`));
   if (s['x-kubernetes-embedded-resource']) {
     if (!v.apiVersion) errs.push(required(join(path, 'apiVersion'), 'must not be empty'));
     if (!v.kind) errs.push(required(join(path, 'kind'), 'must not be empty'));

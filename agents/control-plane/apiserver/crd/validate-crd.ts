@@ -48,18 +48,21 @@ function validateVersion(v: CRDVersion, path: string): FieldError[] {
     else {
       const e = simpleJSONPath(scale.specReplicasPath, `${sp}.specReplicasPath`);
       errs.push(...e);
-      if (!e.length && !scale.specReplicasPath.startsWith('.spec.')) errs.push(invalid(`${sp}.specReplicasPath`, scale.specReplicasPath, 'should be a json path under .spec'));
+      if (!e.length && !scale.specReplicasPath.startsWith('.spec.'))
+        errs.push(invalid(`${sp}.specReplicasPath`, scale.specReplicasPath, 'should be a json path under .spec'));
     }
     if (!scale.statusReplicasPath) errs.push(required(`${sp}.statusReplicasPath`, ''));
     else {
       const e = simpleJSONPath(scale.statusReplicasPath, `${sp}.statusReplicasPath`);
       errs.push(...e);
-      if (!e.length && !scale.statusReplicasPath.startsWith('.status.')) errs.push(invalid(`${sp}.statusReplicasPath`, scale.statusReplicasPath, 'should be a json path under .status'));
+      if (!e.length && !scale.statusReplicasPath.startsWith('.status.'))
+        errs.push(invalid(`${sp}.statusReplicasPath`, scale.statusReplicasPath, 'should be a json path under .status'));
     }
     if (scale.labelSelectorPath) {
       const e = simpleJSONPath(scale.labelSelectorPath, `${sp}.labelSelectorPath`);
       errs.push(...e);
-      if (!e.length && !/^\.(spec|status)\./.test(scale.labelSelectorPath)) errs.push(invalid(`${sp}.labelSelectorPath`, scale.labelSelectorPath, 'should be a json path under either .spec or .status'));
+      if (!e.length && !/^\.(spec|status)\./.test(scale.labelSelectorPath))
+        errs.push(invalid(`${sp}.labelSelectorPath`, scale.labelSelectorPath, 'should be a json path under either .spec or .status'));
     }
   }
   (v.additionalPrinterColumns ?? []).forEach((c, i) => {
@@ -103,7 +106,8 @@ export function validateSchema(s: JSONSchemaProps, path: string, lvl: number): F
   if (lt !== undefined) {
     if (!LIST_TYPES.includes(lt)) errs.push(notSupported(`${path}.x-kubernetes-list-type`, lt, LIST_TYPES));
     else if (s.type !== 'array') errs.push(invalid(`${path}.type`, s.type ?? '', 'must be array if x-kubernetes-list-type is specified'));
-    if (lt === 'map' && !s['x-kubernetes-list-map-keys']?.length) errs.push(required(`${path}.x-kubernetes-list-map-keys`, 'must not be empty if x-kubernetes-list-type is map'));
+    if (lt === 'map' && !s['x-kubernetes-list-map-keys']?.length)
+      errs.push(required(`${path}.x-kubernetes-list-map-keys`, 'must not be empty if x-kubernetes-list-type is map'));
   }
   if (s['x-kubernetes-list-map-keys'] !== undefined && lt !== 'map')
     errs.push(forbidden(`${path}.x-kubernetes-list-map-keys`, 'must be empty if x-kubernetes-list-type is not map'));
@@ -152,7 +156,12 @@ export function validateCRD(crd: CRD): FieldError[] {
     if (e.length) errs.push(invalid('spec.group', spec.group, e.join(',')));
     else if (!spec.group.includes('.')) errs.push(invalid('spec.group', spec.group, 'should be a domain with at least one dot'));
     else if (/(^|\.)(k8s|kubernetes)\.io$/.test(spec.group) && !crd.metadata.annotations?.[APPROVAL])
-      errs.push(required(`metadata.annotations[${APPROVAL}]`, `protected groups must have approval annotation "${APPROVAL}", see https://github.com/kubernetes/enhancements/pull/1111`));
+      errs.push(
+        required(
+          `metadata.annotations[${APPROVAL}]`,
+          `protected groups must have approval annotation "${APPROVAL}", see https://github.com/kubernetes/enhancements/pull/1111`,
+        ),
+      );
   }
   if (!spec.scope) errs.push(required('spec.scope', ''));
   else if (spec.scope !== 'Cluster' && spec.scope !== 'Namespaced') errs.push(notSupported('spec.scope', spec.scope, ['Cluster', 'Namespaced']));
@@ -175,7 +184,10 @@ export function validateCRD(crd: CRD): FieldError[] {
   for (const f of ['plural', 'singular', 'kind', 'listKind'] as const) if (!names[f]) errs.push(required(`spec.names.${f}`, ''));
   errs.push(...validateNames(names, 'spec.names'));
   errs.push(...validateConversion(spec.conversion));
-  if (spec.preserveUnknownFields === true) errs.push(invalid('spec.preserveUnknownFields', true, 'cannot set to true, set x-kubernetes-preserve-unknown-fields to true in spec.versions[*].schema instead'));
+  if (spec.preserveUnknownFields === true)
+    errs.push(
+      invalid('spec.preserveUnknownFields', true, 'cannot set to true, set x-kubernetes-preserve-unknown-fields to true in spec.versions[*].schema instead'),
+    );
   return errs;
 }
 
@@ -193,12 +205,15 @@ function validateConversion(c: CRDConversion | undefined): FieldError[] {
   if (strategy !== 'Webhook') {
     return [
       ...(cc ? [forbidden(`${path}.webhookClientConfig`, 'should not be set when strategy is not set to Webhook')] : []),
-      ...(c.webhook?.conversionReviewVersions?.length ? [forbidden(`${path}.conversionReviewVersions`, 'should not be set when strategy is not set to Webhook')] : []),
+      ...(c.webhook?.conversionReviewVersions?.length
+        ? [forbidden(`${path}.conversionReviewVersions`, 'should not be set when strategy is not set to Webhook')]
+        : []),
     ];
   }
   const errs: FieldError[] = [];
   if (!cc) errs.push(required(`${path}.webhookClientConfig`, 'required when strategy is set to Webhook'));
-  else if ((cc.url === undefined) === (cc.service === undefined)) errs.push(required(`${path}.webhookClientConfig`, 'exactly one of url or service is required'));
+  else if ((cc.url === undefined) === (cc.service === undefined))
+    errs.push(required(`${path}.webhookClientConfig`, 'exactly one of url or service is required'));
   else if (cc.url !== undefined) errs.push(...validateURL(`${path}.webhookClientConfig.url`, cc.url));
   else if (cc.service) errs.push(...validateService(`${path}.webhookClientConfig.service`, cc.service));
   errs.push(...validateReviewVersions(c.webhook?.conversionReviewVersions, `${path}.conversionReviewVersions`, ''));

@@ -110,7 +110,13 @@ export function validateRuleDefinitions(s: JSONSchemaProps, path: string): Field
         if (!c.ok) errs.push(invalid(`${p}.messageExpression`, rule.messageExpression, `messageExpression compilation failed: ${c.error}`));
       }
     }
-    if (rule.reason !== undefined && !REASONS.includes(rule.reason)) errs.push({ type: 'NotSupported', field: `${p}.reason`, value: rule.reason, detail: `supported values: ${REASONS.map((r) => JSON.stringify(r)).join(', ')}` });
+    if (rule.reason !== undefined && !REASONS.includes(rule.reason))
+      errs.push({
+        type: 'NotSupported',
+        field: `${p}.reason`,
+        value: rule.reason,
+        detail: `supported values: ${REASONS.map((r) => JSON.stringify(r)).join(', ')}`,
+      });
     if (rule.fieldPath !== undefined && !ruleFieldPath(rule.fieldPath, s))
       errs.push(invalid(`${p}.fieldPath`, rule.fieldPath, `fieldPath must be a valid path`));
   });
@@ -148,7 +154,17 @@ function evalNode(v: unknown, old: unknown, s: JSONSchemaProps, path: string, ru
   if (!rules.length) return true;
   const where = path || '<nil>';
   // the resource root shows apiVersion, kind and metadata.name/generateName only
-  const schema: JSONSchemaProps = root ? { ...s, properties: { ...s.properties, apiVersion: { type: 'string' }, kind: { type: 'string' }, metadata: { type: 'object', properties: { name: { type: 'string' }, generateName: { type: 'string' } } } } } : s;
+  const schema: JSONSchemaProps = root
+    ? {
+        ...s,
+        properties: {
+          ...s.properties,
+          apiVersion: { type: 'string' },
+          kind: { type: 'string' },
+          metadata: { type: 'object', properties: { name: { type: 'string' }, generateName: { type: 'string' } } },
+        },
+      }
+    : s;
   const self = toCel(v, schema);
   const vars: Record<string, CelInput> = old === undefined ? { self } : { self, oldSelf: toCel(old, schema) };
   for (const { rule, program, message, error } of rules) {
@@ -161,7 +177,9 @@ function evalNode(v: unknown, old: unknown, s: JSONSchemaProps, path: string, ru
     if (program.uses.has('oldSelf') && old === undefined) continue;
     const cost = costBound(program, run.size);
     if (cost > PER_CALL_LIMIT) {
-      run.errs.push(invalid(where, typeOf(s), `'${COST_EXCEEDED}': no further validation rules will be run due to call cost exceeds limit for rule: ${ruleText(rule)}`));
+      run.errs.push(
+        invalid(where, typeOf(s), `'${COST_EXCEEDED}': no further validation rules will be run due to call cost exceeds limit for rule: ${ruleText(rule)}`),
+      );
       return false;
     }
     if (cost > run.budget) {
@@ -173,7 +191,9 @@ function evalNode(v: unknown, old: unknown, s: JSONSchemaProps, path: string, ru
     if (isCelError(r)) {
       const msg = r.message;
       if (/^(no such overload|found no matching overload)/.test(msg))
-        run.errs.push(invalid(where, typeOf(s), `'${msg}': call arguments did not match a supported operator, function or macro signature for rule: ${ruleText(rule)}`));
+        run.errs.push(
+          invalid(where, typeOf(s), `'${msg}': call arguments did not match a supported operator, function or macro signature for rule: ${ruleText(rule)}`),
+        );
       else run.errs.push(invalid(where, typeOf(s), `${msg} evaluating rule: ${ruleText(rule)}`));
       continue;
     }

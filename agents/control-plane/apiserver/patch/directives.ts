@@ -24,14 +24,19 @@ export function isDirective(k: string): boolean {
 function goValue(v: Json): string {
   if (v === null) return '<nil>';
   if (Array.isArray(v)) return `[${v.map(goValue).join(' ')}]`;
-  if (typeof v === 'object') return `map[${Object.keys(v).sort().map((k) => `${k}:${goValue(getOwn(v, k)!)}`).join(' ')}]`;
+  if (typeof v === 'object')
+    return `map[${Object.keys(v)
+      .sort()
+      .map((k) => `${k}:${goValue(getOwn(v, k)!)}`)
+      .join(' ')}]`;
   return String(v);
 }
 
 /** A value as Go's %s prints it: strings as they are, anything else flagged. */
 function goString(v: Json): string {
   if (typeof v === 'string') return v;
-  const type = v === null ? '<nil>' : Array.isArray(v) ? '[]interface {}' : typeof v === 'object' ? 'map[string]interface {}' : typeof v === 'number' ? 'float64' : 'bool';
+  const type =
+    v === null ? '<nil>' : Array.isArray(v) ? '[]interface {}' : typeof v === 'object' ? 'map[string]interface {}' : typeof v === 'number' ? 'float64' : 'bool';
   return v === null ? '%!s(<nil>)' : `%!s(${type}=${goValue(v)})`;
 }
 

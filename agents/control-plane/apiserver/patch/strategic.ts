@@ -66,7 +66,12 @@ function mergeMap(orig: Obj, patch: Obj, model: string | undefined): Obj | undef
     if (k.startsWith(DELETE_PRIMITIVE) && Array.isArray(v)) {
       const f = k.slice(DELETE_PRIMITIVE.length);
       const cur = getOwn(out, f);
-      if (Array.isArray(cur)) setOwn(out, f, cur.filter((x) => !v.some((d) => sameKey(d, x))));
+      if (Array.isArray(cur))
+        setOwn(
+          out,
+          f,
+          cur.filter((x) => !v.some((d) => sameKey(d, x))),
+        );
     }
   }
   for (const [k, v] of Object.entries(patch)) {

@@ -31,7 +31,15 @@ function fieldsOf(message: string): Map<number, FieldSpec> {
     const r = /^([^=]+)=(\d+)([?o^]*):([[{]?)(.+)$/.exec(entry);
     if (!r) throw new ProtobufError(`bad schema entry ${entry}`);
     const [, json, num, flags, shape, kind] = r;
-    m.set(Number(num), { json, ptr: flags.includes('?'), omit: flags.includes('o'), inline: flags.includes('^'), rep: shape === '[', map: shape === '{', kind });
+    m.set(Number(num), {
+      json,
+      ptr: flags.includes('?'),
+      omit: flags.includes('o'),
+      inline: flags.includes('^'),
+      rep: shape === '[',
+      map: shape === '{',
+      kind,
+    });
   }
   parsed.set(message, m);
   return m;

@@ -20,19 +20,27 @@ export const MESSAGES: Record<string, string> = {
   'authentication.TokenReviewStatus': 'authenticated=1o:b user=2o:authentication.UserInfo audiences=4o:[s error=3o:s',
   'authorization.FieldSelectorAttributes': 'rawSelector=1o:s requirements=2o:[meta.FieldSelectorRequirement',
   'authorization.LabelSelectorAttributes': 'rawSelector=1o:s requirements=2o:[meta.LabelSelectorRequirement',
-  'authorization.LocalSubjectAccessReview': 'metadata=1o:meta.ObjectMeta spec=2:authorization.SubjectAccessReviewSpec status=3o:authorization.SubjectAccessReviewStatus',
+  'authorization.LocalSubjectAccessReview':
+    'metadata=1o:meta.ObjectMeta spec=2:authorization.SubjectAccessReviewSpec status=3o:authorization.SubjectAccessReviewStatus',
   'authorization.NonResourceAttributes': 'path=1o:s verb=2o:s',
-  'authorization.ResourceAttributes': 'namespace=1o:s verb=2o:s group=3o:s version=4o:s resource=5o:s subresource=6o:s name=7o:s fieldSelector=8?o:authorization.FieldSelectorAttributes labelSelector=9?o:authorization.LabelSelectorAttributes',
-  'authorization.SelfSubjectAccessReview': 'metadata=1o:meta.ObjectMeta spec=2:authorization.SelfSubjectAccessReviewSpec status=3o:authorization.SubjectAccessReviewStatus',
-  'authorization.SelfSubjectAccessReviewSpec': 'resourceAttributes=1?o:authorization.ResourceAttributes nonResourceAttributes=2?o:authorization.NonResourceAttributes',
-  'authorization.SelfSubjectRulesReview': 'metadata=1o:meta.ObjectMeta spec=2:authorization.SelfSubjectRulesReviewSpec status=3o:authorization.SubjectRulesReviewStatus',
+  'authorization.ResourceAttributes':
+    'namespace=1o:s verb=2o:s group=3o:s version=4o:s resource=5o:s subresource=6o:s name=7o:s fieldSelector=8?o:authorization.FieldSelectorAttributes labelSelector=9?o:authorization.LabelSelectorAttributes',
+  'authorization.SelfSubjectAccessReview':
+    'metadata=1o:meta.ObjectMeta spec=2:authorization.SelfSubjectAccessReviewSpec status=3o:authorization.SubjectAccessReviewStatus',
+  'authorization.SelfSubjectAccessReviewSpec':
+    'resourceAttributes=1?o:authorization.ResourceAttributes nonResourceAttributes=2?o:authorization.NonResourceAttributes',
+  'authorization.SelfSubjectRulesReview':
+    'metadata=1o:meta.ObjectMeta spec=2:authorization.SelfSubjectRulesReviewSpec status=3o:authorization.SubjectRulesReviewStatus',
   'authorization.SelfSubjectRulesReviewSpec': 'namespace=1o:s',
-  'authorization.SubjectAccessReview': 'metadata=1o:meta.ObjectMeta spec=2:authorization.SubjectAccessReviewSpec status=3o:authorization.SubjectAccessReviewStatus',
-  'authorization.SubjectAccessReviewSpec': 'resourceAttributes=1?o:authorization.ResourceAttributes nonResourceAttributes=2?o:authorization.NonResourceAttributes user=3o:s groups=4o:[s uid=6o:s',
+  'authorization.SubjectAccessReview':
+    'metadata=1o:meta.ObjectMeta spec=2:authorization.SubjectAccessReviewSpec status=3o:authorization.SubjectAccessReviewStatus',
+  'authorization.SubjectAccessReviewSpec':
+    'resourceAttributes=1?o:authorization.ResourceAttributes nonResourceAttributes=2?o:authorization.NonResourceAttributes user=3o:s groups=4o:[s uid=6o:s',
   'authorization.SubjectAccessReviewStatus': 'allowed=1:b denied=4o:b reason=2o:s evaluationError=3o:s',
   'authorization.NonResourceRule': 'verbs=1:[s nonResourceURLs=2o:[s',
   'authorization.ResourceRule': 'verbs=1:[s apiGroups=2o:[s resources=3o:[s resourceNames=4o:[s',
-  'authorization.SubjectRulesReviewStatus': 'resourceRules=1:[authorization.ResourceRule nonResourceRules=2:[authorization.NonResourceRule incomplete=3:b evaluationError=4o:s',
+  'authorization.SubjectRulesReviewStatus':
+    'resourceRules=1:[authorization.ResourceRule nonResourceRules=2:[authorization.NonResourceRule incomplete=3:b evaluationError=4o:s',
   'rbac.AggregationRule': 'clusterRoleSelectors=1o:[meta.LabelSelector',
   'rbac.ClusterRole': 'metadata=1o:meta.ObjectMeta rules=2:[rbac.PolicyRule aggregationRule=3?o:rbac.AggregationRule',
   'rbac.ClusterRoleBinding': 'metadata=1o:meta.ObjectMeta subjects=2o:[rbac.Subject roleRef=3:rbac.RoleRef',
@@ -43,39 +51,53 @@ export const MESSAGES: Record<string, string> = {
   'rbac.Subject': 'kind=1:s apiGroup=2o:s name=3:s namespace=4o:s',
   'apps.Deployment': 'metadata=1o:meta.ObjectMeta spec=2o:apps.DeploymentSpec status=3o:apps.DeploymentStatus',
   'apps.DeploymentCondition': 'type=1:s status=2:s lastUpdateTime=6o:T lastTransitionTime=7o:T reason=4o:s message=5o:s',
-  'apps.DeploymentSpec': 'replicas=1?o:i selector=2?:meta.LabelSelector template=3:core.PodTemplateSpec strategy=4o:apps.DeploymentStrategy minReadySeconds=5o:i revisionHistoryLimit=6?o:i paused=7o:b progressDeadlineSeconds=9?o:i',
-  'apps.DeploymentStatus': 'observedGeneration=1o:i replicas=2o:i updatedReplicas=3o:i readyReplicas=7o:i availableReplicas=4o:i unavailableReplicas=5o:i terminatingReplicas=9?o:i conditions=6o:[apps.DeploymentCondition collisionCount=8?o:i',
+  'apps.DeploymentSpec':
+    'replicas=1?o:i selector=2?:meta.LabelSelector template=3:core.PodTemplateSpec strategy=4o:apps.DeploymentStrategy minReadySeconds=5o:i revisionHistoryLimit=6?o:i paused=7o:b progressDeadlineSeconds=9?o:i',
+  'apps.DeploymentStatus':
+    'observedGeneration=1o:i replicas=2o:i updatedReplicas=3o:i readyReplicas=7o:i availableReplicas=4o:i unavailableReplicas=5o:i terminatingReplicas=9?o:i conditions=6o:[apps.DeploymentCondition collisionCount=8?o:i',
   'apps.DeploymentStrategy': 'type=1o:s rollingUpdate=2?o:apps.RollingUpdateDeployment',
   'apps.ReplicaSet': 'metadata=1o:meta.ObjectMeta spec=2o:apps.ReplicaSetSpec status=3o:apps.ReplicaSetStatus',
   'apps.ReplicaSetCondition': 'type=1:s status=2:s lastTransitionTime=3o:T reason=4o:s message=5o:s',
   'apps.ReplicaSetSpec': 'replicas=1?o:i minReadySeconds=4o:i selector=2?:meta.LabelSelector template=3o:core.PodTemplateSpec',
-  'apps.ReplicaSetStatus': 'replicas=1:i fullyLabeledReplicas=2o:i readyReplicas=4o:i availableReplicas=5o:i terminatingReplicas=7?o:i observedGeneration=3o:i conditions=6o:[apps.ReplicaSetCondition',
+  'apps.ReplicaSetStatus':
+    'replicas=1:i fullyLabeledReplicas=2o:i readyReplicas=4o:i availableReplicas=5o:i terminatingReplicas=7?o:i observedGeneration=3o:i conditions=6o:[apps.ReplicaSetCondition',
   'apps.RollingUpdateDeployment': 'maxUnavailable=1?o:I maxSurge=2?o:I',
   'coordination.Lease': 'metadata=1o:meta.ObjectMeta spec=2o:coordination.LeaseSpec',
-  'coordination.LeaseSpec': 'holderIdentity=1?o:s leaseDurationSeconds=2?o:i acquireTime=3?o:T renewTime=4?o:T leaseTransitions=5?o:i strategy=6?o:s preferredHolder=7?o:s',
-  'autoscaling.HorizontalPodAutoscaler': 'metadata=1o:meta.ObjectMeta spec=2o:autoscaling.HorizontalPodAutoscalerSpec status=3o:autoscaling.HorizontalPodAutoscalerStatus',
-  'autoscaling.HorizontalPodAutoscalerSpec': 'scaleTargetRef=1:autoscaling.CrossVersionObjectReference minReplicas=2?o:i maxReplicas=3:i targetCPUUtilizationPercentage=4?o:i',
-  'autoscaling.HorizontalPodAutoscalerStatus': 'observedGeneration=1?o:i lastScaleTime=2?o:T currentReplicas=3:i desiredReplicas=4:i currentCPUUtilizationPercentage=5?o:i',
+  'coordination.LeaseSpec':
+    'holderIdentity=1?o:s leaseDurationSeconds=2?o:i acquireTime=3?o:T renewTime=4?o:T leaseTransitions=5?o:i strategy=6?o:s preferredHolder=7?o:s',
+  'autoscaling.HorizontalPodAutoscaler':
+    'metadata=1o:meta.ObjectMeta spec=2o:autoscaling.HorizontalPodAutoscalerSpec status=3o:autoscaling.HorizontalPodAutoscalerStatus',
+  'autoscaling.HorizontalPodAutoscalerSpec':
+    'scaleTargetRef=1:autoscaling.CrossVersionObjectReference minReplicas=2?o:i maxReplicas=3:i targetCPUUtilizationPercentage=4?o:i',
+  'autoscaling.HorizontalPodAutoscalerStatus':
+    'observedGeneration=1?o:i lastScaleTime=2?o:T currentReplicas=3:i desiredReplicas=4:i currentCPUUtilizationPercentage=5?o:i',
   'autoscaling.CrossVersionObjectReference': 'kind=1:s name=2:s apiVersion=3o:s',
   // autoscaling/v2 (the package key carries the version: v1 and v2 share the group's package)
-  'autoscalingv2.HorizontalPodAutoscaler': 'metadata=1o:meta.ObjectMeta spec=2o:autoscalingv2.HorizontalPodAutoscalerSpec status=3o:autoscalingv2.HorizontalPodAutoscalerStatus',
-  'autoscalingv2.HorizontalPodAutoscalerSpec': 'scaleTargetRef=1:autoscalingv2.CrossVersionObjectReference minReplicas=2?o:i maxReplicas=3:i metrics=4o:[autoscalingv2.MetricSpec behavior=5?o:autoscalingv2.HorizontalPodAutoscalerBehavior',
+  'autoscalingv2.HorizontalPodAutoscaler':
+    'metadata=1o:meta.ObjectMeta spec=2o:autoscalingv2.HorizontalPodAutoscalerSpec status=3o:autoscalingv2.HorizontalPodAutoscalerStatus',
+  'autoscalingv2.HorizontalPodAutoscalerSpec':
+    'scaleTargetRef=1:autoscalingv2.CrossVersionObjectReference minReplicas=2?o:i maxReplicas=3:i metrics=4o:[autoscalingv2.MetricSpec behavior=5?o:autoscalingv2.HorizontalPodAutoscalerBehavior',
   'autoscalingv2.CrossVersionObjectReference': 'kind=1:s name=2:s apiVersion=3o:s',
-  'autoscalingv2.MetricSpec': 'type=1:s object=2?o:autoscalingv2.ObjectMetricSource pods=3?o:autoscalingv2.PodsMetricSource resource=4?o:autoscalingv2.ResourceMetricSource containerResource=7?o:autoscalingv2.ContainerResourceMetricSource external=5?o:autoscalingv2.ExternalMetricSource',
+  'autoscalingv2.MetricSpec':
+    'type=1:s object=2?o:autoscalingv2.ObjectMetricSource pods=3?o:autoscalingv2.PodsMetricSource resource=4?o:autoscalingv2.ResourceMetricSource containerResource=7?o:autoscalingv2.ContainerResourceMetricSource external=5?o:autoscalingv2.ExternalMetricSource',
   'autoscalingv2.HorizontalPodAutoscalerBehavior': 'scaleUp=1?o:autoscalingv2.HPAScalingRules scaleDown=2?o:autoscalingv2.HPAScalingRules',
   'autoscalingv2.HPAScalingRules': 'stabilizationWindowSeconds=3?o:i selectPolicy=1?o:s policies=2o:[autoscalingv2.HPAScalingPolicy tolerance=4?o:Q',
   'autoscalingv2.HPAScalingPolicy': 'type=1:s value=2:i periodSeconds=3:i',
-  'autoscalingv2.ObjectMetricSource': 'describedObject=1:autoscalingv2.CrossVersionObjectReference target=2:autoscalingv2.MetricTarget metric=3:autoscalingv2.MetricIdentifier',
+  'autoscalingv2.ObjectMetricSource':
+    'describedObject=1:autoscalingv2.CrossVersionObjectReference target=2:autoscalingv2.MetricTarget metric=3:autoscalingv2.MetricIdentifier',
   'autoscalingv2.PodsMetricSource': 'metric=1:autoscalingv2.MetricIdentifier target=2:autoscalingv2.MetricTarget',
   'autoscalingv2.ResourceMetricSource': 'name=1:s target=2:autoscalingv2.MetricTarget',
   'autoscalingv2.ContainerResourceMetricSource': 'name=1:s target=2:autoscalingv2.MetricTarget container=3:s',
   'autoscalingv2.ExternalMetricSource': 'metric=1:autoscalingv2.MetricIdentifier target=2:autoscalingv2.MetricTarget',
   'autoscalingv2.MetricIdentifier': 'name=1:s selector=2?o:meta.LabelSelector',
   'autoscalingv2.MetricTarget': 'type=1:s value=2?o:Q averageValue=3?o:Q averageUtilization=4?o:i',
-  'autoscalingv2.HorizontalPodAutoscalerStatus': 'observedGeneration=1?o:i lastScaleTime=2?o:T currentReplicas=3o:i desiredReplicas=4:i currentMetrics=5:[autoscalingv2.MetricStatus conditions=6o:[autoscalingv2.HorizontalPodAutoscalerCondition',
+  'autoscalingv2.HorizontalPodAutoscalerStatus':
+    'observedGeneration=1?o:i lastScaleTime=2?o:T currentReplicas=3o:i desiredReplicas=4:i currentMetrics=5:[autoscalingv2.MetricStatus conditions=6o:[autoscalingv2.HorizontalPodAutoscalerCondition',
   'autoscalingv2.HorizontalPodAutoscalerCondition': 'type=1:s status=2:s lastTransitionTime=3o:T reason=4o:s message=5o:s observedGeneration=6?o:i',
-  'autoscalingv2.MetricStatus': 'type=1:s object=2?o:autoscalingv2.ObjectMetricStatus pods=3?o:autoscalingv2.PodsMetricStatus resource=4?o:autoscalingv2.ResourceMetricStatus containerResource=7?o:autoscalingv2.ContainerResourceMetricStatus external=5?o:autoscalingv2.ExternalMetricStatus',
-  'autoscalingv2.ObjectMetricStatus': 'metric=1:autoscalingv2.MetricIdentifier current=2:autoscalingv2.MetricValueStatus describedObject=3:autoscalingv2.CrossVersionObjectReference',
+  'autoscalingv2.MetricStatus':
+    'type=1:s object=2?o:autoscalingv2.ObjectMetricStatus pods=3?o:autoscalingv2.PodsMetricStatus resource=4?o:autoscalingv2.ResourceMetricStatus containerResource=7?o:autoscalingv2.ContainerResourceMetricStatus external=5?o:autoscalingv2.ExternalMetricStatus',
+  'autoscalingv2.ObjectMetricStatus':
+    'metric=1:autoscalingv2.MetricIdentifier current=2:autoscalingv2.MetricValueStatus describedObject=3:autoscalingv2.CrossVersionObjectReference',
   'autoscalingv2.PodsMetricStatus': 'metric=1:autoscalingv2.MetricIdentifier current=2:autoscalingv2.MetricValueStatus',
   'autoscalingv2.ResourceMetricStatus': 'name=1:s current=2:autoscalingv2.MetricValueStatus',
   'autoscalingv2.ContainerResourceMetricStatus': 'name=1:s current=2:autoscalingv2.MetricValueStatus container=3:s',
@@ -85,9 +107,11 @@ export const MESSAGES: Record<string, string> = {
   'autoscaling.ScaleSpec': 'replicas=1o:i',
   'autoscaling.ScaleStatus': 'replicas=1:i selector=2o:s',
   'batch.CronJob': 'metadata=1o:meta.ObjectMeta spec=2o:batch.CronJobSpec',
-  'batch.CronJobSpec': 'schedule=1:s timeZone=8?o:s startingDeadlineSeconds=2?o:i concurrencyPolicy=3o:s suspend=4?o:b jobTemplate=5:batch.JobTemplateSpec successfulJobsHistoryLimit=6?o:i failedJobsHistoryLimit=7?o:i',
+  'batch.CronJobSpec':
+    'schedule=1:s timeZone=8?o:s startingDeadlineSeconds=2?o:i concurrencyPolicy=3o:s suspend=4?o:b jobTemplate=5:batch.JobTemplateSpec successfulJobsHistoryLimit=6?o:i failedJobsHistoryLimit=7?o:i',
   'batch.Job': 'metadata=1o:meta.ObjectMeta spec=2o:batch.JobSpec',
-  'batch.JobSpec': 'parallelism=1?o:i completions=2?o:i activeDeadlineSeconds=3?o:i backoffLimit=7?o:i backoffLimitPerIndex=12?o:i maxFailedIndexes=13?o:i selector=4?o:meta.LabelSelector manualSelector=5?o:b template=6:core.PodTemplateSpec ttlSecondsAfterFinished=8?o:i completionMode=9?o:s suspend=10?o:b podReplacementPolicy=14?o:s managedBy=15?o:s',
+  'batch.JobSpec':
+    'parallelism=1?o:i completions=2?o:i activeDeadlineSeconds=3?o:i backoffLimit=7?o:i backoffLimitPerIndex=12?o:i maxFailedIndexes=13?o:i selector=4?o:meta.LabelSelector manualSelector=5?o:b template=6:core.PodTemplateSpec ttlSecondsAfterFinished=8?o:i completionMode=9?o:s suspend=10?o:b podReplacementPolicy=14?o:s managedBy=15?o:s',
   'batch.JobTemplateSpec': 'metadata=1o:meta.ObjectMeta spec=2o:batch.JobSpec',
   'core.AWSElasticBlockStoreVolumeSource': 'volumeID=1:s fsType=2o:s partition=3o:i readOnly=4o:b',
   'core.Affinity': 'nodeAffinity=1?o:core.NodeAffinity podAffinity=2?o:core.PodAffinity podAntiAffinity=3?o:core.PodAntiAffinity',
@@ -108,7 +132,8 @@ export const MESSAGES: Record<string, string> = {
   'core.ConfigMapNodeConfigSource': 'namespace=1:s name=2:s uid=3o:s resourceVersion=4o:s kubeletConfigKey=5:s',
   'core.ConfigMapProjection': 'LocalObjectReference=1^:core.LocalObjectReference items=2o:[core.KeyToPath optional=4?o:b',
   'core.ConfigMapVolumeSource': 'LocalObjectReference=1^:core.LocalObjectReference items=2o:[core.KeyToPath defaultMode=3?o:i optional=4?o:b defaultUser=5?o:i',
-  'core.Container': 'name=1:s image=2o:s command=3o:[s args=4o:[s workingDir=5o:s ports=6o:[core.ContainerPort envFrom=19o:[core.EnvFromSource env=7o:[core.EnvVar resources=8o:core.ResourceRequirements resizePolicy=23o:[core.ContainerResizePolicy restartPolicy=24?o:s restartPolicyRules=25o:[core.ContainerRestartRule volumeMounts=9o:[core.VolumeMount volumeDevices=21o:[core.VolumeDevice livenessProbe=10?o:core.Probe readinessProbe=11?o:core.Probe startupProbe=22?o:core.Probe lifecycle=12?o:core.Lifecycle terminationMessagePath=13o:s terminationMessagePolicy=20o:s imagePullPolicy=14o:s securityContext=15?o:core.SecurityContext stdin=16o:b stdinOnce=17o:b tty=18o:b',
+  'core.Container':
+    'name=1:s image=2o:s command=3o:[s args=4o:[s workingDir=5o:s ports=6o:[core.ContainerPort envFrom=19o:[core.EnvFromSource env=7o:[core.EnvVar resources=8o:core.ResourceRequirements resizePolicy=23o:[core.ContainerResizePolicy restartPolicy=24?o:s restartPolicyRules=25o:[core.ContainerRestartRule volumeMounts=9o:[core.VolumeMount volumeDevices=21o:[core.VolumeDevice livenessProbe=10?o:core.Probe readinessProbe=11?o:core.Probe startupProbe=22?o:core.Probe lifecycle=12?o:core.Lifecycle terminationMessagePath=13o:s terminationMessagePolicy=20o:s imagePullPolicy=14o:s securityContext=15?o:core.SecurityContext stdin=16o:b stdinOnce=17o:b tty=18o:b',
   'core.ContainerExtendedResourceRequest': 'containerName=1:s resourceName=2:s requestName=3:s',
   'core.ContainerImage': 'names=1:[s sizeBytes=2o:i',
   'core.ContainerPort': 'name=1o:s hostPort=2o:i containerPort=3:i protocol=4o:s hostIP=5o:s',
@@ -119,7 +144,8 @@ export const MESSAGES: Record<string, string> = {
   'core.ContainerStateRunning': 'startedAt=1o:T',
   'core.ContainerStateTerminated': 'exitCode=1:i signal=2o:i reason=3o:s message=4o:s startedAt=5o:T finishedAt=6o:T containerID=7o:s',
   'core.ContainerStateWaiting': 'reason=1o:s message=2o:s',
-  'core.ContainerStatus': 'name=1:s state=2o:core.ContainerState lastState=3o:core.ContainerState ready=4:b restartCount=5:i image=6:s imageID=7:s containerID=8o:s started=9?o:b allocatedResources=10o:{Q resources=11?o:core.ResourceRequirements volumeMounts=12o:[core.VolumeMountStatus user=13?o:core.ContainerUser allocatedResourcesStatus=14o:[core.ResourceStatus stopSignal=15?o:s',
+  'core.ContainerStatus':
+    'name=1:s state=2o:core.ContainerState lastState=3o:core.ContainerState ready=4:b restartCount=5:i image=6:s imageID=7:s containerID=8o:s started=9?o:b allocatedResources=10o:{Q resources=11?o:core.ResourceRequirements volumeMounts=12o:[core.VolumeMountStatus user=13?o:core.ContainerUser allocatedResourcesStatus=14o:[core.ResourceStatus stopSignal=15?o:s',
   'core.ContainerUser': 'linux=1?o:core.LinuxContainerUser',
   'core.DaemonEndpoint': 'Port=1:i',
   'core.DownwardAPIProjection': 'items=1o:[core.DownwardAPIVolumeFile',
@@ -132,11 +158,14 @@ export const MESSAGES: Record<string, string> = {
   'core.Endpoints': 'metadata=1o:meta.ObjectMeta subsets=2o:[core.EndpointSubset',
   'core.EnvFromSource': 'prefix=1o:s configMapRef=2?o:core.ConfigMapEnvSource secretRef=3?o:core.SecretEnvSource',
   'core.EnvVar': 'name=1:s value=2o:s valueFrom=3?o:core.EnvVarSource',
-  'core.EnvVarSource': 'fieldRef=1?o:core.ObjectFieldSelector resourceFieldRef=2?o:core.ResourceFieldSelector configMapKeyRef=3?o:core.ConfigMapKeySelector secretKeyRef=4?o:core.SecretKeySelector fileKeyRef=5?o:core.FileKeySelector',
+  'core.EnvVarSource':
+    'fieldRef=1?o:core.ObjectFieldSelector resourceFieldRef=2?o:core.ResourceFieldSelector configMapKeyRef=3?o:core.ConfigMapKeySelector secretKeyRef=4?o:core.SecretKeySelector fileKeyRef=5?o:core.FileKeySelector',
   'core.EphemeralContainer': 'EphemeralContainerCommon=1^:core.EphemeralContainerCommon targetContainerName=2o:s',
-  'core.EphemeralContainerCommon': 'name=1:s image=2o:s command=3o:[s args=4o:[s workingDir=5o:s ports=6o:[core.ContainerPort envFrom=19o:[core.EnvFromSource env=7o:[core.EnvVar resources=8o:core.ResourceRequirements resizePolicy=23o:[core.ContainerResizePolicy restartPolicy=24?o:s restartPolicyRules=25o:[core.ContainerRestartRule volumeMounts=9o:[core.VolumeMount volumeDevices=21o:[core.VolumeDevice livenessProbe=10?o:core.Probe readinessProbe=11?o:core.Probe startupProbe=22?o:core.Probe lifecycle=12?o:core.Lifecycle terminationMessagePath=13o:s terminationMessagePolicy=20o:s imagePullPolicy=14o:s securityContext=15?o:core.SecurityContext stdin=16o:b stdinOnce=17o:b tty=18o:b',
+  'core.EphemeralContainerCommon':
+    'name=1:s image=2o:s command=3o:[s args=4o:[s workingDir=5o:s ports=6o:[core.ContainerPort envFrom=19o:[core.EnvFromSource env=7o:[core.EnvVar resources=8o:core.ResourceRequirements resizePolicy=23o:[core.ContainerResizePolicy restartPolicy=24?o:s restartPolicyRules=25o:[core.ContainerRestartRule volumeMounts=9o:[core.VolumeMount volumeDevices=21o:[core.VolumeDevice livenessProbe=10?o:core.Probe readinessProbe=11?o:core.Probe startupProbe=22?o:core.Probe lifecycle=12?o:core.Lifecycle terminationMessagePath=13o:s terminationMessagePolicy=20o:s imagePullPolicy=14o:s securityContext=15?o:core.SecurityContext stdin=16o:b stdinOnce=17o:b tty=18o:b',
   'core.EphemeralVolumeSource': 'volumeClaimTemplate=1?o:core.PersistentVolumeClaimTemplate',
-  'core.Event': 'metadata=1:meta.ObjectMeta involvedObject=2:core.ObjectReference reason=3o:s message=4o:s source=5o:core.EventSource firstTimestamp=6o:T lastTimestamp=7o:T count=8o:i type=9o:s eventTime=10o:T series=11?o:core.EventSeries action=12o:s related=13?o:core.ObjectReference reportingComponent=14:s reportingInstance=15:s',
+  'core.Event':
+    'metadata=1:meta.ObjectMeta involvedObject=2:core.ObjectReference reason=3o:s message=4o:s source=5o:core.EventSource firstTimestamp=6o:T lastTimestamp=7o:T count=8o:i type=9o:s eventTime=10o:T series=11?o:core.EventSeries action=12o:s related=13?o:core.ObjectReference reportingComponent=14:s reportingInstance=15:s',
   'core.EventSeries': 'count=1o:i lastObservedTime=2o:T',
   'core.EventSource': 'component=1o:s host=2o:s',
   'core.EvictionResponder': 'name=1:s priority=2?:i',
@@ -154,7 +183,8 @@ export const MESSAGES: Record<string, string> = {
   'core.HostAlias': 'ip=1:s hostnames=2o:[s',
   'core.HostIP': 'ip=1:s',
   'core.HostPathVolumeSource': 'path=1:s type=2?o:s',
-  'core.ISCSIVolumeSource': 'targetPortal=1:s iqn=2:s lun=3:i iscsiInterface=4o:s fsType=5o:s readOnly=6o:b portals=7o:[s chapAuthDiscovery=8o:b chapAuthSession=11o:b secretRef=10?o:core.LocalObjectReference initiatorName=12?o:s',
+  'core.ISCSIVolumeSource':
+    'targetPortal=1:s iqn=2:s lun=3:i iscsiInterface=4o:s fsType=5o:s readOnly=6o:b portals=7o:[s chapAuthDiscovery=8o:b chapAuthSession=11o:b secretRef=10?o:core.LocalObjectReference initiatorName=12?o:s',
   'core.ImageVolumeSource': 'reference=1o:s pullPolicy=2o:s',
   'core.ImageVolumeStatus': 'imageRef=1o:s',
   'core.KeyToPath': 'key=1:s path=2:s mode=3?o:i user=4?o:i',
@@ -171,10 +201,12 @@ export const MESSAGES: Record<string, string> = {
   'core.NamespaceStatus': 'phase=1o:s conditions=2o:[core.NamespaceCondition',
   'core.Node': 'metadata=1o:meta.ObjectMeta spec=2o:core.NodeSpec status=3o:core.NodeStatus',
   'core.NodeAddress': 'type=1:s address=2:s',
-  'core.NodeAffinity': 'requiredDuringSchedulingIgnoredDuringExecution=1?o:core.NodeSelector preferredDuringSchedulingIgnoredDuringExecution=2o:[core.PreferredSchedulingTerm',
+  'core.NodeAffinity':
+    'requiredDuringSchedulingIgnoredDuringExecution=1?o:core.NodeSelector preferredDuringSchedulingIgnoredDuringExecution=2o:[core.PreferredSchedulingTerm',
   'core.NodeAllocatableMappedResources': 'name=1:s quantity=2?:Q',
   'core.NodeAllocatableOverheadResources': 'name=1:s perPod=2?o:Q perContainer=3?o:Q',
-  'core.NodeAllocatableResourceClaimStatus': 'resourceClaimName=1:s containers=2o:[s mapping=4o:[core.NodeAllocatableMappedResources overhead=5o:[core.NodeAllocatableOverheadResources',
+  'core.NodeAllocatableResourceClaimStatus':
+    'resourceClaimName=1:s containers=2o:[s mapping=4o:[core.NodeAllocatableMappedResources overhead=5o:[core.NodeAllocatableOverheadResources',
   'core.NodeCondition': 'type=1:s status=2:s lastHeartbeatTime=3o:T lastTransitionTime=4o:T reason=5o:s message=6o:s',
   'core.NodeConfigSource': 'configMap=2?o:core.ConfigMapNodeConfigSource',
   'core.NodeConfigStatus': 'assigned=1?o:core.NodeConfigSource active=2?o:core.NodeConfigSource lastKnownGood=3?o:core.NodeConfigSource error=4o:s',
@@ -186,21 +218,29 @@ export const MESSAGES: Record<string, string> = {
   'core.NodeSelector': 'nodeSelectorTerms=1:[core.NodeSelectorTerm',
   'core.NodeSelectorRequirement': 'key=1:s operator=2:s values=3o:[s',
   'core.NodeSelectorTerm': 'matchExpressions=1o:[core.NodeSelectorRequirement matchFields=2o:[core.NodeSelectorRequirement',
-  'core.NodeSpec': 'podCIDR=1o:s podCIDRs=7o:[s providerID=3o:s unschedulable=4o:b taints=5o:[core.Taint configSource=6?o:core.NodeConfigSource externalID=2o:s podPreemptionPolicy=8?o:core.NodePodPreemptionPolicy',
-  'core.NodeStatus': 'capacity=1o:{Q allocatable=2o:{Q phase=3o:s conditions=4o:[core.NodeCondition addresses=5o:[core.NodeAddress daemonEndpoints=6o:core.NodeDaemonEndpoints nodeInfo=7o:core.NodeSystemInfo images=8o:[core.ContainerImage volumesInUse=9o:[s volumesAttached=10o:[core.AttachedVolume config=11?o:core.NodeConfigStatus runtimeHandlers=12o:[core.NodeRuntimeHandler features=13?o:core.NodeFeatures declaredFeatures=14o:[s',
+  'core.NodeSpec':
+    'podCIDR=1o:s podCIDRs=7o:[s providerID=3o:s unschedulable=4o:b taints=5o:[core.Taint configSource=6?o:core.NodeConfigSource externalID=2o:s podPreemptionPolicy=8?o:core.NodePodPreemptionPolicy',
+  'core.NodeStatus':
+    'capacity=1o:{Q allocatable=2o:{Q phase=3o:s conditions=4o:[core.NodeCondition addresses=5o:[core.NodeAddress daemonEndpoints=6o:core.NodeDaemonEndpoints nodeInfo=7o:core.NodeSystemInfo images=8o:[core.ContainerImage volumesInUse=9o:[s volumesAttached=10o:[core.AttachedVolume config=11?o:core.NodeConfigStatus runtimeHandlers=12o:[core.NodeRuntimeHandler features=13?o:core.NodeFeatures declaredFeatures=14o:[s',
   'core.NodeSwapStatus': 'capacity=1?o:i',
-  'core.NodeSystemInfo': 'machineID=1:s systemUUID=2:s bootID=3:s kernelVersion=4:s osImage=5:s containerRuntimeVersion=6:s kubeletVersion=7:s kubeProxyVersion=8:s operatingSystem=9:s architecture=10:s swap=11?o:core.NodeSwapStatus',
+  'core.NodeSystemInfo':
+    'machineID=1:s systemUUID=2:s bootID=3:s kernelVersion=4:s osImage=5:s containerRuntimeVersion=6:s kubeletVersion=7:s kubeProxyVersion=8:s operatingSystem=9:s architecture=10:s swap=11?o:core.NodeSwapStatus',
   'core.ObjectFieldSelector': 'apiVersion=1o:s fieldPath=2:s',
   'core.ObjectReference': 'kind=1o:s namespace=2o:s name=3o:s uid=4o:s apiVersion=5o:s resourceVersion=6o:s fieldPath=7o:s',
-  'core.PersistentVolumeClaimSpec': 'accessModes=1o:[s selector=4?o:meta.LabelSelector resources=2o:core.VolumeResourceRequirements volumeName=3o:s storageClassName=5?o:s volumeMode=6?o:s dataSource=7?o:core.TypedLocalObjectReference dataSourceRef=8?o:core.TypedObjectReference volumeAttributesClassName=9?o:s',
+  'core.PersistentVolumeClaimSpec':
+    'accessModes=1o:[s selector=4?o:meta.LabelSelector resources=2o:core.VolumeResourceRequirements volumeName=3o:s storageClassName=5?o:s volumeMode=6?o:s dataSource=7?o:core.TypedLocalObjectReference dataSourceRef=8?o:core.TypedObjectReference volumeAttributesClassName=9?o:s',
   'core.PersistentVolumeClaimTemplate': 'metadata=1o:meta.ObjectMeta spec=2:core.PersistentVolumeClaimSpec',
   'core.PersistentVolumeClaimVolumeSource': 'claimName=1:s readOnly=2o:b',
   'core.PhotonPersistentDiskVolumeSource': 'pdID=1:s fsType=2o:s',
   'core.Pod': 'metadata=1o:meta.ObjectMeta spec=2o:core.PodSpec status=3o:core.PodStatus',
-  'core.PodAffinity': 'requiredDuringSchedulingIgnoredDuringExecution=1o:[core.PodAffinityTerm preferredDuringSchedulingIgnoredDuringExecution=2o:[core.WeightedPodAffinityTerm',
-  'core.PodAffinityTerm': 'labelSelector=1?o:meta.LabelSelector namespaces=2o:[s topologyKey=3:s namespaceSelector=4?o:meta.LabelSelector matchLabelKeys=5o:[s mismatchLabelKeys=6o:[s',
-  'core.PodAntiAffinity': 'requiredDuringSchedulingIgnoredDuringExecution=1o:[core.PodAffinityTerm preferredDuringSchedulingIgnoredDuringExecution=2o:[core.WeightedPodAffinityTerm',
-  'core.PodCertificateProjection': 'signerName=1o:s keyType=2o:s maxExpirationSeconds=3?o:i credentialBundlePath=4o:s keyPath=5o:s certificateChainPath=6o:s userAnnotations=7o:{s user=8?o:i',
+  'core.PodAffinity':
+    'requiredDuringSchedulingIgnoredDuringExecution=1o:[core.PodAffinityTerm preferredDuringSchedulingIgnoredDuringExecution=2o:[core.WeightedPodAffinityTerm',
+  'core.PodAffinityTerm':
+    'labelSelector=1?o:meta.LabelSelector namespaces=2o:[s topologyKey=3:s namespaceSelector=4?o:meta.LabelSelector matchLabelKeys=5o:[s mismatchLabelKeys=6o:[s',
+  'core.PodAntiAffinity':
+    'requiredDuringSchedulingIgnoredDuringExecution=1o:[core.PodAffinityTerm preferredDuringSchedulingIgnoredDuringExecution=2o:[core.WeightedPodAffinityTerm',
+  'core.PodCertificateProjection':
+    'signerName=1o:s keyType=2o:s maxExpirationSeconds=3?o:i credentialBundlePath=4o:s keyPath=5o:s certificateChainPath=6o:s userAnnotations=7o:{s user=8?o:i',
   'core.PodCondition': 'type=1:s observedGeneration=7o:i status=2:s lastProbeTime=3o:T lastTransitionTime=4o:T reason=5o:s message=6o:s',
   'core.PodDNSConfig': 'nameservers=1o:[s searches=2o:[s options=3o:[core.PodDNSConfigOption',
   'core.PodDNSConfigOption': 'name=1o:s value=2?o:s',
@@ -212,14 +252,18 @@ export const MESSAGES: Record<string, string> = {
   'core.PodResourceClaimStatus': 'name=1:s resourceClaimName=2?o:s',
   'core.PodSchedulingGate': 'name=1:s',
   'core.PodSchedulingGroup': 'podGroupName=1?o:s',
-  'core.PodSecurityContext': 'seLinuxOptions=1?o:core.SELinuxOptions windowsOptions=8?o:core.WindowsSecurityContextOptions runAsUser=2?o:i runAsGroup=6?o:i runAsNonRoot=3?o:b supplementalGroups=4o:[i supplementalGroupsPolicy=12?o:s fsGroup=5?o:i sysctls=7o:[core.Sysctl fsGroupChangePolicy=9?o:s seccompProfile=10?o:core.SeccompProfile appArmorProfile=11?o:core.AppArmorProfile seLinuxChangePolicy=13?o:s',
-  'core.PodSpec': 'volumes=1o:[core.Volume initContainers=20o:[core.Container containers=2:[core.Container ephemeralContainers=34o:[core.EphemeralContainer restartPolicy=3o:s terminationGracePeriodSeconds=4?o:i activeDeadlineSeconds=5?o:i dnsPolicy=6o:s nodeSelector=7o:{s serviceAccountName=8o:s serviceAccount=9o:s automountServiceAccountToken=21?o:b nodeName=10o:s hostNetwork=11o:b hostPID=12o:b hostIPC=13o:b shareProcessNamespace=27?o:b securityContext=14?o:core.PodSecurityContext imagePullSecrets=15o:[core.LocalObjectReference hostname=16o:s subdomain=17o:s affinity=18?o:core.Affinity schedulerName=19o:s tolerations=22o:[core.Toleration hostAliases=23o:[core.HostAlias priorityClassName=24o:s priority=25?o:i dnsConfig=26?o:core.PodDNSConfig readinessGates=28o:[core.PodReadinessGate runtimeClassName=29?o:s enableServiceLinks=30?o:b preemptionPolicy=31?o:s overhead=32o:{Q topologySpreadConstraints=33o:[core.TopologySpreadConstraint setHostnameAsFQDN=35?o:b os=36?o:core.PodOS hostUsers=37?o:b schedulingGates=38o:[core.PodSchedulingGate resourceClaims=39o:[core.PodResourceClaim resources=40?o:core.ResourceRequirements hostnameOverride=41?o:s schedulingGroup=43?o:core.PodSchedulingGroup evictionResponders=44o:[core.EvictionResponder',
-  'core.PodStatus': 'observedGeneration=17o:i phase=1o:s conditions=2o:[core.PodCondition message=3o:s reason=4o:s nominatedNodeName=11o:s hostIP=5o:s hostIPs=16o:[core.HostIP podIP=6o:s podIPs=12o:[core.PodIP startTime=7?o:T initContainerStatuses=10o:[core.ContainerStatus containerStatuses=8o:[core.ContainerStatus qosClass=9o:s ephemeralContainerStatuses=13o:[core.ContainerStatus resize=14o:s resourceClaimStatuses=15o:[core.PodResourceClaimStatus extendedResourceClaimStatus=18?o:core.PodExtendedResourceClaimStatus allocatedResources=19o:{Q resources=20?o:core.ResourceRequirements nodeAllocatableResourceClaimStatuses=21o:[core.NodeAllocatableResourceClaimStatus volumeHealth=22o:[core.PodVolumeHealth',
+  'core.PodSecurityContext':
+    'seLinuxOptions=1?o:core.SELinuxOptions windowsOptions=8?o:core.WindowsSecurityContextOptions runAsUser=2?o:i runAsGroup=6?o:i runAsNonRoot=3?o:b supplementalGroups=4o:[i supplementalGroupsPolicy=12?o:s fsGroup=5?o:i sysctls=7o:[core.Sysctl fsGroupChangePolicy=9?o:s seccompProfile=10?o:core.SeccompProfile appArmorProfile=11?o:core.AppArmorProfile seLinuxChangePolicy=13?o:s',
+  'core.PodSpec':
+    'volumes=1o:[core.Volume initContainers=20o:[core.Container containers=2:[core.Container ephemeralContainers=34o:[core.EphemeralContainer restartPolicy=3o:s terminationGracePeriodSeconds=4?o:i activeDeadlineSeconds=5?o:i dnsPolicy=6o:s nodeSelector=7o:{s serviceAccountName=8o:s serviceAccount=9o:s automountServiceAccountToken=21?o:b nodeName=10o:s hostNetwork=11o:b hostPID=12o:b hostIPC=13o:b shareProcessNamespace=27?o:b securityContext=14?o:core.PodSecurityContext imagePullSecrets=15o:[core.LocalObjectReference hostname=16o:s subdomain=17o:s affinity=18?o:core.Affinity schedulerName=19o:s tolerations=22o:[core.Toleration hostAliases=23o:[core.HostAlias priorityClassName=24o:s priority=25?o:i dnsConfig=26?o:core.PodDNSConfig readinessGates=28o:[core.PodReadinessGate runtimeClassName=29?o:s enableServiceLinks=30?o:b preemptionPolicy=31?o:s overhead=32o:{Q topologySpreadConstraints=33o:[core.TopologySpreadConstraint setHostnameAsFQDN=35?o:b os=36?o:core.PodOS hostUsers=37?o:b schedulingGates=38o:[core.PodSchedulingGate resourceClaims=39o:[core.PodResourceClaim resources=40?o:core.ResourceRequirements hostnameOverride=41?o:s schedulingGroup=43?o:core.PodSchedulingGroup evictionResponders=44o:[core.EvictionResponder',
+  'core.PodStatus':
+    'observedGeneration=17o:i phase=1o:s conditions=2o:[core.PodCondition message=3o:s reason=4o:s nominatedNodeName=11o:s hostIP=5o:s hostIPs=16o:[core.HostIP podIP=6o:s podIPs=12o:[core.PodIP startTime=7?o:T initContainerStatuses=10o:[core.ContainerStatus containerStatuses=8o:[core.ContainerStatus qosClass=9o:s ephemeralContainerStatuses=13o:[core.ContainerStatus resize=14o:s resourceClaimStatuses=15o:[core.PodResourceClaimStatus extendedResourceClaimStatus=18?o:core.PodExtendedResourceClaimStatus allocatedResources=19o:{Q resources=20?o:core.ResourceRequirements nodeAllocatableResourceClaimStatuses=21o:[core.NodeAllocatableResourceClaimStatus volumeHealth=22o:[core.PodVolumeHealth',
   'core.PodTemplate': 'metadata=1o:meta.ObjectMeta template=2o:core.PodTemplateSpec',
   'core.ReplicationController': 'metadata=1o:meta.ObjectMeta spec=2o:core.ReplicationControllerSpec status=3o:core.ReplicationControllerStatus',
   'core.ReplicationControllerCondition': 'type=1:s status=2:s lastTransitionTime=3o:T reason=4o:s message=5o:s',
   'core.ReplicationControllerSpec': 'replicas=1?o:i minReadySeconds=4o:i selector=2o:{s template=3?o:core.PodTemplateSpec',
-  'core.ReplicationControllerStatus': 'replicas=1:i fullyLabeledReplicas=2o:i readyReplicas=4o:i availableReplicas=5o:i observedGeneration=3o:i conditions=6o:[core.ReplicationControllerCondition',
+  'core.ReplicationControllerStatus':
+    'replicas=1:i fullyLabeledReplicas=2o:i readyReplicas=4o:i availableReplicas=5o:i observedGeneration=3o:i conditions=6o:[core.ReplicationControllerCondition',
   'core.ResourceQuota': 'metadata=1o:meta.ObjectMeta spec=2o:core.ResourceQuotaSpec status=3o:core.ResourceQuotaStatus',
   'core.ResourceQuotaSpec': 'hard=1o:{Q scopes=2o:[s scopeSelector=3?o:core.ScopeSelector',
   'core.ResourceQuotaStatus': 'hard=1o:{Q used=2o:{Q',
@@ -230,7 +274,8 @@ export const MESSAGES: Record<string, string> = {
   'core.PortStatus': 'port=1:i protocol=2:s error=3?o:s',
   'core.PortworxVolumeSource': 'volumeID=1:s fsType=2o:s readOnly=3o:b',
   'core.PreferredSchedulingTerm': 'weight=1:i preference=2:core.NodeSelectorTerm',
-  'core.Probe': 'ProbeHandler=1^:core.ProbeHandler initialDelaySeconds=2o:i timeoutSeconds=3o:i periodSeconds=4o:i successThreshold=5o:i failureThreshold=6o:i terminationGracePeriodSeconds=7?o:i',
+  'core.Probe':
+    'ProbeHandler=1^:core.ProbeHandler initialDelaySeconds=2o:i timeoutSeconds=3o:i periodSeconds=4o:i successThreshold=5o:i failureThreshold=6o:i terminationGracePeriodSeconds=7?o:i',
   'core.ProbeHandler': 'exec=1?o:core.ExecAction httpGet=2?o:core.HTTPGetAction tcpSocket=3?o:core.TCPSocketAction grpc=4?o:core.GRPCAction',
   'core.ProjectedVolumeSource': 'sources=1:[core.VolumeProjection defaultMode=2?o:i defaultUser=3?o:i',
   'core.QuobyteVolumeSource': 'registry=1:s volume=2:s readOnly=3o:b user=4o:s group=5o:s tenant=6o:s',
@@ -241,19 +286,23 @@ export const MESSAGES: Record<string, string> = {
   'core.ResourceRequirements': 'limits=1o:{Q requests=2o:{Q claims=3o:[core.ResourceClaim',
   'core.ResourceStatus': 'name=1:s resources=2o:[core.ResourceHealth',
   'core.SELinuxOptions': 'user=1o:s role=2o:s type=3o:s level=4o:s',
-  'core.ScaleIOVolumeSource': 'gateway=1:s system=2:s secretRef=3?:core.LocalObjectReference sslEnabled=4o:b protectionDomain=5o:s storagePool=6o:s storageMode=7o:s volumeName=8o:s fsType=9o:s readOnly=10o:b',
+  'core.ScaleIOVolumeSource':
+    'gateway=1:s system=2:s secretRef=3?:core.LocalObjectReference sslEnabled=4o:b protectionDomain=5o:s storagePool=6o:s storageMode=7o:s volumeName=8o:s fsType=9o:s readOnly=10o:b',
   'core.SeccompProfile': 'type=1:s localhostProfile=2?o:s',
   'core.Secret': 'metadata=1o:meta.ObjectMeta immutable=5?o:b data=2o:{y stringData=4o:{s type=3o:s',
   'core.SecretEnvSource': 'LocalObjectReference=1^:core.LocalObjectReference optional=2?o:b',
   'core.SecretKeySelector': 'LocalObjectReference=1^:core.LocalObjectReference key=2:s optional=3?o:b',
   'core.SecretProjection': 'LocalObjectReference=1^:core.LocalObjectReference items=2o:[core.KeyToPath optional=4?o:b',
   'core.SecretVolumeSource': 'secretName=1o:s items=2o:[core.KeyToPath defaultMode=3?o:i optional=4?o:b defaultUser=5?o:i',
-  'core.SecurityContext': 'capabilities=1?o:core.Capabilities privileged=2?o:b seLinuxOptions=3?o:core.SELinuxOptions windowsOptions=10?o:core.WindowsSecurityContextOptions runAsUser=4?o:i runAsGroup=8?o:i runAsNonRoot=5?o:b readOnlyRootFilesystem=6?o:b allowPrivilegeEscalation=7?o:b procMount=9?o:s seccompProfile=11?o:core.SeccompProfile appArmorProfile=12?o:core.AppArmorProfile',
+  'core.SecurityContext':
+    'capabilities=1?o:core.Capabilities privileged=2?o:b seLinuxOptions=3?o:core.SELinuxOptions windowsOptions=10?o:core.WindowsSecurityContextOptions runAsUser=4?o:i runAsGroup=8?o:i runAsNonRoot=5?o:b readOnlyRootFilesystem=6?o:b allowPrivilegeEscalation=7?o:b procMount=9?o:s seccompProfile=11?o:core.SeccompProfile appArmorProfile=12?o:core.AppArmorProfile',
   'core.Service': 'metadata=1o:meta.ObjectMeta spec=2o:core.ServiceSpec status=3o:core.ServiceStatus',
-  'core.ServiceAccount': 'metadata=1o:meta.ObjectMeta secrets=2o:[core.ObjectReference imagePullSecrets=3o:[core.LocalObjectReference automountServiceAccountToken=4?o:b',
+  'core.ServiceAccount':
+    'metadata=1o:meta.ObjectMeta secrets=2o:[core.ObjectReference imagePullSecrets=3o:[core.LocalObjectReference automountServiceAccountToken=4?o:b',
   'core.ServiceAccountTokenProjection': 'audience=1o:s expirationSeconds=2?o:i path=3:s user=4?o:i',
   'core.ServicePort': 'name=1o:s protocol=2o:s appProtocol=6?o:s port=3:i targetPort=4o:I nodePort=5o:i',
-  'core.ServiceSpec': 'ports=1o:[core.ServicePort selector=2o:{s clusterIP=3o:s clusterIPs=18o:[s type=4o:s externalIPs=5o:[s sessionAffinity=7o:s loadBalancerIP=8o:s loadBalancerSourceRanges=9o:[s externalName=10o:s externalTrafficPolicy=11o:s healthCheckNodePort=12o:i publishNotReadyAddresses=13o:b sessionAffinityConfig=14?o:core.SessionAffinityConfig ipFamilies=19o:[s ipFamilyPolicy=17?o:s allocateLoadBalancerNodePorts=20?o:b loadBalancerClass=21?o:s internalTrafficPolicy=22?o:s trafficDistribution=23?o:s',
+  'core.ServiceSpec':
+    'ports=1o:[core.ServicePort selector=2o:{s clusterIP=3o:s clusterIPs=18o:[s type=4o:s externalIPs=5o:[s sessionAffinity=7o:s loadBalancerIP=8o:s loadBalancerSourceRanges=9o:[s externalName=10o:s externalTrafficPolicy=11o:s healthCheckNodePort=12o:i publishNotReadyAddresses=13o:b sessionAffinityConfig=14?o:core.SessionAffinityConfig ipFamilies=19o:[s ipFamilyPolicy=17?o:s allocateLoadBalancerNodePorts=20?o:b loadBalancerClass=21?o:s internalTrafficPolicy=22?o:s trafficDistribution=23?o:s',
   'core.ServiceStatus': 'loadBalancer=1o:core.LoadBalancerStatus conditions=2o:[meta.Condition',
   'core.SessionAffinityConfig': 'clientIP=1?o:core.ClientIPConfig',
   'core.SleepAction': 'seconds=1:i',
@@ -262,22 +311,27 @@ export const MESSAGES: Record<string, string> = {
   'core.TCPSocketAction': 'port=1:I host=2o:s',
   'core.Taint': 'key=1:s value=2o:s effect=3:s timeAdded=4?o:T',
   'core.Toleration': 'key=1o:s operator=2o:s value=3o:s effect=4o:s tolerationSeconds=5?o:i',
-  'core.TopologySpreadConstraint': 'maxSkew=1:i topologyKey=2:s whenUnsatisfiable=3:s labelSelector=4?o:meta.LabelSelector minDomains=5?o:i nodeAffinityPolicy=6?o:s nodeTaintsPolicy=7?o:s matchLabelKeys=8o:[s',
+  'core.TopologySpreadConstraint':
+    'maxSkew=1:i topologyKey=2:s whenUnsatisfiable=3:s labelSelector=4?o:meta.LabelSelector minDomains=5?o:i nodeAffinityPolicy=6?o:s nodeTaintsPolicy=7?o:s matchLabelKeys=8o:[s',
   'core.TypedLocalObjectReference': 'apiGroup=1?:s kind=2:s name=3:s',
   'core.TypedObjectReference': 'apiGroup=1?:s kind=2:s name=3:s namespace=4?o:s',
   'core.Volume': 'name=1:s VolumeSource=2^:core.VolumeSource',
   'core.VolumeDevice': 'name=1:s devicePath=2:s',
   'core.VolumeHealthCondition': 'status=1:s reason=2:s message=3o:s',
-  'core.VolumeMount': 'name=1:s readOnly=2o:b recursiveReadOnly=7?o:s mountPath=3:s subPath=4o:s mountPropagation=5?o:s subPathExpr=6o:s bindMountOptions=8o:[s',
+  'core.VolumeMount':
+    'name=1:s readOnly=2o:b recursiveReadOnly=7?o:s mountPath=3:s subPath=4o:s mountPropagation=5?o:s subPathExpr=6o:s bindMountOptions=8o:[s',
   'core.VolumeMountStatus': 'name=1:s mountPath=2:s readOnly=3o:b recursiveReadOnly=4?o:s volumeStatus=5?o:core.VolumeStatus',
-  'core.VolumeProjection': 'secret=1?o:core.SecretProjection downwardAPI=2?o:core.DownwardAPIProjection configMap=3?o:core.ConfigMapProjection serviceAccountToken=4?o:core.ServiceAccountTokenProjection clusterTrustBundle=5?o:core.ClusterTrustBundleProjection podCertificate=6?o:core.PodCertificateProjection',
+  'core.VolumeProjection':
+    'secret=1?o:core.SecretProjection downwardAPI=2?o:core.DownwardAPIProjection configMap=3?o:core.ConfigMapProjection serviceAccountToken=4?o:core.ServiceAccountTokenProjection clusterTrustBundle=5?o:core.ClusterTrustBundleProjection podCertificate=6?o:core.PodCertificateProjection',
   'core.VolumeResourceRequirements': 'limits=1o:{Q requests=2o:{Q',
-  'core.VolumeSource': 'hostPath=1?o:core.HostPathVolumeSource emptyDir=2?o:core.EmptyDirVolumeSource gcePersistentDisk=3?o:core.GCEPersistentDiskVolumeSource awsElasticBlockStore=4?o:core.AWSElasticBlockStoreVolumeSource gitRepo=5?o:core.GitRepoVolumeSource secret=6?o:core.SecretVolumeSource nfs=7?o:core.NFSVolumeSource iscsi=8?o:core.ISCSIVolumeSource glusterfs=9?o:core.GlusterfsVolumeSource persistentVolumeClaim=10?o:core.PersistentVolumeClaimVolumeSource rbd=11?o:core.RBDVolumeSource flexVolume=12?o:core.FlexVolumeSource cinder=13?o:core.CinderVolumeSource cephfs=14?o:core.CephFSVolumeSource flocker=15?o:core.FlockerVolumeSource downwardAPI=16?o:core.DownwardAPIVolumeSource fc=17?o:core.FCVolumeSource azureFile=18?o:core.AzureFileVolumeSource configMap=19?o:core.ConfigMapVolumeSource vsphereVolume=20?o:core.VsphereVirtualDiskVolumeSource quobyte=21?o:core.QuobyteVolumeSource azureDisk=22?o:core.AzureDiskVolumeSource photonPersistentDisk=23?o:core.PhotonPersistentDiskVolumeSource projected=26?o:core.ProjectedVolumeSource portworxVolume=24?o:core.PortworxVolumeSource scaleIO=25?o:core.ScaleIOVolumeSource storageos=27?o:core.StorageOSVolumeSource csi=28?o:core.CSIVolumeSource ephemeral=29?o:core.EphemeralVolumeSource image=30?o:core.ImageVolumeSource',
+  'core.VolumeSource':
+    'hostPath=1?o:core.HostPathVolumeSource emptyDir=2?o:core.EmptyDirVolumeSource gcePersistentDisk=3?o:core.GCEPersistentDiskVolumeSource awsElasticBlockStore=4?o:core.AWSElasticBlockStoreVolumeSource gitRepo=5?o:core.GitRepoVolumeSource secret=6?o:core.SecretVolumeSource nfs=7?o:core.NFSVolumeSource iscsi=8?o:core.ISCSIVolumeSource glusterfs=9?o:core.GlusterfsVolumeSource persistentVolumeClaim=10?o:core.PersistentVolumeClaimVolumeSource rbd=11?o:core.RBDVolumeSource flexVolume=12?o:core.FlexVolumeSource cinder=13?o:core.CinderVolumeSource cephfs=14?o:core.CephFSVolumeSource flocker=15?o:core.FlockerVolumeSource downwardAPI=16?o:core.DownwardAPIVolumeSource fc=17?o:core.FCVolumeSource azureFile=18?o:core.AzureFileVolumeSource configMap=19?o:core.ConfigMapVolumeSource vsphereVolume=20?o:core.VsphereVirtualDiskVolumeSource quobyte=21?o:core.QuobyteVolumeSource azureDisk=22?o:core.AzureDiskVolumeSource photonPersistentDisk=23?o:core.PhotonPersistentDiskVolumeSource projected=26?o:core.ProjectedVolumeSource portworxVolume=24?o:core.PortworxVolumeSource scaleIO=25?o:core.ScaleIOVolumeSource storageos=27?o:core.StorageOSVolumeSource csi=28?o:core.CSIVolumeSource ephemeral=29?o:core.EphemeralVolumeSource image=30?o:core.ImageVolumeSource',
   'core.VolumeStatus': 'image=1?o:core.ImageVolumeStatus',
   'core.VsphereVirtualDiskVolumeSource': 'volumePath=1:s fsType=2o:s storagePolicyName=3o:s storagePolicyID=4o:s',
   'core.WeightedPodAffinityTerm': 'weight=1:i podAffinityTerm=2:core.PodAffinityTerm',
   'core.WindowsSecurityContextOptions': 'gmsaCredentialSpecName=1?o:s gmsaCredentialSpec=2?o:s runAsUserName=3?o:s hostProcess=4?o:b',
-  'discovery.Endpoint': 'addresses=1:[s conditions=2o:discovery.EndpointConditions hostname=3?o:s targetRef=4?o:core.ObjectReference deprecatedTopology=5o:{s nodeName=6?o:s zone=7?o:s hints=8?o:discovery.EndpointHints',
+  'discovery.Endpoint':
+    'addresses=1:[s conditions=2o:discovery.EndpointConditions hostname=3?o:s targetRef=4?o:core.ObjectReference deprecatedTopology=5o:{s nodeName=6?o:s zone=7?o:s hints=8?o:discovery.EndpointHints',
   'discovery.EndpointConditions': 'ready=1?o:b serving=2?o:b terminating=3?o:b',
   'discovery.EndpointHints': 'forZones=1o:[discovery.ForZone forNodes=2o:[discovery.ForNode',
   'discovery.EndpointPort': 'name=1?o:s protocol=2?o:s port=3?o:i appProtocol=4?o:s',
@@ -287,14 +341,17 @@ export const MESSAGES: Record<string, string> = {
   'policy.Eviction': 'metadata=1o:meta.ObjectMeta deleteOptions=2?o:meta.DeleteOptions',
   'policy.PodDisruptionBudget': 'metadata=1o:meta.ObjectMeta spec=2o:policy.PodDisruptionBudgetSpec status=3o:policy.PodDisruptionBudgetStatus',
   'policy.PodDisruptionBudgetSpec': 'minAvailable=1?o:I selector=2?o:meta.LabelSelector maxUnavailable=3?o:I unhealthyPodEvictionPolicy=4?o:s',
-  'policy.PodDisruptionBudgetStatus': 'observedGeneration=1o:i disruptedPods=2o:{T disruptionsAllowed=3:i currentHealthy=4:i desiredHealthy=5:i expectedPods=6:i conditions=7o:[meta.Condition',
+  'policy.PodDisruptionBudgetStatus':
+    'observedGeneration=1o:i disruptedPods=2o:{T disruptionsAllowed=3:i currentHealthy=4:i desiredHealthy=5:i expectedPods=6:i conditions=7o:[meta.Condition',
   'meta.Condition': 'type=1:s status=2:s observedGeneration=3o:i lastTransitionTime=4:T reason=5:s message=6:s',
-  'meta.DeleteOptions': 'gracePeriodSeconds=1?o:i preconditions=2?o:meta.Preconditions orphanDependents=3?o:b propagationPolicy=4?o:s dryRun=5o:[s ignoreStoreReadErrorWithClusterBreakingPotential=6?o:b',
+  'meta.DeleteOptions':
+    'gracePeriodSeconds=1?o:i preconditions=2?o:meta.Preconditions orphanDependents=3?o:b propagationPolicy=4?o:s dryRun=5o:[s ignoreStoreReadErrorWithClusterBreakingPotential=6?o:b',
   'meta.FieldSelectorRequirement': 'key=1:s operator=2:s values=3o:[s',
   'meta.LabelSelector': 'matchLabels=1o:{s matchExpressions=2o:[meta.LabelSelectorRequirement',
   'meta.LabelSelectorRequirement': 'key=1:s operator=2:s values=3o:[s',
   'meta.ManagedFieldsEntry': 'manager=1o:s operation=2o:s apiVersion=3o:s time=4?o:T fieldsType=6o:s fieldsV1=7?o:F subresource=8o:s',
-  'meta.ObjectMeta': 'name=1o:s generateName=2o:s namespace=3o:s selfLink=4o:s uid=5o:s resourceVersion=6o:s generation=7o:i creationTimestamp=8o:T deletionTimestamp=9?o:T deletionGracePeriodSeconds=10?o:i labels=11o:{s annotations=12o:{s ownerReferences=13o:[meta.OwnerReference finalizers=14o:[s managedFields=17o:[meta.ManagedFieldsEntry',
+  'meta.ObjectMeta':
+    'name=1o:s generateName=2o:s namespace=3o:s selfLink=4o:s uid=5o:s resourceVersion=6o:s generation=7o:i creationTimestamp=8o:T deletionTimestamp=9?o:T deletionGracePeriodSeconds=10?o:i labels=11o:{s annotations=12o:{s ownerReferences=13o:[meta.OwnerReference finalizers=14o:[s managedFields=17o:[meta.ManagedFieldsEntry',
   'meta.OwnerReference': 'apiVersion=5:s kind=1:s name=3:s uid=4:s controller=6?o:b blockOwnerDeletion=7?o:b',
   'meta.Preconditions': 'uid=1?o:s resourceVersion=2?o:s',
 };

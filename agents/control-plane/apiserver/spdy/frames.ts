@@ -19,9 +19,7 @@ export const enum ControlType {
   WindowUpdate = 9,
 }
 
-export type Frame =
-  | { control: false; streamId: number; flags: number; data: Buffer }
-  | { control: true; type: number; flags: number; payload: Buffer };
+export type Frame = { control: false; streamId: number; flags: number; data: Buffer } | { control: true; type: number; flags: number; payload: Buffer };
 
 const MAX_LENGTH = 0xffffff;
 /** the 2-byte zlib header (deflate, 32 KB window, no preset dictionary id, check bits valid) */
@@ -31,7 +29,7 @@ function controlFrame(type: ControlType, flags: number, payload: Buffer): Buffer
   const h = Buffer.alloc(8);
   h.writeUInt16BE(0x8000 | SPDY_VERSION, 0);
   h.writeUInt16BE(type, 2);
-  h.writeUInt32BE(((flags & 0xff) << 24 | payload.length) >>> 0, 4);
+  h.writeUInt32BE((((flags & 0xff) << 24) | payload.length) >>> 0, 4);
   return Buffer.concat([h, payload]);
 }
 
@@ -82,7 +80,7 @@ export class HeaderWriter {
   compress(block: Buffer): Buffer {
     if (block.length > 0xffff) throw new Error(`SPDY header block of ${block.length} bytes`);
     const h = Buffer.alloc(5);
-    h[0] = 0;                                // BFINAL 0, BTYPE 00 (stored), then the byte's padding
+    h[0] = 0; // BFINAL 0, BTYPE 00 (stored), then the byte's padding
     h.writeUInt16LE(block.length, 1);
     h.writeUInt16LE(~block.length & 0xffff, 3);
     const parts = this.started ? [h, block, SYNC_FLUSH] : [ZLIB_HEADER, h, block, SYNC_FLUSH];
@@ -94,8 +92,8 @@ export class HeaderWriter {
 export function synStream(streamId: number, headers: Buffer, flags = 0): Buffer {
   const p = Buffer.alloc(10);
   p.writeUInt32BE(streamId & 0x7fffffff, 0);
-  p.writeUInt32BE(0, 4);                     // no associated stream
-  p.writeUInt16BE(0, 8);                     // priority 0, slot 0
+  p.writeUInt32BE(0, 4); // no associated stream
+  p.writeUInt16BE(0, 8); // priority 0, slot 0
   return controlFrame(ControlType.SynStream, flags, Buffer.concat([p, headers]));
 }
 

@@ -18,7 +18,11 @@ export class SpdySession {
   private readonly headers = new HeaderWriter();
   private closed = false;
 
-  constructor(private readonly socket: Duplex, private readonly on: SpdyEvents, head: Buffer = Buffer.alloc(0)) {
+  constructor(
+    private readonly socket: Duplex,
+    private readonly on: SpdyEvents,
+    head: Buffer = Buffer.alloc(0),
+  ) {
     socket.on('data', (c: Buffer) => this.receive(c));
     socket.on('error', (e) => this.finish(e));
     socket.on('close', () => this.finish());
@@ -70,7 +74,7 @@ export class SpdySession {
           if (f.flags & FLAG_FIN) this.on.end(controlStreamId(f));
           break;
         default:
-          break;                               // SETTINGS, WINDOW_UPDATE: nothing to do
+          break; // SETTINGS, WINDOW_UPDATE: nothing to do
       }
     }
   }

@@ -27,20 +27,23 @@ function validateMatch(m: MatchResources | undefined, path: string, requireRules
   if (requireRules && !m.resourceRules?.length) errs.push(required(`${path}.resourceRules`, ''));
   (m.resourceRules ?? []).forEach((r, i) => errs.push(...validateRule(r, `${path}.resourceRules[${i}]`)));
   (m.excludeResourceRules ?? []).forEach((r, i) => errs.push(...validateRule(r, `${path}.excludeResourceRules[${i}]`)));
-  if (m.matchPolicy !== undefined && !['Exact', 'Equivalent'].includes(m.matchPolicy)) errs.push(notSupported(`${path}.matchPolicy`, m.matchPolicy, ['Equivalent', 'Exact']));
+  if (m.matchPolicy !== undefined && !['Exact', 'Equivalent'].includes(m.matchPolicy))
+    errs.push(notSupported(`${path}.matchPolicy`, m.matchPolicy, ['Equivalent', 'Exact']));
   return errs;
 }
 
 function validatePolicy(o: Obj): FieldError[] {
   const spec = (o as unknown as ValidatingAdmissionPolicy).spec ?? {};
   const errs: FieldError[] = [];
-  if (spec.failurePolicy !== undefined && !FAILURE_POLICIES.includes(spec.failurePolicy)) errs.push(notSupported('spec.failurePolicy', spec.failurePolicy, FAILURE_POLICIES));
+  if (spec.failurePolicy !== undefined && !FAILURE_POLICIES.includes(spec.failurePolicy))
+    errs.push(notSupported('spec.failurePolicy', spec.failurePolicy, FAILURE_POLICIES));
   if (spec.paramKind) {
     if (!spec.paramKind.apiVersion) errs.push(required('spec.paramKind.apiVersion', ''));
     if (!spec.paramKind.kind) errs.push(required('spec.paramKind.kind', ''));
   }
   errs.push(...validateMatch(spec.matchConstraints, 'spec.matchConstraints', true));
-  if (!spec.validations?.length && !spec.auditAnnotations?.length) errs.push(required('spec.validations', 'validations or auditAnnotations must contain at least one item'));
+  if (!spec.validations?.length && !spec.auditAnnotations?.length)
+    errs.push(required('spec.validations', 'validations or auditAnnotations must contain at least one item'));
   const names = new Set<string>();
   (spec.variables ?? []).forEach((v, i) => {
     const p = `spec.variables[${i}]`;
@@ -73,7 +76,14 @@ function validateBinding(o: Obj): FieldError[] {
     if (seen.has(a)) errs.push(duplicate(`spec.validationActions[${i}]`, a));
     seen.add(a);
   });
-  if (seen.has('Deny') && seen.has('Warn')) errs.push(invalid('spec.validationActions', actions, 'must not contain both Deny and Warn (repeating the same validation failure information in the API response and headers serves no purpose)'));
+  if (seen.has('Deny') && seen.has('Warn'))
+    errs.push(
+      invalid(
+        'spec.validationActions',
+        actions,
+        'must not contain both Deny and Warn (repeating the same validation failure information in the API response and headers serves no purpose)',
+      ),
+    );
   errs.push(...validateMatch(spec.matchResources, 'spec.matchResources', false));
   if (spec.paramRef && !spec.paramRef.name && !spec.paramRef.selector) errs.push(required('spec.paramRef', 'one of name or selector must be specified'));
   if (spec.paramRef?.parameterNotFoundAction !== undefined && !['Allow', 'Deny'].includes(spec.paramRef.parameterNotFoundAction))

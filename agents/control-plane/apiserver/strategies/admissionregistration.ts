@@ -72,7 +72,8 @@ export function validateRule(r: RuleWithOperations, path: string): FieldError[] 
   if (groups.length > 1 && groups.includes('*')) errs.push(invalid(`${path}.apiGroups`, groups, "if '*' is present, must not specify other API groups"));
   const versions = r.apiVersions ?? [];
   if (!versions.length) errs.push(required(`${path}.apiVersions`, ''));
-  if (versions.length > 1 && versions.includes('*')) errs.push(invalid(`${path}.apiVersions`, versions, "if '*' is present, must not specify other API versions"));
+  if (versions.length > 1 && versions.includes('*'))
+    errs.push(invalid(`${path}.apiVersions`, versions, "if '*' is present, must not specify other API versions"));
   versions.forEach((v, i) => {
     if (!v) errs.push(required(`${path}.apiVersions[${i}]`, ''));
   });
@@ -105,7 +106,8 @@ export function validateService(path: string, s: NonNullable<ClientConfig['servi
   if (!s.name) errs.push(required(`${path}.name`, 'service name is required'));
   if (!s.namespace) errs.push(required(`${path}.namespace`, 'service namespace is required'));
   const port = s.port ?? 443;
-  if (!Number.isInteger(port) || port < 1 || port > 65535) errs.push(invalid(`${path}.port`, port, 'port is not valid: must be between 1 and 65535, inclusive'));
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    errs.push(invalid(`${path}.port`, port, 'port is not valid: must be between 1 and 65535, inclusive'));
   const p = s.path;
   if (p === undefined || p === '' || p === '/') return errs;
   if (p === '//') return [...errs, invalid(`${path}.path`, p, 'segment[0] may not be empty')];
@@ -131,7 +133,11 @@ export function validateSelector(sel: LabelSelectorObject | undefined, path: str
 }
 
 /** upstream's validateAdmissionReviewVersions (and the CRD conversion's, whose Required has no detail) */
-export function validateReviewVersions(versions: string[] | undefined, path: string, requiredDetail = `must specify one of ${REVIEW_VERSIONS.join(', ')}`): FieldError[] {
+export function validateReviewVersions(
+  versions: string[] | undefined,
+  path: string,
+  requiredDetail = `must specify one of ${REVIEW_VERSIONS.join(', ')}`,
+): FieldError[] {
   if (!versions?.length) return [required(path, requiredDetail)];
   const errs: FieldError[] = [];
   const seen = new Set<string>();
@@ -147,7 +153,8 @@ export function validateReviewVersions(versions: string[] | undefined, path: str
 function validateWebhook(h: Webhook, path: string, mutating: boolean): FieldError[] {
   const errs = fullyQualifiedName(`${path}.name`, h.name);
   (h.rules ?? []).forEach((r, i) => errs.push(...validateRule(r, `${path}.rules[${i}]`)));
-  if (h.failurePolicy !== undefined && !FAILURE_POLICIES.includes(h.failurePolicy)) errs.push(notSupported(`${path}.failurePolicy`, h.failurePolicy, FAILURE_POLICIES));
+  if (h.failurePolicy !== undefined && !FAILURE_POLICIES.includes(h.failurePolicy))
+    errs.push(notSupported(`${path}.failurePolicy`, h.failurePolicy, FAILURE_POLICIES));
   if (h.matchPolicy !== undefined && !MATCH_POLICIES.includes(h.matchPolicy)) errs.push(notSupported(`${path}.matchPolicy`, h.matchPolicy, MATCH_POLICIES));
   if (h.sideEffects === undefined) errs.push(required(`${path}.sideEffects`, `must specify one of ${SIDE_EFFECTS.join(', ')}`));
   else if (!SIDE_EFFECTS.includes(h.sideEffects)) errs.push(notSupported(`${path}.sideEffects`, h.sideEffects, SIDE_EFFECTS));

@@ -38,7 +38,8 @@ export function validateAPIService(o: Obj): FieldError[] {
   const version = s.version ?? '';
   const errs: FieldError[] = [];
   const requiredName = `${version}.${group}`;
-  if (o.metadata?.name && o.metadata.name !== requiredName) errs.push(invalid('metadata.name', o.metadata.name, `must be \`spec.version+"."+spec.group\`: ${JSON.stringify(requiredName)}`));
+  if (o.metadata?.name && o.metadata.name !== requiredName)
+    errs.push(invalid('metadata.name', o.metadata.name, `must be \`spec.version+"."+spec.group\`: ${JSON.stringify(requiredName)}`));
   if (!group && version !== 'v1') errs.push(required('spec.group', 'only v1 may have an empty group and it better be legacy kube'));
   if (group) for (const m of dns1123Subdomain(group)) errs.push(invalid('spec.group', group, m));
   for (const m of dns1035Label(version)) errs.push(invalid('spec.version', version, m));

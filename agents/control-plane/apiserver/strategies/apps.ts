@@ -9,7 +9,9 @@ import { defaultPodSpec } from '../../../api/pod-defaults.ts';
 import type { Obj, Strategy } from './types.ts';
 import { validateClaimSpec } from './volumes.ts';
 
-export function selectorString(sel: { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] } | undefined): string {
+export function selectorString(
+  sel: { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] } | undefined,
+): string {
   const parts = Object.entries(sel?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`);
   for (const e of sel?.matchExpressions ?? []) {
     if (e.operator === 'Exists') parts.push(e.key);
@@ -23,7 +25,12 @@ export function selectorString(sel: { matchLabels?: Record<string, string>; matc
 export function validateWorkload(o: Obj, kind = 'deployment', spec = o.spec ?? {}, path = 'spec'): FieldError[] {
   const errs = validateTemplate(kind, spec, path);
   if (spec.template?.spec?.restartPolicy && spec.template.spec.restartPolicy !== 'Always')
-    errs.push({ type: 'NotSupported', field: `${path}.template.spec.restartPolicy`, value: spec.template.spec.restartPolicy, detail: 'supported values: "Always"' });
+    errs.push({
+      type: 'NotSupported',
+      field: `${path}.template.spec.restartPolicy`,
+      value: spec.template.spec.restartPolicy,
+      detail: 'supported values: "Always"',
+    });
   return errs;
 }
 
@@ -66,7 +73,14 @@ export function workloadTable(extra: TableSpec['columns'], cells: (o: Obj) => un
     ],
     row(o, now) {
       const cs: { name: string; image?: string }[] = o.spec?.template?.spec?.containers ?? [];
-      return [o.metadata.name, ...cells(o), age(o.metadata.creationTimestamp, now), cs.map((c) => c.name).join(','), cs.map((c) => c.image ?? '').join(','), selectorString(o.spec?.selector)];
+      return [
+        o.metadata.name,
+        ...cells(o),
+        age(o.metadata.creationTimestamp, now),
+        cs.map((c) => c.name).join(','),
+        cs.map((c) => c.image ?? '').join(','),
+        selectorString(o.spec?.selector),
+      ];
     },
   };
 }
@@ -148,15 +162,38 @@ export const daemonSetStrategy: Strategy = {
     [
       col('Desired', 'The total number of nodes that should be running the daemon pod (including nodes correctly running the daemon pod).', 0, 'integer'),
       col('Current', 'The number of nodes that are running at least 1 daemon pod and are supposed to run the daemon pod.', 0, 'integer'),
-      col('Ready', 'numberReady is the number of nodes that should be running the daemon pod and have one or more of the daemon pod running with a Ready Condition.', 0, 'integer'),
+      col(
+        'Ready',
+        'numberReady is the number of nodes that should be running the daemon pod and have one or more of the daemon pod running with a Ready Condition.',
+        0,
+        'integer',
+      ),
       col('Up-to-date', 'The total number of nodes that are running updated daemon pod', 0, 'integer'),
-      col('Available', 'The number of nodes that should be running the daemon pod and have one or more of the daemon pod running and available (ready for at least spec.minReadySeconds)', 0, 'integer'),
-      col('Node Selector', 'NodeSelector is a selector which must be true for the pod to fit on a node. Selector which must match a node\'s labels for the pod to be scheduled on that node.'),
+      col(
+        'Available',
+        'The number of nodes that should be running the daemon pod and have one or more of the daemon pod running and available (ready for at least spec.minReadySeconds)',
+        0,
+        'integer',
+      ),
+      col(
+        'Node Selector',
+        "NodeSelector is a selector which must be true for the pod to fit on a node. Selector which must match a node's labels for the pod to be scheduled on that node.",
+      ),
     ],
     (o) => {
       const st = o.status ?? {};
-      const sel = Object.entries((o.spec?.template?.spec?.nodeSelector ?? {}) as Record<string, string>).map(([k, v]) => `${k}=${v}`).join(',') || '<none>';
-      return [st.desiredNumberScheduled ?? 0, st.currentNumberScheduled ?? 0, st.numberReady ?? 0, st.updatedNumberScheduled ?? 0, st.numberAvailable ?? 0, sel];
+      const sel =
+        Object.entries((o.spec?.template?.spec?.nodeSelector ?? {}) as Record<string, string>)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(',') || '<none>';
+      return [
+        st.desiredNumberScheduled ?? 0,
+        st.currentNumberScheduled ?? 0,
+        st.numberReady ?? 0,
+        st.updatedNumberScheduled ?? 0,
+        st.numberAvailable ?? 0,
+        sel,
+      ];
     },
   ),
 };
@@ -183,9 +220,22 @@ export const statefulSetStrategy: Strategy = {
     // volumeMounts may name a claim template: the pods get those volumes (upstream validates the same way)
     const claimTemplates: { metadata?: { name?: string }; spec?: Record<string, unknown> }[] = o.spec?.volumeClaimTemplates ?? [];
     const tspec = o.spec?.template?.spec;
-    const withClaims = tspec && claimTemplates.length
-      ? { ...o.spec, template: { ...o.spec.template, spec: { ...tspec, volumes: [...(tspec.volumes ?? []), ...claimTemplates.map((t) => ({ name: t.metadata?.name, persistentVolumeClaim: { claimName: t.metadata?.name } }))] } } }
-      : o.spec;
+    const withClaims =
+      tspec && claimTemplates.length
+        ? {
+            ...o.spec,
+            template: {
+              ...o.spec.template,
+              spec: {
+                ...tspec,
+                volumes: [
+                  ...(tspec.volumes ?? []),
+                  ...claimTemplates.map((t) => ({ name: t.metadata?.name, persistentVolumeClaim: { claimName: t.metadata?.name } })),
+                ],
+              },
+            },
+          }
+        : o.spec;
     const errs = validateWorkload(o, 'statefulset', withClaims ?? {});
     const p = o.spec?.podManagementPolicy;
     if (p && p !== 'OrderedReady' && p !== 'Parallel')
@@ -199,14 +249,31 @@ export const statefulSetStrategy: Strategy = {
       (f) => JSON.stringify(next.spec?.[f] ?? null) !== JSON.stringify(old.spec?.[f] ?? null),
     );
     if (changed)
-      errs.push({ type: 'Forbidden', field: 'spec', detail: "updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden" });
+      errs.push({
+        type: 'Forbidden',
+        field: 'spec',
+        detail:
+          "updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden",
+      });
     return errs;
   },
   table: {
-    columns: [NAME_COLUMN, col('Ready', 'Number of the pod with ready state'), AGE_COLUMN, col('Containers', 'Names of each container in the template.', 1), col('Images', 'Images referenced by each container in the template.', 1)],
+    columns: [
+      NAME_COLUMN,
+      col('Ready', 'Number of the pod with ready state'),
+      AGE_COLUMN,
+      col('Containers', 'Names of each container in the template.', 1),
+      col('Images', 'Images referenced by each container in the template.', 1),
+    ],
     row(o, now) {
       const cs: { name: string; image?: string }[] = o.spec?.template?.spec?.containers ?? [];
-      return [o.metadata.name, `${o.status?.readyReplicas ?? 0}/${o.spec?.replicas ?? 0}`, age(o.metadata.creationTimestamp, now), cs.map((c) => c.name).join(','), cs.map((c) => c.image ?? '').join(',')];
+      return [
+        o.metadata.name,
+        `${o.status?.readyReplicas ?? 0}/${o.spec?.replicas ?? 0}`,
+        age(o.metadata.creationTimestamp, now),
+        cs.map((c) => c.name).join(','),
+        cs.map((c) => c.image ?? '').join(','),
+      ];
     },
   },
 };

@@ -18,7 +18,10 @@ const MAX_STABILIZATION_WINDOW_SECONDS = 3600;
 const scaleUpDefaults = (): Rec => ({
   stabilizationWindowSeconds: 0,
   selectPolicy: 'Max',
-  policies: [{ type: 'Pods', value: 4, periodSeconds: 15 }, { type: 'Percent', value: 100, periodSeconds: 15 }],
+  policies: [
+    { type: 'Pods', value: 4, periodSeconds: 15 },
+    { type: 'Percent', value: 100, periodSeconds: 15 },
+  ],
 });
 const scaleDownDefaults = (): Rec => ({
   stabilizationWindowSeconds: 300,
@@ -67,9 +70,12 @@ const positive = (q: unknown): boolean => (parseQuantity(q) ?? 0) > 0;
 function validateTarget(t: Rec | undefined, path: string): FieldError[] {
   const errs: FieldError[] = [];
   if (!t?.type) errs.push(required(`${path}.type`, 'must specify a metric target type'));
-  if (!['Utilization', 'Value', 'AverageValue'].includes(t?.type)) errs.push(invalid(`${path}.type`, t?.type ?? '', 'must be either Utilization, Value, or AverageValue'));
-  for (const f of ['value', 'averageValue'] as const) if (t?.[f] !== undefined && t[f] !== null && !positive(t[f])) errs.push(invalid(`${path}.${f}`, t[f], 'must be positive'));
-  if (typeof t?.averageUtilization === 'number' && t.averageUtilization < 1) errs.push(invalid(`${path}.averageUtilization`, t.averageUtilization, 'must be greater than 0'));
+  if (!['Utilization', 'Value', 'AverageValue'].includes(t?.type))
+    errs.push(invalid(`${path}.type`, t?.type ?? '', 'must be either Utilization, Value, or AverageValue'));
+  for (const f of ['value', 'averageValue'] as const)
+    if (t?.[f] !== undefined && t[f] !== null && !positive(t[f])) errs.push(invalid(`${path}.${f}`, t[f], 'must be positive'));
+  if (typeof t?.averageUtilization === 'number' && t.averageUtilization < 1)
+    errs.push(invalid(`${path}.averageUtilization`, t.averageUtilization, 'must be greater than 0'));
   return errs;
 }
 
@@ -91,20 +97,30 @@ function validateSource(kind: string, src: Rec, path: string): FieldError[] {
     if (kind === 'containerResource' && !src.container) errs.push(required(`${path}.container`, 'must specify a container'));
   }
   errs.push(...validateTarget(src.target, `${path}.target`));
-  if (kind === 'object' && !has(t.value) && !has(t.averageValue)) errs.push(required(`${path}.target.averageValue`, 'must set either a target value or averageValue'));
+  if (kind === 'object' && !has(t.value) && !has(t.averageValue))
+    errs.push(required(`${path}.target.averageValue`, 'must set either a target value or averageValue'));
   if (kind === 'external') {
-    if (!has(t.value) && !has(t.averageValue)) errs.push(required(`${path}.target.averageValue`, 'must set either a target value for metric or a per-pod target'));
+    if (!has(t.value) && !has(t.averageValue))
+      errs.push(required(`${path}.target.averageValue`, 'must set either a target value for metric or a per-pod target'));
     if (has(t.value) && has(t.averageValue)) errs.push(forbidden(`${path}.target.value`, 'may not set both a target value for metric and a per-pod target'));
   }
   if (kind === 'pods' && !has(t.averageValue)) errs.push(required(`${path}.target.averageValue`, 'must specify a positive target averageValue'));
   if (kind === 'resource' || kind === 'containerResource') {
-    if (!has(t.averageUtilization) && !has(t.averageValue)) errs.push(required(`${path}.target.averageUtilization`, 'must set either a target raw value or a target utilization'));
-    if (has(t.averageUtilization) && has(t.averageValue)) errs.push(forbidden(`${path}.target.averageValue`, 'may not set both a target raw value and a target utilization'));
+    if (!has(t.averageUtilization) && !has(t.averageValue))
+      errs.push(required(`${path}.target.averageUtilization`, 'must set either a target raw value or a target utilization'));
+    if (has(t.averageUtilization) && has(t.averageValue))
+      errs.push(forbidden(`${path}.target.averageValue`, 'may not set both a target raw value and a target utilization'));
   }
   return errs;
 }
 
-const SOURCES: [string, string][] = [['Object', 'object'], ['External', 'external'], ['Pods', 'pods'], ['Resource', 'resource'], ['ContainerResource', 'containerResource']];
+const SOURCES: [string, string][] = [
+  ['Object', 'object'],
+  ['External', 'external'],
+  ['Pods', 'pods'],
+  ['Resource', 'resource'],
+  ['ContainerResource', 'containerResource'],
+];
 const SOURCE_TYPES = SOURCES.map(([t]) => t).sort();
 
 function validateMetric(m: Rec, path: string): FieldError[] {
@@ -113,10 +129,16 @@ function validateMetric(m: Rec, path: string): FieldError[] {
   const present = SOURCES.filter(([, f]) => has(m[f])).map(([, f]) => f);
   if (present[0]) errs.push(...validateSource(present[0], m[present[0]], `${path}.${present[0]}`));
   const expected = SOURCES.find(([t]) => t === m.type)?.[1];
-  const unsupported = { type: 'NotSupported' as const, field: `${path}.type`, value: m.type ?? '', detail: `supported values: ${SOURCE_TYPES.map((t) => `"${t}"`).join(', ')}` };
+  const unsupported = {
+    type: 'NotSupported' as const,
+    field: `${path}.type`,
+    value: m.type ?? '',
+    detail: `supported values: ${SOURCE_TYPES.map((t) => `"${t}"`).join(', ')}`,
+  };
   if (!expected) errs.push(unsupported, unsupported);
   else if (!has(m[expected])) errs.push(required(`${path}.${expected}`, 'must populate information for the given metric source'));
-  if (present.length !== 1) for (const f of present.filter((p) => p !== expected)) errs.push(forbidden(`${path}.${f}`, 'must populate the given metric source only'));
+  if (present.length !== 1)
+    for (const f of present.filter((p) => p !== expected)) errs.push(forbidden(`${path}.${f}`, 'must populate the given metric source only'));
   return errs;
 }
 
@@ -125,17 +147,20 @@ function validateRules(r: Rec | undefined, path: string): FieldError[] {
   const errs: FieldError[] = [];
   const w = r.stabilizationWindowSeconds;
   if (typeof w === 'number' && w < 0) errs.push(invalid(`${path}.stabilizationWindowSeconds`, w, 'must be greater than or equal to zero'));
-  if (typeof w === 'number' && w > MAX_STABILIZATION_WINDOW_SECONDS) errs.push(invalid(`${path}.stabilizationWindowSeconds`, w, `must be less than or equal to ${MAX_STABILIZATION_WINDOW_SECONDS}`));
+  if (typeof w === 'number' && w > MAX_STABILIZATION_WINDOW_SECONDS)
+    errs.push(invalid(`${path}.stabilizationWindowSeconds`, w, `must be less than or equal to ${MAX_STABILIZATION_WINDOW_SECONDS}`));
   if (has(r.selectPolicy) && !['Disabled', 'Max', 'Min'].includes(String(r.selectPolicy)))
     errs.push({ type: 'NotSupported', field: `${path}.selectPolicy`, value: r.selectPolicy, detail: 'supported values: "Disabled", "Max", "Min"' });
   const policies: Rec[] = Array.isArray(r.policies) ? r.policies : [];
   if (!policies.length) errs.push(required(`${path}.policies`, 'must specify at least one Policy'));
   policies.forEach((p, i) => {
     const pp = `${path}.policies[${i}]`;
-    if (p.type !== 'Pods' && p.type !== 'Percent') errs.push({ type: 'NotSupported', field: `${pp}.type`, value: p.type ?? '', detail: 'supported values: "Percent", "Pods"' });
+    if (p.type !== 'Pods' && p.type !== 'Percent')
+      errs.push({ type: 'NotSupported', field: `${pp}.type`, value: p.type ?? '', detail: 'supported values: "Percent", "Pods"' });
     if (!((p.value ?? 0) > 0)) errs.push(invalid(`${pp}.value`, p.value ?? 0, 'must be greater than zero'));
     if (!((p.periodSeconds ?? 0) > 0)) errs.push(invalid(`${pp}.periodSeconds`, p.periodSeconds ?? 0, 'must be greater than zero'));
-    if ((p.periodSeconds ?? 0) > MAX_PERIOD_SECONDS) errs.push(invalid(`${pp}.periodSeconds`, p.periodSeconds, `must be less than or equal to ${MAX_PERIOD_SECONDS}`));
+    if ((p.periodSeconds ?? 0) > MAX_PERIOD_SECONDS)
+      errs.push(invalid(`${pp}.periodSeconds`, p.periodSeconds, `must be less than or equal to ${MAX_PERIOD_SECONDS}`));
   });
   return errs;
 }
@@ -211,10 +236,21 @@ export const hpaStrategy: Strategy = {
   table: {
     columns: [
       NAME_COLUMN,
-      col('Reference', 'scaleTargetRef points to the target resource to scale, and is used to the pods for which metrics should be collected, as well as to actually change the replica count.'),
-      col('Targets', 'metrics contains the specifications for which to use to calculate the desired replica count (the maximum replica count across all metrics will be used).'),
+      col(
+        'Reference',
+        'scaleTargetRef points to the target resource to scale, and is used to the pods for which metrics should be collected, as well as to actually change the replica count.',
+      ),
+      col(
+        'Targets',
+        'metrics contains the specifications for which to use to calculate the desired replica count (the maximum replica count across all metrics will be used).',
+      ),
       col('MinPods', 'minReplicas is the lower limit for the number of replicas to which the autoscaler can scale down.'),
-      col('MaxPods', 'maxReplicas is the upper limit for the number of replicas to which the autoscaler can scale up. It cannot be less that minReplicas.', 0, 'integer'),
+      col(
+        'MaxPods',
+        'maxReplicas is the upper limit for the number of replicas to which the autoscaler can scale up. It cannot be less that minReplicas.',
+        0,
+        'integer',
+      ),
       col('Replicas', 'currentReplicas is current number of replicas of pods managed by this autoscaler, as last seen by the autoscaler.', 0, 'integer'),
       AGE_COLUMN,
     ],

@@ -87,7 +87,8 @@ export const jobStrategy: Strategy = {
   validate: (o) => validateJobSpec(o.spec ?? {}, 'spec'),
   validateUpdate(next, old) {
     const errs: FieldError[] = [];
-    if (JSON.stringify(next.spec?.selector) !== JSON.stringify(old.spec?.selector)) errs.push(invalid('spec.selector', next.spec?.selector, 'field is immutable'));
+    if (JSON.stringify(next.spec?.selector) !== JSON.stringify(old.spec?.selector))
+      errs.push(invalid('spec.selector', next.spec?.selector, 'field is immutable'));
     if (JSON.stringify(next.spec?.completions) !== JSON.stringify(old.spec?.completions) && old.spec?.completionMode !== 'Indexed')
       errs.push(invalid('spec.completions', next.spec?.completions, 'field is immutable'));
     // the template may change only while the Job is suspended (upstream: mutable scheduling directives)
@@ -106,7 +107,15 @@ export const jobStrategy: Strategy = {
       col('Images', 'Images referenced by each container in the template.', 1),
       col('Selector', 'Selector used for filtering by labels.', 1),
     ],
-    row: (o, now) => [o.metadata.name, jobStatus(o), jobCompletions(o), jobDuration(o, now), age(o.metadata.creationTimestamp, now), ...containersOf(o.spec?.template), selectorString(o.spec?.selector)],
+    row: (o, now) => [
+      o.metadata.name,
+      jobStatus(o),
+      jobCompletions(o),
+      jobDuration(o, now),
+      age(o.metadata.creationTimestamp, now),
+      ...containersOf(o.spec?.template),
+      selectorString(o.spec?.selector),
+    ],
   },
 };
 
@@ -149,7 +158,12 @@ export const cronJobStrategy: Strategy = {
     if (spec.schedule && /^\s*(TZ|CRON_TZ)=/.test(spec.schedule))
       errs.push(invalid('spec.schedule', spec.schedule, 'cannot use TZ or CRON_TZ in schedule, use timeZone field instead'));
     if (!['Allow', 'Forbid', 'Replace'].includes(spec.concurrencyPolicy))
-      errs.push({ type: 'NotSupported', field: 'spec.concurrencyPolicy', value: spec.concurrencyPolicy, detail: 'supported values: "Allow", "Forbid", "Replace"' });
+      errs.push({
+        type: 'NotSupported',
+        field: 'spec.concurrencyPolicy',
+        value: spec.concurrencyPolicy,
+        detail: 'supported values: "Allow", "Forbid", "Replace"',
+      });
     // the job template's selector is generated per Job: only the pod template is checked here
     const js = { ...(spec.jobTemplate?.spec ?? {}) };
     if (!js.selector) js.selector = { matchLabels: js.template?.metadata?.labels ?? {} };

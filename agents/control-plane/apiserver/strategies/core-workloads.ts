@@ -37,8 +37,14 @@ export const replicationControllerStrategy: Strategy = {
       col('Selector', 'Label selector for pods.', 1),
     ],
     row: (o, now) => [
-      o.metadata.name, o.spec?.replicas ?? 0, o.status?.replicas ?? 0, o.status?.readyReplicas ?? 0, age(o.metadata.creationTimestamp, now),
-      names(o.spec?.template?.spec?.containers, 'name'), names(o.spec?.template?.spec?.containers, 'image'), selectorString({ matchLabels: o.spec?.selector }),
+      o.metadata.name,
+      o.spec?.replicas ?? 0,
+      o.status?.replicas ?? 0,
+      o.status?.readyReplicas ?? 0,
+      age(o.metadata.creationTimestamp, now),
+      names(o.spec?.template?.spec?.containers, 'name'),
+      names(o.spec?.template?.spec?.containers, 'image'),
+      selectorString({ matchLabels: o.spec?.selector }),
     ],
   },
 };
@@ -58,8 +64,12 @@ export const podTemplateStrategy: Strategy = {
       col('Pod Labels', 'The labels for the pod template.'),
     ],
     row: (o) => [
-      o.metadata.name, names(o.template?.spec?.containers, 'name'), names(o.template?.spec?.containers, 'image'),
-      Object.entries((o.template?.metadata?.labels ?? {}) as Record<string, string>).map(([k, v]) => `${k}=${v}`).join(',') || '<none>',
+      o.metadata.name,
+      names(o.template?.spec?.containers, 'name'),
+      names(o.template?.spec?.containers, 'image'),
+      Object.entries((o.template?.metadata?.labels ?? {}) as Record<string, string>)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(',') || '<none>',
     ],
   },
 };
@@ -70,7 +80,7 @@ function validateQuota(o: Obj): FieldError[] {
   const errs: FieldError[] = [];
   for (const [k, v] of Object.entries((o.spec?.hard ?? {}) as Record<string, unknown>)) {
     if ((typeof v !== 'string' && typeof v !== 'number') || parseQuantity(v) === undefined)
-      errs.push(invalid(`spec.hard[${k}]`, v, 'quantities must match the regular expression \'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$\''));
+      errs.push(invalid(`spec.hard[${k}]`, v, "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"));
   }
   return errs;
 }
@@ -78,7 +88,11 @@ function validateQuota(o: Obj): FieldError[] {
 /** "pods: 1/10, services: 0/5": the used/hard pairs kubectl get quota prints. */
 function usage(o: Obj, keys: (k: string) => boolean): string {
   const hard: Record<string, string> = o.status?.hard ?? o.spec?.hard ?? {};
-  return Object.keys(hard).filter(keys).sort().map((k) => `${k}: ${(o.status?.used && getOwn(o.status.used, k)) ?? '0'}/${hard[k]}`).join(', ');
+  return Object.keys(hard)
+    .filter(keys)
+    .sort()
+    .map((k) => `${k}: ${(o.status?.used && getOwn(o.status.used, k)) ?? '0'}/${hard[k]}`)
+    .join(', ');
 }
 
 export const resourceQuotaStrategy: Strategy = {
@@ -95,12 +109,12 @@ export const resourceQuotaStrategy: Strategy = {
   },
   validate: validateQuota,
   table: {
-    columns: [
-      NAME_COLUMN,
-      AGE_COLUMN,
-      col('Request', 'Quota usage of the resources that are not limits.'),
-      col('Limit', 'Quota usage of the limits.'),
+    columns: [NAME_COLUMN, AGE_COLUMN, col('Request', 'Quota usage of the resources that are not limits.'), col('Limit', 'Quota usage of the limits.')],
+    row: (o, now) => [
+      o.metadata.name,
+      age(o.metadata.creationTimestamp, now),
+      usage(o, (k) => !k.startsWith('limits.')),
+      usage(o, (k) => k.startsWith('limits.')),
     ],
-    row: (o, now) => [o.metadata.name, age(o.metadata.creationTimestamp, now), usage(o, (k) => !k.startsWith('limits.')), usage(o, (k) => k.startsWith('limits.'))],
   },
 };

@@ -46,7 +46,13 @@ export const crdStrategy: Strategy = {
     if (!(m.finalizers ?? []).includes(CLEANUP_FINALIZER)) m.finalizers = [...(m.finalizers ?? []), CLEANUP_FINALIZER];
     const crd = asCRD(o);
     const conds = (crd.status?.conditions ?? []).filter((c) => c.type !== 'Terminating');
-    conds.push({ type: 'Terminating', status: 'True', lastTransitionTime: isoNow(new Date()), reason: 'InstanceDeletionPending', message: 'CustomResourceDefinition marked for deletion; CustomResource deletion will begin soon' });
+    conds.push({
+      type: 'Terminating',
+      status: 'True',
+      lastTransitionTime: isoNow(new Date()),
+      reason: 'InstanceDeletionPending',
+      message: 'CustomResourceDefinition marked for deletion; CustomResource deletion will begin soon',
+    });
     crd.status = { ...(crd.status ?? {}), conditions: conds };
   },
 };

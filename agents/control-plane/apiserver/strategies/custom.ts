@@ -20,7 +20,8 @@ function cell(o: Obj, c: PrinterColumn, now: Date): unknown {
   const v = vs.length === 1 ? vs[0] : vs;
   // a date prints as its age, as upstream's table convertor does
   if (c.type === 'date') return typeof v === 'string' && !Number.isNaN(Date.parse(v)) ? age(v, now) : v;
-  if (c.type === 'string' && typeof v !== 'string') return Array.isArray(v) ? v.map((x) => (typeof x === 'string' ? x : JSON.stringify(x))).join(',') : JSON.stringify(v);
+  if (c.type === 'string' && typeof v !== 'string')
+    return Array.isArray(v) ? v.map((x) => (typeof x === 'string' ? x : JSON.stringify(x))).join(',') : JSON.stringify(v);
   return v;
 }
 
@@ -32,13 +33,15 @@ export function customTable(v: CRDVersion): TableSpec {
   return {
     columns: [
       NAME_COLUMN,
-      ...extra.map((c): Column => ({
-        name: c.name,
-        type: COLUMN_TYPES.includes(c.type as Column['type']) ? (c.type as Column['type']) : 'string',
-        ...(c.format ? { format: c.format } : {}),
-        description: c.description ?? '',
-        priority: c.priority ?? 0,
-      })),
+      ...extra.map(
+        (c): Column => ({
+          name: c.name,
+          type: COLUMN_TYPES.includes(c.type as Column['type']) ? (c.type as Column['type']) : 'string',
+          ...(c.format ? { format: c.format } : {}),
+          description: c.description ?? '',
+          priority: c.priority ?? 0,
+        }),
+      ),
     ],
     row: (o, now) => [o.metadata.name, ...extra.map((c) => cell(o, c, now))],
   };
@@ -78,10 +81,12 @@ export function customStrategy(crd: CRD, v: CRDVersion, convert?: Convert): Stra
     ...(selectable.length
       ? {
           selectableFields: (o: Obj) =>
-            Object.fromEntries(selectable.map((p) => {
-              const x = evaluate(o, p)[0];
-              return [p.replace(/^\./, ''), x === undefined || x === null ? '' : String(x)];
-            })),
+            Object.fromEntries(
+              selectable.map((p) => {
+                const x = evaluate(o, p)[0];
+                return [p.replace(/^\./, ''), x === undefined || x === null ? '' : String(x)];
+              }),
+            ),
         }
       : {}),
     table: customTable(v),
@@ -97,13 +102,13 @@ export function customStrategy(crd: CRD, v: CRDVersion, convert?: Convert): Stra
           convertToStorage: async (o: Obj) => (await convert([o], storageApiVersion))[0],
         }
       : v.name !== storage || hasDefaults(schema)
-      ? {
-          fromStorage(o: Obj) {
-            o.apiVersion = apiVersion;
-            applyDefaults(o, schema);
-          },
-        }
-      : {}),
+        ? {
+            fromStorage(o: Obj) {
+              o.apiVersion = apiVersion;
+              applyDefaults(o, schema);
+            },
+          }
+        : {}),
   };
 }
 
@@ -113,8 +118,16 @@ export function customStrategy(crd: CRD, v: CRDVersion, convert?: Convert): Stra
  * are not run and one error says so.
  */
 function withRules(errs: FieldError[], rules: () => FieldError[]): FieldError[] {
-  const blocking = errs.some((e) => ['NotSupported', 'Required', 'TooLong', 'TooMany', 'TypeInvalid'].includes(e.type) || (e.type === 'Invalid' && / in body must be of type /.test(e.detail ?? '')));
-  if (blocking) return [...errs, invalid('<nil>', 'null', 'some validation rules were not checked because the object was invalid; correct the existing errors to complete validation')];
+  const blocking = errs.some(
+    (e) =>
+      ['NotSupported', 'Required', 'TooLong', 'TooMany', 'TypeInvalid'].includes(e.type) ||
+      (e.type === 'Invalid' && / in body must be of type /.test(e.detail ?? '')),
+  );
+  if (blocking)
+    return [
+      ...errs,
+      invalid('<nil>', 'null', 'some validation rules were not checked because the object was invalid; correct the existing errors to complete validation'),
+    ];
   return [...errs, ...rules()];
 }
 

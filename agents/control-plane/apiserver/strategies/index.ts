@@ -8,15 +8,7 @@ import { apiServiceStrategy } from './apiregistration.ts';
 import { mutatingWebhookConfigurationStrategy, validatingWebhookConfigurationStrategy } from './admissionregistration.ts';
 import { validatingAdmissionPolicyBindingStrategy, validatingAdmissionPolicyStrategy } from './admission-policy.ts';
 import { podTemplateStrategy, replicationControllerStrategy, resourceQuotaStrategy } from './core-workloads.ts';
-import {
-  configMapStrategy,
-  endpointSliceStrategy,
-  endpointsStrategy,
-  eventStrategy,
-  leaseStrategy,
-  secretStrategy,
-  serviceAccountStrategy,
-} from './misc.ts';
+import { configMapStrategy, endpointSliceStrategy, endpointsStrategy, eventStrategy, leaseStrategy, secretStrategy, serviceAccountStrategy } from './misc.ts';
 import { ingressClassStrategy, ingressStrategy } from './ingress.ts';
 import { networkPolicyStrategy } from './networking.ts';
 import { namespaceStrategy, nodeStrategy } from './node.ts';

@@ -22,12 +22,32 @@ const HTTP_PATH_RE = new RegExp(`^${HTTP_PATH_FMT}$`);
 const WILDCARD_FMT = '\\*\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*';
 const WILDCARD_RE = new RegExp(`^${WILDCARD_FMT}$`);
 
-export interface ServiceBackend { name?: string; port?: { name?: string; number?: number } }
-export interface ResourceRef { apiGroup?: string; kind?: string; name?: string }
-export interface IngressBackend { service?: ServiceBackend; resource?: ResourceRef }
-export interface IngressPath { path?: string; pathType?: string; backend?: IngressBackend }
-export interface IngressRule { host?: string; http?: { paths?: IngressPath[] } }
-export interface IngressTLS { hosts?: string[]; secretName?: string }
+export interface ServiceBackend {
+  name?: string;
+  port?: { name?: string; number?: number };
+}
+export interface ResourceRef {
+  apiGroup?: string;
+  kind?: string;
+  name?: string;
+}
+export interface IngressBackend {
+  service?: ServiceBackend;
+  resource?: ResourceRef;
+}
+export interface IngressPath {
+  path?: string;
+  pathType?: string;
+  backend?: IngressBackend;
+}
+export interface IngressRule {
+  host?: string;
+  http?: { paths?: IngressPath[] };
+}
+export interface IngressTLS {
+  hosts?: string[];
+  secretName?: string;
+}
 export interface IngressSpec {
   ingressClassName?: string;
   defaultBackend?: IngressBackend;
@@ -146,7 +166,10 @@ const ingressHosts = (spec: IngressSpec): string => {
   return hosts.length > 3 ? `${hosts.slice(0, 3).join(',')} + ${hosts.length - 3} more...` : hosts.join(',');
 };
 const ingressAddress = (o: Obj): string =>
-  ((o.status?.loadBalancer?.ingress ?? []) as { ip?: string; hostname?: string }[]).map((i) => i.ip || i.hostname).filter(Boolean).join(',');
+  ((o.status?.loadBalancer?.ingress ?? []) as { ip?: string; hostname?: string }[])
+    .map((i) => i.ip || i.hostname)
+    .filter(Boolean)
+    .join(',');
 
 export const ingressStrategy: Strategy = {
   prepareForCreate(o) {
@@ -180,7 +203,10 @@ export const ingressStrategy: Strategy = {
   },
 };
 
-interface ClassParameters extends ResourceRef { scope?: string; namespace?: string }
+interface ClassParameters extends ResourceRef {
+  scope?: string;
+  namespace?: string;
+}
 
 /** apimachinery's IsDomainPrefixedPath */
 function validateController(v: string | undefined): FieldError[] {

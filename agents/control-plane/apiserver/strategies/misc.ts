@@ -77,7 +77,11 @@ export const secretStrategy: Strategy = {
 
 export const serviceAccountStrategy: Strategy = {
   table: {
-    columns: [NAME_COLUMN, col('Secrets', 'Secrets is the list of secrets allowed to be used by pods running using this ServiceAccount', 0, 'integer'), AGE_COLUMN],
+    columns: [
+      NAME_COLUMN,
+      col('Secrets', 'Secrets is the list of secrets allowed to be used by pods running using this ServiceAccount', 0, 'integer'),
+      AGE_COLUMN,
+    ],
     row: (o, now) => [o.metadata.name, (o.secrets ?? []).length, age(o.metadata.creationTimestamp, now)],
   },
 };
@@ -136,7 +140,7 @@ export const eventStrategy: Strategy = {
     row(o, now) {
       const inv = o.involvedObject ?? {};
       const obj = `${String(inv.kind ?? '').toLowerCase()}/${inv.name ?? ''}`;
-      const src = o.source?.component ? [o.source.component, o.source.host].filter(Boolean).join(', ') : o.reportingComponent ?? '';
+      const src = o.source?.component ? [o.source.component, o.source.host].filter(Boolean).join(', ') : (o.reportingComponent ?? '');
       return [age(eventTime(o), now), o.type ?? '', o.reason ?? '', obj, String(o.message ?? '').trim(), src, o.count ?? 1, o.metadata.name];
     },
   },
@@ -166,7 +170,8 @@ export const endpointSliceStrategy: Strategy = {
     const errs: FieldError[] = [];
     const types = ['IPv4', 'IPv6', 'FQDN'];
     if (!o.addressType) errs.push(required('addressType'));
-    else if (!types.includes(o.addressType)) errs.push({ type: 'NotSupported', field: 'addressType', value: o.addressType, detail: `supported values: ${types.map((t) => `"${t}"`).join(', ')}` });
+    else if (!types.includes(o.addressType))
+      errs.push({ type: 'NotSupported', field: 'addressType', value: o.addressType, detail: `supported values: ${types.map((t) => `"${t}"`).join(', ')}` });
     (o.endpoints ?? []).forEach((e: { addresses?: string[] }, i: number) => {
       if (!e.addresses?.length) errs.push(required(`endpoints[${i}].addresses`));
     });

@@ -57,8 +57,7 @@ function validateIPBlock(b: NonNullable<PolicyPeer['ipBlock']>, path: string): F
   for (const [i, e] of (b.except ?? []).entries()) {
     const ex = parseCIDR(e);
     if (!ex) return [...errs, invalid(`${path}.except[${i}]`, e, 'not a valid CIDR')];
-    if (!contains(cidr, networkOf(ex)) || cidr.prefix >= ex.prefix)
-      errs.push(invalid(`${path}.except[${i}]`, e, 'must be a strict subset of `cidr`'));
+    if (!contains(cidr, networkOf(ex)) || cidr.prefix >= ex.prefix) errs.push(invalid(`${path}.except[${i}]`, e, 'must be a strict subset of `cidr`'));
   }
   return errs;
 }

@@ -70,11 +70,23 @@ export const podDisruptionBudgetStrategy: Strategy = {
   table: {
     columns: [
       NAME_COLUMN,
-      col('Min Available', 'The minimum number of pods that must be available simultaneously.  This can be either an integer or a string specifying a percentage, e.g. "28%".'),
-      col('Max Unavailable', 'The maximum number of pods that may be unavailable simultaneously.  This can be either an integer or a string specifying a percentage, e.g. "28%".'),
+      col(
+        'Min Available',
+        'The minimum number of pods that must be available simultaneously.  This can be either an integer or a string specifying a percentage, e.g. "28%".',
+      ),
+      col(
+        'Max Unavailable',
+        'The maximum number of pods that may be unavailable simultaneously.  This can be either an integer or a string specifying a percentage, e.g. "28%".',
+      ),
       col('Allowed Disruptions', 'Number of pod disruptions that are currently allowed.', 0, 'integer'),
       AGE_COLUMN,
     ],
-    row: (o: Obj, now) => [o.metadata.name, orNA(o.spec?.minAvailable), orNA(o.spec?.maxUnavailable), o.status?.disruptionsAllowed ?? 0, age(o.metadata.creationTimestamp, now)],
+    row: (o: Obj, now) => [
+      o.metadata.name,
+      orNA(o.spec?.minAvailable),
+      orNA(o.spec?.maxUnavailable),
+      o.status?.disruptionsAllowed ?? 0,
+      age(o.metadata.creationTimestamp, now),
+    ],
   },
 };

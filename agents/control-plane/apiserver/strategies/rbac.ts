@@ -33,7 +33,9 @@ export function validatePolicyRule(rule: Record<string, unknown>, namespaced: bo
 }
 
 function validateRules(o: Obj, namespaced: boolean): FieldError[] {
-  return list(o.rules).flatMap((r, i) => validatePolicyRule(typeof r === 'object' && r !== null ? (r as Record<string, unknown>) : {}, namespaced, `rules[${i}]`));
+  return list(o.rules).flatMap((r, i) =>
+    validatePolicyRule(typeof r === 'object' && r !== null ? (r as Record<string, unknown>) : {}, namespaced, `rules[${i}]`),
+  );
 }
 
 export const roleStrategy: Strategy = {
@@ -71,7 +73,13 @@ function validateSubject(s: Record<string, unknown>, namespaced: boolean, path: 
   switch (s.kind) {
     case 'ServiceAccount':
       if (name && !SA_NAME.test(name))
-        errs.push(invalid(`${path}.name`, name, "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character"));
+        errs.push(
+          invalid(
+            `${path}.name`,
+            name,
+            "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character",
+          ),
+        );
       if (s.apiGroup) errs.push(notSupported(`${path}.apiGroup`, s.apiGroup, ['']));
       if (!namespaced && !s.namespace) errs.push(required(`${path}.namespace`));
       break;
@@ -92,9 +100,10 @@ function validateBinding(o: Obj, namespaced: boolean): FieldError[] {
   const kinds = namespaced ? ['Role', 'ClusterRole'] : ['ClusterRole'];
   if (typeof ref.kind !== 'string' || !kinds.includes(ref.kind)) errs.push(notSupported('roleRef.kind', ref.kind ?? '', kinds));
   if (typeof ref.name !== 'string' || !ref.name) errs.push(required('roleRef.name'));
-  else if (ref.name === '.' || ref.name === '..' || /[/%]/.test(ref.name))
-    errs.push(invalid('roleRef.name', ref.name, `may not contain '/' or '%'`));
-  list(o.subjects).forEach((s, i) => errs.push(...validateSubject(typeof s === 'object' && s !== null ? (s as Record<string, unknown>) : {}, namespaced, `subjects[${i}]`)));
+  else if (ref.name === '.' || ref.name === '..' || /[/%]/.test(ref.name)) errs.push(invalid('roleRef.name', ref.name, `may not contain '/' or '%'`));
+  list(o.subjects).forEach((s, i) =>
+    errs.push(...validateSubject(typeof s === 'object' && s !== null ? (s as Record<string, unknown>) : {}, namespaced, `subjects[${i}]`)),
+  );
   return errs;
 }
 

@@ -70,7 +70,12 @@ async function allocate(svc: Obj, old: Obj | undefined, ctx: StrategyContext): P
     if (spec.clusterIP) {
       const ip = parseIP(spec.clusterIP);
       if (!ip || !contains(cidr, ip))
-        throw allocError(svc, 'spec.clusterIPs', [spec.clusterIP], `failed to allocate IP ${spec.clusterIP}: the provided IP (${spec.clusterIP}) is not in the valid range. The range of valid IPs is ${ctx.serviceCIDR}`);
+        throw allocError(
+          svc,
+          'spec.clusterIPs',
+          [spec.clusterIP],
+          `failed to allocate IP ${spec.clusterIP}: the provided IP (${spec.clusterIP}) is not in the valid range. The range of valid IPs is ${ctx.serviceCIDR}`,
+        );
       if (usedIPs.has(spec.clusterIP) || ipReservations.has(spec.clusterIP))
         throw allocError(svc, 'spec.clusterIPs', [spec.clusterIP], `failed to allocate IP ${spec.clusterIP}: provided IP is already allocated`);
     } else {
@@ -137,7 +142,9 @@ function validateService(svc: Obj): FieldError[] {
   });
   errs.push(...validateLabels(spec.selector, 'spec.selector'));
   if (spec.healthCheckNodePort && !needsHealthCheckPort(spec))
-    errs.push(invalid('spec.healthCheckNodePort', spec.healthCheckNodePort, "may only be set when `type` is 'LoadBalancer' and `externalTrafficPolicy` is 'Local'"));
+    errs.push(
+      invalid('spec.healthCheckNodePort', spec.healthCheckNodePort, "may only be set when `type` is 'LoadBalancer' and `externalTrafficPolicy` is 'Local'"),
+    );
   if (spec.loadBalancerClass !== undefined && spec.type !== 'LoadBalancer')
     errs.push(invalid('spec.loadBalancerClass', spec.loadBalancerClass, "may only be used when `type` is 'LoadBalancer'"));
   if (spec.sessionAffinity && !['ClientIP', 'None'].includes(spec.sessionAffinity))
@@ -230,8 +237,19 @@ export const serviceStrategy: Strategy = {
       col('Selector', 'The label selector of the service', 1),
     ],
     row(svc, now) {
-      const sel = Object.entries(svc.spec?.selector ?? {}).map(([k, v]) => `${k}=${v}`).join(',') || '<none>';
-      return [svc.metadata.name, svc.spec?.type ?? '', svc.spec?.clusterIP || '<none>', externalIPCell(svc), portsCell(svc), age(svc.metadata.creationTimestamp, now), sel];
+      const sel =
+        Object.entries(svc.spec?.selector ?? {})
+          .map(([k, v]) => `${k}=${v}`)
+          .join(',') || '<none>';
+      return [
+        svc.metadata.name,
+        svc.spec?.type ?? '',
+        svc.spec?.clusterIP || '<none>',
+        externalIPCell(svc),
+        portsCell(svc),
+        age(svc.metadata.creationTimestamp, now),
+        sel,
+      ];
     },
   },
 };

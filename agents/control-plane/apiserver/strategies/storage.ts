@@ -22,7 +22,8 @@ function validateStorageClass(o: Obj): FieldError[] {
   const errs = validateProvisioner(o.provisioner, 'provisioner');
   for (const k of Object.keys(o.parameters ?? {})) if (!k) errs.push(invalid('parameters', k, 'field can not be empty.'));
   if (o.reclaimPolicy !== undefined && !SC_RECLAIM.includes(o.reclaimPolicy)) errs.push(notSupported('reclaimPolicy', o.reclaimPolicy, SC_RECLAIM));
-  if (o.volumeBindingMode !== undefined && !BINDING_MODES.includes(o.volumeBindingMode)) errs.push(notSupported('volumeBindingMode', o.volumeBindingMode, BINDING_MODES));
+  if (o.volumeBindingMode !== undefined && !BINDING_MODES.includes(o.volumeBindingMode))
+    errs.push(notSupported('volumeBindingMode', o.volumeBindingMode, BINDING_MODES));
   return errs;
 }
 
@@ -53,8 +54,12 @@ export const storageClassStrategy: Strategy = {
       AGE_COLUMN,
     ],
     row: (o, now) => [
-      isDefaultClass(o) ? `${o.metadata.name} (default)` : o.metadata.name, o.provisioner ?? '', o.reclaimPolicy ?? 'Delete',
-      o.volumeBindingMode ?? 'Immediate', yesNo(o.allowVolumeExpansion), age(o.metadata.creationTimestamp, now),
+      isDefaultClass(o) ? `${o.metadata.name} (default)` : o.metadata.name,
+      o.provisioner ?? '',
+      o.reclaimPolicy ?? 'Delete',
+      o.volumeBindingMode ?? 'Immediate',
+      yesNo(o.allowVolumeExpansion),
+      age(o.metadata.creationTimestamp, now),
     ],
   },
 };
@@ -78,7 +83,10 @@ export const csiDriverStrategy: Strategy = {
   table: {
     columns: [
       NAME_COLUMN,
-      col('AttachRequired', 'Indicates this CSI volume driver requires an attach operation, and that Kubernetes should call attach and wait for any attach operation to complete before proceeding to mount.'),
+      col(
+        'AttachRequired',
+        'Indicates this CSI volume driver requires an attach operation, and that Kubernetes should call attach and wait for any attach operation to complete before proceeding to mount.',
+      ),
       col('PodInfoOnMount', 'Indicates this CSI volume driver requires additional pod information (like podName, podUID, etc.) during mount operations.'),
       col('StorageCapacity', 'Indicates this CSI volume driver reports storage capacity.'),
       col('TokenRequests', 'Indicates the audience of the service account token this CSI volume driver requests.'),
@@ -87,9 +95,14 @@ export const csiDriverStrategy: Strategy = {
       AGE_COLUMN,
     ],
     row: (o, now) => [
-      o.metadata.name, yesNo(o.spec?.attachRequired), yesNo(o.spec?.podInfoOnMount), yesNo(o.spec?.storageCapacity),
+      o.metadata.name,
+      yesNo(o.spec?.attachRequired),
+      yesNo(o.spec?.podInfoOnMount),
+      yesNo(o.spec?.storageCapacity),
       ((o.spec?.tokenRequests ?? []) as { audience: string }[]).map((t) => t.audience).join(',') || '<unset>',
-      yesNo(o.spec?.requiresRepublish), ((o.spec?.volumeLifecycleModes ?? []) as string[]).join(',') || '<none>', age(o.metadata.creationTimestamp, now),
+      yesNo(o.spec?.requiresRepublish),
+      ((o.spec?.volumeLifecycleModes ?? []) as string[]).join(',') || '<none>',
+      age(o.metadata.creationTimestamp, now),
     ],
   },
 };
@@ -140,7 +153,12 @@ export const volumeAttachmentStrategy: Strategy = {
       AGE_COLUMN,
     ],
     row: (o, now) => [
-      o.metadata.name, o.spec?.attacher ?? '', o.spec?.source?.persistentVolumeName ?? '', o.spec?.nodeName ?? '', !!o.status?.attached, age(o.metadata.creationTimestamp, now),
+      o.metadata.name,
+      o.spec?.attacher ?? '',
+      o.spec?.source?.persistentVolumeName ?? '',
+      o.spec?.nodeName ?? '',
+      !!o.status?.attached,
+      age(o.metadata.creationTimestamp, now),
     ],
   },
 };
@@ -153,7 +171,12 @@ export const csiStorageCapacityStrategy: Strategy = {
   validate: (o) => (o.storageClassName ? [] : [required('storageClassName')]),
   validateUpdate: (n, o) => immutable('storageClassName', n.storageClassName, o.storageClassName),
   table: {
-    columns: [NAME_COLUMN, col('StorageClassName', 'The name of the StorageClass that the reported capacity applies to.'), col('Capacity', 'Capacity value of this CSIStorageCapacity.'), AGE_COLUMN],
+    columns: [
+      NAME_COLUMN,
+      col('StorageClassName', 'The name of the StorageClass that the reported capacity applies to.'),
+      col('Capacity', 'Capacity value of this CSIStorageCapacity.'),
+      AGE_COLUMN,
+    ],
     row: (o, now) => [o.metadata.name, o.storageClassName ?? '', String(o.capacity ?? ''), age(o.metadata.creationTimestamp, now)],
   },
 };

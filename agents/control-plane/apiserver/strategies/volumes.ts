@@ -17,19 +17,45 @@ export const DEFAULT_CLASS_ANNOTATION = 'storageclass.kubernetes.io/is-default-c
 export const BETA_DEFAULT_CLASS_ANNOTATION = 'storageclass.beta.kubernetes.io/is-default-class';
 
 const ACCESS_MODES = ['ReadOnlyMany', 'ReadWriteMany', 'ReadWriteOnce', 'ReadWriteOncePod'];
-const SHORT_MODES: [string, string][] = [['ReadWriteOnce', 'RWO'], ['ReadOnlyMany', 'ROX'], ['ReadWriteMany', 'RWX'], ['ReadWriteOncePod', 'RWOP']];
+const SHORT_MODES: [string, string][] = [
+  ['ReadWriteOnce', 'RWO'],
+  ['ReadOnlyMany', 'ROX'],
+  ['ReadWriteMany', 'RWX'],
+  ['ReadWriteOncePod', 'RWOP'],
+];
 const RECLAIM = ['Delete', 'Recycle', 'Retain'];
 const VOLUME_MODES = ['Block', 'Filesystem'];
 /** the PersistentVolumeSource members: exactly one must be set */
 const PV_SOURCES = [
-  'hostPath', 'gcePersistentDisk', 'awsElasticBlockStore', 'glusterfs', 'flocker', 'nfs', 'rbd', 'quobyte', 'cephfs',
-  'iscsi', 'cinder', 'fc', 'flexVolume', 'azureFile', 'vsphereVolume', 'photonPersistentDisk', 'portworxVolume',
-  'azureDisk', 'scaleIO', 'local', 'storageos', 'csi',
+  'hostPath',
+  'gcePersistentDisk',
+  'awsElasticBlockStore',
+  'glusterfs',
+  'flocker',
+  'nfs',
+  'rbd',
+  'quobyte',
+  'cephfs',
+  'iscsi',
+  'cinder',
+  'fc',
+  'flexVolume',
+  'azureFile',
+  'vsphereVolume',
+  'photonPersistentDisk',
+  'portworxVolume',
+  'azureDisk',
+  'scaleIO',
+  'local',
+  'storageos',
+  'csi',
 ];
 
 /** upstream GetAccessModesAsString: "RWO,ROX" in a fixed order. */
 export function accessModesString(modes: string[] | undefined): string {
-  return SHORT_MODES.filter(([m]) => (modes ?? []).includes(m)).map(([, s]) => s).join(',');
+  return SHORT_MODES.filter(([m]) => (modes ?? []).includes(m))
+    .map(([, s]) => s)
+    .join(',');
 }
 
 function canonicalMap(m: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
@@ -139,7 +165,11 @@ export async function admitDefaultClass(o: Obj, ctx: StrategyContext): Promise<v
   if (o.spec?.storageClassName !== undefined && o.spec?.storageClassName !== null) return;
   if (o.metadata.annotations?.['volume.beta.kubernetes.io/storage-class'] !== undefined) return;
   const classes = (await ctx.list('storageclasses', 'storage.k8s.io')).filter(isDefaultClass);
-  classes.sort((x, y) => String(y.metadata.creationTimestamp).localeCompare(String(x.metadata.creationTimestamp)) || String(x.metadata.name).localeCompare(String(y.metadata.name)));
+  classes.sort(
+    (x, y) =>
+      String(y.metadata.creationTimestamp).localeCompare(String(x.metadata.creationTimestamp)) ||
+      String(x.metadata.name).localeCompare(String(y.metadata.name)),
+  );
   if (classes[0]) o.spec.storageClassName = classes[0].metadata.name;
 }
 
@@ -155,7 +185,8 @@ export async function admitClaimResize(next: Obj, old: Obj, ctx: StrategyContext
   if (old.status?.phase !== 'Bound') throw refuse('Only bound persistent volume claims can be expanded');
   const cls = claimClass(next);
   const sc = cls && cls === claimClass(old) ? (await ctx.list('storageclasses', 'storage.k8s.io')).find((x) => x.metadata.name === cls) : undefined;
-  if (sc?.allowVolumeExpansion !== true) throw refuse('only dynamically provisioned pvc can be resized and the storageclass that provisions the pvc must support resize');
+  if (sc?.allowVolumeExpansion !== true)
+    throw refuse('only dynamically provisioned pvc can be resized and the storageclass that provisions the pvc must support resize');
 }
 
 export function isDefaultClass(sc: Obj): boolean {
@@ -187,7 +218,7 @@ export const persistentVolumeStrategy: Strategy = {
   table: {
     columns: [
       NAME_COLUMN,
-      col('Capacity', 'capacity is the description of the persistent volume\'s resources and capacity.'),
+      col('Capacity', "capacity is the description of the persistent volume's resources and capacity."),
       col('Access Modes', 'accessModes contains all ways the volume can be mounted.'),
       col('Reclaim Policy', 'persistentVolumeReclaimPolicy defines what happens to a persistent volume when released from its claim.'),
       col('Status', 'phase indicates if a volume is available, bound to a claim, or released by a claim.'),
@@ -201,9 +232,17 @@ export const persistentVolumeStrategy: Strategy = {
     row: (o, now) => {
       const ref = o.spec?.claimRef;
       return [
-        o.metadata.name, capacity(o.spec?.capacity), accessModesString(o.spec?.accessModes), o.spec?.persistentVolumeReclaimPolicy ?? '',
-        o.status?.phase ?? '', ref ? `${ref.namespace}/${ref.name}` : '', o.spec?.storageClassName ?? '',
-        o.spec?.volumeAttributesClassName || '<unset>', o.status?.reason ?? '', age(o.metadata.creationTimestamp, now), o.spec?.volumeMode ?? '<unset>',
+        o.metadata.name,
+        capacity(o.spec?.capacity),
+        accessModesString(o.spec?.accessModes),
+        o.spec?.persistentVolumeReclaimPolicy ?? '',
+        o.status?.phase ?? '',
+        ref ? `${ref.namespace}/${ref.name}` : '',
+        o.spec?.storageClassName ?? '',
+        o.spec?.volumeAttributesClassName || '<unset>',
+        o.status?.reason ?? '',
+        age(o.metadata.creationTimestamp, now),
+        o.spec?.volumeMode ?? '<unset>',
       ];
     },
   },
@@ -240,8 +279,15 @@ export const persistentVolumeClaimStrategy: Strategy = {
       col('VolumeMode', 'volumeMode defines what type of volume is required by the claim.', 1),
     ],
     row: (o, now) => [
-      o.metadata.name, o.status?.phase ?? '', o.spec?.volumeName ?? '', capacity(o.status?.capacity), accessModesString(o.status?.accessModes),
-      o.spec?.storageClassName ?? '', o.spec?.volumeAttributesClassName || '<unset>', age(o.metadata.creationTimestamp, now), o.spec?.volumeMode ?? '<unset>',
+      o.metadata.name,
+      o.status?.phase ?? '',
+      o.spec?.volumeName ?? '',
+      capacity(o.status?.capacity),
+      accessModesString(o.status?.accessModes),
+      o.spec?.storageClassName ?? '',
+      o.spec?.volumeAttributesClassName || '<unset>',
+      age(o.metadata.creationTimestamp, now),
+      o.spec?.volumeMode ?? '<unset>',
     ],
   },
 };

@@ -152,8 +152,7 @@ export const NODE_TABLE: TableSpec = {
     const status = [ready ? (ready.status === 'True' ? 'Ready' : 'NotReady') : 'Unknown'];
     if (node.spec?.unschedulable) status.push('SchedulingDisabled');
     const roles = nodeRoles(node.metadata.labels);
-    const addr = (type: string) =>
-      (node.status?.addresses ?? []).find((a: { type: string; address: string }) => a.type === type)?.address || '<none>';
+    const addr = (type: string) => (node.status?.addresses ?? []).find((a: { type: string; address: string }) => a.type === type)?.address || '<none>';
     const info = node.status?.nodeInfo ?? {};
     return [
       node.metadata.name,

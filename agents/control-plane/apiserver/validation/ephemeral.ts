@@ -11,7 +11,11 @@ type Any = Record<string, any>;
 const NOT_ALLOWED = ['ports', 'resources', 'resizePolicy', 'restartPolicy', 'lifecycle', 'livenessProbe', 'readinessProbe', 'startupProbe'];
 const NOT_ALLOWED_MSG = 'cannot be set for an Ephemeral Container';
 
-const set = (v: unknown) => v !== undefined && v !== null && !(Array.isArray(v) && v.length === 0) && !(typeof v === 'object' && !Array.isArray(v) && Object.keys(v as object).length === 0);
+const set = (v: unknown) =>
+  v !== undefined &&
+  v !== null &&
+  !(Array.isArray(v) && v.length === 0) &&
+  !(typeof v === 'object' && !Array.isArray(v) && Object.keys(v as object).length === 0);
 
 /** The rules an ephemeral container adds to the common container ones (checked by the caller). */
 export function validateEphemeralContainers(spec: Any, path: string): FieldError[] {
@@ -47,7 +51,8 @@ export function validateEphemeralUpdate(next: Any, old: Any): FieldError[] {
   for (const o of old.spec?.ephemeralContainers ?? []) {
     const n = byName.get(o.name);
     if (!n) errs.push(forbidden('spec.ephemeralContainers', `existing ephemeral containers ${JSON.stringify(o.name)} may not be removed\n`));
-    else if (JSON.stringify(canon(n)) !== JSON.stringify(canon(o))) errs.push(forbidden(`spec.ephemeralContainers[${o.name}]`, `existing ephemeral containers ${JSON.stringify(o.name)} may not be changed\n`));
+    else if (JSON.stringify(canon(n)) !== JSON.stringify(canon(o)))
+      errs.push(forbidden(`spec.ephemeralContainers[${o.name}]`, `existing ephemeral containers ${JSON.stringify(o.name)} may not be changed\n`));
   }
   return errs;
 }

@@ -1,15 +1,6 @@
 // Field errors in the form upstream's field.Error prints them: "<path>: <Type text>: <value>: <detail>".
 
-export type FieldErrorType =
-  | 'Required'
-  | 'Invalid'
-  | 'NotSupported'
-  | 'Duplicate'
-  | 'Forbidden'
-  | 'TooLong'
-  | 'TooMany'
-  | 'NotFound'
-  | 'TypeInvalid';
+export type FieldErrorType = 'Required' | 'Invalid' | 'NotSupported' | 'Duplicate' | 'Forbidden' | 'TooLong' | 'TooMany' | 'NotFound' | 'TypeInvalid';
 
 export interface FieldError {
   type: FieldErrorType;

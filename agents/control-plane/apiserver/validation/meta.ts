@@ -57,8 +57,7 @@ export function validateObjectMeta(meta: Meta | undefined, namespaced: boolean, 
     for (const msg of qualifiedName(k.toLowerCase())) errs.push(invalid('metadata.annotations', k, msg));
     size += k.length + String(v).length;
   }
-  if (size > TOTAL_ANNOTATION_SIZE)
-    errs.push({ type: 'TooLong', field: 'metadata.annotations', detail: `must have at most ${TOTAL_ANNOTATION_SIZE} bytes` });
+  if (size > TOTAL_ANNOTATION_SIZE) errs.push({ type: 'TooLong', field: 'metadata.annotations', detail: `must have at most ${TOTAL_ANNOTATION_SIZE} bytes` });
   (m.finalizers ?? []).forEach((f, i) => {
     for (const msg of qualifiedName(f)) errs.push(invalid(`metadata.finalizers[${i}]`, f, msg));
   });

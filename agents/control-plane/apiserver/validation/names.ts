@@ -82,11 +82,11 @@ export function qualifiedName(v: string): string[] {
     else errs.push(...dns1123Subdomain(prefix).map((e) => `prefix part ${e}`));
   } else if (parts.length > 2) {
     return [
-      regexMsg(
-        "a qualified name must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character",
-        QNAME_FMT,
-        ['MyName', 'my.name', '123-abc'],
-      ) + " with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')",
+      regexMsg("a qualified name must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character", QNAME_FMT, [
+        'MyName',
+        'my.name',
+        '123-abc',
+      ]) + " with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')",
     ];
   }
   if (name.length === 0) errs.push('name part must be non-empty');
@@ -94,11 +94,11 @@ export function qualifiedName(v: string): string[] {
     if (name.length > 63) errs.push(`name part ${maxLen(63)}`);
     if (!QNAME_RE.test(name))
       errs.push(
-        regexMsg(
-          "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character",
-          QNAME_FMT,
-          ['MyName', 'my.name', '123-abc'],
-        ),
+        regexMsg("name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character", QNAME_FMT, [
+          'MyName',
+          'my.name',
+          '123-abc',
+        ]),
       );
   }
   return errs;
@@ -122,13 +122,7 @@ export function configMapKey(v: string): string[] {
   const errs: string[] = [];
   if (v.length > 253) errs.push(maxLen(253));
   if (!CONFIG_KEY_RE.test(v))
-    errs.push(
-      regexMsg("a valid config key must consist of alphanumeric characters, '-', '_' or '.'", CONFIG_KEY_FMT, [
-        'key.name',
-        'KEY_NAME',
-        'key-name',
-      ]),
-    );
+    errs.push(regexMsg("a valid config key must consist of alphanumeric characters, '-', '_' or '.'", CONFIG_KEY_FMT, ['key.name', 'KEY_NAME', 'key-name']));
   if (v === '.' || v === '..') errs.push(`must not be '${v}'`);
   else if (v.startsWith('..')) errs.push("must not start with '..'");
   return errs;

@@ -1,15 +1,7 @@
 // Pod spec validation: the subset of upstream ValidatePodSpec that users trip over, with upstream's
 // field paths and messages, plus the pod update rule (spec is immutable but for a few fields).
 import { parseQuantity } from '../../../api/pod-defaults.ts';
-import {
-  duplicate,
-  type FieldError,
-  forbidden,
-  invalid,
-  notFoundField,
-  notSupported,
-  required,
-} from './field.ts';
+import { duplicate, type FieldError, forbidden, invalid, notFoundField, notSupported, required } from './field.ts';
 import { validateLabels } from './meta.ts';
 import { validateEphemeralContainers } from './ephemeral.ts';
 import { dns1123Label, dns1123Subdomain, qualifiedName } from './names.ts';
@@ -35,8 +27,7 @@ export function validPort(v: unknown): boolean {
 export function validatePortName(name: string, path: string): FieldError[] {
   const errs: FieldError[] = [];
   if (name.length > 15) errs.push(invalid(path, name, 'must be no more than 15 characters'));
-  if (!PORT_NAME_RE.test(name))
-    errs.push(invalid(path, name, "must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)"));
+  if (!PORT_NAME_RE.test(name)) errs.push(invalid(path, name, 'must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)'));
   else if (!/[a-z]/.test(name)) errs.push(invalid(path, name, 'must contain at least one letter (a-z)'));
   return errs;
 }
@@ -56,8 +47,7 @@ function validateResources(r: Any | undefined, path: string): FieldError[] {
     if (lim === undefined) continue;
     const req = parseQuantity(v);
     const l = parseQuantity(lim);
-    if (req !== undefined && l !== undefined && req > l)
-      errs.push(invalid(`${path}.requests`, v, `must be less than or equal to ${k} limit of ${lim}`));
+    if (req !== undefined && l !== undefined && req > l) errs.push(invalid(`${path}.requests`, v, `must be less than or equal to ${k} limit of ${lim}`));
   }
   return errs;
 }
@@ -83,8 +73,7 @@ function validateContainer(c: Any, path: string, volumes: Set<string>, requireIm
   if (!c.name) errs.push(required(`${path}.name`));
   else for (const m of dns1123Label(c.name)) errs.push(invalid(`${path}.name`, c.name, m));
   if (requireImage && (!c.image || !String(c.image).trim())) errs.push(required(`${path}.image`));
-  if (c.imagePullPolicy && !PULL_POLICIES.includes(c.imagePullPolicy))
-    errs.push(notSupported(`${path}.imagePullPolicy`, c.imagePullPolicy, PULL_POLICIES));
+  if (c.imagePullPolicy && !PULL_POLICIES.includes(c.imagePullPolicy)) errs.push(notSupported(`${path}.imagePullPolicy`, c.imagePullPolicy, PULL_POLICIES));
   if (c.terminationMessagePolicy && !TERMINATION_MSG_POLICIES.includes(c.terminationMessagePolicy))
     errs.push(notSupported(`${path}.terminationMessagePolicy`, c.terminationMessagePolicy, TERMINATION_MSG_POLICIES));
   const portNames = new Set<string>();
@@ -103,7 +92,8 @@ function validateContainer(c: Any, path: string, volumes: Set<string>, requireIm
   (c.env ?? []).forEach((e: Any, i: number) => {
     const ep = `${path}.env[${i}]`;
     if (!e.name) errs.push(required(`${ep}.name`));
-    else if (!ENV_NAME_RE.test(e.name)) errs.push(invalid(`${ep}.name`, e.name, "a valid environment variable name must consist only of printable ASCII characters other than '='"));
+    else if (!ENV_NAME_RE.test(e.name))
+      errs.push(invalid(`${ep}.name`, e.name, "a valid environment variable name must consist only of printable ASCII characters other than '='"));
     if (e.value !== undefined && e.value !== '' && e.valueFrom) errs.push(invalid(`${ep}.valueFrom`, '', 'may not be specified when `value` is not empty'));
   });
   const mountPaths = new Set<string>();
@@ -141,11 +131,12 @@ export function validateTolerations(tols: Any[] | undefined, path: string): Fiel
     const tp = `${path}[${i}]`;
     if (t.key) for (const m of qualifiedName(t.key)) errs.push(invalid(`${tp}.key`, t.key, m));
     if (t.operator && !TOLERATION_OPS.includes(t.operator)) errs.push(notSupported(`${tp}.operator`, t.operator, TOLERATION_OPS));
-    if (!t.key && t.operator !== 'Exists') errs.push(invalid(`${tp}.operator`, t.operator ?? '', 'operator must be Exists when `key` is empty, which means "match all values and all keys"'));
-    if (t.operator === 'Exists' && t.value) errs.push(invalid(`${tp}.operator`, t.value, 'value must be empty when `operator` is \'Exists\''));
+    if (!t.key && t.operator !== 'Exists')
+      errs.push(invalid(`${tp}.operator`, t.operator ?? '', 'operator must be Exists when `key` is empty, which means "match all values and all keys"'));
+    if (t.operator === 'Exists' && t.value) errs.push(invalid(`${tp}.operator`, t.value, "value must be empty when `operator` is 'Exists'"));
     if (t.effect && !TAINT_EFFECTS.includes(t.effect)) errs.push(notSupported(`${tp}.effect`, t.effect, TAINT_EFFECTS));
     if (t.tolerationSeconds !== undefined && t.effect !== 'NoExecute')
-      errs.push(invalid(`${tp}.effect`, t.effect ?? '', 'effect must be \'NoExecute\' when `tolerationSeconds` is set'));
+      errs.push(invalid(`${tp}.effect`, t.effect ?? '', "effect must be 'NoExecute' when `tolerationSeconds` is set"));
   });
   return errs;
 }
@@ -183,23 +174,30 @@ export function validatePodSpec(spec: Any | undefined, path = 'spec', requireIma
     });
   checkList(spec.initContainers, 'initContainers');
   checkList(containers, 'containers');
-  (spec.ephemeralContainers ?? []).forEach((c: Any, i: number) => errs.push(...validateContainer(c, `${path}.ephemeralContainers[${i}]`, volumes, requireImage)));
+  (spec.ephemeralContainers ?? []).forEach((c: Any, i: number) =>
+    errs.push(...validateContainer(c, `${path}.ephemeralContainers[${i}]`, volumes, requireImage)),
+  );
   errs.push(...validateEphemeralContainers(spec, path));
   if (spec.restartPolicy && !RESTART_POLICIES.includes(spec.restartPolicy))
     errs.push(notSupported(`${path}.restartPolicy`, spec.restartPolicy, RESTART_POLICIES));
   if (spec.dnsPolicy && !DNS_POLICIES.includes(spec.dnsPolicy)) errs.push(notSupported(`${path}.dnsPolicy`, spec.dnsPolicy, DNS_POLICIES));
   if (spec.dnsPolicy === 'None' && !spec.dnsConfig?.nameservers?.length)
-    errs.push(required(`${path}.dnsConfig`, "must provide `dnsConfig` when `dnsPolicy` is None"));
+    errs.push(required(`${path}.dnsConfig`, 'must provide `dnsConfig` when `dnsPolicy` is None'));
   if (typeof spec.terminationGracePeriodSeconds === 'number' && spec.terminationGracePeriodSeconds < 0)
     errs.push(invalid(`${path}.terminationGracePeriodSeconds`, spec.terminationGracePeriodSeconds, 'must be greater than or equal to 0'));
   if (spec.activeDeadlineSeconds !== undefined && !(spec.activeDeadlineSeconds >= 1 && spec.activeDeadlineSeconds <= 2147483647))
     errs.push(invalid(`${path}.activeDeadlineSeconds`, spec.activeDeadlineSeconds, 'must be between 1 and 2147483647, inclusive'));
-  for (const [k, v] of [['nodeName', spec.nodeName], ['hostname', spec.hostname], ['subdomain', spec.subdomain]] as const) {
+  for (const [k, v] of [
+    ['nodeName', spec.nodeName],
+    ['hostname', spec.hostname],
+    ['subdomain', spec.subdomain],
+  ] as const) {
     if (!v) continue;
     const check = k === 'nodeName' ? dns1123Subdomain : dns1123Label;
     for (const m of check(v)) errs.push(invalid(`${path}.${k}`, v, m));
   }
-  if (spec.serviceAccountName) for (const m of dns1123Subdomain(spec.serviceAccountName)) errs.push(invalid(`${path}.serviceAccountName`, spec.serviceAccountName, m));
+  if (spec.serviceAccountName)
+    for (const m of dns1123Subdomain(spec.serviceAccountName)) errs.push(invalid(`${path}.serviceAccountName`, spec.serviceAccountName, m));
   errs.push(...validateLabels(spec.nodeSelector, `${path}.nodeSelector`));
   errs.push(...validateTolerations(spec.tolerations, `${path}.tolerations`));
   return errs;
@@ -243,7 +241,12 @@ function canon(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(canon);
   if (v && typeof v === 'object') {
     const o = v as Record<string, unknown>;
-    return Object.fromEntries(Object.keys(o).filter((k) => o[k] !== undefined).sort().map((k) => [k, canon(o[k])]));
+    return Object.fromEntries(
+      Object.keys(o)
+        .filter((k) => o[k] !== undefined)
+        .sort()
+        .map((k) => [k, canon(o[k])]),
+    );
   }
   return v;
 }

@@ -99,13 +99,32 @@ export class DisruptionController extends QueueController {
       return;
     }
     if (counts.unmanaged.length)
-      await recordEvent(this.client, about, 'Normal', 'UnmanagedPods', `Pods selected by this PodDisruptionBudget (selector: ${JSON.stringify(pdb.spec?.selector)}) were found to be unmanaged. As a result, the status of the PDB cannot be calculated correctly, which may result in undefined behavior. To account for these pods please set ".spec.minAvailable" field of the PDB to an integer value.`, COMPONENT);
+      await recordEvent(
+        this.client,
+        about,
+        'Normal',
+        'UnmanagedPods',
+        `Pods selected by this PodDisruptionBudget (selector: ${JSON.stringify(pdb.spec?.selector)}) were found to be unmanaged. As a result, the status of the PDB cannot be calculated correctly, which may result in undefined behavior. To account for these pods please set ".spec.minAvailable" field of the PDB to an integer value.`,
+        COMPONENT,
+      );
     const { pending, overdue, recheckAt } = pendingDisruptions(pdb, pods, now.getTime());
     for (const podName of overdue) {
       const p = this.pods.cache.get(`${namespace}/${podName}`);
-      if (p) await recordEvent(this.client, { ...p, kind: 'Pod' }, 'Warning', 'NotDeleted', `Pod was expected by PDB ${namespace}/${name} to be deleted but it wasn't`, COMPONENT);
+      if (p)
+        await recordEvent(
+          this.client,
+          { ...p, kind: 'Pod' },
+          'Warning',
+          'NotDeleted',
+          `Pod was expected by PDB ${namespace}/${name} to be deleted but it wasn't`,
+          COMPONENT,
+        );
     }
-    const status = pdbStatus(pdb, { currentHealthy: countHealthy(pods, pending, now.getTime()), desiredHealthy: counts.desired, expected: counts.expected, pending }, now);
+    const status = pdbStatus(
+      pdb,
+      { currentHealthy: countHealthy(pods, pending, now.getTime()), desiredHealthy: counts.desired, expected: counts.expected, pending },
+      now,
+    );
     await this.writeStatus(path, pdb, { ...status });
     if (recheckAt !== undefined) this.enqueueAfter(key, recheckAt - now.getTime());
   }

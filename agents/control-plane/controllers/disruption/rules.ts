@@ -139,27 +139,52 @@ export function withDisruptionCondition(st: PdbStatus, now: Date): PdbStatus {
   const allowed = st.disruptionsAllowed > 0;
   return {
     ...st,
-    conditions: setCondition(st.conditions ?? [], {
-      type: DISRUPTION_ALLOWED, status: allowed ? 'True' : 'False', reason: allowed ? SUFFICIENT_PODS : INSUFFICIENT_PODS, message: '',
-      observedGeneration: st.observedGeneration,
-    }, now),
+    conditions: setCondition(
+      st.conditions ?? [],
+      {
+        type: DISRUPTION_ALLOWED,
+        status: allowed ? 'True' : 'False',
+        reason: allowed ? SUFFICIENT_PODS : INSUFFICIENT_PODS,
+        message: '',
+        observedGeneration: st.observedGeneration,
+      },
+      now,
+    ),
   };
 }
 
 /** The status upstream's updatePdbStatus writes (pure). */
-export function pdbStatus(pdb: Obj, c: { currentHealthy: number; desiredHealthy: number; expected: number; pending: Record<string, string> }, now: Date): PdbStatus {
+export function pdbStatus(
+  pdb: Obj,
+  c: { currentHealthy: number; desiredHealthy: number; expected: number; pending: Record<string, string> },
+  now: Date,
+): PdbStatus {
   let allowed = c.currentHealthy - c.desiredHealthy;
   // no expected pods yet: safe until their first sync, as upstream
   if (c.expected <= 0 || allowed <= 0) allowed = 0;
-  return withDisruptionCondition({
-    disruptionsAllowed: allowed, currentHealthy: c.currentHealthy, desiredHealthy: c.desiredHealthy, expectedPods: c.expected,
-    ...(Object.keys(c.pending).length ? { disruptedPods: c.pending } : {}),
-    observedGeneration: pdb.metadata.generation, conditions: pdb.status?.conditions ?? [],
-  }, now);
+  return withDisruptionCondition(
+    {
+      disruptionsAllowed: allowed,
+      currentHealthy: c.currentHealthy,
+      desiredHealthy: c.desiredHealthy,
+      expectedPods: c.expected,
+      ...(Object.keys(c.pending).length ? { disruptedPods: c.pending } : {}),
+      observedGeneration: pdb.metadata.generation,
+      conditions: pdb.status?.conditions ?? [],
+    },
+    now,
+  );
 }
 
 /** upstream failSafe: no disruptions, with the reason the sync failed. */
 export function failSafeStatus(pdb: Obj, err: string, now: Date): PdbStatus {
   const st: PdbStatus = { ...(pdb.status ?? {}), disruptionsAllowed: 0 };
-  return { ...st, conditions: setCondition(st.conditions ?? [], { type: DISRUPTION_ALLOWED, status: 'False', reason: SYNC_FAILED, message: err, observedGeneration: st.observedGeneration }, now) };
+  return {
+    ...st,
+    conditions: setCondition(
+      st.conditions ?? [],
+      { type: DISRUPTION_ALLOWED, status: 'False', reason: SYNC_FAILED, message: err, observedGeneration: st.observedGeneration },
+      now,
+    ),
+  };
 }

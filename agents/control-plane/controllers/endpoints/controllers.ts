@@ -12,8 +12,19 @@ import { Expectations } from '../workloads/expectations.ts';
 import { controllerRefTo } from '../workloads/meta.ts';
 import type { SharedInformer } from '../workloads/shared-informers.ts';
 import {
-  desiredSlices, type DesiredSlice, endpointSubsets, ENDPOINTS_MANAGED_BY, ENDPOINTS_MANAGED_BY_LABEL, hasSelector,
-  HEADLESS_LABEL, isHeadless, MANAGED_BY, MANAGED_BY_LABEL, planSlices, selects, SERVICE_NAME_LABEL,
+  desiredSlices,
+  type DesiredSlice,
+  endpointSubsets,
+  ENDPOINTS_MANAGED_BY,
+  ENDPOINTS_MANAGED_BY_LABEL,
+  hasSelector,
+  HEADLESS_LABEL,
+  isHeadless,
+  MANAGED_BY,
+  MANAGED_BY_LABEL,
+  planSlices,
+  selects,
+  SERVICE_NAME_LABEL,
 } from './rules.ts';
 
 const same = (a: unknown, b: unknown) => JSON.stringify(canon(a ?? null)) === JSON.stringify(canon(b ?? null));
@@ -74,7 +85,10 @@ export class EndpointsController extends ServiceBacked {
     const [ns, name] = key.split('/');
     const path = `/api/v1/namespaces/${ns}/endpoints`;
     if (!svc) {
-      if (cur) await this.client.delete(`${path}/${name}`).catch((e) => { if (!isNotFound(e)) throw e; });
+      if (cur)
+        await this.client.delete(`${path}/${name}`).catch((e) => {
+          if (!isNotFound(e)) throw e;
+        });
       return;
     }
     if (!hasSelector(svc)) return;
@@ -97,7 +111,8 @@ export class EndpointSliceController extends ServiceBacked {
     this.expectations = new Expectations(60_000, this.now);
     this.slices = this.informers.get('/apis/discovery.k8s.io/v1/endpointslices');
     this.nodes = this.informers.get('/api/v1/nodes');
-    const owner = (s: Obj) => (s.metadata.labels?.[MANAGED_BY_LABEL] === MANAGED_BY ? `${s.metadata.namespace}/${s.metadata.labels?.[SERVICE_NAME_LABEL]}` : undefined);
+    const owner = (s: Obj) =>
+      s.metadata.labels?.[MANAGED_BY_LABEL] === MANAGED_BY ? `${s.metadata.namespace}/${s.metadata.labels?.[SERVICE_NAME_LABEL]}` : undefined;
     this.slices.addHandlers({
       add: (s) => {
         const k = owner(s);
@@ -132,23 +147,35 @@ export class EndpointSliceController extends ServiceBacked {
       return;
     }
     const svc = this.services.cache.get(key);
-    const mine = [...this.slices.cache.values()].filter((s) => s.metadata.namespace === ns && s.metadata.labels?.[SERVICE_NAME_LABEL] === name && s.metadata.labels?.[MANAGED_BY_LABEL] === MANAGED_BY);
+    const mine = [...this.slices.cache.values()].filter(
+      (s) => s.metadata.namespace === ns && s.metadata.labels?.[SERVICE_NAME_LABEL] === name && s.metadata.labels?.[MANAGED_BY_LABEL] === MANAGED_BY,
+    );
     if (!svc || !hasSelector(svc)) {
-      for (const s of mine) await this.client.delete(`${path}/${s.metadata.name}`).catch((e) => { if (!isNotFound(e)) throw e; });
+      for (const s of mine)
+        await this.client.delete(`${path}/${s.metadata.name}`).catch((e) => {
+          if (!isNotFound(e)) throw e;
+        });
       return;
     }
     const zoneOf = (node: string) => this.nodes.cache.get(node)?.metadata.labels?.['topology.kubernetes.io/zone'];
     const plan = planSlices(mine, desiredSlices(svc, this.podsIn(ns), zoneOf, this.maxPerSlice));
     const labels = this.labelsFor(svc, { [SERVICE_NAME_LABEL]: name, [MANAGED_BY_LABEL]: MANAGED_BY });
     const body = (d: DesiredSlice, meta: Record<string, unknown>) => ({
-      apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { ...meta, labels }, addressType: d.addressType, endpoints: d.endpoints, ports: d.ports,
+      apiVersion: 'discovery.k8s.io/v1',
+      kind: 'EndpointSlice',
+      metadata: { ...meta, labels },
+      addressType: d.addressType,
+      endpoints: d.endpoints,
+      ports: d.ports,
     });
     this.expectations.expect(key, plan.create.length, plan.remove.map(keyOf));
     for (const d of plan.create) {
-      await this.client.create(path, body(d, { generateName: `${name}-`, namespace: ns, ownerReferences: [controllerRefTo(svc, 'v1', 'Service')] })).catch((e) => {
-        this.expectations.creationObserved(key);
-        throw e;
-      });
+      await this.client
+        .create(path, body(d, { generateName: `${name}-`, namespace: ns, ownerReferences: [controllerRefTo(svc, 'v1', 'Service')] }))
+        .catch((e) => {
+          this.expectations.creationObserved(key);
+          throw e;
+        });
     }
     for (const { slice, want } of plan.update) await this.client.update(`${path}/${slice.metadata.name}`, body(want, slice.metadata));
     for (const s of plan.remove) {

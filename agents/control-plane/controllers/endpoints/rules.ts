@@ -123,7 +123,11 @@ export function desiredSlices(svc: Obj, pods: Obj[], zoneOf: (node: string) => s
     for (const fam of families) {
       const ip = podIPs(pod).find((x) => familyOf(x) === fam);
       if (!ip) continue;
-      const ep: Any = { addresses: [ip], conditions: { ready: publish || (serving && !terminating), serving: publish || serving, terminating }, targetRef: targetRef(pod) };
+      const ep: Any = {
+        addresses: [ip],
+        conditions: { ready: publish || (serving && !terminating), serving: publish || serving, terminating },
+        targetRef: targetRef(pod),
+      };
       const host = hostnameFor(svc, pod);
       if (host) ep.hostname = host;
       if (pod.spec?.nodeName) {
@@ -138,7 +142,9 @@ export function desiredSlices(svc: Obj, pods: Obj[], zoneOf: (node: string) => s
     }
   }
   const out: DesiredSlice[] = [];
-  for (const g of [...groups.values()].sort((a, b) => `${a.addressType}${JSON.stringify(a.ports)}`.localeCompare(`${b.addressType}${JSON.stringify(b.ports)}`))) {
+  for (const g of [...groups.values()].sort((a, b) =>
+    `${a.addressType}${JSON.stringify(a.ports)}`.localeCompare(`${b.addressType}${JSON.stringify(b.ports)}`),
+  )) {
     g.endpoints.sort((a, b) => a.addresses[0].localeCompare(b.addresses[0], 'en', { numeric: true }));
     for (let i = 0; i < g.endpoints.length; i += max) out.push({ ...g, endpoints: g.endpoints.slice(i, i + max) });
   }

@@ -11,8 +11,18 @@ import type { OwnerRef } from '../workloads/meta.ts';
 import type { SharedInformer } from '../workloads/shared-informers.ts';
 import type { Handlers } from '../../client/informer.ts';
 import {
-  blockingDependents, deletingDependents, FOREGROUND, Graph, type GraphNode, judgeDependent, ORPHAN, orphaning,
-  ownerState, type OwnerState, withoutFinalizer, withoutOwners,
+  blockingDependents,
+  deletingDependents,
+  FOREGROUND,
+  Graph,
+  type GraphNode,
+  judgeDependent,
+  ORPHAN,
+  orphaning,
+  ownerState,
+  type OwnerState,
+  withoutFinalizer,
+  withoutOwners,
 } from './graph.ts';
 
 interface Resource {
@@ -42,7 +52,11 @@ export class GarbageCollector extends QueueController {
   private informerList: SharedInformer[] = [];
   private rediscovery: NodeJS.Timeout | undefined;
 
-  constructor(client: LoopbackClient, log: Logger, private readonly gcOpts: GarbageCollectorOptions = {}) {
+  constructor(
+    client: LoopbackClient,
+    log: Logger,
+    private readonly gcOpts: GarbageCollectorOptions = {},
+  ) {
     super(client, log, gcOpts);
   }
 
@@ -169,7 +183,12 @@ export class GarbageCollector extends QueueController {
 
   private async deleteDependentsFirst(owner: GraphNode): Promise<void> {
     const deps = this.graph.dependents(owner.uid);
-    if (!blockingDependents(owner.obj, deps.map((d) => d.obj)).length) {
+    if (
+      !blockingDependents(
+        owner.obj,
+        deps.map((d) => d.obj),
+      ).length
+    ) {
       await this.patchMeta(owner, { finalizers: nullIfEmpty(withoutFinalizer(owner.obj, FOREGROUND)) });
       return;
     }

@@ -93,10 +93,7 @@ export function ownerState(owner: Obj | undefined, ref: OwnerRef): OwnerState {
   return deletingDependents(owner) ? 'waiting' : 'solid';
 }
 
-export type Verdict =
-  | { action: 'keep' }
-  | { action: 'unlink'; owners: string[] }
-  | { action: 'delete'; propagation: 'Background' | 'Foreground' | 'Orphan' };
+export type Verdict = { action: 'keep' } | { action: 'unlink'; owners: string[] } | { action: 'delete'; propagation: 'Background' | 'Foreground' | 'Orphan' };
 
 /** What happens to a dependent given its owners' states (upstream attemptToDeleteItem). */
 export function judgeDependent(dep: Obj, states: Map<string, OwnerState>, hasDependents: boolean): Verdict {

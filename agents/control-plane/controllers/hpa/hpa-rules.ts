@@ -15,7 +15,11 @@ export const CPU_INITIALIZATION_PERIOD_MS = 5 * 60_000;
 export const INITIAL_READINESS_DELAY_MS = 30_000;
 
 /** One pod's usage of a resource in milli-units, summed over its containers. */
-export interface PodMetric { valueMilli: number; timestampMs: number; windowMs: number }
+export interface PodMetric {
+  valueMilli: number;
+  timestampMs: number;
+  windowMs: number;
+}
 export type PodMetrics = Map<string, PodMetric>;
 
 export class ReplicaCalcError extends Error {}
@@ -49,7 +53,12 @@ export function podMetricsOf(items: Rec[], resource: string): PodMetrics {
   return out;
 }
 
-export interface PodGroups { readyCount: number; unready: Set<string>; missing: Set<string>; ignored: Set<string> }
+export interface PodGroups {
+  readyCount: number;
+  unready: Set<string>;
+  missing: Set<string>;
+  ignored: Set<string>;
+}
 
 const readyCondition = (pod: Rec): Rec | undefined => (pod.status?.conditions ?? []).find((c: Rec) => c.type === 'Ready');
 
@@ -110,7 +119,11 @@ export function podRequests(pods: Rec[], resource: string): Map<string, number> 
 }
 
 /** GetResourceUtilizationRatio: usage over requests of the pods with metrics, against the target percentage. */
-export function utilizationRatio(metrics: PodMetrics, requests: Map<string, number>, target: number): { ratio: number; utilization: number; rawAverage: number } {
+export function utilizationRatio(
+  metrics: PodMetrics,
+  requests: Map<string, number>,
+  target: number,
+): { ratio: number; utilization: number; rawAverage: number } {
   let usage = 0;
   let requested = 0;
   let n = 0;
@@ -142,7 +155,11 @@ export interface ResourceInput {
   tolerance?: number;
 }
 
-export interface ResourceProposal { replicas: number; utilization?: number; rawAverageMilli: number }
+export interface ResourceProposal {
+  replicas: number;
+  utilization?: number;
+  rawAverageMilli: number;
+}
 
 /**
  * The shared tail of GetResourceReplicas and calcPlainMetricReplicas: without unready pods on a
@@ -150,11 +167,7 @@ export interface ResourceProposal { replicas: number; utilization?: number; rawA
  * assumed at `missingAt(ratio)` and unready ones at 0, and the result is kept only when it still
  * moves the same way and out of the tolerance.
  */
-function proposal(
-  input: ResourceInput,
-  ratioOf: (m: PodMetrics) => number,
-  missingAt: (pod: string, ratio: number) => number,
-): number {
+function proposal(input: ResourceInput, ratioOf: (m: PodMetrics) => number, missingAt: (pod: string, ratio: number) => number): number {
   if (!input.pods.length) throw new ReplicaCalcError('no pods returned by selector while calculating replica count');
   const tol = input.tolerance ?? TOLERANCE;
   const metrics: PodMetrics = new Map(input.metrics);
@@ -214,19 +227,45 @@ export function resourceAverageValueReplicas(input: ResourceInput, targetMilli: 
 
 // ---- behavior: stabilization and rate limits (normalizeDesiredReplicasWithBehaviors) ----
 
-export interface Recommendation { replicas: number; atMs: number }
-export interface ScaleEvent { change: number; atMs: number; outdated?: boolean }
-export interface Policy { type: 'Pods' | 'Percent'; value: number; periodSeconds: number }
-export interface Rules { stabilizationWindowSeconds: number; selectPolicy: 'Max' | 'Min' | 'Disabled'; policies: Policy[] }
+export interface Recommendation {
+  replicas: number;
+  atMs: number;
+}
+export interface ScaleEvent {
+  change: number;
+  atMs: number;
+  outdated?: boolean;
+}
+export interface Policy {
+  type: 'Pods' | 'Percent';
+  value: number;
+  periodSeconds: number;
+}
+export interface Rules {
+  stabilizationWindowSeconds: number;
+  selectPolicy: 'Max' | 'Min' | 'Disabled';
+  policies: Policy[];
+}
 
-export interface Stabilized { replicas: number; reason: string; message: string }
+export interface Stabilized {
+  replicas: number;
+  reason: string;
+  message: string;
+}
 
 /**
  * stabilizeRecommendationWithBehaviors: a scale-up goes no higher than the lowest recommendation
  * of its window, a scale-down no lower than the highest of its window. Returns the stabilized
  * count and the recommendations to keep (the new one replaces one older than both windows).
  */
-export function stabilize(recs: Recommendation[], current: number, desired: number, up: Rules, down: Rules, nowMs: number): Stabilized & { recs: Recommendation[] } {
+export function stabilize(
+  recs: Recommendation[],
+  current: number,
+  desired: number,
+  up: Rules,
+  down: Rules,
+  nowMs: number,
+): Stabilized & { recs: Recommendation[] } {
   const upCutoff = nowMs - up.stabilizationWindowSeconds * 1000;
   const downCutoff = nowMs - down.stabilizationWindowSeconds * 1000;
   let upRec = desired;
@@ -244,8 +283,18 @@ export function stabilize(recs: Recommendation[], current: number, desired: numb
   if (old >= 0) next[old] = { replicas: desired, atMs: nowMs };
   else next.push({ replicas: desired, atMs: nowMs });
   return desired >= current
-    ? { replicas, recs: next, reason: 'ScaleUpStabilized', message: 'recent recommendations were lower than current one, applying the lowest recent recommendation' }
-    : { replicas, recs: next, reason: 'ScaleDownStabilized', message: 'recent recommendations were higher than current one, applying the highest recent recommendation' };
+    ? {
+        replicas,
+        recs: next,
+        reason: 'ScaleUpStabilized',
+        message: 'recent recommendations were lower than current one, applying the lowest recent recommendation',
+      }
+    : {
+        replicas,
+        recs: next,
+        reason: 'ScaleDownStabilized',
+        message: 'recent recommendations were higher than current one, applying the highest recent recommendation',
+      };
 }
 
 /** getReplicasChangePerPeriod */
@@ -328,7 +377,13 @@ export function recordScaleEvent(events: ScaleEvent[], change: number, rules: Ru
 
 // ---- status conditions ----
 
-export interface Condition { type: string; status: 'True' | 'False' | 'Unknown'; reason: string; message: string; lastTransitionTime?: string }
+export interface Condition {
+  type: string;
+  status: 'True' | 'False' | 'Unknown';
+  reason: string;
+  message: string;
+  lastTransitionTime?: string;
+}
 
 /** setConditionInList: the transition time moves only when the status changes. */
 export function setCondition(conds: Condition[], type: string, status: Condition['status'], reason: string, message: string, now: string): Condition[] {

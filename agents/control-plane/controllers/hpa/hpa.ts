@@ -39,11 +39,18 @@ export interface HPAControllerOptions {
   syncPeriodMs?: number;
 }
 
-interface Memory { recs: Recommendation[]; ups: ScaleEvent[]; downs: ScaleEvent[] }
+interface Memory {
+  recs: Recommendation[];
+  ups: ScaleEvent[];
+  downs: ScaleEvent[];
+}
 
 /** A metric that could not be computed: the ScalingActive condition it sets and the error. */
 class MetricError extends Error {
-  constructor(readonly reason: string, message: string) {
+  constructor(
+    readonly reason: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -64,12 +71,18 @@ export class HorizontalPodAutoscalerController {
     private readonly log: Logger,
     private readonly o: HPAControllerOptions = {},
   ) {
-    this.hpas = cacheFor(client, log, HPA_PATH, {
-      add: (h) => this.enqueue(keyOf(h)),
-      // its own status writes do not wake it: only a changed spec does
-      update: (h, old) => JSON.stringify(h.spec) !== JSON.stringify(old.spec) && this.enqueue(keyOf(h)),
-      delete: (h) => this.memory.delete(keyOf(h)),
-    }, o.informers);
+    this.hpas = cacheFor(
+      client,
+      log,
+      HPA_PATH,
+      {
+        add: (h) => this.enqueue(keyOf(h)),
+        // its own status writes do not wake it: only a changed spec does
+        update: (h, old) => JSON.stringify(h.spec) !== JSON.stringify(old.spec) && this.enqueue(keyOf(h)),
+        delete: (h) => this.memory.delete(keyOf(h)),
+      },
+      o.informers,
+    );
     this.pods = cacheFor(client, log, '/api/v1/pods', {}, o.informers);
   }
 
@@ -137,7 +150,8 @@ export class HorizontalPodAutoscalerController {
     const before = JSON.stringify(hpa.status ?? {});
     hpa.status ??= {};
     let conds: Condition[] = hpa.status.conditions ?? [];
-    const cond = (type: string, status: Condition['status'], reason: string, message: string) => (conds = setCondition(conds, type, status, reason, message, now));
+    const cond = (type: string, status: Condition['status'], reason: string, message: string) =>
+      (conds = setCondition(conds, type, status, reason, message, now));
     const saveStatus = async (fill: (st: Rec) => void) => {
       fill(hpa.status);
       hpa.status.conditions = conds;
@@ -229,7 +243,15 @@ export class HorizontalPodAutoscalerController {
   }
 
   /** normalizeDesiredReplicasWithBehaviors */
-  private normalize(key: string, spec: Rec, current: number, desired: number, min: number, nowMs: number, cond: (t: string, s: Condition['status'], r: string, m: string) => void): number {
+  private normalize(
+    key: string,
+    spec: Rec,
+    current: number,
+    desired: number,
+    min: number,
+    nowMs: number,
+    cond: (t: string, s: Condition['status'], r: string, m: string) => void,
+  ): number {
     const up: Rules = spec.behavior.scaleUp;
     const down: Rules = spec.behavior.scaleDown;
     const m = this.mem(key, current, nowMs, down.stabilizationWindowSeconds);
@@ -276,7 +298,8 @@ export class HorizontalPodAutoscalerController {
     const pods = [...this.pods.cache.values()].filter((p) => p.metadata.namespace === ns && matchLabels(selector, p.metadata.labels));
     const specReplicas: number = scale.spec?.replicas ?? 0;
     let podMetrics: Promise<Rec[]> | undefined;
-    const fetchMetrics = () => (podMetrics ??= this.client.list(`/apis/metrics.k8s.io/v1beta1/namespaces/${ns}/pods`, { labelSelector: selectorText }).then((l) => l.items as Rec[]));
+    const fetchMetrics = () =>
+      (podMetrics ??= this.client.list(`/apis/metrics.k8s.io/v1beta1/namespaces/${ns}/pods`, { labelSelector: selectorText }).then((l) => l.items as Rec[]));
 
     const statuses: Rec[] = [];
     let replicas = 0;
@@ -309,11 +332,20 @@ export class HorizontalPodAutoscalerController {
   }
 
   /** computeStatusForResourceMetric; other metric types need a custom or external metrics API, which is not served. */
-  private async resourceMetric(m: Rec, current: number, pods: Obj[], fetch: () => Promise<Rec[]>, nowMs: number): Promise<{ replicas: number; name: string; status: Rec }> {
+  private async resourceMetric(
+    m: Rec,
+    current: number,
+    pods: Obj[],
+    fetch: () => Promise<Rec[]>,
+    nowMs: number,
+  ): Promise<{ replicas: number; name: string; status: Rec }> {
     if (m.type !== 'Resource' || !m.resource) {
       const field = m.type === 'ContainerResource' ? 'containerResource' : String(m.type ?? '').toLowerCase();
       const name = m[field]?.metric?.name ?? m[field]?.name ?? '';
-      throw new MetricError(`FailedGet${m.type}Metric`, `unable to get metric ${name}: ${m.type} metrics are not supported by this cluster (no custom or external metrics API)`);
+      throw new MetricError(
+        `FailedGet${m.type}Metric`,
+        `unable to get metric ${name}: ${m.type} metrics are not supported by this cluster (no custom or external metrics API)`,
+      );
     }
     const resource: string = m.resource.name;
     const target: Rec = m.resource.target ?? {};
@@ -321,16 +353,27 @@ export class HorizontalPodAutoscalerController {
     try {
       items = await fetch();
     } catch (e) {
-      throw new MetricError('FailedGetResourceMetric', `failed to get ${resource} utilization: unable to get metrics for resource ${resource}: unable to fetch metrics from resource metrics API: ${e instanceof ApiError ? e.message : messageOf(e)}`);
+      throw new MetricError(
+        'FailedGetResourceMetric',
+        `failed to get ${resource} utilization: unable to get metrics for resource ${resource}: unable to fetch metrics from resource metrics API: ${e instanceof ApiError ? e.message : messageOf(e)}`,
+      );
     }
     const metrics = podMetricsOf(items, resource);
     const what = target.averageValue !== undefined && target.averageValue !== null ? 'usage' : 'utilization';
-    if (!metrics.size) throw new MetricError('FailedGetResourceMetric', `failed to get ${resource} ${what}: unable to get metrics for resource ${resource}: no metrics returned from resource metrics API`);
+    if (!metrics.size)
+      throw new MetricError(
+        'FailedGetResourceMetric',
+        `failed to get ${resource} ${what}: unable to get metrics for resource ${resource}: no metrics returned from resource metrics API`,
+      );
     const input = { currentReplicas: current, pods, metrics, resource, nowMs };
     try {
       if (what === 'usage') {
         const p = resourceAverageValueReplicas(input, milliValue(target.averageValue) ?? 0);
-        return { replicas: p.replicas, name: `${resource} resource`, status: { type: 'Resource', resource: { name: resource, current: { averageValue: formatQuantity(p.rawAverageMilli / 1000) } } } };
+        return {
+          replicas: p.replicas,
+          name: `${resource} resource`,
+          status: { type: 'Resource', resource: { name: resource, current: { averageValue: formatQuantity(p.rawAverageMilli / 1000) } } },
+        };
       }
       if (typeof target.averageUtilization !== 'number')
         throw new Error('invalid resource metric source: neither an average utilization target nor an average value (usage) target was set');
@@ -338,7 +381,10 @@ export class HorizontalPodAutoscalerController {
       return {
         replicas: p.replicas,
         name: `${resource} resource utilization (percentage of request)`,
-        status: { type: 'Resource', resource: { name: resource, current: { averageUtilization: p.utilization, averageValue: formatQuantity(p.rawAverageMilli / 1000) } } },
+        status: {
+          type: 'Resource',
+          resource: { name: resource, current: { averageUtilization: p.utilization, averageValue: formatQuantity(p.rawAverageMilli / 1000) } },
+        },
       };
     } catch (e) {
       throw new MetricError('FailedGetResourceMetric', `failed to get ${resource} ${what}: ${messageOf(e)}`);

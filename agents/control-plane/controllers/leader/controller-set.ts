@@ -48,7 +48,12 @@ export interface Controller {
   stop(): void;
 }
 
-type Factory = (client: LoopbackClient, log: Logger, o: { informers: SharedInformers; workers?: number; podPace: TokenBucket }, set: ControllerSetOptions) => Controller;
+type Factory = (
+  client: LoopbackClient,
+  log: Logger,
+  o: { informers: SharedInformers; workers?: number; podPace: TokenBucket },
+  set: ControllerSetOptions,
+) => Controller;
 
 /** name -> the resource it needs served (group/version/plural) and how to build it */
 const CONTROLLERS: [string, string, Factory][] = [
@@ -66,7 +71,11 @@ const CONTROLLERS: [string, string, Factory][] = [
   ['serviceaccount', 'v1/serviceaccounts', (c, l, o) => new ServiceAccountController(c, l, o)],
   ['persistentvolume-binder', 'v1/persistentvolumes', (c, l, o) => new PersistentVolumeController(c, l, o)],
   ['pvc-protection', 'v1/persistentvolumeclaims', (c, l, o) => new StorageProtectionController(c, l, o)],
-  ['horizontalpodautoscaling', 'autoscaling/v2/horizontalpodautoscalers', (c, l, o, s) => new HorizontalPodAutoscalerController(c, l, { informers: o.informers, syncPeriodMs: s.hpaSyncPeriodMs })],
+  [
+    'horizontalpodautoscaling',
+    'autoscaling/v2/horizontalpodautoscalers',
+    (c, l, o, s) => new HorizontalPodAutoscalerController(c, l, { informers: o.informers, syncPeriodMs: s.hpaSyncPeriodMs }),
+  ],
   ['disruption', 'policy/v1/poddisruptionbudgets', (c, l, o) => new DisruptionController(c, l, o)],
   ['servicelb', 'v1/services', (c, l, o) => new ServiceLBController(c, l, o)],
 ];
@@ -139,7 +148,14 @@ export function runControllerManager(client: LoopbackClient, log: Logger, o: Man
   let set: ControllerSet | undefined;
   return runWhenLeader(
     client,
-    { name: o.leaseName ?? 'hawser-controller-manager', identity: o.identity, leaseSeconds: o.leaseSeconds, renewDeadlineSeconds: o.renewDeadlineSeconds, retryPeriodSeconds: o.retryPeriodSeconds, log },
+    {
+      name: o.leaseName ?? 'hawser-controller-manager',
+      identity: o.identity,
+      leaseSeconds: o.leaseSeconds,
+      renewDeadlineSeconds: o.renewDeadlineSeconds,
+      retryPeriodSeconds: o.retryPeriodSeconds,
+      log,
+    },
     async () => {
       set = new ControllerSet(client, log, o);
       await set.start();

@@ -25,7 +25,12 @@ export class RootCAPublisher extends QueueController {
   private readonly namespaces: SharedInformer;
   private readonly configMaps: SharedInformer;
 
-  constructor(client: LoopbackClient, log: Logger, private readonly caPem: string, o: ControllerOptions = {}) {
+  constructor(
+    client: LoopbackClient,
+    log: Logger,
+    private readonly caPem: string,
+    o: ControllerOptions = {},
+  ) {
     super(client, log, o);
     this.namespaces = this.informers.get('/api/v1/namespaces');
     this.configMaps = this.informers.get('/api/v1/configmaps');

@@ -39,7 +39,11 @@ export class ServiceAccountController extends QueueController {
   protected async sync(name: string): Promise<void> {
     if (!needsDefaultAccount(this.namespaces.cache.get(name), this.accounts.cache.has(`${name}/${DEFAULT_SA}`))) return;
     try {
-      await this.client.create(`/api/v1/namespaces/${name}/serviceaccounts`, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: DEFAULT_SA, namespace: name } });
+      await this.client.create(`/api/v1/namespaces/${name}/serviceaccounts`, {
+        apiVersion: 'v1',
+        kind: 'ServiceAccount',
+        metadata: { name: DEFAULT_SA, namespace: name },
+      });
       this.log.info({ namespace: name }, 'created the default ServiceAccount');
     } catch (e) {
       // already there (our cache is behind), or the namespace is going away

@@ -27,7 +27,14 @@ export const balancedHere = (svc: Obj): boolean => svc.spec?.type === 'LoadBalan
 export function poolIngress(nodes: Obj[]): Ingress[] {
   const labelled = nodes.filter((n) => n.metadata.labels?.[POOL_LABEL] === 'true');
   const pool = labelled.length ? labelled : nodes.filter((n) => n.metadata.labels?.[POOL_LABEL] !== 'false');
-  const ips = [...new Set(pool.filter(ready).map(internalIP).filter((ip): ip is string => !!ip))];
+  const ips = [
+    ...new Set(
+      pool
+        .filter(ready)
+        .map(internalIP)
+        .filter((ip): ip is string => !!ip),
+    ),
+  ];
   return ips.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map((ip) => ({ ip, ipMode: 'VIP' }));
 }
 

@@ -21,8 +21,16 @@ export class ServiceLBController extends QueueController {
     const svc = (s: Obj) => this.enqueue(keyOf(s));
     this.services.addHandlers({ add: svc, update: svc });
     // a node joining, leaving, turning Ready or NotReady, or changing its pool label moves every ingress
-    const all = () => { for (const k of this.services.cache.keys()) this.enqueue(k); };
-    this.nodes.addHandlers({ add: all, update: (n, old) => { if (poolFacts(n) !== poolFacts(old)) all(); }, delete: all });
+    const all = () => {
+      for (const k of this.services.cache.keys()) this.enqueue(k);
+    };
+    this.nodes.addHandlers({
+      add: all,
+      update: (n, old) => {
+        if (poolFacts(n) !== poolFacts(old)) all();
+      },
+      delete: all,
+    });
   }
 
   protected watched(): SharedInformer[] {
@@ -43,6 +51,13 @@ export class ServiceLBController extends QueueController {
     const had = (svc.status?.loadBalancer?.ingress ?? []).length;
     const stored = await this.writeStatus(`/api/v1/namespaces/${namespace}/services/${name}`, svc, { ...(svc.status ?? {}), loadBalancer: want });
     if (stored !== svc && want.ingress?.length && !had)
-      await recordEvent(this.client, { ...svc, kind: 'Service', apiVersion: 'v1' }, 'Normal', 'EnsuredLoadBalancer', 'Ensured load balancer', 'service-controller');
+      await recordEvent(
+        this.client,
+        { ...svc, kind: 'Service', apiVersion: 'v1' },
+        'Normal',
+        'EnsuredLoadBalancer',
+        'Ensured load balancer',
+        'service-controller',
+      );
   }
 }

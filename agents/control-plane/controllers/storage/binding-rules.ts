@@ -95,7 +95,10 @@ export function planClaim(c: Obj, w: ClaimWorld): ClaimPlan {
     const v = w.volumes.get(name);
     if (!v) {
       if (c.status?.phase === 'Bound' || c.metadata.annotations?.[ANN_BIND_COMPLETED])
-        return { action: 'lost', event: { type: 'Warning', reason: 'ClaimLost', message: 'Bound claim has lost its PersistentVolume. Data on the volume is lost!' } };
+        return {
+          action: 'lost',
+          event: { type: 'Warning', reason: 'ClaimLost', message: 'Bound claim has lost its PersistentVolume. Data on the volume is lost!' },
+        };
       return { action: 'pending' };
     }
     if (!v.spec?.claimRef || boundToClaim(v, c)) return { action: 'bind', volume: v };
@@ -105,21 +108,26 @@ export function planClaim(c: Obj, w: ClaimWorld): ClaimPlan {
   const sc = cls ? w.classes.get(cls) : undefined;
   const delayBinding = sc?.volumeBindingMode === 'WaitForFirstConsumer';
   const selected = c.metadata.annotations?.[ANN_SELECTED_NODE];
-  const node = selected ? w.nodes.get(selected) ?? { metadata: { name: selected, labels: { 'kubernetes.io/hostname': selected } } } : undefined;
+  const node = selected ? (w.nodes.get(selected) ?? { metadata: { name: selected, labels: { 'kubernetes.io/hostname': selected } } }) : undefined;
   const v = findMatchingVolume(c, w.volumes.values(), { delayBinding, node });
   if (v) return { action: 'bind', volume: v };
   if (delayBinding && !selected)
     return { action: 'pending', event: { type: 'Normal', reason: 'WaitForFirstConsumer', message: 'waiting for first consumer to be created before binding' } };
-  if (!cls) return { action: 'pending', event: { type: 'Normal', reason: 'FailedBinding', message: 'no persistent volumes available for this claim and no storage class is set' } };
+  if (!cls)
+    return {
+      action: 'pending',
+      event: { type: 'Normal', reason: 'FailedBinding', message: 'no persistent volumes available for this claim and no storage class is set' },
+    };
   if (!sc) return { action: 'pending', event: { type: 'Warning', reason: 'ProvisioningFailed', message: `storageclass.storage.k8s.io "${cls}" not found` } };
   if (sc.provisioner === 'kubernetes.io/no-provisioner')
-    return { action: 'pending', event: { type: 'Warning', reason: 'ProvisioningFailed', message: 'no volume plugin matched name: kubernetes.io/no-provisioner' } };
+    return {
+      action: 'pending',
+      event: { type: 'Warning', reason: 'ProvisioningFailed', message: 'no volume plugin matched name: kubernetes.io/no-provisioner' },
+    };
   return { action: 'provision', provisioner: sc.provisioner, node: selected };
 }
 
-export type VolumePlan =
-  | { phase: 'Available' | 'Bound' | 'Released'; event?: Event; unbind?: boolean }
-  | { phase: 'Failed'; message: string; event: Event };
+export type VolumePlan = { phase: 'Available' | 'Bound' | 'Released'; event?: Event; unbind?: boolean } | { phase: 'Failed'; message: string; event: Event };
 
 /** The phase a volume should be in, given its claim (undefined: the claim does not exist). */
 export function planVolume(v: Obj, claim: Obj | undefined, builtinDeleters: string[]): VolumePlan {
@@ -133,12 +141,18 @@ export function planVolume(v: Obj, claim: Obj | undefined, builtinDeleters: stri
     if (v.metadata.annotations?.[ANN_BOUND_BY_CONTROLLER]) return { phase: 'Available', unbind: true };
     return { phase: 'Bound' };
   }
-  if (v.status?.phase === 'Failed') return { phase: 'Failed', message: v.status.message ?? '', event: { type: 'Warning', reason: 'VolumeFailedDelete', message: v.status.message ?? '' } };
+  if (v.status?.phase === 'Failed')
+    return { phase: 'Failed', message: v.status.message ?? '', event: { type: 'Warning', reason: 'VolumeFailedDelete', message: v.status.message ?? '' } };
   const policy = v.spec?.persistentVolumeReclaimPolicy ?? 'Retain';
-  if (policy === 'Retain') return { phase: 'Released', event: { type: 'Normal', reason: 'VolumeReleased', message: 'Volume is released; it stays until an administrator reclaims it' } };
+  if (policy === 'Retain')
+    return {
+      phase: 'Released',
+      event: { type: 'Normal', reason: 'VolumeReleased', message: 'Volume is released; it stays until an administrator reclaims it' },
+    };
   if (policy === 'Delete' && builtinDeleters.includes(v.metadata.annotations?.[ANN_PROVISIONED_BY] ?? '')) return { phase: 'Released' };
-  const message = policy === 'Recycle'
-    ? 'No recycler plugin found for the volume!'
-    : `error getting deleter volume plugin for volume "${v.metadata.name}": no deletable volume plugin matched`;
+  const message =
+    policy === 'Recycle'
+      ? 'No recycler plugin found for the volume!'
+      : `error getting deleter volume plugin for volume "${v.metadata.name}": no deletable volume plugin matched`;
   return { phase: 'Failed', message, event: { type: 'Warning', reason: policy === 'Recycle' ? 'VolumeFailedRecycle' : 'VolumeFailedDelete', message } };
 }

@@ -11,9 +11,7 @@ import { parseQuantity } from '../../../api/pod-defaults.ts';
 export const RESIZING = 'Resizing';
 const RESIZE_CONDITIONS = [RESIZING, 'FileSystemResizePending', 'ControllerResizeError', 'NodeResizeError'];
 
-export type ExpansionPlan =
-  | { step: 'none' }
-  | { step: 'start' | 'volume' | 'finish'; size: string; event?: Event };
+export type ExpansionPlan = { step: 'none' } | { step: 'start' | 'volume' | 'finish'; size: string; event?: Event };
 
 const claimCapacity = (c: Obj) => parseQuantity(c.status?.capacity?.storage) ?? 0;
 const resizing = (c: Obj) => (c.status?.conditions ?? []).some((x: { type?: string }) => x.type === RESIZING);
@@ -23,7 +21,8 @@ export function planExpansion(c: Obj, v: Obj, sc: Obj | undefined): ExpansionPla
   const want = claimSize(c);
   const size = String(c.spec.resources.requests.storage);
   if (volumeSize(v) < want) {
-    if (!resizing(c)) return { step: 'start', size, event: { type: 'Normal', reason: 'Resizing', message: `External resizer is resizing volume ${v.metadata.name}` } };
+    if (!resizing(c))
+      return { step: 'start', size, event: { type: 'Normal', reason: 'Resizing', message: `External resizer is resizing volume ${v.metadata.name}` } };
     return { step: 'volume', size };
   }
   if (claimCapacity(c) < want || resizing(c) || c.status?.allocatedResourceStatuses)
@@ -37,12 +36,17 @@ export function expansionStatus(c: Obj, step: 'start' | 'finish', size: string, 
   const { allocatedResourceStatuses: _, ...status } = c.status ?? {};
   if (step === 'start') {
     return {
-      ...status, allocatedResources: { ...(status.allocatedResources ?? {}), storage: size },
+      ...status,
+      allocatedResources: { ...(status.allocatedResources ?? {}), storage: size },
       allocatedResourceStatuses: { storage: 'ControllerResizeInProgress' },
       conditions: [...conditions, { type: RESIZING, status: 'True', lastProbeTime: null, lastTransitionTime: now }],
     };
   }
-  const done: Record<string, unknown> = { ...status, capacity: { ...(status.capacity ?? {}), storage: size }, allocatedResources: { ...(status.allocatedResources ?? {}), storage: size } };
+  const done: Record<string, unknown> = {
+    ...status,
+    capacity: { ...(status.capacity ?? {}), storage: size },
+    allocatedResources: { ...(status.allocatedResources ?? {}), storage: size },
+  };
   if (conditions.length) done.conditions = conditions;
   else delete done.conditions;
   return done;

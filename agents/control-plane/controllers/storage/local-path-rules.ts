@@ -40,7 +40,8 @@ export function localPathNode(pv: { metadata?: { annotations?: Record<string, st
 export function localPathVolume(claim: Obj, sc: Obj, node: string): Obj | { error: string } {
   if (!node) return { error: 'no node was selected for the claim: a local-path volume needs WaitForFirstConsumer binding' };
   const base = String(sc.parameters?.basePath ?? DEFAULT_BASE_PATH).replace(/\/+$/, '');
-  if (!base.startsWith('/') || base.split('/').includes('..')) return { error: `parameter basePath ${JSON.stringify(base)} must be an absolute path without ".."` };
+  if (!base.startsWith('/') || base.split('/').includes('..'))
+    return { error: `parameter basePath ${JSON.stringify(base)} must be an absolute path without ".."` };
   const name = provisionedName(claim);
   return {
     apiVersion: 'v1',

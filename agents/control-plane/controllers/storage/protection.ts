@@ -23,7 +23,9 @@ export class StorageProtectionController extends QueueController {
     this.pods = this.informers.get('/api/v1/pods');
     const claim = (c: Obj) => this.enqueue(`pvc:${c.metadata.namespace}/${c.metadata.name}`);
     const volume = (v: Obj) => this.enqueue(`pv:${v.metadata.name}`);
-    const pod = (p: Obj) => { for (const n of claimsOfPod(p)) this.enqueue(`pvc:${p.metadata.namespace}/${n}`); };
+    const pod = (p: Obj) => {
+      for (const n of claimsOfPod(p)) this.enqueue(`pvc:${p.metadata.namespace}/${n}`);
+    };
     this.claims.addHandlers({ add: claim, update: claim });
     this.volumes.addHandlers({ add: volume, update: volume });
     this.pods.addHandlers({ update: pod, delete: pod });
@@ -42,7 +44,11 @@ export class StorageProtectionController extends QueueController {
     if (key.startsWith('pvc:')) {
       const c = this.claims.cache.get(key.slice(4));
       const rest = c && releaseFinalizer(c, PVC_PROTECTION, claimInUse(c, this.pods.cache.values()));
-      if (c && rest) await this.client.update(`/api/v1/namespaces/${c.metadata.namespace}/persistentvolumeclaims/${c.metadata.name}`, { ...c, metadata: { ...c.metadata, finalizers: rest } });
+      if (c && rest)
+        await this.client.update(`/api/v1/namespaces/${c.metadata.namespace}/persistentvolumeclaims/${c.metadata.name}`, {
+          ...c,
+          metadata: { ...c.metadata, finalizers: rest },
+        });
       return;
     }
     const v = this.volumes.cache.get(key.slice(3));

@@ -11,8 +11,14 @@ import type { LoopbackClient } from '../../client/loopback.ts';
 import { type ControllerOptions, QueueController } from '../workloads/controller.ts';
 import type { SharedInformer } from '../workloads/shared-informers.ts';
 import {
-  ANN_BETA_STORAGE_PROVISIONER, ANN_BIND_COMPLETED, ANN_BOUND_BY_CONTROLLER, ANN_STORAGE_PROVISIONER,
-  boundToClaim, type Event, planClaim, planVolume,
+  ANN_BETA_STORAGE_PROVISIONER,
+  ANN_BIND_COMPLETED,
+  ANN_BOUND_BY_CONTROLLER,
+  ANN_STORAGE_PROVISIONER,
+  boundToClaim,
+  type Event,
+  planClaim,
+  planVolume,
 } from './binding-rules.ts';
 import { expansionStatus, planExpansion } from './expansion-rules.ts';
 import { LOCAL_PATH_PROVISIONER, localPathVolume } from './local-path-rules.ts';
@@ -46,13 +52,21 @@ export class PersistentVolumeController extends QueueController {
       this.pendingClaims();
     };
     this.claims.addHandlers({
-      add: claim, update: claim,
+      add: claim,
+      update: claim,
       delete: (c) => {
         this.said.delete(`claim:${c.metadata.namespace}/${c.metadata.name}`);
         if (c.spec?.volumeName) this.enqueue(`volume:${c.spec.volumeName}`);
       },
     });
-    this.volumes.addHandlers({ add: volume, update: volume, delete: (v) => { this.said.delete(`volume:${v.metadata.name}`); volume(v); } });
+    this.volumes.addHandlers({
+      add: volume,
+      update: volume,
+      delete: (v) => {
+        this.said.delete(`volume:${v.metadata.name}`);
+        volume(v);
+      },
+    });
     this.classes.addHandlers({ add: () => this.pendingClaims() });
   }
 
@@ -83,7 +97,7 @@ export class PersistentVolumeController extends QueueController {
 
   private async syncVolume(key: string, name: string): Promise<void> {
     const v = this.volumes.cache.get(name);
-    if (!v || v.metadata.deletionTimestamp && !v.metadata.finalizers?.length) return;
+    if (!v || (v.metadata.deletionTimestamp && !v.metadata.finalizers?.length)) return;
     const ref = v.spec?.claimRef;
     const claim = ref ? this.claims.cache.get(`${ref.namespace}/${ref.name}`) : undefined;
     const plan = planVolume(v, claim, [LOCAL_PATH_PROVISIONER]);
@@ -132,16 +146,27 @@ export class PersistentVolumeController extends QueueController {
   private async provision(key: string, c: Obj, provisioner: string, node: string | undefined): Promise<void> {
     const a = c.metadata.annotations ?? {};
     if (a[ANN_STORAGE_PROVISIONER] !== provisioner) {
-      await this.client.update(claimPath(c), { ...c, metadata: { ...c.metadata, annotations: { ...a, [ANN_STORAGE_PROVISIONER]: provisioner, [ANN_BETA_STORAGE_PROVISIONER]: provisioner } } });
+      await this.client.update(claimPath(c), {
+        ...c,
+        metadata: { ...c.metadata, annotations: { ...a, [ANN_STORAGE_PROVISIONER]: provisioner, [ANN_BETA_STORAGE_PROVISIONER]: provisioner } },
+      });
       return;
     }
     if (provisioner !== LOCAL_PATH_PROVISIONER) {
-      return this.event(key, c, { type: 'Normal', reason: 'ExternalProvisioning', message: `Waiting for a volume to be created either by the external provisioner '${provisioner}' or manually by the system administrator. If volume creation is delayed, please verify that the provisioner is running and correctly registered.` });
+      return this.event(key, c, {
+        type: 'Normal',
+        reason: 'ExternalProvisioning',
+        message: `Waiting for a volume to be created either by the external provisioner '${provisioner}' or manually by the system administrator. If volume creation is delayed, please verify that the provisioner is running and correctly registered.`,
+      });
     }
     const sc = this.classes.cache.get(c.spec.storageClassName);
     const pv = sc && localPathVolume(c, sc, node ?? '');
     if (!pv || 'error' in pv) {
-      return this.event(key, c, { type: 'Warning', reason: 'ProvisioningFailed', message: `failed to provision volume with StorageClass "${c.spec.storageClassName}": ${pv?.error ?? 'class not found'}` });
+      return this.event(key, c, {
+        type: 'Warning',
+        reason: 'ProvisioningFailed',
+        message: `failed to provision volume with StorageClass "${c.spec.storageClassName}": ${pv?.error ?? 'class not found'}`,
+      });
     }
     try {
       await this.client.create(VOLUMES, pv);
@@ -173,7 +198,14 @@ export class PersistentVolumeController extends QueueController {
   private async bind(c: Obj, v: Obj): Promise<void> {
     const name = v.metadata.name!;
     if (!boundToClaim(v, c) || !v.spec.claimRef.uid) {
-      const claimRef = { kind: 'PersistentVolumeClaim', apiVersion: 'v1', namespace: c.metadata.namespace, name: c.metadata.name, uid: c.metadata.uid, resourceVersion: c.metadata.resourceVersion };
+      const claimRef = {
+        kind: 'PersistentVolumeClaim',
+        apiVersion: 'v1',
+        namespace: c.metadata.namespace,
+        name: c.metadata.name,
+        uid: c.metadata.uid,
+        resourceVersion: c.metadata.resourceVersion,
+      };
       const annotations = v.spec.claimRef ? v.metadata.annotations : { ...(v.metadata.annotations ?? {}), [ANN_BOUND_BY_CONTROLLER]: 'yes' };
       v = await this.client.update(`${VOLUMES}/${name}`, { ...v, metadata: { ...v.metadata, annotations }, spec: { ...v.spec, claimRef } });
     }

@@ -62,9 +62,13 @@ export abstract class QueueController {
     await Promise.all(this.watched().map((i) => i.synced));
     if (this.stopped) return;
     for (const k of this.initialKeys()) this.queue.add(k);
-    this.queue.run(this.opts.workers ?? 2, (k) => this.syncSafely(k), (k, err) => {
-      this.log.warn({ err, key: k }, 'sync failed; will retry');
-    });
+    this.queue.run(
+      this.opts.workers ?? 2,
+      (k) => this.syncSafely(k),
+      (k, err) => {
+        this.log.warn({ err, key: k }, 'sync failed; will retry');
+      },
+    );
   }
 
   protected get running(): boolean {
@@ -85,10 +89,13 @@ export abstract class QueueController {
   /** Sync `key` again after `ms` (an unref'd timer: it never keeps the process alive). */
   protected enqueueAfter(key: string, ms: number): void {
     if (this.stopped) return;
-    const t = setTimeout(() => {
-      this.timers.delete(t);
-      this.enqueue(key);
-    }, Math.max(0, ms));
+    const t = setTimeout(
+      () => {
+        this.timers.delete(t);
+        this.enqueue(key);
+      },
+      Math.max(0, ms),
+    );
     t.unref();
     this.timers.add(t);
   }
@@ -133,7 +140,12 @@ export abstract class OwnerController extends QueueController {
   protected readonly expectations: Expectations;
   protected readonly podControl: PodControl;
 
-  constructor(client: LoopbackClient, log: Logger, opts: ControllerOptions, protected readonly kind: OwnerKind) {
+  constructor(
+    client: LoopbackClient,
+    log: Logger,
+    opts: ControllerOptions,
+    protected readonly kind: OwnerKind,
+  ) {
     super(client, log, opts);
     this.expectations = new Expectations(5 * 60_000, this.now);
     this.podControl = new PodControl(client, this.expectations, log, opts.podPace, () => this.running);
@@ -242,14 +254,25 @@ export abstract class OwnerController extends QueueController {
           out.push(c);
           continue;
         }
-        await this.setOwnerRefs(base, c, (c.metadata.ownerReferences ?? []).filter((r) => r.uid !== owner.metadata.uid));
+        await this.setOwnerRefs(
+          base,
+          c,
+          (c.metadata.ownerReferences ?? []).filter((r) => r.uid !== owner.metadata.uid),
+        );
         continue;
       }
       if (!matches || owner.metadata.deletionTimestamp || c.metadata.deletionTimestamp) continue;
       // re-read the owner once before adopting, as upstream does: never adopt into a deleted owner
       fresh ??= await this.ownerStillLive(owner);
       if (!fresh) continue;
-      const ref2 = { apiVersion: this.kind.apiVersion, kind: this.kind.kind, name: owner.metadata.name!, uid: owner.metadata.uid!, controller: true, blockOwnerDeletion: true };
+      const ref2 = {
+        apiVersion: this.kind.apiVersion,
+        kind: this.kind.kind,
+        name: owner.metadata.name!,
+        uid: owner.metadata.uid!,
+        controller: true,
+        blockOwnerDeletion: true,
+      };
       const adopted = await this.setOwnerRefs(base, c, [...(c.metadata.ownerReferences ?? []), ref2]);
       if (adopted) out.push(adopted);
     }
@@ -278,7 +301,11 @@ export abstract class OwnerController extends QueueController {
 
   private async setOwnerRefs(base: string, c: Obj, refs: unknown[]): Promise<Obj | undefined> {
     try {
-      return await this.client.patch(`${base}/${c.metadata.name}`, { metadata: { uid: c.metadata.uid, resourceVersion: c.metadata.resourceVersion, ownerReferences: refs.length ? refs : null } }, 'merge');
+      return await this.client.patch(
+        `${base}/${c.metadata.name}`,
+        { metadata: { uid: c.metadata.uid, resourceVersion: c.metadata.resourceVersion, ownerReferences: refs.length ? refs : null } },
+        'merge',
+      );
     } catch (e) {
       if (isNotFound(e) || isConflict(e)) return undefined;
       throw e;

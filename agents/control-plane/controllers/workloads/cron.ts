@@ -12,11 +12,19 @@ export interface Schedule {
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
 const DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
 const MACROS: Record<string, string> = {
-  '@yearly': '0 0 1 1 *', '@annually': '0 0 1 1 *', '@monthly': '0 0 1 * *', '@weekly': '0 0 * * 0',
-  '@daily': '0 0 * * *', '@midnight': '0 0 * * *', '@hourly': '0 * * * *',
+  '@yearly': '0 0 1 1 *',
+  '@annually': '0 0 1 1 *',
+  '@monthly': '0 0 1 * *',
+  '@weekly': '0 0 * * 0',
+  '@daily': '0 0 * * *',
+  '@midnight': '0 0 * * *',
+  '@hourly': '0 * * * *',
 };
 
-interface Field { values: Set<number>; star: boolean }
+interface Field {
+  values: Set<number>;
+  star: boolean;
+}
 
 function parseValue(s: string, min: number, max: number, names?: string[]): number {
   const byName = names?.indexOf(s.toLowerCase()) ?? -1;
@@ -68,7 +76,16 @@ const formatters = new Map<string, Intl.DateTimeFormat>();
 function offsetMs(zone: string, instant: number): number {
   let f = formatters.get(zone);
   if (!f) {
-    f = new Intl.DateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone: zone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
     formatters.set(zone, f);
   }
   const p = Object.fromEntries(f.formatToParts(new Date(instant)).map((x) => [x.type, Number(x.value)]));
@@ -106,8 +123,11 @@ export function parseSchedule(text: string, timeZone?: string): Schedule {
   const fields = (getOwn(MACROS, spec) ?? spec).split(/\s+/);
   if (fields.length !== 5) throw new Error(`expected exactly 5 fields, found ${fields.length}: "${text}"`);
   const [min, hour, dom, mon, dow] = [
-    parseField(fields[0], 0, 59), parseField(fields[1], 0, 23), parseField(fields[2], 1, 31),
-    parseField(fields[3], 1, 12, MONTHS), parseField(fields[4], 0, 6, DAYS),
+    parseField(fields[0], 0, 59),
+    parseField(fields[1], 0, 23),
+    parseField(fields[2], 1, 31),
+    parseField(fields[3], 1, 12, MONTHS),
+    parseField(fields[4], 0, 6, DAYS),
   ];
   const dayMatches = (d: Date) => {
     const a = dom.values.has(d.getUTCDate());

@@ -87,11 +87,21 @@ export function jobFor(cj: Obj, scheduled: number): Obj {
 /** Finished Jobs beyond successfulJobsHistoryLimit (3) and failedJobsHistoryLimit (1), oldest first. */
 export function historyVictims(cj: Obj, jobs: Obj[]): Obj[] {
   const out: Obj[] = [];
-  for (const [kind, limit] of [['Complete', cj.spec?.successfulJobsHistoryLimit ?? 3], ['Failed', cj.spec?.failedJobsHistoryLimit ?? 1]] as const) {
+  for (const [kind, limit] of [
+    ['Complete', cj.spec?.successfulJobsHistoryLimit ?? 3],
+    ['Failed', cj.spec?.failedJobsHistoryLimit ?? 1],
+  ] as const) {
     const done = jobs.filter((j) => jobFinished(j) === kind && !j.metadata.deletionTimestamp).sort(byCreation);
     out.push(...done.slice(0, Math.max(0, done.length - limit)));
   }
   return out;
 }
 
-export const jobRef = (j: Obj) => ({ apiVersion: 'batch/v1', kind: 'Job', namespace: j.metadata.namespace, name: j.metadata.name, uid: j.metadata.uid, resourceVersion: j.metadata.resourceVersion });
+export const jobRef = (j: Obj) => ({
+  apiVersion: 'batch/v1',
+  kind: 'Job',
+  namespace: j.metadata.namespace,
+  name: j.metadata.name,
+  uid: j.metadata.uid,
+  resourceVersion: j.metadata.resourceVersion,
+});

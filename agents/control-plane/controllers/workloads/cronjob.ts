@@ -31,7 +31,9 @@ export class CronJobController extends OwnerController {
 
   private async deleteJob(j: Obj): Promise<void> {
     try {
-      await this.client.request('DELETE', `${inNamespace(JOBS, j.metadata.namespace!)}/${j.metadata.name}`, { body: { propagationPolicy: 'Background', preconditions: { uid: j.metadata.uid } } });
+      await this.client.request('DELETE', `${inNamespace(JOBS, j.metadata.namespace!)}/${j.metadata.name}`, {
+        body: { propagationPolicy: 'Background', preconditions: { uid: j.metadata.uid } },
+      });
     } catch (e) {
       if (!isNotFound(e)) throw e;
     }
@@ -58,11 +60,17 @@ export class CronJobController extends OwnerController {
       schedule = parseSchedule(cj.spec?.schedule ?? '', cj.spec?.timeZone ?? undefined);
     } catch (e) {
       const tz = e instanceof RangeError;
-      this.event(cj, 'Warning', tz ? 'UnknownTimeZone' : 'UnparseableSchedule', tz ? `invalid timeZone: "${cj.spec?.timeZone}": ${e.message}` : `unparseable schedule: "${cj.spec?.schedule}" : ${(e as Error).message}`);
+      this.event(
+        cj,
+        'Warning',
+        tz ? 'UnknownTimeZone' : 'UnparseableSchedule',
+        tz ? `invalid timeZone: "${cj.spec?.timeZone}": ${e.message}` : `unparseable schedule: "${cj.spec?.schedule}" : ${(e as Error).message}`,
+      );
     }
     if (schedule && !cj.metadata.deletionTimestamp) {
       const due = dueTimes(cj, schedule, now);
-      if (due.count > 100) this.event(cj, 'Warning', 'TooManyMissedTimes', 'too many missed start times. Set or decrease .spec.startingDeadlineSeconds or check clock skew');
+      if (due.count > 100)
+        this.event(cj, 'Warning', 'TooManyMissedTimes', 'too many missed start times. Set or decrease .spec.startingDeadlineSeconds or check clock skew');
       const d = decide(cj, due, active.length, now);
       if (d === 'missed') this.event(cj, 'Warning', 'MissSchedule', `Missed scheduled time to start a job: ${isoNow(new Date(due.scheduled!))}`);
       if (d === 'forbid') this.log.info({ cronjob: key }, 'not starting a Job: the previous one still runs and concurrencyPolicy is Forbid');

@@ -139,7 +139,12 @@ export function rollingDeletes(ds: Obj, nodes: Obj[], pods: Obj[], hash: string,
 export function daemonSetStatus(ds: Obj, nodes: Obj[], pods: Obj[], hash: string, now: number): Any {
   const minReady = ds.spec?.minReadySeconds ?? 0;
   const byNode = groupByNode(pods.filter((p) => !isTerminal(p) && !p.metadata.deletionTimestamp));
-  let desired = 0, current = 0, mis = 0, ready = 0, available = 0, updated = 0;
+  let desired = 0,
+    current = 0,
+    mis = 0,
+    ready = 0,
+    available = 0,
+    updated = 0;
   for (const node of nodes) {
     const here = (byNode.get(node.metadata.name!) ?? []).sort(byCreation);
     if (nodeShouldRun(ds, node).run) {

@@ -24,7 +24,11 @@ export function revisionOf(rs: Obj): bigint {
   return typeof text === 'string' && /^[0-9]{1,19}$/.test(text) ? BigInt(text) : 0n;
 }
 
-const byRevision = (a: Obj, b: Obj): number => { const x = revisionOf(a), y = revisionOf(b); return x < y ? -1 : x > y ? 1 : 0; };
+const byRevision = (a: Obj, b: Obj): number => {
+  const x = revisionOf(a),
+    y = revisionOf(b);
+  return x < y ? -1 : x > y ? 1 : 0;
+};
 
 /** The oldest set whose template is the Deployment's (the pod-template-hash label aside). */
 export function findNewSet(d: Obj, rss: Obj[]): Obj | undefined {
@@ -86,6 +90,9 @@ export function historyVictims(d: Obj, oldRSs: Obj[]): Obj[] {
   const live = oldRSs.filter((rs) => !rs.metadata.deletionTimestamp).sort((a, b) => byRevision(a, b) || byCreation(a, b));
   const excess = live.length - limit;
   if (excess <= 0) return [];
-  return live.slice(0, excess).filter((rs) =>
-    (rs.status?.replicas ?? 0) === 0 && (rs.spec?.replicas ?? 0) === 0 && (rs.status?.observedGeneration ?? 0) >= (rs.metadata.generation ?? 1));
+  return live
+    .slice(0, excess)
+    .filter(
+      (rs) => (rs.status?.replicas ?? 0) === 0 && (rs.spec?.replicas ?? 0) === 0 && (rs.status?.observedGeneration ?? 0) >= (rs.metadata.generation ?? 1),
+    );
 }

@@ -124,7 +124,8 @@ export function scaleTargets(d: Obj, newRS: Obj | undefined, oldRSs: Obj[]): Map
     if (replicasOf(only) !== desired) out.set(only.metadata.name!, desired);
     return out;
   }
-  const saturated = newRS && annotationInt(newRS, DESIRED_REPLICAS) === desired && replicasOf(newRS) === desired && (newRS.status?.availableReplicas ?? 0) === desired;
+  const saturated =
+    newRS && annotationInt(newRS, DESIRED_REPLICAS) === desired && replicasOf(newRS) === desired && (newRS.status?.availableReplicas ?? 0) === desired;
   if (saturated) {
     for (const rs of activeSets(oldRSs)) out.set(rs.metadata.name!, 0);
     return out;

@@ -47,7 +47,11 @@ export function calculateStatus(d: Obj, all: Obj[], newRS: Obj | undefined, now:
   if (available >= replicasOf(d) - maxUnavailable(d)) {
     setCondition(status, { type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable', message: 'Deployment has minimum availability.' }, now);
   } else {
-    setCondition(status, { type: 'Available', status: 'False', reason: 'MinimumReplicasUnavailable', message: 'Deployment does not have minimum availability.' }, now);
+    setCondition(
+      status,
+      { type: 'Available', status: 'False', reason: 'MinimumReplicasUnavailable', message: 'Deployment does not have minimum availability.' },
+      now,
+    );
   }
   return status;
 }
@@ -63,7 +67,12 @@ export function madeProgress(old: Any | undefined, s: Any): boolean {
   const o = old ?? {};
   const oldOld = (o.replicas ?? 0) - (o.updatedReplicas ?? 0);
   const newOld = (s.replicas ?? 0) - (s.updatedReplicas ?? 0);
-  return s.updatedReplicas > (o.updatedReplicas ?? 0) || newOld < oldOld || s.readyReplicas > (o.readyReplicas ?? 0) || s.availableReplicas > (o.availableReplicas ?? 0);
+  return (
+    s.updatedReplicas > (o.updatedReplicas ?? 0) ||
+    newOld < oldOld ||
+    s.readyReplicas > (o.readyReplicas ?? 0) ||
+    s.availableReplicas > (o.availableReplicas ?? 0)
+  );
 }
 
 const TIMED_OUT = 'ProgressDeadlineExceeded';
@@ -86,11 +95,22 @@ export function rolloutStatus(d: Obj, all: Obj[], newRS: Obj | undefined, now: n
   if (secs !== undefined && secs !== null && !settled) {
     const rsName = newRS?.metadata.name ?? '';
     if (isComplete(d, s)) {
-      setCondition(s, { type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable', message: `ReplicaSet "${rsName}" has successfully progressed.` }, now);
+      setCondition(
+        s,
+        { type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable', message: `ReplicaSet "${rsName}" has successfully progressed.` },
+        now,
+      );
     } else if (madeProgress(d.status, s)) {
       // progress moves lastUpdateTime (the deadline clock) even when nothing else changes
       const iso = isoNow(new Date(now));
-      const c: Condition = { type: 'Progressing', status: 'True', reason: 'ReplicaSetUpdated', message: `ReplicaSet "${rsName}" is progressing.`, lastUpdateTime: iso, lastTransitionTime: cur?.status === 'True' ? cur.lastTransitionTime : iso };
+      const c: Condition = {
+        type: 'Progressing',
+        status: 'True',
+        reason: 'ReplicaSetUpdated',
+        message: `ReplicaSet "${rsName}" is progressing.`,
+        lastUpdateTime: iso,
+        lastTransitionTime: cur?.status === 'True' ? cur.lastTransitionTime : iso,
+      };
       s.conditions = [...s.conditions.filter((x: Condition) => x.type !== 'Progressing'), c];
     } else {
       const deadline = progressDeadline(d, s);
@@ -110,14 +130,17 @@ export function rolloutStatus(d: Obj, all: Obj[], newRS: Obj | undefined, now: n
 export function pauseCondition(d: Obj): Condition | undefined {
   const c = getCondition(d.status, 'Progressing');
   if (c?.reason === TIMED_OUT) return undefined;
-  if (d.spec?.paused && c?.reason !== 'DeploymentPaused') return { type: 'Progressing', status: 'Unknown', reason: 'DeploymentPaused', message: 'Deployment is paused' };
-  if (!d.spec?.paused && c?.reason === 'DeploymentPaused') return { type: 'Progressing', status: 'Unknown', reason: 'DeploymentResumed', message: 'Deployment is resumed' };
+  if (d.spec?.paused && c?.reason !== 'DeploymentPaused')
+    return { type: 'Progressing', status: 'Unknown', reason: 'DeploymentPaused', message: 'Deployment is paused' };
+  if (!d.spec?.paused && c?.reason === 'DeploymentPaused')
+    return { type: 'Progressing', status: 'Unknown', reason: 'DeploymentResumed', message: 'Deployment is resumed' };
   return undefined;
 }
 
 /** The Progressing condition set when the new set is made or found. */
 export function newSetCondition(d: Obj, rsName: string, created: boolean): Condition | undefined {
   if (created) return { type: 'Progressing', status: 'True', reason: 'NewReplicaSetCreated', message: `Created new replica set "${rsName}"` };
-  if (!getCondition(d.status, 'Progressing')) return { type: 'Progressing', status: 'True', reason: 'FoundNewReplicaSet', message: `Found new replica set "${rsName}"` };
+  if (!getCondition(d.status, 'Progressing'))
+    return { type: 'Progressing', status: 'True', reason: 'FoundNewReplicaSet', message: `Found new replica set "${rsName}"` };
   return undefined;
 }

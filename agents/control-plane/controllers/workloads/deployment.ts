@@ -10,7 +10,17 @@ import type { LoopbackClient } from '../../client/loopback.ts';
 import { recordEvent } from '../../client/events.ts';
 import { ApiError } from '../../apiserver/errors.ts';
 import { type ControllerOptions, inNamespace, isNotFound, OwnerController } from './controller.ts';
-import { activeSets, isRolling, isScalingEvent, newSetTarget, oldPodsRunning, oldSetTargets, replicaAnnotations, replicasOf, scaleTargets } from './deployment-rules.ts';
+import {
+  activeSets,
+  isRolling,
+  isScalingEvent,
+  newSetTarget,
+  oldPodsRunning,
+  oldSetTargets,
+  replicaAnnotations,
+  replicasOf,
+  scaleTargets,
+} from './deployment-rules.ts';
 import { findNewSet, historyVictims, HASH_LABEL, newSetFor, nextRevision, REVISION, syncedAnnotations } from './deployment-revisions.ts';
 import { calculateStatus, isComplete, newSetCondition, pauseCondition, progressDeadline, rolloutStatus, setCondition } from './deployment-status.ts';
 import { controllerOf, isControlledBy, sameTemplate, selectorMatcher } from './meta.ts';
@@ -156,7 +166,11 @@ export class DeploymentController extends OwnerController {
     const { d, newRS, olds } = await this.sets(d0, rss, false);
     const all = await this.scaleAll(d, [...olds, ...(newRS ? [newRS] : [])], scaleTargets(d, newRS, olds));
     const newNow = newRS && all.find((rs) => rs.metadata.uid === newRS.metadata.uid);
-    if (d.spec?.paused) await this.pruneHistory(d, all.filter((rs) => rs !== newNow));
+    if (d.spec?.paused)
+      await this.pruneHistory(
+        d,
+        all.filter((rs) => rs !== newNow),
+      );
     await this.writeStatus(this.dPath(d), d, calculateStatus(d, all, newNow, this.now()));
   }
 

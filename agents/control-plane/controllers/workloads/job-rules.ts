@@ -139,10 +139,12 @@ export function planJob(job: Obj, active: Obj[], c: Counts, now: number, backoff
   const start = timeMs(job.status?.startTime);
   const ads = job.spec?.activeDeadlineSeconds;
   if (ads !== undefined && ads !== null && start) {
-    if (start + ads * 1000 <= now) return stopAll({ type: 'FailureTarget', reason: 'DeadlineExceeded', message: 'Job was active longer than specified deadline' });
+    if (start + ads * 1000 <= now)
+      return stopAll({ type: 'FailureTarget', reason: 'DeadlineExceeded', message: 'Job was active longer than specified deadline' });
     plan.wakeAt = start + ads * 1000;
   }
-  if (c.failed > (job.spec?.backoffLimit ?? 6)) return stopAll({ type: 'FailureTarget', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' });
+  if (c.failed > (job.spec?.backoffLimit ?? 6))
+    return stopAll({ type: 'FailureTarget', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' });
   const parallelism = job.spec?.parallelism ?? 1;
   const completions: number | undefined = job.spec?.completions ?? undefined;
   const success: Target = { type: 'SuccessCriteriaMet', reason: 'CompletionsReached', message: 'Reached expected number of succeeded pods' };

@@ -9,7 +9,19 @@ import type { LoopbackClient } from '../../client/loopback.ts';
 import { recordEvent } from '../../client/events.ts';
 import { type ControllerOptions, inNamespace, splitKey, isConflict, isNotFound, OwnerController } from './controller.ts';
 import { type Any, controllerOf, controllerRefTo, isActive, isReady, isTerminal, selectorMatcher, timeMs } from './meta.ts';
-import { formatIndexes, holds, indexOf, INDEX_KEY, jobPodLabels, orphanFinalizerRemovable, outcome, parseIndexes, planJob, tally, TRACKING_FINALIZER } from './job-rules.ts';
+import {
+  formatIndexes,
+  holds,
+  indexOf,
+  INDEX_KEY,
+  jobPodLabels,
+  orphanFinalizerRemovable,
+  outcome,
+  parseIndexes,
+  planJob,
+  tally,
+  TRACKING_FINALIZER,
+} from './job-rules.ts';
 import { podFromTemplate } from './pod-template.ts';
 
 const COMPONENT = 'job-controller';
@@ -25,8 +37,10 @@ export interface JobControllerOptions extends ControllerOptions {
 function withCompletionIndex(spec: Any, job: string, index: number): void {
   spec.hostname ??= `${job}-${index}`;
   for (const c of spec.containers ?? []) {
-    c.env = [...(c.env ?? []).filter((e: Any) => e.name !== 'JOB_COMPLETION_INDEX'),
-      { name: 'JOB_COMPLETION_INDEX', valueFrom: { fieldRef: { fieldPath: `metadata.annotations['${INDEX_KEY}']` } } }];
+    c.env = [
+      ...(c.env ?? []).filter((e: Any) => e.name !== 'JOB_COMPLETION_INDEX'),
+      { name: 'JOB_COMPLETION_INDEX', valueFrom: { fieldRef: { fieldPath: `metadata.annotations['${INDEX_KEY}']` } } },
+    ];
   }
 }
 
@@ -41,7 +55,11 @@ function setCond(status: Any, type: string, st: 'True' | 'False', reason: string
 export class JobController extends OwnerController {
   private readonly lastFailure = new Map<string, number>();
 
-  constructor(client: LoopbackClient, log: Logger, private readonly jo: JobControllerOptions = {}) {
+  constructor(
+    client: LoopbackClient,
+    log: Logger,
+    private readonly jo: JobControllerOptions = {},
+  ) {
     super(client, log, jo, { path: '/apis/batch/v1/jobs', kind: 'Job', apiVersion: 'batch/v1', childPath: '/api/v1/pods' });
   }
 
@@ -80,7 +98,11 @@ export class JobController extends OwnerController {
   private async releaseFinalizer(p: Obj): Promise<boolean> {
     const rest = (p.metadata.finalizers ?? []).filter((f: string) => f !== TRACKING_FINALIZER);
     try {
-      await this.client.patch(`/api/v1/namespaces/${p.metadata.namespace}/pods/${p.metadata.name}`, { metadata: { resourceVersion: p.metadata.resourceVersion, finalizers: rest.length ? rest : null } }, 'merge');
+      await this.client.patch(
+        `/api/v1/namespaces/${p.metadata.namespace}/pods/${p.metadata.name}`,
+        { metadata: { resourceVersion: p.metadata.resourceVersion, finalizers: rest.length ? rest : null } },
+        'merge',
+      );
     } catch (e) {
       if (isConflict(e)) return false;
       if (!isNotFound(e)) throw e;
@@ -103,8 +125,10 @@ export class JobController extends OwnerController {
     const status: Any = structuredClone(job.status ?? {});
     const unc = status.uncountedTerminatedPods ?? {};
     const active = pods.filter(isActive);
-    const restarts = job.spec?.template?.spec?.restartPolicy === 'OnFailure'
-      ? active.reduce((n, p) => n + (p.status?.containerStatuses ?? []).reduce((m: number, c: Any) => m + (c.restartCount ?? 0), 0), 0) : 0;
+    const restarts =
+      job.spec?.template?.spec?.restartPolicy === 'OnFailure'
+        ? active.reduce((n, p) => n + (p.status?.containerStatuses ?? []).reduce((m: number, c: Any) => m + (c.restartCount ?? 0), 0), 0)
+        : 0;
     const completed = parseIndexes(status.completedIndexes);
     for (const p of pods) if (p.status?.phase === 'Succeeded' && indexOf(p) >= 0) completed.add(indexOf(p));
     const counts = {
@@ -114,12 +138,16 @@ export class JobController extends OwnerController {
       lastFailure: this.lastFailure.get(key),
     };
     if (!status.startTime && !job.spec?.suspend) status.startTime = isoNow(new Date(now));
-    const plan = this.expectations.satisfied(key) || outcome(job) ? planJob({ ...job, status }, active, counts, now, this.jo.backoffBaseMs) : { create: 0, indexes: [], remove: [] };
+    const plan =
+      this.expectations.satisfied(key) || outcome(job)
+        ? planJob({ ...job, status }, active, counts, now, this.jo.backoffBaseMs)
+        : { create: 0, indexes: [], remove: [] };
     const created = job.metadata.deletionTimestamp ? 0 : await this.act(job, key, plan.create, plan.indexes, plan.remove);
 
     if (job.spec?.completionMode === 'Indexed') status.completedIndexes = formatIndexes(completed);
     if (job.spec?.suspend) setCond(status, 'Suspended', 'True', 'JobSuspended', 'Job suspended', now);
-    else if ((status.conditions ?? []).some((c: Any) => c.type === 'Suspended' && c.status === 'True')) setCond(status, 'Suspended', 'False', 'JobResumed', 'Job resumed', now);
+    else if ((status.conditions ?? []).some((c: Any) => c.type === 'Suspended' && c.status === 'True'))
+      setCond(status, 'Suspended', 'False', 'JobResumed', 'Job resumed', now);
     if (plan.target) {
       setCond(status, plan.target.type, 'True', plan.target.reason, plan.target.message, now);
       const asEvent = { ...job, kind: 'Job', apiVersion: 'batch/v1' };
@@ -133,7 +161,14 @@ export class JobController extends OwnerController {
       const target = (status.conditions ?? []).find((c: Any) => c.type === (decided === 'Complete' ? 'SuccessCriteriaMet' : 'FailureTarget'));
       setCond(status, decided, 'True', target?.reason ?? 'CompletionsReached', target?.message ?? '', now);
       if (decided === 'Complete') status.completionTime = isoNow(new Date(now));
-      void recordEvent(this.client, { ...job, kind: 'Job', apiVersion: 'batch/v1' }, 'Normal', decided === 'Complete' ? 'Completed' : 'BackoffLimitExceeded', decided === 'Complete' ? 'Job completed' : (target?.message ?? 'Job failed'), COMPONENT);
+      void recordEvent(
+        this.client,
+        { ...job, kind: 'Job', apiVersion: 'batch/v1' },
+        'Normal',
+        decided === 'Complete' ? 'Completed' : 'BackoffLimitExceeded',
+        decided === 'Complete' ? 'Job completed' : (target?.message ?? 'Job failed'),
+        COMPONENT,
+      );
     }
     status.active = remaining + created;
     status.ready = active.filter(isReady).length;
@@ -157,9 +192,11 @@ export class JobController extends OwnerController {
       job = await this.writeStatus(path, job, status);
     }
     const released = new Set<string>();
-    await Promise.all(t.release.map(async (p) => {
-      if (await this.releaseFinalizer(p)) released.add(p.metadata.uid!);
-    }));
+    await Promise.all(
+      t.release.map(async (p) => {
+        if (await this.releaseFinalizer(p)) released.add(p.metadata.uid!);
+      }),
+    );
     const unc = job.status?.uncountedTerminatedPods ?? {};
     const settledS = new Set([...t.settledSucceeded, ...(unc.succeeded ?? []).filter((u: string) => released.has(u))]);
     const settledF = new Set([...t.settledFailed, ...(unc.failed ?? []).filter((u: string) => released.has(u))]);
@@ -167,7 +204,10 @@ export class JobController extends OwnerController {
     const status = structuredClone(job.status ?? {});
     status.succeeded = (status.succeeded ?? 0) + settledS.size;
     status.failed = (status.failed ?? 0) + settledF.size;
-    status.uncountedTerminatedPods = { succeeded: (unc.succeeded ?? []).filter((u: string) => !settledS.has(u)), failed: (unc.failed ?? []).filter((u: string) => !settledF.has(u)) };
+    status.uncountedTerminatedPods = {
+      succeeded: (unc.succeeded ?? []).filter((u: string) => !settledS.has(u)),
+      failed: (unc.failed ?? []).filter((u: string) => !settledF.has(u)),
+    };
     return this.writeStatus(path, job, status);
   }
 
@@ -179,15 +219,17 @@ export class JobController extends OwnerController {
     if (removed) throw removed;
     const owner = controllerRefTo(job, 'batch/v1', 'Job');
     const slots: (number | undefined)[] = [...indexes, ...Array.from({ length: create }, () => undefined)];
-    const pods = slots.map((index) => podFromTemplate(job.spec?.template, {
-      namespace: ns,
-      owner,
-      generateName: index === undefined ? `${job.metadata.name}-` : `${job.metadata.name}-${index}-`,
-      labels: { ...jobPodLabels(job), ...(index === undefined ? {} : { [INDEX_KEY]: String(index) }) },
-      annotations: index === undefined ? undefined : { [INDEX_KEY]: String(index) },
-      finalizers: [TRACKING_FINALIZER],
-      spec: (s) => (index === undefined ? undefined : withCompletionIndex(s, job.metadata.name!, index)),
-    }));
+    const pods = slots.map((index) =>
+      podFromTemplate(job.spec?.template, {
+        namespace: ns,
+        owner,
+        generateName: index === undefined ? `${job.metadata.name}-` : `${job.metadata.name}-${index}-`,
+        labels: { ...jobPodLabels(job), ...(index === undefined ? {} : { [INDEX_KEY]: String(index) }) },
+        annotations: index === undefined ? undefined : { [INDEX_KEY]: String(index) },
+        finalizers: [TRACKING_FINALIZER],
+        spec: (s) => (index === undefined ? undefined : withCompletionIndex(s, job.metadata.name!, index)),
+      }),
+    );
     const made = await this.podControl.create(src, key, pods);
     if (made) throw made;
     return pods.length;

@@ -82,16 +82,18 @@ export class PodControl {
   async delete(src: EventSource, key: string, pods: Obj[], o: { message?: (name: string) => string } = {}): Promise<unknown> {
     if (!pods.length) return undefined;
     this.expectations.expect(key, 0, pods.map(keyOf));
-    const results = await Promise.allSettled(pods.map(async (p) => {
-      try {
-        await this.paced();
-        await this.client.delete(`/api/v1/namespaces/${p.metadata.namespace}/pods/${p.metadata.name}`);
-        this.event(src, 'Normal', 'SuccessfulDelete', o.message?.(p.metadata.name!) ?? `Deleted pod: ${p.metadata.name}`);
-      } catch (e) {
-        this.expectations.deletionObserved(key, keyOf(p));
-        if ((e as { code?: number }).code !== 404) throw e;
-      }
-    }));
+    const results = await Promise.allSettled(
+      pods.map(async (p) => {
+        try {
+          await this.paced();
+          await this.client.delete(`/api/v1/namespaces/${p.metadata.namespace}/pods/${p.metadata.name}`);
+          this.event(src, 'Normal', 'SuccessfulDelete', o.message?.(p.metadata.name!) ?? `Deleted pod: ${p.metadata.name}`);
+        } catch (e) {
+          this.expectations.deletionObserved(key, keyOf(p));
+          if ((e as { code?: number }).code !== 404) throw e;
+        }
+      }),
+    );
     const failed = results.find((x): x is PromiseRejectedResult => x.status === 'rejected');
     if (failed?.reason instanceof ControllerStopped) throw failed.reason;
     if (failed) this.log.warn({ owner: key, err: failed.reason }, 'pod deletion failed');

@@ -75,9 +75,12 @@ export function replicaSetStatus(rs: Obj, active: Obj[], now: number, failure?: 
   let conditions: Any[] = (rs.status?.conditions ?? []).filter((c: Any) => c.type !== 'ReplicaFailure');
   const existing = (rs.status?.conditions ?? []).find((c: Any) => c.type === 'ReplicaFailure');
   if (failure) {
-    conditions = [...conditions, existing?.reason === failure.reason && existing.message === failure.message
-      ? existing
-      : { type: 'ReplicaFailure', status: 'True', reason: failure.reason, message: failure.message, lastTransitionTime: isoNow(new Date(now)) }];
+    conditions = [
+      ...conditions,
+      existing?.reason === failure.reason && existing.message === failure.message
+        ? existing
+        : { type: 'ReplicaFailure', status: 'True', reason: failure.reason, message: failure.message, lastTransitionTime: isoNow(new Date(now)) },
+    ];
   }
   const status: Any = {
     replicas: active.length,

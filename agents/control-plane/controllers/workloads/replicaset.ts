@@ -16,8 +16,12 @@ export interface ReplicaKind extends OwnerKind {
 }
 
 export const REPLICA_SET: ReplicaKind = {
-  path: '/apis/apps/v1/replicasets', kind: 'ReplicaSet', apiVersion: 'apps/v1', childPath: '/api/v1/pods',
-  component: 'replicaset-controller', selects: (rs) => selectorMatcher(rs.spec?.selector),
+  path: '/apis/apps/v1/replicasets',
+  kind: 'ReplicaSet',
+  apiVersion: 'apps/v1',
+  childPath: '/api/v1/pods',
+  component: 'replicaset-controller',
+  selects: (rs) => selectorMatcher(rs.spec?.selector),
 };
 
 /** A ReplicaSet or (with REPLICATION_CONTROLLER from replicationcontroller.ts) a ReplicationController. */

@@ -15,8 +15,12 @@ export function equalitySelector(sel: Record<string, string> | undefined): (labe
 }
 
 export const REPLICATION_CONTROLLER: ReplicaKind = {
-  path: '/api/v1/replicationcontrollers', kind: 'ReplicationController', apiVersion: 'v1', childPath: '/api/v1/pods',
-  component: 'replication-controller', selects: (rc: Obj) => equalitySelector(rc.spec?.selector),
+  path: '/api/v1/replicationcontrollers',
+  kind: 'ReplicationController',
+  apiVersion: 'v1',
+  childPath: '/api/v1/pods',
+  component: 'replication-controller',
+  selects: (rc: Obj) => equalitySelector(rc.spec?.selector),
 };
 
 export function replicationControllerController(client: LoopbackClient, log: Logger, o: ControllerOptions = {}): ReplicaSetController {

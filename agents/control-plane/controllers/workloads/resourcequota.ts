@@ -40,9 +40,13 @@ export class ResourceQuotaController extends QueueController {
   /** What the namespace uses now within the quota's scopes, from the informers' caches. */
   private usage(ns: string, scopes: string[], hard: Record<string, unknown>): Usage {
     let u: Usage = {};
-    const wanted = (plural: string) => Object.keys(hard).some((k) => k === plural || k === `count/${plural}` || (plural === 'pods' && /(cpu|memory)$/.test(k)) || (plural === 'services' && k.startsWith('services.')));
+    const wanted = (plural: string) =>
+      Object.keys(hard).some(
+        (k) =>
+          k === plural || k === `count/${plural}` || (plural === 'pods' && /(cpu|memory)$/.test(k)) || (plural === 'services' && k.startsWith('services.')),
+      );
     for (const [plural, inf] of this.tracked) {
-      if (!wanted(plural)) continue;   // kinds the quota does not name are not walked
+      if (!wanted(plural)) continue; // kinds the quota does not name are not walked
       for (const o of inf.cache.values()) if (o.metadata.namespace === ns && inScope(scopes, plural, o)) u = addUsage(u, usageOf(plural, o));
     }
     if (!scopes.length) for (const q of this.quotas.cache.values()) if (q.metadata.namespace === ns) u = addUsage(u, usageOf('resourcequotas', q));
@@ -53,7 +57,7 @@ export class ResourceQuotaController extends QueueController {
     const q = this.quotas.cache.get(key);
     if (!q || q.metadata.deletionTimestamp) return;
     const scopes = quotaScopes(q);
-    if (!scopes) return;   // a scope this server does not evaluate: no status rather than a wrong one
+    if (!scopes) return; // a scope this server does not evaluate: no status rather than a wrong one
     const hard = q.spec?.hard ?? {};
     const status = { hard, used: usedFor(hard, this.usage(q.metadata.namespace!, scopes, hard)) };
     await this.writeStatus(`/api/v1/namespaces/${q.metadata.namespace}/resourcequotas/${q.metadata.name}`, q, status);

@@ -12,7 +12,6 @@ export interface SharedInformer {
   addHandlers(h: Handlers): void;
 }
 
-
 class Shared implements SharedInformer {
   private readonly handlers: Handlers[] = [];
   readonly informer: Informer;
@@ -28,11 +27,16 @@ class Shared implements SharedInformer {
         }
       }
     };
-    this.informer = new Informer(client, path, {
-      add: (o) => each((h) => h.add?.(o)),
-      update: (o, old) => each((h) => h.update?.(o, old)),
-      delete: (o) => each((h) => h.delete?.(o)),
-    }, log);
+    this.informer = new Informer(
+      client,
+      path,
+      {
+        add: (o) => each((h) => h.add?.(o)),
+        update: (o, old) => each((h) => h.update?.(o, old)),
+        delete: (o) => each((h) => h.delete?.(o)),
+      },
+      log,
+    );
   }
 
   get cache(): Map<string, Obj> {
@@ -120,9 +124,23 @@ export interface CacheSource {
 export function cacheFor(client: LoopbackClient, log: Logger, path: string, handlers: Handlers, shared?: SharedInformers): CacheSource {
   if (!shared) {
     const own = new Informer(client, path, handlers, log);
-    return { cache: own.cache, get synced() { return own.synced; }, start: () => own.start(), stop: () => own.stop() };
+    return {
+      cache: own.cache,
+      get synced() {
+        return own.synced;
+      },
+      start: () => own.start(),
+      stop: () => own.stop(),
+    };
   }
   const s = shared.get(path);
   s.addHandlers(handlers);
-  return { cache: s.cache, get synced() { return s.synced; }, start: () => shared.start(), stop: () => undefined };
+  return {
+    cache: s.cache,
+    get synced() {
+      return s.synced;
+    },
+    start: () => shared.start(),
+    stop: () => undefined,
+  };
 }

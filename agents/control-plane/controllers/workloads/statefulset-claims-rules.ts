@@ -34,7 +34,10 @@ export function podClaimVolumes(set: Obj, ordinal: number, spec: Any): void {
   if (!ts.length) return;
   const names = new Set(ts.map((t) => t.metadata?.name));
   const kept = ((spec.volumes ?? []) as Any[]).filter((v) => !names.has(v.name));
-  spec.volumes = [...kept, ...ts.map((t) => ({ name: t.metadata?.name, persistentVolumeClaim: { claimName: claimName(t.metadata?.name, set.metadata.name!, ordinal) } }))];
+  spec.volumes = [
+    ...kept,
+    ...ts.map((t) => ({ name: t.metadata?.name, persistentVolumeClaim: { claimName: claimName(t.metadata?.name, set.metadata.name!, ordinal) } })),
+  ];
 }
 
 /** Claims of ordinals at or past the replica count whose pods are gone, under whenScaled=Delete. */

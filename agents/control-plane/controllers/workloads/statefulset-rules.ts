@@ -59,7 +59,10 @@ export function planStatefulSet(set: Obj, pods: Obj[], updateRevision: string, b
   }
   if (plan.create.length) return plan;
 
-  const condemned = [...byOrdinal.entries()].filter(([n]) => n < start || n >= start + replicas).sort((a, b) => b[0] - a[0]).map(([, p]) => p);
+  const condemned = [...byOrdinal.entries()]
+    .filter(([n]) => n < start || n >= start + replicas)
+    .sort((a, b) => b[0] - a[0])
+    .map(([, p]) => p);
   for (const p of condemned) {
     if (p.metadata.deletionTimestamp) {
       if (ordered) return plan;
