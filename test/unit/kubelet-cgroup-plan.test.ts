@@ -147,7 +147,14 @@ test('v2 stats: usage, working set, rss, cpu time and OOM kills from the files',
     'cpu.stat': 'usage_usec 1500\nuser_usec 1000\nsystem_usec 500\n',
     'memory.events': 'low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n',
   });
-  t.deepEqual(s, { oomKills: 1, memoryUsageBytes: 10485760, memoryWorkingSetBytes: 8388608, memoryRssBytes: 4194304, cpuUsageCoreNanoSeconds: 1_500_000 });
+  t.deepEqual(s, {
+    oomKills: 1,
+    memoryUsageBytes: 10485760,
+    memoryWorkingSetBytes: 8388608,
+    memoryRssBytes: 4194304,
+    memoryCacheBytes: 6291456,
+    cpuUsageCoreNanoSeconds: 1_500_000,
+  });
   t.is(parseSingle('max\n'), Infinity);
   t.is(parseSingle('garbage'), undefined);
   t.true(oomKilledSince(0, 'oom 1\noom_kill 1\n'));
