@@ -1,6 +1,11 @@
 // Node status inputs: eviction thresholds and pressure, allocatable, images, flag parsing, and the
 // security context the node's runtime gets for a container.
 import test from 'ava';
+import { ApiClient } from '../../agents/api/client.ts';
+import { logger } from '../../agents/api/log.ts';
+import { NodeLoop, RUNTIME_CHECK_MS } from '../../agents/kubelet/node/node-loop.ts';
+import type { NodeSpecInput } from '../../agents/kubelet/node/node-object.ts';
+import type { RuntimeHealth } from '../../agents/kubelet/pods/runtime.ts';
 import type { V1Pod } from '@kubernetes/client-node';
 import { conditions, nodeImages, resources } from '../../agents/kubelet/node/node-object.ts';
 import { DEFAULT_EVICTION_HARD, parseThresholds, pressure, type NodeStats } from '../../agents/kubelet/node/pressure.ts';
@@ -143,4 +148,40 @@ test('container security context to CRI: users, groups, capabilities, read-only 
   t.like(sandboxSecurityContext({ ...priv, spec: { ...priv.spec!, hostNetwork: true, hostPID: true } }), {
     namespaceOptions: { network: 'NODE', pid: 'NODE', ipc: 'POD' },
   });
+});
+
+test('a relist asks the runtime for its health at most every 5 s, as upstream checks runtime state', async (t) => {
+  let asked = 0;
+  // a failing check keeps the loop away from the API: only how often it asks is seen
+  const health = async (): Promise<RuntimeHealth> => {
+    asked++;
+    throw new Error('runtime down');
+  };
+  const facts = {
+    cpus: 2,
+    memoryBytes: 1 << 30,
+    ephemeralStorageBytes: 1 << 30,
+    osImage: 'x',
+    kernelVersion: 'x',
+    architecture: 'amd64',
+    machineID: 'm',
+    systemUUID: 'u',
+    bootID: 'b',
+  };
+  const spec: NodeSpecInput = {
+    name: 'n1',
+    nodeIP: '10.0.0.1',
+    labels: {},
+    taints: [],
+    facts,
+    runtimeVersion: 'containerd://1.6.20',
+    maxPods: 110,
+    reserved: { cpuMillis: 0, memoryBytes: 0 },
+    kubeletPort: 10250,
+  };
+  const loop = new NodeLoop(new ApiClient({ server: 'https://127.0.0.1:1' }), spec, health, logger('test'));
+  for (let ms = 0; ms < RUNTIME_CHECK_MS; ms += 1000) await loop.poke(ms).catch(() => undefined);
+  t.is(asked, 1, 'five relists within 5 s call CRI Status once');
+  await loop.poke(RUNTIME_CHECK_MS).catch(() => undefined);
+  t.is(asked, 2);
 });
