@@ -65,6 +65,8 @@ test('string helpers: a bare address is its host route, unparseable text matches
     [cidrsOverlap, '10.244.3.7', '10.244.3.0/24', true],
     [cidrsOverlap, 'default', '10.0.0.0/8', false],
     [cidrsOverlap, '10.77.0.0/24', '10.78.0.0/24', false],
+    [cidrsOverlap, '10.0.0.0/8', '10.77.0.0/24', true],
+    [cidrsOverlap, '192.168.1.0/24', '10.244.0.0/16', false],
   ];
   for (const [f, a, b, want] of cases) t.is(f(a, b), want, `${f.name}(${a}, ${b})`);
 });

@@ -1,11 +1,11 @@
 // The kubelet's serving certificate: signed by the cluster CA when the control plane gives one,
 // self-signed (with a warning) when it cannot, and a self-signed one is replaced once it can.
 import test from 'ava';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { issueCert, loadOrCreateCA } from '../../agents/control-plane/pki.ts';
-import { ensureServingCert, type ServingCertIssuer } from '../../agents/kubelet/server/serving-cert.ts';
+import { ensureServingCert, type ServingCertIssuer, servingSans, staleReason } from '../../agents/kubelet/server/serving-cert.ts';
 import { startKubeletServer, type ServerCri } from '../../agents/kubelet/server/server.ts';
 import { connect } from 'node:tls';
 
@@ -78,4 +78,24 @@ test('a kubelet server that started self-signed swaps in the CA-signed certifica
   up = true;
   for (let i = 0; i < 40 && !(await verified()); i++) await new Promise((r) => setTimeout(r, 50));
   t.true(await verified(), 'verifiable against the cluster CA without a restart');
+});
+
+test('the serving certificate is self-signed, names the node, and is reused until it no longer fits', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kubelet-cert-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  t.deepEqual(servingSans('node-1', '10.0.0.5'), ['node-1', '10.0.0.5', 'localhost', '127.0.0.1']);
+  const a = await ensureServingCert(dir, 'node-1', '10.0.0.5');
+  t.true(a.created);
+  t.is(staleReason(a.certPem, a.keyPem, servingSans('node-1', '10.0.0.5')), undefined);
+  const b = await ensureServingCert(dir, 'node-1', '10.0.0.5');
+  t.false(b.created);
+  t.is(b.certPem, a.certPem);
+  t.regex(staleReason(a.certPem, a.keyPem, servingSans('node-1', '10.0.0.6')) ?? '', /does not name 10\.0\.0\.6/);
+  t.regex(staleReason(a.certPem, a.keyPem, [], Date.now() + 400 * 86_400_000) ?? '', /expires/);
+  const c = await ensureServingCert(dir, 'node-1', '10.0.0.6');
+  t.true(c.created, 'a new address gets a new certificate');
+  t.is(readFileSync(join(dir, 'kubelet.crt'), 'utf8'), c.certPem);
+  t.regex(staleReason(c.certPem, a.keyPem, []) ?? '', /key does not match/);
+  writeFileSync(join(dir, 'kubelet.crt'), 'junk');
+  t.true((await ensureServingCert(dir, 'node-1', '10.0.0.6')).created, 'an unreadable certificate is replaced');
 });

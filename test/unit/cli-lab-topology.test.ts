@@ -1,7 +1,5 @@
+// The netns lab's topology (cli/lab/topology.ts): names and addresses, pod networks apart from every lab subnet, pod routes.
 import test from 'ava';
-import { parseKubeconfig } from '../../agents/api/kubeconfig.ts';
-import { resourcePath } from '../../agents/api/paths.ts';
-import { parseKeyValues, parseTaints } from '../../agents/cli/config.ts';
 import { labClusterCIDR, podRoutes, topology } from '../../agents/cli/lab/topology.ts';
 import { cidrsOverlap as overlaps } from '../../agents/api/ip.ts';
 
@@ -61,54 +59,4 @@ test("lab pod routes: each own node's podCIDR inside the pod network, via its la
       { dst: '10.204.1.0/24', via: '10.76.0.12' },
     ],
   );
-});
-
-test('CIDR overlap', (t) => {
-  t.true(overlaps('10.244.0.0/16', '10.244.3.0/24'));
-  t.true(overlaps('10.0.0.0/8', '10.77.0.0/24'));
-  t.false(overlaps('10.77.0.0/24', '10.78.0.0/24'));
-  t.false(overlaps('192.168.1.0/24', '10.244.0.0/16'));
-});
-
-test('kubeconfig: current context, inline data, base64 decoded', (t) => {
-  const b64 = (s: string) => Buffer.from(s).toString('base64');
-  const auth = parseKubeconfig(`apiVersion: v1
-kind: Config
-current-context: b
-clusters:
-- name: c1
-  cluster: {server: "https://1.1.1.1:6443/", certificate-authority-data: ${b64('CA')}}
-contexts:
-- name: a
-  context: {cluster: nope, user: nope}
-- name: b
-  context: {cluster: c1, user: u1}
-users:
-- name: u1
-  user: {client-certificate-data: ${b64('CERT')}, client-key-data: ${b64('KEY')}}
-`);
-  t.is(auth.server, 'https://1.1.1.1:6443');
-  t.is(auth.ca!.toString(), 'CA');
-  t.is(auth.cert!.toString(), 'CERT');
-  t.is(auth.key!.toString(), 'KEY');
-  t.throws(() => parseKubeconfig('current-context: x\ncontexts: []\n'), { message: /context "x" not found/ });
-});
-
-test('resource paths for core and named groups', (t) => {
-  t.is(resourcePath({ version: 'v1', plural: 'pods', namespace: 'default', name: 'p', subresource: 'status' }), '/api/v1/namespaces/default/pods/p/status');
-  t.is(
-    resourcePath({ group: 'coordination.k8s.io', version: 'v1', plural: 'leases', namespace: 'kube-node-lease' }),
-    '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases',
-  );
-  t.is(resourcePath({ version: 'v1', plural: 'nodes' }), '/api/v1/nodes');
-});
-
-test('flag parsing: labels and taints as the kubelet takes them', (t) => {
-  t.deepEqual(parseKeyValues('a=1, b=x=y'), { a: '1', b: 'x=y' });
-  t.throws(() => parseKeyValues('novalue'));
-  t.deepEqual(parseTaints('dedicated=gpu:NoSchedule,spot:NoExecute'), [
-    { key: 'dedicated', value: 'gpu', effect: 'NoSchedule' },
-    { key: 'spot', effect: 'NoExecute' },
-  ]);
-  t.throws(() => parseTaints('k=v:Sometimes'), { message: /bad taint/ });
 });
