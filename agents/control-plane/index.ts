@@ -10,7 +10,7 @@ import { joinHandler } from './join/index.ts';
 import { startClusterDNS, ensureKubeDnsService } from './dns/index.ts';
 import { ApiClient } from '../api/client.ts';
 import { loadKubeconfig } from '../api/kubeconfig.ts';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { logger } from '../api/log.ts';
 import { ApiHandler } from './apiserver/handler.ts';

@@ -8,7 +8,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import tls from 'node:tls';
+import type tls from 'node:tls';
 import type { Logger } from '../api/log.ts';
 import { type Backend, certFor, match, type RouteTable } from './routes.ts';
 

@@ -7,7 +7,7 @@
 // everything once, removing what no policy wants any more. Each mode's first sync removes what
 // the other left, so a node switched between modes is enforced once.
 import type { V1Namespace, V1Pod } from '@kubernetes/client-node';
-import { ApiClient } from '../api/client.ts';
+import type { ApiClient } from '../api/client.ts';
 import { Informer } from '../api/informer.ts';
 import type { Logger } from '../api/log.ts';
 import { core, resourcePath } from '../api/paths.ts';

@@ -1,7 +1,7 @@
 // bridge ADD: IPAM first (so a config or exhaustion error leaves nothing behind), then the host side
 // (bridge, gateway address, veth pair; host.ts), the container's addresses and routes, and
 // masquerading. Any failure undoes what this call made, IPAM allocation included.
-import { CniError } from '../skel/errors.ts';
+import type { CniError } from '../skel/errors.ts';
 import { parseResult, resultToVersion, type Result } from '../skel/result.ts';
 import type { CmdArgs } from '../skel/skel.ts';
 import { validateIfName } from '../skel/env.ts';

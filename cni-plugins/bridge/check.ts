@@ -2,7 +2,6 @@
 // and the configured promiscuous mode; the container interface is in CNI_NETNS, is a veth with the
 // reported MAC, and its peer is a port of the bridge; every reported address is on the container
 // interface with its subnet route; every reported route is in the container's main table.
-import { CniError, ErrCode } from '../skel/errors.ts';
 import { parseResult, type Interface, type Result } from '../skel/result.ts';
 import type { CmdArgs } from '../skel/skel.ts';
 import { delegate } from '../pkg/delegate.ts';

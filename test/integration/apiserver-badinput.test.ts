@@ -2,7 +2,7 @@
 // input is a 4xx with upstream's reason and message (never a 500, a NaN resourceVersion or a silent
 // empty list), and nothing is stored.
 import test from 'ava';
-import { type Cluster } from './_apiserver-kit.ts';
+import type { Cluster } from './_apiserver-kit.ts';
 import { fileCluster } from './_file-cluster.ts';
 import { rawClient, type Send } from './_raw-client.ts';
 

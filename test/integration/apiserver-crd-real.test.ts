@@ -3,7 +3,7 @@
 // documentation are accepted, and broken ones are refused with the field named, through the real kubectl.
 import test from 'ava';
 import { readFileSync } from 'node:fs';
-import { type Cluster } from './_apiserver-kit.ts';
+import type { Cluster } from './_apiserver-kit.ts';
 import { fileCluster } from './_file-cluster.ts';
 
 let c: Cluster;

@@ -4,7 +4,7 @@
 // existing target, no ports/probes/resources, only additions), and authorization on the
 // subresource itself.
 import test from 'ava';
-import { type Cluster } from './_apiserver-kit.ts';
+import type { Cluster } from './_apiserver-kit.ts';
 import { fileCluster } from './_file-cluster.ts';
 import { rawClient, type RawClient } from './_https.ts';
 

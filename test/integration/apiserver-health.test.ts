@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { ApiHandler } from '../../agents/control-plane/apiserver/handler.ts';
 import { Registry } from '../../agents/control-plane/apiserver/registry.ts';
 import { SqliteStore } from '../../agents/control-plane/storage/sqlite.ts';
-import { type Cluster } from './_apiserver-kit.ts';
+import type { Cluster } from './_apiserver-kit.ts';
 import { fileCluster } from './_file-cluster.ts';
 
 let c: Cluster | undefined;

@@ -2,7 +2,7 @@
 // refused while decoding, as Go's typed decoder refuses them, on every write path: create, update,
 // each patch type, server-side apply and the scale subresource. Nothing is stored after the 4xx.
 import test from 'ava';
-import { type Cluster } from './_apiserver-kit.ts';
+import type { Cluster } from './_apiserver-kit.ts';
 import { fileCluster } from './_file-cluster.ts';
 import { type RawClient, rawClient } from './_https.ts';
 

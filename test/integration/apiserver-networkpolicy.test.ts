@@ -2,7 +2,7 @@
 // served in discovery and OpenAPI, defaulted as upstream (policyTypes, port protocol), refused with
 // a 422 naming the field for each rule upstream's validation has, printed by get and describe.
 import test from 'ava';
-import { type Cluster } from './_apiserver-kit.ts';
+import type { Cluster } from './_apiserver-kit.ts';
 import { fileCluster } from './_file-cluster.ts';
 import { rawClient, type Send } from './_raw-client.ts';
 

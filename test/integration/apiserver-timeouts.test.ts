@@ -6,7 +6,7 @@ import test from 'ava';
 import net from 'node:net';
 import tls from 'node:tls';
 import { loadKubeconfig } from '../../agents/api/kubeconfig.ts';
-import { type Cluster } from './_apiserver-kit.ts';
+import type { Cluster } from './_apiserver-kit.ts';
 import { fileCluster } from './_file-cluster.ts';
 import { type RawClient, rawClient } from './_https.ts';
 

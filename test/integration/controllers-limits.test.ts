@@ -4,7 +4,7 @@
 // batches, so /healthz and a GET keep answering within 1 s, the pod count grows in bounded steps
 // only, and a restarted control plane (which finds the objects again) still answers.
 import test from 'ava';
-import { type Cluster } from './_apiserver-kit.ts';
+import type { Cluster } from './_apiserver-kit.ts';
 import { fileCluster } from './_file-cluster.ts';
 import { type RawClient, rawClient } from './_https.ts';
 

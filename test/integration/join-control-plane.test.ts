@@ -5,7 +5,7 @@ import https from 'node:https';
 import { createToken } from '../../agents/control-plane/join/store.ts';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Cluster } from './_apiserver-kit.ts';
+import type { Cluster } from './_apiserver-kit.ts';
 import { fileCluster } from './_file-cluster.ts';
 
 /** path under dir -> mode (octal), for every file */

@@ -2,7 +2,6 @@
 // components' flags, --node-ip passed through, the back-off drop-in gated on systemd's version,
 // and which units a change restarts.
 import test from 'ava';
-import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { parse } from 'yaml';
 import { addFlags } from '../../agents/cli/flags/spec.ts';

@@ -1,13 +1,7 @@
 // The kubelet server's request handlers (server/handlers.ts): log paths stay under the pod log directory.
 import test from 'ava';
-import type { V1Pod } from '@kubernetes/client-node';
 import { checkedLogPath } from '../../agents/kubelet/server/handlers.ts';
 import { HttpError } from '../../agents/kubelet/server/status.ts';
-
-const pod: V1Pod = {
-  metadata: { name: 'web', namespace: 'default', uid: 'u1' },
-  spec: { initContainers: [{ name: 'init' }], containers: [{ name: 'app' }, { name: 'side' }], ephemeralContainers: [{ name: 'debug' }] },
-};
 
 test('log paths must lie under the pod log directory', (t) => {
   t.is(checkedLogPath('/var/log/pods', '/var/log/pods/ns_web_u1/app/0.log'), '/var/log/pods/ns_web_u1/app/0.log');

@@ -1,7 +1,7 @@
 // Aggregated discovery (apidiscovery.k8s.io v2 and v2beta1 APIGroupDiscoveryList): every group,
 // version, resource and subresource in one answer on /api (the core group) or /apis (the rest),
 // which kubectl v1.35 asks for first. Other Accepts keep the legacy documents of discovery.ts.
-import { type Registry, type ResourceInfo } from './registry.ts';
+import type { Registry, ResourceInfo } from './registry.ts';
 import { subresourceKind, SUBRESOURCE_VERBS } from './discovery.ts';
 
 const VERSIONS = ['v2', 'v2beta1'];

@@ -3,7 +3,7 @@
 import { ValueTooLargeError } from '../storage/types.ts';
 import type { FieldError } from './validation/field.ts';
 import { fieldErrorBody, fieldErrorString } from './validation/field.ts';
-import { ApiError, type Status, type StatusDetails } from '../../api/errors.ts';
+import { ApiError, type Status } from '../../api/errors.ts';
 
 // the class and the Status shapes are shared with every client (agents/api/errors.ts)
 export { ApiError, type Status, type StatusCause, type StatusDetails } from '../../api/errors.ts';

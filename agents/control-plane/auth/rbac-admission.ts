@@ -1,7 +1,7 @@
 // RBAC escalation prevention (upstream's rbac registry policybased storage): a Role or ClusterRole
 // may only grant what its author holds, unless the author may `escalate` roles; a binding needs the
 // `bind` verb on the role it references or every permission of that role. system:masters is exempt.
-import { ApiError } from '../apiserver/errors.ts';
+import type { ApiError } from '../apiserver/errors.ts';
 import { getOwn } from '../apiserver/safe-keys.ts';
 import type { Attributes } from './attributes.ts';
 import { type Authorizer, forbiddenFor, type PolicyRule } from './authorizer.ts';

@@ -9,7 +9,7 @@ import type { FieldError } from '../apiserver/validation/field.ts';
 import type { Attributes } from './attributes.ts';
 import { forbiddenFor } from './authorizer.ts';
 import { nodeNameOf } from './node.ts';
-import { type IssueRequest, type Ref, type ServiceAccountTokens } from './sa-tokens.ts';
+import type { IssueRequest, Ref, ServiceAccountTokens } from './sa-tokens.ts';
 import { tokenLifetime } from './token-expiration.ts';
 
 export const MIN_EXPIRATION_SECONDS = 600;

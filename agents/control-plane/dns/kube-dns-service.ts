@@ -3,7 +3,7 @@
 // the ClusterIP to them like any Service. It has no selector, so no controller rewrites them.
 import { isIPv6 } from 'node:net';
 import type { V1EndpointSlice, V1Endpoints, V1Service } from '@kubernetes/client-node';
-import { ApiClient, isNotFound } from '../../api/client.ts';
+import { type ApiClient, isNotFound } from '../../api/client.ts';
 import { SERVICE_NAME_LABEL } from './endpoints.ts';
 
 export const MANAGED_BY_LABEL = 'endpointslice.kubernetes.io/managed-by';

@@ -3,7 +3,7 @@
 // than heartbeat times changed or 5 minutes passed (the Lease is the liveness signal), with
 // "Node <name> status is now: ..." events on transitions.
 import type { V1Node, V1NodeCondition } from '@kubernetes/client-node';
-import { ApiClient, isNotFound, ApiError } from '../../api/client.ts';
+import { type ApiClient, isNotFound, ApiError } from '../../api/client.ts';
 import { core, leasePath } from '../../api/paths.ts';
 import type { Wire } from '../../api/wire.ts';
 import type { Logger } from '../../api/log.ts';

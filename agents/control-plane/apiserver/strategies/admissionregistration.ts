@@ -5,7 +5,7 @@
 // and kubectl get's WEBHOOKS column.
 import { AGE_COLUMN, NAME_COLUMN, age, col } from '../tables/table.ts';
 import { fromLabelSelector, SelectorError, type LabelSelectorObject } from '../selectors.ts';
-import { type FieldError, duplicate, forbidden, invalid, notSupported, required } from '../validation/field.ts';
+import { type FieldError, duplicate, invalid, notSupported, required } from '../validation/field.ts';
 import { validateLabels } from '../validation/meta.ts';
 import { dns1035Label, dns1123Subdomain } from '../validation/names.ts';
 import { validateMatchConditions } from '../admission/match-conditions.ts';
