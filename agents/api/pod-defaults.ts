@@ -2,6 +2,7 @@
 // Volume, plus what the default admission chain adds: service account name, priority,
 // not-ready/unreachable tolerations). Shared, as upstream's API defaults are: the API server
 // defaults pods and pod templates with it, the kubelet its static pods.
+import { parseQuantity } from './quantity.ts';
 
 type Any = Record<string, any>;
 
@@ -92,29 +93,6 @@ export function admitPod(spec: Any): void {
   }
 }
 
-function parseQuantity(q: unknown): number | undefined {
-  if (q === undefined || q === null) return undefined;
-  const m = /^([+-]?[0-9.]+)([a-zA-Z]*)$/.exec(String(q));
-  if (!m) return undefined;
-  const n = Number(m[1]);
-  const mult: Record<string, number> = {
-    '': 1,
-    m: 1e-3,
-    k: 1e3,
-    M: 1e6,
-    G: 1e9,
-    T: 1e12,
-    P: 1e15,
-    E: 1e18,
-    Ki: 1024,
-    Mi: 1024 ** 2,
-    Gi: 1024 ** 3,
-    Ti: 1024 ** 4,
-    Pi: 1024 ** 5,
-    Ei: 1024 ** 6,
-  };
-  return m[2] in mult ? n * mult[m[2]] : undefined;
-}
 export { parseQuantity };
 
 /** status.qosClass: Guaranteed, Burstable or BestEffort (upstream GetPodQOS, simplified to cpu/memory). */

@@ -1,6 +1,6 @@
 // Quantities as upstream's resource.Quantity prints them (String(), the canonical form), shared by
 // the API server (it stores canonical quantities) and the kubelet (its eviction messages quote them).
-import { parseQuantity } from './pod-defaults.ts';
+import { parseQuantity } from './quantity.ts';
 
 const DECIMAL: [string, number][] = [
   ['E', 1e18],

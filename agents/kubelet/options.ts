@@ -1,7 +1,7 @@
 // Parsing of the kubelet's resource and time flags, with upstream's syntax: reservations as
 // "cpu=100m,memory=256Mi,ephemeral-storage=1Gi", durations as Go writes them ("2m", "1h30m",
 // "500ms", "0s"). Pure.
-import { bytes, milliCPU } from './pods/quantity.ts';
+import { bytes, milliCPU } from '../api/quantity.ts';
 
 export interface Reserved {
   cpuMillis: number;

@@ -4,7 +4,7 @@ import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { cgroupPath, podComponents } from '../../agents/kubelet/pods/cgroup-plan.ts';
 import { v1Files } from '../../agents/kubelet/pods/pod-cgroups.ts';
 import { containerResources, milliToQuota, milliToShares, oomScoreAdj, podCgroupConfig, qosClass } from '../../agents/kubelet/pods/qos.ts';
-import { milliCPU, parseQuantity } from '../../agents/kubelet/pods/quantity.ts';
+import { milliCPU, parseQuantity } from '../../agents/api/quantity.ts';
 
 const pod = (containers: Partial<V1Container>[], init: Partial<V1Container>[] = []): V1Pod => ({
   metadata: { name: 'p', namespace: 'd', uid: 'u1' },

@@ -4,7 +4,7 @@
 // are never evicted, as upstream's evictPod refuses them.
 import type { V1Pod, V1Volume } from '@kubernetes/client-node';
 import { canonicalQuantity } from '../../api/quantity-format.ts';
-import { bytes } from '../pods/quantity.ts';
+import { bytes } from '../../api/quantity.ts';
 import { isMirrorPod, isStaticPod } from '../static/static-pods.ts';
 
 /** upstream's Reason of every kubelet eviction (the status reason and the event's) */

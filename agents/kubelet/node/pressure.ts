@@ -1,7 +1,7 @@
 // Node pressure from measured resources against the hard eviction thresholds (--eviction-hard,
 // upstream's defaults memory.available<100Mi, nodefs.available<10%, imagefs.available<15%,
 // nodefs.inodesFree<5%); these drive MemoryPressure, DiskPressure and PIDPressure. Pure.
-import { parseQuantity } from '../pods/quantity.ts';
+import { parseQuantity } from '../../api/quantity.ts';
 
 export type Threshold = { bytes: number } | { percent: number };
 export type Thresholds = Partial<Record<'memory.available' | 'nodefs.available' | 'nodefs.inodesFree' | 'imagefs.available' | 'pid.available', Threshold>>;

@@ -3,7 +3,7 @@
 // resourceFieldRef), later names replacing earlier ones. A missing non-optional source is the
 // CreateContainerConfigError users see, with upstream's message. Pure: objects come from lookups.
 import type { V1Container, V1EnvVar, V1Pod } from '@kubernetes/client-node';
-import { bytes, milliCPU, parseQuantity } from './quantity.ts';
+import { bytes, milliCPU, parseQuantity } from '../../api/quantity.ts';
 
 export class ConfigError extends Error {
   readonly reason = 'CreateContainerConfigError';

@@ -2,7 +2,7 @@
 // upstream's arithmetic (cpu.shares = milliCPU * 1024 / 1000, at least 2; CFS quota over a 100 ms
 // period, at least 1 ms; OOM score by class). Pure.
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
-import { bytes, milliCPU } from './quantity.ts';
+import { bytes, milliCPU } from '../../api/quantity.ts';
 
 export type QosClass = 'Guaranteed' | 'Burstable' | 'BestEffort';
 

@@ -8,7 +8,7 @@ import { runOk } from '../../api/exec.ts';
 import { MountPropagation, type MountPropagation__Output } from '../cri/api-types.ts';
 import type { NodeAllocatable } from '../pods/env.ts';
 import { expand } from '../pods/env.ts';
-import { bytes } from '../pods/quantity.ts';
+import { bytes } from '../../api/quantity.ts';
 import { writePayload } from './atomic-writer.ts';
 import { type ClaimLookups, resolveClaim } from './claims.ts';
 import { resolveSubPath } from './subpath.ts';

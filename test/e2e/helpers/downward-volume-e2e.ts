@@ -2,7 +2,7 @@
 // "podinfo" volume (podname plus the container's cpu/memory limits and requests, labels or
 // annotations for the update tests) as a downwardAPI volume or a projected volume's one source.
 import { randomBytes } from 'node:crypto';
-import { bytes, milliCPU } from '../../../agents/kubelet/pods/quantity.ts';
+import { bytes, milliCPU } from '../../../agents/api/quantity.ts';
 import { kubectlJson } from './node-e2e.ts';
 import { containerOutput, fileModeLine, logEventually, mounttest, podOf, type Json, type MountTest, type V } from './volume-e2e.ts';
 

@@ -3,7 +3,7 @@
 // resource metric asks for (utilization of requests or average value, tolerance 0.1, missing and
 // unready pods assumed at the least convenient value), the stabilization window over recent
 // recommendations, the scaling policies' rate limits, and status conditions. Pure: time is passed in.
-import { milliCPU, parseQuantity } from '../../../kubelet/pods/quantity.ts';
+import { milliCPU, parseQuantity } from '../../../api/quantity.ts';
 
 type Rec = Record<string, any>;
 
