@@ -96,12 +96,20 @@ test('a kept-alive connection is closed once idle for the idle timeout', async (
   t.true(idle >= LIMITS.idleMs - 200 && idle < LIMITS.idleMs + 2000, `closed ${idle} ms after the answer (connection lived ${ms} ms)`);
 });
 
+// The answer raced the parser's next error on the same socket, which destroyed it unflushed: about
+// 1 connection in 70 saw a bare close, so this asks 200 times (about 3 s in all).
 test('oversize headers are answered 431 with a Status, not a bare close', async (t) => {
-  const conn = await connect();
-  conn.socket.write(`GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Big: ${'a'.repeat(1.2 * 1024 * 1024)}\r\n\r\n`);
-  await conn.closed;
-  t.regex(conn.received(), /^HTTP\/1\.1 431 /);
-  const status = JSON.parse(conn.received().slice(conn.received().indexOf('\r\n\r\n') + 4));
+  const big = `GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Big: ${'a'.repeat(1.2 * 1024 * 1024)}\r\n\r\n`;
+  const answers: string[] = [];
+  for (let i = 0; i < 200; i++) {
+    const conn = await connect();
+    conn.socket.write(big);
+    await conn.closed;
+    answers.push(conn.received());
+  }
+  const bare = answers.filter((a) => !/^HTTP\/1\.1 431 /.test(a)).length;
+  t.is(bare, 0, `${bare} of ${answers.length} connections closed without the 431 answer`);
+  const status = JSON.parse(answers[0].slice(answers[0].indexOf('\r\n\r\n') + 4));
   t.like(status, { kind: 'Status', code: 431 });
 });
 
