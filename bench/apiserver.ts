@@ -29,7 +29,7 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { loadKubeconfig } from '../agents/api/kubeconfig.ts';
-import { startControlPlane } from '../agents/control-plane/index.ts';
+import { type ControlPlaneOptions, startControlPlane } from '../agents/control-plane/index.ts';
 import { etcdAvailable, startEtcd } from '../test/support/etcd-server.ts';
 
 process.env.HAWSER_LOG_LEVEL ??= 'warn';
@@ -214,10 +214,12 @@ async function watchDelivery(call: Call, url: string, kubeconfig: string): Promi
   return lat;
 }
 
-async function runBackend(backend: 'sqlite' | 'etcd'): Promise<Row[]> {
-  const dir = mkdtempSync(join(tmpdir(), `hawser-bench-api-${backend}-`));
-  const etcd = backend === 'etcd' ? await startEtcd() : undefined;
-  const cp = await startControlPlane({
+/**
+ * Every bench control plane: on loopback, over SQLite in `dir` unless an etcd endpoint is given.
+ * Its nodes post no heartbeats, so the lifecycle controller is kept from reacting for an hour.
+ */
+function benchControlPlane(dir: string, datastoreEndpoint?: string): ControlPlaneOptions {
+  return {
     dataDir: dir,
     bindAddress: '127.0.0.1',
     port: 0,
@@ -225,10 +227,15 @@ async function runBackend(backend: 'sqlite' | 'etcd'): Promise<Row[]> {
     clusterCIDR: '10.244.0.0/16',
     nodeCIDRMaskSize: 24,
     serviceCIDR: '10.96.0.0/12',
-    // the benchmark's node posts no heartbeats: keep the lifecycle controller from reacting
     nodeMonitorGracePeriodSeconds: 3600,
-    datastoreEndpoint: etcd?.endpoint,
-  }).catch(async (e) => {
+    datastoreEndpoint,
+  };
+}
+
+async function runBackend(backend: 'sqlite' | 'etcd'): Promise<Row[]> {
+  const dir = mkdtempSync(join(tmpdir(), `hawser-bench-api-${backend}-`));
+  const etcd = backend === 'etcd' ? await startEtcd() : undefined;
+  const cp = await startControlPlane(benchControlPlane(dir, etcd?.endpoint)).catch(async (e) => {
     await etcd?.stop();
     rmSync(dir, { recursive: true, force: true });
     throw e;
@@ -334,16 +341,7 @@ const benchValue = (i: number, f: number): number | string | boolean =>
  */
 async function customRows(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'hawser-bench-custom-'));
-  const cp = await startControlPlane({
-    dataDir: dir,
-    bindAddress: '127.0.0.1',
-    port: 0,
-    advertiseAddress: '127.0.0.1',
-    clusterCIDR: '10.244.0.0/16',
-    nodeCIDRMaskSize: 24,
-    serviceCIDR: '10.96.0.0/12',
-    nodeMonitorGracePeriodSeconds: 3600,
-  });
+  const cp = await startControlPlane(benchControlPlane(dir));
   const { call, agent } = client(join(dir, 'admin.kubeconfig'), cp.url);
   try {
     expect(await call('POST', '/api/v1/namespaces', { metadata: { name: CUSTOM.ns } }), 201, 'namespace');
@@ -417,16 +415,7 @@ const AUTHZ = { bindings: 1000, gets: 4000, ns: 'authz' };
  */
 async function authzRows(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'hawser-bench-authz-'));
-  const cp = await startControlPlane({
-    dataDir: dir,
-    bindAddress: '127.0.0.1',
-    port: 0,
-    advertiseAddress: '127.0.0.1',
-    clusterCIDR: '10.244.0.0/16',
-    nodeCIDRMaskSize: 24,
-    serviceCIDR: '10.96.0.0/12',
-    nodeMonitorGracePeriodSeconds: 3600,
-  });
+  const cp = await startControlPlane(benchControlPlane(dir));
   const kubeconfig = join(dir, 'admin.kubeconfig');
   const admin = client(kubeconfig, cp.url);
   let sa: ReturnType<typeof client> | undefined;
@@ -514,16 +503,7 @@ Promise.all(Array.from({ length: w.clients }, async () => {
 
 /** The child's side: a control plane over SQLite that answers `gc` with its RSS after a GC. */
 async function serveChild(dir: string): Promise<void> {
-  const cp = await startControlPlane({
-    dataDir: dir,
-    bindAddress: '127.0.0.1',
-    port: 0,
-    advertiseAddress: '127.0.0.1',
-    clusterCIDR: '10.244.0.0/16',
-    nodeCIDRMaskSize: 24,
-    serviceCIDR: '10.96.0.0/12',
-    nodeMonitorGracePeriodSeconds: 3600,
-  });
+  const cp = await startControlPlane(benchControlPlane(dir));
   const gc = (globalThis as { gc?: () => void }).gc;
   process.on('message', (m: { cmd: string }) => {
     if (m.cmd === 'gc') {
