@@ -2,7 +2,8 @@
 // starts from a single file (Node pays ~0.1 s per exec; resolving hundreds of modules would add to it).
 // CommonJS output because several dependencies are CommonJS and use dynamic require().
 import { build } from 'esbuild';
-import { chmodSync, copyFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { asciiOnly } from './release/ascii-only.mjs';
 
 // The plugin names are declared once in cni-plugins/names.ts; Node runs no TypeScript, so esbuild
 // turns that import-free file into a module first.
@@ -31,6 +32,7 @@ for (const [out, entry] of Object.entries(entries)) {
     banner: { js: '#!/usr/bin/env node' },
     logLevel: 'warning',
   });
+  writeFileSync(outfile, asciiOnly(readFileSync(outfile, 'utf8')));
   chmodSync(outfile, 0o755);
 }
 
