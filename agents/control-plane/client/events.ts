@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { EventCorrelator } from '../../api/event-correlator.ts';
 import { isoNow, type Obj } from '../apiserver/strategies/types.ts';
 import type { LoopbackClient } from './loopback.ts';
-import { EventSpamFilter } from './event-spam.ts';
+import { EventSpamFilter } from '../../api/event-spam.ts';
 
 // one per process, as upstream's recorder keeps one per broadcaster
 const spam = new EventSpamFilter();

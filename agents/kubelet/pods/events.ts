@@ -1,14 +1,17 @@
 // core/v1 Events from the kubelet, which `kubectl describe pod` lists: source kubelet/<node>, the
 // container named in involvedObject.fieldPath, correlated as upstream's recorder does
 // (agents/api/event-correlator.ts: repeats of the same event fold into one object whose count and
-// lastTimestamp grow, the 10th similar one within 10 minutes starts a combined one). Sending is
-// asynchronous and best effort, with a bounded backlog: events must never slow a pod down.
+// lastTimestamp grow, the 10th similar one within 10 minutes starts a combined one), then rate
+// limited per object as upstream's spam filter does (agents/api/event-spam.ts: 25, then one every
+// 5 minutes; a container crash-looping for hours writes no more). Sending is asynchronous and best
+// effort, with a bounded backlog: events must never slow a pod down.
 import { randomBytes } from 'node:crypto';
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import type { ApiClient } from '../../api/client.ts';
 import type { Logger } from '../../api/log.ts';
 import { core } from '../../api/paths.ts';
 import { EventCorrelator } from '../../api/event-correlator.ts';
+import { EventSpamFilter } from '../../api/event-spam.ts';
 import { metaTime } from '../../api/wire.ts';
 
 export type EventType = 'Normal' | 'Warning';
@@ -34,7 +37,8 @@ export function containerFieldPath(pod: V1Pod, c: V1Container | string): string 
 }
 
 export class EventRecorder {
-  private correlator = new EventCorrelator();
+  private spam = new EventSpamFilter();
+  private correlator = new EventCorrelator((e) => this.spam.allow(e.source.component, e.involvedObject));
   private backlog: (() => Promise<void>)[] = [];
   private active = 0;
 

@@ -4,7 +4,7 @@
 import type { Logger } from '../../../api/log.ts';
 import type { LoopbackClient } from '../../client/loopback.ts';
 import { podPace as newPodPace } from '../workloads/rate-rules.ts';
-import type { TokenBucket } from '../../client/token-bucket.ts';
+import type { TokenBucket } from '../../../api/token-bucket.ts';
 import { EndpointsController, EndpointSliceController } from '../endpoints/controllers.ts';
 import { DisruptionController } from '../disruption/disruption.ts';
 import { GarbageCollector } from '../gc/gc.ts';

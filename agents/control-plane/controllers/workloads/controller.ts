@@ -11,7 +11,7 @@ import { canon } from '../../apiserver/validation/pod.ts';
 import { Expectations } from './expectations.ts';
 import { PodControl } from './pod-control.ts';
 import { yieldToIO } from './pod-template.ts';
-import type { TokenBucket } from '../../client/token-bucket.ts';
+import type { TokenBucket } from '../../../api/token-bucket.ts';
 import { controllerOf } from './meta.ts';
 import { type SharedInformer, SharedInformers } from './shared-informers.ts';
 

@@ -8,7 +8,7 @@ import type { LoopbackClient } from '../../client/loopback.ts';
 import { recordEvent } from '../../client/events.ts';
 import type { Expectations } from './expectations.ts';
 import { createInBatches, yieldToIO } from './pod-template.ts';
-import type { TokenBucket } from '../../client/token-bucket.ts';
+import type { TokenBucket } from '../../../api/token-bucket.ts';
 import { podPace } from './rate-rules.ts';
 
 export interface EventSource {

@@ -3,7 +3,7 @@
 // controller set shares one such pace (controller-set.ts), since it shares the API server's event
 // loop too: an owner asking for 2147483647 pods grows by at most 20 a second after the first 30,
 // however fast its passes come.
-import { TokenBucket } from '../../client/token-bucket.ts';
+import { TokenBucket } from '../../../api/token-bucket.ts';
 
 export const POD_QPS = 20;
 export const POD_BURST = 30;
