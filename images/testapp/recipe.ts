@@ -1,7 +1,8 @@
 // testapp:1.0: Debian's busybox-static with all its applets linked in /bin (sh, wget, nc, ...),
 // serving HTTP on 8080 with busybox httpd: GET / answers the pod's hostname (www/cgi-bin/index.cgi);
 // -vv logs each request (url, response code) to stderr, so the container log shows traffic.
-// /bin/porter (porter.c, static with OpenSSL) answers HTTP and HTTPS as agnhost `porter` does.
+// /bin/porter (porter*.c, static with OpenSSL) answers HTTP and HTTPS as agnhost `porter` does, and
+// serves agnhost `webhook`'s admission paths and a minimal aggregated API over TLS.
 import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,7 +12,10 @@ import type { ImageRecipe } from '../recipe.ts';
 
 const BUSYBOX = '/bin/busybox';
 const rootfs = fileURLToPath(new URL('rootfs', import.meta.url));
-const porterSource = fileURLToPath(new URL('porter.c', import.meta.url));
+// porter.c serves; porter-json.c, porter-webhook.c and porter-apiservice.c answer its API modes
+const PORTER_FILES = ['porter.h', 'porter.c', 'porter-json.c', 'porter-webhook.c', 'porter-apiservice.c'];
+const porterFiles = PORTER_FILES.map((f) => fileURLToPath(new URL(f, import.meta.url)));
+const porterSources = porterFiles.filter((f) => f.endsWith('.c'));
 // static: the image has no libc; gc-sections drops the unused parts of libcrypto
 const CFLAGS = ['-static', '-Os', '-s', '-Wall', '-Wextra', '-ffunction-sections', '-fdata-sections', '-Wl,--gc-sections'];
 const LIBS = ['-lssl', '-lcrypto'];
@@ -25,7 +29,7 @@ const opensslVersion = (): string => execFileSync('dpkg-query', ['-W', '-f=${Ver
  * and dropped on success.
  */
 export function compilePorter(out: string): void {
-  execFileSync('gcc', [...CFLAGS, '-o', out, porterSource, ...LIBS], { stdio: ['ignore', 'pipe', 'pipe'] });
+  execFileSync('gcc', [...CFLAGS, '-o', out, ...porterSources, ...LIBS], { stdio: ['ignore', 'pipe', 'pipe'] });
   chmodSync(out, 0o755);
 }
 
@@ -48,7 +52,7 @@ export const testapp: ImageRecipe = {
   inputs: () => [
     sha256(readFileSync(BUSYBOX)),
     applets().join(' '),
-    readFileSync(porterSource, 'utf8'),
+    ...porterFiles.map((f) => readFileSync(f, 'utf8')),
     execFileSync('gcc', ['--version'], { encoding: 'utf8' }).split('\n')[0]!,
     [...CFLAGS, ...LIBS].join(' '),
     `libssl-dev ${opensslVersion()}`,

@@ -80,6 +80,10 @@ const LAB_ISSUES = [
   "[sig-api-machinery] AdmissionWebhook [Privileged:ClusterAdmin] should mutate everything except 'skip-me' configmaps [Conformance]",
   // #17 API aggregation: an aggregated API server's group in discovery and answering through the API server
   '[sig-api-machinery] Aggregator Should be able to support the 1.17 Sample API Server using the current Aggregator [LinuxOnly] [Conformance]',
+  // #17 webhooks and an aggregated API served by a pod of the lab's testapp image (porter), about 35 s
+  '[sig-api-machinery] [hawser] a validating and a mutating webhook served by a pod deny and mutate configmap creates',
+  '[sig-api-machinery] [hawser] a pod webhook that answers after 5 s is cut at timeoutSeconds 1: the create fails under failurePolicy Fail and passes under Ignore',
+  '[sig-api-machinery] [hawser] an aggregated API served by a pod becomes Available, appears in discovery and answers kubectl get through the API server',
   // #19 Ingress: the API and the built-in controller with real requests
   '[sig-network] Ingress API should support creating Ingress API operations [Conformance]',
   '[sig-network] [hawser] Ingress routes by host and path over HTTP, serves HTTPS by SNI, and a path change takes effect without a failed request',

@@ -25,8 +25,11 @@ fileCluster(async (cluster, own) => {
   api = own(rawClient(c.admin, 15_000));
   hook = await startWebhookServer(
     {
-      '/deny': (r) => ({ allowed: r.request.object?.metadata?.labels?.ok === 'yes', result: { message: 'configmaps need the ok label' } }),
-      '/deny403': () => ({ allowed: false, result: { code: 403, reason: 'Forbidden', message: 'no thanks' } }),
+      // the denial's Status goes in response.status (AdmissionResponse.Result's JSON name)
+      '/deny': (r) => ({ allowed: r.request.object?.metadata?.labels?.ok === 'yes', status: { message: 'configmaps need the ok label' } }),
+      '/deny403': () => ({ allowed: false, status: { code: 403, reason: 'Forbidden', message: 'no thanks' } }),
+      // agnhost's /configmaps: a reason and no message
+      '/deny-reason': () => ({ allowed: false, status: { reason: 'the configmap contains unwanted key and value' } }),
       '/mutate': () => ({
         ...jsonPatchResponse([{ op: 'add', path: '/metadata/labels', value: { mutated: 'true' } }]),
         warnings: ['mutated by the test webhook'],
@@ -225,6 +228,17 @@ test.serial('a validating webhook denies a create with its message, shown by kub
     return x.status === 403 ? x : undefined;
   });
   t.like(f.body, { reason: 'Forbidden', message: 'admission webhook "deny403.hawser.test" denied the request: no thanks' });
+  // a reason without a message is the explanation (upstream's ToStatusErr), the code 400
+  await config(t, 'validating', 'deny-reason', [webhook({ name: 'deny-reason.hawser.test', path: '/deny-reason', namespace: 'hooks-deny' })]);
+  const d = await until('the reason-only webhook', async () => {
+    const x = await createCM('hooks-deny', `reasoned-${Date.now()}`, { ok: 'yes' });
+    return x.status === 400 ? x : undefined;
+  });
+  t.like(d.body, {
+    code: 400,
+    reason: 'the configmap contains unwanted key and value',
+    message: 'admission webhook "deny-reason.hawser.test" denied the request: the configmap contains unwanted key and value',
+  });
 });
 
 test.serial('a mutating webhook adds a label by JSONPatch before validation; it is stored and its warning reaches kubectl', async (t) => {

@@ -116,7 +116,7 @@ for (const [name, env, message] of [
   ['a port that is not a number', { SERVE_PORT_http: 'x' }, /bad environment variable .*SERVE_PORT_http=x/],
   ['a port out of range', { SERVE_TLS_PORT_70000: 'x' }, /bad environment variable .*SERVE_TLS_PORT_70000=x/],
   ['the same port twice', { SERVE_PORT_8080: 'a', SERVE_TLS_PORT_8080: 'b' }, /port given twice/],
-  ['no port at all', { PATH: '/bin' }, /no SERVE_PORT_<n> or SERVE_TLS_PORT_<n>/],
+  ['no port at all', { PATH: '/bin' }, /no SERVE_PORT_<n>, SERVE_TLS_PORT_<n>, SERVE_WEBHOOK_PORT or SERVE_APISERVICE_PORT/],
 ] as const) {
   test(`porter exits non-zero with a message on ${name}`, (t) => {
     const r = spawnSync(bin, [], { env, encoding: 'utf8', timeout: 5000 });

@@ -11,13 +11,13 @@ import { announceAndServe } from './child-server.ts';
 const server = await startWebhookServer({
   '/configmaps': (r) => {
     const bad = r.request.object?.data?.['webhook-e2e-test'] === 'webhook-disallow';
-    return bad ? { allowed: false, result: { code: 403, reason: 'Forbidden', message: 'the configmap contains unwanted key and value' } } : { allowed: true };
+    return bad ? { allowed: false, status: { code: 403, reason: 'Forbidden', message: 'the configmap contains unwanted key and value' } } : { allowed: true };
   },
   // stage 1 adds mutation-stage-1; a configmap that has it gets mutation-stage-2 (upstream's two stages)
   '/mutating-configmaps': (r) =>
     jsonPatchResponse([{ op: 'add', path: `/data/mutation-stage-${r.request.object?.data?.['mutation-stage-1'] ? 2 : 1}`, value: 'yes' }]),
   '/always-allow-delay-5s': { delayMs: 5000, then: () => ({ allowed: true }) },
-  '/always-deny': () => ({ allowed: false, result: { code: 403, reason: 'Forbidden', message: 'this webhook denies all requests' } }),
+  '/always-deny': () => ({ allowed: false, status: { code: 403, reason: 'Forbidden', message: 'this webhook denies all requests' } }),
   '/add-label': () => jsonPatchResponse([{ op: 'add', path: '/metadata/labels', value: { 'added-label': 'yes' } }]),
   '/crdconvert': conversionResponse(hostPortConverter),
 });

@@ -106,7 +106,8 @@ export function verifyResponse(text: string, uid: string, reviewVersion: string,
   return {
     allowed: r.allowed === true,
     ...(mutating && patch ? { patch, patchType } : {}),
-    ...(isRecord(r.result) ? { result: r.result as ReviewStatus } : {}),
+    // AdmissionResponse.Result is `status` on the wire
+    ...(isRecord(r.status) ? { result: r.status as ReviewStatus } : {}),
     warnings: Array.isArray(r.warnings) ? r.warnings.filter((w): w is string => typeof w === 'string') : [],
   };
 }
