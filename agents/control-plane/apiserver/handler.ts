@@ -40,6 +40,7 @@ import { ApiHealth, isHealthEndpoint } from './health.ts';
 import { serveMetrics } from '../metrics/api.ts';
 import type { MetricsStore } from '../metrics/store.ts';
 import { type WebhookAdmission, WebhookDispatcher } from './admission/dispatcher.ts';
+import { CONNECT_KINDS, type ConnectSubresource, connectOptions } from './admission/connect.ts';
 import type { ServiceLookups } from './admission/target.ts';
 import type { WebhookSource } from './admission/source.ts';
 import type { Operation } from './admission/types.ts';
@@ -449,6 +450,32 @@ export class ApiHandler {
       warnings,
       options: (op) => operationOptions(op, req, dryRun),
     });
+  }
+
+  /**
+   * upstream's ConnectResource admission: before pods/attach, exec or portforward is upgraded, the
+   * mutating then the validating webhooks see the CONNECT with the request's options object; a
+   * denial is thrown as the webhook's Status. The options a mutating webhook changes are not
+   * carried into the stream.
+   */
+  async admitConnect(user: UserInfo, sub: ConnectSubresource, namespace: string, name: string, query: URLSearchParams): Promise<void> {
+    const admission = this.webhooks?.forRequest({
+      group: '',
+      version: 'v1',
+      kind: CONNECT_KINDS[sub],
+      resource: 'pods',
+      subresource: sub,
+      name,
+      namespace,
+      user,
+      dryRun: false,
+      warnings: [],
+      options: () => undefined,
+    });
+    if (!admission) return;
+    // the options object has no metadata, which the dispatcher reads as absent
+    const opts = connectOptions(sub, query) as unknown as Obj;
+    await admission.validate('CONNECT', await admission.mutate('CONNECT', opts, undefined), undefined);
   }
 
   /** The request's validating admission of what a write would store, as crud.ts calls it. */

@@ -21,9 +21,8 @@ import { LOG_PROTOCOLS, logProtocol, streamLog } from './log-websocket.ts';
 import { bodyPieces } from './output.ts';
 import { drained, writeWatch } from './watch-write.ts';
 import { attributesFor } from '../auth/attributes.ts';
+import { isConnectSubresource } from './admission/connect.ts';
 import { checkInterval, DEFAULT_TIMEOUTS, headersTooLarge, requestTimedOut, type ServerTimeouts } from './timeouts.ts';
-
-const STREAMING = new Set(['exec', 'attach', 'portforward']);
 
 const streamOptions = (q: URLSearchParams) => ({
   stdin: queryBool(q, 'stdin') ?? false,
@@ -295,9 +294,17 @@ export async function serve(o: ServeOptions): Promise<{ server: https.Server; po
       if (!user) return writeStatus(socket, unauthorized());
       const rr = parseResourcePath(req.method ?? 'GET', url.pathname, url.searchParams);
       const sub = rr?.subresource ?? '';
-      if (!rr || rr.group !== '' || rr.resource !== 'pods' || !rr.namespace || !rr.name || !(STREAMING.has(sub) || (sub === 'log' && isWebSocket(req.headers))))
+      if (
+        !rr ||
+        rr.group !== '' ||
+        rr.resource !== 'pods' ||
+        !rr.namespace ||
+        !rr.name ||
+        !(isConnectSubresource(sub) || (sub === 'log' && isWebSocket(req.headers)))
+      )
         return writeStatus(socket, new ApiError(400, 'BadRequest', `upgrade is not supported on ${url.pathname}`));
       await o.handler.authorize(attributesFor(req.method ?? 'GET', url.pathname, url.searchParams, user));
+      if (isConnectSubresource(sub)) await o.handler.admitConnect(user, sub, rr.namespace, rr.name, url.searchParams);
       if (!o.kubeletClient) return writeStatus(socket, new ApiError(503, 'ServiceUnavailable', 'no kubelet client credentials configured'));
       const target = await o.handler.kubeletTargetFor(rr.namespace, rr.name, rr.subresource!, url.searchParams);
       if (sub === 'log') {

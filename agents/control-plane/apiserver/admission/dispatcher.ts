@@ -39,8 +39,8 @@ export interface WebhookLookups extends ServiceLookups {
 export interface RequestScope extends ReviewTarget {
   /** the Warning headers the webhooks asked for */
   warnings: string[];
-  /** CreateOptions / UpdateOptions / DeleteOptions of the request, by operation */
-  options(op: Operation): Record<string, unknown>;
+  /** CreateOptions / UpdateOptions / DeleteOptions of the request, by operation (none for CONNECT) */
+  options(op: Operation): Record<string, unknown> | undefined;
 }
 
 /** The request's webhooks, as crud.ts calls them. */
