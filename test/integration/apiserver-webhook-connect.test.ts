@@ -6,10 +6,10 @@
 import https from 'node:https';
 import test from 'ava';
 import { loadKubeconfig } from '../../agents/api/kubeconfig.ts';
-import { type Cluster, until } from './_apiserver-kit.ts';
+import { type Cluster, readyNode, until } from './_apiserver-kit.ts';
 import { fileCluster } from './_file-cluster.ts';
 import { rawClient, type RawClient } from './_https.ts';
-import { startWebhookServer, type WebhookServer } from './_webhook-server.ts';
+import { jsonPatchResponse, startWebhookServer, type WebhookServer } from './_webhook-server.ts';
 
 let c: Cluster;
 let api: RawClient;
@@ -27,6 +27,7 @@ fileCluster(async (cluster, own) => {
       return deny ? { allowed: false, result: { message: "attaching to pod 'to-be-attached-pod' is not allowed" } } : { allowed: true };
     },
     '/deny': () => ({ allowed: false, result: { code: 403, reason: 'Forbidden', message: 'no streams here' } }),
+    '/to-container1': () => jsonPatchResponse([{ op: 'replace', path: '/container', value: 'container1' }]),
   });
   const r = await api.request('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
   if (r.status !== 201) throw new Error(`namespace: ${r.status} ${r.text}`);
@@ -36,11 +37,13 @@ test.after.always(async () => {
 });
 
 const VWC = '/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations';
+const MWC = '/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations';
 
-async function register(t: { teardown(fn: () => Promise<void>): void }, name: string, path: string, resources: string[]): Promise<void> {
-  const r = await api.request('POST', VWC, {
+async function register(t: { teardown(fn: () => Promise<void>): void }, name: string, path: string, resources: string[], mutating = false): Promise<void> {
+  const base = mutating ? MWC : VWC;
+  const r = await api.request('POST', base, {
     apiVersion: 'admissionregistration.k8s.io/v1',
-    kind: 'ValidatingWebhookConfiguration',
+    kind: mutating ? 'MutatingWebhookConfiguration' : 'ValidatingWebhookConfiguration',
     metadata: { name },
     webhooks: [
       {
@@ -55,7 +58,7 @@ async function register(t: { teardown(fn: () => Promise<void>): void }, name: st
   });
   if (r.status !== 201) throw new Error(`${name}: ${r.status} ${r.text}`);
   t.teardown(async () => {
-    await api.request('DELETE', `${VWC}/${name}`);
+    await api.request('DELETE', `${base}/${name}`);
   });
 }
 
@@ -164,4 +167,36 @@ test.serial('exec and port-forward send PodExecOptions (with the command) and Po
   const before = hook.received('/deny').length;
   await api.request('GET', `/api/v1/namespaces/${NS}/pods/p/log`);
   t.is(hook.received('/deny').length, before);
+});
+
+test.serial('the stream goes on with the options a mutating CONNECT webhook changed', async (t) => {
+  // a pod on a node whose kubelet port nothing listens on: the container is checked before the dial
+  const node = {
+    ...readyNode('connect-node', '127.0.0.1'),
+    status: { ...readyNode('connect-node', '127.0.0.1').status, daemonEndpoints: { kubeletEndpoint: { Port: 1 } } },
+  };
+  t.is((await api.request('POST', '/api/v1/nodes', node)).status, 201);
+  const pod = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'mutated-attach', namespace: NS },
+    spec: { nodeName: 'connect-node', containers: [{ name: 'container1', image: 'pause' }] },
+  };
+  t.is((await api.request('POST', `/api/v1/namespaces/${NS}/pods`, pod)).status, 201);
+  t.teardown(async () => {
+    await api.request('DELETE', `/api/v1/namespaces/${NS}/pods/mutated-attach?gracePeriodSeconds=0`);
+    await api.request('DELETE', '/api/v1/nodes/connect-node');
+  });
+  const path = podPath('mutated-attach', 'attach', 'stdout=true&container=bogus');
+  const before = await upgrade(path);
+  t.is(before.status, 400);
+  t.is(before.body.message, 'container bogus is not valid for pod mutated-attach');
+  await register(t, 'to-container1', '/to-container1', ['pods/attach'], true);
+  const after = await until('the mutating webhook to take effect', async () => {
+    const r = await upgrade(path);
+    return r.status !== 400 ? r : undefined;
+  });
+  // container1 passed the check; the dial to the kubelet is what failed
+  t.true(after.status >= 500, JSON.stringify(after.body));
+  t.is(hook.received('/to-container1').at(-1)!.request.object.container, 'bogus');
 });

@@ -40,7 +40,7 @@ import { ApiHealth, isHealthEndpoint } from './health.ts';
 import { serveMetrics } from '../metrics/api.ts';
 import type { MetricsStore } from '../metrics/store.ts';
 import { type WebhookAdmission, WebhookDispatcher } from './admission/dispatcher.ts';
-import { CONNECT_KINDS, type ConnectSubresource, connectOptions } from './admission/connect.ts';
+import { admittedQuery, CONNECT_KINDS, type ConnectSubresource, connectOptions } from './admission/connect.ts';
 import type { ServiceLookups } from './admission/target.ts';
 import type { WebhookSource } from './admission/source.ts';
 import type { Operation } from './admission/types.ts';
@@ -455,10 +455,10 @@ export class ApiHandler {
   /**
    * upstream's ConnectResource admission: before pods/attach, exec or portforward is upgraded, the
    * mutating then the validating webhooks see the CONNECT with the request's options object; a
-   * denial is thrown as the webhook's Status. The options a mutating webhook changes are not
-   * carried into the stream.
+   * denial is thrown as the webhook's Status. Returns the query the stream goes on with (the
+   * options a mutating webhook changed, written back).
    */
-  async admitConnect(user: UserInfo, sub: ConnectSubresource, namespace: string, name: string, query: URLSearchParams): Promise<void> {
+  async admitConnect(user: UserInfo, sub: ConnectSubresource, namespace: string, name: string, query: URLSearchParams): Promise<URLSearchParams> {
     const admission = this.webhooks?.forRequest({
       group: '',
       version: 'v1',
@@ -472,10 +472,13 @@ export class ApiHandler {
       warnings: [],
       options: () => undefined,
     });
-    if (!admission) return;
+    if (!admission) return query;
+    const sent = connectOptions(sub, query);
     // the options object has no metadata, which the dispatcher reads as absent
-    const opts = connectOptions(sub, query) as unknown as Obj;
-    await admission.validate('CONNECT', await admission.mutate('CONNECT', opts, undefined), undefined);
+    const opts = { ...sent } as unknown as Obj;
+    const admitted = (await admission.mutate('CONNECT', opts, undefined)) ?? opts;
+    await admission.validate('CONNECT', admitted, undefined);
+    return admittedQuery(sub, query, sent, admitted);
   }
 
   /** The request's validating admission of what a write would store, as crud.ts calls it. */

@@ -304,9 +304,10 @@ export async function serve(o: ServeOptions): Promise<{ server: https.Server; po
       )
         return writeStatus(socket, new ApiError(400, 'BadRequest', `upgrade is not supported on ${url.pathname}`));
       await o.handler.authorize(attributesFor(req.method ?? 'GET', url.pathname, url.searchParams, user));
-      if (isConnectSubresource(sub)) await o.handler.admitConnect(user, sub, rr.namespace, rr.name, url.searchParams);
+      // the query the stream goes on with, as the admission webhooks left its options
+      const query = isConnectSubresource(sub) ? await o.handler.admitConnect(user, sub, rr.namespace, rr.name, url.searchParams) : url.searchParams;
       if (!o.kubeletClient) return writeStatus(socket, new ApiError(503, 'ServiceUnavailable', 'no kubelet client credentials configured'));
-      const target = await o.handler.kubeletTargetFor(rr.namespace, rr.name, rr.subresource!, url.searchParams);
+      const target = await o.handler.kubeletTargetFor(rr.namespace, rr.name, rr.subresource!, query);
       if (sub === 'log') {
         const protocol = logProtocol(req.headers);
         if (protocol === undefined) return void socket.end('HTTP/1.1 403 Forbidden\r\n\r\n');
@@ -322,7 +323,7 @@ export async function serve(o: ServeOptions): Promise<{ server: https.Server; po
       if (route === 'tunnel') req.headers['sec-websocket-protocol'] = TUNNEL_TOKEN;
       webSockets.handleUpgrade(req, socket, head, (ws) => {
         if (ws.protocol !== protocol) return ws.close(1002);
-        void (route === 'translate' ? translateRemoteCommand(ws, target, creds, streamOptions(url.searchParams)) : tunnelPortForward(ws, target, creds));
+        void (route === 'translate' ? translateRemoteCommand(ws, target, creds, streamOptions(query)) : tunnelPortForward(ws, target, creds));
       });
     })().catch((e) => writeStatus(socket, e instanceof ApiError ? e : new ApiError(500, 'InternalError', String((e as Error)?.message ?? e))));
   });
