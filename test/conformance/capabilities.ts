@@ -20,9 +20,9 @@ export const UNCLASSIFIED = 'unclassified';
 export const CAPABILITY_RULES: CapabilityRule[] = [
   // API groups and API features hawser does not serve
   { capability: 'mirrored: webhook matchConditions (CEL; test/e2e/api-machinery-webhook.test.ts)', name: /AdmissionWebhook .*(match conditions|'skip-me')/ },
-  { capability: 'needs CONNECT admission (webhooks on pods/attach)', name: /AdmissionWebhook .*deny attaching pod/ },
+  { capability: 'mirrored: CONNECT admission (webhooks on pods/attach)', name: /AdmissionWebhook .*deny attaching pod/ },
   {
-    capability: 'test only: admission webhooks (admissionregistration.k8s.io/v1 served; url and Service webhooks called)',
+    capability: "mirrored: admission webhooks (test/e2e/api-machinery-webhook.test.ts; agnhost's paths served by a process named by URL)",
     file: /\/apimachinery\/webhook\.go$/,
   },
   {

@@ -7,7 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import test, { type ExecutionContext } from 'ava';
-import { conformance, until, type Kube } from '../conformance/fixture.ts';
+import { conformance, until, waitReady, type Kube } from '../conformance/fixture.ts';
 
 const it = conformance('webhook');
 let child: ChildProcess | undefined;
@@ -352,4 +352,312 @@ it("[sig-api-machinery] AdmissionWebhook [Privileged:ClusterAdmin] should mutate
   t.deepEqual(created.data, { 'mutation-start': 'yes', 'mutation-stage-1': 'yes' });
   const skipped = JSON.parse(c.k.ok(['create', '-f', '-', '-o', 'json'], JSON.stringify(toBeMutated('skip-me'))));
   t.deepEqual(skipped.data, { 'mutation-start': 'yes' });
+});
+
+// ---- the pod, custom resource, CRD, fail-closed and attach mirrors (upstream's agnhost paths in helpers/admission-webhook.ts)
+
+/** Labels the test's namespace `<ns>=true`, as upstream's labelNamespace with f.UniqueName, for the selectors below. */
+function labelled(c: { ns: string; kc: Kube }): { [k: string]: string } {
+  c.kc.ok(['label', 'namespace', c.ns, `${c.ns}=true`]);
+  return { [c.ns]: 'true' };
+}
+
+/** A webhook of the test (upstream's fixtures): by URL to the helper process, on `rules`, in namespaces labelled `<ns>=true`. */
+function testHook(
+  c: { ns: string },
+  name: string,
+  path: string,
+  rules: Record<string, unknown>[],
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    name,
+    clientConfig: { url: `https://127.0.0.1:${hook!.port}${path}`, caBundle: hook!.caBundle },
+    rules,
+    namespaceSelector: { matchLabels: { [c.ns]: 'true' } },
+    sideEffects: 'None',
+    admissionReviewVersions: ['v1', 'v1beta1'],
+    ...extra,
+  };
+}
+
+/** upstream newValidatingIsReadyWebhookFixture: denies configmaps labelled as this test's markers (fail open) */
+const isReady = (c: { ns: string }, kind: Kind) =>
+  testHook(c, `${kind}-is-webhook-configuration-ready.k8s.io`, '/always-deny', [rule(['CREATE'])], {
+    failurePolicy: 'Ignore',
+    namespaceSelector: {},
+    objectSelector: { matchLabels: { [`${c.ns}-marker`]: 'true' } },
+  });
+
+/** Registers a configuration with the ready marker webhook last, removed after the test; returns once the API server calls it (upstream's waitWebhookConfigurationReady). */
+async function registered(t: ExecutionContext, c: { ns: string; k: Kube; kc: Kube }, kind: Kind, hooks: Record<string, unknown>[]): Promise<void> {
+  const name = `${c.ns}-${kind}-${Math.random().toString(36).slice(2, 7)}`;
+  c.kc.create({ apiVersion: 'admissionregistration.k8s.io/v1', kind: KINDS[kind], metadata: { name }, webhooks: [...hooks, isReady(c, kind)] });
+  t.teardown(() => {
+    c.kc.run(['delete', `${kind}webhookconfiguration`, name]);
+  });
+  const marker = () => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: uid(), labels: { [`${c.ns}-marker`]: 'true' } } });
+  await until(
+    'the webhook configuration to be ready',
+    () => {
+      const m = marker();
+      const r = c.k.run(['create', '-f', '-'], JSON.stringify(m));
+      if (r.code === 0) c.k.run(['delete', 'configmap', m.metadata.name]);
+      return r.stderr.includes('denied');
+    },
+    30_000,
+    100,
+  );
+}
+
+const POD_RULE = { operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'] };
+const pod = (name: string, image: string, container: string, labels: Record<string, string> = {}) => ({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name, labels },
+  spec: { containers: [{ name: container, image }] },
+});
+
+it('[sig-api-machinery] AdmissionWebhook [Privileged:ClusterAdmin] should be able to deny pod and configmap creation [Conformance]', async (t, c) => {
+  const sel = labelled(c);
+  // upstream's failingWebhook: no caBundle, so every call fails; Ignore lets requests through
+  const failOpen = {
+    ...testHook(c, 'fail-open.k8s.io', '/configmaps', [rule(['CREATE'])]),
+    clientConfig: { url: `https://127.0.0.1:${hook!.port}/configmaps` },
+    failurePolicy: 'Ignore',
+  };
+  await registered(t, c, 'validating', [
+    testHook(c, 'deny-unwanted-pod-container-name-and-label.k8s.io', '/pods', [POD_RULE]),
+    testHook(c, 'deny-unwanted-configmap-data.k8s.io', '/configmaps', [rule(['CREATE', 'UPDATE', 'DELETE'])], {
+      namespaceSelector: { matchLabels: sel, matchExpressions: [{ key: 'skip-webhook-admission', operator: 'NotIn', values: ['yes'] }] },
+    }),
+    failOpen,
+  ]);
+  const denied = c.k.run(
+    ['create', '-f', '-'],
+    JSON.stringify(pod('disallowed-pod', c.env.altImage, 'webhook-disallow', { 'webhook-e2e-test': 'webhook-disallow' })),
+  );
+  t.not(denied.code, 0);
+  t.true(denied.stderr.includes('the pod contains unwanted container name'), denied.stderr);
+  t.true(denied.stderr.includes('the pod contains unwanted label'), denied.stderr);
+  // a pod the webhook never answers for: refused after the default 10 s timeout, not created
+  const hanging = c.k.run(['create', '-f', '-'], JSON.stringify(pod('hanging-pod', c.env.altImage, 'wait-forever', { 'webhook-e2e-test': 'wait-forever' })));
+  t.not(hanging.code, 0);
+  t.true(hanging.stderr.includes('webhook') && hanging.stderr.includes('deadline'), hanging.stderr);
+  t.is(c.k.get('pod', 'hanging-pod'), undefined);
+  const cm = c.k.run(['create', '-f', '-'], JSON.stringify(nonCompliant('disallowed-configmap')));
+  t.true(cm.stderr.includes('the configmap contains unwanted key and value'), cm.stderr);
+  c.k.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'allowed-configmap' }, data: { admit: 'this' } });
+  const allowed = c.k.json(['get', 'configmap', 'allowed-configmap']);
+  allowed.data['webhook-e2e-test'] = 'webhook-disallow';
+  const put = c.k.run(['replace', '-f', '-'], JSON.stringify(allowed));
+  t.true(put.stderr.includes('the configmap contains unwanted key and value'), `PUT: ${put.stderr}`);
+  const patch = c.k.run(['patch', 'configmap', 'allowed-configmap', '--type=strategic', '-p', '{"data":{"webhook-e2e-test":"webhook-disallow"}}']);
+  t.true(patch.stderr.includes('the configmap contains unwanted key and value'), `PATCH: ${patch.stderr}`);
+  // a namespace the configmap webhook's selector leaves out
+  const skip = `${c.ns}-skip`;
+  c.kc.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: skip, labels: { ...sel, 'skip-webhook-admission': 'yes' } } });
+  t.teardown(() => {
+    c.kc.run(['delete', 'namespace', skip, '--wait=false']);
+  });
+  c.kc.ok(['-n', skip, 'create', '-f', '-'], JSON.stringify(nonCompliant('disallowed-configmap')));
+});
+
+it('[sig-api-machinery] AdmissionWebhook [Privileged:ClusterAdmin] should be able to deny attaching pod [Conformance]', async (t, c) => {
+  labelled(c);
+  c.k.create(pod('to-be-attached-pod', c.env.altImage, 'container1'));
+  await waitReady(c.k, ['to-be-attached-pod']);
+  await registered(t, c, 'validating', [
+    testHook(c, 'deny-attaching-pod.k8s.io', '/pods/attach', [{ operations: ['CONNECT'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods/attach'] }]),
+  ]);
+  const r = c.k.run(['attach', `--namespace=${c.ns}`, 'to-be-attached-pod', '-i', '-c=container1'], '');
+  t.not(r.code, 0);
+  t.true(r.stderr.includes("attaching to pod 'to-be-attached-pod' is not allowed"), r.stderr);
+});
+
+const TEST_GROUP = 'webhook.example.com';
+
+/** upstream's CreateTestCRD / createAdmissionWebhookMultiVersionTestCRDWithV1Storage: a namespaced CRD with these versions, served before it returns */
+async function testCRD(
+  t: ExecutionContext,
+  c: { ns: string; k: Kube; kc: Kube },
+  versions: Record<string, unknown>[],
+): Promise<{ name: string; plural: string; kind: string; crd: Record<string, any> }> {
+  const plural = `e2e-test-${c.ns}-crds`;
+  const kind = `E2eTest${c.ns.replace(/[^a-z0-9]/g, '')}Crd`;
+  const name = `${plural}.${TEST_GROUP}`;
+  const crd = {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name },
+    spec: { group: TEST_GROUP, scope: 'Namespaced', names: { plural, singular: `e2e-test-${c.ns}-crd`, kind, listKind: `${kind}List` }, versions },
+  };
+  c.kc.create(crd);
+  t.teardown(() => {
+    c.kc.run(['delete', 'crd', name, '--wait=false']);
+  });
+  c.kc.ok(['wait', '--for=condition=Established', `crd/${name}`, '--timeout=30s']);
+  const served = versions.map((v) => v.name as string);
+  await until('every version is served', () => served.every((v) => c.k.run(['get', `${plural}.${v}.${TEST_GROUP}`]).code === 0), 30_000, 200);
+  return { name, plural, kind, crd };
+}
+
+const preserving = (name: string, storage: boolean) => ({
+  name,
+  served: true,
+  storage,
+  schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
+});
+
+const crRule = (plural: string, operations: string[], versions: string[]) => ({
+  operations,
+  apiGroups: [TEST_GROUP],
+  apiVersions: versions,
+  resources: [plural],
+});
+
+it('[sig-api-machinery] AdmissionWebhook [Privileged:ClusterAdmin] should be able to deny custom resource creation, update and deletion [Conformance]', async (t, c) => {
+  labelled(c);
+  const d = await testCRD(t, c, [preserving('v1', true)]);
+  await registered(t, c, 'validating', [
+    testHook(c, 'deny-unwanted-custom-resource-data.k8s.io', '/custom-resource', [crRule(d.plural, ['CREATE', 'UPDATE', 'DELETE'], ['v1'])]),
+  ]);
+  const cr = (name: string, value: string) => ({ apiVersion: `${TEST_GROUP}/v1`, kind: d.kind, metadata: { name }, data: { 'webhook-e2e-test': value } });
+  const created = c.k.run(['create', '-f', '-'], JSON.stringify(cr('cr-instance-1', 'webhook-disallow')));
+  t.not(created.code, 0);
+  t.true(created.stderr.includes('the custom resource contains unwanted data'), created.stderr);
+  c.k.create(cr('cr-instance-2', 'webhook-nondeletable'));
+  const resource = `${d.plural}.v1.${TEST_GROUP}`;
+  const update = (value: string) => {
+    const o = c.k.json([`get`, resource, 'cr-instance-2']);
+    o.data['webhook-e2e-test'] = value;
+    return c.k.run(['replace', '-f', '-'], JSON.stringify(o));
+  };
+  const bad = update('webhook-disallow');
+  t.not(bad.code, 0);
+  t.true(bad.stderr.includes('the custom resource contains unwanted data'), bad.stderr);
+  const del = c.k.run(['delete', resource, 'cr-instance-2']);
+  t.not(del.code, 0);
+  t.true(del.stderr.includes('the custom resource cannot be deleted because it contains unwanted key and value'), del.stderr);
+  const good = update('webhook-allow');
+  t.is(good.code, 0, good.stderr);
+  c.k.ok(['delete', resource, 'cr-instance-2']);
+});
+
+/** upstream registerMutatingWebhookForCustomResource: stage 1 on create and update, stage 2 on create */
+function crMutators(c: { ns: string }, plural: string, versions: string[]): Record<string, unknown>[] {
+  return [
+    testHook(c, 'mutate-custom-resource-data-stage-1.k8s.io', '/mutating-custom-resource', [crRule(plural, ['CREATE', 'UPDATE'], versions)]),
+    testHook(c, 'mutate-custom-resource-data-stage-2.k8s.io', '/mutating-custom-resource', [crRule(plural, ['CREATE'], versions)]),
+  ];
+}
+
+const toBeMutatedCR = (kind: string) => ({ apiVersion: `${TEST_GROUP}/v1`, kind, metadata: { name: 'cr-instance-1' }, data: { 'mutation-start': 'yes' } });
+
+it('[sig-api-machinery] AdmissionWebhook [Privileged:ClusterAdmin] should mutate custom resource [Conformance]', async (t, c) => {
+  labelled(c);
+  const d = await testCRD(t, c, [preserving('v1', true)]);
+  await registered(t, c, 'mutating', crMutators(c, d.plural, ['v1']));
+  const got = JSON.parse(c.k.ok(['create', '-f', '-', '-o', 'json'], JSON.stringify(toBeMutatedCR(d.kind))));
+  t.deepEqual(got.data, { 'mutation-start': 'yes', 'mutation-stage-1': 'yes', 'mutation-stage-2': 'yes' });
+});
+
+it('[sig-api-machinery] AdmissionWebhook [Privileged:ClusterAdmin] should mutate custom resource with different stored version [Conformance]', async (t, c) => {
+  labelled(c);
+  const d = await testCRD(t, c, [preserving('v1', true), preserving('v2', false)]);
+  await registered(t, c, 'mutating', crMutators(c, d.plural, ['v1', 'v2']));
+  c.k.create(toBeMutatedCR(d.kind));
+  // upstream: the CRD's storage version becomes v2, then the object is patched through v2
+  c.kc.ok(['patch', 'crd', d.name, '--type=merge', '-p', JSON.stringify({ spec: { versions: [preserving('v1', false), preserving('v2', true)] } })]);
+  await until('v2 is the storage version', () => c.kc.json(['get', 'crd', d.name]).status?.storedVersions?.includes('v2'), 30_000, 200);
+  const patched = JSON.parse(
+    c.k.ok(['patch', `${d.plural}.v2.${TEST_GROUP}`, 'cr-instance-1', '--type=json', '-p', '[{"op":"add","path":"/dummy","value":"test"}]', '-o', 'json']),
+  );
+  t.deepEqual(patched.data, { 'mutation-start': 'yes', 'mutation-stage-1': 'yes', 'mutation-stage-2': 'yes' });
+  t.is(patched.dummy, 'test');
+});
+
+it('[sig-api-machinery] AdmissionWebhook [Privileged:ClusterAdmin] should mutate custom resource with pruning [Conformance]', async (t, c) => {
+  labelled(c);
+  // mutation-stage-2 is left out of the schema, so it is pruned after the webhooks added it
+  const pruning = (name: string, storage: boolean) => ({
+    name,
+    served: true,
+    storage,
+    schema: {
+      openAPIV3Schema: {
+        type: 'object',
+        properties: { data: { type: 'object', properties: { 'mutation-start': { type: 'string' }, 'mutation-stage-1': { type: 'string' } } } },
+      },
+    },
+  });
+  const d = await testCRD(t, c, [pruning('v1', true), pruning('v2', false)]);
+  await registered(t, c, 'mutating', crMutators(c, d.plural, ['v1', 'v2']));
+  const got = JSON.parse(c.k.ok(['create', '-f', '-', '-o', 'json'], JSON.stringify(toBeMutatedCR(d.kind))));
+  t.deepEqual(got.data, { 'mutation-start': 'yes', 'mutation-stage-1': 'yes' });
+});
+
+it('[sig-api-machinery] AdmissionWebhook [Privileged:ClusterAdmin] should deny crd creation [Conformance]', async (t, c) => {
+  const sel = { [c.ns]: 'true' };
+  await registered(t, c, 'validating', [
+    testHook(
+      c,
+      'deny-crd-with-unwanted-label.k8s.io',
+      '/crd',
+      [{ operations: ['CREATE'], apiGroups: ['apiextensions.k8s.io'], apiVersions: ['*'], resources: ['customresourcedefinitions'] }],
+      {
+        namespaceSelector: {},
+        objectSelector: { matchLabels: sel },
+      },
+    ),
+  ]);
+  const plural = `e2e-test-${c.ns}-deny-crds`;
+  const kind = `E2eTest${c.ns.replace(/[^a-z0-9]/g, '')}DenyCrd`;
+  const crd = {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: `${plural}.${TEST_GROUP}`, labels: { ...sel, 'webhook-e2e-test': 'webhook-disallow' } },
+    spec: {
+      group: TEST_GROUP,
+      scope: 'Namespaced',
+      names: { plural, singular: plural.slice(0, -1), kind, listKind: `${kind}List` },
+      versions: [preserving('v1', true)],
+    },
+  };
+  t.teardown(() => {
+    c.kc.run(['delete', 'crd', crd.metadata.name, '--ignore-not-found', '--wait=false']);
+  });
+  const r = c.kc.run(['create', '-f', '-'], JSON.stringify(crd));
+  t.not(r.code, 0);
+  t.true(r.stderr.includes('the crd contains unwanted label'), r.stderr);
+});
+
+it('[sig-api-machinery] AdmissionWebhook [Privileged:ClusterAdmin] should mutate pod and apply defaults after mutation [Conformance]', async (t, c) => {
+  labelled(c);
+  await registered(t, c, 'mutating', [testHook(c, 'adding-init-container.k8s.io', '/mutating-pods', [POD_RULE])]);
+  const got = JSON.parse(c.k.ok(['create', '-f', '-', '-o', 'json'], JSON.stringify(pod('webhook-to-be-mutated', c.env.altImage, 'example'))));
+  t.is(got.spec.initContainers?.length, 1, JSON.stringify(got.spec.initContainers));
+  t.is(got.spec.initContainers[0].name, 'webhook-added-init-container');
+  t.is(got.spec.initContainers[0].terminationMessagePolicy, 'File');
+});
+
+it('[sig-api-machinery] AdmissionWebhook [Privileged:ClusterAdmin] should unconditionally reject operations on fail closed webhook [Conformance]', async (t, c) => {
+  const sel = labelled(c);
+  // no caBundle: the call always fails, and Fail refuses the request
+  await registered(t, c, 'validating', [
+    {
+      ...testHook(c, 'fail-closed.k8s.io', '/configmaps', [rule(['CREATE'])]),
+      clientConfig: { url: `https://127.0.0.1:${hook!.port}/configmaps` },
+      failurePolicy: 'Fail',
+      namespaceSelector: { matchLabels: sel, matchExpressions: [{ key: 'fail-closed-webhook', operator: 'In', values: ['yes'] }] },
+    },
+  ]);
+  const failNs = `${c.ns}-fail`;
+  c.kc.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: failNs, labels: { ...sel, 'fail-closed-webhook': 'yes' } } });
+  t.teardown(() => {
+    c.kc.run(['delete', 'namespace', failNs, '--wait=false']);
+  });
+  const r = c.kc.run(['-n', failNs, 'create', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'foo' } }));
+  t.not(r.code, 0);
+  t.true(r.stderr.includes('(InternalError)'), r.stderr);
 });

@@ -14,9 +14,9 @@ export interface Review {
   request: Record<string, any>;
 }
 
-/** What a path answers: a response object (uid and envelope are added), raw text, never, a response after a delay, or a whole review (conversion). */
+/** What a path answers: a response object (uid and envelope are added) or, per request, never; raw text, never, a response after a delay, or a whole review (conversion). */
 export type Answer =
-  | ((r: Review) => Record<string, unknown>)
+  | ((r: Review) => Record<string, unknown> | 'hang')
   | { raw: string }
   | 'hang'
   | { delayMs: number; then: (r: Review) => Record<string, unknown> }
@@ -61,7 +61,9 @@ export async function startWebhookServer(answers: Record<string, Answer>, dnsNam
         res.on('close', () => clearTimeout(timer));
         return;
       }
-      reply(a);
+      const answer = a(review);
+      if (answer === 'hang') hanging.add(res);
+      else reply(() => answer);
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

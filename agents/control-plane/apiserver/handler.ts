@@ -40,6 +40,7 @@ import { ApiHealth, isHealthEndpoint } from './health.ts';
 import { serveMetrics } from '../metrics/api.ts';
 import type { MetricsStore } from '../metrics/store.ts';
 import { type WebhookAdmission, WebhookDispatcher } from './admission/dispatcher.ts';
+import { admittedQuery, CONNECT_KINDS, type ConnectSubresource, connectOptions } from './admission/connect.ts';
 import type { ServiceLookups } from './admission/target.ts';
 import type { WebhookSource } from './admission/source.ts';
 import type { Operation } from './admission/types.ts';
@@ -449,6 +450,35 @@ export class ApiHandler {
       warnings,
       options: (op) => operationOptions(op, req, dryRun),
     });
+  }
+
+  /**
+   * upstream's ConnectResource admission: before pods/attach, exec or portforward is upgraded, the
+   * mutating then the validating webhooks see the CONNECT with the request's options object; a
+   * denial is thrown as the webhook's Status. Returns the query the stream goes on with (the
+   * options a mutating webhook changed, written back).
+   */
+  async admitConnect(user: UserInfo, sub: ConnectSubresource, namespace: string, name: string, query: URLSearchParams): Promise<URLSearchParams> {
+    const admission = this.webhooks?.forRequest({
+      group: '',
+      version: 'v1',
+      kind: CONNECT_KINDS[sub],
+      resource: 'pods',
+      subresource: sub,
+      name,
+      namespace,
+      user,
+      dryRun: false,
+      warnings: [],
+      options: () => undefined,
+    });
+    if (!admission) return query;
+    const sent = connectOptions(sub, query);
+    // the options object has no metadata, which the dispatcher reads as absent
+    const opts = { ...sent } as unknown as Obj;
+    const admitted = (await admission.mutate('CONNECT', opts, undefined)) ?? opts;
+    await admission.validate('CONNECT', admitted, undefined);
+    return admittedQuery(sub, query, sent, admitted);
   }
 
   /** The request's validating admission of what a write would store, as crud.ts calls it. */

@@ -21,9 +21,8 @@ import { LOG_PROTOCOLS, logProtocol, streamLog } from './log-websocket.ts';
 import { bodyPieces } from './output.ts';
 import { drained, writeWatch } from './watch-write.ts';
 import { attributesFor } from '../auth/attributes.ts';
+import { isConnectSubresource } from './admission/connect.ts';
 import { checkInterval, DEFAULT_TIMEOUTS, headersTooLarge, requestTimedOut, type ServerTimeouts } from './timeouts.ts';
-
-const STREAMING = new Set(['exec', 'attach', 'portforward']);
 
 const streamOptions = (q: URLSearchParams) => ({
   stdin: queryBool(q, 'stdin') ?? false,
@@ -295,11 +294,20 @@ export async function serve(o: ServeOptions): Promise<{ server: https.Server; po
       if (!user) return writeStatus(socket, unauthorized());
       const rr = parseResourcePath(req.method ?? 'GET', url.pathname, url.searchParams);
       const sub = rr?.subresource ?? '';
-      if (!rr || rr.group !== '' || rr.resource !== 'pods' || !rr.namespace || !rr.name || !(STREAMING.has(sub) || (sub === 'log' && isWebSocket(req.headers))))
+      if (
+        !rr ||
+        rr.group !== '' ||
+        rr.resource !== 'pods' ||
+        !rr.namespace ||
+        !rr.name ||
+        !(isConnectSubresource(sub) || (sub === 'log' && isWebSocket(req.headers)))
+      )
         return writeStatus(socket, new ApiError(400, 'BadRequest', `upgrade is not supported on ${url.pathname}`));
       await o.handler.authorize(attributesFor(req.method ?? 'GET', url.pathname, url.searchParams, user));
+      // the query the stream goes on with, as the admission webhooks left its options
+      const query = isConnectSubresource(sub) ? await o.handler.admitConnect(user, sub, rr.namespace, rr.name, url.searchParams) : url.searchParams;
       if (!o.kubeletClient) return writeStatus(socket, new ApiError(503, 'ServiceUnavailable', 'no kubelet client credentials configured'));
-      const target = await o.handler.kubeletTargetFor(rr.namespace, rr.name, rr.subresource!, url.searchParams);
+      const target = await o.handler.kubeletTargetFor(rr.namespace, rr.name, rr.subresource!, query);
       if (sub === 'log') {
         const protocol = logProtocol(req.headers);
         if (protocol === undefined) return void socket.end('HTTP/1.1 403 Forbidden\r\n\r\n');
@@ -315,7 +323,7 @@ export async function serve(o: ServeOptions): Promise<{ server: https.Server; po
       if (route === 'tunnel') req.headers['sec-websocket-protocol'] = TUNNEL_TOKEN;
       webSockets.handleUpgrade(req, socket, head, (ws) => {
         if (ws.protocol !== protocol) return ws.close(1002);
-        void (route === 'translate' ? translateRemoteCommand(ws, target, creds, streamOptions(url.searchParams)) : tunnelPortForward(ws, target, creds));
+        void (route === 'translate' ? translateRemoteCommand(ws, target, creds, streamOptions(query)) : tunnelPortForward(ws, target, creds));
       });
     })().catch((e) => writeStatus(socket, e instanceof ApiError ? e : new ApiError(500, 'InternalError', String((e as Error)?.message ?? e))));
   });

@@ -3,6 +3,8 @@
 // time in order, JSONPatch answers applied and defaulted again, IfNeeded webhooks called once more
 // when a later one changed the object) and validate() after validation (all matching webhooks at
 // once). failurePolicy decides what a failed call does; a denial carries the webhook's Status.
+// CONNECT (pods/attach, exec, portforward) comes from server.ts's upgrade path through
+// handler.admitConnect, with the request's options object (admission/connect.ts).
 // Webhook configurations themselves are never sent to webhooks, so a broken webhook can always be
 // removed. matchPolicy Equivalent has no pair to act on: every built-in here is served under one
 // group and version (deployments only as apps/v1), and custom resources' other versions are not
@@ -39,8 +41,8 @@ export interface WebhookLookups extends ServiceLookups {
 export interface RequestScope extends ReviewTarget {
   /** the Warning headers the webhooks asked for */
   warnings: string[];
-  /** CreateOptions / UpdateOptions / DeleteOptions of the request, by operation */
-  options(op: Operation): Record<string, unknown>;
+  /** CreateOptions / UpdateOptions / DeleteOptions of the request, by operation (none for CONNECT) */
+  options(op: Operation): Record<string, unknown> | undefined;
 }
 
 /** The request's webhooks, as crud.ts calls them. */

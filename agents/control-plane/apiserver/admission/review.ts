@@ -22,8 +22,8 @@ export interface ReviewAttributes extends ReviewTarget {
   operation: Operation;
   object: Obj | undefined;
   oldObject: Obj | undefined;
-  /** CreateOptions, UpdateOptions or DeleteOptions (meta.k8s.io/v1) */
-  options: Record<string, unknown>;
+  /** CreateOptions, UpdateOptions or DeleteOptions (meta.k8s.io/v1); none for CONNECT (null, as upstream) */
+  options: Record<string, unknown> | undefined;
 }
 
 export function admissionReview(a: ReviewAttributes, reviewVersion: string): Record<string, unknown> {
@@ -52,7 +52,7 @@ export function admissionReview(a: ReviewAttributes, reviewVersion: string): Rec
       object: a.object ?? null,
       oldObject: a.oldObject ?? null,
       dryRun: a.dryRun,
-      options: a.options,
+      options: a.options ?? null,
     },
   };
 }

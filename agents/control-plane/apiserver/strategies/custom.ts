@@ -90,8 +90,9 @@ export function customStrategy(crd: CRD, v: CRDVersion, convert?: Convert): Stra
         }
       : {}),
     table: customTable(v),
-    // the storage version without defaults reads stored objects as they are: lists and watches
-    // then send the stored texts without decoding them
+    // the storage version without defaults reads stored objects as they are (lists and watches
+    // then send the stored texts without decoding them), unless objects may still be stored in a
+    // former storage version (status.storedVersions), whose apiVersion is rewritten on read
     ...(convert
       ? {
           async convertFromStorage(objs: Obj[]) {
@@ -101,7 +102,7 @@ export function customStrategy(crd: CRD, v: CRDVersion, convert?: Convert): Stra
           },
           convertToStorage: async (o: Obj) => (await convert([o], storageApiVersion))[0],
         }
-      : v.name !== storage || hasDefaults(schema)
+      : v.name !== storage || hasDefaults(schema) || (crd.status?.storedVersions ?? []).some((s) => s !== v.name)
         ? {
             fromStorage(o: Obj) {
               o.apiVersion = apiVersion;
