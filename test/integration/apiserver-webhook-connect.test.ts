@@ -24,9 +24,9 @@ fileCluster(async (cluster, own) => {
     '/pods/attach': (r) => {
       const o = r.request.object ?? {};
       const deny = r.request.name === 'to-be-attached-pod' && o.stdin === true && o.container === 'container1';
-      return deny ? { allowed: false, result: { message: "attaching to pod 'to-be-attached-pod' is not allowed" } } : { allowed: true };
+      return deny ? { allowed: false, status: { message: "attaching to pod 'to-be-attached-pod' is not allowed" } } : { allowed: true };
     },
-    '/deny': () => ({ allowed: false, result: { code: 403, reason: 'Forbidden', message: 'no streams here' } }),
+    '/deny': () => ({ allowed: false, status: { code: 403, reason: 'Forbidden', message: 'no streams here' } }),
     '/to-container1': () => jsonPatchResponse([{ op: 'replace', path: '/container', value: 'container1' }]),
   });
   const r = await api.request('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });

@@ -33,13 +33,13 @@ const server = await startWebhookServer({
         .filter((c) => c.name?.includes('webhook-disallow'))
         .map(() => 'the pod contains unwanted container name; '),
     ].join('');
-    return msg ? { allowed: false, result: { message: msg.trim() } } : { allowed: true };
+    return msg ? { allowed: false, status: { message: msg.trim() } } : { allowed: true };
   },
   // agnhost denySpecificAttachment: `kubectl attach to-be-attached-pod -i -c=container1`
   '/pods/attach': (r) => {
     const o = r.request.object ?? {};
     const deny = r.request.name === 'to-be-attached-pod' && r.request.subResource === 'attach' && o.stdin === true && o.container === 'container1';
-    return deny ? { allowed: false, result: { message: "attaching to pod 'to-be-attached-pod' is not allowed" } } : { allowed: true };
+    return deny ? { allowed: false, status: { message: "attaching to pod 'to-be-attached-pod' is not allowed" } } : { allowed: true };
   },
   // agnhost mutatePods: an init container with only image, name and resources, for the server to default
   '/mutating-pods': (r) => {
@@ -54,9 +54,9 @@ const server = await startWebhookServer({
   '/custom-resource': (r) => {
     const del = r.request.operation === 'DELETE';
     const v = (del ? r.request.oldObject : r.request.object)?.data?.['webhook-e2e-test'];
-    if (!del && v === 'webhook-disallow') return { allowed: false, result: { reason: 'the custom resource contains unwanted data' } };
+    if (!del && v === 'webhook-disallow') return { allowed: false, status: { reason: 'the custom resource contains unwanted data' } };
     if (del && v === 'webhook-nondeletable')
-      return { allowed: false, result: { reason: 'the custom resource cannot be deleted because it contains unwanted key and value' } };
+      return { allowed: false, status: { reason: 'the custom resource cannot be deleted because it contains unwanted key and value' } };
     return { allowed: true };
   },
   // agnhost mutateCustomResource: mutation-start gets stage 1; an object with stage 1 gets stage 2
@@ -68,7 +68,7 @@ const server = await startWebhookServer({
   // agnhost admitCRD
   '/crd': (r) =>
     r.request.object?.metadata?.labels?.['webhook-e2e-test'] === 'webhook-disallow'
-      ? { allowed: false, result: { message: 'the crd contains unwanted label' } }
+      ? { allowed: false, status: { message: 'the crd contains unwanted label' } }
       : { allowed: true },
 });
 announceAndServe({ port: server.port, caBundle: server.caBundle }, () => server.close());
