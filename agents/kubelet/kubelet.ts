@@ -194,9 +194,12 @@ export async function startKubelet(o: KubeletOptions): Promise<{ ready: Promise<
       }
       apply(sources.track(p));
     },
-    // our own status writes come back as updates: they need no new sync
+    // our own status writes come back as updates: they need no new sync; one that moved the
+    // phase (Running) is kept, as the pod's IP and phase are read from it
     update: (p, old) => {
-      if (!statusEcho(p, old)) apply(sources.track(p));
+      if (statusEcho(p, old)) return;
+      const change = sources.track(p);
+      if (!statusEcho(p, old, !!sync?.ownStatus(p))) apply(change);
     },
     delete: (p) => {
       if (!isMirrorPod(p)) trace.forget(p.metadata!.uid!);

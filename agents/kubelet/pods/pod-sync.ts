@@ -62,6 +62,11 @@ export class PodSync {
     return this.evictions.has(uid);
   }
 
+  /** Whether the pod's status (from the API) is the one this kubelet wrote last (or is writing). */
+  ownStatus(pod: V1Pod): boolean {
+    return this.reporter.writer.wrote(pod.metadata!.uid!, pod.status);
+  }
+
   /** The runtime state the pod's last pass left (its PLEG signature), if it ran the pod and knew it. */
   runtimeLeft(uid: string): string | undefined {
     return this.left.get(uid);
