@@ -1,10 +1,13 @@
 // Pod startup latency benchmark: `node --import=tsx bench/pods.ts [--rate <pods/s>] [--pods <n>]`
-// (make bench-pods; there BENCH_POD_RATE and BENCH_PODS set the same). A fresh two-node lab, the test image already pulled on both nodes, then two runs
+// (make bench-pods; there BENCH_POD_RATE and BENCH_PODS set the same). A fresh two-node lab, the test image already pulled on both nodes, then three runs
 // of the same pods through the API:
 //   paced: pods created at a steady rate, as upstream measures its pod startup SLO. ClusterLoader2's
 //          latency pods (density and load tests) are created with the "Uniform5qps" tuning set: 5 pod
 //          creations per second across the cluster, one every 200 ms. That is the default here, on 2
 //          nodes (2.5 pods/s per node; upstream's 100-node density run gives a node 0.05 pods/s).
+//   slow:  fewer pods (--slow-pods, BENCH_POD_SLOW_PODS, 10) at a rate the runtime alone sustains on
+//          two shared cores (--slow-rate, BENCH_POD_SLOW_RATE, 2 pods/s; issue #26): where the paced
+//          rate saturates the runtime, its p99 says what hawser adds when nothing queues (target 1 s).
 //   burst: all pods created at once (10 requests in flight), which measures how the node queues
 //          work, not the SLI; printed too so that nothing is hidden.
 // Latency per pod: from its create request being sent (upstream starts at the creationTimestamp,
@@ -58,12 +61,22 @@ const arg = (name: string, env: string, dflt: number): number => {
 const PODS = arg('pods', 'BENCH_PODS', 30);
 /** ClusterLoader2's Uniform5qps: the rate its latency pods are created at (see the header) */
 const RATE = arg('rate', 'BENCH_POD_RATE', 5);
+/** a rate the CRI floor sustains on two shared cores, and its pods (few: it adds about 15 s per side) */
+const SLOW_RATE = arg('slow-rate', 'BENCH_POD_SLOW_RATE', 2);
+const SLOW_PODS = arg('slow-pods', 'BENCH_POD_SLOW_PODS', 10);
+const SLOW_TARGET_MS = 1000;
 const SLO_MS = 5000;
 const BURST_CONCURRENCY = 10;
 /** how long the idle kubelets are measured, after IDLE_SETTLE_MS for the last status writes */
 const IDLE_SECONDS = arg('idle-seconds', 'BENCH_IDLE_SECONDS', 30);
 const IDLE_SETTLE_MS = 5000;
-const LAB = { name: 'bench', subnet: '10.85.0.0/24', workers: 2, stateRoot: '/var/lib/hawser-lab' };
+/** BENCH_LAB_NAME / BENCH_LAB_SUBNET: another lab than the default, for a machine where several run at once */
+const LAB = {
+  name: process.env.BENCH_LAB_NAME ?? 'bench',
+  subnet: process.env.BENCH_LAB_SUBNET ?? '10.85.0.0/24',
+  workers: 2,
+  stateRoot: '/var/lib/hawser-lab',
+};
 const bin = resolve(process.env.HAWSER_BIN ?? 'dist/hawser.cjs');
 /** the floor's pods: a /24 of the bench lab's own pod network, inside the floor's own netns */
 const FLOOR_POD_CIDR = '10.213.250.0/24';
@@ -154,6 +167,7 @@ function kubeletTimelines(lab: Lab): Map<string, Marks> {
 }
 
 interface RunResult {
+  pods: number;
   lat: number[];
   createdMs: number;
   allMs: number;
@@ -162,8 +176,8 @@ interface RunResult {
   machine: number;
 }
 
-/** Creates PODS pods in namespace `ns`, one every `intervalMs` (0: all at once), and times each. */
-async function run(api: ApiClient, lab: Lab, image: string, ns: string, intervalMs: number): Promise<RunResult> {
+/** Creates `pods` pods in namespace `ns`, one every `intervalMs` (0: all at once), and times each. */
+async function run(api: ApiClient, lab: Lab, image: string, ns: string, intervalMs: number, pods = PODS): Promise<RunResult> {
   const before = labSample(lab);
   await api.create(core('namespaces'), { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
   const sentAt = new Map<string, number>();
@@ -183,7 +197,7 @@ async function run(api: ApiClient, lab: Lab, image: string, ns: string, interval
     .catch(() => undefined);
   await sleep(200);
 
-  const names = Array.from({ length: PODS }, (_, i) => `${ns}-${String(i).padStart(3, '0')}`);
+  const names = Array.from({ length: pods }, (_, i) => `${ns}-${String(i).padStart(3, '0')}`);
   const create = async (name: string) => {
     sentAt.set(name, epoch());
     await api.create(core('pods', ns), podObject(name, image));
@@ -207,16 +221,17 @@ async function run(api: ApiClient, lab: Lab, image: string, ns: string, interval
   }
   const createdMs = epoch() - t0;
   const end = Date.now() + 120_000;
-  while (startedAt.size < PODS && Date.now() < end) await sleep(50);
+  while (startedAt.size < pods && Date.now() < end) await sleep(50);
   const allMs = epoch() - t0;
   abort.abort();
   await watching;
-  if (startedAt.size < PODS) throw new Error(`only ${startedAt.size} of ${PODS} pods started within 120 s`);
+  if (startedAt.size < pods) throw new Error(`only ${startedAt.size} of ${pods} pods started within 120 s`);
   const after = labSample(lab);
   await sleep(300); // the kubelets' timeline lines follow the PATCH that the watch reported
   const timelines = kubeletTimelines(lab);
   const marks = names.map((n) => ({ ...timelines.get(`${ns}/${n}`), created: sentAt.get(n)!, observed: startedAt.get(n)! }));
   return {
+    pods,
     lat: names.map((n) => startedAt.get(n)! - sentAt.get(n)!),
     createdMs,
     allMs,
@@ -228,7 +243,7 @@ async function run(api: ApiClient, lab: Lab, image: string, ns: string, interval
 
 function report(title: string, r: RunResult): void {
   console.log('');
-  console.log(`${title}: ${PODS} pods created in ${ms(r.createdMs)}; all running after ${ms(r.allMs)}`);
+  console.log(`${title}: ${r.pods} pods created in ${ms(r.createdMs)}; all running after ${ms(r.allMs)}`);
   console.log(
     `  startup latency (create sent -> all containers started, seen by a watch): p50 ${ms(pct(r.lat, 50))}   p90 ${ms(pct(r.lat, 90))}   p99 ${ms(pct(r.lat, 99))}   max ${ms(Math.max(...r.lat))}`,
   );
@@ -238,23 +253,23 @@ function report(title: string, r: RunResult): void {
     const xs = per.flatMap((d) => (d.has(label) ? [d.get(label)!] : []));
     if (xs.length) console.log(`    ${label.padEnd(62)} p50 ${ms(pct(xs, 50)).padStart(8)}   p99 ${ms(pct(xs, 99)).padStart(8)}`);
   }
-  for (const l of budgetTable('CPU budget, hawser', r.rows, PODS)) console.log(l);
+  for (const l of budgetTable('CPU budget, hawser', r.rows, r.pods)) console.log(l);
   console.log(`    (the whole machine was busy ${r.machine.toFixed(1)} CPU-s meanwhile, other users included)`);
 }
 
 function floorReport(title: string, r: FloorRun): void {
   console.log('');
-  console.log(`${title}: ${PODS} pods; all started after ${ms(r.allMs)}`);
+  console.log(`${title}: ${r.lat.length} pods; all started after ${ms(r.allMs)}`);
   console.log(
     `  RunPodSandbox + CreateContainer + StartContainer: p50 ${ms(pct(r.lat, 50))}   p90 ${ms(pct(r.lat, 90))}   p99 ${ms(pct(r.lat, 99))}   max ${ms(Math.max(...r.lat))}`,
   );
-  for (const l of floorTable('CPU budget, floor', r, PODS)) console.log(l);
+  for (const l of floorTable('CPU budget, floor', r, r.lat.length)) console.log(l);
 }
 
 const perPod = (rows: BudgetRow[]) => rows.reduce((s, r) => s + cpuTotal(r.cpu), 0) / PODS;
 
 /** The floor's paced and burst runs (after the lab is down, so its idle agents do not count). */
-async function floorRuns(): Promise<{ paced: FloorRun; burst: FloorRun } | undefined> {
+async function floorRuns(): Promise<{ paced: FloorRun; slow: FloorRun; burst: FloorRun } | undefined> {
   const missing = missingReferencePlugins();
   if (missing.length) {
     console.log(`floor: skipped, reference CNI plugin(s) ${missing.join(', ')} missing from ${REFERENCE_CNI_DIR}`);
@@ -266,9 +281,11 @@ async function floorRuns(): Promise<{ paced: FloorRun; burst: FloorRun } | undef
     await floor.warm();
     const paced = await floor.run(PODS, 1000 / RATE, BURST_CONCURRENCY);
     await floor.removeAll();
+    const slow = await floor.run(SLOW_PODS, 1000 / SLOW_RATE, BURST_CONCURRENCY);
+    await floor.removeAll();
     const burst = await floor.run(PODS, 0, BURST_CONCURRENCY);
     await floor.removeAll();
-    return { paced, burst };
+    return { paced, slow, burst };
   } finally {
     await floor.stop();
   }
@@ -281,7 +298,7 @@ async function main(): Promise<void> {
   const lab = await labUp({ ...LAB, bin, repo: process.env.HAWSER_REPO ?? repoFromBin(bin), demo: false, quiet: true });
   const api = new ApiClient(loadKubeconfig(lab.adminKubeconfig), 'hawser-bench');
   const image = imageRef(lab, 'testapp', '1.0');
-  let ours: { paced: RunResult; burst: RunResult; idle: IdleKubelet[] };
+  let ours: { paced: RunResult; slow: RunResult; burst: RunResult; idle: IdleKubelet[] };
   try {
     enrollLab(lab);
     // images present on every node first: pulls are outside the SLI
@@ -297,14 +314,19 @@ async function main(): Promise<void> {
     const rssPaced = rssKiB(lab);
     await api.delete(core('namespaces', undefined, 'paced'));
     await waitPods(api, 'paced', (ps) => ps.length === 0, 90_000);
+    console.log(`slow: ${SLOW_PODS} pods at ${SLOW_RATE} pods/s (a rate the runtime alone sustains; --slow-rate, --slow-pods)`);
+    const slow = await run(api, lab, image, 'slow', 1000 / SLOW_RATE, SLOW_PODS);
+    await api.delete(core('namespaces', undefined, 'slow'));
+    await waitPods(api, 'slow', (ps) => ps.length === 0, 90_000);
     console.log(`burst: ${PODS} pods at once (${BURST_CONCURRENCY} create requests in flight)`);
     const burst = await run(api, lab, image, 'burst', 0);
     const rssBurst = rssKiB(lab);
     console.log(`idle: ${IDLE_SECONDS} s with the burst pods running`);
     const idle = await idleKubelets(api, lab, 'burst');
-    ours = { paced, burst, idle };
+    ours = { paced, slow, burst, idle };
 
     report(`paced at ${RATE} pods/s (the SLI's conditions)`, paced);
+    report(`slow at ${SLOW_RATE} pods/s (a rate the runtime sustains; target p99 <= ${SLOW_TARGET_MS} ms)`, slow);
     report('burst (queueing on 2 shared cores, not the SLI)', burst);
     console.log('');
     console.log(`  upstream SLO: p99 <= ${SLO_MS} ms (image pulls excluded), measured on pods created at a bounded rate; target here: p99 <= 1000 ms`);
@@ -325,6 +347,7 @@ async function main(): Promise<void> {
   const floor = await floorRuns();
   if (floor) {
     floorReport(`floor, paced at ${RATE} pods/s`, floor.paced);
+    floorReport(`floor, slow at ${SLOW_RATE} pods/s`, floor.slow);
     floorReport('floor, burst', floor.burst);
   }
   console.log('');
@@ -332,6 +355,12 @@ async function main(): Promise<void> {
     ['pod-startup-burst-p99', Math.round(pct(ours.burst.lat, 99)), floor && Math.round(pct(floor.burst.lat, 99)), `slo=${SLO_MS}`],
     ['pod-startup-cpu-per-pod', perPod(ours.paced.rows), floor && perPod(floor.paced.rows), 'unit=cpu-s'],
     ['pod-startup-p99', Math.round(pct(ours.paced.lat, 99)), floor && Math.round(pct(floor.paced.lat, 99)), `slo=${SLO_MS}`],
+    [
+      'pod-startup-p99-slow',
+      Math.round(pct(ours.slow.lat, 99)),
+      floor && Math.round(pct(floor.slow.lat, 99)),
+      `target=${SLOW_TARGET_MS} rate=${SLOW_RATE} pods=${SLOW_PODS}`,
+    ],
   ];
   for (const [name, o, f, extra] of results) {
     const num = (x: number) => (Number.isInteger(x) ? String(x) : x.toFixed(3));

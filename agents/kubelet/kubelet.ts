@@ -25,6 +25,7 @@ import { DEFAULT_EVICTION_HARD, parseThresholds, pressure, reserveOf } from './n
 import { readNodeStats } from './node/stats.ts';
 import { parseDuration, parsePercent, parseReserved } from './options.ts';
 import { Pleg } from './pleg.ts';
+import { RuntimeEchoes } from './runtime-echo.ts';
 import { PodSources, type SourceChange, statusEcho } from './pod-sources.ts';
 import { criRuntime } from './pods/cri-runtime.ts';
 import type { PodDeps } from './pods/deps.ts';
@@ -165,6 +166,8 @@ export async function startKubelet(o: KubeletOptions): Promise<{ ready: Promise<
 
   let sync: PodSync | undefined;
   const queue = new WorkQueue();
+  // relists that only show what a pod's own sync made requeue nothing (runtime-echo.ts)
+  const echoes = new RuntimeEchoes();
   const manifests = new ManifestSource(o.podManifestPath ?? join(o.rootDir, 'pod-manifests'), o.nodeName, log, (changed) => {
     for (const uid of changed) queue.add(uid);
     syncMirrors();
@@ -191,12 +194,16 @@ export async function startKubelet(o: KubeletOptions): Promise<{ ready: Promise<
       }
       apply(sources.track(p));
     },
-    // our own status writes come back as updates: they need no new sync
+    // our own status writes come back as updates: they need no new sync; one that moved the
+    // phase (Running) is kept, as the pod's IP and phase are read from it
     update: (p, old) => {
-      if (!statusEcho(p, old)) apply(sources.track(p));
+      if (statusEcho(p, old)) return;
+      const change = sources.track(p);
+      if (!statusEcho(p, old, !!sync?.ownStatus(p))) apply(change);
     },
     delete: (p) => {
       if (!isMirrorPod(p)) trace.forget(p.metadata!.uid!);
+      echoes.forget(p.metadata!.uid!);
       apply(sources.forget(p));
     },
   });
@@ -287,7 +294,12 @@ export async function startKubelet(o: KubeletOptions): Promise<{ ready: Promise<
       const synced = podFor(uid);
       if (synced) await tokens.prepare(synced);
       else tokens.forget(uid);
-      const again = await trace.run(uid, () => sync!.sync(uid, podFor(uid)));
+      const again = await echoes.around(
+        uid,
+        () => trace.run(uid, () => sync!.sync(uid, podFor(uid))),
+        () => sync!.runtimeLeft(uid),
+        (u) => pleg.recheck(u),
+      );
       if (again !== undefined) queue.addAfter(uid, again);
     },
     (uid, err) => log.warn({ uid, err: String(err) }, 'pod sync failed; will retry'),
@@ -314,7 +326,9 @@ export async function startKubelet(o: KubeletOptions): Promise<{ ready: Promise<
     periodMs: o.relistMs,
     log,
     hasPod: (uid) => !!podFor(uid),
-    onEvent: (e) => queue.add(e.uid),
+    onEvent: (e) => {
+      if (e.reason !== 'changed' || echoes.changed(e.uid, e.signature)) queue.add(e.uid);
+    },
     onFirstRelist: (runtimeUids) => {
       // pod directories of pods gone while the kubelet was away
       const known = new Set([...allPods().map((p) => p.metadata!.uid!), ...runtimeUids]);

@@ -11,14 +11,20 @@ export type PlegReason = 'changed' | 'unknown-pod' | 'gone';
 export interface PlegEvent {
   uid: string;
   reason: PlegReason;
+  /** the pod's runtime state now (its podSignatures entry); none when gone */
+  signature?: string;
 }
 
-/** One string per pod uid that changes whenever any of its sandboxes or containers changes state. */
+/**
+ * One string per pod uid that changes whenever any of its sandboxes or containers changes state,
+ * whatever order the runtime lists them in (a pod sync computes the same string for what it made).
+ */
 export function podSignatures(sandboxes: SandboxInfo[], containers: ContainerInfo[]): Map<string, string> {
-  const sig = new Map<string, string>();
-  for (const s of sandboxes) sig.set(s.uid, `${sig.get(s.uid) ?? ''}s${s.id}:${s.ready};`);
-  for (const c of containers) sig.set(c.uid, `${sig.get(c.uid) ?? ''}c${c.id}:${c.state};`);
-  return sig;
+  const parts = new Map<string, string[]>();
+  const add = (uid: string, part: string) => parts.set(uid, [...(parts.get(uid) ?? []), part]);
+  for (const s of sandboxes) add(s.uid, `s${s.id}:${s.ready};`);
+  for (const c of containers) add(c.uid, `c${c.id}:${c.state};`);
+  return new Map([...parts].map(([uid, p]) => [uid, p.sort().join('')]));
 }
 
 /**
@@ -29,7 +35,7 @@ export function podSignatures(sandboxes: SandboxInfo[], containers: ContainerInf
 export function relistEvents(previous: ReadonlyMap<string, string>, current: ReadonlyMap<string, string>, hasPod: (uid: string) => boolean): PlegEvent[] {
   const events: PlegEvent[] = [];
   for (const [uid, s] of current) {
-    if (previous.get(uid) !== s) events.push({ uid, reason: 'changed' });
+    if (previous.get(uid) !== s) events.push({ uid, reason: 'changed', signature: s });
     else if (!hasPod(uid)) events.push({ uid, reason: 'unknown-pod' });
   }
   for (const uid of previous.keys()) if (!current.has(uid)) events.push({ uid, reason: 'gone' });
@@ -55,6 +61,8 @@ export class Pleg {
   private last = Date.now();
   private timer: NodeJS.Timeout | undefined;
   private readonly relisted = new Latch();
+  /** pods the next relist reports as changed even if their state did not change since the last one */
+  private recheckNext = new Set<string>();
 
   constructor(private readonly d: PlegDeps) {}
 
@@ -75,13 +83,26 @@ export class Pleg {
     clearInterval(this.timer);
   }
 
+  /** The next relist that lists after this call reports the pod as changed (runtime-echo.ts). */
+  recheck(uid: string): void {
+    this.recheckNext.add(uid);
+  }
+
   private async relist(): Promise<void> {
     if (this.relisting) return;
     this.relisting = true;
+    // taken before listing: a recheck asked for while this relist lists waits for the next one
+    const recheck = this.recheckNext;
+    this.recheckNext = new Set();
     try {
       const [sbs, cs] = await Promise.all([this.d.rt.listSandboxes(), this.d.rt.listContainers()]);
       const sig = podSignatures(sbs, cs);
-      for (const e of relistEvents(this.seen, sig, this.d.hasPod)) this.d.onEvent(e);
+      const events = relistEvents(this.seen, sig, this.d.hasPod);
+      for (const uid of recheck) {
+        const signature = sig.get(uid);
+        if (signature !== undefined && !events.some((e) => e.uid === uid)) events.push({ uid, reason: 'changed', signature });
+      }
+      for (const e of events) this.d.onEvent(e);
       this.seen = sig;
       if (this.first) {
         this.first = false;
@@ -91,6 +112,7 @@ export class Pleg {
       await this.d.afterRelist();
       this.last = Date.now();
     } catch (err) {
+      for (const uid of recheck) this.recheckNext.add(uid);
       this.d.log.warn({ err: String(err) }, 'runtime relist failed');
     } finally {
       this.relisting = false;

@@ -18,8 +18,13 @@ export interface SourceChange {
 
 const KUBELET_CONDITIONS = new Set(['PodReadyToStartContainers', 'Initialized', 'Ready', 'ContainersReady', 'PodScheduled']);
 
-/** An update that changed only what the kubelet itself reports (status other than foreign conditions). */
-export function statusEcho(p: V1Pod, old: V1Pod): boolean {
+/**
+ * An update that changed only what the kubelet itself reports (status other than foreign conditions).
+ * A phase change is someone else's (an eviction, a controller) unless `own`: the new status is the
+ * one this kubelet wrote, as when its own Running status comes back (a sync per pod started, #26);
+ * a terminal phase always gets its pass (it tears the pod's sandbox and volumes down).
+ */
+export function statusEcho(p: V1Pod, old: V1Pod, own = false): boolean {
   const { resourceVersion: _a, managedFields: _b, ...m1 } = p.metadata ?? {};
   const { resourceVersion: _c, managedFields: _d, ...m2 } = old.metadata ?? {};
   const foreign = (x: V1Pod) => JSON.stringify((x.status?.conditions ?? []).filter((c) => !KUBELET_CONDITIONS.has(c.type)).map((c) => [c.type, c.status]));
@@ -27,7 +32,7 @@ export function statusEcho(p: V1Pod, old: V1Pod): boolean {
     JSON.stringify(m1) === JSON.stringify(m2) &&
     JSON.stringify(p.spec) === JSON.stringify(old.spec) &&
     foreign(p) === foreign(old) &&
-    p.status?.phase === old.status?.phase
+    (p.status?.phase === old.status?.phase || (own && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed'))
   );
 }
 

@@ -57,3 +57,8 @@ test('signatures: one per uid, covering all of its sandboxes and containers', (t
   t.deepEqual([...sig.keys()], ['a']);
   t.not(sig.get('a'), podSignatures([sb('a', 's1'), sb('a', 's0', true)], [ctr('a', 'c1', 'RUNNING')]).get('a'));
 });
+
+test('signatures do not depend on the order the runtime lists in', (t) => {
+  const cs = [ctr('a', 'c1', 'RUNNING'), ctr('a', 'c2', 'EXITED')];
+  t.is(podSignatures([sb('a', 's1')], cs).get('a'), podSignatures([sb('a', 's1')], [...cs].reverse()).get('a'));
+});

@@ -83,3 +83,12 @@ test("statusEcho: an update that only carries the kubelet's own status is not a 
   t.false(statusEcho({ ...echo, status: { conditions: [{ type: 'DisruptionTarget', status: 'True' }] } }, old));
   t.false(statusEcho({ ...echo, status: { phase: 'Failed' } }, old));
 });
+
+test("statusEcho: the kubelet's own status that moved the phase to Running is no change; its own terminal phase is", (t) => {
+  const old: V1Pod = { ...pod('a1', 'web'), status: { phase: 'Pending' } };
+  const running: V1Pod = { ...old, metadata: { ...old.metadata, resourceVersion: '3' }, status: { phase: 'Running', podIP: '10.244.0.5' } };
+  t.false(statusEcho(running, old), 'a phase change of unknown origin is a change');
+  t.true(statusEcho(running, old, true));
+  t.false(statusEcho({ ...running, status: { phase: 'Succeeded' } }, old, true));
+  t.false(statusEcho({ ...running, metadata: { ...running.metadata, labels: { a: 'b' } } }, old, true));
+});

@@ -1,7 +1,8 @@
 // One pod worker pass over a fake runtime: a new pod gets its sandbox and container and its Running
 // status in the same pass, from the containers the pass made (no second ListContainers), and the
 // status still tells the truth when a container died at once or failed to start; an evicted pod is
-// killed with upstream's eviction grace and reported Failed/Evicted, and not started again.
+// killed with upstream's eviction grace and reported Failed/Evicted, and not started again. The
+// PLEG's relists after a pass requeue the pod only for what the pass did not make itself.
 import test from 'ava';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,7 +14,9 @@ import { ImageManager } from '../../agents/kubelet/images/image-manager.ts';
 import type { PodDeps } from '../../agents/kubelet/pods/deps.ts';
 import type { EventRecorder } from '../../agents/kubelet/pods/events.ts';
 import type { PodCgroups } from '../../agents/kubelet/pods/pod-cgroups.ts';
+import { Pleg } from '../../agents/kubelet/pleg.ts';
 import { PodSync } from '../../agents/kubelet/pods/pod-sync.ts';
+import { RuntimeEchoes } from '../../agents/kubelet/runtime-echo.ts';
 import type { ContainerDetail, ContainerInfo, PodRuntime, SandboxInfo } from '../../agents/kubelet/pods/runtime.ts';
 import { ProbeManager } from '../../agents/kubelet/probes/probe-manager.ts';
 import { VolumeManager } from '../../agents/kubelet/volumes/volume-manager.ts';
@@ -24,6 +27,8 @@ interface Fake {
   exitAtOnce: Set<string>;
   failStart: Set<string>;
   stops: [string, number][];
+  /** RunPodSandbox takes this long (relists run meanwhile) */
+  sandboxDelayMs: number;
 }
 
 function fakeRuntime(): Fake {
@@ -34,6 +39,7 @@ function fakeRuntime(): Fake {
   const exitAtOnce = new Set<string>();
   const failStart = new Set<string>();
   const stops: [string, number][] = [];
+  const fake = { sandboxDelayMs: 0 };
   let n = 0;
   const rt: Partial<PodRuntime> = {
     async listSandboxes() {
@@ -50,6 +56,7 @@ function fakeRuntime(): Fake {
     async runSandbox(config) {
       const m = (config as { metadata: { uid: string; namespace: string; name: string; attempt: number } }).metadata;
       const id = `sb${++n}`;
+      await new Promise((r) => setTimeout(r, fake.sandboxDelayMs));
       sandboxes.push({ id, uid: m.uid, namespace: m.namespace, name: m.name, attempt: m.attempt, ready: true, createdAt: Date.now() });
       return id;
     },
@@ -114,7 +121,7 @@ function fakeRuntime(): Fake {
       sandboxes.find((s) => s.id === id)!.ready = false;
     },
   };
-  return { rt: rt as PodRuntime, calls, exitAtOnce, failStart, stops };
+  return Object.assign(fake, { rt: rt as PodRuntime, calls, exitAtOnce, failStart, stops });
 }
 
 function setup(t: import('ava').ExecutionContext) {
@@ -235,4 +242,73 @@ test('an evicted pod is killed with the eviction grace, reported Failed with rea
   // once the API shows it Failed, the pod is no longer being evicted
   await sync.sync('u1', { ...pod, status: readBack(last) });
   t.false(sync.evicting('u1'));
+});
+
+test('the relists after a pass that started a pod requeue nothing; a container exiting later requeues it', async (t) => {
+  const { f, sync } = setup(t);
+  f.sandboxDelayMs = 40; // relists run while the pass waits for its sandbox
+  const echoes = new RuntimeEchoes();
+  const requeued: string[] = [];
+  const pleg = new Pleg({
+    rt: f.rt,
+    periodMs: 5,
+    log: logger('test', 'silent'),
+    hasPod: () => true,
+    onEvent: (e) => {
+      if (e.reason !== 'changed' || echoes.changed(e.uid, e.signature)) requeued.push(e.uid);
+    },
+    onFirstRelist: () => undefined,
+    afterRelist: async () => undefined,
+  });
+  pleg.start();
+  t.teardown(() => pleg.stop());
+  await pleg.ready;
+  await echoes.around(
+    'u1',
+    () => sync.sync('u1', newPod('a', 'b')),
+    () => sync.runtimeLeft('u1'),
+    (uid) => pleg.recheck(uid),
+  );
+  await new Promise((r) => setTimeout(r, 60));
+  t.deepEqual(requeued, [], 'the sandbox and containers the pass made are no news');
+  const [a] = (await f.rt.listContainers()).filter((c) => c.name === 'a');
+  await f.rt.stopContainer(a.id, 0);
+  await new Promise((r) => setTimeout(r, 60));
+  t.deepEqual(requeued, ['u1']);
+});
+
+test('a container that exits while its pass still runs requeues the pod after the pass', async (t) => {
+  const { f, sync } = setup(t);
+  const echoes = new RuntimeEchoes();
+  const requeued: string[] = [];
+  const pleg = new Pleg({
+    rt: f.rt,
+    periodMs: 5,
+    log: logger('test', 'silent'),
+    hasPod: () => true,
+    onEvent: (e) => {
+      if (e.reason !== 'changed' || echoes.changed(e.uid, e.signature)) requeued.push(e.uid);
+    },
+    onFirstRelist: () => undefined,
+    afterRelist: async () => undefined,
+  });
+  pleg.start();
+  t.teardown(() => pleg.stop());
+  await pleg.ready;
+  // the pass left its container running; it exits before the pass ends and a relist sees that
+  await echoes.around(
+    'u1',
+    async () => {
+      const r = await sync.sync('u1', newPod('b'));
+      const [b] = (await f.rt.listContainers()).filter((c) => c.name === 'b');
+      await f.rt.stopContainer(b.id, 0);
+      await new Promise((res) => setTimeout(res, 30));
+      t.deepEqual(requeued, [], 'held while the pass runs');
+      return r;
+    },
+    () => sync.runtimeLeft('u1'),
+    (uid) => pleg.recheck(uid),
+  );
+  await new Promise((r) => setTimeout(r, 60));
+  t.deepEqual(requeued, ['u1'], 'the next relist reports the exit the pass did not see');
 });

@@ -8,6 +8,7 @@ import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { ApiError, isNotFound } from '../../api/client.ts';
 import { core } from '../../api/paths.ts';
 import { EVICTED, EVICTION_GRACE_SEC } from '../eviction/emptydir-limit.ts';
+import { podSignatures } from '../pleg.ts';
 import { etcHostsPath } from '../volumes/paths.ts';
 import { VolumeError } from '../volumes/payload.ts';
 import type { MountedVolume } from '../volumes/volume-manager.ts';
@@ -40,6 +41,8 @@ export class PodSync {
   private reasons = new Map<string, Map<string, Waiting>>();
   /** pods the eviction manager evicted (uid -> message), until the API shows them Failed */
   private evictions = new Map<string, string>();
+  /** the runtime state (the PLEG's signature) each pod's last pass left, when the pass knew it */
+  private left = new Map<string, string>();
 
   constructor(private d: PodDeps) {
     this.reporter = new PodReporter(d);
@@ -59,8 +62,19 @@ export class PodSync {
     return this.evictions.has(uid);
   }
 
+  /** Whether the pod's status (from the API) is the one this kubelet wrote last (or is writing). */
+  ownStatus(pod: V1Pod): boolean {
+    return this.reporter.writer.wrote(pod.metadata!.uid!, pod.status);
+  }
+
+  /** The runtime state the pod's last pass left (its PLEG signature), if it ran the pod and knew it. */
+  runtimeLeft(uid: string): string | undefined {
+    return this.left.get(uid);
+  }
+
   /** Returns milliseconds after which the pod wants another pass (a back-off expiring), if any. */
   async sync(uid: string, pod: V1Pod | undefined): Promise<number | undefined> {
+    this.left.delete(uid);
     const [allSb, allCs] = await Promise.all([this.d.rt.listSandboxes(), this.d.rt.listContainers()]);
     const sandboxes = allSb.filter((s) => s.uid === uid).sort(newestFirst);
     const containers = allCs.filter((c) => c.uid === uid);
@@ -228,7 +242,14 @@ export class PodSync {
       podIP,
     );
     await this.reporter.report(pod, after, true, podIP || undefined, waiting);
-    await this.collectDead(after);
+    const removed = await this.collectDead(after);
+    // what this pass left in the runtime: the relists that show just that need no pass (runtime-echo.ts)
+    const leftSandboxes = sandboxes.some((s) => s.id === sb.id) ? sandboxes : [...sandboxes, sb];
+    const sig = podSignatures(
+      leftSandboxes,
+      after.filter((c) => !removed.has(c.id)),
+    ).get(uid);
+    if (sig !== undefined) this.left.set(uid, sig);
     if (actions.start.length || actions.kill.length) {
       const ms = (a: number, b: number) => Math.round(b - a);
       this.d.log.debug(
@@ -322,18 +343,27 @@ export class PodSync {
   }
 
   /** Keeps the newest instances of each container (current and previous); older dead ones go, logs too. */
-  private async collectDead(cs: ContainerInfo[]): Promise<void> {
+  /** Removes dead instances beyond KEEP_PER_CONTAINER; returns the ids the runtime removed. */
+  private async collectDead(cs: ContainerInfo[]): Promise<Set<string>> {
+    const removed = new Set<string>();
     const byName = new Map<string, ContainerInfo[]>();
     for (const c of cs) byName.set(c.name, [...(byName.get(c.name) ?? []), c]);
     for (const list of byName.values()) {
       for (const old of list.sort(newestFirst).slice(KEEP_PER_CONTAINER)) {
         if (old.state === 'CONTAINER_RUNNING') continue;
         const det = await this.reporter.detail(old);
-        await this.d.rt.removeContainer(old.id).catch(() => undefined);
+        if (
+          await this.d.rt.removeContainer(old.id).then(
+            () => true,
+            () => false,
+          )
+        )
+          removed.add(old.id);
         if (det?.logPath) rmSync(det.logPath, { force: true });
         this.reporter.forgetContainer(old.id);
       }
     }
+    return removed;
   }
 
   private async killRunning(pod: V1Pod, containers: ContainerInfo[], graceSec: number, podIP = ''): Promise<void> {

@@ -23,6 +23,8 @@ export class StatusWriter {
   private pending = new Map<string, Pending>();
   private busy = new Set<string>();
   private sent = new Map<string, string>();
+  /** the status being written now, per pod (its watch echo can arrive before the write returns) */
+  private writing = new Map<string, string>();
   private timers = new Map<string, NodeJS.Timeout>();
 
   /** `write` resolves false when the status has nowhere to go yet (no mirror pod, pod gone). */
@@ -50,6 +52,7 @@ export class StatusWriter {
       for (let p = this.pending.get(uid); p; p = this.pending.get(uid)) {
         this.pending.delete(uid);
         if (this.sent.get(uid) === p.print) continue;
+        this.writing.set(uid, p.print);
         try {
           if (await this.write(p.pod, p.status)) this.sent.set(uid, p.print);
         } catch (err) {
@@ -70,8 +73,15 @@ export class StatusWriter {
         }
       }
     } finally {
+      this.writing.delete(uid);
       this.busy.delete(uid);
     }
+  }
+
+  /** Whether `status` (a pod's, from the API) is the one this writer last wrote or is writing for the pod. */
+  wrote(uid: string, status: V1PodStatus | undefined): boolean {
+    const print = statusPrint(status);
+    return this.sent.get(uid) === print || this.writing.get(uid) === print;
   }
 
   /** Waits until nothing is pending or in flight for the pod (bounded). */
