@@ -36,6 +36,7 @@ import { bootstrap, firstServiceIP } from './bootstrap.ts';
 import { LoopbackClient } from './client/loopback.ts';
 import { parseCIDR, prefixBits } from '../api/ip.ts';
 import { startEventTTL } from './controllers/eventttl.ts';
+import { AdmissionPolicyStatusController } from './controllers/admission-policy-status.ts';
 import { NamespaceController } from './controllers/namespace.ts';
 import { RootCAPublisher } from './controllers/serviceaccount/root-ca.ts';
 import { NodeIpamController } from './controllers/nodeipam.ts';
@@ -273,6 +274,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ url: 
       (informers) => new RootCAPublisher(new LoopbackClient(handler, controllerUser), logger('root-ca-publisher'), ca.certPem, { informers }),
       (informers) => new ClusterRoleAggregationController(new LoopbackClient(handler, controllerUser), logger('clusterrole-aggregation'), informers),
       (informers) => new PodGC(new LoopbackClient(handler, controllerUser), logger('pod-gc'), undefined, informers),
+      (informers) => new AdmissionPolicyStatusController(new LoopbackClient(handler, controllerUser), logger('validatingadmissionpolicy-status'), informers),
       (informers) =>
         new NodeLifecycleController(new LoopbackClient(handler, controllerUser), logger('node-lifecycle'), {
           gracePeriodMs: (o.nodeMonitorGracePeriodSeconds ?? 50) * 1000,

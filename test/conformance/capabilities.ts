@@ -25,11 +25,7 @@ export const CAPABILITY_RULES: CapabilityRule[] = [
     capability: "mirrored: admission webhooks (test/e2e/api-machinery-webhook.test.ts; agnhost's paths served by a process named by URL)",
     file: /\/apimachinery\/webhook\.go$/,
   },
-  {
-    capability:
-      'test only: ValidatingAdmissionPolicy (served and evaluated, test/integration/apiserver-admission-policy.test.ts, params in apiserver-admission-policy-params.test.ts)',
-    name: /ValidatingAdmissionPolicy/,
-  },
+  { capability: 'mirrored: ValidatingAdmissionPolicy (test/e2e/api-machinery-vap.test.ts)', name: /ValidatingAdmissionPolicy/ },
   { capability: 'mirrored: CRD conversion webhooks (test/e2e/api-machinery-crd-conversion.test.ts)', name: /CustomResourceConversionWebhook/ },
   {
     capability: 'test only: x-kubernetes-validations (CEL rules evaluated; test/integration/apiserver-crd-cel.test.ts)',

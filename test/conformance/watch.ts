@@ -95,3 +95,12 @@ export async function openWatch(kubeconfig: string, path: string, params: Record
     },
   };
 }
+
+/** The events a 2-second watch of `path` from resourceVersion `rv` (label-selected) replays, as upstream's API-operations tests read them. */
+export function replayed(kc: { ok(args: string[]): string }, path: string, rv: string, labelSelector: string): { type: string; object: any }[] {
+  return kc
+    .ok(['get', '--raw', `${path}?watch=1&resourceVersion=${rv}&labelSelector=${encodeURIComponent(labelSelector)}&timeoutSeconds=2`])
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { type: string; object: any });
+}

@@ -91,6 +91,24 @@ test.serial('policies and bindings are validated as upstream: expressions that d
   const none = await c.kubectl(['create', '-f', '-'], { input: binding('none', '', 'x') });
   t.regex(none.stderr, /spec.validationActions: Required value/);
   t.is((await c.kubectl(['get', 'validatingadmissionpolicy', 'broken'])).code, 1);
+  // auditAnnotations: the key is qualified by the policy's name, unique; the valueExpression compiles
+  const audit = await c.kubectl(['create', '-f', '-'], {
+    input: `apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: audit}
+spec:
+  matchConstraints: {resourceRules: [{apiGroups: [""], apiVersions: [v1], operations: [CREATE], resources: [configmaps]}]}
+  auditAnnotations:
+  - {key: "bad key", valueExpression: "'x'"}
+  - {key: good, valueExpression: "object.metadata.name +"}
+  - {key: good, valueExpression: "  "}
+`,
+  });
+  t.is(audit.code, 1);
+  t.regex(audit.stderr, /spec.auditAnnotations\[0\].key: Invalid value: "audit\/bad key": name part must consist of alphanumeric characters/);
+  t.regex(audit.stderr, /spec.auditAnnotations\[1\].valueExpression: Invalid value: "object.metadata.name \+": compilation failed: ERROR: <input>:1:/);
+  t.regex(audit.stderr, /spec.auditAnnotations\[2\].valueExpression: Required value: valueExpression is not specified/);
+  t.regex(audit.stderr, /spec.auditAnnotations\[2\].key: Duplicate value: "good"/);
 });
 
 test.serial("Gateway API's safe-upgrades policy refuses CRDs of a bundle before v1.5.0", async (t) => {

@@ -6,9 +6,9 @@
 // CONNECT (pods/attach, exec, portforward) comes from server.ts's upgrade path through
 // handler.admitConnect, with the request's options object (admission/connect.ts).
 // Webhook configurations themselves are never sent to webhooks, so a broken webhook can always be
-// removed. matchPolicy Equivalent has no pair to act on: every built-in here is served under one
-// group and version (deployments only as apps/v1), and custom resources' other versions are not
-// yet converted for webhooks.
+// removed. matchPolicy Equivalent (equivalent.ts): a validating webhook whose rules name another
+// served version of the request's resource gets the object converted to it; mutating webhooks are
+// matched by their exact rules only.
 import { randomUUID } from 'node:crypto';
 import { ApiError, badRequest, forbidden, internalError, notFound } from '../errors.ts';
 import { jsonPatch, PatchError } from '../patch/json.ts';
@@ -18,6 +18,7 @@ import { CallError, type CallTarget, post } from './client.ts';
 import { type ServiceLookups, TargetError, webhookTarget } from './target.ts';
 import { evaluateMatchConditions } from './match-conditions.ts';
 import { admitPolicies, type PolicyBinding, type PolicyParams } from './policy.ts';
+import { inVersion, type MatchedAs, matchTarget } from './equivalent.ts';
 import { fromLabelSelector, type Requirement } from '../selectors.ts';
 import { namespaceToCheck, objectSelectorMatches, type RequestTarget, rulesMatch, selectorMatches } from './match.ts';
 import { admissionReview, type ReviewResponse, type ReviewStatus, type ReviewTarget, verifyResponse } from './review.ts';
@@ -63,6 +64,12 @@ function denial(name: string, result: ReviewStatus | undefined): ApiError {
   return new ApiError(code, typeof r.reason === 'string' ? r.reason : '', message, r.details);
 }
 
+/** A webhook that applies, and the version it matched the request as when not the request's own (matchPolicy Equivalent). */
+interface Matched {
+  hook: Webhook;
+  matchedAs?: MatchedAs;
+}
+
 /** A failed call (no answer, an unusable one): failurePolicy decides. */
 class CallFailure extends Error {}
 
@@ -103,11 +110,12 @@ export class WebhookDispatcher {
    * The webhooks that apply, in order (a missing namespace is a 404, as upstream's namespace
    * matcher says), their matchConditions last, over the request the webhook would receive.
    */
-  private async matching(hooks: Webhook[], scope: RequestScope, t: RequestTarget, obj: Obj | undefined, old: Obj | undefined): Promise<Webhook[]> {
-    const out: Webhook[] = [];
+  private async matching(hooks: Webhook[], scope: RequestScope, t: RequestTarget, obj: Obj | undefined, old: Obj | undefined): Promise<Matched[]> {
+    const out: Matched[] = [];
     let nsLabels: Record<string, string> | undefined;
     for (const h of hooks) {
-      if (!rulesMatch(h, t) || !objectSelectorMatches(h, obj, old)) continue;
+      const hit = matchTarget((x) => rulesMatch(h, x), t, h.matchPolicy);
+      if (!hit || !objectSelectorMatches(h, obj, old)) continue;
       const ns = namespaceToCheck(h, t);
       if (ns !== undefined) {
         if (!nsLabels) {
@@ -125,7 +133,7 @@ export class WebhookDispatcher {
           throw forbidden({ group: scope.group, plural: scope.resource }, obj?.metadata?.name ?? old?.metadata?.name ?? scope.name, m.error);
         if (!m.call) continue;
       }
-      out.push(h);
+      out.push({ hook: h, matchedAs: hit.matchedAs });
     }
     return out;
   }
@@ -139,7 +147,8 @@ export class WebhookDispatcher {
     redefault?: (o: Obj) => void,
   ): Promise<Obj | undefined> {
     const t = this.target(scope, op, obj, old);
-    const matched = await this.matching(hooks, scope, t, obj, old);
+    // mutating webhooks are called for their exact rules only: a patch to a converted object is not converted back
+    const matched = (await this.matching(hooks, scope, t, obj, old)).filter((m) => !m.matchedAs).map((m) => m.hook);
     let cur = obj;
     const again = new Set<Webhook>();
     const run = async (h: Webhook) => {
@@ -202,9 +211,10 @@ export class WebhookDispatcher {
 
   private async validate(hooks: Webhook[], scope: RequestScope, op: Operation, obj: Obj | undefined, old: Obj | undefined): Promise<void> {
     const matched = await this.matching(hooks, scope, this.target(scope, op, obj, old), obj, old);
+    const convert = (o: Obj | undefined, as: MatchedAs | undefined) => (as ? inVersion(o, scope.group, scope.resource, as.version) : o);
     const outcomes = await Promise.allSettled(
-      matched.map(async (h) => {
-        const r = await this.invoke(h, scope, op, obj, old, false);
+      matched.map(async ({ hook: h, matchedAs }) => {
+        const r = await this.invoke(h, scope, op, convert(obj, matchedAs), convert(old, matchedAs), false, matchedAs);
         if (r && !r.allowed) throw denial(h.name, r.result);
       }),
     );
@@ -219,11 +229,12 @@ export class WebhookDispatcher {
     obj: Obj | undefined,
     old: Obj | undefined,
     mutating: boolean,
+    matchedAs?: MatchedAs,
   ): Promise<ReviewResponse | undefined> {
     if (scope.dryRun && h.sideEffects !== 'None' && h.sideEffects !== 'NoneOnDryRun')
       throw badRequest(`admission webhook ${JSON.stringify(h.name)} does not support dry run`);
     try {
-      const r = await this.call(h, scope, op, obj, old, mutating);
+      const r = await this.call(h, mutating, (uid, version) => this.review(scope, op, obj, old, uid, version, matchedAs));
       scope.warnings.push(...r.warnings);
       return r;
     } catch (e) {
@@ -232,13 +243,14 @@ export class WebhookDispatcher {
     }
   }
 
-  private async call(h: Webhook, scope: RequestScope, op: Operation, obj: Obj | undefined, old: Obj | undefined, mutating: boolean): Promise<ReviewResponse> {
+  /** Posts the review `build` makes for the uid and AdmissionReview version, and checks the answer. */
+  private async call(h: Webhook, mutating: boolean, build: (uid: string, version: string) => Record<string, unknown>): Promise<ReviewResponse> {
     const version = (h.admissionReviewVersions ?? []).find((v) => v === 'v1' || v === 'v1beta1');
     if (!version) throw new CallFailure('webhook does not accept known AdmissionReview versions (v1, v1beta1)');
     const timeoutSeconds = h.timeoutSeconds ?? 10;
     const target = await this.resolve(h, timeoutSeconds);
     const uid = randomUUID();
-    const review = this.review(scope, op, obj, old, uid, version);
+    const review = build(uid, version);
     let text: string;
     try {
       text = await post(target, JSON.stringify(review), timeoutSeconds * 1000);
@@ -255,7 +267,15 @@ export class WebhookDispatcher {
     }
   }
 
-  private review(scope: RequestScope, op: Operation, obj: Obj | undefined, old: Obj | undefined, uid: string, version: string): Record<string, unknown> {
+  private review(
+    scope: RequestScope,
+    op: Operation,
+    obj: Obj | undefined,
+    old: Obj | undefined,
+    uid: string,
+    version: string,
+    matchedAs?: MatchedAs,
+  ): Record<string, unknown> {
     const meta = obj?.metadata ?? old?.metadata;
     return admissionReview(
       {
@@ -267,6 +287,7 @@ export class WebhookDispatcher {
         object: obj,
         oldObject: old,
         options: scope.options(op),
+        matchedAs,
       },
       version,
     );

@@ -18,6 +18,7 @@ import { measure, type Size, toCel } from '../cel/value.ts';
 import { ApiError, qualified } from '../errors.ts';
 import { fromLabelSelector, matchLabels, type LabelSelectorObject } from '../selectors.ts';
 import type { Obj } from '../strategies/types.ts';
+import { inVersion, type MatchedAs, matchTarget } from './equivalent.ts';
 import { evaluateConditions } from './match-conditions.ts';
 import { type RequestTarget, ruleMatches } from './match.ts';
 import type { MatchResources, NamedRule, ValidatingAdmissionPolicy, ValidatingAdmissionPolicyBinding } from './policy-types.ts';
@@ -51,18 +52,40 @@ function named(rules: NamedRule[] | undefined, t: RequestTarget, name: string): 
   return (rules ?? []).some((r) => ruleMatches(r, t) && (!r.resourceNames?.length || r.resourceNames.includes(name)));
 }
 
-/** upstream's matching.Matcher over one MatchResources (rules absent on a binding: everything). */
-function matches(m: MatchResources | undefined, r: PolicyRequest, rulesRequired: boolean): boolean {
-  if (!m) return !rulesRequired;
-  if ((rulesRequired || m.resourceRules?.length) && !named(m.resourceRules, r.target, r.name)) return false;
-  if (named(m.excludeResourceRules, r.target, r.name)) return false;
+/**
+ * upstream's matching.Matcher over one MatchResources (rules absent on a binding: everything),
+ * rules and excludes under its matchPolicy: undefined when it does not match, else the version it
+ * matched the request as (equivalent.ts).
+ */
+function matches(m: MatchResources | undefined, r: PolicyRequest, rulesRequired: boolean): { matchedAs?: MatchedAs } | undefined {
+  if (!m) return rulesRequired ? undefined : {};
+  const by = (rules: NamedRule[] | undefined) => matchTarget((t) => named(rules, t, r.name), r.target, m.matchPolicy);
+  const hit = rulesRequired || m.resourceRules?.length ? by(m.resourceRules) : {};
+  if (!hit || by(m.excludeResourceRules)) return undefined;
   if (!isEmpty(m.namespaceSelector) && r.namespaceObject && !matchLabels(fromLabelSelector(m.namespaceSelector), r.namespaceObject.metadata.labels ?? {}))
-    return false;
+    return undefined;
   if (!isEmpty(m.objectSelector)) {
     const reqs = fromLabelSelector(m.objectSelector);
-    if (![r.object, r.oldObject].some((o) => !!o && matchLabels(reqs, o.metadata?.labels ?? {}))) return false;
+    if (![r.object, r.oldObject].some((o) => !!o && matchLabels(reqs, o.metadata?.labels ?? {}))) return undefined;
   }
-  return true;
+  return hit;
+}
+
+/** The request as a policy that matched it as another version sees it: objects converted, request kind/resource that version's. */
+function asVersion(r: PolicyRequest, as: MatchedAs | undefined): PolicyRequest {
+  if (!as) return r;
+  const { group, resource } = r.target;
+  const request =
+    typeof r.request === 'object' && r.request !== null
+      ? { ...r.request, kind: { group, version: as.version, kind: as.kind }, resource: { group, version: as.version, resource } }
+      : r.request;
+  return {
+    ...r,
+    target: { ...r.target, version: as.version },
+    object: inVersion(r.object, group, resource, as.version),
+    oldObject: inVersion(r.oldObject, group, resource, as.version),
+    request,
+  };
 }
 
 const programs = new WeakMap<object, CompiledOrError>();
@@ -149,8 +172,9 @@ export function admitPolicies(
 ): string[] {
   const warnings: string[] = [];
   for (const pb of pairs) {
-    if (!matches(pb.policy.spec?.matchConstraints, r, true) || !matches(pb.binding.spec?.matchResources, r, false)) continue;
-    const failures = evaluate(pb, r, params.get(pb));
+    const m = matches(pb.policy.spec?.matchConstraints, r, true);
+    if (!m || !matches(pb.binding.spec?.matchResources, r, false)) continue;
+    const failures = evaluate(pb, asVersion(r, m.matchedAs), params.get(pb));
     if (!failures.length) continue;
     const actions = pb.binding.spec?.validationActions ?? [];
     const p = pb.policy.metadata.name;

@@ -24,21 +24,24 @@ export interface ReviewAttributes extends ReviewTarget {
   oldObject: Obj | undefined;
   /** CreateOptions, UpdateOptions or DeleteOptions (meta.k8s.io/v1); none for CONNECT (null, as upstream) */
   options: Record<string, unknown> | undefined;
+  /** the version a matchPolicy Equivalent rule matched (kind and resource); requestKind stays the request's */
+  matchedAs?: { version: string; kind: string };
 }
 
 export function admissionReview(a: ReviewAttributes, reviewVersion: string): Record<string, unknown> {
-  const kind = { group: a.group, version: a.version, kind: a.kind };
-  const resource = { group: a.group, version: a.version, resource: a.resource };
+  const requestKind = { group: a.group, version: a.version, kind: a.kind };
+  const requestResource = { group: a.group, version: a.version, resource: a.resource };
+  const as = a.matchedAs;
   return {
     kind: 'AdmissionReview',
     apiVersion: `admission.k8s.io/${reviewVersion}`,
     request: {
       uid: a.uid,
-      kind,
-      resource,
+      kind: as ? { group: a.group, version: as.version, kind: as.kind } : requestKind,
+      resource: as ? { ...requestResource, version: as.version } : requestResource,
       ...(a.subresource ? { subResource: a.subresource } : {}),
-      requestKind: kind,
-      requestResource: resource,
+      requestKind,
+      requestResource,
       ...(a.subresource ? { requestSubResource: a.subresource } : {}),
       ...(a.name ? { name: a.name } : {}),
       ...(a.namespace ? { namespace: a.namespace } : {}),

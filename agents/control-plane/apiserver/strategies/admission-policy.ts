@@ -8,6 +8,7 @@ import { validateMatchConditions } from '../admission/match-conditions.ts';
 import { compile } from '../cel/compile.ts';
 import { AGE_COLUMN, NAME_COLUMN, age } from '../tables/table.ts';
 import { type FieldError, duplicate, invalid, notSupported, required } from '../validation/field.ts';
+import { qualifiedName } from '../validation/names.ts';
 import { validateRule, validateSelector } from './admissionregistration.ts';
 import type { Obj, Strategy } from './types.ts';
 
@@ -61,6 +62,24 @@ function validatePolicy(o: Obj): FieldError[] {
     if (v.reason !== undefined && !REASONS.includes(v.reason)) errs.push(notSupported(`${p}.reason`, v.reason, REASONS));
   });
   errs.push(...validateMatchConditions(spec.matchConditions, 'spec.matchConditions', POLICY_VARS));
+  errs.push(...validateAuditAnnotations(o.metadata.name ?? '', spec.auditAnnotations ?? []));
+  return errs;
+}
+
+/** upstream's validateAuditAnnotation: `<policy>/<key>` a qualified name, keys unique, valueExpression compiled */
+function validateAuditAnnotations(policy: string, annotations: { key?: string; valueExpression?: string }[]): FieldError[] {
+  const errs: FieldError[] = [];
+  const keys = new Set<string>();
+  annotations.forEach((a, i) => {
+    const p = `spec.auditAnnotations[${i}]`;
+    const key = a.key ?? '';
+    if (!policy) errs.push(invalid(`${p}.key`, key, 'requires metadata.name be non-empty'));
+    else for (const m of qualifiedName(`${policy}/${key}`)) errs.push(invalid(`${p}.key`, `${policy}/${key}`, m));
+    if (!a.valueExpression?.trim()) errs.push(required(`${p}.valueExpression`, 'valueExpression is not specified'));
+    else errs.push(...expression(a.valueExpression, `${p}.valueExpression`, POLICY_VARS));
+    if (keys.has(key)) errs.push(duplicate(`${p}.key`, key));
+    keys.add(key);
+  });
   return errs;
 }
 
