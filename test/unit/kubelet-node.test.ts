@@ -193,12 +193,19 @@ test('the status check reads the runtime health the relist just asked for, as up
     asked++;
     return { runtimeReady: true, networkReady: true, message: 'ok' };
   };
+  let computed = 0; // statuses computed (the node's extras are read for each)
+  const extras = async () => {
+    computed++;
+    return {};
+  };
   // an API that refuses connections: the status is computed, then its PATCH fails
-  const loop = new NodeLoop(new ApiClient({ server: 'https://127.0.0.1:1' }), nodeSpec, health, logger('test'), 60_000);
+  const loop = new NodeLoop(new ApiClient({ server: 'https://127.0.0.1:1' }), nodeSpec, health, logger('test'), 60_000, extras);
   await loop.poke().catch(() => undefined);
+  t.is(computed, 1);
   t.is(asked, 1, 'a relist that finds the health changed reports it without asking again');
   loop.start(); // its first status check runs at once
-  await new Promise((r) => setTimeout(r, 500));
+  for (let i = 0; i < 250 && computed < 2; i++) await new Promise((r) => setTimeout(r, 20));
   loop.stop();
+  t.is(computed, 2, 'the status check ran');
   t.is(asked, 1, 'the status check right after a relist asks the runtime nothing');
 });

@@ -47,6 +47,7 @@ export class NodeLoop {
   private lastSentAt = 0;
   private lastPokeAt = Number.NEGATIVE_INFINITY;
   private checked?: { at: number; health: RuntimeHealth };
+  private stopped = false;
 
   constructor(
     private api: ApiClient,
@@ -83,16 +84,19 @@ export class NodeLoop {
   }
 
   start(): void {
+    this.stopped = false;
     const tick = async () => {
       await Promise.allSettled([this.reportStatus(), this.renewLease()]).then((rs) => {
         for (const r of rs) if (r.status === 'rejected') this.log.warn({ err: String(r.reason) }, 'node heartbeat failed');
       });
-      this.timer = setTimeout(tick, this.intervalMs);
+      // a stop() while this tick was in flight must not be undone by the next timer
+      if (!this.stopped) this.timer = setTimeout(tick, this.intervalMs);
     };
     void tick();
   }
 
   stop(): void {
+    this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
   }
 
