@@ -40,11 +40,14 @@ export async function kernelNames(x: Exec): Promise<{ chains: string[]; sets: st
 /**
  * Keeps each hook's jump to HAWSER-NETPOL first, as kube-router does: kube-proxy inserts its own
  * jumps at the top too, and KUBE-FORWARD accepts marked packets before a later rule could refuse them.
+ * Both hooks are read from one listing of the filter table: while idle, what a check costs is the
+ * process started (fork, exec, iptables' own start), not the few lines it prints, so one run, not two.
  */
-async function ensureHooks(x: Exec): Promise<void> {
+export async function ensureHooks(x: Exec): Promise<void> {
+  const rules = (await x('iptables', ['-S'])).split('\n');
   for (const hook of HOOKS) {
     const rule = hookRule(hook);
-    const first = (await x('iptables', ['-S', hook])).split('\n').find((l) => l.startsWith('-A '));
+    const first = rules.find((l) => l.startsWith(`-A ${hook} `));
     if (first === `-A ${hook} -m comment --comment "${HOOK_COMMENT}" -j ${TOP_CHAIN}`) continue;
     try {
       await x('iptables', ['-D', ...rule]);
@@ -56,7 +59,7 @@ async function ensureHooks(x: Exec): Promise<void> {
 }
 
 /**
- * Checking the hooks costs two `iptables -S` runs. They are checked after every change we applied,
+ * Checking the hooks costs one `iptables -S` run. They are checked after every change we applied,
  * and otherwise at most this often (the runner's 30 s resync included), not on every pod event.
  */
 export const HOOK_RECHECK_MS = 10_000;

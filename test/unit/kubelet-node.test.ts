@@ -150,6 +150,29 @@ test('container security context to CRI: users, groups, capabilities, read-only 
   });
 });
 
+const facts = {
+  cpus: 2,
+  memoryBytes: 1 << 30,
+  ephemeralStorageBytes: 1 << 30,
+  osImage: 'x',
+  kernelVersion: 'x',
+  architecture: 'amd64',
+  machineID: 'm',
+  systemUUID: 'u',
+  bootID: 'b',
+};
+const nodeSpec: NodeSpecInput = {
+  name: 'n1',
+  nodeIP: '10.0.0.1',
+  labels: {},
+  taints: [],
+  facts,
+  runtimeVersion: 'containerd://1.6.20',
+  maxPods: 110,
+  reserved: { cpuMillis: 0, memoryBytes: 0 },
+  kubeletPort: 10250,
+};
+
 test('a relist asks the runtime for its health at most every 5 s, as upstream checks runtime state', async (t) => {
   let asked = 0;
   // a failing check keeps the loop away from the API: only how often it asks is seen
@@ -157,31 +180,32 @@ test('a relist asks the runtime for its health at most every 5 s, as upstream ch
     asked++;
     throw new Error('runtime down');
   };
-  const facts = {
-    cpus: 2,
-    memoryBytes: 1 << 30,
-    ephemeralStorageBytes: 1 << 30,
-    osImage: 'x',
-    kernelVersion: 'x',
-    architecture: 'amd64',
-    machineID: 'm',
-    systemUUID: 'u',
-    bootID: 'b',
-  };
-  const spec: NodeSpecInput = {
-    name: 'n1',
-    nodeIP: '10.0.0.1',
-    labels: {},
-    taints: [],
-    facts,
-    runtimeVersion: 'containerd://1.6.20',
-    maxPods: 110,
-    reserved: { cpuMillis: 0, memoryBytes: 0 },
-    kubeletPort: 10250,
-  };
-  const loop = new NodeLoop(new ApiClient({ server: 'https://127.0.0.1:1' }), spec, health, logger('test'));
+  const loop = new NodeLoop(new ApiClient({ server: 'https://127.0.0.1:1' }), nodeSpec, health, logger('test'));
   for (let ms = 0; ms < RUNTIME_CHECK_MS; ms += 1000) await loop.poke(ms).catch(() => undefined);
   t.is(asked, 1, 'five relists within 5 s call CRI Status once');
   await loop.poke(RUNTIME_CHECK_MS).catch(() => undefined);
   t.is(asked, 2);
+});
+
+test('the status check reads the runtime health the relist just asked for, as upstream reads the kept runtime state', async (t) => {
+  let asked = 0;
+  const health = async (): Promise<RuntimeHealth> => {
+    asked++;
+    return { runtimeReady: true, networkReady: true, message: 'ok' };
+  };
+  let computed = 0; // statuses computed (the node's extras are read for each)
+  const extras = async () => {
+    computed++;
+    return {};
+  };
+  // an API that refuses connections: the status is computed, then its PATCH fails
+  const loop = new NodeLoop(new ApiClient({ server: 'https://127.0.0.1:1' }), nodeSpec, health, logger('test'), 60_000, extras);
+  await loop.poke().catch(() => undefined);
+  t.is(computed, 1);
+  t.is(asked, 1, 'a relist that finds the health changed reports it without asking again');
+  loop.start(); // its first status check runs at once
+  for (let i = 0; i < 250 && computed < 2; i++) await new Promise((r) => setTimeout(r, 20));
+  loop.stop();
+  t.is(computed, 2, 'the status check ran');
+  t.is(asked, 1, 'the status check right after a relist asks the runtime nothing');
 });

@@ -19,6 +19,12 @@ const REPORT_EVERY_MS = 5 * 60_000;
  * of an idle kubelet's gRPC traffic.
  */
 export const RUNTIME_CHECK_MS = 5_000;
+/**
+ * The status check (every 10 s) reads the relists' latest answer, as upstream's node status reads the
+ * runtime state updateRuntimeUp keeps, and asks the runtime itself only when no relist asked for two
+ * periods (the runtime or the relist is stuck): a Status call per tick was a call for nothing.
+ */
+export const HEALTH_MAX_AGE_MS = 2 * RUNTIME_CHECK_MS;
 const microNow = () => new Date().toISOString().replace('Z', '000Z');
 
 const TRANSITIONS: Record<string, [string, string]> = {
@@ -40,6 +46,8 @@ export class NodeLoop {
   private lastSent = '';
   private lastSentAt = 0;
   private lastPokeAt = Number.NEGATIVE_INFINITY;
+  private checked?: { at: number; health: RuntimeHealth };
+  private stopped = false;
 
   constructor(
     private api: ApiClient,
@@ -57,7 +65,7 @@ export class NodeLoop {
 
   async register(): Promise<Wire<V1Node>> {
     const now = rfc3339(new Date())!;
-    const h = await this.health();
+    const h = await this.runtimeHealth(0);
     try {
       this.node = await this.api.create(core('nodes'), nodeObject(this.spec, h, now));
       this.log.info({ node: this.spec.name }, 'node registered');
@@ -76,16 +84,19 @@ export class NodeLoop {
   }
 
   start(): void {
+    this.stopped = false;
     const tick = async () => {
       await Promise.allSettled([this.reportStatus(), this.renewLease()]).then((rs) => {
         for (const r of rs) if (r.status === 'rejected') this.log.warn({ err: String(r.reason) }, 'node heartbeat failed');
       });
-      this.timer = setTimeout(tick, this.intervalMs);
+      // a stop() while this tick was in flight must not be undone by the next timer
+      if (!this.stopped) this.timer = setTimeout(tick, this.intervalMs);
     };
     void tick();
   }
 
   stop(): void {
+    this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
   }
 
@@ -93,8 +104,16 @@ export class NodeLoop {
   async poke(now = Date.now()): Promise<void> {
     if (now - this.lastPokeAt < RUNTIME_CHECK_MS) return;
     this.lastPokeAt = now;
-    const h = JSON.stringify(await this.health());
+    const h = JSON.stringify(await this.runtimeHealth(0, now));
     if (h !== this.lastHealth) await this.reportStatus();
+  }
+
+  /** The runtime's health, asked again only when the last answer is maxAgeMs old or more. */
+  private async runtimeHealth(maxAgeMs: number, now = Date.now()): Promise<RuntimeHealth> {
+    if (this.checked && now - this.checked.at < maxAgeMs) return this.checked.health;
+    const health = await this.health();
+    this.checked = { at: now, health };
+    return health;
   }
 
   private transitions(before: Wire<V1NodeCondition>[], after: Wire<V1NodeCondition>[]): void {
@@ -113,7 +132,7 @@ export class NodeLoop {
   }
 
   private async reportStatus(): Promise<void> {
-    const h = await this.health();
+    const h = await this.runtimeHealth(HEALTH_MAX_AGE_MS);
     this.lastHealth = JSON.stringify(h);
     const prev = this.node?.status?.conditions ?? [];
     const status = nodeStatus(this.spec, h, rfc3339(new Date())!, prev, await this.extras().catch(() => ({})));
