@@ -4,8 +4,10 @@
 import { createHash } from 'node:crypto';
 import type { Registry, ResourceInfo } from './registry.ts';
 import type { JSONSchemaProps } from './crd/types.ts';
+import { bareInV2, toOpenAPIv2 } from './crd/openapi-v2-schema.ts';
 import { goTypeName, modelFields, type TypeRef } from './schema.ts';
 import { listPatchMeta } from './patch/meta.ts';
+import { FIELD_DESCRIPTIONS } from './openapi-descriptions.ts';
 
 type Doc = Record<string, unknown>;
 
@@ -82,10 +84,16 @@ function schemaOf(t: TypeRef, owner: string, field: string, todo: string[]): Doc
  * x-kubernetes-group-version-kind, so kubectl explain finds them and kubectl apply computes its
  * strategic merge patches from the same merge keys this server applies them with.
  */
-export function components(rs: ResourceInfo[]): Record<string, Doc> {
+export function components(rs: ResourceInfo[], o: { v2?: boolean } = {}): Record<string, Doc> {
   const out: Record<string, Doc> = {};
   const todo = rs.filter((r) => !r.custom).map((r) => r.model);
-  for (const r of rs) if (r.custom) out[componentName(r.model)] = customSchema(r.custom.schema, todo);
+  for (const r of rs) {
+    if (!r.custom) continue;
+    // v2 as upstream's builder: a kind keeping unknown fields at its root is a bare object (kubectl
+    // would otherwise refuse its unknown fields), and the rest of the schema in its v2 form
+    if (o.v2 && bareInV2(r.custom.schema)) out[componentName(r.model)] = { type: 'object' };
+    else out[componentName(r.model)] = customSchema(o.v2 ? toOpenAPIv2(r.custom.schema!) : r.custom.schema, todo);
+  }
   while (todo.length) {
     const model = todo.pop()!;
     const name = componentName(model);
@@ -96,7 +104,10 @@ export function components(rs: ResourceInfo[]): Record<string, Doc> {
       continue;
     }
     const properties: Record<string, Doc> = {};
-    for (const f of fields.values()) properties[f.name] = schemaOf(f.type, model, f.name, todo);
+    for (const f of fields.values()) {
+      const description = FIELD_DESCRIPTIONS[model]?.[f.name];
+      properties[f.name] = { ...schemaOf(f.type, model, f.name, todo), ...(description ? { description } : {}) };
+    }
     out[name] = { type: 'object', properties };
   }
   for (const r of rs) out[componentName(r.model)]['x-kubernetes-group-version-kind'] = [gvk(r)];
