@@ -88,3 +88,13 @@ test("kubectl explain of a custom kind's metadata shows the ObjectMeta descripti
   t.regex(out, /creationTimestamp\s+<string>\s+CreationTimestamp is a timestamp representing the server time/);
   t.regex(out, /DESCRIPTION:\s+Standard object's metadata/);
 });
+
+test('kubectl explain reads the built-ins under their upstream component names', async (t) => {
+  const out = await c.ok(['explain', 'deployment.spec.template.metadata']);
+  t.regex(out, /GROUP:\s+apps/);
+  t.regex(out, /KIND:\s+Deployment/);
+  t.regex(out, /FIELD: metadata <ObjectMeta>/);
+  t.regex(out, /creationTimestamp\s+<string>\s+CreationTimestamp is a timestamp/);
+  t.regex(await c.ok(['explain', 'pods.spec.containers.resources']), /FIELD: resources <ResourceRequirements>/);
+  t.regex(await c.ok(['explain', 'hpa.spec.metrics', '--api-version=autoscaling/v2']), /FIELD: metrics <\[\]MetricSpec>/);
+});

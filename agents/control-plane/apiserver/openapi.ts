@@ -8,6 +8,7 @@ import { bareInV2, toOpenAPIv2 } from './crd/openapi-v2-schema.ts';
 import { goTypeName, modelFields, type TypeRef } from './schema.ts';
 import { listPatchMeta } from './patch/meta.ts';
 import { FIELD_DESCRIPTIONS } from './openapi-descriptions.ts';
+import { builtInComponentName } from './openapi-names.ts';
 
 type Doc = Record<string, unknown>;
 
@@ -33,6 +34,8 @@ export function componentName(model: string): string {
   // a custom resource's model is <group>/<version>/<kind>: upstream names it com.example.v1.Widget
   const custom = /^([^/]+)\/([^/]+)\/([^/]+)$/.exec(model);
   if (custom) return `${custom[1].split('.').reverse().join('.')}.${custom[2]}.${custom[3]}`;
+  const builtIn = builtInComponentName(model);
+  if (builtIn) return builtIn;
   const m = /^(?:([A-Z][a-z]+)(V\d+(?:alpha\d+|beta\d+)?)|(V\d+(?:alpha\d+|beta\d+)?))(?=[A-Z])/.exec(model);
   const version = (m?.[2] ?? m?.[3] ?? 'v1').toLowerCase();
   const group = m?.[1]?.toLowerCase() ?? 'core';
