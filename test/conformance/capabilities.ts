@@ -31,6 +31,19 @@ export const CAPABILITY_RULES: CapabilityRule[] = [
     capability: 'test only: x-kubernetes-validations (CEL rules evaluated; test/integration/apiserver-crd-cel.test.ts)',
     name: /CustomResourceValidationRules/,
   },
+  {
+    capability: 'mirrored: FieldValidation (typed objects in test/e2e/api-machinery-api.test.ts, custom objects in api-machinery-field-validation.test.ts)',
+    file: /\/apimachinery\/field_validation\.go$/,
+  },
+  {
+    capability: 'mirrored: CustomResourcePublishOpenAPI (test/e2e/api-machinery-crd-openapi.test.ts with kubectl, api-machinery-crd.test.ts definitions only)',
+    name: /CustomResourcePublishOpenAPI/,
+  },
+  {
+    capability:
+      'mirrored: AggregatedDiscovery (test/e2e/api-machinery-discovery.test.ts; its built-in list also needs certificates.k8s.io, events.k8s.io, node.k8s.io and scheduling.k8s.io served)',
+    file: /\/apimachinery\/aggregated_discovery\.go$/,
+  },
   { capability: 'test only: CRDs (apiextensions.k8s.io/v1 served)', name: /CustomResource|\bCRDs?\b|\bCRs?\b/ },
   {
     capability: 'mirrored: Aggregator (test/e2e/api-machinery-aggregator.test.ts; the sample API server is a process, not the sample-apiserver image)',

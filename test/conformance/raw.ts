@@ -9,11 +9,17 @@ export interface RawReply {
   text: string;
 }
 
-export function rawRequest(kubeconfig: string, method: string, path: string, timeoutMs = 15_000): Promise<RawReply> {
+/** What a request may carry besides its identity: a body and headers (Accept, Content-Type). */
+export interface RawSend {
+  body?: string;
+  headers?: Record<string, string>;
+}
+
+export function rawRequest(kubeconfig: string, method: string, path: string, timeoutMs = 15_000, send: RawSend = {}): Promise<RawReply> {
   const { server, ca, cert, key, token } = loadKubeconfig(kubeconfig);
   const u = new URL(server);
   return new Promise((resolve, reject) => {
-    const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+    const headers: Record<string, string> = { ...send.headers, ...(token ? { authorization: `Bearer ${token}` } : {}) };
     const r = https.request({ host: u.hostname, port: u.port, path, method, ca, cert, key, headers, agent: false, timeout: timeoutMs }, (res) => {
       let text = '';
       res.setEncoding('utf8');
@@ -22,6 +28,6 @@ export function rawRequest(kubeconfig: string, method: string, path: string, tim
     });
     r.on('timeout', () => r.destroy(new Error(`${method} ${path}: no answer within ${timeoutMs} ms`)));
     r.on('error', reject);
-    r.end();
+    r.end(send.body);
   });
 }

@@ -4,6 +4,7 @@
 // label, deleted one by one and as a collection, their status read, updated and patched, found in
 // discovery, and their objects defaulted on write and from storage.
 import { conformance, until, type Kube } from '../conformance/fixture.ts';
+import { schemaFoo, schemaWaldo } from './helpers/crd-publish-schemas.ts';
 
 const it = conformance('crd');
 const GROUP = 'mygroup.example.com';
@@ -220,62 +221,6 @@ it('[sig-api-machinery] CustomResourceDefinition Watch [Privileged:ClusterAdmin]
 
 // crd_publish_openapi.go: every served version of a CRD is published in OpenAPI v2 as
 // <reversed group>.<version>.<kind>, with its schema, and leaves when it stops being served
-const schemaFoo = {
-  type: 'object',
-  description: 'Foo CRD for Testing',
-  properties: {
-    spec: {
-      type: 'object',
-      description: 'Specification of Foo',
-      properties: {
-        bars: {
-          type: 'array',
-          description: 'List of Bars and their specs.',
-          items: {
-            type: 'object',
-            required: ['name'],
-            properties: {
-              name: { type: 'string', description: 'Name of Bar.' },
-              age: { type: 'string', description: 'Age of Bar.' },
-              bazs: { type: 'array', description: 'List of Bazs.', items: { type: 'string' } },
-            },
-          },
-        },
-      },
-    },
-    status: {
-      type: 'object',
-      description: 'Status of Foo',
-      properties: {
-        bars: {
-          type: 'array',
-          description: 'List of Bars and their statuses.',
-          items: {
-            type: 'object',
-            properties: {
-              name: { type: 'string', description: 'Name of Bar.' },
-              available: { type: 'boolean', description: 'Whether the Bar is installed.' },
-              quxType: { type: 'string', description: 'Indicates to external qux type.', pattern: 'in-tree|out-of-tree' },
-            },
-          },
-        },
-      },
-    },
-  },
-};
-const schemaWaldo = {
-  type: 'object',
-  description: 'Waldo CRD for Testing',
-  properties: {
-    spec: { type: 'object', description: 'Specification of Waldo', properties: { dummy: { type: 'string', description: 'Dummy property.' } } },
-    status: {
-      type: 'object',
-      description: 'Status of Waldo',
-      properties: { bars: { type: 'array', description: 'List of Bars and their statuses.', items: { type: 'object' } } },
-    },
-  },
-};
-
 function publishCRD(group: string, versions: string[], schema: Record<string, unknown>): any {
   const crd = randomCRD('Namespaced', schema);
   const base = crd.spec.names.singular;

@@ -104,7 +104,10 @@ test('capabilities: the rule table classifies the list, first matching rule wins
     of('AdmissionWebhook [Privileged:ClusterAdmin] should be able to create and update validating webhook configurations with match conditions'),
     'mirrored: webhook matchConditions (CEL; test/e2e/api-machinery-webhook.test.ts)',
   );
-  t.is(of('FieldValidation should detect duplicates in a CR'), 'test only: CRDs (apiextensions.k8s.io/v1 served)');
+  t.is(
+    of('FieldValidation should detect duplicates in a CR'),
+    'mirrored: FieldValidation (typed objects in test/e2e/api-machinery-api.test.ts, custom objects in api-machinery-field-validation.test.ts)',
+  );
   t.is(of('should support remote command execution over websockets'), 'test only: pods and containers', 'served over WebSocket since #16: no rule of its own');
   t.is(
     of('Proxy version v1 should proxy through a service and a pod'),

@@ -19,14 +19,20 @@ export function parseFieldValidation(v: string | null): FieldValidation {
  * model defaults to the resource's own (pods/binding passes V1Binding).
  */
 export function typedDecode(obj: Record<string, unknown>, res: ResourceInfo, mode: FieldValidation, model = res.model, kind = res.kind): string[] {
-  // a custom resource's unknown fields are those its structural schema prunes
-  const schema = res.custom && model === res.model ? res.custom.schema : undefined;
-  const { unknown, typeError } = schema ? { unknown: prune(obj, schema), typeError: undefined } : conform(obj, model);
-  if (typeError) throw badRequest(`${kind} in version "${res.version}" cannot be handled as a ${kind}: ${typeError}`);
+  const unknown = dropUnknown(obj, res, model, kind);
   if (!unknown.length || mode === 'Ignore') return [];
   const msgs = unknown.map((u) => `unknown field "${u}"`);
   if (mode === 'Strict') throw badRequest(`strict decoding error: ${msgs.join(', ')}`);
   return msgs;
+}
+
+/** Conforms obj to the model in place (a 400 on a wrong JSON type); returns the paths of the unknown fields it dropped. */
+export function dropUnknown(obj: Record<string, unknown>, res: ResourceInfo, model = res.model, kind = res.kind): string[] {
+  // a custom resource's unknown fields are those its structural schema prunes
+  const schema = res.custom && model === res.model ? res.custom.schema : undefined;
+  const { unknown, typeError } = schema ? { unknown: prune(obj, schema), typeError: undefined } : conform(obj, model);
+  if (typeError) throw badRequest(`${kind} in version "${res.version}" cannot be handled as a ${kind}: ${typeError}`);
+  return unknown;
 }
 
 /** Duplicate-field messages (duplicates.ts) under fieldValidation: Strict refuses, Warn warns. */

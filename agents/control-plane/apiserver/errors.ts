@@ -89,6 +89,8 @@ export const tooLargeResourceVersion = (requested: number, current: number) =>
     causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }],
     retryAfterSeconds: 1,
   });
+/** An error upstream's handler gets as a plain Go error, not a Status: 500 with no reason (ErrorToAPIStatus). */
+export const unknownError = (message: string) => new ApiError(500, '', message);
 export const internalError = (err: unknown) =>
   new ApiError(500, 'InternalError', `Internal error occurred: ${err instanceof Error ? err.message : String(err)}`);
 

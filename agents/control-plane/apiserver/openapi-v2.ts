@@ -66,7 +66,7 @@ export function buildOpenAPIv2(reg: Registry): Doc {
       paths[path] = v2;
     }
   }
-  const definitions = Object.fromEntries(Object.entries(components(reg.resources)).map(([n, s]) => [n, v2Schema(s)]));
+  const definitions = Object.fromEntries(Object.entries(components(reg.resources, { v2: true })).map(([n, s]) => [n, v2Schema(s)]));
   return { swagger: '2.0', info: { title: 'Kubernetes', version: 'v1.35.0' }, paths, definitions };
 }
 

@@ -4,8 +4,11 @@
 import { createHash } from 'node:crypto';
 import type { Registry, ResourceInfo } from './registry.ts';
 import type { JSONSchemaProps } from './crd/types.ts';
+import { bareInV2, toOpenAPIv2 } from './crd/openapi-v2-schema.ts';
 import { goTypeName, modelFields, type TypeRef } from './schema.ts';
 import { listPatchMeta } from './patch/meta.ts';
+import { FIELD_DESCRIPTIONS } from './openapi-descriptions.ts';
+import { builtInComponentName } from './openapi-names.ts';
 
 type Doc = Record<string, unknown>;
 
@@ -31,6 +34,8 @@ export function componentName(model: string): string {
   // a custom resource's model is <group>/<version>/<kind>: upstream names it com.example.v1.Widget
   const custom = /^([^/]+)\/([^/]+)\/([^/]+)$/.exec(model);
   if (custom) return `${custom[1].split('.').reverse().join('.')}.${custom[2]}.${custom[3]}`;
+  const builtIn = builtInComponentName(model);
+  if (builtIn) return builtIn;
   const m = /^(?:([A-Z][a-z]+)(V\d+(?:alpha\d+|beta\d+)?)|(V\d+(?:alpha\d+|beta\d+)?))(?=[A-Z])/.exec(model);
   const version = (m?.[2] ?? m?.[3] ?? 'v1').toLowerCase();
   const group = m?.[1]?.toLowerCase() ?? 'core';
@@ -82,10 +87,16 @@ function schemaOf(t: TypeRef, owner: string, field: string, todo: string[]): Doc
  * x-kubernetes-group-version-kind, so kubectl explain finds them and kubectl apply computes its
  * strategic merge patches from the same merge keys this server applies them with.
  */
-export function components(rs: ResourceInfo[]): Record<string, Doc> {
+export function components(rs: ResourceInfo[], o: { v2?: boolean } = {}): Record<string, Doc> {
   const out: Record<string, Doc> = {};
   const todo = rs.filter((r) => !r.custom).map((r) => r.model);
-  for (const r of rs) if (r.custom) out[componentName(r.model)] = customSchema(r.custom.schema, todo);
+  for (const r of rs) {
+    if (!r.custom) continue;
+    // v2 as upstream's builder: a kind keeping unknown fields at its root is a bare object (kubectl
+    // would otherwise refuse its unknown fields), and the rest of the schema in its v2 form
+    if (o.v2 && bareInV2(r.custom.schema)) out[componentName(r.model)] = { type: 'object' };
+    else out[componentName(r.model)] = customSchema(o.v2 ? toOpenAPIv2(r.custom.schema!) : r.custom.schema, todo);
+  }
   while (todo.length) {
     const model = todo.pop()!;
     const name = componentName(model);
@@ -96,7 +107,10 @@ export function components(rs: ResourceInfo[]): Record<string, Doc> {
       continue;
     }
     const properties: Record<string, Doc> = {};
-    for (const f of fields.values()) properties[f.name] = schemaOf(f.type, model, f.name, todo);
+    for (const f of fields.values()) {
+      const description = FIELD_DESCRIPTIONS[model]?.[f.name];
+      properties[f.name] = { ...schemaOf(f.type, model, f.name, todo), ...(description ? { description } : {}) };
+    }
     out[name] = { type: 'object', properties };
   }
   for (const r of rs) out[componentName(r.model)]['x-kubernetes-group-version-kind'] = [gvk(r)];

@@ -2,11 +2,11 @@
 // configuration, then create the object or apply it to the live one with conflict detection.
 import { decodeBody, requireObject } from '../body.ts';
 import type { ResourceStore, WriteOptions } from '../crud.ts';
-import { checkDuplicates, type FieldValidation, typedDecode } from '../decode.ts';
+import { checkDuplicates, dropUnknown, type FieldValidation, typedDecode } from '../decode.ts';
 import { duplicateFields } from '../duplicates.ts';
-import { ApiError, badRequest, conflict, notFound } from '../errors.ts';
+import { ApiError, badRequest, conflict, notFound, unknownError } from '../errors.ts';
 import { queryBool } from '../request.ts';
-import { apiVersionOf } from '../registry.ts';
+import { apiVersionOf, type ResourceInfo } from '../registry.ts';
 import type { Obj } from '../strategies/types.ts';
 import { applyConfig, conflictError } from './managed.ts';
 
@@ -30,6 +30,19 @@ export interface ApplyRequest {
   webhooks?: WriteOptions['webhooks'];
 }
 
+/**
+ * A custom object's applied configuration names only fields its schema declares, whatever
+ * fieldValidation says: upstream's structured-merge-diff type converter fails on any other
+ * (a plain error, so a 500 without a reason), listing each at its path.
+ */
+function refuseUndeclared(cfg: Obj, res: ResourceInfo): void {
+  const undeclared = dropUnknown(cfg, res).map((path) => `.${path}: field not declared in schema`);
+  if (!undeclared.length) return;
+  const which = `${cfg.metadata?.namespace ?? ''}/${cfg.metadata?.name ?? ''}; ${res.group}/${res.version}, Kind=${res.kind}`;
+  const errs = undeclared.length === 1 ? undeclared[0] : ['errors:', ...undeclared.map((e) => `  ${e}`)].join('\n');
+  throw unknownError(`failed to create typed patch object (${which}): ${errs}`);
+}
+
 /** The stored object, whether it was created, and the decode warnings. */
 export async function serverSideApply(rs: ResourceStore, r: ApplyRequest): Promise<{ obj: Obj; created: boolean; warnings: string[] }> {
   const manager = r.query.get('fieldManager');
@@ -39,7 +52,9 @@ export async function serverSideApply(rs: ResourceStore, r: ApplyRequest): Promi
   const cfg = requireObject(decodeBody(r.body, 'application/apply-patch+yaml')) as Obj;
   if (!cfg.apiVersion) throw badRequest('apiVersion must be set in an applied configuration');
   if (!cfg.kind) throw badRequest('kind must be set in an applied configuration');
-  const warnings = [...checkDuplicates(duplicateFields(r.body, 'application/apply-patch+yaml'), r.mode), ...typedDecode(cfg, rs.res, r.mode)];
+  const warnings = checkDuplicates(duplicateFields(r.body, 'application/apply-patch+yaml'), r.mode);
+  if (rs.res.custom) refuseUndeclared(cfg, rs.res);
+  else warnings.push(...typedDecode(cfg, rs.res, r.mode));
   cfg.metadata ??= {};
   if (cfg.metadata.name && cfg.metadata.name !== r.name)
     throw badRequest(`the name of the object (${cfg.metadata.name}) does not match the name on the URL (${r.name})`);

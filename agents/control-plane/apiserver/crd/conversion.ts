@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { post } from '../admission/client.ts';
 import { type ServiceLookups, webhookTarget } from '../admission/target.ts';
-import { ApiError } from '../errors.ts';
+import { unknownError } from '../errors.ts';
 import type { Obj } from '../strategies/types.ts';
 import { fieldErrorString } from '../validation/field.ts';
 import { validateLabels } from '../validation/meta.ts';
@@ -23,7 +23,7 @@ const REVIEW_GROUP = 'apiextensions.k8s.io';
 const TIMEOUT_MS = 30_000;
 
 const gvk = (o: Obj) => `${o.apiVersion}, Kind=${o.kind}`;
-const failure = (message: string) => new ApiError(500, '', message);
+const failure = unknownError;
 
 interface ReviewAnswer {
   apiVersion?: string;

@@ -4,6 +4,7 @@
 // integer: \"string\"") under the field path it names.
 import { duplicate, type FieldError, invalid, notSupported, required, tooLong } from '../validation/field.ts';
 import type { JSONSchemaProps } from './types.ts';
+import { modelFields } from '../schema.ts';
 
 type Json = unknown;
 type JsonObject = Record<string, unknown>;
@@ -32,14 +33,28 @@ function walkPrune(v: Json, s: JSONSchemaProps | undefined, resource: boolean, p
   const preserve = s['x-kubernetes-preserve-unknown-fields'] === true;
   const props = s.properties;
   for (const k of Object.keys(v)) {
-    // apiVersion, kind and ObjectMeta of a resource are the generic store's, whatever the schema says
-    if (embedded && TYPE_META.includes(k)) continue;
+    // apiVersion, kind and ObjectMeta of a resource are the generic store's, whatever the schema says;
+    // ObjectMeta's own unknown fields are dropped and reported (upstream's objectmeta pruning)
+    if (embedded && TYPE_META.includes(k)) {
+      if (k === 'metadata' && isObject(v[k])) pruneObjectMeta(v[k], join(path, k), out);
+      continue;
+    }
     const p = props?.[k] ?? (typeof s.additionalProperties === 'object' ? s.additionalProperties : undefined);
     if (p) walkPrune(v[k], p, false, join(path, k), out);
     else if (!preserve && s.additionalProperties !== true) {
       delete v[k];
       out.push(join(path, k));
     }
+  }
+}
+
+function pruneObjectMeta(meta: JsonObject, path: string, out: string[]): void {
+  const known = modelFields('V1ObjectMeta');
+  if (!known) return;
+  for (const k of Object.keys(meta)) {
+    if (known.has(k)) continue;
+    delete meta[k];
+    out.push(join(path, k));
   }
 }
 
