@@ -70,11 +70,15 @@ function validateStrictCreate(e: Obj): FieldError[] {
   return errs;
 }
 
-/** The fields ValidateEventUpdate keeps immutable through events.k8s.io/v1, in upstream's order. */
+/**
+ * The fields ValidateEventUpdate keeps immutable through events.k8s.io/v1, in upstream's order,
+ * but for message: upstream's [Conformance] test "Events API should ensure that an event can be
+ * fetched, patched, deleted, and listed" patches the note through events.k8s.io/v1 and passes
+ * against kube-apiserver, so a changed note is accepted there.
+ */
 const IMMUTABLE = [
   'involvedObject',
   'reason',
-  'message',
   'source',
   'firstTimestamp',
   'lastTimestamp',
@@ -135,7 +139,7 @@ export const eventStrategy: Strategy = {
     ...referenceFields('involvedObject', o.involvedObject),
     reason: o.reason ?? '',
     reportingComponent: o.reportingComponent ?? '',
-    source: o.source?.component ?? o.reportingComponent ?? '',
+    source: o.source?.component || (o.reportingComponent ?? ''),
     type: o.type ?? '',
   }),
   table: EVENT_TABLE,
