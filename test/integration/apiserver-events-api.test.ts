@@ -243,3 +243,23 @@ test.serial('discovery serves events.k8s.io/v1 events, plain and aggregated; kub
   t.regex(out.split('\n')[0], /^LAST SEEN\s+TYPE\s+REASON\s+OBJECT\s+MESSAGE\s+SOURCE\s+COUNT\s+NAME/);
   t.regex(out, /Tested\s+pod\/p1\s+changed\s+example\.com\/test-controller\s+1\s+upd/);
 });
+
+test.serial('one watch cache serves both APIs: each watch selects by its own field names on the same cached objects', async (t) => {
+  t.is((await post(CORE, coreEvent('cached', 'cached-pod'))).status, 201);
+  /** The types of the frames a 1-second watch without a resourceVersion (from the cache's snapshot) gets. */
+  const frames = async (path: string, selector: string): Promise<string[]> => {
+    const r = await send!({
+      path: `${path}?watch=1&timeoutSeconds=1&fieldSelector=${encodeURIComponent(selector)}`,
+      headers: { accept: 'application/json' },
+      timeoutMs: 10_000,
+    });
+    return r.text
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => `${JSON.parse(l).type} ${JSON.parse(l).object.metadata.name}`);
+  };
+  t.deepEqual(await frames(CORE, 'involvedObject.name=cached-pod'), ['ADDED cached']);
+  t.deepEqual(await frames(EV, 'regarding.name=cached-pod'), ['ADDED cached']);
+  t.deepEqual(await frames(CORE, 'involvedObject.name=cached-pod'), ['ADDED cached']);
+});
