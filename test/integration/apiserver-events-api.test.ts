@@ -263,3 +263,49 @@ test.serial('one watch cache serves both APIs: each watch selects by its own fie
   t.deepEqual(await frames(EV, 'regarding.name=cached-pod'), ['ADDED cached']);
   t.deepEqual(await frames(CORE, 'involvedObject.name=cached-pod'), ['ADDED cached']);
 });
+
+/** Protobuf wire bytes, written out by hand from upstream's generated.proto field numbers. */
+const varint = (n: number): number[] => {
+  const out: number[] = [];
+  for (let v = n; ; v = Math.floor(v / 128)) {
+    if (v < 128) return [...out, v];
+    out.push((v % 128) | 128);
+  }
+};
+const bytesField = (num: number, b: Buffer | string): Buffer => {
+  const body = typeof b === 'string' ? Buffer.from(b) : b;
+  return Buffer.concat([Buffer.from([...varint((num << 3) | 2), ...varint(body.length)]), body]);
+};
+const varintField = (num: number, n: number): Buffer => Buffer.from([...varint(num << 3), ...varint(n)]);
+
+test.serial('an events.k8s.io/v1 Event sent as protobuf (upstream field numbers) is stored and reads back', async (t) => {
+  const event = Buffer.concat([
+    bytesField(1, bytesField(1, 'proto-ev')), // metadata.name
+    bytesField(2, varintField(1, 1505828956)), // eventTime.seconds
+    bytesField(3, Buffer.concat([varintField(1, 2), bytesField(2, varintField(1, 1505828956))])), // series
+    bytesField(4, 'example.com/proto'), // reportingController
+    bytesField(5, 'proto-node'), // reportingInstance
+    bytesField(6, 'Do'), // action
+    bytesField(7, 'Test'), // reason
+    bytesField(8, Buffer.concat([bytesField(1, 'Pod'), bytesField(2, 'evt'), bytesField(3, 'pp')])), // regarding
+    bytesField(10, 'sent as protobuf'), // note
+    bytesField(11, 'Normal'), // type
+  ]);
+  const typeMeta = Buffer.concat([bytesField(1, 'events.k8s.io/v1'), bytesField(2, 'Event')]);
+  const body = Buffer.concat([Buffer.from('k8s\0', 'latin1'), bytesField(1, typeMeta), bytesField(2, event)]);
+  const r = await send!({ method: 'POST', path: EV, headers: { 'content-type': 'application/vnd.kubernetes.protobuf', accept: 'application/json' }, body });
+  t.is(r.status, 201, r.text);
+  t.is(Date.parse(r.json!.eventTime), 1505828956000);
+  t.like(r.json, {
+    series: { count: 2 },
+    reportingController: 'example.com/proto',
+    reportingInstance: 'proto-node',
+    action: 'Do',
+    reason: 'Test',
+    regarding: { kind: 'Pod', namespace: 'evt', name: 'pp' },
+    note: 'sent as protobuf',
+    type: 'Normal',
+  });
+  const core = await get(`${CORE}/proto-ev`);
+  t.like(core.json, { message: 'sent as protobuf', reportingComponent: 'example.com/proto' });
+});
