@@ -31,7 +31,7 @@ for suite in "$@"; do
   # the SIG-named e2e files belong to the conformance runner (the "conformance" suite runs its ci
   # subset on one shared lab); the rest (walking skeleton, vxlan, the API suites on their own
   # control planes, and the node files on labs of their own) run here
-  [ "$suite" = e2e ] && files=$(printf '%s\n' $files | grep -Ev '/(network|cli|api-machinery|dns|apps|storage|auth)-?[^/]*\.test\.ts$' || true)
+  [ "$suite" = e2e ] && files=$(printf '%s\n' $files | grep -Ev '/(network|cli|api-machinery|dns|apps|storage|auth|instrumentation)-?[^/]*\.test\.ts$' || true)
   [ -z "$files" ] && { echo "== $suite: no tests"; continue; }
   echo "== $suite"
   args=()

@@ -52,7 +52,7 @@ export const CAPABILITY_RULES: CapabilityRule[] = [
   { capability: 'needs API priority and fairness (flowcontrol)', file: /\/apimachinery\/flowcontrol\.go$/ },
   { capability: 'needs ordered namespace deletion (pods first)', name: /OrderedNamespaceDeletion/ },
   { capability: 'needs certificates API (CSR)', name: /Certificates API/ },
-  { capability: 'needs events.k8s.io/v1', name: /\] Events API / },
+  { capability: 'mirrored: Events API, events.k8s.io/v1 (test/e2e/instrumentation-events.test.ts)', name: /\] Events API / },
   { capability: 'mirrored: Ingress/IngressClass API operations (test/e2e/network-ingress-api.test.ts)', name: /\] Ingress(Class)? API / },
   { capability: 'needs ServiceCIDR/IPAddress (networking.k8s.io)', name: /ServiceCIDR and IPAddress API/ },
   { capability: 'needs RuntimeClass (node.k8s.io)', name: /RuntimeClass/ },
@@ -93,7 +93,7 @@ export const CAPABILITY_RULES: CapabilityRule[] = [
   { capability: 'test only: API machinery (discovery, chunking, GC, tables, namespaces)', file: /\/apimachinery\// },
   { capability: 'test only: ServiceAccounts', file: /\/auth\/service_accounts\.go$/ },
   { capability: 'test only: kubectl', file: /\/kubectl\// },
-  { capability: 'test only: core Events', file: /\/instrumentation\/core_events\.go$/ },
+  { capability: 'mirrored: core Events (test/e2e/instrumentation-events.test.ts)', file: /\/instrumentation\/core_events\.go$/ },
   { capability: 'test only: Services, endpoints and DNS', file: /\/network\/(service|service_latency|endpointslice|endpoints|dns|apiserver)\.go$/ },
   { capability: 'test only: pod networking', file: /\/common\/network\// },
   // every v1.35 test these two match is mirrored (test/e2e/storage-*.test.ts): they speak only for a

@@ -18,6 +18,7 @@ const FILE_SIGS: [RegExp, string][] = [
   [/^storage-/, 'sig-storage'],
   [/^scheduling-/, 'sig-scheduling'],
   [/^auth-/, 'sig-auth'],
+  [/^instrumentation-/, 'sig-instrumentation'],
 ];
 
 export interface SuiteFile {

@@ -170,6 +170,7 @@ test('SIG and kind from titles and file names', (t) => {
   t.is(fileSig('api-crud.test.ts'), 'sig-api-machinery');
   t.is(fileSig('dns.test.ts'), 'sig-network');
   t.is(fileSig('node-probes.test.ts'), 'sig-node');
+  t.is(fileSig('instrumentation-events.test.ts'), 'sig-instrumentation');
   t.is(fileSig('walking-skeleton.test.ts'), undefined, 'not a SIG file: not in the suite');
   t.is(avaPrefix('network-pods.test.ts'), 'network-pods');
   t.is(sigOf('[sig-storage] ConfigMap should be immutable', 'sig-api-machinery'), 'sig-storage');

@@ -38,6 +38,11 @@ export interface ResourceInfo {
   scale?: ScalePaths;
   /** served from a CustomResourceDefinition */
   custom?: CustomInfo;
+  /**
+   * the objects are those of this group's resource of the same plural (one storage: keys, watch
+   * cache), converted by the strategy (events.k8s.io Events are the core Events)
+   */
+  storageGroup?: string;
 }
 
 export interface ScalePaths {
@@ -101,20 +106,24 @@ export const RESOURCES: ResourceInfo[] = [
     nameRule: 'subdomain',
     generation: true,
   },
-  {
-    group: '',
-    version: 'v1',
-    kind: 'Event',
-    plural: 'events',
-    singular: 'event',
-    namespaced: true,
-    shortNames: ['ev'],
-    verbs: ALL,
-    subresources: [],
-    model: 'CoreV1Event',
-    nameRule: 'subdomain',
-    allowCreateOnUpdate: true,
-  },
+  // core v1 Events, and events.k8s.io/v1 Events: the same objects, converted (strategies/events-convert.ts)
+  ...(['', 'events.k8s.io'] as const).map(
+    (group): ResourceInfo => ({
+      group,
+      version: 'v1',
+      kind: 'Event',
+      plural: 'events',
+      singular: 'event',
+      namespaced: true,
+      shortNames: ['ev'],
+      verbs: ALL,
+      subresources: [],
+      model: group ? 'EventsV1Event' : 'CoreV1Event',
+      nameRule: 'subdomain',
+      allowCreateOnUpdate: true,
+      ...(group ? { storageGroup: '' } : {}),
+    }),
+  ),
   {
     group: '',
     version: 'v1',
@@ -679,9 +688,9 @@ export class Registry {
   }
 }
 
-/** Storage key: /registry/<group|core>/<plural>/[<namespace>/]<name> */
+/** Storage key: /registry/<storage group|group|core>/<plural>/[<namespace>/]<name> */
 export function storageKey(r: ResourceInfo, namespace: string | undefined, name?: string): string {
-  let k = `/registry/${r.group || 'core'}/${r.plural}/`;
+  let k = `/registry/${(r.storageGroup ?? r.group) || 'core'}/${r.plural}/`;
   if (r.namespaced && namespace) k += `${namespace}/`;
   if (name !== undefined) k += name;
   return k;

@@ -12,6 +12,8 @@ import type { KeyValue, Store, Watch, WatchEvent } from '../storage/types.ts';
 export interface Entry {
   kv: KeyValue;
   attrs?: SelectorAttrs;
+  /** the API (group/version) `attrs` were read through: one storage may serve two (core and events.k8s.io Events) */
+  attrsApi?: string;
 }
 
 /** A store event on cache entries: `prev` is the version before (for a delete, the deleted one). */

@@ -5,7 +5,7 @@
 // a recent resourceVersion come from the resource's shared watch cache (watch-cache.ts), streamed
 // one frame at a time as the client takes them; an older resourceVersion is read from the store.
 import { CompactedError, type Store, type Watch, type WatchEvent } from '../storage/types.ts';
-import type { ResourceStore, ListQuery } from './crud.ts';
+import type { ResourceStore, ListQuery, SelectorAttrs } from './crud.ts';
 import type { CacheEvent, CacheWatcher, Entry, Snapshot, WatchCache } from './watch-cache.ts';
 import { storedFrame } from './stored-frame.ts';
 import { share } from './turns.ts';
@@ -116,6 +116,15 @@ async function* initialFrames(s: Snapshot, match: ((e: Entry) => boolean) | unde
   }
 }
 
+/** What the selectors of `api` read of a cache entry, kept on the entry until another API asks. */
+function entryAttrs(e: Entry, api: string, rs: ResourceStore): SelectorAttrs {
+  if (!e.attrs || e.attrsApi !== api) {
+    e.attrs = rs.selectorAttrs(rs.decode(e.kv));
+    e.attrsApi = api;
+  }
+  return e.attrs;
+}
+
 /** An event of either source: its revision and, on demand, the frame it becomes. */
 interface SourceEvent {
   revision: number;
@@ -147,7 +156,8 @@ export async function* watchFrames(
   if (q.sendInitialEvents && !q.allowWatchBookmarks) throw badRequest('sendInitialEvents requires allowWatchBookmarks=true');
   const everything = !q.labels?.length && !q.fields?.length;
   const attrsMatch = rs.attrsMatcher(q);
-  const entryMatch = everything ? undefined : (e: Entry) => attrsMatch((e.attrs ??= rs.selectorAttrs(rs.decode(e.kv))));
+  const api = apiVersionOf(rs.res);
+  const entryMatch = everything ? undefined : (e: Entry) => attrsMatch(entryAttrs(e, api, rs));
   const rv = q.resourceVersion;
   const prefix = rs.prefix(ns);
   let start: number;

@@ -221,6 +221,7 @@ const GROUP_PACKAGE: Record<string, string> = {
   apps: 'apps',
   'coordination.k8s.io': 'coordination',
   'discovery.k8s.io': 'discovery',
+  'events.k8s.io': 'events',
   'authorization.k8s.io': 'authorization',
   'authentication.k8s.io': 'authentication',
   autoscaling: 'autoscaling',

@@ -330,6 +330,9 @@ export const MESSAGES: Record<string, string> = {
   'core.VsphereVirtualDiskVolumeSource': 'volumePath=1:s fsType=2o:s storagePolicyName=3o:s storagePolicyID=4o:s',
   'core.WeightedPodAffinityTerm': 'weight=1:i podAffinityTerm=2:core.PodAffinityTerm',
   'core.WindowsSecurityContextOptions': 'gmsaCredentialSpecName=1?o:s gmsaCredentialSpec=2?o:s runAsUserName=3?o:s hostProcess=4?o:b',
+  'events.Event':
+    'metadata=1o:meta.ObjectMeta eventTime=2:T series=3?o:events.EventSeries reportingController=4o:s reportingInstance=5o:s action=6o:s reason=7o:s regarding=8o:core.ObjectReference related=9?o:core.ObjectReference note=10o:s type=11o:s deprecatedSource=12o:core.EventSource deprecatedFirstTimestamp=13o:T deprecatedLastTimestamp=14o:T deprecatedCount=15o:i',
+  'events.EventSeries': 'count=1:i lastObservedTime=2:T',
   'discovery.Endpoint':
     'addresses=1:[s conditions=2o:discovery.EndpointConditions hostname=3?o:s targetRef=4?o:core.ObjectReference deprecatedTopology=5o:{s nodeName=6?o:s zone=7?o:s hints=8?o:discovery.EndpointHints',
   'discovery.EndpointConditions': 'ready=1?o:b serving=2?o:b terminating=3?o:b',

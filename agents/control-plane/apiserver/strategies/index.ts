@@ -8,7 +8,8 @@ import { apiServiceStrategy } from './apiregistration.ts';
 import { mutatingWebhookConfigurationStrategy, validatingWebhookConfigurationStrategy } from './admissionregistration.ts';
 import { validatingAdmissionPolicyBindingStrategy, validatingAdmissionPolicyStrategy } from './admission-policy.ts';
 import { podTemplateStrategy, replicationControllerStrategy, resourceQuotaStrategy } from './core-workloads.ts';
-import { configMapStrategy, endpointSliceStrategy, endpointsStrategy, eventStrategy, leaseStrategy, secretStrategy, serviceAccountStrategy } from './misc.ts';
+import { configMapStrategy, endpointSliceStrategy, endpointsStrategy, leaseStrategy, secretStrategy, serviceAccountStrategy } from './misc.ts';
+import { eventStrategy, eventsV1Strategy } from './events.ts';
 import { ingressClassStrategy, ingressStrategy } from './ingress.ts';
 import { networkPolicyStrategy } from './networking.ts';
 import { namespaceStrategy, nodeStrategy } from './node.ts';
@@ -36,6 +37,7 @@ const STRATEGIES: Record<string, Strategy> = {
   '/secrets': secretStrategy,
   '/serviceaccounts': serviceAccountStrategy,
   '/events': eventStrategy,
+  'events.k8s.io/events': eventsV1Strategy,
   '/endpoints': endpointsStrategy,
   '/replicationcontrollers': replicationControllerStrategy,
   '/podtemplates': podTemplateStrategy,

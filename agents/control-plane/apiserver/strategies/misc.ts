@@ -1,4 +1,4 @@
-// Small types: ConfigMaps, Secrets, ServiceAccounts, Leases, Events, Endpoints, EndpointSlices.
+// Small types: ConfigMaps, Secrets, ServiceAccounts, Leases, Endpoints, EndpointSlices (Events: events.ts).
 import { AGE_COLUMN, NAME_COLUMN, age, col } from '../tables/table.ts';
 import { type FieldError, invalid, required } from '../validation/field.ts';
 import { configMapKey } from '../validation/names.ts';
@@ -98,51 +98,6 @@ export const leaseStrategy: Strategy = {
   table: {
     columns: [NAME_COLUMN, col('Holder', 'The holder of the lease'), AGE_COLUMN],
     row: (o, now) => [o.metadata.name, o.spec?.holderIdentity ?? '', age(o.metadata.creationTimestamp, now)],
-  },
-};
-
-function eventTime(o: Obj): string | undefined {
-  return o.lastTimestamp ?? o.eventTime ?? o.firstTimestamp ?? o.metadata.creationTimestamp;
-}
-
-export const eventStrategy: Strategy = {
-  validate(o) {
-    const errs: FieldError[] = [];
-    const inv = o.involvedObject ?? {};
-    if (inv.namespace && o.metadata.namespace && inv.namespace !== o.metadata.namespace && o.metadata.namespace !== 'default')
-      errs.push(invalid('involvedObject.namespace', inv.namespace, 'does not match event.namespace'));
-    return errs;
-  },
-  selectableFields: (o) => ({
-    'involvedObject.kind': o.involvedObject?.kind ?? '',
-    'involvedObject.namespace': o.involvedObject?.namespace ?? '',
-    'involvedObject.name': o.involvedObject?.name ?? '',
-    'involvedObject.uid': o.involvedObject?.uid ?? '',
-    'involvedObject.apiVersion': o.involvedObject?.apiVersion ?? '',
-    'involvedObject.resourceVersion': o.involvedObject?.resourceVersion ?? '',
-    'involvedObject.fieldPath': o.involvedObject?.fieldPath ?? '',
-    reason: o.reason ?? '',
-    reportingComponent: o.reportingComponent ?? '',
-    source: o.source?.component ?? o.reportingComponent ?? '',
-    type: o.type ?? '',
-  }),
-  table: {
-    columns: [
-      col('Last Seen', 'Time when last event occurred'),
-      col('Type', 'Type of this event.'),
-      col('Reason', 'Reason is why the action was taken.'),
-      col('Object', 'The object this event is about.'),
-      col('Message', 'A human-readable description of the status of this operation.'),
-      col('Source', 'The component reporting this event.', 1),
-      col('Count', 'The number of times this event has occurred.', 1, 'integer'),
-      { ...NAME_COLUMN, priority: 1 },
-    ],
-    row(o, now) {
-      const inv = o.involvedObject ?? {};
-      const obj = `${String(inv.kind ?? '').toLowerCase()}/${inv.name ?? ''}`;
-      const src = o.source?.component ? [o.source.component, o.source.host].filter(Boolean).join(', ') : (o.reportingComponent ?? '');
-      return [age(eventTime(o), now), o.type ?? '', o.reason ?? '', obj, String(o.message ?? '').trim(), src, o.count ?? 1, o.metadata.name];
-    },
   },
 };
 

@@ -48,6 +48,10 @@ export const invalid = (field: string, value: unknown, detail: string): FieldErr
 export const duplicate = (field: string, value: unknown): FieldError => ({ type: 'Duplicate', field, value });
 export const forbidden = (field: string, detail: string): FieldError => ({ type: 'Forbidden', field, detail });
 export const notFoundField = (field: string, value: unknown): FieldError => ({ type: 'NotFound', field, value });
+/** upstream's ValidateImmutableField: an Invalid "field is immutable" when next differs from old (deep, as JSON). */
+export function immutableField(field: string, next: unknown, old: unknown): FieldError[] {
+  return JSON.stringify(next ?? null) === JSON.stringify(old ?? null) ? [] : [invalid(field, next, 'field is immutable')];
+}
 export const tooLong = (field: string, max: number): FieldError => ({ type: 'TooLong', field, detail: `may not be more than ${max} bytes` });
 export function notSupported(field: string, value: unknown, valid: string[]): FieldError {
   return { type: 'NotSupported', field, value, detail: `supported values: ${valid.map((v) => JSON.stringify(v)).join(', ')}` };
