@@ -41,7 +41,7 @@ export const CAPABILITY_RULES: CapabilityRule[] = [
   },
   {
     capability:
-      'mirrored: AggregatedDiscovery (test/e2e/api-machinery-discovery.test.ts; its built-in list also needs certificates.k8s.io, events.k8s.io, node.k8s.io and scheduling.k8s.io served)',
+      'mirrored: AggregatedDiscovery (test/e2e/api-machinery-discovery.test.ts; its built-in list also needs certificates.k8s.io, node.k8s.io and scheduling.k8s.io served)',
     file: /\/apimachinery\/aggregated_discovery\.go$/,
   },
   { capability: 'test only: CRDs (apiextensions.k8s.io/v1 served)', name: /CustomResource|\bCRDs?\b|\bCRs?\b/ },
