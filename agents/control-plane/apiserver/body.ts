@@ -44,6 +44,10 @@ export function decodeBody(buf: Buffer | undefined, contentType: string | undefi
     }
   }
   if (mt === 'application/yaml' || mt.endsWith('+yaml')) {
+    // the composer recurses per level: refuse a deep document before it runs, since running it to
+    // the stack's end can abort the process (V8 compiling a regexp there: "RegExpCompiler
+    // Allocation failed - process out of memory", seen once in CI-like runs of apiserver-badinput)
+    if (yamlDepthBound(text) > MAX_DEPTH) throw badRequest(`error converting YAML to JSON: yaml: exceeded max depth of ${MAX_DEPTH}`);
     let v: unknown;
     try {
       // repeated keys keep the last value, as Go's decoder; fieldValidation judges them (duplicates.ts)
@@ -87,6 +91,51 @@ export function jsonDepthError(text: string): string | undefined {
     } else if (c === 0x7d || c === 0x5d) depth--;
   }
   return undefined;
+}
+
+/**
+ * An upper bound on how deep a YAML document nests, in one pass without recursion: at each point,
+ * the line's indentation (a block level takes at least one column), its "- " sequence entries so
+ * far (compact nested sequences share a line) and the open flow brackets. Brackets inside quoted
+ * scalars do not count; a quote starts a scalar only where one may (after a space, a bracket, a
+ * comma or a colon), so an apostrophe inside a plain scalar does not hide what follows.
+ */
+export function yamlDepthBound(text: string): number {
+  let max = 0;
+  let flow = 0;
+  let indent = 0;
+  let dashes = 0;
+  let quote = 0; // the quote character of the scalar we are in, or 0
+  let lineStart = true;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x0a) {
+      lineStart = true;
+      indent = 0;
+      dashes = 0;
+      continue;
+    }
+    if (quote) {
+      if (quote === 0x22 && c === 0x5c) i++;
+      else if (c === quote) quote = 0;
+      continue;
+    }
+    if (lineStart && c === 0x20) {
+      indent++;
+      continue;
+    }
+    lineStart = false;
+    const prev = i > 0 ? text.charCodeAt(i - 1) : 0x0a;
+    const opens = prev === 0x20 || prev === 0x0a || prev === 0x5b || prev === 0x7b || prev === 0x2c || prev === 0x3a;
+    if (c === 0x23 && (prev === 0x20 || prev === 0x0a)) {
+      while (i + 1 < text.length && text.charCodeAt(i + 1) !== 0x0a) i++; // a comment, to the line's end
+    } else if ((c === 0x22 || c === 0x27) && opens) quote = c;
+    else if (c === 0x5b || c === 0x7b) flow++;
+    else if ((c === 0x5d || c === 0x7d) && flow > 0) flow--;
+    else if (c === 0x2d && opens && (i + 1 >= text.length || text.charCodeAt(i + 1) === 0x20)) dashes++;
+    max = Math.max(max, indent + dashes + flow);
+  }
+  return max;
 }
 
 /** Whether a decoded value nests objects or arrays deeper than max, walked with an explicit stack. */
