@@ -247,10 +247,10 @@ test("renderMarkdown: headline against the whole list, states per SIG, capabilit
   t.regex(md, /^\| sig-x \| 2 \| 1 \| 1 \| 0 \|$/m);
   t.regex(md, /^\| sig-y \| 1 \| 0 \| 0 \| 1 \|$/m);
   t.regex(md, /^\| \*\*all\*\* \| 3 \| 1 \| 1 \| 1 \|$/m);
-  t.regex(md, /^\| needs CONNECT admission \(webhooks on pods\/attach\) \| 1 \| sig-y \|$/m);
+  t.regex(md, /^\| mirrored: CONNECT admission \(webhooks on pods\/attach\) \| 1 \| sig-y \|$/m);
   t.regex(
     md,
-    /^\| \[sig-y\] AdmissionWebhook should be able to deny attaching pod \[Conformance\] \| sig-y \| v1\.30 \| ➖ not mirrored \|  \| needs CONNECT admission \(webhooks on pods\/attach\) \|$/m,
+    /^\| \[sig-y\] AdmissionWebhook should be able to deny attaching pod \[Conformance\] \| sig-y \| v1\.30 \| ➖ not mirrored \|  \| mirrored: CONNECT admission \(webhooks on pods\/attach\) \|$/m,
   );
   t.regex(md, /^\| \[sig-x\] fails \[Conformance\] \| sig-x \| v1\.9 \| ❌ fail \| [\d.]+ s \| one is not two/m);
   // the suite's other rows: everything but the listed conformance tests, as before
