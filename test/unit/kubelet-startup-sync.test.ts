@@ -3,7 +3,7 @@
 // status still tells the truth when a container died at once or failed to start; an evicted pod is
 // killed with upstream's eviction grace and reported Failed/Evicted, and not started again. The
 // PLEG's relists after a pass requeue the pod only for what the pass did not make itself.
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -124,7 +124,7 @@ function fakeRuntime(): Fake {
   return Object.assign(fake, { rt: rt as PodRuntime, calls, exitAtOnce, failStart, stops });
 }
 
-function setup(t: import('ava').ExecutionContext) {
+function setup(t: ExecutionContext) {
   const dir = mkdtempSync(join(tmpdir(), 'kubelet-sync-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const f = fakeRuntime();
@@ -244,13 +244,12 @@ test('an evicted pod is killed with the eviction grace, reported Failed with rea
   t.false(sync.evicting('u1'));
 });
 
-test('the relists after a pass that started a pod requeue nothing; a container exiting later requeues it', async (t) => {
-  const { f, sync } = setup(t);
-  f.sandboxDelayMs = 40; // relists run while the pass waits for its sandbox
+/** A fast PLEG over the fake runtime whose "changed" events pass the echo filter as the kubelet's do; the uids it requeued. */
+async function echoingPleg(t: ExecutionContext, rt: ConstructorParameters<typeof Pleg>[0]['rt']) {
   const echoes = new RuntimeEchoes();
   const requeued: string[] = [];
   const pleg = new Pleg({
-    rt: f.rt,
+    rt,
     periodMs: 5,
     log: logger('test', 'silent'),
     hasPod: () => true,
@@ -263,6 +262,13 @@ test('the relists after a pass that started a pod requeue nothing; a container e
   pleg.start();
   t.teardown(() => pleg.stop());
   await pleg.ready;
+  return { echoes, requeued, pleg };
+}
+
+test('the relists after a pass that started a pod requeue nothing; a container exiting later requeues it', async (t) => {
+  const { f, sync } = setup(t);
+  f.sandboxDelayMs = 40; // relists run while the pass waits for its sandbox
+  const { echoes, requeued, pleg } = await echoingPleg(t, f.rt);
   await echoes.around(
     'u1',
     () => sync.sync('u1', newPod('a', 'b')),
@@ -279,22 +285,7 @@ test('the relists after a pass that started a pod requeue nothing; a container e
 
 test('a container that exits while its pass still runs requeues the pod after the pass', async (t) => {
   const { f, sync } = setup(t);
-  const echoes = new RuntimeEchoes();
-  const requeued: string[] = [];
-  const pleg = new Pleg({
-    rt: f.rt,
-    periodMs: 5,
-    log: logger('test', 'silent'),
-    hasPod: () => true,
-    onEvent: (e) => {
-      if (e.reason !== 'changed' || echoes.changed(e.uid, e.signature)) requeued.push(e.uid);
-    },
-    onFirstRelist: () => undefined,
-    afterRelist: async () => undefined,
-  });
-  pleg.start();
-  t.teardown(() => pleg.stop());
-  await pleg.ready;
+  const { echoes, requeued, pleg } = await echoingPleg(t, f.rt);
   // the pass left its container running; it exits before the pass ends and a relist sees that
   await echoes.around(
     'u1',
