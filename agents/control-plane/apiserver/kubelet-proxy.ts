@@ -5,7 +5,7 @@
 // (upstream with --kubelet-certificate-authority): kubelets get one from the control plane
 // (join/serving-cert.ts), so nothing in between can pose as a kubelet and read exec sessions.
 import https from 'node:https';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { ApiError, BackendError, statusBody } from './errors.ts';
 import type { KubeletTarget } from './kubelet-target.ts';
@@ -83,8 +83,9 @@ export function proxyPlain(target: KubeletTarget, creds: KubeletCredentials, req
   });
 }
 
-function rawResponse(status: number, reason: string, headers: Record<string, string | string[] | undefined>): string {
-  const lines = [`HTTP/1.1 ${status} ${reason}`];
+function rawResponse(status: number, phrase: string, headers: Record<string, string | string[] | undefined>): string {
+  // the phrase is HTTP's, never a Status reason: an empty one or one with spaces is still a valid line
+  const lines = [`HTTP/1.1 ${status} ${phrase || STATUS_CODES[status] || 'Unknown'}`];
   for (const [k, v] of Object.entries(headers)) {
     if (v === undefined) continue;
     for (const x of Array.isArray(v) ? v : [v]) lines.push(`${k}: ${x}`);
@@ -200,6 +201,10 @@ export function writeStatus(client: Duplex, err: ApiError): void {
   if (client.destroyed) return;
   const body = statusBody(err.toStatus());
   client.end(
-    rawResponse(err.code, err.reason, { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)), Connection: 'close' }) + body,
+    rawResponse(err.code, STATUS_CODES[err.code] ?? '', {
+      'Content-Type': 'application/json',
+      'Content-Length': String(Buffer.byteLength(body)),
+      Connection: 'close',
+    }) + body,
   );
 }
