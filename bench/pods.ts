@@ -122,7 +122,7 @@ function labRows(lab: Lab, before: Sample, after: Sample): BudgetRow[] {
       d,
       after,
       lab.nodes.map((n) => `${n.name}-ctd`),
-      'containerd children (CNI exec shims sh+mkfifo, shim start)',
+      'containerd children (CNI exec shims, shim start)',
     ),
     { what: 'CNI daemon', cpu: each('cnid-self') },
     { what: "CNI daemon's processes (ip, nsenter, sh, flock, iptables)", cpu: cpuSub(each('cni-daemon'), each('cnid-self')) },
