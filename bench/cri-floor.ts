@@ -29,7 +29,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const epoch = () => performance.timeOrigin + performance.now();
 
 export class CriFloor {
-  private readonly groups = new CpuGroups('floor');
+  private readonly groups = new CpuGroups(`floor-${process.pid}`);
   private seq = 0;
 
   private constructor(
@@ -92,7 +92,7 @@ export class CriFloor {
 
   private sample(): Sample {
     return {
-      ...containerdSample('floor', 'hawser-bench/floor/containerd', this.node.env.pid),
+      ...containerdSample('floor', `hawser-bench/floor-${process.pid}/containerd`, this.node.env.pid),
       pods: cgroupCpu(this.node.env.cgroupParent),
       client: clientCpu(),
     };

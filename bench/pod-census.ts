@@ -1,5 +1,5 @@
 // Processes per pod, a figure that does not depend on machine load: `node --import=tsx bench/pod-census.ts
-// [--pods N]` brings up lab "bench" (10.85.0.0/24), starts one pod on worker1 so the image is
+// [--pods N]` brings up lab "bench" (10.85.0.0/24; BENCH_LAB_NAME, BENCH_LAB_SUBNET for another), starts one pod on worker1 so the image is
 // there, then strace follows (execve and process-creating clones only) the control plane and every
 // process of worker1 (kubelet, containerd, CNI daemon, podnet, kube-proxy) and what they spawn while
 // N pods start on worker1 and are deleted again; prints the programs run per pod. strace slows
@@ -18,7 +18,13 @@ import { podObject, started, waitPods } from './pod-objects.ts';
 
 const i = process.argv.indexOf('--pods');
 const PODS = i > 0 ? Number(process.argv[i + 1]) : 5;
-const LAB = { name: 'bench', subnet: '10.85.0.0/24', workers: 2, stateRoot: '/var/lib/hawser-lab' };
+/** BENCH_LAB_NAME / BENCH_LAB_SUBNET: another lab than the default, as bench/pods.ts takes them */
+const LAB = {
+  name: process.env.BENCH_LAB_NAME ?? 'bench',
+  subnet: process.env.BENCH_LAB_SUBNET ?? '10.85.0.0/24',
+  workers: 2,
+  stateRoot: '/var/lib/hawser-lab',
+};
 const bin = resolve(process.env.HAWSER_BIN ?? 'dist/hawser.cjs');
 const COMPONENTS: NodeComponent[] = ['kubelet', 'containerd', 'cni-daemon', 'podnet', 'kube-proxy'];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -87,8 +87,9 @@ const epoch = () => performance.timeOrigin + performance.now();
 const ms = (x: number) => `${Math.round(x)} ms`;
 
 const COMPONENTS: NodeComponent[] = ['kubelet', 'containerd', 'cni-daemon', 'podnet', 'kube-proxy'];
-const lab$ = new CpuGroups('lab');
-const groupPath = (id: string) => `hawser-bench/lab/${id}`;
+// one cgroup tree per run: two benches at once (helpers on one machine) must not release each other's
+const lab$ = new CpuGroups(`lab-${process.pid}`);
+const groupPath = (id: string) => `hawser-bench/lab-${process.pid}/${id}`;
 
 /** Every lab process in its own cpuacct cgroup (see cpu-budget.ts), before any pod is made. */
 function enrollLab(lab: Lab): void {
@@ -122,7 +123,7 @@ function labRows(lab: Lab, before: Sample, after: Sample): BudgetRow[] {
       d,
       after,
       lab.nodes.map((n) => `${n.name}-ctd`),
-      'containerd children (CNI exec shims sh+mkfifo, shim start)',
+      'containerd children (CNI exec shims, shim start)',
     ),
     { what: 'CNI daemon', cpu: each('cnid-self') },
     { what: "CNI daemon's processes (ip, nsenter, sh, flock, iptables)", cpu: cpuSub(each('cni-daemon'), each('cnid-self')) },

@@ -1,4 +1,4 @@
-// The resident CNI daemon behind the exec shim (shim/shim.sh). One per network namespace: it owns
+// The resident CNI daemon behind the exec shim (shim/shim.c). One per network namespace: it owns
 // <runDir>/<netns inode>/ with `netns` (a symlink to its own /proc/<pid>/ns/net, which the shim tests
 // with `-ef`) and `q/`, where each shim makes a FIFO "<pid>.<plugin>". For each FIFO the daemon checks
 // the caller (root, same netns), reads its environment and stdin through /proc/<pid>/ (the shim keeps

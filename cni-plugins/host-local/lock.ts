@@ -25,9 +25,16 @@ export function setLockLinger(ms: number): void {
   lingerMs = ms;
 }
 
+const openLock = (dir: string): number => openSync(`${dir}/lock`, 'a', 0o750); // same mode as the reference's lock file
+
+/** Create the lock file, as taking the lock would, without taking it. */
+export function touchLock(dir: string): void {
+  closeSync(openLock(dir));
+}
+
 async function acquire(dir: string, timeoutMs = 60_000): Promise<Held> {
   const path = `${dir}/lock`;
-  const fd = openSync(path, 'a', 0o750); // same mode as the reference's lock file
+  const fd = openLock(dir);
   let stderr = '';
   let code: number;
   try {

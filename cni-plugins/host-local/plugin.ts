@@ -8,7 +8,7 @@ import type { CmdArgs, PluginFuncs } from '../skel/skel.ts';
 import { formatIP, ipEqual, type IP } from '../../agents/api/ip.ts';
 import { loadIPAMConfig, type IPAMConfig } from './config.ts';
 import { parseResolvConf } from './dns.ts';
-import { withLock } from './lock.ts';
+import { touchLock, withLock } from './lock.ts';
 import { candidates, rangeFor, rangeSetString, type RangeSet } from './range.ts';
 import { DiskStore } from './store.ts';
 
@@ -68,6 +68,13 @@ async function add(a: CmdArgs): Promise<Record<string, unknown>> {
 async function del(a: CmdArgs): Promise<undefined> {
   const conf = load(a);
   const store = new DiskStore(conf.dataDir, conf.name);
+  // Nothing held by (id, ifname): nothing to free, so no lock to take (a `flock` process each; the
+  // runtime sends a second DEL per pod, issue #26). An ADD of the same pair racing this DEL ends as if
+  // the DEL came first, one of the orders the lock allows. The lock file is still made, as there.
+  if (!store.findByID(a.containerId, a.ifName)) {
+    touchLock(store.dir);
+    return undefined;
+  }
   await withLock(store.dir, () => store.releaseByID(a.containerId, a.ifName));
   return undefined;
 }

@@ -9,6 +9,8 @@ import { setInProcessDelegates, type InProcessRunner } from './delegate.ts';
 
 export const SHIM_MARKER = 'hawser-cni-shim';
 export const BUNDLE_MARKER = 'hawser-cni-plugin';
+/** larger files are not searched for the shim's marker */
+const SHIM_MAX_BYTES = 4 << 20;
 
 const cache = new Map<string, { key: string; ours: boolean }>();
 
@@ -31,11 +33,11 @@ export function isOwnPlugin(type: string, path: string): boolean {
     const hit = cache.get(path);
     if (hit?.key === key) return hit.ours;
     let ours = false;
-    if (st.size < 4096) {
-      // the shim is a short sh script that names itself on its second line
-      ours = head(real, 256).includes(SHIM_MARKER);
-    } else if (basename(real) === `${type}.cjs`) {
+    if (basename(real) === `${type}.cjs`) {
       ours = head(real, st.size).includes(BUNDLE_MARKER);
+    } else if (st.size < SHIM_MAX_BYTES) {
+      // the shim (shim/shim.c, a static binary of about 0.7 MB) carries the marker as a string
+      ours = head(real, st.size).includes(SHIM_MARKER);
     }
     cache.set(path, { key, ours });
     return ours;

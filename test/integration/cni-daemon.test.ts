@@ -2,7 +2,7 @@
 // falls back to the one-shot plugin otherwise (no daemon, dead daemon, other namespace, stdio the
 // daemon cannot reach), and gives the same answers either way.
 import test from 'ava';
-import { mkdtempSync, rmSync, utimesSync, existsSync, readdirSync, unlinkSync } from 'node:fs';
+import { closeSync, constants, mkdirSync, mkdtempSync, openSync, rmSync, symlinkSync, utimesSync, existsSync, readdirSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildPlugins } from '../support/cni/build.ts';
@@ -104,6 +104,32 @@ test.serial('a daemon of another namespace, a dead daemon and socket stdio all m
   t.regex(d.log(), /stopping after 0 requests/);
   const lo = await inNs(w.pod, 'ip', ['-j', 'link', 'show', 'dev', 'lo']);
   t.true((JSON.parse(lo.stdout) as Array<{ flags: string[] }>)[0].flags.includes('UP'));
+});
+
+test.serial('a daemon that dies mid-request: the shim answers error 11 and does not run the plugin again', async (t) => {
+  const w = await world(t);
+  // a stand-in daemon for the test's own namespace: it takes the request, then closes the FIFO unanswered
+  const spool = join(w.runDir, 'fake');
+  mkdirSync(join(spool, 'q'), { recursive: true });
+  symlinkSync(`/proc/${process.pid}/ns/net`, join(spool, 'netns'));
+  const answer = invoke(bin, 'loopback', null, { command: 'ADD', containerId: 'c1', netns: w.sb.path(w.pod), env: w.env }, loopConf);
+  let fd = -1;
+  for (let i = 0; i < 2000 && fd < 0; i++) {
+    const [req] = readdirSync(join(spool, 'q'));
+    try {
+      if (req) fd = openSync(join(spool, 'q', req), constants.O_WRONLY | constants.O_NONBLOCK);
+    } catch {
+      /* the shim has not opened its end yet */
+    }
+    if (fd < 0) await new Promise((r) => setTimeout(r, 5));
+  }
+  t.true(fd >= 0, 'the shim made its request FIFO');
+  closeSync(fd);
+  const o = await answer;
+  t.is(o.exitCode, 1);
+  // (the one-shot plugin, run behind the dead daemon's back, would have answered with a result)
+  t.is(o.json?.code, 11, o.stdout);
+  t.regex(String(o.json?.msg), /daemon stopped while handling the request/);
 });
 
 test.serial('a second daemon for the same namespace steps aside; a rebuilt bundle retires the first', async (t) => {

@@ -5,7 +5,7 @@
 // matrix, bridge and concurrency files check that.
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildPlugins } from '../support/cni/build.ts';
@@ -98,4 +98,23 @@ test.serial('the host-local lock excludes other processes while held, with no pr
     ); // esbuild: the test's bundler service
   });
   t.is(tryLock(), 0, 'released after use');
+});
+
+test.serial('a DEL with nothing allocated answers without waiting for the host-local lock, and leaves the lock file', async (t) => {
+  const sb = new Sandbox();
+  t.teardown(() => sb.cleanup());
+  const host = await sb.netns('sl-h');
+  const ipam = join(sb.dir, 'ipam');
+  const conf = JSON.stringify(bridgeConf({}, { ranges: [[{ subnet: '10.244.9.0/24' }]] })).replace('@DATADIR@', ipam);
+  mkdirSync(join(ipam, 'hawser'), { recursive: true });
+  // another process holds the lock; the runtime's second DEL of a pod (netns already gone) comes meanwhile
+  const outcome = await withLock(join(ipam, 'hawser'), () =>
+    Promise.race([
+      programs('bridge', host, { command: 'DEL', containerId: 'gone', netns: '' }, conf).then((p) => p.o),
+      new Promise<null>((r) => setTimeout(() => r(null), 5000)),
+    ]),
+  );
+  t.not(outcome, null, 'the DEL waited for the lock');
+  t.is(outcome?.exitCode, 0, outcome ? outcome.stdout + outcome.stderr : '');
+  t.deepEqual(readdirSync(join(ipam, 'hawser')), ['lock']);
 });
