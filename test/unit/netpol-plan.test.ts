@@ -308,3 +308,22 @@ test('egress named ports of several policies: one ip,port set', (t) => {
   t.regex(lines[0], /a\/dns egress\[0\] and 1 more" -m set --match-set hnp-[0-9a-f]{16} dst,dst -j RETURN$/);
   t.deepEqual(setOf(p, lines[0]), ['10.0.0.10,tcp:8080', '10.0.1.20,udp:53']);
 });
+
+test('a policy more for a pod: its merged set is made under a new name first, the chain moved to it, the old set destroyed last', (t) => {
+  const from = (name: string, app: string) =>
+    pol('a', name, {
+      podSelector: { matchLabels: { app: 'server' } },
+      ingress: [{ from: [{ namespaceSelector: {}, podSelector: { matchLabels: { app } } }] }],
+    });
+  const first = run([from('one', 'client'), from('two', 'other')]);
+  const second = run([from('one', 'client'), from('two', 'other'), from('three', 'server')]);
+  const [oldSet] = first.sets.keys();
+  const [newSet] = second.sets.keys();
+  t.not(oldSet, newSet);
+  const s = steps({ plan: first }, second);
+  t.regex(s.sets, new RegExp(`^create ${newSet} hash:ip`));
+  t.true(s.rules.includes(`--match-set ${newSet} src`));
+  t.false(s.rules.includes(oldSet), 'no rule names the old set once the chain is rewritten');
+  t.is(s.dropSets, `destroy ${oldSet}\n`);
+  t.deepEqual(second.sets.get(newSet)!.entries, ['10.0.0.10', '10.0.0.11', '10.0.1.11', '10.0.1.12']);
+});
