@@ -145,6 +145,7 @@ bench-scheduler: deps
 .PHONY: bench-netpol
 bench-netpol: deps build
 	$(NODE) --import=tsx bench/netpol.ts
+	$(NODE) --import=tsx bench/netpol-walk.ts
 	$(NODE) --import=tsx bench/netpol-packets.ts
 
 # node agents' RSS with 30 pods: one `hawser agent` process against three units, on the machine lab

@@ -1,9 +1,9 @@
 // NetworkPolicy's packet-path cost (`make bench-netpol`, second part; root): the rate of new
 // pod-to-pod HTTP connections, one request each, from a client pod on one lab node to a server pod
-// on the other, to a server selected by 100 policies (the client allowed by the last one, so each
-// new connection walks the whole pod chain in iptables mode) against a server on the same node
-// that no policy selects. Load generator and servers are Node.js processes run in the pods'
-// network namespaces (pause pods), so the packets are the pods' own.
+// on the other, to a server selected by 100 policies (the client allowed by the last one: before
+// iptables mode merged a pod's rules into one set match, each new connection walked all 100)
+// against a server on the same node that no policy selects. Load generator and servers are
+// Node.js processes run in the pods' network namespaces (pause pods), so the packets are the pods' own.
 // Why two servers: the first version applied and deleted the 100 policies between rounds, and
 // three 5 s rounds per arm differed by 15-30% (the control plane and podnet were still busy with
 // the change, and the host drifted between rounds), more than the 5% it had to resolve. Now the
@@ -122,10 +122,14 @@ async function measure(mode: string, plain: Target, selected: Target): Promise<v
   );
 }
 
-/** How many of the server pod's policy rules are in the kernel (ingress[0] of each policy). */
+/**
+ * How many of the server pod's policy rules are in the kernel (ingress[0] of each policy): nftables
+ * mode writes one rule each; iptables mode merges them, its comment naming the first and how many more.
+ */
 const rulesOnServerNode = (mode: string, node: LabNode) =>
-  (mode === 'nftables' ? inNode(node, 'nft', ['list', 'table', 'ip', 'hawser-netpol']) : inNode(node, 'iptables-save', ['-t', 'filter'])).split('ingress[0]')
-    .length - 1;
+  mode === 'nftables'
+    ? inNode(node, 'nft', ['list', 'table', 'ip', 'hawser-netpol']).split('ingress[0]').length - 1
+    : [...inNode(node, 'iptables-save', ['-t', 'filter']).matchAll(/ingress\[0\](?: and (\d+) more)?/g)].reduce((n, m) => n + 1 + Number(m[1] ?? 0), 0);
 
 const L = await upLab(LAB, SUBNET);
 const servers: ChildProcess[] = [];

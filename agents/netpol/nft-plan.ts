@@ -9,8 +9,8 @@
 //  - a pod chain (i-/e-<hash of the pod>) returns what the pod allows and rejects the rest.
 //  - peers are sets: pod addresses (ipv4_addr), an ipBlock as intervals (its cidr with the except
 //    ranges cut out), an egress named port as ipv4_addr . inet_proto . inet_service.
-import { formatIP, lastOf, networkOf, parseCIDR } from '../api/ip.ts';
 import type { NpPod } from './model.ts';
+import { blockRanges, rangeText } from './ranges.ts';
 import { hash, policyPlan, type Allow, type Direction, type NpInput, type PeerSet } from './policy-plan.ts';
 
 export const NFT_TABLE = 'ip hawser-netpol';
@@ -37,25 +37,7 @@ export const nftPodChain = (d: Direction, p: NpPod): string => `${d === 'ingress
 export const nftSetName = (id: string): string => `s-${id}`;
 
 /** An IPv4 cidr without the except cidrs, as sorted nft interval elements (a single address alone). */
-export function blockIntervals(cidr: string, except: string[]): string[] {
-  const range = (c: string): [bigint, bigint] | undefined => {
-    const p = parseCIDR(c);
-    return p && p.ip.v === 4 ? [networkOf(p).n, lastOf(p).n] : undefined;
-  };
-  const whole = range(cidr);
-  if (!whole) return [];
-  let left: [bigint, bigint][] = [whole];
-  for (const e of except) {
-    const cut = range(e);
-    if (!cut) continue;
-    const [a, b] = cut;
-    left = left.flatMap(([s, t]): [bigint, bigint][] =>
-      b < s || a > t ? [[s, t]] : [...(a > s ? [[s, a - 1n] as [bigint, bigint]] : []), ...(b < t ? [[b + 1n, t] as [bigint, bigint]] : [])],
-    );
-  }
-  const v4 = (n: bigint) => formatIP({ v: 4, n });
-  return left.map(([s, t]) => (s === t ? v4(s) : `${v4(s)}-${v4(t)}`));
-}
+export const blockIntervals = (cidr: string, except: string[]): string[] => blockRanges(cidr, except).map(rangeText);
 
 function nftSet(s: PeerSet): NftSet {
   if (s.kind === 'ips') return { type: 'ipv4_addr', interval: false, elements: s.ips };

@@ -98,20 +98,35 @@ test('an empty ingress rule allows every source on every port', (t) => {
   t.deepEqual(returns(all, podChain('ingress', server)), ['-m comment --comment "a/all ingress[0]" -j RETURN']);
 });
 
-test('ipBlock: cidr with except entries as nomatch, 0.0.0.0/0 as its two halves, one set per block', (t) => {
-  const p = run([
-    pol('a', 'blocks', {
-      podSelector: { matchLabels: { app: 'server' } },
-      policyTypes: ['Egress'],
-      egress: [{ to: [{ ipBlock: { cidr: '10.0.0.0/16', except: ['10.0.1.0/24'] } }, { ipBlock: { cidr: '0.0.0.0/0', except: ['10.0.0.0/8'] } }] }],
-    }),
-  ]);
-  const lines = returns(p, podChain('egress', server));
-  t.is(lines.length, 2);
-  t.regex(lines[0], / dst -j RETURN$/);
-  t.deepEqual(setOf(p, lines[0]), ['10.0.0.0/16', '10.0.1.0/24 nomatch']);
-  t.deepEqual(setOf(p, lines[1]), ['0.0.0.0/1', '10.0.0.0/8 nomatch', '128.0.0.0/1']);
-  t.is([...p.sets.values()].find((s) => s.entries.includes('10.0.0.0/16'))!.type, 'hash:net');
+test('ipBlock: a block alone is its cidr with except entries as nomatch, 0.0.0.0/0 as its two halves', (t) => {
+  const egress = (...blocks: { cidr: string; except: string[] }[]) =>
+    run([
+      pol('a', 'blocks', {
+        podSelector: { matchLabels: { app: 'server' } },
+        policyTypes: ['Egress'],
+        egress: [{ to: blocks.map((ipBlock) => ({ ipBlock })) }],
+      }),
+    ]);
+  const one = egress({ cidr: '10.0.0.0/16', except: ['10.0.1.0/24'] });
+  const [line] = returns(one, podChain('egress', server));
+  t.regex(line, / dst -j RETURN$/);
+  t.deepEqual(setOf(one, line), ['10.0.0.0/16', '10.0.1.0/24 nomatch']);
+  t.is([...one.sets.values()][0].type, 'hash:net');
+  const all = egress({ cidr: '0.0.0.0/0', except: ['10.0.0.0/8'] });
+  t.deepEqual(setOf(all, returns(all, podChain('egress', server))[0]), ['0.0.0.0/1', '10.0.0.0/8 nomatch', '128.0.0.0/1']);
+  // both in one rule: one set, their union
+  const both = egress({ cidr: '10.0.0.0/16', except: ['10.0.1.0/24'] }, { cidr: '0.0.0.0/0', except: ['10.0.0.0/8'] });
+  const lines = returns(both, podChain('egress', server));
+  t.is(lines.length, 1);
+  const entries = setOf(both, lines[0]);
+  for (const [ip, want] of [
+    ['10.0.0.1', true],
+    ['10.0.1.1', false],
+    ['10.1.0.1', false],
+    ['11.0.0.1', true],
+    ['9.0.0.1', true],
+  ] as const)
+    t.is(netMatches(entries, ip), want, ip);
 });
 
 test('ports: endPort is a range; a named ingress port is resolved per target pod; an unresolved one allows nothing', (t) => {
@@ -153,7 +168,7 @@ test('a named egress port is resolved against each destination pod: an ip,port s
   );
   const lines = returns(p, podChain('egress', clientA));
   t.is(lines.length, 1);
-  t.regex(lines[0], /-p tcp -m set --match-set hnp-[0-9a-f]{16} dst,dst -j RETURN$/);
+  t.regex(lines[0], / -m set --match-set hnp-[0-9a-f]{16} dst,dst -j RETURN$/);
   t.deepEqual(setOf(p, lines[0]), ['10.0.0.10,tcp:8080', '10.0.1.20,tcp:9090']);
 });
 
@@ -183,4 +198,132 @@ test('restore steps: a label change refills one set and rewrites no chain; a del
   t.is(gone.rules, `*filter\n:HAWSER-NETPOL - [0:0]\n:${podChain('ingress', server)} - [0:0]\nCOMMIT\n`);
   t.is(gone.dropChains, `*filter\n-X ${podChain('ingress', server)}\nCOMMIT\n`);
   t.is(gone.dropSets, `destroy ${name}\n`);
+});
+
+test('100 policies selecting one pod, each allowing other pods on one port: one rule over one set of all their peers', (t) => {
+  const teams = Array.from({ length: 100 }, (_, i) => pod('a', `c${i}`, `10.0.2.${i + 1}`, { team: `t${i}` }, { node: 'n2' }));
+  const policies = teams.map((_, i) =>
+    pol('a', `np-${String(i).padStart(3, '0')}`, {
+      podSelector: { matchLabels: { app: 'server' } },
+      ingress: [{ from: [{ podSelector: { matchLabels: { team: `t${i}` } } }], ports: [{ port: 8080 }] }],
+    }),
+  );
+  const p = run(policies, [...pods, ...teams]);
+  const lines = returns(p, podChain('ingress', server));
+  t.is(lines.length, 1);
+  t.regex(lines[0], /^-m comment --comment "a\/np-000 ingress\[0\] and 99 more" -m set --match-set hnp-[0-9a-f]{16} src -p tcp -m tcp --dport 8080 -j RETURN$/);
+  t.deepEqual(setOf(p, lines[0]), teams.map((c) => c.ip).sort());
+  // a second port and an any-address rule: one rule more each, whatever the number of policies
+  const more = run(
+    [
+      ...policies,
+      pol('a', 'metrics', { podSelector: {}, ingress: [{ from: [{ podSelector: { matchLabels: { team: 't1' } } }], ports: [{ port: 9090 }] }] }),
+      pol('a', 'health', { podSelector: {}, ingress: [{ ports: [{ port: 8081 }] }] }),
+    ],
+    [...pods, ...teams],
+  );
+  t.is(returns(more, podChain('ingress', server)).length, 3);
+});
+
+test('pods that the same policies select share their sets; a block and pod peers of one port match are two rules', (t) => {
+  const twin = pod('a', 'server-2', '10.0.0.12', { app: 'server' });
+  const p = run(
+    [
+      pol('a', 'x', {
+        podSelector: { matchLabels: { app: 'server' } },
+        ingress: [{ from: [{ podSelector: { matchLabels: { app: 'client' } } }, { ipBlock: { cidr: '192.168.0.0/16' } }] }],
+      }),
+      pol('a', 'y', { podSelector: { matchLabels: { app: 'server' } }, ingress: [{ from: [{ namespaceSelector: { matchLabels: { team: 'y' } } }] }] }),
+    ],
+    [...pods, twin],
+  );
+  const a = returns(p, podChain('ingress', server));
+  t.is(a.length, 2);
+  t.deepEqual(setOf(p, a[0]), ['10.0.0.11', '10.0.1.11', '10.0.1.12']);
+  t.deepEqual(setOf(p, a[1]), ['192.168.0.0/16']);
+  t.deepEqual(returns(p, podChain('ingress', twin)), a, 'the same rules, naming the same sets');
+  t.is(p.sets.size, 2);
+});
+
+/** Whether ipset hash:net entries match an address: the most specific entry wins, nomatch refuses. */
+function netMatches(entries: string[], ip: string): boolean {
+  const n = (s: string) => s.split('.').reduce((a, o) => a * 256 + Number(o), 0);
+  let best: { bits: number; match: boolean } | undefined;
+  for (const e of entries) {
+    const [cidr, flag] = e.split(' ');
+    const [net, b] = cidr.split('/');
+    const bits = Number(b);
+    const size = 2 ** (32 - bits);
+    if (Math.floor(n(ip) / size) !== Math.floor(n(net) / size)) continue;
+    if (!best || bits > best.bits) best = { bits, match: flag !== 'nomatch' };
+  }
+  return !!best?.match;
+}
+
+test('blocks with excepts merged into one hash:net set: their union, exactly', (t) => {
+  const p = run([
+    pol('a', 'wide', { podSelector: { matchLabels: { app: 'server' } }, ingress: [{ from: [{ ipBlock: { cidr: '10.0.0.0/8', except: ['10.1.0.0/16'] } }] }] }),
+    pol('a', 'narrow', {
+      podSelector: { matchLabels: { app: 'server' } },
+      ingress: [{ from: [{ ipBlock: { cidr: '10.1.0.0/16', except: ['10.1.1.0/24'] } }] }],
+    }),
+    pol('a', 'all-but', {
+      podSelector: { matchLabels: { app: 'server' } },
+      ingress: [{ from: [{ ipBlock: { cidr: '0.0.0.0/0', except: ['0.0.0.0/2', '192.0.0.0/2'] } }] }],
+    }),
+  ]);
+  const [line] = returns(p, podChain('ingress', server));
+  const entries = setOf(p, line);
+  t.is(p.sets.get(/--match-set (\S+)/.exec(line)![1])!.type, 'hash:net');
+  t.false(
+    entries.some((e) => e.endsWith('/0')),
+    'hash:net refuses a /0',
+  );
+  const cases: [string, boolean][] = [
+    ['10.0.0.1', true],
+    ['10.1.0.1', true],
+    ['10.1.1.7', false],
+    ['10.1.2.7', true],
+    ['10.255.255.255', true],
+    ['9.255.255.255', false],
+    ['11.0.0.0', false],
+    ['64.0.0.0', true],
+    ['191.255.255.255', true],
+    ['192.0.0.1', false],
+  ];
+  for (const [ip, want] of cases) t.is(netMatches(entries, ip), want, ip);
+});
+
+test('egress named ports of several policies: one ip,port set', (t) => {
+  const web2 = pod('b', 'web', '10.0.1.20', { app: 'server' }, { node: 'n2', ports: [{ name: 'dns', port: 53, protocol: 'UDP' }] });
+  const p = run(
+    [
+      pol('a', 'http', { podSelector: { matchLabels: { app: 'client' } }, policyTypes: ['Egress'], egress: [{ ports: [{ port: 'http' }] }] }),
+      pol('a', 'dns', { podSelector: { matchLabels: { app: 'client' } }, policyTypes: ['Egress'], egress: [{ ports: [{ port: 'dns', protocol: 'UDP' }] }] }),
+    ],
+    [...pods, web2],
+  );
+  const lines = returns(p, podChain('egress', clientA));
+  t.is(lines.length, 1);
+  t.regex(lines[0], /a\/dns egress\[0\] and 1 more" -m set --match-set hnp-[0-9a-f]{16} dst,dst -j RETURN$/);
+  t.deepEqual(setOf(p, lines[0]), ['10.0.0.10,tcp:8080', '10.0.1.20,udp:53']);
+});
+
+test('a policy more for a pod: its merged set is made under a new name first, the chain moved to it, the old set destroyed last', (t) => {
+  const from = (name: string, app: string) =>
+    pol('a', name, {
+      podSelector: { matchLabels: { app: 'server' } },
+      ingress: [{ from: [{ namespaceSelector: {}, podSelector: { matchLabels: { app } } }] }],
+    });
+  const first = run([from('one', 'client'), from('two', 'other')]);
+  const second = run([from('one', 'client'), from('two', 'other'), from('three', 'server')]);
+  const [oldSet] = first.sets.keys();
+  const [newSet] = second.sets.keys();
+  t.not(oldSet, newSet);
+  const s = steps({ plan: first }, second);
+  t.regex(s.sets, new RegExp(`^create ${newSet} hash:ip`));
+  t.true(s.rules.includes(`--match-set ${newSet} src`));
+  t.false(s.rules.includes(oldSet), 'no rule names the old set once the chain is rewritten');
+  t.is(s.dropSets, `destroy ${oldSet}\n`);
+  t.deepEqual(second.sets.get(newSet)!.entries, ['10.0.0.10', '10.0.0.11', '10.0.1.11', '10.0.1.12']);
 });
