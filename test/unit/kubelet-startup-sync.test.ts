@@ -42,13 +42,15 @@ function fakeRuntime(): Fake {
   const fake = { sandboxDelayMs: 0 };
   let n = 0;
   const rt: Partial<PodRuntime> = {
-    async listSandboxes() {
+    async listSandboxes(uid) {
       count('listSandboxes');
-      return sandboxes.map((s) => ({ ...s }));
+      if (uid === undefined) count('listAllSandboxes');
+      return sandboxes.filter((s) => uid === undefined || s.uid === uid).map((s) => ({ ...s }));
     },
-    async listContainers() {
+    async listContainers(uid) {
       count('listContainers');
-      return containers.map((c) => ({ ...c }));
+      if (uid === undefined) count('listAllContainers');
+      return containers.filter((c) => uid === undefined || c.uid === uid).map((c) => ({ ...c }));
     },
     async sandboxIP() {
       return '10.244.0.5';
@@ -186,6 +188,8 @@ test('a new pod is Running after one pass, with one ListContainers for the whole
   await sync.sync('u1', newPod('a', 'b'));
   await settle();
   t.is(f.calls.get('listContainers'), 1);
+  t.is(f.calls.get('listAllContainers') ?? 0, 0, "the pass lists the pod's own containers only, as upstream by its UID label");
+  t.is(f.calls.get('listAllSandboxes') ?? 0, 0);
   const last = written[written.length - 1];
   t.is(last.phase, 'Running');
   t.is(states(last), 'running,running');

@@ -35,3 +35,27 @@ test('the status written, while in flight and after, is the writer’s own; anot
   t.false(w.wrote('u1', readBack({ ...running, phase: 'Failed' })));
   t.false(w.wrote('u2', readBack(running)));
 });
+
+test('the status read back in the API server’s key order is still the writer’s own', async (t) => {
+  const w = new StatusWriter(async () => true, logger('test', 'silent'));
+  const sent: Wire<V1PodStatus> = {
+    phase: 'Running',
+    conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: '2026-01-01T00:00:00Z' }],
+    hostIP: '10.0.0.1',
+    podIP: '10.244.0.5',
+    qosClass: 'BestEffort',
+    containerStatuses: [
+      { name: 'c', image: 'i', imageID: 'i@sha256:1', ready: true, restartCount: 0, state: { running: { startedAt: '2026-01-01T00:00:00Z' } } },
+    ],
+  };
+  w.submit(pod, sent);
+  await w.flush('u1');
+  // a merge PATCH keeps the keys the stored status had first (qosClass from the create) where they were
+  const stored = JSON.parse(
+    '{"phase":"Running","qosClass":"BestEffort","conditions":[{"status":"True","type":"Ready","lastTransitionTime":"2026-01-01T00:00:01Z"}],' +
+      '"hostIP":"10.0.0.1","podIP":"10.244.0.5","containerStatuses":[{"restartCount":0,"name":"c","image":"i","imageID":"i@sha256:1","ready":true,' +
+      '"state":{"running":{"startedAt":"2026-01-01T00:00:00Z"}}}]}',
+  ) as V1PodStatus;
+  t.true(w.wrote('u1', stored));
+  t.false(w.wrote('u1', { ...stored, containerStatuses: [{ ...stored.containerStatuses![0], ready: false }] }));
+});

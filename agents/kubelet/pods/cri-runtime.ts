@@ -8,6 +8,8 @@ import * as L from './labels.ts';
 import { nsToDate, rfc3339 } from './runtime-values.ts';
 
 const managed = { [L.MANAGED_BY]: 'true' };
+/** the kubelet's objects, or one pod's (as upstream's GetPodStatus lists by the pod UID label) */
+const selector = (uid?: string) => ({ labelSelector: uid === undefined ? managed : { ...managed, [L.POD_UID]: uid } });
 const iso = (ns: unknown) => rfc3339(nsToDate(ns));
 const ms = (ns: unknown) => nsToDate(ns)?.getTime() ?? 0;
 
@@ -87,8 +89,8 @@ export function criRuntime(socket: string, o: { heavy?: number; onCall?: (what: 
       const bad = [rt, net].filter((c) => !c?.status).map((c) => `${c?.type ?? 'runtime'}=false reason:${c?.reason ?? ''} message:${c?.message ?? ''}`);
       return { runtimeReady: !!rt?.status, networkReady: !!net?.status, message: bad.join('; ') || 'ok' };
     },
-    async listSandboxes(): Promise<SandboxInfo[]> {
-      const items = await cri.listPodSandbox({ labelSelector: managed });
+    async listSandboxes(uid): Promise<SandboxInfo[]> {
+      const items = await cri.listPodSandbox(selector(uid));
       return items.map((s) => ({
         id: s.id,
         uid: s.labels[L.POD_UID] ?? s.metadata?.uid ?? '',
@@ -99,8 +101,8 @@ export function criRuntime(socket: string, o: { heavy?: number; onCall?: (what: 
         createdAt: ms(s.createdAt),
       }));
     },
-    async listContainers(): Promise<ContainerInfo[]> {
-      const items = await cri.listContainers({ labelSelector: managed });
+    async listContainers(uid): Promise<ContainerInfo[]> {
+      const items = await cri.listContainers(selector(uid));
       return items.map((c) => ({
         id: c.id,
         sandboxId: c.podSandboxId,

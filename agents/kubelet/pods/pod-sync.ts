@@ -75,9 +75,8 @@ export class PodSync {
   /** Returns milliseconds after which the pod wants another pass (a back-off expiring), if any. */
   async sync(uid: string, pod: V1Pod | undefined): Promise<number | undefined> {
     this.left.delete(uid);
-    const [allSb, allCs] = await Promise.all([this.d.rt.listSandboxes(), this.d.rt.listContainers()]);
-    const sandboxes = allSb.filter((s) => s.uid === uid).sort(newestFirst);
-    const containers = allCs.filter((c) => c.uid === uid);
+    const [ownSb, containers] = await Promise.all([this.d.rt.listSandboxes(uid), this.d.rt.listContainers(uid)]);
+    const sandboxes = ownSb.sort(newestFirst);
     if (!pod) {
       await this.removeOrphan(uid, sandboxes, containers);
       return undefined;
@@ -235,7 +234,7 @@ export class PodSync {
 
     // without kills, what changed is known: the containers just made (the status reads each one's
     // state from the runtime anyway), so the status goes out one runtime round trip sooner
-    const after = actions.kill.length ? (await this.d.rt.listContainers()).filter((c) => c.uid === uid) : [...containers, ...made];
+    const after = actions.kill.length ? await this.d.rt.listContainers(uid) : [...containers, ...made];
     await this.updateProbes(
       pod,
       after.filter((c) => c.sandboxId === sb!.id),
@@ -397,7 +396,7 @@ export class PodSync {
     const podIP = ready ? (pod.spec?.hostNetwork ? this.d.ctx.nodeIP : ((await this.d.rt.sandboxIP(ready.id).catch(() => undefined)) ?? '')) : '';
     await this.killRunning(pod, containers, grace, podIP);
     for (const s of sandboxes) await this.d.rt.stopSandbox(s.id).catch(() => undefined);
-    const after = (await this.d.rt.listContainers()).filter((c) => c.uid === uid);
+    const after = await this.d.rt.listContainers(uid);
     const details = await Promise.all(after.map((c) => this.reporter.detail(c)));
     const allZero = !why && details.length > 0 && details.every((x) => !x || x.exitCode === 0);
     await this.reporter.report(pod, after, false, pod.status?.podIP, new Map(), allZero ? 'Succeeded' : 'Failed', why);

@@ -64,8 +64,10 @@ export interface PodRuntime {
   health(): Promise<RuntimeHealth>;
   /** the runtime's own cgroup driver, when its status says (containerd's SystemdCgroup) */
   cgroupDriver?(): Promise<CgroupDriver | undefined>;
-  listSandboxes(): Promise<SandboxInfo[]>;
-  listContainers(): Promise<ContainerInfo[]>;
+  /** the kubelet's sandboxes; with `uid`, that pod's only (the runtime filters: less to encode and decode) */
+  listSandboxes(uid?: string): Promise<SandboxInfo[]>;
+  /** the kubelet's containers; with `uid`, that pod's only */
+  listContainers(uid?: string): Promise<ContainerInfo[]>;
   sandboxIP(id: string): Promise<string | undefined>;
   containerDetail(id: string): Promise<ContainerDetail>;
   runSandbox(config: PodSandboxConfig): Promise<string>;

@@ -5,9 +5,25 @@ import type { V1Pod, V1PodStatus } from '@kubernetes/client-node';
 import type { Wire } from '../../api/wire.ts';
 import type { Logger } from '../../api/log.ts';
 
-/** A status without the times that change on every computation. */
+const TIMES = new Set(['lastTransitionTime', 'startTime', 'lastProbeTime']);
+
+/**
+ * A status without the times that change on every computation, its keys sorted: the API server
+ * merges a PATCH into the status it stores, so the watch gives the keys back in the stored order
+ * (phase, qosClass, conditions ...), not the order they were sent in. Compared in sent order, the
+ * echo of the kubelet's own Running status looked foreign and started a sync of its own: the
+ * second sync per pod started (issue #26).
+ */
 export const statusPrint = (s: V1PodStatus | Wire<V1PodStatus> | undefined): string =>
-  JSON.stringify(s ?? null, (k, v) => (k === 'lastTransitionTime' || k === 'startTime' || k === 'lastProbeTime' ? undefined : v));
+  JSON.stringify(s ?? null, (_k, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(
+          Object.entries(v)
+            .filter(([k]) => !TIMES.has(k))
+            .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+        )
+      : v,
+  );
 
 const RETRY_MS = 1000;
 const MAX_TRIES = 5;
