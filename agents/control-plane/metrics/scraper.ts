@@ -64,7 +64,9 @@ export const SCRAPE_IDLE_MS = 45_000;
 export class MetricsScraper {
   private timer: NodeJS.Timeout | undefined;
   private running = false;
-  private readonly agent = new Agent({ keepAlive: true, maxSockets: 1, timeout: SCRAPE_IDLE_MS });
+  // keepAliveMsecs is also the TCP keepalive delay the agent sets on each socket, and libuv then probes
+  // every second: Node's 1 s default sent a probe a second to every kubelet (ss: timer:(keepalive,1s))
+  private readonly agent = new Agent({ keepAlive: true, keepAliveMsecs: 2 * SCRAPE_IDLE_MS, maxSockets: 1, timeout: SCRAPE_IDLE_MS });
 
   constructor(private o: ScraperOptions) {}
 
