@@ -19,7 +19,8 @@
 // others does not enter it. The floor (cri-floor.ts), in the same run after the lab is down: the
 // same pods through CRI alone on one containerd with the reference CNI plugins; the RESULT lines
 // give hawser's p99 and CPU per pod beside the floor's, as ratios. Idle: with the burst pods running,
-// each kubelet's CPU over BENCH_IDLE_SECONDS (default 30) as % of a core per 10 of its pods.
+// each kubelet's CPU over BENCH_IDLE_SECONDS (default 60) as % of a core per 10 of its pods, from 45 s
+// after the burst (past V8's memory-reducer GCs, see IDLE_SETTLE_MS).
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
@@ -67,9 +68,17 @@ const SLOW_PODS = arg('slow-pods', 'BENCH_POD_SLOW_PODS', 10);
 const SLOW_TARGET_MS = 1000;
 const SLO_MS = 5000;
 const BURST_CONCURRENCY = 10;
-/** how long the idle kubelets are measured, after IDLE_SETTLE_MS for the last status writes */
-const IDLE_SECONDS = arg('idle-seconds', 'BENCH_IDLE_SECONDS', 30);
-const IDLE_SETTLE_MS = 5000;
+/** how long the idle kubelets are measured, after IDLE_SETTLE_MS */
+const IDLE_SECONDS = arg('idle-seconds', 'BENCH_IDLE_SECONDS', 60);
+/**
+ * Wait after the burst before the idle window. Some 30 s after a burst's allocations stop, V8's memory
+ * reducer runs full collections to shrink the heap the burst grew (--trace-gc on a lab kubelet after 10
+ * pods at once: two "Mark-Compact (reduce)" 33 s after, the 5 s sample there at 2.4% of a core against
+ * 0.2-0.8% around it). With 5 s here and a 30 s window (5-35 s after the burst) they could fall inside
+ * it on one node and not the other: the likely cause of bench-worker1 0.862% against bench-worker2
+ * 0.284% per 10 pods on a quiet host (e09a5cc).
+ */
+const IDLE_SETTLE_MS = 45_000;
 /** BENCH_LAB_NAME / BENCH_LAB_SUBNET: another lab than the default, for a machine where several run at once */
 const LAB = {
   name: process.env.BENCH_LAB_NAME ?? 'bench',

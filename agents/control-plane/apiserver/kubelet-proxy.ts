@@ -39,7 +39,17 @@ export function forwardHeaders(req: IncomingMessage, upgrade: boolean): Record<s
   return out;
 }
 
-export function kubeletRequest(target: KubeletTarget, creds: KubeletCredentials, method: string, headers: Record<string, string | string[]>) {
+/**
+ * One request to a kubelet. Without an agent the connection is its own and closes with the request
+ * (streams, upgrades); a keep-alive agent (the metrics scraper's) reuses one TLS connection per kubelet.
+ */
+export function kubeletRequest(
+  target: KubeletTarget,
+  creds: KubeletCredentials,
+  method: string,
+  headers: Record<string, string | string[]>,
+  agent: https.Agent | false = false,
+) {
   const r = https.request({
     host: target.host,
     port: target.port,
@@ -50,7 +60,7 @@ export function kubeletRequest(target: KubeletTarget, creds: KubeletCredentials,
     key: creds.key,
     ca: creds.ca,
     rejectUnauthorized: true,
-    agent: false,
+    agent,
   });
   r.setTimeout(CONNECT_TIMEOUT_MS, () => {
     // only the wait for a response is bounded; a streaming response clears this below
@@ -172,9 +182,9 @@ function refuse(kres: IncomingMessage, target: KubeletTarget, reject: (e: Error)
 }
 
 /** GET on the kubelet (pods/log for a WebSocket client): its streaming answer once it said 200, else its refusal. */
-export function kubeletGet(target: KubeletTarget, creds: KubeletCredentials): Promise<IncomingMessage> {
+export function kubeletGet(target: KubeletTarget, creds: KubeletCredentials, agent: https.Agent | false = false): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
-    const kr = kubeletRequest(target, creds, 'GET', {});
+    const kr = kubeletRequest(target, creds, 'GET', {}, agent);
     kr.on('response', (kres) => {
       kr.setTimeout(0);
       if (kres.statusCode === 200) return resolve(kres);

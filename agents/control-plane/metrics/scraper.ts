@@ -3,6 +3,9 @@
 // serving certificate of the cluster CA for the address dialled), and its points go into the
 // MetricsStore. Nodes are scraped in parallel, each bounded in time and size; a failure leaves that
 // node's older points, which age out of usage as metrics-server's do once newer ones arrive.
+// Each kubelet's TLS connection is kept between scrapes (the kubelet keeps an idle one for a minute): a new
+// handshake per scrape was 4 of the 22 ms an idle kubelet spent on each, on both ends.
+import { Agent } from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from '../../api/log.ts';
 import { kubeletGet, type KubeletCredentials } from '../apiserver/kubelet-proxy.ts';
@@ -55,9 +58,15 @@ export interface ScraperOptions {
   resolutionMs?: number;
 }
 
+/** How long an idle connection to a kubelet is kept: past the resolution, short of the kubelet's own limit. */
+export const SCRAPE_IDLE_MS = 45_000;
+
 export class MetricsScraper {
   private timer: NodeJS.Timeout | undefined;
   private running = false;
+  // keepAliveMsecs is also the TCP keepalive delay the agent sets on each socket, and libuv then probes
+  // every second: Node's 1 s default sent a probe a second to every kubelet (ss: timer:(keepalive,1s))
+  private readonly agent = new Agent({ keepAlive: true, keepAliveMsecs: 2 * SCRAPE_IDLE_MS, maxSockets: 1, timeout: SCRAPE_IDLE_MS });
 
   constructor(private o: ScraperOptions) {}
 
@@ -70,6 +79,7 @@ export class MetricsScraper {
 
   stop(): void {
     clearInterval(this.timer);
+    this.agent.destroy();
   }
 
   /** One round over the Ready nodes (skipped while the previous one still runs). */
@@ -92,7 +102,7 @@ export class MetricsScraper {
     const name = node.metadata.name as string;
     try {
       const port = Number(node.status?.daemonEndpoints?.kubeletEndpoint?.Port) || 10250;
-      const res = await kubeletGet({ host: preferredNodeAddress(node), port, path: '/metrics/resource' }, this.o.creds);
+      const res = await kubeletGet({ host: preferredNodeAddress(node), port, path: '/metrics/resource' }, this.o.creds, this.agent);
       const text = await readBody(res, timeoutMs);
       this.o.store.update(name, parseResourceMetrics(text, Date.now()));
     } catch (err) {
