@@ -33,7 +33,12 @@ for (const [out, entry] of Object.entries(entries)) {
     // etcd3 reads its .proto files from its own package dir at run time, so it cannot be inlined either
     external: ['better-sqlite3', 'etcd3', 'cpu-features', 'ssh2', 'bufferutil', 'utf-8-validate'],
   });
-  writeFileSync(outfile, asciiOnly(readFileSync(outfile, 'utf8')));
+  const text = asciiOnly(readFileSync(outfile, 'utf8'));
+  // on Node 20 a script run from a V8 code cache has no dynamic import callback (code-cache/load.ts)
+  const dynamicImport = /[^.\w]import\("[^"]*"\)/.exec(text);
+  if (dynamicImport)
+    throw new Error(`${outfile}: ${dynamicImport[0].slice(1)} of an external module cannot run through the code-cache loader: import it statically`);
+  writeFileSync(outfile, text);
   writeFileSync(`dist/${out}.cjs`, loader.outputFiles[0].text);
   chmodSync(`dist/${out}.cjs`, 0o755);
 }

@@ -6,6 +6,8 @@
 // cannot be read or written is ignored, never fatal. HAWSER_CODE_CACHE=off runs without (A/B);
 // HAWSER_CODE_CACHE=prepare only compiles and writes the cache, running nothing (the release build
 // makes each bundle's cache so, with the release's own node: release/build.ts).
+// No import() of an external: on Node 20 a script run from a code cache loses its dynamic import
+// callback ("A dynamic import callback was not specified"), so build.mjs refuses such a bundle.
 // Measured: bench/code-cache.ts.
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
@@ -53,7 +55,6 @@ export function loadBundle(bundlePath: string, parent?: Module): CacheState {
   const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${body}\n})`, {
     filename: bundlePath,
     cachedData: cached,
-    importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
   });
   if (mode === 'prepare') {
     if (!writeCache(cacheFile, key, script.createCachedData())) throw new Error(`cannot write ${cacheFile}`);
