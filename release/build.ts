@@ -6,15 +6,36 @@
 // Run: node --import=tsx release/build.ts [outDir]   (after node build.mjs and make kubectl)
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, chmodSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { bundleOf, cachePath } from '../agents/cli/code-cache/cache-file.ts';
 import { readBuild, RELEASE_PREFIX, SUMS_FILE } from '../agents/cli/install/build.ts';
 
 export interface Release {
   file: string;
   bytes: number;
   version: string;
+}
+
+/**
+ * Each bundle's V8 code cache (agents/cli/code-cache), made by the release's own node through the
+ * bundle's loader without running it, so that the first start on a host (and every start where
+ * dist/ is read-only) skips compiling it. Returns the caches' paths, relative to the release.
+ */
+function prepareCodeCaches(top: string, files: string[]): string[] {
+  const loaders = files.filter((f) => f.startsWith('dist/') && f.endsWith('.cjs') && !f.endsWith('.bundle.cjs'));
+  const caches = loaders.map((l) => cachePath(bundleOf(l)));
+  for (const [i, l] of loaders.entries()) {
+    // a loader older than prepare mode would run its bundle (a daemon, for cnid): bounded
+    execFileSync(join(top, 'bin/node'), [join(top, l)], {
+      env: { ...process.env, HAWSER_CODE_CACHE: 'prepare' },
+      stdio: ['ignore', 'ignore', 'inherit'],
+      timeout: 120_000,
+    });
+    if (!existsSync(join(top, caches[i]))) throw new Error(`${l} wrote no code cache: rebuild dist/ (node build.mjs)`);
+  }
+  return caches;
 }
 
 export function buildRelease(o: { sourceDir: string; outDir: string; stageDir: string }): Release {
@@ -33,9 +54,10 @@ export function buildRelease(o: { sourceDir: string; outDir: string; stageDir: s
   for (const f of b.files) put(f, join(src, f));
   put('bin/node', b.nodeBinary);
   put('bin/kubectl', b.kubectlBinary);
+  const caches = prepareCodeCaches(top, b.files);
   // written last (newer than every file it lists): `hawser install` takes its hashes instead of
   // hashing the files again, and a user can check the unpacked release with `sha256sum -c`
-  const listed = [...b.files, 'bin/node', 'bin/kubectl'];
+  const listed = [...new Set([...b.files, ...caches])].sort().concat(['bin/node', 'bin/kubectl']);
   writeFileSync(
     join(top, SUMS_FILE),
     listed

@@ -2,7 +2,7 @@
 // own (our exec shim, or our bundled <type>.cjs), exec'ing it would only start another Node.js
 // (~0.1 s) to run code this process already has; so the same dispatch runs here, on the same env and
 // config, giving the same stdout and exit code. Anything else is exec'd as the spec describes.
-import { openSync, readSync, closeSync, realpathSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, realpathSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { dispatch, type PluginFuncs } from '../skel/skel.ts';
 import { setInProcessDelegates, type InProcessRunner } from './delegate.ts';
@@ -34,7 +34,9 @@ export function isOwnPlugin(type: string, path: string): boolean {
     if (hit?.key === key) return hit.ours;
     let ours = false;
     if (basename(real) === `${type}.cjs`) {
-      ours = head(real, st.size).includes(BUNDLE_MARKER);
+      // <type>.cjs is the code-cache loader (agents/cli/code-cache) of <type>.bundle.cjs beside it
+      const bundle = real.replace(/\.cjs$/, '.bundle.cjs');
+      ours = head(real, st.size).includes(BUNDLE_MARKER) || (existsSync(bundle) && head(bundle, statSync(bundle).size).includes(BUNDLE_MARKER));
     } else if (st.size < SHIM_MAX_BYTES) {
       // the shim (shim/shim.c, a static binary of about 0.7 MB) carries the marker as a string
       ours = head(real, st.size).includes(SHIM_MARKER);

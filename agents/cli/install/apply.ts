@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import type { InstallSettings } from './configs.ts';
 import { LAYOUT } from './layout.ts';
 import type { Group, PlanEntry } from './plan.ts';
+import { cachePath } from '../code-cache/cache-file.ts';
 
 export interface ManifestFile {
   path: string;
@@ -141,6 +142,8 @@ export function removeFile(root: string, f: ManifestFile): Change[] {
     rmSync(dest, { force: true });
     out.push({ path: f.path, action: 'removed' });
   }
+  // a bundle's V8 code cache is written beside it at run time when the install brought none (code-cache/)
+  if (f.path.endsWith('.bundle.cjs')) rmSync(under(root, cachePath(f.path)), { force: true });
   if (f.backup && existsSync(under(root, f.backup))) {
     renameSync(under(root, f.backup), dest);
     out.push({ path: f.path, action: 'restored' });

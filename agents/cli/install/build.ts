@@ -57,8 +57,9 @@ export function readBuild(sourceDir: string, o: { nodeBinary?: string; systemdVe
   const src = resolve(sourceDir);
   const rel = (p: string) => relative(src, p);
   if (!existsSync(join(src, 'dist/hawser.cjs'))) throw new Error(`${src}/dist/hawser.cjs is missing: build first (make build)`);
+  // the bundles, their loaders and the loaders' V8 code caches (agents/cli/code-cache)
   const dist = walkFiles(join(src, 'dist'))
-    .filter((f) => f.endsWith('.cjs'))
+    .filter((f) => f.endsWith('.cjs') || f.endsWith('.cjs.codecache'))
     .map(rel);
   const modules = runtimeModuleFiles(src);
   const unitFiles = walkFiles(join(src, 'systemd'));

@@ -1,6 +1,7 @@
 // The `hawser install | uninstall | join | token` commands. main.ts mounts them with
 // registerInstallCommands(program); the work is in install.ts, join.ts and the join token store.
 import type { Command } from 'commander';
+import { hostname } from 'node:os';
 import type { InstallSettings } from './configs.ts';
 import { LAYOUT } from './layout.ts';
 import { PROXY_MODES } from '../../kube-proxy/modes.ts';
@@ -93,10 +94,9 @@ export function registerInstallCommands(program: Command): void {
     .option('--node-name <name>', 'Node name', (v) => v)
     .option('--wait <seconds>', 'keep retrying an unreachable server this long', (v) => Number(v), 0)
     .action(async (o) => {
-      const os = await import('node:os');
       const { join } = await import('./join.ts');
       const { formatReport } = await import('./install.ts');
-      const nodeName = String(o.nodeName ?? os.hostname()).toLowerCase();
+      const nodeName = String(o.nodeName ?? hostname()).toLowerCase();
       const r = await join({ server: o.server, token: o.token, nodeName, root: o.root, source: o.from, settings: settingsFromFlags(o), waitMs: o.wait * 1000 });
       process.stdout.write(`${formatReport('hawser join', r)}\n`);
     });
