@@ -1,6 +1,7 @@
 // The kubelet server in-process on loopback with a fake runtime: TLS client-certificate
 // authentication, authorization, routing and Status errors, log following (growth, rotation, exit)
 // and the upgrade relay, against a stand-in streaming server. No root, no containerd.
+import { loopbackKubeletServer } from '../support/kubelet-server.ts';
 import test from 'ava';
 import { appendFileSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
@@ -16,7 +17,7 @@ import type {
   ExecRequest,
   PodSandbox__Output as PodSandbox,
 } from '../../agents/kubelet/cri/api-types.ts';
-import { startKubeletServer, type KubeletServer, type ServerCri } from '../../agents/kubelet/server/server.ts';
+import type { KubeletServer, ServerCri } from '../../agents/kubelet/server/server.ts';
 
 const T = (s: number) => `2026-01-02T03:04:0${s}.000000000Z`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -82,18 +83,7 @@ async function setup(t: import('ava').ExecutionContext): Promise<Env> {
     attach: async () => state.streamUrl,
     portForward: async () => state.streamUrl,
   };
-  const server = await startKubeletServer({
-    bindAddress: '127.0.0.1',
-    port: 0,
-    tlsDir: join(dir, 'tls'),
-    clientCA: Buffer.from(ca.certPem),
-    nodeName: 'node-1',
-    nodeIP: '127.0.0.1',
-    cri,
-    podLogDir,
-    pods: () => [pod],
-  });
-  t.teardown(() => server.close());
+  const server = await loopbackKubeletServer(t, dir, ca.certPem, { cri, podLogDir, pods: () => [pod] });
   const { readFileSync } = await import('node:fs');
   return {
     server,

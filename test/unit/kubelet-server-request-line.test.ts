@@ -1,4 +1,5 @@
 // The kubelet's HTTPS server (kubelet/server/server.ts) takes long request lines, as exec commands travel in the query string.
+import { loopbackKubeletServer } from '../support/kubelet-server.ts';
 import test from 'ava';
 
 test('the kubelet server takes a 20 kB request line (exec commands travel in its query string)', async (t) => {
@@ -7,7 +8,6 @@ test('the kubelet server takes a 20 kB request line (exec commands travel in its
   const { join } = await import('node:path');
   const { request } = await import('node:https');
   const { issueCert, loadOrCreateCA } = await import('../../agents/control-plane/pki.ts');
-  const { startKubeletServer } = await import('../../agents/kubelet/server/server.ts');
   const dir = mkdtempSync(join(tmpdir(), 'gaps-kubelet-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const ca = await loadOrCreateCA(join(dir, 'ca'));
@@ -22,18 +22,7 @@ test('the kubelet server takes a 20 kB request line (exec commands travel in its
     attach: async () => '',
     portForward: async () => '',
   };
-  const server = await startKubeletServer({
-    bindAddress: '127.0.0.1',
-    port: 0,
-    tlsDir: join(dir, 'tls'),
-    clientCA: Buffer.from(ca.certPem),
-    nodeName: 'node-1',
-    nodeIP: '127.0.0.1',
-    cri: cri as never,
-    podLogDir: join(dir, 'pods'),
-    pods: () => [],
-  });
-  t.teardown(() => server.close());
+  const server = await loopbackKubeletServer(t, dir, ca.certPem, { cri: cri as never, podLogDir: join(dir, 'pods') });
   const admin = await issueCert(ca, { cn: 'admin', orgs: ['system:masters'], usage: 'client' });
   const status = await new Promise<number>((resolve, reject) => {
     const req = request(

@@ -1,12 +1,13 @@
 // The kubelet's serving certificate: signed by the cluster CA when the control plane gives one,
 // self-signed (with a warning) when it cannot, and a self-signed one is replaced once it can.
+import { loopbackKubeletServer } from '../support/kubelet-server.ts';
 import test from 'ava';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { issueCert, loadOrCreateCA } from '../../agents/control-plane/pki.ts';
 import { ensureServingCert, type ServingCertIssuer, servingSans, staleReason } from '../../agents/kubelet/server/serving-cert.ts';
-import { startKubeletServer, type ServerCri } from '../../agents/kubelet/server/server.ts';
+import type { ServerCri } from '../../agents/kubelet/server/server.ts';
 import { connect } from 'node:tls';
 
 test('CA-signed when the control plane answers, self-signed when not, replaced once it answers', async (t) => {
@@ -52,20 +53,7 @@ test('a kubelet server that started self-signed swaps in the CA-signed certifica
   };
   const unused = () => Promise.reject(new Error('not in this test'));
   const cri: ServerCri = { listPodSandbox: unused, listContainers: unused, containerStatus: unused, exec: unused, attach: unused, portForward: unused };
-  const server = await startKubeletServer({
-    bindAddress: '127.0.0.1',
-    port: 0,
-    tlsDir: join(dir, 'tls'),
-    clientCA: Buffer.from(ca.certPem),
-    nodeName: 'n1',
-    nodeIP: '127.0.0.1',
-    cri,
-    podLogDir: dir,
-    pods: () => [],
-    servingCertIssuer: issuer,
-    servingCertRetryMs: 50,
-  });
-  t.teardown(() => server.close());
+  const server = await loopbackKubeletServer(t, dir, ca.certPem, { cri, nodeName: 'n1', servingCertIssuer: issuer, servingCertRetryMs: 50 });
   const verified = () =>
     new Promise<boolean>((resolve) => {
       const s = connect({ host: '127.0.0.1', port: server.port, ca: ca.certPem }, () => {

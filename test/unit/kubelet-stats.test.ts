@@ -1,6 +1,7 @@
 // The kubelet's resource stats: cgroup v1/v2 and /proc parsing, the CPU rate between two readings,
 // the /stats/summary document from a fake runtime and a fake cgroup tree, the /metrics/resource
 // text in upstream's names and format, and both routes behind the kubelet's authn/authz.
+import { loopbackKubeletServer } from '../support/kubelet-server.ts';
 import test from 'ava';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
@@ -14,7 +15,7 @@ import type {
   PodSandbox__Output as PodSandbox,
 } from '../../agents/kubelet/cri/api-types.ts';
 import { v1Stats, v2Stats } from '../../agents/kubelet/pods/cgroup-stats.ts';
-import { startKubeletServer, type ServerCri } from '../../agents/kubelet/server/server.ts';
+import type { ServerCri } from '../../agents/kubelet/server/server.ts';
 import { CgroupReader } from '../../agents/kubelet/stats/cgroup-reader.ts';
 import { CpuRates, nanoCores } from '../../agents/kubelet/stats/cpu-rate.ts';
 import { parseMeminfo, parseNetDev, parseProcStatCpu } from '../../agents/kubelet/stats/proc.ts';
@@ -319,19 +320,7 @@ test('/stats/summary, /metrics/resource and /metrics/cadvisor on the kubelet por
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const ca = await loadOrCreateCA(join(dir, 'ca'));
   const cri = {} as ServerCri;
-  const server = await startKubeletServer({
-    bindAddress: '127.0.0.1',
-    port: 0,
-    tlsDir: join(dir, 'tls'),
-    clientCA: Buffer.from(ca.certPem),
-    nodeName: 'node-1',
-    nodeIP: '127.0.0.1',
-    cri,
-    podLogDir: dir,
-    pods: () => [],
-    stats: provider,
-  });
-  t.teardown(() => server.close());
+  const server = await loopbackKubeletServer(t, dir, ca.certPem, { cri, stats: provider });
   const serving = readFileSync(server.servingCertFile, 'utf8');
   const apiserver = await issueCert(ca, { cn: 'kube-apiserver-kubelet-client', usage: 'client' });
   const alice = await issueCert(ca, { cn: 'alice', usage: 'client' });

@@ -1,6 +1,7 @@
 // The built-in metrics-server's scrapes of a real kubelet server on loopback: each kubelet's TLS
 // connection carries every scrape (a new handshake per scrape was an idle kubelet's largest single
 // cost after its relists), and the kubelet keeps an idle connection past the 15 s resolution.
+import { loopbackKubeletServer } from '../support/kubelet-server.ts';
 import test from 'ava';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:https';
@@ -12,7 +13,6 @@ import { issueCert, loadOrCreateCA } from '../../agents/control-plane/pki.ts';
 import { DEFAULT_RESOLUTION_MS, MetricsScraper } from '../../agents/control-plane/metrics/scraper.ts';
 import { MetricsStore } from '../../agents/control-plane/metrics/store.ts';
 import type { ServerCri } from '../../agents/kubelet/server/handlers.ts';
-import { startKubeletServer } from '../../agents/kubelet/server/server.ts';
 import type { Summary } from '../../agents/kubelet/stats/types.ts';
 
 /** The node's stats, one CPU-second more at each call (10 ms apart at least): a rate from two scrapes. */
@@ -28,19 +28,10 @@ async function kubelet(t: import('ava').ExecutionContext) {
   const dir = mkdtempSync(join(tmpdir(), 'scraper-keepalive-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const ca = await loadOrCreateCA(join(dir, 'ca'));
-  const server = await startKubeletServer({
-    bindAddress: '127.0.0.1',
-    port: 0,
-    tlsDir: join(dir, 'tls'),
-    clientCA: Buffer.from(ca.certPem),
-    nodeName: 'node-1',
-    nodeIP: '127.0.0.1',
+  const server = await loopbackKubeletServer(t, dir, ca.certPem, {
     cri: {} as ServerCri,
-    podLogDir: dir,
-    pods: () => [],
     stats: { summary, cadvisor: () => Promise.reject(new Error('unused')) },
   });
-  t.teardown(() => server.close());
   const client = await issueCert(ca, { cn: 'kube-apiserver-kubelet-client', usage: 'client' });
   return { server, serving: readFileSync(server.servingCertFile, 'utf8'), client };
 }
