@@ -178,7 +178,16 @@ test('kill -9 while 20 claims are provisioned and while they are deleted: one vo
       (await items(c!, `${NS}/persistentvolumeclaims`)).length === 0 &&
       readdirSync(base).length === 0,
     90_000,
-  );
+  ).catch(async (e: Error) => {
+    // say what is left: which volumes in which phase, which claims with which finalizers, which directories
+    const pvs = (await items(c!, '/api/v1/persistentvolumes')).map(
+      (v) => `${v.metadata.name}:${v.status?.phase}:${v.metadata.deletionTimestamp ? 'deleting' : ''}:${(v.metadata.finalizers ?? []).join('+')}`,
+    );
+    const pvcs = (await items(c!, `${NS}/persistentvolumeclaims`)).map(
+      (x) => `${x.metadata.name}:${x.status?.phase}:${(x.metadata.finalizers ?? []).join('+')}`,
+    );
+    throw new Error(`${e.message}: volumes [${pvs.join(' ')}], claims [${pvcs.join(' ')}], directories [${readdirSync(base).join(' ')}]`);
+  });
   t.deepEqual(readdirSync(base), []);
   t.log(`first kill after ${killAt} volumes (${atKill} directories then), second after ${goneAt} deletions`);
 });
