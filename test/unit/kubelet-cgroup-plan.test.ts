@@ -20,7 +20,7 @@ import {
   startSliceArgs,
   subtreeControlPlan,
 } from '../../agents/kubelet/pods/cgroup-plan.ts';
-import { oomKilledSince, parsePressure, parseSingle, v2Stats } from '../../agents/kubelet/pods/cgroup-stats.ts';
+import { parsePressure, parseSingle, v2Stats } from '../../agents/kubelet/pods/cgroup-stats.ts';
 import { PodCgroups } from '../../agents/kubelet/pods/pod-cgroups.ts';
 import { ExecError } from '../../agents/api/exec.ts';
 import { podCgroupConfig } from '../../agents/kubelet/pods/qos.ts';
@@ -157,8 +157,6 @@ test('v2 stats: usage, working set, rss, cpu time and OOM kills from the files',
   });
   t.is(parseSingle('max\n'), Infinity);
   t.is(parseSingle('garbage'), undefined);
-  t.true(oomKilledSince(0, 'oom 1\noom_kill 1\n'));
-  t.false(oomKilledSince(1, 'oom 1\noom_kill 1\n'));
   t.deepEqual(parsePressure('some avg10=1.50 avg60=0.20 avg300=0.00 total=12345\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=10\n').some, {
     avg10: 1.5,
     avg60: 0.2,

@@ -149,7 +149,7 @@ function setup(t: ExecutionContext) {
     images: new ImageManager(f.rt, events),
     volumes: new VolumeManager({ rootDir: dir, lookups: objects, allocatable }),
     probes,
-    cgroups: { ensure: () => undefined, remove: () => undefined } as unknown as PodCgroups,
+    cgroups: { ensure: () => undefined, remove: () => undefined, oomKills: () => undefined } as unknown as PodCgroups,
     objects,
     log: logger('test', 'silent'),
     ctx: {

@@ -153,6 +153,3 @@ export function parsePressure(text: string): { some?: Pressure; full?: Pressure 
   }
   return out;
 }
-
-/** Whether the cgroup saw an OOM kill since a previous reading of memory.events' oom_kill. */
-export const oomKilledSince = (previous: number, eventsText: string): boolean => (parseFlatKeyed(eventsText).oom_kill ?? 0) > previous;

@@ -25,6 +25,7 @@ import {
   type CgroupDriver,
   type CgroupOptions,
 } from './cgroup-plan.ts';
+import { parseFlatKeyed } from './cgroup-stats.ts';
 import { MIN_SHARES, podCgroupConfig, type PodCgroupConfig } from './qos.ts';
 
 const V1_CONTROLLERS = ['cpu', 'cpuacct', 'memory', 'pids'];
@@ -144,6 +145,19 @@ export class PodCgroups {
     const cfg = podCgroupConfig(pod);
     const memoryRequest = podMemoryRequest(pod);
     await this.write(podComponents(this.o.cgroupRoot, pod), this.files(cfg, memoryRequest), cfg, memoryRequest);
+  }
+
+  /**
+   * The OOM kills counted in the pod's cgroup wherever its QoS class put it (v2 memory.events, which
+   * counts its containers' kills too; v1 memory.oom_control); undefined when there is none to read.
+   */
+  oomKills(uid: string): number | undefined {
+    for (const name of podComponentsAnyQos(this.o.cgroupRoot, uid)) {
+      const path = cgroupPath(name, this.o.driver);
+      const text = this.v2 ? this.read(join(path, 'memory.events')) : this.read(join('memory', path, 'memory.oom_control'));
+      if (text) return parseFlatKeyed(text).oom_kill ?? 0;
+    }
+    return undefined;
   }
 
   /** Removes the pod's cgroup wherever its QoS class put it (the class of a vanished pod is unknown). */

@@ -1,6 +1,10 @@
 // Gathers what the runtime and the probes say about a pod into the RuntimeView that pod-status.ts
 // turns into a status, and sends that status when it changed. Details of exited containers never
 // change, so they (and their termination messages) are read once.
+// An exited container's OOM kill: containerd reports reason OOMKilled when it saw the cgroup's OOM
+// event, but containerd 1.6 under the systemd cgroup driver (cgroup v2) misses it and says Error,
+// exit code 137 (seen in the QEMU VM test). Then the pod cgroup's own oom_kill counter decides: a
+// kill counted there that no container of the pod has been given yet makes this one OOMKilled.
 import type { V1Pod, V1PodStatus } from '@kubernetes/client-node';
 import type { Wire } from '../../api/wire.ts';
 import type { PodDeps } from './deps.ts';
@@ -14,6 +18,8 @@ export const newestFirst = <T extends { attempt: number; createdAt: number }>(a:
 
 export class PodReporter {
   private exited = new Map<string, ContainerDetail>();
+  /** per pod uid, the pod cgroup's oom_kill count already accounted for by its containers' reasons */
+  private oomAccounted = new Map<string, number>();
   readonly writer: StatusWriter;
 
   constructor(private d: PodDeps) {
@@ -30,12 +36,22 @@ export class PodReporter {
       if (det.state === 'CONTAINER_EXITED') {
         const msg = terminationMessage(det);
         if (msg) det.message = msg;
+        this.accountOom(c.uid, det);
         this.exited.set(c.id, det);
       }
       return det;
     } catch {
       return undefined;
     }
+  }
+
+  /** Reads the pod's OOM kill count for a newly exited container: OOMKilled if a new kill is there (SIGKILL's 137 is its exit). */
+  private accountOom(uid: string, det: ContainerDetail): void {
+    if (det.reason !== 'OOMKilled' && det.exitCode !== 137) return;
+    const kills = this.d.cgroups.oomKills(uid);
+    if (kills === undefined) return;
+    if (det.reason !== 'OOMKilled' && kills > (this.oomAccounted.get(uid) ?? 0)) det.reason = 'OOMKilled';
+    this.oomAccounted.set(uid, kills);
   }
 
   async view(pod: V1Pod, containers: ContainerInfo[], sandboxReady: boolean, podIP: string | undefined, waiting: Map<string, Waiting>): Promise<RuntimeView> {
@@ -85,6 +101,7 @@ export class PodReporter {
 
   forget(uid: string, containerIds: string[] = []): void {
     this.writer.forget(uid);
+    this.oomAccounted.delete(uid);
     for (const id of containerIds) this.exited.delete(id);
   }
 
