@@ -176,9 +176,7 @@ async function cgroupOf(pod: string): Promise<{ path: string; podMemoryMax: stri
 
 async function checkDriver(t: ExecutionContext, driver: 'systemd' | 'cgroupfs'): Promise<void> {
   const name = `limits-${driver}`;
-  const oom = `oom-${driver}`;
-  // both pods at once: they start side by side (about 10 s less than one after the other)
-  await apply(`${limitedPod(name)}---\n${oomPod(oom)}`);
+  await apply(limitedPod(name));
   await eventually(`${name} Running`, async () => (await jsonpath(name, '{.status.phase}')) === 'Running' || undefined);
   t.log(`${since()}  ${name} Running`);
   const uid = await jsonpath(name, '{.metadata.uid}');
@@ -196,6 +194,8 @@ async function checkDriver(t: ExecutionContext, driver: 'systemd' | 'cgroupfs'):
   t.is(cg.memoryMax, String(64 << 20));
   t.is(cg.cpuMax, '50000 100000');
 
+  const oom = `oom-${driver}`;
+  await apply(oomPod(oom));
   const reason = await eventually(
     `${oom} terminated`,
     async () => (await jsonpath(oom, '{.status.containerStatuses[0].state.terminated.reason}')) || undefined,
