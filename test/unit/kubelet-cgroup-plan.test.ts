@@ -17,6 +17,7 @@ import {
   sharesToWeight,
   sliceName,
   sliceProperties,
+  setSliceArgs,
   startSliceArgs,
   subtreeControlPlan,
 } from '../../agents/kubelet/pods/cgroup-plan.ts';
@@ -76,12 +77,26 @@ test('controllers are enabled in cgroup.subtree_control of every ancestor, only 
   t.deepEqual(subtreeControlPlan('/kubepods/podx', []), []);
 });
 
+test("the root slice wants -.slice, which comes after busctl's end of options (it read it as an option before)", (t) => {
+  const name = ['kubepods'];
+  for (const args of [startSliceArgs(sliceName(name), sliceProperties(name)), setSliceArgs(sliceName(name), sliceProperties(name))]) {
+    const end = args.indexOf('--');
+    t.true(end >= 0, args.join(' '));
+    t.true(args.indexOf('-.slice') > end, args.join(' '));
+    t.true(
+      args.slice(0, end).every((a) => !a.startsWith('-')),
+      'no argument before -- looks like an option',
+    );
+  }
+});
+
 test("a pod slice is created with StartTransientUnit and runc's systemd properties", (t) => {
   const name = podComponents('/kubepods', burstable);
   const args = startSliceArgs(sliceName(name), sliceProperties(name, podCgroupConfig(burstable)));
   const esc = UID.replaceAll('-', '_');
   t.deepEqual(args, [
     'call',
+    '--',
     'org.freedesktop.systemd1',
     '/org/freedesktop/systemd1',
     'org.freedesktop.systemd1.Manager',
@@ -213,31 +228,37 @@ test('PodCgroups with the systemd driver: slices through the bus, limits in the 
   let exists = false;
   const pc = new PodCgroups({ cgroupRoot: '/kubepods', driver: 'systemd' }, logger('test', 'silent'), root, async (args) => {
     calls.push(args);
-    if (exists && args[4] === 'StartTransientUnit')
-      throw new ExecError('busctl', args, { code: 1, signal: null, timedOut: false, stdout: '', stderr: 'Call failed: Unit kubepods.slice already exists.' });
+    if (exists && args[5] === 'StartTransientUnit')
+      throw new ExecError('busctl', args, {
+        code: 1,
+        signal: null,
+        timedOut: false,
+        stdout: '',
+        stderr: `Call failed: Unit ${args[7]} was already loaded or has a fragment file.\n`,
+      });
   });
   await pc.ensureQosRoots();
   t.deepEqual(
-    calls.map((c) => `${c[4]} ${c[6]}`),
+    calls.map((c) => `${c[5]} ${c[7]}`),
     ['StartTransientUnit kubepods.slice', 'StartTransientUnit kubepods-burstable.slice', 'StartTransientUnit kubepods-besteffort.slice'],
   );
   await pc.ensure(burstable);
   const esc = UID.replaceAll('-', '_');
-  t.is(calls.at(-1)![6], `kubepods-burstable-pod${esc}.slice`);
+  t.is(calls.at(-1)![7], `kubepods-burstable-pod${esc}.slice`);
   const dir = join(root, `kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod${esc}.slice`);
   t.is(readFileSync(join(dir, 'memory.max'), 'utf8'), String(128 << 20));
   t.is(readFileSync(join(dir, 'cpu.weight'), 'utf8'), '10');
   exists = true; // a kubelet restart: the slice is there, its limits are updated instead
   await pc.ensure(burstable);
   t.deepEqual(
-    calls.slice(-2).map((c) => c[4]),
+    calls.slice(-2).map((c) => c[5]),
     ['StartTransientUnit', 'SetUnitProperties'],
   );
   t.true(calls.at(-1)!.includes('MemoryMax'));
   mkdirSync(dir, { recursive: true });
   await pc.remove(UID);
   t.deepEqual(
-    calls.slice(-3).map((c) => `${c[4]} ${c[6]}`),
+    calls.slice(-3).map((c) => `${c[5]} ${c[7]}`),
     [`StopUnit kubepods-pod${esc}.slice`, `StopUnit kubepods-burstable-pod${esc}.slice`, `StopUnit kubepods-besteffort-pod${esc}.slice`],
   );
 });

@@ -125,10 +125,15 @@ export function busctlProperties(props: UnitProperty[]): string[] {
   return out;
 }
 
-/** `busctl call` arguments that create a transient slice (systemd's StartTransientUnit). */
+/**
+ * `busctl call` arguments that create a transient slice (systemd's StartTransientUnit). The `--`
+ * ends busctl's options: the root QoS slice wants `-.slice`, which busctl would otherwise take for
+ * an option ("busctl: invalid option -- '.'", seen in the VM test: kubepods.slice was never made).
+ */
 export function startSliceArgs(unit: string, props: UnitProperty[]): string[] {
   return [
     'call',
+    '--',
     'org.freedesktop.systemd1',
     '/org/freedesktop/systemd1',
     'org.freedesktop.systemd1.Manager',
@@ -145,6 +150,7 @@ export function startSliceArgs(unit: string, props: UnitProperty[]): string[] {
 export function setSliceArgs(unit: string, props: UnitProperty[]): string[] {
   return [
     'call',
+    '--',
     'org.freedesktop.systemd1',
     '/org/freedesktop/systemd1',
     'org.freedesktop.systemd1.Manager',
@@ -155,6 +161,19 @@ export function setSliceArgs(unit: string, props: UnitProperty[]): string[] {
     ...busctlProperties(props),
   ];
 }
+
+/** `busctl call` arguments that stop a slice (a removed pod's). */
+export const stopSliceArgs = (unit: string): string[] => [
+  'call',
+  '--',
+  'org.freedesktop.systemd1',
+  '/org/freedesktop/systemd1',
+  'org.freedesktop.systemd1.Manager',
+  'StopUnit',
+  'ss',
+  unit,
+  'replace',
+];
 
 /** --cgroup-driver's value, refused unless one of the two drivers. */
 export function parseCgroupDriver(v: unknown): CgroupDriver {

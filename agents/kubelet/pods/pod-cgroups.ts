@@ -21,6 +21,7 @@ import {
   sliceProperties,
   setSliceArgs,
   startSliceArgs,
+  stopSliceArgs,
   subtreeControlPlan,
   type CgroupDriver,
   type CgroupOptions,
@@ -77,7 +78,8 @@ export class PodCgroups {
       return;
     } catch (err) {
       const said = String(err instanceof ExecError ? err.stderr : err);
-      if (!/already exists|File exists/i.test(said)) {
+      // systemd 252 (bookworm) says "Unit X was already loaded or has a fragment file."; others "already exists"
+      if (!/already exists|already loaded|File exists/i.test(said)) {
         this.log.warn({ unit, err: said }, 'systemd did not create a pod slice');
         return;
       }
@@ -165,16 +167,7 @@ export class PodCgroups {
     for (const name of podComponentsAnyQos(this.o.cgroupRoot, uid)) {
       if (this.o.driver === 'systemd') {
         try {
-          await this.bus([
-            'call',
-            'org.freedesktop.systemd1',
-            '/org/freedesktop/systemd1',
-            'org.freedesktop.systemd1.Manager',
-            'StopUnit',
-            'ss',
-            sliceName(name),
-            'replace',
-          ]);
+          await this.bus(stopSliceArgs(sliceName(name)));
         } catch {
           /* not loaded */
         }
