@@ -13,7 +13,7 @@ const good: HostFacts = {
   cgroup: { version: 2, controllers: ['cpuset', 'cpu', 'io', 'memory', 'pids'] },
   swapDevices: 0,
   iptablesVersion: 'iptables v1.8.9 (nf_tables)',
-  commands: ['containerd', 'runc', 'iptables', 'conntrack', 'ip'],
+  commands: ['containerd', 'runc', 'iptables', 'conntrack', 'ipset', 'ip'],
   systemdRunning: true,
   criSocket: true,
   routes: [{ dst: '192.168.56.0/24', dev: 'eth1' }],
@@ -49,7 +49,7 @@ test('a missing cgroup controller, no overlay filesystem or no iptables fail; wh
   const checks = evaluate(bad, agent);
   const by = (v: string) => checks.filter((c) => c.verdict === v).map((c) => c.name);
   t.deepEqual(by('fail'), ['cgroup v2 controllers', 'overlay filesystem', 'iptables']);
-  t.deepEqual(by('warn'), ['swap', 'br_netfilter', 'ip_forward', 'containerd', 'runc', 'conntrack', 'CRI socket']);
+  t.deepEqual(by('warn'), ['swap', 'br_netfilter', 'ip_forward', 'containerd', 'runc', 'conntrack', 'ipset', 'CRI socket']);
   t.regex(checks.find((c) => c.name === 'cgroup v2 controllers')!.detail, /missing memory, pids/);
   t.is(render(checks).code, 1);
 });

@@ -69,7 +69,8 @@ export const ROLE_PORTS: Record<Role, { port: number; what: string }[]> = {
 
 export const ROLE_COMMANDS: Record<Role, string[]> = {
   server: [],
-  agent: ['containerd', 'runc', 'iptables', 'conntrack', 'ip'],
+  // ipset: network policy's iptables mode keeps its peer sets in ipsets (agents/netpol)
+  agent: ['containerd', 'runc', 'iptables', 'conntrack', 'ipset', 'ip'],
 };
 
 /** Devices whose routes podnet makes (the bridge's default name and the VXLAN device). */

@@ -65,7 +65,8 @@ export const unitName = (c: Component): string => `hawser-${c}.service`;
 /** Debian packages each role needs at run time. */
 export const ROLE_PACKAGES: Record<Role, string[]> = {
   server: [],
-  agent: ['containerd', 'runc', 'iptables', 'conntrack'],
+  // ipset: network policy in iptables mode (agents/netpol); without it no policy is enforced
+  agent: ['containerd', 'runc', 'iptables', 'conntrack', 'ipset'],
 };
 
 /** Files of the build a host needs at run time, relative to the suite dir. */

@@ -1,5 +1,5 @@
 // The machines' root filesystem: Debian bookworm from debootstrap --variant=minbase with what a
-// bare host running hawser has (systemd, dbus, containerd, runc, iptables, iproute2, conntrack),
+// bare host running hawser has (systemd, dbus, containerd, runc, iptables, iproute2, conntrack, ipset),
 // plus what booting under systemd-nspawn on this kernel takes (a unit that makes the read-only
 // cgroup v1 controllers writable, a modules.builtin so modprobe finds built-in modules, networkd
 // for the bridge address). Built once (about 90 s to minutes, network bound), packed with zstd and
@@ -19,6 +19,7 @@ export const ROOTFS_PACKAGES = [
   'iptables',
   'iproute2',
   'conntrack',
+  'ipset',
   'ca-certificates',
   'kmod',
   'procps',
