@@ -216,6 +216,21 @@ test.serial('install, then join: the expected files; a second join and a second 
   t.deepEqual(snapshot(root), after, 'byte for byte the same tree');
   t.is(parse(readFileSync(join(root, 'etc/hawser/agent.yaml'), 'utf8'))['node-name'], 'w1', 'the joined name survives a reinstall');
 
+  // a rerun trusts an installed file's recorded size, times and inode instead of hashing it again;
+  // a file edited in place, same size, its mtime set back, still differs (its ctime moved) and is put right
+  const loader = join(root, 'usr/local/lib/hawser/dist/hawser.cjs');
+  const good = readFileSync(loader);
+  const times = join(tmp, 'loader-times');
+  writeFileSync(times, '');
+  execFileSync('touch', ['-r', loader, times]); // its mtime to the nanosecond (utimes from a Date keeps milliseconds)
+  writeFileSync(loader, Buffer.from(good.toString('latin1').replace('use strict', 'use sloppy'), 'latin1'));
+  execFileSync('touch', ['-r', times, loader]);
+  t.is(statSync(loader, { bigint: true }).mtimeNs, statSync(times, { bigint: true }).mtimeNs);
+  t.is(statSync(loader).size, good.length);
+  const repaired = await install({ role: 'agent', root, source: REPO });
+  t.deepEqual(repaired.changes, [{ path: '/usr/local/lib/hawser/dist/hawser.cjs', action: 'updated' }]);
+  t.true(readFileSync(loader).equals(good));
+
   // uninstall: everything hawser added is gone, the original file is back
   const removed = await uninstall({ root });
   t.true(removed.changes.some((c) => c.path === '/opt/cni/bin/bridge' && c.action === 'restored'));
