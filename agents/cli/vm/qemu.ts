@@ -2,7 +2,8 @@
 // emulation (no /dev/kvm here), direct kernel boot with cgroup v2 only, user-mode networking with
 // restrict=on (no way out) and ssh forwarded from a free loopback port, read-only raw disks for
 // what the host hands in (/dev/vdb, ...: no scp and unpacking in the emulated guest), a serial
-// log, and a monitor socket to quit it. Commands go over one multiplexed ssh connection. stop()
+// log, and a monitor socket to quit it. A boot is awaited on the serial console's login prompt, then
+// over ssh. Commands go over one multiplexed ssh connection. stop()
 // ends that connection, quits through the monitor, then kills by the pidfile, then removes the
 // overlay, so nothing is left also when a test fails.
 import { execFile, execFileSync } from 'node:child_process';
@@ -200,9 +201,35 @@ export async function scp(vm: Vm, from: string, to: string): Promise<void> {
   );
 }
 
-/** Waits for sshd and systemd to be up (running or degraded). */
+/**
+ * Whether the serial console shows a login prompt of the current boot (after the last reboot).
+ * Pure. getty comes up with sshd; before that an ssh attempt is worse than useless: QEMU's user
+ * networking accepts the connection at once, then its SYN to the guest goes unanswered until the
+ * guest's network is up, and the attempt hangs in the banner exchange for its whole ConnectTimeout
+ * (measured: boots seen by ssh 7-10 s after the guest had sshd listening).
+ */
+export function consoleAtLogin(serial: string): boolean {
+  const login = serial.lastIndexOf(' login: ');
+  return login >= 0 && login > serial.lastIndexOf('reboot: ');
+}
+
+function readSerial(vm: Vm): string {
+  try {
+    return readFileSync(vm.serialLog, 'latin1');
+  } catch {
+    return '';
+  }
+}
+
+/** Waits for sshd and systemd to be up (running or degraded): first for the console's login prompt (at most 90 s: a guest without a serial getty is still found by ssh), then over ssh. */
 export async function waitBooted(vm: Vm, timeoutMs = 600_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  const consoleDeadline = Math.min(deadline, Date.now() + 90_000);
+  while (Date.now() < consoleDeadline && !consoleAtLogin(readSerial(vm))) {
+    const pid = pidOf(vm);
+    if (pid && !alive(pid)) throw new Error(`QEMU exited; serial log ${vm.serialLog}`);
+    await sleep(250);
+  }
   let last = '';
   while (Date.now() < deadline) {
     const pid = pidOf(vm);
@@ -214,7 +241,7 @@ export async function waitBooted(vm: Vm, timeoutMs = 600_000): Promise<void> {
     } catch (err) {
       last = String(err).slice(0, 200);
     }
-    await sleep(2000);
+    await sleep(1000);
   }
   throw new Error(`the VM did not boot within ${timeoutMs / 1000} s (${last}); serial log ${vm.serialLog}`);
 }
