@@ -3,6 +3,7 @@ import test from 'ava';
 import { parseProcRoutes, parseProcTcpListeners } from '../../agents/cli/check/facts.ts';
 import { checkConfigOptions } from '../../agents/cli/check/command.ts';
 import { evaluate, render, type CheckOptions, type HostFacts } from '../../agents/cli/check/rules.ts';
+import { rolePackages } from '../../agents/cli/install/layout.ts';
 
 const good: HostFacts = {
   kernel: 'Linux 6.1.0',
@@ -144,4 +145,19 @@ test('/proc/net/route and /proc/net/tcp parse as the kernel writes them', (t) =>
     '   1: 0100007F:1F90 0100007F:D431 01 00000000:00000000 00:00000000 00000000     0        0 4242 1 0000000000000000 20 4 30 10 -1',
   ].join('\n');
   t.deepEqual(parseProcTcpListeners(tcp), [{ port: 10250, inode: '31337' }]);
+});
+
+test("kube-proxy's mode adds its tool: nft for nftables, ipvsadm for ipvs, to the checks and to what install puts on the host", (t) => {
+  const warns = (proxyMode: CheckOptions['proxyMode']) =>
+    evaluate(good, { ...agent, proxyMode })
+      .filter((c) => c.verdict === 'warn')
+      .map((c) => `${c.name}: ${c.detail}`);
+  t.deepEqual(warns('iptables'), []);
+  t.deepEqual(warns('nftables'), ['nft: not found: `hawser install --role agent` installs it']);
+  t.deepEqual(warns('ipvs'), ['ipvsadm: not found: `hawser install --role agent` installs it']);
+  t.true(evaluate({ ...good, commands: [...good.commands, 'nft'] }, { ...agent, proxyMode: 'nftables' }).every((c) => c.verdict === 'ok'));
+  t.deepEqual(rolePackages('agent', 'iptables'), ['containerd', 'runc', 'iptables', 'conntrack', 'ipset']);
+  t.deepEqual(rolePackages('agent', 'nftables'), ['containerd', 'runc', 'iptables', 'conntrack', 'ipset', 'nftables']);
+  t.deepEqual(rolePackages('agent', 'ipvs'), ['containerd', 'runc', 'iptables', 'conntrack', 'ipset', 'ipvsadm']);
+  t.deepEqual(rolePackages('server', 'nftables'), []);
 });

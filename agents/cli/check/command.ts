@@ -4,7 +4,7 @@ import { DEFAULT_SETTINGS } from '../install/configs.ts';
 import { readManifest } from '../install/apply.ts';
 import { LAYOUT, type Role } from '../install/layout.ts';
 import { gatherFacts } from './facts.ts';
-import { evaluate, render, ROLE_COMMANDS, ROLE_PORTS, type CheckOptions } from './rules.ts';
+import { evaluate, render, ROLE_PORTS, roleCommands, type CheckOptions } from './rules.ts';
 import { parseProxyMode } from '../../kube-proxy/modes.ts';
 
 export interface CheckConfigFlags {
@@ -27,7 +27,7 @@ export function checkConfigOptions(f: CheckConfigFlags, installed = readManifest
 
 export function checkConfig(f: CheckConfigFlags): { text: string; code: number } {
   const o = checkConfigOptions(f);
-  const facts = gatherFacts({ commands: ROLE_COMMANDS[o.role], ports: ROLE_PORTS[o.role].map((p) => p.port), criSocket: LAYOUT.criSocket });
+  const facts = gatherFacts({ commands: roleCommands(o.role, o.proxyMode), ports: ROLE_PORTS[o.role].map((p) => p.port), criSocket: LAYOUT.criSocket });
   const r = render(evaluate(facts, o));
   return { text: `hawser check-config: role ${o.role}, cluster CIDR ${o.clusterCIDR}, service CIDR ${o.serviceCIDR}\n\n${r.text}`, code: r.code };
 }

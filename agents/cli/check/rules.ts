@@ -4,7 +4,7 @@
 // be refused by the kubelet, containerd or the kernel later, with a less clear message); a "warn"
 // is something the install fixes itself or that only some setups need.
 import { overlaps, parseCIDR, type CIDR } from '../../api/ip.ts';
-import type { Role } from '../install/layout.ts';
+import { PROXY_MODE_TOOLS, type Role } from '../install/layout.ts';
 import { VXLAN_DEVICE } from '../../podnet/vxlan-plan.ts';
 import type { ProxyMode } from '../../kube-proxy/modes.ts';
 
@@ -72,6 +72,10 @@ export const ROLE_COMMANDS: Record<Role, string[]> = {
   // ipset: network policy's iptables mode keeps its peer sets in ipsets (agents/netpol)
   agent: ['containerd', 'runc', 'iptables', 'conntrack', 'ipset', 'ip'],
 };
+
+/** The commands a host of this role and proxy mode runs. */
+export const roleCommands = (role: Role, mode: ProxyMode): string[] =>
+  role === 'agent' ? [...ROLE_COMMANDS.agent, ...PROXY_MODE_TOOLS[mode].map((t) => t.cmd)] : ROLE_COMMANDS[role];
 
 /** Devices whose routes podnet makes (the bridge's default name and the VXLAN device). */
 export const OWN_DEVICES = ['cni0', VXLAN_DEVICE];
@@ -171,7 +175,7 @@ export function evaluate(f: HostFacts, o: CheckOptions): Check[] {
         ? check('network', 'iptables', 'ok', `${f.iptablesVersion}${backend ? `: the ${backend} backend` : ''}`)
         : check('network', 'iptables', 'fail', 'not installed: kube-proxy and the portmap plugin need it'),
     );
-    for (const cmd of ROLE_COMMANDS.agent.filter((c) => c !== 'iptables')) {
+    for (const cmd of roleCommands('agent', o.proxyMode).filter((c) => c !== 'iptables')) {
       out.push(
         f.commands.includes(cmd) ? check('runtime', cmd, 'ok', 'found') : check('runtime', cmd, 'warn', 'not found: `hawser install --role agent` installs it'),
       );

@@ -8,7 +8,7 @@ import { applyPlan, readManifest, removeDirs, removeFile, under, writeManifest, 
 import { openSource, readBuild, sourceOfBundle } from './build.ts';
 import { DEFAULT_SETTINGS, type InstallSettings } from './configs.ts';
 import { aptInstall, aptRemove, applyKernelSettings, hostCgroupDriver, systemctl, systemdIsInit } from './host.ts';
-import { AGENT_RUNTIME_DIRS, LAYOUT, ROLE_PACKAGES, type Role } from './layout.ts';
+import { AGENT_RUNTIME_DIRS, LAYOUT, rolePackages, type Role } from './layout.ts';
 import { CONTAINERD_DROPIN, installPlan, roleUnits, unitsToRestart, type Group, type PlanEntry } from './plan.ts';
 import { removeAgentState } from './teardown.ts';
 
@@ -71,7 +71,7 @@ async function installFrom(o: InstallOptions, source: string, extra: { entries?:
   const settings = mergeSettings(o.role, old, o.settings ?? {}, onHost);
   const build = readBuild(source, { nodeBinary: o.nodeBinary, systemdVersion: o.systemdVersion });
 
-  const planned = ROLE_PACKAGES[o.role];
+  const planned = rolePackages(o.role, settings.proxyMode);
   let installedPkgs = old?.packages.installed ?? [];
   if (onHost) installedPkgs = [...new Set([...installedPkgs, ...aptInstall(planned)])].sort();
   else if (planned.length) notes.push(`--root: would apt-get install ${planned.join(' ')} (recorded in the manifest, apt not run)`);

@@ -2,6 +2,7 @@
 // prefixes every one of them when the install writes (a throwaway root in tests), never inside
 // the files' content, which always names the host's paths.
 import type { AgentComponent } from '../../control-plane/auth/agent-identities.ts';
+import type { ProxyMode } from '../../kube-proxy/modes.ts';
 export const LAYOUT = {
   /** the suite: dist/, the runtime node_modules, bin/node, bin/kubectl, the unit sources */
   libDir: '/usr/local/lib/hawser',
@@ -68,6 +69,21 @@ export const ROLE_PACKAGES: Record<Role, string[]> = {
   // ipset: network policy in iptables mode (agents/netpol); without it no policy is enforced
   agent: ['containerd', 'runc', 'iptables', 'conntrack', 'ipset'],
 };
+
+/**
+ * What kube-proxy's mode (and network policy, which follows it) runs besides the agent's packages,
+ * as Debian package and command: nftables mode talks to the kernel through `nft`, ipvs through
+ * `ipvsadm`; neither is on a minimal Debian host.
+ */
+export const PROXY_MODE_TOOLS: Record<ProxyMode, { pkg: string; cmd: string }[]> = {
+  iptables: [],
+  nftables: [{ pkg: 'nftables', cmd: 'nft' }],
+  ipvs: [{ pkg: 'ipvsadm', cmd: 'ipvsadm' }],
+};
+
+/** The Debian packages an install of this role and proxy mode needs. */
+export const rolePackages = (role: Role, mode: ProxyMode): string[] =>
+  role === 'agent' ? [...ROLE_PACKAGES.agent, ...PROXY_MODE_TOOLS[mode].map((t) => t.pkg)] : ROLE_PACKAGES[role];
 
 /** Files of the build a host needs at run time, relative to the suite dir. */
 export const RUNTIME_MODULES: Record<string, string[]> = {
