@@ -4,7 +4,7 @@
 // be refused by the kubelet, containerd or the kernel later, with a less clear message); a "warn"
 // is something the install fixes itself or that only some setups need.
 import { overlaps, parseCIDR, type CIDR } from '../../api/ip.ts';
-import { PROXY_MODE_TOOLS, type Role } from '../install/layout.ts';
+import { hostTools, type Role } from '../install/layout.ts';
 import { VXLAN_DEVICE } from '../../podnet/vxlan-plan.ts';
 import type { ProxyMode } from '../../kube-proxy/modes.ts';
 
@@ -67,15 +67,8 @@ export const ROLE_PORTS: Record<Role, { port: number; what: string }[]> = {
   ],
 };
 
-export const ROLE_COMMANDS: Record<Role, string[]> = {
-  server: [],
-  // ipset: network policy's iptables mode keeps its peer sets in ipsets (agents/netpol)
-  agent: ['containerd', 'runc', 'iptables', 'conntrack', 'ipset', 'ip'],
-};
-
-/** The commands a host of this role and proxy mode runs. */
-export const roleCommands = (role: Role, mode: ProxyMode): string[] =>
-  role === 'agent' ? [...ROLE_COMMANDS.agent, ...PROXY_MODE_TOOLS[mode].map((t) => t.cmd)] : ROLE_COMMANDS[role];
+/** The commands a host of this role and proxy mode runs (install/layout.ts declares them with their packages). */
+export const roleCommands = (role: Role, mode: ProxyMode): string[] => hostTools(role, mode).map((t) => t.cmd);
 
 /** Devices whose routes podnet makes (the bridge's default name and the VXLAN device). */
 export const OWN_DEVICES = ['cni0', VXLAN_DEVICE];

@@ -63,27 +63,43 @@ export function roleComponents(role: Role, separateUnits?: boolean): Component[]
 
 export const unitName = (c: Component): string => `hawser-${c}.service`;
 
-/** Debian packages each role needs at run time. */
-export const ROLE_PACKAGES: Record<Role, string[]> = {
+/**
+ * What a host of each role runs, once: the command check-config looks for and the Debian package
+ * install puts there (none for what every Debian install has). A server runs nothing outside the
+ * suite.
+ */
+export interface HostTool {
+  cmd: string;
+  pkg?: string;
+}
+const ROLE_TOOLS: Record<Role, HostTool[]> = {
   server: [],
-  // ipset: network policy in iptables mode (agents/netpol); without it no policy is enforced
-  agent: ['containerd', 'runc', 'iptables', 'conntrack', 'ipset'],
+  agent: [
+    { cmd: 'containerd', pkg: 'containerd' },
+    { cmd: 'runc', pkg: 'runc' },
+    { cmd: 'iptables', pkg: 'iptables' },
+    { cmd: 'conntrack', pkg: 'conntrack' },
+    // network policy in iptables mode (agents/netpol); without it no policy is enforced
+    { cmd: 'ipset', pkg: 'ipset' },
+    { cmd: 'ip' }, // iproute2
+  ],
 };
 
 /**
- * What kube-proxy's mode (and network policy, which follows it) runs besides the agent's packages,
- * as Debian package and command: nftables mode talks to the kernel through `nft`, ipvs through
- * `ipvsadm`; neither is on a minimal Debian host.
+ * What kube-proxy's mode (and network policy, which follows it) runs besides: nftables mode talks
+ * to the kernel through `nft`, ipvs through `ipvsadm`; neither is on a minimal Debian host.
  */
-export const PROXY_MODE_TOOLS: Record<ProxyMode, { pkg: string; cmd: string }[]> = {
+const PROXY_MODE_TOOLS: Record<ProxyMode, HostTool[]> = {
   iptables: [],
-  nftables: [{ pkg: 'nftables', cmd: 'nft' }],
-  ipvs: [{ pkg: 'ipvsadm', cmd: 'ipvsadm' }],
+  nftables: [{ cmd: 'nft', pkg: 'nftables' }],
+  ipvs: [{ cmd: 'ipvsadm', pkg: 'ipvsadm' }],
 };
 
+/** What a host of this role and proxy mode runs (an agent's tools follow the mode; a server's do not). */
+export const hostTools = (role: Role, mode: ProxyMode): HostTool[] => (role === 'agent' ? [...ROLE_TOOLS.agent, ...PROXY_MODE_TOOLS[mode]] : ROLE_TOOLS[role]);
+
 /** The Debian packages an install of this role and proxy mode needs. */
-export const rolePackages = (role: Role, mode: ProxyMode): string[] =>
-  role === 'agent' ? [...ROLE_PACKAGES.agent, ...PROXY_MODE_TOOLS[mode].map((t) => t.pkg)] : ROLE_PACKAGES[role];
+export const rolePackages = (role: Role, mode: ProxyMode): string[] => hostTools(role, mode).flatMap((t) => (t.pkg ? [t.pkg] : []));
 
 /** Files of the build a host needs at run time, relative to the suite dir. */
 export const RUNTIME_MODULES: Record<string, string[]> = {

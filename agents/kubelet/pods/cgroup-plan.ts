@@ -126,54 +126,31 @@ export function busctlProperties(props: UnitProperty[]): string[] {
 }
 
 /**
- * `busctl call` arguments that create a transient slice (systemd's StartTransientUnit). The `--`
- * ends busctl's options: the root QoS slice wants `-.slice`, which busctl would otherwise take for
- * an option ("busctl: invalid option -- '.'", seen in the VM test: kubepods.slice was never made).
+ * `busctl call` of a systemd Manager method. The `--` ends busctl's options: the root QoS slice
+ * wants `-.slice`, which busctl would otherwise take for an option ("busctl: invalid option -- '.'",
+ * seen in the VM test: kubepods.slice was never made).
  */
-export function startSliceArgs(unit: string, props: UnitProperty[]): string[] {
-  return [
-    'call',
-    '--',
-    'org.freedesktop.systemd1',
-    '/org/freedesktop/systemd1',
-    'org.freedesktop.systemd1.Manager',
-    'StartTransientUnit',
-    'ssa(sv)a(sa(sv))',
-    unit,
-    'replace',
-    ...busctlProperties(props),
-    '0',
-  ];
-}
-
-/** `busctl call` arguments that update a running slice's limits (SetUnitProperties, runtime only). */
-export function setSliceArgs(unit: string, props: UnitProperty[]): string[] {
-  return [
-    'call',
-    '--',
-    'org.freedesktop.systemd1',
-    '/org/freedesktop/systemd1',
-    'org.freedesktop.systemd1.Manager',
-    'SetUnitProperties',
-    'sba(sv)',
-    unit,
-    'true',
-    ...busctlProperties(props),
-  ];
-}
-
-/** `busctl call` arguments that stop a slice (a removed pod's). */
-export const stopSliceArgs = (unit: string): string[] => [
+const managerCall = (method: string, signature: string, ...args: string[]): string[] => [
   'call',
   '--',
   'org.freedesktop.systemd1',
   '/org/freedesktop/systemd1',
   'org.freedesktop.systemd1.Manager',
-  'StopUnit',
-  'ss',
-  unit,
-  'replace',
+  method,
+  signature,
+  ...args,
 ];
+
+/** `busctl call` arguments that create a transient slice (systemd's StartTransientUnit). */
+export const startSliceArgs = (unit: string, props: UnitProperty[]): string[] =>
+  managerCall('StartTransientUnit', 'ssa(sv)a(sa(sv))', unit, 'replace', ...busctlProperties(props), '0');
+
+/** `busctl call` arguments that update a running slice's limits (SetUnitProperties, runtime only). */
+export const setSliceArgs = (unit: string, props: UnitProperty[]): string[] =>
+  managerCall('SetUnitProperties', 'sba(sv)', unit, 'true', ...busctlProperties(props));
+
+/** `busctl call` arguments that stop a slice (a removed pod's). */
+export const stopSliceArgs = (unit: string): string[] => managerCall('StopUnit', 'ss', unit, 'replace');
 
 /** --cgroup-driver's value, refused unless one of the two drivers. */
 export function parseCgroupDriver(v: unknown): CgroupDriver {
